@@ -1,0 +1,1 @@
+"""Assess stage of wsl2-migrate."""

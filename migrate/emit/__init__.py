@@ -1,0 +1,1 @@
+"""Emit stage of wsl2-migrate."""

@@ -1,0 +1,668 @@
+"""The inventory: frozen values that every later stage (assess, plan, verify) reads, and their JSON codec."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+SCHEMA = "wsl2-migrate/inventory/1"
+
+BACKENDS = ("hyperv", "lcow", "wsl2", "windows", "linux", "unknown")
+
+JSON = Any  # a JSON value as json.loads returns it
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where part of the inventory came from."""
+
+    kind: str
+    """engine, bundle, engine-info, settings, daemon-config, wslconfig, host-facts, project, windows-defaults."""
+    ref: str
+    """The engine URL, file or directory."""
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """Something the scan could not read, and why; the assessment reports these as blind spots."""
+
+    area: str
+    """engine, images, containers, volumes, networks, settings, host, files, bundle."""
+    subject: str
+    """The object, file or host concerned."""
+    message: str
+    """What happened, in one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Backend:
+    """The backend the engine runs on, and the evidence that decided it."""
+
+    kind: str = "unknown"
+    """One of BACKENDS."""
+    evidence: dict[str, JSON] = field(default_factory=dict)
+    """os_type, operating_system, kernel_version, storage_driver, experimental, server_version, platform_name, name, settings."""
+    reasons: tuple[str, ...] = ()
+    """Human-readable reasons, in the order they were applied."""
+
+
+@dataclass(frozen=True, slots=True)
+class Engine:
+    """Facts about the engine itself, from /info and /version."""
+
+    reachable: bool = False
+    """Whether the scan talked to a live engine or read its captured output."""
+    server_version: str = ""
+    api_version: str = ""
+    os_type: str = ""
+    operating_system: str = ""
+    kernel_version: str = ""
+    architecture: str = ""
+    name: str = ""
+    docker_root_dir: str = ""
+    storage_driver: str = ""
+    driver_status: tuple[tuple[str, str], ...] = ()
+    experimental: bool = False
+    ncpu: int = 0
+    mem_total: int = 0
+    registry_mirrors: tuple[str, ...] = ()
+    insecure_registries: tuple[str, ...] = ()
+    plugins: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Plugin kinds (Volume, Network, Log, Authorization) to names, as /info lists them."""
+    swarm_state: str = ""
+    default_runtime: str = ""
+    runtimes: tuple[str, ...] = ()
+    platform_name: str = ""
+    http_proxy: str = ""
+    https_proxy: str = ""
+    no_proxy: str = ""
+    labels: tuple[str, ...] = ()
+    security_options: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """One image in the engine's store."""
+
+    id: str
+    tags: tuple[str, ...] = ()
+    repo_digests: tuple[str, ...] = ()
+    os: str = ""
+    architecture: str = ""
+    variant: str = ""
+    size: int = 0
+    created: str = ""
+    layers: tuple[str, ...] = ()
+    """RootFS diff ids, base first."""
+    labels: dict[str, str] = field(default_factory=dict)
+    dangling: bool = False
+    parent: str = ""
+    containers: tuple[str, ...] = ()
+    """Names of the containers created from this image."""
+    config: dict[str, JSON] = field(default_factory=dict)
+    """The image's own defaults (Env, Cmd, Entrypoint, User, WorkingDir, ExposedPorts, Volumes, Healthcheck,
+    StopSignal, Labels): what a re-creation must not emit as overrides."""
+
+
+@dataclass(frozen=True, slots=True)
+class Mount:
+    """One mount of a container, merged from Mounts and HostConfig.Binds/Mounts."""
+
+    type: str
+    """bind, volume, tmpfs, npipe."""
+    source: str
+    """The host path (binds) or the volume's mountpoint (volumes), as the engine reports it."""
+    destination: str
+    mode: str = ""
+    read_only: bool = False
+    propagation: str = ""
+    name: str = ""
+    """The volume name, for volume mounts."""
+    driver: str = ""
+    anonymous: bool = False
+    """A volume the engine named itself (64 hex characters)."""
+    spec: str = ""
+    """The entry of HostConfig.Binds this mount came from, verbatim, when there is one."""
+    desktop_source: str = ""
+    """The path as the user typed it, from Docker Desktop's desktop.docker.io/binds labels, when present."""
+
+
+@dataclass(frozen=True, slots=True)
+class PortBinding:
+    """A published port."""
+
+    container_port: str
+    """Port and protocol, as in '80/tcp'."""
+    host_ip: str = ""
+    host_port: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A container's endpoint on one network."""
+
+    network: str
+    network_id: str = ""
+    aliases: tuple[str, ...] = ()
+    """User-given aliases (the container's short id, which the engine adds itself, is left out)."""
+    ipv4_address: str = ""
+    """Static IPv4 address requested at creation (IPAMConfig), empty when the engine chose it."""
+    ipv6_address: str = ""
+    link_local_ips: tuple[str, ...] = ()
+    mac_address: str = ""
+    """The MAC address asked for at creation; empty when the engine generated it."""
+    ip_address: str = ""
+    """The address the endpoint has now, for information."""
+    links: tuple[str, ...] = ()
+    driver_opts: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Compose:
+    """What the compose labels say about a compose-managed container."""
+
+    project: str = ""
+    service: str = ""
+    working_dir: str = ""
+    config_files: tuple[str, ...] = ()
+    environment_file: str = ""
+    depends_on: tuple[str, ...] = ()
+    """Service names from com.docker.compose.depends_on (condition and restart flags dropped)."""
+    oneoff: bool = False
+    container_number: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Container:
+    """One container and every setting a faithful re-creation needs."""
+
+    id: str
+    name: str
+    image: str
+    """The image reference the container was created from, as given (Config.Image)."""
+    image_id: str = ""
+    state: str = ""
+    """created, running, paused, restarting, exited, dead."""
+    running: bool = False
+    exit_code: int = 0
+    created: str = ""
+    platform: str = ""
+    driver: str = ""
+    # Config
+    env: tuple[str, ...] = ()
+    """KEY=VALUE entries, in engine order. Secret: never shown in reports."""
+    cmd: tuple[str, ...] | None = None
+    entrypoint: tuple[str, ...] | None = None
+    user: str = ""
+    working_dir: str = ""
+    hostname: str = ""
+    domainname: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    exposed_ports: tuple[str, ...] = ()
+    healthcheck: dict[str, JSON] | None = None
+    stop_signal: str = ""
+    stop_timeout: int | None = None
+    tty: bool = False
+    open_stdin: bool = False
+    stdin_once: bool = False
+    attach_stdin: bool = False
+    attach_stdout: bool = False
+    attach_stderr: bool = False
+    mac_address: str = ""
+    network_disabled: bool = False
+    shell: tuple[str, ...] | None = None
+    onbuild: tuple[str, ...] = ()
+    config_volumes: tuple[str, ...] = ()
+    """Config.Volumes: the anonymous volume destinations declared at creation or by the image."""
+    # HostConfig
+    binds: tuple[str, ...] = ()
+    mounts: tuple[Mount, ...] = ()
+    port_bindings: tuple[PortBinding, ...] = ()
+    publish_all_ports: bool = False
+    restart_policy: str = ""
+    restart_max_retries: int = 0
+    auto_remove: bool = False
+    network_mode: str = ""
+    volumes_from: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()
+    """Links as the engine stores them: /target:/container/alias."""
+    cap_add: tuple[str, ...] = ()
+    cap_drop: tuple[str, ...] = ()
+    privileged: bool = False
+    devices: tuple[dict[str, str], ...] = ()
+    device_cgroup_rules: tuple[str, ...] = ()
+    device_requests: tuple[dict[str, JSON], ...] = ()
+    security_opt: tuple[str, ...] = ()
+    ulimits: tuple[dict[str, JSON], ...] = ()
+    log_driver: str = ""
+    log_opts: dict[str, str] = field(default_factory=dict)
+    extra_hosts: tuple[str, ...] = ()
+    dns: tuple[str, ...] = ()
+    dns_search: tuple[str, ...] = ()
+    dns_options: tuple[str, ...] = ()
+    memory: int = 0
+    memory_swap: int = 0
+    memory_reservation: int = 0
+    memory_swappiness: int | None = None
+    kernel_memory: int = 0
+    nano_cpus: int = 0
+    cpu_shares: int = 0
+    cpu_period: int = 0
+    cpu_quota: int = 0
+    cpu_realtime_period: int = 0
+    cpu_realtime_runtime: int = 0
+    cpuset_cpus: str = ""
+    cpuset_mems: str = ""
+    blkio_weight: int = 0
+    pids_limit: int | None = None
+    oom_kill_disable: bool | None = None
+    oom_score_adj: int = 0
+    tmpfs: dict[str, str] = field(default_factory=dict)
+    shm_size: int = 0
+    init: bool | None = None
+    readonly_rootfs: bool = False
+    runtime: str = ""
+    isolation: str = ""
+    pid_mode: str = ""
+    ipc_mode: str = ""
+    uts_mode: str = ""
+    userns_mode: str = ""
+    cgroupns_mode: str = ""
+    cgroup_parent: str = ""
+    sysctls: dict[str, str] = field(default_factory=dict)
+    group_add: tuple[str, ...] = ()
+    storage_opt: dict[str, str] = field(default_factory=dict)
+    masked_paths: tuple[str, ...] | None = None
+    readonly_paths: tuple[str, ...] | None = None
+    console_size: tuple[int, ...] = ()
+    # Networking and state
+    networks: tuple[Attachment, ...] = ()
+    size_rw: int | None = None
+    """Bytes written into the container's writable layer; None when the engine did not report it."""
+    size_root_fs: int | None = None
+    compose: Compose | None = None
+    kubernetes: bool = False
+    """Managed by Docker Desktop's Kubernetes (io.kubernetes.* labels or k8s_ names)."""
+    depends_on: tuple[str, ...] = ()
+    """Names of containers this one needs first: container: network/pid/ipc modes, volumes-from, links."""
+
+
+@dataclass(frozen=True, slots=True)
+class Volume:
+    """One volume."""
+
+    name: str
+    driver: str = "local"
+    mountpoint: str = ""
+    options: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    scope: str = "local"
+    created: str = ""
+    size: int | None = None
+    """Bytes, from /system/df; None when unknown."""
+    ref_count: int | None = None
+    anonymous: bool = False
+    users: tuple[str, ...] = ()
+    """Names of the containers that mount it."""
+    bind_source: str = ""
+    """For a local volume with o=bind: the host directory it points at."""
+    digest: str = ""
+    """Content digest (scan --volume-digests), empty when not computed."""
+
+
+@dataclass(frozen=True, slots=True)
+class IpamConfig:
+    """One IPAM pool of a network."""
+
+    subnet: str = ""
+    gateway: str = ""
+    ip_range: str = ""
+    aux_addresses: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    """One network."""
+
+    name: str
+    id: str = ""
+    driver: str = ""
+    scope: str = ""
+    internal: bool = False
+    attachable: bool = False
+    ingress: bool = False
+    enable_ipv6: bool = False
+    ipam_driver: str = ""
+    ipam_options: dict[str, str] = field(default_factory=dict)
+    ipam: tuple[IpamConfig, ...] = ()
+    options: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    builtin: bool = False
+    """One of the networks the engine creates itself (bridge, host, none, nat, ...)."""
+    config_from: str = ""
+    config_only: bool = False
+    containers: tuple[str, ...] = ()
+    """Names of the attached containers."""
+
+
+@dataclass(frozen=True, slots=True)
+class DesktopSettings:
+    """Docker Desktop's settings file, read case-insensitively."""
+
+    file: str = ""
+    """The file the values came from (the live one)."""
+    format: str = ""
+    """settings.json (4.34 and earlier) or settings-store.json (4.35 and later)."""
+    values: dict[str, JSON] = field(default_factory=dict)
+    """Every key, lower-cased, with its value as written."""
+    stale_file: str = ""
+    """A settings.json left beside a live settings-store.json, which Docker Desktop no longer reads."""
+    stale_differs: tuple[str, ...] = ()
+    """Lower-cased keys whose value differs between the stale and the live file."""
+    # Typed views of the keys that matter for the migration (None when absent).
+    wsl_engine_enabled: bool | None = None
+    use_windows_containers: bool | None = None
+    kubernetes_enabled: bool | None = None
+    memory_mib: int | None = None
+    cpus: int | None = None
+    swap_mib: int | None = None
+    disk_size_mib: int | None = None
+    data_folder: str = ""
+    custom_wsl_distro_dir: str = ""
+    expose_tcp_2375: bool | None = None
+    proxy_http_mode: str = ""
+    proxy_http: str = ""
+    proxy_https: str = ""
+    proxy_exclude: str = ""
+    file_sharing: tuple[str, ...] = ()
+    """Shared directories or drives of the Hyper-V file sharing setting."""
+    settings_version: int | None = None
+    desktop_version: str = ""
+    credential_helper: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigFile:
+    """A daemon.json or .wslconfig as read."""
+
+    file: str = ""
+    values: dict[str, JSON] = field(default_factory=dict)
+    """daemon.json: the JSON object. .wslconfig: section -> key -> value, lower-cased, as WSL reads them."""
+    problems: tuple[str, ...] = ()
+    """What the consumer would ignore or reject (unknown sections, a UTF-16 .wslconfig, ...)."""
+    encoding: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Docker Desktop settings, both engines' daemon configs and .wslconfig."""
+
+    desktop: DesktopSettings | None = None
+    daemon_linux: ConfigFile | None = None
+    daemon_windows: ConfigFile | None = None
+    wslconfig: ConfigFile | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Drive:
+    """A fixed drive of the host."""
+
+    name: str
+    free_bytes: int | None = None
+    size_bytes: int | None = None
+    filesystem: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HostFacts:
+    """The Windows host, from one PowerShell call, --host-facts or a bundle."""
+
+    file: str = ""
+    computer_name: str = ""
+    user: str = ""
+    edition: str = ""
+    """Caption, as in 'Microsoft Windows 10 Pro'."""
+    edition_id: str = ""
+    """EditionID from the registry, as in 'Professional', 'ServerStandard', 'Core'."""
+    server: bool | None = None
+    build: int | None = None
+    revision: int | None = None
+    """Update build revision (UBR)."""
+    display_version: str = ""
+    architecture: str = ""
+    features: dict[str, str] = field(default_factory=dict)
+    """Optional feature name -> Enabled / Disabled / absent."""
+    wsl_installed: bool | None = None
+    wsl_version: str = ""
+    wsl_default_version: int | None = None
+    wsl_distros: tuple[dict[str, JSON], ...] = ()
+    virtualization_firmware_enabled: bool | None = None
+    hypervisor_present: bool | None = None
+    memory_bytes: int | None = None
+    cpus: int | None = None
+    drives: tuple[Drive, ...] = ()
+    desktop_version: str = ""
+    hyperv_vms: tuple[dict[str, JSON], ...] = ()
+    """Docker's Hyper-V VMs (MobyLinuxVM, DockerDesktopVM) with their disk paths."""
+    windows_users: int | None = None
+    """Local user profiles on the machine (images are per user under WSL2)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileFact:
+    """A migration-relevant line in one of the user's project files."""
+
+    file: str
+    line: int
+    kind: str
+    """platform-flag, platform-key, windows-bind, backend-switch, context-switch, hyperv-address, hyperv-hostname."""
+    text: str
+    """The matched part of the line (trimmed to 200 characters)."""
+    file_kind: str = ""
+    """compose, dockerfile, powershell, cmd, shell, makefile, ci, other."""
+    project: str = ""
+    """The --project directory it was found under."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectFile:
+    """A project file the scan read."""
+
+    file: str
+    file_kind: str
+    project: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Inventory:
+    """Everything a migration must carry, from one machine."""
+
+    schema: str = SCHEMA
+    tool_version: str = ""
+    sources: tuple[Source, ...] = ()
+    backend: Backend = field(default_factory=Backend)
+    engine: Engine | None = None
+    images: tuple[Image, ...] = ()
+    containers: tuple[Container, ...] = ()
+    volumes: tuple[Volume, ...] = ()
+    networks: tuple[Network, ...] = ()
+    settings: Settings = field(default_factory=Settings)
+    host: HostFacts | None = None
+    project_files: tuple[ProjectFile, ...] = ()
+    files: tuple[FileFact, ...] = ()
+    notes: tuple[Note, ...] = ()
+
+
+# ---------------------------------------------------------------------------------------------------
+# JSON codec. The JSON form is the stable interface: field names are the dataclass field names.
+
+
+def to_data(value: Any) -> JSON:
+    """Turn a model value into plain JSON data (dicts keep their key order; tuples become lists)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [to_data(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_data(v) for k, v in value.items()}
+    return value
+
+
+def dumps(inv: Inventory) -> str:
+    """The inventory as stable, indented JSON text ending in a newline."""
+    return json.dumps(to_data(inv), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+
+
+def fingerprint(inv: Inventory) -> str:
+    """A sha256 over the inventory's content, independent of where and by which tool version it was read."""
+    data = to_data(inv)
+    data.pop("tool_version", None)
+    data.pop("sources", None)
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class DecodeError(ValueError):
+    """An inventory JSON that does not fit the model; the message names the path."""
+
+
+def from_data(cls: Any, data: JSON, path: str = "$") -> Any:
+    """Build a model value of type cls from JSON data, checking types; unknown keys are rejected."""
+    return _decode(cls, data, path)
+
+
+def loads(text: str) -> Inventory:
+    """Parse inventory JSON text (already decoded) into an Inventory."""
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise DecodeError("$: an inventory is a JSON object")
+    if data.get("schema") != SCHEMA:
+        raise DecodeError(f"$.schema: expected {SCHEMA!r}, found {data.get('schema')!r}")
+    return from_data(Inventory, data)
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def _decode(tp: Any, data: JSON, path: str) -> Any:
+    origin = typing.get_origin(tp)
+    if tp is Any:
+        return data
+    if origin in (Union, types.UnionType):
+        args = typing.get_args(tp)
+        if data is None and type(None) in args:
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _decode(arg, data, path)
+            except DecodeError as exc:
+                errors.append(str(exc))
+        raise DecodeError(errors[0] if errors else f"{path}: unexpected null")
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(data, dict):
+            raise DecodeError(f"{path}: expected an object")
+        hints = _hints(tp)
+        names = {f.name for f in dataclasses.fields(tp)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise DecodeError(f"{path}: unknown field {unknown[0]!r}")
+        kwargs = {k: _decode(hints[k], v, f"{path}.{k}") for k, v in data.items()}
+        try:
+            return tp(**kwargs)
+        except TypeError as exc:
+            raise DecodeError(f"{path}: {exc}") from None
+    if origin is tuple:
+        if not isinstance(data, list):
+            raise DecodeError(f"{path}: expected a list")
+        args = typing.get_args(tp)
+        item = args[0] if args else Any
+        return tuple(_decode(item, v, f"{path}[{i}]") for i, v in enumerate(data))
+    if origin is dict:
+        if not isinstance(data, dict):
+            raise DecodeError(f"{path}: expected an object")
+        _, vt = typing.get_args(tp)
+        return {str(k): _decode(vt, v, f"{path}.{k}") for k, v in data.items()}
+    if tp is bool:
+        if not isinstance(data, bool):
+            raise DecodeError(f"{path}: expected true or false")
+        return data
+    if tp is int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            raise DecodeError(f"{path}: expected an integer")
+        return data
+    if tp is str:
+        if not isinstance(data, str):
+            raise DecodeError(f"{path}: expected a string")
+        return data
+    return data
+
+
+# ---------------------------------------------------------------------------------------------------
+# Assessment values (produced by migrate.assess, rendered by migrate.render).
+
+SEVERITIES = ("info", "warning", "error", "blocker")
+"""In increasing order; a blocker means the migration must not start."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One rule matched one subject."""
+
+    rule: str
+    """The rule id, as in LCOW001."""
+    title: str
+    severity: str
+    """One of SEVERITIES, after configuration overrides."""
+    message: str
+    """The rule's message template filled from the subject; never holds a secret unless --show-secrets."""
+    subject_kind: str
+    """image, container, volume, network, settings, host, engine, file, inventory."""
+    subject: str
+    """The subject's name (container name, image tag or id, file path, ...)."""
+    why: str = ""
+    fix: str = ""
+    references: tuple[str, ...] = ()
+    plan: str = ""
+    """What the planner does about it (a step kind or strategy), empty when nothing."""
+    file: str = ""
+    """For findings in project or settings files: the file, for SARIF physical locations."""
+    line: int = 0
+    waived: bool = False
+    waiver_reason: str = ""
+    waiver_expires: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The assessment of one inventory."""
+
+    tool_version: str
+    inventory_fingerprint: str
+    backend: Backend
+    findings: tuple[Finding, ...]
+    """Sorted by severity (highest first), then rule id, then subject."""
+    verdict: str
+    """ready, ready-after-actions or blocked."""
+    counts: dict[str, int]
+    """images, containers, volumes, networks, project_files -> how many the inventory holds."""
+    bytes_to_move: int
+    """Estimated bytes the backups write (saved images + volume copies + committed containers)."""
+    estimated_seconds: int
+    blind_spots: tuple[Note, ...] = ()
+    """What the assessment could not see, and how that limits the verdict."""
+    rules_checked: int = 0
+    notices: tuple[str, ...] = ()
+    """Configuration notices: expired waivers, disabled rules."""

@@ -1,0 +1,1 @@
+"""Plan stage of wsl2-migrate."""

@@ -1,0 +1,1 @@
+"""Render stage of wsl2-migrate."""
