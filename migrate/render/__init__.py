@@ -1,1 +1,42 @@
-"""Render stage of wsl2-migrate."""
+"""Render stage: turn an assessment Report (and the inventory it came from) into text in one of five formats."""
+from __future__ import annotations
+
+from enum import Enum
+from typing import NoReturn
+
+from migrate.model import Inventory, Report
+from migrate.render import jsonout, junit, markdown, sarif, table
+
+
+class Format(str, Enum):
+    """The report formats `assess --format` offers."""
+
+    TABLE = "table"
+    JSON = "json"
+    MARKDOWN = "markdown"
+    SARIF = "sarif"
+    JUNIT = "junit"
+
+
+def _never(value: NoReturn) -> NoReturn:
+    """Exhaustiveness guard: the type checker proves this is unreachable; at run time it names the stray value."""
+    raise AssertionError(f"unhandled report format: {value!r}")
+
+
+def render(fmt: Format, report: Report, inv: Inventory, show_secrets: bool = False) -> str:
+    """The report as text in the given format; pure and deterministic."""
+    fmt = Format(fmt)  # accept the plain string value too ("json"), as typer or a caller may pass it
+    if fmt is Format.TABLE:
+        return table.render(report, inv, show_secrets)
+    if fmt is Format.JSON:
+        return jsonout.render(report, inv, show_secrets)
+    if fmt is Format.MARKDOWN:
+        return markdown.render(report, inv, show_secrets)
+    if fmt is Format.SARIF:
+        return sarif.render(report, inv, show_secrets)
+    if fmt is Format.JUNIT:
+        return junit.render(report, inv, show_secrets)
+    _never(fmt)
+
+
+__all__ = ["Format", "render"]

@@ -1,0 +1,186 @@
+"""Scan speed against the raw Engine API floor and the docker CLI route, side by side on one real engine.
+
+    python bench/scan.py [--n 1000] [--repeat 3]
+
+Starts its own dockerd (Debian's docker.io, as the tests do), creates N images (one `docker load` of a generated
+archive), N volumes and N containers, then times, in one run:
+  scan      wsl2-migrate's engine scan (SDK, bulk endpoints + bounded-concurrency inspects), normalized to the model;
+  raw-seq   the fewest raw Engine API requests that return the same data, one after another, JSON decoded;
+  raw-par   the same requests with the scan's concurrency (the floor the 1.5x target is measured against);
+  cli       `docker info`, `docker system df -v` and `docker ... inspect $(docker ... ls -q)` for every kind.
+Prints the medians and the ratios scan/raw-par and scan/cli.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.client
+import io
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from migrate.inventory.engine import INSPECT_WORKERS  # noqa: E402
+from migrate.inventory.scan import ScanOptions, scan  # noqa: E402
+from tests.engines import busybox_rootfs, start_engine  # noqa: E402
+
+
+def image_archive(path: Path, n: int, work: Path) -> None:
+    """A `docker save` archive of n distinct images (distinct configs) sharing one busybox layer."""
+    layer = busybox_rootfs(work / "layer.tar")
+    layer_bytes = layer.read_bytes()
+    diff_id = "sha256:" + hashlib.sha256(layer_bytes).hexdigest()
+    manifest = []
+    with tarfile.open(path, "w") as tar:
+        def add(name: str, data: bytes) -> None:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+        add("layer/layer.tar", layer_bytes)
+        for i in range(n):
+            config = json.dumps({
+                "architecture": "amd64", "os": "linux", "created": "2024-01-01T00:00:00Z",
+                "config": {"Cmd": ["sleep", "3600"], "Labels": {"bench.index": str(i)}, "Env": [f"N={i}"]},
+                "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+                "history": [{"created": "2024-01-01T00:00:00Z", "created_by": f"bench {i}"}],
+            }, sort_keys=True).encode()
+            name = hashlib.sha256(config).hexdigest() + ".json"
+            add(name, config)
+            manifest.append({"Config": name, "RepoTags": [f"bench/img{i}:1"], "Layers": ["layer/layer.tar"]})
+        add("manifest.json", json.dumps(manifest).encode())
+
+
+class UnixHTTP(http.client.HTTPConnection):
+    """HTTP over the engine's unix socket."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__("localhost", timeout=120)
+        self.path = path
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(self.path)
+
+
+def raw_floor(sock: str, parallel: int) -> int:
+    """The fewest raw API requests returning what the scan returns; returns the number of requests made."""
+    import threading
+
+    local = threading.local()
+
+    def get(path: str):
+        conn = getattr(local, "conn", None)
+        if conn is None:
+            conn = local.conn = UnixHTTP(sock)
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        body = resp.read()
+        return json.loads(body)
+
+    get("/version")
+    get("/info")
+    images = get("/images/json?all=1")
+    containers = get("/containers/json?all=1")
+    get("/volumes")
+    get("/networks")
+    get("/system/df")
+    paths = [f"/images/{i['Id']}/json" for i in images] + [f"/containers/{c['Id']}/json" for c in containers]
+    if parallel <= 1:
+        for p in paths:
+            get(p)
+    else:
+        with ThreadPoolExecutor(max_workers=parallel) as pool:
+            list(pool.map(get, paths))
+    return 7 + len(paths)
+
+
+def cli_route(url: str) -> None:
+    """What a person would script with the docker CLI."""
+    env = dict(os.environ, DOCKER_HOST=url)
+
+    def sh(cmd: str) -> None:
+        subprocess.run(["sh", "-c", cmd], env=env, check=True, stdout=subprocess.DEVNULL)
+
+    sh("docker info --format '{{json .}}'")
+    sh("docker version --format '{{json .}}'")
+    sh("docker system df -v --format '{{json .}}'")
+    sh("docker image inspect $(docker image ls -aq --no-trunc)")
+    sh("docker container inspect --size $(docker ps -aq --no-trunc)")
+    sh("docker volume inspect $(docker volume ls -q)")
+    sh("docker network inspect $(docker network ls -q --no-trunc)")
+
+
+def timed(fn, repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t)
+    return statistics.median(samples)
+
+
+def populate(e, n: int, work: Path) -> None:
+    import docker
+
+    archive = work / "images.tar"
+    image_archive(archive, n, work)
+    e.docker("load", "-i", str(archive))
+    client = docker.APIClient(base_url=e.url, version="auto")
+
+    def make(i: int) -> None:
+        client.create_volume(name=f"vol{i}", labels={"bench": str(i)})
+        host_config = client.create_host_config(binds=[f"vol{i}:/data"], restart_policy={"Name": "no"})
+        client.create_container(f"bench/img{i}:1", name=f"c{i}", host_config=host_config,
+                                environment={"INDEX": str(i)}, labels={"bench": str(i)})
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(make, range(n)))
+    client.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=1000, help="images, volumes and containers to create (default 1000)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each route; the median is reported")
+    args = ap.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="w2m-bench-", dir="/tmp"))
+    e = start_engine(work / "e")
+    try:
+        t = time.perf_counter()
+        populate(e, args.n, work)
+        print(f"populated N={args.n} images, volumes and containers in {time.perf_counter() - t:.1f} s")
+        sock = e.url[len("unix://"):]
+        inv = scan(ScanOptions(host=e.url), "bench")  # warm-up, and a check that the scan sees everything
+        assert len(inv.containers) == args.n and len(inv.volumes) >= args.n, "scan missed objects"
+        requests = raw_floor(sock, 1)
+        results = {
+            "scan": timed(lambda: scan(ScanOptions(host=e.url), "bench"), args.repeat),
+            "raw-seq": timed(lambda: raw_floor(sock, 1), args.repeat),
+            "raw-par": timed(lambda: raw_floor(sock, INSPECT_WORKERS), args.repeat),
+            "cli": timed(lambda: cli_route(e.url), args.repeat),
+        }
+        print(f"\nN={args.n}, {requests} raw requests, median of {args.repeat} runs, {INSPECT_WORKERS} workers\n")
+        print(f"{'route':<10}{'seconds':>10}")
+        for name, secs in results.items():
+            print(f"{name:<10}{secs:>10.3f}")
+        print(f"\nscan / raw-par = {results['scan'] / results['raw-par']:.2f}x (target <= 1.5x)")
+        print(f"scan / raw-seq = {results['scan'] / results['raw-seq']:.2f}x")
+        print(f"scan / cli     = {results['scan'] / results['cli']:.2f}x")
+    finally:
+        e.stop()
+
+
+if __name__ == "__main__":
+    main()

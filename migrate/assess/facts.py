@@ -1,0 +1,354 @@
+"""Derived facts: what a rule cannot say with a comparison, computed once per inventory in Python."""
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from migrate.model import Container, HostFacts, Image, Inventory, Mount, Network, Volume
+
+DEFAULT_DESKTOP_SUBNET = "192.168.65.0/24"
+"""Docker Desktop's VM network (settings key vpnkitCIDR), used by both the Hyper-V VM and WSL 2."""
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class DerivedFact:
+    """One registered derived fact: read in predicates as `derived.NAME` on an object of type `owner`."""
+
+    owner: type
+    name: str
+    type: Any
+    doc: str
+    compute: Callable[[Any, "Facts"], Any]
+
+
+REGISTRY: dict[type, dict[str, DerivedFact]] = {}
+
+
+def _fact(owner: type, name: str, tp: Any, doc: str) -> Callable[[Callable[[Any, Facts], Any]], Callable[[Any, Facts], Any]]:
+    def register(fn: Callable[[Any, Facts], Any]) -> Callable[[Any, Facts], Any]:
+        REGISTRY.setdefault(owner, {})[name] = DerivedFact(owner, name, tp, doc, fn)
+        return fn
+
+    return register
+
+
+class Facts:
+    """The derived facts of one inventory, each computed at most once per object."""
+
+    def __init__(self, inv: Inventory, backup_dir: str = "") -> None:
+        self.inv = inv
+        self.backup_dir = backup_dir
+        self._cache: dict[tuple[int, str], Any] = {}
+        self._images = {img.id: img for img in inv.images}
+        self._containers = {c.name.lstrip("/"): c for c in inv.containers}
+
+    def get(self, obj: Any, name: str) -> Any:
+        """The derived fact `name` of obj (the inventory or one of its objects)."""
+        key = (id(obj), name)
+        if key not in self._cache:
+            self._cache[key] = REGISTRY[type(obj)][name].compute(obj, self)
+        return self._cache[key]
+
+    def image_of(self, c: Container) -> Image | None:
+        """The image a container was created from, when the inventory holds it."""
+        return self._images.get(c.image_id)
+
+    def container(self, name: str) -> Container | None:
+        """A container by name (with or without the engine's leading slash)."""
+        return self._containers.get(name.lstrip("/"))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Helpers
+
+
+def parse_size(text: Any) -> int | None:
+    """Bytes from a .wslconfig size ('8GB', '4096MB', '512m', '1TB', '1073741824'); None when unreadable."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        return text
+    if not isinstance(text, str):
+        return None
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*", text.lower())
+    if not m:
+        return None
+    scale = {"": 1, "k": 1024, "m": MIB, "g": 1024 * MIB, "t": 1024 * 1024 * MIB}[m.group(2)]
+    return int(float(m.group(1)) * scale)
+
+
+def drive_letter(path: str) -> str:
+    """The drive letter of a Windows path ('D:\\backup' -> 'D'), '' when it has none."""
+    m = re.match(r"^([A-Za-z]):", path.strip())
+    return m.group(1).upper() if m else ""
+
+
+def _engine_os(facts: Facts) -> str:
+    return facts.inv.engine.os_type.lower() if facts.inv.engine else ""
+
+
+# ---------------------------------------------------------------------------------------------------
+# Images
+
+
+@_fact(Image, "os", str, "linux / windows: the image's os, else the engine's when it is a Linux engine.")
+def _image_os(img: Image, facts: Facts) -> str:
+    if img.os:
+        return img.os.lower()
+    return "linux" if _engine_os(facts) == "linux" else ""
+
+
+@_fact(Image, "repullable", bool, "The image has a registry digest, so it can be pulled again.")
+def _image_repullable(img: Image, facts: Facts) -> bool:
+    return bool(img.repo_digests)
+
+
+@_fact(Image, "used", bool, "A container was created from it.")
+def _image_used(img: Image, facts: Facts) -> bool:
+    return bool(img.containers)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Containers
+
+
+@_fact(Container, "os", str, "linux / windows: platform, else its image's os, else the engine's os_type.")
+def _container_os(c: Container, facts: Facts) -> str:
+    if c.platform:
+        return c.platform.lower()
+    img = facts.image_of(c)
+    if img is not None and img.os:
+        return img.os.lower()
+    engine_os = _engine_os(facts)
+    if engine_os == "linux":
+        return "linux"
+    # A Windows engine runs Windows containers unless LCOW is on, when only evidence above can tell.
+    if engine_os == "windows" and not facts.get(facts.inv, "lcow_in_use"):
+        return "windows"
+    return ""
+
+
+@_fact(Container, "writable_layer_has_data", bool, "size_rw > 0: data written into the container layer.")
+def _container_rw(c: Container, facts: Facts) -> bool:
+    return bool(c.size_rw and c.size_rw > 0)
+
+
+@_fact(Container, "dependents", tuple[str, ...], "Names of the containers whose depends_on names this one.")
+def _container_dependents(c: Container, facts: Facts) -> tuple[str, ...]:
+    me = c.name.lstrip("/")
+    return tuple(sorted(d.name.lstrip("/") for d in facts.inv.containers
+                        if me in {n.lstrip("/") for n in d.depends_on}))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Volumes, networks, mounts
+
+
+@_fact(Volume, "used", bool, "A container mounts it.")
+def _volume_used(v: Volume, facts: Facts) -> bool:
+    return bool(v.users)
+
+
+def _network_container_oses(n: Network, facts: Facts) -> set[str]:
+    names = {x.lstrip("/") for x in n.containers}
+    names |= {c.name.lstrip("/") for c in facts.inv.containers if any(a.network == n.name for a in c.networks)}
+    oses = set()
+    for name in names:
+        c = facts.container(name)
+        if c is not None:
+            oses.add(facts.get(c, "os"))
+    return oses
+
+
+@_fact(Network, "mixes_linux_and_windows", bool, "Both Linux and Windows containers are attached to it.")
+def _network_mixed(n: Network, facts: Facts) -> bool:
+    return {"linux", "windows"} <= _network_container_oses(n, facts)
+
+
+@_fact(Network, "collides_with", str, "The Docker Desktop / WSL range one of its subnets overlaps, '' if none.")
+def _network_collides(n: Network, facts: Facts) -> str:
+    ranges = sorted({facts.get(facts.inv, "desktop_subnet"), DEFAULT_DESKTOP_SUBNET})
+    for pool in n.ipam:
+        try:
+            net = ipaddress.ip_network(pool.subnet, strict=False)
+        except ValueError:
+            continue
+        for r in ranges:
+            try:
+                other = ipaddress.ip_network(r, strict=False)
+            except ValueError:
+                continue
+            if net.version == other.version and net.overlaps(other):
+                return r
+    return ""
+
+
+@_fact(Mount, "host_path_style", str,
+       "windows, host_mnt (Hyper-V era /host_mnt/c/), desktop_mnt (/run/desktop/mnt/host/), unc, linux, or ''.")
+def _mount_style(m: Mount, facts: Facts) -> str:
+    if m.type != "bind":
+        return ""
+    for path in (m.desktop_source, m.source):
+        if not path:
+            continue
+        if re.match(r"^[A-Za-z]:[\\/]", path):
+            return "windows"
+        if path.startswith("\\\\") or path.startswith("//"):
+            return "unc"
+        if re.match(r"^/host_mnt/[A-Za-z]/", path) or re.match(r"^/[A-Za-z]/", path):
+            return "host_mnt"
+        if path.startswith("/run/desktop/mnt/host/"):
+            return "desktop_mnt"
+        if path.startswith("/"):
+            return "linux"
+    return ""
+
+
+# ---------------------------------------------------------------------------------------------------
+# Host
+
+
+@_fact(HostFacts, "is_server", bool, "A Windows Server edition.")
+def _host_server(h: HostFacts, facts: Facts) -> bool:
+    return bool(h.server) or "server" in h.edition_id.lower() or "server" in h.edition.lower()
+
+
+@_fact(HostFacts, "is_windows11", bool | None, "build >= 22000; null when the build is unknown.")
+def _host_win11(h: HostFacts, facts: Facts) -> bool | None:
+    return None if h.build is None else h.build >= 22000
+
+
+@_fact(HostFacts, "desktop_min_build", int | None, "Build current Docker Desktop needs: 22631 (Win 11), 19045 (Win 10).")
+def _host_min_build(h: HostFacts, facts: Facts) -> int | None:
+    if h.build is None:
+        return None
+    return 22631 if h.build >= 22000 else 19045
+
+
+# ---------------------------------------------------------------------------------------------------
+# Inventory-wide
+
+
+@_fact(Inventory, "lcow_in_use", bool,
+       "Backend lcow, an lcow storage driver, or Linux images/containers on a Windows engine.")
+def _lcow(inv: Inventory, facts: Facts) -> bool:
+    if inv.backend.kind == "lcow":
+        return True
+    eng = inv.engine
+    if eng is None:
+        return False
+    if "lcow" in eng.storage_driver.lower() or any("lcow" in f"{k} {v}".lower() for k, v in eng.driver_status):
+        return True
+    if eng.os_type.lower() == "windows":
+        return any(i.os.lower() == "linux" for i in inv.images) or any(
+            c.platform.lower() == "linux" for c in inv.containers)
+    return False
+
+
+@_fact(Inventory, "experimental_only_for_lcow", bool,
+       "LCOW in use, the Windows engine runs experimental, and the Linux daemon.json does not ask for it.")
+def _experimental_lcow(inv: Inventory, facts: Facts) -> bool:
+    if not facts.get(inv, "lcow_in_use"):
+        return False
+    win = inv.settings.daemon_windows
+    on = (win is not None and win.values.get("experimental") is True) or (
+        inv.engine is not None and inv.engine.os_type.lower() == "windows" and inv.engine.experimental)
+    lin = inv.settings.daemon_linux
+    return on and not (lin is not None and lin.values.get("experimental") is True)
+
+
+@_fact(Inventory, "mixed_os_containers", bool, "One daemon holds both Linux and Windows containers.")
+def _mixed(inv: Inventory, facts: Facts) -> bool:
+    oses = {facts.get(c, "os") for c in inv.containers}
+    return {"linux", "windows"} <= oses
+
+
+@_fact(Inventory, "desktop_version", str,
+       "Docker Desktop version: settings, else host facts, else docker info PlatformName.")
+def _desktop_version(inv: Inventory, facts: Facts) -> str:
+    desk = inv.settings.desktop
+    if desk is not None and desk.desktop_version:
+        return desk.desktop_version
+    if inv.host is not None and inv.host.desktop_version:
+        return inv.host.desktop_version
+    if inv.engine is not None:
+        m = re.search(r"Docker Desktop\s+(\d+(?:\.\d+)+)", inv.engine.platform_name)
+        if m:
+            return m.group(1)
+    return ""
+
+
+@_fact(Inventory, "desktop_subnet", str, "Docker Desktop's VM network: settings vpnkitcidr, default 192.168.65.0/24.")
+def _desktop_subnet(inv: Inventory, facts: Facts) -> str:
+    desk = inv.settings.desktop
+    value = desk.values.get("vpnkitcidr") if desk is not None else None
+    return value if isinstance(value, str) and value else DEFAULT_DESKTOP_SUBNET
+
+
+def _exported_images(inv: Inventory, facts: Facts) -> list[Image]:
+    out = []
+    for img in inv.images:
+        if facts.get(img, "os") == "windows" or img.repo_digests:
+            continue
+        if img.dangling and not img.containers:
+            continue
+        out.append(img)
+    return out
+
+
+@_fact(Inventory, "bytes_to_export", int,
+       "Non-Windows images without a registry digest + known volume sizes + non-Windows containers' size_rw.")
+def _bytes_to_export(inv: Inventory, facts: Facts) -> int:
+    total = sum(img.size for img in _exported_images(inv, facts))
+    total += sum(v.size or 0 for v in inv.volumes if v.driver in ("", "local"))
+    total += sum(c.size_rw or 0 for c in inv.containers if facts.get(c, "os") != "windows")
+    return total
+
+
+@_fact(Inventory, "bytes_to_pull", int, "Sizes of the non-Windows images that can be pulled again by digest.")
+def _bytes_to_pull(inv: Inventory, facts: Facts) -> int:
+    return sum(i.size for i in inv.images if i.repo_digests and facts.get(i, "os") != "windows")
+
+
+@_fact(Inventory, "backup_drive", str, "Drive letter of the backup folder (config [assess] backup_dir), default C.")
+def _backup_drive(inv: Inventory, facts: Facts) -> str:
+    return drive_letter(facts.backup_dir) or "C"
+
+
+@_fact(Inventory, "backup_drive_free_bytes", int | None, "Free bytes on the backup drive, from the host facts.")
+def _backup_free(inv: Inventory, facts: Facts) -> int | None:
+    if inv.host is None:
+        return None
+    letter = facts.get(inv, "backup_drive")
+    for d in inv.host.drives:
+        if d.name.strip().rstrip("\\:").upper() == letter:
+            return d.free_bytes
+    return None
+
+
+def _planned_memory(inv: Inventory) -> tuple[int | None, str]:
+    wsl = inv.settings.wslconfig
+    section = wsl.values.get("wsl2") if wsl is not None else None
+    if isinstance(section, dict) and "memory" in section:
+        size = parse_size(section["memory"])
+        if size:
+            return size, "wslconfig"
+    desk = inv.settings.desktop
+    if desk is not None and desk.memory_mib:
+        return desk.memory_mib * MIB, "desktop-settings"
+    if inv.host is not None and inv.host.memory_bytes:
+        return inv.host.memory_bytes // 2, "host-memory"
+    return None, ""
+
+
+@_fact(Inventory, "planned_wsl2_memory_bytes", int | None,
+       ".wslconfig [wsl2] memory, else Docker Desktop memoryMiB, else 50% of host RAM.")
+def _planned_mem(inv: Inventory, facts: Facts) -> int | None:
+    return _planned_memory(inv)[0]
+
+
+@_fact(Inventory, "planned_wsl2_memory_source", str, "wslconfig, desktop-settings, host-memory or ''.")
+def _planned_mem_source(inv: Inventory, facts: Facts) -> str:
+    return _planned_memory(inv)[1]

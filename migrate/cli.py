@@ -1,0 +1,234 @@
+"""The command line: the one place that reads flags, opens output files, talks to the terminal and exits."""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from migrate import __version__
+from migrate.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, InputError, MigrateError
+
+app = typer.Typer(
+    name="wsl2-migrate",
+    add_completion=False,
+    no_args_is_help=True,
+    help="Move Docker Desktop for Windows from the Hyper-V VM or LCOW backend to WSL2 without losing anything.",
+    pretty_exceptions_enable=False,
+)
+
+
+def fail(message: str, code: int) -> None:
+    """Print one error line and exit."""
+    typer.echo(f"wsl2-migrate: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def guarded(fn: Callable[[], Any]) -> Any:
+    """Run a command body inside the error boundary: one line per error, never a traceback on screen."""
+    try:
+        return fn()
+    except MigrateError as exc:
+        fail(exc.message, exc.exit_code)
+    except KeyboardInterrupt:
+        fail("interrupted", EXIT_INTERRUPTED)
+    except typer.Exit:
+        raise
+    except Exception:  # a bug: keep the traceback for the report, show one line
+        fd, log = tempfile.mkstemp(prefix="wsl2-migrate-crash-", suffix=".log")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(traceback.format_exc())
+        exc = sys.exc_info()[1]
+        fail(f"internal error ({type(exc).__name__}: {str(exc)[:200]}); details in {log}", EXIT_INTERNAL)
+
+
+def write_output(text: str, out: Optional[Path]) -> None:
+    """Write text to out atomically (a temp file renamed into place), or to stdout when out is None or '-'."""
+    if out is None or str(out) == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    target = Path(out)
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise InputError(f"{target}: the directory {parent} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise InputError(f"{target}: cannot write ({exc.strerror or exc})") from None
+
+
+def _progress_printer() -> Callable[[str, int, int], None] | None:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(stage: str, done: int, total: int) -> None:
+        end = "\n" if done == total else ""
+        sys.stderr.write(f"\r  reading {stage}: {done}/{total}{end}")
+        sys.stderr.flush()
+
+    return show
+
+
+def version_callback(value: bool) -> None:
+    """--version."""
+    if value:
+        typer.echo(f"wsl2-migrate {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(False, "--version", callback=version_callback, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Scan, assess and plan the move of a Docker Desktop installation to the WSL2 backend."""
+
+
+# ------------------------------------------------------------------------------------------------- sources
+
+HOST_OPT = typer.Option(None, "--host", "-H", help="Engine URL (unix://, tcp://, npipe://).")
+CONTEXT_OPT = typer.Option(None, "--context", help="Docker context name.")
+BUNDLE_OPT = typer.Option(None, "--bundle", help="A collector bundle directory.")
+ENGINE_INFO_OPT = typer.Option(None, "--engine-info", help="`docker info` output (JSON or text).")
+SETTINGS_OPT = typer.Option(None, "--settings", help="Docker Desktop settings.json or settings-store.json.")
+DAEMON_OPT = typer.Option(None, "--daemon-config",
+                          help="daemon.json (repeatable); prefix linux= or windows= to say which engine's.")
+WSLCONFIG_OPT = typer.Option(None, "--wslconfig", help="A .wslconfig file.")
+HOSTFACTS_OPT = typer.Option(None, "--host-facts", help="Host facts JSON (docs/bundle.md).")
+PROJECT_OPT = typer.Option(None, "--project", help="A project directory to search (repeatable).")
+
+
+def build_options(inventory: Optional[Path] = None, host: Optional[str] = None, context: Optional[str] = None,
+                  bundle: Optional[Path] = None, engine_info: Optional[Path] = None,
+                  settings: Optional[list[Path]] = None, daemon_config: Optional[list[str]] = None,
+                  wslconfig: Optional[Path] = None, host_facts: Optional[Path] = None,
+                  project: Optional[list[Path]] = None) -> Any:
+    """ScanOptions from the shared source flags."""
+    from migrate.inventory.scan import ScanOptions
+
+    return ScanOptions(host=host, context=context, inventory=inventory, bundle=bundle, engine_info=engine_info,
+                       settings=list(settings or []), daemon_configs=list(daemon_config or []),
+                       wslconfig=wslconfig, host_facts=host_facts, projects=list(project or []))
+
+
+def load_or_scan(opts: Any, quiet: bool = True) -> Any:
+    """The inventory: read from an inventory file when given, else scanned from the sources."""
+    from migrate.inventory.scan import scan
+
+    if opts.inventory is not None:
+        return read_inventory(opts.inventory)
+    return scan(opts, __version__, None if quiet else _progress_printer(), _windows_host_reader())
+
+
+def read_inventory(path: Path) -> Any:
+    """An inventory JSON file; InputError with the file and the JSON path on any problem."""
+    from migrate.inventory.textfile import read_text
+    from migrate.model import DecodeError, loads
+
+    text, _ = read_text(path)
+    try:
+        return loads(text)
+    except ValueError as exc:
+        if isinstance(exc, DecodeError):
+            raise InputError(f"{path}: not a wsl2-migrate inventory ({exc})") from None
+        import json
+
+        if isinstance(exc, json.JSONDecodeError):
+            raise InputError(f"{path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        raise InputError(f"{path}: {exc}") from None
+
+
+def _windows_host_reader() -> Callable[[], Any] | None:
+    if sys.platform != "win32":
+        return None
+    from migrate.inventory.windows import gather_host_facts
+
+    return gather_host_facts
+
+
+def summary_table(inv: Any) -> str:
+    """The short summary `scan` prints on stderr."""
+    from tabulate import tabulate
+
+    def size(n: int) -> str:
+        from migrate.render.units import human_bytes
+
+        return human_bytes(n)
+
+    rows = [
+        ["backend", inv.backend.kind, "; ".join(inv.backend.reasons[:1])],
+        ["images", len(inv.images), size(sum(i.size for i in inv.images))],
+        ["containers", len(inv.containers), f"{sum(1 for c in inv.containers if c.running)} running"],
+        ["volumes", len(inv.volumes), size(sum(v.size or 0 for v in inv.volumes))],
+        ["networks", len(inv.networks), f"{sum(1 for n in inv.networks if not n.builtin)} user-defined"],
+        ["project files", len(inv.project_files), f"{len(inv.files)} findings-ready lines"],
+        ["notes", len(inv.notes), "what could not be read"],
+    ]
+    return tabulate(rows, headers=["", "count", ""], tablefmt="simple")
+
+
+# ---------------------------------------------------------------------------------------------------- scan
+
+
+@app.command()
+def scan(
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the inventory here (default: stdout)."),
+    host: Optional[str] = HOST_OPT,
+    context: Optional[str] = CONTEXT_OPT,
+    bundle: Optional[Path] = BUNDLE_OPT,
+    engine_info: Optional[Path] = ENGINE_INFO_OPT,
+    settings: Optional[list[Path]] = SETTINGS_OPT,
+    daemon_config: Optional[list[str]] = DAEMON_OPT,
+    wslconfig: Optional[Path] = WSLCONFIG_OPT,
+    host_facts: Optional[Path] = HOSTFACTS_OPT,
+    project: Optional[list[Path]] = PROJECT_OPT,
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="No summary table on stderr."),
+) -> None:
+    """Write an inventory (JSON) of images, containers, volumes, networks, settings, host and project files."""
+
+    def body() -> None:
+        from migrate.model import dumps
+
+        opts = build_options(None, host, context, bundle, engine_info, settings, daemon_config, wslconfig,
+                             host_facts, project)
+        inv = load_or_scan(opts, quiet=quiet)
+        write_output(dumps(inv), output)
+        if not quiet:
+            typer.echo(summary_table(inv), err=True)
+            if output is not None:
+                typer.echo(f"inventory written to {output}", err=True)
+
+    guarded(body)
+
+
+@app.command()
+def collector(
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the script here (default: stdout)."),
+) -> None:
+    """Write the standalone PowerShell collector that gathers a bundle on a machine without Python."""
+
+    def body() -> None:
+        from migrate.emit.collector import render_collector
+
+        write_output(render_collector(__version__), output)
+
+    guarded(body)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+# The other stages' commands register themselves on `app`.
+from migrate import cli_assess  # noqa: E402,F401

@@ -1,0 +1,302 @@
+"""Scan the user's project directories for lines that depend on the legacy Hyper-V or LCOW backend."""
+from __future__ import annotations
+
+import bisect
+import os
+import re
+import stat
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from migrate.errors import InputError
+from migrate.inventory.textfile import decode_bytes
+from migrate.model import FileFact, Note, ProjectFile
+
+MAX_BYTES = 2 * 1024 * 1024
+"""Files larger than this are not read (a Note says so): project scripts are small, bigger files are data."""
+_BINARY_PROBE = 8192
+_TEXT_LIMIT = 200
+
+# Directories that hold other people's code or generated output. Only names are compared (lower-cased, as
+# Windows names are case-insensitive); `bin`, `obj` and `vendor` stay in: projects keep scripts there.
+_PRUNED_DIRS = frozenset({
+    ".git", ".hg", ".svn", "node_modules", "bower_components", "__pycache__", ".tox", ".nox", ".venv", "venv",
+    "site-packages", "target", ".mypy_cache", ".pytest_cache", ".ruff_cache",
+})
+# A directory holding one of these is a Python or conda environment, whatever its name (`env`, `.env`).
+_ENV_MARKERS = frozenset({"pyvenv.cfg", "conda-meta"})
+
+# File kinds decided from the lower-cased name alone, in one regex so each directory entry costs one match;
+# the first group that matches wins. CI files under .github/workflows and .circleci are decided by path.
+_NAME_KINDS = re.compile(
+    r"(?P<ci>\.gitlab-ci\.ya?ml|azure-pipelines[^/\\]*\.ya?ml|jenkinsfile(?:\.[^/\\]+)?|\.drone\.ya?ml"
+    r"|bitbucket-pipelines\.ya?ml|\.travis\.ya?ml|\.?appveyor\.ya?ml)"
+    r"|(?P<compose>(?:.*[.-])?(?:docker-)?compose(?:[.-][^/\\]*)?\.ya?ml)"
+    r"|(?P<dockerfile>(?:dockerfile|containerfile)(?:\.[^/\\]+)?|.+\.dockerfile)"
+    r"|(?P<powershell>.+\.(?:ps1|psm1))"
+    r"|(?P<cmd>.+\.(?:cmd|bat))"
+    r"|(?P<shell>.+\.(?:sh|bash))"
+    r"|(?P<makefile>makefile|gnumakefile|.+\.mk|.+\.mak)"
+    r"|(?P<other>\.env(?:\.[^/\\]+)?|.+\.env)"
+)
+
+
+def classify(rel_parts: Sequence[str]) -> str | None:
+    """The file_kind of a file from its path parts relative to the project; None means it is not read."""
+    name = rel_parts[-1].lower()
+    if name.endswith(".dockerignore"):
+        return None
+    parent = rel_parts[-2].lower() if len(rel_parts) >= 2 else ""
+    if name.endswith((".yml", ".yaml")) and (
+            (parent == "workflows" and len(rel_parts) >= 3 and rel_parts[-3].lower() == ".github")
+            or (parent == ".circleci" and name.startswith("config."))):
+        return "ci"
+    m = _NAME_KINDS.fullmatch(name)
+    return m.lastgroup if m else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Detector:
+    """One pattern for one FileFact kind, run only on text holding one of its needles (lower-case literals).
+
+    The needles make a file without a match cost a few substring searches rather than a regex pass per
+    detector (case-insensitive patterns get no literal-prefix speed-up in `re`). `only` limits a detector to
+    some file kinds; `suffix` explains a match.
+    """
+
+    kind: str
+    needles: tuple[str, ...]
+    pattern: re.Pattern[str]
+    only: frozenset[str] | None = None
+    suffix: str = ""
+
+
+_I = re.IGNORECASE | re.MULTILINE
+# A Windows source path as a bind spec writes it: a drive letter, Git Bash / Toolbox style /c/... and
+# //c/..., or /host_mnt/c/... as the Hyper-V VM saw shared drives.
+_DRIVE = r"(?<![\w$%])[a-z]:(?:\\|/)"
+_MSYS = r"(?<![\w./$:-])(?:/host_mnt)?//?[a-z]/"
+_CMD_VARS = r"%cd%|%~dp0"
+_PS_VARS = r"\$\{?(?:pwd|psscriptroot)\}?|\$\((?:pwd|get-location|\(get-location\)\.path)\)"
+
+
+def _bind(source: str) -> re.Pattern[str]:
+    """A `SOURCE...:/dest` bind spec whose source starts with `source` and whose target is a Linux path.
+
+    Unquoted sources stop at whitespace, so `C:\\tools\\curl.exe http://x` is no bind; quoted ones may hold
+    spaces. `://` is refused as a target so that URLs never look like binds.
+    """
+    src = rf"(?:{source})"
+    return re.compile(
+        rf"(?:\"{src}[^\"\n:]*\"?|'{src}[^'\n:]*'?|{src}[^\s:\"',;]*[\"']?):/(?!/)[^\s\"',;]*", _I)
+
+
+_DETECTORS: tuple[_Detector, ...] = (
+    _Detector("platform-flag", ("--platform",), re.compile(
+        r"(?<![\w-])--platform(?:=|[ \t]+)[\"']?(?:linux|windows)\b[^\s\"',;)]*", _I)),
+    _Detector("platform-flag", ("docker_default_platform",), re.compile(
+        r"\bDOCKER_DEFAULT_PLATFORM[\"']?[ \t]*[=:][ \t]*[\"']?(?:linux|windows)\b[^\s\"',;)]*", _I)),
+    _Detector("platform-key", ("platform",), re.compile(
+        r"^[ \t]*(?:#[ \t]*)?platform[ \t]*:[ \t]*[^\s#][^\n#]*", _I), frozenset({"compose"})),
+    _Detector("windows-bind", (":/",), _bind(rf"{_DRIVE}|{_MSYS}")),
+    _Detector("windows-bind", ("source=", "src="), re.compile(
+        rf"(?<![\w-])(?:source|src)=[\"']?(?:{_DRIVE}|{_MSYS}|{_CMD_VARS})[^\s,\"']*", _I)),
+    _Detector("windows-bind", ("source", "device"), re.compile(
+        rf"^[ \t]*-?[ \t]*(?:source|device)[ \t]*:[ \t]*[\"']?(?:{_DRIVE}|{_MSYS})[^\n\"'#]*", _I),
+        frozenset({"compose"})),
+    _Detector("windows-bind", (":/",), _bind(_CMD_VARS), suffix=" (cmd expands this to a Windows path)"),
+    _Detector("windows-bind", (":/",), _bind(_PS_VARS), frozenset({"powershell"}),
+              suffix=" (PowerShell expands this to a Windows path)"),
+    _Detector("backend-switch", ("-switch",), re.compile(
+        r"(?:\bDockerCli(?:\.exe)?[\"']?[ \t]+)?(?<![\w-])-Switch(?:Daemon|LinuxEngine|WindowsEngine)\b",
+        _I)),
+    _Detector("backend-switch", ("desktop",), re.compile(
+        r"\bdocker[ \t]+desktop[ \t]+engine[ \t]+use\b[^\n;|&]*", _I)),
+    _Detector("backend-switch", ("wslengineenabled", "usewindowscontainers"), re.compile(
+        r"[\"']?\b(?:wslEngineEnabled|useWindowsContainers)\b[\"']?(?:[ \t]*[=:][ \t]*[^\s,;}]+)?", _I)),
+    _Detector("context-switch", ("context",), re.compile(
+        r"\bdocker[ \t]+context[ \t]+use[ \t]+[^\s;|&]+", _I)),
+    # kubectl and others take --context too; only docker's own flag counts.
+    _Detector("context-switch", ("--context",), re.compile(
+        r"\bdocker(?:\.exe)?[ \t][^\n|;&]*?(?<![\w-])--context[= \t]+[^\s;|&]+", _I)),
+    _Detector("context-switch", ("docker_context",), re.compile(
+        r"\bDOCKER_CONTEXT[\"']?[ \t]*[=:][ \t]*[^\s;|&]+", _I)),
+    _Detector("context-switch", ("npipe:", "tcp://"), re.compile(
+        r"(?:\bDOCKER_HOST[\"']?[ \t]*[=:]|(?<![\w-])(?:-H|--host)[= \t])[ \t]*[\"']?"
+        r"(?:npipe:[^\s\"';]*"
+        r"|tcp://(?:localhost|127\.0\.0\.1|0\.0\.0\.0|10\.0\.75\.\d+|docker\.for\.win\.[\w.]+)[^\s\"';]*)",
+        _I)),
+    _Detector("hyperv-address", ("10.0.75.",), re.compile(
+        r"(?<![\d.])10\.0\.75\.\d{1,3}(?![\d])(?:/\d{1,2}|:\d+)?", _I)),
+    _Detector("hyperv-address", (":2375",), re.compile(
+        r"(?:tcp://)?(?<![\w.])(?:localhost|127\.0\.0\.1|0\.0\.0\.0):2375\b", _I)),
+    # docker.for.win.localhost (17.06) and docker.for.win.host.internal (17.12) predate host.docker.internal.
+    _Detector("hyperv-hostname", ("docker.for.win.", "mobylinuxvm", "dockerdesktopvm", "dockernat", "host_mnt"),
+              re.compile(r"\bdocker\.for\.win\.[a-z]+(?:\.[a-z]+)?"
+                         r"|\b(?:MobyLinuxVM|DockerDesktopVM|DockerNAT)\b|/host_mnt\b", _I)),
+)
+
+
+_NEWLINE = re.compile("\n")
+
+
+def _detectors_for(file_kind: str) -> tuple[_Detector, ...]:
+    """The detectors that apply to one file kind."""
+    return tuple(d for d in _DETECTORS if d.only is None or file_kind in d.only)
+
+
+_BY_FILE_KIND = {k: _detectors_for(k) for k in
+                 ("compose", "dockerfile", "powershell", "cmd", "shell", "makefile", "ci", "other")}
+
+
+def _tidy(fragment: str) -> str:
+    """Strip a match, and the opening quote it took when the closing one lies outside it."""
+    fragment = fragment.strip()
+    if fragment[:1] in ("'", '"') and fragment.count(fragment[0]) % 2:
+        fragment = fragment[1:]
+    return fragment
+
+
+def find_facts(text: str, file: str, file_kind: str, project: str = "") -> list[FileFact]:
+    """Every migration-relevant fragment of one file's text, in (line, kind, column) order.
+
+    Comments count like code: a commented-out `docker run --platform linux` still tells how the project is
+    used, and telling comments apart in eight languages would cost more than the rare extra fact.
+    """
+    low = text.lower()
+    newlines: list[int] | None = None
+    found: list[tuple[int, str, int, str]] = []
+    taken: dict[str, list[tuple[int, int]]] = {}
+    for det in _BY_FILE_KIND.get(file_kind, _BY_FILE_KIND["other"]):
+        if not any(n in low for n in det.needles):
+            continue
+        for m in det.pattern.finditer(text):
+            start, end = m.span()
+            spans = taken.setdefault(det.kind, [])
+            # Two patterns of one kind may both see the same fragment; the first one to claim it wins.
+            if any(start < e and s < end for s, e in spans):
+                continue
+            spans.append((start, end))
+            if newlines is None:
+                newlines = [n.start() for n in _NEWLINE.finditer(text)]
+            line = bisect.bisect_left(newlines, start) + 1
+            line_start = newlines[line - 2] + 1 if line > 1 else 0
+            fragment = _tidy(m.group(0))[:_TEXT_LIMIT] + det.suffix
+            found.append((line, det.kind, start - line_start, fragment))
+    found.sort()
+    return [FileFact(file=file, line=line, kind=kind, text=fragment, file_kind=file_kind, project=project)
+            for line, kind, _col, fragment in found]
+
+
+def _is_junction(entry: os.DirEntry[str]) -> bool:
+    """A Windows junction, which is_dir(follow_symlinks=False) calls a directory; following it could loop."""
+    if os.name != "nt":
+        return False
+    tag = getattr(entry.stat(follow_symlinks=False), "st_reparse_tag", 0)
+    return bool(tag == getattr(stat, "IO_REPARSE_TAG_MOUNT_POINT", 0xA0000003))
+
+
+def _is_regular(entry: os.DirEntry[str]) -> bool:
+    """A file to open: is_file() follows a symlink to its target and keeps FIFOs and dangling links out."""
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+def _walk(root: Path, notes: list[Note]) -> Iterator[tuple[Path, tuple[str, ...], str]]:
+    """Yield (path, parts relative to root, file_kind) for each project file under root; prune heavy trees."""
+    stack: list[tuple[str, tuple[str, ...]]] = [(str(root), ())]
+    while stack:
+        path, rel = stack.pop()
+        try:
+            with os.scandir(path) as it:
+                entries = list(it)
+        except OSError as exc:
+            why = exc.strerror or str(exc)
+            notes.append(Note("files", Path(path).as_posix(), f"cannot list directory ({why})"))
+            continue
+        if rel and any(e.name in _ENV_MARKERS for e in entries):
+            continue
+        subdirs: list[tuple[str, tuple[str, ...]]] = []
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    # Symlinked directories are not followed (is_dir above), so a link cannot loop the walk.
+                    if entry.name.lower() not in _PRUNED_DIRS and not _is_junction(entry):
+                        subdirs.append((entry.path, (*rel, entry.name)))
+                    continue
+            except OSError:
+                continue
+            parts = (*rel, entry.name)
+            kind = classify(parts)
+            if kind is not None and _is_regular(entry):
+                yield Path(entry.path), parts, kind
+        # Reversed so the stack pops directories in name order; the final sort makes order moot anyway.
+        stack.extend(sorted(subdirs, reverse=True))
+
+
+def _read(path: Path, shown: str, notes: list[Note]) -> str | None:
+    """Read one candidate file once; None (with a Note) when it is too big, binary or unreadable."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        notes.append(Note("files", shown, f"cannot read ({exc.strerror or exc})"))
+        return None
+    if len(raw) > MAX_BYTES:
+        notes.append(Note("files", shown, f"larger than {MAX_BYTES // (1024 * 1024)} MiB, not read"))
+        return None
+    utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff")) or (
+        len(raw) >= 4 and ((raw[1] == 0 and raw[3] == 0 and raw[0] != 0) or (raw[0] == 0 and raw[2] == 0)))
+    if not utf16 and b"\0" in raw[:_BINARY_PROBE]:
+        notes.append(Note("files", shown, "binary content (NUL byte), not read"))
+        return None
+    try:
+        return decode_bytes(raw, shown)[0]
+    except InputError:
+        # .bat and .cmd files are often in an ANSI code page; every pattern is ASCII, so a lossy decode does.
+        return raw.decode("utf-8", errors="replace")
+
+
+def _check_dir(d: Path) -> None:
+    """Raise InputError unless d is a directory that can be listed."""
+    if not d.exists():
+        raise InputError(f"{d}: no such directory")
+    if not d.is_dir():
+        raise InputError(f"{d}: not a directory")
+    try:
+        with os.scandir(d):
+            pass
+    except OSError as exc:
+        raise InputError(f"{d}: cannot read directory ({exc.strerror or exc})") from None
+
+
+def scan_projects(dirs: Sequence[Path]) -> tuple[list[ProjectFile], list[FileFact], list[Note]]:
+    """Find the compose files, Dockerfiles, scripts, Makefiles and CI files under dirs, and their facts."""
+    roots = [Path(d) for d in dirs]
+    for d in roots:
+        _check_dir(d)
+    files: list[ProjectFile] = []
+    facts: list[FileFact] = []
+    notes: list[Note] = []
+    seen: set[str] = set()
+    for root in roots:
+        project = root.as_posix()
+        for path, parts, kind in _walk(root, notes):
+            # Nested or repeated --project dirs would otherwise report one file twice.
+            if len(roots) > 1:
+                real = os.path.realpath(path)
+                if real in seen:
+                    continue
+                seen.add(real)
+            shown = project.rstrip("/") + "/" + "/".join(parts)
+            files.append(ProjectFile(file=shown, file_kind=kind, project=project))
+            text = _read(path, shown, notes)
+            if text is not None:
+                facts.extend(find_facts(text, shown, kind, project))
+    files.sort(key=lambda f: (f.file, f.file_kind))
+    facts.sort(key=lambda f: (f.file, f.line, f.kind, f.text))
+    notes.sort(key=lambda n: (n.subject, n.message))
+    return files, facts, notes

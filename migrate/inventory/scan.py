@@ -1,0 +1,206 @@
+"""Assemble one Inventory from any combination of sources: a live engine, a bundle and single files."""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from migrate.errors import InputError
+from migrate.inventory import normalize
+from migrate.inventory.engine import Progress, RawEngine
+from migrate.model import ConfigFile, Inventory, Note, Settings, Source
+
+
+@dataclass
+class ScanOptions:
+    """What to read. Paths are as the user gave them."""
+
+    host: str | None = None
+    context: str | None = None
+    use_engine: bool | None = None
+    """True: read a live engine; False: never; None: only when no other source is given."""
+    inventory: Path | None = None
+    """An inventory JSON to start from (assess/plan take one instead of scanning)."""
+    bundle: Path | None = None
+    engine_info: Path | None = None
+    settings: list[Path] = field(default_factory=list)
+    daemon_configs: list[str] = field(default_factory=list)
+    """FILE, or linux=FILE / windows=FILE to say which engine's config it is."""
+    wslconfig: Path | None = None
+    host_facts: Path | None = None
+    projects: list[Path] = field(default_factory=list)
+
+    def has_file_sources(self) -> bool:
+        """Whether any source other than a live engine was given."""
+        return bool(self.inventory or self.bundle or self.engine_info or self.settings or self.daemon_configs
+                    or self.wslconfig or self.host_facts or self.projects)
+
+    def wants_engine(self) -> bool:
+        """Whether to talk to a live engine."""
+        if self.use_engine is not None:
+            return self.use_engine
+        return bool(self.host or self.context) or not self.has_file_sources()
+
+
+def _daemon_kind(spec: str) -> tuple[str, Path]:
+    if spec.startswith(("linux=", "windows=")):
+        kind, _, path = spec.partition("=")
+        return kind, Path(path)
+    p = Path(spec)
+    lowered = spec.replace("\\", "/").lower()
+    if "windows" in p.name.lower() or "programdata/docker" in lowered:
+        return "windows", p
+    return "linux", p
+
+
+def _settings_kind(path: Path) -> str:
+    return "settings-store.json" if "settings-store" in path.name.lower() else "settings.json"
+
+
+def windows_defaults(opts: ScanOptions) -> ScanOptions:
+    """On Windows with no file flags, the default locations of every settings file (those that exist)."""
+    appdata = Path(os.environ.get("APPDATA", ""))
+    profile = Path(os.environ.get("USERPROFILE", ""))
+    programdata = Path(os.environ.get("ProgramData", r"C:\ProgramData"))
+    for p in (appdata / "Docker" / "settings.json", appdata / "Docker" / "settings-store.json"):
+        if p.is_file():
+            opts.settings.append(p)
+    if (profile / ".docker" / "daemon.json").is_file():
+        opts.daemon_configs.append(f"linux={profile / '.docker' / 'daemon.json'}")
+    win_daemon = programdata / "Docker" / "config" / "daemon.json"
+    if win_daemon.is_file():
+        opts.daemon_configs.append(f"windows={win_daemon}")
+    if (profile / ".wslconfig").is_file():
+        opts.wslconfig = profile / ".wslconfig"
+    return opts
+
+
+def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
+         host_facts_reader: Any = None) -> Inventory:
+    """Read every source in opts into one Inventory; later sources fill what earlier ones lacked."""
+    from migrate.inventory.backend import detect_backend, parse_info
+    from migrate.inventory.bundle import read_bundle
+    from migrate.inventory.desktop import read_daemon_config, read_desktop_settings, read_wslconfig
+    from migrate.inventory.host import read_host_facts
+    from migrate.inventory.projectfiles import scan_projects
+    from migrate.inventory.textfile import read_text
+
+    if sys.platform == "win32" and not opts.has_file_sources():
+        opts = windows_defaults(opts)
+
+    sources: list[Source] = []
+    notes: list[Note] = []
+    raw: RawEngine | None = None
+    settings_json: Path | None = None
+    settings_store: Path | None = None
+    daemon_linux: Path | None = None
+    daemon_windows: Path | None = None
+    wslconfig = opts.wslconfig
+    host_facts_path = opts.host_facts
+
+    if opts.bundle is not None:
+        b = read_bundle(opts.bundle)
+        sources.append(Source(kind="bundle", ref=str(opts.bundle)))
+        notes.extend(b.notes)
+        raw = b.engine
+        settings_json, settings_store = b.settings_json, b.settings_store_json
+        daemon_linux, daemon_windows = b.daemon_linux, b.daemon_windows
+        wslconfig = wslconfig or b.wslconfig
+        host_facts_path = host_facts_path or b.host_facts
+
+    if opts.wants_engine():
+        from migrate.inventory.engine import read_engine, resolve_host
+
+        url, tls = resolve_host(opts.host, opts.context)
+        raw = read_engine(url, tls, progress)
+        sources.append(Source(kind="engine", ref=url))
+
+    if opts.engine_info is not None:
+        text, _ = read_text(opts.engine_info)
+        info = parse_info(text, str(opts.engine_info))
+        sources.append(Source(kind="engine-info", ref=str(opts.engine_info)))
+        if raw is None:
+            raw = RawEngine(url=f"file:{opts.engine_info}", info=info)
+        elif not raw.info:
+            raw.info = info
+
+    for p in opts.settings:
+        sources.append(Source(kind="settings", ref=str(p)))
+        if _settings_kind(p) == "settings-store.json":
+            settings_store = p
+        else:
+            settings_json = p
+    for spec in opts.daemon_configs:
+        kind, p = _daemon_kind(spec)
+        sources.append(Source(kind="daemon-config", ref=str(p)))
+        if kind == "windows":
+            daemon_windows = p
+        else:
+            daemon_linux = p
+
+    desktop = read_desktop_settings(settings_json, settings_store) if (settings_json or settings_store) else None
+    d_linux: ConfigFile | None = read_daemon_config(daemon_linux) if daemon_linux else None
+    d_windows: ConfigFile | None = read_daemon_config(daemon_windows) if daemon_windows else None
+    wsl: ConfigFile | None = None
+    if wslconfig is not None:
+        if opts.wslconfig is not None:
+            sources.append(Source(kind="wslconfig", ref=str(wslconfig)))
+        wsl = read_wslconfig(wslconfig)
+
+    host = None
+    if host_facts_path is not None:
+        if opts.host_facts is not None:
+            sources.append(Source(kind="host-facts", ref=str(host_facts_path)))
+        host = read_host_facts(host_facts_path)
+    elif host_facts_reader is not None:
+        host = host_facts_reader()
+        if host is not None:
+            sources.append(Source(kind="host-facts", ref="powershell"))
+
+    project_files, file_facts = [], []
+    if opts.projects:
+        for p in opts.projects:
+            sources.append(Source(kind="project", ref=str(p)))
+        project_files, file_facts, pnotes = scan_projects(opts.projects)
+        notes.extend(pnotes)
+
+    engine = None
+    images, containers, volumes, networks = [], [], [], []
+    info: dict[str, Any] = {}
+    version: dict[str, Any] = {}
+    if raw is not None:
+        info, version = raw.info, raw.version
+        notes.extend(raw.notes)
+        reachable = raw.url.startswith(("unix:", "tcp:", "npipe:", "http:", "https:", "ssh:"))
+        engine = normalize.engine_from_info(info, version, reachable)
+        sizes = normalize.container_sizes(raw.df)
+        containers = normalize.link_containers(
+            [normalize.container_from_inspect(c, sizes.get(c.get("Id", ""))) for c in raw.containers]
+        )
+        images = normalize.link_images(normalize.images_from_inspect(raw.images), containers)
+        volumes = normalize.volumes_from_inspect(raw.volumes, raw.df or None, containers)
+        networks = normalize.networks_from_inspect(raw.networks, containers)
+    else:
+        notes.append(Note(area="engine", subject="-", message="no engine was read: images, containers, volumes "
+                          "and networks are unknown"))
+
+    if not opts.has_file_sources() and raw is None:
+        raise InputError("nothing to scan: give --host, --context, --bundle or files")
+
+    return Inventory(
+        tool_version=tool_version,
+        sources=tuple(sources),
+        backend=detect_backend(info, version or None, desktop),
+        engine=engine,
+        images=tuple(images),
+        containers=tuple(containers),
+        volumes=tuple(volumes),
+        networks=tuple(networks),
+        settings=Settings(desktop=desktop, daemon_linux=d_linux, daemon_windows=d_windows, wslconfig=wsl),
+        host=host,
+        project_files=tuple(project_files),
+        files=tuple(file_facts),
+        notes=tuple(sorted(set(notes), key=lambda n: (n.area, n.subject, n.message))),
+    )

@@ -1,0 +1,147 @@
+"""Helpers every renderer shares: secret redaction, control-character cleaning, human units, counting."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from migrate.model import JSON, SEVERITIES, Finding, Report
+
+TOOL_NAME = "wsl2-migrate"
+
+REDACTED = "<redacted>"
+
+SECRET_KEY = re.compile(r"password|passwd|secret|token|api[_-]?key|credential|private|auth", re.IGNORECASE)
+"""Keys whose values are treated as secrets (labels, evidence entries, KEY=VALUE strings)."""
+
+# scheme://user:password@host: proxies and registry URLs carry credentials this way.
+_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/@\s]+)@")
+_KEY_VALUE = re.compile(r"^(?P<key>[^=\s]+)=(?P<value>.*)$", re.DOTALL)
+
+# C0 and C1 control characters except tab and newline, lone surrogates and the two non-characters XML 1.0
+# forbids: they would drive a terminal, break XML or fail to encode.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+
+VERDICT_WORDS = {
+    "ready": "Ready",
+    "ready-after-actions": "Ready after the listed actions",
+    "blocked": "Blocked",
+}
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether a key (label, setting, variable name) looks like it names a secret."""
+    return bool(SECRET_KEY.search(key))
+
+
+def redact_text(text: str, show_secrets: bool = False) -> str:
+    """A string with URL credentials and secret-looking KEY=VALUE values replaced, unless show_secrets."""
+    if show_secrets:
+        return text
+    text = _URL_USERINFO.sub(lambda m: f"{m.group('scheme')}{REDACTED}@", text)
+    kv = _KEY_VALUE.match(text)
+    if kv and is_secret_key(kv.group("key")):
+        return f"{kv.group('key')}={REDACTED}"
+    return text
+
+
+def redact(data: JSON, show_secrets: bool = False, key: str = "") -> JSON:
+    """JSON data with values under secret-looking keys replaced by "<redacted>", recursively."""
+    if show_secrets:
+        return data
+    if key and is_secret_key(key) and data not in (None, "", [], {}) and not isinstance(data, bool):
+        return REDACTED
+    if isinstance(data, dict):
+        return {str(k): redact(v, show_secrets, str(k)) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [redact(v, show_secrets) for v in data]
+    if isinstance(data, str):
+        return redact_text(data, show_secrets)
+    return data
+
+
+def _visible(m: re.Match[str]) -> str:
+    """A control character as its escape, as in \\x1b or \\ud800."""
+    code = ord(m.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def clean(text: str) -> str:
+    """Text with control characters shown as escapes, so a hostile value cannot drive a terminal or break XML."""
+    return _CONTROL.sub(_visible, text)
+
+
+def one_line(text: str) -> str:
+    """Text on one line: line breaks become spaces, control characters are made visible."""
+    return clean(" ".join(text.split("\n")).replace("\r", " ").replace("\t", " "))
+
+
+def human_bytes(n: int | None) -> str:
+    """A byte count in decimal units, as in "3.2 GB" (Docker's own commands use decimal units too)."""
+    if n is None:
+        return "unknown"
+    if n < 1000:
+        return f"{n} B"
+    value = float(n)
+    for unit in ("kB", "MB", "GB", "TB", "PB"):
+        value /= 1000
+        if value < 999.95 or unit == "PB":
+            return f"{value:.1f} {unit}"
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def human_duration(seconds: int) -> str:
+    """A duration for people, as in "about 12 minutes" or "about 1 hour 40 minutes"."""
+    if seconds < 60:
+        return "less than a minute"
+    minutes = round(seconds / 60)
+    if minutes < 90:
+        return f"about {minutes} minute{'s' if minutes != 1 else ''}"
+    # Over an hour and a half, five-minute steps are all the estimate is worth.
+    minutes = 5 * round(minutes / 5)
+    hours, rest = divmod(minutes, 60)
+    text = f"about {hours} hour{'s' if hours != 1 else ''}"
+    return f"{text} {rest} minutes" if rest else text
+
+
+def active(findings: Iterable[Finding]) -> list[Finding]:
+    """The findings that are not waived."""
+    return [f for f in findings if not f.waived]
+
+
+def severity_counts(report: Report) -> dict[str, int]:
+    """Active (not waived) findings per severity, every severity present, highest first."""
+    counts = {name: 0 for name in reversed(SEVERITIES)}
+    for f in active(report.findings):
+        counts[f.severity] = counts.get(f.severity, 0) + 1
+    return counts
+
+
+def verdict_words(verdict: str) -> str:
+    """The verdict as people say it."""
+    return VERDICT_WORDS.get(verdict, verdict)
+
+
+def rule_area(rule_id: str) -> str:
+    """The area prefix of a rule id (HOST, DESK, LCOW, ...), or "OTHER" when the id has none."""
+    m = re.match(r"[A-Za-z]+", rule_id)
+    return m.group().upper() if m else "OTHER"
+
+
+def summary_line(report: Report) -> str:
+    """The one-line verdict summary the table format ends with (and the JUnit suite carries)."""
+    counts = severity_counts(report)
+    findings = ", ".join(f"{n} {name}" for name, n in counts.items())
+    waived = sum(1 for f in report.findings if f.waived)
+    if waived:
+        findings += f", {waived} waived"
+    parts = [
+        f"{verdict_words(report.verdict).upper()}",
+        findings,
+        f"{report.rules_checked} rules",
+        f"{human_bytes(report.bytes_to_move)} to move, {human_duration(report.estimated_seconds)}",
+    ]
+    if report.blind_spots:
+        parts.append(f"{len(report.blind_spots)} blind spot{'s' if len(report.blind_spots) != 1 else ''}")
+    return "; ".join(parts)

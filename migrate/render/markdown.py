@@ -1,0 +1,278 @@
+"""The pre-migration assessment a team lead reads: verdict, backend evidence, findings with fixes, inventory, gaps.
+
+Every value that comes from the inventory or a finding is escaped, because names, labels and paths may be hostile.
+A finding's `fix` is prose; lines indented by four spaces (or a tab), and ``` fenced blocks, are commands and are
+shown as fenced code.
+"""
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+
+from migrate.model import SEVERITIES, Finding, Inventory, Report
+from migrate.render._common import (
+    TOOL_NAME,
+    active,
+    clean,
+    human_bytes,
+    human_duration,
+    redact,
+    redact_text,
+    severity_counts,
+    verdict_words,
+)
+from migrate.render.mdinventory import inventory_sections, md, table
+
+_URL = re.compile(r"^https?://[^\s<>`]+$")
+
+BACKEND_WORDS = {
+    "hyperv": "Hyper-V VM (MobyLinuxVM / DockerDesktopVM)",
+    "lcow": "LCOW (Linux containers on the Windows engine)",
+    "wsl2": "WSL 2",
+    "windows": "Windows containers engine",
+    "linux": "Linux engine (not Docker Desktop)",
+    "unknown": "unknown",
+}
+
+SEVERITY_HEADINGS = {"blocker": "Blockers", "error": "Errors", "warning": "Warnings", "info": "Information"}
+
+COUNT_WORDS = {"images": "images", "containers": "containers", "volumes": "volumes", "networks": "networks",
+               "project_files": "project files"}
+
+BLIND_SPOT_IMPACT = {
+    "engine": "No engine data: images, containers, volumes and networks were not checked, and nothing that lives "
+              "in the engine is counted in the verdict or in the bytes to move.",
+    "images": "Image checks (pullable by digest, Windows or foreign-architecture images, dangling images) are "
+              "incomplete; the bytes to move may be too low.",
+    "containers": "Container checks (bind mounts, data in the writable layer, dependencies, privileges) are "
+                  "incomplete.",
+    "volumes": "Volume checks (sizes, drivers, volumes no container uses) are incomplete; the bytes to move may "
+               "be too low.",
+    "networks": "Network checks (user-defined networks to recreate, subnet collisions) are incomplete.",
+    "settings": "Docker Desktop and daemon settings checks (memory and CPU to carry into .wslconfig, proxies, "
+                "registry mirrors, TCP 2375) could not run on the missing values.",
+    "host": "Host checks (Windows build and edition, the WSL and Virtual Machine Platform features, "
+            "virtualization, free disk for the backups) were not run, so a host blocker may be hidden.",
+    "files": "Project-file checks (--platform flags, Windows paths, Hyper-V era addresses) did not cover it.",
+    "bundle": "Part of the collected bundle was unreadable; every check fed by it is incomplete.",
+}
+
+
+def _fence(body: list[str], lang: str = "") -> list[str]:
+    """A fenced code block longer than any backtick run inside, so the body cannot close it early."""
+    text = "\n".join(clean(line) for line in body)
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    lang = re.sub(r"[^A-Za-z0-9_+-]", "", lang)
+    return [fence + lang, *text.split("\n"), fence]
+
+
+def _indented(line: str) -> bool:
+    """Whether a fix line is a command by the catalog's convention (four spaces or a tab)."""
+    return line.startswith(("    ", "\t"))
+
+
+def fix_blocks(fix: str) -> list[str]:
+    """A finding's fix as Markdown: escaped prose, commands in fenced code blocks."""
+    lines = fix.strip("\n").split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.strip().startswith("```"):
+            lang, body = line.strip().strip("`").strip(), []
+            i += 1
+            while i < len(lines) and not lines[i].strip().startswith("```"):
+                body.append(lines[i])
+                i += 1
+            out += _fence(textwrap.dedent("\n".join(body)).split("\n"), lang)
+            i += 1
+        elif _indented(line):
+            body = []
+            while i < len(lines) and (_indented(lines[i]) or (not lines[i].strip() and i + 1 < len(lines)
+                                                             and _indented(lines[i + 1]))):
+                body.append(lines[i])
+                i += 1
+            out += ([""] if out and out[-1] else []) + _fence(textwrap.dedent("\n".join(body)).split("\n"))
+            out.append("")
+        else:
+            out.append(md(line.rstrip()) if line.strip() else "")
+            i += 1
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+def _link(url: str) -> str:
+    """A reference as an autolink when it is a plain http(s) URL, else as escaped text."""
+    return f"<{url}>" if _URL.match(url) else md(url)
+
+
+def _title(report: Report, inv: Inventory) -> str:
+    """The machine the report is about: the host's computer name, else the engine's name."""
+    if inv.host is not None and inv.host.computer_name:
+        return inv.host.computer_name
+    if inv.engine is not None and inv.engine.name:
+        return inv.engine.name
+    return "unknown machine"
+
+
+def _subject(f: Finding) -> str:
+    """Where a finding is: its subject kind and name."""
+    return f"{md(f.subject_kind)} {md(f.subject)}".strip() if f.subject else md(f.subject_kind)
+
+
+def _verdict(report: Report) -> list[str]:
+    """The verdict in words with its reason."""
+    live = active(report.findings)
+    blockers = [f for f in live if f.severity == "blocker"]
+    errors = [f for f in live if f.severity == "error"]
+    warnings = [f for f in live if f.severity == "warning"]
+    lines = ["## Verdict", ""]
+    if report.verdict == "blocked":
+        lines.append(f"**Blocked.** The migration must not start until {len(blockers)} blocker"
+                     f"{'s are' if len(blockers) != 1 else ' is'} resolved:")
+        lines.append("")
+        lines += [f"- {md(f.rule)}: {md(f.title)} ({_subject(f)})" for f in blockers]
+    elif report.verdict == "ready-after-actions":
+        todo = len(errors) + len(warnings)
+        lines.append(f"**Ready after the listed actions.** Nothing blocks the move, but {todo} finding"
+                     f"{'s need' if todo != 1 else ' needs'} action first ({len(errors)} error, "
+                     f"{len(warnings)} warning); each one's fix is under Findings.")
+        if errors:
+            lines.append("")
+            lines += [f"- {md(f.rule)}: {md(f.title)} ({_subject(f)})" for f in errors]
+    elif report.verdict == "ready":
+        lines.append("**Ready.** No finding blocks the move or needs action first.")
+    else:
+        lines.append(f"**{md(report.verdict)}.**")
+    if report.blind_spots:
+        n = len(report.blind_spots)
+        lines += ["", f"> **Limited verdict:** {n} thing{'s' if n != 1 else ''} could not be seen (listed under "
+                      "*What this assessment could not see*); the verdict covers only what the scan could read."]
+    return lines
+
+
+def _summary(report: Report, inv: Inventory) -> list[str]:
+    """The numbers at a glance."""
+    sev = severity_counts(report)
+    waived = sum(1 for f in report.findings if f.waived)
+    findings = ", ".join(f"{n} {name}" for name, n in sev.items()) + (f"; {waived} waived" if waived else "")
+    known = [k for k in COUNT_WORDS if k in report.counts]
+    objects = ", ".join(f"{report.counts[k]} {COUNT_WORDS.get(k, k)}"
+                        for k in known + sorted(set(report.counts) - set(known)))
+    rows = [
+        ("Machine", md(_title(report, inv))),
+        ("Backend detected", md(BACKEND_WORDS.get(report.backend.kind, report.backend.kind))),
+        ("Verdict", md(verdict_words(report.verdict))),
+        ("Findings", findings),
+        ("Rules checked", str(report.rules_checked)),
+        ("Inventory", md(objects)),
+        ("Data to move", human_bytes(report.bytes_to_move)),
+        ("Estimated duration", human_duration(report.estimated_seconds)),
+    ]
+    return ["## Summary", "", *table(["", ""], rows)]
+
+
+def _evidence_value(value: object, show_secrets: bool) -> str:
+    """One evidence value, redacted, on one line."""
+    value = redact(value, show_secrets)
+    if isinstance(value, str):
+        return md(value)
+    return md(json.dumps(value, sort_keys=True, ensure_ascii=False))
+
+
+def _backend(report: Report, show_secrets: bool) -> list[str]:
+    """The backend detected, the evidence and the reasons that decided it."""
+    b = report.backend
+    lines = ["## Backend", "", f"Detected: **{md(BACKEND_WORDS.get(b.kind, b.kind))}** ({md(b.kind)}).", ""]
+    if b.evidence:
+        rows = [(md(k), _evidence_value(v, show_secrets)) for k, v in sorted(b.evidence.items())]
+        lines += [*table(["Evidence", "Value"], rows), ""]
+    if b.reasons:
+        lines += ["Why:", ""] + [f"- {md(redact_text(r, show_secrets))}" for r in b.reasons] + [""]
+    return lines[:-1] if lines[-1] == "" else lines
+
+
+def _finding(f: Finding) -> list[str]:
+    """One finding with its subject, message, why and fix."""
+    lines = [f"#### {md(f.rule)}: {md(f.title)}", "", f"- **Subject:** {_subject(f)}"]
+    if f.file:
+        lines.append(f"- **File:** {md(f.file)}" + (f", line {f.line}" if f.line > 0 else ""))
+    if f.plan:
+        lines.append(f"- **The plan:** {md(f.plan)}")
+    lines += ["", md(f.message)]
+    if f.why:
+        lines += ["", f"**Why.** {md(f.why)}"]
+    if f.fix:
+        lines += ["", "**Fix.**", "", *fix_blocks(f.fix)]
+    if f.references:
+        lines += ["", "References: " + ", ".join(_link(r) for r in f.references)]
+    return lines
+
+
+def _findings(report: Report) -> list[str]:
+    """Active findings grouped by severity, highest first."""
+    lines = ["## Findings"]
+    live = active(report.findings)
+    if not live:
+        return lines + ["", "No findings."]
+    for severity in reversed(SEVERITIES):
+        group = [f for f in live if f.severity == severity]
+        if group:
+            lines += ["", f"### {SEVERITY_HEADINGS[severity]} ({len(group)})"]
+            for f in group:
+                lines += ["", *_finding(f)]
+    return lines
+
+
+def _waived(report: Report) -> list[str]:
+    """Waived findings, with the reason and expiry of each waiver."""
+    waived = [f for f in report.findings if f.waived]
+    if not waived:
+        return []
+    rows = [(md(f.rule), md(f.severity), _subject(f), md(f.waiver_reason), md(f.waiver_expires) or "never")
+            for f in waived]
+    return ["## Waived findings", "", *table(["Rule", "Severity", "Subject", "Reason", "Expires"], rows)]
+
+
+def _notices(report: Report) -> list[str]:
+    """Configuration notices: expired waivers, disabled rules."""
+    if not report.notices:
+        return []
+    return ["## Configuration notices", "", *[f"- {md(n)}" for n in report.notices]]
+
+
+def _blind_spots(report: Report, show_secrets: bool) -> list[str]:
+    """What the assessment could not see, and how each gap limits the verdict."""
+    lines = ["## What this assessment could not see", ""]
+    if not report.blind_spots:
+        return lines + ["The scan reported nothing it could not read."]
+    rows = [(md(n.area), md(redact_text(n.subject, show_secrets)), md(redact_text(n.message, show_secrets)))
+            for n in report.blind_spots]
+    lines += [*table(["Area", "Subject", "What happened"], rows), "", "How this limits the verdict:", ""]
+    for area in sorted({n.area for n in report.blind_spots}):
+        impact = BLIND_SPOT_IMPACT.get(area, "The checks that depend on it could not run.")
+        lines.append(f"- **{md(area)}:** {impact}")
+    lines += ["", "A finding that depends on what is missing cannot appear above, so *ready* here means ready as "
+                  "far as the scan could see. Scan again where the missing input can be read before relying on it."]
+    return lines
+
+
+def render(report: Report, inv: Inventory, show_secrets: bool = False) -> str:
+    """The assessment as a Markdown document."""
+    sections = [
+        [f"# Pre-migration assessment: {md(_title(report, inv))}"],
+        _verdict(report),
+        _summary(report, inv),
+        _backend(report, show_secrets),
+        _findings(report),
+        _waived(report),
+        _notices(report),
+        inventory_sections(inv, show_secrets),
+        _blind_spots(report, show_secrets),
+        ["---", "", f"Generated by {TOOL_NAME} {md(report.tool_version)} from inventory "
+                    f"{md(report.inventory_fingerprint)}."],
+    ]
+    return "\n\n".join("\n".join(s) for s in sections if s) + "\n"

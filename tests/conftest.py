@@ -1,0 +1,49 @@
+"""Session fixtures: a real Docker Engine and a real registry on loopback, and a rich population on the engine."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.engines import Engine, Registry, start_engine, start_registry
+from tests.population import Population, populate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def scratch() -> Path:
+    """A short-named scratch directory (unix socket paths must stay under 108 bytes)."""
+    d = Path(tempfile.mkdtemp(prefix="w2m-", dir="/tmp"))
+    yield d
+
+
+@pytest.fixture(scope="session")
+def registry(scratch: Path) -> Registry:
+    """A real docker-registry on 127.0.0.1."""
+    reg = start_registry(scratch / "reg")
+    yield reg
+    reg.stop()
+
+
+@pytest.fixture(scope="session")
+def engine(scratch: Path) -> Engine:
+    """A real dockerd (Debian's docker.io) with its own data root and socket."""
+    eng = start_engine(scratch / "e1")
+    yield eng
+    eng.stop()
+
+
+@pytest.fixture(scope="session")
+def rich(engine: Engine, registry: Registry, scratch: Path) -> Population:
+    """The engine populated with a rich set of images, volumes, networks and containers."""
+    return populate(engine, registry, scratch / "pop")
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_docker_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A developer's DOCKER_HOST must not leak into CLI tests that expect no engine.
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.setenv("DOCKER_CONFIG", os.path.join(tempfile.gettempdir(), "w2m-empty-docker-config"))

@@ -1,0 +1,414 @@
+"""Tests for migrate.render: every format, determinism, SARIF schema validity, escaping and secrets."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from migrate.model import (
+    Attachment,
+    Backend,
+    Container,
+    Engine,
+    Finding,
+    HostFacts,
+    Image,
+    Inventory,
+    IpamConfig,
+    Mount,
+    Network,
+    Note,
+    Report,
+    Volume,
+)
+from migrate.render import Format, render
+from migrate.render._common import human_bytes, human_duration, redact
+from migrate.render.markdown import fix_blocks
+from migrate.render.sarif import artifact_uri, sarif_level
+
+ROOT = Path(__file__).resolve().parent.parent
+SARIF_SCHEMA = json.loads((ROOT / "tests" / "data" / "sarif-2.1.0.json").read_text(encoding="utf-8"))
+
+HOSTILE = "web|`rm -rf /`<script>alert(1)</script>_[x]*"
+LABEL_SECRET = "Sup3rS3cretLabelValue"
+ENV_SECRET = "Sup3rS3cretEnvValue"
+PROXY_SECRET = "Pr0xyPa55"
+ENGINE_LABEL_SECRET = "AKIAEXAMPLEKEY123"
+ALWAYS_HIDDEN = (LABEL_SECRET, ENV_SECRET)
+HIDDEN_UNLESS_SHOWN = (PROXY_SECRET, ENGINE_LABEL_SECRET)
+
+EVIDENCE = {
+    "os_type": "linux",
+    "operating_system": "Docker Desktop",
+    "kernel_version": "5.10.47-linuxkit",
+    "server_version": "20.10.8",
+    "storage_driver": "overlay2",
+    "experimental": False,
+    "platform_name": "Docker Desktop 4.1.1 (69879)",
+    "labels": [f"com.example.api_key={ENGINE_LABEL_SECRET}", "com.example.team=shop"],
+    "settings": {
+        "file": "C:\\Users\\alice\\AppData\\Roaming\\Docker\\settings.json",
+        "wslEngineEnabled": False,
+        "proxyHttp": f"http://alice:{PROXY_SECRET}@proxy.corp.example:3128",
+    },
+}
+
+FIX_WITH_COMMAND = """Commit the container to an image before the switch, then re-create it from that image:
+
+    docker commit "web" backup/web:pre-wsl2
+    docker save -o D:\\backup\\web.tar backup/web:pre-wsl2
+
+The plan does this for you when the strategy is commit."""
+
+
+def _inventory(evidence: dict[str, object] | None = None, reverse: bool = False) -> Inventory:
+    """A Hyper-V era workstation with a hostile container name and secrets in env and labels."""
+    images = (
+        Image(id="sha256:" + "a1" * 32, tags=("nginx:1.25",), repo_digests=("nginx@sha256:" + "b2" * 32,),
+              os="linux", architecture="amd64", size=187_000_000, containers=(HOSTILE,)),
+        Image(id="sha256:" + "c3" * 32, tags=("shop/api:dev",), os="linux", architecture="arm64", variant="v8",
+              size=412_500_000, containers=("db",)),
+        Image(id="sha256:" + "d4" * 32, os="linux", architecture="amd64", size=55_000_000, dangling=True),
+    )
+    containers = (
+        Container(id="f" * 64, name=HOSTILE, image="nginx:1.25", state="running", running=True,
+                  env=(f"DB_PASSWORD={ENV_SECRET}", "PATH=/usr/local/sbin:/usr/bin"),
+                  labels={"DB_PASSWORD": LABEL_SECRET, "com.docker.compose.project": "shop"},
+                  mounts=(Mount(type="bind", source="/run/desktop/mnt/host/c/Users/alice/site",
+                                destination="/usr/share/nginx/html"),),
+                  networks=(Attachment(network="shop_default"),)),
+        Container(id="e" * 64, name="db", image="postgres:16", state="exited",
+                  mounts=(Mount(type="volume", source="/var/lib/docker/volumes/pgdata/_data",
+                                destination="/var/lib/postgresql/data", name="pgdata"),),
+                  network_mode="bridge"),
+    )
+    volumes = (
+        Volume(name="pgdata", size=1_234_567_890, users=("db",)),
+        Volume(name="9" * 64, size=None, anonymous=True),
+    )
+    networks = (
+        Network(name="bridge", driver="bridge", builtin=True, ipam=(IpamConfig(subnet="172.17.0.0/16"),)),
+        Network(name="shop_default", driver="bridge", ipam=(IpamConfig(subnet="172.18.0.0/16"),),
+                containers=(HOSTILE,)),
+    )
+    if reverse:
+        images, containers, volumes, networks = images[::-1], containers[::-1], volumes[::-1], networks[::-1]
+    return Inventory(
+        tool_version="0.1.0",
+        backend=Backend(kind="hyperv", evidence=dict(EVIDENCE if evidence is None else evidence),
+                        reasons=("kernel_version ends in -linuxkit",
+                                 "settings.json has wslEngineEnabled=false")),
+        engine=Engine(reachable=True, server_version="20.10.8", os_type="linux", name="docker-desktop"),
+        images=images, containers=containers, volumes=volumes, networks=networks,
+        host=HostFacts(computer_name="DEV-WS-042", build=18363, edition="Microsoft Windows 10 Pro"),
+    )
+
+
+FINDINGS = (
+    Finding(rule="HOST002", title="Windows is too old for WSL 2", severity="blocker",
+            message="Windows build 18363 is older than 19041, the first build with WSL 2.",
+            subject_kind="host", subject="DEV-WS-042", why="WSL 2 needs Windows 10 version 2004 or later.",
+            fix="Update Windows through Windows Update, then scan again.",
+            references=("https://learn.microsoft.com/windows/wsl/install-manual",), plan="stop"),
+    Finding(rule="CTR004", title="Data written into the container layer", severity="error",
+            message=f"Container {HOSTILE} has 118.0 MB in its writable layer, lost unless committed.",
+            subject_kind="container", subject=HOSTILE, why="Switching backends does not move containers.",
+            fix=FIX_WITH_COMMAND, plan="commit-container"),
+    Finding(rule="FILE001", title="--platform flag in a project file", severity="warning",
+            message="docker-compose.yml pins \x1b[31mplatform: linux/amd64\x1b[0m.",
+            subject_kind="file", subject="projects\\shop\\docker-compose.yml",
+            file="projects\\shop\\docker-compose.yml", line=14),
+    Finding(rule="FILE003", title="Backend-switching script", severity="warning",
+            message="The script calls DockerCli.exe -SwitchDaemon.",
+            subject_kind="file", subject="C:\\Users\\alice\\scripts\\switch backend.ps1",
+            file="C:\\Users\\alice\\scripts\\switch backend.ps1"),
+    Finding(rule="NET002", title="Subnet collides with a WSL 2 range", severity="warning",
+            message="Network shop_default uses 172.18.0.0/16.", subject_kind="network", subject="shop_default",
+            waived=True, waiver_reason="Agreed with the networking team", waiver_expires="2026-12-31"),
+    Finding(rule="IMG001", title="Image can be pulled again by digest", severity="info",
+            message="nginx:1.25 is pullable by digest; it is pulled, not saved.", subject_kind="image",
+            subject="nginx:1.25", references=("https://docs.docker.com/engine/reference/commandline/pull/",)),
+)
+
+
+def _report(findings: tuple[Finding, ...] = FINDINGS, evidence: dict[str, object] | None = None) -> Report:
+    """A blocked report over the inventory above."""
+    return Report(
+        tool_version="0.1.0",
+        inventory_fingerprint="sha256:" + "0" * 64,
+        backend=Backend(kind="hyperv", evidence=dict(EVIDENCE if evidence is None else evidence),
+                        reasons=("kernel_version ends in -linuxkit",
+                                 f"proxy http://alice:{PROXY_SECRET}@proxy.corp.example:3128 in settings")),
+        findings=findings,
+        verdict="blocked",
+        counts={"images": 3, "containers": 2, "volumes": 2, "networks": 2, "project_files": 2},
+        bytes_to_move=3_245_000_000,
+        estimated_seconds=725,
+        blind_spots=(Note(area="files", subject="C:\\Users\\alice\\projects\\legacy\\compose.yml",
+                          message="unreadable: permission denied"),
+                     Note(area="host", subject="DEV-WS-042", message="no host facts were given")),
+        rules_checked=47,
+        notices=("waiver for CTR009 on container old expired on 2024-01-31; the finding is reported again",),
+    )
+
+
+def _all(show_secrets: bool = False) -> dict[Format, str]:
+    return {fmt: render(fmt, _report(), _inventory(), show_secrets) for fmt in Format}
+
+
+def test_every_format_renders_text_ending_in_newline() -> None:
+    outputs = _all()
+    assert set(outputs) == {Format.TABLE, Format.JSON, Format.MARKDOWN, Format.SARIF, Format.JUNIT}
+    for fmt, text in outputs.items():
+        assert text.endswith("\n") and len(text) > 200, fmt
+    assert render("json", _report(), _inventory()) == outputs[Format.JSON]  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        render("html", _report(), _inventory())  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("fmt", list(Format))
+def test_deterministic_regardless_of_input_order(fmt: Format) -> None:
+    first = render(fmt, _report(), _inventory())
+    assert render(fmt, _report(), _inventory()) == first
+    reordered = dict(reversed(list(EVIDENCE.items())))
+    assert render(fmt, _report(evidence=reordered), _inventory(reordered, reverse=True)) == first
+
+
+@pytest.mark.parametrize("fmt", list(Format))
+def test_secrets_stay_secret(fmt: Format) -> None:
+    hidden = render(fmt, _report(), _inventory())
+    shown = render(fmt, _report(), _inventory(), show_secrets=True)
+    for secret in ALWAYS_HIDDEN + HIDDEN_UNLESS_SHOWN:
+        assert secret not in hidden
+    for secret in ALWAYS_HIDDEN:  # container env and labels are never part of a report
+        assert secret not in shown
+    if fmt in (Format.JSON, Format.MARKDOWN):  # the formats that show the backend evidence
+        assert "<redacted>" in hidden or "\\<redacted\\>" in hidden
+        for secret in HIDDEN_UNLESS_SHOWN:
+            assert secret in shown
+
+
+def test_redact_nested_keys_urls_and_key_value_strings() -> None:
+    data = {"AuthToken": "abc", "nested": {"db_passwd": "x", "ok": "plain"}, "list": ["API-KEY=zzz", "a=b"],
+            "proxy": "https://u:p@proxy:8080/path", "flag_private": False}
+    assert redact(data) == {"AuthToken": "<redacted>", "nested": {"db_passwd": "<redacted>", "ok": "plain"},
+                            "list": ["API-KEY=<redacted>", "a=b"], "proxy": "https://<redacted>@proxy:8080/path",
+                            "flag_private": False}
+    assert redact(data, show_secrets=True) == data
+
+
+def test_sarif_validates_against_the_2_1_0_schema() -> None:
+    validator_cls = jsonschema.validators.validator_for(SARIF_SCHEMA)
+    validator_cls.check_schema(SARIF_SCHEMA)
+    for report in (_report(), _report(findings=())):
+        log = json.loads(render(Format.SARIF, report, _inventory()))
+        errors = sorted(validator_cls(SARIF_SCHEMA).iter_errors(log), key=lambda e: list(e.path))
+        assert not errors, [f"{list(e.path)}: {e.message}" for e in errors]
+
+
+def test_sarif_locations_levels_rules_and_suppressions() -> None:
+    run = json.loads(render(Format.SARIF, _report(), _inventory()))["runs"][0]
+    results = {r["ruleId"]: r for r in run["results"]}
+    rules = run["tool"]["driver"]["rules"]
+    assert run["tool"]["driver"]["name"] == "wsl2-migrate" and run["tool"]["driver"]["version"] == "0.1.0"
+    assert [r["id"] for r in rules] == ["CTR004", "FILE001", "FILE003", "HOST002", "IMG001", "NET002"]
+    for result in run["results"]:
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+
+    file001 = results["FILE001"]["locations"][0]["physicalLocation"]
+    assert file001 == {"artifactLocation": {"uri": "projects/shop/docker-compose.yml"}, "region": {"startLine": 14}}
+    file003 = results["FILE003"]["locations"][0]["physicalLocation"]
+    assert file003 == {"artifactLocation": {"uri": "file:///C:/Users/alice/scripts/switch%20backend.ps1"}}
+    ctr = results["CTR004"]["locations"][0]
+    assert "physicalLocation" not in ctr
+    assert ctr["logicalLocations"] == [{"name": HOSTILE, "kind": "container",
+                                        "fullyQualifiedName": f"container/{HOSTILE}"}]
+
+    assert (results["HOST002"]["level"], results["HOST002"]["properties"]["severity"]) == ("error", "blocker")
+    assert (results["CTR004"]["level"], results["FILE001"]["level"], results["IMG001"]["level"]) == (
+        "error", "warning", "note")
+    host_rule = rules[results["HOST002"]["ruleIndex"]]
+    assert host_rule["defaultConfiguration"] == {"level": "error"}
+    assert host_rule["shortDescription"]["text"] == "Windows is too old for WSL 2"
+    assert host_rule["fullDescription"]["text"] == "WSL 2 needs Windows 10 version 2004 or later."
+    assert host_rule["help"]["text"].startswith("Update Windows")
+    assert host_rule["helpUri"] == "https://learn.microsoft.com/windows/wsl/install-manual"
+
+    assert results["NET002"]["suppressions"] == [{"kind": "external", "status": "accepted",
+                                                  "justification": "Agreed with the networking team",
+                                                  "properties": {"expires": "2026-12-31"}}]
+    assert "suppressions" not in results["CTR004"]
+    notes = [n["message"]["text"] for n in run["invocations"][0]["toolExecutionNotifications"]]
+    assert any("permission denied" in n for n in notes) and any("expired" in n for n in notes)
+
+
+def test_sarif_fingerprint_depends_on_rule_and_subject_only() -> None:
+    def fingerprint(f: Finding) -> str:
+        log = json.loads(render(Format.SARIF, _report(findings=(f,)), _inventory()))
+        return str(log["runs"][0]["results"][0]["partialFingerprints"]["wsl2MigrateSubject/v1"])
+
+    base = FINDINGS[2]
+    moved = dataclasses.replace(base, line=40, message="other text", severity="error")
+    assert fingerprint(moved) == fingerprint(base)
+    assert fingerprint(dataclasses.replace(base, subject="other.yml")) != fingerprint(base)
+    assert fingerprint(dataclasses.replace(base, rule="FILE002")) != fingerprint(base)
+
+
+def test_sarif_level_is_the_one_mapping() -> None:
+    assert [sarif_level(s) for s in ("blocker", "error", "warning", "info")] == ["error", "error", "warning", "note"]
+    with pytest.raises(ValueError):
+        sarif_level("critical")
+
+
+@pytest.mark.parametrize(("path", "uri"), [
+    ("compose.yaml", "compose.yaml"),
+    ("./svc/Dockerfile", "svc/Dockerfile"),
+    ("proj dir\\a#b.yml", "proj%20dir/a%23b.yml"),
+    ("c:x\\y.yml", "c%3Ax/y.yml"),
+    ("D:\\work\\shop\\compose.yml", "file:///D:/work/shop/compose.yml"),
+    ("\\\\fileserver\\share\\compose.yml", "file://fileserver/share/compose.yml"),
+    ("/home/alice/compose.yml", "file:///home/alice/compose.yml"),
+])
+def test_artifact_uri(path: str, uri: str) -> None:
+    assert artifact_uri(path) == uri
+
+
+DOCUMENTED_KEYS = {"schema", "tool_version", "inventory_fingerprint", "backend", "verdict", "counts",
+                   "bytes_to_move", "estimated_seconds", "rules_checked", "findings", "blind_spots", "notices"}
+
+
+def test_json_has_the_documented_keys_and_round_trips() -> None:
+    text = render(Format.JSON, _report(), _inventory())
+    doc = json.loads(text)
+    assert set(doc) == DOCUMENTED_KEYS
+    assert doc["schema"] == "wsl2-migrate/report/1"
+    assert set(doc["backend"]) == {"kind", "evidence", "reasons"}
+    docs = (ROOT / "docs" / "report-json.md").read_text(encoding="utf-8")
+    finding_fields = {f.name for f in dataclasses.fields(Finding)}
+    for key in DOCUMENTED_KEYS | finding_fields | {"area", "subject", "message"}:
+        assert f"`{key}`" in docs, key
+    rebuilt = tuple(Finding(**{k: tuple(v) if isinstance(v, list) else v for k, v in f.items()})
+                    for f in doc["findings"])
+    assert rebuilt == FINDINGS
+    assert [Note(**n) for n in doc["blind_spots"]] == list(_report().blind_spots)
+    assert (doc["verdict"], doc["bytes_to_move"], doc["estimated_seconds"], doc["rules_checked"]) == (
+        "blocked", 3_245_000_000, 725, 47)
+    assert doc["counts"] == {"containers": 2, "images": 3, "networks": 2, "project_files": 2, "volumes": 2}
+    assert doc["backend"]["evidence"]["settings"]["proxyHttp"] == "http://<redacted>@proxy.corp.example:3128"
+    assert text.startswith('{\n  "backend": {')  # indent 2, sorted keys
+    assert json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n" == text
+
+
+def _pipes(line: str) -> int:
+    """Unescaped pipes in a Markdown table line."""
+    return len(re.findall(r"(?<!\\)\|", line))
+
+
+def test_markdown_sections_numbers_and_escaping() -> None:
+    text = render(Format.MARKDOWN, _report(), _inventory())
+    assert text.startswith("# Pre-migration assessment: DEV-WS-042\n")
+    for heading in ("## Verdict", "## Summary", "## Backend", "## Findings", "### Blockers (1)", "### Errors (1)",
+                    "### Warnings (2)", "### Information (1)", "## Waived findings", "## Configuration notices",
+                    "## Inventory overview", "### Images (3)", "### Containers (2)", "### Volumes (2)",
+                    "### Networks (2)", "## What this assessment could not see"):
+        assert f"\n{heading}\n" in text, heading
+    assert "**Blocked.**" in text and "HOST002: Windows is too old for WSL 2" in text
+    assert "| Data to move | 3.2 GB |" in text
+    assert "| Estimated duration | about 12 minutes |" in text
+    assert "| Backend detected | Hyper-V VM (MobyLinuxVM / DockerDesktopVM) |" in text
+    assert "| kernel\\_version | 5.10.47-linuxkit |" in text
+    # Hostile values are escaped wherever they appear; nothing reaches the reader as HTML or code.
+    escaped = "web\\|\\`rm -rf /\\`\\<script\\>alert(1)\\</script\\>\\_\\[x\\]\\*"
+    assert f"| {escaped} | nginx:1.25 | running | 1 | shop\\_default |" in text
+    assert f"- **Subject:** container {escaped}" in text
+    assert "<script>" not in text and "\x1b" not in text
+    for line in text.splitlines():
+        if line.startswith("|"):
+            assert _pipes(line) in (3, 4, 5, 6), line
+    # The fix's commands are fenced code, verbatim; prose around them is not.
+    assert '```\ndocker commit "web" backup/web:pre-wsl2\ndocker save -o D:\\backup\\web.tar' in text
+    assert "| NET002 | warning | network shop\\_default | Agreed with the networking team | 2026-12-31 |" in text
+    assert "| nginx:1.25 | linux/amd64 | 187.0 MB | yes |" in text
+    assert "| shop/api:dev | linux/arm64/v8 | 412.5 MB | no | db |" in text
+    assert "| 999999999999 (anonymous) | local | unknown | none |" in text
+    assert "| shop\\_default | bridge | 172.18.0.0/16 | yes |" in text
+    assert "- **host:** Host checks" in text and "- **files:** Project-file checks" in text
+    assert "> **Limited verdict:** 2 things could not be seen" in text
+
+
+def test_markdown_title_falls_back_to_the_engine_name_and_ready_verdict() -> None:
+    inv = dataclasses.replace(_inventory(), host=None)
+    report = dataclasses.replace(_report(findings=FINDINGS[5:]), verdict="ready", blind_spots=())
+    text = render(Format.MARKDOWN, report, inv)
+    assert text.startswith("# Pre-migration assessment: docker-desktop\n")
+    assert "**Ready.**" in text and "Limited verdict" not in text
+    assert "The scan reported nothing it could not read." in text
+
+
+def test_fix_blocks_fence_cannot_be_closed_by_the_command() -> None:
+    blocks = fix_blocks("Run:\n\n    echo ```` done\n")
+    assert blocks == ["Run:", "", "`````", "echo ```` done", "`````"]
+    fenced = fix_blocks("Then:\n```powershell\nwsl --set-default-version 2\n```\nDone_now.")
+    assert fenced == ["Then:", "```powershell", "wsl --set-default-version 2", "```", "Done\\_now."]
+
+
+def test_junit_counts_and_outcomes() -> None:
+    text = render(Format.JUNIT, _report(), _inventory())
+    root = ET.fromstring(text.encode("utf-8"))
+    suites = root.findall("testsuite")
+    assert len(suites) == 1
+    suite = suites[0]
+    cases = suite.findall("testcase")
+    failures = [c for c in cases if c.find("failure") is not None]
+    skipped = [c for c in cases if c.find("skipped") is not None]
+    assert (len(cases), len(failures), len(skipped)) == (6, 2, 1)
+    for element in (root, suite):
+        assert (element.get("tests"), element.get("failures"), element.get("skipped"), element.get("errors")) == (
+            "6", "2", "1", "0")
+    assert {c.get("name") for c in failures} == {"HOST002 host/DEV-WS-042", f"CTR004 container/{HOSTILE}"}
+    assert [f.get("type") for c in failures for f in c.iter("failure")] == ["blocker", "error"]
+    assert skipped[0].find("skipped").get("message") == "waived: Agreed with the networking team (until 2026-12-31)"
+    assert {c.get("classname") for c in cases} == {"wsl2-migrate.HOST", "wsl2-migrate.CTR", "wsl2-migrate.FILE",
+                                                  "wsl2-migrate.NET", "wsl2-migrate.IMG"}
+    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert props["verdict"] == "blocked" and props["backend"] == "hyperv"
+    assert "\\x1b[31m" in text and "\x1b" not in text
+
+
+def test_junit_with_no_findings_is_valid_and_counts_zero() -> None:
+    root = ET.fromstring(render(Format.JUNIT, _report(findings=()), _inventory()))
+    assert (root.get("tests"), root.get("failures"), root.get("skipped")) == ("0", "0", "0")
+
+
+def test_table_fits_a_terminal_and_ends_with_the_verdict() -> None:
+    text = render(Format.TABLE, _report(), _inventory())
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 110
+    assert lines[-1] == ("BLOCKED; 1 blocker, 1 error, 2 warning, 1 info, 1 waived; 47 rules; "
+                         "3.2 GB to move, about 12 minutes; 2 blind spots")
+    assert lines[0].split() == ["severity", "rule", "subject", "message"]
+    assert "\x1b" not in text and "\\x1b[31m" in text
+    assert "note: waiver for CTR009" in text
+    assert "(waived)" in text
+    empty = render(Format.TABLE, dataclasses.replace(_report(findings=()), verdict="ready", blind_spots=()),
+                   _inventory())
+    assert empty.startswith("No findings.\n") and empty.rstrip().endswith("about 12 minutes")
+
+
+@pytest.mark.parametrize(("n", "text"), [(0, "0 B"), (999, "999 B"), (1000, "1.0 kB"), (3_245_000_000, "3.2 GB"),
+                                         (999_960_000, "1.0 GB"), (None, "unknown")])
+def test_human_bytes(n: int | None, text: str) -> None:
+    assert human_bytes(n) == text
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(0, "less than a minute"), (59, "less than a minute"),
+                                               (60, "about 1 minute"), (725, "about 12 minutes"),
+                                               (5340, "about 89 minutes"), (6000, "about 1 hour 40 minutes"),
+                                               (7200, "about 2 hours")])
+def test_human_duration(seconds: int, text: str) -> None:
+    assert human_duration(seconds) == text
