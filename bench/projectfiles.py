@@ -1,4 +1,4 @@
-"""Benchmark: scan_projects on a 20,000-file tree (mostly node_modules and .git) against a bare os.walk count."""
+"""Benchmark: scan_projects on a 20,000-file tree (mostly node_modules and .git) against an os.walk count."""
 from __future__ import annotations
 
 import os

@@ -297,6 +297,9 @@ def test_classify(rel: str, kind: str | None) -> None:
     ("windows-bind", "compose", "      - pgdata:/var/lib/postgresql/data"),
     ("windows-bind", "shell", 'docker run -v "$(pwd)":/app img'),
     ("windows-bind", "shell", "docker run -v ${PWD}:/app img"),
+    ("windows-bind", "compose", "      - ${PWD}:/app"),
+    ("windows-bind", "compose", "    image: localhost:5000/team/api:1.2"),
+    ("windows-bind", "ci", "      - run: curl -fsSL https://get.docker.com/a/b:/c"),
     ("windows-bind", "powershell", "C:\\tools\\curl.exe http://localhost:8080/x"),
     ("windows-bind", "powershell", "Invoke-WebRequest -Uri https://example.com/c:/x"),
     ("platform-flag", "makefile", "\tplatformio run --target upload"),
@@ -331,6 +334,8 @@ def test_no_false_positive(kind: str, file_kind: str, line: str) -> None:
      "DOCKER_DEFAULT_PLATFORM=linux/amd64"),
     ("shell", "# docker run --platform windows mcr.microsoft.com/windows/nanoserver", "platform-flag",
      "--platform windows"),
+    # "İ".lower() is two characters long: offsets must still line up with the original text.
+    ("shell", "echo İİİİ; docker run --platform linux -v C:\\x:/x img", "windows-bind", "C:\\x:/x"),
 ])
 def test_positive_fragments(file_kind: str, line: str, kind: str, text: str) -> None:
     assert text in [f.text for f in find_facts(line + "\n", "f", file_kind) if f.kind == kind]

@@ -39,8 +39,9 @@ LABEL_SECRET = "Sup3rS3cretLabelValue"
 ENV_SECRET = "Sup3rS3cretEnvValue"
 PROXY_SECRET = "Pr0xyPa55"
 ENGINE_LABEL_SECRET = "AKIAEXAMPLEKEY123"
+BLIND_SPOT_SECRET = "BlindSp0tPass"
 ALWAYS_HIDDEN = (LABEL_SECRET, ENV_SECRET)
-HIDDEN_UNLESS_SHOWN = (PROXY_SECRET, ENGINE_LABEL_SECRET)
+HIDDEN_UNLESS_SHOWN = (PROXY_SECRET, ENGINE_LABEL_SECRET, BLIND_SPOT_SECRET)
 
 EVIDENCE = {
     "os_type": "linux",
@@ -71,8 +72,8 @@ def _inventory(evidence: dict[str, object] | None = None, reverse: bool = False)
     images = (
         Image(id="sha256:" + "a1" * 32, tags=("nginx:1.25",), repo_digests=("nginx@sha256:" + "b2" * 32,),
               os="linux", architecture="amd64", size=187_000_000, containers=(HOSTILE,)),
-        Image(id="sha256:" + "c3" * 32, tags=("shop/api:dev",), os="linux", architecture="arm64", variant="v8",
-              size=412_500_000, containers=("db",)),
+        Image(id="sha256:" + "c3" * 32, tags=("shop/api:dev",), os="linux", architecture="arm64",
+              variant="v8", size=412_500_000, containers=("db",)),
         Image(id="sha256:" + "d4" * 32, os="linux", architecture="amd64", size=55_000_000, dangling=True),
     )
     containers = (
@@ -128,7 +129,8 @@ FINDINGS = (
             subject_kind="file", subject="C:\\Users\\alice\\scripts\\switch backend.ps1",
             file="C:\\Users\\alice\\scripts\\switch backend.ps1"),
     Finding(rule="NET002", title="Subnet collides with a WSL 2 range", severity="warning",
-            message="Network shop_default uses 172.18.0.0/16.", subject_kind="network", subject="shop_default",
+            message="Network shop_default uses 172.18.0.0/16.", subject_kind="network",
+            subject="shop_default",
             waived=True, waiver_reason="Agreed with the networking team", waiver_expires="2026-12-31"),
     Finding(rule="IMG001", title="Image can be pulled again by digest", severity="info",
             message="nginx:1.25 is pullable by digest; it is pulled, not saved.", subject_kind="image",
@@ -151,7 +153,8 @@ def _report(findings: tuple[Finding, ...] = FINDINGS, evidence: dict[str, object
         estimated_seconds=725,
         blind_spots=(Note(area="files", subject="C:\\Users\\alice\\projects\\legacy\\compose.yml",
                           message="unreadable: permission denied"),
-                     Note(area="host", subject="DEV-WS-042", message="no host facts were given")),
+                     Note(area="host", subject="DEV-WS-042",
+                          message=f"no host facts: https://bob:{BLIND_SPOT_SECRET}@share.corp.example/f")),
         rules_checked=47,
         notices=("waiver for CTR009 on container old expired on 2024-01-31; the finding is reported again",),
     )
@@ -187,6 +190,7 @@ def test_secrets_stay_secret(fmt: Format) -> None:
         assert secret not in hidden
     for secret in ALWAYS_HIDDEN:  # container env and labels are never part of a report
         assert secret not in shown
+    assert BLIND_SPOT_SECRET in shown  # every format reports the blind spots
     if fmt in (Format.JSON, Format.MARKDOWN):  # the formats that show the backend evidence
         assert "<redacted>" in hidden or "\\<redacted\\>" in hidden
         for secret in HIDDEN_UNLESS_SHOWN:
@@ -221,7 +225,8 @@ def test_sarif_locations_levels_rules_and_suppressions() -> None:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
 
     file001 = results["FILE001"]["locations"][0]["physicalLocation"]
-    assert file001 == {"artifactLocation": {"uri": "projects/shop/docker-compose.yml"}, "region": {"startLine": 14}}
+    assert file001 == {"artifactLocation": {"uri": "projects/shop/docker-compose.yml"},
+                       "region": {"startLine": 14}}
     file003 = results["FILE003"]["locations"][0]["physicalLocation"]
     assert file003 == {"artifactLocation": {"uri": "file:///C:/Users/alice/scripts/switch%20backend.ps1"}}
     ctr = results["CTR004"]["locations"][0]
@@ -260,7 +265,8 @@ def test_sarif_fingerprint_depends_on_rule_and_subject_only() -> None:
 
 
 def test_sarif_level_is_the_one_mapping() -> None:
-    assert [sarif_level(s) for s in ("blocker", "error", "warning", "info")] == ["error", "error", "warning", "note"]
+    levels = [sarif_level(s) for s in ("blocker", "error", "warning", "info")]
+    assert levels == ["error", "error", "warning", "note"]
     with pytest.raises(ValueError):
         sarif_level("critical")
 
@@ -279,12 +285,15 @@ def test_artifact_uri(path: str, uri: str) -> None:
 
 
 DOCUMENTED_KEYS = {"schema", "tool_version", "inventory_fingerprint", "backend", "verdict", "counts",
-                   "bytes_to_move", "estimated_seconds", "rules_checked", "findings", "blind_spots", "notices"}
+                   "bytes_to_move", "estimated_seconds", "rules_checked", "findings", "blind_spots",
+                   "notices"}
 
 
 def test_json_has_the_documented_keys_and_round_trips() -> None:
     text = render(Format.JSON, _report(), _inventory())
     doc = json.loads(text)
+    assert doc["blind_spots"][1]["message"] == "no host facts: https://<redacted>@share.corp.example/f"
+    doc = json.loads(render(Format.JSON, _report(), _inventory(), show_secrets=True))
     assert set(doc) == DOCUMENTED_KEYS
     assert doc["schema"] == "wsl2-migrate/report/1"
     assert set(doc["backend"]) == {"kind", "evidence", "reasons"}
@@ -292,13 +301,15 @@ def test_json_has_the_documented_keys_and_round_trips() -> None:
     finding_fields = {f.name for f in dataclasses.fields(Finding)}
     for key in DOCUMENTED_KEYS | finding_fields | {"area", "subject", "message"}:
         assert f"`{key}`" in docs, key
-    rebuilt = tuple(Finding(**{k: tuple(v) if isinstance(v, list) else v for k, v in f.items()})
+    rebuilt = tuple(Finding(**{k: tuple(v) if isinstance(v, list) else v for k, v in f.items()})  # type: ignore[arg-type]
                     for f in doc["findings"])
     assert rebuilt == FINDINGS
     assert [Note(**n) for n in doc["blind_spots"]] == list(_report().blind_spots)
     assert (doc["verdict"], doc["bytes_to_move"], doc["estimated_seconds"], doc["rules_checked"]) == (
         "blocked", 3_245_000_000, 725, 47)
     assert doc["counts"] == {"containers": 2, "images": 3, "networks": 2, "project_files": 2, "volumes": 2}
+    assert doc["backend"]["evidence"]["settings"]["proxyHttp"] == f"http://alice:{PROXY_SECRET}@proxy.corp.example:3128"
+    doc = json.loads(text)
     assert doc["backend"]["evidence"]["settings"]["proxyHttp"] == "http://<redacted>@proxy.corp.example:3128"
     assert text.startswith('{\n  "backend": {')  # indent 2, sorted keys
     assert json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n" == text
@@ -312,8 +323,9 @@ def _pipes(line: str) -> int:
 def test_markdown_sections_numbers_and_escaping() -> None:
     text = render(Format.MARKDOWN, _report(), _inventory())
     assert text.startswith("# Pre-migration assessment: DEV-WS-042\n")
-    for heading in ("## Verdict", "## Summary", "## Backend", "## Findings", "### Blockers (1)", "### Errors (1)",
-                    "### Warnings (2)", "### Information (1)", "## Waived findings", "## Configuration notices",
+    for heading in ("## Verdict", "## Summary", "## Backend", "## Findings", "### Blockers (1)",
+                    "### Errors (1)", "### Warnings (2)", "### Information (1)", "## Waived findings",
+                    "## Configuration notices",
                     "## Inventory overview", "### Images (3)", "### Containers (2)", "### Volumes (2)",
                     "### Networks (2)", "## What this assessment could not see"):
         assert f"\n{heading}\n" in text, heading
@@ -332,7 +344,8 @@ def test_markdown_sections_numbers_and_escaping() -> None:
             assert _pipes(line) in (3, 4, 5, 6), line
     # The fix's commands are fenced code, verbatim; prose around them is not.
     assert '```\ndocker commit "web" backup/web:pre-wsl2\ndocker save -o D:\\backup\\web.tar' in text
-    assert "| NET002 | warning | network shop\\_default | Agreed with the networking team | 2026-12-31 |" in text
+    assert ("| NET002 | warning | network shop\\_default | Agreed with the networking team | 2026-12-31 |"
+            in text)
     assert "| nginx:1.25 | linux/amd64 | 187.0 MB | yes |" in text
     assert "| shop/api:dev | linux/arm64/v8 | 412.5 MB | no | db |" in text
     assert "| 999999999999 (anonymous) | local | unknown | none |" in text
@@ -354,7 +367,10 @@ def test_fix_blocks_fence_cannot_be_closed_by_the_command() -> None:
     blocks = fix_blocks("Run:\n\n    echo ```` done\n")
     assert blocks == ["Run:", "", "`````", "echo ```` done", "`````"]
     fenced = fix_blocks("Then:\n```powershell\nwsl --set-default-version 2\n```\nDone_now.")
-    assert fenced == ["Then:", "```powershell", "wsl --set-default-version 2", "```", "Done\\_now."]
+    assert fenced == ["Then:", "", "```powershell", "wsl --set-default-version 2", "```", "", "Done\\_now."]
+    kept = fix_blocks("Steps:\n    wsl --shutdown\n\n    wsl --set-default-version 2\nThen restart.")
+    assert kept == ["Steps:", "", "```", "wsl --shutdown", "", "wsl --set-default-version 2", "```", "",
+                    "Then restart."]
 
 
 def test_junit_counts_and_outcomes() -> None:
@@ -368,13 +384,15 @@ def test_junit_counts_and_outcomes() -> None:
     skipped = [c for c in cases if c.find("skipped") is not None]
     assert (len(cases), len(failures), len(skipped)) == (6, 2, 1)
     for element in (root, suite):
-        assert (element.get("tests"), element.get("failures"), element.get("skipped"), element.get("errors")) == (
-            "6", "2", "1", "0")
+        counts = [element.get(k) for k in ("tests", "failures", "skipped", "errors")]
+        assert counts == ["6", "2", "1", "0"]
     assert {c.get("name") for c in failures} == {"HOST002 host/DEV-WS-042", f"CTR004 container/{HOSTILE}"}
     assert [f.get("type") for c in failures for f in c.iter("failure")] == ["blocker", "error"]
-    assert skipped[0].find("skipped").get("message") == "waived: Agreed with the networking team (until 2026-12-31)"
-    assert {c.get("classname") for c in cases} == {"wsl2-migrate.HOST", "wsl2-migrate.CTR", "wsl2-migrate.FILE",
-                                                  "wsl2-migrate.NET", "wsl2-migrate.IMG"}
+    skip = skipped[0].find("skipped")
+    assert skip is not None
+    assert skip.get("message") == "waived: Agreed with the networking team (until 2026-12-31)"
+    assert {c.get("classname") for c in cases} == {"wsl2-migrate.HOST", "wsl2-migrate.CTR",
+                                                  "wsl2-migrate.FILE", "wsl2-migrate.NET", "wsl2-migrate.IMG"}
     props = {p.get("name"): p.get("value") for p in suite.iter("property")}
     assert props["verdict"] == "blocked" and props["backend"] == "hyperv"
     assert "\\x1b[31m" in text and "\x1b" not in text
@@ -389,15 +407,24 @@ def test_table_fits_a_terminal_and_ends_with_the_verdict() -> None:
     text = render(Format.TABLE, _report(), _inventory())
     lines = text.splitlines()
     assert max(len(line) for line in lines) <= 110
-    assert lines[-1] == ("BLOCKED; 1 blocker, 1 error, 2 warning, 1 info, 1 waived; 47 rules; "
+    assert lines[-1] == ("BLOCKED: 1 blocker, 1 error, 2 warning, 1 info, 1 waived; "
                          "3.2 GB to move, about 12 minutes; 2 blind spots")
     assert lines[0].split() == ["severity", "rule", "subject", "message"]
     assert "\x1b" not in text and "\\x1b[31m" in text
     assert "note: waiver for CTR009" in text
+    assert ("not seen: files: C:\\Users\\alice\\projects\\legacy\\compose.yml: unreadable: permission denied"
+            in text)
     assert "(waived)" in text
     empty = render(Format.TABLE, dataclasses.replace(_report(findings=()), verdict="ready", blind_spots=()),
                    _inventory())
-    assert empty.startswith("No findings.\n") and empty.rstrip().endswith("about 12 minutes")
+    assert empty.startswith("No findings.\n")
+    assert empty.endswith("\nREADY: no findings; 3.2 GB to move, about 12 minutes\n")
+
+
+def test_table_keeps_number_like_values_verbatim() -> None:
+    odd = dataclasses.replace(FINDINGS[5], subject="1e5", message="0042")
+    text = render(Format.TABLE, _report(findings=(odd,)), _inventory())
+    assert "1e5" in text and "0042" in text and "100000" not in text
 
 
 @pytest.mark.parametrize(("n", "text"), [(0, "0 B"), (999, "999 B"), (1000, "1.0 kB"), (3_245_000_000, "3.2 GB"),
@@ -412,3 +439,10 @@ def test_human_bytes(n: int | None, text: str) -> None:
                                                (7200, "about 2 hours")])
 def test_human_duration(seconds: int, text: str) -> None:
     assert human_duration(seconds) == text
+
+
+def test_the_documented_example_has_the_documented_shape() -> None:
+    docs = (ROOT / "docs" / "report-json.md").read_text(encoding="utf-8")
+    example = json.loads(re.search(r"```json\n(.*?)\n```", docs, re.DOTALL).group(1))  # type: ignore[union-attr]
+    assert set(example) == DOCUMENTED_KEYS
+    assert all(set(f) == {f.name for f in dataclasses.fields(Finding)} for f in example["findings"])

@@ -30,8 +30,11 @@ def compile_template(template: str, root: Any) -> tuple[Path, ...]:
     for m in _PLACEHOLDER.finditer(template):
         if m.group(0) in ("{{", "}}"):
             continue
+        text, _, fmt = m.group(1).partition(":")
+        if fmt and fmt not in FORMATS:
+            raise TemplateError(f"message placeholder {{{m.group(1)}}}: unknown format {fmt!r} (known: bytes)")
         try:
-            path = parse_path(m.group(1))
+            path = parse_path(text)
             check_path(path, root)
         except PathError as exc:
             raise TemplateError(f"message placeholder {{{m.group(1)}}}: {exc}") from None
@@ -40,6 +43,19 @@ def compile_template(template: str, root: Any) -> tuple[Path, ...]:
     if "{" in rest or "}" in rest:
         raise TemplateError("message has an unmatched brace (write {{ or }} for a literal one)")
     return tuple(paths)
+
+
+FORMATS = ("bytes",)
+
+
+def human_bytes(n: int) -> str:
+    """Bytes in decimal units with one decimal, as in '3.5 GB'."""
+    size = float(n)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if abs(size) < 1000 or unit == "TB":
+            return f"{int(size)} B" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n} B"
 
 
 def _is_secret_path(path: Path) -> bool:
@@ -53,7 +69,7 @@ def _is_secret_path(path: Path) -> bool:
 
 
 def _show(value: Any, secret: bool, show_secrets: bool) -> str:
-    if value is None or value is MISSING:
+    if value is None or value is MISSING or value == "":
         return "(unknown)"
     if secret and not show_secrets:
         if isinstance(value, (list, tuple)):
@@ -92,8 +108,12 @@ def fill(template: str, subject: Any, facts: Facts, show_secrets: bool = False) 
             return "{"
         if m.group(0) == "}}":
             return "}"
-        path = parse_path(m.group(1))
-        return _show(resolve(path, subject, facts), _is_secret_path(path), show_secrets)
+        text, _, fmt = m.group(1).partition(":")
+        path = parse_path(text)
+        value = resolve(path, subject, facts)
+        if fmt == "bytes" and isinstance(value, int) and not isinstance(value, bool):
+            return human_bytes(value)
+        return _show(value, _is_secret_path(path), show_secrets)
 
     text = _PLACEHOLDER.sub(replace, template)
     return text if show_secrets else scrub(text)

@@ -125,7 +125,9 @@ def _tags(raw: Any) -> tuple[str, ...]:
 
 def images_from_inspect(inspects: Iterable[Mapping[str, Any]]) -> list[Image]:
     """Images from `docker image inspect` payloads (one dict each); containers are linked later."""
-    raws = [i for i in inspects if isinstance(i, Mapping) and i.get("Id")]
+    # `docker image ls -aq` lists an image once per tag, so a hand-made bundle may inspect it several times.
+    unique = {str(i["Id"]): i for i in inspects if isinstance(i, Mapping) and i.get("Id")}
+    raws = list(unique.values())
     parents = {str(i.get("Parent") or "") for i in raws}
     out = []
     for raw in raws:
@@ -419,7 +421,8 @@ def link_containers(containers: list[Container]) -> list[Container]:
         for link in c.links:
             deps.add(_container_ref(link.split(":", 1)[0], by_id, names))
         deps.discard(c.name)
-        out.append(dataclasses.replace(c, depends_on=tuple(sorted(deps))))
+        # replace() copies every field: only pay for it where there is something to record.
+        out.append(dataclasses.replace(c, depends_on=tuple(sorted(deps))) if deps else c)
     return sorted(out, key=lambda c: (c.name, c.id))
 
 
@@ -430,7 +433,7 @@ def link_images(images: list[Image], containers: list[Container]) -> list[Image]
     users: dict[str, list[str]] = {}
     for c in containers:
         users.setdefault(c.image_id, []).append(c.name)
-    out = [dataclasses.replace(i, containers=tuple(sorted(users.get(i.id, [])))) for i in images]
+    out = [dataclasses.replace(i, containers=tuple(sorted(users[i.id]))) if i.id in users else i for i in images]
     return sorted(out, key=lambda i: (i.tags[0] if i.tags else "~", i.id))
 
 

@@ -132,13 +132,15 @@ _DETECTORS: tuple[_Detector, ...] = (
     _Detector("hyperv-address", (":2375",), re.compile(
         r"(?:tcp://)?(?<![\w.])(?:localhost|127\.0\.0\.1|0\.0\.0\.0):2375\b", _I)),
     # docker.for.win.localhost (17.06) and docker.for.win.host.internal (17.12) predate host.docker.internal.
-    _Detector("hyperv-hostname", ("docker.for.win.", "mobylinuxvm", "dockerdesktopvm", "dockernat", "host_mnt"),
+    _Detector("hyperv-hostname", ("docker.for.win.", "mobylinuxvm", "dockerdesktopvm", "dockernat",
+                                  "host_mnt"),
               re.compile(r"\bdocker\.for\.win\.[a-z]+(?:\.[a-z]+)?"
                          r"|\b(?:MobyLinuxVM|DockerDesktopVM|DockerNAT)\b|/host_mnt\b", _I)),
 )
 
 
 _NEWLINE = re.compile("\n")
+_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
 
 
 def _detectors_for(file_kind: str) -> tuple[_Detector, ...]:
@@ -158,32 +160,45 @@ def _tidy(fragment: str) -> str:
     return fragment
 
 
+def _lines_holding(text: str, low: str, needles: tuple[str, ...]) -> list[tuple[int, int]]:
+    """The (start, end) offsets of the lines of text where low (text lower-cased) holds a needle."""
+    spans: set[tuple[int, int]] = set()
+    for needle in needles:
+        i = low.find(needle)
+        while i >= 0:
+            end = text.find("\n", i)
+            end = len(text) if end < 0 else end
+            spans.add((text.rfind("\n", 0, i) + 1, end))
+            i = low.find(needle, end)
+    return sorted(spans)
+
+
 def find_facts(text: str, file: str, file_kind: str, project: str = "") -> list[FileFact]:
     """Every migration-relevant fragment of one file's text, in (line, kind, column) order.
 
     Comments count like code: a commented-out `docker run --platform linux` still tells how the project is
     used, and telling comments apart in eight languages would cost more than the rare extra fact.
     """
-    low = text.lower()
+    # Every pattern matches within one line, so each runs only on the lines holding one of its needles.
+    # Offsets in `low` must equal those in `text`: str.lower() keeps them only for ASCII.
+    low = text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
     newlines: list[int] | None = None
     found: list[tuple[int, str, int, str]] = []
     taken: dict[str, list[tuple[int, int]]] = {}
     for det in _BY_FILE_KIND.get(file_kind, _BY_FILE_KIND["other"]):
-        if not any(n in low for n in det.needles):
-            continue
-        for m in det.pattern.finditer(text):
-            start, end = m.span()
-            spans = taken.setdefault(det.kind, [])
-            # Two patterns of one kind may both see the same fragment; the first one to claim it wins.
-            if any(start < e and s < end for s, e in spans):
-                continue
-            spans.append((start, end))
-            if newlines is None:
-                newlines = [n.start() for n in _NEWLINE.finditer(text)]
-            line = bisect.bisect_left(newlines, start) + 1
-            line_start = newlines[line - 2] + 1 if line > 1 else 0
-            fragment = _tidy(m.group(0))[:_TEXT_LIMIT] + det.suffix
-            found.append((line, det.kind, start - line_start, fragment))
+        for line_start, line_end in _lines_holding(text, low, det.needles):
+            for m in det.pattern.finditer(text, line_start, line_end):
+                start, end = m.span()
+                spans = taken.setdefault(det.kind, [])
+                # Two patterns of one kind may see the same fragment; the first one to claim it wins.
+                if any(start < e and s < end for s, e in spans):
+                    continue
+                spans.append((start, end))
+                if newlines is None:
+                    newlines = [n.start() for n in _NEWLINE.finditer(text)]
+                line = bisect.bisect_left(newlines, start) + 1
+                fragment = _tidy(m.group(0))[:_TEXT_LIMIT] + det.suffix
+                found.append((line, det.kind, start - line_start, fragment))
     found.sort()
     return [FileFact(file=file, line=line, kind=kind, text=fragment, file_kind=file_kind, project=project)
             for line, kind, _col, fragment in found]
@@ -241,12 +256,13 @@ def _read(path: Path, shown: str, notes: list[Note]) -> str | None:
     """Read one candidate file once; None (with a Note) when it is too big, binary or unreadable."""
     try:
         with open(path, "rb") as fh:
-            raw = fh.read(MAX_BYTES + 1)
+            # fstat rather than read(MAX_BYTES + 1), which would allocate 2 MiB for every small script.
+            if os.fstat(fh.fileno()).st_size > MAX_BYTES:
+                notes.append(Note("files", shown, f"larger than {MAX_BYTES // (1024 * 1024)} MiB, not read"))
+                return None
+            raw = fh.read()
     except OSError as exc:
         notes.append(Note("files", shown, f"cannot read ({exc.strerror or exc})"))
-        return None
-    if len(raw) > MAX_BYTES:
-        notes.append(Note("files", shown, f"larger than {MAX_BYTES // (1024 * 1024)} MiB, not read"))
         return None
     utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff")) or (
         len(raw) >= 4 and ((raw[1] == 0 and raw[3] == 0 and raw[0] != 0) or (raw[0] == 0 and raw[2] == 0)))

@@ -176,8 +176,9 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         reachable = raw.url.startswith(("unix:", "tcp:", "npipe:", "http:", "https:", "ssh:"))
         engine = normalize.engine_from_info(info, version, reachable)
         sizes = normalize.container_sizes(raw.df)
+        unique = {str(c.get("Id")): c for c in raw.containers if isinstance(c, dict) and c.get("Id")}
         containers = normalize.link_containers(
-            [normalize.container_from_inspect(c, sizes.get(c.get("Id", ""))) for c in raw.containers]
+            [normalize.container_from_inspect(c, sizes.get(c.get("Id", ""))) for c in unique.values()]
         )
         images = normalize.link_images(normalize.images_from_inspect(raw.images), containers)
         volumes = normalize.volumes_from_inspect(raw.volumes, raw.df or None, containers)

@@ -1,4 +1,4 @@
-"""Render stage: turn an assessment Report (and the inventory it came from) into text in one of five formats."""
+"""Render stage: an assessment Report (and the inventory it came from) as text in one of five formats."""
 from __future__ import annotations
 
 from enum import Enum
@@ -19,7 +19,7 @@ class Format(str, Enum):
 
 
 def _never(value: NoReturn) -> NoReturn:
-    """Exhaustiveness guard: the type checker proves this is unreachable; at run time it names the stray value."""
+    """Exhaustiveness guard: mypy proves it unreachable; at run time it names the stray value."""
     raise AssertionError(f"unhandled report format: {value!r}")
 
 

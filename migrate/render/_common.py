@@ -68,7 +68,7 @@ def _visible(m: re.Match[str]) -> str:
 
 
 def clean(text: str) -> str:
-    """Text with control characters shown as escapes, so a hostile value cannot drive a terminal or break XML."""
+    """Text with control characters as escapes, so a hostile value cannot drive a terminal or break XML."""
     return _CONTROL.sub(_visible, text)
 
 
@@ -130,16 +130,14 @@ def rule_area(rule_id: str) -> str:
 
 
 def summary_line(report: Report) -> str:
-    """The one-line verdict summary the table format ends with (and the JUnit suite carries)."""
-    counts = severity_counts(report)
-    findings = ", ".join(f"{n} {name}" for name, n in counts.items())
+    """The one-line verdict summary the table format ends with, short enough for a 110-column terminal."""
+    counts = [f"{n} {name}" for name, n in severity_counts(report).items() if n]
     waived = sum(1 for f in report.findings if f.waived)
     if waived:
-        findings += f", {waived} waived"
+        counts.append(f"{waived} waived")
+    verdict = {"ready-after-actions": "ready after actions"}.get(report.verdict, report.verdict)
     parts = [
-        f"{verdict_words(report.verdict).upper()}",
-        findings,
-        f"{report.rules_checked} rules",
+        f"{verdict.upper()}: " + (", ".join(counts) or "no findings"),
         f"{human_bytes(report.bytes_to_move)} to move, {human_duration(report.estimated_seconds)}",
     ]
     if report.blind_spots:

@@ -5,7 +5,7 @@ import json
 from typing import Any
 
 from migrate.model import Finding, Inventory, Note, Report, to_data
-from migrate.render._common import redact
+from migrate.render._common import redact, redact_text
 
 SCHEMA = "wsl2-migrate/report/1"
 """Bumped only for incompatible changes; adding a key is compatible."""
@@ -17,10 +17,10 @@ def _finding(f: Finding) -> dict[str, Any]:
     return data
 
 
-def _note(n: Note) -> dict[str, Any]:
-    """A blind spot as {area, subject, message}."""
-    data: dict[str, Any] = to_data(n)
-    return data
+def _note(n: Note, show_secrets: bool) -> dict[str, Any]:
+    """A blind spot as {area, subject, message}; a URL in it may carry credentials."""
+    return {"area": n.area, "subject": redact_text(n.subject, show_secrets),
+            "message": redact_text(n.message, show_secrets)}
 
 
 def document(report: Report, show_secrets: bool = False) -> dict[str, Any]:
@@ -40,7 +40,7 @@ def document(report: Report, show_secrets: bool = False) -> dict[str, Any]:
         "estimated_seconds": report.estimated_seconds,
         "rules_checked": report.rules_checked,
         "findings": [_finding(f) for f in report.findings],
-        "blind_spots": [_note(n) for n in report.blind_spots],
+        "blind_spots": [_note(n, show_secrets) for n in report.blind_spots],
         "notices": list(report.notices),
     }
 

@@ -2,8 +2,8 @@
 
 Mapping (the Report carries rules_checked only as a number, so rules that matched nothing have no test case):
 - blocker and error findings are failures (<failure type="blocker|error">);
-- warning and info findings pass, with their text in <system-out>, so they are visible without failing the build
-  (gate on them with `assess --fail-on warning` instead);
+- warning and info findings pass, with their text in <system-out>, so they are visible without failing the
+  build (gate on them with `assess --fail-on warning` instead);
 - waived findings are skipped (<skipped>) with the waiver's reason and expiry;
 - the class name is "wsl2-migrate.<AREA>" (HOST, DESK, LCOW, CTR, ...), so dashboards group findings by area.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from migrate.model import Finding, Inventory, Report
-from migrate.render._common import TOOL_NAME, clean, rule_area, summary_line
+from migrate.render._common import TOOL_NAME, clean, redact_text, rule_area, summary_line
 
 FAILING = ("blocker", "error")
 
@@ -52,7 +52,7 @@ def _testcase(suite: ET.Element, f: Finding) -> str:
 
 def render(report: Report, inv: Inventory, show_secrets: bool = False) -> str:
     """The report as a JUnit XML document with exact tests/failures/skipped counts."""
-    del inv, show_secrets  # test cases carry finding text only, which arrives already filtered
+    del inv  # test cases carry finding text, which arrives already filtered
     root = ET.Element("testsuites", {"name": f"{TOOL_NAME} assess"})
     suite = ET.SubElement(root, "testsuite", {"name": f"{TOOL_NAME} assessment"})
     props = ET.SubElement(suite, "properties")
@@ -68,7 +68,8 @@ def render(report: Report, inv: Inventory, show_secrets: bool = False) -> str:
         ET.SubElement(props, "property", {"name": name, "value": clean(value)})
     outcomes = [_testcase(suite, f) for f in report.findings]
     lines = [summary_line(report), *report.notices]
-    lines += [f"blind spot: {n.area}: {n.subject}: {n.message}" for n in report.blind_spots]
+    lines += [redact_text(f"blind spot: {n.area}: {n.subject}: {n.message}", show_secrets)
+              for n in report.blind_spots]
     ET.SubElement(suite, "system-out").text = clean("\n".join(lines))
     counts = {
         "tests": str(len(outcomes)),

@@ -1,8 +1,8 @@
-"""The pre-migration assessment a team lead reads: verdict, backend evidence, findings with fixes, inventory, gaps.
+"""The pre-migration assessment a team lead reads: verdict, evidence, findings and fixes, inventory, gaps.
 
-Every value that comes from the inventory or a finding is escaped, because names, labels and paths may be hostile.
-A finding's `fix` is prose; lines indented by four spaces (or a tab), and ``` fenced blocks, are commands and are
-shown as fenced code.
+Every value from the inventory or a finding is escaped, because names, labels and paths may be hostile.
+A finding's `fix` is prose; lines indented by four spaces (or a tab), and ``` fenced blocks, are commands
+and are shown as fenced code.
 """
 from __future__ import annotations
 
@@ -41,17 +41,17 @@ COUNT_WORDS = {"images": "images", "containers": "containers", "volumes": "volum
                "project_files": "project files"}
 
 BLIND_SPOT_IMPACT = {
-    "engine": "No engine data: images, containers, volumes and networks were not checked, and nothing that lives "
-              "in the engine is counted in the verdict or in the bytes to move.",
-    "images": "Image checks (pullable by digest, Windows or foreign-architecture images, dangling images) are "
-              "incomplete; the bytes to move may be too low.",
-    "containers": "Container checks (bind mounts, data in the writable layer, dependencies, privileges) are "
-                  "incomplete.",
-    "volumes": "Volume checks (sizes, drivers, volumes no container uses) are incomplete; the bytes to move may "
-               "be too low.",
+    "engine": "No engine data: images, containers, volumes and networks were not checked, and nothing that "
+              "lives in the engine is counted in the verdict or in the bytes to move.",
+    "images": "Image checks (pullable by digest, Windows or foreign-architecture images, dangling images) "
+              "are incomplete; the bytes to move may be too low.",
+    "containers": "Container checks (bind mounts, data in the writable layer, dependencies, privileges) "
+                  "are incomplete.",
+    "volumes": "Volume checks (sizes, drivers, volumes no container uses) are incomplete; the bytes to move "
+               "may be too low.",
     "networks": "Network checks (user-defined networks to recreate, subnet collisions) are incomplete.",
-    "settings": "Docker Desktop and daemon settings checks (memory and CPU to carry into .wslconfig, proxies, "
-                "registry mirrors, TCP 2375) could not run on the missing values.",
+    "settings": "Docker Desktop and daemon settings checks (memory and CPU to carry into .wslconfig, "
+                "proxies, registry mirrors, TCP 2375) could not run on the missing values.",
     "host": "Host checks (Windows build and edition, the WSL and Virtual Machine Platform features, "
             "virtualization, free disk for the backups) were not run, so a host blocker may be hidden.",
     "files": "Project-file checks (--platform flags, Windows paths, Hyper-V era addresses) did not cover it.",
@@ -74,34 +74,41 @@ def _indented(line: str) -> bool:
 
 
 def fix_blocks(fix: str) -> list[str]:
-    """A finding's fix as Markdown: escaped prose, commands in fenced code blocks."""
+    """A finding's fix as Markdown: escaped prose paragraphs and fenced code blocks, a blank line between."""
     lines = fix.strip("\n").split("\n")
-    out: list[str] = []
+    blocks: list[list[str]] = []
+    paragraph: list[str] = []
     i = 0
     while i < len(lines):
         line = lines[i]
+        if line.strip() and not line.strip().startswith("```") and not _indented(line):
+            paragraph.append(md(line.rstrip()))
+            i += 1
+            continue
+        if paragraph:
+            blocks.append(paragraph)
+            paragraph = []
         if line.strip().startswith("```"):
             lang, body = line.strip().strip("`").strip(), []
             i += 1
             while i < len(lines) and not lines[i].strip().startswith("```"):
                 body.append(lines[i])
                 i += 1
-            out += _fence(textwrap.dedent("\n".join(body)).split("\n"), lang)
-            i += 1
+            blocks.append(_fence(textwrap.dedent("\n".join(body)).split("\n"), lang))
+            i += 1  # the closing fence
         elif _indented(line):
             body = []
+            # A blank line between two indented lines belongs to the same block of commands.
             while i < len(lines) and (_indented(lines[i]) or (not lines[i].strip() and i + 1 < len(lines)
                                                              and _indented(lines[i + 1]))):
                 body.append(lines[i])
                 i += 1
-            out += ([""] if out and out[-1] else []) + _fence(textwrap.dedent("\n".join(body)).split("\n"))
-            out.append("")
+            blocks.append(_fence(textwrap.dedent("\n".join(body)).split("\n")))
         else:
-            out.append(md(line.rstrip()) if line.strip() else "")
-            i += 1
-    while out and not out[-1]:
-        out.pop()
-    return out
+            i += 1  # a blank line ends the paragraph
+    if paragraph:
+        blocks.append(paragraph)
+    return [line for k, block in enumerate(blocks) for line in ([""] if k else []) + block]
 
 
 def _link(url: str) -> str:
@@ -149,8 +156,9 @@ def _verdict(report: Report) -> list[str]:
         lines.append(f"**{md(report.verdict)}.**")
     if report.blind_spots:
         n = len(report.blind_spots)
-        lines += ["", f"> **Limited verdict:** {n} thing{'s' if n != 1 else ''} could not be seen (listed under "
-                      "*What this assessment could not see*); the verdict covers only what the scan could read."]
+        lines += ["", (f"> **Limited verdict:** {n} thing{'s' if n != 1 else ''} could not be seen (listed "
+                       "under *What this assessment could not see*); the verdict covers only what the scan "
+                       "could read.")]
     return lines
 
 
@@ -172,15 +180,23 @@ def _summary(report: Report, inv: Inventory) -> list[str]:
         ("Data to move", human_bytes(report.bytes_to_move)),
         ("Estimated duration", human_duration(report.estimated_seconds)),
     ]
-    return ["## Summary", "", *table(["", ""], rows)]
+    return ["## Summary", "", *table(["Item", "Value"], rows)]
+
+
+def _flat(value: object) -> str:
+    """A JSON value as compact readable text: objects as "key: value; ...", sorted; lists comma-separated."""
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_flat(v)}" for k, v in sorted(value.items()))
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_flat(v) for v in value)
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
 
 
 def _evidence_value(value: object, show_secrets: bool) -> str:
     """One evidence value, redacted, on one line."""
-    value = redact(value, show_secrets)
-    if isinstance(value, str):
-        return md(value)
-    return md(json.dumps(value, sort_keys=True, ensure_ascii=False))
+    return md(_flat(redact(value, show_secrets))) or "-"
 
 
 def _backend(report: Report, show_secrets: bool) -> list[str]:
@@ -201,7 +217,7 @@ def _finding(f: Finding) -> list[str]:
     if f.file:
         lines.append(f"- **File:** {md(f.file)}" + (f", line {f.line}" if f.line > 0 else ""))
     if f.plan:
-        lines.append(f"- **The plan:** {md(f.plan)}")
+        lines.append(f"- **Plan step:** {md(f.plan)}")
     lines += ["", md(f.message)]
     if f.why:
         lines += ["", f"**Why.** {md(f.why)}"]
@@ -255,8 +271,9 @@ def _blind_spots(report: Report, show_secrets: bool) -> list[str]:
     for area in sorted({n.area for n in report.blind_spots}):
         impact = BLIND_SPOT_IMPACT.get(area, "The checks that depend on it could not run.")
         lines.append(f"- **{md(area)}:** {impact}")
-    lines += ["", "A finding that depends on what is missing cannot appear above, so *ready* here means ready as "
-                  "far as the scan could see. Scan again where the missing input can be read before relying on it."]
+    lines += ["", ("A finding that depends on what is missing cannot appear above, so *ready* here means "
+                   "ready as far as the scan could see. Scan again where the missing input can be read "
+                   "before relying on it.")]
     return lines
 
 
@@ -272,7 +289,7 @@ def render(report: Report, inv: Inventory, show_secrets: bool = False) -> str:
         _notices(report),
         inventory_sections(inv, show_secrets),
         _blind_spots(report, show_secrets),
-        ["---", "", f"Generated by {TOOL_NAME} {md(report.tool_version)} from inventory "
-                    f"{md(report.inventory_fingerprint)}."],
+        ["---", "", (f"Generated by {TOOL_NAME} {md(report.tool_version)} from inventory "
+                     f"{md(report.inventory_fingerprint)}.")],
     ]
     return "\n\n".join("\n".join(s) for s in sections if s) + "\n"

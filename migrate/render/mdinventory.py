@@ -1,4 +1,4 @@
-"""Markdown escaping and tables, and the inventory overview of the assessment: names, sizes and counts only."""
+"""Markdown escaping and tables, and the assessment's inventory overview: names, sizes and counts only."""
 from __future__ import annotations
 
 import re
@@ -13,7 +13,7 @@ _ANONYMOUS = re.compile(r"^[0-9a-f]{64}$")
 
 
 def md(text: str) -> str:
-    """A value as inline Markdown text: one line, control characters visible, significant characters escaped."""
+    """A value as inline Markdown: one line, control characters visible, significant characters escaped."""
     return _MD_SPECIAL.sub(r"\\\1", one_line(text))
 
 
@@ -104,12 +104,12 @@ def inventory_sections(inv: Inventory, show_secrets: bool = False) -> list[str]:
     """The "Inventory overview" section: one table per kind of object, "None." when there are none."""
     lines = ["## Inventory overview"]
     parts = (
-        ("Images", inv.images, _images),
-        ("Containers", inv.containers, _containers),
-        ("Volumes", inv.volumes, _volumes),
-        ("Networks", inv.networks, _networks),
+        ("Images", len(inv.images), _images(inv.images, show_secrets)),
+        ("Containers", len(inv.containers), _containers(inv.containers, show_secrets)),
+        ("Volumes", len(inv.volumes), _volumes(inv.volumes, show_secrets)),
+        ("Networks", len(inv.networks), _networks(inv.networks, show_secrets)),
     )
-    for heading, items, build in parts:
-        lines += ["", f"### {heading} ({len(items)})", ""]
-        lines += build(items, show_secrets) if items else ["None."]
+    for heading, count, rows in parts:
+        lines += ["", f"### {heading} ({count})", ""]
+        lines += rows if count else ["None."]
     return lines

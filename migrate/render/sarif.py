@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from migrate.model import SEVERITIES, Finding, Inventory, Report
-from migrate.render._common import SEVERITY_RANK, TOOL_NAME
+from migrate.render._common import SEVERITY_RANK, TOOL_NAME, redact_text
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -53,7 +53,7 @@ def partial_fingerprint(f: Finding) -> str:
 
 
 def _rule(rule_id: str, findings: list[Finding]) -> dict[str, Any]:
-    """The reportingDescriptor of one rule, from the first of its findings; level from its highest severity."""
+    """The reportingDescriptor of a rule, from its first finding; the level from its highest severity."""
     first = findings[0]
     top = max((f.severity for f in findings), key=lambda s: SEVERITY_RANK.get(s, -1))
     rule: dict[str, Any] = {
@@ -109,17 +109,18 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
     return result
 
 
-def log(report: Report) -> dict[str, Any]:
+def log(report: Report, show_secrets: bool = False) -> dict[str, Any]:
     """The SARIF log as a JSON value."""
     by_rule: dict[str, list[Finding]] = {}
     for f in report.findings:
         by_rule.setdefault(f.rule, []).append(f)
     rule_ids = sorted(by_rule)
     index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
-    # Blind spots and configuration notices are facts about the run, not results: SARIF has notifications for them.
+    # Blind spots and configuration notices are facts about the run, not results: SARIF calls them
+    # notifications.
     notifications = [
-        {"level": "warning", "message": {"text": f"{n.area}: {n.subject}: {n.message}"},
-         "descriptor": {"id": f"blind-spot/{n.area}"}}
+        {"level": "warning", "descriptor": {"id": f"blind-spot/{n.area}"},
+         "message": {"text": redact_text(f"{n.area}: {n.subject}: {n.message}", show_secrets)}}
         for n in report.blind_spots
     ] + [{"level": "note", "message": {"text": text}, "descriptor": {"id": "config-notice"}}
          for text in report.notices]
@@ -151,5 +152,5 @@ def log(report: Report) -> dict[str, Any]:
 
 def render(report: Report, inv: Inventory, show_secrets: bool = False) -> str:
     """The report as a SARIF 2.1.0 log, indented JSON ending in a newline."""
-    del inv, show_secrets  # results carry finding text only, which arrives already filtered
-    return json.dumps(log(report), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    del inv  # results carry finding text, which arrives already filtered
+    return json.dumps(log(report, show_secrets), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

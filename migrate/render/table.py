@@ -1,4 +1,4 @@
-"""Terminal table of findings: severity, rule, subject and message, then configuration notices and a verdict line."""
+"""Terminal table of findings (severity, rule, subject, message), then notices, blind spots, a verdict."""
 from __future__ import annotations
 
 import textwrap
@@ -6,7 +6,7 @@ import textwrap
 from tabulate import tabulate
 
 from migrate.model import Finding, Inventory, Report
-from migrate.render._common import one_line, summary_line
+from migrate.render._common import one_line, redact_text, summary_line
 
 # Column widths chosen so a row fits a 100-column terminal: 13 + 8 + 24 + 48 plus tabulate's gaps.
 SUBJECT_WIDTH = 24
@@ -37,17 +37,26 @@ def _row(f: Finding) -> list[str]:
     return [severity, one_line(f.rule), _subject(f), _wrap(f.message, MESSAGE_WIDTH, MAX_MESSAGE_LINES)]
 
 
+def _indent(prefix: str, text: str) -> str:
+    """A prefixed paragraph wrapped under the prefix."""
+    body = _wrap(text, 100 - len(prefix), 3)
+    return prefix + body.replace("\n", "\n" + " " * len(prefix))
+
+
 def render(report: Report, inv: Inventory, show_secrets: bool = False) -> str:
     """The findings as a plain-text table followed by a one-line verdict summary."""
-    del inv, show_secrets  # the table shows findings only; their messages arrive already filtered
+    del inv  # the table shows findings, whose messages arrive already filtered, and the run's gaps
     lines: list[str] = []
     if report.findings:
         rows = [_row(f) for f in report.findings]
-        lines.append(tabulate(rows, headers=["severity", "rule", "subject", "message"], tablefmt="simple"))
+        lines.append(tabulate(rows, headers=["severity", "rule", "subject", "message"], tablefmt="simple",
+                              disable_numparse=True))
     else:
         lines.append("No findings.")
     lines.append("")
     for notice in report.notices:
-        lines.append(f"note: {_wrap(notice, 100, 3)}".replace("\n", "\n      "))
+        lines.append(_indent("note: ", notice))
+    for n in report.blind_spots:
+        lines.append(_indent("not seen: ", redact_text(f"{n.area}: {n.subject}: {n.message}", show_secrets)))
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"
