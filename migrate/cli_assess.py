@@ -120,8 +120,8 @@ def rules_list(
         cfg = load_config(config_path(config), catalog)
         rows = []
         for rule in catalog.rules:
-            sev = cfg.severity_of(rule) if hasattr(cfg, "severity_of") else rule.severity
-            disabled = rule.id in getattr(cfg, "disabled", ())
+            sev = cfg.severities.get(rule.id, rule.severity)
+            disabled = rule.id in cfg.disabled
             rows.append([rule.id, sev + (" (disabled)" if disabled else ""), ",".join(rule.backends), rule.title])
         write_output(tabulate(rows, headers=["id", "severity", "backends", "title"], tablefmt="simple") + "\n",
                      None)

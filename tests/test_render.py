@@ -29,6 +29,7 @@ from migrate.model import (
 from migrate.render import Format, render
 from migrate.render._common import human_bytes, human_duration, redact
 from migrate.render.markdown import fix_blocks
+from migrate.render.mdinventory import code, prose
 from migrate.render.sarif import artifact_uri, sarif_level
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,12 +123,13 @@ FINDINGS = (
             fix=FIX_WITH_COMMAND, plan="commit-container"),
     Finding(rule="FILE001", title="--platform flag in a project file", severity="warning",
             message="docker-compose.yml pins \x1b[31mplatform: linux/amd64\x1b[0m.",
-            subject_kind="file", subject="projects\\shop\\docker-compose.yml",
+            subject_kind="file", subject="projects\\shop\\docker-compose.yml:14",
             file="projects\\shop\\docker-compose.yml", line=14),
-    Finding(rule="FILE003", title="Backend-switching script", severity="warning",
-            message="The script calls DockerCli.exe -SwitchDaemon.",
-            subject_kind="file", subject="C:\\Users\\alice\\scripts\\switch backend.ps1",
-            file="C:\\Users\\alice\\scripts\\switch backend.ps1"),
+    Finding(rule="DESK009", title="A stale settings.json beside settings-store.json", severity="warning",
+            message="settings.json is no longer read; 2 values differ from settings-store.json.",
+            subject_kind="settings", subject="settings", why="Docker Desktop 4.35 renamed the file.",
+            fix="Delete it after the move: `Remove-Item $env:APPDATA\\Docker\\settings.json`; keep_a copy.",
+            file="C:\\Users\\alice\\AppData\\Roaming\\Docker\\settings.json"),
     Finding(rule="NET002", title="Subnet collides with a WSL 2 range", severity="warning",
             message="Network shop_default uses 172.18.0.0/16.", subject_kind="network",
             subject="shop_default",
@@ -220,15 +222,15 @@ def test_sarif_locations_levels_rules_and_suppressions() -> None:
     results = {r["ruleId"]: r for r in run["results"]}
     rules = run["tool"]["driver"]["rules"]
     assert run["tool"]["driver"]["name"] == "wsl2-migrate" and run["tool"]["driver"]["version"] == "0.1.0"
-    assert [r["id"] for r in rules] == ["CTR004", "FILE001", "FILE003", "HOST002", "IMG001", "NET002"]
+    assert [r["id"] for r in rules] == ["CTR004", "DESK009", "FILE001", "HOST002", "IMG001", "NET002"]
     for result in run["results"]:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
 
     file001 = results["FILE001"]["locations"][0]["physicalLocation"]
     assert file001 == {"artifactLocation": {"uri": "projects/shop/docker-compose.yml"},
                        "region": {"startLine": 14}}
-    file003 = results["FILE003"]["locations"][0]["physicalLocation"]
-    assert file003 == {"artifactLocation": {"uri": "file:///C:/Users/alice/scripts/switch%20backend.ps1"}}
+    desk = results["DESK009"]["locations"][0]["physicalLocation"]
+    assert desk == {"artifactLocation": {"uri": "file:///C:/Users/alice/AppData/Roaming/Docker/settings.json"}}
     ctr = results["CTR004"]["locations"][0]
     assert "physicalLocation" not in ctr
     assert ctr["logicalLocations"] == [{"name": HOSTILE, "kind": "container",
@@ -275,6 +277,7 @@ def test_sarif_level_is_the_one_mapping() -> None:
     ("compose.yaml", "compose.yaml"),
     ("./svc/Dockerfile", "svc/Dockerfile"),
     ("proj dir\\a#b.yml", "proj%20dir/a%23b.yml"),
+    ("C:\\Users\\alice\\scripts\\switch backend.ps1", "file:///C:/Users/alice/scripts/switch%20backend.ps1"),
     ("c:x\\y.yml", "c%3Ax/y.yml"),
     ("D:\\work\\shop\\compose.yml", "file:///D:/work/shop/compose.yml"),
     ("\\\\fileserver\\share\\compose.yml", "file://fileserver/share/compose.yml"),
@@ -350,7 +353,14 @@ def test_markdown_sections_numbers_and_escaping() -> None:
     assert "| shop/api:dev | linux/arm64/v8 | 412.5 MB | no | db |" in text
     assert "| 999999999999 (anonymous) | local | unknown | none |" in text
     assert "| shop\\_default | bridge | 172.18.0.0/16 | yes |" in text
-    assert "- **host:** Host checks" in text and "- **files:** Project-file checks" in text
+    assert "| host | DEV-WS-042 | no host facts: https://\\<redacted\\>@share.corp.example/f |" in text
+    assert "The verdict is already *blocked*; these gaps may hide further findings" in text
+    # Catalog prose keeps its code spans as code; the rest is escaped.
+    assert ("Delete it after the move: `Remove-Item $env:APPDATA\\Docker\\settings.json`; keep\\_a copy."
+            in text)
+    assert "- **Subject:** file projects\\\\shop\\\\docker-compose.yml:14\n" in text
+    assert "- **Subject:** settings\n" in text
+    assert "- **File:** C:\\\\Users\\\\alice\\\\AppData\\\\Roaming\\\\Docker\\\\settings.json\n" in text
     assert "> **Limited verdict:** 2 things could not be seen" in text
 
 
@@ -360,6 +370,9 @@ def test_markdown_title_falls_back_to_the_engine_name_and_ready_verdict() -> Non
     text = render(Format.MARKDOWN, report, inv)
     assert text.startswith("# Pre-migration assessment: docker-desktop\n")
     assert "**Ready.**" in text and "Limited verdict" not in text
+    gaps = dataclasses.replace(report, blind_spots=_report().blind_spots)
+    limited = render(Format.MARKDOWN, gaps, inv)
+    assert "So the verdict, *ready*, holds only as far as the scan could see" in limited
     assert "The scan reported nothing it could not read." in text
 
 
@@ -391,8 +404,8 @@ def test_junit_counts_and_outcomes() -> None:
     skip = skipped[0].find("skipped")
     assert skip is not None
     assert skip.get("message") == "waived: Agreed with the networking team (until 2026-12-31)"
-    assert {c.get("classname") for c in cases} == {"wsl2-migrate.HOST", "wsl2-migrate.CTR",
-                                                  "wsl2-migrate.FILE", "wsl2-migrate.NET", "wsl2-migrate.IMG"}
+    areas = {"HOST", "CTR", "DESK", "FILE", "NET", "IMG"}
+    assert {c.get("classname") for c in cases} == {f"wsl2-migrate.{area}" for area in areas}
     props = {p.get("name"): p.get("value") for p in suite.iter("property")}
     assert props["verdict"] == "blocked" and props["backend"] == "hyperv"
     assert "\\x1b[31m" in text and "\x1b" not in text
@@ -427,8 +440,9 @@ def test_table_keeps_number_like_values_verbatim() -> None:
     assert "1e5" in text and "0042" in text and "100000" not in text
 
 
-@pytest.mark.parametrize(("n", "text"), [(0, "0 B"), (999, "999 B"), (1000, "1.0 kB"), (3_245_000_000, "3.2 GB"),
-                                         (999_960_000, "1.0 GB"), (None, "unknown")])
+@pytest.mark.parametrize(("n", "text"), [(0, "0 B"), (999, "999 B"), (1000, "1.0 kB"),
+                                         (3_245_000_000, "3.2 GB"), (999_960_000, "1.0 GB"),
+                                         (None, "unknown")])
 def test_human_bytes(n: int | None, text: str) -> None:
     assert human_bytes(n) == text
 
@@ -446,3 +460,10 @@ def test_the_documented_example_has_the_documented_shape() -> None:
     example = json.loads(re.search(r"```json\n(.*?)\n```", docs, re.DOTALL).group(1))  # type: ignore[union-attr]
     assert set(example) == DOCUMENTED_KEYS
     assert all(set(f) == {f.name for f in dataclasses.fields(Finding)} for f in example["findings"])
+
+
+def test_prose_keeps_code_spans_and_escapes_the_rest() -> None:
+    assert prose("Run `wsl -l -v` then fix_it <now>") == "Run `wsl -l -v` then fix\\_it \\<now\\>"
+    assert prose("no `closing code") == "no \\`closing code"
+    assert code("a`b") == "``a`b``"
+    assert code("`x") == "`` `x ``"

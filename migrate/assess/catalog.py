@@ -18,8 +18,19 @@ from migrate.assess.tomlread import parse_toml
 from migrate.errors import InputError
 from migrate.inventory.textfile import decode_bytes
 from migrate.model import (
-    BACKENDS, SEVERITIES, Container, DecodeError, Engine, FileFact, HostFacts, Image, Inventory, Network, Settings,
-    Volume, from_data,
+    BACKENDS,
+    SEVERITIES,
+    Container,
+    DecodeError,
+    Engine,
+    FileFact,
+    HostFacts,
+    Image,
+    Inventory,
+    Network,
+    Settings,
+    Volume,
+    from_data,
 )
 
 AREAS = ("HOST", "DESK", "LCOW", "CTR", "IMG", "VOL", "NET", "ENG", "FILE")
@@ -175,7 +186,7 @@ def _text(entry: dict[str, Any], key: str) -> str:
 
 def _build_rule(entry: Any, source: str) -> Rule:
     if not isinstance(entry, dict):
-        raise ValueError("a rule is a table")
+        raise TypeError("a rule is a table")
     unknown = sorted(set(entry) - set(REQUIRED_KEYS) - set(OPTIONAL_KEYS))
     if unknown:
         raise ValueError(f"unknown key {unknown[0]!r}")
@@ -216,7 +227,7 @@ def _build_rule(entry: Any, source: str) -> Rule:
             raise ValueError(f"file: {exc}") from None
     plan = entry["plan"]
     if not isinstance(plan, str):
-        raise ValueError("'plan' must be a string ('' when the planner does nothing)")
+        raise TypeError("'plan' must be a string ('' when the planner does nothing)")
     refs = entry["references"]
     if not isinstance(refs, list) or not refs or not all(isinstance(r, str) and r.startswith("https://") for r in refs):
         raise ValueError("'references' must be a non-empty list of https:// URLs")
@@ -233,7 +244,7 @@ def _build_rule(entry: Any, source: str) -> Rule:
 
 def _build_example(entry: Any, n: int, backend: str) -> Example:
     if not isinstance(entry, dict):
-        raise ValueError(f"example {n} is not a table")
+        raise TypeError(f"example {n} is not a table")
     unknown = sorted(set(entry) - set(EXAMPLE_KEYS))
     if unknown:
         raise ValueError(f"example {n}: unknown key {unknown[0]!r}")
@@ -241,7 +252,7 @@ def _build_example(entry: Any, n: int, backend: str) -> Example:
         raise ValueError(f"example {n}: 'expect' must be \"pass\" or \"fail\"")
     data = entry.get("inventory", {})
     if not isinstance(data, dict):
-        raise ValueError(f"example {n}: 'inventory' must be a table")
+        raise TypeError(f"example {n}: 'inventory' must be a table")
     try:
         inv = from_data(Inventory, expand_example(data, backend))
     except DecodeError as exc:

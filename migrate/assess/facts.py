@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from migrate.model import Container, HostFacts, Image, Inventory, Mount, Network, Volume
 
@@ -22,7 +23,7 @@ class DerivedFact:
     name: str
     type: Any
     doc: str
-    compute: Callable[[Any, "Facts"], Any]
+    compute: Callable[[Any, Facts], Any]
 
 
 REGISTRY: dict[type, dict[str, DerivedFact]] = {}
@@ -195,7 +196,7 @@ def _mount_style(m: Mount, facts: Facts) -> str:
             continue
         if re.match(r"^[A-Za-z]:[\\/]", path):
             return "windows"
-        if path.startswith("\\\\") or path.startswith("//"):
+        if path.startswith(("\\\\", "//")):
             return "unc"
         if re.match(r"^/host_mnt/[A-Za-z]/", path) or re.match(r"^/[A-Za-z]/", path):
             return "host_mnt"

@@ -4,11 +4,20 @@ from __future__ import annotations
 import re
 import typing
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from migrate.assess.facts import Facts
 from migrate.assess.paths import (
-    MISSING, Path, PathError, check_path, element_type, elements, parse_path, resolve, strip_optional, type_name,
+    MISSING,
+    Path,
+    PathError,
+    check_path,
+    element_type,
+    elements,
+    parse_path,
+    resolve,
+    strip_optional,
+    type_name,
 )
 
 COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
@@ -40,21 +49,21 @@ class Leaf:
 class AllOf:
     """Every part is true."""
 
-    parts: tuple["Pred", ...]
+    parts: tuple[Pred, ...]
 
 
 @dataclass(frozen=True)
 class AnyOf:
     """At least one part is true."""
 
-    parts: tuple["Pred", ...]
+    parts: tuple[Pred, ...]
 
 
 @dataclass(frozen=True)
 class Not:
     """The part is false."""
 
-    part: "Pred"
+    part: Pred
 
 
 @dataclass(frozen=True)
@@ -63,12 +72,12 @@ class Quant:
 
     kind: str
     path: Path
-    where: "Pred"
+    where: Pred
     op: str = ""
     operand: int = 0
 
 
-Pred = Union[Leaf, AllOf, AnyOf, Not, Quant]
+Pred = Leaf | AllOf | AnyOf | Not | Quant
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from migrate.render._common import (
     severity_counts,
     verdict_words,
 )
-from migrate.render.mdinventory import inventory_sections, md, table
+from migrate.render.mdinventory import inventory_sections, md, prose, table
 
 _URL = re.compile(r"^https?://[^\s<>`]+$")
 
@@ -39,24 +39,6 @@ SEVERITY_HEADINGS = {"blocker": "Blockers", "error": "Errors", "warning": "Warni
 
 COUNT_WORDS = {"images": "images", "containers": "containers", "volumes": "volumes", "networks": "networks",
                "project_files": "project files"}
-
-BLIND_SPOT_IMPACT = {
-    "engine": "No engine data: images, containers, volumes and networks were not checked, and nothing that "
-              "lives in the engine is counted in the verdict or in the bytes to move.",
-    "images": "Image checks (pullable by digest, Windows or foreign-architecture images, dangling images) "
-              "are incomplete; the bytes to move may be too low.",
-    "containers": "Container checks (bind mounts, data in the writable layer, dependencies, privileges) "
-                  "are incomplete.",
-    "volumes": "Volume checks (sizes, drivers, volumes no container uses) are incomplete; the bytes to move "
-               "may be too low.",
-    "networks": "Network checks (user-defined networks to recreate, subnet collisions) are incomplete.",
-    "settings": "Docker Desktop and daemon settings checks (memory and CPU to carry into .wslconfig, "
-                "proxies, registry mirrors, TCP 2375) could not run on the missing values.",
-    "host": "Host checks (Windows build and edition, the WSL and Virtual Machine Platform features, "
-            "virtualization, free disk for the backups) were not run, so a host blocker may be hidden.",
-    "files": "Project-file checks (--platform flags, Windows paths, Hyper-V era addresses) did not cover it.",
-    "bundle": "Part of the collected bundle was unreadable; every check fed by it is incomplete.",
-}
 
 
 def _fence(body: list[str], lang: str = "") -> list[str]:
@@ -82,7 +64,7 @@ def fix_blocks(fix: str) -> list[str]:
     while i < len(lines):
         line = lines[i]
         if line.strip() and not line.strip().startswith("```") and not _indented(line):
-            paragraph.append(md(line.rstrip()))
+            paragraph.append(prose(line.rstrip()))
             i += 1
             continue
         if paragraph:
@@ -127,7 +109,9 @@ def _title(report: Report, inv: Inventory) -> str:
 
 def _subject(f: Finding) -> str:
     """Where a finding is: its subject kind and name."""
-    return f"{md(f.subject_kind)} {md(f.subject)}".strip() if f.subject else md(f.subject_kind)
+    if not f.subject or f.subject == f.subject_kind:
+        return md(f.subject_kind)
+    return f"{md(f.subject_kind)} {md(f.subject)}".strip()
 
 
 def _verdict(report: Report) -> list[str]:
@@ -214,13 +198,13 @@ def _backend(report: Report, show_secrets: bool) -> list[str]:
 def _finding(f: Finding) -> list[str]:
     """One finding with its subject, message, why and fix."""
     lines = [f"#### {md(f.rule)}: {md(f.title)}", "", f"- **Subject:** {_subject(f)}"]
-    if f.file:
+    if f.file and f.file not in f.subject:
         lines.append(f"- **File:** {md(f.file)}" + (f", line {f.line}" if f.line > 0 else ""))
     if f.plan:
         lines.append(f"- **Plan step:** {md(f.plan)}")
     lines += ["", md(f.message)]
     if f.why:
-        lines += ["", f"**Why.** {md(f.why)}"]
+        lines += ["", f"**Why.** {prose(f.why)}"]
     if f.fix:
         lines += ["", "**Fix.**", "", *fix_blocks(f.fix)]
     if f.references:
@@ -261,19 +245,20 @@ def _notices(report: Report) -> list[str]:
 
 
 def _blind_spots(report: Report, show_secrets: bool) -> list[str]:
-    """What the assessment could not see, and how each gap limits the verdict."""
+    """What the assessment could not see, and how that limits the verdict."""
     lines = ["## What this assessment could not see", ""]
     if not report.blind_spots:
         return lines + ["The scan reported nothing it could not read."]
     rows = [(md(n.area), md(redact_text(n.subject, show_secrets)), md(redact_text(n.message, show_secrets)))
             for n in report.blind_spots]
-    lines += [*table(["Area", "Subject", "What happened"], rows), "", "How this limits the verdict:", ""]
-    for area in sorted({n.area for n in report.blind_spots}):
-        impact = BLIND_SPOT_IMPACT.get(area, "The checks that depend on it could not run.")
-        lines.append(f"- **{md(area)}:** {impact}")
-    lines += ["", ("A finding that depends on what is missing cannot appear above, so *ready* here means "
-                   "ready as far as the scan could see. Scan again where the missing input can be read "
-                   "before relying on it.")]
+    lines += [*table(["Area", "Subject", "What happened, and what it limits"], rows), ""]
+    if report.verdict == "blocked":
+        lines.append("The verdict is already *blocked*; these gaps may hide further findings to resolve "
+                     "before the move.")
+    else:
+        lines.append(f"So the verdict, *{md(verdict_words(report.verdict).lower())}*, holds only as far as "
+                     "the scan could see: a finding that depends on what is missing cannot appear in this "
+                     "report. Scan again where the missing input can be read before relying on it.")
     return lines
 
 

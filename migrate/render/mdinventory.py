@@ -10,11 +10,31 @@ from migrate.render._common import human_bytes, one_line, redact_text
 # The backslash is escaped too: otherwise a value ending in one would cancel the escape that follows it.
 _MD_SPECIAL = re.compile(r"([\\`*_<>\[\]|&~#])")
 _ANONYMOUS = re.compile(r"^[0-9a-f]{64}$")
+_CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
 
 
 def md(text: str) -> str:
     """A value as inline Markdown: one line, control characters visible, significant characters escaped."""
     return _MD_SPECIAL.sub(r"\\\1", one_line(text))
+
+
+def code(text: str) -> str:
+    """Text as an inline code span whose delimiter is longer than any backtick run inside it."""
+    text = one_line(text)
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def prose(text: str) -> str:
+    """Catalog prose (why, fix) as inline Markdown: its `code spans` kept as code, everything else escaped."""
+    out, pos = [], 0
+    for m in _CODE_SPAN.finditer(text):
+        out += [md(text[pos:m.start()]), code(m.group(2))]
+        pos = m.end()
+    out.append(md(text[pos:]))
+    return "".join(out)
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:

@@ -26,8 +26,8 @@ def _wrap(text: str, width: int, max_lines: int) -> str:
 def _subject(f: Finding) -> str:
     """The subject, with the line for findings in files."""
     text = f.subject or f.file or f.subject_kind
-    if f.file and f.line > 0:
-        text = f"{f.file}:{f.line}" if not f.subject or f.subject == f.file else f"{text} ({f.file}:{f.line})"
+    if f.file and f.file not in text:
+        text += f" ({f.file}:{f.line})" if f.line > 0 else f" ({f.file})"
     return _wrap(text, SUBJECT_WIDTH, 3)
 
 
