@@ -258,3 +258,64 @@ def test_manifest_is_written_last_and_the_facts_format_matches_the_doc(script: s
     keys = set(re.findall(r'"([a-z_]+)":', facts_block)) - {"format"}
     for key in keys:
         assert re.search(rf"\b{key}\s*=|\['{key}'\]", script), key
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The sample bundles in samples/: the layout the collector writes, with consistent ids.
+
+SAMPLES = ROOT / "samples"
+SAMPLE_DIRS = ("hyperv-2x", "lcow", "near-wsl2")
+
+
+def _read(path: Path):
+    from migrate.inventory.textfile import read_json
+
+    return read_json(path)[0]
+
+
+@pytest.mark.parametrize("name", SAMPLE_DIRS)
+def test_sample_holds_only_documented_bundle_files(name: str) -> None:
+    documented = set(_doc_bundle_files())
+    files = {p.relative_to(SAMPLES / name).as_posix() for p in (SAMPLES / name).rglob("*") if p.is_file()}
+    assert files <= documented
+    assert {"manifest.json", "engine/info.json", "engine/containers.json", "host/facts.json"} <= files
+    manifest = _read(SAMPLES / name / "manifest.json")
+    assert manifest["format"] == "wsl2-migrate-bundle/1"
+    for error in manifest["errors"]:
+        assert set(error) == {"file", "message"} and error["file"] in documented
+    assert _read(SAMPLES / name / "host" / "facts.json")["format"] == "wsl2-migrate-host/1"
+
+
+@pytest.mark.parametrize("name", SAMPLE_DIRS)
+def test_sample_engine_files_reference_each_other(name: str) -> None:
+    engine = SAMPLES / name / "engine"
+    images = {i["Id"] for i in _read(engine / "images.json")}
+    containers = _read(engine / "containers.json")
+    volumes = {v["Name"] for v in _read(engine / "volumes.json")}
+    networks = {n["Id"]: n for n in _read(engine / "networks.json")}
+    ids = {c["Id"] for c in containers}
+    hexid = re.compile(r"^[0-9a-f]{64}$")
+    for image_id in images:
+        assert hexid.match(image_id.removeprefix("sha256:"))
+    for c in containers:
+        assert hexid.match(c["Id"]) and c["Image"] in images
+        for m in c["Mounts"]:
+            if m["Type"] == "volume":
+                assert m["Name"] in volumes
+        mode = c["HostConfig"]["NetworkMode"]
+        if mode.startswith("container:"):
+            assert mode.split(":", 1)[1] in ids
+        for net in c["NetworkSettings"]["Networks"].values():
+            assert net["NetworkID"] in networks
+    for n in networks.values():
+        assert set(n["Containers"]) <= ids
+    assert _read(engine / "info.json")["Containers"] == len(containers)
+
+
+def test_samples_hold_the_hostile_values_and_backends() -> None:
+    text = (SAMPLES / "hyperv-2x" / "engine" / "containers.json").read_text(encoding="utf-8")
+    assert "O'Brien" in text and "$(date)" in text and "`whoami`" in text and "PASSWORD=" in text
+    infos = {name: _read(SAMPLES / name / "engine" / "info.json") for name in SAMPLE_DIRS}
+    assert infos["hyperv-2x"]["KernelVersion"].endswith("-linuxkit")
+    assert "lcow (linux)" in infos["lcow"]["Driver"] and infos["lcow"]["OSType"] == "windows"
+    assert infos["near-wsl2"]["OperatingSystem"] == "Docker Desktop"

@@ -1,0 +1,62 @@
+"""Reports for each bundled sample, compared with golden files.
+
+After an intended change, regenerate with `UPDATE_GOLDEN=1 bash scripts/test.sh tests/test_golden_reports.py` and
+review the diff of tests/golden/ like any other change.
+"""
+from __future__ import annotations
+
+import datetime
+import os
+from pathlib import Path
+
+import pytest
+
+from migrate.assess import assess, load_catalog, load_config
+from migrate.inventory.scan import ScanOptions, scan
+from migrate.model import dumps
+from migrate.render import Format, render
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "golden"
+SAMPLES = sorted(p.name for p in (ROOT / "samples").iterdir() if (p / "manifest.json").is_file())
+# Waiver expiry is judged against this date, so the goldens do not age.
+TODAY = datetime.date(2026, 11, 28)
+
+
+def _check(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert path.is_file(), f"{path} is missing: run with UPDATE_GOLDEN=1 to create it"
+    assert text == path.read_text(encoding="utf-8"), f"{name} differs from its golden file"
+
+
+def _inventory(sample: str):
+    # Relative paths keep the goldens independent of where the repository is checked out.
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        return scan(ScanOptions(bundle=Path("samples") / sample, use_engine=False), "golden")
+    finally:
+        os.chdir(cwd)
+
+
+def test_there_are_at_least_three_samples():
+    assert len(SAMPLES) >= 3
+
+
+@pytest.mark.parametrize("sample,backend", [("hyperv-2x", "hyperv"), ("lcow", "lcow"), ("near-wsl2", "hyperv")])
+def test_sample_backend(sample: str, backend: str):
+    assert _inventory(sample).backend.kind == backend
+
+
+@pytest.mark.parametrize("sample", SAMPLES)
+def test_sample_inventory_and_reports_match_golden(sample: str):
+    inv = _inventory(sample)
+    _check(f"{sample}.inventory.json", dumps(inv))
+    catalog = load_catalog()
+    report = assess(inv, catalog, load_config(None, catalog), TODAY, "golden")
+    for fmt in Format:
+        text = render(fmt, report, inv)
+        assert text == render(fmt, report, inv)  # deterministic within a run too
+        _check(f"{sample}.{fmt.value}", text)
