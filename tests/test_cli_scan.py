@@ -112,3 +112,30 @@ def test_bundle_assembled_by_hand_from_docker_inspect(engine, rich, tmp_path: Pa
     assert b["backend"]["kind"] == live["backend"]["kind"] == "linux"
     sizes_b = {c["name"]: c["size_rw"] for c in b["containers"]}
     assert sizes_b["stopped"] and sizes_b["stopped"] >= 64 * 1024
+
+
+def test_collector_command_writes_the_script_byte_for_byte(tmp_path: Path):
+    from migrate import __version__
+    from migrate.emit.collector import render_collector
+
+    out = tmp_path / "collect.ps1"
+    res = run("collector", "-o", str(out))
+    assert res.returncode == 0, res.stderr
+    raw = out.read_bytes()
+    assert not raw.startswith(codecs.BOM_UTF8)
+    assert raw.decode("ascii") == render_collector(__version__)
+    assert "HostFactsOnly" in raw.decode("ascii") and __version__ in raw.decode("ascii")
+
+
+def test_scan_of_a_sample_bundle_with_project_dir(tmp_path: Path):
+    proj = tmp_path / "shop"
+    proj.mkdir()
+    (proj / "docker-compose.yml").write_text("services:\n  web:\n    platform: linux\n    volumes:\n"
+                                            "      - C:\\src\\web:/app\n")
+    out = tmp_path / "inv.json"
+    res = run("scan", "--bundle", str(ROOT / "samples" / "hyperv-2x"), "--project", str(proj), "-o", str(out))
+    assert res.returncode == 0, res.stderr
+    data = json.loads(out.read_text())
+    kinds = {(f["line"], f["kind"]) for f in data["files"]}
+    assert (3, "platform-key") in kinds and (5, "windows-bind") in kinds
+    assert data["backend"]["kind"] == "hyperv" and data["containers"]

@@ -31,7 +31,9 @@
 param(
     [string]$OutputDir = (Join-Path -Path ([System.IO.Path]::GetTempPath()) -ChildPath ('wsl2-migrate-bundle-' + $env:COMPUTERNAME)),
     [string]$DockerExe = 'docker',
-    [switch]$Zip
+    [switch]$Zip,
+    # Only host/facts.json: what `wsl2-migrate scan` runs on Windows to gather host facts in one call.
+    [switch]$HostFactsOnly
 )
 
 Set-StrictMode -Version 3.0
@@ -822,6 +824,7 @@ foreach ($relative in $script:BundleFiles) {
     }
 }
 
+if (-not $HostFactsOnly) {
 try {
     $command = Get-Command -Name $DockerExe -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
     if ($null -eq $command) {
@@ -854,6 +857,7 @@ try {
     Copy-BundleFile -Relative 'host/wslconfig' -Candidates @([System.IO.Path]::Combine($userProfile, '.wslconfig'))
 } catch {
     Add-BundleError -File 'desktop/settings.json' -Message ('settings: ' + $_.Exception.Message)
+}
 }
 
 try {
