@@ -30,9 +30,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from migrate.inventory.engine import INSPECT_WORKERS  # noqa: E402
-from migrate.inventory.scan import ScanOptions, scan  # noqa: E402
-from tests.engines import busybox_rootfs, start_engine  # noqa: E402
+from migrate.inventory.engine import INSPECT_WORKERS
+from migrate.inventory.scan import ScanOptions, scan
+from tests.engines import busybox_rootfs, start_engine
 
 
 def image_archive(path: Path, n: int, work: Path) -> None:

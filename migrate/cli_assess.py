@@ -77,7 +77,7 @@ def assess(
     host_facts: Optional[Path] = HOSTFACTS_OPT,
     project: Optional[list[Path]] = PROJECT_OPT,
 ) -> None:
-    """Flag what will break or be lost in the move, as a report for people (table, markdown) or CI (json, sarif, junit)."""
+    """Flag what will break or be lost in the move: a report for people (table, markdown) or CI (json, sarif, junit)."""
 
     def body() -> None:
         from migrate.assess import assess as run_assess

@@ -45,7 +45,8 @@ class Backend:
     kind: str = "unknown"
     """One of BACKENDS."""
     evidence: dict[str, JSON] = field(default_factory=dict)
-    """os_type, operating_system, kernel_version, storage_driver, experimental, server_version, platform_name, name, settings."""
+    """os_type, operating_system, kernel_version, storage_driver, experimental, server_version, platform_name, name,
+    settings_wsl_engine_enabled."""
     reasons: tuple[str, ...] = ()
     """Human-readable reasons, in the order they were applied."""
 

@@ -139,7 +139,8 @@ def test_missing_key_and_bad_example_are_rejected() -> None:
     with pytest.raises(InputError, match=r"rules.toml: rule CTR901: missing key 'why'"):
         load_rule_file("rules.toml", text.encode())
     text = rule_text().replace('{ name = "web" }', '{ name = "web", restart = "always" }')
-    with pytest.raises(InputError, match=r"rule CTR901: example 1: inventory \$\.containers\[0\]: unknown field 'restart'"):
+    msg = r"rule CTR901: example 1: inventory \$\.containers\[0\]: unknown field 'restart'"
+    with pytest.raises(InputError, match=msg):
         load_rule_file("rules.toml", text.encode())
 
 

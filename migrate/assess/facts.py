@@ -29,7 +29,10 @@ class DerivedFact:
 REGISTRY: dict[type, dict[str, DerivedFact]] = {}
 
 
-def _fact(owner: type, name: str, tp: Any, doc: str) -> Callable[[Callable[[Any, Facts], Any]], Callable[[Any, Facts], Any]]:
+_Compute = Callable[[Any, "Facts"], Any]
+
+
+def _fact(owner: type, name: str, tp: Any, doc: str) -> Callable[[_Compute], _Compute]:
     def register(fn: Callable[[Any, Facts], Any]) -> Callable[[Any, Facts], Any]:
         REGISTRY.setdefault(owner, {})[name] = DerivedFact(owner, name, tp, doc, fn)
         return fn
@@ -221,7 +224,8 @@ def _host_win11(h: HostFacts, facts: Facts) -> bool | None:
     return None if h.build is None else h.build >= 22000
 
 
-@_fact(HostFacts, "desktop_min_build", int | None, "Build current Docker Desktop needs: 22631 (Win 11), 19045 (Win 10).")
+@_fact(HostFacts, "desktop_min_build", int | None,
+       "Build current Docker Desktop needs: 22631 (Win 11), 19045 (Win 10).")
 def _host_min_build(h: HostFacts, facts: Facts) -> int | None:
     if h.build is None:
         return None

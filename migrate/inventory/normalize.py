@@ -84,7 +84,9 @@ def engine_from_info(info: Mapping[str, Any], version: Mapping[str, Any] | None,
     runtimes = tuple(sorted(_d(info.get("Runtimes")).keys()))
     platform = _d(version.get("Platform")).get("Name", "")
     driver_status = tuple(
-        (str(pair[0]), str(pair[1])) for pair in info.get("DriverStatus") or [] if isinstance(pair, list) and len(pair) == 2
+        (str(pair[0]), str(pair[1]))
+        for pair in info.get("DriverStatus") or []
+        if isinstance(pair, list) and len(pair) == 2
     )
     return Engine(
         reachable=reachable,
