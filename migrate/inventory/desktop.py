@@ -268,7 +268,7 @@ _SECTIONS: dict[str, dict[str, Callable[[str, str], str] | None]] = {
 def read_wslconfig(path: Path) -> ConfigFile:
     """Read %USERPROFILE%\\.wslconfig; what WSL would silently ignore becomes a problem, never an error."""
     name = str(path)
-    raw = _read_bytes(path)
+    raw = textfile.read_bytes(path)  # an unreadable file is the one InputError of .wslconfig reading
     problems: list[str] = []
     try:
         text, encoding = textfile.decode_bytes(raw, name)
@@ -353,14 +353,3 @@ def _value(rest: str) -> tuple[str, bool]:
         i += 1
     return "".join(out).strip(), lone_backslash
 
-
-def _read_bytes(path: Path) -> bytes:
-    """A file's bytes; an unreadable file is the one InputError of .wslconfig reading."""
-    try:
-        return Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, expected a file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None

@@ -39,18 +39,22 @@ def decode_bytes(raw: bytes, name: str) -> tuple[str, str]:
     return text.lstrip("\ufeff"), label
 
 
-def read_text(path: str | Path) -> tuple[str, str]:
-    """Read a text file in any of the encodings Windows tools write; InputError names the file on failure."""
+def read_bytes(path: str | Path) -> bytes:
+    """A file's bytes; InputError naming the file when it is missing, a directory or unreadable."""
     p = Path(path)
     try:
-        raw = p.read_bytes()
+        return p.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{p}: no such file") from None
     except IsADirectoryError:
         raise InputError(f"{p}: is a directory, expected a file") from None
     except OSError as exc:
         raise InputError(f"{p}: cannot read ({exc.strerror or exc})") from None
-    return decode_bytes(raw, str(p))
+
+
+def read_text(path: str | Path) -> tuple[str, str]:
+    """Read a text file in any of the encodings Windows tools write; InputError names the file on failure."""
+    return decode_bytes(read_bytes(path), str(path))
 
 
 def parse_json(text: str, name: str) -> Any:
