@@ -161,7 +161,7 @@ def summary_table(inv: Any) -> str:
     from tabulate import tabulate
 
     def size(n: int) -> str:
-        from migrate.render._common import human_bytes
+        from migrate.units import human_bytes
 
         return human_bytes(n)
 

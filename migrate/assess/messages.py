@@ -7,6 +7,7 @@ from typing import Any
 
 from migrate.assess.facts import Facts
 from migrate.assess.paths import MISSING, Path, PathError, check_path, parse_path, resolve
+from migrate.units import human_bytes
 
 REDACTED = "<redacted>"
 
@@ -48,16 +49,6 @@ def compile_template(template: str, root: Any) -> tuple[Path, ...]:
 FORMATS = ("bytes",)
 
 
-def human_bytes(n: int) -> str:
-    """Bytes in decimal units with one decimal, as in '3.5 GB'."""
-    size = float(n)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if abs(size) < 1000 or unit == "TB":
-            return f"{int(size)} B" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{n} B"
-
-
 def _is_secret_path(path: Path) -> bool:
     segs = [s.lower() for s in path.segments]
     if "env" in segs or "environment" in segs:
@@ -69,7 +60,7 @@ def _is_secret_path(path: Path) -> bool:
 
 
 def _show(value: Any, secret: bool, show_secrets: bool) -> str:
-    if value is None or value is MISSING or value == "":
+    if value is None or value is MISSING or value in ("", (), [], {}):
         return "(unknown)"
     if secret and not show_secrets:
         if isinstance(value, (list, tuple)):
