@@ -34,7 +34,7 @@ def _file(root: Path, rel: str) -> Path | None:
     return p if p.is_file() else None
 
 
-def _json_array(root: Path, rel: str, notes: list[Note]) -> list[dict[str, Any]] | None:
+def _json_array(root: Path, rel: str) -> list[dict[str, Any]] | None:
     p = _file(root, rel)
     if p is None:
         return None
@@ -87,7 +87,7 @@ def read_bundle(path: Path) -> Bundle:
             raw.version = version if isinstance(version, dict) else {}
         for attr, rel in (("images", "engine/images.json"), ("containers", "engine/containers.json"),
                           ("volumes", "engine/volumes.json"), ("networks", "engine/networks.json")):
-            items = _json_array(path, rel, raw.notes)
+            items = _json_array(path, rel)
             if items is None:
                 raw.notes.append(Note(area=attr, subject=str(path / rel), message="not in the bundle"))
                 items = []

@@ -81,13 +81,10 @@ def resolve_host(host: str | None, context: str | None) -> tuple[str, Any]:
 def connect(url: str, tls: Any = None, timeout: int = 60) -> Any:
     """An APIClient for url that has answered /version; EngineError (exit 3) when it cannot be reached."""
     import docker
-    from docker.errors import DockerException
 
     try:
         client = docker.APIClient(base_url=url, version="auto", timeout=timeout, tls=tls or False)
-    except DockerException as exc:
-        raise EngineError(_unreachable(url, exc)) from None
-    except Exception as exc:  # requests/urllib3 errors surface here when version="auto" probes the engine
+    except Exception as exc:  # DockerException, or requests/urllib3 errors when version="auto" probes the engine
         raise EngineError(_unreachable(url, exc)) from None
     return client
 

@@ -5,6 +5,7 @@ gives the same inventory as a live scan of the same engine.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -408,8 +409,6 @@ def _container_ref(ref: str, by_id: Mapping[str, str], names: set[str]) -> str:
 
 def link_containers(containers: list[Container]) -> list[Container]:
     """Fill depends_on for every container from container: modes, volumes-from and links; sort by name."""
-    import dataclasses
-
     by_id = {c.id: c.name for c in containers}
     names = {c.name for c in containers}
     out = []
@@ -430,8 +429,6 @@ def link_containers(containers: list[Container]) -> list[Container]:
 
 def link_images(images: list[Image], containers: list[Container]) -> list[Image]:
     """Record on each image the containers created from it; sort images by first tag, then id."""
-    import dataclasses
-
     users: dict[str, list[str]] = {}
     for c in containers:
         users.setdefault(c.image_id, []).append(c.name)

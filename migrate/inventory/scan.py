@@ -87,6 +87,8 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
     from migrate.inventory.projectfiles import scan_projects
     from migrate.inventory.textfile import read_text
 
+    if not opts.has_file_sources() and not opts.wants_engine():
+        raise InputError("nothing to scan: give --host, --context, --bundle or files")
     if sys.platform == "win32" and not opts.has_file_sources():
         opts = windows_defaults(opts)
 
@@ -186,9 +188,6 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
     else:
         notes.append(Note(area="engine", subject="-", message="no engine was read: images, containers, volumes "
                           "and networks are unknown"))
-
-    if not opts.has_file_sources() and raw is None:
-        raise InputError("nothing to scan: give --host, --context, --bundle or files")
 
     return Inventory(
         tool_version=tool_version,
