@@ -61,10 +61,17 @@ def write_output(text: str, out: Optional[Path]) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it 0600; an output file gets the usual permissions
         os.replace(tmp, target)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise InputError(f"{target}: cannot write ({exc.strerror or exc})") from None
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _progress_printer() -> Callable[[str, int, int], None] | None:
@@ -193,6 +200,8 @@ def scan(
     host_facts: Optional[Path] = HOSTFACTS_OPT,
     project: Optional[list[Path]] = PROJECT_OPT,
     quiet: bool = typer.Option(False, "-q", "--quiet", help="No summary table on stderr."),
+    volume_digests: bool = typer.Option(False, "--volume-digests",
+                                        help="Digest every volume's content (live engine; docs/verify.md)."),
 ) -> None:
     """Write an inventory (JSON) of images, containers, volumes, networks, settings, host and project files."""
 
@@ -201,6 +210,7 @@ def scan(
 
         opts = build_options(None, host, context, bundle, engine_info, settings, daemon_config, wslconfig,
                              host_facts, project)
+        opts.volume_digests = volume_digests
         inv = load_or_scan(opts, quiet=quiet)
         write_output(dumps(inv), output)
         if not quiet:
@@ -232,3 +242,7 @@ def main() -> None:
 
 # The other stages' commands register themselves on `app`.
 from migrate import cli_assess  # noqa: E402,F401
+from migrate import cli_verify  # noqa: E402,F401
+from migrate import cli_plan  # noqa: E402,F401
+from migrate import cli_rehearse  # noqa: E402,F401
+from migrate import cli_validate  # noqa: E402,F401

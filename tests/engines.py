@@ -164,3 +164,67 @@ def busybox_rootfs(dest: Path, extra: dict[str, bytes] | None = None) -> Path:
             info.mode = 0o644
             tar.addfile(info, io.BytesIO(data))
     return tar_path
+
+
+@dataclass
+class IsolatedEngine(Engine):
+    """A dockerd in its own network namespace (so its networks and bridges cannot clash with another engine's),
+    with a mirror of the test registry serving the same storage at the same loopback address inside it."""
+
+    netns: str = ""
+    mirror: subprocess.Popen | None = None
+
+    def stop(self) -> None:
+        """Stop the daemon and the mirror, and delete the namespace."""
+        super().stop()
+        if self.mirror is not None and self.mirror.poll() is None:
+            self.mirror.terminate()
+            try:
+                self.mirror.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.mirror.kill()
+        subprocess.run(["ip", "netns", "delete", self.netns], capture_output=True)
+
+
+def start_isolated_engine(root: Path, registry: Registry | None = None) -> IsolatedEngine:
+    """Like start_engine, but in a new network namespace; registry (if given) is reachable at the same address."""
+    root.mkdir(parents=True, exist_ok=True)
+    netns = f"w2m-{root.name}-{os.getpid()}"
+    subprocess.run(["ip", "netns", "add", netns], check=True, capture_output=True)
+    # nsenter joins only the network namespace; `ip netns exec` would also remount /sys and hide the cgroups.
+    enter = ["nsenter", f"--net=/run/netns/{netns}"]
+    subprocess.run([*enter, "ip", "link", "set", "lo", "up"], check=True, capture_output=True)
+    mirror = None
+    if registry is not None:
+        exe = shutil.which("docker-registry") or "/usr/bin/docker-registry"
+        mirror = subprocess.Popen([*enter, exe, "serve", str(registry.root / "config.yml")],
+                                  stdout=open(root / "mirror.log", "wb"), stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+    sock = root / "d.sock"
+    log = open(root / "dockerd.log", "wb")
+    proc = subprocess.Popen(
+        [*enter, "dockerd", "--data-root", str(root / "data"), "--exec-root",
+         str(root / "exec"), "-H", f"unix://{sock}", "--pidfile", str(root / "pid"), "--iptables=false",
+         "--ip6tables=false", "--bridge=none", "--storage-driver=overlay2", "--containerd-namespace",
+         f"t{root.name}", "--containerd-plugins-namespace", f"p{root.name}"],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    engine = IsolatedEngine(root=root, url=f"unix://{sock}", proc=proc, netns=netns, mirror=mirror)
+
+    def up() -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError(f"dockerd exited: {(root / 'dockerd.log').read_text()[-2000:]}")
+        return sock.exists() and subprocess.run(
+            ["docker", "-H", engine.url, "version"], capture_output=True).returncode == 0
+
+    try:
+        _wait(up, 90, f"dockerd at {engine.url}")
+        if registry is not None:
+            probe = [*enter, "bash", "-c",
+                     f"exec 3<>/dev/tcp/{registry.addr.replace(':', '/')}"]
+            _wait(lambda: subprocess.run(probe, capture_output=True).returncode == 0, 30,
+                  f"registry mirror in {netns}")
+    except Exception:
+        engine.stop()
+        raise
+    return engine

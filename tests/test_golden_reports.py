@@ -60,3 +60,23 @@ def test_sample_inventory_and_reports_match_golden(sample: str):
         text = render(fmt, report, inv)
         assert text == render(fmt, report, inv)  # deterministic within a run too
         _check(f"{sample}.{fmt.value}", text)
+
+
+@pytest.mark.parametrize("sample", SAMPLES)
+def test_sample_plan_and_runbook_match_golden(sample: str):
+    """plan.toml and migrate.ps1 for each sample: byte-identical to the reviewed golden files."""
+    from migrate.cli_plan import make_runbook
+    from migrate.plan.decide import decide
+    from migrate.plan.planfile import render_plan
+
+    inv = _inventory(sample)
+    catalog = load_catalog()
+    report = assess(inv, catalog, load_config(None, catalog), TODAY, "golden")
+    plan_text, _ = render_plan(decide(inv, report, "golden"))
+    _check(f"{sample}.plan.toml", plan_text)
+    script = make_runbook(plan_text, f"{sample}.plan.toml")
+    path = GOLDEN / f"{sample}.migrate.ps1"
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_bytes(script.encode("ascii"))
+    assert path.is_file(), f"{path} is missing: run with UPDATE_GOLDEN=1 to create it"
+    assert script.encode("ascii") == path.read_bytes(), f"{path.name} differs from its golden file"

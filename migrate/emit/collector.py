@@ -3,20 +3,10 @@ from __future__ import annotations
 
 from importlib import resources
 
+from migrate.emit.cmdline import powershell_string_expr
+
 VERSION_MARKER = "'__WSL2_MIGRATE_VERSION__'"
 """The single-quoted placeholder in collector.ps1; the template stays runnable as it is."""
-
-# PowerShell treats all five as the single quote of a verbatim string; each is escaped by doubling it.
-_SINGLE_QUOTES = ("'", "\u2018", "\u2019", "\u201a", "\u201b")
-
-
-def powershell_literal(text: str) -> str:
-    """A single-quoted PowerShell string literal whose value is exactly text."""
-    out = []
-    for ch in text:
-        out.append(ch + ch if ch in _SINGLE_QUOTES else ch)
-    return "'" + "".join(out) + "'"
-
 
 def collector_template() -> str:
     """The collector script as shipped in the package, with its version marker."""
@@ -29,4 +19,4 @@ def render_collector(tool_version: str) -> str:
     count = template.count(VERSION_MARKER)
     if count != 1:
         raise RuntimeError(f"collector.ps1: expected one version marker {VERSION_MARKER}, found {count}")
-    return template.replace(VERSION_MARKER, powershell_literal(tool_version))
+    return template.replace(VERSION_MARKER, powershell_string_expr(tool_version))

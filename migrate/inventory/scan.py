@@ -31,6 +31,8 @@ class ScanOptions:
     wslconfig: Path | None = None
     host_facts: Path | None = None
     projects: list[Path] = field(default_factory=list)
+    volume_digests: bool = False
+    """Digest every volume's content through a helper container (live engine only; migrate.verify.digest)."""
 
     def has_file_sources(self) -> bool:
         """Whether any source other than a live engine was given."""
@@ -95,6 +97,7 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
     sources: list[Source] = []
     notes: list[Note] = []
     raw: RawEngine | None = None
+    live: tuple[str, Any] | None = None
     settings_json: Path | None = None
     settings_store: Path | None = None
     daemon_linux: Path | None = None
@@ -117,6 +120,7 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
 
         url, tls = resolve_host(opts.host, opts.context)
         raw = read_engine(url, tls, progress)
+        live = (url, tls)
         sources.append(Source(kind="engine", ref=url))
 
     if opts.engine_info is not None:
@@ -185,6 +189,13 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         images = normalize.link_images(normalize.images_from_inspect(raw.images), containers)
         volumes = normalize.volumes_from_inspect(raw.volumes, raw.df or None, containers)
         networks = normalize.networks_from_inspect(raw.networks, containers)
+        if opts.volume_digests and live is not None:
+            from migrate.verify.digest import apply_digests
+
+            volumes, digest_notes = apply_digests(live[0], live[1], volumes, engine.os_type, progress)
+            notes.extend(digest_notes)
+        elif opts.volume_digests:
+            notes.append(Note(area="volumes", subject="-", message="no volume digests: they need a live engine"))
     else:
         notes.append(Note(area="engine", subject="-", message="no engine was read: images, containers, volumes "
                           "and networks are unknown"))

@@ -1,0 +1,143 @@
+"""Image archive bytes and planning time, measured side by side in one run.
+
+    python bench/plan.py [--derived 8] [--layer-kib 512] [--objects 10000]
+
+Part 1 (a real engine, Debian's docker.io started as the tests do): one imported base image and `--derived` images
+committed from it, some on top of each other, each adding `--layer-kib` of random data, so they share base layers.
+Scans the engine, plans, and runs the plan's own `docker save` steps; then saves one archive per image. Prints the
+bytes of the planned archives, the plan's unique-layer lower bound (from image sizes alone), and the one-archive-per-
+image bytes, with the ratios.
+
+Part 2 (no engine): a synthetic inventory of `--objects` objects (a quarter each images, containers, volumes,
+networks, with shared layers and dependencies). Times reading the inventory JSON, then decide + plan.toml + steps,
+and prints planning time and its ratio to the time of reading the inventory.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from migrate.inventory.scan import ScanOptions, scan
+from migrate.model import Attachment, Container, Image, Inventory, Mount, Network, Volume, dumps, loads
+from migrate.plan.build import build_steps
+from migrate.plan.decide import decide
+from migrate.plan.planfile import parse_plan, render_plan
+from migrate.plan.steps import resolve_arg
+from tests.engines import busybox_rootfs, start_engine
+
+
+def archive_bytes(derived: int, layer_kib: int, work: Path) -> None:
+    """Part 1: planned archives vs lower bound vs one archive per image, on a real engine."""
+    e = start_engine(work / "engine")
+    try:
+        e.docker("import", str(busybox_rootfs(work / "rootfs.tar")), "bench/base:1")
+        parent = "bench/base:1"
+        for i in range(derived):
+            base = parent if i % 2 else "bench/base:1"  # half stack on the previous image, half on the base
+            e.docker("run", "--name", f"b{i}", base, "sh", "-c",
+                     f"dd if=/dev/urandom of=/data{i} bs=1024 count={layer_kib} 2>/dev/null")
+            e.docker("commit", f"b{i}", f"bench/app{i}:1")
+            e.docker("rm", f"b{i}")
+            parent = f"bench/app{i}:1"
+        inv = scan(ScanOptions(host=e.url), "bench")
+        inv = dataclasses.replace(inv, containers=())
+        plan = decide(inv, None, "bench")
+        plan = dataclasses.replace(plan, images=tuple(dataclasses.replace(p, strategy="save")
+                                                      if p.strategy != "skip" else p for p in plan.images))
+        text, _ = render_plan(plan)
+        from migrate.plan import archives as arch
+        saved = [arch.SavedImage(im.id, im.layers, im.size) for im in inv.images
+                 if any(p.id == im.id and p.strategy == "save" for p in plan.images)]
+        groups = arch.group(saved)
+        planned_est, lower, per_image_est = arch.estimate(saved)
+        backup = work / "backup"
+        (backup / "images").mkdir(parents=True)
+        by_id = {p.id: p for p in parse_plan(text).images}
+        planned = 0
+        for n, grp in enumerate(groups, 1):
+            path = backup / "images" / f"images-{n:02d}.tar"
+            refs = [t for i in grp for t in (by_id[i].tags or (i,))]
+            e.docker("save", "-o", str(path), *refs)
+            planned += path.stat().st_size
+        steps = [s for s in build_steps(parse_plan(text)) if s.argv[:1] == ("save",)]
+        assert len(steps) == len(groups), "the plan's save steps are the groups measured here"
+        for s in steps:
+            assert [resolve_arg(a, str(backup)) for a in s.argv][3:] == [
+                t for i in groups[steps.index(s)] for t in (by_id[i].tags or (i,))]
+        per_image = 0
+        for i, im in enumerate(saved):
+            path = work / f"one-{i}.tar"
+            e.docker("save", "-o", str(path), *(by_id[im.id].tags or (im.id,)))
+            per_image += path.stat().st_size
+            path.unlink()
+        mib = 1024 * 1024
+        print(f"images: {len(saved)} ({derived} derived from one base, {layer_kib} KiB of new data each), "
+              f"{len(groups)} planned archive(s)")
+        print(f"  planned archives (measured)   {planned / mib:9.2f} MiB")
+        print(f"  unique-layer lower bound      {lower / mib:9.2f} MiB (plan's estimate {planned_est / mib:.2f} MiB)")
+        print(f"  one archive per image         {per_image / mib:9.2f} MiB (sizes sum {per_image_est / mib:.2f} MiB)")
+        print(f"  planned / lower bound         {planned / lower:9.3f}x")
+        print(f"  one-per-image / planned       {per_image / planned:9.3f}x")
+    finally:
+        e.stop()
+
+
+def synthetic(objects: int) -> Inventory:
+    """An inventory with objects/4 each of images, containers, volumes and networks."""
+    q = max(1, objects // 4)
+    images = tuple(Image(f"sha256:{i:064x}", tags=(f"team/app{i}:1",), os="linux", size=10_000_000 + i,
+                         layers=("sha256:base", f"sha256:mid{i % 50}", f"sha256:top{i}"),
+                         repo_digests=(f"team/app{i}@sha256:{i:064x}",) if i % 2 else ())
+                   for i in range(q))
+    networks = tuple(Network(f"net{i}", id=f"{i:064x}", driver="bridge") for i in range(q))
+    volumes = tuple(Volume(f"vol{i}", size=1000 + i, users=(f"c{i}",)) for i in range(q))
+    containers = tuple(Container(
+        f"{i:064x}", f"/c{i}", f"team/app{i}:1", image_id=f"sha256:{i:064x}", running=bool(i % 3),
+        env=(f"K{i}=v",), labels={"team": "x"}, networks=(Attachment(f"net{i}"),),
+        mounts=(Mount("volume", f"/var/lib/docker/volumes/vol{i}/_data", "/data", name=f"vol{i}"),),
+        links=(f"/c{i - 1}:/c{i}/prev",) if i else (), depends_on=(f"c{i - 1}",) if i else ())
+        for i in range(q))
+    return Inventory(images=images, containers=containers, volumes=volumes, networks=networks)
+
+
+def planning_time(objects: int, repeat: int) -> None:
+    """Part 2: decide + plan.toml + steps for a large inventory, against reading the same inventory."""
+    text = dumps(synthetic(objects))
+    reads, plans = [], []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        inv = loads(text)
+        t1 = time.perf_counter()
+        plan_text, _ = render_plan(decide(inv, None, "bench"))
+        steps = build_steps(parse_plan(plan_text))
+        t2 = time.perf_counter()
+        reads.append(t1 - t0)
+        plans.append(t2 - t1)
+    r, p = statistics.median(reads), statistics.median(plans)
+    print(f"planning {objects} objects ({len(steps)} steps, {len(plan_text) // 1024} KiB plan.toml), "
+          f"median of {repeat}:")
+    print(f"  read inventory JSON   {r:7.3f} s")
+    print(f"  plan (decide, toml, parse, steps) {p:7.3f} s  = {p / r:.1f}x reading the inventory")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--derived", type=int, default=8)
+    ap.add_argument("--layer-kib", type=int, default=512)
+    ap.add_argument("--objects", type=int, default=10_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="w2m-bench-", dir="/tmp") as d:
+        archive_bytes(args.derived, args.layer_kib, Path(d))
+    planning_time(args.objects, args.repeat)
+
+
+if __name__ == "__main__":
+    main()

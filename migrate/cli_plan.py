@@ -1,0 +1,213 @@
+"""The `plan`, `runbook` and `run` commands: an editable plan.toml, the PowerShell runbook, or both at once."""
+from __future__ import annotations
+
+import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from migrate import __version__
+from migrate.cli import (
+    BUNDLE_OPT,
+    CONTEXT_OPT,
+    DAEMON_OPT,
+    ENGINE_INFO_OPT,
+    HOST_OPT,
+    HOSTFACTS_OPT,
+    PROJECT_OPT,
+    SETTINGS_OPT,
+    WSLCONFIG_OPT,
+    app,
+    build_options,
+    guarded,
+    load_or_scan,
+    write_output,
+)
+from migrate.cli_assess import CONFIG_OPT, RULES_DIR_OPT, config_path
+from migrate.errors import InputError
+from migrate.units import human_bytes
+
+BACKUP_OPT = typer.Option(None, "--backup-path", help="Backup folder on the Windows machine (default: from "
+                          "the configuration's backup_dir, else C:\\wsl2-migrate-backup).")
+
+
+def _assess(inv: Any, rules_dir: Optional[list[Path]], config: Optional[Path]) -> tuple[Any, Any]:
+    from migrate.assess import assess, load_catalog, load_config
+
+    catalog = load_catalog(list(rules_dir or []))
+    cfg = load_config(config_path(config), catalog)
+    return assess(inv, catalog, cfg, datetime.date.today(), __version__), cfg
+
+
+def make_plan(inv: Any, report: Any, cfg: Any, backup_path: Optional[str],
+              previous: Optional[str]) -> tuple[str, list[str]]:
+    """plan.toml text for an inventory (keeping a previous plan's edits) and the notices to print."""
+    from migrate.plan.decide import decide
+    from migrate.plan.planfile import render_plan
+
+    plan = decide(inv, report, __version__, backup_path or cfg.backup_dir)
+    text, notices = render_plan(plan, previous)
+    return text, [*plan.problems, *notices]
+
+
+def make_runbook(text: str, file: str) -> str:
+    """The runbook for plan.toml text."""
+    from migrate.emit.runbook import RunbookMeta, render_runbook
+    from migrate.plan.build import build_steps
+    from migrate.plan.manifest import expected_manifest
+    from migrate.plan.planfile import parse_plan, plan_hash
+
+    plan = parse_plan(text, file)
+    try:
+        steps = build_steps(plan)
+    except ValueError as e:
+        raise InputError(f"{file}: {e}") from None
+    meta = RunbookMeta(plan_hash=plan_hash(text).removeprefix("sha256:"), tool_version=__version__, backup_path=plan.backup_path,
+                       source_backend=plan.source_backend, manifest=expected_manifest(plan))
+    return render_runbook(steps, meta)
+
+
+def _summary(text: str) -> str:
+    from migrate.plan.planfile import parse_plan
+
+    plan = parse_plan(text)
+    counts = []
+    for section in ("images", "volumes", "networks", "containers"):
+        items = getattr(plan, section)
+        kept = sum(1 for x in items if x.strategy != "skip")
+        counts.append(f"{kept}/{len(items)} {section}")
+    return (f"plan: {', '.join(counts)} migrated; image archives write about {human_bytes(plan.bytes_planned)} "
+            f"(one archive per image: {human_bytes(plan.bytes_one_per_image)})")
+
+
+@app.command()
+def plan(
+    inventory: Optional[Path] = typer.Argument(None, help="An inventory JSON written by `scan`."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write plan.toml here (default: stdout). "
+                                          "An existing plan there is re-planned: your edits and comments stay."),
+    fresh: bool = typer.Option(False, "--fresh", help="Ignore an existing plan at --output."),
+    backup_path: Optional[str] = BACKUP_OPT,
+    rules_dir: Optional[list[Path]] = RULES_DIR_OPT,
+    config: Optional[Path] = CONFIG_OPT,
+    host: Optional[str] = HOST_OPT,
+    context: Optional[str] = CONTEXT_OPT,
+    bundle: Optional[Path] = BUNDLE_OPT,
+    engine_info: Optional[Path] = ENGINE_INFO_OPT,
+    settings: Optional[list[Path]] = SETTINGS_OPT,
+    daemon_config: Optional[list[str]] = DAEMON_OPT,
+    wslconfig: Optional[Path] = WSLCONFIG_OPT,
+    host_facts: Optional[Path] = HOSTFACTS_OPT,
+    project: Optional[list[Path]] = PROJECT_OPT,
+) -> None:
+    """Decide what happens to every image, volume, network and container: an editable, commented plan.toml."""
+
+    def body() -> None:
+        from migrate.inventory.textfile import read_text
+
+        opts = build_options(inventory, host, context, bundle, engine_info, settings, daemon_config, wslconfig,
+                             host_facts, project)
+        inv = load_or_scan(opts)
+        report, cfg = _assess(inv, rules_dir, config)
+        previous = None
+        if output is not None and output.is_file() and not fresh:
+            previous, _ = read_text(output)
+        text, notices = make_plan(inv, report, cfg, backup_path, previous)
+        write_output(text, output)
+        for n in notices:
+            typer.echo(f"note: {n}", err=True)
+        if output is not None:
+            typer.echo(f"{_summary(text)}; written to {output}", err=True)
+
+    guarded(body)
+
+
+@app.command()
+def runbook(
+    plan_file: Path = typer.Argument(..., metavar="PLAN", help="plan.toml written by `plan` (and edited)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the .ps1 here (default: stdout)."),
+) -> None:
+    """Generate the PowerShell runbook (5.1 and 7.x) that carries out a plan: -WhatIf, resume, verify, rollback."""
+
+    def body() -> None:
+        from migrate.inventory.textfile import read_text
+
+        if not plan_file.is_file():
+            raise InputError(f"{plan_file}: no such plan file")
+        text, _ = read_text(plan_file)
+        write_output(make_runbook(text, str(plan_file)), output)
+        if output is not None:
+            typer.echo(f"runbook written to {output}; dry run first: {output} -WhatIf", err=True)
+
+    guarded(body)
+
+
+def sample_bundle(name: str) -> Path:
+    """The bundled sample of that name (samples/NAME)."""
+    try:
+        root = Path(str(resources.files("migrate._samples")))
+    except ModuleNotFoundError:  # running from a checkout that is not installed
+        root = Path(__file__).resolve().parent.parent / "samples"
+    names = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
+    if name not in names:
+        raise InputError(f"--sample: no sample {name!r} (samples: {', '.join(names)})")
+    return root / name
+
+
+@app.command()
+def run(
+    out: Path = typer.Option(..., "--out", help="Directory for inventory.json, assessment.md, plan.toml, migrate.ps1."),
+    inventory: Optional[Path] = typer.Argument(None, help="An inventory JSON written by `scan`."),
+    sample: Optional[str] = typer.Option(None, "--sample", help="Use a bundled sample (hyperv-2x, lcow, near-wsl2)."),
+    backup_path: Optional[str] = BACKUP_OPT,
+    rules_dir: Optional[list[Path]] = RULES_DIR_OPT,
+    config: Optional[Path] = CONFIG_OPT,
+    host: Optional[str] = HOST_OPT,
+    context: Optional[str] = CONTEXT_OPT,
+    bundle: Optional[Path] = BUNDLE_OPT,
+    engine_info: Optional[Path] = ENGINE_INFO_OPT,
+    settings: Optional[list[Path]] = SETTINGS_OPT,
+    daemon_config: Optional[list[str]] = DAEMON_OPT,
+    wslconfig: Optional[Path] = WSLCONFIG_OPT,
+    host_facts: Optional[Path] = HOSTFACTS_OPT,
+    project: Optional[list[Path]] = PROJECT_OPT,
+) -> None:
+    """The main job in one command: scan, assess, plan and write the runbook into one directory."""
+
+    def body() -> None:
+        from migrate.model import dumps
+        from migrate.render import Format, render
+
+        src_bundle = bundle
+        if sample is not None:
+            if bundle is not None or inventory is not None or host is not None:
+                raise InputError("--sample: give either a sample or your own input, not both")
+            src_bundle = sample_bundle(sample)
+        opts = build_options(inventory, host, context, src_bundle, engine_info, settings, daemon_config, wslconfig,
+                             host_facts, project)
+        inv = load_or_scan(opts)
+        report, cfg = _assess(inv, rules_dir, config)
+        previous = None
+        if (out / "plan.toml").is_file():
+            from migrate.inventory.textfile import read_text
+
+            previous, _ = read_text(out / "plan.toml")
+        plan_text, notices = make_plan(inv, report, cfg, backup_path, previous)
+        script = make_runbook(plan_text, str(out / "plan.toml"))
+        # Everything is computed before the first file is written: a failure leaves no half-written set.
+        files = {"inventory.json": dumps(inv), "assessment.md": render(Format.MARKDOWN, report, inv, False),
+                 "plan.toml": plan_text, "migrate.ps1": script}
+        out.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            write_output(text, out / name)
+        for n in notices:
+            typer.echo(f"note: {n}", err=True)
+        typer.echo(f"{report.verdict}: {len(report.findings)} findings. {_summary(plan_text)}", err=True)
+        for name in files:
+            typer.echo(str(out / name))
+        typer.echo(f"next: read {out / 'assessment.md'}, edit {out / 'plan.toml'}, regenerate with "
+                   f"`wsl2-migrate runbook {out / 'plan.toml'} -o {out / 'migrate.ps1'}`, then on Windows run "
+                   f"migrate.ps1 -WhatIf", err=True)
+
+    guarded(body)

@@ -1,0 +1,97 @@
+"""The `rehearse` command: a plan's engine steps run for real from a source engine to a target, then verified."""
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from migrate import __version__
+from migrate.cli import app, guarded, write_output
+from migrate.errors import EXIT_FINDINGS, InputError
+
+FORMATS = ("table", "json")
+
+
+def _scan(url: str) -> Any:
+    from migrate.inventory.scan import ScanOptions, scan
+
+    return scan(ScanOptions(host=url, volume_digests=True), __version__)
+
+
+def _without_digests(inv: Any) -> Any:
+    return dataclasses.replace(inv, volumes=tuple(dataclasses.replace(v, digest="") for v in inv.volumes),
+                               notes=tuple(n for n in inv.notes if n.area != "volumes"))
+
+
+@app.command()
+def rehearse(
+    plan_file: Path = typer.Argument(..., metavar="PLAN", help="plan.toml written by `plan`."),
+    source: str = typer.Option(..., "--source", help="Engine URL holding what the plan moves (unix://, tcp://...)."),
+    target: str = typer.Option(..., "--target", help="Engine URL to restore onto (a scratch engine or context)."),
+    workdir: Path = typer.Option(..., "--workdir", help="An empty directory: the backup folder of the rehearsal."),
+    keep_source_changes: bool = typer.Option(False, "--keep-source-changes",
+                                             help="Leave the source frozen (stopped containers, commit tags)."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the report here (default: stdout)."),
+) -> None:
+    """Run the plan's docker steps for real (source -> target), skip the Windows-only steps, then verify."""
+
+    def body() -> None:
+        from migrate.cli_verify import render_json, render_table
+        from migrate.inventory.textfile import read_text
+        from migrate.model import fingerprint
+        from migrate.plan.build import build_steps
+        from migrate.plan.manifest import expected_changes
+        from migrate.plan.planfile import parse_plan
+        from migrate.rehearse.run import Engines, StepFailed, docker_cli, restore_source, run_steps
+        from migrate.verify.compare import compare, plan_skips
+
+        if fmt not in FORMATS:
+            raise InputError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
+        if not plan_file.is_file():
+            raise InputError(f"{plan_file}: no such plan file")
+        text, _ = read_text(plan_file)
+        plan = parse_plan(text, str(plan_file))
+        steps = build_steps(plan)
+        engines = Engines(source, target, docker_cli())
+        before = _scan(source)
+        if fingerprint(_without_digests(before)) != plan.inventory_fingerprint:
+            typer.echo(f"warning: {source} no longer matches the plan's inventory (run `wsl2-migrate validate`); "
+                       "rehearsing the plan as written", err=True)
+        state: dict[str, Any] = {}
+
+        def verify_target() -> str:
+            after = _scan(target)
+            state["result"] = compare(before, after, skipped=plan_skips(plan), expected=expected_changes(plan, after))
+            counts = state["result"].counts
+            return ", ".join(f"{counts[k]} {k}" for k in counts if counts[k])
+
+        def show(r: Any) -> None:
+            typer.echo(f"{r.status:8} {r.seconds:6.1f}s  {r.id}" + (f"  ({r.note})" if r.note else ""), err=True)
+
+        try:
+            results = run_steps(steps, engines, workdir, on_step=show, verify_target=verify_target)
+        except StepFailed:
+            if not keep_source_changes:
+                restore_source(steps, engines)
+            raise
+        problems = [] if keep_source_changes else restore_source(steps, engines)
+        for p in problems:
+            typer.echo(f"warning: restoring the source: {p}", err=True)
+        result = state["result"]
+        done = sum(1 for r in results if r.status == "done")
+        skipped = [r.id for r in results if r.status == "skipped"]
+        typer.echo(f"rehearsal: {done} steps run, {len(skipped)} Windows-only steps skipped", err=True)
+        if fmt == "json":
+            data = json.loads(render_json(result, source, target))
+            data["steps"] = [dataclasses.asdict(r) for r in results]
+            write_output(json.dumps(data, indent=2, ensure_ascii=False) + "\n", output)
+        else:
+            write_output(render_table(result, source, target), output)
+        if not result.ok:
+            raise typer.Exit(EXIT_FINDINGS)
+
+    guarded(body)

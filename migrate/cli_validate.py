@@ -1,0 +1,89 @@
+"""The `validate` command: check a plan against a fresh inventory before the day (docs/validate.md)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
+
+import typer
+
+from migrate import __version__
+from migrate.cli import (
+    BUNDLE_OPT,
+    CONTEXT_OPT,
+    DAEMON_OPT,
+    ENGINE_INFO_OPT,
+    HOST_OPT,
+    HOSTFACTS_OPT,
+    PROJECT_OPT,
+    SETTINGS_OPT,
+    WSLCONFIG_OPT,
+    app,
+    build_options,
+    guarded,
+    load_or_scan,
+    write_output,
+)
+from migrate.cli_assess import CONFIG_OPT, RULES_DIR_OPT
+from migrate.errors import EXIT_FINDINGS, InputError
+
+if TYPE_CHECKING:
+    from migrate.plan.model import Plan
+
+
+def read_plan(path: Path) -> Plan:
+    """The Plan in a plan.toml; InputError (one line, naming the file) when missing or malformed."""
+    from migrate.inventory.textfile import read_text
+    from migrate.plan.planfile import parse_plan
+
+    if not path.is_file():
+        raise InputError(f"{path}: no such plan file")
+    text, _ = read_text(path)
+    return parse_plan(text, str(path))
+
+
+@app.command()
+def validate(
+    plan_file: Path = typer.Argument(..., metavar="PLAN", help="plan.toml written by `plan` (and edited)."),
+    inventory: Optional[Path] = typer.Argument(None, help="A fresh inventory JSON written by `scan`."),
+    backup_free_bytes: Optional[int] = typer.Option(None, "--backup-free-bytes", min=0,
+                                                    help="Free bytes on the backup drive, when the host facts "
+                                                    "lack it (or to override them)."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the report here (default: stdout)."),
+    rules_dir: Optional[list[Path]] = RULES_DIR_OPT,
+    config: Optional[Path] = CONFIG_OPT,
+    host: Optional[str] = HOST_OPT,
+    context: Optional[str] = CONTEXT_OPT,
+    bundle: Optional[Path] = BUNDLE_OPT,
+    engine_info: Optional[Path] = ENGINE_INFO_OPT,
+    settings: Optional[list[Path]] = SETTINGS_OPT,
+    daemon_config: Optional[list[str]] = DAEMON_OPT,
+    wslconfig: Optional[Path] = WSLCONFIG_OPT,
+    host_facts: Optional[Path] = HOSTFACTS_OPT,
+    project: Optional[list[Path]] = PROJECT_OPT,
+) -> None:
+    """Check a plan against a fresh scan: drift, coverage, simulated step order, disk space, open blockers."""
+
+    def body() -> None:
+        from migrate.cli_plan import _assess
+        from migrate.validate import validate as run_validate
+        from migrate.validate.report import FORMATS, render
+
+        if fmt not in FORMATS:
+            raise InputError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
+        plan = read_plan(plan_file)
+        opts = build_options(inventory, host, context, bundle, engine_info, settings, daemon_config, wslconfig,
+                             host_facts, project)
+        inv = load_or_scan(opts)
+        report, _ = _assess(inv, rules_dir, config)
+        result = run_validate(plan, inv, report, tool_version=__version__, plan_file=str(plan_file),
+                              backup_free_bytes=backup_free_bytes)
+        write_output(render(result, fmt), output)
+        if output is not None:
+            fails = sum(p.severity == "fail" for p in result.problems)
+            typer.echo(f"{'passed' if result.passed else f'failed ({fails} failure(s))'}; report written to "
+                       f"{output}", err=True)
+        if not result.passed:
+            raise typer.Exit(EXIT_FINDINGS)
+
+    guarded(body)

@@ -1,0 +1,167 @@
+"""Windows command-line text for docker.exe arguments, and ASCII-only PowerShell string expressions for the runbook.
+
+The runbook starts docker.exe through System.Diagnostics.Process with a pre-built Arguments string
+(runbook-style §4.6 B), which .NET passes through verbatim on Windows PowerShell 5.1 and every 7.x, so the text
+built here is exactly what docker.exe (a Go program) splits. The encoder follows runbook-style §4.5: a literal `"`
+is always written `\\"`, never `""`, because the post-2008 C runtime and the pre-2008 rules (Go's
+commandLineToArgv, CommandLineToArgvW) disagree about `""` inside quotes but agree about backslash escapes.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Union
+
+from migrate.plan.steps import Arg, BackupPath, Word
+
+Segment = Union[str, BackupPath]
+"""A piece of a command line: literal text, or a backup path the runbook inserts at run time."""
+
+SINGLE_QUOTES = frozenset("'\u2018\u2019\u201a\u201b")
+"""Every character PowerShell's tokenizer takes as a single quote (CharExtensions.IsSingleQuote)."""
+
+
+def needs_quotes(arg: str) -> bool:
+    """True when arg must be wrapped in quotes: it is empty, or has whitespace or a double quote."""
+    # Only space and tab split arguments, but quoting for any whitespace (as .NET PasteArguments does) is harmless
+    # and keeps newlines and exotic spaces visibly inside one argument.
+    return not arg or any(ch == '"' or ch.isspace() for ch in arg)
+
+
+def _check_literal(text: str) -> None:
+    """Reject text a Windows command line cannot carry."""
+    if "\x00" in text:
+        raise ValueError(f"argument {text!r} contains a NUL character, which a Windows command line cannot carry")
+
+
+def _quoted_body(text: str, before_quote: bool) -> str:
+    """text escaped for the inside of a quoted region; before_quote: a `"` (the closing one) follows it."""
+    out: list[str] = []
+    slashes = 0
+    for ch in text:
+        if ch == "\\":
+            slashes += 1
+            continue
+        if ch == '"':
+            out.append("\\" * (2 * slashes + 1) + '"')
+        else:
+            out.append("\\" * slashes + ch)
+        slashes = 0
+    out.append("\\" * (2 * slashes if before_quote else slashes))
+    return "".join(out)
+
+
+def encode_arg(arg: str) -> str:
+    """One argument as command-line text that MSVCRT, CommandLineToArgvW and Go all read back as arg."""
+    _check_literal(arg)
+    if not needs_quotes(arg):
+        return arg
+    return '"' + _quoted_body(arg, before_quote=True) + '"'
+
+
+def _check_backup_path(path: BackupPath) -> None:
+    """Reject a relative backup path whose resolved form could break the quoting around it."""
+    rel = path.rel
+    bad = [ch for ch in rel if ch in '"\\' or ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F]
+    if bad or rel.startswith("/") or rel.endswith("/"):
+        raise ValueError(f"backup path {rel!r}: must use '/' separators, not start or end with '/', "
+                         "and hold no '\"', '\\' or control characters")
+
+
+def _merge(segments: Sequence[Segment]) -> tuple[Segment, ...]:
+    """Adjacent literal segments joined, empty ones dropped."""
+    out: list[Segment] = []
+    for seg in segments:
+        if isinstance(seg, str):
+            if not seg:
+                continue
+            if out and isinstance(out[-1], str):
+                out[-1] = out[-1] + seg
+                continue
+        out.append(seg)
+    return tuple(out)
+
+
+def _encode_word(parts: Sequence[Segment]) -> list[Segment]:
+    """A word holding at least one backup path: always quoted, so a run-time path with spaces stays one argument."""
+    merged = _merge(parts)
+    out: list[Segment] = ['"']
+    for i, part in enumerate(merged):
+        if isinstance(part, BackupPath):
+            _check_backup_path(part)
+            out.append(part)
+            continue
+        _check_literal(part)
+        # A backslash run that reaches a backup path is followed by the path's first character, never by '"'
+        # (the run-time path holds no '"' and does not end with '\'), so only the last part meets a quote.
+        out.append(_quoted_body(part, before_quote=i == len(merged) - 1))
+    out.append('"')
+    return out
+
+
+def _encode_one(arg: Arg) -> list[Segment]:
+    """Segments of one argument."""
+    if isinstance(arg, str):
+        return [encode_arg(arg)]
+    if isinstance(arg, BackupPath):
+        return _encode_word((arg,))
+    if isinstance(arg, Word):
+        if any(isinstance(p, BackupPath) for p in arg.parts):
+            return _encode_word(arg.parts)
+        return [encode_arg("".join(p for p in arg.parts if isinstance(p, str)))]
+    raise TypeError(f"not a docker argument: {arg!r}")
+
+
+def encode_command_line(args: Sequence[Arg]) -> tuple[Segment, ...]:
+    """The Arguments text for args as literal segments and backup-path markers; adjacent literals merged."""
+    out: list[Segment] = []
+    for i, arg in enumerate(args):
+        if i:
+            out.append(" ")
+        out.extend(_encode_one(arg))
+    return _merge(out)
+
+
+def backup_path_text(root: str, rel: str) -> str:
+    """The run-time path of a backup path: root, or root + '\\' + rel with backslashes (what the runbook does)."""
+    return root if not rel else root + "\\" + rel.replace("/", "\\")
+
+
+def resolve_command_line(segments: Sequence[Segment], root: str) -> str:
+    """The final Arguments string: segments joined with each marker replaced by its path under root."""
+    # Quoting stays sound only for a non-empty root without '"' or NUL that does not end with '\'; the runbook
+    # checks more (absolute, no control characters) before it gets here.
+    if not root or '"' in root or "\x00" in root or root.endswith("\\"):
+        raise ValueError(f"backup folder {root!r}: must be non-empty, hold no '\"' and not end with '\\'")
+    return "".join(s if isinstance(s, str) else backup_path_text(root, s.rel) for s in segments)
+
+
+def powershell_literal(text: str) -> str:
+    """A single-quoted PowerShell string literal whose value is exactly text (all five single quotes doubled)."""
+    # The tokenizer keeps the second of two adjacent single-quote characters, so doubling each one keeps its kind.
+    return "'" + "".join(ch + ch if ch in SINGLE_QUOTES else ch for ch in text) + "'"
+
+
+def _utf16_units(text: str) -> list[int]:
+    """UTF-16 code units of text (astral characters as surrogate pairs, lone surrogates kept)."""
+    data = text.encode("utf-16-le", "surrogatepass")
+    return [int.from_bytes(data[i:i + 2], "little") for i in range(0, len(data), 2)]
+
+
+def powershell_string_expr(text: str) -> str:
+    """An ASCII-only PowerShell expression whose value is text: a literal, or `('ab' + [char]0x00e9 + 'c')`."""
+    if all(" " <= ch <= "~" for ch in text):
+        return powershell_literal(text)
+    pieces: list[str] = []
+    run: list[str] = []
+    for unit in _utf16_units(text):
+        if 0x20 <= unit <= 0x7E:
+            run.append(chr(unit))
+            continue
+        if run or not pieces:
+            # A leading '' makes the sum a string concatenation: [char] + [char] would add numbers.
+            pieces.append(powershell_literal("".join(run)))
+            run = []
+        pieces.append(f"[char]0x{unit:04x}")
+    if run:
+        pieces.append(powershell_literal("".join(run)))
+    return "(" + " + ".join(pieces) + ")"

@@ -1,0 +1,331 @@
+"""Default decisions: a strategy for every image, volume, network and container, with the reasons."""
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Sequence
+
+from migrate.model import Container, Finding, Image, Inventory, Network, Report, Volume, fingerprint
+from migrate.plan import archives
+from migrate.plan.model import (
+    ComposePlan,
+    ContainerPlan,
+    ImagePlan,
+    NetworkPlan,
+    Plan,
+    SwitchPlan,
+    VolumePlan,
+)
+from migrate.plan.paths import translator
+from migrate.plan.recreate import create_spec
+from migrate.plan.steps import BackupPath
+
+DEFAULT_BACKUP_PATH = "C:\\wsl2-migrate-backup"
+HELPER_FALLBACK = "busybox:latest"
+_HELPER_REPOS = ("busybox", "alpine", "debian", "ubuntu")
+"""Linux images with a tar that keeps owners, modes, symlinks and odd names (busybox and GNU tar both do)."""
+_K8S_IMAGE = re.compile(r"^(k8s\.gcr\.io|registry\.k8s\.io|gcr\.io/k8s-minikube)/|^docker/desktop-(kubernetes|storage"
+                        r"-provisioner|vpnkit-controller)|^docker/(kube-compose|desktop-kubernetes)")
+_MANUAL_KINDS = ("manual", "upgrade-desktop", "update-wsl", "set-wsl-default-version", "set-wsl-data-location",
+                 "per-user-migration", "enable-kubernetes-after-switch", "upgrade-engine-blocked", "fix-wslconfig",
+                 "verify-tcp-2375")
+_FEATURES = ("Microsoft-Windows-Subsystem-Linux", "VirtualMachinePlatform")
+
+
+def _subject(kind: str, obj: Image | Container | Volume | Network) -> str:
+    if isinstance(obj, Image):
+        return obj.tags[0] if obj.tags else obj.id.removeprefix("sha256:")[:12]
+    return obj.name.lstrip("/")
+
+
+class _Findings:
+    """Findings by subject, for the reasons written next to each decision."""
+
+    def __init__(self, report: Report | None) -> None:
+        self.by: dict[tuple[str, str], list[Finding]] = {}
+        self.all: tuple[Finding, ...] = report.findings if report else ()
+        for f in self.all:
+            if not f.waived:
+                self.by.setdefault((f.subject_kind, f.subject), []).append(f)
+
+    def of(self, kind: str, obj: Image | Container | Volume | Network) -> list[Finding]:
+        return self.by.get((kind, _subject(kind, obj)), [])
+
+    def ids(self, kind: str, obj: Image | Container | Volume | Network) -> tuple[str, ...]:
+        return tuple(sorted({f.rule for f in self.of(kind, obj)}))
+
+    def with_plan(self, *kinds: str) -> list[Finding]:
+        return [f for f in self.all if not f.waived and f.plan in kinds]
+
+
+def _is_k8s(image: Image) -> bool:
+    return any(_K8S_IMAGE.search(t) for t in image.tags)
+
+
+def _image_plan(im: Image, used: bool, fs: _Findings) -> ImagePlan:
+    why: list[str] = []
+    reference = platform = ""
+    if im.os == "windows":
+        strategy = "skip"
+        why.append("a Windows image: it stays with the Windows engine")
+    elif _is_k8s(im):
+        strategy = "skip"
+        why.append("a Kubernetes system image: Docker Desktop pulls its own after the switch")
+    elif im.dangling and not used:
+        strategy = "skip"
+        why.append("dangling and unused")
+    elif im.repo_digests:
+        strategy = "repull"
+        reference = _digest_reference(im)
+        why.append("has a registry digest: pulled by digest on the new engine (identical content, no archive)")
+        if im.os and im.architecture:
+            platform = "/".join(p for p in (im.os, im.architecture, im.variant) if p)
+    else:
+        strategy = "save"
+        why.append("local only (no registry digest): saved to an archive and loaded")
+    return ImagePlan(id=im.id, strategy=strategy, tags=im.tags, reference=reference, platform=platform,
+                     size=im.size, layers=len(im.layers), why=tuple(why), findings=fs.ids("image", im))
+
+
+def _digest_reference(im: Image) -> str:
+    """The repo digest whose repository matches one of the tags (the one it was pulled as), else the first."""
+    repos = {t.rsplit(":", 1)[0] if ":" in t.rsplit("/", 1)[-1] else t for t in im.tags}
+    for d in sorted(im.repo_digests):
+        if d.split("@", 1)[0] in repos:
+            return d
+    return sorted(im.repo_digests)[0]
+
+
+def _helper(inv: Inventory, images: dict[str, ImagePlan]) -> tuple[str, bool, list[str]]:
+    """A Linux image with tar, present on the source engine: (reference, must pull, problems)."""
+    for repo in _HELPER_REPOS:
+        for im in sorted(inv.images, key=lambda i: i.id):
+            if im.os == "windows":
+                continue
+            for t in sorted(im.tags):
+                name = t.rsplit("/", 1)[-1].split(":", 1)[0]
+                if name == repo:
+                    return t, False, []
+    return HELPER_FALLBACK, True, [
+        f"no busybox/alpine/debian/ubuntu image in the inventory to copy volumes with: the runbook pulls "
+        f"{HELPER_FALLBACK} on both engines (needs registry access; set [plan] helper_image to an image you have)"]
+
+
+def _volume_plan(v: Volume, fs: _Findings, translate: Callable[[str], str | None]) -> VolumePlan:
+    why: list[str] = []
+    options = dict(v.options)
+    if v.driver != "local":
+        strategy = "skip"
+        why.append(f"volume driver {v.driver!r}: install the plugin on the new engine and move the data with it")
+    elif options.get("o", "") == "bind" or "bind" in options.get("o", "").split(","):
+        device = options.get("device", "")
+        new = translate(device) if device else None
+        if new is None:
+            strategy = "copy"
+            why.append(f"backed by a folder inside the old VM ({device}): its content is copied")
+            options = {}
+        else:
+            strategy = "recreate"
+            options["device"] = new
+            why.append(f"backed by a host folder: re-created pointing at {new}; the data stays where it is")
+    else:
+        strategy = "copy"
+        why.append("copied through a helper container (owners, modes, symlinks, empty directories kept)")
+    return VolumePlan(name=v.name, strategy=strategy, driver=v.driver, options=options, labels=dict(v.labels),
+                      size=v.size, users=v.users, why=tuple(why), findings=fs.ids("volume", v))
+
+
+def network_args(n: Network, lcow: bool) -> tuple[tuple[str, ...], list[str]]:
+    """`docker network create` arguments re-creating n, and notes on what changed."""
+    why: list[str] = []
+    args: list[str] = ["network", "create"]
+    windows_driver = n.driver not in ("bridge", "macvlan", "ipvlan", "overlay")
+    driver = "bridge" if (lcow and windows_driver) else n.driver
+    args += ["--driver", driver]
+    if n.internal:
+        args.append("--internal")
+    if n.attachable:
+        args.append("--attachable")
+    if lcow and windows_driver:
+        why.append(f"Windows network driver {n.driver!r}: re-created as a bridge network of the same name "
+                   "(its Windows subnet and options do not apply to Linux containers)")
+    else:
+        if n.ipam_driver and n.ipam_driver != "default":
+            args += ["--ipam-driver", n.ipam_driver]
+        for cfg in n.ipam:
+            if cfg.subnet:
+                args += ["--subnet", cfg.subnet]
+            if cfg.gateway:
+                args += ["--gateway", cfg.gateway]
+            if cfg.ip_range:
+                args += ["--ip-range", cfg.ip_range]
+            for k in sorted(cfg.aux_addresses):
+                args += ["--aux-address", f"{k}={cfg.aux_addresses[k]}"]
+        for k in sorted(n.ipam_options):
+            args += ["--ipam-opt", f"{k}={n.ipam_options[k]}"]
+        for k in sorted(n.options):
+            args += ["--opt", f"{k}={n.options[k]}"]
+    for k in sorted(n.labels):
+        args += ["--label", f"{k}={n.labels[k]}"]
+    args.append(n.name)
+    return tuple(args), why
+
+
+def _network_plan(n: Network, fs: _Findings, lcow: bool, used_by_linux: bool) -> NetworkPlan | None:
+    if lcow and n.name == "nat" and used_by_linux:
+        # Windows' default network: Linux containers attached to it keep the name on a user-defined bridge.
+        args, why = network_args(dataclasses.replace(n, builtin=False), lcow)
+        return NetworkPlan(n.name, "recreate", args=args, why=tuple(why), findings=fs.ids("network", n))
+    if n.builtin or n.name in ("bridge", "host", "none", "nat"):
+        return None
+    if n.scope == "swarm" or n.ingress or n.config_only or n.config_from:
+        return NetworkPlan(n.name, "skip", why=("a swarm or config-only network: re-create it with swarm",),
+                           findings=fs.ids("network", n))
+    if lcow and not used_by_linux and n.driver not in ("bridge",):
+        return NetworkPlan(n.name, "skip", why=("used by no Linux container: stays with the Windows engine",),
+                           findings=fs.ids("network", n))
+    args, why = network_args(n, lcow)
+    return NetworkPlan(n.name, "recreate", args=args,
+                       why=tuple(why) or ("re-created with the same IPAM, options and labels",),
+                       findings=fs.ids("network", n))
+
+
+def _safe(name: str) -> str:
+    """A lowercase repository-name component from a container name."""
+    out = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return out or "container"
+
+
+def _container_plan(c: Container, inv: Inventory, images: dict[str, ImagePlan], by_id: dict[str, Image],
+                    fs: _Findings, translate: Callable[[str], str | None], readable: set[str]) -> ContainerPlan:
+    name = c.name.lstrip("/")
+    why: list[str] = []
+    findings = fs.ids("container", c)
+    image = by_id.get(c.image_id)
+    if c.kubernetes:
+        return ContainerPlan(name, c.id, "skip", image_id=c.image_id,
+                             why=("managed by Kubernetes: Docker Desktop's Kubernetes re-creates it",),
+                             findings=findings)
+    if c.platform == "windows" or (image is not None and image.os == "windows"):
+        return ContainerPlan(name, c.id, "skip", image_id=c.image_id,
+                             why=("a Windows container: it stays with the Windows engine",), findings=findings)
+    ip = images.get(c.image_id)
+    commit = bool(c.size_rw)
+    commit_ref = f"wsl2-migrate/{_safe(name)}:commit-{c.id[:12]}" if commit else ""
+    if commit:
+        why.append(f"its writable layer holds {c.size_rw} bytes: committed and re-created from the commit")
+        ref = commit_ref
+    elif ip is not None and ip.strategy == "save" and ("@sha256:" in c.image or c.image.startswith("sha256:")):
+        ref = c.image_id
+        why.append("created from a digest reference and its image is saved (a load drops registry digests): "
+                   "re-created from the image id")
+    elif image is not None and c.image not in image.tags and c.image != c.image_id and "@" not in c.image \
+            and f"{c.image}:latest" not in image.tags:
+        ref = c.image_id
+        why.append(f"the tag {c.image} no longer points at its image: re-created from the image id")
+    else:
+        ref = c.image
+    # The env file's path is the step builder's business (it adds --env-file); create_spec only needs to know
+    # there is one, so the variables are carried and not reported as dropped.
+    marker = BackupPath("env") if c.env else None
+    spec = create_spec(c, image, image_ref=ref, translate_bind=translate, env_file=marker)
+    args = list(spec.args)
+    if marker is not None and marker in args:
+        at = args.index(marker)
+        del args[at - 1:at + 1]
+    create = tuple(a for a in args if isinstance(a, str))
+    strategy = "recreate"
+    compose = None
+    if c.compose is not None and c.compose.project and not commit:
+        files = tuple(c.compose.config_files)
+        if files and all(f.lower() in readable for f in files) and c.compose.working_dir:
+            strategy = "compose"
+            compose = ComposePlan(c.compose.project, c.compose.service, c.compose.working_dir, files)
+            why.append(f"compose project {c.compose.project!r}: re-created by docker compose from its files")
+        else:
+            why.append(f"compose project {c.compose.project!r} whose files were not read: re-created with "
+                       "docker create, keeping its compose labels")
+    if not why:
+        why.append("re-created with every captured setting")
+    deps = set(c.depends_on)
+    if c.compose is not None and c.compose.depends_on:
+        services = {x.compose.service: x.name.lstrip("/") for x in inv.containers
+                    if x.compose is not None and x.compose.project == c.compose.project}
+        deps |= {services[s] for s in c.compose.depends_on if s in services}
+    return ContainerPlan(
+        name=name, id=c.id, strategy=strategy, image=ref, image_id=c.image_id, commit=commit,
+        commit_ref=commit_ref, start=c.running, stop_timeout=c.stop_timeout if c.stop_timeout is not None else 10,
+        depends_on=tuple(sorted(deps)), networks=tuple(sorted({a.network for a in c.networks})),
+        volumes=tuple(sorted({m.name for m in c.mounts if m.type == "volume" and m.name})), create=create,
+        connect=tuple(tuple(x) for x in spec.connect),
+        env=tuple(spec.env_names), not_carried=tuple(f"{k}: {v}" for k, v in spec.not_carried), compose=compose,
+        why=tuple(why), findings=findings)
+
+
+def _switch(inv: Inventory, fs: _Findings) -> SwitchPlan:
+    backend = inv.backend.kind
+    d = inv.settings.desktop
+    wslconfig: dict[str, str] = {}
+    if backend == "hyperv" and d is not None:
+        if d.memory_mib:
+            wslconfig["memory"] = f"{d.memory_mib}MB"
+        if d.cpus:
+            wslconfig["processors"] = str(d.cpus)
+        if d.swap_mib is not None:
+            wslconfig["swap"] = f"{d.swap_mib}MB"
+    remove = ("experimental",) if fs.with_plan("drop-lcow-experimental") else ()
+    features = _FEATURES if fs.with_plan("enable-windows-features") else ()
+    manual = tuple(sorted({f"{f.rule}: {f.title}" for f in fs.with_plan(*_MANUAL_KINDS)}))
+    findings = tuple(sorted({f.rule for f in fs.with_plan("switch-backend", "write-wslconfig",
+                                                          "drop-lcow-experimental", "enable-windows-features",
+                                                          *_MANUAL_KINDS)}))
+    return SwitchPlan(wsl_engine_enabled=True, linux_containers=backend == "lcow", remove_daemon_keys=remove,
+                      wslconfig=wslconfig, enable_features=features, manual=manual, findings=findings)
+
+
+def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path: str = "") -> Plan:
+    """The default plan for an inventory (findings, when given, become the reasons next to decisions)."""
+    fs = _Findings(report)
+    translate = translator(inv.backend.kind)
+    used_ids = {c.image_id for c in inv.containers}
+    images = {im.id: _image_plan(im, im.id in used_ids, fs) for im in inv.images}
+    by_id = {im.id: im for im in inv.images}
+    helper, pull, problems = _helper(inv, images)
+    if not pull:
+        hid = next(im.id for im in inv.images if helper in im.tags)
+        if images[hid].strategy == "skip":
+            images[hid] = _replace(images[hid], strategy="save", why=images[hid].why + (
+                "kept: it is the helper image the volume copies run in",))
+    readable = {p.file.lower() for p in inv.project_files}
+    containers = tuple(_container_plan(c, inv, images, by_id, fs, translate, readable)
+                       for c in sorted(inv.containers, key=lambda c: c.name))
+    # An image is kept when a kept container needs it, even if dangling.
+    needed = {cp.image_id for cp in containers if cp.strategy != "skip" and not cp.commit}
+    for iid in sorted(needed):
+        if iid in images and images[iid].strategy == "skip" and by_id[iid].os != "windows":
+            images[iid] = _replace(images[iid], strategy="save", why=("a kept container runs it",))
+    saved = [archives.SavedImage(iid, by_id[iid].layers, by_id[iid].size) for iid in sorted(images)
+             if images[iid].strategy == "save"]
+    for n, grp in enumerate(archives.group(saved), 1):
+        for iid in grp:
+            images[iid] = _replace(images[iid], archive=f"images/images-{n:02d}.tar")
+    planned, lower, per_image = archives.estimate(saved)
+    linux_users = {a.network for c in inv.containers if c.platform != "windows" for a in c.networks}
+    lcow = inv.backend.kind == "lcow"
+    networks = tuple(p for p in (_network_plan(n, fs, lcow, n.name in linux_users)
+                                 for n in sorted(inv.networks, key=lambda n: n.name)) if p is not None)
+    volumes = tuple(_volume_plan(v, fs, translate) for v in sorted(inv.volumes, key=lambda v: v.name))
+    return Plan(tool_version=tool_version, inventory_fingerprint=fingerprint(inv), source_backend=inv.backend.kind,
+                backup_path=backup_path or DEFAULT_BACKUP_PATH, helper_image=helper, helper_pull=pull,
+                bytes_planned=planned, bytes_lower_bound=lower, bytes_one_per_image=per_image,
+                switch=_switch(inv, fs), images=tuple(images[i] for i in sorted(images)), volumes=volumes,
+                networks=networks, containers=containers, problems=tuple(problems))
+
+
+def _replace(p: ImagePlan, **kw: object) -> ImagePlan:
+    return dataclasses.replace(p, **kw)
+
+
+def plans_by_name(items: Sequence[ContainerPlan]) -> dict[str, ContainerPlan]:
+    """Container plans by name."""
+    return {c.name: c for c in items}

@@ -1,0 +1,144 @@
+"""The plan: one decision per object, everything the runbook needs, as written to and read from plan.toml."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PLAN_SCHEMA = "wsl2-migrate/plan/1"
+
+IMAGE_STRATEGIES = ("repull", "save", "skip")
+VOLUME_STRATEGIES = ("copy", "recreate", "skip")
+"""copy: tar the content through a helper container; recreate: create it empty with the same options (a volume
+backed by a host folder keeps its data on the host); skip: leave it behind."""
+NETWORK_STRATEGIES = ("recreate", "skip")
+CONTAINER_STRATEGIES = ("recreate", "compose", "skip")
+
+
+@dataclass(frozen=True, slots=True)
+class ImagePlan:
+    """What happens to one image (keyed by id)."""
+
+    id: str
+    strategy: str
+    tags: tuple[str, ...] = ()
+    reference: str = ""
+    """repull: the digest reference pulled (repo@sha256:...)."""
+    platform: str = ""
+    """repull: --platform os/arch[/variant] so a multi-platform digest gives the same image."""
+    archive: str = ""
+    """save: the archive (images/NAME.tar) it goes into; images sharing layers share an archive."""
+    size: int = 0
+    layers: int = 0
+    why: tuple[str, ...] = ()
+    findings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VolumePlan:
+    """What happens to one volume (keyed by name)."""
+
+    name: str
+    strategy: str
+    driver: str = "local"
+    options: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    size: int | None = None
+    users: tuple[str, ...] = ()
+    why: tuple[str, ...] = ()
+    findings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkPlan:
+    """What happens to one network (keyed by name)."""
+
+    name: str
+    strategy: str
+    args: tuple[str, ...] = ()
+    """`docker network create` arguments after `create`, ending with the name."""
+    why: tuple[str, ...] = ()
+    findings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ComposePlan:
+    """How a compose-managed container's project is re-created."""
+
+    project: str
+    service: str
+    working_dir: str
+    files: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerPlan:
+    """What happens to one container (keyed by name)."""
+
+    name: str
+    id: str
+    strategy: str
+    image: str = ""
+    """The reference the new container is created from (a committed image's tag when commit is set)."""
+    image_id: str = ""
+    """The image the source container runs (before any commit)."""
+    commit: bool = False
+    """Commit the writable layer first (it holds data) and create from the committed image."""
+    commit_ref: str = ""
+    start: bool = False
+    stop_timeout: int = 30
+    depends_on: tuple[str, ...] = ()
+    networks: tuple[str, ...] = ()
+    """User networks it joins (re-created first)."""
+    volumes: tuple[str, ...] = ()
+    """Named volumes it mounts (restored first)."""
+    create: tuple[str, ...] = ()
+    """`docker` arguments starting with `create`; the env file argument is added by the step builder."""
+    connect: tuple[tuple[str, ...], ...] = ()
+    """`docker` argument lists (`network connect ...`) for the 2nd..nth networks."""
+    env: tuple[str, ...] = ()
+    """Names of the container's own env entries, carried through an env file written at run time (values are
+    read from the source engine then; they are never in the plan)."""
+    not_carried: tuple[str, ...] = ()
+    """Every configured setting that cannot be carried, with the reason."""
+    compose: ComposePlan | None = None
+    why: tuple[str, ...] = ()
+    findings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchPlan:
+    """The backend switch and host-side changes."""
+
+    wsl_engine_enabled: bool = True
+    linux_containers: bool = False
+    """Switch Docker Desktop from Windows containers to Linux containers (LCOW sources)."""
+    remove_daemon_keys: tuple[str, ...] = ()
+    """Keys removed from the Windows engine's daemon.json (experimental, when only LCOW needed it)."""
+    wslconfig: dict[str, str] = field(default_factory=dict)
+    """Keys merged into .wslconfig [wsl2]: memory, processors, swap."""
+    enable_features: tuple[str, ...] = ()
+    manual: tuple[str, ...] = ()
+    """Things the runbook cannot do, each 'RULE: what to do'; the runbook lists them and the preflight asks."""
+    findings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The whole plan."""
+
+    tool_version: str
+    inventory_fingerprint: str
+    source_backend: str
+    backup_path: str
+    helper_image: str
+    helper_pull: bool = False
+    """The helper image is not on the source engine: pull it on both engines."""
+    bytes_planned: int = 0
+    bytes_lower_bound: int = 0
+    bytes_one_per_image: int = 0
+    switch: SwitchPlan = field(default_factory=SwitchPlan)
+    images: tuple[ImagePlan, ...] = ()
+    volumes: tuple[VolumePlan, ...] = ()
+    networks: tuple[NetworkPlan, ...] = ()
+    containers: tuple[ContainerPlan, ...] = ()
+    problems: tuple[str, ...] = ()
+    """Planner findings (e.g. no helper image in the inventory)."""

@@ -1,0 +1,282 @@
+"""plan.toml: write a plan with its reasons as comments, read it back strictly, and re-plan keeping user edits."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+import tomllib
+from collections.abc import Mapping
+from typing import Any
+
+import tomlkit
+from tomlkit.items import Comment, Table
+
+from migrate.errors import InputError
+from migrate.plan.model import (
+    CONTAINER_STRATEGIES,
+    IMAGE_STRATEGIES,
+    NETWORK_STRATEGIES,
+    PLAN_SCHEMA,
+    VOLUME_STRATEGIES,
+    ComposePlan,
+    ContainerPlan,
+    ImagePlan,
+    NetworkPlan,
+    Plan,
+    SwitchPlan,
+    VolumePlan,
+)
+
+HEADER = """\
+wsl2-migrate plan. Review and edit the decisions, then: wsl2-migrate runbook plan.toml -o migrate.ps1
+Strategies: images repull|save|skip; volumes copy|recreate|skip; networks recreate|skip;
+containers recreate|compose|skip (commit = true commits the writable layer first).
+Comments starting with 'why:' are rewritten when you re-plan; your own comments and edited values stay."""
+
+_WHY = "why: "
+SECTIONS = {"images": ImagePlan, "volumes": VolumePlan, "networks": NetworkPlan, "containers": ContainerPlan}
+_KEY = {"images": "id", "volumes": "name", "networks": "name", "containers": "name"}
+EDITABLE = {
+    "plan": ("backup_path", "helper_image", "helper_pull"),
+    "switch": ("wsl_engine_enabled", "linux_containers", "remove_daemon_keys", "wslconfig", "enable_features"),
+    "images": ("strategy", "reference", "platform", "archive"),
+    "volumes": ("strategy", "options", "labels"),
+    "networks": ("strategy", "args"),
+    "containers": ("strategy", "commit", "start", "image", "create", "connect", "stop_timeout"),
+}
+"""Keys a user may edit; re-planning keeps their values for objects that still exist."""
+_STRATEGIES = {"images": IMAGE_STRATEGIES, "volumes": VOLUME_STRATEGIES, "networks": NETWORK_STRATEGIES,
+               "containers": CONTAINER_STRATEGIES}
+_SKIP_FIELDS = {"why", "findings"}
+
+
+def plan_hash(text: str) -> str:
+    """The plan's identity in the runbook and its journal."""
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_BARE = re.compile(r"^[A-Za-z0-9_-]+$")
+_ESC = {"\\": "\\\\", '"': '\\"', "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def toml_string(s: str) -> str:
+    """A TOML basic string: backslash, quote and every control character escaped; other text as is (UTF-8)."""
+    out = []
+    for ch in s:
+        if ch in _ESC:
+            out.append(_ESC[ch])
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def toml_key(k: str) -> str:
+    """A bare key when it can be one, else a quoted key."""
+    return k if _BARE.match(k) else toml_string(k)
+
+
+def toml_value(v: Any, indent: str = "") -> str:
+    """One TOML value: strings, booleans, integers, lists (one per line past four items), tables inline."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, str):
+        return toml_string(v)
+    if isinstance(v, dict):
+        if not v:
+            return "{}"
+        return "{ " + ", ".join(f"{toml_key(k)} = {toml_value(x)}" for k, x in v.items()) + " }"
+    if isinstance(v, (list, tuple)):
+        items = [toml_value(x, indent + "    ") for x in v]
+        nested = any(isinstance(x, (list, tuple)) for x in v)
+        if not items:
+            return "[]"
+        if len(items) <= 4 and not nested:
+            return "[" + ", ".join(items) + "]"
+        inner = indent + "    "
+        return "[\n" + "".join(f"{inner}{x},\n" for x in items) + indent + "]"
+    raise TypeError(f"cannot write {type(v).__name__} to TOML")
+
+
+def _lines(obj: Any, skip: set[str]) -> list[tuple[str | None, str]]:
+    """(key, rendered line) pairs of an object's table; key None for comment lines."""
+    out: list[tuple[str | None, str]] = [(None, "# " + _WHY + why) for why in getattr(obj, "why", ())]
+    findings = getattr(obj, "findings", ())
+    if findings:
+        out.append((None, "# " + _WHY + "findings " + ", ".join(findings)))
+    for f in dataclasses.fields(obj):
+        if f.name in skip or f.name in _SKIP_FIELDS:
+            continue
+        v = getattr(obj, f.name)
+        if v is None:
+            continue
+        if dataclasses.is_dataclass(v):
+            v = {k: list(x) if isinstance(x, tuple) else x for k, x in dataclasses.asdict(v).items()}
+        out.append((f.name, f"{toml_key(f.name)} = {toml_value(v)}"))
+    return out
+
+
+def _carry_lines(lines: list[tuple[str | None, str]], old: Table | None, keys: tuple[str, ...], where: str,
+                 notices: list[str]) -> list[str]:
+    """The table's lines with the previous plan's own comments first and its values for the editable keys."""
+    if old is None:
+        return [line for _, line in lines]
+    out = [c.as_string().rstrip("\r\n") for c in _user_comments(old)]
+    for key, line in lines:
+        if key is not None and key in keys and key in old:
+            item = old.item(key)
+            kept = f"{toml_key(key)} = {item.as_string()}{item.trivia.comment_ws}{item.trivia.comment}".rstrip()
+            if kept != line:
+                if item.unwrap() != tomllib.loads(line)[key]:
+                    notices.append(f"{where}.{key}: kept your value")
+                line = kept
+        out.append(line)
+    return out
+
+
+def render_plan(plan: Plan, previous: str | None = None) -> tuple[str, list[str]]:
+    """plan.toml text; with the previous plan's text, user edits and comments are carried. Returns notices too."""
+    old = tomlkit.parse(previous) if previous is not None else None
+    notices: list[str] = []
+
+    def prev(section: str, name: str | None) -> Table | None:
+        if old is None:
+            return None
+        found = old.get(section) if name is None else (old.get(section) or {}).get(name)
+        return found if isinstance(found, Table) else None
+
+    head: list[tuple[str | None, str]] = [("schema", f"schema = {toml_string(PLAN_SCHEMA)}")]
+    for f in dataclasses.fields(plan):
+        if f.name not in ("switch", *SECTIONS):
+            head.append((f.name, f"{f.name} = {toml_value(getattr(plan, f.name))}"))
+    blocks = ["\n".join("# " + line for line in HEADER.splitlines()),
+              "\n".join(["[plan]", *_carry_lines(head, prev("plan", None), EDITABLE["plan"], "plan", notices)]),
+              "\n".join(["[switch]", *_carry_lines(_lines(plan.switch, set()), prev("switch", None),
+                                                    EDITABLE["switch"], "switch", notices)])]
+    for section, key in _KEY.items():
+        for obj in getattr(plan, section):
+            name = getattr(obj, key)
+            body = _carry_lines(_lines(obj, {key}), prev(section, name), EDITABLE[section], f"{section}.{name}",
+                                notices)
+            blocks.append("\n".join([f"[{section}.{toml_key(name)}]", *body]))
+    return "\n\n".join(blocks) + "\n", notices
+
+
+def _user_comments(t: Table) -> list[Comment]:
+    return [item for k, item in t.value.body if k is None and isinstance(item, Comment)
+            and not item.as_string().strip().lstrip("#").strip().startswith(_WHY.strip())]
+
+
+# Reading ----------------------------------------------------------------------------------------------------
+
+
+def _fail(file: str, where: str, what: str) -> InputError:
+    return InputError(f"{file}: {where}: {what}")
+
+
+def _build(cls: type, data: Mapping[str, Any], file: str, where: str) -> Any:
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise _fail(file, where, f"unknown key {unknown[0]!r}")
+    kwargs: dict[str, Any] = {}
+    for name, value in data.items():
+        hint = str(fields[name].type)
+        kwargs[name] = _coerce(value, hint, file, f"{where}.{name}")
+    try:
+        return cls(**kwargs)
+    except TypeError as e:
+        raise _fail(file, where, f"missing key ({e})") from None
+
+
+def _coerce(value: Any, hint: str, file: str, where: str) -> Any:
+    if hint.startswith("tuple[tuple"):
+        if not isinstance(value, list) or not all(isinstance(x, list) and all(isinstance(y, str) for y in x)
+                                                  for x in value):
+            raise _fail(file, where, "expected a list of lists of strings")
+        return tuple(tuple(x) for x in value)
+    if hint.startswith("tuple"):
+        if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+            raise _fail(file, where, "expected a list of strings")
+        return tuple(value)
+    if hint.startswith("dict"):
+        if not isinstance(value, dict) or not all(isinstance(x, str) for x in value.values()):
+            raise _fail(file, where, "expected a table of strings")
+        return dict(value)
+    if hint == "bool":
+        if not isinstance(value, bool):
+            raise _fail(file, where, "expected true or false")
+        return value
+    if hint.startswith("int"):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise _fail(file, where, "expected an integer")
+        return value
+    if hint == "str":
+        if not isinstance(value, str):
+            raise _fail(file, where, "expected a string")
+        return value
+    if hint.startswith("ComposePlan"):
+        if not isinstance(value, dict):
+            raise _fail(file, where, "expected a table")
+        return _build(ComposePlan, value, file, where)
+    return value
+
+
+def parse_plan(text: str, file: str = "plan.toml") -> Plan:
+    """A Plan from plan.toml text; InputError naming the file and key on anything wrong."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise InputError(f"{file}: not valid TOML: {e}") from None
+    head = data.get("plan")
+    if not isinstance(head, dict):
+        raise _fail(file, "plan", "missing [plan] table")
+    if head.get("schema") != PLAN_SCHEMA:
+        raise _fail(file, "plan.schema", f"expected {PLAN_SCHEMA!r}, found {head.get('schema')!r}")
+    head = {k: v for k, v in head.items() if k != "schema"}
+    extra = sorted(set(data) - {"plan", "switch", *SECTIONS})
+    if extra:
+        raise _fail(file, extra[0], "unknown table")
+    sections: dict[str, Any] = {}
+    for section, cls in SECTIONS.items():
+        table = data.get(section, {})
+        if not isinstance(table, dict):
+            raise _fail(file, section, "expected a table")
+        items = []
+        for name, body in table.items():
+            if not isinstance(body, dict):
+                raise _fail(file, f"{section}.{name}", "expected a table")
+            obj = _build(cls, {_KEY[section]: name, **body}, file, f"{section}.{name}")
+            if obj.strategy not in _STRATEGIES[section]:
+                raise _fail(file, f"{section}.{name}.strategy",
+                            f"{obj.strategy!r} is not one of {', '.join(_STRATEGIES[section])}")
+            items.append(obj)
+        sections[section] = tuple(items)
+    _check_containers(sections["containers"], file)
+    switch = _build(SwitchPlan, data.get("switch", {}), file, "switch")
+    plan = _build(Plan, {**head, "switch": switch}, file, "plan")
+    return dataclasses.replace(plan, **sections)
+
+
+def _check_containers(items: tuple[ContainerPlan, ...], file: str) -> None:
+    for c in items:
+        where = f"containers.{c.name}"
+        if c.strategy == "recreate" and (len(c.create) < 2 or c.create[0] != "create"):
+            raise _fail(file, f"{where}.create", "a recreated container needs docker arguments starting with 'create'")
+        if c.strategy == "compose" and c.compose is None:
+            raise _fail(file, where, "strategy 'compose' needs a compose table (project, service, working_dir, files)")
+        if c.commit and not c.commit_ref:
+            raise _fail(file, f"{where}.commit_ref", "commit = true needs a commit_ref (the image tag to commit to)")
+
+
+def strip_reasons(plan: Plan) -> Plan:
+    """The plan without its why/findings (they live in comments of plan.toml, not in its values)."""
+    def bare(x: Any) -> Any:
+        return dataclasses.replace(x, why=(), findings=()) if hasattr(x, "why") else x
+
+    return dataclasses.replace(
+        plan, switch=dataclasses.replace(plan.switch, findings=()),
+        **{s: tuple(bare(x) for x in getattr(plan, s)) for s in SECTIONS})

@@ -1,0 +1,1 @@
+"""Rehearsal: run a plan's engine steps against real engines, then verify."""

@@ -1,0 +1,65 @@
+"""Validate a plan before the day: drift, coverage, step order (simulated), resources and open blockers."""
+from __future__ import annotations
+
+from migrate.model import Inventory, Report, fingerprint
+from migrate.plan.build import build_steps
+from migrate.plan.decide import decide
+from migrate.plan.model import Plan
+from migrate.validate.coverage import coverage
+from migrate.validate.drift import drift
+from migrate.validate.final import final_state
+from migrate.validate.resources import estimate, resource_problems, resource_summary
+from migrate.validate.result import CHECKS, SCHEMA, Check, Problem, Resources, Validation, status_of
+from migrate.validate.simulate import simulate
+
+__all__ = ["CHECKS", "SCHEMA", "Check", "Problem", "Resources", "Validation", "validate"]
+
+
+def validate(plan: Plan, inv: Inventory, report: Report, *, tool_version: str, plan_file: str = "",
+             backup_free_bytes: int | None = None) -> Validation:
+    """Every check of the plan against a fresh inventory and its assessment; pure."""
+    fresh = decide(inv, report, tool_version, plan.backup_path)
+    problems: dict[str, list[Problem]] = {name: [] for name in CHECKS}
+    summaries: dict[str, str] = {}
+
+    problems["drift"] = drift(plan, inv, fresh)
+    summaries["drift"] = ("inventory unchanged since the plan was made" if not problems["drift"]
+                          else f"{sum(p.severity == 'fail' for p in problems['drift'])} change(s) since the plan "
+                               "was made")
+
+    problems["coverage"] = coverage(plan, inv, fresh)
+    kept = sum(1 for s in ("images", "volumes", "networks", "containers") for x in getattr(plan, s)
+               if x.strategy != "skip")
+    summaries["coverage"] = f"{kept} object(s) migrated, every need of a kept container covered" \
+        if not problems["coverage"] else f"{len(problems['coverage'])} object(s) uncovered or dropped"
+
+    steps = []
+    try:
+        steps = build_steps(plan)
+    except ValueError as e:
+        problems["order"].append(Problem("order", "fail", "plan", f"the steps cannot be built: {e}"))
+    if steps:
+        world, found = simulate(plan, inv, steps)
+        problems["order"] += found
+        problems["order"] += final_state(world, plan)
+    fails = sum(p.severity == "fail" for p in problems["order"])
+    summaries["order"] = (f"{len(steps)} steps simulated; every input exists when its step runs and the target "
+                          "ends with everything the plan migrates") if not fails else \
+        f"{len(steps)} steps simulated; {fails} missing input(s) or final-state gap(s)"
+
+    res = estimate(plan, inv, backup_free_bytes)
+    problems["resources"] = resource_problems(res, plan.backup_path)
+    summaries["resources"] = resource_summary(res)
+
+    for f in report.findings:
+        if f.severity == "blocker" and not f.waived:
+            problems["blockers"].append(Problem("blockers", "fail", f"{f.subject_kind} {f.subject}",
+                                                f"{f.rule}: {f.title}"))
+    summaries["blockers"] = "no open blocker" if not problems["blockers"] else \
+        f"{len(problems['blockers'])} open blocker(s): fix or waive them"
+
+    checks = tuple(Check(name, status_of(problems[name]), summaries[name]) for name in CHECKS)
+    ordered = tuple(p for name in CHECKS for p in problems[name])
+    return Validation(plan_file=plan_file, plan_fingerprint=plan.inventory_fingerprint,
+                      inventory_fingerprint=fingerprint(inv), checks=checks, problems=ordered, resources=res,
+                      steps=len(steps))

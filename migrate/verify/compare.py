@@ -1,0 +1,270 @@
+"""Compare two inventories object by object: what 'equal' means for images, volumes, networks and containers.
+
+docs/verify.md states the definition in prose; this module is its only implementation, used by `verify`, by
+the rehearsal and by the runbook's final verification (through `wsl2-migrate verify`).
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from migrate.model import JSON, Container, Image, Inventory, Network, Volume, to_data
+
+KINDS = ("image", "volume", "network", "container")
+"""Object kinds, in the order results are listed."""
+
+STATUSES = ("equal", "missing", "different", "skipped", "extra")
+"""missing and different fail a verification; skipped (the plan left it behind) and extra (only after) do not."""
+
+FAILING = ("missing", "different")
+
+IMAGE_FIELDS = ("tags",)
+VOLUME_FIELDS = ("digest", "driver", "labels", "options")
+NETWORK_FIELDS = ("driver", "ipam", "options", "labels", "internal", "attachable")
+
+FALLBACK_CARRIED_FIELDS = (
+    "image", "env", "cmd", "entrypoint", "user", "working_dir", "hostname", "domainname", "labels",
+    "exposed_ports", "healthcheck", "stop_signal", "stop_timeout", "tty", "open_stdin", "stdin_once",
+    "mac_address", "network_disabled", "shell", "config_volumes",
+    "binds", "mounts", "port_bindings", "publish_all_ports", "restart_policy", "restart_max_retries", "auto_remove",
+    "network_mode", "volumes_from", "links", "cap_add", "cap_drop", "privileged", "devices", "device_cgroup_rules",
+    "device_requests", "security_opt", "ulimits", "log_driver", "log_opts", "extra_hosts", "dns", "dns_search",
+    "dns_options", "memory", "memory_swap", "memory_reservation", "memory_swappiness", "nano_cpus", "cpu_shares",
+    "cpu_period", "cpu_quota", "cpu_realtime_period", "cpu_realtime_runtime", "cpuset_cpus", "cpuset_mems",
+    "blkio_weight", "pids_limit", "oom_kill_disable", "oom_score_adj", "tmpfs", "shm_size", "init",
+    "readonly_rootfs", "runtime", "isolation", "pid_mode", "ipc_mode", "uts_mode", "userns_mode", "cgroup_parent",
+    "sysctls", "group_add", "storage_opt", "networks",
+)
+"""Used while migrate.plan.recreate (which owns CARRIED_FIELDS) is not importable."""
+
+UNORDERED = frozenset({
+    "tags", "ipam", "exposed_ports", "config_volumes", "binds", "mounts", "port_bindings", "volumes_from", "links",
+    "cap_add", "cap_drop", "devices", "device_cgroup_rules", "device_requests", "security_opt", "ulimits",
+    "extra_hosts", "group_add", "networks",
+})
+"""List fields whose order carries no meaning (dns, cmd and entrypoint keep theirs)."""
+
+_CONTAINER_REF_MODES = ("network_mode", "pid_mode", "ipc_mode", "uts_mode")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldDiff:
+    """One field that differs: its value before and after (env: names only; secret label values redacted)."""
+
+    field: str
+    before: JSON
+    after: JSON
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectResult:
+    """The verdict for one object."""
+
+    kind: str
+    """One of KINDS."""
+    name: str
+    """The key: image id, or volume, network or container name."""
+    status: str
+    """One of STATUSES."""
+    diffs: tuple[FieldDiff, ...] = ()
+    label: str = ""
+    """A readable name where the key is not one (an image's tags)."""
+    notes: tuple[str, ...] = ()
+    """What could not be compared, such as a volume's content without a digest on one side."""
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    """Every object of both sides, sorted by kind then key."""
+
+    objects: tuple[ObjectResult, ...] = ()
+    notes: tuple[str, ...] = ()
+    counts: dict[str, int] = field(default_factory=dict)
+    """Status -> number of objects."""
+
+    @property
+    def ok(self) -> bool:
+        """Nothing missing, nothing different."""
+        return not any(o.status in FAILING for o in self.objects)
+
+
+def carried_fields() -> tuple[str, ...]:
+    """The container fields a re-creation carries: migrate.plan.recreate.CARRIED_FIELDS when it exists."""
+    try:
+        from migrate.plan.recreate import CARRIED_FIELDS
+    except ImportError:
+        return FALLBACK_CARRIED_FIELDS
+    return tuple(CARRIED_FIELDS)
+
+
+# ------------------------------------------------------------------------------------------ normalization
+
+
+def _sort_key(value: JSON) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _resolve(ref: str, by_id: Mapping[str, str]) -> str:
+    # A container: mode or volumes-from names its peer by id or name; a re-created peer has a new id.
+    if len(ref) >= 12 and all(ch in "0123456789abcdef" for ch in ref):
+        for cid, name in by_id.items():
+            if cid.startswith(ref):
+                return name
+    return ref.lstrip("/")
+
+
+def _normalize(fname: str, value: JSON, c: Container | None, by_id: Mapping[str, str]) -> JSON:
+    """The form a field is compared in: engine-assigned parts dropped, ids turned into names, sets sorted."""
+    if c is not None:
+        if fname == "hostname" and value == c.id[:12]:
+            value = ""  # the engine's default hostname is the container's short id: not a setting
+        elif fname in _CONTAINER_REF_MODES and isinstance(value, str) and value.startswith("container:"):
+            value = "container:" + _resolve(value.split(":", 1)[1], by_id)
+        elif fname == "volumes_from" and isinstance(value, list):
+            value = [":".join([_resolve(str(v).split(":", 1)[0], by_id), *str(v).split(":", 1)[1:]]) for v in value]
+        elif fname == "mounts" and isinstance(value, list):
+            value = [_mount(m) for m in value]
+        elif fname == "networks" and isinstance(value, list):
+            value = [_attachment(a) for a in value]
+        elif fname == "env" and isinstance(value, list):
+            value = dict(str(e).partition("=")[::2] for e in value)
+    if fname in UNORDERED and isinstance(value, list):
+        value = sorted(value, key=_sort_key)
+    return value
+
+
+def _mount(m: JSON) -> JSON:
+    if not isinstance(m, dict):
+        return m
+    m = dict(m)
+    # spec repeats binds (compared on its own); desktop_source repeats a label; a volume's source is the
+    # mountpoint under the engine's data root, which differs from engine to engine.
+    m.pop("spec", None)
+    m.pop("desktop_source", None)
+    if m.get("type") == "volume":
+        m.pop("source", None)
+    return m
+
+
+def _attachment(a: JSON) -> JSON:
+    if not isinstance(a, dict):
+        return a
+    a = dict(a)
+    a.pop("network_id", None)  # the network's id is new on a new engine
+    a.pop("ip_address", None)  # a dynamic address is the engine's choice; a static one is ipv4_address
+    for key in ("aliases", "links", "link_local_ips"):
+        if isinstance(a.get(key), list):
+            a[key] = sorted(a[key])
+    return a
+
+
+def _secret(key: str) -> bool:
+    from migrate.assess.messages import SECRET_KEY
+
+    return bool(SECRET_KEY.search(key))
+
+
+def _diff(fname: str, before: JSON, after: JSON) -> FieldDiff:
+    """The diff as shown: only the differing keys of a mapping; env names only; secret-looking values hidden."""
+    if fname == "env" and isinstance(before, dict) and isinstance(after, dict):
+        keys = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+        return FieldDiff(fname, [k for k in keys if k in before], [k for k in keys if k in after])
+    if isinstance(before, dict) and isinstance(after, dict):
+        keys = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+        hide = fname in ("labels", "options", "log_opts")
+
+        def side(d: dict[str, JSON]) -> dict[str, JSON]:
+            return {k: ("<redacted>" if hide and _secret(k) else d[k]) for k in keys if k in d}
+
+        return FieldDiff(fname, side(before), side(after))
+    return FieldDiff(fname, before, after)
+
+
+# ------------------------------------------------------------------------------------------------ compare
+
+
+def _compare_fields(kind: str, name: str, names: tuple[str, ...], before: Any, after: Any,
+                    expected: Mapping[tuple[str, str, str], JSON], by_id: tuple[Mapping[str, str], Mapping[str, str]],
+                    ) -> list[FieldDiff]:
+    out = []
+    for fname in names:
+        b = expected[(kind, name, fname)] if (kind, name, fname) in expected else to_data(getattr(before, fname))
+        a = to_data(getattr(after, fname))
+        cb = before if isinstance(before, Container) else None
+        ca = after if isinstance(after, Container) else None
+        nb, na = _normalize(fname, b, cb, by_id[0]), _normalize(fname, a, ca, by_id[1])
+        if nb != na:
+            out.append(_diff(fname, nb, na))
+    return out
+
+
+def _volume_fields(b: Volume, a: Volume, has_expected: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    if has_expected or (b.digest and a.digest):
+        return VOLUME_FIELDS, ()
+    lacking = [side for side, v in (("before", b), ("after", a)) if not v.digest]
+    note = f"content not compared: no digest in {' and '.join(lacking)}"
+    return tuple(f for f in VOLUME_FIELDS if f != "digest"), (note,)
+
+
+def compare(before: Inventory, after: Inventory, *, skipped: Mapping[str, Collection[str]] | None = None,
+            expected: Mapping[tuple[str, str, str], JSON] | None = None) -> VerifyResult:
+    """Each object of before against after: equal, missing, different, skipped, or extra (only in after)."""
+    skipped = skipped or {}
+    expected = expected or {}
+    container_fields = tuple(f for f in carried_fields() if f in {x.name for x in fields(Container)})
+    by_id = ({c.id: c.name for c in before.containers}, {c.id: c.name for c in after.containers})
+    sides: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+        "image": ({i.id: i for i in before.images}, {i.id: i for i in after.images}),
+        "volume": ({v.name: v for v in before.volumes}, {v.name: v for v in after.volumes}),
+        "network": ({n.name: n for n in before.networks if not n.builtin},
+                    {n.name: n for n in after.networks if not n.builtin}),
+        "container": ({c.name: c for c in before.containers}, {c.name: c for c in after.containers}),
+    }
+    results: list[ObjectResult] = []
+    for kind in KINDS:
+        b_side, a_side = sides[kind]
+        skip = set(skipped.get(kind) or ())
+        for key in sorted(set(b_side) | set(a_side)):
+            b, a = b_side.get(key), a_side.get(key)
+            obj = b if b is not None else a
+            label = ", ".join(sorted(obj.tags)) if isinstance(obj, Image) else ""
+            if key in skip or (isinstance(obj, Image) and skip & set(obj.tags)):
+                results.append(ObjectResult(kind, key, "skipped", label=label))
+            elif a is None:
+                results.append(ObjectResult(kind, key, "missing", label=label))
+            elif b is None:
+                results.append(ObjectResult(kind, key, "extra", label=label))
+            else:
+                notes: tuple[str, ...] = ()
+                if isinstance(b, Image):
+                    names: tuple[str, ...] = IMAGE_FIELDS
+                elif isinstance(b, Volume):
+                    names, notes = _volume_fields(b, a, (kind, key, "digest") in expected)
+                elif isinstance(b, Network):
+                    names = NETWORK_FIELDS
+                else:
+                    names = (*container_fields, "running")
+                diffs = _compare_fields(kind, key, names, b, a, expected, by_id)
+                results.append(ObjectResult(kind, key, "different" if diffs else "equal", tuple(diffs), label, notes))
+    counts = {s: sum(1 for r in results if r.status == s) for s in STATUSES}
+    unread = [f"{side}: {n.subject}: {n.message}" for side, inv in (("before", before), ("after", after))
+              for n in inv.notes if n.area == "volumes"]
+    return VerifyResult(objects=tuple(results), notes=tuple(unread), counts=counts)
+
+
+def plan_skips(plan: Any) -> dict[str, set[str]]:
+    """Kind -> keys of the objects a plan (migrate.plan.model.Plan) leaves behind (strategy 'skip')."""
+    return {
+        "image": {i.id for i in plan.images if i.strategy == "skip"},
+        "volume": {v.name for v in plan.volumes if v.strategy == "skip"},
+        "network": {n.name for n in plan.networks if n.strategy == "skip"},
+        "container": {c.name for c in plan.containers if c.strategy == "skip"},
+    }
+
+
+def result_data(result: VerifyResult) -> JSON:
+    """The result as JSON data: ok, counts, notes, and every object with its differences."""
+    return {"ok": result.ok, "counts": dict(result.counts), "notes": list(result.notes),
+            "objects": [to_data(o) for o in result.objects]}

@@ -1,0 +1,538 @@
+"""Tests for the runbook generator: grammar, lint, header, hostile values round trip, command lines, guards."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from importlib import resources
+
+import pytest
+from tree_sitter import Node
+
+from migrate.emit.runbook import RunbookMeta, render_runbook
+from migrate.plan.steps import HOST_ACTIONS, PHASES, Artifact, BackupPath, Step, Word, resolve_arg
+from tests.pslint import enclosing_function, functions, lint, text, walk
+from tests.pslit import evaluate_node, parse_powershell, syntax_problems
+from tests.winsplit import split_command_line_go, split_command_line_msvcrt
+
+HOSTILE = [
+    "it's",
+    "\u2018single\u2019 \u201alow\u201b",
+    '"; Remove-Item -Recurse -Force C:\\ ; "',
+    "$(Remove-Item C:\\Windows)",
+    "`$x `n back`ticks`",
+    "line1\nline2\r\nend\t",
+    "caf\u00e9 \u65e5\u672c \U0001f600",
+    "",
+    "  spaced  ",
+    "trailing\\",
+    'a"b\\"c\\\\',
+    "#> <# not a comment",
+    "@{x=1}; $true | Out-Null",
+]
+ROOT = "C:\\Backup Root\\run 1"
+HASH = "0123456789abcdef" * 4
+HELPER = "busybox:1.36"
+IMAGE_ID = "sha256:" + "ab" * 32
+
+
+def _join(s: str) -> str:
+    """Surrogate pairs (as [char] casts produce them) as single characters."""
+    return s.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+
+
+def _all_steps(hostile: bool = False) -> list[Step]:
+    """One step per host action plus docker steps with backup paths; hostile=True puts HOSTILE values everywhere."""
+    h = HOSTILE if hostile else ["x"]
+    name = "db\u2019s \"vol\"" if hostile else "pgdata"
+    vol_argv = ("run", "--rm", "--network", "none", "-v", f"{name}:/data:ro",
+                "-v", Word((BackupPath("volumes"), ":/backup")), HELPER,
+                "tar", "-c", "--numeric-owner", "-f", "/backup/v.tar", "-C", "/data", ".")
+    steps = [
+        Step("preflight/check-host", "preflight", h[0] or "t", action="check-host", mutating=False, target="host",
+             params={"backup_bytes": 10 ** 12, "manual": list(h), "min_windows_build": 19041}, findings=tuple(h)),
+        Step("preflight/backup-folder", "preflight", "Create the backup folder", action="prepare-backup-folder",
+             target="folder", depends_on=("preflight/check-host",),
+             params={"folders": ["images", "volumes", "secrets/env", "settings", "verify"], "secret": "secrets"}),
+        Step("freeze/stop/db", "freeze", "Stop db", engine="source", argv=("stop", "--time", "30", *h),
+             target=h[-1] or "db", depends_on=("preflight/backup-folder",)),
+        Step("backup/env/db", "backup", "Env of db", engine="source", action="write-env-file", target="db",
+             params={"container": h[2] if hostile else "db", "path": "secrets/env/db.env", "names": list(h),
+                     "skip": ["BAD NAME"]},
+             produces=(Artifact("secrets/env/db.env", "env-file", "db", secret=True),)),
+        Step("backup/save/images-01", "backup", "Save images", engine="source",
+             argv=("save", "-o", BackupPath("images/images-01.tar"), "repo:1", IMAGE_ID), target="images",
+             produces=(Artifact("images/images-01.tar", "image-archive", ", ".join(h), tar=True),)),
+        Step("backup/volume/v", "backup", f"Copy volume {name}", engine="source", argv=vol_argv, target=name,
+             produces=(Artifact("volumes/v.tar", "volume-archive", name, tar=True),)),
+        Step("backup/inspect", "backup", "Read-only probe", engine="source", mutating=False,
+             argv=("image", "inspect", "--format", "{{json .RepoTags}}", *h), target="probe"),
+        Step("backup/verify", "backup", "Verify backups", action="verify-backups", mutating=False,
+             depends_on=("backup/save/images-01", "backup/volume/v", "backup/env/db")),
+        Step("switch/stop-desktop", "switch", "Stop Docker Desktop", action="stop-desktop",
+             params={"timeout_seconds": 90, "shutdown_wsl": True}, depends_on=("backup/verify",)),
+        Step("switch/backup-settings", "switch", "Back up settings", action="backup-file",
+             params={"files": ["desktop-settings", "daemon-linux", "daemon-windows", "wslconfig"]},
+             produces=(Artifact("settings/manifest.json", "settings-backup", "settings files"),)),
+        Step("switch/feature/vmp", "switch", "Enable VMP", action="enable-feature",
+             params={"name": "VirtualMachinePlatform"}),
+        Step("switch/reboot", "switch", "Restart if needed", action="reboot"),
+        Step("switch/settings", "switch", "WSL2 on", action="set-desktop-setting",
+             params={"values": {"wslEngineEnabled": True, "nested": {"k": h}}, "linux_containers": True}),
+        Step("switch/daemon-config", "switch", "Drop experimental", action="edit-daemon-config",
+             params={"engine": "windows", "remove": ["experimental"]}),
+        Step("switch/wslconfig", "switch", ".wslconfig", action="write-wslconfig",
+             params={"values": {"memory": "4GB", "processors": 2, "localhostForwarding": True}}),
+        Step("switch/start-desktop", "switch", "Start Docker Desktop", action="start-desktop",
+             params={"linux_containers": True}),
+        Step("switch/wait-engine", "switch", "Wait", engine="target", action="wait-engine", mutating=False,
+             params={"timeout_seconds": 600}),
+        Step("restore/load/images-01", "restore", "Load", engine="target",
+             argv=("load", "-i", BackupPath("images/images-01.tar")), consumes=("images/images-01.tar",)),
+        Step("restore/volume-data/v", "restore", "Restore volume", engine="target",
+             argv=("run", "--rm", "-v", f"{name}:/data", "-v", Word((BackupPath("volumes"), ":/backup:ro")), HELPER,
+                   "tar", "-x", "-f", "/backup/v.tar", "-C", "/data"), consumes=("volumes/v.tar",)),
+        Step("restore/create/db", "restore", "Create db", engine="target",
+             argv=("create", "--name", "db", "--env-file", BackupPath("secrets/env/db.env"), "--label",
+                   *(f"k={v}" for v in h), "repo:1", *h), consumes=("secrets/env/db.env",)),
+        Step("restore/compose/p", "restore", "Compose", engine="target",
+             workdir=("C:\\Users\\me\\" + h[1]) if hostile else "C:\\p",
+             argv=("compose", "--project-directory", "C:\\p q\\", "up", "--no-start")),
+        Step("restore/start/db", "restore", "Start db", engine="target", argv=("start", "db"), ok_exit_codes=(0, 1)),
+        Step("verify/target", "verify", "Verify target", engine="target", action="verify-target", mutating=False,
+             params={"helper": HELPER}),
+        Step("cleanup/finish", "cleanup", "Finish", action="finish"),
+    ]
+    if hostile:
+        steps += [Step(f"verify/title/{i}", "verify", v, engine="target", argv=("version",), mutating=False,
+                       target=v or "empty") for i, v in enumerate(HOSTILE)]
+    return steps
+
+
+def _meta(hostile: bool = False) -> RunbookMeta:
+    name = "db\u2019s \"vol\"" if hostile else "pgdata"
+    odd = HOSTILE[6] if hostile else "n"
+    manifest = {
+        "images": [{"id": IMAGE_ID, "tags": ["repo:1", f"r/{odd}:2" if hostile else "r:2"]}],
+        "networks": [{"name": odd, "driver": "bridge", "subnets": ["172.30.0.0/16"]},
+                     {"name": "auto", "driver": "overlay", "subnets": []}],
+        "volumes": [{"name": name, "archive": "volumes/v.tar"}],
+        "containers": [{"name": HOSTILE[0] if hostile else "db", "image_id": IMAGE_ID, "running": True},
+                       {"name": "idle", "image_id": IMAGE_ID, "running": False}],
+    }
+    backup = "D:\\it\u2019s \"x\" $(y) `z" if hostile else "D:\\wsl2-migrate"
+    version = HOSTILE[2] if hostile else "0.1.0"
+    return RunbookMeta(HASH, version, backup, "hyperv", manifest)
+
+
+@pytest.fixture(scope="module")
+def plain() -> str:
+    return render_runbook(_all_steps(), _meta())
+
+
+@pytest.fixture(scope="module")
+def hostile() -> str:
+    return render_runbook(_all_steps(True), _meta(True))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# AST helpers
+
+
+def _root(script: str) -> Node:
+    tree = parse_powershell(script)
+    assert syntax_problems(tree) == []
+    return tree.root_node
+
+
+def _first(node: Node, kind: str) -> Node:
+    return next(n for n in walk(node) if n.type == kind)
+
+
+def _hash_entries(node: Node) -> dict[str, Node]:
+    """key -> value node of a hash literal."""
+    body = _first(node, "hash_literal_body")
+    out = {}
+    for entry in body.children:
+        if entry.type == "hash_entry":
+            equals = next(i for i, c in enumerate(entry.children) if c.type == "=")
+            out[text(entry.children[0])] = entry.children[equals + 1]
+    return out
+
+
+def _array_items(node: Node) -> list[Node]:
+    """The element nodes of the first @(...) under node."""
+    array = _first(node, "array_expression")
+    statements = [c for c in array.children if c.type == "statement_list"]
+    if not statements:
+        return []
+    items = []
+    for statement in statements[0].children:
+        if statement.type == "comment":
+            continue
+        lit = _first(statement, "array_literal_expression")
+        items += [c for c in lit.children if c.type == "unary_expression"]
+    return items
+
+
+def _value(node: Node) -> str:
+    return _join(evaluate_node(node))
+
+
+def _segments(node: Node) -> list[str | BackupPath]:
+    out: list[str | BackupPath] = []
+    for item in _array_items(node):
+        if item.children[0].type == "hash_literal_expression":
+            entries = _hash_entries(item)
+            assert list(entries) == ["Backup"]
+            out.append(BackupPath(_value(entries["Backup"])))
+        else:
+            out.append(_value(item))
+    return out
+
+
+def _command_line(node: Node, root: str = ROOT) -> str:
+    return "".join(s if isinstance(s, str) else (root + "\\" + s.rel.replace("/", "\\") if s.rel else root)
+                   for s in _segments(node))
+
+
+def _step_tables(script: str) -> list[dict[str, Node]]:
+    root = _root(script)
+    assignment = next(n for n in walk(root) if n.type == "assignment_expression"
+                      and text(n).startswith("$script:Steps = @("))
+    return [_hash_entries(item) for item in _array_items(assignment)]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# grammar, encoding, lint
+
+
+def test_parses_without_error_nodes(plain: str, hostile: str) -> None:
+    assert syntax_problems(parse_powershell(plain)) == []
+    assert syntax_problems(parse_powershell(hostile)) == []
+
+
+def test_ascii_with_crlf_line_endings(plain: str, hostile: str) -> None:
+    for script in (plain, hostile):
+        assert all(ord(c) < 128 for c in script)
+        assert "\n" not in script.replace("\r\n", "")
+        assert "\r" not in script.replace("\r\n", "")
+        assert script.endswith("\r\n")
+
+
+def test_lint_is_clean(plain: str, hostile: str) -> None:
+    assert lint(plain) == []
+    assert lint(hostile) == []
+
+
+def test_library_alone_parses_and_lints() -> None:
+    lib = resources.files("migrate.emit").joinpath("runbook_lib.ps1").read_text(encoding="ascii")
+    assert lint(lib) == []
+
+
+@pytest.mark.parametrize("snippet, rule", [
+    ("function Get-X {\n    [CmdletBinding()]\n    param()\n    % { 1 }\n}\n", "alias"),
+    ("Get-ChildItem | where { $_ }\n", "alias"),
+    ("Write-Host 'x'\n", "forbidden command"),
+    ("Invoke-Expression 'x'\n", "forbidden command"),
+    ("cmd /c dir\n", "forbidden command"),
+    ("& $docker 'ps'\n", "call operator"),
+    ("docker save img > x.tar\n", "redirection"),
+    ("if ($a -eq $null) { 1 }\n", "null on the right"),
+    ("Get-Date -Format `\n    o\n", "backtick"),
+    ("function Do-Thing {\n    [CmdletBinding()]\n    param()\n}\n", "verb"),
+    ("function Set-Thing {\n    [CmdletBinding()]\n    param()\n}\n", "shouldprocess"),
+    ("function Get-Thing {\n    param()\n}\n", "cmdletbinding"),
+])
+def test_lint_catches_each_rule(snippet: str, rule: str) -> None:
+    assert any(f.startswith(rule) for f in lint(snippet)), lint(snippet)
+
+
+def test_lint_accepts_backticks_inside_strings() -> None:
+    assert lint("$a = 'x`y'\nif ($null -eq $a) { $a = \"z\" }\n") == []
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# header and parameters
+
+
+def test_header_help_and_strictness(plain: str) -> None:
+    lines = plain.split("\r\n")
+    assert lines[0] == "#Requires -Version 5.1"
+    help_end = lines.index("#>")
+    help_text = "\n".join(lines[:help_end])
+    for section in (".SYNOPSIS", ".DESCRIPTION", ".EXAMPLE"):
+        assert f"\n{section}\n" in help_text
+    assert f"Plan sha256: {HASH}" in help_text
+    examples = re.findall(r"\.EXAMPLE\n    (.*)", help_text)
+    assert any(e.endswith("-WhatIf") for e in examples)
+    assert any(e.endswith("-Resume") for e in examples)
+    assert any("-Phase " in e for e in examples)
+    assert any("-Rollback" in e for e in examples)
+    assert any("-ResumeFrom restore/" in e for e in examples)
+    assert lines[help_end + 1] == "[CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'Medium')]"
+    params = re.findall(r"\[(?:string|switch|int)\]\$(\w+)", "\n".join(lines[help_end:lines.index(")", help_end)]))
+    assert params == ["BackupPath", "ResumeFrom", "Phase", "Resume", "Force", "Rollback", "SourceEngine",
+                      "TargetEngine", "DockerPath", "EngineTimeoutSeconds"]
+    documented = re.findall(r"^\.PARAMETER (\w+)$", help_text, re.M)
+    assert documented == params
+    for line in ("Set-StrictMode -Version 3.0", "$ErrorActionPreference = 'Stop'",
+                 "$PSNativeCommandUseErrorActionPreference = $false", f"$script:StepTotal = {len(_all_steps())}"):
+        assert line in lines
+    assert "#Requires -RunAsAdministrator" not in plain
+
+
+def test_param_defaults_and_validate_sets(hostile: str) -> None:
+    root = _root(hostile)
+    block = _first(root, "param_block")
+    params = {}
+    for param in (n for n in walk(block) if n.type == "script_parameter"):
+        name = text(_first(param, "variable"))
+        params[name] = param
+    default = next(c for c in params["$BackupPath"].children if c.type == "script_parameter_default")
+    assert _value(default.children[-1]) == _meta(True).backup_path
+    for engine in ("$SourceEngine", "$TargetEngine"):
+        default = next(c for c in params[engine].children if c.type == "script_parameter_default")
+        assert _value(default.children[-1]) == "npipe:////./pipe/docker_engine"
+    assert text(params["$EngineTimeoutSeconds"]).endswith("$EngineTimeoutSeconds = 300")
+
+    def validate_set(param: Node) -> list[str]:
+        attr = next(n for n in walk(param) if n.type == "attribute" and text(n).startswith("[ValidateSet("))
+        return [_value(a) for a in walk(attr) if a.type == "string_literal"]
+
+    assert validate_set(params["$ResumeFrom"]) == [s.id for s in _all_steps(True)]
+    assert validate_set(params["$Phase"]) == list(PHASES)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the step table: every plan value decodes back exactly
+
+
+def test_hostile_values_round_trip(hostile: str) -> None:
+    steps = _all_steps(True)
+    tables = _step_tables(hostile)
+    assert len(tables) == len(steps)
+    for index, (step, table) in enumerate(zip(steps, tables, strict=True), 1):
+        assert text(table["Index"]) == str(index)
+        assert _value(table["Id"]) == step.id
+        assert _value(table["Phase"]) == step.phase
+        assert _value(table["Title"]) == step.title
+        assert _value(table["Target"]) == (step.target or step.id)
+        assert _value(table["WorkDir"]) == step.workdir
+        assert _value(table["Action"]) == step.action
+        assert json.loads(_value(table["Params"])) == step.params
+        assert [_value(i) for i in _array_items(table["Findings"])] == list(step.findings)
+        assert [_value(i) for i in _array_items(table["DependsOn"])] == list(step.depends_on)
+        assert [_value(i) for i in _array_items(table["Consumes"])] == list(step.consumes)
+        produced = [_hash_entries(i) for i in _array_items(table["Produces"])]
+        assert [(_value(p["Path"]), _value(p["Subject"]), text(p["Secret"])) for p in produced] == \
+            [(a.path, a.subject, "$true" if a.secret else "$false") for a in step.produces]
+    for value in HOSTILE:
+        assert any(_value(t["Title"]) == value for t in tables)
+
+
+def test_docker_command_lines_split_back_to_argv(hostile: str, plain: str) -> None:
+    for script, steps in ((hostile, _all_steps(True)), (plain, _all_steps())):
+        for step, table in zip(steps, _step_tables(script), strict=True):
+            if not step.argv:
+                assert _array_items(table["CommandLine"]) == []
+                continue
+            line = _command_line(table["CommandLine"])
+            expected = [_join(resolve_arg(a, ROOT, "\\")) for a in step.argv]
+            assert split_command_line_go(line) == expected, step.id
+            assert split_command_line_msvcrt(line) == expected, step.id
+            assert text(table["OkExitCodes"]) == "@(" + ", ".join(map(str, step.ok_exit_codes)) + ")"
+
+
+def test_host_action_command_lines(hostile: str) -> None:
+    by_id = {_value(t["Id"]): t for t in _step_tables(hostile)}
+    commands = _hash_entries(by_id["backup/env/db"]["Commands"])
+    assert split_command_line_go(_command_line(commands["Inspect"])) == \
+        ["container", "inspect", "--format", "{{json .Config.Env}}", HOSTILE[2]]
+    probe = _hash_entries(by_id["switch/wait-engine"]["Commands"])["Probe"]
+    assert split_command_line_go(_command_line(probe)) == \
+        ["version", "--format", "{{.Server.Os}}/{{.Server.KernelVersion}}"]
+    assert _value(by_id["preflight/check-host"]["Engine"]) == "source"
+    assert _value(by_id["backup/env/db"]["Engine"]) == "source"
+
+
+def test_verify_target_manifest_and_commands(hostile: str) -> None:
+    meta = _meta(True)
+    table = {_value(t["Id"]): t for t in _step_tables(hostile)}["verify/target"]
+    manifest = _hash_entries(table["Manifest"])
+    images = [_hash_entries(i) for i in _array_items(manifest["Images"])]
+    assert [(_value(i["Id"]), [_value(t) for t in _array_items(i["Tags"])]) for i in images] == \
+        [(IMAGE_ID, sorted(meta.manifest["images"][0]["tags"]))]
+    networks = [_hash_entries(i) for i in _array_items(manifest["Networks"])]
+    assert sorted(_value(n["Name"]) for n in networks) == sorted(n["name"] for n in meta.manifest["networks"])
+    for net in networks:
+        argv = split_command_line_go(_command_line(net["Inspect"]))
+        assert argv[:3] == ["network", "inspect", "--format"] and argv[4] == _value(net["Name"])
+    containers = [_hash_entries(i) for i in _array_items(manifest["Containers"])]
+    assert {(_value(c["Name"]), _value(c["ImageId"]), text(c["Running"])) for c in containers} == \
+        {(HOSTILE[0], IMAGE_ID, "$true"), ("idle", IMAGE_ID, "$false")}
+    (volume,) = [_hash_entries(i) for i in _array_items(manifest["Volumes"])]
+    assert _value(volume["Archive"]) == "volumes/v.tar"
+    assert _value(volume["VerifyArchive"]) == "verify/v.tar"
+    backup = next(s for s in _all_steps(True) if s.id == "backup/volume/v")
+    expected = [_join(resolve_arg(a, ROOT, "\\")) for a in backup.argv]
+    expected[expected.index(ROOT + "\\volumes:/backup")] = ROOT + "\\verify:/backup"
+    assert split_command_line_go(_command_line(volume["Tar"])) == expected
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# ShouldProcess, native calls, host actions
+
+
+def _guarded(call: Node) -> bool:
+    """True when call is in the then-block of `if (..ShouldProcess..)` or after `if (-not ..ShouldProcess) {return}`."""
+    node = call
+    while node.parent is not None and node.type != "function_statement":
+        parent = node.parent
+        if node.type == "statement_block" and parent.type in ("if_statement", "elseif_clause"):
+            condition = next(c for c in parent.children if c.type == "pipeline")
+            cond = text(condition)
+            if "$PSCmdlet.ShouldProcess(" in cond and not cond.startswith("-not"):
+                return True
+        if parent.type == "statement_list":
+            for sibling in parent.children:
+                if sibling.start_byte >= node.start_byte:
+                    break
+                head = text(sibling)
+                if sibling.type == "if_statement" and head.startswith("if (-not $PSCmdlet.ShouldProcess(") and \
+                        re.search(r"\b(return|continue)\b", head):
+                    return True
+        node = parent
+    return False
+
+
+READ_ONLY_CALLS = {
+    ("Test-MigrationHost", "$Step.Commands['Probe']"),
+    ("Export-ContainerEnvironment", "$Step.Commands['Inspect']"),
+    ("Wait-DockerEngine", "$Step.Commands['Probe']"),
+    ("Test-TargetEngine", "$Step.Commands['ImageList']"),
+    ("Test-TargetEngine", "$network.Inspect"),
+    ("Test-TargetEngine", "$container.Inspect"),
+    ("Invoke-DockerStep", "@splatDocker"),
+    ("Invoke-DockerCommand", "@splatProcess"),
+}
+"""Native calls that may run under -WhatIf: probes that change nothing, and the helper itself."""
+
+
+def test_every_native_call_is_guarded_or_a_known_probe(plain: str) -> None:
+    root = _root(plain)
+    unguarded = set()
+    for node in walk(root):
+        if node.type == "command_name" and text(node) in ("Invoke-NativeProcess", "Invoke-DockerCommand"):
+            call = node.parent
+            if not _guarded(call):
+                args = text(call)
+                key = next((k for f, k in READ_ONLY_CALLS if k in args and f == enclosing_function(call)), args)
+                unguarded.add((enclosing_function(call), key))
+    assert unguarded == READ_ONLY_CALLS
+
+
+def test_mutating_docker_steps_run_only_under_should_process(plain: str) -> None:
+    root = _root(plain)
+    body = functions(root)["invoke-dockerstep"]
+    calls = [n.parent for n in walk(body) if n.type == "command_name" and text(n) == "Invoke-DockerCommand"]
+    assert len(calls) == 2
+    mutating_if = next(n for n in walk(body) if n.type == "if_statement" and text(n).startswith("if ($Step.Mutating)"))
+    then_block = next(c for c in mutating_if.children if c.type == "statement_block")
+    inside = [c for c in calls if then_block.start_byte <= c.start_byte < then_block.end_byte]
+    assert len(inside) == 1 and _guarded(inside[0])
+    else_clause = next(c for c in mutating_if.children if c.type == "else_clause")
+    assert any(else_clause.start_byte <= c.start_byte < else_clause.end_byte for c in calls)
+    for step, table in zip(_all_steps(), _step_tables(plain), strict=True):
+        assert text(table["Mutating"]) == ("$true" if step.mutating else "$false")
+
+
+def test_every_host_action_dispatches_to_a_function(plain: str) -> None:
+    root = _root(plain)
+    known = functions(root)
+    dispatcher = known["invoke-hostaction"]
+    clauses = {}
+    for clause in (n for n in walk(dispatcher) if n.type == "switch_clause"):
+        condition = _first(clause, "switch_clause_condition")
+        if condition.children and condition.children[0].type == "string_literal":
+            called = _first(clause, "command_name")
+            clauses[_value(condition.children[0])] = text(called)
+    assert set(clauses) == set(HOST_ACTIONS)
+    for action, function in clauses.items():
+        assert function.lower() in known, action
+        assert "param(" in text(known[function.lower()])
+
+
+def test_only_one_place_starts_processes(plain: str) -> None:
+    assert plain.count("New-Object -TypeName System.Diagnostics.ProcessStartInfo") == 1
+    root = _root(plain)
+    starts = [n.parent for n in walk(root) if n.type == "command_name" and text(n).lower() == "start-process"]
+    assert [enclosing_function(s) for s in starts] == ["Start-DockerDesktop"]
+    assert all("-ArgumentList" not in text(s) for s in starts)
+    assert "docker.exe" not in plain.lower().replace("docker.exe)", "")
+    assert "Invoke-Expression" not in plain and "Write-Host" not in plain
+
+
+def test_secrets_folder_is_locked_before_env_files(plain: str) -> None:
+    root = _root(plain)
+    init = text(functions(root)["initialize-backupfolder"])
+    assert "/inheritance:r /grant:r *' + $userSid + ':(OI)(CI)F *S-1-5-18:(OI)(CI)F'" in init
+    assert init.index("CreateDirectory($secrets)") < init.index("icacls.exe") < init.index("AreAccessRulesProtected")
+    export = text(functions(root)["export-containerenvironment"])
+    assert "Write-RunbookLog" not in export  # the values never reach the log
+    secret = [t for t in _step_tables(plain) if _value(t["Id"]) == "backup/env/db"][0]
+    assert text(_hash_entries(_array_items(secret["Produces"])[0])["Secret"]) == "$true"
+
+
+def test_settings_edit_follows_the_section_7_procedure(plain: str) -> None:
+    update = text(functions(_root(plain))["update-jsonfile"])
+    order = ["Assert-DesktopStopped", "ReadAllBytes", "$PSCmdlet.ShouldProcess", "Save-FileSnapshot",
+             "ConvertTo-Json -InputObject $edited -Depth 100", "Write-Utf8FileAtomic", "Get-JsonEditProblem",
+             "Write-BytesFileAtomic -Path $Path -Bytes $originalBytes"]
+    positions = [update.index(p) for p in order]
+    assert positions == sorted(positions)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# determinism and refusals
+
+
+def test_same_input_same_bytes() -> None:
+    assert render_runbook(_all_steps(True), _meta(True)) == render_runbook(_all_steps(True), _meta(True))
+    changed = render_runbook(_all_steps(), dataclasses.replace(_meta(), plan_hash="f" * 64))
+    assert changed != render_runbook(_all_steps(), _meta())
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda s: s + [s[0]], "duplicate"),
+    (lambda s: [dataclasses.replace(s[0], id="Bad Id")] + s[1:], "step id"),
+    (lambda s: [dataclasses.replace(s[0], params={"nope": 1})] + s[1:], "no parameter"),
+    (lambda s: [dataclasses.replace(s[0], params={"backup_bytes": "1"})] + s[1:], "must be int"),
+    (lambda s: [dataclasses.replace(x, action="finish", mutating=True) if x.action == "verify-backups" else x
+                for x in s], "verify-backups"),
+    (lambda s: [dataclasses.replace(x, produces=(Artifact("env/x.env", "env-file", "x", secret=True),))
+                if x.id == "backup/env/db" else x for x in s], "secrets/"),
+    (lambda s: [dataclasses.replace(x, params={"values": {"a": 1, "A": 2}}) if x.action == "set-desktop-setting"
+                else x for x in s], "case"),
+    (lambda s: [dataclasses.replace(x, params={"files": ["registry"]}) if x.action == "backup-file" else x
+                for x in s], "settings file set"),
+    (lambda s: [dataclasses.replace(x, consumes=("../x",)) if x.id == "restore/load/images-01" else x
+                for x in s], "backup-folder path"),
+    (lambda s: [], "at least one"),
+    (lambda s: [dataclasses.replace(x, params={"secret": "keys"}) if x.action == "prepare-backup-folder" else x
+                for x in s], "secrets folder"),
+    (lambda s: [dataclasses.replace(x, params={"values": {"memory": "4GB\n[x]"}}) if x.action == "write-wslconfig"
+                else x for x in s], "wslconfig"),
+    (lambda s: [dataclasses.replace(x, params={"values": {}}) if x.id == "backup/inspect" else x for x in s],
+     "takes no params"),
+])
+def test_refuses_bad_steps(mutate, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        render_runbook(mutate(_all_steps()), _meta())
+
+
+def test_refuses_bad_meta() -> None:
+    with pytest.raises(ValueError, match="plan hash"):
+        render_runbook(_all_steps(), dataclasses.replace(_meta(), plan_hash="x"))
+    with pytest.raises(ValueError, match="manifest"):
+        render_runbook(_all_steps(), dataclasses.replace(_meta(), manifest={"images": [{"id": 1}]}))
