@@ -64,8 +64,9 @@ def make_runbook(text: str, file: str) -> str:
         steps = build_steps(plan)
     except ValueError as e:
         raise InputError(f"{file}: {e}") from None
-    meta = RunbookMeta(plan_hash=plan_hash(text).removeprefix("sha256:"), tool_version=__version__, backup_path=plan.backup_path,
-                       source_backend=plan.source_backend, manifest=expected_manifest(plan))
+    meta = RunbookMeta(plan_hash=plan_hash(text).removeprefix("sha256:"), tool_version=__version__,
+                       backup_path=plan.backup_path, source_backend=plan.source_backend,
+                       manifest=expected_manifest(plan))
     return render_runbook(steps, meta)
 
 

@@ -26,6 +26,21 @@ def _without_digests(inv: Any) -> Any:
                                notes=tuple(n for n in inv.notes if n.area != "volumes"))
 
 
+def digest_pairs(plan: Any, workdir: Path) -> list[dict[str, Any]]:
+    """The runbook's volume rule, applied to the rehearsal's backup folder: digest before == digest after."""
+    from migrate.plan.manifest import expected_manifest
+
+    def token(rel: str) -> str:
+        path = workdir / rel
+        return path.read_text(encoding="ascii").split()[0] if path.is_file() else "(missing)"
+
+    out = []
+    for v in expected_manifest(plan)["volumes"]:
+        b, a = token(v["backup_digest"]), token(v["target_digest"])
+        out.append({"name": v["name"], "backup": b, "target": a, "equal": b == a and b.startswith("sha256:")})
+    return out
+
+
 @app.command()
 def rehearse(
     plan_file: Path = typer.Argument(..., metavar="PLAN", help="plan.toml written by `plan`."),
@@ -66,6 +81,7 @@ def rehearse(
         def verify_target() -> str:
             after = _scan(target)
             state["result"] = compare(before, after, skipped=plan_skips(plan), expected=expected_changes(plan, after))
+            state["digests"] = digest_pairs(plan, workdir)
             counts = state["result"].counts
             return ", ".join(f"{counts[k]} {k}" for k in counts if counts[k])
 
@@ -82,16 +98,21 @@ def rehearse(
         for p in problems:
             typer.echo(f"warning: restoring the source: {p}", err=True)
         result = state["result"]
+        bad_digests = [d for d in state["digests"] if not d["equal"]]
+        for d in bad_digests:
+            typer.echo(f"volume {d['name']}: content digest before the switch {d['backup']} != after the restore "
+                       f"{d['target']}", err=True)
         done = sum(1 for r in results if r.status == "done")
         skipped = [r.id for r in results if r.status == "skipped"]
         typer.echo(f"rehearsal: {done} steps run, {len(skipped)} Windows-only steps skipped", err=True)
         if fmt == "json":
             data = json.loads(render_json(result, source, target))
             data["steps"] = [dataclasses.asdict(r) for r in results]
+            data["volume_digests"] = state["digests"]
             write_output(json.dumps(data, indent=2, ensure_ascii=False) + "\n", output)
         else:
             write_output(render_table(result, source, target), output)
-        if not result.ok:
+        if not result.ok or bad_digests:
             raise typer.Exit(EXIT_FINDINGS)
 
     guarded(body)

@@ -10,7 +10,6 @@ import pytest
 from migrate.assess import assess, load_catalog
 from migrate.assess.config import Config
 from migrate.errors import InputError
-from migrate.inventory.bundle import read_bundle
 from migrate.model import Container, Image, Inventory, Backend
 from migrate.plan.build import build_steps, safe_name
 from migrate.plan.decide import decide
@@ -99,7 +98,8 @@ def test_hand_edits_survive_replanning() -> None:
     inv = _inventory("hyperv-2x")
     report = assess(inv, load_catalog(), Config(), datetime.date(2026, 11, 28), "test")
     text, _ = render_plan(decide(inv, report, "test"))
-    name = next(c.name.lstrip("/") for c in inv.containers if c.running and c.name.lstrip("/").replace("_", "").isalnum())
+    name = next(c.name.lstrip("/") for c in inv.containers
+                if c.running and c.name.lstrip("/").replace("_", "").isalnum())
     header = f"[containers.{name}]\n"
     assert header in text
     edited = text.replace(header, header + "# keep this one: the team lead asked\n", 1)
@@ -133,7 +133,8 @@ def test_objects_gone_from_the_engine_leave_the_plan() -> None:
 
 
 @pytest.mark.parametrize(("edit", "message"), [
-    (('strategy = "recreate"', 'strategy = "recreat"'), "networks.shop_default.strategy: 'recreat' is not one of recreate, skip"),
+    (('strategy = "recreate"', 'strategy = "recreat"'),
+     "networks.shop_default.strategy: 'recreat' is not one of recreate, skip"),
     (("[plan]\n", "[plan]\nbogus = 1\n"), "plan: unknown key 'bogus'"),
     (('schema = "wsl2-migrate/plan/1"', 'schema = "x"'), "plan.schema"),
     (("[plan]\n", "[plan\n"), "not valid TOML"),

@@ -91,7 +91,7 @@ def test_unique_bytes_is_a_lower_bound_for_any_true_layer_sizes(raw) -> None:
     imgs = []
     for i, (names_, ls) in enumerate(raw):
         layers = ["/".join(names_[: j + 1]) for j in range(len(names_))]
-        for layer, size in zip(layers, ls):
+        for layer, size in zip(layers, ls, strict=False):
             sizes.setdefault(layer, size)
         imgs.append(SavedImage(f"i{i}", tuple(layers), sum(sizes[x] for x in layers)))
     truth = sum(sizes[x] for x in set(itertools.chain.from_iterable(im.layers for im in imgs)))

@@ -127,7 +127,10 @@ def test_containers_match_on_every_carried_inspect_field(rehearsal, target) -> N
         old = rehearsal["before"][c.name]
         new = target.inspect(c.name)[0]
         for path in CARRIED_INSPECT:
-            assert _norm(path, _get(new, path)) == _norm(path, _get(old, path)), f"{c.name}: {path}"
+            want, got = _get(old, path), _get(new, path)
+            if path == "Config.Hostname" and want == old["Id"][:12]:
+                want, got = "", "" if got == new["Id"][:12] else got  # the engine's default: the short id
+            assert _norm(path, got) == _norm(path, want), f"{c.name}: {path}"
         old_env = sorted(old["Config"]["Env"] or [])
         new_env = sorted(new["Config"]["Env"] or [])
         assert new_env == old_env, f"{c.name}: environment"

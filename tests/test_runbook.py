@@ -4,13 +4,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import subprocess
 from importlib import resources
+from pathlib import Path
 
 import pytest
 from tree_sitter import Node
 
 from migrate.emit.runbook import RunbookMeta, render_runbook
 from migrate.plan.steps import HOST_ACTIONS, PHASES, Artifact, BackupPath, Step, Word, resolve_arg
+from migrate.verify.digest import digest_script
 from tests.pslint import enclosing_function, functions, lint, text, walk
 from tests.pslit import evaluate_node, parse_powershell, syntax_problems
 from tests.winsplit import split_command_line_go, split_command_line_msvcrt
@@ -33,7 +36,11 @@ HOSTILE = [
 ROOT = "C:\\Backup Root\\run 1"
 HASH = "0123456789abcdef" * 4
 HELPER = "busybox:1.36"
+DIGEST_SCRIPT = "cd /data && wsl2-migrate-digest"
+"""Stands in for the digest script the planner passes to sh -c (its text is the planner's, not the runbook's)."""
 IMAGE_ID = "sha256:" + "ab" * 32
+ODD_PATH = "it's $(x) `y` caf\u00e9 @{z} \u65e5 #"
+"""A relative backup-folder file name the runbook accepts that is hostile to PowerShell quoting."""
 
 
 def _join(s: str) -> str:
@@ -48,6 +55,10 @@ def _all_steps(hostile: bool = False) -> list[Step]:
     vol_argv = ("run", "--rm", "--network", "none", "-v", f"{name}:/data:ro",
                 "-v", Word((BackupPath("volumes"), ":/backup")), HELPER,
                 "tar", "-c", "--numeric-owner", "-f", "/backup/v.tar", "-C", "/data", ".")
+
+    def digest_argv(folder: str) -> tuple:
+        return ("run", "--rm", "--network", "none", "-v", f"{name}:/data:ro", "-v", Word((BackupPath(folder), ":/out")),
+                HELPER, "sh", "-c", f"{DIGEST_SCRIPT} > /out/v.digest")
     steps = [
         Step("preflight/check-host", "preflight", h[0] or "t", action="check-host", mutating=False, target="host",
              params={"backup_bytes": 10 ** 12, "manual": list(h), "min_windows_build": 19041}, findings=tuple(h)),
@@ -65,6 +76,8 @@ def _all_steps(hostile: bool = False) -> list[Step]:
              produces=(Artifact("images/images-01.tar", "image-archive", ", ".join(h), tar=True),)),
         Step("backup/volume/v", "backup", f"Copy volume {name}", engine="source", argv=vol_argv, target=name,
              produces=(Artifact("volumes/v.tar", "volume-archive", name, tar=True),)),
+        Step("backup/digest/v", "backup", f"Digest volume {name}", engine="source", argv=digest_argv("volumes"),
+             target=name, produces=(Artifact("volumes/v.digest", "volume-digest", name),)),
         Step("backup/inspect", "backup", "Read-only probe", engine="source", mutating=False,
              argv=("image", "inspect", "--format", "{{json .RepoTags}}", *h), target="probe"),
         Step("backup/verify", "backup", "Verify backups", action="verify-backups", mutating=False,
@@ -99,8 +112,11 @@ def _all_steps(hostile: bool = False) -> list[Step]:
              workdir=("C:\\Users\\me\\" + h[1]) if hostile else "C:\\p",
              argv=("compose", "--project-directory", "C:\\p q\\", "up", "--no-start")),
         Step("restore/start/db", "restore", "Start db", engine="target", argv=("start", "db"), ok_exit_codes=(0, 1)),
+        Step("verify/digest/v", "verify", f"Digest volume {name}", engine="target", argv=digest_argv("verify"),
+             target=name, depends_on=("restore/volume-data/v",)),
+        # A plan from before volume digests still names the helper; the runbook accepts it and ignores it.
         Step("verify/target", "verify", "Verify target", engine="target", action="verify-target", mutating=False,
-             params={"helper": HELPER}),
+             params={"helper": HELPER} if hostile else {}, depends_on=("verify/digest/v",)),
         Step("cleanup/finish", "cleanup", "Finish", action="finish"),
     ]
     if hostile:
@@ -116,7 +132,9 @@ def _meta(hostile: bool = False) -> RunbookMeta:
         "images": [{"id": IMAGE_ID, "tags": ["repo:1", f"r/{odd}:2" if hostile else "r:2"]}],
         "networks": [{"name": odd, "driver": "bridge", "subnets": ["172.30.0.0/16"]},
                      {"name": "auto", "driver": "overlay", "subnets": []}],
-        "volumes": [{"name": name, "archive": "volumes/v.tar"}],
+        "volumes": [{"name": name, "backup_digest": "volumes/v.digest", "target_digest": "verify/v.digest"}] + (
+            [{"name": HOSTILE[4], "backup_digest": f"volumes/{ODD_PATH}.digest",
+              "target_digest": f"verify/{ODD_PATH}.digest"}] if hostile else []),
         "containers": [{"name": HOSTILE[0] if hostile else "db", "image_id": IMAGE_ID, "running": True},
                        {"name": "idle", "image_id": IMAGE_ID, "running": False}],
     }
@@ -371,13 +389,91 @@ def test_verify_target_manifest_and_commands(hostile: str) -> None:
     containers = [_hash_entries(i) for i in _array_items(manifest["Containers"])]
     assert {(_value(c["Name"]), _value(c["ImageId"]), text(c["Running"])) for c in containers} == \
         {(HOSTILE[0], IMAGE_ID, "$true"), ("idle", IMAGE_ID, "$false")}
-    (volume,) = [_hash_entries(i) for i in _array_items(manifest["Volumes"])]
-    assert _value(volume["Archive"]) == "volumes/v.tar"
-    assert _value(volume["VerifyArchive"]) == "verify/v.tar"
-    backup = next(s for s in _all_steps(True) if s.id == "backup/volume/v")
-    expected = [_join(resolve_arg(a, ROOT, "\\")) for a in backup.argv]
-    expected[expected.index(ROOT + "\\volumes:/backup")] = ROOT + "\\verify:/backup"
-    assert split_command_line_go(_command_line(volume["Tar"])) == expected
+    volumes = [_hash_entries(i) for i in _array_items(manifest["Volumes"])]
+    assert all(list(v) == ["Name", "BackupDigest", "TargetDigest"] for v in volumes)
+    assert [(_value(v["Name"]), _value(v["BackupDigest"]), _value(v["TargetDigest"])) for v in volumes] == [
+        (HOSTILE[4], f"volumes/{ODD_PATH}.digest", f"verify/{ODD_PATH}.digest"),
+        ("db\u2019s \"vol\"", "volumes/v.digest", "verify/v.digest"),
+    ]  # sorted by name: '`' (0x60) before 'd'
+
+
+def _comparisons(node: Node, operator: str) -> list[tuple[str, str]]:
+    """(left, right) source texts of every `left <operator> right` under node."""
+    out = []
+    for n in walk(node):
+        if n.type == "comparison_expression" and len(n.children) == 3 and text(n.children[1]) == operator:
+            out.append((text(n.children[0]), text(n.children[2])))
+    return out
+
+
+def test_verify_target_compares_the_two_digest_files_of_each_volume(plain: str) -> None:
+    root = _root(plain)
+    function = functions(root)["test-targetengine"]
+    loop = next(n for n in walk(function) if n.type == "foreach_statement"
+                and text(next(c for c in n.children if c.type == "pipeline")) == "$manifest.Volumes")
+    variable = text(next(c for c in loop.children if c.type == "variable"))
+    read: dict[str, str] = {}
+    for assignment in (n for n in walk(loop) if n.type == "assignment_expression"):
+        command = next((n for n in walk(assignment) if n.type == "command"), None)
+        if command is not None and text(command.children[0]) == "Read-VolumeDigest":
+            read[text(command.children[1]).strip()] = text(assignment.children[0])
+    backup, target = read.pop(f"-Relative {variable}.BackupDigest"), read.pop(f"-Relative {variable}.TargetDigest")
+    assert read == {} and backup != target
+    # The verdict is the case-sensitive comparison of the two tokens, and a difference is a problem of the step.
+    (pair,) = _comparisons(loop, "-cne")
+    assert set(pair) == {backup, target}
+    verdict = next(n for n in walk(loop) if n.type == "if_statement" and "-cne" in text(n.children[2]))
+    assert "$problems.Add(" in text(next(c for c in verdict.children if c.type == "statement_block"))
+    # Every entry field the loop reads is one the generator writes; nothing is archived or run any more.
+    used = {text(n.children[2]) for n in walk(loop) if n.type == "member_access" and text(n.children[0]) == variable}
+    table = {_value(t["Id"]): t for t in _step_tables(plain)}["verify/target"]
+    (entry,) = [_hash_entries(i) for i in _array_items(_hash_entries(table["Manifest"])["Volumes"])]
+    assert used == set(entry) == {"Name", "BackupDigest", "TargetDigest"}
+    commands = {text(n).lower() for n in walk(function) if n.type == "command_name"}
+    assert not commands & {"measure-tararchive", "invoke-nativeprocess"}
+    assert "ShouldProcess" not in text(function)
+
+
+def _digest_rule(script: str) -> tuple[str, str]:
+    """The split and well-formedness patterns of Read-VolumeDigest (and that it trims before splitting)."""
+    function = functions(_root(script))["read-volumedigest"]
+    ((source, split),) = _comparisons(function, "-split")
+    assert source.endswith(".Trim()")
+    ((_, match),) = _comparisons(function, "-cnotmatch")  # -notmatch would let upper-case hex through
+    return _value(_first(_first(_root(split), "string_literal"), "string_literal")), \
+        _value(_first(_root(match), "string_literal"))
+
+
+def _token(content: str, rule: tuple[str, str]) -> str | None:
+    """What Read-VolumeDigest returns for a file holding content (None: it throws)."""
+    split, match = rule
+    token = re.split(split, content.strip())[0]
+    return token if re.search(match, token) else None
+
+
+def _run_digest_script(folder: Path, out: Path) -> str:
+    subprocess.run(["sh", "-c", digest_script(), "sh", str(folder), str(out)], check=True, timeout=60)
+    return out.read_bytes().decode("ascii")
+
+
+def test_digest_token_rule_reads_what_the_digest_script_writes(plain: str, tmp_path: Path) -> None:
+    rule = _digest_rule(plain)
+    data = tmp_path / "data"
+    (data / "sub").mkdir(parents=True)
+    (data / "sub" / "f").write_bytes(b"one\n")
+    written = _run_digest_script(data, tmp_path / "a.digest")
+    assert re.fullmatch(r"sha256:[0-9a-f]{64} 3\n", written)  # as sh wrote it: digest, entries, LF
+    token = _token(written, rule)
+    assert token == written.split(" ")[0]
+    for same in (written.replace("\n", "\r\n"), written + "  \r\n\r\n", written.replace(" ", "\t"),
+                 written.rstrip("\n"), token + " 99\n"):
+        assert _token(same, rule) == token, repr(same)
+    (data / "sub" / "f").write_bytes(b"two\n")
+    other = _token(_run_digest_script(data, tmp_path / "b.digest"), rule)
+    assert other is not None and other != token
+    for bad in ("", "\n", token.upper(), token[:-1], token + "0", token.replace("sha256:", "sha512:"),
+                token.replace("sha256:", ""), "3 " + token, "sha256: " + token[7:]):
+        assert _token(bad, rule) is None, repr(bad)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -536,3 +632,33 @@ def test_refuses_bad_meta() -> None:
         render_runbook(_all_steps(), dataclasses.replace(_meta(), plan_hash="x"))
     with pytest.raises(ValueError, match="manifest"):
         render_runbook(_all_steps(), dataclasses.replace(_meta(), manifest={"images": [{"id": 1}]}))
+
+
+@pytest.mark.parametrize("volume, message", [
+    ({"name": "w", "archive": "volumes/w.tar"}, "needs name, backup_digest, target_digest"),
+    ({"name": "w", "backup_digest": "volumes/w.digest"}, "needs name, backup_digest, target_digest"),
+    ({"name": "w", "backup_digest": "volumes/w.digest", "target_digest": 1}, "needs"),
+    ({"name": "w", "backup_digest": "../w.digest", "target_digest": "verify/w.digest"}, "backup-folder path"),
+    ({"name": "w", "backup_digest": "volumes/w.digest", "target_digest": "verify\\w.digest"}, "backup-folder path"),
+    ({"name": "w", "backup_digest": "volumes/w.digest", "target_digest": "/verify/w.digest"}, "backup-folder path"),
+    ({"name": "w", "backup_digest": "volumes/w.digest", "target_digest": "C:/w.digest"}, "backup-folder path"),
+    ({"name": "w", "backup_digest": "volumes/w.digest", "target_digest": ""}, "backup-folder path"),
+    ({"name": "w", "backup_digest": "volumes/w.digest", "target_digest": "volumes/w.digest"}, "named twice"),
+    ({"name": "w", "backup_digest": "volumes/w.digest", "target_digest": "verify/v.digest"}, "named twice"),
+    ({"name": "w", "backup_digest": "volumes/w.digest", "target_digest": "Volumes/W.digest"}, "named twice"),
+])
+def test_refuses_bad_volume_entries(volume: dict, message: str) -> None:
+    meta = _meta()
+    manifest = dict(meta.manifest, volumes=[*meta.manifest["volumes"], volume])
+    with pytest.raises(ValueError, match=message):
+        render_runbook(_all_steps(), dataclasses.replace(meta, manifest=manifest))
+
+
+def test_verify_target_helper_is_optional_but_typed() -> None:
+    with_helper = [dataclasses.replace(s, params={"helper": HELPER}) if s.action == "verify-target" else s
+                   for s in _all_steps()]
+    tables = {_value(t["Id"]): t for t in _step_tables(render_runbook(with_helper, _meta()))}
+    assert json.loads(_value(tables["verify/target"]["Params"])) == {"helper": HELPER}
+    bad = [dataclasses.replace(s, params={"helper": 1}) if s.action == "verify-target" else s for s in _all_steps()]
+    with pytest.raises(ValueError, match="helper must be str"):
+        render_runbook(bad, _meta())

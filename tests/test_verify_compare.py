@@ -194,3 +194,17 @@ def test_plan_skips_reads_the_strategies():
                 networks=(NetworkPlan(name="n", strategy="recreate"),),
                 containers=(ContainerPlan(name="c", id="1", strategy="skip"),))
     assert plan_skips(plan) == {"image": {"sha256:a"}, "volume": {"v"}, "network": set(), "container": {"c"}}
+
+
+def test_mount_mode_tokens_that_repeat_other_fields_or_do_nothing_are_ignored(before: Inventory):
+    # As inspected on a real engine: `-v /anon` gives Mode "", the same volume re-created as `-v NAME:/anon`
+    # gives Mode "z"; a bind given with ':rw' has Mode "rw".
+    def modes(inv: Inventory, db_mode: str, api_mode: str) -> Inventory:
+        inv = _with_ctr(inv, "shop_db_1", mounts=tuple(replace(m, mode=db_mode) for m in _ctr(inv, "shop_db_1").mounts))
+        return _with_ctr(inv, "shop_api_1", mounts=tuple(replace(m, mode=api_mode)
+                                                        for m in _ctr(inv, "shop_api_1").mounts))
+
+    assert compare(modes(before, "", "rw"), modes(before, "z", "")).ok
+    assert compare(modes(before, "Z,rprivate", "ro"), modes(before, "", "")).ok
+    result = compare(modes(before, "", ""), modes(before, "nocopy", ""))
+    assert list(_diffs(result, "shop_db_1")) == ["mounts"] and list(_diffs(result, "shop_api_1")) == []

@@ -17,8 +17,11 @@ from migrate.verify.digest import digest_tar_stream
 # ------------------------------------------------------------------ the reference: docs/verify.md, from os.lstat
 
 
-def _ns(b: bytes) -> bytes:
-    return b"%d:%s," % (len(b), b)
+def _line(fields) -> bytes:
+    """One record as docs/verify.md states it: path and link in hex, empty fields as '-', space-separated, LF."""
+    path, kind, mode, uid, gid, size, link, sha, dev = fields
+    return b" ".join([path.hex().encode(), kind, mode, uid, gid, size, link.hex().encode() if link else b"-",
+                      sha or b"-", dev or b"-"]) + b"\n"
 
 
 def reference_records(root: Path) -> dict[bytes, list[bytes]]:
@@ -60,9 +63,9 @@ def reference_records(root: Path) -> dict[bytes, list[bytes]]:
 def reference_digest(root: Path) -> tuple[str, int, int]:
     """(digest, entries, content bytes) of a directory, computed without migrate.verify."""
     fields = reference_records(root)
-    h = hashlib.sha256(b"wsl2-migrate/volume-digest/1\n")
+    h = hashlib.sha256(b"wsl2-migrate/volume-digest/2\n")
     for path in sorted(fields):
-        h.update(b"".join(_ns(f) for f in fields[path]))
+        h.update(_line(fields[path]))
     seen: set[bytes] = set()
     total = 0
     for f in fields.values():

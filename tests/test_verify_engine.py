@@ -15,7 +15,7 @@ from migrate.inventory.scan import ScanOptions, scan
 from migrate.verify.digest import HELPER_LABEL, digest_volume, digest_volumes
 from tests.engines import Engine, busybox_rootfs
 from tests.population import Population
-from tests.test_verify_digest import _ns, build_tree, reference_digest, tar_of
+from tests.test_verify_digest import _line, build_tree, reference_digest, tar_of
 
 pytestmark = pytest.mark.engine
 
@@ -152,10 +152,10 @@ def _pgdata_reference() -> str:
     ]
     import hashlib
 
-    h = hashlib.sha256(b"wsl2-migrate/volume-digest/1\n")
+    h = hashlib.sha256(b"wsl2-migrate/volume-digest/2\n")
     for path, kind, mode, uid, gid, size, link, content in sorted(entries):
         sha = hashlib.sha256(content).hexdigest().encode() if kind == b"file" else b""
-        h.update(b"".join(_ns(f) for f in (path, kind, mode, uid, gid, size, link, sha, b"")))
+        h.update(_line((path, kind, mode, uid, gid, size, link, sha, b"")))
     return "sha256:" + h.hexdigest()
 
 
@@ -166,11 +166,11 @@ def test_cli_scan_with_volume_digests(engine: Engine, rich: Population, tmp_path
     vols = {v["name"]: v for v in json.loads(out.read_text())["volumes"]}
     assert all(v["digest"].startswith("sha256:") and len(v["digest"]) == 71 for v in vols.values())
     assert vols["pgdata"]["digest"] == _pgdata_reference()
-    empty_root = _ns(b".") + _ns(b"dir") + _ns(b"0755") + _ns(b"0") + _ns(b"0") + _ns(b"0") + _ns(b"") * 3
+    empty_root = _line((b".", b"dir", b"0755", b"0", b"0", b"0", b"", b"", b""))
     import hashlib
 
     assert vols["empty-vol"]["digest"] == "sha256:" + hashlib.sha256(
-        b"wsl2-migrate/volume-digest/1\n" + empty_root).hexdigest()
+        b"wsl2-migrate/volume-digest/2\n" + empty_root).hexdigest()
     # Without the flag there are none.
     plain = scan(ScanOptions(host=engine.url), "test")
     assert {v.digest for v in plain.volumes} == {""}

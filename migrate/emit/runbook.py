@@ -45,7 +45,7 @@ Host action parameters (Step.params), as the runbook reads them; keys not listed
 |  | kernel_contains | str | expected in the kernel version (default microsoft-standard, |
 |  |  |  | the WSL 2 kernel; '' accepts any) |
 |  | timeout_seconds | int | default: the runbook's -EngineTimeoutSeconds |
-| verify-target | helper (required) | str | image for the tar of restored volumes (as in the backup) |
+| verify-target | helper | str | accepted and unused (plans before volume digests named the re-tar image) |
 | finish | - |  | removes the resume task, writes summary.json |
 
 Engines: check-host probes the source engine; write-env-file defaults to source, wait-engine and verify-target to
@@ -56,10 +56,12 @@ Manifest equality (verify-target; `wsl2-migrate verify` must agree):
   resolves to exactly that id; other images and tags on the target are allowed.
 - networks: a network of that name exists with the same driver (case-sensitive); when the manifest lists subnets,
   the target's IPAM subnets are the same set; an empty list is not checked (addresses assigned by the engine).
-- volumes: the restored volume is archived again on the target with the backup step's own helper command into
-  verify/<archive file name>; its tar entry count and total regular-file bytes equal those of the backup archive
-  (counted as Python's tarfile lists members: pax x/g and GNU L/K headers are not entries; regular = types 0, 7,
-  NUL without a trailing '/' in the name, and GNU sparse with its real size).
+- volumes: the plan's docker steps write the volume digest (the definition `wsl2-migrate verify` uses, run in a
+  helper container) into backup_digest on the source before the switch and into target_digest on the target after
+  the restore (relative backup-folder paths, such as volumes/<name>.digest and verify/<name>.digest). Each file
+  holds `sha256:<64 hex> <entries>`; line endings and trailing whitespace do not matter. Equal iff both files
+  exist and their first whitespace-separated tokens are identical and well-formed (`sha256:` and 64 lower-case
+  hex digits); a missing file fails naming the volume and the file (under -WhatIf it is reported as would-run).
 - containers: a container of that name exists, its image id equals image_id, and it is running iff running.
 """
 from __future__ import annotations
@@ -72,7 +74,7 @@ from importlib import resources
 from typing import Any
 
 from migrate.emit.cmdline import encode_command_line, powershell_string_expr
-from migrate.plan.steps import PHASES, Arg, BackupPath, Step, Word
+from migrate.plan.steps import PHASES, Arg, BackupPath, Step
 
 DEFAULT_ENGINE = "npipe:////./pipe/docker_engine"
 GATED_PHASES = ("switch", "restore")
@@ -84,7 +86,7 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9._/-]*$")
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 _HELP_SAFE = re.compile(r"^[0-9A-Za-z._+-]{1,64}$")
 
-_PARAMS: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
+_PARAMS: dict[str, dict[str, tuple[type, bool]]] = {
     "check-host": {"backup_bytes": (int, False), "manual": (list, False), "min_windows_build": (int, False)},
     "prepare-backup-folder": {"folders": (list, False), "secret": (str, False)},
     "write-env-file": {"container": (str, True), "path": (str, True), "names": (list, False), "skip": (list, False)},
@@ -98,7 +100,7 @@ _PARAMS: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
     "write-wslconfig": {"values": (dict, True)},
     "start-desktop": {"linux_containers": (bool, False), "path": (str, False)},
     "wait-engine": {"os_type": (str, False), "kernel_contains": (str, False), "timeout_seconds": (int, False)},
-    "verify-target": {"helper": (str, True)},
+    "verify-target": {"helper": (str, False)},
     "finish": {},
 }
 """action -> key -> (type, required): the table above, enforced."""
@@ -245,8 +247,10 @@ def _manifest_entries(manifest: dict) -> dict[str, list[dict]]:
     """The manifest's four lists, checked and sorted by their keys."""
     if not isinstance(manifest, dict):
         raise ValueError("manifest must be a dict")
-    shapes = {"images": {"id": str, "tags": list}, "networks": {"name": str, "driver": str, "subnets": list},
-              "volumes": {"name": str, "archive": str}, "containers": {"name": str, "image_id": str, "running": bool}}
+    shapes: dict[str, dict[str, type]] = {
+        "images": {"id": str, "tags": list}, "networks": {"name": str, "driver": str, "subnets": list},
+        "volumes": {"name": str, "backup_digest": str, "target_digest": str},
+        "containers": {"name": str, "image_id": str, "running": bool}}
     out: dict[str, list[dict]] = {}
     for kind, fields in shapes.items():
         items = manifest.get(kind, [])
@@ -259,8 +263,15 @@ def _manifest_entries(manifest: dict) -> dict[str, list[dict]]:
                 if t is list and not all(isinstance(x, str) for x in item[k]):
                     raise ValueError(f"manifest {kind}: {k} must be a list of strings")
         out[kind] = sorted(items, key=lambda i: i["id"] if kind == "images" else i["name"])
+    digests: set[str] = set()
     for vol in out["volumes"]:
-        _check_rel("verify-target", vol["archive"])
+        for key in ("backup_digest", "target_digest"):
+            _check_rel("verify-target", vol[key])
+            # One file read for two volumes (or both sides of one) would compare a digest with itself; Windows
+            # file names ignore case.
+            if vol[key].lower() in digests:
+                raise ValueError(f"manifest volumes: digest file {vol[key]} is named twice")
+            digests.add(vol[key].lower())
     return out
 
 
@@ -452,12 +463,12 @@ def _step_table(steps: Sequence[Step], meta: RunbookMeta) -> list[str]:
         "$script:Steps = @(",
     ]
     for index, step in enumerate(steps, 1):
-        lines += _step_lines(index, len(steps), step, steps, meta)
+        lines += _step_lines(index, len(steps), step, meta)
     lines += [")", ""]
     return lines
 
 
-def _step_lines(index: int, total: int, step: Step, steps: Sequence[Step], meta: RunbookMeta) -> list[str]:
+def _step_lines(index: int, total: int, step: Step, meta: RunbookMeta) -> list[str]:
     """The hashtable of one step."""
     engine = step.engine or _DEFAULT_ENGINE_OF.get(step.action, "")
     params = json.dumps(step.params, sort_keys=True, ensure_ascii=True)
@@ -489,7 +500,7 @@ def _step_lines(index: int, total: int, step: Step, steps: Sequence[Step], meta:
         f"        Findings    = {_list(step.findings)}",
     ]
     if step.action == "verify-target":
-        lines += _manifest_lines(step, steps, meta)
+        lines += _manifest_lines(meta)
     lines.append("    }")
     return lines
 
@@ -508,29 +519,9 @@ def _commands(step: Step) -> dict[str, str]:
     return {}
 
 
-def _volume_tar_args(name: str, archive: str, helper: str, steps: Sequence[Step]) -> tuple[Arg, ...]:
-    """The backup step's own helper command for this archive, writing into verify/ instead of the archive's folder."""
-    folder, _, base = archive.rpartition("/")
-
-    def moved(arg: Arg) -> Arg:
-        if isinstance(arg, BackupPath) and arg.rel == folder:
-            return BackupPath("verify")
-        if isinstance(arg, Word):
-            return Word(tuple(moved(p) if isinstance(p, BackupPath) else p for p in arg.parts))  # type: ignore[misc]
-        return arg
-
-    for step in steps:
-        if step.argv and any(a.path == archive for a in step.produces):
-            return tuple(moved(a) for a in step.argv)
-    return ("run", "--rm", "--network", "none", "-v", f"{name}:/data:ro",
-            "-v", Word((BackupPath("verify"), ":/backup")), helper,
-            "tar", "-c", "--numeric-owner", "-f", f"/backup/{base}", "-C", "/data", ".")
-
-
-def _manifest_lines(step: Step, steps: Sequence[Step], meta: RunbookMeta) -> list[str]:
+def _manifest_lines(meta: RunbookMeta) -> list[str]:
     """Manifest = @{ ... }: the expected state with the per-object command lines that check it."""
     entries = _manifest_entries(meta.manifest)
-    helper = str(step.params["helper"])
     out = ["        Manifest    = @{", "            Images     = @("]
     for im in entries["images"]:
         out.append(f"                @{{ Id = {_ps(im['id'])}; Tags = {_list(sorted(im['tags']))} }}")
@@ -541,10 +532,8 @@ def _manifest_lines(step: Step, steps: Sequence[Step], meta: RunbookMeta) -> lis
                    f" Subnets = {_list(sorted(net['subnets']))}; Inspect = {inspect} }}")
     out += ["            )", "            Volumes    = @("]
     for vol in entries["volumes"]:
-        base = vol["archive"].rpartition("/")[2]
-        tar = _segments(_volume_tar_args(vol["name"], vol["archive"], helper, steps))
-        out.append(f"                @{{ Name = {_ps(vol['name'])}; Archive = {_ps(vol['archive'])};"
-                   f" VerifyArchive = {_ps('verify/' + base)}; Tar = {tar} }}")
+        out.append(f"                @{{ Name = {_ps(vol['name'])}; BackupDigest = {_ps(vol['backup_digest'])};"
+                   f" TargetDigest = {_ps(vol['target_digest'])} }}")
     out += ["            )", "            Containers = @("]
     for ctr in entries["containers"]:
         inspect = _segments(("container", "inspect", "--format", _CONTAINER_FORMAT, ctr["name"]))

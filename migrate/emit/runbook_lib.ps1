@@ -1906,10 +1906,27 @@ function Wait-DockerEngine {
     }
 }
 
+function Read-VolumeDigest {
+    # The digest token of a file a helper container wrote ('sha256:<64 hex> <entries>' and LF, by sh): its first
+    # whitespace-separated token, so line endings and trailing blanks do not matter (as for wsl2-migrate verify).
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory = $true)] [string]$Relative
+    )
+    $tokens = (Read-TextFile -Path (Get-BackupItemPath -Relative $Relative)).Trim() -split '\s+'
+    $token = [string]$tokens[0]
+    if ($token -cnotmatch '^sha256:[0-9a-f]{64}$') {
+        throw ($Relative + ' does not start with a volume digest (sha256: and 64 lower-case hex digits)')
+    }
+    return $token
+}
+
 function Test-TargetEngine {
-    # verify-target: images (id and tags), networks (driver, subnets), volumes (entries and bytes of a fresh tar),
-    # containers (image id, running) compared with the plan's manifest; the rules are in migrate/emit/runbook.py.
-    [CmdletBinding(SupportsShouldProcess)]
+    # verify-target: images (id and tags), networks (driver, subnets), volumes (the digest files written on the
+    # source and on the target), containers (image id, running) compared with the plan's manifest; the rules are
+    # in migrate/emit/runbook.py.
+    [CmdletBinding()]
     param(
         [Parameter(Mandatory = $true)] [hashtable]$Step
     )
@@ -1962,16 +1979,32 @@ function Test-TargetEngine {
         }
     }
     foreach ($volume in $manifest.Volumes) {
-        if (-not $PSCmdlet.ShouldProcess($volume.Name, 'Archive the restored volume into ' + $volume.VerifyArchive)) {
-            $script:StepDeclined = $true
+        $missing = New-Object -TypeName 'System.Collections.Generic.List[string]'
+        foreach ($relative in @($volume.BackupDigest, $volume.TargetDigest)) {
+            if (-not [System.IO.File]::Exists((Get-BackupItemPath -Relative $relative))) {
+                $missing.Add($relative)
+            }
+        }
+        if ($missing.Count -gt 0) {
+            # Under -WhatIf the docker steps that write the digests did not run: report, do not fail.
+            if ($script:DryRun) {
+                $script:StepDeclined = $true
+                Add-StepNote -Text ('volume ' + $volume.Name + ': would compare ' + ($missing -join ' and ') + ' once written')
+            } else {
+                $problems.Add('volume ' + $volume.Name + ': ' + ($missing -join ' and ') + ' missing in the backup folder')
+            }
             continue
         }
-        [void][System.IO.Directory]::CreateDirectory((Get-BackupItemPath -Relative 'verify'))
-        [void](Invoke-DockerCommand -Engine $Step.Engine -Segments $volume.Tar -StepId $Step.Id)
-        $now = Measure-TarArchive -Path (Get-BackupItemPath -Relative $volume.VerifyArchive)
-        $then = Measure-TarArchive -Path (Get-BackupItemPath -Relative $volume.Archive)
-        if ($now.Entries -ne $then.Entries -or $now.RegularBytes -ne $then.RegularBytes) {
-            $problems.Add('volume ' + $volume.Name + ' holds ' + $now.Entries + ' entries / ' + $now.RegularBytes + ' bytes, the backup ' + $then.Entries + ' / ' + $then.RegularBytes)
+        try {
+            $then = Read-VolumeDigest -Relative $volume.BackupDigest
+            $now = Read-VolumeDigest -Relative $volume.TargetDigest
+        } catch {
+            $problem = $_
+            $problems.Add('volume ' + $volume.Name + ': ' + $problem.Exception.Message)
+            continue
+        }
+        if ($now -cne $then) {
+            $problems.Add('volume ' + $volume.Name + ': content differs: ' + $volume.TargetDigest + ' holds ' + $now + ', ' + $volume.BackupDigest + ' holds ' + $then)
         }
     }
     foreach ($container in $manifest.Containers) {

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from migrate.plan.model import ContainerPlan, Plan
 from migrate.plan.order import start_order, stop_order
 from migrate.plan.steps import Artifact, BackupPath, Step, Word
+from migrate.verify.digest import digest_script
 
 BACKUP_FOLDERS = ("images", "volumes", "secrets", "secrets/env", "settings", "verify")
 """Sub-folders of the backup folder, created by the prepare-backup-folder step."""
@@ -27,6 +28,16 @@ def safe_name(name: str) -> str:
 def volume_archive(name: str) -> str:
     """Where a volume's tar goes in the backup folder."""
     return f"volumes/{safe_name(name)}.tar"
+
+
+def volume_digest(name: str) -> str:
+    """Where the content digest of a volume taken before the switch goes (docs/verify.md)."""
+    return f"volumes/{safe_name(name)}.digest"
+
+
+def target_digest(name: str) -> str:
+    """Where the content digest of the restored volume goes."""
+    return f"verify/{safe_name(name)}.digest"
 
 
 def env_file(c: ContainerPlan) -> str:
@@ -143,6 +154,17 @@ def build_steps(plan: Plan) -> list[Step]:
                   "."),
             target=v.name, produces=(Artifact(path, "volume-archive", v.name, tar=True),),
             depends_on=_ids((folder, helper_src, *(stopped.get(u) for u in v.users))), findings=v.findings))
+    script = digest_script()
+    for v in copies:
+        path = volume_digest(v.name)
+        vol_backups[v.name] = s.add(Step(
+            f"backup/volume-digest/{safe_name(v.name)}", "backup", f"Record the content digest of volume {v.name}",
+            engine="source",
+            argv=("run", "--rm", "--network", "none", "-v", f"{v.name}:/data:ro",
+                  "-v", Word((BackupPath("volumes"), ":/out")), helper,
+                  "sh", "-c", script, "sh", "/data", f"/out/{path.removeprefix('volumes/')}"),
+            target=v.name, produces=(Artifact(path, "volume-digest", v.name),),
+            depends_on=(vol_backups[v.name],)))
     backups = s.add(Step("backup/verify", "backup", "Verify every backup against the manifest (size, sha256, entries)",
                          action="verify-backups", mutating=False, target="backup folder",
                          depends_on=_ids((folder, *commits.values(), *env_steps.values(), *saves.values(),
@@ -289,10 +311,21 @@ def build_steps(plan: Plan) -> list[Step]:
                 depends_on=_ids((created[name], *(started.get(d) for d in c.depends_on)))))
 
     # verify and cleanup ------------------------------------------------------------------------------------
+    checks: list[str] = []
+    for v in copies:
+        path = target_digest(v.name)
+        checks.append(s.add(Step(
+            f"verify/volume-digest/{safe_name(v.name)}", "verify", f"Digest the restored volume {v.name}",
+            engine="target",
+            argv=("run", "--rm", "--network", "none", "-v", f"{v.name}:/data:ro",
+                  "-v", Word((BackupPath("verify"), ":/out")), helper,
+                  "sh", "-c", script, "sh", "/data", f"/out/{path.removeprefix('verify/')}"),
+            target=v.name, produces=(Artifact(path, "volume-digest", v.name),),
+            depends_on=_ids((vols[v.name], *created.values(), *started.values())))))
     done = s.add(Step("verify/target", "verify", "Compare the new engine with what the plan migrates",
                       engine="target", action="verify-target", mutating=False, target="engine",
-                      params={"helper": helper}, depends_on=_ids((ready, *created.values(), *started.values(),
-                                                                  *vols.values(), *nets.values()))))
+                      depends_on=_ids((ready, *created.values(), *started.values(), *vols.values(),
+                                       *nets.values(), *checks))))
     s.add(Step("cleanup/finish", "cleanup", "Remove the resume task and write the summary", action="finish",
                target="runbook", depends_on=(done,)))
     return s.items

@@ -46,6 +46,10 @@ UNORDERED = frozenset({
 })
 """List fields whose order carries no meaning (dns, cmd and entrypoint keep theirs)."""
 
+_MODE_NOT_COMPARED = frozenset({"ro", "rw", "z", "Z", "private", "rprivate", "shared", "rshared", "slave", "rslave"})
+"""Mount mode tokens left out: ro/rw and propagation repeat read_only and propagation; z/Z are SELinux relabel
+flags, which the engine adds by default to some volume specs and which do nothing on Docker Desktop's VMs."""
+
 _CONTAINER_REF_MODES = ("network_mode", "pid_mode", "ipc_mode", "uts_mode")
 
 
@@ -145,6 +149,8 @@ def _mount(m: JSON) -> JSON:
     m.pop("desktop_source", None)
     if m.get("type") == "volume":
         m.pop("source", None)
+    if isinstance(m.get("mode"), str):
+        m["mode"] = ",".join(t for t in m["mode"].split(",") if t and t not in _MODE_NOT_COMPARED)
     return m
 
 

@@ -18,7 +18,7 @@ from typing import IO, Any, cast
 from migrate.errors import EngineError
 from migrate.model import Note, Volume
 
-FORMAT = b"wsl2-migrate/volume-digest/1\n"
+FORMAT = b"wsl2-migrate/volume-digest/2\n"
 """Hashed first: a change of the record format changes every digest instead of colliding with old ones."""
 
 MOUNT_POINT = "/data"
@@ -64,17 +64,24 @@ class _Entry:
     device: str = ""
 
 
-def _netstring(data: bytes) -> bytes:
-    # Length-prefixed fields: names may hold newlines, commas or any byte but NUL and '/'.
-    return str(len(data)).encode() + b":" + data + b","
+def digest_script() -> str:
+    """The shell implementation of the digest (volume_digest.sh): `sh -c SCRIPT sh DIR OUT` in a helper container."""
+    from importlib import resources
+
+    return resources.files("migrate.verify").joinpath("volume_digest.sh").read_text(encoding="ascii")
+
+
+def _hex(data: bytes) -> bytes:
+    # Names may hold newlines, spaces or any byte but NUL and '/': hex keeps one record on one line.
+    return data.hex().encode() if data else b"-"
 
 
 def entry_record(path: bytes, type_: str, mode: int, uid: int, gid: int, size: int = 0, link: bytes = b"",
                  sha256: str = "", device: str = "") -> bytes:
-    """The bytes one path contributes to a digest (docs/verify.md, 'Volume digest')."""
-    fields = (path, type_.encode(), b"%04o" % (mode & 0o7777), b"%d" % uid, b"%d" % gid, b"%d" % size, link,
-              sha256.encode(), device.encode())
-    return b"".join(_netstring(f) for f in fields)
+    """The line one path contributes to a digest (docs/verify.md, 'Volume digest'): nine fields, LF-ended."""
+    fields = (_hex(path), type_.encode(), b"%04o" % (mode & 0o7777), b"%d" % uid, b"%d" % gid, b"%d" % size,
+              _hex(link), sha256.encode() or b"-", device.encode() or b"-")
+    return b" ".join(fields) + b"\n"
 
 
 def digest_records(records: Iterable[tuple[bytes, bytes]]) -> str:
