@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs what the tests need (Debian's docker.io, docker-registry and
-# busybox-static; the package with its test extra in .venv), then runs pytest. Needs root for dockerd.
+# busybox-static, iproute2; the package with its test extra in .venv), then runs pytest. Needs root for dockerd.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,11 +8,14 @@ need=()
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v docker-registry >/dev/null 2>&1 || [ -x /usr/bin/docker-registry ] || need+=(docker-registry)
 dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
+command -v docker >/dev/null 2>&1 || need+=(docker.io)  # the rehearsal runs the docker CLI, as the runbook does
+command -v ip >/dev/null 2>&1 || need+=(iproute2)  # the rehearsal's target engine gets its own network namespace
+command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]} (Debian packages the tests run for real)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  apt-get install -y -qq --no-install-recommends $(printf '%s\n' "${need[@]}" | sort -u) >/dev/null
 fi
 # The packages' own services are not used: the tests start their own dockerd and registry on private sockets.
 systemctl stop docker.service docker.socket docker-registry.service >/dev/null 2>&1 || true

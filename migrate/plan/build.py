@@ -99,9 +99,13 @@ def build_steps(plan: Plan) -> list[Step]:
 
     # freeze: dependents stop first -----------------------------------------------------------------------
     stopped: dict[str, str] = {}
+    dependents: dict[str, list[str]] = {}
+    for c in kept:
+        for d in c.depends_on:
+            dependents.setdefault(d, []).append(c.name)
     for name in stop_order([c.name for c in kept if c.start], deps):
         c = by_name[name]
-        after = _ids(stopped.get(n) for n in by_name if name in by_name[n].depends_on)
+        after = _ids(stopped.get(n) for n in dependents.get(name, ()))
         stopped[name] = s.add(Step(f"freeze/stop/{safe_name(name)}", "freeze", f"Stop container {name}",
                                    engine="source", argv=("stop", "--time", str(c.stop_timeout), c.id),
                                    target=name, depends_on=_ids((folder, *after)), findings=c.findings))
@@ -321,7 +325,8 @@ def build_steps(plan: Plan) -> list[Step]:
                   "-v", Word((BackupPath("verify"), ":/out")), helper,
                   "sh", "-c", script, "sh", "/data", f"/out/{path.removeprefix('verify/')}"),
             target=v.name, produces=(Artifact(path, "volume-digest", v.name),),
-            depends_on=_ids((vols[v.name], *created.values(), *started.values())))))
+            # After the containers that use it were created and started: they may write to it on start.
+            depends_on=_ids((vols[v.name], *(created.get(u) for u in v.users), *(started.get(u) for u in v.users))))))
     done = s.add(Step("verify/target", "verify", "Compare the new engine with what the plan migrates",
                       engine="target", action="verify-target", mutating=False, target="engine",
                       depends_on=_ids((ready, *created.values(), *started.values(), *vols.values(),

@@ -93,22 +93,22 @@
 .PARAMETER EngineTimeoutSeconds
     How long to wait for an engine after starting Docker Desktop.
 .EXAMPLE
-    .\runbook.ps1 -WhatIf
+    .\migrate.ps1 -WhatIf
     Dry run: read-only probes run, every change is listed as What if.
 .EXAMPLE
-    .\runbook.ps1 -Verbose
+    .\migrate.ps1 -Verbose
     Real run, elevated; each docker command line is logged.
 .EXAMPLE
-    .\runbook.ps1 -Resume
+    .\migrate.ps1 -Resume
     Continue after a failure or a restart.
 .EXAMPLE
-    .\runbook.ps1 -Phase backup
+    .\migrate.ps1 -Phase backup
     Run one phase only.
 .EXAMPLE
-    .\runbook.ps1 -ResumeFrom restore/load/commits
+    .\migrate.ps1 -ResumeFrom restore/load/commits
     Start again at one step.
 .EXAMPLE
-    .\runbook.ps1 -Rollback
+    .\migrate.ps1 -Rollback
     Go back to the old backend's settings.
 #>
 [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'Medium')]
@@ -3796,7 +3796,7 @@ $script:Steps = @(
             @{ Path = 'verify/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.digest'; Kind = 'volume-digest'; Subject = '74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975'; Tar = $false; Secret = $false }
         )
         Consumes    = @()
-        DependsOn   = @('restore/create/legacy-importer', 'restore/create/shop-web.debug-2', 'restore/create/shop_api_1', 'restore/create/shop_db_1', 'restore/create/shop_web_1', 'restore/start/shop-web.debug-2', 'restore/start/shop_api_1', 'restore/start/shop_db_1', 'restore/start/shop_web_1', 'restore/volume-data/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074')
+        DependsOn   = @('restore/volume-data/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074')
         Findings    = @()
     }
     # 54/56 verify/volume-digest/shop_pgdata
@@ -3818,7 +3818,7 @@ $script:Steps = @(
             @{ Path = 'verify/shop_pgdata.digest'; Kind = 'volume-digest'; Subject = 'shop_pgdata'; Tar = $false; Secret = $false }
         )
         Consumes    = @()
-        DependsOn   = @('restore/create/legacy-importer', 'restore/create/shop-web.debug-2', 'restore/create/shop_api_1', 'restore/create/shop_db_1', 'restore/create/shop_web_1', 'restore/start/shop-web.debug-2', 'restore/start/shop_api_1', 'restore/start/shop_db_1', 'restore/start/shop_web_1', 'restore/volume-data/shop_pgdata')
+        DependsOn   = @('restore/create/shop_db_1', 'restore/start/shop_db_1', 'restore/volume-data/shop_pgdata')
         Findings    = @()
     }
     # 55/56 verify/target

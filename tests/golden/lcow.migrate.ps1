@@ -78,22 +78,22 @@
 .PARAMETER EngineTimeoutSeconds
     How long to wait for an engine after starting Docker Desktop.
 .EXAMPLE
-    .\runbook.ps1 -WhatIf
+    .\migrate.ps1 -WhatIf
     Dry run: read-only probes run, every change is listed as What if.
 .EXAMPLE
-    .\runbook.ps1 -Verbose
+    .\migrate.ps1 -Verbose
     Real run, elevated; each docker command line is logged.
 .EXAMPLE
-    .\runbook.ps1 -Resume
+    .\migrate.ps1 -Resume
     Continue after a failure or a restart.
 .EXAMPLE
-    .\runbook.ps1 -Phase backup
+    .\migrate.ps1 -Phase backup
     Run one phase only.
 .EXAMPLE
-    .\runbook.ps1 -ResumeFrom restore/pull-helper
+    .\migrate.ps1 -ResumeFrom restore/pull-helper
     Start again at one step.
 .EXAMPLE
-    .\runbook.ps1 -Rollback
+    .\migrate.ps1 -Rollback
     Go back to the old backend's settings.
 #>
 [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'Medium')]
@@ -3447,7 +3447,7 @@ $script:Steps = @(
             @{ Path = 'verify/redis-data.digest'; Kind = 'volume-digest'; Subject = 'redis-data'; Tar = $false; Secret = $false }
         )
         Consumes    = @()
-        DependsOn   = @('restore/create/lcow-redis', 'restore/create/lcow-web', 'restore/start/lcow-redis', 'restore/start/lcow-web', 'restore/volume-data/redis-data')
+        DependsOn   = @('restore/create/lcow-redis', 'restore/start/lcow-redis', 'restore/volume-data/redis-data')
         Findings    = @()
     }
     # 39/41 verify/volume-digest/svc-data
@@ -3469,7 +3469,7 @@ $script:Steps = @(
             @{ Path = 'verify/svc-data.digest'; Kind = 'volume-digest'; Subject = 'svc-data'; Tar = $false; Secret = $false }
         )
         Consumes    = @()
-        DependsOn   = @('restore/create/lcow-redis', 'restore/create/lcow-web', 'restore/start/lcow-redis', 'restore/start/lcow-web', 'restore/volume-data/svc-data')
+        DependsOn   = @('restore/volume-data/svc-data')
         Findings    = @()
     }
     # 40/41 verify/target

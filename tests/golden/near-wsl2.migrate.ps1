@@ -64,22 +64,22 @@
 .PARAMETER EngineTimeoutSeconds
     How long to wait for an engine after starting Docker Desktop.
 .EXAMPLE
-    .\runbook.ps1 -WhatIf
+    .\migrate.ps1 -WhatIf
     Dry run: read-only probes run, every change is listed as What if.
 .EXAMPLE
-    .\runbook.ps1 -Verbose
+    .\migrate.ps1 -Verbose
     Real run, elevated; each docker command line is logged.
 .EXAMPLE
-    .\runbook.ps1 -Resume
+    .\migrate.ps1 -Resume
     Continue after a failure or a restart.
 .EXAMPLE
-    .\runbook.ps1 -Phase backup
+    .\migrate.ps1 -Phase backup
     Run one phase only.
 .EXAMPLE
-    .\runbook.ps1 -ResumeFrom restore/pull-helper
+    .\migrate.ps1 -ResumeFrom restore/pull-helper
     Start again at one step.
 .EXAMPLE
-    .\runbook.ps1 -Rollback
+    .\migrate.ps1 -Rollback
     Go back to the old backend's settings.
 #>
 [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'Medium')]
@@ -3143,7 +3143,7 @@ $script:Steps = @(
             @{ Path = 'verify/registry_data.digest'; Kind = 'volume-digest'; Subject = 'registry_data'; Tar = $false; Secret = $false }
         )
         Consumes    = @()
-        DependsOn   = @('restore/create/hopeful_hypatia', 'restore/create/registry', 'restore/start/registry', 'restore/volume-data/registry_data')
+        DependsOn   = @('restore/create/registry', 'restore/start/registry', 'restore/volume-data/registry_data')
         Findings    = @()
     }
     # 26/27 verify/target
