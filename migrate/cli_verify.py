@@ -43,6 +43,16 @@ def skipped_from_plan(path: Path) -> dict[str, set[str]]:
     return plan_skips(parse_plan(text, str(path)))
 
 
+def expected_from_plan(path: Path, after: Any) -> dict[tuple[str, str, str], JSON]:
+    """What the plan changes on purpose (a committed container's image id), read from the after side."""
+    from migrate.inventory.textfile import read_text
+    from migrate.plan.manifest import expected_changes
+    from migrate.plan.planfile import parse_plan
+
+    text, _ = read_text(path)
+    return expected_changes(parse_plan(text, str(path)), after)
+
+
 def _cell(value: JSON) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
     text = text.replace("\n", "\\n")
@@ -105,7 +115,9 @@ def verify(
         if fmt not in FORMATS:
             raise InputError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
         skipped = skipped_from_plan(plan) if plan is not None else {}
-        result = compare(load_side(before), load_side(after), skipped=skipped)
+        b, a = load_side(before), load_side(after)
+        expected = expected_from_plan(plan, a) if plan is not None else {}
+        result = compare(b, a, skipped=skipped, expected=expected)
         render = render_table if fmt == "table" else render_json
         write_output(render(result, before, after), output)
         if not result.ok:

@@ -80,3 +80,6 @@ def test_sample_plan_and_runbook_match_golden(sample: str):
         path.write_bytes(script.encode("ascii"))
     assert path.is_file(), f"{path} is missing: run with UPDATE_GOLDEN=1 to create it"
     assert script.encode("ascii") == path.read_bytes(), f"{path.name} differs from its golden file"
+    from tests.pslit import parse_powershell, syntax_problems
+
+    assert syntax_problems(parse_powershell(script)) == [], f"{sample}: the runbook does not parse cleanly"

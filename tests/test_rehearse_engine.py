@@ -54,12 +54,16 @@ def rehearsal(source, target, scratch: Path) -> dict:
     assert f'helper_image = "{pop.base}"' in text
     plan_file.write_text(text, encoding="utf-8")
     before = {c: src.inspect(c)[0] for c in pop.containers}
+    before_inv = scratch / "rehearse-before.json"
+    res = cli("scan", "--volume-digests", "-q", "--host", src.url, "-o", str(before_inv))
+    assert res.returncode == 0, res.stderr
     validate = cli("validate", str(plan_file), "--host", src.url, "--backup-free-bytes", str(10 ** 12),
                    "--format", "json")
     work = scratch / "rehearse-work"
     res = cli("rehearse", str(plan_file), "--source", src.url, "--target", target.url, "--workdir", str(work),
               "--format", "json")
-    return {"plan": parse_plan(text), "before": before, "rehearse": res, "validate": validate, "work": work}
+    return {"plan": parse_plan(text), "before": before, "rehearse": res, "validate": validate, "work": work,
+            "before_inventory": before_inv, "plan_file": plan_file}
 
 
 def test_validate_passes_on_the_fresh_plan(rehearsal) -> None:
@@ -77,6 +81,15 @@ def test_rehearsal_runs_and_verify_finds_no_difference(rehearsal) -> None:
     skipped_steps = {s["id"] for s in data["steps"] if s["status"] == "skipped"}
     assert "switch/settings" in skipped_steps and "switch/stop-desktop" in skipped_steps
     assert all(s["status"] in ("done", "skipped") for s in data["steps"])
+
+
+def test_verify_command_agrees_after_the_rehearsal(rehearsal, target) -> None:
+    """`verify BEFORE TARGET --plan`: the saved source inventory against the live target, as a user would run it."""
+    res = cli("verify", str(rehearsal["before_inventory"]), target.url, "--plan", str(rehearsal["plan_file"]),
+              "--format", "json")
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr
+    data = json.loads(res.stdout)
+    assert data["counts"]["equal"] >= 8 and data["counts"]["skipped"] >= 1
 
 
 def test_the_kubernetes_container_was_skipped_and_the_rest_moved(rehearsal, target) -> None:

@@ -75,6 +75,18 @@ def _ids(items: Iterable[str | None]) -> tuple[str, ...]:
     return tuple(sorted({i for i in items if i}))
 
 
+def _digest_step(phase: str, engine: str, volume: str, path: str, helper: str, after: tuple[str, ...]) -> Step:
+    """A helper container writes the content digest of a volume (docs/verify.md) to path in the backup folder."""
+    folder, name = path.split("/", 1)
+    title = f"Record the content digest of volume {volume}" if phase == "backup" else \
+        f"Digest the restored volume {volume}"
+    return Step(f"{phase}/volume-digest/{safe_name(volume)}", phase, title, engine=engine,
+                argv=("run", "--rm", "--network", "none", "-v", f"{volume}:/data:ro",
+                      "-v", Word((BackupPath(folder), ":/out")), helper,
+                      "sh", "-c", digest_script(), "sh", "/data", f"/out/{name}"),
+                target=volume, produces=(Artifact(path, "volume-digest", volume),), depends_on=after)
+
+
 def build_steps(plan: Plan) -> list[Step]:
     """Every step of the plan in run order; the same plan gives the same list."""
     s = _Steps()
@@ -158,17 +170,9 @@ def build_steps(plan: Plan) -> list[Step]:
                   "."),
             target=v.name, produces=(Artifact(path, "volume-archive", v.name, tar=True),),
             depends_on=_ids((folder, helper_src, *(stopped.get(u) for u in v.users))), findings=v.findings))
-    script = digest_script()
     for v in copies:
-        path = volume_digest(v.name)
-        vol_backups[v.name] = s.add(Step(
-            f"backup/volume-digest/{safe_name(v.name)}", "backup", f"Record the content digest of volume {v.name}",
-            engine="source",
-            argv=("run", "--rm", "--network", "none", "-v", f"{v.name}:/data:ro",
-                  "-v", Word((BackupPath("volumes"), ":/out")), helper,
-                  "sh", "-c", script, "sh", "/data", f"/out/{path.removeprefix('volumes/')}"),
-            target=v.name, produces=(Artifact(path, "volume-digest", v.name),),
-            depends_on=(vol_backups[v.name],)))
+        vol_backups[v.name] = s.add(_digest_step("backup", "source", v.name, volume_digest(v.name), helper,
+                                                 (vol_backups[v.name],)))
     backups = s.add(Step("backup/verify", "backup", "Verify every backup against the manifest (size, sha256, entries)",
                          action="verify-backups", mutating=False, target="backup folder",
                          depends_on=_ids((folder, *commits.values(), *env_steps.values(), *saves.values(),
@@ -317,16 +321,9 @@ def build_steps(plan: Plan) -> list[Step]:
     # verify and cleanup ------------------------------------------------------------------------------------
     checks: list[str] = []
     for v in copies:
-        path = target_digest(v.name)
-        checks.append(s.add(Step(
-            f"verify/volume-digest/{safe_name(v.name)}", "verify", f"Digest the restored volume {v.name}",
-            engine="target",
-            argv=("run", "--rm", "--network", "none", "-v", f"{v.name}:/data:ro",
-                  "-v", Word((BackupPath("verify"), ":/out")), helper,
-                  "sh", "-c", script, "sh", "/data", f"/out/{path.removeprefix('verify/')}"),
-            target=v.name, produces=(Artifact(path, "volume-digest", v.name),),
-            # After the containers that use it were created and started: they may write to it on start.
-            depends_on=_ids((vols[v.name], *(created.get(u) for u in v.users), *(started.get(u) for u in v.users))))))
+        # After the containers that use it were created and started: they may write to it on start.
+        checks.append(s.add(_digest_step("verify", "target", v.name, target_digest(v.name), helper, _ids(
+            (vols[v.name], *(created.get(u) for u in v.users), *(started.get(u) for u in v.users))))))
     done = s.add(Step("verify/target", "verify", "Compare the new engine with what the plan migrates",
                       engine="target", action="verify-target", mutating=False, target="engine",
                       depends_on=_ids((ready, *created.values(), *started.values(), *vols.values(),

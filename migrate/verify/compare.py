@@ -24,20 +24,6 @@ IMAGE_FIELDS = ("tags",)
 VOLUME_FIELDS = ("digest", "driver", "labels", "options")
 NETWORK_FIELDS = ("driver", "ipam", "options", "labels", "internal", "attachable")
 
-FALLBACK_CARRIED_FIELDS = (
-    "image", "env", "cmd", "entrypoint", "user", "working_dir", "hostname", "domainname", "labels",
-    "exposed_ports", "healthcheck", "stop_signal", "stop_timeout", "tty", "open_stdin", "stdin_once",
-    "mac_address", "network_disabled", "shell", "config_volumes",
-    "binds", "mounts", "port_bindings", "publish_all_ports", "restart_policy", "restart_max_retries", "auto_remove",
-    "network_mode", "volumes_from", "links", "cap_add", "cap_drop", "privileged", "devices", "device_cgroup_rules",
-    "device_requests", "security_opt", "ulimits", "log_driver", "log_opts", "extra_hosts", "dns", "dns_search",
-    "dns_options", "memory", "memory_swap", "memory_reservation", "memory_swappiness", "nano_cpus", "cpu_shares",
-    "cpu_period", "cpu_quota", "cpu_realtime_period", "cpu_realtime_runtime", "cpuset_cpus", "cpuset_mems",
-    "blkio_weight", "pids_limit", "oom_kill_disable", "oom_score_adj", "tmpfs", "shm_size", "init",
-    "readonly_rootfs", "runtime", "isolation", "pid_mode", "ipc_mode", "uts_mode", "userns_mode", "cgroup_parent",
-    "sysctls", "group_add", "storage_opt", "networks",
-)
-"""Used while migrate.plan.recreate (which owns CARRIED_FIELDS) is not importable."""
 
 UNORDERED = frozenset({
     "tags", "ipam", "exposed_ports", "config_volumes", "binds", "mounts", "port_bindings", "volumes_from", "links",
@@ -95,11 +81,9 @@ class VerifyResult:
 
 
 def carried_fields() -> tuple[str, ...]:
-    """The container fields a re-creation carries: migrate.plan.recreate.CARRIED_FIELDS when it exists."""
-    try:
-        from migrate.plan.recreate import CARRIED_FIELDS
-    except ImportError:
-        return FALLBACK_CARRIED_FIELDS
+    """The container fields a re-creation carries (the planner's CARRIED_FIELDS: one list for both)."""
+    from migrate.plan.recreate import CARRIED_FIELDS
+
     return tuple(CARRIED_FIELDS)
 
 

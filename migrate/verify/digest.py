@@ -8,6 +8,7 @@ is specified in docs/verify.md so that anyone can recompute a digest from a dire
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import io
 import tarfile
@@ -64,6 +65,7 @@ class _Entry:
     device: str = ""
 
 
+@functools.lru_cache(maxsize=1)
 def digest_script() -> str:
     """The shell implementation of the digest (volume_digest.sh): `sh -c SCRIPT sh DIR OUT` in a helper container."""
     from importlib import resources
