@@ -196,3 +196,16 @@ def test_volume_copy_uses_the_helper_and_keeps_owners() -> None:
     assert "alpine:3.19" in backup.argv and "--numeric-owner" in backup.argv
     assert Word((BackupPath("volumes"), ":/backup")) in backup.argv
     assert any(":ro" in a for a in backup.argv if isinstance(a, str)), "the source volume is mounted read-only"
+
+
+def test_lcow_source_steps_ask_for_linux_containers() -> None:
+    """On LCOW the old engine is the Windows one: helper containers there need --platform linux; not on WSL 2."""
+    inv = _inventory("lcow")
+    steps = build_steps(decide(inv, None, "test"))
+    runs = [s for s in steps if s.argv[:1] in (("run",), ("pull",))]
+    assert any(s.engine == "source" for s in runs) and any(s.engine == "target" for s in runs)
+    for s in runs:
+        has = "--platform" in s.argv and s.argv[s.argv.index("--platform") + 1] == "linux"
+        assert has == (s.engine == "source"), s.id
+    hyperv = build_steps(decide(_inventory("hyperv-2x"), None, "test"))
+    assert not any("--platform" in s.argv and s.argv[0] == "run" for s in hyperv)

@@ -75,13 +75,14 @@ def _ids(items: Iterable[str | None]) -> tuple[str, ...]:
     return tuple(sorted({i for i in items if i}))
 
 
-def _digest_step(phase: str, engine: str, volume: str, path: str, helper: str, after: tuple[str, ...]) -> Step:
+def _digest_step(phase: str, engine: str, volume: str, path: str, helper: str, after: tuple[str, ...],
+                 platform: tuple[str, ...] = ()) -> Step:
     """A helper container writes the content digest of a volume (docs/verify.md) to path in the backup folder."""
     folder, name = path.split("/", 1)
     title = f"Record the content digest of volume {volume}" if phase == "backup" else \
         f"Digest the restored volume {volume}"
     return Step(f"{phase}/volume-digest/{safe_name(volume)}", phase, title, engine=engine,
-                argv=("run", "--rm", "--network", "none", "-v", f"{volume}:/data:ro",
+                argv=("run", "--rm", *platform, "--network", "none", "-v", f"{volume}:/data:ro",
                       "-v", Word((BackupPath(folder), ":/out")), helper,
                       "sh", "-c", digest_script(), "sh", "/data", f"/out/{name}"),
                 target=volume, produces=(Artifact(path, "volume-digest", volume),), depends_on=after)
@@ -95,6 +96,8 @@ def build_steps(plan: Plan) -> list[Step]:
     deps = {c.name: c.depends_on for c in kept}
     helper = plan.helper_image
     copies = [v for v in plan.volumes if v.strategy == "copy"]
+    # LCOW: the old engine is the Windows one, which runs a Linux container only when asked to.
+    linux = ("--platform", "linux") if plan.source_backend == "lcow" else ()
 
     # preflight ---------------------------------------------------------------------------------------------
     check = s.add(Step("preflight/check-host", "preflight", "Check the host before anything changes",
@@ -107,7 +110,8 @@ def build_steps(plan: Plan) -> list[Step]:
     helper_src = None
     if plan.helper_pull and copies:
         helper_src = s.add(Step("preflight/pull-helper", "preflight", f"Pull the helper image {helper}",
-                                engine="source", argv=("pull", helper), target=helper, depends_on=(folder,)))
+                                engine="source", argv=("pull", *linux, helper), target=helper,
+                                depends_on=(folder,)))
 
     # freeze: dependents stop first -----------------------------------------------------------------------
     stopped: dict[str, str] = {}
@@ -164,7 +168,7 @@ def build_steps(plan: Plan) -> list[Step]:
         path = volume_archive(v.name)
         vol_backups[v.name] = s.add(Step(
             f"backup/volume/{safe_name(v.name)}", "backup", f"Copy volume {v.name} to {path}", engine="source",
-            argv=("run", "--rm", "--network", "none", "-v", f"{v.name}:/data:ro",
+            argv=("run", "--rm", *linux, "--network", "none", "-v", f"{v.name}:/data:ro",
                   "-v", Word((BackupPath("volumes"), ":/backup")), helper,
                   "tar", "-c", "--numeric-owner", "-f", f"/backup/{path.removeprefix('volumes/')}", "-C", "/data",
                   "."),
@@ -172,7 +176,7 @@ def build_steps(plan: Plan) -> list[Step]:
             depends_on=_ids((folder, helper_src, *(stopped.get(u) for u in v.users))), findings=v.findings))
     for v in copies:
         vol_backups[v.name] = s.add(_digest_step("backup", "source", v.name, volume_digest(v.name), helper,
-                                                 (vol_backups[v.name],)))
+                                                 (vol_backups[v.name],), linux))
     backups = s.add(Step("backup/verify", "backup", "Verify every backup against the manifest (size, sha256, entries)",
                          action="verify-backups", mutating=False, target="backup folder",
                          depends_on=_ids((folder, *commits.values(), *env_steps.values(), *saves.values(),
