@@ -130,6 +130,30 @@ class Mount:
     """The entry of HostConfig.Binds this mount came from, verbatim, when there is one."""
     desktop_source: str = ""
     """The path as the user typed it, from Docker Desktop's desktop.docker.io/binds labels, when present."""
+    # Options of HostConfig.Mounts entries (`--mount`); the runtime Mounts list does not repeat them.
+    nocopy: bool = False
+    """Volumes: do not copy the image's files at the destination into a new volume (VolumeOptions.NoCopy, or the
+    nocopy mode of a -v entry)."""
+    volume_options: dict[str, str] = field(default_factory=dict)
+    """Volumes: driver options for a volume the mount creates (VolumeOptions.DriverConfig.Options)."""
+    volume_labels: dict[str, str] = field(default_factory=dict)
+    """Volumes: labels for a volume the mount creates (VolumeOptions.Labels)."""
+    subpath: str = ""
+    """Volumes: the path inside the volume that is mounted (VolumeOptions.Subpath, API 1.45+)."""
+    tmpfs_size: int = 0
+    """Tmpfs: size in bytes (TmpfsOptions.SizeBytes); 0 when unlimited."""
+    tmpfs_mode: int = 0
+    """Tmpfs: permission bits as a number (TmpfsOptions.Mode: octal 1770 is 1016); 0 when not set."""
+    tmpfs_options: tuple[str, ...] = ()
+    """Tmpfs: extra mount options as 'key' or 'key=value' (TmpfsOptions.Options, API 1.46+)."""
+    non_recursive: bool = False
+    """Binds: submounts of the source are not mounted (BindOptions.NonRecursive)."""
+    readonly_non_recursive: bool = False
+    """Binds: read-only, but submounts stay writable (BindOptions.ReadOnlyNonRecursive, API 1.44+)."""
+    readonly_force_recursive: bool = False
+    """Binds: fail unless the mount can be made read-only recursively (BindOptions.ReadOnlyForceRecursive)."""
+    create_mountpoint: bool = False
+    """Binds: the engine creates a missing source directory (BindOptions.CreateMountpoint, API 1.42+)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +283,14 @@ class Container:
     cpuset_cpus: str = ""
     cpuset_mems: str = ""
     blkio_weight: int = 0
+    blkio_weight_device: tuple[dict[str, JSON], ...] = ()
+    """HostConfig.BlkioWeightDevice entries: {"Path": "/dev/sda", "Weight": 100}."""
+    blkio_device_read_bps: tuple[dict[str, JSON], ...] = ()
+    """HostConfig.BlkioDeviceReadBps entries: {"Path": "/dev/sda", "Rate": 1048576}; the same form for the other
+    three limits."""
+    blkio_device_write_bps: tuple[dict[str, JSON], ...] = ()
+    blkio_device_read_iops: tuple[dict[str, JSON], ...] = ()
+    blkio_device_write_iops: tuple[dict[str, JSON], ...] = ()
     pids_limit: int | None = None
     oom_kill_disable: bool | None = None
     oom_score_adj: int = 0
@@ -280,6 +312,14 @@ class Container:
     masked_paths: tuple[str, ...] | None = None
     readonly_paths: tuple[str, ...] | None = None
     console_size: tuple[int, ...] = ()
+    volume_driver: str = ""
+    """HostConfig.VolumeDriver: the driver for volumes that -v entries create."""
+    annotations: dict[str, str] = field(default_factory=dict)
+    """HostConfig.Annotations (API 1.43+), passed to the OCI runtime."""
+    cgroup: str = ""
+    """HostConfig.Cgroup: another container's cgroup to join (container:<id>); docker create has no flag for it."""
+    kernel_memory_tcp: int = 0
+    """HostConfig.KernelMemoryTCP: deprecated, and docker create has no flag for it."""
     # Networking and state
     networks: tuple[Attachment, ...] = ()
     size_rw: int | None = None

@@ -209,3 +209,28 @@ def test_lcow_source_steps_ask_for_linux_containers() -> None:
         assert has == (s.engine == "source"), s.id
     hyperv = build_steps(decide(_inventory("hyperv-2x"), None, "test"))
     assert not any("--platform" in s.argv and s.argv[0] == "run" for s in hyperv)
+
+
+def test_daemon_config_promises_of_the_engine_rules_are_planned() -> None:
+    """ENG003: Windows-only registry settings go into the Linux daemon.json; ENG004/006: storage keys come out;
+    ENG001/002: the new engine is checked for the registries after the switch."""
+    from migrate.model import ConfigFile, Engine, Settings
+
+    lcow = build_steps(decide(_inventory("lcow"), None, "test"))
+    step = next(s for s in lcow if s.id == "switch/daemon-config-linux")
+    assert step.params["engine"] == "linux"
+    assert step.params["set"]["registry-mirrors"] == ["https://mirror.corp.example.com"]
+    wait = next(s for s in lcow if s.id == "switch/wait-engine")
+    assert wait.params["insecure_registries"] == ["registry.corp.example.com:5000"]
+
+    inv = Inventory(backend=Backend(kind="hyperv"),
+                    engine=Engine(registry_mirrors=("https://m.example/",), insecure_registries=("127.0.0.0/8",)),
+                    settings=Settings(daemon_linux=ConfigFile(values={"data-root": "/mnt/x", "storage-driver": "aufs",
+                                                                      "debug": True})))
+    steps = build_steps(decide(inv, None, "test"))
+    step = next(s for s in steps if s.id == "switch/daemon-config-linux")
+    assert step.params == {"engine": "linux", "remove": ["data-root", "storage-driver"]}
+    wait = next(s for s in steps if s.id == "switch/wait-engine")
+    assert wait.params == {"registry_mirrors": ["https://m.example/"]}
+    assert [s.id for s in steps].index("switch/daemon-config-linux") < [s.id for s in steps].index(
+        "switch/start-desktop"), "edited while Docker Desktop is stopped"

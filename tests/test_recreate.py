@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from migrate.model import Attachment, Container, Image, Mount, PortBinding
+from migrate.inventory.normalize import container_from_inspect
+from migrate.model import Attachment, Container, Image, Mount, PortBinding, from_data
 from migrate.plan.recreate import CARRIED_FIELDS, create_spec, env_file_text, env_problem, not_carried_fields
 from migrate.plan.steps import BackupPath
 
@@ -246,3 +247,138 @@ def test_resources_limits_and_modes():
     # engine defaults and unlimited values are not written out; the host's UTS name is not the container's
     assert not any(f in spec.args for f in ("--memory-swappiness", "--pids-limit", "--shm-size", "--runtime",
                                             "--hostname"))
+
+
+# `docker inspect` of a container that dockerd 20.10.24 (API 1.41) made from
+#   docker create --volume-driver local --blkio-weight-device /dev/vda:200 --device-read-bps /dev/vda:1048576
+#     --device-write-bps /dev/vda:2mb --device-read-iops /dev/vda:100 --device-write-iops /dev/vda:200
+#     --mount type=volume,source=v1,target=/v1,volume-nocopy,volume-opt=type=tmpfs,volume-opt=device=tmpfs,\
+#             volume-label=l1=x
+#     --mount type=volume,source=pre,target=/v2,volume-nocopy=true
+#     --mount type=tmpfs,target=/t,tmpfs-size=1048577,tmpfs-mode=1770
+#     --mount type=bind,source=/tmp/xp,target=/b,bind-recursive=disabled
+#     --mount type=bind,source=/tmp/xp,target=/b2,readonly,bind-recursive=writable bb:1 sleep 100
+# (the kernel had no blkio weight_device: the engine discarded that one, with a warning).
+REAL_INSPECT = {
+    "Id": "d290dc6a1d795134ef5dc0297f650e50e1a6f38b01d1aa85ce91441e6749d4a0", "Name": "/t1",
+    "Config": {"Image": "bb:1", "Cmd": ["sleep", "100"]},
+    "HostConfig": {
+        "VolumeDriver": "local", "BlkioWeightDevice": [], "BlkioDeviceReadBps": [{"Path": "/dev/vda", "Rate": 1048576}],
+        "BlkioDeviceWriteBps": [{"Path": "/dev/vda", "Rate": 2097152}],
+        "BlkioDeviceReadIOps": [{"Path": "/dev/vda", "Rate": 100}],
+        "BlkioDeviceWriteIOps": [{"Path": "/dev/vda", "Rate": 200}],
+        "Mounts": [
+            {"Type": "volume", "Source": "v1", "Target": "/v1",
+             "VolumeOptions": {"NoCopy": True, "Labels": {"l1": "x"},
+                               "DriverConfig": {"Options": {"device": "tmpfs", "type": "tmpfs"}}}},
+            {"Type": "volume", "Source": "pre", "Target": "/v2", "VolumeOptions": {"NoCopy": True, "DriverConfig": {}}},
+            {"Type": "tmpfs", "Target": "/t", "TmpfsOptions": {"SizeBytes": 1048577, "Mode": 1016}},
+            {"Type": "bind", "Source": "/tmp/xp", "Target": "/b", "BindOptions": {"NonRecursive": True}},
+            {"Type": "bind", "Source": "/tmp/xp", "Target": "/b2", "ReadOnly": True, "BindOptions": {}}],
+        "Binds": None, "Tmpfs": None, "Annotations": None, "KernelMemoryTCP": 0, "Cgroup": ""},
+    "Mounts": [
+        {"Type": "volume", "Name": "v1", "Source": "/tmp/xp/e/data/volumes/v1/_data", "Destination": "/v1",
+         "Driver": "local", "Mode": "z", "RW": True, "Propagation": ""},
+        {"Type": "volume", "Name": "pre", "Source": "/tmp/xp/e/data/volumes/pre/_data", "Destination": "/v2",
+         "Driver": "local", "Mode": "z", "RW": True, "Propagation": ""},
+        {"Type": "tmpfs", "Source": "", "Destination": "/t", "Mode": "", "RW": True, "Propagation": ""},
+        {"Type": "bind", "Source": "/tmp/xp", "Destination": "/b", "Mode": "", "RW": True, "Propagation": "rslave"},
+        {"Type": "bind", "Source": "/tmp/xp", "Destination": "/b2", "Mode": "", "RW": False,
+         "Propagation": "rslave"}],
+}
+
+
+def test_mount_options_and_blkio_limits_of_a_real_inspect_are_read_and_written_back():
+    c = container_from_inspect(REAL_INSPECT)
+    m = {x.destination: x for x in c.mounts}
+    assert m["/v1"].nocopy and m["/v1"].volume_options == {"device": "tmpfs", "type": "tmpfs"}
+    assert m["/v1"].volume_labels == {"l1": "x"} and m["/v2"].nocopy and not m["/v2"].volume_labels
+    assert (m["/t"].tmpfs_size, m["/t"].tmpfs_mode) == (1048577, 0o1770)
+    assert m["/b"].non_recursive and not m["/b2"].non_recursive and m["/b2"].read_only
+    assert c.volume_driver == "local" and c.blkio_weight_device == ()
+    assert c.blkio_device_write_bps == ({"Path": "/dev/vda", "Rate": 2097152},)
+    spec = create_spec(c, None, image_ref="bb:1")
+    pairs = _pairs(spec.args)
+    for pair in [("--volume-driver", "local"),
+                 ("--device-read-bps", "/dev/vda:1048576"), ("--device-write-bps", "/dev/vda:2097152"),
+                 ("--device-read-iops", "/dev/vda:100"), ("--device-write-iops", "/dev/vda:200"),
+                 ("--mount", "type=volume,source=v1,target=/v1,volume-nocopy,volume-opt=device=tmpfs,"
+                             "volume-opt=type=tmpfs,volume-label=l1=x"),
+                 ("--mount", "type=volume,source=pre,target=/v2,volume-nocopy"),
+                 ("--mount", "type=tmpfs,target=/t,tmpfs-size=1048577,tmpfs-mode=1770"),
+                 ("--mount", "type=bind,source=/tmp/xp,target=/b,bind-propagation=rslave,bind-recursive=disabled"),
+                 ("--mount", "type=bind,source=/tmp/xp,target=/b2,readonly,bind-propagation=rslave")]:
+        assert pair in pairs, pair
+    assert "--blkio-weight-device" not in spec.args and spec.not_carried == ()
+    assert spec.args[-3:] == ("bb:1", "sleep", "100")
+
+
+def test_newer_api_options_are_emitted_or_reported():
+    # API 1.43+ annotations, 1.44+ read-only recursion, 1.45+ subpath, 1.46+ tmpfs options (the Engine API's shapes)
+    raw = {
+        "Id": ID, "Name": "/api", "Config": {"Image": "shop/api:1"},
+        "HostConfig": {
+            "Annotations": {"io.katacontainers.config.hypervisor.default_memory": "512", "b": "x,y"},
+            "BlkioWeightDevice": [{"Path": "/dev/sda", "Weight": 300}], "Cgroup": "container:abc",
+            "KernelMemoryTCP": 1 << 20,
+            "Mounts": [
+                {"Type": "volume", "Source": "data", "Target": "/d", "VolumeOptions": {"Subpath": "app/logs"}},
+                {"Type": "bind", "Source": "/srv", "Target": "/r", "ReadOnly": True,
+                 "BindOptions": {"ReadOnlyNonRecursive": True, "CreateMountpoint": True}},
+                {"Type": "bind", "Source": "/srv", "Target": "/f", "ReadOnly": True,
+                 "BindOptions": {"ReadOnlyForceRecursive": True}},
+                {"Type": "tmpfs", "Target": "/x", "TmpfsOptions": {"Options": [["exec"], ["nr_inodes", "10"]]}}]},
+        "Mounts": [
+            {"Type": "volume", "Name": "data", "Source": "/var/lib/docker/volumes/data/_data", "Destination": "/d",
+             "Driver": "local", "Mode": "z", "RW": True},
+            {"Type": "bind", "Source": "/srv", "Destination": "/r", "RW": False, "Propagation": "rprivate"},
+            {"Type": "bind", "Source": "/srv", "Destination": "/f", "RW": False, "Propagation": "rprivate"}],
+    }
+    c = container_from_inspect(raw)
+    m = {x.destination: x for x in c.mounts}
+    assert m["/d"].subpath == "app/logs" and m["/x"].tmpfs_options == ("exec", "nr_inodes=10")
+    assert m["/r"].readonly_non_recursive and m["/r"].create_mountpoint and m["/f"].readonly_force_recursive
+    assert c.cgroup == "container:abc" and c.kernel_memory_tcp == 1 << 20
+    spec = create_spec(c, None, image_ref="shop/api:1")
+    pairs = _pairs(spec.args)
+    for pair in [("--annotation", "b=x,y"), ("--annotation", "io.katacontainers.config.hypervisor.default_memory=512"),
+                 ("--blkio-weight-device", "/dev/sda:300"),
+                 ("--mount", "type=volume,source=data,target=/d,volume-subpath=app/logs"),
+                 ("--mount", "type=bind,source=/srv,target=/r,readonly,bind-recursive=writable"),
+                 ("--mount", "type=bind,source=/srv,target=/f,readonly,bind-recursive=readonly"),
+                 ("--mount", "type=tmpfs,target=/x")]:
+        assert pair in pairs, pair
+    assert set(dict(spec.not_carried)) == {"mounts /r create_mountpoint", "mounts /x tmpfs_options", "cgroup",
+                                           "kernel_memory_tcp"}
+    assert not_carried_fields(spec) - {"cgroup", "kernel_memory_tcp"} <= set(CARRIED_FIELDS)
+
+
+def test_values_the_cli_cannot_split_are_reported_not_written():
+    c = _from_image(
+        annotations={"k=1": "v"}, blkio_device_read_bps=({"Path": "/dev/disk/by-id/a:b", "Rate": 1},
+                                                         {"Path": "/var/x", "Rate": 2}),
+        blkio_weight_device=({"Path": "/dev/sdb", "Weight": 20},),
+        mounts=(Mount(type="volume", source="", destination="/v", name="v", volume_labels={"a=b": "1", "ok": "a,b"}),
+                Mount(type="bind", source="/s", destination="/s", non_recursive=True, readonly_non_recursive=True,
+                      read_only=True)))
+    spec = create_spec(c, IMAGE, image_ref="shop/api:1")
+    assert set(dict(spec.not_carried)) == {"annotations k=1", "blkio_device_read_bps /dev/disk/by-id/a:b",
+                                           "blkio_device_read_bps /var/x", "mounts /v volume_labels a=b",
+                                           "mounts /s recursion"}
+    pairs = _pairs(spec.args)
+    assert ("--mount", 'type=volume,source=v,target=/v,"volume-label=ok=a,b"') in pairs
+    assert ("--mount", "type=bind,source=/s,target=/s,readonly") in pairs
+    assert ("--blkio-weight-device", "/dev/sdb:20") in pairs
+    assert not any(f in spec.args for f in ("--annotation", "--device-read-bps"))
+
+
+def test_an_inventory_written_before_these_fields_still_loads():
+    old = {"id": ID, "name": "api", "image": "shop/api:1", "blkio_weight": 300,
+           "mounts": [{"type": "tmpfs", "source": "", "destination": "/t", "read_only": False, "mode": ""},
+                      {"type": "volume", "source": "/v/_data", "destination": "/v", "name": "v", "driver": "local"}]}
+    c = from_data(Container, old)
+    assert c.blkio_weight == 300 and c.annotations == {} and c.volume_driver == "" and c.blkio_device_read_bps == ()
+    assert c.mounts[0].tmpfs_size == 0 and not c.mounts[1].nocopy and c.mounts[1].volume_options == {}
+    spec = create_spec(c, None, image_ref="shop/api:1")
+    assert ("--mount", "type=tmpfs,target=/t") in _pairs(spec.args)
+    assert ("--mount", "type=volume,source=v,target=/v") in _pairs(spec.args)

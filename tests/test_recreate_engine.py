@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
 from pathlib import Path
 
@@ -32,6 +33,8 @@ NOT_COMPARED = {
     "shell": "no docker create flag; comes from the image (not_carried when it differs)",
     "onbuild": "no docker create flag; comes from the image (not_carried when it differs)",
     "kernel_memory": "deprecated, ignored by current engines; not_carried when set",
+    "kernel_memory_tcp": "deprecated, no docker create flag; not_carried when set",
+    "cgroup": "HostConfig.Cgroup has no docker create flag; not_carried when set",
     "masked_paths": "engine defaults derived from privileged and security options",
     "readonly_paths": "as masked_paths",
     "console_size": "the creating client's terminal size",
@@ -79,7 +82,13 @@ def target(scratch: Path) -> Engine:
     eng.stop()
 
 
-EXTRA = ["rc-defaults", "rc-overrides", "rc-hostile", "rc-multinet"]
+EXTRA = ["rc-defaults", "rc-overrides", "rc-hostile", "rc-multinet", "rc-storage"]
+
+
+def _block_device() -> str:
+    """A block device of this host, for the per-device IO limits (docker create does not open it)."""
+    names = sorted(n for n in os.listdir("/sys/block") if not n.startswith(("loop", "ram", "zram")))
+    return next((f"/dev/{n}" for n in names if os.path.exists(f"/dev/{n}")), "/dev/sda")
 
 
 @pytest.fixture(scope="module")
@@ -117,8 +126,22 @@ def extra(engine: Engine, rich: Population, scratch: Path) -> list[str]:
                   "--network-alias", "m2", "--link-local-ip", "169.254.1.1", rich.base, "sleep", "3600")
     engine.docker("network", "connect", "--alias", "r1", "--ip", "172.29.0.7", "--link", "db:dbl", "rcnet",
                   "rc-multinet")
+    # Mount options and per-device IO limits this engine (20.10, API 1.41) takes; annotations (1.43), subpath
+    # (1.45) and the read-only recursion switches (1.44) need newer engines, and this kernel has no blkio
+    # weight_device (the engine discards --blkio-weight-device): those are covered in test_recreate.py.
+    dev = _block_device()
+    engine.docker(
+        "create", "--name", "rc-storage", "--volume-driver", "local", "--device-read-bps", f"{dev}:1mb",
+        "--device-write-bps", f"{dev}:2097153", "--device-read-iops", f"{dev}:100", "--device-write-iops",
+        f"{dev}:200", "--mount", "type=volume,source=rcvol,target=/v1,volume-nocopy,volume-opt=type=tmpfs,"
+        "volume-opt=device=tmpfs,volume-label=rc=1,\"volume-label=c=a,b\"",
+        "--mount", "type=volume,target=/anon,volume-nocopy", "-v", "rcvol2:/v2:nocopy",
+        "--mount", "type=tmpfs,target=/t3,tmpfs-size=1048577,tmpfs-mode=1770",
+        "--mount", f"type=bind,source={work},target=/nr,bind-recursive=disabled",
+        rich.base, "sleep", "3600")
     yield EXTRA
     engine.docker("rm", "-f", "-v", *EXTRA, check=False)
+    engine.docker("volume", "rm", "rcvol", "rcvol2", check=False)
     engine.docker("network", "rm", "rcnet", check=False)
     engine.docker("rmi", "rc/defaults:1", check=False)
 
@@ -172,7 +195,7 @@ def recreated(engine: Engine, target: Engine, rich: Population, extra: list[str]
     for vol in source_inv.volumes:
         if not vol.anonymous and vol.users and set(vol.users) & set(names):
             target.docker("volume", "create", *[x for k, v in vol.labels.items() for x in ("--label", f"{k}={v}")],
-                          vol.name)
+                          *[x for k, v in vol.options.items() for x in ("--opt", f"{k}={v}")], vol.name)
     specs = {}
     for n in _order(src, names):
         c = src[n]
@@ -222,6 +245,15 @@ def test_carried_fields_match_after_recreation(target: Engine, recreated: dict, 
         diffs = {f: (a[f], b[f]) for f in CARRIED_FIELDS if a[f] != b[f] and f not in excused}
         assert not diffs, f"{n}: {diffs}"
         assert tgt[n].running == src[n].running, n
+    # the new options were really set on the source, so the comparison above is not of empty values
+    st = {m.destination: m for m in src["rc-storage"].mounts}
+    assert st["/v1"].nocopy and st["/v1"].volume_options == {"device": "tmpfs", "type": "tmpfs"}
+    assert st["/v1"].volume_labels == {"c": "a,b", "rc": "1"} and st["/anon"].nocopy and st["/v2"].nocopy
+    assert (st["/t3"].tmpfs_size, st["/t3"].tmpfs_mode) == (1048577, 0o1770) and st["/nr"].non_recursive
+    assert src["rc-storage"].volume_driver == "local"
+    assert [d["Rate"] for d in src["rc-storage"].blkio_device_write_bps] == [2097153]
+    assert all(getattr(src["rc-storage"], f) for f in ("blkio_device_read_bps", "blkio_device_read_iops",
+                                                       "blkio_device_write_iops"))
     # the one entry an env file cannot hold is the only one missing
     assert tgt["rc-hostile"].env == tuple(e for e in src["rc-hostile"].env if not e.startswith("LINES="))
 
@@ -229,7 +261,10 @@ def test_carried_fields_match_after_recreation(target: Engine, recreated: dict, 
 RAW_PATHS = ["Config.Image", "Config.Cmd", "Config.Entrypoint", "Config.Labels", "Config.Healthcheck",
              "Config.ExposedPorts", "Config.User", "Config.WorkingDir", "HostConfig.Binds",
              "HostConfig.PortBindings", "HostConfig.RestartPolicy", "HostConfig.Tmpfs", "HostConfig.Ulimits",
-             "HostConfig.LogConfig", "HostConfig.DeviceRequests", "HostConfig.Sysctls", "HostConfig.VolumesFrom"]
+             "HostConfig.LogConfig", "HostConfig.DeviceRequests", "HostConfig.Sysctls", "HostConfig.VolumesFrom",
+             "HostConfig.VolumeDriver", "HostConfig.BlkioWeightDevice", "HostConfig.BlkioDeviceReadBps",
+             "HostConfig.BlkioDeviceWriteBps", "HostConfig.BlkioDeviceReadIOps", "HostConfig.BlkioDeviceWriteIOps",
+             "HostConfig.Annotations"]
 
 
 def _get(d: dict, path: str):
@@ -243,11 +278,15 @@ def test_raw_inspect_paths_match(engine: Engine, target: Engine, recreated: dict
         raw_a, raw_b = engine.inspect(n)[0], target.inspect(n)[0]
         for path in RAW_PATHS:
             assert _get(raw_a, path) == _get(raw_b, path), f"{n}: {path}"
-        # anonymous volumes are re-attached by name with --mount, so that their restored data stays attached
-        anon = {m["Name"] for m in raw_a["Mounts"]
-                if m["Type"] == "volume" and re.match(r"^[0-9a-f]{64}$", m["Name"])}
-        mounts_b = [m for m in raw_b["HostConfig"].get("Mounts") or [] if m.get("Source") not in anon]
-        assert (raw_a["HostConfig"].get("Mounts") or []) == mounts_b, n
+        # anonymous volumes are re-attached by name with --mount, so that their restored data stays attached;
+        # an anonymous --mount of the original comes back the same but for the name
+        anon_at = {m["Destination"]: m["Name"] for m in raw_a["Mounts"]
+                   if m["Type"] == "volume" and re.match(r"^[0-9a-f]{64}$", m["Name"])}
+        anon = set(anon_at.values())
+        mounts_a = [dict(m, Source=anon_at[m["Target"]]) if m.get("Type") == "volume" and not m.get("Source")
+                    else m for m in raw_a["HostConfig"].get("Mounts") or []]
+        mounts_b = [m for m in raw_b["HostConfig"].get("Mounts") or [] if m.get("Source") not in anon or m in mounts_a]
+        assert sorted(mounts_a, key=lambda m: m["Target"]) == sorted(mounts_b, key=lambda m: m["Target"]), n
         assert anon == {m.get("Name") for m in raw_b["Mounts"] if m.get("Name") in anon}, n
         for net, ep in raw_a["NetworkSettings"]["Networks"].items():
             ep_b = raw_b["NetworkSettings"]["Networks"][net]

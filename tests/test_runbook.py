@@ -43,6 +43,20 @@ ODD_PATH = "it's $(x) `y` caf\u00e9 @{z} \u65e5 #"
 """A relative backup-folder file name the runbook accepts that is hostile to PowerShell quoting."""
 
 
+MIRRORS = ["https://m.example", "http://mirror.corp.example:5000/"]
+INSECURE = ["reg.local:5000", "10.1.0.0/16", "http://plain.example"]
+
+
+def _daemon_set(hostile: bool) -> dict:
+    """The set param of the Linux daemon.json step: what the planner emits, plus HOSTILE keys and values."""
+    wanted: dict = {"registry-mirrors": ["https://m.example"], "insecure-registries": ["reg.local:5000"]}
+    if hostile:
+        wanted["registry-mirrors"] = list(HOSTILE)
+        wanted.update({v or "empty": v for v in HOSTILE})
+        wanted.update({"debug": True, "max-concurrent-downloads": 3, "ratio": 0.25, "labels": []})
+    return wanted
+
+
 def _join(s: str) -> str:
     """Surrogate pairs (as [char] casts produce them) as single characters."""
     return s.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
@@ -94,12 +108,16 @@ def _all_steps(hostile: bool = False) -> list[Step]:
              params={"values": {"wslEngineEnabled": True, "nested": {"k": h}}, "linux_containers": True}),
         Step("switch/daemon-config", "switch", "Drop experimental", action="edit-daemon-config",
              params={"engine": "windows", "remove": ["experimental"]}),
+        Step("switch/daemon-config-linux", "switch", "Fit daemon.json", action="edit-daemon-config",
+             params={"engine": "linux", "remove": ["data-root", "graph", "storage-driver"],
+                     "set": _daemon_set(hostile)}),
         Step("switch/wslconfig", "switch", ".wslconfig", action="write-wslconfig",
              params={"values": {"memory": "4GB", "processors": 2, "localhostForwarding": True}}),
         Step("switch/start-desktop", "switch", "Start Docker Desktop", action="start-desktop",
              params={"linux_containers": True}),
         Step("switch/wait-engine", "switch", "Wait", engine="target", action="wait-engine", mutating=False,
-             params={"timeout_seconds": 600}),
+             params={"timeout_seconds": 600, "registry_mirrors": MIRRORS + ([v for v in h if v] if hostile else []),
+                     "insecure_registries": INSECURE}),
         Step("restore/load/images-01", "restore", "Load", engine="target",
              argv=("load", "-i", BackupPath("images/images-01.tar")), consumes=("images/images-01.tar",)),
         Step("restore/volume-data/v", "restore", "Restore volume", engine="target",
@@ -506,6 +524,7 @@ READ_ONLY_CALLS = {
     ("Test-MigrationHost", "$Step.Commands['Probe']"),
     ("Export-ContainerEnvironment", "$Step.Commands['Inspect']"),
     ("Wait-DockerEngine", "$Step.Commands['Probe']"),
+    ("Test-EngineRegistryConfig", "$Step.Commands['Registry']"),
     ("Test-TargetEngine", "$Step.Commands['ImageList']"),
     ("Test-TargetEngine", "$network.Inspect"),
     ("Test-TargetEngine", "$container.Inspect"),
@@ -582,7 +601,7 @@ def test_secrets_folder_is_locked_before_env_files(plain: str) -> None:
 
 def test_settings_edit_follows_the_section_7_procedure(plain: str) -> None:
     update = text(functions(_root(plain))["update-jsonfile"])
-    order = ["Assert-DesktopStopped", "ReadAllBytes", "$PSCmdlet.ShouldProcess", "Save-FileSnapshot",
+    order = ["Assert-DesktopStopped", "ReadAllBytes", "Get-BytesSha256", "$PSCmdlet.ShouldProcess", "Save-FileSnapshot",
              "ConvertTo-Json -InputObject $edited -Depth 100", "Write-Utf8FileAtomic", "Get-JsonEditProblem",
              "Write-BytesFileAtomic -Path $Path -Bytes $originalBytes"]
     positions = [update.index(p) for p in order]
@@ -662,3 +681,194 @@ def test_verify_target_helper_is_optional_but_typed() -> None:
     bad = [dataclasses.replace(s, params={"helper": 1}) if s.action == "verify-target" else s for s in _all_steps()]
     with pytest.raises(ValueError, match="helper must be str"):
         render_runbook(bad, _meta())
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# edit-daemon-config set, wait-engine registry checks
+
+REAL_INFO = Path(__file__).parent / "data" / "info" / "dd-wsl2-28.3.2-6.6.87.2.json"
+"""docker info of a Docker Desktop WSL 2 engine (captured): RegistryConfig as the registry check reads it."""
+
+
+def _with(steps: list[Step], action: str, params: dict) -> list[Step]:
+    """steps with the params of the first step of that action replaced."""
+    out, done = [], False
+    for step in steps:
+        if step.action == action and not done:
+            step = dataclasses.replace(step, params=params)
+            done = True
+        out.append(step)
+    return out
+
+
+@pytest.mark.parametrize("action, params", [
+    ("edit-daemon-config", {"engine": "linux", "remove": ["data-root", "graph", "storage-driver"],
+                            "set": {"registry-mirrors": ["https://m.example"],
+                                    "insecure-registries": ["reg.local:5000"]}}),
+    ("edit-daemon-config", {"engine": "linux", "set": {"registry-mirrors": []}}),
+    ("edit-daemon-config", {"engine": "linux", "set": {"debug": False, "max-concurrent-downloads": 3,
+                                                       "shutdown-timeout": 1.5, "log-level": "it's"}}),
+    ("edit-daemon-config", {"remove": ["experimental"]}),
+    ("edit-daemon-config", {"engine": "linux", "remove": [], "set": {"a": "b"}}),
+    ("wait-engine", {"registry_mirrors": ["https://m.example"]}),
+    ("wait-engine", {"insecure_registries": ["reg.local:5000", "10.0.0.0/8"], "registry_mirrors": []}),
+    ("wait-engine", {}),
+])
+def test_accepts_daemon_set_and_registry_params(action: str, params: dict) -> None:
+    script = render_runbook(_with(_all_steps(), action, params), _meta())
+    by_id = {_value(t["Id"]): t for t in _step_tables(script)}
+    step = next(s for s in _with(_all_steps(), action, params) if s.action == action)
+    assert json.loads(_value(by_id[step.id]["Params"])) == params
+    assert lint(script) == []
+
+
+@pytest.mark.parametrize("action, params, message", [
+    ("edit-daemon-config", {"engine": "linux"}, "keys to remove or to set"),
+    ("edit-daemon-config", {"engine": "linux", "remove": [], "set": {}}, "keys to remove or to set"),
+    ("edit-daemon-config", {"engine": "windows", "set": {"registry-mirrors": ["https://m"]}}, "only for engine linux"),
+    ("edit-daemon-config", {"set": {"debug": True}}, "only for engine linux"),
+    ("edit-daemon-config", {"engine": "linux", "remove": ["Debug"], "set": {"debug": True}}, "both removed and set"),
+    ("edit-daemon-config", {"engine": "linux", "set": {"log-opts": {"max-size": "10m"}}}, "string, number"),
+    ("edit-daemon-config", {"engine": "linux", "set": {"dns": ["1.1.1.1", 53]}}, "string, number"),
+    ("edit-daemon-config", {"engine": "linux", "set": {"x": None}}, "string, number"),
+    ("edit-daemon-config", {"engine": "linux", "set": {"x": float("nan")}}, "string, number"),
+    ("edit-daemon-config", {"engine": "linux", "set": {"x": 2 ** 60}}, "string, number"),
+    ("edit-daemon-config", {"engine": "linux", "set": {"a": 1, "A": 2}}, "case"),
+    ("edit-daemon-config", {"engine": "linux", "set": {"": 1}}, "empty key"),
+    ("edit-daemon-config", {"engine": "linux", "set": ["registry-mirrors"]}, "set must be dict"),
+    ("edit-daemon-config", {"remove": ["data-root", 1]}, "non-empty strings"),
+    ("edit-daemon-config", {"remove": "data-root"}, "remove must be list"),
+    ("edit-daemon-config", {"engine": "wsl", "remove": ["x"]}, "windows or linux"),
+    ("edit-daemon-config", {"remove": ["x"], "merge": {}}, "no parameter 'merge'"),
+    ("wait-engine", {"registry_mirrors": "https://m.example"}, "registry_mirrors must be list"),
+    ("wait-engine", {"registry_mirrors": ["https://m.example", ""]}, "non-empty strings"),
+    ("wait-engine", {"insecure_registries": [["reg.local:5000"]]}, "non-empty strings"),
+    ("wait-engine", {"insecure_registries": {"reg.local:5000": True}}, "insecure_registries must be list"),
+])
+def test_refuses_bad_daemon_set_and_registry_params(action: str, params: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        render_runbook(_with(_all_steps(), action, params), _meta())
+
+
+def test_hostile_daemon_set_values_round_trip(hostile: str) -> None:
+    table = {_value(t["Id"]): t for t in _step_tables(hostile)}["switch/daemon-config-linux"]
+    params = json.loads(_value(table["Params"]))
+    assert params["set"] == _daemon_set(True)
+    assert params["set"]["registry-mirrors"] == HOSTILE
+    assert {k: v for k, v in params["set"].items() if k in HOSTILE or k == "empty"} == \
+        {(v or "empty"): v for v in HOSTILE}
+    assert params["remove"] == ["data-root", "graph", "storage-driver"] and params["engine"] == "linux"
+
+
+def test_wait_engine_registry_probe_command_line(hostile: str, plain: str) -> None:
+    for script in (hostile, plain):
+        table = {_value(t["Id"]): t for t in _step_tables(script)}["switch/wait-engine"]
+        commands = _hash_entries(table["Commands"])
+        assert split_command_line_go(_command_line(commands["Registry"])) == \
+            ["info", "--format", "{{json .RegistryConfig}}"]
+        assert split_command_line_msvcrt(_command_line(commands["Registry"])) == \
+            ["info", "--format", "{{json .RegistryConfig}}"]
+    bare = render_runbook(_with(_all_steps(), "wait-engine", {"registry_mirrors": []}), _meta())
+    commands = _hash_entries({_value(t["Id"]): t for t in _step_tables(bare)}["switch/wait-engine"]["Commands"])
+    assert list(commands) == ["Probe"]
+
+
+def test_registry_check_reads_fields_that_docker_info_has(plain: str) -> None:
+    """Every RegistryConfig field the check reads is in a real docker info, at the level it is read from."""
+    function = functions(_root(plain))["find-missingregistryentry"]
+    names = set()
+    for node in walk(function):
+        if node.type == "command" and text(node.children[0]) in ("Get-JsonProperty", "Find-JsonProperty"):
+            args = text(node)
+            match = re.search(r"-Name '([^']+)'", args)
+            if match:
+                names.add((re.search(r"-Object (\$\w+(?:\.\w+)?)", args).group(1), match.group(1)))
+    assert names == {("$Config", "Mirrors"), ("$Config", "InsecureRegistryCIDRs"), ("$Config", "IndexConfigs"),
+                     ("$index.Value", "Secure")}
+    info = json.loads(REAL_INFO.read_text(encoding="utf-8"))
+    config = info["RegistryConfig"]
+    assert {"Mirrors", "InsecureRegistryCIDRs", "IndexConfigs"} <= set(config)
+    assert config["Mirrors"] is None  # a real engine with no mirrors says null: the check must not count on a list
+    assert [v["Secure"] for k, v in sorted(config["IndexConfigs"].items())] == [True, False]
+    # The probe template names the top-level field of that payload.
+    assert "RegistryConfig" in info
+
+
+def test_registry_check_uses_the_probe_helper_and_names_what_is_missing(plain: str) -> None:
+    root = _root(plain)
+    known = functions(root)
+    check = known["test-engineregistryconfig"]
+    calls = [n.parent for n in walk(check) if n.type == "command_name"]
+    native = [c for c in calls if text(c.children[0]) in ("Invoke-DockerCommand", "Invoke-NativeProcess",
+                                                          "Start-Process", "docker", "docker.exe")]
+    assert [text(c.children[0]) for c in native] == ["Invoke-DockerCommand"]
+    assert "-Segments $Step.Commands['Registry']" in text(native[0])
+    assert "ShouldProcess" not in text(check) and "-NoThrow" not in text(native[0])
+    # Under -WhatIf the check is reported, not run: the DryRun branch returns before the probe.
+    dry = next(n for n in walk(check) if n.type == "if_statement" and text(n).startswith("if ($script:DryRun)"))
+    assert dry.end_byte < native[0].start_byte
+    assert "would check" in text(dry) and re.search(r"\breturn\b", text(dry))
+    # The failure names every missing entry that Find-MissingRegistryEntry returns.
+    fail = next(n for n in walk(check) if n.type == "if_statement" and "$missing.Count -gt 0" in text(n))
+    assert "($missing -join ', ')" in text(fail) and "throw" in text(fail)
+    find = text(known["find-missingregistryentry"])
+    assert "$missing.Add('mirror ' + $mirror)" in find and "$missing.Add('insecure registry ' + $registry)" in find
+    # Wait-DockerEngine runs it only once the engine answers with the expected OS and kernel.
+    wait = known["wait-dockerengine"]
+    (call,) = [n.parent for n in walk(wait) if n.type == "command_name" and text(n) == "Test-EngineRegistryConfig"]
+    ready = next(n for n in walk(wait) if n.type == "if_statement" and text(n).startswith("if ($os -eq $osType"))
+    assert ready.start_byte < call.start_byte < ready.end_byte
+
+
+def test_registry_check_rules_in_the_library(plain: str) -> None:
+    """Trailing '/' of mirrors, the scheme of insecure registries, CIDRs compared as networks, Secure false."""
+    find = text(functions(_root(plain))["find-missingregistryentry"])
+    assert find.count("-replace '/$', ''") == 2  # both sides, one trailing '/' only
+    assert "$name = $registry -replace '^https?://', ''" in find
+    assert "($secure -is [bool]) -and -not $secure" in find
+    cidr = text(functions(_root(plain))["convertto-cidrkey"])
+    assert "GetAddressBytes()" in cidr and "(255 -shl (8 - $keep)) -band 255" in cidr
+
+
+def _foreach(function: Node, pipeline: str) -> Node:
+    return next(n for n in walk(function) if n.type == "foreach_statement"
+                and text(next(c for c in n.children if c.type == "pipeline")) == pipeline)
+
+
+def test_daemon_set_path_rereads_and_compares(plain: str) -> None:
+    known = functions(_root(plain))
+    edit = known["edit-daemonconfig"]
+    splat = next(n for n in walk(edit) if n.type == "assignment_expression" and text(n).startswith("$splatEdit = @{"))
+    entries = {k: text(v) for k, v in _hash_entries(splat).items()}
+    assert entries["Set"] == "$set" and entries["Remove"] == "$remove" and entries["ExactKeys"] == "$true"
+    assert entries["CreateMissing"] == "(-not $exists)"
+    assert "Update-JsonFile @splatEdit" in text(edit)
+    reads = [text(n) for n in walk(edit) if n.type == "command" and text(n.children[0]) == "Get-StepParameter"]
+    assert any("-Name 'set'" in r for r in reads) and any("-Name 'remove' -Default @()" in r for r in reads)
+    update = known["update-jsonfile"]
+    body = text(update)
+    write = body.index("Write-Utf8FileAtomic -Path $Path -Text $text")
+    reread = body.index("$written = ConvertFrom-Json -InputObject (Read-TextFile -Path $Path)")
+    compare = body.index("Get-JsonEditProblem -Original $original -Written $written -Set $Set -Remove $Remove"
+                         " -ExactKeys:$ExactKeys")
+    rollback = next(n for n in walk(update) if n.type == "if_statement"
+                    and text(n).startswith("if ($problem.Length -gt 0)"))
+    assert write < reread < compare < rollback.start_byte - update.start_byte
+    assert "Write-BytesFileAtomic -Path $Path -Bytes $originalBytes" in text(rollback)
+    assert text(rollback).count("throw") >= 2  # every path out of a failed comparison throws
+    problem = known["get-jsoneditproblem"]
+    for pipeline in ("$Set.PSObject.Properties", "$Original.PSObject.Properties"):
+        loop = _foreach(problem, pipeline)
+        assert "Test-JsonValueEqual -Left" in text(loop), pipeline
+    assert "-Exact:$ExactKeys" in text(_foreach(problem, "$Set.PSObject.Properties"))
+    snapshot = text(known["save-filesnapshot"])
+    assert snapshot.index("WriteAllBytes") < snapshot.index("Get-BytesSha256") < snapshot.index("Get-FileHash")
+    assert "if ($copySha -ne $sha)" in snapshot
+
+
+def test_rollback_moves_a_created_linux_daemon_json_aside(plain: str) -> None:
+    undo = text(functions(_root(plain))["undo-migration"])
+    assert "@('wslconfig', 'daemon-linux') -contains [string]$file.set" in undo
+    # and the backup-file step backs up the Linux daemon.json, so a file that was absent is recorded as absent
+    steps = _all_steps()
+    assert "daemon-linux" in next(s for s in steps if s.action == "backup-file").params["files"]

@@ -78,6 +78,14 @@ CONTAINER_FIELDS = [
     ("HostConfig.GroupAdd", "group_add", lambda v: tuple(v or ())),
     ("HostConfig.OomScoreAdj", "oom_score_adj", lambda v: v),
     ("HostConfig.PublishAllPorts", "publish_all_ports", lambda v: v),
+    ("HostConfig.VolumeDriver", "volume_driver", lambda v: v or ""),
+    ("HostConfig.BlkioWeightDevice", "blkio_weight_device", lambda v: tuple(v or ())),
+    ("HostConfig.BlkioDeviceReadBps", "blkio_device_read_bps", lambda v: tuple(v or ())),
+    ("HostConfig.BlkioDeviceWriteBps", "blkio_device_write_bps", lambda v: tuple(v or ())),
+    ("HostConfig.BlkioDeviceReadIOps", "blkio_device_read_iops", lambda v: tuple(v or ())),
+    ("HostConfig.BlkioDeviceWriteIOps", "blkio_device_write_iops", lambda v: tuple(v or ())),
+    ("HostConfig.Annotations", "annotations", lambda v: v or {}),
+    ("HostConfig.Cgroup", "cgroup", lambda v: v or ""),
 ]
 
 
@@ -110,6 +118,16 @@ def test_every_container_matches_docker_inspect_field_by_field(engine: Engine, r
         expect_m = {(m["Type"], m["Destination"], m.get("Name", ""), m["Source"], m["RW"], m.get("Propagation", ""))
                     for m in raw["Mounts"]}
         assert expect_m <= mounts, name
+        # the options only HostConfig.Mounts holds (what `--mount` was given)
+        by_dest = {m.destination: m for m in c.mounts}
+        for spec in raw["HostConfig"].get("Mounts") or []:
+            m = by_dest[spec["Target"]]
+            vol, tmpfs = spec.get("VolumeOptions") or {}, spec.get("TmpfsOptions") or {}
+            assert (m.type, m.read_only) == (spec["Type"], spec.get("ReadOnly", False)), name
+            assert m.nocopy == vol.get("NoCopy", False) and m.volume_labels == (vol.get("Labels") or {}), name
+            assert m.volume_options == ((vol.get("DriverConfig") or {}).get("Options") or {}), name
+            assert (m.tmpfs_size, m.tmpfs_mode) == (tmpfs.get("SizeBytes", 0), tmpfs.get("Mode", 0)), name
+            assert m.non_recursive == (spec.get("BindOptions") or {}).get("NonRecursive", False), name
 
 
 def test_values_set_at_creation_survive(rich: Population, inv: Inventory):

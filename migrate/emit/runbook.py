@@ -35,9 +35,14 @@ Host action parameters (Step.params), as the runbook reads them; keys not listed
 | set-desktop-setting | values | dict (required) | key -> JSON value in the live settings file |
 |  | linux_containers | bool | also set useWindowsContainers to false |
 |  | file | str | settings-store.json or settings.json (default: the live one) |
-| edit-daemon-config | remove | list (required) | top-level keys removed |
+| edit-daemon-config | remove | list[str] | top-level keys removed (matched case-sensitively, as dockerd does) |
+|  | set | dict | key -> str, number, bool or list[str]: each top-level key set to exactly |
+|  |  |  | that value (a key differing only in case is replaced); engine linux only; |
+|  |  |  | the file is created as {} first when it does not exist |
 |  | engine | str | windows (default: ProgramData and windows-daemon.json) or |
 |  |  |  | linux (%UserProfile%\\.docker\\daemon.json) |
+|  |  |  | remove and set: at least one, naming at least one key between them, |
+|  |  |  | no key in both; every other key is kept (runbook-style 7 procedure) |
 | write-wslconfig | values | dict (required) | key -> str/int/bool merged into [wsl2] |
 | start-desktop | linux_containers | bool | accepted; the switch itself is set-desktop-setting's |
 |  | path | str | Docker Desktop.exe (default: under %ProgramFiles%) |
@@ -45,6 +50,12 @@ Host action parameters (Step.params), as the runbook reads them; keys not listed
 |  | kernel_contains | str | expected in the kernel version (default microsoft-standard, |
 |  |  |  | the WSL 2 kernel; '' accepts any) |
 |  | timeout_seconds | int | default: the runbook's -EngineTimeoutSeconds |
+|  | registry_mirrors | list[str] | once the engine answers: each must be in docker info |
+|  |  |  | RegistryConfig.Mirrors (one trailing '/' ignored on both sides) |
+|  | insecure_registries | list[str] | each must be in RegistryConfig.InsecureRegistryCIDRs (a CIDR, |
+|  |  |  | compared as a network) or a key of IndexConfigs with Secure false |
+|  |  |  | (host[:port]; a leading http:// or https:// is dropped, as dockerd |
+|  |  |  | does); the step fails naming each missing entry |
 | verify-target | helper | str | accepted and unused (plans before volume digests named the re-tar image) |
 | finish | - |  | removes the resume task, writes summary.json |
 
@@ -67,6 +78,7 @@ Manifest equality (verify-target; `wsl2-migrate verify` must agree):
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -96,10 +108,11 @@ _PARAMS: dict[str, dict[str, tuple[type, bool]]] = {
     "enable-feature": {"name": (str, True)},
     "reboot": {},
     "set-desktop-setting": {"values": (dict, True), "linux_containers": (bool, False), "file": (str, False)},
-    "edit-daemon-config": {"remove": (list, True), "engine": (str, False)},
+    "edit-daemon-config": {"remove": (list, False), "set": (dict, False), "engine": (str, False)},
     "write-wslconfig": {"values": (dict, True)},
     "start-desktop": {"linux_containers": (bool, False), "path": (str, False)},
-    "wait-engine": {"os_type": (str, False), "kernel_contains": (str, False), "timeout_seconds": (int, False)},
+    "wait-engine": {"os_type": (str, False), "kernel_contains": (str, False), "timeout_seconds": (int, False),
+                    "registry_mirrors": (list, False), "insecure_registries": (list, False)},
     "verify-target": {"helper": (str, False)},
     "finish": {},
 }
@@ -113,6 +126,7 @@ _DEFAULT_ENGINE_OF = {"check-host": "source", "write-env-file": "source", "wait-
 
 _PROBE_OS = ("version", "--format", "{{.Server.Os}}")
 _PROBE_OS_KERNEL = ("version", "--format", "{{.Server.Os}}/{{.Server.KernelVersion}}")
+_PROBE_REGISTRY = ("info", "--format", "{{json .RegistryConfig}}")
 _IMAGE_LIST = ("image", "ls", "--all", "--no-trunc", "--format", "{{.ID}}|{{.Repository}}:{{.Tag}}")
 _NETWORK_FORMAT = "{{.Driver}}|{{range .IPAM.Config}}{{.Subnet}},{{end}}"
 _CONTAINER_FORMAT = "{{.Image}}|{{.State.Running}}"
@@ -224,8 +238,50 @@ def _check_params(step: Step) -> None:
             text = str(value)
             if not re.match(r"^[A-Za-z][A-Za-z0-9_.]*$", key) or "\n" in text or "\r" in text:
                 raise ValueError(f"step {step.id}: .wslconfig key {key!r} or its value cannot be written")
-    if step.action == "edit-daemon-config" and step.params.get("engine", "windows") not in ("windows", "linux"):
+    if step.action == "edit-daemon-config":
+        _check_daemon_edit(step)
+    if step.action == "wait-engine":
+        for key in ("registry_mirrors", "insecure_registries"):
+            _check_strings(step.id, key, step.params.get(key, []))
+
+
+def _check_strings(step_id: str, key: str, items: list) -> None:
+    """A list param of non-empty strings."""
+    if not all(isinstance(i, str) and i for i in items):
+        raise ValueError(f"step {step_id}: {key} must be a list of non-empty strings")
+
+
+def _check_daemon_edit(step: Step) -> None:
+    """edit-daemon-config: something to change, keys named once, values dockerd settings can hold."""
+    engine = step.params.get("engine", "windows")
+    if engine not in ("windows", "linux"):
         raise ValueError(f"step {step.id}: engine must be windows or linux")
+    remove = step.params.get("remove", [])
+    wanted = step.params.get("set", {})
+    _check_strings(step.id, "remove", remove)
+    if not remove and not wanted:
+        raise ValueError(f"step {step.id}: edit-daemon-config needs keys to remove or to set")
+    if wanted and engine != "linux":
+        # The Windows engine's settings live in two files Docker Desktop copies between; which one to create is
+        # not ours to guess.
+        raise ValueError(f"step {step.id}: set is only for engine linux")
+    both = {k.lower() for k in remove} & {k.lower() for k in wanted}
+    if both:
+        raise ValueError(f"step {step.id}: key {sorted(both)[0]!r} is both removed and set")
+    for key, value in wanted.items():
+        if not _daemon_value(value):
+            raise ValueError(f"step {step.id}: set {key!r} must be a string, number, boolean or list of strings")
+
+
+def _daemon_value(value: Any) -> bool:
+    """A value set accepts: PowerShell reads it back unchanged (no null, NaN or integer beyond 2**53)."""
+    if isinstance(value, list):
+        return all(isinstance(i, str) for i in value)
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return abs(value) <= 2 ** 53
+    return isinstance(value, (str, bool))
 
 
 def _check_json(step_id: str, value: Any) -> None:
@@ -510,6 +566,8 @@ def _commands(step: Step) -> dict[str, str]:
     if step.action == "check-host":
         return {"Probe": _segments(_PROBE_OS)}
     if step.action == "wait-engine":
+        if step.params.get("registry_mirrors") or step.params.get("insecure_registries"):
+            return {"Probe": _segments(_PROBE_OS_KERNEL), "Registry": _segments(_PROBE_REGISTRY)}
         return {"Probe": _segments(_PROBE_OS_KERNEL)}
     if step.action == "write-env-file":
         return {"Inspect": _segments(("container", "inspect", "--format", "{{json .Config.Env}}",

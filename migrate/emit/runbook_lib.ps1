@@ -374,8 +374,25 @@ function Read-JsonDocument {
     return $null
 }
 
+function Get-BytesSha256 {
+    # SHA-256 of bytes in memory, lower-case hex (as Get-FileHash gives for a file, lower-cased).
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [byte[]]$Bytes
+    )
+    $algorithm = [System.Security.Cryptography.SHA256]::Create()
+    try {
+        $digest = $algorithm.ComputeHash($Bytes)
+    } finally {
+        $algorithm.Dispose()
+    }
+    return ([System.BitConverter]::ToString($digest) -replace '-', '').ToLowerInvariant()
+}
+
 function Save-FileSnapshot {
-    # The bytes of a file just before the runbook changes it, kept in the backup folder's edits\ (never overwritten).
+    # The bytes of a file just before the runbook changes it, kept in the backup folder's edits\ (never overwritten)
+    # and hashed: the copy must hash like the bytes read, or the change does not go ahead.
     [CmdletBinding()]
     [OutputType([string])]
     param(
@@ -388,7 +405,12 @@ function Save-FileSnapshot {
     $stamp = (Get-Date).ToUniversalTime().ToString('yyyyMMdd-HHmmss-fff', $script:Invariant)
     $target = [System.IO.Path]::Combine($directory, $stamp + '-' + [System.IO.Path]::GetFileName($Path))
     [System.IO.File]::WriteAllBytes($target, $Bytes)
-    Write-RunbookLog -Message ('saved the current ' + $Path + ' as ' + $target)
+    $sha = Get-BytesSha256 -Bytes $Bytes
+    $copySha = (Get-FileHash -LiteralPath $target -Algorithm SHA256).Hash.ToLowerInvariant()
+    if ($copySha -ne $sha) {
+        throw ('the copy of ' + $Path + ' in ' + $target + ' does not hash like the original: nothing was changed')
+    }
+    Write-RunbookLog -Message ('saved the current ' + $Path + ' as ' + $target + ' (sha256 ' + $sha + ')')
     return $target
 }
 
@@ -1028,7 +1050,8 @@ function Get-JsonEditProblem {
         [Parameter(Mandatory = $true)] [object]$Original,
         [AllowNull()] [object]$Written,
         [AllowNull()] [object]$Set,
-        [AllowEmptyCollection()] [string[]]$Remove = @()
+        [AllowEmptyCollection()] [string[]]$Remove = @(),
+        [switch]$ExactKeys
     )
     if (-not ($Written -is [System.Management.Automation.PSCustomObject])) {
         return 'the written file is not a JSON object'
@@ -1037,7 +1060,7 @@ function Get-JsonEditProblem {
     if ($null -ne $Set) {
         foreach ($entry in $Set.PSObject.Properties) {
             [void]$touched.Add($entry.Name)
-            $now = Find-JsonProperty -Object $Written -Name $entry.Name
+            $now = Find-JsonProperty -Object $Written -Name $entry.Name -Exact:$ExactKeys
             if ($null -eq $now -or -not (Test-JsonValueEqual -Left $now.Value -Right $entry.Value)) {
                 return ('key ' + $entry.Name + ' does not hold the new value')
             }
@@ -1070,18 +1093,32 @@ function Get-JsonEditProblem {
 }
 
 function Update-JsonFile {
-    # Sets and removes top-level keys of a JSON settings file and keeps every other key as it was.
+    # Sets and removes top-level keys of a JSON settings file and keeps every other key as it was (runbook-style 7:
+    # bytes kept and hashed, -Depth 100, UTF-8 without BOM, atomic, re-read and compared, rolled back).
+    # -ExactKeys: a key is only the one named exactly (dockerd refuses a key it does not know, matched
+    # case-sensitively), so a set key replaces one differing only in case. -CreateMissing: a missing file starts as
+    # {} and, when the result is wrong, is moved into the backup folder's edits\ (as it did not exist before).
     [CmdletBinding(SupportsShouldProcess)]
     param(
         [Parameter(Mandatory = $true)] [string]$Path,
         [AllowNull()] [object]$Set = $null,
         [AllowEmptyCollection()] [string[]]$Remove = @(),
         [switch]$PascalCaseNewKeys,
+        [switch]$ExactKeys,
+        [switch]$CreateMissing,
         [Parameter(Mandatory = $true)] [string]$StepId
     )
     Assert-DesktopStopped
-    $originalBytes = [System.IO.File]::ReadAllBytes($Path)
-    $originalText = Read-TextFile -Path $Path
+    $exists = [System.IO.File]::Exists($Path)
+    $originalBytes = New-Object -TypeName 'byte[]' -ArgumentList 0
+    $originalText = '{}'
+    if ($exists) {
+        $originalBytes = [System.IO.File]::ReadAllBytes($Path)
+        $originalText = Read-TextFile -Path $Path
+    } elseif (-not $CreateMissing) {
+        throw ($Path + ' does not exist')
+    }
+    $originalSha = Get-BytesSha256 -Bytes $originalBytes
     $original = ConvertFrom-Json -InputObject $originalText
     if (-not ($original -is [System.Management.Automation.PSCustomObject])) {
         throw ($Path + ': not a JSON object')
@@ -1091,10 +1128,15 @@ function Update-JsonFile {
     $changed = New-Object -TypeName 'System.Collections.Generic.List[string]'
     if ($null -ne $Set) {
         foreach ($entry in $Set.PSObject.Properties) {
-            $existing = Find-JsonProperty -Object $edited -Name $entry.Name
+            $existing = Find-JsonProperty -Object $edited -Name $entry.Name -Exact:$ExactKeys
             if ($null -eq $existing) {
                 $name = $entry.Name
-                if ($PascalCaseNewKeys) {
+                $other = Find-JsonProperty -Object $edited -Name $name
+                if ($null -ne $other) {
+                    # Only with -ExactKeys: one object cannot hold two keys differing only in case.
+                    $edited.PSObject.Properties.Remove($other.Name)
+                    $changed.Add('-' + $other.Name)
+                } elseif ($PascalCaseNewKeys) {
                     $name = $name.Substring(0, 1).ToUpperInvariant() + $name.Substring(1)
                 }
                 Add-Member -InputObject $edited -MemberType NoteProperty -Name $name -Value $entry.Value
@@ -1116,25 +1158,44 @@ function Update-JsonFile {
         Add-StepNote -Text ($Path + ' already as planned')
         return
     }
-    if (-not $PSCmdlet.ShouldProcess($Path, 'Change keys ' + ($changed -join ', '))) {
+    $action = 'Change keys '
+    if (-not $exists) {
+        $action = 'Create with keys '
+    }
+    if (-not $PSCmdlet.ShouldProcess($Path, $action + ($changed -join ', '))) {
         $script:StepDeclined = $true
         return
     }
-    [void](Save-FileSnapshot -Path $Path -Bytes $originalBytes -Folder 'edits')
+    if ($exists) {
+        [void](Save-FileSnapshot -Path $Path -Bytes $originalBytes -Folder 'edits')
+    } else {
+        [void][System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($Path))
+    }
     $text = ConvertTo-Json -InputObject $edited -Depth 100
     Write-Utf8FileAtomic -Path $Path -Text $text
     $problem = ''
     try {
         $written = ConvertFrom-Json -InputObject (Read-TextFile -Path $Path)
-        $problem = Get-JsonEditProblem -Original $original -Written $written -Set $Set -Remove $Remove
+        $problem = Get-JsonEditProblem -Original $original -Written $written -Set $Set -Remove $Remove -ExactKeys:$ExactKeys
     } catch {
         $problem = 'cannot read it back: ' + $_.Exception.Message
     }
     if ($problem.Length -gt 0) {
-        Write-BytesFileAtomic -Path $Path -Bytes $originalBytes
-        throw ('step ' + $StepId + ': ' + $Path + ': ' + $problem + '; the original file was put back')
+        if ($exists) {
+            Write-BytesFileAtomic -Path $Path -Bytes $originalBytes
+            $restored = (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash.ToLowerInvariant()
+            if ($restored -ne $originalSha) {
+                throw ('step ' + $StepId + ': ' + $Path + ': ' + $problem + '; putting the original back failed too: restore it from the backup folder (edits, sha256 ' + $originalSha + ')')
+            }
+            throw ('step ' + $StepId + ': ' + $Path + ': ' + $problem + '; the original file was put back')
+        }
+        $aside = Get-BackupItemPath -Relative 'edits'
+        [void][System.IO.Directory]::CreateDirectory($aside)
+        $stamp = (Get-Date).ToUniversalTime().ToString('yyyyMMdd-HHmmss-fff', $script:Invariant)
+        [System.IO.File]::Move($Path, [System.IO.Path]::Combine($aside, $stamp + '-failed-' + [System.IO.Path]::GetFileName($Path)))
+        throw ('step ' + $StepId + ': ' + $Path + ': ' + $problem + '; the file did not exist before and was moved into ' + $aside)
     }
-    Write-RunbookLog -StepId $StepId -Message ('changed ' + ($changed -join ', ') + ' in ' + $Path)
+    Write-RunbookLog -StepId $StepId -Message ('changed ' + ($changed -join ', ') + ' in ' + $Path + ' (was sha256 ' + $originalSha + ')')
     Add-StepNote -Text ('changed ' + ($changed -join ', ') + ' in ' + $Path)
 }
 
@@ -1754,23 +1815,35 @@ function Edit-DesktopSetting {
 }
 
 function Edit-DaemonConfig {
-    # edit-daemon-config: removes top-level keys from a daemon.json (and Docker Desktop's own copy of it).
+    # edit-daemon-config: sets and removes top-level keys of a daemon.json (and Docker Desktop's own copy of it),
+    # every other key kept; keys match exactly, as dockerd reads them. Engine linux creates its file to set keys.
     [CmdletBinding()]
     param(
         [Parameter(Mandatory = $true)] [hashtable]$Step
     )
     $engine = [string](Get-StepParameter -Step $Step -Name 'engine' -Default 'windows')
-    $remove = [string[]](Get-StepParameter -Step $Step -Name 'remove' -Required)
-    $set = 'daemon-windows'
+    $remove = [string[]](Get-StepParameter -Step $Step -Name 'remove' -Default @())
+    $set = Get-StepParameter -Step $Step -Name 'set'
+    $setsKeys = $null -ne $set -and @($set.PSObject.Properties).Count -gt 0
+    $fileSet = 'daemon-windows'
     if ($engine -eq 'linux') {
-        $set = 'daemon-linux'
+        $fileSet = 'daemon-linux'
     }
-    foreach ($file in (Get-SettingsFileSet -Name $set)) {
-        if (-not [System.IO.File]::Exists($file.Path)) {
+    foreach ($file in (Get-SettingsFileSet -Name $fileSet)) {
+        $exists = [System.IO.File]::Exists($file.Path)
+        if (-not $exists -and -not ($setsKeys -and $engine -eq 'linux')) {
             Add-StepNote -Text ($file.Path + ' does not exist')
             continue
         }
-        Update-JsonFile -Path $file.Path -Remove $remove -StepId $Step.Id
+        $splatEdit = @{
+            Path          = $file.Path
+            Set           = $set
+            Remove        = $remove
+            ExactKeys     = $true
+            CreateMissing = (-not $exists)
+            StepId        = $Step.Id
+        }
+        Update-JsonFile @splatEdit
     }
 }
 
@@ -1893,6 +1966,7 @@ function Wait-DockerEngine {
             }
             if ($os -eq $osType -and ($kernel.Length -eq 0 -or $version.Contains($kernel))) {
                 Add-StepNote -Text ('engine ready: ' + $answer)
+                Test-EngineRegistryConfig -Step $Step
                 return
             }
             $last = 'engine answers ' + $answer + ', expected ' + $osType + ' with a kernel containing ' + $kernel
@@ -1904,6 +1978,118 @@ function Wait-DockerEngine {
         }
         Start-Sleep -Seconds 3
     }
+}
+
+function ConvertTo-CidrKey {
+    # An 'address/prefix' entry as its network (address bytes masked to the prefix) and prefix, so 10.1.2.3/8 and
+    # 10.0.0.0/8 compare equal as they do for dockerd (net.ParseCIDR keeps the network); '' when it is no CIDR.
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string]$Text
+    )
+    $parts = $Text.Split([char]47)
+    if ($parts.Count -ne 2 -or $parts[1] -notmatch '^[0-9]{1,3}$') {
+        return ''
+    }
+    $address = $null
+    if (-not [System.Net.IPAddress]::TryParse($parts[0], [ref]$address)) {
+        return ''
+    }
+    $prefix = [int]$parts[1]
+    $bytes = $address.GetAddressBytes()
+    if ($prefix -gt 8 * $bytes.Length) {
+        return ''
+    }
+    for ($i = 0; $i -lt $bytes.Length; $i++) {
+        $keep = [System.Math]::Min([System.Math]::Max($prefix - 8 * $i, 0), 8)
+        $bytes[$i] = [byte]($bytes[$i] -band ((255 -shl (8 - $keep)) -band 255))
+    }
+    return ([System.BitConverter]::ToString($bytes) + '/' + $prefix)
+}
+
+function Find-MissingRegistryEntry {
+    # The expected registry mirrors and insecure registries that a docker info RegistryConfig object lacks, each
+    # named ('mirror X', 'insecure registry Y'); the rules are in migrate/emit/runbook.py (wait-engine).
+    [CmdletBinding()]
+    [OutputType([string[]])]
+    param(
+        [AllowNull()] [object]$Config,
+        [AllowEmptyCollection()] [string[]]$Mirrors = @(),
+        [AllowEmptyCollection()] [string[]]$Insecure = @()
+    )
+    $missing = New-Object -TypeName 'System.Collections.Generic.List[string]'
+    # dockerd stores a mirror with a trailing '/'; host names do not depend on case.
+    $haveMirrors = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList ([System.StringComparer]::OrdinalIgnoreCase)
+    foreach ($item in @(Get-JsonProperty -Object $Config -Name 'Mirrors')) {
+        if ($item -is [string]) {
+            [void]$haveMirrors.Add(($item -replace '/$', ''))
+        }
+    }
+    foreach ($mirror in $Mirrors) {
+        if (-not $haveMirrors.Contains(($mirror -replace '/$', ''))) {
+            $missing.Add('mirror ' + $mirror)
+        }
+    }
+    $haveNetworks = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList ([System.StringComparer]::Ordinal)
+    foreach ($item in @(Get-JsonProperty -Object $Config -Name 'InsecureRegistryCIDRs')) {
+        if ($item -is [string]) {
+            $key = ConvertTo-CidrKey -Text $item
+            if ($key.Length -gt 0) {
+                [void]$haveNetworks.Add($key)
+            }
+        }
+    }
+    $indexConfigs = Get-JsonProperty -Object $Config -Name 'IndexConfigs'
+    foreach ($registry in $Insecure) {
+        # dockerd drops an http:// or https:// in front of an insecure registry.
+        $name = $registry -replace '^https?://', ''
+        $key = ConvertTo-CidrKey -Text $name
+        $found = $false
+        if ($key.Length -gt 0) {
+            $found = $haveNetworks.Contains($key)
+        } elseif ($indexConfigs -is [System.Management.Automation.PSCustomObject]) {
+            $index = Find-JsonProperty -Object $indexConfigs -Name $name
+            if ($null -ne $index) {
+                $secure = Get-JsonProperty -Object $index.Value -Name 'Secure' -Default $true
+                $found = ($secure -is [bool]) -and -not $secure
+            }
+        }
+        if (-not $found) {
+            $missing.Add('insecure registry ' + $registry)
+        }
+    }
+    return , $missing.ToArray()
+}
+
+function Test-EngineRegistryConfig {
+    # wait-engine, once the engine answers: the registry mirrors and insecure registries of the plan must be in
+    # docker info (a read-only probe); under -WhatIf the engine is still the old one, so the check is only reported.
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable]$Step
+    )
+    $mirrors = [string[]](Get-StepParameter -Step $Step -Name 'registry_mirrors' -Default @())
+    $insecure = [string[]](Get-StepParameter -Step $Step -Name 'insecure_registries' -Default @())
+    if ($mirrors.Count + $insecure.Count -eq 0) {
+        return
+    }
+    $wanted = 'registry mirrors [' + ($mirrors -join ', ') + '] and insecure registries [' + ($insecure -join ', ') + ']'
+    if ($script:DryRun) {
+        Add-StepNote -Text ('would check docker info for ' + $wanted)
+        return
+    }
+    $probe = Invoke-DockerCommand -Engine $Step.Engine -Segments $Step.Commands['Registry'] -StepId $Step.Id -TimeoutSeconds 60
+    try {
+        $config = ConvertFrom-Json -InputObject $probe.StdOut
+    } catch {
+        throw ('step ' + $Step.Id + ': docker info gave no readable RegistryConfig: ' + (Get-TextTail -Text $probe.StdOut -Length 300))
+    }
+    $missing = Find-MissingRegistryEntry -Config $config -Mirrors $mirrors -Insecure $insecure
+    if ($missing.Count -gt 0) {
+        throw ('step ' + $Step.Id + ': the engine lacks ' + ($missing -join ', ') + ' (docker info RegistryConfig): add them in Settings > Docker Engine, then resume')
+    }
+    Add-StepNote -Text ('engine has ' + $wanted)
 }
 
 function Read-VolumeDigest {
@@ -2349,7 +2535,7 @@ function Undo-Migration {
                         $settingsRestored = $true
                     }
                 }
-            } elseif ([System.IO.File]::Exists($path) -and [string]$file.set -eq 'wslconfig') {
+            } elseif ([System.IO.File]::Exists($path) -and @('wslconfig', 'daemon-linux') -contains [string]$file.set) {
                 # The file did not exist before: move the one the runbook wrote into the backup folder (not deleted).
                 if ($PSCmdlet.ShouldProcess($path, 'Move the file the migration created into the backup folder')) {
                     $aside = Get-BackupItemPath -Relative 'rollback'

@@ -67,6 +67,10 @@ def _int(value: Any, default: int = 0) -> int:
     return default
 
 
+def _dicts(value: Any) -> tuple[dict[str, Any], ...]:
+    return tuple(dict(v) for v in value or [] if isinstance(v, dict))
+
+
 def _opt_int(value: Any) -> int | None:
     if value is None:
         return None
@@ -184,9 +188,39 @@ def _bind_destination(spec: str) -> str:
     return m.group(1) if m else ""
 
 
+def _tmpfs_options(value: Any) -> tuple[str, ...]:
+    """TmpfsOptions.Options ([["nr_inodes", "10"], ["exec"]]) as 'key=value' / 'key' strings."""
+    out = []
+    for pair in value or []:
+        if isinstance(pair, list) and pair:
+            out.append("=".join(str(x) for x in pair[:2]))
+    return tuple(out)
+
+
+def _mount_options(spec: Mapping[str, Any], mode: str) -> dict[str, Any]:
+    """The Mount fields that only a HostConfig.Mounts entry (or a -v mode) holds."""
+    vol = _d(spec.get("VolumeOptions"))
+    tmpfs = _d(spec.get("TmpfsOptions"))
+    bind = _d(spec.get("BindOptions"))
+    return dict(
+        nocopy=bool(vol.get("NoCopy")) or "nocopy" in mode.split(","),
+        volume_options=_strmap(_d(vol.get("DriverConfig")).get("Options")),
+        volume_labels=_strmap(vol.get("Labels")),
+        subpath=str(vol.get("Subpath") or ""),
+        tmpfs_size=_int(tmpfs.get("SizeBytes")),
+        tmpfs_mode=_int(tmpfs.get("Mode")),
+        tmpfs_options=_tmpfs_options(tmpfs.get("Options")),
+        non_recursive=bool(bind.get("NonRecursive")),
+        readonly_non_recursive=bool(bind.get("ReadOnlyNonRecursive")),
+        readonly_force_recursive=bool(bind.get("ReadOnlyForceRecursive")),
+        create_mountpoint=bool(bind.get("CreateMountpoint")),
+    )
+
+
 def _mounts(raw: Mapping[str, Any], labels: Mapping[str, str]) -> tuple[Mount, ...]:
     host = _d(raw.get("HostConfig"))
     binds = {_bind_destination(b): b for b in _strs(host.get("Binds"))}
+    specs = {str(m.get("Target") or ""): m for m in host.get("Mounts") or [] if isinstance(m, dict)}
     typed = _desktop_binds(labels)
     out = []
     seen = set()
@@ -197,12 +231,13 @@ def _mounts(raw: Mapping[str, Any], labels: Mapping[str, str]) -> tuple[Mount, .
         seen.add(dest)
         name = str(m.get("Name") or "")
         mtype = str(m.get("Type") or ("volume" if name else "bind"))
+        mode = str(m.get("Mode") or "")
         out.append(
             Mount(
                 type=mtype,
                 source=str(m.get("Source") or ""),
                 destination=dest,
-                mode=str(m.get("Mode") or ""),
+                mode=mode,
                 read_only=not bool(m.get("RW", True)),
                 propagation=str(m.get("Propagation") or ""),
                 name=name,
@@ -210,13 +245,14 @@ def _mounts(raw: Mapping[str, Any], labels: Mapping[str, str]) -> tuple[Mount, .
                 anonymous=mtype == "volume" and bool(_HEX64.match(name)),
                 spec=binds.get(dest, ""),
                 desktop_source=typed.get(dest, ""),
+                **_mount_options(specs.get(dest, {}), mode),
             )
         )
     # HostConfig.Mounts entries of type tmpfs do not always show in Mounts on older engines.
-    for m in host.get("Mounts") or []:
-        if isinstance(m, dict) and m.get("Type") == "tmpfs" and m.get("Target") not in seen:
-            out.append(Mount(type="tmpfs", source="", destination=str(m.get("Target") or ""),
-                             read_only=bool(m.get("ReadOnly"))))
+    for target, m in specs.items():
+        if m.get("Type") == "tmpfs" and target not in seen:
+            out.append(Mount(type="tmpfs", source="", destination=target, read_only=bool(m.get("ReadOnly")),
+                             **_mount_options(m, "")))
     return tuple(sorted(out, key=lambda x: (x.destination, x.type, x.name, x.source)))
 
 
@@ -368,6 +404,11 @@ def container_from_inspect(raw: Mapping[str, Any], size: Mapping[str, Any] | Non
         cpuset_cpus=str(host.get("CpusetCpus") or ""),
         cpuset_mems=str(host.get("CpusetMems") or ""),
         blkio_weight=_int(host.get("BlkioWeight")),
+        blkio_weight_device=_dicts(host.get("BlkioWeightDevice")),
+        blkio_device_read_bps=_dicts(host.get("BlkioDeviceReadBps")),
+        blkio_device_write_bps=_dicts(host.get("BlkioDeviceWriteBps")),
+        blkio_device_read_iops=_dicts(host.get("BlkioDeviceReadIOps")),
+        blkio_device_write_iops=_dicts(host.get("BlkioDeviceWriteIOps")),
         pids_limit=_opt_int(host.get("PidsLimit")) or None,
         oom_kill_disable=host.get("OomKillDisable") if isinstance(host.get("OomKillDisable"), bool) else None,
         oom_score_adj=_int(host.get("OomScoreAdj")),
@@ -389,6 +430,10 @@ def container_from_inspect(raw: Mapping[str, Any], size: Mapping[str, Any] | Non
         masked_paths=_opt_strs(host.get("MaskedPaths")),
         readonly_paths=_opt_strs(host.get("ReadonlyPaths")),
         console_size=tuple(_int(x) for x in host.get("ConsoleSize") or [] if x),
+        volume_driver=str(host.get("VolumeDriver") or ""),
+        annotations=_strmap(host.get("Annotations")),
+        cgroup=str(host.get("Cgroup") or ""),
+        kernel_memory_tcp=_int(host.get("KernelMemoryTCP")),
         networks=_attachments(raw, cid[:12], requested_mac),
         size_rw=_opt_int(size.get("SizeRw")),
         size_root_fs=_opt_int(size.get("SizeRootFs")),

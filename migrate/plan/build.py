@@ -207,6 +207,15 @@ def build_steps(plan: Plan) -> list[Step]:
         last = s.add(Step("switch/daemon-config", "switch", "Remove LCOW-only keys from the Windows engine config",
                           action="edit-daemon-config", target="daemon.json",
                           params={"engine": "windows", "remove": list(sw.remove_daemon_keys)}, depends_on=(last,)))
+    if sw.linux_daemon_remove or sw.linux_daemon_set:
+        params: dict[str, object] = {"engine": "linux"}
+        if sw.linux_daemon_remove:
+            params["remove"] = list(sw.linux_daemon_remove)
+        if sw.linux_daemon_set:
+            params["set"] = {k: list(v) for k, v in sw.linux_daemon_set.items()}
+        last = s.add(Step("switch/daemon-config-linux", "switch",
+                          "Fit the Linux engine's daemon.json to WSL 2 (storage keys out, registry settings in)",
+                          action="edit-daemon-config", target="daemon.json", params=params, depends_on=(last,)))
     if sw.wslconfig:
         last = s.add(Step("switch/wslconfig", "switch", "Carry the Hyper-V memory, CPU and swap to .wslconfig",
                           action="write-wslconfig", target=".wslconfig", params={"values": dict(sw.wslconfig)},
@@ -214,8 +223,13 @@ def build_steps(plan: Plan) -> list[Step]:
     last = s.add(Step("switch/start-desktop", "switch", "Start Docker Desktop", action="start-desktop",
                       target="Docker Desktop", params={"linux_containers": sw.linux_containers},
                       depends_on=(last,)))
+    expect: dict[str, object] = {}
+    if sw.expect_registry_mirrors:
+        expect["registry_mirrors"] = list(sw.expect_registry_mirrors)
+    if sw.expect_insecure_registries:
+        expect["insecure_registries"] = list(sw.expect_insecure_registries)
     ready = s.add(Step("switch/wait-engine", "switch", "Wait for the WSL2 engine", engine="target",
-                       action="wait-engine", mutating=False, target="engine", depends_on=(last,)))
+                       action="wait-engine", mutating=False, target="engine", depends_on=(last,), params=expect))
 
     # restore -----------------------------------------------------------------------------------------------
     has_image: dict[str, str] = {}

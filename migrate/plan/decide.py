@@ -274,13 +274,36 @@ def _switch(inv: Inventory, fs: _Findings) -> SwitchPlan:
         if d.swap_mib is not None:
             wslconfig["swap"] = f"{d.swap_mib}MB"
     remove = ("experimental",) if fs.with_plan("drop-lcow-experimental") else ()
+    linux = inv.settings.daemon_linux.values if inv.settings.daemon_linux is not None else {}
+    windows = inv.settings.daemon_windows.values if inv.settings.daemon_windows is not None else {}
+    drop = tuple(k for k in ("data-root", "graph", "storage-driver") if k in linux)
+    merged: dict[str, tuple[str, ...]] = {}
+    for key in ("registry-mirrors", "insecure-registries"):
+        have = [str(x) for x in linux.get(key) or [] if isinstance(x, str)]
+        extra = [str(x) for x in windows.get(key) or [] if isinstance(x, str) and x not in have]
+        if extra and backend == "lcow":
+            merged[key] = tuple(have + extra)
+    engine = inv.engine
+    mirrors = tuple(dict.fromkeys([*(engine.registry_mirrors if engine else ()), *merged.get("registry-mirrors", ())]))
+    insecure = tuple(dict.fromkeys([*(x for x in (engine.insecure_registries if engine else ())
+                                      if x not in ("127.0.0.0/8", "::1/128")),
+                                    *merged.get("insecure-registries", ())]))
     features = _FEATURES if fs.with_plan("enable-windows-features") else ()
     manual = tuple(sorted({f"{f.rule}: {f.title}" for f in fs.with_plan(*_MANUAL_KINDS)}))
     findings = tuple(sorted({f.rule for f in fs.with_plan("switch-backend", "write-wslconfig",
                                                           "drop-lcow-experimental", "enable-windows-features",
+                                                          "carry-daemon-config", "drop-daemon-key",
                                                           *_MANUAL_KINDS)}))
+    if backend == "lcow":
+        # The LCOW engine's own mirrors are the Windows engine's; the Linux engine gets them through `merged`.
+        mirrors = tuple(m for m in mirrors if m in merged.get("registry-mirrors", ()) or m in linux.get(
+            "registry-mirrors", []))
+        insecure = tuple(m for m in insecure if m in merged.get("insecure-registries", ()) or m in linux.get(
+            "insecure-registries", []))
     return SwitchPlan(wsl_engine_enabled=True, linux_containers=backend == "lcow", remove_daemon_keys=remove,
-                      wslconfig=wslconfig, enable_features=features, manual=manual, findings=findings)
+                      linux_daemon_remove=drop, linux_daemon_set=merged, expect_registry_mirrors=mirrors,
+                      expect_insecure_registries=insecure, wslconfig=wslconfig, enable_features=features,
+                      manual=manual, findings=findings)
 
 
 def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path: str = "") -> Plan:

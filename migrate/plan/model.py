@@ -113,6 +113,13 @@ class SwitchPlan:
     """Switch Docker Desktop from Windows containers to Linux containers (LCOW sources)."""
     remove_daemon_keys: tuple[str, ...] = ()
     """Keys removed from the Windows engine's daemon.json (experimental, when only LCOW needed it)."""
+    linux_daemon_remove: tuple[str, ...] = ()
+    """Keys removed from the Linux engine's daemon.json (data-root, graph, storage-driver: WSL 2 decides those)."""
+    linux_daemon_set: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Keys set in the Linux engine's daemon.json: registry settings only the Windows engine had (merged)."""
+    expect_registry_mirrors: tuple[str, ...] = ()
+    expect_insecure_registries: tuple[str, ...] = ()
+    """Checked in `docker info` of the new engine once it answers."""
     wslconfig: dict[str, str] = field(default_factory=dict)
     """Keys merged into .wslconfig [wsl2]: memory, processors, swap."""
     enable_features: tuple[str, ...] = ()

@@ -38,7 +38,9 @@ SECTIONS = {"images": ImagePlan, "volumes": VolumePlan, "networks": NetworkPlan,
 _KEY = {"images": "id", "volumes": "name", "networks": "name", "containers": "name"}
 EDITABLE = {
     "plan": ("backup_path", "helper_image", "helper_pull"),
-    "switch": ("wsl_engine_enabled", "linux_containers", "remove_daemon_keys", "wslconfig", "enable_features"),
+    "switch": ("wsl_engine_enabled", "linux_containers", "remove_daemon_keys", "linux_daemon_remove",
+               "linux_daemon_set", "expect_registry_mirrors", "expect_insecure_registries", "wslconfig",
+               "enable_features"),
     "images": ("strategy", "reference", "platform", "archive"),
     "volumes": ("strategy", "options", "labels"),
     "networks": ("strategy", "args"),
@@ -202,6 +204,11 @@ def _coerce(value: Any, hint: str, file: str, where: str) -> Any:
         if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
             raise _fail(file, where, "expected a list of strings")
         return tuple(value)
+    if hint.startswith("dict[str, tuple"):
+        if not isinstance(value, dict) or not all(isinstance(x, list) and all(isinstance(y, str) for y in x)
+                                                  for x in value.values()):
+            raise _fail(file, where, "expected a table of lists of strings")
+        return {k: tuple(v) for k, v in value.items()}
     if hint.startswith("dict"):
         if not isinstance(value, dict) or not all(isinstance(x, str) for x in value.values()):
             raise _fail(file, where, "expected a table of strings")

@@ -23,7 +23,9 @@ CARRIED_FIELDS: tuple[str, ...] = (
     "cpu_period", "cpu_quota", "cpu_realtime_period", "cpu_realtime_runtime", "cpuset_cpus", "cpuset_mems",
     "blkio_weight", "pids_limit", "oom_kill_disable", "oom_score_adj", "tmpfs", "shm_size", "init",
     "readonly_rootfs", "runtime", "isolation", "pid_mode", "ipc_mode", "uts_mode", "userns_mode", "cgroupns_mode",
-    "cgroup_parent", "sysctls", "group_add", "storage_opt", "networks",
+    "cgroup_parent", "sysctls", "group_add", "storage_opt", "networks", "blkio_weight_device",
+    "blkio_device_read_bps", "blkio_device_write_bps", "blkio_device_read_iops", "blkio_device_write_iops",
+    "volume_driver", "annotations",
 )
 """Container fields a container made from create_spec's arguments has equal to the original (verify compares
 these; `not_carried` names the exceptions for one container). `image` is left out: it is whatever image_ref the
@@ -375,7 +377,11 @@ def _mount(m: Mount, c: Container, translate: Callable[[str], str | None] | None
             fields = ["type=bind", f"source={source}", f"target={m.destination}"]
             fields += ["readonly"] if m.read_only else []
             fields += [f"bind-propagation={m.propagation}"] if m.propagation not in ("", "rprivate") else []
+            fields += _bind_recursion(m, setting, s)
             s.flag("--mount", ",".join(_csv_field(f) for f in fields))
+        if m.create_mountpoint:
+            s.lose(f"{setting} create_mountpoint", "docker CLI 28's --mount has no option for "
+                                                   "BindOptions.CreateMountpoint (bind-create-src came later)")
     elif m.type == "volume":
         if m.spec:
             s.flag("--volume", m.spec)
@@ -384,13 +390,47 @@ def _mount(m: Mount, c: Container, translate: Callable[[str], str | None] | None
         fields = ["type=volume", f"source={m.name}", f"target={m.destination}"]
         fields += ["readonly"] if m.read_only else []
         fields += [f"volume-driver={m.driver}"] if m.driver not in ("", "local") else []
+        fields += ["volume-nocopy"] if m.nocopy else []
+        fields += [f"volume-subpath={m.subpath}"] if m.subpath else []
+        fields += _map_fields("volume-opt", m.volume_options, f"{setting} volume_options", s)
+        fields += _map_fields("volume-label", m.volume_labels, f"{setting} volume_labels", s)
         s.flag("--mount", ",".join(_csv_field(f) for f in fields))
     elif m.type == "tmpfs":
         if m.destination not in c.tmpfs:
             fields = ["type=tmpfs", f"target={m.destination}"] + (["readonly"] if m.read_only else [])
+            fields += [f"tmpfs-size={m.tmpfs_size}"] if m.tmpfs_size else []
+            fields += [f"tmpfs-mode={m.tmpfs_mode:o}"] if m.tmpfs_mode else []
             s.flag("--mount", ",".join(_csv_field(f) for f in fields))
+        if m.tmpfs_options:
+            s.lose(f"{setting} tmpfs_options", "docker CLI 28's --mount has no option for TmpfsOptions.Options")
     else:
         s.lose(setting, f"a {m.type or 'untyped'} mount has no equivalent on the WSL2 engine")
+
+
+def _bind_recursion(m: Mount, setting: str, s: _Spec) -> list[str]:
+    """The bind-recursive field of a bind --mount, which holds one of BindOptions' three recursion switches."""
+    flags = [(m.non_recursive, "disabled"), (m.readonly_non_recursive, "writable"),
+             (m.readonly_force_recursive, "readonly")]
+    chosen = [value for on, value in flags if on]
+    if not chosen:
+        return []
+    # The CLI takes one value, and writable/readonly only together with readonly.
+    if len(chosen) > 1 or (chosen[0] != "disabled" and not m.read_only):
+        s.lose(f"{setting} recursion", "docker create --mount bind-recursive takes one of disabled, writable "
+                                       "(read-only mounts only) or readonly (read-only mounts only)")
+        return []
+    return [f"bind-recursive={chosen[0]}"]
+
+
+def _map_fields(key: str, mapping: Mapping[str, str], setting: str, s: _Spec) -> list[str]:
+    """key=name=value fields of a --mount value; the CLI splits at the first '=', so a name cannot hold one."""
+    out = []
+    for name, value in sorted(mapping.items()):
+        if not name or "=" in name:
+            s.lose(f"{setting} {name}", f"a {key} name cannot be empty or hold '=' in docker create --mount")
+        else:
+            out.append(f"{key}={name}={value}")
+    return out
 
 
 def _gpus(req: Mapping[str, Any]) -> str | None:
@@ -458,6 +498,8 @@ def _resources(c: Container, s: _Spec) -> None:
         s.flag("--cpuset-mems", c.cpuset_mems)
     if c.kernel_memory:
         s.lose("kernel_memory", "kernel memory limits are deprecated and ignored by current engines (cgroup v2)")
+    if c.kernel_memory_tcp:
+        s.lose("kernel_memory_tcp", "docker create has no flag for it, and current engines (cgroup v2) ignore it")
     if c.pids_limit is not None and c.pids_limit > 0:
         s.flag("--pids-limit", str(c.pids_limit))
     if c.oom_kill_disable:
@@ -468,6 +510,22 @@ def _resources(c: Container, s: _Spec) -> None:
         s.flag("--shm-size", str(c.shm_size))
     s.each("--storage-opt", _kv(c.storage_opt))
     s.each("--sysctl", _kv(c.sysctls))
+    _blkio(c, s)
+
+
+def _blkio(c: Container, s: _Spec) -> None:
+    """Per-device block IO weights and limits, as PATH:NUMBER (the CLI splits at the first ':', wants /dev/)."""
+    for field, flag, key in (("blkio_weight_device", "--blkio-weight-device", "Weight"),
+                             ("blkio_device_read_bps", "--device-read-bps", "Rate"),
+                             ("blkio_device_write_bps", "--device-write-bps", "Rate"),
+                             ("blkio_device_read_iops", "--device-read-iops", "Rate"),
+                             ("blkio_device_write_iops", "--device-write-iops", "Rate")):
+        for d in getattr(c, field):
+            path, value = str(d.get("Path") or ""), d.get(key)
+            if ":" in path or not path.startswith("/dev/") or not isinstance(value, int) or value < 0:
+                s.lose(f"{field} {path}", f"{flag} takes /dev/PATH:NUMBER, and this entry cannot be written so")
+            else:
+                s.flag(flag, f"{path}:{value}")
 
 
 def _namespaces(c: Container, names: Mapping[str, str] | None, s: _Spec) -> None:
@@ -490,6 +548,8 @@ def _namespaces(c: Container, names: Mapping[str, str] | None, s: _Spec) -> None
         s.args.append("--init" if c.init else "--init=false")
     if c.isolation not in ("", "default"):
         s.lose("isolation", f"{c.isolation} isolation is a Windows engine setting; the WSL2 engine has none")
+    if c.cgroup:
+        s.lose("cgroup", "docker create has no flag for HostConfig.Cgroup (joining another container's cgroup)")
 
 
 def _health(c: Container, cfg: Mapping[str, Any], s: _Spec) -> None:
@@ -567,6 +627,8 @@ def create_spec(c: Container, image: Image | None, *, image_ref: str,
         s.flag("--restart", c.restart_policy + (f":{retries}" if retries else ""))
     if c.auto_remove:
         s.args.append("--rm")
+    if c.volume_driver:
+        s.flag("--volume-driver", c.volume_driver)
     _mounts(c, translate_bind, container_names, {p.name: p for p in peers}, s)
     _security(c, s)
     _resources(c, s)
@@ -583,6 +645,11 @@ def create_spec(c: Container, image: Image | None, *, image_ref: str,
         s.args.append("--tty")
     if c.open_stdin:
         s.args.append("--interactive")
+    for key, value in sorted(c.annotations.items()):
+        if not key or "=" in key:
+            s.lose(f"annotations {key}", "docker create --annotation splits at the first '=', so a key cannot hold one")
+        else:
+            s.flag("--annotation", f"{key}={value}")
     _no_flag(c, cfg, s)
     s.args.append(image_ref)
     s.args += list(cmd)

@@ -61,7 +61,7 @@ HOST_ACTIONS: dict[str, str] = {
     "enable-feature": "Enable an optional Windows feature (VirtualMachinePlatform, Microsoft-Windows-Subsystem-Linux).",
     "reboot": "Register the resume task and restart Windows, when an earlier step asked for it.",
     "set-desktop-setting": "Set keys of Docker Desktop's settings file, keeping every other key.",
-    "edit-daemon-config": "Remove keys from a daemon.json, keeping every other key.",
+    "edit-daemon-config": "Remove or set top-level keys of a daemon.json, keeping every other key.",
     "write-wslconfig": "Merge keys into %UserProfile%\\.wslconfig under [wsl2], keeping every other key.",
     "start-desktop": "Start Docker Desktop.",
     "wait-engine": "Wait until the engine answers and runs Linux containers, with a timeout.",

@@ -124,6 +124,8 @@ def run_steps(steps: Sequence[Step], engines: Engines, workdir: Path,
                 note = _verify_backups(workdir, manifest)
             elif step.action == "wait-engine":
                 _docker(engines, step.engine or "target", ["version", "--format", "{{.Server.Version}}"])
+                if step.params:
+                    note = "registry settings are checked by the runbook only (a scratch target has its own)"
             elif step.action == "verify-target":
                 note = verify_target() if verify_target is not None else "left to the verify report"
             elif step.action == "finish":
