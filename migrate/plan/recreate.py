@@ -10,7 +10,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from migrate.model import Attachment, Container, Image, Mount
+from migrate.model import Attachment, Container, Image
+from migrate.plan.limits import kv, resources, security
+from migrate.plan.mounts import mount_args
 from migrate.plan.steps import Arg
 
 CARRIED_FIELDS: tuple[str, ...] = (
@@ -30,9 +32,6 @@ CARRIED_FIELDS: tuple[str, ...] = (
 """Container fields a container made from create_spec's arguments has equal to the original (verify compares
 these; `not_carried` names the exceptions for one container). `image` is left out: it is whatever image_ref the
 caller chose (the image id is what must match)."""
-
-DEFAULT_SHM_SIZE = 64 * 1024 * 1024
-"""The engine's default /dev/shm size: the engine fills it in, so it is not a user setting."""
 
 _HEX = re.compile(r"^[0-9a-f]{12,64}$")
 _DESKTOP_LABEL = "desktop.docker.io/"
@@ -107,31 +106,6 @@ def _duration(ns: int) -> str:
         if ns % size == 0:
             return f"{ns // size}{unit}"
     return f"{ns}ns"
-
-
-def _cpus(nano: int) -> str:
-    """NanoCpus as the decimal --cpus takes, exactly."""
-    whole, frac = divmod(nano, 10**9)
-    return f"{whole}.{frac:09d}".rstrip("0").rstrip(".")
-
-
-def _csv_field(text: str) -> str:
-    """One field of a CSV-valued flag (--mount, --gpus), quoted the way Go's encoding/csv reads it."""
-    if any(ch in text for ch in ',"\r\n'):
-        return '"' + text.replace('"', '""') + '"'
-    return text
-
-
-def _kv(mapping: Mapping[str, str]) -> list[str]:
-    return [f"{k}={v}" for k, v in sorted(mapping.items())]
-
-
-def _bind_options(spec: str, dest: str) -> str | None:
-    """The ':opts' suffix of a HostConfig.Binds entry ('' when none), or None when the entry does not parse."""
-    if spec.endswith(":" + dest):
-        return ""
-    i = spec.rfind(":" + dest + ":")
-    return spec[i + len(dest) + 2:] if i >= 0 else None
 
 
 class _Spec:
@@ -287,7 +261,7 @@ def _connect(a: Attachment, name: str) -> tuple[Arg, ...]:
         out += ["--link-local-ip", ip]
     for link in a.links:
         out += ["--link", link]
-    for opt in _kv(a.driver_opts):
+    for opt in kv(a.driver_opts):
         out += ["--driver-opt", opt]
     return (*out, a.network, name)
 
@@ -352,180 +326,9 @@ def _mounts(c: Container, translate: Callable[[str], str | None] | None, names: 
         # --volumes-from brings these again; an explicit -v (spec) is the user's own and is kept.
         if not m.spec and (m.type, m.destination, m.name or m.source) in inherited:
             continue
-        _mount(m, c, translate, s)
+        mount_args(m, c.tmpfs, translate, s)
     for dest, opts in sorted(c.tmpfs.items()):
         s.flag("--tmpfs", f"{dest}:{opts}" if opts else dest)
-
-
-def _mount(m: Mount, c: Container, translate: Callable[[str], str | None] | None, s: _Spec) -> None:
-    setting = f"mounts {m.destination}"
-    if m.type == "bind":
-        source: str | None = m.source
-        if m.desktop_source:
-            source = m.desktop_source
-        elif translate is not None:
-            source = translate(m.source)
-        if not source:
-            s.lose(setting, "the bind source cannot be translated to a path the WSL2 engine accepts")
-            return
-        opts = _bind_options(m.spec, m.destination) if m.spec else None
-        if m.spec and source == m.source:
-            s.flag("--volume", m.spec)
-        elif opts is not None:
-            s.flag("--volume", f"{source}:{m.destination}" + (f":{opts}" if opts else ""))
-        else:
-            fields = ["type=bind", f"source={source}", f"target={m.destination}"]
-            fields += ["readonly"] if m.read_only else []
-            fields += [f"bind-propagation={m.propagation}"] if m.propagation not in ("", "rprivate") else []
-            fields += _bind_recursion(m, setting, s)
-            s.flag("--mount", ",".join(_csv_field(f) for f in fields))
-        if m.create_mountpoint:
-            s.lose(f"{setting} create_mountpoint", "docker CLI 28's --mount has no option for "
-                                                   "BindOptions.CreateMountpoint (bind-create-src came later)")
-    elif m.type == "volume":
-        if m.spec:
-            s.flag("--volume", m.spec)
-            return
-        # Anonymous volumes too are mounted by name, so the data restored into that volume stays attached.
-        fields = ["type=volume", f"source={m.name}", f"target={m.destination}"]
-        fields += ["readonly"] if m.read_only else []
-        fields += [f"volume-driver={m.driver}"] if m.driver not in ("", "local") else []
-        fields += ["volume-nocopy"] if m.nocopy else []
-        fields += [f"volume-subpath={m.subpath}"] if m.subpath else []
-        fields += _map_fields("volume-opt", m.volume_options, f"{setting} volume_options", s)
-        fields += _map_fields("volume-label", m.volume_labels, f"{setting} volume_labels", s)
-        s.flag("--mount", ",".join(_csv_field(f) for f in fields))
-    elif m.type == "tmpfs":
-        if m.destination not in c.tmpfs:
-            fields = ["type=tmpfs", f"target={m.destination}"] + (["readonly"] if m.read_only else [])
-            fields += [f"tmpfs-size={m.tmpfs_size}"] if m.tmpfs_size else []
-            fields += [f"tmpfs-mode={m.tmpfs_mode:o}"] if m.tmpfs_mode else []
-            s.flag("--mount", ",".join(_csv_field(f) for f in fields))
-        if m.tmpfs_options:
-            s.lose(f"{setting} tmpfs_options", "docker CLI 28's --mount has no option for TmpfsOptions.Options")
-    else:
-        s.lose(setting, f"a {m.type or 'untyped'} mount has no equivalent on the WSL2 engine")
-
-
-def _bind_recursion(m: Mount, setting: str, s: _Spec) -> list[str]:
-    """The bind-recursive field of a bind --mount, which holds one of BindOptions' three recursion switches."""
-    flags = [(m.non_recursive, "disabled"), (m.readonly_non_recursive, "writable"),
-             (m.readonly_force_recursive, "readonly")]
-    chosen = [value for on, value in flags if on]
-    if not chosen:
-        return []
-    # The CLI takes one value, and writable/readonly only together with readonly.
-    if len(chosen) > 1 or (chosen[0] != "disabled" and not m.read_only):
-        s.lose(f"{setting} recursion", "docker create --mount bind-recursive takes one of disabled, writable "
-                                       "(read-only mounts only) or readonly (read-only mounts only)")
-        return []
-    return [f"bind-recursive={chosen[0]}"]
-
-
-def _map_fields(key: str, mapping: Mapping[str, str], setting: str, s: _Spec) -> list[str]:
-    """key=name=value fields of a --mount value; the CLI splits at the first '=', so a name cannot hold one."""
-    out = []
-    for name, value in sorted(mapping.items()):
-        if not name or "=" in name:
-            s.lose(f"{setting} {name}", f"a {key} name cannot be empty or hold '=' in docker create --mount")
-        else:
-            out.append(f"{key}={name}={value}")
-    return out
-
-
-def _gpus(req: Mapping[str, Any]) -> str | None:
-    """A DeviceRequest as a --gpus value, or None when --gpus cannot produce it."""
-    caps = req.get("Capabilities") or []
-    if len(caps) != 1 or not caps[0] or caps[0][-1] != "gpu" or "gpu" in caps[0][:-1]:
-        return None
-    fields = []
-    ids = req.get("DeviceIDs") or []
-    count = int(req.get("Count") or 0)
-    if ids:
-        if count:
-            return None
-        fields.append("device=" + ",".join(str(i) for i in ids))
-    else:
-        fields.append("count=" + ("all" if count == -1 else str(count)))
-    if req.get("Driver"):
-        fields.append(f"driver={req['Driver']}")
-    if caps[0][:-1]:
-        fields.append("capabilities=" + ",".join(caps[0][:-1]))
-    if req.get("Options"):
-        fields.append("options=" + ",".join(_csv_field(kv) for kv in _kv(req["Options"])))
-    return ",".join(_csv_field(f) for f in fields)
-
-
-def _security(c: Container, s: _Spec) -> None:
-    if c.privileged:
-        s.args.append("--privileged")
-    s.each("--cap-add", c.cap_add)
-    s.each("--cap-drop", c.cap_drop)
-    s.each("--security-opt", c.security_opt)
-    for d in c.devices:
-        host, inside, perms = d.get("PathOnHost", ""), d.get("PathInContainer", ""), d.get("CgroupPermissions", "")
-        if ":" in host or ":" in inside:
-            s.lose(f"devices {host}", "a device path holding ':' cannot be written for --device")
-            continue
-        s.flag("--device", ":".join(x for x in (host, inside or host, perms) if x))
-    s.each("--device-cgroup-rule", c.device_cgroup_rules)
-    for i, req in enumerate(c.device_requests, 1):
-        value = _gpus(req)
-        if value is None:
-            s.lose(f"device_requests {i}", "only GPU requests have a docker create flag (--gpus)")
-        else:
-            s.flag("--gpus", value)
-    s.each("--group-add", c.group_add)
-    if c.readonly_rootfs:
-        s.args.append("--read-only")
-
-
-def _resources(c: Container, s: _Spec) -> None:
-    for flag, value in (("--memory", c.memory), ("--memory-swap", c.memory_swap),
-                        ("--memory-reservation", c.memory_reservation), ("--cpu-shares", c.cpu_shares),
-                        ("--cpu-period", c.cpu_period), ("--cpu-quota", c.cpu_quota),
-                        ("--cpu-rt-period", c.cpu_realtime_period), ("--cpu-rt-runtime", c.cpu_realtime_runtime),
-                        ("--blkio-weight", c.blkio_weight), ("--oom-score-adj", c.oom_score_adj)):
-        if value:
-            s.flag(flag, str(value))
-    if c.memory_swappiness is not None and c.memory_swappiness >= 0:
-        s.flag("--memory-swappiness", str(c.memory_swappiness))
-    if c.nano_cpus:
-        s.flag("--cpus", _cpus(c.nano_cpus))
-    if c.cpuset_cpus:
-        s.flag("--cpuset-cpus", c.cpuset_cpus)
-    if c.cpuset_mems:
-        s.flag("--cpuset-mems", c.cpuset_mems)
-    if c.kernel_memory:
-        s.lose("kernel_memory", "kernel memory limits are deprecated and ignored by current engines (cgroup v2)")
-    if c.kernel_memory_tcp:
-        s.lose("kernel_memory_tcp", "docker create has no flag for it, and current engines (cgroup v2) ignore it")
-    if c.pids_limit is not None and c.pids_limit > 0:
-        s.flag("--pids-limit", str(c.pids_limit))
-    if c.oom_kill_disable:
-        s.args.append("--oom-kill-disable")
-    for u in c.ulimits:
-        s.flag("--ulimit", f"{u.get('Name')}={u.get('Soft')}:{u.get('Hard')}")
-    if c.shm_size and c.shm_size != DEFAULT_SHM_SIZE:
-        s.flag("--shm-size", str(c.shm_size))
-    s.each("--storage-opt", _kv(c.storage_opt))
-    s.each("--sysctl", _kv(c.sysctls))
-    _blkio(c, s)
-
-
-def _blkio(c: Container, s: _Spec) -> None:
-    """Per-device block IO weights and limits, as PATH:NUMBER (the CLI splits at the first ':', wants /dev/)."""
-    for field, flag, key in (("blkio_weight_device", "--blkio-weight-device", "Weight"),
-                             ("blkio_device_read_bps", "--device-read-bps", "Rate"),
-                             ("blkio_device_write_bps", "--device-write-bps", "Rate"),
-                             ("blkio_device_read_iops", "--device-read-iops", "Rate"),
-                             ("blkio_device_write_iops", "--device-write-iops", "Rate")):
-        for d in getattr(c, field):
-            path, value = str(d.get("Path") or ""), d.get(key)
-            if ":" in path or not path.startswith("/dev/") or not isinstance(value, int) or value < 0:
-                s.lose(f"{field} {path}", f"{flag} takes /dev/PATH:NUMBER, and this entry cannot be written so")
-            else:
-                s.flag(flag, f"{path}:{value}")
 
 
 def _namespaces(c: Container, names: Mapping[str, str] | None, s: _Spec) -> None:
@@ -630,12 +433,12 @@ def create_spec(c: Container, image: Image | None, *, image_ref: str,
     if c.volume_driver:
         s.flag("--volume-driver", c.volume_driver)
     _mounts(c, translate_bind, container_names, {p.name: p for p in peers}, s)
-    _security(c, s)
-    _resources(c, s)
+    security(c, s)
+    resources(c, s)
     _namespaces(c, container_names, s)
     if c.log_driver:
         s.flag("--log-driver", c.log_driver)
-    s.each("--log-opt", _kv(c.log_opts))
+    s.each("--log-opt", kv(c.log_opts))
     _health(c, cfg, s)
     if c.stop_signal and c.stop_signal != str(cfg.get("StopSignal") or ""):
         s.flag("--stop-signal", c.stop_signal)
