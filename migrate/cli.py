@@ -1,6 +1,8 @@
 """The command line: the one place that reads flags, opens output files, talks to the terminal and exits."""
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import sys
 import tempfile
@@ -115,6 +117,36 @@ HOSTFACTS_OPT = typer.Option(None, "--host-facts", help="Host facts JSON (docs/b
 PROJECT_OPT = typer.Option(None, "--project", help="A project directory to search (repeatable).")
 
 
+SOURCES: dict[str, tuple[Any, Any]] = {
+    "host": (Optional[str], HOST_OPT), "context": (Optional[str], CONTEXT_OPT),
+    "bundle": (Optional[Path], BUNDLE_OPT), "engine_info": (Optional[Path], ENGINE_INFO_OPT),
+    "settings": (Optional[list[Path]], SETTINGS_OPT), "daemon_config": (Optional[list[str]], DAEMON_OPT),
+    "wslconfig": (Optional[Path], WSLCONFIG_OPT), "host_facts": (Optional[Path], HOSTFACTS_OPT),
+    "project": (Optional[list[Path]], PROJECT_OPT),
+}
+"""The source options every reading command takes: name -> (type, typer option)."""
+
+
+def with_sources(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a command the shared source options (--host, --bundle, ...); fn receives them as `sources` (a dict).
+
+    typer reads a command's options from its signature, so the wrapper's signature is fn's own parameters
+    (without `sources`) followed by the source options; the options are declared once, here.
+    """
+    sig = inspect.signature(fn)
+    own = [p for p in sig.parameters.values() if p.name != "sources"]
+    extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=opt, annotation=tp)
+             for name, (tp, opt) in SOURCES.items()]
+
+    @functools.wraps(fn)
+    def wrapper(**kwargs: Any) -> Any:
+        sources = {name: kwargs.pop(name) for name in SOURCES}
+        return fn(sources=sources, **kwargs)
+
+    wrapper.__signature__ = sig.replace(parameters=[*own, *extra])  # type: ignore[attr-defined]
+    return wrapper
+
+
 def build_options(inventory: Optional[Path] = None, host: Optional[str] = None, context: Optional[str] = None,
                   bundle: Optional[Path] = None, engine_info: Optional[Path] = None,
                   settings: Optional[list[Path]] = None, daemon_config: Optional[list[str]] = None,
@@ -188,17 +220,10 @@ def summary_table(inv: Any) -> str:
 
 
 @app.command()
+@with_sources
 def scan(
+    sources: dict[str, Any],
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the inventory here (default: stdout)."),
-    host: Optional[str] = HOST_OPT,
-    context: Optional[str] = CONTEXT_OPT,
-    bundle: Optional[Path] = BUNDLE_OPT,
-    engine_info: Optional[Path] = ENGINE_INFO_OPT,
-    settings: Optional[list[Path]] = SETTINGS_OPT,
-    daemon_config: Optional[list[str]] = DAEMON_OPT,
-    wslconfig: Optional[Path] = WSLCONFIG_OPT,
-    host_facts: Optional[Path] = HOSTFACTS_OPT,
-    project: Optional[list[Path]] = PROJECT_OPT,
     quiet: bool = typer.Option(False, "-q", "--quiet", help="No summary table on stderr."),
     volume_digests: bool = typer.Option(False, "--volume-digests",
                                         help="Digest every volume's content (live engine; docs/verify.md)."),
@@ -208,8 +233,7 @@ def scan(
     def body() -> None:
         from migrate.model import dumps
 
-        opts = build_options(None, host, context, bundle, engine_info, settings, daemon_config, wslconfig,
-                             host_facts, project)
+        opts = build_options(None, **sources)
         opts.volume_digests = volume_digests
         inv = load_or_scan(opts, quiet=quiet)
         write_output(dumps(inv), output)

@@ -3,23 +3,15 @@ from __future__ import annotations
 
 import datetime
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 from tabulate import tabulate
 
 from migrate import __version__
 from migrate.cli import (
-    BUNDLE_OPT,
-    CONTEXT_OPT,
-    DAEMON_OPT,
-    ENGINE_INFO_OPT,
-    HOST_OPT,
-    HOSTFACTS_OPT,
-    PROJECT_OPT,
-    SETTINGS_OPT,
-    WSLCONFIG_OPT,
     app,
+    with_sources,
     build_options,
     guarded,
     load_or_scan,
@@ -58,7 +50,9 @@ def _today() -> datetime.date:
 
 
 @app.command()
+@with_sources
 def assess(
+    sources: dict[str, Any],
     inventory: Optional[Path] = typer.Argument(None, help="An inventory JSON written by `scan`."),
     fmt: str = typer.Option("table", "--format", "-f", help="table, json, markdown, sarif or junit."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the report here (default: stdout)."),
@@ -67,15 +61,6 @@ def assess(
     rules_dir: Optional[list[Path]] = RULES_DIR_OPT,
     config: Optional[Path] = CONFIG_OPT,
     show_secrets: bool = typer.Option(False, "--show-secrets", help="Show env and secret-looking label values."),
-    host: Optional[str] = HOST_OPT,
-    context: Optional[str] = CONTEXT_OPT,
-    bundle: Optional[Path] = BUNDLE_OPT,
-    engine_info: Optional[Path] = ENGINE_INFO_OPT,
-    settings: Optional[list[Path]] = SETTINGS_OPT,
-    daemon_config: Optional[list[str]] = DAEMON_OPT,
-    wslconfig: Optional[Path] = WSLCONFIG_OPT,
-    host_facts: Optional[Path] = HOSTFACTS_OPT,
-    project: Optional[list[Path]] = PROJECT_OPT,
 ) -> None:
     """Flag what will break or be lost in the move: a report for people (table, markdown) or CI (json, sarif, junit)."""
 
@@ -91,8 +76,7 @@ def assess(
         threshold = _fail_on(fail_on)
         catalog = load_catalog(list(rules_dir or []))
         cfg = load_config(config_path(config), catalog)
-        opts = build_options(inventory, host, context, bundle, engine_info, settings, daemon_config, wslconfig,
-                             host_facts, project)
+        opts = build_options(inventory, **sources)
         inv = load_or_scan(opts)
         report = run_assess(inv, catalog, cfg, _today(), __version__, show_secrets)
         write_output(render(form, report, inv, show_secrets), output)

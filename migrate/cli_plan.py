@@ -10,16 +10,8 @@ import typer
 
 from migrate import __version__
 from migrate.cli import (
-    BUNDLE_OPT,
-    CONTEXT_OPT,
-    DAEMON_OPT,
-    ENGINE_INFO_OPT,
-    HOST_OPT,
-    HOSTFACTS_OPT,
-    PROJECT_OPT,
-    SETTINGS_OPT,
-    WSLCONFIG_OPT,
     app,
+    with_sources,
     build_options,
     guarded,
     load_or_scan,
@@ -84,7 +76,9 @@ def _summary(text: str) -> str:
 
 
 @app.command()
+@with_sources
 def plan(
+    sources: dict[str, Any],
     inventory: Optional[Path] = typer.Argument(None, help="An inventory JSON written by `scan`."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write plan.toml here (default: stdout). "
                                           "An existing plan there is re-planned: your edits and comments stay."),
@@ -92,23 +86,13 @@ def plan(
     backup_path: Optional[str] = BACKUP_OPT,
     rules_dir: Optional[list[Path]] = RULES_DIR_OPT,
     config: Optional[Path] = CONFIG_OPT,
-    host: Optional[str] = HOST_OPT,
-    context: Optional[str] = CONTEXT_OPT,
-    bundle: Optional[Path] = BUNDLE_OPT,
-    engine_info: Optional[Path] = ENGINE_INFO_OPT,
-    settings: Optional[list[Path]] = SETTINGS_OPT,
-    daemon_config: Optional[list[str]] = DAEMON_OPT,
-    wslconfig: Optional[Path] = WSLCONFIG_OPT,
-    host_facts: Optional[Path] = HOSTFACTS_OPT,
-    project: Optional[list[Path]] = PROJECT_OPT,
 ) -> None:
     """Decide what happens to every image, volume, network and container: an editable, commented plan.toml."""
 
     def body() -> None:
         from migrate.inventory.textfile import read_text
 
-        opts = build_options(inventory, host, context, bundle, engine_info, settings, daemon_config, wslconfig,
-                             host_facts, project)
+        opts = build_options(inventory, **sources)
         inv = load_or_scan(opts)
         report, cfg = _assess(inv, rules_dir, config)
         previous = None
@@ -157,22 +141,15 @@ def sample_bundle(name: str) -> Path:
 
 
 @app.command()
+@with_sources
 def run(
+    sources: dict[str, Any],
     out: Path = typer.Option(..., "--out", help="Directory for inventory.json, assessment.md, plan.toml, migrate.ps1."),
     inventory: Optional[Path] = typer.Argument(None, help="An inventory JSON written by `scan`."),
     sample: Optional[str] = typer.Option(None, "--sample", help="Use a bundled sample (hyperv-2x, lcow, near-wsl2)."),
     backup_path: Optional[str] = BACKUP_OPT,
     rules_dir: Optional[list[Path]] = RULES_DIR_OPT,
     config: Optional[Path] = CONFIG_OPT,
-    host: Optional[str] = HOST_OPT,
-    context: Optional[str] = CONTEXT_OPT,
-    bundle: Optional[Path] = BUNDLE_OPT,
-    engine_info: Optional[Path] = ENGINE_INFO_OPT,
-    settings: Optional[list[Path]] = SETTINGS_OPT,
-    daemon_config: Optional[list[str]] = DAEMON_OPT,
-    wslconfig: Optional[Path] = WSLCONFIG_OPT,
-    host_facts: Optional[Path] = HOSTFACTS_OPT,
-    project: Optional[list[Path]] = PROJECT_OPT,
 ) -> None:
     """The main job in one command: scan, assess, plan and write the runbook into one directory."""
 
@@ -180,13 +157,12 @@ def run(
         from migrate.model import dumps
         from migrate.render import Format, render
 
-        src_bundle = bundle
+        src_bundle = sources["bundle"]
         if sample is not None:
-            if bundle is not None or inventory is not None or host is not None:
+            if src_bundle is not None or inventory is not None or sources["host"] is not None:
                 raise InputError("--sample: give either a sample or your own input, not both")
             src_bundle = sample_bundle(sample)
-        opts = build_options(inventory, host, context, src_bundle, engine_info, settings, daemon_config, wslconfig,
-                             host_facts, project)
+        opts = build_options(inventory, **{**sources, "bundle": src_bundle})
         inv = load_or_scan(opts)
         report, cfg = _assess(inv, rules_dir, config)
         previous = None

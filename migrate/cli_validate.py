@@ -2,22 +2,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
 from migrate import __version__
 from migrate.cli import (
-    BUNDLE_OPT,
-    CONTEXT_OPT,
-    DAEMON_OPT,
-    ENGINE_INFO_OPT,
-    HOST_OPT,
-    HOSTFACTS_OPT,
-    PROJECT_OPT,
-    SETTINGS_OPT,
-    WSLCONFIG_OPT,
     app,
+    with_sources,
     build_options,
     guarded,
     load_or_scan,
@@ -42,7 +34,9 @@ def read_plan(path: Path) -> Plan:
 
 
 @app.command()
+@with_sources
 def validate(
+    sources: dict[str, Any],
     plan_file: Path = typer.Argument(..., metavar="PLAN", help="plan.toml written by `plan` (and edited)."),
     inventory: Optional[Path] = typer.Argument(None, help="A fresh inventory JSON written by `scan`."),
     backup_free_bytes: Optional[int] = typer.Option(None, "--backup-free-bytes", min=0,
@@ -52,15 +46,6 @@ def validate(
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the report here (default: stdout)."),
     rules_dir: Optional[list[Path]] = RULES_DIR_OPT,
     config: Optional[Path] = CONFIG_OPT,
-    host: Optional[str] = HOST_OPT,
-    context: Optional[str] = CONTEXT_OPT,
-    bundle: Optional[Path] = BUNDLE_OPT,
-    engine_info: Optional[Path] = ENGINE_INFO_OPT,
-    settings: Optional[list[Path]] = SETTINGS_OPT,
-    daemon_config: Optional[list[str]] = DAEMON_OPT,
-    wslconfig: Optional[Path] = WSLCONFIG_OPT,
-    host_facts: Optional[Path] = HOSTFACTS_OPT,
-    project: Optional[list[Path]] = PROJECT_OPT,
 ) -> None:
     """Check a plan against a fresh scan: drift, coverage, simulated step order, disk space, open blockers."""
 
@@ -72,8 +57,7 @@ def validate(
         if fmt not in FORMATS:
             raise InputError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
         plan = read_plan(plan_file)
-        opts = build_options(inventory, host, context, bundle, engine_info, settings, daemon_config, wslconfig,
-                             host_facts, project)
+        opts = build_options(inventory, **sources)
         inv = load_or_scan(opts)
         report, _ = _assess(inv, rules_dir, config)
         result = run_validate(plan, inv, report, tool_version=__version__, plan_file=str(plan_file),

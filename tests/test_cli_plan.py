@@ -87,3 +87,16 @@ def test_runbook_errors_are_one_line(tmp_path: Path) -> None:
     assert res.returncode == 2 and res.stderr.startswith(f"wsl2-migrate: error: {bad}: plan")
     assert res.stderr.count("\n") == 1
     assert not out.exists()
+
+
+def test_every_reading_command_takes_the_same_source_options() -> None:
+    from migrate.cli import SOURCES
+
+    flags = ["--host", "--context", "--bundle", "--engine-info", "--settings", "--daemon-config", "--wslconfig",
+             "--host-facts", "--project"]
+    assert len(flags) == len(SOURCES)
+    for command in ("scan", "assess", "plan", "run", "validate"):
+        res = run(command, "--help")
+        assert res.returncode == 0, res.stderr
+        for flag in flags:
+            assert flag in res.stdout, f"{command} lacks {flag}"
