@@ -68,6 +68,8 @@ def rehearse(
             raise InputError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
         if not plan_file.is_file():
             raise InputError(f"{plan_file}: no such plan file")
+        if workdir.exists() and (not workdir.is_dir() or any(workdir.iterdir())):
+            raise InputError(f"{workdir}: the rehearsal work directory must be empty or new")
         text, _ = read_text(plan_file)
         plan = parse_plan(text, str(plan_file))
         steps = build_steps(plan)
