@@ -61,15 +61,21 @@ def rehearse(
         from migrate.plan.build import build_steps
         from migrate.plan.manifest import expected_changes
         from migrate.plan.planfile import parse_plan
-        from migrate.rehearse.run import Engines, StepFailed, docker_cli, restore_source, run_steps
+        from migrate.rehearse.run import (
+            Engines,
+            StepFailed,
+            check_workdir,
+            docker_cli,
+            restore_source,
+            run_steps,
+        )
         from migrate.verify.compare import compare, plan_skips
 
         if fmt not in FORMATS:
             raise InputError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
         if not plan_file.is_file():
             raise InputError(f"{plan_file}: no such plan file")
-        if workdir.exists() and (not workdir.is_dir() or any(workdir.iterdir())):
-            raise InputError(f"{workdir}: the rehearsal work directory must be empty or new")
+        check_workdir(workdir)  # before any engine is touched
         text, _ = read_text(plan_file)
         plan = parse_plan(text, str(plan_file))
         steps = build_steps(plan)

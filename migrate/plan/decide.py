@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
+from migrate.assess.evaluate import subject_name
 from migrate.model import Container, Finding, Image, Inventory, Network, Report, Volume, fingerprint
 from migrate.plan import archives
 from migrate.plan.model import (
@@ -32,12 +33,6 @@ _MANUAL_KINDS = ("manual", "upgrade-desktop", "update-wsl", "set-wsl-default-ver
 _FEATURES = ("Microsoft-Windows-Subsystem-Linux", "VirtualMachinePlatform")
 
 
-def _subject(kind: str, obj: Image | Container | Volume | Network) -> str:
-    if isinstance(obj, Image):
-        return obj.tags[0] if obj.tags else obj.id.removeprefix("sha256:")[:12]
-    return obj.name.lstrip("/")
-
-
 class _Findings:
     """Findings by subject, for the reasons written next to each decision."""
 
@@ -49,7 +44,7 @@ class _Findings:
                 self.by.setdefault((f.subject_kind, f.subject), []).append(f)
 
     def of(self, kind: str, obj: Image | Container | Volume | Network) -> list[Finding]:
-        return self.by.get((kind, _subject(kind, obj)), [])
+        return self.by.get((kind, subject_name(kind, obj)), [])
 
     def ids(self, kind: str, obj: Image | Container | Volume | Network) -> tuple[str, ...]:
         return tuple(sorted({f.rule for f in self.of(kind, obj)}))
@@ -96,7 +91,7 @@ def _digest_reference(im: Image) -> str:
     return sorted(im.repo_digests)[0]
 
 
-def _helper(inv: Inventory, images: dict[str, ImagePlan]) -> tuple[str, bool, list[str]]:
+def _helper(inv: Inventory) -> tuple[str, bool, list[str]]:
     """A Linux image with tar, present on the source engine: (reference, must pull, problems)."""
     for repo in _HELPER_REPOS:
         for im in sorted(inv.images, key=lambda i: i.id):
@@ -196,8 +191,9 @@ def _safe(name: str) -> str:
     return out or "container"
 
 
-def _container_plan(c: Container, inv: Inventory, images: dict[str, ImagePlan], by_id: dict[str, Image],
-                    fs: _Findings, translate: Callable[[str], str | None], readable: set[str]) -> ContainerPlan:
+def _container_plan(c: Container, projects: dict[str, dict[str, str]], images: dict[str, ImagePlan],
+                    by_id: dict[str, Image], fs: _Findings, translate: Callable[[str], str | None],
+                    readable: set[str]) -> ContainerPlan:
     name = c.name.lstrip("/")
     why: list[str] = []
     findings = fs.ids("container", c)
@@ -249,8 +245,7 @@ def _container_plan(c: Container, inv: Inventory, images: dict[str, ImagePlan], 
         why.append("re-created with every captured setting")
     deps = set(c.depends_on)
     if c.compose is not None and c.compose.depends_on:
-        services = {x.compose.service: x.name.lstrip("/") for x in inv.containers
-                    if x.compose is not None and x.compose.project == c.compose.project}
+        services = projects.get(c.compose.project, {})
         deps |= {services[s] for s in c.compose.depends_on if s in services}
     return ContainerPlan(
         name=name, id=c.id, strategy=strategy, image=ref, image_id=c.image_id, commit=commit,
@@ -313,25 +308,30 @@ def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path
     used_ids = {c.image_id for c in inv.containers}
     images = {im.id: _image_plan(im, im.id in used_ids, fs) for im in inv.images}
     by_id = {im.id: im for im in inv.images}
-    helper, pull, problems = _helper(inv, images)
+    helper, pull, problems = _helper(inv)
     if not pull:
         hid = next(im.id for im in inv.images if helper in im.tags)
         if images[hid].strategy == "skip":
-            images[hid] = _replace(images[hid], strategy="save", why=images[hid].why + (
+            images[hid] = dataclasses.replace(images[hid], strategy="save", why=images[hid].why + (
                 "kept: it is the helper image the volume copies run in",))
     readable = {p.file.lower() for p in inv.project_files}
-    containers = tuple(_container_plan(c, inv, images, by_id, fs, translate, readable)
+    projects: dict[str, dict[str, str]] = {}
+    """compose project -> service -> container name, for compose depends_on."""
+    for x in inv.containers:
+        if x.compose is not None:
+            projects.setdefault(x.compose.project, {})[x.compose.service] = x.name.lstrip("/")
+    containers = tuple(_container_plan(c, projects, images, by_id, fs, translate, readable)
                        for c in sorted(inv.containers, key=lambda c: c.name))
     # An image is kept when a kept container needs it, even if dangling.
     needed = {cp.image_id for cp in containers if cp.strategy != "skip" and not cp.commit}
     for iid in sorted(needed):
         if iid in images and images[iid].strategy == "skip" and by_id[iid].os != "windows":
-            images[iid] = _replace(images[iid], strategy="save", why=("a kept container runs it",))
+            images[iid] = dataclasses.replace(images[iid], strategy="save", why=("a kept container runs it",))
     saved = [archives.SavedImage(iid, by_id[iid].layers, by_id[iid].size) for iid in sorted(images)
              if images[iid].strategy == "save"]
     for n, grp in enumerate(archives.group(saved), 1):
         for iid in grp:
-            images[iid] = _replace(images[iid], archive=f"images/images-{n:02d}.tar")
+            images[iid] = dataclasses.replace(images[iid], archive=f"images/images-{n:02d}.tar")
     planned, lower, per_image = archives.estimate(saved)
     linux_users = {a.network for c in inv.containers if c.platform != "windows" for a in c.networks}
     lcow = inv.backend.kind == "lcow"
@@ -343,12 +343,3 @@ def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path
                 bytes_planned=planned, bytes_lower_bound=lower, bytes_one_per_image=per_image,
                 switch=_switch(inv, fs), images=tuple(images[i] for i in sorted(images)), volumes=volumes,
                 networks=networks, containers=containers, problems=tuple(problems))
-
-
-def _replace(p: ImagePlan, **kw: object) -> ImagePlan:
-    return dataclasses.replace(p, **kw)
-
-
-def plans_by_name(items: Sequence[ContainerPlan]) -> dict[str, ContainerPlan]:
-    """Container plans by name."""
-    return {c.name: c for c in items}

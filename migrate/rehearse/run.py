@@ -94,12 +94,17 @@ def write_env_file(engines: Engines, step: Step, root: Path) -> None:
         fh.write("".join(line + "\n" for line in lines))
 
 
+def check_workdir(workdir: Path) -> None:
+    """The rehearsal's backup folder must be new or empty: a leftover artifact would pass for a fresh one."""
+    if workdir.exists() and (not workdir.is_dir() or any(workdir.iterdir())):
+        raise InputError(f"{workdir}: the rehearsal work directory must be empty or new")
+
+
 def run_steps(steps: Sequence[Step], engines: Engines, workdir: Path,
               on_step: Callable[[StepResult], None] | None = None,
               verify_target: Callable[[], str] | None = None) -> list[StepResult]:
     """Run every step in order; Windows-only host steps are skipped. Stops at the first failure (raises)."""
-    if workdir.exists() and any(workdir.iterdir()):
-        raise InputError(f"{workdir}: the rehearsal work directory must be empty or new")
+    check_workdir(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     manifest: dict[str, dict[str, object]] = {}
     results: list[StepResult] = []
