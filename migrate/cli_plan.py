@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any, Optional
 
@@ -18,6 +17,7 @@ from migrate.cli import (
     write_output,
 )
 from migrate.cli_assess import CONFIG_OPT, RULES_DIR_OPT, config_path
+from migrate.datafiles import data_root
 from migrate.errors import InputError
 from migrate.units import human_bytes
 
@@ -130,10 +130,7 @@ def runbook(
 
 def sample_bundle(name: str) -> Path:
     """The bundled sample of that name (samples/NAME)."""
-    try:
-        root = Path(str(resources.files("migrate._samples")))
-    except ModuleNotFoundError:  # running from a checkout that is not installed
-        root = Path(__file__).resolve().parent.parent / "samples"
+    root = Path(str(data_root("migrate._samples", "samples")))
     names = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
     if name not in names:
         raise InputError(f"--sample: no sample {name!r} (samples: {', '.join(names)})")

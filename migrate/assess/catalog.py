@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.resources
 import re
 import types
 import typing
@@ -15,6 +14,7 @@ from migrate.assess.messages import TemplateError, compile_template
 from migrate.assess.paths import PathError, check_path, parse_path
 from migrate.assess.predicates import Pred, PredicateError, compile_predicate
 from migrate.assess.tomlread import parse_toml
+from migrate.datafiles import data_root
 from migrate.errors import InputError
 from migrate.inventory.textfile import decode_bytes
 from migrate.model import (
@@ -121,10 +121,7 @@ class Catalog:
 
 def builtin_rule_files() -> list[tuple[str, bytes]]:
     """(name, bytes) of the built-in rule files: package migrate._rules, else the repository's rules/ folder."""
-    try:
-        root: Any = importlib.resources.files("migrate._rules")
-    except ModuleNotFoundError:
-        root = Path(__file__).resolve().parents[2] / "rules"
+    root = data_root("migrate._rules", "rules")
     files = sorted((e for e in root.iterdir() if e.name.endswith(".toml")), key=lambda e: e.name)
     return [(str(e), e.read_bytes()) for e in files]
 
