@@ -18,7 +18,7 @@ from migrate.cli import (
 )
 from migrate.cli_assess import CONFIG_OPT, RULES_DIR_OPT, config_path
 from migrate.datafiles import data_root
-from migrate.errors import InputError
+from migrate.errors import InputError, PlanError
 from migrate.units import human_bytes
 
 BACKUP_OPT = typer.Option(None, "--backup-path", help="Backup folder on the Windows machine (default: from "
@@ -47,19 +47,17 @@ def make_plan(inv: Any, report: Any, cfg: Any, backup_path: Optional[str],
 def make_runbook(text: str, file: str) -> str:
     """The runbook for plan.toml text."""
     from migrate.emit.runbook import RunbookMeta, render_runbook
-    from migrate.plan.build import build_steps
-    from migrate.plan.manifest import expected_manifest
+    from migrate.plan.build import build_program
     from migrate.plan.planfile import parse_plan, plan_hash
 
     plan = parse_plan(text, file)
     try:
-        steps = build_steps(plan)
-    except ValueError as e:
-        raise InputError(f"{file}: {e}") from None
+        program = build_program(plan)
+    except PlanError as e:
+        raise InputError(f"{file}: {e.message}") from None
     meta = RunbookMeta(plan_hash=plan_hash(text).removeprefix("sha256:"), tool_version=__version__,
-                       backup_path=plan.backup_path, source_backend=plan.source_backend,
-                       manifest=expected_manifest(plan))
-    return render_runbook(steps, meta)
+                       backup_path=plan.backup_path, source_backend=plan.source_backend)
+    return render_runbook(program, meta)
 
 
 def _summary(text: str) -> str:

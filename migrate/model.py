@@ -558,12 +558,26 @@ def dumps(inv: Inventory) -> str:
     return json.dumps(to_data(inv), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
 
 
+_LOCATION_KEYS = frozenset({"file", "stale_file", "reasons"})
+"""Where a file was read from (a bundle's folder, a relative path), and the explanations that name it: not what
+the machine holds."""
+
+
+def _without_locations(data: JSON) -> JSON:
+    if isinstance(data, dict):
+        return {k: _without_locations(v) for k, v in data.items() if k not in _LOCATION_KEYS}
+    if isinstance(data, list):
+        return [_without_locations(v) for v in data]
+    return data
+
+
 def fingerprint(inv: Inventory) -> str:
-    """A sha256 over the inventory's content, independent of where and by which tool version it was read."""
+    """A sha256 over the inventory's content, independent of where (paths of the files read) and by which tool
+    version it was read."""
     data = to_data(inv)
     data.pop("tool_version", None)
     data.pop("sources", None)
-    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(_without_locations(data), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

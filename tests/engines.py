@@ -202,8 +202,14 @@ def start_isolated_engine(root: Path, registry: Registry | None = None) -> Isola
                                   start_new_session=True)
     sock = root / "d.sock"
     log = open(root / "dockerd.log", "wb")
+    # Its own /etc/docker (a private mount namespace): its own key.json, hence its own engine ID, as two
+    # engines of two backends have (every dockerd of one machine shares /etc/docker/key.json by default).
+    etc = root / "etc-docker"
+    etc.mkdir(exist_ok=True)
+    own_etc = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+               'mount --bind "$0" /etc/docker && exec "$@"', str(etc)]
     proc = subprocess.Popen(
-        [*enter, "dockerd", "--data-root", str(root / "data"), "--exec-root",
+        [*enter, *own_etc, "dockerd", "--data-root", str(root / "data"), "--exec-root",
          str(root / "exec"), "-H", f"unix://{sock}", "--pidfile", str(root / "pid"), "--iptables=false",
          "--ip6tables=false", "--bridge=none", "--storage-driver=overlay2", "--containerd-namespace",
          f"t{root.name}", "--containerd-plugins-namespace", f"p{root.name}"],

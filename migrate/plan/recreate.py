@@ -263,7 +263,7 @@ def _connect(a: Attachment, name: str) -> tuple[Arg, ...]:
         out += ["--link", link]
     for opt in kv(a.driver_opts):
         out += ["--driver-opt", opt]
-    return (*out, a.network, name)
+    return (*out, "--", a.network, name)
 
 
 def _network(c: Container, names: Mapping[str, str] | None, s: _Spec) -> list[tuple[Arg, ...]]:
@@ -454,7 +454,8 @@ def create_spec(c: Container, image: Image | None, *, image_ref: str,
         else:
             s.flag("--annotation", f"{key}={value}")
     _no_flag(c, cfg, s)
-    s.args.append(image_ref)
+    # `--` ends the options: an image reference or command word can never be read as a docker flag.
+    s.args += ["--", image_ref]
     s.args += list(cmd)
     return CreateSpec(args=tuple(s.args), connect=tuple(connect), not_carried=tuple(sorted(s.lost)),
                       env_names=env_names)

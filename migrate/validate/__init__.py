@@ -1,6 +1,7 @@
 """Validate a plan before the day: drift, coverage, step order (simulated), resources and open blockers."""
 from __future__ import annotations
 
+from migrate.errors import PlanError
 from migrate.model import Inventory, Report, fingerprint
 from migrate.plan.build import build_steps
 from migrate.plan.decide import decide
@@ -36,8 +37,8 @@ def validate(plan: Plan, inv: Inventory, report: Report, *, tool_version: str, p
     steps = []
     try:
         steps = build_steps(plan)
-    except ValueError as e:
-        problems["order"].append(Problem("order", "fail", "plan", f"the steps cannot be built: {e}"))
+    except PlanError as e:
+        problems["order"].append(Problem("order", "fail", "plan", f"the steps cannot be built: {e.message}"))
     if steps:
         world, found = simulate(plan, inv, steps)
         problems["order"] += found

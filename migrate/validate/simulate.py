@@ -4,6 +4,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from migrate.model import Inventory
+from migrate.plan.actions import CheckHost, WriteEnvFile
+from migrate.plan.build import EMPTY_VOLUME_CHECK
 from migrate.plan.model import Plan
 from migrate.plan.steps import Arg, BackupPath, Step, Word
 from migrate.validate.dockerargs import (
@@ -42,7 +44,7 @@ class Simulator:
         self.inv = inv
         self.w: World = initial_world(inv)
         self.problems: list[Problem] = []
-        self.step: Step = Step("validate/start", "preflight", "", action="check-host")
+        self.step: Step = Step("validate/start", "preflight", "", CheckHost())
         self.seen: set[str] = set()
         self.plans = {c.name: c for c in plan.containers}
         self.digest_ids: dict[str, str] = {}
@@ -108,14 +110,13 @@ class Simulator:
         act = step.action
         if act == "prepare-backup-folder":
             w.folder = True
-        elif act == "write-env-file":
-            ref = str(step.params.get("container", ""))
+        elif isinstance(step.op, WriteEnvFile):
+            ref = step.op.container
             if eng is not None and eng.container(ref) is None:
                 self.fail(f"reads the environment of container {ref[:12]}, which is not on the {eng.label} engine")
             if not w.folder:
                 self.fail("writes an env file before the backup folder exists")
-            path = str(step.params.get("path", ""))
-            w.files[path] = File("env-file", step.id, content=ref)
+            w.files[step.op.path] = File("env-file", step.id, content=ref)
         elif act == "verify-backups":
             w.backups_verified = step.id
         elif act == "stop-desktop":
@@ -199,11 +200,12 @@ class Simulator:
             eng.add_image(Img(f"pulled:{normalize_ref(ref)}", {ref}))
 
     def _tag(self, eng: Engine, args: tuple[Arg, ...]) -> None:
-        if len(args) != 2:
+        p = parse_options(args, frozenset(), frozenset(), interspersed=True)
+        if len(p.positionals) != 2:
             raise ArgsError("docker tag takes SOURCE and TARGET")
-        img = self._image(eng, args[0], "docker tag would fail")
+        img = self._image(eng, p.positionals[0], "docker tag would fail")
         if img is not None:
-            eng.tag(img, text(args[1]))
+            eng.tag(img, text(p.positionals[1]))
 
     def _commit(self, eng: Engine, args: tuple[Arg, ...]) -> None:
         p = parse_options(args, *_COMMIT, interspersed=True)
@@ -287,6 +289,9 @@ class Simulator:
             self.fail(f"runs on network {text(net)}, which is not on the {eng.label} engine")
         mounts = self._mounts(eng, p)
         cmd = [text(a) for a in p.positionals[1:]]
+        if cmd[:3] == ["sh", "-c", EMPTY_VOLUME_CHECK] and len(cmd) == 5:
+            # The restore's guarded extract: tar -x of the archive given as $1 into /data, refused when not empty.
+            cmd = ["tar", "-x", "-f", cmd[4], "-C", "/data"]
         if not cmd or cmd[0] != "tar":
             return
         archive, data = flag_value(cmd, "-f"), flag_value(cmd, "-C")

@@ -1,0 +1,38 @@
+"""How a docker command is shown in logs and the runbook: credentials and secret values replaced."""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from migrate.plan.steps import Arg, arg_text
+from migrate.render._common import REDACTED, is_secret_key
+
+_KV_FLAGS = frozenset({"-e", "--env", "--label", "-l", "--log-opt", "--opt", "-o", "--build-arg", "--driver-opt",
+                       "--ipam-opt", "--annotation", "--storage-opt", "--sysctl"})
+"""Flags whose value is KEY=VALUE: the value is hidden when the key names a secret."""
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^/@\s:]*):[^/@\s]*@")
+_INNER = re.compile(r"(?P<key>[A-Za-z0-9_.-]*(?:password|passwd|secret|token|key|credential|auth)[A-Za-z0-9_.-]*)"
+                    r"=(?P<value>[^,\s]*)", re.IGNORECASE)
+
+
+def redact_arg(arg: str, flag: str = "") -> str:
+    """One argument with URL passwords hidden; a KEY=VALUE value after a known flag hidden when KEY is secret."""
+    text = _URL_PASSWORD.sub(lambda m: f"{m.group('head')}:{REDACTED}@", arg)
+    if flag in _KV_FLAGS and "=" in text:
+        key, _, value = text.partition("=")
+        if is_secret_key(key):
+            return f"{key}={REDACTED}"
+        # Mount and driver options pack several pairs: o=addr=x,username=u,password=p.
+        return key + "=" + _INNER.sub(lambda m: f"{m.group('key')}={REDACTED}", value)
+    return text
+
+
+def display(argv: Sequence[Arg]) -> str:
+    """The command line as logs show it (one space between arguments; no quoting: it is for people)."""
+    out: list[str] = []
+    prev = ""
+    for arg in argv:
+        text = arg_text(arg)
+        out.append(redact_arg(text, prev))
+        prev = text if text.startswith("-") else ""
+    return " ".join(out)
