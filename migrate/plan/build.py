@@ -518,6 +518,11 @@ class _Builder:
             add(Step(f"rollback/untag/{safe_name(name)}", "rollback", f"Remove the commit tag {c.commit_ref}",
                      _op("source", ("image", "rm", "--", c.commit_ref), 300, ok=(0, 1)), target=c.commit_ref,
                      only_if_started=sid))
+        if self.plan.helper_pull and self.copies:
+            helper = self.plan.helper_image
+            add(Step("rollback/remove-helper", "rollback", f"Remove the helper image {helper} the run pulled",
+                     _op("source", ("image", "rm", "--", helper), 300, ok=(0, 1)), target=helper,
+                     only_if_started="preflight/pull-helper"))
         add(Step("rollback/mark", "rollback", "Mark the journal rolled back (no resume after this)", MarkRolledBack(),
                  target="journal"))
         return tuple(out)
