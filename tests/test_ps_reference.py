@@ -55,6 +55,11 @@ def test_script_uses_only_cmdlets_and_parameters_of_51_and_74(path: Path) -> Non
     assert errors == [], "\n".join(errors + notes)
 
 
+def test_the_collector_is_clean_of_notes_too() -> None:
+    # The collector is ours to keep clean: no parameter prefixes, no DISM module, no unresolved splat.
+    assert _notes((ROOT / "migrate" / "emit" / "collector.ps1").read_text(encoding="utf-8")) == []
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # The table: its source and facts known independently of the extraction
 
