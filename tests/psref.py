@@ -370,6 +370,8 @@ DOTNET_DENY: dict[tuple[str, str, int | None], str] = {
     ("io.file", "move", 3): "File.Move(source, dest, overwrite) is .NET Core 3.0+",
     ("", "kill", 1): "Process.Kill(entireProcessTree) is .NET Core 3.0+",
     ("", "waitforexitasync", None): "Process.WaitForExitAsync is .NET 5+",
+    ("", "replace", 3): "String.Replace(old, new, comparison) is .NET Core 2.0+",
+    ("", "contains", 2): "String.Contains(value, comparison) is .NET Core 2.1+",
     ("io.path", "join", None): "Path.Join is .NET Core 2.1+",
     ("io.path", "getrelativepath", None): "Path.GetRelativePath is .NET Core 2.0+",
     ("io.path", "getfullpath", 2): "Path.GetFullPath(path, basePath) is .NET Core 2.1+",

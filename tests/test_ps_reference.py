@@ -245,6 +245,8 @@ def test_dotnet_members_missing_in_51_fail_outside_a_7_branch() -> None:
     assert _errors("$p.Kill()\n") == []
     assert _errors("$id = [Environment]::ProcessId\n") == [
         "1: error: '[Environment]::ProcessId': Environment.ProcessId is .NET 5+; Windows PowerShell 5.1 reaches it"]
+    assert len(_errors("$t = $text.Replace('a', 'b', [StringComparison]::OrdinalIgnoreCase)\n")) == 1
+    assert _errors("$t = $text.Replace('a', 'b')\n") == []
     assert len(_errors("$parts = $text.Split('ab')\n")) == 1
     assert _errors("$parts = $text.Split('a')\n") == []
     source = "$psi = New-Object -TypeName System.Diagnostics.ProcessStartInfo\n$psi.ArgumentList.Add('x')\n"
