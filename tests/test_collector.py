@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from tests.pslint import enclosing_function, functions, lint, text, walk
 from tests.pslit import evaluate_assignment
-from tests.psref import branch_versions, load_reference, splat_keys
+from tests.psbranch import branch_versions
+from tests.psref import load_reference, splat_keys
 from tree_sitter import Language, Node, Parser
 
 from migrate.emit.collector import VERSION_MARKER, collector_template, render_collector
