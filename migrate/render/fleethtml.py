@@ -32,6 +32,8 @@ _MACHINE_ROW = Template(
     '<td class="num" data-v="{bytes}">{size}</td><td class="num" data-v="{seconds}">{duration}</td>'
     '<td>{desktop}</td><td>{build}</td><td>{wsl}</td><td>{backend}</td><td class="num" data-v="{wave}">{wave}</td>'
     '<td>{rules}</td></tr>')
+_TH = Template("<th>{text}</th>")
+_TH_NUM = Template('<th class="num">{text}</th>')
 _SECTION = Template('<section id="{ident}">\n<h2>{title}</h2>\n{body}\n</section>')
 
 
@@ -148,7 +150,7 @@ def _machines(fleet: Fleet) -> Markup:
     head = ["Machine", "Verdict", "Blockers", "Errors", "Warnings", "Data to move", "Duration", "Desktop",
             "Windows build", "WSL", "Backend", "Wave", "Blocker and error rules, or why unread"]
     numeric = {"Blockers", "Errors", "Warnings", "Data to move", "Duration", "Wave"}
-    ths = join(Markup(f'<th{' class="num"' if h in numeric else ""}>{escape(h)}</th>') for h in head)
+    ths = join(_TH_NUM(text=h) if h in numeric else _TH(text=h) for h in head)
     return Markup('<div class="controls" id="machine-controls" hidden></div>\n'
                   f'<div class="scroll"><table id="machine-table"><thead><tr>{ths}</tr></thead>\n<tbody>\n'
                   f"{join(rows, chr(10))}\n</tbody></table></div>")
