@@ -62,7 +62,8 @@ def assess(
     config: Optional[Path] = CONFIG_OPT,
     show_secrets: bool = typer.Option(False, "--show-secrets", help="Show env and secret-looking label values."),
 ) -> None:
-    """Flag what will break or be lost in the move: a report for people (table, markdown, html) or CI (json, sarif, junit)."""
+    """Flag what will break or be lost in the move: a report for people (table, markdown, html) or CI (json, sarif,
+    junit)."""
 
     def body() -> None:
         from migrate.assess import assess as run_assess

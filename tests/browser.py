@@ -146,7 +146,8 @@ class Browser:
                 out.append(f"console.{params['type']}: " + json.dumps(params.get("args", []))[:400])
             elif method == "Log.entryAdded" and params.get("entry", {}).get("level") in ("error", "warning"):
                 entry = params["entry"]
-                out.append(f"log {entry.get('level')} ({entry.get('source')}): {entry.get('text')} {entry.get('url', '')}")
+                out.append(f"log {entry.get('level')} ({entry.get('source')}): {entry.get('text')} "
+                           f"{entry.get('url', '')}")
             elif method == "Page.javascriptDialogOpening":
                 out.append(f"dialog: {params.get('message')}")
         return out

@@ -155,7 +155,7 @@ def generate(out: Path, machines: int, seed: int = 13, zips: bool = True, broken
     rnd = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
     samples = {name: _load(name) for name, _ in TEMPLATES}
-    names, weights = zip(*TEMPLATES)
+    names, weights = zip(*TEMPLATES, strict=True)
     made = []
     for i in range(1, machines + 1):
         template = rnd.choices(names, weights)[0]

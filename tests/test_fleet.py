@@ -103,7 +103,7 @@ def test_csv_rows_match_the_json_rows(report: Path) -> None:
     assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert [r["machine"] for r in rows] == [m["machine"] for m in fleet["machines"]]
-    for r, m in zip(rows, fleet["machines"]):
+    for r, m in zip(rows, fleet["machines"], strict=True):
         assert r["verdict"] == m["verdict"]
         assert r["bytes_to_move"] == ("" if m["bytes_to_move"] is None else str(m["bytes_to_move"]))
         assert int(r["blocker"]) == m["findings"]["blocker"] and int(r["wave"]) == m["wave"]

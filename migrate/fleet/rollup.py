@@ -89,7 +89,7 @@ def histogram(values: Sequence[int], buckets: Sequence[tuple[int | None, str]]) 
             if upper is None or v < upper:
                 counts[k] += 1
                 break
-    return tuple((label, n) for (_, label), n in zip(buckets, counts))
+    return tuple((label, n) for (_, label), n in zip(buckets, counts, strict=True))
 
 
 def distribution(title: str, values: Sequence[str]) -> Distribution:

@@ -135,7 +135,7 @@ def run_fleet(bundles: Sequence[Path], out_dir: Path, settings: Settings, jobs: 
         settings = dataclasses.replace(settings, staging=staging)
         rows = sorted(_assess_all([str(b) for b in bundles], settings, jobs, progress), key=lambda m: m.index)
         idents = assign_idents([m.name for m in rows])
-        machines = [dataclasses.replace(m, ident=ident) for m, ident in zip(rows, idents)]
+        machines = [dataclasses.replace(m, ident=ident) for m, ident in zip(rows, idents, strict=True)]
         for m in machines:
             if m.pages:
                 for ext in ("json", "html"):

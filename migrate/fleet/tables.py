@@ -91,7 +91,8 @@ def render_csv(fleet: Fleet) -> str:
         writer.writerow([
             m.ident, csv_cell(m.name), csv_cell(m.bundle), m.verdict, *(d["findings"][level] for level in LEVELS),
             d["waived"], " ".join(rules), _blank(d["bytes_to_move"]), _blank(d["estimated_seconds"]),
-            csv_cell(m.host.desktop_version), m.host.windows_build, csv_cell(m.host.windows_version), csv_cell(m.host.wsl),
+            csv_cell(m.host.desktop_version), m.host.windows_build, csv_cell(m.host.windows_version),
+            csv_cell(m.host.wsl),
             _blank(d["backend"]), *(_blank(counts.get(k)) for k in COUNT_KINDS), d["blind_spots"], d["wave"],
             csv_cell(m.error),
         ])

@@ -5,7 +5,6 @@ import html
 import re
 import string
 from collections.abc import Iterable, Mapping
-from typing import Any
 from urllib.parse import quote
 
 from migrate.render._common import clean
@@ -42,49 +41,39 @@ def join(items: Iterable[object], sep: object = "") -> Markup:
 _FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-class _Escaping(string.Formatter):
-    """str.format whose every substituted value is escaped; fields are plain names (no attribute or index)."""
-
-    def get_field(self, field_name: str, args: Any, kwargs: Any) -> Any:
-        if not _FIELD.fullmatch(field_name):
-            raise ValueError(f"template field {field_name!r}: only plain names are allowed")
-        return super().get_field(field_name, args, kwargs)
-
-    def format_field(self, value: Any, format_spec: str) -> str:
-        if format_spec:
-            value = format(value, format_spec)
-        return escape(value)
-
-    def convert_field(self, value: Any, conversion: str | None) -> Any:
-        if conversion is not None:
-            raise ValueError("template fields take no conversion (!r, !s)")
-        return value
-
-
-_FORMATTER = _Escaping()
-
-
 class Template:
     """An HTML fragment with {name} fields: every value is escaped unless it is Markup.
 
     The template text is ours and trusted; only the values are inventory data. Attribute values must be quoted in
-    the template (`href="{url}"`): escaping quotes then keeps a value inside its attribute.
+    the template (`href="{url}"`): escaping quotes then keeps a value inside its attribute. Fields are plain
+    names with an optional format spec ({size:.1f}); `{{` and `}}` are literal braces.
     """
 
-    __slots__ = ("text", "fields")
+    __slots__ = ("text", "fields", "_parts")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.fields = frozenset(name for _, name, _, _ in string.Formatter().parse(text) if name is not None)
-        for name in self.fields:
-            if not _FIELD.fullmatch(name):
+        parts: list[tuple[str, str | None, str]] = []
+        for literal, name, spec, conversion in string.Formatter().parse(text):
+            if name is not None and not _FIELD.fullmatch(name):
                 raise ValueError(f"template field {name!r}: only plain names are allowed")
+            if conversion is not None:
+                raise ValueError("template fields take no conversion (!r, !s)")
+            parts.append((literal, name, spec or ""))
+        self._parts = tuple(parts)
+        self.fields = frozenset(name for _, name, _ in parts if name is not None)
 
     def __call__(self, **values: object) -> Markup:
-        missing = self.fields - set(values)
-        if missing:
-            raise KeyError(f"template value missing: {sorted(missing)[0]}")
-        return Markup(_FORMATTER.vformat(self.text, (), values))
+        out = []
+        for literal, name, spec in self._parts:
+            out.append(literal)
+            if name is not None:
+                try:
+                    value = values[name]
+                except KeyError:
+                    raise KeyError(f"template value missing: {name}") from None
+                out.append(escape(format(value, spec) if spec else value))
+        return Markup("".join(out))
 
     def render(self, values: Mapping[str, object]) -> Markup:
         """The template filled from a mapping."""

@@ -21,6 +21,9 @@ _LINK = Template('<a href="{url}">{text}</a>')
 _CODE = Template("<code>{text}</code>")
 
 
+_SPECIAL = re.compile(r"[\\`<*]")
+
+
 def inline(text: str) -> Markup:
     """One line of inline Markdown: backslash escapes, `code`, **strong**, *emphasis* and <https://...> links."""
     out: list[str] = []
@@ -34,39 +37,52 @@ def inline(text: str) -> Markup:
 
     i, n = 0, len(text)
     while i < n:
-        ch = text[i]
-        if ch == "\\" and i + 1 < n and text[i + 1] in _PUNCT:
-            plain.append(text[i + 1])
-            i += 2
+        m = _SPECIAL.search(text, i)
+        if m is None:
+            plain.append(text[i:])
+            break
+        j = m.start()
+        if j > i:
+            plain.append(text[i:j])
+        ch = text[j]
+        if ch == "\\":
+            if j + 1 < n and text[j + 1] in _PUNCT:
+                plain.append(text[j + 1])
+                i = j + 2
+            else:
+                plain.append(ch)
+                i = j + 1
         elif ch == "`":
-            run = len(text[i:]) - len(text[i:].lstrip("`"))
-            end = _closing_backticks(text, i + run, run)
+            run = len(text[j:]) - len(text[j:].lstrip("`"))
+            end = _closing_backticks(text, j + run, run)
             if end < 0:
                 plain.append("`" * run)
-                i += run
+                i = j + run
                 continue
-            body = text[i + run:end]
+            body = text[j + run:end]
             if len(body) >= 2 and body[0] == " " and body[-1] == " " and body.strip(" "):
                 body = body[1:-1]
             flush()
             out.append(_CODE(text=body))
             i = end + run
-        elif ch == "<" and (m := _AUTOLINK.match(text, i)):
+        elif ch == "<":
+            link = _AUTOLINK.match(text, j)
+            if link is None:
+                plain.append(ch)
+                i = j + 1
+                continue
             flush()
-            out.append(_LINK(url=m.group(1), text=m.group(1)))
-            i = m.end()
-        elif ch == "*":
-            tag = "strong" if text.startswith("**", i) else "em"
+            out.append(_LINK(url=link.group(1), text=link.group(1)))
+            i = link.end()
+        else:  # "*"
+            tag = "strong" if text.startswith("**", j) else "em"
             flush()
             if open_tags and open_tags[-1] == tag:
                 out.append(f"</{open_tags.pop()}>")
             else:
                 open_tags.append(tag)
                 out.append(f"<{tag}>")
-            i += 2 if tag == "strong" else 1
-        else:
-            plain.append(ch)
-            i += 1
+            i = j + (2 if tag == "strong" else 1)
     flush()
     out += [f"</{tag}>" for tag in reversed(open_tags)]
     return Markup("".join(out))
