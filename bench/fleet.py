@@ -3,6 +3,7 @@
     python bench/fleet.py                          # N=100 and N=1000, every bundle also assessed one at a time
     python bench/fleet.py --machines 100 1000 --sequential 200   # time 200 single runs per N, scale to N
     python bench/fleet.py --machines 40 --demo out # make 40 varied bundles and their fleet report in out/
+    python bench/fleet.py --machines 40 --demo out --screenshot docs/fleet-index.png   # the README's picture
 
 For each N it generates N varied zipped bundles from the samples (tests/fleetgen.py: random backends, versions,
 builds, WSL states, sizes, a few hostile names and broken bundles), then times in one run:
@@ -10,7 +11,9 @@ builds, WSL states, sizes, a few hostile names and broken bundles), then times i
               memory of any of its processes (the parent or a worker);
   one-by-one  `wsl2-migrate assess --bundle B --format json -o B.json` for every bundle, one process at a time
               (what a script looping over a share does today).
-It checks that the fleet's totals equal the sums over the one-by-one reports, then prints both routes per N.
+It checks that the fleet's totals equal the sums over the one-by-one reports, and (when Debian's chromium is
+installed) that a real headless Chromium renders the largest index without a console error, showing every machine;
+then prints both routes per N.
 """
 from __future__ import annotations
 
@@ -71,6 +74,24 @@ def run_one_by_one(bundles: list[Path], out: Path, limit: int) -> tuple[float, i
     return seconds, len(chosen), sums
 
 
+def browser_check(out: Path, totals: dict) -> None:
+    """The index in a real headless Chromium: no console error, every machine in the table, the totals shown."""
+    if shutil.which("chromium") is None:
+        print("chromium is not installed: browser check skipped (scripts/test.sh installs it)")
+        return
+    from tests.browser import Browser
+
+    with Browser() as browser:
+        browser.open((out / "index.html").as_uri())
+        shown = browser.evaluate("({rows: document.querySelectorAll('#machine-table tbody tr').length, "
+                                 "bytes: Number(document.getElementById('total-bytes').dataset.v)})")
+        problems = browser.problems()
+    assert problems == [], problems
+    assert shown == {"rows": totals["machines"], "bytes": totals["bytes_to_move"]}, shown
+    size = (out / "index.html").stat().st_size
+    print(f"chromium: index.html ({size / 1e6:.1f} MB) of {shown['rows']} machines rendered, no console error")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--machines", type=int, nargs="+", default=[100, 1000])
@@ -79,14 +100,22 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=0, help="fleet workers (default: one per CPU)")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--demo", type=Path, help="write N bundles and their fleet report into this folder")
+    parser.add_argument("--screenshot", type=Path, help="with --demo: a PNG of the top of the index page")
     args = parser.parse_args()
 
     if args.demo is not None:
         n = args.machines[0]
-        made = generate(args.demo / "bundles", n, seed=args.seed)
+        made = generate(args.demo / "bundles", n, seed=args.seed, broken_every=20)
         seconds, _ = run_fleet(args.demo / "bundles", args.demo / "fleet", args.jobs)
         print(f"{len(made)} bundles in {args.demo / 'bundles'}; fleet report in {seconds:.1f} s: "
               f"open {(args.demo / 'fleet' / 'index.html').resolve().as_uri()}")
+        if args.screenshot is not None:
+            from tests.browser import Browser
+
+            with Browser() as browser:
+                browser.open((args.demo / "fleet" / "index.html").resolve().as_uri(), width=1280, height=1500)
+                browser.screenshot(args.screenshot, full_page=False)
+            print(f"screenshot in {args.screenshot}")
         return
 
     rows = []
@@ -104,6 +133,8 @@ def main() -> None:
                 assert sums["assessed"] == n - totals["verdicts"]["could-not-read"]
             seq_total = seq_s * n / ran
             rows.append((n, fleet_s, rss, seq_total, ran))
+            if n == max(args.machines):
+                browser_check(work / f"out-{n}", totals)
             shutil.rmtree(share)
     finally:
         shutil.rmtree(work, ignore_errors=True)
