@@ -33,7 +33,7 @@ class ReportSummary:
     rules: dict[str, tuple[str, ...]]
     """Severity -> the rule ids of its active findings, sorted, each once."""
     titles: dict[str, str]
-    """Rule id -> title, for the rules of active findings."""
+    """Rule id -> title, for the blocker and error rules of active findings (the ones the fleet page lists)."""
     bytes_to_move: int
     estimated_seconds: int
     counts: dict[str, int]
@@ -61,7 +61,8 @@ def summarize_report(doc: Mapping[str, Any]) -> ReportSummary:
         rule = str(f.get("rule", ""))
         findings[level] = findings.get(level, 0) + 1
         rules.setdefault(level, set()).add(rule)
-        titles.setdefault(rule, str(f.get("title", "")))
+        if level in ("blocker", "error"):
+            titles.setdefault(rule, str(f.get("title", "")))
     return ReportSummary(
         verdict=str(doc["verdict"]),
         findings=findings,

@@ -7,7 +7,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -81,9 +81,12 @@ def _read_assignment(out_dir: Path, waves_file: Path | None, fresh: bool) -> Ass
     return read_csv(text, str(path))
 
 
-def _write(path: Path, text: str) -> None:
+def _write(path: Path, text: str | Iterable[str]) -> None:
     with open(path, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text)
+        if isinstance(text, str):
+            fh.write(text)
+        else:
+            fh.writelines(text)
 
 
 def _check_out_dir(out_dir: Path) -> None:
@@ -116,7 +119,7 @@ def run_fleet(bundles: Sequence[Path], out_dir: Path, settings: Settings, jobs: 
     Everything is written into a temporary folder inside DIR first and moved into place at the end; an error or
     an interrupt leaves DIR as it was.
     """
-    from migrate.fleet.tables import render_csv, render_json
+    from migrate.fleet.tables import json_chunks, render_csv
     from migrate.fleet.waves import render_csv as render_waves
     from migrate.render import fleethtml
 
@@ -144,7 +147,7 @@ def run_fleet(bundles: Sequence[Path], out_dir: Path, settings: Settings, jobs: 
         fleet = roll_up(machines, waves, settings.tool_version)
         _write(staging / "index.html", fleethtml.render(fleet))
         _write(staging / "fleet.csv", render_csv(fleet))
-        _write(staging / "fleet.json", render_json(fleet))
+        _write(staging / "fleet.json", json_chunks(fleet))
         _write(staging / "waves.csv", render_waves(waves, machines))
         _move_into_place(staging, out_dir)
     except OSError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from migrate.fleet.machine import LEVELS, Machine, csv_cell
@@ -58,6 +59,11 @@ def wave_of(fleet: Fleet) -> dict[str, int]:
 
 def render_json(fleet: Fleet) -> str:
     """fleet.json: totals, one object per machine, the waves; sorted keys, two-space indent, final newline."""
+    return "".join(json_chunks(fleet))
+
+
+def json_chunks(fleet: Fleet) -> Iterator[str]:
+    """fleet.json's text in pieces, for writing a large fleet without holding the whole text."""
     waves = wave_of(fleet)
     doc = {
         "schema": SCHEMA,
@@ -75,7 +81,9 @@ def render_json(fleet: Fleet) -> str:
                    "bytes_to_move": w.bytes_to_move, "estimated_seconds": w.estimated_seconds}
                   for w in fleet.waves],
     }
-    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    encoder = json.JSONEncoder(indent=2, sort_keys=True, ensure_ascii=False)
+    yield from encoder.iterencode(doc)
+    yield "\n"
 
 
 def render_csv(fleet: Fleet) -> str:
