@@ -94,7 +94,8 @@ def test_zip_is_written_under_a_temporary_name_with_one_top_folder(script: str) 
     body = _function(script, "Write-BundleZip")
     assert "$partial = $ZipPath + '.partial'" in body
     assert body.index("ZipFile]::Open($partial") < body.index("[System.IO.File]::Move($partial, $ZipPath)")
-    assert "$TopFolder + '/' + $item.FullName.Substring($prefix.Length).Replace('\\', '/')" in body
+    assert "$item.FullName.Substring($prefix.Length).Replace('\\', '/')" in body
+    assert "$entry = $TopFolder + '/' + $entry" in body
     main = script[script.index("# Main\n"):]
     assert "$script:ZipName = $env:COMPUTERNAME + '_' + [DateTime]::UtcNow.ToString('yyyy-MM-dd'" in main
     end = _block(main, "if ($OutputZip) {\n    $zipFailure")

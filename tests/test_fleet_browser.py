@@ -140,6 +140,23 @@ def test_machine_page_renders_with_the_hostile_container_as_text(browser: Browse
     browser.screenshot(ARTIFACTS / "fleet-machine.png")
 
 
+def test_index_reads_without_javascript(browser: Browser, site: Path) -> None:
+    """With scripts off, every machine is in the table and no dead filter controls are shown."""
+    browser.call("Emulation.setScriptExecutionDisabled", {"value": True}, session=True)
+    try:
+        browser.open((site / "index.html").as_uri())
+        browser.call("Emulation.setScriptExecutionDisabled", {"value": False}, session=True)
+        state = browser.evaluate("""({
+            rows: Array.from(document.querySelectorAll('#machine-table tbody tr')).filter(r => !r.hidden).length,
+            controls: document.getElementById('machine-controls').children.length,
+            hidden: document.getElementById('machine-controls').hidden,
+            buttons: document.querySelectorAll('#machine-table th button').length})""")
+    finally:
+        browser.call("Emulation.setScriptExecutionDisabled", {"value": False}, session=True)
+    assert state == {"rows": MACHINES, "controls": 0, "hidden": True, "buttons": 0}
+    assert browser.problems() == []
+
+
 def test_index_prints_readably(browser: Browser, site: Path) -> None:
     """The print stylesheet hides the controls; a PDF of the page is made without errors."""
     browser.open((site / "index.html").as_uri())

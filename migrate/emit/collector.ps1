@@ -806,21 +806,7 @@ function Compress-Bundle {
         [Parameter(Mandatory = $true)] [string]$Folder,
         [Parameter(Mandatory = $true)] [string]$ZipPath
     )
-    Add-Type -AssemblyName System.IO.Compression
-    Add-Type -AssemblyName System.IO.Compression.FileSystem
-    if ([System.IO.File]::Exists($ZipPath)) {
-        [System.IO.File]::Delete($ZipPath)
-    }
-    $prefix = $Folder.TrimEnd('\') + '\'
-    $archive = [System.IO.Compression.ZipFile]::Open($ZipPath, [System.IO.Compression.ZipArchiveMode]::Create)
-    try {
-        foreach ($item in @(Get-ChildItem -LiteralPath $Folder -Recurse -File | Sort-Object -Property FullName)) {
-            $entry = $item.FullName.Substring($prefix.Length).Replace('\', '/')
-            [void][System.IO.Compression.ZipFileExtensions]::CreateEntryFromFile($archive, $item.FullName, $entry)
-        }
-    } finally {
-        $archive.Dispose()
-    }
+    Write-BundleZip -Folder $Folder -ZipPath $ZipPath -TopFolder ''
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -863,13 +849,13 @@ function Get-OutputZipPath {
 }
 
 function Write-BundleZip {
-    # One top folder in the zip, '/' separators; written under a temporary name so a central job never reads
-    # half a zip, then renamed over an older one of the same name.
+    # '/' separators, under one top folder when given; written under a temporary name so a central job never
+    # reads half a zip, then renamed over an older one of the same name.
     [CmdletBinding()]
     param(
         [Parameter(Mandatory = $true)] [string]$Folder,
         [Parameter(Mandatory = $true)] [string]$ZipPath,
-        [Parameter(Mandatory = $true)] [string]$TopFolder
+        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string]$TopFolder
     )
     Add-Type -AssemblyName System.IO.Compression
     Add-Type -AssemblyName System.IO.Compression.FileSystem
@@ -881,7 +867,10 @@ function Write-BundleZip {
     $archive = [System.IO.Compression.ZipFile]::Open($partial, [System.IO.Compression.ZipArchiveMode]::Create)
     try {
         foreach ($item in @(Get-ChildItem -LiteralPath $Folder -Recurse -File | Sort-Object -Property FullName)) {
-            $entry = $TopFolder + '/' + $item.FullName.Substring($prefix.Length).Replace('\', '/')
+            $entry = $item.FullName.Substring($prefix.Length).Replace('\', '/')
+            if ($TopFolder) {
+                $entry = $TopFolder + '/' + $entry
+            }
             [void][System.IO.Compression.ZipFileExtensions]::CreateEntryFromFile($archive, $item.FullName, $entry)
         }
     } finally {

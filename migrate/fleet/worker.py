@@ -76,8 +76,7 @@ def assess_bundle(task: tuple[int, str]) -> Machine:
     except RecursionError:
         return Machine(index=index, bundle=bundle, host=HostSummary(name=fallback),
                        error=f"{bundle}: nested too deeply to read")
-    except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
-        # A bug or an input no check caught: the fleet goes on, and the row says what happened.
+    except Exception as exc:  # one bundle is the boundary: a bug there must not stop the fleet
         return Machine(index=index, bundle=bundle, host=HostSummary(name=fallback),
                        error=f"{bundle}: internal error ({type(exc).__name__}: {str(exc)[:200]})")
 
