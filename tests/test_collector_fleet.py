@@ -1,4 +1,4 @@
-"""The collector's fleet-tool parts (-OutputZip, -Detect, run_as): grammar, order, documented keys and exit codes.
+"""The collector's fleet-tool parts (-OutputZip, -Detect): grammar, order, documented keys and exit codes.
 
 PowerShell does not run here; these read the script as tree-sitter and as text, and compare it with the docs.
 """
@@ -110,12 +110,11 @@ def test_exit_codes_are_documented() -> None:
         assert row in table, row
 
 
-def test_manifest_says_who_ran_the_collector(script: str) -> None:
-    main = script[script.index("# Main\n"):]
-    manifest = _block(main, "$manifest = [ordered]@{")
-    assert "run_as            = $runAs" in manifest and "elevated          = (Test-Elevated)" in manifest
-    assert '"run_as"' in BUNDLE_DOC and '"elevated"' in BUNDLE_DOC
-    assert "IsSystem" in _function(script, "Get-RunAs")
+def test_detection_as_system_looks_at_every_user_profile(script: str) -> None:
+    assert "S-1-5-18" in _function(script, "Get-RunAs")
+    profiles = _function(script, "Get-ProfileFolder")
+    assert "ProfileList" in profiles and "S-1-5-21-" in profiles
+    assert "Get-ProfileFolder -RunAs $runAs" in _function(script, "Get-Detection")
 
 
 def test_new_functions_use_approved_verbs_and_no_aliases(script: str) -> None:
@@ -123,7 +122,7 @@ def test_new_functions_use_approved_verbs_and_no_aliases(script: str) -> None:
 
     root = _PARSER.parse(script.encode("utf-8")).root_node
     names = [n.text.decode() for n in _walk(root) if n.type == "function_name"]
-    for name in ("Get-RunAs", "Test-Elevated", "Get-OutputZipPath", "Write-BundleZip", "Get-ProfileFolder",
+    for name in ("Get-RunAs", "Get-OutputZipPath", "Write-BundleZip", "Get-ProfileFolder",
                  "Get-DesktopBackend", "Get-Detection"):
         assert name in names
         assert name.split("-")[0].lower() in APPROVED_VERBS
