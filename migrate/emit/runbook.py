@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from migrate.emit.cmdline import encode_command_line, powershell_string_expr
+from migrate.emit.cmdline import encode_arg, encode_command_line, powershell_string_expr
 from migrate.errors import PlanError
 from migrate.plan.actions import EnableFeature, WriteEnvFile
 from migrate.plan.checks import Check
-from migrate.plan.redact import display
+from migrate.plan.redact import LONG, display
 from migrate.plan.steps import PHASES, Arg, BackupPath, Docker, Program, Step
 
 DEFAULT_ENGINE = "npipe:////./pipe/docker_engine"
@@ -60,7 +60,12 @@ class RunbookMeta:
 def render_runbook(program: Program, meta: RunbookMeta) -> str:
     """The runbook for a program: ASCII-only, CRLF line endings; the same program and meta give the same text."""
     _check(program, meta)
-    lines = (_header(program.steps, meta) + _preamble(program, meta) + _library() + _program(program) + _main())
+    _TEXTS.clear()
+    _TEXTS.update(_shared_texts(program))
+    try:
+        lines = (_header(program.steps, meta) + _preamble(program, meta) + _library() + _program(program) + _main())
+    finally:
+        _TEXTS.clear()
     text = "\r\n".join(lines) + "\r\n"
     text.encode("ascii")  # every value went through powershell_string_expr; a slip fails here, not on Windows
     return text
@@ -97,12 +102,52 @@ def _bool(value: bool) -> str:
     return "$true" if value else "$false"
 
 
+_TEXTS: dict[str, str] = {}
+"""While a runbook is rendered: long arguments several steps share (the digest script) -> the name of the one copy
+in $script:Texts (render_runbook fills it; a step's command line refers to it as @{ Text = 'T1' })."""
+
+
 def _segments(args: Sequence[Arg]) -> str:
-    """A docker command line as @(literal, @{ Backup = 'rel' }, ...) segments."""
+    """A docker command line as @(literal, @{ Backup = 'rel' }, @{ Text = 'T1' }, ...) segments."""
+    pieces: list[str | BackupPath | tuple[str]] = []
+    for i, arg in enumerate(args):
+        if i:
+            pieces.append(" ")
+        if isinstance(arg, str) and arg in _TEXTS:
+            pieces.append((_TEXTS[arg],))
+        else:
+            pieces.extend(encode_command_line((arg,)))
+    merged: list[str | BackupPath | tuple[str]] = []
+    for p in pieces:
+        if isinstance(p, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += p
+        else:
+            merged.append(p)
     parts = []
-    for seg in encode_command_line(args):
-        parts.append("@{ Backup = " + _ps(seg.rel) + " }" if isinstance(seg, BackupPath) else _ps(seg))
+    for seg in merged:
+        if isinstance(seg, BackupPath):
+            parts.append("@{ Backup = " + _ps(seg.rel) + " }")
+        elif isinstance(seg, tuple):
+            parts.append("@{ Text = " + _ps(seg[0]) + " }")
+        else:
+            parts.append(_ps(seg))
     return "@(" + ", ".join(parts) + ")"
+
+
+def _shared_texts(program: Program) -> dict[str, str]:
+    """Long literal arguments used by two or more commands, named T1, T2... in order of first use."""
+    seen: dict[str, int] = {}
+    for step in (*program.steps, *program.rollback):
+        if step.docker is not None:
+            for cmd in (step.docker.argv, *step.docker.recover):
+                for a in cmd:
+                    if isinstance(a, str) and len(a) > LONG:
+                        seen[a] = seen.get(a, 0) + 1
+    names: dict[str, str] = {}
+    for text, count in seen.items():
+        if count > 1:
+            names[text] = f"T{len(names) + 1}"
+    return names
 
 
 def _pascal(name: str) -> str:
@@ -266,6 +311,10 @@ def _preamble(program: Program, meta: RunbookMeta) -> list[str]:
         "$script:MutexName = " + _ps(MUTEX_PREFIX + meta.plan_hash[:12]),
         "$script:EngineExpect = @{ " + engines + " }",
         "$script:Probes = @{ " + probes + " }",
+        "# Long arguments several steps share, each written once (a step's command line names it: @{ Text = 'T1' }).",
+        "$script:Texts = @{",
+        *(f"    {name} = {_ps(encode_arg(text))}" for text, name in _TEXTS.items()),
+        "}",
         "",
     ]
 

@@ -533,7 +533,8 @@ function Invoke-NativeProcess {
 }
 
 function Resolve-CommandLine {
-    # Joins the pre-encoded segments of a command; @{ Backup = 'rel' } markers become paths in the backup folder.
+    # Joins the pre-encoded segments of a command: @{ Backup = 'rel' } becomes a path in the backup folder, and
+    # @{ Text = 'T1' } the pre-encoded argument $script:Texts holds once for every step that uses it.
     [CmdletBinding()]
     [OutputType([string])]
     param(
@@ -541,7 +542,9 @@ function Resolve-CommandLine {
     )
     $builder = New-Object -TypeName System.Text.StringBuilder
     foreach ($segment in $Segments) {
-        if ($segment -is [System.Collections.IDictionary]) {
+        if ($segment -is [System.Collections.IDictionary] -and $segment.Contains('Text')) {
+            [void]$builder.Append($script:Texts[$segment['Text']])
+        } elseif ($segment -is [System.Collections.IDictionary]) {
             [void]$builder.Append((Get-BackupItemPath -Relative $segment['Backup']))
         } else {
             [void]$builder.Append([string]$segment)

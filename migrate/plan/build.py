@@ -107,6 +107,7 @@ class _Builder:
         self.by_name = {c.name: c for c in self.kept}
         self.deps = {c.name: c.depends_on for c in self.kept}
         self.copies = [v for v in plan.volumes if v.strategy == "copy"]
+        self.copy_size = {v.name: v.size for v in self.copies}
         # LCOW: the old engine is the Windows one, which runs a Linux container only when asked to.
         self.linux: tuple[str, ...] = ("--platform", "linux") if plan.source_backend == "lcow" else ()
         self.helper_src: str | None = None
@@ -163,7 +164,7 @@ class _Builder:
         folder, name = path.split("/", 1)
         title = f"Record the content digest of volume {volume}" if phase == "backup" else \
             f"Digest the restored volume {volume}"
-        size = next((v.size for v in self.copies if v.name == volume), None)
+        size = self.copy_size.get(volume)
         return self.docker(
             f"{phase}/volume-digest/{safe_name(volume)}", phase, title, engine,
             ("run", "--rm", *platform, "--network", "none", "-v", f"{volume}:/data:ro",
