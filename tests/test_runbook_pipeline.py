@@ -1,8 +1,10 @@
-"""Hostile inventories through the whole pipeline: inventory -> plan.toml -> steps -> runbook.
+"""Hostile inventories through the whole pipeline: inventory -> plan.toml -> parse -> program -> runbook.
 
 Generated names, labels, commands and env values (every PowerShell quote kind, `$(...)`, backticks, newlines,
-double quotes, trailing backslashes, empty strings, non-ASCII) must come out of the runbook as inert literals that
-split back to exactly the planned docker arguments; env values must not appear in the plan or the runbook at all.
+double quotes, trailing backslashes, empty strings, non-ASCII) must come out of the runbook as inert literals: the
+runbook's program decodes to exactly the planned program, and every command line in it (docker commands, recovery
+commands, checks) splits back to exactly the planned arguments; env values must not appear in the plan or the
+runbook at all.
 """
 from __future__ import annotations
 
@@ -13,13 +15,13 @@ from hypothesis import strategies as st
 
 from migrate.cli_plan import make_runbook
 from migrate.model import Attachment, Backend, Container, Image, Inventory, Network, Volume
-from migrate.plan.build import build_steps
+from migrate.plan.build import build_program
 from migrate.plan.decide import decide
 from migrate.plan.planfile import parse_plan, render_plan
-from migrate.plan.steps import resolve_arg
+from migrate.plan.steps import Docker
+from tests.psdata import program_data
 from tests.pslit import parse_powershell, syntax_problems
-from tests.test_runbook import ROOT, _command_line, _join, _step_tables, _value
-from tests.winsplit import split_command_line_go, split_command_line_msvcrt
+from tests.runbook_check import ROOTS, planned, step_mismatches
 
 NASTY = ["'", "\u2018", "\u2019", "\u201a", "\u201b", '"', "`", "$(Remove-Item C:\\)", "\\", "\n", "\r", "\t", " ",
          "@'", "'@", "%PATH%", "^&|<>", "\u00e9", "\U0001F600", ";", "#", "{{json .}}", "--%"]
@@ -69,18 +71,11 @@ def test_hostile_inventory_gives_a_clean_runbook_with_exact_arguments(case) -> N
     assert syntax_problems(parse_powershell(script)) == []
     for secret in secrets:
         assert secret not in plan_text and secret not in script
-    steps = build_steps(plan)
-    tables = _step_tables(script)
-    assert [_value(t["Id"]) for t in tables] == [s.id for s in steps]
-    seen: list[str] = []
-    for step, table in zip(steps, tables, strict=True):
-        if not step.argv:
-            continue
-        line = _command_line(table["CommandLine"])
-        expected = [_join(resolve_arg(a, ROOT, "\\")) for a in step.argv]
-        assert split_command_line_go(line) == expected, step.id
-        assert split_command_line_msvcrt(line) == expected, step.id
-        seen += expected
+    program = build_program(plan)
+    data = program_data(script)
+    assert step_mismatches(data["$script:Steps"], program.steps) == []
+    assert step_mismatches(data["$script:RollbackSteps"], program.rollback) == []
+    seen = [planned(a, ROOTS[0]) for s in program.steps if isinstance(s.op, Docker) for a in s.op.argv]
     # Every hostile value reached some docker argument intact (as a whole argument or inside one).
     for v in values:
         assert any(v in arg for arg in seen), repr(v)
