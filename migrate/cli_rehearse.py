@@ -28,7 +28,8 @@ def rehearse(
                                              "made from: host files DIR lacks are seeded from its copies."),
     stop_after: str = typer.Option("", "--stop-after", metavar="STEP", help="Stop cleanly after this step, as a "
                                    "crash or a restart would leave the run."),
-    resume: bool = typer.Option(False, "--resume", help="Continue from the journal in --workdir (migrate.ps1 -Resume)."),
+    resume: bool = typer.Option(False, "--resume",
+                                help="Continue from the journal in --workdir (migrate.ps1 -Resume)."),
     rollback: bool = typer.Option(False, "--rollback", help="Run the rollback program (migrate.ps1 -Rollback)."),
     keep_source_changes: bool = typer.Option(False, "--keep-source-changes",
                                              help="Leave the source frozen (stopped containers, commit tags)."),

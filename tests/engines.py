@@ -141,11 +141,11 @@ def start_registry(root: Path) -> Registry:
     return Registry(addr=addr, proc=proc, root=root)
 
 
-def busybox_rootfs(dest: Path, extra: dict[str, bytes] | None = None) -> Path:
-    """A tar of a minimal root filesystem: static busybox and its applets, plus extra files."""
+def busybox_rootfs(dest: Path, extra: dict[str, bytes] | None = None, tmp: bool = True) -> Path:
+    """A tar of a minimal root filesystem: static busybox and its applets, plus extra files (tmp=False: no /tmp)."""
     tar_path = dest
     with tarfile.open(tar_path, "w") as tar:
-        for d in ("bin", "etc", "tmp", "data"):
+        for d in ("bin", "etc", *(("tmp",) if tmp else ()), "data"):
             info = tarfile.TarInfo(d)
             info.type = tarfile.DIRTYPE
             info.mode = 0o1777 if d == "tmp" else 0o755

@@ -7,6 +7,7 @@ from typing import Any
 
 from migrate.errors import InputError
 from migrate.inventory.engine import RawEngine
+from migrate.inventory.runas import identity_notes
 from migrate.inventory.textfile import parse_json, read_text
 from migrate.model import Note
 
@@ -65,6 +66,7 @@ def read_bundle(path: Path) -> Bundle:
             raise InputError(f"{manifest}: not a wsl2-migrate bundle manifest (format {found!r}, "
                              f"expected {BUNDLE_FORMAT!r})")
         b.manifest = data
+        b.notes.extend(identity_notes(data.get("identity"), str(manifest)))
         for err in data.get("errors") or []:
             if isinstance(err, dict):
                 b.notes.append(Note(area="bundle", subject=str(err.get("file") or path),

@@ -293,7 +293,8 @@ class _Builder:
             EditJson(file=DESKTOP_SETTINGS, set_json=json_text(values), ignore_case=True),
             target="Docker Desktop settings", depends_on=(last,), findings=sw.findings))
         if sw.remove_daemon_keys:
-            last = self.add(Step("switch/daemon-config", "switch", "Remove LCOW-only keys from the Windows engine config",
+            last = self.add(Step("switch/daemon-config", "switch",
+                                 "Remove LCOW-only keys from the Windows engine config",
                                  EditJson(file=DAEMON_WINDOWS, remove=sw.remove_daemon_keys), target="daemon.json",
                                  depends_on=(last,)))
         if sw.linux_daemon_remove or sw.linux_daemon_set:
@@ -304,8 +305,9 @@ class _Builder:
                          remove=sw.linux_daemon_remove, create=True),
                 target="daemon.json", depends_on=(last,)))
         if sw.wslconfig:
+            entries = tuple(IniEntry(k, v) for k, v in sorted(sw.wslconfig.items()))
             last = self.add(Step("switch/wslconfig", "switch", "Add the Hyper-V memory, CPU and swap to .wslconfig "
-                                 "where it sets none", EditIni(file=WSLCONFIG, add=tuple(IniEntry(k, v) for k, v in sorted(sw.wslconfig.items()))),
+                                 "where it sets none", EditIni(file=WSLCONFIG, add=entries),
                                  target=".wslconfig", depends_on=(last,)))
         for feature in sw.enable_features:
             last = self.add(Step(f"switch/feature/{safe_name(feature)}", "switch", f"Enable Windows feature {feature}",
@@ -471,7 +473,8 @@ class _Builder:
         for i, extra in enumerate(c.connect, 1):
             _operands_guarded(f"containers.{c.name}.connect", extra)
             net = extra[-2] if len(extra) > 1 else ""
-            step = self.docker(f"restore/connect/{safe_name(c.name)}/{i}", "restore", f"Connect {c.name} to network {net}",
+            step = self.docker(f"restore/connect/{safe_name(c.name)}/{i}", "restore",
+                               f"Connect {c.name} to network {net}",
                                "target", tuple(extra), target=c.name, timeout=120,
                                depends_on=_ids((step, self.nets.get(net))),
                                recover=(("network", "disconnect", "--", net, c.name),))
@@ -518,6 +521,11 @@ class _Builder:
             add(Step(f"rollback/untag/{safe_name(name)}", "rollback", f"Remove the commit tag {c.commit_ref}",
                      _op("source", ("image", "rm", "--", c.commit_ref), 300, ok=(0, 1)), target=c.commit_ref,
                      only_if_started=sid))
+        if self.plan.helper_pull and self.copies:
+            helper = self.plan.helper_image
+            add(Step("rollback/remove-helper", "rollback", f"Remove the helper image {helper} the run pulled",
+                     _op("source", ("image", "rm", "--", helper), 300, ok=(0, 1)), target=helper,
+                     only_if_started="preflight/pull-helper"))
         add(Step("rollback/mark", "rollback", "Mark the journal rolled back (no resume after this)", MarkRolledBack(),
                  target="journal"))
         return tuple(out)

@@ -517,11 +517,16 @@ def seed_host(root: Path, plan: Any, inv: Any | None, backup_root: Path) -> list
 
     if sim.live(DESKTOP_SETTINGS) is None:
         values: dict[str, Any] = dict(desktop.values) if desktop is not None else {}
-        values = {k: v for k, v in values.items() if k not in ("wslengineenabled", "usewindowscontainers")}
-        values.setdefault("autoStart", True)
-        values["wslEngineEnabled"] = False
+
+        def put(key: str, value: Any, keep: bool = False) -> None:
+            have = next((k for k in values if k.lower() == key.lower()), None)
+            if have is None or not keep:
+                values[have or key] = value
+
+        put("autoStart", True, keep=True)
+        put("wslEngineEnabled", False)
         if lcow:
-            values["useWindowsContainers"] = True
+            put("useWindowsContainers", True)
         if plan.switch.file_sharing == "filesharingDirectories":
             shared = [str(x) for x in values.get("filesharingdirectories", [])]
             values["filesharingdirectories"] = [*shared, str(backup_root)]

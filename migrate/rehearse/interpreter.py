@@ -287,7 +287,7 @@ def run_program(ctx: Context, *, resume: bool = False, stop_after: str = "", pha
                     results.append(StepResult(step.id, step.phase, step.title, "failed", 0.0, blocker))
                     if on_step:
                         on_step(results[-1])
-                    raise StepFailed(f"step {step.id} ({step.title}) cannot run: {blocker}")
+                    return Outcome("failed", results, f"step {step.id} ({step.title}) cannot run: {blocker}")
                 try:
                     results.append(ctx.run_step(step))
                 except StepFailed as exc:

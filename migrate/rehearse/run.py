@@ -153,7 +153,8 @@ def clear_ports(ctx: Context, before: Inventory, runner: DockerRunner) -> list[s
             bindings = json.loads(res.stdout or "null") or {}
         except ValueError:
             continue
-        ports = {(b.get("HostIp") or "0.0.0.0", str(b.get("HostPort") or "")) for v in bindings.values() for b in v or []}
+        ports = {(b.get("HostIp") or "0.0.0.0", str(b.get("HostPort") or ""))
+                 for v in bindings.values() for b in v or []}
         if any(port in {p for _, p in wanted} for _, port in ports):
             runner.run("target", ["stop", "-t", "10", "--", cid], 300)
             stopped.append(cid)

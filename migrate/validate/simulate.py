@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from migrate.model import Inventory
 from migrate.plan.actions import CheckHost, WriteEnvFile
 from migrate.plan.build import EMPTY_VOLUME_CHECK
 from migrate.plan.model import Plan
@@ -24,7 +23,7 @@ from migrate.validate.dockerargs import (
     volume_spec,
 )
 from migrate.validate.result import Problem
-from migrate.validate.state import Ctr, Engine, File, Img, Net, Vol, World, initial_world
+from migrate.validate.state import Ctr, Engine, File, Img, Net, Vol, World
 
 _SAVE = (frozenset({"-o", "--output", "--platform"}), frozenset[str]())
 _LOAD = (frozenset({"-i", "--input", "--platform"}), frozenset({"-q", "--quiet"}))
@@ -39,17 +38,16 @@ _COMMIT = (frozenset({"-a", "--author", "-c", "--change", "-m", "--message"}), f
 class Simulator:
     """Interprets steps one by one; problems name the step whose input is missing."""
 
-    def __init__(self, plan: Plan, inv: Inventory) -> None:
+    def __init__(self, plan: Plan, world: World) -> None:
         self.plan = plan
-        self.inv = inv
-        self.w: World = initial_world(inv)
+        self.w: World = world
         self.problems: list[Problem] = []
         self.step: Step = Step("validate/start", "preflight", "", CheckHost())
         self.seen: set[str] = set()
         self.plans = {c.name: c for c in plan.containers}
         self.digest_ids: dict[str, str] = {}
-        for im in inv.images:
-            for d in im.repo_digests:
+        for im in world.source.images.values():
+            for d in im.digests:
                 self.digest_ids[normalize_ref(d)] = im.id
         for ip in plan.images:
             if ip.reference:
@@ -396,8 +394,9 @@ class Simulator:
                                          set(c.volumes))
 
 
-def simulate(plan: Plan, inv: Inventory, steps: list[Step]) -> tuple[World, list[Problem]]:
-    """The world after the steps ran over the inventory's source engine, and the step problems found on the way."""
-    sim = Simulator(plan, inv)
+def simulate(plan: Plan, world: World, steps: list[Step]) -> tuple[World, list[Problem]]:
+    """The world after the steps ran over its source engine (a fresh inventory's, or the plan's own), and the step
+    problems found on the way."""
+    sim = Simulator(plan, world)
     world = sim.run(steps)
     return world, sim.problems
