@@ -51,10 +51,14 @@ def _json_array(root: Path, rel: str) -> list[dict[str, Any]] | None:
 
 
 def read_bundle(path: Path) -> Bundle:
-    """Read a bundle directory; InputError when it is not one or a file in it is malformed."""
+    """Read a bundle directory or zip; InputError when it is not one or a file in it is malformed."""
     from migrate.inventory.backend import parse_info
 
-    if not path.is_dir():
+    if path.is_file():  # a zipped bundle, read in place through the same path operations
+        from migrate.inventory.bundlezip import open_bundle_zip
+
+        path = open_bundle_zip(path)  # type: ignore[assignment]
+    elif not path.is_dir():
         raise InputError(f"{path}: no such bundle directory")
     b = Bundle(path=path)
     manifest = _file(path, "manifest.json")
