@@ -25,7 +25,7 @@ from migrate.errors import PlanError
 from migrate.plan.actions import EnableFeature, WriteEnvFile
 from migrate.plan.checks import Check
 from migrate.plan.redact import LONG, display
-from migrate.plan.steps import PHASES, Arg, BackupPath, Docker, Program, Step
+from migrate.plan.steps import ENGINES, PHASES, Arg, BackupPath, Docker, Program, Step
 
 DEFAULT_ENGINE = "npipe:////./pipe/docker_engine"
 MUTEX_PREFIX = "Global\\wsl2-migrate-"
@@ -77,11 +77,18 @@ def _check(program: Program, meta: RunbookMeta) -> None:
         raise PlanError("a runbook needs at least one step")
     if not _HASH.match(meta.plan_hash):
         raise PlanError(f"plan hash {meta.plan_hash!r}: expected 64 lower-case hex digits")
+    if not set(program.engines) <= set(ENGINES):
+        # The names are written as bare hashtable keys: anything else could be code.
+        raise PlanError(f"engine names {sorted(program.engines)!r}: expected {' and '.join(ENGINES)}")
     seen: set[str] = set()
     for step in (*program.steps, *program.rollback):
         if not _ID.match(step.id) or "//" in step.id or step.id in seen:
             raise PlanError(f"step id {step.id!r}: expected unique [a-z0-9._/-]")
         seen.add(step.id)
+        codes = step.docker.ok_exit_codes if step.docker else ()
+        if not all(type(c) is int and -2 ** 31 <= c < 2 ** 31 for c in codes):
+            # Written as bare numbers, compared with .NET's Int32 Process.ExitCode.
+            raise PlanError(f"step {step.id}: exit codes {codes!r} must be whole numbers (Int32)")
 
 
 # ---------------------------------------------------------------------------------------------------------------
