@@ -135,6 +135,7 @@ def main() -> None:
     ap.add_argument("--volumes", type=int, default=3)
     ap.add_argument("--volume-mib", type=int, default=100)
     ap.add_argument("--small-files", type=int, default=50_000)
+    ap.add_argument("--steps", action="store_true", help="also print every rehearsal step's seconds")
     args = ap.parse_args()
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="w2m-bench-", dir="/tmp") as d:
@@ -179,6 +180,9 @@ def main() -> None:
     print(f"digests    {digests:.1f} s = {100 * digests / moved:.0f}% of backup + restore + restored digests")
     print(f"whole      `rehearse` wall time {wall:.1f} s ({wall / base:.2f}x the floor), with its digest scans "
           f"of both engines and verify/target {phase('verify/target'):.1f} s")
+    if args.steps:
+        for i, sec in steps.items():
+            print(f"  {sec:6.1f} s  {i}")
     print(f"load avg   {load_before[0]:.2f} before, {load_after[0]:.2f} after (1 min; {os.cpu_count()} cores)")
 
 
