@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import codecs
 import json
+import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from migrate.errors import InputError
 
@@ -39,8 +40,17 @@ def decode_bytes(raw: bytes, name: str) -> tuple[str, str]:
     return text.lstrip("\ufeff"), label
 
 
-def read_bytes(path: str | Path) -> bytes:
+class Entry(Protocol):
+    """A file that is not on disk, such as an entry of a zipped bundle (inventory/bundlezip.py)."""
+
+    def read_bytes(self) -> bytes:
+        """Its bytes, or InputError naming it."""
+
+
+def read_bytes(path: str | Path | Entry) -> bytes:
     """A file's bytes; InputError naming the file when it is missing, a directory or unreadable."""
+    if not isinstance(path, (str, os.PathLike)):
+        return path.read_bytes()
     p = Path(path)
     try:
         return p.read_bytes()
@@ -52,7 +62,7 @@ def read_bytes(path: str | Path) -> bytes:
         raise InputError(f"{p}: cannot read ({exc.strerror or exc})") from None
 
 
-def read_text(path: str | Path) -> tuple[str, str]:
+def read_text(path: str | Path | Entry) -> tuple[str, str]:
     """Read a text file in any of the encodings Windows tools write; InputError names the file on failure."""
     return decode_bytes(read_bytes(path), str(path))
 
@@ -65,7 +75,7 @@ def parse_json(text: str, name: str) -> Any:
         raise InputError(f"{name}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
 
 
-def read_json(path: str | Path) -> tuple[Any, str]:
+def read_json(path: str | Path | Entry) -> tuple[Any, str]:
     """Read and parse a JSON file; return the value and the encoding it was written in."""
     text, encoding = read_text(path)
     return parse_json(text, str(path)), encoding
