@@ -1,9 +1,4 @@
-"""Helper images for the digest and probe tests, built from this machine's own files (nothing is pulled).
-
-- busybox: Debian's static busybox with a few applet links and no /tmp (its shell runs the other applets itself);
-- GNU: dash as /bin/sh with coreutils, findutils, mawk and GNU tar, and the shared libraries they load; any of the
-  tools can be left out to make an image that lacks it.
-"""
+"""Helper images for the digest and probe tests, built from this machine's own files (nothing is pulled)."""
 from __future__ import annotations
 
 import io

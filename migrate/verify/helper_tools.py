@@ -1,13 +1,11 @@
-"""What a helper image needs for the volume copies and digests, and one shell probe that names what it lacks.
-
-The plan's volume steps run `tar` (copies) and volume_digest.sh (digests) in a helper container. The probe runs
-in that image as `sh -c PROBE` (no network, nothing mounted, nothing written: every check reads from a pipe)
-and prints one line per tool that is absent or does not take the options the plan uses, then an end marker.
-`missing_tools` reads that output. Pure: running the container is the caller's job.
-"""
+"""What a helper image needs for the volume copies and digests, and one shell probe that names what it lacks."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+# The plan's volume steps run tar (copies) and volume_digest.sh (digests) in a helper container. The probe runs in
+# that image as `sh -c PROBE` (no network, nothing mounted; every check reads from a pipe, so it writes nothing)
+# and prints a line per tool absent or without the options the plan uses, then END. Running it is the caller's job.
 
 END = "wsl2-migrate-helper-probe-end"
 """The probe's last line: its absence means the probe itself did not run to the end."""
