@@ -165,13 +165,27 @@ def assignments(source: str, names: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-PROGRAM_VARIABLES = ("$script:Steps", "$script:RollbackSteps", "$script:EngineExpect", "$script:Probes")
+PROGRAM_VARIABLES = ("$script:Steps", "$script:RollbackSteps", "$script:EngineExpect", "$script:Probes",
+                     "$script:Texts")
 """The generated program's data: what the library runs."""
 
 
 def program_data(script: str) -> dict[str, Any]:
-    """$script:Steps, $script:RollbackSteps, $script:EngineExpect and $script:Probes of a runbook, decoded."""
-    return assignments(script, PROGRAM_VARIABLES)
+    """$script:Steps, $script:RollbackSteps, $script:EngineExpect and $script:Probes of a runbook, decoded; each
+    @{ Text = 'T1' } segment replaced by the text $script:Texts holds for it (as Resolve-CommandLine does)."""
+    data = assignments(script, PROGRAM_VARIABLES)
+    texts = data.pop("$script:Texts")
+    if not isinstance(texts, dict) or not all(isinstance(v, str) for v in texts.values()):
+        raise ValueError("$script:Texts must be a hashtable of strings")
+
+    def resolve(value: Any) -> Any:
+        if isinstance(value, list):
+            return [texts[v["Text"]] if isinstance(v, dict) and list(v) == ["Text"] else resolve(v) for v in value]
+        if isinstance(value, dict):
+            return {k: resolve(v) for k, v in value.items()}
+        return value
+
+    return {k: resolve(v) for k, v in data.items()}
 
 
 def segments_text(segments: Any, root: str) -> str:

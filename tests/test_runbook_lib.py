@@ -649,11 +649,20 @@ def check_engines_prove_what_they_are(lib: Lib) -> list[str]:
     return out
 
 
+def _owner(node):
+    """The try statement a catch clause belongs to."""
+    cur = node.parent
+    while cur is not None and cur.type != "try_statement":
+        cur = cur.parent
+    return cur
+
+
 def check_failures_say_what_next(lib: Lib) -> list[str]:
     """On failure the run prints the log and transcript paths and the command to resume or roll back."""
     function = lib.function("Invoke-Runbook")
     run = next((n for n in walk(function) if n.type == "try_statement" and lib.calls("Import-Journal", n)), None)
-    catch = next((n for n in walk(run) if n.type == "catch_clause"), None) if run is not None else None
+    catch = next((n for n in walk(run) if n.type == "catch_clause" and _owner(n) == run), None) \
+        if run is not None else None
     text = _text(catch) if catch is not None else ""
     return [f"the failure message lacks {part}" for part in ("$script:LogPath", "$script:TranscriptPath",
                                                              " -Resume -BackupPath ", " -Rollback -BackupPath ")

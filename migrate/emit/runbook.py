@@ -416,6 +416,7 @@ def _docker_lines(op: Docker) -> list[str]:
         "            OkExitCodes  = @(" + ", ".join(str(c) for c in op.ok_exit_codes) + ")",
         f"            WorkDir      = {_ps(op.workdir)}",
         f"            Recover      = @({recover})",
+        f"            ExpectOutput = {_ps(op.expect_output)}",
         f"            RecordOutput = {_bool(op.record_output)}",
         f"            Checks       = {_value(op.checks)}",
         "        }",

@@ -200,7 +200,10 @@ def _check_file_sharing(host: SimulatedHost, a: CheckHost, ctx: Context) -> None
         ctx.note(f"{a.file_sharing.setting} is not set: Docker Desktop's default sharing applies")
         return
     if isinstance(shared, list):
-        ok = any(backup == str(x).rstrip("/\\") or backup.startswith(str(x).rstrip("/\\") + os.sep) for x in shared)
+        # Windows paths: compared without case, as the runbook does.
+        low = backup.lower()
+        ok = any(low == str(x).rstrip("/\\").lower() or low.startswith(str(x).rstrip("/\\").lower() + os.sep)
+                 for x in shared)
     else:
         ok = isinstance(shared, dict) and shared.get(backup[:1].upper()) is True
     if not ok:
@@ -428,8 +431,8 @@ def _digest_token(ctx: Context, rel: str) -> str:
     """The first token of a digest file when it is sha256:<64 lower-case hex>, else ''."""
     path = ctx.root.joinpath(*rel.split("/"))
     try:
-        token = path.read_text(encoding="ascii").split()[0]
-    except (OSError, UnicodeDecodeError, IndexError):
+        token = path.read_bytes().decode("utf-8", "replace").split()[0]
+    except (OSError, IndexError):
         return ""
     hexpart = token.removeprefix("sha256:")
     return token if token.startswith("sha256:") and len(hexpart) == 64 and all(
