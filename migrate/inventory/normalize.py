@@ -21,6 +21,7 @@ from migrate.model import (
     Network,
     Note,
     PortBinding,
+    Reported,
     Volume,
 )
 
@@ -77,8 +78,9 @@ def _opt_int(value: Any) -> int | None:
     return _int(value)
 
 
-def engine_from_info(info: Mapping[str, Any], version: Mapping[str, Any] | None, reachable: bool) -> Engine:
-    """Engine facts from /info (and /version when available)."""
+def engine_from_info(info: Mapping[str, Any], version: Mapping[str, Any] | None, reachable: bool,
+                     client: Mapping[str, Any] | None = None) -> Engine:
+    """Engine facts from /info (and /version and the capturing CLI's client part when available)."""
     version = version or {}
     registry = _d(info.get("RegistryConfig"))
     insecure = [c for c in _strs(registry.get("InsecureRegistryCIDRs")) if c not in ("127.0.0.0/8", "::1/128")]
@@ -105,7 +107,7 @@ def engine_from_info(info: Mapping[str, Any], version: Mapping[str, Any] | None,
         docker_root_dir=str(info.get("DockerRootDir") or ""),
         storage_driver=str(info.get("Driver") or ""),
         driver_status=driver_status,
-        experimental=bool(info.get("ExperimentalBuild") or version.get("Experimental")),
+        experimental=_experimental(info, version),
         ncpu=_int(info.get("NCPU")),
         mem_total=_int(info.get("MemTotal")),
         registry_mirrors=_strs(registry.get("Mirrors")),
@@ -120,7 +122,50 @@ def engine_from_info(info: Mapping[str, Any], version: Mapping[str, Any] | None,
         no_proxy=str(info.get("NoProxy") or ""),
         labels=_strs(info.get("Labels")),
         security_options=_strs(info.get("SecurityOptions")),
+        reported=reported(info, version, client),
     )
+
+
+def _experimental(info: Mapping[str, Any], version: Mapping[str, Any]) -> bool | None:
+    for value in (info.get("ExperimentalBuild"), version.get("Experimental")):
+        if isinstance(value, bool):
+            return value
+    return None
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53 else None
+
+
+_WIN_KERNEL = re.compile(r"^10\.0 (\d{5}) \(")
+_WIN_OS = re.compile(r"^(Windows[^()]*?)(?: Version \S+)? \(OS Build (\d{5})(?:\.\d+)?\)")
+
+
+def reported(info: Mapping[str, Any], version: Mapping[str, Any], client: Mapping[str, Any] | None = None) -> Reported:
+    """What /info and /version say about objects and the host: counts, a Windows engine's build, Kubernetes."""
+    kernel = str(info.get("KernelVersion") or "")
+    os_name = str(info.get("OperatingSystem") or "")
+    build: int | None = None
+    edition = ""
+    m = _WIN_OS.match(os_name)
+    if m:
+        edition, build = m.group(1).strip(), int(m.group(2))
+    elif os_name.startswith("Windows"):
+        edition = os_name
+    k = _WIN_KERNEL.match(kernel)
+    if k and build is None:
+        build = int(k.group(1))
+    kubernetes = ""
+    for comp in version.get("Components") or [] if isinstance(version.get("Components"), list) else []:
+        if isinstance(comp, dict) and str(comp.get("Name") or "").lower() == "kubernetes":
+            kubernetes = str(comp.get("Version") or "")
+    client_os = str((client or {}).get("Os") or "").lower()
+    return Reported(images=_count(info.get("Images")), containers=_count(info.get("Containers")),
+                    containers_running=_count(info.get("ContainersRunning")),
+                    containers_paused=_count(info.get("ContainersPaused")),
+                    containers_stopped=_count(info.get("ContainersStopped")),
+                    windows_build=build, windows_edition=edition, kubernetes_version=kubernetes,
+                    client_os=client_os)
 
 
 # ---------------------------------------------------------------------------------------------------- images
