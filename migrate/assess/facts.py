@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from migrate.inventory.names import duplicate_names
 from migrate.model import Container, HostFacts, Image, Inventory, Mount, Network, Volume
 
 DEFAULT_DESKTOP_SUBNET = "192.168.65.0/24"
@@ -48,7 +49,11 @@ class Facts:
         self.backup_dir = backup_dir
         self._cache: dict[tuple[int, str], Any] = {}
         self._images = {img.id: img for img in inv.images}
-        self._containers = {c.name.lstrip("/"): c for c in inv.containers}
+        self._containers: dict[str, Container] = {}
+        for c in inv.containers:
+            self._containers.setdefault(c.name.lstrip("/"), c)
+        self.duplicates = duplicate_names(inv)
+        """Subject kind -> names more than one object shares (shown with their ids)."""
 
     def get(self, obj: Any, name: str) -> Any:
         """The derived fact `name` of obj (the inventory or one of its objects)."""

@@ -79,7 +79,26 @@ def _json_array(root: Path, rel: str, area: str) -> list[dict[str, Any]] | None:
             raise InputError(f"{p}: item {i} looks like a {kind} inspect, expected {want} inspects "
                              f"(`docker {want} inspect`)")
     check_objects(data, area, str(p))
+    if area == "volumes":
+        data = _unique_volumes(data, str(p))
     return data
+
+
+def _unique_volumes(items: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    """Volume names are unique in an engine and mounts refer to volumes by name: a repeated identical entry is
+    dropped, two different volumes of one name are refused."""
+    seen: dict[str, dict[str, Any]] = {}
+    out = []
+    for item in items:
+        key = str(item.get("Name") or "")
+        if key and key in seen:
+            if seen[key] != item:
+                raise InputError(f"{name}: volume {key!r} appears twice with different content; an engine has one "
+                                 "volume of a name, so which one the containers mount cannot be told")
+            continue
+        seen[key] = item
+        out.append(item)
+    return out
 
 
 def _manifest(root: Path, partial: bool, notes: list[Note]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migrate.errors import InputError
+from migrate.inventory.payload import check_objects
 from migrate.inventory.textfile import parse_json
 
 # Keys the CLI adds around /info in `docker info --format '{{json .}}'` (docker/cli 19.03 and later).
@@ -119,7 +120,9 @@ def _read_json(text: str, name: str) -> Capture:
     data = parse_json(text, name)
     kind = json_kind(data)
     if kind == "info":
-        return Capture(info=_info_from_json(data, name))
+        info = _info_from_json(data, name)
+        check_objects([info], "info", name)
+        return Capture(info=info)
     if kind == "version":
         return Capture(version=_checked_version(data, name))
     if kind == "version-cli":
@@ -152,6 +155,7 @@ def _info_from_json(data: dict[str, Any], name: str) -> dict[str, Any]:
 def _checked_version(server: dict[str, Any], name: str) -> dict[str, Any]:
     if not any(isinstance(server.get(k), str) and server[k] for k in ("Version", "ApiVersion", "Os")):
         raise InputError(f"{name}: `docker version` holds no server version; the daemon was not reachable")
+    check_objects([server], "version", name)
     return dict(server)
 
 

@@ -88,9 +88,22 @@ DF = {
     "Volumes": [{"Name": S, "UsageData": {"Size": I, "RefCount": I}, "Size": SN, "Links": SN}],
     "Containers": [{"Id": S, "SizeRw": N, "SizeRootFs": N}],
 }
+INFO = {
+    "ID": S, "Name": S, "ServerVersion": S, "OSType": S, "KernelVersion": S, "OperatingSystem": S,
+    "Architecture": S, "DockerRootDir": S, "Driver": S, "DriverStatus": [[S]], "ExperimentalBuild": B, "NCPU": N,
+    "MemTotal": N, "Images": N, "Containers": N, "ContainersRunning": N, "ContainersPaused": N,
+    "ContainersStopped": N, "Isolation": S, "LoggingDriver": S, "DefaultRuntime": S, "Runtimes": {"*": D},
+    "Plugins": {"*": L}, "Swarm": {"LocalNodeState": S}, "HttpProxy": S, "HttpsProxy": S, "NoProxy": S,
+    "Labels": L, "SecurityOptions": L, "IndexServerAddress": S,
+    "RegistryConfig": {"Mirrors": L, "InsecureRegistryCIDRs": L,
+                       "IndexConfigs": {"*": {"Name": S, "Mirrors": L, "Secure": B, "Official": B}}},
+}
+VERSION = {"Version": S, "ApiVersion": S, "Os": S, "Arch": S, "KernelVersion": S, "Experimental": B,
+           "Platform": {"Name": S}, "Components": [{"Name": S, "Version": S}]}
 SCHEMAS: dict[str, Any] = {"containers": CONTAINER, "images": IMAGE, "volumes": VOLUME, "networks": NETWORK,
-                           "df": DF}
-_SINGULAR = {"containers": "container", "images": "image", "volumes": "volume", "networks": "network", "df": "df"}
+                           "df": DF, "info": INFO, "version": VERSION}
+_SINGULAR = {"containers": "container", "images": "image", "volumes": "volume", "networks": "network", "df": "df",
+             "info": "docker info", "version": "docker version"}
 
 
 class _Bad(Exception):
@@ -159,6 +172,8 @@ def _check(value: Any, schema: Any, where: str) -> None:
 
 
 def _label(obj: Mapping[str, Any], area: str, index: int) -> str:
+    if area in ("info", "version", "df"):
+        return _SINGULAR[area]
     for key in ("Name", "Id", "ID"):
         value = obj.get(key)
         if isinstance(value, str) and value:
