@@ -294,7 +294,7 @@ def _switch(inv: Inventory, fs: _Findings) -> SwitchPlan:
     remove = ("experimental",) if fs.with_plan("drop-lcow-experimental") else ()
     linux = inv.settings.daemon_linux.values if inv.settings.daemon_linux is not None else {}
     windows = inv.settings.daemon_windows.values if inv.settings.daemon_windows is not None else {}
-    drop = tuple(k for k in ("data-root", "graph", "storage-driver") if k in linux)
+    drop = tuple(k for k in ("data-root", "graph", "storage-driver", "hosts") if k in linux)
     merged: dict[str, tuple[str, ...]] = {}
     for key in ("registry-mirrors", "insecure-registries"):
         have = [str(x) for x in linux.get(key) or [] if isinstance(x, str)]
