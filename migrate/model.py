@@ -523,7 +523,8 @@ class FileFact:
     file: str
     line: int
     kind: str
-    """platform-flag, platform-key, windows-bind, backend-switch, context-switch, hyperv-address, hyperv-hostname."""
+    """platform-flag, platform-key, windows-bind, windows-image, backend-switch, context-switch, hyperv-address,
+    hyperv-hostname."""
     text: str
     """The matched part of the line (trimmed to 200 characters)."""
     file_kind: str = ""

@@ -102,6 +102,13 @@ def blind_spots(inv: Inventory) -> tuple[Note, ...]:
         spots.append(Note("host", "host facts", "no host facts (Windows build, WSL features, virtualization, free "
                           "disk were not read): HOST rules were not checked, so a 'ready' verdict does not rule out "
                           "host blockers; give --host-facts or a bundle with host/facts.json"))
+    if inv.engine is not None:
+        rep = inv.engine.reported
+        images = max(0, rep.images - len(inv.images)) if rep.images is not None else 0
+        containers = max(0, rep.containers - len(inv.containers)) if rep.containers is not None else 0
+        if images or containers:
+            spots.append(Note("engine", "objects not read", f"{images} images and {containers} containers exist but "
+                              "were not read: the plan cannot move them, and the data to move leaves them out"))
     if inv.engine is None:
         spots.append(Note("engine", "engine", "no engine (no docker info, images, containers, volumes or networks): "
                           "nothing the engine holds was assessed and bytes to move are unknown"))

@@ -453,3 +453,17 @@ def _unread_containers(e: Engine, facts: Facts) -> int:
 def _windows_only_file(f: FileFact, facts: Facts) -> bool:
     kinds = facts.file_kinds(f.file)
     return "windows" in kinds and "linux" not in kinds
+
+
+@_fact(FileFact, "file_has_windows", bool, "The file names a Windows image or asks for --platform windows.")
+def _file_has_windows(f: FileFact, facts: Facts) -> bool:
+    return "windows" in facts.file_kinds(f.file)
+
+
+@_fact(FileFact, "windows_advice", str, "What to do with a Windows image or service line, in words for messages.")
+def _windows_advice(f: FileFact, facts: Facts) -> str:
+    if "linux" in facts.file_kinds(f.file):
+        what = "service" if f.file_kind == "compose" else "command"
+        return (f"this file also asks for Linux: split it, the Windows {what} stays on the Windows engine and "
+                "the Linux ones move to WSL 2")
+    return "this command or service must run on the Windows engine"
