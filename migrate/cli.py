@@ -179,20 +179,22 @@ def load_or_scan(opts: Any, quiet: bool = True) -> Any:
 
 def read_inventory(path: Path) -> Any:
     """An inventory JSON file; InputError with the file and the JSON path on any problem."""
-    from migrate.inventory.textfile import read_text
-    from migrate.model import DecodeError, loads
+    from migrate.inventory.sanity import check_numbers
+    from migrate.inventory.textfile import parse_json, read_text
+    from migrate.model import SCHEMA, DecodeError, Inventory, from_data
 
     text, _ = read_text(path)
+    data = parse_json(text, str(path))  # depth limit, no NUL or lone surrogate
     try:
-        return loads(text)
-    except ValueError as exc:
-        if isinstance(exc, DecodeError):
-            raise InputError(f"{path}: not a wsl2-migrate inventory ({exc})") from None
-        import json
-
-        if isinstance(exc, json.JSONDecodeError):
-            raise InputError(f"{path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
-        raise InputError(f"{path}: {exc}") from None
+        if not isinstance(data, dict):
+            raise DecodeError("$: an inventory is a JSON object")
+        if data.get("schema") != SCHEMA:
+            raise DecodeError(f"$.schema: expected {SCHEMA!r}, found {str(data.get('schema'))[:80]!r}")
+        inv = from_data(Inventory, data)
+    except DecodeError as exc:
+        raise InputError(f"{path}: not a wsl2-migrate inventory ({exc})") from None
+    check_numbers(inv, str(path))
+    return inv
 
 
 def _windows_host_reader() -> Callable[[], Any] | None:

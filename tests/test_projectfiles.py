@@ -188,13 +188,13 @@ def test_heavy_and_foreign_trees_are_not_opened(project: Path, monkeypatch: pyte
     _write(project, "rust/target/debug/build.sh", bait)
     _write(project, "docs/notes.txt", bait)  # a name no pattern matches
     opened: list[str] = []
-    real_open = open
+    real_open = os.open
 
-    def spy(file: object, *args: object, **kwargs: object) -> object:
+    def spy(file: object, *args: object, **kwargs: object) -> int:
         opened.append(Path(str(file)).as_posix())
-        return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+        return real_open(file, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(projectfiles, "open", spy, raising=False)
+    monkeypatch.setattr(projectfiles.os, "open", spy)
     files, facts, _ = scan_projects([project])
     assert opened, "the spy must see the project's own files"
     for part in ("node_modules", "/.git/", ".venv", "/env/", "__pycache__", "/target/", "notes.txt"):
@@ -239,18 +239,18 @@ def test_ansi_batch_file_is_read(tmp_path: Path) -> None:
     assert [(f.line, f.kind) for f in facts] == [(2, "windows-bind")]
 
 
-def test_unreadable_file_is_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _write(tmp_path, "locked.ps1", "docker run --platform linux img\n")
-    _write(tmp_path, "ok.sh", "docker run --platform linux img\n")
-    real_open = open
+def test_unreadable_file_is_a_note() -> None:
+    from tests.unprivileged import as_nobody, shared_dir
 
-    def deny(file: object, *args: object, **kwargs: object) -> object:
-        if str(file).endswith("locked.ps1"):
-            raise PermissionError(13, "Permission denied")
-        return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+    root = shared_dir()
+    try:
+        _write(root, "locked.ps1", "docker run --platform linux img\n").chmod(0o000)
+        _write(root, "ok.sh", "docker run --platform linux img\n").chmod(0o644)
+        files, facts, notes = as_nobody(lambda: scan_projects([root]))
+    finally:
+        import shutil
 
-    monkeypatch.setattr(projectfiles, "open", deny, raising=False)
-    files, facts, notes = scan_projects([tmp_path])
+        shutil.rmtree(root)
     assert [Path(f.file).name for f in facts] == ["ok.sh"]
     assert len(files) == 2
     assert [(Path(n.subject).name, n.area, n.message) for n in notes] == [

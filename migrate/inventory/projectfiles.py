@@ -76,13 +76,13 @@ class _Detector:
 
 
 _I = re.IGNORECASE | re.MULTILINE
-MAX_LINE = 8192
+MAX_LINE = 1024
 """Characters of one line that are searched; a longer line (minified or generated code) is cut there, with a
 note, so that a repository's generated files cost no more than reading them."""
 
 # Where a bind source may start: at the line start or after a separator (so a long token like /a/+/a/+...
 # is tried once, at its start, and not at each of its slashes).
-_AT = r"(?:^|(?<=[\s\"'=,\[(]))"
+_AT = r"(?<![^\s\"'=,\[(])"
 # A Windows source path as a bind spec writes it: a drive letter, Git Bash / Toolbox style /c/... and //c/...
 # (also a bare /d), or /host_mnt/c/... as the Hyper-V VM saw shared drives.
 _DRIVE = r"[a-z]:(?:\\|/)"
@@ -286,13 +286,14 @@ def _windows_images(text: str, low: str) -> list[tuple[int, int, str]]:
     return out
 
 
-def find_facts(text: str, file: str, file_kind: str, project: str = "") -> list[FileFact]:
+def find_facts(text: str, file: str, file_kind: str, project: str = "", cut: bool = True) -> list[FileFact]:
     """Every migration-relevant fragment of one file's text, in (line, kind, column) order.
 
     Comments are blanked first and lines longer than MAX_LINE are searched only up to it; every pattern is
     linear in the line (see _Detector), so the cost follows the file's size.
     """
-    text, _ = cut_long_lines(text)
+    if cut:
+        text, _ = cut_long_lines(text)
     text = mask_comments(text, file_kind)
     # Every pattern matches within one line, so each runs only on the lines holding one of its needles.
     # Offsets in `low` must equal those in `text`: str.lower() keeps them only for ASCII.
@@ -383,12 +384,25 @@ def _walk(root: Path, notes: list[Note], skipped: Counter[str]) -> Iterator[tupl
 def _read(path: Path, shown: str, notes: list[Note]) -> str | None:
     """Read one candidate file once; None (with a Note) when it is too big, binary or unreadable."""
     try:
-        with open(path, "rb") as fh:
+        # os-level calls: a buffered file object costs more than reading a small script.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0))
+        try:
             # fstat rather than read(MAX_BYTES + 1), which would allocate 2 MiB for every small script.
-            if os.fstat(fh.fileno()).st_size > MAX_BYTES:
+            size = os.fstat(fd).st_size
+            if size > MAX_BYTES:
                 notes.append(Note("files", shown, f"larger than {MAX_BYTES // (1024 * 1024)} MiB, not read"))
                 return None
-            raw = fh.read()
+            raw = os.read(fd, size + 1)
+            while 0 < len(raw) < size or len(raw) == size + 1:  # a short read, or the file grew: read on
+                more = os.read(fd, MAX_BYTES + 1 - len(raw))
+                if not more:
+                    break
+                raw += more
+            if len(raw) > MAX_BYTES:
+                notes.append(Note("files", shown, f"larger than {MAX_BYTES // (1024 * 1024)} MiB, not read"))
+                return None
+        finally:
+            os.close(fd)
     except OSError as exc:
         notes.append(Note("files", shown, f"cannot read ({exc.strerror or exc})"))
         return None
@@ -397,11 +411,49 @@ def _read(path: Path, shown: str, notes: list[Note]) -> str | None:
     if not utf16 and b"\0" in raw[:_BINARY_PROBE]:
         notes.append(Note("files", shown, "binary content (NUL byte), not read"))
         return None
+    cut = 0
+    if not utf16 and len(raw) > MAX_LINE:
+        raw, cut = _cut_long_lines_bytes(raw)
     try:
-        return decode_bytes(raw, shown)[0]
+        text = decode_bytes(raw, shown)[0]
     except InputError:
-        # .bat and .cmd files are often in an ANSI code page; every pattern is ASCII, so a lossy decode does.
-        return raw.decode("utf-8", errors="replace")
+        # .bat and .cmd files are often in an ANSI code page, and a cut may split a UTF-8 character; every
+        # pattern is ASCII, so a lossy decode does.
+        text = raw.decode("utf-8", errors="replace")
+    if utf16:
+        text, cut = cut_long_lines(text)
+    if cut:
+        notes.append(Note("files", shown, f"{cut} line{'s' if cut != 1 else ''} longer than {MAX_LINE} "
+                          "characters (generated or minified code?) searched only that far"))
+    return text
+
+
+_WALKED = 2048
+
+
+def _cut_long_lines_bytes(raw: bytes) -> tuple[bytes, int]:
+    """raw with each line longer than MAX_LINE bytes cut there, and how many were; done before decoding, so a
+    generated 2 MB line costs a few memchr calls, not a decode, a lower-casing and a search."""
+    # Few lines (the generated-file case) are walked with find, copying only what is kept; past _WALKED lines
+    # one split finds the long ones at C speed.
+    pieces, cut, i = [], 0, 0
+    while True:
+        if len(pieces) > _WALKED:
+            lines = raw.split(b"\n")
+            if max(map(len, lines)) <= MAX_LINE:
+                return raw, 0
+            return b"\n".join(ln[:MAX_LINE] for ln in lines), sum(1 for ln in lines if len(ln) > MAX_LINE)
+        j = raw.find(b"\n", i)
+        end = len(raw) if j < 0 else j
+        if end - i > MAX_LINE:
+            cut += 1
+            pieces.append(raw[i:i + MAX_LINE])
+        else:
+            pieces.append(raw[i:end])
+        if j < 0:
+            break
+        i = j + 1
+    return (b"\n".join(pieces), cut) if cut else (raw, 0)
 
 
 def _check_dir(d: Path) -> None:
@@ -440,11 +492,7 @@ def scan_projects(dirs: Sequence[Path]) -> tuple[list[ProjectFile], list[FileFac
             files.append(ProjectFile(file=shown, file_kind=kind, project=project))
             text = _read(path, shown, notes)
             if text is not None:
-                text, cut = cut_long_lines(text)
-                if cut:
-                    notes.append(Note("files", shown, f"{cut} line{'s' if cut != 1 else ''} longer than {MAX_LINE} "
-                                      "characters (generated or minified code?) searched only that far"))
-                facts.extend(find_facts(text, shown, kind, project))
+                facts.extend(find_facts(text, shown, kind, project, cut=False))
         if skipped:
             total = sum(skipped.values())
             top = ", ".join(f"{ext} {n}" for ext, n in sorted(skipped.items(), key=lambda x: (-x[1], x[0]))[:6])

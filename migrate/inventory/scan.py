@@ -97,6 +97,7 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
     from migrate.inventory.desktop import read_daemon_config, read_desktop_settings, read_wslconfig
     from migrate.inventory.host import read_host_facts
     from migrate.inventory.projectfiles import scan_projects
+    from migrate.inventory.sanity import check_numbers
     from migrate.inventory.textfile import read_text
 
     if not opts.has_file_sources() and not opts.wants_engine():
@@ -228,7 +229,7 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         notes.append(Note(area="engine", subject="-", message="no engine was read: images, containers, volumes "
                           "and networks are unknown"))
 
-    return Inventory(
+    inv = Inventory(
         tool_version=tool_version,
         sources=tuple(sources),
         backend=detect_backend(info, version or None, desktop, raw.client if raw is not None else None),
@@ -243,3 +244,5 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         files=tuple(file_facts),
         notes=tuple(sorted(set(notes), key=lambda n: (n.area, n.subject, n.message))),
     )
+    check_numbers(inv, ", ".join(s.ref for s in sources) or "scan")
+    return inv
