@@ -109,12 +109,15 @@ _SINGULAR = {"containers": "container", "images": "image", "volumes": "volume", 
 class _Bad(Exception):
     """A value of the wrong type at a path inside one object."""
 
-    def __init__(self, where: str, expected: str, value: Any) -> None:
+    def __init__(self, where: str, expected: str, value: Any, shown: str = "") -> None:
         super().__init__(where)
         self.where, self.expected, self.value = where, expected, value
+        self.shown = shown or _shown(value)
 
 
 def _shown(value: Any) -> str:
+    if value is None:
+        return "null"
     if value is True or value is False:
         return str(value).lower()
     if isinstance(value, (int, float)):
@@ -168,6 +171,9 @@ def _check(value: Any, schema: Any, where: str) -> None:
     else:  # M
         ok = isinstance(value, dict) and all(v is None or isinstance(v, str) for v in value.values())
     if not ok:
+        if isinstance(value, list) and schema in (L, LI):
+            bad = next((x for x in value if not (isinstance(x, str) if schema == L else _int_ok(x, True))), None)
+            raise _Bad(where, schema, value, f"a list holding {_shown(bad)}")
         raise _Bad(where, schema, value)
 
 
@@ -216,5 +222,5 @@ def check_objects(items: list[Any], area: str, name: str) -> None:
             _references(obj, area)
         except _Bad as bad:
             why = str(bad.__cause__) if isinstance(bad.__cause__, _Why) else ""
-            found = f"{_shown(bad.value)} {why}" if why else f"expected {bad.expected}, found {_shown(bad.value)}"
+            found = f"{bad.shown} {why}" if why else f"expected {bad.expected}, found {bad.shown}"
             raise InputError(f"{name}: {_label(obj, area, index)}: {bad.where}: {found}") from None
