@@ -106,6 +106,10 @@ _SINGULAR = {"containers": "container", "images": "image", "volumes": "volume", 
              "info": "docker info", "version": "docker version"}
 
 
+_IDENTITY = {"containers": "Id", "images": "Id", "volumes": "Name", "networks": "Name"}
+"""The key that makes an inspect object one object; an item without it is not an inspect of that kind."""
+
+
 class _Bad(Exception):
     """A value of the wrong type at a path inside one object."""
 
@@ -217,6 +221,10 @@ def check_objects(items: list[Any], area: str, name: str) -> None:
         if not isinstance(obj, dict):
             raise InputError(f"{name}: item {index} is {_shown(obj)}, expected an object as `docker inspect` "
                              "prints it")
+        key = _IDENTITY.get(area)
+        if key and not (isinstance(obj.get(key), str) and obj[key]):
+            raise InputError(f"{name}: item {index} has no {key}, so it is not what `docker {_SINGULAR[area]} "
+                             "inspect` prints")
         try:
             _check(obj, schema, "")
             _references(obj, area)

@@ -277,7 +277,9 @@ def _windows_images(text: str, low: str) -> list[tuple[int, int, str]]:
             last_end = i = max(end, at + 1)
             ref = text[start:end]
             ref = ref[6:] if ref.lower().startswith("image:") else ref
-            if not ref or reference_problem(ref):
+            # A bare word is an image only as one of the 2016 root names; otherwise it needs a path or a tag.
+            if not ref or reference_problem(ref) or not (
+                    "/" in ref or ":" in ref or ref.lower() in ("windowsservercore", "nanoserver")):
                 continue
             repo, _, tag = ref.partition("@")[0].rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (
                 ref.partition("@")[0], "", "")
