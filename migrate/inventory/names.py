@@ -64,9 +64,12 @@ def unique_names(inv: Inventory) -> Inventory:
         changed: dict[str, object] = {}
         if c.id in containers:
             changed["name"] = containers[c.id]
-        if any(a.network_id in networks for a in c.networks):
+        moved = {a.network: networks[a.network_id] for a in c.networks if a.network_id in networks}
+        if moved:
             changed["networks"] = tuple(dataclasses.replace(a, network=networks[a.network_id])
                                         if a.network_id in networks else a for a in c.networks)
+            if c.network_mode in moved:  # --network NAME names the network the endpoint is on
+                changed["network_mode"] = moved[c.network_mode]
         new_containers.append(dataclasses.replace(c, **changed) if changed else c)  # type: ignore[arg-type]
     return dataclasses.replace(inv, networks=_sorted(new_nets), containers=tuple(
         sorted(new_containers, key=lambda c: (c.name, c.id))))
