@@ -15,6 +15,7 @@ from migrate.errors import InputError
 from migrate.inventory.engine import RawEngine
 from migrate.inventory.engineinfo import Capture, json_kind, read_capture
 from migrate.inventory.payload import check_objects
+from migrate.inventory.runas import identity_notes
 from migrate.inventory.textfile import parse_json, read_text
 from migrate.model import Note
 
@@ -128,6 +129,7 @@ def _manifest(root: Path, partial: bool, notes: list[Note]) -> dict[str, Any]:
             isinstance(e, dict) and all(isinstance(e.get(k, ""), str) for k in ("file", "message"))
             for e in errors):
         raise InputError(f"{path}: key errors: expected a list of {{\"file\", \"message\"}} objects")
+    notes.extend(identity_notes(data.get("identity"), str(path)))
     for err in errors:
         notes.append(Note(area="bundle", subject=str(err.get("file") or root),
                           message=f"the collector could not gather it: {err.get('message', '')}"))
