@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -119,24 +120,31 @@ def _check_cli(args: list[str], out: Path) -> None:
     assert not [p for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.")]
 
 
-@pytest.mark.parametrize("rel", BUNDLE_FILES)
-def test_bundle_file_broken_any_way_is_read_or_refused(rel: str) -> None:
+def _fuzz_scan(rel: str, place: Callable[[Path, Path, bytes], list[str]]) -> None:
+    """Break the sample's file rel every way; place(base, work, data) writes it and gives the scan's source flags."""
     with tempfile.TemporaryDirectory() as tmp:
         base = _fresh_bundle(Path(tmp) / "base")
-        original = (base / rel).read_bytes()
 
         @FUZZ
-        @given(broken(original))
+        @given(broken((base / rel).read_bytes()))
         def check(data: bytes) -> None:
             with tempfile.TemporaryDirectory() as work:
-                bundle = Path(work) / "b"
-                shutil.copytree(base, bundle)
-                (bundle / rel).write_bytes(data)
                 out = Path(work) / "out" / "inventory.json"
                 out.parent.mkdir()
-                _check_cli(["scan", "--bundle", str(bundle), "-o", str(out), "-q"], out)
+                _check_cli(["scan", *place(base, Path(work), data), "-o", str(out), "-q"], out)
 
         check()
+
+
+@pytest.mark.parametrize("rel", BUNDLE_FILES)
+def test_bundle_file_broken_any_way_is_read_or_refused(rel: str) -> None:
+    def place(base: Path, work: Path, data: bytes) -> list[str]:
+        bundle = work / "b"
+        shutil.copytree(base, bundle)
+        (bundle / rel).write_bytes(data)
+        return ["--bundle", str(bundle)]
+
+    _fuzz_scan(rel, place)
 
 
 SINGLE_FLAGS = [("--settings", "desktop/settings.json"), ("--daemon-config", "desktop/daemon.json"),
@@ -146,21 +154,12 @@ SINGLE_FLAGS = [("--settings", "desktop/settings.json"), ("--daemon-config", "de
 
 @pytest.mark.parametrize(("flag", "rel"), SINGLE_FLAGS)
 def test_single_file_flag_broken_any_way_is_read_or_refused(flag: str, rel: str) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        base = _fresh_bundle(Path(tmp) / "base")
-        original = (base / rel).read_bytes()
+    def place(base: Path, work: Path, data: bytes) -> list[str]:
+        path = work / Path(rel).name
+        path.write_bytes(data)
+        return [flag, str(path)]
 
-        @FUZZ
-        @given(broken(original))
-        def check(data: bytes) -> None:
-            with tempfile.TemporaryDirectory() as work:
-                path = Path(work) / Path(rel).name
-                path.write_bytes(data)
-                out = Path(work) / "out" / "inventory.json"
-                out.parent.mkdir()
-                _check_cli(["scan", flag, str(path), "-o", str(out), "-q"], out)
-
-        check()
+    _fuzz_scan(rel, place)
 
 
 def _sample_inventory_and_plan(tmp: Path) -> tuple[Path, Path]:

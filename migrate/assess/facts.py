@@ -290,7 +290,7 @@ def _experimental_lcow(inv: Inventory, facts: Facts) -> bool:
         return False
     win = inv.settings.daemon_windows
     on = (win is not None and win.values.get("experimental") is True) or (
-        inv.engine is not None and inv.engine.os_type.lower() == "windows" and inv.engine.experimental)
+        inv.engine is not None and inv.engine.os_type.lower() == "windows" and inv.engine.experimental is True)
     lin = inv.settings.daemon_linux
     return on and not (lin is not None and lin.values.get("experimental") is True)
 

@@ -74,7 +74,9 @@ def detect_backend(
     """
     info = info or {}
     server = _server(version)
-    client = client or (version.get("Client") if version and isinstance(version.get("Client"), Mapping) else {})
+    if not client and version and isinstance(version.get("Client"), Mapping):
+        client = version["Client"]
+    client = client or {}
     os_type = _text(info.get("OSType")).lower()
     server_os = _text(server.get("Os")).lower()
     experimental = _bool(info.get("ExperimentalBuild"))
@@ -237,8 +239,8 @@ def _windows_host_evidence(
         found.append("The operating system is 'Docker for Windows' (Docker for Windows 17.x/18.x).")
     if _HYPERV_LINUXKIT_NAME.match(ev["name"]):
         found.append(f"The engine name '{ev['name']}' carries a Hyper-V virtual adapter MAC (00:15:5d).")
-    labels = info.get("Labels") if isinstance(info.get("Labels"), list) else []
-    if any("npipe://" in str(label) for label in labels):
+    labels = info.get("Labels")
+    if isinstance(labels, list) and any("npipe://" in str(label) for label in labels):
         found.append("An engine label points at a Windows named pipe (npipe://).")
     if ev.get("client_os") == "windows":
         found.append("`docker version` shows the docker CLI running on Windows.")

@@ -15,8 +15,11 @@ from migrate.model import Inventory, Network
 
 
 class _Named(Protocol):
-    name: str
-    id: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def id(self) -> str: ...
 
 
 def duplicated(items: Iterable[_Named]) -> frozenset[str]:

@@ -438,7 +438,8 @@ def _cut_long_lines_bytes(raw: bytes) -> tuple[bytes, int]:
     generated 2 MB line costs a few memchr calls, not a decode, a lower-casing and a search."""
     # Few lines (the generated-file case) are walked with find, copying only what is kept; past _WALKED lines
     # one split finds the long ones at C speed.
-    pieces, cut, i = [], 0, 0
+    pieces: list[bytes] = []
+    cut = i = 0
     while True:
         if len(pieces) > _WALKED:
             lines = raw.split(b"\n")

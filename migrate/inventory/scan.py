@@ -10,7 +10,7 @@ from typing import Any
 from migrate.errors import InputError
 from migrate.inventory import normalize
 from migrate.inventory.engine import Progress, RawEngine
-from migrate.model import ConfigFile, Inventory, Note, Settings, Source
+from migrate.model import ConfigFile, FileFact, Inventory, Note, ProjectFile, Settings, Source
 
 
 @dataclass
@@ -194,7 +194,8 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         if host is not None:
             sources.append(Source(kind="host-facts", ref="powershell"))
 
-    project_files, file_facts = [], []
+    project_files: list[ProjectFile] = []
+    file_facts: list[FileFact] = []
     if opts.projects:
         for p in opts.projects:
             sources.append(Source(kind="project", ref=str(p)))
