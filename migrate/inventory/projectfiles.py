@@ -172,6 +172,7 @@ def _detectors_for(file_kind: str) -> tuple[_Detector, ...]:
     return tuple(d for d in _DETECTORS if d.only is None or file_kind in d.only)
 
 
+_ALL_NEEDLES = frozenset({n for d in _DETECTORS for n in d.needles} | {"--context"} | set(_WINDOWS_NEEDLES))
 _BY_FILE_KIND = {k: _detectors_for(k) for k in
                  ("compose", "dockerfile", "powershell", "cmd", "shell", "makefile", "ci", "other")}
 
@@ -318,14 +319,21 @@ def find_facts(text: str, file: str, file_kind: str, project: str = "", cut: boo
         line_start = newlines[line - 2] + 1 if line >= 2 else 0
         found.append((line, kind, start - line_start, _tidy(fragment)[:_TEXT_LIMIT]))
 
+    # One find per distinct needle first: most files hold few of them, and a detector none of whose needles
+    # occurs costs nothing more.
+    present = {n for n in _ALL_NEEDLES if n in low}
     for det in _BY_FILE_KIND.get(file_kind, _BY_FILE_KIND["other"]):
+        if present.isdisjoint(det.needles):
+            continue
         for line_start, line_end in _lines_holding(text, low, det.needles):
             for m in det.pattern.finditer(text, line_start, line_end):
                 add(det.kind, m.start(), m.end(), m.group(0) + det.suffix)
-    for start, end, fragment in _context_flags(text, low):
-        add("context-switch", start, end, fragment)
-    for start, end, ref in _windows_images(text, low):
-        add("windows-image", start, end, ref)
+    if "--context" in present:
+        for start, end, fragment in _context_flags(text, low):
+            add("context-switch", start, end, fragment)
+    if not present.isdisjoint(_WINDOWS_NEEDLES):
+        for start, end, ref in _windows_images(text, low):
+            add("windows-image", start, end, ref)
     found.sort()
     return [FileFact(file=file, line=line, kind=kind, text=fragment, file_kind=file_kind, project=project)
             for line, kind, _col, fragment in found]
