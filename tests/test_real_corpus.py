@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from migrate.cli import app
 
 REAL = Path(__file__).resolve().parent / "data" / "real"
+ROOT_SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "hyperv-2x"
 
 INFO = {
     "info-dd-wsl2-20.10.21-5.15.153.1.txt": "wsl2",
@@ -189,3 +190,34 @@ def test_project_files_assessed_on_an_lcow_host(tmp_path: Path) -> None:
     assert nano and "must run on the Windows engine" in nano[0]["message"]
     lines = [(f["file"], f["line"]) for f in report["findings"] if f["rule"] == "FILE002"]
     assert lines == sorted(lines)
+
+
+def test_flattened_indentation_reads_the_same(tmp_path: Path) -> None:
+    """A paste whose leading blanks were lost (a chat or web form) reads as the original."""
+    original = (REAL / "info" / "info-dd-wsl2-20.10.21-5.15.153.1.txt").read_text(encoding="utf-8")
+    flat = tmp_path / "flat.txt"
+    flat.write_text("\n".join(line.lstrip() for line in original.splitlines()) + "\n", encoding="utf-8")
+    a = _scan(tmp_path, "--engine-info", str(REAL / "info" / "info-dd-wsl2-20.10.21-5.15.153.1.txt"))
+    b = _scan(tmp_path, "--engine-info", str(flat))
+    assert b["backend"]["kind"] == "wsl2"
+    for key in ("server_version", "kernel_version", "storage_driver", "ncpu", "mem_total", "insecure_registries",
+                "reported"):
+        assert a["engine"][key] == b["engine"][key], key
+
+
+@pytest.mark.parametrize(("make", "fragment"), [
+    (lambda p: f"[{p.read_text()}]", "an inspect array of 1 container (first: /redis-docker-redis-1)"),
+    (lambda p: (ROOT_SAMPLE / "engine" / "df.json").read_text(), "`docker system df` output"),
+    (lambda p: (ROOT_SAMPLE / "engine" / "images.json").read_text(), "an inspect array of"),
+])
+def test_json_of_another_kind_is_named(tmp_path: Path, make: Any, fragment: str) -> None:
+    path = tmp_path / "capture.json"
+    path.write_text(make(REAL / "info" / "container-inspect-redis-not-engine.json"), encoding="utf-8")
+    res = _invoke("scan", "--engine-info", str(path), "-q")
+    assert res.exit_code == 2 and fragment in res.output, res.output
+
+
+def test_captures_of_two_engines_are_refused() -> None:
+    res = _invoke("scan", "--engine-info", str(REAL / "info" / "version-windows-19.03.5-prompt-joined.txt"),
+                  "--engine-info", str(REAL / "info" / "version-linux-ce-18.09-tp3.txt"), "-q")
+    assert res.exit_code == 2 and "of another engine" in res.output, res.output

@@ -376,8 +376,10 @@ def _entries(lines: list[str]) -> list[tuple[str, str, list[tuple[int, str]]]]:
                 entries[-1][2].append((1, f"{key}: {value}"))  # flattened: `Running: 0` under `Containers:`
                 continue
             entries.append((key, value, []))
-        elif depth > 0 and entries:
-            entries[-1][2].append((depth, ln.strip()))
+        elif entries and (depth > 0 or not match):
+            # Indented lines belong to the entry above; so do the list items of a flattened paste
+            # (`127.0.0.0/8` under `Insecure Registries:`), which have no `Key:` of their own.
+            entries[-1][2].append((max(depth, 1), ln.strip()))
     return entries
 
 
