@@ -29,7 +29,9 @@ from migrate.plan.planfile import parse_plan, render_plan
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "hyperv-2x"
 WSLCONFIG = "[wsl2]\nmemory=8GB\nprocessors=4\n\n[experimental]\nautoMemoryReclaim=gradual\n"
-FUZZ = settings(max_examples=30, deadline=None, derandomize=True, database=None,
+# FUZZ_EXAMPLES=300 FUZZ_RANDOM=1 runs a longer, freshly seeded search locally; CI runs the same 30 each time.
+FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "30")), deadline=None,
+                derandomize=not os.environ.get("FUZZ_RANDOM"), database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 BUNDLE_FILES = ["manifest.json", "engine/info.json", "engine/version.json", "engine/images.json",
