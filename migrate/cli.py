@@ -276,6 +276,7 @@ def main() -> None:
 
 # The other stages' commands register themselves on `app`, in the order --help lists them.
 from migrate import cli_assess  # noqa: E402,F401
+from migrate import cli_fleet  # noqa: E402,F401
 from migrate import cli_plan  # noqa: E402,F401
 from migrate import cli_validate  # noqa: E402,F401
 from migrate import cli_rehearse  # noqa: E402,F401

@@ -54,7 +54,7 @@ def _today() -> datetime.date:
 def assess(
     sources: dict[str, Any],
     inventory: Optional[Path] = typer.Argument(None, help="An inventory JSON written by `scan`."),
-    fmt: str = typer.Option("table", "--format", "-f", help="table, json, markdown, sarif or junit."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table, json, markdown, sarif, junit or html."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the report here (default: stdout)."),
     fail_on: Optional[str] = typer.Option(None, "--fail-on",
                                           help="Exit 1 when a finding reaches this severity (info..blocker)."),
@@ -62,7 +62,8 @@ def assess(
     config: Optional[Path] = CONFIG_OPT,
     show_secrets: bool = typer.Option(False, "--show-secrets", help="Show env and secret-looking label values."),
 ) -> None:
-    """Flag what will break or be lost in the move: a report for people (table, markdown) or CI (json, sarif, junit)."""
+    """Flag what will break or be lost in the move: a report for people (table, markdown, html) or CI (json, sarif,
+    junit)."""
 
     def body() -> None:
         from migrate.assess import assess as run_assess

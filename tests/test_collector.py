@@ -133,7 +133,8 @@ def test_hostile_version_round_trips_through_the_powershell_literal() -> None:
     line = rendered[start:].split("\n", 1)[0]
     assert line.isascii()  # Windows PowerShell 5.1 reads a BOM-less script as ANSI
     assert evaluate_assignment(prefix + line) == HOSTILE_VERSION  # the whole line is one inert string expression
-    assert rendered.count("$script:CollectorVersion") == 2  # assigned once, read once (manifest)
+    # Assigned once, read by the manifest and by the -Detect line.
+    assert rendered.count("$script:CollectorVersion") == 3
 
 
 def test_only_the_version_marker_changes() -> None:

@@ -32,8 +32,25 @@
 .PARAMETER Zip
     Also write <OutputDir>.zip beside the folder (entries use '/' separators, readable on Linux).
 
+.PARAMETER OutputZip
+    Write the bundle as one zip for fleet tools (Intune, ConfigMgr, Ansible, a logon script): a path ending in
+    .zip, or a folder such as a share, where <COMPUTERNAME>_<yyyy-MM-dd>.zip is written. The zip holds one folder
+    of the same name with the bundle; it is written under a temporary name and renamed when complete. Without
+    -OutputDir the bundle folder is a temporary one, removed afterwards. Exit code 2 when the zip cannot be written.
+
+.PARAMETER Detect
+    Collect nothing: print one JSON line saying whether this machine still needs the move to WSL 2 (Docker
+    Desktop on the Hyper-V VM or LCOW, or the old VM disk still holding data) and exit 0 (ready: nothing to move)
+    or 1 (action needed, or the state could not be read), as Intune detection scripts do.
+
 .EXAMPLE
     powershell.exe -NoProfile -ExecutionPolicy Bypass -File .\collect.ps1 -OutputDir C:\Temp\bundle -Zip
+
+.EXAMPLE
+    powershell.exe -NoProfile -ExecutionPolicy Bypass -File .\collect.ps1 -OutputZip \\fileserver\w2m$
+
+.EXAMPLE
+    powershell.exe -NoProfile -ExecutionPolicy Bypass -File .\collect.ps1 -Detect
 #>
 [CmdletBinding()]
 param(
@@ -43,7 +60,9 @@ param(
     [ValidateRange(1, 86400)] [int]$TimeoutSeconds = 60,
     [switch]$Zip,
     # Only host/facts.json: what 'wsl2-migrate scan' runs on Windows to gather host facts in one call.
-    [switch]$HostFactsOnly
+    [switch]$HostFactsOnly,
+    [string]$OutputZip = '',
+    [switch]$Detect
 )
 
 Set-StrictMode -Version 3.0
@@ -1204,20 +1223,192 @@ function Compress-Bundle {
         [Parameter(Mandatory = $true)] [string]$Folder,
         [Parameter(Mandatory = $true)] [string]$ZipPath
     )
+    Write-BundleZip -Folder $Folder -ZipPath $ZipPath -TopFolder ''
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# Fleet tools: the zip for a share, the detection line
+
+function Get-RunAs {
+    # Intune and ConfigMgr run scripts as SYSTEM (S-1-5-18) unless told to use the logged-on user.
+    [CmdletBinding()]
+    [OutputType([string])]
+    param()
+    if ([System.Security.Principal.WindowsIdentity]::GetCurrent().User.Value -eq 'S-1-5-18') {
+        return 'system'
+    }
+    return 'user'
+}
+
+function Get-OutputZipPath {
+    # A .zip path as given, else the file named by machine and date inside the given folder.
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory = $true)] [string]$Target,
+        [Parameter(Mandatory = $true)] [string]$Name
+    )
+    $resolved = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Target)
+    if ($resolved.EndsWith('.zip', [System.StringComparison]::OrdinalIgnoreCase)) {
+        [void][System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($resolved))
+        return $resolved
+    }
+    [void][System.IO.Directory]::CreateDirectory($resolved)
+    return [System.IO.Path]::Combine($resolved, $Name + '.zip')
+}
+
+function Write-BundleZip {
+    # '/' separators, under one top folder when given; written under a temporary name so a central job never
+    # reads half a zip, then renamed over an older one of the same name.
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] [string]$Folder,
+        [Parameter(Mandatory = $true)] [string]$ZipPath,
+        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string]$TopFolder
+    )
     Add-Type -AssemblyName System.IO.Compression
     Add-Type -AssemblyName System.IO.Compression.FileSystem
-    if ([System.IO.File]::Exists($ZipPath)) {
-        [System.IO.File]::Delete($ZipPath)
+    $partial = $ZipPath + '.partial'
+    if ([System.IO.File]::Exists($partial)) {
+        [System.IO.File]::Delete($partial)
     }
     $prefix = $Folder.TrimEnd('\') + '\'
-    $archive = [System.IO.Compression.ZipFile]::Open($ZipPath, [System.IO.Compression.ZipArchiveMode]::Create)
+    $archive = [System.IO.Compression.ZipFile]::Open($partial, [System.IO.Compression.ZipArchiveMode]::Create)
     try {
         foreach ($item in @(Get-ChildItem -LiteralPath $Folder -Recurse -File | Sort-Object -Property FullName)) {
             $entry = $item.FullName.Substring($prefix.Length).Replace('\', '/')
+            if ($TopFolder) {
+                $entry = $TopFolder + '/' + $entry
+            }
             [void][System.IO.Compression.ZipFileExtensions]::CreateEntryFromFile($archive, $item.FullName, $entry)
         }
     } finally {
         $archive.Dispose()
+    }
+    if ([System.IO.File]::Exists($ZipPath)) {
+        [System.IO.File]::Delete($ZipPath)
+    }
+    [System.IO.File]::Move($partial, $ZipPath)
+}
+
+function Get-ProfileFolder {
+    # The profiles whose Docker Desktop settings count: the current user's, or every user's when run as SYSTEM.
+    [CmdletBinding()]
+    [OutputType([string[]])]
+    param(
+        [Parameter(Mandatory = $true)] [string]$RunAs
+    )
+    if ($RunAs -ne 'system') {
+        return @([Environment]::GetFolderPath('UserProfile'))
+    }
+    $profileList = Open-RegistryKey -Hive LocalMachine -SubKey 'SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList'
+    $folders = New-Object -TypeName 'System.Collections.Generic.List[string]'
+    if ($null -ne $profileList) {
+        foreach ($sid in ($profileList.GetSubKeyNames() | Sort-Object)) {
+            # S-1-5-21-...: local and domain users; the service profiles (S-1-5-18/19/20) hold no Desktop settings.
+            if (-not $sid.StartsWith('S-1-5-21-')) {
+                continue
+            }
+            $key = $profileList.OpenSubKey($sid)
+            if ($null -ne $key) {
+                $path = [string]$key.GetValue('ProfileImagePath')
+                if ($path) {
+                    $folders.Add([Environment]::ExpandEnvironmentVariables($path))
+                }
+            }
+        }
+    }
+    return $folders.ToArray()
+}
+
+function Get-DesktopBackend {
+    # The backend one profile's Docker Desktop settings select, or '' when the profile has no settings.
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory = $true)] [string]$ProfileFolder
+    )
+    $docker = [System.IO.Path]::Combine($ProfileFolder, 'AppData', 'Roaming', 'Docker')
+    # settings-store.json (Desktop 4.35 and later, PascalCase) is the live file when both exist.
+    foreach ($candidate in @(@('settings-store.json', 'WslEngineEnabled', 'UseWindowsContainers'), @('settings.json', 'wslEngineEnabled', 'useWindowsContainers'))) {
+        $path = [System.IO.Path]::Combine($docker, $candidate[0])
+        if (-not [System.IO.File]::Exists($path)) {
+            continue
+        }
+        $settings = [System.IO.File]::ReadAllText($path) | ConvertFrom-Json
+        $names = @($settings.PSObject.Properties | ForEach-Object { $_.Name })
+        if (($names -contains $candidate[2]) -and $settings.($candidate[2])) {
+            return 'windows'
+        }
+        if (($names -contains $candidate[1]) -and $settings.($candidate[1])) {
+            return 'wsl2'
+        }
+        return 'hyperv'
+    }
+    return ''
+}
+
+function Get-Detection {
+    # Whether this machine still needs the move, from files and the registry only: fast, and the same as SYSTEM.
+    [CmdletBinding()]
+    param()
+    $runAs = Get-RunAs
+    $reasons = New-Object -TypeName 'System.Collections.Generic.List[string]'
+    $status = 'ready'
+    $backends = New-Object -TypeName 'System.Collections.Generic.List[string]'
+    $desktopVersion = ''
+    try {
+        $desktopVersion = Get-DesktopVersion
+        foreach ($folder in @(Get-ProfileFolder -RunAs $runAs)) {
+            $backend = Get-DesktopBackend -ProfileFolder $folder
+            if (-not $backend) {
+                continue
+            }
+            $backends.Add($backend)
+            if ($backend -eq 'hyperv') {
+                $status = 'action-needed'
+                $reasons.Add('Docker Desktop runs on the Hyper-V VM backend for ' + [System.IO.Path]::GetFileName($folder))
+            } elseif ($backend -eq 'windows') {
+                $daemon = [System.IO.Path]::Combine($env:ProgramData, 'Docker', 'config', 'daemon.json')
+                if ([System.IO.File]::Exists($daemon) -and ([System.IO.File]::ReadAllText($daemon) -match '"experimental"\s*:\s*true')) {
+                    $status = 'action-needed'
+                    $reasons.Add('Docker Desktop runs Windows containers with the experimental Linux containers (LCOW) for ' + [System.IO.Path]::GetFileName($folder))
+                }
+            }
+        }
+        foreach ($disk in @(
+                [System.IO.Path]::Combine($env:ProgramData, 'DockerDesktop', 'vm-data', 'DockerDesktop.vhdx'),
+                [System.IO.Path]::Combine($env:PUBLIC, 'Documents', 'Hyper-V', 'Virtual hard disks', 'MobyLinuxVM.vhdx'))) {
+            if ([System.IO.File]::Exists($disk)) {
+                $status = 'action-needed'
+                $reasons.Add('the Hyper-V VM disk ' + $disk + ' is still there: its images and volumes have not been moved')
+            }
+        }
+        if ($backends.Count -eq 0 -and -not $desktopVersion) {
+            $reasons.Add('Docker Desktop is not installed')
+        } elseif ($status -eq 'ready') {
+            $reasons.Add('Docker Desktop runs on WSL 2 and no Hyper-V VM disk is left')
+        }
+    } catch {
+        $status = 'unknown'
+        $reasons.Add('could not read the state: ' + $_.Exception.Message)
+    }
+    $backend = 'none'
+    foreach ($candidate in @('hyperv', 'windows', 'wsl2')) {
+        if ($backends -contains $candidate) {
+            $backend = $candidate
+            break
+        }
+    }
+    return [ordered]@{
+        format            = 'wsl2-migrate-detect/1'
+        status            = $status
+        backend           = $backend
+        computer          = $env:COMPUTERNAME
+        run_as            = $runAs
+        desktop_version   = $desktopVersion
+        reasons           = $reasons
+        collector_version = $script:CollectorVersion
     }
 }
 
@@ -1225,6 +1416,22 @@ function Compress-Bundle {
 # Main
 
 $collectedAt = [DateTime]::UtcNow.ToString('yyyy-MM-dd\THH\:mm\:ss\Z', $script:Invariant)
+if ($Detect) {
+    $detection = Get-Detection
+    # One line: the JSON writer escapes every control character, so only its indentation holds line breaks.
+    Write-Output -InputObject ((ConvertTo-BundleJson -Value $detection) -replace '\n\s*', '')
+    if ($detection['status'] -eq 'ready') {
+        exit 0
+    }
+    exit 1
+}
+$script:ZipName = $env:COMPUTERNAME + '_' + [DateTime]::UtcNow.ToString('yyyy-MM-dd', $script:Invariant)
+$script:RemoveBundleFolder = $false
+if ($OutputZip -and -not $PSBoundParameters.ContainsKey('OutputDir')) {
+    # The folder is only the zip's source: a new one under %TEMP%, removed once the zip is written.
+    $OutputDir = Join-Path -Path ([System.IO.Path]::GetTempPath()) -ChildPath ('wsl2-migrate-' + [guid]::NewGuid().ToString('N'))
+    $script:RemoveBundleFolder = $true
+}
 # .NET resolves relative paths against the process directory, not $PWD: resolve here.
 $script:BundleRoot = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($OutputDir).TrimEnd('\')
 [void][System.IO.Directory]::CreateDirectory($script:BundleRoot)
@@ -1323,6 +1530,25 @@ if ($Zip) {
         $result = $zipPath
     } catch {
         Write-Warning -Message ('cannot write the zip: ' + $_.Exception.Message)
+    }
+}
+if ($OutputZip) {
+    $zipFailure = ''
+    try {
+        $zipPath = Get-OutputZipPath -Target $OutputZip -Name $script:ZipName
+        Write-BundleZip -Folder $script:BundleRoot -ZipPath $zipPath -TopFolder $script:ZipName
+        $result = $zipPath
+    } catch {
+        $zipFailure = $_.Exception.Message
+    } finally {
+        if ($script:RemoveBundleFolder) {
+            Remove-Item -LiteralPath $script:BundleRoot -Recurse -Force -ErrorAction SilentlyContinue
+        }
+    }
+    if ($zipFailure) {
+        # A fleet tool sees the failure in the exit code; the message goes to the error stream.
+        [Console]::Error.WriteLine('wsl2-migrate collector: cannot write the zip ' + $OutputZip + ': ' + $zipFailure)
+        exit 2
     }
 }
 $result

@@ -47,6 +47,8 @@ def bundle_file(root: Path, rel: str) -> Path | None:
     at is inside the bundle (so `host/wslconfig -> /etc/shadow` is refused, not read into every report).
     """
     p = root / rel
+    if not isinstance(p, os.PathLike):  # an entry of a zipped bundle: links were refused when it was opened
+        return p if p.is_file() else None
     if not os.path.lexists(p):
         return None
     real_root = os.path.realpath(root)
@@ -147,8 +149,12 @@ def _capture(path: Path, want: str) -> Capture:
 
 
 def read_bundle(path: Path, partial: bool = False) -> Bundle:
-    """Read a bundle directory; InputError when it is not one or a file in it is malformed or leads outside."""
-    if not path.is_dir():
+    """Read a bundle directory or zip; InputError when it is not one, a file in it is malformed or leads outside."""
+    if path.is_file():  # a zipped bundle, read in place through the same path operations
+        from migrate.inventory.bundlezip import open_bundle_zip
+
+        path = open_bundle_zip(path)  # type: ignore[assignment]
+    elif not path.is_dir():
         raise InputError(f"{path}: no such bundle directory")
     b = Bundle(path=path)
     b.manifest = _manifest(path, partial, b.notes)

@@ -13,7 +13,7 @@ import os
 import re
 import stat
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from migrate.errors import InputError
 
@@ -75,14 +75,28 @@ def _human(n: int) -> str:
     return f"{n // MIB} MiB" if n >= MIB else f"{n // 1024} KiB"
 
 
-def read_bytes(path: str | Path, kind: str = "text") -> bytes:
+class Entry(Protocol):
+    """A file that is not on disk, such as an entry of a zipped bundle (inventory/bundlezip.py)."""
+
+    def read_bytes(self) -> bytes:
+        """Its bytes, or InputError naming it."""
+
+
+def read_bytes(path: str | Path | Entry, kind: str = "text") -> bytes:
     """A regular file's bytes, at most LIMITS[kind]; InputError naming the file otherwise.
 
     The file is opened without blocking and checked with fstat before anything is read, so a FIFO, a device
-    or a socket given by mistake is refused instead of hanging the scan or reading forever.
+    or a socket given by mistake is refused instead of hanging the scan or reading forever. An archive entry
+    (checked for type and size when its archive was opened) is read by the archive, then held to the same limit.
     """
-    p = Path(path)
     limit = LIMITS[kind]
+    if not isinstance(path, (str, os.PathLike)):
+        data = path.read_bytes()
+        if len(data) > limit:
+            raise InputError(f"{path}: larger than {_human(limit)}, the limit for a {kind} file; "
+                             "is it the right file?")
+        return data
+    p = Path(path)
     try:
         fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
@@ -114,7 +128,7 @@ def read_bytes(path: str | Path, kind: str = "text") -> bytes:
         os.close(fd)
 
 
-def read_text(path: str | Path, kind: str = "text") -> tuple[str, str]:
+def read_text(path: str | Path | Entry, kind: str = "text") -> tuple[str, str]:
     """Read a text file in any of the encodings Windows tools write; InputError names the file on failure."""
     return decode_bytes(read_bytes(path, kind), str(path))
 
@@ -188,7 +202,7 @@ def _uncarriable(name: str, where: str, owner: str, bad: str) -> InputError:
     return InputError(f"{name}: {where}{of} holds {bad}, which no file or command line can carry; refused")
 
 
-def read_json(path: str | Path, kind: str = "text") -> tuple[Any, str]:
+def read_json(path: str | Path | Entry, kind: str = "text") -> tuple[Any, str]:
     """Read and parse a JSON file; return the value and the encoding it was written in."""
     text, encoding = read_text(path, kind)
     return parse_json(text, str(path)), encoding
