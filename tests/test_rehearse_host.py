@@ -60,15 +60,19 @@ def test_auto_start_is_held_off_across_the_restart_and_put_back_before_desktop_s
 
 
 def test_volume_digests_are_taken_after_the_restore_and_before_any_container_exists() -> None:
-    """Item 3: a database writes its pid file at start; the after-digest must not see it."""
+    """Item 3: a database writes its pid file at start; the after-digest must not see it. Each volume is digested
+    in the container that restored it, before any container is created."""
     for sample, program in _programs():
         ids = [s.id for s in program.steps]
-        digests = [i for i in ids if i.startswith("restore/volume-digest/")]
         first_container = min((ids.index(i) for i in ids if i.startswith(("restore/create/", "restore/compose/",
                                                                           "restore/start/"))), default=len(ids))
-        for d in digests:
-            data = d.replace("volume-digest", "volume-data")
-            assert ids.index(data) < ids.index(d) < first_container, (sample, d)
+        verify = next(s.op for s in program.steps if isinstance(s.op, VerifyTarget))
+        for vol in verify.volumes:
+            writer = next(s for s in program.steps if vol.target_digest in {a.path for a in s.produces})
+            assert writer.id.startswith("restore/volume-data/") and ids.index(writer.id) < first_container, \
+                (sample, writer.id)
+            assert next(s for s in program.steps if vol.backup_digest in {a.path for a in s.produces}).id \
+                .startswith("backup/volume/")
 
 
 def test_committed_images_are_expected_by_the_id_their_commit_recorded() -> None:

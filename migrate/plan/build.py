@@ -72,10 +72,14 @@ _SLOW_DISK = 20 * MIB
 """Bytes per second a time limit assumes for saving, loading and copying (a slow VM disk); generous on purpose."""
 _SLOW_NET = 2 * MIB
 """Bytes per second a pull's time limit assumes."""
-EMPTY_VOLUME_CHECK = ('if [ -n "$(find /data -mindepth 1 -maxdepth 1 | head -n 1)" ]; then '
-                      'echo "wsl2-migrate: the volume is not empty: not restoring into it" >&2; exit 65; fi; '
-                      'exec tar -x --numeric-owner -f "$1" -C /data')
-"""The restore never extracts into a volume that holds anything (an old engine's live volume, for instance)."""
+COPY_OUT = 'tar -c --numeric-owner -f "$1" -C /data . && exec sh -c "$3" sh /data "$2"'
+"""A volume out, in one helper container: tar it into $1, then write its content digest (docs/verify.md; the script
+is $3) to $2, with the containers stopped: nothing writes to it in between."""
+COPY_IN = ('if [ -n "$(find /data -mindepth 1 -maxdepth 1 | head -n 1)" ]; then '
+           'echo "wsl2-migrate: the volume is not empty: not restoring into it" >&2; exit 65; fi; '
+           'tar -x --numeric-owner -f "$1" -C /data && exec sh -c "$3" sh /data "$2"')
+"""A volume in, in one helper container: never into a volume that holds anything (an old engine's live volume, for
+instance), then its digest after the restore, before any container exists that could write to it."""
 
 
 def _timeout(nbytes: int | None, base: int = 600, rate: int = _SLOW_DISK) -> int:
@@ -109,7 +113,6 @@ class _Builder:
         self.by_name = {c.name: c for c in self.kept}
         self.deps = {c.name: c.depends_on for c in self.kept}
         self.copies = [v for v in plan.volumes if v.strategy == "copy"]
-        self.copy_size = {v.name: v.size for v in self.copies}
         # LCOW: the old engine is the Windows one, which runs a Linux container only when asked to.
         self.linux: tuple[str, ...] = ("--platform", "linux") if plan.source_backend == "lcow" else ()
         self.helper_src: str | None = None
@@ -160,21 +163,6 @@ class _Builder:
                     record_output=record, expect_output=expect_output, display=display(argv))
         return self.add(Step(step_id, phase, title, op, target=target, produces=produces, consumes=consumes,
                              depends_on=depends_on, findings=findings, mutating=mutating))
-
-    def digest(self, phase: str, engine: str, volume: str, path: str, after: tuple[str, ...],
-               platform: tuple[str, ...] = ()) -> str:
-        """A helper container writes the content digest of a volume (docs/verify.md) to path in the backup folder."""
-        folder, name = path.split("/", 1)
-        title = f"Record the content digest of volume {volume}" if phase == "backup" else \
-            f"Digest the restored volume {volume}"
-        size = self.copy_size.get(volume)
-        return self.docker(
-            f"{phase}/volume-digest/{safe_name(volume)}", phase, title, engine,
-            ("run", "--rm", *platform, "--network", "none", "-v", f"{volume}:/data:ro",
-             "-v", Word((BackupPath(folder), ":/out")), "--", self.plan.helper_image,
-             "sh", "-c", digest_script(), "sh", "/data", f"/out/{name}"),
-            target=volume, timeout=_timeout(size), produces=(Artifact(path, "volume-digest", volume),),
-            depends_on=after)
 
     # ------------------------------------------------------------------------------------------- phases
 
@@ -257,19 +245,17 @@ class _Builder:
                 ("save", "-o", BackupPath(path), "--", *refs), target=path, timeout=_timeout(sizes.get(path)),
                 depends_on=needs, produces=(Artifact(path, "image-archive", ", ".join(refs)),))
         for v in self.copies:
-            path = volume_archive(v.name)
+            path, digest = volume_archive(v.name), volume_digest(v.name)
             self.vol_backups[v.name] = self.docker(
-                f"backup/volume/{safe_name(v.name)}", "backup", f"Copy volume {v.name} to {path}", "source",
-                ("run", "--rm", *self.linux, "--network", "none", "-v", f"{v.name}:/data:ro",
-                 "-v", Word((BackupPath("volumes"), ":/backup")), "--", plan.helper_image,
-                 "tar", "-c", "--numeric-owner", "-f", f"/backup/{path.removeprefix('volumes/')}", "-C", "/data", "."),
-                target=v.name, timeout=_timeout(v.size), produces=(Artifact(path, "volume-archive", v.name),),
+                f"backup/volume/{safe_name(v.name)}", "backup", f"Copy volume {v.name} to {path} and record its digest",
+                "source", ("run", "--rm", *self.linux, "--network", "none", "-v", f"{v.name}:/data:ro",
+                           "-v", Word((BackupPath("volumes"), ":/backup")), "--", plan.helper_image,
+                           "sh", "-c", COPY_OUT, "sh", f"/backup/{path.removeprefix('volumes/')}",
+                           f"/backup/{digest.removeprefix('volumes/')}", digest_script()),
+                target=v.name, timeout=_timeout(v.size),
+                produces=(Artifact(path, "volume-archive", v.name), Artifact(digest, "volume-digest", v.name)),
                 depends_on=_ids((self.folder, self.helper_src, *(self.stopped.get(u) for u in v.users))),
                 findings=v.findings)
-        for v in self.copies:
-            # Taken with the containers stopped and before anything starts again: nothing writes to it meanwhile.
-            self.vol_backups[v.name] = self.digest("backup", "source", v.name, volume_digest(v.name),
-                                                   (self.vol_backups[v.name],), self.linux)
         self.backups_verified = self.add(Step(
             "backup/verify", "backup", "Verify every backup against the artifact record (size, sha256)",
             VerifyBackups(), target="backup folder", mutating=False,
@@ -429,18 +415,19 @@ class _Builder:
                                         findings=v.findings)
         if v.strategy != "copy":
             return
-        path = volume_archive(v.name)
-        data = self.docker(
-            f"restore/volume-data/{safe_name(v.name)}", "restore", f"Restore the content of volume {v.name}", "target",
-            ("run", "--rm", "--network", "none", "-v", f"{v.name}:/data", "-v", Word((BackupPath("volumes"),
-             ":/backup:ro")), "--", self.plan.helper_image, "sh", "-c", EMPTY_VOLUME_CHECK, "sh",
-             f"/backup/{path.removeprefix('volumes/')}"),
+        path, digest = volume_archive(v.name), target_digest(v.name)
+        self.vols[v.name] = self.docker(
+            f"restore/volume-data/{safe_name(v.name)}", "restore", f"Restore the content of volume {v.name} and "
+            "record its digest", "target",
+            ("run", "--rm", "--network", "none", "-v", f"{v.name}:/data",
+             "-v", Word((BackupPath("volumes"), ":/backup:ro")), "-v", Word((BackupPath("verify"), ":/out")), "--",
+             self.plan.helper_image, "sh", "-c", COPY_IN, "sh", f"/backup/{path.removeprefix('volumes/')}",
+             f"/out/{digest.removeprefix('verify/')}", digest_script()),
             target=v.name, timeout=_timeout(v.size), consumes=(path,),
+            produces=(Artifact(digest, "volume-digest", v.name),),
             depends_on=_ids((self.vols[v.name], helper_ready, self.vol_backups[v.name])),
             # Interrupted part-way: the volume holds a partial copy; it is made again, empty, before the retry.
             recover=(("volume", "rm", "--", v.name), create))
-        # Digested before any container that mounts it is created or started: nothing has written to it yet.
-        self.vols[v.name] = self.digest("restore", "target", v.name, target_digest(v.name), (data,))
 
     def _needs(self, c: ContainerPlan) -> tuple[str, ...]:
         image = self.has_image.get(c.commit_ref if c.commit else c.image_id) or self.has_image.get(c.image)
