@@ -132,3 +132,15 @@ def test_the_backups_go_to_the_roomiest_drive_when_c_is_short() -> None:
     host008 = next(f for f in report.findings if f.rule == "HOST008")
     assert "drive C: needs" in host008.message and "the backups" in host008.message and \
         "the new WSL disk" in host008.message
+
+
+def test_the_readme_shows_the_verdict_the_hyperv_sample_gets() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    excerpt = readme.split("### What the assessment says", 1)[1].split("```markdown\n", 1)[1].split("\n```", 1)[0]
+    golden = (ROOT / "tests" / "golden" / "hyperv-2x.markdown").read_text(encoding="utf-8").splitlines()
+    lines = excerpt.splitlines()
+    verdict = lines[:lines.index("| Item | Value |")]
+    start = golden.index("## Verdict")
+    assert golden[start:start + len(verdict)] == verdict, "README.md's excerpt is stale: copy the golden's verdict"
+    for row in lines[len(verdict):]:
+        assert row in golden, row
