@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from migrate.assess import Config, load_catalog
 from migrate.cli_plan import _summary
-from migrate.inventory.scan import ScanOptions, scan
-from migrate.model import Inventory
 from migrate.pipeline import runbook_for
 from migrate.plan.assessment import assess_and_plan
 from migrate.plan.build import build_program
@@ -21,19 +18,11 @@ from migrate.plan.planfile import parse_plan, render_plan
 from migrate.render import Format, render
 from migrate.units import human_bytes, human_duration
 from migrate.validate import validate
+from tests.test_golden_reports import _inventory
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ("hyperv-2x", "lcow", "near-wsl2")
 CATALOG = load_catalog()
-
-
-def _inventory(sample: str) -> Inventory:
-    cwd = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        return scan(ScanOptions(bundle=Path("samples") / sample, use_engine=False), "test")
-    finally:
-        os.chdir(cwd)
 
 
 @pytest.fixture(scope="module", params=SAMPLES)

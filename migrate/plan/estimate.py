@@ -7,6 +7,7 @@ figures and the duration then leave it out, and the free-space checks cannot pas
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 from migrate.assess.space import WSL_DEFAULT_FOLDER
 from migrate.model import Estimate, Inventory
@@ -29,6 +30,17 @@ REBOOT_SECONDS = 300
 """A restart of Windows and the logon that resumes the run."""
 
 
+def _known(sizes: Iterable[tuple[str, int | None]], unknown: list[str]) -> int:
+    """The sum of the known sizes; what has none is added to unknown (never counted as 0)."""
+    total = 0
+    for what, size in sizes:
+        if size is None:
+            unknown.append(what)
+        else:
+            total += size
+    return total
+
+
 def estimate(plan: Plan, fresh: Inventory | None = None) -> Estimate:
     """The estimate of a plan; with a fresh inventory, its sizes replace the plan's where it has them."""
     images = {i.id: i for i in fresh.images} if fresh is not None else {}
@@ -41,31 +53,17 @@ def estimate(plan: Plan, fresh: Inventory | None = None) -> Estimate:
     if saved and all(im.id in images for im in saved):
         archive_bytes = archives.estimate([archives.SavedImage(im.id, images[im.id].layers, images[im.id].size)
                                            for im in saved])[0]
-    volume_bytes = 0
-    for v in plan.volumes:
-        if v.strategy != "copy":
-            continue
-        size = volumes[v.name].size if v.name in volumes else v.size
-        if size is None:
-            unknown.append(f"volume {v.name}")
-        else:
-            volume_bytes += size
+    copies = [v for v in plan.volumes if v.strategy == "copy"]
+    volume_bytes = _known(((f"volume {v.name}", volumes[v.name].size if v.name in volumes else v.size)
+                           for v in copies), unknown)
     size_of = {im.id: images[im.id].size if im.id in images else im.size for im in plan.images}
     saved_ids = {im.id for im in saved}
     pulled_ids = {im.id for im in plan.images if im.strategy == "repull"}
-    committed = 0
-    bases: set[str] = set()
-    for c in plan.containers:
-        if c.strategy == "skip" or not c.commit:
-            continue
-        size_rw = live[c.name].size_rw if c.name in live else c.size_rw
-        if size_rw is None:
-            unknown.append(f"container {c.name} (its writable layer)")
-        else:
-            committed += size_rw
-        # A commit whose base is not saved goes into images/commits.tar, and `docker save` writes its base too.
-        if c.image_id not in saved_ids:
-            bases.add(c.image_id)
+    commits = [c for c in plan.containers if c.strategy != "skip" and c.commit]
+    committed = _known(((f"container {c.name} (its writable layer)",
+                         live[c.name].size_rw if c.name in live else c.size_rw) for c in commits), unknown)
+    # A commit whose base is not saved goes into images/commits.tar, and `docker save` writes its base too.
+    bases = {c.image_id for c in commits if c.image_id not in saved_ids}
     base_bytes = sum(size_of.get(b, 0) for b in sorted(bases))
     parts = {"image_archives": archive_bytes, "volume_archives": volume_bytes, "committed_layers": committed,
              "commit_base_layers": base_bytes}
