@@ -4,11 +4,13 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
+from typing import TypeVar
 
 from migrate.assess.evaluate import subject_name
 from migrate.assess.facts import compose_route, planned_wsl_data_dir
 from migrate.assess.kinds import PlanKind, manual_kinds
 from migrate.assess.space import roomiest_drive
+from migrate.inventory.names import duplicate_names, target_names, unique_names
 from migrate.model import Container, Finding, Image, Inventory, Network, Report, Volume, fingerprint
 from migrate.plan import archives
 from migrate.plan.model import (
@@ -38,21 +40,32 @@ _SWITCH_KINDS = (PlanKind.SWITCH_BACKEND, PlanKind.WRITE_WSLCONFIG, PlanKind.DRO
 """Kinds whose steps belong to the machine (preflight and switch), not to one object."""
 _OBJECT_KINDS = ("image", "container", "volume", "network", "file")
 """Subjects a manual item names (a host or settings file needs no naming: there is one)."""
+_P = TypeVar("_P", NetworkPlan, ContainerPlan)
 _FEATURES = ("Microsoft-Windows-Subsystem-Linux", "VirtualMachinePlatform")
 
 
 class _Findings:
     """Findings by subject, for the reasons written next to each decision."""
 
-    def __init__(self, report: Report | None) -> None:
+    def __init__(self, report: Report | None, inv: Inventory | None = None) -> None:
         self.by: dict[tuple[str, str], list[Finding]] = {}
+        # Objects sharing a name are renamed for the new engine (names.unique_names); their findings carry the
+        # source name with the id, so they are found by id.
+        self.shown: dict[tuple[str, str], str] = {}
+        if inv is not None:
+            dups = duplicate_names(inv)
+            for kind, objs in (("network", inv.networks), ("container", inv.containers)):
+                for o in objs:
+                    if o.name.lstrip("/") in dups[kind]:
+                        self.shown[(kind, o.id)] = subject_name(kind, o, dups)
         self.all: tuple[Finding, ...] = report.findings if report else ()
         for f in self.all:
             if not f.waived:
                 self.by.setdefault((f.subject_kind, f.subject), []).append(f)
 
     def of(self, kind: str, obj: Image | Container | Volume | Network) -> list[Finding]:
-        return self.by.get((kind, subject_name(kind, obj)), [])
+        shown = self.shown.get((kind, getattr(obj, "id", ""))) or subject_name(kind, obj)
+        return self.by.get((kind, shown), [])
 
     def ids(self, kind: str, obj: Image | Container | Volume | Network) -> tuple[str, ...]:
         return tuple(sorted({f.rule for f in self.of(kind, obj)}))
@@ -211,6 +224,16 @@ def _network_plan(n: Network, fs: _Findings, lcow: bool, used_by_linux: bool) ->
                        findings=fs.ids("network", n))
 
 
+def _renamed(p: _P, object_id: str, renamed: dict[str, str], kind: str) -> _P:
+    """A decision for an object renamed because another one shares its name, with the reason first."""
+    if object_id not in renamed:
+        return p
+    source = renamed[object_id].rsplit("-", 1)[0]
+    why = (f"another {kind} is named {source!r} too (engines before 25.0 allowed it, the WSL 2 engine does not): "
+           f"this one ({object_id.removeprefix('sha256:')[:12]}) becomes {renamed[object_id]!r}",)
+    return dataclasses.replace(p, why=why + p.why)
+
+
 def _safe(name: str) -> str:
     """A lowercase repository-name component from a container name."""
     out = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
@@ -330,7 +353,7 @@ def _switch(inv: Inventory, fs: _Findings) -> SwitchPlan:
     remove = ("experimental",) if fs.with_plan("drop-lcow-experimental") else ()
     linux = inv.settings.daemon_linux.values if inv.settings.daemon_linux is not None else {}
     windows = inv.settings.daemon_windows.values if inv.settings.daemon_windows is not None else {}
-    drop = tuple(k for k in ("data-root", "graph", "storage-driver") if k in linux)
+    drop = tuple(k for k in ("data-root", "graph", "storage-driver", "hosts") if k in linux)
     merged: dict[str, tuple[str, ...]] = {}
     for key in ("registry-mirrors", "insecure-registries"):
         have = [str(x) for x in linux.get(key) or [] if isinstance(x, str)]
@@ -338,8 +361,13 @@ def _switch(inv: Inventory, fs: _Findings) -> SwitchPlan:
         if extra and backend == "lcow":
             merged[key] = tuple(have + extra)
     engine = inv.engine
-    mirrors = tuple(dict.fromkeys([*(engine.registry_mirrors if engine else ()), *merged.get("registry-mirrors", ())]))
-    insecure = tuple(dict.fromkeys([*(x for x in (engine.insecure_registries if engine else ())
+    # The Linux engine's daemon.json carries over to WSL 2: what it lists, the new engine must show too.
+    own = {key: [str(x) for x in linux.get(key) or [] if isinstance(x, str)]
+           for key in ("registry-mirrors", "insecure-registries")}
+    mirrors = tuple(dict.fromkeys([*(engine.registry_mirrors if engine else ()), *own["registry-mirrors"],
+                                   *merged.get("registry-mirrors", ())]))
+    insecure = tuple(dict.fromkeys([*(x for x in (*(engine.insecure_registries if engine else ()),
+                                                  *own["insecure-registries"])
                                       if x not in ("127.0.0.0/8", "::1/128")),
                                     *merged.get("insecure-registries", ())]))
     features = _FEATURES if fs.with_plan(PlanKind.ENABLE_WINDOWS_FEATURES) else ()
@@ -376,7 +404,10 @@ def _switch(inv: Inventory, fs: _Findings) -> SwitchPlan:
 
 def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path: str = "") -> Plan:
     """The default plan for an inventory (findings, when given, become the reasons next to decisions)."""
-    fs = _Findings(report)
+    fs = _Findings(report, inv)
+    renamed = target_names(n for n in inv.networks if not n.builtin) | target_names(inv.containers)
+    source = inv
+    inv = unique_names(inv)  # two networks (or containers) of one name become two names the new engine takes
     translate = translator(inv.backend.kind)
     used_ids = {c.image_id for c in inv.containers}
     images = {im.id: _image_plan(im, im.id in used_ids, fs) for im in inv.images}
@@ -393,7 +424,8 @@ def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path
     for x in inv.containers:
         if x.compose is not None:
             projects.setdefault(x.compose.project, {})[x.compose.service] = x.name.lstrip("/")
-    containers = tuple(_container_plan(c, projects, images, by_id, fs, translate, readable)
+    containers = tuple(_renamed(_container_plan(c, projects, images, by_id, fs, translate, readable), c.id,
+                                renamed, "container")
                        for c in sorted(inv.containers, key=lambda c: c.name))
     # An image is kept when a kept container needs it, even if dangling.
     needed = {cp.image_id for cp in containers if cp.strategy != "skip" and not cp.commit}
@@ -408,8 +440,9 @@ def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path
     planned, lower, per_image = archives.estimate(saved)
     linux_users = {a.network for c in inv.containers if c.platform != "windows" for a in c.networks}
     lcow = inv.backend.kind == "lcow"
-    networks = tuple(p for p in (_network_plan(n, fs, lcow, n.name in linux_users)
-                                 for n in sorted(inv.networks, key=lambda n: n.name)) if p is not None)
+    networks = tuple(_renamed(p, n.id, renamed, "network") for n, p in (
+        (n, _network_plan(n, fs, lcow, n.name in linux_users)) for n in sorted(inv.networks, key=lambda n: n.name))
+        if p is not None)
     # A container rule that asks for its volumes to be copied (anonymous volumes) shapes those volumes' steps.
     copy_rules: dict[str, set[str]] = {}
     for c in inv.containers:
@@ -419,7 +452,7 @@ def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path
                 copy_rules.setdefault(m.name, set()).update(rules)
     volumes = tuple(_volume_plan(v, fs, translate, tuple(sorted(copy_rules.get(v.name, ()))))
                     for v in sorted(inv.volumes, key=lambda v: v.name))
-    plan = Plan(tool_version=tool_version, inventory_fingerprint=fingerprint(inv), source_backend=inv.backend.kind,
+    plan = Plan(tool_version=tool_version, inventory_fingerprint=fingerprint(source), source_backend=inv.backend.kind,
                 backup_path=backup_path or DEFAULT_BACKUP_PATH, helper_image=helper, helper_pull=pull,
                 bytes_planned=planned, bytes_lower_bound=lower, bytes_one_per_image=per_image,
                 switch=_switch(inv, fs), images=tuple(images[i] for i in sorted(images)), volumes=volumes,
