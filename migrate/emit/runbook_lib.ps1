@@ -498,6 +498,7 @@ function Invoke-NativeProcess {
                 $taskkill.CreateNoWindow = $true
                 $killer = [System.Diagnostics.Process]::Start($taskkill)
                 [void]$killer.WaitForExit(30000)
+                [void]$process.WaitForExit(30000)
                 break
             }
             $status = ('{0:N0} s' -f $clock.Elapsed.TotalSeconds)
@@ -506,10 +507,18 @@ function Invoke-NativeProcess {
             }
             Write-Progress -Id 2 -ParentId 1 -Activity ($program + ' ' + $Display) -Status $status
         }
-        $process.WaitForExit()
-        $stdout = $stdoutTask.GetAwaiter().GetResult()
-        $stderr = $stderrTask.GetAwaiter().GetResult()
-        $exitCode = $process.ExitCode
+        # A child the tree kill missed (or one detached from a program that ended) may still hold the pipes: the
+        # output is waited for a bounded time, never forever.
+        $stdout = ''
+        $stderr = '(the output pipes stayed open after the program ended)'
+        if ([System.Threading.Tasks.Task]::WaitAll([System.Threading.Tasks.Task[]]@($stdoutTask, $stderrTask), 60000)) {
+            $stdout = $stdoutTask.Result
+            $stderr = $stderrTask.Result
+        }
+        $exitCode = -1
+        if ($process.HasExited) {
+            $exitCode = $process.ExitCode
+        }
     } finally {
         Write-Progress -Id 2 -ParentId 1 -Activity $program -Completed
         $process.Dispose()
@@ -533,7 +542,8 @@ function Invoke-NativeProcess {
 }
 
 function Resolve-CommandLine {
-    # Joins the pre-encoded segments of a command; @{ Backup = 'rel' } markers become paths in the backup folder.
+    # Joins the pre-encoded segments of a command: @{ Backup = 'rel' } becomes a path in the backup folder, and
+    # @{ Text = 'T1' } the pre-encoded argument $script:Texts holds once for every step that uses it.
     [CmdletBinding()]
     [OutputType([string])]
     param(
@@ -541,7 +551,9 @@ function Resolve-CommandLine {
     )
     $builder = New-Object -TypeName System.Text.StringBuilder
     foreach ($segment in $Segments) {
-        if ($segment -is [System.Collections.IDictionary]) {
+        if ($segment -is [System.Collections.IDictionary] -and $segment.Contains('Text')) {
+            [void]$builder.Append($script:Texts[$segment['Text']])
+        } elseif ($segment -is [System.Collections.IDictionary]) {
             [void]$builder.Append((Get-BackupItemPath -Relative $segment['Backup']))
         } else {
             [void]$builder.Append([string]$segment)
@@ -1097,9 +1109,11 @@ function Write-JsonChecked {
     Write-Utf8FileAtomic -Path $Path -Text $text
     $problem = ''
     try {
+        # Compared with the document in memory (the original with only the named keys changed), not with the text:
+        # a value ConvertTo-Json lost or truncated shows as a difference here.
         $written = ConvertFrom-Json -InputObject (Read-TextFile -Path $Path)
-        if (-not (Test-JsonValueEqual -Left $written -Right (ConvertFrom-Json -InputObject $text))) {
-            $problem = 'it does not read back as written'
+        if (-not (Test-JsonValueEqual -Left $written -Right $Document)) {
+            $problem = 'it does not read back as the original with only the named keys changed'
         }
     } catch {
         $problem = 'it cannot be read back: ' + $_.Exception.Message
@@ -2062,6 +2076,9 @@ function Invoke-DockerStep {
     if ($result.ExitCode -ne 0) {
         Add-StepNote -Text ('docker exited with code ' + $result.ExitCode)
     }
+    if ($docker.ExpectOutput.Length -gt 0 -and $result.StdOut.Trim() -cne $docker.ExpectOutput) {
+        throw ('unexpected output: ' + (Get-TextTail -Text $result.StdOut -Length 400))
+    }
     if ($docker.RecordOutput) {
         # A re-run makes a new object (a new commit): the newest output is the one later checks need.
         (Get-StepState -Id $Step.Id).Record = [ordered]@{ output = $result.StdOut.Trim() }
@@ -2217,26 +2234,26 @@ function Invoke-Runbook {
         $mutex.Dispose()
         throw 'another run of this runbook is in progress (it holds the lock): wait for it to end'
     }
-    $runId = (Get-Date).ToUniversalTime().ToString('yyyyMMdd-HHmmss', $script:Invariant) + '-' + $PID
-    $logFolder = [System.IO.Path]::GetTempPath().TrimEnd([char[]]@([char]92))
-    if (-not $script:DryRun) {
-        if (-not [System.IO.Directory]::Exists($script:BackupRoot)) {
-            # Locked before the first log line is written into it.
-            Protect-BackupFolder -StepId 'start' -Confirm:$false
-        }
-        $logFolder = Get-BackupItemPath -Relative 'logs'
-        [void][System.IO.Directory]::CreateDirectory($logFolder)
-        $script:LogPath = [System.IO.Path]::Combine($logFolder, 'runbook-' + $runId + '.jsonl')
-    }
-    $script:TranscriptPath = [System.IO.Path]::Combine($logFolder, 'transcript-' + $runId + '.txt')
     $transcriptStarted = $false
     try {
-        [void](Start-Transcript -LiteralPath $script:TranscriptPath -WhatIf:$false)
-        $transcriptStarted = $true
-    } catch {
-        Write-Warning -Message ('no transcript: ' + $_.Exception.Message)
-    }
-    try {
+        $runId = (Get-Date).ToUniversalTime().ToString('yyyyMMdd-HHmmss', $script:Invariant) + '-' + $PID
+        $logFolder = [System.IO.Path]::GetTempPath().TrimEnd([char[]]@([char]92))
+        if (-not $script:DryRun) {
+            if (-not [System.IO.Directory]::Exists($script:BackupRoot)) {
+                # Locked before the first log line is written into it.
+                Protect-BackupFolder -StepId 'start' -Confirm:$false
+            }
+            $logFolder = Get-BackupItemPath -Relative 'logs'
+            [void][System.IO.Directory]::CreateDirectory($logFolder)
+            $script:LogPath = [System.IO.Path]::Combine($logFolder, 'runbook-' + $runId + '.jsonl')
+        }
+        $script:TranscriptPath = [System.IO.Path]::Combine($logFolder, 'transcript-' + $runId + '.txt')
+        try {
+            [void](Start-Transcript -LiteralPath $script:TranscriptPath -WhatIf:$false)
+            $transcriptStarted = $true
+        } catch {
+            Write-Warning -Message ('no transcript: ' + $_.Exception.Message)
+        }
         Write-RunbookLog -Message ('plan ' + $script:PlanHash + ', runbook ' + $script:ToolVersion + ', backup folder ' + $script:BackupRoot + ', dry run ' + $script:DryRun)
         Import-Journal
         Import-ArtifactRecord

@@ -51,6 +51,8 @@ from migrate.plan.steps import (
     Word,
 )
 from migrate.verify.digest import digest_script
+from migrate.verify.helper_tools import END as PROBE_END
+from migrate.verify.helper_tools import probe_command
 
 BACKUP_FOLDERS = ("images", "volumes", "secrets/env", "settings", "verify")
 """Sub-folders of the backup folder, created by the prepare-backup-folder step (the folder itself is locked to the
@@ -113,6 +115,7 @@ class _Builder:
         self.by_name = {c.name: c for c in self.kept}
         self.deps = {c.name: c.depends_on for c in self.kept}
         self.copies = [v for v in plan.volumes if v.strategy == "copy"]
+        self.copy_size = {v.name: v.size for v in self.copies}
         # LCOW: the old engine is the Windows one, which runs a Linux container only when asked to.
         self.linux: tuple[str, ...] = ("--platform", "linux") if plan.source_backend == "lcow" else ()
         self.helper_src: str | None = None
@@ -163,9 +166,10 @@ class _Builder:
                timeout: int = 600, depends_on: tuple[str, ...] = (), produces: tuple[Artifact, ...] = (),
                consumes: tuple[str, ...] = (), findings: tuple[str, ...] = (), workdir: str = "",
                recover: tuple[tuple[Arg, ...], ...] = (), checks: tuple[Check, ...] = (),
-               mutating: bool = True, ok: tuple[int, ...] = (0,), record: bool = False) -> str:
+               mutating: bool = True, ok: tuple[int, ...] = (0,), record: bool = False,
+               expect_output: str = "") -> str:
         op = Docker(engine, argv, timeout, workdir=workdir, ok_exit_codes=ok, recover=recover, checks=checks,
-                    record_output=record, display=display(argv))
+                    record_output=record, expect_output=expect_output, display=display(argv))
         return self.add(Step(step_id, phase, title, op, target=target, produces=produces, consumes=consumes,
                              depends_on=depends_on, findings=findings, mutating=mutating))
 
@@ -175,7 +179,7 @@ class _Builder:
         folder, name = path.split("/", 1)
         title = f"Record the content digest of volume {volume}" if phase == "backup" else \
             f"Digest the restored volume {volume}"
-        size = next((v.size for v in self.copies if v.name == volume), None)
+        size = self.copy_size.get(volume)
         return self.docker(
             f"{phase}/volume-digest/{safe_name(volume)}", phase, title, engine,
             ("run", "--rm", *platform, "--network", "none", "-v", f"{volume}:/data:ro",
@@ -210,8 +214,9 @@ class _Builder:
                                           timeout=_timeout(50 * MIB, 600, _SLOW_NET), depends_on=(self.folder,))
         self.helper_src = self.docker(
             "preflight/helper-tools", "preflight", f"Check the helper image {helper} has what the copies need",
-            "source", ("run", "--rm", *self.linux, "--network", "none", "--", helper, "sh", "-c", HELPER_PROBE),
-            target=helper, timeout=300, depends_on=_ids((self.folder, self.helper_src)), mutating=False)
+            "source", ("run", "--rm", *self.linux, "--network", "none", "--", helper, "sh", "-c", probe_command()),
+            target=helper, timeout=300, depends_on=_ids((self.folder, self.helper_src)), mutating=False,
+            expect_output=PROBE_END)
 
     def freeze(self) -> None:
         dependents: dict[str, list[str]] = {}
@@ -495,6 +500,9 @@ class _Builder:
 
     def _create(self, c: ContainerPlan) -> None:
         argv: list[Arg] = list(_operands_guarded(f"containers.{c.name}.create", c.create))
+        if not c.commit and c.commit_ref:
+            # The commit was turned off in the plan: the container is created from the image it runs.
+            argv = [c.image_id if a == c.commit_ref else a for a in argv]
         consumes: tuple[str, ...] = ()
         if c.env:
             argv[1:1] = ["--env-file", BackupPath(env_file(c.name))]
@@ -568,10 +576,6 @@ def _op(engine: str, argv: tuple[Arg, ...], timeout: int, ok: tuple[int, ...] = 
     return Docker(engine, argv, timeout, ok_exit_codes=ok, display=display(argv))
 
 
-HELPER_PROBE = ("missing=; for t in tar find xargs stat sha256sum od awk sort head wc tr cut; do "
-                "command -v \"$t\" >/dev/null 2>&1 || missing=\"$missing $t\"; done; "
-                "if [ -n \"$missing\" ]; then echo \"the helper image lacks:$missing\" >&2; exit 3; fi")
-"""Run in the helper image before anything is copied: the copies and digests need these tools."""
 
 
 def build_program(plan: Plan) -> Program:

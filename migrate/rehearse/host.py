@@ -41,6 +41,7 @@ from migrate.plan.actions import (
 )
 from migrate.rehearse.interpreter import Context, Host, RunRefused, StepFailed
 from migrate.rehearse.journal import measure, write_json_atomic
+from migrate.verify.restored import digest_token
 from migrate.rehearse.settingsfile import (
     edit_ini_text,
     edit_json_document,
@@ -209,7 +210,10 @@ def _check_file_sharing(host: SimulatedHost, a: CheckHost, ctx: Context) -> None
         ctx.note(f"{a.file_sharing.setting} is not set: Docker Desktop's default sharing applies")
         return
     if isinstance(shared, list):
-        ok = any(backup == str(x).rstrip("/\\") or backup.startswith(str(x).rstrip("/\\") + os.sep) for x in shared)
+        # Windows paths: compared without case, as the runbook does.
+        low = backup.lower()
+        ok = any(low == str(x).rstrip("/\\").lower() or low.startswith(str(x).rstrip("/\\").lower() + os.sep)
+                 for x in shared)
     else:
         ok = isinstance(shared, dict) and shared.get(backup[:1].upper()) is True
     if not ok:
@@ -434,15 +438,7 @@ def verify_target(host: SimulatedHost, a: VerifyTarget, ctx: Context) -> None:
 
 
 def _digest_token(ctx: Context, rel: str) -> str:
-    """The first token of a digest file when it is sha256:<64 lower-case hex>, else ''."""
-    path = ctx.root.joinpath(*rel.split("/"))
-    try:
-        token = path.read_text(encoding="ascii").split()[0]
-    except (OSError, UnicodeDecodeError, IndexError):
-        return ""
-    hexpart = token.removeprefix("sha256:")
-    return token if token.startswith("sha256:") and len(hexpart) == 64 and all(
-        c in "0123456789abcdef" for c in hexpart) else ""
+    return digest_token(ctx.root.joinpath(*rel.split("/")))
 
 
 def finish(host: SimulatedHost, a: Finish, ctx: Context) -> None:

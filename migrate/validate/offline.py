@@ -50,6 +50,10 @@ def consistency(plan: Plan) -> list[Problem]:
                              "from the commit, or commit = false"))
         if not 0 <= c.stop_timeout <= _MAX_STOP:
             out.append(_fail(f"{where}.stop_timeout", f"{c.stop_timeout} s is out of range (0 to {_MAX_STOP})"))
+        if c.strategy == "recreate" and c.commit and c.commit_ref not in c.create:
+            out.append(_fail(f"{where}.create", f"commit = true, but the create arguments do not use the commit "
+                             f"{c.commit_ref!r}: the container would lose its changed files. Put the commit's tag "
+                             "after '--', or set commit = false"))
         for d in c.depends_on:
             if d == c.name:
                 out.append(_fail(f"{where}.depends_on", "the container depends on itself: remove it from the list"))
@@ -73,9 +77,9 @@ def plan_world(plan: Plan) -> World:
     for name in BUILTIN_NETWORKS:
         src.networks[name] = Net(name, name if name != "none" else "null")
     for im in plan.images:
-        src.images[im.id] = Img(im.id, set(im.tags), {im.reference} if "@" in im.reference else set())
+        src.add_image(Img(im.id, set(im.tags), {im.reference} if "@" in im.reference else set()))
     for c in plan.containers:
-        src.containers[c.name] = Ctr(c.name, c.id, c.image_id, c.start, set(c.volumes))
+        src.add_container(Ctr(c.name, c.id, c.image_id, c.start, set(c.volumes)))
     for v in plan.volumes:
         src.volumes[v.name] = Vol(v.name, v.driver, dict(v.options), dict(v.labels), source_content(v.name))
     for n in plan.networks:
