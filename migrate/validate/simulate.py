@@ -374,7 +374,9 @@ class Simulator:
         if "up" not in words:
             self.fail("runs a docker compose command other than up: not checked", "warn")
             return
-        services = [w for w in words[words.index("up") + 1:] if not w.startswith("-")]
+        rest = words[words.index("up") + 1:]
+        # Services follow `--`; before it are up's options and their values (--scale web=2).
+        services = rest[rest.index("--") + 1:] if "--" in rest else [w for w in rest if not w.startswith("-")]
         members = [c for c in self.plan.containers if c.strategy == "compose" and c.compose is not None
                    and c.compose.project == project and (not services or c.compose.service in services)]
         names = {c.name for c in members}
