@@ -125,10 +125,14 @@ class FakeDocker:
             if not any(v == iid and k != iid for k, v in e.images.items()):
                 e.images.pop(iid, None)  # its last reference gone: docker deletes the image
             return ok(f"Untagged: {ref}\n")
+        if a[:2] == ["volume", "inspect"]:
+            return ok("[{}]") if ops[0] in e.volumes else fail(f"No such volume: {ops[0]}")
         if a[:2] == ["container", "inspect"]:
             c = e.container(ops[0])
             if c is None:
                 return fail(f"No such container: {ops[0]}")
+            if "--format" not in a:
+                return ok("[{}]")
             fmt = a[a.index("--format") + 1]
             if fmt == "{{json .Config.Env}}":
                 return ok(json.dumps(c.env))
@@ -140,6 +144,8 @@ class FakeDocker:
         if a[:2] == ["network", "inspect"]:
             if ops[0] not in e.networks:
                 return fail(f"network {ops[0]} not found")
+            if "--format" not in a:
+                return ok("[{}]")
             driver, subnets = e.networks[ops[0]]
             fmt = a[a.index("--format") + 1]
             return ok(f"{driver}|{''.join(s + ',' for s in subnets)}\n" if fmt == NETWORK_FORMAT else driver + "\n")

@@ -99,6 +99,8 @@ def expected_step(step: Step, index: int) -> dict[str, Any]:
             "OkExitCodes": list(op.ok_exit_codes),
             "WorkDir": op.workdir,
             "Recover": [{"CommandLine": Encoded(cmd), "Display": display(cmd)} for cmd in op.recover],
+            "Cleanup": [{"CommandLine": Encoded(cmd), "Display": display(cmd)} for cmd in op.cleanup],
+            "Absent": [{"CommandLine": Encoded(cmd), "Display": display(cmd)} for cmd in op.require_absent],
             "ExpectOutput": op.expect_output,
             "RecordOutput": op.record_output,
             "Checks": expected_value(op.checks),

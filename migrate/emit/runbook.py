@@ -155,7 +155,7 @@ def _shared_texts(program: Program) -> dict[str, str]:
     seen: dict[str, int] = {}
     for step in (*program.steps, *program.rollback):
         if step.docker is not None:
-            for cmd in (step.docker.argv, *step.docker.recover):
+            for cmd in (step.docker.argv, *step.docker.recover, *step.docker.cleanup, *step.docker.require_absent):
                 for a in cmd:
                     if isinstance(a, str) and len(a) > LONG:
                         seen[a] = seen.get(a, 0) + 1
@@ -417,8 +417,10 @@ def _step_lines(index: int, total: int, step: Step) -> list[str]:
 
 
 def _docker_lines(op: Docker) -> list[str]:
-    recover = ", ".join("@{ CommandLine = " + _segments(cmd) + "; Display = " + _ps(display(cmd)) + " }"
-                        for cmd in op.recover)
+    def commands(cmds: tuple[tuple[Any, ...], ...]) -> str:
+        return "@(" + ", ".join("@{ CommandLine = " + _segments(cmd) + "; Display = " + _ps(display(cmd)) + " }"
+                                for cmd in cmds) + ")"
+
     return [
         "        Docker        = @{",
         f"            CommandLine  = {_segments(op.argv)}",
@@ -426,7 +428,9 @@ def _docker_lines(op: Docker) -> list[str]:
         f"            Timeout      = {op.timeout}",
         "            OkExitCodes  = @(" + ", ".join(str(c) for c in op.ok_exit_codes) + ")",
         f"            WorkDir      = {_ps(op.workdir)}",
-        f"            Recover      = @({recover})",
+        f"            Recover      = {commands(op.recover)}",
+        f"            Cleanup      = {commands(op.cleanup)}",
+        f"            Absent       = {commands(op.require_absent)}",
         f"            ExpectOutput = {_ps(op.expect_output)}",
         f"            RecordOutput = {_bool(op.record_output)}",
         f"            Checks       = {_value(op.checks)}",

@@ -446,6 +446,26 @@ function Save-FileSnapshot {
 # ---------------------------------------------------------------------------------------------------------------
 # Native programs: the only place that starts one
 
+function Stop-ProcessTree {
+    # Ends a process and every process it started (taskkill /T /F), waiting a bounded time for both.
+    [CmdletBinding(SupportsShouldProcess)]
+    param(
+        [Parameter(Mandatory = $true)] [System.Diagnostics.Process]$Process
+    )
+    if (-not $PSCmdlet.ShouldProcess([string]$Process.Id, 'End the process tree')) {
+        return
+    }
+    $taskkill = New-Object -TypeName System.Diagnostics.ProcessStartInfo
+    $taskkill.FileName = Get-SystemProgram -Name 'taskkill.exe'
+    $taskkill.Arguments = '/PID ' + $Process.Id + ' /T /F'
+    $taskkill.UseShellExecute = $false
+    $taskkill.CreateNoWindow = $true
+    $killer = [System.Diagnostics.Process]::Start($taskkill)
+    [void]$killer.WaitForExit(30000)
+    $killer.Dispose()
+    [void]$Process.WaitForExit(30000)
+}
+
 function Invoke-NativeProcess {
     # Starts FilePath with the Arguments string as it is: .NET passes it verbatim on 5.1 and 7.x (runbook-style
     # 4.6 B). Both pipes are read asynchronously as UTF-8. Past TimeoutSeconds the whole process tree is ended
@@ -481,9 +501,11 @@ function Invoke-NativeProcess {
     $process = New-Object -TypeName System.Diagnostics.Process
     $process.StartInfo = $startInfo
     $timedOut = $false
+    $running = $false
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
     try {
         [void]$process.Start()
+        $running = $true
         $process.StandardInput.Close()
         # Reading one pipe to its end before the other can deadlock when the other fills up.
         $stdoutTask = $process.StandardOutput.ReadToEndAsync()
@@ -491,14 +513,7 @@ function Invoke-NativeProcess {
         while (-not $process.WaitForExit(2000)) {
             if ($clock.Elapsed.TotalSeconds -ge $TimeoutSeconds) {
                 $timedOut = $true
-                $taskkill = New-Object -TypeName System.Diagnostics.ProcessStartInfo
-                $taskkill.FileName = Get-SystemProgram -Name 'taskkill.exe'
-                $taskkill.Arguments = '/PID ' + $process.Id + ' /T /F'
-                $taskkill.UseShellExecute = $false
-                $taskkill.CreateNoWindow = $true
-                $killer = [System.Diagnostics.Process]::Start($taskkill)
-                [void]$killer.WaitForExit(30000)
-                [void]$process.WaitForExit(30000)
+                Stop-ProcessTree -Process $process -WhatIf:$false -Confirm:$false
                 break
             }
             $status = ('{0:N0} s' -f $clock.Elapsed.TotalSeconds)
@@ -507,6 +522,7 @@ function Invoke-NativeProcess {
             }
             Write-Progress -Id 2 -ParentId 1 -Activity ($program + ' ' + $Display) -Status $status
         }
+        $running = $false
         # A child the tree kill missed (or one detached from a program that ended) may still hold the pipes: the
         # output is waited for a bounded time, never forever.
         $stdout = ''
@@ -520,6 +536,10 @@ function Invoke-NativeProcess {
             $exitCode = $process.ExitCode
         }
     } finally {
+        if ($running -and -not $process.HasExited) {
+            # Ctrl+C (or an error) while the program runs: it and its children do not outlive the runbook.
+            Stop-ProcessTree -Process $process -WhatIf:$false -Confirm:$false
+        }
         Write-Progress -Id 2 -ParentId 1 -Activity $program -Completed
         $process.Dispose()
     }
@@ -624,14 +644,15 @@ function Import-Journal {
         throw ('journal.json in ' + $script:BackupRoot + ' belongs to plan ' + $planHash + ', this runbook is plan ' + $script:PlanHash + ': use another -BackupPath')
     }
     $script:Journal.Exists = $true
-    foreach ($item in @(Get-JsonProperty -Object $document -Name 'steps' -Default @())) {
+    $steps = Get-JsonProperty -Object $document -Name 'steps' -Default @()
+    foreach ($item in $steps) {
         $script:Journal.Steps[[string]$item.id] = @{
             Status    = [string](Get-JsonProperty -Object $item -Name 'status' -Default 'pending')
             StartedAt = [string](Get-JsonProperty -Object $item -Name 'startedAt' -Default '')
             EndedAt   = [string](Get-JsonProperty -Object $item -Name 'endedAt' -Default '')
             Attempt   = [int](Get-JsonProperty -Object $item -Name 'attempt' -Default 0)
             Notes     = [string](Get-JsonProperty -Object $item -Name 'notes' -Default '')
-            Record    = Get-JsonProperty -Object $item -Name 'record' -Default @{}
+            Record    = ConvertTo-RecordTable -Object (Get-JsonProperty -Object $item -Name 'record')
         }
     }
     $engines = Get-JsonProperty -Object $document -Name 'engines'
@@ -648,7 +669,8 @@ function Import-Journal {
     $script:Journal.RebootNeeded = [bool](Get-JsonProperty -Object $reboot -Name 'needed' -Default $false)
     $script:Journal.RebootRequestedBy = [string](Get-JsonProperty -Object $reboot -Name 'requestedBy' -Default '')
     $script:Journal.BootTime = [string](Get-JsonProperty -Object $reboot -Name 'bootTime' -Default '')
-    foreach ($item in @(Get-JsonProperty -Object $document -Name 'verified' -Default @())) {
+    $verifiedItems = Get-JsonProperty -Object $document -Name 'verified' -Default @()
+    foreach ($item in $verifiedItems) {
         $script:Journal.Verified[[string]$item.path] = [string]$item.sha256
     }
     $script:Journal.RolledBack = [string](Get-JsonProperty -Object $document -Name 'rolledBack' -Default '')
@@ -702,9 +724,35 @@ function Get-StepState {
         [Parameter(Mandatory = $true)] [string]$Id
     )
     if (-not $script:Journal.Steps.ContainsKey($Id)) {
-        $script:Journal.Steps[$Id] = @{ Status = 'pending'; StartedAt = ''; EndedAt = ''; Attempt = 0; Notes = ''; Record = @{} }
+        $script:Journal.Steps[$Id] = @{ Status = 'pending'; StartedAt = ''; EndedAt = ''; Attempt = 0; Notes = ''; Record = [ordered]@{} }
     }
     return $script:Journal.Steps[$Id]
+}
+
+function ConvertTo-RecordTable {
+    # A step's journal record as an ordered dictionary (ConvertFrom-Json gives an object): keys are set one by one.
+    [CmdletBinding()]
+    param(
+        [AllowNull()] [object]$Object
+    )
+    $record = [ordered]@{}
+    if ($null -ne $Object) {
+        foreach ($property in $Object.PSObject.Properties) {
+            $record[$property.Name] = $property.Value
+        }
+    }
+    return $record
+}
+
+function Write-StepRecord {
+    # Sets one key of a step's journal record in memory and keeps the others (commandStarted, output, previous).
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] [string]$Id,
+        [Parameter(Mandatory = $true)] [string]$Name,
+        [AllowNull()] [object]$Value
+    )
+    (Get-StepState -Id $Id).Record[$Name] = $Value
 }
 
 function Get-StepStatus {
@@ -748,7 +796,8 @@ function Import-ArtifactRecord {
     param()
     $script:Artifacts = @{}
     $document = Read-JsonDocument -Path (Get-BackupItemPath -Relative 'artifacts.json')
-    foreach ($item in @(Get-JsonProperty -Object $document -Name 'artifacts' -Default @())) {
+    $items = Get-JsonProperty -Object $document -Name 'artifacts' -Default @()
+    foreach ($item in $items) {
         $script:Artifacts[[string]$item.path] = @{
             Path    = [string]$item.path
             Kind    = [string](Get-JsonProperty -Object $item -Name 'kind' -Default '')
@@ -1420,7 +1469,8 @@ function Export-ContainerEnvironment {
     )
     $p = $Step.Params
     $inspect = Invoke-DockerCommand -Engine $Step.Engine -Segments $p.Inspect -Display ('container inspect ' + $p.Container) -StepId $Step.Id -TimeoutSeconds 120
-    $environment = @(ConvertFrom-Json -InputObject $inspect.StdOut)
+    # 5.1 returns a JSON array as one object[] (7 enumerates it): assigned, not wrapped in @(), both loop over it.
+    $environment = ConvertFrom-Json -InputObject $inspect.StdOut
     $wanted = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList ([string[]]@($p.Names), [System.StringComparer]::Ordinal)
     $lines = New-Object -TypeName 'System.Collections.Generic.List[string]'
     $written = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList ([System.StringComparer]::Ordinal)
@@ -1611,7 +1661,7 @@ function Edit-JsonFile {
     $state = Get-StepState -Id $Step.Id
     if ($null -eq (Get-JsonProperty -Object $state.Record -Name 'previous')) {
         # Written once: a second attempt must not record its own earlier edit as the previous value.
-        $state.Record = [ordered]@{ previous = $previous }
+        Write-StepRecord -Id $Step.Id -Name 'previous' -Value $previous
         Save-Journal
     }
     $names = @((ConvertFrom-Json -InputObject $p.SetJson).PSObject.Properties | Select-Object -ExpandProperty Name) + @($p.Remove)
@@ -1904,7 +1954,8 @@ function Restore-HostFile {
         Add-StepNote -Text 'no settings backup: nothing to put back'
         return
     }
-    foreach ($file in @(Get-JsonProperty -Object $manifest -Name 'files' -Default @())) {
+    $files = Get-JsonProperty -Object $manifest -Name 'files' -Default @()
+    foreach ($file in $files) {
         $path = [string]$file.path
         if ([bool]$file.present) {
             $copy = Get-BackupItemPath -Relative ([string]$file.backup)
@@ -2033,30 +2084,50 @@ function Get-StepBlocker {
     return $null
 }
 
+function Invoke-QuietDocker {
+    # Commands whose failure only means there was nothing to do (recovery, clean-up): noted, never thrown.
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable]$Step,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]]$Commands,
+        [Parameter(Mandatory = $true)] [string]$Why
+    )
+    foreach ($command in $Commands) {
+        $done = Invoke-DockerCommand -Engine $Step.Engine -Segments $command.CommandLine -Display $command.Display -StepId $Step.Id -TimeoutSeconds 300 -NoThrow
+        Add-StepNote -Text ($Why + ' (' + $command.Display + '): exit code ' + $done.ExitCode)
+    }
+}
+
 function Invoke-DockerStep {
-    # A docker step: recovery commands first when an earlier attempt was interrupted, then the command with its
-    # time limit, then the images it must have brought. Mutating steps run only when ShouldProcess agrees.
+    # A docker step: when an earlier attempt started the command and did not finish, its helper is removed and
+    # its half-made object put back; an object of the step's name must not exist before the command runs (the run
+    # never adopts one it did not make); then the command with its time limit, and the checks after it. Mutating
+    # steps run only when ShouldProcess agrees.
     [CmdletBinding(SupportsShouldProcess)]
     param(
         [Parameter(Mandatory = $true)] [hashtable]$Step,
-        [Parameter(Mandatory = $true)] [bool]$Interrupted
+        [Parameter(Mandatory = $true)] [bool]$StartedBefore
     )
     $docker = $Step.Docker
     if ($Step.Mutating -and -not $PSCmdlet.ShouldProcess($Step.Target, $Step.Title)) {
         $script:StepDeclined = $true
         return
     }
-    if ($Interrupted) {
-        foreach ($command in $docker.Recover) {
-            $recovered = Invoke-DockerCommand -Engine $Step.Engine -Segments $command.CommandLine -Display $command.Display -StepId $Step.Id -TimeoutSeconds 300 -NoThrow
-            Add-StepNote -Text ('recovery (' + $command.Display + '): exit code ' + $recovered.ExitCode)
+    if ($StartedBefore) {
+        Invoke-QuietDocker -Step $Step -Commands $docker.Cleanup -Why 'clean-up'
+        Invoke-QuietDocker -Step $Step -Commands $docker.Recover -Why 'recovered'
+    }
+    foreach ($command in $docker.Absent) {
+        $probe = Invoke-DockerCommand -Engine $Step.Engine -Segments $command.CommandLine -Display $command.Display -StepId $Step.Id -TimeoutSeconds 120 -OkExitCodes @(0, 1)
+        if ($probe.ExitCode -eq 0) {
+            throw ("'" + $Step.Target + "' already exists on the " + $Step.Engine + ' engine and this run did not make it (an earlier install''s?): rename or remove it there, then resume')
         }
     }
     $workdir = ''
     if ($docker.WorkDir.Length -gt 0) {
         $workdir = Resolve-HostPath -Template $docker.WorkDir
         if (-not [System.IO.Directory]::Exists($workdir)) {
-            throw ('working folder ' + $workdir + ' does not exist')
+            throw ("working folder '" + $workdir + "' does not exist")
         }
     }
     $progress = ''
@@ -2073,7 +2144,21 @@ function Invoke-DockerStep {
         TimeoutSeconds   = $docker.Timeout
         ProgressPath     = $progress
     }
-    $result = Invoke-DockerCommand @splatDocker
+    if (-not $script:DryRun) {
+        # Written before the command starts: a resume after a power cut knows it may have had its effect.
+        Write-StepRecord -Id $Step.Id -Name 'commandStarted' -Value $true
+        Save-Journal
+    }
+    $finished = $false
+    try {
+        $result = Invoke-DockerCommand @splatDocker
+        $finished = $true
+    } finally {
+        if (-not $finished) {
+            # Timed out, failed or Ctrl+C: a helper container goes on inside the engine when its client ends.
+            Invoke-QuietDocker -Step $Step -Commands $docker.Cleanup -Why 'clean-up'
+        }
+    }
     if ($result.ExitCode -ne 0) {
         Add-StepNote -Text ('docker exited with code ' + $result.ExitCode)
     }
@@ -2082,7 +2167,7 @@ function Invoke-DockerStep {
     }
     if ($docker.RecordOutput) {
         # A re-run makes a new object (a new commit): the newest output is the one later checks need.
-        (Get-StepState -Id $Step.Id).Record = [ordered]@{ output = $result.StdOut.Trim() }
+        Write-StepRecord -Id $Step.Id -Name 'output' -Value $result.StdOut.Trim()
     }
     Assert-Check -Engine $Step.Engine -Checks $docker.Checks -StepId $Step.Id
 }
@@ -2152,7 +2237,8 @@ function Invoke-RunbookStep {
             Assert-EngineIdentity -Engine $Step.Engine -StepId $Step.Id
         }
         if ($Step.Kind -eq 'docker') {
-            Invoke-DockerStep -Step $Step -Interrupted ($status -eq 'running')
+            $startedBefore = $status -ne 'done' -and $true -eq (Get-JsonProperty -Object (Get-StepState -Id $Step.Id).Record -Name 'commandStarted' -Default $false)
+            Invoke-DockerStep -Step $Step -StartedBefore $startedBefore
         } else {
             Invoke-HostAction -Step $Step
         }

@@ -101,6 +101,11 @@ def _operands_guarded(where: str, args: tuple[str, ...]) -> tuple[str, ...]:
     return args
 
 
+def helper_name(step_id: str) -> str:
+    """The container name of a step's helper: w2m-<step id with '/' as '.'> (docker's [a-zA-Z0-9][a-zA-Z0-9_.-]+)."""
+    return "w2m-" + step_id.replace("/", ".")
+
+
 def _ids(items: Iterable[str | None]) -> tuple[str, ...]:
     return tuple(sorted({i for i in items if i}))
 
@@ -176,9 +181,16 @@ class _Builder:
                consumes: tuple[str, ...] = (), findings: tuple[str, ...] = (), workdir: str = "",
                recover: tuple[tuple[Arg, ...], ...] = (), checks: tuple[Check, ...] = (),
                mutating: bool = True, ok: tuple[int, ...] = (0,), record: bool = False,
-               expect_output: str = "") -> str:
+               expect_output: str = "", absent: tuple[tuple[Arg, ...], ...] = ()) -> str:
+        cleanup: tuple[tuple[Arg, ...], ...] = ()
+        if argv[:1] == ("run",):
+            # A named helper: ending the docker client does not end the container; its name lets it be removed.
+            name = helper_name(step_id)
+            argv = ("run", "--name", name, *argv[1:])
+            cleanup = (("rm", "-f", "--", name),)
         op = Docker(engine, argv, timeout, workdir=workdir, ok_exit_codes=ok, recover=recover, checks=checks,
-                    record_output=record, expect_output=expect_output, display=display(argv))
+                    record_output=record, expect_output=expect_output, cleanup=cleanup, require_absent=absent,
+                    display=display(argv))
         return self.add(Step(step_id, phase, title, op, target=target, produces=produces, consumes=consumes,
                              depends_on=depends_on, findings=findings, mutating=mutating))
 
@@ -374,7 +386,7 @@ class _Builder:
                 self.nets[n.name] = self.docker(
                     f"restore/network/{safe_name(n.name)}", "restore", f"Create network {n.name}", "target",
                     tuple(args), target=n.name, timeout=120, depends_on=(self.ready,), findings=n.findings,
-                    recover=(("network", "rm", "--", n.name),))
+                    recover=(("network", "rm", "--", n.name),), absent=(("network", "inspect", "--", n.name),))
         for v in plan.volumes:
             if v.strategy != "skip":
                 self._volume(v, helper_ready)
@@ -441,9 +453,11 @@ class _Builder:
         for k in sorted(v.labels):
             args += ["--label", f"{k}={v.labels[k]}"]
         create = (*args, "--", v.name)
+        # A volume of that name already on the new engine (an earlier WSL 2 install's) is never adopted.
         self.vols[v.name] = self.docker(f"restore/volume/{safe_name(v.name)}", "restore", f"Create volume {v.name}",
                                         "target", create, target=v.name, timeout=120, depends_on=(self.ready,),
-                                        findings=v.findings)
+                                        findings=v.findings, recover=(("volume", "rm", "--", v.name),),
+                                        absent=(("volume", "inspect", "--", v.name),))
         if v.strategy != "copy":
             return
         path, digest = volume_archive(v.name), target_digest(v.name)
@@ -502,7 +516,8 @@ class _Builder:
             consumes = (env_file(c.name),)
         step = self.docker(f"restore/create/{safe_name(c.name)}", "restore", f"Create container {c.name}", "target",
                            tuple(argv), target=c.name, timeout=300, consumes=consumes, depends_on=self._needs(c),
-                           findings=c.findings, recover=(("rm", "--", c.name),))
+                           findings=c.findings, recover=(("rm", "-f", "--", c.name),),
+                           absent=(("container", "inspect", "--", c.name),))
         for i, extra in enumerate(c.connect, 1):
             _operands_guarded(f"containers.{c.name}.connect", extra)
             net = extra[-2] if len(extra) > 1 else ""

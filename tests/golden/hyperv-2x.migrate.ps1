@@ -658,6 +658,26 @@ function Save-FileSnapshot {
 # ---------------------------------------------------------------------------------------------------------------
 # Native programs: the only place that starts one
 
+function Stop-ProcessTree {
+    # Ends a process and every process it started (taskkill /T /F), waiting a bounded time for both.
+    [CmdletBinding(SupportsShouldProcess)]
+    param(
+        [Parameter(Mandatory = $true)] [System.Diagnostics.Process]$Process
+    )
+    if (-not $PSCmdlet.ShouldProcess([string]$Process.Id, 'End the process tree')) {
+        return
+    }
+    $taskkill = New-Object -TypeName System.Diagnostics.ProcessStartInfo
+    $taskkill.FileName = Get-SystemProgram -Name 'taskkill.exe'
+    $taskkill.Arguments = '/PID ' + $Process.Id + ' /T /F'
+    $taskkill.UseShellExecute = $false
+    $taskkill.CreateNoWindow = $true
+    $killer = [System.Diagnostics.Process]::Start($taskkill)
+    [void]$killer.WaitForExit(30000)
+    $killer.Dispose()
+    [void]$Process.WaitForExit(30000)
+}
+
 function Invoke-NativeProcess {
     # Starts FilePath with the Arguments string as it is: .NET passes it verbatim on 5.1 and 7.x (runbook-style
     # 4.6 B). Both pipes are read asynchronously as UTF-8. Past TimeoutSeconds the whole process tree is ended
@@ -693,9 +713,11 @@ function Invoke-NativeProcess {
     $process = New-Object -TypeName System.Diagnostics.Process
     $process.StartInfo = $startInfo
     $timedOut = $false
+    $running = $false
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
     try {
         [void]$process.Start()
+        $running = $true
         $process.StandardInput.Close()
         # Reading one pipe to its end before the other can deadlock when the other fills up.
         $stdoutTask = $process.StandardOutput.ReadToEndAsync()
@@ -703,14 +725,7 @@ function Invoke-NativeProcess {
         while (-not $process.WaitForExit(2000)) {
             if ($clock.Elapsed.TotalSeconds -ge $TimeoutSeconds) {
                 $timedOut = $true
-                $taskkill = New-Object -TypeName System.Diagnostics.ProcessStartInfo
-                $taskkill.FileName = Get-SystemProgram -Name 'taskkill.exe'
-                $taskkill.Arguments = '/PID ' + $process.Id + ' /T /F'
-                $taskkill.UseShellExecute = $false
-                $taskkill.CreateNoWindow = $true
-                $killer = [System.Diagnostics.Process]::Start($taskkill)
-                [void]$killer.WaitForExit(30000)
-                [void]$process.WaitForExit(30000)
+                Stop-ProcessTree -Process $process -WhatIf:$false -Confirm:$false
                 break
             }
             $status = ('{0:N0} s' -f $clock.Elapsed.TotalSeconds)
@@ -719,6 +734,7 @@ function Invoke-NativeProcess {
             }
             Write-Progress -Id 2 -ParentId 1 -Activity ($program + ' ' + $Display) -Status $status
         }
+        $running = $false
         # A child the tree kill missed (or one detached from a program that ended) may still hold the pipes: the
         # output is waited for a bounded time, never forever.
         $stdout = ''
@@ -732,6 +748,10 @@ function Invoke-NativeProcess {
             $exitCode = $process.ExitCode
         }
     } finally {
+        if ($running -and -not $process.HasExited) {
+            # Ctrl+C (or an error) while the program runs: it and its children do not outlive the runbook.
+            Stop-ProcessTree -Process $process -WhatIf:$false -Confirm:$false
+        }
         Write-Progress -Id 2 -ParentId 1 -Activity $program -Completed
         $process.Dispose()
     }
@@ -836,14 +856,15 @@ function Import-Journal {
         throw ('journal.json in ' + $script:BackupRoot + ' belongs to plan ' + $planHash + ', this runbook is plan ' + $script:PlanHash + ': use another -BackupPath')
     }
     $script:Journal.Exists = $true
-    foreach ($item in @(Get-JsonProperty -Object $document -Name 'steps' -Default @())) {
+    $steps = Get-JsonProperty -Object $document -Name 'steps' -Default @()
+    foreach ($item in $steps) {
         $script:Journal.Steps[[string]$item.id] = @{
             Status    = [string](Get-JsonProperty -Object $item -Name 'status' -Default 'pending')
             StartedAt = [string](Get-JsonProperty -Object $item -Name 'startedAt' -Default '')
             EndedAt   = [string](Get-JsonProperty -Object $item -Name 'endedAt' -Default '')
             Attempt   = [int](Get-JsonProperty -Object $item -Name 'attempt' -Default 0)
             Notes     = [string](Get-JsonProperty -Object $item -Name 'notes' -Default '')
-            Record    = Get-JsonProperty -Object $item -Name 'record' -Default @{}
+            Record    = ConvertTo-RecordTable -Object (Get-JsonProperty -Object $item -Name 'record')
         }
     }
     $engines = Get-JsonProperty -Object $document -Name 'engines'
@@ -860,7 +881,8 @@ function Import-Journal {
     $script:Journal.RebootNeeded = [bool](Get-JsonProperty -Object $reboot -Name 'needed' -Default $false)
     $script:Journal.RebootRequestedBy = [string](Get-JsonProperty -Object $reboot -Name 'requestedBy' -Default '')
     $script:Journal.BootTime = [string](Get-JsonProperty -Object $reboot -Name 'bootTime' -Default '')
-    foreach ($item in @(Get-JsonProperty -Object $document -Name 'verified' -Default @())) {
+    $verifiedItems = Get-JsonProperty -Object $document -Name 'verified' -Default @()
+    foreach ($item in $verifiedItems) {
         $script:Journal.Verified[[string]$item.path] = [string]$item.sha256
     }
     $script:Journal.RolledBack = [string](Get-JsonProperty -Object $document -Name 'rolledBack' -Default '')
@@ -914,9 +936,35 @@ function Get-StepState {
         [Parameter(Mandatory = $true)] [string]$Id
     )
     if (-not $script:Journal.Steps.ContainsKey($Id)) {
-        $script:Journal.Steps[$Id] = @{ Status = 'pending'; StartedAt = ''; EndedAt = ''; Attempt = 0; Notes = ''; Record = @{} }
+        $script:Journal.Steps[$Id] = @{ Status = 'pending'; StartedAt = ''; EndedAt = ''; Attempt = 0; Notes = ''; Record = [ordered]@{} }
     }
     return $script:Journal.Steps[$Id]
+}
+
+function ConvertTo-RecordTable {
+    # A step's journal record as an ordered dictionary (ConvertFrom-Json gives an object): keys are set one by one.
+    [CmdletBinding()]
+    param(
+        [AllowNull()] [object]$Object
+    )
+    $record = [ordered]@{}
+    if ($null -ne $Object) {
+        foreach ($property in $Object.PSObject.Properties) {
+            $record[$property.Name] = $property.Value
+        }
+    }
+    return $record
+}
+
+function Write-StepRecord {
+    # Sets one key of a step's journal record in memory and keeps the others (commandStarted, output, previous).
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] [string]$Id,
+        [Parameter(Mandatory = $true)] [string]$Name,
+        [AllowNull()] [object]$Value
+    )
+    (Get-StepState -Id $Id).Record[$Name] = $Value
 }
 
 function Get-StepStatus {
@@ -960,7 +1008,8 @@ function Import-ArtifactRecord {
     param()
     $script:Artifacts = @{}
     $document = Read-JsonDocument -Path (Get-BackupItemPath -Relative 'artifacts.json')
-    foreach ($item in @(Get-JsonProperty -Object $document -Name 'artifacts' -Default @())) {
+    $items = Get-JsonProperty -Object $document -Name 'artifacts' -Default @()
+    foreach ($item in $items) {
         $script:Artifacts[[string]$item.path] = @{
             Path    = [string]$item.path
             Kind    = [string](Get-JsonProperty -Object $item -Name 'kind' -Default '')
@@ -1632,7 +1681,8 @@ function Export-ContainerEnvironment {
     )
     $p = $Step.Params
     $inspect = Invoke-DockerCommand -Engine $Step.Engine -Segments $p.Inspect -Display ('container inspect ' + $p.Container) -StepId $Step.Id -TimeoutSeconds 120
-    $environment = @(ConvertFrom-Json -InputObject $inspect.StdOut)
+    # 5.1 returns a JSON array as one object[] (7 enumerates it): assigned, not wrapped in @(), both loop over it.
+    $environment = ConvertFrom-Json -InputObject $inspect.StdOut
     $wanted = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList ([string[]]@($p.Names), [System.StringComparer]::Ordinal)
     $lines = New-Object -TypeName 'System.Collections.Generic.List[string]'
     $written = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList ([System.StringComparer]::Ordinal)
@@ -1823,10 +1873,11 @@ function Edit-JsonFile {
     $state = Get-StepState -Id $Step.Id
     if ($null -eq (Get-JsonProperty -Object $state.Record -Name 'previous')) {
         # Written once: a second attempt must not record its own earlier edit as the previous value.
-        $state.Record = [ordered]@{ previous = $previous }
+        Write-StepRecord -Id $Step.Id -Name 'previous' -Value $previous
         Save-Journal
     }
-    Write-JsonChecked -Path $file.Path -Document $file.Document -OriginalBytes $file.Bytes -Existed $file.Existed -Change ('Set ' + ((@(ConvertFrom-Json -InputObject $p.SetJson).PSObject.Properties | Select-Object -ExpandProperty Name) + @($p.Remove) -join ', '))
+    $names = @((ConvertFrom-Json -InputObject $p.SetJson).PSObject.Properties | Select-Object -ExpandProperty Name) + @($p.Remove)
+    Write-JsonChecked -Path $file.Path -Document $file.Document -OriginalBytes $file.Bytes -Existed $file.Existed -Change ('Set or remove ' + ($names -join ', '))
 }
 
 function Restore-JsonKey {
@@ -2115,7 +2166,8 @@ function Restore-HostFile {
         Add-StepNote -Text 'no settings backup: nothing to put back'
         return
     }
-    foreach ($file in @(Get-JsonProperty -Object $manifest -Name 'files' -Default @())) {
+    $files = Get-JsonProperty -Object $manifest -Name 'files' -Default @()
+    foreach ($file in $files) {
         $path = [string]$file.path
         if ([bool]$file.present) {
             $copy = Get-BackupItemPath -Relative ([string]$file.backup)
@@ -2244,30 +2296,50 @@ function Get-StepBlocker {
     return $null
 }
 
+function Invoke-QuietDocker {
+    # Commands whose failure only means there was nothing to do (recovery, clean-up): noted, never thrown.
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable]$Step,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]]$Commands,
+        [Parameter(Mandatory = $true)] [string]$Why
+    )
+    foreach ($command in $Commands) {
+        $done = Invoke-DockerCommand -Engine $Step.Engine -Segments $command.CommandLine -Display $command.Display -StepId $Step.Id -TimeoutSeconds 300 -NoThrow
+        Add-StepNote -Text ($Why + ' (' + $command.Display + '): exit code ' + $done.ExitCode)
+    }
+}
+
 function Invoke-DockerStep {
-    # A docker step: recovery commands first when an earlier attempt was interrupted, then the command with its
-    # time limit, then the images it must have brought. Mutating steps run only when ShouldProcess agrees.
+    # A docker step: when an earlier attempt started the command and did not finish, its helper is removed and
+    # its half-made object put back; an object of the step's name must not exist before the command runs (the run
+    # never adopts one it did not make); then the command with its time limit, and the checks after it. Mutating
+    # steps run only when ShouldProcess agrees.
     [CmdletBinding(SupportsShouldProcess)]
     param(
         [Parameter(Mandatory = $true)] [hashtable]$Step,
-        [Parameter(Mandatory = $true)] [bool]$Interrupted
+        [Parameter(Mandatory = $true)] [bool]$StartedBefore
     )
     $docker = $Step.Docker
     if ($Step.Mutating -and -not $PSCmdlet.ShouldProcess($Step.Target, $Step.Title)) {
         $script:StepDeclined = $true
         return
     }
-    if ($Interrupted) {
-        foreach ($command in $docker.Recover) {
-            $recovered = Invoke-DockerCommand -Engine $Step.Engine -Segments $command.CommandLine -Display $command.Display -StepId $Step.Id -TimeoutSeconds 300 -NoThrow
-            Add-StepNote -Text ('recovery (' + $command.Display + '): exit code ' + $recovered.ExitCode)
+    if ($StartedBefore) {
+        Invoke-QuietDocker -Step $Step -Commands $docker.Cleanup -Why 'clean-up'
+        Invoke-QuietDocker -Step $Step -Commands $docker.Recover -Why 'recovered'
+    }
+    foreach ($command in $docker.Absent) {
+        $probe = Invoke-DockerCommand -Engine $Step.Engine -Segments $command.CommandLine -Display $command.Display -StepId $Step.Id -TimeoutSeconds 120 -OkExitCodes @(0, 1)
+        if ($probe.ExitCode -eq 0) {
+            throw ("'" + $Step.Target + "' already exists on the " + $Step.Engine + ' engine and this run did not make it (an earlier install''s?): rename or remove it there, then resume')
         }
     }
     $workdir = ''
     if ($docker.WorkDir.Length -gt 0) {
         $workdir = Resolve-HostPath -Template $docker.WorkDir
         if (-not [System.IO.Directory]::Exists($workdir)) {
-            throw ('working folder ' + $workdir + ' does not exist')
+            throw ("working folder '" + $workdir + "' does not exist")
         }
     }
     $progress = ''
@@ -2284,7 +2356,21 @@ function Invoke-DockerStep {
         TimeoutSeconds   = $docker.Timeout
         ProgressPath     = $progress
     }
-    $result = Invoke-DockerCommand @splatDocker
+    if (-not $script:DryRun) {
+        # Written before the command starts: a resume after a power cut knows it may have had its effect.
+        Write-StepRecord -Id $Step.Id -Name 'commandStarted' -Value $true
+        Save-Journal
+    }
+    $finished = $false
+    try {
+        $result = Invoke-DockerCommand @splatDocker
+        $finished = $true
+    } finally {
+        if (-not $finished) {
+            # Timed out, failed or Ctrl+C: a helper container goes on inside the engine when its client ends.
+            Invoke-QuietDocker -Step $Step -Commands $docker.Cleanup -Why 'clean-up'
+        }
+    }
     if ($result.ExitCode -ne 0) {
         Add-StepNote -Text ('docker exited with code ' + $result.ExitCode)
     }
@@ -2293,7 +2379,7 @@ function Invoke-DockerStep {
     }
     if ($docker.RecordOutput) {
         # A re-run makes a new object (a new commit): the newest output is the one later checks need.
-        (Get-StepState -Id $Step.Id).Record = [ordered]@{ output = $result.StdOut.Trim() }
+        Write-StepRecord -Id $Step.Id -Name 'output' -Value $result.StdOut.Trim()
     }
     Assert-Check -Engine $Step.Engine -Checks $docker.Checks -StepId $Step.Id
 }
@@ -2363,7 +2449,8 @@ function Invoke-RunbookStep {
             Assert-EngineIdentity -Engine $Step.Engine -StepId $Step.Id
         }
         if ($Step.Kind -eq 'docker') {
-            Invoke-DockerStep -Step $Step -Interrupted ($status -eq 'running')
+            $startedBefore = $status -ne 'done' -and $true -eq (Get-JsonProperty -Object (Get-StepState -Id $Step.Id).Record -Name 'commandStarted' -Default $false)
+            Invoke-DockerStep -Step $Step -StartedBefore $startedBefore
         } else {
             Invoke-HostAction -Step $Step
         }
@@ -2587,12 +2674,14 @@ $script:Steps = @(
         Produces      = @(
         )
         Docker        = @{
-            CommandLine  = @(('run --rm --network none -- busybox:1.32 sh -c "export LC_ALL=C' + [char]0x000a + 'if ! { [ \"$(tar -c --numeric-owner -f - -C /dev null 2>/dev/null | tar -t --numeric-owner -f - 2>/dev/null)\" = null ] && tar -c --numeric-owner -f - -C /dev null 2>/dev/null | tar -x --numeric-owner -O -f - >/dev/null 2>&1; }; then echo ''missing tar''; fi' + [char]0x000a + 'if ! { [ \"$(find /dev/null -type c -exec sh -c ''echo \"$#\"'' sh {} + 2>/dev/null)\" = 1 ]; }; then echo ''missing find''; fi' + [char]0x000a + 'if ! { case $(stat -c ''%f %u %g %s %t %T %i %h %N'' / 2>/dev/null) in [0-9a-f]*'' ''[0-9]*'' ''[0-9]*'' ''[0-9]*'' ''[0-9a-f]*'' ''[0-9a-f]*'' ''[0-9]*'' ''[0-9]*'' ''*/*) true;; *) false;; esac; }; then echo ''missing stat''; fi' + [char]0x000a + 'if ! { [ \"$(printf ''a\0'' | od -An -v -tx1 2>/dev/null)\" = '' 61 00'' ]; }; then echo ''missing od''; fi' + [char]0x000a + 'if ! { case $(printf '''' | sha256sum 2>/dev/null) in e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855*) true;; *) false;; esac; }; then echo ''missing sha256sum''; fi' + [char]0x000a + 'if ! { [ \"$(echo 20 22 | awk ''{ print $1 + $2 }'' 2>/dev/null)\" = 42 ]; }; then echo ''missing awk''; fi' + [char]0x000a + 'if ! { [ \"$(printf ''b\na\n'' | sort 2>/dev/null)\" = \"$(printf ''a\nb'')\" ]; }; then echo ''missing sort''; fi' + [char]0x000a + 'if ! { [ \"$(echo x | cat 2>/dev/null)\" = x ]; }; then echo ''missing cat''; fi' + [char]0x000a + 'echo wsl2-migrate-helper-probe-end' + [char]0x000a + '"'))
-            Display      = 'run --rm --network none -- busybox:1.32 sh -c <1201-character script sha256:45097aaaf4ad>'
+            CommandLine  = @(('run --name w2m-preflight.helper-tools --rm --network none -- busybox:1.32 sh -c "export LC_ALL=C' + [char]0x000a + 'if ! { [ \"$(tar -c --numeric-owner -f - -C /dev null 2>/dev/null | tar -t --numeric-owner -f - 2>/dev/null)\" = null ] && tar -c --numeric-owner -f - -C /dev null 2>/dev/null | tar -x --numeric-owner -O -f - >/dev/null 2>&1; }; then echo ''missing tar''; fi' + [char]0x000a + 'if ! { [ \"$(find /dev/null -type c -exec sh -c ''echo \"$#\"'' sh {} + 2>/dev/null)\" = 1 ]; }; then echo ''missing find''; fi' + [char]0x000a + 'if ! { case $(stat -c ''%f %u %g %s %t %T %i %h %N'' / 2>/dev/null) in [0-9a-f]*'' ''[0-9]*'' ''[0-9]*'' ''[0-9]*'' ''[0-9a-f]*'' ''[0-9a-f]*'' ''[0-9]*'' ''[0-9]*'' ''*/*) true;; *) false;; esac; }; then echo ''missing stat''; fi' + [char]0x000a + 'if ! { [ \"$(printf ''a\0'' | od -An -v -tx1 2>/dev/null)\" = '' 61 00'' ]; }; then echo ''missing od''; fi' + [char]0x000a + 'if ! { case $(printf '''' | sha256sum 2>/dev/null) in e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855*) true;; *) false;; esac; }; then echo ''missing sha256sum''; fi' + [char]0x000a + 'if ! { [ \"$(echo 20 22 | awk ''{ print $1 + $2 }'' 2>/dev/null)\" = 42 ]; }; then echo ''missing awk''; fi' + [char]0x000a + 'if ! { [ \"$(printf ''b\na\n'' | sort 2>/dev/null)\" = \"$(printf ''a\nb'')\" ]; }; then echo ''missing sort''; fi' + [char]0x000a + 'if ! { [ \"$(echo x | cat 2>/dev/null)\" = x ]; }; then echo ''missing cat''; fi' + [char]0x000a + 'echo wsl2-migrate-helper-probe-end' + [char]0x000a + '"'))
+            Display      = 'run --name w2m-preflight.helper-tools --rm --network none -- busybox:1.32 sh -c <1201-character script sha256:45097aaaf4ad>'
             Timeout      = 300
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @(@{ CommandLine = @('rm -f -- w2m-preflight.helper-tools'); Display = 'rm -f -- w2m-preflight.helper-tools' })
+            Absent       = @()
             ExpectOutput = 'wsl2-migrate-helper-probe-end'
             RecordOutput = $false
             Checks       = @()
@@ -2622,6 +2711,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -2651,6 +2742,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -2680,6 +2773,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -2709,6 +2804,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -2738,6 +2835,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $true
             Checks       = @()
@@ -2767,6 +2866,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $true
             Checks       = @()
@@ -2796,6 +2897,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $true
             Checks       = @()
@@ -2825,6 +2928,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $true
             Checks       = @()
@@ -2935,6 +3040,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -2965,6 +3072,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -2990,12 +3099,14 @@ $script:Steps = @(
             @{ Path = 'volumes/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.digest'; Kind = 'volume-digest'; Subject = '74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975'; Secret = $false }
         )
         Docker        = @{
-            CommandLine  = @('run --rm --network none -v 74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975:/data:ro -v "', @{ Backup = 'volumes' }, ':/backup" -- busybox:1.32 sh -c "tar -c --numeric-owner -f \"$1\" -C /data . & t=$!; sh -c \"$3\" sh /data \"$2\"; d=$?; wait \"$t\" && [ \"$d\" -eq 0 ]" sh /backup/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.tar /backup/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.digest ', @{ Text = 'T1' })
-            Display      = 'run --rm --network none -v 74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975:/data:ro -v <backup>/volumes:/backup -- busybox:1.32 sh -c tar -c --numeric-owner -f "$1" -C /data . & t=$!; sh -c "$3" sh /data "$2"; d=$?; wait "$t" && [ "$d" -eq 0 ] sh /backup/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.tar /backup/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.digest <5696-character script sha256:ea2c516fb3c4>'
+            CommandLine  = @('run --name w2m-backup.volume.74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074 --rm --network none -v 74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975:/data:ro -v "', @{ Backup = 'volumes' }, ':/backup" -- busybox:1.32 sh -c "tar -c --numeric-owner -f \"$1\" -C /data . & t=$!; sh -c \"$3\" sh /data \"$2\"; d=$?; wait \"$t\" && [ \"$d\" -eq 0 ]" sh /backup/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.tar /backup/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.digest ', @{ Text = 'T1' })
+            Display      = 'run --name w2m-backup.volume.74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074 --rm --network none -v 74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975:/data:ro -v <backup>/volumes:/backup -- busybox:1.32 sh -c tar -c --numeric-owner -f "$1" -C /data . & t=$!; sh -c "$3" sh /data "$2"; d=$?; wait "$t" && [ "$d" -eq 0 ] sh /backup/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.tar /backup/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.digest <5696-character script sha256:ea2c516fb3c4>'
             Timeout      = 602
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @(@{ CommandLine = @('rm -f -- w2m-backup.volume.74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074'); Display = 'rm -f -- w2m-backup.volume.74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074' })
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3021,12 +3132,14 @@ $script:Steps = @(
             @{ Path = 'volumes/shop_pgdata.digest'; Kind = 'volume-digest'; Subject = 'shop_pgdata'; Secret = $false }
         )
         Docker        = @{
-            CommandLine  = @('run --rm --network none -v shop_pgdata:/data:ro -v "', @{ Backup = 'volumes' }, ':/backup" -- busybox:1.32 sh -c "tar -c --numeric-owner -f \"$1\" -C /data . & t=$!; sh -c \"$3\" sh /data \"$2\"; d=$?; wait \"$t\" && [ \"$d\" -eq 0 ]" sh /backup/shop_pgdata.tar /backup/shop_pgdata.digest ', @{ Text = 'T1' })
-            Display      = 'run --rm --network none -v shop_pgdata:/data:ro -v <backup>/volumes:/backup -- busybox:1.32 sh -c tar -c --numeric-owner -f "$1" -C /data . & t=$!; sh -c "$3" sh /data "$2"; d=$?; wait "$t" && [ "$d" -eq 0 ] sh /backup/shop_pgdata.tar /backup/shop_pgdata.digest <5696-character script sha256:ea2c516fb3c4>'
+            CommandLine  = @('run --name w2m-backup.volume.shop_pgdata --rm --network none -v shop_pgdata:/data:ro -v "', @{ Backup = 'volumes' }, ':/backup" -- busybox:1.32 sh -c "tar -c --numeric-owner -f \"$1\" -C /data . & t=$!; sh -c \"$3\" sh /data \"$2\"; d=$?; wait \"$t\" && [ \"$d\" -eq 0 ]" sh /backup/shop_pgdata.tar /backup/shop_pgdata.digest ', @{ Text = 'T1' })
+            Display      = 'run --name w2m-backup.volume.shop_pgdata --rm --network none -v shop_pgdata:/data:ro -v <backup>/volumes:/backup -- busybox:1.32 sh -c tar -c --numeric-owner -f "$1" -C /data . & t=$!; sh -c "$3" sh /data "$2"; d=$?; wait "$t" && [ "$d" -eq 0 ] sh /backup/shop_pgdata.tar /backup/shop_pgdata.digest <5696-character script sha256:ea2c516fb3c4>'
             Timeout      = 661
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @(@{ CommandLine = @('rm -f -- w2m-backup.volume.shop_pgdata'); Display = 'rm -f -- w2m-backup.volume.shop_pgdata' })
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3304,6 +3417,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @(@{ What = 'wsl2-migrate/shop-db-1:commit-f98636f1384d is the image backup/commit/shop_db_1 made'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'wsl2-migrate/shop-db-1:commit-f98636f1384d'); Expect = '{recorded}'; Mode = 'equals'; RecordedFrom = 'backup/commit/shop_db_1'; CommandLine = @('image inspect --format {{.Id}} -- wsl2-migrate/shop-db-1:commit-f98636f1384d') }, @{ What = 'wsl2-migrate/shop-web-1:commit-f7296ac715a3 is the image backup/commit/shop_web_1 made'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'wsl2-migrate/shop-web-1:commit-f7296ac715a3'); Expect = '{recorded}'; Mode = 'equals'; RecordedFrom = 'backup/commit/shop_web_1'; CommandLine = @('image inspect --format {{.Id}} -- wsl2-migrate/shop-web-1:commit-f7296ac715a3') })
@@ -3333,6 +3448,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @(@{ What = 'sha256:94cfbec5ae57bd50c9fb313b06fb5553a622db5677d67abf92693c3b4ae55638 is sha256:94cfbec5ae57'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'sha256:94cfbec5ae57bd50c9fb313b06fb5553a622db5677d67abf92693c3b4ae55638'); Expect = 'sha256:94cfbec5ae57bd50c9fb313b06fb5553a622db5677d67abf92693c3b4ae55638'; Mode = 'equals'; RecordedFrom = ''; CommandLine = @('image inspect --format {{.Id}} -- sha256:94cfbec5ae57bd50c9fb313b06fb5553a622db5677d67abf92693c3b4ae55638') }, @{ What = 'shop/api:dev is sha256:aab18892c3c9'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'shop/api:dev'); Expect = 'sha256:aab18892c3c9e3ee070ba7e8c066eda91f1ae66def7ba337d7a8a5e5d1f34863'; Mode = 'equals'; RecordedFrom = ''; CommandLine = @('image inspect --format {{.Id}} -- shop/api:dev') }, @{ What = 'wsl2-migrate/legacy-importer:commit-83c8d0a90e2d is the image backup/commit/legacy-importer made'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'wsl2-migrate/legacy-importer:commit-83c8d0a90e2d'); Expect = '{recorded}'; Mode = 'equals'; RecordedFrom = 'backup/commit/legacy-importer'; CommandLine = @('image inspect --format {{.Id}} -- wsl2-migrate/legacy-importer:commit-83c8d0a90e2d') }, @{ What = 'wsl2-migrate/shop-api-1:commit-422f83d2e5b6 is the image backup/commit/shop_api_1 made'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'wsl2-migrate/shop-api-1:commit-422f83d2e5b6'); Expect = '{recorded}'; Mode = 'equals'; RecordedFrom = 'backup/commit/shop_api_1'; CommandLine = @('image inspect --format {{.Id}} -- wsl2-migrate/shop-api-1:commit-422f83d2e5b6') })
@@ -3362,6 +3479,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @(@{ What = 'busybox@sha256:a402d4d3bab7107fab8703e7eb78fad47dafe3182d77b2403fe276ef367da6cf is sha256:49c425e323cd'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'busybox@sha256:a402d4d3bab7107fab8703e7eb78fad47dafe3182d77b2403fe276ef367da6cf'); Expect = 'sha256:49c425e323cdb47568720a77cc5f81600fcc2cf3057358e4fb33f278599d3f5d'; Mode = 'equals'; RecordedFrom = ''; CommandLine = @('image inspect --format {{.Id}} -- busybox@sha256:a402d4d3bab7107fab8703e7eb78fad47dafe3182d77b2403fe276ef367da6cf') })
@@ -3391,6 +3510,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @(@{ What = 'busybox:1.32 is sha256:49c425e323cd'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'busybox:1.32'); Expect = 'sha256:49c425e323cdb47568720a77cc5f81600fcc2cf3057358e4fb33f278599d3f5d'; Mode = 'equals'; RecordedFrom = ''; CommandLine = @('image inspect --format {{.Id}} -- busybox:1.32') })
@@ -3420,6 +3541,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @(@{ What = 'postgres@sha256:30b25c2d3c5c9ccdbeb57b3131cfcbeeb7001d63aa42edb38cf5ac3aea66d16e is sha256:543f06e07398'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'postgres@sha256:30b25c2d3c5c9ccdbeb57b3131cfcbeeb7001d63aa42edb38cf5ac3aea66d16e'); Expect = 'sha256:543f06e073986893cecded0e4e803de08f83be626883d8f494a52f29b06161d4'; Mode = 'equals'; RecordedFrom = ''; CommandLine = @('image inspect --format {{.Id}} -- postgres@sha256:30b25c2d3c5c9ccdbeb57b3131cfcbeeb7001d63aa42edb38cf5ac3aea66d16e') })
@@ -3449,6 +3572,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @(@{ What = 'postgres:12 is sha256:543f06e07398'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'postgres:12'); Expect = 'sha256:543f06e073986893cecded0e4e803de08f83be626883d8f494a52f29b06161d4'; Mode = 'equals'; RecordedFrom = ''; CommandLine = @('image inspect --format {{.Id}} -- postgres:12') })
@@ -3478,6 +3603,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @(@{ What = 'nginx@sha256:516669f8ea61d57e2b97e0ebfdc0e9a9aaefd270548572db58ad3e90263dffeb is sha256:9bb653ab3ffb'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'nginx@sha256:516669f8ea61d57e2b97e0ebfdc0e9a9aaefd270548572db58ad3e90263dffeb'); Expect = 'sha256:9bb653ab3ffbea15bfee5c679f19f82717fcea04adde509498bf284b160cbd54'; Mode = 'equals'; RecordedFrom = ''; CommandLine = @('image inspect --format {{.Id}} -- nginx@sha256:516669f8ea61d57e2b97e0ebfdc0e9a9aaefd270548572db58ad3e90263dffeb') })
@@ -3507,6 +3634,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @(@{ What = 'nginx:1.19-alpine is sha256:9bb653ab3ffb'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'nginx:1.19-alpine'); Expect = 'sha256:9bb653ab3ffbea15bfee5c679f19f82717fcea04adde509498bf284b160cbd54'; Mode = 'equals'; RecordedFrom = ''; CommandLine = @('image inspect --format {{.Id}} -- nginx:1.19-alpine') })
@@ -3536,6 +3665,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @(@{ CommandLine = @('network rm -- shop_default'); Display = 'network rm -- shop_default' })
+            Cleanup      = @()
+            Absent       = @(@{ CommandLine = @('network inspect -- shop_default'); Display = 'network inspect -- shop_default' })
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3564,7 +3695,9 @@ $script:Steps = @(
             Timeout      = 120
             OkExitCodes  = @(0)
             WorkDir      = ''
-            Recover      = @()
+            Recover      = @(@{ CommandLine = @('volume rm -- 74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975'); Display = 'volume rm -- 74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975' })
+            Cleanup      = @()
+            Absent       = @(@{ CommandLine = @('volume inspect -- 74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975'); Display = 'volume inspect -- 74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975' })
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3589,12 +3722,14 @@ $script:Steps = @(
             @{ Path = 'verify/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.digest'; Kind = 'volume-digest'; Subject = '74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975'; Secret = $false }
         )
         Docker        = @{
-            CommandLine  = @('run --rm --network none -v 74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975:/data -v "', @{ Backup = 'volumes' }, ':/backup:ro" -v "', @{ Backup = 'verify' }, ':/out" -- busybox:1.32 sh -c ', @{ Text = 'T2' }, ' sh /backup/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.tar /out/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.digest ', @{ Text = 'T1' })
-            Display      = 'run --rm --network none -v 74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975:/data -v <backup>/volumes:/backup:ro -v <backup>/verify:/out -- busybox:1.32 sh -c <226-character script sha256:e6951c59c5ef> sh /backup/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.tar /out/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.digest <5696-character script sha256:ea2c516fb3c4>'
+            CommandLine  = @('run --name w2m-restore.volume-data.74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074 --rm --network none -v 74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975:/data -v "', @{ Backup = 'volumes' }, ':/backup:ro" -v "', @{ Backup = 'verify' }, ':/out" -- busybox:1.32 sh -c ', @{ Text = 'T2' }, ' sh /backup/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.tar /out/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.digest ', @{ Text = 'T1' })
+            Display      = 'run --name w2m-restore.volume-data.74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074 --rm --network none -v 74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975:/data -v <backup>/volumes:/backup:ro -v <backup>/verify:/out -- busybox:1.32 sh -c <226-character script sha256:e6951c59c5ef> sh /backup/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.tar /out/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.digest <5696-character script sha256:ea2c516fb3c4>'
             Timeout      = 602
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @(@{ CommandLine = @('volume rm -- 74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975'); Display = 'volume rm -- 74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975' }, @{ CommandLine = @('volume create --driver local -- 74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975'); Display = 'volume create --driver local -- 74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975' })
+            Cleanup      = @(@{ CommandLine = @('rm -f -- w2m-restore.volume-data.74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074'); Display = 'rm -f -- w2m-restore.volume-data.74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074' })
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3623,7 +3758,9 @@ $script:Steps = @(
             Timeout      = 120
             OkExitCodes  = @(0)
             WorkDir      = ''
-            Recover      = @()
+            Recover      = @(@{ CommandLine = @('volume rm -- shop_pgdata'); Display = 'volume rm -- shop_pgdata' })
+            Cleanup      = @()
+            Absent       = @(@{ CommandLine = @('volume inspect -- shop_pgdata'); Display = 'volume inspect -- shop_pgdata' })
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3648,12 +3785,14 @@ $script:Steps = @(
             @{ Path = 'verify/shop_pgdata.digest'; Kind = 'volume-digest'; Subject = 'shop_pgdata'; Secret = $false }
         )
         Docker        = @{
-            CommandLine  = @('run --rm --network none -v shop_pgdata:/data -v "', @{ Backup = 'volumes' }, ':/backup:ro" -v "', @{ Backup = 'verify' }, ':/out" -- busybox:1.32 sh -c ', @{ Text = 'T2' }, ' sh /backup/shop_pgdata.tar /out/shop_pgdata.digest ', @{ Text = 'T1' })
-            Display      = 'run --rm --network none -v shop_pgdata:/data -v <backup>/volumes:/backup:ro -v <backup>/verify:/out -- busybox:1.32 sh -c <226-character script sha256:e6951c59c5ef> sh /backup/shop_pgdata.tar /out/shop_pgdata.digest <5696-character script sha256:ea2c516fb3c4>'
+            CommandLine  = @('run --name w2m-restore.volume-data.shop_pgdata --rm --network none -v shop_pgdata:/data -v "', @{ Backup = 'volumes' }, ':/backup:ro" -v "', @{ Backup = 'verify' }, ':/out" -- busybox:1.32 sh -c ', @{ Text = 'T2' }, ' sh /backup/shop_pgdata.tar /out/shop_pgdata.digest ', @{ Text = 'T1' })
+            Display      = 'run --name w2m-restore.volume-data.shop_pgdata --rm --network none -v shop_pgdata:/data -v <backup>/volumes:/backup:ro -v <backup>/verify:/out -- busybox:1.32 sh -c <226-character script sha256:e6951c59c5ef> sh /backup/shop_pgdata.tar /out/shop_pgdata.digest <5696-character script sha256:ea2c516fb3c4>'
             Timeout      = 661
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @(@{ CommandLine = @('volume rm -- shop_pgdata'); Display = 'volume rm -- shop_pgdata' }, @{ CommandLine = @('volume create --driver local --label com.docker.compose.project=shop --label com.docker.compose.version=1.27.4 --label com.docker.compose.volume=pgdata -- shop_pgdata'); Display = 'volume create --driver local --label com.docker.compose.project=shop --label com.docker.compose.version=1.27.4 --label com.docker.compose.volume=pgdata -- shop_pgdata' })
+            Cleanup      = @(@{ CommandLine = @('rm -f -- w2m-restore.volume-data.shop_pgdata'); Display = 'rm -f -- w2m-restore.volume-data.shop_pgdata' })
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3682,7 +3821,9 @@ $script:Steps = @(
             Timeout      = 300
             OkExitCodes  = @(0)
             WorkDir      = ''
-            Recover      = @(@{ CommandLine = @('rm -- legacy-importer'); Display = 'rm -- legacy-importer' })
+            Recover      = @(@{ CommandLine = @('rm -f -- legacy-importer'); Display = 'rm -f -- legacy-importer' })
+            Cleanup      = @()
+            Absent       = @(@{ CommandLine = @('container inspect -- legacy-importer'); Display = 'container inspect -- legacy-importer' })
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3711,7 +3852,9 @@ $script:Steps = @(
             Timeout      = 300
             OkExitCodes  = @(0)
             WorkDir      = ''
-            Recover      = @(@{ CommandLine = @('rm -- shop_db_1'); Display = 'rm -- shop_db_1' })
+            Recover      = @(@{ CommandLine = @('rm -f -- shop_db_1'); Display = 'rm -f -- shop_db_1' })
+            Cleanup      = @()
+            Absent       = @(@{ CommandLine = @('container inspect -- shop_db_1'); Display = 'container inspect -- shop_db_1' })
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3740,7 +3883,9 @@ $script:Steps = @(
             Timeout      = 300
             OkExitCodes  = @(0)
             WorkDir      = ''
-            Recover      = @(@{ CommandLine = @('rm -- shop_api_1'); Display = 'rm -- shop_api_1' })
+            Recover      = @(@{ CommandLine = @('rm -f -- shop_api_1'); Display = 'rm -f -- shop_api_1' })
+            Cleanup      = @()
+            Absent       = @(@{ CommandLine = @('container inspect -- shop_api_1'); Display = 'container inspect -- shop_api_1' })
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3769,7 +3914,9 @@ $script:Steps = @(
             Timeout      = 300
             OkExitCodes  = @(0)
             WorkDir      = ''
-            Recover      = @(@{ CommandLine = @('rm -- shop_web_1'); Display = 'rm -- shop_web_1' })
+            Recover      = @(@{ CommandLine = @('rm -f -- shop_web_1'); Display = 'rm -f -- shop_web_1' })
+            Cleanup      = @()
+            Absent       = @(@{ CommandLine = @('container inspect -- shop_web_1'); Display = 'container inspect -- shop_web_1' })
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3798,7 +3945,9 @@ $script:Steps = @(
             Timeout      = 300
             OkExitCodes  = @(0)
             WorkDir      = ''
-            Recover      = @(@{ CommandLine = @('rm -- shop-web.debug-2'); Display = 'rm -- shop-web.debug-2' })
+            Recover      = @(@{ CommandLine = @('rm -f -- shop-web.debug-2'); Display = 'rm -f -- shop-web.debug-2' })
+            Cleanup      = @()
+            Absent       = @(@{ CommandLine = @('container inspect -- shop-web.debug-2'); Display = 'container inspect -- shop-web.debug-2' })
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3828,6 +3977,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3857,6 +4008,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3886,6 +4039,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3915,6 +4070,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -4080,6 +4237,8 @@ $script:RollbackSteps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -4109,6 +4268,8 @@ $script:RollbackSteps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -4138,6 +4299,8 @@ $script:RollbackSteps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -4167,6 +4330,8 @@ $script:RollbackSteps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -4196,6 +4361,8 @@ $script:RollbackSteps = @(
             OkExitCodes  = @(0, 1)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -4225,6 +4392,8 @@ $script:RollbackSteps = @(
             OkExitCodes  = @(0, 1)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -4254,6 +4423,8 @@ $script:RollbackSteps = @(
             OkExitCodes  = @(0, 1)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -4283,6 +4454,8 @@ $script:RollbackSteps = @(
             OkExitCodes  = @(0, 1)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()

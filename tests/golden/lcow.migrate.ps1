@@ -630,6 +630,26 @@ function Save-FileSnapshot {
 # ---------------------------------------------------------------------------------------------------------------
 # Native programs: the only place that starts one
 
+function Stop-ProcessTree {
+    # Ends a process and every process it started (taskkill /T /F), waiting a bounded time for both.
+    [CmdletBinding(SupportsShouldProcess)]
+    param(
+        [Parameter(Mandatory = $true)] [System.Diagnostics.Process]$Process
+    )
+    if (-not $PSCmdlet.ShouldProcess([string]$Process.Id, 'End the process tree')) {
+        return
+    }
+    $taskkill = New-Object -TypeName System.Diagnostics.ProcessStartInfo
+    $taskkill.FileName = Get-SystemProgram -Name 'taskkill.exe'
+    $taskkill.Arguments = '/PID ' + $Process.Id + ' /T /F'
+    $taskkill.UseShellExecute = $false
+    $taskkill.CreateNoWindow = $true
+    $killer = [System.Diagnostics.Process]::Start($taskkill)
+    [void]$killer.WaitForExit(30000)
+    $killer.Dispose()
+    [void]$Process.WaitForExit(30000)
+}
+
 function Invoke-NativeProcess {
     # Starts FilePath with the Arguments string as it is: .NET passes it verbatim on 5.1 and 7.x (runbook-style
     # 4.6 B). Both pipes are read asynchronously as UTF-8. Past TimeoutSeconds the whole process tree is ended
@@ -665,9 +685,11 @@ function Invoke-NativeProcess {
     $process = New-Object -TypeName System.Diagnostics.Process
     $process.StartInfo = $startInfo
     $timedOut = $false
+    $running = $false
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
     try {
         [void]$process.Start()
+        $running = $true
         $process.StandardInput.Close()
         # Reading one pipe to its end before the other can deadlock when the other fills up.
         $stdoutTask = $process.StandardOutput.ReadToEndAsync()
@@ -675,14 +697,7 @@ function Invoke-NativeProcess {
         while (-not $process.WaitForExit(2000)) {
             if ($clock.Elapsed.TotalSeconds -ge $TimeoutSeconds) {
                 $timedOut = $true
-                $taskkill = New-Object -TypeName System.Diagnostics.ProcessStartInfo
-                $taskkill.FileName = Get-SystemProgram -Name 'taskkill.exe'
-                $taskkill.Arguments = '/PID ' + $process.Id + ' /T /F'
-                $taskkill.UseShellExecute = $false
-                $taskkill.CreateNoWindow = $true
-                $killer = [System.Diagnostics.Process]::Start($taskkill)
-                [void]$killer.WaitForExit(30000)
-                [void]$process.WaitForExit(30000)
+                Stop-ProcessTree -Process $process -WhatIf:$false -Confirm:$false
                 break
             }
             $status = ('{0:N0} s' -f $clock.Elapsed.TotalSeconds)
@@ -691,6 +706,7 @@ function Invoke-NativeProcess {
             }
             Write-Progress -Id 2 -ParentId 1 -Activity ($program + ' ' + $Display) -Status $status
         }
+        $running = $false
         # A child the tree kill missed (or one detached from a program that ended) may still hold the pipes: the
         # output is waited for a bounded time, never forever.
         $stdout = ''
@@ -704,6 +720,10 @@ function Invoke-NativeProcess {
             $exitCode = $process.ExitCode
         }
     } finally {
+        if ($running -and -not $process.HasExited) {
+            # Ctrl+C (or an error) while the program runs: it and its children do not outlive the runbook.
+            Stop-ProcessTree -Process $process -WhatIf:$false -Confirm:$false
+        }
         Write-Progress -Id 2 -ParentId 1 -Activity $program -Completed
         $process.Dispose()
     }
@@ -808,14 +828,15 @@ function Import-Journal {
         throw ('journal.json in ' + $script:BackupRoot + ' belongs to plan ' + $planHash + ', this runbook is plan ' + $script:PlanHash + ': use another -BackupPath')
     }
     $script:Journal.Exists = $true
-    foreach ($item in @(Get-JsonProperty -Object $document -Name 'steps' -Default @())) {
+    $steps = Get-JsonProperty -Object $document -Name 'steps' -Default @()
+    foreach ($item in $steps) {
         $script:Journal.Steps[[string]$item.id] = @{
             Status    = [string](Get-JsonProperty -Object $item -Name 'status' -Default 'pending')
             StartedAt = [string](Get-JsonProperty -Object $item -Name 'startedAt' -Default '')
             EndedAt   = [string](Get-JsonProperty -Object $item -Name 'endedAt' -Default '')
             Attempt   = [int](Get-JsonProperty -Object $item -Name 'attempt' -Default 0)
             Notes     = [string](Get-JsonProperty -Object $item -Name 'notes' -Default '')
-            Record    = Get-JsonProperty -Object $item -Name 'record' -Default @{}
+            Record    = ConvertTo-RecordTable -Object (Get-JsonProperty -Object $item -Name 'record')
         }
     }
     $engines = Get-JsonProperty -Object $document -Name 'engines'
@@ -832,7 +853,8 @@ function Import-Journal {
     $script:Journal.RebootNeeded = [bool](Get-JsonProperty -Object $reboot -Name 'needed' -Default $false)
     $script:Journal.RebootRequestedBy = [string](Get-JsonProperty -Object $reboot -Name 'requestedBy' -Default '')
     $script:Journal.BootTime = [string](Get-JsonProperty -Object $reboot -Name 'bootTime' -Default '')
-    foreach ($item in @(Get-JsonProperty -Object $document -Name 'verified' -Default @())) {
+    $verifiedItems = Get-JsonProperty -Object $document -Name 'verified' -Default @()
+    foreach ($item in $verifiedItems) {
         $script:Journal.Verified[[string]$item.path] = [string]$item.sha256
     }
     $script:Journal.RolledBack = [string](Get-JsonProperty -Object $document -Name 'rolledBack' -Default '')
@@ -886,9 +908,35 @@ function Get-StepState {
         [Parameter(Mandatory = $true)] [string]$Id
     )
     if (-not $script:Journal.Steps.ContainsKey($Id)) {
-        $script:Journal.Steps[$Id] = @{ Status = 'pending'; StartedAt = ''; EndedAt = ''; Attempt = 0; Notes = ''; Record = @{} }
+        $script:Journal.Steps[$Id] = @{ Status = 'pending'; StartedAt = ''; EndedAt = ''; Attempt = 0; Notes = ''; Record = [ordered]@{} }
     }
     return $script:Journal.Steps[$Id]
+}
+
+function ConvertTo-RecordTable {
+    # A step's journal record as an ordered dictionary (ConvertFrom-Json gives an object): keys are set one by one.
+    [CmdletBinding()]
+    param(
+        [AllowNull()] [object]$Object
+    )
+    $record = [ordered]@{}
+    if ($null -ne $Object) {
+        foreach ($property in $Object.PSObject.Properties) {
+            $record[$property.Name] = $property.Value
+        }
+    }
+    return $record
+}
+
+function Write-StepRecord {
+    # Sets one key of a step's journal record in memory and keeps the others (commandStarted, output, previous).
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] [string]$Id,
+        [Parameter(Mandatory = $true)] [string]$Name,
+        [AllowNull()] [object]$Value
+    )
+    (Get-StepState -Id $Id).Record[$Name] = $Value
 }
 
 function Get-StepStatus {
@@ -932,7 +980,8 @@ function Import-ArtifactRecord {
     param()
     $script:Artifacts = @{}
     $document = Read-JsonDocument -Path (Get-BackupItemPath -Relative 'artifacts.json')
-    foreach ($item in @(Get-JsonProperty -Object $document -Name 'artifacts' -Default @())) {
+    $items = Get-JsonProperty -Object $document -Name 'artifacts' -Default @()
+    foreach ($item in $items) {
         $script:Artifacts[[string]$item.path] = @{
             Path    = [string]$item.path
             Kind    = [string](Get-JsonProperty -Object $item -Name 'kind' -Default '')
@@ -1604,7 +1653,8 @@ function Export-ContainerEnvironment {
     )
     $p = $Step.Params
     $inspect = Invoke-DockerCommand -Engine $Step.Engine -Segments $p.Inspect -Display ('container inspect ' + $p.Container) -StepId $Step.Id -TimeoutSeconds 120
-    $environment = @(ConvertFrom-Json -InputObject $inspect.StdOut)
+    # 5.1 returns a JSON array as one object[] (7 enumerates it): assigned, not wrapped in @(), both loop over it.
+    $environment = ConvertFrom-Json -InputObject $inspect.StdOut
     $wanted = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList ([string[]]@($p.Names), [System.StringComparer]::Ordinal)
     $lines = New-Object -TypeName 'System.Collections.Generic.List[string]'
     $written = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList ([System.StringComparer]::Ordinal)
@@ -1795,10 +1845,11 @@ function Edit-JsonFile {
     $state = Get-StepState -Id $Step.Id
     if ($null -eq (Get-JsonProperty -Object $state.Record -Name 'previous')) {
         # Written once: a second attempt must not record its own earlier edit as the previous value.
-        $state.Record = [ordered]@{ previous = $previous }
+        Write-StepRecord -Id $Step.Id -Name 'previous' -Value $previous
         Save-Journal
     }
-    Write-JsonChecked -Path $file.Path -Document $file.Document -OriginalBytes $file.Bytes -Existed $file.Existed -Change ('Set ' + ((@(ConvertFrom-Json -InputObject $p.SetJson).PSObject.Properties | Select-Object -ExpandProperty Name) + @($p.Remove) -join ', '))
+    $names = @((ConvertFrom-Json -InputObject $p.SetJson).PSObject.Properties | Select-Object -ExpandProperty Name) + @($p.Remove)
+    Write-JsonChecked -Path $file.Path -Document $file.Document -OriginalBytes $file.Bytes -Existed $file.Existed -Change ('Set or remove ' + ($names -join ', '))
 }
 
 function Restore-JsonKey {
@@ -2087,7 +2138,8 @@ function Restore-HostFile {
         Add-StepNote -Text 'no settings backup: nothing to put back'
         return
     }
-    foreach ($file in @(Get-JsonProperty -Object $manifest -Name 'files' -Default @())) {
+    $files = Get-JsonProperty -Object $manifest -Name 'files' -Default @()
+    foreach ($file in $files) {
         $path = [string]$file.path
         if ([bool]$file.present) {
             $copy = Get-BackupItemPath -Relative ([string]$file.backup)
@@ -2216,30 +2268,50 @@ function Get-StepBlocker {
     return $null
 }
 
+function Invoke-QuietDocker {
+    # Commands whose failure only means there was nothing to do (recovery, clean-up): noted, never thrown.
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable]$Step,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]]$Commands,
+        [Parameter(Mandatory = $true)] [string]$Why
+    )
+    foreach ($command in $Commands) {
+        $done = Invoke-DockerCommand -Engine $Step.Engine -Segments $command.CommandLine -Display $command.Display -StepId $Step.Id -TimeoutSeconds 300 -NoThrow
+        Add-StepNote -Text ($Why + ' (' + $command.Display + '): exit code ' + $done.ExitCode)
+    }
+}
+
 function Invoke-DockerStep {
-    # A docker step: recovery commands first when an earlier attempt was interrupted, then the command with its
-    # time limit, then the images it must have brought. Mutating steps run only when ShouldProcess agrees.
+    # A docker step: when an earlier attempt started the command and did not finish, its helper is removed and
+    # its half-made object put back; an object of the step's name must not exist before the command runs (the run
+    # never adopts one it did not make); then the command with its time limit, and the checks after it. Mutating
+    # steps run only when ShouldProcess agrees.
     [CmdletBinding(SupportsShouldProcess)]
     param(
         [Parameter(Mandatory = $true)] [hashtable]$Step,
-        [Parameter(Mandatory = $true)] [bool]$Interrupted
+        [Parameter(Mandatory = $true)] [bool]$StartedBefore
     )
     $docker = $Step.Docker
     if ($Step.Mutating -and -not $PSCmdlet.ShouldProcess($Step.Target, $Step.Title)) {
         $script:StepDeclined = $true
         return
     }
-    if ($Interrupted) {
-        foreach ($command in $docker.Recover) {
-            $recovered = Invoke-DockerCommand -Engine $Step.Engine -Segments $command.CommandLine -Display $command.Display -StepId $Step.Id -TimeoutSeconds 300 -NoThrow
-            Add-StepNote -Text ('recovery (' + $command.Display + '): exit code ' + $recovered.ExitCode)
+    if ($StartedBefore) {
+        Invoke-QuietDocker -Step $Step -Commands $docker.Cleanup -Why 'clean-up'
+        Invoke-QuietDocker -Step $Step -Commands $docker.Recover -Why 'recovered'
+    }
+    foreach ($command in $docker.Absent) {
+        $probe = Invoke-DockerCommand -Engine $Step.Engine -Segments $command.CommandLine -Display $command.Display -StepId $Step.Id -TimeoutSeconds 120 -OkExitCodes @(0, 1)
+        if ($probe.ExitCode -eq 0) {
+            throw ("'" + $Step.Target + "' already exists on the " + $Step.Engine + ' engine and this run did not make it (an earlier install''s?): rename or remove it there, then resume')
         }
     }
     $workdir = ''
     if ($docker.WorkDir.Length -gt 0) {
         $workdir = Resolve-HostPath -Template $docker.WorkDir
         if (-not [System.IO.Directory]::Exists($workdir)) {
-            throw ('working folder ' + $workdir + ' does not exist')
+            throw ("working folder '" + $workdir + "' does not exist")
         }
     }
     $progress = ''
@@ -2256,7 +2328,21 @@ function Invoke-DockerStep {
         TimeoutSeconds   = $docker.Timeout
         ProgressPath     = $progress
     }
-    $result = Invoke-DockerCommand @splatDocker
+    if (-not $script:DryRun) {
+        # Written before the command starts: a resume after a power cut knows it may have had its effect.
+        Write-StepRecord -Id $Step.Id -Name 'commandStarted' -Value $true
+        Save-Journal
+    }
+    $finished = $false
+    try {
+        $result = Invoke-DockerCommand @splatDocker
+        $finished = $true
+    } finally {
+        if (-not $finished) {
+            # Timed out, failed or Ctrl+C: a helper container goes on inside the engine when its client ends.
+            Invoke-QuietDocker -Step $Step -Commands $docker.Cleanup -Why 'clean-up'
+        }
+    }
     if ($result.ExitCode -ne 0) {
         Add-StepNote -Text ('docker exited with code ' + $result.ExitCode)
     }
@@ -2265,7 +2351,7 @@ function Invoke-DockerStep {
     }
     if ($docker.RecordOutput) {
         # A re-run makes a new object (a new commit): the newest output is the one later checks need.
-        (Get-StepState -Id $Step.Id).Record = [ordered]@{ output = $result.StdOut.Trim() }
+        Write-StepRecord -Id $Step.Id -Name 'output' -Value $result.StdOut.Trim()
     }
     Assert-Check -Engine $Step.Engine -Checks $docker.Checks -StepId $Step.Id
 }
@@ -2335,7 +2421,8 @@ function Invoke-RunbookStep {
             Assert-EngineIdentity -Engine $Step.Engine -StepId $Step.Id
         }
         if ($Step.Kind -eq 'docker') {
-            Invoke-DockerStep -Step $Step -Interrupted ($status -eq 'running')
+            $startedBefore = $status -ne 'done' -and $true -eq (Get-JsonProperty -Object (Get-StepState -Id $Step.Id).Record -Name 'commandStarted' -Default $false)
+            Invoke-DockerStep -Step $Step -StartedBefore $startedBefore
         } else {
             Invoke-HostAction -Step $Step
         }
@@ -2565,6 +2652,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -2588,12 +2677,14 @@ $script:Steps = @(
         Produces      = @(
         )
         Docker        = @{
-            CommandLine  = @(('run --rm --platform linux --network none -- busybox:latest sh -c "export LC_ALL=C' + [char]0x000a + 'if ! { [ \"$(tar -c --numeric-owner -f - -C /dev null 2>/dev/null | tar -t --numeric-owner -f - 2>/dev/null)\" = null ] && tar -c --numeric-owner -f - -C /dev null 2>/dev/null | tar -x --numeric-owner -O -f - >/dev/null 2>&1; }; then echo ''missing tar''; fi' + [char]0x000a + 'if ! { [ \"$(find /dev/null -type c -exec sh -c ''echo \"$#\"'' sh {} + 2>/dev/null)\" = 1 ]; }; then echo ''missing find''; fi' + [char]0x000a + 'if ! { case $(stat -c ''%f %u %g %s %t %T %i %h %N'' / 2>/dev/null) in [0-9a-f]*'' ''[0-9]*'' ''[0-9]*'' ''[0-9]*'' ''[0-9a-f]*'' ''[0-9a-f]*'' ''[0-9]*'' ''[0-9]*'' ''*/*) true;; *) false;; esac; }; then echo ''missing stat''; fi' + [char]0x000a + 'if ! { [ \"$(printf ''a\0'' | od -An -v -tx1 2>/dev/null)\" = '' 61 00'' ]; }; then echo ''missing od''; fi' + [char]0x000a + 'if ! { case $(printf '''' | sha256sum 2>/dev/null) in e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855*) true;; *) false;; esac; }; then echo ''missing sha256sum''; fi' + [char]0x000a + 'if ! { [ \"$(echo 20 22 | awk ''{ print $1 + $2 }'' 2>/dev/null)\" = 42 ]; }; then echo ''missing awk''; fi' + [char]0x000a + 'if ! { [ \"$(printf ''b\na\n'' | sort 2>/dev/null)\" = \"$(printf ''a\nb'')\" ]; }; then echo ''missing sort''; fi' + [char]0x000a + 'if ! { [ \"$(echo x | cat 2>/dev/null)\" = x ]; }; then echo ''missing cat''; fi' + [char]0x000a + 'echo wsl2-migrate-helper-probe-end' + [char]0x000a + '"'))
-            Display      = 'run --rm --platform linux --network none -- busybox:latest sh -c <1201-character script sha256:45097aaaf4ad>'
+            CommandLine  = @(('run --name w2m-preflight.helper-tools --rm --platform linux --network none -- busybox:latest sh -c "export LC_ALL=C' + [char]0x000a + 'if ! { [ \"$(tar -c --numeric-owner -f - -C /dev null 2>/dev/null | tar -t --numeric-owner -f - 2>/dev/null)\" = null ] && tar -c --numeric-owner -f - -C /dev null 2>/dev/null | tar -x --numeric-owner -O -f - >/dev/null 2>&1; }; then echo ''missing tar''; fi' + [char]0x000a + 'if ! { [ \"$(find /dev/null -type c -exec sh -c ''echo \"$#\"'' sh {} + 2>/dev/null)\" = 1 ]; }; then echo ''missing find''; fi' + [char]0x000a + 'if ! { case $(stat -c ''%f %u %g %s %t %T %i %h %N'' / 2>/dev/null) in [0-9a-f]*'' ''[0-9]*'' ''[0-9]*'' ''[0-9]*'' ''[0-9a-f]*'' ''[0-9a-f]*'' ''[0-9]*'' ''[0-9]*'' ''*/*) true;; *) false;; esac; }; then echo ''missing stat''; fi' + [char]0x000a + 'if ! { [ \"$(printf ''a\0'' | od -An -v -tx1 2>/dev/null)\" = '' 61 00'' ]; }; then echo ''missing od''; fi' + [char]0x000a + 'if ! { case $(printf '''' | sha256sum 2>/dev/null) in e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855*) true;; *) false;; esac; }; then echo ''missing sha256sum''; fi' + [char]0x000a + 'if ! { [ \"$(echo 20 22 | awk ''{ print $1 + $2 }'' 2>/dev/null)\" = 42 ]; }; then echo ''missing awk''; fi' + [char]0x000a + 'if ! { [ \"$(printf ''b\na\n'' | sort 2>/dev/null)\" = \"$(printf ''a\nb'')\" ]; }; then echo ''missing sort''; fi' + [char]0x000a + 'if ! { [ \"$(echo x | cat 2>/dev/null)\" = x ]; }; then echo ''missing cat''; fi' + [char]0x000a + 'echo wsl2-migrate-helper-probe-end' + [char]0x000a + '"'))
+            Display      = 'run --name w2m-preflight.helper-tools --rm --platform linux --network none -- busybox:latest sh -c <1201-character script sha256:45097aaaf4ad>'
             Timeout      = 300
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @(@{ CommandLine = @('rm -f -- w2m-preflight.helper-tools'); Display = 'rm -f -- w2m-preflight.helper-tools' })
+            Absent       = @()
             ExpectOutput = 'wsl2-migrate-helper-probe-end'
             RecordOutput = $false
             Checks       = @()
@@ -2623,6 +2714,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -2652,6 +2745,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -2681,6 +2776,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $true
             Checks       = @()
@@ -2731,6 +2828,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -2756,12 +2855,14 @@ $script:Steps = @(
             @{ Path = 'volumes/redis-data.digest'; Kind = 'volume-digest'; Subject = 'redis-data'; Secret = $false }
         )
         Docker        = @{
-            CommandLine  = @('run --rm --platform linux --network none -v redis-data:/data:ro -v "', @{ Backup = 'volumes' }, ':/backup" -- busybox:latest sh -c "tar -c --numeric-owner -f \"$1\" -C /data . & t=$!; sh -c \"$3\" sh /data \"$2\"; d=$?; wait \"$t\" && [ \"$d\" -eq 0 ]" sh /backup/redis-data.tar /backup/redis-data.digest ', @{ Text = 'T1' })
-            Display      = 'run --rm --platform linux --network none -v redis-data:/data:ro -v <backup>/volumes:/backup -- busybox:latest sh -c tar -c --numeric-owner -f "$1" -C /data . & t=$!; sh -c "$3" sh /data "$2"; d=$?; wait "$t" && [ "$d" -eq 0 ] sh /backup/redis-data.tar /backup/redis-data.digest <5696-character script sha256:ea2c516fb3c4>'
+            CommandLine  = @('run --name w2m-backup.volume.redis-data --rm --platform linux --network none -v redis-data:/data:ro -v "', @{ Backup = 'volumes' }, ':/backup" -- busybox:latest sh -c "tar -c --numeric-owner -f \"$1\" -C /data . & t=$!; sh -c \"$3\" sh /data \"$2\"; d=$?; wait \"$t\" && [ \"$d\" -eq 0 ]" sh /backup/redis-data.tar /backup/redis-data.digest ', @{ Text = 'T1' })
+            Display      = 'run --name w2m-backup.volume.redis-data --rm --platform linux --network none -v redis-data:/data:ro -v <backup>/volumes:/backup -- busybox:latest sh -c tar -c --numeric-owner -f "$1" -C /data . & t=$!; sh -c "$3" sh /data "$2"; d=$?; wait "$t" && [ "$d" -eq 0 ] sh /backup/redis-data.tar /backup/redis-data.digest <5696-character script sha256:ea2c516fb3c4>'
             Timeout      = 21600
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @(@{ CommandLine = @('rm -f -- w2m-backup.volume.redis-data'); Display = 'rm -f -- w2m-backup.volume.redis-data' })
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -2787,12 +2888,14 @@ $script:Steps = @(
             @{ Path = 'volumes/svc-data.digest'; Kind = 'volume-digest'; Subject = 'svc-data'; Secret = $false }
         )
         Docker        = @{
-            CommandLine  = @('run --rm --platform linux --network none -v svc-data:/data:ro -v "', @{ Backup = 'volumes' }, ':/backup" -- busybox:latest sh -c "tar -c --numeric-owner -f \"$1\" -C /data . & t=$!; sh -c \"$3\" sh /data \"$2\"; d=$?; wait \"$t\" && [ \"$d\" -eq 0 ]" sh /backup/svc-data.tar /backup/svc-data.digest ', @{ Text = 'T1' })
-            Display      = 'run --rm --platform linux --network none -v svc-data:/data:ro -v <backup>/volumes:/backup -- busybox:latest sh -c tar -c --numeric-owner -f "$1" -C /data . & t=$!; sh -c "$3" sh /data "$2"; d=$?; wait "$t" && [ "$d" -eq 0 ] sh /backup/svc-data.tar /backup/svc-data.digest <5696-character script sha256:ea2c516fb3c4>'
+            CommandLine  = @('run --name w2m-backup.volume.svc-data --rm --platform linux --network none -v svc-data:/data:ro -v "', @{ Backup = 'volumes' }, ':/backup" -- busybox:latest sh -c "tar -c --numeric-owner -f \"$1\" -C /data . & t=$!; sh -c \"$3\" sh /data \"$2\"; d=$?; wait \"$t\" && [ \"$d\" -eq 0 ]" sh /backup/svc-data.tar /backup/svc-data.digest ', @{ Text = 'T1' })
+            Display      = 'run --name w2m-backup.volume.svc-data --rm --platform linux --network none -v svc-data:/data:ro -v <backup>/volumes:/backup -- busybox:latest sh -c tar -c --numeric-owner -f "$1" -C /data . & t=$!; sh -c "$3" sh /data "$2"; d=$?; wait "$t" && [ "$d" -eq 0 ] sh /backup/svc-data.tar /backup/svc-data.digest <5696-character script sha256:ea2c516fb3c4>'
             Timeout      = 21600
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @(@{ CommandLine = @('rm -f -- w2m-backup.volume.svc-data'); Display = 'rm -f -- w2m-backup.volume.svc-data' })
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3089,6 +3192,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3118,6 +3223,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @(@{ What = 'wsl2-migrate/lcow-web:commit-c95a3b2dce5c is the image backup/commit/lcow-web made'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'wsl2-migrate/lcow-web:commit-c95a3b2dce5c'); Expect = '{recorded}'; Mode = 'equals'; RecordedFrom = 'backup/commit/lcow-web'; CommandLine = @('image inspect --format {{.Id}} -- wsl2-migrate/lcow-web:commit-c95a3b2dce5c') })
@@ -3147,6 +3254,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @(@{ What = 'nginx@sha256:516669f8ea61d57e2b97e0ebfdc0e9a9aaefd270548572db58ad3e90263dffeb is sha256:829b13b19a12'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'nginx@sha256:516669f8ea61d57e2b97e0ebfdc0e9a9aaefd270548572db58ad3e90263dffeb'); Expect = 'sha256:829b13b19a12763ac6457ddd0940c3b4dde02fa53c2b09da1bd80e09ccd7c9e0'; Mode = 'equals'; RecordedFrom = ''; CommandLine = @('image inspect --format {{.Id}} -- nginx@sha256:516669f8ea61d57e2b97e0ebfdc0e9a9aaefd270548572db58ad3e90263dffeb') })
@@ -3176,6 +3285,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @(@{ What = 'nginx:1.19-alpine is sha256:829b13b19a12'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'nginx:1.19-alpine'); Expect = 'sha256:829b13b19a12763ac6457ddd0940c3b4dde02fa53c2b09da1bd80e09ccd7c9e0'; Mode = 'equals'; RecordedFrom = ''; CommandLine = @('image inspect --format {{.Id}} -- nginx:1.19-alpine') })
@@ -3205,6 +3316,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @(@{ What = 'redis@sha256:abfbde9c706de04f46faacd6ed90254a2c3919e83f97df40a53ed9246b5f934b is sha256:bec4d577ca45'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'redis@sha256:abfbde9c706de04f46faacd6ed90254a2c3919e83f97df40a53ed9246b5f934b'); Expect = 'sha256:bec4d577ca455144331e9bfe4df0460cbd9a7ac51b55ce86ceb75cf8e21c52ce'; Mode = 'equals'; RecordedFrom = ''; CommandLine = @('image inspect --format {{.Id}} -- redis@sha256:abfbde9c706de04f46faacd6ed90254a2c3919e83f97df40a53ed9246b5f934b') })
@@ -3234,6 +3347,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @(@{ What = 'redis:6-alpine is sha256:bec4d577ca45'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'redis:6-alpine'); Expect = 'sha256:bec4d577ca455144331e9bfe4df0460cbd9a7ac51b55ce86ceb75cf8e21c52ce'; Mode = 'equals'; RecordedFrom = ''; CommandLine = @('image inspect --format {{.Id}} -- redis:6-alpine') })
@@ -3263,6 +3378,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @(@{ CommandLine = @('network rm -- nat'); Display = 'network rm -- nat' })
+            Cleanup      = @()
+            Absent       = @(@{ CommandLine = @('network inspect -- nat'); Display = 'network inspect -- nat' })
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3291,7 +3408,9 @@ $script:Steps = @(
             Timeout      = 120
             OkExitCodes  = @(0)
             WorkDir      = ''
-            Recover      = @()
+            Recover      = @(@{ CommandLine = @('volume rm -- redis-data'); Display = 'volume rm -- redis-data' })
+            Cleanup      = @()
+            Absent       = @(@{ CommandLine = @('volume inspect -- redis-data'); Display = 'volume inspect -- redis-data' })
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3316,12 +3435,14 @@ $script:Steps = @(
             @{ Path = 'verify/redis-data.digest'; Kind = 'volume-digest'; Subject = 'redis-data'; Secret = $false }
         )
         Docker        = @{
-            CommandLine  = @('run --rm --network none -v redis-data:/data -v "', @{ Backup = 'volumes' }, ':/backup:ro" -v "', @{ Backup = 'verify' }, ':/out" -- busybox:latest sh -c ', @{ Text = 'T2' }, ' sh /backup/redis-data.tar /out/redis-data.digest ', @{ Text = 'T1' })
-            Display      = 'run --rm --network none -v redis-data:/data -v <backup>/volumes:/backup:ro -v <backup>/verify:/out -- busybox:latest sh -c <226-character script sha256:e6951c59c5ef> sh /backup/redis-data.tar /out/redis-data.digest <5696-character script sha256:ea2c516fb3c4>'
+            CommandLine  = @('run --name w2m-restore.volume-data.redis-data --rm --network none -v redis-data:/data -v "', @{ Backup = 'volumes' }, ':/backup:ro" -v "', @{ Backup = 'verify' }, ':/out" -- busybox:latest sh -c ', @{ Text = 'T2' }, ' sh /backup/redis-data.tar /out/redis-data.digest ', @{ Text = 'T1' })
+            Display      = 'run --name w2m-restore.volume-data.redis-data --rm --network none -v redis-data:/data -v <backup>/volumes:/backup:ro -v <backup>/verify:/out -- busybox:latest sh -c <226-character script sha256:e6951c59c5ef> sh /backup/redis-data.tar /out/redis-data.digest <5696-character script sha256:ea2c516fb3c4>'
             Timeout      = 21600
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @(@{ CommandLine = @('volume rm -- redis-data'); Display = 'volume rm -- redis-data' }, @{ CommandLine = @('volume create --driver local -- redis-data'); Display = 'volume create --driver local -- redis-data' })
+            Cleanup      = @(@{ CommandLine = @('rm -f -- w2m-restore.volume-data.redis-data'); Display = 'rm -f -- w2m-restore.volume-data.redis-data' })
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3350,7 +3471,9 @@ $script:Steps = @(
             Timeout      = 120
             OkExitCodes  = @(0)
             WorkDir      = ''
-            Recover      = @()
+            Recover      = @(@{ CommandLine = @('volume rm -- svc-data'); Display = 'volume rm -- svc-data' })
+            Cleanup      = @()
+            Absent       = @(@{ CommandLine = @('volume inspect -- svc-data'); Display = 'volume inspect -- svc-data' })
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3375,12 +3498,14 @@ $script:Steps = @(
             @{ Path = 'verify/svc-data.digest'; Kind = 'volume-digest'; Subject = 'svc-data'; Secret = $false }
         )
         Docker        = @{
-            CommandLine  = @('run --rm --network none -v svc-data:/data -v "', @{ Backup = 'volumes' }, ':/backup:ro" -v "', @{ Backup = 'verify' }, ':/out" -- busybox:latest sh -c ', @{ Text = 'T2' }, ' sh /backup/svc-data.tar /out/svc-data.digest ', @{ Text = 'T1' })
-            Display      = 'run --rm --network none -v svc-data:/data -v <backup>/volumes:/backup:ro -v <backup>/verify:/out -- busybox:latest sh -c <226-character script sha256:e6951c59c5ef> sh /backup/svc-data.tar /out/svc-data.digest <5696-character script sha256:ea2c516fb3c4>'
+            CommandLine  = @('run --name w2m-restore.volume-data.svc-data --rm --network none -v svc-data:/data -v "', @{ Backup = 'volumes' }, ':/backup:ro" -v "', @{ Backup = 'verify' }, ':/out" -- busybox:latest sh -c ', @{ Text = 'T2' }, ' sh /backup/svc-data.tar /out/svc-data.digest ', @{ Text = 'T1' })
+            Display      = 'run --name w2m-restore.volume-data.svc-data --rm --network none -v svc-data:/data -v <backup>/volumes:/backup:ro -v <backup>/verify:/out -- busybox:latest sh -c <226-character script sha256:e6951c59c5ef> sh /backup/svc-data.tar /out/svc-data.digest <5696-character script sha256:ea2c516fb3c4>'
             Timeout      = 21600
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @(@{ CommandLine = @('volume rm -- svc-data'); Display = 'volume rm -- svc-data' }, @{ CommandLine = @('volume create --driver local -- svc-data'); Display = 'volume create --driver local -- svc-data' })
+            Cleanup      = @(@{ CommandLine = @('rm -f -- w2m-restore.volume-data.svc-data'); Display = 'rm -f -- w2m-restore.volume-data.svc-data' })
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3409,7 +3534,9 @@ $script:Steps = @(
             Timeout      = 300
             OkExitCodes  = @(0)
             WorkDir      = ''
-            Recover      = @(@{ CommandLine = @('rm -- lcow-redis'); Display = 'rm -- lcow-redis' })
+            Recover      = @(@{ CommandLine = @('rm -f -- lcow-redis'); Display = 'rm -f -- lcow-redis' })
+            Cleanup      = @()
+            Absent       = @(@{ CommandLine = @('container inspect -- lcow-redis'); Display = 'container inspect -- lcow-redis' })
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3438,7 +3565,9 @@ $script:Steps = @(
             Timeout      = 300
             OkExitCodes  = @(0)
             WorkDir      = ''
-            Recover      = @(@{ CommandLine = @('rm -- lcow-web'); Display = 'rm -- lcow-web' })
+            Recover      = @(@{ CommandLine = @('rm -f -- lcow-web'); Display = 'rm -f -- lcow-web' })
+            Cleanup      = @()
+            Absent       = @(@{ CommandLine = @('container inspect -- lcow-web'); Display = 'container inspect -- lcow-web' })
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3468,6 +3597,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3497,6 +3628,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3662,6 +3795,8 @@ $script:RollbackSteps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3691,6 +3826,8 @@ $script:RollbackSteps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3720,6 +3857,8 @@ $script:RollbackSteps = @(
             OkExitCodes  = @(0, 1)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3749,6 +3888,8 @@ $script:RollbackSteps = @(
             OkExitCodes  = @(0, 1)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()

@@ -597,6 +597,26 @@ function Save-FileSnapshot {
 # ---------------------------------------------------------------------------------------------------------------
 # Native programs: the only place that starts one
 
+function Stop-ProcessTree {
+    # Ends a process and every process it started (taskkill /T /F), waiting a bounded time for both.
+    [CmdletBinding(SupportsShouldProcess)]
+    param(
+        [Parameter(Mandatory = $true)] [System.Diagnostics.Process]$Process
+    )
+    if (-not $PSCmdlet.ShouldProcess([string]$Process.Id, 'End the process tree')) {
+        return
+    }
+    $taskkill = New-Object -TypeName System.Diagnostics.ProcessStartInfo
+    $taskkill.FileName = Get-SystemProgram -Name 'taskkill.exe'
+    $taskkill.Arguments = '/PID ' + $Process.Id + ' /T /F'
+    $taskkill.UseShellExecute = $false
+    $taskkill.CreateNoWindow = $true
+    $killer = [System.Diagnostics.Process]::Start($taskkill)
+    [void]$killer.WaitForExit(30000)
+    $killer.Dispose()
+    [void]$Process.WaitForExit(30000)
+}
+
 function Invoke-NativeProcess {
     # Starts FilePath with the Arguments string as it is: .NET passes it verbatim on 5.1 and 7.x (runbook-style
     # 4.6 B). Both pipes are read asynchronously as UTF-8. Past TimeoutSeconds the whole process tree is ended
@@ -632,9 +652,11 @@ function Invoke-NativeProcess {
     $process = New-Object -TypeName System.Diagnostics.Process
     $process.StartInfo = $startInfo
     $timedOut = $false
+    $running = $false
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
     try {
         [void]$process.Start()
+        $running = $true
         $process.StandardInput.Close()
         # Reading one pipe to its end before the other can deadlock when the other fills up.
         $stdoutTask = $process.StandardOutput.ReadToEndAsync()
@@ -642,14 +664,7 @@ function Invoke-NativeProcess {
         while (-not $process.WaitForExit(2000)) {
             if ($clock.Elapsed.TotalSeconds -ge $TimeoutSeconds) {
                 $timedOut = $true
-                $taskkill = New-Object -TypeName System.Diagnostics.ProcessStartInfo
-                $taskkill.FileName = Get-SystemProgram -Name 'taskkill.exe'
-                $taskkill.Arguments = '/PID ' + $process.Id + ' /T /F'
-                $taskkill.UseShellExecute = $false
-                $taskkill.CreateNoWindow = $true
-                $killer = [System.Diagnostics.Process]::Start($taskkill)
-                [void]$killer.WaitForExit(30000)
-                [void]$process.WaitForExit(30000)
+                Stop-ProcessTree -Process $process -WhatIf:$false -Confirm:$false
                 break
             }
             $status = ('{0:N0} s' -f $clock.Elapsed.TotalSeconds)
@@ -658,6 +673,7 @@ function Invoke-NativeProcess {
             }
             Write-Progress -Id 2 -ParentId 1 -Activity ($program + ' ' + $Display) -Status $status
         }
+        $running = $false
         # A child the tree kill missed (or one detached from a program that ended) may still hold the pipes: the
         # output is waited for a bounded time, never forever.
         $stdout = ''
@@ -671,6 +687,10 @@ function Invoke-NativeProcess {
             $exitCode = $process.ExitCode
         }
     } finally {
+        if ($running -and -not $process.HasExited) {
+            # Ctrl+C (or an error) while the program runs: it and its children do not outlive the runbook.
+            Stop-ProcessTree -Process $process -WhatIf:$false -Confirm:$false
+        }
         Write-Progress -Id 2 -ParentId 1 -Activity $program -Completed
         $process.Dispose()
     }
@@ -775,14 +795,15 @@ function Import-Journal {
         throw ('journal.json in ' + $script:BackupRoot + ' belongs to plan ' + $planHash + ', this runbook is plan ' + $script:PlanHash + ': use another -BackupPath')
     }
     $script:Journal.Exists = $true
-    foreach ($item in @(Get-JsonProperty -Object $document -Name 'steps' -Default @())) {
+    $steps = Get-JsonProperty -Object $document -Name 'steps' -Default @()
+    foreach ($item in $steps) {
         $script:Journal.Steps[[string]$item.id] = @{
             Status    = [string](Get-JsonProperty -Object $item -Name 'status' -Default 'pending')
             StartedAt = [string](Get-JsonProperty -Object $item -Name 'startedAt' -Default '')
             EndedAt   = [string](Get-JsonProperty -Object $item -Name 'endedAt' -Default '')
             Attempt   = [int](Get-JsonProperty -Object $item -Name 'attempt' -Default 0)
             Notes     = [string](Get-JsonProperty -Object $item -Name 'notes' -Default '')
-            Record    = Get-JsonProperty -Object $item -Name 'record' -Default @{}
+            Record    = ConvertTo-RecordTable -Object (Get-JsonProperty -Object $item -Name 'record')
         }
     }
     $engines = Get-JsonProperty -Object $document -Name 'engines'
@@ -799,7 +820,8 @@ function Import-Journal {
     $script:Journal.RebootNeeded = [bool](Get-JsonProperty -Object $reboot -Name 'needed' -Default $false)
     $script:Journal.RebootRequestedBy = [string](Get-JsonProperty -Object $reboot -Name 'requestedBy' -Default '')
     $script:Journal.BootTime = [string](Get-JsonProperty -Object $reboot -Name 'bootTime' -Default '')
-    foreach ($item in @(Get-JsonProperty -Object $document -Name 'verified' -Default @())) {
+    $verifiedItems = Get-JsonProperty -Object $document -Name 'verified' -Default @()
+    foreach ($item in $verifiedItems) {
         $script:Journal.Verified[[string]$item.path] = [string]$item.sha256
     }
     $script:Journal.RolledBack = [string](Get-JsonProperty -Object $document -Name 'rolledBack' -Default '')
@@ -853,9 +875,35 @@ function Get-StepState {
         [Parameter(Mandatory = $true)] [string]$Id
     )
     if (-not $script:Journal.Steps.ContainsKey($Id)) {
-        $script:Journal.Steps[$Id] = @{ Status = 'pending'; StartedAt = ''; EndedAt = ''; Attempt = 0; Notes = ''; Record = @{} }
+        $script:Journal.Steps[$Id] = @{ Status = 'pending'; StartedAt = ''; EndedAt = ''; Attempt = 0; Notes = ''; Record = [ordered]@{} }
     }
     return $script:Journal.Steps[$Id]
+}
+
+function ConvertTo-RecordTable {
+    # A step's journal record as an ordered dictionary (ConvertFrom-Json gives an object): keys are set one by one.
+    [CmdletBinding()]
+    param(
+        [AllowNull()] [object]$Object
+    )
+    $record = [ordered]@{}
+    if ($null -ne $Object) {
+        foreach ($property in $Object.PSObject.Properties) {
+            $record[$property.Name] = $property.Value
+        }
+    }
+    return $record
+}
+
+function Write-StepRecord {
+    # Sets one key of a step's journal record in memory and keeps the others (commandStarted, output, previous).
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] [string]$Id,
+        [Parameter(Mandatory = $true)] [string]$Name,
+        [AllowNull()] [object]$Value
+    )
+    (Get-StepState -Id $Id).Record[$Name] = $Value
 }
 
 function Get-StepStatus {
@@ -899,7 +947,8 @@ function Import-ArtifactRecord {
     param()
     $script:Artifacts = @{}
     $document = Read-JsonDocument -Path (Get-BackupItemPath -Relative 'artifacts.json')
-    foreach ($item in @(Get-JsonProperty -Object $document -Name 'artifacts' -Default @())) {
+    $items = Get-JsonProperty -Object $document -Name 'artifacts' -Default @()
+    foreach ($item in $items) {
         $script:Artifacts[[string]$item.path] = @{
             Path    = [string]$item.path
             Kind    = [string](Get-JsonProperty -Object $item -Name 'kind' -Default '')
@@ -1571,7 +1620,8 @@ function Export-ContainerEnvironment {
     )
     $p = $Step.Params
     $inspect = Invoke-DockerCommand -Engine $Step.Engine -Segments $p.Inspect -Display ('container inspect ' + $p.Container) -StepId $Step.Id -TimeoutSeconds 120
-    $environment = @(ConvertFrom-Json -InputObject $inspect.StdOut)
+    # 5.1 returns a JSON array as one object[] (7 enumerates it): assigned, not wrapped in @(), both loop over it.
+    $environment = ConvertFrom-Json -InputObject $inspect.StdOut
     $wanted = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList ([string[]]@($p.Names), [System.StringComparer]::Ordinal)
     $lines = New-Object -TypeName 'System.Collections.Generic.List[string]'
     $written = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList ([System.StringComparer]::Ordinal)
@@ -1762,10 +1812,11 @@ function Edit-JsonFile {
     $state = Get-StepState -Id $Step.Id
     if ($null -eq (Get-JsonProperty -Object $state.Record -Name 'previous')) {
         # Written once: a second attempt must not record its own earlier edit as the previous value.
-        $state.Record = [ordered]@{ previous = $previous }
+        Write-StepRecord -Id $Step.Id -Name 'previous' -Value $previous
         Save-Journal
     }
-    Write-JsonChecked -Path $file.Path -Document $file.Document -OriginalBytes $file.Bytes -Existed $file.Existed -Change ('Set ' + ((@(ConvertFrom-Json -InputObject $p.SetJson).PSObject.Properties | Select-Object -ExpandProperty Name) + @($p.Remove) -join ', '))
+    $names = @((ConvertFrom-Json -InputObject $p.SetJson).PSObject.Properties | Select-Object -ExpandProperty Name) + @($p.Remove)
+    Write-JsonChecked -Path $file.Path -Document $file.Document -OriginalBytes $file.Bytes -Existed $file.Existed -Change ('Set or remove ' + ($names -join ', '))
 }
 
 function Restore-JsonKey {
@@ -2054,7 +2105,8 @@ function Restore-HostFile {
         Add-StepNote -Text 'no settings backup: nothing to put back'
         return
     }
-    foreach ($file in @(Get-JsonProperty -Object $manifest -Name 'files' -Default @())) {
+    $files = Get-JsonProperty -Object $manifest -Name 'files' -Default @()
+    foreach ($file in $files) {
         $path = [string]$file.path
         if ([bool]$file.present) {
             $copy = Get-BackupItemPath -Relative ([string]$file.backup)
@@ -2183,30 +2235,50 @@ function Get-StepBlocker {
     return $null
 }
 
+function Invoke-QuietDocker {
+    # Commands whose failure only means there was nothing to do (recovery, clean-up): noted, never thrown.
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable]$Step,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]]$Commands,
+        [Parameter(Mandatory = $true)] [string]$Why
+    )
+    foreach ($command in $Commands) {
+        $done = Invoke-DockerCommand -Engine $Step.Engine -Segments $command.CommandLine -Display $command.Display -StepId $Step.Id -TimeoutSeconds 300 -NoThrow
+        Add-StepNote -Text ($Why + ' (' + $command.Display + '): exit code ' + $done.ExitCode)
+    }
+}
+
 function Invoke-DockerStep {
-    # A docker step: recovery commands first when an earlier attempt was interrupted, then the command with its
-    # time limit, then the images it must have brought. Mutating steps run only when ShouldProcess agrees.
+    # A docker step: when an earlier attempt started the command and did not finish, its helper is removed and
+    # its half-made object put back; an object of the step's name must not exist before the command runs (the run
+    # never adopts one it did not make); then the command with its time limit, and the checks after it. Mutating
+    # steps run only when ShouldProcess agrees.
     [CmdletBinding(SupportsShouldProcess)]
     param(
         [Parameter(Mandatory = $true)] [hashtable]$Step,
-        [Parameter(Mandatory = $true)] [bool]$Interrupted
+        [Parameter(Mandatory = $true)] [bool]$StartedBefore
     )
     $docker = $Step.Docker
     if ($Step.Mutating -and -not $PSCmdlet.ShouldProcess($Step.Target, $Step.Title)) {
         $script:StepDeclined = $true
         return
     }
-    if ($Interrupted) {
-        foreach ($command in $docker.Recover) {
-            $recovered = Invoke-DockerCommand -Engine $Step.Engine -Segments $command.CommandLine -Display $command.Display -StepId $Step.Id -TimeoutSeconds 300 -NoThrow
-            Add-StepNote -Text ('recovery (' + $command.Display + '): exit code ' + $recovered.ExitCode)
+    if ($StartedBefore) {
+        Invoke-QuietDocker -Step $Step -Commands $docker.Cleanup -Why 'clean-up'
+        Invoke-QuietDocker -Step $Step -Commands $docker.Recover -Why 'recovered'
+    }
+    foreach ($command in $docker.Absent) {
+        $probe = Invoke-DockerCommand -Engine $Step.Engine -Segments $command.CommandLine -Display $command.Display -StepId $Step.Id -TimeoutSeconds 120 -OkExitCodes @(0, 1)
+        if ($probe.ExitCode -eq 0) {
+            throw ("'" + $Step.Target + "' already exists on the " + $Step.Engine + ' engine and this run did not make it (an earlier install''s?): rename or remove it there, then resume')
         }
     }
     $workdir = ''
     if ($docker.WorkDir.Length -gt 0) {
         $workdir = Resolve-HostPath -Template $docker.WorkDir
         if (-not [System.IO.Directory]::Exists($workdir)) {
-            throw ('working folder ' + $workdir + ' does not exist')
+            throw ("working folder '" + $workdir + "' does not exist")
         }
     }
     $progress = ''
@@ -2223,7 +2295,21 @@ function Invoke-DockerStep {
         TimeoutSeconds   = $docker.Timeout
         ProgressPath     = $progress
     }
-    $result = Invoke-DockerCommand @splatDocker
+    if (-not $script:DryRun) {
+        # Written before the command starts: a resume after a power cut knows it may have had its effect.
+        Write-StepRecord -Id $Step.Id -Name 'commandStarted' -Value $true
+        Save-Journal
+    }
+    $finished = $false
+    try {
+        $result = Invoke-DockerCommand @splatDocker
+        $finished = $true
+    } finally {
+        if (-not $finished) {
+            # Timed out, failed or Ctrl+C: a helper container goes on inside the engine when its client ends.
+            Invoke-QuietDocker -Step $Step -Commands $docker.Cleanup -Why 'clean-up'
+        }
+    }
     if ($result.ExitCode -ne 0) {
         Add-StepNote -Text ('docker exited with code ' + $result.ExitCode)
     }
@@ -2232,7 +2318,7 @@ function Invoke-DockerStep {
     }
     if ($docker.RecordOutput) {
         # A re-run makes a new object (a new commit): the newest output is the one later checks need.
-        (Get-StepState -Id $Step.Id).Record = [ordered]@{ output = $result.StdOut.Trim() }
+        Write-StepRecord -Id $Step.Id -Name 'output' -Value $result.StdOut.Trim()
     }
     Assert-Check -Engine $Step.Engine -Checks $docker.Checks -StepId $Step.Id
 }
@@ -2302,7 +2388,8 @@ function Invoke-RunbookStep {
             Assert-EngineIdentity -Engine $Step.Engine -StepId $Step.Id
         }
         if ($Step.Kind -eq 'docker') {
-            Invoke-DockerStep -Step $Step -Interrupted ($status -eq 'running')
+            $startedBefore = $status -ne 'done' -and $true -eq (Get-JsonProperty -Object (Get-StepState -Id $Step.Id).Record -Name 'commandStarted' -Default $false)
+            Invoke-DockerStep -Step $Step -StartedBefore $startedBefore
         } else {
             Invoke-HostAction -Step $Step
         }
@@ -2532,6 +2619,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -2555,12 +2644,14 @@ $script:Steps = @(
         Produces      = @(
         )
         Docker        = @{
-            CommandLine  = @(('run --rm --network none -- busybox:latest sh -c "export LC_ALL=C' + [char]0x000a + 'if ! { [ \"$(tar -c --numeric-owner -f - -C /dev null 2>/dev/null | tar -t --numeric-owner -f - 2>/dev/null)\" = null ] && tar -c --numeric-owner -f - -C /dev null 2>/dev/null | tar -x --numeric-owner -O -f - >/dev/null 2>&1; }; then echo ''missing tar''; fi' + [char]0x000a + 'if ! { [ \"$(find /dev/null -type c -exec sh -c ''echo \"$#\"'' sh {} + 2>/dev/null)\" = 1 ]; }; then echo ''missing find''; fi' + [char]0x000a + 'if ! { case $(stat -c ''%f %u %g %s %t %T %i %h %N'' / 2>/dev/null) in [0-9a-f]*'' ''[0-9]*'' ''[0-9]*'' ''[0-9]*'' ''[0-9a-f]*'' ''[0-9a-f]*'' ''[0-9]*'' ''[0-9]*'' ''*/*) true;; *) false;; esac; }; then echo ''missing stat''; fi' + [char]0x000a + 'if ! { [ \"$(printf ''a\0'' | od -An -v -tx1 2>/dev/null)\" = '' 61 00'' ]; }; then echo ''missing od''; fi' + [char]0x000a + 'if ! { case $(printf '''' | sha256sum 2>/dev/null) in e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855*) true;; *) false;; esac; }; then echo ''missing sha256sum''; fi' + [char]0x000a + 'if ! { [ \"$(echo 20 22 | awk ''{ print $1 + $2 }'' 2>/dev/null)\" = 42 ]; }; then echo ''missing awk''; fi' + [char]0x000a + 'if ! { [ \"$(printf ''b\na\n'' | sort 2>/dev/null)\" = \"$(printf ''a\nb'')\" ]; }; then echo ''missing sort''; fi' + [char]0x000a + 'if ! { [ \"$(echo x | cat 2>/dev/null)\" = x ]; }; then echo ''missing cat''; fi' + [char]0x000a + 'echo wsl2-migrate-helper-probe-end' + [char]0x000a + '"'))
-            Display      = 'run --rm --network none -- busybox:latest sh -c <1201-character script sha256:45097aaaf4ad>'
+            CommandLine  = @(('run --name w2m-preflight.helper-tools --rm --network none -- busybox:latest sh -c "export LC_ALL=C' + [char]0x000a + 'if ! { [ \"$(tar -c --numeric-owner -f - -C /dev null 2>/dev/null | tar -t --numeric-owner -f - 2>/dev/null)\" = null ] && tar -c --numeric-owner -f - -C /dev null 2>/dev/null | tar -x --numeric-owner -O -f - >/dev/null 2>&1; }; then echo ''missing tar''; fi' + [char]0x000a + 'if ! { [ \"$(find /dev/null -type c -exec sh -c ''echo \"$#\"'' sh {} + 2>/dev/null)\" = 1 ]; }; then echo ''missing find''; fi' + [char]0x000a + 'if ! { case $(stat -c ''%f %u %g %s %t %T %i %h %N'' / 2>/dev/null) in [0-9a-f]*'' ''[0-9]*'' ''[0-9]*'' ''[0-9]*'' ''[0-9a-f]*'' ''[0-9a-f]*'' ''[0-9]*'' ''[0-9]*'' ''*/*) true;; *) false;; esac; }; then echo ''missing stat''; fi' + [char]0x000a + 'if ! { [ \"$(printf ''a\0'' | od -An -v -tx1 2>/dev/null)\" = '' 61 00'' ]; }; then echo ''missing od''; fi' + [char]0x000a + 'if ! { case $(printf '''' | sha256sum 2>/dev/null) in e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855*) true;; *) false;; esac; }; then echo ''missing sha256sum''; fi' + [char]0x000a + 'if ! { [ \"$(echo 20 22 | awk ''{ print $1 + $2 }'' 2>/dev/null)\" = 42 ]; }; then echo ''missing awk''; fi' + [char]0x000a + 'if ! { [ \"$(printf ''b\na\n'' | sort 2>/dev/null)\" = \"$(printf ''a\nb'')\" ]; }; then echo ''missing sort''; fi' + [char]0x000a + 'if ! { [ \"$(echo x | cat 2>/dev/null)\" = x ]; }; then echo ''missing cat''; fi' + [char]0x000a + 'echo wsl2-migrate-helper-probe-end' + [char]0x000a + '"'))
+            Display      = 'run --name w2m-preflight.helper-tools --rm --network none -- busybox:latest sh -c <1201-character script sha256:45097aaaf4ad>'
             Timeout      = 300
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @(@{ CommandLine = @('rm -f -- w2m-preflight.helper-tools'); Display = 'rm -f -- w2m-preflight.helper-tools' })
+            Absent       = @()
             ExpectOutput = 'wsl2-migrate-helper-probe-end'
             RecordOutput = $false
             Checks       = @()
@@ -2590,6 +2681,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -2635,12 +2728,14 @@ $script:Steps = @(
             @{ Path = 'volumes/registry_data.digest'; Kind = 'volume-digest'; Subject = 'registry_data'; Secret = $false }
         )
         Docker        = @{
-            CommandLine  = @('run --rm --network none -v registry_data:/data:ro -v "', @{ Backup = 'volumes' }, ':/backup" -- busybox:latest sh -c "tar -c --numeric-owner -f \"$1\" -C /data . & t=$!; sh -c \"$3\" sh /data \"$2\"; d=$?; wait \"$t\" && [ \"$d\" -eq 0 ]" sh /backup/registry_data.tar /backup/registry_data.digest ', @{ Text = 'T1' })
-            Display      = 'run --rm --network none -v registry_data:/data:ro -v <backup>/volumes:/backup -- busybox:latest sh -c tar -c --numeric-owner -f "$1" -C /data . & t=$!; sh -c "$3" sh /data "$2"; d=$?; wait "$t" && [ "$d" -eq 0 ] sh /backup/registry_data.tar /backup/registry_data.digest <5696-character script sha256:ea2c516fb3c4>'
+            CommandLine  = @('run --name w2m-backup.volume.registry_data --rm --network none -v registry_data:/data:ro -v "', @{ Backup = 'volumes' }, ':/backup" -- busybox:latest sh -c "tar -c --numeric-owner -f \"$1\" -C /data . & t=$!; sh -c \"$3\" sh /data \"$2\"; d=$?; wait \"$t\" && [ \"$d\" -eq 0 ]" sh /backup/registry_data.tar /backup/registry_data.digest ', @{ Text = 'T1' })
+            Display      = 'run --name w2m-backup.volume.registry_data --rm --network none -v registry_data:/data:ro -v <backup>/volumes:/backup -- busybox:latest sh -c tar -c --numeric-owner -f "$1" -C /data . & t=$!; sh -c "$3" sh /data "$2"; d=$?; wait "$t" && [ "$d" -eq 0 ] sh /backup/registry_data.tar /backup/registry_data.digest <5696-character script sha256:ea2c516fb3c4>'
             Timeout      = 634
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @(@{ CommandLine = @('rm -f -- w2m-backup.volume.registry_data'); Display = 'rm -f -- w2m-backup.volume.registry_data' })
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -2804,6 +2899,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -2833,6 +2930,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @(@{ What = 'registry@sha256:a2455f03e8926b83e2094fd870afb16f8a15250e8bdff2b8ec3c71c65fcf6338 is sha256:8112a294af79'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'registry@sha256:a2455f03e8926b83e2094fd870afb16f8a15250e8bdff2b8ec3c71c65fcf6338'); Expect = 'sha256:8112a294af79d305526e9df040138b74a9a948572cb1151db5b1c16d70df5216'; Mode = 'equals'; RecordedFrom = ''; CommandLine = @('image inspect --format {{.Id}} -- registry@sha256:a2455f03e8926b83e2094fd870afb16f8a15250e8bdff2b8ec3c71c65fcf6338') })
@@ -2862,6 +2961,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @(@{ What = 'registry:2 is sha256:8112a294af79'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'registry:2'); Expect = 'sha256:8112a294af79d305526e9df040138b74a9a948572cb1151db5b1c16d70df5216'; Mode = 'equals'; RecordedFrom = ''; CommandLine = @('image inspect --format {{.Id}} -- registry:2') })
@@ -2891,6 +2992,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @(@{ What = 'hello-world@sha256:ed1450e5d9310c2d5c8247d76b41e7b59e92440db3740c7642050ee94b1edbcb is sha256:e6c1104d4a52'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'hello-world@sha256:ed1450e5d9310c2d5c8247d76b41e7b59e92440db3740c7642050ee94b1edbcb'); Expect = 'sha256:e6c1104d4a5296a56c3647cf5bf7214a95e8b9708a0d29562d5df0938460b6b5'; Mode = 'equals'; RecordedFrom = ''; CommandLine = @('image inspect --format {{.Id}} -- hello-world@sha256:ed1450e5d9310c2d5c8247d76b41e7b59e92440db3740c7642050ee94b1edbcb') })
@@ -2920,6 +3023,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @(@{ What = 'hello-world:latest is sha256:e6c1104d4a52'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'hello-world:latest'); Expect = 'sha256:e6c1104d4a5296a56c3647cf5bf7214a95e8b9708a0d29562d5df0938460b6b5'; Mode = 'equals'; RecordedFrom = ''; CommandLine = @('image inspect --format {{.Id}} -- hello-world:latest') })
@@ -2948,7 +3053,9 @@ $script:Steps = @(
             Timeout      = 120
             OkExitCodes  = @(0)
             WorkDir      = ''
-            Recover      = @()
+            Recover      = @(@{ CommandLine = @('volume rm -- registry_data'); Display = 'volume rm -- registry_data' })
+            Cleanup      = @()
+            Absent       = @(@{ CommandLine = @('volume inspect -- registry_data'); Display = 'volume inspect -- registry_data' })
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -2973,12 +3080,14 @@ $script:Steps = @(
             @{ Path = 'verify/registry_data.digest'; Kind = 'volume-digest'; Subject = 'registry_data'; Secret = $false }
         )
         Docker        = @{
-            CommandLine  = @('run --rm --network none -v registry_data:/data -v "', @{ Backup = 'volumes' }, ':/backup:ro" -v "', @{ Backup = 'verify' }, ':/out" -- busybox:latest sh -c "if [ -n \"$(find /data -mindepth 1 -maxdepth 1 | head -n 1)\" ]; then echo \"wsl2-migrate: the volume is not empty: not restoring into it\" >&2; exit 65; fi; tar -x --numeric-owner -f \"$1\" -C /data && exec sh -c \"$3\" sh /data \"$2\"" sh /backup/registry_data.tar /out/registry_data.digest ', @{ Text = 'T1' })
-            Display      = 'run --rm --network none -v registry_data:/data -v <backup>/volumes:/backup:ro -v <backup>/verify:/out -- busybox:latest sh -c <226-character script sha256:e6951c59c5ef> sh /backup/registry_data.tar /out/registry_data.digest <5696-character script sha256:ea2c516fb3c4>'
+            CommandLine  = @('run --name w2m-restore.volume-data.registry_data --rm --network none -v registry_data:/data -v "', @{ Backup = 'volumes' }, ':/backup:ro" -v "', @{ Backup = 'verify' }, ':/out" -- busybox:latest sh -c "if [ -n \"$(find /data -mindepth 1 -maxdepth 1 | head -n 1)\" ]; then echo \"wsl2-migrate: the volume is not empty: not restoring into it\" >&2; exit 65; fi; tar -x --numeric-owner -f \"$1\" -C /data && exec sh -c \"$3\" sh /data \"$2\"" sh /backup/registry_data.tar /out/registry_data.digest ', @{ Text = 'T1' })
+            Display      = 'run --name w2m-restore.volume-data.registry_data --rm --network none -v registry_data:/data -v <backup>/volumes:/backup:ro -v <backup>/verify:/out -- busybox:latest sh -c <226-character script sha256:e6951c59c5ef> sh /backup/registry_data.tar /out/registry_data.digest <5696-character script sha256:ea2c516fb3c4>'
             Timeout      = 634
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @(@{ CommandLine = @('volume rm -- registry_data'); Display = 'volume rm -- registry_data' }, @{ CommandLine = @('volume create --driver local -- registry_data'); Display = 'volume create --driver local -- registry_data' })
+            Cleanup      = @(@{ CommandLine = @('rm -f -- w2m-restore.volume-data.registry_data'); Display = 'rm -f -- w2m-restore.volume-data.registry_data' })
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3007,7 +3116,9 @@ $script:Steps = @(
             Timeout      = 300
             OkExitCodes  = @(0)
             WorkDir      = ''
-            Recover      = @(@{ CommandLine = @('rm -- hopeful_hypatia'); Display = 'rm -- hopeful_hypatia' })
+            Recover      = @(@{ CommandLine = @('rm -f -- hopeful_hypatia'); Display = 'rm -f -- hopeful_hypatia' })
+            Cleanup      = @()
+            Absent       = @(@{ CommandLine = @('container inspect -- hopeful_hypatia'); Display = 'container inspect -- hopeful_hypatia' })
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3036,7 +3147,9 @@ $script:Steps = @(
             Timeout      = 300
             OkExitCodes  = @(0)
             WorkDir      = ''
-            Recover      = @(@{ CommandLine = @('rm -- registry'); Display = 'rm -- registry' })
+            Recover      = @(@{ CommandLine = @('rm -f -- registry'); Display = 'rm -f -- registry' })
+            Cleanup      = @()
+            Absent       = @(@{ CommandLine = @('container inspect -- registry'); Display = 'container inspect -- registry' })
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3066,6 +3179,8 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3231,6 +3346,8 @@ $script:RollbackSteps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
@@ -3260,6 +3377,8 @@ $script:RollbackSteps = @(
             OkExitCodes  = @(0, 1)
             WorkDir      = ''
             Recover      = @()
+            Cleanup      = @()
+            Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
