@@ -855,7 +855,8 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
      [("    $wsl = Get-SystemProgram -Name 'wsl.exe'",
        "    $wsl = Get-SystemProgram -Name 'wsl.exe'\n    [void][System.Diagnostics.Process]::Start($wsl)")]),
     (check_native_calls_have_timeouts, [("'/PID ' + $Process.Id + ' /T /F'", "'/PID ' + $Process.Id + ' /F'")]),
-    (check_native_calls_have_timeouts, [("            Stop-ProcessTree -Process $process -WhatIf:$false -Confirm:$false\n"
+    (check_native_calls_have_timeouts, [("            Stop-ProcessTree -Process $process -WhatIf:$false"
+                                         " -Confirm:$false\n"
                                          "        }\n        Write-Progress",
                                          "        }\n        Write-Progress")]),
     (check_native_calls_have_timeouts, [(" -Display '--shutdown' -StepId $Step.Id -TimeoutSeconds 300)",
