@@ -49,31 +49,18 @@ def guarded(fn: Callable[[], Any]) -> Any:
         fail(f"internal error ({type(exc).__name__}: {str(exc)[:200]}); details in {log}", EXIT_INTERNAL)
 
 
-def write_output(text: str, out: Optional[Path]) -> None:
-    """Write text to out atomically (a temp file renamed into place), or to stdout when out is None or '-'."""
-    if out is None or str(out) == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    target = Path(out)
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        raise InputError(f"{target}: the directory {parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it 0600; an output file gets the usual permissions
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise InputError(f"{target}: cannot write ({exc.strerror or exc})") from None
+def write_output(text: Any, out: Optional[Path], private: bool = False) -> None:
+    """Write text (a string or its pieces) to out through the one writer, or to stdout when out is None or '-'."""
+    from migrate.output import write_text
+
+    write_text(text, out, private)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def check_output(out: Optional[Path]) -> None:
+    """Refuse an output path the writer would refuse, before the command does its work."""
+    from migrate.output import check_target
+
+    check_target(out)
 
 
 def _progress_printer() -> Callable[[str, int, int], None] | None:
@@ -231,6 +218,7 @@ def scan(
     """Write an inventory (JSON) of images, containers, volumes, networks, settings, host and project files."""
 
     def body() -> None:
+        check_output(output)  # a bad output path fails before any work is done
         from migrate.model import dumps
 
         opts = build_options(None, **sources)
@@ -252,6 +240,7 @@ def collector(
     """Write the standalone PowerShell collector that gathers a bundle on a machine without Python."""
 
     def body() -> None:
+        check_output(output)  # a bad output path fails before any work is done
         from migrate.emit.collector import render_collector
 
         write_output(render_collector(__version__), output)

@@ -13,6 +13,7 @@ from migrate.cli import (
     app,
     with_sources,
     build_options,
+    check_output,
     guarded,
     load_or_scan,
     write_output,
@@ -65,6 +66,7 @@ def assess(
     """Flag what will break or be lost in the move: a report for people (table, markdown) or CI (json, sarif, junit)."""
 
     def body() -> None:
+        check_output(output)  # a bad output path fails before any work is done
         from migrate.assess import assess as run_assess
         from migrate.assess import load_catalog, load_config
         from migrate.render import Format, render

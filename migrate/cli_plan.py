@@ -12,6 +12,7 @@ from migrate.cli import (
     app,
     with_sources,
     build_options,
+    check_output,
     guarded,
     load_or_scan,
     write_output,
@@ -90,6 +91,7 @@ def plan(
     """Decide what happens to every image, volume, network and container: an editable, commented plan.toml."""
 
     def body() -> None:
+        check_output(output)  # a bad output path fails before any work is done
         from migrate.inventory.textfile import read_text
 
         opts = build_options(inventory, **sources)
@@ -116,6 +118,7 @@ def runbook(
     """Generate the PowerShell runbook (5.1 and 7.x) that carries out a plan: -WhatIf, resume, verify, rollback."""
 
     def body() -> None:
+        check_output(output)  # a bad output path fails before any work is done
         from migrate.inventory.textfile import read_text
 
         if not plan_file.is_file():
@@ -154,6 +157,9 @@ def run(
         from migrate.model import dumps
         from migrate.render import Format, render
 
+        from migrate.output import check_folder, write_folder
+
+        check_folder(out)  # before a scan that may take minutes
         src_bundle = sources["bundle"]
         if sample is not None:
             if src_bundle is not None or inventory is not None or sources["host"] is not None:
@@ -172,9 +178,7 @@ def run(
         # Everything is computed before the first file is written: a failure leaves no half-written set.
         files = {"inventory.json": dumps(inv), "assessment.md": render(Format.MARKDOWN, report, inv, False),
                  "plan.toml": plan_text, "migrate.ps1": script}
-        out.mkdir(parents=True, exist_ok=True)
-        for name, text in files.items():
-            write_output(text, out / name)
+        write_folder(out, files)
         for n in notices:
             typer.echo(f"note: {n}", err=True)
         typer.echo(f"{report.verdict}: {len(report.findings)} findings. {_summary(plan_text)}", err=True)

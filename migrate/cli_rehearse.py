@@ -9,7 +9,7 @@ from typing import Any, Optional
 import typer
 
 from migrate import __version__
-from migrate.cli import app, guarded, write_output
+from migrate.cli import check_output, app, guarded, write_output
 from migrate.errors import EXIT_FINDINGS, InputError
 
 FORMATS = ("table", "json")
@@ -55,6 +55,7 @@ def rehearse(
     """Run the plan's docker steps for real (source -> target), skip the Windows-only steps, then verify."""
 
     def body() -> None:
+        check_output(output)  # a bad output path fails before any work is done
         from migrate.cli_verify import render_json, render_table
         from migrate.inventory.textfile import read_text
         from migrate.model import fingerprint

@@ -11,6 +11,7 @@ from migrate.cli import (
     app,
     with_sources,
     build_options,
+    check_output,
     guarded,
     load_or_scan,
     write_output,
@@ -50,6 +51,7 @@ def validate(
     """Check a plan against a fresh scan: drift, coverage, simulated step order, disk space, open blockers."""
 
     def body() -> None:
+        check_output(output)  # a bad output path fails before any work is done
         from migrate.cli_plan import _assess
         from migrate.validate import validate as run_validate
         from migrate.validate.report import FORMATS, render

@@ -8,7 +8,7 @@ from typing import Any, Optional
 import typer
 
 from migrate import __version__
-from migrate.cli import _progress_printer, app, guarded, read_inventory, write_output
+from migrate.cli import check_output, _progress_printer, app, guarded, read_inventory, write_output
 from migrate.errors import EXIT_FINDINGS, InputError
 from migrate.model import JSON
 
@@ -110,6 +110,7 @@ def verify(
     """Compare BEFORE with AFTER object by object; exit 1 when anything is missing or different."""
 
     def body() -> None:
+        check_output(output)  # a bad output path fails before any work is done
         from migrate.verify.compare import compare
 
         if fmt not in FORMATS:
