@@ -18,8 +18,9 @@ from migrate.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, InputError, MigrateE
 
 app = typer.Typer(
     name="wsl2-migrate",
-    add_completion=False,
     no_args_is_help=True,
+    # Plain help text: flags without a type column, metavars as written (FILE, DIR, URL, N), examples kept as typed.
+    rich_markup_mode=None,
     help="Move Docker Desktop for Windows from the Hyper-V VM or LCOW backend to WSL2 without losing anything.",
     pretty_exceptions_enable=False,
 )
@@ -92,16 +93,17 @@ def root(
 
 # ------------------------------------------------------------------------------------------------- sources
 
-HOST_OPT = typer.Option(None, "--host", "-H", help="Engine URL (unix://, tcp://, npipe://).")
-CONTEXT_OPT = typer.Option(None, "--context", help="Docker context name.")
-BUNDLE_OPT = typer.Option(None, "--bundle", help="A collector bundle directory.")
-ENGINE_INFO_OPT = typer.Option(None, "--engine-info", help="`docker info` output (JSON or text).")
-SETTINGS_OPT = typer.Option(None, "--settings", help="Docker Desktop settings.json or settings-store.json.")
-DAEMON_OPT = typer.Option(None, "--daemon-config",
-                          help="daemon.json (repeatable); prefix linux= or windows= to say which engine's.")
-WSLCONFIG_OPT = typer.Option(None, "--wslconfig", help="A .wslconfig file.")
-HOSTFACTS_OPT = typer.Option(None, "--host-facts", help="Host facts JSON (docs/bundle.md).")
-PROJECT_OPT = typer.Option(None, "--project", help="A project directory to search (repeatable).")
+HOST_OPT = typer.Option(None, "--host", "-H", metavar="URL", help="Engine URL (unix://, tcp://, npipe://).")
+CONTEXT_OPT = typer.Option(None, "--context", metavar="NAME", help="Docker context name.")
+BUNDLE_OPT = typer.Option(None, "--bundle", metavar="DIR", help="A collector bundle directory.")
+ENGINE_INFO_OPT = typer.Option(None, "--engine-info", metavar="FILE", help="`docker info` output (JSON or text).")
+SETTINGS_OPT = typer.Option(None, "--settings", metavar="FILE",
+                            help="Docker Desktop settings.json or settings-store.json.")
+DAEMON_OPT = typer.Option(None, "--daemon-config", metavar="[KIND=]FILE",
+                          help="daemon.json (repeatable); KIND is linux or windows, the engine it configures.")
+WSLCONFIG_OPT = typer.Option(None, "--wslconfig", metavar="FILE", help="A .wslconfig file.")
+HOSTFACTS_OPT = typer.Option(None, "--host-facts", metavar="FILE", help="Host facts JSON (docs/bundle.md).")
+PROJECT_OPT = typer.Option(None, "--project", metavar="DIR", help="A project directory to search (repeatable).")
 
 
 SOURCES: dict[str, tuple[Any, Any]] = {
@@ -158,20 +160,26 @@ def load_or_scan(opts: Any, quiet: bool = True) -> Any:
 
 def read_inventory(path: Path) -> Any:
     """An inventory JSON file; InputError with the file and the JSON path on any problem."""
+    import json
+
     from migrate.inventory.textfile import read_text
     from migrate.model import DecodeError, loads
 
+    if path.is_dir():
+        hint = " (a collector bundle: give it with --bundle)" if (path / "manifest.json").is_file() or \
+            (path / "engine").is_dir() else ""
+        raise InputError(f"{path}: is a directory, expected an inventory JSON file{hint}")
     text, _ = read_text(path)
+    if not text.strip():
+        raise InputError(f"{path}: the file is empty, expected an inventory JSON written by `scan`")
     try:
         return loads(text)
-    except ValueError as exc:
-        if isinstance(exc, DecodeError):
-            raise InputError(f"{path}: not a wsl2-migrate inventory ({exc})") from None
-        import json
-
-        if isinstance(exc, json.JSONDecodeError):
-            raise InputError(f"{path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
-        raise InputError(f"{path}: {exc}") from None
+    except DecodeError as exc:
+        raise InputError(f"{path}: not a wsl2-migrate inventory ({exc.message})") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise InputError(f"{path}: nested too deeply to be an inventory") from None
 
 
 def _windows_host_reader() -> Callable[[], Any] | None:
@@ -186,9 +194,9 @@ def summary_table(inv: Any) -> str:
     """The short summary `scan` prints on stderr."""
     from tabulate import tabulate
 
-    def size(n: int) -> str:
-        from migrate.units import human_bytes
+    from migrate.units import count, human_bytes
 
+    def size(n: int) -> str:
         return human_bytes(n)
 
     rows = [
@@ -197,8 +205,10 @@ def summary_table(inv: Any) -> str:
         ["containers", len(inv.containers), f"{sum(1 for c in inv.containers if c.running)} running"],
         ["volumes", len(inv.volumes), size(sum(v.size or 0 for v in inv.volumes))],
         ["networks", len(inv.networks), f"{sum(1 for n in inv.networks if not n.builtin)} user-defined"],
-        ["project files", len(inv.project_files), f"{len(inv.files)} findings-ready lines"],
-        ["notes", len(inv.notes), "what could not be read"],
+        ["project files", len(inv.project_files),
+         count(len(inv.files), "line the rules check", "lines the rules check") if any(
+             s.kind == "project" for s in inv.sources) else "none searched (--project DIR)"],
+        ["notes", len(inv.notes), "what could not be read" if inv.notes else ""],
     ]
     return tabulate(rows, headers=["", "count", ""], tablefmt="simple")
 
@@ -210,7 +220,8 @@ def summary_table(inv: Any) -> str:
 @with_sources
 def scan(
     sources: dict[str, Any],
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the inventory here (default: stdout)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE",
+                                          help="Write the inventory here (default: stdout)."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="No summary table on stderr."),
     volume_digests: bool = typer.Option(False, "--volume-digests",
                                         help="Digest every volume's content (live engine; docs/verify.md)."),
@@ -235,7 +246,8 @@ def scan(
 
 @app.command()
 def collector(
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the script here (default: stdout)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE",
+                                          help="Write the script here (default: stdout)."),
 ) -> None:
     """Write the standalone PowerShell collector that gathers a bundle on a machine without Python."""
 
@@ -259,3 +271,46 @@ from migrate import cli_plan  # noqa: E402,F401
 from migrate import cli_validate  # noqa: E402,F401
 from migrate import cli_rehearse  # noqa: E402,F401
 from migrate import cli_verify  # noqa: E402,F401
+
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "scan": ("wsl2-migrate scan -o inventory.json",
+             "wsl2-migrate scan --bundle w2m-bundle --project C:\\src\\shop -o DEV-042.json",
+             "wsl2-migrate scan -H tcp://localhost:2375 --volume-digests -o before.json"),
+    "collector": ("wsl2-migrate collector -o collect.ps1",
+                  "powershell -ExecutionPolicy Bypass -File collect.ps1 -OutputDir C:\\Temp\\w2m-bundle"),
+    "assess": ("wsl2-migrate assess inventory.json",
+               "wsl2-migrate assess --bundle w2m-bundle -f markdown -o assessment.md",
+               "wsl2-migrate assess inventory.json -f sarif -o w2m.sarif --fail-on error"),
+    "plan": ("wsl2-migrate plan inventory.json -o plan.toml",
+             "wsl2-migrate plan -o plan.toml            (re-plan: your edits stay)"),
+    "runbook": ("wsl2-migrate runbook plan.toml -o migrate.ps1",),
+    "run": ("wsl2-migrate run --out C:\\w2m",
+            "wsl2-migrate run --sample hyperv-2x --out out"),
+    "validate": ("wsl2-migrate validate plan.toml",
+                 "wsl2-migrate validate plan.toml inventory.json --backup-free-bytes 50000000000 -f json"),
+    "rehearse": ("wsl2-migrate rehearse plan.toml --source unix:///run/old.sock --target unix:///run/new.sock "
+                 "--workdir /tmp/rehearsal",),
+    "verify": ("wsl2-migrate verify before.json after.json --plan plan.toml",
+               "wsl2-migrate verify before.json npipe:////./pipe/docker_engine"),
+    "list": ("wsl2-migrate rules list --config wsl2-migrate.toml",),
+    "show": ("wsl2-migrate rules show LCOW001",),
+}
+"""Examples shown at the end of each command's --help (kept here, in one place, for every command)."""
+
+
+def _add_examples(typer_app: typer.Typer) -> None:
+    """Append each command's examples to its help text; '\\b' keeps click from re-wrapping them."""
+    for info in typer_app.registered_commands:
+        name = info.name or (info.callback.__name__.replace("_", "-") if info.callback else "")
+        name = {"rules-list": "list", "rules-show": "show"}.get(name, name)
+        if name in EXAMPLES and info.callback is not None:
+            doc = inspect.cleandoc(info.help or info.callback.__doc__ or "")
+            lines = "\n".join(f"  {e}" for e in EXAMPLES[name])
+            info.help = f"{doc}\n\nExamples:\n\n\b\n{lines}"
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _add_examples(group.typer_instance)
+
+
+_add_examples(app)
+

@@ -20,9 +20,10 @@ from migrate.cli import (
 from migrate.cli_assess import CONFIG_OPT, RULES_DIR_OPT, config_path
 from migrate.datafiles import data_root
 from migrate.errors import InputError
-from migrate.units import human_bytes
+from migrate.units import count, human_bytes
 
-BACKUP_OPT = typer.Option(None, "--backup-path", help="Backup folder on the Windows machine (default: from "
+BACKUP_OPT = typer.Option(None, "--backup-path", metavar="FOLDER",
+                          help="Backup folder on the Windows machine (default: from "
                           "the configuration's backup_dir, else C:\\wsl2-migrate-backup).")
 
 
@@ -71,7 +72,7 @@ def _summary(text: str) -> str:
     for section in ("images", "volumes", "networks", "containers"):
         items = getattr(plan, section)
         kept = sum(1 for x in items if x.strategy != "skip")
-        counts.append(f"{kept}/{len(items)} {section}")
+        counts.append(f"{kept}/{count(len(items), section[:-1])}")
     return (f"plan: {', '.join(counts)} migrated; image archives write about {human_bytes(plan.bytes_planned)} "
             f"(one archive per image: {human_bytes(plan.bytes_one_per_image)})")
 
@@ -80,8 +81,10 @@ def _summary(text: str) -> str:
 @with_sources
 def plan(
     sources: dict[str, Any],
-    inventory: Optional[Path] = typer.Argument(None, help="An inventory JSON written by `scan`."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write plan.toml here (default: stdout). "
+    inventory: Optional[Path] = typer.Argument(None, metavar="INVENTORY",
+                                               help="An inventory JSON written by `scan`."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE",
+                                          help="Write plan.toml here (default: stdout). "
                                           "An existing plan there is re-planned: your edits and comments stay."),
     fresh: bool = typer.Option(False, "--fresh", help="Ignore an existing plan at --output."),
     backup_path: Optional[str] = BACKUP_OPT,
@@ -113,7 +116,8 @@ def plan(
 @app.command()
 def runbook(
     plan_file: Path = typer.Argument(..., metavar="PLAN", help="plan.toml written by `plan` (and edited)."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the .ps1 here (default: stdout)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE",
+                                          help="Write the .ps1 here (default: stdout)."),
 ) -> None:
     """Generate the PowerShell runbook (5.1 and 7.x) that carries out a plan: -WhatIf, resume, verify, rollback."""
 
@@ -144,9 +148,12 @@ def sample_bundle(name: str) -> Path:
 @with_sources
 def run(
     sources: dict[str, Any],
-    out: Path = typer.Option(..., "--out", help="Directory for inventory.json, assessment.md, plan.toml, migrate.ps1."),
-    inventory: Optional[Path] = typer.Argument(None, help="An inventory JSON written by `scan`."),
-    sample: Optional[str] = typer.Option(None, "--sample", help="Use a bundled sample (hyperv-2x, lcow, near-wsl2)."),
+    out: Path = typer.Option(..., "--out", metavar="DIR",
+                             help="Directory for inventory.json, assessment.md, plan.toml, migrate.ps1."),
+    inventory: Optional[Path] = typer.Argument(None, metavar="INVENTORY",
+                                               help="An inventory JSON written by `scan`."),
+    sample: Optional[str] = typer.Option(None, "--sample", metavar="NAME",
+                                         help="Use a bundled sample (hyperv-2x, lcow, near-wsl2)."),
     backup_path: Optional[str] = BACKUP_OPT,
     rules_dir: Optional[list[Path]] = RULES_DIR_OPT,
     config: Optional[Path] = CONFIG_OPT,
@@ -167,6 +174,10 @@ def run(
             src_bundle = sample_bundle(sample)
         opts = build_options(inventory, **{**sources, "bundle": src_bundle})
         inv = load_or_scan(opts)
+        if sample is not None:
+            from migrate.inventory.scan import relabel
+
+            inv = relabel(inv, src_bundle, f"samples/{sample}")  # not the folder the package is installed in
         report, cfg = _assess(inv, rules_dir, config)
         previous = None
         if (out / "plan.toml").is_file():

@@ -44,13 +44,17 @@ def digest_pairs(plan: Any, workdir: Path) -> list[dict[str, Any]]:
 @app.command()
 def rehearse(
     plan_file: Path = typer.Argument(..., metavar="PLAN", help="plan.toml written by `plan`."),
-    source: str = typer.Option(..., "--source", help="Engine URL holding what the plan moves (unix://, tcp://...)."),
-    target: str = typer.Option(..., "--target", help="Engine URL to restore onto (a scratch engine or context)."),
-    workdir: Path = typer.Option(..., "--workdir", help="An empty directory: the backup folder of the rehearsal."),
+    source: str = typer.Option(..., "--source", metavar="URL",
+                               help="Engine URL holding what the plan moves (unix://, tcp://...)."),
+    target: str = typer.Option(..., "--target", metavar="URL",
+                               help="Engine URL to restore onto (a scratch engine or context)."),
+    workdir: Path = typer.Option(..., "--workdir", metavar="DIR",
+                                 help="An empty directory: the backup folder of the rehearsal."),
     keep_source_changes: bool = typer.Option(False, "--keep-source-changes",
                                              help="Leave the source frozen (stopped containers, commit tags)."),
-    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the report here (default: stdout)."),
+    fmt: str = typer.Option("table", "--format", "-f", metavar="FORMAT", help="table or json."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE",
+                                          help="Write the report here (default: stdout)."),
 ) -> None:
     """Run the plan's docker steps for real (source -> target), skip the Windows-only steps, then verify."""
 

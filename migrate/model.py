@@ -9,6 +9,8 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Union
 
+from migrate.errors import InputError
+
 SCHEMA = "wsl2-migrate/inventory/1"
 
 BACKENDS = ("hyperv", "lcow", "wsl2", "windows", "linux", "unknown")
@@ -567,7 +569,7 @@ def fingerprint(inv: Inventory) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-class DecodeError(ValueError):
+class DecodeError(InputError):
     """An inventory JSON that does not fit the model; the message names the path."""
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from migrate.errors import InputError, InternalError
 from migrate.model import (
     Attachment,
     Backend,
@@ -172,7 +173,7 @@ def test_every_format_renders_text_ending_in_newline() -> None:
     for fmt, text in outputs.items():
         assert text.endswith("\n") and len(text) > 200, fmt
     assert render("json", _report(), _inventory()) == outputs[Format.JSON]  # type: ignore[arg-type]
-    with pytest.raises(ValueError):
+    with pytest.raises(InputError):
         render("html", _report(), _inventory())  # type: ignore[arg-type]
 
 
@@ -269,7 +270,7 @@ def test_sarif_fingerprint_depends_on_rule_and_subject_only() -> None:
 def test_sarif_level_is_the_one_mapping() -> None:
     levels = [sarif_level(s) for s in ("blocker", "error", "warning", "info")]
     assert levels == ["error", "error", "warning", "note"]
-    with pytest.raises(ValueError):
+    with pytest.raises(InternalError):
         sarif_level("critical")
 
 

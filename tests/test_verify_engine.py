@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from migrate.errors import ArchiveError
 from migrate.inventory.engine import connect
 from migrate.inventory.scan import ScanOptions, scan
 from migrate.verify.digest import HELPER_LABEL, digest_volume, digest_volumes
@@ -126,7 +127,7 @@ def test_helper_is_removed_when_reading_fails(engine: Engine, rich: Population, 
 
     client.get_archive = truncated
     try:
-        with pytest.raises((ValueError, tarfile.TarError)):
+        with pytest.raises((ArchiveError, tarfile.TarError)):
             digest_volume(client, vol, rich.base)
     finally:
         client.close()

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from migrate.assess.facts import Facts
+from migrate.errors import RuleError
 from migrate.assess.paths import MISSING, Path, PathError, check_path, parse_path, resolve
 from migrate.units import human_bytes
 
@@ -21,7 +22,7 @@ _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]+):[^@\s/]+@")
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 
 
-class TemplateError(ValueError):
+class TemplateError(RuleError):
     """A message template with a malformed placeholder or an unknown field."""
 
 

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from typing import Any, Union
 
 from migrate.assess.facts import REGISTRY, Facts
+from migrate.errors import RuleError
 from migrate.model import Inventory
 
 
-class PathError(ValueError):
+class PathError(RuleError):
     """A field path that is malformed or names a field the model does not have."""
 
 

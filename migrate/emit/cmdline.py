@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Union
 
+from migrate.errors import CommandLineError, InternalError
 from migrate.plan.steps import Arg, BackupPath, Word
 
 Segment = Union[str, BackupPath]
@@ -30,7 +31,7 @@ def needs_quotes(arg: str) -> bool:
 def _check_literal(text: str) -> None:
     """Reject text a Windows command line cannot carry."""
     if "\x00" in text:
-        raise ValueError(f"argument {text!r} contains a NUL character, which a Windows command line cannot carry")
+        raise CommandLineError(f"argument {text!r} contains a NUL character, which a Windows command line cannot carry")
 
 
 def _quoted_body(text: str, before_quote: bool) -> str:
@@ -63,7 +64,7 @@ def _check_backup_path(path: BackupPath) -> None:
     rel = path.rel
     bad = [ch for ch in rel if ch in '"\\' or ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F]
     if bad or rel.startswith("/") or rel.endswith("/"):
-        raise ValueError(f"backup path {rel!r}: must use '/' separators, not start or end with '/', "
+        raise CommandLineError(f"backup path {rel!r}: must use '/' separators, not start or end with '/', "
                          "and hold no '\"', '\\' or control characters")
 
 
@@ -108,7 +109,7 @@ def _encode_one(arg: Arg) -> list[Segment]:
         if any(isinstance(p, BackupPath) for p in arg.parts):
             return _encode_word(arg.parts)
         return [encode_arg("".join(p for p in arg.parts if isinstance(p, str)))]
-    raise TypeError(f"not a docker argument: {arg!r}")
+    raise InternalError(f"not a docker argument: {arg!r}")
 
 
 def encode_command_line(args: Sequence[Arg]) -> tuple[Segment, ...]:
@@ -131,7 +132,7 @@ def resolve_command_line(segments: Sequence[Segment], root: str) -> str:
     # Quoting stays sound only for a non-empty root without '"' or NUL that does not end with '\'; the runbook
     # checks more (absolute, no control characters) before it gets here.
     if not root or '"' in root or "\x00" in root or root.endswith("\\"):
-        raise ValueError(f"backup folder {root!r}: must be non-empty, hold no '\"' and not end with '\\'")
+        raise CommandLineError(f"backup folder {root!r}: must be non-empty, hold no '\"' and not end with '\\'")
     return "".join(s if isinstance(s, str) else backup_path_text(root, s.rel) for s in segments)
 
 

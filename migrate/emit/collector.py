@@ -4,6 +4,7 @@ from __future__ import annotations
 from importlib import resources
 
 from migrate.emit.cmdline import powershell_string_expr
+from migrate.errors import InternalError
 
 VERSION_MARKER = "'__WSL2_MIGRATE_VERSION__'"
 """The single-quoted placeholder in collector.ps1; the template stays runnable as it is."""
@@ -18,5 +19,5 @@ def render_collector(tool_version: str) -> str:
     template = collector_template()
     count = template.count(VERSION_MARKER)
     if count != 1:
-        raise RuntimeError(f"collector.ps1: expected one version marker {VERSION_MARKER}, found {count}")
+        raise InternalError(f"collector.ps1: expected one version marker {VERSION_MARKER}, found {count}")
     return template.replace(VERSION_MARKER, powershell_string_expr(tool_version))

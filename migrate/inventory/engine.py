@@ -82,11 +82,24 @@ def connect(url: str, tls: Any = None, timeout: int = 60) -> Any:
     """An APIClient for url that has answered /version; EngineError (exit 3) when it cannot be reached."""
     import docker
 
+    check_url(url, tls)
     try:
         client = docker.APIClient(base_url=url, version="auto", timeout=timeout, tls=tls or False)
     except Exception as exc:  # DockerException, or requests/urllib3 errors when version="auto" probes the engine
         raise EngineError(_unreachable(url, exc)) from None
     return client
+
+
+def check_url(url: str, tls: Any = None) -> None:
+    """InputError (a usage error, exit 2) when url is not an engine URL the SDK can use, before any connection."""
+    from docker.utils import parse_host
+
+    try:
+        parse_host(url, sys.platform == "win32", bool(tls))
+    except Exception as exc:  # DockerException or ValueError, depending on what is wrong
+        reason = str(exc).split(":")[0] if str(exc) else type(exc).__name__
+        raise InputError(f"engine URL {url!r}: {reason.lower()} (expected unix:///PATH, tcp://HOST:PORT, "
+                         "npipe:////./pipe/NAME or ssh://USER@HOST)") from None
 
 
 def _unreachable(url: str, exc: BaseException) -> str:

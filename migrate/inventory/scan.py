@@ -1,13 +1,14 @@
 """Assemble one Inventory from any combination of sources: a live engine, a bundle and single files."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from migrate.errors import InputError
+from migrate.errors import EngineError, InputError
 from migrate.inventory import normalize
 from migrate.inventory.engine import Progress, RawEngine
 from migrate.model import ConfigFile, Inventory, Note, Settings, Source
@@ -119,7 +120,15 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         from migrate.inventory.engine import read_engine, resolve_host
 
         url, tls = resolve_host(opts.host, opts.context)
-        raw = read_engine(url, tls, progress)
+        try:
+            raw = read_engine(url, tls, progress)
+        except EngineError as exc:
+            if opts.host or opts.context or opts.use_engine:
+                raise
+            # The engine was only the default source: say how to go on without one.
+            raise EngineError(f"{exc.message} Without an engine, read a collector bundle with --bundle DIR "
+                              "(`wsl2-migrate collector`), or try the tool on a sample: "
+                              "`wsl2-migrate run --sample hyperv-2x --out DIR`") from None
         live = (url, tls)
         sources.append(Source(kind="engine", ref=url))
 
@@ -215,3 +224,25 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         files=tuple(file_facts),
         notes=tuple(sorted(set(notes), key=lambda n: (n.area, n.subject, n.message))),
     )
+
+
+def relabel(inv: Inventory, root: Path, label: str) -> Inventory:
+    """The inventory with every path under root written as label/... (a bundled sample shows as
+    samples/NAME/..., not as wherever the package is installed)."""
+    prefix = str(root)
+
+    def fix(value: Any) -> Any:
+        if isinstance(value, str):
+            if value.startswith(prefix):
+                return label + value[len(prefix):].replace(os.sep, "/")
+            return value.replace(prefix, label) if prefix in value else value
+        if isinstance(value, tuple):
+            return tuple(fix(v) for v in value)
+        if isinstance(value, dict):
+            return {k: fix(v) for k, v in value.items()}
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return dataclasses.replace(value, **{f.name: fix(getattr(value, f.name))
+                                                 for f in dataclasses.fields(value)})
+        return value
+
+    return fix(inv)  # type: ignore[no-any-return]

@@ -62,7 +62,11 @@ def parse_json(text: str, name: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
+        if not text.strip():
+            raise InputError(f"{name}: the file is empty, expected JSON") from None
         raise InputError(f"{name}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise InputError(f"{name}: nested too deeply (no file the tool reads nests that far)") from None
 
 
 def read_json(path: str | Path) -> tuple[Any, str]:

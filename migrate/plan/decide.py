@@ -338,6 +338,8 @@ def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path
     networks = tuple(p for p in (_network_plan(n, fs, lcow, n.name in linux_users)
                                  for n in sorted(inv.networks, key=lambda n: n.name)) if p is not None)
     volumes = tuple(_volume_plan(v, fs, translate) for v in sorted(inv.volumes, key=lambda v: v.name))
+    if not any(v.strategy == "copy" for v in volumes):
+        problems = []  # the helper only copies volumes: with none to copy, a missing one is no problem
     return Plan(tool_version=tool_version, inventory_fingerprint=fingerprint(inv), source_backend=inv.backend.kind,
                 backup_path=backup_path or DEFAULT_BACKUP_PATH, helper_image=helper, helper_pull=pull,
                 bytes_planned=planned, bytes_lower_bound=lower, bytes_one_per_image=per_image,

@@ -9,9 +9,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import tomlkit
+from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import Comment, Table
 
-from migrate.errors import InputError
+from migrate.errors import InputError, InternalError
 from migrate.plan.model import (
     CONTAINER_STRATEGIES,
     IMAGE_STRATEGIES,
@@ -100,7 +101,7 @@ def toml_value(v: Any, indent: str = "") -> str:
             return "[" + ", ".join(items) + "]"
         inner = indent + "    "
         return "[\n" + "".join(f"{inner}{x},\n" for x in items) + indent + "]"
-    raise TypeError(f"cannot write {type(v).__name__} to TOML")
+    raise InternalError(f"cannot write {type(v).__name__} to TOML")
 
 
 def _lines(obj: Any, skip: set[str]) -> list[tuple[str | None, str]]:
@@ -141,7 +142,12 @@ def _carry_lines(lines: list[tuple[str | None, str]], old: Table | None, keys: t
 
 def render_plan(plan: Plan, previous: str | None = None) -> tuple[str, list[str]]:
     """plan.toml text; with the previous plan's text, user edits and comments are carried. Returns notices too."""
-    old = tomlkit.parse(previous) if previous is not None else None
+    try:
+        old = tomlkit.parse(previous) if previous is not None else None
+    except (TOMLKitError, RecursionError) as exc:
+        why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise InputError(f"the file at the output path is not a plan to re-plan ({why}); give --fresh to replace "
+                         "it, or another path") from None
     notices: list[str] = []
 
     def prev(section: str, name: str | None) -> Table | None:
@@ -232,12 +238,27 @@ def _coerce(value: Any, hint: str, file: str, where: str) -> Any:
     return value
 
 
+def _other_kind(text: str, file: str) -> str:
+    """For a file that is plainly another kind (an inventory, JSON, a runbook): what it is, and what takes it."""
+    head = text.lstrip("\ufeff \t\r\n")[:2000]
+    if head.startswith("{") and "wsl2-migrate/inventory/" in head:
+        return (f"{file}: is an inventory, not a plan; make a plan from it with "
+                f"`wsl2-migrate plan {file} -o plan.toml`")
+    if head.startswith(("{", "[")) and not head.startswith("[plan"):
+        return f"{file}: is JSON, not a plan (the plan.toml that `wsl2-migrate plan` writes)"
+    if head.startswith(("#Requires", "<#")):
+        return f"{file}: is a PowerShell script, not a plan (the plan.toml that `wsl2-migrate plan` writes)"
+    return ""
+
+
 def parse_plan(text: str, file: str = "plan.toml") -> Plan:
     """A Plan from plan.toml text; InputError naming the file and key on anything wrong."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise InputError(f"{file}: not valid TOML: {e}") from None
+        raise InputError(_other_kind(text, file) or f"{file}: not valid TOML: {e}") from None
+    except RecursionError:
+        raise InputError(f"{file}: nested too deeply to be a plan") from None
     head = data.get("plan")
     if not isinstance(head, dict):
         raise _fail(file, "plan", "missing [plan] table")

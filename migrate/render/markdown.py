@@ -23,6 +23,7 @@ from migrate.render._common import (
     verdict_words,
 )
 from migrate.render.mdinventory import inventory_sections, md, prose, table
+from migrate.units import count
 
 _URL = re.compile(r"^https?://[^\s<>`]+$")
 
@@ -37,8 +38,9 @@ BACKEND_WORDS = {
 
 SEVERITY_HEADINGS = {"blocker": "Blockers", "error": "Errors", "warning": "Warnings", "info": "Information"}
 
-COUNT_WORDS = {"images": "images", "containers": "containers", "volumes": "volumes", "networks": "networks",
-               "project_files": "project files"}
+COUNT_WORDS = {"images": ("image", "images"), "containers": ("container", "containers"),
+               "volumes": ("volume", "volumes"), "networks": ("network", "networks"),
+               "project_files": ("project file", "project files")}
 
 
 def _fence(body: list[str], lang: str = "") -> list[str]:
@@ -152,7 +154,7 @@ def _summary(report: Report, inv: Inventory) -> list[str]:
     waived = sum(1 for f in report.findings if f.waived)
     findings = ", ".join(f"{n} {name}" for name, n in sev.items()) + (f"; {waived} waived" if waived else "")
     known = [k for k in COUNT_WORDS if k in report.counts]
-    objects = ", ".join(f"{report.counts[k]} {COUNT_WORDS.get(k, k)}"
+    objects = ", ".join(count(report.counts[k], *COUNT_WORDS.get(k, (k, k)))
                         for k in known + sorted(set(report.counts) - set(known)))
     rows = [
         ("Machine", md(_title(report, inv))),

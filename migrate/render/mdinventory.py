@@ -80,17 +80,24 @@ def _images(images: Sequence[Image], show: bool) -> list[str]:
     return table(["Image", "OS/arch", "Size", "Pullable by digest", "Used by"], rows)
 
 
-def _container_networks(c: Container) -> list[str]:
-    """The networks a container is on, or its network mode when it has no endpoint of its own."""
-    names = [a.network for a in c.networks]
-    return names or ([c.network_mode] if c.network_mode else [])
+def _container_networks(c: Container, names: dict[str, str]) -> list[str]:
+    """The networks a container is on, or its network mode when it has no endpoint of its own (another
+    container's network shown by that container's name, as people know it)."""
+    nets = [a.network for a in c.networks]
+    mode = c.network_mode
+    if mode.startswith("container:"):
+        ref = mode.split(":", 1)[1]
+        mode = "container:" + names.get(ref, next((n for i, n in names.items() if len(ref) >= 12
+                                                   and i.startswith(ref)), ref))
+    return nets or ([mode] if mode else [])
 
 
 def _containers(containers: Sequence[Container], show: bool) -> list[str]:
     """Containers: name, image, state, mounts count, networks (never env or labels: they hold secrets)."""
+    names = {c.id: c.name.lstrip("/") for c in containers}
     rows = [
         (_v(c.name, show), _v(c.image, show), _v(c.state, show), str(len(c.mounts)),
-         _names(_container_networks(c), show))
+         _names(_container_networks(c, names), show))
         for c in sorted(containers, key=lambda c: (c.name, c.id))
     ]
     return table(["Container", "Image", "State", "Mounts", "Networks"], rows)

@@ -7,6 +7,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
+from migrate.errors import InternalError
 from migrate.model import SEVERITIES, Finding, Inventory, Report
 from migrate.render._common import SEVERITY_RANK, TOOL_NAME, redact_text
 
@@ -23,7 +24,7 @@ def sarif_level(severity: str) -> str:
     try:
         return _LEVELS[severity]
     except KeyError:
-        raise ValueError(f"unknown severity {severity!r}; expected one of {', '.join(SEVERITIES)}") from None
+        raise InternalError(f"unknown severity {severity!r}; expected one of {', '.join(SEVERITIES)}") from None
 
 
 def artifact_uri(path: str) -> str:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, cast
 
-from migrate.errors import EngineError
+from migrate.errors import ArchiveError, EngineError
 from migrate.model import Note, Volume
 
 FORMAT = b"wsl2-migrate/volume-digest/2\n"
@@ -103,7 +103,7 @@ def _relative(name: str, root: str) -> bytes:
         return b"."
     if raw.startswith(top + b"/"):
         return raw[len(top) + 1:]
-    raise ValueError(f"archive entry {name!r} is outside {root!r}")
+    raise ArchiveError(f"archive entry {name!r} is outside {root!r}")
 
 
 def digest_tar_stream(fileobj: IO[bytes], root: str = MOUNT_POINT.strip("/")) -> VolumeDigest:
@@ -119,7 +119,7 @@ def digest_tar_stream(fileobj: IO[bytes], root: str = MOUNT_POINT.strip("/")) ->
             if member.type == tarfile.LNKTYPE:
                 target = _relative(member.linkname, root)
                 if target not in entries:
-                    raise ValueError(f"hard link {member.name!r} points at {member.linkname!r}, not seen before")
+                    raise ArchiveError(f"hard link {member.name!r} points at {member.linkname!r}, not seen before")
                 first = group.setdefault(target, target)
                 group[path] = first
                 src = entries[target]
@@ -127,7 +127,7 @@ def digest_tar_stream(fileobj: IO[bytes], root: str = MOUNT_POINT.strip("/")) ->
                 continue
             kind = _TYPES.get(member.type)
             if kind is None:
-                raise ValueError(f"archive entry {member.name!r} has unsupported type {member.type!r}")
+                raise ArchiveError(f"archive entry {member.name!r} has unsupported type {member.type!r}")
             e = _Entry(kind, member.mode & 0o7777, member.uid, member.gid)
             if kind == "symlink":
                 e.link = member.linkname.encode("utf-8", "surrogateescape")
@@ -150,7 +150,7 @@ def digest_tar_stream(fileobj: IO[bytes], root: str = MOUNT_POINT.strip("/")) ->
     # tarfile takes a stream cut at a header boundary for the end of the archive; the end-of-archive marker
     # (two zero blocks) tells a complete archive from a dropped connection.
     if counted.count < end + 2 * tarfile.BLOCKSIZE:
-        raise ValueError(f"the archive ends early, at byte {counted.count} (no end-of-archive marker)")
+        raise ArchiveError(f"the archive ends early, at byte {counted.count} (no end-of-archive marker)")
     members: dict[bytes, list[bytes]] = {}
     for path, first in group.items():
         members.setdefault(first, []).append(path)
@@ -274,7 +274,7 @@ def digest_volumes(url: str, names: Sequence[str], tls: Any = None,
             except APIError as exc:
                 notes.append(Note(area="volumes", subject=name,
                                   message=f"no digest: the engine refused the helper container ({exc.explanation})"))
-            except (ValueError, tarfile.TarError) as exc:
+            except (ArchiveError, tarfile.TarError) as exc:
                 notes.append(Note(area="volumes", subject=name, message=f"no digest: unreadable archive ({exc})"))
             if progress:
                 progress("volume digests", done, total)
