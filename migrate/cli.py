@@ -223,6 +223,9 @@ def scan(
     output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE",
                                           help="Write the inventory here (default: stdout)."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="No summary table on stderr."),
+    with_secrets: bool = typer.Option(False, "--with-secrets", help="Keep env values, secret-named labels and "
+                                      "options and URL passwords as read (the file is written 0600); by default "
+                                      "each is a keyed digest (docs/secrets.md)."),
     volume_digests: bool = typer.Option(False, "--volume-digests",
                                         help="Digest every volume's content (live engine; docs/verify.md)."),
 ) -> None:
@@ -234,12 +237,18 @@ def scan(
 
         opts = build_options(None, **sources)
         opts.volume_digests = volume_digests
+        opts.with_secrets = with_secrets
         inv = load_or_scan(opts, quiet=quiet)
-        write_output(dumps(inv), output)
+        write_output(dumps(inv), output, private=with_secrets)
         if not quiet:
             typer.echo(summary_table(inv), err=True)
             if output is not None:
                 typer.echo(f"inventory written to {output}", err=True)
+        if with_secrets:
+            where = "on standard output" if output is None or str(output) == "-" else \
+                f"in {output} (mode 0600: only you can read it)"
+            typer.echo(f"warning: --with-secrets: env values, secret labels and passwords are in clear {where}",
+                       err=True)
 
     guarded(body)
 
@@ -261,8 +270,8 @@ def collector(
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point (also `python -m migrate`, under the same name in help and completion)."""
+    app(prog_name="wsl2-migrate")
 
 
 # The other stages' commands register themselves on `app`, in the order --help lists them.

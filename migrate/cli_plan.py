@@ -104,7 +104,11 @@ def plan(
         if output is not None and output.is_file() and not fresh:
             previous, _ = read_text(output)
         text, notices = make_plan(inv, report, cfg, backup_path, previous)
-        write_output(text, output)
+        clear = inv.secrets.mode != "digest"  # secret labels and options go into the create arguments as read
+        write_output(text, output, private=clear)
+        if clear and output is not None and str(output) != "-":
+            typer.echo(f"warning: the inventory holds secret values in clear; {output} may too (written 0600)",
+                       err=True)
         for n in notices:
             typer.echo(f"note: {n}", err=True)
         if output is not None:
@@ -157,6 +161,8 @@ def run(
     backup_path: Optional[str] = BACKUP_OPT,
     rules_dir: Optional[list[Path]] = RULES_DIR_OPT,
     config: Optional[Path] = CONFIG_OPT,
+    with_secrets: bool = typer.Option(False, "--with-secrets", help="Keep secret values as read in the inventory, "
+                                      "plan and runbook (written 0600); by default they are keyed digests."),
 ) -> None:
     """The main job in one command: scan, assess, plan and write the runbook into one directory."""
 
@@ -173,6 +179,7 @@ def run(
                 raise InputError("--sample: give either a sample or your own input, not both")
             src_bundle = sample_bundle(sample)
         opts = build_options(inventory, **{**sources, "bundle": src_bundle})
+        opts.with_secrets = with_secrets
         inv = load_or_scan(opts)
         if sample is not None:
             from migrate.inventory.scan import relabel
@@ -189,9 +196,13 @@ def run(
         # Everything is computed before the first file is written: a failure leaves no half-written set.
         files = {"inventory.json": dumps(inv), "assessment.md": render(Format.MARKDOWN, report, inv, False),
                  "plan.toml": plan_text, "migrate.ps1": script}
-        write_folder(out, files)
+        clear = inv.secrets.mode != "digest"  # --with-secrets, or an inventory that holds values as read
+        write_folder(out, files, private=files if clear else ())
         for n in notices:
             typer.echo(f"note: {n}", err=True)
+        if clear:
+            typer.echo(f"warning: secret values are in clear in {out} (files written 0600: only you can read them)",
+                       err=True)
         typer.echo(f"{report.verdict}: {len(report.findings)} findings. {_summary(plan_text)}", err=True)
         for name in files:
             typer.echo(str(out / name))

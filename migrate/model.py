@@ -521,12 +521,28 @@ class ProjectFile:
 
 
 @dataclass(frozen=True, slots=True)
+class SecretValues:
+    """How the inventory holds secret values: env values, secret-named labels, log options and settings, URL
+    passwords (docs/secrets.md)."""
+
+    mode: str = ""
+    """digest: each is a keyed digest (`hmac-sha256:...`); clear: as read (`--with-secrets`); '' in an inventory
+    written before digests existed, which holds them as read."""
+    key_id: str = ""
+    """The id of the key this scan digested with (migrate.secrets.key_id); two scans compare only with one key."""
+    env_key_id: str = ""
+    """The id of the key the env values were digested with: a collector bundle's own (it digests on the machine it
+    runs on), else key_id."""
+
+
+@dataclass(frozen=True, slots=True)
 class Inventory:
     """Everything a migration must carry, from one machine."""
 
     schema: str = SCHEMA
     tool_version: str = ""
     sources: tuple[Source, ...] = ()
+    secrets: SecretValues = field(default_factory=SecretValues)
     backend: Backend = field(default_factory=Backend)
     engine: Engine | None = None
     images: tuple[Image, ...] = ()

@@ -11,6 +11,7 @@ from tests.engines import Engine, Registry, start_engine, start_registry
 from tests.population import Population, populate
 
 ROOT = Path(__file__).resolve().parent.parent
+TEST_DIGEST_KEY = "wsl2-migrate test digest key"
 
 
 @pytest.fixture(scope="session")
@@ -47,3 +48,5 @@ def _no_ambient_docker_host(monkeypatch: pytest.MonkeyPatch) -> None:
     # A developer's DOCKER_HOST must not leak into CLI tests that expect no engine.
     monkeypatch.delenv("DOCKER_HOST", raising=False)
     monkeypatch.setenv("DOCKER_CONFIG", os.path.join(tempfile.gettempdir(), "w2m-empty-docker-config"))
+    # One known digest key (docs/secrets.md), so golden inventories and plans are the same on every machine.
+    monkeypatch.setenv("WSL2_MIGRATE_DIGEST_KEY", TEST_DIGEST_KEY)

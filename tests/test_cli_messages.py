@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,8 +51,11 @@ def test_options_name_what_they_take() -> None:
 def test_completion_options_exist_and_print_a_script() -> None:
     _, text = cli("--help")
     assert "--install-completion" in text and "--show-completion" in text
-    code, script = cli("--show-completion", "bash")
-    assert code == 0 and "_WSL2_MIGRATE_COMPLETE" in script
+    # typer finds the shell from the parent process: run the tool from a real bash, as a user would.
+    res = subprocess.run(["bash", "-c", f"'{sys.executable}' -m migrate --show-completion; exit $?"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=60,
+                         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    assert res.returncode == 0 and "_WSL2_MIGRATE_COMPLETE" in res.stdout, res.stderr
 
 
 def test_negative_backup_free_bytes_is_a_plain_usage_error(tmp_path: Path) -> None:

@@ -28,7 +28,8 @@ from migrate.model import (
     Volume,
 )
 from migrate.render import Format, render
-from migrate.render._common import human_bytes, human_duration, redact
+from migrate.render._common import human_bytes, human_duration
+from migrate.secrets import redact
 from migrate.render.markdown import fix_blocks
 from migrate.render.mdinventory import code, prose
 from migrate.render.sarif import artifact_uri, sarif_level
@@ -204,7 +205,7 @@ def test_redact_nested_keys_urls_and_key_value_strings() -> None:
     data = {"AuthToken": "abc", "nested": {"db_passwd": "x", "ok": "plain"}, "list": ["API-KEY=zzz", "a=b"],
             "proxy": "https://u:p@proxy:8080/path", "flag_private": False}
     assert redact(data) == {"AuthToken": "<redacted>", "nested": {"db_passwd": "<redacted>", "ok": "plain"},
-                            "list": ["API-KEY=<redacted>", "a=b"], "proxy": "https://<redacted>@proxy:8080/path",
+                            "list": ["API-KEY=<redacted>", "a=b"], "proxy": "https://u:<redacted>@proxy:8080/path",
                             "flag_private": False}
     assert redact(data, show_secrets=True) == data
 
@@ -296,7 +297,7 @@ DOCUMENTED_KEYS = {"schema", "tool_version", "inventory_fingerprint", "backend",
 def test_json_has_the_documented_keys_and_round_trips() -> None:
     text = render(Format.JSON, _report(), _inventory())
     doc = json.loads(text)
-    assert doc["blind_spots"][1]["message"] == "no host facts: https://<redacted>@share.corp.example/f"
+    assert doc["blind_spots"][1]["message"] == "no host facts: https://bob:<redacted>@share.corp.example/f"
     doc = json.loads(render(Format.JSON, _report(), _inventory(), show_secrets=True))
     assert set(doc) == DOCUMENTED_KEYS
     assert doc["schema"] == "wsl2-migrate/report/1"
@@ -314,7 +315,7 @@ def test_json_has_the_documented_keys_and_round_trips() -> None:
     assert doc["counts"] == {"containers": 2, "images": 3, "networks": 2, "project_files": 2, "volumes": 2}
     assert doc["backend"]["evidence"]["settings"]["proxyHttp"] == f"http://alice:{PROXY_SECRET}@proxy.corp.example:3128"
     doc = json.loads(text)
-    assert doc["backend"]["evidence"]["settings"]["proxyHttp"] == "http://<redacted>@proxy.corp.example:3128"
+    assert doc["backend"]["evidence"]["settings"]["proxyHttp"] == "http://alice:<redacted>@proxy.corp.example:3128"
     assert text.startswith('{\n  "backend": {')  # indent 2, sorted keys
     assert json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n" == text
 
@@ -354,7 +355,7 @@ def test_markdown_sections_numbers_and_escaping() -> None:
     assert "| shop/api:dev | linux/arm64/v8 | 412.5 MB | no | db |" in text
     assert "| 999999999999 (anonymous) | local | unknown | none |" in text
     assert "| shop\\_default | bridge | 172.18.0.0/16 | yes |" in text
-    assert "| host | DEV-WS-042 | no host facts: https://\\<redacted\\>@share.corp.example/f |" in text
+    assert "| host | DEV-WS-042 | no host facts: https://bob:\\<redacted\\>@share.corp.example/f |" in text
     assert "The verdict is already *blocked*; these gaps may hide further findings" in text
     # Catalog prose keeps its code spans as code; the rest is escaped.
     assert ("Delete it after the move: `Remove-Item $env:APPDATA\\Docker\\settings.json`; keep\\_a copy."

@@ -11,7 +11,9 @@ from typing import Any
 from migrate.errors import EngineError, InputError
 from migrate.inventory import normalize
 from migrate.inventory.engine import Progress, RawEngine
-from migrate.model import ConfigFile, Inventory, Note, Settings, Source
+from migrate.inventory import protect
+from migrate.model import ConfigFile, Inventory, Note, SecretValues, Settings, Source
+from migrate.secrets import digest_key, key_id
 
 
 @dataclass
@@ -34,6 +36,8 @@ class ScanOptions:
     projects: list[Path] = field(default_factory=list)
     volume_digests: bool = False
     """Digest every volume's content through a helper container (live engine only; migrate.verify.digest)."""
+    with_secrets: bool = False
+    """Keep env values, secret-named labels and options and URL passwords as read, instead of keyed digests."""
 
     def has_file_sources(self) -> bool:
         """Whether any source other than a live engine was given."""
@@ -105,6 +109,7 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
     daemon_windows: Path | None = None
     wslconfig = opts.wslconfig
     host_facts_path = opts.host_facts
+    bundle_env_key = ""
 
     if opts.bundle is not None:
         b = read_bundle(opts.bundle)
@@ -115,6 +120,7 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         daemon_linux, daemon_windows = b.daemon_linux, b.daemon_windows
         wslconfig = wslconfig or b.wslconfig
         host_facts_path = host_facts_path or b.host_facts
+        bundle_env_key = str(b.manifest.get("env_digest_key_id") or "")
 
     if opts.wants_engine():
         from migrate.inventory.engine import read_engine, resolve_host
@@ -181,6 +187,7 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         project_files, file_facts, pnotes = scan_projects(opts.projects)
         notes.extend(pnotes)
 
+    key = None if opts.with_secrets else digest_key()
     engine = None
     images, containers, volumes, networks = [], [], [], []
     info: dict[str, Any] = {}
@@ -192,12 +199,17 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         engine = normalize.engine_from_info(info, version, reachable)
         sizes = normalize.container_sizes(raw.df)
         unique = {str(c.get("Id")): c for c in raw.containers if isinstance(c, dict) and c.get("Id")}
+        # Each object is protected as it is made, so no second copy of the inventory holds the values.
         containers = normalize.link_containers(
-            [normalize.container_from_inspect(c, sizes.get(c.get("Id", ""))) for c in unique.values()]
+            [_protect(protect.container, normalize.container_from_inspect(c, sizes.get(c.get("Id", ""))), key)
+             for c in unique.values()]
         )
-        images = normalize.link_images(normalize.images_from_inspect(raw.images), containers)
-        volumes = normalize.volumes_from_inspect(raw.volumes, raw.df or None, containers)
-        networks = normalize.networks_from_inspect(raw.networks, containers)
+        images = normalize.link_images([_protect(protect.image, im, key)
+                                        for im in normalize.images_from_inspect(raw.images)], containers)
+        volumes = [_protect(protect.volume, v, key)
+                   for v in normalize.volumes_from_inspect(raw.volumes, raw.df or None, containers)]
+        networks = [_protect(protect.network, n, key)
+                    for n in normalize.networks_from_inspect(raw.networks, containers)]
         if opts.volume_digests and live is not None:
             from migrate.verify.digest import apply_digests
 
@@ -209,10 +221,22 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         notes.append(Note(area="engine", subject="-", message="no engine was read: images, containers, volumes "
                           "and networks are unknown"))
 
+    backend = detect_backend(info, version or None, desktop)
+    if key is not None:
+        engine = engine and protect.engine(engine, key)
+        desktop = desktop and protect.desktop(desktop, key)
+        d_linux = d_linux and protect.config_file(d_linux, key)
+        d_windows = d_windows and protect.config_file(d_windows, key)
+        wsl = wsl and protect.config_file(wsl, key)
+        file_facts = [protect.file_fact(f, key) for f in file_facts]
+        notes = [protect.note(n, key) for n in notes]
+    own_id = key_id(key) if key is not None else ""
     return Inventory(
         tool_version=tool_version,
         sources=tuple(sources),
-        backend=detect_backend(info, version or None, desktop),
+        secrets=SecretValues(mode="clear" if key is None else "digest", key_id=own_id,
+                             env_key_id=bundle_env_key or own_id),
+        backend=backend,
         engine=engine,
         images=tuple(images),
         containers=tuple(containers),
@@ -224,6 +248,10 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         files=tuple(file_facts),
         notes=tuple(sorted(set(notes), key=lambda n: (n.area, n.subject, n.message))),
     )
+
+
+def _protect(fn: Any, value: Any, key: bytes | None) -> Any:
+    return value if key is None else fn(value, key)
 
 
 def relabel(inv: Inventory, root: Path, label: str) -> Inventory:

@@ -14,6 +14,10 @@ from migrate.model import Attachment, Container, Image
 from migrate.plan.limits import kv, resources, security
 from migrate.plan.mounts import mount_args
 from migrate.plan.steps import Arg
+from migrate.secrets import holds_digest, unsafe_reason
+
+SECRET_NOT_KEPT = ("a secret: the inventory keeps a digest of it, not the value; set it by hand after the move, or "
+                   "plan from `scan --with-secrets`")
 
 CARRIED_FIELDS: tuple[str, ...] = (
     "name", "image_id", "platform", "env", "cmd", "entrypoint", "user", "working_dir", "hostname", "domainname",
@@ -71,9 +75,9 @@ def env_problem(entry: str) -> str:
         return "the name holds whitespace, which docker rejects in an env file"
     if name[0] in "#\ufeff":
         return "the name starts with '#' or a byte order mark, which an env file line cannot start with"
-    if "\n" in value or "\r" in value:
+    if "\n" in value or "\r" in value or unsafe_reason(value) == "a line break":
         return "the value holds a line break, and an env file holds one entry per line"
-    if "\x00" in entry:
+    if "\x00" in entry or unsafe_reason(value) == "a NUL character":
         return "the entry holds a NUL character"
     try:
         entry.encode("utf-8")
@@ -204,7 +208,10 @@ def _labels(c: Container, image: Image | None, cfg: Mapping[str, Any], s: _Spec)
         if key.startswith(_DESKTOP_LABEL):
             desktop = True
         elif image_labels.get(key) != value:
-            s.flag("--label", f"{key}={value}")
+            if holds_digest(value):
+                s.lose(f"labels {key}", SECRET_NOT_KEPT)
+            else:
+                s.flag("--label", f"{key}={value}")
     if desktop:
         s.lose("labels desktop.docker.io/*", "Docker Desktop writes these itself when it creates the container")
 
@@ -438,7 +445,9 @@ def create_spec(c: Container, image: Image | None, *, image_ref: str,
     _namespaces(c, container_names, s)
     if c.log_driver:
         s.flag("--log-driver", c.log_driver)
-    s.each("--log-opt", kv(c.log_opts))
+    for key in sorted(k for k, v in c.log_opts.items() if holds_digest(v)):
+        s.lose(f"log_opts {key}", SECRET_NOT_KEPT)
+    s.each("--log-opt", kv({k: v for k, v in c.log_opts.items() if not holds_digest(v)}))
     _health(c, cfg, s)
     if c.stop_signal and c.stop_signal != str(cfg.get("StopSignal") or ""):
         s.flag("--stop-signal", c.stop_signal)

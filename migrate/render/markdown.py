@@ -17,12 +17,11 @@ from migrate.render._common import (
     clean,
     human_bytes,
     human_duration,
-    redact,
-    redact_text,
     severity_counts,
     verdict_words,
 )
 from migrate.render.mdinventory import inventory_sections, md, prose, table
+from migrate.secrets import redact, redact_text
 from migrate.units import count
 
 _URL = re.compile(r"^https?://[^\s<>`]+$")

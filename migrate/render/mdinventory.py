@@ -5,7 +5,8 @@ import re
 from collections.abc import Iterable, Sequence
 
 from migrate.model import Container, Image, Inventory, Network, Volume
-from migrate.render._common import human_bytes, one_line, redact_text
+from migrate.render._common import human_bytes, one_line
+from migrate.secrets import redact_text
 
 # The backslash is escaped too: otherwise a value ending in one would cancel the escape that follows it.
 _MD_SPECIAL = re.compile(r"([\\`*_<>\[\]|&~#])")
