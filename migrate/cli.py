@@ -262,7 +262,7 @@ def collector(
 
     def body() -> None:
         check_output(output)  # a bad output path fails before any work is done
-        from migrate.emit.collector import render_collector
+        from migrate.collector import render_collector
 
         write_output(render_collector(__version__), output)
 

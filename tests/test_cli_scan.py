@@ -116,7 +116,7 @@ def test_bundle_assembled_by_hand_from_docker_inspect(engine, rich, tmp_path: Pa
 
 def test_collector_command_writes_the_script_byte_for_byte(tmp_path: Path):
     from migrate import __version__
-    from migrate.emit.collector import render_collector
+    from migrate.collector import render_collector
 
     out = tmp_path / "collect.ps1"
     res = run("collector", "-o", str(out))

@@ -12,10 +12,9 @@ from migrate.errors import CommandLineError
 from migrate.emit.cmdline import (
     encode_arg,
     encode_command_line,
-    powershell_literal,
-    powershell_string_expr,
     resolve_command_line,
 )
+from migrate.pwsh import powershell_literal, powershell_string_expr
 from migrate.plan.steps import BackupPath, Word
 from tests.pslit import (
     decode_powershell_single_quoted,

@@ -11,7 +11,7 @@ import tree_sitter_powershell
 from tests.pslit import evaluate_assignment
 from tree_sitter import Language, Node, Parser
 
-from migrate.emit.collector import VERSION_MARKER, collector_template, render_collector
+from migrate.collector import VERSION_MARKER, collector_template, render_collector
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLE_DOC = ROOT / "docs" / "bundle.md"

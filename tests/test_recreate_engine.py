@@ -11,7 +11,8 @@ import pytest
 
 from migrate.inventory.scan import ScanOptions, scan
 from migrate.model import Container, Inventory
-from migrate.plan.recreate import CARRIED_FIELDS, create_spec, env_file_text, not_carried_fields
+from migrate.model import CARRIED_FIELDS
+from migrate.plan.recreate import create_spec, env_file_text, not_carried_fields
 from tests.engines import Engine, busybox_rootfs, start_engine
 from tests.population import Population
 

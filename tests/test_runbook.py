@@ -13,7 +13,7 @@ from tree_sitter import Node
 
 from migrate.emit.runbook import RunbookMeta, render_runbook
 from migrate.plan.steps import HOST_ACTIONS, PHASES, Artifact, BackupPath, Step, Word, resolve_arg
-from migrate.verify.digest import digest_script
+from migrate.volumedigest import digest_script
 from tests.pslint import enclosing_function, functions, lint, text, walk
 from tests.pslit import evaluate_node, parse_powershell, syntax_problems
 from tests.winsplit import split_command_line_go, split_command_line_msvcrt

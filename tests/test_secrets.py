@@ -13,7 +13,7 @@ import pytest
 
 from migrate.assess import assess, load_catalog
 from migrate.assess.config import Config
-from migrate.emit.collector import collector_template
+from migrate.collector import collector_template
 from migrate.model import Inventory
 from migrate.plan.decide import decide
 from migrate.plan.planfile import parse_plan, render_plan

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from migrate.errors import ArchiveError
-from migrate.verify.digest import digest_tar_stream
+from migrate.volumedigest import digest_tar_stream
 
 # ------------------------------------------------------------------ the reference: docs/verify.md, from os.lstat
 

@@ -13,7 +13,8 @@ import pytest
 from migrate.errors import ArchiveError
 from migrate.inventory.engine import connect
 from migrate.inventory.scan import ScanOptions, scan
-from migrate.verify.digest import HELPER_LABEL, digest_volume, digest_volumes
+from migrate.inventory.engine import digest_volume, digest_volumes
+from migrate.volumedigest import HELPER_LABEL
 from tests.engines import Engine, busybox_rootfs
 from tests.population import Population
 from tests.test_verify_digest import _line, build_tree, reference_digest, tar_of

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from migrate.verify.digest import digest_script, digest_volumes
+from migrate.inventory.engine import digest_volumes
+from migrate.volumedigest import digest_script
 from tests.engines import Engine
 from tests.population import Population
 

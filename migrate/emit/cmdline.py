@@ -1,4 +1,4 @@
-"""Windows command-line text for docker.exe arguments, and ASCII-only PowerShell string expressions for the runbook.
+"""Windows command-line text for docker.exe arguments (PowerShell string expressions: migrate.pwsh).
 
 The runbook starts docker.exe through System.Diagnostics.Process with a pre-built Arguments string
 (runbook-style §4.6 B), which .NET passes through verbatim on Windows PowerShell 5.1 and every 7.x, so the text
@@ -13,13 +13,10 @@ from typing import Union
 
 from migrate.errors import CommandLineError, InternalError
 from migrate.plan.steps import Arg, BackupPath, Word
+from migrate.pwsh import powershell_literal, powershell_string_expr  # noqa: F401  (the runbook's quoting)
 
 Segment = Union[str, BackupPath]
 """A piece of a command line: literal text, or a backup path the runbook inserts at run time."""
-
-SINGLE_QUOTES = frozenset("'\u2018\u2019\u201a\u201b")
-"""Every character PowerShell's tokenizer takes as a single quote (CharExtensions.IsSingleQuote)."""
-
 
 def needs_quotes(arg: str) -> bool:
     """True when arg must be wrapped in quotes: it is empty, or has whitespace or a double quote."""
@@ -134,35 +131,3 @@ def resolve_command_line(segments: Sequence[Segment], root: str) -> str:
     if not root or '"' in root or "\x00" in root or root.endswith("\\"):
         raise CommandLineError(f"backup folder {root!r}: must be non-empty, hold no '\"' and not end with '\\'")
     return "".join(s if isinstance(s, str) else backup_path_text(root, s.rel) for s in segments)
-
-
-def powershell_literal(text: str) -> str:
-    """A single-quoted PowerShell string literal whose value is exactly text (all five single quotes doubled)."""
-    # The tokenizer keeps the second of two adjacent single-quote characters, so doubling each one keeps its kind.
-    return "'" + "".join(ch + ch if ch in SINGLE_QUOTES else ch for ch in text) + "'"
-
-
-def _utf16_units(text: str) -> list[int]:
-    """UTF-16 code units of text (astral characters as surrogate pairs, lone surrogates kept)."""
-    data = text.encode("utf-16-le", "surrogatepass")
-    return [int.from_bytes(data[i:i + 2], "little") for i in range(0, len(data), 2)]
-
-
-def powershell_string_expr(text: str) -> str:
-    """An ASCII-only PowerShell expression whose value is text: a literal, or `('ab' + [char]0x00e9 + 'c')`."""
-    if all(" " <= ch <= "~" for ch in text):
-        return powershell_literal(text)
-    pieces: list[str] = []
-    run: list[str] = []
-    for unit in _utf16_units(text):
-        if 0x20 <= unit <= 0x7E:
-            run.append(chr(unit))
-            continue
-        if run or not pieces:
-            # A leading '' makes the sum a string concatenation: [char] + [char] would add numbers.
-            pieces.append(powershell_literal("".join(run)))
-            run = []
-        pieces.append(f"[char]0x{unit:04x}")
-    if run:
-        pieces.append(powershell_literal("".join(run)))
-    return "(" + " + ".join(pieces) + ")"

@@ -6,15 +6,19 @@ returned as raw API payloads, so a live scan and a bundle go through the same no
 """
 from __future__ import annotations
 
+import dataclasses
+import io
 import os
 import sys
-from collections.abc import Callable
+import tarfile
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from migrate.errors import EngineError, InputError
-from migrate.model import Note
+from migrate.errors import ArchiveError, EngineError, InputError
+from migrate.model import Note, Volume
+from migrate.volumedigest import HELPER_LABEL, MOUNT_POINT, READ_SIZE, ChunkReader, VolumeDigest, digest_tar_stream
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): called as inspects complete."""
@@ -244,3 +248,102 @@ def read_engine(url: str, tls: Any = None, progress: Progress | None = None) -> 
             c.setdefault("SizeRw", s.get("SizeRw", 0))
             c.setdefault("SizeRootFs", s.get("SizeRootFs", 0))
     return raw
+
+
+# ------------------------------------------------------------------------------------------------ volume digests
+# The engine side of migrate.volumedigest: a helper container is created (never started) with the volume mounted
+# read-only, and GET /containers/{id}/archive is streamed through digest_tar_stream: nothing is extracted, nothing
+# written to the volume, memory flat whatever the volume's size.
+
+
+def pick_helper_image(client: Any) -> str | None:
+    """The id of the smallest image on the engine that suits a helper (engine's OS, no declared volumes)."""
+    os_type = str((client.info() or {}).get("OSType") or "linux")
+    fallback = None
+    for summary in sorted(client.images(), key=lambda i: (i.get("Size") or 0, i.get("Id") or "")):
+        try:
+            img = client.inspect_image(summary["Id"])
+        except Exception:  # removed since the listing; try the next one
+            continue
+        if (img.get("Os") or os_type) != os_type:
+            continue
+        if (img.get("Config") or {}).get("Volumes"):
+            # It would work (anonymous volumes are removed with the helper), but creates volumes meanwhile.
+            fallback = fallback or str(img["Id"])
+            continue
+        return str(img["Id"])
+    return fallback
+
+
+def digest_volume(client: Any, name: str, image: str) -> VolumeDigest:
+    """Digest volume `name` through a created (never started) helper container of `image`, always removed."""
+    from docker.types import Mount
+
+    # Mounting a volume that does not exist would create it, empty: make sure it is there first.
+    client.inspect_volume(name)
+    host_config = client.create_host_config(
+        mounts=[Mount(MOUNT_POINT, name, type="volume", read_only=True, no_copy=True)], network_mode="none")
+    created = client.create_container(image, command=["true"], host_config=host_config, network_disabled=True,
+                                      labels={HELPER_LABEL: "volume-digest"})
+    cid = created["Id"]
+    try:
+        chunks, _ = client.get_archive(cid, MOUNT_POINT)
+        reader = io.BufferedReader(ChunkReader(chunks), buffer_size=READ_SIZE)
+        return digest_tar_stream(reader)
+    finally:
+        try:
+            client.remove_container(cid, v=True, force=True)
+        except Exception as exc:  # any failure here leaves a container behind: say which one
+            raise EngineError(f"helper container {cid[:12]} (volume {name}) could not be removed "
+                              f"({str(exc).splitlines()[0][:200]}); remove it with `docker rm -f {cid[:12]}`") from None
+
+
+
+def digest_volumes(url: str, names: Sequence[str], tls: Any = None,
+                   progress: Progress | None = None) -> tuple[dict[str, VolumeDigest], list[Note]]:
+    """Digests of the named volumes on the engine at url; a volume that cannot be read becomes a Note."""
+    from docker.errors import APIError, NotFound
+
+    out: dict[str, VolumeDigest] = {}
+    notes: list[Note] = []
+    if not names:
+        return out, notes
+    client = connect(url, tls)
+    try:
+        image = pick_helper_image(client)
+        if image is None:
+            notes.append(Note(area="volumes", subject=url, message="no volume digests: the engine holds no image "
+                              "to create a helper container from"))
+            return out, notes
+        total = len(names)
+        if progress:
+            progress("volume digests", 0, total)
+        for done, name in enumerate(sorted(names), start=1):
+            try:
+                out[name] = digest_volume(client, name, image)
+            except NotFound:
+                notes.append(Note(area="volumes", subject=name, message="disappeared during the scan (removed "
+                                  "while it was read)"))
+            except APIError as exc:
+                notes.append(Note(area="volumes", subject=name,
+                                  message=f"no digest: the engine refused the helper container ({exc.explanation})"))
+            except (ArchiveError, tarfile.TarError) as exc:
+                notes.append(Note(area="volumes", subject=name, message=f"no digest: unreadable archive ({exc})"))
+            if progress:
+                progress("volume digests", done, total)
+    except (OSError, APIError) as exc:
+        raise EngineError(f"engine {url}: volume digests failed ({str(exc).splitlines()[0][:200]})") from None
+    finally:
+        client.close()
+    return out, notes
+
+
+def apply_digests(url: str, tls: Any, volumes: Sequence[Volume], os_type: str,
+                  progress: Progress | None = None) -> tuple[list[Volume], list[Note]]:
+    """The volumes with `digest` filled from the live engine at url, and notes for those left without one."""
+    if os_type == "windows":
+        return list(volumes), [Note(area="volumes", subject=url, message="no volume digests: computed for Linux "
+                                    "engines only (the helper container mounts the volume at /data)")]
+    digests, notes = digest_volumes(url, [v.name for v in volumes], tls, progress)
+    out = [dataclasses.replace(v, digest=digests[v.name].digest) if v.name in digests else v for v in volumes]
+    return out, notes

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from migrate.errors import EngineError, InputError
 from migrate.inventory import normalize
 from migrate.inventory.engine import Progress, RawEngine
 from migrate.inventory import protect
-from migrate.model import ConfigFile, Inventory, Note, SecretValues, Settings, Source
+from migrate.model import ConfigFile, HostFacts, Inventory, Note, SecretValues, Settings, Source
 from migrate.secrets import digest_key, key_id
 
 
@@ -35,7 +36,7 @@ class ScanOptions:
     host_facts: Path | None = None
     projects: list[Path] = field(default_factory=list)
     volume_digests: bool = False
-    """Digest every volume's content through a helper container (live engine only; migrate.verify.digest)."""
+    """Digest every volume's content through a helper container (live engine only; docs/verify.md)."""
     with_secrets: bool = False
     """Keep env values, secret-named labels and options and URL passwords as read, instead of keyed digests."""
 
@@ -67,7 +68,11 @@ def _settings_kind(path: Path) -> str:
 
 
 def windows_defaults(opts: ScanOptions) -> ScanOptions:
-    """On Windows with no file flags, the default locations of every settings file (those that exist)."""
+    """A copy of opts with, on Windows with no file flags, the default locations of every settings file (those
+    that exist) added; opts itself is left as the caller made it."""
+    # The engine was wanted because no file was given; the files found here must not change that.
+    opts = dataclasses.replace(opts, settings=list(opts.settings), daemon_configs=list(opts.daemon_configs),
+                               use_engine=opts.wants_engine())
     appdata = Path(os.environ.get("APPDATA", ""))
     profile = Path(os.environ.get("USERPROFILE", ""))
     programdata = Path(os.environ.get("ProgramData", r"C:\ProgramData"))
@@ -85,7 +90,7 @@ def windows_defaults(opts: ScanOptions) -> ScanOptions:
 
 
 def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
-         host_facts_reader: Any = None) -> Inventory:
+         host_facts_reader: Callable[[], tuple[HostFacts | None, list[Note]]] | None = None) -> Inventory:
     """Read every source in opts into one Inventory; later sources fill what earlier ones lacked."""
     from migrate.inventory.backend import detect_backend, parse_info
     from migrate.inventory.bundle import read_bundle
@@ -176,7 +181,8 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
             sources.append(Source(kind="host-facts", ref=str(host_facts_path)))
         host = read_host_facts(host_facts_path)
     elif host_facts_reader is not None:
-        host = host_facts_reader()
+        host, host_notes = host_facts_reader()
+        notes.extend(host_notes)
         if host is not None:
             sources.append(Source(kind="host-facts", ref="powershell"))
 
@@ -211,7 +217,7 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         networks = [_protect(protect.network, n, key)
                     for n in normalize.networks_from_inspect(raw.networks, containers)]
         if opts.volume_digests and live is not None:
-            from migrate.verify.digest import apply_digests
+            from migrate.inventory.engine import apply_digests
 
             volumes, digest_notes = apply_digests(live[0], live[1], volumes, engine.os_type, progress)
             notes.extend(digest_notes)

@@ -19,23 +19,7 @@ from migrate.secrets import holds_digest, unsafe_reason
 SECRET_NOT_KEPT = ("a secret: the inventory keeps a digest of it, not the value; set it by hand after the move, or "
                    "plan from `scan --with-secrets`")
 
-CARRIED_FIELDS: tuple[str, ...] = (
-    "name", "image_id", "platform", "env", "cmd", "entrypoint", "user", "working_dir", "hostname", "domainname",
-    "labels", "exposed_ports", "healthcheck", "stop_signal", "stop_timeout", "tty", "open_stdin", "mac_address",
-    "binds", "mounts", "port_bindings", "publish_all_ports", "restart_policy", "restart_max_retries", "auto_remove",
-    "network_mode", "volumes_from", "links", "cap_add", "cap_drop", "privileged", "devices", "device_cgroup_rules",
-    "device_requests", "security_opt", "ulimits", "log_driver", "log_opts", "extra_hosts", "dns", "dns_search",
-    "dns_options", "memory", "memory_swap", "memory_reservation", "memory_swappiness", "nano_cpus", "cpu_shares",
-    "cpu_period", "cpu_quota", "cpu_realtime_period", "cpu_realtime_runtime", "cpuset_cpus", "cpuset_mems",
-    "blkio_weight", "pids_limit", "oom_kill_disable", "oom_score_adj", "tmpfs", "shm_size", "init",
-    "readonly_rootfs", "runtime", "isolation", "pid_mode", "ipc_mode", "uts_mode", "userns_mode", "cgroupns_mode",
-    "cgroup_parent", "sysctls", "group_add", "storage_opt", "networks", "blkio_weight_device",
-    "blkio_device_read_bps", "blkio_device_write_bps", "blkio_device_read_iops", "blkio_device_write_iops",
-    "volume_driver", "annotations",
-)
-"""Container fields a container made from create_spec's arguments has equal to the original (verify compares
-these; `not_carried` names the exceptions for one container). `image` is left out: it is whatever image_ref the
-caller chose (the image id is what must match)."""
+# CARRIED_FIELDS (model.py) lists the fields the arguments below reproduce; verify compares exactly those.
 
 _HEX = re.compile(r"^[0-9a-f]{12,64}$")
 _DESKTOP_LABEL = "desktop.docker.io/"

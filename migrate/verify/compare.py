@@ -10,7 +10,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from migrate.model import JSON, Container, Image, Inventory, Network, Volume, to_data
+from migrate.model import CARRIED_FIELDS, JSON, Container, Image, Inventory, Network, Volume, to_data
 from migrate.secrets import REDACTED, holds_digest, is_secret_name
 
 SECRET = "<secret>"
@@ -85,9 +85,7 @@ class VerifyResult:
 
 
 def carried_fields() -> tuple[str, ...]:
-    """The container fields a re-creation carries (the planner's CARRIED_FIELDS: one list for both)."""
-    from migrate.plan.recreate import CARRIED_FIELDS
-
+    """The container fields a re-creation carries (CARRIED_FIELDS: one list for the planner and verify)."""
     return tuple(CARRIED_FIELDS)
 
 
