@@ -18,6 +18,7 @@ import http.client
 import io
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -180,6 +181,7 @@ def main() -> None:
         print(f"scan / cli     = {results['scan'] / results['cli']:.2f}x")
     finally:
         e.stop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -46,8 +46,8 @@ def guarded(fn: Callable[[], Any]) -> Any:
         fd, log = tempfile.mkstemp(prefix="wsl2-migrate-crash-", suffix=".log")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(traceback.format_exc())
-        exc = sys.exc_info()[1]
-        fail(f"internal error ({type(exc).__name__}: {str(exc)[:200]}); details in {log}", EXIT_INTERNAL)
+        err = sys.exc_info()[1]
+        fail(f"internal error ({type(err).__name__}: {str(err)[:200]}); details in {log}", EXIT_INTERNAL)
 
 
 def write_output(text: Any, out: Optional[Path], private: bool = False) -> None:

@@ -649,7 +649,7 @@ def _decode(tp: Any, data: JSON, path: str) -> Any:
             except DecodeError as exc:
                 errors.append(str(exc))
         raise DecodeError(errors[0] if errors else f"{path}: unexpected null")
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(data, dict):
             raise DecodeError(f"{path}: expected an object")
         hints = _hints(tp)

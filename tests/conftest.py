@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -19,6 +20,8 @@ def scratch() -> Path:
     """A short-named scratch directory (unix socket paths must stay under 108 bytes)."""
     d = Path(tempfile.mkdtemp(prefix="w2m-", dir="/tmp"))
     yield d
+    # The engines (torn down first: they depend on this fixture) unmounted their data; what is left is files.
+    shutil.rmtree(d, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.engine
+
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = '{\n  "wslEngineEnabled": false,\n  "memoryMiB": 4096,\n  "cpus": 4\n}\n'
 

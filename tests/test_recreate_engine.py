@@ -16,6 +16,8 @@ from migrate.plan.recreate import create_spec, env_file_text, not_carried_fields
 from tests.engines import Engine, busybox_rootfs, start_engine
 from tests.population import Population
 
+pytestmark = pytest.mark.engine
+
 # Container fields that are not carried, and why a re-created container may differ in them.
 NOT_COMPARED = {
     "id": "a new container gets a new id",

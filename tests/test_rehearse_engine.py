@@ -14,6 +14,8 @@ from migrate.plan.planfile import parse_plan
 from tests.engines import Engine, Registry, start_engine, start_isolated_engine
 from tests.population import Population, populate
 
+pytestmark = pytest.mark.engine
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -12,6 +12,8 @@ from migrate.model import Inventory, dumps, loads
 from tests.engines import Engine
 from tests.population import Population
 
+pytestmark = pytest.mark.engine
+
 
 @pytest.fixture(scope="module")
 def inv(engine: Engine, rich: Population) -> Inventory:

@@ -14,6 +14,8 @@ from migrate.volumedigest import digest_script
 from tests.engines import Engine
 from tests.population import Population
 
+pytestmark = pytest.mark.engine
+
 AWKWARD = (
     "cd /v && mkdir -p 'd 1/empty' sub && printf 'a\\nb' > \"$(printf 'new\\nline')\" && printf x > 'q\"uote' && "
     "printf 'é' > 'caf\u00e9' && printf '10' > 10 && printf '9' > 9 && ln 10 sub/hard && ln -s 'd 1' sl && "

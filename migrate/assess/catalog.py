@@ -278,7 +278,7 @@ def _fill(tp: Any, data: Any, counter: list[int]) -> Any:
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         return _fill(args[0], data, counter) if len(args) == 1 and data is not None else data
-    if dataclasses.is_dataclass(tp) and isinstance(data, dict):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp) and isinstance(data, dict):
         hints = typing.get_type_hints(tp)
         out = {k: _fill(hints[k], v, counter) if k in hints else v for k, v in data.items()}
         for f in dataclasses.fields(tp):
@@ -296,6 +296,6 @@ def _fill(tp: Any, data: Any, counter: list[int]) -> Any:
                 out[f.name] = ""
         return out
     if origin is tuple and isinstance(data, list):
-        args = typing.get_args(tp)
-        return [_fill(args[0], v, counter) for v in data] if args else data
+        items = typing.get_args(tp)
+        return [_fill(items[0], v, counter) for v in data] if items else data
     return data

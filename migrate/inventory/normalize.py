@@ -543,8 +543,9 @@ def volumes_from_inspect(raws: Iterable[Mapping[str, Any]], df: Mapping[str, Any
         size, refs = usage.get(name, (None, None))
         u = raw.get("UsageData")
         if isinstance(u, dict) and size is None:
-            size = u.get("Size") if isinstance(u.get("Size"), int) and u.get("Size") >= 0 else None
-            refs = u.get("RefCount") if isinstance(u.get("RefCount"), int) and u.get("RefCount") >= 0 else None
+            found_size, found_refs = u.get("Size"), u.get("RefCount")
+            size = found_size if isinstance(found_size, int) and found_size >= 0 else None
+            refs = found_refs if isinstance(found_refs, int) and found_refs >= 0 else None
         bind = ""
         if "bind" in options.get("o", "").split(",") and options.get("device"):
             bind = options["device"]

@@ -13,7 +13,17 @@ from migrate.errors import EngineError, InputError
 from migrate.inventory import normalize
 from migrate.inventory.engine import Progress, RawEngine
 from migrate.inventory import protect
-from migrate.model import ConfigFile, HostFacts, Inventory, Note, SecretValues, Settings, Source
+from migrate.model import (
+    ConfigFile,
+    FileFact,
+    HostFacts,
+    Inventory,
+    Note,
+    ProjectFile,
+    SecretValues,
+    Settings,
+    Source,
+)
 from migrate.secrets import digest_key, key_id
 
 
@@ -145,12 +155,12 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
 
     if opts.engine_info is not None:
         text, _ = read_text(opts.engine_info)
-        info = parse_info(text, str(opts.engine_info))
+        pasted = parse_info(text, str(opts.engine_info))
         sources.append(Source(kind="engine-info", ref=str(opts.engine_info)))
         if raw is None:
-            raw = RawEngine(url=f"file:{opts.engine_info}", info=info)
+            raw = RawEngine(url=f"file:{opts.engine_info}", info=pasted)
         elif not raw.info:
-            raw.info = info
+            raw.info = pasted
 
     for p in opts.settings:
         sources.append(Source(kind="settings", ref=str(p)))
@@ -186,7 +196,8 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         if host is not None:
             sources.append(Source(kind="host-facts", ref="powershell"))
 
-    project_files, file_facts = [], []
+    project_files: list[ProjectFile] = []
+    file_facts: list[FileFact] = []
     if opts.projects:
         for p in opts.projects:
             sources.append(Source(kind="project", ref=str(p)))

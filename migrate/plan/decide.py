@@ -273,7 +273,7 @@ def _container_plan(c: Container, projects: dict[str, dict[str, str]], images: d
         commit_ref=commit_ref, start=c.running, stop_timeout=c.stop_timeout if c.stop_timeout is not None else 10,
         depends_on=tuple(sorted(deps)), networks=tuple(sorted({a.network for a in c.networks})),
         volumes=tuple(sorted({m.name for m in c.mounts if m.type == "volume" and m.name})), create=create,
-        connect=tuple(tuple(x) for x in spec.connect),
+        connect=tuple(tuple(str(a) for a in x) for x in spec.connect),  # connect arguments are all text
         env=tuple(spec.env_names), not_carried=tuple(f"{k}: {v}" for k, v in spec.not_carried), compose=compose,
         why=tuple(why), findings=findings)
 

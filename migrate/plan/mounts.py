@@ -12,6 +12,8 @@ from migrate.secrets import holds_digest
 class Collector(Protocol):
     """Where arguments and omissions go (recreate's argument list)."""
 
+    args: list[Arg]
+
     def flag(self, name: str, value: Arg) -> None: ...
 
     def each(self, name: str, values: Sequence[str]) -> None: ...

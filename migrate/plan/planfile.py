@@ -10,7 +10,7 @@ from typing import Any
 
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
-from tomlkit.items import Comment, Table
+from tomlkit.items import Comment, Item, Table
 
 from migrate.errors import InputError, InternalError
 from migrate.plan.model import (
@@ -116,7 +116,7 @@ def _lines(obj: Any, skip: set[str]) -> list[tuple[str | None, str]]:
         v = getattr(obj, f.name)
         if v is None:
             continue
-        if dataclasses.is_dataclass(v):
+        if dataclasses.is_dataclass(v) and not isinstance(v, type):
             v = {k: list(x) if isinstance(x, tuple) else x for k, x in dataclasses.asdict(v).items()}
         out.append((f.name, f"{toml_key(f.name)} = {toml_value(v)}"))
     return out
@@ -131,6 +131,7 @@ def _carry_lines(lines: list[tuple[str | None, str]], old: Table | None, keys: t
     for key, line in lines:
         if key is not None and key in keys and key in old:
             item = old.item(key)
+            assert isinstance(item, Item)  # a key of a table is a value, never a table proxy
             kept = f"{toml_key(key)} = {item.as_string()}{item.trivia.comment_ws}{item.trivia.comment}".rstrip()
             if kept != line:
                 if item.unwrap() != tomllib.loads(line)[key]:
@@ -305,6 +306,5 @@ def strip_reasons(plan: Plan) -> Plan:
     def bare(x: Any) -> Any:
         return dataclasses.replace(x, why=(), findings=()) if hasattr(x, "why") else x
 
-    return dataclasses.replace(
-        plan, switch=dataclasses.replace(plan.switch, findings=()),
-        **{s: tuple(bare(x) for x in getattr(plan, s)) for s in SECTIONS})
+    sections: dict[str, Any] = {s: tuple(bare(x) for x in getattr(plan, s)) for s in SECTIONS}
+    return dataclasses.replace(plan, switch=dataclasses.replace(plan.switch, findings=()), **sections)
