@@ -233,13 +233,13 @@ def scan(
 
     def body() -> None:
         check_output(output)  # a bad output path fails before any work is done
-        from migrate.model import dumps
+        from migrate.model import dump_pieces
 
         opts = build_options(None, **sources)
         opts.volume_digests = volume_digests
         opts.with_secrets = with_secrets
         inv = load_or_scan(opts, quiet=quiet)
-        write_output(dumps(inv), output, private=with_secrets)
+        write_output(dump_pieces(inv), output, private=with_secrets)
         if not quiet:
             typer.echo(summary_table(inv), err=True)
             if output is not None:

@@ -7,6 +7,7 @@ import json
 import types
 import typing
 from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any, Union
 
 from migrate.errors import InputError
@@ -592,7 +593,25 @@ def to_data(value: Any) -> JSON:
 
 def dumps(inv: Inventory) -> str:
     """The inventory as stable, indented JSON text ending in a newline."""
-    return json.dumps(to_data(inv), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+    return "".join(dump_pieces(inv))
+
+
+def dump_pieces(inv: Inventory) -> Iterator[str]:
+    """dumps(inv) in pieces, one object of a list at a time: a 100,000-container inventory is written without its
+    JSON data or text ever being whole in memory (the text is byte for byte dumps')."""
+    yield "{"
+    for n, f in enumerate(dataclasses.fields(inv)):
+        value = getattr(inv, f.name)
+        yield ("," if n else "") + "\n  " + json.dumps(f.name) + ": "
+        if isinstance(value, tuple) and value:
+            yield "["
+            for i, item in enumerate(value):
+                text = json.dumps(to_data(item), indent=2, ensure_ascii=False)
+                yield ("," if i else "") + "\n    " + text.replace("\n", "\n    ")
+            yield "\n  ]"
+        else:
+            yield json.dumps(to_data(value), indent=2, ensure_ascii=False).replace("\n", "\n  ")
+    yield "\n}\n"
 
 
 def fingerprint(inv: Inventory) -> str:

@@ -51,5 +51,16 @@ def _no_ambient_docker_host(monkeypatch: pytest.MonkeyPatch) -> None:
     # A developer's DOCKER_HOST must not leak into CLI tests that expect no engine.
     monkeypatch.delenv("DOCKER_HOST", raising=False)
     monkeypatch.setenv("DOCKER_CONFIG", os.path.join(tempfile.gettempdir(), "w2m-empty-docker-config"))
-    # One known digest key (docs/secrets.md), so golden inventories and plans are the same on every machine.
-    monkeypatch.setenv("WSL2_MIGRATE_DIGEST_KEY", TEST_DIGEST_KEY)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_digest_key() -> None:
+    # One known digest key (docs/secrets.md) for the whole session, module fixtures and child processes included:
+    # golden inventories and plans are then the same on every machine, and every scan compares with every other.
+    before = os.environ.get("WSL2_MIGRATE_DIGEST_KEY")
+    os.environ["WSL2_MIGRATE_DIGEST_KEY"] = TEST_DIGEST_KEY
+    yield
+    if before is None:
+        os.environ.pop("WSL2_MIGRATE_DIGEST_KEY", None)
+    else:
+        os.environ["WSL2_MIGRATE_DIGEST_KEY"] = before

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.engine
 
 @pytest.fixture(scope="module")
 def inv(engine: Engine, rich: Population) -> Inventory:
-    return scan(ScanOptions(host=engine.url), "test")
+    # Values as read: these tests check the normalizer against docker inspect (test_secrets_at_rest: the digests).
+    return scan(ScanOptions(host=engine.url, with_secrets=True), "test")
 
 
 def _by_name(inv: Inventory) -> dict:

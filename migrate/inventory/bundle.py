@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 from migrate.errors import InputError
 from migrate.inventory.engine import RawEngine
-from migrate.inventory.textfile import parse_json, read_text
+from migrate.inventory.textfile import iter_json_array, parse_json, read_text
 from migrate.model import Note
 
 BUNDLE_FORMAT = "wsl2-migrate-bundle/1"
@@ -34,19 +35,13 @@ def _file(root: Path, rel: str) -> Path | None:
     return p if p.is_file() else None
 
 
-def _json_array(root: Path, rel: str) -> list[dict[str, Any]] | None:
+def _json_array(root: Path, rel: str) -> Iterator[dict[str, Any]] | None:
+    """The objects of a `docker ... inspect` array, read one at a time as the scan consumes them (a bundle of
+    100,000 containers is never held whole); None when the file is absent."""
     p = _file(root, rel)
     if p is None:
         return None
-    text, _ = read_text(p)
-    if not text.strip():
-        return []
-    data = parse_json(text, str(p))
-    if isinstance(data, dict):  # a single object where a list was expected: one item was inspected
-        data = [data]
-    if not isinstance(data, list):
-        raise InputError(f"{p}: expected a JSON array as `docker ... inspect` prints it")
-    return [d for d in data if isinstance(d, dict)]
+    return (d for d in iter_json_array(p) if isinstance(d, dict))
 
 
 def read_bundle(path: Path) -> Bundle:
@@ -90,8 +85,7 @@ def read_bundle(path: Path) -> Bundle:
             items = _json_array(path, rel)
             if items is None:
                 raw.notes.append(Note(area=attr, subject=str(path / rel), message="not in the bundle"))
-                items = []
-            setattr(raw, attr, items)
+            setattr(raw, attr, items if items is not None else [])
         df_file = _file(path, "engine/df.json")
         if df_file is not None:
             dtext, _ = read_text(df_file)

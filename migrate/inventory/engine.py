@@ -11,7 +11,7 @@ import io
 import os
 import sys
 import tarfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,12 +41,12 @@ class RawEngine:
     url: str
     info: dict[str, Any] = field(default_factory=dict)
     version: dict[str, Any] = field(default_factory=dict)
-    images: list[dict[str, Any]] = field(default_factory=list)
-    """Image inspect payloads."""
-    containers: list[dict[str, Any]] = field(default_factory=list)
+    images: Iterable[dict[str, Any]] = field(default_factory=list)
+    """Image inspect payloads (a bundle's are read as they are consumed: iterate each once)."""
+    containers: Iterable[dict[str, Any]] = field(default_factory=list)
     """Container inspect payloads, with SizeRw/SizeRootFs merged in from /system/df."""
-    volumes: list[dict[str, Any]] = field(default_factory=list)
-    networks: list[dict[str, Any]] = field(default_factory=list)
+    volumes: Iterable[dict[str, Any]] = field(default_factory=list)
+    networks: Iterable[dict[str, Any]] = field(default_factory=list)
     df: dict[str, Any] = field(default_factory=dict)
     notes: list[Note] = field(default_factory=list)
 

@@ -15,6 +15,7 @@ from migrate.inventory.engine import Progress, RawEngine
 from migrate.inventory import protect
 from migrate.model import (
     ConfigFile,
+    Container,
     FileFact,
     HostFacts,
     Inventory,
@@ -215,12 +216,15 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         reachable = raw.url.startswith(("unix:", "tcp:", "npipe:", "http:", "https:", "ssh:"))
         engine = normalize.engine_from_info(info, version, reachable)
         sizes = normalize.container_sizes(raw.df)
-        unique = {str(c.get("Id")): c for c in raw.containers if isinstance(c, dict) and c.get("Id")}
-        # Each object is protected as it is made, so no second copy of the inventory holds the values.
-        containers = normalize.link_containers(
-            [_protect(protect.container, normalize.container_from_inspect(c, sizes.get(c.get("Id", ""))), key)
-             for c in unique.values()]
-        )
+        # Each object is made and protected as its payload is read, so neither the payloads of a large bundle nor
+        # a second copy of the inventory is ever held whole. The same id twice: the last payload wins.
+        by_id: dict[str, Container] = {}
+        for c in raw.containers:
+            if isinstance(c, dict) and c.get("Id"):
+                made = normalize.container_from_inspect(c, sizes.get(str(c["Id"])))
+                by_id[str(c["Id"])] = _protect(protect.container, made, key)
+        containers = normalize.link_containers(list(by_id.values()))
+        del by_id
         images = normalize.link_images([_protect(protect.image, im, key)
                                         for im in normalize.images_from_inspect(raw.images)], containers)
         volumes = [_protect(protect.volume, v, key)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import codecs
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -73,3 +74,141 @@ def read_json(path: str | Path) -> tuple[Any, str]:
     """Read and parse a JSON file; return the value and the encoding it was written in."""
     text, encoding = read_text(path)
     return parse_json(text, str(path)), encoding
+
+
+_CHUNK = 1 << 20
+_MAX_ITEM = 64 << 20
+"""No `docker inspect` object comes near this: a longer one is malformed input, not a reason to keep reading."""
+
+
+def iter_json_array(path: str | Path) -> Iterator[Any]:
+    """The items of a JSON array file (or the one object of a file holding an object), one at a time: a
+    100,000-container `docker inspect` is never held whole, as text or as parsed data. Encodings as read_text."""
+    p = Path(path)
+    try:
+        fh = open(p, "rb")
+    except FileNotFoundError:
+        raise InputError(f"{p}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{p}: is a directory, expected a file") from None
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read ({exc.strerror or exc})") from None
+    with fh:
+        yield from _items(fh, str(p))
+
+
+def _decoder_for(head: bytes, name: str) -> tuple[Any, int]:
+    """An incremental decoder for the file's encoding (as decode_bytes detects it) and the BOM length to skip."""
+    for bom, codec in _BOMS:
+        if head.startswith(bom):
+            if codec == "utf-16":
+                codec = "utf-16-le" if bom == codecs.BOM_UTF16_LE else "utf-16-be"
+            return codecs.getincrementaldecoder("utf-8" if codec == "utf-8-sig" else codec)(), len(bom)
+    _, encoding = decode_bytes(head[: len(head) - len(head) % 4], name) if len(head) >= 4 else ("", "utf-8")
+    return codecs.getincrementaldecoder(encoding)(), 0
+
+
+def _items(fh: Any, name: str) -> Iterator[Any]:
+    decoder = json.JSONDecoder()
+    head = fh.read(_CHUNK)
+    inc, skip = _decoder_for(head, name)
+    buf = _decode(inc, head[skip:], False, name)
+    done_lines = 0  # lines before buf[0], and characters of its line before it: for error positions
+    done_cols = 0
+    eof = not head
+
+    def more() -> bool:
+        nonlocal buf, eof
+        if eof:
+            return False
+        chunk = fh.read(_CHUNK)
+        eof = not chunk
+        buf += _decode(inc, chunk, eof, name)
+        return not eof or bool(buf)
+
+    def fail(msg: str, pos: int) -> InputError:
+        line = done_lines + buf.count("\n", 0, pos) + 1
+        newline = buf.rfind("\n", 0, pos)
+        col = pos - newline if newline >= 0 else done_cols + pos + 1
+        return InputError(f"{name}: malformed JSON at line {line} column {col}: {msg}")
+
+    pos = _skip_ws(buf, 0)
+    while pos >= len(buf) and more():
+        pos = _skip_ws(buf, pos)
+    if pos >= len(buf):
+        return  # an empty file: no items (`docker inspect` of nothing)
+    if buf[pos] != "[":
+        # One object where a list was expected: one item was inspected.
+        while more():
+            pass
+        try:
+            value, end = decoder.raw_decode(buf, pos)
+        except json.JSONDecodeError as exc:
+            raise fail(exc.msg, exc.pos) from None
+        except RecursionError:
+            raise InputError(f"{name}: nested too deeply (no file the tool reads nests that far)") from None
+        if _skip_ws(buf, end) < len(buf):
+            raise fail("Extra data", _skip_ws(buf, end))
+        if not isinstance(value, dict):
+            raise InputError(f"{name}: expected a JSON array as `docker ... inspect` prints it")
+        yield value
+        return
+    pos += 1
+    first = True
+    while True:
+        pos = _skip_ws(buf, pos)
+        while pos >= len(buf):
+            if not more():
+                raise fail("Expecting value or ']'", pos)
+            pos = _skip_ws(buf, pos)
+        if buf[pos] == "]":
+            end = _skip_ws(buf, pos + 1)
+            while end >= len(buf) and more():
+                end = _skip_ws(buf, end)
+            if end < len(buf):
+                raise fail("Extra data", end)
+            return
+        if not first:
+            if buf[pos] != ",":
+                raise fail("Expecting ',' delimiter", pos)
+            pos = _skip_ws(buf, pos + 1)
+            while pos >= len(buf):
+                if not more():
+                    raise fail("Expecting value", pos)
+                pos = _skip_ws(buf, pos)
+        while True:
+            try:
+                value, end = decoder.raw_decode(buf, pos)
+                if end < len(buf) or not more():  # a value at the very end may be a number cut in two
+                    break
+                continue
+            except json.JSONDecodeError as exc:
+                # Most likely the item is cut by the chunk boundary: read on (a real error stays one).
+                if len(buf) - pos > _MAX_ITEM or not more():
+                    raise fail(exc.msg, exc.pos) from None
+            except RecursionError:
+                raise InputError(f"{name}: nested too deeply (no file the tool reads nests that far)") from None
+        yield value
+        first = False
+        if end > _CHUNK:  # drop what was consumed, so the buffer stays about one chunk long
+            newline = buf.rfind("\n", 0, end)
+            done_lines += buf.count("\n", 0, end)
+            done_cols = end - newline - 1 if newline >= 0 else done_cols + end
+            buf = buf[end:]
+            end = 0
+        pos = end
+
+
+def _skip_ws(buf: str, pos: int) -> int:
+    n = len(buf)
+    while pos < n and buf[pos] in " \t\r\n":
+        pos += 1
+    return pos
+
+
+def _decode(inc: Any, data: bytes, final: bool, name: str) -> str:
+    try:
+        text: str = inc.decode(data, final)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{name}: not valid text ({exc.reason} at byte {exc.start} of a read)") from None
+    return text
