@@ -3,6 +3,7 @@ keyed digest that stands in for a secret value at rest (docs/secrets.md)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import hmac
 import json
@@ -75,6 +76,7 @@ def name_words(name: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(name)]
 
 
+@functools.lru_cache(maxsize=8192)
 def is_secret_name(name: str) -> bool:
     """Whether a name (env variable, label key, setting, log option) says its value is a secret."""
     words = name_words(name)
@@ -132,12 +134,12 @@ def redact_entry(entry: str, show_secrets: bool = False) -> str:
 
 def is_digest(value: Any) -> bool:
     """Whether value is a digest token that stands in for a secret value."""
-    return isinstance(value, str) and _DIGEST.fullmatch(value) is not None
+    return isinstance(value, str) and value.startswith(DIGEST_PREFIX) and _DIGEST.fullmatch(value) is not None
 
 
 def holds_digest(value: str) -> bool:
     """Whether a digest token appears anywhere in value (a URL whose password was replaced, say)."""
-    return _DIGEST.search(value) is not None
+    return DIGEST_PREFIX in value and _DIGEST.search(value) is not None
 
 
 def unsafe_reason(value: str) -> str:
@@ -153,14 +155,17 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def _dotnet_utf8(text: str) -> bytes:
     # The collector hashes .NET strings, where a lone surrogate encodes as U+FFFD: the same here.
-    return _SURROGATE.sub("\ufffd", text).encode("utf-8")
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text).encode("utf-8")
 
 
 def digest_value(value: str, key: bytes) -> str:
     """The keyed digest of a secret value: HMAC-SHA256 under the machine's key, 128 bits in hex (docs/secrets.md)."""
     if is_digest(value):
         return value  # already a digest (a collector bundle): never digest a digest
-    token = DIGEST_PREFIX + hmac.new(key, _dotnet_utf8(value), hashlib.sha256).hexdigest()[:32]
+    token = DIGEST_PREFIX + hmac.digest(key, _dotnet_utf8(value), "sha256").hex()[:32]
     if "\r" in value or "\n" in value:
         return token + ":line-break"
     if "\x00" in value:

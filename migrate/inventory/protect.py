@@ -1,5 +1,6 @@
 """Secret values replaced by keyed digests as objects enter the inventory (docs/secrets.md): env values,
-secret-named labels and options, and credentials in URLs never reach a file unless `--with-secrets`."""
+secret-named labels and options, and credentials in URLs never reach a file unless `--with-secrets`. (Containers,
+the many, are digested as normalize makes them.)"""
 from __future__ import annotations
 
 import dataclasses
@@ -7,12 +8,10 @@ from typing import Any
 
 from migrate.model import (
     ConfigFile,
-    Container,
     DesktopSettings,
     Engine,
     FileFact,
     Image,
-    Mount,
     Network,
     Note,
     Volume,
@@ -24,21 +23,6 @@ from migrate.secrets import (
     digest_text,
     digest_url_credentials,
 )
-
-
-def container(c: Container, key: bytes) -> Container:
-    """The container with its env values, secret-named labels and log options, and mount credentials digested."""
-    mounts = c.mounts
-    if any(m.volume_labels or m.volume_options for m in mounts):
-        mounts = tuple(_mount(m, key) for m in mounts)
-    return dataclasses.replace(
-        c, env=tuple(digest_entry(e, key) for e in c.env), labels=digest_labels(c.labels, key),
-        log_opts=digest_labels(c.log_opts, key), mounts=mounts)
-
-
-def _mount(m: Mount, key: bytes) -> Mount:
-    return dataclasses.replace(m, volume_labels=digest_labels(m.volume_labels, key),
-                               volume_options=digest_labels(m.volume_options, key))
 
 
 def image(im: Image, key: bytes) -> Image:

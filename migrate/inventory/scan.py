@@ -221,8 +221,7 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         by_id: dict[str, Container] = {}
         for c in raw.containers:
             if isinstance(c, dict) and c.get("Id"):
-                made = normalize.container_from_inspect(c, sizes.get(str(c["Id"])))
-                by_id[str(c["Id"])] = _protect(protect.container, made, key)
+                by_id[str(c["Id"])] = normalize.container_from_inspect(c, sizes.get(str(c["Id"])), key)
         containers = normalize.link_containers(list(by_id.values()))
         del by_id
         images = normalize.link_images([_protect(protect.image, im, key)

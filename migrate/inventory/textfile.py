@@ -16,20 +16,23 @@ _BOMS = (
 )
 
 
-def decode_bytes(raw: bytes, name: str) -> tuple[str, str]:
-    """Decode file bytes; return the text and the encoding found (utf-8, utf-8-sig, utf-16-le, utf-16-be)."""
-    encoding = "utf-8"
+def _detect(raw: bytes) -> str:
+    """The encoding of file bytes from their start: a BOM, or UTF-16 without one, else UTF-8."""
     for bom, codec in _BOMS:
         if raw.startswith(bom):
-            encoding = codec
-            break
-    else:
-        # PowerShell 5.1's `Out-File` writes UTF-16 LE with a BOM, but some tools omit it: a NUL in every other
-        # byte of ASCII text gives it away.
-        if len(raw) >= 4 and raw[1] == 0 and raw[3] == 0 and raw[0] != 0:
-            encoding = "utf-16-le"
-        elif len(raw) >= 4 and raw[0] == 0 and raw[2] == 0 and raw[1] != 0:
-            encoding = "utf-16-be"
+            return codec
+    # PowerShell 5.1's `Out-File` writes UTF-16 LE with a BOM, but some tools omit it: a NUL in every other
+    # byte of ASCII text gives it away.
+    if len(raw) >= 4 and raw[1] == 0 and raw[3] == 0 and raw[0] != 0:
+        return "utf-16-le"
+    if len(raw) >= 4 and raw[0] == 0 and raw[2] == 0 and raw[1] != 0:
+        return "utf-16-be"
+    return "utf-8"
+
+
+def decode_bytes(raw: bytes, name: str) -> tuple[str, str]:
+    """Decode file bytes; return the text and the encoding found (utf-8, utf-8-sig, utf-16-le, utf-16-be)."""
+    encoding = _detect(raw)
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -97,21 +100,20 @@ def iter_json_array(path: str | Path) -> Iterator[Any]:
         yield from _items(fh, str(p))
 
 
-def _decoder_for(head: bytes, name: str) -> tuple[Any, int]:
+def _decoder_for(head: bytes) -> tuple[Any, int]:
     """An incremental decoder for the file's encoding (as decode_bytes detects it) and the BOM length to skip."""
     for bom, codec in _BOMS:
         if head.startswith(bom):
             if codec == "utf-16":
                 codec = "utf-16-le" if bom == codecs.BOM_UTF16_LE else "utf-16-be"
             return codecs.getincrementaldecoder("utf-8" if codec == "utf-8-sig" else codec)(), len(bom)
-    _, encoding = decode_bytes(head[: len(head) - len(head) % 4], name) if len(head) >= 4 else ("", "utf-8")
-    return codecs.getincrementaldecoder(encoding)(), 0
+    return codecs.getincrementaldecoder(_detect(head))(), 0
 
 
 def _items(fh: Any, name: str) -> Iterator[Any]:
     decoder = json.JSONDecoder()
     head = fh.read(_CHUNK)
-    inc, skip = _decoder_for(head, name)
+    inc, skip = _decoder_for(head)
     buf = _decode(inc, head[skip:], False, name)
     done_lines = 0  # lines before buf[0], and characters of its line before it: for error positions
     done_cols = 0
@@ -179,7 +181,9 @@ def _items(fh: Any, name: str) -> Iterator[Any]:
         while True:
             try:
                 value, end = decoder.raw_decode(buf, pos)
-                if end < len(buf) or not more():  # a value at the very end may be a number cut in two
+                after = _skip_ws(buf, end)
+                # Only a ',' or ']' after it proves the value whole: a number cut by the chunk reads as a shorter one.
+                if (after < len(buf) and buf[after] in ",]") or not more():
                     break
                 continue
             except json.JSONDecodeError as exc:
