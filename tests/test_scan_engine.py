@@ -235,10 +235,10 @@ def test_vanished_container_is_a_note_not_a_crash(engine: Engine, rich: Populati
     engine.docker("create", "--name", "ephemeral", rich.base, "true")
     real = eng._inspect_all
 
-    def racing(fetch, ids, stage, notes, progress):
+    def racing(fetch, ids, stage, *args, **kwargs):
         if stage == "containers":
             engine.docker("rm", "-f", "ephemeral")
-        return real(fetch, ids, stage, notes, progress)
+        return real(fetch, ids, stage, *args, **kwargs)
 
     eng._inspect_all = racing
     try:

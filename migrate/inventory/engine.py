@@ -11,7 +11,7 @@ import io
 import os
 import sys
 import tarfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +49,8 @@ class RawEngine:
     networks: Iterable[dict[str, Any]] = field(default_factory=list)
     df: dict[str, Any] = field(default_factory=dict)
     notes: list[Note] = field(default_factory=list)
+    close: Callable[[], None] = lambda: None
+    """Ends what still reads the engine (a live scan's inspect workers); call it once the payloads are consumed."""
 
 
 def resolve_host(host: str | None, context: str | None) -> tuple[str, Any]:
@@ -183,37 +185,58 @@ class _LocalGetter:
 
 
 def _inspect_all(fetch: Callable[[str], Any], ids: list[str], stage: str, notes: list[Note],
-                 progress: Progress | None) -> list[dict[str, Any]]:
-    from docker.errors import NotFound
+                 progress: Progress | None, pool: ThreadPoolExecutor, url: str,
+                 sizes: dict[str, dict[str, Any]] | None = None) -> Iterator[dict[str, Any]]:
+    """The inspect payloads of ids, in id order, yielded as they arrive while the pool fetches the rest: the scan
+    normalizes each while later ones are still on the wire. Submitted at once (the pool starts them now)."""
+    from docker.errors import APIError, DockerException, NotFound
+    from requests.exceptions import RequestException
 
     def one(ident: str) -> dict[str, Any] | None:
         try:
-            return fetch(ident)
+            return fetch(ident)  # type: ignore[no-any-return]
         except (NotFound, Vanished):
             notes.append(Note(area=stage, subject=ident[:12] if len(ident) == 64 else ident,
                               message="disappeared during the scan (removed while it was read)"))
             return None
 
-    out: list[dict[str, Any]] = []
-    total = len(ids)
-    if progress:
-        progress(stage, 0, total)
-    with ThreadPoolExecutor(max_workers=INSPECT_WORKERS) as pool:
-        for done, result in enumerate(pool.map(one, ids), start=1):
+    futures = [pool.submit(one, ident) for ident in ids]
+
+    def results() -> Iterator[dict[str, Any]]:
+        total = len(ids)
+        if progress:
+            progress(stage, 0, total)
+        for done, future in enumerate(futures, start=1):
+            try:
+                result = future.result()
+            except (RequestException, DockerException, OSError) as exc:
+                if isinstance(exc, APIError) and exc.status_code and exc.status_code < 500:
+                    raise EngineError(f"engine {url}: refused a request ({exc.explanation})") from None
+                raise EngineError(_unreachable(url, exc)) from None
             if result is not None:
-                out.append(result)
+                s = (sizes or {}).get(result.get("Id", ""))
+                if s is not None:
+                    # The API omits zero sizes (omitempty): a container df lists without SizeRw wrote nothing.
+                    result.setdefault("SizeRw", s.get("SizeRw", 0))
+                    result.setdefault("SizeRootFs", s.get("SizeRootFs", 0))
+                yield result
             if progress and (done == total or done % 25 == 0):
                 progress(stage, done, total)
-    return out
+
+    return results()
 
 
 def read_engine(url: str, tls: Any = None, progress: Progress | None = None) -> RawEngine:
-    """Read everything the inventory needs from the engine at url."""
+    """Read everything the inventory needs from the engine at url.
+
+    The bulk lists are read here; the per-object inspects start here and are consumed through raw.containers and
+    raw.images (each iterated once, containers first); raw.close() ends the workers."""
     from docker.errors import APIError, DockerException
     from requests.exceptions import RequestException
 
     client = connect(url, tls)
     raw = RawEngine(url=url)
+    pool = ThreadPoolExecutor(max_workers=INSPECT_WORKERS)
     try:
         raw.version = client.version()
         raw.info = client.info()
@@ -230,23 +253,24 @@ def read_engine(url: str, tls: Any = None, progress: Progress | None = None) -> 
             getter = _LocalGetter(url, client.api_version)
             inspect_image = lambda i: getter.get(f"/images/{i}/json")  # noqa: E731
             inspect_container = lambda i: getter.get(f"/containers/{i}/json")  # noqa: E731
-        image_ids = sorted({i["Id"] for i in image_list})
-        raw.images = _inspect_all(inspect_image, image_ids, "images", raw.notes, progress)
-        container_ids = sorted({c["Id"] for c in container_list})
-        raw.containers = _inspect_all(inspect_container, container_ids, "containers", raw.notes, progress)
+        sizes = {c["Id"]: c for c in (raw.df.get("Containers") or []) if isinstance(c, dict) and "Id" in c}
+        # Containers first: the scan normalizes them first, while the image inspects are fetched behind them.
+        raw.containers = _inspect_all(inspect_container, sorted({c["Id"] for c in container_list}), "containers",
+                                      raw.notes, progress, pool, url, sizes)
+        raw.images = _inspect_all(inspect_image, sorted({i["Id"] for i in image_list}), "images", raw.notes,
+                                  progress, pool, url)
     except (RequestException, DockerException, OSError) as exc:
+        pool.shutdown(wait=False, cancel_futures=True)
+        client.close()
         if isinstance(exc, APIError) and exc.status_code and exc.status_code < 500:
             raise EngineError(f"engine {url}: refused a request ({exc.explanation})") from None
         raise EngineError(_unreachable(url, exc)) from None
-    finally:
+
+    def close() -> None:
+        pool.shutdown(wait=True, cancel_futures=True)
         client.close()
-    sizes = {c["Id"]: c for c in (raw.df.get("Containers") or []) if isinstance(c, dict) and "Id" in c}
-    for c in raw.containers:
-        s = sizes.get(c.get("Id"))
-        if s is not None:
-            # The API omits zero sizes (omitempty): a container df lists without SizeRw wrote nothing.
-            c.setdefault("SizeRw", s.get("SizeRw", 0))
-            c.setdefault("SizeRootFs", s.get("SizeRootFs", 0))
+
+    raw.close = close
     return raw
 
 

@@ -212,20 +212,24 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
     version: dict[str, Any] = {}
     if raw is not None:
         info, version = raw.info, raw.version
-        notes.extend(raw.notes)
         reachable = raw.url.startswith(("unix:", "tcp:", "npipe:", "http:", "https:", "ssh:"))
         engine = normalize.engine_from_info(info, version, reachable)
         sizes = normalize.container_sizes(raw.df)
-        # Each object is made and protected as its payload is read, so neither the payloads of a large bundle nor
-        # a second copy of the inventory is ever held whole. The same id twice: the last payload wins.
+        # Each object is made and protected as its payload is read (from a live engine: while later inspects are
+        # still on the wire), so neither the payloads of a large bundle nor a second copy of the inventory is ever
+        # held whole. The same id twice: the last payload wins.
         by_id: dict[str, Container] = {}
-        for c in raw.containers:
-            if isinstance(c, dict) and c.get("Id"):
-                by_id[str(c["Id"])] = normalize.container_from_inspect(c, sizes.get(str(c["Id"])), key)
+        try:
+            for c in raw.containers:
+                if isinstance(c, dict) and c.get("Id"):
+                    by_id[str(c["Id"])] = normalize.container_from_inspect(c, sizes.get(str(c["Id"])), key)
+            image_list = normalize.images_from_inspect(raw.images)
+        finally:
+            raw.close()
+        notes.extend(raw.notes)  # after the inspects: a container removed meanwhile is noted by then
         containers = normalize.link_containers(list(by_id.values()))
         del by_id
-        images = normalize.link_images([_protect(protect.image, im, key)
-                                        for im in normalize.images_from_inspect(raw.images)], containers)
+        images = normalize.link_images([_protect(protect.image, im, key) for im in image_list], containers)
         volumes = [_protect(protect.volume, v, key)
                    for v in normalize.volumes_from_inspect(raw.volumes, raw.df or None, containers)]
         networks = [_protect(protect.network, n, key)
