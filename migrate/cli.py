@@ -276,6 +276,7 @@ def main() -> None:
 
 # The other stages' commands register themselves on `app`, in the order --help lists them.
 from migrate import cli_assess  # noqa: E402,F401
+from migrate import cli_fleet  # noqa: E402,F401
 from migrate import cli_plan  # noqa: E402,F401
 from migrate import cli_validate  # noqa: E402,F401
 from migrate import cli_rehearse  # noqa: E402,F401
@@ -301,6 +302,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
                  "--workdir /tmp/rehearsal",),
     "verify": ("wsl2-migrate verify before.json after.json --plan plan.toml",
                "wsl2-migrate verify before.json npipe:////./pipe/docker_engine"),
+    "fleet": ("wsl2-migrate fleet \\\\share\\w2m -o fleet-report   (then open fleet-report/index.html)",
+              "wsl2-migrate fleet bundles/ -o fleet-report --wave-size 25"),
     "list": ("wsl2-migrate rules list --config wsl2-migrate.toml",),
     "show": ("wsl2-migrate rules show LCOW001",),
 }

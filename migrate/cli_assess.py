@@ -58,7 +58,8 @@ def assess(
     sources: dict[str, Any],
     inventory: Optional[Path] = typer.Argument(None, metavar="INVENTORY",
                                                help="An inventory JSON written by `scan`."),
-    fmt: str = typer.Option("table", "--format", "-f", metavar="FORMAT", help="table, json, markdown, sarif or junit."),
+    fmt: str = typer.Option("table", "--format", "-f", metavar="FORMAT",
+                            help="table, json, markdown, sarif, junit or html."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE",
                                           help="Write the report here (default: stdout)."),
     fail_on: Optional[str] = typer.Option(None, "--fail-on", metavar="LEVEL",
@@ -67,7 +68,8 @@ def assess(
     config: Optional[Path] = CONFIG_OPT,
     show_secrets: bool = typer.Option(False, "--show-secrets", help="Show env and secret-looking label values."),
 ) -> None:
-    """Flag what will break or be lost in the move: a report for people (table, markdown) or CI (json, sarif, junit)."""
+    """Flag what will break or be lost in the move: a report for people (table, markdown, html) or CI (json, sarif,
+    junit)."""
 
     def body() -> None:
         check_output(output)  # a bad output path fails before any work is done

@@ -34,7 +34,7 @@ class Note:
     """Something the scan could not read, and why; the assessment reports these as blind spots."""
 
     area: str
-    """engine, images, containers, volumes, networks, settings, host, files, bundle."""
+    """engine, images, containers, volumes, networks, settings, host, files, bundle, identity."""
     subject: str
     """The object, file or host concerned."""
     message: str

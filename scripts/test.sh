@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs what the tests need (Debian's docker.io, docker-registry and
-# busybox-static, iproute2; the package with its test extra in .venv), then runs pytest. Needs root for dockerd.
+# busybox-static, iproute2, chromium for the fleet pages; the package with its test extra in .venv), then runs
+# pytest. Needs root for dockerd.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,8 @@ dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 command -v docker >/dev/null 2>&1 || need+=(docker.io)  # the rehearsal runs the docker CLI, as the runbook does
 command -v ip >/dev/null 2>&1 || need+=(iproute2)  # the rehearsal's target engine gets its own network namespace
 command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)  # the fleet pages are rendered in a real browser
+dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need+=(fonts-dejavu-core)  # text in the screenshots
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]} (Debian packages the tests run for real)"
   export DEBIAN_FRONTEND=noninteractive

@@ -16,7 +16,7 @@ from migrate.model import Backend, Container, Image, Inventory, dumps
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = [["scan"], ["collector"], ["assess"], ["plan"], ["runbook"], ["run"], ["validate"], ["rehearse"],
-            ["verify"], ["rules", "list"], ["rules", "show"]]
+            ["verify"], ["fleet"], ["rules", "list"], ["rules", "show"]]
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:

@@ -148,6 +148,18 @@ def test_run_out_bad_folders_are_exit_2_and_write_nothing(inputs: dict[str, Path
     assert afile.read_text() == "keep me" and Path("/dev/null").is_char_device()
 
 
+def test_fleet_output_bad_folders_are_exit_2(mounts: dict[str, Path], tmp_path: Path) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("keep me")
+    for what, out in {"an existing file": afile, "a file's child": afile / "sub", "/dev/null": Path("/dev/null"),
+                      "a folder in /proc": Path("/proc/x"), "a read-only mount": mounts["ro"] / "out",
+                      "an immutable folder": mounts["immutable"]}.items():
+        code, text = cli("fleet", str(SAMPLE), "-o", str(out))
+        assert code == 2, f"fleet -o {what}: exit {code}: {text}"
+        assert "internal error" not in text and str(out).split("/")[-1] in text
+    assert afile.read_text() == "keep me"
+
+
 def test_run_out_with_a_folder_where_a_file_goes_writes_none_of_the_four(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()

@@ -1,17 +1,25 @@
 """Tests for the PowerShell collector: grammar, version quoting, bundle coverage, encodings and native arguments."""
 from __future__ import annotations
 
+import json
 import re
 import subprocess
+import unicodedata
 from pathlib import Path
 
 import pytest
 import tree_sitter_powershell
+from hypothesis import given
+from hypothesis import strategies as st
 
+from tests.pslint import enclosing_function, functions, lint, text, walk
 from tests.pslit import evaluate_assignment
+from tests.psbranch import branch_versions
+from tests.psref import load_reference, splat_keys
 from tree_sitter import Language, Node, Parser
 
 from migrate.collector import VERSION_MARKER, collector_template, render_collector
+from migrate.inventory.runas import PER_USER_FILES_FROM, RUN_AS
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLE_DOC = ROOT / "docs" / "bundle.md"
@@ -37,7 +45,8 @@ def _problems(root: Node) -> list[str]:
 def _doc_bundle_files() -> list[str]:
     """The file column of the table in docs/bundle.md."""
     files = []
-    for line in BUNDLE_DOC.read_text(encoding="utf-8").splitlines():
+    text = BUNDLE_DOC.read_text(encoding="utf-8")
+    for line in text[: text.index("\n## ")].splitlines():
         match = re.match(r"^\|\s*`([^`]+)`\s*\|", line)
         if match:
             files.append(match.group(1))
@@ -61,22 +70,6 @@ def _decode_verbatim(source: str) -> tuple[str, int]:
             return "".join(value), i + 1
         value.append(ch)
         i += 1
-
-
-def _legacy_command_line(args: list[str]) -> str:
-    """Windows PowerShell 5.1's native argument binder (NativeCommandParameterBinder, legacy mode)."""
-    parts = []
-    for arg in args:
-        if arg == "":
-            continue  # 5.1 drops empty arguments
-        quoted, needs = False, False
-        for ch in arg:
-            if ch == '"':
-                quoted = not quoted
-            elif ch.isspace() and not quoted:
-                needs = True
-        parts.append(f'"{arg}"' if needs else arg)
-    return " ".join(parts)
 
 
 def _go_argv(cmdline: str) -> list[str]:
@@ -140,7 +133,8 @@ def test_hostile_version_round_trips_through_the_powershell_literal() -> None:
     line = rendered[start:].split("\n", 1)[0]
     assert line.isascii()  # Windows PowerShell 5.1 reads a BOM-less script as ANSI
     assert evaluate_assignment(prefix + line) == HOSTILE_VERSION  # the whole line is one inert string expression
-    assert rendered.count("$script:CollectorVersion") == 2  # assigned once, read once (manifest)
+    # Assigned once, read by the manifest and by the -Detect line.
+    assert rendered.count("$script:CollectorVersion") == 3
 
 
 def test_only_the_version_marker_changes() -> None:
@@ -178,10 +172,13 @@ def test_no_out_file_set_content_or_file_redirection(script: str) -> None:
     root = _parse(script)
     names = {n.text.decode().lower() for n in _walk(root) if n.type == "command_name"}
     assert not names & {"out-file", "set-content", "add-content", "tee-object", "convertto-json"}
-    redirections = [n.text.decode() for n in _walk(root) if n.type == "redirection"]
-    assert redirections == ["2>&1"]  # stderr merged for the exit-code helper, nothing written to a file
+    assert [n.text.decode() for n in _walk(root) if n.type == "redirection"] == []
     assert script.count("[System.IO.File]::WriteAllText(") == 1
     assert "New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false" in script
+
+
+def test_collector_passes_the_lint_checks(script: str) -> None:
+    assert lint(script) == []
 
 
 def test_script_is_ascii_only(script: str) -> None:
@@ -198,18 +195,161 @@ def test_header_parameters_and_strictness(script: str) -> None:
     assert "Set-StrictMode -Version 3.0\n$ErrorActionPreference = 'Stop'" in script
 
 
-def test_every_native_call_reads_the_exit_code_on_the_next_line(script: str) -> None:
-    lines = script.splitlines()
-    calls = [i for i, line in enumerate(lines) if re.search(r"&\s+\$", line)]
-    assert calls, "no native call found"
-    for i in calls:
-        assert "$LASTEXITCODE" in lines[i + 1], lines[i]
+# ---------------------------------------------------------------------------------------------------------------
+# Native calls: one place starts a process, every wait has a limit, a timeout ends the tree and is recorded.
+
+NATIVE_CALLERS = {"Invoke-DockerCommand", "Invoke-WslCommand", "Get-FeatureState"}
+"""The functions that name a program and run it through Invoke-NativeCommand."""
+
+
+def _commands(root: Node, name: str) -> list[Node]:
+    return [n for n in walk(root) if n.type == "command" and any(
+        c.type == "command_name" and text(c).lower() == name.lower() for c in n.children)]
+
+
+def _callers(root: Node, name: str) -> set[str]:
+    return {enclosing_function(n) for n in _commands(root, name)}
+
+
+def _parameters(command: Node) -> set[str]:
+    """Named parameters of a command, splatted hashtable keys included, lower-case."""
+    names = set()
+    elements = next((c for c in command.children if c.type == "command_elements"), None)
+    for element in elements.children if elements else []:
+        if element.type == "command_parameter":
+            names.add(text(element).lstrip("-").rstrip(":").lower())
+        elif text(element).startswith("@") and element.type != "command_argument_sep":
+            keys = splat_keys(text(element).strip()[1:], command)
+            assert keys is not None, text(command)
+            names |= {k.lower() for k in keys}
+    return names
+
+
+def _method_calls(root: Node, method: str) -> list[Node]:
+    return [n for n in walk(root) if n.type == "invokation_expression" and len(n.children) > 2
+            and text(n.children[2]).lower() == method.lower()]
+
+
+def test_every_program_is_started_in_one_place(script: str) -> None:
     root = _parse(script)
-    commands = {n.text.decode().lower() for n in _walk(root) if n.type == "command_name"}
-    assert not commands & {"docker", "docker.exe", "wsl", "wsl.exe"}  # only through Invoke-NativeCommand
+    assert [n for n in walk(root) if n.type in ("command_invokation_operator", "redirection")] == []
+    for needle in ("System.Diagnostics.ProcessStartInfo", "System.Diagnostics.Process\n", "StartInfo = "):
+        where = {enclosing_function(n) for n in walk(root) if n.type == "pipeline" and needle.strip() in text(n)}
+        assert where <= {"Start-NativeProcess"}, (needle, where)
+    assert "[System.Diagnostics.Process]::Start" not in script and "Start-Process" not in script
+    assert _callers(root, "Start-NativeProcess") == {"Invoke-NativeCommand", "Stop-ProcessTree"}
+    assert _callers(root, "Invoke-NativeCommand") == NATIVE_CALLERS
+    # Every command is a function of this script or a cmdlet of the reference: no program runs by its name.
+    reference = load_reference()
+    defined = set(functions(root))
+    for node in walk(root):
+        if node.type == "command_name":
+            name = text(node).lower()
+            assert name in defined or name in reference.cmdlets["5.1"], text(node.parent)
 
 
-def _docker_literals(script: str) -> list[str]:
+def test_every_wait_has_a_time_limit(script: str) -> None:
+    root = _parse(script)
+    waits = _method_calls(root, "WaitForExit") + _method_calls(root, "Wait")
+    assert len(waits) >= 4
+    for node in waits:
+        args = next(c for c in node.children if c.type == "argument_list")
+        assert text(args) not in ("()", "( )"), text(node)  # WaitForExit() and Wait() block forever
+    assert _method_calls(root, "ReadToEnd") == [] and len(_method_calls(root, "ReadToEndAsync")) == 2
+    assert _method_calls(root, "WaitOne") == []
+
+
+def test_a_timeout_ends_the_whole_process_tree_on_51_and_7(script: str) -> None:
+    root = _parse(script)
+    stop = functions(root)["stop-processtree"]
+    kills = [n for n in _method_calls(stop, "Kill") if text(next(c for c in n.children
+                                                                if c.type == "argument_list")) == "($true)"]
+    assert len(kills) == 1 and branch_versions(kills[0])[0] == {"7.4"}  # Kill(entireProcessTree): .NET Core only
+    taskkill = [n for n in _commands(stop, "Start-NativeProcess") if "'taskkill.exe'" in text(n)]
+    assert len(taskkill) == 1 and branch_versions(taskkill[0])[0] == {"5.1"}
+    assert re.search(r"@\('/PID', \[string\]\$Process\.Id, '/T', '/F'\)", text(taskkill[0]))
+    invoke = functions(root)["invoke-nativecommand"]
+    assert len(_commands(invoke, "Stop-ProcessTree")) == 1
+    assert "$timedOut = $true" in text(invoke) and "TimedOut  = $timedOut" in text(invoke)
+
+
+def test_every_cim_query_has_a_time_limit(script: str) -> None:
+    root = _parse(script)
+    queries = _commands(root, "Get-CimInstance") + _commands(root, "Invoke-CimMethod")
+    assert len(queries) >= 3
+    for command in queries:
+        assert "operationtimeoutsec" in _parameters(command), text(command)
+    assert _callers(root, "Get-CimInstance") == {"Get-CimData"}
+    assert "Get-WindowsOptionalFeature" not in script  # the DISM module: no time limit, fails in Store PowerShell 7
+
+
+def test_every_native_timeout_is_recorded_with_its_file_and_seconds(script: str) -> None:
+    root = _parse(script)
+    failure = text(functions(root)["get-failuretext"])
+    assert "' timed out after ' + $script:TimeoutSeconds + ' s'" in failure
+    users = set()
+    for wrapper in NATIVE_CALLERS - {"Get-FeatureState"}:
+        users |= _callers(root, wrapper)
+    users |= {"Get-FeatureState"}
+    users -= NATIVE_CALLERS - {"Get-FeatureState"}
+    assert users >= {"Save-InspectOutput", "Save-ListedInspect", "Save-FormattedOutput", "Save-EngineSnapshot",
+                     "Get-WslFact", "Get-FeatureState"}
+    for name in users:
+        body = text(functions(root)[name.lower()])
+        assert "Add-BundleError" in body and "Get-FailureText" in body, name
+    # Each result of a native call is handed to Get-FailureText, which names a timeout, and so recorded.
+    wrappers = {"invoke-nativecommand", "invoke-dockercommand", "invoke-wslcommand"}
+    results = 0
+    for node in walk(root):
+        value = node.child_by_field_name("value") if node.type == "assignment_expression" else None
+        if value is None or enclosing_function(node).lower() in wrappers:
+            continue
+        if any(n.type == "command_name" and text(n).lower() in wrappers for n in walk(value)):
+            variable = text(node.children[0]).strip()
+            body = text(functions(root)[enclosing_function(node).lower()])
+            assert f"-Result {variable})" in body, (variable, text(node))
+            results += 1
+    assert results >= 8
+
+
+def test_cim_timeout_message_names_the_seconds(script: str) -> None:
+    body = text(functions(_parse(script))["get-cimdata"])
+    assert "' timed out after ' + $script:TimeoutSeconds + ' s'" in body
+    assert "OperationTimeoutSec = $script:TimeoutSeconds" in body
+
+
+def test_timeout_parameter_is_documented(script: str) -> None:
+    head = script[: script.index("Set-StrictMode")]
+    assert "[ValidateRange(1, 86400)] [int]$TimeoutSeconds = 60" in head
+    assert ".PARAMETER TimeoutSeconds" in head
+    assert "`-TimeoutSeconds` (default 60)" in BUNDLE_DOC.read_text(encoding="utf-8")
+
+
+_NET_SPACE = "\f\n\r\t\v\x85" + "".join(chr(c) for c in range(0x10000) if unicodedata.category(chr(c)).startswith("Z"))
+NET_WHITESPACE = re.compile("[" + re.escape(_NET_SPACE) + "]")
+r""".NET's regex \s, [\f\n\r\t\v\x85\p{Z}]: Python's \s also matches \x1c-\x1f."""
+
+
+def _encode(value: str) -> str:
+    """ConvertTo-CommandLineArgument's rule, stated independently: bare when no whitespace, else quoted."""
+    if value == "" or '"' in value:
+        raise ValueError(value)
+    if not NET_WHITESPACE.search(value):
+        return value
+    if value.endswith("\\"):
+        raise ValueError(value)
+    return f'"{value}"'
+
+
+def test_the_encoder_in_the_script_states_the_same_rule(script: str) -> None:
+    body = text(functions(_parse(script))["convertto-commandlineargument"])
+    assert "if ($Value.Length -eq 0 -or $Value.IndexOf([char]34) -ge 0) {\n        throw" in body
+    assert "if ($Value -notmatch '\\s') {\n        return $Value" in body
+    assert "if ($Value.EndsWith('\\')) {\n        throw" in body
+    assert body.rstrip().endswith("return ('\"' + $Value + '\"')\n}")
+
+
+def _literal_arguments(script: str) -> list[str]:
     literals = []
     for line in script.splitlines():
         if re.search(r"ArgumentList|ListArgs|InspectArgs|HostArgs|\$format = ", line):
@@ -217,25 +357,41 @@ def _docker_literals(script: str) -> list[str]:
     return literals
 
 
-def test_docker_arguments_reach_docker_exe_intact_on_51_and_7(script: str) -> None:
-    literals = _docker_literals(script)
-    assert "{{json .}}" in literals and "--no-trunc" in literals and "--size" in literals
+def test_every_argument_reaches_the_program_intact(script: str) -> None:
+    literals = _literal_arguments(script)
+    assert {"{{json .}}", "--no-trunc", "--size", "/English", "/T", "--verbose"} <= set(literals)
     runtime = [
         "sha256:" + "0123456789abcdef" * 4,
         "shop_pgdata",
         "npipe:////./pipe/docker_engine_windows",
         "3f1c0d9e8b7a6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d",
+        "4242",
     ]
     args = ["image", "inspect"] + literals + runtime
-    assert _go_argv(_legacy_command_line(args)) == args  # Windows PowerShell 5.1 (and 7.0-7.2 Legacy)
-    assert _go_argv(subprocess.list2cmdline(args)) == args  # PowerShell 7.3+ (Standard, PasteArguments rules)
+    line = " ".join(_encode(a) for a in args)
+    # .NET passes ProcessStartInfo.Arguments verbatim on 5.1 and 7; Go (docker) and MSVCRT (wsl, dism, taskkill)
+    # split it back.
+    assert _go_argv(line) == args
+    assert line == subprocess.list2cmdline(args)
 
 
-def test_oracles_reject_what_51_breaks() -> None:
-    # The reason for the safe subset: an embedded quote does not survive 5.1's binder.
-    args = ["info", "--format", '{{json .Name}} "x"']
-    assert _go_argv(_legacy_command_line(args)) != args
-    assert _go_argv(subprocess.list2cmdline(args)) == args
+@given(st.text(alphabet=st.characters(blacklist_characters='"', blacklist_categories=("Cs",)), min_size=1))
+def test_the_encoding_round_trips_for_every_safe_value(value: str) -> None:
+    try:
+        encoded = _encode(value)
+    except ValueError:
+        assert value.endswith("\\") and NET_WHITESPACE.search(value)
+        return
+    assert _go_argv(encoded) == [value]
+    if not re.search("[\f\n\r\v\x85\u00a0-\uffff]", value):
+        # list2cmdline (MSVCRT rules) quotes for space and tab only; the other whitespace needs no quotes there.
+        assert encoded == subprocess.list2cmdline([value])
+
+
+def test_the_encoder_refuses_what_no_rule_carries() -> None:
+    for value in ("", 'a"b', "dir with space\\"):
+        with pytest.raises(ValueError):
+            _encode(value)
 
 
 def test_engine_commands_match_the_documented_ones(script: str) -> None:
@@ -256,7 +412,8 @@ def test_manifest_is_written_last_and_the_facts_format_matches_the_doc(script: s
     doc = BUNDLE_DOC.read_text(encoding="utf-8")
     assert '"format": "wsl2-migrate-host/1"' in doc and "'wsl2-migrate-host/1'" in script
     assert "wsl2-migrate-bundle/1" in doc and "'wsl2-migrate-bundle/1'" in script
-    facts_block = doc[doc.index("```json") : doc.rindex("```")]
+    facts_doc = doc[doc.index("## `host/facts.json`") :]
+    facts_block = facts_doc[facts_doc.index("```json") : facts_doc.index("```\n", facts_doc.index("```json") + 7)]
     keys = set(re.findall(r'"([a-z_]+)":', facts_block)) - {"format"}
     for key in keys:
         assert re.search(rf"\b{key}\s*=|\['{key}'\]", script), key
@@ -321,3 +478,51 @@ def test_samples_hold_the_hostile_values_and_backends() -> None:
     assert infos["hyperv-2x"]["KernelVersion"].endswith("-linuxkit")
     assert "lcow (linux)" in infos["lcow"]["Driver"] and infos["lcow"]["OSType"] == "windows"
     assert infos["near-wsl2"]["OperatingSystem"] == "Docker Desktop"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Who ran the collector: manifest.json "identity", as docs/bundle.md describes and migrate.inventory.runas reads it.
+
+def _identity_doc() -> str:
+    doc = BUNDLE_DOC.read_text(encoding="utf-8")
+    return doc[doc.index("## Who ran the collector") :]
+
+
+def test_identity_keys_match_the_doc(script: str) -> None:
+    body = text(functions(_parse(script))["get-collectoridentity"])
+    block = re.search(r"\$identity = \[ordered\]@\{\n(.*?)\n    \}", body, re.S)
+    assert block is not None
+    keys = re.findall(r"^\s+([a-z_]+)\s+=", block.group(1), re.M)
+    doc = _identity_doc()
+    example = json.loads("{" + doc[doc.index('"identity": {') :].split("\n}\n", 1)[0] + "\n}}")["identity"]
+    table = re.findall(r"`([a-z_]+)`", "\n".join(line.split("|")[1] for line in doc.splitlines()
+                                                  if line.startswith("| `")))
+    assert keys == list(example) and sorted(keys) == sorted(table)
+    assert "identity          = $script:Identity" in script
+
+
+def test_identity_values_are_the_ones_the_scan_reads(script: str) -> None:
+    assigned = set(re.findall(r"run_as\s+=\s+'([a-z-]+)'", script))
+    assert assigned == set(RUN_AS)
+    assigned = set(re.findall(r"per_user_files_from\s+=\s+'([a-z-]+)'", script))
+    assert assigned == set(PER_USER_FILES_FROM)
+    doc = _identity_doc()
+    for value in (*RUN_AS, *PER_USER_FILES_FROM, "Win32_ComputerSystem.UserName", "explorer.exe owner"):
+        assert f"`{value}`" in doc and f"'{value}'" in script, value
+    assert "$sid -eq 'S-1-5-18'" in script  # LocalSystem
+
+
+def test_per_user_files_come_from_the_desktop_users_folders(script: str) -> None:
+    main = script[script.index("# Main") :]
+    # The documented files under %APPDATA% or %USERPROFILE% only (windows-daemon.json also has a machine path).
+    per_user = [name for name, content in re.findall(r"^\| `([^`]+)` \| (.*) \|$", BUNDLE_DOC.read_text(
+        encoding="utf-8"), re.M) if re.search("%APPDATA%|%USERPROFILE%", content) and "ProgramData" not in content]
+    assert per_user == ["desktop/settings.json", "desktop/settings-store.json", "desktop/daemon.json",
+                        "host/wslconfig"]
+    listed = re.search(r"foreach \(\$relative in @\(([^)]*)\)\) \{\n\s+Add-BundleError", main)
+    assert listed is not None and re.findall(r"'([^']+)'", listed.group(1)) == per_user
+    assert "$appData = $script:UserPaths.AppData" in main and "$userProfile = $script:UserPaths.Profile" in main
+    assert "GetFolderPath('ApplicationData')" not in main and "$env:USERPROFILE" not in main
+    # WSL is per user too: the desktop user's registry when someone else runs the collector.
+    assert "Get-WslFact -UserSid $script:UserPaths.Sid -NoUser:(-not $script:UserPaths.Found)" in script
+    assert "Open-RegistryKey -Hive Users -SubKey ($UserSid + '\\' + $lxssKey)" in script

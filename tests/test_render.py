@@ -170,12 +170,12 @@ def _all(show_secrets: bool = False) -> dict[Format, str]:
 
 def test_every_format_renders_text_ending_in_newline() -> None:
     outputs = _all()
-    assert set(outputs) == {Format.TABLE, Format.JSON, Format.MARKDOWN, Format.SARIF, Format.JUNIT}
+    assert set(outputs) == {Format.TABLE, Format.JSON, Format.MARKDOWN, Format.SARIF, Format.JUNIT, Format.HTML}
     for fmt, text in outputs.items():
         assert text.endswith("\n") and len(text) > 200, fmt
     assert render("json", _report(), _inventory()) == outputs[Format.JSON]  # type: ignore[arg-type]
     with pytest.raises(InputError):
-        render("html", _report(), _inventory())  # type: ignore[arg-type]
+        render("pdf", _report(), _inventory())  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("fmt", list(Format))
@@ -195,8 +195,8 @@ def test_secrets_stay_secret(fmt: Format) -> None:
     for secret in ALWAYS_HIDDEN:  # container env and labels are never part of a report
         assert secret not in shown
     assert BLIND_SPOT_SECRET in shown  # every format reports the blind spots
-    if fmt in (Format.JSON, Format.MARKDOWN):  # the formats that show the backend evidence
-        assert "<redacted>" in hidden or "\\<redacted\\>" in hidden
+    if fmt in (Format.JSON, Format.MARKDOWN, Format.HTML):  # the formats that show the backend evidence
+        assert "<redacted>" in hidden or "\\<redacted\\>" in hidden or "&lt;redacted&gt;" in hidden
         for secret in HIDDEN_UNLESS_SHOWN:
             assert secret in shown
 

@@ -138,7 +138,7 @@ def test_no_output_of_any_command_holds_a_seeded_secret(seeded: tuple[Engine, Pa
         ("collector", "-o", f"{o}/collect.ps1"),
     ]
     for source, inv in (("engine", f"{o}/inv-engine.json"), ("bundle", f"{o}/inv-bundle.json")):
-        for fmt in ("table", "json", "markdown", "sarif", "junit"):
+        for fmt in ("table", "json", "markdown", "sarif", "junit", "html"):
             runs.append(("assess", inv, "-f", fmt, "-o", f"{o}/assess-{source}.{fmt}"))
             runs.append(("assess", inv, "-f", fmt, "--show-secrets", "-o", f"{o}/shown-{source}.{fmt}"))
         runs += [
@@ -157,13 +157,14 @@ def test_no_output_of_any_command_holds_a_seeded_secret(seeded: tuple[Engine, Pa
         ("validate", f"{o}/plan-engine.toml", "-H", e.url, "-f", "json"),
         ("verify", f"{o}/inv-engine.json", e.url),
         ("verify", f"{o}/inv-bundle.json", f"{o}/inv-engine.json", "--plan", f"{o}/plan-engine.toml"),
+        ("fleet", str(bundle), "-o", f"{o}/fleet"),
     ]
     for args in runs:
         code, text = cli(*args)
         assert code in (0, 1), f"{args}: exit {code}: {text[-2000:]}"
         assert _leaks(text) == [], f"{args} printed {_leaks(text)}"
     written = _files(out)
-    assert len(written) == 39  # every file the runs above write
+    assert len(written) >= 43 and "fleet/index.html" in written  # every file the runs above write
     leaked = {name: _leaks(text) for name, text in written.items() if _leaks(text)}
     assert leaked == {}
 

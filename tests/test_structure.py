@@ -7,7 +7,7 @@ Layers, lowest first (a unit may import its own layer's other units and any lowe
 1. inventory: reading sources (the docker SDK lives in inventory/engine.py alone);
 2. assess: rules over an inventory;
 3. render (reports) and plan (decisions, steps);
-4. verify, emit, validate, rehearse: what is done with a plan or two inventories;
+4. verify, emit, validate, rehearse, fleet: what is done with a plan, two inventories or many bundles;
 5. pipeline and the command line (cli*.py, __main__).
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ LAYERS: dict[str, int] = {
     "inventory": 1,
     "assess": 2,
     "render": 3, "plan": 3,
-    "verify": 4, "emit": 4, "validate": 4, "rehearse": 4,
+    "verify": 4, "emit": 4, "validate": 4, "rehearse": 4, "fleet": 4,
     "pipeline": 5, "cli": 5, "__main__": 5,
 }
 

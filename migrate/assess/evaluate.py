@@ -33,6 +33,8 @@ _LIMITS = {
     "host": "host findings (HOST) may be incomplete: a 'ready' verdict does not rule out host blockers",
     "files": "project-file findings (FILE) may be missing",
     "bundle": "whatever the unreadable part held was not assessed",
+    "identity": "per-user findings (DESK settings, .wslconfig, WSL distributions) may be missing or be about another "
+                "user",
 }
 
 

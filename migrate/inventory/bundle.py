@@ -8,6 +8,7 @@ from typing import Any
 
 from migrate.errors import InputError
 from migrate.inventory.engine import RawEngine
+from migrate.inventory.runas import identity_notes
 from migrate.inventory.textfile import iter_json_array, parse_json, read_text
 from migrate.model import Note
 
@@ -45,10 +46,14 @@ def _json_array(root: Path, rel: str) -> Iterator[dict[str, Any]] | None:
 
 
 def read_bundle(path: Path) -> Bundle:
-    """Read a bundle directory; InputError when it is not one or a file in it is malformed."""
+    """Read a bundle directory or zip; InputError when it is not one or a file in it is malformed."""
     from migrate.inventory.backend import parse_info
 
-    if not path.is_dir():
+    if path.is_file():  # a zipped bundle, read in place through the same path operations
+        from migrate.inventory.bundlezip import open_bundle_zip
+
+        path = open_bundle_zip(path)  # type: ignore[assignment]
+    elif not path.is_dir():
         raise InputError(f"{path}: no such bundle directory")
     b = Bundle(path=path)
     manifest = _file(path, "manifest.json")
@@ -60,6 +65,7 @@ def read_bundle(path: Path) -> Bundle:
             raise InputError(f"{manifest}: not a wsl2-migrate bundle manifest (format {found!r}, "
                              f"expected {BUNDLE_FORMAT!r})")
         b.manifest = data
+        b.notes.extend(identity_notes(data.get("identity"), str(manifest)))
         for err in data.get("errors") or []:
             if isinstance(err, dict):
                 b.notes.append(Note(area="bundle", subject=str(err.get("file") or path),

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import codecs
+import io
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from migrate.errors import InputError
 
@@ -43,8 +45,17 @@ def decode_bytes(raw: bytes, name: str) -> tuple[str, str]:
     return text.lstrip("\ufeff"), label
 
 
-def read_bytes(path: str | Path) -> bytes:
+class Entry(Protocol):
+    """A file that is not on disk, such as an entry of a zipped bundle (inventory/bundlezip.py)."""
+
+    def read_bytes(self) -> bytes:
+        """Its bytes, or InputError naming it."""
+
+
+def read_bytes(path: str | Path | Entry) -> bytes:
     """A file's bytes; InputError naming the file when it is missing, a directory or unreadable."""
+    if not isinstance(path, (str, os.PathLike)):
+        return path.read_bytes()
     p = Path(path)
     try:
         return p.read_bytes()
@@ -56,7 +67,7 @@ def read_bytes(path: str | Path) -> bytes:
         raise InputError(f"{p}: cannot read ({exc.strerror or exc})") from None
 
 
-def read_text(path: str | Path) -> tuple[str, str]:
+def read_text(path: str | Path | Entry) -> tuple[str, str]:
     """Read a text file in any of the encodings Windows tools write; InputError names the file on failure."""
     return decode_bytes(read_bytes(path), str(path))
 
@@ -73,7 +84,7 @@ def parse_json(text: str, name: str) -> Any:
         raise InputError(f"{name}: nested too deeply (no file the tool reads nests that far)") from None
 
 
-def read_json(path: str | Path) -> tuple[Any, str]:
+def read_json(path: str | Path | Entry) -> tuple[Any, str]:
     """Read and parse a JSON file; return the value and the encoding it was written in."""
     text, encoding = read_text(path)
     return parse_json(text, str(path)), encoding
@@ -84,9 +95,14 @@ _MAX_ITEM = 64 << 20
 """No `docker inspect` object comes near this: a longer one is malformed input, not a reason to keep reading."""
 
 
-def iter_json_array(path: str | Path) -> Iterator[Any]:
+def iter_json_array(path: str | Path | Entry) -> Iterator[Any]:
     """The items of a JSON array file (or the one object of a file holding an object), one at a time: a
-    100,000-container `docker inspect` is never held whole, as text or as parsed data. Encodings as read_text."""
+    100,000-container `docker inspect` is never held whole, as text or as parsed data. Encodings as read_text.
+    (An entry of a zipped bundle, size-limited by bundlezip, is read whole first.)"""
+    if not isinstance(path, (str, os.PathLike)):
+        with io.BytesIO(path.read_bytes()) as data:
+            yield from _items(data, str(path))
+        return
     p = Path(path)
     try:
         fh = open(p, "rb")

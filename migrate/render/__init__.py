@@ -1,4 +1,4 @@
-"""Render stage: an assessment Report (and the inventory it came from) as text in one of five formats."""
+"""Render stage: an assessment Report (and the inventory it came from) as text in one of six formats."""
 from __future__ import annotations
 
 from enum import Enum
@@ -6,7 +6,7 @@ from typing import NoReturn
 
 from migrate.errors import InputError
 from migrate.model import Inventory, Report
-from migrate.render import jsonout, junit, markdown, sarif, table
+from migrate.render import html, jsonout, junit, markdown, sarif, table
 
 
 class Format(str, Enum):
@@ -17,6 +17,7 @@ class Format(str, Enum):
     MARKDOWN = "markdown"
     SARIF = "sarif"
     JUNIT = "junit"
+    HTML = "html"
 
 
 def _never(value: NoReturn) -> NoReturn:
@@ -40,6 +41,8 @@ def render(fmt: Format, report: Report, inv: Inventory, show_secrets: bool = Fal
         return sarif.render(report, inv, show_secrets)
     if fmt is Format.JUNIT:
         return junit.render(report, inv, show_secrets)
+    if fmt is Format.HTML:
+        return html.render(report, inv, show_secrets)
     _never(fmt)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from migrate.model import SEVERITIES, Finding, Report
+from migrate.model import SEVERITIES, Finding, Inventory, Report
 from migrate.units import human_bytes, human_duration
 
 TOOL_NAME = "wsl2-migrate"
@@ -49,6 +49,15 @@ def severity_counts(report: Report) -> dict[str, int]:
     for f in active(report.findings):
         counts[f.severity] = counts.get(f.severity, 0) + 1
     return counts
+
+
+def machine_name(inv: Inventory) -> str:
+    """The machine a report is about: the host's computer name, else the engine's name."""
+    if inv.host is not None and inv.host.computer_name:
+        return inv.host.computer_name
+    if inv.engine is not None and inv.engine.name:
+        return inv.engine.name
+    return "unknown machine"
 
 
 def verdict_words(verdict: str) -> str:

@@ -17,6 +17,7 @@ from migrate.render._common import (
     clean,
     human_bytes,
     human_duration,
+    machine_name,
     severity_counts,
     verdict_words,
 )
@@ -101,11 +102,7 @@ def _link(url: str) -> str:
 
 def _title(report: Report, inv: Inventory) -> str:
     """The machine the report is about: the host's computer name, else the engine's name."""
-    if inv.host is not None and inv.host.computer_name:
-        return inv.host.computer_name
-    if inv.engine is not None and inv.engine.name:
-        return inv.engine.name
-    return "unknown machine"
+    return machine_name(inv)
 
 
 def _subject(f: Finding) -> str:
