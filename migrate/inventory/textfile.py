@@ -59,12 +59,17 @@ def read_bytes(path: str | Path | Entry) -> bytes:
     p = Path(path)
     try:
         return p.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{p}: is a directory, expected a file") from None
     except OSError as exc:
-        raise InputError(f"{p}: cannot read ({exc.strerror or exc})") from None
+        raise unreadable(p, exc) from None
+
+
+def unreadable(path: Path, exc: OSError) -> InputError:
+    """The one-line error for a file that cannot be read: missing, a directory, or why not."""
+    if isinstance(exc, FileNotFoundError):
+        return InputError(f"{path}: no such file")
+    if isinstance(exc, IsADirectoryError):
+        return InputError(f"{path}: is a directory, expected a file")
+    return InputError(f"{path}: cannot read ({exc.strerror or exc})")
 
 
 def read_text(path: str | Path | Entry) -> tuple[str, str]:
@@ -106,12 +111,8 @@ def iter_json_array(path: str | Path | Entry) -> Iterator[Any]:
     p = Path(path)
     try:
         fh = open(p, "rb")
-    except FileNotFoundError:
-        raise InputError(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{p}: is a directory, expected a file") from None
     except OSError as exc:
-        raise InputError(f"{p}: cannot read ({exc.strerror or exc})") from None
+        raise unreadable(p, exc) from None
     with fh:
         yield from _items(fh, str(p))
 

@@ -24,7 +24,10 @@ def code(text: str) -> str:
     text = one_line(text)
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    # CommonMark drops one space at each end when both ends have one (and one next to a backtick delimiter
+    # that the pad separates): pad then, so the span shows exactly the text.
+    pad = " " if text.startswith("`") or text.endswith("`") or (
+        text.startswith(" ") and text.endswith(" ") and text.strip(" ")) else ""
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
