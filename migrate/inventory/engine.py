@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
+import re
 import sys
 import tarfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -96,8 +97,14 @@ def connect(url: str, tls: Any = None, timeout: int = 60) -> Any:
     return client
 
 
+_PLAIN_URL = re.compile(r"^(unix://(?P<path>/.+)|(tcp|http)://(?P<host>[^/:\s]+|\[[0-9A-Fa-f:.]+\]):(?P<port>\d{1,5})/?)$")
+
+
 def check_url(url: str, tls: Any = None) -> None:
     """InputError (a usage error, exit 2) when url is not an engine URL the SDK can use, before any connection."""
+    m = _PLAIN_URL.match(url)
+    if m and (m.group("path") or 0 < int(m.group("port")) < 65536):
+        return  # the common forms, checked without loading the SDK
     from docker.utils import parse_host
 
     try:
@@ -136,7 +143,7 @@ class _LocalGetter:
         import threading
 
         self.url = url
-        self.prefix = f"/v{api_version}"
+        self.prefix = f"/v{api_version}" if api_version else ""  # unversioned: the engine's own API version
         self.local = threading.local()
 
     @staticmethod
@@ -221,17 +228,15 @@ class _LocalGetter:
 
 
 def _inspect_all(fetch: Callable[[str], Any], ids: list[str], stage: str, notes: list[Note],
-                 progress: Progress | None, pool: ThreadPoolExecutor, url: str,
-                 sizes: dict[str, dict[str, Any]] | None = None) -> Iterator[dict[str, Any]]:
+                 progress: Progress | None, pool: ThreadPoolExecutor, url: str) -> Iterator[dict[str, Any]]:
     """The inspect payloads of ids, in id order, yielded as they arrive while the pool fetches the rest: the scan
     normalizes each while later ones are still on the wire. Submitted at once (the pool starts them now)."""
-    from docker.errors import APIError, DockerException, NotFound
-    from requests.exceptions import RequestException
+    gone = _gone_errors()
 
     def one(ident: str) -> dict[str, Any] | None:
         try:
             return fetch(ident)  # type: ignore[no-any-return]
-        except (NotFound, Vanished):
+        except gone:
             notes.append(Note(area=stage, subject=ident[:12] if len(ident) == 64 else ident,
                               message="disappeared during the scan (removed while it was read)"))
             return None
@@ -245,16 +250,11 @@ def _inspect_all(fetch: Callable[[str], Any], ids: list[str], stage: str, notes:
         for done, future in enumerate(futures, start=1):
             try:
                 result = future.result()
-            except (RequestException, DockerException, OSError) as exc:
-                if isinstance(exc, APIError) and exc.status_code and exc.status_code < 500:
-                    raise EngineError(f"engine {url}: refused a request ({exc.explanation})") from None
-                raise EngineError(_unreachable(url, exc)) from None
+            except EngineError:
+                raise
+            except Exception as exc:  # OSError, a malformed answer, or the SDK's own errors (TLS, named pipes)
+                raise _engine_error(url, exc) from None
             if result is not None:
-                s = (sizes or {}).get(result.get("Id", ""))
-                if s is not None:
-                    # The API omits zero sizes (omitempty): a container df lists without SizeRw wrote nothing.
-                    result.setdefault("SizeRw", s.get("SizeRw", 0))
-                    result.setdefault("SizeRootFs", s.get("SizeRootFs", 0))
                 yield result
             if progress and (done == total or done % 25 == 0):
                 progress(stage, done, total)
@@ -262,11 +262,79 @@ def _inspect_all(fetch: Callable[[str], Any], ids: list[str], stage: str, notes:
     return results()
 
 
+def _gone_errors() -> tuple[type[BaseException], ...]:
+    """What an inspect of a removed object raises: Vanished from the plain client, NotFound from the SDK."""
+    sdk = sys.modules.get("docker.errors")
+    return (Vanished, sdk.NotFound) if sdk is not None else (Vanished,)
+
+
+def _engine_error(url: str, exc: BaseException) -> EngineError:
+    """An SDK or transport failure as the one-line engine error (a refusal names the engine's explanation)."""
+    status = getattr(exc, "status_code", None)
+    if status and status < 500 and hasattr(exc, "explanation"):
+        return EngineError(f"engine {url}: refused a request ({exc.explanation})")
+    return EngineError(_unreachable(url, exc))
+
+
+def _read_plain(url: str, progress: Progress | None) -> RawEngine:
+    """read_engine over a plain unix or TCP socket: the bulk reads run side by side, and the inspects start as
+    soon as the lists are in, on the same workers; the SDK is not needed (nor loaded)."""
+    getter = _LocalGetter(url, "")
+    raw = RawEngine(url=url)
+    pool = ThreadPoolExecutor(max_workers=INSPECT_WORKERS)
+    try:
+        raw.version = getter.get("/version")  # unversioned: the engine says which API version it speaks
+        api = str(raw.version.get("ApiVersion") or "")
+        if not re.fullmatch(r"\d+\.\d+", api):
+            raise EngineError(f"engine {url}: /version names no API version ({api!r})")
+        getter.prefix = f"/v{api}"
+        bulk = {name: pool.submit(getter.get, path) for name, path in (
+            ("containers", "/containers/json?all=1"), ("images", "/images/json?all=1"), ("df", "/system/df"),
+            ("info", "/info"), ("volumes", "/volumes"), ("networks", "/networks"))}
+        container_list, image_list = bulk["containers"].result(), bulk["images"].result()
+        inspect_container = lambda i: getter.get(f"/containers/{i}/json")  # noqa: E731
+        inspect_image = lambda i: getter.get(f"/images/{i}/json")  # noqa: E731
+        containers = _inspect_all(inspect_container, sorted({c["Id"] for c in container_list}), "containers",
+                                  raw.notes, progress, pool, url)
+        raw.images = _inspect_all(inspect_image, sorted({i["Id"] for i in image_list}), "images", raw.notes,
+                                  progress, pool, url)
+        raw.info = bulk["info"].result()
+        raw.volumes = list((bulk["volumes"].result() or {}).get("Volumes") or [])
+        raw.networks = list(bulk["networks"].result() or [])
+        try:
+            raw.df = bulk["df"].result()
+        except EngineError as exc:  # a df racing with a removal fails as a whole; sizes then stay unknown
+            raw.notes.append(Note(area="engine", subject=url, message=f"/system/df failed: {exc.message}"))
+        raw.containers = _with_sizes(containers, raw.df)
+    except EngineError:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    except Exception as exc:  # the socket, or an answer that is not the engine's
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise _engine_error(url, exc) from None
+    raw.close = lambda: pool.shutdown(wait=True, cancel_futures=True)
+    return raw
+
+
+def _with_sizes(payloads: Iterable[dict[str, Any]], df: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The container payloads with SizeRw/SizeRootFs from /system/df (the API omits zero sizes: omitempty)."""
+    sizes = {c["Id"]: c for c in (df.get("Containers") or []) if isinstance(c, dict) and "Id" in c}
+    for payload in payloads:
+        s = sizes.get(payload.get("Id", ""))
+        if s is not None:
+            payload.setdefault("SizeRw", s.get("SizeRw", 0))
+            payload.setdefault("SizeRootFs", s.get("SizeRootFs", 0))
+        yield payload
+
+
 def read_engine(url: str, tls: Any = None, progress: Progress | None = None) -> RawEngine:
     """Read everything the inventory needs from the engine at url.
 
     The bulk lists are read here; the per-object inspects start here and are consumed through raw.containers and
     raw.images (each iterated once, containers first); raw.close() ends the workers."""
+    check_url(url, tls)
+    if _LocalGetter.supports(url, tls):
+        return _read_plain(url, progress)
     from docker.errors import APIError, DockerException
     from requests.exceptions import RequestException
 
@@ -284,16 +352,11 @@ def read_engine(url: str, tls: Any = None, progress: Progress | None = None) -> 
             raw.df = client.df()
         except APIError as exc:  # a df racing with a removal fails as a whole; sizes then stay unknown
             raw.notes.append(Note(area="engine", subject=url, message=f"/system/df failed: {exc.explanation}"))
-        inspect_image, inspect_container = client.inspect_image, client.inspect_container
-        if _LocalGetter.supports(url, tls):
-            getter = _LocalGetter(url, client.api_version)
-            inspect_image = lambda i: getter.get(f"/images/{i}/json")  # noqa: E731
-            inspect_container = lambda i: getter.get(f"/containers/{i}/json")  # noqa: E731
-        sizes = {c["Id"]: c for c in (raw.df.get("Containers") or []) if isinstance(c, dict) and "Id" in c}
         # Containers first: the scan normalizes them first, while the image inspects are fetched behind them.
-        raw.containers = _inspect_all(inspect_container, sorted({c["Id"] for c in container_list}), "containers",
-                                      raw.notes, progress, pool, url, sizes)
-        raw.images = _inspect_all(inspect_image, sorted({i["Id"] for i in image_list}), "images", raw.notes,
+        containers = _inspect_all(client.inspect_container, sorted({c["Id"] for c in container_list}),
+                                  "containers", raw.notes, progress, pool, url)
+        raw.containers = _with_sizes(containers, raw.df)
+        raw.images = _inspect_all(client.inspect_image, sorted({i["Id"] for i in image_list}), "images", raw.notes,
                                   progress, pool, url)
     except (RequestException, DockerException, OSError) as exc:
         pool.shutdown(wait=False, cancel_futures=True)
