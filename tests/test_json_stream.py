@@ -17,9 +17,11 @@ from migrate.model import dump_pieces, dumps, to_data
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Strings any file can carry: a NUL or a lone surrogate is refused by the reader, as by read_json (tested there).
+_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"))
 _json = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | _text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_text.map(lambda t: t[:5]), inner, max_size=4),
     max_leaves=12)
 ENCODINGS = [("utf-8", b""), ("utf-8", codecs.BOM_UTF8), ("utf-16-le", codecs.BOM_UTF16_LE),
              ("utf-16-be", codecs.BOM_UTF16_BE)]
@@ -75,3 +77,24 @@ def test_the_pieces_are_dumps_byte_for_byte(sample: str) -> None:
     whole = json.dumps(to_data(inv), indent=2, ensure_ascii=False) + "\n"
     assert "".join(dump_pieces(inv)) == whole == dumps(inv)
     assert sum(1 for _ in dump_pieces(inv)) > len(inv.containers)  # one piece per object at least
+
+
+def test_a_nul_a_deep_item_and_a_huge_file_are_refused_as_read_json_refuses_them(
+        tmp_path: Path, tiny_chunks: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "x.json"
+    path.write_text('[{"Name": "ok"}, {"Name": "a\\u0000b"}]')
+    with pytest.raises(InputError, match="NUL"):
+        list(textfile.iter_json_array(path))
+    path.write_text("[" + "[" * 70 + "]" * 70 + "]")
+    with pytest.raises(InputError, match="nested deeper"):
+        list(textfile.iter_json_array(path))
+    monkeypatch.setitem(textfile.LIMITS, "engine-objects", 100)
+    path.write_text("[" + ",".join(['{"Id": "x"}'] * 50) + "]")
+    with pytest.raises(InputError, match="larger than"):
+        list(textfile.iter_json_array(path))
+    fifo = tmp_path / "fifo"
+    import os
+
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="FIFO"):
+        list(textfile.iter_json_array(fifo))

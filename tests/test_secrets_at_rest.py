@@ -60,7 +60,9 @@ def seeded(scratch: Path) -> Iterator[tuple[Engine, Path]]:
                  str(busybox_rootfs(work / "rootfs.tar")), "local/base:1")
         e.docker("volume", "create", "--label", f"backup.secret={s['volume label']}", "--opt", "type=tmpfs",
                  "--opt", "device=tmpfs", "--opt", f"o=size=1m,password={s['volume option password']}", "secvol")
-        e.docker("network", "create", "--label", f"api-key={s['network label']}", "secnet")
+        # An explicit subnet: the default pools may all overlap other engines' bridges on a shared test machine.
+        e.docker("network", "create", "--subnet", "10.237.91.0/24", "--label", f"api-key={s['network label']}",
+                 "secnet")
         e.docker("create", "--name", "db", "--network", "secnet",
                  "-e", f"POSTGRES_PASSWORD={s['env password']}",
                  "-e", f"DATABASE_URL=postgres://app:{s['env url password']}@db:5432/app",
@@ -81,6 +83,9 @@ def _bundle(e: Engine, root: Path) -> Path:
     s = SECRETS
     (root / "engine").mkdir(parents=True)
     (root / "desktop").mkdir()
+    # As an older collector writes it: env values in clear (no env_digest_key_id).
+    (root / "manifest.json").write_text(json.dumps({"format": "wsl2-migrate-bundle/1", "collector_version": "0.1.0",
+                                                    "computer": "DEV-042", "errors": []}))
     info = json.loads(e.docker("info", "--format", "{{json .}}"))
     info["RegistryConfig"] = dict(info.get("RegistryConfig") or {},
                                   Mirrors=[f"https://mirroruser:{s['mirror in info']}@mirror.corp.example/"])

@@ -3,7 +3,7 @@
 Layers, lowest first (a unit may import its own layer's other units and any lower layer):
 
 0. neutral modules at the top of migrate/: errors, model, units, datafiles, secrets, pwsh, volumedigest,
-   collector, output (each imports only others of this list);
+   collector, output, reference (each imports only others of this list);
 1. inventory: reading sources (the docker SDK lives in inventory/engine.py alone);
 2. assess: rules over an inventory;
 3. render (reports) and plan (decisions, steps);
@@ -20,7 +20,7 @@ PACKAGE = ROOT / "migrate"
 
 LAYERS: dict[str, int] = {
     "errors": 0, "model": 0, "units": 0, "datafiles": 0, "secrets": 0, "pwsh": 0, "volumedigest": 0,
-    "collector": 0, "output": 0, "migrate": 0,
+    "collector": 0, "output": 0, "reference": 0, "migrate": 0,
     "inventory": 1,
     "assess": 2,
     "render": 3, "plan": 3,

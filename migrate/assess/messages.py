@@ -53,8 +53,10 @@ def _is_secret_path(path: Path) -> bool:
 
 
 def _show(value: Any, secret: bool, show_secrets: bool) -> str:
-    if value is None or value is MISSING or value in ("", (), [], {}):
+    if value is None or value is MISSING:
         return "(unknown)"
+    if value in ("", (), [], {}):
+        return "(none)"
     if secret and not show_secrets:
         if isinstance(value, (list, tuple)):
             return ", ".join(redact_entry(str(v)) for v in value)

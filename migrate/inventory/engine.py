@@ -42,6 +42,8 @@ class RawEngine:
     url: str
     info: dict[str, Any] = field(default_factory=dict)
     version: dict[str, Any] = field(default_factory=dict)
+    client: dict[str, Any] = field(default_factory=dict)
+    """The client part of a `docker version` capture (Os, Arch): where the capturing CLI ran."""
     images: Iterable[dict[str, Any]] = field(default_factory=list)
     """Image inspect payloads (a bundle's are read as they are consumed: iterate each once)."""
     containers: Iterable[dict[str, Any]] = field(default_factory=list)

@@ -5,8 +5,10 @@ import dataclasses
 import hashlib
 import re
 from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from migrate.assess.evaluate import subject_name
+from migrate.inventory.names import duplicate_names, target_names, unique_names
 from migrate.model import Container, Finding, Image, Inventory, Network, Report, Volume, fingerprint
 from migrate.plan import archives
 from migrate.plan.model import (
@@ -32,21 +34,32 @@ _K8S_IMAGE = re.compile(r"^(k8s\.gcr\.io|registry\.k8s\.io|gcr\.io/k8s-minikube)
 _MANUAL_KINDS = ("manual", "upgrade-desktop", "update-wsl", "set-wsl-default-version", "set-wsl-data-location",
                  "per-user-migration", "enable-kubernetes-after-switch", "upgrade-engine-blocked", "fix-wslconfig",
                  "verify-tcp-2375")
+_P = TypeVar("_P", NetworkPlan, ContainerPlan)
 _FEATURES = ("Microsoft-Windows-Subsystem-Linux", "VirtualMachinePlatform")
 
 
 class _Findings:
     """Findings by subject, for the reasons written next to each decision."""
 
-    def __init__(self, report: Report | None) -> None:
+    def __init__(self, report: Report | None, inv: Inventory | None = None) -> None:
         self.by: dict[tuple[str, str], list[Finding]] = {}
+        # Objects sharing a name are renamed for the new engine (names.unique_names); their findings carry the
+        # source name with the id, so they are found by id.
+        self.shown: dict[tuple[str, str], str] = {}
+        if inv is not None:
+            dups = duplicate_names(inv)
+            for kind, objs in (("network", inv.networks), ("container", inv.containers)):
+                for o in objs:
+                    if o.name.lstrip("/") in dups[kind]:
+                        self.shown[(kind, o.id)] = subject_name(kind, o, dups)
         self.all: tuple[Finding, ...] = report.findings if report else ()
         for f in self.all:
             if not f.waived:
                 self.by.setdefault((f.subject_kind, f.subject), []).append(f)
 
     def of(self, kind: str, obj: Image | Container | Volume | Network) -> list[Finding]:
-        return self.by.get((kind, subject_name(kind, obj)), [])
+        shown = self.shown.get((kind, getattr(obj, "id", ""))) or subject_name(kind, obj)
+        return self.by.get((kind, shown), [])
 
     def ids(self, kind: str, obj: Image | Container | Volume | Network) -> tuple[str, ...]:
         return tuple(sorted({f.rule for f in self.of(kind, obj)}))
@@ -198,6 +211,16 @@ def _network_plan(n: Network, fs: _Findings, lcow: bool, used_by_linux: bool) ->
                        findings=fs.ids("network", n))
 
 
+def _renamed(p: _P, object_id: str, renamed: dict[str, str], kind: str) -> _P:
+    """A decision for an object renamed because another one shares its name, with the reason first."""
+    if object_id not in renamed:
+        return p
+    source = renamed[object_id].rsplit("-", 1)[0]
+    why = (f"another {kind} is named {source!r} too (engines before 25.0 allowed it, the WSL 2 engine does not): "
+           f"this one ({object_id.removeprefix('sha256:')[:12]}) becomes {renamed[object_id]!r}",)
+    return dataclasses.replace(p, why=why + p.why)
+
+
 def _safe(name: str) -> str:
     """A lowercase repository-name component from a container name."""
     out = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
@@ -304,7 +327,7 @@ def _switch(inv: Inventory, fs: _Findings, problems: list[str]) -> SwitchPlan:
     remove = ("experimental",) if fs.with_plan("drop-lcow-experimental") else ()
     linux = inv.settings.daemon_linux.values if inv.settings.daemon_linux is not None else {}
     windows = inv.settings.daemon_windows.values if inv.settings.daemon_windows is not None else {}
-    drop = tuple(k for k in ("data-root", "graph", "storage-driver") if k in linux)
+    drop = tuple(k for k in ("data-root", "graph", "storage-driver", "hosts") if k in linux)
     merged: dict[str, tuple[str, ...]] = {}
     for key in ("registry-mirrors", "insecure-registries"):
         have = [str(x) for x in linux.get(key) or [] if isinstance(x, str)]
@@ -340,7 +363,10 @@ def _switch(inv: Inventory, fs: _Findings, problems: list[str]) -> SwitchPlan:
 
 def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path: str = "") -> Plan:
     """The default plan for an inventory (findings, when given, become the reasons next to decisions)."""
-    fs = _Findings(report)
+    fs = _Findings(report, inv)
+    renamed = target_names(n for n in inv.networks if not n.builtin) | target_names(inv.containers)
+    source = inv
+    inv = unique_names(inv)  # two networks (or containers) of one name become two names the new engine takes
     translate = translator(inv.backend.kind)
     used_ids = {c.image_id for c in inv.containers}
     images = {im.id: _image_plan(im, im.id in used_ids, fs) for im in inv.images}
@@ -358,7 +384,8 @@ def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path
         if x.compose is not None:
             projects.setdefault(x.compose.project, {})[x.compose.service] = x.name.lstrip("/")
     digested = inv.secrets.mode == "digest"
-    containers = tuple(_container_plan(c, projects, images, by_id, fs, translate, readable, digested)
+    containers = tuple(_renamed(_container_plan(c, projects, images, by_id, fs, translate, readable, digested),
+                                c.id, renamed, "container")
                        for c in sorted(inv.containers, key=lambda c: c.name))
     # An image is kept when a kept container needs it, even if dangling.
     needed = {cp.image_id for cp in containers if cp.strategy != "skip" and not cp.commit}
@@ -373,13 +400,14 @@ def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path
     planned, lower, per_image = archives.estimate(saved)
     linux_users = {a.network for c in inv.containers if c.platform != "windows" for a in c.networks}
     lcow = inv.backend.kind == "lcow"
-    networks = tuple(p for p in (_network_plan(n, fs, lcow, n.name in linux_users)
-                                 for n in sorted(inv.networks, key=lambda n: n.name)) if p is not None)
+    networks = tuple(_renamed(p, n.id, renamed, "network") for n, p in (
+        (n, _network_plan(n, fs, lcow, n.name in linux_users)) for n in sorted(inv.networks, key=lambda n: n.name))
+        if p is not None)
     volumes = tuple(_volume_plan(v, fs, translate) for v in sorted(inv.volumes, key=lambda v: v.name))
     if not any(v.strategy == "copy" for v in volumes):
         problems = []  # the helper only copies volumes: with none to copy, a missing one is no problem
     switch = _switch(inv, fs, problems)
-    return Plan(tool_version=tool_version, inventory_fingerprint=fingerprint(inv), source_backend=inv.backend.kind,
+    return Plan(tool_version=tool_version, inventory_fingerprint=fingerprint(source), source_backend=inv.backend.kind,
                 backup_path=backup_path or DEFAULT_BACKUP_PATH, helper_image=helper, helper_pull=pull,
                 bytes_planned=planned, bytes_lower_bound=lower, bytes_one_per_image=per_image,
                 switch=switch, images=tuple(images[i] for i in sorted(images)), volumes=volumes,
