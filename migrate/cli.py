@@ -308,8 +308,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
             "wsl2-migrate run --sample hyperv-2x --out out"),
     "validate": ("wsl2-migrate validate plan.toml",
                  "wsl2-migrate validate plan.toml inventory.json --backup-free-bytes 50000000000 -f json"),
-    "rehearse": ("wsl2-migrate rehearse plan.toml --source unix:///run/old.sock --target unix:///run/new.sock "
-                 "--workdir /tmp/rehearsal",),
+    "rehearse": ("wsl2-migrate rehearse plan.toml --source unix:///var/run/docker.sock --target "
+                 "tcp://scratch:2375 --workdir /tmp/rehearsal",
+                 "wsl2-migrate rehearse plan.toml ... --stop-after switch/reboot   (then the same with --resume)"),
     "verify": ("wsl2-migrate verify before.json after.json --plan plan.toml",
                "wsl2-migrate verify before.json npipe:////./pipe/docker_engine"),
     "fleet": ("wsl2-migrate fleet \\\\share\\w2m -o fleet-report   (then open fleet-report/index.html)",

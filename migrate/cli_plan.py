@@ -1,7 +1,6 @@
 """The `plan`, `runbook` and `run` commands: an editable plan.toml, the PowerShell runbook, or both at once."""
 from __future__ import annotations
 
-import datetime
 from pathlib import Path
 from typing import Any, Optional
 
@@ -19,7 +18,7 @@ from migrate.cli import (
 )
 from migrate.cli_assess import CONFIG_OPT, RULES_DIR_OPT, config_path
 from migrate.datafiles import data_root
-from migrate.errors import InputError
+from migrate.errors import EXIT_FINDINGS, InputError
 from migrate.units import count, human_bytes
 
 BACKUP_OPT = typer.Option(None, "--backup-path", metavar="FOLDER",
@@ -28,40 +27,32 @@ BACKUP_OPT = typer.Option(None, "--backup-path", metavar="FOLDER",
 
 
 def _assess(inv: Any, rules_dir: Optional[list[Path]], config: Optional[Path]) -> tuple[Any, Any]:
-    from migrate.assess import assess, load_catalog, load_config
+    from migrate.pipeline import assess_inventory
 
-    catalog = load_catalog(list(rules_dir or []))
-    cfg = load_config(config_path(config), catalog)
-    return assess(inv, catalog, cfg, datetime.date.today(), __version__), cfg
+    return assess_inventory(inv, list(rules_dir or []), config_path(config), __version__)
 
 
 def make_plan(inv: Any, report: Any, cfg: Any, backup_path: Optional[str],
               previous: Optional[str]) -> tuple[str, list[str]]:
     """plan.toml text for an inventory (keeping a previous plan's edits) and the notices to print."""
-    from migrate.plan.decide import decide
-    from migrate.plan.planfile import render_plan
+    from migrate.pipeline import plan_text
 
-    plan = decide(inv, report, __version__, backup_path or cfg.backup_dir)
-    text, notices = render_plan(plan, previous)
-    return text, [*plan.problems, *notices]
+    return plan_text(inv, report, cfg, __version__, backup_path, previous)
 
 
-def make_runbook(text: str, file: str) -> str:
-    """The runbook for plan.toml text."""
-    from migrate.emit.runbook import RunbookMeta, render_runbook
-    from migrate.plan.build import build_steps
-    from migrate.plan.manifest import expected_manifest
-    from migrate.plan.planfile import parse_plan, plan_hash
+def make_runbook(text: str, file: str, force: bool = False) -> str:
+    """The runbook for plan.toml text; exit 1 naming each problem when validate's offline checks reject the plan
+    (unless force: then the runbook lists them in its header)."""
+    from migrate.pipeline import runbook_for
 
-    plan = parse_plan(text, file)
-    try:
-        steps = build_steps(plan)
-    except ValueError as e:
-        raise InputError(f"{file}: {e}") from None
-    meta = RunbookMeta(plan_hash=plan_hash(text).removeprefix("sha256:"), tool_version=__version__,
-                       backup_path=plan.backup_path, source_backend=plan.source_backend,
-                       manifest=expected_manifest(plan))
-    return render_runbook(steps, meta)
+    result = runbook_for(text, file, __version__, force)
+    for p in result.problems:
+        typer.echo(f"{file}: {p.subject}: {p.message}", err=True)
+    if not result.text:
+        typer.echo(f"{file}: the plan does not pass validate's offline checks ({len(result.problems)} problem(s) "
+                   "above): fix them in the plan, or write the runbook anyway with --force", err=True)
+        raise typer.Exit(EXIT_FINDINGS)
+    return result.text
 
 
 def _summary(text: str) -> str:
@@ -122,6 +113,8 @@ def runbook(
     plan_file: Path = typer.Argument(..., metavar="PLAN", help="plan.toml written by `plan` (and edited)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE",
                                           help="Write the .ps1 here (default: stdout)."),
+    force: bool = typer.Option(False, "--force", help="Write the runbook even when validate's offline checks "
+                               "reject the plan (the problems are listed in its header)."),
 ) -> None:
     """Generate the PowerShell runbook (5.1 and 7.x) that carries out a plan: -WhatIf, resume, verify, rollback."""
 
@@ -132,9 +125,10 @@ def runbook(
         if not plan_file.is_file():
             raise InputError(f"{plan_file}: no such plan file")
         text, _ = read_text(plan_file)
-        write_output(make_runbook(text, str(plan_file)), output)
+        write_output(make_runbook(text, str(plan_file), force), output)
         if output is not None:
-            typer.echo(f"runbook written to {output}; dry run first: {output} -WhatIf", err=True)
+            typer.echo(f"runbook written to {output}; check the plan against the machine with `wsl2-migrate "
+                       f"validate {plan_file}`, then dry-run it there: {output} -WhatIf", err=True)
 
     guarded(body)
 
@@ -206,8 +200,8 @@ def run(
         typer.echo(f"{report.verdict}: {len(report.findings)} findings. {_summary(plan_text)}", err=True)
         for name in files:
             typer.echo(str(out / name))
-        typer.echo(f"next: read {out / 'assessment.md'}, edit {out / 'plan.toml'}, regenerate with "
-                   f"`wsl2-migrate runbook {out / 'plan.toml'} -o {out / 'migrate.ps1'}`, then on Windows run "
-                   f"migrate.ps1 -WhatIf", err=True)
+        typer.echo(f"next: read {out / 'assessment.md'}; edit {out / 'plan.toml'} and check it with `wsl2-migrate "
+                   f"validate {out / 'plan.toml'}`; regenerate the runbook with `wsl2-migrate runbook "
+                   f"{out / 'plan.toml'} -o {out / 'migrate.ps1'}`; then on Windows run migrate.ps1 -WhatIf", err=True)
 
     guarded(body)

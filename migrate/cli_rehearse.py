@@ -1,4 +1,4 @@
-"""The `rehearse` command: a plan's engine steps run for real from a source engine to a target, then verified."""
+"""The `rehearse` command: a plan's whole program run for real from a source engine to a target, then verified."""
 from __future__ import annotations
 
 import dataclasses
@@ -9,123 +9,143 @@ from typing import Any, Optional
 import typer
 
 from migrate import __version__
-from migrate.cli import check_output, app, guarded, write_output
-from migrate.errors import EXIT_FINDINGS, InputError
+from migrate.cli import app, check_output, guarded, write_output
+from migrate.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, InputError
 
 FORMATS = ("table", "json")
-
-
-def _scan(url: str) -> Any:
-    from migrate.inventory.scan import ScanOptions, scan
-
-    return scan(ScanOptions(host=url, volume_digests=True), __version__)
-
-
-def _without_digests(inv: Any) -> Any:
-    return dataclasses.replace(inv, volumes=tuple(dataclasses.replace(v, digest="") for v in inv.volumes),
-                               notes=tuple(n for n in inv.notes if n.area != "volumes"))
-
-
-def digest_pairs(plan: Any, workdir: Path) -> list[dict[str, Any]]:
-    """The runbook's volume rule, applied to the rehearsal's backup folder: digest before == digest after."""
-    from migrate.plan.manifest import expected_manifest
-
-    def token(rel: str) -> str:
-        path = workdir / rel
-        return path.read_text(encoding="ascii").split()[0] if path.is_file() else "(missing)"
-
-    out = []
-    for v in expected_manifest(plan)["volumes"]:
-        b, a = token(v["backup_digest"]), token(v["target_digest"])
-        out.append({"name": v["name"], "backup": b, "target": a, "equal": b == a and b.startswith("sha256:")})
-    return out
 
 
 @app.command()
 def rehearse(
     plan_file: Path = typer.Argument(..., metavar="PLAN", help="plan.toml written by `plan`."),
-    source: str = typer.Option(..., "--source", metavar="URL",
-                               help="Engine URL holding what the plan moves (unix://, tcp://...)."),
-    target: str = typer.Option(..., "--target", metavar="URL",
-                               help="Engine URL to restore onto (a scratch engine or context)."),
-    workdir: Path = typer.Option(..., "--workdir", metavar="DIR",
-                                 help="An empty directory: the backup folder of the rehearsal."),
+    source: str = typer.Option(..., "--source", metavar="URL", help="Engine holding what the plan moves."),
+    target: str = typer.Option(..., "--target", metavar="URL", help="Engine to restore onto (a scratch engine)."),
+    workdir: Path = typer.Option(..., "--workdir", metavar="DIR", help="The rehearsal's backup folder: empty or new "
+                                 "for a fresh run; the same folder again for --resume and --rollback."),
+    host_root: Optional[Path] = typer.Option(None, "--host-root", metavar="DIR", help="A folder standing for the "
+                                             "Windows host (%USERPROFILE%, %ProgramData%); default: under --workdir."),
+    inventory: Optional[Path] = typer.Option(None, "--inventory", metavar="FILE", help="The inventory the plan was "
+                                             "made from: host files DIR lacks are seeded from its copies."),
+    stop_after: str = typer.Option("", "--stop-after", metavar="STEP", help="Stop cleanly after this step, as a "
+                                   "crash or a restart would leave the run."),
+    resume: bool = typer.Option(False, "--resume",
+                                help="Continue from the journal in --workdir (migrate.ps1 -Resume)."),
+    rollback: bool = typer.Option(False, "--rollback", help="Run the rollback program (migrate.ps1 -Rollback)."),
     keep_source_changes: bool = typer.Option(False, "--keep-source-changes",
                                              help="Leave the source frozen (stopped containers, commit tags)."),
+    target_kernel: str = typer.Option("", "--target-kernel", metavar="PART", help="Text the target's kernel must "
+                                      "contain (the runbook requires microsoft-standard; a scratch target is not "
+                                      "WSL 2, so by default it is not checked)."),
     fmt: str = typer.Option("table", "--format", "-f", metavar="FORMAT", help="table or json."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE",
                                           help="Write the report here (default: stdout)."),
 ) -> None:
-    """Run the plan's docker steps for real (source -> target), skip the Windows-only steps, then verify."""
+    """Run the plan's whole program (docker steps for real, Windows steps on a simulated host), then verify."""
 
     def body() -> None:
         check_output(output)  # a bad output path fails before any work is done
         from migrate.cli_verify import render_json, render_table
+        from migrate.inventory.scan import ScanOptions, scan
         from migrate.inventory.textfile import read_text
-        from migrate.model import fingerprint
-        from migrate.plan.build import build_steps
+        from migrate.model import loads
+        from migrate.plan.build import build_program
         from migrate.plan.manifest import expected_changes
-        from migrate.plan.planfile import parse_plan
-        from migrate.rehearse.run import (
-            Engines,
-            StepFailed,
-            check_workdir,
-            docker_cli,
-            restore_source,
-            run_steps,
-        )
+        from migrate.plan.planfile import parse_plan, plan_hash
+        from migrate.rehearse.docker import CliDocker
+        from migrate.rehearse.run import Options, rehearse as run_rehearsal
         from migrate.verify.compare import compare, plan_skips
+        from migrate.verify.restored import as_restored, restored_digests
 
         if fmt not in FORMATS:
             raise InputError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
+        if resume and rollback:
+            raise InputError("--resume and --rollback: give one of them")
         if not plan_file.is_file():
             raise InputError(f"{plan_file}: no such plan file")
-        check_workdir(workdir)  # before any engine is touched
         text, _ = read_text(plan_file)
         plan = parse_plan(text, str(plan_file))
-        steps = build_steps(plan)
-        engines = Engines(source, target, docker_cli())
-        before = _scan(source)
-        if fingerprint(_without_digests(before)) != plan.inventory_fingerprint:
-            typer.echo(f"warning: {source} no longer matches the plan's inventory (run `wsl2-migrate validate`); "
-                       "rehearsing the plan as written", err=True)
-        state: dict[str, Any] = {}
+        program = build_program(plan)
+        inv = loads(read_text(inventory)[0]) if inventory is not None else None
+        urls = {"source": source, "target": target}
 
-        def verify_target() -> str:
-            after = _scan(target)
-            state["result"] = compare(before, after, skipped=plan_skips(plan), expected=expected_changes(plan, after))
-            state["digests"] = digest_pairs(plan, workdir)
-            counts = state["result"].counts
-            return ", ".join(f"{counts[k]} {k}" for k in counts if counts[k])
+        def scan_engine(which: str) -> Any:
+            return scan(ScanOptions(host=urls[which], volume_digests=True), __version__)
+
+        def check(before: Any, after: Any, root: Path) -> tuple[Any, list[dict[str, Any]]]:
+            # A copied volume is compared as the runbook does: by its digest after the restore, taken before any
+            # container started (a database writes to it at start). Its digest before comes from the scan made
+            # before the run, by the other implementation (Python): the two must agree.
+            digests = restored_digests(root, plan)
+            after = as_restored(after, digests)
+            result = compare(before, after, skipped=plan_skips(plan), expected=expected_changes(plan, after))
+            pairs = [{"name": n, "backup": b or "(missing)", "target": a or "(missing)", "equal": bool(b) and a == b}
+                     for n, (b, a) in sorted(digests.items())]
+            return result, pairs
 
         def show(r: Any) -> None:
             typer.echo(f"{r.status:8} {r.seconds:6.1f}s  {r.id}" + (f"  ({r.note})" if r.note else ""), err=True)
 
+        # Absolute before anything is touched: docker would read a relative bind source as a volume name.
+        opts = Options(workdir=workdir.resolve(), host_root=host_root.resolve() if host_root else None,
+                       stop_after=stop_after, resume=resume, rollback=rollback,
+                       keep_source_changes=keep_source_changes, target_kernel=target_kernel)
         try:
-            results = run_steps(steps, engines, workdir, on_step=show, verify_target=verify_target)
-        except StepFailed:
-            if not keep_source_changes:
-                restore_source(steps, engines)
-            raise
-        problems = [] if keep_source_changes else restore_source(steps, engines)
-        for p in problems:
-            typer.echo(f"warning: restoring the source: {p}", err=True)
-        result = state["result"]
-        bad_digests = [d for d in state["digests"] if not d["equal"]]
-        for d in bad_digests:
-            typer.echo(f"volume {d['name']}: content digest before the switch {d['backup']} != after the restore "
-                       f"{d['target']}", err=True)
-        done = sum(1 for r in results if r.status == "done")
-        skipped = [r.id for r in results if r.status == "skipped"]
-        typer.echo(f"rehearsal: {done} steps run, {len(skipped)} Windows-only steps skipped", err=True)
+            report = run_rehearsal(plan, plan_hash(text).removeprefix("sha256:"), program, CliDocker(urls), opts,
+                                   scan=scan_engine, inventory=inv, on_step=show, compare=check)
+        except KeyboardInterrupt:
+            typer.echo("interrupted: the source was put back as it was (rollback program)", err=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        _explain(report, workdir, stop_after, keep_source_changes)
+        outcome = report.outcome
+        if outcome.status in ("stopped", "reboot") or rollback:
+            if outcome.status == "failed":
+                raise typer.Exit(EXIT_FINDINGS)
+            return
+        if outcome.status == "failed":
+            raise typer.Exit(EXIT_FINDINGS)
+        result = report.verify
+        if result is None:
+            return
+        bad = [d for d in report.digests if not d["equal"]]
         if fmt == "json":
             data = json.loads(render_json(result, source, target))
-            data["steps"] = [dataclasses.asdict(r) for r in results]
-            data["volume_digests"] = state["digests"]
+            data["steps"] = [dataclasses.asdict(r) for r in outcome.results]
+            data["volume_digests"] = report.digests
             write_output(json.dumps(data, indent=2, ensure_ascii=False) + "\n", output)
         else:
             write_output(render_table(result, source, target), output)
-        if not result.ok or bad_digests:
+        if not result.ok or bad:
             raise typer.Exit(EXIT_FINDINGS)
 
     guarded(body)
+
+
+def _explain(report: Any, workdir: Path, stop_after: str, kept: bool) -> None:
+    """What happened, and what to run next, on stderr."""
+    echo = lambda text: typer.echo(text, err=True)  # noqa: E731
+    if report.seeded:
+        echo(f"simulated Windows host: {report.host_root} (seeded {', '.join(report.seeded)})")
+    else:
+        echo(f"simulated Windows host: {report.host_root}")
+    if report.drift:
+        echo("warning: the source no longer matches the plan's inventory (run `wsl2-migrate validate`); "
+             "rehearsing the plan as written")
+    if report.restarts:
+        echo(f"simulated {report.restarts} Windows restart(s); the logon task resumed the run each time")
+    outcome = report.outcome
+    done = sum(1 for r in outcome.results if r.status == "done")
+    echo(f"rehearsal: {outcome.status}: {done} step(s) run, "
+         f"{sum(1 for r in outcome.results if r.status == 'skipped')} skipped")
+    if outcome.status in ("stopped", "reboot"):
+        echo(f"stopped as asked; continue with: wsl2-migrate rehearse ... --workdir {workdir} --resume "
+             f"(or --rollback)")
+    if outcome.status == "failed":
+        echo(f"failed: {outcome.message}")
+        if report.rollback is not None:
+            echo(f"rolled back: {report.rollback.status} (the source's containers run again; the journal refuses "
+                 "a resume)")
+        elif kept:
+            echo(f"the source stays frozen; fix the cause, then: wsl2-migrate rehearse ... --workdir {workdir} "
+                 "--resume")
+    for p in report.source_problems:
+        echo(f"warning: putting the source back: {p}")

@@ -26,12 +26,12 @@ if TYPE_CHECKING:
 def read_plan(path: Path) -> Plan:
     """The Plan in a plan.toml; InputError (one line, naming the file) when missing or malformed."""
     from migrate.inventory.textfile import read_text
-    from migrate.plan.planfile import parse_plan
+    from migrate.pipeline import read_plan_text
 
     if not path.is_file():
         raise InputError(f"{path}: no such plan file")
     text, _ = read_text(path)
-    return parse_plan(text, str(path))
+    return read_plan_text(text, str(path))
 
 
 @app.command()
@@ -54,8 +54,8 @@ def validate(
 
     def body() -> None:
         check_output(output)  # a bad output path fails before any work is done
-        from migrate.cli_plan import _assess
-        from migrate.validate import validate as run_validate
+        from migrate.cli_assess import config_path
+        from migrate.pipeline import assess_inventory, validate_plan
         from migrate.validate.report import FORMATS, render
 
         if backup_free_bytes is not None and backup_free_bytes < 0:
@@ -66,9 +66,8 @@ def validate(
         plan = read_plan(plan_file)
         opts = build_options(inventory, **sources)
         inv = load_or_scan(opts)
-        report, _ = _assess(inv, rules_dir, config)
-        result = run_validate(plan, inv, report, tool_version=__version__, plan_file=str(plan_file),
-                              backup_free_bytes=backup_free_bytes)
+        report, _ = assess_inventory(inv, list(rules_dir or []), config_path(config), __version__)
+        result = validate_plan(plan, inv, report, __version__, str(plan_file), backup_free_bytes)
         write_output(render(result, fmt), output)
         if output is not None:
             fails = sum(p.severity == "fail" for p in result.problems)

@@ -30,6 +30,10 @@ class InputError(MigrateError):
     exit_code = EXIT_INPUT
 
 
+class PlanError(InputError):
+    """A plan (or an edit of it) that cannot be carried out: the message names the object or step and the fix."""
+
+
 class EngineError(MigrateError):
     """A Docker Engine could not be reached or refused a request the scan needs."""
 

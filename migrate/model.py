@@ -638,12 +638,38 @@ def dump_pieces(inv: Inventory) -> Iterator[str]:
     yield "\n}\n"
 
 
+_LOCATION_KEYS = frozenset({"file", "stale_file", "reasons"})
+"""Where a file was read from (a bundle's folder, a relative path), and the explanations that name it: not what
+the machine holds."""
+
+
+def _without_locations(data: JSON) -> JSON:
+    if isinstance(data, dict):
+        return {k: _without_locations(v) for k, v in data.items() if k not in _LOCATION_KEYS}
+    if isinstance(data, list):
+        return [_without_locations(v) for v in data]
+    return data
+
+
+_LAST_FINGERPRINT: list[tuple[Inventory, str]] = []
+"""The last inventory fingerprinted and its fingerprint: validate and plan ask for the same one several times."""
+
+
 def fingerprint(inv: Inventory) -> str:
-    """A sha256 over the inventory's content, independent of where and by which tool version it was read."""
+    """A sha256 over the inventory's content, independent of where (paths of the files read) and by which tool
+    version it was read."""
+    if _LAST_FINGERPRINT and _LAST_FINGERPRINT[0][0] is inv:
+        return _LAST_FINGERPRINT[0][1]
+    value = _fingerprint(inv)
+    _LAST_FINGERPRINT[:] = [(inv, value)]
+    return value
+
+
+def _fingerprint(inv: Inventory) -> str:
     data = to_data(inv)
     data.pop("tool_version", None)
     data.pop("sources", None)
-    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(_without_locations(data), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -141,11 +141,11 @@ def start_registry(root: Path) -> Registry:
     return Registry(addr=addr, proc=proc, root=root)
 
 
-def busybox_rootfs(dest: Path, extra: dict[str, bytes] | None = None) -> Path:
-    """A tar of a minimal root filesystem: static busybox and its applets, plus extra files."""
+def busybox_rootfs(dest: Path, extra: dict[str, bytes] | None = None, tmp: bool = True) -> Path:
+    """A tar of a minimal root filesystem: static busybox and its applets, plus extra files (tmp=False: no /tmp)."""
     tar_path = dest
     with tarfile.open(tar_path, "w") as tar:
-        for d in ("bin", "etc", "tmp", "data"):
+        for d in ("bin", "etc", *(("tmp",) if tmp else ()), "data"):
             info = tarfile.TarInfo(d)
             info.type = tarfile.DIRTYPE
             info.mode = 0o1777 if d == "tmp" else 0o755
@@ -202,8 +202,14 @@ def start_isolated_engine(root: Path, registry: Registry | None = None) -> Isola
                                   start_new_session=True)
     sock = root / "d.sock"
     log = open(root / "dockerd.log", "wb")
+    # Its own /etc/docker (a private mount namespace): its own key.json, hence its own engine ID, as two
+    # engines of two backends have (every dockerd of one machine shares /etc/docker/key.json by default).
+    etc = root / "etc-docker"
+    etc.mkdir(exist_ok=True)
+    own_etc = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+               'mount --bind "$0" /etc/docker && exec "$@"', str(etc)]
     proc = subprocess.Popen(
-        [*enter, "dockerd", "--data-root", str(root / "data"), "--exec-root",
+        [*enter, *own_etc, "dockerd", "--data-root", str(root / "data"), "--exec-root",
          str(root / "exec"), "-H", f"unix://{sock}", "--pidfile", str(root / "pid"), "--iptables=false",
          "--ip6tables=false", "--bridge=none", "--storage-driver=overlay2", "--containerd-namespace",
          f"t{root.name}", "--containerd-plugins-namespace", f"p{root.name}"],

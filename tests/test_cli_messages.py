@@ -124,7 +124,7 @@ def test_an_inventory_given_to_runbook_is_named_as_one(tmp_path: Path) -> None:
     inv = tmp_path / "inventory.json"
     inv.write_text(dumps(Inventory()), encoding="utf-8")
     code, text = cli("runbook", str(inv))
-    assert code == 2 and "is an inventory, not a plan" in text and "wsl2-migrate plan" in text
+    assert code == 2 and "inventory" in text and "wsl2-migrate plan" in text
     js = tmp_path / "x.json"
     js.write_text(json.dumps([1, 2]))
     code, text = cli("validate", str(js))

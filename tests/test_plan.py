@@ -1,6 +1,8 @@
 """The planner: default decisions, plan.toml round trip and re-planning with user edits, the step list's order."""
 from __future__ import annotations
 
+import json
+
 import dataclasses
 import datetime
 from pathlib import Path
@@ -11,7 +13,8 @@ from migrate.assess import assess, load_catalog
 from migrate.assess.config import Config
 from migrate.errors import InputError
 from migrate.model import Container, Image, Inventory, Backend
-from migrate.plan.build import build_steps, safe_name
+from migrate.plan.build import build_steps
+from migrate.plan.layout import safe_name
 from migrate.plan.decide import decide
 from migrate.plan.planfile import parse_plan, render_plan, strip_reasons
 from migrate.plan.steps import PHASES, BackupPath, Word
@@ -218,10 +221,11 @@ def test_daemon_config_promises_of_the_engine_rules_are_planned() -> None:
 
     lcow = build_steps(decide(_inventory("lcow"), None, "test"))
     step = next(s for s in lcow if s.id == "switch/daemon-config-linux")
-    assert step.params["engine"] == "linux"
-    assert step.params["set"]["registry-mirrors"] == ["https://mirror.corp.example.com"]
+    assert step.op.file.key == "daemon-linux"
+    assert json.loads(step.op.set_json)["registry-mirrors"] == ["https://mirror.corp.example.com"]
     wait = next(s for s in lcow if s.id == "switch/wait-engine")
-    assert wait.params["insecure_registries"] == ["registry.corp.example.com:5000"]
+    assert [(c.expect, c.mode) for c in wait.op.checks] == [("https://mirror.corp.example.com/", "has-word"),
+                                                           ("registry.corp.example.com:5000", "has-word")]
 
     inv = Inventory(backend=Backend(kind="hyperv"),
                     engine=Engine(registry_mirrors=("https://m.example/",), insecure_registries=("127.0.0.0/8",)),
@@ -229,8 +233,9 @@ def test_daemon_config_promises_of_the_engine_rules_are_planned() -> None:
                                                                       "debug": True})))
     steps = build_steps(decide(inv, None, "test"))
     step = next(s for s in steps if s.id == "switch/daemon-config-linux")
-    assert step.params == {"engine": "linux", "remove": ["data-root", "storage-driver"]}
+    assert (step.op.file.key, step.op.remove, json.loads(step.op.set_json)) == \
+        ("daemon-linux", ("data-root", "storage-driver"), {})
     wait = next(s for s in steps if s.id == "switch/wait-engine")
-    assert wait.params == {"registry_mirrors": ["https://m.example/"]}
+    assert [(c.expect, c.mode) for c in wait.op.checks] == [("https://m.example/", "has-word")]
     assert [s.id for s in steps].index("switch/daemon-config-linux") < [s.id for s in steps].index(
         "switch/start-desktop"), "edited while Docker Desktop is stopped"

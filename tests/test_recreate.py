@@ -54,7 +54,7 @@ def test_a_container_with_only_image_defaults_repeats_none_of_them():
     spec = create_spec(_from_image(), IMAGE, image_ref="shop/api:1")
     # the anonymous volume of the image's VOLUME is attached by name (its data is restored into it), not declared
     assert spec.args == ("create", "--name", "api", "--mount", f"type=volume,source={ANON},target=/data",
-                         "--ipc", "private", "shop/api:1")
+                         "--ipc", "private", "--", "shop/api:1")
     assert spec.not_carried == () and spec.env_names == () and spec.connect == ()
     assert "--volume" not in spec.args and "/data" not in spec.args
 
@@ -199,8 +199,8 @@ def test_first_network_in_create_the_others_connected_in_name_order():
                  ("--mac-address", "02:42:ac:11:00:09")]:
         assert pair in pairs
     assert spec.connect == (
-        ("network", "connect", "--ip", "10.1.0.5", "--link", "cache:c", "back", "api"),
-        ("network", "connect", "--alias", "z", "--ip6", "fd00::7", "--driver-opt", "k=v", "zeta", "api"),
+        ("network", "connect", "--ip", "10.1.0.5", "--link", "cache:c", "--", "back", "api"),
+        ("network", "connect", "--alias", "z", "--ip6", "fd00::7", "--driver-opt", "k=v", "--", "zeta", "api"),
     )
 
 

@@ -1,22 +1,70 @@
-"""Tests for the runbook generator: grammar, lint, header, hostile values round trip, command lines, guards."""
+"""The runbook emitter: a program rendered as PowerShell data decodes back to exactly that program.
+
+Programs come two ways: the samples' real plans (scan -> assess -> decide -> plan.toml -> parse -> build_program), and
+a hand-made program with one step of every host action and docker steps using backup-folder paths, with hostile
+values in every string field the step model lets carry one. tests/psdata.py decodes the generated literals; every
+pre-encoded command line is split back by tests/winsplit.py. The library's own properties are in test_runbook_lib.py.
+"""
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
-import subprocess
-from importlib import resources
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tree_sitter import Node
 
 from migrate.emit.runbook import RunbookMeta, render_runbook
-from migrate.plan.steps import HOST_ACTIONS, PHASES, Artifact, BackupPath, Step, Word, resolve_arg
-from migrate.volumedigest import digest_script
-from tests.pslint import enclosing_function, functions, lint, text, walk
-from tests.pslit import evaluate_node, parse_powershell, syntax_problems
-from tests.winsplit import split_command_line_go, split_command_line_msvcrt
+from migrate.errors import PlanError
+from migrate.plan.actions import (
+    ACTION_NAMES,
+    Action,
+    BackupFiles,
+    CheckHost,
+    CheckVmOff,
+    EditIni,
+    EditJson,
+    EnableFeature,
+    FileSharing,
+    Finish,
+    FreeSpace,
+    HostFile,
+    IniEntry,
+    MarkRolledBack,
+    PrepareBackupFolder,
+    Reboot,
+    RemoveResumeTask,
+    RestoreFiles,
+    RestoreJsonKeys,
+    StartDesktop,
+    StopDesktop,
+    TargetVolume,
+    VerifyBackups,
+    VerifyTarget,
+    WaitEngine,
+    WriteEnvFile,
+)
+from migrate.plan.checks import Check
+from migrate.plan.redact import display
+from migrate.plan.steps import PHASES, Artifact, BackupPath, Docker, EngineExpect, Program, Step, Word
+from tests.psdata import assignments, program_data, segments_text
+from tests.pslint import lint, text, walk
+from tests.pslit import parse_powershell, syntax_problems
+from tests.runbook_check import (
+    ROOTS,
+    expected_value,
+    mismatches,
+    pascal,
+    planned,
+    split_problems,
+    step_mismatches,
+)
 
 HOSTILE = [
     "it's",
@@ -32,236 +80,406 @@ HOSTILE = [
     'a"b\\"c\\\\',
     "#> <# not a comment",
     "@{x=1}; $true | Out-Null",
+    "\u00a0nbsp\u2028ls\x85nel \udc80",
+    "--%",
+    "%PATH% ^&|<> @'\n'@",
 ]
-ROOT = "C:\\Backup Root\\run 1"
+"""Every PowerShell quote kind, subexpressions, backticks, line breaks, '"', trailing backslashes, the empty string,
+non-ASCII (astral, a lone surrogate, Unicode line breaks), the stop-parsing token, a here-string, a comment end."""
+NONEMPTY = [v for v in HOSTILE if v]
+ENV_NAMES = [v for v in NONEMPTY if "=" not in v and "\n" not in v]
+"""What write-env-file accepts as variable names."""
+WINPATHS = ["%APPDATA%\\it's $(x) `y` caf\u00e9 \u2018q\u2019 # @{z} ;\\settings-store.json",
+            "%USERPROFILE%\\\u65e5\u672c\\trailing\\",
+            "C:\\Program Files\\Docker\u2019s $env:x\\Docker Desktop.exe"]
+"""Windows path templates the step model accepts (a known %VARIABLE% or a drive; no '"' or control characters)."""
+INI_VALUE = "it's \"q\" $(x) `y` caf\u00e9 \u2019 @{z} C:\\dir\\"
+"""An ini value edit-ini accepts (one line, no comment characters, no surrounding blanks)."""
 HASH = "0123456789abcdef" * 4
-HELPER = "busybox:1.36"
-DIGEST_SCRIPT = "cd /data && wsl2-migrate-digest"
-"""Stands in for the digest script the planner passes to sh -c (its text is the planner's, not the runbook's)."""
-IMAGE_ID = "sha256:" + "ab" * 32
-ODD_PATH = "it's $(x) `y` caf\u00e9 @{z} \u65e5 #"
-"""A relative backup-folder file name the runbook accepts that is hostile to PowerShell quoting."""
+SECRET = "S3CRET-0PT-value"
+"""A secret that a recover command carries in a driver option: the display must hide it."""
 
 
-MIRRORS = ["https://m.example", "http://mirror.corp.example:5000/"]
-INSECURE = ["reg.local:5000", "10.1.0.0/16", "http://plain.example"]
+def _hostile(value: str) -> bool:
+    """A string PowerShell or a Windows command line would treat specially somewhere."""
+    specials = "'\"`$#\n\r\\\u2018\u2019\u201a\u201b"
+    return value == "" or not value.isascii() or any(c in value for c in specials)
 
 
-def _daemon_set(hostile: bool) -> dict:
-    """The set param of the Linux daemon.json step: what the planner emits, plus HOSTILE keys and values."""
-    wanted: dict = {"registry-mirrors": ["https://m.example"], "insecure-registries": ["reg.local:5000"]}
-    if hostile:
-        wanted["registry-mirrors"] = list(HOSTILE)
-        wanted.update({v or "empty": v for v in HOSTILE})
-        wanted.update({"debug": True, "max-concurrent-downloads": 3, "ratio": 0.25, "labels": []})
-    return wanted
+def _program(h: bool) -> Program:
+    """One step of every host action and docker steps with backup-folder paths; h: hostile values everywhere."""
+    def t(i: int) -> str:
+        return HOSTILE[i % len(HOSTILE)] if h else f"text {i}"
 
+    def n(i: int) -> str:
+        return NONEMPTY[i % len(NONEMPTY)] if h else f"name{i}"
 
-def _join(s: str) -> str:
-    """Surrogate pairs (as [char] casts produce them) as single characters."""
-    return s.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
-
-
-def _all_steps(hostile: bool = False) -> list[Step]:
-    """One step per host action plus docker steps with backup paths; hostile=True puts HOSTILE values everywhere."""
-    h = HOSTILE if hostile else ["x"]
-    name = "db\u2019s \"vol\"" if hostile else "pgdata"
-    vol_argv = ("run", "--rm", "--network", "none", "-v", f"{name}:/data:ro",
-                "-v", Word((BackupPath("volumes"), ":/backup")), HELPER,
-                "tar", "-c", "--numeric-owner", "-f", "/backup/v.tar", "-C", "/data", ".")
-
-    def digest_argv(folder: str) -> tuple:
-        return ("run", "--rm", "--network", "none", "-v", f"{name}:/data:ro", "-v", Word((BackupPath(folder), ":/out")),
-                HELPER, "sh", "-c", f"{DIGEST_SCRIPT} > /out/v.digest")
+    texts = tuple(HOSTILE) if h else ("a", "b c")
+    paths = WINPATHS if h else ["%APPDATA%\\Docker\\settings-store.json", "%USERPROFILE%\\.wslconfig",
+                                "%ProgramFiles%\\Docker\\Docker\\Docker Desktop.exe"]
+    settings_file = HostFile("desktop-settings", (paths[0], "%APPDATA%\\Docker\\settings.json"))
+    daemon = HostFile("daemon-linux", (paths[1] + "daemon.json",))
+    wslconfig = HostFile("wslconfig", (paths[1] + ".wslconfig",))
+    odd = "volumes/it's $(x) `y` caf\u00e9 #> \u2018q\u2019 @{z}" if h else "volumes/v"
+    checks = (
+        Check(t(1), ("info", "--format", *texts, "--", t(2)), t(3) or "x", "has-word"),
+        Check(n(4), ("image", "inspect", "--format", "{{.Id}}", "--", t(5)), t(6) + "{recorded}",
+              recorded_from=t(7) if h else "backup/commit/c"),
+    )
+    set_values = {"wslEngineEnabled": True, n(8): t(9), n(10): [True, None, 1.5, t(11)]} if h else \
+        {"wslEngineEnabled": True, "autoStart": False}
+    vol = n(12)
+    run_backup = ("run", "--rm", "--network", "none", "-v", f"{vol}:/data:ro",
+                  "-v", Word((BackupPath(odd.split("/")[0]), ":/backup")), "--", "busybox:1.36",
+                  "tar", "-c", "-f", "/backup/v.tar", "-C", "/data", ".")
+    wild: tuple[Any, ...] = ("run", *texts, "-v", Word((t(13), BackupPath(odd), ':/b"q\\')), BackupPath(""),
+                             Word((BackupPath("verify"), "\\")), Word(("a\\\\", BackupPath("images/x.tar"))),
+                             Word((BackupPath("settings"), BackupPath("verify"))), Word((t(14), "plain")), "--")
     steps = [
-        Step("preflight/check-host", "preflight", h[0] or "t", action="check-host", mutating=False, target="host",
-             params={"backup_bytes": 10 ** 12, "manual": list(h), "min_windows_build": 19041}, findings=tuple(h)),
-        Step("preflight/backup-folder", "preflight", "Create the backup folder", action="prepare-backup-folder",
-             target="folder", depends_on=("preflight/check-host",),
-             params={"folders": ["images", "volumes", "secrets/env", "settings", "verify"], "secret": "secrets"}),
-        Step("freeze/stop/db", "freeze", "Stop db", engine="source", argv=("stop", "--time", "30", *h),
-             target=h[-1] or "db", depends_on=("preflight/backup-folder",)),
-        Step("backup/env/db", "backup", "Env of db", engine="source", action="write-env-file", target="db",
-             params={"container": h[2] if hostile else "db", "path": "secrets/env/db.env", "names": list(h),
-                     "skip": ["BAD NAME"]},
-             produces=(Artifact("secrets/env/db.env", "env-file", "db", secret=True),)),
-        Step("backup/save/images-01", "backup", "Save images", engine="source",
-             argv=("save", "-o", BackupPath("images/images-01.tar"), "repo:1", IMAGE_ID), target="images",
-             produces=(Artifact("images/images-01.tar", "image-archive", ", ".join(h), tar=True),)),
-        Step("backup/volume/v", "backup", f"Copy volume {name}", engine="source", argv=vol_argv, target=name,
-             produces=(Artifact("volumes/v.tar", "volume-archive", name, tar=True),)),
-        Step("backup/digest/v", "backup", f"Digest volume {name}", engine="source", argv=digest_argv("volumes"),
-             target=name, produces=(Artifact("volumes/v.digest", "volume-digest", name),)),
-        Step("backup/inspect", "backup", "Read-only probe", engine="source", mutating=False,
-             argv=("image", "inspect", "--format", "{{json .RepoTags}}", *h), target="probe"),
-        Step("backup/verify", "backup", "Verify backups", action="verify-backups", mutating=False,
-             depends_on=("backup/save/images-01", "backup/volume/v", "backup/env/db")),
-        Step("switch/stop-desktop", "switch", "Stop Docker Desktop", action="stop-desktop",
-             params={"timeout_seconds": 90, "shutdown_wsl": True}, depends_on=("backup/verify",)),
-        Step("switch/backup-settings", "switch", "Back up settings", action="backup-file",
-             params={"files": ["desktop-settings", "daemon-linux", "daemon-windows", "wslconfig"]},
-             produces=(Artifact("settings/manifest.json", "settings-backup", "settings files"),)),
-        Step("switch/feature/vmp", "switch", "Enable VMP", action="enable-feature",
-             params={"name": "VirtualMachinePlatform"}),
-        Step("switch/reboot", "switch", "Restart if needed", action="reboot"),
-        Step("switch/settings", "switch", "WSL2 on", action="set-desktop-setting",
-             params={"values": {"wslEngineEnabled": True, "nested": {"k": h}}, "linux_containers": True}),
-        Step("switch/daemon-config", "switch", "Drop experimental", action="edit-daemon-config",
-             params={"engine": "windows", "remove": ["experimental"]}),
-        Step("switch/daemon-config-linux", "switch", "Fit daemon.json", action="edit-daemon-config",
-             params={"engine": "linux", "remove": ["data-root", "graph", "storage-driver"],
-                     "set": _daemon_set(hostile)}),
-        Step("switch/wslconfig", "switch", ".wslconfig", action="write-wslconfig",
-             params={"values": {"memory": "4GB", "processors": 2, "localhostForwarding": True}}),
-        Step("switch/start-desktop", "switch", "Start Docker Desktop", action="start-desktop",
-             params={"linux_containers": True}),
-        Step("switch/wait-engine", "switch", "Wait", engine="target", action="wait-engine", mutating=False,
-             params={"timeout_seconds": 600, "registry_mirrors": MIRRORS + ([v for v in h if v] if hostile else []),
-                     "insecure_registries": INSECURE}),
-        Step("restore/load/images-01", "restore", "Load", engine="target",
-             argv=("load", "-i", BackupPath("images/images-01.tar")), consumes=("images/images-01.tar",)),
-        Step("restore/volume-data/v", "restore", "Restore volume", engine="target",
-             argv=("run", "--rm", "-v", f"{name}:/data", "-v", Word((BackupPath("volumes"), ":/backup:ro")), HELPER,
-                   "tar", "-x", "-f", "/backup/v.tar", "-C", "/data"), consumes=("volumes/v.tar",)),
-        Step("restore/create/db", "restore", "Create db", engine="target",
-             argv=("create", "--name", "db", "--env-file", BackupPath("secrets/env/db.env"), "--label",
-                   *(f"k={v}" for v in h), "repo:1", *h), consumes=("secrets/env/db.env",)),
-        Step("restore/compose/p", "restore", "Compose", engine="target",
-             workdir=("C:\\Users\\me\\" + h[1]) if hostile else "C:\\p",
-             argv=("compose", "--project-directory", "C:\\p q\\", "up", "--no-start")),
-        Step("restore/start/db", "restore", "Start db", engine="target", argv=("start", "db"), ok_exit_codes=(0, 1)),
-        Step("verify/digest/v", "verify", f"Digest volume {name}", engine="target", argv=digest_argv("verify"),
-             target=name, depends_on=("restore/volume-data/v",)),
-        # A plan from before volume digests still names the helper; the runbook accepts it and ignores it.
-        Step("verify/target", "verify", "Verify target", engine="target", action="verify-target", mutating=False,
-             params={"helper": HELPER} if hostile else {}, depends_on=("verify/digest/v",)),
-        Step("cleanup/finish", "cleanup", "Finish", action="finish"),
+        Step("preflight/check-host", "preflight", t(0),
+             CheckHost(min_build=19041, min_ubr=1049,
+                       free_space=(FreeSpace("backup", 10 ** 12, t(1)), FreeSpace(paths[1], None, t(2))),
+                       expected_user=t(3), settings=settings_file, file_sharing=FileSharing("filesharingDirectories"),
+                       manual=tuple(NONEMPTY) if h else ("RULE1: do it",)),
+             target=t(4), mutating=False, findings=texts),
+        Step("preflight/backup-folder", "preflight", t(5),
+             PrepareBackupFolder(folders=("images", "volumes", "secrets/env", "settings", "verify")),
+             target="", depends_on=("preflight/check-host",)),
+        Step("freeze/stop/c", "freeze", t(6), Docker("source", ("stop", "-t", "10", "--", n(7)), 130,
+                                                     display=t(8) if h else "stop c"),
+             target=t(9), depends_on=(t(10),), findings=(t(11),)),
+        Step("backup/commit/c", "backup", t(12), Docker("source", ("commit", "--", n(13), "wsl2-migrate/c:1"),
+                                                        21600, record_output=True, display="commit c"),
+             target=t(14)),
+        Step("backup/env/c", "backup", t(15),
+             WriteEnvFile(container=n(0), path="secrets/env/c.env", names=tuple(ENV_NAMES) if h else ("TOKEN",)),
+             target=t(1), produces=(Artifact("secrets/env/c.env", t(2) if h else "env-file", t(3), secret=True),)),
+        Step("backup/save/images", "backup", t(4),
+             Docker("source", ("save", "-o", BackupPath("images/images.tar"), "--", *texts), 3600,
+                    display="save"),
+             produces=(Artifact("images/images.tar", "image-archive", t(5)),)),
+        Step("backup/volume/v", "backup", t(6), Docker("source", run_backup, 900, display=display(run_backup)),
+             produces=(Artifact(odd + ".tar" if h else "volumes/v.tar", "volume-archive", vol),)),
+        Step("backup/verify", "backup", t(7), VerifyBackups(), mutating=False),
+        Step("switch/stop-desktop", "switch", t(8), StopDesktop(timeout=90, shutdown_wsl=True)),
+        Step("switch/vm-off", "switch", t(9), CheckVmOff(names=(n(1), n(2)), timeout=60), mutating=False),
+        Step("switch/backup-settings", "switch", t(10), BackupFiles(files=(settings_file, daemon, wslconfig)),
+             produces=(Artifact("settings/manifest.json", "settings-backup", t(11)),)),
+        Step("switch/settings", "switch", t(12),
+             EditJson(file=settings_file, set_json=json.dumps(set_values, ensure_ascii=False),
+                      remove=(n(3), n(5)) if h else ("useWindowsContainers",), ignore_case=True)),
+        Step("switch/daemon-config-linux", "switch", t(13),
+             EditJson(file=daemon, set_json=json.dumps({"registry-mirrors": [t(1), t(2)]}),
+                      remove=("data-root", n(6)), create=True)),
+        Step("switch/wslconfig", "switch", t(14),
+             EditIni(file=wslconfig, add=(IniEntry("memory", INI_VALUE if h else "4GB"),
+                                          IniEntry("processors", "2")))),
+        Step("switch/feature/vmp", "switch", t(15), EnableFeature(name="VirtualMachinePlatform")),
+        Step("switch/reboot", "switch", t(0), Reboot()),
+        Step("switch/autostart", "switch", t(1),
+             RestoreJsonKeys(file=settings_file, keys=(n(8), n(9)), from_step=n(10), ignore_case=True)),
+        Step("switch/start-desktop", "switch", t(2), StartDesktop(exe=paths[2])),
+        Step("switch/wait-engine", "switch", t(3), WaitEngine(engine="target", timeout=600, checks=checks),
+             mutating=False),
+        Step("restore/load/images", "restore", t(4),
+             Docker("target", ("load", "-i", BackupPath("images/images.tar")), 3600, checks=checks, display="load"),
+             consumes=("images/images.tar",)),
+        Step("restore/volume-data/v", "restore", t(5),
+             Docker("target", ("run", "--rm", "-v", f"{vol}:/data", "-v", Word((BackupPath("volumes"), ":/b:ro")),
+                               "--", "busybox:1.36", "sh", "-c", t(6) or "x", "sh", "/b/v.tar"), 900,
+                    recover=(("volume", "rm", "--", vol),
+                             ("volume", "create", "--opt", f"password={SECRET}", "--label", f"k={t(7)}", "--", vol)),
+                    display="restore"),
+             consumes=(odd + ".tar" if h else "volumes/v.tar",), only_if_started=t(8)),
+        Step("restore/create/c", "restore", t(9),
+             Docker("target", ("create", "--env-file", BackupPath("secrets/env/c.env"), "--name", n(10),
+                               "--label", *(f"k={v}" for v in texts), "--", "img:1", *texts), 300,
+                    workdir=paths[1] if h else "", ok_exit_codes=(0, 1, 3010), display=t(11))),
+        Step("restore/odd", "restore", t(12), Docker("target", wild, 7 * 86400, display=t(13) if h else "odd",
+                                                     workdir="C:\\p q\\" if h else "C:\\p")),
+        Step("verify/target", "verify", t(14),
+             VerifyTarget(checks=checks, volumes=(TargetVolume(n(11), "volumes/a.digest", "verify/a.digest"),
+                                                  TargetVolume(n(12), "volumes/b.digest", "verify/b.digest"))),
+             mutating=False),
+        Step("cleanup/finish", "cleanup", t(15), Finish()),
     ]
-    if hostile:
-        steps += [Step(f"verify/title/{i}", "verify", v, engine="target", argv=("version",), mutating=False,
-                       target=v or "empty") for i, v in enumerate(HOSTILE)]
-    return steps
+    if h:
+        steps += [Step(f"verify/title/{i}", "verify", v, Docker("target", ("version",), 60, display=v),
+                       target=v, mutating=False) for i, v in enumerate(HOSTILE)]
+    rollback = (
+        Step("rollback/remove-task", "rollback", t(0), RemoveResumeTask()),
+        Step("rollback/restore-settings", "rollback", t(1), RestoreFiles(), only_if_started="switch/backup-settings"),
+        Step("rollback/start/c", "rollback", t(2), Docker("source", ("start", "--", n(3)), 120, display="start"),
+             only_if_started=t(4) if h else "freeze/stop/c"),
+        Step("rollback/mark", "rollback", t(5), MarkRolledBack()),
+    )
+    engines = {"source": EngineExpect(os=t(6) if h else "linux"),
+               "target": EngineExpect(os="linux", kernel_contains=t(7) if h else "microsoft-standard",
+                                      not_source=True)}
+    return Program(steps=tuple(steps), rollback=rollback, engines=engines)
 
 
-def _meta(hostile: bool = False) -> RunbookMeta:
-    name = "db\u2019s \"vol\"" if hostile else "pgdata"
-    odd = HOSTILE[6] if hostile else "n"
-    manifest = {
-        "images": [{"id": IMAGE_ID, "tags": ["repo:1", f"r/{odd}:2" if hostile else "r:2"]}],
-        "networks": [{"name": odd, "driver": "bridge", "subnets": ["172.30.0.0/16"]},
-                     {"name": "auto", "driver": "overlay", "subnets": []}],
-        "volumes": [{"name": name, "backup_digest": "volumes/v.digest", "target_digest": "verify/v.digest"}] + (
-            [{"name": HOSTILE[4], "backup_digest": f"volumes/{ODD_PATH}.digest",
-              "target_digest": f"verify/{ODD_PATH}.digest"}] if hostile else []),
-        "containers": [{"name": HOSTILE[0] if hostile else "db", "image_id": IMAGE_ID, "running": True},
-                       {"name": "idle", "image_id": IMAGE_ID, "running": False}],
-    }
-    backup = "D:\\it\u2019s \"x\" $(y) `z" if hostile else "D:\\wsl2-migrate"
-    version = HOSTILE[2] if hostile else "0.1.0"
-    return RunbookMeta(HASH, version, backup, "hyperv", manifest)
+def _meta(h: bool, plan_hash: str = HASH) -> RunbookMeta:
+    if h:
+        return RunbookMeta(plan_hash, HOSTILE[2], "D:\\it\u2019s \"x\" $(y) `z", HOSTILE[3], tuple(HOSTILE))
+    return RunbookMeta(plan_hash, "0.1.0", "D:\\wsl2-migrate", "hyperv")
+
+
+PLAIN = _program(False)
+HOSTILE_PROGRAM = _program(True)
 
 
 @pytest.fixture(scope="module")
 def plain() -> str:
-    return render_runbook(_all_steps(), _meta())
+    return render_runbook(PLAIN, _meta(False))
 
 
 @pytest.fixture(scope="module")
 def hostile() -> str:
-    return render_runbook(_all_steps(True), _meta(True))
+    return render_runbook(HOSTILE_PROGRAM, _meta(True))
+
+
+def _script(which: str, plain: str, hostile: str) -> str:
+    return plain if which == "plain" else hostile
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# AST helpers
+# the hand-made programs are what they claim
 
 
-def _root(script: str) -> Node:
-    tree = parse_powershell(script)
-    assert syntax_problems(tree) == []
-    return tree.root_node
+def test_the_hand_made_program_has_a_step_of_every_host_action() -> None:
+    for program in (PLAIN, HOSTILE_PROGRAM):
+        used = {s.action for s in (*program.steps, *program.rollback) if s.action}
+        assert used == set(ACTION_NAMES)
+        words = [a for s in program.steps for a in s.argv if isinstance(a, Word)]
+        assert any(isinstance(a, BackupPath) for s in program.steps for a in s.argv) and words
 
 
-def _first(node: Node, kind: str) -> Node:
-    return next(n for n in walk(node) if n.type == kind)
+RESTRICTED = {
+    "Step.id", "Step.phase", "Docker.engine", "WaitEngine.engine", "HostFile.key", "FileSharing.setting",
+    "Check.mode", "PrepareBackupFolder.folders", "WriteEnvFile.path", "BackupFiles.manifest", "RestoreFiles.manifest",
+    "EditIni.section", "IniEntry.key", "EnableFeature.name", "TargetVolume.backup_digest",
+    "TargetVolume.target_digest",
+}
+"""String fields the step model refuses hostile text in (ids, names from closed sets, backup-folder paths of
+plain names, ini keys, feature names): the runbook never sees one there."""
 
 
-def _hash_entries(node: Node) -> dict[str, Node]:
-    """key -> value node of a hash literal."""
-    body = _first(node, "hash_literal_body")
-    out = {}
-    for entry in body.children:
-        if entry.type == "hash_entry":
-            equals = next(i for i, c in enumerate(entry.children) if c.type == "=")
-            out[text(entry.children[0])] = entry.children[equals + 1]
-    return out
+def _string_fields(obj: Any, owner: str = "") -> Iterator[tuple[str, str]]:
+    """(Class.field, value) of every string held anywhere in obj."""
+    if isinstance(obj, str):
+        yield owner, obj
+    elif isinstance(obj, (tuple, list)):
+        for item in obj:
+            yield from _string_fields(item, owner)
+    elif isinstance(obj, dict):
+        for item in obj.values():
+            yield from _string_fields(item, owner)
+    elif dataclasses.is_dataclass(obj):
+        for f in dataclasses.fields(obj):
+            yield from _string_fields(getattr(obj, f.name), f"{type(obj).__name__}.{f.name}")
 
 
-def _array_items(node: Node) -> list[Node]:
-    """The element nodes of the first @(...) under node."""
-    array = _first(node, "array_expression")
-    statements = [c for c in array.children if c.type == "statement_list"]
-    if not statements:
-        return []
-    items = []
-    for statement in statements[0].children:
-        if statement.type == "comment":
+def test_the_hostile_program_is_hostile_in_every_field_that_can_be() -> None:
+    seen: dict[str, list[str]] = {}
+    for field_name, value in _string_fields(HOSTILE_PROGRAM):
+        seen.setdefault(field_name, []).append(value)
+    tame = sorted(f for f, values in seen.items() if f not in RESTRICTED and not any(map(_hostile, values)))
+    assert tame == []
+    # Fields with room for it carry every hostile string.
+    for field_name in ("Step.title", "Step.findings", "Docker.argv", "CheckHost.manual", "Check.argv"):
+        assert set(NONEMPTY) <= set(seen[field_name]), field_name
+    meta = _meta(True)
+    assert all(_hostile(v) for v in (meta.backup_path, meta.tool_version, meta.source_backend))
+    assert meta.problems == tuple(HOSTILE)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# decoding: every step is the program's step, field by field
+
+
+@pytest.mark.parametrize("which", ["plain", "hostile"])
+def test_every_step_decodes_to_the_program_step(which: str, plain: str, hostile: str) -> None:
+    program = PLAIN if which == "plain" else HOSTILE_PROGRAM
+    data = program_data(_script(which, plain, hostile))
+    assert step_mismatches(data["$script:Steps"], program.steps) == []
+    assert step_mismatches(data["$script:RollbackSteps"], program.rollback) == []
+    assert data["$script:EngineExpect"] == {name: {pascal(k): v for k, v in dataclasses.asdict(e).items()}
+                                            for name, e in program.engines.items()}
+    (probe,) = data["$script:Probes"]["Info"]
+    assert split_problems(probe, ["info", "--format", "{{json .}}"], ("go", "msvcrt"), "probe") == []
+
+
+def _without_added_command_lines(value: Any, top: bool = True) -> Any:
+    """A decoded Params value without the command lines the emitter adds (Check CommandLine, Inspect, Arguments)."""
+    if isinstance(value, dict):
+        drop = {"CommandLine"} if "Argv" in value else set()
+        if top:
+            drop |= {"Inspect", "Arguments"}
+        return {k: _without_added_command_lines(v, False) for k, v in value.items() if k not in drop}
+    if isinstance(value, list):
+        return [_without_added_command_lines(v, False) for v in value]
+    return value
+
+
+def _pascal_tree(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {pascal(k): _pascal_tree(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [_pascal_tree(v) for v in value]
+    return value
+
+
+def test_params_are_the_action_fields_with_pascal_case_keys(hostile: str) -> None:
+    decoded = program_data(hostile)["$script:Steps"]
+    for step, table in zip(HOSTILE_PROGRAM.steps, decoded, strict=True):
+        if isinstance(step.op, Docker):
             continue
-        lit = _first(statement, "array_literal_expression")
-        items += [c for c in lit.children if c.type == "unary_expression"]
-    return items
+        assert _without_added_command_lines(table["Params"]) == _pascal_tree(dataclasses.asdict(step.op)), step.id
+        added = set(table["Params"]) - {pascal(f.name) for f in dataclasses.fields(step.op)}
+        assert added == {"write-env-file": {"Inspect"}, "enable-feature": {"Arguments"}}.get(step.action, set())
 
 
-def _value(node: Node) -> str:
-    return _join(evaluate_node(node))
+def test_a_mismatch_is_reported() -> None:
+    """The comparison itself can fail: a changed field, a bool for an int, a wrong command line."""
+    step = PLAIN.step("restore/load/images")
+    script = render_runbook(PLAIN, _meta(False))
+    decoded = [t for t in program_data(script)["$script:Steps"] if t["Id"] == step.id]
+    index = decoded[0]["Index"]
+    assert step_mismatches(decoded, [dataclasses.replace(step, title="other")])
+    bent = json.loads(json.dumps(decoded))
+    bent[0]["Index"] = index
+    bent[0]["Mutating"] = 1
+    assert step_mismatches(bent, [step])
+    bent = json.loads(json.dumps(decoded))
+    bent[0]["Docker"]["CommandLine"] = ["load -i ", {"Backup": "images/images.tar"}]  # unquoted: splits at spaces
+    assert any("splits" in m for m in step_mismatches(bent, [step]))
 
 
-def _segments(node: Node) -> list[str | BackupPath]:
-    out: list[str | BackupPath] = []
-    for item in _array_items(node):
-        if item.children[0].type == "hash_literal_expression":
-            entries = _hash_entries(item)
-            assert list(entries) == ["Backup"]
-            out.append(BackupPath(_value(entries["Backup"])))
-        else:
-            out.append(_value(item))
-    return out
+def test_hostile_titles_survive_exactly(hostile: str) -> None:
+    titles = [t["Title"] for t in program_data(hostile)["$script:Steps"]]
+    for value in HOSTILE:
+        assert value in titles
 
 
-def _command_line(node: Node, root: str = ROOT) -> str:
-    return "".join(s if isinstance(s, str) else (root + "\\" + s.rel.replace("/", "\\") if s.rel else root)
-                   for s in _segments(node))
-
-
-def _step_tables(script: str) -> list[dict[str, Node]]:
-    root = _root(script)
-    assignment = next(n for n in walk(root) if n.type == "assignment_expression"
-                      and text(n).startswith("$script:Steps = @("))
-    return [_hash_entries(item) for item in _array_items(assignment)]
+def test_recover_commands_show_the_redacted_display(hostile: str) -> None:
+    table = next(t for t in program_data(hostile)["$script:Steps"] if t["Id"] == "restore/volume-data/v")
+    recover = table["Docker"]["Recover"]
+    assert len(recover) == 2 and all(SECRET not in r["Display"] for r in recover)
+    # The secret is still in the command itself: docker needs it, only the log text hides it.
+    assert SECRET in segments_text(recover[1]["CommandLine"], ROOTS[0])
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# grammar, encoding, lint
+# real programs: the samples' plans
+
+ROOT_DIR = Path(__file__).resolve().parent.parent
+SAMPLES = sorted(p.name for p in (ROOT_DIR / "samples").iterdir() if (p / "manifest.json").is_file())
 
 
-def test_parses_without_error_nodes(plain: str, hostile: str) -> None:
-    assert syntax_problems(parse_powershell(plain)) == []
-    assert syntax_problems(parse_powershell(hostile)) == []
+def _sample_program(sample: str) -> tuple[Program, str]:
+    """A sample's program and runbook the way a user gets them (scan, assess, plan.toml, parse, build)."""
+    import datetime
+
+    from migrate.assess import assess, load_catalog, load_config
+    from migrate.cli_plan import make_runbook
+    from migrate.inventory.scan import ScanOptions, scan
+    from migrate.plan.build import build_program
+    from migrate.plan.decide import decide
+    from migrate.plan.planfile import parse_plan, render_plan
+
+    cwd = os.getcwd()
+    os.chdir(ROOT_DIR)
+    try:
+        inv = scan(ScanOptions(bundle=Path("samples") / sample, use_engine=False), "test")
+    finally:
+        os.chdir(cwd)
+    catalog = load_catalog()
+    report = assess(inv, catalog, load_config(None, catalog), datetime.date(2026, 11, 28), "test")
+    plan_text, _ = render_plan(decide(inv, report, "test"))
+    return build_program(parse_plan(plan_text)), make_runbook(plan_text, "plan.toml")
 
 
-def test_ascii_with_crlf_line_endings(plain: str, hostile: str) -> None:
-    for script in (plain, hostile):
-        assert all(ord(c) < 128 for c in script)
-        assert "\n" not in script.replace("\r\n", "")
-        assert "\r" not in script.replace("\r\n", "")
-        assert script.endswith("\r\n")
+@pytest.fixture(scope="module", params=SAMPLES)
+def sample(request: pytest.FixtureRequest) -> tuple[Program, str]:
+    return _sample_program(request.param)
 
 
-def test_lint_is_clean(plain: str, hostile: str) -> None:
-    assert lint(plain) == []
-    assert lint(hostile) == []
+def test_sample_runbooks_decode_to_their_programs(sample: tuple[Program, str]) -> None:
+    program, script = sample
+    data = program_data(script)
+    assert step_mismatches(data["$script:Steps"], program.steps) == []
+    assert step_mismatches(data["$script:RollbackSteps"], program.rollback) == []
+    assert set(data["$script:EngineExpect"]) == set(program.engines) == {"source", "target"}
+    # The samples exercise what the hand-made program might miss: many docker commands with real arguments.
+    assert sum(1 for s in program.steps if s.docker) >= 10
+
+
+def test_sample_runbooks_are_clean_text(sample: tuple[Program, str]) -> None:
+    _, script = sample
+    assert script.isascii() and "\n" not in script.replace("\r\n", "") and "\r" not in script.replace("\r\n", "")
+    assert syntax_problems(parse_powershell(script)) == []
+    assert lint(script) == []
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# command lines: the backup folder is only known at run time
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters='"'), min_size=1,
+               max_size=12).map(lambda s: "D:\\" + s.strip() + " x"))
+def test_backup_paths_stay_one_argument_under_any_backup_folder(root: str) -> None:
+    """Any folder the runbook's Assert-BackupFolderPath accepts (no '"', no control characters, no trailing '\\')
+    keeps every word with a backup path one argument."""
+    for step, table in zip(HOSTILE_PROGRAM.steps, _HOSTILE_DECODED, strict=True):
+        if not isinstance(step.op, Docker):
+            continue
+        line = segments_text(table["Docker"]["CommandLine"], root)
+        assert split_problems(line, [planned(a, root) for a in step.op.argv], ("go", "msvcrt"), step.id) == []
+
+
+_HOSTILE_DECODED = program_data(render_runbook(HOSTILE_PROGRAM, _meta(True)))["$script:Steps"]
+
+
+def test_dism_arguments_split_to_the_planned_call(plain: str) -> None:
+    table = next(t for t in program_data(plain)["$script:Steps"] if t["Kind"] == "enable-feature")
+    want = ["/online", "/enable-feature", "/featurename:VirtualMachinePlatform", "/all", "/norestart"]
+    assert split_problems(table["Params"]["Arguments"], want, ("msvcrt", "argvw", "go"), "dism") == []
+
+
+def test_write_env_file_reads_the_environment_as_the_twin_does(hostile: str) -> None:
+    step = HOSTILE_PROGRAM.step("backup/env/c")
+    table = next(t for t in program_data(hostile)["$script:Steps"] if t["Id"] == step.id)
+    assert mismatches(table["Params"], expected_value(step.op)) == []
+    assert isinstance(step.op, WriteEnvFile)
+    line = segments_text(table["Params"]["Inspect"], ROOTS[0])
+    assert split_problems(line, ["container", "inspect", "--format", "{{json .Config.Env}}", "--",
+                                 step.op.container], ("go", "msvcrt"), "inspect") == []
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the text: grammar, encoding, lint, determinism
+
+
+@pytest.mark.parametrize("which", ["plain", "hostile"])
+def test_ascii_with_crlf_line_endings(which: str, plain: str, hostile: str) -> None:
+    script = _script(which, plain, hostile)
+    assert script.isascii()
+    assert "\n" not in script.replace("\r\n", "") and "\r" not in script.replace("\r\n", "")
+    assert script.endswith("\r\n")
+
+
+@pytest.mark.parametrize("which", ["plain", "hostile"])
+def test_parses_without_error_nodes_and_lints_clean(which: str, plain: str, hostile: str) -> None:
+    script = _script(which, plain, hostile)
+    assert syntax_problems(parse_powershell(script)) == []
+    assert lint(script) == []
 
 
 def test_library_alone_parses_and_lints() -> None:
+    from importlib import resources
+
     lib = resources.files("migrate.emit").joinpath("runbook_lib.ps1").read_text(encoding="ascii")
     assert lint(lib) == []
 
@@ -284,19 +502,67 @@ def test_lint_catches_each_rule(snippet: str, rule: str) -> None:
     assert any(f.startswith(rule) for f in lint(snippet)), lint(snippet)
 
 
-def test_lint_accepts_backticks_inside_strings() -> None:
+def test_lint_accepts_backticks_inside_strings_and_comments() -> None:
     assert lint("$a = 'x`y'\nif ($null -eq $a) { $a = \"z\" }\n") == []
+    assert lint("# a `b\n<# c `d #>\n$a = 1\n") == []
+
+
+def test_same_input_same_bytes() -> None:
+    first = render_runbook(_program(True), _meta(True))
+    assert first == render_runbook(_program(True), _meta(True))
+    assert render_runbook(PLAIN, _meta(False, "f" * 64)) != render_runbook(PLAIN, _meta(False))
+
+
+def test_hostile_problems_stay_inside_the_help_comment(hostile: str) -> None:
+    root = parse_powershell(hostile).root_node
+    block = [n for n in walk(root) if n.type == "comment" and text(n).startswith("<#")]
+    assert len(block) == 1, [text(b)[:40] for b in block]
+    help_text = text(block[0])
+    assert help_text.endswith("#>") and help_text.count("#>") == 1
+    assert "WRITTEN WITH --force" in help_text
+    for problem in NONEMPTY:
+        shown = "".join(c if " " <= c <= "~" else "?" for c in problem).replace("#>", "# >")
+        assert shown in help_text, problem
+
+
+@pytest.mark.parametrize("which", ["plain", "hostile"])
+def test_plan_constants(which: str, plain: str, hostile: str) -> None:
+    meta, program = (_meta(False), PLAIN) if which == "plain" else (_meta(True), HOSTILE_PROGRAM)
+    values = assignments(_script(which, plain, hostile), (
+        "$script:PlanHash", "$script:ToolVersion", "$script:SourceBackend", "$script:StepTotal",
+        "$script:ResumeTaskName", "$script:MutexName"))
+    assert values["$script:PlanHash"] == meta.plan_hash
+    assert values["$script:ToolVersion"] == meta.tool_version
+    assert values["$script:SourceBackend"] == meta.source_backend
+    assert values["$script:StepTotal"] == len(program.steps)
+    # Machine-wide, and one per plan: two plans' runs never share a lock or a resume task.
+    assert values["$script:MutexName"].startswith("Global\\") and meta.plan_hash[:12] in values["$script:MutexName"]
+    assert meta.plan_hash[:12] in values["$script:ResumeTaskName"]
+
+
+def test_the_library_never_assigns_the_program() -> None:
+    """The program's data is written once, by the generated part: assignments() refuses a second assignment."""
+    script = render_runbook(PLAIN, _meta(False))
+    assert program_data(script)
+    twice = script.replace("$script:Probes = @{", "$script:Steps = @()\r\n$script:Probes = @{", 1)
+    with pytest.raises(ValueError, match="assigned 2 times"):
+        program_data(twice)
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # header and parameters
 
 
-def test_header_help_and_strictness(plain: str) -> None:
-    lines = plain.split("\r\n")
-    assert lines[0] == "#Requires -Version 5.1"
+def _help_and_params(script: str) -> tuple[list[str], str]:
+    lines = script.split("\r\n")
     help_end = lines.index("#>")
-    help_text = "\n".join(lines[:help_end])
+    return lines, "\n".join(lines[:help_end])
+
+
+def test_header_help_and_strictness(plain: str) -> None:
+    lines, help_text = _help_and_params(plain)
+    help_end = lines.index("#>")
+    assert lines[0] == "#Requires -Version 5.1"
     for section in (".SYNOPSIS", ".DESCRIPTION", ".EXAMPLE"):
         assert f"\n{section}\n" in help_text
     assert f"Plan sha256: {HASH}" in help_text
@@ -304,571 +570,105 @@ def test_header_help_and_strictness(plain: str) -> None:
     assert any(e.endswith("-WhatIf") for e in examples)
     assert any(e.endswith("-Resume") for e in examples)
     assert any("-Phase " in e for e in examples)
-    assert any("-Rollback" in e for e in examples)
+    assert any(e.endswith("-Rollback") for e in examples)
     assert any("-ResumeFrom restore/" in e for e in examples)
+    listed = re.findall(r"^ +(\d+) (\S+)$", help_text.split("    Steps:")[1], re.M)
+    assert [(int(i), s) for i, s in listed] == [(i, s.id) for i, s in enumerate(PLAIN.steps, 1)]
+    assert f"{len(PLAIN.steps)} steps" in help_text
     assert lines[help_end + 1] == "[CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'Medium')]"
     params = re.findall(r"\[(?:string|switch|int)\]\$(\w+)", "\n".join(lines[help_end:lines.index(")", help_end)]))
     assert params == ["BackupPath", "ResumeFrom", "Phase", "Resume", "Force", "Rollback", "SourceEngine",
                       "TargetEngine", "DockerPath", "EngineTimeoutSeconds"]
-    documented = re.findall(r"^\.PARAMETER (\w+)$", help_text, re.M)
-    assert documented == params
+    assert re.findall(r"^\.PARAMETER (\w+)$", help_text, re.M) == params
     for line in ("Set-StrictMode -Version 3.0", "$ErrorActionPreference = 'Stop'",
-                 "$PSNativeCommandUseErrorActionPreference = $false", f"$script:StepTotal = {len(_all_steps())}"):
+                 "$PSNativeCommandUseErrorActionPreference = $false"):
         assert line in lines
-    assert "#Requires -RunAsAdministrator" not in plain
+    assert "#Requires -RunAsAdministrator" not in plain  # it would block even -WhatIf (runbook-style 9.1)
+    # -Force never overrides an explicit -Confirm (runbook-style 9.6).
+    assert "if ($Force -and -not $PSBoundParameters.ContainsKey('Confirm')) {" in lines
 
 
-def test_param_defaults_and_validate_sets(hostile: str) -> None:
-    root = _root(hostile)
-    block = _first(root, "param_block")
-    params = {}
+def test_hostile_meta_stays_out_of_the_help_text(hostile: str) -> None:
+    _, help_text = _help_and_params(hostile)
+    assert "from its legacy backend" in help_text and "wsl2-migrate (see $script:ToolVersion)" in help_text
+
+
+def _params(script: str) -> dict[str, Node]:
+    root = parse_powershell(script).root_node
+    block = next(n for n in walk(root) if n.type == "param_block")
+    out = {}
     for param in (n for n in walk(block) if n.type == "script_parameter"):
-        name = text(_first(param, "variable"))
-        params[name] = param
-    default = next(c for c in params["$BackupPath"].children if c.type == "script_parameter_default")
-    assert _value(default.children[-1]) == _meta(True).backup_path
-    for engine in ("$SourceEngine", "$TargetEngine"):
-        default = next(c for c in params[engine].children if c.type == "script_parameter_default")
-        assert _value(default.children[-1]) == "npipe:////./pipe/docker_engine"
-    assert text(params["$EngineTimeoutSeconds"]).endswith("$EngineTimeoutSeconds = 300")
-
-    def validate_set(param: Node) -> list[str]:
-        attr = next(n for n in walk(param) if n.type == "attribute" and text(n).startswith("[ValidateSet("))
-        return [_value(a) for a in walk(attr) if a.type == "string_literal"]
-
-    assert validate_set(params["$ResumeFrom"]) == [s.id for s in _all_steps(True)]
-    assert validate_set(params["$Phase"]) == list(PHASES)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# the step table: every plan value decodes back exactly
-
-
-def test_hostile_values_round_trip(hostile: str) -> None:
-    steps = _all_steps(True)
-    tables = _step_tables(hostile)
-    assert len(tables) == len(steps)
-    for index, (step, table) in enumerate(zip(steps, tables, strict=True), 1):
-        assert text(table["Index"]) == str(index)
-        assert _value(table["Id"]) == step.id
-        assert _value(table["Phase"]) == step.phase
-        assert _value(table["Title"]) == step.title
-        assert _value(table["Target"]) == (step.target or step.id)
-        assert _value(table["WorkDir"]) == step.workdir
-        assert _value(table["Action"]) == step.action
-        assert json.loads(_value(table["Params"])) == step.params
-        assert [_value(i) for i in _array_items(table["Findings"])] == list(step.findings)
-        assert [_value(i) for i in _array_items(table["DependsOn"])] == list(step.depends_on)
-        assert [_value(i) for i in _array_items(table["Consumes"])] == list(step.consumes)
-        produced = [_hash_entries(i) for i in _array_items(table["Produces"])]
-        assert [(_value(p["Path"]), _value(p["Subject"]), text(p["Secret"])) for p in produced] == \
-            [(a.path, a.subject, "$true" if a.secret else "$false") for a in step.produces]
-    for value in HOSTILE:
-        assert any(_value(t["Title"]) == value for t in tables)
-
-
-def test_docker_command_lines_split_back_to_argv(hostile: str, plain: str) -> None:
-    for script, steps in ((hostile, _all_steps(True)), (plain, _all_steps())):
-        for step, table in zip(steps, _step_tables(script), strict=True):
-            if not step.argv:
-                assert _array_items(table["CommandLine"]) == []
-                continue
-            line = _command_line(table["CommandLine"])
-            expected = [_join(resolve_arg(a, ROOT, "\\")) for a in step.argv]
-            assert split_command_line_go(line) == expected, step.id
-            assert split_command_line_msvcrt(line) == expected, step.id
-            assert text(table["OkExitCodes"]) == "@(" + ", ".join(map(str, step.ok_exit_codes)) + ")"
-
-
-def test_host_action_command_lines(hostile: str) -> None:
-    by_id = {_value(t["Id"]): t for t in _step_tables(hostile)}
-    commands = _hash_entries(by_id["backup/env/db"]["Commands"])
-    assert split_command_line_go(_command_line(commands["Inspect"])) == \
-        ["container", "inspect", "--format", "{{json .Config.Env}}", HOSTILE[2]]
-    probe = _hash_entries(by_id["switch/wait-engine"]["Commands"])["Probe"]
-    assert split_command_line_go(_command_line(probe)) == \
-        ["version", "--format", "{{.Server.Os}}/{{.Server.KernelVersion}}"]
-    assert _value(by_id["preflight/check-host"]["Engine"]) == "source"
-    assert _value(by_id["backup/env/db"]["Engine"]) == "source"
-
-
-def test_verify_target_manifest_and_commands(hostile: str) -> None:
-    meta = _meta(True)
-    table = {_value(t["Id"]): t for t in _step_tables(hostile)}["verify/target"]
-    manifest = _hash_entries(table["Manifest"])
-    images = [_hash_entries(i) for i in _array_items(manifest["Images"])]
-    assert [(_value(i["Id"]), [_value(t) for t in _array_items(i["Tags"])]) for i in images] == \
-        [(IMAGE_ID, sorted(meta.manifest["images"][0]["tags"]))]
-    networks = [_hash_entries(i) for i in _array_items(manifest["Networks"])]
-    assert sorted(_value(n["Name"]) for n in networks) == sorted(n["name"] for n in meta.manifest["networks"])
-    for net in networks:
-        argv = split_command_line_go(_command_line(net["Inspect"]))
-        assert argv[:3] == ["network", "inspect", "--format"] and argv[4] == _value(net["Name"])
-    containers = [_hash_entries(i) for i in _array_items(manifest["Containers"])]
-    assert {(_value(c["Name"]), _value(c["ImageId"]), text(c["Running"])) for c in containers} == \
-        {(HOSTILE[0], IMAGE_ID, "$true"), ("idle", IMAGE_ID, "$false")}
-    volumes = [_hash_entries(i) for i in _array_items(manifest["Volumes"])]
-    assert all(list(v) == ["Name", "BackupDigest", "TargetDigest"] for v in volumes)
-    assert [(_value(v["Name"]), _value(v["BackupDigest"]), _value(v["TargetDigest"])) for v in volumes] == [
-        (HOSTILE[4], f"volumes/{ODD_PATH}.digest", f"verify/{ODD_PATH}.digest"),
-        ("db\u2019s \"vol\"", "volumes/v.digest", "verify/v.digest"),
-    ]  # sorted by name: '`' (0x60) before 'd'
-
-
-def _comparisons(node: Node, operator: str) -> list[tuple[str, str]]:
-    """(left, right) source texts of every `left <operator> right` under node."""
-    out = []
-    for n in walk(node):
-        if n.type == "comparison_expression" and len(n.children) == 3 and text(n.children[1]) == operator:
-            out.append((text(n.children[0]), text(n.children[2])))
+        out[text(next(n for n in walk(param) if n.type == "variable"))] = param
     return out
 
 
-def test_verify_target_compares_the_two_digest_files_of_each_volume(plain: str) -> None:
-    root = _root(plain)
-    function = functions(root)["test-targetengine"]
-    loop = next(n for n in walk(function) if n.type == "foreach_statement"
-                and text(next(c for c in n.children if c.type == "pipeline")) == "$manifest.Volumes")
-    variable = text(next(c for c in loop.children if c.type == "variable"))
-    read: dict[str, str] = {}
-    for assignment in (n for n in walk(loop) if n.type == "assignment_expression"):
-        command = next((n for n in walk(assignment) if n.type == "command"), None)
-        if command is not None and text(command.children[0]) == "Read-VolumeDigest":
-            read[text(command.children[1]).strip()] = text(assignment.children[0])
-    backup, target = read.pop(f"-Relative {variable}.BackupDigest"), read.pop(f"-Relative {variable}.TargetDigest")
-    assert read == {} and backup != target
-    # The verdict is the case-sensitive comparison of the two tokens, and a difference is a problem of the step.
-    (pair,) = _comparisons(loop, "-cne")
-    assert set(pair) == {backup, target}
-    verdict = next(n for n in walk(loop) if n.type == "if_statement" and "-cne" in text(n.children[2]))
-    assert "$problems.Add(" in text(next(c for c in verdict.children if c.type == "statement_block"))
-    # Every entry field the loop reads is one the generator writes; nothing is archived or run any more.
-    used = {text(n.children[2]) for n in walk(loop) if n.type == "member_access" and text(n.children[0]) == variable}
-    table = {_value(t["Id"]): t for t in _step_tables(plain)}["verify/target"]
-    (entry,) = [_hash_entries(i) for i in _array_items(_hash_entries(table["Manifest"])["Volumes"])]
-    assert used == set(entry) == {"Name", "BackupDigest", "TargetDigest"}
-    commands = {text(n).lower() for n in walk(function) if n.type == "command_name"}
-    assert not commands & {"measure-tararchive", "invoke-nativeprocess"}
-    assert "ShouldProcess" not in text(function)
+def _default(param: Node) -> Any:
+    from tests.psdata import decode
+
+    default = next(c for c in param.children if c.type == "script_parameter_default")
+    return decode(default.children[-1])
 
 
-def _digest_rule(script: str) -> tuple[str, str]:
-    """The split and well-formedness patterns of Read-VolumeDigest (and that it trims before splitting)."""
-    function = functions(_root(script))["read-volumedigest"]
-    ((source, split),) = _comparisons(function, "-split")
-    assert source.endswith(".Trim()")
-    ((_, match),) = _comparisons(function, "-cnotmatch")  # -notmatch would let upper-case hex through
-    return _value(_first(_first(_root(split), "string_literal"), "string_literal")), \
-        _value(_first(_root(match), "string_literal"))
+def _validate_set(param: Node) -> list[Any]:
+    from tests.psdata import decode
+
+    attr = next(n for n in walk(param) if n.type == "attribute" and text(n).startswith("[ValidateSet("))
+    args = next(n for n in walk(attr) if n.type == "attribute_arguments")
+    return [decode(a.children[0]) for a in args.children if a.type == "attribute_argument"]
 
 
-def _token(content: str, rule: tuple[str, str]) -> str | None:
-    """What Read-VolumeDigest returns for a file holding content (None: it throws)."""
-    split, match = rule
-    token = re.split(split, content.strip())[0]
-    return token if re.search(match, token) else None
-
-
-def _run_digest_script(folder: Path, out: Path) -> str:
-    subprocess.run(["sh", "-c", digest_script(), "sh", str(folder), str(out)], check=True, timeout=60)
-    return out.read_bytes().decode("ascii")
-
-
-def test_digest_token_rule_reads_what_the_digest_script_writes(plain: str, tmp_path: Path) -> None:
-    rule = _digest_rule(plain)
-    data = tmp_path / "data"
-    (data / "sub").mkdir(parents=True)
-    (data / "sub" / "f").write_bytes(b"one\n")
-    written = _run_digest_script(data, tmp_path / "a.digest")
-    assert re.fullmatch(r"sha256:[0-9a-f]{64} 3\n", written)  # as sh wrote it: digest, entries, LF
-    token = _token(written, rule)
-    assert token == written.split(" ")[0]
-    for same in (written.replace("\n", "\r\n"), written + "  \r\n\r\n", written.replace(" ", "\t"),
-                 written.rstrip("\n"), token + " 99\n"):
-        assert _token(same, rule) == token, repr(same)
-    (data / "sub" / "f").write_bytes(b"two\n")
-    other = _token(_run_digest_script(data, tmp_path / "b.digest"), rule)
-    assert other is not None and other != token
-    for bad in ("", "\n", token.upper(), token[:-1], token + "0", token.replace("sha256:", "sha512:"),
-                token.replace("sha256:", ""), "3 " + token, "sha256: " + token[7:]):
-        assert _token(bad, rule) is None, repr(bad)
+@pytest.mark.parametrize("which", ["plain", "hostile"])
+def test_param_defaults_and_validate_sets(which: str, plain: str, hostile: str) -> None:
+    meta, program = (_meta(False), PLAIN) if which == "plain" else (_meta(True), HOSTILE_PROGRAM)
+    params = _params(_script(which, plain, hostile))
+    assert _default(params["$BackupPath"]) == meta.backup_path
+    assert _default(params["$SourceEngine"]) == _default(params["$TargetEngine"]) == "npipe:////./pipe/docker_engine"
+    assert _default(params["$DockerPath"]) == "docker"
+    assert _default(params["$EngineTimeoutSeconds"]) == 300
+    assert _default(params["$ResumeFrom"]) == _default(params["$Phase"]) == ""
+    # -ResumeFrom names forward steps only; rollback steps run through -Rollback.
+    assert _validate_set(params["$ResumeFrom"]) == [s.id for s in program.steps]
+    assert _validate_set(params["$Phase"]) == list(PHASES)
+    assert "ValidateRange(10, 86400)" in text(params["$EngineTimeoutSeconds"])
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# ShouldProcess, native calls, host actions
+# refusals
 
 
-def _guarded(call: Node) -> bool:
-    """True when call is in the then-block of `if (..ShouldProcess..)` or after `if (-not ..ShouldProcess) {return}`."""
-    node = call
-    while node.parent is not None and node.type != "function_statement":
-        parent = node.parent
-        if node.type == "statement_block" and parent.type in ("if_statement", "elseif_clause"):
-            condition = next(c for c in parent.children if c.type == "pipeline")
-            cond = text(condition)
-            if "$PSCmdlet.ShouldProcess(" in cond and not cond.startswith("-not"):
-                return True
-        if parent.type == "statement_list":
-            for sibling in parent.children:
-                if sibling.start_byte >= node.start_byte:
-                    break
-                head = text(sibling)
-                if sibling.type == "if_statement" and head.startswith("if (-not $PSCmdlet.ShouldProcess(") and \
-                        re.search(r"\b(return|continue)\b", head):
-                    return True
-        node = parent
-    return False
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Odd(Action):
+    """An action with a value the runbook has no literal for."""
+
+    NAME: ClassVar[str] = "odd"
+    ratio: Any = 0.5
 
 
-READ_ONLY_CALLS = {
-    ("Test-MigrationHost", "$Step.Commands['Probe']"),
-    ("Export-ContainerEnvironment", "$Step.Commands['Inspect']"),
-    ("Wait-DockerEngine", "$Step.Commands['Probe']"),
-    ("Test-EngineRegistryConfig", "$Step.Commands['Registry']"),
-    ("Test-TargetEngine", "$Step.Commands['ImageList']"),
-    ("Test-TargetEngine", "$network.Inspect"),
-    ("Test-TargetEngine", "$container.Inspect"),
-    ("Invoke-DockerStep", "@splatDocker"),
-    ("Invoke-DockerCommand", "@splatProcess"),
-}
-"""Native calls that may run under -WhatIf: probes that change nothing, and the helper itself."""
+def _with_step(program: Program, op: Any) -> Program:
+    return dataclasses.replace(program, steps=(*program.steps, Step("cleanup/x", "cleanup", "t", op)))
 
 
-def test_every_native_call_is_guarded_or_a_known_probe(plain: str) -> None:
-    root = _root(plain)
-    unguarded = set()
-    for node in walk(root):
-        if node.type == "command_name" and text(node) in ("Invoke-NativeProcess", "Invoke-DockerCommand"):
-            call = node.parent
-            if not _guarded(call):
-                args = text(call)
-                key = next((k for f, k in READ_ONLY_CALLS if k in args and f == enclosing_function(call)), args)
-                unguarded.add((enclosing_function(call), key))
-    assert unguarded == READ_ONLY_CALLS
-
-
-def test_mutating_docker_steps_run_only_under_should_process(plain: str) -> None:
-    root = _root(plain)
-    body = functions(root)["invoke-dockerstep"]
-    calls = [n.parent for n in walk(body) if n.type == "command_name" and text(n) == "Invoke-DockerCommand"]
-    assert len(calls) == 2
-    mutating_if = next(n for n in walk(body) if n.type == "if_statement" and text(n).startswith("if ($Step.Mutating)"))
-    then_block = next(c for c in mutating_if.children if c.type == "statement_block")
-    inside = [c for c in calls if then_block.start_byte <= c.start_byte < then_block.end_byte]
-    assert len(inside) == 1 and _guarded(inside[0])
-    else_clause = next(c for c in mutating_if.children if c.type == "else_clause")
-    assert any(else_clause.start_byte <= c.start_byte < else_clause.end_byte for c in calls)
-    for step, table in zip(_all_steps(), _step_tables(plain), strict=True):
-        assert text(table["Mutating"]) == ("$true" if step.mutating else "$false")
-
-
-def test_every_host_action_dispatches_to_a_function(plain: str) -> None:
-    root = _root(plain)
-    known = functions(root)
-    dispatcher = known["invoke-hostaction"]
-    clauses = {}
-    for clause in (n for n in walk(dispatcher) if n.type == "switch_clause"):
-        condition = _first(clause, "switch_clause_condition")
-        if condition.children and condition.children[0].type == "string_literal":
-            called = _first(clause, "command_name")
-            clauses[_value(condition.children[0])] = text(called)
-    assert set(clauses) == set(HOST_ACTIONS)
-    for action, function in clauses.items():
-        assert function.lower() in known, action
-        assert "param(" in text(known[function.lower()])
-
-
-def test_only_one_place_starts_processes(plain: str) -> None:
-    assert plain.count("New-Object -TypeName System.Diagnostics.ProcessStartInfo") == 1
-    root = _root(plain)
-    starts = [n.parent for n in walk(root) if n.type == "command_name" and text(n).lower() == "start-process"]
-    assert [enclosing_function(s) for s in starts] == ["Start-DockerDesktop"]
-    assert all("-ArgumentList" not in text(s) for s in starts)
-    assert "docker.exe" not in plain.lower().replace("docker.exe)", "")
-    assert "Invoke-Expression" not in plain and "Write-Host" not in plain
-
-
-def test_secrets_folder_is_locked_before_env_files(plain: str) -> None:
-    root = _root(plain)
-    init = text(functions(root)["initialize-backupfolder"])
-    assert "/inheritance:r /grant:r *' + $userSid + ':(OI)(CI)F *S-1-5-18:(OI)(CI)F'" in init
-    assert init.index("CreateDirectory($secrets)") < init.index("icacls.exe") < init.index("AreAccessRulesProtected")
-    export = text(functions(root)["export-containerenvironment"])
-    assert "Write-RunbookLog" not in export  # the values never reach the log
-    secret = [t for t in _step_tables(plain) if _value(t["Id"]) == "backup/env/db"][0]
-    assert text(_hash_entries(_array_items(secret["Produces"])[0])["Secret"]) == "$true"
-
-
-def test_settings_edit_follows_the_section_7_procedure(plain: str) -> None:
-    update = text(functions(_root(plain))["update-jsonfile"])
-    order = ["Assert-DesktopStopped", "ReadAllBytes", "Get-BytesSha256", "$PSCmdlet.ShouldProcess", "Save-FileSnapshot",
-             "ConvertTo-Json -InputObject $edited -Depth 100", "Write-Utf8FileAtomic", "Get-JsonEditProblem",
-             "Write-BytesFileAtomic -Path $Path -Bytes $originalBytes"]
-    positions = [update.index(p) for p in order]
-    assert positions == sorted(positions)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# determinism and refusals
-
-
-def test_same_input_same_bytes() -> None:
-    assert render_runbook(_all_steps(True), _meta(True)) == render_runbook(_all_steps(True), _meta(True))
-    changed = render_runbook(_all_steps(), dataclasses.replace(_meta(), plan_hash="f" * 64))
-    assert changed != render_runbook(_all_steps(), _meta())
-
-
-@pytest.mark.parametrize("mutate, message", [
-    (lambda s: s + [s[0]], "duplicate"),
-    (lambda s: [dataclasses.replace(s[0], id="Bad Id")] + s[1:], "step id"),
-    (lambda s: [dataclasses.replace(s[0], params={"nope": 1})] + s[1:], "no parameter"),
-    (lambda s: [dataclasses.replace(s[0], params={"backup_bytes": "1"})] + s[1:], "must be int"),
-    (lambda s: [dataclasses.replace(x, action="finish", mutating=True) if x.action == "verify-backups" else x
-                for x in s], "verify-backups"),
-    (lambda s: [dataclasses.replace(x, produces=(Artifact("env/x.env", "env-file", "x", secret=True),))
-                if x.id == "backup/env/db" else x for x in s], "secrets/"),
-    (lambda s: [dataclasses.replace(x, params={"values": {"a": 1, "A": 2}}) if x.action == "set-desktop-setting"
-                else x for x in s], "case"),
-    (lambda s: [dataclasses.replace(x, params={"files": ["registry"]}) if x.action == "backup-file" else x
-                for x in s], "settings file set"),
-    (lambda s: [dataclasses.replace(x, consumes=("../x",)) if x.id == "restore/load/images-01" else x
-                for x in s], "backup-folder path"),
-    (lambda s: [], "at least one"),
-    (lambda s: [dataclasses.replace(x, params={"secret": "keys"}) if x.action == "prepare-backup-folder" else x
-                for x in s], "secrets folder"),
-    (lambda s: [dataclasses.replace(x, params={"values": {"memory": "4GB\n[x]"}}) if x.action == "write-wslconfig"
-                else x for x in s], "wslconfig"),
-    (lambda s: [dataclasses.replace(x, params={"values": {}}) if x.id == "backup/inspect" else x for x in s],
-     "takes no params"),
+@pytest.mark.parametrize("change, message", [
+    (lambda p: dataclasses.replace(p, steps=()), "at least one step"),
+    (lambda p: dataclasses.replace(p, steps=(dataclasses.replace(p.steps[0], id="Bad Id"), *p.steps[1:])), "step id"),
+    (lambda p: dataclasses.replace(p, steps=(dataclasses.replace(p.steps[0], id="a//b"), *p.steps[1:])), "step id"),
+    (lambda p: dataclasses.replace(p, steps=(*p.steps, p.steps[0])), "step id"),
+    (lambda p: dataclasses.replace(p, rollback=(*p.rollback, dataclasses.replace(p.rollback[0], id=p.steps[0].id))),
+     "step id"),
+    (lambda p: _with_step(p, _Odd()), "cannot write a float"),
+    (lambda p: _with_step(p, _Odd(ratio={1, 2})), "cannot write a set"),
+    (lambda p: dataclasses.replace(p, engines={**p.engines, "target; Remove-Item C:\\ ;": EngineExpect("linux")}),
+     "engine"),
+    (lambda p: _with_step(p, Docker("target", ("version",), 60, ok_exit_codes=("0); Remove-Item C:\\ ;(1",))),
+     "exit code"),
+    (lambda p: _with_step(p, Docker("target", ("version",), 60, ok_exit_codes=(True,))), "exit code"),
 ])
-def test_refuses_bad_steps(mutate, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        render_runbook(mutate(_all_steps()), _meta())
+def test_refuses_what_it_cannot_write(change, message: str) -> None:
+    with pytest.raises(PlanError, match=message):
+        render_runbook(change(PLAIN), _meta(False))
 
 
-def test_refuses_bad_meta() -> None:
-    with pytest.raises(ValueError, match="plan hash"):
-        render_runbook(_all_steps(), dataclasses.replace(_meta(), plan_hash="x"))
-    with pytest.raises(ValueError, match="manifest"):
-        render_runbook(_all_steps(), dataclasses.replace(_meta(), manifest={"images": [{"id": 1}]}))
-
-
-@pytest.mark.parametrize("volume, message", [
-    ({"name": "w", "archive": "volumes/w.tar"}, "needs name, backup_digest, target_digest"),
-    ({"name": "w", "backup_digest": "volumes/w.digest"}, "needs name, backup_digest, target_digest"),
-    ({"name": "w", "backup_digest": "volumes/w.digest", "target_digest": 1}, "needs"),
-    ({"name": "w", "backup_digest": "../w.digest", "target_digest": "verify/w.digest"}, "backup-folder path"),
-    ({"name": "w", "backup_digest": "volumes/w.digest", "target_digest": "verify\\w.digest"}, "backup-folder path"),
-    ({"name": "w", "backup_digest": "volumes/w.digest", "target_digest": "/verify/w.digest"}, "backup-folder path"),
-    ({"name": "w", "backup_digest": "volumes/w.digest", "target_digest": "C:/w.digest"}, "backup-folder path"),
-    ({"name": "w", "backup_digest": "volumes/w.digest", "target_digest": ""}, "backup-folder path"),
-    ({"name": "w", "backup_digest": "volumes/w.digest", "target_digest": "volumes/w.digest"}, "named twice"),
-    ({"name": "w", "backup_digest": "volumes/w.digest", "target_digest": "verify/v.digest"}, "named twice"),
-    ({"name": "w", "backup_digest": "volumes/w.digest", "target_digest": "Volumes/W.digest"}, "named twice"),
-])
-def test_refuses_bad_volume_entries(volume: dict, message: str) -> None:
-    meta = _meta()
-    manifest = dict(meta.manifest, volumes=[*meta.manifest["volumes"], volume])
-    with pytest.raises(ValueError, match=message):
-        render_runbook(_all_steps(), dataclasses.replace(meta, manifest=manifest))
-
-
-def test_verify_target_helper_is_optional_but_typed() -> None:
-    with_helper = [dataclasses.replace(s, params={"helper": HELPER}) if s.action == "verify-target" else s
-                   for s in _all_steps()]
-    tables = {_value(t["Id"]): t for t in _step_tables(render_runbook(with_helper, _meta()))}
-    assert json.loads(_value(tables["verify/target"]["Params"])) == {"helper": HELPER}
-    bad = [dataclasses.replace(s, params={"helper": 1}) if s.action == "verify-target" else s for s in _all_steps()]
-    with pytest.raises(ValueError, match="helper must be str"):
-        render_runbook(bad, _meta())
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# edit-daemon-config set, wait-engine registry checks
-
-REAL_INFO = Path(__file__).parent / "data" / "info" / "dd-wsl2-28.3.2-6.6.87.2.json"
-"""docker info of a Docker Desktop WSL 2 engine (captured): RegistryConfig as the registry check reads it."""
-
-
-def _with(steps: list[Step], action: str, params: dict) -> list[Step]:
-    """steps with the params of the first step of that action replaced."""
-    out, done = [], False
-    for step in steps:
-        if step.action == action and not done:
-            step = dataclasses.replace(step, params=params)
-            done = True
-        out.append(step)
-    return out
-
-
-@pytest.mark.parametrize("action, params", [
-    ("edit-daemon-config", {"engine": "linux", "remove": ["data-root", "graph", "storage-driver"],
-                            "set": {"registry-mirrors": ["https://m.example"],
-                                    "insecure-registries": ["reg.local:5000"]}}),
-    ("edit-daemon-config", {"engine": "linux", "set": {"registry-mirrors": []}}),
-    ("edit-daemon-config", {"engine": "linux", "set": {"debug": False, "max-concurrent-downloads": 3,
-                                                       "shutdown-timeout": 1.5, "log-level": "it's"}}),
-    ("edit-daemon-config", {"remove": ["experimental"]}),
-    ("edit-daemon-config", {"engine": "linux", "remove": [], "set": {"a": "b"}}),
-    ("wait-engine", {"registry_mirrors": ["https://m.example"]}),
-    ("wait-engine", {"insecure_registries": ["reg.local:5000", "10.0.0.0/8"], "registry_mirrors": []}),
-    ("wait-engine", {}),
-])
-def test_accepts_daemon_set_and_registry_params(action: str, params: dict) -> None:
-    script = render_runbook(_with(_all_steps(), action, params), _meta())
-    by_id = {_value(t["Id"]): t for t in _step_tables(script)}
-    step = next(s for s in _with(_all_steps(), action, params) if s.action == action)
-    assert json.loads(_value(by_id[step.id]["Params"])) == params
-    assert lint(script) == []
-
-
-@pytest.mark.parametrize("action, params, message", [
-    ("edit-daemon-config", {"engine": "linux"}, "keys to remove or to set"),
-    ("edit-daemon-config", {"engine": "linux", "remove": [], "set": {}}, "keys to remove or to set"),
-    ("edit-daemon-config", {"engine": "windows", "set": {"registry-mirrors": ["https://m"]}}, "only for engine linux"),
-    ("edit-daemon-config", {"set": {"debug": True}}, "only for engine linux"),
-    ("edit-daemon-config", {"engine": "linux", "remove": ["Debug"], "set": {"debug": True}}, "both removed and set"),
-    ("edit-daemon-config", {"engine": "linux", "set": {"log-opts": {"max-size": "10m"}}}, "string, number"),
-    ("edit-daemon-config", {"engine": "linux", "set": {"dns": ["1.1.1.1", 53]}}, "string, number"),
-    ("edit-daemon-config", {"engine": "linux", "set": {"x": None}}, "string, number"),
-    ("edit-daemon-config", {"engine": "linux", "set": {"x": float("nan")}}, "string, number"),
-    ("edit-daemon-config", {"engine": "linux", "set": {"x": 2 ** 60}}, "string, number"),
-    ("edit-daemon-config", {"engine": "linux", "set": {"a": 1, "A": 2}}, "case"),
-    ("edit-daemon-config", {"engine": "linux", "set": {"": 1}}, "empty key"),
-    ("edit-daemon-config", {"engine": "linux", "set": ["registry-mirrors"]}, "set must be dict"),
-    ("edit-daemon-config", {"remove": ["data-root", 1]}, "non-empty strings"),
-    ("edit-daemon-config", {"remove": "data-root"}, "remove must be list"),
-    ("edit-daemon-config", {"engine": "wsl", "remove": ["x"]}, "windows or linux"),
-    ("edit-daemon-config", {"remove": ["x"], "merge": {}}, "no parameter 'merge'"),
-    ("wait-engine", {"registry_mirrors": "https://m.example"}, "registry_mirrors must be list"),
-    ("wait-engine", {"registry_mirrors": ["https://m.example", ""]}, "non-empty strings"),
-    ("wait-engine", {"insecure_registries": [["reg.local:5000"]]}, "non-empty strings"),
-    ("wait-engine", {"insecure_registries": {"reg.local:5000": True}}, "insecure_registries must be list"),
-])
-def test_refuses_bad_daemon_set_and_registry_params(action: str, params: dict, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        render_runbook(_with(_all_steps(), action, params), _meta())
-
-
-def test_hostile_daemon_set_values_round_trip(hostile: str) -> None:
-    table = {_value(t["Id"]): t for t in _step_tables(hostile)}["switch/daemon-config-linux"]
-    params = json.loads(_value(table["Params"]))
-    assert params["set"] == _daemon_set(True)
-    assert params["set"]["registry-mirrors"] == HOSTILE
-    assert {k: v for k, v in params["set"].items() if k in HOSTILE or k == "empty"} == \
-        {(v or "empty"): v for v in HOSTILE}
-    assert params["remove"] == ["data-root", "graph", "storage-driver"] and params["engine"] == "linux"
-
-
-def test_wait_engine_registry_probe_command_line(hostile: str, plain: str) -> None:
-    for script in (hostile, plain):
-        table = {_value(t["Id"]): t for t in _step_tables(script)}["switch/wait-engine"]
-        commands = _hash_entries(table["Commands"])
-        assert split_command_line_go(_command_line(commands["Registry"])) == \
-            ["info", "--format", "{{json .RegistryConfig}}"]
-        assert split_command_line_msvcrt(_command_line(commands["Registry"])) == \
-            ["info", "--format", "{{json .RegistryConfig}}"]
-    bare = render_runbook(_with(_all_steps(), "wait-engine", {"registry_mirrors": []}), _meta())
-    commands = _hash_entries({_value(t["Id"]): t for t in _step_tables(bare)}["switch/wait-engine"]["Commands"])
-    assert list(commands) == ["Probe"]
-
-
-def test_registry_check_reads_fields_that_docker_info_has(plain: str) -> None:
-    """Every RegistryConfig field the check reads is in a real docker info, at the level it is read from."""
-    function = functions(_root(plain))["find-missingregistryentry"]
-    names = set()
-    for node in walk(function):
-        if node.type == "command" and text(node.children[0]) in ("Get-JsonProperty", "Find-JsonProperty"):
-            args = text(node)
-            match = re.search(r"-Name '([^']+)'", args)
-            if match:
-                names.add((re.search(r"-Object (\$\w+(?:\.\w+)?)", args).group(1), match.group(1)))
-    assert names == {("$Config", "Mirrors"), ("$Config", "InsecureRegistryCIDRs"), ("$Config", "IndexConfigs"),
-                     ("$index.Value", "Secure")}
-    info = json.loads(REAL_INFO.read_text(encoding="utf-8"))
-    config = info["RegistryConfig"]
-    assert {"Mirrors", "InsecureRegistryCIDRs", "IndexConfigs"} <= set(config)
-    assert config["Mirrors"] is None  # a real engine with no mirrors says null: the check must not count on a list
-    assert [v["Secure"] for k, v in sorted(config["IndexConfigs"].items())] == [True, False]
-    # The probe template names the top-level field of that payload.
-    assert "RegistryConfig" in info
-
-
-def test_registry_check_uses_the_probe_helper_and_names_what_is_missing(plain: str) -> None:
-    root = _root(plain)
-    known = functions(root)
-    check = known["test-engineregistryconfig"]
-    calls = [n.parent for n in walk(check) if n.type == "command_name"]
-    native = [c for c in calls if text(c.children[0]) in ("Invoke-DockerCommand", "Invoke-NativeProcess",
-                                                          "Start-Process", "docker", "docker.exe")]
-    assert [text(c.children[0]) for c in native] == ["Invoke-DockerCommand"]
-    assert "-Segments $Step.Commands['Registry']" in text(native[0])
-    assert "ShouldProcess" not in text(check) and "-NoThrow" not in text(native[0])
-    # Under -WhatIf the check is reported, not run: the DryRun branch returns before the probe.
-    dry = next(n for n in walk(check) if n.type == "if_statement" and text(n).startswith("if ($script:DryRun)"))
-    assert dry.end_byte < native[0].start_byte
-    assert "would check" in text(dry) and re.search(r"\breturn\b", text(dry))
-    # The failure names every missing entry that Find-MissingRegistryEntry returns.
-    fail = next(n for n in walk(check) if n.type == "if_statement" and "$missing.Count -gt 0" in text(n))
-    assert "($missing -join ', ')" in text(fail) and "throw" in text(fail)
-    find = text(known["find-missingregistryentry"])
-    assert "$missing.Add('mirror ' + $mirror)" in find and "$missing.Add('insecure registry ' + $registry)" in find
-    # Wait-DockerEngine runs it only once the engine answers with the expected OS and kernel.
-    wait = known["wait-dockerengine"]
-    (call,) = [n.parent for n in walk(wait) if n.type == "command_name" and text(n) == "Test-EngineRegistryConfig"]
-    ready = next(n for n in walk(wait) if n.type == "if_statement" and text(n).startswith("if ($os -eq $osType"))
-    assert ready.start_byte < call.start_byte < ready.end_byte
-
-
-def test_registry_check_rules_in_the_library(plain: str) -> None:
-    """Trailing '/' of mirrors, the scheme of insecure registries, CIDRs compared as networks, Secure false."""
-    find = text(functions(_root(plain))["find-missingregistryentry"])
-    assert find.count("-replace '/$', ''") == 2  # both sides, one trailing '/' only
-    assert "$name = $registry -replace '^https?://', ''" in find
-    assert "($secure -is [bool]) -and -not $secure" in find
-    cidr = text(functions(_root(plain))["convertto-cidrkey"])
-    assert "GetAddressBytes()" in cidr and "(255 -shl (8 - $keep)) -band 255" in cidr
-
-
-def _foreach(function: Node, pipeline: str) -> Node:
-    return next(n for n in walk(function) if n.type == "foreach_statement"
-                and text(next(c for c in n.children if c.type == "pipeline")) == pipeline)
-
-
-def test_daemon_set_path_rereads_and_compares(plain: str) -> None:
-    known = functions(_root(plain))
-    edit = known["edit-daemonconfig"]
-    splat = next(n for n in walk(edit) if n.type == "assignment_expression" and text(n).startswith("$splatEdit = @{"))
-    entries = {k: text(v) for k, v in _hash_entries(splat).items()}
-    assert entries["Set"] == "$set" and entries["Remove"] == "$remove" and entries["ExactKeys"] == "$true"
-    assert entries["CreateMissing"] == "(-not $exists)"
-    assert "Update-JsonFile @splatEdit" in text(edit)
-    reads = [text(n) for n in walk(edit) if n.type == "command" and text(n.children[0]) == "Get-StepParameter"]
-    assert any("-Name 'set'" in r for r in reads) and any("-Name 'remove' -Default @()" in r for r in reads)
-    update = known["update-jsonfile"]
-    body = text(update)
-    write = body.index("Write-Utf8FileAtomic -Path $Path -Text $text")
-    reread = body.index("$written = ConvertFrom-Json -InputObject (Read-TextFile -Path $Path)")
-    compare = body.index("Get-JsonEditProblem -Original $original -Written $written -Set $Set -Remove $Remove"
-                         " -ExactKeys:$ExactKeys")
-    rollback = next(n for n in walk(update) if n.type == "if_statement"
-                    and text(n).startswith("if ($problem.Length -gt 0)"))
-    assert write < reread < compare < rollback.start_byte - update.start_byte
-    assert "Write-BytesFileAtomic -Path $Path -Bytes $originalBytes" in text(rollback)
-    assert text(rollback).count("throw") >= 2  # every path out of a failed comparison throws
-    problem = known["get-jsoneditproblem"]
-    for pipeline in ("$Set.PSObject.Properties", "$Original.PSObject.Properties"):
-        loop = _foreach(problem, pipeline)
-        assert "Test-JsonValueEqual -Left" in text(loop), pipeline
-    assert "-Exact:$ExactKeys" in text(_foreach(problem, "$Set.PSObject.Properties"))
-    snapshot = text(known["save-filesnapshot"])
-    assert snapshot.index("WriteAllBytes") < snapshot.index("Get-BytesSha256") < snapshot.index("Get-FileHash")
-    assert "if ($copySha -ne $sha)" in snapshot
-
-
-def test_rollback_moves_a_created_linux_daemon_json_aside(plain: str) -> None:
-    undo = text(functions(_root(plain))["undo-migration"])
-    assert "@('wslconfig', 'daemon-linux') -contains [string]$file.set" in undo
-    # and the backup-file step backs up the Linux daemon.json, so a file that was absent is recorded as absent
-    steps = _all_steps()
-    assert "daemon-linux" in next(s for s in steps if s.action == "backup-file").params["files"]
+def test_refuses_a_bad_plan_hash() -> None:
+    for bad in ("x", HASH.upper(), HASH + "0", ""):
+        with pytest.raises(PlanError, match="plan hash"):
+            render_runbook(PLAIN, _meta(False, bad))

@@ -17,6 +17,7 @@ from migrate.plan.decide import decide
 from migrate.plan.planfile import parse_plan, render_plan
 from migrate.validate import Validation, validate
 from migrate.validate.simulate import simulate
+from migrate.validate.state import initial_world
 
 ROOT = Path(__file__).resolve().parent.parent
 BUSYBOX = "sha256:49c425e323cdb47568720a77cc5f81600fcc2cf3057358e4fb33f278599d3f5d"
@@ -206,7 +207,7 @@ def test_reordered_steps_are_caught() -> None:
     ids = [s.id for s in steps]
     create = steps.pop(ids.index("restore/create/shop_db_1"))
     steps.insert(ids.index("restore/network/shop_default"), create)
-    _, problems = simulate(plan, inv, steps)
+    _, problems = simulate(plan, initial_world(inv), steps)
     msgs = [p.message for p in problems if p.step == "restore/create/shop_db_1"]
     assert any("network shop_default" in m for m in msgs)
     assert any("depends on restore/network/shop_default" in m for m in msgs)
@@ -215,7 +216,7 @@ def test_reordered_steps_are_caught() -> None:
     load = next(s for s in steps if s.id == "restore/pull/49c425e323cd")
     steps.remove(load)
     steps.insert(2, load)
-    _, problems = simulate(plan, inv, steps)
+    _, problems = simulate(plan, initial_world(inv), steps)
     assert any(p.step == "restore/pull/49c425e323cd" and "before a wait-engine" in p.message for p in problems)
 
 

@@ -45,7 +45,7 @@ def test_json_output_to_a_file(made, tmp_path: Path) -> None:
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["schema"] == "wsl2-migrate/validate/1"
     assert data["passed"] is False
-    assert [c["name"] for c in data["checks"]] == ["drift", "coverage", "order", "resources", "blockers"]
+    assert [c["name"] for c in data["checks"]] == ["drift", "coverage", "consistency", "order", "resources", "blockers"]
     assert {c["name"]: c["status"] for c in data["checks"]}["resources"] == "fail"
     assert data["resources"]["free_bytes"] == 1000
     assert data["resources"]["free_from"] == "--backup-free-bytes"

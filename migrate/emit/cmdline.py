@@ -8,6 +8,7 @@ commandLineToArgv, CommandLineToArgvW) disagree about `""` inside quotes but agr
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Union
 
@@ -18,11 +19,14 @@ from migrate.pwsh import powershell_literal, powershell_string_expr  # noqa: F40
 Segment = Union[str, BackupPath]
 """A piece of a command line: literal text, or a backup path the runbook inserts at run time."""
 
+_QUOTE_OR_SPACE = re.compile(r'["\s]')
+
+
 def needs_quotes(arg: str) -> bool:
     """True when arg must be wrapped in quotes: it is empty, or has whitespace or a double quote."""
     # Only space and tab split arguments, but quoting for any whitespace (as .NET PasteArguments does) is harmless
     # and keeps newlines and exotic spaces visibly inside one argument.
-    return not arg or any(ch == '"' or ch.isspace() for ch in arg)
+    return not arg or _QUOTE_OR_SPACE.search(arg) is not None
 
 
 def _check_literal(text: str) -> None:

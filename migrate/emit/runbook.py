@@ -1,140 +1,50 @@
-"""The PowerShell migration runbook: the step list rendered as one reviewable, resumable .ps1 (runbook-style §9).
+"""The PowerShell migration runbook: the plan's program rendered as data for the interpreter in runbook_lib.ps1.
 
 The text is the generated header (help, parameters, plan constants), the static library runbook_lib.ps1 (what a
-Windows admin reviews), one hashtable per step, and a call of Invoke-Runbook. Every value that comes from the plan
-is written through powershell_string_expr, and every docker command line is pre-encoded here by
-encode_command_line, so the runbook itself never builds code or quoting from data.
+Windows admin reviews: one function per host action and the step runner), the program (one hashtable per step,
+the rollback steps, what each engine must be), and a call of Invoke-Runbook. The planner computed everything; the
+library only carries it out and checks it (docs/runbook.md). Every value is written through powershell_string_expr
+and every docker command line is pre-encoded here by encode_command_line, so the runbook never builds code or
+quoting from data.
 
 Line endings are CRLF. The runbook is read, signed (Set-AuthenticodeSignature) and edited on Windows, and CRLF is
-what Notepad, the ISE and signing tools expect; the hash of the file is then the same whatever git's autocrlf
-does on the admin's machine. Text values never contain a raw line break (powershell_string_expr writes control
-characters as [char] casts), so the line ending is not part of any value. Callers must write the text unchanged:
-`path.write_bytes(text.encode("ascii"))` (a text-mode write on Windows would turn CRLF into CR CR LF).
-
-Host action parameters (Step.params), as the runbook reads them; keys not listed here are refused:
-
-| action | key | type | meaning |
-| --- | --- | --- | --- |
-| check-host | backup_bytes | int | bytes the backups need on the backup drive (0: no check) |
-|  | manual | list[str] | things to do by hand; each is shown as a warning |
-|  | min_windows_build | int | oldest Windows build accepted (default 18362) |
-| prepare-backup-folder | folders | list[str] | sub-folders to create ('/'-separated), after secrets/ is locked |
-|  | secret | str | the secrets folder: must be 'secrets' (created fresh, user + SYSTEM only) |
-| write-env-file | container | str (required) | id or name on the source engine |
-|  | path | str (required) | env file, relative, under secrets/ (also in Step.produces) |
-|  | names | list[str] | only these entries are written (omit: all of Config.Env) |
-|  | skip | list[str] | entries never written (what the planner cannot carry) |
-| verify-backups | - |  | re-hashes the artifacts of every earlier step |
-| stop-desktop | timeout_seconds | int | wait for the processes to end (default 120) |
-|  | shutdown_wsl | bool | also run `wsl --shutdown` (default false) |
-| backup-file | files | list (required) | of desktop-settings, daemon-linux, daemon-windows, |
-|  |  |  | wslconfig, admin-settings; copies go to settings/, listed |
-|  |  |  | in the first produced artifact (settings/manifest.json) |
-| enable-feature | name | str (required) | Windows optional feature name |
-| reboot | - |  | only acts when an enable-feature step needs a restart |
-| set-desktop-setting | values | dict (required) | key -> JSON value in the live settings file |
-|  | linux_containers | bool | also set useWindowsContainers to false |
-|  | file | str | settings-store.json or settings.json (default: the live one) |
-| edit-daemon-config | remove | list[str] | top-level keys removed (matched case-sensitively, as dockerd does) |
-|  | set | dict | key -> str, number, bool or list[str]: each top-level key set to exactly |
-|  |  |  | that value (a key differing only in case is replaced); engine linux only; |
-|  |  |  | the file is created as {} first when it does not exist |
-|  | engine | str | windows (default: ProgramData and windows-daemon.json) or |
-|  |  |  | linux (%UserProfile%\\.docker\\daemon.json) |
-|  |  |  | remove and set: at least one, naming at least one key between them, |
-|  |  |  | no key in both; every other key is kept (runbook-style 7 procedure) |
-| write-wslconfig | values | dict (required) | key -> str/int/bool merged into [wsl2] |
-| start-desktop | linux_containers | bool | accepted; the switch itself is set-desktop-setting's |
-|  | path | str | Docker Desktop.exe (default: under %ProgramFiles%) |
-| wait-engine | os_type | str | expected Server.Os (default linux) |
-|  | kernel_contains | str | expected in the kernel version (default microsoft-standard, |
-|  |  |  | the WSL 2 kernel; '' accepts any) |
-|  | timeout_seconds | int | default: the runbook's -EngineTimeoutSeconds |
-|  | registry_mirrors | list[str] | once the engine answers: each must be in docker info |
-|  |  |  | RegistryConfig.Mirrors (one trailing '/' ignored on both sides) |
-|  | insecure_registries | list[str] | each must be in RegistryConfig.InsecureRegistryCIDRs (a CIDR, |
-|  |  |  | compared as a network) or a key of IndexConfigs with Secure false |
-|  |  |  | (host[:port]; a leading http:// or https:// is dropped, as dockerd |
-|  |  |  | does); the step fails naming each missing entry |
-| verify-target | helper | str | accepted and unused (plans before volume digests named the re-tar image) |
-| finish | - |  | removes the resume task, writes summary.json |
-
-Engines: check-host probes the source engine; write-env-file defaults to source, wait-engine and verify-target to
-target (Step.engine wins when set).
-
-Manifest equality (verify-target; `wsl2-migrate verify` must agree):
-- images: every manifest id exists on the target (`docker image ls --all --no-trunc`), and each of its tags
-  resolves to exactly that id; other images and tags on the target are allowed.
-- networks: a network of that name exists with the same driver (case-sensitive); when the manifest lists subnets,
-  the target's IPAM subnets are the same set; an empty list is not checked (addresses assigned by the engine).
-- volumes: the plan's docker steps write the volume digest (the definition `wsl2-migrate verify` uses, run in a
-  helper container) into backup_digest on the source before the switch and into target_digest on the target after
-  the restore (relative backup-folder paths, such as volumes/<name>.digest and verify/<name>.digest). Each file
-  holds `sha256:<64 hex> <entries>`; line endings and trailing whitespace do not matter. Equal iff both files
-  exist and their first whitespace-separated tokens are identical and well-formed (`sha256:` and 64 lower-case
-  hex digits); a missing file fails naming the volume and the file (under -WhatIf it is reported as would-run).
-- containers: a container of that name exists, its image id equals image_id, and it is running iff running.
+what Notepad, the ISE and signing tools expect. Text values never contain a raw line break (powershell_string_expr
+writes control characters as [char] casts). Callers must write the text unchanged (`.encode("ascii")`).
 """
 from __future__ import annotations
 
-import json
-import math
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from migrate.emit.cmdline import encode_command_line, powershell_string_expr
-from migrate.plan.steps import PHASES, Arg, BackupPath, Step
+from migrate.emit.cmdline import encode_arg, encode_command_line, powershell_string_expr
+from migrate.errors import PlanError
+from migrate.plan.actions import EnableFeature, WriteEnvFile
+from migrate.plan.checks import Check
+from migrate.plan.redact import LONG, display
+from migrate.plan.steps import ENGINES, PHASES, Arg, BackupPath, Docker, Program, Step
 
 DEFAULT_ENGINE = "npipe:////./pipe/docker_engine"
-GATED_PHASES = ("switch", "restore")
-"""Phases that refuse to run until verify-backups has passed (checked from the journal)."""
-
-SETTINGS_SETS = ("desktop-settings", "daemon-linux", "daemon-windows", "wslconfig", "admin-settings")
-
+MUTEX_PREFIX = "Global\\wsl2-migrate-"
+"""A named mutex for the whole machine: two runs of one plan never write one journal at once."""
 _ID = re.compile(r"^[a-z0-9][a-z0-9._/-]*$")
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 _HELP_SAFE = re.compile(r"^[0-9A-Za-z._+-]{1,64}$")
-
-_PARAMS: dict[str, dict[str, tuple[type, bool]]] = {
-    "check-host": {"backup_bytes": (int, False), "manual": (list, False), "min_windows_build": (int, False)},
-    "prepare-backup-folder": {"folders": (list, False), "secret": (str, False)},
-    "write-env-file": {"container": (str, True), "path": (str, True), "names": (list, False), "skip": (list, False)},
-    "verify-backups": {},
-    "stop-desktop": {"timeout_seconds": (int, False), "shutdown_wsl": (bool, False)},
-    "backup-file": {"files": (list, True)},
-    "enable-feature": {"name": (str, True)},
-    "reboot": {},
-    "set-desktop-setting": {"values": (dict, True), "linux_containers": (bool, False), "file": (str, False)},
-    "edit-daemon-config": {"remove": (list, False), "set": (dict, False), "engine": (str, False)},
-    "write-wslconfig": {"values": (dict, True)},
-    "start-desktop": {"linux_containers": (bool, False), "path": (str, False)},
-    "wait-engine": {"os_type": (str, False), "kernel_contains": (str, False), "timeout_seconds": (int, False),
-                    "registry_mirrors": (list, False), "insecure_registries": (list, False)},
-    "verify-target": {"helper": (str, False)},
-    "finish": {},
-}
-"""action -> key -> (type, required): the table above, enforced."""
-
 _RULE = "# " + "-" * 111
 """The section divider of the library, repeated in the generated part."""
 
-_DEFAULT_ENGINE_OF = {"check-host": "source", "write-env-file": "source", "wait-engine": "target",
-                      "verify-target": "target"}
-
-_PROBE_OS = ("version", "--format", "{{.Server.Os}}")
-_PROBE_OS_KERNEL = ("version", "--format", "{{.Server.Os}}/{{.Server.KernelVersion}}")
-_PROBE_REGISTRY = ("info", "--format", "{{json .RegistryConfig}}")
-_IMAGE_LIST = ("image", "ls", "--all", "--no-trunc", "--format", "{{.ID}}|{{.Repository}}:{{.Tag}}")
-_NETWORK_FORMAT = "{{.Driver}}|{{range .IPAM.Config}}{{.Subnet}},{{end}}"
-_CONTAINER_FORMAT = "{{.Image}}|{{.State.Running}}"
+PROBES: dict[str, tuple[str, ...]] = {
+    "Info": ("info", "--format", "{{json .}}"),
+}
+"""Fixed docker commands the library runs (an engine's identity)."""
 
 
 @dataclass(frozen=True)
 class RunbookMeta:
-    """What the runbook needs besides the steps."""
+    """What the runbook needs besides the program."""
 
     plan_hash: str
     """sha256 of plan.toml bytes (64 lower-case hex digits)."""
@@ -143,196 +53,46 @@ class RunbookMeta:
     """Default for -BackupPath (a Windows path from the plan: data, validated by the runbook at run time)."""
     source_backend: str
     """'hyperv' | 'lcow' | ..."""
-    manifest: dict
-    """Expected final state: images, networks, volumes, containers (see the module docstring)."""
+    problems: tuple[str, ...] = ()
+    """What validate's offline checks found, when the runbook was written anyway (--force): shown in the header."""
 
 
-def render_runbook(steps: Sequence[Step], meta: RunbookMeta) -> str:
-    """The runbook for steps: ASCII-only, CRLF line endings; the same steps and meta give the same text."""
-    _check(steps, meta)
-    lines = _header(steps, meta) + _preamble(steps, meta) + _library() + _step_table(steps, meta) + _main()
+def render_runbook(program: Program, meta: RunbookMeta) -> str:
+    """The runbook for a program: ASCII-only, CRLF line endings; the same program and meta give the same text."""
+    _check(program, meta)
+    _TEXTS.clear()
+    _TEXTS.update(_shared_texts(program))
+    try:
+        lines = (_header(program.steps, meta) + _preamble(program, meta) + _library() + _program(program) + _main())
+    finally:
+        _TEXTS.clear()
     text = "\r\n".join(lines) + "\r\n"
     text.encode("ascii")  # every value went through powershell_string_expr; a slip fails here, not on Windows
     return text
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# checks
-
-
-def _check(steps: Sequence[Step], meta: RunbookMeta) -> None:
-    """Refuse input the runbook could not run safely (ValueError naming the step)."""
-    if not steps:
-        raise ValueError("a runbook needs at least one step")
+def _check(program: Program, meta: RunbookMeta) -> None:
+    """What only the runbook needs of a program (the step model checked the rest when it was built)."""
+    if not program.steps:
+        raise PlanError("a runbook needs at least one step")
     if not _HASH.match(meta.plan_hash):
-        raise ValueError(f"plan hash {meta.plan_hash!r}: expected 64 lower-case hex digits")
+        raise PlanError(f"plan hash {meta.plan_hash!r}: expected 64 lower-case hex digits")
+    if not set(program.engines) <= set(ENGINES):
+        # The names are written as bare hashtable keys: anything else could be code.
+        raise PlanError(f"engine names {sorted(program.engines)!r}: expected {' and '.join(ENGINES)}")
     seen: set[str] = set()
-    artifacts: set[str] = set()
-    verify_seen = False
-    for step in steps:
-        if not _ID.match(step.id) or "//" in step.id:
-            raise ValueError(f"step id {step.id!r}: expected [a-z0-9._/-]")
-        if step.id in seen:
-            raise ValueError(f"duplicate step id {step.id}")
-        for dep in step.depends_on:
-            if dep not in seen:
-                raise ValueError(f"step {step.id} depends on {dep}, which is not before it")
+    for step in (*program.steps, *program.rollback):
+        if not _ID.match(step.id) or "//" in step.id or step.id in seen:
+            raise PlanError(f"step id {step.id!r}: expected unique [a-z0-9._/-]")
         seen.add(step.id)
-        if step.phase in GATED_PHASES and not verify_seen:
-            raise ValueError(f"step {step.id}: {step.phase} steps need a verify-backups step before them")
-        verify_seen = verify_seen or step.action == "verify-backups"
-        for art in step.produces:
-            _check_rel(step.id, art.path)
-            if art.secret and not art.path.startswith("secrets/"):
-                raise ValueError(f"step {step.id}: secret artifact {art.path} must live under secrets/")
-            if art.path in artifacts:
-                raise ValueError(f"step {step.id}: artifact {art.path} is produced twice")
-            artifacts.add(art.path)
-        for rel in step.consumes:
-            _check_rel(step.id, rel)
-        if not all(isinstance(c, int) and 0 <= c < 256 for c in step.ok_exit_codes) or not step.ok_exit_codes:
-            raise ValueError(f"step {step.id}: ok_exit_codes must be integers 0-255")
-        if step.action:
-            _check_params(step)
-        elif step.params:
-            raise ValueError(f"step {step.id}: a docker step takes no params")
-    _manifest_entries(meta.manifest)
-
-
-def _check_rel(step_id: str, rel: str) -> None:
-    """A relative backup-folder path: '/'-separated, no '.', '..', '\\', ':' or control characters."""
-    parts = rel.split("/")
-    if not rel or any(p in ("", ".", "..") for p in parts) or any(c in rel for c in '\\:"*?<>|') or \
-            any(ord(c) < 32 or ord(c) == 127 for c in rel):
-        raise ValueError(f"step {step_id}: bad backup-folder path {rel!r}")
-
-
-def _check_params(step: Step) -> None:
-    """Params of a host action against the documented table."""
-    spec = _PARAMS[step.action]
-    for key, value in step.params.items():
-        if key not in spec:
-            raise ValueError(f"step {step.id}: {step.action} has no parameter {key!r}")
-        kind = spec[key][0]
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise ValueError(f"step {step.id}: parameter {key} must be {kind.__name__}")
-    for key, (_, required) in spec.items():
-        if required and key not in step.params:
-            raise ValueError(f"step {step.id}: {step.action} needs parameter {key}")
-    _check_json(step.id, step.params)
-    if step.action == "write-env-file":
-        _check_rel(step.id, step.params["path"])
-        if not step.params["path"].startswith("secrets/"):
-            raise ValueError(f"step {step.id}: the env file must live under secrets/")
-    if step.action == "prepare-backup-folder":
-        for rel in step.params.get("folders", []):
-            _check_rel(step.id, str(rel))
-        if step.params.get("secret", "secrets") != "secrets":
-            raise ValueError(f"step {step.id}: the secrets folder must be 'secrets'")
-    if step.action == "backup-file":
-        bad = [f for f in step.params["files"] if f not in SETTINGS_SETS]
-        if bad:
-            raise ValueError(f"step {step.id}: unknown settings file set {bad[0]!r}")
-    if step.action == "write-wslconfig":
-        for key, value in step.params["values"].items():
-            text = str(value)
-            if not re.match(r"^[A-Za-z][A-Za-z0-9_.]*$", key) or "\n" in text or "\r" in text:
-                raise ValueError(f"step {step.id}: .wslconfig key {key!r} or its value cannot be written")
-    if step.action == "edit-daemon-config":
-        _check_daemon_edit(step)
-    if step.action == "wait-engine":
-        for key in ("registry_mirrors", "insecure_registries"):
-            _check_strings(step.id, key, step.params.get(key, []))
-
-
-def _check_strings(step_id: str, key: str, items: list) -> None:
-    """A list param of non-empty strings."""
-    if not all(isinstance(i, str) and i for i in items):
-        raise ValueError(f"step {step_id}: {key} must be a list of non-empty strings")
-
-
-def _check_daemon_edit(step: Step) -> None:
-    """edit-daemon-config: something to change, keys named once, values dockerd settings can hold."""
-    engine = step.params.get("engine", "windows")
-    if engine not in ("windows", "linux"):
-        raise ValueError(f"step {step.id}: engine must be windows or linux")
-    remove = step.params.get("remove", [])
-    wanted = step.params.get("set", {})
-    _check_strings(step.id, "remove", remove)
-    if not remove and not wanted:
-        raise ValueError(f"step {step.id}: edit-daemon-config needs keys to remove or to set")
-    if wanted and engine != "linux":
-        # The Windows engine's settings live in two files Docker Desktop copies between; which one to create is
-        # not ours to guess.
-        raise ValueError(f"step {step.id}: set is only for engine linux")
-    both = {k.lower() for k in remove} & {k.lower() for k in wanted}
-    if both:
-        raise ValueError(f"step {step.id}: key {sorted(both)[0]!r} is both removed and set")
-    for key, value in wanted.items():
-        if not _daemon_value(value):
-            raise ValueError(f"step {step.id}: set {key!r} must be a string, number, boolean or list of strings")
-
-
-def _daemon_value(value: Any) -> bool:
-    """A value set accepts: PowerShell reads it back unchanged (no null, NaN or integer beyond 2**53)."""
-    if isinstance(value, list):
-        return all(isinstance(i, str) for i in value)
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return abs(value) <= 2 ** 53
-    return isinstance(value, (str, bool))
-
-
-def _check_json(step_id: str, value: Any) -> None:
-    """JSON that Windows PowerShell 5.1's ConvertFrom-Json reads: no empty keys, no keys equal but for case."""
-    if isinstance(value, dict):
-        lowered = [str(k).lower() for k in value]
-        if any(not isinstance(k, str) or not k for k in value) or len(set(lowered)) != len(lowered):
-            raise ValueError(f"step {step_id}: params hold an empty key or keys differing only in case")
-        for item in value.values():
-            _check_json(step_id, item)
-    elif isinstance(value, list):
-        for item in value:
-            _check_json(step_id, item)
-    elif not (value is None or isinstance(value, (str, int, float, bool))):
-        raise ValueError(f"step {step_id}: params must be JSON values, not {type(value).__name__}")
-
-
-def _manifest_entries(manifest: dict) -> dict[str, list[dict]]:
-    """The manifest's four lists, checked and sorted by their keys."""
-    if not isinstance(manifest, dict):
-        raise ValueError("manifest must be a dict")
-    shapes: dict[str, dict[str, type]] = {
-        "images": {"id": str, "tags": list}, "networks": {"name": str, "driver": str, "subnets": list},
-        "volumes": {"name": str, "backup_digest": str, "target_digest": str},
-        "containers": {"name": str, "image_id": str, "running": bool}}
-    out: dict[str, list[dict]] = {}
-    for kind, fields in shapes.items():
-        items = manifest.get(kind, [])
-        if not isinstance(items, list):
-            raise ValueError(f"manifest {kind} must be a list")
-        for item in items:
-            if not isinstance(item, dict) or any(not isinstance(item.get(k), t) for k, t in fields.items()):
-                raise ValueError(f"manifest {kind}: {item!r} needs {', '.join(fields)}")
-            for k, t in fields.items():
-                if t is list and not all(isinstance(x, str) for x in item[k]):
-                    raise ValueError(f"manifest {kind}: {k} must be a list of strings")
-        out[kind] = sorted(items, key=lambda i: i["id"] if kind == "images" else i["name"])
-    digests: set[str] = set()
-    for vol in out["volumes"]:
-        for key in ("backup_digest", "target_digest"):
-            _check_rel("verify-target", vol[key])
-            # One file read for two volumes (or both sides of one) would compare a digest with itself; Windows
-            # file names ignore case.
-            if vol[key].lower() in digests:
-                raise ValueError(f"manifest volumes: digest file {vol[key]} is named twice")
-            digests.add(vol[key].lower())
-    return out
+        codes = step.docker.ok_exit_codes if step.docker else ()
+        if not all(type(c) is int and -2 ** 31 <= c < 2 ** 31 for c in codes):
+            # Written as bare numbers, compared with .NET's Int32 Process.ExitCode.
+            raise PlanError(f"step {step.id}: exit codes {codes!r} must be whole numbers (Int32)")
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# text pieces
+# values
 
 
 def _ps(text: str) -> str:
@@ -345,23 +105,98 @@ def _list(items: Sequence[str]) -> str:
     return "@(" + ", ".join(_ps(i) for i in items) + ")"
 
 
-def _hash(entries: dict[str, str]) -> str:
-    """@{ Key = value; ... } of rendered values (keys are ours, never plan values)."""
-    if not entries:
-        return "@{}"
-    return "@{ " + "; ".join(f"{k} = {v}" for k, v in entries.items()) + " }"
-
-
 def _bool(value: bool) -> str:
     return "$true" if value else "$false"
 
 
+_TEXTS: dict[str, str] = {}
+"""While a runbook is rendered: long arguments several steps share (the digest script) -> the name of the one copy
+in $script:Texts (render_runbook fills it; a step's command line refers to it as @{ Text = 'T1' })."""
+
+
 def _segments(args: Sequence[Arg]) -> str:
-    """A docker command line as @(literal, @{ Backup = 'rel' }, ...) segments."""
+    """A docker command line as @(literal, @{ Backup = 'rel' }, @{ Text = 'T1' }, ...) segments."""
+    pieces: list[str | BackupPath | tuple[str]] = []
+    for i, arg in enumerate(args):
+        if i:
+            pieces.append(" ")
+        if isinstance(arg, str) and arg in _TEXTS:
+            pieces.append((_TEXTS[arg],))
+        elif isinstance(arg, str):
+            pieces.append(encode_arg(arg))
+        else:
+            pieces.extend(encode_command_line((arg,)))
+    merged: list[str | BackupPath | tuple[str]] = []
+    for p in pieces:
+        if isinstance(p, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += p
+        else:
+            merged.append(p)
     parts = []
-    for seg in encode_command_line(args):
-        parts.append("@{ Backup = " + _ps(seg.rel) + " }" if isinstance(seg, BackupPath) else _ps(seg))
+    for seg in merged:
+        if isinstance(seg, BackupPath):
+            parts.append("@{ Backup = " + _ps(seg.rel) + " }")
+        elif isinstance(seg, tuple):
+            parts.append("@{ Text = " + _ps(seg[0]) + " }")
+        else:
+            parts.append(_ps(seg))
     return "@(" + ", ".join(parts) + ")"
+
+
+def _shared_texts(program: Program) -> dict[str, str]:
+    """Long literal arguments used by two or more commands, named T1, T2... in order of first use."""
+    seen: dict[str, int] = {}
+    for step in (*program.steps, *program.rollback):
+        if step.docker is not None:
+            for cmd in (step.docker.argv, *step.docker.recover):
+                for a in cmd:
+                    if isinstance(a, str) and len(a) > LONG:
+                        seen[a] = seen.get(a, 0) + 1
+    names: dict[str, str] = {}
+    for text, count in seen.items():
+        if count > 1:
+            names[text] = f"T{len(names) + 1}"
+    return names
+
+
+def _pascal(name: str) -> str:
+    return "".join(p[:1].upper() + p[1:] for p in name.split("_"))
+
+
+def _extra(value: Any) -> dict[str, str]:
+    """Pre-encoded command lines added to the parameters of some values (the library never builds one)."""
+    if isinstance(value, Check):
+        return {"CommandLine": _segments(value.argv)}
+    if isinstance(value, WriteEnvFile):
+        return {"Inspect": _segments(("container", "inspect", "--format", "{{json .Config.Env}}", "--",
+                                      value.container))}
+    if isinstance(value, EnableFeature):
+        return {"Arguments": _ps("".join(str(s) for s in encode_command_line(
+            ("/online", "/enable-feature", f"/featurename:{value.name}", "/all", "/norestart"))))}
+    return {}
+
+
+def _value(value: Any) -> str:
+    """Any parameter value as PowerShell: dataclasses as hashtables (PascalCase keys), tuples as arrays."""
+    if value is None:
+        return "$null"
+    if isinstance(value, bool):
+        return _bool(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return _ps(value)
+    if isinstance(value, (tuple, list)):
+        return "@(" + ", ".join(_value(v) for v in value) + ")"
+    if dataclasses.is_dataclass(value):
+        entries = {_pascal(f.name): _value(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        entries.update(_extra(value))
+        return "@{ " + "; ".join(f"{k} = {v}" for k, v in entries.items()) + " }" if entries else "@{}"
+    raise PlanError(f"cannot write a {type(value).__name__} into the runbook")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# text pieces
 
 
 def _header(steps: Sequence[Step], meta: RunbookMeta) -> list[str]:
@@ -381,14 +216,17 @@ def _header(steps: Sequence[Step], meta: RunbookMeta) -> list[str]:
         f"    Generated by wsl2-migrate {version}. Review it, run it with -WhatIf, then run it elevated.",
         "",
         "    Phases: " + ", ".join(phases) + ".",
-        "    Each step is one entry of $script:Steps below; a step that changes anything asks ShouldProcess",
-        "    first, so -WhatIf shows every change without making it, while",
-        "    read-only probes still run. Progress is kept in journal.json in the backup folder: a second run",
-        "    skips what is done. The switch and restore phases refuse to start until the backups have been",
-        "    verified. Nothing here deletes the old backend's disk or the backups (-Rollback goes back).",
-        "",
-        "    Steps:",
+        "    Each step is one entry of $script:Steps below: a docker command or a host action with its",
+        "    parameters, all computed by the planner. A step that changes anything asks ShouldProcess first, so",
+        "    -WhatIf shows every change without making it, while read-only probes still run. Progress is kept in",
+        "    journal.json in the backup folder: a second run skips what is done. The switch and restore phases",
+        "    refuse to start until the backups have been verified. Nothing here deletes the old backend's disk or",
+        "    the backups. -Rollback goes back to the old backend, and then no resume is possible.",
     ]
+    if meta.problems:
+        lines += ["", "    WRITTEN WITH --force: wsl2-migrate validate found these problems in the plan:"]
+        lines += [f"      - {_comment_safe(p)}" for p in meta.problems]
+    lines += ["", "    Steps:"]
     lines += [f"        {i:>3} {s.id}" for i, s in enumerate(steps, 1)]
     lines += [
         "",
@@ -403,7 +241,8 @@ def _header(steps: Sequence[Step], meta: RunbookMeta) -> list[str]:
         ".PARAMETER Force",
         "    Do not ask for confirmation (-WhatIf still wins).",
         ".PARAMETER Rollback",
-        "    Put the backed-up Docker Desktop settings back (wslEngineEnabled as before) and restart Docker Desktop.",
+        "    Go back to the old backend: settings restored, Docker Desktop restarted on it, the stopped containers",
+        "    started again, the resume task removed. A rolled-back run never resumes.",
         ".PARAMETER SourceEngine",
         "    Engine URL of the old backend (default: the pipe that follows Docker Desktop's active engine).",
         ".PARAMETER TargetEngine",
@@ -417,7 +256,7 @@ def _header(steps: Sequence[Step], meta: RunbookMeta) -> list[str]:
         "    Dry run: read-only probes run, every change is listed as What if.",
         ".EXAMPLE",
         "    .\\migrate.ps1 -Verbose",
-        "    Real run, elevated; each docker command line is logged.",
+        "    Real run, elevated; each docker command line is logged (secrets redacted).",
         ".EXAMPLE",
         "    .\\migrate.ps1 -Resume",
         "    Continue after a failure or a restart.",
@@ -429,7 +268,7 @@ def _header(steps: Sequence[Step], meta: RunbookMeta) -> list[str]:
         "    Start again at one step.",
         ".EXAMPLE",
         "    .\\migrate.ps1 -Rollback",
-        "    Go back to the old backend's settings.",
+        "    Go back to the old backend.",
         "#>",
         "[CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'Medium')]",
         "param(",
@@ -454,9 +293,16 @@ def _header(steps: Sequence[Step], meta: RunbookMeta) -> list[str]:
     return lines
 
 
-def _preamble(steps: Sequence[Step], meta: RunbookMeta) -> list[str]:
+def _comment_safe(text: str) -> str:
+    """Text for a comment line: printable ASCII only, no block-comment terminator."""
+    clean = "".join(ch if " " <= ch <= "~" else "?" for ch in text)
+    return clean.replace("#>", "# >")
+
+
+def _preamble(program: Program, meta: RunbookMeta) -> list[str]:
     """Strictness, -Force, and the plan constants the library reads."""
-    verify = next((s.id for s in steps if s.action == "verify-backups"), "")
+    engines = "; ".join(f"{name} = {_value(program.engines[name])}" for name in sorted(program.engines))
+    probes = "; ".join(f"{k} = {_segments(v)}" for k, v in PROBES.items())
     return [
         "Set-StrictMode -Version 3.0",
         "$ErrorActionPreference = 'Stop'",
@@ -469,10 +315,15 @@ def _preamble(steps: Sequence[Step], meta: RunbookMeta) -> list[str]:
         f"$script:PlanHash = {_ps(meta.plan_hash)}",
         f"$script:ToolVersion = {_ps(meta.tool_version)}",
         f"$script:SourceBackend = {_ps(meta.source_backend)}",
-        f"$script:StepTotal = {len(steps)}",
+        f"$script:StepTotal = {len(program.steps)}",
         f"$script:ResumeTaskName = {_ps('wsl2-migrate-resume-' + meta.plan_hash[:12])}",
-        f"$script:VerifyBackupsStepId = {_ps(verify)}",
-        "$script:GatedPhases = " + _list(GATED_PHASES),
+        "$script:MutexName = " + _ps(MUTEX_PREFIX + meta.plan_hash[:12]),
+        "$script:EngineExpect = @{ " + engines + " }",
+        "$script:Probes = @{ " + probes + " }",
+        "# Long arguments several steps share, each written once (a step's command line names it: @{ Text = 'T1' }).",
+        "$script:Texts = @{",
+        *(f"    {name} = {_ps(encode_arg(text))}" for text, name in _TEXTS.items()),
+        "}",
         "",
     ]
 
@@ -507,95 +358,69 @@ def _main() -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# the step table
+# the program
 
 
-def _step_table(steps: Sequence[Step], meta: RunbookMeta) -> list[str]:
-    """$script:Steps: one hashtable per step, in run order."""
-    lines = [
-        _RULE,
-        "# The steps of this plan (data only: the functions above run them)",
-        "",
-        "$script:Steps = @(",
-    ]
-    for index, step in enumerate(steps, 1):
-        lines += _step_lines(index, len(steps), step, meta)
+def _program(program: Program) -> list[str]:
+    """$script:Steps and $script:RollbackSteps: one hashtable per step, in run order."""
+    lines = [_RULE, "# The program of this plan (data only: the functions above run it)", "", "$script:Steps = @("]
+    for index, step in enumerate(program.steps, 1):
+        lines += _step_lines(index, len(program.steps), step)
+    lines += [")", "", "$script:RollbackSteps = @("]
+    for index, step in enumerate(program.rollback, 1):
+        lines += _step_lines(index, len(program.rollback), step)
     lines += [")", ""]
     return lines
 
 
-def _step_lines(index: int, total: int, step: Step, meta: RunbookMeta) -> list[str]:
+def _step_lines(index: int, total: int, step: Step) -> list[str]:
     """The hashtable of one step."""
-    engine = step.engine or _DEFAULT_ENGINE_OF.get(step.action, "")
-    params = json.dumps(step.params, sort_keys=True, ensure_ascii=True)
     lines = [
         f"    # {index}/{total} {step.id}",
         "    @{",
-        f"        Index       = {index}",
-        f"        Id          = {_ps(step.id)}",
-        f"        Phase       = {_ps(step.phase)}",
-        f"        Title       = {_ps(step.title)}",
-        f"        Engine      = {_ps(engine)}",
-        f"        Action      = {_ps(step.action)}",
-        f"        Mutating    = {_bool(step.mutating)}",
-        f"        Target      = {_ps(step.target or step.id)}",
-        f"        WorkDir     = {_ps(step.workdir)}",
-        "        OkExitCodes = @(" + ", ".join(str(c) for c in step.ok_exit_codes) + ")",
-        f"        CommandLine = {_segments(step.argv) if step.argv else '@()'}",
-        f"        Params      = {_ps(params)}",
-        "        Commands    = " + _hash(_commands(step)),
-        "        Produces    = @(",
+        f"        Index         = {index}",
+        f"        Id            = {_ps(step.id)}",
+        f"        Phase         = {_ps(step.phase)}",
+        f"        Title         = {_ps(step.title)}",
+        f"        Target        = {_ps(step.target or step.id)}",
+        f"        Kind          = {_ps(step.action or 'docker')}",
+        f"        Engine        = {_ps(step.engine)}",
+        f"        Mutating      = {_bool(step.mutating)}",
+        f"        OnlyIfStarted = {_ps(step.only_if_started)}",
+        f"        DependsOn     = {_list(step.depends_on)}",
+        f"        Findings      = {_list(step.findings)}",
+        f"        Consumes      = {_list(step.consumes)}",
+        "        Produces      = @(",
     ]
     for art in step.produces:
         lines.append(f"            @{{ Path = {_ps(art.path)}; Kind = {_ps(art.kind)}; Subject = {_ps(art.subject)};"
-                     f" Tar = {_bool(art.tar)}; Secret = {_bool(art.secret)} }}")
-    lines += [
-        "        )",
-        f"        Consumes    = {_list(step.consumes)}",
-        f"        DependsOn   = {_list(step.depends_on)}",
-        f"        Findings    = {_list(step.findings)}",
-    ]
-    if step.action == "verify-target":
-        lines += _manifest_lines(meta)
+                     f" Secret = {_bool(art.secret)} }}")
+    lines.append("        )")
+    op = step.op
+    if isinstance(op, Docker):
+        lines += _docker_lines(op)
+        lines.append("        Params        = $null")
+    else:
+        lines.append("        Docker        = $null")
+        lines.append(f"        Params        = {_value(op)}")
     lines.append("    }")
     return lines
 
 
-def _commands(step: Step) -> dict[str, str]:
-    """Pre-encoded command lines a host action runs (names as the library reads them)."""
-    if step.action == "check-host":
-        return {"Probe": _segments(_PROBE_OS)}
-    if step.action == "wait-engine":
-        if step.params.get("registry_mirrors") or step.params.get("insecure_registries"):
-            return {"Probe": _segments(_PROBE_OS_KERNEL), "Registry": _segments(_PROBE_REGISTRY)}
-        return {"Probe": _segments(_PROBE_OS_KERNEL)}
-    if step.action == "write-env-file":
-        return {"Inspect": _segments(("container", "inspect", "--format", "{{json .Config.Env}}",
-                                      step.params["container"]))}
-    if step.action == "verify-target":
-        return {"ImageList": _segments(_IMAGE_LIST)}
-    return {}
+def _docker_lines(op: Docker) -> list[str]:
+    recover = ", ".join("@{ CommandLine = " + _segments(cmd) + "; Display = " + _ps(display(cmd)) + " }"
+                        for cmd in op.recover)
+    return [
+        "        Docker        = @{",
+        f"            CommandLine  = {_segments(op.argv)}",
+        f"            Display      = {_ps(op.display)}",
+        f"            Timeout      = {op.timeout}",
+        "            OkExitCodes  = @(" + ", ".join(str(c) for c in op.ok_exit_codes) + ")",
+        f"            WorkDir      = {_ps(op.workdir)}",
+        f"            Recover      = @({recover})",
+        f"            ExpectOutput = {_ps(op.expect_output)}",
+        f"            RecordOutput = {_bool(op.record_output)}",
+        f"            Checks       = {_value(op.checks)}",
+        "        }",
+    ]
 
-
-def _manifest_lines(meta: RunbookMeta) -> list[str]:
-    """Manifest = @{ ... }: the expected state with the per-object command lines that check it."""
-    entries = _manifest_entries(meta.manifest)
-    out = ["        Manifest    = @{", "            Images     = @("]
-    for im in entries["images"]:
-        out.append(f"                @{{ Id = {_ps(im['id'])}; Tags = {_list(sorted(im['tags']))} }}")
-    out += ["            )", "            Networks   = @("]
-    for net in entries["networks"]:
-        inspect = _segments(("network", "inspect", "--format", _NETWORK_FORMAT, net["name"]))
-        out.append(f"                @{{ Name = {_ps(net['name'])}; Driver = {_ps(net['driver'])};"
-                   f" Subnets = {_list(sorted(net['subnets']))}; Inspect = {inspect} }}")
-    out += ["            )", "            Volumes    = @("]
-    for vol in entries["volumes"]:
-        out.append(f"                @{{ Name = {_ps(vol['name'])}; BackupDigest = {_ps(vol['backup_digest'])};"
-                   f" TargetDigest = {_ps(vol['target_digest'])} }}")
-    out += ["            )", "            Containers = @("]
-    for ctr in entries["containers"]:
-        inspect = _segments(("container", "inspect", "--format", _CONTAINER_FORMAT, ctr["name"]))
-        out.append(f"                @{{ Name = {_ps(ctr['name'])}; ImageId = {_ps(ctr['image_id'])};"
-                   f" Running = {_bool(ctr['running'])}; Inspect = {inspect} }}")
-    out += ["            )", "        }"]
-    return out

@@ -1,18 +1,21 @@
-# wsl2-migrate runbook library: the static part of every generated runbook (migrate/emit/runbook.py inlines it).
+# wsl2-migrate runbook library: the interpreter every generated runbook carries (migrate/emit/runbook.py inlines it).
 #
-# Read this file to review what a runbook can do. The generated part above it only holds data: the parameters,
-# the plan hash, and one hashtable per step (its docker command line or host action, and its parameters).
-# Conventions: docs runbook-style section 9. In short: one native-call helper (Invoke-NativeProcess) starts every
-# program through System.Diagnostics.Process with a pre-encoded Arguments string; every change sits under
-# $PSCmdlet.ShouldProcess; the journal and manifests are written atomically as UTF-8 without BOM; nothing binary
-# ever passes through a PowerShell pipe; source data and backups are never deleted.
+# Read this file to review what a runbook can do. The generated part holds only data: the parameters, the plan
+# hash, what each engine must be, and the program: one hashtable per step with its docker command line (pre-encoded)
+# or its host action and parameters, all computed by the planner. This file decides nothing the plan can carry: it
+# runs the steps in order, keeps the journal, and checks what the plan says must hold. docs/runbook.md describes the
+# program, the journal and every action; migrate/rehearse/ is this file's Python twin, which the tests run.
+# Conventions: runbook-style section 9. One native-call helper (Invoke-NativeProcess) starts every program through
+# System.Diagnostics.Process with a pre-encoded Arguments string and a time limit that ends the whole process tree;
+# every change sits under $PSCmdlet.ShouldProcess; every file is written atomically as UTF-8 without BOM; nothing
+# binary passes through a PowerShell pipe; source data and backups are never deleted.
 
 $script:Utf8NoBom = New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false
 $script:Invariant = [System.Globalization.CultureInfo]::InvariantCulture
 $script:Lf = [string][char]10
 $script:CrLf = [string][char]13 + [string][char]10
-$script:JournalFormat = 'wsl2-migrate-journal/1'
-$script:ArtifactFormat = 'wsl2-migrate-artifacts/1'
+$script:JournalFormat = 'wsl2-migrate-journal/2'
+$script:ArtifactFormat = 'wsl2-migrate-artifacts/2'
 $script:DesktopProcessNames = @(
     'Docker Desktop',
     'Docker for Windows',
@@ -30,9 +33,11 @@ $script:StepDeclined = $false
 $script:StopRequested = $false
 $script:DryRun = $false
 $script:LogPath = ''
+$script:TranscriptPath = ''
 $script:BackupRoot = ''
 $script:DockerExe = ''
 $script:Engines = @{}
+$script:CheckedEngines = @{}
 $script:Options = @{}
 $script:Journal = @{}
 $script:Artifacts = @{}
@@ -41,7 +46,8 @@ $script:Artifacts = @{}
 # Messages and small helpers
 
 function Write-RunbookLog {
-    # Verbose message, and one JSON line in the run's log file (real runs only). Never given secret values.
+    # Verbose message, and one JSON line in the run's log file (real runs only). Never given a secret: docker
+    # commands are logged by the Display text the planner redacted.
     [CmdletBinding()]
     param(
         [Parameter(Mandatory = $true)] [AllowEmptyString()] [string]$Message,
@@ -64,8 +70,13 @@ function Get-TimeStamp {
     # UTC, with a space instead of 'T': PowerShell 7's ConvertFrom-Json would turn ISO 8601 text into a DateTime.
     [CmdletBinding()]
     [OutputType([string])]
-    param()
-    return (Get-Date).ToUniversalTime().ToString('yyyy-MM-dd HH:mm:ss', $script:Invariant) + 'Z'
+    param(
+        [Parameter()] [AllowNull()] [object]$Time = $null
+    )
+    if ($null -eq $Time) {
+        $Time = Get-Date
+    }
+    return ([datetime]$Time).ToUniversalTime().ToString('yyyy-MM-dd HH:mm:ss', $script:Invariant) + 'Z'
 }
 
 function Add-StepNote {
@@ -95,7 +106,8 @@ function Get-TextTail {
 }
 
 function Get-JsonProperty {
-    # A property of a ConvertFrom-Json object, or $Default: strict mode throws on reading a missing property.
+    # A property of a ConvertFrom-Json object or a key of a hashtable, or $Default (strict mode throws on a missing
+    # property). The unary comma keeps an array an array for the caller.
     [CmdletBinding()]
     param(
         [AllowNull()] [object]$Object,
@@ -103,70 +115,36 @@ function Get-JsonProperty {
         [AllowNull()] [object]$Default = $null
     )
     if ($null -eq $Object) {
-        return $Default
+        return , $Default
+    }
+    if ($Object -is [System.Collections.IDictionary]) {
+        if ($Object.Contains($Name)) {
+            return , $Object[$Name]
+        }
+        return , $Default
     }
     $property = $Object.PSObject.Properties[$Name]
     if ($null -eq $property) {
-        return $Default
-    }
-    return $property.Value
-}
-
-function Find-JsonProperty {
-    # The property named exactly $Name (case-sensitive) or, unless -Exact, the first one differing only in case.
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [object]$Object,
-        [Parameter(Mandatory = $true)] [string]$Name,
-        [switch]$Exact
-    )
-    foreach ($property in $Object.PSObject.Properties) {
-        if ($property.Name -ceq $Name) {
-            return $property
-        }
-    }
-    if (-not $Exact) {
-        foreach ($property in $Object.PSObject.Properties) {
-            if ($property.Name -eq $Name) {
-                return $property
-            }
-        }
-    }
-    return $null
-}
-
-function Get-StepParameter {
-    # A parameter of the step's action (the Params JSON text of the step table), or $Default.
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step,
-        [Parameter(Mandatory = $true)] [string]$Name,
-        [AllowNull()] [object]$Default = $null,
-        [switch]$Required
-    )
-    $parameters = ConvertFrom-Json -InputObject $Step.Params
-    $property = $parameters.PSObject.Properties[$Name]
-    # The unary comma keeps a one-element or empty array an array for the caller: assign the result, never wrap
-    # it in @(), which would nest the array.
-    if ($null -eq $property) {
-        if ($Required) {
-            throw ('step ' + $Step.Id + ': parameter ' + $Name + ' is missing')
-        }
         return , $Default
     }
     return , $property.Value
 }
 
-function Test-StepParameter {
-    # True when the step's parameters name $Name (even with an empty list or null as its value).
+function Find-JsonProperty {
+    # The property named exactly $Name or, with -IgnoreCase, the one differing only in case (ConvertFrom-Json never
+    # holds two of those).
     [CmdletBinding()]
-    [OutputType([bool])]
     param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step,
-        [Parameter(Mandatory = $true)] [string]$Name
+        [Parameter(Mandatory = $true)] [object]$Object,
+        [Parameter(Mandatory = $true)] [string]$Name,
+        [switch]$IgnoreCase
     )
-    $parameters = ConvertFrom-Json -InputObject $Step.Params
-    return ($null -ne $parameters.PSObject.Properties[$Name])
+    foreach ($property in $Object.PSObject.Properties) {
+        if ($property.Name -ceq $Name -or ($IgnoreCase -and $property.Name -eq $Name)) {
+            return $property
+        }
+    }
+    return $null
 }
 
 function Test-Elevated {
@@ -178,15 +156,33 @@ function Test-Elevated {
     return $principal.IsInRole([System.Security.Principal.WindowsBuiltInRole]::Administrator)
 }
 
-function Get-CurrentUserSid {
+function Get-InteractiveUser {
+    # DOMAIN\user owning the desktop (explorer.exe) of this process's session; '' without one.
     [CmdletBinding()]
     [OutputType([string])]
     param()
-    return [System.Security.Principal.WindowsIdentity]::GetCurrent().User.Value
+    $session = [System.Diagnostics.Process]::GetCurrentProcess().SessionId
+    foreach ($shell in @(Get-CimInstance -ClassName Win32_Process -Filter "Name = 'explorer.exe'")) {
+        if ($shell.SessionId -eq $session) {
+            $owner = Invoke-CimMethod -InputObject $shell -MethodName GetOwner
+            if ($owner.ReturnValue -eq 0) {
+                return ($owner.Domain + '\' + $owner.User)
+            }
+        }
+    }
+    return ''
+}
+
+function Get-BootTime {
+    # When Windows last started, as a time stamp: a resume compares it with the one recorded before the restart.
+    [CmdletBinding()]
+    [OutputType([string])]
+    param()
+    return Get-TimeStamp -Time (Get-CimInstance -ClassName Win32_OperatingSystem).LastBootUpTime
 }
 
 # ---------------------------------------------------------------------------------------------------------------
-# Run-time values: the backup folder, engine URLs, the docker executable
+# Run-time values: the backup folder, engine URLs, the docker executable, host paths
 
 function Assert-BackupFolderPath {
     # The validated backup folder: a full local or UNC path, no '"', no control characters, no trailing '\'.
@@ -288,14 +284,40 @@ function Get-EngineUrl {
     return $script:Engines[$Engine]
 }
 
-function Expand-WindowsPath {
-    # %APPDATA%-style references in a path from the plan, expanded for the current user.
+function Get-SystemProgram {
+    # A program of System32: the runbook refuses a 32-bit PowerShell, so this is never the redirected SysWOW64.
     [CmdletBinding()]
     [OutputType([string])]
     param(
-        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string]$Path
+        [Parameter(Mandatory = $true)] [string]$Name
     )
-    return [System.Environment]::ExpandEnvironmentVariables($Path)
+    return [System.IO.Path]::Combine([System.Environment]::GetFolderPath('System'), $Name)
+}
+
+function Resolve-HostPath {
+    # A path of the plan with its %USERPROFILE%, %APPDATA%, %ProgramData%... expanded for the (proven) desktop user.
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory = $true)] [string]$Template
+    )
+    return [System.Environment]::ExpandEnvironmentVariables($Template)
+}
+
+function Resolve-HostFile {
+    # The first of a host file's candidate paths that exists, or '' (the plan lists them, in the order to try).
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable]$File
+    )
+    foreach ($candidate in $File.Candidates) {
+        $path = Resolve-HostPath -Template $candidate
+        if ([System.IO.File]::Exists($path)) {
+            return $path
+        }
+    }
+    return ''
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -310,6 +332,7 @@ function Write-BytesFileAtomic {
         [switch]$KeepBackup
     )
     $folder = [System.IO.Path]::GetDirectoryName($Path)
+    [void][System.IO.Directory]::CreateDirectory($folder)
     $temp = [System.IO.Path]::Combine($folder, '.' + [System.IO.Path]::GetFileName($Path) + '.' + [guid]::NewGuid().ToString('N') + '.tmp')
     $stream = New-Object -TypeName System.IO.FileStream -ArgumentList $temp, ([System.IO.FileMode]::CreateNew), ([System.IO.FileAccess]::Write), ([System.IO.FileShare]::None)
     try {
@@ -390,6 +413,15 @@ function Get-BytesSha256 {
     return ([System.BitConverter]::ToString($digest) -replace '-', '').ToLowerInvariant()
 }
 
+function Get-FileSha256 {
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory = $true)] [string]$Path
+    )
+    return (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash.ToLowerInvariant()
+}
+
 function Save-FileSnapshot {
     # The bytes of a file just before the runbook changes it, kept in the backup folder's edits\ (never overwritten)
     # and hashed: the copy must hash like the bytes read, or the change does not go ahead.
@@ -397,20 +429,17 @@ function Save-FileSnapshot {
     [OutputType([string])]
     param(
         [Parameter(Mandatory = $true)] [string]$Path,
-        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [byte[]]$Bytes,
-        [Parameter(Mandatory = $true)] [string]$Folder
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [byte[]]$Bytes
     )
-    $directory = Get-BackupItemPath -Relative $Folder
+    $directory = Get-BackupItemPath -Relative 'edits'
     [void][System.IO.Directory]::CreateDirectory($directory)
     $stamp = (Get-Date).ToUniversalTime().ToString('yyyyMMdd-HHmmss-fff', $script:Invariant)
     $target = [System.IO.Path]::Combine($directory, $stamp + '-' + [System.IO.Path]::GetFileName($Path))
     [System.IO.File]::WriteAllBytes($target, $Bytes)
-    $sha = Get-BytesSha256 -Bytes $Bytes
-    $copySha = (Get-FileHash -LiteralPath $target -Algorithm SHA256).Hash.ToLowerInvariant()
-    if ($copySha -ne $sha) {
+    if ((Get-FileSha256 -Path $target) -ne (Get-BytesSha256 -Bytes $Bytes)) {
         throw ('the copy of ' + $Path + ' in ' + $target + ' does not hash like the original: nothing was changed')
     }
-    Write-RunbookLog -Message ('saved the current ' + $Path + ' as ' + $target + ' (sha256 ' + $sha + ')')
+    Write-RunbookLog -Message ('saved the current ' + $Path + ' as ' + $target)
     return $target
 }
 
@@ -419,18 +448,23 @@ function Save-FileSnapshot {
 
 function Invoke-NativeProcess {
     # Starts FilePath with the Arguments string as it is: .NET passes it verbatim on 5.1 and 7.x (runbook-style
-    # 4.6 B), so the logged line is exactly what the program splits. Both pipes are read asynchronously as UTF-8.
+    # 4.6 B). Both pipes are read asynchronously as UTF-8. Past TimeoutSeconds the whole process tree is ended
+    # (taskkill /T: a docker plugin child holds the pipes too); a long run shows its time, and the size of
+    # ProgressPath when the step writes a file. Only Display, the planner's redacted form, is logged.
     [CmdletBinding()]
     param(
         [Parameter(Mandatory = $true)] [string]$FilePath,
         [Parameter(Mandatory = $true)] [AllowEmptyString()] [string]$Arguments,
+        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string]$Display,
         [Parameter(Mandatory = $true)] [string]$StepId,
         [AllowEmptyString()] [string]$WorkingDirectory = '',
         [int[]]$OkExitCodes = @(0),
-        [int]$TimeoutSeconds = 0,
+        [Parameter(Mandatory = $true)] [ValidateRange(1, 604800)] [int]$TimeoutSeconds,
+        [AllowEmptyString()] [string]$ProgressPath = '',
         [switch]$NoThrow
     )
-    Write-RunbookLog -StepId $StepId -Message ('run: ' + (ConvertTo-QuotedArgument -Value $FilePath) + ' ' + $Arguments)
+    $program = [System.IO.Path]::GetFileName($FilePath)
+    Write-RunbookLog -StepId $StepId -Message ('run: ' + $program + ' ' + $Display)
     $startInfo = New-Object -TypeName System.Diagnostics.ProcessStartInfo
     $startInfo.FileName = $FilePath
     $startInfo.Arguments = $Arguments
@@ -447,28 +481,49 @@ function Invoke-NativeProcess {
     $process = New-Object -TypeName System.Diagnostics.Process
     $process.StartInfo = $startInfo
     $timedOut = $false
+    $clock = [System.Diagnostics.Stopwatch]::StartNew()
     try {
         [void]$process.Start()
         $process.StandardInput.Close()
         # Reading one pipe to its end before the other can deadlock when the other fills up.
         $stdoutTask = $process.StandardOutput.ReadToEndAsync()
         $stderrTask = $process.StandardError.ReadToEndAsync()
-        if ($TimeoutSeconds -gt 0 -and -not $process.WaitForExit($TimeoutSeconds * 1000)) {
-            $timedOut = $true
-            try {
-                $process.Kill()
-            } catch {
-                Write-RunbookLog -StepId $StepId -Message ('could not end the timed-out process: ' + $_.Exception.Message)
+        while (-not $process.WaitForExit(2000)) {
+            if ($clock.Elapsed.TotalSeconds -ge $TimeoutSeconds) {
+                $timedOut = $true
+                $taskkill = New-Object -TypeName System.Diagnostics.ProcessStartInfo
+                $taskkill.FileName = Get-SystemProgram -Name 'taskkill.exe'
+                $taskkill.Arguments = '/PID ' + $process.Id + ' /T /F'
+                $taskkill.UseShellExecute = $false
+                $taskkill.CreateNoWindow = $true
+                $killer = [System.Diagnostics.Process]::Start($taskkill)
+                [void]$killer.WaitForExit(30000)
+                [void]$process.WaitForExit(30000)
+                break
             }
+            $status = ('{0:N0} s' -f $clock.Elapsed.TotalSeconds)
+            if ($ProgressPath.Length -gt 0 -and [System.IO.File]::Exists($ProgressPath)) {
+                $status += (', {0:N0} MB written' -f ((New-Object -TypeName System.IO.FileInfo -ArgumentList $ProgressPath).Length / 1048576))
+            }
+            Write-Progress -Id 2 -ParentId 1 -Activity ($program + ' ' + $Display) -Status $status
         }
-        $process.WaitForExit()
-        $stdout = $stdoutTask.GetAwaiter().GetResult()
-        $stderr = $stderrTask.GetAwaiter().GetResult()
-        $exitCode = $process.ExitCode
+        # A child the tree kill missed (or one detached from a program that ended) may still hold the pipes: the
+        # output is waited for a bounded time, never forever.
+        $stdout = ''
+        $stderr = '(the output pipes stayed open after the program ended)'
+        if ([System.Threading.Tasks.Task]::WaitAll([System.Threading.Tasks.Task[]]@($stdoutTask, $stderrTask), 60000)) {
+            $stdout = $stdoutTask.Result
+            $stderr = $stderrTask.Result
+        }
+        $exitCode = -1
+        if ($process.HasExited) {
+            $exitCode = $process.ExitCode
+        }
     } finally {
+        Write-Progress -Id 2 -ParentId 1 -Activity $program -Completed
         $process.Dispose()
     }
-    Write-RunbookLog -StepId $StepId -Message ('exit code ' + $exitCode)
+    Write-RunbookLog -StepId $StepId -Message ('exit code ' + $exitCode + ' after ' + [int]$clock.Elapsed.TotalSeconds + ' s')
     $result = [pscustomobject]@{
         ExitCode = $exitCode
         StdOut   = $stdout
@@ -476,19 +531,19 @@ function Invoke-NativeProcess {
         TimedOut = $timedOut
     }
     if (-not $NoThrow) {
-        $program = [System.IO.Path]::GetFileName($FilePath)
         if ($timedOut) {
-            throw ('step ' + $StepId + ': ' + $program + ' did not finish within ' + $TimeoutSeconds + ' s: ' + (Get-TextTail -Text $stderr))
+            throw ($program + ' did not finish within ' + $TimeoutSeconds + ' s (it and its child processes were ended): ' + (Get-TextTail -Text $stderr))
         }
         if ($OkExitCodes -notcontains $exitCode) {
-            throw ('step ' + $StepId + ': ' + $program + ' exited with code ' + $exitCode + ': ' + (Get-TextTail -Text $stderr))
+            throw ($program + ' exited with code ' + $exitCode + ': ' + (Get-TextTail -Text $stderr))
         }
     }
     return $result
 }
 
 function Resolve-CommandLine {
-    # Joins the pre-encoded segments of a step; @{ Backup = 'rel' } markers become paths in the backup folder.
+    # Joins the pre-encoded segments of a command: @{ Backup = 'rel' } becomes a path in the backup folder, and
+    # @{ Text = 'T1' } the pre-encoded argument $script:Texts holds once for every step that uses it.
     [CmdletBinding()]
     [OutputType([string])]
     param(
@@ -496,7 +551,9 @@ function Resolve-CommandLine {
     )
     $builder = New-Object -TypeName System.Text.StringBuilder
     foreach ($segment in $Segments) {
-        if ($segment -is [System.Collections.IDictionary]) {
+        if ($segment -is [System.Collections.IDictionary] -and $segment.Contains('Text')) {
+            [void]$builder.Append($script:Texts[$segment['Text']])
+        } elseif ($segment -is [System.Collections.IDictionary]) {
             [void]$builder.Append((Get-BackupItemPath -Relative $segment['Backup']))
         } else {
             [void]$builder.Append([string]$segment)
@@ -511,10 +568,12 @@ function Invoke-DockerCommand {
     param(
         [Parameter(Mandatory = $true)] [AllowEmptyString()] [string]$Engine,
         [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]]$Segments,
+        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string]$Display,
         [Parameter(Mandatory = $true)] [string]$StepId,
         [AllowEmptyString()] [string]$WorkingDirectory = '',
         [int[]]$OkExitCodes = @(0),
-        [int]$TimeoutSeconds = 0,
+        [int]$TimeoutSeconds = 300,
+        [AllowEmptyString()] [string]$ProgressPath = '',
         [switch]$NoThrow
     )
     $arguments = Resolve-CommandLine -Segments $Segments
@@ -524,17 +583,19 @@ function Invoke-DockerCommand {
     $splatProcess = @{
         FilePath         = $script:DockerExe
         Arguments        = $arguments
+        Display          = $Display
         StepId           = $StepId
         WorkingDirectory = $WorkingDirectory
         OkExitCodes      = $OkExitCodes
         TimeoutSeconds   = $TimeoutSeconds
+        ProgressPath     = $ProgressPath
         NoThrow          = $NoThrow
     }
     return Invoke-NativeProcess @splatProcess
 }
 
 # ---------------------------------------------------------------------------------------------------------------
-# Journal (checkpoints) and artifact manifest
+# Journal (checkpoints) and artifact record: the same files and keys as migrate/rehearse/journal.py
 
 function Import-Journal {
     # Reads journal.json (or its .bak); refuses a journal written for a different plan.
@@ -542,45 +603,56 @@ function Import-Journal {
     param()
     $script:Journal = @{
         Exists            = $false
-        RebootRequired    = $false
-        WslShutdownNeeded = $false
-        BackupsVerified   = $null
-        BackupsVerifiedAt = ''
         Steps             = @{}
-        Rollbacks         = New-Object -TypeName 'System.Collections.Generic.List[string]'
+        Engines           = @{}
+        RebootNeeded      = $false
+        RebootRequestedBy = ''
+        BootTime          = ''
+        Verified          = @{}
+        RolledBack        = ''
+        Finished          = ''
     }
     $document = Read-JsonDocument -Path (Get-BackupItemPath -Relative 'journal.json')
     if ($null -eq $document) {
         return
+    }
+    if ([string](Get-JsonProperty -Object $document -Name 'format' -Default '') -ne $script:JournalFormat) {
+        throw ('journal.json in ' + $script:BackupRoot + ' is not a ' + $script:JournalFormat + ' journal: use another -BackupPath')
     }
     $planHash = [string](Get-JsonProperty -Object $document -Name 'planHash' -Default '')
     if ($planHash -ne $script:PlanHash) {
         throw ('journal.json in ' + $script:BackupRoot + ' belongs to plan ' + $planHash + ', this runbook is plan ' + $script:PlanHash + ': use another -BackupPath')
     }
     $script:Journal.Exists = $true
-    $script:Journal.RebootRequired = [bool](Get-JsonProperty -Object $document -Name 'rebootRequired' -Default $false)
-    $script:Journal.WslShutdownNeeded = [bool](Get-JsonProperty -Object $document -Name 'wslShutdownNeeded' -Default $false)
-    $verified = Get-JsonProperty -Object $document -Name 'backupsVerified'
-    if ($null -ne $verified) {
-        $map = @{}
-        foreach ($item in (Get-JsonProperty -Object $verified -Name 'artifacts' -Default @())) {
-            $map[[string]$item.path] = [string]$item.sha256
-        }
-        $script:Journal.BackupsVerified = $map
-        $script:Journal.BackupsVerifiedAt = [string](Get-JsonProperty -Object $verified -Name 'at' -Default '')
-    }
-    foreach ($item in (Get-JsonProperty -Object $document -Name 'steps' -Default @())) {
+    foreach ($item in @(Get-JsonProperty -Object $document -Name 'steps' -Default @())) {
         $script:Journal.Steps[[string]$item.id] = @{
             Status    = [string](Get-JsonProperty -Object $item -Name 'status' -Default 'pending')
             StartedAt = [string](Get-JsonProperty -Object $item -Name 'startedAt' -Default '')
             EndedAt   = [string](Get-JsonProperty -Object $item -Name 'endedAt' -Default '')
             Attempt   = [int](Get-JsonProperty -Object $item -Name 'attempt' -Default 0)
             Notes     = [string](Get-JsonProperty -Object $item -Name 'notes' -Default '')
+            Record    = Get-JsonProperty -Object $item -Name 'record' -Default @{}
         }
     }
-    foreach ($item in (Get-JsonProperty -Object $document -Name 'rollbacks' -Default @())) {
-        $script:Journal.Rollbacks.Add([string]$item)
+    $engines = Get-JsonProperty -Object $document -Name 'engines'
+    if ($null -ne $engines) {
+        foreach ($property in $engines.PSObject.Properties) {
+            $script:Journal.Engines[$property.Name] = @{
+                id     = [string](Get-JsonProperty -Object $property.Value -Name 'id' -Default '')
+                os     = [string](Get-JsonProperty -Object $property.Value -Name 'os' -Default '')
+                kernel = [string](Get-JsonProperty -Object $property.Value -Name 'kernel' -Default '')
+            }
+        }
     }
+    $reboot = Get-JsonProperty -Object $document -Name 'reboot'
+    $script:Journal.RebootNeeded = [bool](Get-JsonProperty -Object $reboot -Name 'needed' -Default $false)
+    $script:Journal.RebootRequestedBy = [string](Get-JsonProperty -Object $reboot -Name 'requestedBy' -Default '')
+    $script:Journal.BootTime = [string](Get-JsonProperty -Object $reboot -Name 'bootTime' -Default '')
+    foreach ($item in @(Get-JsonProperty -Object $document -Name 'verified' -Default @())) {
+        $script:Journal.Verified[[string]$item.path] = [string]$item.sha256
+    }
+    $script:Journal.RolledBack = [string](Get-JsonProperty -Object $document -Name 'rolledBack' -Default '')
+    $script:Journal.Finished = [string](Get-JsonProperty -Object $document -Name 'finished' -Default '')
 }
 
 function Save-Journal {
@@ -600,33 +672,42 @@ function Save-Journal {
                 endedAt   = $entry.EndedAt
                 attempt   = $entry.Attempt
                 notes     = $entry.Notes
+                record    = $entry.Record
             })
     }
-    $verified = $null
-    if ($null -ne $script:Journal.BackupsVerified) {
-        $items = New-Object -TypeName 'System.Collections.Generic.List[object]'
-        foreach ($path in ($script:Journal.BackupsVerified.Keys | Sort-Object)) {
-            $items.Add([ordered]@{ path = $path; sha256 = $script:Journal.BackupsVerified[$path] })
-        }
-        $verified = [ordered]@{ at = $script:Journal.BackupsVerifiedAt; artifacts = $items.ToArray() }
+    $verified = New-Object -TypeName 'System.Collections.Generic.List[object]'
+    foreach ($path in ($script:Journal.Verified.Keys | Sort-Object)) {
+        $verified.Add([ordered]@{ path = $path; sha256 = $script:Journal.Verified[$path] })
     }
     $document = [ordered]@{
-        format            = $script:JournalFormat
-        planHash          = $script:PlanHash
-        toolVersion       = $script:ToolVersion
-        rebootRequired    = $script:Journal.RebootRequired
-        wslShutdownNeeded = $script:Journal.WslShutdownNeeded
-        backupsVerified   = $verified
-        steps             = $steps.ToArray()
-        rollbacks         = $script:Journal.Rollbacks.ToArray()
+        format      = $script:JournalFormat
+        planHash    = $script:PlanHash
+        toolVersion = $script:ToolVersion
+        steps       = $steps.ToArray()
+        engines     = $script:Journal.Engines
+        reboot      = [ordered]@{ needed = $script:Journal.RebootNeeded; requestedBy = $script:Journal.RebootRequestedBy; bootTime = $script:Journal.BootTime }
+        verified    = $verified.ToArray()
+        rolledBack  = $script:Journal.RolledBack
+        finished    = $script:Journal.Finished
     }
-    [void][System.IO.Directory]::CreateDirectory($script:BackupRoot)
-    $text = ConvertTo-Json -InputObject $document -Depth 10
+    $text = ConvertTo-Json -InputObject $document -Depth 20
     Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative 'journal.json') -Text $text -KeepBackup
     $script:Journal.Exists = $true
 }
 
-function Get-JournalStepStatus {
+function Get-StepState {
+    # A step's journal entry (created as pending when the journal has none).
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] [string]$Id
+    )
+    if (-not $script:Journal.Steps.ContainsKey($Id)) {
+        $script:Journal.Steps[$Id] = @{ Status = 'pending'; StartedAt = ''; EndedAt = ''; Attempt = 0; Notes = ''; Record = @{} }
+    }
+    return $script:Journal.Steps[$Id]
+}
+
+function Get-StepStatus {
     [CmdletBinding()]
     [OutputType([string])]
     param(
@@ -638,21 +719,18 @@ function Get-JournalStepStatus {
     return 'pending'
 }
 
-function Write-JournalStep {
-    # Records a step's state (pending, running, done, failed); bookkeeping, so no prompt; a no-op under -WhatIf.
+function Write-StepStatus {
+    # Records a step's state (running, done, failed, or back to its earlier one); a no-op under -WhatIf.
     [CmdletBinding()]
     param(
         [Parameter(Mandatory = $true)] [string]$Id,
-        [Parameter(Mandatory = $true)] [string]$Status,
+        [Parameter(Mandatory = $true)] [ValidateSet('pending', 'running', 'done', 'failed')] [string]$Status,
         [AllowEmptyString()] [string]$Notes = ''
     )
     if ($script:DryRun) {
         return
     }
-    if (-not $script:Journal.Steps.ContainsKey($Id)) {
-        $script:Journal.Steps[$Id] = @{ Status = 'pending'; StartedAt = ''; EndedAt = ''; Attempt = 0; Notes = '' }
-    }
-    $entry = $script:Journal.Steps[$Id]
+    $entry = Get-StepState -Id $Id
     $entry.Status = $Status
     if ($Status -eq 'running') {
         $entry.StartedAt = Get-TimeStamp
@@ -665,317 +743,219 @@ function Write-JournalStep {
     Save-Journal
 }
 
-function Import-ArtifactManifest {
+function Import-ArtifactRecord {
     [CmdletBinding()]
     param()
     $script:Artifacts = @{}
     $document = Read-JsonDocument -Path (Get-BackupItemPath -Relative 'artifacts.json')
-    if ($null -eq $document) {
-        return
-    }
-    foreach ($item in (Get-JsonProperty -Object $document -Name 'artifacts' -Default @())) {
+    foreach ($item in @(Get-JsonProperty -Object $document -Name 'artifacts' -Default @())) {
         $script:Artifacts[[string]$item.path] = @{
-            Path       = [string]$item.path
-            Kind       = [string](Get-JsonProperty -Object $item -Name 'kind' -Default '')
-            Subject    = [string](Get-JsonProperty -Object $item -Name 'subject' -Default '')
-            Step       = [string](Get-JsonProperty -Object $item -Name 'step' -Default '')
-            Size       = [long](Get-JsonProperty -Object $item -Name 'size' -Default 0)
-            Sha256     = [string](Get-JsonProperty -Object $item -Name 'sha256' -Default '')
-            Tar        = [bool](Get-JsonProperty -Object $item -Name 'tar' -Default $false)
-            TarEntries = [long](Get-JsonProperty -Object $item -Name 'tarEntries' -Default 0)
-            TarBytes   = [long](Get-JsonProperty -Object $item -Name 'tarBytes' -Default 0)
-            Secret     = [bool](Get-JsonProperty -Object $item -Name 'secret' -Default $false)
+            Path    = [string]$item.path
+            Kind    = [string](Get-JsonProperty -Object $item -Name 'kind' -Default '')
+            Subject = [string](Get-JsonProperty -Object $item -Name 'subject' -Default '')
+            Step    = [string](Get-JsonProperty -Object $item -Name 'step' -Default '')
+            Size    = [long](Get-JsonProperty -Object $item -Name 'size' -Default 0)
+            Sha256  = [string](Get-JsonProperty -Object $item -Name 'sha256' -Default '')
+            Secret  = [bool](Get-JsonProperty -Object $item -Name 'secret' -Default $false)
         }
     }
 }
 
-function Save-ArtifactManifest {
-    [CmdletBinding()]
-    param()
-    if ($script:DryRun) {
-        return
-    }
-    $items = New-Object -TypeName 'System.Collections.Generic.List[object]'
-    foreach ($path in ($script:Artifacts.Keys | Sort-Object)) {
-        $a = $script:Artifacts[$path]
-        $items.Add([ordered]@{
-                path       = $a.Path
-                kind       = $a.Kind
-                subject    = $a.Subject
-                step       = $a.Step
-                size       = $a.Size
-                sha256     = $a.Sha256
-                tar        = $a.Tar
-                tarEntries = $a.TarEntries
-                tarBytes   = $a.TarBytes
-                secret     = $a.Secret
-            })
-    }
-    $document = [ordered]@{
-        format    = $script:ArtifactFormat
-        planHash  = $script:PlanHash
-        artifacts = $items.ToArray()
-    }
-    $text = ConvertTo-Json -InputObject $document -Depth 10
-    Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative 'artifacts.json') -Text $text -KeepBackup
-}
-
-function Measure-BackupArtifact {
-    # Size, SHA-256 and, for tar archives, entry count and regular-file bytes of one file in the backup folder.
+function Add-ArtifactRecord {
+    # Measures a file a step wrote (size and sha256, never its content) and records it in artifacts.json.
     [CmdletBinding()]
     param(
-        [Parameter(Mandatory = $true)] [string]$Relative,
-        [switch]$Tar
-    )
-    $path = Get-BackupItemPath -Relative $Relative
-    if (-not [System.IO.File]::Exists($path)) {
-        throw ('artifact ' + $Relative + ' was not written (' + $path + ')')
-    }
-    $facts = @{
-        Size       = (New-Object -TypeName System.IO.FileInfo -ArgumentList $path).Length
-        Sha256     = (Get-FileHash -LiteralPath $path -Algorithm SHA256).Hash.ToLowerInvariant()
-        TarEntries = [long]0
-        TarBytes   = [long]0
-    }
-    if ($Tar) {
-        $counts = Measure-TarArchive -Path $path
-        $facts.TarEntries = $counts.Entries
-        $facts.TarBytes = $counts.RegularBytes
-    }
-    return $facts
-}
-
-function Save-StepArtifact {
-    # Records what a step produced in artifacts.json (sizes and hashes only, never content).
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step,
+        [Parameter(Mandatory = $true)] [string]$StepId,
         [Parameter(Mandatory = $true)] [hashtable]$Artifact
     )
-    $facts = Measure-BackupArtifact -Relative $Artifact.Path -Tar:$Artifact.Tar
+    $path = Get-BackupItemPath -Relative $Artifact.Path
+    if (-not [System.IO.File]::Exists($path)) {
+        throw ('artifact ' + $Artifact.Path + ' was not written (' + $path + ')')
+    }
     $script:Artifacts[$Artifact.Path] = @{
-        Path       = $Artifact.Path
-        Kind       = $Artifact.Kind
-        Subject    = $Artifact.Subject
-        Step       = $Step.Id
-        Size       = $facts.Size
-        Sha256     = $facts.Sha256
-        Tar        = [bool]$Artifact.Tar
-        TarEntries = $facts.TarEntries
-        TarBytes   = $facts.TarBytes
-        Secret     = [bool]$Artifact.Secret
+        Path    = $Artifact.Path
+        Kind    = $Artifact.Kind
+        Subject = $Artifact.Subject
+        Step    = $StepId
+        Size    = (New-Object -TypeName System.IO.FileInfo -ArgumentList $path).Length
+        Sha256  = Get-FileSha256 -Path $path
+        Secret  = [bool]$Artifact.Secret
     }
-    $detail = $Artifact.Path + ': ' + $facts.Size + ' bytes'
-    if ($Artifact.Tar) {
-        $detail += ', ' + $facts.TarEntries + ' tar entries'
+    $items = New-Object -TypeName 'System.Collections.Generic.List[object]'
+    foreach ($key in ($script:Artifacts.Keys | Sort-Object)) {
+        $a = $script:Artifacts[$key]
+        $items.Add([ordered]@{ path = $a.Path; kind = $a.Kind; subject = $a.Subject; step = $a.Step; size = $a.Size; sha256 = $a.Sha256; secret = $a.Secret })
     }
-    Write-RunbookLog -StepId $Step.Id -Message ('artifact ' + $detail)
-    Add-StepNote -Text $detail
+    $document = [ordered]@{ format = $script:ArtifactFormat; planHash = $script:PlanHash; artifacts = $items.ToArray() }
+    Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative 'artifacts.json') -Text (ConvertTo-Json -InputObject $document -Depth 5) -KeepBackup
+    Add-StepNote -Text ($Artifact.Path + ': ' + $script:Artifacts[$Artifact.Path].Size + ' bytes')
 }
 
-# ---------------------------------------------------------------------------------------------------------------
-# Tar archives: entries counted from the headers (data blocks are skipped with Seek, never read)
-
-function Get-TarNumber {
-    # A numeric header field: octal text, or GNU base-256 when the first byte has its high bit set.
-    [CmdletBinding()]
-    [OutputType([long])]
-    param(
-        [Parameter(Mandatory = $true)] [byte[]]$Header,
-        [Parameter(Mandatory = $true)] [int]$Offset,
-        [Parameter(Mandatory = $true)] [int]$Length
-    )
-    $first = $Header[$Offset]
-    if (($first -band 0x80) -ne 0) {
-        if ($first -eq 0xFF) {
-            throw 'negative base-256 number in a tar header'
-        }
-        [long]$value = $first -band 0x7F
-        for ($i = 1; $i -lt $Length; $i++) {
-            $value = $value * 256 + $Header[$Offset + $i]
-        }
-        return $value
-    }
-    $text = [System.Text.Encoding]::ASCII.GetString($Header, $Offset, $Length)
-    $end = $text.IndexOf([char]0)
-    if ($end -ge 0) {
-        $text = $text.Substring(0, $end)
-    }
-    $text = $text.Trim()
-    if ($text.Length -eq 0) {
-        return [long]0
-    }
-    return [System.Convert]::ToInt64($text, 8)
-}
-
-function Test-TarChecksum {
-    # The header checksum counts its own field as spaces; old writers summed signed bytes, so accept both.
-    [CmdletBinding()]
-    [OutputType([bool])]
-    param(
-        [Parameter(Mandatory = $true)] [byte[]]$Header,
-        [Parameter(Mandatory = $true)] [long]$ByteSum
-    )
-    $expected = Get-TarNumber -Header $Header -Offset 148 -Length 8
-    [long]$unsigned = $ByteSum + 8 * 32
-    for ($i = 148; $i -lt 156; $i++) {
-        $unsigned -= $Header[$i]
-    }
-    if ($expected -eq $unsigned) {
-        return $true
-    }
-    [long]$signed = $unsigned
-    for ($i = 0; $i -lt 512; $i++) {
-        if ($Header[$i] -gt 127 -and ($i -lt 148 -or $i -ge 156)) {
-            $signed -= 256
-        }
-    }
-    return ($expected -eq $signed)
-}
-
-function Get-HeaderText {
-    # A NUL-terminated text field of a tar header.
+function Test-ArtifactUnchanged {
+    # '' when an artifact still has the recorded size and sha256 (re-hashed: the bytes are read again), else why.
     [CmdletBinding()]
     [OutputType([string])]
     param(
-        [Parameter(Mandatory = $true)] [byte[]]$Header,
-        [Parameter(Mandatory = $true)] [int]$Offset,
-        [Parameter(Mandatory = $true)] [int]$Length
+        [Parameter(Mandatory = $true)] [string]$Relative
     )
-    $text = $script:Utf8NoBom.GetString($Header, $Offset, $Length)
-    $end = $text.IndexOf([char]0)
-    if ($end -ge 0) {
-        $text = $text.Substring(0, $end)
+    if (-not $script:Artifacts.ContainsKey($Relative)) {
+        return ($Relative + ' is not in artifacts.json')
     }
-    return $text
-}
-
-function Get-PaxSize {
-    # The 'size' record of a pax extended header ("<length> size=<n>\n" records), or -1 when it has none.
-    [CmdletBinding()]
-    [OutputType([long])]
-    param(
-        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [byte[]]$Data
-    )
-    $text = $script:Utf8NoBom.GetString($Data)
-    $size = [long]-1
-    foreach ($record in $text.Split([char]10)) {
-        $match = [regex]::Match($record, '^\d+ size=(\d+)$')
-        if ($match.Success) {
-            $size = [long]::Parse($match.Groups[1].Value, $script:Invariant)
-        }
+    $path = Get-BackupItemPath -Relative $Relative
+    if (-not [System.IO.File]::Exists($path)) {
+        return ($Relative + ' is missing from the backup folder')
     }
-    return $size
-}
-
-function Read-TarBlock {
-    [CmdletBinding()]
-    [OutputType([int])]
-    param(
-        [Parameter(Mandatory = $true)] [System.IO.Stream]$Stream,
-        [Parameter(Mandatory = $true)] [byte[]]$Buffer
-    )
-    $total = 0
-    while ($total -lt $Buffer.Length) {
-        $read = $Stream.Read($Buffer, $total, $Buffer.Length - $total)
-        if ($read -eq 0) {
-            break
-        }
-        $total += $read
+    $record = $script:Artifacts[$Relative]
+    if ((New-Object -TypeName System.IO.FileInfo -ArgumentList $path).Length -ne $record.Size -or (Get-FileSha256 -Path $path) -ne $record.Sha256) {
+        return ($Relative + ' changed since it was written (size or sha256 differs)')
     }
-    return $total
-}
-
-function Measure-TarArchive {
-    # Entries and regular-file bytes of a tar file, counted the way Python's tarfile lists members:
-    # pax 'x'/'g'/'X' headers and GNU 'L'/'K' long names are metadata of the next entry, not entries; a pax 'size'
-    # overrides the header's; hard links, symlinks, devices, FIFOs and directories carry no data blocks;
-    # regular files are types '0', NUL (unless the name ends with '/') and '7'; GNU sparse 'S' counts its real size.
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [string]$Path
-    )
-    $stream = [System.IO.File]::Open($Path, [System.IO.FileMode]::Open, [System.IO.FileAccess]::Read, [System.IO.FileShare]::Read)
-    try {
-        $header = New-Object -TypeName 'byte[]' -ArgumentList 512
-        [long]$entries = 0
-        [long]$bytes = 0
-        [long]$paxSize = -1
-        $longName = $null
-        while ($true) {
-            $read = Read-TarBlock -Stream $stream -Buffer $header
-            if ($read -eq 0) {
-                break
-            }
-            if ($read -lt 512) {
-                throw ($Path + ': truncated tar header at byte ' + ($stream.Position - $read))
-            }
-            # Summed by LINQ: a PowerShell loop over 512 bytes per entry is too slow for volumes with many files.
-            $sum = [System.Linq.Enumerable]::Sum([int[]]$header)
-            if ($sum -eq 0) {
-                break
-            }
-            if (-not (Test-TarChecksum -Header $header -ByteSum $sum)) {
-                throw ($Path + ': bad tar header checksum at byte ' + ($stream.Position - 512))
-            }
-            $type = [char]$header[156]
-            $size = Get-TarNumber -Header $header -Offset 124 -Length 12
-            $padded = [long]([math]::Ceiling($size / 512.0) * 512)
-            if ('x', 'g', 'X', 'L', 'K' -ccontains [string]$type) {
-                $data = New-Object -TypeName 'byte[]' -ArgumentList $padded
-                if ((Read-TarBlock -Stream $stream -Buffer $data) -lt $padded) {
-                    throw ($Path + ': truncated tar extended header')
-                }
-                $payload = New-Object -TypeName 'byte[]' -ArgumentList $size
-                [System.Array]::Copy($data, $payload, $size)
-                if ($type -ceq 'x' -or $type -ceq 'X') {
-                    $paxSize = Get-PaxSize -Data $payload
-                } elseif ($type -ceq 'L') {
-                    $longName = $script:Utf8NoBom.GetString($payload).TrimEnd([char]0)
-                }
-                continue
-            }
-            $name = $longName
-            if ($null -eq $name) {
-                $name = Get-HeaderText -Header $header -Offset 0 -Length 100
-            }
-            $longName = $null
-            $effective = $size
-            if ($paxSize -ge 0) {
-                $effective = $paxSize
-                $paxSize = -1
-            }
-            $entries++
-            $code = [int]$header[156]
-            $isRegular = ($type -ceq '0' -or $type -ceq '7' -or ($code -eq 0 -and -not $name.EndsWith('/')))
-            $noData = ('1', '2', '3', '4', '5', '6' -ccontains [string]$type) -or ($code -eq 0 -and $name.EndsWith('/'))
-            if ($type -ceq 'S') {
-                $bytes += Get-TarNumber -Header $header -Offset 483 -Length 12
-            } elseif ($isRegular) {
-                $bytes += $effective
-            }
-            if (-not $noData) {
-                $skip = [long]([math]::Ceiling($effective / 512.0) * 512)
-                if ($type -ceq 'S') {
-                    $skip = $padded
-                }
-                [void]$stream.Seek($skip, [System.IO.SeekOrigin]::Current)
-                if ($stream.Position -gt $stream.Length) {
-                    throw ($Path + ': truncated tar data')
-                }
-            }
-        }
-    } finally {
-        $stream.Dispose()
-    }
-    return @{ Entries = $entries; RegularBytes = $bytes }
+    return ''
 }
 
 # ---------------------------------------------------------------------------------------------------------------
-# JSON settings files (runbook-style 7): Docker Desktop stopped, bytes kept, named keys only, verified, rolled back
+# Engines: each proves what it is before the first step that talks to it (the plan says what it must be)
+
+function Get-EngineInfo {
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] [string]$Engine,
+        [Parameter(Mandatory = $true)] [string]$StepId,
+        [switch]$NoThrow
+    )
+    $result = Invoke-DockerCommand -Engine $Engine -Segments $script:Probes.Info -Display 'info' -StepId $StepId -TimeoutSeconds 120 -NoThrow
+    if ($result.ExitCode -ne 0 -or $result.TimedOut) {
+        if ($NoThrow) {
+            return $null
+        }
+        throw ('the ' + $Engine + ' engine does not answer: ' + (Get-TextTail -Text $result.StdErr))
+    }
+    return ConvertFrom-Json -InputObject $result.StdOut
+}
+
+function Get-EngineIdentityProblem {
+    # Why an engine is not the one the program expects, or '' (the rehearsal's Context.identity_problem).
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory = $true)] [string]$Engine,
+        [Parameter(Mandatory = $true)] [object]$Info
+    )
+    $expect = $script:EngineExpect[$Engine]
+    if ($null -eq $expect) {
+        return ''
+    }
+    $osType = [string](Get-JsonProperty -Object $Info -Name 'OSType' -Default '')
+    $kernel = [string](Get-JsonProperty -Object $Info -Name 'KernelVersion' -Default '')
+    if ($osType -ne $expect.Os) {
+        return ('it runs ' + $osType + ' containers, the plan expects ' + $expect.Os)
+    }
+    if ($expect.KernelContains.Length -gt 0 -and -not $kernel.Contains($expect.KernelContains)) {
+        return ('its kernel ' + $kernel + ' is not the one expected (' + $expect.KernelContains + ')')
+    }
+    if ($expect.NotSource -and $script:Journal.Engines.ContainsKey('source')) {
+        $sourceId = $script:Journal.Engines['source'].id
+        if ($sourceId.Length -gt 0 -and [string](Get-JsonProperty -Object $Info -Name 'ID' -Default '') -eq $sourceId) {
+            return 'it is the old backend''s engine (the same engine id): the switch has not happened'
+        }
+    }
+    return ''
+}
+
+function Add-EngineRecord {
+    # Records what an engine is in the journal (the source's id lets the target prove it is another engine).
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] [string]$Engine,
+        [Parameter(Mandatory = $true)] [object]$Info
+    )
+    $script:CheckedEngines[$Engine] = $true
+    $script:Journal.Engines[$Engine] = @{
+        id     = [string](Get-JsonProperty -Object $Info -Name 'ID' -Default '')
+        os     = [string](Get-JsonProperty -Object $Info -Name 'OSType' -Default '')
+        kernel = [string](Get-JsonProperty -Object $Info -Name 'KernelVersion' -Default '')
+    }
+}
+
+function Assert-EngineIdentity {
+    # Once per run and engine, before the first step that talks to it.
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] [string]$Engine,
+        [Parameter(Mandatory = $true)] [string]$StepId
+    )
+    if ($script:CheckedEngines.ContainsKey($Engine)) {
+        return
+    }
+    $info = Get-EngineInfo -Engine $Engine -StepId $StepId
+    $problem = Get-EngineIdentityProblem -Engine $Engine -Info $info
+    if ($problem.Length -gt 0) {
+        throw ('the ' + $Engine + ' engine is not the expected one: ' + $problem)
+    }
+    Add-EngineRecord -Engine $Engine -Info $info
+}
+
+function Get-CheckProblem {
+    # '' when a planned check holds on the engine, else what was found: the command is read-only and pre-encoded,
+    # the expected output computed by the planner ({recorded}: what an earlier step recorded, a commit's new id).
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory = $true)] [string]$Engine,
+        [Parameter(Mandatory = $true)] [hashtable]$Check,
+        [Parameter(Mandatory = $true)] [string]$StepId
+    )
+    $expect = $Check.Expect
+    if ($Check.RecordedFrom.Length -gt 0) {
+        $recorded = [string](Get-JsonProperty -Object (Get-StepState -Id $Check.RecordedFrom).Record -Name 'output' -Default '')
+        if ($recorded.Length -eq 0) {
+            return ($Check.What + ': ' + $Check.RecordedFrom + ' recorded no output')
+        }
+        $expect = $expect.Replace('{recorded}', $recorded)
+    }
+    $found = Invoke-DockerCommand -Engine $Engine -Segments $Check.CommandLine -Display ('check: ' + $Check.What) -StepId $StepId -OkExitCodes @(0, 1) -TimeoutSeconds 120
+    $got = $found.StdOut.Trim()
+    if ($found.ExitCode -ne 0) {
+        return ($Check.What + ': not there (' + (Get-TextTail -Text $found.StdErr -Length 200) + ')')
+    }
+    if ($Check.Mode -eq 'equals' -and $got -ceq $expect) {
+        return ''
+    }
+    if ($Check.Mode -eq 'has-word' -and ($got -split '\s+') -ccontains $expect) {
+        return ''
+    }
+    return ($Check.What + ': found ' + $got)
+}
+
+function Assert-Check {
+    # Every check passes, or the step fails naming each one that did not.
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] [string]$Engine,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]]$Checks,
+        [Parameter(Mandatory = $true)] [string]$StepId,
+        [AllowEmptyCollection()] [string[]]$More = @()
+    )
+    $problems = New-Object -TypeName 'System.Collections.Generic.List[string]'
+    foreach ($check in $Checks) {
+        $problem = Get-CheckProblem -Engine $Engine -Check $check -StepId $StepId
+        if ($problem.Length -gt 0) {
+            $problems.Add($problem)
+        }
+    }
+    foreach ($problem in $More) {
+        $problems.Add($problem)
+    }
+    if ($problems.Count -gt 0) {
+        throw (($problems | Select-Object -First 10) -join '; ')
+    }
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# Host files (runbook-style 7): Docker Desktop stopped, bytes kept, named keys only, written atomically, re-read and
+# compared, put back on any difference. The rules are migrate/rehearse/settingsfile.py's, which the tests run.
 
 function Test-JsonValueEqual {
-    # Deep equality of two ConvertFrom-Json values: objects by exact key set, arrays in order, strings by case.
+    # Deep equality of two JSON values: objects by exact key set, arrays in order, strings by case.
     [CmdletBinding()]
     [OutputType([bool])]
     param(
@@ -996,7 +976,7 @@ function Test-JsonValueEqual {
             return $false
         }
         foreach ($property in $leftProperties) {
-            $other = Find-JsonProperty -Object $Right -Name $property.Name -Exact
+            $other = Find-JsonProperty -Object $Right -Name $property.Name
             if ($null -eq $other -or -not (Test-JsonValueEqual -Left $property.Value -Right $other.Value)) {
                 return $false
             }
@@ -1020,616 +1000,483 @@ function Test-JsonValueEqual {
     if ($Left -is [bool] -or $Right -is [bool]) {
         return ($Left -is [bool] -and $Right -is [bool] -and $Left -eq $Right)
     }
-    if ($Left -is [datetime] -or $Right -is [datetime]) {
-        return ($Left -is [datetime] -and $Right -is [datetime] -and $Left.Equals($Right))
-    }
-    try {
-        return ([decimal]$Left -eq [decimal]$Right)
-    } catch {
-        return ([double]$Left -eq [double]$Right)
-    }
+    return ([double]$Left -eq [double]$Right)
 }
 
 function Assert-DesktopStopped {
     # Under -WhatIf the earlier stop did not happen, so a running Docker Desktop is only reported.
     [CmdletBinding()]
-    param()
+    param(
+        [Parameter(Mandatory = $true)] [string]$What
+    )
     $running = @(Get-Process -Name $script:DesktopProcessNames -ErrorAction SilentlyContinue)
     if ($running.Count -gt 0 -and $script:DryRun) {
-        Write-Warning -Message 'Docker Desktop is running; the real run stops it before editing settings'
+        Write-Warning -Message ('Docker Desktop is running; the real run stops it before ' + $What)
     } elseif ($running.Count -gt 0) {
-        throw ('Docker Desktop is running (' + (($running | ForEach-Object -Process { $_.ProcessName } | Sort-Object -Unique) -join ', ') + '): its settings may only be edited while it is stopped')
+        throw ('Docker Desktop is running: ' + $What + ' only while it is stopped')
     }
 }
 
-function Get-JsonEditProblem {
-    # Why a written settings file is not the original with exactly the intended changes, or '' when it is.
+function Edit-JsonDocument {
+    # The edited document and each named key's previous state (settingsfile.edit_json_document): a key is found
+    # without case; a set key keeps its spelling and place with -IgnoreCase, else a key spelled otherwise is replaced
+    # by the plan's spelling; a new key goes last; a removed key goes in any spelling with -IgnoreCase, else only
+    # the exact one.
     [CmdletBinding()]
-    [OutputType([string])]
     param(
-        [Parameter(Mandatory = $true)] [object]$Original,
-        [AllowNull()] [object]$Written,
-        [AllowNull()] [object]$Set,
+        [Parameter(Mandatory = $true)] [object]$Document,
+        [Parameter(Mandatory = $true)] [object]$Set,
         [AllowEmptyCollection()] [string[]]$Remove = @(),
-        [switch]$ExactKeys
+        [switch]$IgnoreCase
     )
-    if (-not ($Written -is [System.Management.Automation.PSCustomObject])) {
-        return 'the written file is not a JSON object'
-    }
-    $touched = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList ([System.StringComparer]::OrdinalIgnoreCase)
-    if ($null -ne $Set) {
-        foreach ($entry in $Set.PSObject.Properties) {
-            [void]$touched.Add($entry.Name)
-            $now = Find-JsonProperty -Object $Written -Name $entry.Name -Exact:$ExactKeys
-            if ($null -eq $now -or -not (Test-JsonValueEqual -Left $now.Value -Right $entry.Value)) {
-                return ('key ' + $entry.Name + ' does not hold the new value')
+    $previous = [ordered]@{}
+    foreach ($entry in $Set.PSObject.Properties) {
+        $existing = Find-JsonProperty -Object $Document -Name $entry.Name -IgnoreCase
+        if ($null -eq $existing) {
+            $previous[$entry.Name] = [ordered]@{ present = $false; value = $null }
+        } else {
+            $previous[$entry.Name] = [ordered]@{ present = $true; value = $existing.Value }
+        }
+        if ($null -ne $existing -and ($IgnoreCase -or $existing.Name -ceq $entry.Name)) {
+            $existing.Value = $entry.Value
+        } else {
+            if ($null -ne $existing) {
+                $Document.PSObject.Properties.Remove($existing.Name)
             }
+            Add-Member -InputObject $Document -MemberType NoteProperty -Name $entry.Name -Value $entry.Value
         }
     }
     foreach ($name in $Remove) {
-        [void]$touched.Add($name)
-        if ($null -ne (Find-JsonProperty -Object $Written -Name $name -Exact)) {
-            return ('key ' + $name + ' is still there')
+        $existing = Find-JsonProperty -Object $Document -Name $name -IgnoreCase
+        $hit = $null -ne $existing -and ($IgnoreCase -or $existing.Name -ceq $name)
+        if ($hit) {
+            $previous[$name] = [ordered]@{ present = $true; value = $existing.Value }
+            $Document.PSObject.Properties.Remove($existing.Name)
+        } else {
+            $previous[$name] = [ordered]@{ present = $false; value = $null }
         }
     }
-    foreach ($property in $Original.PSObject.Properties) {
-        if ($touched.Contains($property.Name)) {
-            continue
-        }
-        $now = Find-JsonProperty -Object $Written -Name $property.Name -Exact
-        if ($null -eq $now) {
-            return ('key ' + $property.Name + ' was lost')
-        }
-        if (-not (Test-JsonValueEqual -Left $property.Value -Right $now.Value)) {
-            return ('key ' + $property.Name + ' changed')
-        }
-    }
-    foreach ($property in $Written.PSObject.Properties) {
-        if (-not $touched.Contains($property.Name) -and $null -eq (Find-JsonProperty -Object $Original -Name $property.Name -Exact)) {
-            return ('key ' + $property.Name + ' appeared')
-        }
-    }
-    return ''
+    return $previous
 }
 
-function Update-JsonFile {
-    # Sets and removes top-level keys of a JSON settings file and keeps every other key as it was (runbook-style 7:
-    # bytes kept and hashed, -Depth 100, UTF-8 without BOM, atomic, re-read and compared, rolled back).
-    # -ExactKeys: a key is only the one named exactly (dockerd refuses a key it does not know, matched
-    # case-sensitively), so a set key replaces one differing only in case. -CreateMissing: a missing file starts as
-    # {} and, when the result is wrong, is moved into the backup folder's edits\ (as it did not exist before).
+function Restore-JsonDocument {
+    # Each key back to its recorded previous state (settingsfile.restore_json_document).
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] [object]$Document,
+        [Parameter(Mandatory = $true)] [object]$Previous,
+        [Parameter(Mandatory = $true)] [string[]]$Keys,
+        [switch]$IgnoreCase
+    )
+    foreach ($key in $Keys) {
+        $record = Get-JsonProperty -Object $Previous -Name $key
+        if ($null -eq $record) {
+            throw ('no previous value was recorded for ' + $key)
+        }
+        $existing = Find-JsonProperty -Object $Document -Name $key -IgnoreCase
+        if ([bool](Get-JsonProperty -Object $record -Name 'present' -Default $false)) {
+            $value = Get-JsonProperty -Object $record -Name 'value'
+            if ($null -ne $existing) {
+                $existing.Value = $value
+            } else {
+                Add-Member -InputObject $Document -MemberType NoteProperty -Name $key -Value $value
+            }
+        } elseif ($null -ne $existing -and ($IgnoreCase -or $existing.Name -ceq $key)) {
+            $Document.PSObject.Properties.Remove($existing.Name)
+        }
+    }
+}
+
+function Write-JsonChecked {
+    # Writes the document (-Depth 100, UTF-8 without BOM, atomically) after keeping the original bytes in edits\,
+    # re-reads it and compares it with what was meant; on any difference the original goes back and the step fails.
     [CmdletBinding(SupportsShouldProcess)]
     param(
         [Parameter(Mandatory = $true)] [string]$Path,
-        [AllowNull()] [object]$Set = $null,
-        [AllowEmptyCollection()] [string[]]$Remove = @(),
-        [switch]$PascalCaseNewKeys,
-        [switch]$ExactKeys,
-        [switch]$CreateMissing,
-        [Parameter(Mandatory = $true)] [string]$StepId
+        [Parameter(Mandatory = $true)] [object]$Document,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [byte[]]$OriginalBytes,
+        [Parameter(Mandatory = $true)] [bool]$Existed,
+        [Parameter(Mandatory = $true)] [string]$Change
     )
-    Assert-DesktopStopped
-    $exists = [System.IO.File]::Exists($Path)
-    $originalBytes = New-Object -TypeName 'byte[]' -ArgumentList 0
-    $originalText = '{}'
-    if ($exists) {
-        $originalBytes = [System.IO.File]::ReadAllBytes($Path)
-        $originalText = Read-TextFile -Path $Path
-    } elseif (-not $CreateMissing) {
-        throw ($Path + ' does not exist')
-    }
-    $originalSha = Get-BytesSha256 -Bytes $originalBytes
-    $original = ConvertFrom-Json -InputObject $originalText
-    if (-not ($original -is [System.Management.Automation.PSCustomObject])) {
-        throw ($Path + ': not a JSON object')
-    }
-    # A second parse is edited; the first stays untouched for the comparison after writing.
-    $edited = ConvertFrom-Json -InputObject $originalText
-    $changed = New-Object -TypeName 'System.Collections.Generic.List[string]'
-    if ($null -ne $Set) {
-        foreach ($entry in $Set.PSObject.Properties) {
-            $existing = Find-JsonProperty -Object $edited -Name $entry.Name -Exact:$ExactKeys
-            if ($null -eq $existing) {
-                $name = $entry.Name
-                $other = Find-JsonProperty -Object $edited -Name $name
-                if ($null -ne $other) {
-                    # Only with -ExactKeys: one object cannot hold two keys differing only in case.
-                    $edited.PSObject.Properties.Remove($other.Name)
-                    $changed.Add('-' + $other.Name)
-                } elseif ($PascalCaseNewKeys) {
-                    $name = $name.Substring(0, 1).ToUpperInvariant() + $name.Substring(1)
-                }
-                Add-Member -InputObject $edited -MemberType NoteProperty -Name $name -Value $entry.Value
-                $changed.Add($name)
-            } elseif (-not (Test-JsonValueEqual -Left $existing.Value -Right $entry.Value)) {
-                $existing.Value = $entry.Value
-                $changed.Add($existing.Name)
-            }
-        }
-    }
-    foreach ($name in $Remove) {
-        $existing = Find-JsonProperty -Object $edited -Name $name -Exact
-        if ($null -ne $existing) {
-            $edited.PSObject.Properties.Remove($existing.Name)
-            $changed.Add('-' + $existing.Name)
-        }
-    }
-    if ($changed.Count -eq 0) {
-        Add-StepNote -Text ($Path + ' already as planned')
-        return
-    }
-    $action = 'Change keys '
-    if (-not $exists) {
-        $action = 'Create with keys '
-    }
-    if (-not $PSCmdlet.ShouldProcess($Path, $action + ($changed -join ', '))) {
+    if (-not $PSCmdlet.ShouldProcess($Path, $Change)) {
         $script:StepDeclined = $true
         return
     }
-    if ($exists) {
-        [void](Save-FileSnapshot -Path $Path -Bytes $originalBytes -Folder 'edits')
-    } else {
-        [void][System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($Path))
+    if ($Existed) {
+        [void](Save-FileSnapshot -Path $Path -Bytes $OriginalBytes)
     }
-    $text = ConvertTo-Json -InputObject $edited -Depth 100
+    $text = ConvertTo-Json -InputObject $Document -Depth 100
     Write-Utf8FileAtomic -Path $Path -Text $text
     $problem = ''
     try {
+        # Compared with the document in memory (the original with only the named keys changed), not with the text:
+        # a value ConvertTo-Json lost or truncated shows as a difference here.
         $written = ConvertFrom-Json -InputObject (Read-TextFile -Path $Path)
-        $problem = Get-JsonEditProblem -Original $original -Written $written -Set $Set -Remove $Remove -ExactKeys:$ExactKeys
+        if (-not (Test-JsonValueEqual -Left $written -Right $Document)) {
+            $problem = 'it does not read back as the original with only the named keys changed'
+        }
     } catch {
-        $problem = 'cannot read it back: ' + $_.Exception.Message
+        $problem = 'it cannot be read back: ' + $_.Exception.Message
     }
-    if ($problem.Length -gt 0) {
-        if ($exists) {
-            Write-BytesFileAtomic -Path $Path -Bytes $originalBytes
-            $restored = (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash.ToLowerInvariant()
-            if ($restored -ne $originalSha) {
-                throw ('step ' + $StepId + ': ' + $Path + ': ' + $problem + '; putting the original back failed too: restore it from the backup folder (edits, sha256 ' + $originalSha + ')')
-            }
-            throw ('step ' + $StepId + ': ' + $Path + ': ' + $problem + '; the original file was put back')
-        }
-        $aside = Get-BackupItemPath -Relative 'edits'
-        [void][System.IO.Directory]::CreateDirectory($aside)
-        $stamp = (Get-Date).ToUniversalTime().ToString('yyyyMMdd-HHmmss-fff', $script:Invariant)
-        [System.IO.File]::Move($Path, [System.IO.Path]::Combine($aside, $stamp + '-failed-' + [System.IO.Path]::GetFileName($Path)))
-        throw ('step ' + $StepId + ': ' + $Path + ': ' + $problem + '; the file did not exist before and was moved into ' + $aside)
+    if ($problem.Length -eq 0) {
+        Add-StepNote -Text ($Change + ' in ' + $Path)
+        return
     }
-    Write-RunbookLog -StepId $StepId -Message ('changed ' + ($changed -join ', ') + ' in ' + $Path + ' (was sha256 ' + $originalSha + ')')
-    Add-StepNote -Text ('changed ' + ($changed -join ', ') + ' in ' + $Path)
+    if ($Existed) {
+        Write-BytesFileAtomic -Path $Path -Bytes $OriginalBytes
+        throw ($Path + ': ' + $problem + '; the original file was put back')
+    }
+    [System.IO.File]::Move($Path, (Get-BackupItemPath -Relative ('edits/failed-' + [guid]::NewGuid().ToString('N'))))
+    throw ($Path + ': ' + $problem + '; the file did not exist before and was moved into the backup folder')
 }
 
-function Get-DesktopSettingsPath {
-    # Docker Desktop 4.35+ reads settings-store.json; older versions settings.json (both may exist after upgrades).
+function Read-JsonFileForEdit {
+    # @{ Path; Existed; Bytes; Document } of a host file ({} when -Create and none of its paths exists).
     [CmdletBinding()]
-    [OutputType([string])]
     param(
-        [AllowEmptyString()] [string]$FileName = ''
+        [Parameter(Mandatory = $true)] [hashtable]$File,
+        [switch]$Create
     )
-    $folder = [System.IO.Path]::Combine([System.Environment]::GetFolderPath('ApplicationData'), 'Docker')
-    if ($FileName.Length -gt 0) {
-        return [System.IO.Path]::Combine($folder, $FileName)
+    $path = Resolve-HostFile -File $File
+    if ($path.Length -eq 0) {
+        if (-not $Create) {
+            throw ($File.Key + ': none of ' + ($File.Candidates -join ', ') + ' exists')
+        }
+        $path = Resolve-HostPath -Template $File.Candidates[0]
+        return @{ Path = $path; Existed = $false; Bytes = (New-Object -TypeName 'byte[]' -ArgumentList 0); Document = (New-Object -TypeName PSObject) }
     }
-    $store = [System.IO.Path]::Combine($folder, 'settings-store.json')
-    if ([System.IO.File]::Exists($store)) {
-        return $store
+    $bytes = [System.IO.File]::ReadAllBytes($path)
+    $document = ConvertFrom-Json -InputObject (Read-TextFile -Path $path)
+    if (-not ($document -is [System.Management.Automation.PSCustomObject])) {
+        throw ($path + ': not a JSON object')
     }
-    return [System.IO.Path]::Combine($folder, 'settings.json')
+    return @{ Path = $path; Existed = $true; Bytes = $bytes; Document = $document }
 }
 
-function Get-SettingsFileSet {
-    # The files behind each symbolic name of a backup-file step, and where their copies go.
+function Add-IniEntry {
+    # The file's bytes with each entry its section lacks added as key=value (settingsfile.edit_ini_text): lines end
+    # at LF only; the section is found by its header, without case; a key counts as set when a key = ... line (not
+    # a # or ; comment) names it; new lines follow the section's last non-blank line with the file's line ending
+    # (CRLF for a new file); without the section, [section] and the lines are appended; a UTF-8 BOM is kept.
     [CmdletBinding()]
     param(
-        [Parameter(Mandatory = $true)] [string]$Name
-    )
-    $appData = [System.Environment]::GetFolderPath('ApplicationData')
-    $profileDir = [System.Environment]::GetFolderPath('UserProfile')
-    $programData = [System.Environment]::GetFolderPath('CommonApplicationData')
-    switch ($Name) {
-        'desktop-settings' {
-            return @(
-                @{ Path = [System.IO.Path]::Combine($appData, 'Docker', 'settings-store.json'); Backup = 'settings/desktop/settings-store.json' },
-                @{ Path = [System.IO.Path]::Combine($appData, 'Docker', 'settings.json'); Backup = 'settings/desktop/settings.json' }
-            )
-        }
-        'daemon-linux' {
-            return @(
-                @{ Path = [System.IO.Path]::Combine($profileDir, '.docker', 'daemon.json'); Backup = 'settings/daemon-linux/daemon.json' }
-            )
-        }
-        'daemon-windows' {
-            return @(
-                @{ Path = [System.IO.Path]::Combine($programData, 'Docker', 'config', 'daemon.json'); Backup = 'settings/daemon-windows/daemon.json' },
-                @{ Path = [System.IO.Path]::Combine($profileDir, '.docker', 'windows-daemon.json'); Backup = 'settings/daemon-windows/windows-daemon.json' }
-            )
-        }
-        'wslconfig' {
-            return @(
-                @{ Path = [System.IO.Path]::Combine($profileDir, '.wslconfig'); Backup = 'settings/wslconfig/wslconfig' }
-            )
-        }
-        'admin-settings' {
-            return @(
-                @{ Path = [System.IO.Path]::Combine($programData, 'DockerDesktop', 'admin-settings.json'); Backup = 'settings/admin/admin-settings.json' }
-            )
-        }
-        default {
-            throw ('unknown settings file set ' + $Name)
-        }
-    }
-}
-
-# ---------------------------------------------------------------------------------------------------------------
-# .wslconfig (INI): merge keys into [wsl2], keep every other line byte for byte
-
-function ConvertFrom-IniText {
-    # Every key line as (section, key, value), sections and keys lower-cased, in file order.
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string]$Text
-    )
-    $entries = New-Object -TypeName 'System.Collections.Generic.List[object]'
-    $section = ''
-    foreach ($line in [regex]::Split($Text, '\r?\n')) {
-        $header = [regex]::Match($line, '^\s*\[([^\]]*)\]\s*$')
-        if ($header.Success) {
-            $section = $header.Groups[1].Value.Trim().ToLowerInvariant()
-            continue
-        }
-        $pair = [regex]::Match($line, '^\s*([^=#;\s][^=]*?)\s*=(.*)$')
-        if ($pair.Success) {
-            $entries.Add([pscustomobject]@{
-                    Section = $section
-                    Key     = $pair.Groups[1].Value.ToLowerInvariant()
-                    Value   = $pair.Groups[2].Value.Trim()
-                })
-        }
-    }
-    return $entries.ToArray()
-}
-
-function Get-MergedIniText {
-    # Text with each key of Values set in the first [Section] (replacing existing lines, else appended to it).
-    [CmdletBinding()]
-    [OutputType([string])]
-    param(
-        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string]$Text,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [byte[]]$Bytes,
         [Parameter(Mandatory = $true)] [string]$Section,
-        [Parameter(Mandatory = $true)] [System.Collections.Specialized.OrderedDictionary]$Values
+        [Parameter(Mandatory = $true)] [object[]]$Entries
     )
+    $bom = $Bytes.Length -ge 3 -and $Bytes[0] -eq 0xEF -and $Bytes[1] -eq 0xBB -and $Bytes[2] -eq 0xBF
+    $offset = 0
+    if ($bom) {
+        $offset = 3
+    }
+    $strict = New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false, $true
+    try {
+        $text = $strict.GetString($Bytes, $offset, $Bytes.Length - $offset)
+    } catch {
+        throw 'the file is not UTF-8 (WSL reads .wslconfig as UTF-8)'
+    }
     $newline = $script:CrLf
-    if ($Text.Contains($script:Lf) -and -not $Text.Contains($script:CrLf)) {
+    if ($text.Length -gt 0 -and -not $text.Contains($script:CrLf) -and $text.Contains($script:Lf)) {
         $newline = $script:Lf
     }
     $lines = New-Object -TypeName 'System.Collections.Generic.List[string]'
-    if ($Text.Length -gt 0) {
-        $lines.AddRange([string[]][regex]::Split($Text, '\r?\n'))
-        if ($lines[$lines.Count - 1].Length -eq 0) {
-            $lines.RemoveAt($lines.Count - 1)
-        }
+    foreach ($match in [regex]::Matches($text, '[^\n]*\n|[^\n]+$')) {
+        $lines.Add($match.Value)
     }
-    $done = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList ([System.StringComparer]::OrdinalIgnoreCase)
-    $current = ''
-    $insertAt = -1
+    $header = '^\s*\[([^\]]*)\]\s*$'
+    $start = -1
     for ($i = 0; $i -lt $lines.Count; $i++) {
-        $header = [regex]::Match($lines[$i], '^\s*\[([^\]]*)\]\s*$')
-        if ($header.Success) {
-            $current = $header.Groups[1].Value.Trim()
-            if ($current -eq $Section -and $insertAt -lt 0) {
-                $insertAt = $i + 1
+        $found = [regex]::Match($lines[$i].TrimEnd([char[]]@([char]13, [char]10)), $header)
+        if ($found.Success -and $found.Groups[1].Value.Trim() -eq $Section) {
+            $start = $i
+            break
+        }
+    }
+    $have = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList ([System.StringComparer]::OrdinalIgnoreCase)
+    $end = $lines.Count
+    if ($start -ge 0) {
+        for ($i = $start + 1; $i -lt $lines.Count; $i++) {
+            if ([regex]::IsMatch($lines[$i].TrimEnd([char[]]@([char]13, [char]10)), $header)) {
+                $end = $i
+                break
             }
-            continue
-        }
-        if ($current -ne $Section) {
-            continue
-        }
-        $pair = [regex]::Match($lines[$i], '^(\s*)([^=#;\s][^=]*?)\s*=(.*)$')
-        if (-not $pair.Success) {
-            continue
-        }
-        if ($insertAt -ge 0 -and $insertAt -le $i) {
-            $insertAt = $i + 1
-        }
-        foreach ($key in $Values.Keys) {
-            if ($pair.Groups[2].Value -eq $key) {
-                $lines[$i] = $pair.Groups[1].Value + $pair.Groups[2].Value + '=' + $Values[$key]
-                [void]$done.Add($key)
+            $body = $lines[$i].Trim()
+            if ($body.Length -gt 0 -and '#;'.IndexOf($body[0]) -lt 0 -and $body.Contains('=')) {
+                [void]$have.Add($body.Substring(0, $body.IndexOf('=')).Trim())
             }
         }
     }
-    $missing = New-Object -TypeName 'System.Collections.Generic.List[string]'
-    foreach ($key in $Values.Keys) {
-        if (-not $done.Contains($key)) {
-            $missing.Add($key + '=' + $Values[$key])
+    $added = New-Object -TypeName 'System.Collections.Generic.List[string]'
+    $new = New-Object -TypeName 'System.Collections.Generic.List[string]'
+    foreach ($entry in $Entries) {
+        if (-not $have.Contains($entry.Key)) {
+            $added.Add($entry.Key)
+            $new.Add($entry.Key + '=' + $entry.Value + $newline)
         }
     }
-    if ($missing.Count -gt 0) {
-        if ($insertAt -ge 0) {
-            $lines.InsertRange($insertAt, $missing)
-        } else {
-            if ($lines.Count -gt 0 -and $lines[$lines.Count - 1].Trim().Length -gt 0) {
-                $lines.Add('')
+    if ($added.Count -eq 0) {
+        return @{ Bytes = $Bytes; Added = @() }
+    }
+    if ($start -lt 0) {
+        if ($lines.Count -gt 0 -and -not $lines[$lines.Count - 1].EndsWith($script:Lf)) {
+            $lines[$lines.Count - 1] = $lines[$lines.Count - 1] + $newline
+        }
+        $lines.Add('[' + $Section + ']' + $newline)
+        $lines.AddRange($new)
+    } else {
+        $last = $start
+        for ($i = $start + 1; $i -lt $end; $i++) {
+            if ($lines[$i].Trim().Length -gt 0) {
+                $last = $i
             }
-            $lines.Add('[' + $Section + ']')
-            $lines.AddRange($missing)
         }
-    }
-    if ($lines.Count -eq 0) {
-        return ''
-    }
-    return ($lines -join $newline) + $newline
-}
-
-function Get-UntouchedIniEntry {
-    # The key lines of Text other than Keys of Section: what a merge must leave exactly as it was.
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string]$Text,
-        [Parameter(Mandatory = $true)] [string]$Section,
-        [Parameter(Mandatory = $true)] [string[]]$Keys
-    )
-    foreach ($entry in @(ConvertFrom-IniText -Text $Text)) {
-        if ($entry.Section -eq $Section -and $Keys -contains $entry.Key) {
-            continue
+        if (-not $lines[$last].EndsWith($script:Lf)) {
+            $lines[$last] = $lines[$last] + $newline
         }
-        $entry
+        $lines.InsertRange($last + 1, $new)
     }
-}
-
-function Test-ByteOrderMark {
-    # True when bytes start with a UTF-8 or UTF-16 byte order mark.
-    [CmdletBinding()]
-    [OutputType([bool])]
-    param(
-        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [byte[]]$Bytes
-    )
-    if ($Bytes.Length -ge 3 -and $Bytes[0] -eq 0xEF -and $Bytes[1] -eq 0xBB -and $Bytes[2] -eq 0xBF) {
-        return $true
+    $out = $script:Utf8NoBom.GetBytes(($lines -join ''))
+    if ($bom) {
+        $out = [byte[]](@(0xEF, 0xBB, 0xBF) + $out)
     }
-    return ($Bytes.Length -ge 2 -and (($Bytes[0] -eq 0xFF -and $Bytes[1] -eq 0xFE) -or ($Bytes[0] -eq 0xFE -and $Bytes[1] -eq 0xFF)))
-}
-
-function ConvertTo-IniValue {
-    [CmdletBinding()]
-    [OutputType([string])]
-    param(
-        [Parameter(Mandatory = $true)] [AllowNull()] [object]$Value
-    )
-    if ($Value -is [bool]) {
-        if ($Value) {
-            return 'true'
-        }
-        return 'false'
-    }
-    $text = [System.Convert]::ToString($Value, $script:Invariant)
-    if ($text -match '[\r\n]') {
-        throw ('a .wslconfig value may not contain a line break: ' + $text)
-    }
-    return $text
+    return @{ Bytes = $out; Added = $added.ToArray() }
 }
 
 # ---------------------------------------------------------------------------------------------------------------
-# Host actions (steps.HOST_ACTIONS): one function each; mutations sit under ShouldProcess
+# Host actions: one function each (the table in docs/runbook.md pairs each with its Python twin in
+# migrate/rehearse/host.py). Mutations sit under ShouldProcess; read-only probes run under -WhatIf too.
 
 function Test-MigrationHost {
-    # check-host: elevation, Windows build, WSL, free space on the backup drive, the source engine; read-only.
+    # check-host: the desktop user, Windows build, free space, file sharing, manual items; read-only.
     [CmdletBinding()]
     param(
         [Parameter(Mandatory = $true)] [hashtable]$Step
     )
-    if (-not (Test-Elevated)) {
-        if (-not $script:DryRun) {
-            throw 'the runbook must run elevated (Run as administrator)'
+    $p = $Step.Params
+    $user = [System.Security.Principal.WindowsIdentity]::GetCurrent().Name
+    $desktopUser = Get-InteractiveUser
+    if ($desktopUser.Length -eq 0) {
+        throw 'no desktop (explorer.exe) in this session: run the runbook from the desktop of the user whose Docker Desktop it moves'
+    }
+    if ($desktopUser -ne $user) {
+        throw ('this PowerShell runs as ' + $user + ', but the desktop belongs to ' + $desktopUser + ': its per-user settings (%APPDATA%, .wslconfig) would be the wrong ones. Sign in as ' + $desktopUser + ' and start PowerShell with Run as administrator')
+    }
+    if ($p.ExpectedUser.Length -gt 0 -and $p.ExpectedUser -ne $user) {
+        throw ('the plan was made for ' + $p.ExpectedUser + ', this is ' + $user + ': make a plan on this account')
+    }
+    $version = Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion'
+    $build = [int]$version.CurrentBuildNumber
+    $ubr = [int](Get-JsonProperty -Object $version -Name 'UBR' -Default 0)
+    if ($build -lt $p.MinBuild -or ($build -eq $p.MinBuild -and $ubr -lt $p.MinUbr)) {
+        throw ('Windows build ' + $build + '.' + $ubr + ' is older than ' + $p.MinBuild + '.' + $p.MinUbr + ', the oldest one this move supports: update Windows first')
+    }
+    Add-StepNote -Text ('Windows ' + $build + '.' + $ubr + ', ' + $user)
+    foreach ($need in $p.FreeSpace) {
+        $folder = $script:BackupRoot
+        if ($need.Folder -ne 'backup') {
+            $folder = Resolve-HostPath -Template $need.Folder
         }
-        Write-Warning -Message 'not elevated: fine for -WhatIf, but the real run needs an elevated PowerShell'
-    }
-    $build = [System.Environment]::OSVersion.Version.Build
-    $minimum = [int](Get-StepParameter -Step $Step -Name 'min_windows_build' -Default 18362)
-    if ($build -lt $minimum) {
-        throw ('Windows build ' + $build + ' is older than ' + $minimum + ', the oldest one with WSL 2')
-    }
-    Add-StepNote -Text ('Windows build ' + $build)
-    $wsl = [System.IO.Path]::Combine([System.Environment]::GetFolderPath('System'), 'wsl.exe')
-    if (-not [System.IO.File]::Exists($wsl)) {
-        Add-StepNote -Text 'wsl.exe not found: the WSL features must be enabled'
-    }
-    $needed = [long](Get-StepParameter -Step $Step -Name 'backup_bytes' -Default 0)
-    if ($script:BackupRoot -match '^[A-Za-z]:') {
-        $drive = New-Object -TypeName System.IO.DriveInfo -ArgumentList $script:BackupRoot.Substring(0, 1)
+        if ($folder.StartsWith('\\')) {
+            Add-StepNote -Text ($need.What + ': on a network share, free space not checked')
+            continue
+        }
+        $drive = New-Object -TypeName System.IO.DriveInfo -ArgumentList ([System.IO.Path]::GetPathRoot($folder))
         $free = $drive.AvailableFreeSpace
-        Add-StepNote -Text ('free on ' + $drive.Name + ': ' + $free + ' bytes, backups need about ' + $needed)
-        if ($needed -gt 0 -and $free -lt $needed) {
-            throw ('not enough free space on ' + $drive.Name + ' for the backups: ' + $free + ' bytes free, ' + $needed + ' needed')
-        }
-    } else {
-        Add-StepNote -Text 'backup folder on a network share: free space not checked'
-    }
-    foreach ($item in (Get-StepParameter -Step $Step -Name 'manual' -Default @())) {
-        Write-Warning -Message ('to do by hand: ' + [string]$item)
-    }
-    $adminFile = [System.IO.Path]::Combine([System.Environment]::GetFolderPath('CommonApplicationData'), 'DockerDesktop', 'admin-settings.json')
-    if ([System.IO.File]::Exists($adminFile)) {
-        $admin = Read-JsonDocument -Path $adminFile
-        $wslSetting = Get-JsonProperty -Object (Get-JsonProperty -Object $admin -Name 'linuxVM') -Name 'wslEngineEnabled'
-        if ([bool](Get-JsonProperty -Object $wslSetting -Name 'locked' -Default $false) -and -not [bool](Get-JsonProperty -Object $wslSetting -Name 'value' -Default $true)) {
-            throw ($adminFile + ' locks wslEngineEnabled to false: ask your Docker Desktop administrator first')
+        if ($null -eq $need.Bytes) {
+            Write-Warning -Message ($need.What + ': the size is unknown, ' + $drive.Name + ' has ' + $free + ' bytes free')
+            if (-not $script:DryRun -and -not $script:Options.Force -and -not $PSCmdlet.ShouldContinue(($need.What + ' have a size the plan does not know; ' + $drive.Name + ' has ' + $free + ' bytes free. Go on?'), 'Free space')) {
+                throw ('stopped: the size of ' + $need.What + ' is unknown (run again with -Force to go on anyway)')
+            }
+        } elseif ($free -lt $need.Bytes) {
+            throw ('not enough free space for ' + $need.What + ' on ' + $drive.Name + ': ' + $free + ' bytes free, ' + $need.Bytes + ' needed')
+        } else {
+            Add-StepNote -Text ($need.What + ': ' + $need.Bytes + ' bytes needed, ' + $free + ' free on ' + $drive.Name)
         }
     }
-    $probe = Invoke-DockerCommand -Engine $Step.Engine -Segments $Step.Commands['Probe'] -StepId $Step.Id -TimeoutSeconds 60
-    Add-StepNote -Text ('source engine answers (' + $probe.StdOut.Trim() + ')')
+    if ($null -ne $p.FileSharing) {
+        Test-FileSharing -Step $Step
+    }
+    foreach ($item in $p.Manual) {
+        Write-Warning -Message ('to do by hand: ' + $item)
+    }
+    if (@($p.Manual).Count -gt 0 -and -not $script:DryRun -and -not $script:Options.Force) {
+        if (-not $PSCmdlet.ShouldContinue('The plan lists ' + @($p.Manual).Count + ' thing(s) to do by hand (above). Go on?', 'Manual items')) {
+            throw 'stopped before any change: do the items listed above, then run the runbook again'
+        }
+    }
 }
 
-function Initialize-BackupFolder {
-    # prepare-backup-folder: the backup folder, and secrets\ created fresh and limited to the user and SYSTEM
-    # (icacls /inheritance:r /grant:r) before anything is written into it.
-    [CmdletBinding(SupportsShouldProcess)]
+function Test-FileSharing {
+    # Hyper-V era Docker Desktop shares only the folders (or drives) its settings list: a helper container mounting
+    # the backup folder would otherwise wait on a sharing prompt (docker/for-win#8475).
+    [CmdletBinding()]
     param(
         [Parameter(Mandatory = $true)] [hashtable]$Step
     )
-    $userSid = Get-CurrentUserSid
-    $secrets = Get-BackupItemPath -Relative 'secrets'
-    if ([System.IO.Directory]::Exists($secrets)) {
-        $owner = (Get-Acl -LiteralPath $secrets).GetOwner([System.Security.Principal.SecurityIdentifier]).Value
-        if ($owner -ne $userSid -and $owner -ne 'S-1-5-32-544') {
-            throw ($secrets + ' already exists and belongs to ' + $owner + ': move it away first')
-        }
-        if (@([System.IO.Directory]::GetFileSystemEntries($secrets)).Count -gt 0) {
-            throw ($secrets + ' already exists and is not empty: move it away first')
-        }
+    $p = $Step.Params
+    $path = Resolve-HostFile -File $p.Settings
+    if ($path.Length -eq 0) {
+        throw 'Docker Desktop''s settings file is missing: is Docker Desktop installed for this user?'
     }
-    if (-not $PSCmdlet.ShouldProcess($secrets, 'Create the backup folder and limit secrets\ to ' + $userSid + ' and SYSTEM')) {
-        $script:StepDeclined = $true
+    $settings = ConvertFrom-Json -InputObject (Read-TextFile -Path $path)
+    $shared = Find-JsonProperty -Object $settings -Name $p.FileSharing.Setting -IgnoreCase
+    if ($null -eq $shared) {
+        Add-StepNote -Text ($p.FileSharing.Setting + ' is not set: Docker Desktop shares its default folders')
         return
     }
-    [void][System.IO.Directory]::CreateDirectory($secrets)
-    $icacls = [System.IO.Path]::Combine([System.Environment]::GetFolderPath('System'), 'icacls.exe')
-    $arguments = (ConvertTo-QuotedArgument -Value $secrets) + ' /inheritance:r /grant:r *' + $userSid + ':(OI)(CI)F *S-1-5-18:(OI)(CI)F'
-    [void](Invoke-NativeProcess -FilePath $icacls -Arguments $arguments -StepId $Step.Id)
-    $acl = Get-Acl -LiteralPath $secrets
-    if (-not $acl.AreAccessRulesProtected) {
-        throw ($secrets + ': inheritance is still on after icacls')
-    }
-    $granted = New-Object -TypeName 'System.Collections.Generic.List[string]'
-    foreach ($rule in $acl.Access) {
-        $sid = $rule.IdentityReference.Translate([System.Security.Principal.SecurityIdentifier]).Value
-        if ($sid -ne $userSid -and $sid -ne 'S-1-5-18') {
-            throw ($secrets + ': unexpected access rule for ' + $sid)
-        }
-        $granted.Add($sid + ':' + $rule.FileSystemRights)
-    }
-    # Other folders only now: those under secrets\ inherit its ACL.
-    foreach ($folder in (Get-StepParameter -Step $Step -Name 'folders' -Default @('secrets/env'))) {
-        [void][System.IO.Directory]::CreateDirectory((Get-BackupItemPath -Relative ([string]$folder)))
-    }
-    Write-RunbookLog -StepId $Step.Id -Message ('secrets folder ACL: ' + ($granted -join ', '))
-    Add-StepNote -Text ('secrets\ limited to ' + ($granted -join ', '))
-}
-
-function Export-ContainerEnvironment {
-    # write-env-file: Config.Env of a source container as a docker env file in secrets\; values are never logged.
-    [CmdletBinding(SupportsShouldProcess)]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
-    $relative = [string](Get-StepParameter -Step $Step -Name 'path' -Required)
-    $names = [string[]](Get-StepParameter -Step $Step -Name 'names' -Default @())
-    $skip = [string[]](Get-StepParameter -Step $Step -Name 'skip' -Default @())
-    $limit = Test-StepParameter -Step $Step -Name 'names'
-    $inspect = Invoke-DockerCommand -Engine $Step.Engine -Segments $Step.Commands['Inspect'] -StepId $Step.Id
-    $environment = ConvertFrom-Json -InputObject $inspect.StdOut
-    $lines = New-Object -TypeName 'System.Collections.Generic.List[string]'
-    $seen = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList ([System.StringComparer]::Ordinal)
-    $dropped = 0
-    foreach ($entry in $environment) {
-        $text = [string]$entry
-        $cut = $text.IndexOf('=')
-        if ($cut -lt 1) {
-            $dropped++
-            continue
-        }
-        $name = $text.Substring(0, $cut)
-        $value = $text.Substring($cut + 1)
-        if (($limit -and $names -cnotcontains $name) -or $skip -ccontains $name) {
-            continue
-        }
-        # What a docker env file cannot hold: a blank or '#' start, whitespace in the name, a line break in the value.
-        if ($name -match '\s' -or $name.StartsWith('#') -or $value -match '[\r\n]' -or $value.IndexOf([char]0) -ge 0) {
-            $dropped++
-            continue
-        }
-        [void]$seen.Add($name)
-        $lines.Add($name + '=' + $value)
-    }
-    $absent = 0
-    if ($limit) {
-        foreach ($name in $names) {
-            if (-not $seen.Contains([string]$name)) {
-                $absent++
+    $root = $script:BackupRoot.TrimEnd([char[]]@([char]92))
+    $ok = $false
+    if ($shared.Value -is [System.Management.Automation.PSCustomObject]) {
+        $drive = $root.Substring(0, 1).ToUpperInvariant()
+        $ok = [bool](Get-JsonProperty -Object $shared.Value -Name $drive -Default $false)
+    } else {
+        foreach ($folder in @($shared.Value)) {
+            $base = ([string]$folder).TrimEnd([char[]]@([char]92))
+            if ($root -eq $base -or $root.StartsWith($base + '\', [System.StringComparison]::OrdinalIgnoreCase)) {
+                $ok = $true
             }
         }
     }
-    $path = Get-BackupItemPath -Relative $relative
-    if (-not $PSCmdlet.ShouldProcess($path, 'Write ' + $lines.Count + ' environment entries')) {
+    if (-not $ok) {
+        throw ('the backup folder ' + $root + ' is not shared with Docker Desktop''s VM: add it (or its drive) in Settings > Resources > File sharing, or pass a -BackupPath under a shared folder')
+    }
+    Add-StepNote -Text ('the backup folder is shared with Docker Desktop (' + $p.FileSharing.Setting + ')')
+}
+
+function Protect-BackupFolder {
+    # The backup folder created (or found owned by this user or Administrators), then limited to this user and
+    # SYSTEM: icacls /inheritance:r /grant:r, read back and checked before anything is written into it.
+    [CmdletBinding(SupportsShouldProcess)]
+    param(
+        [Parameter(Mandatory = $true)] [string]$StepId
+    )
+    $userSid = [System.Security.Principal.WindowsIdentity]::GetCurrent().User.Value
+    $root = $script:BackupRoot
+    if ([System.IO.Directory]::Exists($root)) {
+        $owner = (Get-Acl -LiteralPath $root).GetOwner([System.Security.Principal.SecurityIdentifier]).Value
+        if ($owner -ne $userSid -and $owner -ne 'S-1-5-32-544') {
+            throw ($root + ' already exists and belongs to ' + $owner + ': choose another -BackupPath')
+        }
+    }
+    if (-not $PSCmdlet.ShouldProcess($root, 'Create the backup folder and limit it to ' + $userSid + ' and SYSTEM')) {
         $script:StepDeclined = $true
         return
     }
-    if (-not [System.IO.Directory]::Exists((Get-BackupItemPath -Relative 'secrets'))) {
-        throw 'the secrets folder does not exist: run the prepare-backup-folder step first'
+    [void][System.IO.Directory]::CreateDirectory($root)
+    $arguments = (ConvertTo-QuotedArgument -Value $root) + ' /inheritance:r /grant:r *' + $userSid + ':(OI)(CI)F *S-1-5-18:(OI)(CI)F'
+    [void](Invoke-NativeProcess -FilePath (Get-SystemProgram -Name 'icacls.exe') -Arguments $arguments -Display ('icacls ' + $root + ' (user and SYSTEM only)') -StepId $StepId -TimeoutSeconds 300)
+    $acl = Get-Acl -LiteralPath $root
+    if (-not $acl.AreAccessRulesProtected) {
+        throw ($root + ': inheritance is still on after icacls')
     }
-    [void][System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($path))
+    foreach ($rule in $acl.Access) {
+        $sid = $rule.IdentityReference.Translate([System.Security.Principal.SecurityIdentifier]).Value
+        if ($sid -ne $userSid -and $sid -ne 'S-1-5-18') {
+            throw ($root + ': unexpected access rule for ' + $sid)
+        }
+    }
+    Write-RunbookLog -StepId $StepId -Message ('backup folder limited to ' + $userSid + ' and SYSTEM')
+}
+
+function Initialize-BackupFolder {
+    # prepare-backup-folder: the locked backup folder, then its sub-folders (each inherits the lock).
+    [CmdletBinding(SupportsShouldProcess)]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable]$Step
+    )
+    Protect-BackupFolder -StepId $Step.Id
+    if ($script:StepDeclined -or -not $PSCmdlet.ShouldProcess($script:BackupRoot, 'Create ' + ($Step.Params.Folders -join ', '))) {
+        $script:StepDeclined = $true
+        return
+    }
+    foreach ($folder in $Step.Params.Folders) {
+        [void][System.IO.Directory]::CreateDirectory((Get-BackupItemPath -Relative $folder))
+    }
+    Add-StepNote -Text 'backup folder limited to you and SYSTEM'
+}
+
+function Export-ContainerEnvironment {
+    # write-env-file: the named entries of a source container's environment as a docker env file in secrets\;
+    # values come from the engine now and are never logged.
+    [CmdletBinding(SupportsShouldProcess)]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable]$Step
+    )
+    $p = $Step.Params
+    $inspect = Invoke-DockerCommand -Engine $Step.Engine -Segments $p.Inspect -Display ('container inspect ' + $p.Container) -StepId $Step.Id -TimeoutSeconds 120
+    $environment = @(ConvertFrom-Json -InputObject $inspect.StdOut)
+    $wanted = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList ([string[]]@($p.Names), [System.StringComparer]::Ordinal)
+    $lines = New-Object -TypeName 'System.Collections.Generic.List[string]'
+    $written = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList ([System.StringComparer]::Ordinal)
+    foreach ($entry in $environment) {
+        $text = [string]$entry
+        $name = $text.Split([char[]]@('='), 2)[0]
+        if ($wanted.Contains($name)) {
+            if ($text.IndexOfAny([char[]]@([char]10, [char]13)) -ge 0) {
+                throw ('variable ' + $name + ' holds a line break: an env file cannot carry it')
+            }
+            $lines.Add($text)
+            [void]$written.Add($name)
+        }
+    }
+    foreach ($name in $p.Names) {
+        if (-not $written.Contains($name)) {
+            throw ('the container no longer has the variable ' + $name)
+        }
+    }
+    if (-not $PSCmdlet.ShouldProcess($p.Path, 'Write ' + $lines.Count + ' variable(s) of ' + $Step.Target)) {
+        $script:StepDeclined = $true
+        return
+    }
     $body = ''
-    if ($lines.Count -gt 0) {
-        # LF endings: docker's env-file reader keeps a CR as part of the value.
-        $body = ($lines -join $script:Lf) + $script:Lf
+    foreach ($line in $lines) {
+        $body += $line + $script:Lf
     }
-    Write-Utf8FileAtomic -Path $path -Text $body
-    Add-StepNote -Text ([string]$lines.Count + ' entries written, ' + $dropped + ' not representable, ' + $absent + ' planned names absent')
-    if ($absent -gt 0 -or $dropped -gt 0) {
-        Write-Warning -Message ('step ' + $Step.Id + ': ' + $dropped + ' entries cannot be carried in an env file, ' + $absent + ' planned names were not found')
-    }
+    Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative $p.Path) -Text $body
+    Add-StepNote -Text ([string]$lines.Count + ' variable(s) written')
 }
 
 function Test-BackupArtifact {
-    # verify-backups: every artifact of the earlier steps re-hashed against artifacts.json; the switch waits for it.
+    # verify-backups: every artifact written before this step still has its recorded size and sha256.
     [CmdletBinding()]
     param(
         [Parameter(Mandatory = $true)] [hashtable]$Step
     )
     $verified = @{}
-    $problems = New-Object -TypeName 'System.Collections.Generic.List[string]'
-    foreach ($producer in $script:Steps) {
-        if ($producer.Index -ge $Step.Index) {
+    foreach ($item in $script:Steps) {
+        if ($item.Id -eq $Step.Id) {
             break
         }
-        foreach ($artifact in $producer.Produces) {
-            if (-not $script:Artifacts.ContainsKey($artifact.Path)) {
-                $problems.Add($artifact.Path + ': not recorded (step ' + $producer.Id + ' has not run)')
+        foreach ($artifact in $item.Produces) {
+            if ($script:DryRun -and -not $script:Artifacts.ContainsKey($artifact.Path)) {
                 continue
             }
-            $record = $script:Artifacts[$artifact.Path]
-            try {
-                $facts = Measure-BackupArtifact -Relative $artifact.Path -Tar:$record.Tar
-            } catch {
-                $problems.Add($artifact.Path + ': ' + $_.Exception.Message)
-                continue
+            $problem = Test-ArtifactUnchanged -Relative $artifact.Path
+            if ($problem.Length -gt 0) {
+                throw ('backup ' + $problem)
             }
-            if ($facts.Size -ne $record.Size -or $facts.Sha256 -ne $record.Sha256 -or $facts.TarEntries -ne $record.TarEntries) {
-                $problems.Add($artifact.Path + ': differs from what was recorded when it was written')
-                continue
-            }
-            $verified[$artifact.Path] = $record.Sha256
+            $verified[$artifact.Path] = $script:Artifacts[$artifact.Path].Sha256
         }
     }
-    if ($problems.Count -gt 0) {
-        if ($script:DryRun) {
-            $script:StepDeclined = $true
-            Add-StepNote -Text ('would verify after the backups exist: ' + ($problems -join '; '))
-            return
-        }
-        throw ('backups failed verification: ' + ($problems -join '; '))
-    }
-    if (-not $script:DryRun) {
-        $script:Journal.BackupsVerified = $verified
-        $script:Journal.BackupsVerifiedAt = Get-TimeStamp
-    }
-    Add-StepNote -Text ([string]$verified.Count + ' artifacts verified')
+    $script:Journal.Verified = $verified
+    Add-StepNote -Text ([string]$verified.Count + ' artifact(s) verified')
 }
 
 function Stop-DockerDesktop {
-    # stop-desktop: 'docker desktop stop' where it exists (4.37+), else the processes; then wait until all are gone.
+    # stop-desktop: 'docker desktop stop' where it exists (4.37+), else the processes; then wait until all are gone;
+    # with ShutdownWsl, 'wsl --shutdown' so WSL reads .wslconfig again.
     [CmdletBinding(SupportsShouldProcess)]
     param(
         [Parameter(Mandatory = $true)] [hashtable]$Step
     )
-    $timeout = [int](Get-StepParameter -Step $Step -Name 'timeout_seconds' -Default 120)
+    $p = $Step.Params
     $running = @(Get-Process -Name $script:DesktopProcessNames -ErrorAction SilentlyContinue)
     $service = Get-Service -Name 'com.docker.service' -ErrorAction SilentlyContinue
     $serviceRunning = $null -ne $service -and $service.Status -eq 'Running'
     if ($running.Count -eq 0 -and -not $serviceRunning) {
         Add-StepNote -Text 'Docker Desktop is not running'
     } elseif ($PSCmdlet.ShouldProcess('Docker Desktop', 'Stop')) {
-        $graceful = Invoke-DockerCommand -Engine '' -Segments @('desktop stop') -StepId $Step.Id -TimeoutSeconds $timeout -NoThrow
+        $graceful = Invoke-DockerCommand -Engine '' -Segments @('desktop stop') -Display 'desktop stop' -StepId $Step.Id -TimeoutSeconds $p.Timeout -NoThrow
         if ($graceful.ExitCode -ne 0) {
             Write-RunbookLog -StepId $Step.Id -Message 'docker desktop stop is not available; stopping the processes'
             Stop-Process -Name $script:DesktopProcessNames -Force -ErrorAction SilentlyContinue -Confirm:$false
@@ -1637,10 +1484,10 @@ function Stop-DockerDesktop {
         if ($serviceRunning) {
             Stop-Service -Name 'com.docker.service' -Force -Confirm:$false
         }
-        $deadline = (Get-Date).AddSeconds($timeout)
+        $deadline = (Get-Date).AddSeconds($p.Timeout)
         while (@(Get-Process -Name $script:DesktopProcessNames -ErrorAction SilentlyContinue).Count -gt 0) {
             if ((Get-Date) -gt $deadline) {
-                throw ('Docker Desktop did not stop within ' + $timeout + ' s')
+                throw ('Docker Desktop did not stop within ' + $p.Timeout + ' s')
             }
             Start-Sleep -Seconds 2
         }
@@ -1648,600 +1495,446 @@ function Stop-DockerDesktop {
     } else {
         $script:StepDeclined = $true
     }
-    if ([bool](Get-StepParameter -Step $Step -Name 'shutdown_wsl' -Default $false)) {
-        Invoke-WslShutdown -Step $Step
-    }
-}
-
-function Invoke-WslShutdown {
-    [CmdletBinding(SupportsShouldProcess)]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
-    $wsl = [System.IO.Path]::Combine([System.Environment]::GetFolderPath('System'), 'wsl.exe')
-    if (-not [System.IO.File]::Exists($wsl)) {
-        return
-    }
-    if ($PSCmdlet.ShouldProcess('WSL', 'Shut down all distributions (wsl --shutdown)')) {
-        [void](Invoke-NativeProcess -FilePath $wsl -Arguments '--shutdown' -StepId $Step.Id -TimeoutSeconds 120)
-        $script:Journal.WslShutdownNeeded = $false
-        Add-StepNote -Text 'WSL shut down'
-    } else {
-        $script:StepDeclined = $true
-    }
-}
-
-function Backup-SettingsFile {
-    # backup-file: copies the named settings files (bytes kept) into settings\ and lists them in the step's
-    # manifest; an earlier copy is never overwritten, because it holds the settings from before any change.
-    [CmdletBinding(SupportsShouldProcess)]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
-    $manifestRelative = 'settings/manifest.json'
-    if (@($Step.Produces).Count -gt 0) {
-        $manifestRelative = $Step.Produces[0].Path
-    }
-    $manifestPath = Get-BackupItemPath -Relative $manifestRelative
-    if ([System.IO.File]::Exists($manifestPath)) {
-        Add-StepNote -Text ('kept the backup made earlier (' + $manifestRelative + ')')
-        return
-    }
-    $files = New-Object -TypeName 'System.Collections.Generic.List[object]'
-    foreach ($name in (Get-StepParameter -Step $Step -Name 'files' -Required)) {
-        foreach ($file in (Get-SettingsFileSet -Name ([string]$name))) {
-            $files.Add(@{ Set = [string]$name; Path = $file.Path; Backup = $file.Backup })
+    $wsl = Get-SystemProgram -Name 'wsl.exe'
+    if ($p.ShutdownWsl -and [System.IO.File]::Exists($wsl)) {
+        if ($PSCmdlet.ShouldProcess('WSL', 'Shut down all distributions (wsl --shutdown)')) {
+            [void](Invoke-NativeProcess -FilePath $wsl -Arguments '--shutdown' -Display '--shutdown' -StepId $Step.Id -TimeoutSeconds 300)
+            Add-StepNote -Text 'WSL shut down'
+        } else {
+            $script:StepDeclined = $true
         }
     }
-    if (-not $PSCmdlet.ShouldProcess($script:BackupRoot, 'Copy ' + $files.Count + ' settings files into the backup folder')) {
+}
+
+function Wait-VmOff {
+    # check-vm-off: the old backend's Hyper-V VMs report off (EnabledState 3) before any setting changes.
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable]$Step
+    )
+    $p = $Step.Params
+    try {
+        [void](Get-CimInstance -Namespace 'root\virtualization\v2' -ClassName 'Msvm_VirtualSystemManagementService' -ErrorAction Stop)
+    } catch {
+        Add-StepNote -Text 'Hyper-V is not installed: no VM to wait for'
+        return
+    }
+    $deadline = (Get-Date).AddSeconds($p.Timeout)
+    while ($true) {
+        $running = New-Object -TypeName 'System.Collections.Generic.List[string]'
+        foreach ($vm in @(Get-CimInstance -Namespace 'root\virtualization\v2' -ClassName 'Msvm_ComputerSystem')) {
+            if ($p.Names -contains [string]$vm.ElementName -and [int]$vm.EnabledState -ne 3) {
+                $running.Add([string]$vm.ElementName)
+            }
+        }
+        if ($running.Count -eq 0) {
+            Add-StepNote -Text 'the old VM is off'
+            return
+        }
+        if ($script:DryRun) {
+            Write-Warning -Message ('VM ' + ($running -join ', ') + ' is running; the real run stopped Docker Desktop before this check')
+            return
+        }
+        if ((Get-Date) -gt $deadline) {
+            throw ('the VM ' + ($running -join ', ') + ' is still running ' + $p.Timeout + ' s after Docker Desktop stopped: stop it in Hyper-V Manager, then resume')
+        }
+        Start-Sleep -Seconds 2
+    }
+}
+
+function Backup-HostFile {
+    # backup-files: each host file as it is (bytes kept, hashed) into settings\, listed in the manifest; an earlier
+    # manifest is never overwritten, because it holds the files from before any change.
+    [CmdletBinding(SupportsShouldProcess)]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable]$Step
+    )
+    $p = $Step.Params
+    Assert-DesktopStopped -What 'the settings are backed up'
+    if ([System.IO.File]::Exists((Get-BackupItemPath -Relative $p.Manifest))) {
+        Add-StepNote -Text ('kept the backup made earlier (' + $p.Manifest + ')')
+        return
+    }
+    if (-not $PSCmdlet.ShouldProcess($script:BackupRoot, 'Copy ' + @($p.Files).Count + ' host files into the backup folder')) {
         $script:StepDeclined = $true
         return
     }
     $entries = New-Object -TypeName 'System.Collections.Generic.List[object]'
-    foreach ($file in $files) {
-        $entry = [ordered]@{ set = $file.Set; path = $file.Path; backup = $file.Backup; present = $false; size = 0; sha256 = '' }
-        if ([System.IO.File]::Exists($file.Path)) {
-            $bytes = [System.IO.File]::ReadAllBytes($file.Path)
-            $target = Get-BackupItemPath -Relative $file.Backup
-            [void][System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($target))
-            Write-BytesFileAtomic -Path $target -Bytes $bytes
-            $source = (Get-FileHash -LiteralPath $file.Path -Algorithm SHA256).Hash.ToLowerInvariant()
-            $copy = Measure-BackupArtifact -Relative $file.Backup
-            if ($copy.Sha256 -ne $source) {
-                throw ('the copy of ' + $file.Path + ' differs from the original (it changed while being copied?)')
+    foreach ($file in $p.Files) {
+        $live = Resolve-HostFile -File $file
+        $entry = [ordered]@{ key = $file.Key; path = $live; present = $false; backup = ''; sha256 = '' }
+        if ($live.Length -eq 0) {
+            $entry.path = Resolve-HostPath -Template $file.Candidates[0]
+        } else {
+            $relative = 'settings/' + $file.Key + '-' + [System.IO.Path]::GetFileName($live)
+            Write-BytesFileAtomic -Path (Get-BackupItemPath -Relative $relative) -Bytes ([System.IO.File]::ReadAllBytes($live))
+            Add-ArtifactRecord -StepId $Step.Id -Artifact @{ Path = $relative; Kind = 'settings-backup'; Subject = $live; Secret = $false }
+            if ((Get-FileSha256 -Path $live) -ne $script:Artifacts[$relative].Sha256) {
+                throw ('the copy of ' + $live + ' differs from the original (it changed while being copied?)')
             }
             $entry.present = $true
-            $entry.size = $copy.Size
-            $entry.sha256 = $copy.Sha256
-            Save-StepArtifact -Step $Step -Artifact @{ Path = $file.Backup; Kind = 'settings-backup'; Subject = $file.Path; Tar = $false; Secret = $false }
+            $entry.backup = $relative
+            $entry.sha256 = $script:Artifacts[$relative].Sha256
         }
         $entries.Add($entry)
     }
-    $document = [ordered]@{ format = 'wsl2-migrate-settings-backup/1'; files = $entries.ToArray() }
-    [void][System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($manifestPath))
-    Write-Utf8FileAtomic -Path $manifestPath -Text (ConvertTo-Json -InputObject $document -Depth 5)
+    $document = [ordered]@{ format = 'wsl2-migrate-settings-backup/2'; files = $entries.ToArray() }
+    Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative $p.Manifest) -Text (ConvertTo-Json -InputObject $document -Depth 5)
 }
 
-function Enable-WslWindowsFeature {
-    # enable-feature: an optional Windows feature, without restarting; a needed restart is noted for 'reboot'.
+function Edit-JsonFile {
+    # edit-json: set and remove top-level keys; the previous values are recorded once, for restore-json-keys.
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable]$Step
+    )
+    $p = $Step.Params
+    Assert-DesktopStopped -What ($p.File.Key + ' is edited')
+    $file = Read-JsonFileForEdit -File $p.File -Create:$p.Create
+    $previous = Edit-JsonDocument -Document $file.Document -Set (ConvertFrom-Json -InputObject $p.SetJson) -Remove $p.Remove -IgnoreCase:$p.IgnoreCase
+    $state = Get-StepState -Id $Step.Id
+    if ($null -eq (Get-JsonProperty -Object $state.Record -Name 'previous')) {
+        # Written once: a second attempt must not record its own earlier edit as the previous value.
+        $state.Record = [ordered]@{ previous = $previous }
+        Save-Journal
+    }
+    Write-JsonChecked -Path $file.Path -Document $file.Document -OriginalBytes $file.Bytes -Existed $file.Existed -Change ('Set ' + ((@(ConvertFrom-Json -InputObject $p.SetJson).PSObject.Properties | Select-Object -ExpandProperty Name) + @($p.Remove) -join ', '))
+}
+
+function Restore-JsonKey {
+    # restore-json-keys: the keys an earlier edit-json changed, back to the values it recorded.
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable]$Step
+    )
+    $p = $Step.Params
+    Assert-DesktopStopped -What ($p.File.Key + ' is edited')
+    $previous = Get-JsonProperty -Object (Get-StepState -Id $p.FromStep).Record -Name 'previous'
+    if ($null -eq $previous) {
+        if ($script:DryRun) {
+            Add-StepNote -Text ($p.FromStep + ' has not recorded its values yet')
+            return
+        }
+        throw ($p.FromStep + ' recorded no previous values')
+    }
+    $file = Read-JsonFileForEdit -File $p.File
+    Restore-JsonDocument -Document $file.Document -Previous $previous -Keys $p.Keys -IgnoreCase:$p.IgnoreCase
+    Write-JsonChecked -Path $file.Path -Document $file.Document -OriginalBytes $file.Bytes -Existed $true -Change ('Put back ' + ($p.Keys -join ', '))
+}
+
+function Edit-IniFile {
+    # edit-ini: keys the section lacks added; a value the user set is never replaced.
     [CmdletBinding(SupportsShouldProcess)]
     param(
         [Parameter(Mandatory = $true)] [hashtable]$Step
     )
-    $name = [string](Get-StepParameter -Step $Step -Name 'name' -Required)
-    try {
-        $feature = Get-WindowsOptionalFeature -Online -FeatureName $name
-    } catch {
-        if ($script:DryRun) {
-            $script:StepDeclined = $true
-            Add-StepNote -Text ('cannot read feature ' + $name + ' (' + $_.Exception.Message + ')')
-            return
-        }
-        throw
+    $p = $Step.Params
+    $path = Resolve-HostFile -File $p.File
+    $existed = $path.Length -gt 0
+    $bytes = New-Object -TypeName 'byte[]' -ArgumentList 0
+    if ($existed) {
+        $bytes = [System.IO.File]::ReadAllBytes($path)
+    } else {
+        $path = Resolve-HostPath -Template $p.File.Candidates[0]
     }
-    if ($null -ne $feature -and [string]$feature.State -eq 'Enabled') {
-        Add-StepNote -Text ($name + ' already enabled')
+    $edit = Add-IniEntry -Bytes $bytes -Section $p.Section -Entries $p.Add
+    if (@($edit.Added).Count -eq 0) {
+        Add-StepNote -Text ($path + ' already sets ' + (@($p.Add | ForEach-Object -Process { $_.Key }) -join ', '))
         return
     }
-    if (-not $PSCmdlet.ShouldProcess($name, 'Enable Windows feature')) {
+    if (-not $PSCmdlet.ShouldProcess($path, 'Add ' + ($edit.Added -join ', ') + ' to [' + $p.Section + ']')) {
         $script:StepDeclined = $true
         return
     }
-    $result = Enable-WindowsOptionalFeature -Online -FeatureName $name -All -NoRestart
-    if ($result.RestartNeeded) {
-        $script:Journal.RebootRequired = $true
-        Add-StepNote -Text ($name + ' enabled; Windows must restart')
-    } else {
-        Add-StepNote -Text ($name + ' enabled')
+    if ($existed) {
+        [void](Save-FileSnapshot -Path $path -Bytes $bytes)
     }
+    Write-BytesFileAtomic -Path $path -Bytes $edit.Bytes
+    if ((Get-FileSha256 -Path $path) -ne (Get-BytesSha256 -Bytes $edit.Bytes)) {
+        if ($existed) {
+            Write-BytesFileAtomic -Path $path -Bytes $bytes
+        }
+        throw ($path + ' does not read back as written')
+    }
+    Add-StepNote -Text ('added ' + ($edit.Added -join ', ') + ' to ' + $path)
 }
 
-function Register-ResumeTask {
-    # reboot: when an earlier step needs a restart, registers an at-logon task (this user, interactive, highest
-    # privileges) that runs this runbook with -Resume, then stops and tells the user to restart Windows.
+function Enable-HostFeature {
+    # enable-feature: dism.exe (the DISM module fails in Store-installed PowerShell 7); exit 3010 means the
+    # feature is on after a restart, which the journal records for the reboot step.
     [CmdletBinding(SupportsShouldProcess)]
     param(
         [Parameter(Mandatory = $true)] [hashtable]$Step
     )
-    if (-not $script:Journal.RebootRequired) {
+    $p = $Step.Params
+    if (-not $PSCmdlet.ShouldProcess($p.Name, 'Enable Windows feature')) {
+        $script:StepDeclined = $true
+        return
+    }
+    $result = Invoke-NativeProcess -FilePath (Get-SystemProgram -Name 'dism.exe') -Arguments $p.Arguments -Display $p.Arguments -StepId $Step.Id -OkExitCodes @(0, 3010) -TimeoutSeconds 3600
+    if ($result.ExitCode -eq 3010) {
+        $script:Journal.RebootNeeded = $true
+        $script:Journal.RebootRequestedBy = $Step.Id
+        Add-StepNote -Text ($p.Name + ' enabled; Windows must restart')
+    } else {
+        Add-StepNote -Text ($p.Name + ' enabled')
+    }
+}
+
+function Request-Restart {
+    # reboot: when an earlier step needs a restart, registers the logon task that resumes this runbook (this user,
+    # interactive, highest privileges, allowed on battery, no time limit), records the boot time, and stops.
+    [CmdletBinding(SupportsShouldProcess)]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable]$Step
+    )
+    if (-not $script:Journal.RebootNeeded) {
         Add-StepNote -Text 'no restart needed'
         return
     }
+    if (-not $PSCmdlet.ShouldProcess($script:ResumeTaskName, 'Register a logon task that resumes the runbook after the restart')) {
+        $script:StepDeclined = $true
+        return
+    }
     $user = [System.Security.Principal.WindowsIdentity]::GetCurrent().Name
-    $powershellExe = (Get-Process -Id $PID).Path
     $arguments = '-NoProfile -ExecutionPolicy Bypass -File ' + (ConvertTo-QuotedArgument -Value $script:Options.ScriptPath)
     $arguments += ' -Resume -BackupPath ' + (ConvertTo-QuotedArgument -Value $script:BackupRoot)
     $arguments += ' -SourceEngine ' + $script:Engines['source'] + ' -TargetEngine ' + $script:Engines['target']
     $arguments += ' -DockerPath ' + (ConvertTo-QuotedArgument -Value $script:DockerExe)
-    $arguments += ' -EngineTimeoutSeconds ' + $script:Options.EngineTimeoutSeconds
     if ($script:Options.Force) {
         $arguments += ' -Force'
     }
-    if (-not $PSCmdlet.ShouldProcess($script:ResumeTaskName, 'Register a logon task that resumes the runbook')) {
-        $script:StepDeclined = $true
-        return
+    $splatSettings = @{
+        AllowStartIfOnBatteries    = $true
+        DontStopIfGoingOnBatteries = $true
+        StartWhenAvailable         = $true
+        ExecutionTimeLimit         = (New-TimeSpan -Seconds 0)
     }
     $splatTask = @{
         TaskName    = $script:ResumeTaskName
-        Action      = New-ScheduledTaskAction -Execute $powershellExe -Argument $arguments
+        Action      = New-ScheduledTaskAction -Execute (Get-Process -Id $PID).Path -Argument $arguments
         Trigger     = New-ScheduledTaskTrigger -AtLogOn -User $user
         Principal   = New-ScheduledTaskPrincipal -UserId $user -LogonType Interactive -RunLevel Highest
+        Settings    = New-ScheduledTaskSettingsSet @splatSettings
         Description = 'Resumes the wsl2-migrate runbook of plan ' + $script:PlanHash + ' after a restart'
         Force       = $true
     }
     [void](Register-ScheduledTask @splatTask)
-    Write-RunbookLog -StepId $Step.Id -Message ('registered task ' + $script:ResumeTaskName + ': ' + $powershellExe + ' ' + $arguments)
+    $script:Journal.BootTime = Get-BootTime
+    Save-Journal
+    Write-RunbookLog -StepId $Step.Id -Message ('registered task ' + $script:ResumeTaskName)
     $script:StopRequested = $true
     Add-StepNote -Text 'restart Windows now; the runbook resumes after you log on'
 }
 
-function Edit-DesktopSetting {
-    # set-desktop-setting: keys of Docker Desktop's live settings file (settings-store.json on 4.35+).
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
-    $values = Get-StepParameter -Step $Step -Name 'values' -Required
-    $copy = ConvertFrom-Json -InputObject (ConvertTo-Json -InputObject $values -Depth 100)
-    if ([bool](Get-StepParameter -Step $Step -Name 'linux_containers' -Default $false)) {
-        Add-Member -InputObject $copy -MemberType NoteProperty -Name 'useWindowsContainers' -Value $false -Force
-    }
-    $path = Get-DesktopSettingsPath -FileName ([string](Get-StepParameter -Step $Step -Name 'file' -Default ''))
-    if (-not [System.IO.File]::Exists($path)) {
-        throw ($path + ' does not exist: start Docker Desktop once so that it writes its settings, then resume')
-    }
-    $pascal = [System.IO.Path]::GetFileName($path) -eq 'settings-store.json'
-    Update-JsonFile -Path $path -Set $copy -PascalCaseNewKeys:$pascal -StepId $Step.Id
-}
-
-function Edit-DaemonConfig {
-    # edit-daemon-config: sets and removes top-level keys of a daemon.json (and Docker Desktop's own copy of it),
-    # every other key kept; keys match exactly, as dockerd reads them. Engine linux creates its file to set keys.
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
-    $engine = [string](Get-StepParameter -Step $Step -Name 'engine' -Default 'windows')
-    $remove = [string[]](Get-StepParameter -Step $Step -Name 'remove' -Default @())
-    $set = Get-StepParameter -Step $Step -Name 'set'
-    $setsKeys = $null -ne $set -and @($set.PSObject.Properties).Count -gt 0
-    $fileSet = 'daemon-windows'
-    if ($engine -eq 'linux') {
-        $fileSet = 'daemon-linux'
-    }
-    foreach ($file in (Get-SettingsFileSet -Name $fileSet)) {
-        $exists = [System.IO.File]::Exists($file.Path)
-        if (-not $exists -and -not ($setsKeys -and $engine -eq 'linux')) {
-            Add-StepNote -Text ($file.Path + ' does not exist')
-            continue
-        }
-        $splatEdit = @{
-            Path          = $file.Path
-            Set           = $set
-            Remove        = $remove
-            ExactKeys     = $true
-            CreateMissing = (-not $exists)
-            StepId        = $Step.Id
-        }
-        Update-JsonFile @splatEdit
-    }
-}
-
-function Merge-WslConfig {
-    # write-wslconfig: keys merged into [wsl2] of %UserProfile%\.wslconfig; other lines and sections kept as they are.
-    [CmdletBinding(SupportsShouldProcess)]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
-    $values = Get-StepParameter -Step $Step -Name 'values' -Required
-    $wanted = [ordered]@{}
-    foreach ($entry in $values.PSObject.Properties) {
-        $wanted[$entry.Name] = ConvertTo-IniValue -Value $entry.Value
-    }
-    $path = [System.IO.Path]::Combine([System.Environment]::GetFolderPath('UserProfile'), '.wslconfig')
-    $exists = [System.IO.File]::Exists($path)
-    $originalText = ''
-    $originalBytes = New-Object -TypeName 'byte[]' -ArgumentList 0
-    if ($exists) {
-        $originalBytes = [System.IO.File]::ReadAllBytes($path)
-        $originalText = Read-TextFile -Path $path
-    }
-    $newText = Get-MergedIniText -Text $originalText -Section 'wsl2' -Values $wanted
-    if ($newText -ceq $originalText -and -not (Test-ByteOrderMark -Bytes $originalBytes)) {
-        Add-StepNote -Text '.wslconfig already as planned'
-        return
-    }
-    if (-not $PSCmdlet.ShouldProcess($path, 'Set [wsl2] ' + (@($wanted.Keys) -join ', '))) {
-        $script:StepDeclined = $true
-        return
-    }
-    if ($exists) {
-        [void](Save-FileSnapshot -Path $path -Bytes $originalBytes -Folder 'edits')
-    }
-    # UTF-8 without BOM: WSL ignores a .wslconfig saved as UTF-16.
-    Write-Utf8FileAtomic -Path $path -Text $newText
-    $reread = Read-TextFile -Path $path
-    $problem = ''
-    if ($reread -cne $newText) {
-        $problem = 'the file reads back differently'
-    } else {
-        $before = @(Get-UntouchedIniEntry -Text $originalText -Section 'wsl2' -Keys @($wanted.Keys))
-        $after = @(Get-UntouchedIniEntry -Text $reread -Section 'wsl2' -Keys @($wanted.Keys))
-        if ($before.Count -ne $after.Count) {
-            $problem = 'other keys changed'
-        } else {
-            for ($i = 0; $i -lt $before.Count; $i++) {
-                if ($before[$i].Section -cne $after[$i].Section -or $before[$i].Key -cne $after[$i].Key -or $before[$i].Value -cne $after[$i].Value) {
-                    $problem = 'key ' + $before[$i].Key + ' changed'
-                }
-            }
-        }
-    }
-    if ($problem.Length -gt 0) {
-        if ($exists) {
-            Write-BytesFileAtomic -Path $path -Bytes $originalBytes
-        }
-        throw ('step ' + $Step.Id + ': ' + $path + ': ' + $problem + '; the original was put back')
-    }
-    $script:Journal.WslShutdownNeeded = $true
-    Add-StepNote -Text ('set [wsl2] ' + (@($wanted.Keys) -join ', ') + '; applies after wsl --shutdown')
-}
-
 function Start-DockerDesktop {
-    # start-desktop: 'docker desktop start' where it exists (4.37+), else Docker Desktop.exe; wait-engine waits.
+    # start-desktop: Docker Desktop started as the desktop user without elevation, through a one-time task (a
+    # process started from this elevated shell would run elevated).
     [CmdletBinding(SupportsShouldProcess)]
     param(
         [Parameter(Mandatory = $true)] [hashtable]$Step
     )
-    if ($script:Journal.WslShutdownNeeded) {
-        Invoke-WslShutdown -Step $Step
+    $exe = Resolve-HostPath -Template $Step.Params.Exe
+    if (-not [System.IO.File]::Exists($exe)) {
+        throw ($exe + ': Docker Desktop is not installed there')
     }
-    if (@(Get-Process -Name 'Docker Desktop', 'Docker for Windows' -ErrorAction SilentlyContinue).Count -gt 0) {
-        Add-StepNote -Text 'Docker Desktop is already running'
-        return
-    }
-    $exe = Expand-WindowsPath -Path ([string](Get-StepParameter -Step $Step -Name 'path' -Default ''))
-    if ($exe.Length -eq 0) {
-        $folder = [System.IO.Path]::Combine([System.Environment]::GetFolderPath('ProgramFiles'), 'Docker', 'Docker')
-        $exe = [System.IO.Path]::Combine($folder, 'Docker Desktop.exe')
-        if (-not [System.IO.File]::Exists($exe)) {
-            $exe = [System.IO.Path]::Combine($folder, 'Docker for Windows.exe')
-        }
-    }
-    if (-not $PSCmdlet.ShouldProcess($exe, 'Start Docker Desktop')) {
+    if (-not $PSCmdlet.ShouldProcess('Docker Desktop', 'Start (not elevated)')) {
         $script:StepDeclined = $true
         return
     }
-    $started = Invoke-DockerCommand -Engine '' -Segments @('desktop start --detach') -StepId $Step.Id -TimeoutSeconds 120 -NoThrow
-    if ($started.ExitCode -ne 0) {
-        if (-not [System.IO.File]::Exists($exe)) {
-            throw ('cannot find Docker Desktop (' + $exe + ')')
-        }
-        Start-Process -FilePath $exe
+    $user = [System.Security.Principal.WindowsIdentity]::GetCurrent().Name
+    $name = $script:ResumeTaskName + '-start-desktop'
+    $splatTask = @{
+        TaskName  = $name
+        Action    = New-ScheduledTaskAction -Execute $exe
+        Principal = New-ScheduledTaskPrincipal -UserId $user -LogonType Interactive -RunLevel Limited
+        Force     = $true
     }
-    Add-StepNote -Text 'Docker Desktop started'
+    [void](Register-ScheduledTask @splatTask)
+    try {
+        Start-ScheduledTask -TaskName $name
+        $deadline = (Get-Date).AddSeconds(60)
+        while (@(Get-Process -Name 'Docker Desktop', 'Docker for Windows' -ErrorAction SilentlyContinue).Count -eq 0) {
+            if ((Get-Date) -gt $deadline) {
+                throw ('Docker Desktop did not start within 60 s (' + $exe + ')')
+            }
+            Start-Sleep -Seconds 2
+        }
+    } finally {
+        Unregister-ScheduledTask -TaskName $name -Confirm:$false
+    }
+    Add-StepNote -Text 'Docker Desktop started (not elevated)'
 }
 
 function Wait-DockerEngine {
-    # wait-engine: polls 'docker version' until the engine answers with the expected OS (and kernel), or times out.
+    # wait-engine: until the engine answers and is what the plan expects (OS, kernel, not the source), then the
+    # registry settings the plan carries are checked in its docker info.
     [CmdletBinding()]
     param(
         [Parameter(Mandatory = $true)] [hashtable]$Step
     )
-    $timeout = [int](Get-StepParameter -Step $Step -Name 'timeout_seconds' -Default $script:Options.EngineTimeoutSeconds)
-    $osType = [string](Get-StepParameter -Step $Step -Name 'os_type' -Default 'linux')
-    $kernel = [string](Get-StepParameter -Step $Step -Name 'kernel_contains' -Default 'microsoft-standard')
+    $p = $Step.Params
+    $timeout = $p.Timeout
+    if ($script:Options.EngineTimeoutSeconds -gt $timeout) {
+        $timeout = $script:Options.EngineTimeoutSeconds
+    }
     $deadline = (Get-Date).AddSeconds($timeout)
-    $last = 'no answer'
+    $problem = 'no answer'
     while ($true) {
-        $probe = Invoke-DockerCommand -Engine $Step.Engine -Segments $Step.Commands['Probe'] -StepId $Step.Id -TimeoutSeconds 60 -NoThrow
-        if ($probe.ExitCode -eq 0) {
-            $answer = $probe.StdOut.Trim()
-            $cut = $answer.IndexOf('/')
-            $os = $answer
-            $version = ''
-            if ($cut -ge 0) {
-                $os = $answer.Substring(0, $cut)
-                $version = $answer.Substring($cut + 1)
+        $info = Get-EngineInfo -Engine $p.Engine -StepId $Step.Id -NoThrow
+        if ($null -ne $info) {
+            $problem = Get-EngineIdentityProblem -Engine $p.Engine -Info $info
+            if ($problem.Length -eq 0) {
+                break
             }
-            if ($os -eq $osType -and ($kernel.Length -eq 0 -or $version.Contains($kernel))) {
-                Add-StepNote -Text ('engine ready: ' + $answer)
-                Test-EngineRegistryConfig -Step $Step
-                return
-            }
-            $last = 'engine answers ' + $answer + ', expected ' + $osType + ' with a kernel containing ' + $kernel
-        } else {
-            $last = Get-TextTail -Text $probe.StdErr -Length 300
         }
         if ((Get-Date) -gt $deadline) {
-            throw ('step ' + $Step.Id + ': the engine was not ready within ' + $timeout + ' s: ' + $last)
+            throw ('no ' + $p.Engine + ' engine as expected within ' + $timeout + ' s: ' + $problem)
         }
-        Start-Sleep -Seconds 3
+        Start-Sleep -Seconds 5
     }
+    Add-EngineRecord -Engine $p.Engine -Info $info
+    Assert-Check -Engine $p.Engine -Checks $p.Checks -StepId $Step.Id
+    Add-StepNote -Text ($p.Engine + ' engine: ' + [string](Get-JsonProperty -Object $info -Name 'OSType' -Default '') + ' ' + [string](Get-JsonProperty -Object $info -Name 'KernelVersion' -Default ''))
 }
 
-function ConvertTo-CidrKey {
-    # An 'address/prefix' entry as its network (address bytes masked to the prefix) and prefix, so 10.1.2.3/8 and
-    # 10.0.0.0/8 compare equal as they do for dockerd (net.ParseCIDR keeps the network); '' when it is no CIDR.
-    [CmdletBinding()]
-    [OutputType([string])]
-    param(
-        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string]$Text
-    )
-    $parts = $Text.Split([char]47)
-    if ($parts.Count -ne 2 -or $parts[1] -notmatch '^[0-9]{1,3}$') {
-        return ''
-    }
-    $address = $null
-    if (-not [System.Net.IPAddress]::TryParse($parts[0], [ref]$address)) {
-        return ''
-    }
-    $prefix = [int]$parts[1]
-    $bytes = $address.GetAddressBytes()
-    if ($prefix -gt 8 * $bytes.Length) {
-        return ''
-    }
-    for ($i = 0; $i -lt $bytes.Length; $i++) {
-        $keep = [System.Math]::Min([System.Math]::Max($prefix - 8 * $i, 0), 8)
-        $bytes[$i] = [byte]($bytes[$i] -band ((255 -shl (8 - $keep)) -band 255))
-    }
-    return ([System.BitConverter]::ToString($bytes) + '/' + $prefix)
-}
-
-function Find-MissingRegistryEntry {
-    # The expected registry mirrors and insecure registries that a docker info RegistryConfig object lacks, each
-    # named ('mirror X', 'insecure registry Y'); the rules are in migrate/emit/runbook.py (wait-engine).
-    [CmdletBinding()]
-    [OutputType([string[]])]
-    param(
-        [AllowNull()] [object]$Config,
-        [AllowEmptyCollection()] [string[]]$Mirrors = @(),
-        [AllowEmptyCollection()] [string[]]$Insecure = @()
-    )
-    $missing = New-Object -TypeName 'System.Collections.Generic.List[string]'
-    # dockerd stores a mirror with a trailing '/'; host names do not depend on case.
-    $haveMirrors = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList ([System.StringComparer]::OrdinalIgnoreCase)
-    foreach ($item in @(Get-JsonProperty -Object $Config -Name 'Mirrors')) {
-        if ($item -is [string]) {
-            [void]$haveMirrors.Add(($item -replace '/$', ''))
-        }
-    }
-    foreach ($mirror in $Mirrors) {
-        if (-not $haveMirrors.Contains(($mirror -replace '/$', ''))) {
-            $missing.Add('mirror ' + $mirror)
-        }
-    }
-    $haveNetworks = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList ([System.StringComparer]::Ordinal)
-    foreach ($item in @(Get-JsonProperty -Object $Config -Name 'InsecureRegistryCIDRs')) {
-        if ($item -is [string]) {
-            $key = ConvertTo-CidrKey -Text $item
-            if ($key.Length -gt 0) {
-                [void]$haveNetworks.Add($key)
-            }
-        }
-    }
-    $indexConfigs = Get-JsonProperty -Object $Config -Name 'IndexConfigs'
-    foreach ($registry in $Insecure) {
-        # dockerd drops an http:// or https:// in front of an insecure registry.
-        $name = $registry -replace '^https?://', ''
-        $key = ConvertTo-CidrKey -Text $name
-        $found = $false
-        if ($key.Length -gt 0) {
-            $found = $haveNetworks.Contains($key)
-        } elseif ($indexConfigs -is [System.Management.Automation.PSCustomObject]) {
-            $index = Find-JsonProperty -Object $indexConfigs -Name $name
-            if ($null -ne $index) {
-                $secure = Get-JsonProperty -Object $index.Value -Name 'Secure' -Default $true
-                $found = ($secure -is [bool]) -and -not $secure
-            }
-        }
-        if (-not $found) {
-            $missing.Add('insecure registry ' + $registry)
-        }
-    }
-    return , $missing.ToArray()
-}
-
-function Test-EngineRegistryConfig {
-    # wait-engine, once the engine answers: the registry mirrors and insecure registries of the plan must be in
-    # docker info (a read-only probe); under -WhatIf the engine is still the old one, so the check is only reported.
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
-    $mirrors = [string[]](Get-StepParameter -Step $Step -Name 'registry_mirrors' -Default @())
-    $insecure = [string[]](Get-StepParameter -Step $Step -Name 'insecure_registries' -Default @())
-    if ($mirrors.Count + $insecure.Count -eq 0) {
-        return
-    }
-    $wanted = 'registry mirrors [' + ($mirrors -join ', ') + '] and insecure registries [' + ($insecure -join ', ') + ']'
-    if ($script:DryRun) {
-        Add-StepNote -Text ('would check docker info for ' + $wanted)
-        return
-    }
-    $probe = Invoke-DockerCommand -Engine $Step.Engine -Segments $Step.Commands['Registry'] -StepId $Step.Id -TimeoutSeconds 60
-    try {
-        $config = ConvertFrom-Json -InputObject $probe.StdOut
-    } catch {
-        throw ('step ' + $Step.Id + ': docker info gave no readable RegistryConfig: ' + (Get-TextTail -Text $probe.StdOut -Length 300))
-    }
-    $missing = Find-MissingRegistryEntry -Config $config -Mirrors $mirrors -Insecure $insecure
-    if ($missing.Count -gt 0) {
-        throw ('step ' + $Step.Id + ': the engine lacks ' + ($missing -join ', ') + ' (docker info RegistryConfig): add them in Settings > Docker Engine, then resume')
-    }
-    Add-StepNote -Text ('engine has ' + $wanted)
-}
-
-function Read-VolumeDigest {
-    # The digest token of a file a helper container wrote ('sha256:<64 hex> <entries>' and LF, by sh): its first
-    # whitespace-separated token, so line endings and trailing blanks do not matter (as for wsl2-migrate verify).
+function Read-DigestToken {
+    # The first token of a digest file if it is sha256:<64 lower-case hex>, else ''.
     [CmdletBinding()]
     [OutputType([string])]
     param(
         [Parameter(Mandatory = $true)] [string]$Relative
     )
-    $tokens = (Read-TextFile -Path (Get-BackupItemPath -Relative $Relative)).Trim() -split '\s+'
-    $token = [string]$tokens[0]
-    if ($token -cnotmatch '^sha256:[0-9a-f]{64}$') {
-        throw ($Relative + ' does not start with a volume digest (sha256: and 64 lower-case hex digits)')
+    $path = Get-BackupItemPath -Relative $Relative
+    if (-not [System.IO.File]::Exists($path)) {
+        return ''
     }
-    return $token
+    $token = ((Read-TextFile -Path $path).Trim() -split '\s+')[0]
+    if ($token -cmatch '^sha256:[0-9a-f]{64}$') {
+        return $token
+    }
+    return ''
 }
 
 function Test-TargetEngine {
-    # verify-target: images (id and tags), networks (driver, subnets), volumes (the digest files written on the
-    # source and on the target), containers (image id, running) compared with the plan's manifest; the rules are
-    # in migrate/emit/runbook.py.
+    # verify-target: every planned check of the new engine passes and every copied volume's digest after the
+    # restore equals its digest before the switch (docs/runbook.md, "Final check").
     [CmdletBinding()]
     param(
         [Parameter(Mandatory = $true)] [hashtable]$Step
     )
-    $manifest = $Step.Manifest
+    $p = $Step.Params
     $problems = New-Object -TypeName 'System.Collections.Generic.List[string]'
-    $list = Invoke-DockerCommand -Engine $Step.Engine -Segments $Step.Commands['ImageList'] -StepId $Step.Id
-    $idOfTag = @{}
-    $ids = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList ([System.StringComparer]::Ordinal)
-    foreach ($line in $list.StdOut.Split([char]10)) {
-        $fields = $line.Trim().Split([char[]]@('|'), 2)
-        if ($fields.Count -ne 2 -or $fields[0].Length -eq 0) {
-            continue
-        }
-        [void]$ids.Add($fields[0])
-        if (-not $fields[1].Contains('<none>')) {
-            $idOfTag[$fields[1]] = $fields[0]
+    foreach ($volume in $p.Volumes) {
+        $before = Read-DigestToken -Relative $volume.BackupDigest
+        $after = Read-DigestToken -Relative $volume.TargetDigest
+        if ($before.Length -eq 0 -or $after.Length -eq 0) {
+            $problems.Add('volume ' + $volume.Name + ': a digest file is missing or malformed')
+        } elseif ($before -cne $after) {
+            $problems.Add('volume ' + $volume.Name + ': content differs (before ' + $before + ', after ' + $after + ')')
         }
     }
-    foreach ($image in $manifest.Images) {
-        if (-not $ids.Contains($image.Id)) {
-            $problems.Add('image ' + $image.Id + ' is missing')
-            continue
-        }
-        foreach ($tag in $image.Tags) {
-            if (-not $idOfTag.ContainsKey($tag)) {
-                $problems.Add('tag ' + $tag + ' is missing')
-            } elseif ($idOfTag[$tag] -cne $image.Id) {
-                $problems.Add('tag ' + $tag + ' points to ' + $idOfTag[$tag] + ', not ' + $image.Id)
-            }
-        }
-    }
-    foreach ($network in $manifest.Networks) {
-        $answer = Invoke-DockerCommand -Engine $Step.Engine -Segments $network.Inspect -StepId $Step.Id -NoThrow
-        if ($answer.ExitCode -ne 0) {
-            $problems.Add('network ' + $network.Name + ' is missing (' + (Get-TextTail -Text $answer.StdErr -Length 200) + ')')
-            continue
-        }
-        $fields = $answer.StdOut.Trim().Split([char[]]@('|'), 2)
-        if ($fields.Count -ne 2) {
-            $problems.Add('network ' + $network.Name + ': unexpected answer ' + $answer.StdOut.Trim())
-            continue
-        }
-        $subnets = @($fields[1].Split([char[]]@(','), [System.StringSplitOptions]::RemoveEmptyEntries) | Sort-Object)
-        if ($fields[0] -cne $network.Driver) {
-            $problems.Add('network ' + $network.Name + ' uses driver ' + $fields[0] + ', not ' + $network.Driver)
-        }
-        $expected = @($network.Subnets | Sort-Object)
-        if ($expected.Count -gt 0 -and (($expected -join ',') -cne ($subnets -join ','))) {
-            $problems.Add('network ' + $network.Name + ' has subnets ' + ($subnets -join ',') + ', not ' + ($expected -join ','))
-        }
-    }
-    foreach ($volume in $manifest.Volumes) {
-        $missing = New-Object -TypeName 'System.Collections.Generic.List[string]'
-        foreach ($relative in @($volume.BackupDigest, $volume.TargetDigest)) {
-            if (-not [System.IO.File]::Exists((Get-BackupItemPath -Relative $relative))) {
-                $missing.Add($relative)
-            }
-        }
-        if ($missing.Count -gt 0) {
-            # Under -WhatIf the docker steps that write the digests did not run: report, do not fail.
-            if ($script:DryRun) {
-                $script:StepDeclined = $true
-                Add-StepNote -Text ('volume ' + $volume.Name + ': would compare ' + ($missing -join ' and ') + ' once written')
-            } else {
-                $problems.Add('volume ' + $volume.Name + ': ' + ($missing -join ' and ') + ' missing in the backup folder')
-            }
-            continue
-        }
-        try {
-            $then = Read-VolumeDigest -Relative $volume.BackupDigest
-            $now = Read-VolumeDigest -Relative $volume.TargetDigest
-        } catch {
-            $problem = $_
-            $problems.Add('volume ' + $volume.Name + ': ' + $problem.Exception.Message)
-            continue
-        }
-        if ($now -cne $then) {
-            $problems.Add('volume ' + $volume.Name + ': content differs: ' + $volume.TargetDigest + ' holds ' + $now + ', ' + $volume.BackupDigest + ' holds ' + $then)
-        }
-    }
-    foreach ($container in $manifest.Containers) {
-        $answer = Invoke-DockerCommand -Engine $Step.Engine -Segments $container.Inspect -StepId $Step.Id -NoThrow
-        if ($answer.ExitCode -ne 0) {
-            $problems.Add('container ' + $container.Name + ' is missing (' + (Get-TextTail -Text $answer.StdErr -Length 200) + ')')
-            continue
-        }
-        $fields = $answer.StdOut.Trim().Split([char[]]@('|'), 2)
-        if ($fields[0] -cne $container.ImageId) {
-            $problems.Add('container ' + $container.Name + ' runs image ' + $fields[0] + ', not ' + $container.ImageId)
-        }
-        $running = $fields.Count -eq 2 -and $fields[1] -eq 'true'
-        if ($running -ne $container.Running) {
-            $problems.Add('container ' + $container.Name + ' running=' + $running + ', expected ' + $container.Running)
-        }
-    }
-    if ($problems.Count -gt 0) {
-        throw ('step ' + $Step.Id + ': the target engine differs from the plan: ' + ($problems -join '; '))
-    }
-    Add-StepNote -Text ('equal: ' + @($manifest.Images).Count + ' images, ' + @($manifest.Networks).Count + ' networks, ' + @($manifest.Volumes).Count + ' volumes, ' + @($manifest.Containers).Count + ' containers')
+    Assert-Check -Engine 'target' -Checks $p.Checks -StepId $Step.Id -More $problems.ToArray()
+    Add-StepNote -Text ([string]@($p.Checks).Count + ' check(s) and ' + @($p.Volumes).Count + ' volume digest(s) as planned')
 }
 
 function Complete-Migration {
-    # finish: removes the resume task and writes summary.json; never deletes data or backups.
+    # finish: the resume task removed, the journal marked finished, summary.json written.
+    [CmdletBinding(SupportsShouldProcess)]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable]$Step
+    )
+    Unregister-ResumeTask -Step $Step
+    if (-not $PSCmdlet.ShouldProcess('journal.json', 'Mark the migration finished')) {
+        $script:StepDeclined = $true
+        return
+    }
+    $script:Journal.Finished = Get-TimeStamp
+    $summary = [ordered]@{ planHash = $script:PlanHash; finished = $script:Journal.Finished; steps = @($script:Results | ForEach-Object -Process { [ordered]@{ id = $_.StepId; status = $_.Status; notes = $_.Notes } }) }
+    Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative 'summary.json') -Text (ConvertTo-Json -InputObject $summary -Depth 5)
+    Add-StepNote -Text ('backups stay in ' + $script:BackupRoot + '; the old backend''s data is untouched')
+}
+
+function Unregister-ResumeTask {
+    # remove-resume-task: nothing may resume this migration at a later logon.
     [CmdletBinding(SupportsShouldProcess)]
     param(
         [Parameter(Mandatory = $true)] [hashtable]$Step
     )
     $task = Get-ScheduledTask -TaskName $script:ResumeTaskName -ErrorAction SilentlyContinue
-    if ($null -ne $task) {
-        if ($PSCmdlet.ShouldProcess($script:ResumeTaskName, 'Remove the resume task')) {
-            Unregister-ScheduledTask -TaskName $script:ResumeTaskName -Confirm:$false
-            Add-StepNote -Text 'resume task removed'
-        } else {
-            $script:StepDeclined = $true
+    if ($null -eq $task) {
+        Add-StepNote -Text 'no resume task'
+        return
+    }
+    if ($PSCmdlet.ShouldProcess($script:ResumeTaskName, 'Remove the resume task')) {
+        Unregister-ScheduledTask -TaskName $script:ResumeTaskName -Confirm:$false
+        Add-StepNote -Text 'resume task removed'
+    } else {
+        $script:StepDeclined = $true
+    }
+}
+
+function Restore-HostFile {
+    # restore-files: each host file the backup-files step copied goes back (re-hashed first); a file it found absent
+    # and that exists now (the runbook created it) is moved into the backup folder, never deleted.
+    [CmdletBinding(SupportsShouldProcess)]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable]$Step
+    )
+    Assert-DesktopStopped -What 'the settings are put back'
+    $manifest = Read-JsonDocument -Path (Get-BackupItemPath -Relative $Step.Params.Manifest)
+    if ($null -eq $manifest) {
+        Add-StepNote -Text 'no settings backup: nothing to put back'
+        return
+    }
+    foreach ($file in @(Get-JsonProperty -Object $manifest -Name 'files' -Default @())) {
+        $path = [string]$file.path
+        if ([bool]$file.present) {
+            $copy = Get-BackupItemPath -Relative ([string]$file.backup)
+            if ((Get-FileSha256 -Path $copy) -ne [string]$file.sha256) {
+                throw ($copy + ' does not match its recorded hash: not restoring it')
+            }
+            if ([System.IO.File]::Exists($path) -and (Get-FileSha256 -Path $path) -eq [string]$file.sha256) {
+                continue
+            }
+            if ($PSCmdlet.ShouldProcess($path, 'Put back the copy made before the migration')) {
+                if ([System.IO.File]::Exists($path)) {
+                    [void](Save-FileSnapshot -Path $path -Bytes ([System.IO.File]::ReadAllBytes($path)))
+                }
+                Write-BytesFileAtomic -Path $path -Bytes ([System.IO.File]::ReadAllBytes($copy))
+                Add-StepNote -Text ('put back ' + $path)
+            } else {
+                $script:StepDeclined = $true
+            }
+        } elseif ([System.IO.File]::Exists($path)) {
+            if ($PSCmdlet.ShouldProcess($path, 'Move the file the migration created into the backup folder')) {
+                $aside = Get-BackupItemPath -Relative 'rollback'
+                [void][System.IO.Directory]::CreateDirectory($aside)
+                [System.IO.File]::Move($path, [System.IO.Path]::Combine($aside, [guid]::NewGuid().ToString('N') + '-' + [System.IO.Path]::GetFileName($path)))
+                Add-StepNote -Text ('moved aside ' + $path)
+            } else {
+                $script:StepDeclined = $true
+            }
         }
     }
-    if (-not $script:DryRun) {
-        $steps = New-Object -TypeName 'System.Collections.Generic.List[object]'
-        foreach ($item in $script:Steps) {
-            $steps.Add([ordered]@{ id = $item.Id; status = (Get-JournalStepStatus -Id $item.Id) })
-        }
-        $summary = [ordered]@{ planHash = $script:PlanHash; finishedAt = Get-TimeStamp; steps = $steps.ToArray() }
-        Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative 'summary.json') -Text (ConvertTo-Json -InputObject $summary -Depth 5)
+}
+
+function Complete-Rollback {
+    # mark-rolled-back: the journal is tombstoned; a later run or resume of this plan in this folder refuses.
+    [CmdletBinding(SupportsShouldProcess)]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable]$Step
+    )
+    if ($PSCmdlet.ShouldProcess('journal.json', 'Mark the migration rolled back (no resume after this)')) {
+        $script:Journal.RolledBack = Get-TimeStamp
+        Add-StepNote -Text 'journal marked rolled back'
+    } else {
+        $script:StepDeclined = $true
     }
-    Add-StepNote -Text ('backups stay in ' + $script:BackupRoot + '; the old backend data is untouched')
 }
 
 # ---------------------------------------------------------------------------------------------------------------
-# Steps
+# Running steps (docs/runbook.md, "Running a program"; the rehearsal's interpreter.py)
 
 function ConvertTo-StepResult {
     # The one output type of the runbook (one object per step), also kept for the summary table.
@@ -2267,62 +1960,21 @@ function ConvertTo-StepResult {
     return $result
 }
 
-function Get-StepBlocker {
-    # Why a step cannot run now: @{ Status = 'WouldRun' | 'Failed'; Notes = ... }, or $null when it can.
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
-    foreach ($dependency in $Step.DependsOn) {
-        if ((Get-JournalStepStatus -Id $dependency) -eq 'done' -or $script:RunStatus[$dependency] -eq 'done') {
-            continue
-        }
-        if ($script:RunStatus[$dependency] -eq 'wouldrun' -or $script:DryRun) {
-            return @{ Status = 'WouldRun'; Notes = 'runs after ' + $dependency }
-        }
-        return @{ Status = 'Failed'; Notes = 'depends on ' + $dependency + ', which is not done' }
-    }
-    if ($script:GatedPhases -contains $Step.Phase -and $script:VerifyBackupsStepId.Length -gt 0) {
-        if (-not (Test-BackupsVerified)) {
-            if ($script:DryRun -or $script:RunStatus[$script:VerifyBackupsStepId] -eq 'wouldrun') {
-                return @{ Status = 'WouldRun'; Notes = 'runs after ' + $script:VerifyBackupsStepId + ' has passed' }
-            }
-            return @{ Status = 'Failed'; Notes = 'the backups have not passed ' + $script:VerifyBackupsStepId + ' (or changed since): run it first' }
-        }
-    }
-    foreach ($relative in $Step.Consumes) {
-        if (-not $script:Artifacts.ContainsKey($relative)) {
-            if ($script:DryRun) {
-                return @{ Status = 'WouldRun'; Notes = 'needs ' + $relative + ', not written yet' }
-            }
-            return @{ Status = 'Failed'; Notes = 'needs ' + $relative + ', which is not in artifacts.json' }
-        }
-        $path = Get-BackupItemPath -Relative $relative
-        if (-not [System.IO.File]::Exists($path) -or (New-Object -TypeName System.IO.FileInfo -ArgumentList $path).Length -ne $script:Artifacts[$relative].Size) {
-            return @{ Status = 'Failed'; Notes = $relative + ' is missing or its size changed since it was written' }
-        }
-    }
-    return $null
-}
-
 function Test-BackupsVerified {
-    # verify-backups passed and no artifact it covered was rewritten since.
+    # verify-backups passed, and every artifact it covered still has the sha256 it verified.
     [CmdletBinding()]
     [OutputType([bool])]
     param()
-    if ($null -eq $script:Journal.BackupsVerified) {
-        return $false
-    }
-    if ((Get-JournalStepStatus -Id $script:VerifyBackupsStepId) -ne 'done' -and $script:RunStatus[$script:VerifyBackupsStepId] -ne 'done') {
+    $gate = @($script:Steps | Where-Object -FilterScript { $_.Kind -eq 'verify-backups' } | Select-Object -First 1)
+    if ($gate.Count -eq 0 -or ((Get-StepStatus -Id $gate[0].Id) -ne 'done' -and $script:RunStatus[$gate[0].Id] -ne 'done')) {
         return $false
     }
     foreach ($item in $script:Steps) {
-        if ($item.Id -eq $script:VerifyBackupsStepId) {
+        if ($item.Id -eq $gate[0].Id) {
             break
         }
         foreach ($artifact in $item.Produces) {
-            $sha = $script:Journal.BackupsVerified[$artifact.Path]
-            if ($null -eq $sha -or -not $script:Artifacts.ContainsKey($artifact.Path) -or $script:Artifacts[$artifact.Path].Sha256 -ne $sha) {
+            if (-not $script:Artifacts.ContainsKey($artifact.Path) -or $script:Journal.Verified[$artifact.Path] -ne $script:Artifacts[$artifact.Path].Sha256) {
                 return $false
             }
         }
@@ -2330,121 +1982,138 @@ function Test-BackupsVerified {
     return $true
 }
 
-function Resolve-WorkingDirectory {
+function Get-StepBlocker {
+    # Why a step cannot run now: @{ Status = 'WouldRun' | 'Failed'; Notes = ... }, or $null when it can. The
+    # artifacts it reads are re-hashed here, right before it uses them.
     [CmdletBinding()]
-    [OutputType([string])]
     param(
-        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string]$Path
+        [Parameter(Mandatory = $true)] [hashtable]$Step
     )
-    if ($Path.Length -eq 0) {
-        return ''
+    foreach ($dependency in $Step.DependsOn) {
+        if ((Get-StepStatus -Id $dependency) -eq 'done' -or $script:RunStatus[$dependency] -eq 'done') {
+            continue
+        }
+        if ($script:RunStatus[$dependency] -eq 'wouldrun' -or $script:DryRun) {
+            return @{ Status = 'WouldRun'; Notes = 'runs after ' + $dependency }
+        }
+        return @{ Status = 'Failed'; Notes = 'depends on ' + $dependency + ', which is not done' }
     }
-    $full = Expand-WindowsPath -Path $Path
-    if (-not [System.IO.Directory]::Exists($full)) {
-        throw ('working folder ' + $full + ' does not exist')
+    if (@('switch', 'restore') -contains $Step.Phase -and -not (Test-BackupsVerified)) {
+        if ($script:DryRun) {
+            return @{ Status = 'WouldRun'; Notes = 'runs after the backups are verified' }
+        }
+        return @{ Status = 'Failed'; Notes = 'the backups have not passed backup/verify (or changed since): run it first' }
     }
-    return $full
+    foreach ($relative in $Step.Consumes) {
+        $problem = Test-ArtifactUnchanged -Relative $relative
+        if ($problem.Length -gt 0) {
+            if ($script:DryRun) {
+                return @{ Status = 'WouldRun'; Notes = 'needs ' + $relative }
+            }
+            return @{ Status = 'Failed'; Notes = $problem }
+        }
+    }
+    return $null
 }
 
 function Invoke-DockerStep {
-    # A docker step: a mutating one runs only when ShouldProcess agrees; a read-only probe runs under -WhatIf too.
+    # A docker step: recovery commands first when an earlier attempt was interrupted, then the command with its
+    # time limit, then the images it must have brought. Mutating steps run only when ShouldProcess agrees.
     [CmdletBinding(SupportsShouldProcess)]
     param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
+        [Parameter(Mandatory = $true)] [hashtable]$Step,
+        [Parameter(Mandatory = $true)] [bool]$Interrupted
     )
+    $docker = $Step.Docker
+    if ($Step.Mutating -and -not $PSCmdlet.ShouldProcess($Step.Target, $Step.Title)) {
+        $script:StepDeclined = $true
+        return
+    }
+    if ($Interrupted) {
+        foreach ($command in $docker.Recover) {
+            $recovered = Invoke-DockerCommand -Engine $Step.Engine -Segments $command.CommandLine -Display $command.Display -StepId $Step.Id -TimeoutSeconds 300 -NoThrow
+            Add-StepNote -Text ('recovery (' + $command.Display + '): exit code ' + $recovered.ExitCode)
+        }
+    }
+    $workdir = ''
+    if ($docker.WorkDir.Length -gt 0) {
+        $workdir = Resolve-HostPath -Template $docker.WorkDir
+        if (-not [System.IO.Directory]::Exists($workdir)) {
+            throw ('working folder ' + $workdir + ' does not exist')
+        }
+    }
+    $progress = ''
+    if (@($Step.Produces).Count -gt 0) {
+        $progress = Get-BackupItemPath -Relative $Step.Produces[0].Path
+    }
     $splatDocker = @{
         Engine           = $Step.Engine
-        Segments         = $Step.CommandLine
+        Segments         = $docker.CommandLine
+        Display          = $docker.Display
         StepId           = $Step.Id
-        WorkingDirectory = (Resolve-WorkingDirectory -Path $Step.WorkDir)
-        OkExitCodes      = $Step.OkExitCodes
+        WorkingDirectory = $workdir
+        OkExitCodes      = $docker.OkExitCodes
+        TimeoutSeconds   = $docker.Timeout
+        ProgressPath     = $progress
     }
-    if ($Step.Mutating) {
-        if ($PSCmdlet.ShouldProcess($Step.Target, $Step.Title)) {
-            $result = Invoke-DockerCommand @splatDocker
-            Add-StepNote -Text ('docker exited with code ' + $result.ExitCode)
-        } else {
-            $script:StepDeclined = $true
-        }
-    } else {
-        $result = Invoke-DockerCommand @splatDocker
+    $result = Invoke-DockerCommand @splatDocker
+    if ($result.ExitCode -ne 0) {
         Add-StepNote -Text ('docker exited with code ' + $result.ExitCode)
     }
+    if ($docker.ExpectOutput.Length -gt 0 -and $result.StdOut.Trim() -cne $docker.ExpectOutput) {
+        throw ('unexpected output: ' + (Get-TextTail -Text $result.StdOut -Length 400))
+    }
+    if ($docker.RecordOutput) {
+        # A re-run makes a new object (a new commit): the newest output is the one later checks need.
+        (Get-StepState -Id $Step.Id).Record = [ordered]@{ output = $result.StdOut.Trim() }
+    }
+    Assert-Check -Engine $Step.Engine -Checks $docker.Checks -StepId $Step.Id
 }
 
 function Invoke-HostAction {
+    # The host action's function, by the action's name (the table in docs/runbook.md).
     [CmdletBinding()]
     param(
         [Parameter(Mandatory = $true)] [hashtable]$Step
     )
-    switch ($Step.Action) {
-        'check-host' {
-            Test-MigrationHost -Step $Step
-        }
-        'prepare-backup-folder' {
-            Initialize-BackupFolder -Step $Step
-        }
-        'write-env-file' {
-            Export-ContainerEnvironment -Step $Step
-        }
-        'verify-backups' {
-            Test-BackupArtifact -Step $Step
-        }
-        'stop-desktop' {
-            Stop-DockerDesktop -Step $Step
-        }
-        'backup-file' {
-            Backup-SettingsFile -Step $Step
-        }
-        'enable-feature' {
-            Enable-WslWindowsFeature -Step $Step
-        }
-        'reboot' {
-            Register-ResumeTask -Step $Step
-        }
-        'set-desktop-setting' {
-            Edit-DesktopSetting -Step $Step
-        }
-        'edit-daemon-config' {
-            Edit-DaemonConfig -Step $Step
-        }
-        'write-wslconfig' {
-            Merge-WslConfig -Step $Step
-        }
-        'start-desktop' {
-            Start-DockerDesktop -Step $Step
-        }
-        'wait-engine' {
-            Wait-DockerEngine -Step $Step
-        }
-        'verify-target' {
-            Test-TargetEngine -Step $Step
-        }
-        'finish' {
-            Complete-Migration -Step $Step
-        }
-        default {
-            throw ('step ' + $Step.Id + ': unknown host action ' + $Step.Action)
-        }
+    switch ($Step.Kind) {
+        'check-host' { Test-MigrationHost -Step $Step }
+        'prepare-backup-folder' { Initialize-BackupFolder -Step $Step }
+        'write-env-file' { Export-ContainerEnvironment -Step $Step }
+        'verify-backups' { Test-BackupArtifact -Step $Step }
+        'stop-desktop' { Stop-DockerDesktop -Step $Step }
+        'check-vm-off' { Wait-VmOff -Step $Step }
+        'backup-files' { Backup-HostFile -Step $Step }
+        'edit-json' { Edit-JsonFile -Step $Step }
+        'restore-json-keys' { Restore-JsonKey -Step $Step }
+        'edit-ini' { Edit-IniFile -Step $Step }
+        'enable-feature' { Enable-HostFeature -Step $Step }
+        'reboot' { Request-Restart -Step $Step }
+        'start-desktop' { Start-DockerDesktop -Step $Step }
+        'wait-engine' { Wait-DockerEngine -Step $Step }
+        'verify-target' { Test-TargetEngine -Step $Step }
+        'finish' { Complete-Migration -Step $Step }
+        'remove-resume-task' { Unregister-ResumeTask -Step $Step }
+        'restore-files' { Restore-HostFile -Step $Step }
+        'mark-rolled-back' { Complete-Rollback -Step $Step }
+        default { throw ('step ' + $Step.Id + ': unknown host action ' + $Step.Kind) }
     }
 }
 
 function Invoke-RunbookStep {
-    # Runs one step: journal check, dependencies and the backup gate, the work, artifacts, one result object.
+    # One step: journal, blockers, the engine's identity, the work, the artifacts it wrote, one result object.
     [CmdletBinding()]
     param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
+        [Parameter(Mandatory = $true)] [hashtable]$Step,
+        [Parameter(Mandatory = $true)] [int]$Total,
+        [switch]$Always
     )
     $startedAt = Get-Date
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
-    $splatProgress = @{
-        Activity        = 'wsl2-migrate runbook'
-        Status          = ('Step {0} of {1}: {2}' -f $Step.Index, $script:StepTotal, $Step.Id)
-        PercentComplete = [int](100 * ($Step.Index - 1) / $script:StepTotal)
-    }
-    Write-Progress @splatProgress
-    Write-Information -MessageData ('[{0}/{1}] {2}: {3}' -f $Step.Index, $script:StepTotal, $Step.Id, $Step.Title) -InformationAction Continue
-    if ((Get-JournalStepStatus -Id $Step.Id) -eq 'done') {
+    Write-Progress -Id 1 -Activity 'wsl2-migrate runbook' -Status ('Step {0} of {1}: {2}' -f $Step.Index, $Total, $Step.Id) -PercentComplete ([int](100 * ($Step.Index - 1) / $Total))
+    Write-Information -MessageData ('[{0}/{1}] {2}: {3}' -f $Step.Index, $Total, $Step.Id, $Step.Title) -InformationAction Continue
+    $status = Get-StepStatus -Id $Step.Id
+    if ($status -eq 'done' -and -not $Always) {
         $script:RunStatus[$Step.Id] = 'done'
         return ConvertTo-StepResult -Step $Step -Status 'Skipped' -Notes ('already done ' + $script:Journal.Steps[$Step.Id].EndedAt) -StartedAt $startedAt -Duration $clock.Elapsed
     }
@@ -2455,114 +2124,57 @@ function Invoke-RunbookStep {
             return ConvertTo-StepResult -Step $Step -Status 'WouldRun' -Notes $blocker.Notes -StartedAt $startedAt -Duration $clock.Elapsed
         }
         $script:RunStatus[$Step.Id] = 'failed'
-        ConvertTo-StepResult -Step $Step -Status 'Failed' -Notes $blocker.Notes -StartedAt $startedAt -Duration $clock.Elapsed
+        [void](ConvertTo-StepResult -Step $Step -Status 'Failed' -Notes $blocker.Notes -StartedAt $startedAt -Duration $clock.Elapsed)
         throw ('step ' + $Step.Id + ': ' + $blocker.Notes)
     }
     $script:StepDeclined = $false
     $script:StepNotes = New-Object -TypeName 'System.Collections.Generic.List[string]'
-    Write-JournalStep -Id $Step.Id -Status 'running'
+    Write-StepStatus -Id $Step.Id -Status 'running'
     try {
-        if (@($Step.CommandLine).Count -gt 0) {
-            $null = Invoke-DockerStep -Step $Step
+        if ($Step.Engine.Length -gt 0 -and $Step.Kind -ne 'wait-engine') {
+            Assert-EngineIdentity -Engine $Step.Engine -StepId $Step.Id
+        }
+        if ($Step.Kind -eq 'docker') {
+            Invoke-DockerStep -Step $Step -Interrupted ($status -eq 'running')
         } else {
-            $null = Invoke-HostAction -Step $Step
+            Invoke-HostAction -Step $Step
         }
         if ($script:StepDeclined) {
-            Write-JournalStep -Id $Step.Id -Status 'pending' -Notes 'not run (-WhatIf or declined)'
+            Write-StepStatus -Id $Step.Id -Status $status -Notes 'not run (-WhatIf or declined)'
             $script:RunStatus[$Step.Id] = 'wouldrun'
-            $status = 'WouldRun'
-        } else {
-            if (-not $script:DryRun -and @($Step.Produces).Count -gt 0) {
-                foreach ($artifact in $Step.Produces) {
-                    Save-StepArtifact -Step $Step -Artifact $artifact
-                }
-                Save-ArtifactManifest
-            }
-            $script:RunStatus[$Step.Id] = 'done'
-            Write-JournalStep -Id $Step.Id -Status 'done' -Notes ($script:StepNotes -join '; ')
-            $status = 'Successful'
+            return ConvertTo-StepResult -Step $Step -Status 'WouldRun' -Notes ($script:StepNotes -join '; ') -StartedAt $startedAt -Duration $clock.Elapsed
         }
+        if (-not $script:DryRun) {
+            foreach ($artifact in $Step.Produces) {
+                Add-ArtifactRecord -StepId $Step.Id -Artifact $artifact
+            }
+        }
+        $script:RunStatus[$Step.Id] = 'done'
+        Write-StepStatus -Id $Step.Id -Status 'done' -Notes ($script:StepNotes -join '; ')
     } catch {
         $failure = $_
         $script:RunStatus[$Step.Id] = 'failed'
-        Write-JournalStep -Id $Step.Id -Status 'failed' -Notes $failure.Exception.Message
+        Write-StepStatus -Id $Step.Id -Status 'failed' -Notes $failure.Exception.Message
         Write-RunbookLog -StepId $Step.Id -Message ('failed: ' + $failure.Exception.Message)
-        ConvertTo-StepResult -Step $Step -Status 'Failed' -Notes $failure.Exception.Message -StartedAt $startedAt -Duration $clock.Elapsed
-        throw $failure
+        [void](ConvertTo-StepResult -Step $Step -Status 'Failed' -Notes $failure.Exception.Message -StartedAt $startedAt -Duration $clock.Elapsed)
+        throw ('step ' + $Step.Id + ' (' + $Step.Title + ') failed: ' + $failure.Exception.Message)
     }
-    return ConvertTo-StepResult -Step $Step -Status $status -Notes ($script:StepNotes -join '; ') -StartedAt $startedAt -Duration $clock.Elapsed
+    return ConvertTo-StepResult -Step $Step -Status 'Successful' -Notes ($script:StepNotes -join '; ') -StartedAt $startedAt -Duration $clock.Elapsed
 }
 
-# ---------------------------------------------------------------------------------------------------------------
-# Rollback (-Rollback): back to the old backend's settings; the Hyper-V disk and the backups are never touched
-
-function Undo-Migration {
-    [CmdletBinding(SupportsShouldProcess)]
+function Invoke-RollbackProgram {
+    # -Rollback: each rollback step whose forward step started runs (again, when rollback runs again).
+    [CmdletBinding()]
     param()
-    $stepId = 'rollback'
-    $rollbackStep = @{ Id = $stepId; Params = '{}'; Engine = 'source' }
-    $script:StepDeclined = $false
-    Stop-DockerDesktop -Step $rollbackStep
-    if ($script:StepDeclined -and -not $script:DryRun) {
-        Write-Warning -Message 'Docker Desktop was not stopped: nothing restored'
-        return
-    }
-    $manifest = Read-JsonDocument -Path (Get-BackupItemPath -Relative 'settings/manifest.json')
-    $settingsRestored = $false
-    if ($null -eq $manifest) {
-        Write-Warning -Message 'no settings backup (settings\manifest.json) in the backup folder: only wslEngineEnabled is reset'
-    } else {
-        foreach ($file in (Get-JsonProperty -Object $manifest -Name 'files' -Default @())) {
-            $path = [string]$file.path
-            if ([bool]$file.present) {
-                $copy = Get-BackupItemPath -Relative ([string]$file.backup)
-                $bytes = [System.IO.File]::ReadAllBytes($copy)
-                $hash = (Get-FileHash -LiteralPath $copy -Algorithm SHA256).Hash.ToLowerInvariant()
-                if ($hash -ne [string]$file.sha256) {
-                    throw ($copy + ' does not match its recorded hash: not restoring it')
-                }
-                if ([System.IO.File]::Exists($path) -and (Get-FileHash -LiteralPath $path -Algorithm SHA256).Hash.ToLowerInvariant() -eq $hash) {
-                    continue
-                }
-                if ($PSCmdlet.ShouldProcess($path, 'Restore the copy made before the migration')) {
-                    if ([System.IO.File]::Exists($path)) {
-                        [void](Save-FileSnapshot -Path $path -Bytes ([System.IO.File]::ReadAllBytes($path)) -Folder 'rollback')
-                    }
-                    [void][System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($path))
-                    Write-BytesFileAtomic -Path $path -Bytes $bytes
-                    Write-RunbookLog -StepId $stepId -Message ('restored ' + $path)
-                    if ([string]$file.set -eq 'desktop-settings') {
-                        $settingsRestored = $true
-                    }
-                }
-            } elseif ([System.IO.File]::Exists($path) -and @('wslconfig', 'daemon-linux') -contains [string]$file.set) {
-                # The file did not exist before: move the one the runbook wrote into the backup folder (not deleted).
-                if ($PSCmdlet.ShouldProcess($path, 'Move the file the migration created into the backup folder')) {
-                    $aside = Get-BackupItemPath -Relative 'rollback'
-                    [void][System.IO.Directory]::CreateDirectory($aside)
-                    $stamp = (Get-Date).ToUniversalTime().ToString('yyyyMMdd-HHmmss', $script:Invariant)
-                    [System.IO.File]::Move($path, [System.IO.Path]::Combine($aside, $stamp + '-' + [System.IO.Path]::GetFileName($path)))
-                }
-            }
+    $total = @($script:RollbackSteps).Count
+    foreach ($step in $script:RollbackSteps) {
+        if ($step.OnlyIfStarted.Length -gt 0 -and (Get-StepStatus -Id $step.OnlyIfStarted) -eq 'pending') {
+            [void](ConvertTo-StepResult -Step $step -Status 'Skipped' -Notes ($step.OnlyIfStarted + ' never started') -StartedAt (Get-Date) -Duration ([timespan]::Zero))
+            continue
         }
+        Invoke-RunbookStep -Step $step -Total $total -Always
     }
-    $settings = Get-DesktopSettingsPath
-    if ([System.IO.File]::Exists($settings)) {
-        $current = ConvertFrom-Json -InputObject (Read-TextFile -Path $settings)
-        $flag = Find-JsonProperty -Object $current -Name 'wslEngineEnabled'
-        if ($null -ne $flag -and $flag.Value -ne $false -and -not $settingsRestored) {
-            $set = ConvertFrom-Json -InputObject '{"wslEngineEnabled": false}'
-            Update-JsonFile -Path $settings -Set $set -StepId $stepId
-        }
-    }
-    if ($PSCmdlet.ShouldProcess('Docker Desktop', 'Start with the restored settings')) {
-        Start-DockerDesktop -Step $rollbackStep
-        if (-not $script:DryRun) {
-            $script:Journal.Rollbacks.Add((Get-TimeStamp))
-            Save-Journal
-        }
-    }
-    Write-Information -MessageData ('rollback done; backups are still in ' + $script:BackupRoot) -InformationAction Continue
+    Write-Information -MessageData ('rolled back; the backups stay in ' + $script:BackupRoot + '; this plan will not resume in this folder') -InformationAction Continue
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -2575,14 +2187,17 @@ function Invoke-Runbook {
     )
     $script:DryRun = [bool]$WhatIfPreference
     $script:Options = $Options
+    if (-not [System.Environment]::Is64BitProcess) {
+        throw 'this is a 32-bit PowerShell: Windows would redirect System32 (wsl.exe, dism.exe) for it. Run the runbook from the 64-bit PowerShell'
+    }
     $script:BackupRoot = Assert-BackupFolderPath -Path $Options.BackupPath
     $script:Engines = @{
         source = Assert-EngineUrl -Url $Options.SourceEngine -Name 'SourceEngine'
         target = Assert-EngineUrl -Url $Options.TargetEngine -Name 'TargetEngine'
     }
     $script:DockerExe = Resolve-DockerExecutable -Path $Options.DockerPath
-    if ($Options.Rollback -and ($Options.ResumeFrom.Length -gt 0 -or $Options.Phase.Length -gt 0)) {
-        throw '-Rollback cannot be combined with -ResumeFrom or -Phase'
+    if ($Options.Rollback -and ($Options.ResumeFrom.Length -gt 0 -or $Options.Phase.Length -gt 0 -or $Options.Resume)) {
+        throw '-Rollback cannot be combined with -Resume, -ResumeFrom or -Phase'
     }
     if ($Options.ResumeFrom.Length -gt 0 -and $Options.Phase.Length -gt 0) {
         throw 'use either -ResumeFrom or -Phase'
@@ -2593,35 +2208,56 @@ function Invoke-Runbook {
         }
         Write-Warning -Message 'not elevated: the dry run goes on, the real run will need an elevated PowerShell'
     }
-    $runId = (Get-Date).ToUniversalTime().ToString('yyyyMMdd-HHmmss', $script:Invariant) + '-' + $PID
-    $logFolder = $script:BackupRoot
-    if (-not [System.IO.Directory]::Exists($logFolder)) {
-        if ($script:DryRun) {
-            $logFolder = [System.IO.Path]::GetTempPath().TrimEnd([char[]]@([char]92))
-        } else {
-            [void][System.IO.Directory]::CreateDirectory($logFolder)
-        }
+    $mutex = New-Object -TypeName System.Threading.Mutex -ArgumentList $false, $script:MutexName
+    try {
+        $owned = $mutex.WaitOne(0)
+    } catch [System.Threading.AbandonedMutexException] {
+        $owned = $true
     }
-    $transcriptPath = [System.IO.Path]::Combine($logFolder, 'transcript-' + $runId + '.txt')
+    if (-not $owned) {
+        $mutex.Dispose()
+        throw 'another run of this runbook is in progress (it holds the lock): wait for it to end'
+    }
     $transcriptStarted = $false
     try {
-        [void](Start-Transcript -LiteralPath $transcriptPath -WhatIf:$false)
-        $transcriptStarted = $true
-    } catch {
-        Write-Warning -Message ('no transcript: ' + $_.Exception.Message)
-    }
-    try {
+        $runId = (Get-Date).ToUniversalTime().ToString('yyyyMMdd-HHmmss', $script:Invariant) + '-' + $PID
+        $logFolder = [System.IO.Path]::GetTempPath().TrimEnd([char[]]@([char]92))
         if (-not $script:DryRun) {
+            if (-not [System.IO.Directory]::Exists($script:BackupRoot)) {
+                # Locked before the first log line is written into it.
+                Protect-BackupFolder -StepId 'start' -Confirm:$false
+            }
+            $logFolder = Get-BackupItemPath -Relative 'logs'
+            [void][System.IO.Directory]::CreateDirectory($logFolder)
             $script:LogPath = [System.IO.Path]::Combine($logFolder, 'runbook-' + $runId + '.jsonl')
+        }
+        $script:TranscriptPath = [System.IO.Path]::Combine($logFolder, 'transcript-' + $runId + '.txt')
+        try {
+            [void](Start-Transcript -LiteralPath $script:TranscriptPath -WhatIf:$false)
+            $transcriptStarted = $true
+        } catch {
+            Write-Warning -Message ('no transcript: ' + $_.Exception.Message)
         }
         Write-RunbookLog -Message ('plan ' + $script:PlanHash + ', runbook ' + $script:ToolVersion + ', backup folder ' + $script:BackupRoot + ', dry run ' + $script:DryRun)
         Import-Journal
-        Import-ArtifactManifest
+        Import-ArtifactRecord
+        if ($script:Journal.RolledBack.Length -gt 0 -and -not $Options.Rollback) {
+            throw ('this migration was rolled back at ' + $script:Journal.RolledBack + '; a rolled-back run never resumes. To migrate again, make a new plan and use a new -BackupPath')
+        }
         if ($Options.Resume -and -not $script:Journal.Exists) {
             throw ('-Resume: no journal.json in ' + $script:BackupRoot)
         }
+        if ($script:Journal.RebootNeeded -and $script:Journal.BootTime.Length -gt 0 -and -not $Options.Rollback) {
+            if ((Get-BootTime) -eq $script:Journal.BootTime) {
+                throw ('Windows has not restarted since ' + $script:Journal.RebootRequestedBy + ' asked for it: restart Windows; the runbook resumes after you log on')
+            }
+            $script:Journal.RebootNeeded = $false
+            $script:Journal.BootTime = ''
+            Save-Journal
+        }
         if ($Options.Rollback) {
-            Undo-Migration
+            Invoke-RollbackProgram
+            Save-Journal
             return
         }
         $started = $Options.ResumeFrom.Length -eq 0
@@ -2635,21 +2271,31 @@ function Invoke-Runbook {
             if ($Options.Phase.Length -gt 0 -and $step.Phase -ne $Options.Phase) {
                 continue
             }
-            Invoke-RunbookStep -Step $step
+            Invoke-RunbookStep -Step $step -Total $script:StepTotal
             if ($script:StopRequested) {
                 Write-Warning -Message ('Restart Windows now. After you log on, the task ' + $script:ResumeTaskName + ' resumes the runbook; or run it again with -Resume.')
                 break
             }
         }
+    } catch {
+        $failure = $_
+        Write-Warning -Message $failure.Exception.Message
+        Write-Warning -Message ('Log: ' + $script:LogPath + '; transcript: ' + $script:TranscriptPath)
+        if (-not $Options.Rollback) {
+            Write-Warning -Message ('Fix the cause, then continue with: ' + $Options.ScriptPath + ' -Resume -BackupPath ' + $script:BackupRoot + '   (or go back with: ' + $Options.ScriptPath + ' -Rollback -BackupPath ' + $script:BackupRoot + ')')
+        }
+        throw
     } finally {
-        Write-Progress -Activity 'wsl2-migrate runbook' -Completed
+        Write-Progress -Id 1 -Activity 'wsl2-migrate runbook' -Completed
         $counts = @($script:Results | Group-Object -Property Status | ForEach-Object -Process { $_.Name + ' ' + $_.Count })
-        Write-Information -MessageData ('steps: ' + ($counts -join ', ') + ' (of ' + $script:StepTotal + ')') -InformationAction Continue
+        Write-Information -MessageData ('steps: ' + ($counts -join ', ')) -InformationAction Continue
         foreach ($result in $script:Results) {
             Write-Information -MessageData ('{0,-10} {1} {2}' -f $result.Status, $result.StepId, $result.Notes) -InformationAction Continue
         }
         if ($transcriptStarted) {
             [void](Stop-Transcript)
         }
+        $mutex.ReleaseMutex()
+        $mutex.Dispose()
     }
 }

@@ -1,351 +1,568 @@
-"""From a plan to the ordered step list both the runbook and the rehearsal run."""
+"""From a plan to the program both interpreters run: the ordered forward steps, the rollback steps, the engines.
+
+One small function per phase; each returns nothing and appends to the builder, whose maps say which step made
+what (an image, a volume, a container) so later steps depend on exactly the steps they need.
+"""
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Iterable
 
-from migrate.plan.model import ContainerPlan, Plan
+from migrate.errors import PlanError
+from migrate.plan.actions import (
+    BackupFiles,
+    CheckHost,
+    CheckVmOff,
+    EditIni,
+    EditJson,
+    EnableFeature,
+    FileSharing,
+    Finish,
+    FreeSpace,
+    HostFile,
+    IniEntry,
+    MarkRolledBack,
+    PrepareBackupFolder,
+    Reboot,
+    RemoveResumeTask,
+    RestoreFiles,
+    RestoreJsonKeys,
+    StartDesktop,
+    StopDesktop,
+    VerifyBackups,
+    WaitEngine,
+    WriteEnvFile,
+    json_text,
+)
+from migrate.plan.checks import Check, image_check, registry_checks
+from migrate.plan.manifest import verify_target
+from migrate.plan.model import ContainerPlan, Plan, VolumePlan
 from migrate.plan.order import start_order, stop_order
-from migrate.plan.steps import Artifact, BackupPath, Step, Word
+from migrate.plan.layout import env_file, safe_name, target_digest, volume_archive, volume_digest
+from migrate.plan.redact import display
+from migrate.plan.steps import (
+    Arg,
+    Artifact,
+    BackupPath,
+    Docker,
+    EngineExpect,
+    Program,
+    Step,
+    Word,
+)
 from migrate.verify.digest import digest_script
+from migrate.verify.helper_tools import END as PROBE_END
+from migrate.verify.helper_tools import probe_command
 
-BACKUP_FOLDERS = ("images", "volumes", "secrets", "secrets/env", "settings", "verify")
-"""Sub-folders of the backup folder, created by the prepare-backup-folder step."""
-SECRETS_FOLDER = "secrets"
-"""Created fresh and limited to the current user before anything is written into it."""
-_UNSAFE = re.compile(r"[^a-z0-9._-]+")
+BACKUP_FOLDERS = ("images", "volumes", "secrets/env", "settings", "verify")
+"""Sub-folders of the backup folder, created by the prepare-backup-folder step (the folder itself is locked to the
+user and SYSTEM first, so each inherits that)."""
 
+DESKTOP_SETTINGS = HostFile("desktop-settings", ("%APPDATA%\\Docker\\settings-store.json",
+                                                 "%APPDATA%\\Docker\\settings.json"))
+"""Docker Desktop 4.35+ reads settings-store.json and leaves an old settings.json behind; earlier ones read only
+settings.json (docs: settings-and-maintenance/settings)."""
+DAEMON_LINUX = HostFile("daemon-linux", ("%USERPROFILE%\\.docker\\daemon.json",))
+DAEMON_WINDOWS = HostFile("daemon-windows", ("%ProgramData%\\Docker\\config\\daemon.json",))
+WSLCONFIG = HostFile("wslconfig", ("%USERPROFILE%\\.wslconfig",))
+ADMIN_SETTINGS = HostFile("admin-settings", ("%ProgramData%\\DockerDesktop\\admin-settings.json",))
+HOST_FILES = (DESKTOP_SETTINGS, DAEMON_LINUX, DAEMON_WINDOWS, WSLCONFIG, ADMIN_SETTINGS)
 
-def safe_name(name: str) -> str:
-    """A file- and id-safe form of an object name; a short hash keeps different names apart."""
-    low = _UNSAFE.sub("-", name.lower()).strip("-.")[:48] or "x"
-    if low == name:
-        return low
-    return f"{low}-{hashlib.sha256(name.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
-
-
-def volume_archive(name: str) -> str:
-    """Where a volume's tar goes in the backup folder."""
-    return f"volumes/{safe_name(name)}.tar"
-
-
-def volume_digest(name: str) -> str:
-    """Where the content digest of a volume taken before the switch goes (docs/verify.md)."""
-    return f"volumes/{safe_name(name)}.digest"
-
-
-def target_digest(name: str) -> str:
-    """Where the content digest of the restored volume goes."""
-    return f"verify/{safe_name(name)}.digest"
+MIB = 1024 * 1024
+_SLOW_DISK = 20 * MIB
+"""Bytes per second a time limit assumes for saving, loading and copying (a slow VM disk); generous on purpose."""
+_SLOW_NET = 2 * MIB
+"""Bytes per second a pull's time limit assumes."""
+EMPTY_VOLUME_CHECK = ('if [ -n "$(find /data -mindepth 1 -maxdepth 1 | head -n 1)" ]; then '
+                      'echo "wsl2-migrate: the volume is not empty: not restoring into it" >&2; exit 65; fi; '
+                      'exec tar -x --numeric-owner -f "$1" -C /data')
+"""The restore never extracts into a volume that holds anything (an old engine's live volume, for instance)."""
 
 
-def env_file(c: ContainerPlan) -> str:
-    """Where a container's env file goes (in the access-restricted secrets folder)."""
-    return f"secrets/env/{safe_name(c.name)}.env"
+def _timeout(nbytes: int | None, base: int = 600, rate: int = _SLOW_DISK) -> int:
+    """Seconds for a command moving nbytes; 6 h when the size is unknown."""
+    if nbytes is None:
+        return 6 * 3600
+    return min(7 * 86400, base + nbytes // rate)
 
 
-class _Steps:
-    """An append-only step list that checks ids are unique and dependencies come first."""
-
-    def __init__(self) -> None:
-        self.items: list[Step] = []
-        self.ids: set[str] = set()
-
-    def unique(self, base: str) -> str:
-        """base, or base-2, base-3... when an earlier step has it (short ids and sanitized names can meet)."""
-        n, out = 1, base
-        while out in self.ids:
-            n += 1
-            out = f"{base}-{n}"
-        return out
-
-    def add(self, step: Step) -> str:
-        if step.id in self.ids:
-            raise ValueError(f"duplicate step id {step.id}")
-        missing = [d for d in step.depends_on if d not in self.ids]
-        if missing:
-            raise ValueError(f"step {step.id} depends on {missing[0]}, which is not before it")
-        self.items.append(step)
-        self.ids.add(step.id)
-        return step.id
+def _operands_guarded(where: str, args: tuple[str, ...]) -> tuple[str, ...]:
+    """Editable docker arguments must end their options with `--`: a name or an image after it can never be read
+    as a flag (an image tag such as `--output=...` from a hostile inventory, or a typo in an edit)."""
+    if "--" not in args:
+        raise PlanError(f"{where}: the arguments hold no '--' before the names and the image (a plan from an "
+                        "older wsl2-migrate?): re-plan with `wsl2-migrate plan -o plan.toml`, or add '--' there")
+    return args
 
 
 def _ids(items: Iterable[str | None]) -> tuple[str, ...]:
     return tuple(sorted({i for i in items if i}))
 
 
-def _digest_step(phase: str, engine: str, volume: str, path: str, helper: str, after: tuple[str, ...],
-                 platform: tuple[str, ...] = ()) -> Step:
-    """A helper container writes the content digest of a volume (docs/verify.md) to path in the backup folder."""
-    folder, name = path.split("/", 1)
-    title = f"Record the content digest of volume {volume}" if phase == "backup" else \
-        f"Digest the restored volume {volume}"
-    return Step(f"{phase}/volume-digest/{safe_name(volume)}", phase, title, engine=engine,
-                argv=("run", "--rm", *platform, "--network", "none", "-v", f"{volume}:/data:ro",
-                      "-v", Word((BackupPath(folder), ":/out")), helper,
-                      "sh", "-c", digest_script(), "sh", "/data", f"/out/{name}"),
-                target=volume, produces=(Artifact(path, "volume-digest", volume),), depends_on=after)
+class _Builder:
+    """The step list being built and what each step made."""
 
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.items: list[Step] = []
+        self.known: set[str] = set()
+        self.kept = [c for c in plan.containers if c.strategy != "skip"]
+        self.by_name = {c.name: c for c in self.kept}
+        self.deps = {c.name: c.depends_on for c in self.kept}
+        self.copies = [v for v in plan.volumes if v.strategy == "copy"]
+        self.copy_size = {v.name: v.size for v in self.copies}
+        # LCOW: the old engine is the Windows one, which runs a Linux container only when asked to.
+        self.linux: tuple[str, ...] = ("--platform", "linux") if plan.source_backend == "lcow" else ()
+        self.helper_src: str | None = None
+        self.folder = ""
+        self.stopped: dict[str, str] = {}
+        self.commits: dict[str, str] = {}
+        self.env_steps: dict[str, str] = {}
+        self.archives: dict[str, list[str]] = {}
+        self.saves: dict[str, str] = {}
+        self.vol_backups: dict[str, str] = {}
+        self.backups_verified = ""
+        self.settings_step = ""
+        self.ready = ""
+        self.has_image: dict[str, str] = {}
+        self.nets: dict[str, str] = {}
+        self.vols: dict[str, str] = {}
+        self.created: dict[str, str] = {}
+        self.started: dict[str, str] = {}
+        self.order: list[str] = []
 
-def build_steps(plan: Plan) -> list[Step]:
-    """Every step of the plan in run order; the same plan gives the same list."""
-    s = _Steps()
-    kept = [c for c in plan.containers if c.strategy != "skip"]
-    by_name = {c.name: c for c in kept}
-    deps = {c.name: c.depends_on for c in kept}
-    helper = plan.helper_image
-    copies = [v for v in plan.volumes if v.strategy == "copy"]
-    # LCOW: the old engine is the Windows one, which runs a Linux container only when asked to.
-    linux = ("--platform", "linux") if plan.source_backend == "lcow" else ()
+    # ------------------------------------------------------------------------------------------- plumbing
 
-    # preflight ---------------------------------------------------------------------------------------------
-    check = s.add(Step("preflight/check-host", "preflight", "Check the host before anything changes",
-                       action="check-host", mutating=False, target="host",
-                       params={"backup_bytes": plan.bytes_planned + sum(v.size or 0 for v in copies),
-                               "manual": list(plan.switch.manual)}, findings=plan.switch.findings))
-    folder = s.add(Step("preflight/backup-folder", "preflight", "Create the backup folder, secrets limited to you",
-                        action="prepare-backup-folder", target="backup folder", depends_on=(check,),
-                        params={"folders": list(BACKUP_FOLDERS), "secret": SECRETS_FOLDER}))
-    helper_src = None
-    if plan.helper_pull and copies:
-        helper_src = s.add(Step("preflight/pull-helper", "preflight", f"Pull the helper image {helper}",
-                                engine="source", argv=("pull", *linux, helper), target=helper,
-                                depends_on=(folder,)))
+    def unique(self, base: str) -> str:
+        """base, or base-2, base-3... when an earlier step has it (short ids and sanitized names can meet)."""
+        n, out = 1, base
+        while out in self.known:
+            n += 1
+            out = f"{base}-{n}"
+        return out
 
-    # freeze: dependents stop first -----------------------------------------------------------------------
-    stopped: dict[str, str] = {}
-    dependents: dict[str, list[str]] = {}
-    for c in kept:
-        for d in c.depends_on:
-            dependents.setdefault(d, []).append(c.name)
-    for name in stop_order([c.name for c in kept if c.start], deps):
-        c = by_name[name]
-        after = _ids(stopped.get(n) for n in dependents.get(name, ()))
-        stopped[name] = s.add(Step(f"freeze/stop/{safe_name(name)}", "freeze", f"Stop container {name}",
-                                   engine="source", argv=("stop", "--time", str(c.stop_timeout), c.id),
-                                   target=name, depends_on=_ids((folder, *after)), findings=c.findings))
+    def add(self, step: Step) -> str:
+        if step.id in self.known:
+            raise PlanError(f"two steps would have the id {step.id}")
+        missing = [d for d in step.depends_on if d not in self.known]
+        if missing:
+            raise PlanError(f"step {step.id} depends on {missing[0]}, which is not before it")
+        self.items.append(step)
+        self.known.add(step.id)
+        return step.id
 
-    # backup ------------------------------------------------------------------------------------------------
-    commits: dict[str, str] = {}
-    for c in kept:
-        if c.commit:
-            commits[c.name] = s.add(Step(
-                f"backup/commit/{safe_name(c.name)}", "backup", f"Commit the changed filesystem of {c.name}",
-                engine="source", argv=("commit", c.id, c.commit_ref), target=c.name,
-                depends_on=_ids((folder, stopped.get(c.name))), findings=c.findings))
-    env_steps: dict[str, str] = {}
-    for c in kept:
-        if c.env and c.strategy == "recreate":
-            path = env_file(c)
-            env_steps[c.name] = s.add(Step(
-                f"backup/env/{safe_name(c.name)}", "backup", f"Write the environment of {c.name} to an env file",
-                engine="source", action="write-env-file", target=c.name,
-                params={"container": c.id, "path": path, "names": list(c.env)},
-                produces=(Artifact(path, "env-file", c.name, secret=True),), depends_on=(folder,)))
-    archives: dict[str, list[str]] = {}
-    for im in plan.images:
-        if im.strategy == "save":
-            archives.setdefault(im.archive or "images/images.tar", []).extend(im.tags or (im.id,))
-    image_of = {im.id: im for im in plan.images}
-    for c in kept:
-        if c.commit:
-            base = image_of.get(c.image_id)
-            key = base.archive if base is not None and base.strategy == "save" and base.archive \
-                else "images/commits.tar"
-            archives.setdefault(key, []).append(c.commit_ref)
-    saves: dict[str, str] = {}
-    for path in sorted(archives):
-        refs = tuple(dict.fromkeys(archives[path]))
-        needs = _ids((folder, *(commits[c.name] for c in kept if c.commit and c.commit_ref in refs)))
-        saves[path] = s.add(Step(
-            f"backup/save/{path.removeprefix('images/').removesuffix('.tar')}", "backup",
-            f"Save {len(refs)} image reference(s) to {path}", engine="source",
-            argv=("save", "-o", BackupPath(path), *refs), target=path, depends_on=needs,
-            produces=(Artifact(path, "image-archive", ", ".join(refs), tar=True),)))
-    vol_backups: dict[str, str] = {}
-    for v in copies:
-        path = volume_archive(v.name)
-        vol_backups[v.name] = s.add(Step(
-            f"backup/volume/{safe_name(v.name)}", "backup", f"Copy volume {v.name} to {path}", engine="source",
-            argv=("run", "--rm", *linux, "--network", "none", "-v", f"{v.name}:/data:ro",
-                  "-v", Word((BackupPath("volumes"), ":/backup")), helper,
-                  "tar", "-c", "--numeric-owner", "-f", f"/backup/{path.removeprefix('volumes/')}", "-C", "/data",
-                  "."),
-            target=v.name, produces=(Artifact(path, "volume-archive", v.name, tar=True),),
-            depends_on=_ids((folder, helper_src, *(stopped.get(u) for u in v.users))), findings=v.findings))
-    for v in copies:
-        vol_backups[v.name] = s.add(_digest_step("backup", "source", v.name, volume_digest(v.name), helper,
-                                                 (vol_backups[v.name],), linux))
-    backups = s.add(Step("backup/verify", "backup", "Verify every backup against the manifest (size, sha256, entries)",
-                         action="verify-backups", mutating=False, target="backup folder",
-                         depends_on=_ids((folder, *commits.values(), *env_steps.values(), *saves.values(),
-                                          *vol_backups.values()))))
+    def docker(self, step_id: str, phase: str, title: str, engine: str, argv: tuple[Arg, ...], *, target: str,
+               timeout: int = 600, depends_on: tuple[str, ...] = (), produces: tuple[Artifact, ...] = (),
+               consumes: tuple[str, ...] = (), findings: tuple[str, ...] = (), workdir: str = "",
+               recover: tuple[tuple[Arg, ...], ...] = (), checks: tuple[Check, ...] = (),
+               mutating: bool = True, ok: tuple[int, ...] = (0,), record: bool = False,
+               expect_output: str = "") -> str:
+        op = Docker(engine, argv, timeout, workdir=workdir, ok_exit_codes=ok, recover=recover, checks=checks,
+                    record_output=record, expect_output=expect_output, display=display(argv))
+        return self.add(Step(step_id, phase, title, op, target=target, produces=produces, consumes=consumes,
+                             depends_on=depends_on, findings=findings, mutating=mutating))
 
-    # switch ------------------------------------------------------------------------------------------------
-    sw = plan.switch
-    last = s.add(Step("switch/stop-desktop", "switch", "Stop Docker Desktop", action="stop-desktop",
-                      target="Docker Desktop", depends_on=(backups,)))
-    last = s.add(Step("switch/backup-settings", "switch", "Back up Docker Desktop's settings files",
-                      action="backup-file", target="settings", params={"files": ["desktop-settings", "daemon-linux",
-                                                                                 "daemon-windows", "wslconfig"]},
-                      produces=(Artifact("settings/manifest.json", "settings-backup", "settings files"),),
-                      depends_on=(last,)))
-    for feature in sw.enable_features:
-        last = s.add(Step(f"switch/feature/{safe_name(feature)}", "switch", f"Enable Windows feature {feature}",
-                          action="enable-feature", target=feature, params={"name": feature}, depends_on=(last,),
-                          findings=sw.findings))
-    if sw.enable_features:
-        last = s.add(Step("switch/reboot", "switch", "Restart Windows if a feature needs it, then resume",
-                          action="reboot", target="Windows", depends_on=(last,)))
-    values: dict[str, object] = {"wslEngineEnabled": sw.wsl_engine_enabled}
-    last = s.add(Step("switch/settings", "switch", "Turn on the WSL2 engine in Docker Desktop's settings",
-                      action="set-desktop-setting", target="Docker Desktop settings",
-                      params={"values": values, "linux_containers": sw.linux_containers},
-                      depends_on=(last,), findings=sw.findings))
-    if sw.remove_daemon_keys:
-        last = s.add(Step("switch/daemon-config", "switch", "Remove LCOW-only keys from the Windows engine config",
-                          action="edit-daemon-config", target="daemon.json",
-                          params={"engine": "windows", "remove": list(sw.remove_daemon_keys)}, depends_on=(last,)))
-    if sw.linux_daemon_remove or sw.linux_daemon_set:
-        params: dict[str, object] = {"engine": "linux"}
-        if sw.linux_daemon_remove:
-            params["remove"] = list(sw.linux_daemon_remove)
-        if sw.linux_daemon_set:
-            params["set"] = {k: list(v) for k, v in sw.linux_daemon_set.items()}
-        last = s.add(Step("switch/daemon-config-linux", "switch",
-                          "Fit the Linux engine's daemon.json to WSL 2 (storage keys out, registry settings in)",
-                          action="edit-daemon-config", target="daemon.json", params=params, depends_on=(last,)))
-    if sw.wslconfig:
-        last = s.add(Step("switch/wslconfig", "switch", "Carry the Hyper-V memory, CPU and swap to .wslconfig",
-                          action="write-wslconfig", target=".wslconfig", params={"values": dict(sw.wslconfig)},
-                          depends_on=(last,)))
-    last = s.add(Step("switch/start-desktop", "switch", "Start Docker Desktop", action="start-desktop",
-                      target="Docker Desktop", params={"linux_containers": sw.linux_containers},
-                      depends_on=(last,)))
-    expect: dict[str, object] = {}
-    if sw.expect_registry_mirrors:
-        expect["registry_mirrors"] = list(sw.expect_registry_mirrors)
-    if sw.expect_insecure_registries:
-        expect["insecure_registries"] = list(sw.expect_insecure_registries)
-    ready = s.add(Step("switch/wait-engine", "switch", "Wait for the WSL2 engine", engine="target",
-                       action="wait-engine", mutating=False, target="engine", depends_on=(last,), params=expect))
+    def digest(self, phase: str, engine: str, volume: str, path: str, after: tuple[str, ...],
+               platform: tuple[str, ...] = ()) -> str:
+        """A helper container writes the content digest of a volume (docs/verify.md) to path in the backup folder."""
+        folder, name = path.split("/", 1)
+        title = f"Record the content digest of volume {volume}" if phase == "backup" else \
+            f"Digest the restored volume {volume}"
+        size = self.copy_size.get(volume)
+        return self.docker(
+            f"{phase}/volume-digest/{safe_name(volume)}", phase, title, engine,
+            ("run", "--rm", *platform, "--network", "none", "-v", f"{volume}:/data:ro",
+             "-v", Word((BackupPath(folder), ":/out")), "--", self.plan.helper_image,
+             "sh", "-c", digest_script(), "sh", "/data", f"/out/{name}"),
+            target=volume, timeout=_timeout(size), produces=(Artifact(path, "volume-digest", volume),),
+            depends_on=after)
 
-    # restore -----------------------------------------------------------------------------------------------
-    has_image: dict[str, str] = {}
-    helper_dst = None
-    if plan.helper_pull and copies:
-        helper_dst = s.add(Step("restore/pull-helper", "restore", f"Pull the helper image {helper}", engine="target",
-                                argv=("pull", helper), target=helper, depends_on=(ready,)))
-    for path in sorted(archives):
-        step = s.add(Step(f"restore/load/{path.removeprefix('images/').removesuffix('.tar')}", "restore",
-                          f"Load {path}", engine="target", argv=("load", "-i", BackupPath(path)), target=path,
-                          consumes=(path,), depends_on=(ready, saves[path])))
-        for ref in archives[path]:
-            has_image[ref] = step
-    for im in plan.images:
-        if im.strategy == "save":
-            has_image[im.id] = has_image[(im.tags or (im.id,))[0]]
-        elif im.strategy == "repull":
-            pull = ("pull", *(("--platform", im.platform) if im.platform else ()), im.reference)
-            step = s.add(Step(s.unique(f"restore/pull/{im.id.removeprefix('sha256:')[:12]}"), "restore",
-                              f"Pull {im.reference}", engine="target", argv=pull, target=im.reference,
-                              depends_on=(ready,), findings=im.findings))
-            for tag in im.tags:
-                step = s.add(Step(s.unique(f"restore/tag/{safe_name(tag)}"), "restore", f"Tag {tag}", engine="target",
-                                  argv=("tag", im.reference, tag), target=tag, depends_on=(step,)))
-            has_image[im.id] = step
-            for tag in im.tags:
-                has_image[tag] = step
-    helper_ready = helper_dst or has_image.get(helper) or ready
-    nets: dict[str, str] = {}
-    for n in plan.networks:
-        if n.strategy == "recreate":
-            nets[n.name] = s.add(Step(f"restore/network/{safe_name(n.name)}", "restore", f"Create network {n.name}",
-                                      engine="target", argv=tuple(n.args), target=n.name, depends_on=(ready,),
-                                      findings=n.findings))
-    vols: dict[str, str] = {}
-    for v in plan.volumes:
-        if v.strategy == "skip":
-            continue
+    # ------------------------------------------------------------------------------------------- phases
+
+    def preflight(self) -> None:
+        plan, sw = self.plan, self.plan.switch
+        backup_bytes = None if any(v.size is None for v in self.copies) else \
+            plan.bytes_planned + sum(v.size or 0 for v in self.copies)
+        check = self.add(Step(
+            "preflight/check-host", "preflight", "Check the host before anything changes",
+            CheckHost(min_build=sw.min_windows_build, min_ubr=sw.min_windows_ubr,
+                      free_space=(FreeSpace("backup", backup_bytes, "the backups"),),
+                      expected_user=sw.desktop_user, settings=DESKTOP_SETTINGS,
+                      file_sharing=FileSharing(sw.file_sharing) if sw.file_sharing else None, manual=sw.manual),
+            target="host", mutating=False, findings=sw.findings))
+        self.folder = self.add(Step(
+            "preflight/backup-folder", "preflight", "Create the backup folder, limited to you and SYSTEM",
+            PrepareBackupFolder(folders=BACKUP_FOLDERS), target="backup folder", depends_on=(check,)))
+        if not self.copies:
+            return
+        helper = plan.helper_image
+        if plan.helper_pull:
+            self.helper_src = self.docker("preflight/pull-helper", "preflight", f"Pull the helper image {helper}",
+                                          "source", ("pull", *self.linux, "--", helper), target=helper,
+                                          timeout=_timeout(50 * MIB, 600, _SLOW_NET), depends_on=(self.folder,))
+        self.helper_src = self.docker(
+            "preflight/helper-tools", "preflight", f"Check the helper image {helper} has what the copies need",
+            "source", ("run", "--rm", *self.linux, "--network", "none", "--", helper, "sh", "-c", probe_command()),
+            target=helper, timeout=300, depends_on=_ids((self.folder, self.helper_src)), mutating=False,
+            expect_output=PROBE_END)
+
+    def freeze(self) -> None:
+        dependents: dict[str, list[str]] = {}
+        for c in self.kept:
+            for d in c.depends_on:
+                dependents.setdefault(d, []).append(c.name)
+        for name in stop_order([c.name for c in self.kept if c.start], self.deps):
+            c = self.by_name[name]
+            after = _ids(self.stopped.get(n) for n in dependents.get(name, ()))
+            self.stopped[name] = self.docker(
+                f"freeze/stop/{safe_name(name)}", "freeze", f"Stop container {name}", "source",
+                ("stop", "-t", str(c.stop_timeout), "--", c.id), target=name, timeout=c.stop_timeout + 120,
+                depends_on=_ids((self.folder, *after)), findings=c.findings)
+
+    def backup(self) -> None:
+        plan = self.plan
+        for c in self.kept:
+            if c.commit:
+                self.commits[c.name] = self.docker(
+                    f"backup/commit/{safe_name(c.name)}", "backup", f"Commit the changed filesystem of {c.name}",
+                    "source", ("commit", "--", c.id, c.commit_ref), target=c.name, timeout=_timeout(None),
+                    depends_on=_ids((self.folder, self.stopped.get(c.name))), findings=c.findings, record=True)
+        for c in self.kept:
+            if c.env and c.strategy == "recreate":
+                path = env_file(c.name)
+                self.env_steps[c.name] = self.add(Step(
+                    f"backup/env/{safe_name(c.name)}", "backup", f"Write the environment of {c.name} to an env file",
+                    WriteEnvFile(container=c.id, path=path, names=c.env), target=c.name,
+                    produces=(Artifact(path, "env-file", c.name, secret=True),), depends_on=(self.folder,)))
+        sizes: dict[str, int] = {}
+        for im in plan.images:
+            if im.strategy == "save":
+                key = im.archive or "images/images.tar"
+                self.archives.setdefault(key, []).extend(im.tags or (im.id,))
+                sizes[key] = sizes.get(key, 0) + im.size
+        image_of = {im.id: im for im in plan.images}
+        for c in self.kept:
+            if c.commit:
+                base = image_of.get(c.image_id)
+                key = base.archive if base is not None and base.strategy == "save" and base.archive \
+                    else "images/commits.tar"
+                self.archives.setdefault(key, []).append(c.commit_ref)
+                if key == "images/commits.tar" and base is not None:
+                    sizes[key] = sizes.get(key, 0) + base.size
+        for path in sorted(self.archives):
+            refs = tuple(dict.fromkeys(self.archives[path]))
+            needs = _ids((self.folder, *(self.commits[c.name] for c in self.kept if c.commit and c.commit_ref in refs)))
+            self.saves[path] = self.docker(
+                f"backup/save/{path.removeprefix('images/').removesuffix('.tar')}", "backup",
+                f"Save {len(refs)} image reference(s) to {path}", "source",
+                ("save", "-o", BackupPath(path), "--", *refs), target=path, timeout=_timeout(sizes.get(path)),
+                depends_on=needs, produces=(Artifact(path, "image-archive", ", ".join(refs)),))
+        for v in self.copies:
+            path = volume_archive(v.name)
+            self.vol_backups[v.name] = self.docker(
+                f"backup/volume/{safe_name(v.name)}", "backup", f"Copy volume {v.name} to {path}", "source",
+                ("run", "--rm", *self.linux, "--network", "none", "-v", f"{v.name}:/data:ro",
+                 "-v", Word((BackupPath("volumes"), ":/backup")), "--", plan.helper_image,
+                 "tar", "-c", "--numeric-owner", "-f", f"/backup/{path.removeprefix('volumes/')}", "-C", "/data", "."),
+                target=v.name, timeout=_timeout(v.size), produces=(Artifact(path, "volume-archive", v.name),),
+                depends_on=_ids((self.folder, self.helper_src, *(self.stopped.get(u) for u in v.users))),
+                findings=v.findings)
+        for v in self.copies:
+            # Taken with the containers stopped and before anything starts again: nothing writes to it meanwhile.
+            self.vol_backups[v.name] = self.digest("backup", "source", v.name, volume_digest(v.name),
+                                                   (self.vol_backups[v.name],), self.linux)
+        self.backups_verified = self.add(Step(
+            "backup/verify", "backup", "Verify every backup against the artifact record (size, sha256)",
+            VerifyBackups(), target="backup folder", mutating=False,
+            depends_on=_ids((self.folder, *self.commits.values(), *self.env_steps.values(), *self.saves.values(),
+                             *self.vol_backups.values()))))
+
+    def switch(self) -> None:
+        sw = self.plan.switch
+        last = self.add(Step("switch/stop-desktop", "switch", "Stop Docker Desktop",
+                             StopDesktop(), target="Docker Desktop", depends_on=(self.backups_verified,)))
+        last = self.add(Step("switch/vm-off", "switch", "Check the old backend's VM is off",
+                             CheckVmOff(names=sw.old_vms), target="Hyper-V VM", mutating=False, depends_on=(last,)))
+        last = self.add(Step("switch/backup-settings", "switch", "Back up Docker Desktop's settings files",
+                             BackupFiles(files=HOST_FILES), target="settings",
+                             produces=(Artifact("settings/manifest.json", "settings-backup", "settings files"),),
+                             depends_on=(last,)))
+        values: dict[str, object] = {"wslEngineEnabled": sw.wsl_engine_enabled}
+        if sw.linux_containers:
+            values["useWindowsContainers"] = False
+        hold = sw.hold_autostart and bool(sw.enable_features)
+        if hold:
+            # After the restart the features need, Desktop must not start by itself on the half-switched backend.
+            values["autoStart"] = False
+        self.settings_step = last = self.add(Step(
+            "switch/settings", "switch", "Turn on the WSL2 engine in Docker Desktop's settings",
+            EditJson(file=DESKTOP_SETTINGS, set_json=json_text(values), ignore_case=True),
+            target="Docker Desktop settings", depends_on=(last,), findings=sw.findings))
+        if sw.remove_daemon_keys:
+            last = self.add(Step("switch/daemon-config", "switch",
+                                 "Remove LCOW-only keys from the Windows engine config",
+                                 EditJson(file=DAEMON_WINDOWS, remove=sw.remove_daemon_keys), target="daemon.json",
+                                 depends_on=(last,)))
+        if sw.linux_daemon_remove or sw.linux_daemon_set:
+            last = self.add(Step(
+                "switch/daemon-config-linux", "switch",
+                "Fit the Linux engine's daemon.json to WSL 2 (storage keys out, registry settings in)",
+                EditJson(file=DAEMON_LINUX, set_json=json_text({k: list(v) for k, v in sw.linux_daemon_set.items()}),
+                         remove=sw.linux_daemon_remove, create=True),
+                target="daemon.json", depends_on=(last,)))
+        if sw.wslconfig:
+            entries = tuple(IniEntry(k, v) for k, v in sorted(sw.wslconfig.items()))
+            last = self.add(Step("switch/wslconfig", "switch", "Add the Hyper-V memory, CPU and swap to .wslconfig "
+                                 "where it sets none", EditIni(file=WSLCONFIG, add=entries),
+                                 target=".wslconfig", depends_on=(last,)))
+        for feature in sw.enable_features:
+            last = self.add(Step(f"switch/feature/{safe_name(feature)}", "switch", f"Enable Windows feature {feature}",
+                                 EnableFeature(name=feature), target=feature, depends_on=(last,),
+                                 findings=sw.findings))
+        if sw.enable_features:
+            last = self.add(Step("switch/reboot", "switch", "Restart Windows if a feature needs it, then resume",
+                                 Reboot(), target="Windows", depends_on=(last,)))
+        if sw.enable_features or sw.wslconfig:
+            # Desktop may have been started again (at logon after the restart, or by hand); WSL must restart to
+            # read the new .wslconfig.
+            last = self.add(Step("switch/stop-desktop-again", "switch",
+                                 "Make sure Docker Desktop is stopped" + (" and WSL restarts" if sw.wslconfig else ""),
+                                 StopDesktop(shutdown_wsl=bool(sw.wslconfig)), target="Docker Desktop",
+                                 depends_on=(last,)))
+        if hold:
+            # Desktop is stopped here, so its settings may change; it starts next with auto-start as it was.
+            last = self.add(Step("switch/autostart", "switch", "Put Docker Desktop's auto-start back as it was",
+                                 RestoreJsonKeys(file=DESKTOP_SETTINGS, keys=("autoStart",),
+                                                 from_step=self.settings_step, ignore_case=True),
+                                 target="Docker Desktop settings", depends_on=(last,)))
+        last = self.add(Step("switch/start-desktop", "switch", "Start Docker Desktop (as you, not elevated)",
+                             StartDesktop(exe=sw.desktop_exe), target="Docker Desktop", depends_on=(last,)))
+        self.ready = self.add(Step(
+            "switch/wait-engine", "switch", "Wait for the WSL2 engine",
+            WaitEngine(engine="target", checks=registry_checks(sw.expect_registry_mirrors,
+                                                               sw.expect_insecure_registries)),
+            target="engine", mutating=False, depends_on=(last,)))
+
+    def restore(self) -> None:
+        plan = self.plan
+        helper_dst = None
+        if plan.helper_pull and self.copies:
+            helper_dst = self.docker("restore/pull-helper", "restore", f"Pull the helper image {plan.helper_image}",
+                                     "target", ("pull", "--", plan.helper_image), target=plan.helper_image,
+                                     timeout=_timeout(50 * MIB, 600, _SLOW_NET), depends_on=(self.ready,))
+        self._images()
+        helper_ready = helper_dst or self.has_image.get(plan.helper_image) or self.ready
+        for n in plan.networks:
+            if n.strategy == "recreate":
+                args = _operands_guarded(f"networks.{n.name}.args", n.args)
+                self.nets[n.name] = self.docker(
+                    f"restore/network/{safe_name(n.name)}", "restore", f"Create network {n.name}", "target",
+                    tuple(args), target=n.name, timeout=120, depends_on=(self.ready,), findings=n.findings,
+                    recover=(("network", "rm", "--", n.name),))
+        for v in plan.volumes:
+            if v.strategy != "skip":
+                self._volume(v, helper_ready)
+        self.order, _ = start_order([c.name for c in self.kept], self.deps)
+        done_projects: set[str] = set()
+        for name in self.order:
+            c = self.by_name[name]
+            if c.strategy == "compose" and c.compose is not None:
+                if c.compose.project not in done_projects:
+                    self._compose(c)
+                    done_projects.add(c.compose.project)
+            else:
+                self._create(c)
+        for name in self.order:
+            c = self.by_name[name]
+            if c.start:
+                self.started[name] = self.docker(
+                    f"restore/start/{safe_name(name)}", "restore", f"Start container {name}", "target",
+                    ("start", "--", name), target=name, timeout=max(120, c.stop_timeout + 60),
+                    depends_on=_ids((self.created[name], *(self.started.get(d) for d in c.depends_on))))
+
+    def _images(self) -> None:
+        plan = self.plan
+        commit_of = {c.commit_ref: c for c in self.kept if c.commit}
+        tagged = {t: im for im in plan.images if im.strategy == "save" for t in (im.tags or (im.id,))}
+        sizes = {im.archive: 0 for im in plan.images}
+        for im in plan.images:
+            if im.strategy == "save":
+                sizes[im.archive] = sizes.get(im.archive, 0) + im.size
+        for path in sorted(self.archives):
+            checks = []
+            for ref in dict.fromkeys(self.archives[path]):
+                if ref in commit_of:  # a commit's id is known once it is made: its step recorded it
+                    checks.append(image_check(ref, recorded_from=self.commits[commit_of[ref].name]))
+                else:
+                    checks.append(image_check(ref, tagged[ref].id))
+            step = self.docker(f"restore/load/{path.removeprefix('images/').removesuffix('.tar')}", "restore",
+                               f"Load {path}", "target", ("load", "-i", BackupPath(path)), target=path,
+                               timeout=_timeout(sizes.get(path)), consumes=(path,), checks=tuple(checks),
+                               depends_on=(self.ready, self.saves[path]))
+            for ref in self.archives[path]:
+                self.has_image[ref] = step
+        for im in plan.images:
+            if im.strategy == "save":
+                self.has_image[im.id] = self.has_image[(im.tags or (im.id,))[0]]
+            elif im.strategy == "repull":
+                pull = ("pull", *(("--platform", im.platform) if im.platform else ()), "--", im.reference)
+                step = self.docker(self.unique(f"restore/pull/{im.id.removeprefix('sha256:')[:12]}"), "restore",
+                                   f"Pull {im.reference}", "target", pull, target=im.reference,
+                                   timeout=_timeout(im.size, 600, _SLOW_NET), depends_on=(self.ready,),
+                                   findings=im.findings, checks=(image_check(im.reference, im.id),))
+                for tag in im.tags:
+                    step = self.docker(self.unique(f"restore/tag/{safe_name(tag)}"), "restore", f"Tag {tag}",
+                                       "target", ("tag", "--", im.reference, tag), target=tag, timeout=120,
+                                       depends_on=(step,), checks=(image_check(tag, im.id),))
+                self.has_image[im.id] = step
+                for tag in im.tags:
+                    self.has_image[tag] = step
+
+    def _volume(self, v: VolumePlan, helper_ready: str) -> None:
         args: list[str] = ["volume", "create", "--driver", v.driver]
         for k in sorted(v.options):
             args += ["--opt", f"{k}={v.options[k]}"]
         for k in sorted(v.labels):
             args += ["--label", f"{k}={v.labels[k]}"]
-        args.append(v.name)
-        vols[v.name] = s.add(Step(f"restore/volume/{safe_name(v.name)}", "restore", f"Create volume {v.name}",
-                                  engine="target", argv=tuple(args), target=v.name, depends_on=(ready,),
-                                  findings=v.findings))
-        if v.strategy == "copy":
-            path = volume_archive(v.name)
-            vols[v.name] = s.add(Step(
-                f"restore/volume-data/{safe_name(v.name)}", "restore", f"Restore the content of volume {v.name}",
-                engine="target",
-                argv=("run", "--rm", "--network", "none", "-v", f"{v.name}:/data",
-                      "-v", Word((BackupPath("volumes"), ":/backup:ro")), helper,
-                      "tar", "-x", "--numeric-owner", "-f", f"/backup/{path.removeprefix('volumes/')}", "-C", "/data"),
-                target=v.name, consumes=(path,), depends_on=_ids((vols[v.name], helper_ready, vol_backups[v.name]))))
-    created: dict[str, str] = {}
-    order, _ = start_order([c.name for c in kept], deps)
-    projects_done: set[str] = set()
-    for name in order:
-        c = by_name[name]
-        needs = _ids((ready, has_image.get(c.commit_ref if c.commit else c.image_id) or has_image.get(c.image),
-                      *(nets.get(n) for n in c.networks), *(vols.get(v) for v in c.volumes),
-                      *(created.get(d) for d in c.depends_on), env_steps.get(name)))
-        if c.strategy == "compose" and c.compose is not None:
-            key = c.compose.project
-            if key in projects_done:
-                continue
-            members = [by_name[n] for n in order if by_name[n].strategy == "compose" and by_name[n].compose
-                       is not None and by_name[n].compose.project == key]
-            files = [a for f in c.compose.files for a in ("-f", f)]
-            services = sorted({m.compose.service for m in members if m.compose is not None})
-            for m in members:
-                needs = _ids((*needs, has_image.get(m.image_id), *(nets.get(n) for n in m.networks),
-                              *(vols.get(v) for v in m.volumes),
-                              *(created.get(d) for d in m.depends_on if d not in {x.name for x in members})))
-            step = s.add(Step(f"restore/compose/{safe_name(key)}", "restore", f"Create compose project {key}",
-                              engine="target", workdir=c.compose.working_dir,
-                              argv=("compose", "--project-name", key, "--project-directory", c.compose.working_dir,
-                                    *files, "up", "--no-start", "--no-build", "--no-deps", *services),
-                              target=key, depends_on=needs, findings=c.findings))
-            projects_done.add(key)
-            for m in members:
-                created[m.name] = step
-            continue
-        argv: list[str | BackupPath] = list(c.create)
-        if c.env:
-            argv[1:1] = ["--env-file", BackupPath(env_file(c))]
-        step = s.add(Step(f"restore/create/{safe_name(name)}", "restore", f"Create container {name}",
-                          engine="target", argv=tuple(argv), target=name,
-                          consumes=(env_file(c),) if c.env else (), depends_on=needs, findings=c.findings))
-        for i, extra in enumerate(c.connect, 1):
-            step = s.add(Step(f"restore/connect/{safe_name(name)}/{i}", "restore",
-                              f"Connect {name} to network {extra[-2] if len(extra) > 1 else ''}", engine="target",
-                              argv=tuple(extra), target=name,
-                              depends_on=_ids((step, *(nets.get(a) for a in extra)))))
-        created[name] = step
-    started: dict[str, str] = {}
-    for name in order:
-        c = by_name[name]
-        if c.start:
-            started[name] = s.add(Step(
-                f"restore/start/{safe_name(name)}", "restore", f"Start container {name}", engine="target",
-                argv=("start", name), target=name,
-                depends_on=_ids((created[name], *(started.get(d) for d in c.depends_on)))))
+        create = (*args, "--", v.name)
+        self.vols[v.name] = self.docker(f"restore/volume/{safe_name(v.name)}", "restore", f"Create volume {v.name}",
+                                        "target", create, target=v.name, timeout=120, depends_on=(self.ready,),
+                                        findings=v.findings)
+        if v.strategy != "copy":
+            return
+        path = volume_archive(v.name)
+        data = self.docker(
+            f"restore/volume-data/{safe_name(v.name)}", "restore", f"Restore the content of volume {v.name}", "target",
+            ("run", "--rm", "--network", "none", "-v", f"{v.name}:/data", "-v", Word((BackupPath("volumes"),
+             ":/backup:ro")), "--", self.plan.helper_image, "sh", "-c", EMPTY_VOLUME_CHECK, "sh",
+             f"/backup/{path.removeprefix('volumes/')}"),
+            target=v.name, timeout=_timeout(v.size), consumes=(path,),
+            depends_on=_ids((self.vols[v.name], helper_ready, self.vol_backups[v.name])),
+            # Interrupted part-way: the volume holds a partial copy; it is made again, empty, before the retry.
+            recover=(("volume", "rm", "--", v.name), create))
+        # Digested before any container that mounts it is created or started: nothing has written to it yet.
+        self.vols[v.name] = self.digest("restore", "target", v.name, target_digest(v.name), (data,))
 
-    # verify and cleanup ------------------------------------------------------------------------------------
-    checks: list[str] = []
-    for v in copies:
-        # After the containers that use it were created and started: they may write to it on start.
-        checks.append(s.add(_digest_step("verify", "target", v.name, target_digest(v.name), helper, _ids(
-            (vols[v.name], *(created.get(u) for u in v.users), *(started.get(u) for u in v.users))))))
-    done = s.add(Step("verify/target", "verify", "Compare the new engine with what the plan migrates",
-                      engine="target", action="verify-target", mutating=False, target="engine",
-                      depends_on=_ids((ready, *created.values(), *started.values(), *vols.values(),
-                                       *nets.values(), *checks))))
-    s.add(Step("cleanup/finish", "cleanup", "Remove the resume task and write the summary", action="finish",
-               target="runbook", depends_on=(done,)))
-    return s.items
+    def _needs(self, c: ContainerPlan) -> tuple[str, ...]:
+        image = self.has_image.get(c.commit_ref if c.commit else c.image_id) or self.has_image.get(c.image)
+        return _ids((self.ready, image, *(self.nets.get(n) for n in c.networks), *(self.vols.get(v) for v in c.volumes),
+                     *(self.created.get(d) for d in c.depends_on), self.env_steps.get(c.name)))
+
+    def _compose(self, c: ContainerPlan) -> None:
+        assert c.compose is not None
+        key = c.compose.project
+        members = [self.by_name[n] for n in self.order if self.by_name[n].strategy == "compose"
+                   and self.by_name[n].compose is not None and self.by_name[n].compose.project == key]  # type: ignore[union-attr]
+        names = {m.name for m in members}
+        files = [a for f in c.compose.files for a in ("-f", f)]
+        services = sorted({m.compose.service for m in members if m.compose is not None})
+        needs: tuple[str, ...] = ()
+        for m in members:
+            needs = _ids((*needs, *(x for x in self._needs(m) if x not in {self.created.get(n) for n in names})))
+        step = self.docker(f"restore/compose/{safe_name(key)}", "restore", f"Create compose project {key}", "target",
+                           ("compose", "--project-name", key, "--project-directory", c.compose.working_dir, *files,
+                            "up", "--no-start", "--no-build", "--no-deps", "--", *services),
+                           target=key, timeout=_timeout(None), workdir=c.compose.working_dir, depends_on=needs,
+                           findings=c.findings)
+        for m in members:
+            self.created[m.name] = step
+
+    def _create(self, c: ContainerPlan) -> None:
+        argv: list[Arg] = list(_operands_guarded(f"containers.{c.name}.create", c.create))
+        if not c.commit and c.commit_ref:
+            # The commit was turned off in the plan: the container is created from the image it runs.
+            argv = [c.image_id if a == c.commit_ref else a for a in argv]
+        consumes: tuple[str, ...] = ()
+        if c.env:
+            argv[1:1] = ["--env-file", BackupPath(env_file(c.name))]
+            consumes = (env_file(c.name),)
+        step = self.docker(f"restore/create/{safe_name(c.name)}", "restore", f"Create container {c.name}", "target",
+                           tuple(argv), target=c.name, timeout=300, consumes=consumes, depends_on=self._needs(c),
+                           findings=c.findings, recover=(("rm", "--", c.name),))
+        for i, extra in enumerate(c.connect, 1):
+            _operands_guarded(f"containers.{c.name}.connect", extra)
+            net = extra[-2] if len(extra) > 1 else ""
+            step = self.docker(f"restore/connect/{safe_name(c.name)}/{i}", "restore",
+                               f"Connect {c.name} to network {net}",
+                               "target", tuple(extra), target=c.name, timeout=120,
+                               depends_on=_ids((step, self.nets.get(net))),
+                               recover=(("network", "disconnect", "--", net, c.name),))
+        self.created[c.name] = step
+
+    def verify(self) -> None:
+        self.verified = self.add(Step(
+            "verify/target", "verify", "Compare the new engine with what the plan migrates",
+            verify_target(self.plan, self.commits), target="engine", mutating=False,
+            depends_on=_ids((self.ready, *self.created.values(), *self.started.values(), *self.vols.values(),
+                             *self.nets.values()))))
+
+    def cleanup(self) -> None:
+        self.add(Step("cleanup/finish", "cleanup", "Remove the resume task and write the summary", Finish(),
+                      target="runbook", depends_on=(self.verified,)))
+
+    def rollback(self) -> tuple[Step, ...]:
+        """Back to the old backend: settings restored, Desktop restarted on it, frozen containers started again."""
+        out: list[Step] = []
+
+        def add(step: Step) -> None:
+            out.append(step)
+
+        add(Step("rollback/stop-desktop", "rollback", "Stop Docker Desktop", StopDesktop(), target="Docker Desktop",
+                 only_if_started="switch/stop-desktop"))
+        add(Step("rollback/restore-settings", "rollback", "Put the settings files back as they were before the switch",
+                 RestoreFiles(), target="settings", only_if_started="switch/backup-settings"))
+        add(Step("rollback/remove-task", "rollback", "Remove the resume task", RemoveResumeTask(), target="Windows"))
+        add(Step("rollback/start-desktop", "rollback", "Start Docker Desktop on the old backend",
+                 StartDesktop(exe=self.plan.switch.desktop_exe), target="Docker Desktop",
+                 only_if_started="switch/stop-desktop"))
+        add(Step("rollback/wait-engine", "rollback", "Wait for the old engine", WaitEngine(engine="source"),
+                 target="engine", mutating=False, only_if_started="switch/stop-desktop"))
+        stops = {name: sid for name, sid in self.stopped.items()}
+        for name in self.order or [c.name for c in self.kept]:
+            if name in stops:
+                c = self.by_name[name]
+                add(Step(f"rollback/start/{safe_name(name)}", "rollback", f"Start container {name} again",
+                         _op("source", ("start", "--", c.id), max(120, c.stop_timeout + 60)), target=name,
+                         only_if_started=stops[name]))
+        for name, sid in sorted(self.commits.items()):
+            c = self.by_name[name]
+            # A commit interrupted before it tagged anything leaves nothing to remove: exit 1 is accepted.
+            add(Step(f"rollback/untag/{safe_name(name)}", "rollback", f"Remove the commit tag {c.commit_ref}",
+                     _op("source", ("image", "rm", "--", c.commit_ref), 300, ok=(0, 1)), target=c.commit_ref,
+                     only_if_started=sid))
+        if self.plan.helper_pull and self.copies:
+            helper = self.plan.helper_image
+            add(Step("rollback/remove-helper", "rollback", f"Remove the helper image {helper} the run pulled",
+                     _op("source", ("image", "rm", "--", helper), 300, ok=(0, 1)), target=helper,
+                     only_if_started="preflight/pull-helper"))
+        add(Step("rollback/mark", "rollback", "Mark the journal rolled back (no resume after this)", MarkRolledBack(),
+                 target="journal"))
+        return tuple(out)
+
+
+def _op(engine: str, argv: tuple[Arg, ...], timeout: int, ok: tuple[int, ...] = (0,)) -> Docker:
+    """A docker command of the rollback program."""
+    return Docker(engine, argv, timeout, ok_exit_codes=ok, display=display(argv))
+
+
+
+
+def build_program(plan: Plan) -> Program:
+    """The program of a plan; the same plan gives the same program."""
+    b = _Builder(plan)
+    b.preflight()
+    b.freeze()
+    b.backup()
+    b.switch()
+    b.restore()
+    b.verify()
+    b.cleanup()
+    source_os = "windows" if plan.source_backend == "lcow" else "linux"
+    engines = {"source": EngineExpect(os=source_os),
+               "target": EngineExpect(os="linux", kernel_contains="microsoft-standard", not_source=True)}
+    return Program(steps=tuple(b.items), rollback=b.rollback(), engines=engines)
+
+
+def build_steps(plan: Plan) -> list[Step]:
+    """The forward steps of the plan's program, in run order."""
+    return list(build_program(plan).steps)
+

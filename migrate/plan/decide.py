@@ -188,7 +188,7 @@ def network_args(n: Network, lcow: bool) -> tuple[tuple[str, ...], list[str]]:
     labels = _public(dict(n.labels), "label", why)
     for k in sorted(labels):
         args += ["--label", f"{k}={labels[k]}"]
-    args.append(n.name)
+    args += ["--", n.name]
     return tuple(args), why
 
 
@@ -355,10 +355,24 @@ def _switch(inv: Inventory, fs: _Findings, problems: list[str]) -> SwitchPlan:
             "insecure-registries", []))
     mirrors = tuple(_no_secret_urls(mirrors, "registry mirror", []))  # named once, below, if merged
     insecure = tuple(_no_secret_urls(insecure, "insecure registry", []))
+    have = inv.settings.wslconfig.values.get("wsl2", {}) if inv.settings.wslconfig is not None else {}
+    if isinstance(have, dict):
+        # .wslconfig limits apply to every WSL distro: a value the user set is never replaced.
+        wslconfig = {k: v for k, v in wslconfig.items() if k.lower() not in {str(x).lower() for x in have}}
+    sharing = ""
+    if backend == "hyperv" and d is not None:
+        if "filesharingdirectories" in d.values:
+            sharing = "filesharingDirectories"
+        elif "shareddrives" in d.values:
+            sharing = "sharedDrives"
+    host = inv.host
+    vms = tuple(sorted({str(vm.get("name")) for vm in (host.hyperv_vms if host else ()) if vm.get("name")})) or \
+        ("DockerDesktopVM", "MobyLinuxVM")
     return SwitchPlan(wsl_engine_enabled=True, linux_containers=backend == "lcow", remove_daemon_keys=remove,
                       linux_daemon_remove=drop, linux_daemon_set=merged, expect_registry_mirrors=mirrors,
                       expect_insecure_registries=insecure, wslconfig=wslconfig, enable_features=features,
-                      manual=manual, findings=findings)
+                      manual=manual, file_sharing=sharing, desktop_user=host.user if host else "", old_vms=vms,
+                      findings=findings)
 
 
 def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path: str = "") -> Plan:

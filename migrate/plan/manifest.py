@@ -1,37 +1,37 @@
-"""The expected final state a plan promises: embedded in the runbook for its last verification step."""
+"""The expected final state a plan promises: the verify-target step's parameters, and verify's expected changes."""
 from __future__ import annotations
 
 from migrate.model import JSON, Inventory
-from migrate.plan.build import target_digest, volume_digest
+from migrate.plan.actions import TargetVolume, VerifyTarget
+from migrate.plan.checks import container_check, image_check, network_check
+from migrate.plan.layout import target_digest, volume_digest
 from migrate.plan.model import Plan
 
 
-def expected_manifest(plan: Plan) -> dict[str, JSON]:
-    """What the new engine must hold after the run; ids are empty where only the run knows them (commits)."""
-    images: list[JSON] = []
+def verify_target(plan: Plan, commits: dict[str, str]) -> VerifyTarget:
+    """What the new engine must hold after the run, as checks. commits: container name -> the commit step, whose
+    recorded output is the committed image's id (known only once the run made it)."""
+    checks = []
     for im in plan.images:
         if im.strategy != "skip":
-            images.append({"id": im.id, "tags": sorted(im.tags)})
-    for c in plan.containers:
-        if c.strategy != "skip" and c.commit:
-            images.append({"id": "", "tags": [c.commit_ref]})
-    networks: list[JSON] = []
-    for n in plan.networks:
+            checks += [image_check(t, im.id) for t in sorted(im.tags)] or [image_check(im.id, im.id)]
+    kept = [c for c in sorted(plan.containers, key=lambda c: c.name) if c.strategy != "skip"]
+    checks += [image_check(c.commit_ref, recorded_from=commits[c.name]) for c in kept if c.commit]
+    for n in sorted(plan.networks, key=lambda n: n.name):
         if n.strategy == "recreate":
             args = list(n.args)
             driver = args[args.index("--driver") + 1] if "--driver" in args else "bridge"
-            subnets = sorted(args[i + 1] for i, a in enumerate(args[:-1]) if a == "--subnet")
-            networks.append({"name": n.name, "driver": driver, "subnets": subnets})
+            subnets = tuple(args[i + 1] for i, a in enumerate(args[:-1]) if a == "--subnet")
+            checks.append(network_check(n.name, driver, subnets))
+    for c in kept:
+        if c.commit:
+            checks.append(container_check(c.name, c.start, recorded_from=commits[c.name]))
+        else:
+            checks.append(container_check(c.name, c.start, image_id=c.image_id))
     # Volumes are equal when their content digests (docs/verify.md) before the switch and after the restore are.
-    volumes: list[JSON] = [{"name": v.name, "backup_digest": volume_digest(v.name),
-                            "target_digest": target_digest(v.name)} for v in plan.volumes if v.strategy == "copy"]
-    containers: list[JSON] = []
-    for c in plan.containers:
-        if c.strategy == "skip":
-            continue
-        image_id = "" if c.commit else c.image_id
-        containers.append({"name": c.name, "image_id": image_id, "running": c.start})
-    return {"images": images, "networks": networks, "volumes": volumes, "containers": containers}
+    volumes = tuple(TargetVolume(v.name, volume_digest(v.name), target_digest(v.name))
+                    for v in sorted(plan.volumes, key=lambda v: v.name) if v.strategy == "copy")
+    return VerifyTarget(checks=tuple(checks), volumes=volumes)
 
 
 def expected_changes(plan: Plan, after: Inventory | None = None) -> dict[tuple[str, str, str], JSON]:

@@ -124,8 +124,20 @@ class SwitchPlan:
     expect_insecure_registries: tuple[str, ...] = ()
     """Checked in `docker info` of the new engine once it answers."""
     wslconfig: dict[str, str] = field(default_factory=dict)
-    """Keys merged into .wslconfig [wsl2]: memory, processors, swap."""
+    """Keys added to .wslconfig [wsl2] where it sets none (memory, processors, swap); a value already there stays."""
     enable_features: tuple[str, ...] = ()
+    hold_autostart: bool = True
+    """Keep Docker Desktop from starting by itself (autoStart false) until the run has finished, then put it back."""
+    file_sharing: str = ""
+    """Hyper-V era Desktop shares only listed folders: the setting the preflight checks the backup folder against
+    (filesharingDirectories or sharedDrives; '' = no check)."""
+    desktop_user: str = ""
+    """DOMAIN\\user whose Docker Desktop the plan was made for ('' = unknown): the runbook runs only as that user."""
+    old_vms: tuple[str, ...] = ("DockerDesktopVM", "MobyLinuxVM")
+    """Hyper-V VMs of the old backend that must be off before settings change."""
+    min_windows_build: int = 18362
+    min_windows_ubr: int = 0
+    desktop_exe: str = "%ProgramFiles%\\Docker\\Docker\\Docker Desktop.exe"
     manual: tuple[str, ...] = ()
     """Things the runbook cannot do, each 'RULE: what to do'; the runbook lists them and the preflight asks."""
     findings: tuple[str, ...] = ()

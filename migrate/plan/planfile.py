@@ -41,7 +41,7 @@ EDITABLE = {
     "plan": ("backup_path", "helper_image", "helper_pull"),
     "switch": ("wsl_engine_enabled", "linux_containers", "remove_daemon_keys", "linux_daemon_remove",
                "linux_daemon_set", "expect_registry_mirrors", "expect_insecure_registries", "wslconfig",
-               "enable_features"),
+               "enable_features", "hold_autostart", "file_sharing", "desktop_user", "old_vms", "desktop_exe"),
     "images": ("strategy", "reference", "platform", "archive"),
     "volumes": ("strategy", "options", "labels"),
     "networks": ("strategy", "args"),

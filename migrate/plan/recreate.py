@@ -254,7 +254,7 @@ def _connect(a: Attachment, name: str) -> tuple[Arg, ...]:
         out += ["--link", link]
     for opt in kv(a.driver_opts):
         out += ["--driver-opt", opt]
-    return (*out, a.network, name)
+    return (*out, "--", a.network, name)
 
 
 def _network(c: Container, names: Mapping[str, str] | None, s: _Spec) -> list[tuple[Arg, ...]]:
@@ -298,7 +298,7 @@ def _network(c: Container, names: Mapping[str, str] | None, s: _Spec) -> list[tu
             continue
         if a.mac_address and a.mac_address != c.mac_address:
             s.lose(f"networks {a.network} mac address", "docker network connect has no flag for a MAC address")
-        out.append(_connect(a, c.name))
+        out.append(_connect(a, c.name.lstrip("/")))
     return out
 
 
@@ -401,7 +401,7 @@ def create_spec(c: Container, image: Image | None, *, image_ref: str,
     container_names = {p.id: p.name for p in peers}
     cfg: Mapping[str, Any] = image.config if image is not None else {}
     s = _Spec()
-    s.args += ["create", "--name", c.name]
+    s.args += ["create", "--name", c.name.lstrip("/")]
     _identity(c, cfg, s)
     cmd = _command(c, cfg, s)
     env_names = _env(c, cfg, env_file, s)
@@ -447,7 +447,8 @@ def create_spec(c: Container, image: Image | None, *, image_ref: str,
         else:
             s.flag("--annotation", f"{key}={value}")
     _no_flag(c, cfg, s)
-    s.args.append(image_ref)
+    # `--` ends the options: an image reference or command word can never be read as a docker flag.
+    s.args += ["--", image_ref]
     s.args += list(cmd)
     return CreateSpec(args=tuple(s.args), connect=tuple(connect), not_carried=tuple(sorted(s.lost)),
                       env_names=env_names)

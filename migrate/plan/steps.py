@@ -1,16 +1,26 @@
-"""The step model: what the runbook emitter and the rehearsal executor both run, one step at a time."""
+"""The program model: the ordered steps the planner computes and both interpreters (runbook, rehearsal) run.
+
+A step is a docker command against one engine or one typed host action (migrate/plan/actions.py); everything
+that can be known before the run is in the step, so the interpreters only carry it out and check what it says.
+docs/runbook.md describes the program, the journal both interpreters keep, and every action.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Union
 
-from migrate.model import JSON
+from migrate.errors import PlanError
+from migrate.plan.actions import Action
+from migrate.plan.checks import Check
 
 PHASES = ("preflight", "freeze", "backup", "switch", "restore", "verify", "cleanup")
 """Phases in the order they run; a runbook may be run one phase at a time."""
-
+ROLLBACK_PHASE = "rollback"
+"""The phase of the rollback program's steps (run by -Rollback / rehearse --rollback)."""
 ENGINES = ("source", "target")
 """Which engine a docker step talks to: the old backend's engine, or the WSL2 engine after the switch."""
+GATED_PHASES = ("switch", "restore")
+"""Phases that refuse to run until the verify-backups step has passed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +28,7 @@ class BackupPath:
     """A path inside the backup folder, resolved when the step runs (rel '' is the folder itself).
 
     `rel` uses forward slashes and never starts or ends with one; the runbook joins it to -BackupPath with
-    backslashes, the rehearsal executor to its --workdir.
+    backslashes, the rehearsal to its --workdir.
     """
 
     rel: str = ""
@@ -37,85 +47,132 @@ Arg = Union[str, BackupPath, Word]
 
 @dataclass(frozen=True, slots=True)
 class Artifact:
-    """A file a step writes into the backup folder; verified (size, sha256, tar entries) and put in the manifest."""
+    """A file a step writes into the backup folder; its size and sha256 are recorded, re-checked before use."""
 
     path: str
     """Relative to the backup folder, forward slashes."""
     kind: str
-    """image-archive, volume-archive, env-file, settings-backup, file-backup."""
+    """image-archive, volume-archive, volume-digest, env-file, settings-backup."""
     subject: str
     """What it holds, for people: an image list, a volume name, a file path."""
-    tar: bool = False
-    """A tar archive: its entries are counted and recorded too."""
     secret: bool = False
     """Holds secrets: lives in the access-restricted secrets folder, its content is never logged."""
 
 
-HOST_ACTIONS: dict[str, str] = {
-    "check-host": "Check elevation, Windows build, WSL state, free space on the backup drive; read-only.",
-    "prepare-backup-folder": "Create the backup folder and its secrets sub-folder limited to the current user.",
-    "write-env-file": "Read a container's environment from the engine and write it as a docker env file.",
-    "verify-backups": "Re-hash every artifact against the manifest; the switch may not start otherwise.",
-    "stop-desktop": "Stop Docker Desktop (processes and services) and wait until it is gone.",
-    "backup-file": "Copy a settings file into the backup folder (bytes kept, hashed).",
-    "enable-feature": "Enable an optional Windows feature (VirtualMachinePlatform, Microsoft-Windows-Subsystem-Linux).",
-    "reboot": "Register the resume task and restart Windows, when an earlier step asked for it.",
-    "set-desktop-setting": "Set keys of Docker Desktop's settings file, keeping every other key.",
-    "edit-daemon-config": "Remove or set top-level keys of a daemon.json, keeping every other key.",
-    "write-wslconfig": "Merge keys into %UserProfile%\\.wslconfig under [wsl2], keeping every other key.",
-    "start-desktop": "Start Docker Desktop.",
-    "wait-engine": "Wait until the engine answers and runs Linux containers, with a timeout.",
-    "verify-target": "Compare the engine with the manifest of what the plan migrates.",
-    "finish": "Remove the resume task and write the summary.",
-}
-"""Named host actions: the runbook implements each as a PowerShell function; rehearsal skips them (or mirrors the
-engine-side ones: write-env-file, verify-backups, verify-target, wait-engine)."""
+@dataclass(frozen=True, slots=True)
+class Docker:
+    """A docker command: `docker --host <engine> <argv>`, with a time limit that ends the whole process tree."""
+
+    engine: str
+    """'source' or 'target'."""
+    argv: tuple[Arg, ...]
+    """Arguments after `docker` (no global flags: the interpreter adds --host)."""
+    timeout: int
+    """Seconds before the command and every process it started are ended and the step fails."""
+    workdir: str = ""
+    """Run in this directory (docker compose in a project's folder)."""
+    ok_exit_codes: tuple[int, ...] = (0,)
+    recover: tuple[tuple[Arg, ...], ...] = ()
+    """docker commands run first when the journal shows this step was interrupted part-way, putting its target back
+    where the step can start again (e.g. a half-restored volume removed and created empty)."""
+    checks: tuple[Check, ...] = ()
+    """Run on the same engine after the command (what `docker load` must have brought, for instance)."""
+    expect_output: str = ""
+    """When set: the command's output, trimmed, must be exactly this (the helper probe ends with its marker and
+    names nothing missing); otherwise the step fails showing the output."""
+    record_output: bool = False
+    """Keep the command's output (trimmed) in the journal, for checks of later steps (`docker commit` prints the
+    new image's id)."""
+    display: str = ""
+    """The command as logs show it: credentials and secret values replaced by <redacted>."""
 
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One unit of work: a docker command against one engine, or a named host action."""
+    """One unit of work: a docker command or a typed host action."""
 
     id: str
     """Stable, unique, `phase/kind/name-ish`, safe as a file name part: [a-z0-9._/-]."""
     phase: str
     title: str
-    engine: str = ""
-    """'source' or 'target' for docker steps and engine-side actions, '' otherwise."""
-    argv: tuple[Arg, ...] = ()
-    """Docker arguments after `docker` (no global flags: the runner adds --host)."""
-    action: str = ""
-    """A key of HOST_ACTIONS when argv is empty."""
-    params: dict[str, JSON] = field(default_factory=dict)
-    """Parameters of the action."""
-    workdir: str = ""
-    """Run in this directory (docker compose in a project's folder)."""
+    op: Docker | Action
+    target: str = ""
+    """What the step acts on, for ShouldProcess and the log: an image, a volume, a container, a file."""
     produces: tuple[Artifact, ...] = ()
     consumes: tuple[str, ...] = ()
-    """Artifact paths this step reads."""
+    """Artifact paths this step reads; their size and sha256 are re-checked before it runs."""
     depends_on: tuple[str, ...] = ()
     """Step ids that must be done first (all earlier in the list)."""
     findings: tuple[str, ...] = ()
     """Rule ids that caused or shaped this step."""
     mutating: bool = True
     """Changes state (goes through ShouldProcess); read-only probes run even under -WhatIf."""
-    target: str = ""
-    """What the step acts on, for ShouldProcess and the log: an image, a volume, a container, a file."""
-    ok_exit_codes: tuple[int, ...] = (0,)
+    only_if_started: str = ""
+    """Rollback steps: run only when this forward step has started (its journal status is not pending)."""
 
     def __post_init__(self) -> None:
-        if self.phase not in PHASES:
-            raise ValueError(f"step {self.id}: unknown phase {self.phase!r}")
-        if bool(self.argv) == bool(self.action):
-            raise ValueError(f"step {self.id}: needs exactly one of argv or action")
-        if self.action and self.action not in HOST_ACTIONS:
-            raise ValueError(f"step {self.id}: unknown host action {self.action!r}")
-        if self.argv and self.engine not in ENGINES:
-            raise ValueError(f"step {self.id}: a docker step needs engine source or target")
+        if self.phase not in (*PHASES, ROLLBACK_PHASE):
+            raise PlanError(f"step {self.id}: unknown phase {self.phase!r}")
+        if isinstance(self.op, Docker):
+            if self.op.engine not in ENGINES:
+                raise PlanError(f"step {self.id}: a docker step needs engine source or target")
+            if not self.op.argv:
+                raise PlanError(f"step {self.id}: a docker step needs arguments")
+            if not 1 <= self.op.timeout <= 7 * 86400:
+                raise PlanError(f"step {self.id}: timeout {self.op.timeout} s is out of range (1 s to 7 days)")
+
+    @property
+    def docker(self) -> Docker | None:
+        """The docker command, or None for a host action."""
+        return self.op if isinstance(self.op, Docker) else None
+
+    @property
+    def action(self) -> str:
+        """The host action's name ('' for a docker step)."""
+        return "" if isinstance(self.op, Docker) else self.op.NAME
+
+    @property
+    def argv(self) -> tuple[Arg, ...]:
+        """The docker arguments (() for a host action)."""
+        return self.op.argv if isinstance(self.op, Docker) else ()
+
+    @property
+    def engine(self) -> str:
+        """The engine a docker step or an engine-side action talks to ('' for a host-only action)."""
+        return self.op.engine if isinstance(self.op, Docker) else self.op.engine_of()
+
+
+@dataclass(frozen=True, slots=True)
+class EngineExpect:
+    """What an engine must report before a step talks to it (checked once per run and engine)."""
+
+    os: str
+    """Server OS: linux or windows."""
+    kernel_contains: str = ""
+    """Must appear in the kernel version ('' = any): microsoft-standard for the WSL 2 engine."""
+    not_source: bool = False
+    """Must not be the engine the preflight found as the source (its engine id differs)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """Everything a run does: the forward steps, the rollback steps, and what each engine must be."""
+
+    steps: tuple[Step, ...]
+    rollback: tuple[Step, ...] = ()
+    engines: dict[str, EngineExpect] = field(default_factory=dict)
+    """source and target expectations."""
+
+    def step(self, step_id: str) -> Step:
+        """The forward or rollback step of that id."""
+        for s in (*self.steps, *self.rollback):
+            if s.id == step_id:
+                return s
+        raise PlanError(f"no step {step_id!r} in the program")
 
 
 def resolve_arg(arg: Arg, root: str, sep: str = "/") -> str:
-    """The literal argument once backup paths are joined to root with sep (the rehearsal executor uses this)."""
+    """The literal argument once backup paths are joined to root with sep (the rehearsal uses this)."""
     if isinstance(arg, str):
         return arg
     if isinstance(arg, BackupPath):
@@ -128,3 +185,8 @@ def join_backup(root: str, rel: str, sep: str = "/") -> str:
     if not rel:
         return root
     return root.rstrip("/\\") + sep + rel.replace("/", sep)
+
+
+def arg_text(arg: Arg) -> str:
+    """An argument for people: backup paths shown as <backup>/rel."""
+    return resolve_arg(arg, "<backup>")

@@ -1,194 +1,185 @@
-"""Run a plan's engine steps for real: the same step list and docker arguments the runbook runs."""
+"""A rehearsal: the plan's whole program run from one real engine to another over a simulated Windows host, then
+verified; stopped, resumed and rolled back as the runbook would be; the source engine left as it was found."""
 from __future__ import annotations
 
-import hashlib
+import dataclasses
 import json
-import os
-import shutil
-import subprocess
-import tarfile
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
-from migrate.errors import EngineError, InputError
-from migrate.plan.steps import Artifact, Step, join_backup, resolve_arg
+from migrate.errors import InputError
+from migrate.model import Inventory, dumps, fingerprint, loads
+from migrate.plan.model import Plan
+from migrate.plan.steps import Program
+from migrate.rehearse.docker import DockerRunner
+from migrate.rehearse.host import SimulatedHost, seed_host
+from migrate.rehearse.interpreter import Context, Outcome, StepResult, run_program, run_rollback
 
-WINDOWS_ONLY = ("check-host", "stop-desktop", "backup-file", "enable-feature", "reboot", "set-desktop-setting",
-                "edit-daemon-config", "write-wslconfig", "start-desktop")
-"""Host actions that only mean something on the Windows machine: listed as skipped."""
-DOCKER_TIMEOUT = 3600
-"""Seconds one docker command may take (a large save or volume copy)."""
-
-
-@dataclass(frozen=True, slots=True)
-class StepResult:
-    """What happened to one step."""
-
-    id: str
-    phase: str
-    title: str
-    status: str
-    """done, skipped (a Windows-only host step) or failed."""
-    seconds: float
-    note: str = ""
-    command: tuple[str, ...] = ()
-
-
-class StepFailed(EngineError):
-    """A step failed; the message names it, the command's exit code and the end of its stderr."""
+BEFORE = "rehearsal-before.json"
+"""The source as scanned before the rehearsal (volume digests included), kept for a later --resume's verify."""
+HOST_FOLDER = "simulated-host"
 
 
 @dataclass(frozen=True, slots=True)
-class Engines:
-    """The engine URLs the rehearsal runs against, and the docker CLI to run."""
+class Options:
+    """What a rehearse command asked for."""
 
-    source: str
-    target: str
-    docker: str = "docker"
-
-
-def _docker(engines: Engines, engine: str, args: Sequence[str], cwd: str | None = None) -> str:
-    url = engines.source if engine == "source" else engines.target
-    cmd = [engines.docker, "--host", url, *args]
-    try:
-        res = subprocess.run(cmd, capture_output=True, cwd=cwd, timeout=DOCKER_TIMEOUT, stdin=subprocess.DEVNULL)
-    except FileNotFoundError:
-        raise EngineError(f"{engines.docker}: the docker CLI is not installed or not on PATH") from None
-    except subprocess.TimeoutExpired:
-        raise StepFailed(f"docker {' '.join(args[:2])} against {url}: no answer in {DOCKER_TIMEOUT} s") from None
-    if res.returncode != 0:
-        tail = res.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
-        raise StepFailed(f"docker {' '.join(args[:2])} against {url} exited {res.returncode}: {' / '.join(tail)}")
-    return res.stdout.decode("utf-8", "replace")
+    workdir: Path
+    host_root: Path | None = None
+    stop_after: str = ""
+    resume: bool = False
+    rollback: bool = False
+    keep_source_changes: bool = False
+    target_kernel: str = ""
+    """Text the target's kernel must contain ('' = not checked: a rehearsal target is not WSL 2)."""
 
 
-def artifact_record(root: Path, a: Artifact) -> dict[str, object]:
-    """Size, sha256 and (for tars) entry count of an artifact: what the runbook's manifest holds too."""
-    path = Path(join_backup(str(root), a.path))
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    rec: dict[str, object] = {"path": a.path, "kind": a.kind, "subject": a.subject, "size": path.stat().st_size,
-                              "sha256": h.hexdigest()}
-    if a.tar:
-        with tarfile.open(path, "r:") as tf:
-            rec["entries"] = sum(1 for _ in tf)
-    return rec
+@dataclass(slots=True)
+class Report:
+    """How a rehearsal went."""
 
-
-def write_env_file(engines: Engines, step: Step, root: Path) -> None:
-    """The env file of a container from the source engine's Config.Env, only the names the plan carries."""
-    container = str(step.params["container"])
-    names = step.params.get("names") or []
-    raw = json.loads(_docker(engines, "source", ["inspect", "--type", "container", "--format",
-                                                 "{{json .Config.Env}}", container]) or "null") or []
-    wanted = set(names) if isinstance(names, list) else set()
-    lines = [e for e in raw if e.split("=", 1)[0] in wanted]
-    path = Path(join_backup(str(root), str(step.params["path"])))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write("".join(line + "\n" for line in lines))
+    outcome: Outcome
+    host_root: Path
+    seeded: list[str] = field(default_factory=list)
+    drift: bool = False
+    restarts: int = 0
+    rollback: Outcome | None = None
+    source_problems: list[str] = field(default_factory=list)
+    verify: Any = None
+    digests: list[dict[str, Any]] = field(default_factory=list)
 
 
 def check_workdir(workdir: Path) -> None:
-    """The rehearsal's backup folder must be new or empty: a leftover artifact would pass for a fresh one."""
+    """A fresh rehearsal's backup folder must be new or empty: a leftover artifact would pass for a fresh one."""
+    if not workdir.is_absolute():
+        raise InputError(f"--workdir {workdir}: give an absolute path (docker reads a relative one as a volume name)")
     if workdir.exists() and (not workdir.is_dir() or any(workdir.iterdir())):
         raise InputError(f"{workdir}: the rehearsal work directory must be empty or new")
 
 
-def run_steps(steps: Sequence[Step], engines: Engines, workdir: Path,
-              on_step: Callable[[StepResult], None] | None = None,
-              verify_target: Callable[[], str] | None = None) -> list[StepResult]:
-    """Run every step in order; Windows-only host steps are skipped. Stops at the first failure (raises)."""
-    check_workdir(workdir)
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def without_digests(inv: Inventory) -> Inventory:
+    """The inventory as a plan sees it: volume digests (a scan option) left out of the comparison."""
+    return dataclasses.replace(inv, volumes=tuple(dataclasses.replace(v, digest="") for v in inv.volumes),
+                               notes=tuple(n for n in inv.notes if n.area != "volumes"))
+
+
+def rehearse(plan: Plan, plan_hash: str, program: Program, runner: DockerRunner, opts: Options, *,
+             scan: Callable[[str], Inventory], inventory: Inventory | None = None,
+             on_step: Callable[[StepResult], None] | None = None, compare: Callable[..., Any] | None = None,
+             clock: Callable[[], str] = _now) -> Report:
+    """Run (or resume, or roll back) the program; verify a finished run; put the source back unless asked not to."""
+    workdir = opts.workdir
+    fresh = not (opts.resume or opts.rollback)
+    if fresh:
+        check_workdir(workdir)
+    elif not (workdir / "journal.json").is_file():
+        raise InputError(f"{workdir}: no journal.json: nothing to {'resume' if opts.resume else 'roll back'}")
+    host_root = opts.host_root or workdir / HOST_FOLDER
+    if not host_root.is_absolute():
+        raise InputError(f"--host-root {host_root}: give an absolute path")
     workdir.mkdir(parents=True, exist_ok=True)
-    manifest: dict[str, dict[str, object]] = {}
-    results: list[StepResult] = []
-    for step in steps:
-        started = time.monotonic()
-        status, note, command = "done", "", ()
+    report = Report(Outcome("finished"), host_root)
+    before_file = workdir / BEFORE
+    if fresh:
+        before = scan("source")
+        report.drift = fingerprint(without_digests(before)) != plan.inventory_fingerprint
+        before_file.write_text(dumps(before), encoding="utf-8")
+        report.seeded = seed_host(host_root, plan, inventory, workdir)
+    else:
+        before = loads(before_file.read_text(encoding="utf-8")) if before_file.is_file() else scan("source")
+    host = SimulatedHost(host_root)
+    kernel = {"target": opts.target_kernel}
+    ctx = Context(program, plan_hash, workdir, runner, host, clock, kernel)
+    if opts.rollback:
+        clear_ports(ctx, before, runner)
+        report.outcome = run_rollback(ctx, on_step)
+        return report
+    if opts.resume and host.state.get("pending_restart"):
+        host.restart()  # the user restarted Windows; the logon task resumes the run
+        report.restarts += 1
+    try:
+        outcome = run_program(ctx, resume=opts.resume, stop_after=opts.stop_after, on_step=on_step)
+        while outcome.status == "reboot" and not (opts.stop_after and outcome.results
+                                                   and outcome.results[-1].id == opts.stop_after):
+            host.restart()
+            report.restarts += 1
+            ctx = Context(program, plan_hash, workdir, runner, host, clock, kernel)
+            more = run_program(ctx, resume=True, stop_after=opts.stop_after, on_step=on_step)
+            outcome = Outcome(more.status, outcome.results + more.results, more.message)
+    except KeyboardInterrupt:
+        if not opts.keep_source_changes:
+            report.rollback = _roll_back(program, plan_hash, workdir, runner, host, clock, kernel, before, on_step)
+        raise
+    report.outcome = outcome
+    if outcome.status == "failed" and not opts.keep_source_changes:
+        report.rollback = _roll_back(program, plan_hash, workdir, runner, host, clock, kernel, before, on_step)
+    elif outcome.status == "finished":
+        if compare is not None:
+            report.verify, report.digests = compare(before, scan("target"), workdir)
+        if not opts.keep_source_changes:
+            report.source_problems = restore_source(ctx, before, runner)
+    return report
+
+
+def _roll_back(program: Program, plan_hash: str, workdir: Path, runner: DockerRunner, host: SimulatedHost,
+               clock: Callable[[], str], kernel: dict[str, str], before: Inventory,
+               on_step: Callable[[StepResult], None] | None) -> Outcome:
+    """After a failed or interrupted rehearsal: the rollback program (the source's containers run again)."""
+    ctx = Context(program, plan_hash, workdir, runner, host, clock, kernel)
+    clear_ports(ctx, before, runner)
+    return run_rollback(ctx, on_step)
+
+
+def clear_ports(ctx: Context, before: Inventory, runner: DockerRunner) -> list[str]:
+    """Stop the target's running containers that publish a host port a source container needs (on Windows the two
+    engines never run at once; here they may share the host's ports)."""
+    wanted = {(p.host_ip or "0.0.0.0", p.host_port) for c in before.containers if c.running
+              for p in c.port_bindings if p.host_port}
+    if not wanted:
+        return []
+    ids = runner.run("target", ["ps", "-q", "--no-trunc"], 120).stdout.split()
+    stopped = []
+    for cid in ids:
+        res = runner.run("target", ["container", "inspect", "--format", "{{json .HostConfig.PortBindings}}", "--",
+                                    cid], 120)
         try:
-            if step.argv:
-                args = [resolve_arg(a, str(workdir)) for a in step.argv]
-                command = ("docker", "--host", step.engine, *args)
-                _docker(engines, step.engine, args, cwd=step.workdir or None)
-            elif step.action in WINDOWS_ONLY:
-                status, note = "skipped", "Windows host step (runs only in the runbook)"
-            elif step.action == "prepare-backup-folder":
-                secret = str(step.params.get("secret", "secrets"))
-                (workdir / secret).mkdir(mode=0o700, exist_ok=True)  # the ACL the runbook sets with icacls
-                for sub in step.params.get("folders") or []:
-                    (workdir / str(sub)).mkdir(parents=True, exist_ok=True)
-            elif step.action == "write-env-file":
-                write_env_file(engines, step, workdir)
-            elif step.action == "verify-backups":
-                note = _verify_backups(workdir, manifest)
-            elif step.action == "wait-engine":
-                _docker(engines, step.engine or "target", ["version", "--format", "{{.Server.Version}}"])
-                if step.params:
-                    note = "registry settings are checked by the runbook only (a scratch target has its own)"
-            elif step.action == "verify-target":
-                note = verify_target() if verify_target is not None else "left to the verify report"
-            elif step.action == "finish":
-                pass
-            else:
-                raise InputError(f"step {step.id}: unknown host action {step.action!r}")
-            if status == "done":
-                for a in step.produces:
-                    manifest[a.path] = artifact_record(workdir, a)
-        except StepFailed as exc:
-            results.append(StepResult(step.id, step.phase, step.title, "failed", time.monotonic() - started,
-                                      exc.message, command))
-            if on_step:
-                on_step(results[-1])
-            raise StepFailed(f"step {step.id} ({step.title}) failed: {exc.message}") from None
-        results.append(StepResult(step.id, step.phase, step.title, status, time.monotonic() - started, note,
-                                  command))
-        if on_step:
-            on_step(results[-1])
-        _write_json(workdir / "manifest.json", {"artifacts": [manifest[k] for k in sorted(manifest)]})
-    return results
+            bindings = json.loads(res.stdout or "null") or {}
+        except ValueError:
+            continue
+        ports = {(b.get("HostIp") or "0.0.0.0", str(b.get("HostPort") or ""))
+                 for v in bindings.values() for b in v or []}
+        if any(port in {p for _, p in wanted} for _, port in ports):
+            runner.run("target", ["stop", "-t", "10", "--", cid], 300)
+            stopped.append(cid)
+    return stopped
 
 
-def _verify_backups(root: Path, manifest: dict[str, dict[str, object]]) -> str:
-    for path, rec in sorted(manifest.items()):
-        again = artifact_record(root, Artifact(path, str(rec["kind"]), str(rec["subject"]), tar="entries" in rec))
-        if again != rec:
-            raise StepFailed(f"backup {path} changed since it was written (size/sha256/entries differ)")
-    return f"{len(manifest)} artifact(s) verified"
+_PORT_TAKEN = ("address already in use", "port is already allocated")
 
 
-def _write_json(path: Path, data: object) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def restore_source(steps: Sequence[Step], engines: Engines) -> list[str]:
-    """After a rehearsal: restart the source containers the freeze stopped and untag the commits (best effort)."""
-    problems: list[str] = []
-    stops = [s for s in steps if s.phase == "freeze" and s.argv[:1] == ("stop",)]
-    for s in reversed(stops):
-        try:
-            _docker(engines, "source", ["start", str(s.argv[-1])])
-        except StepFailed as exc:
-            problems.append(exc.message)
-    for s in steps:
-        if s.phase == "backup" and s.argv[:1] == ("commit",):
-            try:
-                _docker(engines, "source", ["image", "rm", str(s.argv[-1])])
-            except StepFailed as exc:
-                problems.append(exc.message)
+def restore_source(ctx: Context, before: Inventory, runner: DockerRunner) -> list[str]:
+    """After a finished rehearsal: the rollback program's docker steps against the source (the frozen containers
+    started again, the commit tags removed), run directly: on the simulated host Desktop now runs WSL 2. When a
+    start fails because the target (sharing this host's network) holds the port, the target's containers that
+    publish it are stopped and the start tried again; a target in its own network is left as the run left it."""
+    problems = []
+    for step in ctx.program.rollback:
+        op = step.docker
+        if op is None or op.engine != "source":
+            continue
+        if step.only_if_started and ctx.journal.status(step.only_if_started) == "pending":
+            continue
+        res = runner.run("source", [str(a) for a in op.argv], op.timeout)
+        if res.code not in op.ok_exit_codes and any(t in res.stderr for t in _PORT_TAKEN):
+            clear_ports(ctx, before, runner)
+            res = runner.run("source", [str(a) for a in op.argv], op.timeout)
+        if res.code not in op.ok_exit_codes:
+            problems.append(f"{step.id}: docker exited with code {res.code}: {res.stderr.strip()[-200:]}")
     return problems
-
-
-def docker_cli() -> str:
-    """The docker CLI on PATH."""
-    found = shutil.which("docker")
-    if found is None:
-        raise EngineError("docker: the docker CLI is not installed or not on PATH (the rehearsal runs it)")
-    return found

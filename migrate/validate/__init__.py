@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 from migrate.model import Inventory, Report, fingerprint
-from migrate.plan.build import build_steps
 from migrate.plan.decide import decide
 from migrate.plan.model import Plan
 from migrate.validate.coverage import coverage
 from migrate.validate.drift import drift
-from migrate.validate.final import final_state
+from migrate.validate.offline import offline_problems
 from migrate.validate.resources import estimate, resource_problems, resource_summary
 from migrate.validate.result import CHECKS, SCHEMA, Check, Problem, Resources, Validation, status_of
-from migrate.validate.simulate import simulate
+from migrate.validate.state import initial_world
 
 __all__ = ["CHECKS", "SCHEMA", "Check", "Problem", "Resources", "Validation", "validate"]
 
@@ -33,15 +32,10 @@ def validate(plan: Plan, inv: Inventory, report: Report, *, tool_version: str, p
     summaries["coverage"] = f"{kept} object(s) migrated, every need of a kept container covered" \
         if not problems["coverage"] else f"{len(problems['coverage'])} object(s) uncovered or dropped"
 
-    steps = []
-    try:
-        steps = build_steps(plan)
-    except ValueError as e:
-        problems["order"].append(Problem("order", "fail", "plan", f"the steps cannot be built: {e}"))
-    if steps:
-        world, found = simulate(plan, inv, steps)
-        problems["order"] += found
-        problems["order"] += final_state(world, plan)
+    problems["consistency"], problems["order"], program = offline_problems(plan, initial_world(inv))
+    steps = list(program.steps) if program is not None else []
+    summaries["consistency"] = "the plan agrees with itself" if not problems["consistency"] else \
+        f"{len(problems['consistency'])} contradiction(s) in the plan"
     fails = sum(p.severity == "fail" for p in problems["order"])
     summaries["order"] = (f"{len(steps)} steps simulated; every input exists when its step runs and the target "
                           "ends with everything the plan migrates") if not fails else \

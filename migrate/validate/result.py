@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-CHECKS = ("drift", "coverage", "order", "resources", "blockers")
+CHECKS = ("drift", "coverage", "consistency", "order", "resources", "blockers")
 """The checks, in the order they run and are reported."""
 
 SCHEMA = "wsl2-migrate/validate/1"

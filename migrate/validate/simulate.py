@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from migrate.model import Inventory
+from migrate.plan.actions import CheckHost, WriteEnvFile
+from migrate.plan.build import EMPTY_VOLUME_CHECK
 from migrate.plan.model import Plan
 from migrate.plan.steps import Arg, BackupPath, Step, Word
 from migrate.validate.dockerargs import (
@@ -22,7 +23,7 @@ from migrate.validate.dockerargs import (
     volume_spec,
 )
 from migrate.validate.result import Problem
-from migrate.validate.state import Ctr, Engine, File, Img, Net, Vol, World, initial_world
+from migrate.validate.state import Ctr, Engine, File, Img, Net, Vol, World
 
 _SAVE = (frozenset({"-o", "--output", "--platform"}), frozenset[str]())
 _LOAD = (frozenset({"-i", "--input", "--platform"}), frozenset({"-q", "--quiet"}))
@@ -37,17 +38,16 @@ _COMMIT = (frozenset({"-a", "--author", "-c", "--change", "-m", "--message"}), f
 class Simulator:
     """Interprets steps one by one; problems name the step whose input is missing."""
 
-    def __init__(self, plan: Plan, inv: Inventory) -> None:
+    def __init__(self, plan: Plan, world: World) -> None:
         self.plan = plan
-        self.inv = inv
-        self.w: World = initial_world(inv)
+        self.w: World = world
         self.problems: list[Problem] = []
-        self.step: Step = Step("validate/start", "preflight", "", action="check-host")
+        self.step: Step = Step("validate/start", "preflight", "", CheckHost())
         self.seen: set[str] = set()
         self.plans = {c.name: c for c in plan.containers}
         self.digest_ids: dict[str, str] = {}
-        for im in inv.images:
-            for d in im.repo_digests:
+        for im in world.source.images.values():
+            for d in im.digests:
                 self.digest_ids[normalize_ref(d)] = im.id
         for ip in plan.images:
             if ip.reference:
@@ -108,14 +108,13 @@ class Simulator:
         act = step.action
         if act == "prepare-backup-folder":
             w.folder = True
-        elif act == "write-env-file":
-            ref = str(step.params.get("container", ""))
+        elif isinstance(step.op, WriteEnvFile):
+            ref = step.op.container
             if eng is not None and eng.container(ref) is None:
                 self.fail(f"reads the environment of container {ref[:12]}, which is not on the {eng.label} engine")
             if not w.folder:
                 self.fail("writes an env file before the backup folder exists")
-            path = str(step.params.get("path", ""))
-            w.files[path] = File("env-file", step.id, content=ref)
+            w.files[step.op.path] = File("env-file", step.id, content=ref)
         elif act == "verify-backups":
             w.backups_verified = step.id
         elif act == "stop-desktop":
@@ -199,11 +198,12 @@ class Simulator:
             eng.add_image(Img(f"pulled:{normalize_ref(ref)}", {ref}))
 
     def _tag(self, eng: Engine, args: tuple[Arg, ...]) -> None:
-        if len(args) != 2:
+        p = parse_options(args, frozenset(), frozenset(), interspersed=True)
+        if len(p.positionals) != 2:
             raise ArgsError("docker tag takes SOURCE and TARGET")
-        img = self._image(eng, args[0], "docker tag would fail")
+        img = self._image(eng, p.positionals[0], "docker tag would fail")
         if img is not None:
-            eng.tag(img, text(args[1]))
+            eng.tag(img, text(p.positionals[1]))
 
     def _commit(self, eng: Engine, args: tuple[Arg, ...]) -> None:
         p = parse_options(args, *_COMMIT, interspersed=True)
@@ -287,6 +287,9 @@ class Simulator:
             self.fail(f"runs on network {text(net)}, which is not on the {eng.label} engine")
         mounts = self._mounts(eng, p)
         cmd = [text(a) for a in p.positionals[1:]]
+        if cmd[:3] == ["sh", "-c", EMPTY_VOLUME_CHECK] and len(cmd) == 5:
+            # The restore's guarded extract: tar -x of the archive given as $1 into /data, refused when not empty.
+            cmd = ["tar", "-x", "-f", cmd[4], "-C", "/data"]
         if not cmd or cmd[0] != "tar":
             return
         archive, data = flag_value(cmd, "-f"), flag_value(cmd, "-C")
@@ -298,8 +301,8 @@ class Simulator:
         rel = "/".join(x for x in (backup.source, archive[len(backup.target) + 1:]) if x)
         volume = eng.volumes[vol.source]
         if "-c" in cmd:
-            for ctr in sorted(eng.containers.values(), key=lambda c: c.name):
-                if ctr.running and vol.source in ctr.volumes:
+            for ctr in (eng.containers[n] for n in sorted(eng.users.get(vol.source, ()))):
+                if ctr.running:
                     cp = self.plans.get(ctr.name)
                     kept = cp is not None and cp.strategy != "skip"
                     self.fail(f"copies volume {vol.source} while container {ctr.name}, which writes to it, is "
@@ -317,7 +320,7 @@ class Simulator:
 
     def _create(self, eng: Engine, args: tuple[Arg, ...]) -> None:
         p = parse_create(args)
-        name = text(p.last("--name") or "")
+        name = text(p.last("--name") or "").lstrip("/")  # docker takes /NAME as NAME
         if not name:
             self.fail("creates a container without --name: nothing later can refer to it", "warn")
         elif eng.container(name) is not None:
@@ -352,7 +355,7 @@ class Simulator:
                 self.fail(f"reads env file {env.rel}, which no earlier step writes")
         vols = {m.source for m in self._mounts(eng, p) if m.kind == "volume"}
         image_id = img.id if img is not None else f"missing:{ref}"
-        eng.containers[name] = Ctr(name, f"new:{name}", image_id, False, vols, tuple(needs))
+        eng.add_container(Ctr(name, f"new:{name}", image_id, False, vols, tuple(needs)))
         self._check_image(name, ref, img)
 
     def _check_image(self, name: str, ref: str, img: Img | None) -> None:
@@ -387,12 +390,13 @@ class Simulator:
             for d in c.depends_on:
                 if d not in names and eng.container(d) is None:
                     self.fail(f"compose creates {c.name}, which needs container {d}, not on the {eng.label} engine")
-            eng.containers[c.name] = Ctr(c.name, f"new:{c.name}", img.id if img else f"missing:{c.image}", False,
-                                         set(c.volumes))
+            eng.add_container(Ctr(c.name, f"new:{c.name}", img.id if img else f"missing:{c.image}", False,
+                                  set(c.volumes)))
 
 
-def simulate(plan: Plan, inv: Inventory, steps: list[Step]) -> tuple[World, list[Problem]]:
-    """The world after the steps ran over the inventory's source engine, and the step problems found on the way."""
-    sim = Simulator(plan, inv)
+def simulate(plan: Plan, world: World, steps: list[Step]) -> tuple[World, list[Problem]]:
+    """The world after the steps ran over its source engine (a fresh inventory's, or the plan's own), and the step
+    problems found on the way."""
+    sim = Simulator(plan, world)
     world = sim.run(steps)
     return world, sim.problems

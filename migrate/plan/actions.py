@@ -1,0 +1,423 @@
+"""Host actions: the closed set of things a run does besides docker commands, each with typed parameters.
+
+The planner fills every parameter; the runbook (one PowerShell function per action, migrate/emit/runbook_lib.ps1)
+and the rehearsal (one Python twin per action, migrate/rehearse/host.py) only carry them out and check the result.
+docs/runbook.md has the table of actions, functions and twins; tests/test_program_contract.py checks it.
+Parameters are validated here, when the step is built, so a plan that reaches an interpreter is one it can run.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import ClassVar
+
+from migrate.errors import PlanError
+from migrate.plan.checks import Check
+
+_REL = re.compile(r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")
+_WINDOWS_VAR = ("%USERPROFILE%", "%APPDATA%", "%LOCALAPPDATA%", "%ProgramData%", "%ProgramFiles%", "%SystemRoot%")
+_INI_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*$")
+_FEATURE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def check_rel(where: str, rel: str) -> str:
+    """A relative backup-folder path: '/'-separated plain names, no '.', '..', or characters Windows refuses."""
+    if not _REL.match(rel) or any(p in (".", "..") for p in rel.split("/")):
+        raise PlanError(f"{where}: bad backup-folder path {rel!r} (plain names separated by '/')")
+    return rel
+
+
+def _check_windows_path(where: str, path: str) -> None:
+    """A Windows path template: starts with one of the known %VARIABLE%s or a drive, no quotes or controls."""
+    if not (path.startswith(_WINDOWS_VAR) or re.match(r"^[A-Za-z]:\\", path)) or \
+            any(c in path for c in '"*?<>|') or any(ord(c) < 32 for c in path) or "\\..\\" in path + "\\":
+        raise PlanError(f"{where}: {path!r} is not a usable Windows path (a %VARIABLE% or drive, no quotes)")
+
+
+def _strings(where: str, items: tuple[str, ...]) -> None:
+    if not all(isinstance(i, str) and i and "\x00" not in i for i in items):
+        raise PlanError(f"{where}: expected non-empty strings")
+
+
+@dataclass(frozen=True, slots=True)
+class HostFile:
+    """A file on the Windows host: the first of its candidate paths that exists is the live one."""
+
+    key: str
+    """desktop-settings, daemon-linux, daemon-windows, wslconfig, admin-settings."""
+    candidates: tuple[str, ...]
+    """Windows paths with %USERPROFILE%, %APPDATA%, %ProgramData%...; when none exists the first is created."""
+
+    def __post_init__(self) -> None:
+        if self.key not in HOST_FILE_KEYS:
+            raise PlanError(f"host file {self.key!r}: not one of {', '.join(HOST_FILE_KEYS)}")
+        if not self.candidates:
+            raise PlanError(f"host file {self.key}: needs at least one path")
+        for path in self.candidates:
+            _check_windows_path(f"host file {self.key}", path)
+
+
+HOST_FILE_KEYS = ("desktop-settings", "daemon-linux", "daemon-windows", "wslconfig", "admin-settings")
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """Base of the host actions; NAME is the action's name in plans, runbooks and journals."""
+
+    NAME: ClassVar[str] = ""
+    ENGINE: ClassVar[str] = ""
+    """The engine the action talks to ('' = none)."""
+
+    def engine_of(self) -> str:
+        """The engine this action talks to ('' = only the host)."""
+        return self.ENGINE
+
+
+@dataclass(frozen=True, slots=True)
+class FreeSpace:
+    """Room a run needs on the drive holding a folder."""
+
+    folder: str
+    """'backup' (the backup folder) or a Windows path template (the drive of the new WSL disk)."""
+    bytes: int | None
+    """None: the size is unknown (the check cannot pass on its own: it asks, or -Force goes on)."""
+    what: str
+
+    def __post_init__(self) -> None:
+        if self.folder != "backup":
+            _check_windows_path("free space", self.folder)
+        if self.bytes is not None and not 0 <= self.bytes <= 2 ** 60:
+            raise PlanError(f"free space for {self.what}: {self.bytes} bytes is out of range")
+
+
+@dataclass(frozen=True, slots=True)
+class FileSharing:
+    """Hyper-V era Docker Desktop shares only the folders (or drives) its settings list with the VM."""
+
+    setting: str
+    """filesharingDirectories (a list of folders) or sharedDrives (drive letter -> bool)."""
+
+    def __post_init__(self) -> None:
+        if self.setting not in ("filesharingDirectories", "sharedDrives"):
+            raise PlanError(f"file sharing setting {self.setting!r} is not known")
+
+
+@dataclass(frozen=True, slots=True)
+class CheckHost(Action):
+    """Read-only checks before anything changes: the user, Windows, free space, file sharing, manual items."""
+
+    NAME: ClassVar[str] = "check-host"
+    min_build: int = 18362
+    min_ubr: int = 0
+    """Update revision the minimum build needs (WSL 2 on 18362/18363 needs 1049)."""
+    free_space: tuple[FreeSpace, ...] = ()
+    expected_user: str = ""
+    """DOMAIN\\user the plan was made for ('' = not known): the interactive user must be this one."""
+    settings: HostFile | None = None
+    """Docker Desktop's settings file (for the file sharing check)."""
+    file_sharing: FileSharing | None = None
+    manual: tuple[str, ...] = ()
+    """Things the runbook cannot do, each 'RULE: what to do'; listed, and the run asks before it goes on."""
+
+    def __post_init__(self) -> None:
+        if not 10240 <= self.min_build <= 99999 or not 0 <= self.min_ubr <= 99999:
+            raise PlanError(f"check-host: Windows build {self.min_build}.{self.min_ubr} is out of range")
+        if self.file_sharing is not None and self.settings is None:
+            raise PlanError("check-host: the file sharing check needs the settings file")
+        _strings("check-host manual", self.manual)
+
+
+@dataclass(frozen=True, slots=True)
+class PrepareBackupFolder(Action):
+    """Create the backup folder limited to the user and SYSTEM (icacls), then its sub-folders."""
+
+    NAME: ClassVar[str] = "prepare-backup-folder"
+    folders: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for rel in self.folders:
+            check_rel("prepare-backup-folder", rel)
+
+
+@dataclass(frozen=True, slots=True)
+class WriteEnvFile(Action):
+    """Read a container's environment from the engine and write the named entries as a docker env file."""
+
+    NAME: ClassVar[str] = "write-env-file"
+    ENGINE: ClassVar[str] = "source"
+    container: str = ""
+    path: str = ""
+    """Relative, under secrets/."""
+    names: tuple[str, ...] = ()
+    """Only these entries are written (values come from the engine at run time, never from the plan)."""
+
+    def __post_init__(self) -> None:
+        if not self.container or self.container.startswith("-"):
+            raise PlanError(f"write-env-file: bad container reference {self.container!r}")
+        if not check_rel("write-env-file", self.path).startswith("secrets/"):
+            raise PlanError("write-env-file: the env file must live under secrets/")
+        if any(not n or "=" in n or "\n" in n or "\x00" in n for n in self.names):
+            raise PlanError("write-env-file: env names must be non-empty, without '=' or line breaks")
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyBackups(Action):
+    """Re-hash every artifact written so far against the artifact record; the switch may not start otherwise."""
+
+    NAME: ClassVar[str] = "verify-backups"
+
+
+@dataclass(frozen=True, slots=True)
+class StopDesktop(Action):
+    """Stop Docker Desktop (processes and service) and wait until it is gone; optionally `wsl --shutdown`."""
+
+    NAME: ClassVar[str] = "stop-desktop"
+    timeout: int = 180
+    shutdown_wsl: bool = False
+
+    def __post_init__(self) -> None:
+        if not 10 <= self.timeout <= 3600:
+            raise PlanError(f"stop-desktop: timeout {self.timeout} s is out of range (10 to 3600)")
+
+
+@dataclass(frozen=True, slots=True)
+class CheckVmOff(Action):
+    """Wait until the old backend's Hyper-V VMs are off (settings must not change under a running VM)."""
+
+    NAME: ClassVar[str] = "check-vm-off"
+    names: tuple[str, ...] = ("DockerDesktopVM", "MobyLinuxVM")
+    timeout: int = 120
+
+    def __post_init__(self) -> None:
+        _strings("check-vm-off", self.names)
+        if not 10 <= self.timeout <= 3600:
+            raise PlanError(f"check-vm-off: timeout {self.timeout} s is out of range (10 to 3600)")
+
+
+@dataclass(frozen=True, slots=True)
+class BackupFiles(Action):
+    """Copy host files (bytes kept, hashed) into settings/ and list them in settings/manifest.json."""
+
+    NAME: ClassVar[str] = "backup-files"
+    files: tuple[HostFile, ...] = ()
+    manifest: str = "settings/manifest.json"
+
+    def __post_init__(self) -> None:
+        check_rel("backup-files", self.manifest)
+        keys = [f.key for f in self.files]
+        if not keys or len(set(keys)) != len(keys):
+            raise PlanError("backup-files: needs files, each key once")
+
+
+def _json_object(where: str, text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise PlanError(f"{where}: not JSON") from None
+    if not isinstance(value, dict):
+        raise PlanError(f"{where}: must be a JSON object")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class EditJson(Action):
+    """Set and remove top-level keys of a JSON file, keeping every other key (runbook-style section 7).
+
+    The previous value of every key it sets or removes is recorded in the journal (restore-json-keys reads it).
+    """
+
+    NAME: ClassVar[str] = "edit-json"
+    file: HostFile | None = None
+    set_json: str = "{}"
+    """A JSON object: key -> the value it must have afterwards."""
+    remove: tuple[str, ...] = ()
+    ignore_case: bool = False
+    """Desktop settings: a key differing only in case is the same key (replaced, keeping its spelling)."""
+    create: bool = False
+    """Create the file as {} when none of the candidates exists (else the step fails)."""
+
+    def __post_init__(self) -> None:
+        if self.file is None:
+            raise PlanError("edit-json: needs a file")
+        values = _json_object("edit-json set_json", self.set_json)
+        _strings("edit-json remove", self.remove)
+        keys = [*values, *self.remove]
+        folded = [k.lower() for k in keys] if self.ignore_case else keys
+        if not keys or len(set(folded)) != len(folded) or any(not k for k in keys):
+            raise PlanError(f"edit-json {self.file.key}: needs keys to set or remove, each named once")
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreJsonKeys(Action):
+    """Put back the values an earlier edit-json step recorded for these keys (absent keys are removed again)."""
+
+    NAME: ClassVar[str] = "restore-json-keys"
+    file: HostFile | None = None
+    keys: tuple[str, ...] = ()
+    from_step: str = ""
+    ignore_case: bool = False
+
+    def __post_init__(self) -> None:
+        if self.file is None or not self.keys or not self.from_step:
+            raise PlanError("restore-json-keys: needs a file, keys and the step that recorded them")
+        _strings("restore-json-keys keys", self.keys)
+
+
+@dataclass(frozen=True, slots=True)
+class IniEntry:
+    """One key = value line of an ini file."""
+
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class EditIni(Action):
+    """Add keys missing from one section of an ini file (.wslconfig); a key already there keeps its value."""
+
+    NAME: ClassVar[str] = "edit-ini"
+    file: HostFile | None = None
+    section: str = "wsl2"
+    add: tuple[IniEntry, ...] = ()
+    """Written only when the section lacks the key (compared without case), in this order."""
+
+    def __post_init__(self) -> None:
+        if self.file is None or not self.add:
+            raise PlanError("edit-ini: needs a file and keys to add")
+        if not _INI_KEY.match(self.section):
+            raise PlanError(f"edit-ini: bad section {self.section!r}")
+        seen: set[str] = set()
+        for entry in self.add:
+            key, value = entry.key, entry.value
+            if not _INI_KEY.match(key) or key.lower() in seen:
+                raise PlanError(f"edit-ini: bad or repeated key {key!r}")
+            if not value or any(c in value for c in "\r\n\x00#;") or value != value.strip():
+                raise PlanError(f"edit-ini: the value of {key} cannot be written on one line")
+            seen.add(key.lower())
+
+
+@dataclass(frozen=True, slots=True)
+class EnableFeature(Action):
+    """Enable an optional Windows feature with dism.exe (exit 0, or 3010: a restart is needed)."""
+
+    NAME: ClassVar[str] = "enable-feature"
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if not _FEATURE.match(self.name):
+            raise PlanError(f"enable-feature: bad feature name {self.name!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Reboot(Action):
+    """When an earlier step needs a restart: register the logon task that resumes the run, and stop for it."""
+
+    NAME: ClassVar[str] = "reboot"
+
+
+@dataclass(frozen=True, slots=True)
+class StartDesktop(Action):
+    """Start Docker Desktop as the interactive user, not elevated (through a one-time task)."""
+
+    NAME: ClassVar[str] = "start-desktop"
+    exe: str = "%ProgramFiles%\\Docker\\Docker\\Docker Desktop.exe"
+
+    def __post_init__(self) -> None:
+        _check_windows_path("start-desktop", self.exe)
+
+
+@dataclass(frozen=True, slots=True)
+class WaitEngine(Action):
+    """Wait until an engine answers as the program expects (OS, kernel, not the source), then check registries."""
+
+    NAME: ClassVar[str] = "wait-engine"
+    engine: str = "target"
+    timeout: int = 300
+    checks: tuple[Check, ...] = ()
+    """Once the engine answers as expected: the settings it must have (registry mirrors, insecure registries)."""
+
+    def __post_init__(self) -> None:
+        if self.engine not in ("source", "target"):
+            raise PlanError(f"wait-engine: engine {self.engine!r} is not source or target")
+        if not 10 <= self.timeout <= 86400:
+            raise PlanError(f"wait-engine: timeout {self.timeout} s is out of range (10 to 86400)")
+
+    def engine_of(self) -> str:
+        return self.engine
+
+
+@dataclass(frozen=True, slots=True)
+class TargetVolume:
+    """A volume whose content digest before the switch equals the one after the restore."""
+
+    name: str
+    backup_digest: str
+    target_digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyTarget(Action):
+    """The final check: every check of what the plan migrated passes on the new engine, and every copied volume's
+    digest after the restore equals its digest before the switch (docs/runbook.md, "Final check")."""
+
+    NAME: ClassVar[str] = "verify-target"
+    ENGINE: ClassVar[str] = "target"
+    checks: tuple[Check, ...] = ()
+    volumes: tuple[TargetVolume, ...] = ()
+
+    def __post_init__(self) -> None:
+        digests: set[str] = set()
+        for vol in self.volumes:
+            for rel in (vol.backup_digest, vol.target_digest):
+                # One file read for two volumes would compare a digest with itself; Windows names ignore case.
+                if check_rel("verify-target", rel).lower() in digests:
+                    raise PlanError(f"verify-target: digest file {rel} is named twice")
+                digests.add(rel.lower())
+
+
+@dataclass(frozen=True, slots=True)
+class Finish(Action):
+    """Remove the resume task, mark the journal finished and write the summary."""
+
+    NAME: ClassVar[str] = "finish"
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveResumeTask(Action):
+    """Rollback: remove the logon task so nothing resumes the migration later."""
+
+    NAME: ClassVar[str] = "remove-resume-task"
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreFiles(Action):
+    """Rollback: put back the host files a backup-files step copied (a file it found absent is moved aside)."""
+
+    NAME: ClassVar[str] = "restore-files"
+    manifest: str = "settings/manifest.json"
+
+    def __post_init__(self) -> None:
+        check_rel("restore-files", self.manifest)
+
+
+@dataclass(frozen=True, slots=True)
+class MarkRolledBack(Action):
+    """Rollback: tombstone the journal; every later forward run or resume of this plan refuses."""
+
+    NAME: ClassVar[str] = "mark-rolled-back"
+
+
+ACTIONS: tuple[type[Action], ...] = (
+    CheckHost, PrepareBackupFolder, WriteEnvFile, VerifyBackups, StopDesktop, CheckVmOff, BackupFiles, EditJson,
+    RestoreJsonKeys, EditIni, EnableFeature, Reboot, StartDesktop, WaitEngine, VerifyTarget, Finish,
+    RemoveResumeTask, RestoreFiles, MarkRolledBack,
+)
+"""Every host action, in the order docs/runbook.md lists them."""
+ACTION_NAMES = {a.NAME: a for a in ACTIONS}
+
+
+def json_text(values: dict) -> str:
+    """The canonical JSON text of set_json (sorted keys, ASCII): plans and runbooks stay byte-identical."""
+    return json.dumps(values, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+

@@ -1,0 +1,35 @@
+"""Where each artifact lives in the backup folder, and the file- and id-safe form of object names."""
+from __future__ import annotations
+
+import hashlib
+import re
+
+_UNSAFE = re.compile(r"[^a-z0-9._-]+")
+
+
+def safe_name(name: str) -> str:
+    """A file- and id-safe form of an object name; a short hash keeps different names apart."""
+    low = _UNSAFE.sub("-", name.lower()).strip("-.")[:48] or "x"
+    if low == name:
+        return low
+    return f"{low}-{hashlib.sha256(name.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+
+
+def volume_archive(name: str) -> str:
+    """Where a volume's tar goes in the backup folder."""
+    return f"volumes/{safe_name(name)}.tar"
+
+
+def volume_digest(name: str) -> str:
+    """Where the content digest of a volume taken before the switch goes (docs/verify.md)."""
+    return f"volumes/{safe_name(name)}.digest"
+
+
+def target_digest(name: str) -> str:
+    """Where the content digest of the restored volume goes."""
+    return f"verify/{safe_name(name)}.digest"
+
+
+def env_file(container: str) -> str:
+    """Where a container's env file goes (in the access-restricted secrets folder)."""
+    return f"secrets/env/{safe_name(container)}.env"

@@ -1,0 +1,551 @@
+"""A simulated Windows host for the rehearsal, and the Python twin of every host action (docs/runbook.md).
+
+The host is a folder standing for %USERPROFILE% (DIR/.wslconfig, DIR/AppData/Roaming/Docker/settings.json...)
+and %ProgramData% (DIR/ProgramData/...). What has no file of its own on Windows (optional features, the resume
+task, whether Docker Desktop and its VM run, restarts, the users) is kept in DIR/wsl2-migrate-host.json. Each twin
+does to those files and that state what the runbook's PowerShell function does on Windows, with the same checks.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from migrate.errors import InputError
+from migrate.plan.actions import (
+    Action,
+    BackupFiles,
+    CheckHost,
+    CheckVmOff,
+    EditIni,
+    EditJson,
+    EnableFeature,
+    Finish,
+    HostFile,
+    MarkRolledBack,
+    PrepareBackupFolder,
+    Reboot,
+    RemoveResumeTask,
+    RestoreFiles,
+    RestoreJsonKeys,
+    StartDesktop,
+    StopDesktop,
+    VerifyBackups,
+    VerifyTarget,
+    WaitEngine,
+    WriteEnvFile,
+)
+from migrate.rehearse.interpreter import Context, Host, RunRefused, StepFailed
+from migrate.rehearse.journal import measure, write_json_atomic
+from migrate.verify.restored import digest_token
+from migrate.rehearse.settingsfile import (
+    edit_ini_text,
+    edit_json_document,
+    json_equal,
+    restore_json_document,
+)
+
+STATE_FILE = "wsl2-migrate-host.json"
+STATE_FORMAT = "wsl2-migrate-simulated-host/1"
+_FOLDERS = {"%USERPROFILE%": (), "%APPDATA%": ("AppData", "Roaming"), "%LOCALAPPDATA%": ("AppData", "Local"),
+            "%ProgramData%": ("ProgramData",), "%ProgramFiles%": ("Program Files",), "%SystemRoot%": ("Windows",)}
+RESUME_TASK = "wsl2-migrate-resume"
+
+
+class SimulatedHost(Host):
+    """The Windows host as a folder and a state file."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.state_path = root / STATE_FILE
+        if not self.state_path.is_file():
+            raise InputError(f"{root}: not a simulated host (no {STATE_FILE}): seed it first")
+        data = json.loads(self.state_path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or data.get("format") != STATE_FORMAT:
+            raise InputError(f"{self.state_path}: not a {STATE_FORMAT} file")
+        self.state: dict[str, Any] = data
+
+    # --------------------------------------------------------------------------------------- state and files
+
+    def save(self) -> None:
+        write_json_atomic(self.state_path, self.state, keep_backup=False)
+
+    def path(self, template: str) -> Path:
+        """A Windows path template mapped into the host folder."""
+        for var, parts in _FOLDERS.items():
+            if template.startswith(var):
+                rest = [p for p in template[len(var):].split("\\") if p]
+                return self.root.joinpath(*parts, *rest)
+        drive, _, rest = template.partition(":")
+        return self.root.joinpath(drive.upper(), *[p for p in rest.split("\\") if p])
+
+    def live(self, f: HostFile) -> Path | None:
+        """The first candidate that exists (what the runbook's Resolve-HostFile returns)."""
+        for c in f.candidates:
+            p = self.path(c)
+            if p.is_file():
+                return p
+        return None
+
+    def settings(self) -> dict[str, Any]:
+        """Docker Desktop's live settings, keys lower-cased ({} when there is no file)."""
+        from migrate.plan.build import DESKTOP_SETTINGS
+
+        p = self.live(DESKTOP_SETTINGS)
+        if p is None:
+            return {}
+        data = json.loads(p.read_text(encoding="utf-8-sig"))
+        return {str(k).lower(): v for k, v in data.items()} if isinstance(data, dict) else {}
+
+    def backend(self) -> str:
+        """What Docker Desktop runs when started: wsl2, hyperv or windows (Windows containers)."""
+        s = self.settings()
+        if s.get("usewindowscontainers") is True:
+            return "windows"
+        return "wsl2" if s.get("wslengineenabled") is True else "hyperv"
+
+    # --------------------------------------------------------------------------------------- the Host protocol
+
+    def twin(self, action: Action) -> Callable[[Action, Context], None]:
+        fn = TWINS.get(type(action))
+        if fn is None:
+            raise StepFailed(f"no twin for host action {action.NAME}")
+        return lambda a, ctx: fn(self, a, ctx)
+
+    def engine_up(self, engine: str) -> str:
+        desktop = self.state["desktop"]
+        if not desktop["running"]:
+            return "Docker Desktop is not running"
+        backend = self.backend()
+        if engine == "source" and backend != self.state["source_backend"]:
+            return f"Docker Desktop now runs the {backend} backend, not the old one"
+        if engine == "target" and backend != "wsl2":
+            return f"Docker Desktop runs the {backend} backend, not WSL 2"
+        return ""
+
+    def boot_id(self) -> str:
+        return str(self.state["boot"])
+
+    def lock(self, root: Path) -> Callable[[], None]:
+        root.mkdir(parents=True, exist_ok=True)
+        fh = open(root / ".wsl2-migrate.lock", "a")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.close()
+            raise RunRefused(f"{root}: another run of this plan is in progress") from None
+
+        def release() -> None:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            fh.close()
+        return release
+
+    # --------------------------------------------------------------------------------------- what a user does
+
+    def restart(self) -> None:
+        """Windows restarts: a new boot; Desktop starts at logon when its settings say so; the task fires."""
+        self.state["boot"] += 1
+        self.state["desktop"]["running"] = self.settings().get("autostart", True) is not False
+        self.state["vms_running"] = self.state["desktop"]["running"] and self.backend() == "hyperv"
+        self.state["pending_restart"] = False
+        self.save()
+
+    def task_registered(self) -> bool:
+        return RESUME_TASK in self.state["tasks"]
+
+
+# ------------------------------------------------------------------------------------------------- twins
+
+
+def _desktop_stopped(host: SimulatedHost, what: str) -> None:
+    if host.state["desktop"]["running"]:
+        raise StepFailed(f"Docker Desktop is running: {what} only while it is stopped")
+
+
+def check_host(host: SimulatedHost, a: CheckHost, ctx: Context) -> None:
+    s = host.state
+    if not s["is64bit"]:
+        raise StepFailed("a 32-bit PowerShell: run the runbook from the 64-bit one")
+    if s["user"] != s["interactive_user"]:
+        raise StepFailed(f"elevated as {s['user']}, but the desktop user is {s['interactive_user']}")
+    if a.expected_user and a.expected_user.lower() != s["user"].lower():
+        raise StepFailed(f"the plan was made for {a.expected_user}, this is {s['user']}")
+    build, ubr = s["windows"]["build"], s["windows"]["ubr"]
+    if build < a.min_build or (build == a.min_build and ubr < a.min_ubr):
+        raise StepFailed(f"Windows build {build}.{ubr} is older than {a.min_build}.{a.min_ubr}")
+    for need in a.free_space:
+        folder = ctx.root if need.folder == "backup" else host.path(need.folder)
+        while not folder.exists():
+            folder = folder.parent
+        free = shutil.disk_usage(folder).free
+        if need.bytes is None:
+            ctx.note(f"{need.what}: size unknown, {free} bytes free (the runbook asks before it goes on)")
+        elif free < need.bytes:
+            raise StepFailed(f"not enough free space for {need.what}: {free} bytes free, {need.bytes} needed")
+    if a.file_sharing is not None and a.settings is not None:
+        _check_file_sharing(host, a, ctx)
+    for item in a.manual:
+        ctx.note(f"to do by hand: {item}")
+
+
+def _check_file_sharing(host: SimulatedHost, a: CheckHost, ctx: Context) -> None:
+    assert a.file_sharing is not None
+    values = host.settings()
+    shared = values.get(a.file_sharing.setting.lower())
+    backup = str(ctx.root)
+    if shared is None:
+        ctx.note(f"{a.file_sharing.setting} is not set: Docker Desktop's default sharing applies")
+        return
+    if isinstance(shared, list):
+        # Windows paths: compared without case, as the runbook does.
+        low = backup.lower()
+        ok = any(low == str(x).rstrip("/\\").lower() or low.startswith(str(x).rstrip("/\\").lower() + os.sep)
+                 for x in shared)
+    else:
+        ok = isinstance(shared, dict) and shared.get(backup[:1].upper()) is True
+    if not ok:
+        raise StepFailed(f"the backup folder {backup} is not shared with Docker Desktop's VM "
+                         f"({a.file_sharing.setting}): share it in Settings > Resources > File sharing")
+
+
+def prepare_backup_folder(host: SimulatedHost, a: PrepareBackupFolder, ctx: Context) -> None:
+    ctx.root.mkdir(parents=True, exist_ok=True)
+    os.chmod(ctx.root, 0o700)  # the runbook: icacls /inheritance:r, the user and SYSTEM only
+    for rel in a.folders:
+        ctx.root.joinpath(*rel.split("/")).mkdir(parents=True, exist_ok=True)
+    ctx.note("backup folder limited to its owner")
+
+
+def write_env_file(host: SimulatedHost, a: WriteEnvFile, ctx: Context) -> None:
+    out = ctx.docker("source", ["container", "inspect", "--format", "{{json .Config.Env}}", "--", a.container]).stdout
+    try:
+        env = json.loads(out) or []
+    except ValueError:
+        raise StepFailed(f"container {a.container}: its environment is not JSON") from None
+    wanted = set(a.names)
+    lines = []
+    for entry in env:
+        name = str(entry).split("=", 1)[0]
+        if name in wanted:
+            if "\n" in entry or "\r" in entry:
+                raise StepFailed(f"container {a.container}: variable {name} holds a line break; an env file "
+                                 "cannot carry it")
+            lines.append(str(entry))
+    missing = sorted(wanted - {line.split("=", 1)[0] for line in lines})
+    if missing:
+        raise StepFailed(f"container {a.container} no longer has {', '.join(missing)}")
+    path = ctx.root.joinpath(*a.path.split("/"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write("".join(line + "\n" for line in lines))
+    ctx.note(f"{len(lines)} variable(s) written")
+
+
+def verify_backups(host: SimulatedHost, a: VerifyBackups, ctx: Context) -> None:
+    step = ctx.step
+    assert step is not None
+    ids = [s.id for s in ctx.program.steps]
+    earlier = [p for s in ctx.program.steps[:ids.index(step.id)] for p in (x.path for x in s.produces)]
+    verified = {}
+    for rel in sorted(set(earlier)):
+        rec = ctx.artifacts.get(rel)
+        if rec is None:
+            raise StepFailed(f"{rel} was never recorded")
+        if measure(ctx.root, rel) != (rec.size, rec.sha256):
+            raise StepFailed(f"backup {rel} changed since it was written (size or sha256 differs)")
+        verified[rel] = rec.sha256
+    ctx.journal.verified = verified
+    ctx.note(f"{len(verified)} artifact(s) verified")
+
+
+def stop_desktop(host: SimulatedHost, a: StopDesktop, ctx: Context) -> None:
+    if host.state["desktop"]["running"]:
+        host.state["desktop"]["running"] = False
+        ctx.note("Docker Desktop stopped")
+    else:
+        ctx.note("Docker Desktop is not running")
+    host.state["vms_running"] = False
+    if a.shutdown_wsl:
+        host.state["wsl_running"] = False
+        ctx.note("WSL shut down")
+    host.save()
+
+
+def check_vm_off(host: SimulatedHost, a: CheckVmOff, ctx: Context) -> None:
+    if host.state["vms_running"]:
+        raise StepFailed(f"the VM ({', '.join(a.names)}) is still running after {a.timeout} s")
+    ctx.note("the old VM is off")
+
+
+def backup_files(host: SimulatedHost, a: BackupFiles, ctx: Context) -> None:
+    _desktop_stopped(host, "the settings are backed up")
+    manifest = ctx.root.joinpath(*a.manifest.split("/"))
+    if manifest.is_file():
+        ctx.note(f"kept the backup made earlier ({a.manifest})")
+        return
+    step = ctx.step
+    assert step is not None
+    entries = []
+    for f in a.files:
+        live = host.live(f)
+        entry: dict[str, Any] = {"key": f.key, "path": str(live or host.path(f.candidates[0])), "present": False,
+                                 "backup": "", "sha256": ""}
+        if live is not None:
+            rel = f"settings/{f.key}-{live.name}"
+            target = ctx.root.joinpath(*rel.split("/"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(live, target)
+            ctx.record_artifact(step, rel, "settings-backup", str(live))
+            entry.update(present=True, backup=rel, sha256=ctx.artifacts[rel].sha256)
+        entries.append(entry)
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(manifest, {"format": "wsl2-migrate-settings-backup/2", "files": entries}, keep_backup=False)
+    ctx.note(f"{sum(e['present'] for e in entries)} file(s) copied")
+
+
+def _live_or_new(host: SimulatedHost, f: HostFile, create: bool) -> Path:
+    live = host.live(f)
+    if live is None:
+        if not create:
+            raise StepFailed(f"{f.key}: none of {', '.join(f.candidates)} exists")
+        live = host.path(f.candidates[0])
+    return live
+
+
+def edit_json(host: SimulatedHost, a: EditJson, ctx: Context) -> None:
+    assert a.file is not None
+    _desktop_stopped(host, f"{a.file.key} is edited")
+    path = _live_or_new(host, a.file, a.create)
+    before = json.loads(path.read_text(encoding="utf-8-sig")) if path.is_file() else {}
+    if not isinstance(before, dict):
+        raise StepFailed(f"{path}: not a JSON object")
+    after, previous = edit_json_document(before, json.loads(a.set_json), a.remove, a.ignore_case)
+    state = ctx.journal.state(ctx.step.id if ctx.step else "")
+    if "previous" not in state.record:  # written once: a re-run must not record its own earlier edit
+        state.record["previous"] = previous
+        ctx.save()
+    _write_json_file(path, after)
+    if not json_equal(json.loads(path.read_text(encoding="utf-8")), after):
+        raise StepFailed(f"{path}: the file does not read back as written")
+    ctx.note(f"{path.name}: {len(previous)} key(s) set or removed")
+
+
+def restore_json_keys(host: SimulatedHost, a: RestoreJsonKeys, ctx: Context) -> None:
+    assert a.file is not None
+    _desktop_stopped(host, f"{a.file.key} is edited")
+    previous = ctx.journal.state(a.from_step).record.get("previous")
+    if previous is None:
+        raise StepFailed(f"{a.from_step} recorded no previous values")
+    path = _live_or_new(host, a.file, False)
+    before = json.loads(path.read_text(encoding="utf-8-sig"))
+    after = restore_json_document(before, previous, a.keys, a.ignore_case)
+    _write_json_file(path, after)
+    ctx.note(f"{', '.join(a.keys)} put back")
+
+
+def _write_json_file(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def edit_ini(host: SimulatedHost, a: EditIni, ctx: Context) -> None:
+    assert a.file is not None
+    path = _live_or_new(host, a.file, True)
+    raw = path.read_bytes() if path.is_file() else b""
+    text, added = edit_ini_text(raw, a.section, [(e.key, e.value) for e in a.add])
+    if added:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text)
+    ctx.note(f"{path.name}: added {', '.join(added) or 'nothing (every key was set)'}")
+
+
+def enable_feature(host: SimulatedHost, a: EnableFeature, ctx: Context) -> None:
+    features = host.state["features"]
+    if features.get(a.name) == "Enabled":
+        ctx.note(f"{a.name} already enabled")
+        return
+    features[a.name] = "Enabled"
+    host.save()
+    # dism.exe exits 3010: the feature is on after a restart.
+    ctx.journal.reboot_needed = True
+    ctx.journal.reboot_requested_by = ctx.step.id if ctx.step else ""
+    ctx.note(f"{a.name} enabled; Windows must restart")
+
+
+def reboot(host: SimulatedHost, a: Reboot, ctx: Context) -> None:
+    if not ctx.journal.reboot_needed:
+        ctx.note("no restart needed")
+        return
+    host.state["tasks"][RESUME_TASK] = {"trigger": "logon", "battery": True, "time_limit": 0}
+    host.state["pending_restart"] = True
+    host.save()
+    ctx.journal.boot_time = host.boot_id()
+    ctx.stop_requested = True
+    ctx.note("restart Windows now; the run resumes after you log on")
+
+
+def start_desktop(host: SimulatedHost, a: StartDesktop, ctx: Context) -> None:
+    if not host.path(a.exe).is_file():
+        raise StepFailed(f"{a.exe}: Docker Desktop is not installed there")
+    host.state["desktop"].update(running=True, elevated=False)
+    host.state["vms_running"] = host.backend() == "hyperv"
+    host.save()
+    ctx.note(f"Docker Desktop started ({host.backend()})")
+
+
+def wait_engine(host: SimulatedHost, a: WaitEngine, ctx: Context) -> None:
+    why = host.engine_up(a.engine)
+    if why:
+        raise StepFailed(f"no {a.engine} engine within {a.timeout} s: {why}")
+    info = ctx.engine_info(a.engine)
+    problem = ctx.identity_problem(a.engine, info)
+    if problem:
+        raise StepFailed(f"the engine that answers is not the expected one: {problem}")
+    ctx.record_engine(a.engine, info)
+    problems = [p for p in (ctx.check(a.engine, c) for c in a.checks) if p]
+    if problems:
+        raise StepFailed("the new engine lacks settings: " + "; ".join(problems))
+    ctx.note(f"{a.engine} engine: {info.get('OSType')} {info.get('KernelVersion')}")
+
+
+def verify_target(host: SimulatedHost, a: VerifyTarget, ctx: Context) -> None:
+    problems = [p for p in (ctx.check("target", c) for c in a.checks) if p]
+    for v in a.volumes:
+        b, t = _digest_token(ctx, v.backup_digest), _digest_token(ctx, v.target_digest)
+        if not b or not t:
+            problems.append(f"volume {v.name}: a digest file is missing or malformed")
+        elif b != t:
+            problems.append(f"volume {v.name}: content differs (before {b}, after {t})")
+    if problems:
+        raise StepFailed("; ".join(problems[:10]) + (f" (+{len(problems) - 10} more)" if len(problems) > 10 else ""))
+    ctx.note(f"{len(a.checks)} check(s) and {len(a.volumes)} volume digest(s) as planned")
+
+
+def _digest_token(ctx: Context, rel: str) -> str:
+    return digest_token(ctx.root.joinpath(*rel.split("/")))
+
+
+def finish(host: SimulatedHost, a: Finish, ctx: Context) -> None:
+    host.state["tasks"].pop(RESUME_TASK, None)
+    host.save()
+    ctx.journal.finished = ctx.clock()
+    ctx.note("finished; the old backend's disk and the backups are untouched")
+
+
+def remove_resume_task(host: SimulatedHost, a: RemoveResumeTask, ctx: Context) -> None:
+    removed = host.state["tasks"].pop(RESUME_TASK, None) is not None
+    host.save()
+    ctx.note("resume task removed" if removed else "no resume task")
+
+
+def restore_files(host: SimulatedHost, a: RestoreFiles, ctx: Context) -> None:
+    _desktop_stopped(host, "the settings are put back")
+    manifest = ctx.root.joinpath(*a.manifest.split("/"))
+    data = json.loads(manifest.read_text(encoding="utf-8")) if manifest.is_file() else None
+    if data is None:
+        ctx.note("no settings backup: nothing to put back")
+        return
+    for entry in data.get("files", []):
+        path = Path(entry["path"])
+        if entry["present"]:
+            copy = ctx.root.joinpath(*str(entry["backup"]).split("/"))
+            if measure(ctx.root, entry["backup"])[1] != entry["sha256"]:
+                raise StepFailed(f"{copy} does not match its recorded hash: not restoring it")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(copy, path)
+        elif path.is_file():
+            aside = ctx.root / "rollback"
+            aside.mkdir(exist_ok=True)
+            os.replace(path, aside / path.name)
+    ctx.note("settings files put back")
+
+
+def mark_rolled_back(host: SimulatedHost, a: MarkRolledBack, ctx: Context) -> None:
+    ctx.journal.rolled_back = ctx.clock()
+    ctx.note("journal marked rolled back")
+
+
+TWINS: dict[type[Action], Callable[..., None]] = {
+    CheckHost: check_host, PrepareBackupFolder: prepare_backup_folder, WriteEnvFile: write_env_file,
+    VerifyBackups: verify_backups, StopDesktop: stop_desktop, CheckVmOff: check_vm_off, BackupFiles: backup_files,
+    EditJson: edit_json, RestoreJsonKeys: restore_json_keys, EditIni: edit_ini, EnableFeature: enable_feature,
+    Reboot: reboot, StartDesktop: start_desktop, WaitEngine: wait_engine, VerifyTarget: verify_target,
+    Finish: finish, RemoveResumeTask: remove_resume_task, RestoreFiles: restore_files, MarkRolledBack: mark_rolled_back,
+}
+"""Each host action's Python twin (docs/runbook.md lists them beside the PowerShell functions)."""
+
+
+# ------------------------------------------------------------------------------------------------- seeding
+
+
+def seed_host(root: Path, plan: Any, inv: Any | None, backup_root: Path) -> list[str]:
+    """Make root a simulated host for the plan: the state file, and each host file the plan reads that root lacks,
+    from the inventory's copy (or as a Docker Desktop of the plan's backend has it). Returns what it seeded."""
+    from migrate.plan.build import DAEMON_LINUX, DAEMON_WINDOWS, WSLCONFIG
+
+    seeded: list[str] = []
+    root.mkdir(parents=True, exist_ok=True)
+    host = inv.host if inv is not None else None
+    lcow = plan.source_backend == "lcow"
+    if not (root / STATE_FILE).is_file():
+        user = plan.switch.desktop_user or "WORKSTATION\\user"
+        features = {str(k): str(v) for k, v in (host.features if host is not None else {}).items()}
+        for name in plan.switch.enable_features:
+            features.setdefault(name, "Disabled")
+        state = {"format": STATE_FORMAT, "user": user, "interactive_user": user, "is64bit": True,
+                 "windows": {"build": (host.build if host and host.build else 19045),
+                             "ubr": (host.revision if host and host.revision is not None else 3803)},
+                 "desktop": {"running": True, "elevated": False}, "vms_running": not lcow,
+                 "features": features, "boot": 1, "tasks": {}, "pending_restart": False, "wsl_running": False,
+                 "source_backend": "windows" if lcow else "hyperv"}
+        write_json_atomic(root / STATE_FILE, state, keep_backup=False)
+        seeded.append(STATE_FILE)
+    sim = SimulatedHost(root)
+    desktop = inv.settings.desktop if inv is not None else None
+    from migrate.plan.build import DESKTOP_SETTINGS
+
+    if sim.live(DESKTOP_SETTINGS) is None:
+        values: dict[str, Any] = dict(desktop.values) if desktop is not None else {}
+
+        def put(key: str, value: Any, keep: bool = False) -> None:
+            have = next((k for k in values if k.lower() == key.lower()), None)
+            if have is None or not keep:
+                values[have or key] = value
+
+        put("autoStart", True, keep=True)
+        put("wslEngineEnabled", False)
+        if lcow:
+            put("useWindowsContainers", True)
+        if plan.switch.file_sharing == "filesharingDirectories":
+            shared = [str(x) for x in values.get("filesharingdirectories", [])]
+            values["filesharingdirectories"] = [*shared, str(backup_root)]
+        elif plan.switch.file_sharing == "sharedDrives":
+            values["shareddrives"] = {**dict(values.get("shareddrives") or {}), str(backup_root)[:1].upper(): True}
+        name = DESKTOP_SETTINGS.candidates[0 if desktop is not None and desktop.format == "settings-store.json"
+                                           else 1]
+        _write_json_file(sim.path(name), values)
+        seeded.append(name)
+    for f, cfg in ((DAEMON_LINUX, inv.settings.daemon_linux if inv else None),
+                   (DAEMON_WINDOWS, inv.settings.daemon_windows if inv else None)):
+        if cfg is not None and sim.live(f) is None:
+            _write_json_file(sim.path(f.candidates[0]), cfg.values)
+            seeded.append(f.candidates[0])
+    wsl = inv.settings.wslconfig if inv is not None else None
+    if wsl is not None and sim.live(WSLCONFIG) is None:
+        text = "".join(f"[{sec}]\r\n" + "".join(f"{k}={v}\r\n" for k, v in keys.items())
+                       for sec, keys in wsl.values.items() if isinstance(keys, dict))
+        sim.path(WSLCONFIG.candidates[0]).write_bytes(text.encode("utf-8"))
+        seeded.append(WSLCONFIG.candidates[0])
+    exe = sim.path(plan.switch.desktop_exe)
+    if not exe.exists():
+        exe.parent.mkdir(parents=True, exist_ok=True)
+        exe.write_bytes(b"")
+        seeded.append(plan.switch.desktop_exe)
+    return seeded

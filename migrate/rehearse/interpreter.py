@@ -1,0 +1,333 @@
+"""The rehearsal's interpreter of a program: the Python twin of the runbook's Invoke-Runbook (runbook_lib.ps1).
+
+Both follow docs/runbook.md, "Running a program": the journal says what is done; a step runs only when its
+dependencies are done, the backups are verified before the switch and restore phases, and the artifacts it reads
+still hash as recorded; each engine proves what it is before the first step that talks to it; an interrupted
+docker step first runs its recovery commands; a finished step's artifacts are measured and recorded. Docker steps
+go to a DockerRunner (the real CLI, or a test double), host actions to their twins over a simulated Windows host.
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from migrate.errors import EngineError, InputError, MigrateError
+from migrate.plan.actions import Action
+from migrate.plan.checks import Check
+from migrate.plan.steps import GATED_PHASES, Docker, Program, Step, resolve_arg
+from migrate.rehearse.docker import CommandTimedOut, Completed, DockerRunner
+from migrate.rehearse.journal import (
+    ArtifactRecord,
+    Journal,
+    load_artifacts,
+    load_journal,
+    measure,
+    save_artifacts,
+    save_journal,
+)
+
+
+class StepFailed(EngineError):
+    """A step failed; the message names it and why."""
+
+
+class RunRefused(InputError):
+    """The run cannot start: another run holds the folder, the plan was rolled back, Windows must restart first."""
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """What happened to one step in this run."""
+
+    id: str
+    phase: str
+    title: str
+    status: str
+    """done, skipped (done earlier, or a rollback step whose forward step never started) or failed."""
+    seconds: float
+    note: str = ""
+
+
+@dataclass(slots=True)
+class Outcome:
+    """How a run ended: finished, stopped (--stop-after), reboot (Windows must restart), failed."""
+
+    status: str
+    results: list[StepResult] = field(default_factory=list)
+    message: str = ""
+
+
+class Host:
+    """What the interpreter needs from the (simulated) Windows host: the twins and the engines' reachability."""
+
+    def twin(self, action: Action) -> Callable[[Action, Context], None]:
+        raise NotImplementedError
+
+    def engine_up(self, engine: str) -> str:
+        """'' when Docker Desktop runs the engine that name stands for, else why not."""
+        raise NotImplementedError
+
+    def boot_id(self) -> str:
+        raise NotImplementedError
+
+    def lock(self, root: Path) -> Callable[[], None]:
+        """Take the run's lock (the runbook's named mutex); returns the release function."""
+        raise NotImplementedError
+
+
+class Context:
+    """What a step (docker or twin) sees: the backup folder, the journal, the artifacts, the engines."""
+
+    def __init__(self, program: Program, plan_hash: str, root: Path, runner: DockerRunner, host: Host,
+                 clock: Callable[[], str], kernel_override: dict[str, str] | None = None) -> None:
+        self.program = program
+        self.plan_hash = plan_hash
+        self.root = root
+        self.runner = runner
+        self.host = host
+        self.clock = clock
+        self.kernel_override = kernel_override or {}
+        self.journal: Journal = load_journal(root, plan_hash)
+        self.artifacts: dict[str, ArtifactRecord] = load_artifacts(root)
+        self.step: Step | None = None
+        self.notes: list[str] = []
+        self.checked: set[str] = set()
+        self.stop_requested = False
+
+    # --------------------------------------------------------------------------------------- helpers for steps
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    def save(self) -> None:
+        save_journal(self.root, self.journal)
+
+    def docker(self, engine: str, args: Sequence[str], timeout: int = 300, ok: Sequence[int] = (0,)) -> Completed:
+        """A docker command; StepFailed on a timeout or an exit code not in ok."""
+        why = self.host.engine_up(engine)
+        if why:
+            raise StepFailed(f"the {engine} engine is not running: {why}")
+        try:
+            res = self.runner.run(engine, list(args), timeout)
+        except CommandTimedOut as exc:
+            raise StepFailed(str(exc)) from None
+        if res.code not in ok:
+            tail = " / ".join(res.stderr.strip().splitlines()[-3:])
+            raise StepFailed(f"docker {' '.join(args[:2])} exited with code {res.code}: {tail}")
+        return res
+
+    def engine_info(self, engine: str) -> dict:
+        """`docker info` of an engine as JSON."""
+        out = self.docker(engine, ["info", "--format", "{{json .}}"], 120).stdout
+        try:
+            data = json.loads(out)
+        except ValueError:
+            raise StepFailed(f"the {engine} engine's docker info is not JSON") from None
+        return data if isinstance(data, dict) else {}
+
+    def identity_problem(self, engine: str, info: dict) -> str:
+        """Why an engine is not the one the program expects ('' when it is)."""
+        expect = self.program.engines.get(engine)
+        if expect is None:
+            return ""
+        os_type = str(info.get("OSType", ""))
+        kernel = str(info.get("KernelVersion", ""))
+        if os_type != expect.os:
+            return f"it runs {os_type or 'an unknown OS'} containers, the plan expects {expect.os}"
+        want = self.kernel_override.get(engine, expect.kernel_contains)
+        if want and want not in kernel:
+            return f"its kernel {kernel!r} is not the one expected ({want})"
+        source_id = self.journal.engines.get("source", {}).get("id", "")
+        if expect.not_source and source_id and str(info.get("ID", "")) == source_id:
+            return "it is the old backend's engine (the same engine id): the switch has not happened"
+        return ""
+
+    def check_engine(self, engine: str) -> None:
+        """Once per run and engine: the engine is what the program expects; the source's id is recorded."""
+        if engine in self.checked:
+            return
+        info = self.engine_info(engine)
+        problem = self.identity_problem(engine, info)
+        if problem:
+            raise StepFailed(f"the {engine} engine is not the expected one: {problem}")
+        self.record_engine(engine, info)
+
+    def record_engine(self, engine: str, info: dict) -> None:
+        self.journal.engines[engine] = {"id": str(info.get("ID", "")), "os": str(info.get("OSType", "")),
+                                        "kernel": str(info.get("KernelVersion", ""))}
+        self.checked.add(engine)
+
+    def record_artifact(self, step: Step, rel: str, kind: str, subject: str, secret: bool = False) -> None:
+        size, sha = measure(self.root, rel)
+        self.artifacts[rel] = ArtifactRecord(rel, kind, subject, step.id, size, sha, secret)
+        save_artifacts(self.root, self.plan_hash, self.artifacts)
+
+    # --------------------------------------------------------------------------------------- one step
+
+    def _blocker(self, step: Step) -> str:
+        for dep in step.depends_on:
+            if self.journal.status(dep) != "done":
+                return f"depends on {dep}, which is not done"
+        if step.phase in GATED_PHASES and not self._backups_verified():
+            return "the backups have not passed backup/verify (or changed since): run it first"
+        for rel in step.consumes:
+            rec = self.artifacts.get(rel)
+            if rec is None:
+                return f"needs {rel}, which is not in artifacts.json"
+            try:
+                size, sha = measure(self.root, rel)
+            except OSError:
+                return f"{rel} is missing from the backup folder"
+            if (size, sha) != (rec.size, rec.sha256):
+                return f"{rel} changed since it was written (size or sha256 differs)"
+        return ""
+
+    def _backups_verified(self) -> bool:
+        gate = next((s.id for s in self.program.steps if s.action == "verify-backups"), "")
+        if not gate or self.journal.status(gate) != "done":
+            return False
+        earlier = {a.path for s in self.program.steps[:[s.id for s in self.program.steps].index(gate)]
+                   for a in s.produces}
+        return all(self.journal.verified.get(p) == (self.artifacts[p].sha256 if p in self.artifacts else None)
+                   for p in earlier)
+
+    def _run_docker(self, step: Step, op: Docker, interrupted: bool) -> None:
+        if interrupted:
+            # The step started before and never ended: put its target back where it can start again.
+            for cmd in op.recover:
+                try:
+                    self.docker(op.engine, [resolve_arg(a, str(self.root)) for a in cmd], 300)
+                    self.note("recovered with docker " + " ".join(str(a) for a in cmd[:2]))
+                except StepFailed as exc:
+                    self.note(f"recovery command did nothing: {exc.message}")
+        res = self.docker(op.engine, [resolve_arg(a, str(self.root)) for a in op.argv], op.timeout,
+                          op.ok_exit_codes)
+        if res.code:
+            self.note(f"docker exited with code {res.code}")
+        if op.expect_output and res.stdout.strip() != op.expect_output:
+            raise StepFailed(f"unexpected output: {' / '.join(res.stdout.strip().splitlines()[:10])[:400]}")
+        if op.record_output:
+            # A re-run makes a new object (a new commit): the newest output is the one later checks need.
+            self.journal.state(step.id).record["output"] = res.stdout.strip()
+        problems = [p for p in (self.check(op.engine, c) for c in op.checks) if p]
+        if problems:
+            raise StepFailed("; ".join(problems))
+
+    def check(self, engine: str, check: Check) -> str:
+        """'' when the check passes on the engine, else what was found instead."""
+        expect = check.expect
+        if check.recorded_from:
+            recorded = str(self.journal.state(check.recorded_from).record.get("output", ""))
+            if not recorded:
+                return f"{check.what}: {check.recorded_from} recorded no output"
+            expect = expect.replace("{recorded}", recorded)
+        res = self.docker(engine, list(check.argv), 120, (0, 1))
+        got = res.stdout.strip()
+        if res.code:
+            return f"{check.what}: not there ({' '.join(res.stderr.split())[:200]})"
+        ok = got == expect if check.mode == "equals" else expect in got.split()
+        return "" if ok else f"{check.what}: found {got[:120]!r}"
+
+    def run_step(self, step: Step) -> StepResult:
+        started = time.monotonic()
+        self.step, self.notes = step, []
+        state = self.journal.state(step.id)
+        interrupted = state.status == "running"
+        state.status, state.attempt, state.started_at, state.ended_at = "running", state.attempt + 1, self.clock(), ""
+        self.save()
+        try:
+            op = step.op
+            if isinstance(op, Docker):
+                self.check_engine(op.engine)
+                self._run_docker(step, op, interrupted)
+            else:
+                engine = op.engine_of()
+                if engine and step.action != "wait-engine":
+                    self.check_engine(engine)
+                self.host.twin(op)(op, self)
+            for art in step.produces:
+                self.record_artifact(step, art.path, art.kind, art.subject, art.secret)
+        except MigrateError as exc:
+            state.status, state.ended_at, state.notes = "failed", self.clock(), exc.message
+            self.save()
+            raise StepFailed(f"step {step.id} ({step.title}) failed: {exc.message}") from None
+        state.status, state.ended_at, state.notes = "done", self.clock(), "; ".join(self.notes)
+        self.save()
+        return StepResult(step.id, step.phase, step.title, "done", time.monotonic() - started, state.notes)
+
+
+def run_program(ctx: Context, *, resume: bool = False, stop_after: str = "", phase: str = "",
+                on_step: Callable[[StepResult], None] | None = None) -> Outcome:
+    """Run the forward steps from the journal's state (docs/runbook.md, "Running a program")."""
+    release = ctx.host.lock(ctx.root)
+    try:
+        j = ctx.journal
+        if j.rolled_back:
+            raise RunRefused(f"{ctx.root}: this run was rolled back at {j.rolled_back}; a rolled-back migration is "
+                             "never resumed: start again with a new backup folder")
+        if resume and not j.exists:
+            raise RunRefused(f"{ctx.root}: no journal.json to resume from")
+        if j.reboot_needed and j.boot_time:
+            if ctx.host.boot_id() == j.boot_time:
+                raise RunRefused(f"Windows has not restarted since {j.reboot_requested_by} asked for it: restart, "
+                                 "then resume")
+            j.reboot_needed, j.boot_time = False, ""
+        if stop_after and stop_after not in {s.id for s in ctx.program.steps}:
+            raise InputError(f"--stop-after: no step {stop_after!r} in the plan")
+        results: list[StepResult] = []
+        for step in ctx.program.steps:
+            if phase and step.phase != phase:
+                continue
+            if j.status(step.id) == "done":
+                results.append(StepResult(step.id, step.phase, step.title, "skipped", 0.0, "already done"))
+            else:
+                blocker = ctx._blocker(step)
+                if blocker:
+                    results.append(StepResult(step.id, step.phase, step.title, "failed", 0.0, blocker))
+                    if on_step:
+                        on_step(results[-1])
+                    return Outcome("failed", results, f"step {step.id} ({step.title}) cannot run: {blocker}")
+                try:
+                    results.append(ctx.run_step(step))
+                except StepFailed as exc:
+                    results.append(StepResult(step.id, step.phase, step.title, "failed", 0.0, exc.message))
+                    if on_step:
+                        on_step(results[-1])
+                    return Outcome("failed", results, exc.message)
+            if on_step:
+                on_step(results[-1])
+            if ctx.stop_requested:
+                return Outcome("reboot", results, "Windows must restart; the run resumes after it")
+            if step.id == stop_after:
+                return Outcome("stopped", results, f"stopped after {step.id}")
+        return Outcome("finished", results)
+    finally:
+        release()
+
+
+def run_rollback(ctx: Context, on_step: Callable[[StepResult], None] | None = None) -> Outcome:
+    """The rollback program: each step whose forward step started (or that has none) runs, in order."""
+    release = ctx.host.lock(ctx.root)
+    try:
+        results: list[StepResult] = []
+        for step in ctx.program.rollback:
+            if step.only_if_started and ctx.journal.status(step.only_if_started) == "pending":
+                results.append(StepResult(step.id, step.phase, step.title, "skipped", 0.0,
+                                          f"{step.only_if_started} never started"))
+            else:
+                ctx.journal.steps.pop(step.id, None)  # a rollback step runs again whenever rollback runs
+                try:
+                    results.append(ctx.run_step(step))
+                except StepFailed as exc:
+                    results.append(StepResult(step.id, step.phase, step.title, "failed", 0.0, exc.message))
+                    if on_step:
+                        on_step(results[-1])
+                    return Outcome("failed", results, exc.message)
+            if on_step:
+                on_step(results[-1])
+        return Outcome("finished", results)
+    finally:
+        release()

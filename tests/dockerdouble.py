@@ -1,0 +1,252 @@
+"""A recording stand-in for two docker engines, for sweeps that run a whole program hundreds of times.
+
+It keeps the state a program changes (images by reference, containers, volumes with content, networks), writes
+what docker would write into the backup folder (image archives list their references and ids, volume archives
+hold the volume's bytes, digests hash them), and records every command. Its property is the journal's and the
+host's, not the engine's: the real engines run the same programs in tests/test_rehearse_engine.py.
+A fault can be injected: the n-th command raises Crash before or after its effect (a power cut mid-step).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from migrate.model import Inventory
+from migrate.plan.build import EMPTY_VOLUME_CHECK
+from migrate.verify.helper_tools import END as PROBE_END
+from migrate.verify.helper_tools import probe_command
+from migrate.plan.checks import CONTAINER_FORMAT, IMAGE_ID, INSECURE, MIRRORS, NETWORK_FORMAT
+from migrate.rehearse.docker import Completed
+
+
+class Crash(Exception):
+    """The machine lost power in the middle of a command."""
+
+
+@dataclass
+class Ctr:
+    id: str
+    name: str
+    image: str
+    env: list[str]
+    running: bool = False
+
+
+@dataclass
+class EngineState:
+    """One engine's objects."""
+
+    id: str
+    os: str
+    kernel: str
+    images: dict[str, str] = field(default_factory=dict)
+    """reference (tag, id or digest reference) -> image id."""
+    containers: dict[str, Ctr] = field(default_factory=dict)
+    """name -> container."""
+    volumes: dict[str, bytes] = field(default_factory=dict)
+    networks: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    mirrors: tuple[str, ...] = ()
+    insecure: tuple[str, ...] = ()
+
+    def snapshot(self) -> dict:
+        return {"images": dict(sorted(self.images.items())),
+                "containers": {n: (c.image, c.running, tuple(c.env)) for n, c in sorted(self.containers.items())},
+                "volumes": {n: hashlib.sha256(v).hexdigest() for n, v in sorted(self.volumes.items())},
+                "networks": dict(sorted(self.networks.items()))}
+
+    def container(self, ref: str) -> Ctr | None:
+        return self.containers.get(ref) or next((c for c in self.containers.values() if c.id == ref), None)
+
+
+def source_from_inventory(inv: Inventory, os: str = "linux") -> EngineState:
+    """The source engine as the inventory describes it; each volume gets content of its own."""
+    e = EngineState(id="SRC:" + "A" * 8, os=os, kernel="4.19.76-linuxkit" if os == "linux" else "10.0 17763")
+    for im in inv.images:
+        e.images[im.id] = im.id
+        for ref in (*im.tags, *im.repo_digests):
+            e.images[ref] = im.id
+    for c in inv.containers:
+        e.containers[c.name.lstrip("/")] = Ctr(c.id, c.name.lstrip("/"), c.image_id, list(c.env or ()), c.running)
+    for v in inv.volumes:
+        e.volumes[v.name] = f"data of {v.name}\n".encode() * 3
+    for n in inv.networks:
+        e.networks[n.name] = (n.driver, tuple(x.subnet for x in n.ipam if x.subnet))
+    return e
+
+
+class FakeDocker:
+    """Answers `docker --host <engine> args` from two EngineStates; records every command."""
+
+    def __init__(self, source: EngineState, target: EngineState, registry: dict[str, str]) -> None:
+        self.engines = {"source": source, "target": target}
+        self.registry = registry
+        """digest reference -> image id: what a pull brings."""
+        self.calls: list[tuple[str, tuple[str, ...]]] = []
+        self.crash_at = -1
+        self.crash_after_effect = False
+
+    def run(self, engine: str, args: Sequence[str], timeout: int, cwd: str | None = None) -> Completed:
+        self.calls.append((engine, tuple(args)))
+        n = len(self.calls) - 1
+        if n == self.crash_at and not self.crash_after_effect:
+            raise Crash(f"power cut before command {n}")
+        result = self._do(self.engines[engine], list(args))
+        if n == self.crash_at:
+            raise Crash(f"power cut after command {n}")
+        return result
+
+    # ------------------------------------------------------------------------------------------------
+
+    def _do(self, e: EngineState, a: list[str]) -> Completed:
+        ok = lambda out="": Completed(0, out, "")  # noqa: E731
+        fail = lambda msg, code=1: Completed(code, "", msg)  # noqa: E731
+        ops = _after_dashes(a)
+        if a[:1] == ["info"]:
+            fmt = a[a.index("--format") + 1]
+            if fmt == "{{json .}}":
+                return ok(json.dumps({"ID": e.id, "OSType": e.os, "KernelVersion": e.kernel}))
+            if fmt == MIRRORS:
+                return ok("".join(m + " " for m in e.mirrors))
+            if fmt == INSECURE:
+                return ok("".join(m + " " for m in e.insecure))
+            return fail("unknown info format")
+        if a[:2] == ["image", "inspect"]:
+            ref = ops[0]
+            return ok(e.images[ref] + "\n") if ref in e.images and a[a.index("--format") + 1] == IMAGE_ID \
+                else fail(f"No such image: {ref}")
+        if a[:2] == ["image", "rm"]:
+            ref = ops[0]
+            if ref not in e.images:
+                return fail(f"No such image: {ref}")
+            iid = e.images.pop(ref)
+            if not any(v == iid and k != iid for k, v in e.images.items()):
+                e.images.pop(iid, None)  # its last reference gone: docker deletes the image
+            return ok(f"Untagged: {ref}\n")
+        if a[:2] == ["container", "inspect"]:
+            c = e.container(ops[0])
+            if c is None:
+                return fail(f"No such container: {ops[0]}")
+            fmt = a[a.index("--format") + 1]
+            if fmt == "{{json .Config.Env}}":
+                return ok(json.dumps(c.env))
+            if fmt == CONTAINER_FORMAT:
+                return ok(f"{c.image}|{'true' if c.running else 'false'}\n")
+            if fmt == "{{json .HostConfig.PortBindings}}":
+                return ok("{}")
+            return fail("unknown format")
+        if a[:2] == ["network", "inspect"]:
+            if ops[0] not in e.networks:
+                return fail(f"network {ops[0]} not found")
+            driver, subnets = e.networks[ops[0]]
+            fmt = a[a.index("--format") + 1]
+            return ok(f"{driver}|{''.join(s + ',' for s in subnets)}\n" if fmt == NETWORK_FORMAT else driver + "\n")
+        if a[:2] == ["network", "create"]:
+            name = ops[0]
+            if name in e.networks:
+                return fail(f"network with name {name} already exists")
+            driver = a[a.index("--driver") + 1] if "--driver" in a else "bridge"
+            e.networks[name] = (driver, tuple(a[i + 1] for i, x in enumerate(a) if x == "--subnet"))
+            return ok(name)
+        if a[:2] == ["network", "rm"]:
+            return ok() if e.networks.pop(ops[0], None) else fail("no such network")
+        if a[:2] in (["network", "connect"], ["network", "disconnect"]):
+            return ok() if ops[0] in e.networks and e.container(ops[1]) else fail("no such network or container")
+        if a[:2] == ["volume", "create"]:
+            e.volumes.setdefault(ops[0], b"")
+            return ok(ops[0])
+        if a[:2] == ["volume", "rm"]:
+            if any(ops[0] in str(c) for c in ()):
+                return fail("in use")
+            return ok() if e.volumes.pop(ops[0], None) is not None else fail("no such volume")
+        if a[0] == "ps":
+            return ok("".join(c.id + "\n" for c in e.containers.values() if c.running))
+        if a[0] in ("stop", "start"):
+            c = e.container(ops[0])
+            if c is None:
+                return fail(f"No such container: {ops[0]}")
+            c.running = a[0] == "start"
+            return ok(ops[0])
+        if a[0] == "commit":
+            c = e.container(ops[0])
+            if c is None:
+                return fail(f"No such container: {ops[0]}")
+            new = "sha256:" + hashlib.sha256(f"{c.id}|{ops[1]}".encode()).hexdigest()
+            e.images[ops[1]] = new
+            e.images[new] = new
+            return ok(new + "\n")
+        if a[0] == "save":
+            out = a[a.index("-o") + 1]
+            missing = [r for r in ops if r not in e.images]
+            if missing:
+                return fail(f"reference does not exist: {missing[0]}")
+            Path(out).write_text(json.dumps({r: e.images[r] for r in ops}, sort_keys=True))
+            return ok()
+        if a[0] == "load":
+            for ref, iid in json.loads(Path(a[a.index("-i") + 1]).read_text()).items():
+                e.images[ref] = iid
+                e.images[iid] = iid
+            return ok()
+        if a[0] == "pull":
+            ref = ops[0]
+            if ref not in self.registry:
+                return fail(f"manifest for {ref} not found")
+            e.images[ref] = self.registry[ref]
+            e.images[self.registry[ref]] = self.registry[ref]
+            return ok()
+        if a[0] == "tag":
+            if ops[0] not in e.images:
+                return fail(f"No such image: {ops[0]}")
+            e.images[ops[1]] = e.images[ops[0]]
+            return ok()
+        if a[0] == "create":
+            name = a[a.index("--name") + 1]
+            if name in e.containers:
+                return fail(f"Conflict. The container name /{name} is already in use")
+            image = ops[0]
+            if image not in e.images:
+                return fail(f"Unable to find image '{image}' locally")
+            env = []
+            if "--env-file" in a:
+                env = Path(a[a.index("--env-file") + 1]).read_text().splitlines()
+            new = hashlib.sha256(f"new|{name}".encode()).hexdigest()
+            e.containers[name] = Ctr(new, name, e.images[image], env)
+            return ok(new + "\n")
+        if a[0] == "rm":
+            return ok() if e.containers.pop(ops[0], None) else fail("No such container")
+        if a[0] == "run":
+            return self._run(e, a, ops)
+        return fail(f"the double does not know docker {' '.join(a[:2])}")
+
+    def _run(self, e: EngineState, a: list[str], ops: list[str]) -> Completed:
+        mounts = {}
+        for i, x in enumerate(a):
+            if x == "-v":
+                src, dst = a[i + 1].split(":")[:2]
+                mounts[dst] = src
+        helper, cmd = ops[0], ops[1:]
+        if helper not in e.images:
+            return Completed(125, "", f"Unable to find image '{helper}' locally")
+        if cmd == ["sh", "-c", probe_command()]:
+            return Completed(0, PROBE_END + "\n", "")
+        volume = mounts.get("/data", "")
+        if cmd[:1] == ["tar"] and "-c" in cmd:
+            target = Path(mounts["/backup"]) / cmd[cmd.index("-f") + 1].removeprefix("/backup/")
+            target.write_bytes(e.volumes[volume])
+            return Completed(0, "", "")
+        if cmd[:3] == ["sh", "-c", EMPTY_VOLUME_CHECK]:
+            if e.volumes.get(volume):
+                return Completed(65, "", "wsl2-migrate: the volume is not empty: not restoring into it")
+            e.volumes[volume] = (Path(mounts["/backup"]) / cmd[4].removeprefix("/backup/")).read_bytes()
+            return Completed(0, "", "")
+        if cmd[:2] == ["sh", "-c"] and cmd[-2:-1] == ["/data"]:
+            out = Path(mounts["/out"]) / cmd[-1].removeprefix("/out/")
+            out.write_text(f"sha256:{hashlib.sha256(e.volumes[volume]).hexdigest()} 3\n")
+            return Completed(0, "", "")
+        return Completed(127, "", f"the double does not know the command {cmd[:2]}")
+
+
+def _after_dashes(a: list[str]) -> list[str]:
+    return a[a.index("--") + 1:] if "--" in a else []

@@ -1,0 +1,235 @@
+"""Issue 9's defects as properties of the program and of its interpreter, one test each (the PowerShell side of each
+is checked on the library's AST in tests/test_runbook.py)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from migrate.plan.actions import EditIni, EditJson, Reboot, RestoreJsonKeys, StartDesktop, StopDesktop, VerifyTarget
+from migrate.plan.build import build_program
+from migrate.plan.decide import decide
+from migrate.rehearse.host import SimulatedHost
+from migrate.rehearse.interpreter import RunRefused, run_program
+from migrate.rehearse.journal import load_journal
+from tests.simworld import PLAN_HASH, cleanup_place, inventory, report, world
+
+SAMPLES = ("hyperv-2x", "lcow", "near-wsl2")
+
+
+@pytest.fixture(autouse=True)
+def _cleanup():
+    yield
+    cleanup_place()
+
+
+def _programs():
+    for sample in SAMPLES:
+        yield sample, build_program(decide(inventory(sample), report(sample), "test"))
+
+
+# ------------------------------------------------------------------------------------------ the program's shape
+
+
+def test_host_files_change_only_while_desktop_is_stopped() -> None:
+    """Item 4: after the restart Desktop may have started at logon; every settings edit is preceded by a stop with
+    no start or restart in between."""
+    for sample, program in _programs():
+        stopped = False
+        for step in program.steps:
+            if isinstance(step.op, StopDesktop):
+                stopped = True
+            elif isinstance(step.op, (StartDesktop, Reboot)):
+                stopped = False
+            elif isinstance(step.op, (EditJson, RestoreJsonKeys, EditIni)):
+                assert stopped, (sample, step.id)
+
+
+def test_auto_start_is_held_off_across_the_restart_and_put_back_before_desktop_starts() -> None:
+    for sample, program in _programs():
+        ids = [s.id for s in program.steps]
+        if "switch/reboot" not in ids:
+            continue
+        settings = json.loads(program.step("switch/settings").op.set_json)
+        assert settings["autoStart"] is False, sample
+        restore = program.step("switch/autostart")
+        assert restore.op.from_step == "switch/settings" and restore.op.keys == ("autoStart",)
+        assert ids.index("switch/reboot") < ids.index("switch/stop-desktop-again") < ids.index("switch/autostart") \
+            < ids.index("switch/start-desktop"), sample
+
+
+def test_volume_digests_are_taken_after_the_restore_and_before_any_container_exists() -> None:
+    """Item 3: a database writes its pid file at start; the after-digest must not see it."""
+    for sample, program in _programs():
+        ids = [s.id for s in program.steps]
+        digests = [i for i in ids if i.startswith("restore/volume-digest/")]
+        first_container = min((ids.index(i) for i in ids if i.startswith(("restore/create/", "restore/compose/",
+                                                                          "restore/start/"))), default=len(ids))
+        for d in digests:
+            data = d.replace("volume-digest", "volume-data")
+            assert ids.index(data) < ids.index(d) < first_container, (sample, d)
+
+
+def test_committed_images_are_expected_by_the_id_their_commit_recorded() -> None:
+    """Item 2: a committed image has no id at plan time; its commit step records it, the checks use it."""
+    program = build_program(decide(inventory("hyperv-2x"), report("hyperv-2x"), "test"))
+    commits = {s.id for s in program.steps if s.docker is not None and s.docker.record_output}
+    assert commits and all(s.startswith("backup/commit/") for s in commits)
+    verify = next(s.op for s in program.steps if isinstance(s.op, VerifyTarget))
+    recorded = [c for c in verify.checks if c.recorded_from]
+    assert {c.recorded_from for c in recorded} == commits
+    assert all("{recorded}" in c.expect for c in recorded)
+    assert all(c.expect for c in verify.checks if not c.recorded_from)  # every other id is known to the plan
+
+
+def test_every_docker_step_has_a_time_limit_and_ends_options_before_its_operands() -> None:
+    for sample, program in _programs():
+        for step in (*program.steps, *program.rollback):
+            if step.docker is not None:
+                assert 1 <= step.docker.timeout <= 7 * 86400, step.id
+                assert "--" in step.docker.argv or step.docker.argv[0] == "load", (sample, step.id)
+
+
+def test_the_target_engine_must_be_wsl2_and_not_the_source() -> None:
+    for _, program in _programs():
+        target = program.engines["target"]
+        assert target.kernel_contains == "microsoft-standard" and target.not_source and target.os == "linux"
+
+
+# ------------------------------------------------------------------------------------------ the interpreter
+
+
+def _stop_at(w, step_id: str):
+    outcome = w.run(stop_after=step_id)
+    assert outcome.status in ("stopped", "reboot"), outcome.message
+    return outcome
+
+
+def test_a_resume_before_windows_restarted_refuses(tmp_path: Path) -> None:
+    """Item 8: -Resume checks the boot time."""
+    w = world(tmp_path, "hyperv-2x")
+    assert _stop_at(w, "switch/reboot").status == "reboot"
+    with pytest.raises(RunRefused, match="has not restarted"):
+        run_program(w.ctx(), resume=True)
+    SimulatedHost(w.host_root).restart()
+    assert run_program(w.ctx(), resume=True).status == "finished"
+
+
+def test_the_resume_task_allows_battery_and_has_no_time_limit_and_finish_removes_it(tmp_path: Path) -> None:
+    w = world(tmp_path, "hyperv-2x")
+    _stop_at(w, "switch/reboot")
+    task = SimulatedHost(w.host_root).state["tasks"]["wsl2-migrate-resume"]
+    assert task == {"trigger": "logon", "battery": True, "time_limit": 0}
+    assert w.run(resume=True).status == "finished"
+    assert not SimulatedHost(w.host_root).task_registered()
+
+
+def test_two_runs_at_once_refuse(tmp_path: Path) -> None:
+    """Item 8: one run at a time (the runbook's named mutex)."""
+    w = world(tmp_path, "hyperv-2x")
+    release = SimulatedHost(w.host_root).lock(w.work)
+    try:
+        with pytest.raises(RunRefused, match="another run"):
+            run_program(w.ctx())
+    finally:
+        release()
+
+
+def test_desktop_started_after_the_restart_is_stopped_again(tmp_path: Path) -> None:
+    """Item 4: the user (or an auto-start) started Desktop at logon: the run stops it before touching settings."""
+    w = world(tmp_path, "hyperv-2x")
+    _stop_at(w, "switch/reboot")
+    host = SimulatedHost(w.host_root)
+    host.restart()
+    host.state["desktop"]["running"] = True
+    host.save()
+    assert run_program(w.ctx(), resume=True).status == "finished"
+    settings = json.loads((w.host_root / "AppData/Roaming/Docker/settings.json").read_text())
+    assert {k.lower(): v for k, v in settings.items()}["autostart"] is True  # put back as it was
+
+
+def test_the_old_vm_still_running_stops_the_switch(tmp_path: Path) -> None:
+    """Item 11."""
+    w = world(tmp_path, "hyperv-2x")
+    _stop_at(w, "switch/stop-desktop")
+    host = SimulatedHost(w.host_root)
+    host.state["vms_running"] = True  # stuck after Desktop stopped
+    host.save()
+    outcome = run_program(w.ctx(), resume=True)
+    assert outcome.status == "failed" and "still running" in outcome.message
+    assert load_journal(w.work, PLAN_HASH).status("switch/settings") == "pending"
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda s: s.update(user="CORP\\admin"), "desktop user"),
+    (lambda s: s.update(user="CORP\\other", interactive_user="CORP\\other"), "made for"),
+    (lambda s: s.update(is64bit=False), "32-bit"),
+    (lambda s: s["windows"].update(build=17763, ubr=1000), "older than"),
+])
+def test_check_host_refuses_the_wrong_user_a_32_bit_shell_and_an_old_windows(tmp_path: Path, change,
+                                                                            message: str) -> None:
+    """Items 5 and 7, and the build check."""
+    w = world(tmp_path, "hyperv-2x")
+    host = SimulatedHost(w.host_root)
+    change(host.state)
+    host.save()
+    outcome = run_program(w.ctx())
+    assert outcome.status == "failed" and message in outcome.message
+    assert [r.id for r in outcome.results] == ["preflight/check-host"]
+
+
+def test_a_backup_folder_not_shared_with_hyperv_desktop_is_refused_in_preflight(tmp_path: Path) -> None:
+    """Item 6: Hyper-V era Desktop would ask to share it (or hang); the preflight refuses instead."""
+    w = world(tmp_path, "hyperv-2x")
+    assert w.plan.switch.file_sharing == "filesharingDirectories"
+    path = w.host_root / "AppData/Roaming/Docker/settings.json"
+    settings = json.loads(path.read_text())
+    key = next(k for k in settings if k.lower() == "filesharingdirectories")
+    settings[key] = ["C:\\Users"]
+    path.write_text(json.dumps(settings))
+    outcome = run_program(w.ctx())
+    assert outcome.status == "failed" and "not shared" in outcome.message
+
+
+def test_an_archive_changed_after_the_verification_is_refused_before_restore(tmp_path: Path) -> None:
+    """Item 9: archives are re-hashed right before the step that reads them."""
+    w = world(tmp_path, "hyperv-2x")
+    _stop_at(w, "switch/wait-engine")
+    archive = next((w.work / "images").glob("*.tar"))
+    archive.write_bytes(archive.read_bytes() + b" ")
+    outcome = w.run(resume=True)
+    assert outcome.status == "failed" and "changed since it was written" in outcome.message
+
+
+def test_the_target_must_not_be_the_source_engine(tmp_path: Path) -> None:
+    """Item 1: a resume that talks to the old engine never restores into it."""
+    w = world(tmp_path, "hyperv-2x")
+    w.docker.engines["target"].id = w.docker.engines["source"].id
+    outcome = w.run()
+    assert outcome.status == "failed" and "the switch has not happened" in outcome.message
+    assert load_journal(w.work, PLAN_HASH).status("restore/load/commits") == "pending"
+
+
+def test_a_non_empty_target_volume_is_never_extracted_into(tmp_path: Path) -> None:
+    """Item 1: the restore refuses a volume that holds anything (an old engine's live volume, for instance)."""
+    w = world(tmp_path, "hyperv-2x")
+    _stop_at(w, "restore/volume/shop_pgdata")
+    w.docker.engines["target"].volumes["shop_pgdata"] = b"live data\n"
+    outcome = w.run(resume=True)
+    assert outcome.status == "failed" and "not empty" in outcome.message
+    assert w.docker.engines["target"].volumes["shop_pgdata"] == b"live data\n"
+
+
+def test_turning_a_commit_off_creates_the_container_from_its_image() -> None:
+    """Issue 12: an edit is followed through, not half applied."""
+    import dataclasses
+
+    plan = decide(inventory("hyperv-2x"), report("hyperv-2x"), "test")
+    c = next(c for c in plan.containers if c.commit and c.strategy == "recreate")
+    edited = dataclasses.replace(plan, containers=tuple(dataclasses.replace(x, commit=False) if x is c else x
+                                                        for x in plan.containers))
+    program = build_program(edited)
+    create = program.step(f"restore/create/{c.name}")
+    assert c.commit_ref not in create.argv and c.image_id in create.argv
+    assert not any(s.id == f"backup/commit/{c.name}" for s in program.steps)
