@@ -41,7 +41,8 @@ EDITABLE = {
     "plan": ("backup_path", "helper_image", "helper_pull"),
     "switch": ("wsl_engine_enabled", "linux_containers", "remove_daemon_keys", "linux_daemon_remove",
                "linux_daemon_set", "expect_registry_mirrors", "expect_insecure_registries", "wslconfig",
-               "enable_features", "hold_autostart", "file_sharing", "desktop_user", "old_vms", "desktop_exe"),
+               "enable_features", "hold_autostart", "file_sharing", "desktop_user", "old_vms", "desktop_exe",
+               "wsl_data_dir"),
     "images": ("strategy", "reference", "platform", "archive"),
     "volumes": ("strategy", "options", "labels"),
     "networks": ("strategy", "args"),
@@ -50,7 +51,7 @@ EDITABLE = {
 """Keys a user may edit; re-planning keeps their values for objects that still exist."""
 _STRATEGIES = {"images": IMAGE_STRATEGIES, "volumes": VOLUME_STRATEGIES, "networks": NETWORK_STRATEGIES,
                "containers": CONTAINER_STRATEGIES}
-_SKIP_FIELDS = {"why", "findings"}
+_SKIP_FIELDS = {"why", "findings", "kind_findings"}
 
 
 def plan_hash(text: str) -> str:
@@ -324,4 +325,5 @@ def strip_reasons(plan: Plan) -> Plan:
         return dataclasses.replace(x, why=(), findings=()) if hasattr(x, "why") else x
 
     sections: dict[str, Any] = {s: tuple(bare(x) for x in getattr(plan, s)) for s in SECTIONS}
-    return dataclasses.replace(plan, switch=dataclasses.replace(plan.switch, findings=()), **sections)
+    return dataclasses.replace(plan, switch=dataclasses.replace(plan.switch, findings=(), kind_findings={}),
+                               **sections)
