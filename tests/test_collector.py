@@ -18,7 +18,7 @@ from tests.psbranch import branch_versions
 from tests.psref import load_reference, splat_keys
 from tree_sitter import Language, Node, Parser
 
-from migrate.emit.collector import VERSION_MARKER, collector_template, render_collector
+from migrate.collector import VERSION_MARKER, collector_template, render_collector
 from migrate.inventory.runas import PER_USER_FILES_FROM, RUN_AS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,6 +12,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from migrate.errors import RuleError
+
 
 class PlanKind(enum.StrEnum):
     """Every kind a rule may ask for."""
@@ -165,11 +167,11 @@ KINDS: dict[PlanKind, KindSpec] = {
 
 
 def kind_of(name: str) -> PlanKind:
-    """The kind a rule's `plan` names ('' is none); ValueError naming the known kinds otherwise."""
+    """The kind a rule's `plan` names ('' is none); RuleError naming the known kinds otherwise."""
     try:
         return PlanKind(name or "none")
     except ValueError:
-        raise ValueError(f"plan kind {name!r} is not one of {', '.join(k.value for k in PlanKind)}") from None
+        raise RuleError(f"plan kind {name!r} is not one of {', '.join(k.value for k in PlanKind)}") from None
 
 
 def spec(name: str) -> KindSpec:

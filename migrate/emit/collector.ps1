@@ -32,6 +32,11 @@
 .PARAMETER Zip
     Also write <OutputDir>.zip beside the folder (entries use '/' separators, readable on Linux).
 
+.PARAMETER WithSecrets
+    Keep the values of environment variables as docker prints them. Without it, engine/containers.json and
+    engine/images.json hold each variable's name with a keyed digest of its value (docs/secrets.md): enough for
+    wsl2-migrate to compare, never the value. The key stays on this machine (%LOCALAPPDATA%\wsl2-migrate).
+
 .PARAMETER OutputZip
     Write the bundle as one zip for fleet tools (Intune, ConfigMgr, Ansible, a logon script): a path ending in
     .zip, or a folder such as a share, where <COMPUTERNAME>_<yyyy-MM-dd>.zip is written. The zip holds one folder
@@ -59,6 +64,7 @@ param(
     # Seconds each native call (docker, wsl.exe, dism.exe) and each CIM query may take before it is ended.
     [ValidateRange(1, 86400)] [int]$TimeoutSeconds = 60,
     [switch]$Zip,
+    [switch]$WithSecrets,
     # Only host/facts.json: what 'wsl2-migrate scan' runs on Windows to gather host facts in one call.
     [switch]$HostFactsOnly,
     [string]$OutputZip = '',
@@ -476,6 +482,160 @@ function Get-JsonArrayBody {
     return $trimmed.Substring(1, $trimmed.Length - 2).Trim([char[]]@("`r", "`n"))
 }
 
+# ---------------------------------------------------------------------------------------------------------------
+# Environment values: a keyed digest in place of each value (docs/secrets.md), the same as wsl2-migrate computes
+
+$script:DigestPattern = '^hmac-sha256:[0-9a-f]{32}(:line-break|:nul)?$'
+$script:JsonString = '"(?:[^"\\]|\\.)*"'
+# An "Env": [...] array of strings, as docker's inspect output holds under Config (containers and images).
+$script:EnvArray = '"Env"\s*:\s*\[\s*(?:"(?:[^"\\]|\\.)*"\s*(?:,\s*"(?:[^"\\]|\\.)*"\s*)*)?\]'
+$script:DigestKey = $null
+$script:EphemeralKey = $false
+
+function Get-DigestKey {
+    # The desktop user's digest key: WSL2_MIGRATE_DIGEST_KEY, else %LOCALAPPDATA%\wsl2-migrate\digest.key of that
+    # user (the file wsl2-migrate reads there), made with 32 random bytes on first use. Never put in the bundle.
+    [CmdletBinding()]
+    [OutputType([byte[]])]
+    param()
+    if (-not [string]::IsNullOrEmpty($env:WSL2_MIGRATE_DIGEST_KEY)) {
+        return $script:Utf8NoBom.GetBytes($env:WSL2_MIGRATE_DIGEST_KEY.Trim())
+    }
+    $local = [Environment]::GetFolderPath('LocalApplicationData')
+    if (-not $script:UserPaths.Found) {
+        throw 'the desktop user''s profile could not be read, and the key belongs there'
+    }
+    if ($script:UserPaths.Sid.Length -gt 0) {
+        # Run as SYSTEM or another account for the desktop user: the key is the desktop user's, the one
+        # wsl2-migrate reads when that user scans.
+        $local = [System.IO.Path]::Combine($script:UserPaths.Profile, 'AppData', 'Local')
+    }
+    $folder = [System.IO.Path]::Combine($local, 'wsl2-migrate')
+    $path = [System.IO.Path]::Combine($folder, 'digest.key')
+    if (-not [System.IO.File]::Exists($path)) {
+        [void][System.IO.Directory]::CreateDirectory($folder)
+        $random = New-Object -TypeName 'byte[]' -ArgumentList 32
+        $generator = [System.Security.Cryptography.RandomNumberGenerator]::Create()
+        try {
+            $generator.GetBytes($random)
+        } finally {
+            $generator.Dispose()
+        }
+        $hex = -join ($random | ForEach-Object { $_.ToString('x2') })
+        try {
+            # CreateNew: a key another run made meanwhile is kept, never replaced.
+            $stream = New-Object -TypeName System.IO.FileStream -ArgumentList $path, ([System.IO.FileMode]::CreateNew), ([System.IO.FileAccess]::Write)
+            try {
+                $bytes = [System.Text.Encoding]::ASCII.GetBytes($hex + "`n")
+                $stream.Write($bytes, 0, $bytes.Length)
+            } finally {
+                $stream.Dispose()
+            }
+        } catch [System.IO.IOException] {
+            Write-Verbose -Message ('digest key made meanwhile: ' + $_.Exception.Message)
+        }
+    }
+    return [System.Text.Encoding]::ASCII.GetBytes([System.IO.File]::ReadAllText($path).Trim())
+}
+
+function Get-DigestKeyId {
+    # The key's id for manifest.json: tells two keys apart and reveals nothing of the key.
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory = $true)] [byte[]]$Key
+    )
+    $prefix = [System.Text.Encoding]::ASCII.GetBytes("wsl2-migrate/digest-key`n")
+    $sha = [System.Security.Cryptography.SHA256]::Create()
+    try {
+        $hash = $sha.ComputeHash([byte[]](@($prefix) + @($Key)))
+    } finally {
+        $sha.Dispose()
+    }
+    return 'sha256:' + (-join ($hash[0..7] | ForEach-Object { $_.ToString('x2') }))
+}
+
+function Get-SecretDigest {
+    # hmac-sha256: and the first 32 hex digits of HMAC-SHA256(key, UTF-8 of the value); a suffix names what an
+    # env file line cannot hold.
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory = $true)] [byte[]]$Key,
+        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string]$Value
+    )
+    if ($Value -cmatch $script:DigestPattern) {
+        return $Value
+    }
+    $hmac = New-Object -TypeName System.Security.Cryptography.HMACSHA256 -ArgumentList (, $Key)
+    try {
+        $hash = $hmac.ComputeHash($script:Utf8NoBom.GetBytes($Value))
+    } finally {
+        $hmac.Dispose()
+    }
+    $token = 'hmac-sha256:' + (-join ($hash[0..15] | ForEach-Object { $_.ToString('x2') }))
+    if ($Value.IndexOf([char]13) -ge 0 -or $Value.IndexOf([char]10) -ge 0) {
+        return $token + ':line-break'
+    }
+    if ($Value.IndexOf([char]0) -ge 0) {
+        return $token + ':nul'
+    }
+    return $token
+}
+
+function ConvertFrom-JsonStringLiteral {
+    # The value of one JSON string literal (quotes included), escapes decoded.
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory = $true)] [string]$Literal
+    )
+    $body = $Literal.Substring(1, $Literal.Length - 2)
+    $decode = {
+        param($escape)
+        $code = $escape.Groups[1].Value
+        switch -CaseSensitive ($code) {
+            'b' { return [string][char]8 }
+            'f' { return [string][char]12 }
+            'n' { return [string][char]10 }
+            'r' { return [string][char]13 }
+            't' { return [string][char]9 }
+        }
+        if ($code.Length -eq 5) {
+            return [string][char][System.Convert]::ToInt32($code.Substring(1), 16)
+        }
+        return $code
+    }
+    return [regex]::Replace($body, '\\(u[0-9a-fA-F]{4}|.)', [System.Text.RegularExpressions.MatchEvaluator]$decode)
+}
+
+function Protect-EnvironmentJson {
+    # docker inspect output with each "Env" entry NAME=VALUE written NAME=<digest of VALUE>.
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string]$Text,
+        [Parameter(Mandatory = $true)] [byte[]]$Key
+    )
+    $entry = {
+        param($literal)
+        $value = ConvertFrom-JsonStringLiteral -Literal $literal.Value
+        $cut = $value.IndexOf('=')
+        if ($cut -lt 0) {
+            return $literal.Value
+        }
+        $digest = Get-SecretDigest -Key $Key -Value $value.Substring($cut + 1)
+        return (ConvertTo-JsonStringLiteral -Text ($value.Substring(0, $cut + 1) + $digest))
+    }
+    $array = {
+        param($found)
+        $open = $found.Value.IndexOf('[')
+        $items = [regex]::Replace($found.Value.Substring($open), $script:JsonString, [System.Text.RegularExpressions.MatchEvaluator]$entry)
+        return $found.Value.Substring(0, $open) + $items
+    }
+    return [regex]::Replace($Text, $script:EnvArray, [System.Text.RegularExpressions.MatchEvaluator]$array)
+}
+
 function Save-InspectOutput {
     # docker <Kind> inspect over all ids, in chunks that keep the command line short, merged into one JSON array.
     [CmdletBinding()]
@@ -524,7 +684,11 @@ function Save-InspectOutput {
     if ($bodies.Count -eq 0) {
         Write-BundleText -Relative $Relative -Text "[]`n"
     } else {
-        Write-BundleText -Relative $Relative -Text ("[`n" + ($bodies -join ",`n") + "`n]`n")
+        $text = "[`n" + ($bodies -join ",`n") + "`n]`n"
+        if ($null -ne $script:DigestKey -and $Relative -match '/(containers|images)\.json$') {
+            $text = Protect-EnvironmentJson -Text $text -Key $script:DigestKey
+        }
+        Write-BundleText -Relative $Relative -Text $text
     }
 }
 
@@ -1459,6 +1623,24 @@ try {
     }
 }
 
+if (-not $HostFactsOnly -and -not $WithSecrets) {
+    try {
+        $script:DigestKey = Get-DigestKey
+    } catch {
+        # Without the stored key no value is written in clear either: a key of this run only, never kept, makes
+        # the digests comparable with nothing (the names still are).
+        Add-BundleError -File 'engine/containers.json' -Message ('no digest key, env values replaced by digests nothing can compare: ' + $_.Exception.Message)
+        $script:DigestKey = New-Object -TypeName 'byte[]' -ArgumentList 32
+        $generator = [System.Security.Cryptography.RandomNumberGenerator]::Create()
+        try {
+            $generator.GetBytes($script:DigestKey)
+        } finally {
+            $generator.Dispose()
+        }
+        $script:EphemeralKey = $true
+    }
+}
+
 if (-not $HostFactsOnly) {
 try {
     $command = Get-Command -Name $DockerExe -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
@@ -1519,6 +1701,13 @@ $manifest = [ordered]@{
     user              = [System.Security.Principal.WindowsIdentity]::GetCurrent().Name
     identity          = $script:Identity
     errors            = $script:BundleErrors
+}
+if ($script:EphemeralKey) {
+    $manifest['env_digest_key_id'] = 'none: a key of this run only'
+} elseif ($null -ne $script:DigestKey) {
+    $manifest['env_digest_key_id'] = Get-DigestKeyId -Key $script:DigestKey
+} elseif ($WithSecrets) {
+    $manifest['env_values'] = 'clear'
 }
 Write-BundleText -Relative 'manifest.json' -Text ((ConvertTo-BundleJson -Value $manifest) + "`n")
 

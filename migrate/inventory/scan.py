@@ -1,16 +1,30 @@
 """Assemble one Inventory from any combination of sources: a live engine, a bundle and single files."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from migrate.errors import InputError
-from migrate.inventory import normalize
+from migrate.errors import EngineError, InputError
+from migrate.inventory import normalize, protect
 from migrate.inventory.engine import Progress, RawEngine
-from migrate.model import ConfigFile, FileFact, Inventory, Note, ProjectFile, Settings, Source
+from migrate.model import (
+    ConfigFile,
+    Container,
+    FileFact,
+    HostFacts,
+    Inventory,
+    Note,
+    ProjectFile,
+    SecretValues,
+    Settings,
+    Source,
+)
+from migrate.secrets import digest_key, key_id
 
 
 @dataclass
@@ -35,7 +49,9 @@ class ScanOptions:
     host_facts: Path | None = None
     projects: list[Path] = field(default_factory=list)
     volume_digests: bool = False
-    """Digest every volume's content through a helper container (live engine only; migrate.verify.digest)."""
+    """Digest every volume's content through a helper container (live engine only; docs/verify.md)."""
+    with_secrets: bool = False
+    """Keep env values, secret-named labels and options and URL passwords as read, instead of keyed digests."""
 
     def has_file_sources(self) -> bool:
         """Whether any source other than a live engine was given."""
@@ -71,7 +87,11 @@ def _settings_kind(path: Path) -> str:
 
 
 def windows_defaults(opts: ScanOptions) -> ScanOptions:
-    """On Windows with no file flags, the default locations of every settings file (those that exist)."""
+    """A copy of opts with, on Windows with no file flags, the default locations of every settings file (those
+    that exist) added; opts itself is left as the caller made it."""
+    # The engine was wanted because no file was given; the files found here must not change that.
+    opts = dataclasses.replace(opts, settings=list(opts.settings), daemon_configs=list(opts.daemon_configs),
+                               use_engine=opts.wants_engine())
     appdata = Path(os.environ.get("APPDATA", ""))
     profile = Path(os.environ.get("USERPROFILE", ""))
     programdata = Path(os.environ.get("ProgramData", r"C:\ProgramData"))
@@ -89,7 +109,7 @@ def windows_defaults(opts: ScanOptions) -> ScanOptions:
 
 
 def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
-         host_facts_reader: Any = None) -> Inventory:
+         host_facts_reader: Callable[[], tuple[HostFacts | None, list[Note]]] | None = None) -> Inventory:
     """Read every source in opts into one Inventory; later sources fill what earlier ones lacked."""
     from migrate.inventory.backend import detect_backend
     from migrate.inventory.bundle import read_bundle
@@ -115,6 +135,7 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
     daemon_windows: Path | None = None
     wslconfig = opts.wslconfig
     host_facts_path = opts.host_facts
+    bundle_env_key = ""
 
     if opts.bundle is not None:
         b = read_bundle(opts.bundle, partial=opts.bundle_partial)
@@ -125,12 +146,21 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         daemon_linux, daemon_windows = b.daemon_linux, b.daemon_windows
         wslconfig = wslconfig or b.wslconfig
         host_facts_path = host_facts_path or b.host_facts
+        bundle_env_key = str(b.manifest.get("env_digest_key_id") or "")
 
     if opts.wants_engine():
         from migrate.inventory.engine import read_engine, resolve_host
 
         url, tls = resolve_host(opts.host, opts.context)
-        raw = read_engine(url, tls, progress)
+        try:
+            raw = read_engine(url, tls, progress)
+        except EngineError as exc:
+            if opts.host or opts.context or opts.use_engine:
+                raise
+            # The engine was only the default source: say how to go on without one.
+            raise EngineError(f"{exc.message} Without an engine, read a collector bundle with --bundle DIR "
+                              "(`wsl2-migrate collector`), or try the tool on a sample: "
+                              "`wsl2-migrate run --sample hyperv-2x --out DIR`") from None
         live = (url, tls)
         sources.append(Source(kind="engine", ref=url))
 
@@ -190,7 +220,8 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
             sources.append(Source(kind="host-facts", ref=str(host_facts_path)))
         host = read_host_facts(host_facts_path)
     elif host_facts_reader is not None:
-        host = host_facts_reader()
+        host, host_notes = host_facts_reader()
+        notes.extend(host_notes)
         if host is not None:
             sources.append(Source(kind="host-facts", ref="powershell"))
 
@@ -202,25 +233,37 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         project_files, file_facts, pnotes = scan_projects(opts.projects)
         notes.extend(pnotes)
 
+    key = None if opts.with_secrets else digest_key()
     engine = None
     images, containers, volumes, networks = [], [], [], []
     info: dict[str, Any] = {}
     version: dict[str, Any] = {}
     if raw is not None:
         info, version = raw.info, raw.version
-        notes.extend(raw.notes)
         reachable = raw.url.startswith(("unix:", "tcp:", "npipe:", "http:", "https:", "ssh:"))
         engine = normalize.engine_from_info(info, version, reachable, raw.client)
         sizes = normalize.container_sizes(raw.df)
-        unique = {str(c.get("Id")): c for c in raw.containers if isinstance(c, dict) and c.get("Id")}
-        containers = normalize.link_containers(
-            [normalize.container_from_inspect(c, sizes.get(c.get("Id", ""))) for c in unique.values()]
-        )
-        images = normalize.link_images(normalize.images_from_inspect(raw.images), containers)
-        volumes = normalize.volumes_from_inspect(raw.volumes, raw.df or None, containers)
-        networks = normalize.networks_from_inspect(raw.networks, containers)
+        # Each object is made and protected as its payload is read (from a live engine: while later inspects are
+        # still on the wire), so neither the payloads of a large bundle nor a second copy of the inventory is ever
+        # held whole. The same id twice: the last payload wins.
+        by_id: dict[str, Container] = {}
+        try:
+            for c in raw.containers:
+                if isinstance(c, dict) and c.get("Id"):
+                    by_id[str(c["Id"])] = normalize.container_from_inspect(c, sizes.get(str(c["Id"])), key)
+            image_list = normalize.images_from_inspect(raw.images)
+        finally:
+            raw.close()
+        notes.extend(raw.notes)  # after the inspects: a container removed meanwhile is noted by then
+        containers = normalize.link_containers(list(by_id.values()))
+        del by_id
+        images = normalize.link_images([_protect(protect.image, im, key) for im in image_list], containers)
+        volumes = [_protect(protect.volume, v, key)
+                   for v in normalize.volumes_from_inspect(raw.volumes, raw.df or None, containers)]
+        networks = [_protect(protect.network, n, key)
+                    for n in normalize.networks_from_inspect(raw.networks, containers)]
         if opts.volume_digests and live is not None:
-            from migrate.verify.digest import apply_digests
+            from migrate.inventory.engine import apply_digests
 
             volumes, digest_notes = apply_digests(live[0], live[1], volumes, engine.os_type, progress)
             notes.extend(digest_notes)
@@ -230,10 +273,22 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         notes.append(Note(area="engine", subject="-", message="no engine was read: images, containers, volumes "
                           "and networks are unknown"))
 
+    backend = detect_backend(info, version or None, desktop, raw.client if raw is not None else None)
+    if key is not None:
+        engine = engine and protect.engine(engine, key)
+        desktop = desktop and protect.desktop(desktop, key)
+        d_linux = d_linux and protect.config_file(d_linux, key)
+        d_windows = d_windows and protect.config_file(d_windows, key)
+        wsl = wsl and protect.config_file(wsl, key)
+        file_facts = [protect.file_fact(f, key) for f in file_facts]
+        notes = [protect.note(n, key) for n in notes]
+    own_id = key_id(key) if key is not None else ""
     inv = Inventory(
         tool_version=tool_version,
         sources=tuple(sources),
-        backend=detect_backend(info, version or None, desktop, raw.client if raw is not None else None),
+        secrets=SecretValues(mode="clear" if key is None else "digest", key_id=own_id,
+                             env_key_id=bundle_env_key or own_id),
+        backend=backend,
         engine=engine,
         images=tuple(images),
         containers=tuple(containers),
@@ -247,3 +302,29 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
     )
     check_numbers(inv, ", ".join(s.ref for s in sources) or "scan")
     return inv
+
+
+def _protect(fn: Any, value: Any, key: bytes | None) -> Any:
+    return value if key is None else fn(value, key)
+
+
+def relabel(inv: Inventory, root: Path, label: str) -> Inventory:
+    """The inventory with every path under root written as label/... (a bundled sample shows as
+    samples/NAME/..., not as wherever the package is installed)."""
+    prefix = str(root)
+
+    def fix(value: Any) -> Any:
+        if isinstance(value, str):
+            if value.startswith(prefix):
+                return label + value[len(prefix):].replace(os.sep, "/")
+            return value.replace(prefix, label) if prefix in value else value
+        if isinstance(value, tuple):
+            return tuple(fix(v) for v in value)
+        if isinstance(value, dict):
+            return {k: fix(v) for k, v in value.items()}
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return dataclasses.replace(value, **{f.name: fix(getattr(value, f.name))
+                                                 for f in dataclasses.fields(value)})
+        return value
+
+    return fix(inv)  # type: ignore[no-any-return]

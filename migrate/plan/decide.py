@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from migrate.assess.evaluate import subject_name
@@ -26,6 +27,7 @@ from migrate.plan.estimate import estimate
 from migrate.plan.paths import translator
 from migrate.plan.recreate import create_spec
 from migrate.plan.steps import BackupPath
+from migrate.secrets import holds_digest
 
 DEFAULT_BACKUP_PATH = "C:\\wsl2-migrate-backup"
 HELPER_FALLBACK = "busybox:latest"
@@ -164,9 +166,18 @@ def _volume_plan(v: Volume, fs: _Findings, translate: Callable[[str], str | None
     else:
         strategy = "copy"
         why.append("copied through a helper container (owners, modes, symlinks, empty directories kept)")
+    options, labels = _public(options, "option", why), _public(dict(v.labels), "label", why)
     findings = tuple(sorted({*fs.ids("volume", v), *(user_rules if strategy == "copy" else ())}))
-    return VolumePlan(name=v.name, strategy=strategy, driver=v.driver, options=options, labels=dict(v.labels),
+    return VolumePlan(name=v.name, strategy=strategy, driver=v.driver, options=options, labels=labels,
                       size=v.size, users=v.users, why=tuple(why), findings=findings)
+
+
+def _public(values: dict[str, str], what: str, why: list[str]) -> dict[str, str]:
+    """values without those the inventory keeps only as a digest (a secret), each named in why."""
+    for key in sorted(k for k, v in values.items() if holds_digest(v)):
+        why.append(f"{what} {key} holds a secret the inventory keeps only as a digest: not carried; add it in "
+                   "plan.toml, or plan from `scan --with-secrets`")
+    return {k: v for k, v in values.items() if not holds_digest(v)}
 
 
 def network_args(n: Network, lcow: bool) -> tuple[tuple[str, ...], list[str]]:
@@ -197,10 +208,12 @@ def network_args(n: Network, lcow: bool) -> tuple[tuple[str, ...], list[str]]:
                 args += ["--aux-address", f"{k}={cfg.aux_addresses[k]}"]
         for k in sorted(n.ipam_options):
             args += ["--ipam-opt", f"{k}={n.ipam_options[k]}"]
-        for k in sorted(n.options):
-            args += ["--opt", f"{k}={n.options[k]}"]
-    for k in sorted(n.labels):
-        args += ["--label", f"{k}={n.labels[k]}"]
+        options = _public(dict(n.options), "option", why)
+        for k in sorted(options):
+            args += ["--opt", f"{k}={options[k]}"]
+    labels = _public(dict(n.labels), "label", why)
+    for k in sorted(labels):
+        args += ["--label", f"{k}={labels[k]}"]
     args += ["--", n.name]
     return tuple(args), why
 
@@ -240,9 +253,16 @@ def _safe(name: str) -> str:
     return out or "container"
 
 
+def _env_digest(env: Iterable[str]) -> str:
+    """One digest over a container's env entries (each already a keyed digest), for drift to compare values."""
+    if not env:
+        return ""
+    return "sha256:" + hashlib.sha256("\n".join(sorted(env)).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
 def _container_plan(c: Container, projects: dict[str, dict[str, str]], images: dict[str, ImagePlan],
                     by_id: dict[str, Image], fs: _Findings, translate: Callable[[str], str | None],
-                    readable: set[str]) -> ContainerPlan:
+                    readable: set[str], digested: bool) -> ContainerPlan:
     name = c.name.lstrip("/")
     why: list[str] = []
     findings = fs.ids("container", c)
@@ -316,12 +336,13 @@ def _container_plan(c: Container, projects: dict[str, dict[str, str]], images: d
         services = projects.get(c.compose.project, {})
         deps |= {services[s] for s in c.compose.depends_on if s in services}
     return ContainerPlan(
+        env_digest=_env_digest(c.env) if digested else "",
         name=name, id=c.id, strategy=strategy, image=ref, image_id=c.image_id, commit=commit,
         commit_ref=commit_ref, size_rw=c.size_rw if commit else None, start=c.running,
         stop_timeout=c.stop_timeout if c.stop_timeout is not None else 10,
         depends_on=tuple(sorted(deps)), networks=tuple(sorted({a.network for a in c.networks})),
         volumes=tuple(sorted({m.name for m in c.mounts if m.type == "volume" and m.name})), create=create,
-        connect=tuple(tuple(x) for x in spec.connect),
+        connect=tuple(tuple(str(a) for a in x) for x in spec.connect),  # connect arguments are all text
         env=tuple(spec.env_names), not_carried=tuple(f"{k}: {v}" for k, v in not_carried), compose=compose,
         why=tuple(why), findings=findings)
 
@@ -339,7 +360,19 @@ def _without_compose_labels(create: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _switch(inv: Inventory, fs: _Findings) -> SwitchPlan:
+def _no_secret_urls(urls: Iterable[str], what: str, problems: list[str]) -> list[str]:
+    """urls without those holding a credential the inventory keeps only as a digest, each named in problems."""
+    out = []
+    for url in urls:
+        if holds_digest(url):
+            problems.append(f"{what}: {url} holds a credential the inventory keeps only as a digest: not carried; "
+                            "set it in Docker Desktop after the switch, or plan from `scan --with-secrets`")
+        else:
+            out.append(url)
+    return out
+
+
+def _switch(inv: Inventory, fs: _Findings, problems: list[str]) -> SwitchPlan:
     backend = inv.backend.kind
     d = inv.settings.desktop
     wslconfig: dict[str, str] = {}
@@ -360,6 +393,8 @@ def _switch(inv: Inventory, fs: _Findings) -> SwitchPlan:
         extra = [str(x) for x in windows.get(key) or [] if isinstance(x, str) and x not in have]
         if extra and backend == "lcow":
             merged[key] = tuple(have + extra)
+    for key in list(merged):
+        merged[key] = tuple(_no_secret_urls(merged[key], key, problems))
     engine = inv.engine
     # The Linux engine's daemon.json carries over to WSL 2: what it lists, the new engine must show too.
     own = {key: [str(x) for x in linux.get(key) or [] if isinstance(x, str)]
@@ -381,6 +416,8 @@ def _switch(inv: Inventory, fs: _Findings) -> SwitchPlan:
             "registry-mirrors", []))
         insecure = tuple(m for m in insecure if m in merged.get("insecure-registries", ()) or m in linux.get(
             "insecure-registries", []))
+    mirrors = tuple(_no_secret_urls(mirrors, "registry mirror", []))  # named once, below, if merged
+    insecure = tuple(_no_secret_urls(insecure, "insecure registry", []))
     have = inv.settings.wslconfig.values.get("wsl2", {}) if inv.settings.wslconfig is not None else {}
     if isinstance(have, dict):
         # .wslconfig limits apply to every WSL distro: a value the user set is never replaced.
@@ -424,8 +461,9 @@ def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path
     for x in inv.containers:
         if x.compose is not None:
             projects.setdefault(x.compose.project, {})[x.compose.service] = x.name.lstrip("/")
-    containers = tuple(_renamed(_container_plan(c, projects, images, by_id, fs, translate, readable), c.id,
-                                renamed, "container")
+    digested = inv.secrets.mode == "digest"
+    containers = tuple(_renamed(_container_plan(c, projects, images, by_id, fs, translate, readable, digested),
+                                c.id, renamed, "container")
                        for c in sorted(inv.containers, key=lambda c: c.name))
     # An image is kept when a kept container needs it, even if dangling.
     needed = {cp.image_id for cp in containers if cp.strategy != "skip" and not cp.commit}
@@ -452,10 +490,13 @@ def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path
                 copy_rules.setdefault(m.name, set()).update(rules)
     volumes = tuple(_volume_plan(v, fs, translate, tuple(sorted(copy_rules.get(v.name, ()))))
                     for v in sorted(inv.volumes, key=lambda v: v.name))
+    if not any(v.strategy == "copy" for v in volumes):
+        problems = []  # the helper only copies volumes: with none to copy, a missing one is no problem
+    switch = _switch(inv, fs, problems)
     plan = Plan(tool_version=tool_version, inventory_fingerprint=fingerprint(source), source_backend=inv.backend.kind,
                 backup_path=backup_path or DEFAULT_BACKUP_PATH, helper_image=helper, helper_pull=pull,
                 bytes_planned=planned, bytes_lower_bound=lower, bytes_one_per_image=per_image,
-                switch=_switch(inv, fs), images=tuple(images[i] for i in sorted(images)), volumes=volumes,
+                switch=switch, images=tuple(images[i] for i in sorted(images)), volumes=volumes,
                 networks=networks, containers=containers, problems=tuple(problems))
     est = estimate(plan)
     drives = inv.host.drives if inv.host is not None else ()

@@ -102,6 +102,9 @@ class ContainerPlan:
     env: tuple[str, ...] = ()
     """Names of the container's own env entries, carried through an env file written at run time (values are
     read from the source engine then; they are never in the plan)."""
+    env_digest: str = ""
+    """A digest over the env entries' keyed digests (docs/secrets.md), for validate's drift check of the values;
+    empty when the inventory held the values in clear."""
     not_carried: tuple[str, ...] = ()
     """Every configured setting that cannot be carried, with the reason."""
     compose: ComposePlan | None = None
