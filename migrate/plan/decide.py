@@ -5,7 +5,9 @@ import dataclasses
 import re
 from collections.abc import Callable
 
+from migrate.assess.builds import desktop_wsl2_floor, edition_family
 from migrate.assess.evaluate import subject_name
+from migrate.assess.predicates import version_key
 from migrate.model import Container, Finding, Image, Inventory, Network, Report, Volume, fingerprint
 from migrate.plan import archives
 from migrate.plan.model import (
@@ -27,9 +29,14 @@ _HELPER_REPOS = ("busybox", "alpine", "debian", "ubuntu")
 """Linux images with a tar that keeps owners, modes, symlinks and odd names (busybox and GNU tar both do)."""
 _K8S_IMAGE = re.compile(r"^(k8s\.gcr\.io|registry\.k8s\.io|gcr\.io/k8s-minikube)/|^docker/desktop-(kubernetes|storage"
                         r"-provisioner|vpnkit-controller)|^docker/(kube-compose|desktop-kubernetes)")
-_MANUAL_KINDS = ("manual", "upgrade-desktop", "update-wsl", "set-wsl-default-version", "set-wsl-data-location",
-                 "per-user-migration", "enable-kubernetes-after-switch", "upgrade-engine-blocked", "fix-wslconfig",
-                 "verify-tcp-2375")
+_MANUAL_KINDS = ("manual", "set-wsl-data-location", "per-user-migration", "enable-kubernetes-after-switch",
+                 "upgrade-engine-blocked", "fix-wslconfig", "verify-tcp-2375")
+_STEP_KINDS = ("upgrade-desktop", "update-wsl", "set-wsl-default-version")
+"""Kinds the switch plan turns into steps (Desktop upgrade, WSL install or update, WSL 2 as the default)."""
+WSL_MIN_VERSION = "2.1.5"
+"""The WSL current Docker Desktop needs (docs.docker.com/desktop/features/wsl/best-practices/)."""
+DESKTOP_WSL2_VERSION = "2.3.0.2"
+"""The first Docker Desktop with the WSL 2 backend in its stable release."""
 _FEATURES = ("Microsoft-Windows-Subsystem-Linux", "VirtualMachinePlatform")
 
 
@@ -288,7 +295,7 @@ def _switch(inv: Inventory, fs: _Findings) -> SwitchPlan:
     findings = tuple(sorted({f.rule for f in fs.with_plan("switch-backend", "write-wslconfig",
                                                           "drop-lcow-experimental", "enable-windows-features",
                                                           "carry-daemon-config", "drop-daemon-key",
-                                                          *_MANUAL_KINDS)}))
+                                                          *_MANUAL_KINDS, *_STEP_KINDS)}))
     if backend == "lcow":
         # The LCOW engine's own mirrors are the Windows engine's; the Linux engine gets them through `merged`.
         mirrors = tuple(m for m in mirrors if m in merged.get("registry-mirrors", ()) or m in linux.get(
@@ -308,11 +315,46 @@ def _switch(inv: Inventory, fs: _Findings) -> SwitchPlan:
     host = inv.host
     vms = tuple(sorted({str(vm.get("name")) for vm in (host.hyperv_vms if host else ()) if vm.get("name")})) or \
         ("DockerDesktopVM", "MobyLinuxVM")
+    family = edition_family(host.edition_id, host.edition) if host else ""
+    min_build, min_ubr = desktop_wsl2_floor(family)
+    why = [f"Windows build {min_build}" + (f" (update revision {min_ubr})" if min_ubr else "")
+           + " or later: what Docker Desktop's WSL 2 backend needs on "
+           + (f"the {family} edition" if family else "an edition not known (the Home and Pro minimum)")]
+    install = _wsl_install(inv)
+    if install:
+        why.append({"install": "WSL is not installed: `wsl --install --no-distribution` after the features",
+                    "update": "WSL is the inbox one, older than " + WSL_MIN_VERSION + " or not known: `wsl --update` "
+                    "(skipped when it already reports " + WSL_MIN_VERSION + " or later)"}[install])
+    default_v2 = not (host is not None and host.wsl_default_version == 2)
+    upgrade = bool(fs.with_plan("upgrade-desktop"))
+    if upgrade:
+        why.append(f"Docker Desktop is older than {DESKTOP_WSL2_VERSION}: upgraded after the backups, before the "
+                   "switch (set desktop_installer to the installer's path, or the run asks you to upgrade)")
+    if wslconfig:
+        why.append(".wslconfig limits apply to every WSL distro, not only Docker Desktop's: only keys [wsl2] lacks "
+                   "are added (" + ", ".join(sorted(wslconfig)) + "), a value you set is never replaced")
     return SwitchPlan(wsl_engine_enabled=True, linux_containers=backend == "lcow", remove_daemon_keys=remove,
                       linux_daemon_remove=drop, linux_daemon_set=merged, expect_registry_mirrors=mirrors,
                       expect_insecure_registries=insecure, wslconfig=wslconfig, enable_features=features,
                       manual=manual, file_sharing=sharing, desktop_user=host.user if host else "", old_vms=vms,
+                      min_windows_build=min_build, min_windows_ubr=min_ubr, windows_edition=family,
+                      desktop_upgrade=upgrade, desktop_min_version=DESKTOP_WSL2_VERSION, wsl_install=install,
+                      wsl_min_version=WSL_MIN_VERSION, wsl_set_default_version=default_v2, why=tuple(why),
                       findings=findings)
+
+
+def _wsl_install(inv: Inventory) -> str:
+    """install when WSL is not there, update when it is the inbox one (no `wsl --version`), older than Docker
+    Desktop needs or not known, '' when the host facts show a recent enough WSL."""
+    host = inv.host
+    if host is None or host.wsl_installed is None:
+        return "update"
+    if not host.wsl_installed:
+        return "install"
+    have, need = version_key(host.wsl_version), version_key(WSL_MIN_VERSION)
+    if have is None or need is None or have < need:
+        return "update"
+    return ""
 
 
 def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path: str = "") -> Plan:
