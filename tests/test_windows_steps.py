@@ -212,11 +212,12 @@ def test_an_old_wsl_fails_the_check() -> None:
 def test_the_msi_is_used_where_the_store_is_blocked_and_a_missing_one_stops_the_run() -> None:
     msi = "\\\\srv\\pkgs\\wsl.2.3.26.0.x64.msi"
     w = _world("hyperv-2x", wsl_msi=msi)
+    path = SimulatedHost(w.host_root).path(msi)
+    assert path.is_file()  # seeded: the rehearsal stands for a machine that reaches the share
+    path.unlink()
     outcome = w.run()
     assert outcome.status == "failed" and "no such installer" in outcome.message
     assert outcome.results[-1].id == "switch/install-wsl"
-    path = SimulatedHost(w.host_root).path(msi)
-    path.parent.mkdir(parents=True)
     path.write_bytes(b"msi")
     assert w.run(resume=True).status == "finished"
     assert SimulatedHost(w.host_root).state["wsl"]["version"] == INSTALLERS["wsl"]
@@ -239,9 +240,6 @@ def test_an_old_desktop_is_upgraded_with_the_planned_installer() -> None:
     installer = "D:\\pkgs\\Docker Desktop Installer.exe"
     w = _world("hyperv-2x", host={"desktop": {"version": "2.2.0.5"}}, desktop_upgrade=True,
                desktop_installer=installer)
-    path = SimulatedHost(w.host_root).path(installer)
-    path.parent.mkdir(parents=True)
-    path.write_bytes(b"exe")
     assert w.run().status == "finished"
     assert SimulatedHost(w.host_root).state["desktop"]["version"] == INSTALLERS["desktop"]
 
@@ -250,9 +248,6 @@ def test_an_installer_that_leaves_an_old_desktop_fails_the_step() -> None:
     installer = "D:\\pkgs\\Docker Desktop Installer.exe"
     w = _world("hyperv-2x", host={"desktop": {"version": "2.2.0.5"}, "installers": {"desktop": "2.2.0.5"}},
                desktop_upgrade=True, desktop_installer=installer)
-    path = SimulatedHost(w.host_root).path(installer)
-    path.parent.mkdir(parents=True)
-    path.write_bytes(b"exe")
     outcome = w.run()
     assert outcome.status == "failed" and "older than 2.3.0.2" in outcome.message
 

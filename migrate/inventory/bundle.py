@@ -27,6 +27,7 @@ class Bundle:
     daemon_windows: Path | None = None
     wslconfig: Path | None = None
     host_facts: Path | None = None
+    admin_settings: Path | None = None
     notes: list[Note] = field(default_factory=list)
 
 
@@ -113,6 +114,7 @@ def read_bundle(path: Path) -> Bundle:
     b.daemon_linux = _file(path, "desktop/daemon.json")
     b.daemon_windows = _file(path, "desktop/windows-daemon.json")
     b.wslconfig = _file(path, "host/wslconfig")
+    b.admin_settings = _file(path, "desktop/admin-settings.json")
     b.host_facts = _file(path, "host/facts.json")
     if b.host_facts is None:
         b.notes.append(Note(area="host", subject=str(path / "host/facts.json"), message="not in the bundle"))

@@ -30,6 +30,8 @@ class ScanOptions:
     """FILE, or linux=FILE / windows=FILE to say which engine's config it is."""
     wslconfig: Path | None = None
     host_facts: Path | None = None
+    admin_settings: Path | None = None
+    """Docker Desktop's admin-settings.json (found in %ProgramData%\\DockerDesktop on Windows, or in a bundle)."""
     projects: list[Path] = field(default_factory=list)
     volume_digests: bool = False
     """Digest every volume's content through a helper container (live engine only; migrate.verify.digest)."""
@@ -37,7 +39,7 @@ class ScanOptions:
     def has_file_sources(self) -> bool:
         """Whether any source other than a live engine was given."""
         return bool(self.inventory or self.bundle or self.engine_info or self.settings or self.daemon_configs
-                    or self.wslconfig or self.host_facts or self.projects)
+                    or self.wslconfig or self.host_facts or self.admin_settings or self.projects)
 
     def wants_engine(self) -> bool:
         """Whether to talk to a live engine."""
@@ -76,6 +78,9 @@ def windows_defaults(opts: ScanOptions) -> ScanOptions:
         opts.daemon_configs.append(f"windows={win_daemon}")
     if (profile / ".wslconfig").is_file():
         opts.wslconfig = profile / ".wslconfig"
+    admin = programdata / "DockerDesktop" / "admin-settings.json"
+    if admin.is_file():
+        opts.admin_settings = admin
     return opts
 
 
@@ -84,8 +89,13 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
     """Read every source in opts into one Inventory; later sources fill what earlier ones lacked."""
     from migrate.inventory.backend import detect_backend, parse_info
     from migrate.inventory.bundle import read_bundle
-    from migrate.inventory.desktop import read_daemon_config, read_desktop_settings, read_wslconfig
-    from migrate.inventory.host import read_host_facts
+    from migrate.inventory.desktop import (
+        read_admin_settings,
+        read_daemon_config,
+        read_desktop_settings,
+        read_wslconfig,
+    )
+    from migrate.inventory.host import host_facts_from_engine, read_host_facts
     from migrate.inventory.projectfiles import scan_projects
     from migrate.inventory.textfile import read_text
 
@@ -104,6 +114,7 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
     daemon_windows: Path | None = None
     wslconfig = opts.wslconfig
     host_facts_path = opts.host_facts
+    admin_path = opts.admin_settings
 
     if opts.bundle is not None:
         b = read_bundle(opts.bundle)
@@ -114,6 +125,7 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         daemon_linux, daemon_windows = b.daemon_linux, b.daemon_windows
         wslconfig = wslconfig or b.wslconfig
         host_facts_path = host_facts_path or b.host_facts
+        admin_path = admin_path or b.admin_settings
 
     if opts.wants_engine():
         from migrate.inventory.engine import read_engine, resolve_host
@@ -154,6 +166,11 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         if opts.wslconfig is not None:
             sources.append(Source(kind="wslconfig", ref=str(wslconfig)))
         wsl = read_wslconfig(wslconfig)
+    admin: ConfigFile | None = None
+    if admin_path is not None:
+        if opts.admin_settings is not None:
+            sources.append(Source(kind="settings", ref=str(admin_path)))
+        admin = read_admin_settings(admin_path)
 
     host = None
     if host_facts_path is not None:
@@ -199,6 +216,11 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
     else:
         notes.append(Note(area="engine", subject="-", message="no engine was read: images, containers, volumes "
                           "and networks are unknown"))
+    if host is None:
+        # A Windows engine (LCOW's) knows the build, update revision and edition of the machine it runs on.
+        host = host_facts_from_engine(engine)
+        if host is not None:
+            sources.append(Source(kind="host-facts", ref="docker info"))
 
     return Inventory(
         tool_version=tool_version,
@@ -209,7 +231,8 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         containers=tuple(containers),
         volumes=tuple(volumes),
         networks=tuple(networks),
-        settings=Settings(desktop=desktop, daemon_linux=d_linux, daemon_windows=d_windows, wslconfig=wsl),
+        settings=Settings(desktop=desktop, daemon_linux=d_linux, daemon_windows=d_windows, wslconfig=wsl,
+                          admin_settings=admin),
         host=host,
         project_files=tuple(project_files),
         files=tuple(file_facts),

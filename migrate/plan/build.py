@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from migrate.assess.builds import ubr_floors
 from migrate.errors import PlanError
 from migrate.plan.actions import (
     BackupFiles,
@@ -40,10 +39,10 @@ from migrate.plan.actions import (
     json_text,
 )
 from migrate.plan.checks import Check, image_check, registry_checks
+from migrate.plan.layout import env_file, safe_name, target_digest, volume_archive, volume_digest
 from migrate.plan.manifest import verify_target
 from migrate.plan.model import ContainerPlan, Plan, VolumePlan
 from migrate.plan.order import start_order, stop_order
-from migrate.plan.layout import env_file, safe_name, target_digest, volume_archive, volume_digest
 from migrate.plan.redact import display
 from migrate.plan.steps import (
     Arg,
@@ -56,6 +55,7 @@ from migrate.plan.steps import (
     Word,
 )
 from migrate.verify.digest import digest_script
+from migrate.winbuilds import ubr_floors
 
 BACKUP_FOLDERS = ("images", "volumes", "secrets/env", "settings", "verify")
 """Sub-folders of the backup folder, created by the prepare-backup-folder step (the folder itself is locked to the

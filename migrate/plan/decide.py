@@ -5,8 +5,8 @@ import dataclasses
 import re
 from collections.abc import Callable
 
-from migrate.assess.builds import desktop_wsl2_floor, edition_family
 from migrate.assess.evaluate import subject_name
+from migrate.assess.facts import Facts
 from migrate.assess.predicates import version_key
 from migrate.model import Container, Finding, Image, Inventory, Network, Report, Volume, fingerprint
 from migrate.plan import archives
@@ -22,6 +22,7 @@ from migrate.plan.model import (
 from migrate.plan.paths import translator
 from migrate.plan.recreate import create_spec
 from migrate.plan.steps import BackupPath
+from migrate.winbuilds import desktop_wsl2_floor, edition_family
 
 DEFAULT_BACKUP_PATH = "C:\\wsl2-migrate-backup"
 HELPER_FALLBACK = "busybox:latest"
@@ -200,7 +201,7 @@ def _safe(name: str) -> str:
 
 def _container_plan(c: Container, projects: dict[str, dict[str, str]], images: dict[str, ImagePlan],
                     by_id: dict[str, Image], fs: _Findings, translate: Callable[[str], str | None],
-                    readable: set[str]) -> ContainerPlan:
+                    readable: set[str], no_load: bool = False) -> ContainerPlan:
     name = c.name.lstrip("/")
     why: list[str] = []
     findings = fs.ids("container", c)
@@ -213,7 +214,11 @@ def _container_plan(c: Container, projects: dict[str, dict[str, str]], images: d
         return ContainerPlan(name, c.id, "skip", image_id=c.image_id,
                              why=("a Windows container: it stays with the Windows engine",), findings=findings)
     ip = images.get(c.image_id)
-    commit = bool(c.size_rw)
+    commit = bool(c.size_rw) and not no_load
+    if c.size_rw and no_load:
+        why.append(f"its writable layer holds {c.size_rw} bytes, which a commit would carry, but Docker Desktop's "
+                   "admin settings block docker load (blockDockerLoad): re-created from its image; copy what it "
+                   "wrote out first (docker cp)")
     commit_ref = f"wsl2-migrate/{_safe(name)}:commit-{c.id[:12]}" if commit else ""
     if commit:
         why.append(f"its writable layer holds {c.size_rw} bytes: committed and re-created from the commit")
@@ -357,6 +362,37 @@ def _wsl_install(inv: Inventory) -> str:
     return ""
 
 
+def _load_blocked(inv: Inventory) -> bool:
+    """Docker Desktop's admin settings make `docker load` fail (blockDockerLoad)."""
+    return Facts(inv).get(inv.settings, "admin_values").get("blockDockerLoad") is True
+
+
+def _pull_instead_of_load(images: dict[str, ImagePlan], by_id: dict[str, Image]) -> tuple[dict[str, ImagePlan],
+                                                                                           list[str]]:
+    """With docker load blocked, every image the plan would save is pulled by its first tag instead (a pushed image
+    keeps its id, which the restore checks); an untagged one is skipped. Returns the images and the skipped ids."""
+    out, untagged = dict(images), []
+    for iid, ip in images.items():
+        if ip.strategy != "save":
+            continue
+        im = by_id.get(iid)
+        tag = next((t for t in sorted(ip.tags) if "@" not in t), "")
+        if not tag:
+            out[iid] = dataclasses.replace(ip, strategy="skip", archive="", why=ip.why + (
+                "Docker Desktop's admin settings block docker load (blockDockerLoad) and it has no tag to pull it "
+                "by: tag and push it, then set strategy = repull with that reference",))
+            untagged.append(iid)
+            continue
+        platform = "/".join(p for p in (im.os, im.architecture, im.variant) if p) if im is not None and im.os \
+            and im.architecture else ""
+        out[iid] = dataclasses.replace(ip, strategy="repull", reference=tag, platform=platform, archive="",
+                                       why=ip.why + (f"Docker Desktop's admin settings block docker load "
+                                                     f"(blockDockerLoad): pulled by its tag {tag} instead; push it "
+                                                     "there first if it was built here (its id stays the same, which "
+                                                     "the restore checks)",))
+    return out, untagged
+
+
 def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path: str = "") -> Plan:
     """The default plan for an inventory (findings, when given, become the reasons next to decisions)."""
     fs = _Findings(report)
@@ -376,13 +412,25 @@ def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path
     for x in inv.containers:
         if x.compose is not None:
             projects.setdefault(x.compose.project, {})[x.compose.service] = x.name.lstrip("/")
-    containers = tuple(_container_plan(c, projects, images, by_id, fs, translate, readable)
+    no_load = _load_blocked(inv)
+    containers = tuple(_container_plan(c, projects, images, by_id, fs, translate, readable, no_load)
                        for c in sorted(inv.containers, key=lambda c: c.name))
     # An image is kept when a kept container needs it, even if dangling.
     needed = {cp.image_id for cp in containers if cp.strategy != "skip" and not cp.commit}
     for iid in sorted(needed):
         if iid in images and images[iid].strategy == "skip" and by_id[iid].os != "windows":
             images[iid] = dataclasses.replace(images[iid], strategy="save", why=("a kept container runs it",))
+    switch = _switch(inv, fs)
+    if no_load:
+        images, untagged = _pull_instead_of_load(images, by_id)
+        problems += [f"blockDockerLoad: image {iid[:19]} has no tag to pull it by and is skipped; tag and push it, "
+                     "then set its strategy to repull with that reference" for iid in untagged]
+        lost = sorted(c.name for c, src in zip(containers, sorted(inv.containers, key=lambda c: c.name),
+                                               strict=True) if src.size_rw and c.strategy != "skip")
+        if lost:
+            switch = dataclasses.replace(switch, manual=tuple(sorted({*switch.manual, (
+                "DESK016: copy out what these containers wrote (docker cp) before the move: blockDockerLoad keeps "
+                "their commits from being loaded: " + ", ".join(lost))})))
     saved = [archives.SavedImage(iid, by_id[iid].layers, by_id[iid].size) for iid in sorted(images)
              if images[iid].strategy == "save"]
     for n, grp in enumerate(archives.group(saved), 1):
@@ -397,5 +445,5 @@ def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path
     return Plan(tool_version=tool_version, inventory_fingerprint=fingerprint(inv), source_backend=inv.backend.kind,
                 backup_path=backup_path or DEFAULT_BACKUP_PATH, helper_image=helper, helper_pull=pull,
                 bytes_planned=planned, bytes_lower_bound=lower, bytes_one_per_image=per_image,
-                switch=_switch(inv, fs), images=tuple(images[i] for i in sorted(images)), volumes=volumes,
+                switch=switch, images=tuple(images[i] for i in sorted(images)), volumes=volumes,
                 networks=networks, containers=containers, problems=tuple(problems))

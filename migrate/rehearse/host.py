@@ -661,9 +661,11 @@ def seed_host(root: Path, plan: Any, inv: Any | None, backup_root: Path) -> list
                        for sec, keys in wsl.values.items() if isinstance(keys, dict))
         sim.path(WSLCONFIG.candidates[0]).write_bytes(text.encode("utf-8"))
         seeded.append(WSLCONFIG.candidates[0])
-    exe = sim.path(plan.switch.desktop_exe)
-    if not exe.exists():
-        exe.parent.mkdir(parents=True, exist_ok=True)
-        exe.write_bytes(b"")
-        seeded.append(plan.switch.desktop_exe)
+    # Programs the plan starts: Docker Desktop, and the installers it names (their content is never read).
+    for program in (plan.switch.desktop_exe, plan.switch.desktop_installer, plan.switch.wsl_msi):
+        exe = sim.path(program) if program else None
+        if exe is not None and not exe.exists():
+            exe.parent.mkdir(parents=True, exist_ok=True)
+            exe.write_bytes(b"")
+            seeded.append(program)
     return seeded
