@@ -108,7 +108,10 @@ def root(
 HOST_OPT = typer.Option(None, "--host", "-H", help="Engine URL (unix://, tcp://, npipe://).")
 CONTEXT_OPT = typer.Option(None, "--context", help="Docker context name.")
 BUNDLE_OPT = typer.Option(None, "--bundle", help="A collector bundle directory.")
-ENGINE_INFO_OPT = typer.Option(None, "--engine-info", help="`docker info` output (JSON or text).")
+BUNDLE_PARTIAL_OPT = typer.Option(False, "--bundle-partial",
+                                  help="Read a --bundle that has no manifest.json (assembled by hand).")
+ENGINE_INFO_OPT = typer.Option(None, "--engine-info",
+                               help="`docker info` and/or `docker version` output, JSON or text (repeatable).")
 SETTINGS_OPT = typer.Option(None, "--settings", help="Docker Desktop settings.json or settings-store.json.")
 DAEMON_OPT = typer.Option(None, "--daemon-config",
                           help="daemon.json (repeatable); prefix linux= or windows= to say which engine's.")
@@ -119,7 +122,8 @@ PROJECT_OPT = typer.Option(None, "--project", help="A project directory to searc
 
 SOURCES: dict[str, tuple[Any, Any]] = {
     "host": (Optional[str], HOST_OPT), "context": (Optional[str], CONTEXT_OPT),
-    "bundle": (Optional[Path], BUNDLE_OPT), "engine_info": (Optional[Path], ENGINE_INFO_OPT),
+    "bundle": (Optional[Path], BUNDLE_OPT), "bundle_partial": (bool, BUNDLE_PARTIAL_OPT),
+    "engine_info": (Optional[list[Path]], ENGINE_INFO_OPT),
     "settings": (Optional[list[Path]], SETTINGS_OPT), "daemon_config": (Optional[list[str]], DAEMON_OPT),
     "wslconfig": (Optional[Path], WSLCONFIG_OPT), "host_facts": (Optional[Path], HOSTFACTS_OPT),
     "project": (Optional[list[Path]], PROJECT_OPT),
@@ -148,14 +152,18 @@ def with_sources(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def build_options(inventory: Optional[Path] = None, host: Optional[str] = None, context: Optional[str] = None,
-                  bundle: Optional[Path] = None, engine_info: Optional[Path] = None,
+                  bundle: Optional[Path] = None, engine_info: Optional[list[Path]] = None,
                   settings: Optional[list[Path]] = None, daemon_config: Optional[list[str]] = None,
                   wslconfig: Optional[Path] = None, host_facts: Optional[Path] = None,
-                  project: Optional[list[Path]] = None) -> Any:
+                  project: Optional[list[Path]] = None, bundle_partial: bool = False) -> Any:
     """ScanOptions from the shared source flags."""
     from migrate.inventory.scan import ScanOptions
 
-    return ScanOptions(host=host, context=context, inventory=inventory, bundle=bundle, engine_info=engine_info,
+    if bundle_partial and bundle is None:
+        raise InputError("--bundle-partial: give it with --bundle DIR")
+    infos = [engine_info] if isinstance(engine_info, Path) else list(engine_info or [])
+    return ScanOptions(host=host, context=context, inventory=inventory, bundle=bundle,
+                       bundle_partial=bundle_partial, engine_info=infos,
                        settings=list(settings or []), daemon_configs=list(daemon_config or []),
                        wslconfig=wslconfig, host_facts=host_facts, projects=list(project or []))
 
@@ -171,20 +179,22 @@ def load_or_scan(opts: Any, quiet: bool = True) -> Any:
 
 def read_inventory(path: Path) -> Any:
     """An inventory JSON file; InputError with the file and the JSON path on any problem."""
-    from migrate.inventory.textfile import read_text
-    from migrate.model import DecodeError, loads
+    from migrate.inventory.sanity import check_numbers
+    from migrate.inventory.textfile import parse_json, read_text
+    from migrate.model import SCHEMA, DecodeError, Inventory, from_data
 
     text, _ = read_text(path)
+    data = parse_json(text, str(path))  # depth limit, no NUL or lone surrogate
     try:
-        return loads(text)
-    except ValueError as exc:
-        if isinstance(exc, DecodeError):
-            raise InputError(f"{path}: not a wsl2-migrate inventory ({exc})") from None
-        import json
-
-        if isinstance(exc, json.JSONDecodeError):
-            raise InputError(f"{path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
-        raise InputError(f"{path}: {exc}") from None
+        if not isinstance(data, dict):
+            raise DecodeError("$: an inventory is a JSON object")
+        if data.get("schema") != SCHEMA:
+            raise DecodeError(f"$.schema: expected {SCHEMA!r}, found {str(data.get('schema'))[:80]!r}")
+        inv = from_data(Inventory, data)
+    except DecodeError as exc:
+        raise InputError(f"{path}: not a wsl2-migrate inventory ({exc})") from None
+    check_numbers(inv, str(path))
+    return inv
 
 
 def _windows_host_reader() -> Callable[[], Any] | None:

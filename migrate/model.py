@@ -52,6 +52,26 @@ class Backend:
 
 
 @dataclass(frozen=True, slots=True)
+class Reported:
+    """What the engine says about itself in `docker info` / `docker version`: counts of objects (which the scan may
+    not have read, as from a pasted capture) and host facts; None or empty when the capture does not say."""
+
+    images: int | None = None
+    containers: int | None = None
+    containers_running: int | None = None
+    containers_paused: int | None = None
+    containers_stopped: int | None = None
+    windows_build: int | None = None
+    """A Windows engine's host build, from its kernel version (10.0 17763 (...)) or operating system."""
+    windows_edition: str = ""
+    """A Windows engine's host operating system, as in 'Windows Server 2019 Datacenter' or 'Windows 10 Pro'."""
+    kubernetes_version: str = ""
+    """The Kubernetes component `docker version` lists (Docker Desktop with Kubernetes on, CLI 18.x/19.03)."""
+    client_os: str = ""
+    """Where the docker CLI that made the capture ran (`docker version` Client OS/Arch): windows, linux, darwin."""
+
+
+@dataclass(frozen=True, slots=True)
 class Engine:
     """Facts about the engine itself, from /info and /version."""
 
@@ -67,7 +87,8 @@ class Engine:
     docker_root_dir: str = ""
     storage_driver: str = ""
     driver_status: tuple[tuple[str, str], ...] = ()
-    experimental: bool = False
+    experimental: bool | None = None
+    """None when the capture does not say (a truncated paste)."""
     ncpu: int = 0
     mem_total: int = 0
     registry_mirrors: tuple[str, ...] = ()
@@ -83,6 +104,8 @@ class Engine:
     no_proxy: str = ""
     labels: tuple[str, ...] = ()
     security_options: tuple[str, ...] = ()
+    reported: Reported = field(default_factory=Reported)
+    """Counts and host facts the engine reported about itself."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -532,7 +555,8 @@ class FileFact:
     file: str
     line: int
     kind: str
-    """platform-flag, platform-key, windows-bind, backend-switch, context-switch, hyperv-address, hyperv-hostname."""
+    """platform-flag, platform-key, windows-bind, windows-image, backend-switch, context-switch, hyperv-address,
+    hyperv-hostname."""
     text: str
     """The matched part of the line (trimmed to 200 characters)."""
     file_kind: str = ""

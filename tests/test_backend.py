@@ -279,10 +279,10 @@ def test_server_errors_message_is_quoted() -> None:
     ("text", "fragment"),
     [
         ("", "empty"),
-        ("hello world\nthis is not docker\n", "not `docker info` output"),
+        ("hello world\nthis is not docker\n", "not `docker info`"),
         ('{"ServerVersion": "20.10.24", "OSType":', "malformed JSON at line 1"),
-        ('["not", "an", "object"]', "not `docker info` output"),
-        ('{"hello": "world"}', "not `docker info` output"),
+        ('["not", "an", "object"]', "not `docker info`"),
+        ('{"hello": "world"}', "not `docker info`"),
     ],
 )
 def test_garbage_is_an_input_error(text: str, fragment: str) -> None:

@@ -92,8 +92,8 @@ def test_runbook_errors_are_one_line(tmp_path: Path) -> None:
 def test_every_reading_command_takes_the_same_source_options() -> None:
     from migrate.cli import SOURCES
 
-    flags = ["--host", "--context", "--bundle", "--engine-info", "--settings", "--daemon-config", "--wslconfig",
-             "--host-facts", "--project"]
+    flags = ["--host", "--context", "--bundle", "--bundle-partial", "--engine-info", "--settings", "--daemon-config",
+             "--wslconfig", "--host-facts", "--project"]
     assert len(flags) == len(SOURCES)
     for command in ("scan", "assess", "plan", "run", "validate"):
         res = run(command, "--help")

@@ -100,7 +100,11 @@ def test_bundle_assembled_by_hand_from_docker_inspect(engine, rich, tmp_path: Pa
     (tmp_path / "engine" / "networks.json").write_text(e.docker("network", "inspect", *nets))
     (tmp_path / "engine" / "df.json").write_text(e.docker("system", "df", "-v", "--format", "{{json .}}"))
     out_b, out_l = tmp_path / "b.json", tmp_path / "l.json"
-    assert run("scan", "--bundle", str(tmp_path), "-o", str(out_b), "-q").returncode == 0
+    refused = run("scan", "--bundle", str(tmp_path), "-o", str(out_b), "-q")
+    assert refused.returncode == 2 and "not a bundle (no manifest.json)" in one_line_error(refused)
+    assert not out_b.exists()
+    res = run("scan", "--bundle", str(tmp_path), "--bundle-partial", "-o", str(out_b), "-q")
+    assert res.returncode == 0, res.stderr
     res = run("scan", "--host", e.url, "-o", str(out_l), "-q")
     assert res.returncode == 0, res.stderr
     b, live = json.loads(out_b.read_text()), json.loads(out_l.read_text())

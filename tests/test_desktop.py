@@ -311,7 +311,7 @@ def test_wslconfig_inline_comment(tmp_path: Path) -> None:
     ("autoMemoryReclaim=gradual",
      "line 2: unknown key autoMemoryReclaim in [wsl2] (it belongs in [experimental])"),
     ("swapFile=C:\\temp\\swap.vhdx", "line 2: swapFile=C:\\temp\\swap.vhdx has single backslashes"),
-    ("just some words", "line 2: 'just some words' is not key=value"),
+    ("just some words", "line 2: 'just some words' is not a setting (name = value)"),
     ("[wsl2", "line 2: malformed section header [wsl2"),
 ])
 def test_wslconfig_values_wsl_would_ignore(tmp_path: Path, line: str, expected: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from migrate.assess.catalog import Catalog, Rule
@@ -12,6 +13,7 @@ from migrate.assess.facts import Facts
 from migrate.assess.messages import fill
 from migrate.assess.paths import MISSING, parse_path, resolve
 from migrate.assess.predicates import evaluate
+from migrate.inventory.names import display_name
 from migrate.model import SEVERITIES, Finding, Inventory, Note, Report, fingerprint
 
 EXPORT_BYTES_PER_SECOND = 60_000_000
@@ -50,12 +52,15 @@ def subjects(rule: Rule, inv: Inventory) -> list[Any]:
     return [] if obj is None else [obj]
 
 
-def subject_name(kind: str, obj: Any) -> str:
-    """The display name of a subject (what waivers match)."""
+def subject_name(kind: str, obj: Any, duplicates: Mapping[str, frozenset[str]] | None = None) -> str:
+    """The display name of a subject (what waivers match); a name two objects share gets the id beside it."""
     if kind == "image":
         return obj.tags[0] if obj.tags else obj.id.removeprefix("sha256:")[:12]
     if kind in ("container", "volume", "network"):
-        return obj.name.lstrip("/")
+        name = obj.name.lstrip("/")
+        if duplicates and name in duplicates.get(kind, ()):
+            return display_name(name, obj.id)
+        return name
     if kind == "file":
         return f"{obj.file}:{obj.line}"
     if kind == "settings":
@@ -84,7 +89,8 @@ def run_rule(rule: Rule, inv: Inventory, facts: Facts, show_secrets: bool = Fals
         out.append(Finding(
             rule=rule.id, title=rule.title, severity=rule.severity,
             message=fill(rule.message, obj, facts, show_secrets), subject_kind=rule.subject_kind,
-            subject=subject_name(rule.subject_kind, obj), why=rule.why, fix=rule.fix, references=rule.references,
+            subject=subject_name(rule.subject_kind, obj, facts.duplicates), why=rule.why, fix=rule.fix,
+            references=rule.references,
             plan=rule.plan, file=file, line=line,
         ))
     return out
@@ -98,6 +104,13 @@ def blind_spots(inv: Inventory) -> tuple[Note, ...]:
         spots.append(Note("host", "host facts", "no host facts (Windows build, WSL features, virtualization, free "
                           "disk were not read): HOST rules were not checked, so a 'ready' verdict does not rule out "
                           "host blockers; give --host-facts or a bundle with host/facts.json"))
+    if inv.engine is not None:
+        rep = inv.engine.reported
+        images = max(0, rep.images - len(inv.images)) if rep.images is not None else 0
+        containers = max(0, rep.containers - len(inv.containers)) if rep.containers is not None else 0
+        if images or containers:
+            spots.append(Note("engine", "objects not read", f"{images} images and {containers} containers exist but "
+                              "were not read: the plan cannot move them, and the data to move leaves them out"))
     if inv.engine is None:
         spots.append(Note("engine", "engine", "no engine (no docker info, images, containers, volumes or networks): "
                           "nothing the engine holds was assessed and bytes to move are unknown"))
@@ -143,7 +156,8 @@ def assess(inv: Inventory, catalog: Catalog, config: Config, today: datetime.dat
     for w in config.waivers:
         if not w.expired(today) and w.entry not in used and w.rule not in config.disabled:
             notices.append(f"waiver #{w.entry} for {w.rule} on {w.subject!r} in {config.file} matched no finding")
-    ordered = tuple(sorted(findings, key=lambda f: (-_RANK[f.severity], f.rule, f.subject, f.file, f.line)))
+    # file and line before subject: a file finding's subject is "file:line", which sorts :10 before :5.
+    ordered = tuple(sorted(findings, key=lambda f: (-_RANK[f.severity], f.rule, f.file, f.line, f.subject)))
     export = facts.get(inv, "bytes_to_export")
     return Report(
         tool_version=tool_version,

@@ -7,7 +7,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from migrate.model import Container, HostFacts, Image, Inventory, Mount, Network, Settings, Volume
+from migrate.inventory.names import duplicate_names
+from migrate.model import (
+    ConfigFile,
+    Container,
+    Engine,
+    FileFact,
+    HostFacts,
+    Image,
+    Inventory,
+    Mount,
+    Network,
+    Settings,
+    Volume,
+)
 from migrate.winbuilds import desktop_wsl2_floor, edition_family
 
 DEFAULT_DESKTOP_SUBNET = "192.168.65.0/24"
@@ -49,7 +62,12 @@ class Facts:
         self.backup_dir = backup_dir
         self._cache: dict[tuple[int, str], Any] = {}
         self._images = {img.id: img for img in inv.images}
-        self._containers = {c.name.lstrip("/"): c for c in inv.containers}
+        self._containers: dict[str, Container] = {}
+        for c in inv.containers:
+            self._containers.setdefault(c.name.lstrip("/"), c)
+        self._file_platforms: dict[str, frozenset[str]] | None = None
+        self.duplicates = duplicate_names(inv)
+        """Subject kind -> names more than one object shares (shown with their ids)."""
 
     def get(self, obj: Any, name: str) -> Any:
         """The derived fact `name` of obj (the inventory or one of its objects)."""
@@ -57,6 +75,19 @@ class Facts:
         if key not in self._cache:
             self._cache[key] = REGISTRY[type(obj)][name].compute(obj, self)
         return self._cache[key]
+
+    def file_kinds(self, file: str) -> frozenset[str]:
+        """linux / windows: which platforms a project file's facts ask for (images by name, platform flags)."""
+        if self._file_platforms is None:
+            found: dict[str, set[str]] = {}
+            for f in self.inv.files:
+                text = f.text.lower()
+                if f.kind == "windows-image" or (f.kind in ("platform-flag", "platform-key") and "windows" in text):
+                    found.setdefault(f.file, set()).add("windows")
+                elif f.kind in ("platform-flag", "platform-key") and "linux" in text:
+                    found.setdefault(f.file, set()).add("linux")
+            self._file_platforms = {k: frozenset(v) for k, v in found.items()}
+        return self._file_platforms.get(file, frozenset())
 
     def image_of(self, c: Container) -> Image | None:
         """The image a container was created from, when the inventory holds it."""
@@ -399,7 +430,7 @@ def _experimental_lcow(inv: Inventory, facts: Facts) -> bool:
         return False
     win = inv.settings.daemon_windows
     on = (win is not None and win.values.get("experimental") is True) or (
-        inv.engine is not None and inv.engine.os_type.lower() == "windows" and inv.engine.experimental)
+        inv.engine is not None and inv.engine.os_type.lower() == "windows" and inv.engine.experimental is True)
     lin = inv.settings.daemon_linux
     return on and not (lin is not None and lin.values.get("experimental") is True)
 
@@ -502,3 +533,82 @@ def _planned_mem(inv: Inventory, facts: Facts) -> int | None:
 @_fact(Inventory, "planned_wsl2_memory_source", str, "wslconfig, desktop-settings, host-memory or ''.")
 def _planned_mem_source(inv: Inventory, facts: Facts) -> str:
     return _planned_memory(inv)[1]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Engine configuration and what was not read
+
+_LOOPBACK_CIDRS = ("127.0.0.0/8", "::1/128")
+
+
+def _daemon_list(cfg: ConfigFile | None, key: str) -> list[str]:
+    value = cfg.values.get(key) if cfg is not None else None
+    if isinstance(value, str):
+        return [value]
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+@_fact(Settings, "open_tcp_listeners", tuple[str, ...],
+       "`file: host` for each daemon.json hosts entry listening on every interface without TLS client checks.")
+def _open_tcp(s: Settings, facts: Facts) -> tuple[str, ...]:
+    out = []
+    for cfg in (s.daemon_linux, s.daemon_windows):
+        if cfg is None or cfg.values.get("tlsverify") is True:
+            continue
+        for host in _daemon_list(cfg, "hosts"):
+            m = re.fullmatch(r"(?i)tcp://(0\.0\.0\.0|\[::\]|::|)(?::(\d+))?/?", host.strip())
+            if m:
+                out.append(f"{cfg.file or 'daemon.json'}: {host}")
+    return tuple(out)
+
+
+@_fact(Inventory, "insecure_registries", tuple[str, ...],
+       "Insecure registries of the engine (docker info) and of the Linux engine's daemon.json, loopback left out.")
+def _insecure(inv: Inventory, facts: Facts) -> tuple[str, ...]:
+    found = list(inv.engine.insecure_registries) if inv.engine is not None else []
+    found += _daemon_list(inv.settings.daemon_linux, "insecure-registries")
+    return tuple(dict.fromkeys(r for r in found if r not in _LOOPBACK_CIDRS))
+
+
+@_fact(Inventory, "linux_daemon_experimental", str,
+       "What the Linux engine's daemon.json says about experimental, in words for messages.")
+def _linux_experimental(inv: Inventory, facts: Facts) -> str:
+    lin = inv.settings.daemon_linux
+    if lin is None:
+        return "was not given, so whether the Linux engine asks for them is not known"
+    if lin.values.get("experimental") is True:
+        return "asks for them too"
+    return "does not ask for them"
+
+
+@_fact(Engine, "unread_images", int, "Images the engine reports (docker info) beyond those the scan read.")
+def _unread_images(e: Engine, facts: Facts) -> int:
+    n = e.reported.images
+    return max(0, n - len(facts.inv.images)) if n is not None else 0
+
+
+@_fact(Engine, "unread_containers", int, "Containers the engine reports beyond those the scan read.")
+def _unread_containers(e: Engine, facts: Facts) -> int:
+    n = e.reported.containers
+    return max(0, n - len(facts.inv.containers)) if n is not None else 0
+
+
+@_fact(FileFact, "windows_only_file", bool,
+       "The file names Windows images (or --platform windows) and never asks for Linux: Windows containers only.")
+def _windows_only_file(f: FileFact, facts: Facts) -> bool:
+    kinds = facts.file_kinds(f.file)
+    return "windows" in kinds and "linux" not in kinds
+
+
+@_fact(FileFact, "file_has_windows", bool, "The file names a Windows image or asks for --platform windows.")
+def _file_has_windows(f: FileFact, facts: Facts) -> bool:
+    return "windows" in facts.file_kinds(f.file)
+
+
+@_fact(FileFact, "windows_advice", str, "What to do with a Windows image or service line, in words for messages.")
+def _windows_advice(f: FileFact, facts: Facts) -> str:
+    if "linux" in facts.file_kinds(f.file):
+        what = "service" if f.file_kind == "compose" else "command"
+        return (f"this file also asks for Linux: split it, the Windows {what} stays on the Windows engine and "
+                "the Linux ones move to WSL 2")
+    return "this command or service must run on the Windows engine"

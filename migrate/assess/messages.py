@@ -60,8 +60,10 @@ def _is_secret_path(path: Path) -> bool:
 
 
 def _show(value: Any, secret: bool, show_secrets: bool) -> str:
-    if value is None or value is MISSING or value in ("", (), [], {}):
+    if value is None or value is MISSING:
         return "(unknown)"
+    if value in ("", (), [], {}):
+        return "(none)"
     if secret and not show_secrets:
         if isinstance(value, (list, tuple)):
             return ", ".join(_redact_assignment(str(v)) for v in value)
@@ -104,7 +106,8 @@ def fill(template: str, subject: Any, facts: Facts, show_secrets: bool = False) 
         value = resolve(path, subject, facts)
         if fmt == "bytes" and isinstance(value, int) and not isinstance(value, bool):
             return human_bytes(value)
-        return _show(value, _is_secret_path(path), show_secrets)
+        shown = _show(value, _is_secret_path(path), show_secrets)
+        # Only what comes from the inventory is scrubbed: the rule's own words are never a secret.
+        return shown if show_secrets else scrub(shown)
 
-    text = _PLACEHOLDER.sub(replace, template)
-    return text if show_secrets else scrub(text)
+    return _PLACEHOLDER.sub(replace, template)

@@ -18,6 +18,8 @@ def parse_toml(text: str, name: str) -> dict[str, Any]:
             return _toml.loads(text)
         except _toml.TOMLDecodeError as exc:
             raise InputError(f"{name}: malformed TOML: {exc}") from None
+        except RecursionError:
+            raise InputError(f"{name}: malformed TOML: nested too deep") from None
     import tomlkit
     from tomlkit.exceptions import TOMLKitError
 

@@ -1,17 +1,27 @@
-"""Read a collector bundle (docs/bundle.md) into raw engine payloads and the paths of its settings files."""
+"""Read a collector bundle (docs/bundle.md) into raw engine payloads and the paths of its settings files.
+
+A bundle comes from another machine: nothing in it may lead outside it. A symbolic link is followed only when
+it stays inside the bundle, every file must be a regular file within the size limit of its kind, and a folder
+without the collector's manifest.json is refused unless the user says it is a hand-made one (--bundle-partial).
+"""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from migrate.errors import InputError
 from migrate.inventory.engine import RawEngine
+from migrate.inventory.engineinfo import Capture, json_kind, read_capture
+from migrate.inventory.payload import check_objects
 from migrate.inventory.runas import identity_notes
 from migrate.inventory.textfile import parse_json, read_text
 from migrate.model import Note
 
 BUNDLE_FORMAT = "wsl2-migrate-bundle/1"
+ENGINE_ARRAYS = (("images", "engine/images.json"), ("containers", "engine/containers.json"),
+                 ("volumes", "engine/volumes.json"), ("networks", "engine/networks.json"))
 
 
 @dataclass
@@ -31,16 +41,34 @@ class Bundle:
     notes: list[Note] = field(default_factory=list)
 
 
-def _file(root: Path, rel: str) -> Path | None:
+def bundle_file(root: Path, rel: str) -> Path | None:
+    """root/rel when it is a regular file inside the bundle; None when absent; InputError when it leads out.
+
+    Each component is looked at without following links: a link is accepted only when what it finally points
+    at is inside the bundle (so `host/wslconfig -> /etc/shadow` is refused, not read into every report).
+    """
     p = root / rel
-    return p if p.is_file() else None
+    if not isinstance(p, os.PathLike):  # an entry of a zipped bundle: links were refused when it was opened
+        return p if p.is_file() else None
+    if not os.path.lexists(p):
+        return None
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(p)
+    if os.path.commonpath([real_root, real]) != real_root:
+        raise InputError(f"{p}: a link leading outside the bundle (to {real}); a bundle comes from another "
+                         "machine, so nothing in it may point elsewhere")
+    if not os.path.exists(real):
+        raise InputError(f"{p}: a link to nothing ({real})")
+    if not os.path.isfile(real):
+        raise InputError(f"{p}: not a regular file")
+    return p
 
 
-def _json_array(root: Path, rel: str) -> list[dict[str, Any]] | None:
-    p = _file(root, rel)
+def _json_array(root: Path, rel: str, area: str) -> list[dict[str, Any]] | None:
+    p = bundle_file(root, rel)
     if p is None:
         return None
-    text, _ = read_text(p)
+    text, _ = read_text(p, "engine-objects")
     if not text.strip():
         return []
     data = parse_json(text, str(p))
@@ -48,13 +76,81 @@ def _json_array(root: Path, rel: str) -> list[dict[str, Any]] | None:
         data = [data]
     if not isinstance(data, list):
         raise InputError(f"{p}: expected a JSON array as `docker ... inspect` prints it")
-    return [d for d in data if isinstance(d, dict)]
+    want = area.rstrip("s")
+    for i, item in enumerate(data[:50]):
+        kind = json_kind(item)
+        if kind and kind != want:
+            raise InputError(f"{p}: item {i} looks like a {kind} inspect, expected {want} inspects "
+                             f"(`docker {want} inspect`)")
+    check_objects(data, area, str(p))
+    if area == "volumes":
+        data = _unique_volumes(data, str(p))
+    return data
 
 
-def read_bundle(path: Path) -> Bundle:
-    """Read a bundle directory or zip; InputError when it is not one or a file in it is malformed."""
-    from migrate.inventory.backend import parse_info
+def _unique_volumes(items: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    """Volume names are unique in an engine and mounts refer to volumes by name: a repeated identical entry is
+    dropped, two different volumes of one name are refused."""
+    seen: dict[str, dict[str, Any]] = {}
+    out = []
+    for item in items:
+        key = str(item.get("Name") or "")
+        if key and key in seen:
+            if seen[key] != item:
+                raise InputError(f"{name}: volume {key!r} appears twice with different content; an engine has one "
+                                 "volume of a name, so which one the containers mount cannot be told")
+            continue
+        seen[key] = item
+        out.append(item)
+    return out
 
+
+def _manifest(root: Path, partial: bool, notes: list[Note]) -> dict[str, Any]:
+    path = bundle_file(root, "manifest.json")
+    if path is None:
+        if not partial:
+            raise InputError(f"{root}: not a bundle (no manifest.json); give --bundle-partial to read a folder "
+                             "assembled by hand from `docker ... inspect` output")
+        notes.append(Note(area="bundle", subject=str(root), message="no manifest.json: not written by the "
+                          "collector (--bundle-partial); reading the files that are there"))
+        return {}
+    text, _ = read_text(path, "manifest")
+    data = parse_json(text, str(path))
+    if not isinstance(data, dict) or data.get("format") != BUNDLE_FORMAT:
+        found = data.get("format") if isinstance(data, dict) else type(data).__name__
+        raise InputError(f"{path}: not a wsl2-migrate bundle manifest (format {found!r}, "
+                         f"expected {BUNDLE_FORMAT!r})")
+    for key in ("collector_version", "collected_at", "computer", "user"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise InputError(f"{path}: key {key}: expected a string")
+    errors = data.get("errors")
+    if errors is None:
+        errors = []
+    if isinstance(errors, dict):  # PowerShell's ConvertTo-Json writes a one-element list as a bare object
+        errors = [errors]
+    if not isinstance(errors, list) or not all(
+            isinstance(e, dict) and all(isinstance(e.get(k, ""), str) for k in ("file", "message"))
+            for e in errors):
+        raise InputError(f"{path}: key errors: expected a list of {{\"file\", \"message\"}} objects")
+    notes.extend(identity_notes(data.get("identity"), str(path)))
+    for err in errors:
+        notes.append(Note(area="bundle", subject=str(err.get("file") or root),
+                          message=f"the collector could not gather it: {err.get('message', '')}"))
+    return data
+
+
+def _capture(path: Path, want: str) -> Capture:
+    text, _ = read_text(path, "engine-info")
+    cap = read_capture(text, str(path))
+    if want == "info" and not cap.info:
+        raise InputError(f"{path}: holds `docker version` output, expected `docker info` (engine/info.json)")
+    if want == "version" and not cap.version:
+        raise InputError(f"{path}: holds `docker info` output, expected `docker version` (engine/version.json)")
+    return cap
+
+
+def read_bundle(path: Path, partial: bool = False) -> Bundle:
+    """Read a bundle directory or zip; InputError when it is not one, a file in it is malformed or leads outside."""
     if path.is_file():  # a zipped bundle, read in place through the same path operations
         from migrate.inventory.bundlezip import open_bundle_zip
 
@@ -62,60 +158,43 @@ def read_bundle(path: Path) -> Bundle:
     elif not path.is_dir():
         raise InputError(f"{path}: no such bundle directory")
     b = Bundle(path=path)
-    manifest = _file(path, "manifest.json")
-    if manifest is not None:
-        text, _ = read_text(manifest)
-        data = parse_json(text, str(manifest))
-        if not isinstance(data, dict) or data.get("format") != BUNDLE_FORMAT:
-            found = data.get("format") if isinstance(data, dict) else type(data).__name__
-            raise InputError(f"{manifest}: not a wsl2-migrate bundle manifest (format {found!r}, "
-                             f"expected {BUNDLE_FORMAT!r})")
-        b.manifest = data
-        b.notes.extend(identity_notes(data.get("identity"), str(manifest)))
-        for err in data.get("errors") or []:
-            if isinstance(err, dict):
-                b.notes.append(Note(area="bundle", subject=str(err.get("file") or path),
-                                    message=f"the collector could not gather it: {err.get('message', '')}"))
-    else:
-        b.notes.append(Note(area="bundle", subject=str(path), message="no manifest.json: not written by the "
-                            "collector; reading the files that are there"))
+    b.manifest = _manifest(path, partial, b.notes)
 
-    info_file = _file(path, "engine/info.json")
+    info_file = bundle_file(path, "engine/info.json")
     if info_file is not None:
         raw = RawEngine(url=f"bundle:{path}")
-        text, _ = read_text(info_file)
-        raw.info = parse_info(text, str(info_file))
-        version_file = _file(path, "engine/version.json")
+        cap = _capture(info_file, "info")
+        version_file = bundle_file(path, "engine/version.json")
         if version_file is not None:
-            vtext, _ = read_text(version_file)
-            version = parse_json(vtext, str(version_file))
-            if isinstance(version, dict) and isinstance(version.get("Server"), dict):
-                version = version["Server"]  # `docker version --format '{{json .}}'` wraps the server part
-            raw.version = version if isinstance(version, dict) else {}
-        for attr, rel in (("images", "engine/images.json"), ("containers", "engine/containers.json"),
-                          ("volumes", "engine/volumes.json"), ("networks", "engine/networks.json")):
-            items = _json_array(path, rel)
+            cap.merge(_capture(version_file, "version"), str(version_file))
+        raw.info, raw.version, raw.client = cap.info, cap.version, cap.client
+        for attr, rel in ENGINE_ARRAYS:
+            items = _json_array(path, rel, attr)
             if items is None:
                 raw.notes.append(Note(area=attr, subject=str(path / rel), message="not in the bundle"))
                 items = []
             setattr(raw, attr, items)
-        df_file = _file(path, "engine/df.json")
+        df_file = bundle_file(path, "engine/df.json")
         if df_file is not None:
-            dtext, _ = read_text(df_file)
+            dtext, _ = read_text(df_file, "engine-objects")
             df = parse_json(dtext, str(df_file)) if dtext.strip() else {}
-            raw.df = df if isinstance(df, dict) else {}
+            if not isinstance(df, dict) or (df and json_kind(df) not in ("df", "")):
+                raise InputError(f"{df_file}: expected the JSON object of `docker system df -v --format json` "
+                                 "or the API's /system/df")
+            check_objects([df], "df", str(df_file))
+            raw.df = df
         b.engine = raw
     else:
         b.notes.append(Note(area="engine", subject=str(path / "engine/info.json"),
                             message="not in the bundle: no engine data (was the engine running?)"))
 
-    b.settings_json = _file(path, "desktop/settings.json")
-    b.settings_store_json = _file(path, "desktop/settings-store.json")
-    b.daemon_linux = _file(path, "desktop/daemon.json")
-    b.daemon_windows = _file(path, "desktop/windows-daemon.json")
-    b.wslconfig = _file(path, "host/wslconfig")
-    b.admin_settings = _file(path, "desktop/admin-settings.json")
-    b.host_facts = _file(path, "host/facts.json")
+    b.settings_json = bundle_file(path, "desktop/settings.json")
+    b.settings_store_json = bundle_file(path, "desktop/settings-store.json")
+    b.daemon_linux = bundle_file(path, "desktop/daemon.json")
+    b.daemon_windows = bundle_file(path, "desktop/windows-daemon.json")
+    b.wslconfig = bundle_file(path, "host/wslconfig")
+    b.admin_settings = bundle_file(path, "desktop/admin-settings.json")
+    b.host_facts = bundle_file(path, "host/facts.json")
     if b.host_facts is None:
         b.notes.append(Note(area="host", subject=str(path / "host/facts.json"), message="not in the bundle"))
     return b

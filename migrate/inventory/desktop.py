@@ -25,7 +25,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "kubernetes_enabled": ("kubernetesenabled",),
     "memory_mib": ("memorymib", "vmmemory"),
     "cpus": ("cpus", "vmcpus"),
-    "swap_mib": ("swapmib",),
+    "swap_mib": ("swapmib", "vmswap", "vmswapmib"),
     "disk_size_mib": ("disksizemib",),
     "data_folder": ("datafolder",),
     "custom_wsl_distro_dir": ("customwsldistrodir",),
@@ -88,7 +88,7 @@ def read_desktop_settings(
 
 def _read_object(path: Path) -> dict[str, Any]:
     """Read a JSON file that must hold an object."""
-    data, _ = textfile.read_json(path)
+    data, _ = textfile.read_json(path, "settings")
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a JSON object, found {_json_type(data)}")
     return data
@@ -172,7 +172,7 @@ def read_admin_settings(path: Path) -> ConfigFile:
 def read_daemon_config(path: Path) -> ConfigFile:
     """Read a daemon.json; structural risks become problems, malformed JSON an InputError."""
     name = str(path)
-    text, encoding = textfile.read_text(path)
+    text, encoding = textfile.read_text(path, "daemon.json")
     problems: list[str] = []
     if encoding.startswith("utf-16"):
         problems.append(f"written in {encoding.upper()}: dockerd reads daemon.json as UTF-8 "
@@ -275,10 +275,17 @@ _SECTIONS: dict[str, dict[str, Callable[[str, str], str] | None]] = {
 }
 
 
+_PROBLEMS_MAX = 50
+"""Problems listed one by one; a file with more is not a .wslconfig someone wrote, and the inventory should not
+carry every line of it."""
+_LINE_MAX = 1000
+"""Characters of one line looked at: WSL's own lines are short."""
+
+
 def read_wslconfig(path: Path) -> ConfigFile:
     """Read %USERPROFILE%\\.wslconfig; what WSL would silently ignore becomes a problem, never an error."""
     name = str(path)
-    raw = textfile.read_bytes(path)  # an unreadable file is the one InputError of .wslconfig reading
+    raw = textfile.read_bytes(path, "wslconfig")  # unreadable or too big: the one InputError of .wslconfig
     problems: list[str] = []
     try:
         text, encoding = textfile.decode_bytes(raw, name)
@@ -293,12 +300,17 @@ def read_wslconfig(path: Path) -> ConfigFile:
                         "(microsoft/WSL#5383); save it as UTF-8 without BOM")
     values: dict[str, dict[str, str]] = {}
     section = ""
+    more = 0
     for number, line in enumerate(text.splitlines(), start=1):
-        problem = _parse_line(line.strip(), section, values)
+        problem = _parse_line(line.strip()[:_LINE_MAX], section, values)
         if isinstance(problem, tuple):
             section, problem = problem
-        if problem:
+        if problem and len(problems) < _PROBLEMS_MAX:
             problems.append(f"line {number}: {problem}")
+        elif problem:
+            more += 1
+    if more:
+        problems.append(f"and {more} more lines WSL would not read: is this a .wslconfig at all?")
     ordered = {s: dict(sorted(keys.items())) for s, keys in sorted(values.items())}
     return ConfigFile(file=name, values=ordered, problems=tuple(problems), encoding=encoding)
 
@@ -316,7 +328,7 @@ def _parse_line(line: str, section: str, values: dict[str, dict[str, str]]) -> s
             return new, f"unknown section [{line[1:-1].strip()}]; WSL ignores every key in it"
         return new, ""
     if "=" not in line:
-        return f"{line!r} is not key=value; WSL ignores it"
+        return f"{line!r} is not a setting (name = value); WSL ignores it"
     key, _, rest = line.partition("=")
     written, key = key.strip(), key.strip().lower()
     value, escape_problem = _value(rest)

@@ -37,6 +37,8 @@ class RawEngine:
     url: str
     info: dict[str, Any] = field(default_factory=dict)
     version: dict[str, Any] = field(default_factory=dict)
+    client: dict[str, Any] = field(default_factory=dict)
+    """The client part of a `docker version` capture (Os, Arch): where the capturing CLI ran."""
     images: list[dict[str, Any]] = field(default_factory=list)
     """Image inspect payloads."""
     containers: list[dict[str, Any]] = field(default_factory=list)

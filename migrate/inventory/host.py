@@ -15,7 +15,7 @@ HOST_FORMAT = "wsl2-migrate-host/1"
 
 def read_host_facts(path: Path) -> HostFacts:
     """Read a host facts file in the wsl2-migrate-host/1 format (see docs/bundle.md)."""
-    data, _ = textfile.read_json(path)
+    data, _ = textfile.read_json(path, "host-facts")
     return host_facts_from_data(data, str(path))
 
 

@@ -6,6 +6,7 @@ gives the same inventory as a live scan of the same engine.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -21,6 +22,7 @@ from migrate.model import (
     Network,
     Note,
     PortBinding,
+    Reported,
     Volume,
 )
 
@@ -32,12 +34,17 @@ def _d(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _list(value: Any) -> list[Any]:
+    """value when it is a list, else empty: a payload of the wrong shape never stops the normalizer."""
+    return value if isinstance(value, list) else []
+
+
 def _strs(value: Any) -> tuple[str, ...]:
     if not value:
         return ()
     if isinstance(value, str):
         return (value,)
-    return tuple(str(v) for v in value)
+    return tuple(str(v) for v in _list(value))
 
 
 def _opt_strs(value: Any) -> tuple[str, ...] | None:
@@ -58,7 +65,7 @@ def _int(value: Any, default: int = 0) -> int:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        return int(value)
+        return int(value) if math.isfinite(value) else default
     if isinstance(value, str):
         try:
             return int(value)
@@ -68,7 +75,14 @@ def _int(value: Any, default: int = 0) -> int:
 
 
 def _dicts(value: Any) -> tuple[dict[str, Any], ...]:
-    return tuple(dict(v) for v in value or [] if isinstance(v, dict))
+    return tuple(dict(v) for v in _list(value) if isinstance(v, dict))
+
+
+def _opt_count(value: Any) -> int | None:
+    """A non-negative count or size; None when absent, negative (the API's -1) or not a number."""
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63 else None
 
 
 def _opt_int(value: Any) -> int | None:
@@ -77,8 +91,9 @@ def _opt_int(value: Any) -> int | None:
     return _int(value)
 
 
-def engine_from_info(info: Mapping[str, Any], version: Mapping[str, Any] | None, reachable: bool) -> Engine:
-    """Engine facts from /info (and /version when available)."""
+def engine_from_info(info: Mapping[str, Any], version: Mapping[str, Any] | None, reachable: bool,
+                     client: Mapping[str, Any] | None = None) -> Engine:
+    """Engine facts from /info (and /version and the capturing CLI's client part when available)."""
     version = version or {}
     registry = _d(info.get("RegistryConfig"))
     insecure = [c for c in _strs(registry.get("InsecureRegistryCIDRs")) if c not in ("127.0.0.0/8", "::1/128")]
@@ -90,7 +105,7 @@ def engine_from_info(info: Mapping[str, Any], version: Mapping[str, Any] | None,
     platform = _d(version.get("Platform")).get("Name", "")
     driver_status = tuple(
         (str(pair[0]), str(pair[1]))
-        for pair in info.get("DriverStatus") or []
+        for pair in _list(info.get("DriverStatus"))
         if isinstance(pair, list) and len(pair) == 2
     )
     return Engine(
@@ -105,7 +120,7 @@ def engine_from_info(info: Mapping[str, Any], version: Mapping[str, Any] | None,
         docker_root_dir=str(info.get("DockerRootDir") or ""),
         storage_driver=str(info.get("Driver") or ""),
         driver_status=driver_status,
-        experimental=bool(info.get("ExperimentalBuild") or version.get("Experimental")),
+        experimental=_experimental(info, version),
         ncpu=_int(info.get("NCPU")),
         mem_total=_int(info.get("MemTotal")),
         registry_mirrors=_strs(registry.get("Mirrors")),
@@ -120,7 +135,50 @@ def engine_from_info(info: Mapping[str, Any], version: Mapping[str, Any] | None,
         no_proxy=str(info.get("NoProxy") or ""),
         labels=_strs(info.get("Labels")),
         security_options=_strs(info.get("SecurityOptions")),
+        reported=reported(info, version, client),
     )
+
+
+def _experimental(info: Mapping[str, Any], version: Mapping[str, Any]) -> bool | None:
+    for value in (info.get("ExperimentalBuild"), version.get("Experimental")):
+        if isinstance(value, bool):
+            return value
+    return None
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53 else None
+
+
+_WIN_KERNEL = re.compile(r"^10\.0 (\d{5}) \(")
+_WIN_OS = re.compile(r"^(Windows[^()]*?)(?: Version \S+)? \(OS Build (\d{5})(?:\.\d+)?\)")
+
+
+def reported(info: Mapping[str, Any], version: Mapping[str, Any], client: Mapping[str, Any] | None = None) -> Reported:
+    """What /info and /version say about objects and the host: counts, a Windows engine's build, Kubernetes."""
+    kernel = str(info.get("KernelVersion") or "")
+    os_name = str(info.get("OperatingSystem") or "")
+    build: int | None = None
+    edition = ""
+    m = _WIN_OS.match(os_name)
+    if m:
+        edition, build = m.group(1).strip(), int(m.group(2))
+    elif os_name.startswith("Windows"):
+        edition = os_name
+    k = _WIN_KERNEL.match(kernel)
+    if k and build is None:
+        build = int(k.group(1))
+    kubernetes = ""
+    for comp in version.get("Components") or [] if isinstance(version.get("Components"), list) else []:
+        if isinstance(comp, dict) and str(comp.get("Name") or "").lower() == "kubernetes":
+            kubernetes = str(comp.get("Version") or "")
+    client_os = str((client or {}).get("Os") or "").lower()
+    return Reported(images=_count(info.get("Images")), containers=_count(info.get("Containers")),
+                    containers_running=_count(info.get("ContainersRunning")),
+                    containers_paused=_count(info.get("ContainersPaused")),
+                    containers_stopped=_count(info.get("ContainersStopped")),
+                    windows_build=build, windows_edition=edition, kubernetes_version=kubernetes,
+                    client_os=client_os)
 
 
 # ---------------------------------------------------------------------------------------------------- images
@@ -191,7 +249,7 @@ def _bind_destination(spec: str) -> str:
 def _tmpfs_options(value: Any) -> tuple[str, ...]:
     """TmpfsOptions.Options ([["nr_inodes", "10"], ["exec"]]) as 'key=value' / 'key' strings."""
     out = []
-    for pair in value or []:
+    for pair in _list(value):
         if isinstance(pair, list) and pair:
             out.append("=".join(str(x) for x in pair[:2]))
     return tuple(out)
@@ -220,11 +278,11 @@ def _mount_options(spec: Mapping[str, Any], mode: str) -> dict[str, Any]:
 def _mounts(raw: Mapping[str, Any], labels: Mapping[str, str]) -> tuple[Mount, ...]:
     host = _d(raw.get("HostConfig"))
     binds = {_bind_destination(b): b for b in _strs(host.get("Binds"))}
-    specs = {str(m.get("Target") or ""): m for m in host.get("Mounts") or [] if isinstance(m, dict)}
+    specs = {str(m.get("Target") or ""): m for m in _list(host.get("Mounts")) if isinstance(m, dict)}
     typed = _desktop_binds(labels)
     out = []
     seen = set()
-    for m in raw.get("Mounts") or []:
+    for m in _list(raw.get("Mounts")):
         if not isinstance(m, dict):
             continue
         dest = str(m.get("Destination") or "")
@@ -262,7 +320,7 @@ def _ports(host: Mapping[str, Any]) -> tuple[PortBinding, ...]:
         if not bindings:
             out.append(PortBinding(container_port=port))
             continue
-        for b in bindings:
+        for b in _list(bindings):
             b = _d(b)
             out.append(PortBinding(container_port=port, host_ip=str(b.get("HostIp") or ""),
                                    host_port=str(b.get("HostPort") or "")))
@@ -379,11 +437,11 @@ def container_from_inspect(raw: Mapping[str, Any], size: Mapping[str, Any] | Non
         cap_add=_strs(host.get("CapAdd")),
         cap_drop=_strs(host.get("CapDrop")),
         privileged=bool(host.get("Privileged")),
-        devices=tuple(_strmap(d) for d in host.get("Devices") or [] if isinstance(d, dict)),
+        devices=tuple(_strmap(d) for d in _list(host.get("Devices")) if isinstance(d, dict)),
         device_cgroup_rules=_strs(host.get("DeviceCgroupRules")),
-        device_requests=tuple(_d(d) for d in host.get("DeviceRequests") or [] if isinstance(d, dict)),
+        device_requests=tuple(_d(d) for d in _list(host.get("DeviceRequests")) if isinstance(d, dict)),
         security_opt=_strs(host.get("SecurityOpt")),
-        ulimits=tuple(_d(u) for u in host.get("Ulimits") or [] if isinstance(u, dict)),
+        ulimits=tuple(_d(u) for u in _list(host.get("Ulimits")) if isinstance(u, dict)),
         log_driver=str(log.get("Type") or ""),
         log_opts=_strmap(log.get("Config")),
         extra_hosts=_strs(host.get("ExtraHosts")),
@@ -429,7 +487,7 @@ def container_from_inspect(raw: Mapping[str, Any], size: Mapping[str, Any] | Non
         storage_opt=_strmap(host.get("StorageOpt")),
         masked_paths=_opt_strs(host.get("MaskedPaths")),
         readonly_paths=_opt_strs(host.get("ReadonlyPaths")),
-        console_size=tuple(_int(x) for x in host.get("ConsoleSize") or [] if x),
+        console_size=tuple(_int(x) for x in _list(host.get("ConsoleSize")) if x),
         volume_driver=str(host.get("VolumeDriver") or ""),
         annotations=_strmap(host.get("Annotations")),
         cgroup=str(host.get("Cgroup") or ""),
@@ -487,23 +545,22 @@ def link_images(images: list[Image], containers: list[Container]) -> list[Image]
 def volume_usage(df: Mapping[str, Any] | None) -> dict[str, tuple[int | None, int | None]]:
     """Volume name -> (size, ref count) from /system/df, or from `docker system df -v --format json`."""
     out: dict[str, tuple[int | None, int | None]] = {}
-    for v in (df or {}).get("Volumes") or []:
+    for v in _list((df or {}).get("Volumes")):
         if not isinstance(v, dict) or not v.get("Name"):
             continue
         usage = v.get("UsageData")
         if isinstance(usage, dict):
-            size, refs = usage.get("Size"), usage.get("RefCount")
-            out[v["Name"]] = (None if size is None or size < 0 else int(size),
-                              None if refs is None or refs < 0 else int(refs))
+            # -1 is the API's "not computed"; anything not a count is unknown as well.
+            out[str(v["Name"])] = (_opt_count(usage.get("Size")), _opt_count(usage.get("RefCount")))
         else:  # the CLI's human form: {"Name": "x", "Size": "1.2kB", "Links": "1"}
-            out[v["Name"]] = (parse_human_size(str(v.get("Size") or "")), _opt_int(v.get("Links")))
+            out[str(v["Name"])] = (parse_human_size(str(v.get("Size") or "")), _opt_count(v.get("Links")))
     return out
 
 
 def container_sizes(df: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
     """Container id -> {SizeRw, SizeRootFs} from /system/df, when the API form is given."""
     out = {}
-    for c in (df or {}).get("Containers") or []:
+    for c in _list((df or {}).get("Containers")):
         if isinstance(c, dict) and c.get("Id") and "SizeRw" in c:
             out[c["Id"]] = {"SizeRw": c.get("SizeRw"), "SizeRootFs": c.get("SizeRootFs")}
     return out
@@ -515,7 +572,7 @@ _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "p
 
 def parse_human_size(text: str) -> int | None:
     """'1.2kB' -> 1200, as the docker CLI prints sizes (decimal units); None when it is not a size."""
-    m = re.match(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)\s*$", text)
+    m = re.match(r"^\s*([0-9]{1,15}(?:\.[0-9]{1,6})?)\s*([A-Za-z]{0,3})\s*$", text)
     if not m:
         return None
     unit = _UNITS.get(m.group(2).lower())
@@ -543,8 +600,7 @@ def volumes_from_inspect(raws: Iterable[Mapping[str, Any]], df: Mapping[str, Any
         size, refs = usage.get(name, (None, None))
         u = raw.get("UsageData")
         if isinstance(u, dict) and size is None:
-            size = u.get("Size") if isinstance(u.get("Size"), int) and u.get("Size") >= 0 else None
-            refs = u.get("RefCount") if isinstance(u.get("RefCount"), int) and u.get("RefCount") >= 0 else None
+            size, refs = _opt_count(u.get("Size")), _opt_count(u.get("RefCount"))
         bind = ""
         if "bind" in options.get("o", "").split(",") and options.get("device"):
             bind = options["device"]
@@ -572,29 +628,38 @@ def volumes_from_inspect(raws: Iterable[Mapping[str, Any]], df: Mapping[str, Any
 
 def networks_from_inspect(raws: Iterable[Mapping[str, Any]], containers: list[Container]) -> list[Network]:
     """Networks from /networks (or `docker network inspect`); attached containers from the containers."""
-    attached: dict[str, set[str]] = {}
+    # Engines before 25.0 allowed two networks of one name: an endpoint's network id says which one it is on.
+    by_id: dict[str, set[str]] = {}
+    by_name: dict[str, set[str]] = {}
+    no_id: dict[str, set[str]] = {}
     for c in containers:
         for a in c.networks:
-            attached.setdefault(a.network, set()).add(c.name)
+            by_name.setdefault(a.network, set()).add(c.name)
+            if a.network_id:
+                by_id.setdefault(a.network_id, set()).add(c.name)
+            else:
+                no_id.setdefault(a.network, set()).add(c.name)
     out = []
     for raw in raws:
         if not isinstance(raw, Mapping) or not raw.get("Name"):
             continue
         name = str(raw["Name"])
+        net_id = str(raw.get("Id") or raw.get("ID") or "")
         ipam = _d(raw.get("IPAM"))
         pools = tuple(
             IpamConfig(subnet=str(p.get("Subnet") or ""), gateway=str(p.get("Gateway") or ""),
                        ip_range=str(p.get("IPRange") or ""), aux_addresses=_strmap(p.get("AuxiliaryAddresses")))
-            for p in ipam.get("Config") or [] if isinstance(p, dict)
+            for p in _list(ipam.get("Config")) if isinstance(p, dict)
         )
-        members = set(attached.get(name, set()))
+        # Matched by id where both sides have one; by name where either lacks it (a hand-made bundle).
+        members = (by_id.get(net_id, set()) | no_id.get(name, set())) if net_id else set(by_name.get(name, ()))
         for ep in _d(raw.get("Containers")).values():
             if isinstance(ep, dict) and ep.get("Name"):
                 members.add(str(ep["Name"]))
         out.append(
             Network(
                 name=name,
-                id=str(raw.get("Id") or raw.get("ID") or ""),
+                id=net_id,
                 driver=str(raw.get("Driver") or ""),
                 scope=str(raw.get("Scope") or ""),
                 internal=bool(raw.get("Internal")),
@@ -612,7 +677,7 @@ def networks_from_inspect(raws: Iterable[Mapping[str, Any]], containers: list[Co
                 containers=tuple(sorted(members)),
             )
         )
-    return sorted(out, key=lambda n: n.name)
+    return sorted(out, key=lambda n: (n.name, n.id))
 
 
 def vanished(area: str, subject: str) -> Note:

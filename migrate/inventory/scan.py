@@ -10,7 +10,7 @@ from typing import Any
 from migrate.errors import InputError
 from migrate.inventory import normalize
 from migrate.inventory.engine import Progress, RawEngine
-from migrate.model import ConfigFile, Inventory, Note, Settings, Source
+from migrate.model import ConfigFile, FileFact, Inventory, Note, ProjectFile, Settings, Source
 
 
 @dataclass
@@ -24,7 +24,10 @@ class ScanOptions:
     inventory: Path | None = None
     """An inventory JSON to start from (assess/plan take one instead of scanning)."""
     bundle: Path | None = None
-    engine_info: Path | None = None
+    bundle_partial: bool = False
+    """Read a bundle without manifest.json (one assembled by hand from `docker ... inspect` output)."""
+    engine_info: list[Path] = field(default_factory=list)
+    """`docker info` and/or `docker version` captures of one engine (JSON or text)."""
     settings: list[Path] = field(default_factory=list)
     daemon_configs: list[str] = field(default_factory=list)
     """FILE, or linux=FILE / windows=FILE to say which engine's config it is."""
@@ -46,6 +49,12 @@ class ScanOptions:
         if self.use_engine is not None:
             return self.use_engine
         return bool(self.host or self.context) or not self.has_file_sources()
+
+
+def _engine_infos(value: Path | list[Path] | None) -> list[Path]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, Path) else list(value)
 
 
 def _daemon_kind(spec: str) -> tuple[str, Path]:
@@ -87,8 +96,9 @@ def windows_defaults(opts: ScanOptions) -> ScanOptions:
 def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
          host_facts_reader: Any = None) -> Inventory:
     """Read every source in opts into one Inventory; later sources fill what earlier ones lacked."""
-    from migrate.inventory.backend import detect_backend, parse_info
+    from migrate.inventory.backend import detect_backend
     from migrate.inventory.bundle import read_bundle
+    from migrate.inventory.engineinfo import Capture, read_capture
     from migrate.inventory.desktop import (
         read_admin_settings,
         read_daemon_config,
@@ -97,6 +107,7 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
     )
     from migrate.inventory.host import host_facts_from_engine, read_host_facts
     from migrate.inventory.projectfiles import scan_projects
+    from migrate.inventory.sanity import check_numbers
     from migrate.inventory.textfile import read_text
 
     if not opts.has_file_sources() and not opts.wants_engine():
@@ -117,7 +128,7 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
     admin_path = opts.admin_settings
 
     if opts.bundle is not None:
-        b = read_bundle(opts.bundle)
+        b = read_bundle(opts.bundle, partial=opts.bundle_partial)
         sources.append(Source(kind="bundle", ref=str(opts.bundle)))
         notes.extend(b.notes)
         raw = b.engine
@@ -135,28 +146,46 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         live = (url, tls)
         sources.append(Source(kind="engine", ref=url))
 
-    if opts.engine_info is not None:
-        text, _ = read_text(opts.engine_info)
-        info = parse_info(text, str(opts.engine_info))
-        sources.append(Source(kind="engine-info", ref=str(opts.engine_info)))
+    infos = _engine_infos(opts.engine_info)
+    if infos:
+        capture = Capture()
+        for path in infos:
+            text, _ = read_text(path, "engine-info")
+            capture.merge(read_capture(text, str(path)), str(path))
+            sources.append(Source(kind="engine-info", ref=str(path)))
         if raw is None:
-            raw = RawEngine(url=f"file:{opts.engine_info}", info=info)
-        elif not raw.info:
-            raw.info = info
+            raw = RawEngine(url=f"file:{infos[0]}", info=capture.info, version=capture.version,
+                            client=capture.client)
+            raw.notes.append(Note(area="engine", subject=", ".join(str(p) for p in infos),
+                                  message="images, containers, volumes and networks were not read: a `docker "
+                                  "info` or `docker version` capture holds only counts"))
+        else:
+            raw.info = raw.info or capture.info
+            raw.version = raw.version or capture.version
+            raw.client = raw.client or capture.client
+
+    given: dict[str, Path] = {}
+
+    def once(flag: str, path: Path) -> Path:
+        """A flag's file; the same kind of file given twice is refused rather than one silently dropped."""
+        if flag in given:
+            raise InputError(f"{flag} given twice ({given[flag]} and {path}); give one file of each kind")
+        given[flag] = path
+        return path
 
     for p in opts.settings:
         sources.append(Source(kind="settings", ref=str(p)))
         if _settings_kind(p) == "settings-store.json":
-            settings_store = p
+            settings_store = once("--settings (settings-store.json)", p)
         else:
-            settings_json = p
+            settings_json = once("--settings (settings.json)", p)
     for spec in opts.daemon_configs:
         kind, p = _daemon_kind(spec)
         sources.append(Source(kind="daemon-config", ref=str(p)))
         if kind == "windows":
-            daemon_windows = p
+            daemon_windows = once("--daemon-config windows=", p)
         else:
-            daemon_linux = p
+            daemon_linux = once("--daemon-config linux=", p)
 
     desktop = read_desktop_settings(settings_json, settings_store) if (settings_json or settings_store) else None
     d_linux: ConfigFile | None = read_daemon_config(daemon_linux) if daemon_linux else None
@@ -182,7 +211,8 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         if host is not None:
             sources.append(Source(kind="host-facts", ref="powershell"))
 
-    project_files, file_facts = [], []
+    project_files: list[ProjectFile] = []
+    file_facts: list[FileFact] = []
     if opts.projects:
         for p in opts.projects:
             sources.append(Source(kind="project", ref=str(p)))
@@ -197,7 +227,7 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         info, version = raw.info, raw.version
         notes.extend(raw.notes)
         reachable = raw.url.startswith(("unix:", "tcp:", "npipe:", "http:", "https:", "ssh:"))
-        engine = normalize.engine_from_info(info, version, reachable)
+        engine = normalize.engine_from_info(info, version, reachable, raw.client)
         sizes = normalize.container_sizes(raw.df)
         unique = {str(c.get("Id")): c for c in raw.containers if isinstance(c, dict) and c.get("Id")}
         containers = normalize.link_containers(
@@ -222,10 +252,10 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         if host is not None:
             sources.append(Source(kind="host-facts", ref="docker info"))
 
-    return Inventory(
+    inv = Inventory(
         tool_version=tool_version,
         sources=tuple(sources),
-        backend=detect_backend(info, version or None, desktop),
+        backend=detect_backend(info, version or None, desktop, raw.client if raw is not None else None),
         engine=engine,
         images=tuple(images),
         containers=tuple(containers),
@@ -238,3 +268,5 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         files=tuple(file_facts),
         notes=tuple(sorted(set(notes), key=lambda n: (n.area, n.subject, n.message))),
     )
+    check_numbers(inv, ", ".join(s.ref for s in sources) or "scan")
+    return inv

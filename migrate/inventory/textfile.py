@@ -1,9 +1,17 @@
-"""Read files as Windows writes them (UTF-8 with or without BOM, UTF-16 LE/BE with BOM) with one-line errors."""
+"""Read files as Windows writes them (UTF-8 with or without BOM, UTF-16 LE/BE with BOM) with one-line errors.
+
+Every input file may come from another machine and may be hostile: a file is read only when it is a regular
+file no bigger than the limit of its kind (a FIFO would hang the scan, /dev/zero would fill the memory), and
+JSON is refused when it nests deeper than any Docker or Desktop file does, or holds a string that no file or
+command line can carry (a NUL character, a lone UTF-16 surrogate).
+"""
 from __future__ import annotations
 
 import codecs
 import json
 import os
+import re
+import stat
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -14,6 +22,29 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+
+MIB = 1024 * 1024
+LIMITS = {
+    "text": 1024 * MIB,
+    "engine-info": 4 * MIB,
+    "settings": 4 * MIB,
+    "daemon.json": 4 * MIB,
+    "wslconfig": 1 * MIB,
+    "host-facts": 4 * MIB,
+    "manifest": 1 * MIB,
+    "engine-objects": 1024 * MIB,
+}
+"""The most bytes read from one file of each kind. Real files are far smaller (settings files a few KiB, `docker
+info` a few KiB, a workstation's container inspects a few MiB); the limits keep a wrong file from taking the
+machine's memory. "text" (inventories, plans, configuration) and engine objects grow with the engine, so they
+leave room for many thousand objects."""
+
+MAX_JSON_DEPTH = 64
+"""Nesting levels of a JSON document. Engine API payloads and Desktop settings nest fewer than 10; deeper input
+is refused before any code recurses into it."""
+
+_FILE_KINDS = {stat.S_IFDIR: "a directory", stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFCHR: "a character device",
+               stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}
 
 
 def decode_bytes(raw: bytes, name: str) -> tuple[str, str]:
@@ -40,6 +71,10 @@ def decode_bytes(raw: bytes, name: str) -> tuple[str, str]:
     return text.lstrip("\ufeff"), label
 
 
+def _human(n: int) -> str:
+    return f"{n // MIB} MiB" if n >= MIB else f"{n // 1024} KiB"
+
+
 class Entry(Protocol):
     """A file that is not on disk, such as an entry of a zipped bundle (inventory/bundlezip.py)."""
 
@@ -47,35 +82,127 @@ class Entry(Protocol):
         """Its bytes, or InputError naming it."""
 
 
-def read_bytes(path: str | Path | Entry) -> bytes:
-    """A file's bytes; InputError naming the file when it is missing, a directory or unreadable."""
+def read_bytes(path: str | Path | Entry, kind: str = "text") -> bytes:
+    """A regular file's bytes, at most LIMITS[kind]; InputError naming the file otherwise.
+
+    The file is opened without blocking and checked with fstat before anything is read, so a FIFO, a device
+    or a socket given by mistake is refused instead of hanging the scan or reading forever. An archive entry
+    (checked for type and size when its archive was opened) is read by the archive, then held to the same limit.
+    """
+    limit = LIMITS[kind]
     if not isinstance(path, (str, os.PathLike)):
-        return path.read_bytes()
+        data = path.read_bytes()
+        if len(data) > limit:
+            raise InputError(f"{path}: larger than {_human(limit)}, the limit for a {kind} file; "
+                             "is it the right file?")
+        return data
     p = Path(path)
     try:
-        return p.read_bytes()
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         raise InputError(f"{p}: no such file") from None
     except IsADirectoryError:
         raise InputError(f"{p}: is a directory, expected a file") from None
     except OSError as exc:
         raise InputError(f"{p}: cannot read ({exc.strerror or exc})") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            what = _FILE_KINDS.get(stat.S_IFMT(mode), "not a regular file")
+            raise InputError(f"{p}: is {what}, expected a regular file")
+        chunks = []
+        size = 0
+        while True:
+            chunk = os.read(fd, min(limit + 1 - size, 1 << 22) or 1)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise InputError(f"{p}: larger than {_human(limit)}, the limit for a {kind} file; "
+                                 "is it the right file?")
+        return b"".join(chunks)
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
 
 
-def read_text(path: str | Path | Entry) -> tuple[str, str]:
+def read_text(path: str | Path | Entry, kind: str = "text") -> tuple[str, str]:
     """Read a text file in any of the encodings Windows tools write; InputError names the file on failure."""
-    return decode_bytes(read_bytes(path), str(path))
+    return decode_bytes(read_bytes(path, kind), str(path))
+
+
+# Escapes that decode to characters no file, report or command line can carry: NUL, and UTF-16 surrogates
+# (a valid pair decodes to one character; a lone one stays a surrogate that cannot be encoded).
+_SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
 
 
 def parse_json(text: str, name: str) -> Any:
-    """Parse JSON text; a syntax error becomes one line naming the file, line and column."""
+    """Parse JSON text; a syntax error, deep nesting or an uncarriable string is one line naming the file."""
     try:
-        return json.loads(text)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{name}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise InputError(f"{name}: JSON nested deeper than {MAX_JSON_DEPTH} levels; not a Docker file") from None
+    check_depth(data, name)
+    if _SUSPECT_ESCAPE.search(text):
+        check_strings(data, name)
+    return data
 
 
-def read_json(path: str | Path | Entry) -> tuple[Any, str]:
+def check_depth(data: Any, name: str, limit: int = MAX_JSON_DEPTH) -> None:
+    """InputError when data nests more than limit levels (iterative: deep input cannot overflow the stack)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        obj, depth = stack.pop()
+        if depth > limit:
+            raise InputError(f"{name}: JSON nested deeper than {limit} levels; not a Docker file")
+        if isinstance(obj, dict):
+            stack.extend((v, depth + 1) for v in obj.values() if isinstance(v, (dict, list)))
+        elif isinstance(obj, list):
+            stack.extend((v, depth + 1) for v in obj if isinstance(v, (dict, list)))
+
+
+def _bad_char(s: str) -> str:
+    """What makes s uncarriable ('' when nothing)."""
+    if "\0" in s:
+        return "a NUL character (\\u0000)"
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"a lone UTF-16 surrogate (\\u{ord(s[exc.start]):04x})"
+    return ""
+
+
+def check_strings(data: Any, name: str) -> None:
+    """InputError naming the JSON path (and the object's Name) of the first string no file or command can carry."""
+    stack: list[tuple[Any, str, str]] = [(data, "$", "")]
+    while stack:
+        obj, where, owner = stack.pop()
+        if isinstance(obj, dict):
+            if not owner and isinstance(obj.get("Name"), str) and not _bad_char(obj["Name"]):
+                owner = obj["Name"]
+            for k, v in obj.items():
+                bad = _bad_char(k)
+                if bad:
+                    raise _uncarriable(name, where, owner, bad)
+                stack.append((v, f"{where}.{k}", owner))
+        elif isinstance(obj, list):
+            stack.extend((v, f"{where}[{i}]", owner) for i, v in enumerate(obj))
+        elif isinstance(obj, str):
+            bad = _bad_char(obj)
+            if bad:
+                raise _uncarriable(name, where, owner, bad)
+
+
+def _uncarriable(name: str, where: str, owner: str, bad: str) -> InputError:
+    of = f" (object {owner!r})" if owner else ""
+    return InputError(f"{name}: {where}{of} holds {bad}, which no file or command line can carry; refused")
+
+
+def read_json(path: str | Path | Entry, kind: str = "text") -> tuple[Any, str]:
     """Read and parse a JSON file; return the value and the encoding it was written in."""
-    text, encoding = read_text(path)
+    text, encoding = read_text(path, kind)
     return parse_json(text, str(path)), encoding

@@ -4,10 +4,12 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
+from typing import TypeVar
 
 from migrate.assess.evaluate import subject_name
 from migrate.assess.facts import Facts
 from migrate.assess.predicates import version_key
+from migrate.inventory.names import duplicate_names, target_names, unique_names
 from migrate.model import Container, Finding, Image, Inventory, Network, Report, Volume, fingerprint
 from migrate.plan import archives
 from migrate.plan.model import (
@@ -38,21 +40,32 @@ WSL_MIN_VERSION = "2.1.5"
 """The WSL current Docker Desktop needs (docs.docker.com/desktop/features/wsl/best-practices/)."""
 DESKTOP_WSL2_VERSION = "2.3.0.2"
 """The first Docker Desktop with the WSL 2 backend in its stable release."""
+_P = TypeVar("_P", NetworkPlan, ContainerPlan)
 _FEATURES = ("Microsoft-Windows-Subsystem-Linux", "VirtualMachinePlatform")
 
 
 class _Findings:
     """Findings by subject, for the reasons written next to each decision."""
 
-    def __init__(self, report: Report | None) -> None:
+    def __init__(self, report: Report | None, inv: Inventory | None = None) -> None:
         self.by: dict[tuple[str, str], list[Finding]] = {}
+        # Objects sharing a name are renamed for the new engine (names.unique_names); their findings carry the
+        # source name with the id, so they are found by id.
+        self.shown: dict[tuple[str, str], str] = {}
+        if inv is not None:
+            dups = duplicate_names(inv)
+            for kind, objs in (("network", inv.networks), ("container", inv.containers)):
+                for o in objs:
+                    if o.name.lstrip("/") in dups[kind]:
+                        self.shown[(kind, o.id)] = subject_name(kind, o, dups)
         self.all: tuple[Finding, ...] = report.findings if report else ()
         for f in self.all:
             if not f.waived:
                 self.by.setdefault((f.subject_kind, f.subject), []).append(f)
 
     def of(self, kind: str, obj: Image | Container | Volume | Network) -> list[Finding]:
-        return self.by.get((kind, subject_name(kind, obj)), [])
+        shown = self.shown.get((kind, getattr(obj, "id", ""))) or subject_name(kind, obj)
+        return self.by.get((kind, shown), [])
 
     def ids(self, kind: str, obj: Image | Container | Volume | Network) -> tuple[str, ...]:
         return tuple(sorted({f.rule for f in self.of(kind, obj)}))
@@ -193,6 +206,16 @@ def _network_plan(n: Network, fs: _Findings, lcow: bool, used_by_linux: bool) ->
                        findings=fs.ids("network", n))
 
 
+def _renamed(p: _P, object_id: str, renamed: dict[str, str], kind: str) -> _P:
+    """A decision for an object renamed because another one shares its name, with the reason first."""
+    if object_id not in renamed:
+        return p
+    source = renamed[object_id].rsplit("-", 1)[0]
+    why = (f"another {kind} is named {source!r} too (engines before 25.0 allowed it, the WSL 2 engine does not): "
+           f"this one ({object_id.removeprefix('sha256:')[:12]}) becomes {renamed[object_id]!r}",)
+    return dataclasses.replace(p, why=why + p.why)
+
+
 def _safe(name: str) -> str:
     """A lowercase repository-name component from a container name."""
     out = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
@@ -283,7 +306,7 @@ def _switch(inv: Inventory, fs: _Findings) -> SwitchPlan:
     remove = ("experimental",) if fs.with_plan("drop-lcow-experimental") else ()
     linux = inv.settings.daemon_linux.values if inv.settings.daemon_linux is not None else {}
     windows = inv.settings.daemon_windows.values if inv.settings.daemon_windows is not None else {}
-    drop = tuple(k for k in ("data-root", "graph", "storage-driver") if k in linux)
+    drop = tuple(k for k in ("data-root", "graph", "storage-driver", "hosts") if k in linux)
     merged: dict[str, tuple[str, ...]] = {}
     for key in ("registry-mirrors", "insecure-registries"):
         have = [str(x) for x in linux.get(key) or [] if isinstance(x, str)]
@@ -395,7 +418,10 @@ def _pull_instead_of_load(images: dict[str, ImagePlan], by_id: dict[str, Image])
 
 def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path: str = "") -> Plan:
     """The default plan for an inventory (findings, when given, become the reasons next to decisions)."""
-    fs = _Findings(report)
+    fs = _Findings(report, inv)
+    renamed = target_names(n for n in inv.networks if not n.builtin) | target_names(inv.containers)
+    source = inv
+    inv = unique_names(inv)  # two networks (or containers) of one name become two names the new engine takes
     translate = translator(inv.backend.kind)
     used_ids = {c.image_id for c in inv.containers}
     images = {im.id: _image_plan(im, im.id in used_ids, fs) for im in inv.images}
@@ -413,7 +439,8 @@ def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path
         if x.compose is not None:
             projects.setdefault(x.compose.project, {})[x.compose.service] = x.name.lstrip("/")
     no_load = _load_blocked(inv)
-    containers = tuple(_container_plan(c, projects, images, by_id, fs, translate, readable, no_load)
+    containers = tuple(_renamed(_container_plan(c, projects, images, by_id, fs, translate, readable, no_load), c.id,
+                                renamed, "container")
                        for c in sorted(inv.containers, key=lambda c: c.name))
     # An image is kept when a kept container needs it, even if dangling.
     needed = {cp.image_id for cp in containers if cp.strategy != "skip" and not cp.commit}
@@ -439,10 +466,11 @@ def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path
     planned, lower, per_image = archives.estimate(saved)
     linux_users = {a.network for c in inv.containers if c.platform != "windows" for a in c.networks}
     lcow = inv.backend.kind == "lcow"
-    networks = tuple(p for p in (_network_plan(n, fs, lcow, n.name in linux_users)
-                                 for n in sorted(inv.networks, key=lambda n: n.name)) if p is not None)
+    networks = tuple(_renamed(p, n.id, renamed, "network") for n, p in (
+        (n, _network_plan(n, fs, lcow, n.name in linux_users)) for n in sorted(inv.networks, key=lambda n: n.name))
+        if p is not None)
     volumes = tuple(_volume_plan(v, fs, translate) for v in sorted(inv.volumes, key=lambda v: v.name))
-    return Plan(tool_version=tool_version, inventory_fingerprint=fingerprint(inv), source_backend=inv.backend.kind,
+    return Plan(tool_version=tool_version, inventory_fingerprint=fingerprint(source), source_backend=inv.backend.kind,
                 backup_path=backup_path or DEFAULT_BACKUP_PATH, helper_image=helper, helper_pull=pull,
                 bytes_planned=planned, bytes_lower_bound=lower, bytes_one_per_image=per_image,
                 switch=switch, images=tuple(images[i] for i in sorted(images)), volumes=volumes,

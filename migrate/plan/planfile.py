@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import tomlkit
+import tomlkit.exceptions
 from tomlkit.items import Comment, Table
 
 from migrate.errors import InputError
@@ -141,9 +142,16 @@ def _carry_lines(lines: list[tuple[str | None, str]], old: Table | None, keys: t
     return out
 
 
-def render_plan(plan: Plan, previous: str | None = None) -> tuple[str, list[str]]:
+def render_plan(plan: Plan, previous: str | None = None,
+                previous_name: str = "plan.toml") -> tuple[str, list[str]]:
     """plan.toml text; with the previous plan's text, user edits and comments are carried. Returns notices too."""
-    old = tomlkit.parse(previous) if previous is not None else None
+    old = None
+    if previous is not None:
+        try:
+            old = tomlkit.parse(previous)
+        except (tomlkit.exceptions.TOMLKitError, RecursionError, ValueError) as e:
+            raise InputError(f"{previous_name}: the plan to re-plan into is not valid TOML ({_first_line(e)}); "
+                             "fix it or re-plan with --fresh") from None
     notices: list[str] = []
 
     def prev(section: str, name: str | None) -> Table | None:
@@ -167,6 +175,10 @@ def render_plan(plan: Plan, previous: str | None = None) -> tuple[str, list[str]
                                 notices)
             blocks.append("\n".join([f"[{section}.{toml_key(name)}]", *body]))
     return "\n\n".join(blocks) + "\n", notices
+
+
+def _first_line(e: BaseException) -> str:
+    return (str(e).splitlines() or [type(e).__name__])[0][:200]
 
 
 def _user_comments(t: Table) -> list[Comment]:
@@ -234,12 +246,23 @@ def _coerce(value: Any, hint: str, file: str, where: str) -> Any:
     return value
 
 
+MAX_TOML_DEPTH = 16
+"""Nesting levels of plan.toml: the plan's own tables and lists go 4 deep; deeper input is not a plan."""
+
+
 def parse_plan(text: str, file: str = "plan.toml") -> Plan:
     """A Plan from plan.toml text; InputError naming the file and key on anything wrong."""
+    from migrate.inventory.textfile import check_depth, check_strings
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise InputError(f"{file}: not valid TOML: {e}") from None
+    except RecursionError:
+        raise InputError(f"{file}: nested deeper than any plan ({MAX_TOML_DEPTH} levels); not a plan") from None
+    check_depth(data, file, MAX_TOML_DEPTH)
+    if "\0" in text or "\\u0000" in text.lower():
+        check_strings(data, file)  # a NUL cannot reach a command line or a file name
     head = data.get("plan")
     if not isinstance(head, dict):
         raise _fail(file, "plan", "missing [plan] table")
@@ -265,6 +288,8 @@ def parse_plan(text: str, file: str = "plan.toml") -> Plan:
             items.append(obj)
         sections[section] = tuple(items)
     _check_containers(sections["containers"], file)
+    if not isinstance(data.get("switch", {}), dict):
+        raise _fail(file, "switch", "expected a table")
     switch = _build(SwitchPlan, data.get("switch", {}), file, "switch")
     plan = _build(Plan, {**head, "switch": switch}, file, "plan")
     return dataclasses.replace(plan, **sections)

@@ -10,6 +10,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from migrate.inventory.names import unique_names
 from migrate.model import JSON, Container, Image, Inventory, Network, Volume, to_data
 
 KINDS = ("image", "volume", "network", "container")
@@ -203,6 +204,9 @@ def compare(before: Inventory, after: Inventory, *, skipped: Mapping[str, Collec
     """Each object of before against after: equal, missing, different, skipped, or extra (only in after)."""
     skipped = skipped or {}
     expected = expected or {}
+    # Two networks (or containers) of one name on an old engine are two names on the new one, as the plan
+    # made them; keyed by name, each is compared with its own counterpart.
+    before, after = unique_names(before), unique_names(after)
     container_fields = tuple(f for f in carried_fields() if f in {x.name for x in fields(Container)})
     by_id = ({c.id: c.name for c in before.containers}, {c.id: c.name for c in after.containers})
     sides: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
