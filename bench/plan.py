@@ -102,7 +102,9 @@ def synthetic(objects: int) -> Inventory:
         f"{i:064x}", f"/c{i}", f"team/app{i}:1", image_id=f"sha256:{i:064x}", running=bool(i % 3),
         env=(f"K{i}=v",), labels={"team": "x"}, networks=(Attachment(f"net{i}"),),
         mounts=(Mount("volume", f"/var/lib/docker/volumes/vol{i}/_data", "/data", name=f"vol{i}"),),
-        links=(f"/c{i - 1}:/c{i}/prev",) if i else (), depends_on=(f"c{i - 1}",) if i else ())
+        # A link needs its peer running when the container starts (docker start fails otherwise).
+        links=(f"/c{i - 1}:/c{i}/prev",) if i and (i - 1) % 3 else (),
+        depends_on=(f"c{i - 1}",) if i and (i - 1) % 3 else ())
         for i in range(q))
     return Inventory(images=images, containers=containers, volumes=volumes, networks=networks)
 

@@ -1,7 +1,6 @@
 """The `plan`, `runbook` and `run` commands: an editable plan.toml, the PowerShell runbook, or both at once."""
 from __future__ import annotations
 
-import datetime
 from pathlib import Path
 from typing import Any, Optional
 

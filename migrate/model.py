@@ -627,9 +627,21 @@ def _without_locations(data: JSON) -> JSON:
     return data
 
 
+_LAST_FINGERPRINT: list[tuple[Inventory, str]] = []
+"""The last inventory fingerprinted and its fingerprint: validate and plan ask for the same one several times."""
+
+
 def fingerprint(inv: Inventory) -> str:
     """A sha256 over the inventory's content, independent of where (paths of the files read) and by which tool
     version it was read."""
+    if _LAST_FINGERPRINT and _LAST_FINGERPRINT[0][0] is inv:
+        return _LAST_FINGERPRINT[0][1]
+    value = _fingerprint(inv)
+    _LAST_FINGERPRINT[:] = [(inv, value)]
+    return value
+
+
+def _fingerprint(inv: Inventory) -> str:
     data = to_data(inv)
     data.pop("tool_version", None)
     data.pop("sources", None)

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from migrate.model import Inventory
-from migrate.plan.build import EMPTY_VOLUME_CHECK, HELPER_PROBE
+from migrate.plan.build import EMPTY_VOLUME_CHECK
+from migrate.verify.helper_tools import END as PROBE_END
+from migrate.verify.helper_tools import probe_command
 from migrate.plan.checks import CONTAINER_FORMAT, IMAGE_ID, INSECURE, MIRRORS, NETWORK_FORMAT
 from migrate.rehearse.docker import Completed
 
@@ -227,8 +229,8 @@ class FakeDocker:
         helper, cmd = ops[0], ops[1:]
         if helper not in e.images:
             return Completed(125, "", f"Unable to find image '{helper}' locally")
-        if cmd == ["sh", "-c", HELPER_PROBE]:
-            return Completed(0, "", "")
+        if cmd == ["sh", "-c", probe_command()]:
+            return Completed(0, PROBE_END + "\n", "")
         volume = mounts.get("/data", "")
         if cmd[:1] == ["tar"] and "-c" in cmd:
             target = Path(mounts["/backup"]) / cmd[cmd.index("-f") + 1].removeprefix("/backup/")

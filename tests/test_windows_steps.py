@@ -120,7 +120,8 @@ def test_the_plan_carries_the_installers_and_the_program_uses_them() -> None:
                  desktop_installer="D:\\pkgs\\Docker Desktop Installer.exe")
     program = build_program(plan)
     install = program.step("switch/install-wsl").op
-    assert isinstance(install, InstallWsl) and install.msi.endswith(".msi") and install.arguments == ()
+    assert isinstance(install, InstallWsl) and install.msi.endswith(".msi") and install.wsl_arguments == ()
+    assert install.program == "msiexec.exe"
     assert install.restart_exit_codes == (3010,) and 3010 in install.ok_exit_codes
     upgrade = program.step("switch/upgrade-desktop").op
     assert isinstance(upgrade, UpgradeDesktop) and upgrade.installer.startswith("D:\\")
@@ -147,9 +148,13 @@ def test_bad_plan_values_are_refused_when_the_program_is_built(switch, message: 
 
 def test_an_unknown_wsl_argument_list_is_refused() -> None:
     with pytest.raises(PlanError, match="not one of"):
-        InstallWsl(arguments=("--install",))
+        InstallWsl(wsl_arguments=("--install",))
     with pytest.raises(PlanError, match="restart"):
         InstallWsl(ok_exit_codes=(0,), restart_exit_codes=(3010,))
+    with pytest.raises(PlanError, match="msiexec"):
+        InstallWsl(program="wsl.exe", wsl_arguments=(), msi="C:\\w.msi")
+    with pytest.raises(PlanError, match="32-bit"):
+        InstallWsl(ok_exit_codes=(0, 2 ** 31))
     with pytest.raises(PlanError, match="does not exist"):
         SetWslVersion(version=3)
     with pytest.raises(PlanError, match="does not exist"):

@@ -8,6 +8,8 @@ commandLineToArgv, CommandLineToArgvW) disagree about `""` inside quotes but agr
 """
 from __future__ import annotations
 
+import re
+import struct
 from collections.abc import Sequence
 from typing import Union
 
@@ -135,33 +137,39 @@ def resolve_command_line(segments: Sequence[Segment], root: str) -> str:
     return "".join(s if isinstance(s, str) else backup_path_text(root, s.rel) for s in segments)
 
 
+_DOUBLED = str.maketrans({q: q + q for q in SINGLE_QUOTES})
+_PRINTABLE = re.compile(r"[ -~]+")
+
+
 def powershell_literal(text: str) -> str:
     """A single-quoted PowerShell string literal whose value is exactly text (all five single quotes doubled)."""
     # The tokenizer keeps the second of two adjacent single-quote characters, so doubling each one keeps its kind.
-    return "'" + "".join(ch + ch if ch in SINGLE_QUOTES else ch for ch in text) + "'"
+    return "'" + text.translate(_DOUBLED) + "'"
 
 
 def _utf16_units(text: str) -> list[int]:
     """UTF-16 code units of text (astral characters as surrogate pairs, lone surrogates kept)."""
     data = text.encode("utf-16-le", "surrogatepass")
-    return [int.from_bytes(data[i:i + 2], "little") for i in range(0, len(data), 2)]
+    return list(struct.unpack(f"<{len(data) // 2}H", data))
 
 
 def powershell_string_expr(text: str) -> str:
     """An ASCII-only PowerShell expression whose value is text: a literal, or `('ab' + [char]0x00e9 + 'c')`."""
-    if all(" " <= ch <= "~" for ch in text):
+    if _PRINTABLE.fullmatch(text) or not text:
         return powershell_literal(text)
     pieces: list[str] = []
-    run: list[str] = []
-    for unit in _utf16_units(text):
-        if 0x20 <= unit <= 0x7E:
-            run.append(chr(unit))
-            continue
-        if run or not pieces:
-            # A leading '' makes the sum a string concatenation: [char] + [char] would add numbers.
-            pieces.append(powershell_literal("".join(run)))
-            run = []
-        pieces.append(f"[char]0x{unit:04x}")
-    if run:
-        pieces.append(powershell_literal("".join(run)))
+    pos = 0
+    for m in _PRINTABLE.finditer(text):
+        pieces += _chars(text[pos:m.start()], not pieces)
+        pieces.append(powershell_literal(m.group()))
+        pos = m.end()
+    pieces += _chars(text[pos:], not pieces)
     return "(" + " + ".join(pieces) + ")"
+
+
+def _chars(text: str, first: bool) -> list[str]:
+    """[char] casts of text's UTF-16 units; a leading '' when they start the expression, because [char] + [char]
+    would add numbers, not join text."""
+    if not text:
+        return []
+    return ["''"] * first + [f"[char]0x{unit:04x}" for unit in _utf16_units(text)]

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from migrate.emit.cmdline import encode_command_line, powershell_string_expr
+from migrate.emit.cmdline import encode_arg, encode_command_line, powershell_string_expr
 from migrate.errors import PlanError
 from migrate.plan.actions import EnableFeature, InstallWsl, SetWslVersion, UpgradeDesktop, WriteEnvFile
 from migrate.plan.checks import Check
-from migrate.plan.redact import display
-from migrate.plan.steps import PHASES, Arg, BackupPath, Docker, Program, Step
+from migrate.plan.redact import LONG, display
+from migrate.plan.steps import ENGINES, PHASES, Arg, BackupPath, Docker, Program, Step
 
 DEFAULT_ENGINE = "npipe:////./pipe/docker_engine"
 MUTEX_PREFIX = "Global\\wsl2-migrate-"
@@ -60,7 +60,12 @@ class RunbookMeta:
 def render_runbook(program: Program, meta: RunbookMeta) -> str:
     """The runbook for a program: ASCII-only, CRLF line endings; the same program and meta give the same text."""
     _check(program, meta)
-    lines = (_header(program.steps, meta) + _preamble(program, meta) + _library() + _program(program) + _main())
+    _TEXTS.clear()
+    _TEXTS.update(_shared_texts(program))
+    try:
+        lines = (_header(program.steps, meta) + _preamble(program, meta) + _library() + _program(program) + _main())
+    finally:
+        _TEXTS.clear()
     text = "\r\n".join(lines) + "\r\n"
     text.encode("ascii")  # every value went through powershell_string_expr; a slip fails here, not on Windows
     return text
@@ -72,11 +77,18 @@ def _check(program: Program, meta: RunbookMeta) -> None:
         raise PlanError("a runbook needs at least one step")
     if not _HASH.match(meta.plan_hash):
         raise PlanError(f"plan hash {meta.plan_hash!r}: expected 64 lower-case hex digits")
+    if not set(program.engines) <= set(ENGINES):
+        # The names are written as bare hashtable keys: anything else could be code.
+        raise PlanError(f"engine names {sorted(program.engines)!r}: expected {' and '.join(ENGINES)}")
     seen: set[str] = set()
     for step in (*program.steps, *program.rollback):
         if not _ID.match(step.id) or "//" in step.id or step.id in seen:
             raise PlanError(f"step id {step.id!r}: expected unique [a-z0-9._/-]")
         seen.add(step.id)
+        codes = step.docker.ok_exit_codes if step.docker else ()
+        if not all(type(c) is int and -2 ** 31 <= c < 2 ** 31 for c in codes):
+            # Written as bare numbers, compared with .NET's Int32 Process.ExitCode.
+            raise PlanError(f"step {step.id}: exit codes {codes!r} must be whole numbers (Int32)")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -97,12 +109,52 @@ def _bool(value: bool) -> str:
     return "$true" if value else "$false"
 
 
+_TEXTS: dict[str, str] = {}
+"""While a runbook is rendered: long arguments several steps share (the digest script) -> the name of the one copy
+in $script:Texts (render_runbook fills it; a step's command line refers to it as @{ Text = 'T1' })."""
+
+
 def _segments(args: Sequence[Arg]) -> str:
-    """A docker command line as @(literal, @{ Backup = 'rel' }, ...) segments."""
+    """A docker command line as @(literal, @{ Backup = 'rel' }, @{ Text = 'T1' }, ...) segments."""
+    pieces: list[str | BackupPath | tuple[str]] = []
+    for i, arg in enumerate(args):
+        if i:
+            pieces.append(" ")
+        if isinstance(arg, str) and arg in _TEXTS:
+            pieces.append((_TEXTS[arg],))
+        else:
+            pieces.extend(encode_command_line((arg,)))
+    merged: list[str | BackupPath | tuple[str]] = []
+    for p in pieces:
+        if isinstance(p, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += p
+        else:
+            merged.append(p)
     parts = []
-    for seg in encode_command_line(args):
-        parts.append("@{ Backup = " + _ps(seg.rel) + " }" if isinstance(seg, BackupPath) else _ps(seg))
+    for seg in merged:
+        if isinstance(seg, BackupPath):
+            parts.append("@{ Backup = " + _ps(seg.rel) + " }")
+        elif isinstance(seg, tuple):
+            parts.append("@{ Text = " + _ps(seg[0]) + " }")
+        else:
+            parts.append(_ps(seg))
     return "@(" + ", ".join(parts) + ")"
+
+
+def _shared_texts(program: Program) -> dict[str, str]:
+    """Long literal arguments used by two or more commands, named T1, T2... in order of first use."""
+    seen: dict[str, int] = {}
+    for step in (*program.steps, *program.rollback):
+        if step.docker is not None:
+            for cmd in (step.docker.argv, *step.docker.recover):
+                for a in cmd:
+                    if isinstance(a, str) and len(a) > LONG:
+                        seen[a] = seen.get(a, 0) + 1
+    names: dict[str, str] = {}
+    for text, count in seen.items():
+        if count > 1:
+            names[text] = f"T{len(names) + 1}"
+    return names
 
 
 def _pascal(name: str) -> str:
@@ -120,13 +172,12 @@ def _extra(value: Any) -> dict[str, str]:
         return {"Arguments": _encoded(("/online", "/enable-feature", f"/featurename:{value.name}", "/all",
                                        "/norestart"))}
     if isinstance(value, InstallWsl):
-        if value.msi:
-            return {"Program": _ps("msiexec.exe"), "Arguments": _encoded(("/i", value.msi, "/quiet", "/norestart"))}
-        return {"Program": _ps("wsl.exe"), "Arguments": _encoded(value.arguments)}
+        argv = ("/i", value.msi, "/quiet", "/norestart") if value.msi else value.wsl_arguments
+        return {"Arguments": _encoded(argv)}
     if isinstance(value, SetWslVersion):
         return {"Arguments": _encoded(("--set-default-version", str(value.version)))}
     if isinstance(value, UpgradeDesktop):
-        return {"Arguments": _encoded(value.arguments)}
+        return {"Arguments": _encoded(value.installer_arguments)}
     return {}
 
 
@@ -279,6 +330,10 @@ def _preamble(program: Program, meta: RunbookMeta) -> list[str]:
         "$script:MutexName = " + _ps(MUTEX_PREFIX + meta.plan_hash[:12]),
         "$script:EngineExpect = @{ " + engines + " }",
         "$script:Probes = @{ " + probes + " }",
+        "# Long arguments several steps share, each written once (a step's command line names it: @{ Text = 'T1' }).",
+        "$script:Texts = @{",
+        *(f"    {name} = {_ps(encode_arg(text))}" for text, name in _TEXTS.items()),
+        "}",
         "",
     ]
 
@@ -373,6 +428,7 @@ def _docker_lines(op: Docker) -> list[str]:
         "            OkExitCodes  = @(" + ", ".join(str(c) for c in op.ok_exit_codes) + ")",
         f"            WorkDir      = {_ps(op.workdir)}",
         f"            Recover      = @({recover})",
+        f"            ExpectOutput = {_ps(op.expect_output)}",
         f"            RecordOutput = {_bool(op.record_output)}",
         f"            Checks       = {_value(op.checks)}",
         "        }",

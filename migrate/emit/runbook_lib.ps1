@@ -506,6 +506,7 @@ function Invoke-NativeProcess {
                 $taskkill.CreateNoWindow = $true
                 $killer = [System.Diagnostics.Process]::Start($taskkill)
                 [void]$killer.WaitForExit(30000)
+                [void]$process.WaitForExit(30000)
                 break
             }
             $status = ('{0:N0} s' -f $clock.Elapsed.TotalSeconds)
@@ -514,10 +515,18 @@ function Invoke-NativeProcess {
             }
             Write-Progress -Id 2 -ParentId 1 -Activity ($program + ' ' + $Display) -Status $status
         }
-        $process.WaitForExit()
-        $stdout = $stdoutTask.GetAwaiter().GetResult()
-        $stderr = $stderrTask.GetAwaiter().GetResult()
-        $exitCode = $process.ExitCode
+        # A child the tree kill missed (or one detached from a program that ended) may still hold the pipes: the
+        # output is waited for a bounded time, never forever.
+        $stdout = ''
+        $stderr = '(the output pipes stayed open after the program ended)'
+        if ([System.Threading.Tasks.Task]::WaitAll([System.Threading.Tasks.Task[]]@($stdoutTask, $stderrTask), 60000)) {
+            $stdout = $stdoutTask.Result
+            $stderr = $stderrTask.Result
+        }
+        $exitCode = -1
+        if ($process.HasExited) {
+            $exitCode = $process.ExitCode
+        }
     } finally {
         Write-Progress -Id 2 -ParentId 1 -Activity $program -Completed
         $process.Dispose()
@@ -541,7 +550,8 @@ function Invoke-NativeProcess {
 }
 
 function Resolve-CommandLine {
-    # Joins the pre-encoded segments of a command; @{ Backup = 'rel' } markers become paths in the backup folder.
+    # Joins the pre-encoded segments of a command: @{ Backup = 'rel' } becomes a path in the backup folder, and
+    # @{ Text = 'T1' } the pre-encoded argument $script:Texts holds once for every step that uses it.
     [CmdletBinding()]
     [OutputType([string])]
     param(
@@ -549,7 +559,9 @@ function Resolve-CommandLine {
     )
     $builder = New-Object -TypeName System.Text.StringBuilder
     foreach ($segment in $Segments) {
-        if ($segment -is [System.Collections.IDictionary]) {
+        if ($segment -is [System.Collections.IDictionary] -and $segment.Contains('Text')) {
+            [void]$builder.Append($script:Texts[$segment['Text']])
+        } elseif ($segment -is [System.Collections.IDictionary]) {
             [void]$builder.Append((Get-BackupItemPath -Relative $segment['Backup']))
         } else {
             [void]$builder.Append([string]$segment)
@@ -1185,9 +1197,11 @@ function Write-JsonChecked {
     Write-Utf8FileAtomic -Path $Path -Text $text
     $problem = ''
     try {
+        # Compared with the document in memory (the original with only the named keys changed), not with the text:
+        # a value ConvertTo-Json lost or truncated shows as a difference here.
         $written = ConvertFrom-Json -InputObject (Read-TextFile -Path $Path)
-        if (-not (Test-JsonValueEqual -Left $written -Right (ConvertFrom-Json -InputObject $text))) {
-            $problem = 'it does not read back as written'
+        if (-not (Test-JsonValueEqual -Left $written -Right $Document)) {
+            $problem = 'it does not read back as the original with only the named keys changed'
         }
     } catch {
         $problem = 'it cannot be read back: ' + $_.Exception.Message
@@ -1582,9 +1596,10 @@ function Stop-DockerDesktop {
     } else {
         $script:StepDeclined = $true
     }
-    if ($p.ShutdownWsl -and [System.IO.File]::Exists((Get-SystemProgram -Name 'wsl.exe'))) {
+    $wsl = Get-SystemProgram -Name 'wsl.exe'
+    if ($p.ShutdownWsl -and [System.IO.File]::Exists($wsl)) {
         if ($PSCmdlet.ShouldProcess('WSL', 'Shut down all distributions (wsl --shutdown)')) {
-            [void](Invoke-WslCommand -Arguments '--shutdown' -StepId $Step.Id -TimeoutSeconds 300)
+            [void](Invoke-NativeProcess -FilePath $wsl -Arguments '--shutdown' -Display '--shutdown' -StepId $Step.Id -TimeoutSeconds 300)
             Add-StepNote -Text 'WSL shut down'
         } else {
             $script:StepDeclined = $true
@@ -1781,7 +1796,7 @@ function Update-DockerDesktop {
         Add-StepNote -Text ('Docker Desktop ' + $version + ' has the WSL 2 backend')
         return
     }
-    $instructions = 'Docker Desktop ' + $version + ' is older than ' + $p.MinVersion + ', the first with the WSL 2 backend: install a current Docker Desktop ("Docker Desktop Installer.exe" ' + $p.Arguments + ') and leave it stopped'
+    $instructions = 'Docker Desktop ' + $version + ' is older than ' + $p.MinVersion + ', the first with the WSL 2 backend: install a current Docker Desktop ("Docker Desktop Installer.exe" ' + ($p.InstallerArguments -join ' ') + ') and leave it stopped'
     if ($p.Installer.Length -eq 0) {
         if ($script:DryRun) {
             Write-Warning -Message ($instructions + '; the real run stops here and asks for it')
@@ -1839,7 +1854,7 @@ function Install-Wsl {
     if ($p.Msi.Length -gt 0 -and -not [System.IO.File]::Exists($p.Msi)) {
         throw ($p.Msi + ': no such installer')
     }
-    if (-not $PSCmdlet.ShouldProcess('WSL', $p.Program + ' ' + $p.Arguments)) {
+    if (-not $PSCmdlet.ShouldProcess('WSL', 'Install or update WSL with ' + $p.Program)) {
         $script:StepDeclined = $true
         return
     }
@@ -1861,7 +1876,7 @@ function Install-Wsl {
         $script:Journal.RebootRequestedBy = $Step.Id
         Add-StepNote -Text ('WSL installed; Windows must restart (exit code ' + $result.ExitCode + ')')
     } else {
-        Add-StepNote -Text ('WSL installed or updated (' + $p.Program + ' ' + $p.Arguments + ')')
+        Add-StepNote -Text ('WSL installed or updated (' + $p.Program + ')')
     }
 }
 
@@ -2301,6 +2316,9 @@ function Invoke-DockerStep {
     if ($result.ExitCode -ne 0) {
         Add-StepNote -Text ('docker exited with code ' + $result.ExitCode)
     }
+    if ($docker.ExpectOutput.Length -gt 0 -and $result.StdOut.Trim() -cne $docker.ExpectOutput) {
+        throw ('unexpected output: ' + (Get-TextTail -Text $result.StdOut -Length 400))
+    }
     if ($docker.RecordOutput) {
         # A re-run makes a new object (a new commit): the newest output is the one later checks need.
         (Get-StepState -Id $Step.Id).Record = [ordered]@{ output = $result.StdOut.Trim() }
@@ -2460,26 +2478,26 @@ function Invoke-Runbook {
         $mutex.Dispose()
         throw 'another run of this runbook is in progress (it holds the lock): wait for it to end'
     }
-    $runId = (Get-Date).ToUniversalTime().ToString('yyyyMMdd-HHmmss', $script:Invariant) + '-' + $PID
-    $logFolder = [System.IO.Path]::GetTempPath().TrimEnd([char[]]@([char]92))
-    if (-not $script:DryRun) {
-        if (-not [System.IO.Directory]::Exists($script:BackupRoot)) {
-            # Locked before the first log line is written into it.
-            Protect-BackupFolder -StepId 'start' -Confirm:$false
-        }
-        $logFolder = Get-BackupItemPath -Relative 'logs'
-        [void][System.IO.Directory]::CreateDirectory($logFolder)
-        $script:LogPath = [System.IO.Path]::Combine($logFolder, 'runbook-' + $runId + '.jsonl')
-    }
-    $script:TranscriptPath = [System.IO.Path]::Combine($logFolder, 'transcript-' + $runId + '.txt')
     $transcriptStarted = $false
     try {
-        [void](Start-Transcript -LiteralPath $script:TranscriptPath -WhatIf:$false)
-        $transcriptStarted = $true
-    } catch {
-        Write-Warning -Message ('no transcript: ' + $_.Exception.Message)
-    }
-    try {
+        $runId = (Get-Date).ToUniversalTime().ToString('yyyyMMdd-HHmmss', $script:Invariant) + '-' + $PID
+        $logFolder = [System.IO.Path]::GetTempPath().TrimEnd([char[]]@([char]92))
+        if (-not $script:DryRun) {
+            if (-not [System.IO.Directory]::Exists($script:BackupRoot)) {
+                # Locked before the first log line is written into it.
+                Protect-BackupFolder -StepId 'start' -Confirm:$false
+            }
+            $logFolder = Get-BackupItemPath -Relative 'logs'
+            [void][System.IO.Directory]::CreateDirectory($logFolder)
+            $script:LogPath = [System.IO.Path]::Combine($logFolder, 'runbook-' + $runId + '.jsonl')
+        }
+        $script:TranscriptPath = [System.IO.Path]::Combine($logFolder, 'transcript-' + $runId + '.txt')
+        try {
+            [void](Start-Transcript -LiteralPath $script:TranscriptPath -WhatIf:$false)
+            $transcriptStarted = $true
+        } catch {
+            Write-Warning -Message ('no transcript: ' + $_.Exception.Message)
+        }
         Write-RunbookLog -Message ('plan ' + $script:PlanHash + ', runbook ' + $script:ToolVersion + ', backup folder ' + $script:BackupRoot + ', dry run ' + $script:DryRun)
         Import-Journal
         Import-ArtifactRecord

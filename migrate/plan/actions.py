@@ -64,7 +64,7 @@ def check_version(where: str, version: str) -> str:
 
 
 def _exit_codes(where: str, ok: tuple[int, ...], restart: tuple[int, ...] = ()) -> None:
-    if not ok or not all(isinstance(c, int) and -2 ** 31 <= c < 2 ** 32 for c in (*ok, *restart)):
+    if not ok or not all(isinstance(c, int) and -2 ** 31 <= c < 2 ** 31 for c in (*ok, *restart)):
         raise PlanError(f"{where}: exit codes must be 32-bit integers, at least one of them accepted")
     if not set(restart) <= set(ok):
         raise PlanError(f"{where}: an exit code that asks for a restart must also be an accepted one")
@@ -369,14 +369,14 @@ class UpgradeDesktop(Action):
     NAME: ClassVar[str] = "upgrade-desktop"
     installer: str = ""
     """Full path of "Docker Desktop Installer.exe" ('' = the user upgrades by hand when the run asks)."""
-    arguments: tuple[str, ...] = DESKTOP_INSTALL_ARGUMENTS
+    installer_arguments: tuple[str, ...] = DESKTOP_INSTALL_ARGUMENTS
     min_version: str = "2.3.0.2"
     timeout: int = 3600
     ok_exit_codes: tuple[int, ...] = (0,)
 
     def __post_init__(self) -> None:
         check_installer("upgrade-desktop", self.installer, ".exe")
-        if self.arguments != DESKTOP_INSTALL_ARGUMENTS:
+        if self.installer_arguments != DESKTOP_INSTALL_ARGUMENTS:
             raise PlanError(f"upgrade-desktop: the installer runs with {' '.join(DESKTOP_INSTALL_ARGUMENTS)}")
         if not check_version("upgrade-desktop min_version", self.min_version):
             raise PlanError("upgrade-desktop: needs the version the upgrade must reach")
@@ -392,7 +392,9 @@ class InstallWsl(Action):
     skip_from or later. Exit codes mean what the plan says (restart_exit_codes: on after a restart)."""
 
     NAME: ClassVar[str] = "install-wsl"
-    arguments: tuple[str, ...] = ("--update",)
+    program: str = "wsl.exe"
+    """What runs, from System32: wsl.exe, or msiexec.exe for an msi."""
+    wsl_arguments: tuple[str, ...] = ("--update",)
     """wsl.exe's arguments (one of WSL_ARGUMENTS); () with an msi."""
     msi: str = ""
     """Full path of the WSL .msi (github.com/microsoft/WSL/releases) to install instead of asking wsl.exe."""
@@ -403,10 +405,12 @@ class InstallWsl(Action):
 
     def __post_init__(self) -> None:
         check_installer("install-wsl", self.msi, ".msi")
-        if self.msi and self.arguments:
+        if self.program != ("msiexec.exe" if self.msi else "wsl.exe"):
+            raise PlanError("install-wsl: an msi is installed by msiexec.exe, anything else by wsl.exe")
+        if self.msi and self.wsl_arguments:
             raise PlanError("install-wsl: an msi is installed by msiexec; wsl.exe arguments go with no msi only")
-        if not self.msi and self.arguments not in WSL_ARGUMENTS:
-            raise PlanError(f"install-wsl: wsl.exe {' '.join(self.arguments)} is not one of "
+        if not self.msi and self.wsl_arguments not in WSL_ARGUMENTS:
+            raise PlanError(f"install-wsl: wsl.exe {' '.join(self.wsl_arguments)} is not one of "
                             + "; ".join(" ".join(a) for a in WSL_ARGUMENTS))
         check_version("install-wsl skip_from", self.skip_from)
         if not 60 <= self.timeout <= 86400:

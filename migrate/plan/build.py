@@ -55,6 +55,8 @@ from migrate.plan.steps import (
     Word,
 )
 from migrate.verify.digest import digest_script
+from migrate.verify.helper_tools import END as PROBE_END
+from migrate.verify.helper_tools import probe_command
 from migrate.winbuilds import ubr_floors
 
 BACKUP_FOLDERS = ("images", "volumes", "secrets/env", "settings", "verify")
@@ -113,6 +115,7 @@ class _Builder:
         self.by_name = {c.name: c for c in self.kept}
         self.deps = {c.name: c.depends_on for c in self.kept}
         self.copies = [v for v in plan.volumes if v.strategy == "copy"]
+        self.copy_size = {v.name: v.size for v in self.copies}
         # LCOW: the old engine is the Windows one, which runs a Linux container only when asked to.
         self.linux: tuple[str, ...] = ("--platform", "linux") if plan.source_backend == "lcow" else ()
         self.helper_src: str | None = None
@@ -157,9 +160,10 @@ class _Builder:
                timeout: int = 600, depends_on: tuple[str, ...] = (), produces: tuple[Artifact, ...] = (),
                consumes: tuple[str, ...] = (), findings: tuple[str, ...] = (), workdir: str = "",
                recover: tuple[tuple[Arg, ...], ...] = (), checks: tuple[Check, ...] = (),
-               mutating: bool = True, ok: tuple[int, ...] = (0,), record: bool = False) -> str:
+               mutating: bool = True, ok: tuple[int, ...] = (0,), record: bool = False,
+               expect_output: str = "") -> str:
         op = Docker(engine, argv, timeout, workdir=workdir, ok_exit_codes=ok, recover=recover, checks=checks,
-                    record_output=record, display=display(argv))
+                    record_output=record, expect_output=expect_output, display=display(argv))
         return self.add(Step(step_id, phase, title, op, target=target, produces=produces, consumes=consumes,
                              depends_on=depends_on, findings=findings, mutating=mutating))
 
@@ -169,7 +173,7 @@ class _Builder:
         folder, name = path.split("/", 1)
         title = f"Record the content digest of volume {volume}" if phase == "backup" else \
             f"Digest the restored volume {volume}"
-        size = next((v.size for v in self.copies if v.name == volume), None)
+        size = self.copy_size.get(volume)
         return self.docker(
             f"{phase}/volume-digest/{safe_name(volume)}", phase, title, engine,
             ("run", "--rm", *platform, "--network", "none", "-v", f"{volume}:/data:ro",
@@ -204,8 +208,9 @@ class _Builder:
                                           timeout=_timeout(50 * MIB, 600, _SLOW_NET), depends_on=(self.folder,))
         self.helper_src = self.docker(
             "preflight/helper-tools", "preflight", f"Check the helper image {helper} has what the copies need",
-            "source", ("run", "--rm", *self.linux, "--network", "none", "--", helper, "sh", "-c", HELPER_PROBE),
-            target=helper, timeout=300, depends_on=_ids((self.folder, self.helper_src)), mutating=False)
+            "source", ("run", "--rm", *self.linux, "--network", "none", "--", helper, "sh", "-c", probe_command()),
+            target=helper, timeout=300, depends_on=_ids((self.folder, self.helper_src)), mutating=False,
+            expect_output=PROBE_END)
 
     def freeze(self) -> None:
         dependents: dict[str, list[str]] = {}
@@ -367,15 +372,15 @@ class _Builder:
         sw = self.plan.switch
         if sw.wsl_msi:
             # msiexec: 3010 is "installed, restart required" (standard Windows Installer exit codes).
-            return InstallWsl(arguments=(), msi=sw.wsl_msi, skip_from=sw.wsl_min_version, ok_exit_codes=(0, 3010),
-                              restart_exit_codes=(3010,))
+            return InstallWsl(program="msiexec.exe", wsl_arguments=(), msi=sw.wsl_msi, skip_from=sw.wsl_min_version,
+                              ok_exit_codes=(0, 3010), restart_exit_codes=(3010,))
         web = ("--web-download",) if sw.wsl_web_download else ()
         if sw.wsl_install == "install":
             # `wsl --install` asks for a restart with exit code 3010 when it had to turn a feature on.
-            return InstallWsl(arguments=("--install", "--no-distribution", *web), skip_from=sw.wsl_min_version,
+            return InstallWsl(wsl_arguments=("--install", "--no-distribution", *web), skip_from=sw.wsl_min_version,
                               ok_exit_codes=(0, 3010), restart_exit_codes=(3010,))
         if sw.wsl_install == "update":
-            return InstallWsl(arguments=("--update", *web), skip_from=sw.wsl_min_version)
+            return InstallWsl(wsl_arguments=("--update", *web), skip_from=sw.wsl_min_version)
         if sw.wsl_install:
             raise PlanError(f"[switch] wsl_install: {sw.wsl_install!r} is not install, update or ''")
         return None
@@ -385,7 +390,7 @@ class _Builder:
         as a WSL the new Desktop can run on, before Desktop starts on it."""
         sw = self.plan.switch
         if install is not None:
-            what = "from " + install.msi if install.msi else "(wsl " + " ".join(install.arguments) + ")"
+            what = "from " + install.msi if install.msi else "(wsl " + " ".join(install.wsl_arguments) + ")"
             last = self.add(Step("switch/install-wsl", "switch", f"Install or update WSL {what}", install,
                                  target="WSL", depends_on=(last,), findings=sw.findings))
             if install.restart_exit_codes:
@@ -597,10 +602,6 @@ def _op(engine: str, argv: tuple[Arg, ...], timeout: int, ok: tuple[int, ...] = 
     return Docker(engine, argv, timeout, ok_exit_codes=ok, display=display(argv))
 
 
-HELPER_PROBE = ("missing=; for t in tar find xargs stat sha256sum od awk sort head wc tr cut; do "
-                "command -v \"$t\" >/dev/null 2>&1 || missing=\"$missing $t\"; done; "
-                "if [ -n \"$missing\" ]; then echo \"the helper image lacks:$missing\" >&2; exit 3; fi")
-"""Run in the helper image before anything is copied: the copies and digests need these tools."""
 
 
 def build_program(plan: Plan) -> Program:

@@ -307,7 +307,7 @@ def _network(c: Container, names: Mapping[str, str] | None, s: _Spec) -> list[tu
             continue
         if a.mac_address and a.mac_address != c.mac_address:
             s.lose(f"networks {a.network} mac address", "docker network connect has no flag for a MAC address")
-        out.append(_connect(a, c.name))
+        out.append(_connect(a, c.name.lstrip("/")))
     return out
 
 
@@ -410,7 +410,7 @@ def create_spec(c: Container, image: Image | None, *, image_ref: str,
     container_names = {p.id: p.name for p in peers}
     cfg: Mapping[str, Any] = image.config if image is not None else {}
     s = _Spec()
-    s.args += ["create", "--name", c.name]
+    s.args += ["create", "--name", c.name.lstrip("/")]
     _identity(c, cfg, s)
     cmd = _command(c, cfg, s)
     env_names = _env(c, cfg, env_file, s)

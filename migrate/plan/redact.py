@@ -1,6 +1,7 @@
 """How a docker command is shown in logs and the runbook: credentials and secret values replaced."""
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 
@@ -17,7 +18,7 @@ _INNER = re.compile(r"(?P<key>[A-Za-z0-9_.-]*(?:password|passwd|secret|token|key
 
 def redact_arg(arg: str, flag: str = "") -> str:
     """One argument with URL passwords hidden; a KEY=VALUE value after a known flag hidden when KEY is secret."""
-    text = _URL_PASSWORD.sub(lambda m: f"{m.group('head')}:{REDACTED}@", arg)
+    text = _URL_PASSWORD.sub(lambda m: f"{m.group('head')}:{REDACTED}@", arg) if "://" in arg else arg
     if flag in _KV_FLAGS and "=" in text:
         key, _, value = text.partition("=")
         if is_secret_key(key):
@@ -27,12 +28,20 @@ def redact_arg(arg: str, flag: str = "") -> str:
     return text
 
 
+LONG = 200
+"""An argument longer than this (a script given to sh -c) is shown by its length and hash, not its text."""
+
+
 def display(argv: Sequence[Arg]) -> str:
     """The command line as logs show it (one space between arguments; no quoting: it is for people)."""
     out: list[str] = []
     prev = ""
     for arg in argv:
         text = arg_text(arg)
-        out.append(redact_arg(text, prev))
+        if len(text) > LONG:
+            digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+            out.append(f"<{len(text)}-character script sha256:{digest}>")
+        else:
+            out.append(redact_arg(text, prev))
         prev = text if text.startswith("-") else ""
     return " ".join(out)

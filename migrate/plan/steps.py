@@ -77,6 +77,9 @@ class Docker:
     where the step can start again (e.g. a half-restored volume removed and created empty)."""
     checks: tuple[Check, ...] = ()
     """Run on the same engine after the command (what `docker load` must have brought, for instance)."""
+    expect_output: str = ""
+    """When set: the command's output, trimmed, must be exactly this (the helper probe ends with its marker and
+    names nothing missing); otherwise the step fails showing the output."""
     record_output: bool = False
     """Keep the command's output (trimmed) in the journal, for checks of later steps (`docker commit` prints the
     new image's id)."""

@@ -221,7 +221,10 @@ def _check_file_sharing(host: SimulatedHost, a: CheckHost, ctx: Context) -> None
         ctx.note(f"{a.file_sharing.setting} is not set: Docker Desktop's default sharing applies")
         return
     if isinstance(shared, list):
-        ok = any(backup == str(x).rstrip("/\\") or backup.startswith(str(x).rstrip("/\\") + os.sep) for x in shared)
+        # Windows paths: compared without case, as the runbook does.
+        low = backup.lower()
+        ok = any(low == str(x).rstrip("/\\").lower() or low.startswith(str(x).rstrip("/\\").lower() + os.sep)
+                 for x in shared)
     else:
         ok = isinstance(shared, dict) and shared.get(backup[:1].upper()) is True
     if not ok:
@@ -425,7 +428,7 @@ def upgrade_desktop(host: SimulatedHost, a: UpgradeDesktop, ctx: Context) -> Non
         return
     if not a.installer:
         raise StepFailed(f"Docker Desktop {have or '(version unknown)'} is older than {a.min_version}: install a "
-                         "current Docker Desktop (\"Docker Desktop Installer.exe\" " + " ".join(a.arguments)
+                         "current Docker Desktop (\"Docker Desktop Installer.exe\" " + " ".join(a.installer_arguments)
                          + "), then resume")
     if not host.path(a.installer).is_file():
         raise StepFailed(f"{a.installer}: no such installer")
@@ -444,10 +447,10 @@ def install_wsl(host: SimulatedHost, a: InstallWsl, ctx: Context) -> None:
         return
     if a.msi and not host.path(a.msi).is_file():
         raise StepFailed(f"{a.msi}: no such installer")
-    if not a.msi and not wsl["installed"] and not a.arguments[0] == "--install":
+    if not a.msi and not wsl["installed"] and not a.wsl_arguments[0] == "--install":
         raise StepFailed("wsl.exe --update: WSL is not installed (the plan asks for --install)")
     wsl.update(installed=True, version=host.state.get("installers", INSTALLERS)["wsl"])
-    if a.arguments[:1] == ("--install",) and wsl.get("default_version") is None:
+    if a.wsl_arguments[:1] == ("--install",) and wsl.get("default_version") is None:
         wsl["default_version"] = 2  # `wsl --install` makes WSL 2 the default
     host.save()
     ctx.note(f"WSL {wsl['version']} installed")
@@ -522,8 +525,8 @@ def _digest_token(ctx: Context, rel: str) -> str:
     """The first token of a digest file when it is sha256:<64 lower-case hex>, else ''."""
     path = ctx.root.joinpath(*rel.split("/"))
     try:
-        token = path.read_text(encoding="ascii").split()[0]
-    except (OSError, UnicodeDecodeError, IndexError):
+        token = path.read_bytes().decode("utf-8", "replace").split()[0]
+    except (OSError, IndexError):
         return ""
     hexpart = token.removeprefix("sha256:")
     return token if token.startswith("sha256:") and len(hexpart) == 64 and all(

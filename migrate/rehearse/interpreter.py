@@ -207,6 +207,8 @@ class Context:
                           op.ok_exit_codes)
         if res.code:
             self.note(f"docker exited with code {res.code}")
+        if op.expect_output and res.stdout.strip() != op.expect_output:
+            raise StepFailed(f"unexpected output: {' / '.join(res.stdout.strip().splitlines()[:10])[:400]}")
         if op.record_output:
             # A re-run makes a new object (a new commit): the newest output is the one later checks need.
             self.journal.state(step.id).record["output"] = res.stdout.strip()

@@ -65,9 +65,9 @@ def plan_world(plan: Plan) -> World:
     for name in BUILTIN_NETWORKS:
         src.networks[name] = Net(name, name if name != "none" else "null")
     for im in plan.images:
-        src.images[im.id] = Img(im.id, set(im.tags), {im.reference} if "@" in im.reference else set())
+        src.add_image(Img(im.id, set(im.tags), {im.reference} if "@" in im.reference else set()))
     for c in plan.containers:
-        src.containers[c.name] = Ctr(c.name, c.id, c.image_id, c.start, set(c.volumes))
+        src.add_container(Ctr(c.name, c.id, c.image_id, c.start, set(c.volumes)))
     for v in plan.volumes:
         src.volumes[v.name] = Vol(v.name, v.driver, dict(v.options), dict(v.labels), source_content(v.name))
     for n in plan.networks:

@@ -301,8 +301,8 @@ class Simulator:
         rel = "/".join(x for x in (backup.source, archive[len(backup.target) + 1:]) if x)
         volume = eng.volumes[vol.source]
         if "-c" in cmd:
-            for ctr in sorted(eng.containers.values(), key=lambda c: c.name):
-                if ctr.running and vol.source in ctr.volumes:
+            for ctr in (eng.containers[n] for n in sorted(eng.users.get(vol.source, ()))):
+                if ctr.running:
                     cp = self.plans.get(ctr.name)
                     kept = cp is not None and cp.strategy != "skip"
                     self.fail(f"copies volume {vol.source} while container {ctr.name}, which writes to it, is "
@@ -320,7 +320,7 @@ class Simulator:
 
     def _create(self, eng: Engine, args: tuple[Arg, ...]) -> None:
         p = parse_create(args)
-        name = text(p.last("--name") or "")
+        name = text(p.last("--name") or "").lstrip("/")  # docker takes /NAME as NAME
         if not name:
             self.fail("creates a container without --name: nothing later can refer to it", "warn")
         elif eng.container(name) is not None:
@@ -355,7 +355,7 @@ class Simulator:
                 self.fail(f"reads env file {env.rel}, which no earlier step writes")
         vols = {m.source for m in self._mounts(eng, p) if m.kind == "volume"}
         image_id = img.id if img is not None else f"missing:{ref}"
-        eng.containers[name] = Ctr(name, f"new:{name}", image_id, False, vols, tuple(needs))
+        eng.add_container(Ctr(name, f"new:{name}", image_id, False, vols, tuple(needs)))
         self._check_image(name, ref, img)
 
     def _check_image(self, name: str, ref: str, img: Img | None) -> None:
@@ -390,8 +390,8 @@ class Simulator:
             for d in c.depends_on:
                 if d not in names and eng.container(d) is None:
                     self.fail(f"compose creates {c.name}, which needs container {d}, not on the {eng.label} engine")
-            eng.containers[c.name] = Ctr(c.name, f"new:{c.name}", img.id if img else f"missing:{c.image}", False,
-                                         set(c.volumes))
+            eng.add_container(Ctr(c.name, f"new:{c.name}", img.id if img else f"missing:{c.image}", False,
+                                  set(c.volumes)))
 
 
 def simulate(plan: Plan, world: World, steps: list[Step]) -> tuple[World, list[Problem]]:

@@ -59,7 +59,8 @@ class Net:
 
 @dataclass(slots=True)
 class Engine:
-    """One engine's objects and whether it answers."""
+    """One engine's objects and whether it answers. Images go in through add_image, which keeps the indexes by
+    tag and by digest that make every lookup constant-time (validate stays linear in the size of the plan)."""
 
     label: str
     up: bool
@@ -67,41 +68,56 @@ class Engine:
     containers: dict[str, Ctr] = field(default_factory=dict)
     volumes: dict[str, Vol] = field(default_factory=dict)
     networks: dict[str, Net] = field(default_factory=dict)
+    by_tag: dict[str, str] = field(default_factory=dict)
+    """normalized tag -> the id of the image it names."""
+    by_digest: dict[str, str] = field(default_factory=dict)
+    """normalized repo@sha256 reference -> image id."""
+    by_id: dict[str, str] = field(default_factory=dict)
+    """container id -> name."""
+    users: dict[str, set[str]] = field(default_factory=dict)
+    """volume name -> the names of the containers that mount it."""
+
+    def add_container(self, ctr: Ctr) -> None:
+        """Store a container and index it by id and by the volumes it mounts."""
+        self.containers[ctr.name] = ctr
+        self.by_id[ctr.id] = ctr.name
+        for v in ctr.volumes:
+            self.users.setdefault(v, set()).add(ctr.name)
 
     def resolve(self, ref: str) -> Img | None:
         """The image a reference names: a tag, an id (or 12+ hex prefix), or repo@sha256 when pulled that way."""
         if is_id_ref(ref):
+            full = ref if ref.startswith("sha256:") else "sha256:" + ref
+            if full in self.images:
+                return self.images[full]
             hexpart = ref.removeprefix("sha256:")
             hits = [im for im in self.images.values() if im.id.removeprefix("sha256:").startswith(hexpart)]
             if len(hits) == 1:
                 return hits[0]
         want = normalize_ref(ref)
-        for im in self.images.values():
-            if "@" in want:
-                if want in {normalize_ref(d) for d in im.digests}:
-                    return im
-            elif want in {normalize_ref(t) for t in im.tags}:
-                return im
-        return None
+        iid = (self.by_digest if "@" in want else self.by_tag).get(want)
+        return self.images.get(iid) if iid is not None else None
 
     def add_image(self, img: Img) -> Img:
         """Store img (merging with an image of the same id); its tags move away from any other image."""
-        for other in self.images.values():
-            if other.id != img.id:
-                other.tags -= img.tags
         have = self.images.get(img.id)
         if have is None:
-            self.images[img.id] = img
-            return img
-        have.tags |= img.tags
-        have.digests |= img.digests
+            have = self.images[img.id] = Img(img.id, set(), set(), img.committed_from)
+        for t in sorted(img.tags):
+            self.tag(have, t)
+        for d in img.digests:
+            have.digests.add(d)
+            self.by_digest[normalize_ref(d)] = have.id
         return have
 
     def tag(self, img: Img, tag: str) -> None:
         """Point tag at img (docker tag moves a tag that pointed elsewhere)."""
         norm = normalize_ref(tag)
-        for other in self.images.values():
+        owner = self.by_tag.get(norm)
+        if owner is not None and owner != img.id and owner in self.images:
+            other = self.images[owner]
             other.tags = {t for t in other.tags if normalize_ref(t) != norm}
+        self.by_tag[norm] = img.id
         img.tags.add(tag)
 
     def container(self, ref: str) -> Ctr | None:
@@ -109,7 +125,11 @@ class Engine:
         name = ref.lstrip("/")
         if name in self.containers:
             return self.containers[name]
-        hits = [c for c in self.containers.values() if ref and c.id.startswith(ref)]
+        if ref in self.by_id:
+            return self.containers.get(self.by_id[ref])
+        if not is_id_ref(ref):  # a name not there (yet): no id prefix to look for
+            return None
+        hits = [c for c in self.containers.values() if c.id.startswith(ref)]
         return hits[0] if len(hits) == 1 else None
 
 
@@ -149,7 +169,7 @@ def initial_world(inv: Inventory) -> World:
     """The source engine as the inventory describes it, an empty target (built-in networks only), no backup folder."""
     src = Engine("source", up=True)
     for im in inv.images:
-        src.images[im.id] = Img(im.id, set(im.tags), set(im.repo_digests))
+        src.add_image(Img(im.id, set(im.tags), set(im.repo_digests)))
     names = {c.id: c.name.lstrip("/") for c in inv.containers}
     for c in inv.containers:
         needs: list[tuple[str, str]] = []
@@ -159,7 +179,7 @@ def initial_world(inv: Inventory) -> World:
                 needs.append((what, names.get(ref, ref)))
         name = c.name.lstrip("/")
         vols = {m.name for m in c.mounts if m.type == "volume" and m.name}
-        src.containers[name] = Ctr(name, c.id, c.image_id, c.running, vols, tuple(needs))
+        src.add_container(Ctr(name, c.id, c.image_id, c.running, vols, tuple(needs)))
     for v in inv.volumes:
         src.volumes[v.name] = Vol(v.name, v.driver, dict(v.options), dict(v.labels), source_content(v.name))
     for n in inv.networks:

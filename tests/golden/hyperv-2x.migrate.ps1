@@ -218,6 +218,10 @@ $script:ResumeTaskName = 'wsl2-migrate-resume-2b7790b732b9'
 $script:MutexName = 'Global\wsl2-migrate-2b7790b732b9'
 $script:EngineExpect = @{ source = @{ Os = 'linux'; KernelContains = ''; NotSource = $false }; target = @{ Os = 'linux'; KernelContains = 'microsoft-standard'; NotSource = $true } }
 $script:Probes = @{ Info = @('info --format "{{json .}}"') }
+# Long arguments several steps share, each written once (a step's command line names it: @{ Text = 'T1' }).
+$script:Texts = @{
+    T1 = ('"# wsl2-migrate volume digest (docs/verify.md, \"Volume digest\"), for a helper container with busybox or GNU tools.' + [char]0x000a + '# Usage: sh -c \"$(cat volume_digest.sh)\" sh DIR OUT  -> writes \"sha256:<hex> <entries>\" to OUT.' + [char]0x000a + '# One walk of DIR and one read of each file. Processes start per batch of paths (find -exec {} +), never per path.' + [char]0x000a + '# Nothing is written but OUT (and, for a huge volume, GNU sort''s spill files next to it): no /tmp is needed.' + [char]0x000a + 'set -eu' + [char]0x000a + 'export LC_ALL=C QUOTING_STYLE=literal' + [char]0x000a + 'dir=$1' + [char]0x000a + 'out=$2' + [char]0x000a + 'case $out in /*) ;; *) out=$PWD/$out ;; esac' + [char]0x000a + 'spill=${out%/*}' + [char]0x000a + 'cd \"$dir\"' + [char]0x000a + '# One batch of paths of one kind (f: regular files, l: symlinks, o: the rest) prints: \"KIND COUNT\", a stat line' + [char]0x000a + '# per path, the od hex of the NUL-ended paths (for l, followed by stat''s \"PATH -> TARGET\"), for f sha256sum''s' + [char]0x000a + '# lines, then K. Hex is how names with newlines or any other byte cross into awk intact.' + [char]0x000a + 'b=''printf \"%s %d\n\" \"$0\" \"$#\" && stat -c \"%f %u %g %s %t %T %i %h\" \"$@\" &&' + [char]0x000a + '{ printf \"%s\0\" \"$@\" && if [ \"$0\" = l ]; then stat -c %N \"$@\"; fi; } | od -An -v -tx1 &&' + [char]0x000a + 'if [ \"$0\" = f ]; then sha256sum \"$@\"; fi && echo K''' + [char]0x000a + '# The records (docs/verify.md), then \"#ENTRIES\" (sorts first). A record is checked against what its batch said at' + [char]0x000a + '# every step, so output that is cut short or that the tools print differently fails instead of digesting wrong.' + [char]0x000a + 'p=''function die(m) { print \"volume digest: \" m > \"/dev/stderr\"; bad = 1; exit 1 }' + [char]0x000a + 'function num(h,  v, i) {' + [char]0x000a + '  if (h in NUM) return NUM[h]' + [char]0x000a + '  v = 0; for (i = 1; i <= length(h); i++) v = v * 16 + index(\"0123456789abcdef\", substr(h, i, 1)) - 1; return NUM[h] = v' + [char]0x000a + '}' + [char]0x000a + 'function link(  n, s, w, e, pre) {' + [char]0x000a + '  n = length(P[nl + 1]) / 2; s = S[nl + 1] + 0' + [char]0x000a + '  if (length(buf) < 3) return 0' + [char]0x000a + '  w = 3 * (n + s + (substr(buf, 2, 2) == \"27\" ? 9 : 5))' + [char]0x000a + '  if (length(buf) < w) return 0' + [char]0x000a + '  e = substr(buf, 1, w); buf = substr(buf, w + 1); gsub(/ /, \"\", e); nl++' + [char]0x000a + '  # busybox puts PATH and TARGET in single quotes (27), GNU with QUOTING_STYLE=literal does not; TARGET is S bytes.' + [char]0x000a + '  pre = substr(e, 1, 2) == \"27\" ? \"27\" P[nl] \"27202d3e2027\" : P[nl] \"202d3e20\"' + [char]0x000a + '  if (substr(e, 1, length(pre)) != pre || substr(e, length(pre) + 2 * s + 1) != (substr(e, 1, 2) == \"27\" ? \"270a\" : \"0a\")) die(\"unexpected stat %N output\")' + [char]0x000a + '  L[nl] = substr(e, length(pre) + 1, 2 * s); return 1' + [char]0x000a + '}' + [char]0x000a + 'function emit(  j, m, t, p, y, z, l, h, d, r) {' + [char]0x000a + '  for (j = 1; j <= c; j++) {' + [char]0x000a + '    m = num(M[j]); t = int(m / 4096); p = P[j]; if (!(m in PERM)) PERM[m] = sprintf(\"%04o\", m % 4096)' + [char]0x000a + '    if ((k == \"f\") != (t == 8) || (k == \"l\") != (t == 10)) die(\"a path changed type while it was read\")' + [char]0x000a + '    if (p != \"2e\") { if (substr(p, 1, 4) != \"2e2f\") die(\"unexpected path\"); p = substr(p, 5) }' + [char]0x000a + '    z = 0; l = \"-\"; h = \"-\"; d = \"-\"' + [char]0x000a + '    if (t == 4) y = \"dir\"; else if (t == 8) { y = \"file\"; z = S[j]; h = D[j] } else if (t == 10) { y = \"symlink\"; l = L[j] }' + [char]0x000a + '    else if (t == 2 || t == 6) { y = t == 2 ? \"char\" : \"block\"; d = num(A[j]) \",\" num(B[j]) } else if (t == 1) y = \"fifo\"' + [char]0x000a + '    else if (t == 12) continue; else die(\"unsupported file type \" t)' + [char]0x000a + '    r = p \" \" y \" \" PERM[m] \" \" U[j] \" \" G[j] \" \" z \" \"' + [char]0x000a + '    # A name of an inode with more links waits for the end: its link field is the smallest of its names here.' + [char]0x000a + '    if (t != 4 && N[j] > 1) { q++; QR[q] = r; QL[q] = l; QT[q] = h \" \" d; QI[q] = I[j]; QN[I[j]]++' + [char]0x000a + '      if (!(I[j] in QM) || p < QM[I[j]]) QM[I[j]] = p }' + [char]0x000a + '    else { print r l \" \" h \" \" d; e++ }' + [char]0x000a + '  }' + [char]0x000a + '}' + [char]0x000a + 'BEGIN { st = \"h\" }' + [char]0x000a + 'st == \"h\" { if ($0 !~ /^[flo] [0-9]+$/) die(\"unexpected output\"); k = $1; c = $2 + 0; j = 0; np = 0; nl = 0; buf = \"\"; st = \"s\"; next }' + [char]0x000a + 'st == \"s\" {' + [char]0x000a + '  if (NF != 8 || $0 ~ /[^0-9a-f ]/) die(\"unexpected stat output\")' + [char]0x000a + '  j++; M[j] = $1; U[j] = $2; G[j] = $3; S[j] = $4; A[j] = $5; B[j] = $6; I[j] = $7; N[j] = $8' + [char]0x000a + '  if (j == c) st = \"x\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"x\" {' + [char]0x000a + '  if ($0 !~ /^ /) die(\"the path list ends early\")' + [char]0x000a + '  x = $0; sub(/ +$/, \"\", x); buf = buf x' + [char]0x000a + '  if (np < c) {' + [char]0x000a + '    # Each \" 00\" (od puts a space before every byte, so it cannot match across two) ends a path.' + [char]0x000a + '    m = split(buf, Q, / 00/)' + [char]0x000a + '    for (i = 1; i < m && np < c; i++) {' + [char]0x000a + '      x = Q[i]; np++; F[np] = index(x, \" 0a\") ? gsub(/ 0a/, \"&\", x) : 0; gsub(/ /, \"\", x); P[np] = x' + [char]0x000a + '    }' + [char]0x000a + '    for (buf = Q[i++]; i <= m; i++) buf = buf \" 00\" Q[i]' + [char]0x000a + '    if (np < c) next' + [char]0x000a + '  }' + [char]0x000a + '  if (k == \"l\") { while (nl < c && link()) ; if (nl < c) next }' + [char]0x000a + '  if (buf != \"\") die(\"unexpected bytes after the path list\")' + [char]0x000a + '  j = 0; st = k == \"f\" ? \"c\" : \"k\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"c\" {' + [char]0x000a + '  # GNU marks a line whose name it escaped with a leading backslash; otherwise the raw name ends the line.' + [char]0x000a + '  j++; if (substr($0, 1, 1) == \"\\\\\") { h = substr($0, 2, 64); x = 0 } else { h = substr($0, 1, 64); x = F[j] }' + [char]0x000a + '  if (length(h) != 64 || h ~ /[^0-9a-f]/) die(\"unexpected sha256sum output\")' + [char]0x000a + '  D[j] = h; while (x-- > 0) if ((getline) <= 0) die(\"sha256sum output ends early\")' + [char]0x000a + '  if (j == c) st = \"k\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"k\" { if ($0 != \"K\") die(\"a batch did not finish\"); emit(); st = \"h\"; next }' + [char]0x000a + 'END {' + [char]0x000a + '  if (bad) exit 1' + [char]0x000a + '  if (st != \"h\") die(\"the listing ends early\")' + [char]0x000a + '  for (i = 1; i <= q; i++) { print QR[i] (QN[QI[i]] > 1 ? QM[QI[i]] : QL[i]) \" \" QT[i]; e++ }' + [char]0x000a + '  print \"#\" (e + 0)' + [char]0x000a + '}''' + [char]0x000a + '# Without pipefail, a failing stage says so on fd 3, which the command substitution collects with the result.' + [char]0x000a + 'r=$( { { find . -type f -exec sh -c \"$b\" f {} + -o -type l -exec sh -c \"$b\" l {} + -o -exec sh -c \"$b\" o {} + ||' + [char]0x000a + '  echo FAIL >&3; } | { awk \"$p\" || echo FAIL >&3; } | { TMPDIR=${spill:-/} sort || echo FAIL >&3; } |' + [char]0x000a + '  { IFS= read -r n && echo \"$n\" && { echo wsl2-migrate/volume-digest/2; cat || echo FAIL >&3; } | sha256sum; }' + [char]0x000a + '  } 3>&1 ) || r=FAIL' + [char]0x000a + 'set -f' + [char]0x000a + 'set -- $r' + [char]0x000a + 'if [ $# -ne 3 ] || [ \"$3\" != - ] || [ \"${1#\#}\" = \"$1\" ]; then' + [char]0x000a + '  echo \"volume digest: reading $dir failed\" >&2' + [char]0x000a + '  exit 1' + [char]0x000a + 'fi' + [char]0x000a + 'printf \"sha256:%s %s\n\" \"$2\" \"${1#\#}\" > \"$out\"' + [char]0x000a + '"')
+}
 
 # wsl2-migrate runbook library: the interpreter every generated runbook carries (migrate/emit/runbook.py inlines it).
 #
@@ -727,6 +731,7 @@ function Invoke-NativeProcess {
                 $taskkill.CreateNoWindow = $true
                 $killer = [System.Diagnostics.Process]::Start($taskkill)
                 [void]$killer.WaitForExit(30000)
+                [void]$process.WaitForExit(30000)
                 break
             }
             $status = ('{0:N0} s' -f $clock.Elapsed.TotalSeconds)
@@ -735,10 +740,18 @@ function Invoke-NativeProcess {
             }
             Write-Progress -Id 2 -ParentId 1 -Activity ($program + ' ' + $Display) -Status $status
         }
-        $process.WaitForExit()
-        $stdout = $stdoutTask.GetAwaiter().GetResult()
-        $stderr = $stderrTask.GetAwaiter().GetResult()
-        $exitCode = $process.ExitCode
+        # A child the tree kill missed (or one detached from a program that ended) may still hold the pipes: the
+        # output is waited for a bounded time, never forever.
+        $stdout = ''
+        $stderr = '(the output pipes stayed open after the program ended)'
+        if ([System.Threading.Tasks.Task]::WaitAll([System.Threading.Tasks.Task[]]@($stdoutTask, $stderrTask), 60000)) {
+            $stdout = $stdoutTask.Result
+            $stderr = $stderrTask.Result
+        }
+        $exitCode = -1
+        if ($process.HasExited) {
+            $exitCode = $process.ExitCode
+        }
     } finally {
         Write-Progress -Id 2 -ParentId 1 -Activity $program -Completed
         $process.Dispose()
@@ -762,7 +775,8 @@ function Invoke-NativeProcess {
 }
 
 function Resolve-CommandLine {
-    # Joins the pre-encoded segments of a command; @{ Backup = 'rel' } markers become paths in the backup folder.
+    # Joins the pre-encoded segments of a command: @{ Backup = 'rel' } becomes a path in the backup folder, and
+    # @{ Text = 'T1' } the pre-encoded argument $script:Texts holds once for every step that uses it.
     [CmdletBinding()]
     [OutputType([string])]
     param(
@@ -770,7 +784,9 @@ function Resolve-CommandLine {
     )
     $builder = New-Object -TypeName System.Text.StringBuilder
     foreach ($segment in $Segments) {
-        if ($segment -is [System.Collections.IDictionary]) {
+        if ($segment -is [System.Collections.IDictionary] -and $segment.Contains('Text')) {
+            [void]$builder.Append($script:Texts[$segment['Text']])
+        } elseif ($segment -is [System.Collections.IDictionary]) {
             [void]$builder.Append((Get-BackupItemPath -Relative $segment['Backup']))
         } else {
             [void]$builder.Append([string]$segment)
@@ -1406,9 +1422,11 @@ function Write-JsonChecked {
     Write-Utf8FileAtomic -Path $Path -Text $text
     $problem = ''
     try {
+        # Compared with the document in memory (the original with only the named keys changed), not with the text:
+        # a value ConvertTo-Json lost or truncated shows as a difference here.
         $written = ConvertFrom-Json -InputObject (Read-TextFile -Path $Path)
-        if (-not (Test-JsonValueEqual -Left $written -Right (ConvertFrom-Json -InputObject $text))) {
-            $problem = 'it does not read back as written'
+        if (-not (Test-JsonValueEqual -Left $written -Right $Document)) {
+            $problem = 'it does not read back as the original with only the named keys changed'
         }
     } catch {
         $problem = 'it cannot be read back: ' + $_.Exception.Message
@@ -1803,9 +1821,10 @@ function Stop-DockerDesktop {
     } else {
         $script:StepDeclined = $true
     }
-    if ($p.ShutdownWsl -and [System.IO.File]::Exists((Get-SystemProgram -Name 'wsl.exe'))) {
+    $wsl = Get-SystemProgram -Name 'wsl.exe'
+    if ($p.ShutdownWsl -and [System.IO.File]::Exists($wsl)) {
         if ($PSCmdlet.ShouldProcess('WSL', 'Shut down all distributions (wsl --shutdown)')) {
-            [void](Invoke-WslCommand -Arguments '--shutdown' -StepId $Step.Id -TimeoutSeconds 300)
+            [void](Invoke-NativeProcess -FilePath $wsl -Arguments '--shutdown' -Display '--shutdown' -StepId $Step.Id -TimeoutSeconds 300)
             Add-StepNote -Text 'WSL shut down'
         } else {
             $script:StepDeclined = $true
@@ -2002,7 +2021,7 @@ function Update-DockerDesktop {
         Add-StepNote -Text ('Docker Desktop ' + $version + ' has the WSL 2 backend')
         return
     }
-    $instructions = 'Docker Desktop ' + $version + ' is older than ' + $p.MinVersion + ', the first with the WSL 2 backend: install a current Docker Desktop ("Docker Desktop Installer.exe" ' + $p.Arguments + ') and leave it stopped'
+    $instructions = 'Docker Desktop ' + $version + ' is older than ' + $p.MinVersion + ', the first with the WSL 2 backend: install a current Docker Desktop ("Docker Desktop Installer.exe" ' + ($p.InstallerArguments -join ' ') + ') and leave it stopped'
     if ($p.Installer.Length -eq 0) {
         if ($script:DryRun) {
             Write-Warning -Message ($instructions + '; the real run stops here and asks for it')
@@ -2060,7 +2079,7 @@ function Install-Wsl {
     if ($p.Msi.Length -gt 0 -and -not [System.IO.File]::Exists($p.Msi)) {
         throw ($p.Msi + ': no such installer')
     }
-    if (-not $PSCmdlet.ShouldProcess('WSL', $p.Program + ' ' + $p.Arguments)) {
+    if (-not $PSCmdlet.ShouldProcess('WSL', 'Install or update WSL with ' + $p.Program)) {
         $script:StepDeclined = $true
         return
     }
@@ -2082,7 +2101,7 @@ function Install-Wsl {
         $script:Journal.RebootRequestedBy = $Step.Id
         Add-StepNote -Text ('WSL installed; Windows must restart (exit code ' + $result.ExitCode + ')')
     } else {
-        Add-StepNote -Text ('WSL installed or updated (' + $p.Program + ' ' + $p.Arguments + ')')
+        Add-StepNote -Text ('WSL installed or updated (' + $p.Program + ')')
     }
 }
 
@@ -2522,6 +2541,9 @@ function Invoke-DockerStep {
     if ($result.ExitCode -ne 0) {
         Add-StepNote -Text ('docker exited with code ' + $result.ExitCode)
     }
+    if ($docker.ExpectOutput.Length -gt 0 -and $result.StdOut.Trim() -cne $docker.ExpectOutput) {
+        throw ('unexpected output: ' + (Get-TextTail -Text $result.StdOut -Length 400))
+    }
     if ($docker.RecordOutput) {
         # A re-run makes a new object (a new commit): the newest output is the one later checks need.
         (Get-StepState -Id $Step.Id).Record = [ordered]@{ output = $result.StdOut.Trim() }
@@ -2681,26 +2703,26 @@ function Invoke-Runbook {
         $mutex.Dispose()
         throw 'another run of this runbook is in progress (it holds the lock): wait for it to end'
     }
-    $runId = (Get-Date).ToUniversalTime().ToString('yyyyMMdd-HHmmss', $script:Invariant) + '-' + $PID
-    $logFolder = [System.IO.Path]::GetTempPath().TrimEnd([char[]]@([char]92))
-    if (-not $script:DryRun) {
-        if (-not [System.IO.Directory]::Exists($script:BackupRoot)) {
-            # Locked before the first log line is written into it.
-            Protect-BackupFolder -StepId 'start' -Confirm:$false
-        }
-        $logFolder = Get-BackupItemPath -Relative 'logs'
-        [void][System.IO.Directory]::CreateDirectory($logFolder)
-        $script:LogPath = [System.IO.Path]::Combine($logFolder, 'runbook-' + $runId + '.jsonl')
-    }
-    $script:TranscriptPath = [System.IO.Path]::Combine($logFolder, 'transcript-' + $runId + '.txt')
     $transcriptStarted = $false
     try {
-        [void](Start-Transcript -LiteralPath $script:TranscriptPath -WhatIf:$false)
-        $transcriptStarted = $true
-    } catch {
-        Write-Warning -Message ('no transcript: ' + $_.Exception.Message)
-    }
-    try {
+        $runId = (Get-Date).ToUniversalTime().ToString('yyyyMMdd-HHmmss', $script:Invariant) + '-' + $PID
+        $logFolder = [System.IO.Path]::GetTempPath().TrimEnd([char[]]@([char]92))
+        if (-not $script:DryRun) {
+            if (-not [System.IO.Directory]::Exists($script:BackupRoot)) {
+                # Locked before the first log line is written into it.
+                Protect-BackupFolder -StepId 'start' -Confirm:$false
+            }
+            $logFolder = Get-BackupItemPath -Relative 'logs'
+            [void][System.IO.Directory]::CreateDirectory($logFolder)
+            $script:LogPath = [System.IO.Path]::Combine($logFolder, 'runbook-' + $runId + '.jsonl')
+        }
+        $script:TranscriptPath = [System.IO.Path]::Combine($logFolder, 'transcript-' + $runId + '.txt')
+        try {
+            [void](Start-Transcript -LiteralPath $script:TranscriptPath -WhatIf:$false)
+            $transcriptStarted = $true
+        } catch {
+            Write-Warning -Message ('no transcript: ' + $_.Exception.Message)
+        }
         Write-RunbookLog -Message ('plan ' + $script:PlanHash + ', runbook ' + $script:ToolVersion + ', backup folder ' + $script:BackupRoot + ', dry run ' + $script:DryRun)
         Import-Journal
         Import-ArtifactRecord
@@ -2822,12 +2844,13 @@ $script:Steps = @(
         Produces      = @(
         )
         Docker        = @{
-            CommandLine  = @('run --rm --network none -- busybox:1.32 sh -c "missing=; for t in tar find xargs stat sha256sum od awk sort head wc tr cut; do command -v \"$t\" >/dev/null 2>&1 || missing=\"$missing $t\"; done; if [ -n \"$missing\" ]; then echo \"the helper image lacks:$missing\" >&2; exit 3; fi"')
-            Display      = 'run --rm --network none -- busybox:1.32 sh -c missing=; for t in tar find xargs stat sha256sum od awk sort head wc tr cut; do command -v "$t" >/dev/null 2>&1 || missing="$missing $t"; done; if [ -n "$missing" ]; then echo "the helper image lacks:$missing" >&2; exit 3; fi'
+            CommandLine  = @(('run --rm --network none -- busybox:1.32 sh -c "export LC_ALL=C' + [char]0x000a + 'if ! { [ \"$(tar -c --numeric-owner -f - -C /dev null 2>/dev/null | tar -t --numeric-owner -f - 2>/dev/null)\" = null ] && tar -c --numeric-owner -f - -C /dev null 2>/dev/null | tar -x --numeric-owner -O -f - >/dev/null 2>&1; }; then echo ''missing tar''; fi' + [char]0x000a + 'if ! { [ \"$(find /dev/null -type c -exec sh -c ''echo \"$#\"'' sh {} + 2>/dev/null)\" = 1 ]; }; then echo ''missing find''; fi' + [char]0x000a + 'if ! { case $(stat -c ''%f %u %g %s %t %T %i %h %N'' / 2>/dev/null) in [0-9a-f]*'' ''[0-9]*'' ''[0-9]*'' ''[0-9]*'' ''[0-9a-f]*'' ''[0-9a-f]*'' ''[0-9]*'' ''[0-9]*'' ''*/*) true;; *) false;; esac; }; then echo ''missing stat''; fi' + [char]0x000a + 'if ! { [ \"$(printf ''a\0'' | od -An -v -tx1 2>/dev/null)\" = '' 61 00'' ]; }; then echo ''missing od''; fi' + [char]0x000a + 'if ! { case $(printf '''' | sha256sum 2>/dev/null) in e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855*) true;; *) false;; esac; }; then echo ''missing sha256sum''; fi' + [char]0x000a + 'if ! { [ \"$(echo 20 22 | awk ''{ print $1 + $2 }'' 2>/dev/null)\" = 42 ]; }; then echo ''missing awk''; fi' + [char]0x000a + 'if ! { [ \"$(printf ''b\na\n'' | sort 2>/dev/null)\" = \"$(printf ''a\nb'')\" ]; }; then echo ''missing sort''; fi' + [char]0x000a + 'if ! { [ \"$(echo x | cat 2>/dev/null)\" = x ]; }; then echo ''missing cat''; fi' + [char]0x000a + 'echo wsl2-migrate-helper-probe-end' + [char]0x000a + '"'))
+            Display      = 'run --rm --network none -- busybox:1.32 sh -c <1201-character script sha256:45097aaaf4ad>'
             Timeout      = 300
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = 'wsl2-migrate-helper-probe-end'
             RecordOutput = $false
             Checks       = @()
         }
@@ -2856,6 +2879,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -2884,6 +2908,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -2912,6 +2937,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -2940,6 +2966,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -2968,6 +2995,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $true
             Checks       = @()
         }
@@ -2996,6 +3024,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $true
             Checks       = @()
         }
@@ -3024,6 +3053,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $true
             Checks       = @()
         }
@@ -3052,6 +3082,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $true
             Checks       = @()
         }
@@ -3161,6 +3192,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -3190,6 +3222,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -3219,6 +3252,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -3248,6 +3282,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -3271,12 +3306,13 @@ $script:Steps = @(
             @{ Path = 'volumes/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.digest'; Kind = 'volume-digest'; Subject = '74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975'; Secret = $false }
         )
         Docker        = @{
-            CommandLine  = @('run --rm --network none -v 74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975:/data:ro -v "', @{ Backup = 'volumes' }, (':/out" -- busybox:1.32 sh -c "# wsl2-migrate volume digest (docs/verify.md, \"Volume digest\"), for a helper container with busybox or GNU tools.' + [char]0x000a + '# Usage: sh -c \"$(cat volume_digest.sh)\" sh DIR OUT  -> writes \"sha256:<hex> <entries>\" to OUT.' + [char]0x000a + '# One walk of DIR and one read of each file. Processes start per batch of paths (find -exec {} +), never per path.' + [char]0x000a + '# Nothing is written but OUT (and, for a huge volume, GNU sort''s spill files next to it): no /tmp is needed.' + [char]0x000a + 'set -eu' + [char]0x000a + 'export LC_ALL=C QUOTING_STYLE=literal' + [char]0x000a + 'dir=$1' + [char]0x000a + 'out=$2' + [char]0x000a + 'case $out in /*) ;; *) out=$PWD/$out ;; esac' + [char]0x000a + 'spill=${out%/*}' + [char]0x000a + 'cd \"$dir\"' + [char]0x000a + '# One batch of paths of one kind (f: regular files, l: symlinks, o: the rest) prints: \"KIND COUNT\", a stat line' + [char]0x000a + '# per path, the od hex of the NUL-ended paths (for l, followed by stat''s \"PATH -> TARGET\"), for f sha256sum''s' + [char]0x000a + '# lines, then K. Hex is how names with newlines or any other byte cross into awk intact.' + [char]0x000a + 'b=''printf \"%s %d\n\" \"$0\" \"$#\" && stat -c \"%f %u %g %s %t %T %i %h\" \"$@\" &&' + [char]0x000a + '{ printf \"%s\0\" \"$@\" && if [ \"$0\" = l ]; then stat -c %N \"$@\"; fi; } | od -An -v -tx1 &&' + [char]0x000a + 'if [ \"$0\" = f ]; then sha256sum \"$@\"; fi && echo K''' + [char]0x000a + '# The records (docs/verify.md), then \"#ENTRIES\" (sorts first). A record is checked against what its batch said at' + [char]0x000a + '# every step, so output that is cut short or that the tools print differently fails instead of digesting wrong.' + [char]0x000a + 'p=''function die(m) { print \"volume digest: \" m > \"/dev/stderr\"; bad = 1; exit 1 }' + [char]0x000a + 'function num(h,  v, i) {' + [char]0x000a + '  if (h in NUM) return NUM[h]' + [char]0x000a + '  v = 0; for (i = 1; i <= length(h); i++) v = v * 16 + index(\"0123456789abcdef\", substr(h, i, 1)) - 1; return NUM[h] = v' + [char]0x000a + '}' + [char]0x000a + 'function link(  n, s, w, e, pre) {' + [char]0x000a + '  n = length(P[nl + 1]) / 2; s = S[nl + 1] + 0' + [char]0x000a + '  if (length(buf) < 3) return 0' + [char]0x000a + '  w = 3 * (n + s + (substr(buf, 2, 2) == \"27\" ? 9 : 5))' + [char]0x000a + '  if (length(buf) < w) return 0' + [char]0x000a + '  e = substr(buf, 1, w); buf = substr(buf, w + 1); gsub(/ /, \"\", e); nl++' + [char]0x000a + '  # busybox puts PATH and TARGET in single quotes (27), GNU with QUOTING_STYLE=literal does not; TARGET is S bytes.' + [char]0x000a + '  pre = substr(e, 1, 2) == \"27\" ? \"27\" P[nl] \"27202d3e2027\" : P[nl] \"202d3e20\"' + [char]0x000a + '  if (substr(e, 1, length(pre)) != pre || substr(e, length(pre) + 2 * s + 1) != (substr(e, 1, 2) == \"27\" ? \"270a\" : \"0a\")) die(\"unexpected stat %N output\")' + [char]0x000a + '  L[nl] = substr(e, length(pre) + 1, 2 * s); return 1' + [char]0x000a + '}' + [char]0x000a + 'function emit(  j, m, t, p, y, z, l, h, d, r) {' + [char]0x000a + '  for (j = 1; j <= c; j++) {' + [char]0x000a + '    m = num(M[j]); t = int(m / 4096); p = P[j]; if (!(m in PERM)) PERM[m] = sprintf(\"%04o\", m % 4096)' + [char]0x000a + '    if ((k == \"f\") != (t == 8) || (k == \"l\") != (t == 10)) die(\"a path changed type while it was read\")' + [char]0x000a + '    if (p != \"2e\") { if (substr(p, 1, 4) != \"2e2f\") die(\"unexpected path\"); p = substr(p, 5) }' + [char]0x000a + '    z = 0; l = \"-\"; h = \"-\"; d = \"-\"' + [char]0x000a + '    if (t == 4) y = \"dir\"; else if (t == 8) { y = \"file\"; z = S[j]; h = D[j] } else if (t == 10) { y = \"symlink\"; l = L[j] }' + [char]0x000a + '    else if (t == 2 || t == 6) { y = t == 2 ? \"char\" : \"block\"; d = num(A[j]) \",\" num(B[j]) } else if (t == 1) y = \"fifo\"' + [char]0x000a + '    else if (t == 12) continue; else die(\"unsupported file type \" t)' + [char]0x000a + '    r = p \" \" y \" \" PERM[m] \" \" U[j] \" \" G[j] \" \" z \" \"' + [char]0x000a + '    # A name of an inode with more links waits for the end: its link field is the smallest of its names here.' + [char]0x000a + '    if (t != 4 && N[j] > 1) { q++; QR[q] = r; QL[q] = l; QT[q] = h \" \" d; QI[q] = I[j]; QN[I[j]]++' + [char]0x000a + '      if (!(I[j] in QM) || p < QM[I[j]]) QM[I[j]] = p }' + [char]0x000a + '    else { print r l \" \" h \" \" d; e++ }' + [char]0x000a + '  }' + [char]0x000a + '}' + [char]0x000a + 'BEGIN { st = \"h\" }' + [char]0x000a + 'st == \"h\" { if ($0 !~ /^[flo] [0-9]+$/) die(\"unexpected output\"); k = $1; c = $2 + 0; j = 0; np = 0; nl = 0; buf = \"\"; st = \"s\"; next }' + [char]0x000a + 'st == \"s\" {' + [char]0x000a + '  if (NF != 8 || $0 ~ /[^0-9a-f ]/) die(\"unexpected stat output\")' + [char]0x000a + '  j++; M[j] = $1; U[j] = $2; G[j] = $3; S[j] = $4; A[j] = $5; B[j] = $6; I[j] = $7; N[j] = $8' + [char]0x000a + '  if (j == c) st = \"x\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"x\" {' + [char]0x000a + '  if ($0 !~ /^ /) die(\"the path list ends early\")' + [char]0x000a + '  x = $0; sub(/ +$/, \"\", x); buf = buf x' + [char]0x000a + '  if (np < c) {' + [char]0x000a + '    # Each \" 00\" (od puts a space before every byte, so it cannot match across two) ends a path.' + [char]0x000a + '    m = split(buf, Q, / 00/)' + [char]0x000a + '    for (i = 1; i < m && np < c; i++) {' + [char]0x000a + '      x = Q[i]; np++; F[np] = index(x, \" 0a\") ? gsub(/ 0a/, \"&\", x) : 0; gsub(/ /, \"\", x); P[np] = x' + [char]0x000a + '    }' + [char]0x000a + '    for (buf = Q[i++]; i <= m; i++) buf = buf \" 00\" Q[i]' + [char]0x000a + '    if (np < c) next' + [char]0x000a + '  }' + [char]0x000a + '  if (k == \"l\") { while (nl < c && link()) ; if (nl < c) next }' + [char]0x000a + '  if (buf != \"\") die(\"unexpected bytes after the path list\")' + [char]0x000a + '  j = 0; st = k == \"f\" ? \"c\" : \"k\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"c\" {' + [char]0x000a + '  # GNU marks a line whose name it escaped with a leading backslash; otherwise the raw name ends the line.' + [char]0x000a + '  j++; if (substr($0, 1, 1) == \"\\\\\") { h = substr($0, 2, 64); x = 0 } else { h = substr($0, 1, 64); x = F[j] }' + [char]0x000a + '  if (length(h) != 64 || h ~ /[^0-9a-f]/) die(\"unexpected sha256sum output\")' + [char]0x000a + '  D[j] = h; while (x-- > 0) if ((getline) <= 0) die(\"sha256sum output ends early\")' + [char]0x000a + '  if (j == c) st = \"k\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"k\" { if ($0 != \"K\") die(\"a batch did not finish\"); emit(); st = \"h\"; next }' + [char]0x000a + 'END {' + [char]0x000a + '  if (bad) exit 1' + [char]0x000a + '  if (st != \"h\") die(\"the listing ends early\")' + [char]0x000a + '  for (i = 1; i <= q; i++) { print QR[i] (QN[QI[i]] > 1 ? QM[QI[i]] : QL[i]) \" \" QT[i]; e++ }' + [char]0x000a + '  print \"#\" (e + 0)' + [char]0x000a + '}''' + [char]0x000a + '# Without pipefail, a failing stage says so on fd 3, which the command substitution collects with the result.' + [char]0x000a + 'r=$( { { find . -type f -exec sh -c \"$b\" f {} + -o -type l -exec sh -c \"$b\" l {} + -o -exec sh -c \"$b\" o {} + ||' + [char]0x000a + '  echo FAIL >&3; } | { awk \"$p\" || echo FAIL >&3; } | { TMPDIR=${spill:-/} sort || echo FAIL >&3; } |' + [char]0x000a + '  { IFS= read -r n && echo \"$n\" && { echo wsl2-migrate/volume-digest/2; cat || echo FAIL >&3; } | sha256sum; }' + [char]0x000a + '  } 3>&1 ) || r=FAIL' + [char]0x000a + 'set -f' + [char]0x000a + 'set -- $r' + [char]0x000a + 'if [ $# -ne 3 ] || [ \"$3\" != - ] || [ \"${1#\#}\" = \"$1\" ]; then' + [char]0x000a + '  echo \"volume digest: reading $dir failed\" >&2' + [char]0x000a + '  exit 1' + [char]0x000a + 'fi' + [char]0x000a + 'printf \"sha256:%s %s\n\" \"$2\" \"${1#\#}\" > \"$out\"' + [char]0x000a + '" sh /data /out/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.digest'))
-            Display      = ('run --rm --network none -v 74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975:/data:ro -v <backup>/volumes:/out -- busybox:1.32 sh -c # wsl2-migrate volume digest (docs/verify.md, "Volume digest"), for a helper container with busybox or GNU tools.' + [char]0x000a + '# Usage: sh -c "$(cat volume_digest.sh)" sh DIR OUT  -> writes "sha256:<hex> <entries>" to OUT.' + [char]0x000a + '# One walk of DIR and one read of each file. Processes start per batch of paths (find -exec {} +), never per path.' + [char]0x000a + '# Nothing is written but OUT (and, for a huge volume, GNU sort''s spill files next to it): no /tmp is needed.' + [char]0x000a + 'set -eu' + [char]0x000a + 'export LC_ALL=C QUOTING_STYLE=literal' + [char]0x000a + 'dir=$1' + [char]0x000a + 'out=$2' + [char]0x000a + 'case $out in /*) ;; *) out=$PWD/$out ;; esac' + [char]0x000a + 'spill=${out%/*}' + [char]0x000a + 'cd "$dir"' + [char]0x000a + '# One batch of paths of one kind (f: regular files, l: symlinks, o: the rest) prints: "KIND COUNT", a stat line' + [char]0x000a + '# per path, the od hex of the NUL-ended paths (for l, followed by stat''s "PATH -> TARGET"), for f sha256sum''s' + [char]0x000a + '# lines, then K. Hex is how names with newlines or any other byte cross into awk intact.' + [char]0x000a + 'b=''printf "%s %d\n" "$0" "$#" && stat -c "%f %u %g %s %t %T %i %h" "$@" &&' + [char]0x000a + '{ printf "%s\0" "$@" && if [ "$0" = l ]; then stat -c %N "$@"; fi; } | od -An -v -tx1 &&' + [char]0x000a + 'if [ "$0" = f ]; then sha256sum "$@"; fi && echo K''' + [char]0x000a + '# The records (docs/verify.md), then "#ENTRIES" (sorts first). A record is checked against what its batch said at' + [char]0x000a + '# every step, so output that is cut short or that the tools print differently fails instead of digesting wrong.' + [char]0x000a + 'p=''function die(m) { print "volume digest: " m > "/dev/stderr"; bad = 1; exit 1 }' + [char]0x000a + 'function num(h,  v, i) {' + [char]0x000a + '  if (h in NUM) return NUM[h]' + [char]0x000a + '  v = 0; for (i = 1; i <= length(h); i++) v = v * 16 + index("0123456789abcdef", substr(h, i, 1)) - 1; return NUM[h] = v' + [char]0x000a + '}' + [char]0x000a + 'function link(  n, s, w, e, pre) {' + [char]0x000a + '  n = length(P[nl + 1]) / 2; s = S[nl + 1] + 0' + [char]0x000a + '  if (length(buf) < 3) return 0' + [char]0x000a + '  w = 3 * (n + s + (substr(buf, 2, 2) == "27" ? 9 : 5))' + [char]0x000a + '  if (length(buf) < w) return 0' + [char]0x000a + '  e = substr(buf, 1, w); buf = substr(buf, w + 1); gsub(/ /, "", e); nl++' + [char]0x000a + '  # busybox puts PATH and TARGET in single quotes (27), GNU with QUOTING_STYLE=literal does not; TARGET is S bytes.' + [char]0x000a + '  pre = substr(e, 1, 2) == "27" ? "27" P[nl] "27202d3e2027" : P[nl] "202d3e20"' + [char]0x000a + '  if (substr(e, 1, length(pre)) != pre || substr(e, length(pre) + 2 * s + 1) != (substr(e, 1, 2) == "27" ? "270a" : "0a")) die("unexpected stat %N output")' + [char]0x000a + '  L[nl] = substr(e, length(pre) + 1, 2 * s); return 1' + [char]0x000a + '}' + [char]0x000a + 'function emit(  j, m, t, p, y, z, l, h, d, r) {' + [char]0x000a + '  for (j = 1; j <= c; j++) {' + [char]0x000a + '    m = num(M[j]); t = int(m / 4096); p = P[j]; if (!(m in PERM)) PERM[m] = sprintf("%04o", m % 4096)' + [char]0x000a + '    if ((k == "f") != (t == 8) || (k == "l") != (t == 10)) die("a path changed type while it was read")' + [char]0x000a + '    if (p != "2e") { if (substr(p, 1, 4) != "2e2f") die("unexpected path"); p = substr(p, 5) }' + [char]0x000a + '    z = 0; l = "-"; h = "-"; d = "-"' + [char]0x000a + '    if (t == 4) y = "dir"; else if (t == 8) { y = "file"; z = S[j]; h = D[j] } else if (t == 10) { y = "symlink"; l = L[j] }' + [char]0x000a + '    else if (t == 2 || t == 6) { y = t == 2 ? "char" : "block"; d = num(A[j]) "," num(B[j]) } else if (t == 1) y = "fifo"' + [char]0x000a + '    else if (t == 12) continue; else die("unsupported file type " t)' + [char]0x000a + '    r = p " " y " " PERM[m] " " U[j] " " G[j] " " z " "' + [char]0x000a + '    # A name of an inode with more links waits for the end: its link field is the smallest of its names here.' + [char]0x000a + '    if (t != 4 && N[j] > 1) { q++; QR[q] = r; QL[q] = l; QT[q] = h " " d; QI[q] = I[j]; QN[I[j]]++' + [char]0x000a + '      if (!(I[j] in QM) || p < QM[I[j]]) QM[I[j]] = p }' + [char]0x000a + '    else { print r l " " h " " d; e++ }' + [char]0x000a + '  }' + [char]0x000a + '}' + [char]0x000a + 'BEGIN { st = "h" }' + [char]0x000a + 'st == "h" { if ($0 !~ /^[flo] [0-9]+$/) die("unexpected output"); k = $1; c = $2 + 0; j = 0; np = 0; nl = 0; buf = ""; st = "s"; next }' + [char]0x000a + 'st == "s" {' + [char]0x000a + '  if (NF != 8 || $0 ~ /[^0-9a-f ]/) die("unexpected stat output")' + [char]0x000a + '  j++; M[j] = $1; U[j] = $2; G[j] = $3; S[j] = $4; A[j] = $5; B[j] = $6; I[j] = $7; N[j] = $8' + [char]0x000a + '  if (j == c) st = "x"; next' + [char]0x000a + '}' + [char]0x000a + 'st == "x" {' + [char]0x000a + '  if ($0 !~ /^ /) die("the path list ends early")' + [char]0x000a + '  x = $0; sub(/ +$/, "", x); buf = buf x' + [char]0x000a + '  if (np < c) {' + [char]0x000a + '    # Each " 00" (od puts a space before every byte, so it cannot match across two) ends a path.' + [char]0x000a + '    m = split(buf, Q, / 00/)' + [char]0x000a + '    for (i = 1; i < m && np < c; i++) {' + [char]0x000a + '      x = Q[i]; np++; F[np] = index(x, " 0a") ? gsub(/ 0a/, "&", x) : 0; gsub(/ /, "", x); P[np] = x' + [char]0x000a + '    }' + [char]0x000a + '    for (buf = Q[i++]; i <= m; i++) buf = buf " 00" Q[i]' + [char]0x000a + '    if (np < c) next' + [char]0x000a + '  }' + [char]0x000a + '  if (k == "l") { while (nl < c && link()) ; if (nl < c) next }' + [char]0x000a + '  if (buf != "") die("unexpected bytes after the path list")' + [char]0x000a + '  j = 0; st = k == "f" ? "c" : "k"; next' + [char]0x000a + '}' + [char]0x000a + 'st == "c" {' + [char]0x000a + '  # GNU marks a line whose name it escaped with a leading backslash; otherwise the raw name ends the line.' + [char]0x000a + '  j++; if (substr($0, 1, 1) == "\\") { h = substr($0, 2, 64); x = 0 } else { h = substr($0, 1, 64); x = F[j] }' + [char]0x000a + '  if (length(h) != 64 || h ~ /[^0-9a-f]/) die("unexpected sha256sum output")' + [char]0x000a + '  D[j] = h; while (x-- > 0) if ((getline) <= 0) die("sha256sum output ends early")' + [char]0x000a + '  if (j == c) st = "k"; next' + [char]0x000a + '}' + [char]0x000a + 'st == "k" { if ($0 != "K") die("a batch did not finish"); emit(); st = "h"; next }' + [char]0x000a + 'END {' + [char]0x000a + '  if (bad) exit 1' + [char]0x000a + '  if (st != "h") die("the listing ends early")' + [char]0x000a + '  for (i = 1; i <= q; i++) { print QR[i] (QN[QI[i]] > 1 ? QM[QI[i]] : QL[i]) " " QT[i]; e++ }' + [char]0x000a + '  print "#" (e + 0)' + [char]0x000a + '}''' + [char]0x000a + '# Without pipefail, a failing stage says so on fd 3, which the command substitution collects with the result.' + [char]0x000a + 'r=$( { { find . -type f -exec sh -c "$b" f {} + -o -type l -exec sh -c "$b" l {} + -o -exec sh -c "$b" o {} + ||' + [char]0x000a + '  echo FAIL >&3; } | { awk "$p" || echo FAIL >&3; } | { TMPDIR=${spill:-/} sort || echo FAIL >&3; } |' + [char]0x000a + '  { IFS= read -r n && echo "$n" && { echo wsl2-migrate/volume-digest/2; cat || echo FAIL >&3; } | sha256sum; }' + [char]0x000a + '  } 3>&1 ) || r=FAIL' + [char]0x000a + 'set -f' + [char]0x000a + 'set -- $r' + [char]0x000a + 'if [ $# -ne 3 ] || [ "$3" != - ] || [ "${1#\#}" = "$1" ]; then' + [char]0x000a + '  echo "volume digest: reading $dir failed" >&2' + [char]0x000a + '  exit 1' + [char]0x000a + 'fi' + [char]0x000a + 'printf "sha256:%s %s\n" "$2" "${1#\#}" > "$out"' + [char]0x000a + ' sh /data /out/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.digest')
+            CommandLine  = @('run --rm --network none -v 74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975:/data:ro -v "', @{ Backup = 'volumes' }, ':/out" -- busybox:1.32 sh -c ', @{ Text = 'T1' }, ' sh /data /out/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.digest')
+            Display      = 'run --rm --network none -v 74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975:/data:ro -v <backup>/volumes:/out -- busybox:1.32 sh -c <5696-character script sha256:ea2c516fb3c4> sh /data /out/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.digest'
             Timeout      = 602
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -3300,12 +3336,13 @@ $script:Steps = @(
             @{ Path = 'volumes/shop_pgdata.digest'; Kind = 'volume-digest'; Subject = 'shop_pgdata'; Secret = $false }
         )
         Docker        = @{
-            CommandLine  = @('run --rm --network none -v shop_pgdata:/data:ro -v "', @{ Backup = 'volumes' }, (':/out" -- busybox:1.32 sh -c "# wsl2-migrate volume digest (docs/verify.md, \"Volume digest\"), for a helper container with busybox or GNU tools.' + [char]0x000a + '# Usage: sh -c \"$(cat volume_digest.sh)\" sh DIR OUT  -> writes \"sha256:<hex> <entries>\" to OUT.' + [char]0x000a + '# One walk of DIR and one read of each file. Processes start per batch of paths (find -exec {} +), never per path.' + [char]0x000a + '# Nothing is written but OUT (and, for a huge volume, GNU sort''s spill files next to it): no /tmp is needed.' + [char]0x000a + 'set -eu' + [char]0x000a + 'export LC_ALL=C QUOTING_STYLE=literal' + [char]0x000a + 'dir=$1' + [char]0x000a + 'out=$2' + [char]0x000a + 'case $out in /*) ;; *) out=$PWD/$out ;; esac' + [char]0x000a + 'spill=${out%/*}' + [char]0x000a + 'cd \"$dir\"' + [char]0x000a + '# One batch of paths of one kind (f: regular files, l: symlinks, o: the rest) prints: \"KIND COUNT\", a stat line' + [char]0x000a + '# per path, the od hex of the NUL-ended paths (for l, followed by stat''s \"PATH -> TARGET\"), for f sha256sum''s' + [char]0x000a + '# lines, then K. Hex is how names with newlines or any other byte cross into awk intact.' + [char]0x000a + 'b=''printf \"%s %d\n\" \"$0\" \"$#\" && stat -c \"%f %u %g %s %t %T %i %h\" \"$@\" &&' + [char]0x000a + '{ printf \"%s\0\" \"$@\" && if [ \"$0\" = l ]; then stat -c %N \"$@\"; fi; } | od -An -v -tx1 &&' + [char]0x000a + 'if [ \"$0\" = f ]; then sha256sum \"$@\"; fi && echo K''' + [char]0x000a + '# The records (docs/verify.md), then \"#ENTRIES\" (sorts first). A record is checked against what its batch said at' + [char]0x000a + '# every step, so output that is cut short or that the tools print differently fails instead of digesting wrong.' + [char]0x000a + 'p=''function die(m) { print \"volume digest: \" m > \"/dev/stderr\"; bad = 1; exit 1 }' + [char]0x000a + 'function num(h,  v, i) {' + [char]0x000a + '  if (h in NUM) return NUM[h]' + [char]0x000a + '  v = 0; for (i = 1; i <= length(h); i++) v = v * 16 + index(\"0123456789abcdef\", substr(h, i, 1)) - 1; return NUM[h] = v' + [char]0x000a + '}' + [char]0x000a + 'function link(  n, s, w, e, pre) {' + [char]0x000a + '  n = length(P[nl + 1]) / 2; s = S[nl + 1] + 0' + [char]0x000a + '  if (length(buf) < 3) return 0' + [char]0x000a + '  w = 3 * (n + s + (substr(buf, 2, 2) == \"27\" ? 9 : 5))' + [char]0x000a + '  if (length(buf) < w) return 0' + [char]0x000a + '  e = substr(buf, 1, w); buf = substr(buf, w + 1); gsub(/ /, \"\", e); nl++' + [char]0x000a + '  # busybox puts PATH and TARGET in single quotes (27), GNU with QUOTING_STYLE=literal does not; TARGET is S bytes.' + [char]0x000a + '  pre = substr(e, 1, 2) == \"27\" ? \"27\" P[nl] \"27202d3e2027\" : P[nl] \"202d3e20\"' + [char]0x000a + '  if (substr(e, 1, length(pre)) != pre || substr(e, length(pre) + 2 * s + 1) != (substr(e, 1, 2) == \"27\" ? \"270a\" : \"0a\")) die(\"unexpected stat %N output\")' + [char]0x000a + '  L[nl] = substr(e, length(pre) + 1, 2 * s); return 1' + [char]0x000a + '}' + [char]0x000a + 'function emit(  j, m, t, p, y, z, l, h, d, r) {' + [char]0x000a + '  for (j = 1; j <= c; j++) {' + [char]0x000a + '    m = num(M[j]); t = int(m / 4096); p = P[j]; if (!(m in PERM)) PERM[m] = sprintf(\"%04o\", m % 4096)' + [char]0x000a + '    if ((k == \"f\") != (t == 8) || (k == \"l\") != (t == 10)) die(\"a path changed type while it was read\")' + [char]0x000a + '    if (p != \"2e\") { if (substr(p, 1, 4) != \"2e2f\") die(\"unexpected path\"); p = substr(p, 5) }' + [char]0x000a + '    z = 0; l = \"-\"; h = \"-\"; d = \"-\"' + [char]0x000a + '    if (t == 4) y = \"dir\"; else if (t == 8) { y = \"file\"; z = S[j]; h = D[j] } else if (t == 10) { y = \"symlink\"; l = L[j] }' + [char]0x000a + '    else if (t == 2 || t == 6) { y = t == 2 ? \"char\" : \"block\"; d = num(A[j]) \",\" num(B[j]) } else if (t == 1) y = \"fifo\"' + [char]0x000a + '    else if (t == 12) continue; else die(\"unsupported file type \" t)' + [char]0x000a + '    r = p \" \" y \" \" PERM[m] \" \" U[j] \" \" G[j] \" \" z \" \"' + [char]0x000a + '    # A name of an inode with more links waits for the end: its link field is the smallest of its names here.' + [char]0x000a + '    if (t != 4 && N[j] > 1) { q++; QR[q] = r; QL[q] = l; QT[q] = h \" \" d; QI[q] = I[j]; QN[I[j]]++' + [char]0x000a + '      if (!(I[j] in QM) || p < QM[I[j]]) QM[I[j]] = p }' + [char]0x000a + '    else { print r l \" \" h \" \" d; e++ }' + [char]0x000a + '  }' + [char]0x000a + '}' + [char]0x000a + 'BEGIN { st = \"h\" }' + [char]0x000a + 'st == \"h\" { if ($0 !~ /^[flo] [0-9]+$/) die(\"unexpected output\"); k = $1; c = $2 + 0; j = 0; np = 0; nl = 0; buf = \"\"; st = \"s\"; next }' + [char]0x000a + 'st == \"s\" {' + [char]0x000a + '  if (NF != 8 || $0 ~ /[^0-9a-f ]/) die(\"unexpected stat output\")' + [char]0x000a + '  j++; M[j] = $1; U[j] = $2; G[j] = $3; S[j] = $4; A[j] = $5; B[j] = $6; I[j] = $7; N[j] = $8' + [char]0x000a + '  if (j == c) st = \"x\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"x\" {' + [char]0x000a + '  if ($0 !~ /^ /) die(\"the path list ends early\")' + [char]0x000a + '  x = $0; sub(/ +$/, \"\", x); buf = buf x' + [char]0x000a + '  if (np < c) {' + [char]0x000a + '    # Each \" 00\" (od puts a space before every byte, so it cannot match across two) ends a path.' + [char]0x000a + '    m = split(buf, Q, / 00/)' + [char]0x000a + '    for (i = 1; i < m && np < c; i++) {' + [char]0x000a + '      x = Q[i]; np++; F[np] = index(x, \" 0a\") ? gsub(/ 0a/, \"&\", x) : 0; gsub(/ /, \"\", x); P[np] = x' + [char]0x000a + '    }' + [char]0x000a + '    for (buf = Q[i++]; i <= m; i++) buf = buf \" 00\" Q[i]' + [char]0x000a + '    if (np < c) next' + [char]0x000a + '  }' + [char]0x000a + '  if (k == \"l\") { while (nl < c && link()) ; if (nl < c) next }' + [char]0x000a + '  if (buf != \"\") die(\"unexpected bytes after the path list\")' + [char]0x000a + '  j = 0; st = k == \"f\" ? \"c\" : \"k\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"c\" {' + [char]0x000a + '  # GNU marks a line whose name it escaped with a leading backslash; otherwise the raw name ends the line.' + [char]0x000a + '  j++; if (substr($0, 1, 1) == \"\\\\\") { h = substr($0, 2, 64); x = 0 } else { h = substr($0, 1, 64); x = F[j] }' + [char]0x000a + '  if (length(h) != 64 || h ~ /[^0-9a-f]/) die(\"unexpected sha256sum output\")' + [char]0x000a + '  D[j] = h; while (x-- > 0) if ((getline) <= 0) die(\"sha256sum output ends early\")' + [char]0x000a + '  if (j == c) st = \"k\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"k\" { if ($0 != \"K\") die(\"a batch did not finish\"); emit(); st = \"h\"; next }' + [char]0x000a + 'END {' + [char]0x000a + '  if (bad) exit 1' + [char]0x000a + '  if (st != \"h\") die(\"the listing ends early\")' + [char]0x000a + '  for (i = 1; i <= q; i++) { print QR[i] (QN[QI[i]] > 1 ? QM[QI[i]] : QL[i]) \" \" QT[i]; e++ }' + [char]0x000a + '  print \"#\" (e + 0)' + [char]0x000a + '}''' + [char]0x000a + '# Without pipefail, a failing stage says so on fd 3, which the command substitution collects with the result.' + [char]0x000a + 'r=$( { { find . -type f -exec sh -c \"$b\" f {} + -o -type l -exec sh -c \"$b\" l {} + -o -exec sh -c \"$b\" o {} + ||' + [char]0x000a + '  echo FAIL >&3; } | { awk \"$p\" || echo FAIL >&3; } | { TMPDIR=${spill:-/} sort || echo FAIL >&3; } |' + [char]0x000a + '  { IFS= read -r n && echo \"$n\" && { echo wsl2-migrate/volume-digest/2; cat || echo FAIL >&3; } | sha256sum; }' + [char]0x000a + '  } 3>&1 ) || r=FAIL' + [char]0x000a + 'set -f' + [char]0x000a + 'set -- $r' + [char]0x000a + 'if [ $# -ne 3 ] || [ \"$3\" != - ] || [ \"${1#\#}\" = \"$1\" ]; then' + [char]0x000a + '  echo \"volume digest: reading $dir failed\" >&2' + [char]0x000a + '  exit 1' + [char]0x000a + 'fi' + [char]0x000a + 'printf \"sha256:%s %s\n\" \"$2\" \"${1#\#}\" > \"$out\"' + [char]0x000a + '" sh /data /out/shop_pgdata.digest'))
-            Display      = ('run --rm --network none -v shop_pgdata:/data:ro -v <backup>/volumes:/out -- busybox:1.32 sh -c # wsl2-migrate volume digest (docs/verify.md, "Volume digest"), for a helper container with busybox or GNU tools.' + [char]0x000a + '# Usage: sh -c "$(cat volume_digest.sh)" sh DIR OUT  -> writes "sha256:<hex> <entries>" to OUT.' + [char]0x000a + '# One walk of DIR and one read of each file. Processes start per batch of paths (find -exec {} +), never per path.' + [char]0x000a + '# Nothing is written but OUT (and, for a huge volume, GNU sort''s spill files next to it): no /tmp is needed.' + [char]0x000a + 'set -eu' + [char]0x000a + 'export LC_ALL=C QUOTING_STYLE=literal' + [char]0x000a + 'dir=$1' + [char]0x000a + 'out=$2' + [char]0x000a + 'case $out in /*) ;; *) out=$PWD/$out ;; esac' + [char]0x000a + 'spill=${out%/*}' + [char]0x000a + 'cd "$dir"' + [char]0x000a + '# One batch of paths of one kind (f: regular files, l: symlinks, o: the rest) prints: "KIND COUNT", a stat line' + [char]0x000a + '# per path, the od hex of the NUL-ended paths (for l, followed by stat''s "PATH -> TARGET"), for f sha256sum''s' + [char]0x000a + '# lines, then K. Hex is how names with newlines or any other byte cross into awk intact.' + [char]0x000a + 'b=''printf "%s %d\n" "$0" "$#" && stat -c "%f %u %g %s %t %T %i %h" "$@" &&' + [char]0x000a + '{ printf "%s\0" "$@" && if [ "$0" = l ]; then stat -c %N "$@"; fi; } | od -An -v -tx1 &&' + [char]0x000a + 'if [ "$0" = f ]; then sha256sum "$@"; fi && echo K''' + [char]0x000a + '# The records (docs/verify.md), then "#ENTRIES" (sorts first). A record is checked against what its batch said at' + [char]0x000a + '# every step, so output that is cut short or that the tools print differently fails instead of digesting wrong.' + [char]0x000a + 'p=''function die(m) { print "volume digest: " m > "/dev/stderr"; bad = 1; exit 1 }' + [char]0x000a + 'function num(h,  v, i) {' + [char]0x000a + '  if (h in NUM) return NUM[h]' + [char]0x000a + '  v = 0; for (i = 1; i <= length(h); i++) v = v * 16 + index("0123456789abcdef", substr(h, i, 1)) - 1; return NUM[h] = v' + [char]0x000a + '}' + [char]0x000a + 'function link(  n, s, w, e, pre) {' + [char]0x000a + '  n = length(P[nl + 1]) / 2; s = S[nl + 1] + 0' + [char]0x000a + '  if (length(buf) < 3) return 0' + [char]0x000a + '  w = 3 * (n + s + (substr(buf, 2, 2) == "27" ? 9 : 5))' + [char]0x000a + '  if (length(buf) < w) return 0' + [char]0x000a + '  e = substr(buf, 1, w); buf = substr(buf, w + 1); gsub(/ /, "", e); nl++' + [char]0x000a + '  # busybox puts PATH and TARGET in single quotes (27), GNU with QUOTING_STYLE=literal does not; TARGET is S bytes.' + [char]0x000a + '  pre = substr(e, 1, 2) == "27" ? "27" P[nl] "27202d3e2027" : P[nl] "202d3e20"' + [char]0x000a + '  if (substr(e, 1, length(pre)) != pre || substr(e, length(pre) + 2 * s + 1) != (substr(e, 1, 2) == "27" ? "270a" : "0a")) die("unexpected stat %N output")' + [char]0x000a + '  L[nl] = substr(e, length(pre) + 1, 2 * s); return 1' + [char]0x000a + '}' + [char]0x000a + 'function emit(  j, m, t, p, y, z, l, h, d, r) {' + [char]0x000a + '  for (j = 1; j <= c; j++) {' + [char]0x000a + '    m = num(M[j]); t = int(m / 4096); p = P[j]; if (!(m in PERM)) PERM[m] = sprintf("%04o", m % 4096)' + [char]0x000a + '    if ((k == "f") != (t == 8) || (k == "l") != (t == 10)) die("a path changed type while it was read")' + [char]0x000a + '    if (p != "2e") { if (substr(p, 1, 4) != "2e2f") die("unexpected path"); p = substr(p, 5) }' + [char]0x000a + '    z = 0; l = "-"; h = "-"; d = "-"' + [char]0x000a + '    if (t == 4) y = "dir"; else if (t == 8) { y = "file"; z = S[j]; h = D[j] } else if (t == 10) { y = "symlink"; l = L[j] }' + [char]0x000a + '    else if (t == 2 || t == 6) { y = t == 2 ? "char" : "block"; d = num(A[j]) "," num(B[j]) } else if (t == 1) y = "fifo"' + [char]0x000a + '    else if (t == 12) continue; else die("unsupported file type " t)' + [char]0x000a + '    r = p " " y " " PERM[m] " " U[j] " " G[j] " " z " "' + [char]0x000a + '    # A name of an inode with more links waits for the end: its link field is the smallest of its names here.' + [char]0x000a + '    if (t != 4 && N[j] > 1) { q++; QR[q] = r; QL[q] = l; QT[q] = h " " d; QI[q] = I[j]; QN[I[j]]++' + [char]0x000a + '      if (!(I[j] in QM) || p < QM[I[j]]) QM[I[j]] = p }' + [char]0x000a + '    else { print r l " " h " " d; e++ }' + [char]0x000a + '  }' + [char]0x000a + '}' + [char]0x000a + 'BEGIN { st = "h" }' + [char]0x000a + 'st == "h" { if ($0 !~ /^[flo] [0-9]+$/) die("unexpected output"); k = $1; c = $2 + 0; j = 0; np = 0; nl = 0; buf = ""; st = "s"; next }' + [char]0x000a + 'st == "s" {' + [char]0x000a + '  if (NF != 8 || $0 ~ /[^0-9a-f ]/) die("unexpected stat output")' + [char]0x000a + '  j++; M[j] = $1; U[j] = $2; G[j] = $3; S[j] = $4; A[j] = $5; B[j] = $6; I[j] = $7; N[j] = $8' + [char]0x000a + '  if (j == c) st = "x"; next' + [char]0x000a + '}' + [char]0x000a + 'st == "x" {' + [char]0x000a + '  if ($0 !~ /^ /) die("the path list ends early")' + [char]0x000a + '  x = $0; sub(/ +$/, "", x); buf = buf x' + [char]0x000a + '  if (np < c) {' + [char]0x000a + '    # Each " 00" (od puts a space before every byte, so it cannot match across two) ends a path.' + [char]0x000a + '    m = split(buf, Q, / 00/)' + [char]0x000a + '    for (i = 1; i < m && np < c; i++) {' + [char]0x000a + '      x = Q[i]; np++; F[np] = index(x, " 0a") ? gsub(/ 0a/, "&", x) : 0; gsub(/ /, "", x); P[np] = x' + [char]0x000a + '    }' + [char]0x000a + '    for (buf = Q[i++]; i <= m; i++) buf = buf " 00" Q[i]' + [char]0x000a + '    if (np < c) next' + [char]0x000a + '  }' + [char]0x000a + '  if (k == "l") { while (nl < c && link()) ; if (nl < c) next }' + [char]0x000a + '  if (buf != "") die("unexpected bytes after the path list")' + [char]0x000a + '  j = 0; st = k == "f" ? "c" : "k"; next' + [char]0x000a + '}' + [char]0x000a + 'st == "c" {' + [char]0x000a + '  # GNU marks a line whose name it escaped with a leading backslash; otherwise the raw name ends the line.' + [char]0x000a + '  j++; if (substr($0, 1, 1) == "\\") { h = substr($0, 2, 64); x = 0 } else { h = substr($0, 1, 64); x = F[j] }' + [char]0x000a + '  if (length(h) != 64 || h ~ /[^0-9a-f]/) die("unexpected sha256sum output")' + [char]0x000a + '  D[j] = h; while (x-- > 0) if ((getline) <= 0) die("sha256sum output ends early")' + [char]0x000a + '  if (j == c) st = "k"; next' + [char]0x000a + '}' + [char]0x000a + 'st == "k" { if ($0 != "K") die("a batch did not finish"); emit(); st = "h"; next }' + [char]0x000a + 'END {' + [char]0x000a + '  if (bad) exit 1' + [char]0x000a + '  if (st != "h") die("the listing ends early")' + [char]0x000a + '  for (i = 1; i <= q; i++) { print QR[i] (QN[QI[i]] > 1 ? QM[QI[i]] : QL[i]) " " QT[i]; e++ }' + [char]0x000a + '  print "#" (e + 0)' + [char]0x000a + '}''' + [char]0x000a + '# Without pipefail, a failing stage says so on fd 3, which the command substitution collects with the result.' + [char]0x000a + 'r=$( { { find . -type f -exec sh -c "$b" f {} + -o -type l -exec sh -c "$b" l {} + -o -exec sh -c "$b" o {} + ||' + [char]0x000a + '  echo FAIL >&3; } | { awk "$p" || echo FAIL >&3; } | { TMPDIR=${spill:-/} sort || echo FAIL >&3; } |' + [char]0x000a + '  { IFS= read -r n && echo "$n" && { echo wsl2-migrate/volume-digest/2; cat || echo FAIL >&3; } | sha256sum; }' + [char]0x000a + '  } 3>&1 ) || r=FAIL' + [char]0x000a + 'set -f' + [char]0x000a + 'set -- $r' + [char]0x000a + 'if [ $# -ne 3 ] || [ "$3" != - ] || [ "${1#\#}" = "$1" ]; then' + [char]0x000a + '  echo "volume digest: reading $dir failed" >&2' + [char]0x000a + '  exit 1' + [char]0x000a + 'fi' + [char]0x000a + 'printf "sha256:%s %s\n" "$2" "${1#\#}" > "$out"' + [char]0x000a + ' sh /data /out/shop_pgdata.digest')
+            CommandLine  = @('run --rm --network none -v shop_pgdata:/data:ro -v "', @{ Backup = 'volumes' }, ':/out" -- busybox:1.32 sh -c ', @{ Text = 'T1' }, ' sh /data /out/shop_pgdata.digest')
+            Display      = 'run --rm --network none -v shop_pgdata:/data:ro -v <backup>/volumes:/out -- busybox:1.32 sh -c <5696-character script sha256:ea2c516fb3c4> sh /data /out/shop_pgdata.digest'
             Timeout      = 661
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -3500,7 +3537,7 @@ $script:Steps = @(
         Produces      = @(
         )
         Docker        = $null
-        Params        = @{ Arguments = '--install --no-distribution'; Msi = ''; SkipFrom = '2.1.5'; Timeout = 1800; OkExitCodes = @(0, 3010); RestartExitCodes = @(3010); Program = 'wsl.exe' }
+        Params        = @{ Program = 'wsl.exe'; WslArguments = @('--install', '--no-distribution'); Msi = ''; SkipFrom = '2.1.5'; Timeout = 1800; OkExitCodes = @(0, 3010); RestartExitCodes = @(3010); Arguments = '--install --no-distribution' }
     }
     # 32/64 switch/reboot-wsl
     @{
@@ -3658,6 +3695,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @(@{ What = 'wsl2-migrate/shop-db-1:commit-f98636f1384d is the image backup/commit/shop_db_1 made'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'wsl2-migrate/shop-db-1:commit-f98636f1384d'); Expect = '{recorded}'; Mode = 'equals'; RecordedFrom = 'backup/commit/shop_db_1'; CommandLine = @('image inspect --format {{.Id}} -- wsl2-migrate/shop-db-1:commit-f98636f1384d') }, @{ What = 'wsl2-migrate/shop-web-1:commit-f7296ac715a3 is the image backup/commit/shop_web_1 made'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'wsl2-migrate/shop-web-1:commit-f7296ac715a3'); Expect = '{recorded}'; Mode = 'equals'; RecordedFrom = 'backup/commit/shop_web_1'; CommandLine = @('image inspect --format {{.Id}} -- wsl2-migrate/shop-web-1:commit-f7296ac715a3') })
         }
@@ -3686,6 +3724,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @(@{ What = 'sha256:94cfbec5ae57bd50c9fb313b06fb5553a622db5677d67abf92693c3b4ae55638 is sha256:94cfbec5ae57'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'sha256:94cfbec5ae57bd50c9fb313b06fb5553a622db5677d67abf92693c3b4ae55638'); Expect = 'sha256:94cfbec5ae57bd50c9fb313b06fb5553a622db5677d67abf92693c3b4ae55638'; Mode = 'equals'; RecordedFrom = ''; CommandLine = @('image inspect --format {{.Id}} -- sha256:94cfbec5ae57bd50c9fb313b06fb5553a622db5677d67abf92693c3b4ae55638') }, @{ What = 'shop/api:dev is sha256:aab18892c3c9'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'shop/api:dev'); Expect = 'sha256:aab18892c3c9e3ee070ba7e8c066eda91f1ae66def7ba337d7a8a5e5d1f34863'; Mode = 'equals'; RecordedFrom = ''; CommandLine = @('image inspect --format {{.Id}} -- shop/api:dev') }, @{ What = 'wsl2-migrate/legacy-importer:commit-83c8d0a90e2d is the image backup/commit/legacy-importer made'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'wsl2-migrate/legacy-importer:commit-83c8d0a90e2d'); Expect = '{recorded}'; Mode = 'equals'; RecordedFrom = 'backup/commit/legacy-importer'; CommandLine = @('image inspect --format {{.Id}} -- wsl2-migrate/legacy-importer:commit-83c8d0a90e2d') }, @{ What = 'wsl2-migrate/shop-api-1:commit-422f83d2e5b6 is the image backup/commit/shop_api_1 made'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'wsl2-migrate/shop-api-1:commit-422f83d2e5b6'); Expect = '{recorded}'; Mode = 'equals'; RecordedFrom = 'backup/commit/shop_api_1'; CommandLine = @('image inspect --format {{.Id}} -- wsl2-migrate/shop-api-1:commit-422f83d2e5b6') })
         }
@@ -3714,6 +3753,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @(@{ What = 'busybox@sha256:a402d4d3bab7107fab8703e7eb78fad47dafe3182d77b2403fe276ef367da6cf is sha256:49c425e323cd'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'busybox@sha256:a402d4d3bab7107fab8703e7eb78fad47dafe3182d77b2403fe276ef367da6cf'); Expect = 'sha256:49c425e323cdb47568720a77cc5f81600fcc2cf3057358e4fb33f278599d3f5d'; Mode = 'equals'; RecordedFrom = ''; CommandLine = @('image inspect --format {{.Id}} -- busybox@sha256:a402d4d3bab7107fab8703e7eb78fad47dafe3182d77b2403fe276ef367da6cf') })
         }
@@ -3742,6 +3782,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @(@{ What = 'busybox:1.32 is sha256:49c425e323cd'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'busybox:1.32'); Expect = 'sha256:49c425e323cdb47568720a77cc5f81600fcc2cf3057358e4fb33f278599d3f5d'; Mode = 'equals'; RecordedFrom = ''; CommandLine = @('image inspect --format {{.Id}} -- busybox:1.32') })
         }
@@ -3770,6 +3811,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @(@{ What = 'postgres@sha256:30b25c2d3c5c9ccdbeb57b3131cfcbeeb7001d63aa42edb38cf5ac3aea66d16e is sha256:543f06e07398'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'postgres@sha256:30b25c2d3c5c9ccdbeb57b3131cfcbeeb7001d63aa42edb38cf5ac3aea66d16e'); Expect = 'sha256:543f06e073986893cecded0e4e803de08f83be626883d8f494a52f29b06161d4'; Mode = 'equals'; RecordedFrom = ''; CommandLine = @('image inspect --format {{.Id}} -- postgres@sha256:30b25c2d3c5c9ccdbeb57b3131cfcbeeb7001d63aa42edb38cf5ac3aea66d16e') })
         }
@@ -3798,6 +3840,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @(@{ What = 'postgres:12 is sha256:543f06e07398'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'postgres:12'); Expect = 'sha256:543f06e073986893cecded0e4e803de08f83be626883d8f494a52f29b06161d4'; Mode = 'equals'; RecordedFrom = ''; CommandLine = @('image inspect --format {{.Id}} -- postgres:12') })
         }
@@ -3826,6 +3869,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @(@{ What = 'nginx@sha256:516669f8ea61d57e2b97e0ebfdc0e9a9aaefd270548572db58ad3e90263dffeb is sha256:9bb653ab3ffb'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'nginx@sha256:516669f8ea61d57e2b97e0ebfdc0e9a9aaefd270548572db58ad3e90263dffeb'); Expect = 'sha256:9bb653ab3ffbea15bfee5c679f19f82717fcea04adde509498bf284b160cbd54'; Mode = 'equals'; RecordedFrom = ''; CommandLine = @('image inspect --format {{.Id}} -- nginx@sha256:516669f8ea61d57e2b97e0ebfdc0e9a9aaefd270548572db58ad3e90263dffeb') })
         }
@@ -3854,6 +3898,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @(@{ What = 'nginx:1.19-alpine is sha256:9bb653ab3ffb'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'nginx:1.19-alpine'); Expect = 'sha256:9bb653ab3ffbea15bfee5c679f19f82717fcea04adde509498bf284b160cbd54'; Mode = 'equals'; RecordedFrom = ''; CommandLine = @('image inspect --format {{.Id}} -- nginx:1.19-alpine') })
         }
@@ -3882,6 +3927,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @(@{ CommandLine = @('network rm -- shop_default'); Display = 'network rm -- shop_default' })
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -3910,6 +3956,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -3938,6 +3985,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @(@{ CommandLine = @('volume rm -- 74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975'); Display = 'volume rm -- 74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975' }, @{ CommandLine = @('volume create --driver local -- 74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975'); Display = 'volume create --driver local -- 74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975' })
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -3961,12 +4009,13 @@ $script:Steps = @(
             @{ Path = 'verify/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.digest'; Kind = 'volume-digest'; Subject = '74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975'; Secret = $false }
         )
         Docker        = @{
-            CommandLine  = @('run --rm --network none -v 74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975:/data:ro -v "', @{ Backup = 'verify' }, (':/out" -- busybox:1.32 sh -c "# wsl2-migrate volume digest (docs/verify.md, \"Volume digest\"), for a helper container with busybox or GNU tools.' + [char]0x000a + '# Usage: sh -c \"$(cat volume_digest.sh)\" sh DIR OUT  -> writes \"sha256:<hex> <entries>\" to OUT.' + [char]0x000a + '# One walk of DIR and one read of each file. Processes start per batch of paths (find -exec {} +), never per path.' + [char]0x000a + '# Nothing is written but OUT (and, for a huge volume, GNU sort''s spill files next to it): no /tmp is needed.' + [char]0x000a + 'set -eu' + [char]0x000a + 'export LC_ALL=C QUOTING_STYLE=literal' + [char]0x000a + 'dir=$1' + [char]0x000a + 'out=$2' + [char]0x000a + 'case $out in /*) ;; *) out=$PWD/$out ;; esac' + [char]0x000a + 'spill=${out%/*}' + [char]0x000a + 'cd \"$dir\"' + [char]0x000a + '# One batch of paths of one kind (f: regular files, l: symlinks, o: the rest) prints: \"KIND COUNT\", a stat line' + [char]0x000a + '# per path, the od hex of the NUL-ended paths (for l, followed by stat''s \"PATH -> TARGET\"), for f sha256sum''s' + [char]0x000a + '# lines, then K. Hex is how names with newlines or any other byte cross into awk intact.' + [char]0x000a + 'b=''printf \"%s %d\n\" \"$0\" \"$#\" && stat -c \"%f %u %g %s %t %T %i %h\" \"$@\" &&' + [char]0x000a + '{ printf \"%s\0\" \"$@\" && if [ \"$0\" = l ]; then stat -c %N \"$@\"; fi; } | od -An -v -tx1 &&' + [char]0x000a + 'if [ \"$0\" = f ]; then sha256sum \"$@\"; fi && echo K''' + [char]0x000a + '# The records (docs/verify.md), then \"#ENTRIES\" (sorts first). A record is checked against what its batch said at' + [char]0x000a + '# every step, so output that is cut short or that the tools print differently fails instead of digesting wrong.' + [char]0x000a + 'p=''function die(m) { print \"volume digest: \" m > \"/dev/stderr\"; bad = 1; exit 1 }' + [char]0x000a + 'function num(h,  v, i) {' + [char]0x000a + '  if (h in NUM) return NUM[h]' + [char]0x000a + '  v = 0; for (i = 1; i <= length(h); i++) v = v * 16 + index(\"0123456789abcdef\", substr(h, i, 1)) - 1; return NUM[h] = v' + [char]0x000a + '}' + [char]0x000a + 'function link(  n, s, w, e, pre) {' + [char]0x000a + '  n = length(P[nl + 1]) / 2; s = S[nl + 1] + 0' + [char]0x000a + '  if (length(buf) < 3) return 0' + [char]0x000a + '  w = 3 * (n + s + (substr(buf, 2, 2) == \"27\" ? 9 : 5))' + [char]0x000a + '  if (length(buf) < w) return 0' + [char]0x000a + '  e = substr(buf, 1, w); buf = substr(buf, w + 1); gsub(/ /, \"\", e); nl++' + [char]0x000a + '  # busybox puts PATH and TARGET in single quotes (27), GNU with QUOTING_STYLE=literal does not; TARGET is S bytes.' + [char]0x000a + '  pre = substr(e, 1, 2) == \"27\" ? \"27\" P[nl] \"27202d3e2027\" : P[nl] \"202d3e20\"' + [char]0x000a + '  if (substr(e, 1, length(pre)) != pre || substr(e, length(pre) + 2 * s + 1) != (substr(e, 1, 2) == \"27\" ? \"270a\" : \"0a\")) die(\"unexpected stat %N output\")' + [char]0x000a + '  L[nl] = substr(e, length(pre) + 1, 2 * s); return 1' + [char]0x000a + '}' + [char]0x000a + 'function emit(  j, m, t, p, y, z, l, h, d, r) {' + [char]0x000a + '  for (j = 1; j <= c; j++) {' + [char]0x000a + '    m = num(M[j]); t = int(m / 4096); p = P[j]; if (!(m in PERM)) PERM[m] = sprintf(\"%04o\", m % 4096)' + [char]0x000a + '    if ((k == \"f\") != (t == 8) || (k == \"l\") != (t == 10)) die(\"a path changed type while it was read\")' + [char]0x000a + '    if (p != \"2e\") { if (substr(p, 1, 4) != \"2e2f\") die(\"unexpected path\"); p = substr(p, 5) }' + [char]0x000a + '    z = 0; l = \"-\"; h = \"-\"; d = \"-\"' + [char]0x000a + '    if (t == 4) y = \"dir\"; else if (t == 8) { y = \"file\"; z = S[j]; h = D[j] } else if (t == 10) { y = \"symlink\"; l = L[j] }' + [char]0x000a + '    else if (t == 2 || t == 6) { y = t == 2 ? \"char\" : \"block\"; d = num(A[j]) \",\" num(B[j]) } else if (t == 1) y = \"fifo\"' + [char]0x000a + '    else if (t == 12) continue; else die(\"unsupported file type \" t)' + [char]0x000a + '    r = p \" \" y \" \" PERM[m] \" \" U[j] \" \" G[j] \" \" z \" \"' + [char]0x000a + '    # A name of an inode with more links waits for the end: its link field is the smallest of its names here.' + [char]0x000a + '    if (t != 4 && N[j] > 1) { q++; QR[q] = r; QL[q] = l; QT[q] = h \" \" d; QI[q] = I[j]; QN[I[j]]++' + [char]0x000a + '      if (!(I[j] in QM) || p < QM[I[j]]) QM[I[j]] = p }' + [char]0x000a + '    else { print r l \" \" h \" \" d; e++ }' + [char]0x000a + '  }' + [char]0x000a + '}' + [char]0x000a + 'BEGIN { st = \"h\" }' + [char]0x000a + 'st == \"h\" { if ($0 !~ /^[flo] [0-9]+$/) die(\"unexpected output\"); k = $1; c = $2 + 0; j = 0; np = 0; nl = 0; buf = \"\"; st = \"s\"; next }' + [char]0x000a + 'st == \"s\" {' + [char]0x000a + '  if (NF != 8 || $0 ~ /[^0-9a-f ]/) die(\"unexpected stat output\")' + [char]0x000a + '  j++; M[j] = $1; U[j] = $2; G[j] = $3; S[j] = $4; A[j] = $5; B[j] = $6; I[j] = $7; N[j] = $8' + [char]0x000a + '  if (j == c) st = \"x\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"x\" {' + [char]0x000a + '  if ($0 !~ /^ /) die(\"the path list ends early\")' + [char]0x000a + '  x = $0; sub(/ +$/, \"\", x); buf = buf x' + [char]0x000a + '  if (np < c) {' + [char]0x000a + '    # Each \" 00\" (od puts a space before every byte, so it cannot match across two) ends a path.' + [char]0x000a + '    m = split(buf, Q, / 00/)' + [char]0x000a + '    for (i = 1; i < m && np < c; i++) {' + [char]0x000a + '      x = Q[i]; np++; F[np] = index(x, \" 0a\") ? gsub(/ 0a/, \"&\", x) : 0; gsub(/ /, \"\", x); P[np] = x' + [char]0x000a + '    }' + [char]0x000a + '    for (buf = Q[i++]; i <= m; i++) buf = buf \" 00\" Q[i]' + [char]0x000a + '    if (np < c) next' + [char]0x000a + '  }' + [char]0x000a + '  if (k == \"l\") { while (nl < c && link()) ; if (nl < c) next }' + [char]0x000a + '  if (buf != \"\") die(\"unexpected bytes after the path list\")' + [char]0x000a + '  j = 0; st = k == \"f\" ? \"c\" : \"k\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"c\" {' + [char]0x000a + '  # GNU marks a line whose name it escaped with a leading backslash; otherwise the raw name ends the line.' + [char]0x000a + '  j++; if (substr($0, 1, 1) == \"\\\\\") { h = substr($0, 2, 64); x = 0 } else { h = substr($0, 1, 64); x = F[j] }' + [char]0x000a + '  if (length(h) != 64 || h ~ /[^0-9a-f]/) die(\"unexpected sha256sum output\")' + [char]0x000a + '  D[j] = h; while (x-- > 0) if ((getline) <= 0) die(\"sha256sum output ends early\")' + [char]0x000a + '  if (j == c) st = \"k\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"k\" { if ($0 != \"K\") die(\"a batch did not finish\"); emit(); st = \"h\"; next }' + [char]0x000a + 'END {' + [char]0x000a + '  if (bad) exit 1' + [char]0x000a + '  if (st != \"h\") die(\"the listing ends early\")' + [char]0x000a + '  for (i = 1; i <= q; i++) { print QR[i] (QN[QI[i]] > 1 ? QM[QI[i]] : QL[i]) \" \" QT[i]; e++ }' + [char]0x000a + '  print \"#\" (e + 0)' + [char]0x000a + '}''' + [char]0x000a + '# Without pipefail, a failing stage says so on fd 3, which the command substitution collects with the result.' + [char]0x000a + 'r=$( { { find . -type f -exec sh -c \"$b\" f {} + -o -type l -exec sh -c \"$b\" l {} + -o -exec sh -c \"$b\" o {} + ||' + [char]0x000a + '  echo FAIL >&3; } | { awk \"$p\" || echo FAIL >&3; } | { TMPDIR=${spill:-/} sort || echo FAIL >&3; } |' + [char]0x000a + '  { IFS= read -r n && echo \"$n\" && { echo wsl2-migrate/volume-digest/2; cat || echo FAIL >&3; } | sha256sum; }' + [char]0x000a + '  } 3>&1 ) || r=FAIL' + [char]0x000a + 'set -f' + [char]0x000a + 'set -- $r' + [char]0x000a + 'if [ $# -ne 3 ] || [ \"$3\" != - ] || [ \"${1#\#}\" = \"$1\" ]; then' + [char]0x000a + '  echo \"volume digest: reading $dir failed\" >&2' + [char]0x000a + '  exit 1' + [char]0x000a + 'fi' + [char]0x000a + 'printf \"sha256:%s %s\n\" \"$2\" \"${1#\#}\" > \"$out\"' + [char]0x000a + '" sh /data /out/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.digest'))
-            Display      = ('run --rm --network none -v 74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975:/data:ro -v <backup>/verify:/out -- busybox:1.32 sh -c # wsl2-migrate volume digest (docs/verify.md, "Volume digest"), for a helper container with busybox or GNU tools.' + [char]0x000a + '# Usage: sh -c "$(cat volume_digest.sh)" sh DIR OUT  -> writes "sha256:<hex> <entries>" to OUT.' + [char]0x000a + '# One walk of DIR and one read of each file. Processes start per batch of paths (find -exec {} +), never per path.' + [char]0x000a + '# Nothing is written but OUT (and, for a huge volume, GNU sort''s spill files next to it): no /tmp is needed.' + [char]0x000a + 'set -eu' + [char]0x000a + 'export LC_ALL=C QUOTING_STYLE=literal' + [char]0x000a + 'dir=$1' + [char]0x000a + 'out=$2' + [char]0x000a + 'case $out in /*) ;; *) out=$PWD/$out ;; esac' + [char]0x000a + 'spill=${out%/*}' + [char]0x000a + 'cd "$dir"' + [char]0x000a + '# One batch of paths of one kind (f: regular files, l: symlinks, o: the rest) prints: "KIND COUNT", a stat line' + [char]0x000a + '# per path, the od hex of the NUL-ended paths (for l, followed by stat''s "PATH -> TARGET"), for f sha256sum''s' + [char]0x000a + '# lines, then K. Hex is how names with newlines or any other byte cross into awk intact.' + [char]0x000a + 'b=''printf "%s %d\n" "$0" "$#" && stat -c "%f %u %g %s %t %T %i %h" "$@" &&' + [char]0x000a + '{ printf "%s\0" "$@" && if [ "$0" = l ]; then stat -c %N "$@"; fi; } | od -An -v -tx1 &&' + [char]0x000a + 'if [ "$0" = f ]; then sha256sum "$@"; fi && echo K''' + [char]0x000a + '# The records (docs/verify.md), then "#ENTRIES" (sorts first). A record is checked against what its batch said at' + [char]0x000a + '# every step, so output that is cut short or that the tools print differently fails instead of digesting wrong.' + [char]0x000a + 'p=''function die(m) { print "volume digest: " m > "/dev/stderr"; bad = 1; exit 1 }' + [char]0x000a + 'function num(h,  v, i) {' + [char]0x000a + '  if (h in NUM) return NUM[h]' + [char]0x000a + '  v = 0; for (i = 1; i <= length(h); i++) v = v * 16 + index("0123456789abcdef", substr(h, i, 1)) - 1; return NUM[h] = v' + [char]0x000a + '}' + [char]0x000a + 'function link(  n, s, w, e, pre) {' + [char]0x000a + '  n = length(P[nl + 1]) / 2; s = S[nl + 1] + 0' + [char]0x000a + '  if (length(buf) < 3) return 0' + [char]0x000a + '  w = 3 * (n + s + (substr(buf, 2, 2) == "27" ? 9 : 5))' + [char]0x000a + '  if (length(buf) < w) return 0' + [char]0x000a + '  e = substr(buf, 1, w); buf = substr(buf, w + 1); gsub(/ /, "", e); nl++' + [char]0x000a + '  # busybox puts PATH and TARGET in single quotes (27), GNU with QUOTING_STYLE=literal does not; TARGET is S bytes.' + [char]0x000a + '  pre = substr(e, 1, 2) == "27" ? "27" P[nl] "27202d3e2027" : P[nl] "202d3e20"' + [char]0x000a + '  if (substr(e, 1, length(pre)) != pre || substr(e, length(pre) + 2 * s + 1) != (substr(e, 1, 2) == "27" ? "270a" : "0a")) die("unexpected stat %N output")' + [char]0x000a + '  L[nl] = substr(e, length(pre) + 1, 2 * s); return 1' + [char]0x000a + '}' + [char]0x000a + 'function emit(  j, m, t, p, y, z, l, h, d, r) {' + [char]0x000a + '  for (j = 1; j <= c; j++) {' + [char]0x000a + '    m = num(M[j]); t = int(m / 4096); p = P[j]; if (!(m in PERM)) PERM[m] = sprintf("%04o", m % 4096)' + [char]0x000a + '    if ((k == "f") != (t == 8) || (k == "l") != (t == 10)) die("a path changed type while it was read")' + [char]0x000a + '    if (p != "2e") { if (substr(p, 1, 4) != "2e2f") die("unexpected path"); p = substr(p, 5) }' + [char]0x000a + '    z = 0; l = "-"; h = "-"; d = "-"' + [char]0x000a + '    if (t == 4) y = "dir"; else if (t == 8) { y = "file"; z = S[j]; h = D[j] } else if (t == 10) { y = "symlink"; l = L[j] }' + [char]0x000a + '    else if (t == 2 || t == 6) { y = t == 2 ? "char" : "block"; d = num(A[j]) "," num(B[j]) } else if (t == 1) y = "fifo"' + [char]0x000a + '    else if (t == 12) continue; else die("unsupported file type " t)' + [char]0x000a + '    r = p " " y " " PERM[m] " " U[j] " " G[j] " " z " "' + [char]0x000a + '    # A name of an inode with more links waits for the end: its link field is the smallest of its names here.' + [char]0x000a + '    if (t != 4 && N[j] > 1) { q++; QR[q] = r; QL[q] = l; QT[q] = h " " d; QI[q] = I[j]; QN[I[j]]++' + [char]0x000a + '      if (!(I[j] in QM) || p < QM[I[j]]) QM[I[j]] = p }' + [char]0x000a + '    else { print r l " " h " " d; e++ }' + [char]0x000a + '  }' + [char]0x000a + '}' + [char]0x000a + 'BEGIN { st = "h" }' + [char]0x000a + 'st == "h" { if ($0 !~ /^[flo] [0-9]+$/) die("unexpected output"); k = $1; c = $2 + 0; j = 0; np = 0; nl = 0; buf = ""; st = "s"; next }' + [char]0x000a + 'st == "s" {' + [char]0x000a + '  if (NF != 8 || $0 ~ /[^0-9a-f ]/) die("unexpected stat output")' + [char]0x000a + '  j++; M[j] = $1; U[j] = $2; G[j] = $3; S[j] = $4; A[j] = $5; B[j] = $6; I[j] = $7; N[j] = $8' + [char]0x000a + '  if (j == c) st = "x"; next' + [char]0x000a + '}' + [char]0x000a + 'st == "x" {' + [char]0x000a + '  if ($0 !~ /^ /) die("the path list ends early")' + [char]0x000a + '  x = $0; sub(/ +$/, "", x); buf = buf x' + [char]0x000a + '  if (np < c) {' + [char]0x000a + '    # Each " 00" (od puts a space before every byte, so it cannot match across two) ends a path.' + [char]0x000a + '    m = split(buf, Q, / 00/)' + [char]0x000a + '    for (i = 1; i < m && np < c; i++) {' + [char]0x000a + '      x = Q[i]; np++; F[np] = index(x, " 0a") ? gsub(/ 0a/, "&", x) : 0; gsub(/ /, "", x); P[np] = x' + [char]0x000a + '    }' + [char]0x000a + '    for (buf = Q[i++]; i <= m; i++) buf = buf " 00" Q[i]' + [char]0x000a + '    if (np < c) next' + [char]0x000a + '  }' + [char]0x000a + '  if (k == "l") { while (nl < c && link()) ; if (nl < c) next }' + [char]0x000a + '  if (buf != "") die("unexpected bytes after the path list")' + [char]0x000a + '  j = 0; st = k == "f" ? "c" : "k"; next' + [char]0x000a + '}' + [char]0x000a + 'st == "c" {' + [char]0x000a + '  # GNU marks a line whose name it escaped with a leading backslash; otherwise the raw name ends the line.' + [char]0x000a + '  j++; if (substr($0, 1, 1) == "\\") { h = substr($0, 2, 64); x = 0 } else { h = substr($0, 1, 64); x = F[j] }' + [char]0x000a + '  if (length(h) != 64 || h ~ /[^0-9a-f]/) die("unexpected sha256sum output")' + [char]0x000a + '  D[j] = h; while (x-- > 0) if ((getline) <= 0) die("sha256sum output ends early")' + [char]0x000a + '  if (j == c) st = "k"; next' + [char]0x000a + '}' + [char]0x000a + 'st == "k" { if ($0 != "K") die("a batch did not finish"); emit(); st = "h"; next }' + [char]0x000a + 'END {' + [char]0x000a + '  if (bad) exit 1' + [char]0x000a + '  if (st != "h") die("the listing ends early")' + [char]0x000a + '  for (i = 1; i <= q; i++) { print QR[i] (QN[QI[i]] > 1 ? QM[QI[i]] : QL[i]) " " QT[i]; e++ }' + [char]0x000a + '  print "#" (e + 0)' + [char]0x000a + '}''' + [char]0x000a + '# Without pipefail, a failing stage says so on fd 3, which the command substitution collects with the result.' + [char]0x000a + 'r=$( { { find . -type f -exec sh -c "$b" f {} + -o -type l -exec sh -c "$b" l {} + -o -exec sh -c "$b" o {} + ||' + [char]0x000a + '  echo FAIL >&3; } | { awk "$p" || echo FAIL >&3; } | { TMPDIR=${spill:-/} sort || echo FAIL >&3; } |' + [char]0x000a + '  { IFS= read -r n && echo "$n" && { echo wsl2-migrate/volume-digest/2; cat || echo FAIL >&3; } | sha256sum; }' + [char]0x000a + '  } 3>&1 ) || r=FAIL' + [char]0x000a + 'set -f' + [char]0x000a + 'set -- $r' + [char]0x000a + 'if [ $# -ne 3 ] || [ "$3" != - ] || [ "${1#\#}" = "$1" ]; then' + [char]0x000a + '  echo "volume digest: reading $dir failed" >&2' + [char]0x000a + '  exit 1' + [char]0x000a + 'fi' + [char]0x000a + 'printf "sha256:%s %s\n" "$2" "${1#\#}" > "$out"' + [char]0x000a + ' sh /data /out/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.digest')
+            CommandLine  = @('run --rm --network none -v 74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975:/data:ro -v "', @{ Backup = 'verify' }, ':/out" -- busybox:1.32 sh -c ', @{ Text = 'T1' }, ' sh /data /out/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.digest')
+            Display      = 'run --rm --network none -v 74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975:/data:ro -v <backup>/verify:/out -- busybox:1.32 sh -c <5696-character script sha256:ea2c516fb3c4> sh /data /out/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.digest'
             Timeout      = 602
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -3995,6 +4044,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -4023,6 +4073,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @(@{ CommandLine = @('volume rm -- shop_pgdata'); Display = 'volume rm -- shop_pgdata' }, @{ CommandLine = @('volume create --driver local --label com.docker.compose.project=shop --label com.docker.compose.version=1.27.4 --label com.docker.compose.volume=pgdata -- shop_pgdata'); Display = 'volume create --driver local --label com.docker.compose.project=shop --label com.docker.compose.version=1.27.4 --label com.docker.compose.volume=pgdata -- shop_pgdata' })
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -4046,12 +4097,13 @@ $script:Steps = @(
             @{ Path = 'verify/shop_pgdata.digest'; Kind = 'volume-digest'; Subject = 'shop_pgdata'; Secret = $false }
         )
         Docker        = @{
-            CommandLine  = @('run --rm --network none -v shop_pgdata:/data:ro -v "', @{ Backup = 'verify' }, (':/out" -- busybox:1.32 sh -c "# wsl2-migrate volume digest (docs/verify.md, \"Volume digest\"), for a helper container with busybox or GNU tools.' + [char]0x000a + '# Usage: sh -c \"$(cat volume_digest.sh)\" sh DIR OUT  -> writes \"sha256:<hex> <entries>\" to OUT.' + [char]0x000a + '# One walk of DIR and one read of each file. Processes start per batch of paths (find -exec {} +), never per path.' + [char]0x000a + '# Nothing is written but OUT (and, for a huge volume, GNU sort''s spill files next to it): no /tmp is needed.' + [char]0x000a + 'set -eu' + [char]0x000a + 'export LC_ALL=C QUOTING_STYLE=literal' + [char]0x000a + 'dir=$1' + [char]0x000a + 'out=$2' + [char]0x000a + 'case $out in /*) ;; *) out=$PWD/$out ;; esac' + [char]0x000a + 'spill=${out%/*}' + [char]0x000a + 'cd \"$dir\"' + [char]0x000a + '# One batch of paths of one kind (f: regular files, l: symlinks, o: the rest) prints: \"KIND COUNT\", a stat line' + [char]0x000a + '# per path, the od hex of the NUL-ended paths (for l, followed by stat''s \"PATH -> TARGET\"), for f sha256sum''s' + [char]0x000a + '# lines, then K. Hex is how names with newlines or any other byte cross into awk intact.' + [char]0x000a + 'b=''printf \"%s %d\n\" \"$0\" \"$#\" && stat -c \"%f %u %g %s %t %T %i %h\" \"$@\" &&' + [char]0x000a + '{ printf \"%s\0\" \"$@\" && if [ \"$0\" = l ]; then stat -c %N \"$@\"; fi; } | od -An -v -tx1 &&' + [char]0x000a + 'if [ \"$0\" = f ]; then sha256sum \"$@\"; fi && echo K''' + [char]0x000a + '# The records (docs/verify.md), then \"#ENTRIES\" (sorts first). A record is checked against what its batch said at' + [char]0x000a + '# every step, so output that is cut short or that the tools print differently fails instead of digesting wrong.' + [char]0x000a + 'p=''function die(m) { print \"volume digest: \" m > \"/dev/stderr\"; bad = 1; exit 1 }' + [char]0x000a + 'function num(h,  v, i) {' + [char]0x000a + '  if (h in NUM) return NUM[h]' + [char]0x000a + '  v = 0; for (i = 1; i <= length(h); i++) v = v * 16 + index(\"0123456789abcdef\", substr(h, i, 1)) - 1; return NUM[h] = v' + [char]0x000a + '}' + [char]0x000a + 'function link(  n, s, w, e, pre) {' + [char]0x000a + '  n = length(P[nl + 1]) / 2; s = S[nl + 1] + 0' + [char]0x000a + '  if (length(buf) < 3) return 0' + [char]0x000a + '  w = 3 * (n + s + (substr(buf, 2, 2) == \"27\" ? 9 : 5))' + [char]0x000a + '  if (length(buf) < w) return 0' + [char]0x000a + '  e = substr(buf, 1, w); buf = substr(buf, w + 1); gsub(/ /, \"\", e); nl++' + [char]0x000a + '  # busybox puts PATH and TARGET in single quotes (27), GNU with QUOTING_STYLE=literal does not; TARGET is S bytes.' + [char]0x000a + '  pre = substr(e, 1, 2) == \"27\" ? \"27\" P[nl] \"27202d3e2027\" : P[nl] \"202d3e20\"' + [char]0x000a + '  if (substr(e, 1, length(pre)) != pre || substr(e, length(pre) + 2 * s + 1) != (substr(e, 1, 2) == \"27\" ? \"270a\" : \"0a\")) die(\"unexpected stat %N output\")' + [char]0x000a + '  L[nl] = substr(e, length(pre) + 1, 2 * s); return 1' + [char]0x000a + '}' + [char]0x000a + 'function emit(  j, m, t, p, y, z, l, h, d, r) {' + [char]0x000a + '  for (j = 1; j <= c; j++) {' + [char]0x000a + '    m = num(M[j]); t = int(m / 4096); p = P[j]; if (!(m in PERM)) PERM[m] = sprintf(\"%04o\", m % 4096)' + [char]0x000a + '    if ((k == \"f\") != (t == 8) || (k == \"l\") != (t == 10)) die(\"a path changed type while it was read\")' + [char]0x000a + '    if (p != \"2e\") { if (substr(p, 1, 4) != \"2e2f\") die(\"unexpected path\"); p = substr(p, 5) }' + [char]0x000a + '    z = 0; l = \"-\"; h = \"-\"; d = \"-\"' + [char]0x000a + '    if (t == 4) y = \"dir\"; else if (t == 8) { y = \"file\"; z = S[j]; h = D[j] } else if (t == 10) { y = \"symlink\"; l = L[j] }' + [char]0x000a + '    else if (t == 2 || t == 6) { y = t == 2 ? \"char\" : \"block\"; d = num(A[j]) \",\" num(B[j]) } else if (t == 1) y = \"fifo\"' + [char]0x000a + '    else if (t == 12) continue; else die(\"unsupported file type \" t)' + [char]0x000a + '    r = p \" \" y \" \" PERM[m] \" \" U[j] \" \" G[j] \" \" z \" \"' + [char]0x000a + '    # A name of an inode with more links waits for the end: its link field is the smallest of its names here.' + [char]0x000a + '    if (t != 4 && N[j] > 1) { q++; QR[q] = r; QL[q] = l; QT[q] = h \" \" d; QI[q] = I[j]; QN[I[j]]++' + [char]0x000a + '      if (!(I[j] in QM) || p < QM[I[j]]) QM[I[j]] = p }' + [char]0x000a + '    else { print r l \" \" h \" \" d; e++ }' + [char]0x000a + '  }' + [char]0x000a + '}' + [char]0x000a + 'BEGIN { st = \"h\" }' + [char]0x000a + 'st == \"h\" { if ($0 !~ /^[flo] [0-9]+$/) die(\"unexpected output\"); k = $1; c = $2 + 0; j = 0; np = 0; nl = 0; buf = \"\"; st = \"s\"; next }' + [char]0x000a + 'st == \"s\" {' + [char]0x000a + '  if (NF != 8 || $0 ~ /[^0-9a-f ]/) die(\"unexpected stat output\")' + [char]0x000a + '  j++; M[j] = $1; U[j] = $2; G[j] = $3; S[j] = $4; A[j] = $5; B[j] = $6; I[j] = $7; N[j] = $8' + [char]0x000a + '  if (j == c) st = \"x\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"x\" {' + [char]0x000a + '  if ($0 !~ /^ /) die(\"the path list ends early\")' + [char]0x000a + '  x = $0; sub(/ +$/, \"\", x); buf = buf x' + [char]0x000a + '  if (np < c) {' + [char]0x000a + '    # Each \" 00\" (od puts a space before every byte, so it cannot match across two) ends a path.' + [char]0x000a + '    m = split(buf, Q, / 00/)' + [char]0x000a + '    for (i = 1; i < m && np < c; i++) {' + [char]0x000a + '      x = Q[i]; np++; F[np] = index(x, \" 0a\") ? gsub(/ 0a/, \"&\", x) : 0; gsub(/ /, \"\", x); P[np] = x' + [char]0x000a + '    }' + [char]0x000a + '    for (buf = Q[i++]; i <= m; i++) buf = buf \" 00\" Q[i]' + [char]0x000a + '    if (np < c) next' + [char]0x000a + '  }' + [char]0x000a + '  if (k == \"l\") { while (nl < c && link()) ; if (nl < c) next }' + [char]0x000a + '  if (buf != \"\") die(\"unexpected bytes after the path list\")' + [char]0x000a + '  j = 0; st = k == \"f\" ? \"c\" : \"k\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"c\" {' + [char]0x000a + '  # GNU marks a line whose name it escaped with a leading backslash; otherwise the raw name ends the line.' + [char]0x000a + '  j++; if (substr($0, 1, 1) == \"\\\\\") { h = substr($0, 2, 64); x = 0 } else { h = substr($0, 1, 64); x = F[j] }' + [char]0x000a + '  if (length(h) != 64 || h ~ /[^0-9a-f]/) die(\"unexpected sha256sum output\")' + [char]0x000a + '  D[j] = h; while (x-- > 0) if ((getline) <= 0) die(\"sha256sum output ends early\")' + [char]0x000a + '  if (j == c) st = \"k\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"k\" { if ($0 != \"K\") die(\"a batch did not finish\"); emit(); st = \"h\"; next }' + [char]0x000a + 'END {' + [char]0x000a + '  if (bad) exit 1' + [char]0x000a + '  if (st != \"h\") die(\"the listing ends early\")' + [char]0x000a + '  for (i = 1; i <= q; i++) { print QR[i] (QN[QI[i]] > 1 ? QM[QI[i]] : QL[i]) \" \" QT[i]; e++ }' + [char]0x000a + '  print \"#\" (e + 0)' + [char]0x000a + '}''' + [char]0x000a + '# Without pipefail, a failing stage says so on fd 3, which the command substitution collects with the result.' + [char]0x000a + 'r=$( { { find . -type f -exec sh -c \"$b\" f {} + -o -type l -exec sh -c \"$b\" l {} + -o -exec sh -c \"$b\" o {} + ||' + [char]0x000a + '  echo FAIL >&3; } | { awk \"$p\" || echo FAIL >&3; } | { TMPDIR=${spill:-/} sort || echo FAIL >&3; } |' + [char]0x000a + '  { IFS= read -r n && echo \"$n\" && { echo wsl2-migrate/volume-digest/2; cat || echo FAIL >&3; } | sha256sum; }' + [char]0x000a + '  } 3>&1 ) || r=FAIL' + [char]0x000a + 'set -f' + [char]0x000a + 'set -- $r' + [char]0x000a + 'if [ $# -ne 3 ] || [ \"$3\" != - ] || [ \"${1#\#}\" = \"$1\" ]; then' + [char]0x000a + '  echo \"volume digest: reading $dir failed\" >&2' + [char]0x000a + '  exit 1' + [char]0x000a + 'fi' + [char]0x000a + 'printf \"sha256:%s %s\n\" \"$2\" \"${1#\#}\" > \"$out\"' + [char]0x000a + '" sh /data /out/shop_pgdata.digest'))
-            Display      = ('run --rm --network none -v shop_pgdata:/data:ro -v <backup>/verify:/out -- busybox:1.32 sh -c # wsl2-migrate volume digest (docs/verify.md, "Volume digest"), for a helper container with busybox or GNU tools.' + [char]0x000a + '# Usage: sh -c "$(cat volume_digest.sh)" sh DIR OUT  -> writes "sha256:<hex> <entries>" to OUT.' + [char]0x000a + '# One walk of DIR and one read of each file. Processes start per batch of paths (find -exec {} +), never per path.' + [char]0x000a + '# Nothing is written but OUT (and, for a huge volume, GNU sort''s spill files next to it): no /tmp is needed.' + [char]0x000a + 'set -eu' + [char]0x000a + 'export LC_ALL=C QUOTING_STYLE=literal' + [char]0x000a + 'dir=$1' + [char]0x000a + 'out=$2' + [char]0x000a + 'case $out in /*) ;; *) out=$PWD/$out ;; esac' + [char]0x000a + 'spill=${out%/*}' + [char]0x000a + 'cd "$dir"' + [char]0x000a + '# One batch of paths of one kind (f: regular files, l: symlinks, o: the rest) prints: "KIND COUNT", a stat line' + [char]0x000a + '# per path, the od hex of the NUL-ended paths (for l, followed by stat''s "PATH -> TARGET"), for f sha256sum''s' + [char]0x000a + '# lines, then K. Hex is how names with newlines or any other byte cross into awk intact.' + [char]0x000a + 'b=''printf "%s %d\n" "$0" "$#" && stat -c "%f %u %g %s %t %T %i %h" "$@" &&' + [char]0x000a + '{ printf "%s\0" "$@" && if [ "$0" = l ]; then stat -c %N "$@"; fi; } | od -An -v -tx1 &&' + [char]0x000a + 'if [ "$0" = f ]; then sha256sum "$@"; fi && echo K''' + [char]0x000a + '# The records (docs/verify.md), then "#ENTRIES" (sorts first). A record is checked against what its batch said at' + [char]0x000a + '# every step, so output that is cut short or that the tools print differently fails instead of digesting wrong.' + [char]0x000a + 'p=''function die(m) { print "volume digest: " m > "/dev/stderr"; bad = 1; exit 1 }' + [char]0x000a + 'function num(h,  v, i) {' + [char]0x000a + '  if (h in NUM) return NUM[h]' + [char]0x000a + '  v = 0; for (i = 1; i <= length(h); i++) v = v * 16 + index("0123456789abcdef", substr(h, i, 1)) - 1; return NUM[h] = v' + [char]0x000a + '}' + [char]0x000a + 'function link(  n, s, w, e, pre) {' + [char]0x000a + '  n = length(P[nl + 1]) / 2; s = S[nl + 1] + 0' + [char]0x000a + '  if (length(buf) < 3) return 0' + [char]0x000a + '  w = 3 * (n + s + (substr(buf, 2, 2) == "27" ? 9 : 5))' + [char]0x000a + '  if (length(buf) < w) return 0' + [char]0x000a + '  e = substr(buf, 1, w); buf = substr(buf, w + 1); gsub(/ /, "", e); nl++' + [char]0x000a + '  # busybox puts PATH and TARGET in single quotes (27), GNU with QUOTING_STYLE=literal does not; TARGET is S bytes.' + [char]0x000a + '  pre = substr(e, 1, 2) == "27" ? "27" P[nl] "27202d3e2027" : P[nl] "202d3e20"' + [char]0x000a + '  if (substr(e, 1, length(pre)) != pre || substr(e, length(pre) + 2 * s + 1) != (substr(e, 1, 2) == "27" ? "270a" : "0a")) die("unexpected stat %N output")' + [char]0x000a + '  L[nl] = substr(e, length(pre) + 1, 2 * s); return 1' + [char]0x000a + '}' + [char]0x000a + 'function emit(  j, m, t, p, y, z, l, h, d, r) {' + [char]0x000a + '  for (j = 1; j <= c; j++) {' + [char]0x000a + '    m = num(M[j]); t = int(m / 4096); p = P[j]; if (!(m in PERM)) PERM[m] = sprintf("%04o", m % 4096)' + [char]0x000a + '    if ((k == "f") != (t == 8) || (k == "l") != (t == 10)) die("a path changed type while it was read")' + [char]0x000a + '    if (p != "2e") { if (substr(p, 1, 4) != "2e2f") die("unexpected path"); p = substr(p, 5) }' + [char]0x000a + '    z = 0; l = "-"; h = "-"; d = "-"' + [char]0x000a + '    if (t == 4) y = "dir"; else if (t == 8) { y = "file"; z = S[j]; h = D[j] } else if (t == 10) { y = "symlink"; l = L[j] }' + [char]0x000a + '    else if (t == 2 || t == 6) { y = t == 2 ? "char" : "block"; d = num(A[j]) "," num(B[j]) } else if (t == 1) y = "fifo"' + [char]0x000a + '    else if (t == 12) continue; else die("unsupported file type " t)' + [char]0x000a + '    r = p " " y " " PERM[m] " " U[j] " " G[j] " " z " "' + [char]0x000a + '    # A name of an inode with more links waits for the end: its link field is the smallest of its names here.' + [char]0x000a + '    if (t != 4 && N[j] > 1) { q++; QR[q] = r; QL[q] = l; QT[q] = h " " d; QI[q] = I[j]; QN[I[j]]++' + [char]0x000a + '      if (!(I[j] in QM) || p < QM[I[j]]) QM[I[j]] = p }' + [char]0x000a + '    else { print r l " " h " " d; e++ }' + [char]0x000a + '  }' + [char]0x000a + '}' + [char]0x000a + 'BEGIN { st = "h" }' + [char]0x000a + 'st == "h" { if ($0 !~ /^[flo] [0-9]+$/) die("unexpected output"); k = $1; c = $2 + 0; j = 0; np = 0; nl = 0; buf = ""; st = "s"; next }' + [char]0x000a + 'st == "s" {' + [char]0x000a + '  if (NF != 8 || $0 ~ /[^0-9a-f ]/) die("unexpected stat output")' + [char]0x000a + '  j++; M[j] = $1; U[j] = $2; G[j] = $3; S[j] = $4; A[j] = $5; B[j] = $6; I[j] = $7; N[j] = $8' + [char]0x000a + '  if (j == c) st = "x"; next' + [char]0x000a + '}' + [char]0x000a + 'st == "x" {' + [char]0x000a + '  if ($0 !~ /^ /) die("the path list ends early")' + [char]0x000a + '  x = $0; sub(/ +$/, "", x); buf = buf x' + [char]0x000a + '  if (np < c) {' + [char]0x000a + '    # Each " 00" (od puts a space before every byte, so it cannot match across two) ends a path.' + [char]0x000a + '    m = split(buf, Q, / 00/)' + [char]0x000a + '    for (i = 1; i < m && np < c; i++) {' + [char]0x000a + '      x = Q[i]; np++; F[np] = index(x, " 0a") ? gsub(/ 0a/, "&", x) : 0; gsub(/ /, "", x); P[np] = x' + [char]0x000a + '    }' + [char]0x000a + '    for (buf = Q[i++]; i <= m; i++) buf = buf " 00" Q[i]' + [char]0x000a + '    if (np < c) next' + [char]0x000a + '  }' + [char]0x000a + '  if (k == "l") { while (nl < c && link()) ; if (nl < c) next }' + [char]0x000a + '  if (buf != "") die("unexpected bytes after the path list")' + [char]0x000a + '  j = 0; st = k == "f" ? "c" : "k"; next' + [char]0x000a + '}' + [char]0x000a + 'st == "c" {' + [char]0x000a + '  # GNU marks a line whose name it escaped with a leading backslash; otherwise the raw name ends the line.' + [char]0x000a + '  j++; if (substr($0, 1, 1) == "\\") { h = substr($0, 2, 64); x = 0 } else { h = substr($0, 1, 64); x = F[j] }' + [char]0x000a + '  if (length(h) != 64 || h ~ /[^0-9a-f]/) die("unexpected sha256sum output")' + [char]0x000a + '  D[j] = h; while (x-- > 0) if ((getline) <= 0) die("sha256sum output ends early")' + [char]0x000a + '  if (j == c) st = "k"; next' + [char]0x000a + '}' + [char]0x000a + 'st == "k" { if ($0 != "K") die("a batch did not finish"); emit(); st = "h"; next }' + [char]0x000a + 'END {' + [char]0x000a + '  if (bad) exit 1' + [char]0x000a + '  if (st != "h") die("the listing ends early")' + [char]0x000a + '  for (i = 1; i <= q; i++) { print QR[i] (QN[QI[i]] > 1 ? QM[QI[i]] : QL[i]) " " QT[i]; e++ }' + [char]0x000a + '  print "#" (e + 0)' + [char]0x000a + '}''' + [char]0x000a + '# Without pipefail, a failing stage says so on fd 3, which the command substitution collects with the result.' + [char]0x000a + 'r=$( { { find . -type f -exec sh -c "$b" f {} + -o -type l -exec sh -c "$b" l {} + -o -exec sh -c "$b" o {} + ||' + [char]0x000a + '  echo FAIL >&3; } | { awk "$p" || echo FAIL >&3; } | { TMPDIR=${spill:-/} sort || echo FAIL >&3; } |' + [char]0x000a + '  { IFS= read -r n && echo "$n" && { echo wsl2-migrate/volume-digest/2; cat || echo FAIL >&3; } | sha256sum; }' + [char]0x000a + '  } 3>&1 ) || r=FAIL' + [char]0x000a + 'set -f' + [char]0x000a + 'set -- $r' + [char]0x000a + 'if [ $# -ne 3 ] || [ "$3" != - ] || [ "${1#\#}" = "$1" ]; then' + [char]0x000a + '  echo "volume digest: reading $dir failed" >&2' + [char]0x000a + '  exit 1' + [char]0x000a + 'fi' + [char]0x000a + 'printf "sha256:%s %s\n" "$2" "${1#\#}" > "$out"' + [char]0x000a + ' sh /data /out/shop_pgdata.digest')
+            CommandLine  = @('run --rm --network none -v shop_pgdata:/data:ro -v "', @{ Backup = 'verify' }, ':/out" -- busybox:1.32 sh -c ', @{ Text = 'T1' }, ' sh /data /out/shop_pgdata.digest')
+            Display      = 'run --rm --network none -v shop_pgdata:/data:ro -v <backup>/verify:/out -- busybox:1.32 sh -c <5696-character script sha256:ea2c516fb3c4> sh /data /out/shop_pgdata.digest'
             Timeout      = 661
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -4080,6 +4132,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @(@{ CommandLine = @('rm -- legacy-importer'); Display = 'rm -- legacy-importer' })
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -4108,6 +4161,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @(@{ CommandLine = @('rm -- shop_db_1'); Display = 'rm -- shop_db_1' })
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -4136,6 +4190,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @(@{ CommandLine = @('rm -- shop_api_1'); Display = 'rm -- shop_api_1' })
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -4164,6 +4219,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @(@{ CommandLine = @('rm -- shop_web_1'); Display = 'rm -- shop_web_1' })
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -4192,6 +4248,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @(@{ CommandLine = @('rm -- shop-web.debug-2'); Display = 'rm -- shop-web.debug-2' })
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -4220,6 +4277,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -4248,6 +4306,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -4276,6 +4335,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -4304,6 +4364,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -4468,6 +4529,7 @@ $script:RollbackSteps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -4496,6 +4558,7 @@ $script:RollbackSteps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -4524,6 +4587,7 @@ $script:RollbackSteps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -4552,6 +4616,7 @@ $script:RollbackSteps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -4580,6 +4645,7 @@ $script:RollbackSteps = @(
             OkExitCodes  = @(0, 1)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -4608,6 +4674,7 @@ $script:RollbackSteps = @(
             OkExitCodes  = @(0, 1)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -4636,6 +4703,7 @@ $script:RollbackSteps = @(
             OkExitCodes  = @(0, 1)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -4664,6 +4732,7 @@ $script:RollbackSteps = @(
             OkExitCodes  = @(0, 1)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }

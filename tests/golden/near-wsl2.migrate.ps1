@@ -148,6 +148,10 @@ $script:ResumeTaskName = 'wsl2-migrate-resume-f7ed29abbef8'
 $script:MutexName = 'Global\wsl2-migrate-f7ed29abbef8'
 $script:EngineExpect = @{ source = @{ Os = 'linux'; KernelContains = ''; NotSource = $false }; target = @{ Os = 'linux'; KernelContains = 'microsoft-standard'; NotSource = $true } }
 $script:Probes = @{ Info = @('info --format "{{json .}}"') }
+# Long arguments several steps share, each written once (a step's command line names it: @{ Text = 'T1' }).
+$script:Texts = @{
+    T1 = ('"# wsl2-migrate volume digest (docs/verify.md, \"Volume digest\"), for a helper container with busybox or GNU tools.' + [char]0x000a + '# Usage: sh -c \"$(cat volume_digest.sh)\" sh DIR OUT  -> writes \"sha256:<hex> <entries>\" to OUT.' + [char]0x000a + '# One walk of DIR and one read of each file. Processes start per batch of paths (find -exec {} +), never per path.' + [char]0x000a + '# Nothing is written but OUT (and, for a huge volume, GNU sort''s spill files next to it): no /tmp is needed.' + [char]0x000a + 'set -eu' + [char]0x000a + 'export LC_ALL=C QUOTING_STYLE=literal' + [char]0x000a + 'dir=$1' + [char]0x000a + 'out=$2' + [char]0x000a + 'case $out in /*) ;; *) out=$PWD/$out ;; esac' + [char]0x000a + 'spill=${out%/*}' + [char]0x000a + 'cd \"$dir\"' + [char]0x000a + '# One batch of paths of one kind (f: regular files, l: symlinks, o: the rest) prints: \"KIND COUNT\", a stat line' + [char]0x000a + '# per path, the od hex of the NUL-ended paths (for l, followed by stat''s \"PATH -> TARGET\"), for f sha256sum''s' + [char]0x000a + '# lines, then K. Hex is how names with newlines or any other byte cross into awk intact.' + [char]0x000a + 'b=''printf \"%s %d\n\" \"$0\" \"$#\" && stat -c \"%f %u %g %s %t %T %i %h\" \"$@\" &&' + [char]0x000a + '{ printf \"%s\0\" \"$@\" && if [ \"$0\" = l ]; then stat -c %N \"$@\"; fi; } | od -An -v -tx1 &&' + [char]0x000a + 'if [ \"$0\" = f ]; then sha256sum \"$@\"; fi && echo K''' + [char]0x000a + '# The records (docs/verify.md), then \"#ENTRIES\" (sorts first). A record is checked against what its batch said at' + [char]0x000a + '# every step, so output that is cut short or that the tools print differently fails instead of digesting wrong.' + [char]0x000a + 'p=''function die(m) { print \"volume digest: \" m > \"/dev/stderr\"; bad = 1; exit 1 }' + [char]0x000a + 'function num(h,  v, i) {' + [char]0x000a + '  if (h in NUM) return NUM[h]' + [char]0x000a + '  v = 0; for (i = 1; i <= length(h); i++) v = v * 16 + index(\"0123456789abcdef\", substr(h, i, 1)) - 1; return NUM[h] = v' + [char]0x000a + '}' + [char]0x000a + 'function link(  n, s, w, e, pre) {' + [char]0x000a + '  n = length(P[nl + 1]) / 2; s = S[nl + 1] + 0' + [char]0x000a + '  if (length(buf) < 3) return 0' + [char]0x000a + '  w = 3 * (n + s + (substr(buf, 2, 2) == \"27\" ? 9 : 5))' + [char]0x000a + '  if (length(buf) < w) return 0' + [char]0x000a + '  e = substr(buf, 1, w); buf = substr(buf, w + 1); gsub(/ /, \"\", e); nl++' + [char]0x000a + '  # busybox puts PATH and TARGET in single quotes (27), GNU with QUOTING_STYLE=literal does not; TARGET is S bytes.' + [char]0x000a + '  pre = substr(e, 1, 2) == \"27\" ? \"27\" P[nl] \"27202d3e2027\" : P[nl] \"202d3e20\"' + [char]0x000a + '  if (substr(e, 1, length(pre)) != pre || substr(e, length(pre) + 2 * s + 1) != (substr(e, 1, 2) == \"27\" ? \"270a\" : \"0a\")) die(\"unexpected stat %N output\")' + [char]0x000a + '  L[nl] = substr(e, length(pre) + 1, 2 * s); return 1' + [char]0x000a + '}' + [char]0x000a + 'function emit(  j, m, t, p, y, z, l, h, d, r) {' + [char]0x000a + '  for (j = 1; j <= c; j++) {' + [char]0x000a + '    m = num(M[j]); t = int(m / 4096); p = P[j]; if (!(m in PERM)) PERM[m] = sprintf(\"%04o\", m % 4096)' + [char]0x000a + '    if ((k == \"f\") != (t == 8) || (k == \"l\") != (t == 10)) die(\"a path changed type while it was read\")' + [char]0x000a + '    if (p != \"2e\") { if (substr(p, 1, 4) != \"2e2f\") die(\"unexpected path\"); p = substr(p, 5) }' + [char]0x000a + '    z = 0; l = \"-\"; h = \"-\"; d = \"-\"' + [char]0x000a + '    if (t == 4) y = \"dir\"; else if (t == 8) { y = \"file\"; z = S[j]; h = D[j] } else if (t == 10) { y = \"symlink\"; l = L[j] }' + [char]0x000a + '    else if (t == 2 || t == 6) { y = t == 2 ? \"char\" : \"block\"; d = num(A[j]) \",\" num(B[j]) } else if (t == 1) y = \"fifo\"' + [char]0x000a + '    else if (t == 12) continue; else die(\"unsupported file type \" t)' + [char]0x000a + '    r = p \" \" y \" \" PERM[m] \" \" U[j] \" \" G[j] \" \" z \" \"' + [char]0x000a + '    # A name of an inode with more links waits for the end: its link field is the smallest of its names here.' + [char]0x000a + '    if (t != 4 && N[j] > 1) { q++; QR[q] = r; QL[q] = l; QT[q] = h \" \" d; QI[q] = I[j]; QN[I[j]]++' + [char]0x000a + '      if (!(I[j] in QM) || p < QM[I[j]]) QM[I[j]] = p }' + [char]0x000a + '    else { print r l \" \" h \" \" d; e++ }' + [char]0x000a + '  }' + [char]0x000a + '}' + [char]0x000a + 'BEGIN { st = \"h\" }' + [char]0x000a + 'st == \"h\" { if ($0 !~ /^[flo] [0-9]+$/) die(\"unexpected output\"); k = $1; c = $2 + 0; j = 0; np = 0; nl = 0; buf = \"\"; st = \"s\"; next }' + [char]0x000a + 'st == \"s\" {' + [char]0x000a + '  if (NF != 8 || $0 ~ /[^0-9a-f ]/) die(\"unexpected stat output\")' + [char]0x000a + '  j++; M[j] = $1; U[j] = $2; G[j] = $3; S[j] = $4; A[j] = $5; B[j] = $6; I[j] = $7; N[j] = $8' + [char]0x000a + '  if (j == c) st = \"x\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"x\" {' + [char]0x000a + '  if ($0 !~ /^ /) die(\"the path list ends early\")' + [char]0x000a + '  x = $0; sub(/ +$/, \"\", x); buf = buf x' + [char]0x000a + '  if (np < c) {' + [char]0x000a + '    # Each \" 00\" (od puts a space before every byte, so it cannot match across two) ends a path.' + [char]0x000a + '    m = split(buf, Q, / 00/)' + [char]0x000a + '    for (i = 1; i < m && np < c; i++) {' + [char]0x000a + '      x = Q[i]; np++; F[np] = index(x, \" 0a\") ? gsub(/ 0a/, \"&\", x) : 0; gsub(/ /, \"\", x); P[np] = x' + [char]0x000a + '    }' + [char]0x000a + '    for (buf = Q[i++]; i <= m; i++) buf = buf \" 00\" Q[i]' + [char]0x000a + '    if (np < c) next' + [char]0x000a + '  }' + [char]0x000a + '  if (k == \"l\") { while (nl < c && link()) ; if (nl < c) next }' + [char]0x000a + '  if (buf != \"\") die(\"unexpected bytes after the path list\")' + [char]0x000a + '  j = 0; st = k == \"f\" ? \"c\" : \"k\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"c\" {' + [char]0x000a + '  # GNU marks a line whose name it escaped with a leading backslash; otherwise the raw name ends the line.' + [char]0x000a + '  j++; if (substr($0, 1, 1) == \"\\\\\") { h = substr($0, 2, 64); x = 0 } else { h = substr($0, 1, 64); x = F[j] }' + [char]0x000a + '  if (length(h) != 64 || h ~ /[^0-9a-f]/) die(\"unexpected sha256sum output\")' + [char]0x000a + '  D[j] = h; while (x-- > 0) if ((getline) <= 0) die(\"sha256sum output ends early\")' + [char]0x000a + '  if (j == c) st = \"k\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"k\" { if ($0 != \"K\") die(\"a batch did not finish\"); emit(); st = \"h\"; next }' + [char]0x000a + 'END {' + [char]0x000a + '  if (bad) exit 1' + [char]0x000a + '  if (st != \"h\") die(\"the listing ends early\")' + [char]0x000a + '  for (i = 1; i <= q; i++) { print QR[i] (QN[QI[i]] > 1 ? QM[QI[i]] : QL[i]) \" \" QT[i]; e++ }' + [char]0x000a + '  print \"#\" (e + 0)' + [char]0x000a + '}''' + [char]0x000a + '# Without pipefail, a failing stage says so on fd 3, which the command substitution collects with the result.' + [char]0x000a + 'r=$( { { find . -type f -exec sh -c \"$b\" f {} + -o -type l -exec sh -c \"$b\" l {} + -o -exec sh -c \"$b\" o {} + ||' + [char]0x000a + '  echo FAIL >&3; } | { awk \"$p\" || echo FAIL >&3; } | { TMPDIR=${spill:-/} sort || echo FAIL >&3; } |' + [char]0x000a + '  { IFS= read -r n && echo \"$n\" && { echo wsl2-migrate/volume-digest/2; cat || echo FAIL >&3; } | sha256sum; }' + [char]0x000a + '  } 3>&1 ) || r=FAIL' + [char]0x000a + 'set -f' + [char]0x000a + 'set -- $r' + [char]0x000a + 'if [ $# -ne 3 ] || [ \"$3\" != - ] || [ \"${1#\#}\" = \"$1\" ]; then' + [char]0x000a + '  echo \"volume digest: reading $dir failed\" >&2' + [char]0x000a + '  exit 1' + [char]0x000a + 'fi' + [char]0x000a + 'printf \"sha256:%s %s\n\" \"$2\" \"${1#\#}\" > \"$out\"' + [char]0x000a + '"')
+}
 
 # wsl2-migrate runbook library: the interpreter every generated runbook carries (migrate/emit/runbook.py inlines it).
 #
@@ -657,6 +661,7 @@ function Invoke-NativeProcess {
                 $taskkill.CreateNoWindow = $true
                 $killer = [System.Diagnostics.Process]::Start($taskkill)
                 [void]$killer.WaitForExit(30000)
+                [void]$process.WaitForExit(30000)
                 break
             }
             $status = ('{0:N0} s' -f $clock.Elapsed.TotalSeconds)
@@ -665,10 +670,18 @@ function Invoke-NativeProcess {
             }
             Write-Progress -Id 2 -ParentId 1 -Activity ($program + ' ' + $Display) -Status $status
         }
-        $process.WaitForExit()
-        $stdout = $stdoutTask.GetAwaiter().GetResult()
-        $stderr = $stderrTask.GetAwaiter().GetResult()
-        $exitCode = $process.ExitCode
+        # A child the tree kill missed (or one detached from a program that ended) may still hold the pipes: the
+        # output is waited for a bounded time, never forever.
+        $stdout = ''
+        $stderr = '(the output pipes stayed open after the program ended)'
+        if ([System.Threading.Tasks.Task]::WaitAll([System.Threading.Tasks.Task[]]@($stdoutTask, $stderrTask), 60000)) {
+            $stdout = $stdoutTask.Result
+            $stderr = $stderrTask.Result
+        }
+        $exitCode = -1
+        if ($process.HasExited) {
+            $exitCode = $process.ExitCode
+        }
     } finally {
         Write-Progress -Id 2 -ParentId 1 -Activity $program -Completed
         $process.Dispose()
@@ -692,7 +705,8 @@ function Invoke-NativeProcess {
 }
 
 function Resolve-CommandLine {
-    # Joins the pre-encoded segments of a command; @{ Backup = 'rel' } markers become paths in the backup folder.
+    # Joins the pre-encoded segments of a command: @{ Backup = 'rel' } becomes a path in the backup folder, and
+    # @{ Text = 'T1' } the pre-encoded argument $script:Texts holds once for every step that uses it.
     [CmdletBinding()]
     [OutputType([string])]
     param(
@@ -700,7 +714,9 @@ function Resolve-CommandLine {
     )
     $builder = New-Object -TypeName System.Text.StringBuilder
     foreach ($segment in $Segments) {
-        if ($segment -is [System.Collections.IDictionary]) {
+        if ($segment -is [System.Collections.IDictionary] -and $segment.Contains('Text')) {
+            [void]$builder.Append($script:Texts[$segment['Text']])
+        } elseif ($segment -is [System.Collections.IDictionary]) {
             [void]$builder.Append((Get-BackupItemPath -Relative $segment['Backup']))
         } else {
             [void]$builder.Append([string]$segment)
@@ -1336,9 +1352,11 @@ function Write-JsonChecked {
     Write-Utf8FileAtomic -Path $Path -Text $text
     $problem = ''
     try {
+        # Compared with the document in memory (the original with only the named keys changed), not with the text:
+        # a value ConvertTo-Json lost or truncated shows as a difference here.
         $written = ConvertFrom-Json -InputObject (Read-TextFile -Path $Path)
-        if (-not (Test-JsonValueEqual -Left $written -Right (ConvertFrom-Json -InputObject $text))) {
-            $problem = 'it does not read back as written'
+        if (-not (Test-JsonValueEqual -Left $written -Right $Document)) {
+            $problem = 'it does not read back as the original with only the named keys changed'
         }
     } catch {
         $problem = 'it cannot be read back: ' + $_.Exception.Message
@@ -1733,9 +1751,10 @@ function Stop-DockerDesktop {
     } else {
         $script:StepDeclined = $true
     }
-    if ($p.ShutdownWsl -and [System.IO.File]::Exists((Get-SystemProgram -Name 'wsl.exe'))) {
+    $wsl = Get-SystemProgram -Name 'wsl.exe'
+    if ($p.ShutdownWsl -and [System.IO.File]::Exists($wsl)) {
         if ($PSCmdlet.ShouldProcess('WSL', 'Shut down all distributions (wsl --shutdown)')) {
-            [void](Invoke-WslCommand -Arguments '--shutdown' -StepId $Step.Id -TimeoutSeconds 300)
+            [void](Invoke-NativeProcess -FilePath $wsl -Arguments '--shutdown' -Display '--shutdown' -StepId $Step.Id -TimeoutSeconds 300)
             Add-StepNote -Text 'WSL shut down'
         } else {
             $script:StepDeclined = $true
@@ -1932,7 +1951,7 @@ function Update-DockerDesktop {
         Add-StepNote -Text ('Docker Desktop ' + $version + ' has the WSL 2 backend')
         return
     }
-    $instructions = 'Docker Desktop ' + $version + ' is older than ' + $p.MinVersion + ', the first with the WSL 2 backend: install a current Docker Desktop ("Docker Desktop Installer.exe" ' + $p.Arguments + ') and leave it stopped'
+    $instructions = 'Docker Desktop ' + $version + ' is older than ' + $p.MinVersion + ', the first with the WSL 2 backend: install a current Docker Desktop ("Docker Desktop Installer.exe" ' + ($p.InstallerArguments -join ' ') + ') and leave it stopped'
     if ($p.Installer.Length -eq 0) {
         if ($script:DryRun) {
             Write-Warning -Message ($instructions + '; the real run stops here and asks for it')
@@ -1990,7 +2009,7 @@ function Install-Wsl {
     if ($p.Msi.Length -gt 0 -and -not [System.IO.File]::Exists($p.Msi)) {
         throw ($p.Msi + ': no such installer')
     }
-    if (-not $PSCmdlet.ShouldProcess('WSL', $p.Program + ' ' + $p.Arguments)) {
+    if (-not $PSCmdlet.ShouldProcess('WSL', 'Install or update WSL with ' + $p.Program)) {
         $script:StepDeclined = $true
         return
     }
@@ -2012,7 +2031,7 @@ function Install-Wsl {
         $script:Journal.RebootRequestedBy = $Step.Id
         Add-StepNote -Text ('WSL installed; Windows must restart (exit code ' + $result.ExitCode + ')')
     } else {
-        Add-StepNote -Text ('WSL installed or updated (' + $p.Program + ' ' + $p.Arguments + ')')
+        Add-StepNote -Text ('WSL installed or updated (' + $p.Program + ')')
     }
 }
 
@@ -2452,6 +2471,9 @@ function Invoke-DockerStep {
     if ($result.ExitCode -ne 0) {
         Add-StepNote -Text ('docker exited with code ' + $result.ExitCode)
     }
+    if ($docker.ExpectOutput.Length -gt 0 -and $result.StdOut.Trim() -cne $docker.ExpectOutput) {
+        throw ('unexpected output: ' + (Get-TextTail -Text $result.StdOut -Length 400))
+    }
     if ($docker.RecordOutput) {
         # A re-run makes a new object (a new commit): the newest output is the one later checks need.
         (Get-StepState -Id $Step.Id).Record = [ordered]@{ output = $result.StdOut.Trim() }
@@ -2611,26 +2633,26 @@ function Invoke-Runbook {
         $mutex.Dispose()
         throw 'another run of this runbook is in progress (it holds the lock): wait for it to end'
     }
-    $runId = (Get-Date).ToUniversalTime().ToString('yyyyMMdd-HHmmss', $script:Invariant) + '-' + $PID
-    $logFolder = [System.IO.Path]::GetTempPath().TrimEnd([char[]]@([char]92))
-    if (-not $script:DryRun) {
-        if (-not [System.IO.Directory]::Exists($script:BackupRoot)) {
-            # Locked before the first log line is written into it.
-            Protect-BackupFolder -StepId 'start' -Confirm:$false
-        }
-        $logFolder = Get-BackupItemPath -Relative 'logs'
-        [void][System.IO.Directory]::CreateDirectory($logFolder)
-        $script:LogPath = [System.IO.Path]::Combine($logFolder, 'runbook-' + $runId + '.jsonl')
-    }
-    $script:TranscriptPath = [System.IO.Path]::Combine($logFolder, 'transcript-' + $runId + '.txt')
     $transcriptStarted = $false
     try {
-        [void](Start-Transcript -LiteralPath $script:TranscriptPath -WhatIf:$false)
-        $transcriptStarted = $true
-    } catch {
-        Write-Warning -Message ('no transcript: ' + $_.Exception.Message)
-    }
-    try {
+        $runId = (Get-Date).ToUniversalTime().ToString('yyyyMMdd-HHmmss', $script:Invariant) + '-' + $PID
+        $logFolder = [System.IO.Path]::GetTempPath().TrimEnd([char[]]@([char]92))
+        if (-not $script:DryRun) {
+            if (-not [System.IO.Directory]::Exists($script:BackupRoot)) {
+                # Locked before the first log line is written into it.
+                Protect-BackupFolder -StepId 'start' -Confirm:$false
+            }
+            $logFolder = Get-BackupItemPath -Relative 'logs'
+            [void][System.IO.Directory]::CreateDirectory($logFolder)
+            $script:LogPath = [System.IO.Path]::Combine($logFolder, 'runbook-' + $runId + '.jsonl')
+        }
+        $script:TranscriptPath = [System.IO.Path]::Combine($logFolder, 'transcript-' + $runId + '.txt')
+        try {
+            [void](Start-Transcript -LiteralPath $script:TranscriptPath -WhatIf:$false)
+            $transcriptStarted = $true
+        } catch {
+            Write-Warning -Message ('no transcript: ' + $_.Exception.Message)
+        }
         Write-RunbookLog -Message ('plan ' + $script:PlanHash + ', runbook ' + $script:ToolVersion + ', backup folder ' + $script:BackupRoot + ', dry run ' + $script:DryRun)
         Import-Journal
         Import-ArtifactRecord
@@ -2758,6 +2780,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -2780,12 +2803,13 @@ $script:Steps = @(
         Produces      = @(
         )
         Docker        = @{
-            CommandLine  = @('run --rm --network none -- busybox:latest sh -c "missing=; for t in tar find xargs stat sha256sum od awk sort head wc tr cut; do command -v \"$t\" >/dev/null 2>&1 || missing=\"$missing $t\"; done; if [ -n \"$missing\" ]; then echo \"the helper image lacks:$missing\" >&2; exit 3; fi"')
-            Display      = 'run --rm --network none -- busybox:latest sh -c missing=; for t in tar find xargs stat sha256sum od awk sort head wc tr cut; do command -v "$t" >/dev/null 2>&1 || missing="$missing $t"; done; if [ -n "$missing" ]; then echo "the helper image lacks:$missing" >&2; exit 3; fi'
+            CommandLine  = @(('run --rm --network none -- busybox:latest sh -c "export LC_ALL=C' + [char]0x000a + 'if ! { [ \"$(tar -c --numeric-owner -f - -C /dev null 2>/dev/null | tar -t --numeric-owner -f - 2>/dev/null)\" = null ] && tar -c --numeric-owner -f - -C /dev null 2>/dev/null | tar -x --numeric-owner -O -f - >/dev/null 2>&1; }; then echo ''missing tar''; fi' + [char]0x000a + 'if ! { [ \"$(find /dev/null -type c -exec sh -c ''echo \"$#\"'' sh {} + 2>/dev/null)\" = 1 ]; }; then echo ''missing find''; fi' + [char]0x000a + 'if ! { case $(stat -c ''%f %u %g %s %t %T %i %h %N'' / 2>/dev/null) in [0-9a-f]*'' ''[0-9]*'' ''[0-9]*'' ''[0-9]*'' ''[0-9a-f]*'' ''[0-9a-f]*'' ''[0-9]*'' ''[0-9]*'' ''*/*) true;; *) false;; esac; }; then echo ''missing stat''; fi' + [char]0x000a + 'if ! { [ \"$(printf ''a\0'' | od -An -v -tx1 2>/dev/null)\" = '' 61 00'' ]; }; then echo ''missing od''; fi' + [char]0x000a + 'if ! { case $(printf '''' | sha256sum 2>/dev/null) in e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855*) true;; *) false;; esac; }; then echo ''missing sha256sum''; fi' + [char]0x000a + 'if ! { [ \"$(echo 20 22 | awk ''{ print $1 + $2 }'' 2>/dev/null)\" = 42 ]; }; then echo ''missing awk''; fi' + [char]0x000a + 'if ! { [ \"$(printf ''b\na\n'' | sort 2>/dev/null)\" = \"$(printf ''a\nb'')\" ]; }; then echo ''missing sort''; fi' + [char]0x000a + 'if ! { [ \"$(echo x | cat 2>/dev/null)\" = x ]; }; then echo ''missing cat''; fi' + [char]0x000a + 'echo wsl2-migrate-helper-probe-end' + [char]0x000a + '"'))
+            Display      = 'run --rm --network none -- busybox:latest sh -c <1201-character script sha256:45097aaaf4ad>'
             Timeout      = 300
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = 'wsl2-migrate-helper-probe-end'
             RecordOutput = $false
             Checks       = @()
         }
@@ -2814,6 +2838,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -2863,6 +2888,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -2886,12 +2912,13 @@ $script:Steps = @(
             @{ Path = 'volumes/registry_data.digest'; Kind = 'volume-digest'; Subject = 'registry_data'; Secret = $false }
         )
         Docker        = @{
-            CommandLine  = @('run --rm --network none -v registry_data:/data:ro -v "', @{ Backup = 'volumes' }, (':/out" -- busybox:latest sh -c "# wsl2-migrate volume digest (docs/verify.md, \"Volume digest\"), for a helper container with busybox or GNU tools.' + [char]0x000a + '# Usage: sh -c \"$(cat volume_digest.sh)\" sh DIR OUT  -> writes \"sha256:<hex> <entries>\" to OUT.' + [char]0x000a + '# One walk of DIR and one read of each file. Processes start per batch of paths (find -exec {} +), never per path.' + [char]0x000a + '# Nothing is written but OUT (and, for a huge volume, GNU sort''s spill files next to it): no /tmp is needed.' + [char]0x000a + 'set -eu' + [char]0x000a + 'export LC_ALL=C QUOTING_STYLE=literal' + [char]0x000a + 'dir=$1' + [char]0x000a + 'out=$2' + [char]0x000a + 'case $out in /*) ;; *) out=$PWD/$out ;; esac' + [char]0x000a + 'spill=${out%/*}' + [char]0x000a + 'cd \"$dir\"' + [char]0x000a + '# One batch of paths of one kind (f: regular files, l: symlinks, o: the rest) prints: \"KIND COUNT\", a stat line' + [char]0x000a + '# per path, the od hex of the NUL-ended paths (for l, followed by stat''s \"PATH -> TARGET\"), for f sha256sum''s' + [char]0x000a + '# lines, then K. Hex is how names with newlines or any other byte cross into awk intact.' + [char]0x000a + 'b=''printf \"%s %d\n\" \"$0\" \"$#\" && stat -c \"%f %u %g %s %t %T %i %h\" \"$@\" &&' + [char]0x000a + '{ printf \"%s\0\" \"$@\" && if [ \"$0\" = l ]; then stat -c %N \"$@\"; fi; } | od -An -v -tx1 &&' + [char]0x000a + 'if [ \"$0\" = f ]; then sha256sum \"$@\"; fi && echo K''' + [char]0x000a + '# The records (docs/verify.md), then \"#ENTRIES\" (sorts first). A record is checked against what its batch said at' + [char]0x000a + '# every step, so output that is cut short or that the tools print differently fails instead of digesting wrong.' + [char]0x000a + 'p=''function die(m) { print \"volume digest: \" m > \"/dev/stderr\"; bad = 1; exit 1 }' + [char]0x000a + 'function num(h,  v, i) {' + [char]0x000a + '  if (h in NUM) return NUM[h]' + [char]0x000a + '  v = 0; for (i = 1; i <= length(h); i++) v = v * 16 + index(\"0123456789abcdef\", substr(h, i, 1)) - 1; return NUM[h] = v' + [char]0x000a + '}' + [char]0x000a + 'function link(  n, s, w, e, pre) {' + [char]0x000a + '  n = length(P[nl + 1]) / 2; s = S[nl + 1] + 0' + [char]0x000a + '  if (length(buf) < 3) return 0' + [char]0x000a + '  w = 3 * (n + s + (substr(buf, 2, 2) == \"27\" ? 9 : 5))' + [char]0x000a + '  if (length(buf) < w) return 0' + [char]0x000a + '  e = substr(buf, 1, w); buf = substr(buf, w + 1); gsub(/ /, \"\", e); nl++' + [char]0x000a + '  # busybox puts PATH and TARGET in single quotes (27), GNU with QUOTING_STYLE=literal does not; TARGET is S bytes.' + [char]0x000a + '  pre = substr(e, 1, 2) == \"27\" ? \"27\" P[nl] \"27202d3e2027\" : P[nl] \"202d3e20\"' + [char]0x000a + '  if (substr(e, 1, length(pre)) != pre || substr(e, length(pre) + 2 * s + 1) != (substr(e, 1, 2) == \"27\" ? \"270a\" : \"0a\")) die(\"unexpected stat %N output\")' + [char]0x000a + '  L[nl] = substr(e, length(pre) + 1, 2 * s); return 1' + [char]0x000a + '}' + [char]0x000a + 'function emit(  j, m, t, p, y, z, l, h, d, r) {' + [char]0x000a + '  for (j = 1; j <= c; j++) {' + [char]0x000a + '    m = num(M[j]); t = int(m / 4096); p = P[j]; if (!(m in PERM)) PERM[m] = sprintf(\"%04o\", m % 4096)' + [char]0x000a + '    if ((k == \"f\") != (t == 8) || (k == \"l\") != (t == 10)) die(\"a path changed type while it was read\")' + [char]0x000a + '    if (p != \"2e\") { if (substr(p, 1, 4) != \"2e2f\") die(\"unexpected path\"); p = substr(p, 5) }' + [char]0x000a + '    z = 0; l = \"-\"; h = \"-\"; d = \"-\"' + [char]0x000a + '    if (t == 4) y = \"dir\"; else if (t == 8) { y = \"file\"; z = S[j]; h = D[j] } else if (t == 10) { y = \"symlink\"; l = L[j] }' + [char]0x000a + '    else if (t == 2 || t == 6) { y = t == 2 ? \"char\" : \"block\"; d = num(A[j]) \",\" num(B[j]) } else if (t == 1) y = \"fifo\"' + [char]0x000a + '    else if (t == 12) continue; else die(\"unsupported file type \" t)' + [char]0x000a + '    r = p \" \" y \" \" PERM[m] \" \" U[j] \" \" G[j] \" \" z \" \"' + [char]0x000a + '    # A name of an inode with more links waits for the end: its link field is the smallest of its names here.' + [char]0x000a + '    if (t != 4 && N[j] > 1) { q++; QR[q] = r; QL[q] = l; QT[q] = h \" \" d; QI[q] = I[j]; QN[I[j]]++' + [char]0x000a + '      if (!(I[j] in QM) || p < QM[I[j]]) QM[I[j]] = p }' + [char]0x000a + '    else { print r l \" \" h \" \" d; e++ }' + [char]0x000a + '  }' + [char]0x000a + '}' + [char]0x000a + 'BEGIN { st = \"h\" }' + [char]0x000a + 'st == \"h\" { if ($0 !~ /^[flo] [0-9]+$/) die(\"unexpected output\"); k = $1; c = $2 + 0; j = 0; np = 0; nl = 0; buf = \"\"; st = \"s\"; next }' + [char]0x000a + 'st == \"s\" {' + [char]0x000a + '  if (NF != 8 || $0 ~ /[^0-9a-f ]/) die(\"unexpected stat output\")' + [char]0x000a + '  j++; M[j] = $1; U[j] = $2; G[j] = $3; S[j] = $4; A[j] = $5; B[j] = $6; I[j] = $7; N[j] = $8' + [char]0x000a + '  if (j == c) st = \"x\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"x\" {' + [char]0x000a + '  if ($0 !~ /^ /) die(\"the path list ends early\")' + [char]0x000a + '  x = $0; sub(/ +$/, \"\", x); buf = buf x' + [char]0x000a + '  if (np < c) {' + [char]0x000a + '    # Each \" 00\" (od puts a space before every byte, so it cannot match across two) ends a path.' + [char]0x000a + '    m = split(buf, Q, / 00/)' + [char]0x000a + '    for (i = 1; i < m && np < c; i++) {' + [char]0x000a + '      x = Q[i]; np++; F[np] = index(x, \" 0a\") ? gsub(/ 0a/, \"&\", x) : 0; gsub(/ /, \"\", x); P[np] = x' + [char]0x000a + '    }' + [char]0x000a + '    for (buf = Q[i++]; i <= m; i++) buf = buf \" 00\" Q[i]' + [char]0x000a + '    if (np < c) next' + [char]0x000a + '  }' + [char]0x000a + '  if (k == \"l\") { while (nl < c && link()) ; if (nl < c) next }' + [char]0x000a + '  if (buf != \"\") die(\"unexpected bytes after the path list\")' + [char]0x000a + '  j = 0; st = k == \"f\" ? \"c\" : \"k\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"c\" {' + [char]0x000a + '  # GNU marks a line whose name it escaped with a leading backslash; otherwise the raw name ends the line.' + [char]0x000a + '  j++; if (substr($0, 1, 1) == \"\\\\\") { h = substr($0, 2, 64); x = 0 } else { h = substr($0, 1, 64); x = F[j] }' + [char]0x000a + '  if (length(h) != 64 || h ~ /[^0-9a-f]/) die(\"unexpected sha256sum output\")' + [char]0x000a + '  D[j] = h; while (x-- > 0) if ((getline) <= 0) die(\"sha256sum output ends early\")' + [char]0x000a + '  if (j == c) st = \"k\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"k\" { if ($0 != \"K\") die(\"a batch did not finish\"); emit(); st = \"h\"; next }' + [char]0x000a + 'END {' + [char]0x000a + '  if (bad) exit 1' + [char]0x000a + '  if (st != \"h\") die(\"the listing ends early\")' + [char]0x000a + '  for (i = 1; i <= q; i++) { print QR[i] (QN[QI[i]] > 1 ? QM[QI[i]] : QL[i]) \" \" QT[i]; e++ }' + [char]0x000a + '  print \"#\" (e + 0)' + [char]0x000a + '}''' + [char]0x000a + '# Without pipefail, a failing stage says so on fd 3, which the command substitution collects with the result.' + [char]0x000a + 'r=$( { { find . -type f -exec sh -c \"$b\" f {} + -o -type l -exec sh -c \"$b\" l {} + -o -exec sh -c \"$b\" o {} + ||' + [char]0x000a + '  echo FAIL >&3; } | { awk \"$p\" || echo FAIL >&3; } | { TMPDIR=${spill:-/} sort || echo FAIL >&3; } |' + [char]0x000a + '  { IFS= read -r n && echo \"$n\" && { echo wsl2-migrate/volume-digest/2; cat || echo FAIL >&3; } | sha256sum; }' + [char]0x000a + '  } 3>&1 ) || r=FAIL' + [char]0x000a + 'set -f' + [char]0x000a + 'set -- $r' + [char]0x000a + 'if [ $# -ne 3 ] || [ \"$3\" != - ] || [ \"${1#\#}\" = \"$1\" ]; then' + [char]0x000a + '  echo \"volume digest: reading $dir failed\" >&2' + [char]0x000a + '  exit 1' + [char]0x000a + 'fi' + [char]0x000a + 'printf \"sha256:%s %s\n\" \"$2\" \"${1#\#}\" > \"$out\"' + [char]0x000a + '" sh /data /out/registry_data.digest'))
-            Display      = ('run --rm --network none -v registry_data:/data:ro -v <backup>/volumes:/out -- busybox:latest sh -c # wsl2-migrate volume digest (docs/verify.md, "Volume digest"), for a helper container with busybox or GNU tools.' + [char]0x000a + '# Usage: sh -c "$(cat volume_digest.sh)" sh DIR OUT  -> writes "sha256:<hex> <entries>" to OUT.' + [char]0x000a + '# One walk of DIR and one read of each file. Processes start per batch of paths (find -exec {} +), never per path.' + [char]0x000a + '# Nothing is written but OUT (and, for a huge volume, GNU sort''s spill files next to it): no /tmp is needed.' + [char]0x000a + 'set -eu' + [char]0x000a + 'export LC_ALL=C QUOTING_STYLE=literal' + [char]0x000a + 'dir=$1' + [char]0x000a + 'out=$2' + [char]0x000a + 'case $out in /*) ;; *) out=$PWD/$out ;; esac' + [char]0x000a + 'spill=${out%/*}' + [char]0x000a + 'cd "$dir"' + [char]0x000a + '# One batch of paths of one kind (f: regular files, l: symlinks, o: the rest) prints: "KIND COUNT", a stat line' + [char]0x000a + '# per path, the od hex of the NUL-ended paths (for l, followed by stat''s "PATH -> TARGET"), for f sha256sum''s' + [char]0x000a + '# lines, then K. Hex is how names with newlines or any other byte cross into awk intact.' + [char]0x000a + 'b=''printf "%s %d\n" "$0" "$#" && stat -c "%f %u %g %s %t %T %i %h" "$@" &&' + [char]0x000a + '{ printf "%s\0" "$@" && if [ "$0" = l ]; then stat -c %N "$@"; fi; } | od -An -v -tx1 &&' + [char]0x000a + 'if [ "$0" = f ]; then sha256sum "$@"; fi && echo K''' + [char]0x000a + '# The records (docs/verify.md), then "#ENTRIES" (sorts first). A record is checked against what its batch said at' + [char]0x000a + '# every step, so output that is cut short or that the tools print differently fails instead of digesting wrong.' + [char]0x000a + 'p=''function die(m) { print "volume digest: " m > "/dev/stderr"; bad = 1; exit 1 }' + [char]0x000a + 'function num(h,  v, i) {' + [char]0x000a + '  if (h in NUM) return NUM[h]' + [char]0x000a + '  v = 0; for (i = 1; i <= length(h); i++) v = v * 16 + index("0123456789abcdef", substr(h, i, 1)) - 1; return NUM[h] = v' + [char]0x000a + '}' + [char]0x000a + 'function link(  n, s, w, e, pre) {' + [char]0x000a + '  n = length(P[nl + 1]) / 2; s = S[nl + 1] + 0' + [char]0x000a + '  if (length(buf) < 3) return 0' + [char]0x000a + '  w = 3 * (n + s + (substr(buf, 2, 2) == "27" ? 9 : 5))' + [char]0x000a + '  if (length(buf) < w) return 0' + [char]0x000a + '  e = substr(buf, 1, w); buf = substr(buf, w + 1); gsub(/ /, "", e); nl++' + [char]0x000a + '  # busybox puts PATH and TARGET in single quotes (27), GNU with QUOTING_STYLE=literal does not; TARGET is S bytes.' + [char]0x000a + '  pre = substr(e, 1, 2) == "27" ? "27" P[nl] "27202d3e2027" : P[nl] "202d3e20"' + [char]0x000a + '  if (substr(e, 1, length(pre)) != pre || substr(e, length(pre) + 2 * s + 1) != (substr(e, 1, 2) == "27" ? "270a" : "0a")) die("unexpected stat %N output")' + [char]0x000a + '  L[nl] = substr(e, length(pre) + 1, 2 * s); return 1' + [char]0x000a + '}' + [char]0x000a + 'function emit(  j, m, t, p, y, z, l, h, d, r) {' + [char]0x000a + '  for (j = 1; j <= c; j++) {' + [char]0x000a + '    m = num(M[j]); t = int(m / 4096); p = P[j]; if (!(m in PERM)) PERM[m] = sprintf("%04o", m % 4096)' + [char]0x000a + '    if ((k == "f") != (t == 8) || (k == "l") != (t == 10)) die("a path changed type while it was read")' + [char]0x000a + '    if (p != "2e") { if (substr(p, 1, 4) != "2e2f") die("unexpected path"); p = substr(p, 5) }' + [char]0x000a + '    z = 0; l = "-"; h = "-"; d = "-"' + [char]0x000a + '    if (t == 4) y = "dir"; else if (t == 8) { y = "file"; z = S[j]; h = D[j] } else if (t == 10) { y = "symlink"; l = L[j] }' + [char]0x000a + '    else if (t == 2 || t == 6) { y = t == 2 ? "char" : "block"; d = num(A[j]) "," num(B[j]) } else if (t == 1) y = "fifo"' + [char]0x000a + '    else if (t == 12) continue; else die("unsupported file type " t)' + [char]0x000a + '    r = p " " y " " PERM[m] " " U[j] " " G[j] " " z " "' + [char]0x000a + '    # A name of an inode with more links waits for the end: its link field is the smallest of its names here.' + [char]0x000a + '    if (t != 4 && N[j] > 1) { q++; QR[q] = r; QL[q] = l; QT[q] = h " " d; QI[q] = I[j]; QN[I[j]]++' + [char]0x000a + '      if (!(I[j] in QM) || p < QM[I[j]]) QM[I[j]] = p }' + [char]0x000a + '    else { print r l " " h " " d; e++ }' + [char]0x000a + '  }' + [char]0x000a + '}' + [char]0x000a + 'BEGIN { st = "h" }' + [char]0x000a + 'st == "h" { if ($0 !~ /^[flo] [0-9]+$/) die("unexpected output"); k = $1; c = $2 + 0; j = 0; np = 0; nl = 0; buf = ""; st = "s"; next }' + [char]0x000a + 'st == "s" {' + [char]0x000a + '  if (NF != 8 || $0 ~ /[^0-9a-f ]/) die("unexpected stat output")' + [char]0x000a + '  j++; M[j] = $1; U[j] = $2; G[j] = $3; S[j] = $4; A[j] = $5; B[j] = $6; I[j] = $7; N[j] = $8' + [char]0x000a + '  if (j == c) st = "x"; next' + [char]0x000a + '}' + [char]0x000a + 'st == "x" {' + [char]0x000a + '  if ($0 !~ /^ /) die("the path list ends early")' + [char]0x000a + '  x = $0; sub(/ +$/, "", x); buf = buf x' + [char]0x000a + '  if (np < c) {' + [char]0x000a + '    # Each " 00" (od puts a space before every byte, so it cannot match across two) ends a path.' + [char]0x000a + '    m = split(buf, Q, / 00/)' + [char]0x000a + '    for (i = 1; i < m && np < c; i++) {' + [char]0x000a + '      x = Q[i]; np++; F[np] = index(x, " 0a") ? gsub(/ 0a/, "&", x) : 0; gsub(/ /, "", x); P[np] = x' + [char]0x000a + '    }' + [char]0x000a + '    for (buf = Q[i++]; i <= m; i++) buf = buf " 00" Q[i]' + [char]0x000a + '    if (np < c) next' + [char]0x000a + '  }' + [char]0x000a + '  if (k == "l") { while (nl < c && link()) ; if (nl < c) next }' + [char]0x000a + '  if (buf != "") die("unexpected bytes after the path list")' + [char]0x000a + '  j = 0; st = k == "f" ? "c" : "k"; next' + [char]0x000a + '}' + [char]0x000a + 'st == "c" {' + [char]0x000a + '  # GNU marks a line whose name it escaped with a leading backslash; otherwise the raw name ends the line.' + [char]0x000a + '  j++; if (substr($0, 1, 1) == "\\") { h = substr($0, 2, 64); x = 0 } else { h = substr($0, 1, 64); x = F[j] }' + [char]0x000a + '  if (length(h) != 64 || h ~ /[^0-9a-f]/) die("unexpected sha256sum output")' + [char]0x000a + '  D[j] = h; while (x-- > 0) if ((getline) <= 0) die("sha256sum output ends early")' + [char]0x000a + '  if (j == c) st = "k"; next' + [char]0x000a + '}' + [char]0x000a + 'st == "k" { if ($0 != "K") die("a batch did not finish"); emit(); st = "h"; next }' + [char]0x000a + 'END {' + [char]0x000a + '  if (bad) exit 1' + [char]0x000a + '  if (st != "h") die("the listing ends early")' + [char]0x000a + '  for (i = 1; i <= q; i++) { print QR[i] (QN[QI[i]] > 1 ? QM[QI[i]] : QL[i]) " " QT[i]; e++ }' + [char]0x000a + '  print "#" (e + 0)' + [char]0x000a + '}''' + [char]0x000a + '# Without pipefail, a failing stage says so on fd 3, which the command substitution collects with the result.' + [char]0x000a + 'r=$( { { find . -type f -exec sh -c "$b" f {} + -o -type l -exec sh -c "$b" l {} + -o -exec sh -c "$b" o {} + ||' + [char]0x000a + '  echo FAIL >&3; } | { awk "$p" || echo FAIL >&3; } | { TMPDIR=${spill:-/} sort || echo FAIL >&3; } |' + [char]0x000a + '  { IFS= read -r n && echo "$n" && { echo wsl2-migrate/volume-digest/2; cat || echo FAIL >&3; } | sha256sum; }' + [char]0x000a + '  } 3>&1 ) || r=FAIL' + [char]0x000a + 'set -f' + [char]0x000a + 'set -- $r' + [char]0x000a + 'if [ $# -ne 3 ] || [ "$3" != - ] || [ "${1#\#}" = "$1" ]; then' + [char]0x000a + '  echo "volume digest: reading $dir failed" >&2' + [char]0x000a + '  exit 1' + [char]0x000a + 'fi' + [char]0x000a + 'printf "sha256:%s %s\n" "$2" "${1#\#}" > "$out"' + [char]0x000a + ' sh /data /out/registry_data.digest')
+            CommandLine  = @('run --rm --network none -v registry_data:/data:ro -v "', @{ Backup = 'volumes' }, ':/out" -- busybox:latest sh -c ', @{ Text = 'T1' }, ' sh /data /out/registry_data.digest')
+            Display      = 'run --rm --network none -v registry_data:/data:ro -v <backup>/volumes:/out -- busybox:latest sh -c <5696-character script sha256:ea2c516fb3c4> sh /data /out/registry_data.digest'
             Timeout      = 634
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -3073,6 +3100,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -3101,6 +3129,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @(@{ What = 'registry@sha256:a2455f03e8926b83e2094fd870afb16f8a15250e8bdff2b8ec3c71c65fcf6338 is sha256:8112a294af79'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'registry@sha256:a2455f03e8926b83e2094fd870afb16f8a15250e8bdff2b8ec3c71c65fcf6338'); Expect = 'sha256:8112a294af79d305526e9df040138b74a9a948572cb1151db5b1c16d70df5216'; Mode = 'equals'; RecordedFrom = ''; CommandLine = @('image inspect --format {{.Id}} -- registry@sha256:a2455f03e8926b83e2094fd870afb16f8a15250e8bdff2b8ec3c71c65fcf6338') })
         }
@@ -3129,6 +3158,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @(@{ What = 'registry:2 is sha256:8112a294af79'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'registry:2'); Expect = 'sha256:8112a294af79d305526e9df040138b74a9a948572cb1151db5b1c16d70df5216'; Mode = 'equals'; RecordedFrom = ''; CommandLine = @('image inspect --format {{.Id}} -- registry:2') })
         }
@@ -3157,6 +3187,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @(@{ What = 'hello-world@sha256:ed1450e5d9310c2d5c8247d76b41e7b59e92440db3740c7642050ee94b1edbcb is sha256:e6c1104d4a52'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'hello-world@sha256:ed1450e5d9310c2d5c8247d76b41e7b59e92440db3740c7642050ee94b1edbcb'); Expect = 'sha256:e6c1104d4a5296a56c3647cf5bf7214a95e8b9708a0d29562d5df0938460b6b5'; Mode = 'equals'; RecordedFrom = ''; CommandLine = @('image inspect --format {{.Id}} -- hello-world@sha256:ed1450e5d9310c2d5c8247d76b41e7b59e92440db3740c7642050ee94b1edbcb') })
         }
@@ -3185,6 +3216,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @(@{ What = 'hello-world:latest is sha256:e6c1104d4a52'; Argv = @('image', 'inspect', '--format', '{{.Id}}', '--', 'hello-world:latest'); Expect = 'sha256:e6c1104d4a5296a56c3647cf5bf7214a95e8b9708a0d29562d5df0938460b6b5'; Mode = 'equals'; RecordedFrom = ''; CommandLine = @('image inspect --format {{.Id}} -- hello-world:latest') })
         }
@@ -3213,6 +3245,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -3241,6 +3274,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @(@{ CommandLine = @('volume rm -- registry_data'); Display = 'volume rm -- registry_data' }, @{ CommandLine = @('volume create --driver local -- registry_data'); Display = 'volume create --driver local -- registry_data' })
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -3264,12 +3298,13 @@ $script:Steps = @(
             @{ Path = 'verify/registry_data.digest'; Kind = 'volume-digest'; Subject = 'registry_data'; Secret = $false }
         )
         Docker        = @{
-            CommandLine  = @('run --rm --network none -v registry_data:/data:ro -v "', @{ Backup = 'verify' }, (':/out" -- busybox:latest sh -c "# wsl2-migrate volume digest (docs/verify.md, \"Volume digest\"), for a helper container with busybox or GNU tools.' + [char]0x000a + '# Usage: sh -c \"$(cat volume_digest.sh)\" sh DIR OUT  -> writes \"sha256:<hex> <entries>\" to OUT.' + [char]0x000a + '# One walk of DIR and one read of each file. Processes start per batch of paths (find -exec {} +), never per path.' + [char]0x000a + '# Nothing is written but OUT (and, for a huge volume, GNU sort''s spill files next to it): no /tmp is needed.' + [char]0x000a + 'set -eu' + [char]0x000a + 'export LC_ALL=C QUOTING_STYLE=literal' + [char]0x000a + 'dir=$1' + [char]0x000a + 'out=$2' + [char]0x000a + 'case $out in /*) ;; *) out=$PWD/$out ;; esac' + [char]0x000a + 'spill=${out%/*}' + [char]0x000a + 'cd \"$dir\"' + [char]0x000a + '# One batch of paths of one kind (f: regular files, l: symlinks, o: the rest) prints: \"KIND COUNT\", a stat line' + [char]0x000a + '# per path, the od hex of the NUL-ended paths (for l, followed by stat''s \"PATH -> TARGET\"), for f sha256sum''s' + [char]0x000a + '# lines, then K. Hex is how names with newlines or any other byte cross into awk intact.' + [char]0x000a + 'b=''printf \"%s %d\n\" \"$0\" \"$#\" && stat -c \"%f %u %g %s %t %T %i %h\" \"$@\" &&' + [char]0x000a + '{ printf \"%s\0\" \"$@\" && if [ \"$0\" = l ]; then stat -c %N \"$@\"; fi; } | od -An -v -tx1 &&' + [char]0x000a + 'if [ \"$0\" = f ]; then sha256sum \"$@\"; fi && echo K''' + [char]0x000a + '# The records (docs/verify.md), then \"#ENTRIES\" (sorts first). A record is checked against what its batch said at' + [char]0x000a + '# every step, so output that is cut short or that the tools print differently fails instead of digesting wrong.' + [char]0x000a + 'p=''function die(m) { print \"volume digest: \" m > \"/dev/stderr\"; bad = 1; exit 1 }' + [char]0x000a + 'function num(h,  v, i) {' + [char]0x000a + '  if (h in NUM) return NUM[h]' + [char]0x000a + '  v = 0; for (i = 1; i <= length(h); i++) v = v * 16 + index(\"0123456789abcdef\", substr(h, i, 1)) - 1; return NUM[h] = v' + [char]0x000a + '}' + [char]0x000a + 'function link(  n, s, w, e, pre) {' + [char]0x000a + '  n = length(P[nl + 1]) / 2; s = S[nl + 1] + 0' + [char]0x000a + '  if (length(buf) < 3) return 0' + [char]0x000a + '  w = 3 * (n + s + (substr(buf, 2, 2) == \"27\" ? 9 : 5))' + [char]0x000a + '  if (length(buf) < w) return 0' + [char]0x000a + '  e = substr(buf, 1, w); buf = substr(buf, w + 1); gsub(/ /, \"\", e); nl++' + [char]0x000a + '  # busybox puts PATH and TARGET in single quotes (27), GNU with QUOTING_STYLE=literal does not; TARGET is S bytes.' + [char]0x000a + '  pre = substr(e, 1, 2) == \"27\" ? \"27\" P[nl] \"27202d3e2027\" : P[nl] \"202d3e20\"' + [char]0x000a + '  if (substr(e, 1, length(pre)) != pre || substr(e, length(pre) + 2 * s + 1) != (substr(e, 1, 2) == \"27\" ? \"270a\" : \"0a\")) die(\"unexpected stat %N output\")' + [char]0x000a + '  L[nl] = substr(e, length(pre) + 1, 2 * s); return 1' + [char]0x000a + '}' + [char]0x000a + 'function emit(  j, m, t, p, y, z, l, h, d, r) {' + [char]0x000a + '  for (j = 1; j <= c; j++) {' + [char]0x000a + '    m = num(M[j]); t = int(m / 4096); p = P[j]; if (!(m in PERM)) PERM[m] = sprintf(\"%04o\", m % 4096)' + [char]0x000a + '    if ((k == \"f\") != (t == 8) || (k == \"l\") != (t == 10)) die(\"a path changed type while it was read\")' + [char]0x000a + '    if (p != \"2e\") { if (substr(p, 1, 4) != \"2e2f\") die(\"unexpected path\"); p = substr(p, 5) }' + [char]0x000a + '    z = 0; l = \"-\"; h = \"-\"; d = \"-\"' + [char]0x000a + '    if (t == 4) y = \"dir\"; else if (t == 8) { y = \"file\"; z = S[j]; h = D[j] } else if (t == 10) { y = \"symlink\"; l = L[j] }' + [char]0x000a + '    else if (t == 2 || t == 6) { y = t == 2 ? \"char\" : \"block\"; d = num(A[j]) \",\" num(B[j]) } else if (t == 1) y = \"fifo\"' + [char]0x000a + '    else if (t == 12) continue; else die(\"unsupported file type \" t)' + [char]0x000a + '    r = p \" \" y \" \" PERM[m] \" \" U[j] \" \" G[j] \" \" z \" \"' + [char]0x000a + '    # A name of an inode with more links waits for the end: its link field is the smallest of its names here.' + [char]0x000a + '    if (t != 4 && N[j] > 1) { q++; QR[q] = r; QL[q] = l; QT[q] = h \" \" d; QI[q] = I[j]; QN[I[j]]++' + [char]0x000a + '      if (!(I[j] in QM) || p < QM[I[j]]) QM[I[j]] = p }' + [char]0x000a + '    else { print r l \" \" h \" \" d; e++ }' + [char]0x000a + '  }' + [char]0x000a + '}' + [char]0x000a + 'BEGIN { st = \"h\" }' + [char]0x000a + 'st == \"h\" { if ($0 !~ /^[flo] [0-9]+$/) die(\"unexpected output\"); k = $1; c = $2 + 0; j = 0; np = 0; nl = 0; buf = \"\"; st = \"s\"; next }' + [char]0x000a + 'st == \"s\" {' + [char]0x000a + '  if (NF != 8 || $0 ~ /[^0-9a-f ]/) die(\"unexpected stat output\")' + [char]0x000a + '  j++; M[j] = $1; U[j] = $2; G[j] = $3; S[j] = $4; A[j] = $5; B[j] = $6; I[j] = $7; N[j] = $8' + [char]0x000a + '  if (j == c) st = \"x\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"x\" {' + [char]0x000a + '  if ($0 !~ /^ /) die(\"the path list ends early\")' + [char]0x000a + '  x = $0; sub(/ +$/, \"\", x); buf = buf x' + [char]0x000a + '  if (np < c) {' + [char]0x000a + '    # Each \" 00\" (od puts a space before every byte, so it cannot match across two) ends a path.' + [char]0x000a + '    m = split(buf, Q, / 00/)' + [char]0x000a + '    for (i = 1; i < m && np < c; i++) {' + [char]0x000a + '      x = Q[i]; np++; F[np] = index(x, \" 0a\") ? gsub(/ 0a/, \"&\", x) : 0; gsub(/ /, \"\", x); P[np] = x' + [char]0x000a + '    }' + [char]0x000a + '    for (buf = Q[i++]; i <= m; i++) buf = buf \" 00\" Q[i]' + [char]0x000a + '    if (np < c) next' + [char]0x000a + '  }' + [char]0x000a + '  if (k == \"l\") { while (nl < c && link()) ; if (nl < c) next }' + [char]0x000a + '  if (buf != \"\") die(\"unexpected bytes after the path list\")' + [char]0x000a + '  j = 0; st = k == \"f\" ? \"c\" : \"k\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"c\" {' + [char]0x000a + '  # GNU marks a line whose name it escaped with a leading backslash; otherwise the raw name ends the line.' + [char]0x000a + '  j++; if (substr($0, 1, 1) == \"\\\\\") { h = substr($0, 2, 64); x = 0 } else { h = substr($0, 1, 64); x = F[j] }' + [char]0x000a + '  if (length(h) != 64 || h ~ /[^0-9a-f]/) die(\"unexpected sha256sum output\")' + [char]0x000a + '  D[j] = h; while (x-- > 0) if ((getline) <= 0) die(\"sha256sum output ends early\")' + [char]0x000a + '  if (j == c) st = \"k\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"k\" { if ($0 != \"K\") die(\"a batch did not finish\"); emit(); st = \"h\"; next }' + [char]0x000a + 'END {' + [char]0x000a + '  if (bad) exit 1' + [char]0x000a + '  if (st != \"h\") die(\"the listing ends early\")' + [char]0x000a + '  for (i = 1; i <= q; i++) { print QR[i] (QN[QI[i]] > 1 ? QM[QI[i]] : QL[i]) \" \" QT[i]; e++ }' + [char]0x000a + '  print \"#\" (e + 0)' + [char]0x000a + '}''' + [char]0x000a + '# Without pipefail, a failing stage says so on fd 3, which the command substitution collects with the result.' + [char]0x000a + 'r=$( { { find . -type f -exec sh -c \"$b\" f {} + -o -type l -exec sh -c \"$b\" l {} + -o -exec sh -c \"$b\" o {} + ||' + [char]0x000a + '  echo FAIL >&3; } | { awk \"$p\" || echo FAIL >&3; } | { TMPDIR=${spill:-/} sort || echo FAIL >&3; } |' + [char]0x000a + '  { IFS= read -r n && echo \"$n\" && { echo wsl2-migrate/volume-digest/2; cat || echo FAIL >&3; } | sha256sum; }' + [char]0x000a + '  } 3>&1 ) || r=FAIL' + [char]0x000a + 'set -f' + [char]0x000a + 'set -- $r' + [char]0x000a + 'if [ $# -ne 3 ] || [ \"$3\" != - ] || [ \"${1#\#}\" = \"$1\" ]; then' + [char]0x000a + '  echo \"volume digest: reading $dir failed\" >&2' + [char]0x000a + '  exit 1' + [char]0x000a + 'fi' + [char]0x000a + 'printf \"sha256:%s %s\n\" \"$2\" \"${1#\#}\" > \"$out\"' + [char]0x000a + '" sh /data /out/registry_data.digest'))
-            Display      = ('run --rm --network none -v registry_data:/data:ro -v <backup>/verify:/out -- busybox:latest sh -c # wsl2-migrate volume digest (docs/verify.md, "Volume digest"), for a helper container with busybox or GNU tools.' + [char]0x000a + '# Usage: sh -c "$(cat volume_digest.sh)" sh DIR OUT  -> writes "sha256:<hex> <entries>" to OUT.' + [char]0x000a + '# One walk of DIR and one read of each file. Processes start per batch of paths (find -exec {} +), never per path.' + [char]0x000a + '# Nothing is written but OUT (and, for a huge volume, GNU sort''s spill files next to it): no /tmp is needed.' + [char]0x000a + 'set -eu' + [char]0x000a + 'export LC_ALL=C QUOTING_STYLE=literal' + [char]0x000a + 'dir=$1' + [char]0x000a + 'out=$2' + [char]0x000a + 'case $out in /*) ;; *) out=$PWD/$out ;; esac' + [char]0x000a + 'spill=${out%/*}' + [char]0x000a + 'cd "$dir"' + [char]0x000a + '# One batch of paths of one kind (f: regular files, l: symlinks, o: the rest) prints: "KIND COUNT", a stat line' + [char]0x000a + '# per path, the od hex of the NUL-ended paths (for l, followed by stat''s "PATH -> TARGET"), for f sha256sum''s' + [char]0x000a + '# lines, then K. Hex is how names with newlines or any other byte cross into awk intact.' + [char]0x000a + 'b=''printf "%s %d\n" "$0" "$#" && stat -c "%f %u %g %s %t %T %i %h" "$@" &&' + [char]0x000a + '{ printf "%s\0" "$@" && if [ "$0" = l ]; then stat -c %N "$@"; fi; } | od -An -v -tx1 &&' + [char]0x000a + 'if [ "$0" = f ]; then sha256sum "$@"; fi && echo K''' + [char]0x000a + '# The records (docs/verify.md), then "#ENTRIES" (sorts first). A record is checked against what its batch said at' + [char]0x000a + '# every step, so output that is cut short or that the tools print differently fails instead of digesting wrong.' + [char]0x000a + 'p=''function die(m) { print "volume digest: " m > "/dev/stderr"; bad = 1; exit 1 }' + [char]0x000a + 'function num(h,  v, i) {' + [char]0x000a + '  if (h in NUM) return NUM[h]' + [char]0x000a + '  v = 0; for (i = 1; i <= length(h); i++) v = v * 16 + index("0123456789abcdef", substr(h, i, 1)) - 1; return NUM[h] = v' + [char]0x000a + '}' + [char]0x000a + 'function link(  n, s, w, e, pre) {' + [char]0x000a + '  n = length(P[nl + 1]) / 2; s = S[nl + 1] + 0' + [char]0x000a + '  if (length(buf) < 3) return 0' + [char]0x000a + '  w = 3 * (n + s + (substr(buf, 2, 2) == "27" ? 9 : 5))' + [char]0x000a + '  if (length(buf) < w) return 0' + [char]0x000a + '  e = substr(buf, 1, w); buf = substr(buf, w + 1); gsub(/ /, "", e); nl++' + [char]0x000a + '  # busybox puts PATH and TARGET in single quotes (27), GNU with QUOTING_STYLE=literal does not; TARGET is S bytes.' + [char]0x000a + '  pre = substr(e, 1, 2) == "27" ? "27" P[nl] "27202d3e2027" : P[nl] "202d3e20"' + [char]0x000a + '  if (substr(e, 1, length(pre)) != pre || substr(e, length(pre) + 2 * s + 1) != (substr(e, 1, 2) == "27" ? "270a" : "0a")) die("unexpected stat %N output")' + [char]0x000a + '  L[nl] = substr(e, length(pre) + 1, 2 * s); return 1' + [char]0x000a + '}' + [char]0x000a + 'function emit(  j, m, t, p, y, z, l, h, d, r) {' + [char]0x000a + '  for (j = 1; j <= c; j++) {' + [char]0x000a + '    m = num(M[j]); t = int(m / 4096); p = P[j]; if (!(m in PERM)) PERM[m] = sprintf("%04o", m % 4096)' + [char]0x000a + '    if ((k == "f") != (t == 8) || (k == "l") != (t == 10)) die("a path changed type while it was read")' + [char]0x000a + '    if (p != "2e") { if (substr(p, 1, 4) != "2e2f") die("unexpected path"); p = substr(p, 5) }' + [char]0x000a + '    z = 0; l = "-"; h = "-"; d = "-"' + [char]0x000a + '    if (t == 4) y = "dir"; else if (t == 8) { y = "file"; z = S[j]; h = D[j] } else if (t == 10) { y = "symlink"; l = L[j] }' + [char]0x000a + '    else if (t == 2 || t == 6) { y = t == 2 ? "char" : "block"; d = num(A[j]) "," num(B[j]) } else if (t == 1) y = "fifo"' + [char]0x000a + '    else if (t == 12) continue; else die("unsupported file type " t)' + [char]0x000a + '    r = p " " y " " PERM[m] " " U[j] " " G[j] " " z " "' + [char]0x000a + '    # A name of an inode with more links waits for the end: its link field is the smallest of its names here.' + [char]0x000a + '    if (t != 4 && N[j] > 1) { q++; QR[q] = r; QL[q] = l; QT[q] = h " " d; QI[q] = I[j]; QN[I[j]]++' + [char]0x000a + '      if (!(I[j] in QM) || p < QM[I[j]]) QM[I[j]] = p }' + [char]0x000a + '    else { print r l " " h " " d; e++ }' + [char]0x000a + '  }' + [char]0x000a + '}' + [char]0x000a + 'BEGIN { st = "h" }' + [char]0x000a + 'st == "h" { if ($0 !~ /^[flo] [0-9]+$/) die("unexpected output"); k = $1; c = $2 + 0; j = 0; np = 0; nl = 0; buf = ""; st = "s"; next }' + [char]0x000a + 'st == "s" {' + [char]0x000a + '  if (NF != 8 || $0 ~ /[^0-9a-f ]/) die("unexpected stat output")' + [char]0x000a + '  j++; M[j] = $1; U[j] = $2; G[j] = $3; S[j] = $4; A[j] = $5; B[j] = $6; I[j] = $7; N[j] = $8' + [char]0x000a + '  if (j == c) st = "x"; next' + [char]0x000a + '}' + [char]0x000a + 'st == "x" {' + [char]0x000a + '  if ($0 !~ /^ /) die("the path list ends early")' + [char]0x000a + '  x = $0; sub(/ +$/, "", x); buf = buf x' + [char]0x000a + '  if (np < c) {' + [char]0x000a + '    # Each " 00" (od puts a space before every byte, so it cannot match across two) ends a path.' + [char]0x000a + '    m = split(buf, Q, / 00/)' + [char]0x000a + '    for (i = 1; i < m && np < c; i++) {' + [char]0x000a + '      x = Q[i]; np++; F[np] = index(x, " 0a") ? gsub(/ 0a/, "&", x) : 0; gsub(/ /, "", x); P[np] = x' + [char]0x000a + '    }' + [char]0x000a + '    for (buf = Q[i++]; i <= m; i++) buf = buf " 00" Q[i]' + [char]0x000a + '    if (np < c) next' + [char]0x000a + '  }' + [char]0x000a + '  if (k == "l") { while (nl < c && link()) ; if (nl < c) next }' + [char]0x000a + '  if (buf != "") die("unexpected bytes after the path list")' + [char]0x000a + '  j = 0; st = k == "f" ? "c" : "k"; next' + [char]0x000a + '}' + [char]0x000a + 'st == "c" {' + [char]0x000a + '  # GNU marks a line whose name it escaped with a leading backslash; otherwise the raw name ends the line.' + [char]0x000a + '  j++; if (substr($0, 1, 1) == "\\") { h = substr($0, 2, 64); x = 0 } else { h = substr($0, 1, 64); x = F[j] }' + [char]0x000a + '  if (length(h) != 64 || h ~ /[^0-9a-f]/) die("unexpected sha256sum output")' + [char]0x000a + '  D[j] = h; while (x-- > 0) if ((getline) <= 0) die("sha256sum output ends early")' + [char]0x000a + '  if (j == c) st = "k"; next' + [char]0x000a + '}' + [char]0x000a + 'st == "k" { if ($0 != "K") die("a batch did not finish"); emit(); st = "h"; next }' + [char]0x000a + 'END {' + [char]0x000a + '  if (bad) exit 1' + [char]0x000a + '  if (st != "h") die("the listing ends early")' + [char]0x000a + '  for (i = 1; i <= q; i++) { print QR[i] (QN[QI[i]] > 1 ? QM[QI[i]] : QL[i]) " " QT[i]; e++ }' + [char]0x000a + '  print "#" (e + 0)' + [char]0x000a + '}''' + [char]0x000a + '# Without pipefail, a failing stage says so on fd 3, which the command substitution collects with the result.' + [char]0x000a + 'r=$( { { find . -type f -exec sh -c "$b" f {} + -o -type l -exec sh -c "$b" l {} + -o -exec sh -c "$b" o {} + ||' + [char]0x000a + '  echo FAIL >&3; } | { awk "$p" || echo FAIL >&3; } | { TMPDIR=${spill:-/} sort || echo FAIL >&3; } |' + [char]0x000a + '  { IFS= read -r n && echo "$n" && { echo wsl2-migrate/volume-digest/2; cat || echo FAIL >&3; } | sha256sum; }' + [char]0x000a + '  } 3>&1 ) || r=FAIL' + [char]0x000a + 'set -f' + [char]0x000a + 'set -- $r' + [char]0x000a + 'if [ $# -ne 3 ] || [ "$3" != - ] || [ "${1#\#}" = "$1" ]; then' + [char]0x000a + '  echo "volume digest: reading $dir failed" >&2' + [char]0x000a + '  exit 1' + [char]0x000a + 'fi' + [char]0x000a + 'printf "sha256:%s %s\n" "$2" "${1#\#}" > "$out"' + [char]0x000a + ' sh /data /out/registry_data.digest')
+            CommandLine  = @('run --rm --network none -v registry_data:/data:ro -v "', @{ Backup = 'verify' }, ':/out" -- busybox:latest sh -c ', @{ Text = 'T1' }, ' sh /data /out/registry_data.digest')
+            Display      = 'run --rm --network none -v registry_data:/data:ro -v <backup>/verify:/out -- busybox:latest sh -c <5696-character script sha256:ea2c516fb3c4> sh /data /out/registry_data.digest'
             Timeout      = 634
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -3298,6 +3333,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @(@{ CommandLine = @('rm -- hopeful_hypatia'); Display = 'rm -- hopeful_hypatia' })
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -3326,6 +3362,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @(@{ CommandLine = @('rm -- registry'); Display = 'rm -- registry' })
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -3354,6 +3391,7 @@ $script:Steps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -3518,6 +3556,7 @@ $script:RollbackSteps = @(
             OkExitCodes  = @(0)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }
@@ -3546,6 +3585,7 @@ $script:RollbackSteps = @(
             OkExitCodes  = @(0, 1)
             WorkDir      = ''
             Recover      = @()
+            ExpectOutput = ''
             RecordOutput = $false
             Checks       = @()
         }

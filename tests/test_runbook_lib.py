@@ -1,0 +1,1042 @@
+"""The runbook library (runbook_lib.ps1) read mechanically: issue 9's properties and runbook-style section 11.
+
+Nothing here runs PowerShell. Each check reads the library's tree-sitter tree and returns what it finds wrong; the
+library must give none, and a small edit of the library text that breaks the property must give one (so no check
+passes by looking at nothing). The data the library reads is the program model's (migrate/plan), so the checks
+derive field names from the dataclasses, not from the emitter.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+import subprocess
+from collections.abc import Callable, Iterator
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from tree_sitter import Node
+
+from migrate.plan.actions import (
+    ACTION_NAMES,
+    EnableFeature,
+    FileSharing,
+    FreeSpace,
+    HostFile,
+    IniEntry,
+    InstallWsl,
+    SetWslVersion,
+    TargetVolume,
+    UpgradeDesktop,
+    WriteEnvFile,
+)
+from migrate.plan.checks import CHECK_MODES, Check
+from migrate.plan.steps import Docker, EngineExpect, Step
+from migrate.rehearse.journal import ArtifactRecord, Journal, StepState
+from migrate.verify.digest import digest_script
+from tests.pslint import enclosing_function, walk
+from tests.pslit import parse_powershell, syntax_problems
+from tests.runbook_check import expected_step, pascal
+
+LIB = resources.files("migrate.emit").joinpath("runbook_lib.ps1").read_text(encoding="ascii")
+
+
+class Lib:
+    """The parsed library: its tree, its functions and the calls between them."""
+
+    def __init__(self, source: str) -> None:
+        tree = parse_powershell(source)
+        problems = syntax_problems(tree)
+        if problems:
+            raise AssertionError(f"the library does not parse: {problems[:3]}")
+        self.source = source
+        self.root = tree.root_node
+        self.functions: dict[str, Node] = {}
+        self._calls: dict[str, list[Node]] = {}
+        for node in walk(self.root):
+            if node.type == "function_statement":
+                name = next(c for c in node.children if c.type == "function_name")
+                self.functions[_text(name).lower()] = node
+            elif node.type == "command_name":
+                self._calls.setdefault(_text(node).lower(), []).append(node.parent)
+
+    def function(self, name: str) -> Node:
+        found = self.functions.get(name.lower())
+        if found is None:
+            raise AssertionError(f"no function {name} in the library")
+        return found
+
+    def body(self, name: str) -> str:
+        return _text(self.function(name))
+
+    def calls(self, name: str, within: Node | None = None) -> list[Node]:
+        """Every command node calling name (cmdlet or function), in source order."""
+        found = self._calls.get(name.lower(), [])
+        return [c for c in found if within is None or _inside(c, within)]
+
+
+def _text(node: Node) -> str:
+    return (node.text or b"").decode("utf-8")
+
+
+@cache
+def _lib(source: str) -> Lib:
+    return Lib(source)
+
+
+def _condition(node: Node) -> str:
+    """The condition text of an if_statement, elseif_clause or while_statement."""
+    return _text(next(c for c in node.children if c.type in ("pipeline", "while_condition")))
+
+
+def _ifs(within: Node) -> Iterator[Node]:
+    return (n for n in walk(within) if n.type == "if_statement")
+
+
+def _then_block(node: Node) -> Node:
+    return next(c for c in node.children if c.type == "statement_block")
+
+
+def _exits(block: Node) -> bool:
+    """The block ends the function or the loop pass: a return, continue or throw in it."""
+    return any(n.type in ("return", "continue", "throw") for n in walk(block))
+
+
+def _inside(node: Node, outer: Node) -> bool:
+    return outer.start_byte <= node.start_byte and node.end_byte <= outer.end_byte
+
+
+def _before(first: Node, second: Node) -> bool:
+    return first.end_byte <= second.start_byte
+
+
+def _code_matches(lib: Lib, pattern: str | re.Pattern[str]) -> Iterator[tuple[re.Match[str], Node]]:
+    """Matches of pattern in the library's code (not in comments), with the node each starts in."""
+    for match in re.finditer(pattern, lib.source):
+        node = lib.root.descendant_for_byte_range(match.start(), match.start() + 1)
+        if node is not None and node.type != "comment":
+            yield match, node
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Where a change may happen: under ShouldProcess, or only in a real run
+
+_SP = "$PSCmdlet.ShouldProcess("
+
+
+def _closes_at_end(text: str, open_at: int) -> bool:
+    """The parenthesis at open_at closes exactly at the end of text (one call, nothing after it)."""
+    depth = 0
+    for i in range(open_at, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[i], 0)
+        if depth == 0:
+            return i == len(text) - 1
+    return False
+
+
+def _asks(condition: str) -> bool:
+    """The condition is exactly `$PSCmdlet.ShouldProcess(...)`: true only when the change is approved."""
+    return condition.startswith(_SP) and _closes_at_end(condition, len(_SP) - 1)
+
+
+def _declines(condition: str) -> bool:
+    """The condition is `[X -or ]-not $PSCmdlet.ShouldProcess(...)`: true whenever the change is not approved."""
+    at = condition.rfind("-not " + _SP)
+    return at >= 0 and (at == 0 or condition[:at].endswith(" -or ")) \
+        and _closes_at_end(condition, at + len("-not " + _SP) - 1)
+
+
+def _safe_block(condition: str) -> bool:
+    """The then-block of this condition runs only when the change is approved or in a real run."""
+    return _asks(condition) or condition == "-not $script:DryRun"
+
+
+def _safe_exit(condition: str) -> bool:
+    """An early exit on this condition is taken under -WhatIf or when the change is declined. The log path is set
+    only in real runs (check_the_log_is_written_only_in_a_real_run)."""
+    return _declines(condition) or condition == "$script:DryRun" or condition.startswith("$script:DryRun -or ") \
+        or condition == "$script:LogPath.Length -eq 0"
+
+
+def locally_safe(node: Node) -> bool:
+    """node runs only after ShouldProcess agreed or in a real run, by the structure of its own function."""
+    cur = node
+    while cur.parent is not None and cur.type != "function_statement":
+        parent = cur.parent
+        if cur.type == "statement_block" and parent.type in ("if_statement", "elseif_clause") \
+                and _safe_block(_condition(parent)):
+            return True
+        if parent.type == "statement_list":
+            for sibling in parent.children:
+                if sibling.start_byte >= cur.start_byte:
+                    break
+                if sibling.type == "if_statement" and _safe_exit(_condition(sibling)) \
+                        and _exits(_then_block(sibling)) \
+                        and not any(c.type in ("else_clause", "elseif_clauses") for c in sibling.children):
+                    return True
+        cur = parent
+    return False
+
+
+def safe(lib: Lib, node: Node, seen: frozenset[str] = frozenset()) -> bool:
+    """node is locally safe, or every call of its function is (a function nobody calls is not)."""
+    if locally_safe(node):
+        return True
+    function = enclosing_function(node).lower()
+    if not function or function in seen:
+        return False
+    callers = lib.calls(function)
+    return bool(callers) and all(safe(lib, c, seen | {function}) for c in callers)
+
+
+CHANGING_COMMANDS = ("Register-ScheduledTask", "Unregister-ScheduledTask", "Start-ScheduledTask", "Stop-Process",
+                     "Stop-Service", "Set-Acl", "Remove-Item", "New-Item", "Move-Item", "Copy-Item",
+                     "Set-ItemProperty", "Restart-Computer", "Disable-ScheduledTask", "Set-Content", "Out-File")
+_CHANGING_DOTNET = re.compile(r"\[System\.IO\.(?:File|Directory)\]::(?:WriteAll\w+|Append\w+|Move|Replace|Delete|Copy"
+                              r"|CreateDirectory)\(|System\.IO\.FileStream\b")
+_SYSTEM_PROGRAM = re.compile(r"Get-SystemProgram -Name '(\w+\.exe)'")
+
+
+def changes(lib: Lib) -> list[tuple[str, Node]]:
+    """Everything in the library that changes the machine: cmdlets, .NET file calls, system programs."""
+    out = [(_text(c.children[0]), c) for name in CHANGING_COMMANDS for c in lib.calls(name)]
+    for match, node in _code_matches(lib, _CHANGING_DOTNET):
+        out.append((match.group(0), node))
+    for call in lib.calls("Invoke-NativeProcess"):
+        program = _SYSTEM_PROGRAM.search(_text(call))
+        if program:
+            out.append((program.group(1), call))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The checks: each returns what is wrong (empty: the property holds)
+
+
+def check_only_native_process_starts_programs(lib: Lib) -> list[str]:
+    """Programs start only in Invoke-NativeProcess (System.Diagnostics.Process): no Start-Process, no call operator,
+    no program called by name; a process-starting .NET call or WMI method appears nowhere else."""
+    out = [f"Start-Process in {enclosing_function(c)}" for c in lib.calls("Start-Process")]
+    out += [f"call operator in {enclosing_function(n)}: {_text(n.parent)[:60]}" for n in walk(lib.root)
+            if n.type == "command_invokation_operator"]
+    for node in walk(lib.root):
+        if node.type == "command_name":
+            name = _text(node)
+            verb, dash, noun = name.partition("-")
+            if name.lower() not in lib.functions and not (dash and noun.isalpha() and verb.isalpha()):
+                out.append(f"{name} is neither a library function nor a cmdlet (a program?) in "
+                           f"{enclosing_function(node)}")
+    for match, node in _code_matches(lib, r"ProcessStartInfo|Diagnostics\.Process\]::Start\b|\.Start\(\)|"
+                                          r"System\.Diagnostics\.Process\b(?!\]::GetCurrentProcess)"):
+        if enclosing_function(node) != "Invoke-NativeProcess":
+            out.append(f"{match.group(0)} in {enclosing_function(node) or 'the script body'}")
+    for call in lib.calls("Invoke-CimMethod"):
+        if "-MethodName GetOwner" not in _text(call):
+            out.append(f"Invoke-CimMethod other than GetOwner: {_text(call)[:80]}")
+    return out
+
+
+def check_native_calls_have_timeouts(lib: Lib) -> list[str]:
+    """Every program runs with a time limit, and the limit ends the whole process tree (taskkill /T)."""
+    out = []
+    native = lib.function("Invoke-NativeProcess")
+    declaration = next((n for n in walk(native) if n.type == "script_parameter"
+                        and "$TimeoutSeconds" in _text(n)), None)
+    if declaration is None or "Mandatory = $true" not in _text(declaration) or "=" in _text(declaration).split(
+            "$TimeoutSeconds", 1)[1]:
+        out.append("Invoke-NativeProcess: -TimeoutSeconds must be mandatory, without a default")
+    for call in lib.calls("Invoke-NativeProcess"):
+        args = _text(call)
+        if "-TimeoutSeconds" not in args:
+            splat = re.search(r"@(\w+)", args)
+            entries = _splat(lib, call, splat.group(1)) if splat else {}
+            if "TimeoutSeconds" not in entries:
+                out.append(f"{enclosing_function(call)}: Invoke-NativeProcess without -TimeoutSeconds")
+    docker = _splat(lib, lib.calls("Invoke-NativeProcess", lib.function("Invoke-DockerCommand"))[0], "splatProcess")
+    if docker.get("TimeoutSeconds") != "$TimeoutSeconds":
+        out.append("Invoke-DockerCommand does not pass its time limit on")
+    step = lib.calls("Invoke-DockerCommand", lib.function("Invoke-DockerStep"))
+    main = [c for c in step if "@splatDocker" in _text(c)]
+    if len(main) != 1 or _splat(lib, main[0], "splatDocker").get("TimeoutSeconds") != "$docker.Timeout":
+        out.append("Invoke-DockerStep does not run the command with the step's Timeout")
+    loop = next((n for n in walk(native) if n.type == "while_statement"
+                 and re.fullmatch(r"-not \$process\.WaitForExit\(\d+\)", _condition(n))), None)
+    if loop is None:
+        return [*out, "Invoke-NativeProcess: no wait loop on the process"]
+    expiry = [n for n in _ifs(loop) if "$TimeoutSeconds" in _condition(n)]
+    body = _text(_then_block(expiry[0])) if expiry else ""
+    kill = re.search(r"\$taskkill\.Arguments = '/PID ' \+ \$process\.Id \+ '([^']*)'", body)
+    if not (kill and "/T" in kill.group(1).split() and "/F" in kill.group(1).split()
+            and "Get-SystemProgram -Name 'taskkill.exe'" in body and "break" in body):
+        out.append("Invoke-NativeProcess: past the time limit the process tree is not ended with taskkill /T /F")
+    return out
+
+
+def _splat(lib: Lib, call: Node, name: str) -> dict[str, str]:
+    """key -> value text of the hashtable assigned to $name in the function of call (the last assignment before)."""
+    function = lib.function(enclosing_function(call))
+    found: dict[str, str] = {}
+    for node in walk(function):
+        if node.type == "assignment_expression" and _text(node.children[0]).strip().lower() == f"${name}".lower() \
+                and node.start_byte < call.start_byte:
+            found = {}
+            body = next((n for n in walk(node) if n.type == "hash_literal_body"), None)
+            for entry in (body.children if body is not None else []):
+                if entry.type == "hash_entry":
+                    parts = [c for c in entry.children if c.type not in ("=", ";")]
+                    found[_text(parts[0])] = _text(parts[1]).strip()
+    return found
+
+
+def check_every_action_has_one_case(lib: Lib) -> list[str]:
+    """Invoke-HostAction has exactly one case per host action of the step model, each calling a library function
+    that takes the step; nothing else is dispatched, and an unknown kind throws."""
+    out = []
+    switch = next((n for n in walk(lib.function("Invoke-HostAction")) if n.type == "switch_statement"), None)
+    if switch is None:
+        return ["Invoke-HostAction has no switch"]
+    if _text(next(c for c in switch.children if c.type == "switch_condition")) != "($Step.Kind)":
+        out.append("Invoke-HostAction does not switch on $Step.Kind")
+    cases: list[str] = []
+    for clause in (n for n in walk(switch) if n.type == "switch_clause"):
+        condition = next(c for c in clause.children if c.type == "switch_clause_condition")
+        block = _then_block(clause)
+        if _text(condition) == "default":
+            if not any(n.type == "throw" for n in walk(block)):
+                out.append("the default case does not throw")
+            continue
+        if not re.fullmatch(r"'[a-z-]+'", _text(condition)):
+            out.append(f"case {_text(condition)} is not a plain action name")
+            continue
+        name = _text(condition)[1:-1]
+        cases.append(name)
+        called = [_text(n) for n in walk(block) if n.type == "command_name"]
+        if len(called) != 1 or called[0].lower() not in lib.functions:
+            out.append(f"case {name} does not call one library function: {called}")
+            continue
+        if f"{called[0]} -Step $Step" not in _text(block):
+            out.append(f"case {name} does not pass the step")
+        params = _text(lib.function(called[0]))
+        if "[Parameter(Mandatory = $true)] [hashtable]$Step" not in params:
+            out.append(f"{called[0]} does not take -Step as a mandatory hashtable")
+    duplicates = sorted({c for c in cases if cases.count(c) > 1})
+    if duplicates:
+        out.append(f"cases named twice: {duplicates}")
+    if set(cases) != set(ACTION_NAMES):
+        out.append(f"missing cases {sorted(set(ACTION_NAMES) - set(cases))}, extra cases "
+                   f"{sorted(set(cases) - set(ACTION_NAMES))}")
+    return out
+
+
+def check_mutating_docker_steps_ask_first(lib: Lib) -> list[str]:
+    """A docker step that changes something runs only when ShouldProcess agrees (so -WhatIf runs only the
+    read-only ones); docker steps reach docker only through Invoke-DockerStep."""
+    out = []
+    function = lib.function("Invoke-DockerStep")
+    if "SupportsShouldProcess" not in _text(function):
+        out.append("Invoke-DockerStep does not declare SupportsShouldProcess")
+    guard = next((n for n in _ifs(function) if _condition(n) ==
+                  "$Step.Mutating -and -not $PSCmdlet.ShouldProcess($Step.Target, $Step.Title)"), None)
+    calls = lib.calls("Invoke-DockerCommand", function)
+    if guard is None or not _exits(_then_block(guard)) or "$script:StepDeclined = $true" not in _text(guard):
+        out.append("Invoke-DockerStep: no `if ($Step.Mutating -and -not ShouldProcess) { declined; return }`")
+    elif not calls or not all(_before(guard, c) for c in calls):
+        out.append("Invoke-DockerStep runs docker before asking ShouldProcess")
+    run = lib.function("Invoke-RunbookStep")
+    dispatch = next((n for n in _ifs(run) if _condition(n) == "$Step.Kind -eq 'docker'"), None)
+    if dispatch is None or "Invoke-DockerStep -Step $Step" not in _text(_then_block(dispatch)):
+        out.append("Invoke-RunbookStep does not send docker steps to Invoke-DockerStep")
+    for call in lib.calls("Invoke-DockerStep"):
+        if dispatch is None or not _inside(call, dispatch):
+            out.append(f"Invoke-DockerStep called elsewhere: {enclosing_function(call)}")
+    return out
+
+
+READ_ONLY_DOCKER = {
+    ("Export-ContainerEnvironment", "-Segments $p.Inspect"),
+    ("Get-CheckProblem", "-Segments $Check.CommandLine"),
+    ("Get-EngineInfo", "-Segments $script:Probes.Info"),
+    ("Invoke-DockerCommand", "@splatProcess"),
+    ("Invoke-WslCommand", "@splatWsl"),
+    ("Get-WslVersion", "-Arguments '--version'"),
+    ("Test-WslReady", "-Arguments '--status'"),
+}
+"""Native calls that run under -WhatIf because they change nothing: the planned checks and probes, and the helper
+that runs every docker command. Invoke-DockerStep is check_mutating_docker_steps_ask_first's."""
+
+
+def check_native_calls_are_guarded_or_read_only(lib: Lib) -> list[str]:
+    out = []
+    for name in ("Invoke-NativeProcess", "Invoke-DockerCommand", "Invoke-WslCommand"):
+        for call in lib.calls(name):
+            function = enclosing_function(call)
+            if function == "Invoke-DockerStep" or safe(lib, call):
+                continue
+            if not any(f == function and key in _text(call) for f, key in READ_ONLY_DOCKER):
+                out.append(f"{function}: {_text(call)[:90]} runs under -WhatIf")
+    return out
+
+
+def check_dry_run_changes_nothing(lib: Lib) -> list[str]:
+    """Under -WhatIf nothing changes: every change (files, tasks, processes, icacls, dism, wsl) is reached only
+    through ShouldProcess or a real run; journal writes return on $script:DryRun first."""
+    out = [f"{enclosing_function(node) or 'script body'}: {what} can run under -WhatIf" for what, node in changes(lib)
+           if not safe(lib, node)]
+    for name in ("Save-Journal", "Write-StepStatus"):
+        statements = _statements(lib.function(name))
+        if not statements or not re.fullmatch(r"if \(\$script:DryRun\) \{\s*return\s*\}", _text(statements[0])):
+            out.append(f"{name} does not return on $script:DryRun first")
+    first = _statements(lib.function("Invoke-Runbook"))
+    if not first or _text(first[0]) != "$script:DryRun = [bool]$WhatIfPreference":
+        out.append("Invoke-Runbook does not set $script:DryRun before anything else")
+    return out
+
+
+def _statements(function: Node) -> list[Node]:
+    """The top-level statements of a function body (after param())."""
+    body = next(n for n in walk(function) if n.type == "script_block_body")
+    statements = next(c for c in body.children if c.type == "statement_list")
+    return [c for c in statements.children if c.type != "comment"]
+
+
+def check_the_log_is_written_only_in_a_real_run(lib: Lib) -> list[str]:
+    """$script:LogPath (Write-RunbookLog's switch) gets a value only under `if (-not $script:DryRun)`."""
+    out = []
+    for node in walk(lib.root):
+        if node.type == "assignment_expression" and _text(node.children[0]).strip() == "$script:LogPath":
+            value = _text(node).split("=", 1)[1].strip()
+            if value != "''" and not locally_safe(node):
+                out.append(f"{enclosing_function(node)} sets the log path in a dry run")
+    return out
+
+
+def check_features_go_through_dism(lib: Lib) -> list[str]:
+    """Optional features through dism.exe with exit 0 or 3010 (restart needed), never the DISM module."""
+    out = [f"DISM module: {m.group(0)}" for m, _ in _code_matches(
+        lib, r"\b\w+-Windows(?:Optional)?Feature\b|\b\w+-WindowsCapability\b|Import-Module\s+-?\w*\s*Dism")]
+    calls = lib.calls("Invoke-NativeProcess", lib.function("Enable-HostFeature"))
+    text = _text(calls[0]) if len(calls) == 1 else ""
+    for part in ("-FilePath (Get-SystemProgram -Name 'dism.exe')", "-Arguments $p.Arguments",
+                 "-OkExitCodes @(0, 3010)"):
+        if part not in text:
+            out.append(f"Enable-HostFeature: the dism.exe call lacks {part}")
+    restart = next((n for n in _ifs(lib.function("Enable-HostFeature")) if "$result.ExitCode -eq 3010" in
+                    _condition(n)), None)
+    if restart is None or "$script:Journal.RebootNeeded = $true" not in _text(_then_block(restart)):
+        out.append("Enable-HostFeature: exit 3010 does not record that Windows must restart")
+    if "GetFolderPath('System')" not in lib.body("Get-SystemProgram"):
+        out.append("Get-SystemProgram does not use the System folder")
+    return out
+
+
+def check_refuses_a_32_bit_powershell(lib: Lib) -> list[str]:
+    """A 32-bit PowerShell would see SysWOW64 as System32 (wsl.exe, dism.exe): the run refuses before anything."""
+    statements = _statements(lib.function("Invoke-Runbook"))
+    refusal = next((s for s in statements if s.type == "if_statement"
+                    and _condition(s) == "-not [System.Environment]::Is64BitProcess"), None)
+    if refusal is None or not any(n.type == "throw" for n in walk(_then_block(refusal))):
+        return ["Invoke-Runbook does not refuse a 32-bit process"]
+    index = statements.index(refusal)
+    later = [_text(s) for s in statements[:index] if not _text(s).startswith("$script:")]
+    return [f"Invoke-Runbook does something before the 32-bit check: {t[:60]}" for t in later]
+
+
+def check_the_lock_comes_before_the_journal(lib: Lib) -> list[str]:
+    """A named mutex, taken (without waiting) before the journal is read; not owned: the run refuses; released in
+    the finally of the run; an abandoned mutex (a run that died) counts as taken."""
+    out = []
+    function = lib.function("Invoke-Runbook")
+    body = _text(function)
+    if "New-Object -TypeName System.Threading.Mutex -ArgumentList $false, $script:MutexName" not in body:
+        out.append("no named mutex of $script:MutexName")
+    take = body.find("$mutex.WaitOne(0)")
+    read = [c.start_byte - function.start_byte for c in lib.calls("Import-Journal", function)]
+    if take < 0 or not read or not all(take < r for r in read):
+        out.append("the journal is read before the mutex is taken")
+    refuse = next((n for n in _ifs(function) if _condition(n) == "-not $owned"), None)
+    if refuse is None or not any(n.type == "throw" for n in walk(refuse)):
+        out.append("a mutex held by another run does not stop this one")
+    if "catch [System.Threading.AbandonedMutexException]" not in body:
+        out.append("an abandoned mutex is not taken over")
+    finals = [n for n in walk(function) if n.type == "finally_clause"]
+    if not any("$mutex.ReleaseMutex()" in _text(f) for f in finals):
+        out.append("the mutex is not released in a finally block")
+    return out
+
+
+def check_resume_checks_the_boot_time(lib: Lib) -> list[str]:
+    """A run after a restart was asked for refuses while the boot time is still the one recorded; the reboot step
+    records it (and saves the journal) before it stops."""
+    out = []
+    function = lib.function("Invoke-Runbook")
+    gate = next((n for n in _ifs(function) if "$script:Journal.RebootNeeded" in _condition(n)
+                 and "$script:Journal.BootTime" in _condition(n)), None)
+    same = next((n for n in _ifs(gate) if _condition(n) == "(Get-BootTime) -eq $script:Journal.BootTime"), None) \
+        if gate is not None else None
+    loop = _forward_loop(lib)
+    if same is None or not any(n.type == "throw" for n in walk(_then_block(same))):
+        out.append("Invoke-Runbook does not refuse to resume before Windows restarted")
+    elif loop is None or not _before(gate, loop):
+        out.append("the boot time is checked after steps run")
+    restart = lib.body("Request-Restart")
+    record, save, stop = (restart.find(s) for s in ("$script:Journal.BootTime = Get-BootTime", "Save-Journal",
+                                                    "$script:StopRequested = $true"))
+    if not 0 <= record < save < stop:
+        out.append("Request-Restart does not record the boot time and save the journal before it stops")
+    return out
+
+
+def _forward_loop(lib: Lib) -> Node | None:
+    return next((n for n in walk(lib.function("Invoke-Runbook")) if n.type == "foreach_statement"
+                 and "in $script:Steps)" in _text(n).split("\n")[0]), None)
+
+
+def check_resume_task_settings(lib: Lib) -> list[str]:
+    """The resume task: at logon of this user, interactive, highest run level, allowed on battery and not stopped
+    on it, no time limit; it runs this runbook with -Resume."""
+    out = []
+    function = lib.function("Request-Restart")
+    (register,) = lib.calls("Register-ScheduledTask", function) or (None,)
+    if register is None or "@splatTask" not in _text(register):
+        return ["Request-Restart does not register the resume task"]
+    task = _splat(lib, register, "splatTask")
+    settings = _splat(lib, register, "splatSettings")
+    want_settings = {"AllowStartIfOnBatteries": "$true", "DontStopIfGoingOnBatteries": "$true",
+                     "ExecutionTimeLimit": "(New-TimeSpan -Seconds 0)"}
+    for key, value in want_settings.items():
+        if settings.get(key) != value:
+            out.append(f"resume task setting {key} is {settings.get(key)!r}, expected {value}")
+    if task.get("Settings") != "New-ScheduledTaskSettingsSet @splatSettings":
+        out.append("the resume task does not use those settings")
+    principal = task.get("Principal", "")
+    for part in ("-LogonType Interactive", "-RunLevel Highest"):
+        if part not in principal:
+            out.append(f"the resume task's principal lacks {part}")
+    if "-AtLogOn" not in task.get("Trigger", ""):
+        out.append("the resume task does not start at logon")
+    for part in ("-NoProfile", "-File ", "-Resume"):
+        if part not in lib.body("Request-Restart"):
+            out.append(f"the resume task's command lacks {part}")
+    return out
+
+
+def check_desktop_starts_unelevated(lib: Lib) -> list[str]:
+    """Docker Desktop starts through a one-time task of the interactive user at RunLevel Limited (a process started
+    from the elevated runbook would be elevated), removed again in a finally block."""
+    out = []
+    function = lib.function("Start-DockerDesktop")
+    registers = lib.calls("Register-ScheduledTask", function)
+    task = _splat(lib, registers[0], "splatTask") if len(registers) == 1 else {}
+    principal = task.get("Principal", "")
+    if "-RunLevel Limited" not in principal or "-LogonType Interactive" not in principal:
+        out.append(f"Docker Desktop's task principal is {principal!r}: not Limited and Interactive")
+    if not lib.calls("Start-ScheduledTask", function):
+        out.append("Start-DockerDesktop does not start the task")
+    if not any("Unregister-ScheduledTask" in _text(f) for f in walk(function) if f.type == "finally_clause"):
+        out.append("the one-time task is not removed in a finally block")
+    if any(lib.calls(n, function) for n in ("Invoke-NativeProcess", "Start-Process", "Invoke-DockerCommand")):
+        out.append("Start-DockerDesktop starts a process itself")
+    return out
+
+
+def check_rollback_tombstone_stops_forward_runs(lib: Lib) -> list[str]:
+    """A rolled-back journal refuses every forward run and resume, before any step runs or the journal is saved."""
+    function = lib.function("Invoke-Runbook")
+    gate = next((n for n in _ifs(function) if _condition(n) ==
+                 "$script:Journal.RolledBack.Length -gt 0 -and -not $Options.Rollback"), None)
+    if gate is None or not any(n.type == "throw" for n in walk(_then_block(gate))):
+        return ["Invoke-Runbook does not refuse a rolled-back journal"]
+    out = []
+    reads = lib.calls("Import-Journal", function)
+    later = [*lib.calls("Save-Journal", function), *lib.calls("Invoke-RunbookStep", function)]
+    loop = _forward_loop(lib)
+    if not reads or not _before(reads[0], gate):
+        out.append("the tombstone is checked before the journal is read")
+    if loop is None or any(not _before(gate, n) for n in [*later, loop]):
+        out.append("a step runs or the journal is saved before the tombstone is checked")
+    if "$script:Journal.RolledBack = Get-TimeStamp" not in lib.body("Complete-Rollback"):
+        out.append("mark-rolled-back does not tombstone the journal")
+    return out
+
+
+_MESSAGES = ("Write-RunbookLog", "Write-Verbose", "Write-Warning", "Write-Information", "Write-Progress",
+             "Write-Error", "Add-StepNote")
+
+
+def _message_nodes(lib: Lib, within: Node | None = None) -> list[Node]:
+    """Every message command and throw statement (what reaches a log, the console or the transcript)."""
+    out = [c for name in _MESSAGES for c in lib.calls(name, within)]
+    out += [n.parent for n in walk(within or lib.root) if n.type == "throw"]
+    return out
+
+
+def check_logs_show_the_display_text(lib: Lib) -> list[str]:
+    """Logs and messages show a command by its planned Display text (secrets redacted), never the command line."""
+    out = []
+    for node in _message_nodes(lib):
+        found = re.search(r"(?i)\$arguments\b|\$startInfo\b|Resolve-CommandLine|\.CommandLine\b|\$Segments\b|"
+                          r"\.Arguments\b", _text(node))
+        if found:
+            out.append(f"{enclosing_function(node)}: a message shows {found.group(0)}")
+    logs = lib.calls("Write-RunbookLog", lib.function("Invoke-NativeProcess"))
+    if not any("$Display" in _text(c) for c in logs):
+        out.append("Invoke-NativeProcess does not log the command's Display text")
+    splat = _splat(lib, lib.calls("Invoke-DockerCommand", lib.function("Invoke-DockerStep"))[-1], "splatDocker")
+    if splat.get("Display") != "$docker.Display":
+        out.append("Invoke-DockerStep does not pass the step's Display")
+    return out
+
+
+def check_env_values_never_reach_a_message(lib: Lib) -> list[str]:
+    """write-env-file: what a variable holds never reaches a log line, a note or an error (only names and counts)."""
+    function = lib.function("Export-ContainerEnvironment")
+    out = []
+    for node in _message_nodes(lib, function):
+        found = re.search(r"(?i)\$(text|entry|line|body|environment|inspect)\b|\$lines\b(?!\.Count)", _text(node))
+        if found:
+            out.append(f"Export-ContainerEnvironment: a message shows {found.group(0)}")
+    return out
+
+
+def check_the_backup_folder_is_locked(lib: Lib) -> list[str]:
+    """The whole backup folder is limited to the user and SYSTEM (icacls /inheritance:r /grant:r), read back,
+    before anything is written into it."""
+    out = []
+    protect = lib.body("Protect-BackupFolder")
+    grant = "' /inheritance:r /grant:r *' + $userSid + ':(OI)(CI)F *S-1-5-18:(OI)(CI)F'"
+    steps = ("CreateDirectory($root)", grant, "-Name 'icacls.exe'", "AreAccessRulesProtected",
+             "unexpected access rule")
+    positions = [protect.find(s) for s in steps]
+    if min(positions) < 0 or positions != sorted(positions):
+        out.append(f"Protect-BackupFolder: expected, in order: {steps}")
+    initialize = lib.body("Initialize-BackupFolder")
+    if not 0 <= initialize.find("Protect-BackupFolder") < initialize.find("CreateDirectory"):
+        out.append("prepare-backup-folder creates sub-folders before locking the folder")
+    run = lib.body("Invoke-Runbook")
+    if not 0 <= run.find("Protect-BackupFolder") < run.find("[System.IO.Directory]::CreateDirectory($logFolder)"):
+        out.append("the log folder is made before the backup folder is locked")
+    return out
+
+
+def check_artifacts_are_rehashed_before_use(lib: Lib) -> list[str]:
+    """Every artifact a step reads is re-hashed (size and sha256) right before it runs, and the backups again by
+    verify-backups; the switch and restore phases wait for that step."""
+    out = []
+    unchanged = lib.body("Test-ArtifactUnchanged")
+    if "(Get-FileSha256 -Path $path) -ne $record.Sha256" not in unchanged or "-ne $record.Size" not in unchanged:
+        out.append("Test-ArtifactUnchanged does not compare both size and sha256")
+    blocker = lib.function("Get-StepBlocker")
+    loop = next((n for n in walk(blocker) if n.type == "foreach_statement" and "in $Step.Consumes)" in _text(n)), None)
+    if loop is None or not lib.calls("Test-ArtifactUnchanged", loop):
+        out.append("Get-StepBlocker does not re-hash what the step consumes")
+    gated = next((n for n in _ifs(blocker) if "@('switch', 'restore') -contains $Step.Phase" in _condition(n)), None)
+    if gated is None or "Test-BackupsVerified" not in _condition(gated):
+        out.append("the switch and restore phases do not wait for verify-backups")
+    if not lib.calls("Test-ArtifactUnchanged", lib.function("Test-BackupArtifact")):
+        out.append("verify-backups does not re-hash the backups")
+    return out
+
+
+def check_engines_prove_what_they_are(lib: Lib) -> list[str]:
+    """Before a step talks to an engine, the engine proves it is the one the plan expects: OS, kernel (the WSL 2
+    engine's microsoft-standard), not the source's engine id."""
+    out = []
+    problem = lib.body("Get-EngineIdentityProblem")
+    for part in ("$osType -ne $expect.Os", "$kernel.Contains($expect.KernelContains)", "$expect.NotSource",
+                 "$script:EngineExpect[$Engine]"):
+        if part not in problem:
+            out.append(f"Get-EngineIdentityProblem does not check {part}")
+    run = lib.function("Invoke-RunbookStep")
+    proof = lib.calls("Assert-EngineIdentity", run)
+    work = [*lib.calls("Invoke-DockerStep", run), *lib.calls("Invoke-HostAction", run)]
+    if not proof or not work or not all(_before(proof[0], w) for w in work):
+        out.append("Invoke-RunbookStep does not prove the engine before the step's work")
+    return out
+
+
+def _owner(node):
+    """The try statement a catch clause belongs to."""
+    cur = node.parent
+    while cur is not None and cur.type != "try_statement":
+        cur = cur.parent
+    return cur
+
+
+def check_failures_say_what_next(lib: Lib) -> list[str]:
+    """On failure the run prints the log and transcript paths and the command to resume or roll back."""
+    function = lib.function("Invoke-Runbook")
+    run = next((n for n in walk(function) if n.type == "try_statement" and lib.calls("Import-Journal", n)), None)
+    catch = next((n for n in walk(run) if n.type == "catch_clause" and _owner(n) == run), None) \
+        if run is not None else None
+    text = _text(catch) if catch is not None else ""
+    return [f"the failure message lacks {part}" for part in ("$script:LogPath", "$script:TranscriptPath",
+                                                             " -Resume -BackupPath ", " -Rollback -BackupPath ")
+            if part not in text]
+
+
+def check_json_edits_follow_section_7(lib: Lib) -> list[str]:
+    """Desktop stopped, the previous values recorded once, ShouldProcess, the original kept, ConvertTo-Json -Depth
+    100, an atomic write, read back and compared, the original put back on any difference."""
+    edit = lib.body("Edit-JsonFile")
+    write = lib.body("Write-JsonChecked")
+    out = []
+    for body, order in ((edit, ("Assert-DesktopStopped", "Read-JsonFileForEdit", "Edit-JsonDocument",
+                                "-Name 'previous'", "Save-Journal", "Write-JsonChecked")),
+                        (write, ("$PSCmdlet.ShouldProcess", "Save-FileSnapshot", "ConvertTo-Json -InputObject "
+                                 "$Document -Depth 100", "Write-Utf8FileAtomic", "Test-JsonValueEqual",
+                                 "Write-BytesFileAtomic -Path $Path -Bytes $OriginalBytes"))):
+        positions = [body.find(p) for p in order]
+        if min(positions) < 0 or positions != sorted(positions):
+            out.append(f"expected, in order: {order}")
+    return out
+
+
+def check_verify_target_compares_both_digests(lib: Lib) -> list[str]:
+    """verify-target reads each volume's digest before the switch and after the restore and compares them as
+    case-sensitive tokens."""
+    function = lib.function("Test-TargetEngine")
+    body = _text(function)
+    out = []
+    for part in ("Read-DigestToken -Relative $volume.BackupDigest", "Read-DigestToken -Relative $volume.TargetDigest",
+                 "$before -cne $after"):
+        if part not in body:
+            out.append(f"Test-TargetEngine lacks {part}")
+    if "-Checks $p.Checks" not in body:
+        out.append("Test-TargetEngine does not run the planned checks")
+    return out
+
+
+def check_check_modes_are_the_models(lib: Lib) -> list[str]:
+    """The library knows exactly the check modes of the model and its {recorded} placeholder."""
+    modes = set(re.findall(r"\$Check\.Mode -eq '([^']*)'", lib.body("Get-CheckProblem")))
+    out = [] if modes == set(CHECK_MODES) else [f"check modes {sorted(modes)} != {sorted(CHECK_MODES)}"]
+    if ".Replace('{recorded}', $recorded)" not in lib.body("Get-CheckProblem"):
+        out.append("the {recorded} placeholder is not the model's")
+    return out
+
+
+def _key_set(cls: type, *extra: str) -> set[str]:
+    return {pascal(f.name).lower() for f in dataclasses.fields(cls)} | {e.lower() for e in extra}
+
+
+_STEP = Step("a/b", "preflight", "t", Docker("source", ("version",), 60))
+STEP_KEYS = {k.lower() for k in expected_step(_STEP, 1)}
+DOCKER_KEYS = {k.lower() for k in expected_step(_STEP, 1)["Docker"]}
+NESTED = {"file": HostFile, "settings": HostFile, "filesharing": FileSharing}
+"""Parameters that hold a dataclass whose fields the library reads further."""
+READS: list[tuple[str, str, set[str]]] = [
+    ("*", "Step", STEP_KEYS),
+    ("Test-BackupArtifact", "item", STEP_KEYS),
+    ("Test-BackupsVerified", "item", STEP_KEYS),
+    ("Invoke-DockerStep", "docker", DOCKER_KEYS),
+    ("Invoke-DockerStep", "command", {"commandline", "display"}),
+    ("Get-CheckProblem", "Check", _key_set(Check, "CommandLine")),
+    ("Get-EngineIdentityProblem", "expect", _key_set(EngineExpect)),
+    ("Test-MigrationHost", "need", _key_set(FreeSpace)),
+    ("Test-TargetEngine", "volume", _key_set(TargetVolume)),
+    ("Backup-HostFile", "file", _key_set(HostFile)),
+    ("Resolve-HostFile", "File", _key_set(HostFile)),
+    ("Read-JsonFileForEdit", "File", _key_set(HostFile)),
+    ("Add-IniEntry", "entry", _key_set(IniEntry)),
+    ("Invoke-RunbookStep", "artifact", {"path", "kind", "subject", "secret"}),
+    ("Test-BackupArtifact", "artifact", {"path", "kind", "subject", "secret"}),
+]
+"""(function or *, variable, keys it may read): what the library reads of the program's hashtables."""
+_EXTRA_PARAMS = {WriteEnvFile: ("Inspect",), EnableFeature: ("Arguments",), InstallWsl: ("Arguments",),
+                 SetWslVersion: ("Arguments",), UpgradeDesktop: ("Arguments",)}
+_ALWAYS = {"count", "length"}
+"""Members of every array and string."""
+
+
+def _members(body: str, variable: str) -> Iterator[tuple[str, str]]:
+    """(first member, second member or '') of every `$variable.Member[.Member]` in body (variables ignore case)."""
+    for m in re.finditer(rf"(?i)\${variable}\.(\w+)(?:\.(\w+))?(?!\w*\()", body):
+        yield m.group(1), m.group(2) or ""
+
+
+def check_the_library_reads_only_what_the_program_holds(lib: Lib) -> list[str]:
+    """Every key the library reads from a step, a docker command, an action's parameters (`$p.X`) and the
+    dataclasses inside them is a field of the step model: a misspelt key would be $null under strict mode."""
+    out = []
+    switch = _text(lib.function("Invoke-HostAction"))
+    for name, cls in ACTION_NAMES.items():
+        function = re.search(rf"'{name}' \{{ ([\w-]+) -Step", switch)
+        if function is None:
+            continue  # check_every_action_has_one_case reports it
+        names = [function.group(1)]
+        for callee in names:  # the functions the step is handed on to read its parameters too
+            names += [c for c in re.findall(r"([\w-]+) -Step \$Step\b", lib.body(callee))
+                      if c.lower() in lib.functions and c not in names]
+        body = "\n".join(lib.body(n) for n in names)
+        keys = _key_set(cls, *_EXTRA_PARAMS.get(cls, ()))
+        reads = [*_members(body, "p"), *_members(body, r"Step\.Params")]
+        for first, second in reads:
+            if first.lower() not in keys:
+                out.append(f"{function.group(1)} reads {first} of {name}, which has {sorted(keys)}")
+            elif second and first.lower() in NESTED and second.lower() not in _key_set(NESTED[first.lower()]) | _ALWAYS:
+                out.append(f"{function.group(1)} reads {first}.{second} of {name}")
+    for function, variable, keys in READS:
+        bodies = [_text(f) for f in lib.functions.values()] if function == "*" else [lib.body(function)]
+        for body in bodies:
+            for first, _ in _members(body, variable):
+                if first.lower() not in keys | _ALWAYS and not (variable == "Step" and first.lower() == "params"):
+                    out.append(f"{function}: ${variable}.{first} is not in {sorted(keys)}")
+    return out
+
+
+def _saved_keys(function_body: str, variable: str) -> set[str]:
+    """The keys of the [ordered]@{...} assigned to $variable (or added with .Add) in a function body."""
+    m = re.search(rf"\${variable} = \[ordered\]@\{{(.*?)\n    \}}", function_body, re.S)
+    return set(re.findall(r"^\s*(\w+)\s+=", m.group(1), re.M)) if m else set()
+
+
+def check_the_journal_is_the_rehearsals(lib: Lib) -> list[str]:
+    """journal.json and artifacts.json have the keys migrate/rehearse/journal.py writes and reads: a rehearsal's
+    backup folder reads like a real one, and the other way round."""
+    journal = Journal("h", steps={"a": StepState()}).to_json()
+    save = lib.body("Save-Journal")
+    out = []
+    if _saved_keys(save, "document") != set(journal):
+        out.append(f"Save-Journal writes {sorted(_saved_keys(save, 'document'))}, the rehearsal {sorted(journal)}")
+    step_keys = set(re.findall(r"^\s+(\w+)\s+= ", re.search(r"\$steps\.Add\(\[ordered\]@\{(.*?)\}\)", save,
+                                                                    re.S).group(1), re.M))
+    if step_keys != set(journal["steps"][0]):
+        out.append(f"journal step entries {sorted(step_keys)} != {sorted(journal['steps'][0])}")
+    reboot = set(re.findall(r"(\w+) = \$script:Journal\.\w+", re.search(r"reboot\s+= \[ordered\]@\{([^}]*)\}",
+                                                                          save).group(1)))
+    if reboot != set(journal["reboot"]):
+        out.append(f"journal reboot keys {sorted(reboot)} != {sorted(journal['reboot'])}")
+    read = set(re.findall(r"-Name '(\w+)'", lib.body("Import-Journal")))
+    wanted = set(journal) - {"format", "planHash", "toolVersion"} | set(journal["reboot"]) \
+        | set(journal["steps"][0]) - {"id"} | {"format", "planHash"}
+    if not wanted <= read:
+        out.append(f"Import-Journal does not read {sorted(wanted - read)}")
+    record = set(re.findall(r"(\w+) = \$a\.\w+", lib.body("Add-ArtifactRecord")))
+    if record != {f.name for f in dataclasses.fields(ArtifactRecord)}:
+        out.append(f"artifacts.json entries {sorted(record)} != the rehearsal's")
+    return out
+
+
+CHECKS: list[Callable[[Lib], list[str]]] = [
+    check_only_native_process_starts_programs, check_native_calls_have_timeouts, check_every_action_has_one_case,
+    check_mutating_docker_steps_ask_first, check_native_calls_are_guarded_or_read_only, check_dry_run_changes_nothing,
+    check_the_log_is_written_only_in_a_real_run, check_features_go_through_dism, check_refuses_a_32_bit_powershell,
+    check_the_lock_comes_before_the_journal, check_resume_checks_the_boot_time, check_resume_task_settings,
+    check_desktop_starts_unelevated, check_rollback_tombstone_stops_forward_runs, check_logs_show_the_display_text,
+    check_env_values_never_reach_a_message, check_the_backup_folder_is_locked, check_artifacts_are_rehashed_before_use,
+    check_engines_prove_what_they_are, check_failures_say_what_next, check_json_edits_follow_section_7,
+    check_verify_target_compares_both_digests, check_check_modes_are_the_models,
+    check_the_library_reads_only_what_the_program_holds, check_the_journal_is_the_rehearsals,
+]
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__.removeprefix("check_"))
+def test_the_library_has_the_property(check: Callable[[Lib], list[str]]) -> None:
+    assert check(_lib(LIB)) == []
+
+
+# (check, [(old text, new text), ...]): a small edit of the library that breaks the property.
+MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
+    (check_only_native_process_starts_programs,
+     [("[void](Invoke-NativeProcess -FilePath $wsl -Arguments '--shutdown'",
+       "[void](Start-Process -FilePath $wsl -ArgumentList '--shutdown'")]),
+    (check_only_native_process_starts_programs,
+     [("            Add-StepNote -Text 'WSL shut down'", "            wsl.exe --shutdown")]),
+    (check_only_native_process_starts_programs,
+     [("    $wsl = Get-SystemProgram -Name 'wsl.exe'",
+       "    $wsl = Get-SystemProgram -Name 'wsl.exe'\n    [void][System.Diagnostics.Process]::Start($wsl)")]),
+    (check_native_calls_have_timeouts, [("'/PID ' + $process.Id + ' /T /F'", "'/PID ' + $process.Id + ' /F'")]),
+    (check_native_calls_have_timeouts, [(" -Display '--shutdown' -StepId $Step.Id -TimeoutSeconds 300)",
+                                         " -Display '--shutdown' -StepId $Step.Id)")]),
+    (check_native_calls_have_timeouts, [("        TimeoutSeconds   = $docker.Timeout",
+                                         "        TimeoutSeconds   = 604800")]),
+    (check_native_calls_have_timeouts, [("[ValidateRange(1, 604800)] [int]$TimeoutSeconds,",
+                                         "[ValidateRange(1, 604800)] [int]$TimeoutSeconds = 0,")]),
+    (check_every_action_has_one_case, [("        'finish' { Complete-Migration -Step $Step }\n", "")]),
+    (check_every_action_has_one_case, [("'finish' { Complete-Migration -Step $Step }",
+                                        "'finish' { Complete-Migrations -Step $Step }")]),
+    (check_every_action_has_one_case, [("        'reboot' { Request-Restart -Step $Step }\n",
+                                        "        'reboot' { Request-Restart -Step $Step }\n"
+                                        "        'reboot' { Request-Restart -Step $Step }\n")]),
+    (check_every_action_has_one_case, [("        default { throw ('step ' + $Step.Id + ': unknown host action ' + "
+                                        "$Step.Kind) }", "        'format-disk' { Complete-Migration -Step $Step }")]),
+    (check_mutating_docker_steps_ask_first, [("if ($Step.Mutating -and -not $PSCmdlet.ShouldProcess($Step.Target, "
+                                              "$Step.Title)) {", "if ($false -and -not "
+                                              "$PSCmdlet.ShouldProcess($Step.Target, $Step.Title)) {")]),
+    (check_native_calls_are_guarded_or_read_only,
+     [("    } elseif ($PSCmdlet.ShouldProcess('Docker Desktop', 'Stop')) {", "    } elseif ($true) {")]),
+    (check_dry_run_changes_nothing, [("    if ($script:DryRun) {\n        return\n    }\n    $steps = New-Object",
+                                      "    $steps = New-Object")]),
+    (check_dry_run_changes_nothing, [("    if (-not $PSCmdlet.ShouldProcess($script:ResumeTaskName, 'Register a logon "
+                                      "task that resumes the runbook after the restart')) {",
+                                      "    if ($false) {")]),
+    (check_dry_run_changes_nothing, [("        if (-not $script:DryRun) {\n            foreach ($artifact in "
+                                      "$Step.Produces)", "        if ($true) {\n            foreach ($artifact in "
+                                      "$Step.Produces)")]),
+    (check_dry_run_changes_nothing, [("    $script:DryRun = [bool]$WhatIfPreference\n    $script:Options = $Options",
+                                      "    $script:Options = $Options\n    $script:DryRun = [bool]$WhatIfPreference")]),
+    (check_the_log_is_written_only_in_a_real_run,
+     [("    $script:TranscriptPath = [System.IO.Path]::Combine($logFolder, 'transcript-' + $runId + '.txt')",
+       "    $script:TranscriptPath = [System.IO.Path]::Combine($logFolder, 'transcript-' + $runId + '.txt')\n"
+       "    $script:LogPath = [System.IO.Path]::Combine($logFolder, 'runbook.jsonl')")]),
+    (check_features_go_through_dism, [("-OkExitCodes @(0, 3010) -TimeoutSeconds 3600",
+                                       "-OkExitCodes @(0) -TimeoutSeconds 3600")]),
+    (check_features_go_through_dism, [("    if ($result.ExitCode -eq 3010) {",
+                                       "    Enable-WindowsOptionalFeature -Online -FeatureName $p.Name -NoRestart\n"
+                                       "    if ($result.ExitCode -eq 3010) {")]),
+    (check_refuses_a_32_bit_powershell, [("if (-not [System.Environment]::Is64BitProcess) {",
+                                          "if (-not [System.Environment]::Is64BitOperatingSystem) {")]),
+    (check_refuses_a_32_bit_powershell, [("    $script:Options = $Options\n",
+                                          "    $script:Options = $Options\n    Import-Journal\n")]),
+    (check_the_lock_comes_before_the_journal,
+     [("        Import-Journal\n        Import-ArtifactRecord\n", "        Import-ArtifactRecord\n"),
+      ("    $mutex = New-Object", "    Import-Journal\n    $mutex = New-Object")]),
+    (check_the_lock_comes_before_the_journal, [("    if (-not $owned) {\n        $mutex.Dispose()\n        throw "
+                                                "'another run of this runbook is in progress (it holds the lock): "
+                                                "wait for it to end'\n    }\n", "")]),
+    (check_resume_checks_the_boot_time, [("if ((Get-BootTime) -eq $script:Journal.BootTime) {",
+                                          "if ($false) {")]),
+    (check_resume_checks_the_boot_time, [("    $script:Journal.BootTime = Get-BootTime\n    Save-Journal\n",
+                                          "    Save-Journal\n")]),
+    (check_resume_task_settings, [("AllowStartIfOnBatteries    = $true", "AllowStartIfOnBatteries    = $false")]),
+    (check_resume_task_settings, [("ExecutionTimeLimit         = (New-TimeSpan -Seconds 0)",
+                                   "ExecutionTimeLimit         = (New-TimeSpan -Hours 72)")]),
+    (check_resume_task_settings, [("        DontStopIfGoingOnBatteries = $true\n", "")]),
+    (check_desktop_starts_unelevated, [("-LogonType Interactive -RunLevel Limited",
+                                        "-LogonType Interactive -RunLevel Highest")]),
+    (check_rollback_tombstone_stops_forward_runs,
+     [("if ($script:Journal.RolledBack.Length -gt 0 -and -not $Options.Rollback) {",
+       "if ($script:Journal.Finished.Length -gt 0 -and -not $Options.Rollback) {")]),
+    (check_logs_show_the_display_text, [("('run: ' + $program + ' ' + $Display)",
+                                         "('run: ' + $program + ' ' + $Arguments)")]),
+    (check_env_values_never_reach_a_message, [("Add-StepNote -Text ([string]$lines.Count + ' variable(s) written')",
+                                               "Add-StepNote -Text ('written: ' + $body)")]),
+    (check_the_backup_folder_is_locked, [("' /inheritance:r /grant:r *'", "' /grant *'")]),
+    (check_artifacts_are_rehashed_before_use, [(" -or (Get-FileSha256 -Path $path) -ne $record.Sha256", "")]),
+    (check_engines_prove_what_they_are, [("-not $kernel.Contains($expect.KernelContains)", "$false")]),
+    (check_failures_say_what_next, [("        Write-Warning -Message ('Log: ' + $script:LogPath + '; transcript: ' + "
+                                     "$script:TranscriptPath)\n", "")]),
+    (check_json_edits_follow_section_7, [("    if ($Existed) {\n        [void](Save-FileSnapshot -Path $Path -Bytes "
+                                          "$OriginalBytes)\n    }\n", "")]),
+    (check_verify_target_compares_both_digests, [("$before -cne $after", "$before -ne $after")]),
+    (check_check_modes_are_the_models, [("$Check.Mode -eq 'has-word'", "$Check.Mode -eq 'hasword'")]),
+    (check_the_library_reads_only_what_the_program_holds, [("$deadline = (Get-Date).AddSeconds($p.Timeout)\n    while "
+                                                            "($true) {", "$deadline = (Get-Date).AddSeconds("
+                                                            "$p.TimeoutSeconds)\n    while ($true) {")]),
+    (check_the_library_reads_only_what_the_program_holds, [("$docker.OkExitCodes", "$docker.OkCodes")]),
+    (check_the_library_reads_only_what_the_program_holds, [("$p.FileSharing.Setting -IgnoreCase",
+                                                            "$p.FileSharing.Name -IgnoreCase")]),
+    (check_the_journal_is_the_rehearsals, [("        rolledBack  = $script:Journal.RolledBack",
+                                            "        rolledBackAt = $script:Journal.RolledBack")]),
+    (check_the_journal_is_the_rehearsals, [("bootTime = $script:Journal.BootTime }",
+                                            "boottime = $script:Journal.BootTime }")]),
+]
+
+
+@pytest.mark.parametrize("check, edits", MUTATIONS,
+                         ids=[f"{c.__name__.removeprefix('check_')}-{i}" for i, (c, _) in enumerate(MUTATIONS)])
+def test_each_check_catches_a_broken_library(check: Callable[[Lib], list[str]], edits: list[tuple[str, str]]) -> None:
+    source = LIB
+    for old, new in edits:
+        assert source.count(old) == 1, f"the library no longer has {old!r} (update the mutation)"
+        source = source.replace(old, new)
+    assert check(_lib(source)) != []
+
+
+def test_every_check_has_a_mutation() -> None:
+    assert {c for c, _ in MUTATIONS} == set(CHECKS)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The digest token: the library's rule reads what the digest script writes, as the rehearsal's twin does
+
+
+def _digest_rule(lib: Lib) -> tuple[str, str]:
+    """The -split and -cmatch patterns of Read-DigestToken (which trims the text before splitting)."""
+    body = lib.body("Read-DigestToken")
+    split = re.search(r"\(\(Read-TextFile -Path \$path\)\.Trim\(\) -split '([^']*)'\)\[0\]", body)
+    match = re.search(r"\$token -cmatch '([^']*)'", body)
+    assert split and match, "Read-DigestToken no longer has the expected form"
+    return split.group(1), match.group(1)
+
+
+def _token(content: str, rule: tuple[str, str]) -> str:
+    """What Read-DigestToken returns for a file holding content ('' when it is not a digest)."""
+    split, match = rule
+    # .NET: String.Trim() removes Unicode white space; -split and -cmatch are .NET regexes (these patterns mean
+    # the same in Python's re).
+    token = re.split(split, content.strip())[0]
+    return token if re.search(match, token) else ""
+
+
+def test_the_digest_token_rule_reads_what_the_digest_script_writes(tmp_path: Path) -> None:
+    from migrate.rehearse.host import _digest_token
+
+    rule = _digest_rule(_lib(LIB))
+    data = tmp_path / "data"
+    (data / "sub").mkdir(parents=True)
+    (data / "sub" / "f").write_bytes(b"one\n")
+
+    def digest(name: str) -> str:
+        out = tmp_path / name
+        subprocess.run(["sh", "-c", digest_script(), "sh", str(data), str(out)], check=True, timeout=60)
+        return out.read_bytes().decode("ascii")
+
+    written = digest("a.digest")
+    token = _token(written, rule)
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", token) and written.startswith(token)
+
+    class Ctx:
+        root = tmp_path
+
+    def twin(content: str) -> str:
+        (tmp_path / "t.digest").write_bytes(content.encode("ascii"))
+        return _digest_token(Ctx(), "t.digest")  # type: ignore[arg-type]
+
+    for same in (written, written.replace("\n", "\r\n"), written + "  \r\n\r\n", written.replace(" ", "\t"),
+                 written.rstrip("\n"), token + " 99\n"):
+        assert _token(same, rule) == token == twin(same), repr(same)
+    (data / "sub" / "f").write_bytes(b"two\n")
+    other = _token(digest("b.digest"), rule)
+    assert other and other != token
+    for bad in ("", "\n", token.upper(), token[:-1], token + "0", token.replace("sha256:", "sha512:"),
+                token.replace("sha256:", ""), "3 " + token, "sha256: " + token[7:]):
+        assert _token(bad, rule) == "" == twin(bad), repr(bad)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The guard analysis itself
+
+
+def _function(body: str, name: str = "Set-Thing") -> str:
+    return f"function {name} {{\n    [CmdletBinding(SupportsShouldProcess)]\n    param()\n{body}}}\n"
+
+
+@pytest.mark.parametrize("source, expected", [
+    (_function("    if ($PSCmdlet.ShouldProcess('a', 'b')) {\n        Stop-Service -Name x\n    }\n"), True),
+    (_function("    if (-not $PSCmdlet.ShouldProcess('a', 'b')) {\n        return\n    }\n    Stop-Service -Name x\n"),
+     True),
+    (_function("    if ($y -or -not $PSCmdlet.ShouldProcess('a', 'b')) {\n        return\n    }\n"
+               "    Stop-Service -Name x\n"), True),
+    (_function("    if ($script:DryRun) {\n        return\n    }\n    Stop-Service -Name x\n"), True),
+    (_function("    if (-not $script:DryRun) {\n        Stop-Service -Name x\n    }\n"), True),
+    # Approved or not, $y lets it through; the exit is not taken under -WhatIf when $y is false.
+    (_function("    if ($y -or $PSCmdlet.ShouldProcess('a', 'b')) {\n        Stop-Service -Name x\n    }\n"), False),
+    (_function("    if (-not $PSCmdlet.ShouldProcess('a', 'b') -and $y) {\n        return\n    }\n"
+               "    Stop-Service -Name x\n"), False),
+    (_function("    if (-not $PSCmdlet.ShouldProcess('a', 'b')) {\n        Write-Verbose -Message 'no'\n    }\n"
+               "    Stop-Service -Name x\n"), False),
+    (_function("    if ($PSCmdlet.ShouldProcess('a', 'b')) {\n        1\n    } else {\n        Stop-Service -Name x\n"
+               "    }\n"), False),
+    (_function("    Stop-Service -Name x\n"), False),  # nobody calls it: nothing proves it is guarded
+    (_function("    Stop-Service -Name x\n") + _function("    if ($PSCmdlet.ShouldProcess('a', 'b')) {\n"
+                                                          "        Set-Thing\n    }\n", "Set-Other"), True),
+    (_function("    Stop-Service -Name x\n") + _function("    if ($PSCmdlet.ShouldProcess('a', 'b')) {\n"
+                                                          "        Set-Thing\n    }\n    Set-Thing\n", "Set-Other"),
+     False),
+])
+def test_the_guard_analysis(source: str, expected: bool) -> None:
+    lib = Lib(source)
+    (change,) = [node for what, node in changes(lib) if what == "Stop-Service"]
+    assert safe(lib, change) is expected
