@@ -146,7 +146,8 @@ def _program(h: bool) -> Program:
     steps = [
         Step("preflight/check-host", "preflight", t(0),
              CheckHost(min_build=18362, min_ubr=1049, ubr_floors=(BuildFloor(18363, 1049),),
-                       edition=t(1) if h else "enterprise", free_space=(FreeSpace("backup", 10 ** 12, t(1)), FreeSpace(paths[1], None, t(2))),
+                       edition=t(1) if h else "enterprise",
+                       free_space=(FreeSpace("backup", 10 ** 12, t(1)), FreeSpace(paths[1], None, t(2))),
                        expected_user=t(3), settings=settings_file, file_sharing=FileSharing("filesharingDirectories"),
                        manual=tuple(NONEMPTY) if h else ("RULE1: do it",)),
              target=t(4), mutating=False, findings=texts),
