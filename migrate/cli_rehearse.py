@@ -57,6 +57,7 @@ def rehearse(
         from migrate.rehearse.docker import CliDocker
         from migrate.rehearse.run import Options, rehearse as run_rehearsal
         from migrate.verify.compare import compare, plan_skips
+        from migrate.verify.restored import as_restored, restored_digests
 
         if fmt not in FORMATS:
             raise InputError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
@@ -74,8 +75,15 @@ def rehearse(
             return scan(ScanOptions(host=urls[which], volume_digests=True), __version__)
 
         def check(before: Any, after: Any, root: Path) -> tuple[Any, list[dict[str, Any]]]:
+            # A copied volume is compared as the runbook does: by its digest after the restore, taken before any
+            # container started (a database writes to it at start). Its digest before comes from the scan made
+            # before the run, by the other implementation (Python): the two must agree.
+            digests = restored_digests(root, plan)
+            after = as_restored(after, digests)
             result = compare(before, after, skipped=plan_skips(plan), expected=expected_changes(plan, after))
-            return result, digest_pairs(program, root)
+            pairs = [{"name": n, "backup": b or "(missing)", "target": a or "(missing)", "equal": bool(b) and a == b}
+                     for n, (b, a) in sorted(digests.items())]
+            return result, pairs
 
         def show(r: Any) -> None:
             typer.echo(f"{r.status:8} {r.seconds:6.1f}s  {r.id}" + (f"  ({r.note})" if r.note else ""), err=True)
@@ -144,20 +152,3 @@ def _explain(report: Any, workdir: Path, stop_after: str, kept: bool) -> None:
                  "--resume")
     for p in report.source_problems:
         echo(f"warning: putting the source back: {p}")
-
-
-def digest_pairs(program: Any, workdir: Path) -> list[dict[str, Any]]:
-    """The runbook's volume rule, applied to the rehearsal's backup folder: digest before == digest after."""
-    from migrate.plan.actions import VerifyTarget
-
-    def token(rel: str) -> str:
-        path = workdir / rel
-        return path.read_text(encoding="ascii").split()[0] if path.is_file() else "(missing)"
-
-    out = []
-    for step in program.steps:
-        if isinstance(step.op, VerifyTarget):
-            for v in step.op.volumes:
-                b, a = token(v.backup_digest), token(v.target_digest)
-                out.append({"name": v.name, "backup": b, "target": a, "equal": b == a and b.startswith("sha256:")})
-    return out

@@ -104,6 +104,9 @@ def verify(
     before: str = typer.Argument(..., help="Inventory JSON, or engine URL (unix://, npipe://, tcp://, ssh://)."),
     after: str = typer.Argument(..., help="Inventory JSON, or engine URL; a live side is scanned with digests."),
     plan: Optional[Path] = typer.Option(None, "--plan", help="plan.toml: objects it skips are not 'missing'."),
+    backup: Optional[Path] = typer.Option(None, "--backup", metavar="DIR", help="The run's backup folder (or the "
+                                          "rehearsal's --workdir), with --plan: each copied volume is compared as "
+                                          "it was restored (its digest taken before any container started)."),
     fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the result here (default: stdout)."),
 ) -> None:
@@ -115,7 +118,17 @@ def verify(
         if fmt not in FORMATS:
             raise InputError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
         skipped = skipped_from_plan(plan) if plan is not None else {}
+        if backup is not None and plan is None:
+            raise InputError("--backup needs --plan (the plan names the volumes it copied)")
         b, a = load_side(before), load_side(after)
+        if backup is not None and plan is not None:
+            from migrate.inventory.textfile import read_text
+            from migrate.plan.planfile import parse_plan
+            from migrate.verify.restored import as_restored, restored_digests
+
+            if not backup.is_dir():
+                raise InputError(f"{backup}: no such backup folder")
+            a = as_restored(a, restored_digests(backup, parse_plan(read_text(plan)[0], str(plan))))
         expected = expected_from_plan(plan, a) if plan is not None else {}
         result = compare(b, a, skipped=skipped, expected=expected)
         render = render_table if fmt == "table" else render_json

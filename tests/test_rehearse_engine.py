@@ -12,7 +12,7 @@ import pytest
 
 from migrate.plan.planfile import parse_plan
 from migrate.plan.build import build_program
-from tests.engines import Engine, Registry, busybox_rootfs, start_engine, start_isolated_engine
+from tests.engines import Engine, Registry, busybox_rootfs, free_port, start_engine, start_isolated_engine
 from tests.population import Population, populate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,8 +68,8 @@ def extras(source, scratch: Path) -> None:
                'echo "$RANDOM $(date +%s%N)" > /var/lib/db/postmaster.pid; echo row >> /var/lib/db/table; '
                "exec sleep 3600")
     src.docker("network", "create", "webnet")
-    src.docker("run", "-d", "--name", "webpub", "--network", "webnet", "-p", "127.0.0.1:18081:80", pop.base,
-               "sleep", "3600")
+    src.docker("run", "-d", "--name", "webpub", "--network", "webnet", "-p", f"127.0.0.1:{free_port()}:80",
+               pop.base, "sleep", "3600")
     rootfs = busybox_rootfs(scratch / "notmp.tar", tmp=False)
     src.docker("import", "--change", 'CMD ["sh"]', str(rootfs), HELPER)
     pop.containers += ["pgsim", "webpub"]
@@ -116,9 +116,9 @@ def test_validate_passes_on_the_fresh_plan(rehearsal) -> None:
 
 def test_rehearsal_stopped_in_every_phase_and_resumed_verifies_with_no_difference(rehearsal) -> None:
     res = rehearsal["rehearse"]
-    assert res.returncode == 0, res.stderr[-4000:] + res.stdout[-4000:]
     data = json.loads(res.stdout)
     bad = [o for o in data["objects"] if o["status"] in ("missing", "different")]
+    assert res.returncode == 0, json.dumps([bad, data["volume_digests"]], indent=1) + res.stderr[-2000:]
     assert data["ok"] is True, json.dumps(bad, indent=1)
     assert data["counts"]["missing"] == 0 and data["counts"]["different"] == 0
     assert all(d["equal"] for d in data["volume_digests"]), data["volume_digests"]
@@ -136,7 +136,7 @@ def test_rehearsal_stopped_in_every_phase_and_resumed_verifies_with_no_differenc
 def test_verify_command_agrees_after_the_rehearsal(rehearsal, target) -> None:
     """`verify BEFORE TARGET --plan`: the saved source inventory against the live target, as a user would run it."""
     res = cli("verify", str(rehearsal["before_inventory"]), target.url, "--plan", str(rehearsal["plan_file"]),
-              "--format", "json")
+              "--backup", str(rehearsal["work"]), "--format", "json")
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr
     data = json.loads(res.stdout)
     assert data["counts"]["equal"] >= 8 and data["counts"]["skipped"] >= 1

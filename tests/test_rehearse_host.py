@@ -219,3 +219,17 @@ def test_a_non_empty_target_volume_is_never_extracted_into(tmp_path: Path) -> No
     outcome = w.run(resume=True)
     assert outcome.status == "failed" and "not empty" in outcome.message
     assert w.docker.engines["target"].volumes["shop_pgdata"] == b"live data\n"
+
+
+def test_turning_a_commit_off_creates_the_container_from_its_image() -> None:
+    """Issue 12: an edit is followed through, not half applied."""
+    import dataclasses
+
+    plan = decide(inventory("hyperv-2x"), report("hyperv-2x"), "test")
+    c = next(c for c in plan.containers if c.commit and c.strategy == "recreate")
+    edited = dataclasses.replace(plan, containers=tuple(dataclasses.replace(x, commit=False) if x is c else x
+                                                        for x in plan.containers))
+    program = build_program(edited)
+    create = program.step(f"restore/create/{c.name}")
+    assert c.commit_ref not in create.argv and c.image_id in create.argv
+    assert not any(s.id == f"backup/commit/{c.name}" for s in program.steps)

@@ -22,11 +22,14 @@ SINGLE_QUOTES = frozenset("'\u2018\u2019\u201a\u201b")
 """Every character PowerShell's tokenizer takes as a single quote (CharExtensions.IsSingleQuote)."""
 
 
+_QUOTE_OR_SPACE = re.compile(r'["\s]')
+
+
 def needs_quotes(arg: str) -> bool:
     """True when arg must be wrapped in quotes: it is empty, or has whitespace or a double quote."""
     # Only space and tab split arguments, but quoting for any whitespace (as .NET PasteArguments does) is harmless
     # and keeps newlines and exotic spaces visibly inside one argument.
-    return not arg or any(ch == '"' or ch.isspace() for ch in arg)
+    return not arg or _QUOTE_OR_SPACE.search(arg) is not None
 
 
 def _check_literal(text: str) -> None:

@@ -122,6 +122,8 @@ def _segments(args: Sequence[Arg]) -> str:
             pieces.append(" ")
         if isinstance(arg, str) and arg in _TEXTS:
             pieces.append((_TEXTS[arg],))
+        elif isinstance(arg, str):
+            pieces.append(encode_arg(arg))
         else:
             pieces.extend(encode_command_line((arg,)))
     merged: list[str | BackupPath | tuple[str]] = []

@@ -529,6 +529,9 @@ class _Builder:
 
     def _create(self, c: ContainerPlan) -> None:
         argv: list[Arg] = list(_operands_guarded(f"containers.{c.name}.create", c.create))
+        if not c.commit and c.commit_ref:
+            # The commit was turned off in the plan: the container is created from the image it runs.
+            argv = [c.image_id if a == c.commit_ref else a for a in argv]
         consumes: tuple[str, ...] = ()
         if c.env:
             argv[1:1] = ["--env-file", BackupPath(env_file(c.name))]

@@ -46,6 +46,7 @@ from migrate.plan.actions import (
 )
 from migrate.rehearse.interpreter import Context, Host, RunRefused, StepFailed
 from migrate.rehearse.journal import measure, write_json_atomic
+from migrate.verify.restored import digest_token
 from migrate.rehearse.settingsfile import (
     edit_ini_text,
     edit_json_document,
@@ -522,15 +523,7 @@ def verify_target(host: SimulatedHost, a: VerifyTarget, ctx: Context) -> None:
 
 
 def _digest_token(ctx: Context, rel: str) -> str:
-    """The first token of a digest file when it is sha256:<64 lower-case hex>, else ''."""
-    path = ctx.root.joinpath(*rel.split("/"))
-    try:
-        token = path.read_bytes().decode("utf-8", "replace").split()[0]
-    except (OSError, IndexError):
-        return ""
-    hexpart = token.removeprefix("sha256:")
-    return token if token.startswith("sha256:") and len(hexpart) == 64 and all(
-        c in "0123456789abcdef" for c in hexpart) else ""
+    return digest_token(ctx.root.joinpath(*rel.split("/")))
 
 
 def finish(host: SimulatedHost, a: Finish, ctx: Context) -> None:

@@ -161,10 +161,14 @@ def clear_ports(ctx: Context, before: Inventory, runner: DockerRunner) -> list[s
     return stopped
 
 
+_PORT_TAKEN = ("address already in use", "port is already allocated")
+
+
 def restore_source(ctx: Context, before: Inventory, runner: DockerRunner) -> list[str]:
     """After a finished rehearsal: the rollback program's docker steps against the source (the frozen containers
-    started again, the commit tags removed), run directly: on the simulated host Desktop now runs WSL 2."""
-    clear_ports(ctx, before, runner)
+    started again, the commit tags removed), run directly: on the simulated host Desktop now runs WSL 2. When a
+    start fails because the target (sharing this host's network) holds the port, the target's containers that
+    publish it are stopped and the start tried again; a target in its own network is left as the run left it."""
     problems = []
     for step in ctx.program.rollback:
         op = step.docker
@@ -173,6 +177,9 @@ def restore_source(ctx: Context, before: Inventory, runner: DockerRunner) -> lis
         if step.only_if_started and ctx.journal.status(step.only_if_started) == "pending":
             continue
         res = runner.run("source", [str(a) for a in op.argv], op.timeout)
+        if res.code not in op.ok_exit_codes and any(t in res.stderr for t in _PORT_TAKEN):
+            clear_ports(ctx, before, runner)
+            res = runner.run("source", [str(a) for a in op.argv], op.timeout)
         if res.code not in op.ok_exit_codes:
             problems.append(f"{step.id}: docker exited with code {res.code}: {res.stderr.strip()[-200:]}")
     return problems

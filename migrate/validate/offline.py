@@ -42,6 +42,10 @@ def consistency(plan: Plan) -> list[Problem]:
         where = f"containers.{c.name}"
         if not 0 <= c.stop_timeout <= _MAX_STOP:
             out.append(_fail(f"{where}.stop_timeout", f"{c.stop_timeout} s is out of range (0 to {_MAX_STOP})"))
+        if c.strategy == "recreate" and c.commit and c.commit_ref not in c.create:
+            out.append(_fail(f"{where}.create", f"commit = true, but the create arguments do not use the commit "
+                             f"{c.commit_ref!r}: the container would lose its changed files. Put the commit's tag "
+                             "after '--', or set commit = false"))
         for d in c.depends_on:
             if d == c.name:
                 out.append(_fail(f"{where}.depends_on", "the container depends on itself: remove it from the list"))
