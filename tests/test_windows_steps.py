@@ -302,3 +302,21 @@ def test_rollback_after_the_wsl_installation_leaves_wsl_installed_and_the_source
     host = SimulatedHost(w.host_root)
     assert host.state["wsl"]["installed"] and host.backend() == "hyperv" and host.state["desktop"]["running"]
     assert w.docker.engines["source"].snapshot() == source_before
+
+
+def test_without_host_facts_wsl_is_updated_and_checked_and_the_run_finishes() -> None:
+    """An inventory read from the engine alone (no collector): WSL's state is not known, the plan updates it (the
+    step skips when WSL is recent), makes WSL 2 the default and checks it; the simulated host stands for a machine
+    whose features are on."""
+    shutil.rmtree(PLACE, ignore_errors=True)
+    PLACE.mkdir(parents=True)
+    inv = dataclasses.replace(inventory("hyperv-2x"), host=None)
+    plan = decide(inv, None, "test")  # no host facts: no feature findings, nothing known of WSL
+    assert (plan.switch.wsl_install, plan.switch.wsl_set_default_version) == ("update", True)
+    assert plan.switch.enable_features == ()
+    w = World(PLACE, inv, plan, build_program(plan))
+    outcome = w.run()
+    assert outcome.status == "finished", outcome.message
+    notes = {r.id: r.note for r in outcome.results}
+    assert "already installed" in notes["switch/install-wsl"]
+

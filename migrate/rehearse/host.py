@@ -461,7 +461,8 @@ def set_wsl_default_version(host: SimulatedHost, a: SetWslVersion, ctx: Context)
     wsl = _wsl(host)
     if not wsl["installed"]:
         raise StepFailed("wsl.exe: WSL is not installed")
-    if a.version == 2 and host.state["features"].get("VirtualMachinePlatform") != "Enabled":
+    # A feature the host facts did not list is taken as on, as in check-wsl.
+    if a.version == 2 and host.state["features"].get("VirtualMachinePlatform", "Enabled") != "Enabled":
         raise StepFailed("WSL 2 needs the Virtual Machine Platform feature (on, and Windows restarted since)")
     wsl["default_version"] = a.version
     host.save()
