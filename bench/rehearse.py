@@ -122,7 +122,7 @@ def rehearsal(src: Engine, dst: Engine, work: Path) -> tuple[dict[str, float], f
     if res.returncode != 0:
         raise SystemExit(f"rehearse exited {res.returncode}: {res.stderr[-3000:]}")
     steps = {m.group(2): float(m.group(1)) for m in map(STEP.search, res.stderr.splitlines()) if m}
-    if not any(s.startswith("backup/volume-digest/") for s in steps):
+    if not any(s.startswith("backup/volume/") for s in steps):
         raise SystemExit(f"no step timings found in the rehearse output:\n{res.stderr[-3000:]}")
     return steps, wall
 
@@ -162,22 +162,22 @@ def main() -> None:
         return sum(s for i, s in steps.items() if i.startswith(prefix))
 
     backup, restore = phase("backup/"), phase("restore/")
-    checks = phase("verify/volume-digest/")
-    digests = phase("backup/volume-digest/") + checks
-    moved = backup + restore + checks
+    volumes = phase("backup/volume/") + phase("restore/volume-data/")
+    moved = backup + restore
     base = sum(f["total"] for f in floors) / 2
     print(f"data: {len(steps)} steps; {args.derived + 2} images ({args.base_mib} MiB base, {args.derived} derived "
           f"of {args.layer_mib} MiB), {args.volumes} volumes of {args.volume_mib} MiB in 200 files, one of "
           f"{args.small_files} small files; floor archives {floors[0]['bytes'] / MIB:.0f} MiB")
-    print(f"rehearsal  backup {backup:6.1f} s (volume digests {phase('backup/volume-digest/'):.1f}, "
+    print(f"rehearsal  backup {backup:6.1f} s (volume copies with their digests {phase('backup/volume/'):.1f}, "
           f"re-check of the backups {phase('backup/verify'):.1f})")
-    print(f"           restore {restore:5.1f} s, digests of the restored volumes {checks:.1f} s")
-    print(f"           backup + restore + restored digests {moved:6.1f} s")
+    print(f"           restore {restore:5.1f} s (volume copies with their digests {phase('restore/volume-data/'):.1f})")
+    print(f"           backup + restore {moved:6.1f} s")
     for n, f in enumerate(floors, 1):
         print(f"floor {n}    save {f['save']:.1f} + load {f['load']:.1f} + tar out {f['tar_out']:.1f} + "
               f"tar in {f['tar_in']:.1f} = {f['total']:.1f} s")
     print(f"ratio      {moved / base:.2f}x the mean floor ({base:.1f} s); target <= 1.3x")
-    print(f"digests    {digests:.1f} s = {100 * digests / moved:.0f}% of backup + restore + restored digests")
+    print(f"volumes    {volumes:.1f} s = {100 * volumes / moved:.0f}% of backup + restore (each volume is copied and "
+          "digested in one helper container per side)")
     print(f"whole      `rehearse` wall time {wall:.1f} s ({wall / base:.2f}x the floor), with its digest scans "
           f"of both engines and verify/target {phase('verify/target'):.1f} s")
     if args.steps:

@@ -66,8 +66,8 @@ def assess(
     junit)."""
 
     def body() -> None:
-        from migrate.assess import assess as run_assess
         from migrate.assess import load_catalog, load_config
+        from migrate.plan.assessment import assess_and_plan
         from migrate.render import Format, render
 
         try:
@@ -79,7 +79,7 @@ def assess(
         cfg = load_config(config_path(config), catalog)
         opts = build_options(inventory, **sources)
         inv = load_or_scan(opts)
-        report = run_assess(inv, catalog, cfg, _today(), __version__, show_secrets)
+        report, _ = assess_and_plan(inv, catalog, cfg, _today(), __version__, show_secrets)
         write_output(render(form, report, inv, show_secrets), output)
         if output is not None:
             typer.echo(f"{report.verdict}: {len(report.findings)} findings; report written to {output}", err=True)

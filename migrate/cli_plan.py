@@ -18,16 +18,16 @@ from migrate.cli import (
 from migrate.cli_assess import CONFIG_OPT, RULES_DIR_OPT, config_path
 from migrate.datafiles import data_root
 from migrate.errors import EXIT_FINDINGS, InputError
-from migrate.units import human_bytes
 
 BACKUP_OPT = typer.Option(None, "--backup-path", help="Backup folder on the Windows machine (default: from "
                           "the configuration's backup_dir, else C:\\wsl2-migrate-backup).")
 
 
-def _assess(inv: Any, rules_dir: Optional[list[Path]], config: Optional[Path]) -> tuple[Any, Any]:
+def _assess(inv: Any, rules_dir: Optional[list[Path]], config: Optional[Path],
+            backup_path: Optional[str] = None) -> tuple[Any, Any]:
     from migrate.pipeline import assess_inventory
 
-    return assess_inventory(inv, list(rules_dir or []), config_path(config), __version__)
+    return assess_inventory(inv, list(rules_dir or []), config_path(config), __version__, backup_path=backup_path)
 
 
 def make_plan(inv: Any, report: Any, cfg: Any, backup_path: Optional[str],
@@ -54,6 +54,7 @@ def make_runbook(text: str, file: str, force: bool = False) -> str:
 
 
 def _summary(text: str) -> str:
+    from migrate.plan.estimate import estimate, estimate_text
     from migrate.plan.planfile import parse_plan
 
     plan = parse_plan(text)
@@ -62,8 +63,7 @@ def _summary(text: str) -> str:
         items = getattr(plan, section)
         kept = sum(1 for x in items if x.strategy != "skip")
         counts.append(f"{kept}/{len(items)} {section}")
-    return (f"plan: {', '.join(counts)} migrated; image archives write about {human_bytes(plan.bytes_planned)} "
-            f"(one archive per image: {human_bytes(plan.bytes_one_per_image)})")
+    return f"plan: {', '.join(counts)} migrated; {estimate_text(estimate(plan))}"
 
 
 @app.command()
@@ -85,7 +85,7 @@ def plan(
 
         opts = build_options(inventory, **sources)
         inv = load_or_scan(opts)
-        report, cfg = _assess(inv, rules_dir, config)
+        report, cfg = _assess(inv, rules_dir, config, backup_path)
         previous = None
         if output is not None and output.is_file() and not fresh:
             previous, _ = read_text(output)
@@ -155,7 +155,7 @@ def run(
             src_bundle = sample_bundle(sample)
         opts = build_options(inventory, **{**sources, "bundle": src_bundle})
         inv = load_or_scan(opts)
-        report, cfg = _assess(inv, rules_dir, config)
+        report, cfg = _assess(inv, rules_dir, config, backup_path)
         previous = None
         if (out / "plan.toml").is_file():
             from migrate.inventory.textfile import read_text

@@ -59,7 +59,9 @@ def validate(
         plan = read_plan(plan_file)
         opts = build_options(inventory, **sources)
         inv = load_or_scan(opts)
-        report, _ = assess_inventory(inv, list(rules_dir or []), config_path(config), __version__)
+        # Assessed with the plan's backup folder: the free-space blocker judges the drive the plan writes to.
+        report, _ = assess_inventory(inv, list(rules_dir or []), config_path(config), __version__,
+                                     backup_path=plan.backup_path)
         result = validate_plan(plan, inv, report, __version__, str(plan_file), backup_free_bytes)
         write_output(render(result, fmt), output)
         if output is not None:

@@ -766,6 +766,32 @@ class Finding:
     waived: bool = False
     waiver_reason: str = ""
     waiver_expires: str = ""
+    needs_action: bool = False
+    """A person must act on it: its plan kind is a thing to do by hand, or it blocks, or it is an error the plan does
+    nothing about."""
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """How much a plan writes and how long it takes: the one estimate the assessment, plan.toml, validate, `run`
+    and the runbook's free-space checks state (migrate/plan/estimate.py computes it)."""
+
+    backup_bytes: int
+    """Bytes the backups write (known sizes): image archives, volume archives, commits."""
+    wsl_disk_bytes: int
+    """Bytes the new WSL disk grows by (known sizes): loaded and pulled images, commits, volume data."""
+    pull_bytes: int
+    """Bytes pulled from registries on the new engine."""
+    seconds: int
+    """The run's duration: backups written, verified and read back, pulls, the switch, features and restarts."""
+    backup_parts: dict[str, int] = field(default_factory=dict)
+    """image_archives, volume_archives, committed_layers, commit_base_layers."""
+    unknown: tuple[str, ...] = ()
+    """What has no known size ('volume NAME'): the byte figures and the duration leave it out."""
+    reboots: int = 0
+    backup_folder: str = ""
+    wsl_disk_folder: str = ""
+    """Where the new WSL disk grows: Docker Desktop's WSL data folder (%LOCALAPPDATA%\\Docker\\wsl by default)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -789,3 +815,7 @@ class Report:
     rules_checked: int = 0
     notices: tuple[str, ...] = ()
     """Configuration notices: expired waivers, disabled rules."""
+    estimate: Estimate | None = None
+    """The plan's estimate (sizes, time, where the backups and the new WSL disk go); None when not planned."""
+    actions: tuple[str, ...] = ()
+    """What a person must do: the plan's manual items, `RULE: title (subjects)`."""

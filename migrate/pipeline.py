@@ -14,13 +14,18 @@ from migrate.validate.result import Problem, Validation
 
 
 def assess_inventory(inv: Inventory, rules_dirs: list[Path], config_file: Path | None, tool_version: str,
-                     today: datetime.date | None = None) -> tuple[Report, Config]:
-    """The assessment of an inventory with the shipped rules (and any extra rule folders) and a configuration."""
-    from migrate.assess import assess, load_catalog, load_config
+                     today: datetime.date | None = None, backup_path: str | None = None,
+                     show_secrets: bool = False) -> tuple[Report, Config]:
+    """The assessment of an inventory with the shipped rules (and any extra rule folders) and a configuration,
+    stating the plan's estimate and manual items (the plan made with the same backup path)."""
+    from migrate.assess import load_catalog, load_config
+    from migrate.plan.assessment import assess_and_plan
 
     catalog = load_catalog(rules_dirs)
     cfg = load_config(config_file, catalog)
-    return assess(inv, catalog, cfg, today or datetime.date.today(), tool_version), cfg
+    report, _ = assess_and_plan(inv, catalog, cfg, today or datetime.date.today(), tool_version, show_secrets,
+                                backup_path or "")
+    return report, cfg
 
 
 def plan_text(inv: Inventory, report: Report, cfg: Config, tool_version: str, backup_path: str | None,
@@ -56,6 +61,7 @@ def runbook_for(text: str, file: str, tool_version: str, force: bool = False) ->
     """The runbook of plan.toml text, after validate's offline checks over the world the plan describes. Failures
     are returned, and the text is '' unless force (then they are listed in the runbook's header)."""
     from migrate.emit.runbook import RunbookMeta, render_runbook
+    from migrate.plan.estimate import estimate, estimate_text
     from migrate.plan.planfile import plan_hash
     from migrate.validate.offline import offline_problems, plan_world
 
@@ -66,7 +72,8 @@ def runbook_for(text: str, file: str, tool_version: str, force: bool = False) ->
         return Runbook("", fails)
     meta = RunbookMeta(plan_hash=plan_hash(text).removeprefix("sha256:"), tool_version=tool_version,
                        backup_path=plan.backup_path, source_backend=plan.source_backend,
-                       problems=tuple(f"{p.subject}: {p.message}" for p in fails))
+                       problems=tuple(f"{p.subject}: {p.message}" for p in fails),
+                       estimate=estimate_text(estimate(plan)))
     return Runbook(render_runbook(program, meta), fails)
 
 

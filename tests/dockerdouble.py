@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from migrate.model import Inventory
-from migrate.plan.build import EMPTY_VOLUME_CHECK
+from migrate.plan.build import COPY_IN, COPY_OUT
 from migrate.verify.helper_tools import END as PROBE_END
 from migrate.verify.helper_tools import probe_command
 from migrate.plan.checks import CONTAINER_FORMAT, IMAGE_ID, INSECURE, MIRRORS, NETWORK_FORMAT
@@ -232,20 +232,21 @@ class FakeDocker:
         if cmd == ["sh", "-c", probe_command()]:
             return Completed(0, PROBE_END + "\n", "")
         volume = mounts.get("/data", "")
-        if cmd[:1] == ["tar"] and "-c" in cmd:
-            target = Path(mounts["/backup"]) / cmd[cmd.index("-f") + 1].removeprefix("/backup/")
-            target.write_bytes(e.volumes[volume])
-            return Completed(0, "", "")
-        if cmd[:3] == ["sh", "-c", EMPTY_VOLUME_CHECK]:
+
+        def host(path: str) -> Path:
+            where, _, rel = path.lstrip("/").partition("/")
+            return Path(mounts["/" + where]) / rel
+
+        if cmd[:3] == ["sh", "-c", COPY_OUT]:
+            host(cmd[4]).write_bytes(e.volumes[volume])
+        elif cmd[:3] == ["sh", "-c", COPY_IN]:
             if e.volumes.get(volume):
                 return Completed(65, "", "wsl2-migrate: the volume is not empty: not restoring into it")
-            e.volumes[volume] = (Path(mounts["/backup"]) / cmd[4].removeprefix("/backup/")).read_bytes()
-            return Completed(0, "", "")
-        if cmd[:2] == ["sh", "-c"] and cmd[-2:-1] == ["/data"]:
-            out = Path(mounts["/out"]) / cmd[-1].removeprefix("/out/")
-            out.write_text(f"sha256:{hashlib.sha256(e.volumes[volume]).hexdigest()} 3\n")
-            return Completed(0, "", "")
-        return Completed(127, "", f"the double does not know the command {cmd[:2]}")
+            e.volumes[volume] = host(cmd[4]).read_bytes()
+        else:
+            return Completed(127, "", f"the double does not know the command {cmd[:2]}")
+        host(cmd[5]).write_text(f"sha256:{hashlib.sha256(e.volumes[volume]).hexdigest()} 3\n")
+        return Completed(0, "", "")
 
 
 def _after_dashes(a: list[str]) -> list[str]:

@@ -49,6 +49,10 @@ class World:
         self.docker = FakeDocker(source_from_inventory(inv, "windows" if lcow else "linux"), target, registry)
         seed_host(self.host_root, plan, inv, self.work)
         self.host = SimulatedHost(self.host_root)
+        # The samples need GBs (the hyperv-2x backups and its new WSL disk: 11 GB on one drive): the simulated
+        # drives have a terabyte free, whatever the test machine has.
+        self.host.state["free_bytes"] = 10**12
+        self.host.save()
         if self.host.state["windows"]["build"] < 19041:
             # The lcow sample's Windows is too old for WSL 2 (HOST001 blocks it): here it has been updated first.
             self.host.state["windows"] = {"build": 19045, "ubr": 3803}

@@ -11,6 +11,7 @@ from migrate.assess.catalog import expand_example
 from migrate.assess.config import Config, parse_config
 from migrate.errors import InputError
 from migrate.model import Inventory, from_data
+from migrate.plan.assessment import assess_and_plan
 
 CATALOG = load_catalog()
 TODAY = datetime.date(2025, 6, 1)
@@ -93,12 +94,16 @@ def test_unused_waiver_is_noticed(tmp_path: Path) -> None:
 
 
 def test_backup_dir_moves_the_space_check(tmp_path: Path) -> None:
+    """C: holds the new WSL disk (1 GB) but not the backups too: the plan puts them on D: by itself, while a
+    configured backup_dir on C: is kept, and HOST008 then says C: is short."""
     inv = from_data(Inventory, expand_example({
-        "host": {"drives": [{"name": "C", "free_bytes": 1}, {"name": "D", "free_bytes": 10**12}]},
+        "host": {"drives": [{"name": "C", "free_bytes": 1_500_000_000}, {"name": "D", "free_bytes": 10**12}]},
         "images": [{"size": 10**9}]}, "hyperv"))
-    assert "HOST008" in rules_of(assess(inv, CATALOG, Config(), TODAY, "1"))
-    config = load_config(write(tmp_path, "[assess]\nbackup_dir = 'D:\\wsl2-migrate'\n"), CATALOG)
-    assert "HOST008" not in rules_of(assess(inv, CATALOG, config, TODAY, "1"))
+    report, plan = assess_and_plan(inv, CATALOG, Config(), TODAY, "1")
+    assert "HOST008" not in rules_of(report) and plan.backup_path.startswith("D:")
+    config = load_config(write(tmp_path, "[assess]\nbackup_dir = 'C:\\wsl2-migrate'\n"), CATALOG)
+    report, plan = assess_and_plan(inv, CATALOG, config, TODAY, "1")
+    assert "HOST008" in rules_of(report) and plan.backup_path == "C:\\wsl2-migrate"
 
 
 @pytest.mark.parametrize(("text", "error"), [

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime
+import math
 import re
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from migrate.assess.catalog import AREAS, ID_PATTERN, Catalog, expand_example, l
 from migrate.assess.facts import Facts
 from migrate.assess.predicates import compile_predicate, evaluate
 from migrate.errors import InputError
+from migrate.plan.assessment import assess_and_plan
 from migrate.model import (
     BACKENDS,
     SEVERITIES,
@@ -20,6 +22,8 @@ from migrate.model import (
     Report,
     from_data,
 )
+
+from tests.estimates import assessed
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = datetime.date(2025, 6, 1)
@@ -266,26 +270,23 @@ def test_planned_memory_prefers_wslconfig_then_desktop_then_host() -> None:
     assert f.get(f.inv, "planned_wsl2_memory_bytes") is None
 
 
-def test_bytes_to_export_counts_local_images_volumes_and_writable_layers() -> None:
-    inventory = inv(
-        images=[{"size": 100, "tags": ["local:1"]},
-                {"size": 1000, "repo_digests": ["nginx@sha256:" + "a" * 64]},
-                {"size": 10000, "dangling": True},
-                {"size": 7, "dangling": True, "containers": ["old"]},
-                {"size": 50000, "os": "windows"}],
-        volumes=[{"name": "v1", "size": 20}, {"name": "v2"}, {"name": "nfs", "driver": "netshare", "size": 999}],
-        containers=[{"name": "a", "size_rw": 3}, {"name": "b", "platform": "windows", "size_rw": 400}],
-        engine={"os_type": "linux"},
-    )
+def test_size_facts_are_the_plans_estimate_and_unknown_without_it() -> None:
+    inventory = inv(images=[{"size": 100, "tags": ["local:1"]}], engine={"os_type": "linux"},
+                    host={"drives": [{"name": "C", "free_bytes": 10**9}]})
     f = Facts(inventory)
-    assert f.get(inventory, "bytes_to_export") == 100 + 7 + 20 + 3
-    assert f.get(inventory, "bytes_to_pull") == 1000
+    assert f.get(inventory, "bytes_to_export") is None and f.get(inventory, "free_space_short") == ""
+    report, _ = assessed(inventory, CATALOG)
+    sized = Facts(inventory, estimate=report.estimate)
+    assert (sized.get(inventory, "bytes_to_export"), sized.get(inventory, "wsl_disk_bytes")) == (100, 100)
+    assert sized.get(inventory, "wsl_disk_drive") == "C"
 
 
 def test_backup_drive_follows_backup_dir() -> None:
     inventory = inv(host={"drives": [{"name": "C:", "free_bytes": 5}, {"name": "D", "free_bytes": 9}]})
-    assert Facts(inventory).get(inventory, "backup_drive_free_bytes") == 5
-    f = Facts(inventory, backup_dir="d:\\backups")
+    report, _ = assessed(inventory, CATALOG)
+    assert Facts(inventory, estimate=report.estimate).get(inventory, "backup_drive_free_bytes") == 5
+    report, _ = assessed(inventory, CATALOG, Config(backup_dir="d:\\backups"))
+    f = Facts(inventory, estimate=report.estimate)
     assert (f.get(inventory, "backup_drive"), f.get(inventory, "backup_drive_free_bytes")) == ("D", 9)
 
 
@@ -337,7 +338,7 @@ def test_assess_report() -> None:
                               "file_sharing": ["C:\\Users"]}},
         notes=[{"area": "volumes", "subject": "engine/df.json", "message": "volume sizes missing"}],
     )
-    report = assess(inventory, CATALOG, Config(), TODAY, "9.9.9")
+    report, _ = assess_and_plan(inventory, CATALOG, Config(), TODAY, "9.9.9")
     assert isinstance(report, Report)
     assert report.verdict == "blocked"  # HOST001
     assert report.findings[0].rule == "HOST001" and report.findings[0].subject == "DEV-042"
@@ -349,8 +350,11 @@ def test_assess_report() -> None:
     assert desk3.file.endswith("settings.json") and desk3.subject_kind == "settings"
     assert report.counts == {"images": 2, "containers": 0, "volumes": 0, "networks": 0, "project_files": 0}
     assert report.bytes_to_move == 120_000_000
-    # 2 x 120 MB at 60 MB/s + 200 MB at 20 MB/s + 180 s switch
-    assert report.estimated_seconds == 4 + 10 + 180
+    # 120 MB written and loaded at 60 MB/s, hashed twice at 200 MB/s, 200 MB pulled at 20 MB/s, the switch
+    assert report.estimated_seconds == math.ceil(2 * 2 + 2 * 0.6 + 10) + 180
+    assert report.actions == ("HOST001: Windows build is too old for WSL 2", "HOST009: Several Windows users "
+                              "share the Hyper-V images, but WSL 2 keeps them per user")
+    assert {f.rule for f in report.findings if f.needs_action} == {"HOST001", "HOST009"}
     assert report.rules_checked == len([r for r in CATALOG.rules if "hyperv" in r.backends])
     assert [n.area for n in report.blind_spots] == ["volumes"]
     assert "volume findings may be missing" in report.blind_spots[0].message

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from migrate.assess import assess, load_catalog, load_config
+from migrate.assess import load_catalog, load_config
 from migrate.inventory.scan import ScanOptions, scan
 from migrate.model import dumps
+from migrate.plan.assessment import assess_and_plan
 from migrate.render import Format, render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,7 +56,7 @@ def test_sample_inventory_and_reports_match_golden(sample: str):
     inv = _inventory(sample)
     _check(f"{sample}.inventory.json", dumps(inv))
     catalog = load_catalog()
-    report = assess(inv, catalog, load_config(None, catalog), TODAY, "golden")
+    report, _ = assess_and_plan(inv, catalog, load_config(None, catalog), TODAY, "golden")
     for fmt in Format:
         text = render(fmt, report, inv)
         assert text == render(fmt, report, inv)  # deterministic within a run too
@@ -66,13 +67,12 @@ def test_sample_inventory_and_reports_match_golden(sample: str):
 def test_sample_plan_and_runbook_match_golden(sample: str):
     """plan.toml and migrate.ps1 for each sample: byte-identical to the reviewed golden files."""
     from migrate.cli_plan import make_runbook
-    from migrate.plan.decide import decide
     from migrate.plan.planfile import render_plan
 
     inv = _inventory(sample)
     catalog = load_catalog()
-    report = assess(inv, catalog, load_config(None, catalog), TODAY, "golden")
-    plan_text, _ = render_plan(decide(inv, report, "golden"))
+    _, plan = assess_and_plan(inv, catalog, load_config(None, catalog), TODAY, "golden")
+    plan_text, _ = render_plan(plan)
     _check(f"{sample}.plan.toml", plan_text)
     script = make_runbook(plan_text, f"{sample}.plan.toml")
     path = GOLDEN / f"{sample}.migrate.ps1"

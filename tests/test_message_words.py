@@ -9,6 +9,7 @@ import pytest
 from migrate.assess.catalog import load_catalog
 from migrate.assess.evaluate import run_rule
 from migrate.assess.facts import Facts
+from tests.estimates import assessed
 
 CATALOG = load_catalog()
 CASES = [(rule, ex) for rule in CATALOG.rules for ex in rule.examples if ex.expect == "fail"]
@@ -16,7 +17,9 @@ CASES = [(rule, ex) for rule in CATALOG.rules for ex in rule.examples if ex.expe
 
 @pytest.mark.parametrize(("rule", "example"), CASES, ids=[f"{r.id}-{i}" for i, (r, _) in enumerate(CASES)])
 def test_literal_words_survive(rule, example) -> None:
-    findings = run_rule(rule, example.inventory, Facts(example.inventory))
+    # The size facts come from the plan's estimate, as in every real assessment.
+    estimate = assessed(example.inventory, CATALOG)[0].estimate
+    findings = run_rule(rule, example.inventory, Facts(example.inventory, estimate=estimate))
     assert findings
     literals = [part.replace("{{", "{").replace("}}", "}")
                 for part in re.split(r"\{[^{}]*\}", rule.message.replace("{{", "\0").replace("}}", "\1"))]

@@ -67,7 +67,7 @@ def extras(source, scratch: Path) -> None:
     src.docker("run", "-d", "--name", "pgsim", "-v", "simdata:/var/lib/db", pop.base, "sh", "-c",
                'echo "$RANDOM $(date +%s%N)" > /var/lib/db/postmaster.pid; echo row >> /var/lib/db/table; '
                "exec sleep 3600")
-    src.docker("network", "create", "webnet")
+    src.docker("network", "create", "--subnet", "10.213.7.0/24", "webnet")  # the default pools may be taken
     src.docker("run", "-d", "--name", "webpub", "--network", "webnet", "-p", f"127.0.0.1:{free_port()}:80",
                pop.base, "sleep", "3600")
     rootfs = busybox_rootfs(scratch / "notmp.tar", tmp=False)

@@ -60,15 +60,19 @@ def test_auto_start_is_held_off_across_the_restart_and_put_back_before_desktop_s
 
 
 def test_volume_digests_are_taken_after_the_restore_and_before_any_container_exists() -> None:
-    """Item 3: a database writes its pid file at start; the after-digest must not see it."""
+    """Item 3: a database writes its pid file at start; the after-digest must not see it. Each volume is digested
+    in the container that restored it, before any container is created."""
     for sample, program in _programs():
         ids = [s.id for s in program.steps]
-        digests = [i for i in ids if i.startswith("restore/volume-digest/")]
         first_container = min((ids.index(i) for i in ids if i.startswith(("restore/create/", "restore/compose/",
                                                                           "restore/start/"))), default=len(ids))
-        for d in digests:
-            data = d.replace("volume-digest", "volume-data")
-            assert ids.index(data) < ids.index(d) < first_container, (sample, d)
+        verify = next(s.op for s in program.steps if isinstance(s.op, VerifyTarget))
+        for vol in verify.volumes:
+            writer = next(s for s in program.steps if vol.target_digest in {a.path for a in s.produces})
+            assert writer.id.startswith("restore/volume-data/") and ids.index(writer.id) < first_container, \
+                (sample, writer.id)
+            assert next(s for s in program.steps if vol.backup_digest in {a.path for a in s.produces}).id \
+                .startswith("backup/volume/")
 
 
 def test_committed_images_are_expected_by_the_id_their_commit_recorded() -> None:
@@ -233,3 +237,72 @@ def test_turning_a_commit_off_creates_the_container_from_its_image() -> None:
     create = program.step(f"restore/create/{c.name}")
     assert c.commit_ref not in create.argv and c.image_id in create.argv
     assert not any(s.id == f"backup/commit/{c.name}" for s in program.steps)
+
+
+# ------------------------------------------------------------------------------------------ issue 10: the estimate
+
+
+def _set_free(w, free: int) -> None:
+    host = SimulatedHost(w.host_root)
+    host.state["free_bytes"] = free
+    host.save()
+
+
+def test_the_backups_and_the_new_wsl_disk_on_one_drive_are_summed(tmp_path: Path) -> None:
+    """Both are on C: by default: each alone fits, together they do not, and check-host refuses."""
+    w = world(tmp_path, "hyperv-2x")
+    backup, disk = w.program.step("preflight/check-host").op.free_space
+    assert (backup.bytes, disk.bytes) == (w.plan.backup_bytes, w.plan.wsl_disk_bytes)
+    assert disk.folder == "%LOCALAPPDATA%\\Docker\\wsl"
+    _set_free(w, backup.bytes + disk.bytes - 1)
+    assert max(backup.bytes, disk.bytes) < backup.bytes + disk.bytes - 1
+    outcome = w.run()
+    assert outcome.status == "failed" and [r.id for r in outcome.results] == ["preflight/check-host"]
+    assert "not enough free space for the backups and the new WSL disk" in outcome.message
+    w = world(tmp_path, "hyperv-2x")
+    _set_free(w, backup.bytes + disk.bytes)
+    assert w.run(stop_after="preflight/check-host").status == "stopped"
+
+
+def test_an_unknown_size_never_passes_the_free_space_check_silently(tmp_path: Path) -> None:
+    """The lcow volumes have no size: the check's sizes are None and the twin notes it (the runbook asks)."""
+    w = world(tmp_path, "lcow")
+    assert [n.bytes for n in w.program.step("preflight/check-host").op.free_space] == [None, None]
+    outcome = w.run(stop_after="preflight/check-host")
+    assert outcome.status == "stopped"
+    assert "a size is unknown" in outcome.results[0].note
+
+
+def test_the_planned_wsl_data_folder_is_set_before_the_wsl2_engine_first_starts(tmp_path: Path) -> None:
+    """DESK007: the new disk goes beside the old one; the free-space check looks at that drive."""
+    import dataclasses
+
+    from tests.simworld import World
+
+    w = world(tmp_path, "hyperv-2x")
+    plan = dataclasses.replace(w.plan, switch=dataclasses.replace(w.plan.switch, wsl_data_dir="D:\\Docker\\wsl"))
+    program = build_program(plan)
+    ids = [s.id for s in program.steps]
+    assert json.loads(program.step("switch/settings").op.set_json)["customWslDistroDir"] == "D:\\Docker\\wsl"
+    assert ids.index("switch/settings") < ids.index("switch/start-desktop")
+    assert program.step("preflight/check-host").op.free_space[1].folder == "D:\\Docker\\wsl"
+    w = World(w.work.parent, inventory("hyperv-2x"), plan, program)
+    assert w.run().status == "finished"
+    settings = json.loads((w.host_root / "AppData/Roaming/Docker/settings.json").read_text())
+    assert settings["customWslDistroDir"] == "D:\\Docker\\wsl"
+
+
+def test_switch_steps_carry_the_findings_of_their_own_kinds() -> None:
+    """The findings on a step are the rules whose plan kind made it (tests/test_rule_promises.py relies on it)."""
+    from migrate.assess.kinds import spec
+
+    for sample in SAMPLES:
+        rep = report(sample)
+        kinds = {f.rule: f.plan for f in rep.findings}
+        program = build_program(decide(inventory(sample), rep, "test"))
+        for step in program.steps:
+            if step.phase in ("preflight", "switch"):
+                for rule in step.findings:
+                    prefixes = [p for e in spec(kinds[rule]).steps for p in e.split("|")]
+                    assert spec(kinds[rule]).manual or any(step.id.startswith(p) for p in prefixes), \
+                        (sample, step.id, rule, kinds[rule])

@@ -15,6 +15,7 @@ from migrate.model import (
     Backend,
     Container,
     Engine,
+    Estimate,
     Finding,
     HostFacts,
     Image,
@@ -159,6 +160,12 @@ def _report(findings: tuple[Finding, ...] = FINDINGS, evidence: dict[str, object
                           message=f"no host facts: https://bob:{BLIND_SPOT_SECRET}@share.corp.example/f")),
         rules_checked=47,
         notices=("waiver for CTR009 on container old expired on 2024-01-31; the finding is reported again",),
+        estimate=Estimate(backup_bytes=3_245_000_000, wsl_disk_bytes=3_432_000_000, pull_bytes=187_000_000,
+                          seconds=725, backup_parts={"image_archives": 412_500_000, "volume_archives": 1_234_567_890,
+                                                     "committed_layers": 1_597_932_110, "commit_base_layers": 0},
+                          unknown=("volume " + "9" * 64,), backup_folder="D:\\wsl2-migrate-backup",
+                          wsl_disk_folder="%LOCALAPPDATA%\\Docker\\wsl"),
+        actions=("FILE001: --platform flag in a project file (projects\\shop\\docker-compose.yml:14)",),
     )
 
 
@@ -289,7 +296,7 @@ def test_artifact_uri(path: str, uri: str) -> None:
 
 DOCUMENTED_KEYS = {"schema", "tool_version", "inventory_fingerprint", "backend", "verdict", "counts",
                    "bytes_to_move", "estimated_seconds", "rules_checked", "findings", "blind_spots",
-                   "notices"}
+                   "notices", "actions", "estimate"}
 
 
 def test_json_has_the_documented_keys_and_round_trips() -> None:
@@ -314,7 +321,8 @@ def test_json_has_the_documented_keys_and_round_trips() -> None:
     assert doc["backend"]["evidence"]["settings"]["proxyHttp"] == f"http://alice:{PROXY_SECRET}@proxy.corp.example:3128"
     doc = json.loads(text)
     assert doc["backend"]["evidence"]["settings"]["proxyHttp"] == "http://<redacted>@proxy.corp.example:3128"
-    assert text.startswith('{\n  "backend": {')  # indent 2, sorted keys
+    assert text.startswith('{\n  "actions": [\n    "FILE001')  # indent 2, sorted keys
+    assert doc["estimate"]["wsl_disk_folder"] == "%LOCALAPPDATA%\\Docker\\wsl" and doc["estimate"]["seconds"] == 725
     assert json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n" == text
 
 
@@ -333,8 +341,9 @@ def test_markdown_sections_numbers_and_escaping() -> None:
                     "### Networks (2)", "## What this assessment could not see"):
         assert f"\n{heading}\n" in text, heading
     assert "**Blocked.**" in text and "HOST002: Windows is too old for WSL 2" in text
-    assert "| Data to move | 3.2 GB |" in text
-    assert "| Estimated duration | about 12 minutes |" in text
+    assert ("| Data to move | 3.2 GB + unknown sizes (volume " + "9" * 64 + ") written to the backups "
+            "(D:\\\\wsl2-migrate-backup); the new WSL disk grows by 3.4 GB (%LOCALAPPDATA%\\\\Docker\\\\wsl) |") in text
+    assert "| Estimated duration | at least about 12 minutes |" in text
     assert "| Backend detected | Hyper-V VM (MobyLinuxVM / DockerDesktopVM) |" in text
     assert "| kernel\\_version | 5.10.47-linuxkit |" in text
     # Hostile values are escaped wherever they appear; nothing reaches the reader as HTML or code.
@@ -362,6 +371,38 @@ def test_markdown_sections_numbers_and_escaping() -> None:
     assert "- **Subject:** settings\n" in text
     assert "- **File:** C:\\\\Users\\\\alice\\\\AppData\\\\Roaming\\\\Docker\\\\settings.json\n" in text
     assert "> **Limited verdict:** 2 things could not be seen" in text
+
+
+def test_markdown_groups_a_rule_over_its_subjects_and_lists_what_a_person_must_do_first() -> None:
+    base = dict(title="Data was written into the container's own filesystem", severity="warning",
+                subject_kind="container", why="Lost unless committed.", fix="Let the plan commit it.",
+                plan="commit-container")
+    same = (Finding(rule="CTR003", message="It holds data.", subject="a", **base),  # type: ignore[arg-type]
+            Finding(rule="CTR003", message="It holds data.", subject="b", **base))  # type: ignore[arg-type]
+    differ = (Finding(rule="CTR003", message="1.0 kB were written.", subject="a", **base),  # type: ignore[arg-type]
+              Finding(rule="CTR003", message="2.0 kB were written.", subject="b", **base))  # type: ignore[arg-type]
+    manual = Finding(rule="CTR007", title="The container uses host networking", severity="warning",
+                     message="Uses the host network.", subject_kind="container", subject="mdns", plan="manual",
+                     needs_action=True)
+    for findings in (same, differ):
+        report = dataclasses.replace(_report(findings=(*findings, manual)), verdict="ready-after-actions",
+                                     actions=("CTR007: The container uses host networking (mdns)",))
+        text = render(Format.MARKDOWN, report, _inventory())
+        assert text.count("#### CTR003: ") == 1 and text.count("**Why.** Lost unless committed.") == 1
+        assert "#### CTR003: Data was written into the container's own filesystem (2 subjects)" in text
+        assert "- **Subjects:** container a, container b" in text
+        assert "1 finding needs a person" in text
+        verdict = text.split("## Summary", 1)[0]
+        must, does = verdict.index("### What you must do"), verdict.index("### What the plan does for you")
+        assert must < does
+        assert "- CTR007: The container uses host networking (mdns)" in verdict[must:does]
+        assert "- The plan commits the container's changed filesystem before the switch and re-creates it from " \
+               "the commit: CTR003 (container a, container b)" in verdict[does:]
+        assert "### Warnings (3; 2 rules)" in text
+    assert "\nIt holds data.\n" in render(Format.MARKDOWN, dataclasses.replace(_report(findings=same)),
+                                           _inventory())
+    text = render(Format.MARKDOWN, _report(findings=differ), _inventory())
+    assert "- container a: 1.0 kB were written.\n- container b: 2.0 kB were written." in text
 
 
 def test_markdown_title_falls_back_to_the_engine_name_and_ready_verdict() -> None:

@@ -6,6 +6,7 @@ import pytest
 from migrate.assess.catalog import load_catalog
 from migrate.assess.evaluate import run_rule
 from migrate.assess.facts import Facts
+from tests.estimates import assessed
 
 CATALOG = load_catalog()
 CASES = [(rule, n, ex) for rule in CATALOG.rules for n, ex in enumerate(rule.examples, 1)]
@@ -13,7 +14,9 @@ CASES = [(rule, n, ex) for rule in CATALOG.rules for n, ex in enumerate(rule.exa
 
 @pytest.mark.parametrize(("rule", "n", "example"), CASES, ids=[f"{r.id}-{n}-{e.expect}" for r, n, e in CASES])
 def test_rule_example(rule, n, example) -> None:
-    findings = run_rule(rule, example.inventory, Facts(example.inventory))
+    # The size facts come from the plan's estimate, as in every real assessment.
+    estimate = assessed(example.inventory, CATALOG)[0].estimate
+    findings = run_rule(rule, example.inventory, Facts(example.inventory, estimate=estimate))
     got = "fail" if findings else "pass"
     assert got == example.expect, (
         f"{rule.id} example {n} ({example.note or example.data}) expected {example.expect}, got {got}: "

@@ -256,20 +256,51 @@ def test_a_stopped_container_that_a_dependent_needs_running(hyperv) -> None:
 def test_too_little_free_space_fails_and_unknown_space_warns(hyperv) -> None:
     inv, report, text = hyperv
     v = _run(text, inv, report)
-    need = v.resources.backup_bytes
-    # The sample's copied volumes and committed layers, by hand: 52430000 + 1288000000 bytes of volumes,
-    # 3435973836 + 1848211 + 63 + 1120 bytes of writable layers.
-    assert v.resources.parts["volume_archives"] == 52430000 + 1288000000
-    assert v.resources.parts["committed_layers"] == 3435973836 + 1848211 + 63 + 1120
+    # The sample by hand: 412830113 bytes of image archive (shop/api:dev and its parent share it), volumes
+    # 52430000 + 1288000000, writable layers 3435973836 + 1848211 + 63 + 1120, and the bases of the two commits
+    # whose images are pulled, not saved (postgres 313870336, nginx 22601224), which images/commits.tar holds.
+    layers = 3435973836 + 1848211 + 63 + 1120
+    assert v.resources.parts == {"image_archives": 412830113, "volume_archives": 52430000 + 1288000000,
+                                 "committed_layers": layers, "commit_base_layers": 313870336 + 22601224}
+    assert v.resources.backup_bytes == sum(v.resources.parts.values())
+    # The new WSL disk gets the archive, the pulled images (busybox, postgres, nginx), the commits and the volumes.
+    pulls = 1232407 + 313870336 + 22601224
+    assert v.resources.wsl_disk_bytes == 412830113 + pulls + layers + 52430000 + 1288000000
     assert v.resources.free_bytes == 41875279872
+    # Both go to C: by default: what C: must hold is their sum.
+    need = v.resources.backup_bytes + v.resources.wsl_disk_bytes
+    assert v.resources.drives == (("C", need, 41875279872),)
     short = _run(text, inv, report, backup_free_bytes=need - 1)
     assert _status(short)["resources"] == "fail"
-    assert any("short" in line for line in _lines(short, "resources"))
+    assert any("the backups and the new WSL disk need" in line and "short" in line
+               for line in _lines(short, "resources"))
     enough = _run(text, inv, report, backup_free_bytes=need)
     assert _status(enough)["resources"] == "pass"
     no_host = _run(text, dataclasses.replace(inv, host=None), report)
     assert _status(no_host)["resources"] == "warn"
     assert no_host.resources.free_bytes is None
+
+
+def test_backups_on_another_drive_leave_c_the_new_wsl_disk(hyperv) -> None:
+    inv, report, text = hyperv
+    edited = _edit(text, lambda d: d["plan"].__setitem__("backup_path", "D:\\backups"))
+    v = _run(edited, inv, report)
+    assert v.resources.drives == (("C", v.resources.wsl_disk_bytes, 41875279872),
+                                  ("D", v.resources.backup_bytes, 612142317568))
+    drives = tuple(dataclasses.replace(d, free_bytes=v.resources.wsl_disk_bytes - 1) if d.name == "C" else d
+                   for d in inv.host.drives)
+    small_c = _run(edited, dataclasses.replace(inv, host=dataclasses.replace(inv.host, drives=drives)), report)
+    assert [p.subject for p in small_c.problems if p.check == "resources"] == ["drive C:"]
+    assert "the new WSL disk need" in next(p.message for p in small_c.problems if p.check == "resources")
+
+
+def test_an_unknown_size_keeps_the_free_space_check_from_passing(hyperv) -> None:
+    inv, report, text = hyperv
+    vols = tuple(dataclasses.replace(x, size=None) if x.name == "shop_pgdata" else x for x in inv.volumes)
+    v = _run(text, dataclasses.replace(inv, volumes=vols), report, backup_free_bytes=10**15)
+    assert _status(v)["resources"] == "warn"
+    assert v.resources.unknown == ("volume shop_pgdata",)
+    assert any("cannot pass" in line for line in _lines(v, "resources", "warn"))
 
 
 def test_the_backup_drive_comes_from_the_backup_path(hyperv) -> None:

@@ -244,7 +244,7 @@ def test_published_ports_in_reserved_ranges_port_ranges_included() -> None:
     inv = Inventory(host=HostFacts(excluded_port_ranges=(PortRange(5357, 5357), PortRange(50000, 50007))),
                     containers=(c,))
     assert Facts(inv).get(c, "excluded_host_ports") == ("50005-50007", "5357")
-    assert "CTR014" in _findings(inv)
+    assert "CTR015" in _findings(inv)
 
 
 def test_permission_sensitive_binds() -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from migrate.assess.kinds import kind_of
 from migrate.assess.messages import TemplateError, compile_template
 from migrate.assess.paths import PathError, check_path, parse_path
 from migrate.assess.predicates import Pred, PredicateError, compile_predicate
@@ -225,6 +226,8 @@ def _build_rule(entry: Any, source: str) -> Rule:
     plan = entry["plan"]
     if not isinstance(plan, str):
         raise TypeError("'plan' must be a string ('' when the planner does nothing)")
+    # A typo would silently drop a step: the kind must be one the planner knows (migrate/assess/kinds.py).
+    kind_of(plan.strip())
     refs = entry["references"]
     if not isinstance(refs, list) or not refs or not all(isinstance(r, str) and r.startswith("https://") for r in refs):
         raise ValueError("'references' must be a non-empty list of https:// URLs")

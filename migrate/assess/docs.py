@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 
 from migrate.assess.catalog import AREAS, Catalog, Rule
-from migrate.assess.evaluate import EXPORT_BYTES_PER_SECOND, PULL_BYTES_PER_SECOND, SWITCH_SECONDS
 from migrate.assess.predicates import describe
 
 _AREA_TITLES = {
@@ -63,16 +62,13 @@ def render_rules_md(catalog: Catalog) -> str:
         "that matches. Missing values never match (a host without facts gives no HOST findings, and a blind "
         "spot says so)."),
         ("- **Verdict:** `blocked` when any finding that is not waived is a `blocker`; `ready-after-actions` when "
-        "the worst unwaived finding is an `error` or a `warning`; otherwise `ready` (info findings and waived "
-        "findings never change the verdict). Severities are taken after the configuration's changes."),
-        ("- **Bytes to move** is the derived fact `bytes_to_export`: sizes of the non-Windows images without a "
-        "registry digest (a dangling image only when a container uses it), known sizes of local volumes, and the "
-        "writable layers (`size_rw`) of non-Windows containers. Images sharing layers are counted in full, so this "
-        "is an upper bound for images; volumes of unknown size count as 0."),
-        (f"- **Estimated duration:** the backups are written and read back at {EXPORT_BYTES_PER_SECOND // 1_000_000}"
-        f" MB/s each way (`docker save`/`load`, volume tar copies, container commits), re-pullable images are "
-        f"pulled at {PULL_BYTES_PER_SECOND // 1_000_000} MB/s, plus {SWITCH_SECONDS} s to switch the backend "
-        "and wait for the engine."),
+        "an unwaived finding needs a person (its plan kind is a thing to do by hand, or it is an error the plan "
+        "does nothing about); otherwise `ready`: the plan does the rest (waived findings never change the "
+        "verdict). Severities are taken after the configuration's changes."),
+        ("- **Data to move** and the **estimated duration** are the plan's estimate (docs/plan.md, \"Sizes and "
+        "time\"): the bytes the backups write (image archives with shared layers once, volume copies, commits), "
+        "the bytes the new WSL disk grows by, and the time with the pulls, the feature installs and the restart. "
+        "A size the inventory does not know is listed as unknown, never counted as 0."),
         ("- **Blind spots:** every note the scan recorded, plus a missing host facts file, engine or Docker "
         "Desktop settings file, each with what it leaves unchecked."),
         "- Findings are sorted by severity (blocker first), then rule id, then subject.",

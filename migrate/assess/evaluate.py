@@ -3,25 +3,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import math
 from collections.abc import Mapping
 from typing import Any
 
 from migrate.assess.catalog import Catalog, Rule
 from migrate.assess.config import Config
 from migrate.assess.facts import Facts
+from migrate.assess.kinds import needs_action
 from migrate.assess.messages import fill
 from migrate.assess.paths import MISSING, parse_path, resolve
 from migrate.assess.predicates import evaluate
 from migrate.inventory.names import display_name
-from migrate.model import SEVERITIES, Finding, Inventory, Note, Report, fingerprint
-
-EXPORT_BYTES_PER_SECOND = 60_000_000
-"""docker save / load, volume tar copies and container commits: 60 MB/s each way (a laptop SSD with compression off)."""
-PULL_BYTES_PER_SECOND = 20_000_000
-"""Re-pulling images by digest from a registry: 20 MB/s (a busy office link)."""
-SWITCH_SECONDS = 180
-"""Stopping Docker Desktop, switching the backend and waiting for the WSL 2 engine to answer."""
+from migrate.model import SEVERITIES, Estimate, Finding, Inventory, Note, Report, fingerprint
 
 _RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
@@ -121,25 +114,22 @@ def blind_spots(inv: Inventory) -> tuple[Note, ...]:
 
 
 def verdict(findings: tuple[Finding, ...]) -> str:
-    """blocked: an unwaived blocker; ready-after-actions: an unwaived error or warning; ready otherwise."""
-    live = {f.severity for f in findings if not f.waived}
-    if "blocker" in live:
+    """blocked: an unwaived blocker; ready-after-actions: an unwaived finding a person must act on (a thing to do by
+    hand, or an error nothing is planned for); ready otherwise: the plan does the rest."""
+    live = [f for f in findings if not f.waived]
+    if any(f.severity == "blocker" for f in live):
         return "blocked"
-    if live & {"error", "warning"}:
+    if any(f.needs_action for f in live):
         return "ready-after-actions"
     return "ready"
 
 
-def estimated_seconds(bytes_to_export: int, bytes_to_pull: int) -> int:
-    """Backups written and read back at EXPORT_BYTES_PER_SECOND, pulls at PULL_BYTES_PER_SECOND, plus the switch."""
-    seconds = 2 * bytes_to_export / EXPORT_BYTES_PER_SECOND + bytes_to_pull / PULL_BYTES_PER_SECOND
-    return math.ceil(seconds) + SWITCH_SECONDS
-
-
 def assess(inv: Inventory, catalog: Catalog, config: Config, today: datetime.date, tool_version: str,
-           show_secrets: bool = False) -> Report:
-    """Assess an inventory with the catalog and configuration; pure (the date comes in)."""
-    facts = Facts(inv, config.backup_dir)
+           show_secrets: bool = False, estimate: Estimate | None = None) -> Report:
+    """Assess an inventory with the catalog and configuration; pure (the date comes in). The plan's estimate gives
+    the sizes and the time (migrate/plan/assessment.py passes it); without it they are unknown and size rules
+    stay silent."""
+    facts = Facts(inv, config.backup_dir, estimate)
     findings: list[Finding] = []
     notices: list[str] = []
     checked = 0
@@ -158,7 +148,6 @@ def assess(inv: Inventory, catalog: Catalog, config: Config, today: datetime.dat
             notices.append(f"waiver #{w.entry} for {w.rule} on {w.subject!r} in {config.file} matched no finding")
     # file and line before subject: a file finding's subject is "file:line", which sorts :10 before :5.
     ordered = tuple(sorted(findings, key=lambda f: (-_RANK[f.severity], f.rule, f.file, f.line, f.subject)))
-    export = facts.get(inv, "bytes_to_export")
     return Report(
         tool_version=tool_version,
         inventory_fingerprint=fingerprint(inv),
@@ -167,16 +156,18 @@ def assess(inv: Inventory, catalog: Catalog, config: Config, today: datetime.dat
         verdict=verdict(ordered),
         counts={"images": len(inv.images), "containers": len(inv.containers), "volumes": len(inv.volumes),
                 "networks": len(inv.networks), "project_files": len(inv.project_files)},
-        bytes_to_move=export,
-        estimated_seconds=estimated_seconds(export, facts.get(inv, "bytes_to_pull")),
+        bytes_to_move=estimate.backup_bytes if estimate is not None else 0,
+        estimated_seconds=estimate.seconds if estimate is not None else 0,
         blind_spots=blind_spots(inv),
         rules_checked=checked,
         notices=tuple(dict.fromkeys(notices)),
+        estimate=estimate,
     )
 
 
 def _configure(f: Finding, config: Config, today: datetime.date, notices: list[str], used: set[int]) -> Finding:
     severity = config.severities.get(f.rule, f.severity)
+    f = dataclasses.replace(f, needs_action=needs_action(f.plan, severity))
     for w in config.waivers:
         if not w.matches(f.rule, f.subject):
             continue

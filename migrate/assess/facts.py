@@ -7,11 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from migrate.assess.space import WSL_DEFAULT_FOLDER, drive_needs, folder_drive, shortfall_text
 from migrate.inventory.names import duplicate_names
 from migrate.model import (
     ConfigFile,
     Container,
     Engine,
+    Estimate,
     FileFact,
     HostFacts,
     Image,
@@ -57,9 +59,11 @@ def _fact(owner: type, name: str, tp: Any, doc: str) -> Callable[[_Compute], _Co
 class Facts:
     """The derived facts of one inventory, each computed at most once per object."""
 
-    def __init__(self, inv: Inventory, backup_dir: str = "") -> None:
+    def __init__(self, inv: Inventory, backup_dir: str = "", estimate: Estimate | None = None) -> None:
         self.inv = inv
         self.backup_dir = backup_dir
+        self.estimate = estimate
+        """The plan's estimate (sizes, backup folder): the size facts are unknown without it."""
         self._cache: dict[tuple[int, str], Any] = {}
         self._images = {img.id: img for img in inv.images}
         self._containers: dict[str, Container] = {}
@@ -68,6 +72,8 @@ class Facts:
         self._file_platforms: dict[str, frozenset[str]] | None = None
         self.duplicates = duplicate_names(inv)
         """Subject kind -> names more than one object shares (shown with their ids)."""
+        self.read_files = {p.file.lower() for p in inv.project_files}
+        """The project files the scan read, lowercased."""
 
     def get(self, obj: Any, name: str) -> Any:
         """The derived fact `name` of obj (the inventory or one of its objects)."""
@@ -211,6 +217,44 @@ def _container_dependents(c: Container, facts: Facts) -> tuple[str, ...]:
     me = c.name.lstrip("/")
     return tuple(sorted(d.name.lstrip("/") for d in facts.inv.containers
                         if me in {n.lstrip("/") for n in d.depends_on}))
+
+
+def compose_route(c: Container, read_files: set[str]) -> str:
+    """How the plan re-creates a compose-managed container: `compose` (docker compose, from its files), `commit`
+    (its writable layer holds data compose would not carry), `oneoff` (a `compose run` container, which `up` does
+    not create), `files-unread` (its compose files are not among the project files the scan read); '' when it is
+    not compose-managed. read_files are the read project files' paths, lowercased (Windows paths ignore case)."""
+    comp = c.compose
+    if comp is None or not comp.project:
+        return ""
+    if c.size_rw:
+        return "commit"
+    if comp.oneoff:
+        return "oneoff"
+    if not comp.working_dir or not comp.config_files or any(f.lower() not in read_files for f in comp.config_files):
+        return "files-unread"
+    return "compose"
+
+
+_ROUTE_REASONS = {
+    "commit": "its writable layer holds data, which compose would not carry, so the plan re-creates it with docker "
+              "create from the commit of its filesystem, keeping its compose labels",
+    "oneoff": "a one-off container (`docker compose run`), which `compose up` does not create: the plan re-creates "
+              "it with docker create from the recorded settings, keeping its compose labels",
+    "files-unread": "its compose files were not read (give the project folder with --project), so the plan "
+                    "re-creates it with docker create from the recorded settings, keeping its compose labels",
+}
+
+
+@_fact(Container, "compose_route", str,
+       "compose, commit, oneoff or files-unread: how the plan re-creates a compose service's container; '' if none.")
+def _container_compose_route(c: Container, facts: Facts) -> str:
+    return compose_route(c, facts.read_files)
+
+
+@_fact(Container, "compose_route_reason", str, "Why a compose service's container is not re-created by compose.")
+def _container_compose_reason(c: Container, facts: Facts) -> str:
+    return _ROUTE_REASONS.get(compose_route(c, facts.read_files), "")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -468,45 +512,84 @@ def _desktop_subnet(inv: Inventory, facts: Facts) -> str:
     return value if isinstance(value, str) and value else DEFAULT_DESKTOP_SUBNET
 
 
-def _exported_images(inv: Inventory, facts: Facts) -> list[Image]:
-    out = []
-    for img in inv.images:
-        if facts.get(img, "os") == "windows" or img.repo_digests:
-            continue
-        if img.dangling and not img.containers:
-            continue
-        out.append(img)
-    return out
+def planned_wsl_data_dir(inv: Inventory) -> str:
+    """Docker Desktop's WSL data folder after the switch (customWslDistroDir): the one it is set to, else a `wsl`
+    folder beside a Hyper-V dataFolder on another drive than C: (the plan sets it, so the new disk lands where the
+    old one is); '' for Desktop's default, %LOCALAPPDATA%\\Docker\\wsl."""
+    desk = inv.settings.desktop
+    if desk is not None and desk.custom_wsl_distro_dir:
+        return desk.custom_wsl_distro_dir
+    if desk is None or inv.backend.kind != "hyperv":
+        return ""
+    folder = desk.data_folder.strip().rstrip("\\/")
+    if not re.match(r"^[A-Za-z]:", folder) or drive_letter(folder) == "C":
+        return ""
+    parent = folder.rsplit("\\", 1)[0] if "\\" in folder else folder
+    return parent + "\\wsl"
 
 
-@_fact(Inventory, "bytes_to_export", int,
-       "Non-Windows images without a registry digest + known volume sizes + non-Windows containers' size_rw.")
-def _bytes_to_export(inv: Inventory, facts: Facts) -> int:
-    total = sum(img.size for img in _exported_images(inv, facts))
-    total += sum(v.size or 0 for v in inv.volumes if v.driver in ("", "local"))
-    total += sum(c.size_rw or 0 for c in inv.containers if facts.get(c, "os") != "windows")
-    return total
+@_fact(Inventory, "wsl_data_dir", str,
+       "The WSL data folder the plan sets (customWslDistroDir) beside a dataFolder on another drive; '' if none.")
+def _wsl_data_dir(inv: Inventory, facts: Facts) -> str:
+    return planned_wsl_data_dir(inv)
 
 
-@_fact(Inventory, "bytes_to_pull", int, "Sizes of the non-Windows images that can be pulled again by digest.")
-def _bytes_to_pull(inv: Inventory, facts: Facts) -> int:
-    return sum(i.size for i in inv.images if i.repo_digests and facts.get(i, "os") != "windows")
+def _estimate(facts: Facts) -> Estimate | None:
+    return facts.estimate
 
 
-@_fact(Inventory, "backup_drive", str, "Drive letter of the backup folder (config [assess] backup_dir), default C.")
+@_fact(Inventory, "bytes_to_export", int | None,
+       "Bytes the backups write (the plan's estimate, known sizes): image archives, volume copies, commits.")
+def _bytes_to_export(inv: Inventory, facts: Facts) -> int | None:
+    est = _estimate(facts)
+    return est.backup_bytes if est is not None else None
+
+
+@_fact(Inventory, "bytes_to_pull", int | None, "Bytes the plan pulls again by digest on the new engine.")
+def _bytes_to_pull(inv: Inventory, facts: Facts) -> int | None:
+    est = _estimate(facts)
+    return est.pull_bytes if est is not None else None
+
+
+@_fact(Inventory, "wsl_disk_bytes", int | None, "Bytes the new WSL disk grows by (the plan's estimate, known sizes).")
+def _wsl_disk_bytes(inv: Inventory, facts: Facts) -> int | None:
+    est = _estimate(facts)
+    return est.wsl_disk_bytes if est is not None else None
+
+
+@_fact(Inventory, "backup_drive", str, "Drive letter of the plan's backup folder (C unless C: is short of room).")
 def _backup_drive(inv: Inventory, facts: Facts) -> str:
-    return drive_letter(facts.backup_dir) or "C"
+    est = _estimate(facts)
+    return (folder_drive(est.backup_folder) if est is not None else "") or drive_letter(facts.backup_dir) or "C"
 
 
-@_fact(Inventory, "backup_drive_free_bytes", int | None, "Free bytes on the backup drive, from the host facts.")
-def _backup_free(inv: Inventory, facts: Facts) -> int | None:
+def _free_on(inv: Inventory, letter: str) -> int | None:
     if inv.host is None:
         return None
-    letter = facts.get(inv, "backup_drive")
     for d in inv.host.drives:
         if d.name.strip().rstrip("\\:").upper() == letter:
             return d.free_bytes
     return None
+
+
+@_fact(Inventory, "backup_drive_free_bytes", int | None, "Free bytes on the backup drive, from the host facts.")
+def _backup_free(inv: Inventory, facts: Facts) -> int | None:
+    return _free_on(inv, facts.get(inv, "backup_drive"))
+
+
+@_fact(Inventory, "wsl_disk_drive", str, "Drive letter of the new WSL disk (Docker Desktop's WSL data folder).")
+def _wsl_disk_drive(inv: Inventory, facts: Facts) -> str:
+    est = _estimate(facts)
+    return folder_drive(est.wsl_disk_folder if est is not None else planned_wsl_data_dir(inv) or WSL_DEFAULT_FOLDER)
+
+
+@_fact(Inventory, "free_space_short", str,
+       "The drives too small for the backups and the new WSL disk (summed per drive), in words; '' when none is.")
+def _free_space_short(inv: Inventory, facts: Facts) -> str:
+    est = _estimate(facts)
+    if est is None or inv.host is None:
+        return ""
+    return shortfall_text(drive_needs(est, inv.host.drives))
 
 
 def _planned_memory(inv: Inventory) -> tuple[int | None, str]:

@@ -55,6 +55,8 @@ class RunbookMeta:
     """'hyperv' | 'lcow' | ..."""
     problems: tuple[str, ...] = ()
     """What validate's offline checks found, when the runbook was written anyway (--force): shown in the header."""
+    estimate: str = ""
+    """The plan's estimate in one line (sizes and time), shown in the header as the assessment states it."""
 
 
 def render_runbook(program: Program, meta: RunbookMeta) -> str:
@@ -235,6 +237,8 @@ def _header(steps: Sequence[Step], meta: RunbookMeta) -> list[str]:
         "    refuse to start until the backups have been verified. Nothing here deletes the old backend's disk or",
         "    the backups. -Rollback goes back to the old backend, and then no resume is possible.",
     ]
+    if meta.estimate:
+        lines += ["", f"    Estimate: {_comment_safe(meta.estimate)}"]
     if meta.problems:
         lines += ["", "    WRITTEN WITH --force: wsl2-migrate validate found these problems in the plan:"]
         lines += [f"      - {_comment_safe(p)}" for p in meta.problems]

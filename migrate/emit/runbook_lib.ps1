@@ -1372,6 +1372,8 @@ function Test-MigrationHost {
         throw ('Windows build ' + $build + '.' + $ubr + ' is older than ' + $need + ', the oldest one Docker Desktop''s WSL 2 backend runs on' + $edition + ': update Windows first')
     }
     Add-StepNote -Text ('Windows ' + $build + '.' + $ubr + ', ' + $user)
+    # The backups and the new WSL disk are both on C: by default: what shares a drive is summed before comparing.
+    $byDrive = [ordered]@{}
     foreach ($need in $p.FreeSpace) {
         $folder = $script:BackupRoot
         if ($need.Folder -ne 'backup') {
@@ -1381,17 +1383,31 @@ function Test-MigrationHost {
             Add-StepNote -Text ($need.What + ': on a network share, free space not checked')
             continue
         }
-        $drive = New-Object -TypeName System.IO.DriveInfo -ArgumentList ([System.IO.Path]::GetPathRoot($folder))
-        $free = $drive.AvailableFreeSpace
+        $root = [System.IO.Path]::GetPathRoot($folder)
+        if (-not $byDrive.Contains($root)) {
+            $byDrive[$root] = @{ Bytes = [long]0; Unknown = $false; What = @() }
+        }
+        $byDrive[$root].What += $need.What
         if ($null -eq $need.Bytes) {
-            Write-Warning -Message ($need.What + ': the size is unknown, ' + $drive.Name + ' has ' + $free + ' bytes free')
-            if (-not $script:DryRun -and -not $script:Options.Force -and -not $PSCmdlet.ShouldContinue(($need.What + ' have a size the plan does not know; ' + $drive.Name + ' has ' + $free + ' bytes free. Go on?'), 'Free space')) {
-                throw ('stopped: the size of ' + $need.What + ' is unknown (run again with -Force to go on anyway)')
-            }
-        } elseif ($free -lt $need.Bytes) {
-            throw ('not enough free space for ' + $need.What + ' on ' + $drive.Name + ': ' + $free + ' bytes free, ' + $need.Bytes + ' needed')
+            $byDrive[$root].Unknown = $true
         } else {
-            Add-StepNote -Text ($need.What + ': ' + $need.Bytes + ' bytes needed, ' + $free + ' free on ' + $drive.Name)
+            $byDrive[$root].Bytes += [long]$need.Bytes
+        }
+    }
+    foreach ($root in $byDrive.Keys) {
+        $entry = $byDrive[$root]
+        $what = $entry.What -join ' and '
+        $drive = New-Object -TypeName System.IO.DriveInfo -ArgumentList $root
+        $free = $drive.AvailableFreeSpace
+        if ($free -lt $entry.Bytes) {
+            throw ('not enough free space for ' + $what + ' on ' + $drive.Name + ': ' + $free + ' bytes free, ' + $entry.Bytes + ' needed')
+        } elseif ($entry.Unknown) {
+            Write-Warning -Message ($what + ': a size is unknown, ' + $entry.Bytes + ' bytes known, ' + $drive.Name + ' has ' + $free + ' bytes free')
+            if (-not $script:DryRun -and -not $script:Options.Force -and -not $PSCmdlet.ShouldContinue(($what + ' have a size the plan does not know (' + $entry.Bytes + ' bytes known); ' + $drive.Name + ' has ' + $free + ' bytes free. Go on?'), 'Free space')) {
+                throw ('stopped: the size of ' + $what + ' is unknown (run again with -Force to go on anyway)')
+            }
+        } else {
+            Add-StepNote -Text ($what + ': ' + $entry.Bytes + ' bytes needed, ' + $free + ' free on ' + $drive.Name)
         }
     }
     if ($null -ne $p.FileSharing) {

@@ -52,8 +52,8 @@ def _write(path: Path, text: str) -> None:
 
 def assess_bundle(task: tuple[int, str]) -> Machine:
     """The row of one bundle; a bundle that cannot be read is a row with its error, never an exception."""
-    from migrate.assess import assess
     from migrate.inventory.scan import ScanOptions, scan
+    from migrate.plan.assessment import assess_and_plan
     from migrate.render import html, jsonout
 
     index, bundle = task
@@ -61,8 +61,8 @@ def assess_bundle(task: tuple[int, str]) -> Machine:
     fallback = bundle_name(bundle)
     try:
         inv = scan(ScanOptions(bundle=Path(bundle), use_engine=False), settings.tool_version)
-        report = assess(inv, _STATE["catalog"], _STATE["config"], settings.today, settings.tool_version,
-                        settings.show_secrets)
+        report, _ = assess_and_plan(inv, _STATE["catalog"], _STATE["config"], settings.today, settings.tool_version,
+                                    settings.show_secrets)
         doc = jsonout.render(report, inv, settings.show_secrets)
         page = html.render(report, inv, settings.show_secrets)
         pages = settings.staging / "pages"

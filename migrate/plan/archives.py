@@ -52,7 +52,11 @@ def unique_bytes(images: Sequence[SavedImage]) -> int:
     layer costs. Exact when every shared base is itself an image; a lower bound otherwise.
     """
     root: dict = {}
+    # An image without a layer list shares nothing anyone can see: all of it is written.
+    bare = sum(im.size for im in images if not im.layers)
     for im in images:
+        if not im.layers:
+            continue
         node = root
         for layer in im.layers:
             node = node.setdefault(layer, {})
@@ -88,7 +92,7 @@ def unique_bytes(images: Sequence[SavedImage]) -> int:
             take = max(0, (m if m is not None else used) - used)
             total += take
             stack.append((child, used + take))
-    return total
+    return total + bare
 
 
 def estimate(images: Sequence[SavedImage]) -> tuple[int, int, int]:

@@ -39,6 +39,7 @@ from migrate.plan.actions import (
     json_text,
 )
 from migrate.plan.checks import Check, image_check, registry_checks
+from migrate.plan.estimate import estimate
 from migrate.plan.layout import env_file, safe_name, target_digest, volume_archive, volume_digest
 from migrate.plan.manifest import verify_target
 from migrate.plan.model import ContainerPlan, Plan, VolumePlan
@@ -78,10 +79,14 @@ _SLOW_DISK = 20 * MIB
 """Bytes per second a time limit assumes for saving, loading and copying (a slow VM disk); generous on purpose."""
 _SLOW_NET = 2 * MIB
 """Bytes per second a pull's time limit assumes."""
-EMPTY_VOLUME_CHECK = ('if [ -n "$(find /data -mindepth 1 -maxdepth 1 | head -n 1)" ]; then '
-                      'echo "wsl2-migrate: the volume is not empty: not restoring into it" >&2; exit 65; fi; '
-                      'exec tar -x --numeric-owner -f "$1" -C /data')
-"""The restore never extracts into a volume that holds anything (an old engine's live volume, for instance)."""
+COPY_OUT = 'tar -c --numeric-owner -f "$1" -C /data . && exec sh -c "$3" sh /data "$2"'
+"""A volume out, in one helper container: tar it into $1, then write its content digest (docs/verify.md; the script
+is $3) to $2, with the containers stopped: nothing writes to it in between."""
+COPY_IN = ('if [ -n "$(find /data -mindepth 1 -maxdepth 1 | head -n 1)" ]; then '
+           'echo "wsl2-migrate: the volume is not empty: not restoring into it" >&2; exit 65; fi; '
+           'tar -x --numeric-owner -f "$1" -C /data && exec sh -c "$3" sh /data "$2"')
+"""A volume in, in one helper container: never into a volume that holds anything (an old engine's live volume, for
+instance), then its digest after the restore, before any container exists that could write to it."""
 
 
 def _timeout(nbytes: int | None, base: int = 600, rate: int = _SLOW_DISK) -> int:
@@ -104,6 +109,11 @@ def _ids(items: Iterable[str | None]) -> tuple[str, ...]:
     return tuple(sorted({i for i in items if i}))
 
 
+def _rules(*groups: Iterable[str]) -> tuple[str, ...]:
+    """Rule ids of several findings lists, once each, sorted."""
+    return tuple(sorted({r for g in groups for r in g}))
+
+
 class _Builder:
     """The step list being built and what each step made."""
 
@@ -115,7 +125,6 @@ class _Builder:
         self.by_name = {c.name: c for c in self.kept}
         self.deps = {c.name: c.depends_on for c in self.kept}
         self.copies = [v for v in plan.volumes if v.strategy == "copy"]
-        self.copy_size = {v.name: v.size for v in self.copies}
         # LCOW: the old engine is the Windows one, which runs a Linux container only when asked to.
         self.linux: tuple[str, ...] = ("--platform", "linux") if plan.source_backend == "lcow" else ()
         self.helper_src: str | None = None
@@ -124,6 +133,8 @@ class _Builder:
         self.commits: dict[str, str] = {}
         self.env_steps: dict[str, str] = {}
         self.archives: dict[str, list[str]] = {}
+        self.archive_rules: dict[str, tuple[str, ...]] = {}
+        """The findings of the images each archive holds."""
         self.saves: dict[str, str] = {}
         self.vol_backups: dict[str, str] = {}
         self.backups_verified = ""
@@ -137,6 +148,10 @@ class _Builder:
         self.order: list[str] = []
 
     # ------------------------------------------------------------------------------------------- plumbing
+
+    def kinds(self, *kinds: str) -> tuple[str, ...]:
+        """The rule ids whose plan kind is one of these (the findings that shaped a switch or preflight step)."""
+        return _rules(*(self.plan.switch.kind_findings.get(k, ()) for k in kinds))
 
     def unique(self, base: str) -> str:
         """base, or base-2, base-3... when an earlier step has it (short ids and sanitized names can meet)."""
@@ -167,35 +182,22 @@ class _Builder:
         return self.add(Step(step_id, phase, title, op, target=target, produces=produces, consumes=consumes,
                              depends_on=depends_on, findings=findings, mutating=mutating))
 
-    def digest(self, phase: str, engine: str, volume: str, path: str, after: tuple[str, ...],
-               platform: tuple[str, ...] = ()) -> str:
-        """A helper container writes the content digest of a volume (docs/verify.md) to path in the backup folder."""
-        folder, name = path.split("/", 1)
-        title = f"Record the content digest of volume {volume}" if phase == "backup" else \
-            f"Digest the restored volume {volume}"
-        size = self.copy_size.get(volume)
-        return self.docker(
-            f"{phase}/volume-digest/{safe_name(volume)}", phase, title, engine,
-            ("run", "--rm", *platform, "--network", "none", "-v", f"{volume}:/data:ro",
-             "-v", Word((BackupPath(folder), ":/out")), "--", self.plan.helper_image,
-             "sh", "-c", digest_script(), "sh", "/data", f"/out/{name}"),
-            target=volume, timeout=_timeout(size), produces=(Artifact(path, "volume-digest", volume),),
-            depends_on=after)
-
     # ------------------------------------------------------------------------------------------- phases
 
     def preflight(self) -> None:
         plan, sw = self.plan, self.plan.switch
-        backup_bytes = None if any(v.size is None for v in self.copies) else \
-            plan.bytes_planned + sum(v.size or 0 for v in self.copies)
+        est = estimate(plan)
+        # An unknown size is unknown, never 0: the check then asks (or -Force goes on) instead of passing.
+        free_space = (FreeSpace("backup", None if est.unknown else est.backup_bytes, "the backups"),
+                      FreeSpace(est.wsl_disk_folder, None if est.unknown else est.wsl_disk_bytes, "the new WSL disk"))
         check = self.add(Step(
             "preflight/check-host", "preflight", "Check the host before anything changes",
             CheckHost(min_build=sw.min_windows_build, min_ubr=sw.min_windows_ubr,
                       ubr_floors=tuple(BuildFloor(b, u) for b, u in ubr_floors(sw.min_windows_build + 1)),
-                      edition=sw.windows_edition, free_space=(FreeSpace("backup", backup_bytes, "the backups"),),
+                      edition=sw.windows_edition, free_space=free_space,
                       expected_user=sw.desktop_user, settings=DESKTOP_SETTINGS,
                       file_sharing=FileSharing(sw.file_sharing) if sw.file_sharing else None, manual=sw.manual),
-            target="host", mutating=False, findings=sw.findings))
+            target="host", mutating=False, findings=self.kinds("manual", "check-free-space")))
         self.folder = self.add(Step(
             "preflight/backup-folder", "preflight", "Create the backup folder, limited to you and SYSTEM",
             PrepareBackupFolder(folders=BACKUP_FOLDERS), target="backup folder", depends_on=(check,)))
@@ -246,6 +248,7 @@ class _Builder:
                 key = im.archive or "images/images.tar"
                 self.archives.setdefault(key, []).extend(im.tags or (im.id,))
                 sizes[key] = sizes.get(key, 0) + im.size
+                self.archive_rules[key] = _rules(self.archive_rules.get(key, ()), im.findings)
         image_of = {im.id: im for im in plan.images}
         for c in self.kept:
             if c.commit:
@@ -262,21 +265,20 @@ class _Builder:
                 f"backup/save/{path.removeprefix('images/').removesuffix('.tar')}", "backup",
                 f"Save {len(refs)} image reference(s) to {path}", "source",
                 ("save", "-o", BackupPath(path), "--", *refs), target=path, timeout=_timeout(sizes.get(path)),
-                depends_on=needs, produces=(Artifact(path, "image-archive", ", ".join(refs)),))
+                depends_on=needs, produces=(Artifact(path, "image-archive", ", ".join(refs)),),
+                findings=self.archive_rules.get(path, ()))
         for v in self.copies:
-            path = volume_archive(v.name)
+            path, digest = volume_archive(v.name), volume_digest(v.name)
             self.vol_backups[v.name] = self.docker(
-                f"backup/volume/{safe_name(v.name)}", "backup", f"Copy volume {v.name} to {path}", "source",
-                ("run", "--rm", *self.linux, "--network", "none", "-v", f"{v.name}:/data:ro",
-                 "-v", Word((BackupPath("volumes"), ":/backup")), "--", plan.helper_image,
-                 "tar", "-c", "--numeric-owner", "-f", f"/backup/{path.removeprefix('volumes/')}", "-C", "/data", "."),
-                target=v.name, timeout=_timeout(v.size), produces=(Artifact(path, "volume-archive", v.name),),
+                f"backup/volume/{safe_name(v.name)}", "backup", f"Copy volume {v.name} to {path} and record its digest",
+                "source", ("run", "--rm", *self.linux, "--network", "none", "-v", f"{v.name}:/data:ro",
+                           "-v", Word((BackupPath("volumes"), ":/backup")), "--", plan.helper_image,
+                           "sh", "-c", COPY_OUT, "sh", f"/backup/{path.removeprefix('volumes/')}",
+                           f"/backup/{digest.removeprefix('volumes/')}", digest_script()),
+                target=v.name, timeout=_timeout(v.size),
+                produces=(Artifact(path, "volume-archive", v.name), Artifact(digest, "volume-digest", v.name)),
                 depends_on=_ids((self.folder, self.helper_src, *(self.stopped.get(u) for u in v.users))),
                 findings=v.findings)
-        for v in self.copies:
-            # Taken with the containers stopped and before anything starts again: nothing writes to it meanwhile.
-            self.vol_backups[v.name] = self.digest("backup", "source", v.name, volume_digest(v.name),
-                                                   (self.vol_backups[v.name],), self.linux)
         self.backups_verified = self.add(Step(
             "backup/verify", "backup", "Verify every backup against the artifact record (size, sha256)",
             VerifyBackups(), target="backup folder", mutating=False,
@@ -296,8 +298,13 @@ class _Builder:
         last = self._upgrade_desktop(last)
         install = self._install_wsl()
         values: dict[str, object] = {"wslEngineEnabled": sw.wsl_engine_enabled}
+        settings_kinds = ["switch-backend", "ignore-stale-settings"]
         if sw.linux_containers:
             values["useWindowsContainers"] = False
+        if sw.wsl_data_dir:
+            # Before the WSL 2 engine first starts: its data disk is created there, not under %LOCALAPPDATA%.
+            values["customWslDistroDir"] = sw.wsl_data_dir
+            settings_kinds.append("set-wsl-data-location")
         hold = sw.hold_autostart and bool(sw.enable_features or (install and install.restart_exit_codes))
         if hold:
             # After the restart the features need, Desktop must not start by itself on the half-switched backend.
@@ -305,31 +312,35 @@ class _Builder:
         self.settings_step = last = self.add(Step(
             "switch/settings", "switch", "Turn on the WSL2 engine in Docker Desktop's settings",
             EditJson(file=DESKTOP_SETTINGS, set_json=json_text(values), ignore_case=True),
-            target="Docker Desktop settings", depends_on=(last,), findings=sw.findings))
+            target="Docker Desktop settings", depends_on=(last,), findings=self.kinds(*settings_kinds)))
         if sw.remove_daemon_keys:
             last = self.add(Step("switch/daemon-config", "switch",
                                  "Remove LCOW-only keys from the Windows engine config",
                                  EditJson(file=DAEMON_WINDOWS, remove=sw.remove_daemon_keys), target="daemon.json",
-                                 depends_on=(last,)))
+                                 depends_on=(last,), findings=self.kinds("drop-lcow-experimental")))
         if sw.linux_daemon_remove or sw.linux_daemon_set:
             last = self.add(Step(
                 "switch/daemon-config-linux", "switch",
                 "Fit the Linux engine's daemon.json to WSL 2 (storage keys out, registry settings in)",
                 EditJson(file=DAEMON_LINUX, set_json=json_text({k: list(v) for k, v in sw.linux_daemon_set.items()}),
                          remove=sw.linux_daemon_remove, create=True),
-                target="daemon.json", depends_on=(last,)))
+                target="daemon.json", depends_on=(last,),
+                findings=self.kinds(*(("drop-daemon-key",) if sw.linux_daemon_remove else ()),
+                                    *(("carry-daemon-config",) if sw.linux_daemon_set else ()))))
         if sw.wslconfig:
             entries = tuple(IniEntry(k, v) for k, v in sorted(sw.wslconfig.items()))
             last = self.add(Step("switch/wslconfig", "switch", "Add the Hyper-V memory, CPU and swap to .wslconfig "
                                  "where it sets none (they limit every WSL distro)",
-                                 EditIni(file=WSLCONFIG, add=entries), target=".wslconfig", depends_on=(last,)))
+                                 EditIni(file=WSLCONFIG, add=entries), target=".wslconfig", depends_on=(last,),
+                                 findings=self.kinds("write-wslconfig")))
         for feature in sw.enable_features:
             last = self.add(Step(f"switch/feature/{safe_name(feature)}", "switch", f"Enable Windows feature {feature}",
                                  EnableFeature(name=feature), target=feature, depends_on=(last,),
-                                 findings=sw.findings))
+                                 findings=self.kinds("enable-windows-features")))
         if sw.enable_features:
             last = self.add(Step("switch/reboot", "switch", "Restart Windows if a feature needs it, then resume",
-                                 Reboot(), target="Windows", depends_on=(last,)))
+                                 Reboot(), target="Windows", depends_on=(last,),
+                                 findings=self.kinds("enable-windows-features")))
         last = self._wsl_ready(last, install)
         if sw.enable_features or sw.wslconfig or install:
             # Desktop may have been started again (at logon after the restart, or by hand); WSL must restart to
@@ -350,7 +361,9 @@ class _Builder:
             "switch/wait-engine", "switch", "Wait for the WSL2 engine",
             WaitEngine(engine="target", checks=registry_checks(sw.expect_registry_mirrors,
                                                                sw.expect_insecure_registries)),
-            target="engine", mutating=False, depends_on=(last,)))
+            target="engine", mutating=False, depends_on=(last,),
+            findings=self.kinds(*(("check-registries", "carry-daemon-config") if sw.expect_registry_mirrors
+                                  or sw.expect_insecure_registries else ()))))
 
     def _upgrade_desktop(self, last: str) -> str:
         """A Desktop too old for the WSL 2 backend is upgraded after the backups and before the settings change
@@ -362,7 +375,7 @@ class _Builder:
         last = self.add(Step(
             "switch/upgrade-desktop", "switch", f"Upgrade Docker Desktop to {sw.desktop_min_version} or later {how}",
             UpgradeDesktop(installer=sw.desktop_installer, min_version=sw.desktop_min_version),
-            target="Docker Desktop", depends_on=(last,), findings=sw.findings))
+            target="Docker Desktop", depends_on=(last,), findings=self.kinds("upgrade-desktop")))
         return self.add(Step("switch/stop-desktop-upgraded", "switch", "Make sure the upgraded Docker Desktop is "
                              "stopped", StopDesktop(), target="Docker Desktop", depends_on=(last,)))
 
@@ -392,16 +405,18 @@ class _Builder:
         if install is not None:
             what = "from " + install.msi if install.msi else "(wsl " + " ".join(install.wsl_arguments) + ")"
             last = self.add(Step("switch/install-wsl", "switch", f"Install or update WSL {what}", install,
-                                 target="WSL", depends_on=(last,), findings=sw.findings))
+                                 target="WSL", depends_on=(last,), findings=self.kinds("update-wsl")))
             if install.restart_exit_codes:
                 last = self.add(Step("switch/reboot-wsl", "switch", "Restart Windows if WSL's installation needs it, "
                                      "then resume", Reboot(), target="Windows", depends_on=(last,)))
         if sw.wsl_set_default_version:
             last = self.add(Step("switch/wsl-default-version", "switch", "Make WSL 2 the default for new distributions",
-                                 SetWslVersion(version=2), target="WSL", depends_on=(last,), findings=sw.findings))
+                                 SetWslVersion(version=2), target="WSL", depends_on=(last,),
+                                 findings=self.kinds("set-wsl-default-version")))
         return self.add(Step("switch/check-wsl", "switch", "Check WSL answers and is recent enough for Docker Desktop",
                              CheckWsl(min_version=sw.wsl_min_version, default_version=2 if sw.wsl_set_default_version
-                                      else 0), target="WSL", mutating=False, depends_on=(last,)))
+                                      else 0), target="WSL", mutating=False, depends_on=(last,),
+                             findings=self.kinds("update-wsl", "set-wsl-default-version")))
 
     def restore(self) -> None:
         plan = self.plan
@@ -458,7 +473,7 @@ class _Builder:
             step = self.docker(f"restore/load/{path.removeprefix('images/').removesuffix('.tar')}", "restore",
                                f"Load {path}", "target", ("load", "-i", BackupPath(path)), target=path,
                                timeout=_timeout(sizes.get(path)), consumes=(path,), checks=tuple(checks),
-                               depends_on=(self.ready, self.saves[path]))
+                               depends_on=(self.ready, self.saves[path]), findings=self.archive_rules.get(path, ()))
             for ref in self.archives[path]:
                 self.has_image[ref] = step
         for im in plan.images:
@@ -490,18 +505,19 @@ class _Builder:
                                         findings=v.findings)
         if v.strategy != "copy":
             return
-        path = volume_archive(v.name)
-        data = self.docker(
-            f"restore/volume-data/{safe_name(v.name)}", "restore", f"Restore the content of volume {v.name}", "target",
-            ("run", "--rm", "--network", "none", "-v", f"{v.name}:/data", "-v", Word((BackupPath("volumes"),
-             ":/backup:ro")), "--", self.plan.helper_image, "sh", "-c", EMPTY_VOLUME_CHECK, "sh",
-             f"/backup/{path.removeprefix('volumes/')}"),
-            target=v.name, timeout=_timeout(v.size), consumes=(path,),
+        path, digest = volume_archive(v.name), target_digest(v.name)
+        self.vols[v.name] = self.docker(
+            f"restore/volume-data/{safe_name(v.name)}", "restore", f"Restore the content of volume {v.name} and "
+            "record its digest", "target",
+            ("run", "--rm", "--network", "none", "-v", f"{v.name}:/data",
+             "-v", Word((BackupPath("volumes"), ":/backup:ro")), "-v", Word((BackupPath("verify"), ":/out")), "--",
+             self.plan.helper_image, "sh", "-c", COPY_IN, "sh", f"/backup/{path.removeprefix('volumes/')}",
+             f"/out/{digest.removeprefix('verify/')}", digest_script()),
+            target=v.name, timeout=_timeout(v.size), consumes=(path,), findings=v.findings,
+            produces=(Artifact(digest, "volume-digest", v.name),),
             depends_on=_ids((self.vols[v.name], helper_ready, self.vol_backups[v.name])),
             # Interrupted part-way: the volume holds a partial copy; it is made again, empty, before the retry.
             recover=(("volume", "rm", "--", v.name), create))
-        # Digested before any container that mounts it is created or started: nothing has written to it yet.
-        self.vols[v.name] = self.digest("restore", "target", v.name, target_digest(v.name), (data,))
 
     def _needs(self, c: ContainerPlan) -> tuple[str, ...]:
         image = self.has_image.get(c.commit_ref if c.commit else c.image_id) or self.has_image.get(c.image)
@@ -515,15 +531,22 @@ class _Builder:
                    and self.by_name[n].compose is not None and self.by_name[n].compose.project == key]  # type: ignore[union-attr]
         names = {m.name for m in members}
         files = [a for f in c.compose.files for a in ("-f", f)]
-        services = sorted({m.compose.service for m in members if m.compose is not None})
+        counts: dict[str, int] = {}
+        for m in members:
+            if m.compose is not None:
+                counts[m.compose.service] = counts.get(m.compose.service, 0) + 1
+        services = sorted(counts)
+        # As many containers per service as the source had; v1 projects keep their project_service_1 names.
+        scale = [a for svc in services if counts[svc] > 1 for a in ("--scale", f"{svc}={counts[svc]}")]
+        compat = ("--compatibility",) if any(m.compose is not None and m.compose.v1 for m in members) else ()
         needs: tuple[str, ...] = ()
         for m in members:
             needs = _ids((*needs, *(x for x in self._needs(m) if x not in {self.created.get(n) for n in names})))
         step = self.docker(f"restore/compose/{safe_name(key)}", "restore", f"Create compose project {key}", "target",
-                           ("compose", "--project-name", key, "--project-directory", c.compose.working_dir, *files,
-                            "up", "--no-start", "--no-build", "--no-deps", "--", *services),
+                           ("compose", *compat, "--project-name", key, "--project-directory", c.compose.working_dir,
+                            *files, "up", "--no-start", "--no-build", "--no-deps", *scale, "--", *services),
                            target=key, timeout=_timeout(None), workdir=c.compose.working_dir, depends_on=needs,
-                           findings=c.findings)
+                           findings=_rules(*(m.findings for m in members)))
         for m in members:
             self.created[m.name] = step
 

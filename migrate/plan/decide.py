@@ -7,8 +7,10 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from migrate.assess.evaluate import subject_name
-from migrate.assess.facts import Facts
+from migrate.assess.facts import Facts, compose_route, planned_wsl_data_dir
+from migrate.assess.kinds import PlanKind, manual_kinds
 from migrate.assess.predicates import version_key
+from migrate.assess.space import roomiest_drive
 from migrate.inventory.names import duplicate_names, target_names, unique_names
 from migrate.model import Container, Finding, Image, Inventory, Network, Report, Volume, fingerprint
 from migrate.plan import archives
@@ -21,6 +23,7 @@ from migrate.plan.model import (
     SwitchPlan,
     VolumePlan,
 )
+from migrate.plan.estimate import estimate
 from migrate.plan.paths import translator
 from migrate.plan.recreate import create_spec
 from migrate.plan.steps import BackupPath
@@ -32,10 +35,14 @@ _HELPER_REPOS = ("busybox", "alpine", "debian", "ubuntu")
 """Linux images with a tar that keeps owners, modes, symlinks and odd names (busybox and GNU tar both do)."""
 _K8S_IMAGE = re.compile(r"^(k8s\.gcr\.io|registry\.k8s\.io|gcr\.io/k8s-minikube)/|^docker/desktop-(kubernetes|storage"
                         r"-provisioner|vpnkit-controller)|^docker/(kube-compose|desktop-kubernetes)")
-_MANUAL_KINDS = ("manual", "set-wsl-data-location", "per-user-migration", "enable-kubernetes-after-switch",
-                 "upgrade-engine-blocked", "fix-wslconfig", "verify-tcp-2375")
-_STEP_KINDS = ("upgrade-desktop", "update-wsl", "set-wsl-default-version")
-"""Kinds the switch plan turns into steps (Desktop upgrade, WSL install or update, WSL 2 as the default)."""
+_SWITCH_KINDS = (PlanKind.SWITCH_BACKEND, PlanKind.WRITE_WSLCONFIG, PlanKind.DROP_LCOW_EXPERIMENTAL,
+                 PlanKind.ENABLE_WINDOWS_FEATURES, PlanKind.CARRY_DAEMON_CONFIG, PlanKind.CHECK_REGISTRIES,
+                 PlanKind.DROP_DAEMON_KEY, PlanKind.SET_WSL_DATA_LOCATION, PlanKind.IGNORE_STALE_SETTINGS,
+                 PlanKind.CHECK_FREE_SPACE, PlanKind.UPGRADE_DESKTOP, PlanKind.UPDATE_WSL,
+                 PlanKind.SET_WSL_DEFAULT_VERSION)
+"""Kinds whose steps belong to the machine (preflight and switch), not to one object."""
+_OBJECT_KINDS = ("image", "container", "volume", "network", "file")
+"""Subjects a manual item names (a host or settings file needs no naming: there is one)."""
 WSL_MIN_VERSION = "2.1.5"
 """The WSL current Docker Desktop needs (docs.docker.com/desktop/features/wsl/best-practices/)."""
 DESKTOP_WSL2_VERSION = "2.3.0.2"
@@ -72,6 +79,22 @@ class _Findings:
 
     def with_plan(self, *kinds: str) -> list[Finding]:
         return [f for f in self.all if not f.waived and f.plan in kinds]
+
+    def rules(self, *kinds: str) -> tuple[str, ...]:
+        """Rule ids of the live findings of these kinds."""
+        return tuple(sorted({f.rule for f in self.with_plan(*kinds)}))
+
+    def manual_items(self) -> tuple[str, ...]:
+        """What a person must do: one item per rule of a manual kind, `RULE: title (subjects)`."""
+        by_rule: dict[str, list[Finding]] = {}
+        for f in self.with_plan(*manual_kinds()):
+            by_rule.setdefault(f.rule, []).append(f)
+        out = []
+        for rule, found in sorted(by_rule.items()):
+            names = sorted({f.subject for f in found if f.subject_kind in _OBJECT_KINDS})
+            shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+            out.append(f"{rule}: {found[0].title}" + (f" ({shown})" if names else ""))
+        return tuple(out)
 
 
 def _is_k8s(image: Image) -> bool:
@@ -127,7 +150,8 @@ def _helper(inv: Inventory) -> tuple[str, bool, list[str]]:
         f"{HELPER_FALLBACK} on both engines (needs registry access; set [plan] helper_image to an image you have)"]
 
 
-def _volume_plan(v: Volume, fs: _Findings, translate: Callable[[str], str | None]) -> VolumePlan:
+def _volume_plan(v: Volume, fs: _Findings, translate: Callable[[str], str | None],
+                 user_rules: tuple[str, ...] = ()) -> VolumePlan:
     why: list[str] = []
     options = dict(v.options)
     if v.driver != "local":
@@ -147,8 +171,9 @@ def _volume_plan(v: Volume, fs: _Findings, translate: Callable[[str], str | None
     else:
         strategy = "copy"
         why.append("copied through a helper container (owners, modes, symlinks, empty directories kept)")
+    findings = tuple(sorted({*fs.ids("volume", v), *(user_rules if strategy == "copy" else ())}))
     return VolumePlan(name=v.name, strategy=strategy, driver=v.driver, options=options, labels=dict(v.labels),
-                      size=v.size, users=v.users, why=tuple(why), findings=fs.ids("volume", v))
+                      size=v.size, users=v.users, why=tuple(why), findings=findings)
 
 
 def network_args(n: Network, lcow: bool) -> tuple[tuple[str, ...], list[str]]:
@@ -267,15 +292,34 @@ def _container_plan(c: Container, projects: dict[str, dict[str, str]], images: d
     create = tuple(a for a in args if isinstance(a, str))
     strategy = "recreate"
     compose = None
-    if c.compose is not None and c.compose.project and not commit:
-        files = tuple(c.compose.config_files)
-        if files and all(f.lower() in readable for f in files) and c.compose.working_dir:
+    not_carried = list(spec.not_carried)
+    route = compose_route(c, readable)
+    if route and c.compose is not None:
+        comp = c.compose
+        if comp.working_dir and comp.config_files:
+            # Written even when docker create re-creates it, so that strategy = "compose" is one edit away.
+            compose = ComposePlan(comp.project, comp.service, comp.working_dir, tuple(comp.config_files),
+                                  v1=c.labels.get("com.docker.compose.version", "").startswith("1."))
+        service = f"service {comp.service!r} of compose project {comp.project!r}"
+        if route == "compose":
             strategy = "compose"
-            compose = ComposePlan(c.compose.project, c.compose.service, c.compose.working_dir, files)
-            why.append(f"compose project {c.compose.project!r}: re-created by docker compose from its files")
+            why.append(f"{service}: re-created by `docker compose up --no-start` from its files, which write the "
+                       "compose labels themselves")
+            # docker compose writes its own bookkeeping labels; create keeps the rest for a switch to recreate.
+            create = _without_compose_labels(create)
+            not_carried.append(("labels com.docker.compose.*", "docker compose writes them when it creates the "
+                                "service"))
+        elif route == "commit":
+            why.append(f"{service}: committed, so it is re-created with docker create from the commit (docker "
+                       "compose would create it from the compose file's image, without the data in its writable "
+                       "layer); its compose labels, config hash included, are kept, so compose still lists it and "
+                       "leaves it as it is while its files are unchanged")
+        elif route == "oneoff":
+            why.append(f"{service}: a one-off `docker compose run` container, which `compose up` does not create: "
+                       "re-created with docker create, keeping its compose labels")
         else:
-            why.append(f"compose project {c.compose.project!r} whose files were not read: re-created with "
-                       "docker create, keeping its compose labels")
+            why.append(f"{service}: its compose files were not read (scan with --project), so it is re-created "
+                       "with docker create, keeping its compose labels")
     if not why:
         why.append("re-created with every captured setting")
     deps = set(c.depends_on)
@@ -284,12 +328,26 @@ def _container_plan(c: Container, projects: dict[str, dict[str, str]], images: d
         deps |= {services[s] for s in c.compose.depends_on if s in services}
     return ContainerPlan(
         name=name, id=c.id, strategy=strategy, image=ref, image_id=c.image_id, commit=commit,
-        commit_ref=commit_ref, start=c.running, stop_timeout=c.stop_timeout if c.stop_timeout is not None else 10,
+        commit_ref=commit_ref, size_rw=c.size_rw if commit else None, start=c.running,
+        stop_timeout=c.stop_timeout if c.stop_timeout is not None else 10,
         depends_on=tuple(sorted(deps)), networks=tuple(sorted({a.network for a in c.networks})),
         volumes=tuple(sorted({m.name for m in c.mounts if m.type == "volume" and m.name})), create=create,
         connect=tuple(tuple(x) for x in spec.connect),
-        env=tuple(spec.env_names), not_carried=tuple(f"{k}: {v}" for k, v in spec.not_carried), compose=compose,
+        env=tuple(spec.env_names), not_carried=tuple(f"{k}: {v}" for k, v in not_carried), compose=compose,
         why=tuple(why), findings=findings)
+
+
+def _without_compose_labels(create: tuple[str, ...]) -> tuple[str, ...]:
+    """create arguments without the `--label com.docker.compose.*=...` pairs (options only, before `--`)."""
+    out: list[str] = []
+    i, end = 0, create.index("--") if "--" in create else len(create)
+    while i < len(create):
+        if i < end and create[i] == "--label" and i + 1 < end and create[i + 1].startswith("com.docker.compose."):
+            i += 2
+            continue
+        out.append(create[i])
+        i += 1
+    return tuple(out)
 
 
 def _switch(inv: Inventory, fs: _Findings) -> SwitchPlan:
@@ -314,16 +372,20 @@ def _switch(inv: Inventory, fs: _Findings) -> SwitchPlan:
         if extra and backend == "lcow":
             merged[key] = tuple(have + extra)
     engine = inv.engine
-    mirrors = tuple(dict.fromkeys([*(engine.registry_mirrors if engine else ()), *merged.get("registry-mirrors", ())]))
-    insecure = tuple(dict.fromkeys([*(x for x in (engine.insecure_registries if engine else ())
+    # The Linux engine's daemon.json carries over to WSL 2: what it lists, the new engine must show too.
+    own = {key: [str(x) for x in linux.get(key) or [] if isinstance(x, str)]
+           for key in ("registry-mirrors", "insecure-registries")}
+    mirrors = tuple(dict.fromkeys([*(engine.registry_mirrors if engine else ()), *own["registry-mirrors"],
+                                   *merged.get("registry-mirrors", ())]))
+    insecure = tuple(dict.fromkeys([*(x for x in (*(engine.insecure_registries if engine else ()),
+                                                  *own["insecure-registries"])
                                       if x not in ("127.0.0.0/8", "::1/128")),
                                     *merged.get("insecure-registries", ())]))
-    features = _FEATURES if fs.with_plan("enable-windows-features") else ()
-    manual = tuple(sorted({f"{f.rule}: {f.title}" for f in fs.with_plan(*_MANUAL_KINDS)}))
-    findings = tuple(sorted({f.rule for f in fs.with_plan("switch-backend", "write-wslconfig",
-                                                          "drop-lcow-experimental", "enable-windows-features",
-                                                          "carry-daemon-config", "drop-daemon-key",
-                                                          *_MANUAL_KINDS, *_STEP_KINDS)}))
+    features = _FEATURES if fs.with_plan(PlanKind.ENABLE_WINDOWS_FEATURES) else ()
+    manual = fs.manual_items()
+    kind_findings = {k.value: fs.rules(k) for k in _SWITCH_KINDS if fs.rules(k)}
+    kind_findings["manual"] = fs.rules(*manual_kinds())
+    findings = tuple(sorted({r for rules in kind_findings.values() for r in rules}))
     if backend == "lcow":
         # The LCOW engine's own mirrors are the Windows engine's; the Linux engine gets them through `merged`.
         mirrors = tuple(m for m in mirrors if m in merged.get("registry-mirrors", ()) or m in linux.get(
@@ -368,7 +430,8 @@ def _switch(inv: Inventory, fs: _Findings) -> SwitchPlan:
                       min_windows_build=min_build, min_windows_ubr=min_ubr, windows_edition=family,
                       desktop_upgrade=upgrade, desktop_min_version=DESKTOP_WSL2_VERSION, wsl_install=install,
                       wsl_min_version=WSL_MIN_VERSION, wsl_set_default_version=default_v2, why=tuple(why),
-                      findings=findings)
+                      wsl_data_dir=planned_wsl_data_dir(inv), findings=findings,
+                      kind_findings={k: v for k, v in kind_findings.items() if v})
 
 
 def _wsl_install(inv: Inventory) -> str:
@@ -454,7 +517,7 @@ def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path
                      "then set its strategy to repull with that reference" for iid in untagged]
         lost = sorted(c.name for c, src in zip(containers, sorted(inv.containers, key=lambda c: c.name),
                                                strict=True) if src.size_rw and c.strategy != "skip")
-        if lost:
+        if lost and not any(m.startswith("DESK016: ") for m in switch.manual):
             switch = dataclasses.replace(switch, manual=tuple(sorted({*switch.manual, (
                 "DESK016: copy out what these containers wrote (docker cp) before the move: blockDockerLoad keeps "
                 "their commits from being loaded: " + ", ".join(lost))})))
@@ -469,9 +532,26 @@ def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path
     networks = tuple(_renamed(p, n.id, renamed, "network") for n, p in (
         (n, _network_plan(n, fs, lcow, n.name in linux_users)) for n in sorted(inv.networks, key=lambda n: n.name))
         if p is not None)
-    volumes = tuple(_volume_plan(v, fs, translate) for v in sorted(inv.volumes, key=lambda v: v.name))
-    return Plan(tool_version=tool_version, inventory_fingerprint=fingerprint(source), source_backend=inv.backend.kind,
+    # A container rule that asks for its volumes to be copied (anonymous volumes) shapes those volumes' steps.
+    copy_rules: dict[str, set[str]] = {}
+    for c in inv.containers:
+        rules = {f.rule for f in fs.of("container", c) if f.plan == PlanKind.COPY_VOLUME}
+        for m in c.mounts:
+            if rules and m.type == "volume" and m.name:
+                copy_rules.setdefault(m.name, set()).update(rules)
+    volumes = tuple(_volume_plan(v, fs, translate, tuple(sorted(copy_rules.get(v.name, ()))))
+                    for v in sorted(inv.volumes, key=lambda v: v.name))
+    plan = Plan(tool_version=tool_version, inventory_fingerprint=fingerprint(source), source_backend=inv.backend.kind,
                 backup_path=backup_path or DEFAULT_BACKUP_PATH, helper_image=helper, helper_pull=pull,
                 bytes_planned=planned, bytes_lower_bound=lower, bytes_one_per_image=per_image,
                 switch=switch, images=tuple(images[i] for i in sorted(images)), volumes=volumes,
                 networks=networks, containers=containers, problems=tuple(problems))
+    est = estimate(plan)
+    drives = inv.host.drives if inv.host is not None else ()
+    roomy = "" if backup_path else roomiest_drive(est, drives)
+    if roomy:
+        # C: cannot hold both the backups and the new WSL disk: the backups go to the fixed drive with most room.
+        plan = dataclasses.replace(plan, backup_path=f"{roomy}:\\wsl2-migrate-backup")
+        est = estimate(plan)
+    return dataclasses.replace(plan, backup_bytes=est.backup_bytes, wsl_disk_bytes=est.wsl_disk_bytes,
+                               estimated_seconds=est.seconds, unknown_sizes=est.unknown)

@@ -67,6 +67,9 @@ class ComposePlan:
     service: str
     working_dir: str
     files: tuple[str, ...] = ()
+    v1: bool = False
+    """Made by Compose v1 (`project_service_1` names): re-created with `docker compose --compatibility`, which keeps
+    those names."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +86,8 @@ class ContainerPlan:
     commit: bool = False
     """Commit the writable layer first (it holds data) and create from the committed image."""
     commit_ref: str = ""
+    size_rw: int | None = None
+    """Bytes in its writable layer (what a commit writes), from the inventory; None when the engine did not say."""
     start: bool = False
     stop_timeout: int = 30
     depends_on: tuple[str, ...] = ()
@@ -153,10 +158,15 @@ class SwitchPlan:
     """The WSL the check before the switch accepts (what current Docker Desktop needs)."""
     wsl_set_default_version: bool = True
     """Run `wsl --set-default-version 2` (integration works only with WSL 2 distributions)."""
+    wsl_data_dir: str = ""
+    """Docker Desktop's WSL data folder (customWslDistroDir) set during the switch; '' leaves Desktop's own choice
+    (its setting, else %LOCALAPPDATA%\\Docker\\wsl)."""
     manual: tuple[str, ...] = ()
-    """Things the runbook cannot do, each 'RULE: what to do'; the runbook lists them and the preflight asks."""
+    """Things the runbook cannot do, each 'RULE: title (subjects)'; the runbook lists them and the preflight asks."""
     why: tuple[str, ...] = ()
     findings: tuple[str, ...] = ()
+    kind_findings: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Rule ids by plan kind: which findings shaped which switch step (not written to plan.toml)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +183,14 @@ class Plan:
     bytes_planned: int = 0
     bytes_lower_bound: int = 0
     bytes_one_per_image: int = 0
+    backup_bytes: int = 0
+    """The estimate when planned (migrate/plan/estimate.py): bytes the backups write (known sizes)."""
+    wsl_disk_bytes: int = 0
+    """Bytes the new WSL disk grows by (known sizes)."""
+    estimated_seconds: int = 0
+    """How long the run takes: backups, verification, pulls, the switch, features and restarts."""
+    unknown_sizes: tuple[str, ...] = ()
+    """What has no known size, left out of the figures above."""
     switch: SwitchPlan = field(default_factory=SwitchPlan)
     images: tuple[ImagePlan, ...] = ()
     volumes: tuple[VolumePlan, ...] = ()

@@ -43,7 +43,7 @@ EDITABLE = {
                "linux_daemon_set", "expect_registry_mirrors", "expect_insecure_registries", "wslconfig",
                "enable_features", "hold_autostart", "file_sharing", "desktop_user", "old_vms", "desktop_exe",
                "min_windows_build", "min_windows_ubr", "desktop_upgrade", "desktop_installer", "wsl_install",
-               "wsl_web_download", "wsl_msi", "wsl_min_version", "wsl_set_default_version"),
+               "wsl_web_download", "wsl_msi", "wsl_min_version", "wsl_set_default_version", "wsl_data_dir"),
     "images": ("strategy", "reference", "platform", "archive"),
     "volumes": ("strategy", "options", "labels"),
     "networks": ("strategy", "args"),
@@ -52,7 +52,7 @@ EDITABLE = {
 """Keys a user may edit; re-planning keeps their values for objects that still exist."""
 _STRATEGIES = {"images": IMAGE_STRATEGIES, "volumes": VOLUME_STRATEGIES, "networks": NETWORK_STRATEGIES,
                "containers": CONTAINER_STRATEGIES}
-_SKIP_FIELDS = {"why", "findings"}
+_SKIP_FIELDS = {"why", "findings", "kind_findings"}
 
 
 def plan_hash(text: str) -> str:
@@ -312,5 +312,5 @@ def strip_reasons(plan: Plan) -> Plan:
         return dataclasses.replace(x, why=(), findings=()) if hasattr(x, "why") else x
 
     return dataclasses.replace(
-        plan, switch=dataclasses.replace(plan.switch, why=(), findings=()),
+        plan, switch=dataclasses.replace(plan.switch, why=(), findings=(), kind_findings={}),
         **{s: tuple(bare(x) for x in getattr(plan, s)) for s in SECTIONS})

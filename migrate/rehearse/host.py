@@ -198,15 +198,24 @@ def check_host(host: SimulatedHost, a: CheckHost, ctx: Context) -> None:
         need = f"{floor.build}.{floor.ubr}" if floor else f"{a.min_build}.{a.min_ubr}"
         raise StepFailed(f"Windows build {build}.{ubr} is older than {need}"
                          + (f" (the {a.edition} edition's minimum)" if a.edition else ""))
+    # What shares a drive (the backups and the new WSL disk, both on C: by default) is summed before comparing.
+    drives: dict[int, tuple[Path, int, bool, list[str]]] = {}
     for need in a.free_space:
         folder = ctx.root if need.folder == "backup" else host.path(need.folder)
         while not folder.exists():
             folder = folder.parent
-        free = shutil.disk_usage(folder).free
-        if need.bytes is None:
-            ctx.note(f"{need.what}: size unknown, {free} bytes free (the runbook asks before it goes on)")
-        elif free < need.bytes:
-            raise StepFailed(f"not enough free space for {need.what}: {free} bytes free, {need.bytes} needed")
+        device = folder.stat().st_dev
+        _, total, unknown, whats = drives.get(device, (folder, 0, False, []))
+        drives[device] = (folder, total + (need.bytes or 0), unknown or need.bytes is None, [*whats, need.what])
+    for folder, total, unknown, whats in drives.values():
+        what = " and ".join(whats)
+        # The simulated host may say what its drives have free (state free_bytes); else the real drive's.
+        free = s["free_bytes"] if s.get("free_bytes") is not None else shutil.disk_usage(folder).free
+        if free < total:
+            raise StepFailed(f"not enough free space for {what}: {free} bytes free, {total} needed")
+        if unknown:
+            ctx.note(f"{what}: a size is unknown, {total} bytes known, {free} bytes free (the runbook asks before "
+                     "it goes on)")
     if a.file_sharing is not None and a.settings is not None:
         _check_file_sharing(host, a, ctx)
     for item in a.manual:

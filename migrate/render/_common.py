@@ -117,6 +117,9 @@ def summary_line(report: Report) -> str:
     waived = sum(1 for f in report.findings if f.waived)
     if waived:
         counts.append(f"{waived} waived")
+    acting = len({f.rule for f in active(report.findings) if f.needs_action})
+    if acting:
+        counts.append(f"{acting} need{'s' if acting == 1 else ''} a person")
     verdict = {"ready-after-actions": "ready after actions"}.get(report.verdict, report.verdict)
     parts = [
         f"{verdict.upper()}: " + (", ".join(counts) or "no findings"),

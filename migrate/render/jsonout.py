@@ -42,7 +42,20 @@ def document(report: Report, show_secrets: bool = False) -> dict[str, Any]:
         "findings": [_finding(f) for f in report.findings],
         "blind_spots": [_note(n, show_secrets) for n in report.blind_spots],
         "notices": list(report.notices),
+        "actions": list(report.actions),
+        "estimate": _estimate(report),
     }
+
+
+def _estimate(report: Report) -> dict[str, Any] | None:
+    """The plan's estimate (docs/report-json.md, `estimate`), or None when the report was made without a plan."""
+    est = report.estimate
+    if est is None:
+        return None
+    return {"backup_bytes": est.backup_bytes, "backup_parts": dict(est.backup_parts), "wsl_disk_bytes":
+            est.wsl_disk_bytes, "pull_bytes": est.pull_bytes, "seconds": est.seconds, "reboots": est.reboots,
+            "unknown": list(est.unknown), "backup_folder": est.backup_folder,
+            "wsl_disk_folder": est.wsl_disk_folder}
 
 
 def render(report: Report, inv: Inventory, show_secrets: bool = False) -> str:

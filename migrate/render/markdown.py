@@ -10,6 +10,7 @@ import json
 import re
 import textwrap
 
+from migrate.assess.kinds import spec
 from migrate.model import SEVERITIES, Finding, Inventory, Report
 from migrate.render._common import (
     TOOL_NAME,
@@ -111,30 +112,69 @@ def _subject(f: Finding) -> str:
     return f"{md(f.subject_kind)} {md(f.subject)}".strip()
 
 
+def _subjects(found: list[Finding]) -> str:
+    """The subjects of one rule's findings, named once each."""
+    names = [_subject(f) for f in found]
+    return ", ".join(dict.fromkeys(names))
+
+
+_OBJECTS = ("image", "container", "volume", "network", "file")
+"""Subject kinds worth naming in the verdict (a host, the settings or the engine is the one there is)."""
+
+
+def groups(findings: list[Finding]) -> list[list[Finding]]:
+    """One group per rule (its findings over every subject), in the findings' order: severity, then rule id."""
+    by_rule: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_rule.setdefault(f.rule, []).append(f)
+    return list(by_rule.values())
+
+
+def _plan_does(live: list[Finding]) -> list[str]:
+    """What the plan does about the live findings, one line per kind with the rules and subjects it is for."""
+    by_kind: dict[str, list[list[Finding]]] = {}
+    for group in groups(live):
+        s = spec(group[0].plan)
+        if not s.manual and s.does and group[0].plan not in ("", "none"):
+            by_kind.setdefault(group[0].plan, []).append(group)
+    lines = []
+    for kind in sorted(by_kind, key=lambda k: min(g[0].rule for g in by_kind[k])):
+        what = "; ".join(md(g[0].rule) + (f" ({_subjects(g)})" if g[0].subject_kind in _OBJECTS else "")
+                         for g in by_kind[kind])
+        lines.append(f"- The plan {prose(spec(kind).does)}: {what}")
+    return lines
+
+
 def _verdict(report: Report) -> list[str]:
-    """The verdict in words with its reason."""
+    """The verdict: what blocks, what a person must do, then what the plan does for them."""
     live = active(report.findings)
-    blockers = [f for f in live if f.severity == "blocker"]
-    errors = [f for f in live if f.severity == "error"]
-    warnings = [f for f in live if f.severity == "warning"]
+    blockers = groups([f for f in live if f.severity == "blocker"])
+    acting = groups([f for f in live if f.needs_action])
     lines = ["## Verdict", ""]
     if report.verdict == "blocked":
         lines.append(f"**Blocked.** The migration must not start until {len(blockers)} blocker"
                      f"{'s are' if len(blockers) != 1 else ' is'} resolved:")
         lines.append("")
-        lines += [f"- {md(f.rule)}: {md(f.title)} ({_subject(f)})" for f in blockers]
+        lines += [f"- {md(g[0].rule)}: {md(g[0].title)} ({_subjects(g)})" for g in blockers]
     elif report.verdict == "ready-after-actions":
-        todo = len(errors) + len(warnings)
-        lines.append(f"**Ready after the listed actions.** Nothing blocks the move, but {todo} finding"
-                     f"{'s need' if todo != 1 else ' needs'} action first ({len(errors)} error, "
-                     f"{len(warnings)} warning); each one's fix is under Findings.")
-        if errors:
-            lines.append("")
-            lines += [f"- {md(f.rule)}: {md(f.title)} ({_subject(f)})" for f in errors]
+        lines.append(f"**Ready after the listed actions.** Nothing blocks the move, but {len(acting)} finding"
+                     f"{'s need' if len(acting) != 1 else ' needs'} a person (below, each one's fix is under "
+                     "Findings); the plan does the rest.")
     elif report.verdict == "ready":
-        lines.append("**Ready.** No finding blocks the move or needs action first.")
+        lines.append("**Ready.** No finding blocks the move or needs a person: the plan does what the findings ask.")
     else:
         lines.append(f"**{md(report.verdict)}.**")
+    if report.actions:
+        lines += ["", "### What you must do", "", "The runbook lists these and asks before it changes anything:", ""]
+        lines += [f"- {md(item)}" for item in report.actions]
+    others = [g for g in acting if g[0].severity != "blocker" and not any(
+        item.startswith(f"{g[0].rule}: ") for item in report.actions)]
+    if others:
+        lines += ["", "Also needing a person (no step of the plan covers them):", ""]
+        lines += [f"- {md(g[0].rule)}: {md(g[0].title)} ({_subjects(g)})" for g in others]
+    does = _plan_does(live)
+    if does:
+        lines += ["", "### What the plan does for you", "", *does]
     if report.blind_spots:
         n = len(report.blind_spots)
         lines += ["", (f"> **Limited verdict:** {n} thing{'s' if n != 1 else ''} could not be seen (listed "
@@ -143,11 +183,29 @@ def _verdict(report: Report) -> list[str]:
     return lines
 
 
+def _sizes(report: Report) -> tuple[str, str]:
+    """Data to move and the duration, as the plan's estimate states them (unknown sizes named, never 0)."""
+    est = report.estimate
+    if est is None:
+        return "unknown (not planned)", "unknown (not planned)"
+    unknown = ""
+    if est.unknown:
+        shown = ", ".join(est.unknown[:3]) + (f" and {len(est.unknown) - 3} more" if len(est.unknown) > 3 else "")
+        unknown = f" + unknown sizes ({shown})"
+    data = (f"{human_bytes(est.backup_bytes)}{unknown} written to the backups ({est.backup_folder}); the new WSL "
+            f"disk grows by {human_bytes(est.wsl_disk_bytes)} ({est.wsl_disk_folder})")
+    restarts = f", {est.reboots} restart of Windows included" if est.reboots else ""
+    duration = f"{'at least ' if est.unknown else ''}{human_duration(est.seconds)}{restarts}"
+    return md(data), md(duration)
+
+
 def _summary(report: Report, inv: Inventory) -> list[str]:
     """The numbers at a glance."""
     sev = severity_counts(report)
     waived = sum(1 for f in report.findings if f.waived)
-    findings = ", ".join(f"{n} {name}" for name, n in sev.items()) + (f"; {waived} waived" if waived else "")
+    acting = len(groups([f for f in active(report.findings) if f.needs_action]))
+    findings = ", ".join(f"{n} {name}" for name, n in sev.items()) + (f"; {waived} waived" if waived else "") + \
+        f"; {acting} need{'s' if acting == 1 else ''} a person"
     known = [k for k in COUNT_WORDS if k in report.counts]
     objects = ", ".join(f"{report.counts[k]} {COUNT_WORDS.get(k, k)}"
                         for k in known + sorted(set(report.counts) - set(known)))
@@ -158,8 +216,8 @@ def _summary(report: Report, inv: Inventory) -> list[str]:
         ("Findings", findings),
         ("Rules checked", str(report.rules_checked)),
         ("Inventory", md(objects)),
-        ("Data to move", human_bytes(report.bytes_to_move)),
-        ("Estimated duration", human_duration(report.estimated_seconds)),
+        ("Data to move", _sizes(report)[0]),
+        ("Estimated duration", _sizes(report)[1]),
     ]
     return ["## Summary", "", *table(["Item", "Value"], rows)]
 
@@ -192,14 +250,24 @@ def _backend(report: Report, show_secrets: bool) -> list[str]:
     return lines[:-1] if lines[-1] == "" else lines
 
 
-def _finding(f: Finding) -> list[str]:
-    """One finding with its subject, message, why and fix."""
-    lines = [f"#### {md(f.rule)}: {md(f.title)}", "", f"- **Subject:** {_subject(f)}"]
-    if f.file and f.file not in f.subject:
-        lines.append(f"- **File:** {md(f.file)}" + (f", line {f.line}" if f.line > 0 else ""))
-    if f.plan:
-        lines.append(f"- **Plan step:** {md(f.plan)}")
-    lines += ["", md(f.message)]
+def _finding(group: list[Finding]) -> list[str]:
+    """One rule's findings: its subjects, what the plan does, the message (once, or per subject), why and fix."""
+    f = group[0]
+    count = f" ({len(group)} subjects)" if len(group) > 1 else ""
+    lines = [f"#### {md(f.rule)}: {md(f.title)}{count}", "", f"- **Subject{'s' if len(group) > 1 else ''}:** "
+             f"{_subjects(group)}"]
+    files = [g for g in group if g.file and g.file not in g.subject]
+    for g in files:
+        lines.append(f"- **File:** {md(g.file)}" + (f", line {g.line}" if g.line > 0 else ""))
+    if f.plan and f.plan != "none":
+        lines.append(f"- **Plan:** {prose(spec(f.plan).does)} ({md(f.plan)})")
+    if f.needs_action:
+        lines.append("- **Needs a person:** yes")
+    messages = list(dict.fromkeys(g.message for g in group))
+    if len(messages) == 1:
+        lines += ["", md(messages[0])]
+    else:
+        lines += ["", *(f"- {_subject(g)}: {md(g.message)}" for g in group)]
     if f.why:
         lines += ["", f"**Why.** {prose(f.why)}"]
     if f.fix:
@@ -210,17 +278,20 @@ def _finding(f: Finding) -> list[str]:
 
 
 def _findings(report: Report) -> list[str]:
-    """Active findings grouped by severity, highest first."""
+    """Active findings, one entry per rule with its subjects, grouped by severity, highest first."""
     lines = ["## Findings"]
     live = active(report.findings)
     if not live:
         return lines + ["", "No findings."]
     for severity in reversed(SEVERITIES):
-        group = [f for f in live if f.severity == severity]
-        if group:
-            lines += ["", f"### {SEVERITY_HEADINGS[severity]} ({len(group)})"]
-            for f in group:
-                lines += ["", *_finding(f)]
+        found = groups([f for f in live if f.severity == severity])
+        if found:
+            n = sum(len(g) for g in found)
+            rules = f"{len(found)} rule{'s' if len(found) != 1 else ''}"
+            lines += ["", f"### {SEVERITY_HEADINGS[severity]} ({n}; {rules})" if n != len(found)
+                      else f"### {SEVERITY_HEADINGS[severity]} ({n})"]
+            for group in found:
+                lines += ["", *_finding(group)]
     return lines
 
 

@@ -37,9 +37,17 @@ def consistency(plan: Plan) -> list[Problem]:
         if im.strategy == "save" and im.archive and not _ARCHIVE.match(im.archive):
             out.append(_fail(f"images.{im.id[:19]}.archive", f"{im.archive!r} must be images/NAME.tar (a plain "
                              "file name in the backup folder's images/)"))
+    wsl_dir = plan.switch.wsl_data_dir
+    if wsl_dir and (not _DRIVE_PATH.match(wsl_dir.rstrip("\\")) or "\\..\\" in wsl_dir + "\\"):
+        out.append(_fail("switch.wsl_data_dir", f"{wsl_dir!r} is not a full folder path on a drive (such as "
+                         "D:\\Docker\\wsl), or \"\" to leave Docker Desktop's own choice"))
     names = {c.name for c in plan.containers}
     for c in plan.containers:
         where = f"containers.{c.name}"
+        if c.strategy == "compose" and c.commit:
+            out.append(_fail(f"{where}.commit", "docker compose re-creates the service from its compose file's "
+                             "image, so the commit would not be used: set strategy = \"recreate\" to re-create it "
+                             "from the commit, or commit = false"))
         if not 0 <= c.stop_timeout <= _MAX_STOP:
             out.append(_fail(f"{where}.stop_timeout", f"{c.stop_timeout} s is out of range (0 to {_MAX_STOP})"))
         if c.strategy == "recreate" and c.commit and c.commit_ref not in c.create:

@@ -27,7 +27,9 @@ def to_json(v: Validation) -> dict[str, JSON]:
         "resources": {"backup_bytes": r.backup_bytes, "parts": dict(sorted(r.parts.items())),
                       "unknown_volumes": list(r.unknown_volumes), "drive": r.drive, "free_bytes": r.free_bytes,
                       "free_from": r.free_from, "pull_bytes": r.pull_bytes,
-                      "estimated_seconds": r.estimated_seconds},
+                      "estimated_seconds": r.estimated_seconds, "wsl_disk_bytes": r.wsl_disk_bytes,
+                      "wsl_disk_folder": r.wsl_disk_folder, "unknown": list(r.unknown),
+                      "drives": [{"drive": d, "need_bytes": n, "free_bytes": f} for d, n, f in r.drives]},
     }
 
 

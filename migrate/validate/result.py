@@ -36,7 +36,7 @@ class Check:
 
 @dataclass(frozen=True, slots=True)
 class Resources:
-    """Bytes the backups write against the space the backup drive has, and the time the run takes."""
+    """The plan's estimate (migrate/plan/estimate.py) against the space the drives have."""
 
     backup_bytes: int
     """Everything the backup phase writes (the sum of parts)."""
@@ -51,6 +51,13 @@ class Resources:
     """--backup-free-bytes, host facts, or '' when unknown."""
     pull_bytes: int = 0
     estimated_seconds: int = 0
+    wsl_disk_bytes: int = 0
+    """Bytes the new WSL disk grows by (known sizes)."""
+    wsl_disk_folder: str = ""
+    unknown: tuple[str, ...] = ()
+    """Everything whose size is unknown (volumes, writable layers): the free-space check cannot pass with any."""
+    drives: tuple[tuple[str, int, int | None], ...] = ()
+    """(drive letter, bytes it must hold: the backups and the new WSL disk summed, free bytes or None)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from migrate.plan.actions import CheckHost, WriteEnvFile
-from migrate.plan.build import EMPTY_VOLUME_CHECK
+from migrate.plan.build import COPY_IN, COPY_OUT
 from migrate.plan.model import Plan
 from migrate.plan.steps import Arg, BackupPath, Step, Word
 from migrate.validate.dockerargs import (
@@ -287,9 +287,9 @@ class Simulator:
             self.fail(f"runs on network {text(net)}, which is not on the {eng.label} engine")
         mounts = self._mounts(eng, p)
         cmd = [text(a) for a in p.positionals[1:]]
-        if cmd[:3] == ["sh", "-c", EMPTY_VOLUME_CHECK] and len(cmd) == 5:
-            # The restore's guarded extract: tar -x of the archive given as $1 into /data, refused when not empty.
-            cmd = ["tar", "-x", "-f", cmd[4], "-C", "/data"]
+        if cmd[:3] in (["sh", "-c", COPY_OUT], ["sh", "-c", COPY_IN]) and len(cmd) == 7:
+            # A volume out or in (tar of /data to or from $1), then its digest to $2 (a file the step produces).
+            cmd = ["tar", "-c" if cmd[2] == COPY_OUT else "-x", "-f", cmd[4], "-C", "/data"]
         if not cmd or cmd[0] != "tar":
             return
         archive, data = flag_value(cmd, "-f"), flag_value(cmd, "-C")
@@ -374,7 +374,9 @@ class Simulator:
         if "up" not in words:
             self.fail("runs a docker compose command other than up: not checked", "warn")
             return
-        services = [w for w in words[words.index("up") + 1:] if not w.startswith("-")]
+        rest = words[words.index("up") + 1:]
+        # Services follow `--`; before it are up's options and their values (--scale web=2).
+        services = rest[rest.index("--") + 1:] if "--" in rest else [w for w in rest if not w.startswith("-")]
         members = [c for c in self.plan.containers if c.strategy == "compose" and c.compose is not None
                    and c.compose.project == project and (not services or c.compose.service in services)]
         names = {c.name for c in members}

@@ -1,0 +1,91 @@
+"""The one estimate of a plan: bytes the backups write, bytes the new WSL disk grows by, and how long the run takes.
+
+The assessment, plan.toml, `validate`, `run` and the runbook's free-space checks all state what this computes, so
+they cannot disagree. A size the inventory does not know stays unknown (listed in `unknown`), never 0: the byte
+figures and the duration then leave it out, and the free-space checks cannot pass on their own (docs/plan.md).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from migrate.assess.space import WSL_DEFAULT_FOLDER
+from migrate.model import Estimate, Inventory
+from migrate.units import human_bytes, human_duration
+from migrate.plan import archives
+from migrate.plan.model import Plan
+
+EXPORT_BYTES_PER_SECOND = 60_000_000
+"""docker save / load, volume tar copies and container commits: 60 MB/s each way (a laptop SSD)."""
+HASH_BYTES_PER_SECOND = 200_000_000
+"""sha256 of the backups (verified after they are written and again before each restore reads one) and the volume
+content digests (before and after): 200 MB/s."""
+PULL_BYTES_PER_SECOND = 20_000_000
+"""Re-pulling images by digest from a registry: 20 MB/s (a busy office link)."""
+SWITCH_SECONDS = 180
+"""Stopping Docker Desktop, switching the backend and waiting for the WSL 2 engine to answer."""
+FEATURE_SECONDS = 60
+"""dism.exe enabling one optional Windows feature."""
+REBOOT_SECONDS = 300
+"""A restart of Windows and the logon that resumes the run."""
+
+
+def _known(sizes: Iterable[tuple[str, int | None]], unknown: list[str]) -> int:
+    """The sum of the known sizes; what has none is added to unknown (never counted as 0)."""
+    total = 0
+    for what, size in sizes:
+        if size is None:
+            unknown.append(what)
+        else:
+            total += size
+    return total
+
+
+def estimate(plan: Plan, fresh: Inventory | None = None) -> Estimate:
+    """The estimate of a plan; with a fresh inventory, its sizes replace the plan's where it has them."""
+    images = {i.id: i for i in fresh.images} if fresh is not None else {}
+    volumes = {v.name: v for v in fresh.volumes} if fresh is not None else {}
+    live = {c.name.lstrip("/"): c for c in fresh.containers} if fresh is not None else {}
+    unknown: list[str] = []
+
+    saved = [im for im in plan.images if im.strategy == "save"]
+    archive_bytes = plan.bytes_planned
+    if saved and all(im.id in images for im in saved):
+        archive_bytes = archives.estimate([archives.SavedImage(im.id, images[im.id].layers, images[im.id].size)
+                                           for im in saved])[0]
+    copies = [v for v in plan.volumes if v.strategy == "copy"]
+    volume_bytes = _known(((f"volume {v.name}", volumes[v.name].size if v.name in volumes else v.size)
+                           for v in copies), unknown)
+    size_of = {im.id: images[im.id].size if im.id in images else im.size for im in plan.images}
+    saved_ids = {im.id for im in saved}
+    pulled_ids = {im.id for im in plan.images if im.strategy == "repull"}
+    commits = [c for c in plan.containers if c.strategy != "skip" and c.commit]
+    committed = _known(((f"container {c.name} (its writable layer)",
+                         live[c.name].size_rw if c.name in live else c.size_rw) for c in commits), unknown)
+    # A commit whose base is not saved goes into images/commits.tar, and `docker save` writes its base too.
+    bases = {c.image_id for c in commits if c.image_id not in saved_ids}
+    base_bytes = sum(size_of.get(b, 0) for b in sorted(bases))
+    parts = {"image_archives": archive_bytes, "volume_archives": volume_bytes, "committed_layers": committed,
+             "commit_base_layers": base_bytes}
+    backup = sum(parts.values())
+    pulls = sum(size_of[i] for i in sorted(pulled_ids))
+    # The new disk holds what is loaded and pulled; a commit's base already pulled is not there twice.
+    disk = archive_bytes + pulls + committed + volume_bytes + sum(size_of.get(b, 0) for b in sorted(bases - pulled_ids))
+    features = len(plan.switch.enable_features)
+    reboots = 1 if features else 0
+    seconds = math.ceil(2 * backup / EXPORT_BYTES_PER_SECOND + 2 * backup / HASH_BYTES_PER_SECOND
+                        + 2 * volume_bytes / HASH_BYTES_PER_SECOND + pulls / PULL_BYTES_PER_SECOND)
+    seconds += SWITCH_SECONDS + features * FEATURE_SECONDS + reboots * REBOOT_SECONDS
+    return Estimate(backup_bytes=backup, wsl_disk_bytes=disk, pull_bytes=pulls, seconds=seconds, backup_parts=parts,
+                    unknown=tuple(sorted(unknown)), reboots=reboots, backup_folder=plan.backup_path,
+                    wsl_disk_folder=plan.switch.wsl_data_dir or WSL_DEFAULT_FOLDER)
+
+
+def estimate_text(est: Estimate) -> str:
+    """The estimate in one line, as `run`, the runbook's header and the assessment state it."""
+    unknown = f" (and {len(est.unknown)} of unknown size: {', '.join(est.unknown)})" if est.unknown else ""
+    restart = f", {est.reboots} restart of Windows included" if est.reboots else ""
+    return (f"the backups write {human_bytes(est.backup_bytes)} ({est.backup_bytes} bytes){unknown} to "
+            f"{est.backup_folder}; the new WSL disk grows by {human_bytes(est.wsl_disk_bytes)} ({est.wsl_disk_bytes} "
+            f"bytes) in {est.wsl_disk_folder}; {'at least ' if est.unknown else ''}{human_duration(est.seconds)} "
+            f"({est.seconds} s){restart}")

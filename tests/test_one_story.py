@@ -1,0 +1,135 @@
+"""One story from assessment to runbook (issue 10): for each sample, the assessment (JSON and Markdown), plan.toml,
+`validate`, `run`'s summary and the runbook (its header and its free-space checks) state the same sizes, the same
+duration and the same things a person must do."""
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+
+import pytest
+
+from migrate.assess import Config, load_catalog
+from migrate.cli_plan import _summary
+from migrate.pipeline import runbook_for
+from migrate.plan.assessment import assess_and_plan
+from migrate.plan.build import build_program
+from migrate.plan.planfile import parse_plan, render_plan
+from migrate.render import Format, render
+from migrate.units import human_bytes, human_duration
+from migrate.validate import validate
+from tests.test_golden_reports import _inventory
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ("hyperv-2x", "lcow", "near-wsl2")
+CATALOG = load_catalog()
+
+
+@pytest.fixture(scope="module", params=SAMPLES)
+def story(request):
+    inv = _inventory(request.param)
+    report, plan = assess_and_plan(inv, CATALOG, Config(), datetime.date(2026, 11, 28), "test")
+    text, _ = render_plan(plan)
+    return request.param, inv, report, text
+
+
+def test_every_part_states_the_same_sizes_and_duration(story) -> None:
+    sample, inv, report, text = story
+    est = report.estimate
+    assert est is not None
+    told: dict[str, tuple] = {}
+    doc = json.loads(render(Format.JSON, report, inv))
+    told["report json"] = (doc["bytes_to_move"], doc["estimate"]["wsl_disk_bytes"], doc["estimated_seconds"],
+                           tuple(doc["estimate"]["unknown"]))
+    plan = parse_plan(text)
+    told["plan.toml"] = (plan.backup_bytes, plan.wsl_disk_bytes, plan.estimated_seconds, plan.unknown_sizes)
+    res = validate(plan, inv, report, tool_version="test").resources
+    told["validate"] = (res.backup_bytes, res.wsl_disk_bytes, res.estimated_seconds, res.unknown)
+    program = build_program(plan)
+    check = program.step("preflight/check-host").op
+    backup, disk = check.free_space  # type: ignore[union-attr]
+    if est.unknown:
+        # Unknown sizes are unknown on the day too: the runbook's check asks instead of passing.
+        assert (backup.bytes, disk.bytes) == (None, None)
+        told["runbook check"] = told["plan.toml"]
+    else:
+        told["runbook check"] = (backup.bytes, disk.bytes, plan.estimated_seconds, ())
+    assert len(set(told.values())) == 1, told
+    assert (est.backup_bytes, est.wsl_disk_bytes, est.seconds, est.unknown) == told["plan.toml"]
+    assert (backup.folder, disk.folder) == ("backup", est.wsl_disk_folder)
+
+    # The words people read say the same figures.
+    script = runbook_for(text, "plan.toml", "test", force=True).text
+    header = next(line for line in script.splitlines() if "Estimate:" in line)
+    assert f"({est.backup_bytes} bytes)" in header and f"({est.wsl_disk_bytes} bytes)" in header
+    assert f"({est.seconds} s)" in header
+    summary = _summary(text)
+    assert f"({est.backup_bytes} bytes)" in summary and f"({est.seconds} s)" in summary
+    markdown = render(Format.MARKDOWN, report, inv)
+    row = next(line for line in markdown.splitlines() if line.startswith("| Data to move |"))
+    assert row.startswith(f"| Data to move | {human_bytes(est.backup_bytes)}")
+    assert human_bytes(est.wsl_disk_bytes) in row
+    assert human_duration(est.seconds) in next(line for line in markdown.splitlines()
+                                               if line.startswith("| Estimated duration |"))
+
+
+def test_every_part_lists_the_same_things_to_do_by_hand(story) -> None:
+    sample, inv, report, text = story
+    plan = parse_plan(text)
+    check = build_program(plan).step("preflight/check-host").op
+    assert report.actions == plan.switch.manual == check.manual  # type: ignore[union-attr]
+    assert report.actions, sample
+    markdown = render(Format.MARKDOWN, report, inv)
+    verdict = markdown.split("## Summary", 1)[0]
+    listed = verdict.split("### What you must do", 1)[1].split("###", 1)[0]
+    assert len([line for line in listed.splitlines() if line.startswith("- ")]) == len(report.actions)
+    # What a person must do comes before what the plan does.
+    assert verdict.index("### What you must do") < verdict.index("### What the plan does for you")
+
+
+def test_unknown_sizes_are_named_never_zero() -> None:
+    inv = _inventory("lcow")
+    report, plan = assess_and_plan(inv, CATALOG, Config(), datetime.date(2026, 11, 28), "test")
+    unknown = {f"volume {v.name}" for v in inv.volumes if v.size is None}
+    assert unknown and set(report.estimate.unknown) == unknown  # type: ignore[union-attr]
+    markdown = render(Format.MARKDOWN, report, inv)
+    assert "unknown sizes (volume" in markdown and "at least" in markdown
+    result = validate(plan, inv, report, tool_version="test")
+    assert {c.name: c.status for c in result.checks}["resources"] == "warn"
+
+
+def test_the_backups_go_to_the_roomiest_drive_when_c_is_short() -> None:
+    import dataclasses
+
+    inv = _inventory("hyperv-2x")
+    report, plan = assess_and_plan(inv, CATALOG, Config(), datetime.date(2026, 11, 28), "test")
+    assert plan.backup_path == "C:\\wsl2-migrate-backup"  # 41.9 GB free on C: is room enough
+    need = plan.backup_bytes + plan.wsl_disk_bytes
+    drives = tuple(dataclasses.replace(d, free_bytes=need - 1) if d.name == "C" else d for d in inv.host.drives)
+    short = dataclasses.replace(inv, host=dataclasses.replace(inv.host, drives=drives))
+    report, plan = assess_and_plan(short, CATALOG, Config(), datetime.date(2026, 11, 28), "test")
+    assert plan.backup_path == "D:\\wsl2-migrate-backup"
+    assert report.estimate.backup_folder == plan.backup_path  # type: ignore[union-attr]
+    assert not [f for f in report.findings if f.rule == "HOST008"]  # C: still holds the new WSL disk
+    # A configured folder is never moved.
+    _, kept = assess_and_plan(short, CATALOG, Config(backup_dir="C:\\mine"), datetime.date(2026, 11, 28), "test")
+    assert kept.backup_path == "C:\\mine"
+    no_room = tuple(dataclasses.replace(d, free_bytes=1) for d in inv.host.drives)
+    full = dataclasses.replace(inv, host=dataclasses.replace(inv.host, drives=no_room))
+    report, plan = assess_and_plan(full, CATALOG, Config(), datetime.date(2026, 11, 28), "test")
+    assert plan.backup_path == "C:\\wsl2-migrate-backup"
+    host008 = next(f for f in report.findings if f.rule == "HOST008")
+    assert "drive C: needs" in host008.message and "the backups" in host008.message and \
+        "the new WSL disk" in host008.message
+
+
+def test_the_readme_shows_the_verdict_the_hyperv_sample_gets() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    excerpt = readme.split("### What the assessment says", 1)[1].split("```markdown\n", 1)[1].split("\n```", 1)[0]
+    golden = (ROOT / "tests" / "golden" / "hyperv-2x.markdown").read_text(encoding="utf-8").splitlines()
+    lines = excerpt.splitlines()
+    verdict = lines[:lines.index("| Item | Value |")]
+    start = golden.index("## Verdict")
+    assert golden[start:start + len(verdict)] == verdict, "README.md's excerpt is stale: copy the golden's verdict"
+    for row in lines[len(verdict):]:
+        assert row in golden, row
