@@ -14,6 +14,7 @@ writes control characters as [char] casts). Callers must write the text unchange
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -97,8 +98,9 @@ def _check(program: Program, meta: RunbookMeta) -> None:
 # values
 
 
+@functools.lru_cache(maxsize=8192)
 def _ps(text: str) -> str:
-    """A plan value as PowerShell expression text."""
+    """A plan value as PowerShell expression text (many repeat: phases, kinds, engines, flags)."""
     return powershell_string_expr(text)
 
 
@@ -118,6 +120,9 @@ in $script:Texts (render_runbook fills it; a step's command line refers to it as
 
 def _segments(args: Sequence[Arg]) -> str:
     """A docker command line as @(literal, @{ Backup = 'rel' }, @{ Text = 'T1' }, ...) segments."""
+    if not _TEXTS or not any(isinstance(a, str) and a in _TEXTS for a in args):
+        return "@(" + ", ".join("@{ Backup = " + _ps(seg.rel) + " }" if isinstance(seg, BackupPath) else _ps(seg)
+                                for seg in encode_command_line(args)) + ")"
     pieces: list[str | BackupPath | tuple[str]] = []
     for i, arg in enumerate(args):
         if i:

@@ -79,9 +79,11 @@ _SLOW_DISK = 20 * MIB
 """Bytes per second a time limit assumes for saving, loading and copying (a slow VM disk); generous on purpose."""
 _SLOW_NET = 2 * MIB
 """Bytes per second a pull's time limit assumes."""
-COPY_OUT = 'tar -c --numeric-owner -f "$1" -C /data . && exec sh -c "$3" sh /data "$2"'
-"""A volume out, in one helper container: tar it into $1, then write its content digest (docs/verify.md; the script
-is $3) to $2, with the containers stopped: nothing writes to it in between."""
+COPY_OUT = ('tar -c --numeric-owner -f "$1" -C /data . & t=$!; sh -c "$3" sh /data "$2"; d=$?; '
+            'wait "$t" && [ "$d" -eq 0 ]')
+"""A volume out, in one helper container: tar it into $1 and, at the same time (the tar waits on the disk, the
+digest on the CPU), write its content digest (docs/verify.md; the script is $3) to $2; the containers using it are
+stopped, so nothing writes to it meanwhile. Fails when either fails."""
 COPY_IN = ('if [ -n "$(find /data -mindepth 1 -maxdepth 1 | head -n 1)" ]; then '
            'echo "wsl2-migrate: the volume is not empty: not restoring into it" >&2; exit 65; fi; '
            'tar -x --numeric-owner -f "$1" -C /data && exec sh -c "$3" sh /data "$2"')
@@ -121,6 +123,8 @@ class _Builder:
         self.plan = plan
         self.items: list[Step] = []
         self.known: set[str] = set()
+        self.suffix: dict[str, int] = {}
+        """The last suffix unique() gave each base: it resumes there (many short ids can share a base)."""
         self.kept = [c for c in plan.containers if c.strategy != "skip"]
         self.by_name = {c.name: c for c in self.kept}
         self.deps = {c.name: c.depends_on for c in self.kept}
@@ -155,10 +159,12 @@ class _Builder:
 
     def unique(self, base: str) -> str:
         """base, or base-2, base-3... when an earlier step has it (short ids and sanitized names can meet)."""
-        n, out = 1, base
+        n = self.suffix.get(base, 1)
+        out = base if n == 1 else f"{base}-{n}"
         while out in self.known:
             n += 1
             out = f"{base}-{n}"
+        self.suffix[base] = n
         return out
 
     def add(self, step: Step) -> str:

@@ -37,11 +37,13 @@ def display(argv: Sequence[Arg]) -> str:
     out: list[str] = []
     prev = ""
     for arg in argv:
-        text = arg_text(arg)
+        text = arg if isinstance(arg, str) else arg_text(arg)
         if len(text) > LONG:
             digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
             out.append(f"<{len(text)}-character script sha256:{digest}>")
-        else:
+        elif prev in _KV_FLAGS or "://" in text:
             out.append(redact_arg(text, prev))
+        else:
+            out.append(text)
         prev = text if text.startswith("-") else ""
     return " ".join(out)

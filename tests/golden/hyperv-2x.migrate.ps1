@@ -3258,8 +3258,8 @@ $script:Steps = @(
             @{ Path = 'volumes/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.digest'; Kind = 'volume-digest'; Subject = '74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975'; Secret = $false }
         )
         Docker        = @{
-            CommandLine  = @('run --rm --network none -v 74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975:/data:ro -v "', @{ Backup = 'volumes' }, ':/backup" -- busybox:1.32 sh -c "tar -c --numeric-owner -f \"$1\" -C /data . && exec sh -c \"$3\" sh /data \"$2\"" sh /backup/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.tar /backup/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.digest ', @{ Text = 'T1' })
-            Display      = 'run --rm --network none -v 74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975:/data:ro -v <backup>/volumes:/backup -- busybox:1.32 sh -c tar -c --numeric-owner -f "$1" -C /data . && exec sh -c "$3" sh /data "$2" sh /backup/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.tar /backup/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.digest <5696-character script sha256:ea2c516fb3c4>'
+            CommandLine  = @('run --rm --network none -v 74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975:/data:ro -v "', @{ Backup = 'volumes' }, ':/backup" -- busybox:1.32 sh -c "tar -c --numeric-owner -f \"$1\" -C /data . & t=$!; sh -c \"$3\" sh /data \"$2\"; d=$?; wait \"$t\" && [ \"$d\" -eq 0 ]" sh /backup/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.tar /backup/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.digest ', @{ Text = 'T1' })
+            Display      = 'run --rm --network none -v 74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a71a055fa9494a5975:/data:ro -v <backup>/volumes:/backup -- busybox:1.32 sh -c tar -c --numeric-owner -f "$1" -C /data . & t=$!; sh -c "$3" sh /data "$2"; d=$?; wait "$t" && [ "$d" -eq 0 ] sh /backup/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.tar /backup/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.digest <5696-character script sha256:ea2c516fb3c4>'
             Timeout      = 602
             OkExitCodes  = @(0)
             WorkDir      = ''
@@ -3289,8 +3289,8 @@ $script:Steps = @(
             @{ Path = 'volumes/shop_pgdata.digest'; Kind = 'volume-digest'; Subject = 'shop_pgdata'; Secret = $false }
         )
         Docker        = @{
-            CommandLine  = @('run --rm --network none -v shop_pgdata:/data:ro -v "', @{ Backup = 'volumes' }, ':/backup" -- busybox:1.32 sh -c "tar -c --numeric-owner -f \"$1\" -C /data . && exec sh -c \"$3\" sh /data \"$2\"" sh /backup/shop_pgdata.tar /backup/shop_pgdata.digest ', @{ Text = 'T1' })
-            Display      = 'run --rm --network none -v shop_pgdata:/data:ro -v <backup>/volumes:/backup -- busybox:1.32 sh -c tar -c --numeric-owner -f "$1" -C /data . && exec sh -c "$3" sh /data "$2" sh /backup/shop_pgdata.tar /backup/shop_pgdata.digest <5696-character script sha256:ea2c516fb3c4>'
+            CommandLine  = @('run --rm --network none -v shop_pgdata:/data:ro -v "', @{ Backup = 'volumes' }, ':/backup" -- busybox:1.32 sh -c "tar -c --numeric-owner -f \"$1\" -C /data . & t=$!; sh -c \"$3\" sh /data \"$2\"; d=$?; wait \"$t\" && [ \"$d\" -eq 0 ]" sh /backup/shop_pgdata.tar /backup/shop_pgdata.digest ', @{ Text = 'T1' })
+            Display      = 'run --rm --network none -v shop_pgdata:/data:ro -v <backup>/volumes:/backup -- busybox:1.32 sh -c tar -c --numeric-owner -f "$1" -C /data . & t=$!; sh -c "$3" sh /data "$2"; d=$?; wait "$t" && [ "$d" -eq 0 ] sh /backup/shop_pgdata.tar /backup/shop_pgdata.digest <5696-character script sha256:ea2c516fb3c4>'
             Timeout      = 661
             OkExitCodes  = @(0)
             WorkDir      = ''

@@ -3024,8 +3024,8 @@ $script:Steps = @(
             @{ Path = 'volumes/redis-data.digest'; Kind = 'volume-digest'; Subject = 'redis-data'; Secret = $false }
         )
         Docker        = @{
-            CommandLine  = @('run --rm --platform linux --network none -v redis-data:/data:ro -v "', @{ Backup = 'volumes' }, ':/backup" -- busybox:latest sh -c "tar -c --numeric-owner -f \"$1\" -C /data . && exec sh -c \"$3\" sh /data \"$2\"" sh /backup/redis-data.tar /backup/redis-data.digest ', @{ Text = 'T1' })
-            Display      = 'run --rm --platform linux --network none -v redis-data:/data:ro -v <backup>/volumes:/backup -- busybox:latest sh -c tar -c --numeric-owner -f "$1" -C /data . && exec sh -c "$3" sh /data "$2" sh /backup/redis-data.tar /backup/redis-data.digest <5696-character script sha256:ea2c516fb3c4>'
+            CommandLine  = @('run --rm --platform linux --network none -v redis-data:/data:ro -v "', @{ Backup = 'volumes' }, ':/backup" -- busybox:latest sh -c "tar -c --numeric-owner -f \"$1\" -C /data . & t=$!; sh -c \"$3\" sh /data \"$2\"; d=$?; wait \"$t\" && [ \"$d\" -eq 0 ]" sh /backup/redis-data.tar /backup/redis-data.digest ', @{ Text = 'T1' })
+            Display      = 'run --rm --platform linux --network none -v redis-data:/data:ro -v <backup>/volumes:/backup -- busybox:latest sh -c tar -c --numeric-owner -f "$1" -C /data . & t=$!; sh -c "$3" sh /data "$2"; d=$?; wait "$t" && [ "$d" -eq 0 ] sh /backup/redis-data.tar /backup/redis-data.digest <5696-character script sha256:ea2c516fb3c4>'
             Timeout      = 21600
             OkExitCodes  = @(0)
             WorkDir      = ''
@@ -3055,8 +3055,8 @@ $script:Steps = @(
             @{ Path = 'volumes/svc-data.digest'; Kind = 'volume-digest'; Subject = 'svc-data'; Secret = $false }
         )
         Docker        = @{
-            CommandLine  = @('run --rm --platform linux --network none -v svc-data:/data:ro -v "', @{ Backup = 'volumes' }, ':/backup" -- busybox:latest sh -c "tar -c --numeric-owner -f \"$1\" -C /data . && exec sh -c \"$3\" sh /data \"$2\"" sh /backup/svc-data.tar /backup/svc-data.digest ', @{ Text = 'T1' })
-            Display      = 'run --rm --platform linux --network none -v svc-data:/data:ro -v <backup>/volumes:/backup -- busybox:latest sh -c tar -c --numeric-owner -f "$1" -C /data . && exec sh -c "$3" sh /data "$2" sh /backup/svc-data.tar /backup/svc-data.digest <5696-character script sha256:ea2c516fb3c4>'
+            CommandLine  = @('run --rm --platform linux --network none -v svc-data:/data:ro -v "', @{ Backup = 'volumes' }, ':/backup" -- busybox:latest sh -c "tar -c --numeric-owner -f \"$1\" -C /data . & t=$!; sh -c \"$3\" sh /data \"$2\"; d=$?; wait \"$t\" && [ \"$d\" -eq 0 ]" sh /backup/svc-data.tar /backup/svc-data.digest ', @{ Text = 'T1' })
+            Display      = 'run --rm --platform linux --network none -v svc-data:/data:ro -v <backup>/volumes:/backup -- busybox:latest sh -c tar -c --numeric-owner -f "$1" -C /data . & t=$!; sh -c "$3" sh /data "$2"; d=$?; wait "$t" && [ "$d" -eq 0 ] sh /backup/svc-data.tar /backup/svc-data.digest <5696-character script sha256:ea2c516fb3c4>'
             Timeout      = 21600
             OkExitCodes  = @(0)
             WorkDir      = ''

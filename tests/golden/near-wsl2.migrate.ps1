@@ -2897,8 +2897,8 @@ $script:Steps = @(
             @{ Path = 'volumes/registry_data.digest'; Kind = 'volume-digest'; Subject = 'registry_data'; Secret = $false }
         )
         Docker        = @{
-            CommandLine  = @('run --rm --network none -v registry_data:/data:ro -v "', @{ Backup = 'volumes' }, ':/backup" -- busybox:latest sh -c "tar -c --numeric-owner -f \"$1\" -C /data . && exec sh -c \"$3\" sh /data \"$2\"" sh /backup/registry_data.tar /backup/registry_data.digest ', @{ Text = 'T1' })
-            Display      = 'run --rm --network none -v registry_data:/data:ro -v <backup>/volumes:/backup -- busybox:latest sh -c tar -c --numeric-owner -f "$1" -C /data . && exec sh -c "$3" sh /data "$2" sh /backup/registry_data.tar /backup/registry_data.digest <5696-character script sha256:ea2c516fb3c4>'
+            CommandLine  = @('run --rm --network none -v registry_data:/data:ro -v "', @{ Backup = 'volumes' }, ':/backup" -- busybox:latest sh -c "tar -c --numeric-owner -f \"$1\" -C /data . & t=$!; sh -c \"$3\" sh /data \"$2\"; d=$?; wait \"$t\" && [ \"$d\" -eq 0 ]" sh /backup/registry_data.tar /backup/registry_data.digest ', @{ Text = 'T1' })
+            Display      = 'run --rm --network none -v registry_data:/data:ro -v <backup>/volumes:/backup -- busybox:latest sh -c tar -c --numeric-owner -f "$1" -C /data . & t=$!; sh -c "$3" sh /data "$2"; d=$?; wait "$t" && [ "$d" -eq 0 ] sh /backup/registry_data.tar /backup/registry_data.digest <5696-character script sha256:ea2c516fb3c4>'
             Timeout      = 634
             OkExitCodes  = @(0)
             WorkDir      = ''
