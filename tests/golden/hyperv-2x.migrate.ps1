@@ -1935,7 +1935,8 @@ function Edit-JsonFile {
         $state.Record = [ordered]@{ previous = $previous }
         Save-Journal
     }
-    Write-JsonChecked -Path $file.Path -Document $file.Document -OriginalBytes $file.Bytes -Existed $file.Existed -Change ('Set ' + ((@(ConvertFrom-Json -InputObject $p.SetJson).PSObject.Properties | Select-Object -ExpandProperty Name) + @($p.Remove) -join ', '))
+    $names = @((ConvertFrom-Json -InputObject $p.SetJson).PSObject.Properties | Select-Object -ExpandProperty Name) + @($p.Remove)
+    Write-JsonChecked -Path $file.Path -Document $file.Document -OriginalBytes $file.Bytes -Existed $file.Existed -Change ('Set or remove ' + ($names -join ', '))
 }
 
 function Restore-JsonKey {
