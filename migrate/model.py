@@ -491,6 +491,8 @@ class Settings:
     daemon_linux: ConfigFile | None = None
     daemon_windows: ConfigFile | None = None
     wslconfig: ConfigFile | None = None
+    admin_settings: ConfigFile | None = None
+    """C:\\ProgramData\\DockerDesktop\\admin-settings.json (Settings Management: locked values win over the user's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -501,6 +503,24 @@ class Drive:
     free_bytes: int | None = None
     size_bytes: int | None = None
     filesystem: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PortRange:
+    """TCP ports Windows reserved (`netsh int ipv4 show excludedportrange protocol=tcp`), start and end included."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkAdapter:
+    """A network adapter with a connection (Win32_NetworkAdapter NetConnectionID set)."""
+
+    name: str
+    """The connection's name, as in 'Ethernet 2'."""
+    description: str = ""
+    """The adapter's product, as in 'Cisco AnyConnect Secure Mobility Client Virtual Miniport Adapter'."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -536,6 +556,18 @@ class HostFacts:
     """Docker's Hyper-V VMs (MobyLinuxVM, DockerDesktopVM) with their disk paths."""
     windows_users: int | None = None
     """Local user profiles on the machine (images are per user under WSL2)."""
+    manufacturer: str = ""
+    model: str = ""
+    """Win32_ComputerSystem: 'Virtual Machine' (Hyper-V), 'VMware7,1', 'VirtualBox' ... inside a VM."""
+    vm_monitor_mode_extensions: bool | None = None
+    """Win32_Processor.VMMonitorModeExtensions: the CPU shows VT-x/AMD-V to this Windows (in a VM: nested
+    virtualization is exposed). Reads false while a hypervisor already runs, like the firmware flag."""
+    excluded_port_ranges: tuple[PortRange, ...] = ()
+    network_adapters: tuple[NetworkAdapter, ...] = ()
+    wsl_policies: dict[str, JSON] = field(default_factory=dict)
+    """Values under HKLM\\Software\\Policies\\WSL (AllowWSL, AllowInboxWSL, ...; 0 forbids), as stored."""
+    desktop_policies: dict[str, JSON] = field(default_factory=dict)
+    """Values under HKLM\\SOFTWARE\\Policies\\Docker\\Docker Desktop (allowedOrgs: sign-in is enforced)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,10 @@ from migrate.plan.actions import (
     FreeSpace,
     HostFile,
     IniEntry,
+    InstallWsl,
+    SetWslVersion,
     TargetVolume,
+    UpgradeDesktop,
     WriteEnvFile,
 )
 from migrate.plan.checks import CHECK_MODES, Check
@@ -366,6 +369,9 @@ READ_ONLY_DOCKER = {
     ("Get-CheckProblem", "-Segments $Check.CommandLine"),
     ("Get-EngineInfo", "-Segments $script:Probes.Info"),
     ("Invoke-DockerCommand", "@splatProcess"),
+    ("Invoke-WslCommand", "@splatWsl"),
+    ("Get-WslVersion", "-Arguments '--version'"),
+    ("Test-WslReady", "-Arguments '--status'"),
 }
 """Native calls that run under -WhatIf because they change nothing: the planned checks and probes, and the helper
 that runs every docker command. Invoke-DockerStep is check_mutating_docker_steps_ask_first's."""
@@ -373,7 +379,7 @@ that runs every docker command. Invoke-DockerStep is check_mutating_docker_steps
 
 def check_native_calls_are_guarded_or_read_only(lib: Lib) -> list[str]:
     out = []
-    for name in ("Invoke-NativeProcess", "Invoke-DockerCommand"):
+    for name in ("Invoke-NativeProcess", "Invoke-DockerCommand", "Invoke-WslCommand"):
         for call in lib.calls(name):
             function = enclosing_function(call)
             # Invoke-DockerStep's commands (and the clean-up and recovery it hands Invoke-QuietDocker) are the
@@ -752,7 +758,8 @@ READS: list[tuple[str, str, set[str]]] = [
     ("Test-BackupArtifact", "artifact", {"path", "kind", "subject", "secret"}),
 ]
 """(function or *, variable, keys it may read): what the library reads of the program's hashtables."""
-_EXTRA_PARAMS = {WriteEnvFile: ("Inspect",), EnableFeature: ("Arguments",)}
+_EXTRA_PARAMS = {WriteEnvFile: ("Inspect",), EnableFeature: ("Arguments",), InstallWsl: ("Arguments",),
+                 SetWslVersion: ("Arguments",), UpgradeDesktop: ("Arguments",)}
 _ALWAYS = {"count", "length"}
 """Members of every array and string."""
 

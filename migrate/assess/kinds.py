@@ -48,10 +48,11 @@ class PlanKind(enum.StrEnum):
     CARRY_DAEMON_CONFIG = "carry-daemon-config"
     CHECK_REGISTRIES = "check-registries"
     CHECK_FREE_SPACE = "check-free-space"
-    # Named manual items
     UPGRADE_DESKTOP = "upgrade-desktop"
     UPDATE_WSL = "update-wsl"
     SET_WSL_DEFAULT_VERSION = "set-wsl-default-version"
+    PULL_INSTEAD_OF_LOAD = "pull-instead-of-load"
+    # Named manual items
     PER_USER_MIGRATION = "per-user-migration"
     ENABLE_KUBERNETES_AFTER_SWITCH = "enable-kubernetes-after-switch"
     UPGRADE_ENGINE_BLOCKED = "upgrade-engine-blocked"
@@ -155,9 +156,22 @@ KINDS: dict[PlanKind, KindSpec] = {
         "checks the free space on the backup drive and on the drive of the new WSL disk before anything changes "
         "(and picks the fixed drive with the most room for the backups when C: is short)",
         steps=("preflight/check-host",), says=("checks", "picks", "'s backup folder")),
-    PlanKind.UPGRADE_DESKTOP: KindSpec(_MANUAL, manual=True),
-    PlanKind.UPDATE_WSL: KindSpec(_MANUAL, manual=True),
-    PlanKind.SET_WSL_DEFAULT_VERSION: KindSpec(_MANUAL, manual=True),
+    PlanKind.UPGRADE_DESKTOP: KindSpec(
+        "upgrades Docker Desktop after the backups and before the switch with the installer [switch] "
+        "desktop_installer names, or stops and asks for the upgrade",
+        steps=("switch/upgrade-desktop",), says=("upgrades", "stops")),
+    PlanKind.UPDATE_WSL: KindSpec(
+        "installs or updates WSL after the features' restart (wsl --install --no-distribution, wsl --update, or "
+        "the MSI [switch] wsl_msi names) and checks wsl --status and --version before Docker Desktop starts",
+        steps=("switch/install-wsl", "switch/check-wsl"), says=("installs", "updates", "checks")),
+    PlanKind.SET_WSL_DEFAULT_VERSION: KindSpec(
+        "runs wsl --set-default-version 2 and checks it before Docker Desktop starts",
+        steps=("switch/wsl-default-version", "switch/check-wsl"), says=("runs", "makes", "checks")),
+    PlanKind.PULL_INSTEAD_OF_LOAD: KindSpec(
+        "with docker load blocked (blockDockerLoad): pulls the images it would save by their tag instead, skips "
+        "untagged ones and re-creates committed containers from their image; pushing local images first (and "
+        "copying out what those containers wrote) is a thing to do by hand, listed by the runbook's first step",
+        manual=True, says=("pulls", "skips", "re-creates")),
     PlanKind.PER_USER_MIGRATION: KindSpec(_MANUAL, manual=True),
     PlanKind.ENABLE_KUBERNETES_AFTER_SWITCH: KindSpec(_MANUAL, manual=True),
     PlanKind.UPGRADE_ENGINE_BLOCKED: KindSpec(_MANUAL, manual=True),

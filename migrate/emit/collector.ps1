@@ -12,8 +12,9 @@
     without elevation those facts fall back to WMI or are recorded as unknown.
 
     The script only reads: it calls 'docker ... ls', 'docker ... inspect', 'docker info', 'docker version',
-    'docker system df', 'wsl.exe --status/--version/--list', 'dism.exe /Get-Features', WMI and the registry,
-    and copies settings files. Every part is optional; a part that fails or takes longer than -TimeoutSeconds
+    'docker system df', 'wsl.exe --status/--version/--list', 'dism.exe /Get-Features',
+    'netsh int ipv4 show excludedportrange', WMI and the registry (policies included), and copies settings files
+    (admin-settings.json included). Every part is optional; a part that fails or takes longer than -TimeoutSeconds
     is listed under "errors" in manifest.json and the run goes on.
 
     Run as SYSTEM or as another account (as deployment tools do), it finds the user of the desktop session and
@@ -104,6 +105,7 @@ $script:BundleFiles = @(
     'desktop/settings-store.json',
     'desktop/daemon.json',
     'desktop/windows-daemon.json',
+    'desktop/admin-settings.json',
     'host/wslconfig',
     'host/facts.json'
 )
@@ -1101,6 +1103,66 @@ function Get-DesktopVersion {
     return ''
 }
 
+function Get-PolicyValue {
+    # The values of a policy key of HKLM (64-bit view), name -> DWORD as a number, a string, or a multi-string as a
+    # list; an absent key gives none. Policy values are configuration, not secrets.
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] [string]$SubKey
+    )
+    $values = [ordered]@{}
+    $key = Open-RegistryKey -Hive LocalMachine -SubKey $SubKey
+    if ($null -eq $key) {
+        return $values
+    }
+    foreach ($name in ($key.GetValueNames() | Sort-Object)) {
+        $value = $key.GetValue($name)
+        if ($value -is [string[]]) {
+            $values[$name] = @($value)
+        } elseif ($value -is [int] -or $value -is [long]) {
+            $values[$name] = $value
+        } elseif ($null -ne $value -and -not ($value -is [byte[]])) {
+            $values[$name] = [string]$value
+        }
+    }
+    return $values
+}
+
+function Get-ExcludedPortRange {
+    # 'netsh int ipv4 show excludedportrange protocol=tcp': the TCP port ranges Hyper-V, WinNAT or an administrator
+    # reserved. The headings are translated; a row is two port numbers, then '*' for an administered exclusion, so
+    # only such rows are read. A failure is recorded and gives $null (not collected, unlike "no range").
+    [CmdletBinding()]
+    param()
+    $arguments = @('int', 'ipv4', 'show', 'excludedportrange', 'protocol=tcp')
+    $netsh = Invoke-NativeCommand -FilePath (Get-SystemToolPath -Name 'netsh.exe') -ArgumentList $arguments -Encoding $script:Utf8NoBom
+    if ($netsh.TimedOut -or $netsh.ExitCode -ne 0) {
+        Add-BundleError -File 'host/facts.json' -Message ('excluded ports: ' + (Get-FailureText -What 'netsh int ipv4 show excludedportrange protocol=tcp' -Result $netsh))
+        return $null
+    }
+    $ranges = New-Object -TypeName 'System.Collections.Generic.List[object]'
+    foreach ($line in $netsh.Output.Split("`n")) {
+        if ($line -match '^\s*(\d{1,5})\s+(\d{1,5})(\s+\*)?\s*$') {
+            $ranges.Add([ordered]@{ start = [int]$Matches[1]; end = [int]$Matches[2] })
+        }
+    }
+    return , $ranges
+}
+
+function Get-NetworkAdapter {
+    # Adapters with a connection name (what ncpa.cpl lists): VPN clients install one each.
+    [CmdletBinding()]
+    param()
+    $adapters = New-Object -TypeName 'System.Collections.Generic.List[object]'
+    foreach ($adapter in @(Get-CimData -ClassName Win32_NetworkAdapter -Filter 'NetConnectionID IS NOT NULL' | Sort-Object -Property NetConnectionID)) {
+        $adapters.Add([ordered]@{
+                name        = [string]$adapter.NetConnectionID
+                description = [string]$adapter.Description
+            })
+    }
+    return , $adapters
+}
+
 function Get-HostFact {
     # Each part in its own try: one missing class or key must not cost the others.
     [CmdletBinding()]
@@ -1156,13 +1218,19 @@ function Get-HostFact {
     try {
         $cpus = @(Get-CimData -ClassName Win32_Processor)
         $enabled = $false
+        $exposed = $false
         foreach ($cpu in $cpus) {
             if ($cpu.VirtualizationFirmwareEnabled) {
                 $enabled = $true
             }
+            if ($cpu.VMMonitorModeExtensions) {
+                $exposed = $true
+            }
         }
         # Reported false while a hypervisor already runs; read it together with hypervisor_present.
         $facts['virtualization_firmware_enabled'] = $enabled
+        # Inside a VM: the outer hypervisor passes VT-x/AMD-V on (nested virtualization). False under a hypervisor too.
+        $facts['vm_monitor_mode_extensions'] = $exposed
     } catch {
         Add-BundleError -File $file -Message ('processor: ' + $_.Exception.Message)
     }
@@ -1171,6 +1239,9 @@ function Get-HostFact {
         $facts['hypervisor_present'] = [bool]$computer.HypervisorPresent
         $facts['memory_bytes'] = [long]$computer.TotalPhysicalMemory
         $facts['cpus'] = [int]$computer.NumberOfLogicalProcessors
+        # 'Virtual Machine', 'VMware7,1', 'VirtualBox'...: a VM (or VDI) needs nested virtualization for WSL 2.
+        $facts['manufacturer'] = ([string]$computer.Manufacturer).Trim()
+        $facts['model'] = ([string]$computer.Model).Trim()
     } catch {
         Add-BundleError -File $file -Message ('computer system: ' + $_.Exception.Message)
     }
@@ -1215,6 +1286,26 @@ function Get-HostFact {
         $facts['windows_users'] = @(Get-CimData -ClassName Win32_UserProfile -Filter 'Special=False').Count
     } catch {
         Add-BundleError -File $file -Message ('user profiles: ' + $_.Exception.Message)
+    }
+    try {
+        $ranges = Get-ExcludedPortRange
+        if ($null -ne $ranges) {
+            $facts['excluded_port_ranges'] = $ranges
+        }
+    } catch {
+        Add-BundleError -File $file -Message ('excluded ports: ' + $_.Exception.Message)
+    }
+    try {
+        $facts['network_adapters'] = Get-NetworkAdapter
+    } catch {
+        Add-BundleError -File $file -Message ('network adapters: ' + $_.Exception.Message)
+    }
+    try {
+        # Managed machines: WSL's group policy (Intune, ADMX) and Docker Desktop's (sign-in enforcement).
+        $facts['wsl_policies'] = Get-PolicyValue -SubKey 'SOFTWARE\Policies\WSL'
+        $facts['desktop_policies'] = Get-PolicyValue -SubKey 'SOFTWARE\Policies\Docker\Docker Desktop'
+    } catch {
+        Add-BundleError -File $file -Message ('policies: ' + $_.Exception.Message)
     }
     return $facts
 }
@@ -1680,6 +1771,8 @@ try {
         }
         Copy-BundleFile -Relative 'desktop/windows-daemon.json' -Candidates @([System.IO.Path]::Combine($programData, 'Docker', 'config', 'daemon.json'))
     }
+    # Machine-wide: Settings Management's locked values (any user).
+    Copy-BundleFile -Relative 'desktop/admin-settings.json' -Candidates @([System.IO.Path]::Combine($programData, 'DockerDesktop', 'admin-settings.json'))
 } catch {
     Add-BundleError -File 'desktop/settings.json' -Message ('settings: ' + $_.Exception.Message)
 }

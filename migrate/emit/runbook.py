@@ -23,7 +23,7 @@ from typing import Any
 
 from migrate.emit.cmdline import encode_arg, encode_command_line, powershell_string_expr
 from migrate.errors import PlanError
-from migrate.plan.actions import EnableFeature, WriteEnvFile
+from migrate.plan.actions import EnableFeature, InstallWsl, SetWslVersion, UpgradeDesktop, WriteEnvFile
 from migrate.plan.checks import Check
 from migrate.plan.redact import LONG, display
 from migrate.plan.steps import ENGINES, PHASES, Arg, BackupPath, Docker, Program, Step
@@ -178,9 +178,21 @@ def _extra(value: Any) -> dict[str, str]:
         return {"Inspect": _segments(("container", "inspect", "--format", "{{json .Config.Env}}", "--",
                                       value.container))}
     if isinstance(value, EnableFeature):
-        return {"Arguments": _ps("".join(str(s) for s in encode_command_line(
-            ("/online", "/enable-feature", f"/featurename:{value.name}", "/all", "/norestart"))))}
+        return {"Arguments": _encoded(("/online", "/enable-feature", f"/featurename:{value.name}", "/all",
+                                       "/norestart"))}
+    if isinstance(value, InstallWsl):
+        argv = ("/i", value.msi, "/quiet", "/norestart") if value.msi else value.wsl_arguments
+        return {"Arguments": _encoded(argv)}
+    if isinstance(value, SetWslVersion):
+        return {"Arguments": _encoded(("--set-default-version", str(value.version)))}
+    if isinstance(value, UpgradeDesktop):
+        return {"Arguments": _encoded(value.installer_arguments)}
     return {}
+
+
+def _encoded(args: Sequence[str]) -> str:
+    """A program's whole command line (no backup paths), encoded now, as a PowerShell string."""
+    return _ps("".join(str(s) for s in encode_command_line(args)))
 
 
 def _value(value: Any) -> str:

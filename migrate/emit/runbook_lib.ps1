@@ -481,7 +481,8 @@ function Invoke-NativeProcess {
         [int[]]$OkExitCodes = @(0),
         [Parameter(Mandatory = $true)] [ValidateRange(1, 604800)] [int]$TimeoutSeconds,
         [AllowEmptyString()] [string]$ProgressPath = '',
-        [switch]$NoThrow
+        [switch]$NoThrow,
+        [switch]$Utf16Output
     )
     $program = [System.IO.Path]::GetFileName($FilePath)
     Write-RunbookLog -StepId $StepId -Message ('run: ' + $program + ' ' + $Display)
@@ -493,8 +494,15 @@ function Invoke-NativeProcess {
     $startInfo.RedirectStandardInput = $true
     $startInfo.RedirectStandardOutput = $true
     $startInfo.RedirectStandardError = $true
-    $startInfo.StandardOutputEncoding = $script:Utf8NoBom
-    $startInfo.StandardErrorEncoding = $script:Utf8NoBom
+    $encoding = $script:Utf8NoBom
+    if ($Utf16Output) {
+        # wsl.exe writes UTF-16 LE into a pipe unless WSL_UTF8=1 is set, and the inbox wsl.exe always does: without
+        # the variable, every version writes the one encoding read here.
+        $encoding = [System.Text.Encoding]::Unicode
+        $startInfo.EnvironmentVariables.Remove('WSL_UTF8')
+    }
+    $startInfo.StandardOutputEncoding = $encoding
+    $startInfo.StandardErrorEncoding = $encoding
     if ($WorkingDirectory.Length -gt 0) {
         $startInfo.WorkingDirectory = $WorkingDirectory
     }
@@ -612,6 +620,86 @@ function Invoke-DockerCommand {
         NoThrow          = $NoThrow
     }
     return Invoke-NativeProcess @splatProcess
+}
+
+function Invoke-WslCommand {
+    # wsl.exe (of System32) with a pre-encoded command line, its output read as UTF-16 (Invoke-NativeProcess
+    # -Utf16Output) with the NULs an older wsl.exe pads with removed.
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] [string]$Arguments,
+        [Parameter(Mandatory = $true)] [string]$StepId,
+        [int[]]$OkExitCodes = @(0),
+        [Parameter(Mandatory = $true)] [ValidateRange(1, 86400)] [int]$TimeoutSeconds,
+        [switch]$NoThrow
+    )
+    $splatWsl = @{
+        FilePath       = Get-SystemProgram -Name 'wsl.exe'
+        Arguments      = $Arguments
+        Display        = $Arguments
+        StepId         = $StepId
+        OkExitCodes    = $OkExitCodes
+        TimeoutSeconds = $TimeoutSeconds
+        NoThrow        = $NoThrow
+        Utf16Output    = $true
+    }
+    $result = Invoke-NativeProcess @splatWsl
+    $result.StdOut = $result.StdOut.Replace([string][char]0, '')
+    $result.StdErr = $result.StdErr.Replace([string][char]0, '')
+    return $result
+}
+
+function Get-WslVersion {
+    # The WSL package's version from 'wsl.exe --version', or '' when the call fails (the inbox WSL has no --version)
+    # or wsl.exe is missing. Only the first dotted number of the first line is read: the words are translated.
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory = $true)] [string]$StepId
+    )
+    if (-not [System.IO.File]::Exists((Get-SystemProgram -Name 'wsl.exe'))) {
+        return ''
+    }
+    $result = Invoke-WslCommand -Arguments '--version' -StepId $StepId -TimeoutSeconds 120 -NoThrow
+    if ($result.TimedOut -or $result.ExitCode -ne 0) {
+        return ''
+    }
+    foreach ($line in $result.StdOut.Split([char]10)) {
+        if ($line.Trim().Length -gt 0) {
+            return [regex]::Match($line, '\d+\.\d+\.\d+(\.\d+)?').Value
+        }
+    }
+    return ''
+}
+
+function Test-VersionAtLeast {
+    # Whether a dotted version (2.1.5.0, 4.36.0) is Minimum or later; '' or an unreadable version is not.
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param(
+        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string]$Version,
+        [Parameter(Mandatory = $true)] [string]$Minimum
+    )
+    $have = $null
+    $need = $null
+    if (-not [System.Version]::TryParse($Version, [ref]$have) -or -not [System.Version]::TryParse($Minimum, [ref]$need)) {
+        return $false
+    }
+    return $have -ge $need
+}
+
+function Get-DesktopVersion {
+    # The installed Docker Desktop's version from its uninstall entry, '' when there is none.
+    [CmdletBinding()]
+    [OutputType([string])]
+    param()
+    foreach ($key in @(Get-ChildItem -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall' -ErrorAction SilentlyContinue)) {
+        $entry = Get-ItemProperty -LiteralPath $key.PSPath
+        if ([string](Get-JsonProperty -Object $entry -Name 'DisplayName' -Default '') -match '^Docker (Desktop|for Windows)') {
+            return [string](Get-JsonProperty -Object $entry -Name 'DisplayVersion' -Default '')
+        }
+    }
+    return ''
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1316,8 +1404,21 @@ function Test-MigrationHost {
     $version = Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion'
     $build = [int]$version.CurrentBuildNumber
     $ubr = [int](Get-JsonProperty -Object $version -Name 'UBR' -Default 0)
+    $need = ''
     if ($build -lt $p.MinBuild -or ($build -eq $p.MinBuild -and $ubr -lt $p.MinUbr)) {
-        throw ('Windows build ' + $build + '.' + $ubr + ' is older than ' + $p.MinBuild + '.' + $p.MinUbr + ', the oldest one this move supports: update Windows first')
+        $need = [string]$p.MinBuild + '.' + $p.MinUbr
+    }
+    foreach ($floor in $p.UbrFloors) {
+        if ($build -eq $floor.Build -and $ubr -lt $floor.Ubr) {
+            $need = [string]$floor.Build + '.' + $floor.Ubr
+        }
+    }
+    if ($need.Length -gt 0) {
+        $edition = ''
+        if ($p.Edition.Length -gt 0) {
+            $edition = ' on the ' + $p.Edition + ' edition'
+        }
+        throw ('Windows build ' + $build + '.' + $ubr + ' is older than ' + $need + ', the oldest one Docker Desktop''s WSL 2 backend runs on' + $edition + ': update Windows first')
     }
     Add-StepNote -Text ('Windows ' + $build + '.' + $ubr + ', ' + $user)
     # The backups and the new WSL disk are both on C: by default: what shares a drive is summed before comparing.
@@ -1746,6 +1847,161 @@ function Enable-HostFeature {
     } else {
         Add-StepNote -Text ($p.Name + ' enabled')
     }
+}
+
+function Update-DockerDesktop {
+    # upgrade-desktop: a Docker Desktop older than MinVersion (no WSL 2 backend) is upgraded with the installer the
+    # plan names, run with the planned arguments and exit codes; without one the run stops and asks the user to
+    # upgrade (-Force: it fails with the instructions, to resume afterwards). The version is read again after.
+    [CmdletBinding(SupportsShouldProcess)]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable]$Step
+    )
+    $p = $Step.Params
+    $version = Get-DesktopVersion
+    if (Test-VersionAtLeast -Version $version -Minimum $p.MinVersion) {
+        Add-StepNote -Text ('Docker Desktop ' + $version + ' has the WSL 2 backend')
+        return
+    }
+    $instructions = 'Docker Desktop ' + $version + ' is older than ' + $p.MinVersion + ', the first with the WSL 2 backend: install a current Docker Desktop ("Docker Desktop Installer.exe" ' + ($p.InstallerArguments -join ' ') + ') and leave it stopped'
+    if ($p.Installer.Length -eq 0) {
+        if ($script:DryRun) {
+            Write-Warning -Message ($instructions + '; the real run stops here and asks for it')
+            $script:StepDeclined = $true
+            return
+        }
+        if ($script:Options.Force) {
+            throw ($instructions + ', then run the runbook again with -Resume')
+        }
+        if (-not $PSCmdlet.ShouldContinue($instructions + '. Go on once it is installed?', 'Upgrade Docker Desktop')) {
+            throw ('stopped: ' + $instructions + ', then run the runbook again with -Resume')
+        }
+    } else {
+        if (-not [System.IO.File]::Exists($p.Installer)) {
+            throw ($p.Installer + ': no such installer')
+        }
+        Assert-DesktopStopped -What 'Docker Desktop is upgraded'
+        if (-not $PSCmdlet.ShouldProcess('Docker Desktop ' + $version, 'Upgrade with ' + $p.Installer)) {
+            $script:StepDeclined = $true
+            return
+        }
+        $splatInstaller = @{
+            FilePath       = $p.Installer
+            Arguments      = $p.Arguments
+            Display        = $p.Arguments
+            StepId         = $Step.Id
+            OkExitCodes    = $p.OkExitCodes
+            TimeoutSeconds = $p.Timeout
+        }
+        [void](Invoke-NativeProcess @splatInstaller)
+    }
+    $version = Get-DesktopVersion
+    if (-not (Test-VersionAtLeast -Version $version -Minimum $p.MinVersion)) {
+        throw ('Docker Desktop is ' + $version + ' after the upgrade, still older than ' + $p.MinVersion)
+    }
+    Add-StepNote -Text ('Docker Desktop ' + $version)
+}
+
+function Install-Wsl {
+    # install-wsl: the WSL package installed or updated as the plan says (wsl.exe with its arguments, or msiexec.exe
+    # with the MSI), unless 'wsl --version' already reports SkipFrom or later. The plan says which exit codes are
+    # success and which of them mean "restart first": those record the restart the next reboot step asks for.
+    [CmdletBinding(SupportsShouldProcess)]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable]$Step
+    )
+    $p = $Step.Params
+    if ($p.SkipFrom.Length -gt 0) {
+        $version = Get-WslVersion -StepId $Step.Id
+        if (Test-VersionAtLeast -Version $version -Minimum $p.SkipFrom) {
+            Add-StepNote -Text ('WSL ' + $version + ' is already installed')
+            return
+        }
+    }
+    if ($p.Msi.Length -gt 0 -and -not [System.IO.File]::Exists($p.Msi)) {
+        throw ($p.Msi + ': no such installer')
+    }
+    if (-not $PSCmdlet.ShouldProcess('WSL', 'Install or update WSL with ' + $p.Program)) {
+        $script:StepDeclined = $true
+        return
+    }
+    if ($p.Msi.Length -gt 0) {
+        $splatMsi = @{
+            FilePath       = Get-SystemProgram -Name $p.Program
+            Arguments      = $p.Arguments
+            Display        = $p.Arguments
+            StepId         = $Step.Id
+            OkExitCodes    = $p.OkExitCodes
+            TimeoutSeconds = $p.Timeout
+        }
+        $result = Invoke-NativeProcess @splatMsi
+    } else {
+        $result = Invoke-WslCommand -Arguments $p.Arguments -StepId $Step.Id -OkExitCodes $p.OkExitCodes -TimeoutSeconds $p.Timeout
+    }
+    if (@($p.RestartExitCodes) -contains $result.ExitCode) {
+        $script:Journal.RebootNeeded = $true
+        $script:Journal.RebootRequestedBy = $Step.Id
+        Add-StepNote -Text ('WSL installed; Windows must restart (exit code ' + $result.ExitCode + ')')
+    } else {
+        Add-StepNote -Text ('WSL installed or updated (' + $p.Program + ')')
+    }
+}
+
+function Set-WslDefaultVersion {
+    # set-wsl-default-version: 'wsl --set-default-version N' for this user (the integration needs WSL 2).
+    [CmdletBinding(SupportsShouldProcess)]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable]$Step
+    )
+    $p = $Step.Params
+    if (-not $PSCmdlet.ShouldProcess('WSL', 'Make WSL ' + $p.Version + ' the default version')) {
+        $script:StepDeclined = $true
+        return
+    }
+    [void](Invoke-WslCommand -Arguments $p.Arguments -StepId $Step.Id -OkExitCodes $p.OkExitCodes -TimeoutSeconds $p.Timeout)
+    Add-StepNote -Text ('WSL ' + $p.Version + ' is the default version')
+}
+
+function Test-WslReady {
+    # check-wsl: read-only; exit codes and one version number, no translated text. 'wsl --status' must succeed
+    # (it fails while a feature waits for a restart), 'wsl --version' must report MinVersion or later (the inbox WSL
+    # reports nothing), and the default version recorded for this user, when recorded, must be DefaultVersion.
+    # Under -WhatIf the steps that install WSL did not run: what fails is reported, not thrown.
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable]$Step
+    )
+    $p = $Step.Params
+    $problems = New-Object -TypeName 'System.Collections.Generic.List[string]'
+    if (-not [System.IO.File]::Exists((Get-SystemProgram -Name 'wsl.exe'))) {
+        $problems.Add('wsl.exe is missing: WSL is not installed')
+    } else {
+        $status = Invoke-WslCommand -Arguments '--status' -StepId $Step.Id -TimeoutSeconds $p.Timeout -NoThrow
+        if ($status.TimedOut -or $status.ExitCode -ne 0) {
+            $problems.Add('wsl --status failed (exit code ' + $status.ExitCode + '; restart Windows if a feature was just turned on): ' + (Get-TextTail -Text ($status.StdOut + ' ' + $status.StdErr)))
+        }
+        $version = Get-WslVersion -StepId $Step.Id
+        if ($p.MinVersion.Length -gt 0 -and $version.Length -eq 0) {
+            $problems.Add('wsl --version reports nothing: this is the inbox WSL, which Docker Desktop cannot use; run wsl --update or install the WSL package')
+        } elseif ($p.MinVersion.Length -gt 0 -and -not (Test-VersionAtLeast -Version $version -Minimum $p.MinVersion)) {
+            $problems.Add('WSL ' + $version + ' is older than ' + $p.MinVersion + ': run wsl --update')
+        }
+        if ($p.DefaultVersion -gt 0) {
+            $lxss = Get-ItemProperty -LiteralPath 'HKCU:\Software\Microsoft\Windows\CurrentVersion\Lxss' -ErrorAction SilentlyContinue
+            $recorded = Get-JsonProperty -Object $lxss -Name 'DefaultVersion'
+            if ($null -ne $recorded -and [int]$recorded -ne $p.DefaultVersion) {
+                $problems.Add('WSL creates new distributions as WSL ' + $recorded + ': run wsl --set-default-version ' + $p.DefaultVersion)
+            }
+        }
+    }
+    if ($problems.Count -gt 0 -and $script:DryRun) {
+        Write-Warning -Message ('WSL is not ready yet (the real run installs it first): ' + ($problems -join '; '))
+        return
+    }
+    if ($problems.Count -gt 0) {
+        throw ($problems -join '; ')
+    }
+    Add-StepNote -Text ('WSL ' + $version + ' answers')
 }
 
 function Request-Restart {
@@ -2186,11 +2442,15 @@ function Invoke-HostAction {
         'stop-desktop' { Stop-DockerDesktop -Step $Step }
         'check-vm-off' { Wait-VmOff -Step $Step }
         'backup-files' { Backup-HostFile -Step $Step }
+        'upgrade-desktop' { Update-DockerDesktop -Step $Step }
         'edit-json' { Edit-JsonFile -Step $Step }
         'restore-json-keys' { Restore-JsonKey -Step $Step }
         'edit-ini' { Edit-IniFile -Step $Step }
         'enable-feature' { Enable-HostFeature -Step $Step }
         'reboot' { Request-Restart -Step $Step }
+        'install-wsl' { Install-Wsl -Step $Step }
+        'set-wsl-default-version' { Set-WslDefaultVersion -Step $Step }
+        'check-wsl' { Test-WslReady -Step $Step }
         'start-desktop' { Start-DockerDesktop -Step $Step }
         'wait-engine' { Wait-DockerEngine -Step $Step }
         'verify-target' { Test-TargetEngine -Step $Step }

@@ -38,6 +38,7 @@ class Bundle:
     daemon_windows: Path | None = None
     wslconfig: Path | None = None
     host_facts: Path | None = None
+    admin_settings: Path | None = None
     notes: list[Note] = field(default_factory=list)
 
 
@@ -182,6 +183,7 @@ def read_bundle(path: Path, partial: bool = False) -> Bundle:
     b.daemon_linux = bundle_file(path, "desktop/daemon.json")
     b.daemon_windows = bundle_file(path, "desktop/windows-daemon.json")
     b.wslconfig = bundle_file(path, "host/wslconfig")
+    b.admin_settings = bundle_file(path, "desktop/admin-settings.json")
     b.host_facts = bundle_file(path, "host/facts.json")
     if b.host_facts is None:
         b.notes.append(Note(area="host", subject=str(path / "host/facts.json"), message="not in the bundle"))

@@ -47,6 +47,8 @@ class ScanOptions:
     """FILE, or linux=FILE / windows=FILE to say which engine's config it is."""
     wslconfig: Path | None = None
     host_facts: Path | None = None
+    admin_settings: Path | None = None
+    """Docker Desktop's admin-settings.json (found in %ProgramData%\\DockerDesktop on Windows, or in a bundle)."""
     projects: list[Path] = field(default_factory=list)
     volume_digests: bool = False
     """Digest every volume's content through a helper container (live engine only; docs/verify.md)."""
@@ -56,7 +58,7 @@ class ScanOptions:
     def has_file_sources(self) -> bool:
         """Whether any source other than a live engine was given."""
         return bool(self.inventory or self.bundle or self.engine_info or self.settings or self.daemon_configs
-                    or self.wslconfig or self.host_facts or self.projects)
+                    or self.wslconfig or self.host_facts or self.admin_settings or self.projects)
 
     def wants_engine(self) -> bool:
         """Whether to talk to a live engine."""
@@ -105,6 +107,9 @@ def windows_defaults(opts: ScanOptions) -> ScanOptions:
         opts.daemon_configs.append(f"windows={win_daemon}")
     if (profile / ".wslconfig").is_file():
         opts.wslconfig = profile / ".wslconfig"
+    admin = programdata / "DockerDesktop" / "admin-settings.json"
+    if admin.is_file():
+        opts.admin_settings = admin
     return opts
 
 
@@ -114,8 +119,13 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
     from migrate.inventory.backend import detect_backend
     from migrate.inventory.bundle import read_bundle
     from migrate.inventory.engineinfo import Capture, read_capture
-    from migrate.inventory.desktop import read_daemon_config, read_desktop_settings, read_wslconfig
-    from migrate.inventory.host import read_host_facts
+    from migrate.inventory.desktop import (
+        read_admin_settings,
+        read_daemon_config,
+        read_desktop_settings,
+        read_wslconfig,
+    )
+    from migrate.inventory.host import host_facts_from_engine, read_host_facts
     from migrate.inventory.projectfiles import scan_projects
     from migrate.inventory.sanity import check_numbers
     from migrate.inventory.textfile import read_text
@@ -136,6 +146,7 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
     wslconfig = opts.wslconfig
     host_facts_path = opts.host_facts
     bundle_env_key = ""
+    admin_path = opts.admin_settings
 
     if opts.bundle is not None:
         b = read_bundle(opts.bundle, partial=opts.bundle_partial)
@@ -147,6 +158,7 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         wslconfig = wslconfig or b.wslconfig
         host_facts_path = host_facts_path or b.host_facts
         bundle_env_key = str(b.manifest.get("env_digest_key_id") or "")
+        admin_path = admin_path or b.admin_settings
 
     if opts.wants_engine():
         from migrate.inventory.engine import read_engine, resolve_host
@@ -213,6 +225,11 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         if opts.wslconfig is not None:
             sources.append(Source(kind="wslconfig", ref=str(wslconfig)))
         wsl = read_wslconfig(wslconfig)
+    admin: ConfigFile | None = None
+    if admin_path is not None:
+        if opts.admin_settings is not None:
+            sources.append(Source(kind="settings", ref=str(admin_path)))
+        admin = read_admin_settings(admin_path)
 
     host = None
     if host_facts_path is not None:
@@ -272,6 +289,11 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
     else:
         notes.append(Note(area="engine", subject="-", message="no engine was read: images, containers, volumes "
                           "and networks are unknown"))
+    if host is None:
+        # A Windows engine (LCOW's) knows the build, update revision and edition of the machine it runs on.
+        host = host_facts_from_engine(engine)
+        if host is not None:
+            sources.append(Source(kind="host-facts", ref="docker info"))
 
     backend = detect_backend(info, version or None, desktop, raw.client if raw is not None else None)
     if key is not None:
@@ -294,7 +316,8 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         containers=tuple(containers),
         volumes=tuple(volumes),
         networks=tuple(networks),
-        settings=Settings(desktop=desktop, daemon_linux=d_linux, daemon_windows=d_windows, wslconfig=wsl),
+        settings=Settings(desktop=desktop, daemon_linux=d_linux, daemon_windows=d_windows, wslconfig=wsl,
+                          admin_settings=admin),
         host=host,
         project_files=tuple(project_files),
         files=tuple(file_facts),

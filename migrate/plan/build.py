@@ -10,8 +10,10 @@ from collections.abc import Iterable
 from migrate.errors import PlanError
 from migrate.plan.actions import (
     BackupFiles,
+    BuildFloor,
     CheckHost,
     CheckVmOff,
+    CheckWsl,
     EditIni,
     EditJson,
     EnableFeature,
@@ -20,14 +22,17 @@ from migrate.plan.actions import (
     FreeSpace,
     HostFile,
     IniEntry,
+    InstallWsl,
     MarkRolledBack,
     PrepareBackupFolder,
     Reboot,
     RemoveResumeTask,
     RestoreFiles,
     RestoreJsonKeys,
+    SetWslVersion,
     StartDesktop,
     StopDesktop,
+    UpgradeDesktop,
     VerifyBackups,
     WaitEngine,
     WriteEnvFile,
@@ -35,10 +40,10 @@ from migrate.plan.actions import (
 )
 from migrate.plan.checks import Check, image_check, registry_checks
 from migrate.plan.estimate import estimate
+from migrate.plan.layout import env_file, safe_name, target_digest, volume_archive, volume_digest
 from migrate.plan.manifest import verify_target
 from migrate.plan.model import ContainerPlan, Plan, VolumePlan
 from migrate.plan.order import start_order, stop_order
-from migrate.plan.layout import env_file, safe_name, target_digest, volume_archive, volume_digest
 from migrate.plan.redact import display
 from migrate.plan.steps import (
     Arg,
@@ -53,6 +58,7 @@ from migrate.plan.steps import (
 from migrate.verify.digest import digest_script
 from migrate.verify.helper_tools import END as PROBE_END
 from migrate.verify.helper_tools import probe_command
+from migrate.winbuilds import ubr_floors
 
 BACKUP_FOLDERS = ("images", "volumes", "secrets/env", "settings", "verify")
 """Sub-folders of the backup folder, created by the prepare-backup-folder step (the folder itself is locked to the
@@ -204,7 +210,9 @@ class _Builder:
                       FreeSpace(est.wsl_disk_folder, None if est.unknown else est.wsl_disk_bytes, "the new WSL disk"))
         check = self.add(Step(
             "preflight/check-host", "preflight", "Check the host before anything changes",
-            CheckHost(min_build=sw.min_windows_build, min_ubr=sw.min_windows_ubr, free_space=free_space,
+            CheckHost(min_build=sw.min_windows_build, min_ubr=sw.min_windows_ubr,
+                      ubr_floors=tuple(BuildFloor(b, u) for b, u in ubr_floors(sw.min_windows_build + 1)),
+                      edition=sw.windows_edition, free_space=free_space,
                       expected_user=sw.desktop_user, settings=DESKTOP_SETTINGS,
                       file_sharing=FileSharing(sw.file_sharing) if sw.file_sharing else None, manual=sw.manual),
             target="host", mutating=False, findings=self.kinds("manual", "check-free-space")))
@@ -305,6 +313,8 @@ class _Builder:
                              BackupFiles(files=HOST_FILES), target="settings",
                              produces=(Artifact("settings/manifest.json", "settings-backup", "settings files"),),
                              depends_on=(last,)))
+        last = self._upgrade_desktop(last)
+        install = self._install_wsl()
         values: dict[str, object] = {"wslEngineEnabled": sw.wsl_engine_enabled}
         settings_kinds = ["switch-backend", "ignore-stale-settings"]
         if sw.linux_containers:
@@ -313,7 +323,7 @@ class _Builder:
             # Before the WSL 2 engine first starts: its data disk is created there, not under %LOCALAPPDATA%.
             values["customWslDistroDir"] = sw.wsl_data_dir
             settings_kinds.append("set-wsl-data-location")
-        hold = sw.hold_autostart and bool(sw.enable_features)
+        hold = sw.hold_autostart and bool(sw.enable_features or (install and install.restart_exit_codes))
         if hold:
             # After the restart the features need, Desktop must not start by itself on the half-switched backend.
             values["autoStart"] = False
@@ -338,8 +348,9 @@ class _Builder:
         if sw.wslconfig:
             entries = tuple(IniEntry(k, v) for k, v in sorted(sw.wslconfig.items()))
             last = self.add(Step("switch/wslconfig", "switch", "Add the Hyper-V memory, CPU and swap to .wslconfig "
-                                 "where it sets none", EditIni(file=WSLCONFIG, add=entries),
-                                 target=".wslconfig", depends_on=(last,), findings=self.kinds("write-wslconfig")))
+                                 "where it sets none (they limit every WSL distro)",
+                                 EditIni(file=WSLCONFIG, add=entries), target=".wslconfig", depends_on=(last,),
+                                 findings=self.kinds("write-wslconfig")))
         for feature in sw.enable_features:
             last = self.add(Step(f"switch/feature/{safe_name(feature)}", "switch", f"Enable Windows feature {feature}",
                                  EnableFeature(name=feature), target=feature, depends_on=(last,),
@@ -348,7 +359,8 @@ class _Builder:
             last = self.add(Step("switch/reboot", "switch", "Restart Windows if a feature needs it, then resume",
                                  Reboot(), target="Windows", depends_on=(last,),
                                  findings=self.kinds("enable-windows-features")))
-        if sw.enable_features or sw.wslconfig:
+        last = self._wsl_ready(last, install)
+        if sw.enable_features or sw.wslconfig or install:
             # Desktop may have been started again (at logon after the restart, or by hand); WSL must restart to
             # read the new .wslconfig.
             last = self.add(Step("switch/stop-desktop-again", "switch",
@@ -370,6 +382,59 @@ class _Builder:
             target="engine", mutating=False, depends_on=(last,),
             findings=self.kinds(*(("check-registries", "carry-daemon-config") if sw.expect_registry_mirrors
                                   or sw.expect_insecure_registries else ()))))
+
+    def _upgrade_desktop(self, last: str) -> str:
+        """A Desktop too old for the WSL 2 backend is upgraded after the backups and before the settings change
+        (its installer may start it: it is stopped again before anything is edited)."""
+        sw = self.plan.switch
+        if not sw.desktop_upgrade:
+            return last
+        how = "with " + sw.desktop_installer if sw.desktop_installer else "(you are asked to run the installer)"
+        last = self.add(Step(
+            "switch/upgrade-desktop", "switch", f"Upgrade Docker Desktop to {sw.desktop_min_version} or later {how}",
+            UpgradeDesktop(installer=sw.desktop_installer, min_version=sw.desktop_min_version),
+            target="Docker Desktop", depends_on=(last,), findings=self.kinds("upgrade-desktop")))
+        return self.add(Step("switch/stop-desktop-upgraded", "switch", "Make sure the upgraded Docker Desktop is "
+                             "stopped", StopDesktop(), target="Docker Desktop", depends_on=(last,)))
+
+    def _install_wsl(self) -> InstallWsl | None:
+        """What installs or updates WSL, as the plan chose: wsl.exe (from the Store, or GitHub with
+        --web-download) or an MSI; None when WSL is recent enough."""
+        sw = self.plan.switch
+        if sw.wsl_msi:
+            # msiexec: 3010 is "installed, restart required" (standard Windows Installer exit codes).
+            return InstallWsl(program="msiexec.exe", wsl_arguments=(), msi=sw.wsl_msi, skip_from=sw.wsl_min_version,
+                              ok_exit_codes=(0, 3010), restart_exit_codes=(3010,))
+        web = ("--web-download",) if sw.wsl_web_download else ()
+        if sw.wsl_install == "install":
+            # `wsl --install` asks for a restart with exit code 3010 when it had to turn a feature on.
+            return InstallWsl(wsl_arguments=("--install", "--no-distribution", *web), skip_from=sw.wsl_min_version,
+                              ok_exit_codes=(0, 3010), restart_exit_codes=(3010,))
+        if sw.wsl_install == "update":
+            return InstallWsl(wsl_arguments=("--update", *web), skip_from=sw.wsl_min_version)
+        if sw.wsl_install:
+            raise PlanError(f"[switch] wsl_install: {sw.wsl_install!r} is not install, update or ''")
+        return None
+
+    def _wsl_ready(self, last: str, install: InstallWsl | None) -> str:
+        """After the features and their restart: WSL installed or updated, WSL 2 the default, and proved to answer
+        as a WSL the new Desktop can run on, before Desktop starts on it."""
+        sw = self.plan.switch
+        if install is not None:
+            what = "from " + install.msi if install.msi else "(wsl " + " ".join(install.wsl_arguments) + ")"
+            last = self.add(Step("switch/install-wsl", "switch", f"Install or update WSL {what}", install,
+                                 target="WSL", depends_on=(last,), findings=self.kinds("update-wsl")))
+            if install.restart_exit_codes:
+                last = self.add(Step("switch/reboot-wsl", "switch", "Restart Windows if WSL's installation needs it, "
+                                     "then resume", Reboot(), target="Windows", depends_on=(last,)))
+        if sw.wsl_set_default_version:
+            last = self.add(Step("switch/wsl-default-version", "switch", "Make WSL 2 the default for new distributions",
+                                 SetWslVersion(version=2), target="WSL", depends_on=(last,),
+                                 findings=self.kinds("set-wsl-default-version")))
+        return self.add(Step("switch/check-wsl", "switch", "Check WSL answers and is recent enough for Docker Desktop",
+                             CheckWsl(min_version=sw.wsl_min_version, default_version=2 if sw.wsl_set_default_version
+                                      else 0), target="WSL", mutating=False, depends_on=(last,),
+                             findings=self.kinds("update-wsl", "set-wsl-default-version")))
 
     def restore(self) -> None:
         plan = self.plan

@@ -8,8 +8,9 @@ from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from migrate.assess.evaluate import subject_name
-from migrate.assess.facts import compose_route, planned_wsl_data_dir
+from migrate.assess.facts import Facts, compose_route, planned_wsl_data_dir
 from migrate.assess.kinds import PlanKind, manual_kinds
+from migrate.assess.predicates import version_key
 from migrate.assess.space import roomiest_drive
 from migrate.inventory.names import duplicate_names, target_names, unique_names
 from migrate.model import Container, Finding, Image, Inventory, Network, Report, Volume, fingerprint
@@ -28,6 +29,7 @@ from migrate.plan.paths import translator
 from migrate.plan.recreate import create_spec
 from migrate.plan.steps import BackupPath
 from migrate.secrets import holds_digest
+from migrate.winbuilds import desktop_wsl2_floor, edition_family
 
 DEFAULT_BACKUP_PATH = "C:\\wsl2-migrate-backup"
 HELPER_FALLBACK = "busybox:latest"
@@ -38,10 +40,15 @@ _K8S_IMAGE = re.compile(r"^(k8s\.gcr\.io|registry\.k8s\.io|gcr\.io/k8s-minikube)
 _SWITCH_KINDS = (PlanKind.SWITCH_BACKEND, PlanKind.WRITE_WSLCONFIG, PlanKind.DROP_LCOW_EXPERIMENTAL,
                  PlanKind.ENABLE_WINDOWS_FEATURES, PlanKind.CARRY_DAEMON_CONFIG, PlanKind.CHECK_REGISTRIES,
                  PlanKind.DROP_DAEMON_KEY, PlanKind.SET_WSL_DATA_LOCATION, PlanKind.IGNORE_STALE_SETTINGS,
-                 PlanKind.CHECK_FREE_SPACE)
+                 PlanKind.CHECK_FREE_SPACE, PlanKind.UPGRADE_DESKTOP, PlanKind.UPDATE_WSL,
+                 PlanKind.SET_WSL_DEFAULT_VERSION)
 """Kinds whose steps belong to the machine (preflight and switch), not to one object."""
 _OBJECT_KINDS = ("image", "container", "volume", "network", "file")
 """Subjects a manual item names (a host or settings file needs no naming: there is one)."""
+WSL_MIN_VERSION = "2.1.5"
+"""The WSL current Docker Desktop needs (docs.docker.com/desktop/features/wsl/best-practices/)."""
+DESKTOP_WSL2_VERSION = "2.3.0.2"
+"""The first Docker Desktop with the WSL 2 backend in its stable release."""
 _P = TypeVar("_P", NetworkPlan, ContainerPlan)
 _FEATURES = ("Microsoft-Windows-Subsystem-Linux", "VirtualMachinePlatform")
 
@@ -262,7 +269,7 @@ def _env_digest(env: Iterable[str]) -> str:
 
 def _container_plan(c: Container, projects: dict[str, dict[str, str]], images: dict[str, ImagePlan],
                     by_id: dict[str, Image], fs: _Findings, translate: Callable[[str], str | None],
-                    readable: set[str], digested: bool) -> ContainerPlan:
+                    readable: set[str], digested: bool, no_load: bool = False) -> ContainerPlan:
     name = c.name.lstrip("/")
     why: list[str] = []
     findings = fs.ids("container", c)
@@ -275,7 +282,11 @@ def _container_plan(c: Container, projects: dict[str, dict[str, str]], images: d
         return ContainerPlan(name, c.id, "skip", image_id=c.image_id,
                              why=("a Windows container: it stays with the Windows engine",), findings=findings)
     ip = images.get(c.image_id)
-    commit = bool(c.size_rw)
+    commit = bool(c.size_rw) and not no_load
+    if c.size_rw and no_load:
+        why.append(f"its writable layer holds {c.size_rw} bytes, which a commit would carry, but Docker Desktop's "
+                   "admin settings block docker load (blockDockerLoad): re-created from its image; copy what it "
+                   "wrote out first (docker cp)")
     commit_ref = f"wsl2-migrate/{_safe(name)}:commit-{c.id[:12]}" if commit else ""
     if commit:
         why.append(f"its writable layer holds {c.size_rw} bytes: committed and re-created from the commit")
@@ -431,12 +442,78 @@ def _switch(inv: Inventory, fs: _Findings, problems: list[str]) -> SwitchPlan:
     host = inv.host
     vms = tuple(sorted({str(vm.get("name")) for vm in (host.hyperv_vms if host else ()) if vm.get("name")})) or \
         ("DockerDesktopVM", "MobyLinuxVM")
+    family = edition_family(host.edition_id, host.edition) if host else ""
+    min_build, min_ubr = desktop_wsl2_floor(family)
+    why = [f"Windows build {min_build}" + (f" (update revision {min_ubr})" if min_ubr else "")
+           + " or later: what Docker Desktop's WSL 2 backend needs on "
+           + (f"the {family} edition" if family else "an edition not known (the Home and Pro minimum)")]
+    install = _wsl_install(inv)
+    if install:
+        why.append({"install": "WSL is not installed: `wsl --install --no-distribution` after the features",
+                    "update": "WSL is the inbox one, older than " + WSL_MIN_VERSION + " or not known: `wsl --update` "
+                    "(skipped when it already reports " + WSL_MIN_VERSION + " or later)"}[install])
+    default_v2 = not (host is not None and host.wsl_default_version == 2)
+    upgrade = bool(fs.with_plan("upgrade-desktop"))
+    if upgrade:
+        why.append(f"Docker Desktop is older than {DESKTOP_WSL2_VERSION}: upgraded after the backups, before the "
+                   "switch (set desktop_installer to the installer's path, or the run asks you to upgrade)")
+    if wslconfig:
+        why.append(".wslconfig limits apply to every WSL distro, not only Docker Desktop's: only keys [wsl2] lacks "
+                   "are added (" + ", ".join(sorted(wslconfig)) + "), a value you set is never replaced")
     return SwitchPlan(wsl_engine_enabled=True, linux_containers=backend == "lcow", remove_daemon_keys=remove,
                       linux_daemon_remove=drop, linux_daemon_set=merged, expect_registry_mirrors=mirrors,
                       expect_insecure_registries=insecure, wslconfig=wslconfig, enable_features=features,
                       manual=manual, file_sharing=sharing, desktop_user=host.user if host else "", old_vms=vms,
+                      min_windows_build=min_build, min_windows_ubr=min_ubr, windows_edition=family,
+                      desktop_upgrade=upgrade, desktop_min_version=DESKTOP_WSL2_VERSION, wsl_install=install,
+                      wsl_min_version=WSL_MIN_VERSION, wsl_set_default_version=default_v2, why=tuple(why),
                       wsl_data_dir=planned_wsl_data_dir(inv), findings=findings,
                       kind_findings={k: v for k, v in kind_findings.items() if v})
+
+
+def _wsl_install(inv: Inventory) -> str:
+    """install when WSL is not there, update when it is the inbox one (no `wsl --version`), older than Docker
+    Desktop needs or not known, '' when the host facts show a recent enough WSL."""
+    host = inv.host
+    if host is None or host.wsl_installed is None:
+        return "update"
+    if not host.wsl_installed:
+        return "install"
+    have, need = version_key(host.wsl_version), version_key(WSL_MIN_VERSION)
+    if have is None or need is None or have < need:
+        return "update"
+    return ""
+
+
+def _load_blocked(inv: Inventory) -> bool:
+    """Docker Desktop's admin settings make `docker load` fail (blockDockerLoad)."""
+    return Facts(inv).get(inv.settings, "admin_values").get("blockDockerLoad") is True
+
+
+def _pull_instead_of_load(images: dict[str, ImagePlan], by_id: dict[str, Image]) -> tuple[dict[str, ImagePlan],
+                                                                                           list[str]]:
+    """With docker load blocked, every image the plan would save is pulled by its first tag instead (a pushed image
+    keeps its id, which the restore checks); an untagged one is skipped. Returns the images and the skipped ids."""
+    out, untagged = dict(images), []
+    for iid, ip in images.items():
+        if ip.strategy != "save":
+            continue
+        im = by_id.get(iid)
+        tag = next((t for t in sorted(ip.tags) if "@" not in t), "")
+        if not tag:
+            out[iid] = dataclasses.replace(ip, strategy="skip", archive="", why=ip.why + (
+                "Docker Desktop's admin settings block docker load (blockDockerLoad) and it has no tag to pull it "
+                "by: tag and push it, then set strategy = repull with that reference",))
+            untagged.append(iid)
+            continue
+        platform = "/".join(p for p in (im.os, im.architecture, im.variant) if p) if im is not None and im.os \
+            and im.architecture else ""
+        out[iid] = dataclasses.replace(ip, strategy="repull", reference=tag, platform=platform, archive="",
+                                       why=ip.why + (f"Docker Desktop's admin settings block docker load "
+                                                     f"(blockDockerLoad): pulled by its tag {tag} instead; push it "
+                                                     "there first if it was built here (its id stays the same, which "
+                                                     "the restore checks)",))
+    return out, untagged
 
 
 def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path: str = "") -> Plan:
@@ -449,7 +526,8 @@ def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path
     used_ids = {c.image_id for c in inv.containers}
     images = {im.id: _image_plan(im, im.id in used_ids, fs) for im in inv.images}
     by_id = {im.id: im for im in inv.images}
-    helper, pull, problems = _helper(inv)
+    helper, pull, helper_problems = _helper(inv)
+    problems: list[str] = []
     if not pull:
         hid = next(im.id for im in inv.images if helper in im.tags)
         if images[hid].strategy == "skip":
@@ -462,14 +540,26 @@ def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path
         if x.compose is not None:
             projects.setdefault(x.compose.project, {})[x.compose.service] = x.name.lstrip("/")
     digested = inv.secrets.mode == "digest"
-    containers = tuple(_renamed(_container_plan(c, projects, images, by_id, fs, translate, readable, digested),
-                                c.id, renamed, "container")
+    no_load = _load_blocked(inv)
+    containers = tuple(_renamed(_container_plan(c, projects, images, by_id, fs, translate, readable, digested,
+                                                no_load), c.id, renamed, "container")
                        for c in sorted(inv.containers, key=lambda c: c.name))
     # An image is kept when a kept container needs it, even if dangling.
     needed = {cp.image_id for cp in containers if cp.strategy != "skip" and not cp.commit}
     for iid in sorted(needed):
         if iid in images and images[iid].strategy == "skip" and by_id[iid].os != "windows":
             images[iid] = dataclasses.replace(images[iid], strategy="save", why=("a kept container runs it",))
+    switch = _switch(inv, fs, problems)
+    if no_load:
+        images, untagged = _pull_instead_of_load(images, by_id)
+        problems += [f"blockDockerLoad: image {iid[:19]} has no tag to pull it by and is skipped; tag and push it, "
+                     "then set its strategy to repull with that reference" for iid in untagged]
+        lost = sorted(c.name for c, src in zip(containers, sorted(inv.containers, key=lambda c: c.name),
+                                               strict=True) if src.size_rw and c.strategy != "skip")
+        if lost and not any(m.startswith("DESK016: ") for m in switch.manual):
+            switch = dataclasses.replace(switch, manual=tuple(sorted({*switch.manual, (
+                "DESK016: copy out what these containers wrote (docker cp) before the move: blockDockerLoad keeps "
+                "their commits from being loaded: " + ", ".join(lost))})))
     saved = [archives.SavedImage(iid, by_id[iid].layers, by_id[iid].size) for iid in sorted(images)
              if images[iid].strategy == "save"]
     for n, grp in enumerate(archives.group(saved), 1):
@@ -490,9 +580,8 @@ def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path
                 copy_rules.setdefault(m.name, set()).update(rules)
     volumes = tuple(_volume_plan(v, fs, translate, tuple(sorted(copy_rules.get(v.name, ()))))
                     for v in sorted(inv.volumes, key=lambda v: v.name))
-    if not any(v.strategy == "copy" for v in volumes):
-        problems = []  # the helper only copies volumes: with none to copy, a missing one is no problem
-    switch = _switch(inv, fs, problems)
+    if any(v.strategy == "copy" for v in volumes):
+        problems[:0] = helper_problems  # the helper only copies volumes: with none to copy, a missing one is none
     plan = Plan(tool_version=tool_version, inventory_fingerprint=fingerprint(source), source_backend=inv.backend.kind,
                 backup_path=backup_path or DEFAULT_BACKUP_PATH, helper_image=helper, helper_pull=pull,
                 bytes_planned=planned, bytes_lower_bound=lower, bytes_one_per_image=per_image,

@@ -42,7 +42,8 @@ EDITABLE = {
     "switch": ("wsl_engine_enabled", "linux_containers", "remove_daemon_keys", "linux_daemon_remove",
                "linux_daemon_set", "expect_registry_mirrors", "expect_insecure_registries", "wslconfig",
                "enable_features", "hold_autostart", "file_sharing", "desktop_user", "old_vms", "desktop_exe",
-               "wsl_data_dir"),
+               "min_windows_build", "min_windows_ubr", "desktop_upgrade", "desktop_installer", "wsl_install",
+               "wsl_web_download", "wsl_msi", "wsl_min_version", "wsl_set_default_version", "wsl_data_dir"),
     "images": ("strategy", "reference", "platform", "archive"),
     "volumes": ("strategy", "options", "labels"),
     "networks": ("strategy", "args"),
@@ -325,5 +326,5 @@ def strip_reasons(plan: Plan) -> Plan:
         return dataclasses.replace(x, why=(), findings=()) if hasattr(x, "why") else x
 
     sections: dict[str, Any] = {s: tuple(bare(x) for x in getattr(plan, s)) for s in SECTIONS}
-    return dataclasses.replace(plan, switch=dataclasses.replace(plan.switch, findings=(), kind_findings={}),
+    return dataclasses.replace(plan, switch=dataclasses.replace(plan.switch, why=(), findings=(), kind_findings={}),
                                **sections)
