@@ -16,8 +16,8 @@ from pathlib import Path
 
 from migrate.model import Inventory
 from migrate.plan.build import COPY_IN, COPY_OUT
-from migrate.verify.helper_tools import END as PROBE_END
-from migrate.verify.helper_tools import probe_command
+from migrate.helpertools import END as PROBE_END
+from migrate.helpertools import probe_command
 from migrate.plan.checks import CONTAINER_FORMAT, IMAGE_ID, INSECURE, MIRRORS, NETWORK_FORMAT
 from migrate.rehearse.docker import Completed
 

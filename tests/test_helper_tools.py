@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from migrate.volumedigest import digest_script
-from migrate.verify.helper_tools import END, REQUIRED_TOOLS, ProbeError, missing_tools, probe_command
+from migrate.helpertools import END, REQUIRED_TOOLS, ProbeError, missing_tools, probe_command
 from tests.engines import Engine
 from tests.helper_images import GNU_TOOLS, busybox_rootfs_without_tmp, gnu_rootfs, import_image
 from tests.population import Population

@@ -34,7 +34,7 @@ from migrate.plan.actions import (
 from migrate.plan.checks import CHECK_MODES, Check
 from migrate.plan.steps import Docker, EngineExpect, Step
 from migrate.rehearse.journal import ArtifactRecord, Journal, StepState
-from migrate.verify.digest import digest_script
+from migrate.volumedigest import digest_script
 from tests.pslint import enclosing_function, walk
 from tests.pslit import parse_powershell, syntax_problems
 from tests.runbook_check import expected_step, pascal

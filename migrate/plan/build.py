@@ -55,9 +55,9 @@ from migrate.plan.steps import (
     Step,
     Word,
 )
-from migrate.verify.digest import digest_script
-from migrate.verify.helper_tools import END as PROBE_END
-from migrate.verify.helper_tools import probe_command
+from migrate.volumedigest import digest_script
+from migrate.helpertools import END as PROBE_END
+from migrate.helpertools import probe_command
 from migrate.winbuilds import ubr_floors
 
 BACKUP_FOLDERS = ("images", "volumes", "secrets/env", "settings", "verify")
