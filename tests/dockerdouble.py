@@ -18,6 +18,7 @@ from migrate.model import Inventory
 from migrate.plan.build import COPY_IN, COPY_OUT
 from migrate.helpertools import END as PROBE_END
 from migrate.helpertools import probe_command
+from migrate.plan.actions import secret_inspect_format
 from migrate.plan.checks import CONTAINER_FORMAT, IMAGE_ID, INSECURE, MIRRORS, NETWORK_FORMAT
 from migrate.rehearse.docker import Completed
 
@@ -33,6 +34,8 @@ class Ctr:
     image: str
     env: list[str]
     running: bool = False
+    labels: dict[str, str] = field(default_factory=dict)
+    log_opts: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -50,12 +53,18 @@ class EngineState:
     networks: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     mirrors: tuple[str, ...] = ()
     insecure: tuple[str, ...] = ()
+    meta: dict[tuple[str, str], dict[str, dict[str, str]]] = field(default_factory=dict)
+    """(volume|network, name) -> {"labels": ..., "options": ...}."""
+    network_ids: dict[str, str] = field(default_factory=dict)
+    """network id -> name."""
 
     def snapshot(self) -> dict:
         return {"images": dict(sorted(self.images.items())),
-                "containers": {n: (c.image, c.running, tuple(c.env)) for n, c in sorted(self.containers.items())},
+                "containers": {n: (c.image, c.running, tuple(c.env), tuple(sorted(c.labels.items())),
+                                   tuple(sorted(c.log_opts.items()))) for n, c in sorted(self.containers.items())},
                 "volumes": {n: hashlib.sha256(v).hexdigest() for n, v in sorted(self.volumes.items())},
-                "networks": dict(sorted(self.networks.items()))}
+                "networks": dict(sorted(self.networks.items())),
+                "meta": {f"{k[0]} {k[1]}": v for k, v in sorted(self.meta.items())}}
 
     def container(self, ref: str) -> Ctr | None:
         return self.containers.get(ref) or next((c for c in self.containers.values() if c.id == ref), None)
@@ -69,11 +78,15 @@ def source_from_inventory(inv: Inventory, os: str = "linux") -> EngineState:
         for ref in (*im.tags, *im.repo_digests):
             e.images[ref] = im.id
     for c in inv.containers:
-        e.containers[c.name.lstrip("/")] = Ctr(c.id, c.name.lstrip("/"), c.image_id, list(c.env or ()), c.running)
+        e.containers[c.name.lstrip("/")] = Ctr(c.id, c.name.lstrip("/"), c.image_id, list(c.env or ()), c.running,
+                                               dict(c.labels), dict(c.log_opts))
     for v in inv.volumes:
         e.volumes[v.name] = f"data of {v.name}\n".encode() * 3
+        e.meta[("volume", v.name)] = {"labels": dict(v.labels), "options": dict(v.options)}
     for n in inv.networks:
         e.networks[n.name] = (n.driver, tuple(x.subnet for x in n.ipam if x.subnet))
+        e.meta[("network", n.name)] = {"labels": dict(n.labels), "options": dict(n.options)}
+        e.network_ids[n.id] = n.name
     return e
 
 
@@ -126,7 +139,11 @@ class FakeDocker:
                 e.images.pop(iid, None)  # its last reference gone: docker deletes the image
             return ok(f"Untagged: {ref}\n")
         if a[:2] == ["volume", "inspect"]:
-            return ok("[{}]") if ops[0] in e.volumes else fail(f"No such volume: {ops[0]}")
+            if ops[0] not in e.volumes:
+                return fail(f"No such volume: {ops[0]}")
+            if "--format" in a and a[a.index("--format") + 1] == secret_inspect_format("volume"):
+                return ok(_pairs(e.meta.get(("volume", ops[0]), {})))
+            return ok("[{}]")
         if a[:2] == ["container", "inspect"]:
             c = e.container(ops[0])
             if c is None:
@@ -140,12 +157,17 @@ class FakeDocker:
                 return ok(f"{c.image}|{'true' if c.running else 'false'}\n")
             if fmt == "{{json .HostConfig.PortBindings}}":
                 return ok("{}")
+            if fmt == secret_inspect_format("container"):
+                return ok(_pairs({"labels": c.labels, "log_opts": c.log_opts}))
             return fail("unknown format")
         if a[:2] == ["network", "inspect"]:
-            if ops[0] not in e.networks:
+            name = e.network_ids.get(ops[0], ops[0])
+            if name not in e.networks:
                 return fail(f"network {ops[0]} not found")
             if "--format" not in a:
                 return ok("[{}]")
+            if a[a.index("--format") + 1] == secret_inspect_format("network"):
+                return ok(_pairs(e.meta.get(("network", name), {})))
             driver, subnets = e.networks[ops[0]]
             fmt = a[a.index("--format") + 1]
             return ok(f"{driver}|{''.join(s + ',' for s in subnets)}\n" if fmt == NETWORK_FORMAT else driver + "\n")
@@ -155,17 +177,21 @@ class FakeDocker:
                 return fail(f"network with name {name} already exists")
             driver = a[a.index("--driver") + 1] if "--driver" in a else "bridge"
             e.networks[name] = (driver, tuple(a[i + 1] for i, x in enumerate(a) if x == "--subnet"))
+            e.meta[("network", name)] = {"labels": _kv(a, ("--label",)), "options": _kv(a, ("--opt", "-o"))}
             return ok(name)
         if a[:2] == ["network", "rm"]:
+            e.meta.pop(("network", ops[0]), None)
             return ok() if e.networks.pop(ops[0], None) else fail("no such network")
         if a[:2] in (["network", "connect"], ["network", "disconnect"]):
             return ok() if ops[0] in e.networks and e.container(ops[1]) else fail("no such network or container")
         if a[:2] == ["volume", "create"]:
             e.volumes.setdefault(ops[0], b"")
+            e.meta[("volume", ops[0])] = {"labels": _kv(a, ("--label",)), "options": _kv(a, ("--opt", "-o"))}
             return ok(ops[0])
         if a[:2] == ["volume", "rm"]:
             if any(ops[0] in str(c) for c in ()):
                 return fail("in use")
+            e.meta.pop(("volume", ops[0]), None)
             return ok() if e.volumes.pop(ops[0], None) is not None else fail("no such volume")
         if a[0] == "ps":
             return ok("".join(c.id + "\n" for c in e.containers.values() if c.running))
@@ -218,7 +244,8 @@ class FakeDocker:
             if "--env-file" in a:
                 env = Path(a[a.index("--env-file") + 1]).read_text().splitlines()
             new = hashlib.sha256(f"new|{name}".encode()).hexdigest()
-            e.containers[name] = Ctr(new, name, e.images[image], env)
+            e.containers[name] = Ctr(new, name, e.images[image], env, labels=_kv(a, ("--label", "-l")),
+                                     log_opts=_kv(a, ("--log-opt",)))
             return ok(new + "\n")
         if a[0] == "rm":
             return ok() if e.containers.pop(ops[0], None) else fail("No such container")
@@ -253,6 +280,17 @@ class FakeDocker:
             return Completed(127, "", f"the double does not know the command {cmd[:2]}")
         host(cmd[5]).write_text(f"sha256:{hashlib.sha256(e.volumes[volume]).hexdigest()} 3\n")
         return Completed(0, "", "")
+
+
+def _kv(a: list[str], flags: tuple[str, ...]) -> dict[str, str]:
+    """KEY=VALUE values of these flags among the options (before `--`), as docker reads them."""
+    end = a.index("--") if "--" in a else len(a)
+    return dict(a[i + 1].split("=", 1) for i in range(end - 1) if a[i] in flags and "=" in a[i + 1])
+
+
+def _pairs(fields: dict[str, dict[str, str]]) -> str:
+    """What the secret-values inspect format prints: each field's [=key, =value] pairs, then null."""
+    return json.dumps({f: [["=" + k, "=" + v] for k, v in m.items()] + [None] for f, m in fields.items()})
 
 
 def _after_dashes(a: list[str]) -> list[str]:

@@ -9,6 +9,7 @@ Anything else raises ValueError naming the text, so a test fails loudly instead 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from tree_sitter import Node
@@ -188,9 +189,11 @@ def program_data(script: str) -> dict[str, Any]:
     return {k: resolve(v) for k, v in data.items()}
 
 
-def segments_text(segments: Any, root: str) -> str:
-    """A decoded command line (strings and @{ Backup = 'rel' } markers) as the Arguments text under root, joined as
-    the runbook's Resolve-CommandLine and Get-BackupItemPath do: root, or root + '\\' + rel with backslashes."""
+def segments_text(segments: Any, root: str, secret: Callable[[str, int, str], str] | None = None) -> str:
+    """A decoded command line (strings, @{ Backup = 'rel' } and @{ Secret = 'rel'; Index = n; Prefix = 'KEY=' }
+    markers) as the Arguments text under root, joined as the runbook's Resolve-CommandLine and Get-BackupItemPath
+    do: root, or root + '\\' + rel with backslashes; a Secret marker becomes secret(file, index, prefix), the whole
+    quoted argument (none given: a Secret marker is unexpected)."""
     if not isinstance(segments, list):
         raise ValueError(f"a command line must be an array, not {segments!r}")
     out = []
@@ -200,6 +203,9 @@ def segments_text(segments: Any, root: str) -> str:
         elif isinstance(seg, dict) and list(seg) == ["Backup"] and isinstance(seg["Backup"], str):
             rel = seg["Backup"]
             out.append(root + "\\" + rel.replace("/", "\\") if rel else root)
+        elif secret is not None and isinstance(seg, dict) and sorted(seg) == ["Index", "Prefix", "Secret"] and \
+                isinstance(seg["Secret"], str) and type(seg["Index"]) is int and isinstance(seg["Prefix"], str):
+            out.append(secret(seg["Secret"], seg["Index"], seg["Prefix"]))
         else:
             raise ValueError(f"unexpected command-line segment {seg!r}")
     return "".join(out)

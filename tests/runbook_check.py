@@ -18,11 +18,13 @@ from migrate.plan.actions import (
     SetWslVersion,
     UpgradeDesktop,
     WriteEnvFile,
+    WriteSecretValues,
 )
 from migrate.plan.checks import Check
 from migrate.plan.redact import display
-from migrate.plan.steps import Arg, BackupPath, Docker, Step, Word
+from migrate.plan.steps import Arg, BackupPath, Docker, SecretValue, Step, Word
 from tests.psdata import segments_text
+from tests.psquote import encoded_argument_rule
 from tests.winsplit import SPLITTERS
 
 ROOTS = ("C:\\Backup Root\\run 1", "\\\\server\\share\\it's $(x) `y` caf\u00e9 \u2019q\u2019 #>")
@@ -45,14 +47,32 @@ class EncodedText:
     argv: tuple[str, ...]
 
 
+def fake_secret(file: str, index: int) -> str:
+    """What the secret-values file `file` holds at position index, for these checks: hostile on purpose (quotes,
+    `$`, a backtick, a comma, a line break, backslashes before a quote and at the end)."""
+    return f"p@ss'\"$x`{index},\n{file}\\\"\\"
+
+
+_RUN_TIME_QUOTING = encoded_argument_rule()
+"""ConvertTo-EncodedArgument of the library, run here (tests/psquote.py)."""
+
+
+def run_time_secret(file: str, index: int, prefix: str) -> str:
+    """A Secret segment as the library resolves it: prefix + the file's value, quoted by its own rule."""
+    return _RUN_TIME_QUOTING(prefix + fake_secret(file, index))
+
+
 def planned(arg: Arg, root: str) -> str:
-    """One planned argument as the program means it once the backup folder is root (Windows separators)."""
+    """One planned argument as the program means it once the backup folder is root (Windows separators) and each
+    secret value is fake_secret's."""
     def path(rel: str) -> str:
         return root + "\\" + rel.replace("/", "\\") if rel else root
     if isinstance(arg, str):
         return arg
     if isinstance(arg, BackupPath):
         return path(arg.rel)
+    if isinstance(arg, SecretValue):
+        return arg.prefix + fake_secret(arg.file, arg.index)
     if isinstance(arg, Word):
         return "".join(p if isinstance(p, str) else path(p.rel) for p in arg.parts)
     raise TypeError(f"not a docker argument: {arg!r}")
@@ -81,6 +101,9 @@ def expected_value(value: Any) -> Any:
         out = {pascal(f.name): expected_value(getattr(value, f.name)) for f in dataclasses.fields(value)}
         if isinstance(value, Check):
             out["CommandLine"] = Encoded(value.argv)
+        if isinstance(value, WriteSecretValues):
+            # The same command the rehearsal's twin runs (migrate/rehearse/host.py, write_secret_values).
+            out["Inspect"] = Encoded(value.inspect_argv())
         if isinstance(value, WriteEnvFile):
             # The same command the rehearsal's twin runs (migrate/rehearse/host.py, write_env_file).
             out["Inspect"] = Encoded(("container", "inspect", "--format", "{{json .Config.Env}}", "--",
@@ -148,7 +171,7 @@ def mismatches(actual: Any, expected: Any, where: str = "", splitters: Sequence[
         out = []
         for root in ROOTS:
             try:
-                line = segments_text(actual, root)
+                line = segments_text(actual, root, run_time_secret)
             except ValueError as exc:
                 return [f"{where}: {exc}"]
             out += split_problems(line, [planned(a, root) for a in expected.argv], splitters, where)

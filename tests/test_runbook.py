@@ -53,16 +53,21 @@ from migrate.plan.actions import (
     VerifyBackups,
     VerifyTarget,
     WaitEngine,
+    SecretRef,
     WriteEnvFile,
+    WriteSecretValues,
 )
 from migrate.plan.checks import Check
 from migrate.plan.redact import display
-from migrate.plan.steps import PHASES, Artifact, BackupPath, Docker, EngineExpect, Program, Step, Word
+from migrate.plan.steps import PHASES, Artifact, BackupPath, Docker, EngineExpect, Program, SecretValue, Step, Word
 from tests.psdata import assignments, program_data, segments_text
 from tests.pslint import lint, text, walk
 from tests.pslit import parse_powershell, syntax_problems
+from tests.winsplit import SPLITTERS
 from tests.runbook_check import (
     ROOTS,
+    fake_secret,
+    run_time_secret,
     expected_value,
     mismatches,
     pascal,
@@ -163,6 +168,10 @@ def _program(h: bool) -> Program:
         Step("backup/env/c", "backup", t(15),
              WriteEnvFile(container=n(0), path="secrets/env/c.env", names=tuple(ENV_NAMES) if h else ("TOKEN",)),
              target=t(1), produces=(Artifact("secrets/env/c.env", t(2) if h else "env-file", t(3), secret=True),)),
+        Step("backup/secrets/c", "backup", t(3),
+             WriteSecretValues(kind="container", object=n(0), path="secrets/values/c.json",
+                               entries=(SecretRef("labels", t(1) or "k"), SecretRef("log_opts", n(2)))),
+             target=t(4), produces=(Artifact("secrets/values/c.json", "secret-values", t(5), secret=True),)),
         Step("backup/save/images", "backup", t(4),
              Docker("source", ("save", "-o", BackupPath("images/images.tar"), "--", *texts), 3600,
                     display="save"),
@@ -205,12 +214,16 @@ def _program(h: bool) -> Program:
              Docker("target", ("run", "--rm", "-v", f"{vol}:/data", "-v", Word((BackupPath("volumes"), ":/b:ro")),
                                "--", "busybox:1.36", "sh", "-c", t(6) or "x", "sh", "/b/v.tar"), 900,
                     recover=(("volume", "rm", "--", vol),
-                             ("volume", "create", "--opt", f"password={SECRET}", "--label", f"k={t(7)}", "--", vol)),
+                             ("volume", "create", "--opt", f"password={SECRET}", "--label", f"k={t(7)}",
+                              "--opt", SecretValue("secrets/values/c.json", 1, f"{t(8)}="), "--", vol)),
                     display="restore"),
              consumes=(odd + ".tar" if h else "volumes/v.tar",), only_if_started=t(8)),
         Step("restore/create/c", "restore", t(9),
              Docker("target", ("create", "--env-file", BackupPath("secrets/env/c.env"), "--name", n(10),
-                               "--label", *(f"k={v}" for v in texts), "--", "img:1", *texts), 300,
+                               "--label", *(f"k={v}" for v in texts),
+                               "--label", SecretValue("secrets/values/c.json", 0, f"{t(1) or 'k'}="),
+                               "--log-opt", SecretValue("secrets/values/c.json", 1, "splunk-token="),
+                               "--", "img:1", *texts), 300,
                     workdir=paths[1] if h else "", ok_exit_codes=(0, 1, 3010), display=t(11))),
         Step("restore/odd", "restore", t(12), Docker("target", wild, 7 * 86400, display=t(13) if h else "odd",
                                                      workdir="C:\\p q\\" if h else "C:\\p")),
@@ -278,6 +291,7 @@ RESTRICTED = {
     "EditIni.section", "IniEntry.key", "EnableFeature.name", "TargetVolume.backup_digest",
     "TargetVolume.target_digest", "UpgradeDesktop.installer_arguments", "UpgradeDesktop.min_version",
     "InstallWsl.program", "InstallWsl.wsl_arguments", "InstallWsl.skip_from", "CheckWsl.min_version",
+    "WriteSecretValues.kind", "WriteSecretValues.path", "SecretRef.field", "SecretValue.file",
 }
 """String fields the step model refuses hostile text in (ids, names from closed sets, backup-folder paths of
 plain names, ini keys, feature names): the runbook never sees one there."""
@@ -355,7 +369,8 @@ def test_params_are_the_action_fields_with_pascal_case_keys(hostile: str) -> Non
             continue
         assert _without_added_command_lines(table["Params"]) == _pascal_tree(dataclasses.asdict(step.op)), step.id
         added = set(table["Params"]) - {pascal(f.name) for f in dataclasses.fields(step.op)}
-        assert added == {"write-env-file": {"Inspect"}, "enable-feature": {"Arguments"}, "install-wsl": {"Arguments"},
+        assert added == {"write-env-file": {"Inspect"}, "write-secret-values": {"Inspect"},
+                         "enable-feature": {"Arguments"}, "install-wsl": {"Arguments"},
                          "set-wsl-default-version": {"Arguments"}, "upgrade-desktop": {"Arguments"}
                          }.get(step.action, set())
 
@@ -387,7 +402,14 @@ def test_recover_commands_show_the_redacted_display(hostile: str) -> None:
     recover = table["Docker"]["Recover"]
     assert len(recover) == 2 and all(SECRET not in r["Display"] for r in recover)
     # The secret is still in the command itself: docker needs it, only the log text hides it.
-    assert SECRET in segments_text(recover[1]["CommandLine"], ROOTS[0])
+    line = segments_text(recover[1]["CommandLine"], ROOTS[0], run_time_secret)
+    assert SECRET in line
+    # A value read from secrets/values at run time is in the command line docker gets, never in the display.
+    value = fake_secret("secrets/values/c.json", 1)
+    assert recover[1]["Display"].endswith("=<redacted> -- " + HOSTILE_PROGRAM.step("restore/volume-data/v")
+                                          .op.recover[1][-1])  # type: ignore[union-attr]
+    planned_arg = HOSTILE_PROGRAM.step("restore/volume-data/v").op.recover[1][-3]  # type: ignore[union-attr]
+    assert value not in recover[1]["Display"] and planned_arg.prefix + value in SPLITTERS["go"](line)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -455,7 +477,7 @@ def test_backup_paths_stay_one_argument_under_any_backup_folder(root: str) -> No
     for step, table in zip(HOSTILE_PROGRAM.steps, _HOSTILE_DECODED, strict=True):
         if not isinstance(step.op, Docker):
             continue
-        line = segments_text(table["Docker"]["CommandLine"], root)
+        line = segments_text(table["Docker"]["CommandLine"], root, run_time_secret)
         assert split_problems(line, [planned(a, root) for a in step.op.argv], ("go", "msvcrt"), step.id) == []
 
 

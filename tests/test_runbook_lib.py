@@ -28,14 +28,17 @@ from migrate.plan.actions import (
     InstallWsl,
     SetWslVersion,
     TargetVolume,
+    SecretRef,
     UpgradeDesktop,
     WriteEnvFile,
+    WriteSecretValues,
 )
 from migrate.plan.checks import CHECK_MODES, Check
 from migrate.plan.steps import Docker, EngineExpect, Step
 from migrate.rehearse.journal import ArtifactRecord, Journal, StepState
 from migrate.volumedigest import digest_script
 from tests.pslint import enclosing_function, walk
+from tests.psquote import encoded_argument_rule
 from tests.pslit import parse_powershell, syntax_problems
 from tests.runbook_check import expected_step, pascal
 
@@ -366,6 +369,7 @@ def check_mutating_docker_steps_ask_first(lib: Lib) -> list[str]:
 
 READ_ONLY_DOCKER = {
     ("Export-ContainerEnvironment", "-Segments $p.Inspect"),
+    ("Export-SecretValue", "-Segments $p.Inspect"),
     ("Get-CheckProblem", "-Segments $Check.CommandLine"),
     ("Get-EngineInfo", "-Segments $script:Probes.Info"),
     ("Invoke-DockerCommand", "@splatProcess"),
@@ -614,6 +618,53 @@ def check_env_values_never_reach_a_message(lib: Lib) -> list[str]:
     return out
 
 
+_SECRET_FUNCTIONS = {
+    "Export-SecretValue": r"\$(value|values(?!\.Count)|found|document|inspect|pair|field|body)\b",
+    "Get-SecretValue": r"\$(value|values|document)\b",
+    "ConvertTo-EncodedArgument": r"\$(value|escaped)\b",
+    "Resolve-CommandLine": r"\$(secret|builder|segment)\b",
+}
+"""Each function that holds a secret value, and the variables that hold it (or the text around it)."""
+
+
+def check_secret_values_never_reach_a_message(lib: Lib) -> list[str]:
+    """write-secret-values and the run-time arguments: a value read from the old engine or from secrets/values never
+    reaches a log line, a note, a warning or an error (only names, positions and counts); Invoke-NativeProcess
+    logs the planned Display text only (check_logs_show_the_display_text)."""
+    out = []
+    for name, pattern in _SECRET_FUNCTIONS.items():
+        for node in _message_nodes(lib, lib.function(name)):
+            found = re.search(rf"(?i){pattern}", _text(node))
+            if found:
+                out.append(f"{name}: a message shows {found.group(0)}")
+    return out
+
+
+def check_secret_values_live_in_the_backup_folder(lib: Lib) -> list[str]:
+    """The values are written to, and read from, the planned file in the backup folder (locked to the user and
+    SYSTEM), never another path; a Secret segment of a command line becomes exactly one argument, quoted by
+    ConvertTo-EncodedArgument from the value Get-SecretValue read."""
+    out = []
+    export = lib.body("Export-SecretValue")
+    if "Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative $p.Path) -Text" not in export:
+        out.append("Export-SecretValue does not write the planned file of the backup folder")
+    if "$PSCmdlet.ShouldProcess($p.Path" not in export:
+        out.append("Export-SecretValue writes without asking ShouldProcess")
+    read = lib.body("Get-SecretValue")
+    if "$path = Get-BackupItemPath -Relative $Relative" not in read or \
+            "ConvertFrom-Json -InputObject (Read-TextFile -Path $path)" not in read:
+        out.append("Get-SecretValue does not read the file from the backup folder")
+    if len(re.findall(r"Read-TextFile|ReadAll\w+|Get-Content", read)) != 1:
+        out.append("Get-SecretValue reads something else too")
+    branch = next((n for n in walk(lib.function("Resolve-CommandLine")) if n.type == "elseif_clause"
+                   and "$segment.Contains('Secret')" in _condition(n)), None)
+    body = _text(_then_block(branch)) if branch is not None else ""
+    if "Get-SecretValue -Relative $segment['Secret'] -Index $segment['Index']" not in body or \
+            "ConvertTo-EncodedArgument -Value ($segment['Prefix'] + $secret)" not in body:
+        out.append("Resolve-CommandLine does not quote a Secret segment's value read from its file")
+    return out
+
+
 def check_the_backup_folder_is_locked(lib: Lib) -> list[str]:
     """The whole backup folder is limited to the user and SYSTEM (icacls /inheritance:r /grant:r), read back,
     before anything is written into it."""
@@ -756,9 +807,11 @@ READS: list[tuple[str, str, set[str]]] = [
     ("Add-IniEntry", "entry", _key_set(IniEntry)),
     ("Invoke-RunbookStep", "artifact", {"path", "kind", "subject", "secret"}),
     ("Test-BackupArtifact", "artifact", {"path", "kind", "subject", "secret"}),
+    ("Export-SecretValue", "ref", _key_set(SecretRef)),
 ]
 """(function or *, variable, keys it may read): what the library reads of the program's hashtables."""
-_EXTRA_PARAMS = {WriteEnvFile: ("Inspect",), EnableFeature: ("Arguments",), InstallWsl: ("Arguments",),
+_EXTRA_PARAMS = {WriteEnvFile: ("Inspect",), WriteSecretValues: ("Inspect",),
+                 EnableFeature: ("Arguments",), InstallWsl: ("Arguments",),
                  SetWslVersion: ("Arguments",), UpgradeDesktop: ("Arguments",)}
 _ALWAYS = {"count", "length"}
 """Members of every array and string."""
@@ -839,7 +892,9 @@ CHECKS: list[Callable[[Lib], list[str]]] = [
     check_the_log_is_written_only_in_a_real_run, check_features_go_through_dism, check_refuses_a_32_bit_powershell,
     check_the_lock_comes_before_the_journal, check_resume_checks_the_boot_time, check_resume_task_settings,
     check_desktop_starts_unelevated, check_rollback_tombstone_stops_forward_runs, check_logs_show_the_display_text,
-    check_env_values_never_reach_a_message, check_the_backup_folder_is_locked, check_artifacts_are_rehashed_before_use,
+    check_env_values_never_reach_a_message, check_secret_values_never_reach_a_message,
+    check_secret_values_live_in_the_backup_folder, check_the_backup_folder_is_locked,
+    check_artifacts_are_rehashed_before_use,
     check_engines_prove_what_they_are, check_failures_say_what_next, check_json_edits_follow_section_7,
     check_verify_target_compares_both_digests, check_check_modes_are_the_models,
     check_the_library_reads_only_what_the_program_holds, check_the_journal_is_the_rehearsals,
@@ -931,6 +986,28 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
                                          "('run: ' + $program + ' ' + $Arguments)")]),
     (check_env_values_never_reach_a_message, [("Add-StepNote -Text ([string]$lines.Count + ' variable(s) written')",
                                                "Add-StepNote -Text ('written: ' + $body)")]),
+    (check_secret_values_never_reach_a_message, [("Add-StepNote -Text ([string]$values.Count + ' value(s) written')",
+                                                   "Add-StepNote -Text ('written: ' + $values)")]),
+    (check_secret_values_never_reach_a_message, [("throw ($Relative + ' holds no value ' + $Index)",
+                                                   "throw ($Relative + ' holds no value ' + $Index + $document)")]),
+    (check_secret_values_never_reach_a_message, [("    return ([string][char]34 + $escaped + [string][char]34)",
+                                                   "    Write-RunbookLog -Message $escaped\n"
+                                                   "    return ([string][char]34 + $escaped + [string][char]34)")]),
+    (check_secret_values_never_reach_a_message, [("            [void]$builder.Append((ConvertTo-EncodedArgument",
+                                                   "            Write-Verbose -Message $secret\n"
+                                                   "            [void]$builder.Append((ConvertTo-EncodedArgument")]),
+    (check_secret_values_live_in_the_backup_folder, [("    $path = Get-BackupItemPath -Relative $Relative\n"
+                                                       "    if (-not [System.IO.File]::Exists($path)) {\n"
+                                                       "        throw ($Relative + ' is missing",
+                                                       "    $path = $Relative\n"
+                                                       "    if (-not [System.IO.File]::Exists($path)) {\n"
+                                                       "        throw ($Relative + ' is missing")]),
+    (check_secret_values_live_in_the_backup_folder, [("(ConvertTo-EncodedArgument -Value ($segment['Prefix'] + "
+                                                       "$secret))", "($segment['Prefix'] + $secret)")]),
+    (check_secret_values_live_in_the_backup_folder, [("Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative "
+                                                       "$p.Path) -Text (ConvertTo-Json -InputObject $body",
+                                                       "Write-Utf8FileAtomic -Path ($env:TEMP + $p.Path) -Text "
+                                                       "(ConvertTo-Json -InputObject $body")]),
     (check_the_backup_folder_is_locked, [("' /inheritance:r /grant:r *'", "' /grant *'")]),
     (check_artifacts_are_rehashed_before_use, [(" -or (Get-FileSha256 -Path $path) -ne $record.Sha256", "")]),
     (check_engines_prove_what_they_are, [("-not $kernel.Contains($expect.KernelContains)", "$false")]),
@@ -1059,3 +1136,56 @@ def test_the_guard_analysis(source: str, expected: bool) -> None:
     lib = Lib(source)
     (change,) = [node for what, node in changes(lib) if what == "Stop-Service"]
     assert safe(lib, change) is expected
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A secret value is the one argument quoted at run time: ConvertTo-EncodedArgument's two .NET regular expressions,
+# run here with Python's re (the constructs used mean the same in both; .NET's \z is Python's \Z), must quote any
+# value as migrate/emit/cmdline.py's encoder does, and docker.exe (Go) and the C runtime must read it back whole.
+
+
+HOSTILE_VALUES = ["", "p@ss'\"$x", "a b", "\\", "a\\", 'a\\"b', '\\\\"', 'x"', '"', "tab\there", "line\nbreak\r\n",
+                  "`$(whoami)`;,", "caf\u00e9 \u2019q\u2019", "end\\\\", "\\\"\\\\\"", "a\\b\\\\c\\\\\\",
+                  "%PATH% ^&|<>"]
+
+
+def test_the_run_time_quoting_is_the_encoders_and_splits_back() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from migrate.emit.cmdline import encode_quoted
+    from tests.winsplit import SPLITTERS
+
+    encode = encoded_argument_rule()
+
+    def holds(value: str) -> None:
+        line = encode(value)
+        assert line == encode_quoted(value), repr(value)
+        for name in ("go", "msvcrt"):
+            assert SPLITTERS[name]("--label " + line + " x") == ["--label", value, "x"], (name, repr(value))
+
+    for value in HOSTILE_VALUES:
+        holds(value)
+        holds("com.example.db-password=" + value)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(alphabet=st.sampled_from('\\"ab $`\'\t\n,\u00e9'), max_size=24))
+    def any_value(value: str) -> None:
+        holds(value)
+
+    any_value()
+    with pytest.raises(ValueError):
+        encode("a\x00b")
+
+
+@pytest.mark.parametrize("old, new", [
+    ("'(\\\\*)\"', '$1$1\\\"'", "'\"', '\\\"'"),  # backslashes before a quote no longer doubled
+    ("'(\\\\+)\\z', '$1$1'", "'(\\\\+)$', '$1$1'"),  # .NET's $ also matches before a final line break
+])
+def test_the_quoting_check_catches_a_broken_encoder(old: str, new: str) -> None:
+    assert LIB.count(old) == 1, old
+    from migrate.emit.cmdline import encode_quoted
+
+    encode = encoded_argument_rule(LIB.replace(old, new))
+    # Python's $ matches before a final line break as .NET's does: "a\\\n" shows that mutation.
+    assert any(encode(v) != encode_quoted(v) for v in [*HOSTILE_VALUES, "a\\\n"])

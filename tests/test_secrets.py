@@ -96,8 +96,9 @@ def test_digest_text_digests_only_the_secret_parts() -> None:
     assert "p4ss" not in text and ":pw@" not in text and text.startswith("o=size=1m,password=hmac-sha256:")
 
 
-def test_plans_carry_no_secret_and_say_what_they_do_not_carry() -> None:
-    """A digested value never becomes a docker argument: the setting is listed as not carried instead."""
+def test_plans_carry_no_secret_and_mark_what_the_runbook_reads_at_run_time() -> None:
+    """A digested label or log option stays a digest in the create arguments (the marker the program turns into a
+    value read from the old engine, tests/test_secretvalues.py); no value is in them and nothing is lost."""
     from migrate.model import Container
 
     key = b"k"
@@ -106,9 +107,10 @@ def test_plans_carry_no_secret_and_say_what_they_do_not_carry() -> None:
                   log_driver="splunk", log_opts={"splunk-token": digest_value("abc", key), "splunk-url": "https://s"})
     spec = create_spec(c, None, image_ref="nginx:1")
     args = " ".join(a for a in spec.args if isinstance(a, str))
-    assert "hmac-sha256" not in args and "--label team=shop" in args and "--log-opt splunk-url=https://s" in args
-    lost = dict(spec.not_carried)
-    assert "labels db.password" in lost and "log_opts splunk-token" in lost
+    assert "hunter2" not in args and "abc" not in args and "t0k3n" not in args
+    assert f"--label db.password={digest_value('hunter2', key)}" in args and "--label team=shop" in args
+    assert f"--log-opt splunk-token={digest_value('abc', key)}" in args and "--log-opt splunk-url=https://s" in args
+    assert [s for s, _ in spec.not_carried] == ["env"]  # no env file was given here: the builder adds it
     assert env_problem(digest_entry("MULTI=a\nb", key)).startswith("the value holds a line break")
 
 
@@ -118,7 +120,9 @@ def test_drift_sees_a_changed_env_value_it_never_held() -> None:
     inv = load_or_scan(build_options(bundle=ROOT / "samples" / "hyperv-2x"))
     report = assess(inv, load_catalog(), Config(), datetime.date(2026, 11, 28), "test")
     text, _ = render_plan(decide(inv, report, "test"))
-    assert 'env_digest = "sha256:' in text and "hmac-sha256" not in text
+    # Env values are carried by name (env files written at run time): not even their digests are in the plan.
+    assert 'env_digest = "sha256:' in text
+    assert not any(e.partition("=")[2] in text for c in inv.containers for e in c.env if "=" in e)
     api = next(c for c in inv.containers if c.name.lstrip("/") == "shop_api_1")
     env = tuple(digest_entry("DJANGO_SECRET_KEY=rotated", b"test") if e.startswith("DJANGO_SECRET_KEY=") else e
                 for e in api.env)

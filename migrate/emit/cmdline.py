@@ -9,15 +9,16 @@ commandLineToArgv, CommandLineToArgvW) disagree about `""` inside quotes but agr
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Union
 
 from migrate.errors import CommandLineError, InternalError
-from migrate.plan.steps import Arg, BackupPath, Word
+from migrate.plan.steps import Arg, BackupPath, SecretValue, Word
 from migrate.pwsh import powershell_literal, powershell_string_expr  # noqa: F401  (the runbook's quoting)
 
-Segment = Union[str, BackupPath]
-"""A piece of a command line: literal text, or a backup path the runbook inserts at run time."""
+Segment = Union[str, BackupPath, SecretValue]
+"""A piece of a command line: literal text, a backup path the runbook inserts at run time, or a whole argument whose
+value the runbook reads at run time and encodes with encode_quoted's rules (ConvertTo-EncodedArgument)."""
 
 _QUOTE_OR_SPACE = re.compile(r'["\s]')
 
@@ -60,6 +61,13 @@ def encode_arg(arg: str) -> str:
     return '"' + _quoted_body(arg, before_quote=True) + '"'
 
 
+def encode_quoted(arg: str) -> str:
+    """One argument always in double quotes (a run-time value: the runbook's ConvertTo-EncodedArgument does this
+    with two regular expressions, tests/test_runbook_lib.py holds them to it)."""
+    _check_literal(arg)
+    return '"' + _quoted_body(arg, before_quote=True) + '"'
+
+
 def _check_backup_path(path: BackupPath) -> None:
     """Reject a relative backup path whose resolved form could break the quoting around it."""
     rel = path.rel
@@ -83,7 +91,7 @@ def _merge(segments: Sequence[Segment]) -> tuple[Segment, ...]:
     return tuple(out)
 
 
-def _encode_word(parts: Sequence[Segment]) -> list[Segment]:
+def _encode_word(parts: Sequence[str | BackupPath]) -> list[Segment]:
     """A word holding at least one backup path: always quoted, so a run-time path with spaces stays one argument."""
     merged = _merge(parts)
     out: list[Segment] = ['"']
@@ -92,6 +100,8 @@ def _encode_word(parts: Sequence[Segment]) -> list[Segment]:
             _check_backup_path(part)
             out.append(part)
             continue
+        if isinstance(part, SecretValue):
+            raise InternalError("a secret value is a whole argument, never part of a word")
         _check_literal(part)
         # A backslash run that reaches a backup path is followed by the path's first character, never by '"'
         # (the run-time path holds no '"' and does not end with '\'), so only the last part meets a quote.
@@ -106,6 +116,9 @@ def _encode_one(arg: Arg) -> list[Segment]:
         return [encode_arg(arg)]
     if isinstance(arg, BackupPath):
         return _encode_word((arg,))
+    if isinstance(arg, SecretValue):
+        _check_literal(arg.prefix)
+        return [arg]
     if isinstance(arg, Word):
         if any(isinstance(p, BackupPath) for p in arg.parts):
             return _encode_word(arg.parts)
@@ -128,10 +141,22 @@ def backup_path_text(root: str, rel: str) -> str:
     return root if not rel else root + "\\" + rel.replace("/", "\\")
 
 
-def resolve_command_line(segments: Sequence[Segment], root: str) -> str:
-    """The final Arguments string: segments joined with each marker replaced by its path under root."""
+def resolve_command_line(segments: Sequence[Segment], root: str,
+                         secret: Callable[[SecretValue], str] | None = None) -> str:
+    """The final Arguments string: segments joined with each marker replaced by its path under root, and each
+    secret value (read by secret) encoded as one quoted argument."""
     # Quoting stays sound only for a non-empty root without '"' or NUL that does not end with '\'; the runbook
     # checks more (absolute, no control characters) before it gets here.
     if not root or '"' in root or "\x00" in root or root.endswith("\\"):
         raise CommandLineError(f"backup folder {root!r}: must be non-empty, hold no '\"' and not end with '\\'")
-    return "".join(s if isinstance(s, str) else backup_path_text(root, s.rel) for s in segments)
+    out = []
+    for s in segments:
+        if isinstance(s, str):
+            out.append(s)
+        elif isinstance(s, BackupPath):
+            out.append(backup_path_text(root, s.rel))
+        elif secret is None:
+            raise CommandLineError(f"a secret value of {s.file} is needed and nothing reads it")
+        else:
+            out.append(encode_quoted(s.prefix + secret(s)))
+    return "".join(out)

@@ -23,10 +23,17 @@ from typing import Any
 
 from migrate.emit.cmdline import encode_arg, encode_command_line, powershell_string_expr
 from migrate.errors import PlanError
-from migrate.plan.actions import EnableFeature, InstallWsl, SetWslVersion, UpgradeDesktop, WriteEnvFile
+from migrate.plan.actions import (
+    EnableFeature,
+    InstallWsl,
+    SetWslVersion,
+    UpgradeDesktop,
+    WriteEnvFile,
+    WriteSecretValues,
+)
 from migrate.plan.checks import Check
 from migrate.plan.redact import LONG, display
-from migrate.plan.steps import ENGINES, PHASES, Arg, BackupPath, Docker, Program, Step
+from migrate.plan.steps import ENGINES, PHASES, Arg, BackupPath, Docker, Program, SecretValue, Step
 
 DEFAULT_ENGINE = "npipe:////./pipe/docker_engine"
 MUTEX_PREFIX = "Global\\wsl2-migrate-"
@@ -118,12 +125,22 @@ _TEXTS: dict[str, str] = {}
 in $script:Texts (render_runbook fills it; a step's command line refers to it as @{ Text = 'T1' })."""
 
 
+def _segment(seg: str | BackupPath | SecretValue) -> str:
+    """One segment: a literal, @{ Backup = 'rel' }, or @{ Secret = 'rel'; Index = n; Prefix = 'KEY=' } (a whole
+    argument the library reads from a secret-values file and quotes when the step runs)."""
+    if isinstance(seg, BackupPath):
+        return "@{ Backup = " + _ps(seg.rel) + " }"
+    if isinstance(seg, SecretValue):
+        return f"@{{ Secret = {_ps(seg.file)}; Index = {seg.index}; Prefix = {_ps(seg.prefix)} }}"
+    return _ps(seg)
+
+
 def _segments(args: Sequence[Arg]) -> str:
-    """A docker command line as @(literal, @{ Backup = 'rel' }, @{ Text = 'T1' }, ...) segments."""
+    """A docker command line as @(literal, @{ Backup = 'rel' }, @{ Secret = ... }, @{ Text = 'T1' }, ...)
+    segments."""
     if not _TEXTS or not any(isinstance(a, str) and a in _TEXTS for a in args):
-        return "@(" + ", ".join("@{ Backup = " + _ps(seg.rel) + " }" if isinstance(seg, BackupPath) else _ps(seg)
-                                for seg in encode_command_line(args)) + ")"
-    pieces: list[str | BackupPath | tuple[str]] = []
+        return "@(" + ", ".join(_segment(seg) for seg in encode_command_line(args)) + ")"
+    pieces: list[str | BackupPath | SecretValue | tuple[str]] = []
     for i, arg in enumerate(args):
         if i:
             pieces.append(" ")
@@ -133,21 +150,14 @@ def _segments(args: Sequence[Arg]) -> str:
             pieces.append(encode_arg(arg))
         else:
             pieces.extend(encode_command_line((arg,)))
-    merged: list[str | BackupPath | tuple[str]] = []
+    merged: list[str | BackupPath | SecretValue | tuple[str]] = []
     for p in pieces:
         if isinstance(p, str) and merged and isinstance(merged[-1], str):
             merged[-1] += p
         else:
             merged.append(p)
-    parts = []
-    for seg in merged:
-        if isinstance(seg, BackupPath):
-            parts.append("@{ Backup = " + _ps(seg.rel) + " }")
-        elif isinstance(seg, tuple):
-            parts.append("@{ Text = " + _ps(seg[0]) + " }")
-        else:
-            parts.append(_ps(seg))
-    return "@(" + ", ".join(parts) + ")"
+    return "@(" + ", ".join("@{ Text = " + _ps(seg[0]) + " }" if isinstance(seg, tuple) else _segment(seg)
+                            for seg in merged) + ")"
 
 
 def _shared_texts(program: Program) -> dict[str, str]:
@@ -177,6 +187,8 @@ def _extra(value: Any) -> dict[str, str]:
     if isinstance(value, WriteEnvFile):
         return {"Inspect": _segments(("container", "inspect", "--format", "{{json .Config.Env}}", "--",
                                       value.container))}
+    if isinstance(value, WriteSecretValues):
+        return {"Inspect": _segments(value.inspect_argv())}
     if isinstance(value, EnableFeature):
         return {"Arguments": _encoded(("/online", "/enable-feature", f"/featurename:{value.name}", "/all",
                                        "/norestart"))}

@@ -213,6 +213,66 @@ class WriteEnvFile(Action):
             raise PlanError("write-env-file: env names must be non-empty, without '=' or line breaks")
 
 
+SECRET_FIELDS: dict[str, dict[str, str]] = {
+    "container": {"labels": ".Config.Labels", "log_opts": ".HostConfig.LogConfig.Config"},
+    "volume": {"labels": ".Labels", "options": ".Options"},
+    "network": {"labels": ".Labels", "options": ".Options"},
+}
+"""Per kind of object, the fields a secret value can live in, and where `docker inspect` has each."""
+SECRET_FIELD_WORDS = {"labels": "label", "log_opts": "log option", "options": "option"}
+SECRET_VALUES_FORMAT = "wsl2-migrate-secret-values/1"
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRef:
+    """One value to read: a key of one of the object's fields (labels, log_opts, options)."""
+
+    field: str
+    key: str
+
+
+def secret_inspect_format(kind: str) -> str:
+    """The `docker inspect --format` template that prints each field as a JSON list of [key, value] pairs, every
+    key and value written with a leading '=': PowerShell 7's ConvertFrom-Json turns a string that looks like a
+    date into a DateTime (which would change the value), and a JSON object would not do (Windows PowerShell 5.1
+    refuses two keys that differ only in case)."""
+    pairs = ('[{{range $k, $v := %s}}[{{json (printf "=%%s" $k)}},{{json (printf "=%%s" $v)}}],{{end}}null]')
+    return "{" + ",".join(f'"{name}":' + pairs % path for name, path in SECRET_FIELDS[kind].items()) + "}"
+
+
+@dataclass(frozen=True, slots=True)
+class WriteSecretValues(Action):
+    """Read the values of an object's labels and options that the plan holds only as digests from the old engine,
+    and write them into a file under secrets/ that the restore's docker commands read (docs/secrets.md)."""
+
+    NAME: ClassVar[str] = "write-secret-values"
+    ENGINE: ClassVar[str] = "source"
+    kind: str = ""
+    """container, volume or network."""
+    object: str = ""
+    """Its id (a container, a network) or name (a volume) on the old engine."""
+    path: str = ""
+    """Relative, under secrets/."""
+    entries: tuple[SecretRef, ...] = ()
+    """The values to write, in this order (a docker argument names its value by the position)."""
+
+    def __post_init__(self) -> None:
+        if self.kind not in SECRET_FIELDS:
+            raise PlanError(f"write-secret-values: kind {self.kind!r} is not one of {', '.join(SECRET_FIELDS)}")
+        if not self.object or self.object.startswith("-") or "\x00" in self.object:
+            raise PlanError(f"write-secret-values: bad {self.kind} reference {self.object!r}")
+        if not check_rel("write-secret-values", self.path).startswith("secrets/"):
+            raise PlanError("write-secret-values: the file must live under secrets/")
+        if not self.entries or any(v.field not in SECRET_FIELDS[self.kind] or "\x00" in v.key for v in self.entries):
+            raise PlanError(f"write-secret-values: needs values, each a key of {', '.join(SECRET_FIELDS[self.kind])}")
+        if len(set(self.entries)) != len(self.entries):
+            raise PlanError("write-secret-values: a value is named twice")
+
+    def inspect_argv(self) -> tuple[str, ...]:
+        """The read-only docker command both interpreters run to read the values."""
+        return (self.kind, "inspect", "--format", secret_inspect_format(self.kind), "--", self.object)
+
+
 @dataclass(frozen=True, slots=True)
 class VerifyBackups(Action):
     """Re-hash every artifact written so far against the artifact record; the switch may not start otherwise."""
@@ -555,9 +615,9 @@ class MarkRolledBack(Action):
 
 
 ACTIONS: tuple[type[Action], ...] = (
-    CheckHost, PrepareBackupFolder, WriteEnvFile, VerifyBackups, StopDesktop, CheckVmOff, BackupFiles, UpgradeDesktop,
-    EditJson, RestoreJsonKeys, EditIni, EnableFeature, Reboot, InstallWsl, SetWslVersion, CheckWsl, StartDesktop,
-    WaitEngine, VerifyTarget, Finish, RemoveResumeTask, RestoreFiles, MarkRolledBack,
+    CheckHost, PrepareBackupFolder, WriteEnvFile, WriteSecretValues, VerifyBackups, StopDesktop, CheckVmOff,
+    BackupFiles, UpgradeDesktop, EditJson, RestoreJsonKeys, EditIni, EnableFeature, Reboot, InstallWsl, SetWslVersion,
+    CheckWsl, StartDesktop, WaitEngine, VerifyTarget, Finish, RemoveResumeTask, RestoreFiles, MarkRolledBack,
 )
 """Every host action, in the order docs/runbook.md lists them."""
 ACTION_NAMES = {a.NAME: a for a in ACTIONS}

@@ -36,15 +36,24 @@ from migrate.plan.actions import (
     VerifyBackups,
     WaitEngine,
     WriteEnvFile,
+    WriteSecretValues,
     json_text,
 )
 from migrate.plan.checks import Check, image_check, registry_checks
 from migrate.plan.estimate import estimate
-from migrate.plan.layout import env_file, safe_name, target_digest, volume_archive, volume_digest
+from migrate.plan.layout import (
+    env_file,
+    safe_name,
+    secret_values_file,
+    target_digest,
+    volume_archive,
+    volume_digest,
+)
 from migrate.plan.manifest import verify_target
 from migrate.plan.model import ContainerPlan, Plan, VolumePlan
 from migrate.plan.order import start_order, stop_order
 from migrate.plan.redact import display
+from migrate.plan.secretvalues import CREATE_FLAGS, OPTION_FLAGS, carried, volume_args, with_secret_values
 from migrate.plan.steps import (
     Arg,
     Artifact,
@@ -54,13 +63,14 @@ from migrate.plan.steps import (
     Program,
     Step,
     Word,
+    secret_files,
 )
 from migrate.volumedigest import digest_script
 from migrate.helpertools import END as PROBE_END
 from migrate.helpertools import probe_command
 from migrate.winbuilds import ubr_floors
 
-BACKUP_FOLDERS = ("images", "volumes", "secrets/env", "settings", "verify")
+BACKUP_FOLDERS = ("images", "volumes", "secrets/env", "secrets/values", "settings", "verify")
 """Sub-folders of the backup folder, created by the prepare-backup-folder step (the folder itself is locked to the
 user and SYSTEM first, so each inherits that)."""
 
@@ -141,6 +151,8 @@ class _Builder:
         self.stopped: dict[str, str] = {}
         self.commits: dict[str, str] = {}
         self.env_steps: dict[str, str] = {}
+        self.secret_steps: dict[str, str] = {}
+        """secret-values file -> the step that writes it."""
         self.archives: dict[str, list[str]] = {}
         self.archive_rules: dict[str, tuple[str, ...]] = {}
         """The findings of the images each archive holds."""
@@ -189,6 +201,10 @@ class _Builder:
                mutating: bool = True, ok: tuple[int, ...] = (0,), record: bool = False,
                expect_output: str = "", absent: tuple[tuple[Arg, ...], ...] = ()) -> str:
         cleanup: tuple[tuple[Arg, ...], ...] = ()
+        # A command reading secret values runs after they were written and re-hashes their file first.
+        secrets = [f for f in secret_files((*argv, *(a for cmd in recover for a in cmd))) if f not in consumes]
+        consumes = (*consumes, *secrets)
+        depends_on = _ids((*depends_on, *(self.secret_steps[f] for f in secrets)))
         if argv[:1] == ("run",):
             # A named helper: ending the docker client does not end the container; its name lets it be removed.
             name = helper_name(step_id)
@@ -260,6 +276,13 @@ class _Builder:
                     f"backup/env/{safe_name(c.name)}", "backup", f"Write the environment of {c.name} to an env file",
                     WriteEnvFile(container=c.id, path=path, names=c.env), target=c.name,
                     produces=(Artifact(path, "env-file", c.name, secret=True),), depends_on=(self.folder,)))
+        for item in carried(plan):
+            self.secret_steps[item.path] = self.add(Step(
+                f"backup/secrets/{item.kind}/{safe_name(item.name)}", "backup",
+                f"Read the secret values of {item.kind} {item.name} from the old engine",
+                WriteSecretValues(kind=item.kind, object=item.source, path=item.path, entries=item.values),
+                target=item.name, produces=(Artifact(item.path, "secret-values", f"{item.kind} {item.name}",
+                                                     secret=True),), depends_on=(self.folder,)))
         sizes: dict[str, int] = {}
         for im in plan.images:
             if im.strategy == "save":
@@ -301,7 +324,7 @@ class _Builder:
             "backup/verify", "backup", "Verify every backup against the artifact record (size, sha256)",
             VerifyBackups(), target="backup folder", mutating=False,
             depends_on=_ids((self.folder, *self.commits.values(), *self.env_steps.values(), *self.saves.values(),
-                             *self.vol_backups.values()))))
+                             *self.vol_backups.values(), *self.secret_steps.values()))))
 
     def switch(self) -> None:
         sw = self.plan.switch
@@ -447,7 +470,8 @@ class _Builder:
         helper_ready = helper_dst or self.has_image.get(plan.helper_image) or self.ready
         for n in plan.networks:
             if n.strategy == "recreate":
-                args = _operands_guarded(f"networks.{n.name}.args", n.args)
+                args = with_secret_values(_operands_guarded(f"networks.{n.name}.args", n.args), OPTION_FLAGS,
+                                          secret_values_file("network", n.name), f"networks.{n.name}.args")
                 self.nets[n.name] = self.docker(
                     f"restore/network/{safe_name(n.name)}", "restore", f"Create network {n.name}", "target",
                     tuple(args), target=n.name, timeout=120, depends_on=(self.ready,), findings=n.findings,
@@ -512,12 +536,9 @@ class _Builder:
                     self.has_image[tag] = step
 
     def _volume(self, v: VolumePlan, helper_ready: str) -> None:
-        args: list[str] = ["volume", "create", "--driver", v.driver]
-        for k in sorted(v.options):
-            args += ["--opt", f"{k}={v.options[k]}"]
-        for k in sorted(v.labels):
-            args += ["--label", f"{k}={v.labels[k]}"]
-        create = (*args, "--", v.name)
+        args = ["volume", "create", "--driver", v.driver, *volume_args(v.options, v.labels)]
+        create = with_secret_values((*args, "--", v.name), OPTION_FLAGS, secret_values_file("volume", v.name),
+                                    f"volumes.{v.name}")
         # A volume of that name already on the new engine (an earlier WSL 2 install's) is never adopted.
         self.vols[v.name] = self.docker(f"restore/volume/{safe_name(v.name)}", "restore", f"Create volume {v.name}",
                                         "target", create, target=v.name, timeout=120, depends_on=(self.ready,),
@@ -571,7 +592,9 @@ class _Builder:
             self.created[m.name] = step
 
     def _create(self, c: ContainerPlan) -> None:
-        argv: list[Arg] = list(_operands_guarded(f"containers.{c.name}.create", c.create))
+        argv: list[Arg] = list(with_secret_values(_operands_guarded(f"containers.{c.name}.create", c.create),
+                                                  CREATE_FLAGS, secret_values_file("container", c.name),
+                                                  f"containers.{c.name}.create"))
         if not c.commit and c.commit_ref:
             # The commit was turned off in the plan: the container is created from the image it runs.
             argv = [c.image_id if a == c.commit_ref else a for a in argv]

@@ -27,6 +27,8 @@ from migrate.plan.model import (
 from migrate.plan.estimate import estimate
 from migrate.plan.paths import translator
 from migrate.plan.recreate import create_spec
+from migrate.plan.actions import SecretRef
+from migrate.plan.secretvalues import CREATE_FLAGS, carried_note, secret_refs
 from migrate.plan.steps import BackupPath
 from migrate.secrets import holds_digest
 from migrate.winbuilds import desktop_wsl2_floor, edition_family
@@ -173,18 +175,19 @@ def _volume_plan(v: Volume, fs: _Findings, translate: Callable[[str], str | None
     else:
         strategy = "copy"
         why.append("copied through a helper container (owners, modes, symlinks, empty directories kept)")
-    options, labels = _public(options, "option", why), _public(dict(v.labels), "label", why)
+    options, labels = _public(options, "options", why), _public(dict(v.labels), "labels", why)
     findings = tuple(sorted({*fs.ids("volume", v), *(user_rules if strategy == "copy" else ())}))
     return VolumePlan(name=v.name, strategy=strategy, driver=v.driver, options=options, labels=labels,
                       size=v.size, users=v.users, why=tuple(why), findings=findings)
 
 
-def _public(values: dict[str, str], what: str, why: list[str]) -> dict[str, str]:
-    """values without those the inventory keeps only as a digest (a secret), each named in why."""
-    for key in sorted(k for k, v in values.items() if holds_digest(v)):
-        why.append(f"{what} {key} holds a secret the inventory keeps only as a digest: not carried; add it in "
-                   "plan.toml, or plan from `scan --with-secrets`")
-    return {k: v for k, v in values.items() if not holds_digest(v)}
+def _public(values: dict[str, str], field: str, why: list[str]) -> dict[str, str]:
+    """values as they are; those the inventory keeps only as a digest (a secret) are named in why: the digest stays
+    and the runbook reads the value from the old engine (migrate/plan/secretvalues.py)."""
+    refs = [SecretRef(field, k) for k in sorted(values) if holds_digest(values[k])]
+    if refs:
+        why.append(carried_note(refs))
+    return values
 
 
 def network_args(n: Network, lcow: bool) -> tuple[tuple[str, ...], list[str]]:
@@ -215,10 +218,10 @@ def network_args(n: Network, lcow: bool) -> tuple[tuple[str, ...], list[str]]:
                 args += ["--aux-address", f"{k}={cfg.aux_addresses[k]}"]
         for k in sorted(n.ipam_options):
             args += ["--ipam-opt", f"{k}={n.ipam_options[k]}"]
-        options = _public(dict(n.options), "option", why)
+        options = _public(dict(n.options), "options", why)
         for k in sorted(options):
             args += ["--opt", f"{k}={options[k]}"]
-    labels = _public(dict(n.labels), "label", why)
+    labels = _public(dict(n.labels), "labels", why)
     for k in sorted(labels):
         args += ["--label", f"{k}={labels[k]}"]
     args += ["--", n.name]
@@ -229,17 +232,17 @@ def _network_plan(n: Network, fs: _Findings, lcow: bool, used_by_linux: bool) ->
     if lcow and n.name == "nat" and used_by_linux:
         # Windows' default network: Linux containers attached to it keep the name on a user-defined bridge.
         args, why = network_args(dataclasses.replace(n, builtin=False), lcow)
-        return NetworkPlan(n.name, "recreate", args=args, why=tuple(why), findings=fs.ids("network", n))
+        return NetworkPlan(n.name, "recreate", args=args, id=n.id, why=tuple(why), findings=fs.ids("network", n))
     if n.builtin or n.name in ("bridge", "host", "none", "nat"):
         return None
     if n.scope == "swarm" or n.ingress or n.config_only or n.config_from:
-        return NetworkPlan(n.name, "skip", why=("a swarm or config-only network: re-create it with swarm",),
+        return NetworkPlan(n.name, "skip", id=n.id, why=("a swarm or config-only network: re-create it with swarm",),
                            findings=fs.ids("network", n))
     if lcow and not used_by_linux and n.driver not in ("bridge",):
-        return NetworkPlan(n.name, "skip", why=("used by no Linux container: stays with the Windows engine",),
+        return NetworkPlan(n.name, "skip", id=n.id, why=("used by no Linux container: stays with the Windows engine",),
                            findings=fs.ids("network", n))
     args, why = network_args(n, lcow)
-    return NetworkPlan(n.name, "recreate", args=args,
+    return NetworkPlan(n.name, "recreate", args=args, id=n.id,
                        why=tuple(why) or ("re-created with the same IPAM, options and labels",),
                        findings=fs.ids("network", n))
 
@@ -342,6 +345,9 @@ def _container_plan(c: Container, projects: dict[str, dict[str, str]], images: d
                        "with docker create, keeping its compose labels")
     if not why:
         why.append("re-created with every captured setting")
+    refs = secret_refs(create, CREATE_FLAGS)
+    if refs and strategy == "recreate":
+        why.append(carried_note(refs))
     deps = set(c.depends_on)
     if c.compose is not None and c.compose.depends_on:
         services = projects.get(c.compose.project, {})

@@ -33,3 +33,8 @@ def target_digest(name: str) -> str:
 def env_file(container: str) -> str:
     """Where a container's env file goes (in the access-restricted secrets folder)."""
     return f"secrets/env/{safe_name(container)}.env"
+
+
+def secret_values_file(kind: str, name: str) -> str:
+    """Where the secret values of a container, volume or network go (in the access-restricted secrets folder)."""
+    return f"secrets/values/{kind}-{safe_name(name)}.json"

@@ -55,6 +55,9 @@ class NetworkPlan:
     strategy: str
     args: tuple[str, ...] = ()
     """`docker network create` arguments after `create`, ending with the name."""
+    id: str = ""
+    """The network's id on the old engine (two networks may share a name there): where the runbook reads the
+    values the plan holds only as digests ('' = by its name)."""
     why: tuple[str, ...] = ()
     findings: tuple[str, ...] = ()
 

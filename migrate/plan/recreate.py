@@ -1,7 +1,9 @@
 """Turn an inventoried container into the `docker create` arguments that re-create it on another engine.
 
 Every value is its own argv element (never shell text); image defaults are left to the image; what docker create
-cannot express is listed in `not_carried` instead of being dropped silently.
+cannot express is listed in `not_carried` instead of being dropped silently. A label or log option the inventory
+holds only as a digest keeps the digest here: the program reads its value from the old engine at run time
+(migrate/plan/secretvalues.py).
 """
 from __future__ import annotations
 
@@ -14,10 +16,7 @@ from migrate.model import Attachment, Container, Image
 from migrate.plan.limits import kv, resources, security
 from migrate.plan.mounts import mount_args
 from migrate.plan.steps import Arg
-from migrate.secrets import holds_digest, unsafe_reason
-
-SECRET_NOT_KEPT = ("a secret: the inventory keeps a digest of it, not the value; set it by hand after the move, or "
-                   "plan from `scan --with-secrets`")
+from migrate.secrets import unsafe_reason
 
 # CARRIED_FIELDS (model.py) lists the fields the arguments below reproduce; verify compares exactly those.
 
@@ -192,10 +191,7 @@ def _labels(c: Container, image: Image | None, cfg: Mapping[str, Any], s: _Spec)
         if key.startswith(_DESKTOP_LABEL):
             desktop = True
         elif image_labels.get(key) != value:
-            if holds_digest(value):
-                s.lose(f"labels {key}", SECRET_NOT_KEPT)
-            else:
-                s.flag("--label", f"{key}={value}")
+            s.flag("--label", f"{key}={value}")
     if desktop:
         s.lose("labels desktop.docker.io/*", "Docker Desktop writes these itself when it creates the container")
 
@@ -429,9 +425,7 @@ def create_spec(c: Container, image: Image | None, *, image_ref: str,
     _namespaces(c, container_names, s)
     if c.log_driver:
         s.flag("--log-driver", c.log_driver)
-    for key in sorted(k for k, v in c.log_opts.items() if holds_digest(v)):
-        s.lose(f"log_opts {key}", SECRET_NOT_KEPT)
-    s.each("--log-opt", kv({k: v for k, v in c.log_opts.items() if not holds_digest(v)}))
+    s.each("--log-opt", kv(c.log_opts))
     _health(c, cfg, s)
     if c.stop_signal and c.stop_signal != str(cfg.get("StopSignal") or ""):
         s.flag("--stop-signal", c.stop_signal)

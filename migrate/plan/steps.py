@@ -6,12 +6,14 @@ docs/runbook.md describes the program, the journal both interpreters keep, and e
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Union
 
 from migrate.errors import PlanError
-from migrate.plan.actions import Action
+from migrate.plan.actions import Action, check_rel
 from migrate.plan.checks import Check
+from migrate.secrets import REDACTED
 
 PHASES = ("preflight", "freeze", "backup", "switch", "restore", "verify", "cleanup")
 """Phases in the order they run; a runbook may be run one phase at a time."""
@@ -41,8 +43,32 @@ class Word:
     parts: tuple[str | BackupPath, ...]
 
 
-Arg = Union[str, BackupPath, Word]
-"""One argument of a docker command: literal text, a backup-folder path, or a mix of both."""
+@dataclass(frozen=True, slots=True)
+class SecretValue:
+    """One argument whose value is read when the step runs from a secret-values file in the backup folder (a
+    write-secret-values step wrote it from the old engine): `prefix` + the file's value number `index`.
+
+    The plan holds only a digest of the value (docs/secrets.md); logs show `prefix<redacted>`. The runbook quotes
+    the whole argument at run time (ConvertTo-EncodedArgument), the rehearsal passes it as one argv element.
+    """
+
+    file: str
+    """Relative to the backup folder, under secrets/ (forward slashes)."""
+    index: int
+    """Which value of the file's list."""
+    prefix: str = ""
+    """Literal text before the value: `KEY=` of a --label, --log-opt or --opt."""
+
+    def __post_init__(self) -> None:
+        if not check_rel("secret value", self.file).startswith("secrets/"):
+            raise PlanError(f"secret value: {self.file} is not under secrets/")
+        if not 0 <= self.index < 2 ** 31 or "\x00" in self.prefix:
+            raise PlanError(f"secret value {self.index} of {self.file}: bad index or prefix")
+
+
+Arg = Union[str, BackupPath, Word, SecretValue]
+"""One argument of a docker command: literal text, a backup-folder path, a mix of both, or a secret value read at
+run time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,12 +205,17 @@ class Program:
         raise PlanError(f"no step {step_id!r} in the program")
 
 
-def resolve_arg(arg: Arg, root: str, sep: str = "/") -> str:
-    """The literal argument once backup paths are joined to root with sep (the rehearsal uses this)."""
+def resolve_arg(arg: Arg, root: str, sep: str = "/", secret: Callable[[SecretValue], str] | None = None) -> str:
+    """The literal argument once backup paths are joined to root with sep and secret values read by secret (the
+    rehearsal uses this)."""
     if isinstance(arg, str):
         return arg
     if isinstance(arg, BackupPath):
         return join_backup(root, arg.rel, sep)
+    if isinstance(arg, SecretValue):
+        if secret is None:
+            raise PlanError(f"a secret value of {arg.file} is needed here, and nothing reads it")
+        return arg.prefix + secret(arg)
     return "".join(p if isinstance(p, str) else join_backup(root, p.rel, sep) for p in arg.parts)
 
 
@@ -196,5 +227,10 @@ def join_backup(root: str, rel: str, sep: str = "/") -> str:
 
 
 def arg_text(arg: Arg) -> str:
-    """An argument for people: backup paths shown as <backup>/rel."""
-    return resolve_arg(arg, "<backup>")
+    """An argument for people: backup paths shown as <backup>/rel, a secret value as <redacted>."""
+    return resolve_arg(arg, "<backup>", secret=lambda _: REDACTED)
+
+
+def secret_files(args: Iterable[Arg]) -> tuple[str, ...]:
+    """The secret-values files these arguments read, once each, in order."""
+    return tuple(dict.fromkeys(a.file for a in args if isinstance(a, SecretValue)))

@@ -43,7 +43,9 @@ from migrate.plan.actions import (
     VerifyTarget,
     WaitEngine,
     WriteEnvFile,
+    WriteSecretValues,
 )
+from migrate.plan.actions import SECRET_FIELD_WORDS, SECRET_VALUES_FORMAT
 from migrate.rehearse.interpreter import Context, Host, RunRefused, StepFailed
 from migrate.rehearse.journal import measure, write_json_atomic
 from migrate.verify.restored import digest_token
@@ -274,6 +276,45 @@ def write_env_file(host: SimulatedHost, a: WriteEnvFile, ctx: Context) -> None:
     with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
         fh.write("".join(line + "\n" for line in lines))
     ctx.note(f"{len(lines)} variable(s) written")
+
+
+def _secret_pairs(out: str, a: WriteSecretValues) -> dict[tuple[str, str], str]:
+    """(field, key) -> value from the inspect output (each field a list of ["=key", "=value"] pairs, then null)."""
+    try:
+        data = json.loads(out)
+    except ValueError:
+        raise StepFailed(f"{a.kind} {a.object}: docker inspect did not print JSON") from None
+    found: dict[tuple[str, str], str] = {}
+    for field in (data if isinstance(data, dict) else {}):
+        for pair in data[field] or []:
+            if pair is None:
+                continue
+            if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) and x.startswith("=")
+                                                                      for x in pair)):
+                raise StepFailed(f"{a.kind} {a.object}: docker inspect printed an unexpected {field} entry")
+            found[(field, pair[0][1:])] = pair[1][1:]
+    return found
+
+
+def write_secret_values(host: SimulatedHost, a: WriteSecretValues, ctx: Context) -> None:
+    found = _secret_pairs(ctx.docker("source", list(a.inspect_argv()), 120).stdout, a)
+    names, values = [], []
+    for ref in a.entries:
+        what = f"{SECRET_FIELD_WORDS[ref.field]} {ref.key}"
+        if (ref.field, ref.key) not in found:
+            raise StepFailed(f"{a.kind} {a.object} no longer has the {what}")
+        value = found[(ref.field, ref.key)]
+        if "\x00" in value:
+            raise StepFailed(f"{a.kind} {a.object}: the {what} holds a NUL character, which no command line can "
+                             "carry: set it by hand after the move")
+        names.append(what)
+        values.append("=" + value)
+    path = ctx.root.joinpath(*a.path.split("/"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+        json.dump({"format": SECRET_VALUES_FORMAT, "names": names, "values": values}, fh)
+    ctx.note(f"{len(values)} value(s) written")
 
 
 def verify_backups(host: SimulatedHost, a: VerifyBackups, ctx: Context) -> None:
@@ -578,6 +619,7 @@ def mark_rolled_back(host: SimulatedHost, a: MarkRolledBack, ctx: Context) -> No
 
 TWINS: dict[type[Action], Callable[..., None]] = {
     CheckHost: check_host, PrepareBackupFolder: prepare_backup_folder, WriteEnvFile: write_env_file,
+    WriteSecretValues: write_secret_values,
     VerifyBackups: verify_backups, StopDesktop: stop_desktop, CheckVmOff: check_vm_off, BackupFiles: backup_files,
     UpgradeDesktop: upgrade_desktop, EditJson: edit_json, RestoreJsonKeys: restore_json_keys, EditIni: edit_ini,
     EnableFeature: enable_feature, Reboot: reboot, InstallWsl: install_wsl, SetWslVersion: set_wsl_default_version,

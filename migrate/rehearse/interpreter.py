@@ -17,7 +17,8 @@ from pathlib import Path
 from migrate.errors import EngineError, InputError, MigrateError
 from migrate.plan.actions import Action
 from migrate.plan.checks import Check
-from migrate.plan.steps import GATED_PHASES, Arg, Docker, Program, Step, resolve_arg
+from migrate.plan.actions import SECRET_VALUES_FORMAT
+from migrate.plan.steps import GATED_PHASES, Arg, Docker, Program, SecretValue, Step, resolve_arg
 from migrate.rehearse.docker import CommandTimedOut, Completed, DockerRunner
 from migrate.rehearse.journal import (
     ArtifactRecord,
@@ -119,6 +120,25 @@ class Context:
             raise StepFailed(f"docker {' '.join(args[:2])} exited with code {res.code}: {tail}")
         return res
 
+    def secret_value(self, arg: SecretValue) -> str:
+        """A value a write-secret-values step wrote (never shown: errors name the file and the position)."""
+        try:
+            document = json.loads(self.root.joinpath(*arg.file.split("/")).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise StepFailed(f"{arg.file} cannot be read as a secret-values file") from None
+        values = document.get("values") if isinstance(document, dict) else None
+        if not isinstance(values, list) or document.get("format") != SECRET_VALUES_FORMAT \
+                or not 0 <= arg.index < len(values):
+            raise StepFailed(f"{arg.file} holds no value {arg.index}")
+        value = values[arg.index]
+        if not isinstance(value, str) or not value.startswith("="):
+            raise StepFailed(f"{arg.file}: value {arg.index} is not in the form the file is written in")
+        return value[1:]
+
+    def argv(self, cmd: tuple[Arg, ...]) -> list[str]:
+        """A planned command with its backup paths joined and its secret values read."""
+        return [resolve_arg(a, str(self.root), secret=self.secret_value) for a in cmd]
+
     def engine_info(self, engine: str) -> dict:
         """`docker info` of an engine as JSON."""
         out = self.docker(engine, ["info", "--format", "{{json .}}"], 120).stdout
@@ -198,7 +218,7 @@ class Context:
         """Commands whose failure only means there was nothing to do (recovery, clean-up)."""
         for cmd in commands:
             try:
-                self.docker(engine, [resolve_arg(a, str(self.root)) for a in cmd], 300)
+                self.docker(engine, self.argv(cmd), 300)
                 self.note(f"{why}: docker {' '.join(str(a) for a in cmd[:2])}")
             except StepFailed as exc:
                 self.note(f"{why}: nothing to do ({exc.message[:80]})")
@@ -210,13 +230,13 @@ class Context:
             self._quiet(op.engine, op.cleanup, "clean-up")
             self._quiet(op.engine, op.recover, "recovered")
         for cmd in op.require_absent:
-            if self.docker(op.engine, [resolve_arg(a, str(self.root)) for a in cmd], 120, (0, 1)).code == 0:
+            if self.docker(op.engine, self.argv(cmd), 120, (0, 1)).code == 0:
                 raise StepFailed(f"{step.target} already exists on the {op.engine} engine and this run did not make "
                                  "it (an earlier install's?): rename or remove it there, then resume")
         self.journal.state(step.id).record["commandStarted"] = True
         self.save()
         try:
-            res = self.docker(op.engine, [resolve_arg(a, str(self.root)) for a in op.argv], op.timeout,
+            res = self.docker(op.engine, self.argv(op.argv), op.timeout,
                               op.ok_exit_codes)
         except BaseException:
             self._quiet(op.engine, op.cleanup, "clean-up")

@@ -5,7 +5,7 @@ import csv
 import re
 from dataclasses import dataclass
 
-from migrate.plan.steps import Arg, BackupPath, Word
+from migrate.plan.steps import Arg, BackupPath, SecretValue, Word
 
 # `docker container create` / `run` options that take a value (long and short names), from the docker CLI reference.
 _CREATE_VALUED = frozenset("""
@@ -58,11 +58,14 @@ class Parsed:
 
 
 def text(arg: Arg) -> str:
-    """An argument as text, backup paths shown as <backup>/rel (for messages and pattern checks)."""
+    """An argument as text, backup paths shown as <backup>/rel, a secret value read at run time as <secret> (for
+    messages and pattern checks)."""
     if isinstance(arg, str):
         return arg
     if isinstance(arg, BackupPath):
         return "<backup>" + ("/" + arg.rel if arg.rel else "")
+    if isinstance(arg, SecretValue):
+        return arg.prefix + "<secret>"
     return "".join(text(p) for p in arg.parts)
 
 
@@ -176,7 +179,7 @@ def volume_spec(arg: Arg) -> MountRef:
             target, _, opts = rest[1:].partition(":")
             return MountRef("backup", head.rel, target, "ro" in opts.split(","))
         return MountRef("bind", text(arg), "")
-    spec = arg
+    spec = text(arg)
     if _WINDOWS_PATH.match(spec):
         # C:\path:/dst[:opts]: the drive colon is part of the source.
         src, _, rest = spec[2:].partition(":")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from migrate.plan.actions import CheckHost, WriteEnvFile
+from migrate.plan.actions import CheckHost, WriteEnvFile, WriteSecretValues
 from migrate.plan.build import COPY_IN, COPY_OUT
 from migrate.plan.model import Plan
 from migrate.plan.steps import Arg, BackupPath, Step, Word
@@ -115,6 +115,14 @@ class Simulator:
             if not w.folder:
                 self.fail("writes an env file before the backup folder exists")
             w.files[step.op.path] = File("env-file", step.id, content=ref)
+        elif isinstance(step.op, WriteSecretValues):
+            op = step.op
+            if eng is not None and ((op.kind == "container" and eng.container(op.object) is None)
+                                    or (op.kind == "volume" and op.object not in eng.volumes)):
+                self.fail(f"reads the secret values of {op.kind} {op.object[:12]}, which is not on the {eng.label} "
+                          "engine")
+            if not w.folder:
+                self.fail("writes secret values before the backup folder exists")
         elif act == "verify-backups":
             w.backups_verified = step.id
         elif act == "stop-desktop":
