@@ -851,7 +851,7 @@ def check_the_journal_is_the_rehearsals(lib: Lib) -> list[str]:
 def check_json_arrays_are_not_wrapped(lib: Lib) -> list[str]:
     """No @() around ConvertFrom-Json or Get-JsonProperty: on 5.1 ConvertFrom-Json emits a JSON array as one
     object[], which @() wraps into a one-element array (a loop would see the whole array as one item), and
-    Get-JsonProperty keeps arrays whole with the unary comma. Assigned to a variable, both loop the same on 5.1 and 7."""
+    Get-JsonProperty keeps arrays whole with the unary comma. Assigned to a variable, both loop alike on 5.1 and 7."""
     return [f"{enclosing_function(node) or 'script body'}: {m.group(0)}" for m, node in
             _code_matches(lib, r"@\(\s*(?:ConvertFrom-Json|Get-JsonProperty)\b")]
 
@@ -958,8 +958,8 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
     (check_env_values_never_reach_a_message, [("Add-StepNote -Text ([string]$lines.Count + ' variable(s) written')",
                                                "Add-StepNote -Text ('written: ' + $body)")]),
     (check_the_backup_folder_is_locked, [("' /inheritance:r /grant:r ' + $grants", "' /grant ' + $grants")]),
-    (check_json_arrays_are_not_wrapped, [("    $files = Get-JsonProperty -Object $manifest -Name 'files' -Default @()",
-                                          "    $files = @(Get-JsonProperty -Object $manifest -Name 'files' -Default @())")]),
+    (check_json_arrays_are_not_wrapped, [("$files = Get-JsonProperty -Object $manifest -Name 'files' -Default @()",
+                                          "$files = @(Get-JsonProperty -Object $manifest -Name 'files' -Default 0)")]),
     (check_the_backup_folder_is_locked, [("-Sids @($userSid, 'S-1-5-18')",
                                           "-Sids @($userSid, 'S-1-5-18', 'S-1-1-0')")]),
     (check_artifacts_are_rehashed_before_use, [(" -or (Get-FileSha256 -Path $path) -ne $record.Sha256", "")]),
