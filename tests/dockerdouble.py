@@ -120,7 +120,8 @@ class FakeDocker:
         if a[:1] == ["info"]:
             fmt = a[a.index("--format") + 1]
             if fmt == "{{json .}}":
-                return ok(json.dumps({"ID": e.id, "OSType": e.os, "KernelVersion": e.kernel}))
+                return ok(json.dumps({"ID": e.id, "OSType": e.os, "KernelVersion": e.kernel,
+                                    "OperatingSystem": "Docker Desktop" if e.os == "linux" else "Windows Server"}))
             if fmt == MIRRORS:
                 return ok("".join(m + " " for m in e.mirrors))
             if fmt == INSECURE:

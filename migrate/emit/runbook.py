@@ -36,7 +36,7 @@ from migrate.plan.redact import LONG, display
 from migrate.plan.steps import ENGINES, PHASES, Arg, BackupPath, Docker, Program, SecretValue, Step
 
 DEFAULT_ENGINE = "npipe:////./pipe/docker_engine"
-MUTEX_PREFIX = "Global\\wsl2-migrate-"
+MUTEX_NAME = "Global\\wsl2-migrate-runbook"
 """A named mutex for the whole machine: two runs of one plan never write one journal at once."""
 _ID = re.compile(r"^[a-z0-9][a-z0-9._/-]*$")
 _HASH = re.compile(r"^[0-9a-f]{64}$")
@@ -284,6 +284,8 @@ def _header(steps: Sequence[Step], meta: RunbookMeta) -> list[str]:
         "    The docker CLI (name on PATH or full path).",
         ".PARAMETER EngineTimeoutSeconds",
         "    How long to wait for an engine after starting Docker Desktop.",
+        ".PARAMETER FromTask",
+        "    Set by the logon task that resumes the run after a restart: the window waits for Enter before closing.",
         ".EXAMPLE",
         "    .\\migrate.ps1 -WhatIf",
         "    Dry run: read-only probes run, every change is listed as What if.",
@@ -319,7 +321,8 @@ def _header(steps: Sequence[Step], meta: RunbookMeta) -> list[str]:
         f"    [string]$SourceEngine = {_ps(DEFAULT_ENGINE)},",
         f"    [string]$TargetEngine = {_ps(DEFAULT_ENGINE)},",
         "    [string]$DockerPath = 'docker',",
-        "    [ValidateRange(10, 86400)] [int]$EngineTimeoutSeconds = 300",
+        "    [ValidateRange(10, 86400)] [int]$EngineTimeoutSeconds = 300,",
+        "    [switch]$FromTask",
         ")",
         "",
     ]
@@ -350,7 +353,7 @@ def _preamble(program: Program, meta: RunbookMeta) -> list[str]:
         f"$script:SourceBackend = {_ps(meta.source_backend)}",
         f"$script:StepTotal = {len(program.steps)}",
         f"$script:ResumeTaskName = {_ps('wsl2-migrate-resume-' + meta.plan_hash[:12])}",
-        "$script:MutexName = " + _ps(MUTEX_PREFIX + meta.plan_hash[:12]),
+        "$script:MutexName = " + _ps(MUTEX_NAME),
         "$script:EngineExpect = @{ " + engines + " }",
         "$script:Probes = @{ " + probes + " }",
         "# Long arguments several steps share, each written once (a step's command line names it: @{ Text = 'T1' }).",
@@ -384,6 +387,7 @@ def _main() -> list[str]:
         "    TargetEngine         = $TargetEngine",
         "    DockerPath           = $DockerPath",
         "    EngineTimeoutSeconds = $EngineTimeoutSeconds",
+        "    FromTask             = [bool]$FromTask",
         "    ScriptPath           = $PSCommandPath",
         "}",
         "Invoke-Runbook -Options $runbookOptions",

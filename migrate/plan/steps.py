@@ -183,7 +183,10 @@ class EngineExpect:
     os: str
     """Server OS: linux or windows."""
     kernel_contains: str = ""
-    """Must appear in the kernel version ('' = any): microsoft-standard for the WSL 2 engine."""
+    """Must appear in the kernel version ('' = any): linuxkit for the Hyper-V VM's engine, microsoft-standard for
+    the WSL 2 engine."""
+    operating_system: str = ""
+    """docker info's OperatingSystem ('' = any): Docker Desktop for both of its Linux engines."""
     not_source: bool = False
     """Must not be the engine the preflight found as the source (its engine id differs)."""
 
