@@ -28,7 +28,7 @@ from migrate.plan.estimate import estimate
 from migrate.plan.paths import translator
 from migrate.plan.recreate import create_spec
 from migrate.plan.actions import SecretRef
-from migrate.plan.secretvalues import CREATE_FLAGS, carried_note, secret_refs
+from migrate.plan.secretvalues import CARRIED, CREATE_FLAGS, carried_note, secret_refs
 from migrate.plan.steps import BackupPath
 from migrate.secrets import holds_digest
 from migrate.winbuilds import desktop_wsl2_floor, edition_family
@@ -242,8 +242,9 @@ def _network_plan(n: Network, fs: _Findings, lcow: bool, used_by_linux: bool) ->
         return NetworkPlan(n.name, "skip", id=n.id, why=("used by no Linux container: stays with the Windows engine",),
                            findings=fs.ids("network", n))
     args, why = network_args(n, lcow)
-    return NetworkPlan(n.name, "recreate", args=args, id=n.id,
-                       why=tuple(why) or ("re-created with the same IPAM, options and labels",),
+    if all(CARRIED in w for w in why):  # nothing changes but where some values come from
+        why.insert(0, "re-created with the same IPAM, options and labels")
+    return NetworkPlan(n.name, "recreate", args=args, id=n.id, why=tuple(why),
                        findings=fs.ids("network", n))
 
 

@@ -113,8 +113,12 @@ def carried(plan: Plan) -> list[Carried]:
     return out
 
 
+CARRIED = "the runbook reads the value from the old engine before the switch"
+"""Words of every note carried_note writes."""
+
+
 def carried_note(refs: Sequence[SecretRef]) -> str:
     """The plan's reason for values it carries this way (a `why:` comment of plan.toml)."""
     names = ", ".join(f"{SECRET_FIELD_WORDS[r.field]} {r.key}" for r in refs)
-    return (f"{names}: a secret the inventory keeps only as a digest (the digest stays in this plan): the runbook "
-            "reads the value from the old engine before the switch into secrets\\values in the backup folder")
+    return (f"{names}: a secret the inventory keeps only as a digest (the digest stays in this plan): {CARRIED} "
+            "into secrets\\values in the backup folder")

@@ -172,6 +172,7 @@ $script:Lf = [string][char]10
 $script:CrLf = [string][char]13 + [string][char]10
 $script:JournalFormat = 'wsl2-migrate-journal/2'
 $script:ArtifactFormat = 'wsl2-migrate-artifacts/2'
+$script:SecretValuesFormat = 'wsl2-migrate-secret-values/1'
 $script:DesktopProcessNames = @(
     'Docker Desktop',
     'Docker for Windows',
@@ -419,6 +420,24 @@ function ConvertTo-QuotedArgument {
     return ([string][char]34 + $Value + [string][char]34)
 }
 
+function ConvertTo-EncodedArgument {
+    # A value read at run time (a secret) as one command-line argument, always in double quotes, by the rules of
+    # migrate/emit/cmdline.py's encode_quoted (runbook-style 4.5): a run of backslashes before a '"' is doubled and
+    # the '"' escaped as \", a run at the end is doubled (the closing quote follows); nothing else changes. A NUL
+    # cannot be passed. The value is never shown, not even in the error.
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string]$Value
+    )
+    if ($Value.IndexOf([char]0) -ge 0) {
+        throw 'a value holds a NUL character, which a command line cannot carry'
+    }
+    $escaped = [regex]::Replace($Value, '(\\*)"', '$1$1\"')
+    $escaped = [regex]::Replace($escaped, '(\\+)\z', '$1$1')
+    return ([string][char]34 + $escaped + [string][char]34)
+}
+
 function Get-BackupItemPath {
     # A path inside the backup folder: rel uses '/' (as in the plan); '' is the folder itself.
     [CmdletBinding()]
@@ -430,6 +449,31 @@ function Get-BackupItemPath {
         return $script:BackupRoot
     }
     return $script:BackupRoot + '\' + $Relative.Replace('/', '\')
+}
+
+function Get-SecretValue {
+    # Value number Index of a secret-values file a write-secret-values step wrote into secrets\ in the backup folder
+    # (each written with a leading '=': see Export-SecretValue). For a docker command line only; never shown.
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory = $true)] [string]$Relative,
+        [Parameter(Mandatory = $true)] [int]$Index
+    )
+    $path = Get-BackupItemPath -Relative $Relative
+    if (-not [System.IO.File]::Exists($path)) {
+        throw ($Relative + ' is missing from the backup folder')
+    }
+    $document = ConvertFrom-Json -InputObject (Read-TextFile -Path $path)
+    $values = Get-JsonProperty -Object $document -Name 'values' -Default @()
+    if ((Get-JsonProperty -Object $document -Name 'format' -Default '') -cne $script:SecretValuesFormat -or $Index -lt 0 -or $Index -ge @($values).Count) {
+        throw ($Relative + ' holds no value ' + $Index)
+    }
+    $value = [string]@($values)[$Index]
+    if (-not $value.StartsWith('=')) {
+        throw ($Relative + ': value ' + $Index + ' is not in the form the file is written in')
+    }
+    return $value.Substring(1)
 }
 
 function Get-EngineUrl {
@@ -737,8 +781,10 @@ function Invoke-NativeProcess {
 }
 
 function Resolve-CommandLine {
-    # Joins the pre-encoded segments of a command: @{ Backup = 'rel' } becomes a path in the backup folder, and
-    # @{ Text = 'T1' } the pre-encoded argument $script:Texts holds once for every step that uses it.
+    # Joins the pre-encoded segments of a command: @{ Backup = 'rel' } becomes a path in the backup folder,
+    # @{ Secret = 'rel'; Index = n; Prefix = 'KEY=' } the whole argument Prefix + value n of that secret-values file
+    # (quoted here: the only argument encoded at run time), and @{ Text = 'T1' } the pre-encoded argument
+    # $script:Texts holds once for every step that uses it. The result is never logged (Display is).
     [CmdletBinding()]
     [OutputType([string])]
     param(
@@ -748,6 +794,9 @@ function Resolve-CommandLine {
     foreach ($segment in $Segments) {
         if ($segment -is [System.Collections.IDictionary] -and $segment.Contains('Text')) {
             [void]$builder.Append($script:Texts[$segment['Text']])
+        } elseif ($segment -is [System.Collections.IDictionary] -and $segment.Contains('Secret')) {
+            $secret = Get-SecretValue -Relative $segment['Secret'] -Index $segment['Index']
+            [void]$builder.Append((ConvertTo-EncodedArgument -Value ($segment['Prefix'] + $secret)))
         } elseif ($segment -is [System.Collections.IDictionary]) {
             [void]$builder.Append((Get-BackupItemPath -Relative $segment['Backup']))
         } else {
@@ -1860,6 +1909,52 @@ function Export-ContainerEnvironment {
     Add-StepNote -Text ([string]$lines.Count + ' variable(s) written')
 }
 
+function Export-SecretValue {
+    # write-secret-values: the values of a source object's labels and options that the plan holds only as digests,
+    # read from the engine now and written into secrets\ for the restore's docker commands; never logged. The
+    # inspect format prints each field as [key, value] pairs, each with a leading '=': PowerShell 7's
+    # ConvertFrom-Json would turn a value that looks like a date into a DateTime, and 5.1's refuses an object with
+    # two keys that differ only in case.
+    [CmdletBinding(SupportsShouldProcess)]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable]$Step
+    )
+    $p = $Step.Params
+    $inspect = Invoke-DockerCommand -Engine $Step.Engine -Segments $p.Inspect -Display ($p.Kind + ' inspect ' + $p.Object) -StepId $Step.Id -TimeoutSeconds 120
+    $document = ConvertFrom-Json -InputObject $inspect.StdOut
+    $found = New-Object -TypeName 'System.Collections.Generic.Dictionary[string,string]' -ArgumentList ([System.StringComparer]::Ordinal)
+    foreach ($field in $document.PSObject.Properties) {
+        foreach ($pair in $field.Value) {
+            if ($null -eq $pair) {
+                continue
+            }
+            $found[$field.Name + '/' + ([string]$pair[0]).Substring(1)] = ([string]$pair[1]).Substring(1)
+        }
+    }
+    $words = @{ labels = 'label'; log_opts = 'log option'; options = 'option' }
+    $names = New-Object -TypeName 'System.Collections.Generic.List[string]'
+    $values = New-Object -TypeName 'System.Collections.Generic.List[string]'
+    foreach ($ref in $p.Entries) {
+        $what = $words[$ref.Field] + ' ' + $ref.Key
+        if (-not $found.ContainsKey($ref.Field + '/' + $ref.Key)) {
+            throw ($p.Kind + ' ' + $p.Object + ' no longer has the ' + $what)
+        }
+        $value = $found[$ref.Field + '/' + $ref.Key]
+        if ($value.IndexOf([char]0) -ge 0) {
+            throw ($p.Kind + ' ' + $p.Object + ': the ' + $what + ' holds a NUL character, which no command line can carry: set it by hand after the move')
+        }
+        $names.Add($what)
+        $values.Add('=' + $value)
+    }
+    if (-not $PSCmdlet.ShouldProcess($p.Path, 'Write ' + $values.Count + ' secret value(s) of ' + $Step.Target)) {
+        $script:StepDeclined = $true
+        return
+    }
+    $body = [ordered]@{ format = $script:SecretValuesFormat; names = $names.ToArray(); values = $values.ToArray() }
+    Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative $p.Path) -Text (ConvertTo-Json -InputObject $body -Compress)
+    Add-StepNote -Text ([string]$values.Count + ' value(s) written')
+}
+
 function Test-BackupArtifact {
     # verify-backups: every artifact written before this step still has its recorded size and sha256.
     [CmdletBinding()]
@@ -2720,6 +2815,7 @@ function Invoke-HostAction {
         'check-host' { Test-MigrationHost -Step $Step }
         'prepare-backup-folder' { Initialize-BackupFolder -Step $Step }
         'write-env-file' { Export-ContainerEnvironment -Step $Step }
+        'write-secret-values' { Export-SecretValue -Step $Step }
         'verify-backups' { Test-BackupArtifact -Step $Step }
         'stop-desktop' { Stop-DockerDesktop -Step $Step }
         'check-vm-off' { Wait-VmOff -Step $Step }
@@ -3000,7 +3096,7 @@ $script:Steps = @(
         Produces      = @(
         )
         Docker        = $null
-        Params        = @{ Folders = @('images', 'volumes', 'secrets/env', 'settings', 'verify') }
+        Params        = @{ Folders = @('images', 'volumes', 'secrets/env', 'secrets/values', 'settings', 'verify') }
     }
     # 3/27 preflight/pull-helper
     @{
