@@ -13,6 +13,7 @@ import tomlkit.exceptions
 from tomlkit.items import Comment, Item, Table
 
 from migrate.errors import InputError, InternalError
+from migrate.plan import tomlfast
 from migrate.plan.model import (
     CONTAINER_STRATEGIES,
     IMAGE_STRATEGIES,
@@ -60,7 +61,7 @@ def plan_hash(text: str) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-_BARE = re.compile(r"^[A-Za-z0-9_-]+$")
+_BARE = re.compile(r"[A-Za-z0-9_-]+\Z")  # \Z: "$" would take a key ending in a newline as bare
 _ESC = {"\\": "\\\\", '"': '\\"', "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
 
 
@@ -269,7 +270,7 @@ def parse_plan(text: str, file: str = "plan.toml") -> Plan:
     from migrate.inventory.textfile import check_depth, check_strings
 
     try:
-        data = tomllib.loads(text)
+        data = tomlfast.loads(text)  # tomllib's result and errors, at C speed on the plan's own layout
     except tomllib.TOMLDecodeError as e:
         raise InputError(_other_kind(text, file) or f"{file}: not valid TOML: {e}") from None
     except RecursionError:
