@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from migrate.errors import InputError
-from migrate.inventory import normalize
 from migrate.inventory.engine import Progress, RawEngine
 from migrate.model import ConfigFile, FileFact, Inventory, Note, ProjectFile, Settings, Source
 
@@ -19,6 +18,8 @@ class ScanOptions:
 
     host: str | None = None
     context: str | None = None
+    hyperv_host: str | None = None
+    """The LCOW host's second engine (Docker Desktop's Linux engine in the Hyper-V VM): `--host` given twice."""
     use_engine: bool | None = None
     """True: read a live engine; False: never; None: only when no other source is given."""
     inventory: Path | None = None
@@ -98,6 +99,7 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
     from migrate.inventory.host import read_host_facts
     from migrate.inventory.projectfiles import scan_projects
     from migrate.inventory.sanity import check_numbers
+    from migrate.inventory.second import engine_objects, second_engine
     from migrate.inventory.textfile import read_text
 
     if not opts.has_file_sources() and not opts.wants_engine():
@@ -115,6 +117,7 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
     daemon_windows: Path | None = None
     wslconfig = opts.wslconfig
     host_facts_path = opts.host_facts
+    bundle_second: tuple[RawEngine, str] | None = None
 
     if opts.bundle is not None:
         b = read_bundle(opts.bundle, partial=opts.bundle_partial)
@@ -125,6 +128,8 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         daemon_linux, daemon_windows = b.daemon_linux, b.daemon_windows
         wslconfig = wslconfig or b.wslconfig
         host_facts_path = host_facts_path or b.host_facts
+        if b.hyperv_engine is not None:
+            bundle_second = (b.hyperv_engine, b.hyperv_url)
 
     if opts.wants_engine():
         from migrate.inventory.engine import read_engine, resolve_host
@@ -133,6 +138,11 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         raw = read_engine(url, tls, progress)
         live = (url, tls)
         sources.append(Source(kind="engine", ref=url))
+    if opts.hyperv_host:
+        if live is None:
+            raise InputError(f"--host {opts.hyperv_host}: a second --host is the Hyper-V VM's Linux engine beside the "
+                             "first; give the engine to migrate first")
+        sources.append(Source(kind="engine-hyperv", ref=opts.hyperv_host))
 
     infos = _engine_infos(opts.engine_info)
     if infos:
@@ -203,37 +213,29 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         notes.extend(pnotes)
 
     engine = None
-    images, containers, volumes, networks = [], [], [], []
+    images: list[Any] = []
+    containers: list[Any] = []
+    volumes: list[Any] = []
+    networks: list[Any] = []
     info: dict[str, Any] = {}
     version: dict[str, Any] = {}
     if raw is not None:
         info, version = raw.info, raw.version
-        notes.extend(raw.notes)
-        reachable = raw.url.startswith(("unix:", "tcp:", "npipe:", "http:", "https:", "ssh:"))
-        engine = normalize.engine_from_info(info, version, reachable, raw.client)
-        sizes = normalize.container_sizes(raw.df)
-        unique = {str(c.get("Id")): c for c in raw.containers if isinstance(c, dict) and c.get("Id")}
-        containers = normalize.link_containers(
-            [normalize.container_from_inspect(c, sizes.get(c.get("Id", ""))) for c in unique.values()]
-        )
-        images = normalize.link_images(normalize.images_from_inspect(raw.images), containers)
-        volumes = normalize.volumes_from_inspect(raw.volumes, raw.df or None, containers)
-        networks = normalize.networks_from_inspect(raw.networks, containers)
-        if opts.volume_digests and live is not None:
-            from migrate.verify.digest import apply_digests
-
-            volumes, digest_notes = apply_digests(live[0], live[1], volumes, engine.os_type, progress)
-            notes.extend(digest_notes)
-        elif opts.volume_digests:
-            notes.append(Note(area="volumes", subject="-", message="no volume digests: they need a live engine"))
+        objs = engine_objects(raw, opts.volume_digests, live, progress)
+        engine, images, containers, volumes, networks = objs.engine, objs.images, objs.containers, objs.volumes, \
+            objs.networks
+        notes.extend(objs.notes)
     else:
         notes.append(Note(area="engine", subject="-", message="no engine was read: images, containers, volumes "
                           "and networks are unknown"))
 
+    backend = detect_backend(info, version or None, desktop, raw.client if raw is not None else None)
+    hyperv, hyperv_notes = second_engine(opts, bundle_second, host, backend.kind, progress)
+    notes.extend(hyperv_notes)
     inv = Inventory(
         tool_version=tool_version,
         sources=tuple(sources),
-        backend=detect_backend(info, version or None, desktop, raw.client if raw is not None else None),
+        backend=backend,
         engine=engine,
         images=tuple(images),
         containers=tuple(containers),
@@ -244,6 +246,7 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         project_files=tuple(project_files),
         files=tuple(file_facts),
         notes=tuple(sorted(set(notes), key=lambda n: (n.area, n.subject, n.message))),
+        hyperv_engine=hyperv,
     )
     check_numbers(inv, ", ".join(s.ref for s in sources) or "scan")
     return inv

@@ -25,6 +25,7 @@ from migrate.plan.model import (
 from migrate.plan.estimate import estimate
 from migrate.plan.paths import translator
 from migrate.plan.recreate import create_spec
+from migrate.plan.second import second_plan
 from migrate.plan.steps import BackupPath
 
 DEFAULT_BACKUP_PATH = "C:\\wsl2-migrate-backup"
@@ -36,7 +37,7 @@ _K8S_IMAGE = re.compile(r"^(k8s\.gcr\.io|registry\.k8s\.io|gcr\.io/k8s-minikube)
 _SWITCH_KINDS = (PlanKind.SWITCH_BACKEND, PlanKind.WRITE_WSLCONFIG, PlanKind.DROP_LCOW_EXPERIMENTAL,
                  PlanKind.ENABLE_WINDOWS_FEATURES, PlanKind.CARRY_DAEMON_CONFIG, PlanKind.CHECK_REGISTRIES,
                  PlanKind.DROP_DAEMON_KEY, PlanKind.SET_WSL_DATA_LOCATION, PlanKind.IGNORE_STALE_SETTINGS,
-                 PlanKind.CHECK_FREE_SPACE)
+                 PlanKind.CHECK_FREE_SPACE, PlanKind.MOVE_HYPERV_ENGINE)
 """Kinds whose steps belong to the machine (preflight and switch), not to one object."""
 _OBJECT_KINDS = ("image", "container", "volume", "network", "file")
 """Subjects a manual item names (a host or settings file needs no naming: there is one)."""
@@ -116,7 +117,8 @@ def _image_plan(im: Image, used: bool, fs: _Findings) -> ImagePlan:
         strategy = "save"
         why.append("local only (no registry digest): saved to an archive and loaded")
     return ImagePlan(id=im.id, strategy=strategy, tags=im.tags, reference=reference, platform=platform,
-                     size=im.size, layers=len(im.layers), why=tuple(why), findings=fs.ids("image", im))
+                     diff_ids=im.layers, size=im.size, layers=len(im.layers), why=tuple(why),
+                     findings=fs.ids("image", im))
 
 
 def _digest_reference(im: Image) -> str:
@@ -457,6 +459,8 @@ def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path
                 bytes_planned=planned, bytes_lower_bound=lower, bytes_one_per_image=per_image,
                 switch=_switch(inv, fs), images=tuple(images[i] for i in sorted(images)), volumes=volumes,
                 networks=networks, containers=containers, problems=tuple(problems))
+    # The LCOW host's second engine: its Linux objects move too, named apart from this engine's.
+    plan = dataclasses.replace(plan, hyperv=second_plan(source, plan, tool_version, decide))
     est = estimate(plan)
     drives = inv.host.drives if inv.host is not None else ()
     roomy = "" if backup_path else roomiest_drive(est, drives)
