@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-from migrate.plan.actions import EnableFeature, WriteEnvFile
+from migrate.plan.actions import EnableFeature, SwitchContainers, WriteEnvFile
 from migrate.plan.checks import Check
 from migrate.plan.redact import display
 from migrate.plan.steps import Arg, BackupPath, Docker, Step, Word
@@ -81,6 +81,9 @@ def expected_value(value: Any) -> Any:
         if isinstance(value, EnableFeature):
             out["Arguments"] = EncodedText(("/online", "/enable-feature", f"/featurename:{value.name}", "/all",
                                             "/norestart"))
+        if isinstance(value, SwitchContainers):
+            # DockerCli.exe's switch (docker/roadmap#79): one literal word, by the target mode.
+            out["Arguments"] = {"linux": "-SwitchLinuxEngine", "windows": "-SwitchWindowsEngine"}[value.to]
         return out
     if isinstance(value, (tuple, list)):
         return [expected_value(v) for v in value]

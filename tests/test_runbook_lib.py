@@ -25,6 +25,7 @@ from migrate.plan.actions import (
     FreeSpace,
     HostFile,
     IniEntry,
+    SwitchContainers,
     TargetVolume,
     WriteEnvFile,
 )
@@ -737,7 +738,7 @@ READS: list[tuple[str, str, set[str]]] = [
     ("Test-BackupArtifact", "artifact", {"path", "kind", "subject", "secret"}),
 ]
 """(function or *, variable, keys it may read): what the library reads of the program's hashtables."""
-_EXTRA_PARAMS = {WriteEnvFile: ("Inspect",), EnableFeature: ("Arguments",)}
+_EXTRA_PARAMS = {WriteEnvFile: ("Inspect",), EnableFeature: ("Arguments",), SwitchContainers: ("Arguments",)}
 _ALWAYS = {"count", "length"}
 """Members of every array and string."""
 

@@ -22,12 +22,14 @@ from typing import Any
 
 from migrate.emit.cmdline import encode_arg, encode_command_line, powershell_string_expr
 from migrate.errors import PlanError
-from migrate.plan.actions import EnableFeature, WriteEnvFile
-from migrate.plan.checks import Check
+from migrate.plan.actions import SOURCE_ENGINES, EnableFeature, SwitchContainers, WriteEnvFile
+from migrate.plan.checks import CONTAINERD_SNAPSHOTTER, Check
 from migrate.plan.redact import LONG, display
-from migrate.plan.steps import ENGINES, PHASES, Arg, BackupPath, Docker, Program, Step
+from migrate.plan.steps import ENGINES, PHASES, SELF_PROVING, Arg, BackupPath, Docker, Program, Step
 
 DEFAULT_ENGINE = "npipe:////./pipe/docker_engine"
+DEFAULT_HYPERV_ENGINE = "npipe:////./pipe/dockerDesktopLinuxEngine"
+"""Docker Desktop's Linux engine (the desktop-linux context): the -HyperVEngine default when the plan names none."""
 MUTEX_PREFIX = "Global\\wsl2-migrate-"
 """A named mutex for the whole machine: two runs of one plan never write one journal at once."""
 _ID = re.compile(r"^[a-z0-9][a-z0-9._/-]*$")
@@ -57,6 +59,8 @@ class RunbookMeta:
     """What validate's offline checks found, when the runbook was written anyway (--force): shown in the header."""
     estimate: str = ""
     """The plan's estimate in one line (sizes and time), shown in the header as the assessment states it."""
+    hyperv_engine: str = ""
+    """The LCOW host's second source engine's URL (the plan's [hyperv] url): the -HyperVEngine default."""
 
 
 def render_runbook(program: Program, meta: RunbookMeta) -> str:
@@ -172,6 +176,8 @@ def _extra(value: Any) -> dict[str, str]:
     if isinstance(value, WriteEnvFile):
         return {"Inspect": _segments(("container", "inspect", "--format", "{{json .Config.Env}}", "--",
                                       value.container))}
+    if isinstance(value, SwitchContainers):
+        return {"Arguments": _ps(value.argument)}
     if isinstance(value, EnableFeature):
         return {"Arguments": _ps("".join(str(s) for s in encode_command_line(
             ("/online", "/enable-feature", f"/featurename:{value.name}", "/all", "/norestart"))))}
@@ -251,6 +257,9 @@ def _header(steps: Sequence[Step], meta: RunbookMeta) -> list[str]:
         "    Engine URL of the old backend (default: the pipe that follows Docker Desktop's active engine).",
         ".PARAMETER TargetEngine",
         "    Engine URL of the WSL 2 engine after the switch.",
+        ".PARAMETER HyperVEngine",
+        "    Engine URL of Docker Desktop's Linux engine in the Hyper-V VM (an LCOW host's second source engine;",
+        "    unused when the plan has none).",
         ".PARAMETER DockerPath",
         "    The docker CLI (name on PATH or full path).",
         ".PARAMETER EngineTimeoutSeconds",
@@ -289,6 +298,7 @@ def _header(steps: Sequence[Step], meta: RunbookMeta) -> list[str]:
         "    [switch]$Rollback,",
         f"    [string]$SourceEngine = {_ps(DEFAULT_ENGINE)},",
         f"    [string]$TargetEngine = {_ps(DEFAULT_ENGINE)},",
+        f"    [string]$HyperVEngine = {_ps(meta.hyperv_engine or DEFAULT_HYPERV_ENGINE)},",
         "    [string]$DockerPath = 'docker',",
         "    [ValidateRange(10, 86400)] [int]$EngineTimeoutSeconds = 300",
         ")",
@@ -323,6 +333,9 @@ def _preamble(program: Program, meta: RunbookMeta) -> list[str]:
         f"$script:ResumeTaskName = {_ps('wsl2-migrate-resume-' + meta.plan_hash[:12])}",
         "$script:MutexName = " + _ps(MUTEX_PREFIX + meta.plan_hash[:12]),
         "$script:EngineExpect = @{ " + engines + " }",
+        "$script:SourceEngines = " + _list(SOURCE_ENGINES),
+        "$script:SelfProving = " + _list(SELF_PROVING),
+        f"$script:ContainerdDriverType = {_ps(CONTAINERD_SNAPSHOTTER)}",
         "$script:Probes = @{ " + probes + " }",
         "# Long arguments several steps share, each written once (a step's command line names it: @{ Text = 'T1' }).",
         "$script:Texts = @{",
@@ -353,6 +366,7 @@ def _main() -> list[str]:
         "    Rollback             = [bool]$Rollback",
         "    SourceEngine         = $SourceEngine",
         "    TargetEngine         = $TargetEngine",
+        "    HyperVEngine         = $HyperVEngine",
         "    DockerPath           = $DockerPath",
         "    EngineTimeoutSeconds = $EngineTimeoutSeconds",
         "    ScriptPath           = $PSCommandPath",

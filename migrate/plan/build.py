@@ -120,7 +120,8 @@ class _Builder:
         self.engine = engine
         """The source engine this builder backs up (source, or hyperv for the LCOW host's second engine)."""
         self.ns = "" if engine == "source" else f"{engine}/"
-        """Step id infix of the second engine's steps (`backup/hyperv/commit/...`)."""
+        """Step id infix of the second engine's own steps (`backup/hyperv/engine`); its objects' steps are named by
+        the names they have on the new engine, which never clash with the first engine's."""
         self.freeze_phase = "freeze" if engine == "source" else "backup"
         """The second engine is frozen in the backup phase: reaching it may switch Docker Desktop to Linux
         containers, after which the default pipe no longer leads to the first engine, so it comes after all of
@@ -249,7 +250,7 @@ class _Builder:
             c = self.by_name[name]
             after = _ids(self.stopped.get(n) for n in dependents.get(name, ()))
             self.stopped[name] = self.docker(
-                f"{self.freeze_phase}/{self.ns}stop/{safe_name(name)}", self.freeze_phase, f"Stop container {name}",
+                f"{self.freeze_phase}/stop/{safe_name(name)}", self.freeze_phase, f"Stop container {name}",
                 self.engine,
                 ("stop", "-t", str(c.stop_timeout), "--", c.id), target=name, timeout=c.stop_timeout + 120,
                 depends_on=_ids((self.folder, *after)), findings=c.findings)
@@ -259,13 +260,13 @@ class _Builder:
         for c in self.kept:
             if c.commit:
                 self.commits[c.name] = self.docker(
-                    f"backup/{self.ns}commit/{safe_name(c.name)}", "backup", f"Commit the changed filesystem of "
+                    f"backup/commit/{safe_name(c.name)}", "backup", f"Commit the changed filesystem of "
                     f"{c.name}", self.engine, ("commit", "--", c.id, c.commit_ref), target=c.name,
                     timeout=_timeout(None), depends_on=_ids((self.folder, self.stopped.get(c.name))),
                     findings=c.findings, record=True)
                 # Its content, for the checks on a containerd image store, where its id differs (docs/runbook.md).
                 self.commit_content[c.name] = self.docker(
-                    f"backup/{self.ns}commit-content/{safe_name(c.name)}", "backup", f"Record the content of the "
+                    f"backup/commit-content/{safe_name(c.name)}", "backup", f"Record the content of the "
                     f"commit of {c.name}", self.engine, ("image", "inspect", "--format", IMAGE_FORMAT, "--",
                                                          c.commit_ref),
                     target=c.name, timeout=120, depends_on=(self.commits[c.name],), mutating=False, record=True)
@@ -273,7 +274,7 @@ class _Builder:
             if c.env and c.strategy == "recreate":
                 path = env_file(c.name)
                 self.env_steps[c.name] = self.add(Step(
-                    f"backup/{self.ns}env/{safe_name(c.name)}", "backup", f"Write the environment of {c.name} to an "
+                    f"backup/env/{safe_name(c.name)}", "backup", f"Write the environment of {c.name} to an "
                     "env file", WriteEnvFile(engine=self.engine, container=c.id, path=path, names=c.env),
                     target=c.name,
                     produces=(Artifact(path, "env-file", c.name, secret=True),), depends_on=(self.folder,)))
@@ -305,7 +306,7 @@ class _Builder:
         for v in self.copies:
             path, digest = volume_archive(v.name), volume_digest(v.name)
             self.vol_backups[v.name] = self.docker(
-                f"backup/{self.ns}volume/{safe_name(v.name)}", "backup", f"Copy volume {v.source_name or v.name} to "
+                f"backup/volume/{safe_name(v.name)}", "backup", f"Copy volume {v.source_name or v.name} to "
                 f"{path} and record its digest", self.engine,
                 ("run", "--rm", *self.linux, "--network", "none", "-v", f"{v.source_name or v.name}:/data:ro",
                            "-v", Word((BackupPath("volumes"), ":/backup")), "--", plan.helper_image,
@@ -405,7 +406,8 @@ class _Builder:
     def restore(self) -> None:
         self.restore_helper()
         self._images()
-        self.restore_objects()
+        self.restore_storage()
+        self.restore_containers()
 
     def restore_helper(self) -> None:
         plan = self.plan
@@ -416,7 +418,8 @@ class _Builder:
                                           target=plan.helper_image, timeout=_timeout(50 * MIB, 600, _SLOW_NET),
                                           depends_on=(self.ready,))
 
-    def restore_objects(self) -> None:
+    def restore_storage(self) -> None:
+        """Networks, then volumes with their content and digests (before any container exists)."""
         plan = self.plan
         helper_ready = self.helper_dst or self.has_image.get(plan.helper_image) or self.ready
         for n in plan.networks:
@@ -429,6 +432,9 @@ class _Builder:
         for v in plan.volumes:
             if v.strategy != "skip":
                 self._volume(v, helper_ready)
+
+    def restore_containers(self) -> None:
+        """Containers created dependencies first, then started."""
         self.order, _ = start_order([c.name for c in self.kept], self.deps)
         done_projects: set[str] = set()
         for name in self.order:
@@ -473,7 +479,7 @@ class _Builder:
         for im in plan.images:
             if im.strategy == "save":
                 self.has_image[im.id] = self.has_image[(im.source_tags or im.tags or (im.id,))[0]]
-                for old, new in zip(im.source_tags, im.tags, strict=True):
+                for old, new in zip(im.source_tags or im.tags, im.tags, strict=True):
                     if old != new:
                         # Loaded under the tag the other engine's image keeps: tagged apart before that one loads.
                         self.has_image[im.id] = self.has_image[new] = self.docker(
@@ -634,13 +640,13 @@ class _Builder:
         for name in self.order or [c.name for c in self.kept]:
             if name in stops:
                 c = self.by_name[name]
-                add(Step(f"rollback/{self.ns}start/{safe_name(name)}", "rollback", f"Start container {name} again",
+                add(Step(f"rollback/start/{safe_name(name)}", "rollback", f"Start container {name} again",
                          _op(self.engine, ("start", "--", c.id), max(120, c.stop_timeout + 60)), target=name,
                          only_if_started=stops[name]))
         for name, sid in sorted(self.commits.items()):
             c = self.by_name[name]
             # A commit interrupted before it tagged anything leaves nothing to remove: exit 1 is accepted.
-            add(Step(f"rollback/{self.ns}untag/{safe_name(name)}", "rollback", f"Remove the commit tag "
+            add(Step(f"rollback/untag/{safe_name(name)}", "rollback", f"Remove the commit tag "
                      f"{c.commit_ref}", _op(self.engine, ("image", "rm", "--", c.commit_ref), 300, ok=(0, 1)),
                      target=c.commit_ref, only_if_started=sid))
         if self.plan.helper_pull and self.copies:
@@ -693,9 +699,13 @@ def build_program(plan: Plan) -> Program:
         # The second engine's images load first: a tag both engines hold is the first engine's in the end.
         b.after_images = _ids(second.has_image.values())
     b._images()
-    b.restore_objects()
+    b.restore_storage()
     if second is not None:
-        second.restore_objects()
+        second.restore_storage()
+    # Every volume is restored and digested before any container exists (a database writes at start).
+    b.restore_containers()
+    if second is not None:
+        second.restore_containers()
     b.verify(second)
     b.cleanup()
     source_os = "windows" if plan.source_backend == "lcow" else "linux"

@@ -66,7 +66,7 @@ def expected_changes(plan: Plan, after: Inventory | None = None) -> dict[tuple[s
     """
     out: dict[tuple[str, str, str], JSON] = {}
     tagged = {t: im.id for im in (after.images if after is not None else ()) for t in im.tags}
-    for c in plan.containers:
+    for c in (*plan.containers, *(plan.hyperv.containers if plan.hyperv is not None else ())):
         if c.strategy == "skip":
             continue
         if c.commit and c.commit_ref in tagged:

@@ -73,9 +73,20 @@ def _taken(plan: Plan) -> tuple[set[str], set[str], set[str], dict[str, str]]:
     return vols, nets, ctrs, tags
 
 
-def rename(inv: Inventory, plan: Plan) -> tuple[Inventory, Renames]:
-    """The second engine's inventory with every name the first engine's objects keep given another one."""
-    vols, nets, ctrs, tags = _taken(plan)
+def _taken_by(inv: Inventory) -> tuple[set[str], set[str], set[str], dict[str, str]]:
+    """Without a plan: every Linux object of the first engine keeps its name."""
+    windows = {im.id for im in inv.images if im.os == "windows"}
+    vols = {v.name for v in inv.volumes}
+    nets = {n.name for n in inv.networks if not n.builtin} | {"bridge", "host", "none", "nat"}
+    ctrs = {c.name.lstrip("/") for c in inv.containers if c.platform != "windows" and c.image_id not in windows}
+    tags = {t: im.id for im in inv.images if im.id not in windows for t in im.tags}
+    return vols, nets, ctrs, tags
+
+
+def rename(inv: Inventory, plan: Plan | Inventory) -> tuple[Inventory, Renames]:
+    """The second engine's inventory with every name the first engine's objects keep given another one (the first
+    engine as the plan decided it, or, without a plan, as its inventory holds it)."""
+    vols, nets, ctrs, tags = _taken(plan) if isinstance(plan, Plan) else _taken_by(plan)
     r = Renames()
     r.volumes = {v.name: _fresh(v.name, vols) for v in inv.volumes if v.name in vols}
     r.networks = {n.name: _fresh(n.name, nets) for n in inv.networks if not n.builtin and n.name in nets}
@@ -181,3 +192,20 @@ def _image(im: ImagePlan, r: Renames, source_tags: dict[str, tuple[str, ...]]) -
                     f"engine, is tagged {new!r} there" for old, new in sorted(r.tags[im.id].items()))
         im = dataclasses.replace(im, source_tags=source_tags.get(im.id, ()), why=why + im.why)
     return im
+
+
+def merged_sources(inv: Inventory, plan: Plan | None = None) -> Inventory:
+    """The inventory with the second engine's objects beside the first's, named as the new engine has them: what
+    `verify` and the rehearsal compare the new engine with (the inventory itself when it has no second engine)."""
+    he = inv.hyperv_engine
+    if he is None or not he.read:
+        return inv
+    own = Inventory(images=he.images, containers=he.containers, volumes=he.volumes, networks=he.networks)
+    renamed, _ = rename(own, plan if plan is not None else inv)
+    builtin = {n.name for n in inv.networks if n.builtin}
+    ids = {im.id for im in inv.images}
+    return dataclasses.replace(
+        inv, images=(*inv.images, *(im for im in renamed.images if im.id not in ids)),
+        containers=(*inv.containers, *renamed.containers), volumes=(*inv.volumes, *renamed.volumes),
+        networks=(*inv.networks, *(n for n in renamed.networks if not (n.builtin and n.name in builtin))),
+        hyperv_engine=None)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from migrate.plan.actions import CheckHost, WriteEnvFile
+from migrate.plan.actions import CheckHost, SwitchContainers, WriteEnvFile
 from migrate.plan.build import COPY_IN, COPY_OUT
 from migrate.plan.model import Plan
 from migrate.plan.steps import Arg, BackupPath, Step, Word
@@ -46,10 +46,11 @@ class Simulator:
         self.seen: set[str] = set()
         self.plans = {c.name: c for c in plan.containers}
         self.digest_ids: dict[str, str] = {}
-        for im in world.source.images.values():
-            for d in im.digests:
-                self.digest_ids[normalize_ref(d)] = im.id
-        for ip in plan.images:
+        for eng in (world.source, *((world.hyperv,) if world.hyperv is not None else ())):
+            for im in eng.images.values():
+                for d in im.digests:
+                    self.digest_ids[normalize_ref(d)] = im.id
+        for ip in (*plan.images, *(plan.hyperv.images if plan.hyperv is not None else ())):
             if ip.reference:
                 self.digest_ids[normalize_ref(ip.reference)] = ip.id
 
@@ -82,15 +83,23 @@ class Simulator:
         return self.w
 
     def _engine(self, step: Step) -> Engine | None:
-        if step.engine not in ("source", "target"):
+        if step.engine not in ("source", "target", "hyperv"):
             return None
-        if step.action == "wait-engine":
-            return None  # it is what makes the target available
-        eng = self.w.source if step.engine == "source" else self.w.target
+        if step.action in ("wait-engine", "switch-containers"):
+            return None  # it is what makes its engine available
+        eng = {"source": self.w.source, "target": self.w.target, "hyperv": self.w.hyperv}[step.engine]
+        if eng is None:
+            self.fail("runs on the Hyper-V VM's Linux engine, which the inventory does not hold")
+            eng = self.w.hyperv = Engine("hyperv", up=False)
         if not eng.up:
-            if step.engine == "source":
+            if step.engine == "source" and self.w.desktop_stopped:
                 self.fail(f"runs on the source engine, which is gone since {self.w.desktop_stopped} stopped "
                           "Docker Desktop")
+            elif step.engine == "source":
+                self.fail(f"runs on the source engine after {self.w.switched} switched Docker Desktop to Linux "
+                          "containers (the default pipe leads to the other engine then)")
+            elif step.engine == "hyperv":
+                self.fail("runs on the Hyper-V VM's Linux engine before a switch-containers step reached it")
             else:
                 self.fail("runs on the target engine before a wait-engine step made it available")
         return eng
@@ -123,8 +132,17 @@ class Simulator:
             w.desktop_stopped = step.id
             w.source.up = False
             w.target.up = False
+            if w.hyperv is not None:
+                w.hyperv.up = False
         elif act == "wait-engine":
             w.target.up = True
+        elif isinstance(step.op, SwitchContainers) and step.op.to == "linux":
+            # The engine is reached, maybe by switching Docker Desktop to Linux containers: the default pipe
+            # (the source's) may lead to the Linux engine from here on.
+            if w.hyperv is not None:
+                w.hyperv.up = True
+            w.source.up = False
+            w.switched = step.id
         for art in step.produces:
             w.files.setdefault(art.path, File(art.kind, step.id))
 

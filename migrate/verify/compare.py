@@ -249,12 +249,14 @@ def compare(before: Inventory, after: Inventory, *, skipped: Mapping[str, Collec
 
 
 def plan_skips(plan: Any) -> dict[str, set[str]]:
-    """Kind -> keys of the objects a plan (migrate.plan.model.Plan) leaves behind (strategy 'skip')."""
+    """Kind -> keys of the objects a plan (migrate.plan.model.Plan) leaves behind (strategy 'skip'), the LCOW
+    host's second engine's too (by the names they have on the new engine)."""
+    engines = (plan, *((plan.hyperv,) if getattr(plan, "hyperv", None) is not None else ()))
     return {
-        "image": {i.id for i in plan.images if i.strategy == "skip"},
-        "volume": {v.name for v in plan.volumes if v.strategy == "skip"},
-        "network": {n.name for n in plan.networks if n.strategy == "skip"},
-        "container": {c.name for c in plan.containers if c.strategy == "skip"},
+        "image": {i.id for e in engines for i in e.images if i.strategy == "skip"},
+        "volume": {v.name for e in engines for v in e.volumes if v.strategy == "skip"},
+        "network": {n.name for e in engines for n in e.networks if n.strategy == "skip"},
+        "container": {c.name for e in engines for c in e.containers if c.strategy == "skip"},
     }
 
 
