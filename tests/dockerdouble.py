@@ -55,6 +55,8 @@ class EngineState:
     insecure: tuple[str, ...] = ()
     layers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """image id -> its RootFS diff ids."""
+    parents: dict[str, str] = field(default_factory=dict)
+    """image id -> its parent image's id (an image other images build on stays when its last tag goes)."""
     store: str = "classic"
     """classic, or containerd: images shown by manifest digest (manifest_id)."""
 
@@ -91,6 +93,8 @@ def source_from_inventory(inv: Inventory, os: str = "linux") -> EngineState:
     for im in inv.images:
         e.images[im.id] = im.id
         e.layers[im.id] = im.layers
+        if im.parent:
+            e.parents[im.id] = im.parent
         for ref in (*im.tags, *im.repo_digests):
             e.images[ref] = im.id
     for c in inv.containers:
@@ -153,9 +157,15 @@ class FakeDocker:
             ref = ops[0]
             if ref not in e.images:
                 return fail(f"No such image: {ref}")
-            iid = e.images.pop(ref)
-            if not any(v == iid and k != iid for k, v in e.images.items()):
-                e.images.pop(iid, None)  # its last reference gone: docker deletes the image
+            iid = e.images[ref]
+            last = not any(v == iid and k not in (iid, ref) for k, v in e.images.items())
+            if last and any(c.image == iid for c in e.containers.values()):
+                # As dockerd does without --force (checked on 20.10): a container still needs the image.
+                return fail(f"conflict: unable to remove repository reference {ref!r} (must force) - container is "
+                            "using its referenced image")
+            e.images.pop(ref)
+            if last and iid not in e.parents.values():
+                e.images.pop(iid, None)  # its last reference gone: docker deletes an image no other image builds on
             return ok(f"Untagged: {ref}\n")
         if a[:2] == ["container", "inspect"]:
             c = e.container(ops[0])

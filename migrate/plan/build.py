@@ -138,6 +138,8 @@ class _Builder:
         self.folder = ""
         self.stopped: dict[str, str] = {}
         self.commits: dict[str, str] = {}
+        self.plan_tags: dict[str, str] = {}
+        """Image id -> the step that gave the untagged image its plan tag on the source engine."""
         self.commit_content: dict[str, str] = {}
         """Container name -> the step that recorded its commit's id and content (IMAGE_FORMAT)."""
         self.env_steps: dict[str, str] = {}
@@ -280,6 +282,13 @@ class _Builder:
                     produces=(Artifact(path, "env-file", c.name, secret=True),), depends_on=(self.folder,)))
         sizes: dict[str, int] = {}
         for im in plan.images:
+            if im.strategy == "save" and im.plan_tag:
+                # An untagged image gets the plan's tag first: the new engine finds it by that on either store.
+                self.plan_tags[im.id] = self.docker(
+                    self.unique(f"backup/tag/{im.id.removeprefix('sha256:')[:12]}"), "backup",
+                    f"Tag image {im.id[:19]} {im.plan_tag}", self.engine, ("tag", "--", im.id, im.plan_tag),
+                    target=im.plan_tag, timeout=120, depends_on=(self.folder,), findings=im.findings)
+        for im in plan.images:
             if im.strategy == "save":
                 key = im.archive or "images/images.tar"
                 self.archives.setdefault(key, []).extend(im.source_tags or im.tags or (im.id,))
@@ -294,9 +303,11 @@ class _Builder:
                 self.archives.setdefault(key, []).append(c.commit_ref)
                 if key.endswith("commits.tar") and base is not None:
                     sizes[key] = sizes.get(key, 0) + base.size
+        tagged_by = {im.plan_tag: self.plan_tags[im.id] for im in plan.images if im.id in self.plan_tags}
         for path in sorted(self.archives):
             refs = tuple(dict.fromkeys(self.archives[path]))
-            needs = _ids((self.folder, *(self.commits[c.name] for c in self.kept if c.commit and c.commit_ref in refs)))
+            needs = _ids((self.folder, *(self.commits[c.name] for c in self.kept if c.commit and c.commit_ref in refs),
+                          *(tagged_by[r] for r in refs if r in tagged_by)))
             self.saves[path] = self.docker(
                 f"backup/save/{path.removeprefix('images/').removesuffix('.tar')}", "backup",
                 f"Save {len(refs)} image reference(s) to {path}", self.engine,
@@ -320,7 +331,7 @@ class _Builder:
     def backup_steps(self) -> tuple[str, ...]:
         """Every step the backups are made by (what backup/verify waits for)."""
         return _ids((self.folder, *self.commits.values(), *self.commit_content.values(), *self.env_steps.values(),
-                     *self.saves.values(), *self.vol_backups.values()))
+                     *self.plan_tags.values(), *self.saves.values(), *self.vol_backups.values()))
 
     def verify_backups(self, more: tuple[str, ...] = ()) -> None:
         self.backups_verified = self.add(Step(
@@ -649,6 +660,11 @@ class _Builder:
             add(Step(f"rollback/untag/{safe_name(name)}", "rollback", f"Remove the commit tag "
                      f"{c.commit_ref}", _op(self.engine, ("image", "rm", "--", c.commit_ref), 300, ok=(0, 1)),
                      target=c.commit_ref, only_if_started=sid))
+        tags = {im.id: im.plan_tag for im in self.plan.images}
+        for iid, sid in sorted(self.plan_tags.items()):
+            add(Step(f"rollback/untag/image-{iid.removeprefix('sha256:')[:12]}", "rollback", f"Remove the tag {tags[iid]}",
+                     _op(self.engine, ("image", "rm", "--", tags[iid]), 300, ok=(0, 1)), target=tags[iid],
+                     only_if_started=sid))
         if self.plan.helper_pull and self.copies:
             helper = self.plan.helper_image
             phase = "preflight" if self.engine == "source" else "backup"

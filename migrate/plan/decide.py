@@ -328,6 +328,29 @@ def _container_plan(c: Container, projects: dict[str, dict[str, str]], images: d
         why=tuple(why), findings=findings)
 
 
+PLAN_TAG_REPO = "wsl2-migrate/image"
+"""The repository of the tags a run gives untagged images it saves (ImagePlan.plan_tag)."""
+
+
+def _by_reference(cp: ContainerPlan, images: dict[str, ImagePlan]) -> ContainerPlan:
+    """A container planned from its image's id, created from a reference that image has on the new engine instead:
+    a tag (or the digest it is pulled by). The containerd image store knows an image by its manifest digest and
+    tags only, so a classic id finds nothing there (moby/moby#48401)."""
+    if cp.strategy == "skip" or cp.commit or "--" not in cp.create:
+        return cp
+    at = cp.create.index("--") + 1
+    ip = images.get(cp.image_id)
+    if at >= len(cp.create) or cp.create[at] != cp.image_id or ip is None or ip.strategy == "skip":
+        return cp
+    ref = ip.tags[0] if ip.tags else ip.reference
+    if not ref:
+        return cp
+    create = (*cp.create[:at], ref, *cp.create[at + 1:])
+    return dataclasses.replace(cp, image=ref, create=create, why=cp.why + (
+        f"created from {ref}, a reference its image has on the new engine whatever its image store (the image id "
+        "would find nothing on a containerd store)",))
+
+
 def _without_compose_labels(create: tuple[str, ...]) -> tuple[str, ...]:
     """create arguments without the `--label com.docker.compose.*=...` pairs (options only, before `--`)."""
     out: list[str] = []
@@ -439,6 +462,15 @@ def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path
     for n, grp in enumerate(archives.group(saved), 1):
         for iid in grp:
             images[iid] = dataclasses.replace(images[iid], archive=f"images/images-{n:02d}.tar")
+    for iid in sorted(images):
+        im_plan = images[iid]
+        if im_plan.strategy == "save" and not im_plan.tags:
+            # Found by a tag on either image store (the containerd one would not know the classic id).
+            tag = f"{PLAN_TAG_REPO}:{iid.removeprefix('sha256:')[:12]}"
+            images[iid] = dataclasses.replace(im_plan, tags=(tag,), plan_tag=tag, why=im_plan.why + (
+                f"untagged: tagged {tag} before it is saved, so the new engine finds it by that tag whatever its "
+                "image store (the tag is removed from the source again by a rollback)",))
+    containers = tuple(_by_reference(cp, images) for cp in containers)
     planned, lower, per_image = archives.estimate(saved)
     linux_users = {a.network for c in inv.containers if c.platform != "windows" for a in c.networks}
     lcow = inv.backend.kind == "lcow"

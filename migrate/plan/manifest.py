@@ -66,6 +66,9 @@ def expected_changes(plan: Plan, after: Inventory | None = None) -> dict[tuple[s
     """
     out: dict[tuple[str, str, str], JSON] = {}
     tagged = {t: im.id for im in (after.images if after is not None else ()) for t in im.tags}
+    for im in (*plan.images, *(plan.hyperv.images if plan.hyperv is not None else ())):
+        if im.plan_tag and im.strategy == "save":
+            out[("image", im.id, "tags")] = list(im.tags)  # the tag the run gave an untagged image
     for c in (*plan.containers, *(plan.hyperv.containers if plan.hyperv is not None else ())):
         if c.strategy == "skip":
             continue

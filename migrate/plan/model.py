@@ -29,6 +29,10 @@ class ImagePlan:
     source_tags: tuple[str, ...] = ()
     """The tags it has on its engine, when the new engine gives some of them other names (`tags`): an image of the
     other source engine holds the tag there. Saved under these, loaded, then tagged as `tags`."""
+    plan_tag: str = ""
+    """A tag the run gives the image on its engine before saving it (it has none, and the containerd image store
+    names an image by its manifest digest, so the id would not find it on the new engine); it is in `tags`, and
+    the rollback removes it from the source again."""
     diff_ids: tuple[str, ...] = ()
     """Its content: RootFS diff ids, base first. The same on the classic and the containerd image store, whose
     image ids differ (docs/runbook.md): what the checks compare on a containerd store."""
