@@ -662,7 +662,8 @@ class _Builder:
                      target=c.commit_ref, only_if_started=sid))
         tags = {im.id: im.plan_tag for im in self.plan.images}
         for iid, sid in sorted(self.plan_tags.items()):
-            add(Step(f"rollback/untag/image-{iid.removeprefix('sha256:')[:12]}", "rollback", f"Remove the tag {tags[iid]}",
+            add(Step(f"rollback/untag/image-{iid.removeprefix('sha256:')[:12]}", "rollback",
+                     f"Remove the tag {tags[iid]}",
                      _op(self.engine, ("image", "rm", "--", tags[iid]), 300, ok=(0, 1)), target=tags[iid],
                      only_if_started=sid))
         if self.plan.helper_pull and self.copies:

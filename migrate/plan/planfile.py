@@ -60,6 +60,8 @@ EDITABLE = {
 _STRATEGIES = {"images": IMAGE_STRATEGIES, "volumes": VOLUME_STRATEGIES, "networks": NETWORK_STRATEGIES,
                "containers": CONTAINER_STRATEGIES}
 _SKIP_FIELDS = {"why", "findings", "kind_findings"}
+_OMIT_EMPTY = {"source_tags", "plan_tag", "source_name"}
+"""Written only when set: an object renamed on the new engine, or an image the run tags (most have neither)."""
 
 
 def plan_hash(text: str) -> str:
@@ -90,7 +92,8 @@ def toml_key(k: str) -> str:
 
 
 def toml_value(v: Any, indent: str = "") -> str:
-    """One TOML value: strings, booleans, integers, lists (one per line past four items), tables inline."""
+    """One TOML value: strings, booleans, integers, lists (one per line past four items or 100 characters), tables
+    inline."""
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int):
@@ -106,7 +109,7 @@ def toml_value(v: Any, indent: str = "") -> str:
         nested = any(isinstance(x, (list, tuple)) for x in v)
         if not items:
             return "[]"
-        if len(items) <= 4 and not nested:
+        if len(items) <= 4 and not nested and sum(len(x) + 2 for x in items) <= 100:
             return "[" + ", ".join(items) + "]"
         inner = indent + "    "
         return "[\n" + "".join(f"{inner}{x},\n" for x in items) + indent + "]"
@@ -123,7 +126,7 @@ def _lines(obj: Any, skip: set[str]) -> list[tuple[str | None, str]]:
         if f.name in skip or f.name in _SKIP_FIELDS:
             continue
         v = getattr(obj, f.name)
-        if v is None:
+        if v is None or (f.name in _OMIT_EMPTY and not v):
             continue
         if dataclasses.is_dataclass(v):
             v = {k: list(x) if isinstance(x, tuple) else x for k, x in dataclasses.asdict(v).items()}

@@ -161,12 +161,21 @@ class Simulator:
             if head in ("network", "volume") and sub in ("create", "connect"):
                 {"network create": self._network_create, "network connect": self._network_connect,
                  "volume create": self._volume_create}.get(f"{head} {sub}", self._unknown)(eng, argv[2:])
+            elif head == "image" and sub == "inspect":
+                self._inspect(eng, argv[2:])
             elif head in handlers:
                 handlers[head](eng, argv[1:])
             else:
                 self._unknown(eng, argv)
         except ArgsError as e:
             self.fail(f"docker {head} would reject its arguments: {e}")
+
+    def _inspect(self, eng: Engine, args: tuple[Arg, ...]) -> None:
+        """A read-only look at an image (a commit's content, recorded): the image must be there."""
+        p = parse_options(args, frozenset({"-f", "--format", "--platform"}), frozenset(), interspersed=True)
+        if len(p.positionals) != 1:
+            raise ArgsError("docker image inspect takes one IMAGE here")
+        self._image(eng, p.positionals[0], "docker image inspect would fail")
 
     def _unknown(self, eng: Engine, args: tuple[Arg, ...]) -> None:
         self.fail(f"docker {' '.join(text(a) for a in self.step.argv[:2])}: not a command validate can check",
