@@ -157,6 +157,9 @@ class _Builder:
         self.created: dict[str, str] = {}
         self.started: dict[str, str] = {}
         self.order: list[str] = []
+        renamed = {old: new for im in plan.images for old, new in zip(im.source_tags, im.tags, strict=False)}
+        self.helper_target = renamed.get(plan.helper_image, plan.helper_image)
+        """The helper image on the new engine (the second engine's tag may have another name there)."""
         self.reached = ""
         """The second engine's step that made it answer (its rollback steps run only once it started)."""
         self.helper_dst = ""
@@ -425,14 +428,14 @@ class _Builder:
         self.helper_dst = ""
         if plan.helper_pull and self.copies:
             self.helper_dst = self.docker(f"restore/{self.ns}pull-helper", "restore", f"Pull the helper image "
-                                          f"{plan.helper_image}", "target", ("pull", "--", plan.helper_image),
-                                          target=plan.helper_image, timeout=_timeout(50 * MIB, 600, _SLOW_NET),
+                                          f"{self.helper_target}", "target", ("pull", "--", self.helper_target),
+                                          target=self.helper_target, timeout=_timeout(50 * MIB, 600, _SLOW_NET),
                                           depends_on=(self.ready,))
 
     def restore_storage(self) -> None:
         """Networks, then volumes with their content and digests (before any container exists)."""
         plan = self.plan
-        helper_ready = self.helper_dst or self.has_image.get(plan.helper_image) or self.ready
+        helper_ready = self.helper_dst or self.has_image.get(self.helper_target) or self.ready
         for n in plan.networks:
             if n.strategy == "recreate":
                 args = _operands_guarded(f"networks.{n.name}.args", n.args)
@@ -530,7 +533,7 @@ class _Builder:
             "record its digest", "target",
             ("run", "--rm", "--network", "none", "-v", f"{v.name}:/data",
              "-v", Word((BackupPath("volumes"), ":/backup:ro")), "-v", Word((BackupPath("verify"), ":/out")), "--",
-             self.plan.helper_image, "sh", "-c", COPY_IN, "sh", f"/backup/{path.removeprefix('volumes/')}",
+             self.helper_target, "sh", "-c", COPY_IN, "sh", f"/backup/{path.removeprefix('volumes/')}",
              f"/out/{digest.removeprefix('verify/')}", digest_script()),
             target=v.name, timeout=_timeout(v.size), consumes=(path,), findings=v.findings,
             produces=(Artifact(digest, "volume-digest", v.name),),

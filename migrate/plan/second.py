@@ -178,7 +178,10 @@ def second_plan(inv: Inventory, plan: Plan, tool_version: str,
     ctr_back = {new: old for old, new in r.containers.items()}
     containers = tuple(dataclasses.replace(c, why=(_WHY.format(kind="container", name=ctr_back[c.name], new=c.name),
                                                    *c.why)) if c.name in ctr_back else c for c in sub.containers)
-    return HypervPlan(url=hyperv_url(inv), helper_image=sub.helper_image, helper_pull=sub.helper_pull,
+    # The helper runs on that engine first: by the tag it has there.
+    tag_back = {new: old for moved in r.tags.values() for old, new in moved.items()}
+    return HypervPlan(url=hyperv_url(inv), helper_image=tag_back.get(sub.helper_image, sub.helper_image),
+                      helper_pull=sub.helper_pull,
                       images=images, volumes=volumes, networks=networks, containers=containers,
                       problems=sub.problems)
 
