@@ -18,8 +18,9 @@ from migrate.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, InputError, MigrateE
 
 app = typer.Typer(
     name="wsl2-migrate",
-    add_completion=False,
     no_args_is_help=True,
+    # Plain help text: flags without a type column, metavars as written (FILE, DIR, URL, N), examples kept as typed.
+    rich_markup_mode=None,
     help="Move Docker Desktop for Windows from the Hyper-V VM or LCOW backend to WSL2 without losing anything.",
     pretty_exceptions_enable=False,
 )
@@ -45,35 +46,22 @@ def guarded(fn: Callable[[], Any]) -> Any:
         fd, log = tempfile.mkstemp(prefix="wsl2-migrate-crash-", suffix=".log")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(traceback.format_exc())
-        exc = sys.exc_info()[1]
-        fail(f"internal error ({type(exc).__name__}: {str(exc)[:200]}); details in {log}", EXIT_INTERNAL)
+        err = sys.exc_info()[1]
+        fail(f"internal error ({type(err).__name__}: {str(err)[:200]}); details in {log}", EXIT_INTERNAL)
 
 
-def write_output(text: str, out: Optional[Path]) -> None:
-    """Write text to out atomically (a temp file renamed into place), or to stdout when out is None or '-'."""
-    if out is None or str(out) == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    target = Path(out)
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        raise InputError(f"{target}: the directory {parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it 0600; an output file gets the usual permissions
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise InputError(f"{target}: cannot write ({exc.strerror or exc})") from None
+def write_output(text: Any, out: Optional[Path], private: bool = False) -> None:
+    """Write text (a string or its pieces) to out through the one writer, or to stdout when out is None or '-'."""
+    from migrate.output import write_text
+
+    write_text(text, out, private)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def check_output(out: Optional[Path]) -> None:
+    """Refuse an output path the writer would refuse, before the command does its work."""
+    from migrate.output import check_target
+
+    check_target(out)
 
 
 def _progress_printer() -> Callable[[str, int, int], None] | None:
@@ -105,20 +93,22 @@ def root(
 
 # ------------------------------------------------------------------------------------------------- sources
 
-HOST_OPT = typer.Option(None, "--host", "-H", help="Engine URL (unix://, tcp://, npipe://). Given twice on an LCOW "
-                        "host: the Windows engine, then Docker Desktop's Linux engine in the Hyper-V VM.")
-CONTEXT_OPT = typer.Option(None, "--context", help="Docker context name.")
-BUNDLE_OPT = typer.Option(None, "--bundle", help="A collector bundle directory.")
+HOST_OPT = typer.Option(None, "--host", "-H", metavar="URL", help="Engine URL (unix://, tcp://, npipe://). Given "
+                        "twice on an LCOW host: the Windows engine, then Docker Desktop's Linux engine in the Hyper-V "
+                        "VM.")
+CONTEXT_OPT = typer.Option(None, "--context", metavar="NAME", help="Docker context name.")
+BUNDLE_OPT = typer.Option(None, "--bundle", metavar="DIR", help="A collector bundle directory.")
 BUNDLE_PARTIAL_OPT = typer.Option(False, "--bundle-partial",
                                   help="Read a --bundle that has no manifest.json (assembled by hand).")
-ENGINE_INFO_OPT = typer.Option(None, "--engine-info",
+ENGINE_INFO_OPT = typer.Option(None, "--engine-info", metavar="FILE",
                                help="`docker info` and/or `docker version` output, JSON or text (repeatable).")
-SETTINGS_OPT = typer.Option(None, "--settings", help="Docker Desktop settings.json or settings-store.json.")
-DAEMON_OPT = typer.Option(None, "--daemon-config",
-                          help="daemon.json (repeatable); prefix linux= or windows= to say which engine's.")
-WSLCONFIG_OPT = typer.Option(None, "--wslconfig", help="A .wslconfig file.")
-HOSTFACTS_OPT = typer.Option(None, "--host-facts", help="Host facts JSON (docs/bundle.md).")
-PROJECT_OPT = typer.Option(None, "--project", help="A project directory to search (repeatable).")
+SETTINGS_OPT = typer.Option(None, "--settings", metavar="FILE",
+                            help="Docker Desktop settings.json or settings-store.json.")
+DAEMON_OPT = typer.Option(None, "--daemon-config", metavar="[KIND=]FILE",
+                          help="daemon.json (repeatable); KIND is linux or windows, the engine it configures.")
+WSLCONFIG_OPT = typer.Option(None, "--wslconfig", metavar="FILE", help="A .wslconfig file.")
+HOSTFACTS_OPT = typer.Option(None, "--host-facts", metavar="FILE", help="Host facts JSON (docs/bundle.md).")
+PROJECT_OPT = typer.Option(None, "--project", metavar="DIR", help="A project directory to search (repeatable).")
 
 
 SOURCES: dict[str, tuple[Any, Any]] = {
@@ -189,7 +179,13 @@ def read_inventory(path: Path) -> Any:
     from migrate.inventory.textfile import parse_json, read_text
     from migrate.model import SCHEMA, DecodeError, Inventory, from_data
 
+    if path.is_dir():
+        hint = " (a collector bundle: give it with --bundle)" if (path / "manifest.json").is_file() or \
+            (path / "engine").is_dir() else ""
+        raise InputError(f"{path}: is a directory, expected an inventory JSON file{hint}")
     text, _ = read_text(path)
+    if not text.strip():
+        raise InputError(f"{path}: the file is empty, expected an inventory JSON written by `scan`")
     data = parse_json(text, str(path))  # depth limit, no NUL or lone surrogate
     try:
         if not isinstance(data, dict):
@@ -215,9 +211,9 @@ def summary_table(inv: Any) -> str:
     """The short summary `scan` prints on stderr."""
     from tabulate import tabulate
 
-    def size(n: int) -> str:
-        from migrate.units import human_bytes
+    from migrate.units import count, human_bytes
 
+    def size(n: int) -> str:
         return human_bytes(n)
 
     rows = [
@@ -226,8 +222,10 @@ def summary_table(inv: Any) -> str:
         ["containers", len(inv.containers), f"{sum(1 for c in inv.containers if c.running)} running"],
         ["volumes", len(inv.volumes), size(sum(v.size or 0 for v in inv.volumes))],
         ["networks", len(inv.networks), f"{sum(1 for n in inv.networks if not n.builtin)} user-defined"],
-        ["project files", len(inv.project_files), f"{len(inv.files)} findings-ready lines"],
-        ["notes", len(inv.notes), "what could not be read"],
+        ["project files", len(inv.project_files),
+         count(len(inv.files), "line the rules check", "lines the rules check") if any(
+             s.kind == "project" for s in inv.sources) else "none searched (--project DIR)"],
+        ["notes", len(inv.notes), "what could not be read" if inv.notes else ""],
     ]
     return tabulate(rows, headers=["", "count", ""], tablefmt="simple")
 
@@ -239,36 +237,49 @@ def summary_table(inv: Any) -> str:
 @with_sources
 def scan(
     sources: dict[str, Any],
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the inventory here (default: stdout)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE",
+                                          help="Write the inventory here (default: stdout)."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="No summary table on stderr."),
+    with_secrets: bool = typer.Option(False, "--with-secrets", help="Keep env values, secret-named labels and "
+                                      "options and URL passwords as read (the file is written 0600); by default "
+                                      "each is a keyed digest (docs/secrets.md)."),
     volume_digests: bool = typer.Option(False, "--volume-digests",
                                         help="Digest every volume's content (live engine; docs/verify.md)."),
 ) -> None:
     """Write an inventory (JSON) of images, containers, volumes, networks, settings, host and project files."""
 
     def body() -> None:
-        from migrate.model import dumps
+        check_output(output)  # a bad output path fails before any work is done
+        from migrate.model import dump_pieces
 
         opts = build_options(None, **sources)
         opts.volume_digests = volume_digests
+        opts.with_secrets = with_secrets
         inv = load_or_scan(opts, quiet=quiet)
-        write_output(dumps(inv), output)
+        write_output(dump_pieces(inv), output, private=with_secrets)
         if not quiet:
             typer.echo(summary_table(inv), err=True)
             if output is not None:
                 typer.echo(f"inventory written to {output}", err=True)
+        if with_secrets:
+            where = "on standard output" if output is None or str(output) == "-" else \
+                f"in {output} (mode 0600: only you can read it)"
+            typer.echo(f"warning: --with-secrets: env values, secret labels and passwords are in clear {where}",
+                       err=True)
 
     guarded(body)
 
 
 @app.command()
 def collector(
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the script here (default: stdout)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE",
+                                          help="Write the script here (default: stdout)."),
 ) -> None:
     """Write the standalone PowerShell collector that gathers a bundle on a machine without Python."""
 
     def body() -> None:
-        from migrate.emit.collector import render_collector
+        check_output(output)  # a bad output path fails before any work is done
+        from migrate.collector import render_collector
 
         write_output(render_collector(__version__), output)
 
@@ -276,8 +287,8 @@ def collector(
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point (also `python -m migrate`, under the same name in help and completion)."""
+    app(prog_name="wsl2-migrate")
 
 
 # The other stages' commands register themselves on `app`, in the order --help lists them.
@@ -287,3 +298,49 @@ from migrate import cli_plan  # noqa: E402,F401
 from migrate import cli_validate  # noqa: E402,F401
 from migrate import cli_rehearse  # noqa: E402,F401
 from migrate import cli_verify  # noqa: E402,F401
+
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "scan": ("wsl2-migrate scan -o inventory.json",
+             "wsl2-migrate scan --bundle w2m-bundle --project C:\\src\\shop -o DEV-042.json",
+             "wsl2-migrate scan -H tcp://localhost:2375 --volume-digests -o before.json"),
+    "collector": ("wsl2-migrate collector -o collect.ps1",
+                  "powershell -ExecutionPolicy Bypass -File collect.ps1 -OutputDir C:\\Temp\\w2m-bundle"),
+    "assess": ("wsl2-migrate assess inventory.json",
+               "wsl2-migrate assess --bundle w2m-bundle -f markdown -o assessment.md",
+               "wsl2-migrate assess inventory.json -f sarif -o w2m.sarif --fail-on error"),
+    "plan": ("wsl2-migrate plan inventory.json -o plan.toml",
+             "wsl2-migrate plan -o plan.toml            (re-plan: your edits stay)"),
+    "runbook": ("wsl2-migrate runbook plan.toml -o migrate.ps1",),
+    "run": ("wsl2-migrate run --out C:\\w2m",
+            "wsl2-migrate run --sample hyperv-2x --out out"),
+    "validate": ("wsl2-migrate validate plan.toml",
+                 "wsl2-migrate validate plan.toml inventory.json --backup-free-bytes 50000000000 -f json"),
+    "rehearse": ("wsl2-migrate rehearse plan.toml --source unix:///var/run/docker.sock --target "
+                 "tcp://scratch:2375 --workdir /tmp/rehearsal",
+                 "wsl2-migrate rehearse plan.toml ... --stop-after switch/reboot   (then the same with --resume)"),
+    "verify": ("wsl2-migrate verify before.json after.json --plan plan.toml",
+               "wsl2-migrate verify before.json npipe:////./pipe/docker_engine"),
+    "fleet": ("wsl2-migrate fleet \\\\share\\w2m -o fleet-report   (then open fleet-report/index.html)",
+              "wsl2-migrate fleet bundles/ -o fleet-report --wave-size 25"),
+    "list": ("wsl2-migrate rules list --config wsl2-migrate.toml",),
+    "show": ("wsl2-migrate rules show LCOW001",),
+}
+"""Examples shown at the end of each command's --help (kept here, in one place, for every command)."""
+
+
+def _add_examples(typer_app: typer.Typer) -> None:
+    """Append each command's examples to its help text; '\\b' keeps click from re-wrapping them."""
+    for info in typer_app.registered_commands:
+        name = info.name or (info.callback.__name__.replace("_", "-") if info.callback else "")
+        name = {"rules-list": "list", "rules-show": "show"}.get(name, name)
+        if name in EXAMPLES and info.callback is not None:
+            doc = inspect.cleandoc(info.help or info.callback.__doc__ or "")
+            lines = "\n".join(f"  {e}" for e in EXAMPLES[name])
+            info.help = f"{doc}\n\nExamples:\n\n\b\n{lines}"
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _add_examples(group.typer_instance)
+
+
+_add_examples(app)
+

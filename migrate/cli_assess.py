@@ -13,6 +13,7 @@ from migrate.cli import (
     app,
     with_sources,
     build_options,
+    check_output,
     guarded,
     load_or_scan,
     write_output,
@@ -20,11 +21,13 @@ from migrate.cli import (
 from migrate.errors import EXIT_FINDINGS, InputError
 from migrate.model import SEVERITIES
 
-rules_app = typer.Typer(no_args_is_help=True, help="List and explain the rules the assessment applies.")
+rules_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                        help="List and explain the rules the assessment applies.")
 app.add_typer(rules_app, name="rules")
 
-RULES_DIR_OPT = typer.Option(None, "--rules-dir", help="A directory of extra rule files (repeatable).")
-CONFIG_OPT = typer.Option(None, "--config", help="Configuration file (default: ./wsl2-migrate.toml if present).")
+RULES_DIR_OPT = typer.Option(None, "--rules-dir", metavar="DIR", help="A directory of extra rule files (repeatable).")
+CONFIG_OPT = typer.Option(None, "--config", metavar="FILE",
+                          help="Configuration file (default: ./wsl2-migrate.toml if present).")
 
 
 def config_path(given: Optional[Path]) -> Optional[Path]:
@@ -53,10 +56,13 @@ def _today() -> datetime.date:
 @with_sources
 def assess(
     sources: dict[str, Any],
-    inventory: Optional[Path] = typer.Argument(None, help="An inventory JSON written by `scan`."),
-    fmt: str = typer.Option("table", "--format", "-f", help="table, json, markdown, sarif, junit or html."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the report here (default: stdout)."),
-    fail_on: Optional[str] = typer.Option(None, "--fail-on",
+    inventory: Optional[Path] = typer.Argument(None, metavar="INVENTORY",
+                                               help="An inventory JSON written by `scan`."),
+    fmt: str = typer.Option("table", "--format", "-f", metavar="FORMAT",
+                            help="table, json, markdown, sarif, junit or html."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE",
+                                          help="Write the report here (default: stdout)."),
+    fail_on: Optional[str] = typer.Option(None, "--fail-on", metavar="LEVEL",
                                           help="Exit 1 when a finding reaches this severity (info..blocker)."),
     rules_dir: Optional[list[Path]] = RULES_DIR_OPT,
     config: Optional[Path] = CONFIG_OPT,
@@ -66,6 +72,7 @@ def assess(
     junit)."""
 
     def body() -> None:
+        check_output(output)  # a bad output path fails before any work is done
         from migrate.assess import load_catalog, load_config
         from migrate.plan.assessment import assess_and_plan
         from migrate.render import Format, render

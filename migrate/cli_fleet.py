@@ -44,10 +44,7 @@ def fleet(
                                           help="Configuration file (default: ./wsl2-migrate.toml if present)."),
     show_secrets: bool = typer.Option(False, "--show-secrets", help="Show secret-looking values in the reports."),
 ) -> None:
-    """Assess every workstation's bundle and roll them up: readiness, blockers, data, platforms, waves.
-
-    Example: wsl2-migrate fleet \\\\share\\w2m -o fleet-report  (then open fleet-report/index.html)
-    """
+    """Assess every workstation's bundle and roll them up: readiness, blockers, data, platforms, waves."""
 
     def body() -> None:
         from migrate.assess import load_catalog, load_config

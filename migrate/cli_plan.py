@@ -11,6 +11,7 @@ from migrate.cli import (
     app,
     with_sources,
     build_options,
+    check_output,
     guarded,
     load_or_scan,
     write_output,
@@ -18,8 +19,10 @@ from migrate.cli import (
 from migrate.cli_assess import CONFIG_OPT, RULES_DIR_OPT, config_path
 from migrate.datafiles import data_root
 from migrate.errors import EXIT_FINDINGS, InputError
+from migrate.units import count
 
-BACKUP_OPT = typer.Option(None, "--backup-path", help="Backup folder on the Windows machine (default: from "
+BACKUP_OPT = typer.Option(None, "--backup-path", metavar="FOLDER",
+                          help="Backup folder on the Windows machine (default: from "
                           "the configuration's backup_dir, else C:\\wsl2-migrate-backup).")
 
 
@@ -62,7 +65,7 @@ def _summary(text: str) -> str:
     for section in ("images", "volumes", "networks", "containers"):
         items = getattr(plan, section)
         kept = sum(1 for x in items if x.strategy != "skip")
-        counts.append(f"{kept}/{len(items)} {section}")
+        counts.append(f"{kept}/{count(len(items), section[:-1])}")
     return f"plan: {', '.join(counts)} migrated; {estimate_text(estimate(plan))}"
 
 
@@ -70,8 +73,10 @@ def _summary(text: str) -> str:
 @with_sources
 def plan(
     sources: dict[str, Any],
-    inventory: Optional[Path] = typer.Argument(None, help="An inventory JSON written by `scan`."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write plan.toml here (default: stdout). "
+    inventory: Optional[Path] = typer.Argument(None, metavar="INVENTORY",
+                                               help="An inventory JSON written by `scan`."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE",
+                                          help="Write plan.toml here (default: stdout). "
                                           "An existing plan there is re-planned: your edits and comments stay."),
     fresh: bool = typer.Option(False, "--fresh", help="Ignore an existing plan at --output."),
     backup_path: Optional[str] = BACKUP_OPT,
@@ -81,6 +86,7 @@ def plan(
     """Decide what happens to every image, volume, network and container: an editable, commented plan.toml."""
 
     def body() -> None:
+        check_output(output)  # a bad output path fails before any work is done
         from migrate.inventory.textfile import read_text
 
         opts = build_options(inventory, **sources)
@@ -90,7 +96,11 @@ def plan(
         if output is not None and output.is_file() and not fresh:
             previous, _ = read_text(output)
         text, notices = make_plan(inv, report, cfg, backup_path, previous)
-        write_output(text, output)
+        clear = inv.secrets.mode != "digest"  # secret labels and options go into the create arguments as read
+        write_output(text, output, private=clear)
+        if clear and output is not None and str(output) != "-":
+            typer.echo(f"warning: the inventory holds secret values in clear; {output} may too (written 0600)",
+                       err=True)
         for n in notices:
             typer.echo(f"note: {n}", err=True)
         if output is not None:
@@ -102,13 +112,15 @@ def plan(
 @app.command()
 def runbook(
     plan_file: Path = typer.Argument(..., metavar="PLAN", help="plan.toml written by `plan` (and edited)."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the .ps1 here (default: stdout)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE",
+                                          help="Write the .ps1 here (default: stdout)."),
     force: bool = typer.Option(False, "--force", help="Write the runbook even when validate's offline checks "
                                "reject the plan (the problems are listed in its header)."),
 ) -> None:
     """Generate the PowerShell runbook (5.1 and 7.x) that carries out a plan: -WhatIf, resume, verify, rollback."""
 
     def body() -> None:
+        check_output(output)  # a bad output path fails before any work is done
         from migrate.inventory.textfile import read_text
 
         if not plan_file.is_file():
@@ -135,12 +147,17 @@ def sample_bundle(name: str) -> Path:
 @with_sources
 def run(
     sources: dict[str, Any],
-    out: Path = typer.Option(..., "--out", help="Directory for inventory.json, assessment.md, plan.toml, migrate.ps1."),
-    inventory: Optional[Path] = typer.Argument(None, help="An inventory JSON written by `scan`."),
-    sample: Optional[str] = typer.Option(None, "--sample", help="Use a bundled sample (hyperv-2x, lcow, near-wsl2)."),
+    out: Path = typer.Option(..., "--out", metavar="DIR",
+                             help="Directory for inventory.json, assessment.md, plan.toml, migrate.ps1."),
+    inventory: Optional[Path] = typer.Argument(None, metavar="INVENTORY",
+                                               help="An inventory JSON written by `scan`."),
+    sample: Optional[str] = typer.Option(None, "--sample", metavar="NAME",
+                                         help="Use a bundled sample (hyperv-2x, lcow, near-wsl2)."),
     backup_path: Optional[str] = BACKUP_OPT,
     rules_dir: Optional[list[Path]] = RULES_DIR_OPT,
     config: Optional[Path] = CONFIG_OPT,
+    with_secrets: bool = typer.Option(False, "--with-secrets", help="Keep secret values as read in the inventory, "
+                                      "plan and runbook (written 0600); by default they are keyed digests."),
 ) -> None:
     """The main job in one command: scan, assess, plan and write the runbook into one directory."""
 
@@ -148,13 +165,21 @@ def run(
         from migrate.model import dumps
         from migrate.render import Format, render
 
+        from migrate.output import check_folder, write_folder
+
+        check_folder(out)  # before a scan that may take minutes
         src_bundle = sources["bundle"]
         if sample is not None:
             if src_bundle is not None or inventory is not None or sources["host"]:
                 raise InputError("--sample: give either a sample or your own input, not both")
             src_bundle = sample_bundle(sample)
         opts = build_options(inventory, **{**sources, "bundle": src_bundle})
+        opts.with_secrets = with_secrets
         inv = load_or_scan(opts)
+        if sample is not None:
+            from migrate.inventory.scan import relabel
+
+            inv = relabel(inv, src_bundle, f"samples/{sample}")  # not the folder the package is installed in
         report, cfg = _assess(inv, rules_dir, config, backup_path)
         previous = None
         if (out / "plan.toml").is_file():
@@ -166,11 +191,13 @@ def run(
         # Everything is computed before the first file is written: a failure leaves no half-written set.
         files = {"inventory.json": dumps(inv), "assessment.md": render(Format.MARKDOWN, report, inv, False),
                  "plan.toml": plan_text, "migrate.ps1": script}
-        out.mkdir(parents=True, exist_ok=True)
-        for name, text in files.items():
-            write_output(text, out / name)
+        clear = inv.secrets.mode != "digest"  # --with-secrets, or an inventory that holds values as read
+        write_folder(out, files, private=files if clear else ())
         for n in notices:
             typer.echo(f"note: {n}", err=True)
+        if clear:
+            typer.echo(f"warning: secret values are in clear in {out} (files written 0600: only you can read them)",
+                       err=True)
         typer.echo(f"{report.verdict}: {len(report.findings)} findings. {_summary(plan_text)}", err=True)
         for name in files:
             typer.echo(str(out / name))

@@ -9,7 +9,7 @@ from typing import Any, Optional
 import typer
 
 from migrate import __version__
-from migrate.cli import app, guarded, write_output
+from migrate.cli import app, check_output, guarded, write_output
 from migrate.errors import EXIT_FINDINGS, EXIT_INTERRUPTED, InputError
 
 FORMATS = ("table", "json")
@@ -35,20 +35,17 @@ def rehearse(
     rollback: bool = typer.Option(False, "--rollback", help="Run the rollback program (migrate.ps1 -Rollback)."),
     keep_source_changes: bool = typer.Option(False, "--keep-source-changes",
                                              help="Leave the source frozen (stopped containers, commit tags)."),
-    target_kernel: str = typer.Option("", "--target-kernel", metavar="TEXT", help="Text the target's kernel must "
+    target_kernel: str = typer.Option("", "--target-kernel", metavar="PART", help="Text the target's kernel must "
                                       "contain (the runbook requires microsoft-standard; a scratch target is not "
                                       "WSL 2, so by default it is not checked)."),
-    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+    fmt: str = typer.Option("table", "--format", "-f", metavar="FORMAT", help="table or json."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE",
                                           help="Write the report here (default: stdout)."),
 ) -> None:
-    """Run the plan's whole program (docker steps for real, Windows steps on a simulated host), then verify.
-
-    Example: wsl2-migrate rehearse plan.toml --source unix:///var/run/docker.sock --target tcp://scratch:2375
-    --workdir /tmp/rehearsal --stop-after switch/reboot ; then the same with --resume.
-    """
+    """Run the plan's whole program (docker steps for real, Windows steps on a simulated host), then verify."""
 
     def body() -> None:
+        check_output(output)  # a bad output path fails before any work is done
         from migrate.cli_verify import render_json, render_table
         from migrate.inventory.scan import ScanOptions, scan
         from migrate.inventory.textfile import read_text

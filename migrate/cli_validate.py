@@ -11,6 +11,7 @@ from migrate.cli import (
     app,
     with_sources,
     build_options,
+    check_output,
     guarded,
     load_or_scan,
     write_output,
@@ -38,22 +39,28 @@ def read_plan(path: Path) -> Plan:
 def validate(
     sources: dict[str, Any],
     plan_file: Path = typer.Argument(..., metavar="PLAN", help="plan.toml written by `plan` (and edited)."),
-    inventory: Optional[Path] = typer.Argument(None, help="A fresh inventory JSON written by `scan`."),
-    backup_free_bytes: Optional[int] = typer.Option(None, "--backup-free-bytes", min=0,
+    inventory: Optional[Path] = typer.Argument(None, metavar="INVENTORY",
+                                               help="A fresh inventory JSON written by `scan`."),
+    backup_free_bytes: Optional[int] = typer.Option(None, "--backup-free-bytes", metavar="N",
                                                     help="Free bytes on the backup drive, when the host facts "
                                                     "lack it (or to override them)."),
-    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the report here (default: stdout)."),
+    fmt: str = typer.Option("table", "--format", "-f", metavar="FORMAT", help="table or json."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE",
+                                          help="Write the report here (default: stdout)."),
     rules_dir: Optional[list[Path]] = RULES_DIR_OPT,
     config: Optional[Path] = CONFIG_OPT,
 ) -> None:
     """Check a plan against a fresh scan: drift, coverage, simulated step order, disk space, open blockers."""
 
     def body() -> None:
+        check_output(output)  # a bad output path fails before any work is done
         from migrate.cli_assess import config_path
         from migrate.pipeline import assess_inventory, validate_plan
         from migrate.validate.report import FORMATS, render
 
+        if backup_free_bytes is not None and backup_free_bytes < 0:
+            raise InputError(f"--backup-free-bytes: {backup_free_bytes} is negative; give the free bytes, as in "
+                             "--backup-free-bytes 50000000000")
         if fmt not in FORMATS:
             raise InputError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
         plan = read_plan(plan_file)

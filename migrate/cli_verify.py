@@ -8,7 +8,7 @@ from typing import Any, Optional
 import typer
 
 from migrate import __version__
-from migrate.cli import _progress_printer, app, guarded, read_inventory, write_output
+from migrate.cli import check_output, _progress_printer, app, guarded, read_inventory, write_output
 from migrate.errors import EXIT_FINDINGS, InputError
 from migrate.model import JSON
 
@@ -27,6 +27,8 @@ def is_engine_url(side: str) -> bool:
 def load_side(side: str) -> Any:
     """The inventory of one side: read from the file, or scanned live with volume digests."""
     if not is_engine_url(side):
+        if "://" in side and not Path(side).exists():
+            raise InputError(f"{side}: neither an inventory file nor an engine URL ({', '.join(ENGINE_SCHEMES)})")
         return read_inventory(Path(side))
     from migrate.inventory.scan import ScanOptions, scan
 
@@ -101,18 +103,23 @@ def render_json(result: Any, before: str, after: str) -> str:
 
 @app.command()
 def verify(
-    before: str = typer.Argument(..., help="Inventory JSON, or engine URL (unix://, npipe://, tcp://, ssh://)."),
-    after: str = typer.Argument(..., help="Inventory JSON, or engine URL; a live side is scanned with digests."),
-    plan: Optional[Path] = typer.Option(None, "--plan", help="plan.toml: objects it skips are not 'missing'."),
+    before: str = typer.Argument(..., metavar="BEFORE",
+                                 help="Inventory JSON, or engine URL (unix://, npipe://, tcp://, ssh://)."),
+    after: str = typer.Argument(..., metavar="AFTER",
+                                help="Inventory JSON, or engine URL; a live side is scanned with digests."),
+    plan: Optional[Path] = typer.Option(None, "--plan", metavar="FILE",
+                                        help="plan.toml: objects it skips are not 'missing'."),
     backup: Optional[Path] = typer.Option(None, "--backup", metavar="DIR", help="The run's backup folder (or the "
                                           "rehearsal's --workdir), with --plan: each copied volume is compared as "
                                           "it was restored (its digest taken before any container started)."),
-    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the result here (default: stdout)."),
+    fmt: str = typer.Option("table", "--format", "-f", metavar="FORMAT", help="table or json."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="FILE",
+                                          help="Write the result here (default: stdout)."),
 ) -> None:
     """Compare BEFORE with AFTER object by object; exit 1 when anything is missing or different."""
 
     def body() -> None:
+        check_output(output)  # a bad output path fails before any work is done
         from migrate.verify.compare import compare
 
         if fmt not in FORMATS:

@@ -38,3 +38,19 @@ class EngineError(MigrateError):
     """A Docker Engine could not be reached or refused a request the scan needs."""
 
     exit_code = EXIT_ENVIRONMENT
+
+
+class RuleError(InputError):
+    """A rule file, a predicate, a message template or a field path in them is malformed."""
+
+
+class ArchiveError(InputError):
+    """A tar stream that cannot be digested: an entry outside its root, an unknown type, a truncated end."""
+
+
+class CommandLineError(InputError):
+    """A value a Windows command line (or the backup folder around it) cannot carry."""
+
+
+class InternalError(MigrateError):
+    """A broken invariant of the tool itself (a packaging slip, a value no input can produce): a bug to report."""

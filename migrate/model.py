@@ -7,7 +7,10 @@ import json
 import types
 import typing
 from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any, Union
+
+from migrate.errors import InputError
 
 SCHEMA = "wsl2-migrate/inventory/1"
 
@@ -356,6 +359,25 @@ class Container:
     """Names of containers this one needs first: container: network/pid/ipc modes, volumes-from, links."""
 
 
+CARRIED_FIELDS: tuple[str, ...] = (
+    "name", "image_id", "platform", "env", "cmd", "entrypoint", "user", "working_dir", "hostname", "domainname",
+    "labels", "exposed_ports", "healthcheck", "stop_signal", "stop_timeout", "tty", "open_stdin", "mac_address",
+    "binds", "mounts", "port_bindings", "publish_all_ports", "restart_policy", "restart_max_retries", "auto_remove",
+    "network_mode", "volumes_from", "links", "cap_add", "cap_drop", "privileged", "devices", "device_cgroup_rules",
+    "device_requests", "security_opt", "ulimits", "log_driver", "log_opts", "extra_hosts", "dns", "dns_search",
+    "dns_options", "memory", "memory_swap", "memory_reservation", "memory_swappiness", "nano_cpus", "cpu_shares",
+    "cpu_period", "cpu_quota", "cpu_realtime_period", "cpu_realtime_runtime", "cpuset_cpus", "cpuset_mems",
+    "blkio_weight", "pids_limit", "oom_kill_disable", "oom_score_adj", "tmpfs", "shm_size", "init",
+    "readonly_rootfs", "runtime", "isolation", "pid_mode", "ipc_mode", "uts_mode", "userns_mode", "cgroupns_mode",
+    "cgroup_parent", "sysctls", "group_add", "storage_opt", "networks", "blkio_weight_device",
+    "blkio_device_read_bps", "blkio_device_write_bps", "blkio_device_read_iops", "blkio_device_write_iops",
+    "volume_driver", "annotations",
+)
+"""Container fields a re-created container has equal to the original: migrate.plan.recreate's arguments carry
+them, migrate.verify.compare compares them (`not_carried` names a container's exceptions). `image` is left out:
+it is whatever image_ref the caller chose (the image id is what must match)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Volume:
     """One volume."""
@@ -470,6 +492,8 @@ class Settings:
     daemon_linux: ConfigFile | None = None
     daemon_windows: ConfigFile | None = None
     wslconfig: ConfigFile | None = None
+    admin_settings: ConfigFile | None = None
+    """C:\\ProgramData\\DockerDesktop\\admin-settings.json (Settings Management: locked values win over the user's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -480,6 +504,24 @@ class Drive:
     free_bytes: int | None = None
     size_bytes: int | None = None
     filesystem: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PortRange:
+    """TCP ports Windows reserved (`netsh int ipv4 show excludedportrange protocol=tcp`), start and end included."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkAdapter:
+    """A network adapter with a connection (Win32_NetworkAdapter NetConnectionID set)."""
+
+    name: str
+    """The connection's name, as in 'Ethernet 2'."""
+    description: str = ""
+    """The adapter's product, as in 'Cisco AnyConnect Secure Mobility Client Virtual Miniport Adapter'."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -515,6 +557,18 @@ class HostFacts:
     """Docker's Hyper-V VMs (MobyLinuxVM, DockerDesktopVM) with their disk paths."""
     windows_users: int | None = None
     """Local user profiles on the machine (images are per user under WSL2)."""
+    manufacturer: str = ""
+    model: str = ""
+    """Win32_ComputerSystem: 'Virtual Machine' (Hyper-V), 'VMware7,1', 'VirtualBox' ... inside a VM."""
+    vm_monitor_mode_extensions: bool | None = None
+    """Win32_Processor.VMMonitorModeExtensions: the CPU shows VT-x/AMD-V to this Windows (in a VM: nested
+    virtualization is exposed). Reads false while a hypervisor already runs, like the firmware flag."""
+    excluded_port_ranges: tuple[PortRange, ...] = ()
+    network_adapters: tuple[NetworkAdapter, ...] = ()
+    wsl_policies: dict[str, JSON] = field(default_factory=dict)
+    """Values under HKLM\\Software\\Policies\\WSL (AllowWSL, AllowInboxWSL, ...; 0 forbids), as stored."""
+    desktop_policies: dict[str, JSON] = field(default_factory=dict)
+    """Values under HKLM\\SOFTWARE\\Policies\\Docker\\Docker Desktop (allowedOrgs: sign-in is enforced)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -568,12 +622,28 @@ class SecondEngine:
 
 
 @dataclass(frozen=True, slots=True)
+class SecretValues:
+    """How the inventory holds secret values: env values, secret-named labels, log options and settings, URL
+    passwords (docs/secrets.md)."""
+
+    mode: str = ""
+    """digest: each is a keyed digest (`hmac-sha256:...`); clear: as read (`--with-secrets`); '' in an inventory
+    written before digests existed, which holds them as read."""
+    key_id: str = ""
+    """The id of the key this scan digested with (migrate.secrets.key_id); two scans compare only with one key."""
+    env_key_id: str = ""
+    """The id of the key the env values were digested with: a collector bundle's own (it digests on the machine it
+    runs on), else key_id."""
+
+
+@dataclass(frozen=True, slots=True)
 class Inventory:
     """Everything a migration must carry, from one machine."""
 
     schema: str = SCHEMA
     tool_version: str = ""
     sources: tuple[Source, ...] = ()
+    secrets: SecretValues = field(default_factory=SecretValues)
     backend: Backend = field(default_factory=Backend)
     engine: Engine | None = None
     images: tuple[Image, ...] = ()
@@ -606,7 +676,26 @@ def to_data(value: Any) -> JSON:
 
 def dumps(inv: Inventory) -> str:
     """The inventory as stable, indented JSON text ending in a newline."""
-    return json.dumps(_without_absent(to_data(inv)), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+    return "".join(dump_pieces(inv))
+
+
+def dump_pieces(inv: Inventory) -> Iterator[str]:
+    """dumps(inv) in pieces, one object of a list at a time: a 100,000-container inventory is written without its
+    JSON data or text ever being whole in memory (the text is byte for byte dumps')."""
+    yield "{"
+    fields = [f for f in dataclasses.fields(inv) if not (f.name in _OPTIONAL_KEYS and getattr(inv, f.name) is None)]
+    for n, f in enumerate(fields):
+        value = getattr(inv, f.name)
+        yield ("," if n else "") + "\n  " + json.dumps(f.name) + ": "
+        if isinstance(value, tuple) and value:
+            yield "["
+            for i, item in enumerate(value):
+                text = json.dumps(to_data(item), indent=2, ensure_ascii=False)
+                yield ("," if i else "") + "\n    " + text.replace("\n", "\n    ")
+            yield "\n  ]"
+        else:
+            yield json.dumps(to_data(value), indent=2, ensure_ascii=False).replace("\n", "\n  ")
+    yield "\n}\n"
 
 
 _OPTIONAL_KEYS = ("hyperv_engine",)
@@ -653,7 +742,7 @@ def _fingerprint(inv: Inventory) -> str:
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-class DecodeError(ValueError):
+class DecodeError(InputError):
     """An inventory JSON that does not fit the model; the message names the path."""
 
 
@@ -698,7 +787,7 @@ def _decode(tp: Any, data: JSON, path: str) -> Any:
             except DecodeError as exc:
                 errors.append(str(exc))
         raise DecodeError(errors[0] if errors else f"{path}: unexpected null")
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(data, dict):
             raise DecodeError(f"{path}: expected an object")
         hints = _hints(tp)

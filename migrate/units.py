@@ -28,3 +28,8 @@ def human_duration(seconds: int) -> str:
     hours, rest = divmod(minutes, 60)
     text = f"about {hours} hour{'s' if hours != 1 else ''}"
     return f"{text} {rest} minutes" if rest else text
+
+
+def count(n: int, singular: str, plural: str = "") -> str:
+    """n with the noun in the right number, as in "1 volume", "3 volumes", "0 project files"."""
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from migrate.model import Inventory
 from migrate.plan.build import COPY_IN, COPY_OUT
-from migrate.verify.helper_tools import END as PROBE_END
-from migrate.verify.helper_tools import probe_command
+from migrate.helpertools import END as PROBE_END
+from migrate.helpertools import probe_command
 from migrate.plan.checks import CONTAINER_FORMAT, IMAGE_FORMAT, IMAGE_ID, INSECURE, MIRRORS, NETWORK_FORMAT
 from migrate.rehearse.docker import Completed
 
@@ -167,10 +167,14 @@ class FakeDocker:
             if last and iid not in e.parents.values():
                 e.images.pop(iid, None)  # its last reference gone: docker deletes an image no other image builds on
             return ok(f"Untagged: {ref}\n")
+        if a[:2] == ["volume", "inspect"]:
+            return ok("[{}]") if ops[0] in e.volumes else fail(f"No such volume: {ops[0]}")
         if a[:2] == ["container", "inspect"]:
             c = e.container(ops[0])
             if c is None:
                 return fail(f"No such container: {ops[0]}")
+            if "--format" not in a:
+                return ok("[{}]")
             fmt = a[a.index("--format") + 1]
             if fmt == "{{json .Config.Env}}":
                 return ok(json.dumps(c.env))
@@ -182,6 +186,8 @@ class FakeDocker:
         if a[:2] == ["network", "inspect"]:
             if ops[0] not in e.networks:
                 return fail(f"network {ops[0]} not found")
+            if "--format" not in a:
+                return ok("[{}]")
             driver, subnets = e.networks[ops[0]]
             fmt = a[a.index("--format") + 1]
             return ok(f"{driver}|{''.join(s + ',' for s in subnets)}\n" if fmt == NETWORK_FORMAT else driver + "\n")

@@ -11,7 +11,15 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-from migrate.plan.actions import EnableFeature, SwitchContainers, WriteEnvFile
+from migrate.plan.actions import (
+    DESKTOP_INSTALL_ARGUMENTS,
+    EnableFeature,
+    InstallWsl,
+    SetWslVersion,
+    SwitchContainers,
+    UpgradeDesktop,
+    WriteEnvFile,
+)
 from migrate.plan.checks import Check
 from migrate.plan.redact import display
 from migrate.plan.steps import Arg, BackupPath, Docker, Step, Word
@@ -69,7 +77,7 @@ def pascal(name: str) -> str:
 def expected_value(value: Any) -> Any:
     """A parameter value as the decoded runbook must hold it: dataclasses as dicts with PascalCase keys, tuples
     as lists, plus the command lines the emitter adds (a check's CommandLine, write-env-file's Inspect,
-    enable-feature's Arguments)."""
+    enable-feature's, install-wsl's, set-wsl-default-version's and upgrade-desktop's Arguments)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out = {pascal(f.name): expected_value(getattr(value, f.name)) for f in dataclasses.fields(value)}
         if isinstance(value, Check):
@@ -84,6 +92,14 @@ def expected_value(value: Any) -> Any:
         if isinstance(value, SwitchContainers):
             # DockerCli.exe's switch (docker/roadmap#79): one literal word, by the target mode.
             out["Arguments"] = {"linux": "-SwitchLinuxEngine", "windows": "-SwitchWindowsEngine"}[value.to]
+        if isinstance(value, InstallWsl):
+            # msiexec's standard options (learn.microsoft.com msiexec), or wsl.exe's planned arguments.
+            out["Arguments"] = EncodedText(("/i", value.msi, "/quiet", "/norestart") if value.msi
+                                           else value.wsl_arguments)
+        if isinstance(value, SetWslVersion):
+            out["Arguments"] = EncodedText(("--set-default-version", str(value.version)))
+        if isinstance(value, UpgradeDesktop):
+            out["Arguments"] = EncodedText(DESKTOP_INSTALL_ARGUMENTS)
         return out
     if isinstance(value, (tuple, list)):
         return [expected_value(v) for v in value]
@@ -102,6 +118,8 @@ def expected_step(step: Step, index: int) -> dict[str, Any]:
             "OkExitCodes": list(op.ok_exit_codes),
             "WorkDir": op.workdir,
             "Recover": [{"CommandLine": Encoded(cmd), "Display": display(cmd)} for cmd in op.recover],
+            "Cleanup": [{"CommandLine": Encoded(cmd), "Display": display(cmd)} for cmd in op.cleanup],
+            "Absent": [{"CommandLine": Encoded(cmd), "Display": display(cmd)} for cmd in op.require_absent],
             "ExpectOutput": op.expect_output,
             "RecordOutput": op.record_output,
             "Checks": expected_value(op.checks),

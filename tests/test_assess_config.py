@@ -16,7 +16,7 @@ from migrate.plan.assessment import assess_and_plan
 CATALOG = load_catalog()
 TODAY = datetime.date(2025, 6, 1)
 
-# HOST009 (warning) and DESK003 (warning) and DESK008 (info) fire on this inventory; nothing else above info.
+# HOST009 (warning) and DESK003 (warning), DESK008 and DESK017 (info) fire on this inventory; nothing else.
 INV = from_data(Inventory, expand_example({
     "host": {"computer_name": "DEV-042", "windows_users": 3, "drives": [{"name": "C", "free_bytes": 10**12}]},
     "engine": {"os_type": "linux"},
@@ -38,7 +38,7 @@ def test_no_config_is_the_default() -> None:
     assert load_config(None, CATALOG) == Config()
     report = assess(INV, CATALOG, Config(), TODAY, "1")
     assert rules_of(report) == {"HOST009": ("warning", False), "DESK003": ("warning", False),
-                                "DESK008": ("info", False)}
+                                "DESK008": ("info", False), "DESK017": ("info", False)}
     assert report.verdict == "ready-after-actions" and report.notices == ()
 
 
@@ -56,7 +56,8 @@ expires = 2025-12-31
 """)
     config = load_config(path, CATALOG)
     report = assess(INV, CATALOG, config, TODAY, "1")
-    assert rules_of(report) == {"HOST009": ("blocker", False), "DESK003": ("warning", True)}
+    assert rules_of(report) == {"HOST009": ("blocker", False), "DESK003": ("warning", True),
+                                "DESK017": ("info", False)}
     waived = next(f for f in report.findings if f.rule == "DESK003")
     assert (waived.waiver_reason, waived.waiver_expires) == ("Memory is set by the IT baseline", "2025-12-31")
     assert report.verdict == "blocked"

@@ -385,12 +385,19 @@ def test_messages_never_leak_secrets_unless_asked(tmp_path: Path, show: bool) ->
     assert "com.docker.compose.project=shop" in msg and "API_TOKEN=" in msg
 
 
-def test_scrub_catches_secrets_in_other_fields() -> None:
-    from migrate.assess.messages import scrub
+def test_values_are_redacted_but_never_the_rules_own_words() -> None:
+    from migrate.assess.facts import Facts
+    from migrate.assess.messages import fill
+    from migrate.model import Container
 
-    assert scrub("cmd --password=hunter2 x") == "cmd --password=<redacted> x"
-    assert scrub("proxy http://bob:s3cret@proxy:3128") == "proxy http://bob:<redacted>@proxy:3128"
-    assert scrub("memory=4GB") == "memory=4GB"
+    c = Container(id="c" * 64, name="web", image="x", cmd=("run", "--password=hunter2"),
+                  labels={"db.password": "hunter2", "url": "http://bob:s3cret@proxy:3128"})
+    template = ("Set token=abc123 or auth: basic in your own config; the cmd is {cmd}, the proxy {labels.url}, "
+                "the password label {labels.db.password}.")
+    msg = fill(template, c, Facts(Inventory(), {}))
+    assert msg.startswith("Set token=abc123 or auth: basic in your own config; ")
+    assert "hunter2" not in msg and "s3cret" not in msg
+    assert "--password=<redacted>" in msg and "http://bob:<redacted>@proxy:3128" in msg
 
 
 def test_empty_catalog_is_ready() -> None:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.engine
+
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = '{\n  "wslEngineEnabled": false,\n  "memoryMiB": 4096,\n  "cpus": 4\n}\n'
 
@@ -120,7 +122,7 @@ def test_bundle_assembled_by_hand_from_docker_inspect(engine, rich, tmp_path: Pa
 
 def test_collector_command_writes_the_script_byte_for_byte(tmp_path: Path):
     from migrate import __version__
-    from migrate.emit.collector import render_collector
+    from migrate.collector import render_collector
 
     out = tmp_path / "collect.ps1"
     res = run("collector", "-o", str(out))

@@ -8,13 +8,13 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from migrate.errors import CommandLineError
 from migrate.emit.cmdline import (
     encode_arg,
     encode_command_line,
-    powershell_literal,
-    powershell_string_expr,
     resolve_command_line,
 )
+from migrate.pwsh import powershell_literal, powershell_string_expr
 from migrate.plan.steps import BackupPath, Word
 from tests.pslit import (
     decode_powershell_single_quoted,
@@ -89,7 +89,7 @@ def test_worked_examples_read_back_by_every_parser(arg: str, argv: list[str], sp
 
 
 def test_encode_arg_rejects_nul() -> None:
-    with pytest.raises(ValueError, match="NUL"):
+    with pytest.raises(CommandLineError, match="NUL"):
         encode_arg("a\x00b")
 
 
@@ -229,13 +229,13 @@ def test_word_without_backup_path_is_a_plain_argument() -> None:
 
 @pytest.mark.parametrize("rel", ["/images", "images/", 'a"b', "a\\b", "a\nb", "a\x00b"])
 def test_bad_relative_backup_paths_are_refused(rel: str) -> None:
-    with pytest.raises(ValueError, match="backup path"):
+    with pytest.raises(CommandLineError, match="backup path"):
         encode_command_line(["load", "-i", BackupPath(rel)])
 
 
 @pytest.mark.parametrize("root", ["", "C:\\", "C:\\x\\", 'C:\\a"b', "C:\\a\x00"])
 def test_resolve_refuses_roots_that_would_break_quoting(root: str) -> None:
-    with pytest.raises(ValueError, match="backup folder"):
+    with pytest.raises(CommandLineError, match="backup folder"):
         resolve_command_line(encode_command_line([BackupPath("x")]), root)
 
 

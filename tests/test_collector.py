@@ -18,7 +18,7 @@ from tests.psbranch import branch_versions
 from tests.psref import load_reference, splat_keys
 from tree_sitter import Language, Node, Parser
 
-from migrate.emit.collector import VERSION_MARKER, collector_template, render_collector
+from migrate.collector import VERSION_MARKER, collector_template, render_collector
 from migrate.inventory.runas import PER_USER_FILES_FROM, RUN_AS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -198,7 +198,7 @@ def test_header_parameters_and_strictness(script: str) -> None:
 # ---------------------------------------------------------------------------------------------------------------
 # Native calls: one place starts a process, every wait has a limit, a timeout ends the tree and is recorded.
 
-NATIVE_CALLERS = {"Invoke-DockerCommand", "Invoke-WslCommand", "Get-FeatureState"}
+NATIVE_CALLERS = {"Invoke-DockerCommand", "Invoke-WslCommand", "Get-FeatureState", "Get-ExcludedPortRange"}
 """The functions that name a program and run it through Invoke-NativeCommand."""
 
 
@@ -288,10 +288,11 @@ def test_every_native_timeout_is_recorded_with_its_file_and_seconds(script: str)
     failure = text(functions(root)["get-failuretext"])
     assert "' timed out after ' + $script:TimeoutSeconds + ' s'" in failure
     users = set()
-    for wrapper in NATIVE_CALLERS - {"Get-FeatureState"}:
+    records_itself = {"Get-FeatureState", "Get-ExcludedPortRange"}
+    for wrapper in NATIVE_CALLERS - records_itself:
         users |= _callers(root, wrapper)
-    users |= {"Get-FeatureState"}
-    users -= NATIVE_CALLERS - {"Get-FeatureState"}
+    users |= records_itself
+    users -= NATIVE_CALLERS - records_itself
     assert users >= {"Save-InspectOutput", "Save-ListedInspect", "Save-FormattedOutput", "Save-EngineSnapshot",
                      "Get-WslFact", "Get-FeatureState"}
     for name in users:

@@ -11,7 +11,7 @@ import pytest
 import tree_sitter_powershell
 from tree_sitter import Language, Node, Parser
 
-from migrate.emit.collector import render_collector
+from migrate.collector import render_collector
 
 ROOT = Path(__file__).resolve().parent.parent
 FLEET_DOC = (ROOT / "docs" / "fleet.md").read_text(encoding="utf-8")

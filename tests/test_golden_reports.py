@@ -18,18 +18,43 @@ from migrate.plan.assessment import assess_and_plan
 from migrate.render import Format, render
 
 ROOT = Path(__file__).resolve().parent.parent
-GOLDEN = ROOT / "tests" / "golden"
+GOLDEN = Path(os.environ.get("WSL2_MIGRATE_GOLDEN_DIR") or ROOT / "tests" / "golden")
+"""The golden files; tests/test_golden_flag.py points this at a copy to check the update flag itself."""
 SAMPLES = sorted(p.name for p in (ROOT / "samples").iterdir() if (p / "manifest.json").is_file())
 # Waiver expiry is judged against this date, so the goldens do not age.
 TODAY = datetime.date(2026, 11, 28)
 
 
-def _check(name: str, text: str) -> None:
+def _updating() -> bool:
+    """UPDATE_GOLDEN=1 rewrites the golden files; any other value is a mistake, not a quiet 'no'."""
+    value = os.environ.get("UPDATE_GOLDEN")
+    if value not in (None, "", "1"):
+        pytest.fail(f"UPDATE_GOLDEN={value!r}: set it to 1 to rewrite the golden files, or leave it unset")
+    return value == "1"
+
+
+def _check(name: str, text: str | bytes) -> None:
     path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN"):
-        path.write_text(text, encoding="utf-8")
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    if _updating():
+        changed = not path.is_file() or path.read_bytes() != data
+        if changed:
+            path.write_bytes(data)
+        _WRITTEN.append(f"{name} {'rewritten' if changed else 'unchanged'}")
+        return
     assert path.is_file(), f"{path} is missing: run with UPDATE_GOLDEN=1 to create it"
-    assert text == path.read_text(encoding="utf-8"), f"{name} differs from its golden file"
+    assert data == path.read_bytes(), f"{name} differs from its golden file"
+
+
+_WRITTEN: list[str] = []
+
+
+def _finish() -> None:
+    """A test that wrote goldens never passes (it compared nothing): review the diff, then run without the flag."""
+    if _WRITTEN:
+        done = "; ".join(_WRITTEN)
+        _WRITTEN.clear()
+        pytest.fail(f"UPDATE_GOLDEN=1: {done}; review `git diff tests/golden`, then run again without it")
 
 
 def _inventory(sample: str):
@@ -61,6 +86,7 @@ def test_sample_inventory_and_reports_match_golden(sample: str):
         text = render(fmt, report, inv)
         assert text == render(fmt, report, inv)  # deterministic within a run too
         _check(f"{sample}.{fmt.value}", text)
+    _finish()
 
 
 @pytest.mark.parametrize("sample", SAMPLES)
@@ -75,11 +101,8 @@ def test_sample_plan_and_runbook_match_golden(sample: str):
     plan_text, _ = render_plan(plan)
     _check(f"{sample}.plan.toml", plan_text)
     script = make_runbook(plan_text, f"{sample}.plan.toml")
-    path = GOLDEN / f"{sample}.migrate.ps1"
-    if os.environ.get("UPDATE_GOLDEN"):
-        path.write_bytes(script.encode("ascii"))
-    assert path.is_file(), f"{path} is missing: run with UPDATE_GOLDEN=1 to create it"
-    assert script.encode("ascii") == path.read_bytes(), f"{path.name} differs from its golden file"
+    _check(f"{sample}.migrate.ps1", script.encode("ascii"))
     from tests.pslit import parse_powershell, syntax_problems
 
     assert syntax_problems(parse_powershell(script)) == [], f"{sample}: the runbook does not parse cleanly"
+    _finish()

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from migrate.verify.digest import digest_script
-from migrate.verify.helper_tools import END, REQUIRED_TOOLS, ProbeError, missing_tools, probe_command
+from migrate.volumedigest import digest_script
+from migrate.helpertools import END, REQUIRED_TOOLS, ProbeError, missing_tools, probe_command
 from tests.engines import Engine
 from tests.helper_images import GNU_TOOLS, busybox_rootfs_without_tmp, gnu_rootfs, import_image
 from tests.population import Population
+
+pytestmark = pytest.mark.engine
 
 NAMES = tuple(t.name for t in REQUIRED_TOOLS)
 

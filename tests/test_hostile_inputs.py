@@ -139,7 +139,10 @@ def test_a_bundle_file_the_process_may_not_read(tmp_path: Path) -> None:
             for f in files:
                 os.chmod(os.path.join(dirpath, f), 0o644)
         (bundle / "engine" / "images.json").chmod(0o000)
-        out = root / "out.json"
+        # An output folder nobody may write into: the output path is checked before any reading (exit 2 too).
+        (root / "out").mkdir()
+        (root / "out").chmod(0o777)
+        out = root / "out" / "out.json"
         exit_code, output = as_nobody(lambda: (lambda r: (r.exit_code, r.output))(
             _scan("--bundle", str(bundle), "-o", str(out))))
         assert exit_code == 2, output

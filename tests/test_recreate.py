@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from migrate.inventory.normalize import container_from_inspect
-from migrate.model import Attachment, Container, Image, Mount, PortBinding, from_data
-from migrate.plan.recreate import CARRIED_FIELDS, create_spec, env_file_text, env_problem, not_carried_fields
+from migrate.model import CARRIED_FIELDS, Attachment, Container, Image, Mount, PortBinding, from_data
+from migrate.plan.recreate import create_spec, env_file_text, env_problem, not_carried_fields
 from migrate.plan.steps import BackupPath
 
 ID = "0123456789ab" + "c" * 52

@@ -11,9 +11,12 @@ import pytest
 
 from migrate.inventory.scan import ScanOptions, scan
 from migrate.model import Container, Inventory
-from migrate.plan.recreate import CARRIED_FIELDS, create_spec, env_file_text, not_carried_fields
+from migrate.model import CARRIED_FIELDS
+from migrate.plan.recreate import create_spec, env_file_text, not_carried_fields
 from tests.engines import Engine, busybox_rootfs, start_engine
 from tests.population import Population
+
+pytestmark = pytest.mark.engine
 
 # Container fields that are not carried, and why a re-created container may differ in them.
 NOT_COMPARED = {
@@ -148,7 +151,8 @@ def extra(engine: Engine, rich: Population, scratch: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def source_inv(engine: Engine, rich: Population, extra: list[str]) -> Inventory:
-    return scan(ScanOptions(host=engine.url), "test")
+    # Values as read: the env files below are built from the inventory, standing in for the runbook's run-time read.
+    return scan(ScanOptions(host=engine.url, with_secrets=True), "test")
 
 
 def _order(containers: dict[str, Container], names: list[str]) -> list[str]:
@@ -230,7 +234,7 @@ def test_every_argument_is_accepted_and_the_expected_omissions_are_listed(recrea
 
 
 def test_carried_fields_match_after_recreation(target: Engine, recreated: dict, source_inv: Inventory):
-    tgt_inv = scan(ScanOptions(host=target.url), "test")
+    tgt_inv = scan(ScanOptions(host=target.url, with_secrets=True), "test")
     compared = set(CARRIED_FIELDS) | set(NOT_COMPARED)
     assert compared == {f.name for f in dataclasses.fields(Container)}, "every field is compared or excused"
     src = {c.name: c for c in source_inv.containers}

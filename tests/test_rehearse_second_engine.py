@@ -18,6 +18,7 @@ import pytest
 from migrate.plan.planfile import parse_plan
 from tests.engines import Engine, IsolatedEngine, Registry, busybox_rootfs, start_engine, start_isolated_engine
 
+pytestmark = pytest.mark.engine
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from migrate.errors import InputError, InternalError
 from migrate.model import (
     Attachment,
     Backend,
@@ -28,7 +29,8 @@ from migrate.model import (
     Volume,
 )
 from migrate.render import Format, render
-from migrate.render._common import human_bytes, human_duration, redact
+from migrate.render._common import human_bytes, human_duration
+from migrate.secrets import redact
 from migrate.render.markdown import fix_blocks
 from migrate.render.mdinventory import code, prose
 from migrate.render.sarif import artifact_uri, sarif_level
@@ -179,7 +181,7 @@ def test_every_format_renders_text_ending_in_newline() -> None:
     for fmt, text in outputs.items():
         assert text.endswith("\n") and len(text) > 200, fmt
     assert render("json", _report(), _inventory()) == outputs[Format.JSON]  # type: ignore[arg-type]
-    with pytest.raises(ValueError):
+    with pytest.raises(InputError):
         render("pdf", _report(), _inventory())  # type: ignore[arg-type]
 
 
@@ -210,7 +212,7 @@ def test_redact_nested_keys_urls_and_key_value_strings() -> None:
     data = {"AuthToken": "abc", "nested": {"db_passwd": "x", "ok": "plain"}, "list": ["API-KEY=zzz", "a=b"],
             "proxy": "https://u:p@proxy:8080/path", "flag_private": False}
     assert redact(data) == {"AuthToken": "<redacted>", "nested": {"db_passwd": "<redacted>", "ok": "plain"},
-                            "list": ["API-KEY=<redacted>", "a=b"], "proxy": "https://<redacted>@proxy:8080/path",
+                            "list": ["API-KEY=<redacted>", "a=b"], "proxy": "https://u:<redacted>@proxy:8080/path",
                             "flag_private": False}
     assert redact(data, show_secrets=True) == data
 
@@ -276,7 +278,7 @@ def test_sarif_fingerprint_depends_on_rule_and_subject_only() -> None:
 def test_sarif_level_is_the_one_mapping() -> None:
     levels = [sarif_level(s) for s in ("blocker", "error", "warning", "info")]
     assert levels == ["error", "error", "warning", "note"]
-    with pytest.raises(ValueError):
+    with pytest.raises(InternalError):
         sarif_level("critical")
 
 
@@ -302,7 +304,7 @@ DOCUMENTED_KEYS = {"schema", "tool_version", "inventory_fingerprint", "backend",
 def test_json_has_the_documented_keys_and_round_trips() -> None:
     text = render(Format.JSON, _report(), _inventory())
     doc = json.loads(text)
-    assert doc["blind_spots"][1]["message"] == "no host facts: https://<redacted>@share.corp.example/f"
+    assert doc["blind_spots"][1]["message"] == "no host facts: https://bob:<redacted>@share.corp.example/f"
     doc = json.loads(render(Format.JSON, _report(), _inventory(), show_secrets=True))
     assert set(doc) == DOCUMENTED_KEYS
     assert doc["schema"] == "wsl2-migrate/report/1"
@@ -320,7 +322,7 @@ def test_json_has_the_documented_keys_and_round_trips() -> None:
     assert doc["counts"] == {"containers": 2, "images": 3, "networks": 2, "project_files": 2, "volumes": 2}
     assert doc["backend"]["evidence"]["settings"]["proxyHttp"] == f"http://alice:{PROXY_SECRET}@proxy.corp.example:3128"
     doc = json.loads(text)
-    assert doc["backend"]["evidence"]["settings"]["proxyHttp"] == "http://<redacted>@proxy.corp.example:3128"
+    assert doc["backend"]["evidence"]["settings"]["proxyHttp"] == "http://alice:<redacted>@proxy.corp.example:3128"
     assert text.startswith('{\n  "actions": [\n    "FILE001')  # indent 2, sorted keys
     assert doc["estimate"]["wsl_disk_folder"] == "%LOCALAPPDATA%\\Docker\\wsl" and doc["estimate"]["seconds"] == 725
     assert json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n" == text
@@ -362,7 +364,7 @@ def test_markdown_sections_numbers_and_escaping() -> None:
     assert "| shop/api:dev | linux/arm64/v8 | 412.5 MB | no | db |" in text
     assert "| 999999999999 (anonymous) | local | unknown | none |" in text
     assert "| shop\\_default | bridge | 172.18.0.0/16 | yes |" in text
-    assert "| host | DEV-WS-042 | no host facts: https://\\<redacted\\>@share.corp.example/f |" in text
+    assert "| host | DEV-WS-042 | no host facts: https://bob:\\<redacted\\>@share.corp.example/f |" in text
     assert "The verdict is already *blocked*; these gaps may hide further findings" in text
     # Catalog prose keeps its code spans as code; the rest is escaped.
     assert ("Delete it after the move: `Remove-Item $env:APPDATA\\Docker\\settings.json`; keep\\_a copy."

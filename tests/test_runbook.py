@@ -26,8 +26,10 @@ from migrate.plan.actions import (
     ACTION_NAMES,
     Action,
     BackupFiles,
+    BuildFloor,
     CheckHost,
     CheckVmOff,
+    CheckWsl,
     EditIni,
     EditJson,
     EnableFeature,
@@ -36,16 +38,19 @@ from migrate.plan.actions import (
     FreeSpace,
     HostFile,
     IniEntry,
+    InstallWsl,
     MarkRolledBack,
     PrepareBackupFolder,
     Reboot,
     RemoveResumeTask,
     RestoreFiles,
     RestoreJsonKeys,
+    SetWslVersion,
     StartDesktop,
     StopDesktop,
     SwitchContainers,
     TargetVolume,
+    UpgradeDesktop,
     VerifyBackups,
     VerifyTarget,
     WaitEngine,
@@ -95,6 +100,9 @@ WINPATHS = ["%APPDATA%\\it's $(x) `y` caf\u00e9 \u2018q\u2019 # @{z} ;\\settings
             "C:\\Program Files\\Docker\u2019s $env:x\\Docker Desktop.exe"]
 """Windows path templates the step model accepts (a known %VARIABLE% or a drive; no '"' or control characters)."""
 INI_VALUE = "it's \"q\" $(x) `y` caf\u00e9 \u2019 @{z} C:\\dir\\"
+INSTALLERS = ["C:\\it's $(x) `y` caf\u00e9 \u2018q\u2019 # @{z}\\Docker Desktop Installer.exe",
+              "\\\\srv\\it's $(x)\\`y` caf\u00e9 #\\wsl.2.3.26.0.x64.msi"]
+"""Installer paths the step model accepts (full local or UNC paths, no '"', wildcards or control characters)."""
 """An ini value edit-ini accepts (one line, no comment characters, no surrounding blanks)."""
 HASH = "0123456789abcdef" * 4
 SECRET = "S3CRET-0PT-value"
@@ -138,7 +146,8 @@ def _program(h: bool) -> Program:
                              Word((BackupPath("settings"), BackupPath("verify"))), Word((t(14), "plain")), "--")
     steps = [
         Step("preflight/check-host", "preflight", t(0),
-             CheckHost(min_build=19041, min_ubr=1049,
+             CheckHost(min_build=18362, min_ubr=1049, ubr_floors=(BuildFloor(18363, 1049),),
+                       edition=t(1) if h else "enterprise",
                        free_space=(FreeSpace("backup", 10 ** 12, t(1)), FreeSpace(paths[1], None, t(2))),
                        expected_user=t(3), settings=settings_file, file_sharing=FileSharing("filesharingDirectories"),
                        manual=tuple(NONEMPTY) if h else ("RULE1: do it",)),
@@ -171,6 +180,8 @@ def _program(h: bool) -> Program:
         Step("switch/vm-off", "switch", t(9), CheckVmOff(names=(n(1), n(2)), timeout=60), mutating=False),
         Step("switch/backup-settings", "switch", t(10), BackupFiles(files=(settings_file, daemon, wslconfig)),
              produces=(Artifact("settings/manifest.json", "settings-backup", t(11)),)),
+        Step("switch/upgrade-desktop", "switch", t(11),
+             UpgradeDesktop(installer=INSTALLERS[0] if h else "D:\\pkgs\\Docker Desktop Installer.exe")),
         Step("switch/settings", "switch", t(12),
              EditJson(file=settings_file, set_json=json.dumps(set_values, ensure_ascii=False),
                       remove=(n(3), n(5)) if h else ("useWindowsContainers",), ignore_case=True)),
@@ -182,6 +193,12 @@ def _program(h: bool) -> Program:
                                           IniEntry("processors", "2")))),
         Step("switch/feature/vmp", "switch", t(15), EnableFeature(name="VirtualMachinePlatform")),
         Step("switch/reboot", "switch", t(0), Reboot()),
+        Step("switch/install-wsl", "switch", t(1),
+             InstallWsl(program="msiexec.exe", wsl_arguments=(), msi=INSTALLERS[1], skip_from="2.1.5",
+                        ok_exit_codes=(0, 3010), restart_exit_codes=(3010,)) if h else
+             InstallWsl(wsl_arguments=("--update", "--web-download"), skip_from="2.1.5")),
+        Step("switch/wsl-default-version", "switch", t(2), SetWslVersion(version=2)),
+        Step("switch/check-wsl", "switch", t(3), CheckWsl(min_version="2.1.5"), mutating=False),
         Step("switch/autostart", "switch", t(1),
              RestoreJsonKeys(file=settings_file, keys=(n(8), n(9)), from_step=n(10), ignore_case=True)),
         Step("switch/start-desktop", "switch", t(2), StartDesktop(exe=paths[2])),
@@ -269,7 +286,9 @@ RESTRICTED = {
     "Step.id", "Step.phase", "Docker.engine", "WaitEngine.engine", "HostFile.key", "FileSharing.setting",
     "Check.mode", "PrepareBackupFolder.folders", "WriteEnvFile.path", "BackupFiles.manifest", "RestoreFiles.manifest",
     "EditIni.section", "IniEntry.key", "EnableFeature.name", "TargetVolume.backup_digest",
-    "TargetVolume.target_digest", "SwitchContainers.engine", "SwitchContainers.to", "WriteEnvFile.engine",
+    "TargetVolume.target_digest", "UpgradeDesktop.installer_arguments", "UpgradeDesktop.min_version",
+    "InstallWsl.program", "InstallWsl.wsl_arguments", "InstallWsl.skip_from", "CheckWsl.min_version",
+    "SwitchContainers.engine", "SwitchContainers.to", "WriteEnvFile.engine",
 }
 """String fields the step model refuses hostile text in (ids, names from closed sets, backup-folder paths of
 plain names, ini keys, feature names): the runbook never sees one there."""
@@ -347,7 +366,8 @@ def test_params_are_the_action_fields_with_pascal_case_keys(hostile: str) -> Non
             continue
         assert _without_added_command_lines(table["Params"]) == _pascal_tree(dataclasses.asdict(step.op)), step.id
         added = set(table["Params"]) - {pascal(f.name) for f in dataclasses.fields(step.op)}
-        assert added == {"write-env-file": {"Inspect"}, "enable-feature": {"Arguments"},
+        assert added == {"write-env-file": {"Inspect"}, "enable-feature": {"Arguments"}, "install-wsl": {"Arguments"},
+                         "set-wsl-default-version": {"Arguments"}, "upgrade-desktop": {"Arguments"},
                          "switch-containers": {"Arguments"}}.get(step.action, set())
 
 

@@ -25,14 +25,17 @@ from migrate.plan.actions import (
     FreeSpace,
     HostFile,
     IniEntry,
+    InstallWsl,
+    SetWslVersion,
     SwitchContainers,
     TargetVolume,
+    UpgradeDesktop,
     WriteEnvFile,
 )
 from migrate.plan.checks import CHECK_MODES, Check
 from migrate.plan.steps import Docker, EngineExpect, Step
 from migrate.rehearse.journal import ArtifactRecord, Journal, StepState
-from migrate.verify.digest import digest_script
+from migrate.volumedigest import digest_script
 from tests.pslint import enclosing_function, walk
 from tests.pslit import parse_powershell, syntax_problems
 from tests.runbook_check import expected_step, pascal
@@ -213,8 +216,9 @@ def changes(lib: Lib) -> list[tuple[str, Node]]:
 
 
 def check_only_native_process_starts_programs(lib: Lib) -> list[str]:
-    """Programs start only in Invoke-NativeProcess (System.Diagnostics.Process): no Start-Process, no call operator,
-    no program called by name; a process-starting .NET call or WMI method appears nowhere else."""
+    """Programs start only in Invoke-NativeProcess (System.Diagnostics.Process), and taskkill only in the
+    Stop-ProcessTree it calls: no Start-Process, no call operator, no program called by name; a process-starting
+    .NET call or WMI method appears nowhere else."""
     out = [f"Start-Process in {enclosing_function(c)}" for c in lib.calls("Start-Process")]
     out += [f"call operator in {enclosing_function(n)}: {_text(n.parent)[:60]}" for n in walk(lib.root)
             if n.type == "command_invokation_operator"]
@@ -227,8 +231,10 @@ def check_only_native_process_starts_programs(lib: Lib) -> list[str]:
                            f"{enclosing_function(node)}")
     for match, node in _code_matches(lib, r"ProcessStartInfo|Diagnostics\.Process\]::Start\b|\.Start\(\)|"
                                           r"System\.Diagnostics\.Process\b(?!\]::GetCurrentProcess)"):
-        if enclosing_function(node) != "Invoke-NativeProcess":
+        if enclosing_function(node) not in ("Invoke-NativeProcess", "Stop-ProcessTree"):
             out.append(f"{match.group(0)} in {enclosing_function(node) or 'the script body'}")
+    out += [f"Stop-ProcessTree called from {enclosing_function(c)}" for c in lib.calls("Stop-ProcessTree")
+            if enclosing_function(c) != "Invoke-NativeProcess"]
     for call in lib.calls("Invoke-CimMethod"):
         if "-MethodName GetOwner" not in _text(call):
             out.append(f"Invoke-CimMethod other than GetOwner: {_text(call)[:80]}")
@@ -236,7 +242,8 @@ def check_only_native_process_starts_programs(lib: Lib) -> list[str]:
 
 
 def check_native_calls_have_timeouts(lib: Lib) -> list[str]:
-    """Every program runs with a time limit, and the limit ends the whole process tree (taskkill /T)."""
+    """Every program runs with a time limit, and the limit (or Ctrl+C, in the finally block) ends the whole process
+    tree (taskkill /T /F)."""
     out = []
     native = lib.function("Invoke-NativeProcess")
     declaration = next((n for n in walk(native) if n.type == "script_parameter"
@@ -264,10 +271,17 @@ def check_native_calls_have_timeouts(lib: Lib) -> list[str]:
         return [*out, "Invoke-NativeProcess: no wait loop on the process"]
     expiry = [n for n in _ifs(loop) if "$TimeoutSeconds" in _condition(n)]
     body = _text(_then_block(expiry[0])) if expiry else ""
-    kill = re.search(r"\$taskkill\.Arguments = '/PID ' \+ \$process\.Id \+ '([^']*)'", body)
+    if not ("Stop-ProcessTree -Process $process" in body and "break" in body):
+        out.append("Invoke-NativeProcess: past the time limit the process tree is not ended")
+    finally_blocks = [n for n in walk(native) if n.type == "finally_clause"]
+    if not any("Stop-ProcessTree -Process $process" in _text(f) and "$process.HasExited" in _text(f)
+               for f in finally_blocks):
+        out.append("Invoke-NativeProcess: a program still running when the runbook stops (Ctrl+C) is not ended")
+    killer = _text(lib.function("Stop-ProcessTree"))
+    kill = re.search(r"\$taskkill\.Arguments = '/PID ' \+ \$Process\.Id \+ '([^']*)'", killer)
     if not (kill and "/T" in kill.group(1).split() and "/F" in kill.group(1).split()
-            and "Get-SystemProgram -Name 'taskkill.exe'" in body and "break" in body):
-        out.append("Invoke-NativeProcess: past the time limit the process tree is not ended with taskkill /T /F")
+            and "Get-SystemProgram -Name 'taskkill.exe'" in killer):
+        out.append("Stop-ProcessTree does not end the process tree with taskkill /T /F")
     return out
 
 
@@ -356,6 +370,9 @@ READ_ONLY_DOCKER = {
     ("Get-CheckProblem", "-Segments $Check.CommandLine"),
     ("Get-EngineInfo", "-Segments $script:Probes.Info"),
     ("Invoke-DockerCommand", "@splatProcess"),
+    ("Invoke-WslCommand", "@splatWsl"),
+    ("Get-WslVersion", "-Arguments '--version'"),
+    ("Test-WslReady", "-Arguments '--status'"),
 }
 """Native calls that run under -WhatIf because they change nothing: the planned checks and probes, and the helper
 that runs every docker command. Invoke-DockerStep is check_mutating_docker_steps_ask_first's."""
@@ -363,13 +380,17 @@ that runs every docker command. Invoke-DockerStep is check_mutating_docker_steps
 
 def check_native_calls_are_guarded_or_read_only(lib: Lib) -> list[str]:
     out = []
-    for name in ("Invoke-NativeProcess", "Invoke-DockerCommand"):
+    for name in ("Invoke-NativeProcess", "Invoke-DockerCommand", "Invoke-WslCommand"):
         for call in lib.calls(name):
             function = enclosing_function(call)
-            if function == "Invoke-DockerStep" or safe(lib, call):
+            # Invoke-DockerStep's commands (and the clean-up and recovery it hands Invoke-QuietDocker) are the
+            # step's own, run after ShouldProcess agreed to a mutating step.
+            if function in ("Invoke-DockerStep", "Invoke-QuietDocker") or safe(lib, call):
                 continue
             if not any(f == function and key in _text(call) for f, key in READ_ONLY_DOCKER):
                 out.append(f"{function}: {_text(call)[:90]} runs under -WhatIf")
+    out += [f"Invoke-QuietDocker called from {enclosing_function(c)}" for c in lib.calls("Invoke-QuietDocker")
+            if enclosing_function(c) != "Invoke-DockerStep"]
     return out
 
 
@@ -738,7 +759,8 @@ READS: list[tuple[str, str, set[str]]] = [
     ("Test-BackupArtifact", "artifact", {"path", "kind", "subject", "secret"}),
 ]
 """(function or *, variable, keys it may read): what the library reads of the program's hashtables."""
-_EXTRA_PARAMS = {WriteEnvFile: ("Inspect",), EnableFeature: ("Arguments",), SwitchContainers: ("Arguments",)}
+_EXTRA_PARAMS = {WriteEnvFile: ("Inspect",), EnableFeature: ("Arguments",), InstallWsl: ("Arguments",),
+                 SetWslVersion: ("Arguments",), UpgradeDesktop: ("Arguments",), SwitchContainers: ("Arguments",)}
 _ALWAYS = {"count", "length"}
 """Members of every array and string."""
 
@@ -840,7 +862,11 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
     (check_only_native_process_starts_programs,
      [("    $wsl = Get-SystemProgram -Name 'wsl.exe'",
        "    $wsl = Get-SystemProgram -Name 'wsl.exe'\n    [void][System.Diagnostics.Process]::Start($wsl)")]),
-    (check_native_calls_have_timeouts, [("'/PID ' + $process.Id + ' /T /F'", "'/PID ' + $process.Id + ' /F'")]),
+    (check_native_calls_have_timeouts, [("'/PID ' + $Process.Id + ' /T /F'", "'/PID ' + $Process.Id + ' /F'")]),
+    (check_native_calls_have_timeouts, [("            Stop-ProcessTree -Process $process -WhatIf:$false"
+                                         " -Confirm:$false\n"
+                                         "        }\n        Write-Progress",
+                                         "        }\n        Write-Progress")]),
     (check_native_calls_have_timeouts, [(" -Display '--shutdown' -StepId $Step.Id -TimeoutSeconds 300)",
                                          " -Display '--shutdown' -StepId $Step.Id)")]),
     (check_native_calls_have_timeouts, [("        TimeoutSeconds   = $docker.Timeout",

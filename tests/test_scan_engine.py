@@ -12,10 +12,13 @@ from migrate.model import Inventory, dumps, loads
 from tests.engines import Engine
 from tests.population import Population
 
+pytestmark = pytest.mark.engine
+
 
 @pytest.fixture(scope="module")
 def inv(engine: Engine, rich: Population) -> Inventory:
-    return scan(ScanOptions(host=engine.url), "test")
+    # Values as read: these tests check the normalizer against docker inspect (test_secrets_at_rest: the digests).
+    return scan(ScanOptions(host=engine.url, with_secrets=True), "test")
 
 
 def _by_name(inv: Inventory) -> dict:
@@ -232,10 +235,10 @@ def test_vanished_container_is_a_note_not_a_crash(engine: Engine, rich: Populati
     engine.docker("create", "--name", "ephemeral", rich.base, "true")
     real = eng._inspect_all
 
-    def racing(fetch, ids, stage, notes, progress):
+    def racing(fetch, ids, stage, *args, **kwargs):
         if stage == "containers":
             engine.docker("rm", "-f", "ephemeral")
-        return real(fetch, ids, stage, notes, progress)
+        return real(fetch, ids, stage, *args, **kwargs)
 
     eng._inspect_all = racing
     try:

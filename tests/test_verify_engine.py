@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from migrate.errors import ArchiveError
 from migrate.inventory.engine import connect
 from migrate.inventory.scan import ScanOptions, scan
-from migrate.verify.digest import HELPER_LABEL, digest_volume, digest_volumes
+from migrate.inventory.engine import digest_volume, digest_volumes
+from migrate.volumedigest import HELPER_LABEL
 from tests.engines import Engine, busybox_rootfs
 from tests.population import Population
 from tests.test_verify_digest import _line, build_tree, reference_digest, tar_of
@@ -126,7 +128,7 @@ def test_helper_is_removed_when_reading_fails(engine: Engine, rich: Population, 
 
     client.get_archive = truncated
     try:
-        with pytest.raises((ValueError, tarfile.TarError)):
+        with pytest.raises((ArchiveError, tarfile.TarError)):
             digest_volume(client, vol, rich.base)
     finally:
         client.close()

@@ -17,11 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from migrate.verify.digest import digest_script, digest_volumes
+from migrate.inventory.engine import digest_volumes
+from migrate.volumedigest import digest_script
 from tests.engines import Engine
 from tests.helper_images import busybox_rootfs_without_tmp, gnu_rootfs, import_image
 from tests.population import Population
 from tests.test_verify_digest import build_tree, reference_digest
+
+pytestmark = pytest.mark.engine
 
 AWKWARD = (
     "cd /v && mkdir -p 'd 1/empty' sub && printf 'a\\nb' > \"$(printf 'new\\nline')\" && printf x > 'q\"uote' && "

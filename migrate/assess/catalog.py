@@ -16,7 +16,7 @@ from migrate.assess.paths import PathError, check_path, parse_path
 from migrate.assess.predicates import Pred, PredicateError, compile_predicate
 from migrate.assess.tomlread import parse_toml
 from migrate.datafiles import data_root
-from migrate.errors import InputError
+from migrate.errors import InputError, RuleError
 from migrate.inventory.textfile import decode_bytes
 from migrate.model import (
     BACKENDS,
@@ -166,8 +166,8 @@ def load_rule_file(name: str, raw: bytes) -> list[Rule]:
             label = f"rule {entry['id']}"
         try:
             rule = _build_rule(entry, name)
-        except (ValueError, TypeError) as exc:
-            raise InputError(f"{name}: {label}: {exc}") from None
+        except RuleError as exc:
+            raise RuleError(f"{name}: {label}: {exc}") from None
         if rule.id in seen:
             raise InputError(f"{name}: rule {rule.id}: duplicate id in the same file")
         seen.add(rule.id)
@@ -178,62 +178,62 @@ def load_rule_file(name: str, raw: bytes) -> list[Rule]:
 def _text(entry: dict[str, Any], key: str) -> str:
     value = entry[key]
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{key!r} must be a non-empty string")
+        raise RuleError(f"{key!r} must be a non-empty string")
     return value.strip()
 
 
 def _build_rule(entry: Any, source: str) -> Rule:
     if not isinstance(entry, dict):
-        raise TypeError("a rule is a table")
+        raise RuleError("a rule is a table")
     unknown = sorted(set(entry) - set(REQUIRED_KEYS) - set(OPTIONAL_KEYS))
     if unknown:
-        raise ValueError(f"unknown key {unknown[0]!r}")
+        raise RuleError(f"unknown key {unknown[0]!r}")
     missing = [k for k in REQUIRED_KEYS if k not in entry]
     if missing:
-        raise ValueError(f"missing key {missing[0]!r}")
+        raise RuleError(f"missing key {missing[0]!r}")
     rule_id = _text(entry, "id")
     if not ID_PATTERN.match(rule_id):
-        raise ValueError(f"id {rule_id!r} must be an area ({', '.join(AREAS)}) and three digits, as in CTR001")
+        raise RuleError(f"id {rule_id!r} must be an area ({', '.join(AREAS)}) and three digits, as in CTR001")
     severity = entry["severity"]
     if severity not in SEVERITIES:
-        raise ValueError(f"severity {severity!r} is not one of {', '.join(SEVERITIES)}")
+        raise RuleError(f"severity {severity!r} is not one of {', '.join(SEVERITIES)}")
     backends = entry["backends"]
     if not isinstance(backends, list) or not backends:
-        raise ValueError("'backends' must be a non-empty list")
+        raise RuleError("'backends' must be a non-empty list")
     for b in backends:
         if b not in BACKENDS:
-            raise ValueError(f"unknown backend {b!r} (known: {', '.join(BACKENDS)})")
+            raise RuleError(f"unknown backend {b!r} (known: {', '.join(BACKENDS)})")
     subject = entry["subject"]
     if subject not in SUBJECTS:
-        raise ValueError(f"subject {subject!r} is not one of {', '.join(SUBJECTS)}")
+        raise RuleError(f"subject {subject!r} is not one of {', '.join(SUBJECTS)}")
     root = SUBJECTS[subject][1]
     try:
         when = compile_predicate(entry["when"], root)
     except PredicateError as exc:
-        raise ValueError(f"when: {exc}") from None
+        raise RuleError(f"when: {exc}") from None
     message = _text(entry, "message")
     try:
         compile_template(message, root)
     except TemplateError as exc:
-        raise ValueError(str(exc)) from None
+        raise RuleError(str(exc)) from None
     file_path = entry.get("file", "")
     if file_path:
         try:
             if check_path(parse_path(file_path), root) not in (str, Any):
-                raise ValueError(f"'file' {file_path!r} must name a string field")
+                raise RuleError(f"'file' {file_path!r} must name a string field")
         except PathError as exc:
-            raise ValueError(f"file: {exc}") from None
+            raise RuleError(f"file: {exc}") from None
     plan = entry["plan"]
     if not isinstance(plan, str):
-        raise TypeError("'plan' must be a string ('' when the planner does nothing)")
+        raise RuleError("'plan' must be a string ('' when the planner does nothing)")
     # A typo would silently drop a step: the kind must be one the planner knows (migrate/assess/kinds.py).
     kind_of(plan.strip())
     refs = entry["references"]
     if not isinstance(refs, list) or not refs or not all(isinstance(r, str) and r.startswith("https://") for r in refs):
-        raise ValueError("'references' must be a non-empty list of https:// URLs")
+        raise RuleError("'references' must be a non-empty list of https:// URLs")
     examples = entry["example"]
     if not isinstance(examples, list) or not examples:
-        raise ValueError("'example' must be an array of tables ([[rule.example]])")
+        raise RuleError("'example' must be an array of tables ([[rule.example]])")
     built = tuple(_build_example(e, n, backends[0]) for n, e in enumerate(examples, 1))
     return Rule(
         id=rule_id, title=_text(entry, "title"), severity=severity, backends=tuple(backends), subject=subject,
@@ -244,19 +244,19 @@ def _build_rule(entry: Any, source: str) -> Rule:
 
 def _build_example(entry: Any, n: int, backend: str) -> Example:
     if not isinstance(entry, dict):
-        raise TypeError(f"example {n} is not a table")
+        raise RuleError(f"example {n} is not a table")
     unknown = sorted(set(entry) - set(EXAMPLE_KEYS))
     if unknown:
-        raise ValueError(f"example {n}: unknown key {unknown[0]!r}")
+        raise RuleError(f"example {n}: unknown key {unknown[0]!r}")
     if entry.get("expect") not in ("pass", "fail"):
-        raise ValueError(f"example {n}: 'expect' must be \"pass\" or \"fail\"")
+        raise RuleError(f"example {n}: 'expect' must be \"pass\" or \"fail\"")
     data = entry.get("inventory", {})
     if not isinstance(data, dict):
-        raise TypeError(f"example {n}: 'inventory' must be a table")
+        raise RuleError(f"example {n}: 'inventory' must be a table")
     try:
         inv = from_data(Inventory, expand_example(data, backend))
     except DecodeError as exc:
-        raise ValueError(f"example {n}: inventory {exc}") from None
+        raise RuleError(f"example {n}: inventory {exc}") from None
     return Example(entry["expect"], inv, data, str(entry.get("note", "")))
 
 
@@ -281,7 +281,7 @@ def _fill(tp: Any, data: Any, counter: list[int]) -> Any:
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         return _fill(args[0], data, counter) if len(args) == 1 and data is not None else data
-    if dataclasses.is_dataclass(tp) and isinstance(data, dict):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp) and isinstance(data, dict):
         hints = typing.get_type_hints(tp)
         out = {k: _fill(hints[k], v, counter) if k in hints else v for k, v in data.items()}
         for f in dataclasses.fields(tp):
@@ -299,6 +299,6 @@ def _fill(tp: Any, data: Any, counter: list[int]) -> Any:
                 out[f.name] = ""
         return out
     if origin is tuple and isinstance(data, list):
-        args = typing.get_args(tp)
-        return [_fill(args[0], v, counter) for v in data] if args else data
+        items = typing.get_args(tp)
+        return [_fill(items[0], v, counter) for v in data] if items else data
     return data

@@ -23,6 +23,7 @@ from migrate.model import (
     Settings,
     Volume,
 )
+from migrate.winbuilds import desktop_wsl2_floor, edition_family
 
 _K8S_TAG = re.compile(r"^(k8s\.gcr\.io|registry\.k8s\.io)/|^docker/desktop-(kubernetes|storage-provisioner|vpnkit)")
 """Kubernetes system images (Docker Desktop pulls its own set when Kubernetes is turned on after the switch)."""
@@ -173,6 +174,41 @@ def _container_os(c: Container, facts: Facts) -> str:
     return ""
 
 
+@_fact(Container, "excluded_host_ports", tuple[str, ...],
+       "Published host ports inside a TCP range Windows reserved (host facts' excluded_port_ranges).")
+def _container_excluded(c: Container, facts: Facts) -> tuple[str, ...]:
+    host = facts.inv.host
+    if host is None or not host.excluded_port_ranges:
+        return ()
+    out = []
+    for b in c.port_bindings:
+        if b.container_port.endswith("/udp") or not b.host_port:
+            continue
+        low, _, high = b.host_port.partition("-")
+        try:
+            ports = range(int(low), int(high or low) + 1)
+        except ValueError:
+            continue
+        hit = [p for p in ports if any(r.start <= p <= r.end for r in host.excluded_port_ranges)]
+        if hit:
+            out.append(str(hit[0]) if len(hit) == 1 else f"{hit[0]}-{hit[-1]}")
+    return tuple(dict.fromkeys(out))
+
+
+_SENSITIVE = re.compile(r"(?i)(^|/)([^/]*\.cnf|\.pgpass|\.netrc|authorized_keys|id_(rsa|dsa|ecdsa|ed25519)|"
+                        r"[^/]*\.(key|pem|p12|pfx|keytab)|\.ssh|ssl/private|mysql/conf\.d)/?$")
+"""Files (and folders of them) that programs refuse when others may write or read them: MySQL ignores a
+world-writable my.cnf, ssh and PostgreSQL refuse private keys open to others."""
+
+
+@_fact(Container, "permission_sensitive_binds", tuple[str, ...],
+       "Windows-path binds onto files whose permissions matter (my.cnf, keys, .ssh), as 'source -> destination'.")
+def _container_sensitive(c: Container, facts: Facts) -> tuple[str, ...]:
+    return tuple(f"{m.desktop_source or m.source} -> {m.destination}" for m in c.mounts
+                 if m.type == "bind" and facts.get(m, "host_path_style") in ("windows", "host_mnt", "desktop_mnt")
+                 and _SENSITIVE.search(m.destination.rstrip("/")))
+
+
 @_fact(Container, "writable_layer_has_data", bool, "size_rw > 0: data written into the container layer.")
 def _container_rw(c: Container, facts: Facts) -> bool:
     return bool(c.size_rw and c.size_rw > 0)
@@ -309,6 +345,110 @@ def _host_min_build(h: HostFacts, facts: Facts) -> int | None:
     return 22631 if h.build >= 22000 else 19045
 
 
+@_fact(HostFacts, "edition_family", str, "home, pro, enterprise, education, server, or '' (EditionID, else caption).")
+def _host_family(h: HostFacts, facts: Facts) -> str:
+    return edition_family(h.edition_id, h.edition)
+
+
+@_fact(HostFacts, "desktop_wsl2_min_build", int,
+       "Build Docker Desktop's WSL 2 backend needs on this edition: 19041 (Home, Pro, unknown), 18362 (Enterprise, "
+       "Education).")
+def _host_wsl2_build(h: HostFacts, facts: Facts) -> int:
+    return desktop_wsl2_floor(facts.get(h, "edition_family"))[0]
+
+
+@_fact(HostFacts, "inbox_wsl", bool | None, "WSL installed but reporting no version: the inbox WSL; null if unknown.")
+def _host_inbox(h: HostFacts, facts: Facts) -> bool | None:
+    return None if h.wsl_installed is None else bool(h.wsl_installed and not h.wsl_version)
+
+
+@_fact(HostFacts, "wsl_described", str, "The WSL version, 'the inbox WSL (no version)', or '' (not installed).")
+def _host_wsl_described(h: HostFacts, facts: Facts) -> str:
+    if h.wsl_version:
+        return h.wsl_version
+    return "the inbox WSL (no version)" if h.wsl_installed else ""
+
+
+_VM_MODELS = re.compile(r"(?i)virtual machine|vmware|virtualbox|\bkvm\b|qemu|standard pc \(|hvm domu|\bxen\b|"
+                        r"parallels|google compute engine|amazon ec2|openstack|bochs|cloud pc")
+"""Win32_ComputerSystem Model / Manufacturer of hypervisors' virtual machines (Hyper-V and Azure 'Virtual Machine',
+'VMware7,1', 'VirtualBox', QEMU/KVM 'Standard PC (Q35 + ICH9, 2009)', Xen 'HVM domU', Windows 365 'Cloud PC')."""
+
+
+@_fact(HostFacts, "is_vm", bool | None, "Manufacturer or model names a virtual machine; null when neither is known.")
+def _host_vm(h: HostFacts, facts: Facts) -> bool | None:
+    if not (h.manufacturer or h.model):
+        return None
+    return bool(_VM_MODELS.search(f"{h.manufacturer} {h.model}"))
+
+
+@_fact(HostFacts, "nested_virtualization", bool | None,
+       "In a VM: virtualization reaches this Windows (a hypervisor runs, or the CPU or firmware flag shows it); "
+       "false when all three say no; null otherwise.")
+def _host_nested(h: HostFacts, facts: Facts) -> bool | None:
+    flags = (h.hypervisor_present, h.vm_monitor_mode_extensions, h.virtualization_firmware_enabled)
+    if any(f is True for f in flags):
+        return True
+    return False if all(f is False for f in flags) else None
+
+
+_VPN = re.compile(r"(?i)anyconnect|globalprotect|pangp|fortinet|forticlient|juniper|pulse secure|ivanti|zscaler|"
+                  r"wireguard|openvpn|tap-windows|check ?point|sonicwall|netextender|nordlynx|wintun|f5 (vpn|networks)|"
+                  r"array networks|cisco.*vpn|\bvpn\b")
+"""Adapter descriptions (and names) of VPN clients known to disturb WSL 2 networking (routes, DNS, MTU)."""
+
+
+@_fact(HostFacts, "vpn_adapters", tuple[str, ...], "Adapters whose name or description is a VPN client's.")
+def _host_vpn(h: HostFacts, facts: Facts) -> tuple[str, ...]:
+    return tuple(f"{a.name} ({a.description})" if a.description else a.name for a in h.network_adapters
+                 if _VPN.search(f"{a.name} {a.description}"))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Docker Desktop's admin settings
+
+
+def _flatten_admin(values: dict[str, Any]) -> dict[str, Any]:
+    """{key or parent.key: {locked, value}} of admin-settings.json, the older top-level wslEngineEnabled spelled as
+    the newer linuxVM.wslEngineEnabled."""
+    out: dict[str, Any] = {}
+    for key, item in values.items():
+        if not isinstance(item, dict):
+            continue
+        if "locked" in item or "value" in item:
+            out["linuxVM.wslEngineEnabled" if key == "wslEngineEnabled" else key] = item
+        else:
+            for sub, inner in item.items():
+                if isinstance(inner, dict) and ("locked" in inner or "value" in inner):
+                    out.setdefault(f"{key}.{sub}", inner)
+    return out
+
+
+@_fact(Settings, "admin_values", dict[str, Any],
+       "admin-settings.json's value of every setting, locked or not ('linuxVM.wslEngineEnabled', 'blockDockerLoad').")
+def _admin_values(st: Settings, facts: Facts) -> dict[str, Any]:
+    values = st.admin_settings.values if st.admin_settings is not None else {}
+    return {k: v.get("value") for k, v in sorted(_flatten_admin(values).items()) if "value" in v}
+
+
+@_fact(Settings, "admin_locked", dict[str, Any], "The values admin-settings.json locks (locked: true).")
+def _admin_locked(st: Settings, facts: Facts) -> dict[str, Any]:
+    values = st.admin_settings.values if st.admin_settings is not None else {}
+    return {k: v.get("value") for k, v in sorted(_flatten_admin(values).items()) if v.get("locked") is True}
+
+
+@_fact(Settings, "admin_blocks_switch", tuple[str, ...],
+       "Locked settings that keep Docker Desktop off the WSL 2 Linux engine, as 'key = value'.")
+def _admin_blocks(st: Settings, facts: Facts) -> tuple[str, ...]:
+    locked = facts.get(st, "admin_locked")
+    out = []
+    if "linuxVM.wslEngineEnabled" in locked and locked["linuxVM.wslEngineEnabled"] is not True:
+        out.append(f"linuxVM.wslEngineEnabled = {str(locked['linuxVM.wslEngineEnabled']).lower()}")
+    if locked.get("useWindowsContainers") is True:
+        out.append("useWindowsContainers = true")
+    return tuple(out)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Inventory-wide
 
@@ -379,6 +519,11 @@ def _hyperv_vm(inv: Inventory, facts: Facts) -> str:
     if he is None or not he.vm:
         return "the Hyper-V VM"
     return he.vm + (f" ({he.vm_state})" if he.vm_state else "")
+
+
+@_fact(Inventory, "windows_images", int, "How many Windows images the engine holds (they stay with its engine).")
+def _windows_images(inv: Inventory, facts: Facts) -> int:
+    return sum(1 for img in inv.images if facts.get(img, "os") == "windows")
 
 
 @_fact(Inventory, "desktop_version", str,

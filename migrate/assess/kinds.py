@@ -12,6 +12,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from migrate.errors import RuleError
+
 
 class PlanKind(enum.StrEnum):
     """Every kind a rule may ask for."""
@@ -47,10 +49,11 @@ class PlanKind(enum.StrEnum):
     CHECK_REGISTRIES = "check-registries"
     CHECK_FREE_SPACE = "check-free-space"
     MOVE_HYPERV_ENGINE = "move-hyperv-engine"
-    # Named manual items
     UPGRADE_DESKTOP = "upgrade-desktop"
     UPDATE_WSL = "update-wsl"
     SET_WSL_DEFAULT_VERSION = "set-wsl-default-version"
+    PULL_INSTEAD_OF_LOAD = "pull-instead-of-load"
+    # Named manual items
     PER_USER_MIGRATION = "per-user-migration"
     ENABLE_KUBERNETES_AFTER_SWITCH = "enable-kubernetes-after-switch"
     UPGRADE_ENGINE_BLOCKED = "upgrade-engine-blocked"
@@ -158,9 +161,22 @@ KINDS: dict[PlanKind, KindSpec] = {
         "backs up the Linux engine in the Hyper-V VM too (after the Windows engine's backups, switching Docker Desktop "
         "to Linux containers when that VM does not run) and restores its Linux objects on the WSL 2 engine",
         steps=("backup/hyperv/engine",), says=("backs", "restores", "moves", "switches")),
-    PlanKind.UPGRADE_DESKTOP: KindSpec(_MANUAL, manual=True),
-    PlanKind.UPDATE_WSL: KindSpec(_MANUAL, manual=True),
-    PlanKind.SET_WSL_DEFAULT_VERSION: KindSpec(_MANUAL, manual=True),
+    PlanKind.UPGRADE_DESKTOP: KindSpec(
+        "upgrades Docker Desktop after the backups and before the switch with the installer [switch] "
+        "desktop_installer names, or stops and asks for the upgrade",
+        steps=("switch/upgrade-desktop",), says=("upgrades", "stops")),
+    PlanKind.UPDATE_WSL: KindSpec(
+        "installs or updates WSL after the features' restart (wsl --install --no-distribution, wsl --update, or "
+        "the MSI [switch] wsl_msi names) and checks wsl --status and --version before Docker Desktop starts",
+        steps=("switch/install-wsl", "switch/check-wsl"), says=("installs", "updates", "checks")),
+    PlanKind.SET_WSL_DEFAULT_VERSION: KindSpec(
+        "runs wsl --set-default-version 2 and checks it before Docker Desktop starts",
+        steps=("switch/wsl-default-version", "switch/check-wsl"), says=("runs", "makes", "checks")),
+    PlanKind.PULL_INSTEAD_OF_LOAD: KindSpec(
+        "with docker load blocked (blockDockerLoad): pulls the images it would save by their tag instead, skips "
+        "untagged ones and re-creates committed containers from their image; pushing local images first (and "
+        "copying out what those containers wrote) is a thing to do by hand, listed by the runbook's first step",
+        manual=True, says=("pulls", "skips", "re-creates")),
     PlanKind.PER_USER_MIGRATION: KindSpec(_MANUAL, manual=True),
     PlanKind.ENABLE_KUBERNETES_AFTER_SWITCH: KindSpec(_MANUAL, manual=True),
     PlanKind.UPGRADE_ENGINE_BLOCKED: KindSpec(_MANUAL, manual=True),
@@ -170,11 +186,11 @@ KINDS: dict[PlanKind, KindSpec] = {
 
 
 def kind_of(name: str) -> PlanKind:
-    """The kind a rule's `plan` names ('' is none); ValueError naming the known kinds otherwise."""
+    """The kind a rule's `plan` names ('' is none); RuleError naming the known kinds otherwise."""
     try:
         return PlanKind(name or "none")
     except ValueError:
-        raise ValueError(f"plan kind {name!r} is not one of {', '.join(k.value for k in PlanKind)}") from None
+        raise RuleError(f"plan kind {name!r} is not one of {', '.join(k.value for k in PlanKind)}") from None
 
 
 def spec(name: str) -> KindSpec:

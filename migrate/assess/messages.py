@@ -1,4 +1,7 @@
-"""Message templates: `{path}` placeholders checked at load time, filled from the subject with secrets redacted."""
+"""Message templates: `{path}` placeholders checked at load time, filled from the subject with secrets redacted.
+
+Each value is redacted as it is put in (migrate.secrets decides what is secret); the template's own words are
+never scrubbed, so a rule that says "token=" or "password" in its message keeps it."""
 from __future__ import annotations
 
 import dataclasses
@@ -6,22 +9,15 @@ import re
 from typing import Any
 
 from migrate.assess.facts import Facts
+from migrate.errors import RuleError
 from migrate.assess.paths import MISSING, Path, PathError, check_path, parse_path, resolve
+from migrate.secrets import REDACTED, is_secret_name, redact_entry, redact_text
 from migrate.units import human_bytes
 
-REDACTED = "<redacted>"
-
-SECRET_KEY = re.compile(r"(?i)(passw(or)?d|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|\bkey\b|"
-                        r"_key\b|credential|auth|session|cookie|signature|pwd)")
-"""Label or variable names whose values are treated as secrets."""
-
-_ASSIGNMENT = re.compile(r"(?i)\b([\w.-]*(?:passw(?:or)?d|secret|token|key|credential|auth|pwd)[\w.-]*)\s*([=:])\s*"
-                         r"([^\s,;'\"]+)")
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]+):[^@\s/]+@")
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 
 
-class TemplateError(ValueError):
+class TemplateError(RuleError):
     """A message template with a malformed placeholder or an unknown field."""
 
 
@@ -53,10 +49,7 @@ def _is_secret_path(path: Path) -> bool:
     segs = [s.lower() for s in path.segments]
     if "env" in segs or "environment" in segs:
         return True
-    for i, seg in enumerate(segs[:-1]):
-        if seg == "labels" and SECRET_KEY.search(path.segments[i + 1]):
-            return True
-    return False
+    return any(is_secret_name(seg) for seg in path.segments[1:])
 
 
 def _show(value: Any, secret: bool, show_secrets: bool) -> str:
@@ -66,14 +59,14 @@ def _show(value: Any, secret: bool, show_secrets: bool) -> str:
         return "(none)"
     if secret and not show_secrets:
         if isinstance(value, (list, tuple)):
-            return ", ".join(_redact_assignment(str(v)) for v in value)
-        return _redact_assignment(str(value)) if isinstance(value, str) and "=" in value else REDACTED
+            return ", ".join(redact_entry(str(v)) for v in value)
+        return redact_entry(str(value)) if isinstance(value, str) and "=" in value else REDACTED
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict):
         items = []
         for k in sorted(value):
-            hide = not show_secrets and SECRET_KEY.search(str(k))
+            hide = not show_secrets and is_secret_name(str(k))
             items.append(f"{k}={REDACTED if hide else _show(value[k], False, show_secrets)}")
         return ", ".join(items)
     if isinstance(value, (list, tuple)):
@@ -81,17 +74,6 @@ def _show(value: Any, secret: bool, show_secrets: bool) -> str:
     if dataclasses.is_dataclass(value):
         return getattr(value, "name", "") or getattr(value, "id", "") or type(value).__name__
     return str(value)
-
-
-def _redact_assignment(text: str) -> str:
-    key, _, _ = text.partition("=")
-    return f"{key}={REDACTED}"
-
-
-def scrub(text: str) -> str:
-    """Redact secret-looking KEY=VALUE pairs and URL passwords left in a finished message."""
-    text = _ASSIGNMENT.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
-    return _USERINFO.sub(lambda m: f"{m.group(1)}:{REDACTED}@", text)
 
 
 def fill(template: str, subject: Any, facts: Facts, show_secrets: bool = False) -> str:
@@ -106,8 +88,6 @@ def fill(template: str, subject: Any, facts: Facts, show_secrets: bool = False) 
         value = resolve(path, subject, facts)
         if fmt == "bytes" and isinstance(value, int) and not isinstance(value, bool):
             return human_bytes(value)
-        shown = _show(value, _is_secret_path(path), show_secrets)
-        # Only what comes from the inventory is scrubbed: the rule's own words are never a secret.
-        return shown if show_secrets else scrub(shown)
+        return redact_text(_show(value, _is_secret_path(path), show_secrets), show_secrets)
 
     return _PLACEHOLDER.sub(replace, template)

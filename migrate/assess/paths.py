@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from typing import Any, Union
 
 from migrate.assess.facts import REGISTRY, Facts
+from migrate.errors import RuleError
 from migrate.model import Inventory
 
 
-class PathError(ValueError):
+class PathError(RuleError):
     """A field path that is malformed or names a field the model does not have."""
 
 
@@ -100,7 +101,7 @@ def type_name(tp: Any) -> str:
         return "list"
     if origin is dict:
         return "object"
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return tp.__name__
     if tp is Any:
         return "any"
@@ -128,7 +129,7 @@ def step_type(tp: Any, seg: str, path: Path) -> Any:
         if seg == "value":
             return tp.value
         raise PathError(f"{path.text!r}: an object entry has only 'key' and 'value', not {seg!r}")
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if seg == "derived" and tp in REGISTRY:
             return DerivedNS(tp)
         hints = _hints(tp)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from migrate.assess.facts import Facts
+from migrate.errors import RuleError
 from migrate.assess.paths import (
     MISSING,
     Path,
@@ -24,7 +25,7 @@ COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
 LEAF_OPS = COMPARISONS + ("match", "in", "contains", "exists", "empty")
 
 
-class PredicateError(ValueError):
+class PredicateError(RuleError):
     """A predicate that does not fit the language or the model."""
 
 

@@ -1,4 +1,4 @@
-"""Windows command-line text for docker.exe arguments, and ASCII-only PowerShell string expressions for the runbook.
+"""Windows command-line text for docker.exe arguments (PowerShell string expressions: migrate.pwsh).
 
 The runbook starts docker.exe through System.Diagnostics.Process with a pre-built Arguments string
 (runbook-style §4.6 B), which .NET passes through verbatim on Windows PowerShell 5.1 and every 7.x, so the text
@@ -9,18 +9,15 @@ commandLineToArgv, CommandLineToArgvW) disagree about `""` inside quotes but agr
 from __future__ import annotations
 
 import re
-import struct
 from collections.abc import Sequence
 from typing import Union
 
+from migrate.errors import CommandLineError, InternalError
 from migrate.plan.steps import Arg, BackupPath, Word
+from migrate.pwsh import powershell_literal, powershell_string_expr  # noqa: F401  (the runbook's quoting)
 
 Segment = Union[str, BackupPath]
 """A piece of a command line: literal text, or a backup path the runbook inserts at run time."""
-
-SINGLE_QUOTES = frozenset("'\u2018\u2019\u201a\u201b")
-"""Every character PowerShell's tokenizer takes as a single quote (CharExtensions.IsSingleQuote)."""
-
 
 _QUOTE_OR_SPACE = re.compile(r'["\s]')
 
@@ -35,7 +32,7 @@ def needs_quotes(arg: str) -> bool:
 def _check_literal(text: str) -> None:
     """Reject text a Windows command line cannot carry."""
     if "\x00" in text:
-        raise ValueError(f"argument {text!r} contains a NUL character, which a Windows command line cannot carry")
+        raise CommandLineError(f"argument {text!r} contains a NUL character, which a Windows command line cannot carry")
 
 
 def _quoted_body(text: str, before_quote: bool) -> str:
@@ -68,7 +65,7 @@ def _check_backup_path(path: BackupPath) -> None:
     rel = path.rel
     bad = [ch for ch in rel if ch in '"\\' or ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F]
     if bad or rel.startswith("/") or rel.endswith("/"):
-        raise ValueError(f"backup path {rel!r}: must use '/' separators, not start or end with '/', "
+        raise CommandLineError(f"backup path {rel!r}: must use '/' separators, not start or end with '/', "
                          "and hold no '\"', '\\' or control characters")
 
 
@@ -113,7 +110,7 @@ def _encode_one(arg: Arg) -> list[Segment]:
         if any(isinstance(p, BackupPath) for p in arg.parts):
             return _encode_word(arg.parts)
         return [encode_arg("".join(p for p in arg.parts if isinstance(p, str)))]
-    raise TypeError(f"not a docker argument: {arg!r}")
+    raise InternalError(f"not a docker argument: {arg!r}")
 
 
 def encode_command_line(args: Sequence[Arg]) -> tuple[Segment, ...]:
@@ -136,43 +133,5 @@ def resolve_command_line(segments: Sequence[Segment], root: str) -> str:
     # Quoting stays sound only for a non-empty root without '"' or NUL that does not end with '\'; the runbook
     # checks more (absolute, no control characters) before it gets here.
     if not root or '"' in root or "\x00" in root or root.endswith("\\"):
-        raise ValueError(f"backup folder {root!r}: must be non-empty, hold no '\"' and not end with '\\'")
+        raise CommandLineError(f"backup folder {root!r}: must be non-empty, hold no '\"' and not end with '\\'")
     return "".join(s if isinstance(s, str) else backup_path_text(root, s.rel) for s in segments)
-
-
-_DOUBLED = str.maketrans({q: q + q for q in SINGLE_QUOTES})
-_PRINTABLE = re.compile(r"[ -~]+")
-
-
-def powershell_literal(text: str) -> str:
-    """A single-quoted PowerShell string literal whose value is exactly text (all five single quotes doubled)."""
-    # The tokenizer keeps the second of two adjacent single-quote characters, so doubling each one keeps its kind.
-    return "'" + text.translate(_DOUBLED) + "'"
-
-
-def _utf16_units(text: str) -> list[int]:
-    """UTF-16 code units of text (astral characters as surrogate pairs, lone surrogates kept)."""
-    data = text.encode("utf-16-le", "surrogatepass")
-    return list(struct.unpack(f"<{len(data) // 2}H", data))
-
-
-def powershell_string_expr(text: str) -> str:
-    """An ASCII-only PowerShell expression whose value is text: a literal, or `('ab' + [char]0x00e9 + 'c')`."""
-    if _PRINTABLE.fullmatch(text) or not text:
-        return powershell_literal(text)
-    pieces: list[str] = []
-    pos = 0
-    for m in _PRINTABLE.finditer(text):
-        pieces += _chars(text[pos:m.start()], not pieces)
-        pieces.append(powershell_literal(m.group()))
-        pos = m.end()
-    pieces += _chars(text[pos:], not pieces)
-    return "(" + " + ".join(pieces) + ")"
-
-
-def _chars(text: str, first: bool) -> list[str]:
-    """[char] casts of text's UTF-16 units; a leading '' when they start the expression, because [char] + [char]
-    would add numbers, not join text."""
-    if not text:
-        return []
-    return ["''"] * first + [f"[char]0x{unit:04x}" for unit in _utf16_units(text)]

@@ -12,8 +12,9 @@
     without elevation those facts fall back to WMI or are recorded as unknown.
 
     The script only reads: it calls 'docker ... ls', 'docker ... inspect', 'docker info', 'docker version',
-    'docker system df', 'wsl.exe --status/--version/--list', 'dism.exe /Get-Features', WMI and the registry,
-    and copies settings files. Every part is optional; a part that fails or takes longer than -TimeoutSeconds
+    'docker system df', 'wsl.exe --status/--version/--list', 'dism.exe /Get-Features',
+    'netsh int ipv4 show excludedportrange', WMI and the registry (policies included), and copies settings files
+    (admin-settings.json included). Every part is optional; a part that fails or takes longer than -TimeoutSeconds
     is listed under "errors" in manifest.json and the run goes on.
 
     Run as SYSTEM or as another account (as deployment tools do), it finds the user of the desktop session and
@@ -31,6 +32,11 @@
 
 .PARAMETER Zip
     Also write <OutputDir>.zip beside the folder (entries use '/' separators, readable on Linux).
+
+.PARAMETER WithSecrets
+    Keep the values of environment variables as docker prints them. Without it, engine/containers.json and
+    engine/images.json hold each variable's name with a keyed digest of its value (docs/secrets.md): enough for
+    wsl2-migrate to compare, never the value. The key stays on this machine (%LOCALAPPDATA%\wsl2-migrate).
 
 .PARAMETER OutputZip
     Write the bundle as one zip for fleet tools (Intune, ConfigMgr, Ansible, a logon script): a path ending in
@@ -59,6 +65,7 @@ param(
     # Seconds each native call (docker, wsl.exe, dism.exe) and each CIM query may take before it is ended.
     [ValidateRange(1, 86400)] [int]$TimeoutSeconds = 60,
     [switch]$Zip,
+    [switch]$WithSecrets,
     # Only host/facts.json: what 'wsl2-migrate scan' runs on Windows to gather host facts in one call.
     [switch]$HostFactsOnly,
     [string]$OutputZip = '',
@@ -98,6 +105,7 @@ $script:BundleFiles = @(
     'desktop/settings-store.json',
     'desktop/daemon.json',
     'desktop/windows-daemon.json',
+    'desktop/admin-settings.json',
     'host/wslconfig',
     'host/facts.json',
     'engine-hyperv/info.json',
@@ -487,6 +495,160 @@ function Get-JsonArrayBody {
     return $trimmed.Substring(1, $trimmed.Length - 2).Trim([char[]]@("`r", "`n"))
 }
 
+# ---------------------------------------------------------------------------------------------------------------
+# Environment values: a keyed digest in place of each value (docs/secrets.md), the same as wsl2-migrate computes
+
+$script:DigestPattern = '^hmac-sha256:[0-9a-f]{32}(:line-break|:nul)?$'
+$script:JsonString = '"(?:[^"\\]|\\.)*"'
+# An "Env": [...] array of strings, as docker's inspect output holds under Config (containers and images).
+$script:EnvArray = '"Env"\s*:\s*\[\s*(?:"(?:[^"\\]|\\.)*"\s*(?:,\s*"(?:[^"\\]|\\.)*"\s*)*)?\]'
+$script:DigestKey = $null
+$script:EphemeralKey = $false
+
+function Get-DigestKey {
+    # The desktop user's digest key: WSL2_MIGRATE_DIGEST_KEY, else %LOCALAPPDATA%\wsl2-migrate\digest.key of that
+    # user (the file wsl2-migrate reads there), made with 32 random bytes on first use. Never put in the bundle.
+    [CmdletBinding()]
+    [OutputType([byte[]])]
+    param()
+    if (-not [string]::IsNullOrEmpty($env:WSL2_MIGRATE_DIGEST_KEY)) {
+        return $script:Utf8NoBom.GetBytes($env:WSL2_MIGRATE_DIGEST_KEY.Trim())
+    }
+    $local = [Environment]::GetFolderPath('LocalApplicationData')
+    if (-not $script:UserPaths.Found) {
+        throw 'the desktop user''s profile could not be read, and the key belongs there'
+    }
+    if ($script:UserPaths.Sid.Length -gt 0) {
+        # Run as SYSTEM or another account for the desktop user: the key is the desktop user's, the one
+        # wsl2-migrate reads when that user scans.
+        $local = [System.IO.Path]::Combine($script:UserPaths.Profile, 'AppData', 'Local')
+    }
+    $folder = [System.IO.Path]::Combine($local, 'wsl2-migrate')
+    $path = [System.IO.Path]::Combine($folder, 'digest.key')
+    if (-not [System.IO.File]::Exists($path)) {
+        [void][System.IO.Directory]::CreateDirectory($folder)
+        $random = New-Object -TypeName 'byte[]' -ArgumentList 32
+        $generator = [System.Security.Cryptography.RandomNumberGenerator]::Create()
+        try {
+            $generator.GetBytes($random)
+        } finally {
+            $generator.Dispose()
+        }
+        $hex = -join ($random | ForEach-Object { $_.ToString('x2') })
+        try {
+            # CreateNew: a key another run made meanwhile is kept, never replaced.
+            $stream = New-Object -TypeName System.IO.FileStream -ArgumentList $path, ([System.IO.FileMode]::CreateNew), ([System.IO.FileAccess]::Write)
+            try {
+                $bytes = [System.Text.Encoding]::ASCII.GetBytes($hex + "`n")
+                $stream.Write($bytes, 0, $bytes.Length)
+            } finally {
+                $stream.Dispose()
+            }
+        } catch [System.IO.IOException] {
+            Write-Verbose -Message ('digest key made meanwhile: ' + $_.Exception.Message)
+        }
+    }
+    return [System.Text.Encoding]::ASCII.GetBytes([System.IO.File]::ReadAllText($path).Trim())
+}
+
+function Get-DigestKeyId {
+    # The key's id for manifest.json: tells two keys apart and reveals nothing of the key.
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory = $true)] [byte[]]$Key
+    )
+    $prefix = [System.Text.Encoding]::ASCII.GetBytes("wsl2-migrate/digest-key`n")
+    $sha = [System.Security.Cryptography.SHA256]::Create()
+    try {
+        $hash = $sha.ComputeHash([byte[]](@($prefix) + @($Key)))
+    } finally {
+        $sha.Dispose()
+    }
+    return 'sha256:' + (-join ($hash[0..7] | ForEach-Object { $_.ToString('x2') }))
+}
+
+function Get-SecretDigest {
+    # hmac-sha256: and the first 32 hex digits of HMAC-SHA256(key, UTF-8 of the value); a suffix names what an
+    # env file line cannot hold.
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory = $true)] [byte[]]$Key,
+        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string]$Value
+    )
+    if ($Value -cmatch $script:DigestPattern) {
+        return $Value
+    }
+    $hmac = New-Object -TypeName System.Security.Cryptography.HMACSHA256 -ArgumentList (, $Key)
+    try {
+        $hash = $hmac.ComputeHash($script:Utf8NoBom.GetBytes($Value))
+    } finally {
+        $hmac.Dispose()
+    }
+    $token = 'hmac-sha256:' + (-join ($hash[0..15] | ForEach-Object { $_.ToString('x2') }))
+    if ($Value.IndexOf([char]13) -ge 0 -or $Value.IndexOf([char]10) -ge 0) {
+        return $token + ':line-break'
+    }
+    if ($Value.IndexOf([char]0) -ge 0) {
+        return $token + ':nul'
+    }
+    return $token
+}
+
+function ConvertFrom-JsonStringLiteral {
+    # The value of one JSON string literal (quotes included), escapes decoded.
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory = $true)] [string]$Literal
+    )
+    $body = $Literal.Substring(1, $Literal.Length - 2)
+    $decode = {
+        param($escape)
+        $code = $escape.Groups[1].Value
+        switch -CaseSensitive ($code) {
+            'b' { return [string][char]8 }
+            'f' { return [string][char]12 }
+            'n' { return [string][char]10 }
+            'r' { return [string][char]13 }
+            't' { return [string][char]9 }
+        }
+        if ($code.Length -eq 5) {
+            return [string][char][System.Convert]::ToInt32($code.Substring(1), 16)
+        }
+        return $code
+    }
+    return [regex]::Replace($body, '\\(u[0-9a-fA-F]{4}|.)', [System.Text.RegularExpressions.MatchEvaluator]$decode)
+}
+
+function Protect-EnvironmentJson {
+    # docker inspect output with each "Env" entry NAME=VALUE written NAME=<digest of VALUE>.
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string]$Text,
+        [Parameter(Mandatory = $true)] [byte[]]$Key
+    )
+    $entry = {
+        param($literal)
+        $value = ConvertFrom-JsonStringLiteral -Literal $literal.Value
+        $cut = $value.IndexOf('=')
+        if ($cut -lt 0) {
+            return $literal.Value
+        }
+        $digest = Get-SecretDigest -Key $Key -Value $value.Substring($cut + 1)
+        return (ConvertTo-JsonStringLiteral -Text ($value.Substring(0, $cut + 1) + $digest))
+    }
+    $array = {
+        param($found)
+        $open = $found.Value.IndexOf('[')
+        $items = [regex]::Replace($found.Value.Substring($open), $script:JsonString, [System.Text.RegularExpressions.MatchEvaluator]$entry)
+        return $found.Value.Substring(0, $open) + $items
+    }
+    return [regex]::Replace($Text, $script:EnvArray, [System.Text.RegularExpressions.MatchEvaluator]$array)
+}
+
 function Save-InspectOutput {
     # docker <Kind> inspect over all ids, in chunks that keep the command line short, merged into one JSON array.
     [CmdletBinding()]
@@ -535,7 +697,11 @@ function Save-InspectOutput {
     if ($bodies.Count -eq 0) {
         Write-BundleText -Relative $Relative -Text "[]`n"
     } else {
-        Write-BundleText -Relative $Relative -Text ("[`n" + ($bodies -join ",`n") + "`n]`n")
+        $text = "[`n" + ($bodies -join ",`n") + "`n]`n"
+        if ($null -ne $script:DigestKey -and $Relative -match '/(containers|images)\.json$') {
+            $text = Protect-EnvironmentJson -Text $text -Key $script:DigestKey
+        }
+        Write-BundleText -Relative $Relative -Text $text
     }
 }
 
@@ -948,6 +1114,66 @@ function Get-DesktopVersion {
     return ''
 }
 
+function Get-PolicyValue {
+    # The values of a policy key of HKLM (64-bit view), name -> DWORD as a number, a string, or a multi-string as a
+    # list; an absent key gives none. Policy values are configuration, not secrets.
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] [string]$SubKey
+    )
+    $values = [ordered]@{}
+    $key = Open-RegistryKey -Hive LocalMachine -SubKey $SubKey
+    if ($null -eq $key) {
+        return $values
+    }
+    foreach ($name in ($key.GetValueNames() | Sort-Object)) {
+        $value = $key.GetValue($name)
+        if ($value -is [string[]]) {
+            $values[$name] = @($value)
+        } elseif ($value -is [int] -or $value -is [long]) {
+            $values[$name] = $value
+        } elseif ($null -ne $value -and -not ($value -is [byte[]])) {
+            $values[$name] = [string]$value
+        }
+    }
+    return $values
+}
+
+function Get-ExcludedPortRange {
+    # 'netsh int ipv4 show excludedportrange protocol=tcp': the TCP port ranges Hyper-V, WinNAT or an administrator
+    # reserved. The headings are translated; a row is two port numbers, then '*' for an administered exclusion, so
+    # only such rows are read. A failure is recorded and gives $null (not collected, unlike "no range").
+    [CmdletBinding()]
+    param()
+    $arguments = @('int', 'ipv4', 'show', 'excludedportrange', 'protocol=tcp')
+    $netsh = Invoke-NativeCommand -FilePath (Get-SystemToolPath -Name 'netsh.exe') -ArgumentList $arguments -Encoding $script:Utf8NoBom
+    if ($netsh.TimedOut -or $netsh.ExitCode -ne 0) {
+        Add-BundleError -File 'host/facts.json' -Message ('excluded ports: ' + (Get-FailureText -What 'netsh int ipv4 show excludedportrange protocol=tcp' -Result $netsh))
+        return $null
+    }
+    $ranges = New-Object -TypeName 'System.Collections.Generic.List[object]'
+    foreach ($line in $netsh.Output.Split("`n")) {
+        if ($line -match '^\s*(\d{1,5})\s+(\d{1,5})(\s+\*)?\s*$') {
+            $ranges.Add([ordered]@{ start = [int]$Matches[1]; end = [int]$Matches[2] })
+        }
+    }
+    return , $ranges
+}
+
+function Get-NetworkAdapter {
+    # Adapters with a connection name (what ncpa.cpl lists): VPN clients install one each.
+    [CmdletBinding()]
+    param()
+    $adapters = New-Object -TypeName 'System.Collections.Generic.List[object]'
+    foreach ($adapter in @(Get-CimData -ClassName Win32_NetworkAdapter -Filter 'NetConnectionID IS NOT NULL' | Sort-Object -Property NetConnectionID)) {
+        $adapters.Add([ordered]@{
+                name        = [string]$adapter.NetConnectionID
+                description = [string]$adapter.Description
+            })
+    }
+    return , $adapters
+}
+
 function Get-HostFact {
     # Each part in its own try: one missing class or key must not cost the others.
     [CmdletBinding()]
@@ -1003,13 +1229,19 @@ function Get-HostFact {
     try {
         $cpus = @(Get-CimData -ClassName Win32_Processor)
         $enabled = $false
+        $exposed = $false
         foreach ($cpu in $cpus) {
             if ($cpu.VirtualizationFirmwareEnabled) {
                 $enabled = $true
             }
+            if ($cpu.VMMonitorModeExtensions) {
+                $exposed = $true
+            }
         }
         # Reported false while a hypervisor already runs; read it together with hypervisor_present.
         $facts['virtualization_firmware_enabled'] = $enabled
+        # Inside a VM: the outer hypervisor passes VT-x/AMD-V on (nested virtualization). False under a hypervisor too.
+        $facts['vm_monitor_mode_extensions'] = $exposed
     } catch {
         Add-BundleError -File $file -Message ('processor: ' + $_.Exception.Message)
     }
@@ -1018,6 +1250,9 @@ function Get-HostFact {
         $facts['hypervisor_present'] = [bool]$computer.HypervisorPresent
         $facts['memory_bytes'] = [long]$computer.TotalPhysicalMemory
         $facts['cpus'] = [int]$computer.NumberOfLogicalProcessors
+        # 'Virtual Machine', 'VMware7,1', 'VirtualBox'...: a VM (or VDI) needs nested virtualization for WSL 2.
+        $facts['manufacturer'] = ([string]$computer.Manufacturer).Trim()
+        $facts['model'] = ([string]$computer.Model).Trim()
     } catch {
         Add-BundleError -File $file -Message ('computer system: ' + $_.Exception.Message)
     }
@@ -1062,6 +1297,26 @@ function Get-HostFact {
         $facts['windows_users'] = @(Get-CimData -ClassName Win32_UserProfile -Filter 'Special=False').Count
     } catch {
         Add-BundleError -File $file -Message ('user profiles: ' + $_.Exception.Message)
+    }
+    try {
+        $ranges = Get-ExcludedPortRange
+        if ($null -ne $ranges) {
+            $facts['excluded_port_ranges'] = $ranges
+        }
+    } catch {
+        Add-BundleError -File $file -Message ('excluded ports: ' + $_.Exception.Message)
+    }
+    try {
+        $facts['network_adapters'] = Get-NetworkAdapter
+    } catch {
+        Add-BundleError -File $file -Message ('network adapters: ' + $_.Exception.Message)
+    }
+    try {
+        # Managed machines: WSL's group policy (Intune, ADMX) and Docker Desktop's (sign-in enforcement).
+        $facts['wsl_policies'] = Get-PolicyValue -SubKey 'SOFTWARE\Policies\WSL'
+        $facts['desktop_policies'] = Get-PolicyValue -SubKey 'SOFTWARE\Policies\Docker\Docker Desktop'
+    } catch {
+        Add-BundleError -File $file -Message ('policies: ' + $_.Exception.Message)
     }
     return $facts
 }
@@ -1470,6 +1725,24 @@ try {
     }
 }
 
+if (-not $HostFactsOnly -and -not $WithSecrets) {
+    try {
+        $script:DigestKey = Get-DigestKey
+    } catch {
+        # Without the stored key no value is written in clear either: a key of this run only, never kept, makes
+        # the digests comparable with nothing (the names still are).
+        Add-BundleError -File 'engine/containers.json' -Message ('no digest key, env values replaced by digests nothing can compare: ' + $_.Exception.Message)
+        $script:DigestKey = New-Object -TypeName 'byte[]' -ArgumentList 32
+        $generator = [System.Security.Cryptography.RandomNumberGenerator]::Create()
+        try {
+            $generator.GetBytes($script:DigestKey)
+        } finally {
+            $generator.Dispose()
+        }
+        $script:EphemeralKey = $true
+    }
+}
+
 if (-not $HostFactsOnly) {
 try {
     $command = Get-Command -Name $DockerExe -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
@@ -1518,6 +1791,8 @@ try {
         }
         Copy-BundleFile -Relative 'desktop/windows-daemon.json' -Candidates @([System.IO.Path]::Combine($programData, 'Docker', 'config', 'daemon.json'))
     }
+    # Machine-wide: Settings Management's locked values (any user).
+    Copy-BundleFile -Relative 'desktop/admin-settings.json' -Candidates @([System.IO.Path]::Combine($programData, 'DockerDesktop', 'admin-settings.json'))
 } catch {
     Add-BundleError -File 'desktop/settings.json' -Message ('settings: ' + $_.Exception.Message)
 }
@@ -1540,6 +1815,13 @@ $manifest = [ordered]@{
     identity          = $script:Identity
     hyperv_engine     = $script:HyperVEngine
     errors            = $script:BundleErrors
+}
+if ($script:EphemeralKey) {
+    $manifest['env_digest_key_id'] = 'none: a key of this run only'
+} elseif ($null -ne $script:DigestKey) {
+    $manifest['env_digest_key_id'] = Get-DigestKeyId -Key $script:DigestKey
+} elseif ($WithSecrets) {
+    $manifest['env_values'] = 'clear'
 }
 Write-BundleText -Relative 'manifest.json' -Text ((ConvertTo-BundleJson -Value $manifest) + "`n")
 

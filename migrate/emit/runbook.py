@@ -14,6 +14,7 @@ writes control characters as [char] casts). Callers must write the text unchange
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +23,15 @@ from typing import Any
 
 from migrate.emit.cmdline import encode_arg, encode_command_line, powershell_string_expr
 from migrate.errors import PlanError
-from migrate.plan.actions import SOURCE_ENGINES, EnableFeature, SwitchContainers, WriteEnvFile
+from migrate.plan.actions import (
+    SOURCE_ENGINES,
+    EnableFeature,
+    InstallWsl,
+    SetWslVersion,
+    SwitchContainers,
+    UpgradeDesktop,
+    WriteEnvFile,
+)
 from migrate.plan.checks import CONTAINERD_SNAPSHOTTER, Check
 from migrate.plan.redact import LONG, display
 from migrate.plan.steps import ENGINES, PHASES, SELF_PROVING, Arg, BackupPath, Docker, Program, Step
@@ -101,8 +110,9 @@ def _check(program: Program, meta: RunbookMeta) -> None:
 # values
 
 
+@functools.lru_cache(maxsize=8192)
 def _ps(text: str) -> str:
-    """A plan value as PowerShell expression text."""
+    """A plan value as PowerShell expression text (many repeat: phases, kinds, engines, flags)."""
     return powershell_string_expr(text)
 
 
@@ -122,6 +132,9 @@ in $script:Texts (render_runbook fills it; a step's command line refers to it as
 
 def _segments(args: Sequence[Arg]) -> str:
     """A docker command line as @(literal, @{ Backup = 'rel' }, @{ Text = 'T1' }, ...) segments."""
+    if not _TEXTS or not any(isinstance(a, str) and a in _TEXTS for a in args):
+        return "@(" + ", ".join("@{ Backup = " + _ps(seg.rel) + " }" if isinstance(seg, BackupPath) else _ps(seg)
+                                for seg in encode_command_line(args)) + ")"
     pieces: list[str | BackupPath | tuple[str]] = []
     for i, arg in enumerate(args):
         if i:
@@ -154,7 +167,7 @@ def _shared_texts(program: Program) -> dict[str, str]:
     seen: dict[str, int] = {}
     for step in (*program.steps, *program.rollback):
         if step.docker is not None:
-            for cmd in (step.docker.argv, *step.docker.recover):
+            for cmd in (step.docker.argv, *step.docker.recover, *step.docker.cleanup, *step.docker.require_absent):
                 for a in cmd:
                     if isinstance(a, str) and len(a) > LONG:
                         seen[a] = seen.get(a, 0) + 1
@@ -179,9 +192,21 @@ def _extra(value: Any) -> dict[str, str]:
     if isinstance(value, SwitchContainers):
         return {"Arguments": _ps(value.argument)}
     if isinstance(value, EnableFeature):
-        return {"Arguments": _ps("".join(str(s) for s in encode_command_line(
-            ("/online", "/enable-feature", f"/featurename:{value.name}", "/all", "/norestart"))))}
+        return {"Arguments": _encoded(("/online", "/enable-feature", f"/featurename:{value.name}", "/all",
+                                       "/norestart"))}
+    if isinstance(value, InstallWsl):
+        argv = ("/i", value.msi, "/quiet", "/norestart") if value.msi else value.wsl_arguments
+        return {"Arguments": _encoded(argv)}
+    if isinstance(value, SetWslVersion):
+        return {"Arguments": _encoded(("--set-default-version", str(value.version)))}
+    if isinstance(value, UpgradeDesktop):
+        return {"Arguments": _encoded(value.installer_arguments)}
     return {}
+
+
+def _encoded(args: Sequence[str]) -> str:
+    """A program's whole command line (no backup paths), encoded now, as a PowerShell string."""
+    return _ps("".join(str(s) for s in encode_command_line(args)))
 
 
 def _value(value: Any) -> str:
@@ -426,8 +451,10 @@ def _step_lines(index: int, total: int, step: Step) -> list[str]:
 
 
 def _docker_lines(op: Docker) -> list[str]:
-    recover = ", ".join("@{ CommandLine = " + _segments(cmd) + "; Display = " + _ps(display(cmd)) + " }"
-                        for cmd in op.recover)
+    def commands(cmds: tuple[tuple[Any, ...], ...]) -> str:
+        return "@(" + ", ".join("@{ CommandLine = " + _segments(cmd) + "; Display = " + _ps(display(cmd)) + " }"
+                                for cmd in cmds) + ")"
+
     return [
         "        Docker        = @{",
         f"            CommandLine  = {_segments(op.argv)}",
@@ -435,7 +462,9 @@ def _docker_lines(op: Docker) -> list[str]:
         f"            Timeout      = {op.timeout}",
         "            OkExitCodes  = @(" + ", ".join(str(c) for c in op.ok_exit_codes) + ")",
         f"            WorkDir      = {_ps(op.workdir)}",
-        f"            Recover      = @({recover})",
+        f"            Recover      = {commands(op.recover)}",
+        f"            Cleanup      = {commands(op.cleanup)}",
+        f"            Absent       = {commands(op.require_absent)}",
         f"            ExpectOutput = {_ps(op.expect_output)}",
         f"            RecordOutput = {_bool(op.record_output)}",
         f"            Checks       = {_value(op.checks)}",

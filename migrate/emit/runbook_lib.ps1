@@ -446,6 +446,26 @@ function Save-FileSnapshot {
 # ---------------------------------------------------------------------------------------------------------------
 # Native programs: the only place that starts one
 
+function Stop-ProcessTree {
+    # Ends a process and every process it started (taskkill /T /F), waiting a bounded time for both.
+    [CmdletBinding(SupportsShouldProcess)]
+    param(
+        [Parameter(Mandatory = $true)] [System.Diagnostics.Process]$Process
+    )
+    if (-not $PSCmdlet.ShouldProcess([string]$Process.Id, 'End the process tree')) {
+        return
+    }
+    $taskkill = New-Object -TypeName System.Diagnostics.ProcessStartInfo
+    $taskkill.FileName = Get-SystemProgram -Name 'taskkill.exe'
+    $taskkill.Arguments = '/PID ' + $Process.Id + ' /T /F'
+    $taskkill.UseShellExecute = $false
+    $taskkill.CreateNoWindow = $true
+    $killer = [System.Diagnostics.Process]::Start($taskkill)
+    [void]$killer.WaitForExit(30000)
+    $killer.Dispose()
+    [void]$Process.WaitForExit(30000)
+}
+
 function Invoke-NativeProcess {
     # Starts FilePath with the Arguments string as it is: .NET passes it verbatim on 5.1 and 7.x (runbook-style
     # 4.6 B). Both pipes are read asynchronously as UTF-8. Past TimeoutSeconds the whole process tree is ended
@@ -461,7 +481,8 @@ function Invoke-NativeProcess {
         [int[]]$OkExitCodes = @(0),
         [Parameter(Mandatory = $true)] [ValidateRange(1, 604800)] [int]$TimeoutSeconds,
         [AllowEmptyString()] [string]$ProgressPath = '',
-        [switch]$NoThrow
+        [switch]$NoThrow,
+        [switch]$Utf16Output
     )
     $program = [System.IO.Path]::GetFileName($FilePath)
     Write-RunbookLog -StepId $StepId -Message ('run: ' + $program + ' ' + $Display)
@@ -473,17 +494,26 @@ function Invoke-NativeProcess {
     $startInfo.RedirectStandardInput = $true
     $startInfo.RedirectStandardOutput = $true
     $startInfo.RedirectStandardError = $true
-    $startInfo.StandardOutputEncoding = $script:Utf8NoBom
-    $startInfo.StandardErrorEncoding = $script:Utf8NoBom
+    $encoding = $script:Utf8NoBom
+    if ($Utf16Output) {
+        # wsl.exe writes UTF-16 LE into a pipe unless WSL_UTF8=1 is set, and the inbox wsl.exe always does: without
+        # the variable, every version writes the one encoding read here.
+        $encoding = [System.Text.Encoding]::Unicode
+        $startInfo.EnvironmentVariables.Remove('WSL_UTF8')
+    }
+    $startInfo.StandardOutputEncoding = $encoding
+    $startInfo.StandardErrorEncoding = $encoding
     if ($WorkingDirectory.Length -gt 0) {
         $startInfo.WorkingDirectory = $WorkingDirectory
     }
     $process = New-Object -TypeName System.Diagnostics.Process
     $process.StartInfo = $startInfo
     $timedOut = $false
+    $running = $false
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
     try {
         [void]$process.Start()
+        $running = $true
         $process.StandardInput.Close()
         # Reading one pipe to its end before the other can deadlock when the other fills up.
         $stdoutTask = $process.StandardOutput.ReadToEndAsync()
@@ -491,14 +521,7 @@ function Invoke-NativeProcess {
         while (-not $process.WaitForExit(2000)) {
             if ($clock.Elapsed.TotalSeconds -ge $TimeoutSeconds) {
                 $timedOut = $true
-                $taskkill = New-Object -TypeName System.Diagnostics.ProcessStartInfo
-                $taskkill.FileName = Get-SystemProgram -Name 'taskkill.exe'
-                $taskkill.Arguments = '/PID ' + $process.Id + ' /T /F'
-                $taskkill.UseShellExecute = $false
-                $taskkill.CreateNoWindow = $true
-                $killer = [System.Diagnostics.Process]::Start($taskkill)
-                [void]$killer.WaitForExit(30000)
-                [void]$process.WaitForExit(30000)
+                Stop-ProcessTree -Process $process -WhatIf:$false -Confirm:$false
                 break
             }
             $status = ('{0:N0} s' -f $clock.Elapsed.TotalSeconds)
@@ -507,6 +530,7 @@ function Invoke-NativeProcess {
             }
             Write-Progress -Id 2 -ParentId 1 -Activity ($program + ' ' + $Display) -Status $status
         }
+        $running = $false
         # A child the tree kill missed (or one detached from a program that ended) may still hold the pipes: the
         # output is waited for a bounded time, never forever.
         $stdout = ''
@@ -520,6 +544,10 @@ function Invoke-NativeProcess {
             $exitCode = $process.ExitCode
         }
     } finally {
+        if ($running -and -not $process.HasExited) {
+            # Ctrl+C (or an error) while the program runs: it and its children do not outlive the runbook.
+            Stop-ProcessTree -Process $process -WhatIf:$false -Confirm:$false
+        }
         Write-Progress -Id 2 -ParentId 1 -Activity $program -Completed
         $process.Dispose()
     }
@@ -594,6 +622,86 @@ function Invoke-DockerCommand {
     return Invoke-NativeProcess @splatProcess
 }
 
+function Invoke-WslCommand {
+    # wsl.exe (of System32) with a pre-encoded command line, its output read as UTF-16 (Invoke-NativeProcess
+    # -Utf16Output) with the NULs an older wsl.exe pads with removed.
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] [string]$Arguments,
+        [Parameter(Mandatory = $true)] [string]$StepId,
+        [int[]]$OkExitCodes = @(0),
+        [Parameter(Mandatory = $true)] [ValidateRange(1, 86400)] [int]$TimeoutSeconds,
+        [switch]$NoThrow
+    )
+    $splatWsl = @{
+        FilePath       = Get-SystemProgram -Name 'wsl.exe'
+        Arguments      = $Arguments
+        Display        = $Arguments
+        StepId         = $StepId
+        OkExitCodes    = $OkExitCodes
+        TimeoutSeconds = $TimeoutSeconds
+        NoThrow        = $NoThrow
+        Utf16Output    = $true
+    }
+    $result = Invoke-NativeProcess @splatWsl
+    $result.StdOut = $result.StdOut.Replace([string][char]0, '')
+    $result.StdErr = $result.StdErr.Replace([string][char]0, '')
+    return $result
+}
+
+function Get-WslVersion {
+    # The WSL package's version from 'wsl.exe --version', or '' when the call fails (the inbox WSL has no --version)
+    # or wsl.exe is missing. Only the first dotted number of the first line is read: the words are translated.
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory = $true)] [string]$StepId
+    )
+    if (-not [System.IO.File]::Exists((Get-SystemProgram -Name 'wsl.exe'))) {
+        return ''
+    }
+    $result = Invoke-WslCommand -Arguments '--version' -StepId $StepId -TimeoutSeconds 120 -NoThrow
+    if ($result.TimedOut -or $result.ExitCode -ne 0) {
+        return ''
+    }
+    foreach ($line in $result.StdOut.Split([char]10)) {
+        if ($line.Trim().Length -gt 0) {
+            return [regex]::Match($line, '\d+\.\d+\.\d+(\.\d+)?').Value
+        }
+    }
+    return ''
+}
+
+function Test-VersionAtLeast {
+    # Whether a dotted version (2.1.5.0, 4.36.0) is Minimum or later; '' or an unreadable version is not.
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param(
+        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string]$Version,
+        [Parameter(Mandatory = $true)] [string]$Minimum
+    )
+    $have = $null
+    $need = $null
+    if (-not [System.Version]::TryParse($Version, [ref]$have) -or -not [System.Version]::TryParse($Minimum, [ref]$need)) {
+        return $false
+    }
+    return $have -ge $need
+}
+
+function Get-DesktopVersion {
+    # The installed Docker Desktop's version from its uninstall entry, '' when there is none.
+    [CmdletBinding()]
+    [OutputType([string])]
+    param()
+    foreach ($key in @(Get-ChildItem -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall' -ErrorAction SilentlyContinue)) {
+        $entry = Get-ItemProperty -LiteralPath $key.PSPath
+        if ([string](Get-JsonProperty -Object $entry -Name 'DisplayName' -Default '') -match '^Docker (Desktop|for Windows)') {
+            return [string](Get-JsonProperty -Object $entry -Name 'DisplayVersion' -Default '')
+        }
+    }
+    return ''
+}
+
 # ---------------------------------------------------------------------------------------------------------------
 # Journal (checkpoints) and artifact record: the same files and keys as migrate/rehearse/journal.py
 
@@ -624,14 +732,15 @@ function Import-Journal {
         throw ('journal.json in ' + $script:BackupRoot + ' belongs to plan ' + $planHash + ', this runbook is plan ' + $script:PlanHash + ': use another -BackupPath')
     }
     $script:Journal.Exists = $true
-    foreach ($item in @(Get-JsonProperty -Object $document -Name 'steps' -Default @())) {
+    $steps = Get-JsonProperty -Object $document -Name 'steps' -Default @()
+    foreach ($item in $steps) {
         $script:Journal.Steps[[string]$item.id] = @{
             Status    = [string](Get-JsonProperty -Object $item -Name 'status' -Default 'pending')
             StartedAt = [string](Get-JsonProperty -Object $item -Name 'startedAt' -Default '')
             EndedAt   = [string](Get-JsonProperty -Object $item -Name 'endedAt' -Default '')
             Attempt   = [int](Get-JsonProperty -Object $item -Name 'attempt' -Default 0)
             Notes     = [string](Get-JsonProperty -Object $item -Name 'notes' -Default '')
-            Record    = Get-JsonProperty -Object $item -Name 'record' -Default @{}
+            Record    = ConvertTo-RecordTable -Object (Get-JsonProperty -Object $item -Name 'record')
         }
     }
     $engines = Get-JsonProperty -Object $document -Name 'engines'
@@ -649,7 +758,8 @@ function Import-Journal {
     $script:Journal.RebootNeeded = [bool](Get-JsonProperty -Object $reboot -Name 'needed' -Default $false)
     $script:Journal.RebootRequestedBy = [string](Get-JsonProperty -Object $reboot -Name 'requestedBy' -Default '')
     $script:Journal.BootTime = [string](Get-JsonProperty -Object $reboot -Name 'bootTime' -Default '')
-    foreach ($item in @(Get-JsonProperty -Object $document -Name 'verified' -Default @())) {
+    $verifiedItems = Get-JsonProperty -Object $document -Name 'verified' -Default @()
+    foreach ($item in $verifiedItems) {
         $script:Journal.Verified[[string]$item.path] = [string]$item.sha256
     }
     $script:Journal.RolledBack = [string](Get-JsonProperty -Object $document -Name 'rolledBack' -Default '')
@@ -703,9 +813,35 @@ function Get-StepState {
         [Parameter(Mandatory = $true)] [string]$Id
     )
     if (-not $script:Journal.Steps.ContainsKey($Id)) {
-        $script:Journal.Steps[$Id] = @{ Status = 'pending'; StartedAt = ''; EndedAt = ''; Attempt = 0; Notes = ''; Record = @{} }
+        $script:Journal.Steps[$Id] = @{ Status = 'pending'; StartedAt = ''; EndedAt = ''; Attempt = 0; Notes = ''; Record = [ordered]@{} }
     }
     return $script:Journal.Steps[$Id]
+}
+
+function ConvertTo-RecordTable {
+    # A step's journal record as an ordered dictionary (ConvertFrom-Json gives an object): keys are set one by one.
+    [CmdletBinding()]
+    param(
+        [AllowNull()] [object]$Object
+    )
+    $record = [ordered]@{}
+    if ($null -ne $Object) {
+        foreach ($property in $Object.PSObject.Properties) {
+            $record[$property.Name] = $property.Value
+        }
+    }
+    return $record
+}
+
+function Write-StepRecord {
+    # Sets one key of a step's journal record in memory and keeps the others (commandStarted, output, previous).
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] [string]$Id,
+        [Parameter(Mandatory = $true)] [string]$Name,
+        [AllowNull()] [object]$Value
+    )
+    (Get-StepState -Id $Id).Record[$Name] = $Value
 }
 
 function Get-StepStatus {
@@ -749,7 +885,8 @@ function Import-ArtifactRecord {
     param()
     $script:Artifacts = @{}
     $document = Read-JsonDocument -Path (Get-BackupItemPath -Relative 'artifacts.json')
-    foreach ($item in @(Get-JsonProperty -Object $document -Name 'artifacts' -Default @())) {
+    $items = Get-JsonProperty -Object $document -Name 'artifacts' -Default @()
+    foreach ($item in $items) {
         $script:Artifacts[[string]$item.path] = @{
             Path    = [string]$item.path
             Kind    = [string](Get-JsonProperty -Object $item -Name 'kind' -Default '')
@@ -1312,8 +1449,21 @@ function Test-MigrationHost {
     $version = Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion'
     $build = [int]$version.CurrentBuildNumber
     $ubr = [int](Get-JsonProperty -Object $version -Name 'UBR' -Default 0)
+    $need = ''
     if ($build -lt $p.MinBuild -or ($build -eq $p.MinBuild -and $ubr -lt $p.MinUbr)) {
-        throw ('Windows build ' + $build + '.' + $ubr + ' is older than ' + $p.MinBuild + '.' + $p.MinUbr + ', the oldest one this move supports: update Windows first')
+        $need = [string]$p.MinBuild + '.' + $p.MinUbr
+    }
+    foreach ($floor in $p.UbrFloors) {
+        if ($build -eq $floor.Build -and $ubr -lt $floor.Ubr) {
+            $need = [string]$floor.Build + '.' + $floor.Ubr
+        }
+    }
+    if ($need.Length -gt 0) {
+        $edition = ''
+        if ($p.Edition.Length -gt 0) {
+            $edition = ' on the ' + $p.Edition + ' edition'
+        }
+        throw ('Windows build ' + $build + '.' + $ubr + ' is older than ' + $need + ', the oldest one Docker Desktop''s WSL 2 backend runs on' + $edition + ': update Windows first')
     }
     Add-StepNote -Text ('Windows ' + $build + '.' + $ubr + ', ' + $user)
     # The backups and the new WSL disk are both on C: by default: what shares a drive is summed before comparing.
@@ -1465,7 +1615,8 @@ function Export-ContainerEnvironment {
     )
     $p = $Step.Params
     $inspect = Invoke-DockerCommand -Engine $Step.Engine -Segments $p.Inspect -Display ('container inspect ' + $p.Container) -StepId $Step.Id -TimeoutSeconds 120
-    $environment = @(ConvertFrom-Json -InputObject $inspect.StdOut)
+    # 5.1 returns a JSON array as one object[] (7 enumerates it): assigned, not wrapped in @(), both loop over it.
+    $environment = ConvertFrom-Json -InputObject $inspect.StdOut
     $wanted = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList ([string[]]@($p.Names), [System.StringComparer]::Ordinal)
     $lines = New-Object -TypeName 'System.Collections.Generic.List[string]'
     $written = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList ([System.StringComparer]::Ordinal)
@@ -1656,10 +1807,11 @@ function Edit-JsonFile {
     $state = Get-StepState -Id $Step.Id
     if ($null -eq (Get-JsonProperty -Object $state.Record -Name 'previous')) {
         # Written once: a second attempt must not record its own earlier edit as the previous value.
-        $state.Record = [ordered]@{ previous = $previous }
+        Write-StepRecord -Id $Step.Id -Name 'previous' -Value $previous
         Save-Journal
     }
-    Write-JsonChecked -Path $file.Path -Document $file.Document -OriginalBytes $file.Bytes -Existed $file.Existed -Change ('Set ' + ((@(ConvertFrom-Json -InputObject $p.SetJson).PSObject.Properties | Select-Object -ExpandProperty Name) + @($p.Remove) -join ', '))
+    $names = @((ConvertFrom-Json -InputObject $p.SetJson).PSObject.Properties | Select-Object -ExpandProperty Name) + @($p.Remove)
+    Write-JsonChecked -Path $file.Path -Document $file.Document -OriginalBytes $file.Bytes -Existed $file.Existed -Change ('Set or remove ' + ($names -join ', '))
 }
 
 function Restore-JsonKey {
@@ -1740,6 +1892,161 @@ function Enable-HostFeature {
     } else {
         Add-StepNote -Text ($p.Name + ' enabled')
     }
+}
+
+function Update-DockerDesktop {
+    # upgrade-desktop: a Docker Desktop older than MinVersion (no WSL 2 backend) is upgraded with the installer the
+    # plan names, run with the planned arguments and exit codes; without one the run stops and asks the user to
+    # upgrade (-Force: it fails with the instructions, to resume afterwards). The version is read again after.
+    [CmdletBinding(SupportsShouldProcess)]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable]$Step
+    )
+    $p = $Step.Params
+    $version = Get-DesktopVersion
+    if (Test-VersionAtLeast -Version $version -Minimum $p.MinVersion) {
+        Add-StepNote -Text ('Docker Desktop ' + $version + ' has the WSL 2 backend')
+        return
+    }
+    $instructions = 'Docker Desktop ' + $version + ' is older than ' + $p.MinVersion + ', the first with the WSL 2 backend: install a current Docker Desktop ("Docker Desktop Installer.exe" ' + ($p.InstallerArguments -join ' ') + ') and leave it stopped'
+    if ($p.Installer.Length -eq 0) {
+        if ($script:DryRun) {
+            Write-Warning -Message ($instructions + '; the real run stops here and asks for it')
+            $script:StepDeclined = $true
+            return
+        }
+        if ($script:Options.Force) {
+            throw ($instructions + ', then run the runbook again with -Resume')
+        }
+        if (-not $PSCmdlet.ShouldContinue($instructions + '. Go on once it is installed?', 'Upgrade Docker Desktop')) {
+            throw ('stopped: ' + $instructions + ', then run the runbook again with -Resume')
+        }
+    } else {
+        if (-not [System.IO.File]::Exists($p.Installer)) {
+            throw ($p.Installer + ': no such installer')
+        }
+        Assert-DesktopStopped -What 'Docker Desktop is upgraded'
+        if (-not $PSCmdlet.ShouldProcess('Docker Desktop ' + $version, 'Upgrade with ' + $p.Installer)) {
+            $script:StepDeclined = $true
+            return
+        }
+        $splatInstaller = @{
+            FilePath       = $p.Installer
+            Arguments      = $p.Arguments
+            Display        = $p.Arguments
+            StepId         = $Step.Id
+            OkExitCodes    = $p.OkExitCodes
+            TimeoutSeconds = $p.Timeout
+        }
+        [void](Invoke-NativeProcess @splatInstaller)
+    }
+    $version = Get-DesktopVersion
+    if (-not (Test-VersionAtLeast -Version $version -Minimum $p.MinVersion)) {
+        throw ('Docker Desktop is ' + $version + ' after the upgrade, still older than ' + $p.MinVersion)
+    }
+    Add-StepNote -Text ('Docker Desktop ' + $version)
+}
+
+function Install-Wsl {
+    # install-wsl: the WSL package installed or updated as the plan says (wsl.exe with its arguments, or msiexec.exe
+    # with the MSI), unless 'wsl --version' already reports SkipFrom or later. The plan says which exit codes are
+    # success and which of them mean "restart first": those record the restart the next reboot step asks for.
+    [CmdletBinding(SupportsShouldProcess)]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable]$Step
+    )
+    $p = $Step.Params
+    if ($p.SkipFrom.Length -gt 0) {
+        $version = Get-WslVersion -StepId $Step.Id
+        if (Test-VersionAtLeast -Version $version -Minimum $p.SkipFrom) {
+            Add-StepNote -Text ('WSL ' + $version + ' is already installed')
+            return
+        }
+    }
+    if ($p.Msi.Length -gt 0 -and -not [System.IO.File]::Exists($p.Msi)) {
+        throw ($p.Msi + ': no such installer')
+    }
+    if (-not $PSCmdlet.ShouldProcess('WSL', 'Install or update WSL with ' + $p.Program)) {
+        $script:StepDeclined = $true
+        return
+    }
+    if ($p.Msi.Length -gt 0) {
+        $splatMsi = @{
+            FilePath       = Get-SystemProgram -Name $p.Program
+            Arguments      = $p.Arguments
+            Display        = $p.Arguments
+            StepId         = $Step.Id
+            OkExitCodes    = $p.OkExitCodes
+            TimeoutSeconds = $p.Timeout
+        }
+        $result = Invoke-NativeProcess @splatMsi
+    } else {
+        $result = Invoke-WslCommand -Arguments $p.Arguments -StepId $Step.Id -OkExitCodes $p.OkExitCodes -TimeoutSeconds $p.Timeout
+    }
+    if (@($p.RestartExitCodes) -contains $result.ExitCode) {
+        $script:Journal.RebootNeeded = $true
+        $script:Journal.RebootRequestedBy = $Step.Id
+        Add-StepNote -Text ('WSL installed; Windows must restart (exit code ' + $result.ExitCode + ')')
+    } else {
+        Add-StepNote -Text ('WSL installed or updated (' + $p.Program + ')')
+    }
+}
+
+function Set-WslDefaultVersion {
+    # set-wsl-default-version: 'wsl --set-default-version N' for this user (the integration needs WSL 2).
+    [CmdletBinding(SupportsShouldProcess)]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable]$Step
+    )
+    $p = $Step.Params
+    if (-not $PSCmdlet.ShouldProcess('WSL', 'Make WSL ' + $p.Version + ' the default version')) {
+        $script:StepDeclined = $true
+        return
+    }
+    [void](Invoke-WslCommand -Arguments $p.Arguments -StepId $Step.Id -OkExitCodes $p.OkExitCodes -TimeoutSeconds $p.Timeout)
+    Add-StepNote -Text ('WSL ' + $p.Version + ' is the default version')
+}
+
+function Test-WslReady {
+    # check-wsl: read-only; exit codes and one version number, no translated text. 'wsl --status' must succeed
+    # (it fails while a feature waits for a restart), 'wsl --version' must report MinVersion or later (the inbox WSL
+    # reports nothing), and the default version recorded for this user, when recorded, must be DefaultVersion.
+    # Under -WhatIf the steps that install WSL did not run: what fails is reported, not thrown.
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable]$Step
+    )
+    $p = $Step.Params
+    $problems = New-Object -TypeName 'System.Collections.Generic.List[string]'
+    if (-not [System.IO.File]::Exists((Get-SystemProgram -Name 'wsl.exe'))) {
+        $problems.Add('wsl.exe is missing: WSL is not installed')
+    } else {
+        $status = Invoke-WslCommand -Arguments '--status' -StepId $Step.Id -TimeoutSeconds $p.Timeout -NoThrow
+        if ($status.TimedOut -or $status.ExitCode -ne 0) {
+            $problems.Add('wsl --status failed (exit code ' + $status.ExitCode + '; restart Windows if a feature was just turned on): ' + (Get-TextTail -Text ($status.StdOut + ' ' + $status.StdErr)))
+        }
+        $version = Get-WslVersion -StepId $Step.Id
+        if ($p.MinVersion.Length -gt 0 -and $version.Length -eq 0) {
+            $problems.Add('wsl --version reports nothing: this is the inbox WSL, which Docker Desktop cannot use; run wsl --update or install the WSL package')
+        } elseif ($p.MinVersion.Length -gt 0 -and -not (Test-VersionAtLeast -Version $version -Minimum $p.MinVersion)) {
+            $problems.Add('WSL ' + $version + ' is older than ' + $p.MinVersion + ': run wsl --update')
+        }
+        if ($p.DefaultVersion -gt 0) {
+            $lxss = Get-ItemProperty -LiteralPath 'HKCU:\Software\Microsoft\Windows\CurrentVersion\Lxss' -ErrorAction SilentlyContinue
+            $recorded = Get-JsonProperty -Object $lxss -Name 'DefaultVersion'
+            if ($null -ne $recorded -and [int]$recorded -ne $p.DefaultVersion) {
+                $problems.Add('WSL creates new distributions as WSL ' + $recorded + ': run wsl --set-default-version ' + $p.DefaultVersion)
+            }
+        }
+    }
+    if ($problems.Count -gt 0 -and $script:DryRun) {
+        Write-Warning -Message ('WSL is not ready yet (the real run installs it first): ' + ($problems -join '; '))
+        return
+    }
+    if ($problems.Count -gt 0) {
+        throw ($problems -join '; ')
+    }
+    Add-StepNote -Text ('WSL ' + $version + ' answers')
 }
 
 function Request-Restart {
@@ -1994,7 +2301,8 @@ function Restore-HostFile {
         Add-StepNote -Text 'no settings backup: nothing to put back'
         return
     }
-    foreach ($file in @(Get-JsonProperty -Object $manifest -Name 'files' -Default @())) {
+    $files = Get-JsonProperty -Object $manifest -Name 'files' -Default @()
+    foreach ($file in $files) {
         $path = [string]$file.path
         if ([bool]$file.present) {
             $copy = Get-BackupItemPath -Relative ([string]$file.backup)
@@ -2123,30 +2431,50 @@ function Get-StepBlocker {
     return $null
 }
 
+function Invoke-QuietDocker {
+    # Commands whose failure only means there was nothing to do (recovery, clean-up): noted, never thrown.
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable]$Step,
+        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]]$Commands,
+        [Parameter(Mandatory = $true)] [string]$Why
+    )
+    foreach ($command in $Commands) {
+        $done = Invoke-DockerCommand -Engine $Step.Engine -Segments $command.CommandLine -Display $command.Display -StepId $Step.Id -TimeoutSeconds 300 -NoThrow
+        Add-StepNote -Text ($Why + ' (' + $command.Display + '): exit code ' + $done.ExitCode)
+    }
+}
+
 function Invoke-DockerStep {
-    # A docker step: recovery commands first when an earlier attempt was interrupted, then the command with its
-    # time limit, then the images it must have brought. Mutating steps run only when ShouldProcess agrees.
+    # A docker step: when an earlier attempt started the command and did not finish, its helper is removed and
+    # its half-made object put back; an object of the step's name must not exist before the command runs (the run
+    # never adopts one it did not make); then the command with its time limit, and the checks after it. Mutating
+    # steps run only when ShouldProcess agrees.
     [CmdletBinding(SupportsShouldProcess)]
     param(
         [Parameter(Mandatory = $true)] [hashtable]$Step,
-        [Parameter(Mandatory = $true)] [bool]$Interrupted
+        [Parameter(Mandatory = $true)] [bool]$StartedBefore
     )
     $docker = $Step.Docker
     if ($Step.Mutating -and -not $PSCmdlet.ShouldProcess($Step.Target, $Step.Title)) {
         $script:StepDeclined = $true
         return
     }
-    if ($Interrupted) {
-        foreach ($command in $docker.Recover) {
-            $recovered = Invoke-DockerCommand -Engine $Step.Engine -Segments $command.CommandLine -Display $command.Display -StepId $Step.Id -TimeoutSeconds 300 -NoThrow
-            Add-StepNote -Text ('recovery (' + $command.Display + '): exit code ' + $recovered.ExitCode)
+    if ($StartedBefore) {
+        Invoke-QuietDocker -Step $Step -Commands $docker.Cleanup -Why 'clean-up'
+        Invoke-QuietDocker -Step $Step -Commands $docker.Recover -Why 'recovered'
+    }
+    foreach ($command in $docker.Absent) {
+        $probe = Invoke-DockerCommand -Engine $Step.Engine -Segments $command.CommandLine -Display $command.Display -StepId $Step.Id -TimeoutSeconds 120 -OkExitCodes @(0, 1)
+        if ($probe.ExitCode -eq 0) {
+            throw ("'" + $Step.Target + "' already exists on the " + $Step.Engine + ' engine and this run did not make it (an earlier install''s?): rename or remove it there, then resume')
         }
     }
     $workdir = ''
     if ($docker.WorkDir.Length -gt 0) {
         $workdir = Resolve-HostPath -Template $docker.WorkDir
         if (-not [System.IO.Directory]::Exists($workdir)) {
-            throw ('working folder ' + $workdir + ' does not exist')
+            throw ("working folder '" + $workdir + "' does not exist")
         }
     }
     $progress = ''
@@ -2163,7 +2491,21 @@ function Invoke-DockerStep {
         TimeoutSeconds   = $docker.Timeout
         ProgressPath     = $progress
     }
-    $result = Invoke-DockerCommand @splatDocker
+    if (-not $script:DryRun) {
+        # Written before the command starts: a resume after a power cut knows it may have had its effect.
+        Write-StepRecord -Id $Step.Id -Name 'commandStarted' -Value $true
+        Save-Journal
+    }
+    $finished = $false
+    try {
+        $result = Invoke-DockerCommand @splatDocker
+        $finished = $true
+    } finally {
+        if (-not $finished) {
+            # Timed out, failed or Ctrl+C: a helper container goes on inside the engine when its client ends.
+            Invoke-QuietDocker -Step $Step -Commands $docker.Cleanup -Why 'clean-up'
+        }
+    }
     if ($result.ExitCode -ne 0) {
         Add-StepNote -Text ('docker exited with code ' + $result.ExitCode)
     }
@@ -2172,7 +2514,7 @@ function Invoke-DockerStep {
     }
     if ($docker.RecordOutput) {
         # A re-run makes a new object (a new commit): the newest output is the one later checks need.
-        (Get-StepState -Id $Step.Id).Record = [ordered]@{ output = $result.StdOut.Trim() }
+        Write-StepRecord -Id $Step.Id -Name 'output' -Value $result.StdOut.Trim()
     }
     Assert-Check -Engine $Step.Engine -Checks $docker.Checks -StepId $Step.Id
 }
@@ -2191,11 +2533,15 @@ function Invoke-HostAction {
         'stop-desktop' { Stop-DockerDesktop -Step $Step }
         'check-vm-off' { Wait-VmOff -Step $Step }
         'backup-files' { Backup-HostFile -Step $Step }
+        'upgrade-desktop' { Update-DockerDesktop -Step $Step }
         'edit-json' { Edit-JsonFile -Step $Step }
         'restore-json-keys' { Restore-JsonKey -Step $Step }
         'edit-ini' { Edit-IniFile -Step $Step }
         'enable-feature' { Enable-HostFeature -Step $Step }
         'reboot' { Request-Restart -Step $Step }
+        'install-wsl' { Install-Wsl -Step $Step }
+        'set-wsl-default-version' { Set-WslDefaultVersion -Step $Step }
+        'check-wsl' { Test-WslReady -Step $Step }
         'start-desktop' { Start-DockerDesktop -Step $Step }
         'wait-engine' { Wait-DockerEngine -Step $Step }
         'switch-containers' { Switch-DockerEngine -Step $Step }
@@ -2243,7 +2589,8 @@ function Invoke-RunbookStep {
             Assert-EngineIdentity -Engine $Step.Engine -StepId $Step.Id
         }
         if ($Step.Kind -eq 'docker') {
-            Invoke-DockerStep -Step $Step -Interrupted ($status -eq 'running')
+            $startedBefore = $status -ne 'done' -and $true -eq (Get-JsonProperty -Object (Get-StepState -Id $Step.Id).Record -Name 'commandStarted' -Default $false)
+            Invoke-DockerStep -Step $Step -StartedBefore $startedBefore
         } else {
             Invoke-HostAction -Step $Step
         }

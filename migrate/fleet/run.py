@@ -121,14 +121,14 @@ def run_fleet(bundles: Sequence[Path], out_dir: Path, settings: Settings, jobs: 
     """
     from migrate.fleet.tables import json_chunks, render_csv
     from migrate.fleet.waves import render_csv as render_waves
-    from migrate.render import fleethtml
+    from migrate.fleet import html as fleethtml
 
     _check_out_dir(out_dir)
     edited = _read_assignment(out_dir, waves_file, fresh_waves)
     if wave_size < 1:
         raise InputError(f"--wave-size: {wave_size} is not a positive number")
-    out_dir.mkdir(exist_ok=True)
     try:
+        out_dir.mkdir(exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".wsl2-migrate-fleet-", dir=out_dir))
     except OSError as exc:
         raise InputError(f"{out_dir}: cannot write ({exc.strerror or exc})") from None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from migrate.inventory.engine import RawEngine
 from migrate.inventory.engineinfo import Capture, json_kind, read_capture
 from migrate.inventory.payload import check_objects
 from migrate.inventory.runas import identity_notes
-from migrate.inventory.textfile import parse_json, read_text
+from migrate.inventory.textfile import iter_json_array, parse_json, read_text
 from migrate.model import Note
 
 BUNDLE_FORMAT = "wsl2-migrate-bundle/1"
@@ -46,6 +47,7 @@ class Bundle:
     daemon_windows: Path | None = None
     wslconfig: Path | None = None
     host_facts: Path | None = None
+    admin_settings: Path | None = None
     notes: list[Note] = field(default_factory=list)
 
 
@@ -72,45 +74,35 @@ def bundle_file(root: Path, rel: str) -> Path | None:
     return p
 
 
-def _json_array(root: Path, rel: str, area: str) -> list[dict[str, Any]] | None:
+def _json_array(root: Path, rel: str, area: str) -> Iterator[dict[str, Any]] | None:
+    """The objects of a `docker ... inspect` array, each checked and yielded as the scan consumes it (a bundle of
+    100,000 containers is never held whole); None when the file is absent."""
     p = bundle_file(root, rel)
     if p is None:
         return None
-    text, _ = read_text(p, "engine-objects")
-    if not text.strip():
-        return []
-    data = parse_json(text, str(p))
-    if isinstance(data, dict):  # a single object where a list was expected: one item was inspected
-        data = [data]
-    if not isinstance(data, list):
-        raise InputError(f"{p}: expected a JSON array as `docker ... inspect` prints it")
+    return _checked_items(p, area)
+
+
+def _checked_items(p: Path, area: str) -> Iterator[dict[str, Any]]:
     want = area.rstrip("s")
-    for i, item in enumerate(data[:50]):
-        kind = json_kind(item)
+    seen: dict[str, dict[str, Any]] = {}
+    for i, item in enumerate(iter_json_array(p, "engine-objects")):
+        kind = json_kind(item) if i < 50 else ""
         if kind and kind != want:
             raise InputError(f"{p}: item {i} looks like a {kind} inspect, expected {want} inspects "
                              f"(`docker {want} inspect`)")
-    check_objects(data, area, str(p))
-    if area == "volumes":
-        data = _unique_volumes(data, str(p))
-    return data
-
-
-def _unique_volumes(items: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
-    """Volume names are unique in an engine and mounts refer to volumes by name: a repeated identical entry is
-    dropped, two different volumes of one name are refused."""
-    seen: dict[str, dict[str, Any]] = {}
-    out = []
-    for item in items:
-        key = str(item.get("Name") or "")
-        if key and key in seen:
-            if seen[key] != item:
-                raise InputError(f"{name}: volume {key!r} appears twice with different content; an engine has one "
-                                 "volume of a name, so which one the containers mount cannot be told")
-            continue
-        seen[key] = item
-        out.append(item)
-    return out
+        check_objects([item], area, str(p), start=i)
+        if area == "volumes":
+            # Volume names are unique in an engine and mounts refer to volumes by name: a repeated identical
+            # entry is dropped, two different volumes of one name are refused.
+            key = str(item.get("Name") or "")
+            if key and key in seen:
+                if seen[key] != item:
+                    raise InputError(f"{p}: volume {key!r} appears twice with different content; an engine has one "
+                                     "volume of a name, so which one the containers mount cannot be told")
+                continue
+            seen[key] = item
+        yield item
 
 
 def _manifest(root: Path, partial: bool, notes: list[Note]) -> dict[str, Any]:
@@ -173,8 +165,7 @@ def _engine_folder(path: Path, folder: str) -> RawEngine | None:
         items = _json_array(path, rel, attr)
         if items is None:
             raw.notes.append(Note(area=attr, subject=str(path / rel), message="not in the bundle"))
-            items = []
-        setattr(raw, attr, items)
+        setattr(raw, attr, items if items is not None else [])
     df_file = bundle_file(path, f"{folder}/df.json")
     if df_file is not None:
         dtext, _ = read_text(df_file, "engine-objects")
@@ -214,6 +205,7 @@ def read_bundle(path: Path, partial: bool = False) -> Bundle:
     b.daemon_linux = bundle_file(path, "desktop/daemon.json")
     b.daemon_windows = bundle_file(path, "desktop/windows-daemon.json")
     b.wslconfig = bundle_file(path, "host/wslconfig")
+    b.admin_settings = bundle_file(path, "desktop/admin-settings.json")
     b.host_facts = bundle_file(path, "host/facts.json")
     if b.host_facts is None:
         b.notes.append(Note(area="host", subject=str(path / "host/facts.json"), message="not in the bundle"))

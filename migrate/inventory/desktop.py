@@ -156,6 +156,16 @@ def _json_type(value: Any) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------
+# admin-settings.json (Settings Management)
+
+
+def read_admin_settings(path: Path) -> ConfigFile:
+    """Read C:\\ProgramData\\DockerDesktop\\admin-settings.json: `{"key": {"locked": ..., "value": ...}, "linuxVM":
+    {...}}` as it is; an unreadable file is an InputError, as for the other settings files."""
+    return ConfigFile(file=str(path), values=_read_object(path))
+
+
+# ---------------------------------------------------------------------------------------------------
 # daemon.json
 
 

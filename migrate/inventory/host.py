@@ -1,12 +1,14 @@
 """Read the Windows host's facts (host/facts.json of a bundle, or --host-facts) into HostFacts."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from migrate.errors import InputError
 from migrate.inventory import textfile
-from migrate.model import Drive, HostFacts
+from migrate.model import Drive, Engine, HostFacts, NetworkAdapter, PortRange
+from migrate.winbuilds import edition_family
 
 HOST_FORMAT = "wsl2-migrate-host/1"
 
@@ -64,7 +66,41 @@ def host_facts_from_data(data: Any, name: str) -> HostFacts:
         desktop_version=r.string(data, "desktop_version"),
         hyperv_vms=r.objects(data, "hyperv_vms"),
         windows_users=r.integer(data, "windows_users"),
+        manufacturer=r.string(data, "manufacturer"),
+        model=r.string(data, "model"),
+        vm_monitor_mode_extensions=r.boolean(data, "vm_monitor_mode_extensions"),
+        excluded_port_ranges=tuple(sorted((r.port_range(d, i) for i, d in
+                                           enumerate(r.objects(data, "excluded_port_ranges"))),
+                                          key=lambda p: (p.start, p.end))),
+        network_adapters=tuple(sorted((r.adapter(d, i) for i, d in enumerate(r.objects(data, "network_adapters"))),
+                                      key=lambda a: (a.name, a.description))),
+        wsl_policies=r.policies(data, "wsl_policies"),
+        desktop_policies=r.policies(data, "desktop_policies"),
     )
+
+
+_OS_BUILD = re.compile(r"\(OS Build (\d{5})\.(\d+)\)")
+_KERNEL_BUILD = re.compile(r"^10\.0 (\d{5})\b")
+_EDITIONS = {"home": "Core", "pro": "Professional", "enterprise": "Enterprise", "education": "Education"}
+
+
+def host_facts_from_engine(engine: Engine | None) -> HostFacts | None:
+    """What a Windows engine's `docker info` says about the host, when no host facts were given: the build from
+    KernelVersion ('10.0 18363 (18362.1.amd64fre...)'), the update revision and the edition from OperatingSystem
+    ('Windows 10 Pro Version 1909 (OS Build 18363.1556)'). None for a Linux engine or when neither says."""
+    if engine is None or engine.os_type.lower() != "windows":
+        return None
+    caption = engine.operating_system.strip()
+    found = _OS_BUILD.search(caption)
+    kernel = _KERNEL_BUILD.match(engine.kernel_version.strip())
+    build = int(found.group(1)) if found else int(kernel.group(1)) if kernel else None
+    if build is None:
+        return None
+    edition = re.sub(r"\s+Version\s+.*$", "", caption).strip()
+    family = edition_family("", edition)
+    return HostFacts(file="docker info", edition=edition, edition_id=_EDITIONS.get(family, ""),
+                     server=True if family == "server" else None, build=build,
+                     revision=int(found.group(2)) if found else None)
 
 
 class _Reader:
@@ -126,6 +162,32 @@ class _Reader:
         if not isinstance(value, bool):
             raise self._fail(prefix + key, "true or false", value)
         return value
+
+    def port_range(self, data: dict[str, Any], index: int) -> PortRange:
+        """One entry of excluded_port_ranges: start and end, 1 to 65535, start first."""
+        prefix = f"excluded_port_ranges[{index}]."
+        start, end = self.integer(data, "start", prefix), self.integer(data, "end", prefix)
+        if start is None or end is None or not 1 <= start <= end <= 65535:
+            raise InputError(f"{self.name}: key {prefix[:-1]}: expected start and end ports, 1 to 65535, start first")
+        return PortRange(start, end)
+
+    def adapter(self, data: dict[str, Any], index: int) -> NetworkAdapter:
+        """One entry of network_adapters."""
+        prefix = f"network_adapters[{index}]."
+        name = self.string(data, "name", prefix)
+        if not name:
+            raise InputError(f"{self.name}: key {prefix}name: an adapter needs a name")
+        return NetworkAdapter(name=name, description=self.string(data, "description", prefix))
+
+    def policies(self, data: dict[str, Any], key: str) -> dict[str, Any]:
+        """Registry values of a policy key: numbers (DWORD), strings, or lists of strings (multi-string)."""
+        values = self.obj(data, key)
+        for name, value in values.items():
+            ok = isinstance(value, (int, str)) and not isinstance(value, bool) or \
+                isinstance(value, list) and all(isinstance(v, str) for v in value)
+            if not ok:
+                raise self._fail(f"{key}.{name}", "a number, a string or a list of strings", value)
+        return dict(sorted(values.items()))
 
     def drive(self, data: dict[str, Any], index: int) -> Drive:
         """One entry of drives."""

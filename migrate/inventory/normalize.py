@@ -25,6 +25,7 @@ from migrate.model import (
     Reported,
     Volume,
 )
+from migrate.secrets import digest_entry, digest_labels
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 BUILTIN_NETWORKS = frozenset({"bridge", "host", "none", "nat", "ingress", "docker_gwbridge"})
@@ -327,6 +328,14 @@ def _ports(host: Mapping[str, Any]) -> tuple[PortBinding, ...]:
     return tuple(out)
 
 
+def _protected_mounts(mounts: tuple[Mount, ...], key: bytes) -> tuple[Mount, ...]:
+    """Mounts with the labels and driver options of the volumes they create digested where secret."""
+    if not any(m.volume_labels or m.volume_options for m in mounts):
+        return mounts
+    return tuple(dataclasses.replace(m, volume_labels=digest_labels(m.volume_labels, key),
+                                     volume_options=digest_labels(m.volume_options, key)) for m in mounts)
+
+
 def _compose(labels: Mapping[str, str]) -> Compose | None:
     project = labels.get("com.docker.compose.project")
     if not project:
@@ -377,8 +386,12 @@ def _is_kubernetes(name: str, labels: Mapping[str, str]) -> bool:
     return name.startswith("k8s_") or any(k.startswith("io.kubernetes.") for k in labels)
 
 
-def container_from_inspect(raw: Mapping[str, Any], size: Mapping[str, Any] | None = None) -> Container:
-    """One container from its inspect payload; size holds SizeRw/SizeRootFs when they came separately."""
+def container_from_inspect(raw: Mapping[str, Any], size: Mapping[str, Any] | None = None,
+                           key: bytes | None = None) -> Container:
+    """One container from its inspect payload; size holds SizeRw/SizeRootFs when they came separately.
+
+    With a digest key, env values, secret-named labels and log options and mount credentials are digested as the
+    container is made (docs/secrets.md): no copy of it ever holds them, and no second Container is built."""
     cfg = _d(raw.get("Config"))
     host = _d(raw.get("HostConfig"))
     state = _d(raw.get("State"))
@@ -401,14 +414,14 @@ def container_from_inspect(raw: Mapping[str, Any], size: Mapping[str, Any] | Non
         created=str(raw.get("Created") or ""),
         platform=str(raw.get("Platform") or ""),
         driver=str(raw.get("Driver") or ""),
-        env=_strs(cfg.get("Env")),
+        env=_strs(cfg.get("Env")) if key is None else tuple(digest_entry(e, key) for e in _strs(cfg.get("Env"))),
         cmd=_opt_strs(cfg.get("Cmd")),
         entrypoint=_opt_strs(cfg.get("Entrypoint")),
         user=str(cfg.get("User") or ""),
         working_dir=str(cfg.get("WorkingDir") or ""),
         hostname=str(cfg.get("Hostname") or ""),
         domainname=str(cfg.get("Domainname") or ""),
-        labels=labels,
+        labels=labels if key is None else digest_labels(labels, key),
         exposed_ports=tuple(sorted(_d(cfg.get("ExposedPorts")).keys())),
         healthcheck=_d(cfg.get("Healthcheck")) or None,
         stop_signal=str(cfg.get("StopSignal") or ""),
@@ -425,7 +438,7 @@ def container_from_inspect(raw: Mapping[str, Any], size: Mapping[str, Any] | Non
         onbuild=_strs(cfg.get("OnBuild")),
         config_volumes=tuple(sorted(_d(cfg.get("Volumes")).keys())),
         binds=_strs(host.get("Binds")),
-        mounts=_mounts(raw, labels),
+        mounts=_mounts(raw, labels) if key is None else _protected_mounts(_mounts(raw, labels), key),
         port_bindings=_ports(host),
         publish_all_ports=bool(host.get("PublishAllPorts")),
         restart_policy=str(restart.get("Name") or ""),
@@ -443,7 +456,7 @@ def container_from_inspect(raw: Mapping[str, Any], size: Mapping[str, Any] | Non
         security_opt=_strs(host.get("SecurityOpt")),
         ulimits=tuple(_d(u) for u in _list(host.get("Ulimits")) if isinstance(u, dict)),
         log_driver=str(log.get("Type") or ""),
-        log_opts=_strmap(log.get("Config")),
+        log_opts=_strmap(log.get("Config")) if key is None else digest_labels(_strmap(log.get("Config")), key),
         extra_hosts=_strs(host.get("ExtraHosts")),
         dns=_strs(host.get("Dns")),
         dns_search=_strs(host.get("DnsSearch")),

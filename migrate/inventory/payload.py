@@ -214,10 +214,11 @@ class _Why(Exception):
     """The grammar's reason, carried as the cause of a reference _Bad."""
 
 
-def check_objects(items: list[Any], area: str, name: str) -> None:
-    """InputError naming the file, the object and the field when an item of a payload array is malformed."""
+def check_objects(items: list[Any], area: str, name: str, start: int = 0) -> None:
+    """InputError naming the file, the object and the field when an item of a payload array is malformed (start:
+    the index of items[0] in its array, for the message)."""
     schema = SCHEMAS[area]
-    for index, obj in enumerate(items):
+    for index, obj in enumerate(items, start):
         if not isinstance(obj, dict):
             raise InputError(f"{name}: item {index} is {_shown(obj)}, expected an object as `docker inspect` "
                              "prints it")

@@ -1,15 +1,29 @@
 """Assemble one Inventory from any combination of sources: a live engine, a bundle and single files."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from migrate.errors import InputError
+from migrate.errors import EngineError, InputError
+from migrate.inventory import protect
 from migrate.inventory.engine import Progress, RawEngine
-from migrate.model import ConfigFile, FileFact, Inventory, Note, ProjectFile, Settings, Source
+from migrate.model import (
+    ConfigFile,
+    FileFact,
+    HostFacts,
+    Inventory,
+    Note,
+    ProjectFile,
+    SecretValues,
+    Settings,
+    Source,
+)
+from migrate.secrets import digest_key, key_id
 
 
 @dataclass
@@ -34,14 +48,18 @@ class ScanOptions:
     """FILE, or linux=FILE / windows=FILE to say which engine's config it is."""
     wslconfig: Path | None = None
     host_facts: Path | None = None
+    admin_settings: Path | None = None
+    """Docker Desktop's admin-settings.json (found in %ProgramData%\\DockerDesktop on Windows, or in a bundle)."""
     projects: list[Path] = field(default_factory=list)
     volume_digests: bool = False
-    """Digest every volume's content through a helper container (live engine only; migrate.verify.digest)."""
+    """Digest every volume's content through a helper container (live engine only; docs/verify.md)."""
+    with_secrets: bool = False
+    """Keep env values, secret-named labels and options and URL passwords as read, instead of keyed digests."""
 
     def has_file_sources(self) -> bool:
         """Whether any source other than a live engine was given."""
         return bool(self.inventory or self.bundle or self.engine_info or self.settings or self.daemon_configs
-                    or self.wslconfig or self.host_facts or self.projects)
+                    or self.wslconfig or self.host_facts or self.admin_settings or self.projects)
 
     def wants_engine(self) -> bool:
         """Whether to talk to a live engine."""
@@ -72,7 +90,11 @@ def _settings_kind(path: Path) -> str:
 
 
 def windows_defaults(opts: ScanOptions) -> ScanOptions:
-    """On Windows with no file flags, the default locations of every settings file (those that exist)."""
+    """A copy of opts with, on Windows with no file flags, the default locations of every settings file (those
+    that exist) added; opts itself is left as the caller made it."""
+    # The engine was wanted because no file was given; the files found here must not change that.
+    opts = dataclasses.replace(opts, settings=list(opts.settings), daemon_configs=list(opts.daemon_configs),
+                               use_engine=opts.wants_engine())
     appdata = Path(os.environ.get("APPDATA", ""))
     profile = Path(os.environ.get("USERPROFILE", ""))
     programdata = Path(os.environ.get("ProgramData", r"C:\ProgramData"))
@@ -86,17 +108,25 @@ def windows_defaults(opts: ScanOptions) -> ScanOptions:
         opts.daemon_configs.append(f"windows={win_daemon}")
     if (profile / ".wslconfig").is_file():
         opts.wslconfig = profile / ".wslconfig"
+    admin = programdata / "DockerDesktop" / "admin-settings.json"
+    if admin.is_file():
+        opts.admin_settings = admin
     return opts
 
 
 def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
-         host_facts_reader: Any = None) -> Inventory:
+         host_facts_reader: Callable[[], tuple[HostFacts | None, list[Note]]] | None = None) -> Inventory:
     """Read every source in opts into one Inventory; later sources fill what earlier ones lacked."""
     from migrate.inventory.backend import detect_backend
     from migrate.inventory.bundle import read_bundle
     from migrate.inventory.engineinfo import Capture, read_capture
-    from migrate.inventory.desktop import read_daemon_config, read_desktop_settings, read_wslconfig
-    from migrate.inventory.host import read_host_facts
+    from migrate.inventory.desktop import (
+        read_admin_settings,
+        read_daemon_config,
+        read_desktop_settings,
+        read_wslconfig,
+    )
+    from migrate.inventory.host import host_facts_from_engine, read_host_facts
     from migrate.inventory.projectfiles import scan_projects
     from migrate.inventory.sanity import check_numbers
     from migrate.inventory.second import engine_objects, second_engine
@@ -118,6 +148,8 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
     wslconfig = opts.wslconfig
     host_facts_path = opts.host_facts
     bundle_second: tuple[RawEngine, str] | None = None
+    bundle_env_key = ""
+    admin_path = opts.admin_settings
 
     if opts.bundle is not None:
         b = read_bundle(opts.bundle, partial=opts.bundle_partial)
@@ -130,12 +162,22 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         host_facts_path = host_facts_path or b.host_facts
         if b.hyperv_engine is not None:
             bundle_second = (b.hyperv_engine, b.hyperv_url)
+        bundle_env_key = str(b.manifest.get("env_digest_key_id") or "")
+        admin_path = admin_path or b.admin_settings
 
     if opts.wants_engine():
         from migrate.inventory.engine import read_engine, resolve_host
 
         url, tls = resolve_host(opts.host, opts.context)
-        raw = read_engine(url, tls, progress)
+        try:
+            raw = read_engine(url, tls, progress)
+        except EngineError as exc:
+            if opts.host or opts.context or opts.use_engine:
+                raise
+            # The engine was only the default source: say how to go on without one.
+            raise EngineError(f"{exc.message} Without an engine, read a collector bundle with --bundle DIR "
+                              "(`wsl2-migrate collector`), or try the tool on a sample: "
+                              "`wsl2-migrate run --sample hyperv-2x --out DIR`") from None
         live = (url, tls)
         sources.append(Source(kind="engine", ref=url))
     if opts.hyperv_host:
@@ -193,6 +235,11 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         if opts.wslconfig is not None:
             sources.append(Source(kind="wslconfig", ref=str(wslconfig)))
         wsl = read_wslconfig(wslconfig)
+    admin: ConfigFile | None = None
+    if admin_path is not None:
+        if opts.admin_settings is not None:
+            sources.append(Source(kind="settings", ref=str(admin_path)))
+        admin = read_admin_settings(admin_path)
 
     host = None
     if host_facts_path is not None:
@@ -200,7 +247,8 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
             sources.append(Source(kind="host-facts", ref=str(host_facts_path)))
         host = read_host_facts(host_facts_path)
     elif host_facts_reader is not None:
-        host = host_facts_reader()
+        host, host_notes = host_facts_reader()
+        notes.extend(host_notes)
         if host is not None:
             sources.append(Source(kind="host-facts", ref="powershell"))
 
@@ -212,6 +260,7 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         project_files, file_facts, pnotes = scan_projects(opts.projects)
         notes.extend(pnotes)
 
+    key = None if opts.with_secrets else digest_key()
     engine = None
     images: list[Any] = []
     containers: list[Any] = []
@@ -221,27 +270,45 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
     version: dict[str, Any] = {}
     if raw is not None:
         info, version = raw.info, raw.version
-        objs = engine_objects(raw, opts.volume_digests, live, progress)
+        objs = engine_objects(raw, opts.volume_digests, live, progress, key)
         engine, images, containers, volumes, networks = objs.engine, objs.images, objs.containers, objs.volumes, \
             objs.networks
         notes.extend(objs.notes)
     else:
         notes.append(Note(area="engine", subject="-", message="no engine was read: images, containers, volumes "
                           "and networks are unknown"))
+    if host is None:
+        # A Windows engine (LCOW's) knows the build, update revision and edition of the machine it runs on.
+        host = host_facts_from_engine(engine)
+        if host is not None:
+            sources.append(Source(kind="host-facts", ref="docker info"))
 
     backend = detect_backend(info, version or None, desktop, raw.client if raw is not None else None)
-    hyperv, hyperv_notes = second_engine(opts, bundle_second, host, backend.kind, progress)
+    # The LCOW host's second engine (before the notes are protected: its notes are among them).
+    hyperv, hyperv_notes = second_engine(opts, bundle_second, host, backend.kind, progress, key)
     notes.extend(hyperv_notes)
+    if key is not None:
+        engine = engine and protect.engine(engine, key)
+        desktop = desktop and protect.desktop(desktop, key)
+        d_linux = d_linux and protect.config_file(d_linux, key)
+        d_windows = d_windows and protect.config_file(d_windows, key)
+        wsl = wsl and protect.config_file(wsl, key)
+        file_facts = [protect.file_fact(f, key) for f in file_facts]
+        notes = [protect.note(n, key) for n in notes]
+    own_id = key_id(key) if key is not None else ""
     inv = Inventory(
         tool_version=tool_version,
         sources=tuple(sources),
+        secrets=SecretValues(mode="clear" if key is None else "digest", key_id=own_id,
+                             env_key_id=bundle_env_key or own_id),
         backend=backend,
         engine=engine,
         images=tuple(images),
         containers=tuple(containers),
         volumes=tuple(volumes),
         networks=tuple(networks),
-        settings=Settings(desktop=desktop, daemon_linux=d_linux, daemon_windows=d_windows, wslconfig=wsl),
+        settings=Settings(desktop=desktop, daemon_linux=d_linux, daemon_windows=d_windows, wslconfig=wsl,
+                          admin_settings=admin),
         host=host,
         project_files=tuple(project_files),
         files=tuple(file_facts),
@@ -250,3 +317,25 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
     )
     check_numbers(inv, ", ".join(s.ref for s in sources) or "scan")
     return inv
+
+
+def relabel(inv: Inventory, root: Path, label: str) -> Inventory:
+    """The inventory with every path under root written as label/... (a bundled sample shows as
+    samples/NAME/..., not as wherever the package is installed)."""
+    prefix = str(root)
+
+    def fix(value: Any) -> Any:
+        if isinstance(value, str):
+            if value.startswith(prefix):
+                return label + value[len(prefix):].replace(os.sep, "/")
+            return value.replace(prefix, label) if prefix in value else value
+        if isinstance(value, tuple):
+            return tuple(fix(v) for v in value)
+        if isinstance(value, dict):
+            return {k: fix(v) for k, v in value.items()}
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return dataclasses.replace(value, **{f.name: fix(getattr(value, f.name))
+                                                 for f in dataclasses.fields(value)})
+        return value
+
+    return fix(inv)  # type: ignore[no-any-return]

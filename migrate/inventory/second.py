@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migrate.errors import InputError
-from migrate.inventory import normalize
+from migrate.inventory import normalize, protect
 from migrate.inventory.engine import Progress, RawEngine
 from migrate.model import Container, Engine, HostFacts, Image, Network, Note, SecondEngine, Volume
 
@@ -37,26 +37,44 @@ class EngineObjects:
 
 
 def engine_objects(raw: RawEngine, volume_digests: bool, live: tuple[str, Any] | None,
-                   progress: Progress | None = None) -> EngineObjects:
-    """The raw payloads of one engine as model values (a live scan and a bundle go through here alike)."""
+                   progress: Progress | None = None, key: bytes | None = None) -> EngineObjects:
+    """The raw payloads of one engine as model values (a live scan and a bundle go through here alike); with a key,
+    secret values are digested as each object is made (migrate/inventory/protect.py). The engine's own values are
+    the caller's to protect."""
     reachable = raw.url.startswith(("unix:", "tcp:", "npipe:", "http:", "https:", "ssh:"))
-    out = EngineObjects(normalize.engine_from_info(raw.info, raw.version, reachable, raw.client),
-                        notes=list(raw.notes))
+    out = EngineObjects(normalize.engine_from_info(raw.info, raw.version, reachable, raw.client))
     sizes = normalize.container_sizes(raw.df)
-    unique = {str(c.get("Id")): c for c in raw.containers if isinstance(c, dict) and c.get("Id")}
-    out.containers = normalize.link_containers(
-        [normalize.container_from_inspect(c, sizes.get(c.get("Id", ""))) for c in unique.values()])
-    out.images = normalize.link_images(normalize.images_from_inspect(raw.images), out.containers)
-    out.volumes = normalize.volumes_from_inspect(raw.volumes, raw.df or None, out.containers)
-    out.networks = normalize.networks_from_inspect(raw.networks, out.containers)
+    # Each object is made and protected as its payload is read (from a live engine: while later inspects are still
+    # on the wire), so neither the payloads of a large bundle nor a second copy of the inventory is ever held whole.
+    # The same id twice: the last payload wins.
+    by_id: dict[str, Container] = {}
+    try:
+        for c in raw.containers:
+            if isinstance(c, dict) and c.get("Id"):
+                by_id[str(c["Id"])] = normalize.container_from_inspect(c, sizes.get(str(c["Id"])), key)
+        image_list = normalize.images_from_inspect(raw.images)
+    finally:
+        raw.close()
+    out.notes.extend(raw.notes)  # after the inspects: a container removed meanwhile is noted by then
+    out.containers = normalize.link_containers(list(by_id.values()))
+    del by_id
+    out.images = normalize.link_images([_protect(protect.image, im, key) for im in image_list], out.containers)
+    out.volumes = [_protect(protect.volume, v, key)
+                   for v in normalize.volumes_from_inspect(raw.volumes, raw.df or None, out.containers)]
+    out.networks = [_protect(protect.network, n, key)
+                    for n in normalize.networks_from_inspect(raw.networks, out.containers)]
     if volume_digests and live is not None:
-        from migrate.verify.digest import apply_digests
+        from migrate.inventory.engine import apply_digests
 
         out.volumes, digest_notes = apply_digests(live[0], live[1], out.volumes, out.engine.os_type, progress)
         out.notes.extend(digest_notes)
     elif volume_digests:
-        out.notes.append(Note(area="volumes", subject=raw.url, message="no volume digests: they need a live engine"))
+        out.notes.append(Note(area="volumes", subject="-", message="no volume digests: they need a live engine"))
     return out
+
+
+def _protect(fn: Any, value: Any, key: bytes | None) -> Any:
+    return value if key is None else fn(value, key)
 
 
 def _vm(host: HostFacts | None) -> dict[str, Any]:
@@ -66,12 +84,13 @@ def _vm(host: HostFacts | None) -> dict[str, Any]:
 
 
 def second_engine(opts: Any, bundled: tuple[RawEngine, str] | None, host: HostFacts | None, backend: str,
-                  progress: Progress | None = None) -> tuple[SecondEngine | None, list[Note]]:
+                  progress: Progress | None = None, key: bytes | None = None
+                  ) -> tuple[SecondEngine | None, list[Note]]:
     """The second engine from `--host` given twice or the bundle's engine-hyperv/, or the VM alone on an LCOW host
     (a blind spot note says what it may hold); None when there is none."""
     vm = _vm(host)
-    vm_facts = {"vm": str(vm.get("name") or ""), "vm_state": str(vm.get("state") or ""),
-                "vm_disks": tuple(str(d) for d in (vm.get("disks") or ()) if isinstance(d, str))}
+    vm_name, vm_state = str(vm.get("name") or ""), str(vm.get("state") or "")
+    vm_disks = tuple(str(d) for d in (vm.get("disks") or ()) if isinstance(d, str))
     raw: RawEngine | None = None
     live: tuple[str, Any] | None = None
     url = ""
@@ -83,20 +102,20 @@ def second_engine(opts: Any, bundled: tuple[RawEngine, str] | None, host: HostFa
     elif bundled is not None:
         raw, url = bundled
     if raw is not None:
-        objs = engine_objects(raw, opts.volume_digests, live, progress)
+        objs = engine_objects(raw, opts.volume_digests, live, progress, key)
         where = opts.hyperv_host or "engine-hyperv/"
         if objs.engine.os_type and objs.engine.os_type.lower() != "linux":
             raise InputError(f"{where}: the second engine runs {objs.engine.os_type} containers; it must be Docker "
                              "Desktop's Linux engine (npipe:////./pipe/dockerDesktopLinuxEngine)")
         notes = [Note(n.area, f"{n.subject} (Hyper-V engine)" if n.subject else "Hyper-V engine", n.message)
                  for n in objs.notes]
-        return SecondEngine(read=True, url=url, engine=objs.engine, images=tuple(objs.images),
+        engine = objs.engine if key is None else protect.engine(objs.engine, key)
+        return SecondEngine(read=True, url=url, engine=engine, images=tuple(objs.images),
                             containers=tuple(objs.containers), volumes=tuple(objs.volumes),
-                            networks=tuple(objs.networks), **vm_facts), notes
+                            networks=tuple(objs.networks), vm=vm_name, vm_state=vm_state, vm_disks=vm_disks), notes
     if backend == "lcow" and vm:
-        name = vm_facts["vm"]
-        return SecondEngine(read=False, **vm_facts), [Note(
-            "engine", name, "the Linux engine in this Hyper-V VM was not read: it may hold images, containers, "
+        return SecondEngine(read=False, vm=vm_name, vm_state=vm_state, vm_disks=vm_disks), [Note(
+            "engine", vm_name, "the Linux engine in this Hyper-V VM was not read: it may hold images, containers, "
             "volumes and a Kubernetes cluster from when Docker Desktop ran Linux containers (switch Docker Desktop to "
             "Linux containers and back, then collect again, or scan with --host given twice)")]
     return None, []

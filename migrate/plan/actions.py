@@ -19,6 +19,13 @@ _REL = re.compile(r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")
 _WINDOWS_VAR = ("%USERPROFILE%", "%APPDATA%", "%LOCALAPPDATA%", "%ProgramData%", "%ProgramFiles%", "%SystemRoot%")
 _INI_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*$")
 _FEATURE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_VERSION = re.compile(r"^\d+(\.\d+){1,3}$")
+WSL_ARGUMENTS = (("--install", "--no-distribution"), ("--install", "--no-distribution", "--web-download"),
+                 ("--update",), ("--update", "--web-download"))
+"""What install-wsl may pass to wsl.exe: install the WSL package without a distribution, or update it; with
+--web-download from GitHub instead of the Microsoft Store (learn.microsoft.com/windows/wsl/basic-commands)."""
+DESKTOP_INSTALL_ARGUMENTS = ("install", "--quiet", "--accept-license", "--backend=wsl-2")
+"""`"Docker Desktop Installer.exe" install ...` (docs.docker.com/desktop/setup/install/windows-install/)."""
 
 
 def check_rel(where: str, rel: str) -> str:
@@ -33,6 +40,34 @@ def _check_windows_path(where: str, path: str) -> None:
     if not (path.startswith(_WINDOWS_VAR) or re.match(r"^[A-Za-z]:\\", path)) or \
             any(c in path for c in '"*?<>|') or any(ord(c) < 32 for c in path) or "\\..\\" in path + "\\":
         raise PlanError(f"{where}: {path!r} is not a usable Windows path (a %VARIABLE% or drive, no quotes)")
+
+
+def check_installer(where: str, path: str, suffix: str) -> str:
+    """An installer the plan names: a full local (C:\\...) or UNC (\\\\server\\share\\...) path ending in suffix, no
+    quotes, wildcards or control characters ('' = none given)."""
+    if not path:
+        return path
+    local = re.match(r"^[A-Za-z]:\\[^:]+$", path)
+    unc = re.match(r"^\\\\[^\\:]+\\[^\\:]+\\[^:]+$", path)
+    if not (local or unc) or any(c in path for c in '"*?<>|') or any(ord(c) < 32 for c in path) or \
+            "\\..\\" in path + "\\" or not path.lower().endswith(suffix):
+        raise PlanError(f"{where}: {path!r} is not the full path of a {suffix} file "
+                        "(C:\\... or \\\\server\\share\\..., no quotes)")
+    return path
+
+
+def check_version(where: str, version: str) -> str:
+    """A dotted version (2.1.5, 2.3.0.2) or ''."""
+    if version and not _VERSION.match(version):
+        raise PlanError(f"{where}: {version!r} is not a version such as 2.1.5")
+    return version
+
+
+def _exit_codes(where: str, ok: tuple[int, ...], restart: tuple[int, ...] = ()) -> None:
+    if not ok or not all(isinstance(c, int) and -2 ** 31 <= c < 2 ** 31 for c in (*ok, *restart)):
+        raise PlanError(f"{where}: exit codes must be 32-bit integers, at least one of them accepted")
+    if not set(restart) <= set(ok):
+        raise PlanError(f"{where}: an exit code that asks for a restart must also be an accepted one")
 
 
 def _strings(where: str, items: tuple[str, ...]) -> None:
@@ -104,6 +139,18 @@ class FileSharing:
 
 
 @dataclass(frozen=True, slots=True)
+class BuildFloor:
+    """On this Windows build, the update revision (UBR) must be at least ubr."""
+
+    build: int
+    ubr: int
+
+    def __post_init__(self) -> None:
+        if not 10240 <= self.build <= 99999 or not 0 <= self.ubr <= 99999:
+            raise PlanError(f"check-host: Windows build {self.build}.{self.ubr} is out of range")
+
+
+@dataclass(frozen=True, slots=True)
 class CheckHost(Action):
     """Read-only checks before anything changes: the user, Windows, free space, file sharing, manual items."""
 
@@ -111,6 +158,11 @@ class CheckHost(Action):
     min_build: int = 18362
     min_ubr: int = 0
     """Update revision the minimum build needs (WSL 2 on 18362/18363 needs 1049)."""
+    ubr_floors: tuple[BuildFloor, ...] = ()
+    """Later builds that also need an update revision (1909, 18363, needs 1049 as 1903 does)."""
+    edition: str = ""
+    """The edition family the minimum build was chosen for (home, pro, enterprise, education; '' = not known),
+    named in the refusal so a reader sees why 2004 is asked of a Pro machine and 1909 of an Enterprise one."""
     free_space: tuple[FreeSpace, ...] = ()
     expected_user: str = ""
     """DOMAIN\\user the plan was made for ('' = not known): the interactive user must be this one."""
@@ -320,6 +372,100 @@ class EnableFeature(Action):
 
 
 @dataclass(frozen=True, slots=True)
+class UpgradeDesktop(Action):
+    """Upgrade Docker Desktop when it is older than min_version (too old for the WSL 2 backend): run the installer
+    the plan names, or, without one, stop and ask the user to upgrade (with -Force: fail with the instructions)."""
+
+    NAME: ClassVar[str] = "upgrade-desktop"
+    installer: str = ""
+    """Full path of "Docker Desktop Installer.exe" ('' = the user upgrades by hand when the run asks)."""
+    installer_arguments: tuple[str, ...] = DESKTOP_INSTALL_ARGUMENTS
+    min_version: str = "2.3.0.2"
+    timeout: int = 3600
+    ok_exit_codes: tuple[int, ...] = (0,)
+
+    def __post_init__(self) -> None:
+        check_installer("upgrade-desktop", self.installer, ".exe")
+        if self.installer_arguments != DESKTOP_INSTALL_ARGUMENTS:
+            raise PlanError(f"upgrade-desktop: the installer runs with {' '.join(DESKTOP_INSTALL_ARGUMENTS)}")
+        if not check_version("upgrade-desktop min_version", self.min_version):
+            raise PlanError("upgrade-desktop: needs the version the upgrade must reach")
+        if not 60 <= self.timeout <= 86400:
+            raise PlanError(f"upgrade-desktop: timeout {self.timeout} s is out of range (60 to 86400)")
+        _exit_codes("upgrade-desktop", self.ok_exit_codes)
+
+
+@dataclass(frozen=True, slots=True)
+class InstallWsl(Action):
+    """Install or update WSL: `wsl.exe --install --no-distribution` or `wsl.exe --update`, or, where the Microsoft
+    Store is blocked, `msiexec.exe /i <msi> /quiet /norestart`. Skipped when `wsl --version` already reports
+    skip_from or later. Exit codes mean what the plan says (restart_exit_codes: on after a restart)."""
+
+    NAME: ClassVar[str] = "install-wsl"
+    program: str = "wsl.exe"
+    """What runs, from System32: wsl.exe, or msiexec.exe for an msi."""
+    wsl_arguments: tuple[str, ...] = ("--update",)
+    """wsl.exe's arguments (one of WSL_ARGUMENTS); () with an msi."""
+    msi: str = ""
+    """Full path of the WSL .msi (github.com/microsoft/WSL/releases) to install instead of asking wsl.exe."""
+    skip_from: str = ""
+    timeout: int = 1800
+    ok_exit_codes: tuple[int, ...] = (0,)
+    restart_exit_codes: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        check_installer("install-wsl", self.msi, ".msi")
+        if self.program != ("msiexec.exe" if self.msi else "wsl.exe"):
+            raise PlanError("install-wsl: an msi is installed by msiexec.exe, anything else by wsl.exe")
+        if self.msi and self.wsl_arguments:
+            raise PlanError("install-wsl: an msi is installed by msiexec; wsl.exe arguments go with no msi only")
+        if not self.msi and self.wsl_arguments not in WSL_ARGUMENTS:
+            raise PlanError(f"install-wsl: wsl.exe {' '.join(self.wsl_arguments)} is not one of "
+                            + "; ".join(" ".join(a) for a in WSL_ARGUMENTS))
+        check_version("install-wsl skip_from", self.skip_from)
+        if not 60 <= self.timeout <= 86400:
+            raise PlanError(f"install-wsl: timeout {self.timeout} s is out of range (60 to 86400)")
+        _exit_codes("install-wsl", self.ok_exit_codes, self.restart_exit_codes)
+
+
+@dataclass(frozen=True, slots=True)
+class SetWslVersion(Action):
+    """`wsl.exe --set-default-version N`: new distributions are created as WSL N (the integration needs WSL 2)."""
+
+    NAME: ClassVar[str] = "set-wsl-default-version"
+    version: int = 2
+    timeout: int = 300
+    ok_exit_codes: tuple[int, ...] = (0,)
+
+    def __post_init__(self) -> None:
+        if self.version not in (1, 2):
+            raise PlanError(f"set-wsl-default-version: WSL {self.version} does not exist")
+        if not 10 <= self.timeout <= 3600:
+            raise PlanError(f"set-wsl-default-version: timeout {self.timeout} s is out of range (10 to 3600)")
+        _exit_codes("set-wsl-default-version", self.ok_exit_codes)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckWsl(Action):
+    """Read-only: WSL answers `wsl.exe --status`, `wsl.exe --version` reports at least min_version (the inbox WSL
+    reports none), and the default version the registry records for the user, when it records one, is
+    default_version."""
+
+    NAME: ClassVar[str] = "check-wsl"
+    min_version: str = ""
+    default_version: int = 2
+    """0 = not checked."""
+    timeout: int = 300
+
+    def __post_init__(self) -> None:
+        check_version("check-wsl min_version", self.min_version)
+        if self.default_version not in (0, 1, 2):
+            raise PlanError(f"check-wsl: WSL {self.default_version} does not exist")
+        if not 10 <= self.timeout <= 3600:
+            raise PlanError(f"check-wsl: timeout {self.timeout} s is out of range (10 to 3600)")
+
+
+@dataclass(frozen=True, slots=True)
 class Reboot(Action):
     """When an earlier step needs a restart: register the logon task that resumes the run, and stop for it."""
 
@@ -456,9 +602,9 @@ class MarkRolledBack(Action):
 
 
 ACTIONS: tuple[type[Action], ...] = (
-    CheckHost, PrepareBackupFolder, WriteEnvFile, VerifyBackups, StopDesktop, CheckVmOff, BackupFiles, EditJson,
-    RestoreJsonKeys, EditIni, EnableFeature, Reboot, StartDesktop, WaitEngine, SwitchContainers, VerifyTarget,
-    Finish, RemoveResumeTask, RestoreFiles, MarkRolledBack,
+    CheckHost, PrepareBackupFolder, WriteEnvFile, VerifyBackups, StopDesktop, CheckVmOff, BackupFiles, UpgradeDesktop,
+    EditJson, RestoreJsonKeys, EditIni, EnableFeature, Reboot, InstallWsl, SetWslVersion, CheckWsl, StartDesktop,
+    WaitEngine, SwitchContainers, VerifyTarget, Finish, RemoveResumeTask, RestoreFiles, MarkRolledBack,
 )
 """Every host action, in the order docs/runbook.md lists them."""
 ACTION_NAMES = {a.NAME: a for a in ACTIONS}

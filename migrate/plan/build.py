@@ -10,8 +10,10 @@ from collections.abc import Callable, Iterable
 from migrate.errors import PlanError
 from migrate.plan.actions import (
     BackupFiles,
+    BuildFloor,
     CheckHost,
     CheckVmOff,
+    CheckWsl,
     EditIni,
     EditJson,
     EnableFeature,
@@ -20,15 +22,18 @@ from migrate.plan.actions import (
     FreeSpace,
     HostFile,
     IniEntry,
+    InstallWsl,
     MarkRolledBack,
     PrepareBackupFolder,
     Reboot,
     RemoveResumeTask,
     RestoreFiles,
     RestoreJsonKeys,
+    SetWslVersion,
     StartDesktop,
     StopDesktop,
     SwitchContainers,
+    UpgradeDesktop,
     VerifyBackups,
     WaitEngine,
     WriteEnvFile,
@@ -36,10 +41,10 @@ from migrate.plan.actions import (
 )
 from migrate.plan.checks import IMAGE_FORMAT, Check, image_check, registry_checks
 from migrate.plan.estimate import estimate
+from migrate.plan.layout import env_file, safe_name, target_digest, volume_archive, volume_digest
 from migrate.plan.manifest import EngineSteps, verify_target
 from migrate.plan.model import DOCKER_CLI, ContainerPlan, Plan, VolumePlan
 from migrate.plan.order import start_order, stop_order
-from migrate.plan.layout import env_file, safe_name, target_digest, volume_archive, volume_digest
 from migrate.plan.redact import display
 from migrate.plan.steps import (
     Arg,
@@ -51,9 +56,10 @@ from migrate.plan.steps import (
     Step,
     Word,
 )
-from migrate.verify.digest import digest_script
-from migrate.verify.helper_tools import END as PROBE_END
-from migrate.verify.helper_tools import probe_command
+from migrate.volumedigest import digest_script
+from migrate.helpertools import END as PROBE_END
+from migrate.helpertools import probe_command
+from migrate.winbuilds import ubr_floors
 
 BACKUP_FOLDERS = ("images", "volumes", "secrets/env", "settings", "verify")
 """Sub-folders of the backup folder, created by the prepare-backup-folder step (the folder itself is locked to the
@@ -77,9 +83,11 @@ _SLOW_DISK = 20 * MIB
 """Bytes per second a time limit assumes for saving, loading and copying (a slow VM disk); generous on purpose."""
 _SLOW_NET = 2 * MIB
 """Bytes per second a pull's time limit assumes."""
-COPY_OUT = 'tar -c --numeric-owner -f "$1" -C /data . && exec sh -c "$3" sh /data "$2"'
-"""A volume out, in one helper container: tar it into $1, then write its content digest (docs/verify.md; the script
-is $3) to $2, with the containers stopped: nothing writes to it in between."""
+COPY_OUT = ('tar -c --numeric-owner -f "$1" -C /data . & t=$!; sh -c "$3" sh /data "$2"; d=$?; '
+            'wait "$t" && [ "$d" -eq 0 ]')
+"""A volume out, in one helper container: tar it into $1 and, at the same time (the tar waits on the disk, the
+digest on the CPU), write its content digest (docs/verify.md; the script is $3) to $2; the containers using it are
+stopped, so nothing writes to it meanwhile. Fails when either fails."""
 COPY_IN = ('if [ -n "$(find /data -mindepth 1 -maxdepth 1 | head -n 1)" ]; then '
            'echo "wsl2-migrate: the volume is not empty: not restoring into it" >&2; exit 65; fi; '
            'tar -x --numeric-owner -f "$1" -C /data && exec sh -c "$3" sh /data "$2"')
@@ -101,6 +109,11 @@ def _operands_guarded(where: str, args: tuple[str, ...]) -> tuple[str, ...]:
         raise PlanError(f"{where}: the arguments hold no '--' before the names and the image (a plan from an "
                         "older wsl2-migrate?): re-plan with `wsl2-migrate plan -o plan.toml`, or add '--' there")
     return args
+
+
+def helper_name(step_id: str) -> str:
+    """The container name of a step's helper: w2m-<step id with '/' as '.'> (docker's [a-zA-Z0-9][a-zA-Z0-9_.-]+)."""
+    return "w2m-" + step_id.replace("/", ".")
 
 
 def _ids(items: Iterable[str | None]) -> tuple[str, ...]:
@@ -128,6 +141,8 @@ class _Builder:
         the first engine's work."""
         self.items: list[Step] = parent.items if parent is not None else []
         self.known: set[str] = parent.known if parent is not None else set()
+        self.suffix: dict[str, int] = parent.suffix if parent is not None else {}
+        """The last suffix unique() gave each base: it resumes there (many short ids can share a base)."""
         self.kept = [c for c in plan.containers if c.strategy != "skip"]
         self.by_name = {c.name: c for c in self.kept}
         self.deps = {c.name: c.depends_on for c in self.kept}
@@ -175,10 +190,12 @@ class _Builder:
 
     def unique(self, base: str) -> str:
         """base, or base-2, base-3... when an earlier step has it (short ids and sanitized names can meet)."""
-        n, out = 1, base
+        n = self.suffix.get(base, 1)
+        out = base if n == 1 else f"{base}-{n}"
         while out in self.known:
             n += 1
             out = f"{base}-{n}"
+        self.suffix[base] = n
         return out
 
     def add(self, step: Step) -> str:
@@ -196,9 +213,16 @@ class _Builder:
                consumes: tuple[str, ...] = (), findings: tuple[str, ...] = (), workdir: str = "",
                recover: tuple[tuple[Arg, ...], ...] = (), checks: tuple[Check, ...] = (),
                mutating: bool = True, ok: tuple[int, ...] = (0,), record: bool = False,
-               expect_output: str = "") -> str:
+               expect_output: str = "", absent: tuple[tuple[Arg, ...], ...] = ()) -> str:
+        cleanup: tuple[tuple[Arg, ...], ...] = ()
+        if argv[:1] == ("run",):
+            # A named helper: ending the docker client does not end the container; its name lets it be removed.
+            name = helper_name(step_id)
+            argv = ("run", "--name", name, *argv[1:])
+            cleanup = (("rm", "-f", "--", name),)
         op = Docker(engine, argv, timeout, workdir=workdir, ok_exit_codes=ok, recover=recover, checks=checks,
-                    record_output=record, expect_output=expect_output, display=display(argv))
+                    record_output=record, expect_output=expect_output, cleanup=cleanup, require_absent=absent,
+                    display=display(argv))
         return self.add(Step(step_id, phase, title, op, target=target, produces=produces, consumes=consumes,
                              depends_on=depends_on, findings=findings, mutating=mutating))
 
@@ -212,7 +236,9 @@ class _Builder:
                       FreeSpace(est.wsl_disk_folder, None if est.unknown else est.wsl_disk_bytes, "the new WSL disk"))
         check = self.add(Step(
             "preflight/check-host", "preflight", "Check the host before anything changes",
-            CheckHost(min_build=sw.min_windows_build, min_ubr=sw.min_windows_ubr, free_space=free_space,
+            CheckHost(min_build=sw.min_windows_build, min_ubr=sw.min_windows_ubr,
+                      ubr_floors=tuple(BuildFloor(b, u) for b, u in ubr_floors(sw.min_windows_build + 1)),
+                      edition=sw.windows_edition, free_space=free_space,
                       expected_user=sw.desktop_user, settings=DESKTOP_SETTINGS,
                       file_sharing=FileSharing(sw.file_sharing) if sw.file_sharing else None, manual=sw.manual),
             target="host", mutating=False, findings=self.kinds("manual", "check-free-space")))
@@ -351,6 +377,8 @@ class _Builder:
                              BackupFiles(files=HOST_FILES), target="settings",
                              produces=(Artifact("settings/manifest.json", "settings-backup", "settings files"),),
                              depends_on=(last,)))
+        last = self._upgrade_desktop(last)
+        install = self._install_wsl()
         values: dict[str, object] = {"wslEngineEnabled": sw.wsl_engine_enabled}
         settings_kinds = ["switch-backend", "ignore-stale-settings"]
         if sw.linux_containers:
@@ -359,7 +387,7 @@ class _Builder:
             # Before the WSL 2 engine first starts: its data disk is created there, not under %LOCALAPPDATA%.
             values["customWslDistroDir"] = sw.wsl_data_dir
             settings_kinds.append("set-wsl-data-location")
-        hold = sw.hold_autostart and bool(sw.enable_features)
+        hold = sw.hold_autostart and bool(sw.enable_features or (install and install.restart_exit_codes))
         if hold:
             # After the restart the features need, Desktop must not start by itself on the half-switched backend.
             values["autoStart"] = False
@@ -384,8 +412,9 @@ class _Builder:
         if sw.wslconfig:
             entries = tuple(IniEntry(k, v) for k, v in sorted(sw.wslconfig.items()))
             last = self.add(Step("switch/wslconfig", "switch", "Add the Hyper-V memory, CPU and swap to .wslconfig "
-                                 "where it sets none", EditIni(file=WSLCONFIG, add=entries),
-                                 target=".wslconfig", depends_on=(last,), findings=self.kinds("write-wslconfig")))
+                                 "where it sets none (they limit every WSL distro)",
+                                 EditIni(file=WSLCONFIG, add=entries), target=".wslconfig", depends_on=(last,),
+                                 findings=self.kinds("write-wslconfig")))
         for feature in sw.enable_features:
             last = self.add(Step(f"switch/feature/{safe_name(feature)}", "switch", f"Enable Windows feature {feature}",
                                  EnableFeature(name=feature), target=feature, depends_on=(last,),
@@ -394,7 +423,8 @@ class _Builder:
             last = self.add(Step("switch/reboot", "switch", "Restart Windows if a feature needs it, then resume",
                                  Reboot(), target="Windows", depends_on=(last,),
                                  findings=self.kinds("enable-windows-features")))
-        if sw.enable_features or sw.wslconfig:
+        last = self._wsl_ready(last, install)
+        if sw.enable_features or sw.wslconfig or install:
             # Desktop may have been started again (at logon after the restart, or by hand); WSL must restart to
             # read the new .wslconfig.
             last = self.add(Step("switch/stop-desktop-again", "switch",
@@ -416,6 +446,59 @@ class _Builder:
             target="engine", mutating=False, depends_on=(last,),
             findings=self.kinds(*(("check-registries", "carry-daemon-config") if sw.expect_registry_mirrors
                                   or sw.expect_insecure_registries else ()))))
+
+    def _upgrade_desktop(self, last: str) -> str:
+        """A Desktop too old for the WSL 2 backend is upgraded after the backups and before the settings change
+        (its installer may start it: it is stopped again before anything is edited)."""
+        sw = self.plan.switch
+        if not sw.desktop_upgrade:
+            return last
+        how = "with " + sw.desktop_installer if sw.desktop_installer else "(you are asked to run the installer)"
+        last = self.add(Step(
+            "switch/upgrade-desktop", "switch", f"Upgrade Docker Desktop to {sw.desktop_min_version} or later {how}",
+            UpgradeDesktop(installer=sw.desktop_installer, min_version=sw.desktop_min_version),
+            target="Docker Desktop", depends_on=(last,), findings=self.kinds("upgrade-desktop")))
+        return self.add(Step("switch/stop-desktop-upgraded", "switch", "Make sure the upgraded Docker Desktop is "
+                             "stopped", StopDesktop(), target="Docker Desktop", depends_on=(last,)))
+
+    def _install_wsl(self) -> InstallWsl | None:
+        """What installs or updates WSL, as the plan chose: wsl.exe (from the Store, or GitHub with
+        --web-download) or an MSI; None when WSL is recent enough."""
+        sw = self.plan.switch
+        if sw.wsl_msi:
+            # msiexec: 3010 is "installed, restart required" (standard Windows Installer exit codes).
+            return InstallWsl(program="msiexec.exe", wsl_arguments=(), msi=sw.wsl_msi, skip_from=sw.wsl_min_version,
+                              ok_exit_codes=(0, 3010), restart_exit_codes=(3010,))
+        web = ("--web-download",) if sw.wsl_web_download else ()
+        if sw.wsl_install == "install":
+            # `wsl --install` asks for a restart with exit code 3010 when it had to turn a feature on.
+            return InstallWsl(wsl_arguments=("--install", "--no-distribution", *web), skip_from=sw.wsl_min_version,
+                              ok_exit_codes=(0, 3010), restart_exit_codes=(3010,))
+        if sw.wsl_install == "update":
+            return InstallWsl(wsl_arguments=("--update", *web), skip_from=sw.wsl_min_version)
+        if sw.wsl_install:
+            raise PlanError(f"[switch] wsl_install: {sw.wsl_install!r} is not install, update or ''")
+        return None
+
+    def _wsl_ready(self, last: str, install: InstallWsl | None) -> str:
+        """After the features and their restart: WSL installed or updated, WSL 2 the default, and proved to answer
+        as a WSL the new Desktop can run on, before Desktop starts on it."""
+        sw = self.plan.switch
+        if install is not None:
+            what = "from " + install.msi if install.msi else "(wsl " + " ".join(install.wsl_arguments) + ")"
+            last = self.add(Step("switch/install-wsl", "switch", f"Install or update WSL {what}", install,
+                                 target="WSL", depends_on=(last,), findings=self.kinds("update-wsl")))
+            if install.restart_exit_codes:
+                last = self.add(Step("switch/reboot-wsl", "switch", "Restart Windows if WSL's installation needs it, "
+                                     "then resume", Reboot(), target="Windows", depends_on=(last,)))
+        if sw.wsl_set_default_version:
+            last = self.add(Step("switch/wsl-default-version", "switch", "Make WSL 2 the default for new distributions",
+                                 SetWslVersion(version=2), target="WSL", depends_on=(last,),
+                                 findings=self.kinds("set-wsl-default-version")))
+        return self.add(Step("switch/check-wsl", "switch", "Check WSL answers and is recent enough for Docker Desktop",
+                             CheckWsl(min_version=sw.wsl_min_version, default_version=2 if sw.wsl_set_default_version
+                                      else 0), target="WSL", mutating=False, depends_on=(last,),
+                             findings=self.kinds("update-wsl", "set-wsl-default-version")))
 
     def restore(self) -> None:
         self.restore_helper()
@@ -442,7 +525,7 @@ class _Builder:
                 self.nets[n.name] = self.docker(
                     f"restore/network/{safe_name(n.name)}", "restore", f"Create network {n.name}", "target",
                     tuple(args), target=n.name, timeout=120, depends_on=(self.ready,), findings=n.findings,
-                    recover=(("network", "rm", "--", n.name),))
+                    recover=(("network", "rm", "--", n.name),), absent=(("network", "inspect", "--", n.name),))
         for v in plan.volumes:
             if v.strategy != "skip":
                 self._volume(v, helper_ready)
@@ -522,9 +605,11 @@ class _Builder:
         for k in sorted(v.labels):
             args += ["--label", f"{k}={v.labels[k]}"]
         create = (*args, "--", v.name)
+        # A volume of that name already on the new engine (an earlier WSL 2 install's) is never adopted.
         self.vols[v.name] = self.docker(f"restore/volume/{safe_name(v.name)}", "restore", f"Create volume {v.name}",
                                         "target", create, target=v.name, timeout=120, depends_on=(self.ready,),
-                                        findings=v.findings)
+                                        findings=v.findings, recover=(("volume", "rm", "--", v.name),),
+                                        absent=(("volume", "inspect", "--", v.name),))
         if v.strategy != "copy":
             return
         path, digest = volume_archive(v.name), target_digest(v.name)
@@ -583,7 +668,8 @@ class _Builder:
             consumes = (env_file(c.name),)
         step = self.docker(f"restore/create/{safe_name(c.name)}", "restore", f"Create container {c.name}", "target",
                            tuple(argv), target=c.name, timeout=300, consumes=consumes, depends_on=self._needs(c),
-                           findings=c.findings, recover=(("rm", "--", c.name),))
+                           findings=c.findings, recover=(("rm", "-f", "--", c.name),),
+                           absent=(("container", "inspect", "--", c.name),))
         for i, extra in enumerate(c.connect, 1):
             _operands_guarded(f"containers.{c.name}.connect", extra)
             net = extra[-2] if len(extra) > 1 else ""
@@ -600,7 +686,7 @@ class _Builder:
                      *self.has_image.values()))
 
     def verify(self, second: _Builder | None = None) -> None:
-        more = ()
+        more: tuple[EngineSteps, ...] = ()
         if second is not None:
             h = second.plan
             more = (EngineSteps(h.images, h.volumes, h.networks, h.containers, second.commits, second.commit_content),)
@@ -687,7 +773,8 @@ def _op(engine: str, argv: tuple[Arg, ...], timeout: int, ok: tuple[int, ...] = 
 def _second_plan(plan: Plan) -> Plan | None:
     """The LCOW host's second engine as a plan of its own (its objects and helper; the switch is the first's)."""
     h = plan.hyperv
-    if h is None or not any(o.strategy != "skip" for o in (*h.images, *h.volumes, *h.networks, *h.containers)):
+    strategies = [o.strategy for group in (h.images, h.volumes, h.networks, h.containers) for o in group] if h else []
+    if h is None or all(s == "skip" for s in strategies):
         return None  # nothing of it moves: Docker Desktop is never switched for it
     return Plan(tool_version=plan.tool_version, inventory_fingerprint=plan.inventory_fingerprint,
                 source_backend="hyperv", backup_path=plan.backup_path, helper_image=h.helper_image,

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from migrate.assess.evaluate import subject_name
-from migrate.assess.facts import compose_route, planned_wsl_data_dir
+from migrate.assess.facts import Facts, compose_route, planned_wsl_data_dir
 from migrate.assess.kinds import PlanKind, manual_kinds
+from migrate.assess.predicates import version_key
 from migrate.assess.space import roomiest_drive
 from migrate.inventory.names import duplicate_names, target_names, unique_names
 from migrate.model import Container, Finding, Image, Inventory, Network, Report, Volume, fingerprint
@@ -27,6 +29,8 @@ from migrate.plan.paths import translator
 from migrate.plan.recreate import create_spec
 from migrate.plan.second import second_plan
 from migrate.plan.steps import BackupPath
+from migrate.secrets import holds_digest
+from migrate.winbuilds import desktop_wsl2_floor, edition_family
 
 DEFAULT_BACKUP_PATH = "C:\\wsl2-migrate-backup"
 HELPER_FALLBACK = "busybox:latest"
@@ -37,10 +41,15 @@ _K8S_IMAGE = re.compile(r"^(k8s\.gcr\.io|registry\.k8s\.io|gcr\.io/k8s-minikube)
 _SWITCH_KINDS = (PlanKind.SWITCH_BACKEND, PlanKind.WRITE_WSLCONFIG, PlanKind.DROP_LCOW_EXPERIMENTAL,
                  PlanKind.ENABLE_WINDOWS_FEATURES, PlanKind.CARRY_DAEMON_CONFIG, PlanKind.CHECK_REGISTRIES,
                  PlanKind.DROP_DAEMON_KEY, PlanKind.SET_WSL_DATA_LOCATION, PlanKind.IGNORE_STALE_SETTINGS,
-                 PlanKind.CHECK_FREE_SPACE, PlanKind.MOVE_HYPERV_ENGINE)
+                 PlanKind.CHECK_FREE_SPACE, PlanKind.UPGRADE_DESKTOP, PlanKind.UPDATE_WSL,
+                 PlanKind.SET_WSL_DEFAULT_VERSION, PlanKind.MOVE_HYPERV_ENGINE)
 """Kinds whose steps belong to the machine (preflight and switch), not to one object."""
 _OBJECT_KINDS = ("image", "container", "volume", "network", "file")
 """Subjects a manual item names (a host or settings file needs no naming: there is one)."""
+WSL_MIN_VERSION = "2.1.5"
+"""The WSL current Docker Desktop needs (docs.docker.com/desktop/features/wsl/best-practices/)."""
+DESKTOP_WSL2_VERSION = "2.3.0.2"
+"""The first Docker Desktop with the WSL 2 backend in its stable release."""
 _P = TypeVar("_P", NetworkPlan, ContainerPlan)
 _FEATURES = ("Microsoft-Windows-Subsystem-Linux", "VirtualMachinePlatform")
 
@@ -166,9 +175,18 @@ def _volume_plan(v: Volume, fs: _Findings, translate: Callable[[str], str | None
     else:
         strategy = "copy"
         why.append("copied through a helper container (owners, modes, symlinks, empty directories kept)")
+    options, labels = _public(options, "option", why), _public(dict(v.labels), "label", why)
     findings = tuple(sorted({*fs.ids("volume", v), *(user_rules if strategy == "copy" else ())}))
-    return VolumePlan(name=v.name, strategy=strategy, driver=v.driver, options=options, labels=dict(v.labels),
+    return VolumePlan(name=v.name, strategy=strategy, driver=v.driver, options=options, labels=labels,
                       size=v.size, users=v.users, why=tuple(why), findings=findings)
+
+
+def _public(values: dict[str, str], what: str, why: list[str]) -> dict[str, str]:
+    """values without those the inventory keeps only as a digest (a secret), each named in why."""
+    for key in sorted(k for k, v in values.items() if holds_digest(v)):
+        why.append(f"{what} {key} holds a secret the inventory keeps only as a digest: not carried; add it in "
+                   "plan.toml, or plan from `scan --with-secrets`")
+    return {k: v for k, v in values.items() if not holds_digest(v)}
 
 
 def network_args(n: Network, lcow: bool) -> tuple[tuple[str, ...], list[str]]:
@@ -199,10 +217,12 @@ def network_args(n: Network, lcow: bool) -> tuple[tuple[str, ...], list[str]]:
                 args += ["--aux-address", f"{k}={cfg.aux_addresses[k]}"]
         for k in sorted(n.ipam_options):
             args += ["--ipam-opt", f"{k}={n.ipam_options[k]}"]
-        for k in sorted(n.options):
-            args += ["--opt", f"{k}={n.options[k]}"]
-    for k in sorted(n.labels):
-        args += ["--label", f"{k}={n.labels[k]}"]
+        options = _public(dict(n.options), "option", why)
+        for k in sorted(options):
+            args += ["--opt", f"{k}={options[k]}"]
+    labels = _public(dict(n.labels), "label", why)
+    for k in sorted(labels):
+        args += ["--label", f"{k}={labels[k]}"]
     args += ["--", n.name]
     return tuple(args), why
 
@@ -242,9 +262,16 @@ def _safe(name: str) -> str:
     return out or "container"
 
 
+def _env_digest(env: Iterable[str]) -> str:
+    """One digest over a container's env entries (each already a keyed digest), for drift to compare values."""
+    if not env:
+        return ""
+    return "sha256:" + hashlib.sha256("\n".join(sorted(env)).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
 def _container_plan(c: Container, projects: dict[str, dict[str, str]], images: dict[str, ImagePlan],
                     by_id: dict[str, Image], fs: _Findings, translate: Callable[[str], str | None],
-                    readable: set[str]) -> ContainerPlan:
+                    readable: set[str], digested: bool, no_load: bool = False) -> ContainerPlan:
     name = c.name.lstrip("/")
     why: list[str] = []
     findings = fs.ids("container", c)
@@ -257,7 +284,11 @@ def _container_plan(c: Container, projects: dict[str, dict[str, str]], images: d
         return ContainerPlan(name, c.id, "skip", image_id=c.image_id,
                              why=("a Windows container: it stays with the Windows engine",), findings=findings)
     ip = images.get(c.image_id)
-    commit = bool(c.size_rw)
+    commit = bool(c.size_rw) and not no_load
+    if c.size_rw and no_load:
+        why.append(f"its writable layer holds {c.size_rw} bytes, which a commit would carry, but Docker Desktop's "
+                   "admin settings block docker load (blockDockerLoad): re-created from its image; copy what it "
+                   "wrote out first (docker cp)")
     commit_ref = f"wsl2-migrate/{_safe(name)}:commit-{c.id[:12]}" if commit else ""
     if commit:
         why.append(f"its writable layer holds {c.size_rw} bytes: committed and re-created from the commit")
@@ -318,12 +349,13 @@ def _container_plan(c: Container, projects: dict[str, dict[str, str]], images: d
         services = projects.get(c.compose.project, {})
         deps |= {services[s] for s in c.compose.depends_on if s in services}
     return ContainerPlan(
+        env_digest=_env_digest(c.env) if digested else "",
         name=name, id=c.id, strategy=strategy, image=ref, image_id=c.image_id, commit=commit,
         commit_ref=commit_ref, size_rw=c.size_rw if commit else None, start=c.running,
         stop_timeout=c.stop_timeout if c.stop_timeout is not None else 10,
         depends_on=tuple(sorted(deps)), networks=tuple(sorted({a.network for a in c.networks})),
         volumes=tuple(sorted({m.name for m in c.mounts if m.type == "volume" and m.name})), create=create,
-        connect=tuple(tuple(x) for x in spec.connect),
+        connect=tuple(tuple(str(a) for a in x) for x in spec.connect),  # connect arguments are all text
         env=tuple(spec.env_names), not_carried=tuple(f"{k}: {v}" for k, v in not_carried), compose=compose,
         why=tuple(why), findings=findings)
 
@@ -364,7 +396,19 @@ def _without_compose_labels(create: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _switch(inv: Inventory, fs: _Findings) -> SwitchPlan:
+def _no_secret_urls(urls: Iterable[str], what: str, problems: list[str]) -> list[str]:
+    """urls without those holding a credential the inventory keeps only as a digest, each named in problems."""
+    out = []
+    for url in urls:
+        if holds_digest(url):
+            problems.append(f"{what}: {url} holds a credential the inventory keeps only as a digest: not carried; "
+                            "set it in Docker Desktop after the switch, or plan from `scan --with-secrets`")
+        else:
+            out.append(url)
+    return out
+
+
+def _switch(inv: Inventory, fs: _Findings, problems: list[str]) -> SwitchPlan:
     backend = inv.backend.kind
     d = inv.settings.desktop
     wslconfig: dict[str, str] = {}
@@ -385,6 +429,8 @@ def _switch(inv: Inventory, fs: _Findings) -> SwitchPlan:
         extra = [str(x) for x in windows.get(key) or [] if isinstance(x, str) and x not in have]
         if extra and backend == "lcow":
             merged[key] = tuple(have + extra)
+    for key in list(merged):
+        merged[key] = tuple(_no_secret_urls(merged[key], key, problems))
     engine = inv.engine
     # The Linux engine's daemon.json carries over to WSL 2: what it lists, the new engine must show too.
     own = {key: [str(x) for x in linux.get(key) or [] if isinstance(x, str)]
@@ -406,6 +452,8 @@ def _switch(inv: Inventory, fs: _Findings) -> SwitchPlan:
             "registry-mirrors", []))
         insecure = tuple(m for m in insecure if m in merged.get("insecure-registries", ()) or m in linux.get(
             "insecure-registries", []))
+    mirrors = tuple(_no_secret_urls(mirrors, "registry mirror", []))  # named once, below, if merged
+    insecure = tuple(_no_secret_urls(insecure, "insecure registry", []))
     have = inv.settings.wslconfig.values.get("wsl2", {}) if inv.settings.wslconfig is not None else {}
     if isinstance(have, dict):
         # .wslconfig limits apply to every WSL distro: a value the user set is never replaced.
@@ -419,12 +467,78 @@ def _switch(inv: Inventory, fs: _Findings) -> SwitchPlan:
     host = inv.host
     vms = tuple(sorted({str(vm.get("name")) for vm in (host.hyperv_vms if host else ()) if vm.get("name")})) or \
         ("DockerDesktopVM", "MobyLinuxVM")
+    family = edition_family(host.edition_id, host.edition) if host else ""
+    min_build, min_ubr = desktop_wsl2_floor(family)
+    why = [f"Windows build {min_build}" + (f" (update revision {min_ubr})" if min_ubr else "")
+           + " or later: what Docker Desktop's WSL 2 backend needs on "
+           + (f"the {family} edition" if family else "an edition not known (the Home and Pro minimum)")]
+    install = _wsl_install(inv)
+    if install:
+        why.append({"install": "WSL is not installed: `wsl --install --no-distribution` after the features",
+                    "update": "WSL is the inbox one, older than " + WSL_MIN_VERSION + " or not known: `wsl --update` "
+                    "(skipped when it already reports " + WSL_MIN_VERSION + " or later)"}[install])
+    default_v2 = not (host is not None and host.wsl_default_version == 2)
+    upgrade = bool(fs.with_plan("upgrade-desktop"))
+    if upgrade:
+        why.append(f"Docker Desktop is older than {DESKTOP_WSL2_VERSION}: upgraded after the backups, before the "
+                   "switch (set desktop_installer to the installer's path, or the run asks you to upgrade)")
+    if wslconfig:
+        why.append(".wslconfig limits apply to every WSL distro, not only Docker Desktop's: only keys [wsl2] lacks "
+                   "are added (" + ", ".join(sorted(wslconfig)) + "), a value you set is never replaced")
     return SwitchPlan(wsl_engine_enabled=True, linux_containers=backend == "lcow", remove_daemon_keys=remove,
                       linux_daemon_remove=drop, linux_daemon_set=merged, expect_registry_mirrors=mirrors,
                       expect_insecure_registries=insecure, wslconfig=wslconfig, enable_features=features,
                       manual=manual, file_sharing=sharing, desktop_user=host.user if host else "", old_vms=vms,
+                      min_windows_build=min_build, min_windows_ubr=min_ubr, windows_edition=family,
+                      desktop_upgrade=upgrade, desktop_min_version=DESKTOP_WSL2_VERSION, wsl_install=install,
+                      wsl_min_version=WSL_MIN_VERSION, wsl_set_default_version=default_v2, why=tuple(why),
                       wsl_data_dir=planned_wsl_data_dir(inv), findings=findings,
                       kind_findings={k: v for k, v in kind_findings.items() if v})
+
+
+def _wsl_install(inv: Inventory) -> str:
+    """install when WSL is not there, update when it is the inbox one (no `wsl --version`), older than Docker
+    Desktop needs or not known, '' when the host facts show a recent enough WSL."""
+    host = inv.host
+    if host is None or host.wsl_installed is None:
+        return "update"
+    if not host.wsl_installed:
+        return "install"
+    have, need = version_key(host.wsl_version), version_key(WSL_MIN_VERSION)
+    if have is None or need is None or have < need:
+        return "update"
+    return ""
+
+
+def _load_blocked(inv: Inventory) -> bool:
+    """Docker Desktop's admin settings make `docker load` fail (blockDockerLoad)."""
+    return Facts(inv).get(inv.settings, "admin_values").get("blockDockerLoad") is True
+
+
+def _pull_instead_of_load(images: dict[str, ImagePlan], by_id: dict[str, Image]) -> tuple[dict[str, ImagePlan],
+                                                                                           list[str]]:
+    """With docker load blocked, every image the plan would save is pulled by its first tag instead (a pushed image
+    keeps its id, which the restore checks); an untagged one is skipped. Returns the images and the skipped ids."""
+    out, untagged = dict(images), []
+    for iid, ip in images.items():
+        if ip.strategy != "save":
+            continue
+        im = by_id.get(iid)
+        tag = next((t for t in sorted(ip.tags) if "@" not in t), "")
+        if not tag:
+            out[iid] = dataclasses.replace(ip, strategy="skip", archive="", why=ip.why + (
+                "Docker Desktop's admin settings block docker load (blockDockerLoad) and it has no tag to pull it "
+                "by: tag and push it, then set strategy = repull with that reference",))
+            untagged.append(iid)
+            continue
+        platform = "/".join(p for p in (im.os, im.architecture, im.variant) if p) if im is not None and im.os \
+            and im.architecture else ""
+        out[iid] = dataclasses.replace(ip, strategy="repull", reference=tag, platform=platform, archive="",
+                                       why=ip.why + (f"Docker Desktop's admin settings block docker load "
+                                                     f"(blockDockerLoad): pulled by its tag {tag} instead; push it "
+                                                     "there first if it was built here (its id stays the same, which "
+                                                     "the restore checks)",))
+    return out, untagged
 
 
 def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path: str = "") -> Plan:
@@ -437,7 +551,8 @@ def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path
     used_ids = {c.image_id for c in inv.containers}
     images = {im.id: _image_plan(im, im.id in used_ids, fs) for im in inv.images}
     by_id = {im.id: im for im in inv.images}
-    helper, pull, problems = _helper(inv)
+    helper, pull, helper_problems = _helper(inv)
+    problems: list[str] = []
     if not pull:
         hid = next(im.id for im in inv.images if helper in im.tags)
         if images[hid].strategy == "skip":
@@ -449,14 +564,27 @@ def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path
     for x in inv.containers:
         if x.compose is not None:
             projects.setdefault(x.compose.project, {})[x.compose.service] = x.name.lstrip("/")
-    containers = tuple(_renamed(_container_plan(c, projects, images, by_id, fs, translate, readable), c.id,
-                                renamed, "container")
+    digested = inv.secrets.mode == "digest"
+    no_load = _load_blocked(inv)
+    containers = tuple(_renamed(_container_plan(c, projects, images, by_id, fs, translate, readable, digested,
+                                                no_load), c.id, renamed, "container")
                        for c in sorted(inv.containers, key=lambda c: c.name))
     # An image is kept when a kept container needs it, even if dangling.
     needed = {cp.image_id for cp in containers if cp.strategy != "skip" and not cp.commit}
     for iid in sorted(needed):
         if iid in images and images[iid].strategy == "skip" and by_id[iid].os != "windows":
             images[iid] = dataclasses.replace(images[iid], strategy="save", why=("a kept container runs it",))
+    switch = _switch(inv, fs, problems)
+    if no_load:
+        images, untagged = _pull_instead_of_load(images, by_id)
+        problems += [f"blockDockerLoad: image {iid[:19]} has no tag to pull it by and is skipped; tag and push it, "
+                     "then set its strategy to repull with that reference" for iid in untagged]
+        lost = sorted(c.name for c, src in zip(containers, sorted(inv.containers, key=lambda c: c.name),
+                                               strict=True) if src.size_rw and c.strategy != "skip")
+        if lost and not any(m.startswith("DESK016: ") for m in switch.manual):
+            switch = dataclasses.replace(switch, manual=tuple(sorted({*switch.manual, (
+                "DESK016: copy out what these containers wrote (docker cp) before the move: blockDockerLoad keeps "
+                "their commits from being loaded: " + ", ".join(lost))})))
     saved = [archives.SavedImage(iid, by_id[iid].layers, by_id[iid].size) for iid in sorted(images)
              if images[iid].strategy == "save"]
     for n, grp in enumerate(archives.group(saved), 1):
@@ -486,10 +614,12 @@ def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path
                 copy_rules.setdefault(m.name, set()).update(rules)
     volumes = tuple(_volume_plan(v, fs, translate, tuple(sorted(copy_rules.get(v.name, ()))))
                     for v in sorted(inv.volumes, key=lambda v: v.name))
+    if any(v.strategy == "copy" for v in volumes):
+        problems[:0] = helper_problems  # the helper only copies volumes: with none to copy, a missing one is none
     plan = Plan(tool_version=tool_version, inventory_fingerprint=fingerprint(source), source_backend=inv.backend.kind,
                 backup_path=backup_path or DEFAULT_BACKUP_PATH, helper_image=helper, helper_pull=pull,
                 bytes_planned=planned, bytes_lower_bound=lower, bytes_one_per_image=per_image,
-                switch=_switch(inv, fs), images=tuple(images[i] for i in sorted(images)), volumes=volumes,
+                switch=switch, images=tuple(images[i] for i in sorted(images)), volumes=volumes,
                 networks=networks, containers=containers, problems=tuple(problems))
     # The LCOW host's second engine: its Linux objects move too, named apart from this engine's.
     plan = dataclasses.replace(plan, hyperv=second_plan(source, plan, tool_version, decide))

@@ -115,6 +115,9 @@ class ContainerPlan:
     env: tuple[str, ...] = ()
     """Names of the container's own env entries, carried through an env file written at run time (values are
     read from the source engine then; they are never in the plan)."""
+    env_digest: str = ""
+    """A digest over the env entries' keyed digests (docs/secrets.md), for validate's drift check of the values;
+    empty when the inventory held the values in clear."""
     not_carried: tuple[str, ...] = ()
     """Every configured setting that cannot be carried, with the reason."""
     compose: ComposePlan | None = None
@@ -152,12 +155,31 @@ class SwitchPlan:
     """Hyper-V VMs of the old backend that must be off before settings change."""
     min_windows_build: int = 18362
     min_windows_ubr: int = 0
+    windows_edition: str = ""
+    """The edition family the minimum build was chosen for (home, pro, enterprise, education; '' = unknown, which
+    gets the Home/Pro minimum)."""
     desktop_exe: str = "%ProgramFiles%\\Docker\\Docker\\Docker Desktop.exe"
+    desktop_upgrade: bool = False
+    """Docker Desktop is older than desktop_min_version: upgrade it after the backups, before the switch."""
+    desktop_installer: str = ""
+    """Full path of "Docker Desktop Installer.exe" for the upgrade; '' = the runbook stops and asks for it."""
+    desktop_min_version: str = "2.3.0.2"
+    wsl_install: str = ""
+    """install (`wsl --install --no-distribution`), update (`wsl --update`) or '' (nothing to install)."""
+    wsl_web_download: bool = False
+    """Download WSL from GitHub instead of the Microsoft Store (`--web-download`), where the Store is blocked."""
+    wsl_msi: str = ""
+    """Full path of a WSL .msi installed instead of asking wsl.exe (where neither the Store nor GitHub is reached)."""
+    wsl_min_version: str = "2.1.5"
+    """The WSL the check before the switch accepts (what current Docker Desktop needs)."""
+    wsl_set_default_version: bool = True
+    """Run `wsl --set-default-version 2` (integration works only with WSL 2 distributions)."""
     wsl_data_dir: str = ""
     """Docker Desktop's WSL data folder (customWslDistroDir) set during the switch; '' leaves Desktop's own choice
     (its setting, else %LOCALAPPDATA%\\Docker\\wsl)."""
     manual: tuple[str, ...] = ()
     """Things the runbook cannot do, each 'RULE: title (subjects)'; the runbook lists them and the preflight asks."""
+    why: tuple[str, ...] = ()
     findings: tuple[str, ...] = ()
     kind_findings: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Rule ids by plan kind: which findings shaped which switch step (not written to plan.toml)."""

@@ -6,10 +6,13 @@ from typing import Protocol
 
 from migrate.model import Mount
 from migrate.plan.steps import Arg
+from migrate.secrets import holds_digest
 
 
 class Collector(Protocol):
     """Where arguments and omissions go (recreate's argument list)."""
+
+    args: list[Arg]
 
     def flag(self, name: str, value: Arg) -> None: ...
 
@@ -108,6 +111,8 @@ def _map_fields(key: str, mapping: Mapping[str, str], setting: str, s: Collector
     for name, value in sorted(mapping.items()):
         if not name or "=" in name:
             s.lose(f"{setting} {name}", f"a {key} name cannot be empty or hold '=' in docker create --mount")
+        elif holds_digest(value):
+            s.lose(f"{setting} {name}", "a secret: the inventory keeps a digest of it, not the value")
         else:
             out.append(f"{key}={name}={value}")
     return out

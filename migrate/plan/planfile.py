@@ -10,9 +10,9 @@ from typing import Any
 
 import tomlkit
 import tomlkit.exceptions
-from tomlkit.items import Comment, Table
+from tomlkit.items import Comment, Item, Table
 
-from migrate.errors import InputError
+from migrate.errors import InputError, InternalError
 from migrate.plan.model import (
     CONTAINER_STRATEGIES,
     IMAGE_STRATEGIES,
@@ -49,7 +49,8 @@ EDITABLE = {
     "switch": ("wsl_engine_enabled", "linux_containers", "remove_daemon_keys", "linux_daemon_remove",
                "linux_daemon_set", "expect_registry_mirrors", "expect_insecure_registries", "wslconfig",
                "enable_features", "hold_autostart", "file_sharing", "desktop_user", "old_vms", "desktop_exe",
-               "wsl_data_dir"),
+               "min_windows_build", "min_windows_ubr", "desktop_upgrade", "desktop_installer", "wsl_install",
+               "wsl_web_download", "wsl_msi", "wsl_min_version", "wsl_set_default_version", "wsl_data_dir"),
     "hyperv": ("url", "desktop_cli", "helper_image", "helper_pull"),
     "images": ("strategy", "reference", "platform", "archive"),
     "volumes": ("strategy", "options", "labels"),
@@ -113,7 +114,7 @@ def toml_value(v: Any, indent: str = "") -> str:
             return "[" + ", ".join(items) + "]"
         inner = indent + "    "
         return "[\n" + "".join(f"{inner}{x},\n" for x in items) + indent + "]"
-    raise TypeError(f"cannot write {type(v).__name__} to TOML")
+    raise InternalError(f"cannot write {type(v).__name__} to TOML")
 
 
 def _lines(obj: Any, skip: set[str]) -> list[tuple[str | None, str]]:
@@ -128,7 +129,7 @@ def _lines(obj: Any, skip: set[str]) -> list[tuple[str | None, str]]:
         v = getattr(obj, f.name)
         if v is None or (f.name in _OMIT_EMPTY and not v):
             continue
-        if dataclasses.is_dataclass(v):
+        if dataclasses.is_dataclass(v) and not isinstance(v, type):
             v = {k: list(x) if isinstance(x, tuple) else x for k, x in dataclasses.asdict(v).items()}
         out.append((f.name, f"{toml_key(f.name)} = {toml_value(v)}"))
     return out
@@ -143,6 +144,7 @@ def _carry_lines(lines: list[tuple[str | None, str]], old: Table | None, keys: t
     for key, line in lines:
         if key is not None and key in keys and key in old:
             item = old.item(key)
+            assert isinstance(item, Item)  # a key of a table is a value, never a table proxy
             kept = f"{toml_key(key)} = {item.as_string()}{item.trivia.comment_ws}{item.trivia.comment}".rstrip()
             if kept != line:
                 if item.unwrap() != tomllib.loads(line)[key]:
@@ -185,7 +187,8 @@ def render_plan(plan: Plan, previous: str | None = None,
             _lines(plan.hyperv, set(SECTIONS)), old_hyperv, EDITABLE["hyperv"], "hyperv", notices)]))
 
         def prev_hyperv(section: str, name: str | None) -> Table | None:
-            found = ((old_hyperv or {}).get(section) or {}).get(name) if name is not None else None
+            tables: Any = old_hyperv.get(section) if old_hyperv is not None else None
+            found = tables.get(name) if isinstance(tables, Table) and name is not None else None
             return found if isinstance(found, Table) else None
 
         blocks += _object_blocks(plan.hyperv, "hyperv.", prev_hyperv, notices)
@@ -273,6 +276,19 @@ def _coerce(value: Any, hint: str, file: str, where: str) -> Any:
     return value
 
 
+def _other_kind(text: str, file: str) -> str:
+    """For a file that is plainly another kind (an inventory, JSON, a runbook): what it is, and what takes it."""
+    head = text.lstrip("\ufeff \t\r\n")[:2000]
+    if head.startswith("{") and "wsl2-migrate/inventory/" in head:
+        return (f"{file}: is an inventory, not a plan; make a plan from it with "
+                f"`wsl2-migrate plan {file} -o plan.toml`")
+    if head.startswith(("{", "[")) and not head.startswith("[plan"):
+        return f"{file}: is JSON, not a plan (the plan.toml that `wsl2-migrate plan` writes)"
+    if head.startswith(("#Requires", "<#")):
+        return f"{file}: is a PowerShell script, not a plan (the plan.toml that `wsl2-migrate plan` writes)"
+    return ""
+
+
 MAX_TOML_DEPTH = 16
 """Nesting levels of plan.toml: the plan's own tables and lists go 4 deep; deeper input is not a plan."""
 
@@ -284,7 +300,7 @@ def parse_plan(text: str, file: str = "plan.toml") -> Plan:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise InputError(f"{file}: not valid TOML: {e}") from None
+        raise InputError(_other_kind(text, file) or f"{file}: not valid TOML: {e}") from None
     except RecursionError:
         raise InputError(f"{file}: nested deeper than any plan ({MAX_TOML_DEPTH} levels); not a plan") from None
     check_depth(data, file, MAX_TOML_DEPTH)
@@ -352,9 +368,10 @@ def strip_reasons(plan: Plan) -> Plan:
     def bare(x: Any) -> Any:
         return dataclasses.replace(x, why=(), findings=()) if hasattr(x, "why") else x
 
+    sections: dict[str, Any] = {s: tuple(bare(x) for x in getattr(plan, s)) for s in SECTIONS}
     hyperv = plan.hyperv
     if hyperv is not None:
-        hyperv = dataclasses.replace(hyperv, **{s: tuple(bare(x) for x in getattr(hyperv, s)) for s in SECTIONS})
-    return dataclasses.replace(
-        plan, switch=dataclasses.replace(plan.switch, findings=(), kind_findings={}), hyperv=hyperv,
-        **{s: tuple(bare(x) for x in getattr(plan, s)) for s in SECTIONS})
+        own: dict[str, Any] = {s: tuple(bare(x) for x in getattr(hyperv, s)) for s in SECTIONS}
+        hyperv = dataclasses.replace(hyperv, **own)
+    return dataclasses.replace(plan, switch=dataclasses.replace(plan.switch, why=(), findings=(), kind_findings={}),
+                               hyperv=hyperv, **sections)

@@ -14,24 +14,12 @@ from migrate.model import Attachment, Container, Image
 from migrate.plan.limits import kv, resources, security
 from migrate.plan.mounts import mount_args
 from migrate.plan.steps import Arg
+from migrate.secrets import holds_digest, unsafe_reason
 
-CARRIED_FIELDS: tuple[str, ...] = (
-    "name", "image_id", "platform", "env", "cmd", "entrypoint", "user", "working_dir", "hostname", "domainname",
-    "labels", "exposed_ports", "healthcheck", "stop_signal", "stop_timeout", "tty", "open_stdin", "mac_address",
-    "binds", "mounts", "port_bindings", "publish_all_ports", "restart_policy", "restart_max_retries", "auto_remove",
-    "network_mode", "volumes_from", "links", "cap_add", "cap_drop", "privileged", "devices", "device_cgroup_rules",
-    "device_requests", "security_opt", "ulimits", "log_driver", "log_opts", "extra_hosts", "dns", "dns_search",
-    "dns_options", "memory", "memory_swap", "memory_reservation", "memory_swappiness", "nano_cpus", "cpu_shares",
-    "cpu_period", "cpu_quota", "cpu_realtime_period", "cpu_realtime_runtime", "cpuset_cpus", "cpuset_mems",
-    "blkio_weight", "pids_limit", "oom_kill_disable", "oom_score_adj", "tmpfs", "shm_size", "init",
-    "readonly_rootfs", "runtime", "isolation", "pid_mode", "ipc_mode", "uts_mode", "userns_mode", "cgroupns_mode",
-    "cgroup_parent", "sysctls", "group_add", "storage_opt", "networks", "blkio_weight_device",
-    "blkio_device_read_bps", "blkio_device_write_bps", "blkio_device_read_iops", "blkio_device_write_iops",
-    "volume_driver", "annotations",
-)
-"""Container fields a container made from create_spec's arguments has equal to the original (verify compares
-these; `not_carried` names the exceptions for one container). `image` is left out: it is whatever image_ref the
-caller chose (the image id is what must match)."""
+SECRET_NOT_KEPT = ("a secret: the inventory keeps a digest of it, not the value; set it by hand after the move, or "
+                   "plan from `scan --with-secrets`")
+
+# CARRIED_FIELDS (model.py) lists the fields the arguments below reproduce; verify compares exactly those.
 
 _HEX = re.compile(r"^[0-9a-f]{12,64}$")
 _DESKTOP_LABEL = "desktop.docker.io/"
@@ -71,9 +59,9 @@ def env_problem(entry: str) -> str:
         return "the name holds whitespace, which docker rejects in an env file"
     if name[0] in "#\ufeff":
         return "the name starts with '#' or a byte order mark, which an env file line cannot start with"
-    if "\n" in value or "\r" in value:
+    if "\n" in value or "\r" in value or unsafe_reason(value) == "a line break":
         return "the value holds a line break, and an env file holds one entry per line"
-    if "\x00" in entry:
+    if "\x00" in entry or unsafe_reason(value) == "a NUL character":
         return "the entry holds a NUL character"
     try:
         entry.encode("utf-8")
@@ -204,7 +192,10 @@ def _labels(c: Container, image: Image | None, cfg: Mapping[str, Any], s: _Spec)
         if key.startswith(_DESKTOP_LABEL):
             desktop = True
         elif image_labels.get(key) != value:
-            s.flag("--label", f"{key}={value}")
+            if holds_digest(value):
+                s.lose(f"labels {key}", SECRET_NOT_KEPT)
+            else:
+                s.flag("--label", f"{key}={value}")
     if desktop:
         s.lose("labels desktop.docker.io/*", "Docker Desktop writes these itself when it creates the container")
 
@@ -438,7 +429,9 @@ def create_spec(c: Container, image: Image | None, *, image_ref: str,
     _namespaces(c, container_names, s)
     if c.log_driver:
         s.flag("--log-driver", c.log_driver)
-    s.each("--log-opt", kv(c.log_opts))
+    for key in sorted(k for k, v in c.log_opts.items() if holds_digest(v)):
+        s.lose(f"log_opts {key}", SECRET_NOT_KEPT)
+    s.each("--log-opt", kv({k: v for k, v in c.log_opts.items() if not holds_digest(v)}))
     _health(c, cfg, s)
     if c.stop_signal and c.stop_signal != str(cfg.get("StopSignal") or ""):
         s.flag("--stop-signal", c.stop_signal)

@@ -2,30 +2,25 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 
 from migrate.plan.steps import Arg, arg_text
-from migrate.render._common import REDACTED, is_secret_key
+from migrate.secrets import REDACTED, is_secret_name, redact_text
 
 _KV_FLAGS = frozenset({"-e", "--env", "--label", "-l", "--log-opt", "--opt", "-o", "--build-arg", "--driver-opt",
                        "--ipam-opt", "--annotation", "--storage-opt", "--sysctl"})
-"""Flags whose value is KEY=VALUE: the value is hidden when the key names a secret."""
-_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^/@\s:]*):[^/@\s]*@")
-_INNER = re.compile(r"(?P<key>[A-Za-z0-9_.-]*(?:password|passwd|secret|token|key|credential|auth)[A-Za-z0-9_.-]*)"
-                    r"=(?P<value>[^,\s]*)", re.IGNORECASE)
+"""Flags whose value is KEY=VALUE: the value is hidden when the key names a secret (migrate.secrets decides)."""
 
 
 def redact_arg(arg: str, flag: str = "") -> str:
     """One argument with URL passwords hidden; a KEY=VALUE value after a known flag hidden when KEY is secret."""
-    text = _URL_PASSWORD.sub(lambda m: f"{m.group('head')}:{REDACTED}@", arg) if "://" in arg else arg
-    if flag in _KV_FLAGS and "=" in text:
-        key, _, value = text.partition("=")
-        if is_secret_key(key):
+    if flag in _KV_FLAGS and "=" in arg:
+        key, _, value = arg.partition("=")
+        if is_secret_name(key):
             return f"{key}={REDACTED}"
         # Mount and driver options pack several pairs: o=addr=x,username=u,password=p.
-        return key + "=" + _INNER.sub(lambda m: f"{m.group('key')}={REDACTED}", value)
-    return text
+        return key + "=" + redact_text(value)
+    return redact_text(arg)
 
 
 LONG = 200
@@ -37,11 +32,13 @@ def display(argv: Sequence[Arg]) -> str:
     out: list[str] = []
     prev = ""
     for arg in argv:
-        text = arg_text(arg)
+        text = arg if isinstance(arg, str) else arg_text(arg)
         if len(text) > LONG:
             digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
             out.append(f"<{len(text)}-character script sha256:{digest}>")
-        else:
+        elif prev in _KV_FLAGS or "://" in text:
             out.append(redact_arg(text, prev))
+        else:
+            out.append(text)
         prev = text if text.startswith("-") else ""
     return " ".join(out)

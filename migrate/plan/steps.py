@@ -76,8 +76,16 @@ class Docker:
     """Run in this directory (docker compose in a project's folder)."""
     ok_exit_codes: tuple[int, ...] = (0,)
     recover: tuple[tuple[Arg, ...], ...] = ()
-    """docker commands run first when the journal shows this step was interrupted part-way, putting its target back
-    where the step can start again (e.g. a half-restored volume removed and created empty)."""
+    """docker commands run first when an earlier attempt of this step started its command and did not finish (it
+    was interrupted or failed), putting its target back where the step can start again: a half-restored volume
+    removed and created empty, a half-created container removed. Only objects this run made are touched:
+    require_absent proved they did not exist before the first attempt."""
+    cleanup: tuple[tuple[Arg, ...], ...] = ()
+    """docker commands run after the command timed out or was aborted, and before a retry: a helper container goes
+    on inside the engine when its `docker run` client is ended, so it is removed by its name."""
+    require_absent: tuple[tuple[Arg, ...], ...] = ()
+    """Read-only docker commands that must fail (the object does not exist yet) before the command first runs: the
+    run never adopts, and never removes, an object it did not make."""
     checks: tuple[Check, ...] = ()
     """Run on the same engine after the command (what `docker load` must have brought, for instance)."""
     expect_output: str = ""

@@ -15,26 +15,31 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from migrate.assess.predicates import version_key
 from migrate.errors import InputError
 from migrate.plan.actions import (
     Action,
     BackupFiles,
     CheckHost,
     CheckVmOff,
+    CheckWsl,
     EditIni,
     EditJson,
     EnableFeature,
     Finish,
     HostFile,
+    InstallWsl,
     MarkRolledBack,
     PrepareBackupFolder,
     Reboot,
     RemoveResumeTask,
     RestoreFiles,
     RestoreJsonKeys,
+    SetWslVersion,
     StartDesktop,
     StopDesktop,
     SwitchContainers,
+    UpgradeDesktop,
     VerifyBackups,
     VerifyTarget,
     WaitEngine,
@@ -55,6 +60,10 @@ STATE_FORMAT = "wsl2-migrate-simulated-host/1"
 _FOLDERS = {"%USERPROFILE%": (), "%APPDATA%": ("AppData", "Roaming"), "%LOCALAPPDATA%": ("AppData", "Local"),
             "%ProgramData%": ("ProgramData",), "%ProgramFiles%": ("Program Files",), "%SystemRoot%": ("Windows",)}
 RESUME_TASK = "wsl2-migrate-resume"
+INSTALLERS = {"wsl": "2.3.26.0", "desktop": "4.36.0"}
+"""What installing or updating WSL and Docker Desktop brings on the simulated host, unless its state says otherwise
+(state["installers"])."""
+WSL_FEATURES = ("Microsoft-Windows-Subsystem-Linux", "VirtualMachinePlatform")
 
 
 
@@ -77,11 +86,13 @@ class SimulatedHost(Host):
         write_json_atomic(self.state_path, self.state, keep_backup=False)
 
     def path(self, template: str) -> Path:
-        """A Windows path template mapped into the host folder."""
+        """A Windows path template mapped into the host folder (\\\\server\\share\\... under DIR/UNC)."""
         for var, parts in _FOLDERS.items():
             if template.startswith(var):
                 rest = [p for p in template[len(var):].split("\\") if p]
                 return self.root.joinpath(*parts, *rest)
+        if template.startswith("\\\\"):
+            return self.root.joinpath("UNC", *[p for p in template.split("\\") if p])
         drive, _, rest = template.partition(":")
         return self.root.joinpath(drive.upper(), *[p for p in rest.split("\\") if p])
 
@@ -155,6 +166,13 @@ class SimulatedHost(Host):
     def restart(self) -> None:
         """Windows restarts: a new boot; Desktop starts at logon when its settings say so; the task fires."""
         self.state["boot"] += 1
+        # A feature dism turned on (exit 3010) is on once Windows has restarted.
+        self.state["features"] = {k: "Enabled" if v == "EnablePending" else v
+                                  for k, v in self.state["features"].items()}
+        wsl = self.state.get("wsl")
+        if wsl is not None and not wsl["installed"] and \
+                self.state["features"].get("Microsoft-Windows-Subsystem-Linux") == "Enabled":
+            wsl.update(installed=True, version="")  # the feature brings the inbox wsl.exe, without --version
         self.state["desktop"]["running"] = self.settings().get("autostart", True) is not False
         self.state["vms_running"] = self.state["desktop"]["running"] and self.backend() == "hyperv"
         self.state["pending_restart"] = False
@@ -181,8 +199,11 @@ def check_host(host: SimulatedHost, a: CheckHost, ctx: Context) -> None:
     if a.expected_user and a.expected_user.lower() != s["user"].lower():
         raise StepFailed(f"the plan was made for {a.expected_user}, this is {s['user']}")
     build, ubr = s["windows"]["build"], s["windows"]["ubr"]
-    if build < a.min_build or (build == a.min_build and ubr < a.min_ubr):
-        raise StepFailed(f"Windows build {build}.{ubr} is older than {a.min_build}.{a.min_ubr}")
+    floor = next((f for f in a.ubr_floors if f.build == build), None)
+    if build < a.min_build or (build == a.min_build and ubr < a.min_ubr) or (floor and ubr < floor.ubr):
+        need = f"{floor.build}.{floor.ubr}" if floor else f"{a.min_build}.{a.min_ubr}"
+        raise StepFailed(f"Windows build {build}.{ubr} is older than {need}"
+                         + (f" (the {a.edition} edition's minimum)" if a.edition else ""))
     # What shares a drive (the backups and the new WSL disk, both on C: by default) is summed before comparing.
     drives: dict[int, tuple[Path, int, bool, list[str]]] = {}
     for need in a.free_space:
@@ -386,7 +407,7 @@ def enable_feature(host: SimulatedHost, a: EnableFeature, ctx: Context) -> None:
     if features.get(a.name) == "Enabled":
         ctx.note(f"{a.name} already enabled")
         return
-    features[a.name] = "Enabled"
+    features[a.name] = "EnablePending"
     host.save()
     # dism.exe exits 3010: the feature is on after a restart.
     ctx.journal.reboot_needed = True
@@ -404,6 +425,80 @@ def reboot(host: SimulatedHost, a: Reboot, ctx: Context) -> None:
     ctx.journal.boot_time = host.boot_id()
     ctx.stop_requested = True
     ctx.note("restart Windows now; the run resumes after you log on")
+
+
+def _version_at_least(have: str, need: str) -> bool:
+    a, b = version_key(have), version_key(need)
+    return a is not None and b is not None and a >= b
+
+
+def _wsl(host: SimulatedHost) -> dict[str, Any]:
+    return host.state.setdefault("wsl", {"installed": True, "version": INSTALLERS["wsl"], "default_version": 2})
+
+
+def upgrade_desktop(host: SimulatedHost, a: UpgradeDesktop, ctx: Context) -> None:
+    desktop = host.state["desktop"]
+    have = str(desktop.get("version", ""))
+    if have and _version_at_least(have, a.min_version):
+        ctx.note(f"Docker Desktop {have} is recent enough")
+        return
+    if not a.installer:
+        raise StepFailed(f"Docker Desktop {have or '(version unknown)'} is older than {a.min_version}: install a "
+                         "current Docker Desktop (\"Docker Desktop Installer.exe\" " + " ".join(a.installer_arguments)
+                         + "), then resume")
+    if not host.path(a.installer).is_file():
+        raise StepFailed(f"{a.installer}: no such installer")
+    _desktop_stopped(host, "Docker Desktop is upgraded")
+    desktop["version"] = host.state.get("installers", INSTALLERS)["desktop"]
+    host.save()
+    if not _version_at_least(desktop["version"], a.min_version):
+        raise StepFailed(f"the installer left Docker Desktop {desktop['version']}, older than {a.min_version}")
+    ctx.note(f"Docker Desktop upgraded to {desktop['version']}")
+
+
+def install_wsl(host: SimulatedHost, a: InstallWsl, ctx: Context) -> None:
+    wsl = _wsl(host)
+    if a.skip_from and wsl["installed"] and _version_at_least(wsl.get("version", ""), a.skip_from):
+        ctx.note(f"WSL {wsl['version']} is already installed")
+        return
+    if a.msi and not host.path(a.msi).is_file():
+        raise StepFailed(f"{a.msi}: no such installer")
+    if not a.msi and not wsl["installed"] and not a.wsl_arguments[0] == "--install":
+        raise StepFailed("wsl.exe --update: WSL is not installed (the plan asks for --install)")
+    wsl.update(installed=True, version=host.state.get("installers", INSTALLERS)["wsl"])
+    if a.wsl_arguments[:1] == ("--install",) and wsl.get("default_version") is None:
+        wsl["default_version"] = 2  # `wsl --install` makes WSL 2 the default
+    host.save()
+    ctx.note(f"WSL {wsl['version']} installed")
+
+
+def set_wsl_default_version(host: SimulatedHost, a: SetWslVersion, ctx: Context) -> None:
+    wsl = _wsl(host)
+    if not wsl["installed"]:
+        raise StepFailed("wsl.exe: WSL is not installed")
+    # A feature the host facts did not list is taken as on, as in check-wsl.
+    if a.version == 2 and host.state["features"].get("VirtualMachinePlatform", "Enabled") != "Enabled":
+        raise StepFailed("WSL 2 needs the Virtual Machine Platform feature (on, and Windows restarted since)")
+    wsl["default_version"] = a.version
+    host.save()
+    ctx.note(f"WSL {a.version} is the default version")
+
+
+def check_wsl(host: SimulatedHost, a: CheckWsl, ctx: Context) -> None:
+    wsl = _wsl(host)
+    off = [f for f in WSL_FEATURES if host.state["features"].get(f, "Enabled") != "Enabled"]
+    if not wsl["installed"] or off:
+        raise StepFailed("wsl --status fails: " + ("WSL is not installed" if not wsl["installed"] else
+                         f"{', '.join(off)} is not on (or Windows has not restarted since it was turned on)"))
+    version = str(wsl.get("version", ""))
+    if a.min_version and not version:
+        raise StepFailed("wsl --version fails: this is the inbox WSL; install the WSL package (wsl --update)")
+    if a.min_version and not _version_at_least(version, a.min_version):
+        raise StepFailed(f"WSL {version} is older than {a.min_version}")
+    default = wsl.get("default_version")
+    if a.default_version and default is not None and default != a.default_version:
+        raise StepFailed(f"WSL's default version is {default}, not {a.default_version}")
+    ctx.note(f"WSL {version or '(inbox)'} answers")
 
 
 def start_desktop(host: SimulatedHost, a: StartDesktop, ctx: Context) -> None:
@@ -529,8 +624,9 @@ def mark_rolled_back(host: SimulatedHost, a: MarkRolledBack, ctx: Context) -> No
 TWINS: dict[type[Action], Callable[..., None]] = {
     CheckHost: check_host, PrepareBackupFolder: prepare_backup_folder, WriteEnvFile: write_env_file,
     VerifyBackups: verify_backups, StopDesktop: stop_desktop, CheckVmOff: check_vm_off, BackupFiles: backup_files,
-    EditJson: edit_json, RestoreJsonKeys: restore_json_keys, EditIni: edit_ini, EnableFeature: enable_feature,
-    Reboot: reboot, StartDesktop: start_desktop, WaitEngine: wait_engine, SwitchContainers: switch_containers,
+    UpgradeDesktop: upgrade_desktop, EditJson: edit_json, RestoreJsonKeys: restore_json_keys, EditIni: edit_ini,
+    EnableFeature: enable_feature, Reboot: reboot, InstallWsl: install_wsl, SetWslVersion: set_wsl_default_version,
+    CheckWsl: check_wsl, StartDesktop: start_desktop, WaitEngine: wait_engine, SwitchContainers: switch_containers,
     VerifyTarget: verify_target,
     Finish: finish, RemoveResumeTask: remove_resume_task, RestoreFiles: restore_files, MarkRolledBack: mark_rolled_back,
 }
@@ -538,6 +634,23 @@ TWINS: dict[type[Action], Callable[..., None]] = {
 
 
 # ------------------------------------------------------------------------------------------------- seeding
+
+
+def _seed_wsl(host: Any | None) -> dict[str, Any]:
+    """WSL as the host facts saw it (as a current one when there are none)."""
+    if host is None or host.wsl_installed is None:
+        return {"installed": True, "version": INSTALLERS["wsl"], "default_version": 2}
+    return {"installed": bool(host.wsl_installed), "version": host.wsl_version,
+            "default_version": host.wsl_default_version}
+
+
+def _seed_desktop_version(inv: Any | None) -> str:
+    """Docker Desktop's version as the inventory knows it ('' when it does not)."""
+    if inv is None:
+        return ""
+    from migrate.assess.facts import Facts
+
+    return str(Facts(inv).get(inv, "desktop_version"))
 
 
 def seed_host(root: Path, plan: Any, inv: Any | None, backup_root: Path) -> list[str]:
@@ -559,7 +672,9 @@ def seed_host(root: Path, plan: Any, inv: Any | None, backup_root: Path) -> list
                              "ubr": (host.revision if host and host.revision is not None else 3803)},
                  "desktop": {"running": True, "elevated": False}, "vms_running": not lcow or _vm_runs(inv),
                  "features": features, "boot": 1, "tasks": {}, "pending_restart": False, "wsl_running": False,
-                 "source_backend": "windows" if lcow else "hyperv"}
+                 "source_backend": "windows" if lcow else "hyperv", "wsl": _seed_wsl(host),
+                 "installers": dict(INSTALLERS)}
+        state["desktop"]["version"] = _seed_desktop_version(inv)
         write_json_atomic(root / STATE_FILE, state, keep_backup=False)
         seeded.append(STATE_FILE)
     sim = SimulatedHost(root)
@@ -598,9 +713,12 @@ def seed_host(root: Path, plan: Any, inv: Any | None, backup_root: Path) -> list
                        for sec, keys in wsl.values.items() if isinstance(keys, dict))
         sim.path(WSLCONFIG.candidates[0]).write_bytes(text.encode("utf-8"))
         seeded.append(WSLCONFIG.candidates[0])
-    for program in (plan.switch.desktop_exe, *((plan.hyperv.desktop_cli,) if plan.hyperv is not None else ())):
-        exe = sim.path(program)
-        if not exe.exists():
+    # Programs the plan starts: Docker Desktop, the installers it names (their content is never read), and
+    # DockerCli.exe for an LCOW host's second engine.
+    for program in (plan.switch.desktop_exe, plan.switch.desktop_installer, plan.switch.wsl_msi,
+                    plan.hyperv.desktop_cli if plan.hyperv is not None else ""):
+        exe = sim.path(program) if program else None
+        if exe is not None and not exe.exists():
             exe.parent.mkdir(parents=True, exist_ok=True)
             exe.write_bytes(b"")
             seeded.append(program)

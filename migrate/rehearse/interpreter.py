@@ -17,7 +17,7 @@ from pathlib import Path
 from migrate.errors import EngineError, InputError, MigrateError
 from migrate.plan.actions import SOURCE_ENGINES, Action
 from migrate.plan.checks import Check, check_passes, image_store
-from migrate.plan.steps import GATED_PHASES, SELF_PROVING, Docker, Program, Step, resolve_arg
+from migrate.plan.steps import GATED_PHASES, SELF_PROVING, Arg, Docker, Program, Step, resolve_arg
 from migrate.rehearse.docker import CommandTimedOut, Completed, DockerRunner
 from migrate.rehearse.journal import (
     ArtifactRecord,
@@ -198,17 +198,33 @@ class Context:
         return all(self.journal.verified.get(p) == (self.artifacts[p].sha256 if p in self.artifacts else None)
                    for p in earlier)
 
-    def _run_docker(self, step: Step, op: Docker, interrupted: bool) -> None:
-        if interrupted:
-            # The step started before and never ended: put its target back where it can start again.
-            for cmd in op.recover:
-                try:
-                    self.docker(op.engine, [resolve_arg(a, str(self.root)) for a in cmd], 300)
-                    self.note("recovered with docker " + " ".join(str(a) for a in cmd[:2]))
-                except StepFailed as exc:
-                    self.note(f"recovery command did nothing: {exc.message}")
-        res = self.docker(op.engine, [resolve_arg(a, str(self.root)) for a in op.argv], op.timeout,
-                          op.ok_exit_codes)
+    def _quiet(self, engine: str, commands: tuple[tuple[Arg, ...], ...], why: str) -> None:
+        """Commands whose failure only means there was nothing to do (recovery, clean-up)."""
+        for cmd in commands:
+            try:
+                self.docker(engine, [resolve_arg(a, str(self.root)) for a in cmd], 300)
+                self.note(f"{why}: docker {' '.join(str(a) for a in cmd[:2])}")
+            except StepFailed as exc:
+                self.note(f"{why}: nothing to do ({exc.message[:80]})")
+
+    def _run_docker(self, step: Step, op: Docker, started_before: bool) -> None:
+        if started_before:
+            # An earlier attempt started the command and did not finish: its helper may still run, its object be
+            # half made (require_absent proved the object was not there before that attempt).
+            self._quiet(op.engine, op.cleanup, "clean-up")
+            self._quiet(op.engine, op.recover, "recovered")
+        for cmd in op.require_absent:
+            if self.docker(op.engine, [resolve_arg(a, str(self.root)) for a in cmd], 120, (0, 1)).code == 0:
+                raise StepFailed(f"{step.target} already exists on the {op.engine} engine and this run did not make "
+                                 "it (an earlier install's?): rename or remove it there, then resume")
+        self.journal.state(step.id).record["commandStarted"] = True
+        self.save()
+        try:
+            res = self.docker(op.engine, [resolve_arg(a, str(self.root)) for a in op.argv], op.timeout,
+                              op.ok_exit_codes)
+        except BaseException:
+            self._quiet(op.engine, op.cleanup, "clean-up")
+            raise
         if res.code:
             self.note(f"docker exited with code {res.code}")
         if op.expect_output and res.stdout.strip() != op.expect_output:
@@ -239,14 +255,14 @@ class Context:
         started = time.monotonic()
         self.step, self.notes = step, []
         state = self.journal.state(step.id)
-        interrupted = state.status == "running"
+        started_before = state.status != "done" and bool(state.record.get("commandStarted"))
         state.status, state.attempt, state.started_at, state.ended_at = "running", state.attempt + 1, self.clock(), ""
         self.save()
         try:
             op = step.op
             if isinstance(op, Docker):
                 self.check_engine(op.engine)
-                self._run_docker(step, op, interrupted)
+                self._run_docker(step, op, started_before)
             else:
                 engine = op.engine_of()
                 if engine and step.action not in SELF_PROVING:

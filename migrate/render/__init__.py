@@ -4,6 +4,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import NoReturn
 
+from migrate.errors import InputError
 from migrate.model import Inventory, Report
 from migrate.render import html, jsonout, junit, markdown, sarif, table
 
@@ -26,7 +27,10 @@ def _never(value: NoReturn) -> NoReturn:
 
 def render(fmt: Format, report: Report, inv: Inventory, show_secrets: bool = False) -> str:
     """The report as text in the given format; pure and deterministic."""
-    fmt = Format(fmt)  # accept the plain string value too ("json"), as typer or a caller may pass it
+    try:
+        fmt = Format(fmt)  # accept the plain string value too ("json"), as typer or a caller may pass it
+    except ValueError:
+        raise InputError(f"unknown report format {fmt!r} (known: {', '.join(f.value for f in Format)})") from None
     if fmt is Format.TABLE:
         return table.render(report, inv, show_secrets)
     if fmt is Format.JSON:

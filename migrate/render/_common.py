@@ -1,22 +1,13 @@
-"""Helpers every renderer shares: secret redaction, control-character cleaning, human units, counting."""
+"""Helpers every renderer shares: control-character cleaning, human units, counting (secrets: migrate.secrets)."""
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 
-from migrate.model import JSON, SEVERITIES, Finding, Inventory, Report
+from migrate.model import SEVERITIES, Finding, Inventory, Report
 from migrate.units import human_bytes, human_duration
 
 TOOL_NAME = "wsl2-migrate"
-
-REDACTED = "<redacted>"
-
-SECRET_KEY = re.compile(r"password|passwd|secret|token|api[_-]?key|credential|private|auth", re.IGNORECASE)
-"""Keys whose values are treated as secrets (labels, evidence entries, KEY=VALUE strings)."""
-
-# scheme://user:password@host: proxies and registry URLs carry credentials this way.
-_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/@\s]+)@")
-_KEY_VALUE = re.compile(r"^(?P<key>[^=\s]+)=(?P<value>.*)$", re.DOTALL)
 
 # C0 and C1 control characters except tab and newline, lone surrogates and the two non-characters XML 1.0
 # forbids: they would drive a terminal, break XML or fail to encode.
@@ -29,37 +20,6 @@ VERDICT_WORDS = {
     "ready-after-actions": "Ready after the listed actions",
     "blocked": "Blocked",
 }
-
-
-def is_secret_key(key: str) -> bool:
-    """Whether a key (label, setting, variable name) looks like it names a secret."""
-    return bool(SECRET_KEY.search(key))
-
-
-def redact_text(text: str, show_secrets: bool = False) -> str:
-    """A string with URL credentials and secret-looking KEY=VALUE values replaced, unless show_secrets."""
-    if show_secrets:
-        return text
-    text = _URL_USERINFO.sub(lambda m: f"{m.group('scheme')}{REDACTED}@", text)
-    kv = _KEY_VALUE.match(text)
-    if kv and is_secret_key(kv.group("key")):
-        return f"{kv.group('key')}={REDACTED}"
-    return text
-
-
-def redact(data: JSON, show_secrets: bool = False, key: str = "") -> JSON:
-    """JSON data with values under secret-looking keys replaced by "<redacted>", recursively."""
-    if show_secrets:
-        return data
-    if key and is_secret_key(key) and data not in (None, "", [], {}) and not isinstance(data, bool):
-        return REDACTED
-    if isinstance(data, dict):
-        return {str(k): redact(v, show_secrets, str(k)) for k, v in data.items()}
-    if isinstance(data, (list, tuple)):
-        return [redact(v, show_secrets) for v in data]
-    if isinstance(data, str):
-        return redact_text(data, show_secrets)
-    return data
 
 
 def _visible(m: re.Match[str]) -> str:

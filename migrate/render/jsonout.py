@@ -5,7 +5,7 @@ import json
 from typing import Any
 
 from migrate.model import Finding, Inventory, Note, Report, to_data
-from migrate.render._common import redact, redact_text
+from migrate.secrets import redact, redact_text
 
 SCHEMA = "wsl2-migrate/report/1"
 """Bumped only for incompatible changes; adding a key is compatible."""

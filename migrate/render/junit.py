@@ -12,7 +12,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from migrate.model import Finding, Inventory, Report
-from migrate.render._common import TOOL_NAME, clean, redact_text, rule_area, summary_line
+from migrate.render._common import TOOL_NAME, clean, rule_area, summary_line
+from migrate.secrets import redact_text
 
 FAILING = ("blocker", "error")
 

@@ -19,12 +19,12 @@ from migrate.render._common import (
     human_bytes,
     human_duration,
     machine_name,
-    redact,
-    redact_text,
     severity_counts,
     verdict_words,
 )
 from migrate.render.mdinventory import inventory_sections, md, prose, table
+from migrate.secrets import redact, redact_text
+from migrate.units import count
 
 _URL = re.compile(r"^https?://[^\s<>`]+$")
 
@@ -39,8 +39,9 @@ BACKEND_WORDS = {
 
 SEVERITY_HEADINGS = {"blocker": "Blockers", "error": "Errors", "warning": "Warnings", "info": "Information"}
 
-COUNT_WORDS = {"images": "images", "containers": "containers", "volumes": "volumes", "networks": "networks",
-               "project_files": "project files"}
+COUNT_WORDS = {"images": ("image", "images"), "containers": ("container", "containers"),
+               "volumes": ("volume", "volumes"), "networks": ("network", "networks"),
+               "project_files": ("project file", "project files")}
 
 
 def _fence(body: list[str], lang: str = "") -> list[str]:
@@ -207,7 +208,7 @@ def _summary(report: Report, inv: Inventory) -> list[str]:
     findings = ", ".join(f"{n} {name}" for name, n in sev.items()) + (f"; {waived} waived" if waived else "") + \
         f"; {acting} need{'s' if acting == 1 else ''} a person"
     known = [k for k in COUNT_WORDS if k in report.counts]
-    objects = ", ".join(f"{report.counts[k]} {COUNT_WORDS.get(k, k)}"
+    objects = ", ".join(count(report.counts[k], *COUNT_WORDS.get(k, (k, k)))
                         for k in known + sorted(set(report.counts) - set(known)))
     rows = [
         ("Machine", md(_title(report, inv))),

@@ -7,6 +7,7 @@ import string
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
+from migrate.errors import InternalError
 from migrate.render._common import clean
 
 
@@ -56,9 +57,9 @@ class Template:
         parts: list[tuple[str, str | None, str]] = []
         for literal, name, spec, conversion in string.Formatter().parse(text):
             if name is not None and not _FIELD.fullmatch(name):
-                raise ValueError(f"template field {name!r}: only plain names are allowed")
+                raise InternalError(f"template field {name!r}: only plain names are allowed")
             if conversion is not None:
-                raise ValueError("template fields take no conversion (!r, !s)")
+                raise InternalError("template fields take no conversion (!r, !s)")
             parts.append((literal, name, spec or ""))
         self._parts = tuple(parts)
         self.fields = frozenset(name for _, name, _ in parts if name is not None)
@@ -71,7 +72,7 @@ class Template:
                 try:
                     value = values[name]
                 except KeyError:
-                    raise KeyError(f"template value missing: {name}") from None
+                    raise InternalError(f"template value missing: {name}") from None
                 out.append(escape(format(value, spec) if spec else value))
         return Markup("".join(out))
 

@@ -5,7 +5,8 @@ import re
 from collections.abc import Iterable, Sequence
 
 from migrate.model import Container, Image, Inventory, Network, Volume
-from migrate.render._common import human_bytes, one_line, redact_text
+from migrate.render._common import human_bytes, one_line
+from migrate.secrets import redact_text
 
 # The backslash is escaped too: otherwise a value ending in one would cancel the escape that follows it.
 _MD_SPECIAL = re.compile(r"([\\`*_<>\[\]|&~#])")
@@ -23,7 +24,10 @@ def code(text: str) -> str:
     text = one_line(text)
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    # CommonMark drops one space at each end when both ends have one (and one next to a backtick delimiter
+    # that the pad separates): pad then, so the span shows exactly the text.
+    pad = " " if text.startswith("`") or text.endswith("`") or (
+        text.startswith(" ") and text.endswith(" ") and text.strip(" ")) else ""
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
@@ -80,17 +84,24 @@ def _images(images: Sequence[Image], show: bool) -> list[str]:
     return table(["Image", "OS/arch", "Size", "Pullable by digest", "Used by"], rows)
 
 
-def _container_networks(c: Container) -> list[str]:
-    """The networks a container is on, or its network mode when it has no endpoint of its own."""
-    names = [a.network for a in c.networks]
-    return names or ([c.network_mode] if c.network_mode else [])
+def _container_networks(c: Container, names: dict[str, str]) -> list[str]:
+    """The networks a container is on, or its network mode when it has no endpoint of its own (another
+    container's network shown by that container's name, as people know it)."""
+    nets = [a.network for a in c.networks]
+    mode = c.network_mode
+    if mode.startswith("container:"):
+        ref = mode.split(":", 1)[1]
+        mode = "container:" + names.get(ref, next((n for i, n in names.items() if len(ref) >= 12
+                                                   and i.startswith(ref)), ref))
+    return nets or ([mode] if mode else [])
 
 
 def _containers(containers: Sequence[Container], show: bool) -> list[str]:
     """Containers: name, image, state, mounts count, networks (never env or labels: they hold secrets)."""
+    names = {c.id: c.name.lstrip("/") for c in containers}
     rows = [
         (_v(c.name, show), _v(c.image, show), _v(c.state, show), str(len(c.mounts)),
-         _names(_container_networks(c), show))
+         _names(_container_networks(c, names), show))
         for c in sorted(containers, key=lambda c: (c.name, c.id))
     ]
     return table(["Container", "Image", "State", "Mounts", "Networks"], rows)

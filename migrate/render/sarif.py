@@ -7,8 +7,10 @@ import re
 from typing import Any
 from urllib.parse import quote
 
+from migrate.errors import InternalError
 from migrate.model import SEVERITIES, Finding, Inventory, Report
-from migrate.render._common import SEVERITY_RANK, TOOL_NAME, redact_text
+from migrate.render._common import SEVERITY_RANK, TOOL_NAME
+from migrate.secrets import redact_text
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -23,7 +25,7 @@ def sarif_level(severity: str) -> str:
     try:
         return _LEVELS[severity]
     except KeyError:
-        raise ValueError(f"unknown severity {severity!r}; expected one of {', '.join(SEVERITIES)}") from None
+        raise InternalError(f"unknown severity {severity!r}; expected one of {', '.join(SEVERITIES)}") from None
 
 
 def artifact_uri(path: str) -> str:

@@ -6,7 +6,8 @@ import textwrap
 from tabulate import tabulate
 
 from migrate.model import Finding, Inventory, Report
-from migrate.render._common import one_line, redact_text, summary_line
+from migrate.render._common import one_line, summary_line
+from migrate.secrets import redact_text
 
 # Column widths chosen so a row fits a 100-column terminal: 13 + 8 + 24 + 48 plus tabulate's gaps.
 SUBJECT_WIDTH = 24

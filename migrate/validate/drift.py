@@ -92,6 +92,10 @@ def _containers(plan: Plan, inv: Inventory, fresh: Plan, out: list[Problem]) -> 
             if set(old) != set(cur):
                 what = "environment variable names" if field == "env" else field.replace("_", " ")
                 out.append(_p(subject, f"{what} {_CHANGED}: were {_names(old)}, now {_names(cur)}"))
+        if p.env_digest and f.env_digest and p.env_digest != f.env_digest and set(p.env) == set(f.env):
+            # Keyed digests of the values (docs/secrets.md): which value changed stays unknown, and so do values.
+            out.append(_p(subject, f"environment values {_CHANGED} (the runbook carries the values the "
+                          "container has when it runs)", "warn"))
         if p.strategy != "skip" and p.start != running.get(name, p.start):
             state = "running" if running[name] else "stopped"
             out.append(_p(subject, f"is {state} now; the plan has start = {str(p.start).lower()} {_EDITED}",

@@ -11,8 +11,12 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from migrate.inventory.names import unique_names
-from migrate.model import JSON, Container, Image, Inventory, Network, Volume, to_data
+from migrate.model import CARRIED_FIELDS, JSON, Container, Image, Inventory, Network, Volume, to_data
 from migrate.plan.checks import image_store
+from migrate.secrets import REDACTED, holds_digest, is_secret_name
+
+SECRET = "<secret>"
+"""What a digested secret value is compared as when the two sides' digests cannot be compared."""
 
 KINDS = ("image", "volume", "network", "container")
 """Object kinds, in the order results are listed."""
@@ -83,9 +87,7 @@ class VerifyResult:
 
 
 def carried_fields() -> tuple[str, ...]:
-    """The container fields a re-creation carries (the planner's CARRIED_FIELDS: one list for both)."""
-    from migrate.plan.recreate import CARRIED_FIELDS
-
+    """The container fields a re-creation carries (CARRIED_FIELDS: one list for the planner and verify)."""
     return tuple(CARRIED_FIELDS)
 
 
@@ -103,6 +105,39 @@ def _resolve(ref: str, by_id: Mapping[str, str]) -> str:
             if cid.startswith(ref):
                 return name
     return ref.lstrip("/")
+
+
+def _mask(fname: str, value: JSON, env_values: bool, secret_values: bool) -> JSON:
+    """value with what cannot be compared between the two sides left out: env values digested under different
+    keys (names are still compared), and other digested secrets (only their presence is compared)."""
+    if fname == "env" and not env_values and isinstance(value, list):
+        return [str(e).partition("=")[0] + "=" for e in value]
+    if not secret_values and isinstance(value, dict):
+        return {k: SECRET if holds_digest(str(v)) else v for k, v in value.items()}
+    if not secret_values and isinstance(value, str) and holds_digest(value):
+        return SECRET
+    return value
+
+
+def comparable(before: Inventory, after: Inventory) -> tuple[bool, bool, list[str]]:
+    """Whether env values, and other secret values, can be compared between the sides (digested with one key,
+    or both in clear), with a note for each that cannot."""
+    b, a = before.secrets, after.secrets
+
+    def same(kb: str, ka: str) -> bool:
+        if b.mode in ("", "clear") and a.mode in ("", "clear"):
+            return True
+        return b.mode == a.mode == "digest" and kb == ka
+
+    env, other = same(b.env_key_id, a.env_key_id), same(b.key_id, a.key_id)
+    why = ("the sides were scanned with different digest keys (another machine or user, docs/secrets.md)"
+           if b.mode == a.mode == "digest" else "one side holds digests, the other values in clear")
+    notes = []
+    if not env:
+        notes.append(f"env values not compared, names only: {why}")
+    if not other:
+        notes.append(f"secret label and option values not compared, only their presence: {why}")
+    return env, other, notes
 
 
 def _normalize(fname: str, value: JSON, c: Container | None, by_id: Mapping[str, str]) -> JSON:
@@ -152,12 +187,6 @@ def _attachment(a: JSON) -> JSON:
     return a
 
 
-def _secret(key: str) -> bool:
-    from migrate.assess.messages import SECRET_KEY
-
-    return bool(SECRET_KEY.search(key))
-
-
 def _diff(fname: str, before: JSON, after: JSON) -> FieldDiff:
     """The diff as shown: only the differing keys of a mapping; env names only; secret-looking values hidden."""
     if fname == "env" and isinstance(before, dict) and isinstance(after, dict):
@@ -168,7 +197,8 @@ def _diff(fname: str, before: JSON, after: JSON) -> FieldDiff:
         hide = fname in ("labels", "options", "log_opts")
 
         def side(d: dict[str, JSON]) -> dict[str, JSON]:
-            return {k: ("<redacted>" if hide and _secret(k) else d[k]) for k in keys if k in d}
+            return {k: (REDACTED if hide and (is_secret_name(k) or holds_digest(str(d[k]))) else d[k])
+                    for k in keys if k in d}
 
         return FieldDiff(fname, side(before), side(after))
     return FieldDiff(fname, before, after)
@@ -179,11 +209,12 @@ def _diff(fname: str, before: JSON, after: JSON) -> FieldDiff:
 
 def _compare_fields(kind: str, name: str, names: tuple[str, ...], before: Any, after: Any,
                     expected: Mapping[tuple[str, str, str], JSON], by_id: tuple[Mapping[str, str], Mapping[str, str]],
-                    ) -> list[FieldDiff]:
+                    masks: tuple[bool, bool] = (True, True)) -> list[FieldDiff]:
     out = []
     for fname in names:
         b = expected[(kind, name, fname)] if (kind, name, fname) in expected else to_data(getattr(before, fname))
         a = to_data(getattr(after, fname))
+        b, a = _mask(fname, b, *masks), _mask(fname, a, *masks)
         cb = before if isinstance(before, Container) else None
         ca = after if isinstance(after, Container) else None
         nb, na = _normalize(fname, b, cb, by_id[0]), _normalize(fname, a, ca, by_id[1])
@@ -209,6 +240,7 @@ def compare(before: Inventory, after: Inventory, *, skipped: Mapping[str, Collec
     # made them; keyed by name, each is compared with its own counterpart.
     before, after = unique_names(before), unique_names(after)
     after, store_note = match_image_stores(before, after)
+    env_values, secret_values, secret_notes = comparable(before, after)
     container_fields = tuple(f for f in carried_fields() if f in {x.name for x in fields(Container)})
     by_id = ({c.id: c.name for c in before.containers}, {c.id: c.name for c in after.containers})
     sides: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
@@ -242,12 +274,13 @@ def compare(before: Inventory, after: Inventory, *, skipped: Mapping[str, Collec
                     names = NETWORK_FIELDS
                 else:
                     names = (*container_fields, "running")
-                diffs = _compare_fields(kind, key, names, b, a, expected, by_id)
+                diffs = _compare_fields(kind, key, names, b, a, expected, by_id, (env_values, secret_values))
                 results.append(ObjectResult(kind, key, "different" if diffs else "equal", tuple(diffs), label, notes))
     counts = {s: sum(1 for r in results if r.status == s) for s in STATUSES}
     unread = [f"{side}: {n.subject}: {n.message}" for side, inv in (("before", before), ("after", after))
               for n in inv.notes if n.area == "volumes"]
-    return VerifyResult(objects=tuple(results), notes=(*store_note, *unread), counts=counts)
+    return VerifyResult(objects=tuple(results), notes=(*store_note, *secret_notes, *unread),
+                        counts=counts)
 
 
 def store_of(inv: Inventory) -> str:

@@ -1,23 +1,17 @@
-"""Volume content digests: every path of a volume with its type, mode, owner, size, link and content hash.
-
-The content is read through a helper container that is created (never started) with the volume mounted
-read-only, by streaming `GET /containers/{id}/archive?path=/data` through tarfile's stream mode: nothing is
-extracted, nothing is written to the volume, and memory stays flat whatever the volume's size. The record format
-is specified in docs/verify.md so that anyone can recompute a digest from a directory on disk.
-"""
+"""Volume content digests, the pure part: the record format (docs/verify.md), the digest of a tar stream, and the
+shell twin (volume_digest.sh) the runbook runs in a helper container. The engine side (the helper container whose
+archive is streamed through digest_tar_stream) is in migrate.inventory.engine, with the other SDK code."""
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import io
 import tarfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, cast
 
-from migrate.errors import EngineError
-from migrate.model import Note, Volume
+from migrate.errors import ArchiveError
 
 FORMAT = b"wsl2-migrate/volume-digest/2\n"
 """Hashed first: a change of the record format changes every digest instead of colliding with old ones."""
@@ -28,7 +22,7 @@ MOUNT_POINT = "/data"
 HELPER_LABEL = "wsl2-migrate.helper"
 """Label on every helper container, so a leftover (engine crash mid-digest) can be found and removed."""
 
-_READ = 1 << 20
+READ_SIZE = 1 << 20
 _TYPES = {
     tarfile.DIRTYPE: "dir",
     tarfile.REGTYPE: "file",
@@ -70,7 +64,7 @@ def digest_script() -> str:
     """The shell implementation of the digest (volume_digest.sh): `sh -c SCRIPT sh DIR OUT` in a helper container."""
     from importlib import resources
 
-    return resources.files("migrate.verify").joinpath("volume_digest.sh").read_text(encoding="ascii")
+    return resources.files("migrate").joinpath("volume_digest.sh").read_text(encoding="ascii")
 
 
 def _hex(data: bytes) -> bytes:
@@ -103,7 +97,7 @@ def _relative(name: str, root: str) -> bytes:
         return b"."
     if raw.startswith(top + b"/"):
         return raw[len(top) + 1:]
-    raise ValueError(f"archive entry {name!r} is outside {root!r}")
+    raise ArchiveError(f"archive entry {name!r} is outside {root!r}")
 
 
 def digest_tar_stream(fileobj: IO[bytes], root: str = MOUNT_POINT.strip("/")) -> VolumeDigest:
@@ -119,7 +113,7 @@ def digest_tar_stream(fileobj: IO[bytes], root: str = MOUNT_POINT.strip("/")) ->
             if member.type == tarfile.LNKTYPE:
                 target = _relative(member.linkname, root)
                 if target not in entries:
-                    raise ValueError(f"hard link {member.name!r} points at {member.linkname!r}, not seen before")
+                    raise ArchiveError(f"hard link {member.name!r} points at {member.linkname!r}, not seen before")
                 first = group.setdefault(target, target)
                 group[path] = first
                 src = entries[target]
@@ -127,7 +121,7 @@ def digest_tar_stream(fileobj: IO[bytes], root: str = MOUNT_POINT.strip("/")) ->
                 continue
             kind = _TYPES.get(member.type)
             if kind is None:
-                raise ValueError(f"archive entry {member.name!r} has unsupported type {member.type!r}")
+                raise ArchiveError(f"archive entry {member.name!r} has unsupported type {member.type!r}")
             e = _Entry(kind, member.mode & 0o7777, member.uid, member.gid)
             if kind == "symlink":
                 e.link = member.linkname.encode("utf-8", "surrogateescape")
@@ -138,19 +132,19 @@ def digest_tar_stream(fileobj: IO[bytes], root: str = MOUNT_POINT.strip("/")) ->
                 stream = tar.extractfile(member)
                 assert stream is not None  # a regular file always has a content stream
                 size = 0
-                while chunk := stream.read(_READ):
+                while chunk := stream.read(READ_SIZE):
                     h.update(chunk)
                     size += len(chunk)
                 e.size, e.sha256 = size, h.hexdigest()
                 total += size
             entries[path] = e
         end = tar.offset
-    while counted.read(_READ):
+    while counted.read(READ_SIZE):
         pass
     # tarfile takes a stream cut at a header boundary for the end of the archive; the end-of-archive marker
     # (two zero blocks) tells a complete archive from a dropped connection.
     if counted.count < end + 2 * tarfile.BLOCKSIZE:
-        raise ValueError(f"the archive ends early, at byte {counted.count} (no end-of-archive marker)")
+        raise ArchiveError(f"the archive ends early, at byte {counted.count} (no end-of-archive marker)")
     members: dict[bytes, list[bytes]] = {}
     for path, first in group.items():
         members.setdefault(first, []).append(path)
@@ -177,7 +171,7 @@ class _Counted:
         return data
 
 
-class _ChunkReader(io.RawIOBase):
+class ChunkReader(io.RawIOBase):
     """A read-only file over an iterator of byte chunks (the SDK's archive stream)."""
 
     def __init__(self, chunks: Iterable[bytes]) -> None:
@@ -197,100 +191,3 @@ class _ChunkReader(io.RawIOBase):
         b[:n] = self._buf[:n]
         self._buf = self._buf[n:]
         return n
-
-
-def pick_helper_image(client: Any) -> str | None:
-    """The id of the smallest image on the engine that suits a helper (engine's OS, no declared volumes)."""
-    os_type = str((client.info() or {}).get("OSType") or "linux")
-    fallback = None
-    for summary in sorted(client.images(), key=lambda i: (i.get("Size") or 0, i.get("Id") or "")):
-        try:
-            img = client.inspect_image(summary["Id"])
-        except Exception:  # removed since the listing; try the next one
-            continue
-        if (img.get("Os") or os_type) != os_type:
-            continue
-        if (img.get("Config") or {}).get("Volumes"):
-            # It would work (anonymous volumes are removed with the helper), but creates volumes meanwhile.
-            fallback = fallback or str(img["Id"])
-            continue
-        return str(img["Id"])
-    return fallback
-
-
-def digest_volume(client: Any, name: str, image: str) -> VolumeDigest:
-    """Digest volume `name` through a created (never started) helper container of `image`, always removed."""
-    from docker.types import Mount
-
-    # Mounting a volume that does not exist would create it, empty: make sure it is there first.
-    client.inspect_volume(name)
-    host_config = client.create_host_config(
-        mounts=[Mount(MOUNT_POINT, name, type="volume", read_only=True, no_copy=True)], network_mode="none")
-    created = client.create_container(image, command=["true"], host_config=host_config, network_disabled=True,
-                                      labels={HELPER_LABEL: "volume-digest"})
-    cid = created["Id"]
-    try:
-        chunks, _ = client.get_archive(cid, MOUNT_POINT)
-        reader = io.BufferedReader(_ChunkReader(chunks), buffer_size=_READ)
-        return digest_tar_stream(reader)
-    finally:
-        try:
-            client.remove_container(cid, v=True, force=True)
-        except Exception as exc:  # any failure here leaves a container behind: say which one
-            raise EngineError(f"helper container {cid[:12]} (volume {name}) could not be removed "
-                              f"({str(exc).splitlines()[0][:200]}); remove it with `docker rm -f {cid[:12]}`") from None
-
-
-Progress = Callable[[str, int, int], None]
-
-
-def digest_volumes(url: str, names: Sequence[str], tls: Any = None,
-                   progress: Progress | None = None) -> tuple[dict[str, VolumeDigest], list[Note]]:
-    """Digests of the named volumes on the engine at url; a volume that cannot be read becomes a Note."""
-    from docker.errors import APIError, NotFound
-
-    from migrate.inventory.engine import connect
-
-    out: dict[str, VolumeDigest] = {}
-    notes: list[Note] = []
-    if not names:
-        return out, notes
-    client = connect(url, tls)
-    try:
-        image = pick_helper_image(client)
-        if image is None:
-            notes.append(Note(area="volumes", subject=url, message="no volume digests: the engine holds no image "
-                              "to create a helper container from"))
-            return out, notes
-        total = len(names)
-        if progress:
-            progress("volume digests", 0, total)
-        for done, name in enumerate(sorted(names), start=1):
-            try:
-                out[name] = digest_volume(client, name, image)
-            except NotFound:
-                notes.append(Note(area="volumes", subject=name, message="disappeared during the scan (removed "
-                                  "while it was read)"))
-            except APIError as exc:
-                notes.append(Note(area="volumes", subject=name,
-                                  message=f"no digest: the engine refused the helper container ({exc.explanation})"))
-            except (ValueError, tarfile.TarError) as exc:
-                notes.append(Note(area="volumes", subject=name, message=f"no digest: unreadable archive ({exc})"))
-            if progress:
-                progress("volume digests", done, total)
-    except (OSError, APIError) as exc:
-        raise EngineError(f"engine {url}: volume digests failed ({str(exc).splitlines()[0][:200]})") from None
-    finally:
-        client.close()
-    return out, notes
-
-
-def apply_digests(url: str, tls: Any, volumes: Sequence[Volume], os_type: str,
-                  progress: Progress | None = None) -> tuple[list[Volume], list[Note]]:
-    """The volumes with `digest` filled from the live engine at url, and notes for those left without one."""
-    if os_type == "windows":
-        return list(volumes), [Note(area="volumes", subject=url, message="no volume digests: computed for Linux "
-                                    "engines only (the helper container mounts the volume at /data)")]
-    digests, notes = digest_volumes(url, [v.name for v in volumes], tls, progress)
-    out = [dataclasses.replace(v, digest=digests[v.name].digest) if v.name in digests else v for v in volumes]
-    return out, notes
