@@ -69,7 +69,12 @@ def validate(
         # Assessed with the plan's backup folder: the free-space blocker judges the drive the plan writes to.
         report, _ = assess_inventory(inv, list(rules_dir or []), config_path(config), __version__,
                                      backup_path=plan.backup_path)
-        result = validate_plan(plan, inv, report, __version__, str(plan_file), backup_free_bytes)
+        engine = None
+        if opts.inventory is None and opts.wants_engine() and inv.engine is not None:
+            from migrate.inventory.engine import resolve_host
+
+            engine = resolve_host(opts.host, opts.context)
+        result = validate_plan(plan, inv, report, __version__, str(plan_file), backup_free_bytes, engine)
         write_output(render(result, fmt), output)
         if output is not None:
             fails = sum(p.severity == "fail" for p in result.problems)

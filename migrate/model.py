@@ -663,15 +663,40 @@ class Inventory:
 # JSON codec. The JSON form is the stable interface: field names are the dataclass field names.
 
 
+_SCALARS = (str, int, float, bool, type(None))
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+"""Each model class's field names, read once (dataclasses.fields per value costs more than the conversion)."""
+
+
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    names = _FIELD_NAMES.get(cls)
+    if names is None and dataclasses.is_dataclass(cls):
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
+def _plain(value: Any, drop: frozenset[str]) -> JSON:
+    """to_data, leaving out the dataclass fields named in drop."""
+    cls = type(value)
+    if cls in _SCALARS:
+        return value
+    if cls is tuple or cls is list:
+        return [_plain(v, drop) for v in value]
+    if cls is dict:
+        return {str(k): _plain(v, drop) for k, v in value.items()}
+    names = _field_names(cls)
+    if names is not None:
+        return {n: _plain(getattr(value, n), drop) for n in names if n not in drop}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, drop) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v, drop) for k, v in value.items()}
+    return value
+
+
 def to_data(value: Any) -> JSON:
     """Turn a model value into plain JSON data (dicts keep their key order; tuples become lists)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, (list, tuple)):
-        return [to_data(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): to_data(v) for k, v in value.items()}
-    return value
+    return _plain(value, frozenset())
 
 
 def dumps(inv: Inventory) -> str:
@@ -708,16 +733,8 @@ def _without_absent(data: dict[str, JSON]) -> dict[str, JSON]:
 
 
 _LOCATION_KEYS = frozenset({"file", "stale_file", "reasons"})
-"""Where a file was read from (a bundle's folder, a relative path), and the explanations that name it: not what
-the machine holds."""
-
-
-def _without_locations(data: JSON) -> JSON:
-    if isinstance(data, dict):
-        return {k: _without_locations(v) for k, v in data.items() if k not in _LOCATION_KEYS}
-    if isinstance(data, list):
-        return [_without_locations(v) for v in data]
-    return data
+"""Fields that say where a file was read from (a bundle's folder, a relative path), and the explanations that name
+it: not what the machine holds. (Only model fields: a label or an option named "file" is content.)"""
 
 
 _LAST_FINGERPRINT: list[tuple[Inventory, str]] = []
@@ -735,10 +752,11 @@ def fingerprint(inv: Inventory) -> str:
 
 
 def _fingerprint(inv: Inventory) -> str:
-    data = _without_absent(to_data(inv))
+    data = _without_absent(_plain(inv, _LOCATION_KEYS))
+    assert isinstance(data, dict)
     data.pop("tool_version", None)
     data.pop("sources", None)
-    text = json.dumps(_without_locations(data), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from migrate.assess.config import Config
 from migrate.errors import InputError
@@ -79,9 +80,18 @@ def runbook_for(text: str, file: str, tool_version: str, force: bool = False) ->
 
 
 def validate_plan(plan: Plan, inv: Inventory, report: Report, tool_version: str, plan_file: str,
-                  backup_free_bytes: int | None) -> Validation:
-    """Every check of the plan against a fresh inventory and its assessment (docs/validate.md)."""
+                  backup_free_bytes: int | None, engine: tuple[str, Any] | None = None) -> Validation:
+    """Every check of the plan against a fresh inventory and its assessment (docs/validate.md); with the engine
+    (URL, TLS) the inventory was just read from, the plan's helper image is probed there."""
     from migrate.validate import validate
 
+    probe: str | None = None
+    why = "the inventory was not read from a live engine"
+    if engine is not None:
+        from migrate.inventory.engine import probe_helper
+
+        platform = "linux" if plan.source_backend == "lcow" else None
+        probe = probe_helper(engine[0], engine[1], plan.helper_image, platform)
+        why = "the engine does not have it yet; the run pulls it"
     return validate(plan, inv, report, tool_version=tool_version, plan_file=plan_file,
-                    backup_free_bytes=backup_free_bytes)
+                    backup_free_bytes=backup_free_bytes, helper_probe=probe, helper_not_checked=why)

@@ -140,7 +140,8 @@ class FakeDocker:
             fmt = a[a.index("--format") + 1]
             if fmt == "{{json .}}":
                 status = [["driver-type", "io.containerd.snapshotter.v1"]] if e.store == "containerd" else []
-                return ok(json.dumps({"ID": e.id, "OSType": e.os, "KernelVersion": e.kernel, "DriverStatus": status}))
+                return ok(json.dumps({"ID": e.id, "OSType": e.os, "KernelVersion": e.kernel, "DriverStatus": status,
+                                      "OperatingSystem": "Docker Desktop" if e.os == "linux" else "Windows Server"}))
             if fmt == MIRRORS:
                 return ok("".join(m + " " for m in e.mirrors))
             if fmt == INSECURE:

@@ -94,3 +94,58 @@ def test_output_the_probe_does_not_print_is_an_error(output: str) -> None:
 def test_output_is_read_whatever_the_line_ends() -> None:
     assert missing_tools(f"missing awk\r\nmissing sort\r\n{END}\r\n") == ("awk", "sort")
     assert missing_tools(f"{END}") == ()
+
+
+# ------------------------------------------------------------------------------------------ validate's probe
+
+
+def _golden_plan(helper: str):
+    import dataclasses
+
+    from migrate.pipeline import read_plan_text
+
+    root = Path(__file__).resolve().parent
+    plan = read_plan_text((root / "golden" / "hyperv-2x.plan.toml").read_text(encoding="utf-8"), "golden")
+    assert any(v.strategy == "copy" for v in plan.volumes)
+    return dataclasses.replace(plan, helper_image=helper)
+
+
+def _helper_leftovers(e: Engine) -> str:
+    from migrate.volumedigest import HELPER_LABEL
+
+    return e.docker("ps", "-a", "-q", "--filter", f"label={HELPER_LABEL}").strip()
+
+
+def test_validate_names_the_tools_the_plans_helper_image_lacks_on_the_engine(engine: Engine, images,
+                                                                              scratch: Path) -> None:
+    from migrate.pipeline import validate_plan
+    from tests.simworld import inventory, report
+
+    lacking = images("gnu-no-od-awk-2", gnu_rootfs(scratch / "probe-gnu-3.tar", omit=("od", "awk")))
+    result = validate_plan(_golden_plan(lacking), inventory("hyperv-2x"), report("hyperv-2x"), "test", "plan.toml",
+                           None, (engine.url, None))
+    helper = [p for p in result.problems if p.subject == f"helper image {lacking}"]
+    assert [(p.check, p.severity) for p in helper] == [("resources", "fail")]
+    assert "od (digest), awk (digest)" in helper[0].message and not result.passed
+    assert _helper_leftovers(engine) == ""
+
+
+def test_validate_passes_a_helper_image_with_every_tool(engine: Engine, rich: Population) -> None:
+    from migrate.inventory.engine import probe_helper
+    from migrate.validate.helper import helper_problems
+
+    output = probe_helper(engine.url, None, rich.base)
+    assert output is not None and missing_tools(output) == ()
+    assert helper_problems(_golden_plan(rich.base), output, "") == []
+
+
+def test_a_helper_image_the_engine_lacks_is_not_pulled_and_warns_not_checked(engine: Engine) -> None:
+    from migrate.inventory.engine import probe_helper
+    from migrate.validate.helper import helper_problems
+
+    absent = "w2m-test/never-there:1"
+    before = set(engine.docker("images", "-q", "--no-trunc").split())
+    assert probe_helper(engine.url, None, absent) is None
+    assert set(engine.docker("images", "-q", "--no-trunc").split()) == before and _helper_leftovers(engine) == ""
+    (problem,) = helper_problems(_golden_plan(absent), None, "the engine does not have it yet; the run pulls it")
+    assert problem.severity == "warn" and "not checked (the engine does not have it yet" in problem.message

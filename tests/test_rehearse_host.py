@@ -13,6 +13,7 @@ from migrate.plan.decide import decide
 from migrate.rehearse.host import SimulatedHost
 from migrate.rehearse.interpreter import RunRefused, run_program
 from migrate.rehearse.journal import load_journal
+from tests.dockerdouble import Crash
 from tests.simworld import PLAN_HASH, cleanup_place, inventory, report, world
 
 SAMPLES = ("hyperv-2x", "lcow", "near-wsl2")
@@ -127,7 +128,7 @@ def test_the_resume_task_allows_battery_and_has_no_time_limit_and_finish_removes
     w = world(tmp_path, "hyperv-2x")
     _stop_at(w, "switch/reboot")
     task = SimulatedHost(w.host_root).state["tasks"]["wsl2-migrate-resume"]
-    assert task == {"trigger": "logon", "battery": True, "time_limit": 0}
+    assert task["trigger"] == "logon" and task["battery"] and task["time_limit"] == 0 and task["priority"] == 4
     assert w.run(resume=True).status == "finished"
     assert not SimulatedHost(w.host_root).task_registered()
 
@@ -309,3 +310,49 @@ def test_switch_steps_carry_the_findings_of_their_own_kinds() -> None:
                     prefixes = [p for e in spec(kinds[rule]).steps for p in e.split("|")]
                     assert spec(kinds[rule]).manual or any(step.id.startswith(p) for p in prefixes), \
                         (sample, step.id, rule, kinds[rule])
+
+
+def test_a_volume_already_on_the_new_engine_is_never_adopted(tmp_path: Path) -> None:
+    """A volume of the planned name on the WSL 2 engine (an earlier install's) stops its create step: the run does
+    not pour the backup into it, and does not remove it either."""
+    w = world(tmp_path, "hyperv-2x")
+    name = next(v.name for v in w.plan.volumes if v.strategy == "copy")
+    w.docker.engines["target"].volumes[name] = b"someone else's data"
+    outcome = w.run()
+    assert outcome.status == "failed" and outcome.results[-1].id.startswith("restore/volume/")
+    assert "already exists on the target engine" in outcome.message
+    assert w.docker.engines["target"].volumes[name] == b"someone else's data"
+
+
+def test_an_interrupted_create_is_recovered_on_resume_not_refused(tmp_path: Path) -> None:
+    """A power cut after `volume create` took effect but before the journal said so: the resume removes what that
+    attempt made (the journal shows it started its command) and creates it again, instead of refusing the name."""
+    w = world(tmp_path, "hyperv-2x")
+    step = next(s for s in w.program.steps if s.id.startswith("restore/volume/"))
+    name = step.target
+    real = w.docker._do
+
+    def power_cut_after_create(engine, args):
+        result = real(engine, args)
+        if args[:2] == ["volume", "create"] and args[-1] == name:
+            raise Crash("power cut after volume create")  # the engine made it; the journal never heard
+        return result
+
+    w.docker._do = power_cut_after_create
+    with pytest.raises(Crash):
+        w.run()
+    assert name in w.docker.engines["target"].volumes
+    assert load_journal(w.work, PLAN_HASH).steps[step.id].record.get("commandStarted") is True
+    w.docker._do = real
+    assert w.run(resume=True).status == "finished"
+    assert w.docker.engines["target"].volumes[name] == w.docker.engines["source"].volumes[name]
+
+
+def test_rollback_of_a_plan_that_never_ran_here_does_nothing(tmp_path: Path) -> None:
+    from migrate.rehearse.interpreter import run_rollback
+
+    w = world(tmp_path, "hyperv-2x")
+    before = w.state()
+    outcome = run_rollback(w.ctx())
+    assert outcome.status == "finished" and outcome.results == [] and "nothing to roll back" in outcome.message
+    assert w.state() == before and not (w.work / "journal.json").exists()

@@ -241,7 +241,7 @@ def _program(h: bool) -> Program:
     engines = {"source": EngineExpect(os=t(6) if h else "linux"),
                "target": EngineExpect(os="linux", kernel_contains=t(7) if h else "microsoft-standard",
                                       not_source=True),
-               "hyperv": EngineExpect(os="linux", kernel_excludes=t(8) if h else "microsoft-standard")}
+               "hyperv": EngineExpect(os="linux", kernel_contains=t(8) if h else "linuxkit")}
     return Program(steps=tuple(steps), rollback=rollback, engines=engines)
 
 
@@ -569,8 +569,8 @@ def test_plan_constants(which: str, plain: str, hostile: str) -> None:
     assert values["$script:ToolVersion"] == meta.tool_version
     assert values["$script:SourceBackend"] == meta.source_backend
     assert values["$script:StepTotal"] == len(program.steps)
-    # Machine-wide, and one per plan: two plans' runs never share a lock or a resume task.
-    assert values["$script:MutexName"].startswith("Global\\") and meta.plan_hash[:12] in values["$script:MutexName"]
+    # One lock for the machine (every plan, every backup folder: one Desktop and one WSL), and a resume task per plan.
+    assert values["$script:MutexName"] == "Global\\wsl2-migrate-runbook"
     assert meta.plan_hash[:12] in values["$script:ResumeTaskName"]
 
 
@@ -612,7 +612,7 @@ def test_header_help_and_strictness(plain: str) -> None:
     assert lines[help_end + 1] == "[CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'Medium')]"
     params = re.findall(r"\[(?:string|switch|int)\]\$(\w+)", "\n".join(lines[help_end:lines.index(")", help_end)]))
     assert params == ["BackupPath", "ResumeFrom", "Phase", "Resume", "Force", "Rollback", "SourceEngine",
-                      "TargetEngine", "HyperVEngine", "DockerPath", "EngineTimeoutSeconds"]
+                      "TargetEngine", "HyperVEngine", "DockerPath", "EngineTimeoutSeconds", "FromTask"]
     assert re.findall(r"^\.PARAMETER (\w+)$", help_text, re.M) == params
     for line in ("Set-StrictMode -Version 3.0", "$ErrorActionPreference = 'Stop'",
                  "$PSNativeCommandUseErrorActionPreference = $false"):

@@ -510,28 +510,39 @@ def _forward_loop(lib: Lib) -> Node | None:
 
 def check_resume_task_settings(lib: Lib) -> list[str]:
     """The resume task: at logon of this user, interactive, highest run level, allowed on battery and not stopped
-    on it, no time limit; it runs this runbook with -Resume."""
+    on it, no time limit, normal priority (both tasks); it runs the console PowerShell of this edition ($PSHOME)
+    on the protected copy of this runbook with -Resume -FromTask and the run's options."""
     out = []
     function = lib.function("Request-Restart")
     (register,) = lib.calls("Register-ScheduledTask", function) or (None,)
     if register is None or "@splatTask" not in _text(register):
         return ["Request-Restart does not register the resume task"]
     task = _splat(lib, register, "splatTask")
-    settings = _splat(lib, register, "splatSettings")
+    (new_settings,) = lib.calls("New-ScheduledTaskSettingsSet", lib.function("Get-TaskSetting")) or (None,)
+    settings = _splat(lib, new_settings, "splatSettings") if new_settings is not None else {}
     want_settings = {"AllowStartIfOnBatteries": "$true", "DontStopIfGoingOnBatteries": "$true",
-                     "ExecutionTimeLimit": "(New-TimeSpan -Seconds 0)"}
+                     "ExecutionTimeLimit": "(New-TimeSpan -Seconds 0)", "Priority": "4"}
     for key, value in want_settings.items():
         if settings.get(key) != value:
-            out.append(f"resume task setting {key} is {settings.get(key)!r}, expected {value}")
-    if task.get("Settings") != "New-ScheduledTaskSettingsSet @splatSettings":
+            out.append(f"task setting {key} is {settings.get(key)!r}, expected {value}")
+    if task.get("Settings") != "Get-TaskSetting":
         out.append("the resume task does not use those settings")
+    (desktop_task,) = lib.calls("Register-ScheduledTask", lib.function("Start-DockerDesktop")) or (None,)
+    if desktop_task is None or _splat(lib, desktop_task, "splatTask").get("Settings") != "Get-TaskSetting":
+        out.append("the start-desktop task does not use those settings")
+    if task.get("Action") != "New-ScheduledTaskAction -Execute $shell -Argument $arguments" or \
+            "[System.IO.Path]::Combine($PSHOME, 'powershell.exe')" not in lib.body("Request-Restart"):
+        out.append("the resume task does not run the console PowerShell of $PSHOME")
+    if "-File ' + (ConvertTo-QuotedArgument -Value $copy)" not in lib.body("Request-Restart") or \
+            "$copy = Copy-RunbookForTask" not in lib.body("Request-Restart"):
+        out.append("the resume task does not run the protected copy of the runbook")
     principal = task.get("Principal", "")
     for part in ("-LogonType Interactive", "-RunLevel Highest"):
         if part not in principal:
             out.append(f"the resume task's principal lacks {part}")
     if "-AtLogOn" not in task.get("Trigger", ""):
         out.append("the resume task does not start at logon")
-    for part in ("-NoProfile", "-File ", "-Resume"):
+    for part in ("-NoProfile", "-File ", "-Resume", "-FromTask", "-EngineTimeoutSeconds", "-Phase"):
         if part not in lib.body("Request-Restart"):
             out.append(f"the resume task's command lacks {part}")
     return out
@@ -619,13 +630,16 @@ def check_the_backup_folder_is_locked(lib: Lib) -> list[str]:
     """The whole backup folder is limited to the user and SYSTEM (icacls /inheritance:r /grant:r), read back,
     before anything is written into it."""
     out = []
-    protect = lib.body("Protect-BackupFolder")
-    grant = "' /inheritance:r /grant:r *' + $userSid + ':(OI)(CI)F *S-1-5-18:(OI)(CI)F'"
-    steps = ("CreateDirectory($root)", grant, "-Name 'icacls.exe'", "AreAccessRulesProtected",
-             "unexpected access rule")
+    protect = lib.body("Protect-Folder")
+    steps = ("CreateDirectory($Path)", "-Name 'icacls.exe'", "' /inheritance:r /grant:r ' + $grants",
+             "AreAccessRulesProtected", "$Sids -notcontains $sid", "unexpected access rule")
     positions = [protect.find(s) for s in steps]
     if min(positions) < 0 or positions != sorted(positions):
-        out.append(f"Protect-BackupFolder: expected, in order: {steps}")
+        out.append(f"Protect-Folder: expected, in order: {steps}")
+    if "'*' + $_ + ':(OI)(CI)F'" not in protect:
+        out.append("Protect-Folder does not grant full control to each SID on the folder and all below it")
+    if "Protect-Folder -Path $root -Sids @($userSid, 'S-1-5-18')" not in lib.body("Protect-BackupFolder"):
+        out.append("Protect-BackupFolder does not limit the folder to the user and SYSTEM")
     initialize = lib.body("Initialize-BackupFolder")
     if not 0 <= initialize.find("Protect-BackupFolder") < initialize.find("CreateDirectory"):
         out.append("prepare-backup-folder creates sub-folders before locking the folder")
@@ -687,7 +701,8 @@ def check_failures_say_what_next(lib: Lib) -> list[str]:
         if run is not None else None
     text = _text(catch) if catch is not None else ""
     return [f"the failure message lacks {part}" for part in ("$script:LogPath", "$script:TranscriptPath",
-                                                             " -Resume -BackupPath ", " -Rollback -BackupPath ")
+                                                             " -Resume' + $folder", " -Rollback' + $folder",
+                                                             "\" -BackupPath '\"")
             if part not in text]
 
 
@@ -834,6 +849,14 @@ def check_the_journal_is_the_rehearsals(lib: Lib) -> list[str]:
     return out
 
 
+def check_json_arrays_are_not_wrapped(lib: Lib) -> list[str]:
+    """No @() around ConvertFrom-Json or Get-JsonProperty: on 5.1 ConvertFrom-Json emits a JSON array as one
+    object[], which @() wraps into a one-element array (a loop would see the whole array as one item), and
+    Get-JsonProperty keeps arrays whole with the unary comma. Assigned to a variable, both loop alike on 5.1 and 7."""
+    return [f"{enclosing_function(node) or 'script body'}: {m.group(0)}" for m, node in
+            _code_matches(lib, r"@\(\s*(?:ConvertFrom-Json|Get-JsonProperty)\b")]
+
+
 CHECKS: list[Callable[[Lib], list[str]]] = [
     check_only_native_process_starts_programs, check_native_calls_have_timeouts, check_every_action_has_one_case,
     check_mutating_docker_steps_ask_first, check_native_calls_are_guarded_or_read_only, check_dry_run_changes_nothing,
@@ -844,6 +867,7 @@ CHECKS: list[Callable[[Lib], list[str]]] = [
     check_engines_prove_what_they_are, check_failures_say_what_next, check_json_edits_follow_section_7,
     check_verify_target_compares_both_digests, check_check_modes_are_the_models,
     check_the_library_reads_only_what_the_program_holds, check_the_journal_is_the_rehearsals,
+    check_json_arrays_are_not_wrapped,
 ]
 
 
@@ -923,6 +947,8 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
     (check_resume_task_settings, [("ExecutionTimeLimit         = (New-TimeSpan -Seconds 0)",
                                    "ExecutionTimeLimit         = (New-TimeSpan -Hours 72)")]),
     (check_resume_task_settings, [("        DontStopIfGoingOnBatteries = $true\n", "")]),
+    (check_resume_task_settings, [("        Priority                   = 4\n", "")]),
+    (check_resume_task_settings, [("        Settings  = Get-TaskSetting\n", "")]),
     (check_desktop_starts_unelevated, [("-LogonType Interactive -RunLevel Limited",
                                         "-LogonType Interactive -RunLevel Highest")]),
     (check_rollback_tombstone_stops_forward_runs,
@@ -932,7 +958,11 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
                                          "('run: ' + $program + ' ' + $Arguments)")]),
     (check_env_values_never_reach_a_message, [("Add-StepNote -Text ([string]$lines.Count + ' variable(s) written')",
                                                "Add-StepNote -Text ('written: ' + $body)")]),
-    (check_the_backup_folder_is_locked, [("' /inheritance:r /grant:r *'", "' /grant *'")]),
+    (check_the_backup_folder_is_locked, [("' /inheritance:r /grant:r ' + $grants", "' /grant ' + $grants")]),
+    (check_json_arrays_are_not_wrapped, [("$files = Get-JsonProperty -Object $manifest -Name 'files' -Default @()",
+                                          "$files = @(Get-JsonProperty -Object $manifest -Name 'files' -Default 0)")]),
+    (check_the_backup_folder_is_locked, [("-Sids @($userSid, 'S-1-5-18')",
+                                          "-Sids @($userSid, 'S-1-5-18', 'S-1-1-0')")]),
     (check_artifacts_are_rehashed_before_use, [(" -or (Get-FileSha256 -Path $path) -ne $record.Sha256", "")]),
     (check_engines_prove_what_they_are, [("-not $kernel.Contains($expect.KernelContains)", "$false")]),
     (check_failures_say_what_next, [("        Write-Warning -Message ('Log: ' + $script:LogPath + '; transcript: ' + "

@@ -236,7 +236,7 @@ def test_the_program_reaches_the_second_engine_after_every_step_of_the_first(lco
                      ("redis@sha256:a7abd38c324fcfd81b246ce1f35b9e98fd316696c9f5eb4dd3600dbe919fc08f",)]
     first_own = program.step("restore/pull/bec4d577ca45")
     assert max(hyperv_images) < ids.index(first_own.id)
-    assert program.engines["hyperv"].os == "linux" and program.engines["hyperv"].kernel_excludes
+    assert program.engines["hyperv"].os == "linux" and program.engines["hyperv"].kernel_contains == "linuxkit"
 
 
 def test_the_rollback_switches_back_before_the_first_engine_and_restarts_both(lcow: Inventory) -> None:

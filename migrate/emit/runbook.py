@@ -39,7 +39,7 @@ from migrate.plan.steps import ENGINES, PHASES, SELF_PROVING, Arg, BackupPath, D
 DEFAULT_ENGINE = "npipe:////./pipe/docker_engine"
 DEFAULT_HYPERV_ENGINE = "npipe:////./pipe/dockerDesktopLinuxEngine"
 """Docker Desktop's Linux engine (the desktop-linux context): the -HyperVEngine default when the plan names none."""
-MUTEX_PREFIX = "Global\\wsl2-migrate-"
+MUTEX_NAME = "Global\\wsl2-migrate-runbook"
 """A named mutex for the whole machine: two runs of one plan never write one journal at once."""
 _ID = re.compile(r"^[a-z0-9][a-z0-9._/-]*$")
 _HASH = re.compile(r"^[0-9a-f]{64}$")
@@ -289,6 +289,8 @@ def _header(steps: Sequence[Step], meta: RunbookMeta) -> list[str]:
         "    The docker CLI (name on PATH or full path).",
         ".PARAMETER EngineTimeoutSeconds",
         "    How long to wait for an engine after starting Docker Desktop.",
+        ".PARAMETER FromTask",
+        "    Set by the logon task that resumes the run after a restart: the window waits for Enter before closing.",
         ".EXAMPLE",
         "    .\\migrate.ps1 -WhatIf",
         "    Dry run: read-only probes run, every change is listed as What if.",
@@ -325,7 +327,8 @@ def _header(steps: Sequence[Step], meta: RunbookMeta) -> list[str]:
         f"    [string]$TargetEngine = {_ps(DEFAULT_ENGINE)},",
         f"    [string]$HyperVEngine = {_ps(meta.hyperv_engine or DEFAULT_HYPERV_ENGINE)},",
         "    [string]$DockerPath = 'docker',",
-        "    [ValidateRange(10, 86400)] [int]$EngineTimeoutSeconds = 300",
+        "    [ValidateRange(10, 86400)] [int]$EngineTimeoutSeconds = 300,",
+        "    [switch]$FromTask",
         ")",
         "",
     ]
@@ -356,7 +359,7 @@ def _preamble(program: Program, meta: RunbookMeta) -> list[str]:
         f"$script:SourceBackend = {_ps(meta.source_backend)}",
         f"$script:StepTotal = {len(program.steps)}",
         f"$script:ResumeTaskName = {_ps('wsl2-migrate-resume-' + meta.plan_hash[:12])}",
-        "$script:MutexName = " + _ps(MUTEX_PREFIX + meta.plan_hash[:12]),
+        "$script:MutexName = " + _ps(MUTEX_NAME),
         "$script:EngineExpect = @{ " + engines + " }",
         "$script:SourceEngines = " + _list(SOURCE_ENGINES),
         "$script:SelfProving = " + _list(SELF_PROVING),
@@ -394,6 +397,7 @@ def _main() -> list[str]:
         "    HyperVEngine         = $HyperVEngine",
         "    DockerPath           = $DockerPath",
         "    EngineTimeoutSeconds = $EngineTimeoutSeconds",
+        "    FromTask             = [bool]$FromTask",
         "    ScriptPath           = $PSCommandPath",
         "}",
         "Invoke-Runbook -Options $runbookOptions",

@@ -39,7 +39,7 @@ $script:DockerExe = ''
 $script:Engines = @{}
 $script:CheckedEngines = @{}
 $script:Options = @{}
-$script:Journal = @{}
+$script:Journal = @{ Exists = $false }
 $script:Artifacts = @{}
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -241,7 +241,11 @@ function Resolve-DockerExecutable {
     }
     $full = $command.Source
     if ($full.IndexOf([char]34) -ge 0 -or $full.EndsWith([string][char]92)) {
-        throw ('DockerPath ' + $full + ': unusable path')
+        throw ("DockerPath '" + $full + "': unusable path")
+    }
+    if (-not $full.EndsWith('.exe', [System.StringComparison]::OrdinalIgnoreCase)) {
+        # Process.Start runs only executables: a docker.cmd or docker.ps1 shim would not start.
+        throw ("DockerPath '" + $full + "' is not an .exe: pass the docker.exe of Docker Desktop")
     }
     return $full
 }
@@ -336,18 +340,25 @@ function Write-BytesFileAtomic {
     $temp = [System.IO.Path]::Combine($folder, '.' + [System.IO.Path]::GetFileName($Path) + '.' + [guid]::NewGuid().ToString('N') + '.tmp')
     $stream = New-Object -TypeName System.IO.FileStream -ArgumentList $temp, ([System.IO.FileMode]::CreateNew), ([System.IO.FileAccess]::Write), ([System.IO.FileShare]::None)
     try {
-        $stream.Write($Bytes, 0, $Bytes.Length)
-        $stream.Flush($true)
+        try {
+            $stream.Write($Bytes, 0, $Bytes.Length)
+            $stream.Flush($true)
+        } finally {
+            $stream.Dispose()
+        }
+        if ([System.IO.File]::Exists($Path) -and $KeepBackup) {
+            [System.IO.File]::Replace($temp, $Path, $Path + '.bak')
+        } elseif ([System.IO.File]::Exists($Path)) {
+            # PowerShell passes $null to a .NET string parameter as ''; NullString passes a real null (no backup).
+            [System.IO.File]::Replace($temp, $Path, [System.Management.Automation.Language.NullString]::Value)
+        } else {
+            [System.IO.File]::Move($temp, $Path)
+        }
     } finally {
-        $stream.Dispose()
-    }
-    if ([System.IO.File]::Exists($Path) -and $KeepBackup) {
-        [System.IO.File]::Replace($temp, $Path, $Path + '.bak')
-    } elseif ([System.IO.File]::Exists($Path)) {
-        # PowerShell passes $null to a .NET string parameter as ''; NullString passes a real null (no backup file).
-        [System.IO.File]::Replace($temp, $Path, [System.Management.Automation.Language.NullString]::Value)
-    } else {
-        [System.IO.File]::Move($temp, $Path)
+        # A full disk or a locked file leaves no half-written temp file behind (after a swap it is gone already).
+        if ([System.IO.File]::Exists($temp)) {
+            [System.IO.File]::Delete($temp)
+        }
     }
 }
 
@@ -990,8 +1001,9 @@ function Get-EngineIdentityProblem {
     if ($expect.KernelContains.Length -gt 0 -and -not $kernel.Contains($expect.KernelContains)) {
         return ('its kernel ' + $kernel + ' is not the one expected (' + $expect.KernelContains + ')')
     }
-    if ($expect.KernelExcludes.Length -gt 0 -and $kernel.Contains($expect.KernelExcludes)) {
-        return ('its kernel ' + $kernel + ' is the WSL 2 one (' + $expect.KernelExcludes + ')')
+    $system = [string](Get-JsonProperty -Object $Info -Name 'OperatingSystem' -Default '')
+    if ($expect.OperatingSystem.Length -gt 0 -and $system -ne $expect.OperatingSystem) {
+        return ('it runs on ' + $system + ', not ' + $expect.OperatingSystem)
     }
     foreach ($source in $script:SourceEngines) {
         if ($expect.NotSource -and $script:Journal.Engines.ContainsKey($source)) {
@@ -1182,7 +1194,21 @@ function Test-JsonValueEqual {
     if ($Left -is [bool] -or $Right -is [bool]) {
         return ($Left -is [bool] -and $Right -is [bool] -and $Left -eq $Right)
     }
+    if ($Left -is [datetime] -or $Right -is [datetime]) {
+        # 7.x's ConvertFrom-Json reads an ISO 8601 string as a date (5.1 keeps the string).
+        return ($Left -is [datetime] -and $Right -is [datetime] -and $Left.ToUniversalTime() -eq $Right.ToUniversalTime())
+    }
     return ([double]$Left -eq [double]$Right)
+}
+
+function Get-DesktopProcess {
+    # Docker Desktop's processes in this session (another signed-in user's Desktop is not this migration's).
+    [CmdletBinding()]
+    param(
+        [string[]]$Name = $script:DesktopProcessNames
+    )
+    $session = [System.Diagnostics.Process]::GetCurrentProcess().SessionId
+    return @(Get-Process -Name $Name -ErrorAction SilentlyContinue | Where-Object -FilterScript { $_.SessionId -eq $session })
 }
 
 function Assert-DesktopStopped {
@@ -1191,7 +1217,7 @@ function Assert-DesktopStopped {
     param(
         [Parameter(Mandatory = $true)] [string]$What
     )
-    $running = @(Get-Process -Name $script:DesktopProcessNames -ErrorAction SilentlyContinue)
+    $running = @(Get-DesktopProcess)
     if ($running.Count -gt 0 -and $script:DryRun) {
         Write-Warning -Message ('Docker Desktop is running; the real run stops it before ' + $What)
     } elseif ($running.Count -gt 0) {
@@ -1428,13 +1454,11 @@ function Add-IniEntry {
 # Host actions: one function each (the table in docs/runbook.md pairs each with its Python twin in
 # migrate/rehearse/host.py). Mutations sit under ShouldProcess; read-only probes run under -WhatIf too.
 
-function Test-MigrationHost {
-    # check-host: the desktop user, Windows build, free space, file sharing, manual items; read-only.
+function Assert-DesktopUser {
+    # This PowerShell runs as the user whose desktop this session shows (whose Docker Desktop and settings move).
     [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
-    $p = $Step.Params
+    [OutputType([string])]
+    param()
     $user = [System.Security.Principal.WindowsIdentity]::GetCurrent().Name
     $desktopUser = Get-InteractiveUser
     if ($desktopUser.Length -eq 0) {
@@ -1443,6 +1467,17 @@ function Test-MigrationHost {
     if ($desktopUser -ne $user) {
         throw ('this PowerShell runs as ' + $user + ', but the desktop belongs to ' + $desktopUser + ': its per-user settings (%APPDATA%, .wslconfig) would be the wrong ones. Sign in as ' + $desktopUser + ' and start PowerShell with Run as administrator')
     }
+    return $user
+}
+
+function Test-MigrationHost {
+    # check-host: the desktop user, Windows build, free space, file sharing, manual items; read-only.
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable]$Step
+    )
+    $p = $Step.Params
+    $user = Assert-DesktopUser
     if ($p.ExpectedUser.Length -gt 0 -and $p.ExpectedUser -ne $user) {
         throw ('the plan was made for ' + $p.ExpectedUser + ', this is ' + $user + ': make a plan on this account')
     }
@@ -1554,39 +1589,102 @@ function Test-FileSharing {
     Add-StepNote -Text ('the backup folder is shared with Docker Desktop (' + $p.FileSharing.Setting + ')')
 }
 
+function Protect-Folder {
+    # Path created (or found owned by one of Sids or Administrators), then limited to Sids: icacls
+    # /inheritance:r /grant:r, read back and checked before anything is written into it. With -AdminOwned it is
+    # first given to Administrators, so the user's unelevated processes cannot take its ACL back as its owner.
+    [CmdletBinding(SupportsShouldProcess)]
+    param(
+        [Parameter(Mandatory = $true)] [string]$Path,
+        [Parameter(Mandatory = $true)] [string[]]$Sids,
+        [Parameter(Mandatory = $true)] [string]$StepId,
+        [switch]$AdminOwned
+    )
+    if ([System.IO.Directory]::Exists($Path)) {
+        $owner = (Get-Acl -LiteralPath $Path).GetOwner([System.Security.Principal.SecurityIdentifier]).Value
+        if ($Sids -notcontains $owner -and $owner -ne 'S-1-5-32-544') {
+            throw ("'" + $Path + "' already exists and belongs to " + $owner + ': remove it or choose another folder')
+        }
+    }
+    if (-not $PSCmdlet.ShouldProcess($Path, 'Create the folder and limit it to ' + ($Sids -join ', '))) {
+        $script:StepDeclined = $true
+        return
+    }
+    [void][System.IO.Directory]::CreateDirectory($Path)
+    $icacls = Get-SystemProgram -Name 'icacls.exe'
+    $quoted = ConvertTo-QuotedArgument -Value $Path
+    if ($AdminOwned) {
+        [void](Invoke-NativeProcess -FilePath $icacls -Arguments ($quoted + ' /setowner *S-1-5-32-544') -Display ('icacls ' + $Path + ' /setowner Administrators') -StepId $StepId -TimeoutSeconds 300)
+    }
+    $grants = @($Sids | ForEach-Object -Process { '*' + $_ + ':(OI)(CI)F' }) -join ' '
+    [void](Invoke-NativeProcess -FilePath $icacls -Arguments ($quoted + ' /inheritance:r /grant:r ' + $grants) -Display ('icacls ' + $Path + ' (' + ($Sids -join ', ') + ' only)') -StepId $StepId -TimeoutSeconds 300)
+    $acl = Get-Acl -LiteralPath $Path
+    if (-not $acl.AreAccessRulesProtected) {
+        throw ("'" + $Path + "': inheritance is still on after icacls")
+    }
+    foreach ($rule in $acl.Access) {
+        $sid = $rule.IdentityReference.Translate([System.Security.Principal.SecurityIdentifier]).Value
+        if ($Sids -notcontains $sid) {
+            throw ("'" + $Path + "': unexpected access rule for " + $sid)
+        }
+    }
+    Write-RunbookLog -StepId $StepId -Message ('folder ' + $Path + ' limited to ' + ($Sids -join ', '))
+}
+
 function Protect-BackupFolder {
-    # The backup folder created (or found owned by this user or Administrators), then limited to this user and
-    # SYSTEM: icacls /inheritance:r /grant:r, read back and checked before anything is written into it.
+    # The backup folder, limited to this user and SYSTEM; never on a FAT or exFAT drive (no ACLs; 4 GB files).
     [CmdletBinding(SupportsShouldProcess)]
     param(
         [Parameter(Mandatory = $true)] [string]$StepId
     )
-    $userSid = [System.Security.Principal.WindowsIdentity]::GetCurrent().User.Value
     $root = $script:BackupRoot
-    if ([System.IO.Directory]::Exists($root)) {
-        $owner = (Get-Acl -LiteralPath $root).GetOwner([System.Security.Principal.SecurityIdentifier]).Value
-        if ($owner -ne $userSid -and $owner -ne 'S-1-5-32-544') {
-            throw ($root + ' already exists and belongs to ' + $owner + ': choose another -BackupPath')
+    if (-not $root.StartsWith('\\')) {
+        $drive = New-Object -TypeName System.IO.DriveInfo -ArgumentList ([System.IO.Path]::GetPathRoot($root))
+        if ($drive.IsReady -and @('FAT', 'FAT32', 'exFAT') -contains $drive.DriveFormat) {
+            throw ("'" + $root + "' is on a " + $drive.DriveFormat + ' drive: it cannot be locked to you and holds no file over 4 GB; choose an NTFS or ReFS drive with -BackupPath')
         }
     }
+    $userSid = [System.Security.Principal.WindowsIdentity]::GetCurrent().User.Value
     if (-not $PSCmdlet.ShouldProcess($root, 'Create the backup folder and limit it to ' + $userSid + ' and SYSTEM')) {
         $script:StepDeclined = $true
         return
     }
-    [void][System.IO.Directory]::CreateDirectory($root)
-    $arguments = (ConvertTo-QuotedArgument -Value $root) + ' /inheritance:r /grant:r *' + $userSid + ':(OI)(CI)F *S-1-5-18:(OI)(CI)F'
-    [void](Invoke-NativeProcess -FilePath (Get-SystemProgram -Name 'icacls.exe') -Arguments $arguments -Display ('icacls ' + $root + ' (user and SYSTEM only)') -StepId $StepId -TimeoutSeconds 300)
-    $acl = Get-Acl -LiteralPath $root
-    if (-not $acl.AreAccessRulesProtected) {
-        throw ($root + ': inheritance is still on after icacls')
+    Protect-Folder -Path $root -Sids @($userSid, 'S-1-5-18') -StepId $StepId -Confirm:$false
+}
+
+function Copy-RunbookForTask {
+    # The copy of this runbook the elevated logon task runs: in %ProgramData%\wsl2-migrate, owned by Administrators
+    # and writable by Administrators and SYSTEM only. The original may sit where the user's unelevated programs
+    # can change it, and the task would run their change elevated. Only called once ShouldProcess agreed.
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory = $true)] [string]$StepId
+    )
+    $folder = [System.IO.Path]::Combine([System.Environment]::GetFolderPath('CommonApplicationData'), 'wsl2-migrate')
+    Protect-Folder -Path $folder -Sids @('S-1-5-32-544', 'S-1-5-18') -StepId $StepId -AdminOwned -Confirm:$false
+    $copy = [System.IO.Path]::Combine($folder, $script:ResumeTaskName + '.ps1')
+    $bytes = [System.IO.File]::ReadAllBytes($script:Options.ScriptPath)
+    Write-BytesFileAtomic -Path $copy -Bytes $bytes
+    if ((Get-FileSha256 -Path $copy) -ne (Get-BytesSha256 -Bytes $bytes)) {
+        throw ("the copy of the runbook in '" + $copy + "' does not hash like the runbook")
     }
-    foreach ($rule in $acl.Access) {
-        $sid = $rule.IdentityReference.Translate([System.Security.Principal.SecurityIdentifier]).Value
-        if ($sid -ne $userSid -and $sid -ne 'S-1-5-18') {
-            throw ($root + ': unexpected access rule for ' + $sid)
-        }
+    return $copy
+}
+
+function Get-TaskSetting {
+    # Settings of both tasks: allowed and kept on battery, no time limit (the default 72 h would end a long
+    # restore, or Docker Desktop itself), normal priority (the default 7 runs below normal, and so would Desktop).
+    [CmdletBinding()]
+    param()
+    $splatSettings = @{
+        AllowStartIfOnBatteries    = $true
+        DontStopIfGoingOnBatteries = $true
+        StartWhenAvailable         = $true
+        ExecutionTimeLimit         = (New-TimeSpan -Seconds 0)
+        Priority                   = 4
     }
-    Write-RunbookLog -StepId $StepId -Message ('backup folder limited to ' + $userSid + ' and SYSTEM')
+    return New-ScheduledTaskSettingsSet @splatSettings
 }
 
 function Initialize-BackupFolder {
@@ -1682,7 +1780,7 @@ function Stop-DockerDesktop {
         [Parameter(Mandatory = $true)] [hashtable]$Step
     )
     $p = $Step.Params
-    $running = @(Get-Process -Name $script:DesktopProcessNames -ErrorAction SilentlyContinue)
+    $running = @(Get-DesktopProcess)
     $service = Get-Service -Name 'com.docker.service' -ErrorAction SilentlyContinue
     $serviceRunning = $null -ne $service -and $service.Status -eq 'Running'
     if ($running.Count -eq 0 -and -not $serviceRunning) {
@@ -1691,13 +1789,13 @@ function Stop-DockerDesktop {
         $graceful = Invoke-DockerCommand -Engine '' -Segments @('desktop stop') -Display 'desktop stop' -StepId $Step.Id -TimeoutSeconds $p.Timeout -NoThrow
         if ($graceful.ExitCode -ne 0) {
             Write-RunbookLog -StepId $Step.Id -Message 'docker desktop stop is not available; stopping the processes'
-            Stop-Process -Name $script:DesktopProcessNames -Force -ErrorAction SilentlyContinue -Confirm:$false
+            Get-DesktopProcess | Stop-Process -Force -ErrorAction SilentlyContinue -Confirm:$false
         }
         if ($serviceRunning) {
             Stop-Service -Name 'com.docker.service' -Force -Confirm:$false
         }
         $deadline = (Get-Date).AddSeconds($p.Timeout)
-        while (@(Get-Process -Name $script:DesktopProcessNames -ErrorAction SilentlyContinue).Count -gt 0) {
+        while (@(Get-DesktopProcess).Count -gt 0) {
             if ((Get-Date) -gt $deadline) {
                 throw ('Docker Desktop did not stop within ' + $p.Timeout + ' s')
             }
@@ -1727,7 +1825,14 @@ function Wait-VmOff {
     $p = $Step.Params
     try {
         [void](Get-CimInstance -Namespace 'root\virtualization\v2' -ClassName 'Msvm_VirtualSystemManagementService' -ErrorAction Stop)
-    } catch {
+    } catch [Microsoft.Management.Infrastructure.CimException] {
+        # Only a missing namespace means no Hyper-V; access denied or a broken WMI must not pass as "off".
+        if ([string]$_.Exception.NativeErrorCode -ne 'InvalidNamespace') {
+            throw ('cannot read the Hyper-V VMs (root\virtualization\v2): ' + $_.Exception.Message)
+        }
+        if ($p.Required) {
+            throw 'Hyper-V''s WMI namespace (root\virtualization\v2) is missing, but the old backend is a Hyper-V VM: repair Hyper-V, then resume'
+        }
         Add-StepNote -Text 'Hyper-V is not installed: no VM to wait for'
         return
     }
@@ -1735,7 +1840,8 @@ function Wait-VmOff {
     while ($true) {
         $running = New-Object -TypeName 'System.Collections.Generic.List[string]'
         foreach ($vm in @(Get-CimInstance -Namespace 'root\virtualization\v2' -ClassName 'Msvm_ComputerSystem')) {
-            if ($p.Names -contains [string]$vm.ElementName -and [int]$vm.EnabledState -ne 3) {
+            # EnabledState 3 is off, 6 saved (offline): neither holds the VM's disk.
+            if ($p.Names -contains [string]$vm.ElementName -and @(3, 6) -notcontains [int]$vm.EnabledState) {
                 $running.Add([string]$vm.ElementName)
             }
         }
@@ -2065,28 +2171,32 @@ function Request-Restart {
         return
     }
     $user = [System.Security.Principal.WindowsIdentity]::GetCurrent().Name
-    $arguments = '-NoProfile -ExecutionPolicy Bypass -File ' + (ConvertTo-QuotedArgument -Value $script:Options.ScriptPath)
-    $arguments += ' -Resume -BackupPath ' + (ConvertTo-QuotedArgument -Value $script:BackupRoot)
+    $copy = Copy-RunbookForTask -StepId $Step.Id
+    # The console host of this edition, not whatever hosts this session (an editor's, the ISE).
+    $shell = [System.IO.Path]::Combine($PSHOME, 'powershell.exe')
+    if ($PSVersionTable.PSEdition -eq 'Core') {
+        $shell = [System.IO.Path]::Combine($PSHOME, 'pwsh.exe')
+    }
+    $arguments = '-NoProfile -ExecutionPolicy Bypass -File ' + (ConvertTo-QuotedArgument -Value $copy)
+    $arguments += ' -Resume -FromTask -BackupPath ' + (ConvertTo-QuotedArgument -Value $script:BackupRoot)
     $arguments += ' -SourceEngine ' + $script:Engines['source'] + ' -TargetEngine ' + $script:Engines['target']
     if ($script:Engines.ContainsKey('hyperv')) {
         $arguments += ' -HyperVEngine ' + $script:Engines['hyperv']
     }
     $arguments += ' -DockerPath ' + (ConvertTo-QuotedArgument -Value $script:DockerExe)
+    $arguments += ' -EngineTimeoutSeconds ' + $script:Options.EngineTimeoutSeconds
+    if ($script:Options.Phase.Length -gt 0) {
+        $arguments += ' -Phase ' + $script:Options.Phase
+    }
     if ($script:Options.Force) {
         $arguments += ' -Force'
     }
-    $splatSettings = @{
-        AllowStartIfOnBatteries    = $true
-        DontStopIfGoingOnBatteries = $true
-        StartWhenAvailable         = $true
-        ExecutionTimeLimit         = (New-TimeSpan -Seconds 0)
-    }
     $splatTask = @{
         TaskName    = $script:ResumeTaskName
-        Action      = New-ScheduledTaskAction -Execute (Get-Process -Id $PID).Path -Argument $arguments
+        Action      = New-ScheduledTaskAction -Execute $shell -Argument $arguments
         Trigger     = New-ScheduledTaskTrigger -AtLogOn -User $user
         Principal   = New-ScheduledTaskPrincipal -UserId $user -LogonType Interactive -RunLevel Highest
-        Settings    = New-ScheduledTaskSettingsSet @splatSettings
+        Settings    = Get-TaskSetting
         Description = 'Resumes the wsl2-migrate runbook of plan ' + $script:PlanHash + ' after a restart'
         Force       = $true
     }
@@ -2119,13 +2229,14 @@ function Start-DockerDesktop {
         TaskName  = $name
         Action    = New-ScheduledTaskAction -Execute $exe
         Principal = New-ScheduledTaskPrincipal -UserId $user -LogonType Interactive -RunLevel Limited
+        Settings  = Get-TaskSetting
         Force     = $true
     }
     [void](Register-ScheduledTask @splatTask)
     try {
         Start-ScheduledTask -TaskName $name
         $deadline = (Get-Date).AddSeconds(60)
-        while (@(Get-Process -Name 'Docker Desktop', 'Docker for Windows' -ErrorAction SilentlyContinue).Count -eq 0) {
+        while (@(Get-DesktopProcess -Name 'Docker Desktop', 'Docker for Windows').Count -eq 0) {
             if ((Get-Date) -gt $deadline) {
                 throw ('Docker Desktop did not start within 60 s (' + $exe + ')')
             }
@@ -2259,7 +2370,7 @@ function Complete-Migration {
         [Parameter(Mandatory = $true)] [hashtable]$Step
     )
     Unregister-ResumeTask -Step $Step
-    if (-not $PSCmdlet.ShouldProcess('journal.json', 'Mark the migration finished')) {
+    if ($script:StepDeclined -or -not $PSCmdlet.ShouldProcess('journal.json', 'Mark the migration finished')) {
         $script:StepDeclined = $true
         return
     }
@@ -2275,16 +2386,28 @@ function Unregister-ResumeTask {
     param(
         [Parameter(Mandatory = $true)] [hashtable]$Step
     )
-    $task = Get-ScheduledTask -TaskName $script:ResumeTaskName -ErrorAction SilentlyContinue
-    if ($null -eq $task) {
-        Add-StepNote -Text 'no resume task'
-        return
+    # The start-desktop task too: a run ended while Docker Desktop started (power cut) may have left it.
+    $found = $false
+    foreach ($name in @($script:ResumeTaskName, ($script:ResumeTaskName + '-start-desktop'))) {
+        if ($null -eq (Get-ScheduledTask -TaskName $name -ErrorAction SilentlyContinue)) {
+            continue
+        }
+        $found = $true
+        if ($PSCmdlet.ShouldProcess($name, 'Remove the scheduled task')) {
+            Unregister-ScheduledTask -TaskName $name -Confirm:$false
+            Add-StepNote -Text ('task ' + $name + ' removed')
+        } else {
+            $script:StepDeclined = $true
+        }
     }
-    if ($PSCmdlet.ShouldProcess($script:ResumeTaskName, 'Remove the resume task')) {
-        Unregister-ScheduledTask -TaskName $script:ResumeTaskName -Confirm:$false
-        Add-StepNote -Text 'resume task removed'
-    } else {
-        $script:StepDeclined = $true
+    if (-not $found) {
+        Add-StepNote -Text 'no resume task'
+    }
+    $copy = [System.IO.Path]::Combine([System.Environment]::GetFolderPath('CommonApplicationData'), 'wsl2-migrate', $script:ResumeTaskName + '.ps1')
+    if ([System.IO.File]::Exists($copy) -and -not $script:StepDeclined) {
+        if ($PSCmdlet.ShouldProcess($copy, 'Remove the runbook copy the task ran')) {
+            [System.IO.File]::Delete($copy)
+        }
     }
 }
 
@@ -2621,6 +2744,10 @@ function Invoke-RollbackProgram {
     # -Rollback: each rollback step whose forward step started runs (again, when rollback runs again).
     [CmdletBinding()]
     param()
+    if (-not $script:Journal.Exists) {
+        Write-Information -MessageData ('nothing to roll back: no journal.json in ' + $script:BackupRoot + ' (this plan never ran there)') -InformationAction Continue
+        return
+    }
     $total = @($script:RollbackSteps).Count
     foreach ($step in $script:RollbackSteps) {
         if ($step.OnlyIfStarted.Length -gt 0 -and (Get-StepStatus -Id $step.OnlyIfStarted) -eq 'pending') {
@@ -2682,7 +2809,8 @@ function Invoke-Runbook {
         $logFolder = [System.IO.Path]::GetTempPath().TrimEnd([char[]]@([char]92))
         if (-not $script:DryRun) {
             if (-not [System.IO.Directory]::Exists($script:BackupRoot)) {
-                # Locked before the first log line is written into it.
+                # Locked to this user before the first log line is written into it: so this must be the desktop's.
+                Assert-DesktopUser
                 Protect-BackupFolder -StepId 'start' -Confirm:$false
             }
             $logFolder = Get-BackupItemPath -Relative 'logs'
@@ -2739,21 +2867,31 @@ function Invoke-Runbook {
         $failure = $_
         Write-Warning -Message $failure.Exception.Message
         Write-Warning -Message ('Log: ' + $script:LogPath + '; transcript: ' + $script:TranscriptPath)
-        if (-not $Options.Rollback) {
-            Write-Warning -Message ('Fix the cause, then continue with: ' + $Options.ScriptPath + ' -Resume -BackupPath ' + $script:BackupRoot + '   (or go back with: ' + $Options.ScriptPath + ' -Rollback -BackupPath ' + $script:BackupRoot + ')')
+        if (-not $Options.Rollback -and -not $script:DryRun -and $script:Journal.Exists) {
+            $again = "& '" + $Options.ScriptPath.Replace("'", "''") + "'"
+            $folder = " -BackupPath '" + $script:BackupRoot.Replace("'", "''") + "'"
+            Write-Warning -Message ('Fix the cause, then continue with: ' + $again + ' -Resume' + $folder + '   (or go back with: ' + $again + ' -Rollback' + $folder + ')')
         }
         throw
     } finally {
+        # The lock and the transcript first, each on its own: a failing summary line must not keep them.
+        try {
+            if ($transcriptStarted) {
+                [void](Stop-Transcript)
+            }
+        } finally {
+            $mutex.ReleaseMutex()
+            $mutex.Dispose()
+        }
         Write-Progress -Id 1 -Activity 'wsl2-migrate runbook' -Completed
         $counts = @($script:Results | Group-Object -Property Status | ForEach-Object -Process { $_.Name + ' ' + $_.Count })
         Write-Information -MessageData ('steps: ' + ($counts -join ', ')) -InformationAction Continue
         foreach ($result in $script:Results) {
             Write-Information -MessageData ('{0,-10} {1} {2}' -f $result.Status, $result.StepId, $result.Notes) -InformationAction Continue
         }
-        if ($transcriptStarted) {
-            [void](Stop-Transcript)
+        if ($Options.FromTask) {
+            # Started by the logon task: its window closes when the script ends, before anyone read it.
+            [void](Read-Host -Prompt 'wsl2-migrate: press Enter to close this window')
         }
-        $mutex.ReleaseMutex()
-        $mutex.Dispose()
     }
 }

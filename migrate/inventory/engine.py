@@ -472,3 +472,35 @@ def apply_digests(url: str, tls: Any, volumes: Sequence[Volume], os_type: str,
     digests, notes = digest_volumes(url, [v.name for v in volumes], tls, progress)
     out = [dataclasses.replace(v, digest=digests[v.name].digest) if v.name in digests else v for v in volumes]
     return out, notes
+
+
+def probe_helper(url: str, tls: Any, image: str, platform: str | None = None, timeout: int = 120) -> str | None:
+    """The helper probe's output (migrate.helpertools) run in `image` on the engine at url, or None when the engine
+    does not have the image (the run pulls it first). Nothing is pulled; the container is always removed."""
+    from docker.errors import ImageNotFound, NotFound
+
+    from migrate.helpertools import probe_command
+
+    client = connect(url, tls, timeout)
+    try:
+        client.inspect_image(image)
+    except (ImageNotFound, NotFound):
+        return None
+    host_config = client.create_host_config(network_mode="none")
+    created = client.create_container(image, command=["sh", "-c", probe_command()], entrypoint=[],
+                                      host_config=host_config, network_disabled=True, platform=platform,
+                                      labels={HELPER_LABEL: "helper-probe"})
+    cid = created["Id"]
+    try:
+        client.start(cid)
+        client.wait(cid, timeout=timeout)
+        return bytes(client.logs(cid, stdout=True, stderr=False)).decode("utf-8", "replace")
+    except Exception as exc:  # the engine failed the run: the probe says so rather than a traceback
+        raise EngineError(f"helper image {image}: the probe could not run ({str(exc).splitlines()[0][:200]})") \
+            from None
+    finally:
+        try:
+            client.remove_container(cid, v=True, force=True)
+        except Exception as exc:
+            raise EngineError(f"helper container {cid[:12]} could not be removed ({str(exc).splitlines()[0][:200]}); "
+                              f"remove it with `docker rm -f {cid[:12]}`") from None

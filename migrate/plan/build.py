@@ -372,7 +372,8 @@ class _Builder:
         last = self.add(Step("switch/stop-desktop", "switch", "Stop Docker Desktop",
                              StopDesktop(), target="Docker Desktop", depends_on=(self.backups_verified,)))
         last = self.add(Step("switch/vm-off", "switch", "Check the old backend's VM is off",
-                             CheckVmOff(names=sw.old_vms), target="Hyper-V VM", mutating=False, depends_on=(last,)))
+                             CheckVmOff(names=sw.old_vms, required=self.plan.source_backend == "hyperv"),
+                             target="Hyper-V VM", mutating=False, depends_on=(last,)))
         last = self.add(Step("switch/backup-settings", "switch", "Back up Docker Desktop's settings files",
                              BackupFiles(files=HOST_FILES), target="settings",
                              produces=(Artifact("settings/manifest.json", "settings-backup", "settings files"),),
@@ -815,11 +816,19 @@ def build_program(plan: Plan) -> Program:
         second.restore_containers()
     b.verify(second)
     b.cleanup()
-    source_os = "windows" if plan.source_backend == "lcow" else "linux"
-    engines = {"source": EngineExpect(os=source_os),
-               "target": EngineExpect(os="linux", kernel_contains="microsoft-standard", not_source=True)}
+    # The Hyper-V VM runs Docker Desktop's LinuxKit kernel; a Linux engine elsewhere (a remote host, a distro's own
+    # dockerd) is not the one to empty. LCOW's engine is Windows's own.
+    if plan.source_backend == "lcow":
+        source = EngineExpect(os="windows")
+    else:
+        # (Its OperatingSystem was "Docker for Windows" before Desktop 2.0: the kernel is the signal that holds.)
+        source = EngineExpect(os="linux", kernel_contains="linuxkit" if plan.source_backend == "hyperv" else "")
+    engines = {"source": source,
+               "target": EngineExpect(os="linux", kernel_contains="microsoft-standard",
+                                      operating_system="Docker Desktop", not_source=True)}
     if second is not None:
-        engines["hyperv"] = EngineExpect(os="linux", kernel_excludes="microsoft-standard")
+        # Docker Desktop's Linux engine in the Hyper-V VM runs its LinuxKit kernel, as the Hyper-V backend does.
+        engines["hyperv"] = EngineExpect(os="linux", kernel_contains="linuxkit")
     exe = plan.hyperv.desktop_cli if plan.hyperv is not None else ""
     return Program(steps=tuple(b.items), rollback=b.rollback(second, exe), engines=engines)
 

@@ -160,11 +160,12 @@ class EngineExpect:
     os: str
     """Server OS: linux or windows."""
     kernel_contains: str = ""
-    """Must appear in the kernel version ('' = any): microsoft-standard for the WSL 2 engine."""
+    """Must appear in the kernel version ('' = any): linuxkit for the Hyper-V VM's engine, microsoft-standard for
+    the WSL 2 engine."""
+    operating_system: str = ""
+    """docker info's OperatingSystem ('' = any): Docker Desktop for both of its Linux engines."""
     not_source: bool = False
     """Must not be an engine the run found as a source (its engine id differs from theirs)."""
-    kernel_excludes: str = ""
-    """Must not appear in the kernel version ('' = no such rule): the Hyper-V engine is not the WSL 2 one."""
 
 
 @dataclass(frozen=True, slots=True)

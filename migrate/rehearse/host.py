@@ -419,7 +419,9 @@ def reboot(host: SimulatedHost, a: Reboot, ctx: Context) -> None:
     if not ctx.journal.reboot_needed:
         ctx.note("no restart needed")
         return
-    host.state["tasks"][RESUME_TASK] = {"trigger": "logon", "battery": True, "time_limit": 0}
+    # The runbook's task runs a copy of the runbook only Administrators can change, at normal priority.
+    host.state["tasks"][RESUME_TASK] = {"trigger": "logon", "battery": True, "time_limit": 0, "priority": 4,
+                                        "script": "ProgramData/wsl2-migrate/" + RESUME_TASK + ".ps1"}
     host.state["pending_restart"] = True
     host.save()
     ctx.journal.boot_time = host.boot_id()

@@ -90,6 +90,7 @@ class Context:
         self.host = host
         self.clock = clock
         self.kernel_override = kernel_override or {}
+        """Engines checked against what this host's engines report: the kernel part given ('' = any), no OS name."""
         self.journal: Journal = load_journal(root, plan_hash)
         self.artifacts: dict[str, ArtifactRecord] = load_artifacts(root)
         self.step: Step | None = None
@@ -140,8 +141,9 @@ class Context:
         want = self.kernel_override.get(engine, expect.kernel_contains)
         if want and want not in kernel:
             return f"its kernel {kernel!r} is not the one expected ({want})"
-        if expect.kernel_excludes and expect.kernel_excludes in kernel:
-            return f"its kernel {kernel!r} is the WSL 2 one ({expect.kernel_excludes})"
+        system = str(info.get("OperatingSystem", ""))
+        if expect.operating_system and engine not in self.kernel_override and system != expect.operating_system:
+            return f"it runs on {system or 'an unknown system'}, not {expect.operating_system}"
         for source in SOURCE_ENGINES:
             source_id = self.journal.engines.get(source, {}).get("id", "")
             if expect.not_source and source_id and str(info.get("ID", "")) == source_id:
@@ -330,6 +332,10 @@ def run_program(ctx: Context, *, resume: bool = False, stop_after: str = "", pha
 
 def run_rollback(ctx: Context, on_step: Callable[[StepResult], None] | None = None) -> Outcome:
     """The rollback program: each step whose forward step started (or that has none) runs, in order."""
+    if not ctx.journal.exists:
+        # The runbook's Invoke-RollbackProgram: this plan never ran in this folder, so nothing to put back.
+        return Outcome("finished", [],
+                       f"nothing to roll back: no journal.json in {ctx.root} (this plan never ran there)")
     release = ctx.host.lock(ctx.root)
     try:
         results: list[StepResult] = []

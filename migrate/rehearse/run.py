@@ -99,7 +99,8 @@ def rehearse(plan: Plan, plan_hash: str, program: Program, runner: DockerRunner,
     else:
         before = loads(before_file.read_text(encoding="utf-8")) if before_file.is_file() else scan("source")
     host = SimulatedHost(host_root)
-    kernel = {"target": opts.target_kernel}
+    # Engines here are Debian's dockerd: neither a LinuxKit nor a WSL kernel, nor "Docker Desktop" (--target-kernel).
+    kernel = {"source": "", "hyperv": "", "target": opts.target_kernel}
     ctx = Context(program, plan_hash, workdir, runner, host, clock, kernel)
     if opts.rollback:
         clear_ports(ctx, before, runner)

@@ -6,6 +6,7 @@ from migrate.plan.decide import decide
 from migrate.plan.model import Plan
 from migrate.validate.coverage import coverage
 from migrate.validate.drift import drift
+from migrate.validate.helper import helper_problems
 from migrate.validate.offline import offline_problems
 from migrate.validate.resources import estimate, resource_problems, resource_summary
 from migrate.validate.result import CHECKS, SCHEMA, Check, Problem, Resources, Validation, status_of
@@ -15,8 +16,10 @@ __all__ = ["CHECKS", "SCHEMA", "Check", "Problem", "Resources", "Validation", "v
 
 
 def validate(plan: Plan, inv: Inventory, report: Report, *, tool_version: str, plan_file: str = "",
-             backup_free_bytes: int | None = None) -> Validation:
-    """Every check of the plan against a fresh inventory and its assessment; pure."""
+             backup_free_bytes: int | None = None, helper_probe: str | None = None,
+             helper_not_checked: str = "the inventory was not read from a live engine") -> Validation:
+    """Every check of the plan against a fresh inventory and its assessment, and the helper probe's output (None:
+    not probed, for the reason given); pure."""
     fresh = decide(inv, report, tool_version, plan.backup_path)
     problems: dict[str, list[Problem]] = {name: [] for name in CHECKS}
     summaries: dict[str, str] = {}
@@ -42,7 +45,8 @@ def validate(plan: Plan, inv: Inventory, report: Report, *, tool_version: str, p
         f"{len(steps)} steps simulated; {fails} missing input(s) or final-state gap(s)"
 
     res = estimate(plan, inv, backup_free_bytes)
-    problems["resources"] = resource_problems(res, plan.backup_path)
+    problems["resources"] = resource_problems(res, plan.backup_path) + \
+        helper_problems(plan, helper_probe, helper_not_checked)
     summaries["resources"] = resource_summary(res)
 
     for f in report.findings:
