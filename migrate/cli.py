@@ -93,7 +93,9 @@ def root(
 
 # ------------------------------------------------------------------------------------------------- sources
 
-HOST_OPT = typer.Option(None, "--host", "-H", metavar="URL", help="Engine URL (unix://, tcp://, npipe://).")
+HOST_OPT = typer.Option(None, "--host", "-H", metavar="URL", help="Engine URL (unix://, tcp://, npipe://). Given "
+                        "twice on an LCOW host: the Windows engine, then Docker Desktop's Linux engine in the Hyper-V "
+                        "VM.")
 CONTEXT_OPT = typer.Option(None, "--context", metavar="NAME", help="Docker context name.")
 BUNDLE_OPT = typer.Option(None, "--bundle", metavar="DIR", help="A collector bundle directory.")
 BUNDLE_PARTIAL_OPT = typer.Option(False, "--bundle-partial",
@@ -110,7 +112,7 @@ PROJECT_OPT = typer.Option(None, "--project", metavar="DIR", help="A project dir
 
 
 SOURCES: dict[str, tuple[Any, Any]] = {
-    "host": (Optional[str], HOST_OPT), "context": (Optional[str], CONTEXT_OPT),
+    "host": (Optional[list[str]], HOST_OPT), "context": (Optional[str], CONTEXT_OPT),
     "bundle": (Optional[Path], BUNDLE_OPT), "bundle_partial": (bool, BUNDLE_PARTIAL_OPT),
     "engine_info": (Optional[list[Path]], ENGINE_INFO_OPT),
     "settings": (Optional[list[Path]], SETTINGS_OPT), "daemon_config": (Optional[list[str]], DAEMON_OPT),
@@ -140,7 +142,7 @@ def with_sources(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def build_options(inventory: Optional[Path] = None, host: Optional[str] = None, context: Optional[str] = None,
+def build_options(inventory: Optional[Path] = None, host: str | list[str] | None = None, context: Optional[str] = None,
                   bundle: Optional[Path] = None, engine_info: Optional[list[Path]] = None,
                   settings: Optional[list[Path]] = None, daemon_config: Optional[list[str]] = None,
                   wslconfig: Optional[Path] = None, host_facts: Optional[Path] = None,
@@ -151,7 +153,12 @@ def build_options(inventory: Optional[Path] = None, host: Optional[str] = None, 
     if bundle_partial and bundle is None:
         raise InputError("--bundle-partial: give it with --bundle DIR")
     infos = [engine_info] if isinstance(engine_info, Path) else list(engine_info or [])
-    return ScanOptions(host=host, context=context, inventory=inventory, bundle=bundle,
+    hosts = [host] if isinstance(host, str) else list(host or [])
+    if len(hosts) > 2:
+        raise InputError(f"--host given {len(hosts)} times: give the engine to migrate, and on an LCOW host Docker "
+                         "Desktop's Linux engine in the Hyper-V VM second")
+    return ScanOptions(host=hosts[0] if hosts else None, hyperv_host=hosts[1] if len(hosts) > 1 else None,
+                       context=context, inventory=inventory, bundle=bundle,
                        bundle_partial=bundle_partial, engine_info=infos,
                        settings=list(settings or []), daemon_configs=list(daemon_config or []),
                        wslconfig=wslconfig, host_facts=host_facts, projects=list(project or []))

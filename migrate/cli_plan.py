@@ -170,7 +170,7 @@ def run(
         check_folder(out)  # before a scan that may take minutes
         src_bundle = sources["bundle"]
         if sample is not None:
-            if src_bundle is not None or inventory is not None or sources["host"] is not None:
+            if src_bundle is not None or inventory is not None or sources["host"]:
                 raise InputError("--sample: give either a sample or your own input, not both")
             src_bundle = sample_bundle(sample)
         opts = build_options(inventory, **{**sources, "bundle": src_bundle})

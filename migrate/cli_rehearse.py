@@ -20,6 +20,8 @@ def rehearse(
     plan_file: Path = typer.Argument(..., metavar="PLAN", help="plan.toml written by `plan`."),
     source: str = typer.Option(..., "--source", metavar="URL", help="Engine holding what the plan moves."),
     target: str = typer.Option(..., "--target", metavar="URL", help="Engine to restore onto (a scratch engine)."),
+    hyperv: Optional[str] = typer.Option(None, "--hyperv", metavar="URL", help="The plan's second source engine (an "
+                                         "LCOW host's Linux engine in the Hyper-V VM; the plan's [hyperv] tables)."),
     workdir: Path = typer.Option(..., "--workdir", metavar="DIR", help="The rehearsal's backup folder: empty or new "
                                  "for a fresh run; the same folder again for --resume and --rollback."),
     host_root: Optional[Path] = typer.Option(None, "--host-root", metavar="DIR", help="A folder standing for the "
@@ -51,6 +53,7 @@ def rehearse(
         from migrate.plan.build import build_program
         from migrate.plan.manifest import expected_changes
         from migrate.plan.planfile import parse_plan, plan_hash
+        from migrate.plan.second import merged_sources
         from migrate.rehearse.docker import CliDocker
         from migrate.rehearse.run import Options, rehearse as run_rehearsal
         from migrate.verify.compare import compare, plan_skips
@@ -67,9 +70,18 @@ def rehearse(
         program = build_program(plan)
         inv = loads(read_text(inventory)[0]) if inventory is not None else None
         urls = {"source": source, "target": target}
+        if "hyperv" in program.engines:
+            if not hyperv:
+                raise InputError(f"{plan_file}: the plan moves a second source engine (its [hyperv] tables): give "
+                                 "its URL with --hyperv")
+            urls["hyperv"] = hyperv
+        elif hyperv:
+            raise InputError(f"--hyperv {hyperv}: {plan_file} has no second source engine to rehearse")
 
         def scan_engine(which: str) -> Any:
-            return scan(ScanOptions(host=urls[which], volume_digests=True), __version__)
+            # The source side holds the second engine too, as the plan's inventory did (`scan --host A --host B`).
+            return scan(ScanOptions(host=urls[which], hyperv_host=urls.get("hyperv") if which == "source" else None,
+                                    volume_digests=True), __version__)
 
         def check(before: Any, after: Any, root: Path) -> tuple[Any, list[dict[str, Any]]]:
             # A copied volume is compared as the runbook does: by its digest after the restore, taken before any
@@ -77,7 +89,8 @@ def rehearse(
             # before the run, by the other implementation (Python): the two must agree.
             digests = restored_digests(root, plan)
             after = as_restored(after, digests)
-            result = compare(before, after, skipped=plan_skips(plan), expected=expected_changes(plan, after))
+            result = compare(merged_sources(before, plan), after, skipped=plan_skips(plan),
+                             expected=expected_changes(plan, after))
             pairs = [{"name": n, "backup": b or "(missing)", "target": a or "(missing)", "equal": bool(b) and a == b}
                      for n, (b, a) in sorted(digests.items())]
             return result, pairs

@@ -128,14 +128,22 @@ def verify(
         if backup is not None and plan is None:
             raise InputError("--backup needs --plan (the plan names the volumes it copied)")
         b, a = load_side(before), load_side(after)
-        if backup is not None and plan is not None:
+        the_plan = None
+        if plan is not None:
             from migrate.inventory.textfile import read_text
             from migrate.plan.planfile import parse_plan
+
+            the_plan = parse_plan(read_text(plan)[0], str(plan))
+        if backup is not None and the_plan is not None:
             from migrate.verify.restored import as_restored, restored_digests
 
             if not backup.is_dir():
                 raise InputError(f"{backup}: no such backup folder")
-            a = as_restored(a, restored_digests(backup, parse_plan(read_text(plan)[0], str(plan))))
+            a = as_restored(a, restored_digests(backup, the_plan))
+        from migrate.plan.second import merged_sources
+
+        # An LCOW host's second engine (the Hyper-V VM's) is compared with the new engine too, named as moved.
+        b = merged_sources(b, the_plan)
         expected = expected_from_plan(plan, a) if plan is not None else {}
         result = compare(b, a, skipped=skipped, expected=expected)
         render = render_table if fmt == "table" else render_json

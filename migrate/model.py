@@ -24,7 +24,8 @@ class Source:
     """Where part of the inventory came from."""
 
     kind: str
-    """engine, bundle, engine-info, settings, daemon-config, wslconfig, host-facts, project, windows-defaults."""
+    """engine, engine-hyperv (the LCOW host's second engine), bundle, engine-info, settings, daemon-config, wslconfig,
+    host-facts, project, windows-defaults."""
     ref: str
     """The engine URL, file or directory."""
 
@@ -597,6 +598,30 @@ class ProjectFile:
 
 
 @dataclass(frozen=True, slots=True)
+class SecondEngine:
+    """The LCOW host's second engine: Docker Desktop's Linux engine in its Hyper-V VM (DockerDesktopVM), left from
+    when Desktop ran Linux containers, with its own images, containers, volumes and Kubernetes cluster. Desktop keeps
+    it reachable at its own pipe while it runs Windows containers, as long as the VM runs (docs/bundle.md)."""
+
+    read: bool = False
+    """Its objects were read (live or from a bundle's engine-hyperv/); False: only the VM is known."""
+    url: str = ""
+    """Where it answered (npipe:////./pipe/dockerDesktopLinuxEngine, docker_engine_linux before Desktop 4); '' when
+    it was not read, or read from a bundle whose collector did not record it."""
+    vm: str = ""
+    """The Hyper-V VM that holds it, from the host facts ('' when they do not list one)."""
+    vm_state: str = ""
+    """The VM's state as the host facts give it (Running, Off, ...)."""
+    vm_disks: tuple[str, ...] = ()
+    """The VM's disk files: the engine's data when it was not read."""
+    engine: Engine | None = None
+    images: tuple[Image, ...] = ()
+    containers: tuple[Container, ...] = ()
+    volumes: tuple[Volume, ...] = ()
+    networks: tuple[Network, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class SecretValues:
     """How the inventory holds secret values: env values, secret-named labels, log options and settings, URL
     passwords (docs/secrets.md)."""
@@ -630,6 +655,8 @@ class Inventory:
     project_files: tuple[ProjectFile, ...] = ()
     files: tuple[FileFact, ...] = ()
     notes: tuple[Note, ...] = ()
+    hyperv_engine: SecondEngine | None = None
+    """The LCOW host's second engine (Docker Desktop's Linux engine in the Hyper-V VM), None when the host has none."""
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -681,7 +708,8 @@ def dump_pieces(inv: Inventory) -> Iterator[str]:
     """dumps(inv) in pieces, one object of a list at a time: a 100,000-container inventory is written without its
     JSON data or text ever being whole in memory (the text is byte for byte dumps')."""
     yield "{"
-    for n, f in enumerate(dataclasses.fields(inv)):
+    fields = [f for f in dataclasses.fields(inv) if not (f.name in _OPTIONAL_KEYS and getattr(inv, f.name) is None)]
+    for n, f in enumerate(fields):
         value = getattr(inv, f.name)
         yield ("," if n else "") + "\n  " + json.dumps(f.name) + ": "
         if isinstance(value, tuple) and value:
@@ -693,6 +721,15 @@ def dump_pieces(inv: Inventory) -> Iterator[str]:
         else:
             yield json.dumps(to_data(value), indent=2, ensure_ascii=False).replace("\n", "\n  ")
     yield "\n}\n"
+
+
+_OPTIONAL_KEYS = ("hyperv_engine",)
+"""Inventory keys added after the schema's first release: left out when absent, so the JSON text and the
+fingerprint of an inventory without them stay what they were."""
+
+
+def _without_absent(data: dict[str, JSON]) -> dict[str, JSON]:
+    return {k: v for k, v in data.items() if not (k in _OPTIONAL_KEYS and v is None)}
 
 
 _LOCATION_KEYS = frozenset({"file", "stale_file", "reasons"})
@@ -715,7 +752,7 @@ def fingerprint(inv: Inventory) -> str:
 
 
 def _fingerprint(inv: Inventory) -> str:
-    data = _plain(inv, _LOCATION_KEYS)
+    data = _without_absent(_plain(inv, _LOCATION_KEYS))
     assert isinstance(data, dict)
     data.pop("tool_version", None)
     data.pop("sources", None)

@@ -74,7 +74,8 @@ def runbook_for(text: str, file: str, tool_version: str, force: bool = False) ->
     meta = RunbookMeta(plan_hash=plan_hash(text).removeprefix("sha256:"), tool_version=tool_version,
                        backup_path=plan.backup_path, source_backend=plan.source_backend,
                        problems=tuple(f"{p.subject}: {p.message}" for p in fails),
-                       estimate=estimate_text(estimate(plan)))
+                       estimate=estimate_text(estimate(plan)),
+                       hyperv_engine=plan.hyperv.url if plan.hyperv is not None else "")
     return Runbook(render_runbook(program, meta), fails)
 
 

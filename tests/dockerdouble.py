@@ -1,10 +1,13 @@
-"""A recording stand-in for two docker engines, for sweeps that run a whole program hundreds of times.
+"""A recording stand-in for docker engines (the source, the target, and the LCOW host's second source engine), for
+sweeps that run a whole program hundreds of times.
 
 It keeps the state a program changes (images by reference, containers, volumes with content, networks), writes
 what docker would write into the backup folder (image archives list their references and ids, volume archives
 hold the volume's bytes, digests hash them), and records every command. Its property is the journal's and the
 host's, not the engine's: the real engines run the same programs in tests/test_rehearse_engine.py.
 A fault can be injected: the n-th command raises Crash before or after its effect (a power cut mid-step).
+An engine may use the containerd image store: it then shows every image by a manifest digest of its own instead of
+the config digest it keeps inside, as Docker does (moby/moby#48401), and finds images only by that id or a tag.
 """
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ from migrate.plan.build import COPY_IN, COPY_OUT
 from migrate.helpertools import END as PROBE_END
 from migrate.helpertools import probe_command
 from migrate.plan.actions import secret_inspect_format
-from migrate.plan.checks import CONTAINER_FORMAT, IMAGE_ID, INSECURE, MIRRORS, NETWORK_FORMAT
+from migrate.plan.checks import CONTAINER_FORMAT, IMAGE_FORMAT, IMAGE_ID, INSECURE, MIRRORS, NETWORK_FORMAT
 from migrate.rehearse.docker import Completed
 
 
@@ -57,6 +60,12 @@ class EngineState:
     """(volume|network, name) -> {"labels": ..., "options": ...}."""
     network_ids: dict[str, str] = field(default_factory=dict)
     """network id -> name."""
+    layers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """image id -> its RootFS diff ids."""
+    parents: dict[str, str] = field(default_factory=dict)
+    """image id -> its parent image's id (an image other images build on stays when its last tag goes)."""
+    store: str = "classic"
+    """classic, or containerd: images shown by manifest digest (manifest_id)."""
 
     def snapshot(self) -> dict:
         return {"images": dict(sorted(self.images.items())),
@@ -69,12 +78,32 @@ class EngineState:
     def container(self, ref: str) -> Ctr | None:
         return self.containers.get(ref) or next((c for c in self.containers.values() if c.id == ref), None)
 
+    def shown(self, image_id: str) -> str:
+        """The id docker shows for an image: the config digest, or on a containerd store the manifest digest."""
+        return manifest_id(image_id) if self.store == "containerd" else image_id
+
+    def image(self, ref: str) -> str | None:
+        """The image (config digest) a reference names; a containerd store knows no config digest as a name."""
+        if self.store == "containerd":
+            if ref.startswith("sha256:"):
+                return next((i for i in set(self.images.values()) if manifest_id(i) == ref), None)
+            return self.images.get(ref) if ref not in self.images.values() else None
+        return self.images.get(ref)
+
+
+def manifest_id(config_id: str) -> str:
+    """The manifest digest a containerd store shows for an image (made up, but fixed per image)."""
+    return "sha256:" + hashlib.sha256(f"manifest|{config_id}".encode()).hexdigest()
+
 
 def source_from_inventory(inv: Inventory, os: str = "linux") -> EngineState:
     """The source engine as the inventory describes it; each volume gets content of its own."""
     e = EngineState(id="SRC:" + "A" * 8, os=os, kernel="4.19.76-linuxkit" if os == "linux" else "10.0 17763")
     for im in inv.images:
         e.images[im.id] = im.id
+        e.layers[im.id] = im.layers
+        if im.parent:
+            e.parents[im.id] = im.parent
         for ref in (*im.tags, *im.repo_digests):
             e.images[ref] = im.id
     for c in inv.containers:
@@ -93,10 +122,13 @@ def source_from_inventory(inv: Inventory, os: str = "linux") -> EngineState:
 class FakeDocker:
     """Answers `docker --host <engine> args` from two EngineStates; records every command."""
 
-    def __init__(self, source: EngineState, target: EngineState, registry: dict[str, str]) -> None:
-        self.engines = {"source": source, "target": target}
+    def __init__(self, source: EngineState, target: EngineState, registry: dict[str, str],
+                 hyperv: EngineState | None = None, registry_layers: dict[str, tuple[str, ...]] | None = None) -> None:
+        self.engines = {"source": source, "target": target, **({"hyperv": hyperv} if hyperv is not None else {})}
         self.registry = registry
         """digest reference -> image id: what a pull brings."""
+        self.registry_layers = registry_layers or {}
+        """image id -> diff ids of what a pull brings."""
         self.calls: list[tuple[str, tuple[str, ...]]] = []
         self.crash_at = -1
         self.crash_after_effect = False
@@ -120,24 +152,34 @@ class FakeDocker:
         if a[:1] == ["info"]:
             fmt = a[a.index("--format") + 1]
             if fmt == "{{json .}}":
-                return ok(json.dumps({"ID": e.id, "OSType": e.os, "KernelVersion": e.kernel,
-                                    "OperatingSystem": "Docker Desktop" if e.os == "linux" else "Windows Server"}))
+                status = [["driver-type", "io.containerd.snapshotter.v1"]] if e.store == "containerd" else []
+                return ok(json.dumps({"ID": e.id, "OSType": e.os, "KernelVersion": e.kernel, "DriverStatus": status,
+                                      "OperatingSystem": "Docker Desktop" if e.os == "linux" else "Windows Server"}))
             if fmt == MIRRORS:
                 return ok("".join(m + " " for m in e.mirrors))
             if fmt == INSECURE:
                 return ok("".join(m + " " for m in e.insecure))
             return fail("unknown info format")
         if a[:2] == ["image", "inspect"]:
-            ref = ops[0]
-            return ok(e.images[ref] + "\n") if ref in e.images and a[a.index("--format") + 1] == IMAGE_ID \
-                else fail(f"No such image: {ref}")
+            ref, fmt = ops[0], a[a.index("--format") + 1]
+            iid = e.image(ref)
+            if iid is None or fmt not in (IMAGE_ID, IMAGE_FORMAT):
+                return fail(f"No such image: {ref}")
+            shown, layers = e.shown(iid), "".join(x + " " for x in e.layers.get(iid, ()))
+            return ok(f"{shown}\n" if fmt == IMAGE_ID else f"{shown}|{layers}\n")
         if a[:2] == ["image", "rm"]:
             ref = ops[0]
             if ref not in e.images:
                 return fail(f"No such image: {ref}")
-            iid = e.images.pop(ref)
-            if not any(v == iid and k != iid for k, v in e.images.items()):
-                e.images.pop(iid, None)  # its last reference gone: docker deletes the image
+            iid = e.images[ref]
+            last = not any(v == iid and k not in (iid, ref) for k, v in e.images.items())
+            if last and any(c.image == iid for c in e.containers.values()):
+                # As dockerd does without --force (checked on 20.10): a container still needs the image.
+                return fail(f"conflict: unable to remove repository reference {ref!r} (must force) - container is "
+                            "using its referenced image")
+            e.images.pop(ref)
+            if last and iid not in e.parents.values():
+                e.images.pop(iid, None)  # its last reference gone: docker deletes an image no other image builds on
             return ok(f"Untagged: {ref}\n")
         if a[:2] == ["volume", "inspect"]:
             if ops[0] not in e.volumes:
@@ -155,7 +197,7 @@ class FakeDocker:
             if fmt == "{{json .Config.Env}}":
                 return ok(json.dumps(c.env))
             if fmt == CONTAINER_FORMAT:
-                return ok(f"{c.image}|{'true' if c.running else 'false'}\n")
+                return ok(f"{e.shown(c.image)}|{'true' if c.running else 'false'}\n")
             if fmt == "{{json .HostConfig.PortBindings}}":
                 return ok("{}")
             if fmt == secret_inspect_format("container"):
@@ -209,18 +251,24 @@ class FakeDocker:
             new = "sha256:" + hashlib.sha256(f"{c.id}|{ops[1]}".encode()).hexdigest()
             e.images[ops[1]] = new
             e.images[new] = new
-            return ok(new + "\n")
+            e.layers[new] = (*e.layers.get(c.image, ()), "sha256:" + hashlib.sha256(f"rw|{c.id}".encode()).hexdigest())
+            return ok(e.shown(new) + "\n")
         if a[0] == "save":
             out = a[a.index("-o") + 1]
-            missing = [r for r in ops if r not in e.images]
+            missing = [r for r in ops if e.image(r) is None]
             if missing:
                 return fail(f"reference does not exist: {missing[0]}")
-            Path(out).write_text(json.dumps({r: e.images[r] for r in ops}, sort_keys=True))
+            refs = {r: e.image(r) for r in ops}
+            Path(out).write_text(json.dumps({"refs": refs, "layers": {i: e.layers.get(i, ()) for i in refs.values()}},
+                                            sort_keys=True))
             return ok()
         if a[0] == "load":
-            for ref, iid in json.loads(Path(a[a.index("-i") + 1]).read_text()).items():
-                e.images[ref] = iid
+            archive = json.loads(Path(a[a.index("-i") + 1]).read_text())
+            for ref, iid in archive["refs"].items():
+                if not ref.startswith("sha256:") or e.store == "classic":
+                    e.images[ref] = iid
                 e.images[iid] = iid
+                e.layers[iid] = tuple(archive["layers"][iid])
             return ok()
         if a[0] == "pull":
             ref = ops[0]
@@ -228,24 +276,26 @@ class FakeDocker:
                 return fail(f"manifest for {ref} not found")
             e.images[ref] = self.registry[ref]
             e.images[self.registry[ref]] = self.registry[ref]
+            e.layers[self.registry[ref]] = self.registry_layers.get(self.registry[ref], ())
             return ok()
         if a[0] == "tag":
-            if ops[0] not in e.images:
+            iid = e.image(ops[0])
+            if iid is None:
                 return fail(f"No such image: {ops[0]}")
-            e.images[ops[1]] = e.images[ops[0]]
+            e.images[ops[1]] = iid
             return ok()
         if a[0] == "create":
             name = a[a.index("--name") + 1]
             if name in e.containers:
                 return fail(f"Conflict. The container name /{name} is already in use")
             image = ops[0]
-            if image not in e.images:
+            if e.image(image) is None:
                 return fail(f"Unable to find image '{image}' locally")
             env = []
             if "--env-file" in a:
                 env = Path(a[a.index("--env-file") + 1]).read_text().splitlines()
             new = hashlib.sha256(f"new|{name}".encode()).hexdigest()
-            e.containers[name] = Ctr(new, name, e.images[image], env, labels=_kv(a, ("--label", "-l")),
+            e.containers[name] = Ctr(new, name, e.image(image) or "", env, labels=_kv(a, ("--label", "-l")),
                                      log_opts=_kv(a, ("--log-opt",)))
             return ok(new + "\n")
         if a[0] == "rm":
@@ -261,7 +311,7 @@ class FakeDocker:
                 src, dst = a[i + 1].split(":")[:2]
                 mounts[dst] = src
         helper, cmd = ops[0], ops[1:]
-        if helper not in e.images:
+        if e.image(helper) is None:
             return Completed(125, "", f"Unable to find image '{helper}' locally")
         if cmd == ["sh", "-c", probe_command()]:
             return Completed(0, PROBE_END + "\n", "")

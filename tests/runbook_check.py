@@ -16,6 +16,7 @@ from migrate.plan.actions import (
     EnableFeature,
     InstallWsl,
     SetWslVersion,
+    SwitchContainers,
     UpgradeDesktop,
     WriteEnvFile,
     WriteSecretValues,
@@ -111,6 +112,9 @@ def expected_value(value: Any) -> Any:
         if isinstance(value, EnableFeature):
             out["Arguments"] = EncodedText(("/online", "/enable-feature", f"/featurename:{value.name}", "/all",
                                             "/norestart"))
+        if isinstance(value, SwitchContainers):
+            # DockerCli.exe's switch (docker/roadmap#79): one literal word, by the target mode.
+            out["Arguments"] = {"linux": "-SwitchLinuxEngine", "windows": "-SwitchWindowsEngine"}[value.to]
         if isinstance(value, InstallWsl):
             # msiexec's standard options (learn.microsoft.com msiexec), or wsl.exe's planned arguments.
             out["Arguments"] = EncodedText(("/i", value.msi, "/quiet", "/norestart") if value.msi

@@ -2,6 +2,7 @@
 a simulated Windows host and a backup folder, for a sample's default plan."""
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import functools
 import hashlib
@@ -43,10 +44,19 @@ class World:
         target = EngineState(id="TGT:" + "B" * 8, os="linux", kernel="5.15.153.1-microsoft-standard-WSL2",
                              mirrors=tuple(m.rstrip("/") + "/" for m in plan.switch.expect_registry_mirrors),
                              insecure=plan.switch.expect_insecure_registries)
-        registry = {im.reference: im.id for im in plan.images if im.strategy == "repull"}
-        if plan.helper_pull:
+        pulled = [im for im in (*plan.images, *(plan.hyperv.images if plan.hyperv else ())) if im.strategy == "repull"]
+        registry = {im.reference: im.id for im in pulled}
+        layers = {im.id: im.diff_ids for im in pulled}
+        if plan.helper_pull or (plan.hyperv is not None and plan.hyperv.helper_pull):
             registry[plan.helper_image] = "sha256:" + "e" * 64  # the registry's helper image
-        self.docker = FakeDocker(source_from_inventory(inv, "windows" if lcow else "linux"), target, registry)
+        hyperv = None
+        if inv.hyperv_engine is not None and inv.hyperv_engine.read:
+            he = inv.hyperv_engine
+            hyperv = source_from_inventory(dataclasses.replace(inv, images=he.images, containers=he.containers,
+                                                               volumes=he.volumes, networks=he.networks), "linux")
+            hyperv.id, hyperv.kernel = "HYP:" + "C" * 8, "5.10.102.1-linuxkit"
+        self.docker = FakeDocker(source_from_inventory(inv, "windows" if lcow else "linux"), target, registry,
+                                 hyperv, layers)
         seed_host(self.host_root, plan, inv, self.work)
         self.host = SimulatedHost(self.host_root)
         # The samples need GBs (the hyperv-2x backups and its new WSL disk: 11 GB on one drive): the simulated
@@ -103,13 +113,23 @@ def report(sample: str) -> Report:
     return assess_inventory(inventory(sample), [], None, "test", datetime.date(2026, 1, 1))[0]
 
 
+VM_OFF = "-vm-off"
+"""A sample name ending so: the LCOW host's Hyper-V VM does not run (Docker Desktop was started in Windows mode after
+the collector ran), so the run must switch Desktop to Linux containers to reach its engine."""
+
+
 def world(_unused: Path, sample: str) -> World:
     """A fresh world for a sample's default plan, at PLACE."""
     shutil.rmtree(PLACE, ignore_errors=True)
     PLACE.mkdir(parents=True)
-    inv = inventory(sample)
-    plan = decide(inv, report(sample), "test")
-    return World(PLACE, inv, plan, build_program(plan))
+    name = sample.removesuffix(VM_OFF)
+    inv = inventory(name)
+    plan = decide(inv, report(name), "test")
+    w = World(PLACE, inv, plan, build_program(plan))
+    if sample.endswith(VM_OFF):
+        w.host.state["vms_running"] = False
+        w.host.save()
+    return w
 
 
 def cleanup_place() -> None:

@@ -44,8 +44,9 @@ def commands(inputs: dict[str, Path]) -> dict[str, list[str]]:
         "runbook": ["runbook", plan],
         "validate": ["validate", plan, inv],
         "verify": ["verify", inv, inv],
-        "rehearse": ["rehearse", plan, "--source", "unix:///nonexistent.sock", "--target",
-                     "unix:///nonexistent.sock", "--workdir", str(inputs["dir"] / "rwork")],
+        # The lcow sample's plan moves a second source engine too (the Hyper-V VM's): --hyperv names it.
+        "rehearse": ["rehearse", plan, "--source", "unix:///nonexistent.sock", "--hyperv", "unix:///nonexistent.sock",
+                     "--target", "unix:///nonexistent.sock", "--workdir", str(inputs["dir"] / "rwork")],
     }
 
 

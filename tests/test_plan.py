@@ -13,7 +13,7 @@ from migrate.assess import assess, load_catalog
 from migrate.assess.config import Config
 from migrate.errors import InputError
 from migrate.model import Container, Image, Inventory, Backend
-from migrate.plan.build import build_steps
+from migrate.plan.build import build_program, build_steps
 from migrate.plan.layout import safe_name
 from migrate.plan.decide import decide
 from migrate.plan.planfile import parse_plan, render_plan, strip_reasons
@@ -175,18 +175,33 @@ def test_image_strategies() -> None:
     assert got["3"].strategy == "skip" and got["4"].strategy == "skip" and got["5"].strategy == "skip"
     assert got["6"].strategy == "save", "a dangling image a container runs is kept"
     assert got["2"].archive == got["6"].archive, "images sharing layer l1 share an archive"
+    # The untagged one is tagged by the plan first and saved by that tag: a containerd image store on the new
+    # engine would not find it by its classic id.
+    assert got["6"].tags == (got["6"].plan_tag,) == ("wsl2-migrate/image:" + "6" * 12,)
     steps = build_steps(plan)
     save = next(s for s in steps if s.argv[:1] == ("save",))
-    assert save.argv[2] == BackupPath(got["2"].archive) and "sha256:" + "6" * 64 in save.argv
+    tag = next(s for s in steps if s.argv[:1] == ("tag",) and s.engine == "source")
+    assert tag.argv == ("tag", "--", "sha256:" + "6" * 64, got["6"].plan_tag) and tag.id in save.depends_on
+    assert save.argv[2] == BackupPath(got["2"].archive) and got["6"].plan_tag in save.argv
+    assert "sha256:" + "6" * 64 not in save.argv
+    # The container that runs it is created from that tag.
+    cp = plan.containers[0]
+    assert cp.image == got["6"].plan_tag and cp.create[cp.create.index("--") + 1] == got["6"].plan_tag
+    program = build_program(plan)
+    untag = next(s for s in program.rollback if s.argv[:3] == ("image", "rm", "--"))
+    assert untag.argv[3] == got["6"].plan_tag and untag.only_if_started == tag.id
 
 
-def test_digest_reference_to_a_saved_image_is_recreated_from_its_id() -> None:
+def test_digest_reference_to_a_saved_image_is_recreated_from_its_tag() -> None:
+    """A load drops registry digests, and the containerd image store does not know the classic id: the container
+    is created from the tag the image has."""
     iid = "sha256:" + "7" * 64
     image = Image(iid, tags=("local/app:1",), os="linux")
     c = Container("d" * 64, "/web", "local/app@sha256:" + "e" * 64, image_id=iid)
     plan = decide(_inv([image], [c]), None, "test")
     cp = plan.containers[0]
-    assert cp.image == iid and cp.create[-1] == iid or iid in cp.create
+    assert cp.image == "local/app:1" and cp.create[cp.create.index("--") + 1] == "local/app:1"
+    assert iid not in cp.create
 
 
 def test_volume_copy_uses_the_helper_and_keeps_owners() -> None:

@@ -18,7 +18,7 @@ from migrate.rehearse.interpreter import RunRefused, run_program, run_rollback
 from migrate.rehearse.journal import load_journal
 from tests.dockerdouble import Crash
 
-from tests.simworld import PLAN_HASH, cleanup_place, world as _world
+from tests.simworld import PLAN_HASH, VM_OFF, cleanup_place, world as _world
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -27,7 +27,7 @@ def _cleanup():
     cleanup_place()
 
 
-@pytest.fixture(scope="module", params=["hyperv-2x", "lcow"])
+@pytest.fixture(scope="module", params=["hyperv-2x", "lcow", "lcow" + VM_OFF])
 def baseline(request, tmp_path_factory) -> tuple[str, dict, list[str]]:
     """The uninterrupted run of each sample's program: its end state and its step ids."""
     w = _world(tmp_path_factory.mktemp("base"), request.param)
@@ -46,9 +46,17 @@ def test_the_uninterrupted_run_does_what_the_plan_says(baseline, tmp_path: Path)
     settings = json.loads((w.host_root / "AppData/Roaming/Docker/settings.json").read_text())
     assert {k.lower(): v for k, v in settings.items()}["wslengineenabled"] is True
     target = w.docker.engines["target"]
-    for c in w.plan.containers:
+    for c in (*w.plan.containers, *(w.plan.hyperv.containers if w.plan.hyperv else ())):
         if c.strategy != "skip":
             assert target.containers[c.name].running == c.start, c.name
+    if sample.startswith("lcow"):
+        # Both source engines' Linux objects are on the target: the second engine's volume whose name the first's
+        # keeps is there under its new name, with its own content.
+        hyperv = w.docker.engines["hyperv"]
+        assert target.volumes["redis-data-hyperv"] == hyperv.volumes["redis-data"]
+        assert target.volumes["redis-data"] == w.docker.engines["source"].volumes["redis-data"]
+        assert target.images["redis:6-alpine"] != target.images["redis:6-alpine-hyperv"]
+        assert {"reports-db", "report-worker", "redis", "lcow-web", "lcow-redis"} <= set(target.containers)
     # The target engine was proved to be another engine than the source before anything was restored.
     assert state["engines_seen"]["target"]["id"] != state["engines_seen"]["source"]["id"]
 
@@ -86,7 +94,8 @@ def test_a_power_cut_in_any_docker_command_then_a_resume_ends_as_the_uninterrupt
 def test_rollback_after_any_step_puts_the_source_back_and_a_resume_refuses(baseline, tmp_path: Path) -> None:
     sample, _, ids = baseline
     fresh = _world(tmp_path / "fresh", sample)
-    source_before = fresh.docker.engines["source"].snapshot()
+    sources = [e for e in ("source", "hyperv") if e in fresh.docker.engines]
+    source_before = {e: fresh.docker.engines[e].snapshot() for e in sources}
     settings_before = {p.name: p.read_bytes() for p in (fresh.host_root / "AppData/Roaming/Docker").glob("*.json")}
     for i, step_id in enumerate(ids):
         w = _world(tmp_path / f"r{i}", sample)
@@ -95,12 +104,13 @@ def test_rollback_after_any_step_puts_the_source_back_and_a_resume_refuses(basel
             w.host.restart()
         rolled = run_rollback(w.ctx())
         assert rolled.status == "finished", (step_id, rolled.message)
-        assert w.docker.engines["source"].snapshot() == source_before, step_id
+        # Every source engine: the LCOW sample's second one (the Hyper-V VM's) too.
+        assert {e: w.docker.engines[e].snapshot() for e in sources} == source_before, step_id
         after = {p.name: p.read_bytes() for p in (w.host_root / "AppData/Roaming/Docker").glob("*.json")}
         assert after == settings_before, step_id
         host = SimulatedHost(w.host_root)
         assert host.state["desktop"]["running"] and not host.task_registered(), step_id
-        assert host.backend() == ("windows" if sample == "lcow" else "hyperv"), step_id
+        assert host.backend() == ("windows" if sample.startswith("lcow") else "hyperv"), step_id
         with pytest.raises(RunRefused, match="rolled back"):
             run_program(w.ctx(), resume=True)
 

@@ -77,10 +77,13 @@ def test_volume_digests_are_taken_after_the_restore_and_before_any_container_exi
 
 
 def test_committed_images_are_expected_by_the_id_their_commit_recorded() -> None:
-    """Item 2: a committed image has no id at plan time; its commit step records it, the checks use it."""
+    """Item 2: a committed image has no id at plan time; its commit step records it (and the step after it the
+    image's id and content, for a containerd image store), the checks use them."""
     program = build_program(decide(inventory("hyperv-2x"), report("hyperv-2x"), "test"))
     commits = {s.id for s in program.steps if s.docker is not None and s.docker.record_output}
-    assert commits and all(s.startswith("backup/commit/") for s in commits)
+    assert commits and all(s.startswith(("backup/commit/", "backup/commit-content/")) for s in commits)
+    assert {s.removeprefix("backup/commit/") for s in commits if s.startswith("backup/commit/")} == \
+        {s.removeprefix("backup/commit-content/") for s in commits if s.startswith("backup/commit-content/")}
     verify = next(s.op for s in program.steps if isinstance(s.op, VerifyTarget))
     recorded = [c for c in verify.checks if c.recorded_from]
     assert {c.recorded_from for c in recorded} == commits

@@ -48,6 +48,7 @@ from migrate.plan.actions import (
     SetWslVersion,
     StartDesktop,
     StopDesktop,
+    SwitchContainers,
     TargetVolume,
     UpgradeDesktop,
     VerifyBackups,
@@ -178,6 +179,11 @@ def _program(h: bool) -> Program:
              produces=(Artifact("images/images.tar", "image-archive", t(5)),)),
         Step("backup/volume/v", "backup", t(6), Docker("source", run_backup, 900, display=display(run_backup)),
              produces=(Artifact(odd + ".tar" if h else "volumes/v.tar", "volume-archive", vol),)),
+        Step("backup/hyperv/engine", "backup", t(3), SwitchContainers(to="linux", engine="hyperv", exe=paths[2],
+                                                                      timeout=900)),
+        Step("backup/hyperv/env/c", "backup", t(15),
+             WriteEnvFile(engine="hyperv", container=n(2), path="secrets/env/h.env", names=("TOKEN",)),
+             target=t(1), produces=(Artifact("secrets/env/h.env", "env-file", t(3), secret=True),)),
         Step("backup/verify", "backup", t(7), VerifyBackups(), mutating=False),
         Step("switch/stop-desktop", "switch", t(8), StopDesktop(timeout=90, shutdown_wsl=True)),
         Step("switch/vm-off", "switch", t(9), CheckVmOff(names=(n(1), n(2)), timeout=60), mutating=False),
@@ -241,17 +247,21 @@ def _program(h: bool) -> Program:
         Step("rollback/restore-settings", "rollback", t(1), RestoreFiles(), only_if_started="switch/backup-settings"),
         Step("rollback/start/c", "rollback", t(2), Docker("source", ("start", "--", n(3)), 120, display="start"),
              only_if_started=t(4) if h else "freeze/stop/c"),
+        Step("rollback/windows-containers", "rollback", t(4), SwitchContainers(to="windows", engine="source"),
+             only_if_started="backup/hyperv/engine"),
         Step("rollback/mark", "rollback", t(5), MarkRolledBack()),
     )
     engines = {"source": EngineExpect(os=t(6) if h else "linux"),
                "target": EngineExpect(os="linux", kernel_contains=t(7) if h else "microsoft-standard",
-                                      not_source=True)}
+                                      not_source=True),
+               "hyperv": EngineExpect(os="linux", kernel_contains=t(8) if h else "linuxkit")}
     return Program(steps=tuple(steps), rollback=rollback, engines=engines)
 
 
 def _meta(h: bool, plan_hash: str = HASH) -> RunbookMeta:
     if h:
-        return RunbookMeta(plan_hash, HOSTILE[2], "D:\\it\u2019s \"x\" $(y) `z", HOSTILE[3], tuple(HOSTILE))
+        return RunbookMeta(plan_hash, HOSTILE[2], "D:\\it\u2019s \"x\" $(y) `z", HOSTILE[3], tuple(HOSTILE),
+                           hyperv_engine=HOSTILE[4])
     return RunbookMeta(plan_hash, "0.1.0", "D:\\wsl2-migrate", "hyperv")
 
 
@@ -292,6 +302,7 @@ RESTRICTED = {
     "TargetVolume.target_digest", "UpgradeDesktop.installer_arguments", "UpgradeDesktop.min_version",
     "InstallWsl.program", "InstallWsl.wsl_arguments", "InstallWsl.skip_from", "CheckWsl.min_version",
     "WriteSecretValues.kind", "WriteSecretValues.path", "SecretRef.field", "SecretValue.file",
+    "SwitchContainers.engine", "SwitchContainers.to", "WriteEnvFile.engine", "WriteSecretValues.engine",
 }
 """String fields the step model refuses hostile text in (ids, names from closed sets, backup-folder paths of
 plain names, ini keys, feature names): the runbook never sees one there."""
@@ -371,8 +382,8 @@ def test_params_are_the_action_fields_with_pascal_case_keys(hostile: str) -> Non
         added = set(table["Params"]) - {pascal(f.name) for f in dataclasses.fields(step.op)}
         assert added == {"write-env-file": {"Inspect"}, "write-secret-values": {"Inspect"},
                          "enable-feature": {"Arguments"}, "install-wsl": {"Arguments"},
-                         "set-wsl-default-version": {"Arguments"}, "upgrade-desktop": {"Arguments"}
-                         }.get(step.action, set())
+                         "set-wsl-default-version": {"Arguments"}, "upgrade-desktop": {"Arguments"},
+                         "switch-containers": {"Arguments"}}.get(step.action, set())
 
 
 def test_a_mismatch_is_reported() -> None:
@@ -452,7 +463,10 @@ def test_sample_runbooks_decode_to_their_programs(sample: tuple[Program, str]) -
     data = program_data(script)
     assert step_mismatches(data["$script:Steps"], program.steps) == []
     assert step_mismatches(data["$script:RollbackSteps"], program.rollback) == []
-    assert set(data["$script:EngineExpect"]) == set(program.engines) == {"source", "target"}
+    # The LCOW sample's host has a second source engine: Docker Desktop's Linux engine in the Hyper-V VM.
+    assert set(data["$script:EngineExpect"]) == set(program.engines) == (
+        {"source", "target", "hyperv"} if any(s.engine == "hyperv" for s in program.steps) else {"source", "target"})
+    assert {s.engine for s in program.steps if s.engine} <= set(program.engines)
     # The samples exercise what the hand-made program might miss: many docker commands with real arguments.
     assert sum(1 for s in program.steps if s.docker) >= 10
 
@@ -620,7 +634,7 @@ def test_header_help_and_strictness(plain: str) -> None:
     assert lines[help_end + 1] == "[CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'Medium')]"
     params = re.findall(r"\[(?:string|switch|int)\]\$(\w+)", "\n".join(lines[help_end:lines.index(")", help_end)]))
     assert params == ["BackupPath", "ResumeFrom", "Phase", "Resume", "Force", "Rollback", "SourceEngine",
-                      "TargetEngine", "DockerPath", "EngineTimeoutSeconds", "FromTask"]
+                      "TargetEngine", "HyperVEngine", "DockerPath", "EngineTimeoutSeconds", "FromTask"]
     assert re.findall(r"^\.PARAMETER (\w+)$", help_text, re.M) == params
     for line in ("Set-StrictMode -Version 3.0", "$ErrorActionPreference = 'Stop'",
                  "$PSNativeCommandUseErrorActionPreference = $false"):
@@ -665,6 +679,8 @@ def test_param_defaults_and_validate_sets(which: str, plain: str, hostile: str) 
     params = _params(_script(which, plain, hostile))
     assert _default(params["$BackupPath"]) == meta.backup_path
     assert _default(params["$SourceEngine"]) == _default(params["$TargetEngine"]) == "npipe:////./pipe/docker_engine"
+    # The second source engine's URL is the plan's (a hostile one stays a literal); else Desktop 4's Linux pipe.
+    assert _default(params["$HyperVEngine"]) == (meta.hyperv_engine or "npipe:////./pipe/dockerDesktopLinuxEngine")
     assert _default(params["$DockerPath"]) == "docker"
     assert _default(params["$EngineTimeoutSeconds"]) == 300
     assert _default(params["$ResumeFrom"]) == _default(params["$Phase"]) == ""

@@ -27,6 +27,7 @@ from migrate.plan.actions import (
     IniEntry,
     InstallWsl,
     SetWslVersion,
+    SwitchContainers,
     TargetVolume,
     SecretRef,
     UpgradeDesktop,
@@ -827,7 +828,7 @@ READS: list[tuple[str, str, set[str]]] = [
 """(function or *, variable, keys it may read): what the library reads of the program's hashtables."""
 _EXTRA_PARAMS = {WriteEnvFile: ("Inspect",), WriteSecretValues: ("Inspect",),
                  EnableFeature: ("Arguments",), InstallWsl: ("Arguments",),
-                 SetWslVersion: ("Arguments",), UpgradeDesktop: ("Arguments",)}
+                 SetWslVersion: ("Arguments",), UpgradeDesktop: ("Arguments",), SwitchContainers: ("Arguments",)}
 _ALWAYS = {"count", "length"}
 """Members of every array and string."""
 

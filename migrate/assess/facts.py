@@ -25,6 +25,8 @@ from migrate.model import (
 )
 from migrate.winbuilds import desktop_wsl2_floor, edition_family
 
+_K8S_TAG = re.compile(r"^(k8s\.gcr\.io|registry\.k8s\.io)/|^docker/desktop-(kubernetes|storage-provisioner|vpnkit)")
+"""Kubernetes system images (Docker Desktop pulls its own set when Kubernetes is turned on after the switch)."""
 DEFAULT_DESKTOP_SUBNET = "192.168.65.0/24"
 """Docker Desktop's VM network (settings key vpnkitCIDR), used by both the Hyper-V VM and WSL 2."""
 
@@ -483,6 +485,40 @@ def _experimental_lcow(inv: Inventory, facts: Facts) -> bool:
 def _mixed(inv: Inventory, facts: Facts) -> bool:
     oses = {facts.get(c, "os") for c in inv.containers}
     return {"linux", "windows"} <= oses
+
+
+@_fact(Inventory, "hyperv_engine", str,
+       "The LCOW host's second engine (Docker Desktop's Linux engine in the Hyper-V VM): 'read' when its objects were "
+       "read and it holds any, 'not read' when only its VM is known, '' otherwise.")
+def _hyperv_engine(inv: Inventory, facts: Facts) -> str:
+    he = inv.hyperv_engine
+    if he is None:
+        return ""
+    if not he.read:
+        return "not read"
+    return "read" if he.images or he.containers or he.volumes else ""
+
+
+@_fact(Inventory, "hyperv_engine_holds", str,
+       "What the second engine holds, in words: counts of images (Kubernetes ones apart), containers, volumes.")
+def _hyperv_holds(inv: Inventory, facts: Facts) -> str:
+    he = inv.hyperv_engine
+    if he is None or not he.read:
+        return ""
+    k8s = sum(1 for i in he.images if any(_K8S_TAG.search(t) for t in i.tags))
+    parts = [f"{len(he.images) - k8s} image(s)" + (f" and {k8s} Kubernetes image(s)" if k8s else ""),
+             f"{len(he.containers)} container(s) ({sum(1 for c in he.containers if c.running)} running)",
+             f"{len(he.volumes)} volume(s)"]
+    return ", ".join(parts)
+
+
+@_fact(Inventory, "hyperv_engine_vm", str, "The Hyper-V VM of the second engine and its state, as the host facts "
+       "give them ('DockerDesktopVM (Off)'), else 'the Hyper-V VM'.")
+def _hyperv_vm(inv: Inventory, facts: Facts) -> str:
+    he = inv.hyperv_engine
+    if he is None or not he.vm:
+        return "the Hyper-V VM"
+    return he.vm + (f" ({he.vm_state})" if he.vm_state else "")
 
 
 @_fact(Inventory, "windows_images", int, "How many Windows images the engine holds (they stay with its engine).")

@@ -48,6 +48,7 @@ class PlanKind(enum.StrEnum):
     CARRY_DAEMON_CONFIG = "carry-daemon-config"
     CHECK_REGISTRIES = "check-registries"
     CHECK_FREE_SPACE = "check-free-space"
+    MOVE_HYPERV_ENGINE = "move-hyperv-engine"
     UPGRADE_DESKTOP = "upgrade-desktop"
     UPDATE_WSL = "update-wsl"
     SET_WSL_DEFAULT_VERSION = "set-wsl-default-version"
@@ -156,6 +157,10 @@ KINDS: dict[PlanKind, KindSpec] = {
         "checks the free space on the backup drive and on the drive of the new WSL disk before anything changes "
         "(and picks the fixed drive with the most room for the backups when C: is short)",
         steps=("preflight/check-host",), says=("checks", "picks", "'s backup folder")),
+    PlanKind.MOVE_HYPERV_ENGINE: KindSpec(
+        "backs up the Linux engine in the Hyper-V VM too (after the Windows engine's backups, switching Docker Desktop "
+        "to Linux containers when that VM does not run) and restores its Linux objects on the WSL 2 engine",
+        steps=("backup/hyperv/engine",), says=("backs", "restores", "moves", "switches")),
     PlanKind.UPGRADE_DESKTOP: KindSpec(
         "upgrades Docker Desktop after the backups and before the switch with the installer [switch] "
         "desktop_installer names, or stops and asks for the upgrade",

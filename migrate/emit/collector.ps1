@@ -107,8 +107,19 @@ $script:BundleFiles = @(
     'desktop/windows-daemon.json',
     'desktop/admin-settings.json',
     'host/wslconfig',
-    'host/facts.json'
+    'host/facts.json',
+    'engine-hyperv/info.json',
+    'engine-hyperv/version.json',
+    'engine-hyperv/images.json',
+    'engine-hyperv/containers.json',
+    'engine-hyperv/volumes.json',
+    'engine-hyperv/networks.json',
+    'engine-hyperv/df.json'
 )
+# An LCOW host's second engine: Docker Desktop's Linux engine in the Hyper-V VM, at its own pipe while the VM runs
+# (dockerDesktopLinuxEngine since Desktop 4, docker_engine_linux before). The one that answered goes in the manifest.
+$script:HyperVPipes = @('npipe:////./pipe/dockerDesktopLinuxEngine', 'npipe:////./pipe/docker_engine_linux')
+$script:HyperVEngine = ''
 
 # ---------------------------------------------------------------------------------------------------------------
 # Output helpers
@@ -1745,6 +1756,15 @@ try {
         if ($osType -eq 'linux') {
             # Docker Desktop can run the Windows engine beside the Linux one.
             [void](Save-EngineSnapshot -Folder 'engine-windows' -HostArgs @('-H', 'npipe:////./pipe/docker_engine_windows') -Probe)
+        } elseif ($osType -eq 'windows') {
+            # Windows containers (LCOW): the Hyper-V VM's Linux engine answers at its own pipe while the VM runs. When
+            # none answers, the VM in the host facts (hyperv_vms) tells the scan what may be left unread.
+            foreach ($pipe in $script:HyperVPipes) {
+                if ((Save-EngineSnapshot -Folder 'engine-hyperv' -HostArgs @('-H', $pipe) -Probe).Length -gt 0) {
+                    $script:HyperVEngine = $pipe
+                    break
+                }
+            }
         }
     }
 } catch {
@@ -1793,6 +1813,7 @@ $manifest = [ordered]@{
     computer          = $env:COMPUTERNAME
     user              = [System.Security.Principal.WindowsIdentity]::GetCurrent().Name
     identity          = $script:Identity
+    hyperv_engine     = $script:HyperVEngine
     errors            = $script:BundleErrors
 }
 if ($script:EphemeralKey) {

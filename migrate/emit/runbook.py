@@ -24,18 +24,22 @@ from typing import Any
 from migrate.emit.cmdline import encode_arg, encode_command_line, powershell_string_expr
 from migrate.errors import PlanError
 from migrate.plan.actions import (
+    SOURCE_ENGINES,
     EnableFeature,
     InstallWsl,
     SetWslVersion,
+    SwitchContainers,
     UpgradeDesktop,
     WriteEnvFile,
     WriteSecretValues,
 )
-from migrate.plan.checks import Check
+from migrate.plan.checks import CONTAINERD_SNAPSHOTTER, Check
 from migrate.plan.redact import LONG, display
-from migrate.plan.steps import ENGINES, PHASES, Arg, BackupPath, Docker, Program, SecretValue, Step
+from migrate.plan.steps import ENGINES, PHASES, SELF_PROVING, Arg, BackupPath, Docker, Program, SecretValue, Step
 
 DEFAULT_ENGINE = "npipe:////./pipe/docker_engine"
+DEFAULT_HYPERV_ENGINE = "npipe:////./pipe/dockerDesktopLinuxEngine"
+"""Docker Desktop's Linux engine (the desktop-linux context): the -HyperVEngine default when the plan names none."""
 MUTEX_NAME = "Global\\wsl2-migrate-runbook"
 """A named mutex for the whole machine: two runs of one plan never write one journal at once."""
 _ID = re.compile(r"^[a-z0-9][a-z0-9._/-]*$")
@@ -65,6 +69,8 @@ class RunbookMeta:
     """What validate's offline checks found, when the runbook was written anyway (--force): shown in the header."""
     estimate: str = ""
     """The plan's estimate in one line (sizes and time), shown in the header as the assessment states it."""
+    hyperv_engine: str = ""
+    """The LCOW host's second source engine's URL (the plan's [hyperv] url): the -HyperVEngine default."""
 
 
 def render_runbook(program: Program, meta: RunbookMeta) -> str:
@@ -189,6 +195,8 @@ def _extra(value: Any) -> dict[str, str]:
                                       value.container))}
     if isinstance(value, WriteSecretValues):
         return {"Inspect": _segments(value.inspect_argv())}
+    if isinstance(value, SwitchContainers):
+        return {"Arguments": _ps(value.argument)}
     if isinstance(value, EnableFeature):
         return {"Arguments": _encoded(("/online", "/enable-feature", f"/featurename:{value.name}", "/all",
                                        "/norestart"))}
@@ -280,6 +288,9 @@ def _header(steps: Sequence[Step], meta: RunbookMeta) -> list[str]:
         "    Engine URL of the old backend (default: the pipe that follows Docker Desktop's active engine).",
         ".PARAMETER TargetEngine",
         "    Engine URL of the WSL 2 engine after the switch.",
+        ".PARAMETER HyperVEngine",
+        "    Engine URL of Docker Desktop's Linux engine in the Hyper-V VM (an LCOW host's second source engine;",
+        "    unused when the plan has none).",
         ".PARAMETER DockerPath",
         "    The docker CLI (name on PATH or full path).",
         ".PARAMETER EngineTimeoutSeconds",
@@ -320,6 +331,7 @@ def _header(steps: Sequence[Step], meta: RunbookMeta) -> list[str]:
         "    [switch]$Rollback,",
         f"    [string]$SourceEngine = {_ps(DEFAULT_ENGINE)},",
         f"    [string]$TargetEngine = {_ps(DEFAULT_ENGINE)},",
+        f"    [string]$HyperVEngine = {_ps(meta.hyperv_engine or DEFAULT_HYPERV_ENGINE)},",
         "    [string]$DockerPath = 'docker',",
         "    [ValidateRange(10, 86400)] [int]$EngineTimeoutSeconds = 300,",
         "    [switch]$FromTask",
@@ -355,6 +367,9 @@ def _preamble(program: Program, meta: RunbookMeta) -> list[str]:
         f"$script:ResumeTaskName = {_ps('wsl2-migrate-resume-' + meta.plan_hash[:12])}",
         "$script:MutexName = " + _ps(MUTEX_NAME),
         "$script:EngineExpect = @{ " + engines + " }",
+        "$script:SourceEngines = " + _list(SOURCE_ENGINES),
+        "$script:SelfProving = " + _list(SELF_PROVING),
+        f"$script:ContainerdDriverType = {_ps(CONTAINERD_SNAPSHOTTER)}",
         "$script:Probes = @{ " + probes + " }",
         "# Long arguments several steps share, each written once (a step's command line names it: @{ Text = 'T1' }).",
         "$script:Texts = @{",
@@ -385,6 +400,7 @@ def _main() -> list[str]:
         "    Rollback             = [bool]$Rollback",
         "    SourceEngine         = $SourceEngine",
         "    TargetEngine         = $TargetEngine",
+        "    HyperVEngine         = $HyperVEngine",
         "    DockerPath           = $DockerPath",
         "    EngineTimeoutSeconds = $EngineTimeoutSeconds",
         "    FromTask             = [bool]$FromTask",

@@ -810,6 +810,7 @@ function Import-Journal {
                 id     = [string](Get-JsonProperty -Object $property.Value -Name 'id' -Default '')
                 os     = [string](Get-JsonProperty -Object $property.Value -Name 'os' -Default '')
                 kernel = [string](Get-JsonProperty -Object $property.Value -Name 'kernel' -Default '')
+                store  = [string](Get-JsonProperty -Object $property.Value -Name 'store' -Default 'classic')
             }
         }
     }
@@ -1053,13 +1054,34 @@ function Get-EngineIdentityProblem {
     if ($expect.OperatingSystem.Length -gt 0 -and $system -ne $expect.OperatingSystem) {
         return ('it runs on ' + $system + ', not ' + $expect.OperatingSystem)
     }
-    if ($expect.NotSource -and $script:Journal.Engines.ContainsKey('source')) {
-        $sourceId = $script:Journal.Engines['source'].id
-        if ($sourceId.Length -gt 0 -and [string](Get-JsonProperty -Object $Info -Name 'ID' -Default '') -eq $sourceId) {
-            return 'it is the old backend''s engine (the same engine id): the switch has not happened'
+    foreach ($source in $script:SourceEngines) {
+        if ($expect.NotSource -and $script:Journal.Engines.ContainsKey($source)) {
+            $sourceId = $script:Journal.Engines[$source].id
+            if ($sourceId.Length -gt 0 -and [string](Get-JsonProperty -Object $Info -Name 'ID' -Default '') -eq $sourceId) {
+                return ('it is the old backend''s engine (' + $source + ': the same engine id): the switch has not happened')
+            }
         }
     }
     return ''
+}
+
+function Get-ImageStore {
+    # containerd or classic, from docker info's DriverStatus: a containerd store shows image ids as manifest digests,
+    # so the planned checks compare only the fields they name for it (the rehearsal's checks.image_store).
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory = $true)] [object]$Info
+    )
+    $property = $Info.PSObject.Properties['DriverStatus']
+    if ($null -ne $property -and $null -ne $property.Value) {
+        foreach ($pair in $property.Value) {
+            if ((@($pair) -join '=') -ceq ('driver-type=' + $script:ContainerdDriverType)) {
+                return 'containerd'
+            }
+        }
+    }
+    return 'classic'
 }
 
 function Add-EngineRecord {
@@ -1074,6 +1096,7 @@ function Add-EngineRecord {
         id     = [string](Get-JsonProperty -Object $Info -Name 'ID' -Default '')
         os     = [string](Get-JsonProperty -Object $Info -Name 'OSType' -Default '')
         kernel = [string](Get-JsonProperty -Object $Info -Name 'KernelVersion' -Default '')
+        store  = Get-ImageStore -Info $Info
     }
 }
 
@@ -1117,6 +1140,25 @@ function Get-CheckProblem {
     $got = $found.StdOut.Trim()
     if ($found.ExitCode -ne 0) {
         return ($Check.What + ': not there (' + (Get-TextTail -Text $found.StdErr -Length 200) + ')')
+    }
+    $store = 'classic'
+    if ($script:Journal.Engines.ContainsKey($Engine)) {
+        $store = $script:Journal.Engines[$Engine].store
+    }
+    if ($Check.Mode -eq 'equals' -and $store -eq 'containerd' -and @($Check.C8dFields).Count -gt 0) {
+        # Image ids differ on a containerd store: only the fields the plan names (an image's content) are compared.
+        $have = $got.Split([char]'|')
+        $want = $expect.Split([char]'|')
+        $same = $have.Count -eq $want.Count
+        foreach ($index in $Check.C8dFields) {
+            if (-not $same -or $index -ge $want.Count -or $want[$index].Length -eq 0 -or $have[$index] -cne $want[$index]) {
+                $same = $false
+            }
+        }
+        if ($same) {
+            return ''
+        }
+        return ($Check.What + ': found ' + $got)
     }
     if ($Check.Mode -eq 'equals' -and $got -ceq $expect) {
         return ''
@@ -2233,6 +2275,9 @@ function Request-Restart {
     $arguments = '-NoProfile -ExecutionPolicy Bypass -File ' + (ConvertTo-QuotedArgument -Value $copy)
     $arguments += ' -Resume -FromTask -BackupPath ' + (ConvertTo-QuotedArgument -Value $script:BackupRoot)
     $arguments += ' -SourceEngine ' + $script:Engines['source'] + ' -TargetEngine ' + $script:Engines['target']
+    if ($script:Engines.ContainsKey('hyperv')) {
+        $arguments += ' -HyperVEngine ' + $script:Engines['hyperv']
+    }
     $arguments += ' -DockerPath ' + (ConvertTo-QuotedArgument -Value $script:DockerExe)
     $arguments += ' -EngineTimeoutSeconds ' + $script:Options.EngineTimeoutSeconds
     if ($script:Options.Phase.Length -gt 0) {
@@ -2298,6 +2343,68 @@ function Start-DockerDesktop {
     Add-StepNote -Text 'Docker Desktop started (not elevated)'
 }
 
+function Wait-EngineAnswer {
+    # Until the engine answers and is what the plan expects (OS, kernel, not a source), then recorded; the plan's
+    # time limit, or -EngineTimeoutSeconds when longer.
+    [CmdletBinding()]
+    [OutputType([object])]
+    param(
+        [Parameter(Mandatory = $true)] [string]$Engine,
+        [Parameter(Mandatory = $true)] [string]$StepId,
+        [Parameter(Mandatory = $true)] [int]$TimeoutSeconds
+    )
+    $timeout = $TimeoutSeconds
+    if ($script:Options.EngineTimeoutSeconds -gt $timeout) {
+        $timeout = $script:Options.EngineTimeoutSeconds
+    }
+    $deadline = (Get-Date).AddSeconds($timeout)
+    $problem = 'no answer'
+    while ($true) {
+        $info = Get-EngineInfo -Engine $Engine -StepId $StepId -NoThrow
+        if ($null -ne $info) {
+            $problem = Get-EngineIdentityProblem -Engine $Engine -Info $info
+            if ($problem.Length -eq 0) {
+                break
+            }
+        }
+        if ((Get-Date) -gt $deadline) {
+            throw ('no ' + $Engine + ' engine as expected within ' + $timeout + ' s: ' + $problem)
+        }
+        Start-Sleep -Seconds 5
+    }
+    Add-EngineRecord -Engine $Engine -Info $info
+    return $info
+}
+
+function Switch-DockerEngine {
+    # switch-containers: when the engine does not answer as the plan expects, Docker Desktop is switched between
+    # Linux and Windows containers (DockerCli.exe, the switch the plan names) and the engine waited for. Desktop's
+    # Linux engine in the Hyper-V VM answers at its own pipe in Windows mode only while the VM runs, and Desktop
+    # started in Windows mode does not start the VM (docker/for-win#4357); a switch to Linux containers does.
+    [CmdletBinding(SupportsShouldProcess)]
+    param(
+        [Parameter(Mandatory = $true)] [hashtable]$Step
+    )
+    $p = $Step.Params
+    $info = Get-EngineInfo -Engine $p.Engine -StepId $Step.Id -NoThrow
+    if ($null -ne $info -and (Get-EngineIdentityProblem -Engine $p.Engine -Info $info).Length -eq 0) {
+        Add-EngineRecord -Engine $p.Engine -Info $info
+        Add-StepNote -Text ('the ' + $p.Engine + ' engine answers as expected: no switch')
+        return
+    }
+    $exe = Resolve-HostPath -Template $p.Exe
+    if (-not [System.IO.File]::Exists($exe)) {
+        throw ($exe + ' is not there: switch Docker Desktop to ' + $p.To + ' containers from its menu, then resume')
+    }
+    if (-not $PSCmdlet.ShouldProcess('Docker Desktop', 'Switch to ' + $p.To + ' containers')) {
+        $script:StepDeclined = $true
+        return
+    }
+    [void](Invoke-NativeProcess -FilePath $exe -Arguments $p.Arguments -Display $p.Arguments -StepId $Step.Id -TimeoutSeconds 300)
+    [void](Wait-EngineAnswer -Engine $p.Engine -StepId $Step.Id -TimeoutSeconds $p.Timeout)
+    Add-StepNote -Text ('Docker Desktop switched to ' + $p.To + ' containers')
+}
+
 function Wait-DockerEngine {
     # wait-engine: until the engine answers and is what the plan expects (OS, kernel, not the source), then the
     # registry settings the plan carries are checked in its docker info.
@@ -2306,26 +2413,7 @@ function Wait-DockerEngine {
         [Parameter(Mandatory = $true)] [hashtable]$Step
     )
     $p = $Step.Params
-    $timeout = $p.Timeout
-    if ($script:Options.EngineTimeoutSeconds -gt $timeout) {
-        $timeout = $script:Options.EngineTimeoutSeconds
-    }
-    $deadline = (Get-Date).AddSeconds($timeout)
-    $problem = 'no answer'
-    while ($true) {
-        $info = Get-EngineInfo -Engine $p.Engine -StepId $Step.Id -NoThrow
-        if ($null -ne $info) {
-            $problem = Get-EngineIdentityProblem -Engine $p.Engine -Info $info
-            if ($problem.Length -eq 0) {
-                break
-            }
-        }
-        if ((Get-Date) -gt $deadline) {
-            throw ('no ' + $p.Engine + ' engine as expected within ' + $timeout + ' s: ' + $problem)
-        }
-        Start-Sleep -Seconds 5
-    }
-    Add-EngineRecord -Engine $p.Engine -Info $info
+    $info = Wait-EngineAnswer -Engine $p.Engine -StepId $Step.Id -TimeoutSeconds $p.Timeout
     Assert-Check -Engine $p.Engine -Checks $p.Checks -StepId $Step.Id
     Add-StepNote -Text ($p.Engine + ' engine: ' + [string](Get-JsonProperty -Object $info -Name 'OSType' -Default '') + ' ' + [string](Get-JsonProperty -Object $info -Name 'KernelVersion' -Default ''))
 }
@@ -2675,6 +2763,7 @@ function Invoke-HostAction {
         'check-wsl' { Test-WslReady -Step $Step }
         'start-desktop' { Start-DockerDesktop -Step $Step }
         'wait-engine' { Wait-DockerEngine -Step $Step }
+        'switch-containers' { Switch-DockerEngine -Step $Step }
         'verify-target' { Test-TargetEngine -Step $Step }
         'finish' { Complete-Migration -Step $Step }
         'remove-resume-task' { Unregister-ResumeTask -Step $Step }
@@ -2715,7 +2804,7 @@ function Invoke-RunbookStep {
     $script:StepNotes = New-Object -TypeName 'System.Collections.Generic.List[string]'
     Write-StepStatus -Id $Step.Id -Status 'running'
     try {
-        if ($Step.Engine.Length -gt 0 -and $Step.Kind -ne 'wait-engine') {
+        if ($Step.Engine.Length -gt 0 -and $script:SelfProving -notcontains $Step.Kind) {
             Assert-EngineIdentity -Engine $Step.Engine -StepId $Step.Id
         }
         if ($Step.Kind -eq 'docker') {
@@ -2783,6 +2872,9 @@ function Invoke-Runbook {
     $script:Engines = @{
         source = Assert-EngineUrl -Url $Options.SourceEngine -Name 'SourceEngine'
         target = Assert-EngineUrl -Url $Options.TargetEngine -Name 'TargetEngine'
+    }
+    if ($script:EngineExpect.ContainsKey('hyperv')) {
+        $script:Engines['hyperv'] = Assert-EngineUrl -Url $Options.HyperVEngine -Name 'HyperVEngine'
     }
     $script:DockerExe = Resolve-DockerExecutable -Path $Options.DockerPath
     if ($Options.Rollback -and ($Options.ResumeFrom.Length -gt 0 -or $Options.Phase.Length -gt 0 -or $Options.Resume)) {

@@ -7,6 +7,7 @@ without the collector's manifest.json is refused unless the user says it is a ha
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,10 @@ from migrate.inventory.textfile import iter_json_array, parse_json, read_text
 from migrate.model import Note
 
 BUNDLE_FORMAT = "wsl2-migrate-bundle/1"
+PIPE_URL = re.compile(r"^npipe:////\./pipe/[A-Za-z0-9_.-]{1,80}$")
+"""A local named pipe's engine URL, as the collector records the one the second engine answered at."""
+HYPERV_FOLDER = "engine-hyperv"
+"""The second engine's folder: the same files as engine/ (docs/bundle.md)."""
 ENGINE_ARRAYS = (("images", "engine/images.json"), ("containers", "engine/containers.json"),
                  ("volumes", "engine/volumes.json"), ("networks", "engine/networks.json"))
 
@@ -32,6 +37,10 @@ class Bundle:
     path: Path
     manifest: dict[str, Any] = field(default_factory=dict)
     engine: RawEngine | None = None
+    hyperv_engine: RawEngine | None = None
+    """engine-hyperv/: the LCOW host's second engine (Docker Desktop's Linux engine in the Hyper-V VM)."""
+    hyperv_url: str = ""
+    """The pipe that engine answered at, as the collector recorded it (manifest key hyperv_engine)."""
     settings_json: Path | None = None
     settings_store_json: Path | None = None
     daemon_linux: Path | None = None
@@ -140,6 +149,35 @@ def _capture(path: Path, want: str) -> Capture:
     return cap
 
 
+def _engine_folder(path: Path, folder: str) -> RawEngine | None:
+    """One engine's files (info, version, the inspect arrays, df) from a folder of the bundle; None without info."""
+    info_file = bundle_file(path, f"{folder}/info.json")
+    if info_file is None:
+        return None
+    raw = RawEngine(url=f"bundle:{path}" + ("" if folder == "engine" else f"/{folder}"))
+    cap = _capture(info_file, "info")
+    version_file = bundle_file(path, f"{folder}/version.json")
+    if version_file is not None:
+        cap.merge(_capture(version_file, "version"), str(version_file))
+    raw.info, raw.version, raw.client = cap.info, cap.version, cap.client
+    for attr, rel in ENGINE_ARRAYS:
+        rel = rel.replace("engine/", f"{folder}/", 1)
+        items = _json_array(path, rel, attr)
+        if items is None:
+            raw.notes.append(Note(area=attr, subject=str(path / rel), message="not in the bundle"))
+        setattr(raw, attr, items if items is not None else [])
+    df_file = bundle_file(path, f"{folder}/df.json")
+    if df_file is not None:
+        dtext, _ = read_text(df_file, "engine-objects")
+        df = parse_json(dtext, str(df_file)) if dtext.strip() else {}
+        if not isinstance(df, dict) or (df and json_kind(df) not in ("df", "")):
+            raise InputError(f"{df_file}: expected the JSON object of `docker system df -v --format json` "
+                             "or the API's /system/df")
+        check_objects([df], "df", str(df_file))
+        raw.df = df
+    return raw
+
+
 def read_bundle(path: Path, partial: bool = False) -> Bundle:
     """Read a bundle directory or zip; InputError when it is not one, a file in it is malformed or leads outside."""
     if path.is_file():  # a zipped bundle, read in place through the same path operations
@@ -151,32 +189,16 @@ def read_bundle(path: Path, partial: bool = False) -> Bundle:
     b = Bundle(path=path)
     b.manifest = _manifest(path, partial, b.notes)
 
-    info_file = bundle_file(path, "engine/info.json")
-    if info_file is not None:
-        raw = RawEngine(url=f"bundle:{path}")
-        cap = _capture(info_file, "info")
-        version_file = bundle_file(path, "engine/version.json")
-        if version_file is not None:
-            cap.merge(_capture(version_file, "version"), str(version_file))
-        raw.info, raw.version, raw.client = cap.info, cap.version, cap.client
-        for attr, rel in ENGINE_ARRAYS:
-            items = _json_array(path, rel, attr)
-            if items is None:
-                raw.notes.append(Note(area=attr, subject=str(path / rel), message="not in the bundle"))
-            setattr(raw, attr, items if items is not None else [])
-        df_file = bundle_file(path, "engine/df.json")
-        if df_file is not None:
-            dtext, _ = read_text(df_file, "engine-objects")
-            df = parse_json(dtext, str(df_file)) if dtext.strip() else {}
-            if not isinstance(df, dict) or (df and json_kind(df) not in ("df", "")):
-                raise InputError(f"{df_file}: expected the JSON object of `docker system df -v --format json` "
-                                 "or the API's /system/df")
-            check_objects([df], "df", str(df_file))
-            raw.df = df
-        b.engine = raw
-    else:
+    b.engine = _engine_folder(path, "engine")
+    if b.engine is None:
         b.notes.append(Note(area="engine", subject=str(path / "engine/info.json"),
                             message="not in the bundle: no engine data (was the engine running?)"))
+    b.hyperv_engine = _engine_folder(path, HYPERV_FOLDER)
+    url = b.manifest.get("hyperv_engine", "")
+    if not isinstance(url, str) or (url and not PIPE_URL.match(url)):
+        raise InputError(f"{path / 'manifest.json'}: key hyperv_engine: expected the pipe that answered, as "
+                         "npipe:////./pipe/NAME")
+    b.hyperv_url = url
 
     b.settings_json = bundle_file(path, "desktop/settings.json")
     b.settings_store_json = bundle_file(path, "desktop/settings-store.json")

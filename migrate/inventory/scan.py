@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from migrate.errors import EngineError, InputError
-from migrate.inventory import normalize, protect
+from migrate.inventory import protect
 from migrate.inventory.engine import Progress, RawEngine
 from migrate.model import (
     ConfigFile,
-    Container,
     FileFact,
     HostFacts,
     Inventory,
@@ -33,6 +32,8 @@ class ScanOptions:
 
     host: str | None = None
     context: str | None = None
+    hyperv_host: str | None = None
+    """The LCOW host's second engine (Docker Desktop's Linux engine in the Hyper-V VM): `--host` given twice."""
     use_engine: bool | None = None
     """True: read a live engine; False: never; None: only when no other source is given."""
     inventory: Path | None = None
@@ -128,6 +129,7 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
     from migrate.inventory.host import host_facts_from_engine, read_host_facts
     from migrate.inventory.projectfiles import scan_projects
     from migrate.inventory.sanity import check_numbers
+    from migrate.inventory.second import engine_objects, second_engine
     from migrate.inventory.textfile import read_text
 
     if not opts.has_file_sources() and not opts.wants_engine():
@@ -145,6 +147,7 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
     daemon_windows: Path | None = None
     wslconfig = opts.wslconfig
     host_facts_path = opts.host_facts
+    bundle_second: tuple[RawEngine, str] | None = None
     bundle_env_key = ""
     admin_path = opts.admin_settings
 
@@ -157,6 +160,8 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         daemon_linux, daemon_windows = b.daemon_linux, b.daemon_windows
         wslconfig = wslconfig or b.wslconfig
         host_facts_path = host_facts_path or b.host_facts
+        if b.hyperv_engine is not None:
+            bundle_second = (b.hyperv_engine, b.hyperv_url)
         bundle_env_key = str(b.manifest.get("env_digest_key_id") or "")
         admin_path = admin_path or b.admin_settings
 
@@ -175,6 +180,11 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
                               "`wsl2-migrate run --sample hyperv-2x --out DIR`") from None
         live = (url, tls)
         sources.append(Source(kind="engine", ref=url))
+    if opts.hyperv_host:
+        if live is None:
+            raise InputError(f"--host {opts.hyperv_host}: a second --host is the Hyper-V VM's Linux engine beside the "
+                             "first; give the engine to migrate first")
+        sources.append(Source(kind="engine-hyperv", ref=opts.hyperv_host))
 
     infos = _engine_infos(opts.engine_info)
     if infos:
@@ -252,40 +262,18 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
 
     key = None if opts.with_secrets else digest_key()
     engine = None
-    images, containers, volumes, networks = [], [], [], []
+    images: list[Any] = []
+    containers: list[Any] = []
+    volumes: list[Any] = []
+    networks: list[Any] = []
     info: dict[str, Any] = {}
     version: dict[str, Any] = {}
     if raw is not None:
         info, version = raw.info, raw.version
-        reachable = raw.url.startswith(("unix:", "tcp:", "npipe:", "http:", "https:", "ssh:"))
-        engine = normalize.engine_from_info(info, version, reachable, raw.client)
-        sizes = normalize.container_sizes(raw.df)
-        # Each object is made and protected as its payload is read (from a live engine: while later inspects are
-        # still on the wire), so neither the payloads of a large bundle nor a second copy of the inventory is ever
-        # held whole. The same id twice: the last payload wins.
-        by_id: dict[str, Container] = {}
-        try:
-            for c in raw.containers:
-                if isinstance(c, dict) and c.get("Id"):
-                    by_id[str(c["Id"])] = normalize.container_from_inspect(c, sizes.get(str(c["Id"])), key)
-            image_list = normalize.images_from_inspect(raw.images)
-        finally:
-            raw.close()
-        notes.extend(raw.notes)  # after the inspects: a container removed meanwhile is noted by then
-        containers = normalize.link_containers(list(by_id.values()))
-        del by_id
-        images = normalize.link_images([_protect(protect.image, im, key) for im in image_list], containers)
-        volumes = [_protect(protect.volume, v, key)
-                   for v in normalize.volumes_from_inspect(raw.volumes, raw.df or None, containers)]
-        networks = [_protect(protect.network, n, key)
-                    for n in normalize.networks_from_inspect(raw.networks, containers)]
-        if opts.volume_digests and live is not None:
-            from migrate.inventory.engine import apply_digests
-
-            volumes, digest_notes = apply_digests(live[0], live[1], volumes, engine.os_type, progress)
-            notes.extend(digest_notes)
-        elif opts.volume_digests:
-            notes.append(Note(area="volumes", subject="-", message="no volume digests: they need a live engine"))
+        objs = engine_objects(raw, opts.volume_digests, live, progress, key)
+        engine, images, containers, volumes, networks = objs.engine, objs.images, objs.containers, objs.volumes, \
+            objs.networks
+        notes.extend(objs.notes)
     else:
         notes.append(Note(area="engine", subject="-", message="no engine was read: images, containers, volumes "
                           "and networks are unknown"))
@@ -296,6 +284,9 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
             sources.append(Source(kind="host-facts", ref="docker info"))
 
     backend = detect_backend(info, version or None, desktop, raw.client if raw is not None else None)
+    # The LCOW host's second engine (before the notes are protected: its notes are among them).
+    hyperv, hyperv_notes = second_engine(opts, bundle_second, host, backend.kind, progress, key)
+    notes.extend(hyperv_notes)
     if key is not None:
         engine = engine and protect.engine(engine, key)
         desktop = desktop and protect.desktop(desktop, key)
@@ -322,13 +313,10 @@ def scan(opts: ScanOptions, tool_version: str, progress: Progress | None = None,
         project_files=tuple(project_files),
         files=tuple(file_facts),
         notes=tuple(sorted(set(notes), key=lambda n: (n.area, n.subject, n.message))),
+        hyperv_engine=hyperv,
     )
     check_numbers(inv, ", ".join(s.ref for s in sources) or "scan")
     return inv
-
-
-def _protect(fn: Any, value: Any, key: bytes | None) -> Any:
-    return value if key is None else fn(value, key)
 
 
 def relabel(inv: Inventory, root: Path, label: str) -> Inventory:

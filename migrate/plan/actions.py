@@ -192,12 +192,17 @@ class PrepareBackupFolder(Action):
             check_rel("prepare-backup-folder", rel)
 
 
+SOURCE_ENGINES = ("source", "hyperv")
+"""Engines a run backs up: the old backend's, and the LCOW host's second one (the Hyper-V VM's Linux engine)."""
+ENGINE_NAMES = ("source", "target", "hyperv")
+
+
 @dataclass(frozen=True, slots=True)
 class WriteEnvFile(Action):
     """Read a container's environment from the engine and write the named entries as a docker env file."""
 
     NAME: ClassVar[str] = "write-env-file"
-    ENGINE: ClassVar[str] = "source"
+    engine: str = "source"
     container: str = ""
     path: str = ""
     """Relative, under secrets/."""
@@ -205,12 +210,17 @@ class WriteEnvFile(Action):
     """Only these entries are written (values come from the engine at run time, never from the plan)."""
 
     def __post_init__(self) -> None:
+        if self.engine not in SOURCE_ENGINES:
+            raise PlanError(f"write-env-file: engine {self.engine!r} is not one of {', '.join(SOURCE_ENGINES)}")
         if not self.container or self.container.startswith("-"):
             raise PlanError(f"write-env-file: bad container reference {self.container!r}")
         if not check_rel("write-env-file", self.path).startswith("secrets/"):
             raise PlanError("write-env-file: the env file must live under secrets/")
         if any(not n or "=" in n or "\n" in n or "\x00" in n for n in self.names):
             raise PlanError("write-env-file: env names must be non-empty, without '=' or line breaks")
+
+    def engine_of(self) -> str:
+        return self.engine
 
 
 SECRET_FIELDS: dict[str, dict[str, str]] = {
@@ -246,7 +256,7 @@ class WriteSecretValues(Action):
     and write them into a file under secrets/ that the restore's docker commands read (docs/secrets.md)."""
 
     NAME: ClassVar[str] = "write-secret-values"
-    ENGINE: ClassVar[str] = "source"
+    engine: str = "source"
     kind: str = ""
     """container, volume or network."""
     object: str = ""
@@ -257,6 +267,8 @@ class WriteSecretValues(Action):
     """The values to write, in this order (a docker argument names its value by the position)."""
 
     def __post_init__(self) -> None:
+        if self.engine not in SOURCE_ENGINES:
+            raise PlanError(f"write-secret-values: engine {self.engine!r} is not one of {', '.join(SOURCE_ENGINES)}")
         if self.kind not in SECRET_FIELDS:
             raise PlanError(f"write-secret-values: kind {self.kind!r} is not one of {', '.join(SECRET_FIELDS)}")
         if not self.object or self.object.startswith("-") or "\x00" in self.object:
@@ -271,6 +283,9 @@ class WriteSecretValues(Action):
     def inspect_argv(self) -> tuple[str, ...]:
         """The read-only docker command both interpreters run to read the values."""
         return (self.kind, "inspect", "--format", secret_inspect_format(self.kind), "--", self.object)
+
+    def engine_of(self) -> str:
+        return self.engine
 
 
 @dataclass(frozen=True, slots=True)
@@ -546,10 +561,47 @@ class WaitEngine(Action):
     """Once the engine answers as expected: the settings it must have (registry mirrors, insecure registries)."""
 
     def __post_init__(self) -> None:
-        if self.engine not in ("source", "target"):
-            raise PlanError(f"wait-engine: engine {self.engine!r} is not source or target")
+        if self.engine not in ENGINE_NAMES:
+            raise PlanError(f"wait-engine: engine {self.engine!r} is not one of {', '.join(ENGINE_NAMES)}")
         if not 10 <= self.timeout <= 86400:
             raise PlanError(f"wait-engine: timeout {self.timeout} s is out of range (10 to 86400)")
+
+    def engine_of(self) -> str:
+        return self.engine
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchContainers(Action):
+    """Make an engine answer as the program expects; when it does not, switch Docker Desktop between Linux and
+    Windows containers (DockerCli.exe -SwitchLinuxEngine / -SwitchWindowsEngine) and wait until it does.
+
+    Docker Desktop keeps its Linux engine (the Hyper-V VM's) at its own pipe while it runs Windows containers, but
+    only while the VM runs: started in Windows mode, Desktop does not start the VM (docker/for-win#4357), and a
+    switch to Linux containers does. The default pipe then follows the active engine, so the first engine's steps
+    all come before the switch, and the rollback switches back before it talks to that engine again.
+    """
+
+    NAME: ClassVar[str] = "switch-containers"
+    to: str = "linux"
+    """linux or windows: the containers Docker Desktop runs afterwards when it has to switch."""
+    engine: str = "hyperv"
+    """The engine that must answer as the program expects (source, target or hyperv)."""
+    exe: str = "%ProgramFiles%\\Docker\\Docker\\DockerCli.exe"
+    timeout: int = 300
+
+    def __post_init__(self) -> None:
+        if self.to not in ("linux", "windows"):
+            raise PlanError(f"switch-containers: {self.to!r} is not linux or windows")
+        if self.engine not in ENGINE_NAMES:
+            raise PlanError(f"switch-containers: engine {self.engine!r} is not one of {', '.join(ENGINE_NAMES)}")
+        _check_windows_path("switch-containers", self.exe)
+        if not 10 <= self.timeout <= 86400:
+            raise PlanError(f"switch-containers: timeout {self.timeout} s is out of range (10 to 86400)")
+
+    @property
+    def argument(self) -> str:
+        """DockerCli.exe's switch for `to`."""
+        return "-SwitchLinuxEngine" if self.to == "linux" else "-SwitchWindowsEngine"
 
     def engine_of(self) -> str:
         return self.engine
@@ -619,7 +671,8 @@ class MarkRolledBack(Action):
 ACTIONS: tuple[type[Action], ...] = (
     CheckHost, PrepareBackupFolder, WriteEnvFile, WriteSecretValues, VerifyBackups, StopDesktop, CheckVmOff,
     BackupFiles, UpgradeDesktop, EditJson, RestoreJsonKeys, EditIni, EnableFeature, Reboot, InstallWsl, SetWslVersion,
-    CheckWsl, StartDesktop, WaitEngine, VerifyTarget, Finish, RemoveResumeTask, RestoreFiles, MarkRolledBack,
+    CheckWsl, StartDesktop, WaitEngine, SwitchContainers, VerifyTarget, Finish, RemoveResumeTask, RestoreFiles,
+    MarkRolledBack,
 )
 """Every host action, in the order docs/runbook.md lists them."""
 ACTION_NAMES = {a.NAME: a for a in ACTIONS}

@@ -5,7 +5,7 @@ what (an image, a volume, a container) so later steps depend on exactly the step
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from migrate.errors import PlanError
 from migrate.plan.actions import (
@@ -32,6 +32,7 @@ from migrate.plan.actions import (
     SetWslVersion,
     StartDesktop,
     StopDesktop,
+    SwitchContainers,
     UpgradeDesktop,
     VerifyBackups,
     WaitEngine,
@@ -39,7 +40,7 @@ from migrate.plan.actions import (
     WriteSecretValues,
     json_text,
 )
-from migrate.plan.checks import Check, image_check, registry_checks
+from migrate.plan.checks import IMAGE_FORMAT, Check, image_check, registry_checks
 from migrate.plan.estimate import estimate
 from migrate.plan.layout import (
     env_file,
@@ -49,8 +50,8 @@ from migrate.plan.layout import (
     volume_archive,
     volume_digest,
 )
-from migrate.plan.manifest import verify_target
-from migrate.plan.model import ContainerPlan, Plan, VolumePlan
+from migrate.plan.manifest import EngineSteps, verify_target
+from migrate.plan.model import DOCKER_CLI, ContainerPlan, Plan, VolumePlan
 from migrate.plan.order import start_order, stop_order
 from migrate.plan.redact import display
 from migrate.plan.secretvalues import CREATE_FLAGS, OPTION_FLAGS, carried, volume_args, with_secret_values
@@ -83,6 +84,9 @@ DAEMON_WINDOWS = HostFile("daemon-windows", ("%ProgramData%\\Docker\\config\\dae
 WSLCONFIG = HostFile("wslconfig", ("%USERPROFILE%\\.wslconfig",))
 ADMIN_SETTINGS = HostFile("admin-settings", ("%ProgramData%\\DockerDesktop\\admin-settings.json",))
 HOST_FILES = (DESKTOP_SETTINGS, DAEMON_LINUX, DAEMON_WINDOWS, WSLCONFIG, ADMIN_SETTINGS)
+
+HYPERV_KIND = "move-hyperv-engine"
+"""The plan kind of the findings about the LCOW host's second engine (migrate/assess/kinds.py)."""
 
 MIB = 1024 * 1024
 _SLOW_DISK = 20 * MIB
@@ -134,11 +138,20 @@ def _rules(*groups: Iterable[str]) -> tuple[str, ...]:
 class _Builder:
     """The step list being built and what each step made."""
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Plan, engine: str = "source", parent: _Builder | None = None) -> None:
         self.plan = plan
-        self.items: list[Step] = []
-        self.known: set[str] = set()
-        self.suffix: dict[str, int] = {}
+        self.engine = engine
+        """The source engine this builder backs up (source, or hyperv for the LCOW host's second engine)."""
+        self.ns = "" if engine == "source" else f"{engine}/"
+        """Step id infix of the second engine's own steps (`backup/hyperv/engine`); its objects' steps are named by
+        the names they have on the new engine, which never clash with the first engine's."""
+        self.freeze_phase = "freeze" if engine == "source" else "backup"
+        """The second engine is frozen in the backup phase: reaching it may switch Docker Desktop to Linux
+        containers, after which the default pipe no longer leads to the first engine, so it comes after all of
+        the first engine's work."""
+        self.items: list[Step] = parent.items if parent is not None else []
+        self.known: set[str] = parent.known if parent is not None else set()
+        self.suffix: dict[str, int] = parent.suffix if parent is not None else {}
         """The last suffix unique() gave each base: it resumes there (many short ids can share a base)."""
         self.kept = [c for c in plan.containers if c.strategy != "skip"]
         self.by_name = {c.name: c for c in self.kept}
@@ -150,6 +163,10 @@ class _Builder:
         self.folder = ""
         self.stopped: dict[str, str] = {}
         self.commits: dict[str, str] = {}
+        self.plan_tags: dict[str, str] = {}
+        """Image id -> the step that gave the untagged image its plan tag on the source engine."""
+        self.commit_content: dict[str, str] = {}
+        """Container name -> the step that recorded its commit's id and content (IMAGE_FORMAT)."""
         self.env_steps: dict[str, str] = {}
         self.secret_steps: dict[str, str] = {}
         """secret-values file -> the step that writes it."""
@@ -167,6 +184,15 @@ class _Builder:
         self.created: dict[str, str] = {}
         self.started: dict[str, str] = {}
         self.order: list[str] = []
+        renamed = {old: new for im in plan.images for old, new in zip(im.source_tags, im.tags, strict=False)}
+        self.helper_target = renamed.get(plan.helper_image, plan.helper_image)
+        """The helper image on the new engine (the second engine's tag may have another name there)."""
+        self.reached = ""
+        """The second engine's step that made it answer (its rollback steps run only once it started)."""
+        self.helper_dst = ""
+        self.after_images: tuple[str, ...] = ()
+        """Steps the image restores wait for (the second engine's images, loaded first: see restore)."""
+        self.verified = ""
 
     # ------------------------------------------------------------------------------------------- plumbing
 
@@ -235,18 +261,32 @@ class _Builder:
         self.folder = self.add(Step(
             "preflight/backup-folder", "preflight", "Create the backup folder, limited to you and SYSTEM",
             PrepareBackupFolder(folders=BACKUP_FOLDERS), target="backup folder", depends_on=(check,)))
+        self.helper_check("preflight")
+
+    def helper_check(self, phase: str) -> None:
+        """The helper image on this source engine (pulled when the plan says so), checked for the copies' tools."""
         if not self.copies:
             return
-        helper = plan.helper_image
+        plan, helper = self.plan, self.plan.helper_image
         if plan.helper_pull:
-            self.helper_src = self.docker("preflight/pull-helper", "preflight", f"Pull the helper image {helper}",
-                                          "source", ("pull", *self.linux, "--", helper), target=helper,
+            self.helper_src = self.docker(f"{phase}/{self.ns}pull-helper", phase, f"Pull the helper image {helper}",
+                                          self.engine, ("pull", *self.linux, "--", helper), target=helper,
                                           timeout=_timeout(50 * MIB, 600, _SLOW_NET), depends_on=(self.folder,))
         self.helper_src = self.docker(
-            "preflight/helper-tools", "preflight", f"Check the helper image {helper} has what the copies need",
-            "source", ("run", "--rm", *self.linux, "--network", "none", "--", helper, "sh", "-c", probe_command()),
+            f"{phase}/{self.ns}helper-tools", phase, f"Check the helper image {helper} has what the copies need",
+            self.engine, ("run", "--rm", *self.linux, "--network", "none", "--", helper, "sh", "-c",
+                          probe_command()),
             target=helper, timeout=300, depends_on=_ids((self.folder, self.helper_src)), mutating=False,
             expect_output=PROBE_END)
+
+    def reach(self, after: tuple[str, ...], exe: str, findings: tuple[str, ...]) -> None:
+        """The second engine answers (Docker Desktop switched to Linux containers when its VM did not run), once
+        every step of the first engine is done: from here on the default pipe may lead to this engine."""
+        self.reached = self.folder = self.add(Step(
+            f"backup/{self.ns}engine", "backup", "Reach Docker Desktop's Linux engine in the Hyper-V VM (switching "
+            "to Linux containers if its VM does not run)",
+            SwitchContainers(to="linux", engine=self.engine, exe=exe), target="Docker Desktop",
+            depends_on=after, findings=findings))
 
     def freeze(self) -> None:
         dependents: dict[str, list[str]] = {}
@@ -257,7 +297,8 @@ class _Builder:
             c = self.by_name[name]
             after = _ids(self.stopped.get(n) for n in dependents.get(name, ()))
             self.stopped[name] = self.docker(
-                f"freeze/stop/{safe_name(name)}", "freeze", f"Stop container {name}", "source",
+                f"{self.freeze_phase}/stop/{safe_name(name)}", self.freeze_phase, f"Stop container {name}",
+                self.engine,
                 ("stop", "-t", str(c.stop_timeout), "--", c.id), target=name, timeout=c.stop_timeout + 120,
                 depends_on=_ids((self.folder, *after)), findings=c.findings)
 
@@ -266,28 +307,45 @@ class _Builder:
         for c in self.kept:
             if c.commit:
                 self.commits[c.name] = self.docker(
-                    f"backup/commit/{safe_name(c.name)}", "backup", f"Commit the changed filesystem of {c.name}",
-                    "source", ("commit", "--", c.id, c.commit_ref), target=c.name, timeout=_timeout(None),
-                    depends_on=_ids((self.folder, self.stopped.get(c.name))), findings=c.findings, record=True)
+                    f"backup/commit/{safe_name(c.name)}", "backup", f"Commit the changed filesystem of "
+                    f"{c.name}", self.engine, ("commit", "--", c.id, c.commit_ref), target=c.name,
+                    timeout=_timeout(None), depends_on=_ids((self.folder, self.stopped.get(c.name))),
+                    findings=c.findings, record=True)
+                # Its content, for the checks on a containerd image store, where its id differs (docs/runbook.md).
+                self.commit_content[c.name] = self.docker(
+                    f"backup/commit-content/{safe_name(c.name)}", "backup", f"Record the content of the "
+                    f"commit of {c.name}", self.engine, ("image", "inspect", "--format", IMAGE_FORMAT, "--",
+                                                         c.commit_ref),
+                    target=c.name, timeout=120, depends_on=(self.commits[c.name],), mutating=False, record=True)
         for c in self.kept:
             if c.env and c.strategy == "recreate":
                 path = env_file(c.name)
                 self.env_steps[c.name] = self.add(Step(
-                    f"backup/env/{safe_name(c.name)}", "backup", f"Write the environment of {c.name} to an env file",
-                    WriteEnvFile(container=c.id, path=path, names=c.env), target=c.name,
+                    f"backup/env/{safe_name(c.name)}", "backup", f"Write the environment of {c.name} to an "
+                    "env file", WriteEnvFile(engine=self.engine, container=c.id, path=path, names=c.env),
+                    target=c.name,
                     produces=(Artifact(path, "env-file", c.name, secret=True),), depends_on=(self.folder,)))
         for item in carried(plan):
             self.secret_steps[item.path] = self.add(Step(
                 f"backup/secrets/{item.kind}/{safe_name(item.name)}", "backup",
-                f"Read the secret values of {item.kind} {item.name} from the old engine",
-                WriteSecretValues(kind=item.kind, object=item.source, path=item.path, entries=item.values),
+                f"Read the secret values of {item.kind} {item.name} from the "
+                f"{'old' if self.engine == 'source' else 'Hyper-V'} engine",
+                WriteSecretValues(engine=self.engine, kind=item.kind, object=item.source, path=item.path,
+                                  entries=item.values),
                 target=item.name, produces=(Artifact(item.path, "secret-values", f"{item.kind} {item.name}",
                                                      secret=True),), depends_on=(self.folder,)))
         sizes: dict[str, int] = {}
         for im in plan.images:
+            if im.strategy == "save" and im.plan_tag:
+                # An untagged image gets the plan's tag first: the new engine finds it by that on either store.
+                self.plan_tags[im.id] = self.docker(
+                    self.unique(f"backup/tag/{im.id.removeprefix('sha256:')[:12]}"), "backup",
+                    f"Tag image {im.id[:19]} {im.plan_tag}", self.engine, ("tag", "--", im.id, im.plan_tag),
+                    target=im.plan_tag, timeout=120, depends_on=(self.folder,), findings=im.findings)
+        for im in plan.images:
             if im.strategy == "save":
                 key = im.archive or "images/images.tar"
-                self.archives.setdefault(key, []).extend(im.tags or (im.id,))
+                self.archives.setdefault(key, []).extend(im.source_tags or im.tags or (im.id,))
                 sizes[key] = sizes.get(key, 0) + im.size
                 self.archive_rules[key] = _rules(self.archive_rules.get(key, ()), im.findings)
         image_of = {im.id: im for im in plan.images}
@@ -295,24 +353,27 @@ class _Builder:
             if c.commit:
                 base = image_of.get(c.image_id)
                 key = base.archive if base is not None and base.strategy == "save" and base.archive \
-                    else "images/commits.tar"
+                    else f"images/{self.ns.rstrip('/') + '-' if self.ns else ''}commits.tar"
                 self.archives.setdefault(key, []).append(c.commit_ref)
-                if key == "images/commits.tar" and base is not None:
+                if key.endswith("commits.tar") and base is not None:
                     sizes[key] = sizes.get(key, 0) + base.size
+        tagged_by = {im.plan_tag: self.plan_tags[im.id] for im in plan.images if im.id in self.plan_tags}
         for path in sorted(self.archives):
             refs = tuple(dict.fromkeys(self.archives[path]))
-            needs = _ids((self.folder, *(self.commits[c.name] for c in self.kept if c.commit and c.commit_ref in refs)))
+            needs = _ids((self.folder, *(self.commits[c.name] for c in self.kept if c.commit and c.commit_ref in refs),
+                          *(tagged_by[r] for r in refs if r in tagged_by)))
             self.saves[path] = self.docker(
                 f"backup/save/{path.removeprefix('images/').removesuffix('.tar')}", "backup",
-                f"Save {len(refs)} image reference(s) to {path}", "source",
+                f"Save {len(refs)} image reference(s) to {path}", self.engine,
                 ("save", "-o", BackupPath(path), "--", *refs), target=path, timeout=_timeout(sizes.get(path)),
                 depends_on=needs, produces=(Artifact(path, "image-archive", ", ".join(refs)),),
                 findings=self.archive_rules.get(path, ()))
         for v in self.copies:
             path, digest = volume_archive(v.name), volume_digest(v.name)
             self.vol_backups[v.name] = self.docker(
-                f"backup/volume/{safe_name(v.name)}", "backup", f"Copy volume {v.name} to {path} and record its digest",
-                "source", ("run", "--rm", *self.linux, "--network", "none", "-v", f"{v.name}:/data:ro",
+                f"backup/volume/{safe_name(v.name)}", "backup", f"Copy volume {v.source_name or v.name} to "
+                f"{path} and record its digest", self.engine,
+                ("run", "--rm", *self.linux, "--network", "none", "-v", f"{v.source_name or v.name}:/data:ro",
                            "-v", Word((BackupPath("volumes"), ":/backup")), "--", plan.helper_image,
                            "sh", "-c", COPY_OUT, "sh", f"/backup/{path.removeprefix('volumes/')}",
                            f"/backup/{digest.removeprefix('volumes/')}", digest_script()),
@@ -320,11 +381,17 @@ class _Builder:
                 produces=(Artifact(path, "volume-archive", v.name), Artifact(digest, "volume-digest", v.name)),
                 depends_on=_ids((self.folder, self.helper_src, *(self.stopped.get(u) for u in v.users))),
                 findings=v.findings)
+
+    def backup_steps(self) -> tuple[str, ...]:
+        """Every step the backups are made by (what backup/verify waits for)."""
+        return _ids((self.folder, *self.commits.values(), *self.commit_content.values(), *self.env_steps.values(),
+                     *self.plan_tags.values(), *self.saves.values(), *self.vol_backups.values(),
+                     *self.secret_steps.values()))
+
+    def verify_backups(self, more: tuple[str, ...] = ()) -> None:
         self.backups_verified = self.add(Step(
             "backup/verify", "backup", "Verify every backup against the artifact record (size, sha256)",
-            VerifyBackups(), target="backup folder", mutating=False,
-            depends_on=_ids((self.folder, *self.commits.values(), *self.env_steps.values(), *self.saves.values(),
-                             *self.vol_backups.values(), *self.secret_steps.values()))))
+            VerifyBackups(), target="backup folder", mutating=False, depends_on=_ids((*self.backup_steps(), *more))))
 
     def switch(self) -> None:
         sw = self.plan.switch
@@ -461,14 +528,24 @@ class _Builder:
                              findings=self.kinds("update-wsl", "set-wsl-default-version")))
 
     def restore(self) -> None:
-        plan = self.plan
-        helper_dst = None
-        if plan.helper_pull and self.copies:
-            helper_dst = self.docker("restore/pull-helper", "restore", f"Pull the helper image {plan.helper_image}",
-                                     "target", ("pull", "--", plan.helper_image), target=plan.helper_image,
-                                     timeout=_timeout(50 * MIB, 600, _SLOW_NET), depends_on=(self.ready,))
+        self.restore_helper()
         self._images()
-        helper_ready = helper_dst or self.has_image.get(plan.helper_image) or self.ready
+        self.restore_storage()
+        self.restore_containers()
+
+    def restore_helper(self) -> None:
+        plan = self.plan
+        self.helper_dst = ""
+        if plan.helper_pull and self.copies:
+            self.helper_dst = self.docker(f"restore/{self.ns}pull-helper", "restore", f"Pull the helper image "
+                                          f"{self.helper_target}", "target", ("pull", "--", self.helper_target),
+                                          target=self.helper_target, timeout=_timeout(50 * MIB, 600, _SLOW_NET),
+                                          depends_on=(self.ready,))
+
+    def restore_storage(self) -> None:
+        """Networks, then volumes with their content and digests (before any container exists)."""
+        plan = self.plan
+        helper_ready = self.helper_dst or self.has_image.get(self.helper_target) or self.ready
         for n in plan.networks:
             if n.strategy == "recreate":
                 args = with_secret_values(_operands_guarded(f"networks.{n.name}.args", n.args), OPTION_FLAGS,
@@ -480,6 +557,9 @@ class _Builder:
         for v in plan.volumes:
             if v.strategy != "skip":
                 self._volume(v, helper_ready)
+
+    def restore_containers(self) -> None:
+        """Containers created dependencies first, then started."""
         self.order, _ = start_order([c.name for c in self.kept], self.deps)
         done_projects: set[str] = set()
         for name in self.order:
@@ -501,7 +581,8 @@ class _Builder:
     def _images(self) -> None:
         plan = self.plan
         commit_of = {c.commit_ref: c for c in self.kept if c.commit}
-        tagged = {t: im for im in plan.images if im.strategy == "save" for t in (im.tags or (im.id,))}
+        tagged = {t: im for im in plan.images if im.strategy == "save"
+                  for t in (im.source_tags or im.tags or (im.id,))}
         sizes = {im.archive: 0 for im in plan.images}
         for im in plan.images:
             if im.strategy == "save":
@@ -510,28 +591,37 @@ class _Builder:
             checks = []
             for ref in dict.fromkeys(self.archives[path]):
                 if ref in commit_of:  # a commit's id is known once it is made: its step recorded it
-                    checks.append(image_check(ref, recorded_from=self.commits[commit_of[ref].name]))
+                    checks.append(image_check(ref, recorded_from=self.commit_content[commit_of[ref].name]))
                 else:
-                    checks.append(image_check(ref, tagged[ref].id))
+                    checks.append(image_check(ref, tagged[ref].id, tagged[ref].diff_ids))
             step = self.docker(f"restore/load/{path.removeprefix('images/').removesuffix('.tar')}", "restore",
                                f"Load {path}", "target", ("load", "-i", BackupPath(path)), target=path,
                                timeout=_timeout(sizes.get(path)), consumes=(path,), checks=tuple(checks),
-                               depends_on=(self.ready, self.saves[path]), findings=self.archive_rules.get(path, ()))
+                               depends_on=_ids((self.ready, self.saves[path], *self.after_images)),
+                               findings=self.archive_rules.get(path, ()))
             for ref in self.archives[path]:
                 self.has_image[ref] = step
         for im in plan.images:
             if im.strategy == "save":
-                self.has_image[im.id] = self.has_image[(im.tags or (im.id,))[0]]
+                self.has_image[im.id] = self.has_image[(im.source_tags or im.tags or (im.id,))[0]]
+                for old, new in zip(im.source_tags or im.tags, im.tags, strict=True):
+                    if old != new:
+                        # Loaded under the tag the other engine's image keeps: tagged apart before that one loads.
+                        self.has_image[im.id] = self.has_image[new] = self.docker(
+                            self.unique(f"restore/tag/{safe_name(new)}"), "restore", f"Tag {new}", "target",
+                            ("tag", "--", old, new), target=new, timeout=120, depends_on=(self.has_image[old],),
+                            checks=(image_check(new, im.id, im.diff_ids),))
             elif im.strategy == "repull":
                 pull = ("pull", *(("--platform", im.platform) if im.platform else ()), "--", im.reference)
                 step = self.docker(self.unique(f"restore/pull/{im.id.removeprefix('sha256:')[:12]}"), "restore",
                                    f"Pull {im.reference}", "target", pull, target=im.reference,
-                                   timeout=_timeout(im.size, 600, _SLOW_NET), depends_on=(self.ready,),
-                                   findings=im.findings, checks=(image_check(im.reference, im.id),))
+                                   timeout=_timeout(im.size, 600, _SLOW_NET),
+                                   depends_on=_ids((self.ready, *self.after_images)), findings=im.findings,
+                                   checks=(image_check(im.reference, im.id, im.diff_ids),))
                 for tag in im.tags:
                     step = self.docker(self.unique(f"restore/tag/{safe_name(tag)}"), "restore", f"Tag {tag}",
                                        "target", ("tag", "--", im.reference, tag), target=tag, timeout=120,
-                                       depends_on=(step,), checks=(image_check(tag, im.id),))
+                                       depends_on=(step,), checks=(image_check(tag, im.id, im.diff_ids),))
                 self.has_image[im.id] = step
                 for tag in im.tags:
                     self.has_image[tag] = step
@@ -553,7 +643,7 @@ class _Builder:
             "record its digest", "target",
             ("run", "--rm", "--network", "none", "-v", f"{v.name}:/data",
              "-v", Word((BackupPath("volumes"), ":/backup:ro")), "-v", Word((BackupPath("verify"), ":/out")), "--",
-             self.plan.helper_image, "sh", "-c", COPY_IN, "sh", f"/backup/{path.removeprefix('volumes/')}",
+             self.helper_target, "sh", "-c", COPY_IN, "sh", f"/backup/{path.removeprefix('volumes/')}",
              f"/out/{digest.removeprefix('verify/')}", digest_script()),
             target=v.name, timeout=_timeout(v.size), consumes=(path,), findings=v.findings,
             produces=(Artifact(digest, "volume-digest", v.name),),
@@ -617,23 +707,30 @@ class _Builder:
                                recover=(("network", "disconnect", "--", net, c.name),))
         self.created[c.name] = step
 
-    def verify(self) -> None:
+    def restored(self) -> tuple[str, ...]:
+        """The steps that restored this engine's objects (what the final check waits for)."""
+        return _ids((*self.created.values(), *self.started.values(), *self.vols.values(), *self.nets.values(),
+                     *self.has_image.values()))
+
+    def verify(self, second: _Builder | None = None) -> None:
+        more: tuple[EngineSteps, ...] = ()
+        if second is not None:
+            h = second.plan
+            more = (EngineSteps(h.images, h.volumes, h.networks, h.containers, second.commits, second.commit_content),)
         self.verified = self.add(Step(
             "verify/target", "verify", "Compare the new engine with what the plan migrates",
-            verify_target(self.plan, self.commits), target="engine", mutating=False,
-            depends_on=_ids((self.ready, *self.created.values(), *self.started.values(), *self.vols.values(),
-                             *self.nets.values()))))
+            verify_target(self.plan, self.commits, self.commit_content, more), target="engine", mutating=False,
+            depends_on=_ids((self.ready, *self.restored(), *(second.restored() if second is not None else ())))))
 
     def cleanup(self) -> None:
         self.add(Step("cleanup/finish", "cleanup", "Remove the resume task and write the summary", Finish(),
                       target="runbook", depends_on=(self.verified,)))
 
-    def rollback(self) -> tuple[Step, ...]:
-        """Back to the old backend: settings restored, Desktop restarted on it, frozen containers started again."""
+    def rollback(self, second: _Builder | None = None, exe: str = "") -> tuple[Step, ...]:
+        """Back to the old backend: settings restored, Desktop restarted on it, frozen containers started again (the
+        second engine's too, on its engine: Docker Desktop switched to Linux containers for it, and back)."""
         out: list[Step] = []
-
-        def add(step: Step) -> None:
-            out.append(step)
+        add = out.append
 
         add(Step("rollback/stop-desktop", "rollback", "Stop Docker Desktop", StopDesktop(), target="Docker Desktop",
                  only_if_started="switch/stop-desktop"))
@@ -643,29 +740,54 @@ class _Builder:
         add(Step("rollback/start-desktop", "rollback", "Start Docker Desktop on the old backend",
                  StartDesktop(exe=self.plan.switch.desktop_exe), target="Docker Desktop",
                  only_if_started="switch/stop-desktop"))
+        back = SwitchContainers(to="windows", engine="source", exe=exe or DOCKER_CLI)
+        if second is not None:
+            # Reaching the second engine may have switched Docker Desktop to Linux containers (and the settings
+            # backed up for the switch say so): the first engine's containers start on the Windows engine.
+            add(Step("rollback/windows-containers", "rollback", "Make sure Docker Desktop runs Windows containers",
+                     back, target="Docker Desktop", only_if_started=second.reached))
         add(Step("rollback/wait-engine", "rollback", "Wait for the old engine", WaitEngine(engine="source"),
                  target="engine", mutating=False, only_if_started="switch/stop-desktop"))
+        self.engine_rollback(add)
+        if second is not None:
+            add(Step(f"rollback/{second.ns}engine", "rollback", "Reach Docker Desktop's Linux engine in the Hyper-V VM",
+                     SwitchContainers(to="linux", engine=second.engine, exe=back.exe), target="Docker Desktop",
+                     only_if_started=second.reached))
+            second.engine_rollback(add)
+            add(Step(f"rollback/{second.ns}windows-containers", "rollback", "Switch Docker Desktop back to Windows "
+                     "containers", back, target="Docker Desktop", only_if_started=second.reached))
+        add(Step("rollback/mark", "rollback", "Mark the journal rolled back (no resume after this)", MarkRolledBack(),
+                 target="journal"))
+        return tuple(out)
+
+    def engine_rollback(self, add: Callable[[Step], None]) -> None:
+        """This source engine as it was: the containers the freeze stopped started again, commit tags and a helper
+        image the run pulled removed."""
         stops = {name: sid for name, sid in self.stopped.items()}
         for name in self.order or [c.name for c in self.kept]:
             if name in stops:
                 c = self.by_name[name]
                 add(Step(f"rollback/start/{safe_name(name)}", "rollback", f"Start container {name} again",
-                         _op("source", ("start", "--", c.id), max(120, c.stop_timeout + 60)), target=name,
+                         _op(self.engine, ("start", "--", c.id), max(120, c.stop_timeout + 60)), target=name,
                          only_if_started=stops[name]))
         for name, sid in sorted(self.commits.items()):
             c = self.by_name[name]
             # A commit interrupted before it tagged anything leaves nothing to remove: exit 1 is accepted.
-            add(Step(f"rollback/untag/{safe_name(name)}", "rollback", f"Remove the commit tag {c.commit_ref}",
-                     _op("source", ("image", "rm", "--", c.commit_ref), 300, ok=(0, 1)), target=c.commit_ref,
+            add(Step(f"rollback/untag/{safe_name(name)}", "rollback", f"Remove the commit tag "
+                     f"{c.commit_ref}", _op(self.engine, ("image", "rm", "--", c.commit_ref), 300, ok=(0, 1)),
+                     target=c.commit_ref, only_if_started=sid))
+        tags = {im.id: im.plan_tag for im in self.plan.images}
+        for iid, sid in sorted(self.plan_tags.items()):
+            add(Step(f"rollback/untag/image-{iid.removeprefix('sha256:')[:12]}", "rollback",
+                     f"Remove the tag {tags[iid]}",
+                     _op(self.engine, ("image", "rm", "--", tags[iid]), 300, ok=(0, 1)), target=tags[iid],
                      only_if_started=sid))
         if self.plan.helper_pull and self.copies:
             helper = self.plan.helper_image
-            add(Step("rollback/remove-helper", "rollback", f"Remove the helper image {helper} the run pulled",
-                     _op("source", ("image", "rm", "--", helper), 300, ok=(0, 1)), target=helper,
-                     only_if_started="preflight/pull-helper"))
-        add(Step("rollback/mark", "rollback", "Mark the journal rolled back (no resume after this)", MarkRolledBack(),
-                 target="journal"))
-        return tuple(out)
+            phase = "preflight" if self.engine == "source" else "backup"
+            add(Step(f"rollback/{self.ns}remove-helper", "rollback", f"Remove the helper image {helper} the run "
+                     "pulled", _op(self.engine, ("image", "rm", "--", helper), 300, ok=(0, 1)), target=helper,
+                     only_if_started=f"{phase}/{self.ns}pull-helper"))
 
 
 def _op(engine: str, argv: tuple[Arg, ...], timeout: int, ok: tuple[int, ...] = (0,)) -> Docker:
@@ -675,15 +797,50 @@ def _op(engine: str, argv: tuple[Arg, ...], timeout: int, ok: tuple[int, ...] = 
 
 
 
+def _second_plan(plan: Plan) -> Plan | None:
+    """The LCOW host's second engine as a plan of its own (its objects and helper; the switch is the first's)."""
+    h = plan.hyperv
+    strategies = [o.strategy for group in (h.images, h.volumes, h.networks, h.containers) for o in group] if h else []
+    if h is None or all(s == "skip" for s in strategies):
+        return None  # nothing of it moves: Docker Desktop is never switched for it
+    return Plan(tool_version=plan.tool_version, inventory_fingerprint=plan.inventory_fingerprint,
+                source_backend="hyperv", backup_path=plan.backup_path, helper_image=h.helper_image,
+                helper_pull=h.helper_pull, images=h.images, volumes=h.volumes, networks=h.networks,
+                containers=h.containers)
+
+
 def build_program(plan: Plan) -> Program:
     """The program of a plan; the same plan gives the same program."""
     b = _Builder(plan)
+    sub = _second_plan(plan)
+    second = _Builder(sub, "hyperv", parent=b) if sub is not None else None
     b.preflight()
     b.freeze()
     b.backup()
+    if second is not None and plan.hyperv is not None:
+        # After every step of the first engine: reaching the second may switch Docker Desktop to Linux containers.
+        second.reach(_ids((*b.backup_steps(), *b.stopped.values())), plan.hyperv.desktop_cli, b.kinds(HYPERV_KIND))
+        second.helper_check("backup")
+        second.freeze()
+        second.backup()
+    b.verify_backups(second.backup_steps() if second is not None else ())
     b.switch()
-    b.restore()
-    b.verify()
+    b.restore_helper()
+    if second is not None:
+        second.backups_verified, second.ready = b.backups_verified, b.ready
+        second.restore_helper()
+        second._images()
+        # The second engine's images load first: a tag both engines hold is the first engine's in the end.
+        b.after_images = _ids(second.has_image.values())
+    b._images()
+    b.restore_storage()
+    if second is not None:
+        second.restore_storage()
+    # Every volume is restored and digested before any container exists (a database writes at start).
+    b.restore_containers()
+    if second is not None:
+        second.restore_containers()
+    b.verify(second)
     b.cleanup()
     # The Hyper-V VM runs Docker Desktop's LinuxKit kernel; a Linux engine elsewhere (a remote host, a distro's own
     # dockerd) is not the one to empty. LCOW's engine is Windows's own.
@@ -695,7 +852,11 @@ def build_program(plan: Plan) -> Program:
     engines = {"source": source,
                "target": EngineExpect(os="linux", kernel_contains="microsoft-standard",
                                       operating_system="Docker Desktop", not_source=True)}
-    return Program(steps=tuple(b.items), rollback=b.rollback(), engines=engines)
+    if second is not None:
+        # Docker Desktop's Linux engine in the Hyper-V VM runs its LinuxKit kernel, as the Hyper-V backend does.
+        engines["hyperv"] = EngineExpect(os="linux", kernel_contains="linuxkit")
+    exe = plan.hyperv.desktop_cli if plan.hyperv is not None else ""
+    return Program(steps=tuple(b.items), rollback=b.rollback(second, exe), engines=engines)
 
 
 def build_steps(plan: Plan) -> list[Step]:

@@ -29,6 +29,7 @@ from migrate.plan.paths import translator
 from migrate.plan.recreate import create_spec
 from migrate.plan.actions import SecretRef
 from migrate.plan.secretvalues import CARRIED, CREATE_FLAGS, carried_note, secret_refs
+from migrate.plan.second import second_plan
 from migrate.plan.steps import BackupPath
 from migrate.secrets import holds_digest
 from migrate.winbuilds import desktop_wsl2_floor, edition_family
@@ -43,7 +44,7 @@ _SWITCH_KINDS = (PlanKind.SWITCH_BACKEND, PlanKind.WRITE_WSLCONFIG, PlanKind.DRO
                  PlanKind.ENABLE_WINDOWS_FEATURES, PlanKind.CARRY_DAEMON_CONFIG, PlanKind.CHECK_REGISTRIES,
                  PlanKind.DROP_DAEMON_KEY, PlanKind.SET_WSL_DATA_LOCATION, PlanKind.IGNORE_STALE_SETTINGS,
                  PlanKind.CHECK_FREE_SPACE, PlanKind.UPGRADE_DESKTOP, PlanKind.UPDATE_WSL,
-                 PlanKind.SET_WSL_DEFAULT_VERSION)
+                 PlanKind.SET_WSL_DEFAULT_VERSION, PlanKind.MOVE_HYPERV_ENGINE)
 """Kinds whose steps belong to the machine (preflight and switch), not to one object."""
 _OBJECT_KINDS = ("image", "container", "volume", "network", "file")
 """Subjects a manual item names (a host or settings file needs no naming: there is one)."""
@@ -127,7 +128,8 @@ def _image_plan(im: Image, used: bool, fs: _Findings) -> ImagePlan:
         strategy = "save"
         why.append("local only (no registry digest): saved to an archive and loaded")
     return ImagePlan(id=im.id, strategy=strategy, tags=im.tags, reference=reference, platform=platform,
-                     size=im.size, layers=len(im.layers), why=tuple(why), findings=fs.ids("image", im))
+                     diff_ids=im.layers, size=im.size, layers=len(im.layers), why=tuple(why),
+                     findings=fs.ids("image", im))
 
 
 def _digest_reference(im: Image) -> str:
@@ -365,6 +367,29 @@ def _container_plan(c: Container, projects: dict[str, dict[str, str]], images: d
         why=tuple(why), findings=findings)
 
 
+PLAN_TAG_REPO = "wsl2-migrate/image"
+"""The repository of the tags a run gives untagged images it saves (ImagePlan.plan_tag)."""
+
+
+def _by_reference(cp: ContainerPlan, images: dict[str, ImagePlan]) -> ContainerPlan:
+    """A container planned from its image's id, created from a reference that image has on the new engine instead:
+    a tag (or the digest it is pulled by). The containerd image store knows an image by its manifest digest and
+    tags only, so a classic id finds nothing there (moby/moby#48401)."""
+    if cp.strategy == "skip" or cp.commit or "--" not in cp.create:
+        return cp
+    at = cp.create.index("--") + 1
+    ip = images.get(cp.image_id)
+    if at >= len(cp.create) or cp.create[at] != cp.image_id or ip is None or ip.strategy == "skip":
+        return cp
+    ref = ip.tags[0] if ip.tags else ip.reference
+    if not ref:
+        return cp
+    create = (*cp.create[:at], ref, *cp.create[at + 1:])
+    return dataclasses.replace(cp, image=ref, create=create, why=cp.why + (
+        f"created from {ref}, a reference its image has on the new engine whatever its image store (the image id "
+        "would find nothing on a containerd store)",))
+
+
 def _without_compose_labels(create: tuple[str, ...]) -> tuple[str, ...]:
     """create arguments without the `--label com.docker.compose.*=...` pairs (options only, before `--`)."""
     out: list[str] = []
@@ -572,6 +597,15 @@ def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path
     for n, grp in enumerate(archives.group(saved), 1):
         for iid in grp:
             images[iid] = dataclasses.replace(images[iid], archive=f"images/images-{n:02d}.tar")
+    for iid in sorted(images):
+        im_plan = images[iid]
+        if im_plan.strategy == "save" and not im_plan.tags:
+            # Found by a tag on either image store (the containerd one would not know the classic id).
+            tag = f"{PLAN_TAG_REPO}:{iid.removeprefix('sha256:')[:12]}"
+            images[iid] = dataclasses.replace(im_plan, tags=(tag,), plan_tag=tag, why=im_plan.why + (
+                f"untagged: tagged {tag} before it is saved, so the new engine finds it by that tag whatever its "
+                "image store (the tag is removed from the source again by a rollback)",))
+    containers = tuple(_by_reference(cp, images) for cp in containers)
     planned, lower, per_image = archives.estimate(saved)
     linux_users = {a.network for c in inv.containers if c.platform != "windows" for a in c.networks}
     lcow = inv.backend.kind == "lcow"
@@ -594,6 +628,8 @@ def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path
                 bytes_planned=planned, bytes_lower_bound=lower, bytes_one_per_image=per_image,
                 switch=switch, images=tuple(images[i] for i in sorted(images)), volumes=volumes,
                 networks=networks, containers=containers, problems=tuple(problems))
+    # The LCOW host's second engine: its Linux objects move too, named apart from this engine's.
+    plan = dataclasses.replace(plan, hyperv=second_plan(source, plan, tool_version, decide))
     est = estimate(plan)
     drives = inv.host.drives if inv.host is not None else ()
     roomy = "" if backup_path else roomiest_drive(est, drives)

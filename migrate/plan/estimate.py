@@ -7,13 +7,13 @@ figures and the duration then leave it out, and the free-space checks cannot pas
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from migrate.assess.space import WSL_DEFAULT_FOLDER
 from migrate.model import Estimate, Inventory
 from migrate.units import human_bytes, human_duration
 from migrate.plan import archives
-from migrate.plan.model import Plan
+from migrate.plan.model import ContainerPlan, ImagePlan, Plan, VolumePlan
 
 EXPORT_BYTES_PER_SECOND = 60_000_000
 """docker save / load, volume tar copies and container commits: 60 MB/s each way (a laptop SSD)."""
@@ -43,34 +43,22 @@ def _known(sizes: Iterable[tuple[str, int | None]], unknown: list[str]) -> int:
 
 def estimate(plan: Plan, fresh: Inventory | None = None) -> Estimate:
     """The estimate of a plan; with a fresh inventory, its sizes replace the plan's where it has them."""
-    images = {i.id: i for i in fresh.images} if fresh is not None else {}
-    volumes = {v.name: v for v in fresh.volumes} if fresh is not None else {}
-    live = {c.name.lstrip("/"): c for c in fresh.containers} if fresh is not None else {}
     unknown: list[str] = []
-
-    saved = [im for im in plan.images if im.strategy == "save"]
-    archive_bytes = plan.bytes_planned
-    if saved and all(im.id in images for im in saved):
-        archive_bytes = archives.estimate([archives.SavedImage(im.id, images[im.id].layers, images[im.id].size)
-                                           for im in saved])[0]
-    copies = [v for v in plan.volumes if v.strategy == "copy"]
-    volume_bytes = _known(((f"volume {v.name}", volumes[v.name].size if v.name in volumes else v.size)
-                           for v in copies), unknown)
-    size_of = {im.id: images[im.id].size if im.id in images else im.size for im in plan.images}
-    saved_ids = {im.id for im in saved}
-    pulled_ids = {im.id for im in plan.images if im.strategy == "repull"}
-    commits = [c for c in plan.containers if c.strategy != "skip" and c.commit]
-    committed = _known(((f"container {c.name} (its writable layer)",
-                         live[c.name].size_rw if c.name in live else c.size_rw) for c in commits), unknown)
-    # A commit whose base is not saved goes into images/commits.tar, and `docker save` writes its base too.
-    bases = {c.image_id for c in commits if c.image_id not in saved_ids}
-    base_bytes = sum(size_of.get(b, 0) for b in sorted(bases))
-    parts = {"image_archives": archive_bytes, "volume_archives": volume_bytes, "committed_layers": committed,
-             "commit_base_layers": base_bytes}
+    parts, pulls, disk, volume_bytes = _engine(plan.images, plan.volumes, plan.containers, plan.bytes_planned, fresh,
+                                               unknown, "")
+    if plan.hyperv is not None:
+        # The LCOW host's second engine: its backups go to the same folder, its objects onto the same new disk.
+        h = plan.hyperv
+        saved = [archives.SavedImage(im.id, im.diff_ids, im.size) for im in h.images if im.strategy == "save"]
+        fresh_h = None
+        if fresh is not None and fresh.hyperv_engine is not None:
+            he = fresh.hyperv_engine
+            fresh_h = Inventory(images=he.images, volumes=he.volumes, containers=he.containers)
+        more, more_pulls, more_disk, more_volumes = _engine(h.images, h.volumes, h.containers,
+                                                            archives.estimate(saved)[0], fresh_h, unknown, "Hyper-V ")
+        parts = {k: v + more[k] for k, v in parts.items()}
+        pulls, disk, volume_bytes = pulls + more_pulls, disk + more_disk, volume_bytes + more_volumes
     backup = sum(parts.values())
-    pulls = sum(size_of[i] for i in sorted(pulled_ids))
-    # The new disk holds what is loaded and pulled; a commit's base already pulled is not there twice.
-    disk = archive_bytes + pulls + committed + volume_bytes + sum(size_of.get(b, 0) for b in sorted(bases - pulled_ids))
     features = len(plan.switch.enable_features)
     reboots = 1 if features else 0
     seconds = math.ceil(2 * backup / EXPORT_BYTES_PER_SECOND + 2 * backup / HASH_BYTES_PER_SECOND
@@ -79,6 +67,38 @@ def estimate(plan: Plan, fresh: Inventory | None = None) -> Estimate:
     return Estimate(backup_bytes=backup, wsl_disk_bytes=disk, pull_bytes=pulls, seconds=seconds, backup_parts=parts,
                     unknown=tuple(sorted(unknown)), reboots=reboots, backup_folder=plan.backup_path,
                     wsl_disk_folder=plan.switch.wsl_data_dir or WSL_DEFAULT_FOLDER)
+
+
+def _engine(images_plan: Sequence[ImagePlan], volumes_plan: Sequence[VolumePlan],
+            containers_plan: Sequence[ContainerPlan], bytes_planned: int, fresh: Inventory | None,
+            unknown: list[str], label: str) -> tuple[dict[str, int], int, int, int]:
+    """One source engine's part: backup parts, bytes pulled, bytes the new disk grows by, volume bytes."""
+    images = {i.id: i for i in fresh.images} if fresh is not None else {}
+    volumes = {v.name: v for v in fresh.volumes} if fresh is not None else {}
+    live = {c.name.lstrip("/"): c for c in fresh.containers} if fresh is not None else {}
+    saved = [im for im in images_plan if im.strategy == "save"]
+    archive_bytes = bytes_planned
+    if saved and all(im.id in images for im in saved):
+        archive_bytes = archives.estimate([archives.SavedImage(im.id, images[im.id].layers, images[im.id].size)
+                                           for im in saved])[0]
+    copies = [v for v in volumes_plan if v.strategy == "copy"]
+    volume_bytes = _known(((f"{label}volume {v.name}", volumes[v.source_name or v.name].size
+                            if (v.source_name or v.name) in volumes else v.size) for v in copies), unknown)
+    size_of = {im.id: images[im.id].size if im.id in images else im.size for im in images_plan}
+    saved_ids = {im.id for im in saved}
+    pulled_ids = {im.id for im in images_plan if im.strategy == "repull"}
+    commits = [c for c in containers_plan if c.strategy != "skip" and c.commit]
+    committed = _known(((f"{label}container {c.name} (its writable layer)",
+                         live[c.name].size_rw if c.name in live else c.size_rw) for c in commits), unknown)
+    # A commit whose base is not saved goes into images/commits.tar, and `docker save` writes its base too.
+    bases = {c.image_id for c in commits if c.image_id not in saved_ids}
+    base_bytes = sum(size_of.get(b, 0) for b in sorted(bases))
+    parts = {"image_archives": archive_bytes, "volume_archives": volume_bytes, "committed_layers": committed,
+             "commit_base_layers": base_bytes}
+    pulls = sum(size_of[i] for i in sorted(pulled_ids))
+    # The new disk holds what is loaded and pulled; a commit's base already pulled is not there twice.
+    disk = archive_bytes + pulls + committed + volume_bytes + sum(size_of.get(b, 0) for b in sorted(bases - pulled_ids))
+    return parts, pulls, disk, volume_bytes
 
 
 def estimate_text(est: Estimate) -> str:

@@ -26,6 +26,16 @@ class ImagePlan:
     """repull: --platform os/arch[/variant] so a multi-platform digest gives the same image."""
     archive: str = ""
     """save: the archive (images/NAME.tar) it goes into; images sharing layers share an archive."""
+    source_tags: tuple[str, ...] = ()
+    """The tags it has on its engine, when the new engine gives some of them other names (`tags`): an image of the
+    other source engine holds the tag there. Saved under these, loaded, then tagged as `tags`."""
+    plan_tag: str = ""
+    """A tag the run gives the image on its engine before saving it (it has none, and the containerd image store
+    names an image by its manifest digest, so the id would not find it on the new engine); it is in `tags`, and
+    the rollback removes it from the source again."""
+    diff_ids: tuple[str, ...] = ()
+    """Its content: RootFS diff ids, base first. The same on the classic and the containerd image store, whose
+    image ids differ (docs/runbook.md): what the checks compare on a containerd store."""
     size: int = 0
     layers: int = 0
     why: tuple[str, ...] = ()
@@ -38,6 +48,9 @@ class VolumePlan:
 
     name: str
     strategy: str
+    source_name: str = ""
+    """The volume's name on its engine, when the new engine gets another (a volume of the other source engine holds
+    the name there); '' when it keeps its name."""
     driver: str = "local"
     options: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
@@ -175,6 +188,32 @@ class SwitchPlan:
     """Rule ids by plan kind: which findings shaped which switch step (not written to plan.toml)."""
 
 
+DEFAULT_HYPERV_URL = "npipe:////./pipe/dockerDesktopLinuxEngine"
+"""Docker Desktop's Linux engine (the desktop-linux context), reachable while Desktop runs Windows containers."""
+DOCKER_CLI = "%ProgramFiles%\\Docker\\Docker\\DockerCli.exe"
+"""Docker Desktop's switch between Linux and Windows containers (-SwitchLinuxEngine, -SwitchWindowsEngine)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HypervPlan:
+    """The LCOW host's second source engine: Docker Desktop's Linux engine in the Hyper-V VM, whose Linux objects
+    move to the WSL 2 engine too (docs/plan.md). Its objects' names on the new engine never clash with the first
+    engine's: a clashing one gets a name of its own, with the reason in its why."""
+
+    url: str = DEFAULT_HYPERV_URL
+    """Where the runbook reaches it (its -HyperVEngine default)."""
+    desktop_cli: str = DOCKER_CLI
+    """DockerCli.exe: switches Docker Desktop to Linux containers when the engine does not answer (its VM is not
+    running), and back to Windows containers for the rollback."""
+    helper_image: str = ""
+    helper_pull: bool = False
+    images: tuple[ImagePlan, ...] = ()
+    volumes: tuple[VolumePlan, ...] = ()
+    networks: tuple[NetworkPlan, ...] = ()
+    containers: tuple[ContainerPlan, ...] = ()
+    problems: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     """The whole plan."""
@@ -204,3 +243,5 @@ class Plan:
     containers: tuple[ContainerPlan, ...] = ()
     problems: tuple[str, ...] = ()
     """Planner findings (e.g. no helper image in the inventory)."""
+    hyperv: HypervPlan | None = None
+    """The LCOW host's second source engine, when the inventory read one."""

@@ -22,6 +22,7 @@ from migrate.plan.model import (
     VOLUME_STRATEGIES,
     ComposePlan,
     ContainerPlan,
+    HypervPlan,
     ImagePlan,
     NetworkPlan,
     Plan,
@@ -35,6 +36,12 @@ Strategies: images repull|save|skip; volumes copy|recreate|skip; networks recrea
 containers recreate|compose|skip (commit = true commits the writable layer first).
 Comments starting with 'why:' are rewritten when you re-plan; your own comments and edited values stay."""
 
+HYPERV_HEADER = """\
+The second source engine: Docker Desktop's Linux engine in the Hyper-V VM, beside the Windows engine. Its Linux
+objects move to the WSL 2 engine too; the tables [hyperv.images.*], [hyperv.volumes.*], ... are its decisions.
+url is where the runbook reaches it (its -HyperVEngine default); desktop_cli switches Desktop to Linux containers
+when that engine does not answer."""
+
 _WHY = "why: "
 SECTIONS = {"images": ImagePlan, "volumes": VolumePlan, "networks": NetworkPlan, "containers": ContainerPlan}
 _KEY = {"images": "id", "volumes": "name", "networks": "name", "containers": "name"}
@@ -45,6 +52,7 @@ EDITABLE = {
                "enable_features", "hold_autostart", "file_sharing", "desktop_user", "old_vms", "desktop_exe",
                "min_windows_build", "min_windows_ubr", "desktop_upgrade", "desktop_installer", "wsl_install",
                "wsl_web_download", "wsl_msi", "wsl_min_version", "wsl_set_default_version", "wsl_data_dir"),
+    "hyperv": ("url", "desktop_cli", "helper_image", "helper_pull"),
     "images": ("strategy", "reference", "platform", "archive"),
     "volumes": ("strategy", "options", "labels"),
     "networks": ("strategy", "args"),
@@ -54,6 +62,8 @@ EDITABLE = {
 _STRATEGIES = {"images": IMAGE_STRATEGIES, "volumes": VOLUME_STRATEGIES, "networks": NETWORK_STRATEGIES,
                "containers": CONTAINER_STRATEGIES}
 _SKIP_FIELDS = {"why", "findings", "kind_findings"}
+_OMIT_EMPTY = {"source_tags", "plan_tag", "source_name"}
+"""Written only when set: an object renamed on the new engine, or an image the run tags (most have neither)."""
 
 
 def plan_hash(text: str) -> str:
@@ -84,7 +94,8 @@ def toml_key(k: str) -> str:
 
 
 def toml_value(v: Any, indent: str = "") -> str:
-    """One TOML value: strings, booleans, integers, lists (one per line past four items), tables inline."""
+    """One TOML value: strings, booleans, integers, lists (one per line past four items or 100 characters), tables
+    inline."""
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int):
@@ -100,7 +111,7 @@ def toml_value(v: Any, indent: str = "") -> str:
         nested = any(isinstance(x, (list, tuple)) for x in v)
         if not items:
             return "[]"
-        if len(items) <= 4 and not nested:
+        if len(items) <= 4 and not nested and sum(len(x) + 2 for x in items) <= 100:
             return "[" + ", ".join(items) + "]"
         inner = indent + "    "
         return "[\n" + "".join(f"{inner}{x},\n" for x in items) + indent + "]"
@@ -117,7 +128,7 @@ def _lines(obj: Any, skip: set[str]) -> list[tuple[str | None, str]]:
         if f.name in skip or f.name in _SKIP_FIELDS:
             continue
         v = getattr(obj, f.name)
-        if v is None:
+        if v is None or (f.name in _OMIT_EMPTY and not v):
             continue
         if dataclasses.is_dataclass(v) and not isinstance(v, type):
             v = {k: list(x) if isinstance(x, tuple) else x for k, x in dataclasses.asdict(v).items()}
@@ -164,19 +175,37 @@ def render_plan(plan: Plan, previous: str | None = None,
 
     head: list[tuple[str | None, str]] = [("schema", f"schema = {toml_string(PLAN_SCHEMA)}")]
     for f in dataclasses.fields(plan):
-        if f.name not in ("switch", *SECTIONS):
+        if f.name not in ("switch", "hyperv", *SECTIONS):
             head.append((f.name, f"{f.name} = {toml_value(getattr(plan, f.name))}"))
     blocks = ["\n".join("# " + line for line in HEADER.splitlines()),
               "\n".join(["[plan]", *_carry_lines(head, prev("plan", None), EDITABLE["plan"], "plan", notices)]),
               "\n".join(["[switch]", *_carry_lines(_lines(plan.switch, set()), prev("switch", None),
                                                     EDITABLE["switch"], "switch", notices)])]
-    for section, key in _KEY.items():
-        for obj in getattr(plan, section):
-            name = getattr(obj, key)
-            body = _carry_lines(_lines(obj, {key}), prev(section, name), EDITABLE[section], f"{section}.{name}",
-                                notices)
-            blocks.append("\n".join([f"[{section}.{toml_key(name)}]", *body]))
+    blocks += _object_blocks(plan, "", prev, notices)
+    if plan.hyperv is not None:
+        old_hyperv = prev("hyperv", None)
+        blocks.append("\n".join(["[hyperv]", *(f"# {line}" for line in HYPERV_HEADER.splitlines()), *_carry_lines(
+            _lines(plan.hyperv, set(SECTIONS)), old_hyperv, EDITABLE["hyperv"], "hyperv", notices)]))
+
+        def prev_hyperv(section: str, name: str | None) -> Table | None:
+            tables: Any = old_hyperv.get(section) if old_hyperv is not None else None
+            found = tables.get(name) if isinstance(tables, Table) and name is not None else None
+            return found if isinstance(found, Table) else None
+
+        blocks += _object_blocks(plan.hyperv, "hyperv.", prev_hyperv, notices)
     return "\n\n".join(blocks) + "\n", notices
+
+
+def _object_blocks(owner: Any, prefix: str, prev: Any, notices: list[str]) -> list[str]:
+    """The tables of one engine's images, volumes, networks and containers (prefix: '' or 'hyperv.')."""
+    blocks = []
+    for section, key in _KEY.items():
+        for obj in getattr(owner, section):
+            name = getattr(obj, key)
+            where = f"{prefix}{section}.{name}"
+            body = _carry_lines(_lines(obj, {key}), prev(section, name), EDITABLE[section], where, notices)
+            blocks.append("\n".join([f"[{prefix}{section}.{toml_key(name)}]", *body]))
+    return blocks
 
 
 def _first_line(e: BaseException) -> str:
@@ -284,30 +313,44 @@ def parse_plan(text: str, file: str = "plan.toml") -> Plan:
     if head.get("schema") != PLAN_SCHEMA:
         raise _fail(file, "plan.schema", f"expected {PLAN_SCHEMA!r}, found {head.get('schema')!r}")
     head = {k: v for k, v in head.items() if k != "schema"}
-    extra = sorted(set(data) - {"plan", "switch", *SECTIONS})
+    extra = sorted(set(data) - {"plan", "switch", "hyperv", *SECTIONS})
     if extra:
         raise _fail(file, extra[0], "unknown table")
+    sections = _sections(data, file, "")
+    if not isinstance(data.get("switch", {}), dict):
+        raise _fail(file, "switch", "expected a table")
+    switch = _build(SwitchPlan, data.get("switch", {}), file, "switch")
+    hyperv = None
+    if "hyperv" in data:
+        table = data["hyperv"]
+        if not isinstance(table, dict):
+            raise _fail(file, "hyperv", "expected a table")
+        own = {k: v for k, v in table.items() if k not in SECTIONS}
+        hyperv = dataclasses.replace(_build(HypervPlan, own, file, "hyperv"), **_sections(table, file, "hyperv."))
+    plan = _build(Plan, {**head, "switch": switch}, file, "plan")
+    return dataclasses.replace(plan, hyperv=hyperv, **sections)
+
+
+def _sections(data: Mapping[str, Any], file: str, prefix: str) -> dict[str, Any]:
+    """One engine's images, volumes, networks and containers from their tables (prefix: '' or 'hyperv.')."""
     sections: dict[str, Any] = {}
     for section, cls in SECTIONS.items():
         table = data.get(section, {})
         if not isinstance(table, dict):
-            raise _fail(file, section, "expected a table")
+            raise _fail(file, prefix + section, "expected a table")
         items = []
         for name, body in table.items():
+            where = f"{prefix}{section}.{name}"
             if not isinstance(body, dict):
-                raise _fail(file, f"{section}.{name}", "expected a table")
-            obj = _build(cls, {_KEY[section]: name, **body}, file, f"{section}.{name}")
+                raise _fail(file, where, "expected a table")
+            obj = _build(cls, {_KEY[section]: name, **body}, file, where)
             if obj.strategy not in _STRATEGIES[section]:
-                raise _fail(file, f"{section}.{name}.strategy",
+                raise _fail(file, f"{where}.strategy",
                             f"{obj.strategy!r} is not one of {', '.join(_STRATEGIES[section])}")
             items.append(obj)
         sections[section] = tuple(items)
     _check_containers(sections["containers"], file)
-    if not isinstance(data.get("switch", {}), dict):
-        raise _fail(file, "switch", "expected a table")
-    switch = _build(SwitchPlan, data.get("switch", {}), file, "switch")
-    plan = _build(Plan, {**head, "switch": switch}, file, "plan")
-    return dataclasses.replace(plan, **sections)
+    return sections
 
 
 def _check_containers(items: tuple[ContainerPlan, ...], file: str) -> None:
@@ -327,5 +370,9 @@ def strip_reasons(plan: Plan) -> Plan:
         return dataclasses.replace(x, why=(), findings=()) if hasattr(x, "why") else x
 
     sections: dict[str, Any] = {s: tuple(bare(x) for x in getattr(plan, s)) for s in SECTIONS}
+    hyperv = plan.hyperv
+    if hyperv is not None:
+        own: dict[str, Any] = {s: tuple(bare(x) for x in getattr(hyperv, s)) for s in SECTIONS}
+        hyperv = dataclasses.replace(hyperv, **own)
     return dataclasses.replace(plan, switch=dataclasses.replace(plan.switch, why=(), findings=(), kind_findings={}),
-                               **sections)
+                               hyperv=hyperv, **sections)

@@ -104,7 +104,8 @@ def carried(plan: Plan) -> list[Carried]:
         if v.strategy != "skip":
             refs = secret_refs(volume_args(v.options, v.labels), OPTION_FLAGS)
             if refs:
-                out.append(Carried("volume", v.name, v.name, secret_values_file("volume", v.name), refs))
+                out.append(Carried("volume", v.name, v.source_name or v.name, secret_values_file("volume", v.name),
+                                   refs))
     for n in plan.networks:
         if n.strategy == "recreate":
             refs = secret_refs(n.args, OPTION_FLAGS)

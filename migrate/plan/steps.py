@@ -19,8 +19,11 @@ PHASES = ("preflight", "freeze", "backup", "switch", "restore", "verify", "clean
 """Phases in the order they run; a runbook may be run one phase at a time."""
 ROLLBACK_PHASE = "rollback"
 """The phase of the rollback program's steps (run by -Rollback / rehearse --rollback)."""
-ENGINES = ("source", "target")
-"""Which engine a docker step talks to: the old backend's engine, or the WSL2 engine after the switch."""
+ENGINES = ("source", "target", "hyperv")
+"""Which engine a docker step talks to: the old backend's engine, the WSL2 engine after the switch, or the LCOW host's
+second source engine (Docker Desktop's Linux engine in the Hyper-V VM)."""
+SELF_PROVING = ("wait-engine", "switch-containers")
+"""Host actions that wait for their engine to answer as expected themselves: the interpreters do not prove it first."""
 GATED_PHASES = ("switch", "restore")
 """Phases that refuse to run until the verify-backups step has passed."""
 
@@ -149,7 +152,7 @@ class Step:
             raise PlanError(f"step {self.id}: unknown phase {self.phase!r}")
         if isinstance(self.op, Docker):
             if self.op.engine not in ENGINES:
-                raise PlanError(f"step {self.id}: a docker step needs engine source or target")
+                raise PlanError(f"step {self.id}: a docker step needs engine {', '.join(ENGINES)}")
             if not self.op.argv:
                 raise PlanError(f"step {self.id}: a docker step needs arguments")
             if not 1 <= self.op.timeout <= 7 * 86400:
@@ -188,7 +191,7 @@ class EngineExpect:
     operating_system: str = ""
     """docker info's OperatingSystem ('' = any): Docker Desktop for both of its Linux engines."""
     not_source: bool = False
-    """Must not be the engine the preflight found as the source (its engine id differs)."""
+    """Must not be an engine the run found as a source (its engine id differs from theirs)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +201,7 @@ class Program:
     steps: tuple[Step, ...]
     rollback: tuple[Step, ...] = ()
     engines: dict[str, EngineExpect] = field(default_factory=dict)
-    """source and target expectations."""
+    """source, target (and hyperv, the LCOW host's second source engine) expectations."""
 
     def step(self, step_id: str) -> Step:
         """The forward or rollback step of that id."""

@@ -38,6 +38,7 @@ from migrate.plan.actions import (
     SetWslVersion,
     StartDesktop,
     StopDesktop,
+    SwitchContainers,
     UpgradeDesktop,
     VerifyBackups,
     VerifyTarget,
@@ -65,6 +66,7 @@ INSTALLERS = {"wsl": "2.3.26.0", "desktop": "4.36.0"}
 """What installing or updating WSL and Docker Desktop brings on the simulated host, unless its state says otherwise
 (state["installers"])."""
 WSL_FEATURES = ("Microsoft-Windows-Subsystem-Linux", "VirtualMachinePlatform")
+
 
 
 class SimulatedHost(Host):
@@ -138,6 +140,10 @@ class SimulatedHost(Host):
             return f"Docker Desktop now runs the {backend} backend, not the old one"
         if engine == "target" and backend != "wsl2":
             return f"Docker Desktop runs the {backend} backend, not WSL 2"
+        if engine == "hyperv" and (backend == "wsl2" or not self.state["vms_running"]):
+            # Desktop keeps its Linux engine at its own pipe in Windows mode only while the VM runs.
+            return "Docker Desktop's Hyper-V VM is not running" if backend != "wsl2" else \
+                "Docker Desktop runs the WSL 2 backend, not the Hyper-V VM"
         return ""
 
     def boot_id(self) -> str:
@@ -253,7 +259,7 @@ def prepare_backup_folder(host: SimulatedHost, a: PrepareBackupFolder, ctx: Cont
 
 
 def write_env_file(host: SimulatedHost, a: WriteEnvFile, ctx: Context) -> None:
-    out = ctx.docker("source", ["container", "inspect", "--format", "{{json .Config.Env}}", "--", a.container]).stdout
+    out = ctx.docker(a.engine, ["container", "inspect", "--format", "{{json .Config.Env}}", "--", a.container]).stdout
     try:
         env = json.loads(out) or []
     except ValueError:
@@ -297,7 +303,7 @@ def _secret_pairs(out: str, a: WriteSecretValues) -> dict[tuple[str, str], str]:
 
 
 def write_secret_values(host: SimulatedHost, a: WriteSecretValues, ctx: Context) -> None:
-    found = _secret_pairs(ctx.docker("source", list(a.inspect_argv()), 120).stdout, a)
+    found = _secret_pairs(ctx.docker(a.engine, list(a.inspect_argv()), 120).stdout, a)
     names, values = [], []
     for ref in a.entries:
         what = f"{SECRET_FIELD_WORDS[ref.field]} {ref.key}"
@@ -562,6 +568,45 @@ def wait_engine(host: SimulatedHost, a: WaitEngine, ctx: Context) -> None:
     ctx.note(f"{a.engine} engine: {info.get('OSType')} {info.get('KernelVersion')}")
 
 
+def _answers(host: SimulatedHost, engine: str, ctx: Context) -> str:
+    """'' when the engine answers as the program expects (and it is recorded), else why not."""
+    why = host.engine_up(engine)
+    if why:
+        return why
+    info = ctx.engine_info(engine)
+    problem = ctx.identity_problem(engine, info)
+    if not problem:
+        ctx.record_engine(engine, info)
+    return problem
+
+
+def switch_containers(host: SimulatedHost, a: SwitchContainers, ctx: Context) -> None:
+    if not _answers(host, a.engine, ctx):
+        ctx.note(f"the {a.engine} engine answers as expected: no switch")
+        return
+    if not host.state["desktop"]["running"]:
+        raise StepFailed(f"Docker Desktop is not running: it switches to {a.to} containers only while it runs")
+    if not host.path(a.exe).is_file():
+        raise StepFailed(f"{a.exe}: not there: switch Docker Desktop to {a.to} containers from its menu, then resume")
+    # DockerCli.exe keeps the mode in Desktop's settings; switching to Linux containers starts the VM, which keeps
+    # running after a switch back to Windows containers (docker/for-win#14675).
+    from migrate.plan.build import DESKTOP_SETTINGS
+
+    path = host.live(DESKTOP_SETTINGS)
+    if path is None:
+        raise StepFailed("Docker Desktop has no settings file to switch in")
+    before = json.loads(path.read_text(encoding="utf-8-sig"))
+    after, _ = edit_json_document(before, {"useWindowsContainers": a.to == "windows"}, (), True)
+    _write_json_file(path, after)
+    if a.to == "linux":
+        host.state["vms_running"] = True
+    host.save()
+    ctx.note(f"Docker Desktop switched to {a.to} containers")
+    why = _answers(host, a.engine, ctx)
+    if why:
+        raise StepFailed(f"no {a.engine} engine as expected within {a.timeout} s of the switch: {why}")
+
+
 def verify_target(host: SimulatedHost, a: VerifyTarget, ctx: Context) -> None:
     problems = [p for p in (ctx.check("target", c) for c in a.checks) if p]
     for v in a.volumes:
@@ -625,7 +670,8 @@ TWINS: dict[type[Action], Callable[..., None]] = {
     VerifyBackups: verify_backups, StopDesktop: stop_desktop, CheckVmOff: check_vm_off, BackupFiles: backup_files,
     UpgradeDesktop: upgrade_desktop, EditJson: edit_json, RestoreJsonKeys: restore_json_keys, EditIni: edit_ini,
     EnableFeature: enable_feature, Reboot: reboot, InstallWsl: install_wsl, SetWslVersion: set_wsl_default_version,
-    CheckWsl: check_wsl, StartDesktop: start_desktop, WaitEngine: wait_engine, VerifyTarget: verify_target,
+    CheckWsl: check_wsl, StartDesktop: start_desktop, WaitEngine: wait_engine, SwitchContainers: switch_containers,
+    VerifyTarget: verify_target,
     Finish: finish, RemoveResumeTask: remove_resume_task, RestoreFiles: restore_files, MarkRolledBack: mark_rolled_back,
 }
 """Each host action's Python twin (docs/runbook.md lists them beside the PowerShell functions)."""
@@ -668,7 +714,7 @@ def seed_host(root: Path, plan: Any, inv: Any | None, backup_root: Path) -> list
         state = {"format": STATE_FORMAT, "user": user, "interactive_user": user, "is64bit": True,
                  "windows": {"build": (host.build if host and host.build else 19045),
                              "ubr": (host.revision if host and host.revision is not None else 3803)},
-                 "desktop": {"running": True, "elevated": False}, "vms_running": not lcow,
+                 "desktop": {"running": True, "elevated": False}, "vms_running": not lcow or _vm_runs(inv),
                  "features": features, "boot": 1, "tasks": {}, "pending_restart": False, "wsl_running": False,
                  "source_backend": "windows" if lcow else "hyperv", "wsl": _seed_wsl(host),
                  "installers": dict(INSTALLERS)}
@@ -711,11 +757,20 @@ def seed_host(root: Path, plan: Any, inv: Any | None, backup_root: Path) -> list
                        for sec, keys in wsl.values.items() if isinstance(keys, dict))
         sim.path(WSLCONFIG.candidates[0]).write_bytes(text.encode("utf-8"))
         seeded.append(WSLCONFIG.candidates[0])
-    # Programs the plan starts: Docker Desktop, and the installers it names (their content is never read).
-    for program in (plan.switch.desktop_exe, plan.switch.desktop_installer, plan.switch.wsl_msi):
+    # Programs the plan starts: Docker Desktop, the installers it names (their content is never read), and
+    # DockerCli.exe for an LCOW host's second engine.
+    for program in (plan.switch.desktop_exe, plan.switch.desktop_installer, plan.switch.wsl_msi,
+                    plan.hyperv.desktop_cli if plan.hyperv is not None else ""):
         exe = sim.path(program) if program else None
         if exe is not None and not exe.exists():
             exe.parent.mkdir(parents=True, exist_ok=True)
             exe.write_bytes(b"")
             seeded.append(program)
     return seeded
+
+
+def _vm_runs(inv: Any | None) -> bool:
+    """An LCOW host's Hyper-V VM runs (its Linux engine answers while Desktop runs Windows containers) when the
+    scan read that engine or the host facts say so."""
+    he = inv.hyperv_engine if inv is not None else None
+    return he is not None and (he.read or he.vm_state.lower() == "running")

@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from migrate.errors import EngineError, InputError, MigrateError
-from migrate.plan.actions import Action
-from migrate.plan.checks import Check
-from migrate.plan.actions import SECRET_VALUES_FORMAT
-from migrate.plan.steps import GATED_PHASES, Arg, Docker, Program, SecretValue, Step, resolve_arg
+from migrate.plan.actions import SECRET_VALUES_FORMAT, SOURCE_ENGINES, Action
+from migrate.plan.checks import Check, check_passes, image_store
+from migrate.plan.steps import GATED_PHASES, SELF_PROVING, Arg, Docker, Program, SecretValue, Step, resolve_arg
 from migrate.rehearse.docker import CommandTimedOut, Completed, DockerRunner
 from migrate.rehearse.journal import (
     ArtifactRecord,
@@ -164,9 +163,10 @@ class Context:
         system = str(info.get("OperatingSystem", ""))
         if expect.operating_system and engine not in self.kernel_override and system != expect.operating_system:
             return f"it runs on {system or 'an unknown system'}, not {expect.operating_system}"
-        source_id = self.journal.engines.get("source", {}).get("id", "")
-        if expect.not_source and source_id and str(info.get("ID", "")) == source_id:
-            return "it is the old backend's engine (the same engine id): the switch has not happened"
+        for source in SOURCE_ENGINES:
+            source_id = self.journal.engines.get(source, {}).get("id", "")
+            if expect.not_source and source_id and str(info.get("ID", "")) == source_id:
+                return f"it is the old backend's engine ({source}: the same engine id): the switch has not happened"
         return ""
 
     def check_engine(self, engine: str) -> None:
@@ -181,7 +181,8 @@ class Context:
 
     def record_engine(self, engine: str, info: dict) -> None:
         self.journal.engines[engine] = {"id": str(info.get("ID", "")), "os": str(info.get("OSType", "")),
-                                        "kernel": str(info.get("KernelVersion", ""))}
+                                        "kernel": str(info.get("KernelVersion", "")),
+                                        "store": image_store(info.get("DriverStatus"))}
         self.checked.add(engine)
 
     def record_artifact(self, step: Step, rel: str, kind: str, subject: str, secret: bool = False) -> None:
@@ -268,8 +269,8 @@ class Context:
         got = res.stdout.strip()
         if res.code:
             return f"{check.what}: not there ({' '.join(res.stderr.split())[:200]})"
-        ok = got == expect if check.mode == "equals" else expect in got.split()
-        return "" if ok else f"{check.what}: found {got[:120]!r}"
+        store = self.journal.engines.get(engine, {}).get("store", "classic")
+        return "" if check_passes(check, got, expect, store) else f"{check.what}: found {got[:120]!r}"
 
     def run_step(self, step: Step) -> StepResult:
         started = time.monotonic()
@@ -285,7 +286,7 @@ class Context:
                 self._run_docker(step, op, started_before)
             else:
                 engine = op.engine_of()
-                if engine and step.action != "wait-engine":
+                if engine and step.action not in SELF_PROVING:
                     self.check_engine(engine)
                 self.host.twin(op)(op, self)
             for art in step.produces:

@@ -12,6 +12,7 @@ from typing import Any
 
 from migrate.errors import InputError
 from migrate.model import Inventory, dumps, fingerprint, loads
+from migrate.plan.actions import SOURCE_ENGINES
 from migrate.plan.model import Plan
 from migrate.plan.steps import Program
 from migrate.rehearse.docker import DockerRunner
@@ -66,8 +67,11 @@ def _now() -> str:
 
 def without_digests(inv: Inventory) -> Inventory:
     """The inventory as a plan sees it: volume digests (a scan option) left out of the comparison."""
+    he = inv.hyperv_engine
+    if he is not None:
+        he = dataclasses.replace(he, volumes=tuple(dataclasses.replace(v, digest="") for v in he.volumes))
     return dataclasses.replace(inv, volumes=tuple(dataclasses.replace(v, digest="") for v in inv.volumes),
-                               notes=tuple(n for n in inv.notes if n.area != "volumes"))
+                               notes=tuple(n for n in inv.notes if n.area != "volumes"), hyperv_engine=he)
 
 
 def rehearse(plan: Plan, plan_hash: str, program: Program, runner: DockerRunner, opts: Options, *,
@@ -96,7 +100,7 @@ def rehearse(plan: Plan, plan_hash: str, program: Program, runner: DockerRunner,
         before = loads(before_file.read_text(encoding="utf-8")) if before_file.is_file() else scan("source")
     host = SimulatedHost(host_root)
     # Engines here are Debian's dockerd: neither a LinuxKit nor a WSL kernel, nor "Docker Desktop" (--target-kernel).
-    kernel = {"source": "", "target": opts.target_kernel}
+    kernel = {"source": "", "hyperv": "", "target": opts.target_kernel}
     ctx = Context(program, plan_hash, workdir, runner, host, clock, kernel)
     if opts.rollback:
         clear_ports(ctx, before, runner)
@@ -141,7 +145,8 @@ def _roll_back(program: Program, plan_hash: str, workdir: Path, runner: DockerRu
 def clear_ports(ctx: Context, before: Inventory, runner: DockerRunner) -> list[str]:
     """Stop the target's running containers that publish a host port a source container needs (on Windows the two
     engines never run at once; here they may share the host's ports)."""
-    wanted = {(p.host_ip or "0.0.0.0", p.host_port) for c in before.containers if c.running
+    second = before.hyperv_engine.containers if before.hyperv_engine is not None else ()
+    wanted = {(p.host_ip or "0.0.0.0", p.host_port) for c in (*before.containers, *second) if c.running
               for p in c.port_bindings if p.host_port}
     if not wanted:
         return []
@@ -166,21 +171,22 @@ _PORT_TAKEN = ("address already in use", "port is already allocated")
 
 
 def restore_source(ctx: Context, before: Inventory, runner: DockerRunner) -> list[str]:
-    """After a finished rehearsal: the rollback program's docker steps against the source (the frozen containers
-    started again, the commit tags removed), run directly: on the simulated host Desktop now runs WSL 2. When a
-    start fails because the target (sharing this host's network) holds the port, the target's containers that
-    publish it are stopped and the start tried again; a target in its own network is left as the run left it."""
+    """After a finished rehearsal: the rollback program's docker steps against the source engines (the frozen
+    containers started again, the commit tags removed), run directly: on the simulated host Desktop now runs WSL 2.
+    When a start fails because the target (sharing this host's network) holds the port, the target's containers
+    that publish it are stopped and the start tried again; a target in its own network is left as the run left
+    it."""
     problems = []
     for step in ctx.program.rollback:
         op = step.docker
-        if op is None or op.engine != "source":
+        if op is None or op.engine not in SOURCE_ENGINES:
             continue
         if step.only_if_started and ctx.journal.status(step.only_if_started) == "pending":
             continue
-        res = runner.run("source", [str(a) for a in op.argv], op.timeout)
+        res = runner.run(op.engine, [str(a) for a in op.argv], op.timeout)
         if res.code not in op.ok_exit_codes and any(t in res.stderr for t in _PORT_TAKEN):
             clear_ports(ctx, before, runner)
-            res = runner.run("source", [str(a) for a in op.argv], op.timeout)
+            res = runner.run(op.engine, [str(a) for a in op.argv], op.timeout)
         if res.code not in op.ok_exit_codes:
             problems.append(f"{step.id}: docker exited with code {res.code}: {res.stderr.strip()[-200:]}")
     return problems

@@ -63,8 +63,9 @@ def _images(plan: Plan, inv: Inventory, out: list[Problem]) -> None:
         out.append(_p(f"image {iid[:19]}", f"added since the plan was made (tags {_names(fresh[iid].tags)})"))
     for iid in sorted(set(planned) & set(fresh)):
         p, im = planned[iid], fresh[iid]
-        if set(p.tags) != set(im.tags):
-            out.append(_p(f"image {iid[:19]}", f"tags {_CHANGED}: were {_names(p.tags)}, now {_names(im.tags)}"))
+        had = tuple(t for t in p.source_tags or p.tags if t != p.plan_tag)  # as the engine had them
+        if set(had) != set(im.tags):
+            out.append(_p(f"image {iid[:19]}", f"tags {_CHANGED}: were {_names(had)}, now {_names(im.tags)}"))
         if p.strategy == "repull" and p.reference and p.reference not in im.repo_digests:
             out.append(_p(f"image {iid[:19]}", f"the digest {p.reference} it is pulled by is no longer one of its "
                        f"repo digests {_names(im.repo_digests)}"))

@@ -1,7 +1,7 @@
 """After the simulated run: the target must hold everything the plan migrates (the runbook's expected manifest)."""
 from __future__ import annotations
 
-from migrate.plan.model import Plan
+from migrate.plan.model import ContainerPlan, ImagePlan, NetworkPlan, Plan, VolumePlan
 from migrate.validate.result import Problem
 from migrate.validate.state import World, source_content
 
@@ -17,11 +17,20 @@ def _network(args: tuple[str, ...]) -> tuple[str, list[str]]:
 
 def final_state(world: World, plan: Plan) -> list[Problem]:
     """What the simulated target lacks or holds differently from what the plan migrates (what the runbook's
-    verify-target step checks on the real engine)."""
+    verify-target step checks on the real engine): every source engine's objects."""
+    out = _engine_final(world, "source", plan.images, plan.volumes, plan.networks, plan.containers)
+    if plan.hyperv is not None:
+        h = plan.hyperv
+        out += _engine_final(world, "hyperv", h.images, h.volumes, h.networks, h.containers)
+    return out
+
+
+def _engine_final(world: World, engine: str, plan_images: tuple[ImagePlan, ...], plan_volumes: tuple[VolumePlan, ...],
+                  plan_networks: tuple[NetworkPlan, ...], plan_containers: tuple[ContainerPlan, ...]) -> list[Problem]:
     tgt = world.target
     out: list[Problem] = []
-    kept = [c for c in plan.containers if c.strategy != "skip"]
-    images = [(tuple(im.tags), im.id) for im in plan.images if im.strategy != "skip"]
+    kept = [c for c in plan_containers if c.strategy != "skip"]
+    images = [(tuple(im.tags), im.id) for im in plan_images if im.strategy != "skip"]
     images += [((c.commit_ref,), "") for c in kept if c.commit]
     for tags, iid in images:
         label = ", ".join(tags) or iid[:19]
@@ -35,7 +44,7 @@ def final_state(world: World, plan: Plan) -> list[Problem]:
             elif iid and got.id != iid:
                 out.append(_problem(f"image {label}", f"tag {tag} points at {got.id[:19]} after the run, "
                                                       f"not at {iid[:19]}"))
-    for n in plan.networks:
+    for n in plan_networks:
         if n.strategy != "recreate":
             continue
         driver, subnets = _network(n.args)
@@ -45,8 +54,8 @@ def final_state(world: World, plan: Plan) -> list[Problem]:
         elif net.driver != driver or list(net.subnets) != subnets:
             out.append(_problem(f"network {n.name}", f"is created with driver {net.driver} and subnets "
                                 f"{list(net.subnets)}, the plan expects {driver} and {subnets}"))
-    copied = {v.name for v in plan.volumes if v.strategy == "copy"}
-    for pv in plan.volumes:
+    copied = {v.name for v in plan_volumes if v.strategy == "copy"}
+    for pv in plan_volumes:
         if pv.strategy == "skip":
             continue
         vol = tgt.volumes.get(pv.name)
@@ -54,7 +63,7 @@ def final_state(world: World, plan: Plan) -> list[Problem]:
             out.append(_problem(f"volume {pv.name}", "is not on the target after the run"))
         elif vol.created_by.startswith("auto:"):
             continue  # reported at the step where docker would have created it empty
-        elif pv.name in copied and vol.content != source_content(pv.name):
+        elif pv.name in copied and vol.content != source_content(pv.source_name or pv.name, engine):
             holds = vol.content or "nothing"
             out.append(_problem(f"volume {pv.name}", f"holds {holds} after the run, not its own data"))
     for cp in kept:

@@ -7,7 +7,7 @@ import re
 
 from migrate.errors import PlanError
 from migrate.plan.build import build_program
-from migrate.plan.model import Plan
+from migrate.plan.model import ContainerPlan, ImagePlan, NetworkPlan, Plan, VolumePlan
 from migrate.plan.steps import Program
 from migrate.validate.final import final_state
 from migrate.validate.result import Problem
@@ -72,25 +72,39 @@ def consistency(plan: Plan) -> list[Problem]:
 
 def plan_world(plan: Plan) -> World:
     """The source engine as the plan itself describes it: its images (by id, tags and digest references), its
-    containers (running when the plan starts them again), volumes and networks; an empty target."""
-    src = Engine("source", up=True)
+    containers (running when the plan starts them again), volumes and networks; an empty target; the LCOW host's
+    second engine as the plan's [hyperv] tables describe it."""
+    src = _plan_engine(Engine("source", up=True), plan.images, plan.containers, plan.volumes, plan.networks, "source")
+    tgt = Engine("target", up=False)
+    for name in BUILTIN_NETWORKS:
+        tgt.networks[name] = Net(name, name if name != "none" else "null")
+    world = World(src, tgt)
+    h = plan.hyperv
+    if h is not None:
+        world.hyperv = _plan_engine(Engine("hyperv", up=False), h.images, h.containers, h.volumes, h.networks,
+                                    "hyperv")
+    return world
+
+
+def _plan_engine(src: Engine, images: tuple[ImagePlan, ...], containers: tuple[ContainerPlan, ...],
+                 volumes: tuple[VolumePlan, ...], networks: tuple[NetworkPlan, ...], label: str) -> Engine:
+    """One source engine as the plan describes it (a volume the new engine renames is here by its own name)."""
     for name in BUILTIN_NETWORKS:
         src.networks[name] = Net(name, name if name != "none" else "null")
-    for im in plan.images:
-        src.add_image(Img(im.id, set(im.tags), {im.reference} if "@" in im.reference else set()))
-    for c in plan.containers:
-        src.add_container(Ctr(c.name, c.id, c.image_id, c.start, set(c.volumes)))
-    for v in plan.volumes:
-        src.volumes[v.name] = Vol(v.name, v.driver, dict(v.options), dict(v.labels), source_content(v.name))
-    for n in plan.networks:
+    for im in images:
+        src.add_image(Img(im.id, set(im.source_tags or im.tags), {im.reference} if "@" in im.reference else set()))
+    by_volume = {v.name: v.source_name or v.name for v in volumes}
+    for c in containers:
+        src.add_container(Ctr(c.name, c.id, c.image_id, c.start, {by_volume.get(v, v) for v in c.volumes}))
+    for v in volumes:
+        name = v.source_name or v.name
+        src.volumes[name] = Vol(name, v.driver, dict(v.options), dict(v.labels), source_content(name, label))
+    for n in networks:
         args = list(n.args)
         driver = args[args.index("--driver") + 1] if "--driver" in args else "bridge"
         subnets = tuple(sorted(args[i + 1] for i, a in enumerate(args[:-1]) if a == "--subnet"))
         src.networks[n.name] = Net(n.name, driver, subnets)
-    tgt = Engine("target", up=False)
-    for name in BUILTIN_NETWORKS:
-        tgt.networks[name] = Net(name, name if name != "none" else "null")
-    return World(src, tgt)
+    return src
 
 
 def offline_problems(plan: Plan, world: World) -> tuple[list[Problem], list[Problem], Program | None]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from migrate.plan.actions import CheckHost, WriteEnvFile, WriteSecretValues
+from migrate.plan.actions import CheckHost, SwitchContainers, WriteEnvFile, WriteSecretValues
 from migrate.plan.build import COPY_IN, COPY_OUT
 from migrate.plan.model import Plan
 from migrate.plan.steps import Arg, BackupPath, Step, Word
@@ -46,10 +46,11 @@ class Simulator:
         self.seen: set[str] = set()
         self.plans = {c.name: c for c in plan.containers}
         self.digest_ids: dict[str, str] = {}
-        for im in world.source.images.values():
-            for d in im.digests:
-                self.digest_ids[normalize_ref(d)] = im.id
-        for ip in plan.images:
+        for eng in (world.source, *((world.hyperv,) if world.hyperv is not None else ())):
+            for im in eng.images.values():
+                for d in im.digests:
+                    self.digest_ids[normalize_ref(d)] = im.id
+        for ip in (*plan.images, *(plan.hyperv.images if plan.hyperv is not None else ())):
             if ip.reference:
                 self.digest_ids[normalize_ref(ip.reference)] = ip.id
 
@@ -82,15 +83,23 @@ class Simulator:
         return self.w
 
     def _engine(self, step: Step) -> Engine | None:
-        if step.engine not in ("source", "target"):
+        if step.engine not in ("source", "target", "hyperv"):
             return None
-        if step.action == "wait-engine":
-            return None  # it is what makes the target available
-        eng = self.w.source if step.engine == "source" else self.w.target
+        if step.action in ("wait-engine", "switch-containers"):
+            return None  # it is what makes its engine available
+        eng = {"source": self.w.source, "target": self.w.target, "hyperv": self.w.hyperv}[step.engine]
+        if eng is None:
+            self.fail("runs on the Hyper-V VM's Linux engine, which the inventory does not hold")
+            eng = self.w.hyperv = Engine("hyperv", up=False)
         if not eng.up:
-            if step.engine == "source":
+            if step.engine == "source" and self.w.desktop_stopped:
                 self.fail(f"runs on the source engine, which is gone since {self.w.desktop_stopped} stopped "
                           "Docker Desktop")
+            elif step.engine == "source":
+                self.fail(f"runs on the source engine after {self.w.switched} switched Docker Desktop to Linux "
+                          "containers (the default pipe leads to the other engine then)")
+            elif step.engine == "hyperv":
+                self.fail("runs on the Hyper-V VM's Linux engine before a switch-containers step reached it")
             else:
                 self.fail("runs on the target engine before a wait-engine step made it available")
         return eng
@@ -131,8 +140,17 @@ class Simulator:
             w.desktop_stopped = step.id
             w.source.up = False
             w.target.up = False
+            if w.hyperv is not None:
+                w.hyperv.up = False
         elif act == "wait-engine":
             w.target.up = True
+        elif isinstance(step.op, SwitchContainers) and step.op.to == "linux":
+            # The engine is reached, maybe by switching Docker Desktop to Linux containers: the default pipe
+            # (the source's) may lead to the Linux engine from here on.
+            if w.hyperv is not None:
+                w.hyperv.up = True
+            w.source.up = False
+            w.switched = step.id
         for art in step.produces:
             w.files.setdefault(art.path, File(art.kind, step.id))
 
@@ -151,12 +169,21 @@ class Simulator:
             if head in ("network", "volume") and sub in ("create", "connect"):
                 {"network create": self._network_create, "network connect": self._network_connect,
                  "volume create": self._volume_create}.get(f"{head} {sub}", self._unknown)(eng, argv[2:])
+            elif head == "image" and sub == "inspect":
+                self._inspect(eng, argv[2:])
             elif head in handlers:
                 handlers[head](eng, argv[1:])
             else:
                 self._unknown(eng, argv)
         except ArgsError as e:
             self.fail(f"docker {head} would reject its arguments: {e}")
+
+    def _inspect(self, eng: Engine, args: tuple[Arg, ...]) -> None:
+        """A read-only look at an image (a commit's content, recorded): the image must be there."""
+        p = parse_options(args, frozenset({"-f", "--format", "--platform"}), frozenset(), interspersed=True)
+        if len(p.positionals) != 1:
+            raise ArgsError("docker image inspect takes one IMAGE here")
+        self._image(eng, p.positionals[0], "docker image inspect would fail")
 
     def _unknown(self, eng: Engine, args: tuple[Arg, ...]) -> None:
         self.fail(f"docker {' '.join(text(a) for a in self.step.argv[:2])}: not a command validate can check",

@@ -153,21 +153,41 @@ class World:
     source: Engine
     target: Engine
     folder: bool = False
+    hyperv: Engine | None = None
+    """The LCOW host's second source engine (the Hyper-V VM's Linux engine): answers once a switch-containers
+    step reached it."""
     files: dict[str, File] = field(default_factory=dict)
     backups_verified: str = ""
     """The verify-backups step id once it ran."""
     desktop_stopped: str = ""
     """The stop-desktop step id once it ran: the source engine is gone from then on."""
+    switched: str = ""
+    """The switch-containers step that reached the second engine: the source's pipe may lead elsewhere since."""
 
 
-def source_content(volume: str) -> str:
-    """How the data of a source volume is named in the model."""
-    return f"the data of volume {volume} on the source"
+def source_content(volume: str, engine: str = "source") -> str:
+    """How the data of a source volume is named in the model (engine: source, or hyperv for the second one)."""
+    return f"the data of volume {volume} on the source" if engine == "source" else \
+        f"the data of volume {volume} on the {engine} engine"
 
 
 def initial_world(inv: Inventory) -> World:
-    """The source engine as the inventory describes it, an empty target (built-in networks only), no backup folder."""
-    src = Engine("source", up=True)
+    """The source engine as the inventory describes it, an empty target (built-in networks only), no backup folder;
+    the LCOW host's second engine as the inventory read it (not answering until a step reaches it)."""
+    src = _engine_from(Engine("source", up=True), inv)
+    tgt = Engine("target", up=False)
+    for name in BUILTIN_NETWORKS:
+        tgt.networks[name] = Net(name, name if name != "none" else "null")
+    world = World(src, tgt)
+    he = inv.hyperv_engine
+    if he is not None and he.read:
+        world.hyperv = _engine_from(Engine("hyperv", up=False), Inventory(
+            images=he.images, containers=he.containers, volumes=he.volumes, networks=he.networks), "hyperv")
+    return world
+
+
+def _engine_from(src: Engine, inv: Inventory, label: str = "source") -> Engine:
+    """An engine holding the inventory's objects (volume data named after the engine)."""
     for im in inv.images:
         src.add_image(Img(im.id, set(im.tags), set(im.repo_digests)))
     names = {c.id: c.name.lstrip("/") for c in inv.containers}
@@ -181,10 +201,7 @@ def initial_world(inv: Inventory) -> World:
         vols = {m.name for m in c.mounts if m.type == "volume" and m.name}
         src.add_container(Ctr(name, c.id, c.image_id, c.running, vols, tuple(needs)))
     for v in inv.volumes:
-        src.volumes[v.name] = Vol(v.name, v.driver, dict(v.options), dict(v.labels), source_content(v.name))
+        src.volumes[v.name] = Vol(v.name, v.driver, dict(v.options), dict(v.labels), source_content(v.name, label))
     for n in inv.networks:
         src.networks[n.name] = Net(n.name, n.driver, tuple(sorted(c.subnet for c in n.ipam if c.subnet)))
-    tgt = Engine("target", up=False)
-    for name in BUILTIN_NETWORKS:
-        tgt.networks[name] = Net(name, name if name != "none" else "null")
-    return World(src, tgt)
+    return src

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from migrate.inventory.names import unique_names
 from migrate.model import CARRIED_FIELDS, JSON, Container, Image, Inventory, Network, Volume, to_data
+from migrate.plan.checks import image_store
 from migrate.secrets import REDACTED, holds_digest, is_secret_name
 
 SECRET = "<secret>"
@@ -238,6 +239,7 @@ def compare(before: Inventory, after: Inventory, *, skipped: Mapping[str, Collec
     # Two networks (or containers) of one name on an old engine are two names on the new one, as the plan
     # made them; keyed by name, each is compared with its own counterpart.
     before, after = unique_names(before), unique_names(after)
+    after, store_note = match_image_stores(before, after)
     env_values, secret_values, secret_notes = comparable(before, after)
     container_fields = tuple(f for f in carried_fields() if f in {x.name for x in fields(Container)})
     by_id = ({c.id: c.name for c in before.containers}, {c.id: c.name for c in after.containers})
@@ -277,16 +279,59 @@ def compare(before: Inventory, after: Inventory, *, skipped: Mapping[str, Collec
     counts = {s: sum(1 for r in results if r.status == s) for s in STATUSES}
     unread = [f"{side}: {n.subject}: {n.message}" for side, inv in (("before", before), ("after", after))
               for n in inv.notes if n.area == "volumes"]
-    return VerifyResult(objects=tuple(results), notes=(*secret_notes, *unread), counts=counts)
+    return VerifyResult(objects=tuple(results), notes=(*store_note, *secret_notes, *unread),
+                        counts=counts)
+
+
+def store_of(inv: Inventory) -> str:
+    """containerd or classic: the image store of the engine the inventory was read from."""
+    return image_store(inv.engine.driver_status) if inv.engine is not None else "classic"
+
+
+def match_image_stores(before: Inventory, after: Inventory) -> tuple[Inventory, tuple[str, ...]]:
+    """after with its image ids as before names the same images, when the two sides' image stores differ.
+
+    The classic store's image id is the config digest, the containerd store's the manifest (or index) digest
+    (moby/moby#48401), so an image moved between them has another id. Its content, the RootFS diff ids, is the
+    same: an after image is before's image with equal diff ids and a tag in common (or, untagged on both sides,
+    the one before image of those diff ids). What matches nothing keeps its id (and is reported missing/extra).
+    """
+    b_store, a_store = store_of(before), store_of(after)
+    if b_store == a_store:
+        return after, ()
+    by_content: dict[tuple[str, ...], list[Image]] = {}
+    for im in before.images:
+        if im.layers:
+            by_content.setdefault(im.layers, []).append(im)
+    mapping: dict[str, str] = {}
+    for im in after.images:
+        candidates = by_content.get(im.layers, []) if im.layers else []
+        pick = next((b for b in candidates if set(b.tags) & set(im.tags)), None)
+        untagged = [b for b in candidates if not b.tags]
+        if pick is None and not im.tags and len(untagged) == 1:
+            pick = untagged[0]
+        if pick is not None:
+            mapping[im.id] = pick.id
+    if not mapping:
+        return after, (f"the image stores differ (before {b_store}, after {a_store}) and no image matched by tag "
+                       "and content",)
+    images = tuple(replace(im, id=mapping.get(im.id, im.id), parent=mapping.get(im.parent, im.parent))
+                   for im in after.images)
+    containers = tuple(replace(c, image_id=mapping.get(c.image_id, c.image_id)) for c in after.containers)
+    note = (f"image ids compared by tag and content (RootFS diff ids): before uses the {b_store} image store, after "
+            f"the {a_store} one, whose ids differ ({len(mapping)} image(s) matched)")
+    return replace(after, images=images, containers=containers), (note,)
 
 
 def plan_skips(plan: Any) -> dict[str, set[str]]:
-    """Kind -> keys of the objects a plan (migrate.plan.model.Plan) leaves behind (strategy 'skip')."""
+    """Kind -> keys of the objects a plan (migrate.plan.model.Plan) leaves behind (strategy 'skip'), the LCOW
+    host's second engine's too (by the names they have on the new engine)."""
+    engines = (plan, *((plan.hyperv,) if getattr(plan, "hyperv", None) is not None else ()))
     return {
-        "image": {i.id for i in plan.images if i.strategy == "skip"},
-        "volume": {v.name for v in plan.volumes if v.strategy == "skip"},
-        "network": {n.name for n in plan.networks if n.strategy == "skip"},
-        "container": {c.name for c in plan.containers if c.strategy == "skip"},
+        "image": {i.id for e in engines for i in e.images if i.strategy == "skip"},
+        "volume": {v.name for e in engines for v in e.volumes if v.strategy == "skip"},
+        "network": {n.name for e in engines for n in e.networks if n.strategy == "skip"},
+        "container": {c.name for e in engines for c in e.containers if c.strategy == "skip"},
     }
 
 

@@ -26,7 +26,7 @@ def restored_digests(backup: Path, plan: Plan) -> dict[str, tuple[str, str]]:
     a file that is missing or malformed)."""
     return {v.name: (digest_token(backup.joinpath(*volume_digest(v.name).split("/"))),
                      digest_token(backup.joinpath(*target_digest(v.name).split("/"))))
-            for v in plan.volumes if v.strategy == "copy"}
+            for v in (*plan.volumes, *(plan.hyperv.volumes if plan.hyperv is not None else ())) if v.strategy == "copy"}
 
 
 def as_restored(after: Inventory, digests: dict[str, tuple[str, str]]) -> Inventory:
