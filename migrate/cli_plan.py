@@ -61,12 +61,18 @@ def _summary(text: str) -> str:
     from migrate.plan.planfile import parse_plan
 
     plan = parse_plan(text)
-    counts = []
-    for section in ("images", "volumes", "networks", "containers"):
-        items = getattr(plan, section)
-        kept = sum(1 for x in items if x.strategy != "skip")
-        counts.append(f"{kept}/{count(len(items), section[:-1])}")
-    return f"plan: {', '.join(counts)} migrated; {estimate_text(estimate(plan))}"
+
+    def counts(engine: Any) -> str:
+        parts = []
+        for section in ("images", "volumes", "networks", "containers"):
+            items = getattr(engine, section)
+            kept = sum(1 for x in items if x.strategy != "skip")
+            parts.append(f"{kept}/{count(len(items), section[:-1])}")
+        return ", ".join(parts)
+
+    # An LCOW host's second engine moves too: its objects are counted apart, never left out of the figures.
+    second = "" if plan.hyperv is None else f"; Hyper-V engine: {counts(plan.hyperv)} migrated"
+    return f"plan: {counts(plan)} migrated{second}; {estimate_text(estimate(plan))}"
 
 
 @app.command()

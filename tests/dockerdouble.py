@@ -88,6 +88,8 @@ class EngineState:
             if ref.startswith("sha256:"):
                 return next((i for i in set(self.images.values()) if manifest_id(i) == ref), None)
             return self.images.get(ref) if ref not in self.images.values() else None
+        if ref not in self.images and "@" not in ref and ":" not in ref.rsplit("/", 1)[-1]:
+            ref += ":latest"  # as docker reads a reference without a tag (`docker create hello-world`)
         return self.images.get(ref)
 
 

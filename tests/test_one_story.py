@@ -4,6 +4,7 @@ duration and the same things a person must do."""
 from __future__ import annotations
 
 import datetime
+import shutil
 import json
 from pathlib import Path
 
@@ -133,3 +134,101 @@ def test_the_readme_shows_the_verdict_the_hyperv_sample_gets() -> None:
     assert golden[start:start + len(verdict)] == verdict, "README.md's excerpt is stale: copy the golden's verdict"
     for row in lines[len(verdict):]:
         assert row in golden, row
+
+
+def test_every_promise_of_every_finding_of_the_sample_is_a_runbook_step(story) -> None:
+    """The done-when of issue 10 on the samples themselves (tests/test_rule_promises.py holds every rule to it on
+    its fail examples): each finding's "the plan ..." is one its kind keeps, the program has the steps the kind
+    maps to, and those steps are in the runbook written from plan.toml."""
+    from tests.test_rule_promises import broken_promises, kept
+
+    sample, inv, report, text = story
+    # The plan as decided: plan.toml keeps a step's findings only as "# why" comments, so a program built from the
+    # file carries none (see the audit notes); the runbook written from the file must have the same steps.
+    _, plan = assess_and_plan(inv, CATALOG, Config(), datetime.date(2026, 11, 28), "test")
+    program = build_program(plan)
+    by_rule: dict[str, list] = {}
+    for f in report.findings:
+        if not f.waived:
+            by_rule.setdefault(f.rule, []).append(f)
+    assert by_rule, sample
+    script = runbook_for(text, "plan.toml", "test", force=True).text
+    promised = 0
+    for rule_id, found in sorted(by_rule.items()):
+        rule = CATALOG.get(rule_id)
+        assert kept(rule_id, rule.plan, found, plan, program) == [], (sample, rule_id)
+        for f in found:
+            assert broken_promises(rule.plan, f.message) == [], (sample, f.message)
+        carrying = [s.id for s in program.steps if rule_id in s.findings]
+        promised += len(carrying)
+        for step_id in carrying:
+            assert f"Id            = '{step_id}'" in script, (sample, rule_id, step_id)
+    assert promised, f"{sample}: no finding is carried by a step, so nothing above was checked"
+
+
+def test_the_summary_counts_the_second_engines_objects_too() -> None:
+    """The lcow sample moves both engines' Linux data: `run`/`plan` say how much of each."""
+    from migrate.units import count
+
+    for sample in SAMPLES:
+        _, plan = assess_and_plan(_inventory(sample), CATALOG, Config(), datetime.date(2026, 11, 28), "test")
+        summary = _summary(render_plan(plan)[0])
+        if plan.hyperv is None:
+            assert "Hyper-V engine" not in summary, sample
+            continue
+        h = plan.hyperv
+        assert sum(1 for c in h.containers if c.strategy != "skip") > 0  # it holds Linux data to move
+        second = summary.split("; Hyper-V engine: ", 1)[1].split(" migrated;", 1)[0]
+        want = ", ".join(f"{sum(1 for x in getattr(h, s) if x.strategy != 'skip')}/"
+                         f"{count(len(getattr(h, s)), s[:-1])}" for s in ("images", "volumes", "networks",
+                                                                          "containers"))
+        assert second == want, summary
+
+
+USER_WSLCONFIG = {"hyperv-2x": {"memory": "12GB", "swap": "0"}, "lcow": {"memory": "3GB", "processors": "1"},
+                  "near-wsl2": None}
+"""Values a user set in .wslconfig, unlike what Desktop's settings hold (near-wsl2: the sample's own file)."""
+
+
+@pytest.mark.parametrize("sample", SAMPLES)
+def test_wslconfig_values_the_user_set_survive_the_whole_run(sample: str) -> None:
+    """The plan never plans a key the user set, and after the whole program ran on the simulated host the
+    user's lines are there once each, unchanged, beside the keys the plan added."""
+    import dataclasses
+
+    from migrate.model import ConfigFile
+    from migrate.pipeline import assess_inventory
+    from tests import simworld
+
+    inv = simworld.inventory(sample)
+    if USER_WSLCONFIG[sample] is not None:
+        wsl = ConfigFile(file="C:\\Users\\u\\.wslconfig", values={"wsl2": dict(USER_WSLCONFIG[sample])})
+        inv = dataclasses.replace(inv, settings=dataclasses.replace(inv.settings, wslconfig=wsl))
+    assert inv.settings.wslconfig is not None
+    user = {str(k).lower(): str(v) for k, v in inv.settings.wslconfig.values["wsl2"].items()}
+    assert user
+    report = assess_inventory(inv, [], None, "test", datetime.date(2026, 1, 1))[0]
+    plan = simworld.decide(inv, report, "test")
+    assert not set(k.lower() for k in plan.switch.wslconfig) & set(user), plan.switch.wslconfig
+    desktop = simworld.decide(dataclasses.replace(inv, settings=dataclasses.replace(inv.settings, wslconfig=None)),
+                              report, "test").switch.wslconfig
+    added = {k: v for k, v in desktop.items() if k.lower() not in user}
+    assert plan.switch.wslconfig == added
+    shutil.rmtree(simworld.PLACE, ignore_errors=True)
+    simworld.PLACE.mkdir(parents=True)
+    try:
+        w = simworld.World(simworld.PLACE, inv, plan, build_program(plan))
+        outcome = w.run()
+        assert outcome.status == "finished", outcome.message
+        files = [p for p in w.host_root.rglob(".wslconfig")]
+        assert len(files) == 1, files
+        lines = [ln.strip() for ln in files[0].read_text(encoding="utf-8").splitlines()]
+    finally:
+        simworld.cleanup_place()
+    keys = [ln.split("=", 1)[0].strip().lower() for ln in lines if "=" in ln]
+    for key, value in user.items():
+        assert f"{key}={value}" in lines and keys.count(key) == 1, (key, lines)
+    for key, value in added.items():
+        assert f"{key}={value}" in lines, (key, lines)
+    if sample == "hyperv-2x":
+        assert added, "Desktop's processors setting is what the plan adds beside the user's keys"
