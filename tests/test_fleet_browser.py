@@ -75,6 +75,48 @@ def test_index_renders_without_errors_and_shows_the_fleet_numbers(browser: Brows
     assert (ARTIFACTS / "fleet-index.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_every_figure_on_the_index_is_the_sum_of_the_machine_reports(browser: Browser, site: Path) -> None:
+    """The duration card, each blocker/error row (machine count and the machines it links to) and each wave row
+    (machines, bytes, seconds), as the browser shows them, against the per-machine JSON reports read here."""
+    browser.open((site / "index.html").as_uri())
+    assert browser.problems() == []
+    reports = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in (site / "machines").glob("*.json")}
+    shown = browser.evaluate("""(() => {
+        const links = el => Array.from(el.querySelectorAll('ul.machines a'))
+            .map(a => a.getAttribute('href').replace(/^machines\\//, '').replace(/\\.html$/, ''));
+        const rules = {};
+        for (const h3 of document.querySelectorAll('h3')) {
+            const table = h3.nextElementSibling;
+            if (!table || !table.classList.contains('rules')) continue;
+            for (const tr of table.tBodies[0].rows)
+                rules[h3.textContent + ' ' + tr.cells[0].textContent] = {n: Number(tr.cells[2].dataset.v),
+                                                                          machines: links(tr)};
+        }
+        const waves = Array.from(document.querySelectorAll('#waves tbody tr')).map(tr => ({
+            n: Number(tr.cells[2].textContent), bytes: Number(tr.cells[3].dataset.v),
+            seconds: Number(tr.cells[4].dataset.v), machines: links(tr),
+            listed: tr.querySelectorAll('ul.machines li').length}));
+        return {seconds: Number(document.getElementById('total-seconds').dataset.v), rules, waves};
+    })()""")
+    assert shown["seconds"] == sum(r["estimated_seconds"] for r in reports.values())
+    want: dict[str, set[str]] = {}
+    for stem, doc in reports.items():
+        for f in doc["findings"]:
+            if not f["waived"] and f["severity"] in ("blocker", "error"):
+                want.setdefault(f"{f['severity'].capitalize()}s {f['rule']}", set()).add(stem)
+    assert set(shown["rules"]) == set(want) and any(k.startswith("Blockers ") for k in want)
+    for key, row in shown["rules"].items():
+        assert row["n"] == len(row["machines"]) == len(want[key]) and set(row["machines"]) == want[key], key
+    placed = [m for w in shown["waves"] for m in w["machines"]]
+    assert sorted(placed) == sorted(reports) and len(shown["waves"]) > 1
+    # A bundle that could not be read is listed in its wave without a page to link to.
+    assert sum(w["listed"] - len(w["machines"]) for w in shown["waves"]) == MACHINES - len(reports)
+    for w in shown["waves"]:
+        assert w["n"] == w["listed"]
+        assert w["bytes"] == sum(reports[m]["bytes_to_move"] for m in w["machines"])
+        assert w["seconds"] == sum(reports[m]["estimated_seconds"] for m in w["machines"])
+
+
 def test_hostile_names_are_text_in_the_page(browser: Browser, site: Path) -> None:
     browser.open((site / "index.html").as_uri())
     found = browser.evaluate("""({
