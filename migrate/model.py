@@ -900,9 +900,20 @@ class Estimate:
     unknown: tuple[str, ...] = ()
     """What has no known size ('volume NAME'): the byte figures and the duration leave it out."""
     reboots: int = 0
+    """Restarts of Windows the run makes (the features' restart), counted in `seconds`."""
     backup_folder: str = ""
     wsl_disk_folder: str = ""
     """Where the new WSL disk grows: Docker Desktop's WSL data folder (%LOCALAPPDATA%\\Docker\\wsl by default)."""
+    reboots_possible: int = 0
+    """Restarts made only when a program asks for one (WSL's installation exits 3010): not counted in `seconds`."""
+
+    def restarts_text(self) -> str:
+        """', 1 restart of Windows included (1 more if ...)', as every report states it; '' without any."""
+        text = f", {self.reboots} restart of Windows included" if self.reboots else ""
+        if self.reboots_possible:
+            text += (f" ({self.reboots_possible} more if WSL's installation asks for one)" if self.reboots else
+                     f", {self.reboots_possible} restart of Windows if WSL's installation asks for one")
+        return text
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -121,6 +122,10 @@ def test_unreadable_bundles_are_rows_with_their_error(report: Path, bundles) -> 
         assert reasons[how] in unread[bundle]["read_error"] and unread[bundle]["report"] is None
     index = (report / "index.html").read_text(encoding="utf-8")
     assert "Bundles that could not be read (3)" in index
+    # Their wave's data and hours are unknown, never 0 B and 0.0 h.
+    row = next(r for r in re.findall(r'<tr id="wave-\d+">.*?</tr>', index) if "could not read" in r)
+    cells = re.findall(r'<td class="num"[^>]*>([^<]*)</td>', row)
+    assert cells[1:] == ["3", "unknown", "unknown"], cells
 
 
 def test_machine_page_and_report_are_what_assess_writes(report: Path, bundles, tmp_path: Path) -> None:

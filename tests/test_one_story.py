@@ -49,12 +49,9 @@ def test_every_part_states_the_same_sizes_and_duration(story) -> None:
     program = build_program(plan)
     check = program.step("preflight/check-host").op
     backup, disk = check.free_space  # type: ignore[union-attr]
-    if est.unknown:
-        # Unknown sizes are unknown on the day too: the runbook's check asks instead of passing.
-        assert (backup.bytes, disk.bytes) == (None, None)
-        told["runbook check"] = told["plan.toml"]
-    else:
-        told["runbook check"] = (backup.bytes, disk.bytes, plan.estimated_seconds, ())
+    # Unknown sizes are unknown on the day too: the runbook's check asks instead of passing, on the known bytes.
+    assert backup.unknown == disk.unknown == bool(est.unknown)
+    told["runbook check"] = (backup.bytes, disk.bytes, plan.estimated_seconds, plan.unknown_sizes)
     assert len(set(told.values())) == 1, told
     assert (est.backup_bytes, est.wsl_disk_bytes, est.seconds, est.unknown) == told["plan.toml"]
     assert (backup.folder, disk.folder) == ("backup", est.wsl_disk_folder)
@@ -70,8 +67,42 @@ def test_every_part_states_the_same_sizes_and_duration(story) -> None:
     row = next(line for line in markdown.splitlines() if line.startswith("| Data to move |"))
     assert row.startswith(f"| Data to move | {human_bytes(est.backup_bytes)}")
     assert human_bytes(est.wsl_disk_bytes) in row
-    assert human_duration(est.seconds) in next(line for line in markdown.splitlines()
-                                               if line.startswith("| Estimated duration |"))
+    duration = next(line for line in markdown.splitlines() if line.startswith("| Estimated duration |"))
+    assert human_duration(est.seconds) in duration
+    assert est.restarts_text().replace("'", "&#39;") in duration.replace("'", "&#39;")  # the possible one too
+    assert est.restarts_text() in header and est.restarts_text() in summary
+
+
+@pytest.mark.parametrize("install", ["", "install", "update", "msi"])
+def test_the_restarts_every_part_states_are_the_programs_reboot_steps(story, install: str) -> None:
+    """A restart the runbook may make is stated by every report; one it always makes is counted in the duration."""
+    import dataclasses
+
+    from migrate.plan.actions import Reboot
+    from migrate.plan.estimate import estimate
+    from migrate.validate.resources import resource_summary
+
+    sample, inv, report, text = story
+    plan = parse_plan(text)
+    switch = dataclasses.replace(plan.switch, wsl_install="" if install == "msi" else install,
+                                 wsl_msi="C:\\Installers\\wsl.msi" if install == "msi" else "")
+    plan = dataclasses.replace(plan, switch=switch)
+    reboots = [s.id for s in build_program(plan).steps if isinstance(s.op, Reboot)]
+    est = estimate(plan)
+    # switch/reboot follows the features (always asked for), switch/reboot-wsl only an installer exiting 3010.
+    assert est.reboots == reboots.count("switch/reboot")
+    assert est.reboots_possible == reboots.count("switch/reboot-wsl") == (install in ("install", "msi"))
+    words = est.restarts_text()
+    assert bool(words) == bool(reboots)
+    if est.reboots_possible:
+        assert "if WSL's installation asks for one" in words
+    text2, _ = render_plan(plan)
+    script = runbook_for(text2, "plan.toml", "test", force=True).text
+    header = next(line for line in script.splitlines() if "Estimate:" in line)
+    res = validate(plan, inv, report, tool_version="test").resources
+    for what, said in (("runbook header", header), ("run summary", _summary(text2)),
+                       ("validate", resource_summary(res))):
+        assert words in said, what
 
 
 def test_every_part_lists_the_same_things_to_do_by_hand(story) -> None:

@@ -269,12 +269,25 @@ def test_the_backups_and_the_new_wsl_disk_on_one_drive_are_summed(tmp_path: Path
 
 
 def test_an_unknown_size_never_passes_the_free_space_check_silently(tmp_path: Path) -> None:
-    """The lcow volumes have no size: the check's sizes are None and the twin notes it (the runbook asks)."""
+    """The lcow volumes have no size: the check carries the known bytes and says some are unknown; the twin notes it
+    (the runbook asks)."""
     w = world(tmp_path, "lcow")
-    assert [n.bytes for n in w.program.step("preflight/check-host").op.free_space] == [None, None]
+    needs = w.program.step("preflight/check-host").op.free_space
+    assert [(n.bytes, n.unknown) for n in needs] == [(w.plan.backup_bytes, True), (w.plan.wsl_disk_bytes, True)]
     outcome = w.run(stop_after="preflight/check-host")
     assert outcome.status == "stopped"
     assert "a size is unknown" in outcome.results[0].note
+
+
+def test_the_known_bytes_must_fit_even_when_a_size_is_unknown(tmp_path: Path) -> None:
+    """An unknown size is asked about (or -Force goes on), but a drive too small for what is known fails outright."""
+    w = world(tmp_path, "lcow")
+    backup, disk = w.program.step("preflight/check-host").op.free_space
+    assert backup.bytes and disk.bytes
+    _set_free(w, backup.bytes + disk.bytes - 1)
+    outcome = w.run()
+    assert outcome.status == "failed" and [r.id for r in outcome.results] == ["preflight/check-host"]
+    assert "not enough free space for the backups and the new WSL disk" in outcome.message
 
 
 def test_the_planned_wsl_data_folder_is_set_before_the_wsl2_engine_first_starts(tmp_path: Path) -> None:

@@ -1566,9 +1566,11 @@ function Test-MigrationHost {
             $byDrive[$root] = @{ Bytes = [long]0; Unknown = $false; What = @() }
         }
         $byDrive[$root].What += $need.What
-        if ($null -eq $need.Bytes) {
+        # Known bytes must fit even when some size is unknown: only the unknown part is asked about.
+        if ($need.Unknown -or $null -eq $need.Bytes) {
             $byDrive[$root].Unknown = $true
-        } else {
+        }
+        if ($null -ne $need.Bytes) {
             $byDrive[$root].Bytes += [long]$need.Bytes
         }
     }

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 
 from migrate.fleet.machine import LEVELS, VERDICT_LABELS, VERDICTS, Machine
 from migrate.fleet.rollup import Distribution, Fleet, RuleHits
+from migrate.fleet.waves import Wave
 from migrate.render._common import TOOL_NAME
 from migrate.render.markup import Markup, Template, escape, href, html_id, join
 from migrate.render.page import asset, page
@@ -114,11 +115,21 @@ def _distribution(d: Distribution) -> Markup:
                   f"{bars(d.title, [Bar(label, n, str(n)) for label, n in d.items])}</div>")
 
 
+def _known(figure: str, wave: Wave) -> str:
+    """A wave's figure, or 'unknown' (with how many machines it leaves out) when bundles could not be read."""
+    if not wave.unknown:
+        return figure
+    if wave.unknown == len(wave.machines):
+        return "unknown"
+    return f"{figure} + {wave.unknown} unknown"
+
+
 def _waves(fleet: Fleet) -> Markup:
     by_ident = {m.ident: m for m in fleet.machines}
     rows = [_WAVE_ROW(number=w.number, label=w.label, count=len(w.machines), bytes=w.bytes_to_move,
-                      size=human_bytes(w.bytes_to_move), seconds=w.estimated_seconds,
-                      hours=_hours(w.estimated_seconds), items=_machine_list([by_ident[i] for i in w.machines]))
+                      size=_known(human_bytes(w.bytes_to_move), w), seconds=w.estimated_seconds,
+                      hours=_known(_hours(w.estimated_seconds), w),
+                      items=_machine_list([by_ident[i] for i in w.machines]))
             for w in fleet.waves]
     return Markup('<p class="lede">A suggested order: ready machines first, then those ready after actions, then '
                   "blocked machines grouped by what blocks them. Edit <code>waves.csv</code> (the wave column) "

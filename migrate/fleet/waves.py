@@ -31,6 +31,8 @@ class Wave:
     """Machine idents, in the wave's order."""
     bytes_to_move: int
     estimated_seconds: int
+    unknown: int = 0
+    """Machines whose bundle could not be read: their data and time are unknown, not 0."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +102,7 @@ def plan_waves(machines: Sequence[Machine], wave_size: int = DEFAULT_WAVE_SIZE,
         labels[number] = label
     return tuple(
         Wave(number, labels[number], tuple(m.ident for m in ms), sum(m.bytes_to_move for m in ms),
-             sum(m.estimated_seconds for m in ms))
+             sum(m.estimated_seconds for m in ms), sum(1 for m in ms if m.report is None))
         for number, ms in sorted(members.items())
     )
 

@@ -116,8 +116,11 @@ class FreeSpace:
     folder: str
     """'backup' (the backup folder) or a Windows path template (the drive of the new WSL disk)."""
     bytes: int | None
-    """None: the size is unknown (the check cannot pass on its own: it asks, or -Force goes on)."""
+    """The known bytes (None: nothing of it is known); a drive with less free space than these fails."""
     what: str
+    unknown: bool = False
+    """Some of it has no known size: the check cannot pass on its own (it asks, or -Force goes on), but the known
+    bytes must still fit."""
 
     def __post_init__(self) -> None:
         if self.folder != "backup":

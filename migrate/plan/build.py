@@ -248,8 +248,8 @@ class _Builder:
         plan, sw = self.plan, self.plan.switch
         est = estimate(plan)
         # An unknown size is unknown, never 0: the check then asks (or -Force goes on) instead of passing.
-        free_space = (FreeSpace("backup", None if est.unknown else est.backup_bytes, "the backups"),
-                      FreeSpace(est.wsl_disk_folder, None if est.unknown else est.wsl_disk_bytes, "the new WSL disk"))
+        free_space = (FreeSpace("backup", est.backup_bytes, "the backups", unknown=bool(est.unknown)),
+                      FreeSpace(est.wsl_disk_folder, est.wsl_disk_bytes, "the new WSL disk", unknown=bool(est.unknown)))
         check = self.add(Step(
             "preflight/check-host", "preflight", "Check the host before anything changes",
             CheckHost(min_build=sw.min_windows_build, min_ubr=sw.min_windows_ubr,

@@ -61,11 +61,14 @@ def estimate(plan: Plan, fresh: Inventory | None = None) -> Estimate:
     backup = sum(parts.values())
     features = len(plan.switch.enable_features)
     reboots = 1 if features else 0
+    # `wsl --install` and the WSL MSI exit 3010 when they need a restart (switch/reboot-wsl): it may not come.
+    possible = 1 if plan.switch.wsl_msi or plan.switch.wsl_install == "install" else 0
     seconds = math.ceil(2 * backup / EXPORT_BYTES_PER_SECOND + 2 * backup / HASH_BYTES_PER_SECOND
                         + 2 * volume_bytes / HASH_BYTES_PER_SECOND + pulls / PULL_BYTES_PER_SECOND)
     seconds += SWITCH_SECONDS + features * FEATURE_SECONDS + reboots * REBOOT_SECONDS
     return Estimate(backup_bytes=backup, wsl_disk_bytes=disk, pull_bytes=pulls, seconds=seconds, backup_parts=parts,
-                    unknown=tuple(sorted(unknown)), reboots=reboots, backup_folder=plan.backup_path,
+                    unknown=tuple(sorted(unknown)), reboots=reboots, reboots_possible=possible,
+                    backup_folder=plan.backup_path,
                     wsl_disk_folder=plan.switch.wsl_data_dir or WSL_DEFAULT_FOLDER)
 
 
@@ -104,7 +107,7 @@ def _engine(images_plan: Sequence[ImagePlan], volumes_plan: Sequence[VolumePlan]
 def estimate_text(est: Estimate) -> str:
     """The estimate in one line, as `run`, the runbook's header and the assessment state it."""
     unknown = f" (and {len(est.unknown)} of unknown size: {', '.join(est.unknown)})" if est.unknown else ""
-    restart = f", {est.reboots} restart of Windows included" if est.reboots else ""
+    restart = est.restarts_text()
     return (f"the backups write {human_bytes(est.backup_bytes)} ({est.backup_bytes} bytes){unknown} to "
             f"{est.backup_folder}; the new WSL disk grows by {human_bytes(est.wsl_disk_bytes)} ({est.wsl_disk_bytes} "
             f"bytes) in {est.wsl_disk_folder}; {'at least ' if est.unknown else ''}{human_duration(est.seconds)} "

@@ -214,7 +214,8 @@ def check_host(host: SimulatedHost, a: CheckHost, ctx: Context) -> None:
             folder = folder.parent
         device = folder.stat().st_dev
         _, total, unknown, whats = drives.get(device, (folder, 0, False, []))
-        drives[device] = (folder, total + (need.bytes or 0), unknown or need.bytes is None, [*whats, need.what])
+        drives[device] = (folder, total + (need.bytes or 0), unknown or need.unknown or need.bytes is None,
+                          [*whats, need.what])
     for folder, total, unknown, whats in drives.values():
         what = " and ".join(whats)
         # The simulated host may say what its drives have free (state free_bytes); else the real drive's.

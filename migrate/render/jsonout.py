@@ -54,6 +54,7 @@ def _estimate(report: Report) -> dict[str, Any] | None:
         return None
     return {"backup_bytes": est.backup_bytes, "backup_parts": dict(est.backup_parts), "wsl_disk_bytes":
             est.wsl_disk_bytes, "pull_bytes": est.pull_bytes, "seconds": est.seconds, "reboots": est.reboots,
+            "reboots_possible": est.reboots_possible,
             "unknown": list(est.unknown), "backup_folder": est.backup_folder,
             "wsl_disk_folder": est.wsl_disk_folder}
 

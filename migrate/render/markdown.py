@@ -195,7 +195,7 @@ def _sizes(report: Report) -> tuple[str, str]:
         unknown = f" + unknown sizes ({shown})"
     data = (f"{human_bytes(est.backup_bytes)}{unknown} written to the backups ({est.backup_folder}); the new WSL "
             f"disk grows by {human_bytes(est.wsl_disk_bytes)} ({est.wsl_disk_folder})")
-    restarts = f", {est.reboots} restart of Windows included" if est.reboots else ""
+    restarts = est.restarts_text()
     duration = f"{'at least ' if est.unknown else ''}{human_duration(est.seconds)}{restarts}"
     return md(data), md(duration)
 

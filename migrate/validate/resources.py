@@ -24,7 +24,8 @@ def estimate(plan: Plan, inv: Inventory, free_override: int | None) -> Resources
     return Resources(backup_bytes=est.backup_bytes, parts=dict(est.backup_parts),
                      unknown_volumes=tuple(u.removeprefix("volume ") for u in est.unknown if u.startswith("volume ")),
                      drive=drive, free_bytes=free, free_from=source if free is not None else "",
-                     pull_bytes=est.pull_bytes, estimated_seconds=est.seconds, wsl_disk_bytes=est.wsl_disk_bytes,
+                     pull_bytes=est.pull_bytes, estimated_seconds=est.seconds, restarts=est.restarts_text(),
+                     wsl_disk_bytes=est.wsl_disk_bytes,
                      wsl_disk_folder=est.wsl_disk_folder, unknown=est.unknown,
                      drives=tuple((n.drive, n.need, n.free) for n in needs))
 
@@ -59,4 +60,4 @@ def resource_summary(r: Resources) -> str:
     at_least = "at least " if r.unknown else ""
     return (f"backups write {human_bytes(r.backup_bytes)}{unknown}{' on ' + r.drive + ':' if r.drive else ''}, "
             f"the new WSL disk grows by {human_bytes(r.wsl_disk_bytes)} on {folder_drive(r.wsl_disk_folder)}:; "
-            f"{free}; {at_least}{human_duration(r.estimated_seconds)}")
+            f"{free}; {at_least}{human_duration(r.estimated_seconds)}{r.restarts}")

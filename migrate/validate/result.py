@@ -51,6 +51,8 @@ class Resources:
     """--backup-free-bytes, host facts, or '' when unknown."""
     pull_bytes: int = 0
     estimated_seconds: int = 0
+    restarts: str = ""
+    """The estimate's restarts, as every report states them (Estimate.restarts_text)."""
     wsl_disk_bytes: int = 0
     """Bytes the new WSL disk grows by (known sizes)."""
     wsl_disk_folder: str = ""

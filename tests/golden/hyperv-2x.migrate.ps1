@@ -15,7 +15,7 @@
     refuse to start until the backups have been verified. Nothing here deletes the old backend's disk or
     the backups. -Rollback goes back to the old backend, and then no resume is possible.
 
-    Estimate: the backups write 5.5 GB (5527554903 bytes) to C:\wsl2-migrate-backup; the new WSL disk grows by 5.5 GB (5528787310 bytes) in %LOCALAPPDATA%\Docker\wsl; about 14 minutes (870 s), 1 restart of Windows included
+    Estimate: the backups write 5.5 GB (5527554903 bytes) to C:\wsl2-migrate-backup; the new WSL disk grows by 5.5 GB (5528787310 bytes) in %LOCALAPPDATA%\Docker\wsl; about 14 minutes (870 s), 1 restart of Windows included (1 more if WSL's installation asks for one)
 
     Steps:
           1 preflight/check-host
@@ -1812,9 +1812,11 @@ function Test-MigrationHost {
             $byDrive[$root] = @{ Bytes = [long]0; Unknown = $false; What = @() }
         }
         $byDrive[$root].What += $need.What
-        if ($null -eq $need.Bytes) {
+        # Known bytes must fit even when some size is unknown: only the unknown part is asked about.
+        if ($need.Unknown -or $null -eq $need.Bytes) {
             $byDrive[$root].Unknown = $true
-        } else {
+        }
+        if ($null -ne $need.Bytes) {
             $byDrive[$root].Bytes += [long]$need.Bytes
         }
     }
@@ -3259,7 +3261,7 @@ $script:Steps = @(
         Produces      = @(
         )
         Docker        = $null
-        Params        = @{ MinBuild = 19041; MinUbr = 0; UbrFloors = @(); Edition = 'pro'; FreeSpace = @(@{ Folder = 'backup'; Bytes = 5527554903; What = 'the backups' }, @{ Folder = '%LOCALAPPDATA%\Docker\wsl'; Bytes = 5528787310; What = 'the new WSL disk' }); ExpectedUser = 'CORP\jdoe'; Settings = @{ Key = 'desktop-settings'; Candidates = @('%APPDATA%\Docker\settings-store.json', '%APPDATA%\Docker\settings.json') }; FileSharing = @{ Setting = 'filesharingDirectories' }; Manual = @('DESK009: The Docker API is exposed without TLS on tcp://localhost:2375', 'HOST009: Several Windows users share the Hyper-V images, but WSL 2 keeps them per user') }
+        Params        = @{ MinBuild = 19041; MinUbr = 0; UbrFloors = @(); Edition = 'pro'; FreeSpace = @(@{ Folder = 'backup'; Bytes = 5527554903; What = 'the backups'; Unknown = $false }, @{ Folder = '%LOCALAPPDATA%\Docker\wsl'; Bytes = 5528787310; What = 'the new WSL disk'; Unknown = $false }); ExpectedUser = 'CORP\jdoe'; Settings = @{ Key = 'desktop-settings'; Candidates = @('%APPDATA%\Docker\settings-store.json', '%APPDATA%\Docker\settings.json') }; FileSharing = @{ Setting = 'filesharingDirectories' }; Manual = @('DESK009: The Docker API is exposed without TLS on tcp://localhost:2375', 'HOST009: Several Windows users share the Hyper-V images, but WSL 2 keeps them per user') }
     }
     # 2/68 preflight/backup-folder
     @{

@@ -15,7 +15,7 @@
     refuse to start until the backups have been verified. Nothing here deletes the old backend's disk or
     the backups. -Rollback goes back to the old backend, and then no resume is possible.
 
-    Estimate: the backups write 504.0 MB (503987924 bytes) (and 2 of unknown size: volume redis-data, volume svc-data) to C:\wsl2-migrate-backup; the new WSL disk grows by 568.4 MB (568378020 bytes) in %LOCALAPPDATA%\Docker\wsl; at least about 11 minutes (635 s), 1 restart of Windows included
+    Estimate: the backups write 504.0 MB (503987924 bytes) (and 2 of unknown size: volume redis-data, volume svc-data) to C:\wsl2-migrate-backup; the new WSL disk grows by 568.4 MB (568378020 bytes) in %LOCALAPPDATA%\Docker\wsl; at least about 11 minutes (635 s), 1 restart of Windows included (1 more if WSL's installation asks for one)
 
     Steps:
           1 preflight/check-host
@@ -1825,9 +1825,11 @@ function Test-MigrationHost {
             $byDrive[$root] = @{ Bytes = [long]0; Unknown = $false; What = @() }
         }
         $byDrive[$root].What += $need.What
-        if ($null -eq $need.Bytes) {
+        # Known bytes must fit even when some size is unknown: only the unknown part is asked about.
+        if ($need.Unknown -or $null -eq $need.Bytes) {
             $byDrive[$root].Unknown = $true
-        } else {
+        }
+        if ($null -ne $need.Bytes) {
             $byDrive[$root].Bytes += [long]$need.Bytes
         }
     }
@@ -3272,7 +3274,7 @@ $script:Steps = @(
         Produces      = @(
         )
         Docker        = $null
-        Params        = @{ MinBuild = 19041; MinUbr = 0; UbrFloors = @(); Edition = 'pro'; FreeSpace = @(@{ Folder = 'backup'; Bytes = $null; What = 'the backups' }, @{ Folder = '%LOCALAPPDATA%\Docker\wsl'; Bytes = $null; What = 'the new WSL disk' }); ExpectedUser = 'CORP\jdoe'; Settings = @{ Key = 'desktop-settings'; Candidates = @('%APPDATA%\Docker\settings-store.json', '%APPDATA%\Docker\settings.json') }; FileSharing = $null; Manual = @('HOST001: Windows build is too old for WSL 2', 'LCOW001: Kubernetes is enabled but cannot run while Linux containers go through LCOW', 'LCOW003: Linux and Windows containers share a network and talk to each other (nat)', 'LCOW005: LCOW has reached its end of life in Docker Engine') }
+        Params        = @{ MinBuild = 19041; MinUbr = 0; UbrFloors = @(); Edition = 'pro'; FreeSpace = @(@{ Folder = 'backup'; Bytes = 503987924; What = 'the backups'; Unknown = $true }, @{ Folder = '%LOCALAPPDATA%\Docker\wsl'; Bytes = 568378020; What = 'the new WSL disk'; Unknown = $true }); ExpectedUser = 'CORP\jdoe'; Settings = @{ Key = 'desktop-settings'; Candidates = @('%APPDATA%\Docker\settings-store.json', '%APPDATA%\Docker\settings.json') }; FileSharing = $null; Manual = @('HOST001: Windows build is too old for WSL 2', 'LCOW001: Kubernetes is enabled but cannot run while Linux containers go through LCOW', 'LCOW003: Linux and Windows containers share a network and talk to each other (nat)', 'LCOW005: LCOW has reached its end of life in Docker Engine') }
     }
     # 2/74 preflight/backup-folder
     @{

@@ -1729,9 +1729,11 @@ function Test-MigrationHost {
             $byDrive[$root] = @{ Bytes = [long]0; Unknown = $false; What = @() }
         }
         $byDrive[$root].What += $need.What
-        if ($null -eq $need.Bytes) {
+        # Known bytes must fit even when some size is unknown: only the unknown part is asked about.
+        if ($need.Unknown -or $null -eq $need.Bytes) {
             $byDrive[$root].Unknown = $true
-        } else {
+        }
+        if ($null -ne $need.Bytes) {
             $byDrive[$root].Bytes += [long]$need.Bytes
         }
     }
@@ -3176,7 +3178,7 @@ $script:Steps = @(
         Produces      = @(
         )
         Docker        = $null
-        Params        = @{ MinBuild = 19041; MinUbr = 0; UbrFloors = @(); Edition = 'pro'; FreeSpace = @(@{ Folder = 'backup'; Bytes = 734000000; What = 'the backups' }, @{ Folder = '%LOCALAPPDATA%\Docker\wsl'; Bytes = 759439790; What = 'the new WSL disk' }); ExpectedUser = 'CORP\asmith'; Settings = @{ Key = 'desktop-settings'; Candidates = @('%APPDATA%\Docker\settings-store.json', '%APPDATA%\Docker\settings.json') }; FileSharing = @{ Setting = 'filesharingDirectories' }; Manual = @('DESK012: The existing .wslconfig would be ignored by WSL in part or in whole') }
+        Params        = @{ MinBuild = 19041; MinUbr = 0; UbrFloors = @(); Edition = 'pro'; FreeSpace = @(@{ Folder = 'backup'; Bytes = 734000000; What = 'the backups'; Unknown = $false }, @{ Folder = '%LOCALAPPDATA%\Docker\wsl'; Bytes = 759439790; What = 'the new WSL disk'; Unknown = $false }); ExpectedUser = 'CORP\asmith'; Settings = @{ Key = 'desktop-settings'; Candidates = @('%APPDATA%\Docker\settings-store.json', '%APPDATA%\Docker\settings.json') }; FileSharing = @{ Setting = 'filesharingDirectories' }; Manual = @('DESK012: The existing .wslconfig would be ignored by WSL in part or in whole') }
     }
     # 2/27 preflight/backup-folder
     @{
