@@ -167,7 +167,7 @@ def assignments(source: str, names: tuple[str, ...]) -> dict[str, Any]:
 
 
 PROGRAM_VARIABLES = ("$script:Steps", "$script:RollbackSteps", "$script:EngineExpect", "$script:Probes",
-                     "$script:Texts")
+                     "$script:Timeouts", "$script:Texts")
 """The generated program's data: what the library runs."""
 
 

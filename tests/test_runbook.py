@@ -60,7 +60,18 @@ from migrate.plan.actions import (
 )
 from migrate.plan.checks import Check
 from migrate.plan.redact import display
-from migrate.plan.steps import PHASES, Artifact, BackupPath, Docker, EngineExpect, Program, SecretValue, Step, Word
+from migrate.plan.steps import (
+    PHASES,
+    TIMEOUTS,
+    Artifact,
+    BackupPath,
+    Docker,
+    EngineExpect,
+    Program,
+    SecretValue,
+    Step,
+    Word,
+)
 from tests.psdata import assignments, program_data, segments_text
 from tests.pslint import lint, text, walk
 from tests.pslit import parse_powershell, syntax_problems
@@ -351,6 +362,7 @@ def test_every_step_decodes_to_the_program_step(which: str, plain: str, hostile:
                                             for name, e in program.engines.items()}
     (probe,) = data["$script:Probes"]["Info"]
     assert split_problems(probe, ["info", "--format", "{{json .}}"], ("go", "msvcrt"), "probe") == []
+    assert data["$script:Timeouts"] == TIMEOUTS  # the limits the rehearsal's interpreter gives the same commands
 
 
 def _without_added_command_lines(value: Any, top: bool = True) -> Any:

@@ -35,7 +35,7 @@ from migrate.plan.actions import (
     WriteSecretValues,
 )
 from migrate.plan.checks import CHECK_MODES, Check
-from migrate.plan.steps import Docker, EngineExpect, Step
+from migrate.plan.steps import TIMEOUTS, Docker, EngineExpect, Step
 from migrate.rehearse.journal import ArtifactRecord, Journal, StepState
 from migrate.volumedigest import digest_script
 from tests.pslint import enclosing_function, walk
@@ -902,6 +902,21 @@ def check_the_journal_is_the_rehearsals(lib: Lib) -> list[str]:
     return out
 
 
+def check_time_limits_come_from_the_program(lib: Lib) -> list[str]:
+    """No time limit is the library's own number: each is the step's (a variable or parameter passed on) or one of
+    the program's $script:Timeouts, which the rehearsal's interpreter reads from the same table (TIMEOUTS)."""
+    out = []
+    for m, node in _code_matches(lib, r"-TimeoutSeconds\s+(\S+)"):
+        value = m.group(1).rstrip(")")
+        name = value.removeprefix("$script:Timeouts.")
+        if value.startswith("$script:Timeouts."):
+            if name not in TIMEOUTS:
+                out.append(f"{enclosing_function(node)}: $script:Timeouts has no {name}")
+        elif not re.fullmatch(r"\$\w+(\.\w+)*", value):
+            out.append(f"{enclosing_function(node)}: -TimeoutSeconds {value} (not from the program)")
+    return out
+
+
 def check_json_arrays_are_not_wrapped(lib: Lib) -> list[str]:
     """No @() around ConvertFrom-Json or Get-JsonProperty: on 5.1 ConvertFrom-Json emits a JSON array as one
     object[], which @() wraps into a one-element array (a loop would see the whole array as one item), and
@@ -922,7 +937,7 @@ CHECKS: list[Callable[[Lib], list[str]]] = [
     check_engines_prove_what_they_are, check_failures_say_what_next, check_json_edits_follow_section_7,
     check_verify_target_compares_both_digests, check_check_modes_are_the_models,
     check_the_library_reads_only_what_the_program_holds, check_the_journal_is_the_rehearsals,
-    check_json_arrays_are_not_wrapped,
+    check_json_arrays_are_not_wrapped, check_time_limits_come_from_the_program,
 ]
 
 
@@ -946,7 +961,8 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
                                          " -Confirm:$false\n"
                                          "        }\n        Write-Progress",
                                          "        }\n        Write-Progress")]),
-    (check_native_calls_have_timeouts, [(" -Display '--shutdown' -StepId $Step.Id -TimeoutSeconds 300)",
+    (check_native_calls_have_timeouts, [(" -Display '--shutdown' -StepId $Step.Id -TimeoutSeconds "
+                                         "$script:Timeouts.WslShutdown)",
                                          " -Display '--shutdown' -StepId $Step.Id)")]),
     (check_native_calls_have_timeouts, [("        TimeoutSeconds   = $docker.Timeout",
                                          "        TimeoutSeconds   = 604800")]),
@@ -979,7 +995,7 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
      [("    $script:TranscriptPath = [System.IO.Path]::Combine($logFolder, 'transcript-' + $runId + '.txt')",
        "    $script:TranscriptPath = [System.IO.Path]::Combine($logFolder, 'transcript-' + $runId + '.txt')\n"
        "    $script:LogPath = [System.IO.Path]::Combine($logFolder, 'runbook.jsonl')")]),
-    (check_features_go_through_dism, [("-OkExitCodes @(0, 3010) -TimeoutSeconds 3600",
+    (check_features_go_through_dism, [("-OkExitCodes @(0, 3010) -TimeoutSeconds $script:Timeouts.Feature",
                                        "-OkExitCodes @(0) -TimeoutSeconds 3600")]),
     (check_features_go_through_dism, [("    if ($result.ExitCode -eq 3010) {",
                                        "    Enable-WindowsOptionalFeature -Online -FeatureName $p.Name -NoRestart\n"
@@ -1056,6 +1072,9 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
                                                             "$p.FileSharing.Name -IgnoreCase")]),
     (check_the_journal_is_the_rehearsals, [("        rolledBack  = $script:Journal.RolledBack",
                                             "        rolledBackAt = $script:Journal.RolledBack")]),
+    (check_time_limits_come_from_the_program, [("-TimeoutSeconds $script:Timeouts.Feature", "-TimeoutSeconds 3600")]),
+    (check_time_limits_come_from_the_program, [("-TimeoutSeconds $script:Timeouts.Switch",
+                                                "-TimeoutSeconds $script:Timeouts.DockerCli")]),
     (check_the_journal_is_the_rehearsals, [("bootTime = $script:Journal.BootTime }",
                                             "boottime = $script:Journal.BootTime }")]),
 ]

@@ -35,7 +35,18 @@ from migrate.plan.actions import (
 )
 from migrate.plan.checks import CONTAINERD_SNAPSHOTTER, Check
 from migrate.plan.redact import LONG, display
-from migrate.plan.steps import ENGINES, PHASES, SELF_PROVING, Arg, BackupPath, Docker, Program, SecretValue, Step
+from migrate.plan.steps import (
+    ENGINES,
+    PHASES,
+    SELF_PROVING,
+    TIMEOUTS,
+    Arg,
+    BackupPath,
+    Docker,
+    Program,
+    SecretValue,
+    Step,
+)
 
 DEFAULT_ENGINE = "npipe:////./pipe/docker_engine"
 DEFAULT_HYPERV_ENGINE = "npipe:////./pipe/dockerDesktopLinuxEngine"
@@ -371,6 +382,7 @@ def _preamble(program: Program, meta: RunbookMeta) -> list[str]:
         "$script:SelfProving = " + _list(SELF_PROVING),
         f"$script:ContainerdDriverType = {_ps(CONTAINERD_SNAPSHOTTER)}",
         "$script:Probes = @{ " + probes + " }",
+        "$script:Timeouts = @{ " + "; ".join(f"{k} = {v}" for k, v in sorted(TIMEOUTS.items())) + " }",
         "# Long arguments several steps share, each written once (a step's command line names it: @{ Text = 'T1' }).",
         "$script:Texts = @{",
         *(f"    {name} = {_ps(encode_arg(text))}" for text, name in _TEXTS.items()),

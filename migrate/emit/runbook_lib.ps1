@@ -720,7 +720,7 @@ function Get-WslVersion {
     if (-not [System.IO.File]::Exists((Get-SystemProgram -Name 'wsl.exe'))) {
         return ''
     }
-    $result = Invoke-WslCommand -Arguments '--version' -StepId $StepId -TimeoutSeconds 120 -NoThrow
+    $result = Invoke-WslCommand -Arguments '--version' -StepId $StepId -TimeoutSeconds $script:Timeouts.Probe -NoThrow
     if ($result.TimedOut -or $result.ExitCode -ne 0) {
         return ''
     }
@@ -1020,7 +1020,7 @@ function Get-EngineInfo {
         [Parameter(Mandatory = $true)] [string]$StepId,
         [switch]$NoThrow
     )
-    $result = Invoke-DockerCommand -Engine $Engine -Segments $script:Probes.Info -Display 'info' -StepId $StepId -TimeoutSeconds 120 -NoThrow
+    $result = Invoke-DockerCommand -Engine $Engine -Segments $script:Probes.Info -Display 'info' -StepId $StepId -TimeoutSeconds $script:Timeouts.Probe -NoThrow
     if ($result.ExitCode -ne 0 -or $result.TimedOut) {
         if ($NoThrow) {
             return $null
@@ -1136,7 +1136,7 @@ function Get-CheckProblem {
         }
         $expect = $expect.Replace('{recorded}', $recorded)
     }
-    $found = Invoke-DockerCommand -Engine $Engine -Segments $Check.CommandLine -Display ('check: ' + $Check.What) -StepId $StepId -OkExitCodes @(0, 1) -TimeoutSeconds 120
+    $found = Invoke-DockerCommand -Engine $Engine -Segments $Check.CommandLine -Display ('check: ' + $Check.What) -StepId $StepId -OkExitCodes @(0, 1) -TimeoutSeconds $script:Timeouts.Probe
     $got = $found.StdOut.Trim()
     if ($found.ExitCode -ne 0) {
         return ($Check.What + ': not there (' + (Get-TextTail -Text $found.StdErr -Length 200) + ')')
@@ -1665,10 +1665,10 @@ function Protect-Folder {
     $icacls = Get-SystemProgram -Name 'icacls.exe'
     $quoted = ConvertTo-QuotedArgument -Value $Path
     if ($AdminOwned) {
-        [void](Invoke-NativeProcess -FilePath $icacls -Arguments ($quoted + ' /setowner *S-1-5-32-544') -Display ('icacls ' + $Path + ' /setowner Administrators') -StepId $StepId -TimeoutSeconds 300)
+        [void](Invoke-NativeProcess -FilePath $icacls -Arguments ($quoted + ' /setowner *S-1-5-32-544') -Display ('icacls ' + $Path + ' /setowner Administrators') -StepId $StepId -TimeoutSeconds $script:Timeouts.Acl)
     }
     $grants = @($Sids | ForEach-Object -Process { '*' + $_ + ':(OI)(CI)F' }) -join ' '
-    [void](Invoke-NativeProcess -FilePath $icacls -Arguments ($quoted + ' /inheritance:r /grant:r ' + $grants) -Display ('icacls ' + $Path + ' (' + ($Sids -join ', ') + ' only)') -StepId $StepId -TimeoutSeconds 300)
+    [void](Invoke-NativeProcess -FilePath $icacls -Arguments ($quoted + ' /inheritance:r /grant:r ' + $grants) -Display ('icacls ' + $Path + ' (' + ($Sids -join ', ') + ' only)') -StepId $StepId -TimeoutSeconds $script:Timeouts.Acl)
     $acl = Get-Acl -LiteralPath $Path
     if (-not $acl.AreAccessRulesProtected) {
         throw ("'" + $Path + "': inheritance is still on after icacls")
@@ -1763,7 +1763,7 @@ function Export-ContainerEnvironment {
         [Parameter(Mandatory = $true)] [hashtable]$Step
     )
     $p = $Step.Params
-    $inspect = Invoke-DockerCommand -Engine $Step.Engine -Segments $p.Inspect -Display ('container inspect ' + $p.Container) -StepId $Step.Id -TimeoutSeconds 120
+    $inspect = Invoke-DockerCommand -Engine $Step.Engine -Segments $p.Inspect -Display ('container inspect ' + $p.Container) -StepId $Step.Id -TimeoutSeconds $script:Timeouts.Probe
     # 5.1 returns a JSON array as one object[] (7 enumerates it): assigned, not wrapped in @(), both loop over it.
     $environment = ConvertFrom-Json -InputObject $inspect.StdOut
     $wanted = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList ([string[]]@($p.Names), [System.StringComparer]::Ordinal)
@@ -1808,7 +1808,7 @@ function Export-SecretValue {
         [Parameter(Mandatory = $true)] [hashtable]$Step
     )
     $p = $Step.Params
-    $inspect = Invoke-DockerCommand -Engine $Step.Engine -Segments $p.Inspect -Display ($p.Kind + ' inspect ' + $p.Object) -StepId $Step.Id -TimeoutSeconds 120
+    $inspect = Invoke-DockerCommand -Engine $Step.Engine -Segments $p.Inspect -Display ($p.Kind + ' inspect ' + $p.Object) -StepId $Step.Id -TimeoutSeconds $script:Timeouts.Probe
     $document = ConvertFrom-Json -InputObject $inspect.StdOut
     $found = New-Object -TypeName 'System.Collections.Generic.Dictionary[string,string]' -ArgumentList ([System.StringComparer]::Ordinal)
     foreach ($field in $document.PSObject.Properties) {
@@ -1905,7 +1905,7 @@ function Stop-DockerDesktop {
     $wsl = Get-SystemProgram -Name 'wsl.exe'
     if ($p.ShutdownWsl -and [System.IO.File]::Exists($wsl)) {
         if ($PSCmdlet.ShouldProcess('WSL', 'Shut down all distributions (wsl --shutdown)')) {
-            [void](Invoke-NativeProcess -FilePath $wsl -Arguments '--shutdown' -Display '--shutdown' -StepId $Step.Id -TimeoutSeconds 300)
+            [void](Invoke-NativeProcess -FilePath $wsl -Arguments '--shutdown' -Display '--shutdown' -StepId $Step.Id -TimeoutSeconds $script:Timeouts.WslShutdown)
             Add-StepNote -Text 'WSL shut down'
         } else {
             $script:StepDeclined = $true
@@ -2087,7 +2087,7 @@ function Enable-HostFeature {
         $script:StepDeclined = $true
         return
     }
-    $result = Invoke-NativeProcess -FilePath (Get-SystemProgram -Name 'dism.exe') -Arguments $p.Arguments -Display $p.Arguments -StepId $Step.Id -OkExitCodes @(0, 3010) -TimeoutSeconds 3600
+    $result = Invoke-NativeProcess -FilePath (Get-SystemProgram -Name 'dism.exe') -Arguments $p.Arguments -Display $p.Arguments -StepId $Step.Id -OkExitCodes @(0, 3010) -TimeoutSeconds $script:Timeouts.Feature
     if ($result.ExitCode -eq 3010) {
         $script:Journal.RebootNeeded = $true
         $script:Journal.RebootRequestedBy = $Step.Id
@@ -2402,7 +2402,7 @@ function Switch-DockerEngine {
         $script:StepDeclined = $true
         return
     }
-    [void](Invoke-NativeProcess -FilePath $exe -Arguments $p.Arguments -Display $p.Arguments -StepId $Step.Id -TimeoutSeconds 300)
+    [void](Invoke-NativeProcess -FilePath $exe -Arguments $p.Arguments -Display $p.Arguments -StepId $Step.Id -TimeoutSeconds $script:Timeouts.Switch)
     [void](Wait-EngineAnswer -Engine $p.Engine -StepId $Step.Id -TimeoutSeconds $p.Timeout)
     Add-StepNote -Text ('Docker Desktop switched to ' + $p.To + ' containers')
 }
@@ -2660,7 +2660,7 @@ function Invoke-QuietDocker {
         [Parameter(Mandatory = $true)] [string]$Why
     )
     foreach ($command in $Commands) {
-        $done = Invoke-DockerCommand -Engine $Step.Engine -Segments $command.CommandLine -Display $command.Display -StepId $Step.Id -TimeoutSeconds 300 -NoThrow
+        $done = Invoke-DockerCommand -Engine $Step.Engine -Segments $command.CommandLine -Display $command.Display -StepId $Step.Id -TimeoutSeconds $script:Timeouts.Cleanup -NoThrow
         Add-StepNote -Text ($Why + ' (' + $command.Display + '): exit code ' + $done.ExitCode)
     }
 }
@@ -2685,7 +2685,7 @@ function Invoke-DockerStep {
         Invoke-QuietDocker -Step $Step -Commands $docker.Recover -Why 'recovered'
     }
     foreach ($command in $docker.Absent) {
-        $probe = Invoke-DockerCommand -Engine $Step.Engine -Segments $command.CommandLine -Display $command.Display -StepId $Step.Id -TimeoutSeconds 120 -OkExitCodes @(0, 1)
+        $probe = Invoke-DockerCommand -Engine $Step.Engine -Segments $command.CommandLine -Display $command.Display -StepId $Step.Id -TimeoutSeconds $script:Timeouts.Probe -OkExitCodes @(0, 1)
         if ($probe.ExitCode -eq 0) {
             throw ("'" + $Step.Target + "' already exists on the " + $Step.Engine + ' engine and this run did not make it (an earlier install''s?): rename or remove it there, then resume')
         }

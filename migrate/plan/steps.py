@@ -26,6 +26,19 @@ SELF_PROVING = ("wait-engine", "switch-containers")
 """Host actions that wait for their engine to answer as expected themselves: the interpreters do not prove it first."""
 GATED_PHASES = ("switch", "restore")
 """Phases that refuse to run until the verify-backups step has passed."""
+TIMEOUTS: dict[str, int] = {
+    "Probe": 120,
+    "Cleanup": 300,
+    "Acl": 300,
+    "WslShutdown": 300,
+    "Switch": 300,
+    "Feature": 3600,
+}
+"""Seconds the interpreters give the commands a step runs besides its own docker command (both read these; the
+runbook carries them as $script:Timeouts): Probe, a read-only docker or wsl command (info, inspect, a check, an
+absence probe, `wsl --version`); Cleanup, removing a step's helper container or a recover command; Acl, icacls on
+the backup folder; WslShutdown, `wsl --shutdown` after Docker Desktop stops; Switch, DockerCli.exe switching Docker
+Desktop's engine; Feature, dism.exe enabling one optional Windows feature."""
 
 
 @dataclass(frozen=True, slots=True)

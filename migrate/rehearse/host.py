@@ -47,6 +47,7 @@ from migrate.plan.actions import (
     WriteSecretValues,
 )
 from migrate.plan.actions import SECRET_FIELD_WORDS, SECRET_VALUES_FORMAT
+from migrate.plan.steps import TIMEOUTS
 from migrate.rehearse.interpreter import Context, Host, RunRefused, StepFailed
 from migrate.rehearse.journal import measure, write_json_atomic
 from migrate.verify.restored import digest_token
@@ -260,7 +261,8 @@ def prepare_backup_folder(host: SimulatedHost, a: PrepareBackupFolder, ctx: Cont
 
 
 def write_env_file(host: SimulatedHost, a: WriteEnvFile, ctx: Context) -> None:
-    out = ctx.docker(a.engine, ["container", "inspect", "--format", "{{json .Config.Env}}", "--", a.container]).stdout
+    out = ctx.docker(a.engine, ["container", "inspect", "--format", "{{json .Config.Env}}", "--", a.container],
+                     TIMEOUTS["Probe"]).stdout
     try:
         env = json.loads(out) or []
     except ValueError:
@@ -304,7 +306,7 @@ def _secret_pairs(out: str, a: WriteSecretValues) -> dict[tuple[str, str], str]:
 
 
 def write_secret_values(host: SimulatedHost, a: WriteSecretValues, ctx: Context) -> None:
-    found = _secret_pairs(ctx.docker(a.engine, list(a.inspect_argv()), 120).stdout, a)
+    found = _secret_pairs(ctx.docker(a.engine, list(a.inspect_argv()), TIMEOUTS["Probe"]).stdout, a)
     names, values = [], []
     for ref in a.entries:
         what = f"{SECRET_FIELD_WORDS[ref.field]} {ref.key}"

@@ -17,7 +17,17 @@ from pathlib import Path
 from migrate.errors import EngineError, InputError, MigrateError
 from migrate.plan.actions import SECRET_VALUES_FORMAT, SOURCE_ENGINES, Action
 from migrate.plan.checks import Check, check_passes, image_store
-from migrate.plan.steps import GATED_PHASES, SELF_PROVING, Arg, Docker, Program, SecretValue, Step, resolve_arg
+from migrate.plan.steps import (
+    GATED_PHASES,
+    SELF_PROVING,
+    TIMEOUTS,
+    Arg,
+    Docker,
+    Program,
+    SecretValue,
+    Step,
+    resolve_arg,
+)
 from migrate.rehearse.docker import CommandTimedOut, Completed, DockerRunner
 from migrate.rehearse.journal import (
     ArtifactRecord,
@@ -106,7 +116,7 @@ class Context:
     def save(self) -> None:
         save_journal(self.root, self.journal)
 
-    def docker(self, engine: str, args: Sequence[str], timeout: int = 300, ok: Sequence[int] = (0,)) -> Completed:
+    def docker(self, engine: str, args: Sequence[str], timeout: int, ok: Sequence[int] = (0,)) -> Completed:
         """A docker command; StepFailed on a timeout or an exit code not in ok."""
         why = self.host.engine_up(engine)
         if why:
@@ -141,7 +151,7 @@ class Context:
 
     def engine_info(self, engine: str) -> dict:
         """`docker info` of an engine as JSON."""
-        out = self.docker(engine, ["info", "--format", "{{json .}}"], 120).stdout
+        out = self.docker(engine, ["info", "--format", "{{json .}}"], TIMEOUTS["Probe"]).stdout
         try:
             data = json.loads(out)
         except ValueError:
@@ -223,7 +233,7 @@ class Context:
         """Commands whose failure only means there was nothing to do (recovery, clean-up)."""
         for cmd in commands:
             try:
-                self.docker(engine, self.argv(cmd), 300)
+                self.docker(engine, self.argv(cmd), TIMEOUTS["Cleanup"])
                 self.note(f"{why}: docker {' '.join(str(a) for a in cmd[:2])}")
             except StepFailed as exc:
                 self.note(f"{why}: nothing to do ({exc.message[:80]})")
@@ -235,7 +245,7 @@ class Context:
             self._quiet(op.engine, op.cleanup, "clean-up")
             self._quiet(op.engine, op.recover, "recovered")
         for cmd in op.require_absent:
-            if self.docker(op.engine, self.argv(cmd), 120, (0, 1)).code == 0:
+            if self.docker(op.engine, self.argv(cmd), TIMEOUTS["Probe"], (0, 1)).code == 0:
                 raise StepFailed(f"{step.target} already exists on the {op.engine} engine and this run did not make "
                                  "it (an earlier install's?): rename or remove it there, then resume")
         self.journal.state(step.id).record["commandStarted"] = True
@@ -265,7 +275,7 @@ class Context:
             if not recorded:
                 return f"{check.what}: {check.recorded_from} recorded no output"
             expect = expect.replace("{recorded}", recorded)
-        res = self.docker(engine, list(check.argv), 120, (0, 1))
+        res = self.docker(engine, list(check.argv), TIMEOUTS["Probe"], (0, 1))
         got = res.stdout.strip()
         if res.code:
             return f"{check.what}: not there ({' '.join(res.stderr.split())[:200]})"

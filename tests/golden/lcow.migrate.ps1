@@ -250,6 +250,7 @@ $script:SourceEngines = @('source', 'hyperv')
 $script:SelfProving = @('wait-engine', 'switch-containers')
 $script:ContainerdDriverType = 'io.containerd.snapshotter.v1'
 $script:Probes = @{ Info = @('info --format "{{json .}}"') }
+$script:Timeouts = @{ Acl = 300; Cleanup = 300; Feature = 3600; Probe = 120; Switch = 300; WslShutdown = 300 }
 # Long arguments several steps share, each written once (a step's command line names it: @{ Text = 'T1' }).
 $script:Texts = @{
     T1 = ('"export LC_ALL=C' + [char]0x000a + 'if ! { [ \"$(tar -c --numeric-owner -f - -C /dev null 2>/dev/null | tar -t --numeric-owner -f - 2>/dev/null)\" = null ] && tar -c --numeric-owner -f - -C /dev null 2>/dev/null | tar -x --numeric-owner -O -f - >/dev/null 2>&1; }; then echo ''missing tar''; fi' + [char]0x000a + 'if ! { [ \"$(find /dev/null -type c -exec sh -c ''echo \"$#\"'' sh {} + 2>/dev/null)\" = 1 ]; }; then echo ''missing find''; fi' + [char]0x000a + 'if ! { case $(stat -c ''%f %u %g %s %t %T %i %h %N'' / 2>/dev/null) in [0-9a-f]*'' ''[0-9]*'' ''[0-9]*'' ''[0-9]*'' ''[0-9a-f]*'' ''[0-9a-f]*'' ''[0-9]*'' ''[0-9]*'' ''*/*) true;; *) false;; esac; }; then echo ''missing stat''; fi' + [char]0x000a + 'if ! { [ \"$(printf ''a\0'' | od -An -v -tx1 2>/dev/null)\" = '' 61 00'' ]; }; then echo ''missing od''; fi' + [char]0x000a + 'if ! { case $(printf '''' | sha256sum 2>/dev/null) in e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855*) true;; *) false;; esac; }; then echo ''missing sha256sum''; fi' + [char]0x000a + 'if ! { [ \"$(echo 20 22 | awk ''{ print $1 + $2 }'' 2>/dev/null)\" = 42 ]; }; then echo ''missing awk''; fi' + [char]0x000a + 'if ! { [ \"$(printf ''b\na\n'' | sort 2>/dev/null)\" = \"$(printf ''a\nb'')\" ]; }; then echo ''missing sort''; fi' + [char]0x000a + 'if ! { [ \"$(echo x | cat 2>/dev/null)\" = x ]; }; then echo ''missing cat''; fi' + [char]0x000a + 'echo wsl2-migrate-helper-probe-end' + [char]0x000a + '"')
@@ -979,7 +980,7 @@ function Get-WslVersion {
     if (-not [System.IO.File]::Exists((Get-SystemProgram -Name 'wsl.exe'))) {
         return ''
     }
-    $result = Invoke-WslCommand -Arguments '--version' -StepId $StepId -TimeoutSeconds 120 -NoThrow
+    $result = Invoke-WslCommand -Arguments '--version' -StepId $StepId -TimeoutSeconds $script:Timeouts.Probe -NoThrow
     if ($result.TimedOut -or $result.ExitCode -ne 0) {
         return ''
     }
@@ -1279,7 +1280,7 @@ function Get-EngineInfo {
         [Parameter(Mandatory = $true)] [string]$StepId,
         [switch]$NoThrow
     )
-    $result = Invoke-DockerCommand -Engine $Engine -Segments $script:Probes.Info -Display 'info' -StepId $StepId -TimeoutSeconds 120 -NoThrow
+    $result = Invoke-DockerCommand -Engine $Engine -Segments $script:Probes.Info -Display 'info' -StepId $StepId -TimeoutSeconds $script:Timeouts.Probe -NoThrow
     if ($result.ExitCode -ne 0 -or $result.TimedOut) {
         if ($NoThrow) {
             return $null
@@ -1395,7 +1396,7 @@ function Get-CheckProblem {
         }
         $expect = $expect.Replace('{recorded}', $recorded)
     }
-    $found = Invoke-DockerCommand -Engine $Engine -Segments $Check.CommandLine -Display ('check: ' + $Check.What) -StepId $StepId -OkExitCodes @(0, 1) -TimeoutSeconds 120
+    $found = Invoke-DockerCommand -Engine $Engine -Segments $Check.CommandLine -Display ('check: ' + $Check.What) -StepId $StepId -OkExitCodes @(0, 1) -TimeoutSeconds $script:Timeouts.Probe
     $got = $found.StdOut.Trim()
     if ($found.ExitCode -ne 0) {
         return ($Check.What + ': not there (' + (Get-TextTail -Text $found.StdErr -Length 200) + ')')
@@ -1924,10 +1925,10 @@ function Protect-Folder {
     $icacls = Get-SystemProgram -Name 'icacls.exe'
     $quoted = ConvertTo-QuotedArgument -Value $Path
     if ($AdminOwned) {
-        [void](Invoke-NativeProcess -FilePath $icacls -Arguments ($quoted + ' /setowner *S-1-5-32-544') -Display ('icacls ' + $Path + ' /setowner Administrators') -StepId $StepId -TimeoutSeconds 300)
+        [void](Invoke-NativeProcess -FilePath $icacls -Arguments ($quoted + ' /setowner *S-1-5-32-544') -Display ('icacls ' + $Path + ' /setowner Administrators') -StepId $StepId -TimeoutSeconds $script:Timeouts.Acl)
     }
     $grants = @($Sids | ForEach-Object -Process { '*' + $_ + ':(OI)(CI)F' }) -join ' '
-    [void](Invoke-NativeProcess -FilePath $icacls -Arguments ($quoted + ' /inheritance:r /grant:r ' + $grants) -Display ('icacls ' + $Path + ' (' + ($Sids -join ', ') + ' only)') -StepId $StepId -TimeoutSeconds 300)
+    [void](Invoke-NativeProcess -FilePath $icacls -Arguments ($quoted + ' /inheritance:r /grant:r ' + $grants) -Display ('icacls ' + $Path + ' (' + ($Sids -join ', ') + ' only)') -StepId $StepId -TimeoutSeconds $script:Timeouts.Acl)
     $acl = Get-Acl -LiteralPath $Path
     if (-not $acl.AreAccessRulesProtected) {
         throw ("'" + $Path + "': inheritance is still on after icacls")
@@ -2022,7 +2023,7 @@ function Export-ContainerEnvironment {
         [Parameter(Mandatory = $true)] [hashtable]$Step
     )
     $p = $Step.Params
-    $inspect = Invoke-DockerCommand -Engine $Step.Engine -Segments $p.Inspect -Display ('container inspect ' + $p.Container) -StepId $Step.Id -TimeoutSeconds 120
+    $inspect = Invoke-DockerCommand -Engine $Step.Engine -Segments $p.Inspect -Display ('container inspect ' + $p.Container) -StepId $Step.Id -TimeoutSeconds $script:Timeouts.Probe
     # 5.1 returns a JSON array as one object[] (7 enumerates it): assigned, not wrapped in @(), both loop over it.
     $environment = ConvertFrom-Json -InputObject $inspect.StdOut
     $wanted = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList ([string[]]@($p.Names), [System.StringComparer]::Ordinal)
@@ -2067,7 +2068,7 @@ function Export-SecretValue {
         [Parameter(Mandatory = $true)] [hashtable]$Step
     )
     $p = $Step.Params
-    $inspect = Invoke-DockerCommand -Engine $Step.Engine -Segments $p.Inspect -Display ($p.Kind + ' inspect ' + $p.Object) -StepId $Step.Id -TimeoutSeconds 120
+    $inspect = Invoke-DockerCommand -Engine $Step.Engine -Segments $p.Inspect -Display ($p.Kind + ' inspect ' + $p.Object) -StepId $Step.Id -TimeoutSeconds $script:Timeouts.Probe
     $document = ConvertFrom-Json -InputObject $inspect.StdOut
     $found = New-Object -TypeName 'System.Collections.Generic.Dictionary[string,string]' -ArgumentList ([System.StringComparer]::Ordinal)
     foreach ($field in $document.PSObject.Properties) {
@@ -2164,7 +2165,7 @@ function Stop-DockerDesktop {
     $wsl = Get-SystemProgram -Name 'wsl.exe'
     if ($p.ShutdownWsl -and [System.IO.File]::Exists($wsl)) {
         if ($PSCmdlet.ShouldProcess('WSL', 'Shut down all distributions (wsl --shutdown)')) {
-            [void](Invoke-NativeProcess -FilePath $wsl -Arguments '--shutdown' -Display '--shutdown' -StepId $Step.Id -TimeoutSeconds 300)
+            [void](Invoke-NativeProcess -FilePath $wsl -Arguments '--shutdown' -Display '--shutdown' -StepId $Step.Id -TimeoutSeconds $script:Timeouts.WslShutdown)
             Add-StepNote -Text 'WSL shut down'
         } else {
             $script:StepDeclined = $true
@@ -2346,7 +2347,7 @@ function Enable-HostFeature {
         $script:StepDeclined = $true
         return
     }
-    $result = Invoke-NativeProcess -FilePath (Get-SystemProgram -Name 'dism.exe') -Arguments $p.Arguments -Display $p.Arguments -StepId $Step.Id -OkExitCodes @(0, 3010) -TimeoutSeconds 3600
+    $result = Invoke-NativeProcess -FilePath (Get-SystemProgram -Name 'dism.exe') -Arguments $p.Arguments -Display $p.Arguments -StepId $Step.Id -OkExitCodes @(0, 3010) -TimeoutSeconds $script:Timeouts.Feature
     if ($result.ExitCode -eq 3010) {
         $script:Journal.RebootNeeded = $true
         $script:Journal.RebootRequestedBy = $Step.Id
@@ -2661,7 +2662,7 @@ function Switch-DockerEngine {
         $script:StepDeclined = $true
         return
     }
-    [void](Invoke-NativeProcess -FilePath $exe -Arguments $p.Arguments -Display $p.Arguments -StepId $Step.Id -TimeoutSeconds 300)
+    [void](Invoke-NativeProcess -FilePath $exe -Arguments $p.Arguments -Display $p.Arguments -StepId $Step.Id -TimeoutSeconds $script:Timeouts.Switch)
     [void](Wait-EngineAnswer -Engine $p.Engine -StepId $Step.Id -TimeoutSeconds $p.Timeout)
     Add-StepNote -Text ('Docker Desktop switched to ' + $p.To + ' containers')
 }
@@ -2919,7 +2920,7 @@ function Invoke-QuietDocker {
         [Parameter(Mandatory = $true)] [string]$Why
     )
     foreach ($command in $Commands) {
-        $done = Invoke-DockerCommand -Engine $Step.Engine -Segments $command.CommandLine -Display $command.Display -StepId $Step.Id -TimeoutSeconds 300 -NoThrow
+        $done = Invoke-DockerCommand -Engine $Step.Engine -Segments $command.CommandLine -Display $command.Display -StepId $Step.Id -TimeoutSeconds $script:Timeouts.Cleanup -NoThrow
         Add-StepNote -Text ($Why + ' (' + $command.Display + '): exit code ' + $done.ExitCode)
     }
 }
@@ -2944,7 +2945,7 @@ function Invoke-DockerStep {
         Invoke-QuietDocker -Step $Step -Commands $docker.Recover -Why 'recovered'
     }
     foreach ($command in $docker.Absent) {
-        $probe = Invoke-DockerCommand -Engine $Step.Engine -Segments $command.CommandLine -Display $command.Display -StepId $Step.Id -TimeoutSeconds 120 -OkExitCodes @(0, 1)
+        $probe = Invoke-DockerCommand -Engine $Step.Engine -Segments $command.CommandLine -Display $command.Display -StepId $Step.Id -TimeoutSeconds $script:Timeouts.Probe -OkExitCodes @(0, 1)
         if ($probe.ExitCode -eq 0) {
             throw ("'" + $Step.Target + "' already exists on the " + $Step.Engine + ' engine and this run did not make it (an earlier install''s?): rename or remove it there, then resume')
         }

@@ -156,6 +156,7 @@ $script:SourceEngines = @('source', 'hyperv')
 $script:SelfProving = @('wait-engine', 'switch-containers')
 $script:ContainerdDriverType = 'io.containerd.snapshotter.v1'
 $script:Probes = @{ Info = @('info --format "{{json .}}"') }
+$script:Timeouts = @{ Acl = 300; Cleanup = 300; Feature = 3600; Probe = 120; Switch = 300; WslShutdown = 300 }
 # Long arguments several steps share, each written once (a step's command line names it: @{ Text = 'T1' }).
 $script:Texts = @{
     T1 = ('"# wsl2-migrate volume digest (docs/verify.md, \"Volume digest\"), for a helper container with busybox or GNU tools.' + [char]0x000a + '# Usage: sh -c \"$(cat volume_digest.sh)\" sh DIR OUT  -> writes \"sha256:<hex> <entries>\" to OUT.' + [char]0x000a + '# One walk of DIR and one read of each file. Processes start per batch of paths (find -exec {} +), never per path.' + [char]0x000a + '# Nothing is written but OUT (and, for a huge volume, GNU sort''s spill files next to it): no /tmp is needed.' + [char]0x000a + 'set -eu' + [char]0x000a + 'export LC_ALL=C QUOTING_STYLE=literal' + [char]0x000a + 'dir=$1' + [char]0x000a + 'out=$2' + [char]0x000a + 'case $out in /*) ;; *) out=$PWD/$out ;; esac' + [char]0x000a + 'spill=${out%/*}' + [char]0x000a + 'cd \"$dir\"' + [char]0x000a + '# One batch of paths of one kind (f: regular files, l: symlinks, o: the rest) prints: \"KIND COUNT\", a stat line' + [char]0x000a + '# per path, the od hex of the NUL-ended paths (for l, followed by stat''s \"PATH -> TARGET\"), for f sha256sum''s' + [char]0x000a + '# lines, then K. Hex is how names with newlines or any other byte cross into awk intact.' + [char]0x000a + 'b=''printf \"%s %d\n\" \"$0\" \"$#\" && stat -c \"%f %u %g %s %t %T %i %h\" \"$@\" &&' + [char]0x000a + '{ printf \"%s\0\" \"$@\" && if [ \"$0\" = l ]; then stat -c %N \"$@\"; fi; } | od -An -v -tx1 &&' + [char]0x000a + 'if [ \"$0\" = f ]; then sha256sum \"$@\"; fi && echo K''' + [char]0x000a + '# The records (docs/verify.md), then \"#ENTRIES\" (sorts first). A record is checked against what its batch said at' + [char]0x000a + '# every step, so output that is cut short or that the tools print differently fails instead of digesting wrong.' + [char]0x000a + 'p=''function die(m) { print \"volume digest: \" m > \"/dev/stderr\"; bad = 1; exit 1 }' + [char]0x000a + 'function num(h,  v, i) {' + [char]0x000a + '  if (h in NUM) return NUM[h]' + [char]0x000a + '  v = 0; for (i = 1; i <= length(h); i++) v = v * 16 + index(\"0123456789abcdef\", substr(h, i, 1)) - 1; return NUM[h] = v' + [char]0x000a + '}' + [char]0x000a + 'function link(  n, s, w, e, pre) {' + [char]0x000a + '  n = length(P[nl + 1]) / 2; s = S[nl + 1] + 0' + [char]0x000a + '  if (length(buf) < 3) return 0' + [char]0x000a + '  w = 3 * (n + s + (substr(buf, 2, 2) == \"27\" ? 9 : 5))' + [char]0x000a + '  if (length(buf) < w) return 0' + [char]0x000a + '  e = substr(buf, 1, w); buf = substr(buf, w + 1); gsub(/ /, \"\", e); nl++' + [char]0x000a + '  # busybox puts PATH and TARGET in single quotes (27), GNU with QUOTING_STYLE=literal does not; TARGET is S bytes.' + [char]0x000a + '  pre = substr(e, 1, 2) == \"27\" ? \"27\" P[nl] \"27202d3e2027\" : P[nl] \"202d3e20\"' + [char]0x000a + '  if (substr(e, 1, length(pre)) != pre || substr(e, length(pre) + 2 * s + 1) != (substr(e, 1, 2) == \"27\" ? \"270a\" : \"0a\")) die(\"unexpected stat %N output\")' + [char]0x000a + '  L[nl] = substr(e, length(pre) + 1, 2 * s); return 1' + [char]0x000a + '}' + [char]0x000a + 'function emit(  j, m, t, p, y, z, l, h, d, r) {' + [char]0x000a + '  for (j = 1; j <= c; j++) {' + [char]0x000a + '    m = num(M[j]); t = int(m / 4096); p = P[j]; if (!(m in PERM)) PERM[m] = sprintf(\"%04o\", m % 4096)' + [char]0x000a + '    if ((k == \"f\") != (t == 8) || (k == \"l\") != (t == 10)) die(\"a path changed type while it was read\")' + [char]0x000a + '    if (p != \"2e\") { if (substr(p, 1, 4) != \"2e2f\") die(\"unexpected path\"); p = substr(p, 5) }' + [char]0x000a + '    z = 0; l = \"-\"; h = \"-\"; d = \"-\"' + [char]0x000a + '    if (t == 4) y = \"dir\"; else if (t == 8) { y = \"file\"; z = S[j]; h = D[j] } else if (t == 10) { y = \"symlink\"; l = L[j] }' + [char]0x000a + '    else if (t == 2 || t == 6) { y = t == 2 ? \"char\" : \"block\"; d = num(A[j]) \",\" num(B[j]) } else if (t == 1) y = \"fifo\"' + [char]0x000a + '    else if (t == 12) continue; else die(\"unsupported file type \" t)' + [char]0x000a + '    r = p \" \" y \" \" PERM[m] \" \" U[j] \" \" G[j] \" \" z \" \"' + [char]0x000a + '    # A name of an inode with more links waits for the end: its link field is the smallest of its names here.' + [char]0x000a + '    if (t != 4 && N[j] > 1) { q++; QR[q] = r; QL[q] = l; QT[q] = h \" \" d; QI[q] = I[j]; QN[I[j]]++' + [char]0x000a + '      if (!(I[j] in QM) || p < QM[I[j]]) QM[I[j]] = p }' + [char]0x000a + '    else { print r l \" \" h \" \" d; e++ }' + [char]0x000a + '  }' + [char]0x000a + '}' + [char]0x000a + 'BEGIN { st = \"h\" }' + [char]0x000a + 'st == \"h\" { if ($0 !~ /^[flo] [0-9]+$/) die(\"unexpected output\"); k = $1; c = $2 + 0; j = 0; np = 0; nl = 0; buf = \"\"; st = \"s\"; next }' + [char]0x000a + 'st == \"s\" {' + [char]0x000a + '  if (NF != 8 || $0 ~ /[^0-9a-f ]/) die(\"unexpected stat output\")' + [char]0x000a + '  j++; M[j] = $1; U[j] = $2; G[j] = $3; S[j] = $4; A[j] = $5; B[j] = $6; I[j] = $7; N[j] = $8' + [char]0x000a + '  if (j == c) st = \"x\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"x\" {' + [char]0x000a + '  if ($0 !~ /^ /) die(\"the path list ends early\")' + [char]0x000a + '  x = $0; sub(/ +$/, \"\", x); buf = buf x' + [char]0x000a + '  if (np < c) {' + [char]0x000a + '    # Each \" 00\" (od puts a space before every byte, so it cannot match across two) ends a path.' + [char]0x000a + '    m = split(buf, Q, / 00/)' + [char]0x000a + '    for (i = 1; i < m && np < c; i++) {' + [char]0x000a + '      x = Q[i]; np++; F[np] = index(x, \" 0a\") ? gsub(/ 0a/, \"&\", x) : 0; gsub(/ /, \"\", x); P[np] = x' + [char]0x000a + '    }' + [char]0x000a + '    for (buf = Q[i++]; i <= m; i++) buf = buf \" 00\" Q[i]' + [char]0x000a + '    if (np < c) next' + [char]0x000a + '  }' + [char]0x000a + '  if (k == \"l\") { while (nl < c && link()) ; if (nl < c) next }' + [char]0x000a + '  if (buf != \"\") die(\"unexpected bytes after the path list\")' + [char]0x000a + '  j = 0; st = k == \"f\" ? \"c\" : \"k\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"c\" {' + [char]0x000a + '  # GNU marks a line whose name it escaped with a leading backslash; otherwise the raw name ends the line.' + [char]0x000a + '  j++; if (substr($0, 1, 1) == \"\\\\\") { h = substr($0, 2, 64); x = 0 } else { h = substr($0, 1, 64); x = F[j] }' + [char]0x000a + '  if (length(h) != 64 || h ~ /[^0-9a-f]/) die(\"unexpected sha256sum output\")' + [char]0x000a + '  D[j] = h; while (x-- > 0) if ((getline) <= 0) die(\"sha256sum output ends early\")' + [char]0x000a + '  if (j == c) st = \"k\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"k\" { if ($0 != \"K\") die(\"a batch did not finish\"); emit(); st = \"h\"; next }' + [char]0x000a + 'END {' + [char]0x000a + '  if (bad) exit 1' + [char]0x000a + '  if (st != \"h\") die(\"the listing ends early\")' + [char]0x000a + '  for (i = 1; i <= q; i++) { print QR[i] (QN[QI[i]] > 1 ? QM[QI[i]] : QL[i]) \" \" QT[i]; e++ }' + [char]0x000a + '  print \"#\" (e + 0)' + [char]0x000a + '}''' + [char]0x000a + '# Without pipefail, a failing stage says so on fd 3, which the command substitution collects with the result.' + [char]0x000a + 'r=$( { { find . -type f -exec sh -c \"$b\" f {} + -o -type l -exec sh -c \"$b\" l {} + -o -exec sh -c \"$b\" o {} + ||' + [char]0x000a + '  echo FAIL >&3; } | { awk \"$p\" || echo FAIL >&3; } | { TMPDIR=${spill:-/} sort || echo FAIL >&3; } |' + [char]0x000a + '  { IFS= read -r n && echo \"$n\" && { echo wsl2-migrate/volume-digest/2; cat || echo FAIL >&3; } | sha256sum; }' + [char]0x000a + '  } 3>&1 ) || r=FAIL' + [char]0x000a + 'set -f' + [char]0x000a + 'set -- $r' + [char]0x000a + 'if [ $# -ne 3 ] || [ \"$3\" != - ] || [ \"${1#\#}\" = \"$1\" ]; then' + [char]0x000a + '  echo \"volume digest: reading $dir failed\" >&2' + [char]0x000a + '  exit 1' + [char]0x000a + 'fi' + [char]0x000a + 'printf \"sha256:%s %s\n\" \"$2\" \"${1#\#}\" > \"$out\"' + [char]0x000a + '"')
@@ -883,7 +884,7 @@ function Get-WslVersion {
     if (-not [System.IO.File]::Exists((Get-SystemProgram -Name 'wsl.exe'))) {
         return ''
     }
-    $result = Invoke-WslCommand -Arguments '--version' -StepId $StepId -TimeoutSeconds 120 -NoThrow
+    $result = Invoke-WslCommand -Arguments '--version' -StepId $StepId -TimeoutSeconds $script:Timeouts.Probe -NoThrow
     if ($result.TimedOut -or $result.ExitCode -ne 0) {
         return ''
     }
@@ -1183,7 +1184,7 @@ function Get-EngineInfo {
         [Parameter(Mandatory = $true)] [string]$StepId,
         [switch]$NoThrow
     )
-    $result = Invoke-DockerCommand -Engine $Engine -Segments $script:Probes.Info -Display 'info' -StepId $StepId -TimeoutSeconds 120 -NoThrow
+    $result = Invoke-DockerCommand -Engine $Engine -Segments $script:Probes.Info -Display 'info' -StepId $StepId -TimeoutSeconds $script:Timeouts.Probe -NoThrow
     if ($result.ExitCode -ne 0 -or $result.TimedOut) {
         if ($NoThrow) {
             return $null
@@ -1299,7 +1300,7 @@ function Get-CheckProblem {
         }
         $expect = $expect.Replace('{recorded}', $recorded)
     }
-    $found = Invoke-DockerCommand -Engine $Engine -Segments $Check.CommandLine -Display ('check: ' + $Check.What) -StepId $StepId -OkExitCodes @(0, 1) -TimeoutSeconds 120
+    $found = Invoke-DockerCommand -Engine $Engine -Segments $Check.CommandLine -Display ('check: ' + $Check.What) -StepId $StepId -OkExitCodes @(0, 1) -TimeoutSeconds $script:Timeouts.Probe
     $got = $found.StdOut.Trim()
     if ($found.ExitCode -ne 0) {
         return ($Check.What + ': not there (' + (Get-TextTail -Text $found.StdErr -Length 200) + ')')
@@ -1828,10 +1829,10 @@ function Protect-Folder {
     $icacls = Get-SystemProgram -Name 'icacls.exe'
     $quoted = ConvertTo-QuotedArgument -Value $Path
     if ($AdminOwned) {
-        [void](Invoke-NativeProcess -FilePath $icacls -Arguments ($quoted + ' /setowner *S-1-5-32-544') -Display ('icacls ' + $Path + ' /setowner Administrators') -StepId $StepId -TimeoutSeconds 300)
+        [void](Invoke-NativeProcess -FilePath $icacls -Arguments ($quoted + ' /setowner *S-1-5-32-544') -Display ('icacls ' + $Path + ' /setowner Administrators') -StepId $StepId -TimeoutSeconds $script:Timeouts.Acl)
     }
     $grants = @($Sids | ForEach-Object -Process { '*' + $_ + ':(OI)(CI)F' }) -join ' '
-    [void](Invoke-NativeProcess -FilePath $icacls -Arguments ($quoted + ' /inheritance:r /grant:r ' + $grants) -Display ('icacls ' + $Path + ' (' + ($Sids -join ', ') + ' only)') -StepId $StepId -TimeoutSeconds 300)
+    [void](Invoke-NativeProcess -FilePath $icacls -Arguments ($quoted + ' /inheritance:r /grant:r ' + $grants) -Display ('icacls ' + $Path + ' (' + ($Sids -join ', ') + ' only)') -StepId $StepId -TimeoutSeconds $script:Timeouts.Acl)
     $acl = Get-Acl -LiteralPath $Path
     if (-not $acl.AreAccessRulesProtected) {
         throw ("'" + $Path + "': inheritance is still on after icacls")
@@ -1926,7 +1927,7 @@ function Export-ContainerEnvironment {
         [Parameter(Mandatory = $true)] [hashtable]$Step
     )
     $p = $Step.Params
-    $inspect = Invoke-DockerCommand -Engine $Step.Engine -Segments $p.Inspect -Display ('container inspect ' + $p.Container) -StepId $Step.Id -TimeoutSeconds 120
+    $inspect = Invoke-DockerCommand -Engine $Step.Engine -Segments $p.Inspect -Display ('container inspect ' + $p.Container) -StepId $Step.Id -TimeoutSeconds $script:Timeouts.Probe
     # 5.1 returns a JSON array as one object[] (7 enumerates it): assigned, not wrapped in @(), both loop over it.
     $environment = ConvertFrom-Json -InputObject $inspect.StdOut
     $wanted = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList ([string[]]@($p.Names), [System.StringComparer]::Ordinal)
@@ -1971,7 +1972,7 @@ function Export-SecretValue {
         [Parameter(Mandatory = $true)] [hashtable]$Step
     )
     $p = $Step.Params
-    $inspect = Invoke-DockerCommand -Engine $Step.Engine -Segments $p.Inspect -Display ($p.Kind + ' inspect ' + $p.Object) -StepId $Step.Id -TimeoutSeconds 120
+    $inspect = Invoke-DockerCommand -Engine $Step.Engine -Segments $p.Inspect -Display ($p.Kind + ' inspect ' + $p.Object) -StepId $Step.Id -TimeoutSeconds $script:Timeouts.Probe
     $document = ConvertFrom-Json -InputObject $inspect.StdOut
     $found = New-Object -TypeName 'System.Collections.Generic.Dictionary[string,string]' -ArgumentList ([System.StringComparer]::Ordinal)
     foreach ($field in $document.PSObject.Properties) {
@@ -2068,7 +2069,7 @@ function Stop-DockerDesktop {
     $wsl = Get-SystemProgram -Name 'wsl.exe'
     if ($p.ShutdownWsl -and [System.IO.File]::Exists($wsl)) {
         if ($PSCmdlet.ShouldProcess('WSL', 'Shut down all distributions (wsl --shutdown)')) {
-            [void](Invoke-NativeProcess -FilePath $wsl -Arguments '--shutdown' -Display '--shutdown' -StepId $Step.Id -TimeoutSeconds 300)
+            [void](Invoke-NativeProcess -FilePath $wsl -Arguments '--shutdown' -Display '--shutdown' -StepId $Step.Id -TimeoutSeconds $script:Timeouts.WslShutdown)
             Add-StepNote -Text 'WSL shut down'
         } else {
             $script:StepDeclined = $true
@@ -2250,7 +2251,7 @@ function Enable-HostFeature {
         $script:StepDeclined = $true
         return
     }
-    $result = Invoke-NativeProcess -FilePath (Get-SystemProgram -Name 'dism.exe') -Arguments $p.Arguments -Display $p.Arguments -StepId $Step.Id -OkExitCodes @(0, 3010) -TimeoutSeconds 3600
+    $result = Invoke-NativeProcess -FilePath (Get-SystemProgram -Name 'dism.exe') -Arguments $p.Arguments -Display $p.Arguments -StepId $Step.Id -OkExitCodes @(0, 3010) -TimeoutSeconds $script:Timeouts.Feature
     if ($result.ExitCode -eq 3010) {
         $script:Journal.RebootNeeded = $true
         $script:Journal.RebootRequestedBy = $Step.Id
@@ -2565,7 +2566,7 @@ function Switch-DockerEngine {
         $script:StepDeclined = $true
         return
     }
-    [void](Invoke-NativeProcess -FilePath $exe -Arguments $p.Arguments -Display $p.Arguments -StepId $Step.Id -TimeoutSeconds 300)
+    [void](Invoke-NativeProcess -FilePath $exe -Arguments $p.Arguments -Display $p.Arguments -StepId $Step.Id -TimeoutSeconds $script:Timeouts.Switch)
     [void](Wait-EngineAnswer -Engine $p.Engine -StepId $Step.Id -TimeoutSeconds $p.Timeout)
     Add-StepNote -Text ('Docker Desktop switched to ' + $p.To + ' containers')
 }
@@ -2823,7 +2824,7 @@ function Invoke-QuietDocker {
         [Parameter(Mandatory = $true)] [string]$Why
     )
     foreach ($command in $Commands) {
-        $done = Invoke-DockerCommand -Engine $Step.Engine -Segments $command.CommandLine -Display $command.Display -StepId $Step.Id -TimeoutSeconds 300 -NoThrow
+        $done = Invoke-DockerCommand -Engine $Step.Engine -Segments $command.CommandLine -Display $command.Display -StepId $Step.Id -TimeoutSeconds $script:Timeouts.Cleanup -NoThrow
         Add-StepNote -Text ($Why + ' (' + $command.Display + '): exit code ' + $done.ExitCode)
     }
 }
@@ -2848,7 +2849,7 @@ function Invoke-DockerStep {
         Invoke-QuietDocker -Step $Step -Commands $docker.Recover -Why 'recovered'
     }
     foreach ($command in $docker.Absent) {
-        $probe = Invoke-DockerCommand -Engine $Step.Engine -Segments $command.CommandLine -Display $command.Display -StepId $Step.Id -TimeoutSeconds 120 -OkExitCodes @(0, 1)
+        $probe = Invoke-DockerCommand -Engine $Step.Engine -Segments $command.CommandLine -Display $command.Display -StepId $Step.Id -TimeoutSeconds $script:Timeouts.Probe -OkExitCodes @(0, 1)
         if ($probe.ExitCode -eq 0) {
             throw ("'" + $Step.Target + "' already exists on the " + $Step.Engine + ' engine and this run did not make it (an earlier install''s?): rename or remove it there, then resume')
         }
