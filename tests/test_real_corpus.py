@@ -34,18 +34,23 @@ INFO = {
     "version-windows-19.03.5-prompt-joined.txt": "windows",
     "version-ddmac-19.03.8-docs.txt": "linux",
     "version-ddmac-19.03.8-docs.json": "linux",
+    "info-dfw-18.03-hyperv-experimental.txt": "hyperv",
+    "info-windows-server-1803-ellipsis-partial.txt": "unknown",
 }
 INFO_REFUSED = {
     "version-info-wsl-cli29-client-only-partial.txt": "not `docker info` or `docker version` output",
     "container-inspect-redis-not-engine.json": "it looks like a container inspect (/redis-docker-redis-1)",
     "compose-version-not-engine.json": "not `docker info` or `docker version` output (a JSON document",
+    "version-dfw-18.09.2-one-line-title.txt": "not `docker info` or `docker version` output (no Server Version",
+    "version-dd-2.0.4.1-lcow-cut-at-server.txt":
+        "the server part ('Server: Docker Engine - Community') ends at its heading",
 }
 
 
 def test_every_file_is_listed_with_its_source() -> None:
     readme = (REAL / "README.md").read_text(encoding="utf-8")
     files = sorted(p.relative_to(REAL).as_posix() for p in REAL.rglob("*") if p.is_file() and p.name != "README.md")
-    assert len(files) >= 40
+    assert len(files) >= 50
     for rel in files:
         assert f"`{Path(rel).name}`" in readme, f"{rel} has no line in tests/data/real/README.md"
     assert set(INFO) | set(INFO_REFUSED) == {p.name for p in (REAL / "info").iterdir()}
@@ -145,12 +150,107 @@ def test_daemon_json_hosts_and_open_listeners(tmp_path: Path, name: str, expecte
             assert "tcp://" in f["message"] and name in f["message"]
 
 
-def test_truncated_settings_file_is_refused_with_the_position(tmp_path: Path) -> None:
-    path = REAL / "settings" / "settings-3.6.0-post-truncated.json"
+@pytest.mark.parametrize(("name", "where"), [
+    ("settings-3.6.0-post-truncated.json", "line 2 column "),
+    ("settings-3.5.2-get-settings-truncated.json", "line 1 column "),
+    ("settings-dfw-1.12-defaults-truncated.json", "line 1 column 1:"),
+])
+def test_truncated_settings_file_is_refused_with_the_position(tmp_path: Path, name: str, where: str) -> None:
+    path = REAL / "settings" / name
     out = tmp_path / "inventory.json"
     res = _invoke("scan", "--settings", str(path), "-o", str(out), "-q")
     assert res.exit_code == 2 and not out.exists()
-    assert res.output.startswith(f"wsl2-migrate: error: {path}: malformed JSON at line 2 column ")
+    assert res.output.startswith(f"wsl2-migrate: error: {path}: malformed JSON at {where}")
+    assert "\n" not in res.output.strip()
+
+
+# Each valid settings file: the format, the values read, and every finding `assess` must give on it alone.
+# DESK017 (no .wslconfig autoMemoryReclaim) and ENG008 (a credential helper) hold for any Windows settings file
+# naming them; DESK003-DESK008 are Hyper-V-only and must stay quiet while the backend is not known.
+SETTINGS: dict[str, tuple[str, dict[str, Any], set[str]]] = {
+    "settings-dd-4.2x-v29-wsl2-tcp2375.json": (
+        "settings.json",
+        {"settings_version": 29, "wsl_engine_enabled": True, "expose_tcp_2375": True, "memory_mib": 2048,
+         "cpus": 12, "swap_mib": 1024, "disk_size_mib": 65536, "use_windows_containers": False,
+         "kubernetes_enabled": False, "data_folder": "C:\\ProgramData\\DockerDesktop\\vm-data",
+         "custom_wsl_distro_dir": "", "file_sharing": [], "proxy_http_mode": "system"},
+        {"DESK001", "DESK009", "DESK017", "ENG008"},
+    ),
+    "settings-store-4.3x-v41-wsl2.json": (
+        "settings-store.json",
+        {"settings_version": 41, "wsl_engine_enabled": True, "expose_tcp_2375": False, "memory_mib": 2048,
+         "cpus": 12, "swap_mib": 1024, "disk_size_mib": 65536, "use_windows_containers": False,
+         "kubernetes_enabled": False, "proxy_http_mode": "system",
+         "custom_wsl_distro_dir": "C:\\Users\\user\\AppData\\Local\\Docker\\wsl\\DockerDesktopWSL"},
+        {"DESK001", "DESK017", "ENG008"},
+    ),
+    "settings-store-v43-minimal.json": (
+        "settings-store.json",
+        {"settings_version": 43, "wsl_engine_enabled": None, "memory_mib": None, "expose_tcp_2375": None},
+        {"DESK017"},
+    ),
+    "settings-store-v44-minimal.json": (
+        "settings-store.json",
+        {"settings_version": 44, "wsl_engine_enabled": None, "cpus": None, "kubernetes_enabled": None},
+        {"DESK017"},
+    ),
+}
+
+
+def test_every_settings_file_has_a_case() -> None:
+    names = {p.name for p in (REAL / "settings").iterdir()}
+    refused = {"settings-3.6.0-post-truncated.json", "settings-3.5.2-get-settings-truncated.json",
+               "settings-dfw-1.12-defaults-truncated.json"}
+    assert set(SETTINGS) | refused == names
+
+
+@pytest.mark.parametrize(("name", "expected"), sorted(SETTINGS.items()))
+def test_real_settings_file_is_read_and_assessed(
+    tmp_path: Path, name: str, expected: tuple[str, dict[str, Any], set[str]]
+) -> None:
+    fmt, values, rules = expected
+    path = REAL / "settings" / name
+    inv = _scan(tmp_path, "--settings", str(path))
+    desktop = inv["settings"]["desktop"]
+    assert desktop["format"] == fmt and desktop["file"] == str(path)
+    for key, value in values.items():
+        assert desktop[key] == value, key
+    # Settings alone do not show the engine: the backend stays unknown, whatever wslEngineEnabled says.
+    assert inv["backend"]["kind"] == "unknown"
+    report = _assess(tmp_path, "--settings", str(path))
+    assert {f["rule"] for f in report["findings"]} == rules
+    assert any("no engine" in b["message"] for b in report["blind_spots"])
+
+
+def test_settings_store_keys_are_pascal_case_and_still_read(tmp_path: Path) -> None:
+    """settings-store.json (4.35+) spells every key in PascalCase; the lower-cased values keep them all."""
+    path = REAL / "settings" / "settings-store-4.3x-v41-wsl2.json"
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    inv = _scan(tmp_path, "--settings", str(path))
+    values = inv["settings"]["desktop"]["values"]
+    assert set(values) == {k.lower() for k in raw}
+    assert values["integratedwsldistros"] == ["AlmaLinuxOS-9", "Debian", "Debian"]
+
+
+def test_hyperv_era_paste_is_assessed_with_its_counts(tmp_path: Path) -> None:
+    """Docker for Windows 18.03 (Hyper-V, experimental on): objects not read, and no LCOW or Windows-engine rule."""
+    report = _assess(tmp_path, "--engine-info", str(REAL / "info" / "info-dfw-18.03-hyperv-experimental.txt"))
+    assert report["backend"]["kind"] == "hyperv"
+    assert {f["rule"] for f in report["findings"]} == {"ENG011", "DESK017"}
+    assert [f["message"] for f in report["findings"] if f["rule"] == "ENG011"] == [
+        "45 images and 4 containers exist but were not read: the plan cannot move them."]
+    assert report["verdict"] != "ready"
+
+
+def test_windows_server_paste_without_driver_or_experimental(tmp_path: Path) -> None:
+    """An RS4 Windows Server snippet: LCOW can be neither ruled in nor out, and the host facts it shows count."""
+    inv = _scan(tmp_path, "--engine-info", str(REAL / "info" / "info-windows-server-1803-ellipsis-partial.txt"))
+    assert inv["engine"]["experimental"] is None
+    assert inv["engine"]["reported"]["windows_build"] == 17111
+    assert "Not in the capture: storage driver, experimental." in inv["backend"]["reasons"]
+    report = _assess(tmp_path, "--engine-info", str(REAL / "info" / "info-windows-server-1803-ellipsis-partial.txt"))
+    assert {f["rule"] for f in report["findings"]} == {"HOST001", "HOST003", "DESK017"}
+    assert report["verdict"] == "blocked"
 
 
 PROJECT_FACTS = {

@@ -281,7 +281,8 @@ def _decide_windows(info: Mapping[str, Any], ev: dict[str, Any], reasons: list[s
                        + ("experimental is on, which LCOW needs." if experimental else
                           "experimental is off, which LCOW on Engine 18.02 and later cannot run without."
                           if experimental is False else "nor does it say whether experimental is on."))
-        return ("unknown" if experimental else "windows"), reasons
+        # Only experimental: false rules LCOW out here; a capture that does not say is not a "no".
+        return ("windows" if experimental is False else "unknown"), reasons
     if experimental is True:
         reasons.append("Experimental is true but no lcow storage driver is loaded, so LCOW is not active.")
     return "windows", reasons

@@ -272,6 +272,13 @@ def _read_text(text: str, name: str) -> Capture:
                 raise InputError(f"{name}: the daemon was not reachable when this was captured: {error}")
         raise InputError(f"{name}: not `docker info` or `docker version` output (no Server Version, OSType, "
                          "Kernel Version or server Version found)")
+    title = cap.version.get("Platform", {}).get("Name", "")
+    if not cap.info and set(cap.version) == {"Platform"} and not title.startswith("Docker Desktop"):
+        # `Server: Docker Engine - Community` and nothing under it: a paste cut at the heading says nothing
+        # about the engine (a Docker Desktop heading at least gives the Desktop version).
+        raise InputError(f"{name}: not `docker info` or `docker version` output: the server part "
+                         f"('Server: {title}') ends at its heading, with no version, OS/Arch or kernel "
+                         "(was the paste cut?)")
     return cap
 
 
