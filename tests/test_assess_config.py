@@ -21,6 +21,7 @@ INV = from_data(Inventory, expand_example({
     "host": {"computer_name": "DEV-042", "windows_users": 3, "drives": [{"name": "C", "free_bytes": 10**12}]},
     "engine": {"os_type": "linux"},
     "settings": {"desktop": {"file": "settings.json", "memory_mib": 4096, "file_sharing": ["C:\\src"]}},
+    "sources": [{"kind": "bundle", "ref": "bundle"}],  # a collector bundle: its profile has no .wslconfig (DESK017)
 }, "hyperv"))
 
 

@@ -165,8 +165,9 @@ def test_truncated_settings_file_is_refused_with_the_position(tmp_path: Path, na
 
 
 # Each valid settings file: the format, the values read, and every finding `assess` must give on it alone.
-# DESK017 (no .wslconfig autoMemoryReclaim) and ENG008 (a credential helper) hold for any Windows settings file
-# naming them; DESK003-DESK008 are Hyper-V-only and must stay quiet while the backend is not known.
+# ENG008 (a credential helper) holds for any Windows settings file naming one; DESK017 (no .wslconfig
+# autoMemoryReclaim) stays quiet, since nobody read the user's .wslconfig; DESK003-DESK008 are Hyper-V-only and must
+# stay quiet while the backend is not known.
 SETTINGS: dict[str, tuple[str, dict[str, Any], set[str]]] = {
     "settings-dd-4.2x-v29-wsl2-tcp2375.json": (
         "settings.json",
@@ -174,7 +175,7 @@ SETTINGS: dict[str, tuple[str, dict[str, Any], set[str]]] = {
          "cpus": 12, "swap_mib": 1024, "disk_size_mib": 65536, "use_windows_containers": False,
          "kubernetes_enabled": False, "data_folder": "C:\\ProgramData\\DockerDesktop\\vm-data",
          "custom_wsl_distro_dir": "", "file_sharing": [], "proxy_http_mode": "system"},
-        {"DESK001", "DESK009", "DESK017", "ENG008"},
+        {"DESK001", "DESK009", "ENG008"},
     ),
     "settings-store-4.3x-v41-wsl2.json": (
         "settings-store.json",
@@ -182,17 +183,17 @@ SETTINGS: dict[str, tuple[str, dict[str, Any], set[str]]] = {
          "cpus": 12, "swap_mib": 1024, "disk_size_mib": 65536, "use_windows_containers": False,
          "kubernetes_enabled": False, "proxy_http_mode": "system",
          "custom_wsl_distro_dir": "C:\\Users\\user\\AppData\\Local\\Docker\\wsl\\DockerDesktopWSL"},
-        {"DESK001", "DESK017", "ENG008"},
+        {"DESK001", "ENG008"},
     ),
     "settings-store-v43-minimal.json": (
         "settings-store.json",
         {"settings_version": 43, "wsl_engine_enabled": None, "memory_mib": None, "expose_tcp_2375": None},
-        {"DESK017"},
+        set(),
     ),
     "settings-store-v44-minimal.json": (
         "settings-store.json",
         {"settings_version": 44, "wsl_engine_enabled": None, "cpus": None, "kubernetes_enabled": None},
-        {"DESK017"},
+        set(),
     ),
 }
 
@@ -236,7 +237,7 @@ def test_hyperv_era_paste_is_assessed_with_its_counts(tmp_path: Path) -> None:
     """Docker for Windows 18.03 (Hyper-V, experimental on): objects not read, and no LCOW or Windows-engine rule."""
     report = _assess(tmp_path, "--engine-info", str(REAL / "info" / "info-dfw-18.03-hyperv-experimental.txt"))
     assert report["backend"]["kind"] == "hyperv"
-    assert {f["rule"] for f in report["findings"]} == {"ENG011", "DESK017"}
+    assert {f["rule"] for f in report["findings"]} == {"ENG011"}
     assert [f["message"] for f in report["findings"] if f["rule"] == "ENG011"] == [
         "45 images and 4 containers exist but were not read: the plan cannot move them."]
     assert report["verdict"] != "ready"
@@ -249,7 +250,7 @@ def test_windows_server_paste_without_driver_or_experimental(tmp_path: Path) -> 
     assert inv["engine"]["reported"]["windows_build"] == 17111
     assert "Not in the capture: storage driver, experimental." in inv["backend"]["reasons"]
     report = _assess(tmp_path, "--engine-info", str(REAL / "info" / "info-windows-server-1803-ellipsis-partial.txt"))
-    assert {f["rule"] for f in report["findings"]} == {"HOST001", "HOST003", "DESK017"}
+    assert {f["rule"] for f in report["findings"]} == {"HOST001", "HOST003"}
     assert report["verdict"] == "blocked"
 
 

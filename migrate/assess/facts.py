@@ -681,6 +681,18 @@ def _open_tcp(s: Settings, facts: Facts) -> tuple[str, ...]:
     return tuple(out)
 
 
+@_fact(Settings, "wslconfig_read", bool,
+       "The user's .wslconfig was read, or a collector bundle read the user's profile and it has none (the "
+       "collector copies it when it exists and records an error when it could not look).")
+def _wslconfig_read(s: Settings, facts: Facts) -> bool:
+    if s.wslconfig is not None:
+        return True
+    inv = facts.inv
+    if not any(src.kind == "bundle" for src in inv.sources):
+        return False  # a paste or single files: nobody looked at the profile
+    return not any(n.area == "bundle" and n.subject.replace("\\", "/").endswith("host/wslconfig") for n in inv.notes)
+
+
 @_fact(Inventory, "insecure_registries", tuple[str, ...],
        "Insecure registries of the engine (docker info) and of the Linux engine's daemon.json, loopback left out.")
 def _insecure(inv: Inventory, facts: Facts) -> tuple[str, ...]:
