@@ -111,9 +111,13 @@ def _check(program: Program, meta: RunbookMeta) -> None:
 # values
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=65536)
 def _ps(text: str) -> str:
     """A plan value as PowerShell expression text (many repeat: phases, kinds, engines, flags)."""
+    if text.isascii() and text.isprintable():
+        # Printable ASCII (most values) is one literal, and of the five single quotes only ' is ASCII: the same
+        # text powershell_string_expr writes, without its character-by-character scan.
+        return "'" + text.replace("'", "''") + "'"
     return powershell_string_expr(text)
 
 
@@ -144,7 +148,11 @@ def _segment(seg: str | BackupPath | SecretValue) -> str:
 def _segments(args: Sequence[Arg]) -> str:
     """A docker command line as @(literal, @{ Backup = 'rel' }, @{ Secret = ... }, @{ Text = 'T1' }, ...)
     segments."""
-    if not _TEXTS or not any(isinstance(a, str) and a in _TEXTS for a in args):
+    if all(type(a) is str for a in args):
+        if not _TEXTS or not any(a in _TEXTS for a in args):
+            # Literal arguments only (most commands): one segment, the arguments encoded and joined by spaces.
+            return "@(" + _ps(" ".join([encode_arg(a) for a in args])) + ")" if args else "@()"
+    elif not _TEXTS or not any(isinstance(a, str) and a in _TEXTS for a in args):
         return "@(" + ", ".join(_segment(seg) for seg in encode_command_line(args)) + ")"
     pieces: list[str | BackupPath | SecretValue | tuple[str]] = []
     for i, arg in enumerate(args):
@@ -182,8 +190,10 @@ def _shared_texts(program: Program) -> dict[str, str]:
     return names
 
 
-def _pascal(name: str) -> str:
-    return "".join(p[:1].upper() + p[1:] for p in name.split("_"))
+@functools.lru_cache(maxsize=None)
+def _keys(cls: type) -> tuple[tuple[str, str], ...]:
+    """(field name, hashtable key) of a dataclass: snake_case fields as PascalCase keys."""
+    return tuple((f.name, "".join(p[:1].upper() + p[1:] for p in f.name.split("_"))) for f in dataclasses.fields(cls))
 
 
 def _extra(value: Any) -> dict[str, str]:
@@ -228,7 +238,7 @@ def _value(value: Any) -> str:
     if isinstance(value, (tuple, list)):
         return "@(" + ", ".join(_value(v) for v in value) + ")"
     if dataclasses.is_dataclass(value):
-        entries = {_pascal(f.name): _value(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        entries = {key: _value(getattr(value, name)) for name, key in _keys(type(value))}
         entries.update(_extra(value))
         return "@{ " + "; ".join(f"{k} = {v}" for k, v in entries.items()) + " }" if entries else "@{}"
     raise PlanError(f"cannot write a {type(value).__name__} into the runbook")
