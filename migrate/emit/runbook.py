@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from migrate.plan.gcpause import gc_paused
 from migrate.emit.cmdline import encode_arg, encode_command_line, powershell_string_expr
 from migrate.errors import PlanError
 from migrate.plan.actions import (
@@ -73,6 +74,7 @@ class RunbookMeta:
     """The LCOW host's second source engine's URL (the plan's [hyperv] url): the -HyperVEngine default."""
 
 
+@gc_paused
 def render_runbook(program: Program, meta: RunbookMeta) -> str:
     """The runbook for a program: ASCII-only, CRLF line endings; the same program and meta give the same text."""
     _check(program, meta)

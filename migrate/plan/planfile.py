@@ -12,6 +12,7 @@ import tomlkit
 import tomlkit.exceptions
 from tomlkit.items import Comment, Item, Table
 
+from migrate.plan.gcpause import gc_paused
 from migrate.errors import InputError, InternalError
 from migrate.plan import tomlfast
 from migrate.plan.model import (
@@ -155,6 +156,7 @@ def _carry_lines(lines: list[tuple[str | None, str]], old: Table | None, keys: t
     return out
 
 
+@gc_paused
 def render_plan(plan: Plan, previous: str | None = None,
                 previous_name: str = "plan.toml") -> tuple[str, list[str]]:
     """plan.toml text; with the previous plan's text, user edits and comments are carried. Returns notices too."""
@@ -294,6 +296,7 @@ MAX_TOML_DEPTH = 16
 """Nesting levels of plan.toml: the plan's own tables and lists go 4 deep; deeper input is not a plan."""
 
 
+@gc_paused
 def parse_plan(text: str, file: str = "plan.toml") -> Plan:
     """A Plan from plan.toml text; InputError naming the file and key on anything wrong."""
     from migrate.inventory.textfile import check_depth, check_strings
