@@ -74,11 +74,15 @@ def plan_hash(text: str) -> str:
 
 
 _BARE = re.compile(r"[A-Za-z0-9_-]+\Z")  # \Z: "$" would take a key ending in a newline as bare
+_TO_ESCAPE = re.compile(r'[\x00-\x1f\x7f"\\]')
+"""What toml_string escapes (most values have none of it)."""
 _ESC = {"\\": "\\\\", '"': '\\"', "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
 
 
 def toml_string(s: str) -> str:
     """A TOML basic string: backslash, quote and every control character escaped; other text as is (UTF-8)."""
+    if not _TO_ESCAPE.search(s):
+        return '"' + s + '"'
     out = []
     for ch in s:
         if ch in _ESC:
@@ -126,16 +130,25 @@ def _lines(obj: Any, skip: set[str]) -> list[tuple[str | None, str]]:
     findings = getattr(obj, "findings", ())
     if findings:
         out.append((None, "# " + _WHY + "findings " + ", ".join(findings)))
-    for f in dataclasses.fields(obj):
-        if f.name in skip or f.name in _SKIP_FIELDS:
+    for name, key in _written_fields(type(obj)):
+        if name in skip:
             continue
-        v = getattr(obj, f.name)
-        if v is None or (f.name in _OMIT_EMPTY and not v):
+        v = getattr(obj, name)
+        if v is None or (name in _OMIT_EMPTY and not v):
+            continue
+        if type(v) is str:
+            out.append((name, f"{key} = {toml_string(v)}"))
             continue
         if dataclasses.is_dataclass(v) and not isinstance(v, type):
             v = {k: list(x) if isinstance(x, tuple) else x for k, x in dataclasses.asdict(v).items()}
-        out.append((f.name, f"{toml_key(f.name)} = {toml_value(v)}"))
+        out.append((name, f"{key} = {toml_value(v)}"))
     return out
+
+
+@functools.lru_cache(maxsize=None)
+def _written_fields(cls: type) -> tuple[tuple[str, str], ...]:
+    """(field name, its TOML key) of a plan class, in order, without the fields written as comments."""
+    return tuple((f.name, toml_key(f.name)) for f in dataclasses.fields(cls) if f.name not in _SKIP_FIELDS)
 
 
 def _carry_lines(lines: list[tuple[str | None, str]], old: Table | None, keys: tuple[str, ...], where: str,
