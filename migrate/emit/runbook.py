@@ -84,8 +84,10 @@ def render_runbook(program: Program, meta: RunbookMeta) -> str:
         lines = (_header(program.steps, meta) + _preamble(program, meta) + _library() + _program(program) + _main())
     finally:
         _TEXTS.clear()
-    text = "\r\n".join(lines) + "\r\n"
-    text.encode("ascii")  # every value went through powershell_string_expr; a slip fails here, not on Windows
+    lines.append("")  # the text ends with a line break
+    text = "\r\n".join(lines)
+    if not text.isascii():  # every value went through powershell_string_expr; a slip fails here, not on Windows
+        text.encode("ascii")
     return text
 
 
