@@ -151,37 +151,41 @@ def _segment(seg: str | BackupPath | SecretValue) -> str:
 
 def _segments(args: Sequence[Arg]) -> str:
     """A docker command line as @(literal, @{ Backup = 'rel' }, @{ Secret = ... }, @{ Text = 'T1' }, ...)
-    segments."""
-    shared = False
+    segments: adjacent literal text joined into one, empty literals left out."""
     for a in args:
-        if type(a) is not str:
-            break
-        if a in _TEXTS:
-            shared = True
+        if type(a) is not str or a in _TEXTS:
             break
     else:
         # Literal arguments only (most commands): one segment, the arguments encoded and joined by spaces.
         return "@(" + _ps(" ".join([encode_arg(a) for a in args])) + ")" if args else "@()"
-    if not shared and not any(isinstance(a, str) and a in _TEXTS for a in args):
-        return "@(" + ", ".join(_segment(seg) for seg in encode_command_line(args)) + ")"
-    pieces: list[str | BackupPath | SecretValue | tuple[str]] = []
+    out: list[str] = []
+    literal: list[str] = []
+
+    def flush() -> None:
+        text = "".join(literal)
+        if text:
+            out.append(_ps(text))
+        literal.clear()
+
     for i, arg in enumerate(args):
         if i:
-            pieces.append(" ")
-        if isinstance(arg, str) and arg in _TEXTS:
-            pieces.append((_TEXTS[arg],))
-        elif isinstance(arg, str):
-            pieces.append(encode_arg(arg))
-        else:
-            pieces.extend(encode_command_line((arg,)))
-    merged: list[str | BackupPath | SecretValue | tuple[str]] = []
-    for p in pieces:
-        if isinstance(p, str) and merged and isinstance(merged[-1], str):
-            merged[-1] += p
-        else:
-            merged.append(p)
-    return "@(" + ", ".join("@{ Text = " + _ps(seg[0]) + " }" if isinstance(seg, tuple) else _segment(seg)
-                            for seg in merged) + ")"
+            literal.append(" ")
+        if type(arg) is str:
+            name = _TEXTS.get(arg)
+            if name is None:
+                literal.append(encode_arg(arg))
+            else:
+                flush()
+                out.append("@{ Text = " + _ps(name) + " }")
+            continue
+        for seg in encode_command_line((arg,)):
+            if isinstance(seg, str):
+                literal.append(seg)
+            else:
+                flush()
+                out.append(_segment(seg))
+    flush()
+    return "@(" + ", ".join(out) + ")"
 
 
 def _shared_texts(program: Program) -> dict[str, str]:
