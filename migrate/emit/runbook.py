@@ -115,12 +115,12 @@ def _check(program: Program, meta: RunbookMeta) -> None:
 # values
 
 
-@functools.lru_cache(maxsize=65536)
 def _ps(text: str) -> str:
-    """A plan value as PowerShell expression text (many repeat: phases, kinds, engines, flags)."""
+    """A plan value as PowerShell expression text."""
     if text.isascii() and text.isprintable():
         # Printable ASCII (most values) is one literal, and of the five single quotes only ' is ASCII: the same
-        # text powershell_string_expr writes, without its character-by-character scan.
+        # text powershell_string_expr writes, without its character-by-character scan. (Most values are unique,
+        # ids and command lines: a cache would only cost.)
         return "'" + text.replace("'", "''") + "'"
     return powershell_string_expr(text)
 
