@@ -113,7 +113,7 @@ def toml_value(v: Any, indent: str = "") -> str:
             return "{}"
         return "{ " + ", ".join(f"{toml_key(k)} = {toml_value(x)}" for k, x in v.items()) + " }"
     if isinstance(v, (list, tuple)):
-        items = [toml_value(x, indent + "    ") for x in v]
+        items = [toml_string(x) if type(x) is str else toml_value(x, indent + "    ") for x in v]
         nested = any(isinstance(x, (list, tuple)) for x in v)
         if not items:
             return "[]"
