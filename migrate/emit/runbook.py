@@ -14,7 +14,6 @@ writes control characters as [char] casts). Callers must write the text unchange
 from __future__ import annotations
 
 import dataclasses
-import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -204,10 +203,16 @@ def _shared_texts(program: Program) -> dict[str, str]:
     return names
 
 
-@functools.lru_cache(maxsize=None)
+_KEYS: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
 def _keys(cls: type) -> tuple[tuple[str, str], ...]:
-    """(field name, hashtable key) of a dataclass: snake_case fields as PascalCase keys."""
-    return tuple((f.name, "".join(p[:1].upper() + p[1:] for p in f.name.split("_"))) for f in dataclasses.fields(cls))
+    """(field name, hashtable key) of a dataclass: snake_case fields as PascalCase keys (worked out once a class)."""
+    keys = _KEYS.get(cls)
+    if keys is None:
+        keys = _KEYS[cls] = tuple((f.name, "".join(p[:1].upper() + p[1:] for p in f.name.split("_")))
+                                  for f in dataclasses.fields(cls))
+    return keys
 
 
 def _extra(value: Any) -> dict[str, str]:

@@ -145,10 +145,17 @@ def _lines(obj: Any, skip: set[str]) -> list[tuple[str | None, str]]:
     return out
 
 
-@functools.lru_cache(maxsize=None)
+_WRITTEN: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
 def _written_fields(cls: type) -> tuple[tuple[str, str], ...]:
-    """(field name, its TOML key) of a plan class, in order, without the fields written as comments."""
-    return tuple((f.name, toml_key(f.name)) for f in dataclasses.fields(cls) if f.name not in _SKIP_FIELDS)
+    """(field name, its TOML key) of a plan class, in order, without the fields written as comments (worked out
+    once a class)."""
+    fields = _WRITTEN.get(cls)
+    if fields is None:
+        fields = _WRITTEN[cls] = tuple((f.name, toml_key(f.name)) for f in dataclasses.fields(cls)
+                                       if f.name not in _SKIP_FIELDS)
+    return fields
 
 
 def _carry_lines(lines: list[tuple[str | None, str]], old: Table | None, keys: tuple[str, ...], where: str,
