@@ -1,4 +1,5 @@
-"""gc_paused: the collector is off inside, back on after (also after an error), untouched when it was off."""
+"""gc_paused: the collector is off inside, back on after (also after an error), untouched when it was off; nothing
+is left frozen."""
 from __future__ import annotations
 
 import gc
@@ -58,8 +59,8 @@ def test_left_off_when_the_caller_turned_it_off(collector_on: None) -> None:
         gc.enable()
 
 
-def test_cycles_made_inside_are_collected_after(collector_on: None) -> None:
-    """The young pass at the end finds a reference cycle the function left behind."""
+def test_what_it_made_is_left_unfrozen_and_its_cycles_collected(collector_on: None) -> None:
+    """Nothing stays in the permanent generation, so a full collection finds a cycle the function left behind."""
     import weakref
 
     class Node:
@@ -73,4 +74,19 @@ def test_cycles_made_inside_are_collected_after(collector_on: None) -> None:
 
     gc.collect()
     ref = make()
+    assert gc.get_freeze_count() == 0
+    gc.collect()
     assert ref() is None
+
+
+def test_objects_another_caller_froze_stay_frozen(collector_on: None) -> None:
+    gc.collect()
+    frozen = [object(), [1]]  # a tracked object, frozen by "someone else"
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        assert before > 0 and frozen
+        assert _state() is False
+        assert gc.get_freeze_count() == before
+    finally:
+        gc.unfreeze()
