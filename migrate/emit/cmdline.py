@@ -8,6 +8,7 @@ commandLineToArgv, CommandLineToArgvW) disagree about `""` inside quotes but agr
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from typing import Union
@@ -53,6 +54,7 @@ def _quoted_body(text: str, before_quote: bool) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=65536)
 def encode_arg(arg: str) -> str:
     """One argument as command-line text that MSVCRT, CommandLineToArgvW and Go all read back as arg."""
     _check_literal(arg)

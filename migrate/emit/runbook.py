@@ -14,13 +14,13 @@ writes control characters as [char] casts). Callers must write the text unchange
 from __future__ import annotations
 
 import dataclasses
-import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from migrate.plan.gcpause import gc_paused
 from migrate.emit.cmdline import encode_arg, encode_command_line, powershell_string_expr
 from migrate.errors import PlanError
 from migrate.plan.actions import (
@@ -84,6 +84,7 @@ class RunbookMeta:
     """The LCOW host's second source engine's URL (the plan's [hyperv] url): the -HyperVEngine default."""
 
 
+@gc_paused
 def render_runbook(program: Program, meta: RunbookMeta) -> str:
     """The runbook for a program: ASCII-only, CRLF line endings; the same program and meta give the same text."""
     _check(program, meta)
@@ -93,8 +94,10 @@ def render_runbook(program: Program, meta: RunbookMeta) -> str:
         lines = (_header(program.steps, meta) + _preamble(program, meta) + _library() + _program(program) + _main())
     finally:
         _TEXTS.clear()
-    text = "\r\n".join(lines) + "\r\n"
-    text.encode("ascii")  # every value went through powershell_string_expr; a slip fails here, not on Windows
+    lines.append("")  # the text ends with a line break
+    text = "\r\n".join(lines)
+    if not text.isascii():  # every value went through powershell_string_expr; a slip fails here, not on Windows
+        text.encode("ascii")
     return text
 
 
@@ -122,15 +125,19 @@ def _check(program: Program, meta: RunbookMeta) -> None:
 # values
 
 
-@functools.lru_cache(maxsize=8192)
 def _ps(text: str) -> str:
-    """A plan value as PowerShell expression text (many repeat: phases, kinds, engines, flags)."""
+    """A plan value as PowerShell expression text."""
+    if text.isascii() and text.isprintable():
+        # Printable ASCII (most values) is one literal, and of the five single quotes only ' is ASCII: the same
+        # text powershell_string_expr writes, without its character-by-character scan. (Most values are unique,
+        # ids and command lines: a cache would only cost.)
+        return "'" + text.replace("'", "''") + "'"
     return powershell_string_expr(text)
 
 
 def _list(items: Sequence[str]) -> str:
     """@('a', 'b') of plan strings."""
-    return "@(" + ", ".join(_ps(i) for i in items) + ")"
+    return "@(" + ", ".join([_ps(i) for i in items]) + ")" if items else "@()"
 
 
 def _bool(value: bool) -> str:
@@ -154,27 +161,41 @@ def _segment(seg: str | BackupPath | SecretValue) -> str:
 
 def _segments(args: Sequence[Arg]) -> str:
     """A docker command line as @(literal, @{ Backup = 'rel' }, @{ Secret = ... }, @{ Text = 'T1' }, ...)
-    segments."""
-    if not _TEXTS or not any(isinstance(a, str) and a in _TEXTS for a in args):
-        return "@(" + ", ".join(_segment(seg) for seg in encode_command_line(args)) + ")"
-    pieces: list[str | BackupPath | SecretValue | tuple[str]] = []
+    segments: adjacent literal text joined into one, empty literals left out."""
+    for a in args:
+        if type(a) is not str or a in _TEXTS:
+            break
+    else:
+        # Literal arguments only (most commands): one segment, the arguments encoded and joined by spaces.
+        return "@(" + _ps(" ".join([encode_arg(a) for a in args])) + ")" if args else "@()"
+    out: list[str] = []
+    literal: list[str] = []
+
+    def flush() -> None:
+        text = "".join(literal)
+        if text:
+            out.append(_ps(text))
+        literal.clear()
+
     for i, arg in enumerate(args):
         if i:
-            pieces.append(" ")
-        if isinstance(arg, str) and arg in _TEXTS:
-            pieces.append((_TEXTS[arg],))
-        elif isinstance(arg, str):
-            pieces.append(encode_arg(arg))
-        else:
-            pieces.extend(encode_command_line((arg,)))
-    merged: list[str | BackupPath | SecretValue | tuple[str]] = []
-    for p in pieces:
-        if isinstance(p, str) and merged and isinstance(merged[-1], str):
-            merged[-1] += p
-        else:
-            merged.append(p)
-    return "@(" + ", ".join("@{ Text = " + _ps(seg[0]) + " }" if isinstance(seg, tuple) else _segment(seg)
-                            for seg in merged) + ")"
+            literal.append(" ")
+        if type(arg) is str:
+            name = _TEXTS.get(arg)
+            if name is None:
+                literal.append(encode_arg(arg))
+            else:
+                flush()
+                out.append("@{ Text = " + _ps(name) + " }")
+            continue
+        for seg in encode_command_line((arg,)):
+            if isinstance(seg, str):
+                literal.append(seg)
+            else:
+                flush()
+                out.append(_segment(seg))
+    flush()
+    return "@(" + ", ".join(out) + ")"
 
 
 def _shared_texts(program: Program) -> dict[str, str]:
@@ -193,8 +214,16 @@ def _shared_texts(program: Program) -> dict[str, str]:
     return names
 
 
-def _pascal(name: str) -> str:
-    return "".join(p[:1].upper() + p[1:] for p in name.split("_"))
+_KEYS: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
+def _keys(cls: type) -> tuple[tuple[str, str], ...]:
+    """(field name, hashtable key) of a dataclass: snake_case fields as PascalCase keys (worked out once a class)."""
+    keys = _KEYS.get(cls)
+    if keys is None:
+        keys = _KEYS[cls] = tuple((f.name, "".join(p[:1].upper() + p[1:] for p in f.name.split("_")))
+                                  for f in dataclasses.fields(cls))
+    return keys
 
 
 def _extra(value: Any) -> dict[str, str]:
@@ -221,6 +250,12 @@ def _extra(value: Any) -> dict[str, str]:
     return {}
 
 
+_CHECK_KEYS = (("what", "What"), ("argv", "Argv"), ("expect", "Expect"), ("mode", "Mode"),
+               ("recorded_from", "RecordedFrom"), ("c8d_fields", "C8dFields"))
+if _keys(Check) != _CHECK_KEYS:  # _value writes a Check field by field: a new field must be added there too
+    raise ImportError(f"migrate.emit.runbook writes a Check as {_CHECK_KEYS}, the class has {_keys(Check)}")
+
+
 def _encoded(args: Sequence[str]) -> str:
     """A program's whole command line (no backup paths), encoded now, as a PowerShell string."""
     return _ps("".join(str(s) for s in encode_command_line(args)))
@@ -236,10 +271,17 @@ def _value(value: Any) -> str:
         return str(value)
     if isinstance(value, str):
         return _ps(value)
+    if type(value) is Check:
+        # Every docker step has checks: written directly, as the general case below writes a dataclass (the
+        # fields in order, then the command line _extra adds).
+        return (f"@{{ What = {_ps(value.what)}; Argv = {_list(value.argv)}; Expect = {_ps(value.expect)}; "
+                f"Mode = {_ps(value.mode)}; RecordedFrom = {_ps(value.recorded_from)}; "
+                f"C8dFields = @({', '.join([str(i) for i in value.c8d_fields])}); "
+                f"CommandLine = {_segments(value.argv)} }}")
     if isinstance(value, (tuple, list)):
         return "@(" + ", ".join(_value(v) for v in value) + ")"
     if dataclasses.is_dataclass(value):
-        entries = {_pascal(f.name): _value(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        entries = {key: _value(getattr(value, name)) for name, key in _keys(type(value))}
         entries.update(_extra(value))
         return "@{ " + "; ".join(f"{k} = {v}" for k, v in entries.items()) + " }" if entries else "@{}"
     raise PlanError(f"cannot write a {type(value).__name__} into the runbook")
@@ -427,69 +469,71 @@ def _main() -> list[str]:
 
 
 def _program(program: Program) -> list[str]:
-    """$script:Steps and $script:RollbackSteps: one hashtable per step, in run order."""
+    """$script:Steps and $script:RollbackSteps: one hashtable per step, in run order (each several lines joined by
+    CRLF already: one string per step is cheaper for 100,000 steps than one per line)."""
+    total = len(program.steps)
     lines = [_RULE, "# The program of this plan (data only: the functions above run it)", "", "$script:Steps = @("]
-    for index, step in enumerate(program.steps, 1):
-        lines += _step_lines(index, len(program.steps), step)
+    lines += [_step_text(index, total, step) for index, step in enumerate(program.steps, 1)]
     lines += [")", "", "$script:RollbackSteps = @("]
-    for index, step in enumerate(program.rollback, 1):
-        lines += _step_lines(index, len(program.rollback), step)
+    total = len(program.rollback)
+    lines += [_step_text(index, total, step) for index, step in enumerate(program.rollback, 1)]
     lines += [")", ""]
     return lines
 
 
-def _step_lines(index: int, total: int, step: Step) -> list[str]:
-    """The hashtable of one step."""
-    lines = [
-        f"    # {index}/{total} {step.id}",
-        "    @{",
-        f"        Index         = {index}",
-        f"        Id            = {_ps(step.id)}",
-        f"        Phase         = {_ps(step.phase)}",
-        f"        Title         = {_ps(step.title)}",
-        f"        Target        = {_ps(step.target or step.id)}",
-        f"        Kind          = {_ps(step.action or 'docker')}",
-        f"        Engine        = {_ps(step.engine)}",
-        f"        Mutating      = {_bool(step.mutating)}",
-        f"        OnlyIfStarted = {_ps(step.only_if_started)}",
-        f"        DependsOn     = {_list(step.depends_on)}",
-        f"        Findings      = {_list(step.findings)}",
-        f"        Consumes      = {_list(step.consumes)}",
-        "        Produces      = @(",
-    ]
-    for art in step.produces:
-        lines.append(f"            @{{ Path = {_ps(art.path)}; Kind = {_ps(art.kind)}; Subject = {_ps(art.subject)};"
-                     f" Secret = {_bool(art.secret)} }}")
-    lines.append("        )")
+def _step_text(index: int, total: int, step: Step) -> str:
+    """The hashtable of one step, its lines joined by CRLF."""
+    produces = "".join(f"\r\n            @{{ Path = {_ps(art.path)}; Kind = {_ps(art.kind)}; Subject = "
+                       f"{_ps(art.subject)}; Secret = {_bool(art.secret)} }}" for art in step.produces)
     op = step.op
     if isinstance(op, Docker):
-        lines += _docker_lines(op)
-        lines.append("        Params        = $null")
+        body = _docker_text(op) + "\r\n        Params        = $null"
     else:
-        lines.append("        Docker        = $null")
-        lines.append(f"        Params        = {_value(op)}")
-    lines.append("    }")
-    return lines
+        body = f"        Docker        = $null\r\n        Params        = {_value(op)}"
+    return (
+        f"    # {index}/{total} {step.id}\r\n"
+        "    @{\r\n"
+        f"        Index         = {index}\r\n"
+        f"        Id            = {_ps(step.id)}\r\n"
+        f"        Phase         = {_ps(step.phase)}\r\n"
+        f"        Title         = {_ps(step.title)}\r\n"
+        f"        Target        = {_ps(step.target or step.id)}\r\n"
+        f"        Kind          = {_ps(step.action or 'docker')}\r\n"
+        f"        Engine        = {_ps(step.engine)}\r\n"
+        f"        Mutating      = {_bool(step.mutating)}\r\n"
+        f"        OnlyIfStarted = {_ps(step.only_if_started)}\r\n"
+        f"        DependsOn     = {_list(step.depends_on)}\r\n"
+        f"        Findings      = {_list(step.findings)}\r\n"
+        f"        Consumes      = {_list(step.consumes)}\r\n"
+        f"        Produces      = @({produces}\r\n"
+        "        )\r\n"
+        f"{body}\r\n"
+        "    }"
+    )
 
 
-def _docker_lines(op: Docker) -> list[str]:
-    def commands(cmds: tuple[tuple[Any, ...], ...]) -> str:
-        return "@(" + ", ".join("@{ CommandLine = " + _segments(cmd) + "; Display = " + _ps(display(cmd)) + " }"
-                                for cmd in cmds) + ")"
+def _commands(cmds: tuple[tuple[Any, ...], ...]) -> str:
+    """Recover, clean-up or absent commands: each pre-encoded, with its redacted display."""
+    if not cmds:
+        return "@()"
+    return "@(" + ", ".join("@{ CommandLine = " + _segments(cmd) + "; Display = " + _ps(display(cmd)) + " }"
+                            for cmd in cmds) + ")"
 
-    return [
-        "        Docker        = @{",
-        f"            CommandLine  = {_segments(op.argv)}",
-        f"            Display      = {_ps(op.display)}",
-        f"            Timeout      = {op.timeout}",
-        "            OkExitCodes  = @(" + ", ".join(str(c) for c in op.ok_exit_codes) + ")",
-        f"            WorkDir      = {_ps(op.workdir)}",
-        f"            Recover      = {commands(op.recover)}",
-        f"            Cleanup      = {commands(op.cleanup)}",
-        f"            Absent       = {commands(op.require_absent)}",
-        f"            ExpectOutput = {_ps(op.expect_output)}",
-        f"            RecordOutput = {_bool(op.record_output)}",
-        f"            Checks       = {_value(op.checks)}",
-        "        }",
-    ]
 
+def _docker_text(op: Docker) -> str:
+    """The Docker hashtable of a docker step, its lines joined by CRLF."""
+    return (
+        "        Docker        = @{\r\n"
+        f"            CommandLine  = {_segments(op.argv)}\r\n"
+        f"            Display      = {_ps(op.display)}\r\n"
+        f"            Timeout      = {op.timeout}\r\n"
+        "            OkExitCodes  = @(" + ", ".join(str(c) for c in op.ok_exit_codes) + ")\r\n"
+        f"            WorkDir      = {_ps(op.workdir)}\r\n"
+        f"            Recover      = {_commands(op.recover)}\r\n"
+        f"            Cleanup      = {_commands(op.cleanup)}\r\n"
+        f"            Absent       = {_commands(op.require_absent)}\r\n"
+        f"            ExpectOutput = {_ps(op.expect_output)}\r\n"
+        f"            RecordOutput = {_bool(op.record_output)}\r\n"
+        f"            Checks       = {_value(op.checks)}\r\n"
+        "        }"
+    )

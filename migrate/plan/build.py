@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from migrate.plan.gcpause import gc_paused
 from migrate.errors import PlanError
 from migrate.plan.actions import (
     BackupFiles,
@@ -809,6 +810,7 @@ def _second_plan(plan: Plan) -> Plan | None:
                 containers=h.containers)
 
 
+@gc_paused
 def build_program(plan: Plan) -> Program:
     """The program of a plan; the same plan gives the same program."""
     b = _Builder(plan)

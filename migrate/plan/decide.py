@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
+from migrate.plan.gcpause import gc_paused
 from migrate.assess.evaluate import subject_name
 from migrate.assess.facts import Facts, compose_route, planned_wsl_data_dir
 from migrate.assess.kinds import PlanKind, manual_kinds
@@ -548,6 +549,7 @@ def _pull_instead_of_load(images: dict[str, ImagePlan], by_id: dict[str, Image])
     return out, untagged
 
 
+@gc_paused
 def decide(inv: Inventory, report: Report | None, tool_version: str, backup_path: str = "") -> Plan:
     """The default plan for an inventory (findings, when given, become the reasons next to decisions)."""
     fs = _Findings(report, inv)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import re
 import tomllib
@@ -12,6 +13,7 @@ import tomlkit
 import tomlkit.exceptions
 from tomlkit.items import Comment, Item, Table
 
+from migrate.plan.gcpause import gc_paused
 from migrate.errors import InputError, InternalError
 from migrate.plan import tomlfast
 from migrate.plan.model import (
@@ -72,11 +74,15 @@ def plan_hash(text: str) -> str:
 
 
 _BARE = re.compile(r"[A-Za-z0-9_-]+\Z")  # \Z: "$" would take a key ending in a newline as bare
+_TO_ESCAPE = re.compile(r'[\x00-\x1f\x7f"\\]')
+"""What toml_string escapes (most values have none of it)."""
 _ESC = {"\\": "\\\\", '"': '\\"', "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
 
 
 def toml_string(s: str) -> str:
     """A TOML basic string: backslash, quote and every control character escaped; other text as is (UTF-8)."""
+    if not _TO_ESCAPE.search(s):
+        return '"' + s + '"'
     out = []
     for ch in s:
         if ch in _ESC:
@@ -107,7 +113,7 @@ def toml_value(v: Any, indent: str = "") -> str:
             return "{}"
         return "{ " + ", ".join(f"{toml_key(k)} = {toml_value(x)}" for k, x in v.items()) + " }"
     if isinstance(v, (list, tuple)):
-        items = [toml_value(x, indent + "    ") for x in v]
+        items = [toml_string(x) if type(x) is str else toml_value(x, indent + "    ") for x in v]
         nested = any(isinstance(x, (list, tuple)) for x in v)
         if not items:
             return "[]"
@@ -124,16 +130,32 @@ def _lines(obj: Any, skip: set[str]) -> list[tuple[str | None, str]]:
     findings = getattr(obj, "findings", ())
     if findings:
         out.append((None, "# " + _WHY + "findings " + ", ".join(findings)))
-    for f in dataclasses.fields(obj):
-        if f.name in skip or f.name in _SKIP_FIELDS:
+    for name, key in _written_fields(type(obj)):
+        if name in skip:
             continue
-        v = getattr(obj, f.name)
-        if v is None or (f.name in _OMIT_EMPTY and not v):
+        v = getattr(obj, name)
+        if v is None or (name in _OMIT_EMPTY and not v):
+            continue
+        if type(v) is str:
+            out.append((name, f"{key} = {toml_string(v)}"))
             continue
         if dataclasses.is_dataclass(v) and not isinstance(v, type):
             v = {k: list(x) if isinstance(x, tuple) else x for k, x in dataclasses.asdict(v).items()}
-        out.append((f.name, f"{toml_key(f.name)} = {toml_value(v)}"))
+        out.append((name, f"{key} = {toml_value(v)}"))
     return out
+
+
+_WRITTEN: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
+def _written_fields(cls: type) -> tuple[tuple[str, str], ...]:
+    """(field name, its TOML key) of a plan class, in order, without the fields written as comments (worked out
+    once a class)."""
+    fields = _WRITTEN.get(cls)
+    if fields is None:
+        fields = _WRITTEN[cls] = tuple((f.name, toml_key(f.name)) for f in dataclasses.fields(cls)
+                                       if f.name not in _SKIP_FIELDS)
+    return fields
 
 
 def _carry_lines(lines: list[tuple[str | None, str]], old: Table | None, keys: tuple[str, ...], where: str,
@@ -155,6 +177,7 @@ def _carry_lines(lines: list[tuple[str | None, str]], old: Table | None, keys: t
     return out
 
 
+@gc_paused
 def render_plan(plan: Plan, previous: str | None = None,
                 previous_name: str = "plan.toml") -> tuple[str, list[str]]:
     """plan.toml text; with the previous plan's text, user edits and comments are carried. Returns notices too."""
@@ -224,53 +247,74 @@ def _fail(file: str, where: str, what: str) -> InputError:
     return InputError(f"{file}: {where}: {what}")
 
 
+@functools.lru_cache(maxsize=None)
+def _fields(cls: type) -> dict[str, str]:
+    """A plan dataclass's fields and the kind of value each takes (from its type hint), worked out once a class."""
+    out = {}
+    for f in dataclasses.fields(cls):
+        hint = str(f.type)
+        out[f.name] = next((kind for prefix, kind in _KINDS if hint.startswith(prefix)), "") if hint not in (
+            "bool", "str") else hint
+    return out
+
+
+_KINDS = (("tuple[tuple", "lists"), ("tuple", "list"), ("dict[str, tuple", "table of lists"), ("dict", "table"),
+          ("int", "int"), ("ComposePlan", "compose"))
+"""Type-hint prefixes, first match wins, and the kind of value they stand for."""
+
+
 def _build(cls: type, data: Mapping[str, Any], file: str, where: str) -> Any:
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        raise _fail(file, where, f"unknown key {unknown[0]!r}")
+    fields = _fields(cls)
+    if not fields.keys() >= data.keys():
+        raise _fail(file, where, f"unknown key {sorted(set(data) - set(fields))[0]!r}")
     kwargs: dict[str, Any] = {}
     for name, value in data.items():
-        hint = str(fields[name].type)
-        kwargs[name] = _coerce(value, hint, file, f"{where}.{name}")
+        kind = fields[name]
+        # The common cases inline (a plan of 10,000 containers has 100,000 values); _coerce checks the rest.
+        if kind == "str" and type(value) is str:
+            kwargs[name] = value
+        elif kind == "list" and type(value) is list and all(type(x) is str for x in value):
+            kwargs[name] = tuple(value)
+        else:
+            kwargs[name] = _coerce(value, kind, file, f"{where}.{name}")
     try:
         return cls(**kwargs)
     except TypeError as e:
         raise _fail(file, where, f"missing key ({e})") from None
 
 
-def _coerce(value: Any, hint: str, file: str, where: str) -> Any:
-    if hint.startswith("tuple[tuple"):
+def _coerce(value: Any, kind: str, file: str, where: str) -> Any:
+    if kind == "lists":
         if not isinstance(value, list) or not all(isinstance(x, list) and all(isinstance(y, str) for y in x)
                                                   for x in value):
             raise _fail(file, where, "expected a list of lists of strings")
         return tuple(tuple(x) for x in value)
-    if hint.startswith("tuple"):
+    if kind == "list":
         if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
             raise _fail(file, where, "expected a list of strings")
         return tuple(value)
-    if hint.startswith("dict[str, tuple"):
+    if kind == "table of lists":
         if not isinstance(value, dict) or not all(isinstance(x, list) and all(isinstance(y, str) for y in x)
                                                   for x in value.values()):
             raise _fail(file, where, "expected a table of lists of strings")
         return {k: tuple(v) for k, v in value.items()}
-    if hint.startswith("dict"):
+    if kind == "table":
         if not isinstance(value, dict) or not all(isinstance(x, str) for x in value.values()):
             raise _fail(file, where, "expected a table of strings")
         return dict(value)
-    if hint == "bool":
+    if kind == "bool":
         if not isinstance(value, bool):
             raise _fail(file, where, "expected true or false")
         return value
-    if hint.startswith("int"):
+    if kind == "int":
         if not isinstance(value, int) or isinstance(value, bool):
             raise _fail(file, where, "expected an integer")
         return value
-    if hint == "str":
+    if kind == "str":
         if not isinstance(value, str):
             raise _fail(file, where, "expected a string")
         return value
-    if hint.startswith("ComposePlan"):
+    if kind == "compose":
         if not isinstance(value, dict):
             raise _fail(file, where, "expected a table")
         return _build(ComposePlan, value, file, where)
@@ -294,6 +338,7 @@ MAX_TOML_DEPTH = 16
 """Nesting levels of plan.toml: the plan's own tables and lists go 4 deep; deeper input is not a plan."""
 
 
+@gc_paused
 def parse_plan(text: str, file: str = "plan.toml") -> Plan:
     """A Plan from plan.toml text; InputError naming the file and key on anything wrong."""
     from migrate.inventory.textfile import check_depth, check_strings

@@ -1,6 +1,7 @@
 """How a docker command is shown in logs and the runbook: credentials and secret values replaced."""
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 
@@ -27,15 +28,27 @@ LONG = 200
 """An argument longer than this (a script given to sh -c) is shown by its length and hash, not its text."""
 
 
+@functools.lru_cache(maxsize=256)
+def _long(text: str) -> str:
+    """A long argument by its length and hash (the same script is shown for every volume: hashed once)."""
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"<{len(text)}-character script sha256:{digest}>"
+
+
 def display(argv: Sequence[Arg]) -> str:
     """The command line as logs show it (one space between arguments; no quoting: it is for people)."""
+    if all(type(a) is str and len(a) <= LONG for a in argv) and _KV_FLAGS.isdisjoint(argv):
+        # Most commands: short literals, no KEY=VALUE flag; only a URL could hold a credential. (The joining space
+        # keeps a "://" from spanning two arguments.)
+        joined = " ".join(argv)  # type: ignore[arg-type]  # every one is a str, checked above
+        if "://" not in joined:
+            return joined
     out: list[str] = []
     prev = ""
     for arg in argv:
         text = arg if isinstance(arg, str) else arg_text(arg)
         if len(text) > LONG:
-            digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
-            out.append(f"<{len(text)}-character script sha256:{digest}>")
+            out.append(_long(text))
         elif prev in _KV_FLAGS or "://" in text:
             out.append(redact_arg(text, prev))
         else:

@@ -16,7 +16,7 @@ from migrate.plan.actions import SECRET_FIELD_WORDS, SecretRef
 from migrate.plan.layout import secret_values_file
 from migrate.plan.model import Plan
 from migrate.plan.steps import Arg, SecretValue
-from migrate.secrets import holds_digest
+from migrate.secrets import DIGEST_PREFIX, holds_digest
 
 CREATE_FLAGS = {"--label": "labels", "-l": "labels", "--log-opt": "log_opts"}
 """`docker create` flags whose KEY=VALUE may hold a digest, and the field of the container the value lives in."""
@@ -62,14 +62,23 @@ def _found(args: Sequence[Arg], flags: Mapping[str, str]) -> list[tuple[int, str
     return out
 
 
+def _any_digest(args: Sequence[Arg]) -> bool:
+    """Whether any literal argument could hold a digest (most hold none: then there is nothing to look for)."""
+    return any(isinstance(a, str) and DIGEST_PREFIX in a for a in args)
+
+
 def secret_refs(args: Sequence[Arg], flags: Mapping[str, str]) -> tuple[SecretRef, ...]:
     """The values these arguments hold only as digests, once each, in order."""
+    if not _any_digest(args):
+        return ()
     return tuple(dict.fromkeys(SecretRef(field, key) for _, field, key, _ in _found(args, flags)))
 
 
 def with_secret_values(args: Sequence[Arg], flags: Mapping[str, str], path: str, where: str) -> tuple[Arg, ...]:
     """args with each digested value replaced by the SecretValue that reads it from path at run time; a digest
     anywhere else is refused (docker would get the digest instead of the value)."""
+    if not _any_digest(args):
+        return tuple(args)
     refs = list(secret_refs(args, flags))
     out = list(args)
     for at, field, key, prefix in _found(args, flags):

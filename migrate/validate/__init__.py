@@ -1,6 +1,7 @@
 """Validate a plan before the day: drift, coverage, step order (simulated), resources and open blockers."""
 from __future__ import annotations
 
+from migrate.plan.gcpause import gc_paused
 from migrate.model import Inventory, Report, fingerprint
 from migrate.plan.decide import decide
 from migrate.plan.model import Plan
@@ -15,6 +16,7 @@ from migrate.validate.state import initial_world
 __all__ = ["CHECKS", "SCHEMA", "Check", "Problem", "Resources", "Validation", "validate"]
 
 
+@gc_paused
 def validate(plan: Plan, inv: Inventory, report: Report, *, tool_version: str, plan_file: str = "",
              backup_free_bytes: int | None = None, helper_probe: str | None = None,
              helper_not_checked: str = "the inventory was not read from a live engine") -> Validation:

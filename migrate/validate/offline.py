@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from migrate.plan.gcpause import gc_paused
 from migrate.errors import PlanError
 from migrate.plan.build import build_program
 from migrate.plan.model import ContainerPlan, ImagePlan, NetworkPlan, Plan, VolumePlan
@@ -70,6 +71,7 @@ def consistency(plan: Plan) -> list[Problem]:
     return out
 
 
+@gc_paused
 def plan_world(plan: Plan) -> World:
     """The source engine as the plan itself describes it: its images (by id, tags and digest references), its
     containers (running when the plan starts them again), volumes and networks; an empty target; the LCOW host's
@@ -107,6 +109,7 @@ def _plan_engine(src: Engine, images: tuple[ImagePlan, ...], containers: tuple[C
     return src
 
 
+@gc_paused
 def offline_problems(plan: Plan, world: World) -> tuple[list[Problem], list[Problem], Program | None]:
     """(consistency problems, order problems, the program when it could be built) over the given world."""
     cons = consistency(plan)

@@ -53,6 +53,13 @@ class Simulator:
         for ip in (*plan.images, *(plan.hyperv.images if plan.hyperv is not None else ())):
             if ip.reference:
                 self.digest_ids[normalize_ref(ip.reference)] = ip.id
+        self.handlers: dict[str, Callable[[Engine, tuple[Arg, ...]], None]] = {
+            "save": self._save, "load": self._load, "pull": self._pull, "tag": self._tag, "commit": self._commit,
+            "stop": self._stop, "start": self._start, "run": self._run, "create": self._create,
+            "compose": self._compose}
+        self.object_handlers: dict[str, Callable[[Engine, tuple[Arg, ...]], None]] = {
+            "network create": self._network_create, "network connect": self._network_connect,
+            "volume create": self._volume_create}
 
     # -------------------------------------------------------------------------------------------- reporting
 
@@ -87,7 +94,7 @@ class Simulator:
             return None
         if step.action in ("wait-engine", "switch-containers"):
             return None  # it is what makes its engine available
-        eng = {"source": self.w.source, "target": self.w.target, "hyperv": self.w.hyperv}[step.engine]
+        eng = self.w.source if step.engine == "source" else self.w.target if step.engine == "target" else self.w.hyperv
         if eng is None:
             self.fail("runs on the Hyper-V VM's Linux engine, which the inventory does not hold")
             eng = self.w.hyperv = Engine("hyperv", up=False)
@@ -105,6 +112,8 @@ class Simulator:
         return eng
 
     def _args_need_folder(self, argv: tuple[Arg, ...]) -> None:
+        if self.w.folder:
+            return
         uses = any(isinstance(a, BackupPath) or (isinstance(a, Word) and any(isinstance(p, BackupPath)
                                                                                for p in a.parts)) for a in argv)
         if uses and not self.w.folder:
@@ -161,14 +170,10 @@ class Simulator:
         argv = step.argv
         head = argv[0] if isinstance(argv[0], str) else ""
         sub = argv[1] if len(argv) > 1 and isinstance(argv[1], str) else ""
-        handlers: dict[str, Callable[[Engine, tuple[Arg, ...]], None]] = {
-            "save": self._save, "load": self._load, "pull": self._pull, "tag": self._tag, "commit": self._commit,
-            "stop": self._stop, "start": self._start, "run": self._run, "create": self._create,
-            "compose": self._compose}
+        handlers = self.handlers
         try:
             if head in ("network", "volume") and sub in ("create", "connect"):
-                {"network create": self._network_create, "network connect": self._network_connect,
-                 "volume create": self._volume_create}.get(f"{head} {sub}", self._unknown)(eng, argv[2:])
+                self.object_handlers.get(f"{head} {sub}", self._unknown)(eng, argv[2:])
             elif head == "image" and sub == "inspect":
                 self._inspect(eng, argv[2:])
             elif head in handlers:
