@@ -173,17 +173,21 @@ def test_every_promise_of_every_finding_of_the_sample_is_a_runbook_step(story) -
     maps to, and those steps are in the runbook written from plan.toml."""
     from tests.test_rule_promises import broken_promises, kept
 
+    from tests.psdata import program_data
+
     sample, inv, report, text = story
-    # The plan as decided: plan.toml keeps a step's findings only as "# why" comments, so a program built from the
-    # file carries none (see the audit notes); the runbook written from the file must have the same steps.
-    _, plan = assess_and_plan(inv, CATALOG, Config(), datetime.date(2026, 11, 28), "test")
+    # The program as the runbook gets it: from plan.toml, whose objects and switch keep their findings as keys.
+    plan = parse_plan(text)
     program = build_program(plan)
+    _, decided = assess_and_plan(inv, CATALOG, Config(), datetime.date(2026, 11, 28), "test")
+    assert [(s.id, s.findings) for s in program.steps] == [(s.id, s.findings) for s in build_program(decided).steps]
     by_rule: dict[str, list] = {}
     for f in report.findings:
         if not f.waived:
             by_rule.setdefault(f.rule, []).append(f)
     assert by_rule, sample
     script = runbook_for(text, "plan.toml", "test", force=True).text
+    steps = {step["Id"]: step for step in program_data(script)["$script:Steps"]}
     promised = 0
     for rule_id, found in sorted(by_rule.items()):
         rule = CATALOG.get(rule_id)
@@ -193,7 +197,7 @@ def test_every_promise_of_every_finding_of_the_sample_is_a_runbook_step(story) -
         carrying = [s.id for s in program.steps if rule_id in s.findings]
         promised += len(carrying)
         for step_id in carrying:
-            assert f"Id            = '{step_id}'" in script, (sample, rule_id, step_id)
+            assert rule_id in steps[step_id]["Findings"], (sample, rule_id, step_id)
     assert promised, f"{sample}: no finding is carried by a step, so nothing above was checked"
 
 

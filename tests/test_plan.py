@@ -16,7 +16,7 @@ from migrate.model import Container, Image, Inventory, Backend
 from migrate.plan.build import build_program, build_steps
 from migrate.plan.layout import safe_name
 from migrate.plan.decide import decide
-from migrate.plan.planfile import parse_plan, render_plan, strip_reasons
+from migrate.plan.planfile import parse_plan, render_plan, strip_reasons, toml_value
 from migrate.plan.steps import PHASES, BackupPath, Word
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +42,26 @@ def test_plan_toml_round_trips(sample) -> None:
     text, notices = render_plan(plan)
     assert notices == []
     assert parse_plan(text) == strip_reasons(plan)
+
+
+def test_findings_are_plan_values_and_only_rule_ids(sample) -> None:
+    """The findings that shaped an object or a switch step are keys of plan.toml (so the runbook written from the
+    file names them on its steps); anything but a rule id there is refused."""
+    inv, report = sample
+    plan = decide(inv, report, "test")
+    text, _ = render_plan(plan)
+    parsed = parse_plan(text)
+    assert [o.findings for o in parsed.images + parsed.volumes + parsed.containers] == \
+        [o.findings for o in plan.images + plan.volumes + plan.containers]
+    assert parsed.switch.kind_findings == plan.switch.kind_findings
+    marked = next((o for o in plan.containers + plan.images if o.findings), None)
+    assert marked is not None
+    key = f"findings = {toml_value(list(marked.findings))}"
+    assert key in text
+    for bad in ("x; rm -rf /", "CTR001'", ""):
+        with pytest.raises(InputError) as exc:
+            parse_plan(text.replace(key, f"findings = {toml_value([*marked.findings, bad])}", 1))
+        assert ".findings" in str(exc.value) and "is not a rule id" in str(exc.value)
 
 
 def test_every_object_has_a_decision_and_steps(sample) -> None:

@@ -63,9 +63,10 @@ EDITABLE = {
 """Keys a user may edit; re-planning keeps their values for objects that still exist."""
 _STRATEGIES = {"images": IMAGE_STRATEGIES, "volumes": VOLUME_STRATEGIES, "networks": NETWORK_STRATEGIES,
                "containers": CONTAINER_STRATEGIES}
-_SKIP_FIELDS = {"why", "findings", "kind_findings"}
-_OMIT_EMPTY = {"source_tags", "plan_tag", "source_name"}
-"""Written only when set: an object renamed on the new engine, or an image the run tags (most have neither)."""
+_SKIP_FIELDS = {"why"}
+_OMIT_EMPTY = {"source_tags", "plan_tag", "source_name", "findings", "kind_findings"}
+"""Written only when set: an object renamed on the new engine, an image the run tags (most have neither), the
+findings that shaped an object or a switch step."""
 
 
 def plan_hash(text: str) -> str:
@@ -127,9 +128,6 @@ def toml_value(v: Any, indent: str = "") -> str:
 def _lines(obj: Any, skip: set[str]) -> list[tuple[str | None, str]]:
     """(key, rendered line) pairs of an object's table; key None for comment lines."""
     out: list[tuple[str | None, str]] = [(None, "# " + _WHY + why) for why in getattr(obj, "why", ())]
-    findings = getattr(obj, "findings", ())
-    if findings:
-        out.append((None, "# " + _WHY + "findings " + ", ".join(findings)))
     for name, key in _written_fields(type(obj)):
         if name in skip:
             continue
@@ -365,6 +363,9 @@ def parse_plan(text: str, file: str = "plan.toml") -> Plan:
     if not isinstance(data.get("switch", {}), dict):
         raise _fail(file, "switch", "expected a table")
     switch = _build(SwitchPlan, data.get("switch", {}), file, "switch")
+    _check_findings(switch.findings, file, "switch.findings")
+    for kind, ids in switch.kind_findings.items():
+        _check_findings(ids, file, f"switch.kind_findings.{kind}")
     hyperv = None
     if "hyperv" in data:
         table = data["hyperv"]
@@ -389,6 +390,7 @@ def _sections(data: Mapping[str, Any], file: str, prefix: str) -> dict[str, Any]
             if not isinstance(body, dict):
                 raise _fail(file, where, "expected a table")
             obj = _build(cls, {_KEY[section]: name, **body}, file, where)
+            _check_findings(obj.findings, file, f"{where}.findings")
             if obj.strategy not in _STRATEGIES[section]:
                 raise _fail(file, f"{where}.strategy",
                             f"{obj.strategy!r} is not one of {', '.join(_STRATEGIES[section])}")
@@ -396,6 +398,17 @@ def _sections(data: Mapping[str, Any], file: str, prefix: str) -> dict[str, Any]
         sections[section] = tuple(items)
     _check_containers(sections["containers"], file)
     return sections
+
+
+_RULE_ID = re.compile(r"[A-Z][A-Z0-9-]{0,31}[0-9]")
+"""What a finding in plan.toml looks like: a rule id (DESK017, or a team rule's ACME-CTR001)."""
+
+
+def _check_findings(ids: tuple[str, ...], file: str, where: str) -> None:
+    """The rule ids a step carries into the runbook and its log: nothing else may ride along."""
+    bad = next((i for i in ids if not _RULE_ID.fullmatch(i)), None)
+    if bad is not None:
+        raise _fail(file, where, f"{bad!r} is not a rule id")
 
 
 def _check_containers(items: tuple[ContainerPlan, ...], file: str) -> None:
@@ -410,14 +423,14 @@ def _check_containers(items: tuple[ContainerPlan, ...], file: str) -> None:
 
 
 def strip_reasons(plan: Plan) -> Plan:
-    """The plan without its why/findings (they live in comments of plan.toml, not in its values)."""
+    """The plan without its reasons (they live in `# why:` comments of plan.toml, not in its values)."""
     def bare(x: Any) -> Any:
-        return dataclasses.replace(x, why=(), findings=()) if hasattr(x, "why") else x
+        return dataclasses.replace(x, why=()) if hasattr(x, "why") else x
 
     sections: dict[str, Any] = {s: tuple(bare(x) for x in getattr(plan, s)) for s in SECTIONS}
     hyperv = plan.hyperv
     if hyperv is not None:
         own: dict[str, Any] = {s: tuple(bare(x) for x in getattr(hyperv, s)) for s in SECTIONS}
         hyperv = dataclasses.replace(hyperv, **own)
-    return dataclasses.replace(plan, switch=dataclasses.replace(plan.switch, why=(), findings=(), kind_findings={}),
+    return dataclasses.replace(plan, switch=dataclasses.replace(plan.switch, why=()),
                                hyperv=hyperv, **sections)
