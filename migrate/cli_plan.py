@@ -47,6 +47,10 @@ def make_runbook(text: str, file: str, force: bool = False) -> str:
     from migrate.pipeline import runbook_for
 
     result = runbook_for(text, file, __version__, force)
+    if not result.built:
+        # Not a plan that fails a check but one that describes no program: bad input, whatever --force says.
+        first = result.problems[0] if result.problems else None
+        raise InputError(f"{file}: {first.subject}: {first.message}" if first else f"{file}: its steps cannot be built")
     for p in result.problems:
         typer.echo(f"{file}: {p.subject}: {p.message}", err=True)
     if not result.text:

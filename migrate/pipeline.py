@@ -56,6 +56,8 @@ class Runbook:
 
     text: str
     problems: tuple[Problem, ...]
+    built: bool = True
+    """False when the plan's steps cannot be built at all (a value out of range...): --force cannot help."""
 
 
 def runbook_for(text: str, file: str, tool_version: str, force: bool = False) -> Runbook:
@@ -70,7 +72,7 @@ def runbook_for(text: str, file: str, tool_version: str, force: bool = False) ->
     cons, order, program = offline_problems(plan, plan_world(plan))
     fails = tuple(p for p in (*cons, *order) if p.severity == "fail")
     if program is None or (fails and not force):
-        return Runbook("", fails)
+        return Runbook("", fails, built=program is not None)
     meta = RunbookMeta(plan_hash=plan_hash(text).removeprefix("sha256:"), tool_version=tool_version,
                        backup_path=plan.backup_path, source_backend=plan.source_backend,
                        problems=tuple(f"{p.subject}: {p.message}" for p in fails),

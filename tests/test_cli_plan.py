@@ -37,6 +37,22 @@ def test_run_on_a_sample_writes_the_four_files(tmp_path: Path) -> None:
     assert report.startswith("#") and "HOST" in report  # the markdown report, with the sample's host findings
 
 
+def test_a_plan_that_describes_no_program_is_bad_input_even_with_force(tmp_path: Path) -> None:
+    """A value the step model refuses is not a check --force may override: exit 2, one line, no file."""
+    out = tmp_path / "out"
+    assert run("run", "--sample", "hyperv-2x", "--out", str(out)).returncode == 0
+    plan = out / "plan.toml"
+    text = plan.read_text(encoding="utf-8")
+    assert "min_windows_build = 19041" in text
+    plan.write_text(text.replace("min_windows_build = 19041", "min_windows_build = 1"), encoding="utf-8")
+    for force in ((), ("--force",)):
+        script = tmp_path / "migrate.ps1"
+        res = run("runbook", str(plan), "-o", str(script), *force)
+        assert res.returncode == 2, (force, res.stderr)
+        assert res.stderr.count("\n") == 1 and "its steps cannot be built" in res.stderr and str(plan) in res.stderr
+        assert not script.exists()
+
+
 def test_run_twice_gives_the_same_files(tmp_path: Path) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
     assert run("run", "--sample", "lcow", "--out", str(a)).returncode == 0
