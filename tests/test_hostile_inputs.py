@@ -205,6 +205,27 @@ def test_inventory_json_with_a_negative_size_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "plan.toml").exists()
 
 
+@pytest.mark.parametrize(("key", "value", "words"), [
+    ("Env", True, "config.Env is bool; it must be a list of strings"),
+    ("Cmd", "sh", "config.Cmd is str; it must be a list of strings"),
+    ("ExposedPorts", ["80/tcp"], "config.ExposedPorts is list; it must be an object"),
+    ("WorkingDir", 7, "config.WorkingDir is int; it must be a string"),
+])
+def test_an_image_config_of_the_wrong_kind_is_refused(tmp_path: Path, key: str, value: Any, words: str) -> None:
+    """The planner reads a container's defaults from its image's config: a hand-edited inventory.json with the wrong
+    kind of value there is bad input (exit 2, named), never a crash in the planner (found by the fuzz test)."""
+    inv = tmp_path / "inv.json"
+    assert _scan("--bundle", str(SAMPLE), "-o", str(inv)).exit_code == 0
+    data = json.loads(inv.read_text())
+    data["images"][0]["config"][key] = value
+    inv.write_text(json.dumps(data))
+    for args in (["assess", str(inv), "-f", "json", "-o", str(tmp_path / "r.json")],
+                 ["plan", str(inv), "-o", str(tmp_path / "plan.toml")]):
+        res = CliRunner().invoke(app, args)
+        _refused(res, str(inv), words)
+    assert not (tmp_path / "r.json").exists() and not (tmp_path / "plan.toml").exists()
+
+
 # ----------------------------------------------------------------------------------------- reference grammar
 
 

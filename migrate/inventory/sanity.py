@@ -43,8 +43,36 @@ def _numbers(inv: Inventory) -> Iterator[tuple[str, str, int | None]]:
             yield "Docker Desktop settings", name, getattr(inv.settings.desktop, name)
 
 
+_CONFIG_SHAPES: dict[str, tuple[str, str]] = {
+    **{k: ("list", "a list of strings") for k in ("Env", "Cmd", "Entrypoint", "Shell", "OnBuild")},
+    **{k: ("dict", "an object") for k in ("Labels", "ExposedPorts", "Volumes", "Healthcheck")},
+    **{k: ("str", "a string") for k in ("User", "WorkingDir", "StopSignal")},
+}
+"""The image config keys the planner reads (a container's defaults), and what each must be when present."""
+
+
+def _config_problem(cfg: object) -> str:
+    """What is wrong with an image's config, or ''."""
+    if not isinstance(cfg, dict):
+        return "config is not an object"
+    for key, (kind, words) in _CONFIG_SHAPES.items():
+        value = cfg.get(key)
+        if value is None:
+            continue
+        ok = (isinstance(value, list) and all(isinstance(x, str) for x in value)) if kind == "list" else \
+            isinstance(value, dict) if kind == "dict" else isinstance(value, str)
+        if not ok:
+            return f"config.{key} is {type(value).__name__}; it must be {words}"
+    return ""
+
+
 def check_numbers(inv: Inventory, name: str) -> None:
-    """InputError naming the source, the object and the field of the first impossible size or count."""
+    """InputError naming the source, the object and the field of the first impossible size or count, or of an
+    image config value of the wrong kind (the planner reads a container's defaults from it)."""
+    for image in inv.images:
+        problem = _config_problem(image.config)
+        if problem:
+            raise InputError(f"{name}: image {image.id[:19]}: {problem}")
     for obj, field, value in _numbers(inv):
         if value is None:
             continue
