@@ -226,6 +226,21 @@ def test_an_image_config_of_the_wrong_kind_is_refused(tmp_path: Path, key: str, 
     assert not (tmp_path / "r.json").exists() and not (tmp_path / "plan.toml").exists()
 
 
+def test_a_hyperv_vm_in_host_facts_is_read_as_powershell_writes_it_or_refused(tmp_path: Path) -> None:
+    """ConvertTo-Json writes a one-element `disks` as a bare string: one disk, not one per character; anything
+    else of the wrong kind is bad input named by key (it was a TypeError on an LCOW host; found by the fuzz test)."""
+    disk = "C:\\ProgramData\\DockerDesktop\\vm-data\\DockerDesktop.vhdx"
+    bundle = _bundle(tmp_path)
+    _edit(bundle, "host/facts.json", lambda d: d.update(hyperv_vms={"name": "DockerDesktopVM", "state": "Off",
+                                                                    "disks": disk}))
+    out = tmp_path / "inv.json"
+    assert _scan("--bundle", str(bundle), "-o", str(out)).exit_code == 0
+    assert json.loads(out.read_text())["host"]["hyperv_vms"][0]["disks"] == [disk]
+    _edit(bundle, "host/facts.json", lambda d: d.update(hyperv_vms=[{"name": "DockerDesktopVM", "disks": True}]))
+    _refused(_scan("--bundle", str(bundle), "-o", str(tmp_path / "again.json")), "hyperv_vms[0].disks")
+    assert not (tmp_path / "again.json").exists()
+
+
 # ----------------------------------------------------------------------------------------- reference grammar
 
 

@@ -64,7 +64,7 @@ def host_facts_from_data(data: Any, name: str) -> HostFacts:
         drives=tuple(sorted((r.drive(d, i) for i, d in enumerate(r.objects(data, "drives"))),
                             key=lambda d: d.name.upper())),
         desktop_version=r.string(data, "desktop_version"),
-        hyperv_vms=r.objects(data, "hyperv_vms"),
+        hyperv_vms=tuple(r.vm(d, i) for i, d in enumerate(r.objects(data, "hyperv_vms"))),
         windows_users=r.integer(data, "windows_users"),
         manufacturer=r.string(data, "manufacturer"),
         model=r.string(data, "model"),
@@ -170,6 +170,19 @@ class _Reader:
         if start is None or end is None or not 1 <= start <= end <= 65535:
             raise InputError(f"{self.name}: key {prefix[:-1]}: expected start and end ports, 1 to 65535, start first")
         return PortRange(start, end)
+
+    def vm(self, data: dict[str, Any], index: int) -> dict[str, Any]:
+        """One entry of hyperv_vms: name and state strings, disks a list of paths (ConvertTo-Json writes a
+        one-element list as a bare string)."""
+        prefix = f"hyperv_vms[{index}]."
+        out = {**data, "name": self.string(data, "name", prefix), "state": self.string(data, "state", prefix)}
+        disks = data.get("disks")
+        if isinstance(disks, str):
+            disks = [disks]
+        if disks is not None and not (isinstance(disks, list) and all(isinstance(d, str) for d in disks)):
+            raise self._fail(prefix + "disks", "a list of paths", disks)
+        out["disks"] = list(disks or [])
+        return out
 
     def adapter(self, data: dict[str, Any], index: int) -> NetworkAdapter:
         """One entry of network_adapters."""
