@@ -226,6 +226,19 @@ def test_an_image_config_of_the_wrong_kind_is_refused(tmp_path: Path, key: str, 
     assert not (tmp_path / "r.json").exists() and not (tmp_path / "plan.toml").exists()
 
 
+def test_an_old_engines_lone_string_cmd_is_one_argument_not_refused(tmp_path: Path) -> None:
+    """Old engines wrote an image's Cmd and Entrypoint as a lone string: the scan reads it as a one-element list,
+    so the inventory's own check (lists of strings) holds and a plan never splits it into characters."""
+    bundle = _bundle(tmp_path)
+    _edit(bundle, "engine/images.json", lambda d: d[0]["Config"].update(Cmd="sh", Entrypoint="/entry"))
+    out = tmp_path / "inv.json"
+    res = _scan("--bundle", str(bundle), "-o", str(out))
+    assert res.exit_code == 0, res.output
+    first = json.loads((bundle / "engine/images.json").read_text())[0]["Id"]
+    image = next(i for i in json.loads(out.read_text())["images"] if i["id"] == first)
+    assert (image["config"]["Cmd"], image["config"]["Entrypoint"]) == (["sh"], ["/entry"])
+
+
 def test_a_hyperv_vm_in_host_facts_is_read_as_powershell_writes_it_or_refused(tmp_path: Path) -> None:
     """ConvertTo-Json writes a one-element `disks` as a bare string: one disk, not one per character; anything
     else of the wrong kind is bad input named by key (it was a TypeError on an LCOW host; found by the fuzz test)."""

@@ -48,6 +48,10 @@ def _strs(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in _list(value))
 
 
+_IMAGE_LISTS = frozenset({"Env", "Cmd", "Entrypoint", "Shell", "OnBuild"})
+"""Image config keys that are lists of strings in the inventory (migrate/inventory/sanity.py holds it to that)."""
+
+
 def _opt_strs(value: Any) -> tuple[str, ...] | None:
     if value is None:
         return None
@@ -201,7 +205,8 @@ def images_from_inspect(inspects: Iterable[Mapping[str, Any]]) -> list[Image]:
         tags = _tags(raw.get("RepoTags"))
         digests = tuple(sorted(d for d in _strs(raw.get("RepoDigests")) if "<none>@" not in d))
         defaults = {
-            k: cfg.get(k)
+            # A lone string is how old engines wrote Cmd and Entrypoint: one argument, a list as containers have.
+            k: list(_strs(cfg[k])) if k in _IMAGE_LISTS else cfg[k]
             for k in ("Env", "Cmd", "Entrypoint", "User", "WorkingDir", "ExposedPorts", "Volumes", "Healthcheck",
                       "StopSignal", "Shell", "OnBuild")
             if cfg.get(k) not in (None, "", [], {})
