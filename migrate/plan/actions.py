@@ -96,6 +96,12 @@ class HostFile:
 HOST_FILE_KEYS = ("desktop-settings", "daemon-linux", "daemon-windows", "wslconfig", "admin-settings")
 
 
+def _check_engine(action: str, engine: str, allowed: tuple[str, ...]) -> None:
+    """PlanError unless an action's `engine` field names one of allowed."""
+    if engine not in allowed:
+        raise PlanError(f"{action}: engine {engine!r} is not one of {', '.join(allowed)}")
+
+
 @dataclass(frozen=True, slots=True)
 class Action:
     """Base of the host actions; NAME is the action's name in plans, runbooks and journals."""
@@ -105,8 +111,8 @@ class Action:
     """The engine the action talks to ('' = none)."""
 
     def engine_of(self) -> str:
-        """The engine this action talks to ('' = only the host)."""
-        return self.ENGINE
+        """The engine this action talks to ('' = only the host): its `engine` field when it has one, else ENGINE."""
+        return getattr(self, "engine", self.ENGINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,17 +219,13 @@ class WriteEnvFile(Action):
     """Only these entries are written (values come from the engine at run time, never from the plan)."""
 
     def __post_init__(self) -> None:
-        if self.engine not in SOURCE_ENGINES:
-            raise PlanError(f"write-env-file: engine {self.engine!r} is not one of {', '.join(SOURCE_ENGINES)}")
+        _check_engine(self.NAME, self.engine, SOURCE_ENGINES)
         if not self.container or self.container.startswith("-"):
             raise PlanError(f"write-env-file: bad container reference {self.container!r}")
         if not check_rel("write-env-file", self.path).startswith("secrets/"):
             raise PlanError("write-env-file: the env file must live under secrets/")
         if any(not n or "=" in n or "\n" in n or "\x00" in n for n in self.names):
             raise PlanError("write-env-file: env names must be non-empty, without '=' or line breaks")
-
-    def engine_of(self) -> str:
-        return self.engine
 
 
 SECRET_FIELDS: dict[str, dict[str, str]] = {
@@ -270,8 +272,7 @@ class WriteSecretValues(Action):
     """The values to write, in this order (a docker argument names its value by the position)."""
 
     def __post_init__(self) -> None:
-        if self.engine not in SOURCE_ENGINES:
-            raise PlanError(f"write-secret-values: engine {self.engine!r} is not one of {', '.join(SOURCE_ENGINES)}")
+        _check_engine(self.NAME, self.engine, SOURCE_ENGINES)
         if self.kind not in SECRET_FIELDS:
             raise PlanError(f"write-secret-values: kind {self.kind!r} is not one of {', '.join(SECRET_FIELDS)}")
         if not self.object or self.object.startswith("-") or "\x00" in self.object:
@@ -286,9 +287,6 @@ class WriteSecretValues(Action):
     def inspect_argv(self) -> tuple[str, ...]:
         """The read-only docker command both interpreters run to read the values."""
         return (self.kind, "inspect", "--format", secret_inspect_format(self.kind), "--", self.object)
-
-    def engine_of(self) -> str:
-        return self.engine
 
 
 @dataclass(frozen=True, slots=True)
@@ -564,13 +562,9 @@ class WaitEngine(Action):
     """Once the engine answers as expected: the settings it must have (registry mirrors, insecure registries)."""
 
     def __post_init__(self) -> None:
-        if self.engine not in ENGINE_NAMES:
-            raise PlanError(f"wait-engine: engine {self.engine!r} is not one of {', '.join(ENGINE_NAMES)}")
+        _check_engine(self.NAME, self.engine, ENGINE_NAMES)
         if not 10 <= self.timeout <= 86400:
             raise PlanError(f"wait-engine: timeout {self.timeout} s is out of range (10 to 86400)")
-
-    def engine_of(self) -> str:
-        return self.engine
 
 
 @dataclass(frozen=True, slots=True)
@@ -595,8 +589,7 @@ class SwitchContainers(Action):
     def __post_init__(self) -> None:
         if self.to not in ("linux", "windows"):
             raise PlanError(f"switch-containers: {self.to!r} is not linux or windows")
-        if self.engine not in ENGINE_NAMES:
-            raise PlanError(f"switch-containers: engine {self.engine!r} is not one of {', '.join(ENGINE_NAMES)}")
+        _check_engine(self.NAME, self.engine, ENGINE_NAMES)
         _check_windows_path("switch-containers", self.exe)
         if not 10 <= self.timeout <= 86400:
             raise PlanError(f"switch-containers: timeout {self.timeout} s is out of range (10 to 86400)")
@@ -605,9 +598,6 @@ class SwitchContainers(Action):
     def argument(self) -> str:
         """DockerCli.exe's switch for `to`."""
         return "-SwitchLinuxEngine" if self.to == "linux" else "-SwitchWindowsEngine"
-
-    def engine_of(self) -> str:
-        return self.engine
 
 
 @dataclass(frozen=True, slots=True)
