@@ -48,7 +48,7 @@ def _strs(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in _list(value))
 
 
-_IMAGE_LISTS = frozenset({"Env", "Cmd", "Entrypoint", "Shell", "OnBuild"})
+IMAGE_LIST_KEYS = frozenset({"Env", "Cmd", "Entrypoint", "Shell", "OnBuild"})
 """Image config keys that are lists of strings in the inventory (migrate/inventory/sanity.py holds it to that)."""
 
 
@@ -206,7 +206,7 @@ def images_from_inspect(inspects: Iterable[Mapping[str, Any]]) -> list[Image]:
         digests = tuple(sorted(d for d in _strs(raw.get("RepoDigests")) if "<none>@" not in d))
         defaults = {
             # A lone string is how old engines wrote Cmd and Entrypoint: one argument, a list as containers have.
-            k: list(_strs(cfg[k])) if k in _IMAGE_LISTS else cfg[k]
+            k: list(_strs(cfg[k])) if k in IMAGE_LIST_KEYS else cfg[k]
             for k in ("Env", "Cmd", "Entrypoint", "User", "WorkingDir", "ExposedPorts", "Volumes", "Healthcheck",
                       "StopSignal", "Shell", "OnBuild")
             if cfg.get(k) not in (None, "", [], {})

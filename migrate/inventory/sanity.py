@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migrate.errors import InputError
+from migrate.inventory.normalize import IMAGE_LIST_KEYS
 from migrate.model import Inventory
 
 SIZE_MAX = 2**63 - 1
@@ -44,7 +45,7 @@ def _numbers(inv: Inventory) -> Iterator[tuple[str, str, int | None]]:
 
 
 _CONFIG_SHAPES: dict[str, tuple[str, str]] = {
-    **{k: ("list", "a list of strings") for k in ("Env", "Cmd", "Entrypoint", "Shell", "OnBuild")},
+    **{k: ("list", "a list of strings") for k in sorted(IMAGE_LIST_KEYS)},
     **{k: ("dict", "an object") for k in ("Labels", "ExposedPorts", "Volumes", "Healthcheck")},
     **{k: ("str", "a string") for k in ("User", "WorkingDir", "StopSignal")},
 }
