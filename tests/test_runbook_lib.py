@@ -244,6 +244,10 @@ def check_only_native_process_starts_programs(lib: Lib) -> list[str]:
     return out
 
 
+_MANDATORY = re.compile(r"\[Parameter\(Mandatory(\s*=\s*\$true)?[,)]")
+"""A mandatory parameter, in either spelling PowerShell 3+ accepts."""
+
+
 def check_native_calls_have_timeouts(lib: Lib) -> list[str]:
     """Every program runs with a time limit, and the limit (or Ctrl+C, in the finally block) ends the whole process
     tree (taskkill /T /F)."""
@@ -251,7 +255,7 @@ def check_native_calls_have_timeouts(lib: Lib) -> list[str]:
     native = lib.function("Invoke-NativeProcess")
     declaration = next((n for n in walk(native) if n.type == "script_parameter"
                         and "$TimeoutSeconds" in _text(n)), None)
-    if declaration is None or "Mandatory = $true" not in _text(declaration) or "=" in _text(declaration).split(
+    if declaration is None or not _MANDATORY.search(_text(declaration)) or "=" in _text(declaration).split(
             "$TimeoutSeconds", 1)[1]:
         out.append("Invoke-NativeProcess: -TimeoutSeconds must be mandatory, without a default")
     for call in lib.calls("Invoke-NativeProcess"):
@@ -333,7 +337,7 @@ def check_every_action_has_one_case(lib: Lib) -> list[str]:
         if f"{called[0]} -Step $Step" not in _text(block):
             out.append(f"case {name} does not pass the step")
         params = _text(lib.function(called[0]))
-        if "[Parameter(Mandatory = $true)] [hashtable]$Step" not in params:
+        if not re.search(r"\[Parameter\(Mandatory(\s*=\s*\$true)?\)\] \[hashtable\]\$Step", params):
             out.append(f"{called[0]} does not take -Step as a mandatory hashtable")
     duplicates = sorted({c for c in cases if cases.count(c) > 1})
     if duplicates:
@@ -981,7 +985,7 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
                                               "$PSCmdlet.ShouldProcess($Step.Target, $Step.Title)) {")]),
     (check_native_calls_are_guarded_or_read_only,
      [("    } elseif ($PSCmdlet.ShouldProcess('Docker Desktop', 'Stop')) {", "    } elseif ($true) {")]),
-    (check_dry_run_changes_nothing, [("    if ($script:DryRun) {\n        return\n    }\n    $steps = New-Object",
+    (check_dry_run_changes_nothing, [("    if ($script:DryRun) { return }\n    $steps = New-Object",
                                       "    $steps = New-Object")]),
     (check_dry_run_changes_nothing, [("    if (-not $PSCmdlet.ShouldProcess($script:ResumeTaskName, 'Register a logon "
                                       "task that resumes the runbook after the restart')) {",
@@ -1040,11 +1044,11 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
                                                    "            Write-Verbose -Message $secret\n"
                                                    "            [void]$builder.Append((ConvertTo-EncodedArgument")]),
     (check_secret_values_live_in_the_backup_folder, [("    $path = Get-BackupItemPath -Relative $Relative\n"
-                                                       "    if (-not [System.IO.File]::Exists($path)) {\n"
-                                                       "        throw ($Relative + ' is missing",
+                                                       "    if (-not [System.IO.File]::Exists($path)) "
+                                                       "{ throw ($Relative + ' is missing",
                                                        "    $path = $Relative\n"
-                                                       "    if (-not [System.IO.File]::Exists($path)) {\n"
-                                                       "        throw ($Relative + ' is missing")]),
+                                                       "    if (-not [System.IO.File]::Exists($path)) "
+                                                       "{ throw ($Relative + ' is missing")]),
     (check_secret_values_live_in_the_backup_folder, [("(ConvertTo-EncodedArgument -Value ($segment['Prefix'] + "
                                                        "$secret))", "($segment['Prefix'] + $secret)")]),
     (check_secret_values_live_in_the_backup_folder, [("Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative "
@@ -1060,8 +1064,8 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
     (check_engines_prove_what_they_are, [("-not $kernel.Contains($expect.KernelContains)", "$false")]),
     (check_failures_say_what_next, [("        Write-Warning -Message ('Log: ' + $script:LogPath + '; transcript: ' + "
                                      "$script:TranscriptPath)\n", "")]),
-    (check_json_edits_follow_section_7, [("    if ($Existed) {\n        [void](Save-FileSnapshot -Path $Path -Bytes "
-                                          "$OriginalBytes)\n    }\n", "")]),
+    (check_json_edits_follow_section_7, [("    if ($Existed) { [void](Save-FileSnapshot -Path $Path -Bytes "
+                                          "$OriginalBytes) }\n", "")]),
     (check_verify_target_compares_both_digests, [("$before -cne $after", "$before -ne $after")]),
     (check_check_modes_are_the_models, [("$Check.Mode -eq 'has-word'", "$Check.Mode -eq 'hasword'")]),
     (check_the_library_reads_only_what_the_program_holds, [("$deadline = (Get-Date).AddSeconds($p.Timeout)\n    while "

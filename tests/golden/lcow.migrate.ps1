@@ -310,14 +310,9 @@ function Write-RunbookLog {
     # Verbose message, and one JSON line in the run's log file (real runs only). Never given a secret: docker
     # commands are logged by the Display text the planner redacted.
     [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string]$Message,
-        [AllowEmptyString()] [string]$StepId = ''
-    )
+    param([Parameter(Mandatory)] [AllowEmptyString()] [string]$Message, [AllowEmptyString()] [string]$StepId = '')
     Write-Verbose -Message ($StepId + ': ' + $Message)
-    if ($script:LogPath.Length -eq 0) {
-        return
-    }
+    if ($script:LogPath.Length -eq 0) { return }
     $record = [ordered]@{
         time    = Get-TimeStamp
         step    = $StepId
@@ -329,40 +324,22 @@ function Write-RunbookLog {
 
 function Get-TimeStamp {
     # UTC, with a space instead of 'T': PowerShell 7's ConvertFrom-Json would turn ISO 8601 text into a DateTime.
-    [CmdletBinding()]
-    [OutputType([string])]
-    param(
-        [Parameter()] [AllowNull()] [object]$Time = $null
-    )
-    if ($null -eq $Time) {
-        $Time = Get-Date
-    }
+    [CmdletBinding()] [OutputType([string])] param([Parameter()] [AllowNull()] [object]$Time = $null)
+    if ($null -eq $Time) { $Time = Get-Date }
     return ([datetime]$Time).ToUniversalTime().ToString('yyyy-MM-dd HH:mm:ss', $script:Invariant) + 'Z'
 }
 
 function Add-StepNote {
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [string]$Text
-    )
+    [CmdletBinding()] param([Parameter(Mandatory)] [string]$Text)
     $script:StepNotes.Add($Text)
 }
 
 function Get-TextTail {
     # The end of a program's stderr, on one line, for error messages.
-    [CmdletBinding()]
-    [OutputType([string])]
-    param(
-        [AllowEmptyString()] [string]$Text = '',
-        [int]$Length = 600
-    )
+    [CmdletBinding()] [OutputType([string])] param([AllowEmptyString()] [string]$Text = '', [int]$Length = 600)
     $flat = ($Text -replace '\s+', ' ').Trim()
-    if ($flat.Length -gt $Length) {
-        $flat = '...' + $flat.Substring($flat.Length - $Length)
-    }
-    if ($flat.Length -eq 0) {
-        return '(no message)'
-    }
+    if ($flat.Length -gt $Length) { $flat = '...' + $flat.Substring($flat.Length - $Length) }
+    if ($flat.Length -eq 0) { return '(no message)' }
     return $flat
 }
 
@@ -370,24 +347,14 @@ function Get-JsonProperty {
     # A property of a ConvertFrom-Json object or a key of a hashtable, or $Default (strict mode throws on a missing
     # property). The unary comma keeps an array an array for the caller.
     [CmdletBinding()]
-    param(
-        [AllowNull()] [object]$Object,
-        [Parameter(Mandatory = $true)] [string]$Name,
-        [AllowNull()] [object]$Default = $null
-    )
-    if ($null -eq $Object) {
-        return , $Default
-    }
+    param([AllowNull()] [object]$Object, [Parameter(Mandatory)] [string]$Name, [AllowNull()] [object]$Default = $null)
+    if ($null -eq $Object) { return , $Default }
     if ($Object -is [System.Collections.IDictionary]) {
-        if ($Object.Contains($Name)) {
-            return , $Object[$Name]
-        }
+        if ($Object.Contains($Name)) { return , $Object[$Name] }
         return , $Default
     }
     $property = $Object.PSObject.Properties[$Name]
-    if ($null -eq $property) {
-        return , $Default
-    }
+    if ($null -eq $property) { return , $Default }
     return , $property.Value
 }
 
@@ -395,23 +362,15 @@ function Find-JsonProperty {
     # The property named exactly $Name or, with -IgnoreCase, the one differing only in case (ConvertFrom-Json never
     # holds two of those).
     [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [object]$Object,
-        [Parameter(Mandatory = $true)] [string]$Name,
-        [switch]$IgnoreCase
-    )
+    param([Parameter(Mandatory)] [object]$Object, [Parameter(Mandatory)] [string]$Name, [switch]$IgnoreCase)
     foreach ($property in $Object.PSObject.Properties) {
-        if ($property.Name -ceq $Name -or ($IgnoreCase -and $property.Name -eq $Name)) {
-            return $property
-        }
+        if ($property.Name -ceq $Name -or ($IgnoreCase -and $property.Name -eq $Name)) { return $property }
     }
     return $null
 }
 
 function Test-Elevated {
-    [CmdletBinding()]
-    [OutputType([bool])]
-    param()
+    [CmdletBinding()] [OutputType([bool])] param()
     $identity = [System.Security.Principal.WindowsIdentity]::GetCurrent()
     $principal = New-Object -TypeName System.Security.Principal.WindowsPrincipal -ArgumentList $identity
     return $principal.IsInRole([System.Security.Principal.WindowsBuiltInRole]::Administrator)
@@ -419,16 +378,12 @@ function Test-Elevated {
 
 function Get-InteractiveUser {
     # DOMAIN\user owning the desktop (explorer.exe) of this process's session; '' without one.
-    [CmdletBinding()]
-    [OutputType([string])]
-    param()
+    [CmdletBinding()] [OutputType([string])] param()
     $session = [System.Diagnostics.Process]::GetCurrentProcess().SessionId
     foreach ($shell in @(Get-CimInstance -ClassName Win32_Process -Filter "Name = 'explorer.exe'")) {
         if ($shell.SessionId -eq $session) {
             $owner = Invoke-CimMethod -InputObject $shell -MethodName GetOwner
-            if ($owner.ReturnValue -eq 0) {
-                return ($owner.Domain + '\' + $owner.User)
-            }
+            if ($owner.ReturnValue -eq 0) { return ($owner.Domain + '\' + $owner.User) }
         }
     }
     return ''
@@ -436,9 +391,7 @@ function Get-InteractiveUser {
 
 function Get-BootTime {
     # When Windows last started, as a time stamp: a resume compares it with the one recorded before the restart.
-    [CmdletBinding()]
-    [OutputType([string])]
-    param()
+    [CmdletBinding()] [OutputType([string])] param()
     return Get-TimeStamp -Time (Get-CimInstance -ClassName Win32_OperatingSystem).LastBootUpTime
 }
 
@@ -448,15 +401,9 @@ function Get-BootTime {
 function Assert-BackupFolderPath {
     # The validated backup folder: a full local or UNC path, no '"', no control characters, no trailing '\'.
     # These rules make '"' + path + '"' a correct command-line argument (runbook-style 4.5) for every use below.
-    [CmdletBinding()]
-    [OutputType([string])]
-    param(
-        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string]$Path
-    )
+    [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [AllowEmptyString()] [string]$Path)
     $trimmed = $Path.TrimEnd([char[]]@([char]92))
-    if ($trimmed.Length -eq 0) {
-        throw 'BackupPath is empty'
-    }
+    if ($trimmed.Length -eq 0) { throw 'BackupPath is empty' }
     foreach ($ch in $trimmed.ToCharArray()) {
         if ([int]$ch -lt 32 -or [int]$ch -eq 127 -or $ch -eq [char]34) {
             throw ('BackupPath ' + $trimmed + ': must not contain double quotes or control characters')
@@ -478,12 +425,8 @@ function Assert-BackupFolderPath {
 
 function Assert-EngineUrl {
     # An engine URL is pasted into the docker command line unquoted, so it may hold no blanks, quotes or controls.
-    [CmdletBinding()]
-    [OutputType([string])]
-    param(
-        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string]$Url,
-        [Parameter(Mandatory = $true)] [string]$Name
-    )
+    [CmdletBinding()] [OutputType([string])]
+    param([Parameter(Mandatory)] [AllowEmptyString()] [string]$Url, [Parameter(Mandatory)] [string]$Name)
     if ($Url -notmatch '^(npipe|tcp|unix|ssh)://[\x21-\x7e]+$' -or $Url.IndexOfAny([char[]]@([char]34, [char]39, [char]96)) -ge 0) {
         throw ($Name + ' ' + $Url + ': expected an engine URL such as npipe:////./pipe/docker_engine (no spaces or quotes)')
     }
@@ -491,11 +434,7 @@ function Assert-EngineUrl {
 }
 
 function Resolve-DockerExecutable {
-    [CmdletBinding()]
-    [OutputType([string])]
-    param(
-        [Parameter(Mandatory = $true)] [string]$Path
-    )
+    [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [string]$Path)
     $command = Get-Command -Name $Path -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
     if ($null -eq $command) {
         throw ('DockerPath ' + $Path + ': no such program (install Docker Desktop or pass -DockerPath)')
@@ -513,11 +452,7 @@ function Resolve-DockerExecutable {
 
 function ConvertTo-QuotedArgument {
     # A validated run-time value (a path without '"' that does not end in '\') as one command-line argument.
-    [CmdletBinding()]
-    [OutputType([string])]
-    param(
-        [Parameter(Mandatory = $true)] [string]$Value
-    )
+    [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [string]$Value)
     if ($Value.IndexOf([char]34) -ge 0 -or $Value.EndsWith([string][char]92) -or $Value.Length -eq 0) {
         throw ('cannot pass ' + $Value + ' as a command-line argument')
     }
@@ -529,14 +464,8 @@ function ConvertTo-EncodedArgument {
     # migrate/emit/cmdline.py's encode_quoted (runbook-style 4.5): a run of backslashes before a '"' is doubled and
     # the '"' escaped as \", a run at the end is doubled (the closing quote follows); nothing else changes. A NUL
     # cannot be passed. The value is never shown, not even in the error.
-    [CmdletBinding()]
-    [OutputType([string])]
-    param(
-        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string]$Value
-    )
-    if ($Value.IndexOf([char]0) -ge 0) {
-        throw 'a value holds a NUL character, which a command line cannot carry'
-    }
+    [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [AllowEmptyString()] [string]$Value)
+    if ($Value.IndexOf([char]0) -ge 0) { throw 'a value holds a NUL character, which a command line cannot carry' }
     $escaped = [regex]::Replace($Value, '(\\*)"', '$1$1\"')
     $escaped = [regex]::Replace($escaped, '(\\+)\z', '$1$1')
     return ([string][char]34 + $escaped + [string][char]34)
@@ -544,30 +473,18 @@ function ConvertTo-EncodedArgument {
 
 function Get-BackupItemPath {
     # A path inside the backup folder: rel uses '/' (as in the plan); '' is the folder itself.
-    [CmdletBinding()]
-    [OutputType([string])]
-    param(
-        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string]$Relative
-    )
-    if ($Relative.Length -eq 0) {
-        return $script:BackupRoot
-    }
+    [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [AllowEmptyString()] [string]$Relative)
+    if ($Relative.Length -eq 0) { return $script:BackupRoot }
     return $script:BackupRoot + '\' + $Relative.Replace('/', '\')
 }
 
 function Get-SecretValue {
     # Value number Index of a secret-values file a write-secret-values step wrote into secrets\ in the backup folder
     # (each written with a leading '=': see Export-SecretValue). For a docker command line only; never shown.
-    [CmdletBinding()]
-    [OutputType([string])]
-    param(
-        [Parameter(Mandatory = $true)] [string]$Relative,
-        [Parameter(Mandatory = $true)] [int]$Index
-    )
+    [CmdletBinding()] [OutputType([string])]
+    param([Parameter(Mandatory)] [string]$Relative, [Parameter(Mandatory)] [int]$Index)
     $path = Get-BackupItemPath -Relative $Relative
-    if (-not [System.IO.File]::Exists($path)) {
-        throw ($Relative + ' is missing from the backup folder')
-    }
+    if (-not [System.IO.File]::Exists($path)) { throw ($Relative + ' is missing from the backup folder') }
     $document = ConvertFrom-Json -InputObject (Read-TextFile -Path $path)
     $values = Get-JsonProperty -Object $document -Name 'values' -Default @()
     if ((Get-JsonProperty -Object $document -Name 'format' -Default '') -cne $script:SecretValuesFormat -or $Index -lt 0 -or $Index -ge @($values).Count) {
@@ -581,49 +498,29 @@ function Get-SecretValue {
 }
 
 function Get-EngineUrl {
-    [CmdletBinding()]
-    [OutputType([string])]
-    param(
-        [Parameter(Mandatory = $true)] [string]$Engine
-    )
-    if (-not $script:Engines.ContainsKey($Engine)) {
-        throw ('unknown engine ' + $Engine)
-    }
+    [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [string]$Engine)
+    if (-not $script:Engines.ContainsKey($Engine)) { throw ('unknown engine ' + $Engine) }
     return $script:Engines[$Engine]
 }
 
 function Get-SystemProgram {
     # A program of System32: the runbook refuses a 32-bit PowerShell, so this is never the redirected SysWOW64.
-    [CmdletBinding()]
-    [OutputType([string])]
-    param(
-        [Parameter(Mandatory = $true)] [string]$Name
-    )
+    [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [string]$Name)
     return [System.IO.Path]::Combine([System.Environment]::GetFolderPath('System'), $Name)
 }
 
 function Resolve-HostPath {
     # A path of the plan with its %USERPROFILE%, %APPDATA%, %ProgramData%... expanded for the (proven) desktop user.
-    [CmdletBinding()]
-    [OutputType([string])]
-    param(
-        [Parameter(Mandatory = $true)] [string]$Template
-    )
+    [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [string]$Template)
     return [System.Environment]::ExpandEnvironmentVariables($Template)
 }
 
 function Resolve-HostFile {
     # The first of a host file's candidate paths that exists, or '' (the plan lists them, in the order to try).
-    [CmdletBinding()]
-    [OutputType([string])]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$File
-    )
+    [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [hashtable]$File)
     foreach ($candidate in $File.Candidates) {
         $path = Resolve-HostPath -Template $candidate
-        if ([System.IO.File]::Exists($path)) {
-            return $path
-        }
+        if ([System.IO.File]::Exists($path)) { return $path }
     }
     return ''
 }
@@ -635,8 +532,8 @@ function Write-BytesFileAtomic {
     # Writes a temp file in the same folder, flushes it to disk, then swaps it in with File.Replace (or Move).
     [CmdletBinding()]
     param(
-        [Parameter(Mandatory = $true)] [string]$Path,
-        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [byte[]]$Bytes,
+        [Parameter(Mandatory)] [string]$Path,
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [byte[]]$Bytes,
         [switch]$KeepBackup
     )
     $folder = [System.IO.Path]::GetDirectoryName($Path)
@@ -660,17 +557,15 @@ function Write-BytesFileAtomic {
         }
     } finally {
         # A full disk or a locked file leaves no half-written temp file behind (after a swap it is gone already).
-        if ([System.IO.File]::Exists($temp)) {
-            [System.IO.File]::Delete($temp)
-        }
+        if ([System.IO.File]::Exists($temp)) { [System.IO.File]::Delete($temp) }
     }
 }
 
 function Write-Utf8FileAtomic {
     [CmdletBinding()]
     param(
-        [Parameter(Mandatory = $true)] [string]$Path,
-        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string]$Text,
+        [Parameter(Mandatory)] [string]$Path,
+        [Parameter(Mandatory)] [AllowEmptyString()] [string]$Text,
         [switch]$KeepBackup
     )
     Write-BytesFileAtomic -Path $Path -Bytes $script:Utf8NoBom.GetBytes($Text) -KeepBackup:$KeepBackup
@@ -678,30 +573,19 @@ function Write-Utf8FileAtomic {
 
 function Read-TextFile {
     # Text of a file; a BOM (UTF-8, UTF-16) is honoured, otherwise UTF-8 (never the ANSI code page).
-    [CmdletBinding()]
-    [OutputType([string])]
-    param(
-        [Parameter(Mandatory = $true)] [string]$Path
-    )
+    [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [string]$Path)
     return [System.IO.File]::ReadAllText($Path, $script:Utf8NoBom)
 }
 
 function Read-JsonDocument {
     # A JSON file written by Write-Utf8FileAtomic -KeepBackup; falls back to its .bak copy when it is unreadable.
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [string]$Path
-    )
+    [CmdletBinding()] param([Parameter(Mandatory)] [string]$Path)
     foreach ($candidate in @($Path, ($Path + '.bak'))) {
-        if (-not [System.IO.File]::Exists($candidate)) {
-            continue
-        }
+        if (-not [System.IO.File]::Exists($candidate)) { continue }
         try {
             $document = ConvertFrom-Json -InputObject (Read-TextFile -Path $candidate)
             if ($null -ne $document) {
-                if ($candidate -ne $Path) {
-                    Write-Warning -Message ($Path + ' was unreadable; using ' + $candidate)
-                }
+                if ($candidate -ne $Path) { Write-Warning -Message ($Path + ' was unreadable; using ' + $candidate) }
                 return $document
             }
         } catch {
@@ -714,11 +598,7 @@ function Read-JsonDocument {
 
 function Get-BytesSha256 {
     # SHA-256 of bytes in memory, lower-case hex (as Get-FileHash gives for a file, lower-cased).
-    [CmdletBinding()]
-    [OutputType([string])]
-    param(
-        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [byte[]]$Bytes
-    )
+    [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [AllowEmptyCollection()] [byte[]]$Bytes)
     $algorithm = [System.Security.Cryptography.SHA256]::Create()
     try {
         $digest = $algorithm.ComputeHash($Bytes)
@@ -729,23 +609,15 @@ function Get-BytesSha256 {
 }
 
 function Get-FileSha256 {
-    [CmdletBinding()]
-    [OutputType([string])]
-    param(
-        [Parameter(Mandatory = $true)] [string]$Path
-    )
+    [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [string]$Path)
     return (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash.ToLowerInvariant()
 }
 
 function Save-FileSnapshot {
     # The bytes of a file just before the runbook changes it, kept in the backup folder's edits\ (never overwritten)
     # and hashed: the copy must hash like the bytes read, or the change does not go ahead.
-    [CmdletBinding()]
-    [OutputType([string])]
-    param(
-        [Parameter(Mandatory = $true)] [string]$Path,
-        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [byte[]]$Bytes
-    )
+    [CmdletBinding()] [OutputType([string])]
+    param([Parameter(Mandatory)] [string]$Path, [Parameter(Mandatory)] [AllowEmptyCollection()] [byte[]]$Bytes)
     $directory = Get-BackupItemPath -Relative 'edits'
     [void][System.IO.Directory]::CreateDirectory($directory)
     $stamp = (Get-Date).ToUniversalTime().ToString('yyyyMMdd-HHmmss-fff', $script:Invariant)
@@ -763,13 +635,8 @@ function Save-FileSnapshot {
 
 function Stop-ProcessTree {
     # Ends a process and every process it started (taskkill /T /F), waiting a bounded time for both.
-    [CmdletBinding(SupportsShouldProcess)]
-    param(
-        [Parameter(Mandatory = $true)] [System.Diagnostics.Process]$Process
-    )
-    if (-not $PSCmdlet.ShouldProcess([string]$Process.Id, 'End the process tree')) {
-        return
-    }
+    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [System.Diagnostics.Process]$Process)
+    if (-not $PSCmdlet.ShouldProcess([string]$Process.Id, 'End the process tree')) { return }
     $taskkill = New-Object -TypeName System.Diagnostics.ProcessStartInfo
     $taskkill.FileName = Get-SystemProgram -Name 'taskkill.exe'
     $taskkill.Arguments = '/PID ' + $Process.Id + ' /T /F'
@@ -788,13 +655,13 @@ function Invoke-NativeProcess {
     # ProgressPath when the step writes a file. Only Display, the planner's redacted form, is logged.
     [CmdletBinding()]
     param(
-        [Parameter(Mandatory = $true)] [string]$FilePath,
-        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string]$Arguments,
-        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string]$Display,
-        [Parameter(Mandatory = $true)] [string]$StepId,
+        [Parameter(Mandatory)] [string]$FilePath,
+        [Parameter(Mandatory)] [AllowEmptyString()] [string]$Arguments,
+        [Parameter(Mandatory)] [AllowEmptyString()] [string]$Display,
+        [Parameter(Mandatory)] [string]$StepId,
         [AllowEmptyString()] [string]$WorkingDirectory = '',
         [int[]]$OkExitCodes = @(0),
-        [Parameter(Mandatory = $true)] [ValidateRange(1, 604800)] [int]$TimeoutSeconds,
+        [Parameter(Mandatory)] [ValidateRange(1, 604800)] [int]$TimeoutSeconds,
         [AllowEmptyString()] [string]$ProgressPath = '',
         [switch]$NoThrow,
         [switch]$Utf16Output
@@ -818,9 +685,7 @@ function Invoke-NativeProcess {
     }
     $startInfo.StandardOutputEncoding = $encoding
     $startInfo.StandardErrorEncoding = $encoding
-    if ($WorkingDirectory.Length -gt 0) {
-        $startInfo.WorkingDirectory = $WorkingDirectory
-    }
+    if ($WorkingDirectory.Length -gt 0) { $startInfo.WorkingDirectory = $WorkingDirectory }
     $process = New-Object -TypeName System.Diagnostics.Process
     $process.StartInfo = $startInfo
     $timedOut = $false
@@ -855,9 +720,7 @@ function Invoke-NativeProcess {
             $stderr = $stderrTask.Result
         }
         $exitCode = -1
-        if ($process.HasExited) {
-            $exitCode = $process.ExitCode
-        }
+        if ($process.HasExited) { $exitCode = $process.ExitCode }
     } finally {
         if ($running -and -not $process.HasExited) {
             # Ctrl+C (or an error) while the program runs: it and its children do not outlive the runbook.
@@ -889,11 +752,7 @@ function Resolve-CommandLine {
     # @{ Secret = 'rel'; Index = n; Prefix = 'KEY=' } the whole argument Prefix + value n of that secret-values file
     # (quoted here: the only argument encoded at run time), and @{ Text = 'T1' } the pre-encoded argument
     # $script:Texts holds once for every step that uses it. The result is never logged (Display is).
-    [CmdletBinding()]
-    [OutputType([string])]
-    param(
-        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]]$Segments
-    )
+    [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [AllowEmptyCollection()] [object[]]$Segments)
     $builder = New-Object -TypeName System.Text.StringBuilder
     foreach ($segment in $Segments) {
         if ($segment -is [System.Collections.IDictionary] -and $segment.Contains('Text')) {
@@ -914,10 +773,10 @@ function Invoke-DockerCommand {
     # docker --host <engine URL> <pre-encoded command line>; Engine '' leaves out --host (docker desktop ...).
     [CmdletBinding()]
     param(
-        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string]$Engine,
-        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]]$Segments,
-        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string]$Display,
-        [Parameter(Mandatory = $true)] [string]$StepId,
+        [Parameter(Mandatory)] [AllowEmptyString()] [string]$Engine,
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]]$Segments,
+        [Parameter(Mandatory)] [AllowEmptyString()] [string]$Display,
+        [Parameter(Mandatory)] [string]$StepId,
         [AllowEmptyString()] [string]$WorkingDirectory = '',
         [int[]]$OkExitCodes = @(0),
         [int]$TimeoutSeconds = 300,
@@ -925,9 +784,7 @@ function Invoke-DockerCommand {
         [switch]$NoThrow
     )
     $arguments = Resolve-CommandLine -Segments $Segments
-    if ($Engine.Length -gt 0) {
-        $arguments = '--host ' + (Get-EngineUrl -Engine $Engine) + ' ' + $arguments
-    }
+    if ($Engine.Length -gt 0) { $arguments = '--host ' + (Get-EngineUrl -Engine $Engine) + ' ' + $arguments }
     $splatProcess = @{
         FilePath         = $script:DockerExe
         Arguments        = $arguments
@@ -947,10 +804,10 @@ function Invoke-WslCommand {
     # -Utf16Output) with the NULs an older wsl.exe pads with removed.
     [CmdletBinding()]
     param(
-        [Parameter(Mandatory = $true)] [string]$Arguments,
-        [Parameter(Mandatory = $true)] [string]$StepId,
+        [Parameter(Mandatory)] [string]$Arguments,
+        [Parameter(Mandatory)] [string]$StepId,
         [int[]]$OkExitCodes = @(0),
-        [Parameter(Mandatory = $true)] [ValidateRange(1, 86400)] [int]$TimeoutSeconds,
+        [Parameter(Mandatory)] [ValidateRange(1, 86400)] [int]$TimeoutSeconds,
         [switch]$NoThrow
     )
     $splatWsl = @{
@@ -972,34 +829,20 @@ function Invoke-WslCommand {
 function Get-WslVersion {
     # The WSL package's version from 'wsl.exe --version', or '' when the call fails (the inbox WSL has no --version)
     # or wsl.exe is missing. Only the first dotted number of the first line is read: the words are translated.
-    [CmdletBinding()]
-    [OutputType([string])]
-    param(
-        [Parameter(Mandatory = $true)] [string]$StepId
-    )
-    if (-not [System.IO.File]::Exists((Get-SystemProgram -Name 'wsl.exe'))) {
-        return ''
-    }
+    [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [string]$StepId)
+    if (-not [System.IO.File]::Exists((Get-SystemProgram -Name 'wsl.exe'))) { return '' }
     $result = Invoke-WslCommand -Arguments '--version' -StepId $StepId -TimeoutSeconds $script:Timeouts.Probe -NoThrow
-    if ($result.TimedOut -or $result.ExitCode -ne 0) {
-        return ''
-    }
+    if ($result.TimedOut -or $result.ExitCode -ne 0) { return '' }
     foreach ($line in $result.StdOut.Split([char]10)) {
-        if ($line.Trim().Length -gt 0) {
-            return [regex]::Match($line, '\d+\.\d+\.\d+(\.\d+)?').Value
-        }
+        if ($line.Trim().Length -gt 0) { return [regex]::Match($line, '\d+\.\d+\.\d+(\.\d+)?').Value }
     }
     return ''
 }
 
 function Test-VersionAtLeast {
     # Whether a dotted version (2.1.5.0, 4.36.0) is Minimum or later; '' or an unreadable version is not.
-    [CmdletBinding()]
-    [OutputType([bool])]
-    param(
-        [Parameter(Mandatory = $true)] [AllowEmptyString()] [string]$Version,
-        [Parameter(Mandatory = $true)] [string]$Minimum
-    )
+    [CmdletBinding()] [OutputType([bool])]
+    param([Parameter(Mandatory)] [AllowEmptyString()] [string]$Version, [Parameter(Mandatory)] [string]$Minimum)
     $have = $null
     $need = $null
     if (-not [System.Version]::TryParse($Version, [ref]$have) -or -not [System.Version]::TryParse($Minimum, [ref]$need)) {
@@ -1010,9 +853,7 @@ function Test-VersionAtLeast {
 
 function Get-DesktopVersion {
     # The installed Docker Desktop's version from its uninstall entry, '' when there is none.
-    [CmdletBinding()]
-    [OutputType([string])]
-    param()
+    [CmdletBinding()] [OutputType([string])] param()
     foreach ($key in @(Get-ChildItem -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall' -ErrorAction SilentlyContinue)) {
         $entry = Get-ItemProperty -LiteralPath $key.PSPath
         if ([string](Get-JsonProperty -Object $entry -Name 'DisplayName' -Default '') -match '^Docker (Desktop|for Windows)') {
@@ -1027,8 +868,7 @@ function Get-DesktopVersion {
 
 function Import-Journal {
     # Reads journal.json (or its .bak); refuses a journal written for a different plan.
-    [CmdletBinding()]
-    param()
+    [CmdletBinding()] param()
     $script:Journal = @{
         Exists            = $false
         Steps             = @{}
@@ -1041,9 +881,7 @@ function Import-Journal {
         Finished          = ''
     }
     $document = Read-JsonDocument -Path (Get-BackupItemPath -Relative 'journal.json')
-    if ($null -eq $document) {
-        return
-    }
+    if ($null -eq $document) { return }
     if ([string](Get-JsonProperty -Object $document -Name 'format' -Default '') -ne $script:JournalFormat) {
         throw ('journal.json in ' + $script:BackupRoot + ' is not a ' + $script:JournalFormat + ' journal: use another -BackupPath')
     }
@@ -1079,20 +917,15 @@ function Import-Journal {
     $script:Journal.RebootRequestedBy = [string](Get-JsonProperty -Object $reboot -Name 'requestedBy' -Default '')
     $script:Journal.BootTime = [string](Get-JsonProperty -Object $reboot -Name 'bootTime' -Default '')
     $verifiedItems = Get-JsonProperty -Object $document -Name 'verified' -Default @()
-    foreach ($item in $verifiedItems) {
-        $script:Journal.Verified[[string]$item.path] = [string]$item.sha256
-    }
+    foreach ($item in $verifiedItems) { $script:Journal.Verified[[string]$item.path] = [string]$item.sha256 }
     $script:Journal.RolledBack = [string](Get-JsonProperty -Object $document -Name 'rolledBack' -Default '')
     $script:Journal.Finished = [string](Get-JsonProperty -Object $document -Name 'finished' -Default '')
 }
 
 function Save-Journal {
     # Atomic write with a .bak; under -WhatIf the journal is only read.
-    [CmdletBinding()]
-    param()
-    if ($script:DryRun) {
-        return
-    }
+    [CmdletBinding()] param()
+    if ($script:DryRun) { return }
     $steps = New-Object -TypeName 'System.Collections.Generic.List[object]'
     foreach ($id in ($script:Journal.Steps.Keys | Sort-Object)) {
         $entry = $script:Journal.Steps[$id]
@@ -1128,10 +961,7 @@ function Save-Journal {
 
 function Get-StepState {
     # A step's journal entry (created as pending when the journal has none).
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [string]$Id
-    )
+    [CmdletBinding()] param([Parameter(Mandatory)] [string]$Id)
     if (-not $script:Journal.Steps.ContainsKey($Id)) {
         $script:Journal.Steps[$Id] = @{ Status = 'pending'; StartedAt = ''; EndedAt = ''; Attempt = 0; Notes = ''; Record = [ordered]@{} }
     }
@@ -1140,15 +970,10 @@ function Get-StepState {
 
 function ConvertTo-RecordTable {
     # A step's journal record as an ordered dictionary (ConvertFrom-Json gives an object): keys are set one by one.
-    [CmdletBinding()]
-    param(
-        [AllowNull()] [object]$Object
-    )
+    [CmdletBinding()] param([AllowNull()] [object]$Object)
     $record = [ordered]@{}
     if ($null -ne $Object) {
-        foreach ($property in $Object.PSObject.Properties) {
-            $record[$property.Name] = $property.Value
-        }
+        foreach ($property in $Object.PSObject.Properties) { $record[$property.Name] = $property.Value }
     }
     return $record
 }
@@ -1156,23 +981,13 @@ function ConvertTo-RecordTable {
 function Write-StepRecord {
     # Sets one key of a step's journal record in memory and keeps the others (commandStarted, output, previous).
     [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [string]$Id,
-        [Parameter(Mandatory = $true)] [string]$Name,
-        [AllowNull()] [object]$Value
-    )
+    param([Parameter(Mandatory)] [string]$Id, [Parameter(Mandatory)] [string]$Name, [AllowNull()] [object]$Value)
     (Get-StepState -Id $Id).Record[$Name] = $Value
 }
 
 function Get-StepStatus {
-    [CmdletBinding()]
-    [OutputType([string])]
-    param(
-        [Parameter(Mandatory = $true)] [string]$Id
-    )
-    if ($script:Journal.Steps.ContainsKey($Id)) {
-        return $script:Journal.Steps[$Id].Status
-    }
+    [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [string]$Id)
+    if ($script:Journal.Steps.ContainsKey($Id)) { return $script:Journal.Steps[$Id].Status }
     return 'pending'
 }
 
@@ -1180,13 +995,11 @@ function Write-StepStatus {
     # Records a step's state (running, done, failed, or back to its earlier one); a no-op under -WhatIf.
     [CmdletBinding()]
     param(
-        [Parameter(Mandatory = $true)] [string]$Id,
-        [Parameter(Mandatory = $true)] [ValidateSet('pending', 'running', 'done', 'failed')] [string]$Status,
+        [Parameter(Mandatory)] [string]$Id,
+        [Parameter(Mandatory)] [ValidateSet('pending', 'running', 'done', 'failed')] [string]$Status,
         [AllowEmptyString()] [string]$Notes = ''
     )
-    if ($script:DryRun) {
-        return
-    }
+    if ($script:DryRun) { return }
     $entry = Get-StepState -Id $Id
     $entry.Status = $Status
     if ($Status -eq 'running') {
@@ -1201,8 +1014,7 @@ function Write-StepStatus {
 }
 
 function Import-ArtifactRecord {
-    [CmdletBinding()]
-    param()
+    [CmdletBinding()] param()
     $script:Artifacts = @{}
     $document = Read-JsonDocument -Path (Get-BackupItemPath -Relative 'artifacts.json')
     $items = Get-JsonProperty -Object $document -Name 'artifacts' -Default @()
@@ -1221,11 +1033,7 @@ function Import-ArtifactRecord {
 
 function Add-ArtifactRecord {
     # Measures a file a step wrote (size and sha256, never its content) and records it in artifacts.json.
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [string]$StepId,
-        [Parameter(Mandatory = $true)] [hashtable]$Artifact
-    )
+    [CmdletBinding()] param([Parameter(Mandatory)] [string]$StepId, [Parameter(Mandatory)] [hashtable]$Artifact)
     $path = Get-BackupItemPath -Relative $Artifact.Path
     if (-not [System.IO.File]::Exists($path)) {
         throw ('artifact ' + $Artifact.Path + ' was not written (' + $path + ')')
@@ -1251,18 +1059,10 @@ function Add-ArtifactRecord {
 
 function Test-ArtifactUnchanged {
     # '' when an artifact still has the recorded size and sha256 (re-hashed: the bytes are read again), else why.
-    [CmdletBinding()]
-    [OutputType([string])]
-    param(
-        [Parameter(Mandatory = $true)] [string]$Relative
-    )
-    if (-not $script:Artifacts.ContainsKey($Relative)) {
-        return ($Relative + ' is not in artifacts.json')
-    }
+    [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [string]$Relative)
+    if (-not $script:Artifacts.ContainsKey($Relative)) { return ($Relative + ' is not in artifacts.json') }
     $path = Get-BackupItemPath -Relative $Relative
-    if (-not [System.IO.File]::Exists($path)) {
-        return ($Relative + ' is missing from the backup folder')
-    }
+    if (-not [System.IO.File]::Exists($path)) { return ($Relative + ' is missing from the backup folder') }
     $record = $script:Artifacts[$Relative]
     if ((New-Object -TypeName System.IO.FileInfo -ArgumentList $path).Length -ne $record.Size -or (Get-FileSha256 -Path $path) -ne $record.Sha256) {
         return ($Relative + ' changed since it was written (size or sha256 differs)')
@@ -1275,16 +1075,10 @@ function Test-ArtifactUnchanged {
 
 function Get-EngineInfo {
     [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [string]$Engine,
-        [Parameter(Mandatory = $true)] [string]$StepId,
-        [switch]$NoThrow
-    )
+    param([Parameter(Mandatory)] [string]$Engine, [Parameter(Mandatory)] [string]$StepId, [switch]$NoThrow)
     $result = Invoke-DockerCommand -Engine $Engine -Segments $script:Probes.Info -Display 'info' -StepId $StepId -TimeoutSeconds $script:Timeouts.Probe -NoThrow
     if ($result.ExitCode -ne 0 -or $result.TimedOut) {
-        if ($NoThrow) {
-            return $null
-        }
+        if ($NoThrow) { return $null }
         throw ('the ' + $Engine + ' engine does not answer: ' + (Get-TextTail -Text $result.StdErr))
     }
     return ConvertFrom-Json -InputObject $result.StdOut
@@ -1292,21 +1086,13 @@ function Get-EngineInfo {
 
 function Get-EngineIdentityProblem {
     # Why an engine is not the one the program expects, or '' (the rehearsal's Context.identity_problem).
-    [CmdletBinding()]
-    [OutputType([string])]
-    param(
-        [Parameter(Mandatory = $true)] [string]$Engine,
-        [Parameter(Mandatory = $true)] [object]$Info
-    )
+    [CmdletBinding()] [OutputType([string])]
+    param([Parameter(Mandatory)] [string]$Engine, [Parameter(Mandatory)] [object]$Info)
     $expect = $script:EngineExpect[$Engine]
-    if ($null -eq $expect) {
-        return ''
-    }
+    if ($null -eq $expect) { return '' }
     $osType = [string](Get-JsonProperty -Object $Info -Name 'OSType' -Default '')
     $kernel = [string](Get-JsonProperty -Object $Info -Name 'KernelVersion' -Default '')
-    if ($osType -ne $expect.Os) {
-        return ('it runs ' + $osType + ' containers, the plan expects ' + $expect.Os)
-    }
+    if ($osType -ne $expect.Os) { return ('it runs ' + $osType + ' containers, the plan expects ' + $expect.Os) }
     if ($expect.KernelContains.Length -gt 0 -and -not $kernel.Contains($expect.KernelContains)) {
         return ('its kernel ' + $kernel + ' is not the one expected (' + $expect.KernelContains + ')')
     }
@@ -1328,17 +1114,11 @@ function Get-EngineIdentityProblem {
 function Get-ImageStore {
     # containerd or classic, from docker info's DriverStatus: a containerd store shows image ids as manifest digests,
     # so the planned checks compare only the fields they name for it (the rehearsal's checks.image_store).
-    [CmdletBinding()]
-    [OutputType([string])]
-    param(
-        [Parameter(Mandatory = $true)] [object]$Info
-    )
+    [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [object]$Info)
     $property = $Info.PSObject.Properties['DriverStatus']
     if ($null -ne $property -and $null -ne $property.Value) {
         foreach ($pair in $property.Value) {
-            if ((@($pair) -join '=') -ceq ('driver-type=' + $script:ContainerdDriverType)) {
-                return 'containerd'
-            }
+            if ((@($pair) -join '=') -ceq ('driver-type=' + $script:ContainerdDriverType)) { return 'containerd' }
         }
     }
     return 'classic'
@@ -1346,11 +1126,7 @@ function Get-ImageStore {
 
 function Add-EngineRecord {
     # Records what an engine is in the journal (the source's id lets the target prove it is another engine).
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [string]$Engine,
-        [Parameter(Mandatory = $true)] [object]$Info
-    )
+    [CmdletBinding()] param([Parameter(Mandatory)] [string]$Engine, [Parameter(Mandatory)] [object]$Info)
     $script:CheckedEngines[$Engine] = $true
     $script:Journal.Engines[$Engine] = @{
         id     = [string](Get-JsonProperty -Object $Info -Name 'ID' -Default '')
@@ -1362,38 +1138,27 @@ function Add-EngineRecord {
 
 function Assert-EngineIdentity {
     # Once per run and engine, before the first step that talks to it.
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [string]$Engine,
-        [Parameter(Mandatory = $true)] [string]$StepId
-    )
-    if ($script:CheckedEngines.ContainsKey($Engine)) {
-        return
-    }
+    [CmdletBinding()] param([Parameter(Mandatory)] [string]$Engine, [Parameter(Mandatory)] [string]$StepId)
+    if ($script:CheckedEngines.ContainsKey($Engine)) { return }
     $info = Get-EngineInfo -Engine $Engine -StepId $StepId
     $problem = Get-EngineIdentityProblem -Engine $Engine -Info $info
-    if ($problem.Length -gt 0) {
-        throw ('the ' + $Engine + ' engine is not the expected one: ' + $problem)
-    }
+    if ($problem.Length -gt 0) { throw ('the ' + $Engine + ' engine is not the expected one: ' + $problem) }
     Add-EngineRecord -Engine $Engine -Info $info
 }
 
 function Get-CheckProblem {
     # '' when a planned check holds on the engine, else what was found: the command is read-only and pre-encoded,
     # the expected output computed by the planner ({recorded}: what an earlier step recorded, a commit's new id).
-    [CmdletBinding()]
-    [OutputType([string])]
+    [CmdletBinding()] [OutputType([string])]
     param(
-        [Parameter(Mandatory = $true)] [string]$Engine,
-        [Parameter(Mandatory = $true)] [hashtable]$Check,
-        [Parameter(Mandatory = $true)] [string]$StepId
+        [Parameter(Mandatory)] [string]$Engine,
+        [Parameter(Mandatory)] [hashtable]$Check,
+        [Parameter(Mandatory)] [string]$StepId
     )
     $expect = $Check.Expect
     if ($Check.RecordedFrom.Length -gt 0) {
         $recorded = [string](Get-JsonProperty -Object (Get-StepState -Id $Check.RecordedFrom).Record -Name 'output' -Default '')
-        if ($recorded.Length -eq 0) {
-            return ($Check.What + ': ' + $Check.RecordedFrom + ' recorded no output')
-        }
+        if ($recorded.Length -eq 0) { return ($Check.What + ': ' + $Check.RecordedFrom + ' recorded no output') }
         $expect = $expect.Replace('{recorded}', $recorded)
     }
     $found = Invoke-DockerCommand -Engine $Engine -Segments $Check.CommandLine -Display ('check: ' + $Check.What) -StepId $StepId -OkExitCodes @(0, 1) -TimeoutSeconds $script:Timeouts.Probe
@@ -1402,9 +1167,7 @@ function Get-CheckProblem {
         return ($Check.What + ': not there (' + (Get-TextTail -Text $found.StdErr -Length 200) + ')')
     }
     $store = 'classic'
-    if ($script:Journal.Engines.ContainsKey($Engine)) {
-        $store = $script:Journal.Engines[$Engine].store
-    }
+    if ($script:Journal.Engines.ContainsKey($Engine)) { $store = $script:Journal.Engines[$Engine].store }
     if ($Check.Mode -eq 'equals' -and $store -eq 'containerd' -and @($Check.C8dFields).Count -gt 0) {
         # Image ids differ on a containerd store: only the fields the plan names (an image's content) are compared.
         $have = $got.Split([char]'|')
@@ -1415,17 +1178,11 @@ function Get-CheckProblem {
                 $same = $false
             }
         }
-        if ($same) {
-            return ''
-        }
+        if ($same) { return '' }
         return ($Check.What + ': found ' + $got)
     }
-    if ($Check.Mode -eq 'equals' -and $got -ceq $expect) {
-        return ''
-    }
-    if ($Check.Mode -eq 'has-word' -and ($got -split '\s+') -ccontains $expect) {
-        return ''
-    }
+    if ($Check.Mode -eq 'equals' -and $got -ceq $expect) { return '' }
+    if ($Check.Mode -eq 'has-word' -and ($got -split '\s+') -ccontains $expect) { return '' }
     return ($Check.What + ': found ' + $got)
 }
 
@@ -1433,24 +1190,18 @@ function Assert-Check {
     # Every check passes, or the step fails naming each one that did not.
     [CmdletBinding()]
     param(
-        [Parameter(Mandatory = $true)] [string]$Engine,
-        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]]$Checks,
-        [Parameter(Mandatory = $true)] [string]$StepId,
+        [Parameter(Mandatory)] [string]$Engine,
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]]$Checks,
+        [Parameter(Mandatory)] [string]$StepId,
         [AllowEmptyCollection()] [string[]]$More = @()
     )
     $problems = New-Object -TypeName 'System.Collections.Generic.List[string]'
     foreach ($check in $Checks) {
         $problem = Get-CheckProblem -Engine $Engine -Check $check -StepId $StepId
-        if ($problem.Length -gt 0) {
-            $problems.Add($problem)
-        }
+        if ($problem.Length -gt 0) { $problems.Add($problem) }
     }
-    foreach ($problem in $More) {
-        $problems.Add($problem)
-    }
-    if ($problems.Count -gt 0) {
-        throw (($problems | Select-Object -First 10) -join '; ')
-    }
+    foreach ($problem in $More) { $problems.Add($problem) }
+    if ($problems.Count -gt 0) { throw (($problems | Select-Object -First 10) -join '; ') }
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1459,25 +1210,14 @@ function Assert-Check {
 
 function Test-JsonValueEqual {
     # Deep equality of two JSON values: objects by exact key set, arrays in order, strings by case.
-    [CmdletBinding()]
-    [OutputType([bool])]
-    param(
-        [AllowNull()] [object]$Left,
-        [AllowNull()] [object]$Right
-    )
-    if ($null -eq $Left -or $null -eq $Right) {
-        return ($null -eq $Left -and $null -eq $Right)
-    }
+    [CmdletBinding()] [OutputType([bool])] param([AllowNull()] [object]$Left, [AllowNull()] [object]$Right)
+    if ($null -eq $Left -or $null -eq $Right) { return ($null -eq $Left -and $null -eq $Right) }
     $leftObject = $Left -is [System.Management.Automation.PSCustomObject]
     $rightObject = $Right -is [System.Management.Automation.PSCustomObject]
     if ($leftObject -or $rightObject) {
-        if (-not ($leftObject -and $rightObject)) {
-            return $false
-        }
+        if (-not ($leftObject -and $rightObject)) { return $false }
         $leftProperties = @($Left.PSObject.Properties)
-        if ($leftProperties.Count -ne @($Right.PSObject.Properties).Count) {
-            return $false
-        }
+        if ($leftProperties.Count -ne @($Right.PSObject.Properties).Count) { return $false }
         foreach ($property in $leftProperties) {
             $other = Find-JsonProperty -Object $Right -Name $property.Name
             if ($null -eq $other -or -not (Test-JsonValueEqual -Left $property.Value -Right $other.Value)) {
@@ -1491,9 +1231,7 @@ function Test-JsonValueEqual {
             return $false
         }
         for ($i = 0; $i -lt $Left.Length; $i++) {
-            if (-not (Test-JsonValueEqual -Left $Left[$i] -Right $Right[$i])) {
-                return $false
-            }
+            if (-not (Test-JsonValueEqual -Left $Left[$i] -Right $Right[$i])) { return $false }
         }
         return $true
     }
@@ -1512,20 +1250,14 @@ function Test-JsonValueEqual {
 
 function Get-DesktopProcess {
     # Docker Desktop's processes in this session (another signed-in user's Desktop is not this migration's).
-    [CmdletBinding()]
-    param(
-        [string[]]$Name = $script:DesktopProcessNames
-    )
+    [CmdletBinding()] param([string[]]$Name = $script:DesktopProcessNames)
     $session = [System.Diagnostics.Process]::GetCurrentProcess().SessionId
     return @(Get-Process -Name $Name -ErrorAction SilentlyContinue | Where-Object -FilterScript { $_.SessionId -eq $session })
 }
 
 function Assert-DesktopStopped {
     # Under -WhatIf the earlier stop did not happen, so a running Docker Desktop is only reported.
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [string]$What
-    )
+    [CmdletBinding()] param([Parameter(Mandatory)] [string]$What)
     $running = @(Get-DesktopProcess)
     if ($running.Count -gt 0 -and $script:DryRun) {
         Write-Warning -Message ('Docker Desktop is running; the real run stops it before ' + $What)
@@ -1541,8 +1273,8 @@ function Edit-JsonDocument {
     # the exact one.
     [CmdletBinding()]
     param(
-        [Parameter(Mandatory = $true)] [object]$Document,
-        [Parameter(Mandatory = $true)] [object]$Set,
+        [Parameter(Mandatory)] [object]$Document,
+        [Parameter(Mandatory)] [object]$Set,
         [AllowEmptyCollection()] [string[]]$Remove = @(),
         [switch]$IgnoreCase
     )
@@ -1557,9 +1289,7 @@ function Edit-JsonDocument {
         if ($null -ne $existing -and ($IgnoreCase -or $existing.Name -ceq $entry.Name)) {
             $existing.Value = $entry.Value
         } else {
-            if ($null -ne $existing) {
-                $Document.PSObject.Properties.Remove($existing.Name)
-            }
+            if ($null -ne $existing) { $Document.PSObject.Properties.Remove($existing.Name) }
             Add-Member -InputObject $Document -MemberType NoteProperty -Name $entry.Name -Value $entry.Value
         }
     }
@@ -1580,16 +1310,14 @@ function Restore-JsonDocument {
     # Each key back to its recorded previous state (settingsfile.restore_json_document).
     [CmdletBinding()]
     param(
-        [Parameter(Mandatory = $true)] [object]$Document,
-        [Parameter(Mandatory = $true)] [object]$Previous,
-        [Parameter(Mandatory = $true)] [string[]]$Keys,
+        [Parameter(Mandatory)] [object]$Document,
+        [Parameter(Mandatory)] [object]$Previous,
+        [Parameter(Mandatory)] [string[]]$Keys,
         [switch]$IgnoreCase
     )
     foreach ($key in $Keys) {
         $record = Get-JsonProperty -Object $Previous -Name $key
-        if ($null -eq $record) {
-            throw ('no previous value was recorded for ' + $key)
-        }
+        if ($null -eq $record) { throw ('no previous value was recorded for ' + $key) }
         $existing = Find-JsonProperty -Object $Document -Name $key -IgnoreCase
         if ([bool](Get-JsonProperty -Object $record -Name 'present' -Default $false)) {
             $value = Get-JsonProperty -Object $record -Name 'value'
@@ -1609,19 +1337,14 @@ function Write-JsonChecked {
     # re-reads it and compares it with what was meant; on any difference the original goes back and the step fails.
     [CmdletBinding(SupportsShouldProcess)]
     param(
-        [Parameter(Mandatory = $true)] [string]$Path,
-        [Parameter(Mandatory = $true)] [object]$Document,
-        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [byte[]]$OriginalBytes,
-        [Parameter(Mandatory = $true)] [bool]$Existed,
-        [Parameter(Mandatory = $true)] [string]$Change
+        [Parameter(Mandatory)] [string]$Path,
+        [Parameter(Mandatory)] [object]$Document,
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [byte[]]$OriginalBytes,
+        [Parameter(Mandatory)] [bool]$Existed,
+        [Parameter(Mandatory)] [string]$Change
     )
-    if (-not $PSCmdlet.ShouldProcess($Path, $Change)) {
-        $script:StepDeclined = $true
-        return
-    }
-    if ($Existed) {
-        [void](Save-FileSnapshot -Path $Path -Bytes $OriginalBytes)
-    }
+    if (-not $PSCmdlet.ShouldProcess($Path, $Change)) { $script:StepDeclined = $true; return }
+    if ($Existed) { [void](Save-FileSnapshot -Path $Path -Bytes $OriginalBytes) }
     $text = ConvertTo-Json -InputObject $Document -Depth 100
     Write-Utf8FileAtomic -Path $Path -Text $text
     $problem = ''
@@ -1635,10 +1358,7 @@ function Write-JsonChecked {
     } catch {
         $problem = 'it cannot be read back: ' + $_.Exception.Message
     }
-    if ($problem.Length -eq 0) {
-        Add-StepNote -Text ($Change + ' in ' + $Path)
-        return
-    }
+    if ($problem.Length -eq 0) { Add-StepNote -Text ($Change + ' in ' + $Path); return }
     if ($Existed) {
         Write-BytesFileAtomic -Path $Path -Bytes $OriginalBytes
         throw ($Path + ': ' + $problem + '; the original file was put back')
@@ -1649,24 +1369,16 @@ function Write-JsonChecked {
 
 function Read-JsonFileForEdit {
     # @{ Path; Existed; Bytes; Document } of a host file ({} when -Create and none of its paths exists).
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$File,
-        [switch]$Create
-    )
+    [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$File, [switch]$Create)
     $path = Resolve-HostFile -File $File
     if ($path.Length -eq 0) {
-        if (-not $Create) {
-            throw ($File.Key + ': none of ' + ($File.Candidates -join ', ') + ' exists')
-        }
+        if (-not $Create) { throw ($File.Key + ': none of ' + ($File.Candidates -join ', ') + ' exists') }
         $path = Resolve-HostPath -Template $File.Candidates[0]
         return @{ Path = $path; Existed = $false; Bytes = (New-Object -TypeName 'byte[]' -ArgumentList 0); Document = (New-Object -TypeName PSObject) }
     }
     $bytes = [System.IO.File]::ReadAllBytes($path)
     $document = ConvertFrom-Json -InputObject (Read-TextFile -Path $path)
-    if (-not ($document -is [System.Management.Automation.PSCustomObject])) {
-        throw ($path + ': not a JSON object')
-    }
+    if (-not ($document -is [System.Management.Automation.PSCustomObject])) { throw ($path + ': not a JSON object') }
     return @{ Path = $path; Existed = $true; Bytes = $bytes; Document = $document }
 }
 
@@ -1677,15 +1389,13 @@ function Add-IniEntry {
     # (CRLF for a new file); without the section, [section] and the lines are appended; a UTF-8 BOM is kept.
     [CmdletBinding()]
     param(
-        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [byte[]]$Bytes,
-        [Parameter(Mandatory = $true)] [string]$Section,
-        [Parameter(Mandatory = $true)] [object[]]$Entries
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [byte[]]$Bytes,
+        [Parameter(Mandatory)] [string]$Section,
+        [Parameter(Mandatory)] [object[]]$Entries
     )
     $bom = $Bytes.Length -ge 3 -and $Bytes[0] -eq 0xEF -and $Bytes[1] -eq 0xBB -and $Bytes[2] -eq 0xBF
     $offset = 0
-    if ($bom) {
-        $offset = 3
-    }
+    if ($bom) { $offset = 3 }
     $strict = New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false, $true
     try {
         $text = $strict.GetString($Bytes, $offset, $Bytes.Length - $offset)
@@ -1697,26 +1407,18 @@ function Add-IniEntry {
         $newline = $script:Lf
     }
     $lines = New-Object -TypeName 'System.Collections.Generic.List[string]'
-    foreach ($match in [regex]::Matches($text, '[^\n]*\n|[^\n]+$')) {
-        $lines.Add($match.Value)
-    }
+    foreach ($match in [regex]::Matches($text, '[^\n]*\n|[^\n]+$')) { $lines.Add($match.Value) }
     $header = '^\s*\[([^\]]*)\]\s*$'
     $start = -1
     for ($i = 0; $i -lt $lines.Count; $i++) {
         $found = [regex]::Match($lines[$i].TrimEnd([char[]]@([char]13, [char]10)), $header)
-        if ($found.Success -and $found.Groups[1].Value.Trim() -eq $Section) {
-            $start = $i
-            break
-        }
+        if ($found.Success -and $found.Groups[1].Value.Trim() -eq $Section) { $start = $i; break }
     }
     $have = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList ([System.StringComparer]::OrdinalIgnoreCase)
     $end = $lines.Count
     if ($start -ge 0) {
         for ($i = $start + 1; $i -lt $lines.Count; $i++) {
-            if ([regex]::IsMatch($lines[$i].TrimEnd([char[]]@([char]13, [char]10)), $header)) {
-                $end = $i
-                break
-            }
+            if ([regex]::IsMatch($lines[$i].TrimEnd([char[]]@([char]13, [char]10)), $header)) { $end = $i; break }
             $body = $lines[$i].Trim()
             if ($body.Length -gt 0 -and '#;'.IndexOf($body[0]) -lt 0 -and $body.Contains('=')) {
                 [void]$have.Add($body.Substring(0, $body.IndexOf('=')).Trim())
@@ -1743,19 +1445,13 @@ function Add-IniEntry {
     } else {
         $last = $start
         for ($i = $start + 1; $i -lt $end; $i++) {
-            if ($lines[$i].Trim().Length -gt 0) {
-                $last = $i
-            }
+            if ($lines[$i].Trim().Length -gt 0) { $last = $i }
         }
-        if (-not $lines[$last].EndsWith($script:Lf)) {
-            $lines[$last] = $lines[$last] + $newline
-        }
+        if (-not $lines[$last].EndsWith($script:Lf)) { $lines[$last] = $lines[$last] + $newline }
         $lines.InsertRange($last + 1, $new)
     }
     $out = $script:Utf8NoBom.GetBytes(($lines -join ''))
-    if ($bom) {
-        $out = [byte[]](@(0xEF, 0xBB, 0xBF) + $out)
-    }
+    if ($bom) { $out = [byte[]](@(0xEF, 0xBB, 0xBF) + $out) }
     return @{ Bytes = $out; Added = $added.ToArray() }
 }
 
@@ -1765,9 +1461,7 @@ function Add-IniEntry {
 
 function Assert-DesktopUser {
     # This PowerShell runs as the user whose desktop this session shows (whose Docker Desktop and settings move).
-    [CmdletBinding()]
-    [OutputType([string])]
-    param()
+    [CmdletBinding()] [OutputType([string])] param()
     $user = [System.Security.Principal.WindowsIdentity]::GetCurrent().Name
     $desktopUser = Get-InteractiveUser
     if ($desktopUser.Length -eq 0) {
@@ -1781,10 +1475,7 @@ function Assert-DesktopUser {
 
 function Test-MigrationHost {
     # check-host: the desktop user, Windows build, free space, file sharing, manual items; read-only.
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
+    [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
     $user = Assert-DesktopUser
     if ($p.ExpectedUser.Length -gt 0 -and $p.ExpectedUser -ne $user) {
@@ -1798,15 +1489,11 @@ function Test-MigrationHost {
         $need = [string]$p.MinBuild + '.' + $p.MinUbr
     }
     foreach ($floor in $p.UbrFloors) {
-        if ($build -eq $floor.Build -and $ubr -lt $floor.Ubr) {
-            $need = [string]$floor.Build + '.' + $floor.Ubr
-        }
+        if ($build -eq $floor.Build -and $ubr -lt $floor.Ubr) { $need = [string]$floor.Build + '.' + $floor.Ubr }
     }
     if ($need.Length -gt 0) {
         $edition = ''
-        if ($p.Edition.Length -gt 0) {
-            $edition = ' on the ' + $p.Edition + ' edition'
-        }
+        if ($p.Edition.Length -gt 0) { $edition = ' on the ' + $p.Edition + ' edition' }
         throw ('Windows build ' + $build + '.' + $ubr + ' is older than ' + $need + ', the oldest one Docker Desktop''s WSL 2 backend runs on' + $edition + ': update Windows first')
     }
     Add-StepNote -Text ('Windows ' + $build + '.' + $ubr + ', ' + $user)
@@ -1814,9 +1501,7 @@ function Test-MigrationHost {
     $byDrive = [ordered]@{}
     foreach ($need in $p.FreeSpace) {
         $folder = $script:BackupRoot
-        if ($need.Folder -ne 'backup') {
-            $folder = Resolve-HostPath -Template $need.Folder
-        }
+        if ($need.Folder -ne 'backup') { $folder = Resolve-HostPath -Template $need.Folder }
         if ($folder.StartsWith('\\')) {
             Add-StepNote -Text ($need.What + ': on a network share, free space not checked')
             continue
@@ -1827,12 +1512,8 @@ function Test-MigrationHost {
         }
         $byDrive[$root].What += $need.What
         # Known bytes must fit even when some size is unknown: only the unknown part is asked about.
-        if ($need.Unknown -or $null -eq $need.Bytes) {
-            $byDrive[$root].Unknown = $true
-        }
-        if ($null -ne $need.Bytes) {
-            $byDrive[$root].Bytes += [long]$need.Bytes
-        }
+        if ($need.Unknown -or $null -eq $need.Bytes) { $byDrive[$root].Unknown = $true }
+        if ($null -ne $need.Bytes) { $byDrive[$root].Bytes += [long]$need.Bytes }
     }
     foreach ($root in $byDrive.Keys) {
         $entry = $byDrive[$root]
@@ -1850,12 +1531,8 @@ function Test-MigrationHost {
             Add-StepNote -Text ($what + ': ' + $entry.Bytes + ' bytes needed, ' + $free + ' free on ' + $drive.Name)
         }
     }
-    if ($null -ne $p.FileSharing) {
-        Test-FileSharing -Step $Step
-    }
-    foreach ($item in $p.Manual) {
-        Write-Warning -Message ('to do by hand: ' + $item)
-    }
+    if ($null -ne $p.FileSharing) { Test-FileSharing -Step $Step }
+    foreach ($item in $p.Manual) { Write-Warning -Message ('to do by hand: ' + $item) }
     if (@($p.Manual).Count -gt 0 -and -not $script:DryRun -and -not $script:Options.Force) {
         if (-not $PSCmdlet.ShouldContinue('The plan lists ' + @($p.Manual).Count + ' thing(s) to do by hand (above). Go on?', 'Manual items')) {
             throw 'stopped before any change: do the items listed above, then run the runbook again'
@@ -1866,10 +1543,7 @@ function Test-MigrationHost {
 function Test-FileSharing {
     # Hyper-V era Docker Desktop shares only the folders (or drives) its settings list: a helper container mounting
     # the backup folder would otherwise wait on a sharing prompt (docker/for-win#8475).
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
+    [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
     $path = Resolve-HostFile -File $p.Settings
     if ($path.Length -eq 0) {
@@ -1906,9 +1580,9 @@ function Protect-Folder {
     # first given to Administrators, so the user's unelevated processes cannot take its ACL back as its owner.
     [CmdletBinding(SupportsShouldProcess)]
     param(
-        [Parameter(Mandatory = $true)] [string]$Path,
-        [Parameter(Mandatory = $true)] [string[]]$Sids,
-        [Parameter(Mandatory = $true)] [string]$StepId,
+        [Parameter(Mandatory)] [string]$Path,
+        [Parameter(Mandatory)] [string[]]$Sids,
+        [Parameter(Mandatory)] [string]$StepId,
         [switch]$AdminOwned
     )
     if ([System.IO.Directory]::Exists($Path)) {
@@ -1930,24 +1604,17 @@ function Protect-Folder {
     $grants = @($Sids | ForEach-Object -Process { '*' + $_ + ':(OI)(CI)F' }) -join ' '
     [void](Invoke-NativeProcess -FilePath $icacls -Arguments ($quoted + ' /inheritance:r /grant:r ' + $grants) -Display ('icacls ' + $Path + ' (' + ($Sids -join ', ') + ' only)') -StepId $StepId -TimeoutSeconds $script:Timeouts.Acl)
     $acl = Get-Acl -LiteralPath $Path
-    if (-not $acl.AreAccessRulesProtected) {
-        throw ("'" + $Path + "': inheritance is still on after icacls")
-    }
+    if (-not $acl.AreAccessRulesProtected) { throw ("'" + $Path + "': inheritance is still on after icacls") }
     foreach ($rule in $acl.Access) {
         $sid = $rule.IdentityReference.Translate([System.Security.Principal.SecurityIdentifier]).Value
-        if ($Sids -notcontains $sid) {
-            throw ("'" + $Path + "': unexpected access rule for " + $sid)
-        }
+        if ($Sids -notcontains $sid) { throw ("'" + $Path + "': unexpected access rule for " + $sid) }
     }
     Write-RunbookLog -StepId $StepId -Message ('folder ' + $Path + ' limited to ' + ($Sids -join ', '))
 }
 
 function Protect-BackupFolder {
     # The backup folder, limited to this user and SYSTEM; never on a FAT or exFAT drive (no ACLs; 4 GB files).
-    [CmdletBinding(SupportsShouldProcess)]
-    param(
-        [Parameter(Mandatory = $true)] [string]$StepId
-    )
+    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [string]$StepId)
     $root = $script:BackupRoot
     if (-not $root.StartsWith('\\')) {
         $drive = New-Object -TypeName System.IO.DriveInfo -ArgumentList ([System.IO.Path]::GetPathRoot($root))
@@ -1967,11 +1634,7 @@ function Copy-RunbookForTask {
     # The copy of this runbook the elevated logon task runs: in %ProgramData%\wsl2-migrate, owned by Administrators
     # and writable by Administrators and SYSTEM only. The original may sit where the user's unelevated programs
     # can change it, and the task would run their change elevated. Only called once ShouldProcess agreed.
-    [CmdletBinding()]
-    [OutputType([string])]
-    param(
-        [Parameter(Mandatory = $true)] [string]$StepId
-    )
+    [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [string]$StepId)
     $folder = [System.IO.Path]::Combine([System.Environment]::GetFolderPath('CommonApplicationData'), 'wsl2-migrate')
     Protect-Folder -Path $folder -Sids @('S-1-5-32-544', 'S-1-5-18') -StepId $StepId -AdminOwned -Confirm:$false
     $copy = [System.IO.Path]::Combine($folder, $script:ResumeTaskName + '.ps1')
@@ -1986,8 +1649,7 @@ function Copy-RunbookForTask {
 function Get-TaskSetting {
     # Settings of both tasks: allowed and kept on battery, no time limit (the default 72 h would end a long
     # restore, or Docker Desktop itself), normal priority (the default 7 runs below normal, and so would Desktop).
-    [CmdletBinding()]
-    param()
+    [CmdletBinding()] param()
     $splatSettings = @{
         AllowStartIfOnBatteries    = $true
         DontStopIfGoingOnBatteries = $true
@@ -2000,10 +1662,7 @@ function Get-TaskSetting {
 
 function Initialize-BackupFolder {
     # prepare-backup-folder: the locked backup folder, then its sub-folders (each inherits the lock).
-    [CmdletBinding(SupportsShouldProcess)]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
+    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
     Protect-BackupFolder -StepId $Step.Id
     if ($script:StepDeclined -or -not $PSCmdlet.ShouldProcess($script:BackupRoot, 'Create ' + ($Step.Params.Folders -join ', '))) {
         $script:StepDeclined = $true
@@ -2018,10 +1677,7 @@ function Initialize-BackupFolder {
 function Export-ContainerEnvironment {
     # write-env-file: the named entries of a source container's environment as a docker env file in secrets\;
     # values come from the engine now and are never logged.
-    [CmdletBinding(SupportsShouldProcess)]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
+    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
     $inspect = Invoke-DockerCommand -Engine $Step.Engine -Segments $p.Inspect -Display ('container inspect ' + $p.Container) -StepId $Step.Id -TimeoutSeconds $script:Timeouts.Probe
     # 5.1 returns a JSON array as one object[] (7 enumerates it): assigned, not wrapped in @(), both loop over it.
@@ -2041,18 +1697,14 @@ function Export-ContainerEnvironment {
         }
     }
     foreach ($name in $p.Names) {
-        if (-not $written.Contains($name)) {
-            throw ('the container no longer has the variable ' + $name)
-        }
+        if (-not $written.Contains($name)) { throw ('the container no longer has the variable ' + $name) }
     }
     if (-not $PSCmdlet.ShouldProcess($p.Path, 'Write ' + $lines.Count + ' variable(s) of ' + $Step.Target)) {
         $script:StepDeclined = $true
         return
     }
     $body = ''
-    foreach ($line in $lines) {
-        $body += $line + $script:Lf
-    }
+    foreach ($line in $lines) { $body += $line + $script:Lf }
     Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative $p.Path) -Text $body
     Add-StepNote -Text ([string]$lines.Count + ' variable(s) written')
 }
@@ -2063,19 +1715,14 @@ function Export-SecretValue {
     # inspect format prints each field as [key, value] pairs, each with a leading '=': PowerShell 7's
     # ConvertFrom-Json would turn a value that looks like a date into a DateTime, and 5.1's refuses an object with
     # two keys that differ only in case.
-    [CmdletBinding(SupportsShouldProcess)]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
+    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
     $inspect = Invoke-DockerCommand -Engine $Step.Engine -Segments $p.Inspect -Display ($p.Kind + ' inspect ' + $p.Object) -StepId $Step.Id -TimeoutSeconds $script:Timeouts.Probe
     $document = ConvertFrom-Json -InputObject $inspect.StdOut
     $found = New-Object -TypeName 'System.Collections.Generic.Dictionary[string,string]' -ArgumentList ([System.StringComparer]::Ordinal)
     foreach ($field in $document.PSObject.Properties) {
         foreach ($pair in $field.Value) {
-            if ($null -eq $pair) {
-                continue
-            }
+            if ($null -eq $pair) { continue }
             $found[$field.Name + '/' + ([string]$pair[0]).Substring(1)] = ([string]$pair[1]).Substring(1)
         }
     }
@@ -2105,23 +1752,14 @@ function Export-SecretValue {
 
 function Test-BackupArtifact {
     # verify-backups: every artifact written before this step still has its recorded size and sha256.
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
+    [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
     $verified = @{}
     foreach ($item in $script:Steps) {
-        if ($item.Id -eq $Step.Id) {
-            break
-        }
+        if ($item.Id -eq $Step.Id) { break }
         foreach ($artifact in $item.Produces) {
-            if ($script:DryRun -and -not $script:Artifacts.ContainsKey($artifact.Path)) {
-                continue
-            }
+            if ($script:DryRun -and -not $script:Artifacts.ContainsKey($artifact.Path)) { continue }
             $problem = Test-ArtifactUnchanged -Relative $artifact.Path
-            if ($problem.Length -gt 0) {
-                throw ('backup ' + $problem)
-            }
+            if ($problem.Length -gt 0) { throw ('backup ' + $problem) }
             $verified[$artifact.Path] = $script:Artifacts[$artifact.Path].Sha256
         }
     }
@@ -2132,10 +1770,7 @@ function Test-BackupArtifact {
 function Stop-DockerDesktop {
     # stop-desktop: 'docker desktop stop' where it exists (4.37+), else the processes; then wait until all are gone;
     # with ShutdownWsl, 'wsl --shutdown' so WSL reads .wslconfig again.
-    [CmdletBinding(SupportsShouldProcess)]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
+    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
     $running = @(Get-DesktopProcess)
     $service = Get-Service -Name 'com.docker.service' -ErrorAction SilentlyContinue
@@ -2148,14 +1783,10 @@ function Stop-DockerDesktop {
             Write-RunbookLog -StepId $Step.Id -Message 'docker desktop stop is not available; stopping the processes'
             Get-DesktopProcess | Stop-Process -Force -ErrorAction SilentlyContinue -Confirm:$false
         }
-        if ($serviceRunning) {
-            Stop-Service -Name 'com.docker.service' -Force -Confirm:$false
-        }
+        if ($serviceRunning) { Stop-Service -Name 'com.docker.service' -Force -Confirm:$false }
         $deadline = (Get-Date).AddSeconds($p.Timeout)
         while (@(Get-DesktopProcess).Count -gt 0) {
-            if ((Get-Date) -gt $deadline) {
-                throw ('Docker Desktop did not stop within ' + $p.Timeout + ' s')
-            }
+            if ((Get-Date) -gt $deadline) { throw ('Docker Desktop did not stop within ' + $p.Timeout + ' s') }
             Start-Sleep -Seconds 2
         }
         Add-StepNote -Text 'Docker Desktop stopped'
@@ -2175,10 +1806,7 @@ function Stop-DockerDesktop {
 
 function Wait-VmOff {
     # check-vm-off: the old backend's Hyper-V VMs report off (EnabledState 3) before any setting changes.
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
+    [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
     try {
         [void](Get-CimInstance -Namespace 'root\virtualization\v2' -ClassName 'Msvm_VirtualSystemManagementService' -ErrorAction Stop)
@@ -2202,10 +1830,7 @@ function Wait-VmOff {
                 $running.Add([string]$vm.ElementName)
             }
         }
-        if ($running.Count -eq 0) {
-            Add-StepNote -Text 'the old VM is off'
-            return
-        }
+        if ($running.Count -eq 0) { Add-StepNote -Text 'the old VM is off'; return }
         if ($script:DryRun) {
             Write-Warning -Message ('VM ' + ($running -join ', ') + ' is running; the real run stopped Docker Desktop before this check')
             return
@@ -2220,10 +1845,7 @@ function Wait-VmOff {
 function Backup-HostFile {
     # backup-files: each host file as it is (bytes kept, hashed) into settings\, listed in the manifest; an earlier
     # manifest is never overwritten, because it holds the files from before any change.
-    [CmdletBinding(SupportsShouldProcess)]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
+    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
     Assert-DesktopStopped -What 'the settings are backed up'
     if ([System.IO.File]::Exists((Get-BackupItemPath -Relative $p.Manifest))) {
@@ -2259,10 +1881,7 @@ function Backup-HostFile {
 
 function Edit-JsonFile {
     # edit-json: set and remove top-level keys; the previous values are recorded once, for restore-json-keys.
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
+    [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
     Assert-DesktopStopped -What ($p.File.Key + ' is edited')
     $file = Read-JsonFileForEdit -File $p.File -Create:$p.Create
@@ -2279,18 +1898,12 @@ function Edit-JsonFile {
 
 function Restore-JsonKey {
     # restore-json-keys: the keys an earlier edit-json changed, back to the values it recorded.
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
+    [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
     Assert-DesktopStopped -What ($p.File.Key + ' is edited')
     $previous = Get-JsonProperty -Object (Get-StepState -Id $p.FromStep).Record -Name 'previous'
     if ($null -eq $previous) {
-        if ($script:DryRun) {
-            Add-StepNote -Text ($p.FromStep + ' has not recorded its values yet')
-            return
-        }
+        if ($script:DryRun) { Add-StepNote -Text ($p.FromStep + ' has not recorded its values yet'); return }
         throw ($p.FromStep + ' recorded no previous values')
     }
     $file = Read-JsonFileForEdit -File $p.File
@@ -2300,10 +1913,7 @@ function Restore-JsonKey {
 
 function Edit-IniFile {
     # edit-ini: keys the section lacks added; a value the user set is never replaced.
-    [CmdletBinding(SupportsShouldProcess)]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
+    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
     $path = Resolve-HostFile -File $p.File
     $existed = $path.Length -gt 0
@@ -2322,14 +1932,10 @@ function Edit-IniFile {
         $script:StepDeclined = $true
         return
     }
-    if ($existed) {
-        [void](Save-FileSnapshot -Path $path -Bytes $bytes)
-    }
+    if ($existed) { [void](Save-FileSnapshot -Path $path -Bytes $bytes) }
     Write-BytesFileAtomic -Path $path -Bytes $edit.Bytes
     if ((Get-FileSha256 -Path $path) -ne (Get-BytesSha256 -Bytes $edit.Bytes)) {
-        if ($existed) {
-            Write-BytesFileAtomic -Path $path -Bytes $bytes
-        }
+        if ($existed) { Write-BytesFileAtomic -Path $path -Bytes $bytes }
         throw ($path + ' does not read back as written')
     }
     Add-StepNote -Text ('added ' + ($edit.Added -join ', ') + ' to ' + $path)
@@ -2338,15 +1944,9 @@ function Edit-IniFile {
 function Enable-HostFeature {
     # enable-feature: dism.exe (the DISM module fails in Store-installed PowerShell 7); exit 3010 means the
     # feature is on after a restart, which the journal records for the reboot step.
-    [CmdletBinding(SupportsShouldProcess)]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
+    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
-    if (-not $PSCmdlet.ShouldProcess($p.Name, 'Enable Windows feature')) {
-        $script:StepDeclined = $true
-        return
-    }
+    if (-not $PSCmdlet.ShouldProcess($p.Name, 'Enable Windows feature')) { $script:StepDeclined = $true; return }
     $result = Invoke-NativeProcess -FilePath (Get-SystemProgram -Name 'dism.exe') -Arguments $p.Arguments -Display $p.Arguments -StepId $Step.Id -OkExitCodes @(0, 3010) -TimeoutSeconds $script:Timeouts.Feature
     if ($result.ExitCode -eq 3010) {
         $script:Journal.RebootNeeded = $true
@@ -2361,10 +1961,7 @@ function Update-DockerDesktop {
     # upgrade-desktop: a Docker Desktop older than MinVersion (no WSL 2 backend) is upgraded with the installer the
     # plan names, run with the planned arguments and exit codes; without one the run stops and asks the user to
     # upgrade (-Force: it fails with the instructions, to resume afterwards). The version is read again after.
-    [CmdletBinding(SupportsShouldProcess)]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
+    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
     $version = Get-DesktopVersion
     if (Test-VersionAtLeast -Version $version -Minimum $p.MinVersion) {
@@ -2378,16 +1975,12 @@ function Update-DockerDesktop {
             $script:StepDeclined = $true
             return
         }
-        if ($script:Options.Force) {
-            throw ($instructions + ', then run the runbook again with -Resume')
-        }
+        if ($script:Options.Force) { throw ($instructions + ', then run the runbook again with -Resume') }
         if (-not $PSCmdlet.ShouldContinue($instructions + '. Go on once it is installed?', 'Upgrade Docker Desktop')) {
             throw ('stopped: ' + $instructions + ', then run the runbook again with -Resume')
         }
     } else {
-        if (-not [System.IO.File]::Exists($p.Installer)) {
-            throw ($p.Installer + ': no such installer')
-        }
+        if (-not [System.IO.File]::Exists($p.Installer)) { throw ($p.Installer + ': no such installer') }
         Assert-DesktopStopped -What 'Docker Desktop is upgraded'
         if (-not $PSCmdlet.ShouldProcess('Docker Desktop ' + $version, 'Upgrade with ' + $p.Installer)) {
             $script:StepDeclined = $true
@@ -2414,10 +2007,7 @@ function Install-Wsl {
     # install-wsl: the WSL package installed or updated as the plan says (wsl.exe with its arguments, or msiexec.exe
     # with the MSI), unless 'wsl --version' already reports SkipFrom or later. The plan says which exit codes are
     # success and which of them mean "restart first": those record the restart the next reboot step asks for.
-    [CmdletBinding(SupportsShouldProcess)]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
+    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
     if ($p.SkipFrom.Length -gt 0) {
         $version = Get-WslVersion -StepId $Step.Id
@@ -2426,9 +2016,7 @@ function Install-Wsl {
             return
         }
     }
-    if ($p.Msi.Length -gt 0 -and -not [System.IO.File]::Exists($p.Msi)) {
-        throw ($p.Msi + ': no such installer')
-    }
+    if ($p.Msi.Length -gt 0 -and -not [System.IO.File]::Exists($p.Msi)) { throw ($p.Msi + ': no such installer') }
     if (-not $PSCmdlet.ShouldProcess('WSL', 'Install or update WSL with ' + $p.Program)) {
         $script:StepDeclined = $true
         return
@@ -2457,10 +2045,7 @@ function Install-Wsl {
 
 function Set-WslDefaultVersion {
     # set-wsl-default-version: 'wsl --set-default-version N' for this user (the integration needs WSL 2).
-    [CmdletBinding(SupportsShouldProcess)]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
+    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
     if (-not $PSCmdlet.ShouldProcess('WSL', 'Make WSL ' + $p.Version + ' the default version')) {
         $script:StepDeclined = $true
@@ -2475,10 +2060,7 @@ function Test-WslReady {
     # (it fails while a feature waits for a restart), 'wsl --version' must report MinVersion or later (the inbox WSL
     # reports nothing), and the default version recorded for this user, when recorded, must be DefaultVersion.
     # Under -WhatIf the steps that install WSL did not run: what fails is reported, not thrown.
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
+    [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
     $problems = New-Object -TypeName 'System.Collections.Generic.List[string]'
     if (-not [System.IO.File]::Exists((Get-SystemProgram -Name 'wsl.exe'))) {
@@ -2506,23 +2088,15 @@ function Test-WslReady {
         Write-Warning -Message ('WSL is not ready yet (the real run installs it first): ' + ($problems -join '; '))
         return
     }
-    if ($problems.Count -gt 0) {
-        throw ($problems -join '; ')
-    }
+    if ($problems.Count -gt 0) { throw ($problems -join '; ') }
     Add-StepNote -Text ('WSL ' + $version + ' answers')
 }
 
 function Request-Restart {
     # reboot: when an earlier step needs a restart, registers the logon task that resumes this runbook (this user,
     # interactive, highest privileges, allowed on battery, no time limit), records the boot time, and stops.
-    [CmdletBinding(SupportsShouldProcess)]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
-    if (-not $script:Journal.RebootNeeded) {
-        Add-StepNote -Text 'no restart needed'
-        return
-    }
+    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
+    if (-not $script:Journal.RebootNeeded) { Add-StepNote -Text 'no restart needed'; return }
     if (-not $PSCmdlet.ShouldProcess($script:ResumeTaskName, 'Register a logon task that resumes the runbook after the restart')) {
         $script:StepDeclined = $true
         return
@@ -2531,23 +2105,15 @@ function Request-Restart {
     $copy = Copy-RunbookForTask -StepId $Step.Id
     # The console host of this edition, not whatever hosts this session (an editor's, the ISE).
     $shell = [System.IO.Path]::Combine($PSHOME, 'powershell.exe')
-    if ($PSVersionTable.PSEdition -eq 'Core') {
-        $shell = [System.IO.Path]::Combine($PSHOME, 'pwsh.exe')
-    }
+    if ($PSVersionTable.PSEdition -eq 'Core') { $shell = [System.IO.Path]::Combine($PSHOME, 'pwsh.exe') }
     $arguments = '-NoProfile -ExecutionPolicy Bypass -File ' + (ConvertTo-QuotedArgument -Value $copy)
     $arguments += ' -Resume -FromTask -BackupPath ' + (ConvertTo-QuotedArgument -Value $script:BackupRoot)
     $arguments += ' -SourceEngine ' + $script:Engines['source'] + ' -TargetEngine ' + $script:Engines['target']
-    if ($script:Engines.ContainsKey('hyperv')) {
-        $arguments += ' -HyperVEngine ' + $script:Engines['hyperv']
-    }
+    if ($script:Engines.ContainsKey('hyperv')) { $arguments += ' -HyperVEngine ' + $script:Engines['hyperv'] }
     $arguments += ' -DockerPath ' + (ConvertTo-QuotedArgument -Value $script:DockerExe)
     $arguments += ' -EngineTimeoutSeconds ' + $script:Options.EngineTimeoutSeconds
-    if ($script:Options.Phase.Length -gt 0) {
-        $arguments += ' -Phase ' + $script:Options.Phase
-    }
-    if ($script:Options.Force) {
-        $arguments += ' -Force'
-    }
+    if ($script:Options.Phase.Length -gt 0) { $arguments += ' -Phase ' + $script:Options.Phase }
+    if ($script:Options.Force) { $arguments += ' -Force' }
     $splatTask = @{
         TaskName    = $script:ResumeTaskName
         Action      = New-ScheduledTaskAction -Execute $shell -Argument $arguments
@@ -2568,18 +2134,10 @@ function Request-Restart {
 function Start-DockerDesktop {
     # start-desktop: Docker Desktop started as the desktop user without elevation, through a one-time task (a
     # process started from this elevated shell would run elevated).
-    [CmdletBinding(SupportsShouldProcess)]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
+    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
     $exe = Resolve-HostPath -Template $Step.Params.Exe
-    if (-not [System.IO.File]::Exists($exe)) {
-        throw ($exe + ': Docker Desktop is not installed there')
-    }
-    if (-not $PSCmdlet.ShouldProcess('Docker Desktop', 'Start (not elevated)')) {
-        $script:StepDeclined = $true
-        return
-    }
+    if (-not [System.IO.File]::Exists($exe)) { throw ($exe + ': Docker Desktop is not installed there') }
+    if (-not $PSCmdlet.ShouldProcess('Docker Desktop', 'Start (not elevated)')) { $script:StepDeclined = $true; return }
     $user = [System.Security.Principal.WindowsIdentity]::GetCurrent().Name
     $name = $script:ResumeTaskName + '-start-desktop'
     $splatTask = @{
@@ -2594,9 +2152,7 @@ function Start-DockerDesktop {
         Start-ScheduledTask -TaskName $name
         $deadline = (Get-Date).AddSeconds(60)
         while (@(Get-DesktopProcess -Name 'Docker Desktop', 'Docker for Windows').Count -eq 0) {
-            if ((Get-Date) -gt $deadline) {
-                throw ('Docker Desktop did not start within 60 s (' + $exe + ')')
-            }
+            if ((Get-Date) -gt $deadline) { throw ('Docker Desktop did not start within 60 s (' + $exe + ')') }
             Start-Sleep -Seconds 2
         }
     } finally {
@@ -2608,26 +2164,21 @@ function Start-DockerDesktop {
 function Wait-EngineAnswer {
     # Until the engine answers and is what the plan expects (OS, kernel, not a source), then recorded; the plan's
     # time limit, or -EngineTimeoutSeconds when longer.
-    [CmdletBinding()]
-    [OutputType([object])]
+    [CmdletBinding()] [OutputType([object])]
     param(
-        [Parameter(Mandatory = $true)] [string]$Engine,
-        [Parameter(Mandatory = $true)] [string]$StepId,
-        [Parameter(Mandatory = $true)] [int]$TimeoutSeconds
+        [Parameter(Mandatory)] [string]$Engine,
+        [Parameter(Mandatory)] [string]$StepId,
+        [Parameter(Mandatory)] [int]$TimeoutSeconds
     )
     $timeout = $TimeoutSeconds
-    if ($script:Options.EngineTimeoutSeconds -gt $timeout) {
-        $timeout = $script:Options.EngineTimeoutSeconds
-    }
+    if ($script:Options.EngineTimeoutSeconds -gt $timeout) { $timeout = $script:Options.EngineTimeoutSeconds }
     $deadline = (Get-Date).AddSeconds($timeout)
     $problem = 'no answer'
     while ($true) {
         $info = Get-EngineInfo -Engine $Engine -StepId $StepId -NoThrow
         if ($null -ne $info) {
             $problem = Get-EngineIdentityProblem -Engine $Engine -Info $info
-            if ($problem.Length -eq 0) {
-                break
-            }
+            if ($problem.Length -eq 0) { break }
         }
         if ((Get-Date) -gt $deadline) {
             throw ('no ' + $Engine + ' engine as expected within ' + $timeout + ' s: ' + $problem)
@@ -2643,10 +2194,7 @@ function Switch-DockerEngine {
     # Linux and Windows containers (DockerCli.exe, the switch the plan names) and the engine waited for. Desktop's
     # Linux engine in the Hyper-V VM answers at its own pipe in Windows mode only while the VM runs, and Desktop
     # started in Windows mode does not start the VM (docker/for-win#4357); a switch to Linux containers does.
-    [CmdletBinding(SupportsShouldProcess)]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
+    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
     $info = Get-EngineInfo -Engine $p.Engine -StepId $Step.Id -NoThrow
     if ($null -ne $info -and (Get-EngineIdentityProblem -Engine $p.Engine -Info $info).Length -eq 0) {
@@ -2670,10 +2218,7 @@ function Switch-DockerEngine {
 function Wait-DockerEngine {
     # wait-engine: until the engine answers and is what the plan expects (OS, kernel, not the source), then the
     # registry settings the plan carries are checked in its docker info.
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
+    [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
     $info = Wait-EngineAnswer -Engine $p.Engine -StepId $Step.Id -TimeoutSeconds $p.Timeout
     Assert-Check -Engine $p.Engine -Checks $p.Checks -StepId $Step.Id
@@ -2682,29 +2227,18 @@ function Wait-DockerEngine {
 
 function Read-DigestToken {
     # The first token of a digest file if it is sha256:<64 lower-case hex>, else ''.
-    [CmdletBinding()]
-    [OutputType([string])]
-    param(
-        [Parameter(Mandatory = $true)] [string]$Relative
-    )
+    [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [string]$Relative)
     $path = Get-BackupItemPath -Relative $Relative
-    if (-not [System.IO.File]::Exists($path)) {
-        return ''
-    }
+    if (-not [System.IO.File]::Exists($path)) { return '' }
     $token = ((Read-TextFile -Path $path).Trim() -split '\s+')[0]
-    if ($token -cmatch '^sha256:[0-9a-f]{64}$') {
-        return $token
-    }
+    if ($token -cmatch '^sha256:[0-9a-f]{64}$') { return $token }
     return ''
 }
 
 function Test-TargetEngine {
     # verify-target: every planned check of the new engine passes and every copied volume's digest after the
     # restore equals its digest before the switch (docs/runbook.md, "Final check").
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
+    [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
     $problems = New-Object -TypeName 'System.Collections.Generic.List[string]'
     foreach ($volume in $p.Volumes) {
@@ -2722,10 +2256,7 @@ function Test-TargetEngine {
 
 function Complete-Migration {
     # finish: the resume task removed, the journal marked finished, summary.json written.
-    [CmdletBinding(SupportsShouldProcess)]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
+    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
     Unregister-ResumeTask -Step $Step
     if ($script:StepDeclined -or -not $PSCmdlet.ShouldProcess('journal.json', 'Mark the migration finished')) {
         $script:StepDeclined = $true
@@ -2739,16 +2270,11 @@ function Complete-Migration {
 
 function Unregister-ResumeTask {
     # remove-resume-task: nothing may resume this migration at a later logon.
-    [CmdletBinding(SupportsShouldProcess)]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
+    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
     # The start-desktop task too: a run ended while Docker Desktop started (power cut) may have left it.
     $found = $false
     foreach ($name in @($script:ResumeTaskName, ($script:ResumeTaskName + '-start-desktop'))) {
-        if ($null -eq (Get-ScheduledTask -TaskName $name -ErrorAction SilentlyContinue)) {
-            continue
-        }
+        if ($null -eq (Get-ScheduledTask -TaskName $name -ErrorAction SilentlyContinue)) { continue }
         $found = $true
         if ($PSCmdlet.ShouldProcess($name, 'Remove the scheduled task')) {
             Unregister-ScheduledTask -TaskName $name -Confirm:$false
@@ -2757,30 +2283,20 @@ function Unregister-ResumeTask {
             $script:StepDeclined = $true
         }
     }
-    if (-not $found) {
-        Add-StepNote -Text 'no resume task'
-    }
+    if (-not $found) { Add-StepNote -Text 'no resume task' }
     $copy = [System.IO.Path]::Combine([System.Environment]::GetFolderPath('CommonApplicationData'), 'wsl2-migrate', $script:ResumeTaskName + '.ps1')
     if ([System.IO.File]::Exists($copy) -and -not $script:StepDeclined) {
-        if ($PSCmdlet.ShouldProcess($copy, 'Remove the runbook copy the task ran')) {
-            [System.IO.File]::Delete($copy)
-        }
+        if ($PSCmdlet.ShouldProcess($copy, 'Remove the runbook copy the task ran')) { [System.IO.File]::Delete($copy) }
     }
 }
 
 function Restore-HostFile {
     # restore-files: each host file the backup-files step copied goes back (re-hashed first); a file it found absent
     # and that exists now (the runbook created it) is moved into the backup folder, never deleted.
-    [CmdletBinding(SupportsShouldProcess)]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
+    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
     Assert-DesktopStopped -What 'the settings are put back'
     $manifest = Read-JsonDocument -Path (Get-BackupItemPath -Relative $Step.Params.Manifest)
-    if ($null -eq $manifest) {
-        Add-StepNote -Text 'no settings backup: nothing to put back'
-        return
-    }
+    if ($null -eq $manifest) { Add-StepNote -Text 'no settings backup: nothing to put back'; return }
     $files = Get-JsonProperty -Object $manifest -Name 'files' -Default @()
     foreach ($file in $files) {
         $path = [string]$file.path
@@ -2789,9 +2305,7 @@ function Restore-HostFile {
             if ((Get-FileSha256 -Path $copy) -ne [string]$file.sha256) {
                 throw ($copy + ' does not match its recorded hash: not restoring it')
             }
-            if ([System.IO.File]::Exists($path) -and (Get-FileSha256 -Path $path) -eq [string]$file.sha256) {
-                continue
-            }
+            if ([System.IO.File]::Exists($path) -and (Get-FileSha256 -Path $path) -eq [string]$file.sha256) { continue }
             if ($PSCmdlet.ShouldProcess($path, 'Put back the copy made before the migration')) {
                 if ([System.IO.File]::Exists($path)) {
                     [void](Save-FileSnapshot -Path $path -Bytes ([System.IO.File]::ReadAllBytes($path)))
@@ -2816,10 +2330,7 @@ function Restore-HostFile {
 
 function Complete-Rollback {
     # mark-rolled-back: the journal is tombstoned; a later run or resume of this plan in this folder refuses.
-    [CmdletBinding(SupportsShouldProcess)]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
+    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
     if ($PSCmdlet.ShouldProcess('journal.json', 'Mark the migration rolled back (no resume after this)')) {
         $script:Journal.RolledBack = Get-TimeStamp
         Add-StepNote -Text 'journal marked rolled back'
@@ -2835,11 +2346,11 @@ function ConvertTo-StepResult {
     # The one output type of the runbook (one object per step), also kept for the summary table.
     [CmdletBinding()]
     param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step,
-        [Parameter(Mandatory = $true)] [ValidateSet('Successful', 'Skipped', 'Failed', 'WouldRun')] [string]$Status,
+        [Parameter(Mandatory)] [hashtable]$Step,
+        [Parameter(Mandatory)] [ValidateSet('Successful', 'Skipped', 'Failed', 'WouldRun')] [string]$Status,
         [AllowEmptyString()] [string]$Notes = '',
-        [Parameter(Mandatory = $true)] [datetime]$StartedAt,
-        [Parameter(Mandatory = $true)] [timespan]$Duration
+        [Parameter(Mandatory)] [datetime]$StartedAt,
+        [Parameter(Mandatory)] [timespan]$Duration
     )
     $result = [pscustomobject]@{
         StepId    = $Step.Id
@@ -2857,17 +2368,13 @@ function ConvertTo-StepResult {
 
 function Test-BackupsVerified {
     # verify-backups passed, and every artifact it covered still has the sha256 it verified.
-    [CmdletBinding()]
-    [OutputType([bool])]
-    param()
+    [CmdletBinding()] [OutputType([bool])] param()
     $gate = @($script:Steps | Where-Object -FilterScript { $_.Kind -eq 'verify-backups' } | Select-Object -First 1)
     if ($gate.Count -eq 0 -or ((Get-StepStatus -Id $gate[0].Id) -ne 'done' -and $script:RunStatus[$gate[0].Id] -ne 'done')) {
         return $false
     }
     foreach ($item in $script:Steps) {
-        if ($item.Id -eq $gate[0].Id) {
-            break
-        }
+        if ($item.Id -eq $gate[0].Id) { break }
         foreach ($artifact in $item.Produces) {
             if (-not $script:Artifacts.ContainsKey($artifact.Path) -or $script:Journal.Verified[$artifact.Path] -ne $script:Artifacts[$artifact.Path].Sha256) {
                 return $false
@@ -2880,14 +2387,9 @@ function Test-BackupsVerified {
 function Get-StepBlocker {
     # Why a step cannot run now: @{ Status = 'WouldRun' | 'Failed'; Notes = ... }, or $null when it can. The
     # artifacts it reads are re-hashed here, right before it uses them.
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
+    [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
     foreach ($dependency in $Step.DependsOn) {
-        if ((Get-StepStatus -Id $dependency) -eq 'done' -or $script:RunStatus[$dependency] -eq 'done') {
-            continue
-        }
+        if ((Get-StepStatus -Id $dependency) -eq 'done' -or $script:RunStatus[$dependency] -eq 'done') { continue }
         if ($script:RunStatus[$dependency] -eq 'wouldrun' -or $script:DryRun) {
             return @{ Status = 'WouldRun'; Notes = 'runs after ' + $dependency }
         }
@@ -2915,9 +2417,9 @@ function Invoke-QuietDocker {
     # Commands whose failure only means there was nothing to do (recovery, clean-up): noted, never thrown.
     [CmdletBinding()]
     param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step,
-        [Parameter(Mandatory = $true)] [AllowEmptyCollection()] [object[]]$Commands,
-        [Parameter(Mandatory = $true)] [string]$Why
+        [Parameter(Mandatory)] [hashtable]$Step,
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]]$Commands,
+        [Parameter(Mandatory)] [string]$Why
     )
     foreach ($command in $Commands) {
         $done = Invoke-DockerCommand -Engine $Step.Engine -Segments $command.CommandLine -Display $command.Display -StepId $Step.Id -TimeoutSeconds $script:Timeouts.Cleanup -NoThrow
@@ -2931,10 +2433,7 @@ function Invoke-DockerStep {
     # never adopts one it did not make); then the command with its time limit, and the checks after it. Mutating
     # steps run only when ShouldProcess agrees.
     [CmdletBinding(SupportsShouldProcess)]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step,
-        [Parameter(Mandatory = $true)] [bool]$StartedBefore
-    )
+    param([Parameter(Mandatory)] [hashtable]$Step, [Parameter(Mandatory)] [bool]$StartedBefore)
     $docker = $Step.Docker
     if ($Step.Mutating -and -not $PSCmdlet.ShouldProcess($Step.Target, $Step.Title)) {
         $script:StepDeclined = $true
@@ -2953,14 +2452,10 @@ function Invoke-DockerStep {
     $workdir = ''
     if ($docker.WorkDir.Length -gt 0) {
         $workdir = Resolve-HostPath -Template $docker.WorkDir
-        if (-not [System.IO.Directory]::Exists($workdir)) {
-            throw ("working folder '" + $workdir + "' does not exist")
-        }
+        if (-not [System.IO.Directory]::Exists($workdir)) { throw ("working folder '" + $workdir + "' does not exist") }
     }
     $progress = ''
-    if (@($Step.Produces).Count -gt 0) {
-        $progress = Get-BackupItemPath -Relative $Step.Produces[0].Path
-    }
+    if (@($Step.Produces).Count -gt 0) { $progress = Get-BackupItemPath -Relative $Step.Produces[0].Path }
     $splatDocker = @{
         Engine           = $Step.Engine
         Segments         = $docker.CommandLine
@@ -2986,9 +2481,7 @@ function Invoke-DockerStep {
             Invoke-QuietDocker -Step $Step -Commands $docker.Cleanup -Why 'clean-up'
         }
     }
-    if ($result.ExitCode -ne 0) {
-        Add-StepNote -Text ('docker exited with code ' + $result.ExitCode)
-    }
+    if ($result.ExitCode -ne 0) { Add-StepNote -Text ('docker exited with code ' + $result.ExitCode) }
     if ($docker.ExpectOutput.Length -gt 0 -and $result.StdOut.Trim() -cne $docker.ExpectOutput) {
         throw ('unexpected output: ' + (Get-TextTail -Text $result.StdOut -Length 400))
     }
@@ -3001,10 +2494,7 @@ function Invoke-DockerStep {
 
 function Invoke-HostAction {
     # The host action's function, by the action's name (the table in docs/runbook.md).
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step
-    )
+    [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
     switch ($Step.Kind) {
         'check-host' { Test-MigrationHost -Step $Step }
         'prepare-backup-folder' { Initialize-BackupFolder -Step $Step }
@@ -3038,11 +2528,7 @@ function Invoke-HostAction {
 function Invoke-RunbookStep {
     # One step: journal, blockers, the engine's identity, the work, the artifacts it wrote, one result object.
     [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Step,
-        [Parameter(Mandatory = $true)] [int]$Total,
-        [switch]$Always
-    )
+    param([Parameter(Mandatory)] [hashtable]$Step, [Parameter(Mandatory)] [int]$Total, [switch]$Always)
     $startedAt = Get-Date
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
     Write-Progress -Id 1 -Activity 'wsl2-migrate runbook' -Status ('Step {0} of {1}: {2}' -f $Step.Index, $Total, $Step.Id) -PercentComplete ([int](100 * ($Step.Index - 1) / $Total))
@@ -3081,9 +2567,7 @@ function Invoke-RunbookStep {
             return ConvertTo-StepResult -Step $Step -Status 'WouldRun' -Notes ($script:StepNotes -join '; ') -StartedAt $startedAt -Duration $clock.Elapsed
         }
         if (-not $script:DryRun) {
-            foreach ($artifact in $Step.Produces) {
-                Add-ArtifactRecord -StepId $Step.Id -Artifact $artifact
-            }
+            foreach ($artifact in $Step.Produces) { Add-ArtifactRecord -StepId $Step.Id -Artifact $artifact }
         }
         $script:RunStatus[$Step.Id] = 'done'
         Write-StepStatus -Id $Step.Id -Status 'done' -Notes ($script:StepNotes -join '; ')
@@ -3100,8 +2584,7 @@ function Invoke-RunbookStep {
 
 function Invoke-RollbackProgram {
     # -Rollback: each rollback step whose forward step started runs (again, when rollback runs again).
-    [CmdletBinding()]
-    param()
+    [CmdletBinding()] param()
     if (-not $script:Journal.Exists) {
         Write-Information -MessageData ('nothing to roll back: no journal.json in ' + $script:BackupRoot + ' (this plan never ran there)') -InformationAction Continue
         return
@@ -3121,10 +2604,7 @@ function Invoke-RollbackProgram {
 # Main
 
 function Invoke-Runbook {
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory = $true)] [hashtable]$Options
-    )
+    [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Options)
     $script:DryRun = [bool]$WhatIfPreference
     $script:Options = $Options
     if (-not [System.Environment]::Is64BitProcess) {
@@ -3142,13 +2622,9 @@ function Invoke-Runbook {
     if ($Options.Rollback -and ($Options.ResumeFrom.Length -gt 0 -or $Options.Phase.Length -gt 0 -or $Options.Resume)) {
         throw '-Rollback cannot be combined with -Resume, -ResumeFrom or -Phase'
     }
-    if ($Options.ResumeFrom.Length -gt 0 -and $Options.Phase.Length -gt 0) {
-        throw 'use either -ResumeFrom or -Phase'
-    }
+    if ($Options.ResumeFrom.Length -gt 0 -and $Options.Phase.Length -gt 0) { throw 'use either -ResumeFrom or -Phase' }
     if (-not (Test-Elevated)) {
-        if (-not $script:DryRun) {
-            throw 'the runbook must run elevated (Run as administrator); -WhatIf works without'
-        }
+        if (-not $script:DryRun) { throw 'the runbook must run elevated (Run as administrator); -WhatIf works without' }
         Write-Warning -Message 'not elevated: the dry run goes on, the real run will need an elevated PowerShell'
     }
     $mutex = New-Object -TypeName System.Threading.Mutex -ArgumentList $false, $script:MutexName
@@ -3207,14 +2683,10 @@ function Invoke-Runbook {
         $started = $Options.ResumeFrom.Length -eq 0
         foreach ($step in $script:Steps) {
             if (-not $started) {
-                if ($step.Id -ne $Options.ResumeFrom) {
-                    continue
-                }
+                if ($step.Id -ne $Options.ResumeFrom) { continue }
                 $started = $true
             }
-            if ($Options.Phase.Length -gt 0 -and $step.Phase -ne $Options.Phase) {
-                continue
-            }
+            if ($Options.Phase.Length -gt 0 -and $step.Phase -ne $Options.Phase) { continue }
             Invoke-RunbookStep -Step $step -Total $script:StepTotal
             if ($script:StopRequested) {
                 Write-Warning -Message ('Restart Windows now. After you log on, the task ' + $script:ResumeTaskName + ' resumes the runbook; or run it again with -Resume.')
@@ -3234,9 +2706,7 @@ function Invoke-Runbook {
     } finally {
         # The lock and the transcript first, each on its own: a failing summary line must not keep them.
         try {
-            if ($transcriptStarted) {
-                [void](Stop-Transcript)
-            }
+            if ($transcriptStarted) { [void](Stop-Transcript) }
         } finally {
             $mutex.ReleaseMutex()
             $mutex.Dispose()
