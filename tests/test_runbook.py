@@ -266,6 +266,10 @@ def _program(h: bool) -> Program:
                "target": EngineExpect(os="linux", kernel_contains=t(7) if h else "microsoft-standard",
                                       not_source=True),
                "hyperv": EngineExpect(os="linux", kernel_contains=t(8) if h else "linuxkit")}
+    # The gate lists what the steps before it write, as the planner computes it (Program refuses anything else).
+    gate = next(i for i, s in enumerate(steps) if s.id == "backup/verify")
+    written = tuple(sorted({a.path for s in steps[:gate] for a in s.produces}))
+    steps[gate] = dataclasses.replace(steps[gate], op=VerifyBackups(written))
     return Program(steps=tuple(steps), rollback=rollback, engines=engines)
 
 

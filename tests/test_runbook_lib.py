@@ -715,7 +715,7 @@ def check_artifacts_are_rehashed_before_use(lib: Lib) -> list[str]:
     loop = next((n for n in walk(blocker) if n.type == "foreach_statement" and "in $Step.Consumes)" in _text(n)), None)
     if loop is None or not lib.calls("Test-ArtifactUnchanged", loop):
         out.append("Get-StepBlocker does not re-hash what the step consumes")
-    gated = next((n for n in _ifs(blocker) if "@('switch', 'restore') -contains $Step.Phase" in _condition(n)), None)
+    gated = next((n for n in _ifs(blocker) if "$script:GatedPhases -contains $Step.Phase" in _condition(n)), None)
     if gated is None or "Test-BackupsVerified" not in _condition(gated):
         out.append("the switch and restore phases do not wait for verify-backups")
     if not lib.calls("Test-ArtifactUnchanged", lib.function("Test-BackupArtifact")):

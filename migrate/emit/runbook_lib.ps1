@@ -1491,17 +1491,15 @@ function Export-SecretValue {
 }
 
 function Test-BackupArtifact {
-    # verify-backups: every artifact written before this step still has its recorded size and sha256.
+    # verify-backups: every artifact the plan lists (all that the steps before this one write) still has its
+    # recorded size and sha256.
     [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
     $verified = @{}
-    foreach ($item in $script:Steps) {
-        if ($item.Id -eq $Step.Id) { break }
-        foreach ($artifact in $item.Produces) {
-            if ($script:DryRun -and -not $script:Artifacts.ContainsKey($artifact.Path)) { continue }
-            $problem = Test-ArtifactUnchanged -Relative $artifact.Path
-            if ($problem.Length -gt 0) { throw ('backup ' + $problem) }
-            $verified[$artifact.Path] = $script:Artifacts[$artifact.Path].Sha256
-        }
+    foreach ($relative in $Step.Params.Artifacts) {
+        if ($script:DryRun -and -not $script:Artifacts.ContainsKey($relative)) { continue }
+        $problem = Test-ArtifactUnchanged -Relative $relative
+        if ($problem.Length -gt 0) { throw ('backup ' + $problem) }
+        $verified[$relative] = $script:Artifacts[$relative].Sha256
     }
     $script:Journal.Verified = $verified
     Add-StepNote -Text ([string]$verified.Count + ' artifact(s) verified')
@@ -2107,18 +2105,15 @@ function ConvertTo-StepResult {
 }
 
 function Test-BackupsVerified {
-    # verify-backups passed, and every artifact it covered still has the sha256 it verified.
+    # verify-backups passed, and every artifact it lists still has the sha256 it verified.
     [CmdletBinding()] [OutputType([bool])] param()
     $gate = @($script:Steps | Where-Object -FilterScript { $_.Kind -eq 'verify-backups' } | Select-Object -First 1)
     if ($gate.Count -eq 0 -or ((Get-StepStatus -Id $gate[0].Id) -ne 'done' -and $script:RunStatus[$gate[0].Id] -ne 'done')) {
         return $false
     }
-    foreach ($item in $script:Steps) {
-        if ($item.Id -eq $gate[0].Id) { break }
-        foreach ($artifact in $item.Produces) {
-            if (-not $script:Artifacts.ContainsKey($artifact.Path) -or $script:Journal.Verified[$artifact.Path] -ne $script:Artifacts[$artifact.Path].Sha256) {
-                return $false
-            }
+    foreach ($relative in $gate[0].Params.Artifacts) {
+        if (-not $script:Artifacts.ContainsKey($relative) -or $script:Journal.Verified[$relative] -ne $script:Artifacts[$relative].Sha256) {
+            return $false
         }
     }
     return $true
@@ -2135,7 +2130,7 @@ function Get-StepBlocker {
         }
         return @{ Status = 'Failed'; Notes = 'depends on ' + $dependency + ', which is not done' }
     }
-    if (@('switch', 'restore') -contains $Step.Phase -and -not (Test-BackupsVerified)) {
+    if ($script:GatedPhases -contains $Step.Phase -and -not (Test-BackupsVerified)) {
         if ($script:DryRun) {
             return @{ Status = 'WouldRun'; Notes = 'runs after the backups are verified' }
         }

@@ -294,6 +294,13 @@ class VerifyBackups(Action):
     """Re-hash every artifact written so far against the artifact record; the switch may not start otherwise."""
 
     NAME: ClassVar[str] = "verify-backups"
+    artifacts: tuple[str, ...] = ()
+    """Every artifact the steps before this one write, in path order: the planner lists them (Program checks the
+    list), both interpreters re-hash exactly these, and the gated phases wait until all still hash as verified."""
+
+    def __post_init__(self) -> None:
+        if list(self.artifacts) != sorted(set(self.artifacts)):
+            raise PlanError("verify-backups: the artifacts must be listed once each, in path order")
 
 
 @dataclass(frozen=True, slots=True)

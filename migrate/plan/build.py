@@ -390,9 +390,11 @@ class _Builder:
                      *self.secret_steps.values()))
 
     def verify_backups(self, more: tuple[str, ...] = ()) -> None:
+        written = tuple(sorted({a.path for s in self.items for a in s.produces}))
         self.backups_verified = self.add(Step(
             "backup/verify", "backup", "Verify every backup against the artifact record (size, sha256)",
-            VerifyBackups(), target="backup folder", mutating=False, depends_on=_ids((*self.backup_steps(), *more))))
+            VerifyBackups(written), target="backup folder", mutating=False,
+            depends_on=_ids((*self.backup_steps(), *more))))
 
     def switch(self) -> None:
         sw = self.plan.switch

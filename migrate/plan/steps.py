@@ -216,6 +216,17 @@ class Program:
     engines: dict[str, EngineExpect] = field(default_factory=dict)
     """source, target (and hyperv, the LCOW host's second source engine) expectations."""
 
+    def __post_init__(self) -> None:
+        # The planner computes what each verify-backups step covers; a program where it is not every artifact
+        # written before that step would let a backup pass unverified.
+        written: set[str] = set()
+        for s in self.steps:
+            covers = getattr(s.op, "artifacts", None) if s.action == "verify-backups" else None
+            if covers is not None and set(covers) != written:
+                raise PlanError(f"step {s.id}: verify-backups must list every artifact written before it "
+                                f"({len(written)}), it lists {len(covers)}")
+            written.update(a.path for a in s.produces)
+
     def step(self, step_id: str) -> Step:
         """The forward or rollback step of that id."""
         for s in (*self.steps, *self.rollback):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from migrate.errors import EngineError, InputError, MigrateError
-from migrate.plan.actions import SECRET_VALUES_FORMAT, SOURCE_ENGINES, Action
+from migrate.plan.actions import SECRET_VALUES_FORMAT, SOURCE_ENGINES, Action, VerifyBackups
 from migrate.plan.checks import Check, check_passes, image_store
 from migrate.plan.steps import (
     GATED_PHASES,
@@ -221,13 +221,11 @@ class Context:
         return ""
 
     def _backups_verified(self) -> bool:
-        gate = next((s.id for s in self.program.steps if s.action == "verify-backups"), "")
-        if not gate or self.journal.status(gate) != "done":
+        gate = next((s for s in self.program.steps if isinstance(s.op, VerifyBackups)), None)
+        if gate is None or self.journal.status(gate.id) != "done":
             return False
-        earlier = {a.path for s in self.program.steps[:[s.id for s in self.program.steps].index(gate)]
-                   for a in s.produces}
         return all(self.journal.verified.get(p) == (self.artifacts[p].sha256 if p in self.artifacts else None)
-                   for p in earlier)
+                   for p in gate.op.artifacts)
 
     def _quiet(self, engine: str, commands: tuple[tuple[Arg, ...], ...], why: str) -> None:
         """Commands whose failure only means there was nothing to do (recovery, clean-up)."""

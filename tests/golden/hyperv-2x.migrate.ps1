@@ -236,6 +236,7 @@ $script:MutexName = 'Global\wsl2-migrate-runbook'
 $script:EngineExpect = @{ source = @{ Os = 'linux'; KernelContains = 'linuxkit'; OperatingSystem = ''; NotSource = $false }; target = @{ Os = 'linux'; KernelContains = 'microsoft-standard'; OperatingSystem = 'Docker Desktop'; NotSource = $true } }
 $script:SourceEngines = @('source', 'hyperv')
 $script:SelfProving = @('wait-engine', 'switch-containers')
+$script:GatedPhases = @('switch', 'restore')
 $script:ContainerdDriverType = 'io.containerd.snapshotter.v1'
 $script:Probes = @{ Info = @('info --format "{{json .}}"') }
 $script:Timeouts = @{ Acl = 300; Cleanup = 300; Feature = 3600; Probe = 120; Switch = 300; WslShutdown = 300 }
@@ -1738,17 +1739,15 @@ function Export-SecretValue {
 }
 
 function Test-BackupArtifact {
-    # verify-backups: every artifact written before this step still has its recorded size and sha256.
+    # verify-backups: every artifact the plan lists (all that the steps before this one write) still has its
+    # recorded size and sha256.
     [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
     $verified = @{}
-    foreach ($item in $script:Steps) {
-        if ($item.Id -eq $Step.Id) { break }
-        foreach ($artifact in $item.Produces) {
-            if ($script:DryRun -and -not $script:Artifacts.ContainsKey($artifact.Path)) { continue }
-            $problem = Test-ArtifactUnchanged -Relative $artifact.Path
-            if ($problem.Length -gt 0) { throw ('backup ' + $problem) }
-            $verified[$artifact.Path] = $script:Artifacts[$artifact.Path].Sha256
-        }
+    foreach ($relative in $Step.Params.Artifacts) {
+        if ($script:DryRun -and -not $script:Artifacts.ContainsKey($relative)) { continue }
+        $problem = Test-ArtifactUnchanged -Relative $relative
+        if ($problem.Length -gt 0) { throw ('backup ' + $problem) }
+        $verified[$relative] = $script:Artifacts[$relative].Sha256
     }
     $script:Journal.Verified = $verified
     Add-StepNote -Text ([string]$verified.Count + ' artifact(s) verified')
@@ -2354,18 +2353,15 @@ function ConvertTo-StepResult {
 }
 
 function Test-BackupsVerified {
-    # verify-backups passed, and every artifact it covered still has the sha256 it verified.
+    # verify-backups passed, and every artifact it lists still has the sha256 it verified.
     [CmdletBinding()] [OutputType([bool])] param()
     $gate = @($script:Steps | Where-Object -FilterScript { $_.Kind -eq 'verify-backups' } | Select-Object -First 1)
     if ($gate.Count -eq 0 -or ((Get-StepStatus -Id $gate[0].Id) -ne 'done' -and $script:RunStatus[$gate[0].Id] -ne 'done')) {
         return $false
     }
-    foreach ($item in $script:Steps) {
-        if ($item.Id -eq $gate[0].Id) { break }
-        foreach ($artifact in $item.Produces) {
-            if (-not $script:Artifacts.ContainsKey($artifact.Path) -or $script:Journal.Verified[$artifact.Path] -ne $script:Artifacts[$artifact.Path].Sha256) {
-                return $false
-            }
+    foreach ($relative in $gate[0].Params.Artifacts) {
+        if (-not $script:Artifacts.ContainsKey($relative) -or $script:Journal.Verified[$relative] -ne $script:Artifacts[$relative].Sha256) {
+            return $false
         }
     }
     return $true
@@ -2382,7 +2378,7 @@ function Get-StepBlocker {
         }
         return @{ Status = 'Failed'; Notes = 'depends on ' + $dependency + ', which is not done' }
     }
-    if (@('switch', 'restore') -contains $Step.Phase -and -not (Test-BackupsVerified)) {
+    if ($script:GatedPhases -contains $Step.Phase -and -not (Test-BackupsVerified)) {
         if ($script:DryRun) {
             return @{ Status = 'WouldRun'; Notes = 'runs after the backups are verified' }
         }
@@ -3474,7 +3470,7 @@ $script:Steps = @(
         Produces      = @(
         )
         Docker        = $null
-        Params        = @{}
+        Params        = @{ Artifacts = @('images/commits.tar', 'images/images-01.tar', 'secrets/env/legacy-importer.env', 'secrets/env/shop-web.debug-2.env', 'secrets/env/shop_api_1.env', 'secrets/env/shop_db_1.env', 'secrets/values/container-shop-web.debug-2.json', 'secrets/values/network-shop_default.json', 'secrets/values/volume-shop_pgdata.json', 'volumes/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.digest', 'volumes/74de345cea2a4b60c039c89a6b7216b66e1b7f810512b1a7-612e1074.tar', 'volumes/shop_pgdata.digest', 'volumes/shop_pgdata.tar') }
     }
     # 29/68 switch/stop-desktop
     @{
