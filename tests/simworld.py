@@ -10,6 +10,7 @@ import itertools
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from migrate.inventory.scan import ScanOptions, scan
@@ -20,7 +21,7 @@ from migrate.plan.decide import decide
 from migrate.plan.model import Plan
 from migrate.plan.steps import Program
 from migrate.rehearse.host import SimulatedHost, seed_host
-from migrate.rehearse.interpreter import Context, Outcome, run_program
+from migrate.rehearse.interpreter import Context, Outcome, StepResult, run_program
 from migrate.rehearse.journal import load_journal
 from tests.dockerdouble import EngineState, FakeDocker, source_from_inventory
 
@@ -75,15 +76,16 @@ class World:
     def ctx(self) -> Context:
         return Context(self.program, PLAN_HASH, self.work, self.docker, SimulatedHost(self.host_root), self.clock)
 
-    def run(self, *, resume: bool = False, stop_after: str = "") -> Outcome:
+    def run(self, *, resume: bool = False, stop_after: str = "",
+            on_step: Callable[[StepResult], None] | None = None) -> Outcome:
         """Run (or resume) until finished, stopped or failed; restarts Windows as the logon task would."""
         host = SimulatedHost(self.host_root)
         if resume and host.state.get("pending_restart"):
             host.restart()
-        outcome = run_program(self.ctx(), resume=resume, stop_after=stop_after)
+        outcome = run_program(self.ctx(), resume=resume, stop_after=stop_after, on_step=on_step)
         while outcome.status == "reboot" and not (stop_after and outcome.results[-1].id == stop_after):
             SimulatedHost(self.host_root).restart()
-            outcome = run_program(self.ctx(), resume=True, stop_after=stop_after)
+            outcome = run_program(self.ctx(), resume=True, stop_after=stop_after, on_step=on_step)
         return outcome
 
     def state(self) -> dict:

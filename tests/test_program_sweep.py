@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from migrate.rehearse.host import SimulatedHost
-from migrate.rehearse.interpreter import RunRefused, run_program, run_rollback
+from migrate.rehearse.interpreter import RunRefused, StepFailed, run_program, run_rollback
 from migrate.rehearse.journal import load_journal
 from tests.dockerdouble import Crash
 
@@ -125,3 +125,27 @@ def test_running_a_finished_program_again_changes_nothing(baseline, tmp_path: Pa
     assert all(r.status == "skipped" for r in again.results)
     assert len(w.docker.calls) == calls
     assert w.state() == expected
+
+
+
+@pytest.mark.parametrize("changing", ["switch/stop-desktop", "switch/start-desktop", "backup/hyperv/engine"])
+def test_an_engine_proves_what_it_is_again_after_desktop_or_its_engine_changes(changing: str, tmp_path: Path) -> None:
+    """After a step that can make a pipe reach another engine (Docker Desktop stopped or started, its engine
+    switched), the next command on an engine is its identity probe, never a step's command on trust."""
+    w = _world(tmp_path, "lcow")
+    ctx = w.ctx()
+    Path(ctx.root).mkdir(parents=True, exist_ok=True)
+    ctx.run_step(ctx.program.step("preflight/pull-helper"))
+    probe = ctx.program.step("preflight/helper-tools")
+    assert probe.engine == "source"
+    ctx.run_step(probe)
+    ctx.run_step(ctx.program.step(changing))
+    mark = len(w.docker.calls)
+    if changing == "switch/stop-desktop":
+        # The simulated host's engine is gone with Docker Desktop: proving it again is what finds that out.
+        with pytest.raises(StepFailed, match="not running"):
+            ctx.run_step(probe)
+        return
+    ctx.run_step(probe)
+    later = [args for engine, args in w.docker.calls[mark:] if engine == "source"]
+    assert later[0][0] == "info", later[0][:3]

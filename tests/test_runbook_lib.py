@@ -737,6 +737,11 @@ def check_engines_prove_what_they_are(lib: Lib) -> list[str]:
     work = [*lib.calls("Invoke-DockerStep", run), *lib.calls("Invoke-HostAction", run)]
     if not proof or not work or not all(_before(proof[0], w) for w in work):
         out.append("Invoke-RunbookStep does not prove the engine before the step's work")
+    forget = next((n for n in _ifs(lib.function("Invoke-RunbookStep"))
+                   if "$script:EngineChanging -contains $Step.Kind" in _condition(n)), None)
+    if forget is None or "$script:CheckedEngines = @{}" not in _text(forget) or \
+            not all(_before(forget, w) for w in lib.calls("Invoke-HostAction", run)):
+        out.append("an action that can change which engine answers does not make the engines prove themselves again")
     return out
 
 
@@ -1062,6 +1067,7 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
                                           "-Sids @($userSid, 'S-1-5-18', 'S-1-1-0')")]),
     (check_artifacts_are_rehashed_before_use, [(" -or (Get-FileSha256 -Path $path) -ne $record.Sha256", "")]),
     (check_engines_prove_what_they_are, [("-not $kernel.Contains($expect.KernelContains)", "$false")]),
+    (check_engines_prove_what_they_are, [("                $script:CheckedEngines = @{}\n", "")]),
     (check_failures_say_what_next, [("        Write-Warning -Message ('Log: ' + $script:LogPath + '; transcript: ' + "
                                      "$script:TranscriptPath)\n", "")]),
     (check_json_edits_follow_section_7, [("    if ($Existed) { [void](Save-FileSnapshot -Path $Path -Bytes "

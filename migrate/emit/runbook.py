@@ -36,6 +36,7 @@ from migrate.plan.actions import (
 from migrate.plan.checks import CONTAINERD_SNAPSHOTTER, Check
 from migrate.plan.redact import LONG, display
 from migrate.plan.steps import (
+    ENGINE_CHANGING,
     ENGINES,
     PHASES,
     SELF_PROVING,
@@ -424,6 +425,7 @@ def _preamble(program: Program, meta: RunbookMeta) -> list[str]:
         "$script:SourceEngines = " + _list(SOURCE_ENGINES),
         "$script:SelfProving = " + _list(SELF_PROVING),
         "$script:GatedPhases = " + _list(GATED_PHASES),
+        "$script:EngineChanging = " + _list(ENGINE_CHANGING),
         f"$script:ContainerdDriverType = {_ps(CONTAINERD_SNAPSHOTTER)}",
         "$script:Probes = @{ " + probes + " }",
         "$script:Timeouts = @{ " + "; ".join(f"{k} = {v}" for k, v in sorted(TIMEOUTS.items())) + " }",

@@ -2294,6 +2294,10 @@ function Invoke-RunbookStep {
             $startedBefore = $status -ne 'done' -and $true -eq (Get-JsonProperty -Object (Get-StepState -Id $Step.Id).Record -Name 'commandStarted' -Default $false)
             Invoke-DockerStep -Step $Step -StartedBefore $startedBefore
         } else {
+            if ($script:EngineChanging -contains $Step.Kind) {
+                # After it a pipe may reach another engine: the next step that talks to one proves it again.
+                $script:CheckedEngines = @{}
+            }
             Invoke-HostAction -Step $Step
         }
         if ($script:StepDeclined) {

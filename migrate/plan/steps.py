@@ -24,6 +24,9 @@ ENGINES = ("source", "target", "hyperv")
 second source engine (Docker Desktop's Linux engine in the Hyper-V VM)."""
 SELF_PROVING = ("wait-engine", "switch-containers")
 """Host actions that wait for their engine to answer as expected themselves: the interpreters do not prove it first."""
+ENGINE_CHANGING = ("stop-desktop", "start-desktop", "switch-containers")
+"""Host actions after which a pipe may reach another engine (or none): the interpreters forget which engines proved
+what they are before running one, so the next step that talks to an engine proves it again."""
 GATED_PHASES = ("switch", "restore")
 """Phases that refuse to run until the verify-backups step has passed."""
 TIMEOUTS: dict[str, int] = {

@@ -18,6 +18,7 @@ from migrate.errors import EngineError, InputError, MigrateError
 from migrate.plan.actions import SECRET_VALUES_FORMAT, SOURCE_ENGINES, Action, VerifyBackups
 from migrate.plan.checks import Check, check_passes, image_store
 from migrate.plan.steps import (
+    ENGINE_CHANGING,
     GATED_PHASES,
     SELF_PROVING,
     TIMEOUTS,
@@ -293,6 +294,8 @@ class Context:
                 self.check_engine(op.engine)
                 self._run_docker(step, op, started_before)
             else:
+                if step.action in ENGINE_CHANGING:
+                    self.checked.clear()
                 engine = op.engine_of()
                 if engine and step.action not in SELF_PROVING:
                     self.check_engine(engine)

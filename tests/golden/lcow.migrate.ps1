@@ -249,6 +249,7 @@ $script:EngineExpect = @{ hyperv = @{ Os = 'linux'; KernelContains = 'linuxkit';
 $script:SourceEngines = @('source', 'hyperv')
 $script:SelfProving = @('wait-engine', 'switch-containers')
 $script:GatedPhases = @('switch', 'restore')
+$script:EngineChanging = @('stop-desktop', 'start-desktop', 'switch-containers')
 $script:ContainerdDriverType = 'io.containerd.snapshotter.v1'
 $script:Probes = @{ Info = @('info --format "{{json .}}"') }
 $script:Timeouts = @{ Acl = 300; Cleanup = 300; Feature = 3600; Probe = 120; Switch = 300; WslShutdown = 300 }
@@ -2555,6 +2556,10 @@ function Invoke-RunbookStep {
             $startedBefore = $status -ne 'done' -and $true -eq (Get-JsonProperty -Object (Get-StepState -Id $Step.Id).Record -Name 'commandStarted' -Default $false)
             Invoke-DockerStep -Step $Step -StartedBefore $startedBefore
         } else {
+            if ($script:EngineChanging -contains $Step.Kind) {
+                # After it a pipe may reach another engine: the next step that talks to one proves it again.
+                $script:CheckedEngines = @{}
+            }
             Invoke-HostAction -Step $Step
         }
         if ($script:StepDeclined) {
