@@ -746,3 +746,20 @@ def test_refuses_a_bad_plan_hash() -> None:
     for bad in ("x", HASH.upper(), HASH + "0", ""):
         with pytest.raises(PlanError, match="plan hash"):
             render_runbook(PLAIN, _meta(False, bad))
+
+
+def test_the_runbook_refuses_constrained_language_first_and_ends_a_restart_with_3010(plain: str) -> None:
+    """Under an AppLocker/WDAC policy the first .NET call of an unsigned script fails with a message about types:
+    the language mode is checked before any. A run that stops for a restart exits 3010 (what deployment tools read
+    as "restart the machine"), and only that run."""
+    lines = plain.split("\r\n")
+    mode = next(i for i, line in enumerate(lines) if "$ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage'"
+                in line)
+    first_net = next(i for i, line in enumerate(lines) if not line.lstrip().startswith("#")
+                     and ("New-Object" in line or "[System." in line))
+    assert mode < first_net
+    assert lines[mode + 1].lstrip().startswith("throw")
+    run = next(i for i, line in enumerate(lines) if line == "Invoke-Runbook -Options $runbookOptions")
+    assert [line for line in lines[run + 1:] if line.strip() and not line.lstrip().startswith("#")] == [
+        "if ($script:StopRequested) {", "    exit 3010", "}"]
+    assert sum(1 for line in lines if line.strip() == "exit 3010") == 1

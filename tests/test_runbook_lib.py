@@ -695,9 +695,11 @@ def check_the_backup_folder_is_locked(lib: Lib) -> list[str]:
         out.append("Protect-Folder does not grant full control to each SID on the folder and all below it")
     if "Protect-Folder -Path $root -Sids @($userSid, 'S-1-5-18')" not in lib.body("Protect-BackupFolder"):
         out.append("Protect-BackupFolder does not limit the folder to the user and SYSTEM")
-    initialize = lib.body("Initialize-BackupFolder")
-    if not 0 <= initialize.find("Protect-BackupFolder") < initialize.find("CreateDirectory"):
+    backup = lib.body("Protect-BackupFolder")
+    if not 0 <= backup.find("Protect-Folder -Path $root") < backup.find("CreateDirectory"):
         out.append("prepare-backup-folder creates sub-folders before locking the folder")
+    if "Protect-BackupFolder -StepId $Step.Id -Folders $Step.Params.Folders" not in lib.body("Initialize-BackupFolder"):
+        out.append("prepare-backup-folder does not make the planned sub-folders")
     run = lib.body("Invoke-Runbook")
     if not 0 <= run.find("Protect-BackupFolder") < run.find("[System.IO.Directory]::CreateDirectory($logFolder)"):
         out.append("the log folder is made before the backup folder is locked")

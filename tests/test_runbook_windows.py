@@ -152,9 +152,9 @@ def test_without_an_installer_the_upgrade_asks_or_fails_with_force_and_never_run
                   and text(n).startswith("if ($p.Installer.Length -eq 0)"))
     then_block = next(c for c in branch.children if c.type == "statement_block")
     inside = text(then_block)
-    assert "$script:Options.Force" in inside and "ShouldContinue(" in inside and "throw" in inside
+    assert "$script:Options.Force" in inside and "Confirm-GoOn " in inside and "throw" in inside
     assert "$script:DryRun" in inside and "Invoke-NativeProcess" not in inside
-    assert inside.index("$script:DryRun") < inside.index("$script:Options.Force") < inside.index("ShouldContinue(")
+    assert inside.index("$script:DryRun") < inside.index("$script:Options.Force") < inside.index("Confirm-GoOn ")
     # After either path the installed version is read again and must reach the plan's minimum.
     whole = text(body)
     assert whole.rindex("Get-DesktopVersion") > whole.index("if ($p.Installer.Length -eq 0)")

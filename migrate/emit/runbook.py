@@ -411,6 +411,13 @@ def _preamble(program: Program, meta: RunbookMeta) -> list[str]:
         "$ErrorActionPreference = 'Stop'",
         "# 7.4+ would throw on a non-zero exit code; Invoke-NativeProcess checks exit codes itself.",
         "$PSNativeCommandUseErrorActionPreference = $false",
+        "# Under an AppLocker or WDAC policy an unsigned script runs in ConstrainedLanguage, where its first .NET call",
+        "# would fail with a message about types: say what is wrong instead.",
+        "if ($ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage') {",
+        "    throw ('PowerShell runs in ' + $ExecutionContext.SessionState.LanguageMode + ' mode here (an AppLocker or "
+        "WDAC policy): the runbook needs FullLanguage. Sign it with a certificate the policy trusts, or run it where "
+        "the policy allows scripts')",
+        "}",
         "if ($Force -and -not $PSBoundParameters.ContainsKey('Confirm')) {",
         "    $ConfirmPreference = 'None'",
         "}",
@@ -465,6 +472,10 @@ def _main() -> list[str]:
         "    ScriptPath           = $PSCommandPath",
         "}",
         "Invoke-Runbook -Options $runbookOptions",
+        "if ($script:StopRequested) {",
+        "    # Deployment tools (Intune, Configuration Manager) read 3010 as: so far so good, restart the machine.",
+        "    exit 3010",
+        "}",
     ]
 
 

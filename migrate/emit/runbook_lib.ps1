@@ -98,6 +98,14 @@ function Get-JsonProperty {
     return , $property.Value
 }
 
+function Get-RequiredProperty {
+    # A key every entry of one of the run's own files has: a damaged file is named, not a strict-mode error.
+    [CmdletBinding()] param([AllowNull()] [object]$Object, [Parameter(Mandatory)] [string]$Name, [Parameter(Mandatory)] [string]$File)
+    $value = Get-JsonProperty -Object $Object -Name $Name
+    if ($null -eq $value) { throw ($File + ' in ' + $script:BackupRoot + ' is damaged: an entry has no ' + $Name + ' (its .bak copy may be whole)') }
+    return , $value
+}
+
 function Find-JsonProperty {
     # The property named exactly $Name or, with -IgnoreCase, the one differing only in case (ConvertFrom-Json never
     # holds two of those).
@@ -107,6 +115,16 @@ function Find-JsonProperty {
         if ($property.Name -ceq $Name -or ($IgnoreCase -and $property.Name -eq $Name)) { return $property }
     }
     return $null
+}
+
+function Confirm-GoOn {
+    # ShouldContinue, or, where nobody can answer (-NonInteractive, a deployment tool), an error that says -Force.
+    [CmdletBinding()] [OutputType([bool])] param([Parameter(Mandatory)] [string]$Query, [Parameter(Mandatory)] [string]$Caption)
+    try {
+        return $PSCmdlet.ShouldContinue($Query, $Caption)
+    } catch {
+        throw ($Caption + ': ' + $Query + ' Nobody can answer in this session (' + $_.Exception.Message + '): run again with -Force to go on without asking')
+    }
 }
 
 function Test-Elevated {
@@ -477,12 +495,13 @@ function Invoke-NativeProcess {
         TimedOut = $timedOut
     }
     if (-not $NoThrow) {
+        # dism.exe and wsl.exe write their errors to stdout: it is shown when stderr says nothing.
+        $said = $stderr
+        if ($said.Trim().Length -eq 0) { $said = $stdout }
         if ($timedOut) {
-            throw ($program + ' did not finish within ' + $TimeoutSeconds + ' s (it and its child processes were ended): ' + (Get-TextTail -Text $stderr))
+            throw ($program + ' did not finish within ' + $TimeoutSeconds + ' s (it and its child processes were ended): ' + (Get-TextTail -Text $said))
         }
-        if ($OkExitCodes -notcontains $exitCode) {
-            throw ($program + ' exited with code ' + $exitCode + ': ' + (Get-TextTail -Text $stderr))
-        }
+        if ($OkExitCodes -notcontains $exitCode) { throw ($program + ' exited with code ' + $exitCode + ': ' + (Get-TextTail -Text $said)) }
     }
     return $result
 }
@@ -595,7 +614,8 @@ function Get-DesktopVersion {
     # The installed Docker Desktop's version from its uninstall entry, '' when there is none.
     [CmdletBinding()] [OutputType([string])] param()
     foreach ($key in @(Get-ChildItem -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall' -ErrorAction SilentlyContinue)) {
-        $entry = Get-ItemProperty -LiteralPath $key.PSPath
+        # One unreadable key (a broken installer's) is skipped, not fatal.
+        $entry = Get-ItemProperty -LiteralPath $key.PSPath -ErrorAction SilentlyContinue
         if ([string](Get-JsonProperty -Object $entry -Name 'DisplayName' -Default '') -match '^Docker (Desktop|for Windows)') {
             return [string](Get-JsonProperty -Object $entry -Name 'DisplayVersion' -Default '')
         }
@@ -632,7 +652,7 @@ function Import-Journal {
     $script:Journal.Exists = $true
     $steps = Get-JsonProperty -Object $document -Name 'steps' -Default @()
     foreach ($item in $steps) {
-        $script:Journal.Steps[[string]$item.id] = @{
+        $script:Journal.Steps[[string](Get-RequiredProperty -Object $item -Name 'id' -File 'journal.json')] = @{
             Status    = [string](Get-JsonProperty -Object $item -Name 'status' -Default 'pending')
             StartedAt = [string](Get-JsonProperty -Object $item -Name 'startedAt' -Default '')
             EndedAt   = [string](Get-JsonProperty -Object $item -Name 'endedAt' -Default '')
@@ -657,7 +677,9 @@ function Import-Journal {
     $script:Journal.RebootRequestedBy = [string](Get-JsonProperty -Object $reboot -Name 'requestedBy' -Default '')
     $script:Journal.BootTime = [string](Get-JsonProperty -Object $reboot -Name 'bootTime' -Default '')
     $verifiedItems = Get-JsonProperty -Object $document -Name 'verified' -Default @()
-    foreach ($item in $verifiedItems) { $script:Journal.Verified[[string]$item.path] = [string]$item.sha256 }
+    foreach ($item in $verifiedItems) {
+        $script:Journal.Verified[[string](Get-RequiredProperty -Object $item -Name 'path' -File 'journal.json')] = [string](Get-RequiredProperty -Object $item -Name 'sha256' -File 'journal.json')
+    }
     $script:Journal.RolledBack = [string](Get-JsonProperty -Object $document -Name 'rolledBack' -Default '')
     $script:Journal.Finished = [string](Get-JsonProperty -Object $document -Name 'finished' -Default '')
 }
@@ -759,8 +781,9 @@ function Import-ArtifactRecord {
     $document = Read-JsonDocument -Path (Get-BackupItemPath -Relative 'artifacts.json')
     $items = Get-JsonProperty -Object $document -Name 'artifacts' -Default @()
     foreach ($item in $items) {
-        $script:Artifacts[[string]$item.path] = @{
-            Path    = [string]$item.path
+        $path = [string](Get-RequiredProperty -Object $item -Name 'path' -File 'artifacts.json')
+        $script:Artifacts[$path] = @{
+            Path    = $path
             Kind    = [string](Get-JsonProperty -Object $item -Name 'kind' -Default '')
             Subject = [string](Get-JsonProperty -Object $item -Name 'subject' -Default '')
             Step    = [string](Get-JsonProperty -Object $item -Name 'step' -Default '')
@@ -1264,7 +1287,7 @@ function Test-MigrationHost {
             throw ('not enough free space for ' + $what + ' on ' + $drive.Name + ': ' + $free + ' bytes free, ' + $entry.Bytes + ' needed')
         } elseif ($entry.Unknown) {
             Write-Warning -Message ($what + ': a size is unknown, ' + $entry.Bytes + ' bytes known, ' + $drive.Name + ' has ' + $free + ' bytes free')
-            if (-not $script:DryRun -and -not $script:Options.Force -and -not $PSCmdlet.ShouldContinue(($what + ' have a size the plan does not know (' + $entry.Bytes + ' bytes known); ' + $drive.Name + ' has ' + $free + ' bytes free. Go on?'), 'Free space')) {
+            if (-not $script:DryRun -and -not $script:Options.Force -and -not (Confirm-GoOn -Query ($what + ' have a size the plan does not know (' + $entry.Bytes + ' bytes known); ' + $drive.Name + ' has ' + $free + ' bytes free. Go on?') -Caption 'Free space')) {
                 throw ('stopped: the size of ' + $what + ' is unknown (run again with -Force to go on anyway)')
             }
         } else {
@@ -1274,7 +1297,7 @@ function Test-MigrationHost {
     if ($null -ne $p.FileSharing) { Test-FileSharing -Step $Step }
     foreach ($item in $p.Manual) { Write-Warning -Message ('to do by hand: ' + $item) }
     if (@($p.Manual).Count -gt 0 -and -not $script:DryRun -and -not $script:Options.Force) {
-        if (-not $PSCmdlet.ShouldContinue('The plan lists ' + @($p.Manual).Count + ' thing(s) to do by hand (above). Go on?', 'Manual items')) {
+        if (-not (Confirm-GoOn -Query ('The plan lists ' + @($p.Manual).Count + ' thing(s) to do by hand (above). Go on?') -Caption 'Manual items')) {
             throw 'stopped before any change: do the items listed above, then run the runbook again'
         }
     }
@@ -1353,8 +1376,9 @@ function Protect-Folder {
 }
 
 function Protect-BackupFolder {
-    # The backup folder, limited to this user and SYSTEM; never on a FAT or exFAT drive (no ACLs; 4 GB files).
-    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [string]$StepId)
+    # The backup folder, limited to this user and SYSTEM, then the sub-folders the plan names (each inherits the
+    # lock); never on a FAT or exFAT drive (no ACLs; 4 GB files). One question under -Confirm for all of it.
+    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [string]$StepId, [string[]]$Folders = @())
     $root = $script:BackupRoot
     if (-not $root.StartsWith('\\')) {
         $drive = New-Object -TypeName System.IO.DriveInfo -ArgumentList ([System.IO.Path]::GetPathRoot($root))
@@ -1363,11 +1387,14 @@ function Protect-BackupFolder {
         }
     }
     $userSid = [System.Security.Principal.WindowsIdentity]::GetCurrent().User.Value
-    if (-not $PSCmdlet.ShouldProcess($root, 'Create the backup folder and limit it to ' + $userSid + ' and SYSTEM')) {
+    $what = 'Create the backup folder'
+    if ($Folders.Count -gt 0) { $what += ' (with ' + ($Folders -join ', ') + ')' }
+    if (-not $PSCmdlet.ShouldProcess($root, $what + ' and limit it to ' + $userSid + ' and SYSTEM')) {
         $script:StepDeclined = $true
         return
     }
     Protect-Folder -Path $root -Sids @($userSid, 'S-1-5-18') -StepId $StepId -Confirm:$false
+    foreach ($folder in $Folders) { [void][System.IO.Directory]::CreateDirectory((Get-BackupItemPath -Relative $folder)) }
 }
 
 function Copy-RunbookForTask {
@@ -1401,17 +1428,10 @@ function Get-TaskSetting {
 }
 
 function Initialize-BackupFolder {
-    # prepare-backup-folder: the locked backup folder, then its sub-folders (each inherits the lock).
-    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
-    Protect-BackupFolder -StepId $Step.Id
-    if ($script:StepDeclined -or -not $PSCmdlet.ShouldProcess($script:BackupRoot, 'Create ' + ($Step.Params.Folders -join ', '))) {
-        $script:StepDeclined = $true
-        return
-    }
-    foreach ($folder in $Step.Params.Folders) {
-        [void][System.IO.Directory]::CreateDirectory((Get-BackupItemPath -Relative $folder))
-    }
-    Add-StepNote -Text 'backup folder limited to you and SYSTEM'
+    # prepare-backup-folder: the locked backup folder, then its sub-folders (Protect-BackupFolder asks once).
+    [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
+    Protect-BackupFolder -StepId $Step.Id -Folders $Step.Params.Folders
+    if (-not $script:StepDeclined) { Add-StepNote -Text 'backup folder limited to you and SYSTEM' }
 }
 
 function Export-ContainerEnvironment {
@@ -1714,7 +1734,7 @@ function Update-DockerDesktop {
             return
         }
         if ($script:Options.Force) { throw ($instructions + ', then run the runbook again with -Resume') }
-        if (-not $PSCmdlet.ShouldContinue($instructions + '. Go on once it is installed?', 'Upgrade Docker Desktop')) {
+        if (-not (Confirm-GoOn -Query ($instructions + '. Go on once it is installed?') -Caption 'Upgrade Docker Desktop')) {
             throw ('stopped: ' + $instructions + ', then run the runbook again with -Resume')
         }
     } else {
@@ -2037,13 +2057,14 @@ function Restore-HostFile {
     if ($null -eq $manifest) { Add-StepNote -Text 'no settings backup: nothing to put back'; return }
     $files = Get-JsonProperty -Object $manifest -Name 'files' -Default @()
     foreach ($file in $files) {
-        $path = [string]$file.path
-        if ([bool]$file.present) {
-            $copy = Get-BackupItemPath -Relative ([string]$file.backup)
-            if ((Get-FileSha256 -Path $copy) -ne [string]$file.sha256) {
+        $path = [string](Get-RequiredProperty -Object $file -Name 'path' -File $Step.Params.Manifest)
+        $sha256 = [string](Get-JsonProperty -Object $file -Name 'sha256' -Default '')
+        if ([bool](Get-RequiredProperty -Object $file -Name 'present' -File $Step.Params.Manifest)) {
+            $copy = Get-BackupItemPath -Relative ([string](Get-RequiredProperty -Object $file -Name 'backup' -File $Step.Params.Manifest))
+            if ((Get-FileSha256 -Path $copy) -ne $sha256) {
                 throw ($copy + ' does not match its recorded hash: not restoring it')
             }
-            if ([System.IO.File]::Exists($path) -and (Get-FileSha256 -Path $path) -eq [string]$file.sha256) { continue }
+            if ([System.IO.File]::Exists($path) -and (Get-FileSha256 -Path $path) -eq $sha256) { continue }
             if ($PSCmdlet.ShouldProcess($path, 'Put back the copy made before the migration')) {
                 if ([System.IO.File]::Exists($path)) {
                     [void](Save-FileSnapshot -Path $path -Bytes ([System.IO.File]::ReadAllBytes($path)))
@@ -2134,7 +2155,7 @@ function Get-StepBlocker {
         if ($script:DryRun) {
             return @{ Status = 'WouldRun'; Notes = 'runs after the backups are verified' }
         }
-        return @{ Status = 'Failed'; Notes = 'the backups have not passed backup/verify (or changed since): run it first' }
+        return @{ Status = 'Failed'; Notes = 'the backups have not passed backup/verify, or one changed after it did: then they cannot be trusted; go back with -Rollback and start again with a new -BackupPath' }
     }
     foreach ($relative in $Step.Consumes) {
         $problem = Test-ArtifactUnchanged -Relative $relative
@@ -2174,7 +2195,7 @@ function Invoke-DockerStep {
         $script:StepDeclined = $true
         return
     }
-    if ($StartedBefore) {
+    if ($StartedBefore -and -not $script:DryRun) {
         Invoke-QuietDocker -Step $Step -Commands $docker.Cleanup -Why 'clean-up'
         Invoke-QuietDocker -Step $Step -Commands $docker.Recover -Why 'recovered'
     }
@@ -2436,10 +2457,14 @@ function Invoke-Runbook {
         $failure = $_
         Write-Warning -Message $failure.Exception.Message
         Write-Warning -Message ('Log: ' + $script:LogPath + '; transcript: ' + $script:TranscriptPath)
-        if (-not $Options.Rollback -and -not $script:DryRun -and $script:Journal.Exists) {
+        if (-not $script:DryRun -and $script:Journal.Exists) {
             $again = "& '" + $Options.ScriptPath.Replace("'", "''") + "'"
             $folder = " -BackupPath '" + $script:BackupRoot.Replace("'", "''") + "'"
-            Write-Warning -Message ('Fix the cause, then continue with: ' + $again + ' -Resume' + $folder + '   (or go back with: ' + $again + ' -Rollback' + $folder + ')')
+            if ($Options.Rollback) {
+                Write-Warning -Message ('Fix the cause, then roll back again with: ' + $again + ' -Rollback' + $folder)
+            } else {
+                Write-Warning -Message ('Fix the cause, then continue with: ' + $again + ' -Resume' + $folder + '   (or go back with: ' + $again + ' -Rollback' + $folder + ')')
+            }
         }
         throw
     } finally {

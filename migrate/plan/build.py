@@ -277,8 +277,8 @@ class _Builder:
             f"{phase}/{self.ns}helper-tools", phase, f"Check the helper image {helper} has what the copies need",
             self.engine, ("run", "--rm", *self.linux, "--network", "none", "--", helper, "sh", "-c",
                           probe_command()),
-            target=helper, timeout=300, depends_on=_ids((self.folder, self.helper_src)), mutating=False,
-            expect_output=PROBE_END)
+            target=helper, timeout=300, depends_on=_ids((self.folder, self.helper_src)),
+            expect_output=PROBE_END)  # mutating: it runs a container (and a missing image would be pulled)
 
     def reach(self, after: tuple[str, ...], exe: str, findings: tuple[str, ...]) -> None:
         """The second engine answers (Docker Desktop switched to Linux containers when its VM did not run), once

@@ -208,7 +208,8 @@ class Context:
             if self.journal.status(dep) != "done":
                 return f"depends on {dep}, which is not done"
         if step.phase in GATED_PHASES and not self._backups_verified():
-            return "the backups have not passed backup/verify (or changed since): run it first"
+            return ("the backups have not passed backup/verify, or one changed after it did: then they cannot be "
+                    "trusted; go back with --rollback and start again in a new work folder")
         for rel in step.consumes:
             rec = self.artifacts.get(rel)
             if rec is None:
