@@ -747,6 +747,14 @@ def check_engines_prove_what_they_are(lib: Lib) -> list[str]:
     return out
 
 
+def check_wsl_changes_only_while_desktop_is_stopped(lib: Lib) -> list[str]:
+    """Desktop starts at logon from its Run entry whatever its settings say: install-wsl proves it stopped before it
+    runs an installer (the program stops it first after each restart)."""
+    body = lib.body("Install-Wsl")
+    guard, work = body.find("Assert-DesktopStopped"), body.find("ShouldProcess(")
+    return [] if 0 <= guard < work else ["install-wsl does not check Docker Desktop is stopped before it changes WSL"]
+
+
 def _owner(node):
     """The try statement a catch clause belongs to."""
     cur = node.parent
@@ -945,7 +953,8 @@ CHECKS: list[Callable[[Lib], list[str]]] = [
     check_env_values_never_reach_a_message, check_secret_values_never_reach_a_message,
     check_secret_values_live_in_the_backup_folder, check_the_backup_folder_is_locked,
     check_artifacts_are_rehashed_before_use,
-    check_engines_prove_what_they_are, check_failures_say_what_next, check_json_edits_follow_section_7,
+    check_engines_prove_what_they_are, check_wsl_changes_only_while_desktop_is_stopped,
+    check_failures_say_what_next, check_json_edits_follow_section_7,
     check_verify_target_compares_both_digests, check_check_modes_are_the_models,
     check_the_library_reads_only_what_the_program_holds, check_the_journal_is_the_rehearsals,
     check_json_arrays_are_not_wrapped, check_time_limits_come_from_the_program,
@@ -1070,6 +1079,8 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
     (check_artifacts_are_rehashed_before_use, [(" -or (Get-FileSha256 -Path $path) -ne $record.Sha256", "")]),
     (check_engines_prove_what_they_are, [("-not $kernel.Contains($expect.KernelContains)", "$false")]),
     (check_engines_prove_what_they_are, [("                $script:CheckedEngines = @{}\n", "")]),
+    (check_wsl_changes_only_while_desktop_is_stopped,
+     [("    Assert-DesktopStopped -What 'WSL is installed or updated'\n", "")]),
     (check_failures_say_what_next, [("        Write-Warning -Message ('Log: ' + $script:LogPath + '; transcript: ' + "
                                      "$script:TranscriptPath)\n", "")]),
     (check_json_edits_follow_section_7, [("    if ($Existed) { [void](Save-FileSnapshot -Path $Path -Bytes "

@@ -1774,6 +1774,8 @@ function Install-Wsl {
             return
         }
     }
+    # Desktop starts at logon from its Run entry whatever its settings say: it must not run while WSL changes.
+    Assert-DesktopStopped -What 'WSL is installed or updated'
     if ($p.Msi.Length -gt 0 -and -not [System.IO.File]::Exists($p.Msi)) { throw ($p.Msi + ': no such installer') }
     if (-not $PSCmdlet.ShouldProcess('WSL', 'Install or update WSL with ' + $p.Program)) {
         $script:StepDeclined = $true

@@ -453,6 +453,7 @@ class _Builder:
             last = self.add(Step("switch/reboot", "switch", "Restart Windows if a feature needs it, then resume",
                                  Reboot(), target="Windows", depends_on=(last,),
                                  findings=self.kinds("enable-windows-features")))
+            last = self._stop_after_restart("switch/stop-desktop-after-restart", last)
         last = self._wsl_ready(last, install)
         if sw.enable_features or sw.wslconfig or install:
             # Desktop may have been started again (at logon after the restart, or by hand); WSL must restart to
@@ -510,6 +511,12 @@ class _Builder:
             raise PlanError(f"[switch] wsl_install: {sw.wsl_install!r} is not install, update or ''")
         return None
 
+    def _stop_after_restart(self, step_id: str, last: str) -> str:
+        """The first step after a restart: Docker Desktop starts at logon from its Run entry whatever its settings
+        say, and must not run on the half-switched backend while WSL is installed and checked."""
+        return self.add(Step(step_id, "switch", "Stop Docker Desktop if it started at logon after the restart",
+                             StopDesktop(), target="Docker Desktop", depends_on=(last,)))
+
     def _wsl_ready(self, last: str, install: InstallWsl | None) -> str:
         """After the features and their restart: WSL installed or updated, WSL 2 the default, and proved to answer
         as a WSL the new Desktop can run on, before Desktop starts on it."""
@@ -521,6 +528,7 @@ class _Builder:
             if install.restart_exit_codes:
                 last = self.add(Step("switch/reboot-wsl", "switch", "Restart Windows if WSL's installation needs it, "
                                      "then resume", Reboot(), target="Windows", depends_on=(last,)))
+                last = self._stop_after_restart("switch/stop-desktop-after-wsl-restart", last)
         if sw.wsl_set_default_version:
             last = self.add(Step("switch/wsl-default-version", "switch", "Make WSL 2 the default for new distributions",
                                  SetWslVersion(version=2), target="WSL", depends_on=(last,),

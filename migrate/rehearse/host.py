@@ -167,7 +167,11 @@ class SimulatedHost(Host):
     # --------------------------------------------------------------------------------------- what a user does
 
     def restart(self) -> None:
-        """Windows restarts: a new boot; Desktop starts at logon when its settings say so; the task fires."""
+        """Windows restarts: a new boot; Desktop starts at logon when its Run entry is there; the task fires.
+
+        The Run entry is what Desktop wrote the last time it ran, from its autoStart setting then: a setting edited
+        while Desktop is stopped does not remove it (docker/for-win#13396), so Desktop may start after the restart
+        whatever the file says now."""
         self.state["boot"] += 1
         # A feature dism turned on (exit 3010) is on once Windows has restarted.
         self.state["features"] = {k: "Enabled" if v == "EnablePending" else v
@@ -176,7 +180,10 @@ class SimulatedHost(Host):
         if wsl is not None and not wsl["installed"] and \
                 self.state["features"].get("Microsoft-Windows-Subsystem-Linux") == "Enabled":
             wsl.update(installed=True, version="")  # the feature brings the inbox wsl.exe, without --version
-        self.state["desktop"]["running"] = self.settings().get("autostart", True) is not False
+        at_logon = self.state["desktop"].get("at_logon")
+        if at_logon is None:
+            at_logon = self.settings().get("autostart", True) is not False
+        self.state["desktop"]["running"] = bool(at_logon)
         self.state["vms_running"] = self.state["desktop"]["running"] and self.backend() == "hyperv"
         self.state["pending_restart"] = False
         self.save()
@@ -503,6 +510,7 @@ def install_wsl(host: SimulatedHost, a: InstallWsl, ctx: Context) -> None:
     if a.skip_from and wsl["installed"] and _version_at_least(wsl.get("version", ""), a.skip_from):
         ctx.note(f"WSL {wsl['version']} is already installed")
         return
+    _desktop_stopped(host, "WSL is installed or updated")
     if a.msi and not host.path(a.msi).is_file():
         raise StepFailed(f"{a.msi}: no such installer")
     if not a.msi and not wsl["installed"] and not a.wsl_arguments[0] == "--install":
@@ -546,7 +554,9 @@ def check_wsl(host: SimulatedHost, a: CheckWsl, ctx: Context) -> None:
 def start_desktop(host: SimulatedHost, a: StartDesktop, ctx: Context) -> None:
     if not host.path(a.exe).is_file():
         raise StepFailed(f"{a.exe}: Docker Desktop is not installed there")
-    host.state["desktop"].update(running=True, elevated=False)
+    # Desktop applies its auto-start setting when it runs: its Run entry follows the file from now on.
+    host.state["desktop"].update(running=True, elevated=False,
+                                 at_logon=host.settings().get("autostart", True) is not False)
     host.state["vms_running"] = host.backend() == "hyperv"
     host.save()
     ctx.note(f"Docker Desktop started ({host.backend()})")
@@ -745,6 +755,9 @@ def seed_host(root: Path, plan: Any, inv: Any | None, backup_root: Path) -> list
                                            else 1]
         _write_json_file(sim.path(name), values)
         seeded.append(name)
+    if "at_logon" not in sim.state["desktop"]:
+        sim.state["desktop"]["at_logon"] = sim.settings().get("autostart", True) is not False
+        sim.save()
     for f, cfg in ((DAEMON_LINUX, inv.settings.daemon_linux if inv else None),
                    (DAEMON_WINDOWS, inv.settings.daemon_windows if inv else None)):
         if cfg is not None and sim.live(f) is None:

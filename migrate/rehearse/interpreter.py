@@ -224,7 +224,7 @@ class Context:
 
     def _backups_verified(self) -> bool:
         gate = next((s for s in self.program.steps if isinstance(s.op, VerifyBackups)), None)
-        if gate is None or self.journal.status(gate.id) != "done":
+        if gate is None or not isinstance(gate.op, VerifyBackups) or self.journal.status(gate.id) != "done":
             return False
         return all(self.journal.verified.get(p) == (self.artifacts[p].sha256 if p in self.artifacts else None)
                    for p in gate.op.artifacts)
