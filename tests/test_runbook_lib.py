@@ -273,7 +273,8 @@ def check_native_calls_have_timeouts(lib: Lib) -> list[str]:
     if len(main) != 1 or _splat(lib, main[0], "splatDocker").get("TimeoutSeconds") != "$docker.Timeout":
         out.append("Invoke-DockerStep does not run the command with the step's Timeout")
     loop = next((n for n in walk(native) if n.type == "while_statement"
-                 and re.fullmatch(r"-not \$process\.WaitForExit\(\d+\)", _condition(n))), None)
+                 and re.fullmatch(r"-not \$process\.WaitForExit\(1000 \* \$script:Timeouts\.Poll\)",
+                                  _condition(n))), None)
     if loop is None:
         return [*out, "Invoke-NativeProcess: no wait loop on the process"]
     expiry = [n for n in _ifs(loop) if "$TimeoutSeconds" in _condition(n)]
@@ -436,19 +437,24 @@ def check_the_log_is_written_only_in_a_real_run(lib: Lib) -> list[str]:
 
 
 def check_features_go_through_dism(lib: Lib) -> list[str]:
-    """Optional features through dism.exe with exit 0 or 3010 (restart needed), never the DISM module."""
+    """Optional features through dism.exe with the plan's exit codes (its restart codes recorded for the reboot
+    step), never the DISM module."""
     out = [f"DISM module: {m.group(0)}" for m, _ in _code_matches(
         lib, r"\b\w+-Windows(?:Optional)?Feature\b|\b\w+-WindowsCapability\b|Import-Module\s+-?\w*\s*Dism")]
     calls = lib.calls("Invoke-NativeProcess", lib.function("Enable-HostFeature"))
     text = _text(calls[0]) if len(calls) == 1 else ""
     for part in ("-FilePath (Get-SystemProgram -Name 'dism.exe')", "-Arguments $p.Arguments",
-                 "-OkExitCodes @(0, 3010)"):
+                 "-OkExitCodes $p.OkExitCodes"):
         if part not in text:
             out.append(f"Enable-HostFeature: the dism.exe call lacks {part}")
-    restart = next((n for n in _ifs(lib.function("Enable-HostFeature")) if "$result.ExitCode -eq 3010" in
-                    _condition(n)), None)
-    if restart is None or "$script:Journal.RebootNeeded = $true" not in _text(_then_block(restart)):
-        out.append("Enable-HostFeature: exit 3010 does not record that Windows must restart")
+    if "Add-PendingRestart -Step $Step -ExitCode $result.ExitCode" not in lib.body("Enable-HostFeature"):
+        out.append("Enable-HostFeature: a restart exit code is not recorded")
+    pending = lib.body("Add-PendingRestart")
+    guard = next((n for n in _ifs(lib.function("Add-PendingRestart"))
+                  if "@($Step.Params.RestartExitCodes) -notcontains $ExitCode" in _condition(n)), None)
+    if guard is None or "return" not in _text(_then_block(guard)) or \
+            "$script:Journal.RebootNeeded = $true" not in pending:
+        out.append("Add-PendingRestart: the plan's restart exit codes do not record that Windows must restart")
     if "GetFolderPath('System')" not in lib.body("Get-SystemProgram"):
         out.append("Get-SystemProgram does not use the System folder")
     return out
@@ -933,6 +939,10 @@ def check_time_limits_come_from_the_program(lib: Lib) -> list[str]:
                 out.append(f"{enclosing_function(node)}: $script:Timeouts has no {name}")
         elif not re.fullmatch(r"\$\w+(\.\w+)*", value):
             out.append(f"{enclosing_function(node)}: -TimeoutSeconds {value} (not from the program)")
+    # Waits and pauses too: a literal number of seconds or milliseconds is the library's own limit.
+    literal = r"(AddSeconds\(|WaitForExit\(|WaitAll\([^\n]*\),\s*)\d+\)|Start-Sleep -Seconds \d+\b"
+    for m, node in _code_matches(lib, literal):
+        out.append(f"{enclosing_function(node)}: {m.group(0)} (not from the program)")
     return out
 
 
@@ -986,8 +996,12 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
                                          " -Display '--shutdown' -StepId $Step.Id)")]),
     (check_native_calls_have_timeouts, [("        TimeoutSeconds   = $docker.Timeout",
                                          "        TimeoutSeconds   = 604800")]),
-    (check_native_calls_have_timeouts, [("[ValidateRange(1, 604800)] [int]$TimeoutSeconds,",
-                                         "[ValidateRange(1, 604800)] [int]$TimeoutSeconds = 0,")]),
+    (check_native_calls_have_timeouts, [("[ValidateRange(1, 604800)] [int]$TimeoutSeconds,\n        "
+                                         "[AllowEmptyString()] [string]$ProgressPath = '',\n        "
+                                         "[switch]$NoThrow,\n        [switch]$Utf16",
+                                         "[ValidateRange(1, 604800)] [int]$TimeoutSeconds = 0,\n        "
+                                         "[AllowEmptyString()] [string]$ProgressPath = '',\n        "
+                                         "[switch]$NoThrow,\n        [switch]$Utf16")]),
     (check_every_action_has_one_case, [("        'finish' { Complete-Migration -Step $Step }\n", "")]),
     (check_every_action_has_one_case, [("'finish' { Complete-Migration -Step $Step }",
                                         "'finish' { Complete-Migrations -Step $Step }")]),
@@ -1015,11 +1029,13 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
      [("    $script:TranscriptPath = [System.IO.Path]::Combine($logFolder, 'transcript-' + $runId + '.txt')",
        "    $script:TranscriptPath = [System.IO.Path]::Combine($logFolder, 'transcript-' + $runId + '.txt')\n"
        "    $script:LogPath = [System.IO.Path]::Combine($logFolder, 'runbook.jsonl')")]),
-    (check_features_go_through_dism, [("-OkExitCodes @(0, 3010) -TimeoutSeconds $script:Timeouts.Feature",
-                                       "-OkExitCodes @(0) -TimeoutSeconds 3600")]),
-    (check_features_go_through_dism, [("    if ($result.ExitCode -eq 3010) {",
+    (check_features_go_through_dism, [("-OkExitCodes $p.OkExitCodes -TimeoutSeconds $script:Timeouts.Feature",
+                                       "-OkExitCodes @(0) -TimeoutSeconds $script:Timeouts.Feature")]),
+    (check_features_go_through_dism, [("    Add-PendingRestart -Step $Step -ExitCode $result.ExitCode -Done ($p",
                                        "    Enable-WindowsOptionalFeature -Online -FeatureName $p.Name -NoRestart\n"
-                                       "    if ($result.ExitCode -eq 3010) {")]),
+                                       "    Add-PendingRestart -Step $Step -ExitCode $result.ExitCode -Done ($p")]),
+    (check_features_go_through_dism, [("$script:Journal.RebootNeeded = $true\n    $script:Journal.RebootRequestedBy",
+                                       "$script:Journal.RebootRequestedBy")]),
     (check_refuses_a_32_bit_powershell, [("if (-not [System.Environment]::Is64BitProcess) {",
                                           "if (-not [System.Environment]::Is64BitOperatingSystem) {")]),
     (check_refuses_a_32_bit_powershell, [("    $script:Options = $Options\n",
@@ -1078,6 +1094,9 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
                                           "-Sids @($userSid, 'S-1-5-18', 'S-1-1-0')")]),
     (check_artifacts_are_rehashed_before_use, [(" -or (Get-FileSha256 -Path $path) -ne $record.Sha256", "")]),
     (check_engines_prove_what_they_are, [("-not $kernel.Contains($expect.KernelContains)", "$false")]),
+    (check_time_limits_come_from_the_program, [("AddSeconds($script:Timeouts.DesktopStart)", "AddSeconds(60)")]),
+    (check_time_limits_come_from_the_program, [("Start-Sleep -Seconds $script:Timeouts.EnginePoll",
+                                                "Start-Sleep -Seconds 5")]),
     (check_engines_prove_what_they_are, [("                $script:CheckedEngines = @{}\n", "")]),
     (check_wsl_changes_only_while_desktop_is_stopped,
      [("    Assert-DesktopStopped -What 'WSL is installed or updated'\n", "")]),

@@ -24,7 +24,7 @@ from tests.winsplit import split_command_line_argvw, split_command_line_msvcrt
 LIBRARY = resources.files("migrate.emit").joinpath("runbook_lib.ps1").read_text(encoding="ascii")
 ROOT = parse_powershell(LIBRARY).root_node
 FUNCTIONS = functions(ROOT)
-MUTATING = ("Update-DockerDesktop", "Install-Wsl", "Set-WslDefaultVersion")
+MUTATING = ("Update-DockerDesktop", "Install-Wsl", "Set-WslDefaultVersion", "Enable-HostFeature")
 """The new host actions that change the machine."""
 READ_ONLY = ("Test-WslReady", "Get-WslVersion", "Get-DesktopVersion", "Test-VersionAtLeast")
 HELPERS = ("Invoke-WslCommand",)
@@ -105,9 +105,11 @@ def test_exit_codes_come_from_the_plan_and_restarts_are_recorded_from_its_list()
         assert "$p.OkExitCodes" in body, name
         # No exit code is decided here: the only integer literals are comparisons with 0 (Length, Count).
         assert not re.search(r"\b(3010|1641|1603)\b", body), name
-    install = text(_body("Install-Wsl"))
-    assert "@($p.RestartExitCodes) -contains $result.ExitCode" in install
-    assert install.index("$script:Journal.RebootNeeded = $true") > install.index("$p.RestartExitCodes")
+    for name in ("Install-Wsl", "Enable-HostFeature"):
+        assert "Add-PendingRestart -Step $Step -ExitCode $result.ExitCode" in text(_body(name)), name
+    pending = text(_body("Add-PendingRestart"))
+    assert "@($Step.Params.RestartExitCodes) -notcontains $ExitCode" in pending
+    assert pending.index("$script:Journal.RebootNeeded = $true") > pending.index("$Step.Params.RestartExitCodes")
 
 
 def test_versions_come_from_the_plan() -> None:

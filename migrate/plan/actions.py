@@ -436,14 +436,18 @@ class EditIni(Action):
 
 @dataclass(frozen=True, slots=True)
 class EnableFeature(Action):
-    """Enable an optional Windows feature with dism.exe (exit 0, or 3010: a restart is needed)."""
+    """Enable an optional Windows feature with dism.exe; exit codes mean what the plan says (dism's 3010: the
+    feature is on after a restart, which the next reboot step asks for)."""
 
     NAME: ClassVar[str] = "enable-feature"
     name: str = ""
+    ok_exit_codes: tuple[int, ...] = (0, 3010)
+    restart_exit_codes: tuple[int, ...] = (3010,)
 
     def __post_init__(self) -> None:
         if not _FEATURE.match(self.name):
             raise PlanError(f"enable-feature: bad feature name {self.name!r}")
+        _exit_codes("enable-feature", self.ok_exit_codes, self.restart_exit_codes)
 
 
 @dataclass(frozen=True, slots=True)

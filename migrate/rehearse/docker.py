@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from migrate.plan.steps import TIMEOUTS
 from migrate.errors import EngineError
 
 
@@ -51,11 +52,15 @@ class CliDocker:
         except subprocess.TimeoutExpired:
             # The CLI's own session: a plugin it started (compose, desktop) holds the pipes and must end too.
             os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
+            try:
+                # As the runbook: the pipes are waited for a bounded time (a child outside the group may hold them).
+                proc.communicate(timeout=TIMEOUTS["PipeDrain"])
+            except subprocess.TimeoutExpired:
+                pass
             raise CommandTimedOut(f"docker {' '.join(args[:2])} did not finish within {timeout} s") from None
         except BaseException:
             os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+            proc.wait(timeout=TIMEOUTS["KillWait"])
             raise
         return Completed(proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
 

@@ -454,12 +454,17 @@ def enable_feature(host: SimulatedHost, a: EnableFeature, ctx: Context) -> None:
     if features.get(a.name) == "Enabled":
         ctx.note(f"{a.name} already enabled")
         return
+    code = 3010  # what dism.exe exits with for a feature that is on once Windows has restarted
+    if code not in a.ok_exit_codes:
+        raise StepFailed(f"dism.exe exited with code {code}")
     features[a.name] = "EnablePending"
     host.save()
-    # dism.exe exits 3010: the feature is on after a restart.
+    if code not in a.restart_exit_codes:
+        ctx.note(f"{a.name} enabled")
+        return
     ctx.journal.reboot_needed = True
     ctx.journal.reboot_requested_by = ctx.step.id if ctx.step else ""
-    ctx.note(f"{a.name} enabled; Windows must restart")
+    ctx.note(f"{a.name} enabled; Windows must restart (exit code {code})")
 
 
 def reboot(host: SimulatedHost, a: Reboot, ctx: Context) -> None:

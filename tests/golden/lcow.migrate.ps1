@@ -261,7 +261,7 @@ $script:GatedPhases = @('switch', 'restore')
 $script:EngineChanging = @('stop-desktop', 'start-desktop', 'switch-containers')
 $script:ContainerdDriverType = 'io.containerd.snapshotter.v1'
 $script:Probes = @{ Info = @('info --format "{{json .}}"') }
-$script:Timeouts = @{ Acl = 300; Cleanup = 300; Feature = 3600; Probe = 120; Switch = 300; WslShutdown = 300 }
+$script:Timeouts = @{ Acl = 300; Cleanup = 300; DesktopStart = 60; EnginePoll = 5; Feature = 3600; KillWait = 30; PipeDrain = 60; Poll = 2; Probe = 120; Switch = 300; WslShutdown = 300 }
 # Long arguments several steps share, each written once (a step's command line names it: @{ Text = 'T1' }).
 $script:Texts = @{
     T1 = ('"export LC_ALL=C' + [char]0x000a + 'if ! { [ \"$(tar -c --numeric-owner -f - -C /dev null 2>/dev/null | tar -t --numeric-owner -f - 2>/dev/null)\" = null ] && tar -c --numeric-owner -f - -C /dev null 2>/dev/null | tar -x --numeric-owner -O -f - >/dev/null 2>&1; }; then echo ''missing tar''; fi' + [char]0x000a + 'if ! { [ \"$(find /dev/null -type c -exec sh -c ''echo \"$#\"'' sh {} + 2>/dev/null)\" = 1 ]; }; then echo ''missing find''; fi' + [char]0x000a + 'if ! { case $(stat -c ''%f %u %g %s %t %T %i %h %N'' / 2>/dev/null) in [0-9a-f]*'' ''[0-9]*'' ''[0-9]*'' ''[0-9]*'' ''[0-9a-f]*'' ''[0-9a-f]*'' ''[0-9]*'' ''[0-9]*'' ''*/*) true;; *) false;; esac; }; then echo ''missing stat''; fi' + [char]0x000a + 'if ! { [ \"$(printf ''a\0'' | od -An -v -tx1 2>/dev/null)\" = '' 61 00'' ]; }; then echo ''missing od''; fi' + [char]0x000a + 'if ! { case $(printf '''' | sha256sum 2>/dev/null) in e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855*) true;; *) false;; esac; }; then echo ''missing sha256sum''; fi' + [char]0x000a + 'if ! { [ \"$(echo 20 22 | awk ''{ print $1 + $2 }'' 2>/dev/null)\" = 42 ]; }; then echo ''missing awk''; fi' + [char]0x000a + 'if ! { [ \"$(printf ''b\na\n'' | sort 2>/dev/null)\" = \"$(printf ''a\nb'')\" ]; }; then echo ''missing sort''; fi' + [char]0x000a + 'if ! { [ \"$(echo x | cat 2>/dev/null)\" = x ]; }; then echo ''missing cat''; fi' + [char]0x000a + 'echo wsl2-migrate-helper-probe-end' + [char]0x000a + '"')
@@ -672,9 +672,9 @@ function Stop-ProcessTree {
     $taskkill.UseShellExecute = $false
     $taskkill.CreateNoWindow = $true
     $killer = [System.Diagnostics.Process]::Start($taskkill)
-    [void]$killer.WaitForExit(30000)
+    [void]$killer.WaitForExit(1000 * $script:Timeouts.KillWait)
     $killer.Dispose()
-    [void]$Process.WaitForExit(30000)
+    [void]$Process.WaitForExit(1000 * $script:Timeouts.KillWait)
 }
 
 function Invoke-NativeProcess {
@@ -727,7 +727,7 @@ function Invoke-NativeProcess {
         # Reading one pipe to its end before the other can deadlock when the other fills up.
         $stdoutTask = $process.StandardOutput.ReadToEndAsync()
         $stderrTask = $process.StandardError.ReadToEndAsync()
-        while (-not $process.WaitForExit(2000)) {
+        while (-not $process.WaitForExit(1000 * $script:Timeouts.Poll)) {
             if ($clock.Elapsed.TotalSeconds -ge $TimeoutSeconds) {
                 $timedOut = $true
                 Stop-ProcessTree -Process $process -WhatIf:$false -Confirm:$false
@@ -744,7 +744,7 @@ function Invoke-NativeProcess {
         # output is waited for a bounded time, never forever.
         $stdout = ''
         $stderr = '(the output pipes stayed open after the program ended)'
-        if ([System.Threading.Tasks.Task]::WaitAll([System.Threading.Tasks.Task[]]@($stdoutTask, $stderrTask), 60000)) {
+        if ([System.Threading.Tasks.Task]::WaitAll([System.Threading.Tasks.Task[]]@($stdoutTask, $stderrTask), 1000 * $script:Timeouts.PipeDrain)) {
             $stdout = $stdoutTask.Result
             $stderr = $stderrTask.Result
         }
@@ -809,7 +809,7 @@ function Invoke-DockerCommand {
         [Parameter(Mandatory)] [string]$StepId,
         [AllowEmptyString()] [string]$WorkingDirectory = '',
         [int[]]$OkExitCodes = @(0),
-        [int]$TimeoutSeconds = 300,
+        [Parameter(Mandatory)] [ValidateRange(1, 604800)] [int]$TimeoutSeconds,
         [AllowEmptyString()] [string]$ProgressPath = '',
         [switch]$NoThrow
     )
@@ -1816,7 +1816,7 @@ function Stop-DockerDesktop {
         $deadline = (Get-Date).AddSeconds($p.Timeout)
         while (@(Get-DesktopProcess).Count -gt 0) {
             if ((Get-Date) -gt $deadline) { throw ('Docker Desktop did not stop within ' + $p.Timeout + ' s') }
-            Start-Sleep -Seconds 2
+            Start-Sleep -Seconds $script:Timeouts.Poll
         }
         Add-StepNote -Text 'Docker Desktop stopped'
     } else {
@@ -1867,7 +1867,7 @@ function Wait-VmOff {
         if ((Get-Date) -gt $deadline) {
             throw ('the VM ' + ($running -join ', ') + ' is still running ' + $p.Timeout + ' s after Docker Desktop stopped: stop it in Hyper-V Manager, then resume')
         }
-        Start-Sleep -Seconds 2
+        Start-Sleep -Seconds $script:Timeouts.Poll
     }
 }
 
@@ -1971,19 +1971,21 @@ function Edit-IniFile {
 }
 
 function Enable-HostFeature {
-    # enable-feature: dism.exe (the DISM module fails in Store-installed PowerShell 7); exit 3010 means the
-    # feature is on after a restart, which the journal records for the reboot step.
+    # enable-feature: dism.exe (the DISM module fails in Store-installed PowerShell 7), with the plan's exit codes.
     [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
     if (-not $PSCmdlet.ShouldProcess($p.Name, 'Enable Windows feature')) { $script:StepDeclined = $true; return }
-    $result = Invoke-NativeProcess -FilePath (Get-SystemProgram -Name 'dism.exe') -Arguments $p.Arguments -Display $p.Arguments -StepId $Step.Id -OkExitCodes @(0, 3010) -TimeoutSeconds $script:Timeouts.Feature
-    if ($result.ExitCode -eq 3010) {
-        $script:Journal.RebootNeeded = $true
-        $script:Journal.RebootRequestedBy = $Step.Id
-        Add-StepNote -Text ($p.Name + ' enabled; Windows must restart')
-    } else {
-        Add-StepNote -Text ($p.Name + ' enabled')
-    }
+    $result = Invoke-NativeProcess -FilePath (Get-SystemProgram -Name 'dism.exe') -Arguments $p.Arguments -Display $p.Arguments -StepId $Step.Id -OkExitCodes $p.OkExitCodes -TimeoutSeconds $script:Timeouts.Feature
+    Add-PendingRestart -Step $Step -ExitCode $result.ExitCode -Done ($p.Name + ' enabled')
+}
+
+function Add-PendingRestart {
+    # An exit code the plan lists as "on after a restart" is recorded in the journal for the next reboot step.
+    [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step, [Parameter(Mandatory)] [int]$ExitCode, [Parameter(Mandatory)] [string]$Done)
+    if (@($Step.Params.RestartExitCodes) -notcontains $ExitCode) { Add-StepNote -Text $Done; return }
+    $script:Journal.RebootNeeded = $true
+    $script:Journal.RebootRequestedBy = $Step.Id
+    Add-StepNote -Text ($Done + '; Windows must restart (exit code ' + $ExitCode + ')')
 }
 
 function Update-DockerDesktop {
@@ -2065,13 +2067,7 @@ function Install-Wsl {
     } else {
         $result = Invoke-WslCommand -Arguments $p.Arguments -StepId $Step.Id -OkExitCodes $p.OkExitCodes -TimeoutSeconds $p.Timeout
     }
-    if (@($p.RestartExitCodes) -contains $result.ExitCode) {
-        $script:Journal.RebootNeeded = $true
-        $script:Journal.RebootRequestedBy = $Step.Id
-        Add-StepNote -Text ('WSL installed; Windows must restart (exit code ' + $result.ExitCode + ')')
-    } else {
-        Add-StepNote -Text ('WSL installed or updated (' + $p.Program + ')')
-    }
+    Add-PendingRestart -Step $Step -ExitCode $result.ExitCode -Done ('WSL installed or updated (' + $p.Program + ')')
 }
 
 function Set-WslDefaultVersion {
@@ -2181,10 +2177,10 @@ function Start-DockerDesktop {
     [void](Register-ScheduledTask @splatTask)
     try {
         Start-ScheduledTask -TaskName $name
-        $deadline = (Get-Date).AddSeconds(60)
+        $deadline = (Get-Date).AddSeconds($script:Timeouts.DesktopStart)
         while (@(Get-DesktopProcess -Name 'Docker Desktop', 'Docker for Windows').Count -eq 0) {
-            if ((Get-Date) -gt $deadline) { throw ('Docker Desktop did not start within 60 s (' + $exe + ')') }
-            Start-Sleep -Seconds 2
+            if ((Get-Date) -gt $deadline) { throw ('Docker Desktop did not start within ' + $script:Timeouts.DesktopStart + ' s (' + $exe + ')') }
+            Start-Sleep -Seconds $script:Timeouts.Poll
         }
     } finally {
         Unregister-ScheduledTask -TaskName $name -Confirm:$false
@@ -2214,7 +2210,7 @@ function Wait-EngineAnswer {
         if ((Get-Date) -gt $deadline) {
             throw ('no ' + $Engine + ' engine as expected within ' + $timeout + ' s: ' + $problem)
         }
-        Start-Sleep -Seconds 5
+        Start-Sleep -Seconds $script:Timeouts.EnginePoll
     }
     Add-EngineRecord -Engine $Engine -Info $info
     return $info
@@ -2281,7 +2277,7 @@ function Test-TargetEngine {
             $problems.Add('volume ' + $volume.Name + ': content differs (before ' + $before + ', after ' + $after + ')')
         }
     }
-    Assert-Check -Engine 'target' -Checks $p.Checks -StepId $Step.Id -More $problems.ToArray()
+    Assert-Check -Engine $Step.Engine -Checks $p.Checks -StepId $Step.Id -More $problems.ToArray()
     Add-StepNote -Text ([string]@($p.Checks).Count + ' check(s) and ' + @($p.Volumes).Count + ' volume digest(s) as planned')
 }
 
@@ -3602,7 +3598,7 @@ $script:Steps = @(
         Produces      = @(
         )
         Docker        = $null
-        Params        = @{ Name = 'Microsoft-Windows-Subsystem-Linux'; Arguments = '/online /enable-feature /featurename:Microsoft-Windows-Subsystem-Linux /all /norestart' }
+        Params        = @{ Name = 'Microsoft-Windows-Subsystem-Linux'; OkExitCodes = @(0, 3010); RestartExitCodes = @(3010); Arguments = '/online /enable-feature /featurename:Microsoft-Windows-Subsystem-Linux /all /norestart' }
     }
     # 33/76 switch/feature/virtualmachineplatform-6f6b551d
     @{
@@ -3621,7 +3617,7 @@ $script:Steps = @(
         Produces      = @(
         )
         Docker        = $null
-        Params        = @{ Name = 'VirtualMachinePlatform'; Arguments = '/online /enable-feature /featurename:VirtualMachinePlatform /all /norestart' }
+        Params        = @{ Name = 'VirtualMachinePlatform'; OkExitCodes = @(0, 3010); RestartExitCodes = @(3010); Arguments = '/online /enable-feature /featurename:VirtualMachinePlatform /all /norestart' }
     }
     # 34/76 switch/reboot
     @{

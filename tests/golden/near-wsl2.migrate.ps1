@@ -163,7 +163,7 @@ $script:GatedPhases = @('switch', 'restore')
 $script:EngineChanging = @('stop-desktop', 'start-desktop', 'switch-containers')
 $script:ContainerdDriverType = 'io.containerd.snapshotter.v1'
 $script:Probes = @{ Info = @('info --format "{{json .}}"') }
-$script:Timeouts = @{ Acl = 300; Cleanup = 300; Feature = 3600; Probe = 120; Switch = 300; WslShutdown = 300 }
+$script:Timeouts = @{ Acl = 300; Cleanup = 300; DesktopStart = 60; EnginePoll = 5; Feature = 3600; KillWait = 30; PipeDrain = 60; Poll = 2; Probe = 120; Switch = 300; WslShutdown = 300 }
 # Long arguments several steps share, each written once (a step's command line names it: @{ Text = 'T1' }).
 $script:Texts = @{
     T1 = ('"# wsl2-migrate volume digest (docs/verify.md, \"Volume digest\"), for a helper container with busybox or GNU tools.' + [char]0x000a + '# Usage: sh -c \"$(cat volume_digest.sh)\" sh DIR OUT  -> writes \"sha256:<hex> <entries>\" to OUT.' + [char]0x000a + '# One walk of DIR and one read of each file. Processes start per batch of paths (find -exec {} +), never per path.' + [char]0x000a + '# Nothing is written but OUT (and, for a huge volume, GNU sort''s spill files next to it): no /tmp is needed.' + [char]0x000a + 'set -eu' + [char]0x000a + 'export LC_ALL=C QUOTING_STYLE=literal' + [char]0x000a + 'dir=$1' + [char]0x000a + 'out=$2' + [char]0x000a + 'case $out in /*) ;; *) out=$PWD/$out ;; esac' + [char]0x000a + 'spill=${out%/*}' + [char]0x000a + 'cd \"$dir\"' + [char]0x000a + '# One batch of paths of one kind (f: regular files, l: symlinks, o: the rest) prints: \"KIND COUNT\", a stat line' + [char]0x000a + '# per path, the od hex of the NUL-ended paths (for l, followed by stat''s \"PATH -> TARGET\"), for f sha256sum''s' + [char]0x000a + '# lines, then K. Hex is how names with newlines or any other byte cross into awk intact.' + [char]0x000a + 'b=''printf \"%s %d\n\" \"$0\" \"$#\" && stat -c \"%f %u %g %s %t %T %i %h\" \"$@\" &&' + [char]0x000a + '{ printf \"%s\0\" \"$@\" && if [ \"$0\" = l ]; then stat -c %N \"$@\"; fi; } | od -An -v -tx1 &&' + [char]0x000a + 'if [ \"$0\" = f ]; then sha256sum \"$@\"; fi && echo K''' + [char]0x000a + '# The records (docs/verify.md), then \"#ENTRIES\" (sorts first). A record is checked against what its batch said at' + [char]0x000a + '# every step, so output that is cut short or that the tools print differently fails instead of digesting wrong.' + [char]0x000a + 'p=''function die(m) { print \"volume digest: \" m > \"/dev/stderr\"; bad = 1; exit 1 }' + [char]0x000a + 'function num(h,  v, i) {' + [char]0x000a + '  if (h in NUM) return NUM[h]' + [char]0x000a + '  v = 0; for (i = 1; i <= length(h); i++) v = v * 16 + index(\"0123456789abcdef\", substr(h, i, 1)) - 1; return NUM[h] = v' + [char]0x000a + '}' + [char]0x000a + 'function link(  n, s, w, e, pre) {' + [char]0x000a + '  n = length(P[nl + 1]) / 2; s = S[nl + 1] + 0' + [char]0x000a + '  if (length(buf) < 3) return 0' + [char]0x000a + '  w = 3 * (n + s + (substr(buf, 2, 2) == \"27\" ? 9 : 5))' + [char]0x000a + '  if (length(buf) < w) return 0' + [char]0x000a + '  e = substr(buf, 1, w); buf = substr(buf, w + 1); gsub(/ /, \"\", e); nl++' + [char]0x000a + '  # busybox puts PATH and TARGET in single quotes (27), GNU with QUOTING_STYLE=literal does not; TARGET is S bytes.' + [char]0x000a + '  pre = substr(e, 1, 2) == \"27\" ? \"27\" P[nl] \"27202d3e2027\" : P[nl] \"202d3e20\"' + [char]0x000a + '  if (substr(e, 1, length(pre)) != pre || substr(e, length(pre) + 2 * s + 1) != (substr(e, 1, 2) == \"27\" ? \"270a\" : \"0a\")) die(\"unexpected stat %N output\")' + [char]0x000a + '  L[nl] = substr(e, length(pre) + 1, 2 * s); return 1' + [char]0x000a + '}' + [char]0x000a + 'function emit(  j, m, t, p, y, z, l, h, d, r) {' + [char]0x000a + '  for (j = 1; j <= c; j++) {' + [char]0x000a + '    m = num(M[j]); t = int(m / 4096); p = P[j]; if (!(m in PERM)) PERM[m] = sprintf(\"%04o\", m % 4096)' + [char]0x000a + '    if ((k == \"f\") != (t == 8) || (k == \"l\") != (t == 10)) die(\"a path changed type while it was read\")' + [char]0x000a + '    if (p != \"2e\") { if (substr(p, 1, 4) != \"2e2f\") die(\"unexpected path\"); p = substr(p, 5) }' + [char]0x000a + '    z = 0; l = \"-\"; h = \"-\"; d = \"-\"' + [char]0x000a + '    if (t == 4) y = \"dir\"; else if (t == 8) { y = \"file\"; z = S[j]; h = D[j] } else if (t == 10) { y = \"symlink\"; l = L[j] }' + [char]0x000a + '    else if (t == 2 || t == 6) { y = t == 2 ? \"char\" : \"block\"; d = num(A[j]) \",\" num(B[j]) } else if (t == 1) y = \"fifo\"' + [char]0x000a + '    else if (t == 12) continue; else die(\"unsupported file type \" t)' + [char]0x000a + '    r = p \" \" y \" \" PERM[m] \" \" U[j] \" \" G[j] \" \" z \" \"' + [char]0x000a + '    # A name of an inode with more links waits for the end: its link field is the smallest of its names here.' + [char]0x000a + '    if (t != 4 && N[j] > 1) { q++; QR[q] = r; QL[q] = l; QT[q] = h \" \" d; QI[q] = I[j]; QN[I[j]]++' + [char]0x000a + '      if (!(I[j] in QM) || p < QM[I[j]]) QM[I[j]] = p }' + [char]0x000a + '    else { print r l \" \" h \" \" d; e++ }' + [char]0x000a + '  }' + [char]0x000a + '}' + [char]0x000a + 'BEGIN { st = \"h\" }' + [char]0x000a + 'st == \"h\" { if ($0 !~ /^[flo] [0-9]+$/) die(\"unexpected output\"); k = $1; c = $2 + 0; j = 0; np = 0; nl = 0; buf = \"\"; st = \"s\"; next }' + [char]0x000a + 'st == \"s\" {' + [char]0x000a + '  if (NF != 8 || $0 ~ /[^0-9a-f ]/) die(\"unexpected stat output\")' + [char]0x000a + '  j++; M[j] = $1; U[j] = $2; G[j] = $3; S[j] = $4; A[j] = $5; B[j] = $6; I[j] = $7; N[j] = $8' + [char]0x000a + '  if (j == c) st = \"x\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"x\" {' + [char]0x000a + '  if ($0 !~ /^ /) die(\"the path list ends early\")' + [char]0x000a + '  x = $0; sub(/ +$/, \"\", x); buf = buf x' + [char]0x000a + '  if (np < c) {' + [char]0x000a + '    # Each \" 00\" (od puts a space before every byte, so it cannot match across two) ends a path.' + [char]0x000a + '    m = split(buf, Q, / 00/)' + [char]0x000a + '    for (i = 1; i < m && np < c; i++) {' + [char]0x000a + '      x = Q[i]; np++; F[np] = index(x, \" 0a\") ? gsub(/ 0a/, \"&\", x) : 0; gsub(/ /, \"\", x); P[np] = x' + [char]0x000a + '    }' + [char]0x000a + '    for (buf = Q[i++]; i <= m; i++) buf = buf \" 00\" Q[i]' + [char]0x000a + '    if (np < c) next' + [char]0x000a + '  }' + [char]0x000a + '  if (k == \"l\") { while (nl < c && link()) ; if (nl < c) next }' + [char]0x000a + '  if (buf != \"\") die(\"unexpected bytes after the path list\")' + [char]0x000a + '  j = 0; st = k == \"f\" ? \"c\" : \"k\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"c\" {' + [char]0x000a + '  # GNU marks a line whose name it escaped with a leading backslash; otherwise the raw name ends the line.' + [char]0x000a + '  j++; if (substr($0, 1, 1) == \"\\\\\") { h = substr($0, 2, 64); x = 0 } else { h = substr($0, 1, 64); x = F[j] }' + [char]0x000a + '  if (length(h) != 64 || h ~ /[^0-9a-f]/) die(\"unexpected sha256sum output\")' + [char]0x000a + '  D[j] = h; while (x-- > 0) if ((getline) <= 0) die(\"sha256sum output ends early\")' + [char]0x000a + '  if (j == c) st = \"k\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"k\" { if ($0 != \"K\") die(\"a batch did not finish\"); emit(); st = \"h\"; next }' + [char]0x000a + 'END {' + [char]0x000a + '  if (bad) exit 1' + [char]0x000a + '  if (st != \"h\") die(\"the listing ends early\")' + [char]0x000a + '  for (i = 1; i <= q; i++) { print QR[i] (QN[QI[i]] > 1 ? QM[QI[i]] : QL[i]) \" \" QT[i]; e++ }' + [char]0x000a + '  print \"#\" (e + 0)' + [char]0x000a + '}''' + [char]0x000a + '# Without pipefail, a failing stage says so on fd 3, which the command substitution collects with the result.' + [char]0x000a + 'r=$( { { find . -type f -exec sh -c \"$b\" f {} + -o -type l -exec sh -c \"$b\" l {} + -o -exec sh -c \"$b\" o {} + ||' + [char]0x000a + '  echo FAIL >&3; } | { awk \"$p\" || echo FAIL >&3; } | { TMPDIR=${spill:-/} sort || echo FAIL >&3; } |' + [char]0x000a + '  { IFS= read -r n && echo \"$n\" && { echo wsl2-migrate/volume-digest/2; cat || echo FAIL >&3; } | sha256sum; }' + [char]0x000a + '  } 3>&1 ) || r=FAIL' + [char]0x000a + 'set -f' + [char]0x000a + 'set -- $r' + [char]0x000a + 'if [ $# -ne 3 ] || [ \"$3\" != - ] || [ \"${1#\#}\" = \"$1\" ]; then' + [char]0x000a + '  echo \"volume digest: reading $dir failed\" >&2' + [char]0x000a + '  exit 1' + [char]0x000a + 'fi' + [char]0x000a + 'printf \"sha256:%s %s\n\" \"$2\" \"${1#\#}\" > \"$out\"' + [char]0x000a + '"')
@@ -572,9 +572,9 @@ function Stop-ProcessTree {
     $taskkill.UseShellExecute = $false
     $taskkill.CreateNoWindow = $true
     $killer = [System.Diagnostics.Process]::Start($taskkill)
-    [void]$killer.WaitForExit(30000)
+    [void]$killer.WaitForExit(1000 * $script:Timeouts.KillWait)
     $killer.Dispose()
-    [void]$Process.WaitForExit(30000)
+    [void]$Process.WaitForExit(1000 * $script:Timeouts.KillWait)
 }
 
 function Invoke-NativeProcess {
@@ -627,7 +627,7 @@ function Invoke-NativeProcess {
         # Reading one pipe to its end before the other can deadlock when the other fills up.
         $stdoutTask = $process.StandardOutput.ReadToEndAsync()
         $stderrTask = $process.StandardError.ReadToEndAsync()
-        while (-not $process.WaitForExit(2000)) {
+        while (-not $process.WaitForExit(1000 * $script:Timeouts.Poll)) {
             if ($clock.Elapsed.TotalSeconds -ge $TimeoutSeconds) {
                 $timedOut = $true
                 Stop-ProcessTree -Process $process -WhatIf:$false -Confirm:$false
@@ -644,7 +644,7 @@ function Invoke-NativeProcess {
         # output is waited for a bounded time, never forever.
         $stdout = ''
         $stderr = '(the output pipes stayed open after the program ended)'
-        if ([System.Threading.Tasks.Task]::WaitAll([System.Threading.Tasks.Task[]]@($stdoutTask, $stderrTask), 60000)) {
+        if ([System.Threading.Tasks.Task]::WaitAll([System.Threading.Tasks.Task[]]@($stdoutTask, $stderrTask), 1000 * $script:Timeouts.PipeDrain)) {
             $stdout = $stdoutTask.Result
             $stderr = $stderrTask.Result
         }
@@ -709,7 +709,7 @@ function Invoke-DockerCommand {
         [Parameter(Mandatory)] [string]$StepId,
         [AllowEmptyString()] [string]$WorkingDirectory = '',
         [int[]]$OkExitCodes = @(0),
-        [int]$TimeoutSeconds = 300,
+        [Parameter(Mandatory)] [ValidateRange(1, 604800)] [int]$TimeoutSeconds,
         [AllowEmptyString()] [string]$ProgressPath = '',
         [switch]$NoThrow
     )
@@ -1716,7 +1716,7 @@ function Stop-DockerDesktop {
         $deadline = (Get-Date).AddSeconds($p.Timeout)
         while (@(Get-DesktopProcess).Count -gt 0) {
             if ((Get-Date) -gt $deadline) { throw ('Docker Desktop did not stop within ' + $p.Timeout + ' s') }
-            Start-Sleep -Seconds 2
+            Start-Sleep -Seconds $script:Timeouts.Poll
         }
         Add-StepNote -Text 'Docker Desktop stopped'
     } else {
@@ -1767,7 +1767,7 @@ function Wait-VmOff {
         if ((Get-Date) -gt $deadline) {
             throw ('the VM ' + ($running -join ', ') + ' is still running ' + $p.Timeout + ' s after Docker Desktop stopped: stop it in Hyper-V Manager, then resume')
         }
-        Start-Sleep -Seconds 2
+        Start-Sleep -Seconds $script:Timeouts.Poll
     }
 }
 
@@ -1871,19 +1871,21 @@ function Edit-IniFile {
 }
 
 function Enable-HostFeature {
-    # enable-feature: dism.exe (the DISM module fails in Store-installed PowerShell 7); exit 3010 means the
-    # feature is on after a restart, which the journal records for the reboot step.
+    # enable-feature: dism.exe (the DISM module fails in Store-installed PowerShell 7), with the plan's exit codes.
     [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
     if (-not $PSCmdlet.ShouldProcess($p.Name, 'Enable Windows feature')) { $script:StepDeclined = $true; return }
-    $result = Invoke-NativeProcess -FilePath (Get-SystemProgram -Name 'dism.exe') -Arguments $p.Arguments -Display $p.Arguments -StepId $Step.Id -OkExitCodes @(0, 3010) -TimeoutSeconds $script:Timeouts.Feature
-    if ($result.ExitCode -eq 3010) {
-        $script:Journal.RebootNeeded = $true
-        $script:Journal.RebootRequestedBy = $Step.Id
-        Add-StepNote -Text ($p.Name + ' enabled; Windows must restart')
-    } else {
-        Add-StepNote -Text ($p.Name + ' enabled')
-    }
+    $result = Invoke-NativeProcess -FilePath (Get-SystemProgram -Name 'dism.exe') -Arguments $p.Arguments -Display $p.Arguments -StepId $Step.Id -OkExitCodes $p.OkExitCodes -TimeoutSeconds $script:Timeouts.Feature
+    Add-PendingRestart -Step $Step -ExitCode $result.ExitCode -Done ($p.Name + ' enabled')
+}
+
+function Add-PendingRestart {
+    # An exit code the plan lists as "on after a restart" is recorded in the journal for the next reboot step.
+    [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step, [Parameter(Mandatory)] [int]$ExitCode, [Parameter(Mandatory)] [string]$Done)
+    if (@($Step.Params.RestartExitCodes) -notcontains $ExitCode) { Add-StepNote -Text $Done; return }
+    $script:Journal.RebootNeeded = $true
+    $script:Journal.RebootRequestedBy = $Step.Id
+    Add-StepNote -Text ($Done + '; Windows must restart (exit code ' + $ExitCode + ')')
 }
 
 function Update-DockerDesktop {
@@ -1965,13 +1967,7 @@ function Install-Wsl {
     } else {
         $result = Invoke-WslCommand -Arguments $p.Arguments -StepId $Step.Id -OkExitCodes $p.OkExitCodes -TimeoutSeconds $p.Timeout
     }
-    if (@($p.RestartExitCodes) -contains $result.ExitCode) {
-        $script:Journal.RebootNeeded = $true
-        $script:Journal.RebootRequestedBy = $Step.Id
-        Add-StepNote -Text ('WSL installed; Windows must restart (exit code ' + $result.ExitCode + ')')
-    } else {
-        Add-StepNote -Text ('WSL installed or updated (' + $p.Program + ')')
-    }
+    Add-PendingRestart -Step $Step -ExitCode $result.ExitCode -Done ('WSL installed or updated (' + $p.Program + ')')
 }
 
 function Set-WslDefaultVersion {
@@ -2081,10 +2077,10 @@ function Start-DockerDesktop {
     [void](Register-ScheduledTask @splatTask)
     try {
         Start-ScheduledTask -TaskName $name
-        $deadline = (Get-Date).AddSeconds(60)
+        $deadline = (Get-Date).AddSeconds($script:Timeouts.DesktopStart)
         while (@(Get-DesktopProcess -Name 'Docker Desktop', 'Docker for Windows').Count -eq 0) {
-            if ((Get-Date) -gt $deadline) { throw ('Docker Desktop did not start within 60 s (' + $exe + ')') }
-            Start-Sleep -Seconds 2
+            if ((Get-Date) -gt $deadline) { throw ('Docker Desktop did not start within ' + $script:Timeouts.DesktopStart + ' s (' + $exe + ')') }
+            Start-Sleep -Seconds $script:Timeouts.Poll
         }
     } finally {
         Unregister-ScheduledTask -TaskName $name -Confirm:$false
@@ -2114,7 +2110,7 @@ function Wait-EngineAnswer {
         if ((Get-Date) -gt $deadline) {
             throw ('no ' + $Engine + ' engine as expected within ' + $timeout + ' s: ' + $problem)
         }
-        Start-Sleep -Seconds 5
+        Start-Sleep -Seconds $script:Timeouts.EnginePoll
     }
     Add-EngineRecord -Engine $Engine -Info $info
     return $info
@@ -2181,7 +2177,7 @@ function Test-TargetEngine {
             $problems.Add('volume ' + $volume.Name + ': content differs (before ' + $before + ', after ' + $after + ')')
         }
     }
-    Assert-Check -Engine 'target' -Checks $p.Checks -StepId $Step.Id -More $problems.ToArray()
+    Assert-Check -Engine $Step.Engine -Checks $p.Checks -StepId $Step.Id -More $problems.ToArray()
     Add-StepNote -Text ([string]@($p.Checks).Count + ' check(s) and ' + @($p.Volumes).Count + ' volume digest(s) as planned')
 }
 
