@@ -24,6 +24,8 @@ from migrate.plan.gcpause import gc_paused
 from migrate.emit.cmdline import encode_arg, encode_command_line, powershell_string_expr
 from migrate.errors import PlanError
 from migrate.plan.actions import (
+    SECRET_VALUES_FORMAT,
+    SETTINGS_BACKUP_FORMAT,
     SOURCE_ENGINES,
     EnableFeature,
     InstallWsl,
@@ -36,6 +38,9 @@ from migrate.plan.actions import (
 from migrate.plan.checks import CONTAINERD_SNAPSHOTTER, Check
 from migrate.plan.redact import LONG, display
 from migrate.plan.steps import (
+    ARTIFACT_FORMAT,
+    DESKTOP,
+    JOURNAL_FORMAT,
     ENGINE_CHANGING,
     ENGINES,
     PHASES,
@@ -63,8 +68,9 @@ _RULE = "# " + "-" * 111
 
 PROBES: dict[str, tuple[str, ...]] = {
     "Info": ("info", "--format", "{{json .}}"),
+    "DesktopStop": ("desktop", "stop"),
 }
-"""Fixed docker commands the library runs (an engine's identity)."""
+"""Fixed docker commands the library runs: an engine's identity, and Docker Desktop's own stop (4.37 and later)."""
 
 
 @dataclass(frozen=True)
@@ -435,6 +441,10 @@ def _preamble(program: Program, meta: RunbookMeta) -> list[str]:
         "$script:EngineChanging = " + _list(ENGINE_CHANGING),
         f"$script:ContainerdDriverType = {_ps(CONTAINERD_SNAPSHOTTER)}",
         "$script:Probes = @{ " + probes + " }",
+        "$script:Desktop = @{ " + "; ".join(f"{k} = {_ps(v) if isinstance(v, str) else _list(v)}"
+                                            for k, v in DESKTOP.items()) + " }",
+        f"$script:Formats = @{{ Journal = {_ps(JOURNAL_FORMAT)}; Artifacts = {_ps(ARTIFACT_FORMAT)}; "
+        f"SecretValues = {_ps(SECRET_VALUES_FORMAT)}; SettingsBackup = {_ps(SETTINGS_BACKUP_FORMAT)} }}",
         "$script:Timeouts = @{ " + "; ".join(f"{k} = {v}" for k, v in sorted(TIMEOUTS.items())) + " }",
         "# Long arguments several steps share, each written once (a step's command line names it: @{ Text = 'T1' }).",
         "$script:Texts = @{",

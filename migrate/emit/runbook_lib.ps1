@@ -14,19 +14,6 @@ $script:Utf8NoBom = New-Object -TypeName System.Text.UTF8Encoding -ArgumentList 
 $script:Invariant = [System.Globalization.CultureInfo]::InvariantCulture
 $script:Lf = [string][char]10
 $script:CrLf = [string][char]13 + [string][char]10
-$script:JournalFormat = 'wsl2-migrate-journal/2'
-$script:ArtifactFormat = 'wsl2-migrate-artifacts/2'
-$script:SecretValuesFormat = 'wsl2-migrate-secret-values/1'
-$script:DesktopProcessNames = @(
-    'Docker Desktop',
-    'Docker for Windows',
-    'com.docker.backend',
-    'com.docker.build',
-    'com.docker.proxy',
-    'com.docker.dev-envs',
-    'com.docker.wsl-distro-proxy',
-    'vpnkit'
-)
 $script:Results = New-Object -TypeName 'System.Collections.Generic.List[object]'
 $script:RunStatus = @{}
 $script:StepNotes = New-Object -TypeName 'System.Collections.Generic.List[string]'
@@ -245,7 +232,7 @@ function Get-SecretValue {
     if (-not [System.IO.File]::Exists($path)) { throw ($Relative + ' is missing from the backup folder') }
     $document = ConvertFrom-Json -InputObject (Read-TextFile -Path $path)
     $values = Get-JsonProperty -Object $document -Name 'values' -Default @()
-    if ((Get-JsonProperty -Object $document -Name 'format' -Default '') -cne $script:SecretValuesFormat -or $Index -lt 0 -or $Index -ge @($values).Count) {
+    if ((Get-JsonProperty -Object $document -Name 'format' -Default '') -cne $script:Formats.SecretValues -or $Index -lt 0 -or $Index -ge @($values).Count) {
         throw ($Relative + ' holds no value ' + $Index)
     }
     $value = [string]@($values)[$Index]
@@ -616,7 +603,7 @@ function Get-DesktopVersion {
     foreach ($key in @(Get-ChildItem -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall' -ErrorAction SilentlyContinue)) {
         # One unreadable key (a broken installer's) is skipped, not fatal.
         $entry = Get-ItemProperty -LiteralPath $key.PSPath -ErrorAction SilentlyContinue
-        if ([string](Get-JsonProperty -Object $entry -Name 'DisplayName' -Default '') -match '^Docker (Desktop|for Windows)') {
+        if ([string](Get-JsonProperty -Object $entry -Name 'DisplayName' -Default '') -match $script:Desktop.UninstallName) {
             return [string](Get-JsonProperty -Object $entry -Name 'DisplayVersion' -Default '')
         }
     }
@@ -642,8 +629,8 @@ function Import-Journal {
     }
     $document = Read-JsonDocument -Path (Get-BackupItemPath -Relative 'journal.json')
     if ($null -eq $document) { return }
-    if ([string](Get-JsonProperty -Object $document -Name 'format' -Default '') -ne $script:JournalFormat) {
-        throw ('journal.json in ' + $script:BackupRoot + ' is not a ' + $script:JournalFormat + ' journal: use another -BackupPath')
+    if ([string](Get-JsonProperty -Object $document -Name 'format' -Default '') -ne $script:Formats.Journal) {
+        throw ('journal.json in ' + $script:BackupRoot + ' is not a ' + $script:Formats.Journal + ' journal: use another -BackupPath')
     }
     $planHash = [string](Get-JsonProperty -Object $document -Name 'planHash' -Default '')
     if ($planHash -ne $script:PlanHash) {
@@ -706,7 +693,7 @@ function Save-Journal {
         $verified.Add([ordered]@{ path = $path; sha256 = $script:Journal.Verified[$path] })
     }
     $document = [ordered]@{
-        format      = $script:JournalFormat
+        format      = $script:Formats.Journal
         planHash    = $script:PlanHash
         toolVersion = $script:ToolVersion
         steps       = $steps.ToArray()
@@ -815,7 +802,7 @@ function Add-ArtifactRecord {
         $a = $script:Artifacts[$key]
         $items.Add([ordered]@{ path = $a.Path; kind = $a.Kind; subject = $a.Subject; step = $a.Step; size = $a.Size; sha256 = $a.Sha256; secret = $a.Secret })
     }
-    $document = [ordered]@{ format = $script:ArtifactFormat; planHash = $script:PlanHash; artifacts = $items.ToArray() }
+    $document = [ordered]@{ format = $script:Formats.Artifacts; planHash = $script:PlanHash; artifacts = $items.ToArray() }
     Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative 'artifacts.json') -Text (ConvertTo-Json -InputObject $document -Depth 5) -KeepBackup
     Add-StepNote -Text ($Artifact.Path + ': ' + $script:Artifacts[$Artifact.Path].Size + ' bytes')
 }
@@ -1013,7 +1000,7 @@ function Test-JsonValueEqual {
 
 function Get-DesktopProcess {
     # Docker Desktop's processes in this session (another signed-in user's Desktop is not this migration's).
-    [CmdletBinding()] param([string[]]$Name = $script:DesktopProcessNames)
+    [CmdletBinding()] param([string[]]$Name = $script:Desktop.Processes)
     $session = [System.Diagnostics.Process]::GetCurrentProcess().SessionId
     return @(Get-Process -Name $Name -ErrorAction SilentlyContinue | Where-Object -FilterScript { $_.SessionId -eq $session })
 }
@@ -1505,7 +1492,7 @@ function Export-SecretValue {
         $script:StepDeclined = $true
         return
     }
-    $body = [ordered]@{ format = $script:SecretValuesFormat; names = $names.ToArray(); values = $values.ToArray() }
+    $body = [ordered]@{ format = $script:Formats.SecretValues; names = $names.ToArray(); values = $values.ToArray() }
     Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative $p.Path) -Text (ConvertTo-Json -InputObject $body -Compress)
     Add-StepNote -Text ([string]$values.Count + ' value(s) written')
 }
@@ -1531,17 +1518,17 @@ function Stop-DockerDesktop {
     [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
     $running = @(Get-DesktopProcess)
-    $service = Get-Service -Name 'com.docker.service' -ErrorAction SilentlyContinue
+    $service = Get-Service -Name $script:Desktop.Service -ErrorAction SilentlyContinue
     $serviceRunning = $null -ne $service -and $service.Status -eq 'Running'
     if ($running.Count -eq 0 -and -not $serviceRunning) {
         Add-StepNote -Text 'Docker Desktop is not running'
     } elseif ($PSCmdlet.ShouldProcess('Docker Desktop', 'Stop')) {
-        $graceful = Invoke-DockerCommand -Engine '' -Segments @('desktop stop') -Display 'desktop stop' -StepId $Step.Id -TimeoutSeconds $p.Timeout -NoThrow
+        $graceful = Invoke-DockerCommand -Engine '' -Segments $script:Probes.DesktopStop -Display 'desktop stop' -StepId $Step.Id -TimeoutSeconds $p.Timeout -NoThrow
         if ($graceful.ExitCode -ne 0) {
             Write-RunbookLog -StepId $Step.Id -Message 'docker desktop stop is not available; stopping the processes'
             Get-DesktopProcess | Stop-Process -Force -ErrorAction SilentlyContinue -Confirm:$false
         }
-        if ($serviceRunning) { Stop-Service -Name 'com.docker.service' -Force -Confirm:$false }
+        if ($serviceRunning) { Stop-Service -Name $script:Desktop.Service -Force -Confirm:$false }
         $deadline = (Get-Date).AddSeconds($p.Timeout)
         while (@(Get-DesktopProcess).Count -gt 0) {
             if ((Get-Date) -gt $deadline) { throw ('Docker Desktop did not stop within ' + $p.Timeout + ' s') }
@@ -1633,7 +1620,7 @@ function Backup-HostFile {
         }
         $entries.Add($entry)
     }
-    $document = [ordered]@{ format = 'wsl2-migrate-settings-backup/2'; files = $entries.ToArray() }
+    $document = [ordered]@{ format = $script:Formats.SettingsBackup; files = $entries.ToArray() }
     Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative $p.Manifest) -Text (ConvertTo-Json -InputObject $document -Depth 5)
 }
 
@@ -1907,7 +1894,7 @@ function Start-DockerDesktop {
     try {
         Start-ScheduledTask -TaskName $name
         $deadline = (Get-Date).AddSeconds($script:Timeouts.DesktopStart)
-        while (@(Get-DesktopProcess -Name 'Docker Desktop', 'Docker for Windows').Count -eq 0) {
+        while (@(Get-DesktopProcess -Name $script:Desktop.Windows).Count -eq 0) {
             if ((Get-Date) -gt $deadline) { throw ('Docker Desktop did not start within ' + $script:Timeouts.DesktopStart + ' s (' + $exe + ')') }
             Start-Sleep -Seconds $script:Timeouts.Poll
         }

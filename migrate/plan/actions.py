@@ -236,6 +236,8 @@ SECRET_FIELDS: dict[str, dict[str, str]] = {
 """Per kind of object, the fields a secret value can live in, and where `docker inspect` has each."""
 SECRET_FIELD_WORDS = {"labels": "label", "log_opts": "log option", "options": "option"}
 SECRET_VALUES_FORMAT = "wsl2-migrate-secret-values/1"
+SETTINGS_BACKUP_FORMAT = "wsl2-migrate-settings-backup/2"
+"""The manifest a backup-files step writes (both interpreters; the runbook carries it as $script:Formats)."""
 
 
 @dataclass(frozen=True, slots=True)

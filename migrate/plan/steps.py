@@ -24,6 +24,19 @@ ENGINES = ("source", "target", "hyperv")
 second source engine (Docker Desktop's Linux engine in the Hyper-V VM)."""
 SELF_PROVING = ("wait-engine", "switch-containers")
 """Host actions that wait for their engine to answer as expected themselves: the interpreters do not prove it first."""
+JOURNAL_FORMAT = "wsl2-migrate-journal/2"
+ARTIFACT_FORMAT = "wsl2-migrate-artifacts/2"
+"""The journal and the artifact record both interpreters write into the backup folder (docs/runbook.md)."""
+DESKTOP: dict[str, tuple[str, ...] | str] = {
+    "Processes": ("Docker Desktop", "Docker for Windows", "com.docker.backend", "com.docker.build",
+                  "com.docker.proxy", "com.docker.dev-envs", "com.docker.wsl-distro-proxy", "vpnkit"),
+    "Windows": ("Docker Desktop", "Docker for Windows"),
+    "Service": "com.docker.service",
+    "UninstallName": "^Docker (Desktop|for Windows)",
+}
+"""What Docker Desktop is on Windows, across its versions (../shared/docs/domain.md): its processes (Processes; the
+main window's, Windows: "Docker for Windows" before 2.2), the elevated service of the Hyper-V era, and the pattern its
+uninstall entry's DisplayName matches. The runbook carries them ($script:Desktop): the library names none itself."""
 ENGINE_CHANGING = ("stop-desktop", "start-desktop", "switch-containers")
 """Host actions after which a pipe may reach another engine (or none): the interpreters forget which engines proved
 what they are before running one, so the next step that talks to an engine proves it again."""

@@ -18,6 +18,7 @@ from typing import Any
 from migrate.assess.predicates import version_key
 from migrate.errors import InputError
 from migrate.plan.actions import (
+    SETTINGS_BACKUP_FORMAT,
     Action,
     BackupFiles,
     CheckHost,
@@ -387,7 +388,7 @@ def backup_files(host: SimulatedHost, a: BackupFiles, ctx: Context) -> None:
             entry.update(present=True, backup=rel, sha256=ctx.artifacts[rel].sha256)
         entries.append(entry)
     manifest.parent.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(manifest, {"format": "wsl2-migrate-settings-backup/2", "files": entries}, keep_backup=False)
+    write_json_atomic(manifest, {"format": SETTINGS_BACKUP_FORMAT, "files": entries}, keep_backup=False)
     ctx.note(f"{sum(e['present'] for e in entries)} file(s) copied")
 
 

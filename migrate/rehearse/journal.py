@@ -14,8 +14,7 @@ from typing import Any
 
 from migrate.errors import InputError
 
-JOURNAL_FORMAT = "wsl2-migrate-journal/2"
-ARTIFACT_FORMAT = "wsl2-migrate-artifacts/2"
+from migrate.plan.steps import ARTIFACT_FORMAT, JOURNAL_FORMAT
 STATUSES = ("pending", "running", "done", "failed")
 
 
