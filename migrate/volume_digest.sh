@@ -13,7 +13,7 @@ cd "$dir"
 # per path, the od hex of the NUL-ended paths (for l, followed by stat's "PATH -> TARGET"), for f sha256sum's
 # lines, then K. Hex is how names with newlines or any other byte cross into awk intact.
 # A batch of up to 1,000 files is hashed by two sha256sum at once (the hash is what a digest of large files waits
-# for): the second half's lines wait in the pipe (about 600 of them fit) until the first half's are out, so the
+# for): the second half's lines wait in the pipe (64 KiB, some hundreds) until the first half's are out, so the
 # order stays; its failure adds a line no hash reads as. A larger batch holds small files (a batch is bounded by
 # the length of its names), for which a second process would mostly wait on that pipe.
 b='printf "%s %d\n" "$0" "$#" && stat -c "%f %u %g %s %t %T %i %h" "$@" &&
