@@ -12,9 +12,15 @@ cd "$dir"
 # One batch of paths of one kind (f: regular files, l: symlinks, o: the rest) prints: "KIND COUNT", a stat line
 # per path, the od hex of the NUL-ended paths (for l, followed by stat's "PATH -> TARGET"), for f sha256sum's
 # lines, then K. Hex is how names with newlines or any other byte cross into awk intact.
+# A batch of up to 1,000 files is hashed by two sha256sum at once (the hash is what a digest of large files waits
+# for): the second half's lines wait in the pipe (64 KiB, some hundreds) until the first half's are out, so the
+# order stays; its failure adds a line no hash reads as. A larger batch holds small files (a batch is bounded by
+# the length of its names), for which a second process would mostly wait on that pipe.
 b='printf "%s %d\n" "$0" "$#" && stat -c "%f %u %g %s %t %T %i %h" "$@" &&
 { printf "%s\0" "$@" && if [ "$0" = l ]; then stat -c %N "$@"; fi; } | od -An -v -tx1 &&
-if [ "$0" = f ]; then sha256sum "$@"; fi && echo K'
+if [ "$0" != f ]; then true; elif [ $# -lt 2 ] || [ $# -gt 1000 ]; then sha256sum "$@"; else
+h=$(($# / 2)) i=1 r=; while [ $i -le $h ]; do r="$r \"\${$i}\""; i=$((i + 1)); done
+{ (shift $h && exec sha256sum "$@") || echo FAIL; } | { eval "sha256sum $r" && cat; }; fi && echo K'
 # The records (docs/verify.md), then "#ENTRIES" (sorts first). A record is checked against what its batch said at
 # every step, so output that is cut short or that the tools print differently fails instead of digesting wrong.
 p='function die(m) { print "volume digest: " m > "/dev/stderr"; bad = 1; exit 1 }
@@ -23,7 +29,7 @@ function num(h,  v, i) {
   v = 0; for (i = 1; i <= length(h); i++) v = v * 16 + index("0123456789abcdef", substr(h, i, 1)) - 1; return NUM[h] = v
 }
 function link(  n, s, w, e, pre) {
-  n = length(P[nl + 1]) / 2; s = S[nl + 1] + 0
+  n = length(P[nl + 1]) / 2; split(R[nl + 1], W, " "); s = W[4] + 0
   if (length(buf) < 3) return 0
   w = 3 * (n + s + (substr(buf, 2, 2) == "27" ? 9 : 5))
   if (length(buf) < w) return 0
@@ -33,27 +39,27 @@ function link(  n, s, w, e, pre) {
   if (substr(e, 1, length(pre)) != pre || substr(e, length(pre) + 2 * s + 1) != (substr(e, 1, 2) == "27" ? "270a" : "0a")) die("unexpected stat %N output")
   L[nl] = substr(e, length(pre) + 1, 2 * s); return 1
 }
-function emit(  j, m, t, p, y, z, l, h, d, r) {
-  for (j = 1; j <= c; j++) {
-    m = num(M[j]); t = int(m / 4096); p = P[j]; if (!(m in PERM)) PERM[m] = sprintf("%04o", m % 4096)
-    if ((k == "f") != (t == 8) || (k == "l") != (t == 10)) die("a path changed type while it was read")
-    if (p != "2e") { if (substr(p, 1, 4) != "2e2f") die("unexpected path"); p = substr(p, 5) }
-    z = 0; l = "-"; h = "-"; d = "-"
-    if (t == 4) y = "dir"; else if (t == 8) { y = "file"; z = S[j]; h = D[j] } else if (t == 10) { y = "symlink"; l = L[j] }
-    else if (t == 2 || t == 6) { y = t == 2 ? "char" : "block"; d = num(A[j]) "," num(B[j]) } else if (t == 1) y = "fifo"
-    else if (t == 12) continue; else die("unsupported file type " t)
-    r = p " " y " " PERM[m] " " U[j] " " G[j] " " z " "
-    # A name of an inode with more links waits for the end: its link field is the smallest of its names here.
-    if (t != 4 && N[j] > 1) { q++; QR[q] = r; QL[q] = l; QT[q] = h " " d; QI[q] = I[j]; QN[I[j]]++
-      if (!(I[j] in QM) || p < QM[I[j]]) QM[I[j]] = p }
-    else { print r l " " h " " d; e++ }
-  }
+function mode(h,  v) { v = num(h); TY[h] = int(v / 4096); PM[h] = sprintf("%04o", v % 4096) }
+# The record of path j of the batch (its stat, path, link target and hash are in).
+function rec(j,  m, t, p, y, z, l, h, d, r) {
+  $0 = R[j]; m = $1; if (!(m in TY)) mode(m); t = TY[m]; p = P[j]
+  if ((k == "f") != (t == 8) || (k == "l") != (t == 10)) die("a path changed type while it was read")
+  if (p != "2e") { if (substr(p, 1, 4) != "2e2f") die("unexpected path"); p = substr(p, 5) }
+  z = 0; l = "-"; h = "-"; d = "-"
+  if (t == 4) y = "dir"; else if (t == 8) { y = "file"; z = $4; h = D[j] } else if (t == 10) { y = "symlink"; l = L[j] }
+  else if (t == 2 || t == 6) { y = t == 2 ? "char" : "block"; d = num($5) "," num($6) } else if (t == 1) y = "fifo"
+  else if (t == 12) return; else die("unsupported file type " t)
+  r = p " " y " " PM[m] " " $2 " " $3 " " z " "
+  # A name of an inode with more links waits for the end: its link field is the smallest of its names here.
+  if (t != 4 && $8 > 1) { q++; QR[q] = r; QL[q] = l; QT[q] = h " " d; QI[q] = $7; QN[$7]++
+    if (!($7 in QM) || p < QM[$7]) QM[$7] = p }
+  else { print r l " " h " " d; e++ }
 }
 BEGIN { st = "h" }
 st == "h" { if ($0 !~ /^[flo] [0-9]+$/) die("unexpected output"); k = $1; c = $2 + 0; j = 0; np = 0; nl = 0; buf = ""; st = "s"; next }
 st == "s" {
   if (NF != 8 || $0 ~ /[^0-9a-f ]/) die("unexpected stat output")
-  j++; M[j] = $1; U[j] = $2; G[j] = $3; S[j] = $4; A[j] = $5; B[j] = $6; I[j] = $7; N[j] = $8
+  j++; R[j] = $0
   if (j == c) st = "x"; next
 }
 st == "x" {
@@ -77,9 +83,10 @@ st == "c" {
   j++; if (substr($0, 1, 1) == "\\") { h = substr($0, 2, 64); x = 0 } else { h = substr($0, 1, 64); x = F[j] }
   if (length(h) != 64 || h ~ /[^0-9a-f]/) die("unexpected sha256sum output")
   D[j] = h; while (x-- > 0) if ((getline) <= 0) die("sha256sum output ends early")
-  if (j == c) st = "k"; next
+  # The record of a file is written as its hash arrives: awk works while sha256sum reads the next files.
+  rec(j); if (j == c) st = "k"; next
 }
-st == "k" { if ($0 != "K") die("a batch did not finish"); emit(); st = "h"; next }
+st == "k" { if ($0 != "K") die("a batch did not finish"); if (k != "f") for (j = 1; j <= c; j++) rec(j); st = "h"; next }
 END {
   if (bad) exit 1
   if (st != "h") die("the listing ends early")
