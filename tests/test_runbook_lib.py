@@ -761,6 +761,21 @@ def check_wsl_changes_only_while_desktop_is_stopped(lib: Lib) -> list[str]:
     return [] if 0 <= guard < work else ["install-wsl does not check Docker Desktop is stopped before it changes WSL"]
 
 
+def check_the_backup_folder_is_local(lib: Lib) -> list[str]:
+    """Docker Desktop cannot mount a network share into the helper containers (docker/for-win#8234): a -BackupPath
+    on a share or a mapped network drive is refused before anything is written, as plan.backup_path is."""
+    out = []
+    share = next((n for n in _ifs(lib.function("Assert-BackupFolderPath"))
+                  if "$trimmed.StartsWith('\\\\')" in _condition(n)), None)
+    if share is None or "throw" not in _text(_then_block(share)):
+        out.append("Assert-BackupFolderPath accepts a network share")
+    mapped = next((n for n in _ifs(lib.function("Protect-BackupFolder"))
+                   if "$drive.DriveType -eq [System.IO.DriveType]::Network" in _condition(n)), None)
+    if mapped is None or "throw" not in _text(_then_block(mapped)):
+        out.append("Protect-BackupFolder accepts a mapped network drive")
+    return out
+
+
 def _owner(node):
     """The try statement a catch clause belongs to."""
     cur = node.parent
@@ -964,6 +979,7 @@ CHECKS: list[Callable[[Lib], list[str]]] = [
     check_secret_values_live_in_the_backup_folder, check_the_backup_folder_is_locked,
     check_artifacts_are_rehashed_before_use,
     check_engines_prove_what_they_are, check_wsl_changes_only_while_desktop_is_stopped,
+    check_the_backup_folder_is_local,
     check_failures_say_what_next, check_json_edits_follow_section_7,
     check_verify_target_compares_both_digests, check_check_modes_are_the_models,
     check_the_library_reads_only_what_the_program_holds, check_the_journal_is_the_rehearsals,
@@ -1098,6 +1114,9 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
     (check_time_limits_come_from_the_program, [("Start-Sleep -Seconds $script:Timeouts.EnginePoll",
                                                 "Start-Sleep -Seconds 5")]),
     (check_engines_prove_what_they_are, [("                $script:CheckedEngines = @{}\n", "")]),
+    (check_the_backup_folder_is_local, [("    if ($trimmed.StartsWith('\\\\')) {", "    if ($false) {")]),
+    (check_the_backup_folder_is_local, [("    if ($drive.DriveType -eq [System.IO.DriveType]::Network) {",
+                                         "    if ($drive.DriveType -eq [System.IO.DriveType]::Ram) {")]),
     (check_wsl_changes_only_while_desktop_is_stopped,
      [("    Assert-DesktopStopped -What 'WSL is installed or updated'\n", "")]),
     (check_failures_say_what_next, [("        Write-Warning -Message ('Log: ' + $script:LogPath + '; transcript: ' + "

@@ -417,7 +417,8 @@ function Get-BootTime {
 # Run-time values: the backup folder, engine URLs, the docker executable, host paths
 
 function Assert-BackupFolderPath {
-    # The validated backup folder: a full local or UNC path, no '"', no control characters, no trailing '\'.
+    # The validated backup folder: a full path on a local drive (as plan.backup_path must be: Docker Desktop cannot
+    # mount a network share into the helper containers, docker/for-win#8234), no '"', no controls, no trailing '\'.
     # These rules make '"' + path + '"' a correct command-line argument (runbook-style 4.5) for every use below.
     [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [AllowEmptyString()] [string]$Path)
     $trimmed = $Path.TrimEnd([char[]]@([char]92))
@@ -430,9 +431,10 @@ function Assert-BackupFolderPath {
     if ($trimmed.IndexOfAny([System.IO.Path]::GetInvalidPathChars()) -ge 0 -or $trimmed.IndexOfAny([char[]]@('*', '?', '<', '>', '|')) -ge 0) {
         throw ('BackupPath ' + $trimmed + ': holds characters Windows does not allow in a path')
     }
-    $isDrivePath = $trimmed -match '^[A-Za-z]:\\[^:]+$'
-    $isUncPath = $trimmed -match '^\\\\[^\\:]+\\[^\\:]+(\\[^:]*)?$'
-    if (-not ($isDrivePath -or $isUncPath)) {
+    if ($trimmed.StartsWith('\\')) {
+        throw ('BackupPath ' + $trimmed + ': a network share cannot be mounted into the helper containers by Docker Desktop: use a folder on a local drive, such as D:\wsl2-migrate')
+    }
+    if ($trimmed -notmatch '^[A-Za-z]:\\[^:]+$') {
         throw ('BackupPath ' + $trimmed + ': must be a full path such as D:\wsl2-migrate (not a drive root, no ":" after the drive)')
     }
     if ($trimmed -match '(^|\\)\.\.?(\\|$)') {
@@ -1637,14 +1639,16 @@ function Protect-Folder {
 
 function Protect-BackupFolder {
     # The backup folder, limited to this user and SYSTEM, then the sub-folders the plan names (each inherits the
-    # lock); never on a FAT or exFAT drive (no ACLs; 4 GB files). One question under -Confirm for all of it.
+    # lock); never on a mapped network drive (Docker Desktop cannot mount it) or a FAT or exFAT drive (no ACLs; 4 GB
+    # files). One question under -Confirm for all of it.
     [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [string]$StepId, [string[]]$Folders = @())
     $root = $script:BackupRoot
-    if (-not $root.StartsWith('\\')) {
-        $drive = New-Object -TypeName System.IO.DriveInfo -ArgumentList ([System.IO.Path]::GetPathRoot($root))
-        if ($drive.IsReady -and @('FAT', 'FAT32', 'exFAT') -contains $drive.DriveFormat) {
-            throw ("'" + $root + "' is on a " + $drive.DriveFormat + ' drive: it cannot be locked to you and holds no file over 4 GB; choose an NTFS or ReFS drive with -BackupPath')
-        }
+    $drive = New-Object -TypeName System.IO.DriveInfo -ArgumentList ([System.IO.Path]::GetPathRoot($root))
+    if ($drive.DriveType -eq [System.IO.DriveType]::Network) {
+        throw ("'" + $root + "' is on a network drive: Docker Desktop cannot mount it into the helper containers; choose a local drive with -BackupPath")
+    }
+    if ($drive.IsReady -and @('FAT', 'FAT32', 'exFAT') -contains $drive.DriveFormat) {
+        throw ("'" + $root + "' is on a " + $drive.DriveFormat + ' drive: it cannot be locked to you and holds no file over 4 GB; choose an NTFS or ReFS drive with -BackupPath')
     }
     $userSid = [System.Security.Principal.WindowsIdentity]::GetCurrent().User.Value
     $what = 'Create the backup folder'
