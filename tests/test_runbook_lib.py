@@ -807,10 +807,16 @@ def check_json_edits_follow_section_7(lib: Lib) -> list[str]:
                                 "-Name 'previous'", "Save-Journal", "Write-JsonChecked")),
                         (write, ("$PSCmdlet.ShouldProcess", "Save-FileSnapshot", "ConvertTo-Json -InputObject "
                                  "$Document -Depth 100", "Write-Utf8FileAtomic", "Test-JsonValueEqual",
-                                 "Write-BytesFileAtomic -Path $Path -Bytes $OriginalBytes"))):
+                                 "Undo-HostFileWrite -Path $Path -OriginalBytes $OriginalBytes"))):
         positions = [body.find(p) for p in order]
         if min(positions) < 0 or positions != sorted(positions):
             out.append(f"expected, in order: {order}")
+    undo = lib.body("Undo-HostFileWrite")
+    put_back = undo.find("Write-BytesFileAtomic -Path $Path -Bytes $OriginalBytes")
+    if not 0 <= put_back < undo.find("[System.IO.File]::Move"):
+        out.append("Undo-HostFileWrite does not put the original back (or move a new file aside)")
+    if "Undo-HostFileWrite -Path $path -OriginalBytes $bytes -Existed $existed" not in lib.body("Edit-IniFile"):
+        out.append("edit-ini does not undo a write that does not read back")
     return out
 
 
@@ -1121,6 +1127,10 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
      [("    Assert-DesktopStopped -What 'WSL is installed or updated'\n", "")]),
     (check_failures_say_what_next, [("        Write-Warning -Message ('Log: ' + $script:LogPath + '; transcript: ' + "
                                      "$script:TranscriptPath)\n", "")]),
+    (check_json_edits_follow_section_7, [("        Write-BytesFileAtomic -Path $Path -Bytes $OriginalBytes\n", "")]),
+    (check_json_edits_follow_section_7, [("        Undo-HostFileWrite -Path $path -OriginalBytes $bytes "
+                                          "-Existed $existed -Problem 'it does not read back as written'",
+                                          "        throw $path")]),
     (check_json_edits_follow_section_7, [("    if ($Existed) { [void](Save-FileSnapshot -Path $Path -Bytes "
                                           "$OriginalBytes) }\n", "")]),
     (check_verify_target_compares_both_digests, [("$before -cne $after", "$before -ne $after")]),

@@ -1284,12 +1284,27 @@ function Write-JsonChecked {
         $problem = 'it cannot be read back: ' + $_.Exception.Message
     }
     if ($problem.Length -eq 0) { Add-StepNote -Text ($Change + ' in ' + $Path); return }
+    Undo-HostFileWrite -Path $Path -OriginalBytes $OriginalBytes -Existed $Existed -Problem $problem
+}
+
+function Undo-HostFileWrite {
+    # A host file that does not read back as meant: the original bytes go back, or a file that did not exist before
+    # is moved into the backup folder (never deleted); then the step fails.
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] [string]$Path,
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [byte[]]$OriginalBytes,
+        [Parameter(Mandatory)] [bool]$Existed,
+        [Parameter(Mandatory)] [string]$Problem
+    )
     if ($Existed) {
         Write-BytesFileAtomic -Path $Path -Bytes $OriginalBytes
-        throw ($Path + ': ' + $problem + '; the original file was put back')
+        throw ($Path + ': ' + $Problem + '; the original file was put back')
     }
-    [System.IO.File]::Move($Path, (Get-BackupItemPath -Relative ('edits/failed-' + [guid]::NewGuid().ToString('N'))))
-    throw ($Path + ': ' + $problem + '; the file did not exist before and was moved into the backup folder')
+    $aside = Get-BackupItemPath -Relative 'edits'
+    [void][System.IO.Directory]::CreateDirectory($aside)
+    [System.IO.File]::Move($Path, [System.IO.Path]::Combine($aside, 'failed-' + [guid]::NewGuid().ToString('N') + '-' + [System.IO.Path]::GetFileName($Path)))
+    throw ($Path + ': ' + $Problem + '; the file did not exist before and was moved into the backup folder')
 }
 
 function Read-JsonFileForEdit {
@@ -1857,8 +1872,7 @@ function Edit-IniFile {
     if ($existed) { [void](Save-FileSnapshot -Path $path -Bytes $bytes) }
     Write-BytesFileAtomic -Path $path -Bytes $edit.Bytes
     if ((Get-FileSha256 -Path $path) -ne (Get-BytesSha256 -Bytes $edit.Bytes)) {
-        if ($existed) { Write-BytesFileAtomic -Path $path -Bytes $bytes }
-        throw ($path + ' does not read back as written')
+        Undo-HostFileWrite -Path $path -OriginalBytes $bytes -Existed $existed -Problem 'it does not read back as written'
     }
     Add-StepNote -Text ('added ' + ($edit.Added -join ', ') + ' to ' + $path)
 }
@@ -2567,7 +2581,9 @@ function Invoke-Runbook {
             if (-not [System.IO.Directory]::Exists($script:BackupRoot)) {
                 # Locked to this user before the first log line is written into it: so this must be the desktop's.
                 Assert-DesktopUser
-                Protect-BackupFolder -StepId 'start' -Confirm:$false
+                $script:StepDeclined = $false
+                Protect-BackupFolder -StepId 'start'
+                if ($script:StepDeclined) { throw ('nothing was changed: the run keeps its journal and logs in ' + $script:BackupRoot + ', which it may only create locked') }
             }
             $logFolder = Get-BackupItemPath -Relative 'logs'
             [void][System.IO.Directory]::CreateDirectory($logFolder)
