@@ -219,9 +219,9 @@ def changes(lib: Lib) -> list[tuple[str, Node]]:
 
 
 def check_only_native_process_starts_programs(lib: Lib) -> list[str]:
-    """Programs start only in Invoke-NativeProcess (System.Diagnostics.Process), and taskkill only in the
-    Stop-ProcessTree it calls: no Start-Process, no call operator, no program called by name; a process-starting
-    .NET call or WMI method appears nowhere else."""
+    """Programs start only in Invoke-NativeProcess (System.Diagnostics.Process; taskkill too, in its finally
+    block): no Start-Process, no call operator, no program called by name; a process-starting .NET call or WMI
+    method appears nowhere else."""
     out = [f"Start-Process in {enclosing_function(c)}" for c in lib.calls("Start-Process")]
     out += [f"call operator in {enclosing_function(n)}: {_text(n.parent)[:60]}" for n in walk(lib.root)
             if n.type == "command_invokation_operator"]
@@ -234,10 +234,8 @@ def check_only_native_process_starts_programs(lib: Lib) -> list[str]:
                            f"{enclosing_function(node)}")
     for match, node in _code_matches(lib, r"ProcessStartInfo|Diagnostics\.Process\]::Start\b|\.Start\(\)|"
                                           r"System\.Diagnostics\.Process\b(?!\]::GetCurrentProcess)"):
-        if enclosing_function(node) not in ("Invoke-NativeProcess", "Stop-ProcessTree"):
+        if enclosing_function(node) != "Invoke-NativeProcess":
             out.append(f"{match.group(0)} in {enclosing_function(node) or 'the script body'}")
-    out += [f"Stop-ProcessTree called from {enclosing_function(c)}" for c in lib.calls("Stop-ProcessTree")
-            if enclosing_function(c) != "Invoke-NativeProcess"]
     for call in lib.calls("Invoke-CimMethod"):
         if "-MethodName GetOwner" not in _text(call):
             out.append(f"Invoke-CimMethod other than GetOwner: {_text(call)[:80]}")
@@ -279,17 +277,24 @@ def check_native_calls_have_timeouts(lib: Lib) -> list[str]:
         return [*out, "Invoke-NativeProcess: no wait loop on the process"]
     expiry = [n for n in _ifs(loop) if "$TimeoutSeconds" in _condition(n)]
     body = _text(_then_block(expiry[0])) if expiry else ""
-    if not ("Stop-ProcessTree -Process $process" in body and "break" in body):
-        out.append("Invoke-NativeProcess: past the time limit the process tree is not ended")
-    finally_blocks = [n for n in walk(native) if n.type == "finally_clause"]
-    if not any("Stop-ProcessTree -Process $process" in _text(f) and "$process.HasExited" in _text(f)
-               for f in finally_blocks):
-        out.append("Invoke-NativeProcess: a program still running when the runbook stops (Ctrl+C) is not ended")
-    killer = _text(lib.function("Stop-ProcessTree"))
-    kill = re.search(r"\$taskkill\.Arguments = '/PID ' \+ \$Process\.Id \+ '([^']*)'", killer)
-    if not (kill and "/T" in kill.group(1).split() and "/F" in kill.group(1).split()
-            and "Get-SystemProgram -Name 'taskkill.exe'" in killer):
-        out.append("Stop-ProcessTree does not end the process tree with taskkill /T /F")
+    if not ("$timedOut = $true" in body and "break" in body):
+        out.append("Invoke-NativeProcess: past the time limit the wait does not end")
+    # The kill sits in the finally block of the try that holds the wait loop (a time limit, Ctrl+C or an error), in
+    # .NET calls only: PowerShell 7.4.2+ may skip commands there after Ctrl+C (PowerShell/PowerShell#21552).
+    owner = loop.parent
+    while owner is not None and owner.type != "try_statement":
+        owner = owner.parent
+    final = next((n for n in (owner.children if owner is not None else []) if n.type == "finally_clause"), None)
+    kill = next((n for n in _ifs(final) if _condition(n) == "$running -and -not $process.HasExited"), None) \
+        if final else None
+    text = _text(_then_block(kill)) if kill is not None else ""
+    argv = re.search(r"ProcessStartInfo\]::new\(\$taskkill, '/PID ' \+ \$process\.Id \+ '([^']*)'\)", text)
+    if not (argv and {"/T", "/F"} <= set(argv.group(1).split()) and "[System.Diagnostics.Process]::Start(" in text
+            and "$taskkill = Get-SystemProgram -Name 'taskkill.exe'" in lib.body("Invoke-NativeProcess")):
+        out.append("Invoke-NativeProcess: a program still running past its limit or at Ctrl+C is not ended with "
+                   "taskkill /T /F")
+    if kill is not None and any(n.type == "command" for n in walk(_then_block(kill))):
+        out.append("Invoke-NativeProcess: the kill after Ctrl+C runs PowerShell commands, which 7.4.2+ may skip")
     return out
 
 
@@ -1008,11 +1013,12 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
     (check_only_native_process_starts_programs,
      [("    $wsl = Get-SystemProgram -Name 'wsl.exe'",
        "    $wsl = Get-SystemProgram -Name 'wsl.exe'\n    [void][System.Diagnostics.Process]::Start($wsl)")]),
-    (check_native_calls_have_timeouts, [("'/PID ' + $Process.Id + ' /T /F'", "'/PID ' + $Process.Id + ' /F'")]),
-    (check_native_calls_have_timeouts, [("            Stop-ProcessTree -Process $process -WhatIf:$false"
-                                         " -Confirm:$false\n"
-                                         "        }\n        Write-Progress",
-                                         "        }\n        Write-Progress")]),
+    (check_native_calls_have_timeouts, [("'/PID ' + $process.Id + ' /T /F'", "'/PID ' + $process.Id + ' /F'")]),
+    (check_native_calls_have_timeouts, [("            [void]$killer.WaitForExit(1000 * $script:Timeouts.KillWait)\n",
+                                         "            Write-Verbose -Message 'ending it'\n")]),
+    (check_native_calls_have_timeouts, [("        if ($running -and -not $process.HasExited) {",
+                                         "        if ($false -and -not $process.HasExited) {")]),
+    (check_native_calls_have_timeouts, [("{ $timedOut = $true; break }", "{ $timedOut = $true }")]),
     (check_native_calls_have_timeouts, [(" -Display '--shutdown' -StepId $Step.Id -TimeoutSeconds "
                                          "$script:Timeouts.WslShutdown)",
                                          " -Display '--shutdown' -StepId $Step.Id)")]),

@@ -653,21 +653,6 @@ function Save-FileSnapshot {
 # ---------------------------------------------------------------------------------------------------------------
 # Native programs: the only place that starts one
 
-function Stop-ProcessTree {
-    # Ends a process and every process it started (taskkill /T /F), waiting a bounded time for both.
-    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [System.Diagnostics.Process]$Process)
-    if (-not $PSCmdlet.ShouldProcess([string]$Process.Id, 'End the process tree')) { return }
-    $taskkill = New-Object -TypeName System.Diagnostics.ProcessStartInfo
-    $taskkill.FileName = Get-SystemProgram -Name 'taskkill.exe'
-    $taskkill.Arguments = '/PID ' + $Process.Id + ' /T /F'
-    $taskkill.UseShellExecute = $false
-    $taskkill.CreateNoWindow = $true
-    $killer = [System.Diagnostics.Process]::Start($taskkill)
-    [void]$killer.WaitForExit(1000 * $script:Timeouts.KillWait)
-    $killer.Dispose()
-    [void]$Process.WaitForExit(1000 * $script:Timeouts.KillWait)
-}
-
 function Invoke-NativeProcess {
     # Starts FilePath with the Arguments string as it is: .NET passes it verbatim on 5.1 and 7.x (runbook-style
     # 4.6 B). Both pipes are read asynchronously as UTF-8. Past TimeoutSeconds the whole process tree is ended
@@ -710,6 +695,7 @@ function Invoke-NativeProcess {
     $process.StartInfo = $startInfo
     $timedOut = $false
     $running = $false
+    $taskkill = Get-SystemProgram -Name 'taskkill.exe'
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
     try {
         [void]$process.Start()
@@ -719,36 +705,39 @@ function Invoke-NativeProcess {
         $stdoutTask = $process.StandardOutput.ReadToEndAsync()
         $stderrTask = $process.StandardError.ReadToEndAsync()
         while (-not $process.WaitForExit(1000 * $script:Timeouts.Poll)) {
-            if ($clock.Elapsed.TotalSeconds -ge $TimeoutSeconds) {
-                $timedOut = $true
-                Stop-ProcessTree -Process $process -WhatIf:$false -Confirm:$false
-                break
-            }
+            if ($clock.Elapsed.TotalSeconds -ge $TimeoutSeconds) { $timedOut = $true; break }
             $status = ('{0:N0} s' -f $clock.Elapsed.TotalSeconds)
             if ($ProgressPath.Length -gt 0 -and [System.IO.File]::Exists($ProgressPath)) {
                 $status += (', {0:N0} MB written' -f ((New-Object -TypeName System.IO.FileInfo -ArgumentList $ProgressPath).Length / 1048576))
             }
             Write-Progress -Id 2 -ParentId 1 -Activity ($program + ' ' + $Display) -Status $status
         }
-        $running = $false
-        # A child the tree kill missed (or one detached from a program that ended) may still hold the pipes: the
-        # output is waited for a bounded time, never forever.
-        $stdout = ''
-        $stderr = '(the output pipes stayed open after the program ended)'
-        if ([System.Threading.Tasks.Task]::WaitAll([System.Threading.Tasks.Task[]]@($stdoutTask, $stderrTask), 1000 * $script:Timeouts.PipeDrain)) {
-            $stdout = $stdoutTask.Result
-            $stderr = $stderrTask.Result
-        }
-        $exitCode = -1
-        if ($process.HasExited) { $exitCode = $process.ExitCode }
     } finally {
         if ($running -and -not $process.HasExited) {
-            # Ctrl+C (or an error) while the program runs: it and its children do not outlive the runbook.
-            Stop-ProcessTree -Process $process -WhatIf:$false -Confirm:$false
+            # Past the time limit, or Ctrl+C or an error while it runs: the program and every process it started end
+            # (taskkill /T /F: a docker plugin child holds the pipes too). .NET calls only: PowerShell 7.4.2 and
+            # later may skip commands in a finally block after Ctrl+C (PowerShell/PowerShell#21552).
+            $kill = [System.Diagnostics.ProcessStartInfo]::new($taskkill, '/PID ' + $process.Id + ' /T /F')
+            $kill.UseShellExecute = $false
+            $kill.CreateNoWindow = $true
+            $killer = [System.Diagnostics.Process]::Start($kill)
+            [void]$killer.WaitForExit(1000 * $script:Timeouts.KillWait)
+            $killer.Dispose()
+            [void]$process.WaitForExit(1000 * $script:Timeouts.KillWait)
         }
         Write-Progress -Id 2 -ParentId 1 -Activity $program -Completed
-        $process.Dispose()
     }
+    # A child the tree kill missed (or one detached from a program that ended) may still hold the pipes: the output
+    # is waited for a bounded time, never forever.
+    $stdout = ''
+    $stderr = '(the output pipes stayed open after the program ended)'
+    if ([System.Threading.Tasks.Task]::WaitAll([System.Threading.Tasks.Task[]]@($stdoutTask, $stderrTask), 1000 * $script:Timeouts.PipeDrain)) {
+        $stdout = $stdoutTask.Result
+        $stderr = $stderrTask.Result
+    }
+    $exitCode = -1
+    if ($process.HasExited) { $exitCode = $process.ExitCode }
+    $process.Dispose()
     Write-RunbookLog -StepId $StepId -Message ('exit code ' + $exitCode + ' after ' + [int]$clock.Elapsed.TotalSeconds + ' s')
     $result = [pscustomobject]@{
         ExitCode = $exitCode
