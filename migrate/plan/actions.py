@@ -327,9 +327,13 @@ class CheckVmOff(Action):
     timeout: int = 120
     required: bool = False
     """Hyper-V must be there (the old backend is its VM): a missing Hyper-V fails instead of passing."""
+    off_states: tuple[int, ...] = (3, 6)
+    """Msvm_ComputerSystem EnabledState values that hold no VM disk: 3 off, 6 saved (offline)."""
 
     def __post_init__(self) -> None:
         _strings("check-vm-off", self.names)
+        if not self.off_states or not all(isinstance(s, int) and 0 <= s < 65536 for s in self.off_states):
+            raise PlanError("check-vm-off: off_states must be EnabledState numbers")
         if not 10 <= self.timeout <= 3600:
             raise PlanError(f"check-vm-off: timeout {self.timeout} s is out of range (10 to 3600)")
 

@@ -1838,8 +1838,7 @@ function Wait-VmOff {
     while ($true) {
         $running = New-Object -TypeName 'System.Collections.Generic.List[string]'
         foreach ($vm in @(Get-CimInstance -Namespace 'root\virtualization\v2' -ClassName 'Msvm_ComputerSystem')) {
-            # EnabledState 3 is off, 6 saved (offline): neither holds the VM's disk.
-            if ($p.Names -contains [string]$vm.ElementName -and @(3, 6) -notcontains [int]$vm.EnabledState) {
+            if ($p.Names -contains [string]$vm.ElementName -and @($p.OffStates) -notcontains [int]$vm.EnabledState) {
                 $running.Add([string]$vm.ElementName)
             }
         }
@@ -3543,7 +3542,7 @@ $script:Steps = @(
         Produces      = @(
         )
         Docker        = $null
-        Params        = @{ Names = @('DockerDesktopVM'); Timeout = 120; Required = $true }
+        Params        = @{ Names = @('DockerDesktopVM'); Timeout = 120; Required = $true; OffStates = @(3, 6) }
     }
     # 31/70 switch/backup-settings
     @{

@@ -1851,8 +1851,7 @@ function Wait-VmOff {
     while ($true) {
         $running = New-Object -TypeName 'System.Collections.Generic.List[string]'
         foreach ($vm in @(Get-CimInstance -Namespace 'root\virtualization\v2' -ClassName 'Msvm_ComputerSystem')) {
-            # EnabledState 3 is off, 6 saved (offline): neither holds the VM's disk.
-            if ($p.Names -contains [string]$vm.ElementName -and @(3, 6) -notcontains [int]$vm.EnabledState) {
+            if ($p.Names -contains [string]$vm.ElementName -and @($p.OffStates) -notcontains [int]$vm.EnabledState) {
                 $running.Add([string]$vm.ElementName)
             }
         }
@@ -3500,7 +3499,7 @@ $script:Steps = @(
         Produces      = @(
         )
         Docker        = $null
-        Params        = @{ Names = @('DockerDesktopVM'); Timeout = 120; Required = $false }
+        Params        = @{ Names = @('DockerDesktopVM'); Timeout = 120; Required = $false; OffStates = @(3, 6) }
     }
     # 28/76 switch/backup-settings
     @{
