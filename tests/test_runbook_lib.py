@@ -507,10 +507,12 @@ def check_resume_checks_the_boot_time(lib: Lib) -> list[str]:
     function = lib.function("Invoke-Runbook")
     gate = next((n for n in _ifs(function) if "$script:Journal.RebootNeeded" in _condition(n)
                  and "$script:Journal.BootTime" in _condition(n)), None)
-    same = next((n for n in _ifs(gate) if _condition(n) == "(Get-BootTime) -eq $script:Journal.BootTime"), None) \
+    body = _text(gate) if gate is not None else ""
+    same = next((n for n in _ifs(gate) if _condition(n) == "-not $restarted -and -not $Options.Rollback"), None) \
         if gate is not None else None
     loop = _forward_loop(lib)
-    if same is None or not any(n.type == "throw" for n in walk(_then_block(same))):
+    if "$restarted = (Get-BootTime) -ne $script:Journal.BootTime" not in body or same is None or \
+            not any(n.type == "throw" for n in walk(_then_block(same))):
         out.append("Invoke-Runbook does not refuse to resume before Windows restarted")
     elif loop is None or not _before(gate, loop):
         out.append("the boot time is checked after steps run")
@@ -766,6 +768,23 @@ def check_wsl_changes_only_while_desktop_is_stopped(lib: Lib) -> list[str]:
     return [] if 0 <= guard < work else ["install-wsl does not check Docker Desktop is stopped before it changes WSL"]
 
 
+def check_the_first_stop_after_a_restart_waits_for_desktop(lib: Lib) -> list[str]:
+    """After the restart the program asked for, Explorer starts Docker Desktop's Run entry some time after logon:
+    the run's first stop-desktop waits for it (when it has one) before it looks, once."""
+    out = []
+    stop = lib.body("Stop-DockerDesktop")
+    wait, look = stop.find("Wait-DesktopAutostart"), stop.find("$running = @(Get-DesktopProcess)")
+    if not (0 <= stop.find("if ($script:AfterRestart") < wait < stop.find("$script:AfterRestart = $false") < look):
+        out.append("stop-desktop does not wait for Desktop's start at logon, once, after a restart")
+    gate = next((n for n in _ifs(lib.function("Invoke-Runbook")) if _condition(n) == "$restarted"), None)
+    if gate is None or "$script:AfterRestart = $true" not in _text(_then_block(gate)):
+        out.append("a run after the restart does not know it follows one")
+    waiting = lib.body("Wait-DesktopAutostart")
+    if "AddSeconds($script:Timeouts.DesktopStart)" not in waiting or "CurrentVersion\\Run" not in waiting:
+        out.append("Wait-DesktopAutostart does not wait a planned time for Desktop's Run entry")
+    return out
+
+
 def check_the_backup_folder_is_local(lib: Lib) -> list[str]:
     """Docker Desktop cannot mount a network share into the helper containers (docker/for-win#8234): a -BackupPath
     on a share or a mapped network drive is refused before anything is written, as plan.backup_path is."""
@@ -990,7 +1009,7 @@ CHECKS: list[Callable[[Lib], list[str]]] = [
     check_secret_values_live_in_the_backup_folder, check_the_backup_folder_is_locked,
     check_artifacts_are_rehashed_before_use,
     check_engines_prove_what_they_are, check_wsl_changes_only_while_desktop_is_stopped,
-    check_the_backup_folder_is_local,
+    check_the_backup_folder_is_local, check_the_first_stop_after_a_restart_waits_for_desktop,
     check_failures_say_what_next, check_json_edits_follow_section_7,
     check_verify_target_compares_both_digests, check_check_modes_are_the_models,
     check_the_library_reads_only_what_the_program_holds, check_the_journal_is_the_rehearsals,
@@ -1074,8 +1093,10 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
     (check_the_lock_comes_before_the_journal, [("    if (-not $owned) {\n        $mutex.Dispose()\n        throw "
                                                 "'another run of this runbook is in progress (it holds the lock): "
                                                 "wait for it to end'\n    }\n", "")]),
-    (check_resume_checks_the_boot_time, [("if ((Get-BootTime) -eq $script:Journal.BootTime) {",
-                                          "if ($false) {")]),
+    (check_resume_checks_the_boot_time, [("if (-not $restarted -and -not $Options.Rollback) {",
+                                          "if ($false -and -not $Options.Rollback) {")]),
+    (check_resume_checks_the_boot_time, [("$restarted = (Get-BootTime) -ne $script:Journal.BootTime",
+                                          "$restarted = $true")]),
     (check_resume_checks_the_boot_time, [("    $script:Journal.BootTime = Get-BootTime\n    Save-Journal\n",
                                           "    Save-Journal\n")]),
     (check_resume_task_settings, [("AllowStartIfOnBatteries    = $true", "AllowStartIfOnBatteries    = $false")]),
@@ -1122,10 +1143,13 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
                                           "-Sids @($userSid, 'S-1-5-18', 'S-1-1-0')")]),
     (check_artifacts_are_rehashed_before_use, [(" -or (Get-FileSha256 -Path $path) -ne $record.Sha256", "")]),
     (check_engines_prove_what_they_are, [("-not $kernel.Contains($expect.KernelContains)", "$false")]),
-    (check_time_limits_come_from_the_program, [("AddSeconds($script:Timeouts.DesktopStart)", "AddSeconds(60)")]),
+    (check_time_limits_come_from_the_program, [("AddSeconds($script:Timeouts.DesktopStart)\n        while (@(Get",
+                                                "AddSeconds(60)\n        while (@(Get")]),
     (check_time_limits_come_from_the_program, [("Start-Sleep -Seconds $script:Timeouts.EnginePoll",
                                                 "Start-Sleep -Seconds 5")]),
     (check_engines_prove_what_they_are, [("                $script:CheckedEngines = @{}\n", "")]),
+    (check_the_first_stop_after_a_restart_waits_for_desktop, [("        Wait-DesktopAutostart\n", "")]),
+    (check_the_first_stop_after_a_restart_waits_for_desktop, [("                $script:AfterRestart = $true\n", "")]),
     (check_the_backup_folder_is_local, [("    if ($trimmed.StartsWith('\\\\')) {", "    if ($false) {")]),
     (check_the_backup_folder_is_local, [("    if ($drive.DriveType -eq [System.IO.DriveType]::Network) {",
                                          "    if ($drive.DriveType -eq [System.IO.DriveType]::Ram) {")]),

@@ -420,6 +420,9 @@ def _preamble(program: Program, meta: RunbookMeta) -> list[str]:
         "# Under an AppLocker or WDAC policy an unsigned script runs in ConstrainedLanguage, where its first .NET call",
         "# would fail with a message about types: say what is wrong instead.",
         "if ($ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage') {",
+        "    # Started by the logon task (after a restart), its window would close before anyone read why.",
+        "    if ($FromTask) { [void](Read-Host -Prompt ('wsl2-migrate: this PowerShell runs in ' + "
+        "$ExecutionContext.SessionState.LanguageMode + ' mode; press Enter to close')) }",
         "    throw ('PowerShell runs in ' + $ExecutionContext.SessionState.LanguageMode + ' mode here (an AppLocker or "
         "WDAC policy): the runbook needs FullLanguage. Sign it with a certificate the policy trusts, or run it where "
         "the policy allows scripts')",

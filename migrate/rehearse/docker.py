@@ -60,7 +60,10 @@ class CliDocker:
             raise CommandTimedOut(f"docker {' '.join(args[:2])} did not finish within {timeout} s") from None
         except BaseException:
             os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=TIMEOUTS["KillWait"])
+            try:
+                proc.wait(timeout=TIMEOUTS["KillWait"])
+            except subprocess.TimeoutExpired:
+                pass  # what is raised is the interruption, not this wait
             raise
         return Completed(proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
 

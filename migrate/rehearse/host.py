@@ -131,9 +131,25 @@ class SimulatedHost(Host):
         fn = TWINS.get(type(action))
         if fn is None:
             raise StepFailed(f"no twin for host action {action.NAME}")
-        return lambda a, ctx: fn(self, a, ctx)
+
+        def run(a: Action, ctx: Context) -> None:
+            # A stop looks first (it waits for Desktop itself only as the first one after a restart); anything else
+            # finds a Desktop that was starting at logon there by now.
+            if not isinstance(a, StopDesktop):
+                self.appear()
+            fn(self, a, ctx)
+        return run
+
+    def appear(self) -> None:
+        """Docker Desktop, started at logon from its Run entry, is there now."""
+        desktop = self.state["desktop"]
+        if desktop.get("starting"):
+            desktop.update(running=True, starting=False)
+            self.state["vms_running"] = self.backend() == "hyperv"
+            self.save()
 
     def engine_up(self, engine: str) -> str:
+        self.appear()
         desktop = self.state["desktop"]
         if not desktop["running"]:
             return "Docker Desktop is not running"
@@ -184,8 +200,10 @@ class SimulatedHost(Host):
         at_logon = self.state["desktop"].get("at_logon")
         if at_logon is None:
             at_logon = self.settings().get("autostart", True) is not False
-        self.state["desktop"]["running"] = bool(at_logon)
-        self.state["vms_running"] = self.state["desktop"]["running"] and self.backend() == "hyperv"
+        # Explorer starts it some time after logon: it appears at the first thing the resumed run does, except a
+        # stop that looks once without waiting for it (it finds nothing yet; Desktop appears right after).
+        self.state["desktop"].update(running=False, starting=bool(at_logon))
+        self.state["vms_running"] = False
         self.state["pending_restart"] = False
         self.save()
 
@@ -348,6 +366,10 @@ def verify_backups(host: SimulatedHost, a: VerifyBackups, ctx: Context) -> None:
 
 
 def stop_desktop(host: SimulatedHost, a: StopDesktop, ctx: Context) -> None:
+    if ctx.after_restart:
+        # The first stop after a restart waits for Desktop's Run entry to start it (Wait-DesktopAutostart).
+        host.appear()
+        ctx.after_restart = False
     if host.state["desktop"]["running"]:
         host.state["desktop"]["running"] = False
         ctx.note("Docker Desktop stopped")

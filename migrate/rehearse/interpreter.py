@@ -108,6 +108,22 @@ class Context:
         self.notes: list[str] = []
         self.checked: set[str] = set()
         self.stop_requested = False
+        self.after_restart = False
+        """This run follows the restart the program asked for: its first stop-desktop waits for Desktop to start
+        at logon (from its Run entry) before it looks."""
+
+    def notice_restart(self, *, refuse: bool) -> None:
+        """The restart the journal waits for: refused when it has not happened (a forward run), else recorded."""
+        j = self.journal
+        if not (j.reboot_needed and j.boot_time):
+            return
+        if self.host.boot_id() == j.boot_time:
+            if refuse:
+                raise RunRefused(f"Windows has not restarted since {j.reboot_requested_by} asked for it: restart, "
+                                 "then resume")
+            return
+        j.reboot_needed, j.boot_time = False, ""
+        self.after_restart = True
 
     # --------------------------------------------------------------------------------------- helpers for steps
 
@@ -323,11 +339,7 @@ def run_program(ctx: Context, *, resume: bool = False, stop_after: str = "", pha
                              "never resumed: start again with a new backup folder")
         if resume and not j.exists:
             raise RunRefused(f"{ctx.root}: no journal.json to resume from")
-        if j.reboot_needed and j.boot_time:
-            if ctx.host.boot_id() == j.boot_time:
-                raise RunRefused(f"Windows has not restarted since {j.reboot_requested_by} asked for it: restart, "
-                                 "then resume")
-            j.reboot_needed, j.boot_time = False, ""
+        ctx.notice_restart(refuse=True)
         if stop_after and stop_after not in {s.id for s in ctx.program.steps}:
             raise InputError(f"--stop-after: no step {stop_after!r} in the plan")
         results: list[StepResult] = []
@@ -369,6 +381,7 @@ def run_rollback(ctx: Context, on_step: Callable[[StepResult], None] | None = No
                        f"nothing to roll back: no journal.json in {ctx.root} (this plan never ran there)")
     release = ctx.host.lock(ctx.root)
     try:
+        ctx.notice_restart(refuse=False)
         results: list[StepResult] = []
         for step in ctx.program.rollback:
             if step.only_if_started and ctx.journal.status(step.only_if_started) == "pending":

@@ -144,6 +144,8 @@ $PSNativeCommandUseErrorActionPreference = $false
 # Under an AppLocker or WDAC policy an unsigned script runs in ConstrainedLanguage, where its first .NET call
 # would fail with a message about types: say what is wrong instead.
 if ($ExecutionContext.SessionState.LanguageMode -ne 'FullLanguage') {
+    # Started by the logon task (after a restart), its window would close before anyone read why.
+    if ($FromTask) { [void](Read-Host -Prompt ('wsl2-migrate: this PowerShell runs in ' + $ExecutionContext.SessionState.LanguageMode + ' mode; press Enter to close')) }
     throw ('PowerShell runs in ' + $ExecutionContext.SessionState.LanguageMode + ' mode here (an AppLocker or WDAC policy): the runbook needs FullLanguage. Sign it with a certificate the policy trusts, or run it where the policy allows scripts')
 }
 if ($Force -and -not $PSBoundParameters.ContainsKey('Confirm')) {
@@ -192,6 +194,7 @@ $script:RunStatus = @{}
 $script:StepNotes = New-Object -TypeName 'System.Collections.Generic.List[string]'
 $script:StepDeclined = $false
 $script:StopRequested = $false
+$script:AfterRestart = $false
 $script:DryRun = $false
 $script:LogPath = ''
 $script:TranscriptPath = ''
@@ -282,7 +285,8 @@ function Confirm-GoOn {
     [CmdletBinding()] [OutputType([bool])] param([Parameter(Mandatory)] [string]$Query, [Parameter(Mandatory)] [string]$Caption)
     try {
         return $PSCmdlet.ShouldContinue($Query, $Caption)
-    } catch {
+    } catch [System.Management.Automation.PSInvalidOperationException] {
+        # -NonInteractive (a deployment tool): the host cannot prompt. Ctrl+C at the question is not caught here.
         throw ($Caption + ': ' + $Query + ' Nobody can answer in this session (' + $_.Exception.Message + '): run again with -Force to go on without asking')
     }
 }
@@ -631,13 +635,16 @@ function Invoke-NativeProcess {
     # is waited for a bounded time, never forever.
     $stdout = ''
     $stderr = '(the output pipes stayed open after the program ended)'
-    if ([System.Threading.Tasks.Task]::WaitAll([System.Threading.Tasks.Task[]]@($stdoutTask, $stderrTask), 1000 * $script:Timeouts.PipeDrain)) {
-        $stdout = $stdoutTask.Result
-        $stderr = $stderrTask.Result
-    }
     $exitCode = -1
-    if ($process.HasExited) { $exitCode = $process.ExitCode }
-    $process.Dispose()
+    try {
+        if ([System.Threading.Tasks.Task]::WaitAll([System.Threading.Tasks.Task[]]@($stdoutTask, $stderrTask), 1000 * $script:Timeouts.PipeDrain)) {
+            $stdout = $stdoutTask.Result
+            $stderr = $stderrTask.Result
+        }
+        if ($process.HasExited) { $exitCode = $process.ExitCode }
+    } finally {
+        $process.Dispose()
+    }
     Write-RunbookLog -StepId $StepId -Message ('exit code ' + $exitCode + ' after ' + [int]$clock.Elapsed.TotalSeconds + ' s')
     $result = [pscustomobject]@{
         ExitCode = $exitCode
@@ -1551,6 +1558,10 @@ function Protect-BackupFolder {
     if ($drive.DriveType -eq [System.IO.DriveType]::Network) {
         throw ("'" + $root + "' is on a network drive: Docker Desktop cannot mount it into the helper containers; choose a local drive with -BackupPath")
     }
+    if ($drive.DriveType -eq [System.IO.DriveType]::NoRootDirectory) {
+        # An elevated PowerShell does not see the drives the user mapped (and a mapped share could not be mounted).
+        throw ("'" + $root + "': drive " + $drive.Name + ' is not there for this elevated PowerShell (a mapped network drive?): choose a folder on a local drive with -BackupPath')
+    }
     if ($drive.IsReady -and @('FAT', 'FAT32', 'exFAT') -contains $drive.DriveFormat) {
         throw ("'" + $root + "' is on a " + $drive.DriveFormat + ' drive: it cannot be locked to you and holds no file over 4 GB; choose an NTFS or ReFS drive with -BackupPath')
     }
@@ -1693,11 +1704,35 @@ function Test-BackupArtifact {
     Add-StepNote -Text ([string]$verified.Count + ' artifact(s) verified')
 }
 
+function Wait-DesktopAutostart {
+    # After a restart Explorer starts the Run entries some time after logon: when Docker Desktop has one, it is
+    # given DesktopStart seconds to appear, so that the stop which follows finds it rather than nothing yet.
+    [CmdletBinding()] param()
+    $run = Get-ItemProperty -LiteralPath 'HKCU:\Software\Microsoft\Windows\CurrentVersion\Run' -ErrorAction SilentlyContinue
+    $entry = $false
+    if ($null -ne $run) {
+        foreach ($property in $run.PSObject.Properties) {
+            foreach ($name in $script:Desktop.Windows) {
+                if ([string]$property.Value -like ('*\' + $name + '.exe*')) { $entry = $true }
+            }
+        }
+    }
+    if (-not $entry) { return }
+    $deadline = (Get-Date).AddSeconds($script:Timeouts.DesktopStart)
+    while (@(Get-DesktopProcess -Name $script:Desktop.Windows).Count -eq 0 -and (Get-Date) -lt $deadline) {
+        Start-Sleep -Seconds $script:Timeouts.Poll
+    }
+}
+
 function Stop-DockerDesktop {
     # stop-desktop: 'docker desktop stop' where it exists (4.37+), else the processes; then wait until all are gone;
     # with ShutdownWsl, 'wsl --shutdown' so WSL reads .wslconfig again.
     [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
+    if ($script:AfterRestart -and -not $script:DryRun) {
+        Wait-DesktopAutostart
+        $script:AfterRestart = $false
+    }
     $running = @(Get-DesktopProcess)
     $service = Get-Service -Name $script:Desktop.Service -ErrorAction SilentlyContinue
     $serviceRunning = $null -ne $service -and $service.Status -eq 'Running'
@@ -2593,13 +2628,18 @@ function Invoke-Runbook {
         if ($Options.Resume -and -not $script:Journal.Exists) {
             throw ('-Resume: no journal.json in ' + $script:BackupRoot)
         }
-        if ($script:Journal.RebootNeeded -and $script:Journal.BootTime.Length -gt 0 -and -not $Options.Rollback) {
-            if ((Get-BootTime) -eq $script:Journal.BootTime) {
+        if ($script:Journal.RebootNeeded -and $script:Journal.BootTime.Length -gt 0) {
+            $restarted = (Get-BootTime) -ne $script:Journal.BootTime
+            if (-not $restarted -and -not $Options.Rollback) {
                 throw ('Windows has not restarted since ' + $script:Journal.RebootRequestedBy + ' asked for it: restart Windows; the runbook resumes after you log on')
             }
-            $script:Journal.RebootNeeded = $false
-            $script:Journal.BootTime = ''
-            Save-Journal
+            if ($restarted) {
+                # Docker Desktop may be starting at this logon from its Run entry: the first stop waits for it.
+                $script:AfterRestart = $true
+                $script:Journal.RebootNeeded = $false
+                $script:Journal.BootTime = ''
+                Save-Journal
+            }
         }
         if ($Options.Rollback) {
             Invoke-RollbackProgram
