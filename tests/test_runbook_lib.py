@@ -779,8 +779,9 @@ def check_the_first_stop_after_a_restart_waits_for_desktop(lib: Lib) -> list[str
     gate = next((n for n in _ifs(lib.function("Invoke-Runbook")) if _condition(n) == "$restarted"), None)
     if gate is None or "$script:AfterRestart = $true" not in _text(_then_block(gate)):
         out.append("a run after the restart does not know it follows one")
-    waiting = lib.body("Wait-DesktopAutostart")
-    if "AddSeconds($script:Timeouts.DesktopStart)" not in waiting or "CurrentVersion\\Run" not in waiting:
+    waiting, window = lib.body("Wait-DesktopAutostart"), lib.body("Wait-DesktopWindow")
+    if "Wait-DesktopWindow" not in waiting or "CurrentVersion\\Run" not in waiting or \
+            "AddSeconds($script:Timeouts.DesktopStart)" not in window:
         out.append("Wait-DesktopAutostart does not wait a planned time for Desktop's Run entry")
     return out
 
@@ -1143,8 +1144,7 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
                                           "-Sids @($userSid, 'S-1-5-18', 'S-1-1-0')")]),
     (check_artifacts_are_rehashed_before_use, [(" -or (Get-FileSha256 -Path $path) -ne $record.Sha256", "")]),
     (check_engines_prove_what_they_are, [("-not $kernel.Contains($expect.KernelContains)", "$false")]),
-    (check_time_limits_come_from_the_program, [("AddSeconds($script:Timeouts.DesktopStart)\n        while (@(Get",
-                                                "AddSeconds(60)\n        while (@(Get")]),
+    (check_time_limits_come_from_the_program, [("AddSeconds($script:Timeouts.DesktopStart)", "AddSeconds(60)")]),
     (check_time_limits_come_from_the_program, [("Start-Sleep -Seconds $script:Timeouts.EnginePoll",
                                                 "Start-Sleep -Seconds 5")]),
     (check_engines_prove_what_they_are, [("                $script:CheckedEngines = @{}\n", "")]),

@@ -140,6 +140,10 @@ class SimulatedHost(Host):
             fn(self, a, ctx)
         return run
 
+    def autostart(self) -> bool:
+        """Desktop's auto-start setting as its file says now (absent: on, Desktop's default)."""
+        return self.settings().get("autostart", True) is not False
+
     def appear(self) -> None:
         """Docker Desktop, started at logon from its Run entry, is there now."""
         desktop = self.state["desktop"]
@@ -198,8 +202,8 @@ class SimulatedHost(Host):
                 self.state["features"].get("Microsoft-Windows-Subsystem-Linux") == "Enabled":
             wsl.update(installed=True, version="")  # the feature brings the inbox wsl.exe, without --version
         at_logon = self.state["desktop"].get("at_logon")
-        if at_logon is None:
-            at_logon = self.settings().get("autostart", True) is not False
+        if at_logon is None:  # a host folder seeded before the Run entry was modelled
+            at_logon = self.autostart()
         # Explorer starts it some time after logon: it appears at the first thing the resumed run does, except a
         # stop that looks once without waiting for it (it finds nothing yet; Desktop appears right after).
         self.state["desktop"].update(running=False, starting=bool(at_logon))
@@ -584,7 +588,7 @@ def start_desktop(host: SimulatedHost, a: StartDesktop, ctx: Context) -> None:
         raise StepFailed(f"{a.exe}: Docker Desktop is not installed there")
     # Desktop applies its auto-start setting when it runs: its Run entry follows the file from now on.
     host.state["desktop"].update(running=True, elevated=False,
-                                 at_logon=host.settings().get("autostart", True) is not False)
+                                 at_logon=host.autostart())
     host.state["vms_running"] = host.backend() == "hyperv"
     host.save()
     ctx.note(f"Docker Desktop started ({host.backend()})")
@@ -784,7 +788,7 @@ def seed_host(root: Path, plan: Any, inv: Any | None, backup_root: Path) -> list
         _write_json_file(sim.path(name), values)
         seeded.append(name)
     if "at_logon" not in sim.state["desktop"]:
-        sim.state["desktop"]["at_logon"] = sim.settings().get("autostart", True) is not False
+        sim.state["desktop"]["at_logon"] = sim.autostart()
         sim.save()
     for f, cfg in ((DAEMON_LINUX, inv.settings.daemon_linux if inv else None),
                    (DAEMON_WINDOWS, inv.settings.daemon_windows if inv else None)):

@@ -239,11 +239,12 @@ class Context:
         return ""
 
     def _backups_verified(self) -> bool:
-        gate = next((s for s in self.program.steps if isinstance(s.op, VerifyBackups)), None)
-        if gate is None or not isinstance(gate.op, VerifyBackups) or self.journal.status(gate.id) != "done":
-            return False
-        return all(self.journal.verified.get(p) == (self.artifacts[p].sha256 if p in self.artifacts else None)
-                   for p in gate.op.artifacts)
+        for gate in self.program.steps:
+            if isinstance(gate.op, VerifyBackups):
+                return self.journal.status(gate.id) == "done" and all(
+                    self.journal.verified.get(p) == (self.artifacts[p].sha256 if p in self.artifacts else None)
+                    for p in gate.op.artifacts)
+        return False
 
     def _quiet(self, engine: str, commands: tuple[tuple[Arg, ...], ...], why: str) -> None:
         """Commands whose failure only means there was nothing to do (recovery, clean-up)."""

@@ -1804,11 +1804,18 @@ function Wait-DesktopAutostart {
             }
         }
     }
-    if (-not $entry) { return }
+    if ($entry) { [void](Wait-DesktopWindow) }
+}
+
+function Wait-DesktopWindow {
+    # Whether Docker Desktop's main process appeared within DesktopStart seconds.
+    [CmdletBinding()] [OutputType([bool])] param()
     $deadline = (Get-Date).AddSeconds($script:Timeouts.DesktopStart)
-    while (@(Get-DesktopProcess -Name $script:Desktop.Windows).Count -eq 0 -and (Get-Date) -lt $deadline) {
+    while (@(Get-DesktopProcess -Name $script:Desktop.Windows).Count -eq 0) {
+        if ((Get-Date) -gt $deadline) { return $false }
         Start-Sleep -Seconds $script:Timeouts.Poll
     }
+    return $true
 }
 
 function Stop-DockerDesktop {
@@ -2194,11 +2201,7 @@ function Start-DockerDesktop {
     [void](Register-ScheduledTask @splatTask)
     try {
         Start-ScheduledTask -TaskName $name
-        $deadline = (Get-Date).AddSeconds($script:Timeouts.DesktopStart)
-        while (@(Get-DesktopProcess -Name $script:Desktop.Windows).Count -eq 0) {
-            if ((Get-Date) -gt $deadline) { throw ('Docker Desktop did not start within ' + $script:Timeouts.DesktopStart + ' s (' + $exe + ')') }
-            Start-Sleep -Seconds $script:Timeouts.Poll
-        }
+        if (-not (Wait-DesktopWindow)) { throw ('Docker Desktop did not start within ' + $script:Timeouts.DesktopStart + ' s (' + $exe + ')') }
     } finally {
         Unregister-ScheduledTask -TaskName $name -Confirm:$false
     }
