@@ -912,23 +912,18 @@ function Get-CheckProblem {
     if ($found.ExitCode -ne 0) {
         return ($Check.What + ': not there (' + (Get-TextTail -Text $found.StdErr -Length 200) + ')')
     }
-    $store = 'classic'
-    if ($script:Journal.Engines.ContainsKey($Engine)) { $store = $script:Journal.Engines[$Engine].store }
-    if ($Check.Mode -eq 'equals' -and $store -eq 'containerd' -and @($Check.C8dFields).Count -gt 0) {
+    if ($Check.Mode -eq 'has-word') {
+        if (($got -split '\s+') -ccontains $expect) { return '' }
+    } elseif ($Check.Mode -eq 'equals' -and $script:Journal.Engines.ContainsKey($Engine) -and $script:Journal.Engines[$Engine].store -eq 'containerd' -and @($Check.C8dFields).Count -gt 0) {
         # Image ids differ on a containerd store: only the fields the plan names (an image's content) are compared.
         $have = $got.Split([char]'|')
         $want = $expect.Split([char]'|')
         $same = $have.Count -eq $want.Count
-        foreach ($index in $Check.C8dFields) {
-            if (-not $same -or $index -ge $want.Count -or $want[$index].Length -eq 0 -or $have[$index] -cne $want[$index]) {
-                $same = $false
-            }
-        }
+        foreach ($index in $Check.C8dFields) { $same = $same -and $index -lt $want.Count -and $want[$index].Length -gt 0 -and $have[$index] -ceq $want[$index] }
         if ($same) { return '' }
-        return ($Check.What + ': found ' + $got)
+    } elseif ($Check.Mode -eq 'equals' -and $got -ceq $expect) {
+        return ''
     }
-    if ($Check.Mode -eq 'equals' -and $got -ceq $expect) { return '' }
-    if ($Check.Mode -eq 'has-word' -and ($got -split '\s+') -ccontains $expect) { return '' }
     return ($Check.What + ': found ' + $got)
 }
 
