@@ -730,7 +730,7 @@ function Invoke-NativeProcess {
 
 function Invoke-DockerCommand {
     # docker --host <engine URL> <pre-encoded command line>; Engine '' leaves out --host (docker desktop ...). The
-    # segments are joined as docs/runbook.md says ("The program"); a Secret's value is the only argument quoted at
+    # segments are joined as docs/runbook.md says ("A docker step"); a Secret's value is the only argument quoted at
     # run time. The command line is never logged (Display is). The other parameters go to Invoke-NativeProcess.
     [CmdletBinding()]
     param(
