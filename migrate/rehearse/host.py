@@ -643,8 +643,8 @@ def switch_containers(host: SimulatedHost, a: SwitchContainers, ctx: Context) ->
         return
     if not host.state["desktop"]["running"]:
         raise StepFailed(f"Docker Desktop is not running: it switches to {a.to} containers only while it runs")
-    if not host.path(a.exe).is_file():
-        raise StepFailed(f"{a.exe}: not there: switch Docker Desktop to {a.to} containers from its menu, then resume")
+    if not host.path(a.run.requires).is_file():
+        raise StepFailed(f"{a.run.requires}: {a.run.missing}")
     # DockerCli.exe keeps the mode in Desktop's settings; switching to Linux containers starts the VM, which keeps
     # running after a switch back to Windows containers (docker/for-win#14675).
     from migrate.plan.build import DESKTOP_SETTINGS
