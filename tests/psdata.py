@@ -173,7 +173,7 @@ PROGRAM_VARIABLES = ("$script:Steps", "$script:RollbackSteps", "$script:EngineEx
 
 def program_data(script: str) -> dict[str, Any]:
     """$script:Steps, $script:RollbackSteps, $script:EngineExpect and $script:Probes of a runbook, decoded; each
-    @{ Text = 'T1' } segment replaced by the text $script:Texts holds for it (as Resolve-CommandLine does)."""
+    @{ Text = 'T1' } segment replaced by the text $script:Texts holds for it (as Invoke-DockerCommand does)."""
     data = assignments(script, PROGRAM_VARIABLES)
     texts = data.pop("$script:Texts")
     if not isinstance(texts, dict) or not all(isinstance(v, str) for v in texts.values()):
@@ -191,7 +191,7 @@ def program_data(script: str) -> dict[str, Any]:
 
 def segments_text(segments: Any, root: str, secret: Callable[[str, int, str], str] | None = None) -> str:
     """A decoded command line (strings, @{ Backup = 'rel' } and @{ Secret = 'rel'; Index = n; Prefix = 'KEY=' }
-    markers) as the Arguments text under root, joined as the runbook's Resolve-CommandLine and Get-BackupItemPath
+    markers) as the Arguments text under root, joined as the runbook's Invoke-DockerCommand and Get-BackupItemPath
     do: root, or root + '\\' + rel with backslashes; a Secret marker becomes secret(file, index, prefix), the whole
     quoted argument (none given: a Secret marker is unexpected)."""
     if not isinstance(segments, list):

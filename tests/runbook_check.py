@@ -15,6 +15,7 @@ from migrate.plan.actions import (
     DESKTOP_INSTALL_ARGUMENTS,
     EnableFeature,
     InstallWsl,
+    RunsProgram,
     SetWslVersion,
     SwitchContainers,
     UpgradeDesktop,
@@ -97,7 +98,8 @@ def pascal(name: str) -> str:
 def expected_value(value: Any) -> Any:
     """A parameter value as the decoded runbook must hold it: dataclasses as dicts with PascalCase keys, tuples
     as lists, plus the command lines the emitter adds (a check's CommandLine, write-env-file's Inspect,
-    enable-feature's, install-wsl's, set-wsl-default-version's and upgrade-desktop's Arguments)."""
+    the program run of enable-feature, install-wsl, set-wsl-default-version, upgrade-desktop and switch-containers
+    with its Arguments)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out = {pascal(f.name): expected_value(getattr(value, f.name)) for f in dataclasses.fields(value)}
         if isinstance(value, Check):
@@ -109,24 +111,32 @@ def expected_value(value: Any) -> Any:
             # The same command the rehearsal's twin runs (migrate/rehearse/host.py, write_env_file).
             out["Inspect"] = Encoded(("container", "inspect", "--format", "{{json .Config.Env}}", "--",
                                       value.container))
-        if isinstance(value, EnableFeature):
-            out["Arguments"] = EncodedText(("/online", "/enable-feature", f"/featurename:{value.name}", "/all",
-                                            "/norestart"))
-        if isinstance(value, SwitchContainers):
-            # DockerCli.exe's switch (docker/roadmap#79): one literal word, by the target mode.
-            out["Arguments"] = {"linux": "-SwitchLinuxEngine", "windows": "-SwitchWindowsEngine"}[value.to]
-        if isinstance(value, InstallWsl):
-            # msiexec's standard options (learn.microsoft.com msiexec), or wsl.exe's planned arguments.
-            out["Arguments"] = EncodedText(("/i", value.msi, "/quiet", "/norestart") if value.msi
-                                           else value.wsl_arguments)
-        if isinstance(value, SetWslVersion):
-            out["Arguments"] = EncodedText(("--set-default-version", str(value.version)))
-        if isinstance(value, UpgradeDesktop):
-            out["Arguments"] = EncodedText(DESKTOP_INSTALL_ARGUMENTS)
+        if isinstance(value, RunsProgram):
+            run = expected_value(value.run)
+            # The program's command line as its documentation gives it, known here apart from the step model.
+            run["Arguments"] = EncodedText(_program_argv(value))
+            out["Run"] = run
         return out
     if isinstance(value, (tuple, list)):
         return [expected_value(v) for v in value]
     return value
+
+
+def _program_argv(value: RunsProgram) -> tuple[str, ...]:
+    """The arguments of a host action's program."""
+    if isinstance(value, EnableFeature):
+        return ("/online", "/enable-feature", f"/featurename:{value.name}", "/all", "/norestart")
+    if isinstance(value, SwitchContainers):
+        # DockerCli.exe's switch (docker/roadmap#79): one literal word, by the target mode.
+        return ({"linux": "-SwitchLinuxEngine", "windows": "-SwitchWindowsEngine"}[value.to],)
+    if isinstance(value, InstallWsl):
+        # msiexec's standard options (learn.microsoft.com msiexec), or wsl.exe's planned arguments.
+        return ("/i", value.msi, "/quiet", "/norestart") if value.msi else value.wsl_arguments
+    if isinstance(value, SetWslVersion):
+        return ("--set-default-version", str(value.version))
+    if isinstance(value, UpgradeDesktop):
+        return DESKTOP_INSTALL_ARGUMENTS
+    raise AssertionError(f"no known command line for {type(value).__name__}")
 
 
 def expected_step(step: Step, index: int) -> dict[str, Any]:

@@ -370,11 +370,12 @@ def test_every_step_decodes_to_the_program_step(which: str, plain: str, hostile:
 
 
 def _without_added_command_lines(value: Any, top: bool = True) -> Any:
-    """A decoded Params value without the command lines the emitter adds (Check CommandLine, Inspect, Arguments)."""
+    """A decoded Params value without the command lines the emitter adds (Check CommandLine, Inspect, the program
+    run: Run)."""
     if isinstance(value, dict):
         drop = {"CommandLine"} if "Argv" in value else set()
         if top:
-            drop |= {"Inspect", "Arguments"}
+            drop |= {"Inspect", "Run"}
         return {k: _without_added_command_lines(v, False) for k, v in value.items() if k not in drop}
     if isinstance(value, list):
         return [_without_added_command_lines(v, False) for v in value]
@@ -397,9 +398,14 @@ def test_params_are_the_action_fields_with_pascal_case_keys(hostile: str) -> Non
         assert _without_added_command_lines(table["Params"]) == _pascal_tree(dataclasses.asdict(step.op)), step.id
         added = set(table["Params"]) - {pascal(f.name) for f in dataclasses.fields(step.op)}
         assert added == {"write-env-file": {"Inspect"}, "write-secret-values": {"Inspect"},
-                         "enable-feature": {"Arguments"}, "install-wsl": {"Arguments"},
-                         "set-wsl-default-version": {"Arguments"}, "upgrade-desktop": {"Arguments"},
-                         "switch-containers": {"Arguments"}}.get(step.action, set())
+                         "enable-feature": {"Run"}, "install-wsl": {"Run"},
+                         "set-wsl-default-version": {"Run"}, "upgrade-desktop": {"Run"},
+                         "switch-containers": {"Run"}}.get(step.action, set())
+        if "Run" in added:
+            # The program run is the action's, field by field, with its command line pre-encoded.
+            run = dict(table["Params"]["Run"])
+            assert set(run.pop("Arguments").split()) >= set(a for a in step.op.run.argv if " " not in a)
+            assert run == _pascal_tree(dataclasses.asdict(step.op.run)), step.id
 
 
 def test_a_mismatch_is_reported() -> None:
@@ -517,7 +523,7 @@ _HOSTILE_DECODED = program_data(render_runbook(HOSTILE_PROGRAM, _meta(True)))["$
 def test_dism_arguments_split_to_the_planned_call(plain: str) -> None:
     table = next(t for t in program_data(plain)["$script:Steps"] if t["Kind"] == "enable-feature")
     want = ["/online", "/enable-feature", "/featurename:VirtualMachinePlatform", "/all", "/norestart"]
-    assert split_problems(table["Params"]["Arguments"], want, ("msvcrt", "argvw", "go"), "dism") == []
+    assert split_problems(table["Params"]["Run"]["Arguments"], want, ("msvcrt", "argvw", "go"), "dism") == []
 
 
 def test_write_env_file_reads_the_environment_as_the_twin_does(hostile: str) -> None:

@@ -26,6 +26,7 @@ from migrate.plan.actions import (
     HostFile,
     IniEntry,
     InstallWsl,
+    ProgramRun,
     SetWslVersion,
     SwitchContainers,
     TargetVolume,
@@ -260,12 +261,17 @@ def check_native_calls_have_timeouts(lib: Lib) -> list[str]:
         args = _text(call)
         if "-TimeoutSeconds" not in args:
             splat = re.search(r"@(\w+)", args)
-            entries = _splat(lib, call, splat.group(1)) if splat else {}
+            name = splat.group(1) if splat else ""
+            # @PSBoundParameters passes on the caller's own -TimeoutSeconds (checked below for Invoke-DockerCommand).
+            entries = {"TimeoutSeconds": ""} if name == "PSBoundParameters" else _splat(lib, call, name) if name else {}
             if "TimeoutSeconds" not in entries:
                 out.append(f"{enclosing_function(call)}: Invoke-NativeProcess without -TimeoutSeconds")
-    docker = _splat(lib, lib.calls("Invoke-NativeProcess", lib.function("Invoke-DockerCommand"))[0], "splatProcess")
-    if docker.get("TimeoutSeconds") != "$TimeoutSeconds":
-        out.append("Invoke-DockerCommand does not pass its time limit on")
+    docker = lib.function("Invoke-DockerCommand")
+    limit = next((n for n in walk(docker) if n.type == "script_parameter" and "$TimeoutSeconds" in _text(n)), None)
+    passed = [c for c in lib.calls("Invoke-NativeProcess", docker) if "@PSBoundParameters" in _text(c)]
+    if limit is None or not _MANDATORY.search(_text(limit)) or "=" in _text(limit).split("$TimeoutSeconds", 1)[1] \
+            or len(passed) != 1 or re.search(r"\.Remove\('TimeoutSeconds'\)", _text(docker)):
+        out.append("Invoke-DockerCommand does not pass its (mandatory) time limit on")
     step = lib.calls("Invoke-DockerCommand", lib.function("Invoke-DockerStep"))
     main = [c for c in step if "@splatDocker" in _text(c)]
     if len(main) != 1 or _splat(lib, main[0], "splatDocker").get("TimeoutSeconds") != "$docker.Timeout":
@@ -383,9 +389,8 @@ READ_ONLY_DOCKER = {
     ("Export-SecretValue", "-Segments $p.Inspect"),
     ("Get-CheckProblem", "-Segments $Check.CommandLine"),
     ("Get-EngineInfo", "-Segments $script:Probes.Info"),
-    ("Invoke-DockerCommand", "@splatProcess"),
-    ("Invoke-WslCommand", "@splatWsl"),
-    ("Get-WslVersion", "-Arguments '--version'"),
+    ("Invoke-DockerCommand", "@PSBoundParameters"),
+    ("Get-InstalledVersion", "-Arguments '--version'"),
     ("Test-WslReady", "-Arguments '--status'"),
 }
 """Native calls that run under -WhatIf because they change nothing: the planned checks and probes, and the helper
@@ -394,7 +399,7 @@ that runs every docker command. Invoke-DockerStep is check_mutating_docker_steps
 
 def check_native_calls_are_guarded_or_read_only(lib: Lib) -> list[str]:
     out = []
-    for name in ("Invoke-NativeProcess", "Invoke-DockerCommand", "Invoke-WslCommand"):
+    for name in ("Invoke-NativeProcess", "Invoke-DockerCommand"):
         for call in lib.calls(name):
             function = enclosing_function(call)
             # Invoke-DockerStep's commands (and the clean-up and recovery it hands Invoke-QuietDocker) are the
@@ -446,20 +451,23 @@ def check_features_go_through_dism(lib: Lib) -> list[str]:
     step), never the DISM module."""
     out = [f"DISM module: {m.group(0)}" for m, _ in _code_matches(
         lib, r"\b\w+-Windows(?:Optional)?Feature\b|\b\w+-WindowsCapability\b|Import-Module\s+-?\w*\s*Dism")]
-    calls = lib.calls("Invoke-NativeProcess", lib.function("Enable-HostFeature"))
+    function = lib.function("Invoke-HostProgram")
+    calls = lib.calls("Invoke-NativeProcess", function)
     text = _text(calls[0]) if len(calls) == 1 else ""
-    for part in ("-FilePath (Get-SystemProgram -Name 'dism.exe')", "-Arguments $p.Arguments",
-                 "-OkExitCodes $p.OkExitCodes"):
+    for part in ("-FilePath $file", "-Arguments $run.Arguments", "-OkExitCodes $run.OkExitCodes",
+                 "-TimeoutSeconds $run.Timeout"):
         if part not in text:
-            out.append(f"Enable-HostFeature: the dism.exe call lacks {part}")
-    if "Add-PendingRestart -Step $Step -ExitCode $result.ExitCode" not in lib.body("Enable-HostFeature"):
-        out.append("Enable-HostFeature: a restart exit code is not recorded")
-    pending = lib.body("Add-PendingRestart")
-    guard = next((n for n in _ifs(lib.function("Add-PendingRestart"))
-                  if "@($Step.Params.RestartExitCodes) -notcontains $ExitCode" in _condition(n)), None)
-    if guard is None or "return" not in _text(_then_block(guard)) or \
-            "$script:Journal.RebootNeeded = $true" not in pending:
-        out.append("Add-PendingRestart: the plan's restart exit codes do not record that Windows must restart")
+            out.append(f"Invoke-HostProgram: the program call lacks {part}")
+    system = next((n for n in _ifs(function) if _condition(n) == "$run.System32"), None)
+    if system is None or "$file = Get-SystemProgram -Name $run.Program" not in _text(_then_block(system)):
+        out.append("Invoke-HostProgram does not run a System32 program from the System folder")
+    feature = EnableFeature(name="VirtualMachinePlatform").run
+    if (feature.program, feature.system32) != ("dism.exe", True) or 3010 not in feature.restart_exit_codes:
+        out.append(f"enable-feature plans {feature.program} (System32: {feature.system32}), not System32's dism.exe")
+    restart = next((n for n in _ifs(function)
+                    if _condition(n) == "@($run.RestartExitCodes) -contains $result.ExitCode"), None)
+    if restart is None or "$script:Journal.RebootNeeded = $true" not in _text(_then_block(restart)):
+        out.append("Invoke-HostProgram: the plan's restart exit codes do not record that Windows must restart")
     if "GetFolderPath('System')" not in lib.body("Get-SystemProgram"):
         out.append("Get-SystemProgram does not use the System folder")
     return out
@@ -651,7 +659,7 @@ _SECRET_FUNCTIONS = {
     "Export-SecretValue": r"\$(value|values(?!\.Count)|found|document|inspect|pair|field|body)\b",
     "Get-SecretValue": r"\$(value|values|document)\b",
     "ConvertTo-EncodedArgument": r"\$(value|escaped)\b",
-    "Resolve-CommandLine": r"\$(secret|builder|segment)\b",
+    "Invoke-DockerCommand": r"\$(segment|arguments)\b",
 }
 """Each function that holds a secret value, and the variables that hold it (or the text around it)."""
 
@@ -685,12 +693,12 @@ def check_secret_values_live_in_the_backup_folder(lib: Lib) -> list[str]:
         out.append("Get-SecretValue does not read the file from the backup folder")
     if len(re.findall(r"Read-TextFile|ReadAll\w+|Get-Content", read)) != 1:
         out.append("Get-SecretValue reads something else too")
-    branch = next((n for n in walk(lib.function("Resolve-CommandLine")) if n.type == "elseif_clause"
+    branch = next((n for n in walk(lib.function("Invoke-DockerCommand")) if n.type == "elseif_clause"
                    and "$segment.Contains('Secret')" in _condition(n)), None)
     body = _text(_then_block(branch)) if branch is not None else ""
-    if "Get-SecretValue -Relative $segment['Secret'] -Index $segment['Index']" not in body or \
-            "ConvertTo-EncodedArgument -Value ($segment['Prefix'] + $secret)" not in body:
-        out.append("Resolve-CommandLine does not quote a Secret segment's value read from its file")
+    if "ConvertTo-EncodedArgument -Value ($segment['Prefix'] + (Get-SecretValue -Relative $segment['Secret'] " \
+            "-Index $segment['Index']))" not in body:
+        out.append("Invoke-DockerCommand does not quote a Secret segment's value read from its file")
     return out
 
 
@@ -763,9 +771,13 @@ def check_engines_prove_what_they_are(lib: Lib) -> list[str]:
 def check_wsl_changes_only_while_desktop_is_stopped(lib: Lib) -> list[str]:
     """Desktop starts at logon from its Run entry whatever its settings say: install-wsl proves it stopped before it
     runs an installer (the program stops it first after each restart)."""
-    body = lib.body("Install-Wsl")
-    guard, work = body.find("Assert-DesktopStopped"), body.find("ShouldProcess(")
-    return [] if 0 <= guard < work else ["install-wsl does not check Docker Desktop is stopped before it changes WSL"]
+    body = lib.body("Invoke-HostProgram")
+    guard, work = body.find("{ Assert-DesktopStopped -What $run.Stopped }"), body.find("ShouldProcess(")
+    out = [] if 0 <= guard < work else ["a program run does not check Docker Desktop is stopped before it runs"]
+    for action in (InstallWsl(), InstallWsl(program="msiexec.exe", wsl_arguments=(), msi="C:\\w.msi")):
+        if not action.run.stopped:
+            out.append(f"install-wsl ({action.program}) runs while Docker Desktop may run")
+    return out
 
 
 def check_the_first_stop_after_a_restart_waits_for_desktop(lib: Lib) -> list[str]:
@@ -895,11 +907,12 @@ READS: list[tuple[str, str, set[str]]] = [
     ("Invoke-RunbookStep", "artifact", {"path", "kind", "subject", "secret"}),
     ("Test-BackupArtifact", "artifact", {"path", "kind", "subject", "secret"}),
     ("Export-SecretValue", "ref", _key_set(SecretRef)),
+    ("Invoke-HostProgram", "run", _key_set(ProgramRun, "Arguments")),
 ]
 """(function or *, variable, keys it may read): what the library reads of the program's hashtables."""
 _EXTRA_PARAMS = {WriteEnvFile: ("Inspect",), WriteSecretValues: ("Inspect",),
-                 EnableFeature: ("Arguments",), InstallWsl: ("Arguments",),
-                 SetWslVersion: ("Arguments",), UpgradeDesktop: ("Arguments",), SwitchContainers: ("Arguments",)}
+                 EnableFeature: ("Run",), InstallWsl: ("Run",),
+                 SetWslVersion: ("Run",), UpgradeDesktop: ("Run",), SwitchContainers: ("Run",)}
 _ALWAYS = {"count", "length"}
 """Members of every array and string."""
 
@@ -1031,8 +1044,9 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
     (check_only_native_process_starts_programs,
      [("            Add-StepNote -Text 'WSL shut down'", "            wsl.exe --shutdown")]),
     (check_only_native_process_starts_programs,
-     [("    $wsl = Get-SystemProgram -Name 'wsl.exe'",
-       "    $wsl = Get-SystemProgram -Name 'wsl.exe'\n    [void][System.Diagnostics.Process]::Start($wsl)")]),
+     [("    $wsl = Get-SystemProgram -Name 'wsl.exe'\n    if ($p.ShutdownWsl",
+       "    $wsl = Get-SystemProgram -Name 'wsl.exe'\n    [void][System.Diagnostics.Process]::Start($wsl)\n"
+       "    if ($p.ShutdownWsl")]),
     (check_native_calls_have_timeouts, [("'/PID ' + $process.Id + ' /T /F'", "'/PID ' + $process.Id + ' /F'")]),
     (check_native_calls_have_timeouts, [("            [void]$killer.WaitForExit(1000 * $script:Timeouts.KillWait)\n",
                                          "            Write-Verbose -Message 'ending it'\n")]),
@@ -1044,12 +1058,19 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
                                          " -Display '--shutdown' -StepId $Step.Id)")]),
     (check_native_calls_have_timeouts, [("        TimeoutSeconds   = $docker.Timeout",
                                          "        TimeoutSeconds   = 604800")]),
-    (check_native_calls_have_timeouts, [("[ValidateRange(1, 604800)] [int]$TimeoutSeconds,\n        "
-                                         "[AllowEmptyString()] [string]$ProgressPath = '',\n        "
-                                         "[switch]$NoThrow,\n        [switch]$Utf16",
-                                         "[ValidateRange(1, 604800)] [int]$TimeoutSeconds = 0,\n        "
-                                         "[AllowEmptyString()] [string]$ProgressPath = '',\n        "
-                                         "[switch]$NoThrow,\n        [switch]$Utf16")]),
+    (check_native_calls_have_timeouts, [("[int]$TimeoutSeconds, [int[]]$OkExitCodes = @(0),\n        "
+                                         "[AllowEmptyString()] "
+                                         "[string]$WorkingDirectory = '', [AllowEmptyString()] [string]$ProgressPath "
+                                         "= '',\n        [switch]$NoThrow, [switch]$UnicodeOutput",
+                                         "[int]$TimeoutSeconds = 0, [int[]]$OkExitCodes = @(0),\n        "
+                                         "[AllowEmptyString()] [string]$WorkingDirectory = '', [AllowEmptyString()] "
+                                         "[string]$ProgressPath = '',\n        "
+                                         "[switch]$NoThrow, [switch]$UnicodeOutput")]),
+    (check_native_calls_have_timeouts, [("    [void]$PSBoundParameters.Remove('Segments')\n",
+                                         "    [void]$PSBoundParameters.Remove('Segments')\n"
+                                         "    [void]$PSBoundParameters.Remove('TimeoutSeconds')\n")]),
+    (check_native_calls_have_timeouts, [("-TimeoutSeconds $run.Timeout -UnicodeOutput:$run.Utf16",
+                                         "-UnicodeOutput:$run.Utf16")]),
     (check_every_action_has_one_case, [("        'finish' { Complete-Migration -Step $Step }\n", "")]),
     (check_every_action_has_one_case, [("'finish' { Complete-Migration -Step $Step }",
                                         "'finish' { Complete-Migrations -Step $Step }")]),
@@ -1077,13 +1098,16 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
      [("    $script:TranscriptPath = [System.IO.Path]::Combine($logFolder, 'transcript-' + $runId + '.txt')",
        "    $script:TranscriptPath = [System.IO.Path]::Combine($logFolder, 'transcript-' + $runId + '.txt')\n"
        "    $script:LogPath = [System.IO.Path]::Combine($logFolder, 'runbook.jsonl')")]),
-    (check_features_go_through_dism, [("-OkExitCodes $p.OkExitCodes -TimeoutSeconds $script:Timeouts.Feature",
-                                       "-OkExitCodes @(0) -TimeoutSeconds $script:Timeouts.Feature")]),
-    (check_features_go_through_dism, [("    Add-PendingRestart -Step $Step -ExitCode $result.ExitCode -Done ($p",
-                                       "    Enable-WindowsOptionalFeature -Online -FeatureName $p.Name -NoRestart\n"
-                                       "    Add-PendingRestart -Step $Step -ExitCode $result.ExitCode -Done ($p")]),
-    (check_features_go_through_dism, [("$script:Journal.RebootNeeded = $true\n    $script:Journal.RebootRequestedBy",
+    (check_features_go_through_dism, [("-OkExitCodes $run.OkExitCodes -TimeoutSeconds $run.Timeout",
+                                       "-OkExitCodes @(0) -TimeoutSeconds $run.Timeout")]),
+    (check_features_go_through_dism, [("        $done += '; Windows must restart (exit code '",
+                                       "        Enable-WindowsOptionalFeature -Online -FeatureName $run.Target\n"
+                                       "        $done += '; Windows must restart (exit code '")]),
+    (check_features_go_through_dism, [("$script:Journal.RebootNeeded = $true\n"
+                                       "            $script:Journal.RebootRequestedBy",
                                        "$script:Journal.RebootRequestedBy")]),
+    (check_features_go_through_dism, [("if ($run.System32) { $file = Get-SystemProgram -Name $run.Program }",
+                                       "if ($run.System32) { $file = $run.Program }")]),
     (check_refuses_a_32_bit_powershell, [("if (-not [System.Environment]::Is64BitProcess) {",
                                           "if (-not [System.Environment]::Is64BitOperatingSystem) {")]),
     (check_refuses_a_32_bit_powershell, [("    $script:Options = $Options\n",
@@ -1122,17 +1146,18 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
     (check_secret_values_never_reach_a_message, [("    return ([string][char]34 + $escaped + [string][char]34)",
                                                    "    Write-RunbookLog -Message $escaped\n"
                                                    "    return ([string][char]34 + $escaped + [string][char]34)")]),
-    (check_secret_values_never_reach_a_message, [("            [void]$builder.Append((ConvertTo-EncodedArgument",
-                                                   "            Write-Verbose -Message $secret\n"
-                                                   "            [void]$builder.Append((ConvertTo-EncodedArgument")]),
+    (check_secret_values_never_reach_a_message, [("    if ($Engine.Length -gt 0) { $arguments = '--host '",
+                                                   "    Write-Verbose -Message $arguments\n"
+                                                   "    if ($Engine.Length -gt 0) { $arguments = '--host '")]),
     (check_secret_values_live_in_the_backup_folder, [("    $path = Get-BackupItemPath -Relative $Relative\n"
                                                        "    if (-not [System.IO.File]::Exists($path)) "
                                                        "{ throw ($Relative + ' is missing",
                                                        "    $path = $Relative\n"
                                                        "    if (-not [System.IO.File]::Exists($path)) "
                                                        "{ throw ($Relative + ' is missing")]),
-    (check_secret_values_live_in_the_backup_folder, [("(ConvertTo-EncodedArgument -Value ($segment['Prefix'] + "
-                                                       "$secret))", "($segment['Prefix'] + $secret)")]),
+    (check_secret_values_live_in_the_backup_folder, [("{ ConvertTo-EncodedArgument -Value ($segment['Prefix'] + "
+                                                       "(Get-SecretValue",
+                                                       "{ ($segment['Prefix'] + (Get-SecretValue")]),
     (check_secret_values_live_in_the_backup_folder, [("Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative "
                                                        "$p.Path) -Text (ConvertTo-Json -InputObject $body",
                                                        "Write-Utf8FileAtomic -Path ($env:TEMP + $p.Path) -Text "
@@ -1154,7 +1179,7 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
     (check_the_backup_folder_is_local, [("    if ($drive.DriveType -eq [System.IO.DriveType]::Network) {",
                                          "    if ($drive.DriveType -eq [System.IO.DriveType]::Ram) {")]),
     (check_wsl_changes_only_while_desktop_is_stopped,
-     [("    Assert-DesktopStopped -What 'WSL is installed or updated'\n", "")]),
+     [("        if ($run.Stopped.Length -gt 0) { Assert-DesktopStopped -What $run.Stopped }\n", "")]),
     (check_failures_say_what_next, [("        Write-Warning -Message ('Log: ' + $script:LogPath + '; transcript: ' + "
                                      "$script:TranscriptPath)\n", "")]),
     (check_json_edits_follow_section_7, [("        Write-BytesFileAtomic -Path $Path -Bytes $OriginalBytes\n", "")]),
@@ -1173,9 +1198,10 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
                                                             "$p.FileSharing.Name -IgnoreCase")]),
     (check_the_journal_is_the_rehearsals, [("        rolledBack  = $script:Journal.RolledBack",
                                             "        rolledBackAt = $script:Journal.RolledBack")]),
-    (check_time_limits_come_from_the_program, [("-TimeoutSeconds $script:Timeouts.Feature", "-TimeoutSeconds 3600")]),
-    (check_time_limits_come_from_the_program, [("-TimeoutSeconds $script:Timeouts.Switch",
-                                                "-TimeoutSeconds $script:Timeouts.DockerCli")]),
+    (check_time_limits_come_from_the_program, [("-TimeoutSeconds $run.Timeout", "-TimeoutSeconds 3600")]),
+    (check_time_limits_come_from_the_program, [("-TimeoutSeconds $script:Timeouts.Probe -NoThrow -UnicodeOutput",
+                                                "-TimeoutSeconds $script:Timeouts.WslProbe -NoThrow -UnicodeOutput")]),
+    (check_the_library_reads_only_what_the_program_holds, [("@($run.RestartExitCodes)", "@($run.RestartCodes)")]),
     (check_the_journal_is_the_rehearsals, [("bootTime = $script:Journal.BootTime }",
                                             "boottime = $script:Journal.BootTime }")]),
 ]

@@ -12,11 +12,15 @@ import pytest
 from tree_sitter import Node
 
 from migrate.emit.runbook import RunbookMeta, render_runbook
+from migrate.errors import PlanError
+from migrate.plan.actions import (EnableFeature, InstallWsl, SetWslVersion, SwitchContainers, UpgradeDesktop,
+                                  check_version)
 from migrate.plan.build import build_program
 from migrate.plan.decide import decide
 from tests.psref import check, load_reference
 from tests.pslint import enclosing_function, functions, lint, text, walk
 from tests.pslit import evaluate_node, parse_powershell, syntax_problems
+from tests.psdata import program_data
 from tests.pstree import unwrap
 from tests.simworld import inventory, report
 from tests.winsplit import split_command_line_argvw, split_command_line_msvcrt
@@ -24,10 +28,11 @@ from tests.winsplit import split_command_line_argvw, split_command_line_msvcrt
 LIBRARY = resources.files("migrate.emit").joinpath("runbook_lib.ps1").read_text(encoding="ascii")
 ROOT = parse_powershell(LIBRARY).root_node
 FUNCTIONS = functions(ROOT)
-MUTATING = ("Update-DockerDesktop", "Install-Wsl", "Set-WslDefaultVersion", "Enable-HostFeature")
-"""The new host actions that change the machine."""
-READ_ONLY = ("Test-WslReady", "Get-WslVersion", "Get-DesktopVersion", "Test-VersionAtLeast")
-HELPERS = ("Invoke-WslCommand",)
+MUTATING = ("Invoke-HostProgram",)
+"""The function that runs every host action's program (upgrade-desktop, install-wsl, set-wsl-default-version,
+enable-feature, switch-containers)."""
+READ_ONLY = ("Test-WslReady", "Get-InstalledVersion")
+HELPERS = ("Invoke-NativeProcess",)
 MSI = "\\\\fileserver\\pkgs\\WSL 2.3.26\\wsl.2.3.26.0.x64.msi"
 INSTALLER = "D:\\Install Media\\Docker Desktop Installer.exe"
 
@@ -53,7 +58,11 @@ def _params(runbook: str, kind: str) -> dict[str, str]:
     for node in walk(root):
         if node.type == "hash_literal_expression" and f"Kind          = '{kind}'" in text(node):
             params = next(v for k, v in _entries(node) if k == "Params")
-            return {k: evaluate_node(v) for k, v in _entries(params) if v.type == "string_literal"}
+            out = {k: evaluate_node(v) for k, v in _entries(params) if v.type == "string_literal"}
+            run = next((v for k, v in _entries(params) if k == "Run"), None)
+            if run is not None:  # the program run: its Arguments, Program...
+                out.update({f"Run.{k}": evaluate_node(v) for k, v in _entries(run) if v.type == "string_literal"})
+            return out
     raise AssertionError(f"no {kind} step")
 
 
@@ -78,80 +87,75 @@ def test_changes_are_asked_of_should_process_before_the_program_runs() -> None:
         assert "[CmdletBinding(SupportsShouldProcess)]" in text(body), name
         asks = [n for n in walk(body) if n.type == "invokation_expression"
                 and text(n).startswith("$PSCmdlet.ShouldProcess(")]
-        calls = [*_commands(body, "Invoke-NativeProcess"), *_commands(body, "Invoke-WslCommand")]
-        calls += [n for n in walk(body) if n.type == "command_name" and text(n) == "Invoke-NativeProcess"]
-        assert asks, name
-        splat_runs = [n for n in walk(body) if n.type == "command_name" and text(n) == "Invoke-NativeProcess"]
-        first_run = min(n.start_byte for n in [*calls, *splat_runs] if n is not None)
-        assert min(a.start_byte for a in asks) < first_run, name
+        runs = _commands(body, "Invoke-NativeProcess")
+        assert asks and runs and min(a.start_byte for a in asks) < min(r.start_byte for r in runs), name
         # A declined change leaves the step WouldRun (not done) in the journal.
         assert "$script:StepDeclined = $true" in text(body), name
+    # The actions that change the machine reach their program only through it.
+    switch = text(_body("Switch-DockerEngine"))
+    assert "Invoke-HostProgram -Step $Step" in switch and "Invoke-NativeProcess" not in switch
 
 
 def test_the_read_only_check_changes_nothing() -> None:
     body = _body("Test-WslReady")
     assert "SupportsShouldProcess" not in text(body)
-    wsl_args = [text(c) for c in _commands(body, "Invoke-WslCommand")]
+    wsl_args = [text(c) for c in _commands(body, "Invoke-NativeProcess")]
     assert wsl_args and all("-Arguments '--status'" in a for a in wsl_args)
-    version = _commands(_body("Get-WslVersion"), "Invoke-WslCommand")
+    version = _commands(_body("Get-InstalledVersion"), "Invoke-NativeProcess")
     assert [("-Arguments '--version'" in text(c)) for c in version] == [True]
     # Under -WhatIf the install steps did not run: the check reports instead of failing the dry run.
-    assert "if ($problems.Count -gt 0 -and $script:DryRun)" in text(body)
+    assert "elseif ($script:DryRun) { Write-Warning" in text(body)
 
 
 def test_exit_codes_come_from_the_plan_and_restarts_are_recorded_from_its_list() -> None:
-    for name in MUTATING:
-        body = text(_body(name))
-        assert "$p.OkExitCodes" in body, name
-        # No exit code is decided here: the only integer literals are comparisons with 0 (Length, Count).
-        assert not re.search(r"\b(3010|1641|1603)\b", body), name
-    for name in ("Install-Wsl", "Enable-HostFeature"):
-        assert "Add-PendingRestart -Step $Step -ExitCode $result.ExitCode" in text(_body(name)), name
-    pending = text(_body("Add-PendingRestart"))
-    assert "@($Step.Params.RestartExitCodes) -notcontains $ExitCode" in pending
-    assert pending.index("$script:Journal.RebootNeeded = $true") > pending.index("$Step.Params.RestartExitCodes")
+    body = text(_body("Invoke-HostProgram"))
+    assert "-OkExitCodes $run.OkExitCodes" in body and "-TimeoutSeconds $run.Timeout" in body
+    # No exit code is decided here: the only integer literals are comparisons with 0 (Length, Count).
+    assert not re.search(r"\b(3010|1641|1603)\b", body)
+    assert body.index("$script:Journal.RebootNeeded = $true") > body.index("@($run.RestartExitCodes) -contains")
 
 
 def test_versions_come_from_the_plan() -> None:
-    assert "$p.SkipFrom" in text(_body("Install-Wsl"))
-    assert "$p.MinVersion" in text(_body("Test-WslReady"))
-    assert "$p.MinVersion" in text(_body("Update-DockerDesktop"))
+    assert "[System.Version]$run.MinVersion" in text(_body("Invoke-HostProgram"))
+    assert "[System.Version]$p.MinVersion" in text(_body("Test-WslReady"))
     for name in (*MUTATING, "Test-WslReady"):
         assert not re.search(r"'\d+\.\d+(\.\d+)+'", text(_body(name))), name
 
 
-def test_wsl_exe_runs_only_through_one_helper_that_reads_utf16() -> None:
+def test_wsl_exe_output_is_read_as_utf16() -> None:
     runs = [n for n in walk(ROOT) if n.type == "string_literal" and text(n) == "'wsl.exe'"]
     assert runs
     for node in runs:
         owner = enclosing_function(node)
         line = LIBRARY.splitlines()[node.start_point[0]]
-        # Elsewhere wsl.exe's path is only tested for existence, or (Stop-DockerDesktop) it runs --shutdown, whose
-        # output nothing reads.
-        assert owner in ("Invoke-WslCommand", "Stop-DockerDesktop") or "[System.IO.File]::Exists(" in line, owner
-    helper = text(_body("Invoke-WslCommand"))
-    assert "Utf16Output    = $true" in helper and "Replace([string][char]0, '')" in helper
+        # wsl.exe's path is only looked up with Get-SystemProgram, never called by name.
+        assert "Get-SystemProgram -Name 'wsl.exe'" in line, owner
     native = text(_body("Invoke-NativeProcess"))
-    branch = native[native.index("if ($Utf16Output)"):]
-    assert "[System.Text.Encoding]::Unicode" in branch and "EnvironmentVariables.Remove('WSL_UTF8')" in branch
-    assert "$startInfo.StandardOutputEncoding = $encoding" in native
-    # No other function starts wsl.exe with Invoke-NativeProcess, but for `wsl --shutdown` (nothing reads it).
+    assert "if ($UnicodeOutput) { $encoding = [System.Text.Encoding]::Unicode }" in native
+    assert "if ($UnicodeOutput) { $startInfo.EnvironmentVariables.Remove('WSL_UTF8') }" in native
+    assert "StandardOutputEncoding = $encoding; StandardErrorEncoding = $encoding" in native
+    assert "if ($UnicodeOutput) { $stdout, $stderr = $stdout.Replace([string][char]0, '')" in native
+    # Every call that reads wsl.exe's output reads it as UTF-16 (only `wsl --shutdown`, whose output nothing
+    # reads, does not); a planned wsl.exe run says so.
     for call in _commands(ROOT, "Invoke-NativeProcess"):
-        assert enclosing_function(call) == "Invoke-WslCommand" or "wsl" not in text(call).lower() or \
-            "-Arguments '--shutdown'" in text(call), text(call)
+        if "$wsl" in text(call):
+            assert "-UnicodeOutput" in text(call) or "-Arguments '--shutdown'" in text(call), text(call)
+    assert "-UnicodeOutput:$run.Utf16" in text(_body("Invoke-HostProgram"))
+    for action in (InstallWsl(), InstallWsl(wsl_arguments=("--install", "--no-distribution")), SetWslVersion()):
+        assert action.run.program == "wsl.exe" and action.run.system32 and action.run.utf16
+    assert not InstallWsl(program="msiexec.exe", wsl_arguments=(), msi=MSI).run.utf16
 
 
 def test_only_the_first_number_of_wsl_version_is_read() -> None:
-    body = text(_body("Get-WslVersion"))
-    assert body.count("[regex]::Match(") == 1 and "-match" not in body
-    assert "Test-VersionAtLeast" in text(_body("Install-Wsl"))
-    assert "[System.Version]::TryParse" in text(_body("Test-VersionAtLeast"))
+    body = text(_body("Get-InstalledVersion"))
+    assert body.count("[regex]::Match(") == 1 and "-match $script:Desktop.UninstallName" in body
+    assert "[System.Version]::TryParse($text, [ref]$version)" in body
 
 
 def test_without_an_installer_the_upgrade_asks_or_fails_with_force_and_never_runs_anything() -> None:
-    body = _body("Update-DockerDesktop")
+    body = _body("Invoke-HostProgram")
     branch = next(n for n in walk(body) if n.type == "if_statement"
-                  and text(n).startswith("if ($p.Installer.Length -eq 0)"))
+                  and text(n).startswith("if ($run.Program.Length -eq 0)"))
     then_block = next(c for c in branch.children if c.type == "statement_block")
     inside = text(then_block)
     assert "$script:Options.Force" in inside and "Confirm-GoOn " in inside and "throw" in inside
@@ -159,8 +163,49 @@ def test_without_an_installer_the_upgrade_asks_or_fails_with_force_and_never_run
     assert inside.index("$script:DryRun") < inside.index("$script:Options.Force") < inside.index("Confirm-GoOn ")
     # After either path the installed version is read again and must reach the plan's minimum.
     whole = text(body)
-    assert whole.rindex("Get-DesktopVersion") > whole.index("if ($p.Installer.Length -eq 0)")
+    assert whole.rindex("Get-InstalledVersion") > whole.index("if ($run.Program.Length -eq 0)")
     assert "Assert-DesktopStopped" in whole
+    for installer in ("", INSTALLER):
+        run = UpgradeDesktop(installer=installer).run
+        assert run.recheck and run.probe == "desktop" and run.min_version == "2.3.0.2" and run.stopped
+        assert (run.program, run.requires) == (installer, installer)
+
+
+def test_the_planned_program_runs_are_what_each_action_needs() -> None:
+    """Each action's program run, from the action's own fields: the probe that skips it, the file it needs, whether
+    Docker Desktop must be stopped, the exit codes that ask for a restart."""
+    wsl = InstallWsl(skip_from="2.1.5", ok_exit_codes=(0, 3010), restart_exit_codes=(3010,)).run
+    assert (wsl.probe, wsl.min_version, wsl.restart_exit_codes, wsl.requires) == ("wsl", "2.1.5", (3010,), "")
+    assert InstallWsl().run.probe == ""  # nothing to compare with: it always runs
+    msi = InstallWsl(program="msiexec.exe", wsl_arguments=(), msi=MSI).run
+    assert (msi.program, msi.system32, msi.requires, msi.argv) == ("msiexec.exe", True, MSI,
+                                                                   ("/i", MSI, "/quiet", "/norestart"))
+    feature = EnableFeature(name="VirtualMachinePlatform", timeout=1200).run
+    assert (feature.target, feature.timeout, feature.stopped, feature.probe) == ("VirtualMachinePlatform", 1200, "", "")
+    switch = SwitchContainers(to="windows", exe="C:\\D\\DockerCli.exe", cli_timeout=77).run
+    assert (switch.program, switch.system32, switch.requires, switch.timeout, switch.argv) == \
+        ("C:\\D\\DockerCli.exe", False, "C:\\D\\DockerCli.exe", 77, ("-SwitchWindowsEngine",))
+    assert "menu" in switch.missing
+    with pytest.raises(PlanError):
+        check_version("x", "2.99999999999")  # the runbook compares versions as System.Version (32-bit parts)
+
+
+@pytest.mark.parametrize("field, value", [("timeout", 1234), ("ok_exit_codes", (0, 5, 3010)),
+                                          ("restart_exit_codes", (5,))])
+def test_the_runbook_carries_the_planned_program_run(field: str, value) -> None:
+    """A planned value changed in the plan changes the runbook's Run of that step, and nothing else decides it."""
+    plan = decide(inventory("hyperv-2x"), report("hyperv-2x"), "test")
+    program = build_program(plan)
+    steps = list(program.steps)
+    index = next(i for i, s in enumerate(steps) if isinstance(s.op, EnableFeature))
+    extra = {"ok_exit_codes": (0, 5)} if field == "restart_exit_codes" else {}
+    op = dataclasses.replace(steps[index].op, **{field: value, **extra})
+    steps[index] = dataclasses.replace(steps[index], op=op)
+    runbook = render_runbook(dataclasses.replace(program, steps=tuple(steps)),
+                             RunbookMeta("ab" * 32, "test", "C:\\wsl2-migrate-backup", "hyperv"))
+    run = next(t for t in program_data(runbook)["$script:Steps"] if t["Id"] == steps[index].id)["Params"]["Run"]
+    key = {"timeout": "Timeout", "ok_exit_codes": "OkExitCodes", "restart_exit_codes": "RestartExitCodes"}[field]
+    assert run[key] == (list(value) if isinstance(value, tuple) else value)
 
 
 def test_check_host_reads_the_planned_floors_and_edition() -> None:
@@ -194,16 +239,16 @@ def test_generated_runbooks_with_the_new_steps_parse_lint_and_match_the_referenc
 ])
 def test_install_command_lines_split_back_to_the_planned_arguments(switch, program: str, argv: list[str]) -> None:
     params = _params(_runbook(**switch), "install-wsl")
-    assert params["Program"] == program
-    assert split_command_line_msvcrt(params["Arguments"]) == argv
-    assert split_command_line_argvw(params["Arguments"]) == argv
+    assert params["Program"] == params["Run.Program"] == program
+    assert split_command_line_msvcrt(params["Run.Arguments"]) == argv
+    assert split_command_line_argvw(params["Run.Arguments"]) == argv
 
 
 def test_upgrade_and_default_version_command_lines() -> None:
     runbook = _runbook(desktop_upgrade=True, desktop_installer=INSTALLER)
     upgrade = _params(runbook, "upgrade-desktop")
-    assert upgrade["Installer"] == INSTALLER  # a FilePath, never part of a command line
-    assert split_command_line_msvcrt(upgrade["Arguments"]) == ["install", "--quiet", "--accept-license",
-                                                                "--backend=wsl-2"]
-    assert split_command_line_msvcrt(_params(runbook, "set-wsl-default-version")["Arguments"]) == \
+    assert upgrade["Installer"] == upgrade["Run.Program"] == INSTALLER  # a FilePath, never part of a command line
+    assert split_command_line_msvcrt(upgrade["Run.Arguments"]) == ["install", "--quiet", "--accept-license",
+                                                                    "--backend=wsl-2"]
+    assert split_command_line_msvcrt(_params(runbook, "set-wsl-default-version")["Run.Arguments"]) == \
         ["--set-default-version", "2"]

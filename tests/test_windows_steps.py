@@ -12,7 +12,8 @@ import pytest
 
 from migrate.errors import PlanError
 from migrate.model import HostFacts
-from migrate.plan.actions import CheckWsl, InstallWsl, Reboot, SetWslVersion, StartDesktop, UpgradeDesktop
+from migrate.plan.actions import (CheckWsl, EnableFeature, InstallWsl, Reboot, SetWslVersion, StartDesktop,
+                                  UpgradeDesktop)
 from migrate.plan.build import build_program
 from migrate.plan.decide import decide
 from migrate.plan.planfile import parse_plan, render_plan, strip_reasons
@@ -320,3 +321,25 @@ def test_without_host_facts_wsl_is_updated_and_checked_and_the_run_finishes() ->
     notes = {r.id: r.note for r in outcome.results}
     assert "already installed" in notes["switch/install-wsl"]
 
+
+
+@pytest.mark.parametrize("codes, status, reboot", [
+    ({}, "reboot", True),  # dism's 3010: on after a restart, which the reboot step asks for
+    ({"restart_exit_codes": ()}, "stopped", False),  # the plan says 3010 needs no restart: none is asked for
+    ({"ok_exit_codes": (0,), "restart_exit_codes": ()}, "failed", False),  # the plan does not accept 3010
+])
+def test_the_twin_runs_the_program_as_the_plan_describes_it(codes: dict, status: str, reboot: bool) -> None:
+    """run_program reads the exit codes from the action's planned run, as the runbook's Invoke-HostProgram does."""
+    shutil.rmtree(PLACE, ignore_errors=True)
+    PLACE.mkdir(parents=True)
+    inv = inventory("hyperv-2x")
+    plan = _plan("hyperv-2x", inv)
+    program = build_program(plan)
+    steps = tuple(dataclasses.replace(s, op=dataclasses.replace(s.op, **codes)) if isinstance(s.op, EnableFeature)
+                  else s for s in program.steps)
+    w = World(PLACE, inv, plan, dataclasses.replace(program, steps=steps))
+    outcome = w.run(stop_after="switch/reboot")
+    assert outcome.status == status, outcome.message
+    if status == "failed":
+        assert "dism.exe exited with code 3010" in outcome.message
+    assert load_journal(w.work, PLAN_HASH).reboot_needed is reboot

@@ -27,11 +27,8 @@ from migrate.plan.actions import (
     SECRET_VALUES_FORMAT,
     SETTINGS_BACKUP_FORMAT,
     SOURCE_ENGINES,
-    EnableFeature,
-    InstallWsl,
-    SetWslVersion,
-    SwitchContainers,
-    UpgradeDesktop,
+    ProgramRun,
+    RunsProgram,
     WriteEnvFile,
     WriteSecretValues,
 )
@@ -243,18 +240,10 @@ def _extra(value: Any) -> dict[str, str]:
                                       value.container))}
     if isinstance(value, WriteSecretValues):
         return {"Inspect": _segments(value.inspect_argv())}
-    if isinstance(value, SwitchContainers):
-        return {"Arguments": _ps(value.argument)}
-    if isinstance(value, EnableFeature):
-        return {"Arguments": _encoded(("/online", "/enable-feature", f"/featurename:{value.name}", "/all",
-                                       "/norestart"))}
-    if isinstance(value, InstallWsl):
-        argv = ("/i", value.msi, "/quiet", "/norestart") if value.msi else value.wsl_arguments
-        return {"Arguments": _encoded(argv)}
-    if isinstance(value, SetWslVersion):
-        return {"Arguments": _encoded(("--set-default-version", str(value.version)))}
-    if isinstance(value, UpgradeDesktop):
-        return {"Arguments": _encoded(value.installer_arguments)}
+    if isinstance(value, RunsProgram):
+        return {"Run": _value(value.run)}
+    if isinstance(value, ProgramRun):
+        return {"Arguments": _encoded(value.argv)}
     return {}
 
 

@@ -58,7 +58,8 @@ def check_installer(where: str, path: str, suffix: str) -> str:
 
 def check_version(where: str, version: str) -> str:
     """A dotted version (2.1.5, 2.3.0.2) or ''."""
-    if version and not _VERSION.match(version):
+    if version and (not _VERSION.match(version) or any(int(p) >= 2 ** 31 for p in version.split("."))):
+        # The runbook compares it as a System.Version (32-bit parts).
         raise PlanError(f"{where}: {version!r} is not a version such as 2.1.5")
     return version
 
@@ -441,23 +442,82 @@ class EditIni(Action):
 
 
 @dataclass(frozen=True, slots=True)
-class EnableFeature(Action):
-    """Enable an optional Windows feature with dism.exe; exit codes mean what the plan says (dism's 3010: the
-    feature is on after a restart, which the next reboot step asks for)."""
+class ProgramRun:
+    """How a host action runs its program, planned whole: the runbook's Invoke-HostProgram and the rehearsal's
+    run_program carry it out for enable-feature, install-wsl, set-wsl-default-version and upgrade-desktop alike
+    (docs/runbook.md, "Programs"). Built by the actions below from their validated fields."""
+
+    program: str
+    """A program of System32 (system32) or an installer's full path; '' = the user installs it when asked."""
+    system32: bool
+    argv: tuple[str, ...]
+    """Its arguments (the runbook carries them pre-encoded as Arguments)."""
+    ok_exit_codes: tuple[int, ...]
+    restart_exit_codes: tuple[int, ...]
+    """Accepted exit codes that mean "done once Windows has restarted": recorded for the next reboot step."""
+    timeout: int
+    target: str
+    """What ShouldProcess names, and the change it asks about (action)."""
+    action: str
+    done: str
+    """The step's note when the program ran."""
+    utf16: bool = False
+    """The program writes UTF-16 into a pipe (wsl.exe)."""
+    requires: str = ""
+    """A file that must exist before the run (the installer, the msi)."""
+    stopped: str = ""
+    """'' or what must happen only while Docker Desktop is stopped (it starts at logon whatever its settings say)."""
+    probe: str = ""
+    """'', 'wsl' (`wsl --version`) or 'desktop' (Desktop's uninstall entry): the version installed."""
+    what: str = ""
+    """What the probe reads the version of (WSL, Docker Desktop)."""
+    min_version: str = ""
+    """The probe reporting this version or later means nothing to do."""
+    recheck: bool = False
+    """After the run the probe must report min_version or later."""
+    manual: str = ""
+    """Without a program: what the user must do (the run asks, or with -Force fails with it)."""
+    missing: str = "no such installer"
+    """What is wrong when `requires` is not there, and what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunsProgram(Action):
+    """A host action that runs one program as its `run` says."""
+
+    @property
+    def run(self) -> ProgramRun:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True)
+class EnableFeature(RunsProgram):
+    """Enable an optional Windows feature with dism.exe (not the DISM module: it fails in Store-installed
+    PowerShell 7, PowerShell/PowerShell#13866); exit codes mean what the plan says (dism's 3010: the feature is on
+    after a restart, which the next reboot step asks for)."""
 
     NAME: ClassVar[str] = "enable-feature"
     name: str = ""
     ok_exit_codes: tuple[int, ...] = (0, 3010)
     restart_exit_codes: tuple[int, ...] = (3010,)
+    timeout: int = 3600
 
     def __post_init__(self) -> None:
         if not _FEATURE.match(self.name):
             raise PlanError(f"enable-feature: bad feature name {self.name!r}")
         _exit_codes("enable-feature", self.ok_exit_codes, self.restart_exit_codes)
+        if not 60 <= self.timeout <= 86400:
+            raise PlanError(f"enable-feature: timeout {self.timeout} s is out of range (60 to 86400)")
+
+    @property
+    def run(self) -> ProgramRun:
+        return ProgramRun("dism.exe", True, ("/online", "/enable-feature", f"/featurename:{self.name}", "/all",
+                                             "/norestart"), self.ok_exit_codes, self.restart_exit_codes,
+                          self.timeout, self.name, "Enable Windows feature", f"{self.name} enabled")
 
 
 @dataclass(frozen=True, slots=True)
-class UpgradeDesktop(Action):
+class UpgradeDesktop(RunsProgram):
     """Upgrade Docker Desktop when it is older than min_version (too old for the WSL 2 backend): run the installer
     the plan names, or, without one, stop and ask the user to upgrade (with -Force: fail with the instructions)."""
 
@@ -479,9 +539,19 @@ class UpgradeDesktop(Action):
             raise PlanError(f"upgrade-desktop: timeout {self.timeout} s is out of range (60 to 86400)")
         _exit_codes("upgrade-desktop", self.ok_exit_codes)
 
+    @property
+    def run(self) -> ProgramRun:
+        manual = ("the first with the WSL 2 backend: install a current Docker Desktop "
+                  f"(\"Docker Desktop Installer.exe\" {' '.join(self.installer_arguments)}) and leave it stopped")
+        action = f"Upgrade with {self.installer}" if self.installer else "Upgrade Docker Desktop"
+        return ProgramRun(self.installer, False, self.installer_arguments, self.ok_exit_codes, (), self.timeout,
+                          "Docker Desktop", action, "Docker Desktop upgraded",
+                          requires=self.installer, stopped="Docker Desktop is upgraded", probe="desktop",
+                          what="Docker Desktop", min_version=self.min_version, recheck=True, manual=manual)
+
 
 @dataclass(frozen=True, slots=True)
-class InstallWsl(Action):
+class InstallWsl(RunsProgram):
     """Install or update WSL: `wsl.exe --install --no-distribution` or `wsl.exe --update`, or, where the Microsoft
     Store is blocked, `msiexec.exe /i <msi> /quiet /norestart`. Skipped when `wsl --version` already reports
     skip_from or later. Exit codes mean what the plan says (restart_exit_codes: on after a restart)."""
@@ -512,9 +582,18 @@ class InstallWsl(Action):
             raise PlanError(f"install-wsl: timeout {self.timeout} s is out of range (60 to 86400)")
         _exit_codes("install-wsl", self.ok_exit_codes, self.restart_exit_codes)
 
+    @property
+    def run(self) -> ProgramRun:
+        # msiexec's standard options (learn.microsoft.com msiexec); wsl.exe writes UTF-16 into a pipe.
+        argv = ("/i", self.msi, "/quiet", "/norestart") if self.msi else self.wsl_arguments
+        return ProgramRun(self.program, True, argv, self.ok_exit_codes, self.restart_exit_codes, self.timeout, "WSL",
+                          f"Install or update WSL with {self.program}", f"WSL installed or updated ({self.program})",
+                          utf16=not self.msi, requires=self.msi, stopped="WSL is installed or updated",
+                          probe="wsl" if self.skip_from else "", what="WSL", min_version=self.skip_from)
+
 
 @dataclass(frozen=True, slots=True)
-class SetWslVersion(Action):
+class SetWslVersion(RunsProgram):
     """`wsl.exe --set-default-version N`: new distributions are created as WSL N (the integration needs WSL 2)."""
 
     NAME: ClassVar[str] = "set-wsl-default-version"
@@ -528,6 +607,12 @@ class SetWslVersion(Action):
         if not 10 <= self.timeout <= 3600:
             raise PlanError(f"set-wsl-default-version: timeout {self.timeout} s is out of range (10 to 3600)")
         _exit_codes("set-wsl-default-version", self.ok_exit_codes)
+
+    @property
+    def run(self) -> ProgramRun:
+        return ProgramRun("wsl.exe", True, ("--set-default-version", str(self.version)), self.ok_exit_codes, (),
+                          self.timeout, "WSL", f"Make WSL {self.version} the default version",
+                          f"WSL {self.version} is the default version", utf16=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -585,7 +670,7 @@ class WaitEngine(Action):
 
 
 @dataclass(frozen=True, slots=True)
-class SwitchContainers(Action):
+class SwitchContainers(RunsProgram):
     """Make an engine answer as the program expects; when it does not, switch Docker Desktop between Linux and
     Windows containers (DockerCli.exe -SwitchLinuxEngine / -SwitchWindowsEngine) and wait until it does.
 
@@ -602,19 +687,30 @@ class SwitchContainers(Action):
     """The engine that must answer as the program expects (source, target or hyperv)."""
     exe: str = "%ProgramFiles%\\Docker\\Docker\\DockerCli.exe"
     timeout: int = 300
+    """How long the engine may take to answer after the switch."""
+    cli_timeout: int = 300
+    """DockerCli.exe's own time limit."""
 
     def __post_init__(self) -> None:
         if self.to not in ("linux", "windows"):
             raise PlanError(f"switch-containers: {self.to!r} is not linux or windows")
         _check_engine(self.NAME, self.engine, ENGINE_NAMES)
         _check_windows_path("switch-containers", self.exe)
-        if not 10 <= self.timeout <= 86400:
-            raise PlanError(f"switch-containers: timeout {self.timeout} s is out of range (10 to 86400)")
+        for name, seconds in (("timeout", self.timeout), ("cli_timeout", self.cli_timeout)):
+            if not 10 <= seconds <= 86400:
+                raise PlanError(f"switch-containers: {name} {seconds} s is out of range (10 to 86400)")
 
     @property
     def argument(self) -> str:
-        """DockerCli.exe's switch for `to`."""
+        """DockerCli.exe's switch for `to` (docker/roadmap#79)."""
         return "-SwitchLinuxEngine" if self.to == "linux" else "-SwitchWindowsEngine"
+
+    @property
+    def run(self) -> ProgramRun:
+        return ProgramRun(self.exe, False, (self.argument,), (0,), (), self.cli_timeout, "Docker Desktop",
+                          f"Switch to {self.to} containers", f"Docker Desktop switched to {self.to} containers",
+                          requires=self.exe, missing=f"not there: switch Docker Desktop to {self.to} containers "
+                          "from its menu, then resume")
 
 
 @dataclass(frozen=True, slots=True)

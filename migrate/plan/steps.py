@@ -47,8 +47,6 @@ TIMEOUTS: dict[str, int] = {
     "Cleanup": 300,
     "Acl": 300,
     "WslShutdown": 300,
-    "Switch": 300,
-    "Feature": 3600,
     "DesktopStart": 60,
     "KillWait": 30,
     "PipeDrain": 60,
@@ -58,11 +56,11 @@ TIMEOUTS: dict[str, int] = {
 """Seconds the interpreters give the commands a step runs besides its own docker command (both read these; the
 runbook carries them as $script:Timeouts): Probe, a read-only docker or wsl command (info, inspect, a check, an
 absence probe, `wsl --version`); Cleanup, removing a step's helper container or a recover command; Acl, icacls on
-the backup folder; WslShutdown, `wsl --shutdown` after Docker Desktop stops; Switch, DockerCli.exe switching Docker
-Desktop's engine; Feature, dism.exe enabling one optional Windows feature; DesktopStart, Docker Desktop's process
-appearing after the start task ran; KillWait, a process tree ending after a time limit or Ctrl+C; PipeDrain, a
-program's output pipes closing after it ended (a child the kill missed may hold them); Poll and EnginePoll, the
-pause between two looks at something waited for (a process, a VM, an engine)."""
+the backup folder; WslShutdown, `wsl --shutdown` after Docker Desktop stops; DesktopStart, Docker Desktop's
+process appearing after the start task ran; KillWait, a process tree ending after a time limit or Ctrl+C;
+PipeDrain, a program's output pipes closing after it ended (a child the kill missed may hold them); Poll and
+EnginePoll, the pause between two looks at something waited for (a process, a VM, an engine). A host action's own
+program (dism.exe, wsl.exe, an installer, DockerCli.exe) has the action's planned time limit."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ from migrate.plan.actions import (
     RemoveResumeTask,
     RestoreFiles,
     RestoreJsonKeys,
+    RunsProgram,
     SetWslVersion,
     StartDesktop,
     StopDesktop,
@@ -476,24 +477,6 @@ def edit_ini(host: SimulatedHost, a: EditIni, ctx: Context) -> None:
     ctx.note(f"{path.name}: added {', '.join(added) or 'nothing (every key was set)'}")
 
 
-def enable_feature(host: SimulatedHost, a: EnableFeature, ctx: Context) -> None:
-    features = host.state["features"]
-    if features.get(a.name) == "Enabled":
-        ctx.note(f"{a.name} already enabled")
-        return
-    code = 3010  # what dism.exe exits with for a feature that is on once Windows has restarted
-    if code not in a.ok_exit_codes:
-        raise StepFailed(f"dism.exe exited with code {code}")
-    features[a.name] = "EnablePending"
-    host.save()
-    if code not in a.restart_exit_codes:
-        ctx.note(f"{a.name} enabled")
-        return
-    ctx.journal.reboot_needed = True
-    ctx.journal.reboot_requested_by = ctx.step.id if ctx.step else ""
-    ctx.note(f"{a.name} enabled; Windows must restart (exit code {code})")
-
-
 def reboot(host: SimulatedHost, a: Reboot, ctx: Context) -> None:
     if not ctx.journal.reboot_needed:
         ctx.note("no restart needed")
@@ -517,44 +500,70 @@ def _wsl(host: SimulatedHost) -> dict[str, Any]:
     return host.state.setdefault("wsl", {"installed": True, "version": INSTALLERS["wsl"], "default_version": 2})
 
 
-def upgrade_desktop(host: SimulatedHost, a: UpgradeDesktop, ctx: Context) -> None:
-    desktop = host.state["desktop"]
-    have = str(desktop.get("version", ""))
-    if have and _version_at_least(have, a.min_version):
-        ctx.note(f"Docker Desktop {have} is recent enough")
+def run_program(host: SimulatedHost, a: RunsProgram, ctx: Context) -> None:
+    """enable-feature, install-wsl, set-wsl-default-version, upgrade-desktop: the program run the action plans
+    (a.run), as the runbook's Invoke-HostProgram carries it out; what the program does to the host is _EFFECTS'."""
+    r = a.run
+    version = _probe(host, r.probe)
+    if r.probe and _version_at_least(version, r.min_version):
+        ctx.note(f"{r.what} {version} is already installed")
         return
-    if not a.installer:
-        raise StepFailed(f"Docker Desktop {have or '(version unknown)'} is older than {a.min_version}: install a "
-                         "current Docker Desktop (\"Docker Desktop Installer.exe\" " + " ".join(a.installer_arguments)
-                         + "), then resume")
-    if not host.path(a.installer).is_file():
-        raise StepFailed(f"{a.installer}: no such installer")
-    _desktop_stopped(host, "Docker Desktop is upgraded")
-    desktop["version"] = host.state.get("installers", INSTALLERS)["desktop"]
+    if not r.program:
+        raise StepFailed(f"{r.what} {version or '(version unknown)'} is older than {r.min_version}, {r.manual}, then "
+                         "resume")
+    if r.requires and not host.path(r.requires).is_file():
+        raise StepFailed(f"{r.requires}: {r.missing}")
+    if r.stopped:
+        _desktop_stopped(host, r.stopped)
+    code = _EFFECTS[type(a)](host, a)
     host.save()
-    if not _version_at_least(desktop["version"], a.min_version):
-        raise StepFailed(f"the installer left Docker Desktop {desktop['version']}, older than {a.min_version}")
-    ctx.note(f"Docker Desktop upgraded to {desktop['version']}")
+    if code not in r.ok_exit_codes:
+        raise StepFailed(f"{r.program} exited with code {code}")
+    done = r.done
+    if code in r.restart_exit_codes:
+        ctx.journal.reboot_needed = True
+        ctx.journal.reboot_requested_by = ctx.step.id if ctx.step else ""
+        done += f"; Windows must restart (exit code {code})"
+    if r.recheck:
+        version = _probe(host, r.probe)
+        if not _version_at_least(version, r.min_version):
+            raise StepFailed(f"{r.what} is {version} afterwards, still older than {r.min_version}")
+        done += f" ({version})"
+    ctx.note(done)
 
 
-def install_wsl(host: SimulatedHost, a: InstallWsl, ctx: Context) -> None:
+def _probe(host: SimulatedHost, probe: str) -> str:
+    """The version a planned probe reads ('' none): `wsl --version` (the inbox WSL has none), Desktop's entry."""
+    if probe == "wsl":
+        wsl = _wsl(host)
+        return str(wsl.get("version", "")) if wsl["installed"] else ""
+    return str(host.state["desktop"].get("version", "")) if probe == "desktop" else ""
+
+
+def _enable_feature(host: SimulatedHost, a: EnableFeature) -> int:
+    features = host.state["features"]
+    if features.get(a.name) == "Enabled":
+        return 0
+    features[a.name] = "EnablePending"
+    return 3010  # what dism.exe exits with for a feature that is on once Windows has restarted
+
+
+def _upgrade_desktop(host: SimulatedHost, a: UpgradeDesktop) -> int:
+    host.state["desktop"]["version"] = host.state.get("installers", INSTALLERS)["desktop"]
+    return 0
+
+
+def _install_wsl(host: SimulatedHost, a: InstallWsl) -> int:
     wsl = _wsl(host)
-    if a.skip_from and wsl["installed"] and _version_at_least(wsl.get("version", ""), a.skip_from):
-        ctx.note(f"WSL {wsl['version']} is already installed")
-        return
-    _desktop_stopped(host, "WSL is installed or updated")
-    if a.msi and not host.path(a.msi).is_file():
-        raise StepFailed(f"{a.msi}: no such installer")
     if not a.msi and not wsl["installed"] and not a.wsl_arguments[0] == "--install":
         raise StepFailed("wsl.exe --update: WSL is not installed (the plan asks for --install)")
     wsl.update(installed=True, version=host.state.get("installers", INSTALLERS)["wsl"])
     if a.wsl_arguments[:1] == ("--install",) and wsl.get("default_version") is None:
         wsl["default_version"] = 2  # `wsl --install` makes WSL 2 the default
-    host.save()
-    ctx.note(f"WSL {wsl['version']} installed")
+    return 0
 
 
-def set_wsl_default_version(host: SimulatedHost, a: SetWslVersion, ctx: Context) -> None:
+def _set_wsl_default_version(host: SimulatedHost, a: SetWslVersion) -> int:
     wsl = _wsl(host)
     if not wsl["installed"]:
         raise StepFailed("wsl.exe: WSL is not installed")
@@ -562,8 +571,15 @@ def set_wsl_default_version(host: SimulatedHost, a: SetWslVersion, ctx: Context)
     if a.version == 2 and host.state["features"].get("VirtualMachinePlatform", "Enabled") != "Enabled":
         raise StepFailed("WSL 2 needs the Virtual Machine Platform feature (on, and Windows restarted since)")
     wsl["default_version"] = a.version
-    host.save()
-    ctx.note(f"WSL {a.version} is the default version")
+    return 0
+
+
+_EFFECTS: dict[type[Action], Callable[..., int]] = {
+    EnableFeature: _enable_feature, UpgradeDesktop: _upgrade_desktop, InstallWsl: _install_wsl,
+    SetWslVersion: _set_wsl_default_version,
+}
+"""What each program does to the simulated host, and the exit code it ends with (a failure raises StepFailed with
+what the program would write)."""
 
 
 def check_wsl(host: SimulatedHost, a: CheckWsl, ctx: Context) -> None:
@@ -627,8 +643,8 @@ def switch_containers(host: SimulatedHost, a: SwitchContainers, ctx: Context) ->
         return
     if not host.state["desktop"]["running"]:
         raise StepFailed(f"Docker Desktop is not running: it switches to {a.to} containers only while it runs")
-    if not host.path(a.exe).is_file():
-        raise StepFailed(f"{a.exe}: not there: switch Docker Desktop to {a.to} containers from its menu, then resume")
+    if not host.path(a.run.requires).is_file():
+        raise StepFailed(f"{a.run.requires}: {a.run.missing}")
     # DockerCli.exe keeps the mode in Desktop's settings; switching to Linux containers starts the VM, which keeps
     # running after a switch back to Windows containers (docker/for-win#14675).
     from migrate.plan.build import DESKTOP_SETTINGS
@@ -709,8 +725,8 @@ TWINS: dict[type[Action], Callable[..., None]] = {
     CheckHost: check_host, PrepareBackupFolder: prepare_backup_folder, WriteEnvFile: write_env_file,
     WriteSecretValues: write_secret_values,
     VerifyBackups: verify_backups, StopDesktop: stop_desktop, CheckVmOff: check_vm_off, BackupFiles: backup_files,
-    UpgradeDesktop: upgrade_desktop, EditJson: edit_json, RestoreJsonKeys: restore_json_keys, EditIni: edit_ini,
-    EnableFeature: enable_feature, Reboot: reboot, InstallWsl: install_wsl, SetWslVersion: set_wsl_default_version,
+    UpgradeDesktop: run_program, EditJson: edit_json, RestoreJsonKeys: restore_json_keys, EditIni: edit_ini,
+    EnableFeature: run_program, Reboot: reboot, InstallWsl: run_program, SetWslVersion: run_program,
     CheckWsl: check_wsl, StartDesktop: start_desktop, WaitEngine: wait_engine, SwitchContainers: switch_containers,
     VerifyTarget: verify_target,
     Finish: finish, RemoveResumeTask: remove_resume_task, RestoreFiles: restore_files, MarkRolledBack: mark_rolled_back,

@@ -167,7 +167,7 @@ $script:ContainerdDriverType = 'io.containerd.snapshotter.v1'
 $script:Probes = @{ Info = @('info --format "{{json .}}"'); DesktopStop = @('desktop stop') }
 $script:Desktop = @{ Processes = @('Docker Desktop', 'Docker for Windows', 'com.docker.backend', 'com.docker.build', 'com.docker.proxy', 'com.docker.dev-envs', 'com.docker.wsl-distro-proxy', 'vpnkit'); Windows = @('Docker Desktop', 'Docker for Windows'); Service = 'com.docker.service'; UninstallName = '^Docker (Desktop|for Windows)' }
 $script:Formats = @{ Journal = 'wsl2-migrate-journal/2'; Artifacts = 'wsl2-migrate-artifacts/2'; SecretValues = 'wsl2-migrate-secret-values/1'; SettingsBackup = 'wsl2-migrate-settings-backup/2' }
-$script:Timeouts = @{ Acl = 300; Cleanup = 300; DesktopStart = 60; EnginePoll = 5; Feature = 3600; KillWait = 30; PipeDrain = 60; Poll = 2; Probe = 120; Switch = 300; WslShutdown = 300 }
+$script:Timeouts = @{ Acl = 300; Cleanup = 300; DesktopStart = 60; EnginePoll = 5; KillWait = 30; PipeDrain = 60; Poll = 2; Probe = 120; WslShutdown = 300 }
 # Long arguments several steps share, each written once (a step's command line names it: @{ Text = 'T1' }).
 $script:Texts = @{
     T1 = ('"# wsl2-migrate volume digest (docs/verify.md, \"Volume digest\"), for a helper container with busybox or GNU tools.' + [char]0x000a + '# Usage: sh -c \"$(cat volume_digest.sh)\" sh DIR OUT  -> writes \"sha256:<hex> <entries>\" to OUT.' + [char]0x000a + '# One walk of DIR and one read of each file. Processes start per batch of paths (find -exec {} +), never per path.' + [char]0x000a + '# Nothing is written but OUT (and, for a huge volume, GNU sort''s spill files next to it): no /tmp is needed.' + [char]0x000a + 'set -eu' + [char]0x000a + 'export LC_ALL=C QUOTING_STYLE=literal' + [char]0x000a + 'dir=$1' + [char]0x000a + 'out=$2' + [char]0x000a + 'case $out in /*) ;; *) out=$PWD/$out ;; esac' + [char]0x000a + 'spill=${out%/*}' + [char]0x000a + 'cd \"$dir\"' + [char]0x000a + '# One batch of paths of one kind (f: regular files, l: symlinks, o: the rest) prints: \"KIND COUNT\", a stat line' + [char]0x000a + '# per path, the od hex of the NUL-ended paths (for l, followed by stat''s \"PATH -> TARGET\"), for f sha256sum''s' + [char]0x000a + '# lines, then K. Hex is how names with newlines or any other byte cross into awk intact.' + [char]0x000a + '# A batch of up to 1,000 files is hashed by two sha256sum at once (the hash is what a digest of large files waits' + [char]0x000a + '# for): the second half''s lines wait in the pipe (64 KiB, some hundreds) until the first half''s are out, so the' + [char]0x000a + '# order stays; its failure adds a line no hash reads as. A larger batch holds small files (a batch is bounded by' + [char]0x000a + '# the length of its names), for which a second process would mostly wait on that pipe.' + [char]0x000a + 'b=''printf \"%s %d\n\" \"$0\" \"$#\" && stat -c \"%f %u %g %s %t %T %i %h\" \"$@\" &&' + [char]0x000a + '{ printf \"%s\0\" \"$@\" && if [ \"$0\" = l ]; then stat -c %N \"$@\"; fi; } | od -An -v -tx1 &&' + [char]0x000a + 'if [ \"$0\" != f ]; then true; elif [ $# -lt 2 ] || [ $# -gt 1000 ]; then sha256sum \"$@\"; else' + [char]0x000a + 'h=$(($# / 2)) i=1 r=; while [ $i -le $h ]; do r=\"$r \\\"\${$i}\\\"\"; i=$((i + 1)); done' + [char]0x000a + '{ (shift $h && exec sha256sum \"$@\") || echo FAIL; } | { eval \"sha256sum $r\" && cat; }; fi && echo K''' + [char]0x000a + '# The records (docs/verify.md), then \"#ENTRIES\" (sorts first). A record is checked against what its batch said at' + [char]0x000a + '# every step, so output that is cut short or that the tools print differently fails instead of digesting wrong.' + [char]0x000a + 'p=''function die(m) { print \"volume digest: \" m > \"/dev/stderr\"; bad = 1; exit 1 }' + [char]0x000a + 'function num(h,  v, i) {' + [char]0x000a + '  if (h in NUM) return NUM[h]' + [char]0x000a + '  v = 0; for (i = 1; i <= length(h); i++) v = v * 16 + index(\"0123456789abcdef\", substr(h, i, 1)) - 1; return NUM[h] = v' + [char]0x000a + '}' + [char]0x000a + 'function link(  n, s, w, e, pre) {' + [char]0x000a + '  n = length(P[nl + 1]) / 2; split(R[nl + 1], W, \" \"); s = W[4] + 0' + [char]0x000a + '  if (length(buf) < 3) return 0' + [char]0x000a + '  w = 3 * (n + s + (substr(buf, 2, 2) == \"27\" ? 9 : 5))' + [char]0x000a + '  if (length(buf) < w) return 0' + [char]0x000a + '  e = substr(buf, 1, w); buf = substr(buf, w + 1); gsub(/ /, \"\", e); nl++' + [char]0x000a + '  # busybox puts PATH and TARGET in single quotes (27), GNU with QUOTING_STYLE=literal does not; TARGET is S bytes.' + [char]0x000a + '  pre = substr(e, 1, 2) == \"27\" ? \"27\" P[nl] \"27202d3e2027\" : P[nl] \"202d3e20\"' + [char]0x000a + '  if (substr(e, 1, length(pre)) != pre || substr(e, length(pre) + 2 * s + 1) != (substr(e, 1, 2) == \"27\" ? \"270a\" : \"0a\")) die(\"unexpected stat %N output\")' + [char]0x000a + '  L[nl] = substr(e, length(pre) + 1, 2 * s); return 1' + [char]0x000a + '}' + [char]0x000a + 'function mode(h,  v) { v = num(h); TY[h] = int(v / 4096); PM[h] = sprintf(\"%04o\", v % 4096) }' + [char]0x000a + '# The record of path j of the batch (its stat, path, link target and hash are in).' + [char]0x000a + 'function rec(j,  m, t, p, y, z, l, h, d, r) {' + [char]0x000a + '  $0 = R[j]; m = $1; if (!(m in TY)) mode(m); t = TY[m]; p = P[j]' + [char]0x000a + '  if ((k == \"f\") != (t == 8) || (k == \"l\") != (t == 10)) die(\"a path changed type while it was read\")' + [char]0x000a + '  if (p != \"2e\") { if (substr(p, 1, 4) != \"2e2f\") die(\"unexpected path\"); p = substr(p, 5) }' + [char]0x000a + '  z = 0; l = \"-\"; h = \"-\"; d = \"-\"' + [char]0x000a + '  if (t == 4) y = \"dir\"; else if (t == 8) { y = \"file\"; z = $4; h = D[j] } else if (t == 10) { y = \"symlink\"; l = L[j] }' + [char]0x000a + '  else if (t == 2 || t == 6) { y = t == 2 ? \"char\" : \"block\"; d = num($5) \",\" num($6) } else if (t == 1) y = \"fifo\"' + [char]0x000a + '  else if (t == 12) return; else die(\"unsupported file type \" t)' + [char]0x000a + '  r = p \" \" y \" \" PM[m] \" \" $2 \" \" $3 \" \" z \" \"' + [char]0x000a + '  # A name of an inode with more links waits for the end: its link field is the smallest of its names here.' + [char]0x000a + '  if (t != 4 && $8 > 1) { q++; QR[q] = r; QL[q] = l; QT[q] = h \" \" d; QI[q] = $7; QN[$7]++' + [char]0x000a + '    if (!($7 in QM) || p < QM[$7]) QM[$7] = p }' + [char]0x000a + '  else { print r l \" \" h \" \" d; e++ }' + [char]0x000a + '}' + [char]0x000a + 'BEGIN { st = \"h\" }' + [char]0x000a + 'st == \"h\" { if ($0 !~ /^[flo] [0-9]+$/) die(\"unexpected output\"); k = $1; c = $2 + 0; j = 0; np = 0; nl = 0; buf = \"\"; st = \"s\"; next }' + [char]0x000a + 'st == \"s\" {' + [char]0x000a + '  if (NF != 8 || $0 ~ /[^0-9a-f ]/) die(\"unexpected stat output\")' + [char]0x000a + '  j++; R[j] = $0' + [char]0x000a + '  if (j == c) st = \"x\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"x\" {' + [char]0x000a + '  if ($0 !~ /^ /) die(\"the path list ends early\")' + [char]0x000a + '  x = $0; sub(/ +$/, \"\", x); buf = buf x' + [char]0x000a + '  if (np < c) {' + [char]0x000a + '    # Each \" 00\" (od puts a space before every byte, so it cannot match across two) ends a path.' + [char]0x000a + '    m = split(buf, Q, / 00/)' + [char]0x000a + '    for (i = 1; i < m && np < c; i++) {' + [char]0x000a + '      x = Q[i]; np++; F[np] = index(x, \" 0a\") ? gsub(/ 0a/, \"&\", x) : 0; gsub(/ /, \"\", x); P[np] = x' + [char]0x000a + '    }' + [char]0x000a + '    for (buf = Q[i++]; i <= m; i++) buf = buf \" 00\" Q[i]' + [char]0x000a + '    if (np < c) next' + [char]0x000a + '  }' + [char]0x000a + '  if (k == \"l\") { while (nl < c && link()) ; if (nl < c) next }' + [char]0x000a + '  if (buf != \"\") die(\"unexpected bytes after the path list\")' + [char]0x000a + '  j = 0; st = k == \"f\" ? \"c\" : \"k\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"c\" {' + [char]0x000a + '  # GNU marks a line whose name it escaped with a leading backslash; otherwise the raw name ends the line.' + [char]0x000a + '  j++; if (substr($0, 1, 1) == \"\\\\\") { h = substr($0, 2, 64); x = 0 } else { h = substr($0, 1, 64); x = F[j] }' + [char]0x000a + '  if (length(h) != 64 || h ~ /[^0-9a-f]/) die(\"unexpected sha256sum output\")' + [char]0x000a + '  D[j] = h; while (x-- > 0) if ((getline) <= 0) die(\"sha256sum output ends early\")' + [char]0x000a + '  # The record of a file is written as its hash arrives: awk works while sha256sum reads the next files.' + [char]0x000a + '  rec(j); if (j == c) st = \"k\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"k\" { if ($0 != \"K\") die(\"a batch did not finish\"); if (k != \"f\") for (j = 1; j <= c; j++) rec(j); st = \"h\"; next }' + [char]0x000a + 'END {' + [char]0x000a + '  if (bad) exit 1' + [char]0x000a + '  if (st != \"h\") die(\"the listing ends early\")' + [char]0x000a + '  for (i = 1; i <= q; i++) { print QR[i] (QN[QI[i]] > 1 ? QM[QI[i]] : QL[i]) \" \" QT[i]; e++ }' + [char]0x000a + '  print \"#\" (e + 0)' + [char]0x000a + '}''' + [char]0x000a + '# Without pipefail, a failing stage says so on fd 3, which the command substitution collects with the result.' + [char]0x000a + 'r=$( { { find . -type f -exec sh -c \"$b\" f {} + -o -type l -exec sh -c \"$b\" l {} + -o -exec sh -c \"$b\" o {} + ||' + [char]0x000a + '  echo FAIL >&3; } | { awk \"$p\" || echo FAIL >&3; } | { TMPDIR=${spill:-/} sort || echo FAIL >&3; } |' + [char]0x000a + '  { IFS= read -r n && echo \"$n\" && { echo wsl2-migrate/volume-digest/2; cat || echo FAIL >&3; } | sha256sum; }' + [char]0x000a + '  } 3>&1 ) || r=FAIL' + [char]0x000a + 'set -f' + [char]0x000a + 'set -- $r' + [char]0x000a + 'if [ $# -ne 3 ] || [ \"$3\" != - ] || [ \"${1#\#}\" = \"$1\" ]; then' + [char]0x000a + '  echo \"volume digest: reading $dir failed\" >&2' + [char]0x000a + '  exit 1' + [char]0x000a + 'fi' + [char]0x000a + 'printf \"sha256:%s %s\n\" \"$2\" \"${1#\#}\" > \"$out\"' + [char]0x000a + '"')
@@ -559,46 +559,32 @@ function Save-FileSnapshot {
 
 function Invoke-NativeProcess {
     # Starts FilePath with the Arguments string as it is: .NET passes it verbatim on 5.1 and 7.x (runbook-style
-    # 4.6 B). Both pipes are read asynchronously as UTF-8. Past TimeoutSeconds the whole process tree is ended
-    # (taskkill /T: a docker plugin child holds the pipes too); a long run shows its time, and the size of
-    # ProgressPath when the step writes a file. Only Display, the planner's redacted form, is logged.
+    # 4.6 B). Both pipes are read asynchronously as UTF-8, or UTF-16 (wsl.exe). Past TimeoutSeconds the whole process
+    # tree is ended (docs/runbook.md). A long run shows its time, and the size of ProgressPath when the step writes a
+    # file. Only Display, the planner's redacted form, is logged.
     [CmdletBinding()]
     param(
-        [Parameter(Mandatory)] [string]$FilePath,
-        [Parameter(Mandatory)] [AllowEmptyString()] [string]$Arguments,
-        [Parameter(Mandatory)] [AllowEmptyString()] [string]$Display,
-        [Parameter(Mandatory)] [string]$StepId,
-        [AllowEmptyString()] [string]$WorkingDirectory = '',
-        [int[]]$OkExitCodes = @(0),
-        [Parameter(Mandatory)] [ValidateRange(1, 604800)] [int]$TimeoutSeconds,
-        [AllowEmptyString()] [string]$ProgressPath = '',
-        [switch]$NoThrow,
-        [switch]$Utf16Output
+        [Parameter(Mandatory)] [string]$FilePath, [Parameter(Mandatory)] [AllowEmptyString()] [string]$Arguments,
+        [Parameter(Mandatory)] [AllowEmptyString()] [string]$Display, [Parameter(Mandatory)] [string]$StepId,
+        [Parameter(Mandatory)] [ValidateRange(1, 604800)] [int]$TimeoutSeconds, [int[]]$OkExitCodes = @(0),
+        [AllowEmptyString()] [string]$WorkingDirectory = '', [AllowEmptyString()] [string]$ProgressPath = '',
+        [switch]$NoThrow, [switch]$UnicodeOutput
     )
     $program = [System.IO.Path]::GetFileName($FilePath)
     Write-RunbookLog -StepId $StepId -Message ('run: ' + $program + ' ' + $Display)
-    $startInfo = New-Object -TypeName System.Diagnostics.ProcessStartInfo
-    $startInfo.FileName = $FilePath
-    $startInfo.Arguments = $Arguments
-    $startInfo.UseShellExecute = $false
-    $startInfo.CreateNoWindow = $true
-    $startInfo.RedirectStandardInput = $true
-    $startInfo.RedirectStandardOutput = $true
-    $startInfo.RedirectStandardError = $true
     $encoding = $script:Utf8NoBom
-    if ($Utf16Output) {
-        # wsl.exe writes UTF-16 LE into a pipe unless WSL_UTF8=1 is set, and the inbox wsl.exe always does: without
-        # the variable, every version writes the one encoding read here.
-        $encoding = [System.Text.Encoding]::Unicode
-        $startInfo.EnvironmentVariables.Remove('WSL_UTF8')
+    # wsl.exe writes UTF-16 LE into a pipe unless WSL_UTF8=1 is set, and the inbox wsl.exe always does: without the
+    # variable, every version writes the one encoding read here.
+    if ($UnicodeOutput) { $encoding = [System.Text.Encoding]::Unicode }
+    $startInfo = New-Object -TypeName System.Diagnostics.ProcessStartInfo -Property @{
+        FileName = $FilePath; Arguments = $Arguments; UseShellExecute = $false; CreateNoWindow = $true
+        RedirectStandardInput = $true; RedirectStandardOutput = $true; RedirectStandardError = $true
+        StandardOutputEncoding = $encoding; StandardErrorEncoding = $encoding
     }
-    $startInfo.StandardOutputEncoding = $encoding
-    $startInfo.StandardErrorEncoding = $encoding
+    if ($UnicodeOutput) { $startInfo.EnvironmentVariables.Remove('WSL_UTF8') }
     if ($WorkingDirectory.Length -gt 0) { $startInfo.WorkingDirectory = $WorkingDirectory }
-    $process = New-Object -TypeName System.Diagnostics.Process
-    $process.StartInfo = $startInfo
-    $timedOut = $false
-    $running = $false
+    $process = New-Object -TypeName System.Diagnostics.Process -Property @{ StartInfo = $startInfo }
+    $timedOut = $running = $false
     $taskkill = Get-SystemProgram -Name 'taskkill.exe'
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
     try {
@@ -611,9 +597,7 @@ function Invoke-NativeProcess {
         while (-not $process.WaitForExit(1000 * $script:Timeouts.Poll)) {
             if ($clock.Elapsed.TotalSeconds -ge $TimeoutSeconds) { $timedOut = $true; break }
             $status = ('{0:N0} s' -f $clock.Elapsed.TotalSeconds)
-            if ($ProgressPath.Length -gt 0 -and [System.IO.File]::Exists($ProgressPath)) {
-                $status += (', {0:N0} MB written' -f ((New-Object -TypeName System.IO.FileInfo -ArgumentList $ProgressPath).Length / 1048576))
-            }
+            if ($ProgressPath.Length -gt 0 -and [System.IO.File]::Exists($ProgressPath)) { $status += (', {0:N0} MB written' -f ((New-Object -TypeName System.IO.FileInfo -ArgumentList $ProgressPath).Length / 1048576)) }
             Write-Progress -Id 2 -ParentId 1 -Activity ($program + ' ' + $Display) -Status $status
         }
     } finally {
@@ -638,147 +622,73 @@ function Invoke-NativeProcess {
     $exitCode = -1
     try {
         if ([System.Threading.Tasks.Task]::WaitAll([System.Threading.Tasks.Task[]]@($stdoutTask, $stderrTask), 1000 * $script:Timeouts.PipeDrain)) {
-            $stdout = $stdoutTask.Result
-            $stderr = $stderrTask.Result
+            $stdout, $stderr = $stdoutTask.Result, $stderrTask.Result
         }
+        # An older wsl.exe pads its UTF-16 with NULs.
+        if ($UnicodeOutput) { $stdout, $stderr = $stdout.Replace([string][char]0, ''), $stderr.Replace([string][char]0, '') }
         if ($process.HasExited) { $exitCode = $process.ExitCode }
     } finally {
         $process.Dispose()
     }
     Write-RunbookLog -StepId $StepId -Message ('exit code ' + $exitCode + ' after ' + [int]$clock.Elapsed.TotalSeconds + ' s')
-    $result = [pscustomobject]@{
-        ExitCode = $exitCode
-        StdOut   = $stdout
-        StdErr   = $stderr
-        TimedOut = $timedOut
-    }
-    if (-not $NoThrow) {
-        # dism.exe and wsl.exe write their errors to stdout: it is shown when stderr says nothing.
-        $said = $stderr
-        if ($said.Trim().Length -eq 0) { $said = $stdout }
-        if ($timedOut) {
-            throw ($program + ' did not finish within ' + $TimeoutSeconds + ' s (it and its child processes were ended): ' + (Get-TextTail -Text $said))
-        }
-        if ($OkExitCodes -notcontains $exitCode) { throw ($program + ' exited with code ' + $exitCode + ': ' + (Get-TextTail -Text $said)) }
-    }
+    $result = [pscustomobject]@{ ExitCode = $exitCode; StdOut = $stdout; StdErr = $stderr; TimedOut = $timedOut }
+    if ($NoThrow) { return $result }
+    # dism.exe and wsl.exe write their errors to stdout: it is shown when stderr says nothing.
+    $said = $stderr
+    if ($said.Trim().Length -eq 0) { $said = $stdout }
+    if ($timedOut) { throw ($program + ' did not finish within ' + $TimeoutSeconds + ' s (it and its child processes were ended): ' + (Get-TextTail -Text $said)) }
+    if ($OkExitCodes -notcontains $exitCode) { throw ($program + ' exited with code ' + $exitCode + ': ' + (Get-TextTail -Text $said)) }
     return $result
-}
-
-function Resolve-CommandLine {
-    # Joins the pre-encoded segments of a command: @{ Backup = 'rel' } becomes a path in the backup folder,
-    # @{ Secret = 'rel'; Index = n; Prefix = 'KEY=' } the whole argument Prefix + value n of that secret-values file
-    # (quoted here: the only argument encoded at run time), and @{ Text = 'T1' } the pre-encoded argument
-    # $script:Texts holds once for every step that uses it. The result is never logged (Display is).
-    [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [AllowEmptyCollection()] [object[]]$Segments)
-    $builder = New-Object -TypeName System.Text.StringBuilder
-    foreach ($segment in $Segments) {
-        if ($segment -is [System.Collections.IDictionary] -and $segment.Contains('Text')) {
-            [void]$builder.Append($script:Texts[$segment['Text']])
-        } elseif ($segment -is [System.Collections.IDictionary] -and $segment.Contains('Secret')) {
-            $secret = Get-SecretValue -Relative $segment['Secret'] -Index $segment['Index']
-            [void]$builder.Append((ConvertTo-EncodedArgument -Value ($segment['Prefix'] + $secret)))
-        } elseif ($segment -is [System.Collections.IDictionary]) {
-            [void]$builder.Append((Get-BackupItemPath -Relative $segment['Backup']))
-        } else {
-            [void]$builder.Append([string]$segment)
-        }
-    }
-    return $builder.ToString()
 }
 
 function Invoke-DockerCommand {
-    # docker --host <engine URL> <pre-encoded command line>; Engine '' leaves out --host (docker desktop ...).
+    # docker --host <engine URL> <pre-encoded command line>; Engine '' leaves out --host (docker desktop ...). The
+    # segments are joined as docs/runbook.md says ("A docker step"); a Secret's value is the only argument quoted at
+    # run time. The command line is never logged (Display is). The other parameters go to Invoke-NativeProcess.
     [CmdletBinding()]
     param(
-        [Parameter(Mandatory)] [AllowEmptyString()] [string]$Engine,
-        [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]]$Segments,
-        [Parameter(Mandatory)] [AllowEmptyString()] [string]$Display,
-        [Parameter(Mandatory)] [string]$StepId,
-        [AllowEmptyString()] [string]$WorkingDirectory = '',
-        [int[]]$OkExitCodes = @(0),
-        [Parameter(Mandatory)] [ValidateRange(1, 604800)] [int]$TimeoutSeconds,
-        [AllowEmptyString()] [string]$ProgressPath = '',
-        [switch]$NoThrow
+        [Parameter(Mandatory)] [AllowEmptyString()] [string]$Engine, [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]]$Segments,
+        [Parameter(Mandatory)] [AllowEmptyString()] [string]$Display, [Parameter(Mandatory)] [string]$StepId,
+        [Parameter(Mandatory)] [ValidateRange(1, 604800)] [int]$TimeoutSeconds, [int[]]$OkExitCodes = @(0),
+        [AllowEmptyString()] [string]$WorkingDirectory = '', [AllowEmptyString()] [string]$ProgressPath = '', [switch]$NoThrow
     )
-    $arguments = Resolve-CommandLine -Segments $Segments
+    $arguments = -join @(foreach ($segment in $Segments) {
+        if ($segment -isnot [System.Collections.IDictionary]) { [string]$segment }
+        elseif ($segment.Contains('Text')) { $script:Texts[$segment['Text']] }
+        elseif ($segment.Contains('Secret')) { ConvertTo-EncodedArgument -Value ($segment['Prefix'] + (Get-SecretValue -Relative $segment['Secret'] -Index $segment['Index'])) }
+        else { Get-BackupItemPath -Relative $segment['Backup'] }
+    })
     if ($Engine.Length -gt 0) { $arguments = '--host ' + (Get-EngineUrl -Engine $Engine) + ' ' + $arguments }
-    $splatProcess = @{
-        FilePath         = $script:DockerExe
-        Arguments        = $arguments
-        Display          = $Display
-        StepId           = $StepId
-        WorkingDirectory = $WorkingDirectory
-        OkExitCodes      = $OkExitCodes
-        TimeoutSeconds   = $TimeoutSeconds
-        ProgressPath     = $ProgressPath
-        NoThrow          = $NoThrow
-    }
-    return Invoke-NativeProcess @splatProcess
+    [void]$PSBoundParameters.Remove('Engine')
+    [void]$PSBoundParameters.Remove('Segments')
+    return Invoke-NativeProcess -FilePath $script:DockerExe -Arguments $arguments @PSBoundParameters
 }
 
-function Invoke-WslCommand {
-    # wsl.exe (of System32) with a pre-encoded command line, its output read as UTF-16 (Invoke-NativeProcess
-    # -Utf16Output) with the NULs an older wsl.exe pads with removed.
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory)] [string]$Arguments,
-        [Parameter(Mandatory)] [string]$StepId,
-        [int[]]$OkExitCodes = @(0),
-        [Parameter(Mandatory)] [ValidateRange(1, 86400)] [int]$TimeoutSeconds,
-        [switch]$NoThrow
-    )
-    $splatWsl = @{
-        FilePath       = Get-SystemProgram -Name 'wsl.exe'
-        Arguments      = $Arguments
-        Display        = $Arguments
-        StepId         = $StepId
-        OkExitCodes    = $OkExitCodes
-        TimeoutSeconds = $TimeoutSeconds
-        NoThrow        = $NoThrow
-        Utf16Output    = $true
-    }
-    $result = Invoke-NativeProcess @splatWsl
-    $result.StdOut = $result.StdOut.Replace([string][char]0, '')
-    $result.StdErr = $result.StdErr.Replace([string][char]0, '')
-    return $result
-}
-
-function Get-WslVersion {
-    # The WSL package's version from 'wsl.exe --version', or '' when the call fails (the inbox WSL has no --version)
-    # or wsl.exe is missing. Only the first dotted number of the first line is read: the words are translated.
-    [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [string]$StepId)
-    if (-not [System.IO.File]::Exists((Get-SystemProgram -Name 'wsl.exe'))) { return '' }
-    $result = Invoke-WslCommand -Arguments '--version' -StepId $StepId -TimeoutSeconds $script:Timeouts.Probe -NoThrow
-    if ($result.TimedOut -or $result.ExitCode -ne 0) { return '' }
-    foreach ($line in $result.StdOut.Split([char]10)) {
-        if ($line.Trim().Length -gt 0) { return [regex]::Match($line, '\d+\.\d+\.\d+(\.\d+)?').Value }
-    }
-    return ''
-}
-
-function Test-VersionAtLeast {
-    # Whether a dotted version (2.1.5.0, 4.36.0) is Minimum or later; '' or an unreadable version is not.
-    [CmdletBinding()] [OutputType([bool])]
-    param([Parameter(Mandatory)] [AllowEmptyString()] [string]$Version, [Parameter(Mandatory)] [string]$Minimum)
-    $have = $null
-    $need = $null
-    if (-not [System.Version]::TryParse($Version, [ref]$have) -or -not [System.Version]::TryParse($Minimum, [ref]$need)) {
-        return $false
-    }
-    return $have -ge $need
-}
-
-function Get-DesktopVersion {
-    # The installed Docker Desktop's version from its uninstall entry, '' when there is none.
-    [CmdletBinding()] [OutputType([string])] param()
-    foreach ($key in @(Get-ChildItem -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall' -ErrorAction SilentlyContinue)) {
-        # One unreadable key (a broken installer's) is skipped, not fatal.
-        $entry = Get-ItemProperty -LiteralPath $key.PSPath -ErrorAction SilentlyContinue
-        if ([string](Get-JsonProperty -Object $entry -Name 'DisplayName' -Default '') -match $script:Desktop.UninstallName) {
-            return [string](Get-JsonProperty -Object $entry -Name 'DisplayVersion' -Default '')
+function Get-InstalledVersion {
+    # The version a planned probe reads ($null when none): 'wsl', the first dotted number of the first line of
+    # 'wsl.exe --version', digits only (the words are translated; the inbox WSL has no --version); 'desktop', Docker
+    # Desktop's uninstall entry.
+    [CmdletBinding()] [OutputType([System.Version])]
+    param([Parameter(Mandatory)] [ValidateSet('wsl', 'desktop')] [string]$Probe, [Parameter(Mandatory)] [string]$StepId)
+    $text = ''
+    $wsl = Get-SystemProgram -Name 'wsl.exe'
+    if ($Probe -eq 'desktop') {
+        foreach ($key in @(Get-ChildItem -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall' -ErrorAction SilentlyContinue)) {
+            # One unreadable key (a broken installer's) is skipped, not fatal.
+            $entry = Get-ItemProperty -LiteralPath $key.PSPath -ErrorAction SilentlyContinue
+            if ([string](Get-JsonProperty -Object $entry -Name 'DisplayName' -Default '') -match $script:Desktop.UninstallName) {
+                $text = [string](Get-JsonProperty -Object $entry -Name 'DisplayVersion' -Default '')
+                break
+            }
         }
+    } elseif ([System.IO.File]::Exists($wsl)) {
+        $result = Invoke-NativeProcess -FilePath $wsl -Arguments '--version' -Display '--version' -StepId $StepId -TimeoutSeconds $script:Timeouts.Probe -NoThrow -UnicodeOutput
+        $first = @($result.StdOut.Split([char]10) | Where-Object -FilterScript { $_.Trim().Length -gt 0 } | Select-Object -First 1)
+        if (-not $result.TimedOut -and $result.ExitCode -eq 0 -and $first.Count -gt 0) { $text = [regex]::Match($first[0], '\d+\.\d+\.\d+(\.\d+)?').Value }
     }
-    return ''
+    $version = $null
+    if ([System.Version]::TryParse($text, [ref]$version)) { return $version }
+    return $null
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1907,153 +1817,87 @@ function Edit-IniFile {
     Add-StepNote -Text ('added ' + ($edit.Added -join ', ') + ' to ' + $path)
 }
 
-function Enable-HostFeature {
-    # enable-feature: dism.exe (the DISM module fails in Store-installed PowerShell 7), with the plan's exit codes.
+function Invoke-HostProgram {
+    # enable-feature, install-wsl, set-wsl-default-version, upgrade-desktop: the program run the plan describes
+    # ($Step.Params.Run, docs/runbook.md "Host programs"): dism.exe (the DISM module fails in Store-installed
+    # PowerShell 7), wsl.exe or msiexec.exe of System32, an installer, DockerCli.exe (switch-containers, which calls
+    # it). Without one the user installs by hand when asked (-Force: the run fails with the instructions, to resume).
     [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
-    $p = $Step.Params
-    if (-not $PSCmdlet.ShouldProcess($p.Name, 'Enable Windows feature')) { $script:StepDeclined = $true; return }
-    $result = Invoke-NativeProcess -FilePath (Get-SystemProgram -Name 'dism.exe') -Arguments $p.Arguments -Display $p.Arguments -StepId $Step.Id -OkExitCodes $p.OkExitCodes -TimeoutSeconds $script:Timeouts.Feature
-    Add-PendingRestart -Step $Step -ExitCode $result.ExitCode -Done ($p.Name + ' enabled')
-}
-
-function Add-PendingRestart {
-    # An exit code the plan lists as "on after a restart" is recorded in the journal for the next reboot step.
-    [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step, [Parameter(Mandatory)] [int]$ExitCode, [Parameter(Mandatory)] [string]$Done)
-    if (@($Step.Params.RestartExitCodes) -notcontains $ExitCode) { Add-StepNote -Text $Done; return }
-    $script:Journal.RebootNeeded = $true
-    $script:Journal.RebootRequestedBy = $Step.Id
-    Add-StepNote -Text ($Done + '; Windows must restart (exit code ' + $ExitCode + ')')
-}
-
-function Update-DockerDesktop {
-    # upgrade-desktop: a Docker Desktop older than MinVersion (no WSL 2 backend) is upgraded with the installer the
-    # plan names, run with the planned arguments and exit codes; without one the run stops and asks the user to
-    # upgrade (-Force: it fails with the instructions, to resume afterwards). The version is read again after.
-    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
-    $p = $Step.Params
-    $version = Get-DesktopVersion
-    if (Test-VersionAtLeast -Version $version -Minimum $p.MinVersion) {
-        Add-StepNote -Text ('Docker Desktop ' + $version + ' has the WSL 2 backend')
-        return
+    $run = $Step.Params.Run
+    $version = $null
+    $done = $run.Done
+    if ($run.Probe.Length -gt 0) {
+        $version = Get-InstalledVersion -Probe $run.Probe -StepId $Step.Id
+        if ($null -ne $version -and $version -ge [System.Version]$run.MinVersion) {
+            Add-StepNote -Text ($run.What + ' ' + $version + ' is already installed')
+            return
+        }
     }
-    $instructions = 'Docker Desktop ' + $version + ' is older than ' + $p.MinVersion + ', the first with the WSL 2 backend: install a current Docker Desktop ("Docker Desktop Installer.exe" ' + ($p.InstallerArguments -join ' ') + ') and leave it stopped'
-    if ($p.Installer.Length -eq 0) {
+    if ($run.Program.Length -eq 0) {
+        $instructions = $run.What + ' ' + $version + ' is older than ' + $run.MinVersion + ', ' + $run.Manual
         if ($script:DryRun) {
             Write-Warning -Message ($instructions + '; the real run stops here and asks for it')
             $script:StepDeclined = $true
             return
         }
         if ($script:Options.Force) { throw ($instructions + ', then run the runbook again with -Resume') }
-        if (-not (Confirm-GoOn -Query ($instructions + '. Go on once it is installed?') -Caption 'Upgrade Docker Desktop')) {
+        if (-not (Confirm-GoOn -Query ($instructions + '. Go on once it is installed?') -Caption $run.Action)) {
             throw ('stopped: ' + $instructions + ', then run the runbook again with -Resume')
         }
     } else {
-        if (-not [System.IO.File]::Exists($p.Installer)) { throw ($p.Installer + ': no such installer') }
-        Assert-DesktopStopped -What 'Docker Desktop is upgraded'
-        if (-not $PSCmdlet.ShouldProcess('Docker Desktop ' + $version, 'Upgrade with ' + $p.Installer)) {
-            $script:StepDeclined = $true
-            return
-        }
-        $splatInstaller = @{
-            FilePath       = $p.Installer
-            Arguments      = $p.Arguments
-            Display        = $p.Arguments
-            StepId         = $Step.Id
-            OkExitCodes    = $p.OkExitCodes
-            TimeoutSeconds = $p.Timeout
-        }
-        [void](Invoke-NativeProcess @splatInstaller)
-    }
-    $version = Get-DesktopVersion
-    if (-not (Test-VersionAtLeast -Version $version -Minimum $p.MinVersion)) {
-        throw ('Docker Desktop is ' + $version + ' after the upgrade, still older than ' + $p.MinVersion)
-    }
-    Add-StepNote -Text ('Docker Desktop ' + $version)
-}
-
-function Install-Wsl {
-    # install-wsl: the WSL package installed or updated as the plan says (wsl.exe with its arguments, or msiexec.exe
-    # with the MSI), unless 'wsl --version' already reports SkipFrom or later. The plan says which exit codes are
-    # success and which of them mean "restart first": those record the restart the next reboot step asks for.
-    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
-    $p = $Step.Params
-    if ($p.SkipFrom.Length -gt 0) {
-        $version = Get-WslVersion -StepId $Step.Id
-        if (Test-VersionAtLeast -Version $version -Minimum $p.SkipFrom) {
-            Add-StepNote -Text ('WSL ' + $version + ' is already installed')
-            return
+        if ($run.Requires.Length -gt 0 -and -not [System.IO.File]::Exists((Resolve-HostPath -Template $run.Requires))) { throw ($run.Requires + ': ' + $run.Missing) }
+        # Desktop starts at logon from its Run entry whatever its settings say: it must not run while WSL changes.
+        if ($run.Stopped.Length -gt 0) { Assert-DesktopStopped -What $run.Stopped }
+        if (-not $PSCmdlet.ShouldProcess($run.Target, $run.Action)) { $script:StepDeclined = $true; return }
+        $file = Resolve-HostPath -Template $run.Program
+        if ($run.System32) { $file = Get-SystemProgram -Name $run.Program }
+        $result = Invoke-NativeProcess -FilePath $file -Arguments $run.Arguments -Display $run.Arguments -StepId $Step.Id -OkExitCodes $run.OkExitCodes -TimeoutSeconds $run.Timeout -UnicodeOutput:$run.Utf16
+        if (@($run.RestartExitCodes) -contains $result.ExitCode) {
+            $script:Journal.RebootNeeded = $true
+            $script:Journal.RebootRequestedBy = $Step.Id
+            $done += '; Windows must restart (exit code ' + $result.ExitCode + ')'
         }
     }
-    # Desktop starts at logon from its Run entry whatever its settings say: it must not run while WSL changes.
-    Assert-DesktopStopped -What 'WSL is installed or updated'
-    if ($p.Msi.Length -gt 0 -and -not [System.IO.File]::Exists($p.Msi)) { throw ($p.Msi + ': no such installer') }
-    if (-not $PSCmdlet.ShouldProcess('WSL', 'Install or update WSL with ' + $p.Program)) {
-        $script:StepDeclined = $true
-        return
-    }
-    if ($p.Msi.Length -gt 0) {
-        $splatMsi = @{
-            FilePath       = Get-SystemProgram -Name $p.Program
-            Arguments      = $p.Arguments
-            Display        = $p.Arguments
-            StepId         = $Step.Id
-            OkExitCodes    = $p.OkExitCodes
-            TimeoutSeconds = $p.Timeout
+    if ($run.Recheck) {
+        $version = Get-InstalledVersion -Probe $run.Probe -StepId $Step.Id
+        if ($null -eq $version -or $version -lt [System.Version]$run.MinVersion) {
+            throw ($run.What + ' is ' + $version + ' afterwards, still older than ' + $run.MinVersion)
         }
-        $result = Invoke-NativeProcess @splatMsi
-    } else {
-        $result = Invoke-WslCommand -Arguments $p.Arguments -StepId $Step.Id -OkExitCodes $p.OkExitCodes -TimeoutSeconds $p.Timeout
+        $done += ' (' + $version + ')'
     }
-    Add-PendingRestart -Step $Step -ExitCode $result.ExitCode -Done ('WSL installed or updated (' + $p.Program + ')')
-}
-
-function Set-WslDefaultVersion {
-    # set-wsl-default-version: 'wsl --set-default-version N' for this user (the integration needs WSL 2).
-    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
-    $p = $Step.Params
-    if (-not $PSCmdlet.ShouldProcess('WSL', 'Make WSL ' + $p.Version + ' the default version')) {
-        $script:StepDeclined = $true
-        return
-    }
-    [void](Invoke-WslCommand -Arguments $p.Arguments -StepId $Step.Id -OkExitCodes $p.OkExitCodes -TimeoutSeconds $p.Timeout)
-    Add-StepNote -Text ('WSL ' + $p.Version + ' is the default version')
+    Add-StepNote -Text $done
 }
 
 function Test-WslReady {
-    # check-wsl: read-only; exit codes and one version number, no translated text. 'wsl --status' must succeed
-    # (it fails while a feature waits for a restart), 'wsl --version' must report MinVersion or later (the inbox WSL
-    # reports nothing), and the default version recorded for this user, when recorded, must be DefaultVersion.
-    # Under -WhatIf the steps that install WSL did not run: what fails is reported, not thrown.
+    # check-wsl: read-only; exit codes and one version number, no translated text (docs/runbook.md "Host
+    # programs"). Under -WhatIf the steps that install WSL did not run: what fails is reported, not thrown.
     [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
     $problems = New-Object -TypeName 'System.Collections.Generic.List[string]'
-    if (-not [System.IO.File]::Exists((Get-SystemProgram -Name 'wsl.exe'))) {
+    $wsl = Get-SystemProgram -Name 'wsl.exe'
+    if (-not [System.IO.File]::Exists($wsl)) {
         $problems.Add('wsl.exe is missing: WSL is not installed')
     } else {
-        $status = Invoke-WslCommand -Arguments '--status' -StepId $Step.Id -TimeoutSeconds $p.Timeout -NoThrow
+        $status = Invoke-NativeProcess -FilePath $wsl -Arguments '--status' -Display '--status' -StepId $Step.Id -TimeoutSeconds $p.Timeout -NoThrow -UnicodeOutput
         if ($status.TimedOut -or $status.ExitCode -ne 0) {
             $problems.Add('wsl --status failed (exit code ' + $status.ExitCode + '; restart Windows if a feature was just turned on): ' + (Get-TextTail -Text ($status.StdOut + ' ' + $status.StdErr)))
         }
-        $version = Get-WslVersion -StepId $Step.Id
-        if ($p.MinVersion.Length -gt 0 -and $version.Length -eq 0) {
+        $version = Get-InstalledVersion -Probe 'wsl' -StepId $Step.Id
+        if ($p.MinVersion.Length -gt 0 -and $null -eq $version) {
             $problems.Add('wsl --version reports nothing: this is the inbox WSL, which Docker Desktop cannot use; run wsl --update or install the WSL package')
-        } elseif ($p.MinVersion.Length -gt 0 -and -not (Test-VersionAtLeast -Version $version -Minimum $p.MinVersion)) {
+        } elseif ($p.MinVersion.Length -gt 0 -and $version -lt [System.Version]$p.MinVersion) {
             $problems.Add('WSL ' + $version + ' is older than ' + $p.MinVersion + ': run wsl --update')
         }
         if ($p.DefaultVersion -gt 0) {
-            $lxss = Get-ItemProperty -LiteralPath 'HKCU:\Software\Microsoft\Windows\CurrentVersion\Lxss' -ErrorAction SilentlyContinue
-            $recorded = Get-JsonProperty -Object $lxss -Name 'DefaultVersion'
+            $recorded = Get-JsonProperty -Object (Get-ItemProperty -LiteralPath 'HKCU:\Software\Microsoft\Windows\CurrentVersion\Lxss' -ErrorAction SilentlyContinue) -Name 'DefaultVersion'
             if ($null -ne $recorded -and [int]$recorded -ne $p.DefaultVersion) {
                 $problems.Add('WSL creates new distributions as WSL ' + $recorded + ': run wsl --set-default-version ' + $p.DefaultVersion)
             }
         }
     }
-    if ($problems.Count -gt 0 -and $script:DryRun) {
-        Write-Warning -Message ('WSL is not ready yet (the real run installs it first): ' + ($problems -join '; '))
-        return
-    }
-    if ($problems.Count -gt 0) { throw ($problems -join '; ') }
-    Add-StepNote -Text ('WSL ' + $version + ' answers')
+    if ($problems.Count -eq 0) { Add-StepNote -Text ('WSL ' + $version + ' answers') }
+    elseif ($script:DryRun) { Write-Warning -Message ('WSL is not ready yet (the real run installs it first): ' + ($problems -join '; ')) }
+    else { throw ($problems -join '; ') }
 }
 
 function Request-Restart {
@@ -2151,10 +1995,10 @@ function Wait-EngineAnswer {
 
 function Switch-DockerEngine {
     # switch-containers: when the engine does not answer as the plan expects, Docker Desktop is switched between
-    # Linux and Windows containers (DockerCli.exe, the switch the plan names) and the engine waited for. Desktop's
-    # Linux engine in the Hyper-V VM answers at its own pipe in Windows mode only while the VM runs, and Desktop
-    # started in Windows mode does not start the VM (docker/for-win#4357); a switch to Linux containers does.
-    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
+    # Linux and Windows containers (DockerCli.exe, the program run the plan describes) and the engine waited for.
+    # Desktop's Linux engine in the Hyper-V VM answers at its own pipe in Windows mode only while the VM runs, and
+    # Desktop started in Windows mode does not start the VM (docker/for-win#4357); a switch to Linux containers does.
+    [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
     $info = Get-EngineInfo -Engine $p.Engine -StepId $Step.Id -NoThrow
     if ($null -ne $info -and (Get-EngineIdentityProblem -Engine $p.Engine -Info $info).Length -eq 0) {
@@ -2162,17 +2006,8 @@ function Switch-DockerEngine {
         Add-StepNote -Text ('the ' + $p.Engine + ' engine answers as expected: no switch')
         return
     }
-    $exe = Resolve-HostPath -Template $p.Exe
-    if (-not [System.IO.File]::Exists($exe)) {
-        throw ($exe + ' is not there: switch Docker Desktop to ' + $p.To + ' containers from its menu, then resume')
-    }
-    if (-not $PSCmdlet.ShouldProcess('Docker Desktop', 'Switch to ' + $p.To + ' containers')) {
-        $script:StepDeclined = $true
-        return
-    }
-    [void](Invoke-NativeProcess -FilePath $exe -Arguments $p.Arguments -Display $p.Arguments -StepId $Step.Id -TimeoutSeconds $script:Timeouts.Switch)
-    [void](Wait-EngineAnswer -Engine $p.Engine -StepId $Step.Id -TimeoutSeconds $p.Timeout)
-    Add-StepNote -Text ('Docker Desktop switched to ' + $p.To + ' containers')
+    Invoke-HostProgram -Step $Step
+    if (-not $script:StepDeclined) { [void](Wait-EngineAnswer -Engine $p.Engine -StepId $Step.Id -TimeoutSeconds $p.Timeout) }
 }
 
 function Wait-DockerEngine {
@@ -2373,12 +2208,7 @@ function Get-StepBlocker {
 
 function Invoke-QuietDocker {
     # Commands whose failure only means there was nothing to do (recovery, clean-up): noted, never thrown.
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory)] [hashtable]$Step,
-        [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]]$Commands,
-        [Parameter(Mandatory)] [string]$Why
-    )
+    [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step, [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]]$Commands, [Parameter(Mandatory)] [string]$Why)
     foreach ($command in $Commands) {
         $done = Invoke-DockerCommand -Engine $Step.Engine -Segments $command.CommandLine -Display $command.Display -StepId $Step.Id -TimeoutSeconds $script:Timeouts.Cleanup -NoThrow
         Add-StepNote -Text ($Why + ' (' + $command.Display + '): exit code ' + $done.ExitCode)
@@ -2462,14 +2292,14 @@ function Invoke-HostAction {
         'stop-desktop' { Stop-DockerDesktop -Step $Step }
         'check-vm-off' { Wait-VmOff -Step $Step }
         'backup-files' { Backup-HostFile -Step $Step }
-        'upgrade-desktop' { Update-DockerDesktop -Step $Step }
+        'upgrade-desktop' { Invoke-HostProgram -Step $Step }
         'edit-json' { Edit-JsonFile -Step $Step }
         'restore-json-keys' { Restore-JsonKey -Step $Step }
         'edit-ini' { Edit-IniFile -Step $Step }
-        'enable-feature' { Enable-HostFeature -Step $Step }
+        'enable-feature' { Invoke-HostProgram -Step $Step }
         'reboot' { Request-Restart -Step $Step }
-        'install-wsl' { Install-Wsl -Step $Step }
-        'set-wsl-default-version' { Set-WslDefaultVersion -Step $Step }
+        'install-wsl' { Invoke-HostProgram -Step $Step }
+        'set-wsl-default-version' { Invoke-HostProgram -Step $Step }
         'check-wsl' { Test-WslReady -Step $Step }
         'start-desktop' { Start-DockerDesktop -Step $Step }
         'wait-engine' { Wait-DockerEngine -Step $Step }
