@@ -906,25 +906,20 @@ function ConvertTo-EntryTable {
     return $table
 }
 
-function ConvertTo-EntryList {
-    # A list ConvertTo-EntryTable read, back as the file's list: its entries as they are, sorted by key as the
-    # rehearsal writes them. The unary comma keeps an array an array for the caller.
-    [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Table)
-    return , @(foreach ($key in ($Table.Keys | Sort-Object)) { $Table[$key] })
-}
-
 function Save-Journal {
-    # Atomic write with a .bak; under -WhatIf the journal is only read.
+    # Atomic write with a .bak, each list's entries as they are, sorted by key as the rehearsal writes them (made
+    # here with @(): on 5.1 an array a function returns whole may be written as { value, Count }); under -WhatIf the
+    # journal is only read.
     [CmdletBinding()] param()
     if ($script:DryRun) { return }
     $document = [ordered]@{
         format      = $script:Formats.Journal
         planHash    = $script:PlanHash
         toolVersion = $script:ToolVersion
-        steps       = ConvertTo-EntryList -Table $script:Journal.Steps
+        steps       = @(foreach ($id in ($script:Journal.Steps.Keys | Sort-Object)) { $script:Journal.Steps[$id] })
         engines     = $script:Journal.Engines
         reboot      = [ordered]@{ needed = $script:Journal.RebootNeeded; requestedBy = $script:Journal.RebootRequestedBy; bootTime = $script:Journal.BootTime }
-        verified    = ConvertTo-EntryList -Table $script:Journal.Verified
+        verified    = @(foreach ($path in ($script:Journal.Verified.Keys | Sort-Object)) { $script:Journal.Verified[$path] })
         rolledBack  = $script:Journal.RolledBack
         finished    = $script:Journal.Finished
     }
@@ -989,7 +984,8 @@ function Add-ArtifactRecord {
         sha256  = Get-FileSha256 -Path $path
         secret  = [bool]$Artifact.Secret
     }
-    $document = [ordered]@{ format = $script:Formats.Artifacts; planHash = $script:PlanHash; artifacts = ConvertTo-EntryList -Table $script:Artifacts }
+    $items = @(foreach ($key in ($script:Artifacts.Keys | Sort-Object)) { $script:Artifacts[$key] })
+    $document = [ordered]@{ format = $script:Formats.Artifacts; planHash = $script:PlanHash; artifacts = $items }
     Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative 'artifacts.json') -Text (ConvertTo-Json -InputObject $document -Depth 5) -KeepBackup
     Add-StepNote -Text ($Artifact.Path + ': ' + $script:Artifacts[$Artifact.Path].size + ' bytes')
 }
