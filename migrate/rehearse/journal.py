@@ -96,7 +96,7 @@ def write_json_atomic(path: Path, data: Any, keep_backup: bool = True) -> None:
 def _entries(data: dict[str, Any], name: str, path: Path) -> list[dict[str, Any]]:
     """The entries of one list (or, for engines, object) of a run's file, each with every key ENTRY_KEYS names; an
     entry without one is a damaged file (InputError), as the runbook's Get-RequiredProperty says."""
-    items = data.get(name) or ([] if name != "engines" else {})
+    items = data.get(name) or []
     entries = list(items.values()) if isinstance(items, dict) else list(items)
     for entry in entries:
         missing = [k for k in ENTRY_KEYS[name] if not isinstance(entry, dict) or entry.get(k) is None]

@@ -413,9 +413,7 @@ function Get-SecretValue {
     if (-not [System.IO.File]::Exists($path)) { throw ($Relative + ' is missing from the backup folder') }
     $document = ConvertFrom-Json -InputObject (Read-TextFile -Path $path)
     $values = Get-JsonProperty -Object $document -Name 'values' -Default @()
-    if ((Get-JsonProperty -Object $document -Name 'format' -Default '') -cne $script:Formats.SecretValues -or $Index -lt 0 -or $Index -ge @($values).Count) {
-        throw ($Relative + ' holds no value ' + $Index)
-    }
+    if ((Get-JsonProperty -Object $document -Name 'format' -Default '') -cne $script:Formats.SecretValues -or $Index -lt 0 -or $Index -ge @($values).Count) { throw ($Relative + ' holds no value ' + $Index) }
     $value = [string]@($values)[$Index]
     if (-not $value.StartsWith('=')) { throw ($Relative + ': value ' + $Index + ' is not in the form the file is written in') }
     return $value.Substring(1)
@@ -807,9 +805,8 @@ function ConvertTo-EntryTable {
 }
 
 function Save-Journal {
-    # Atomic write with a .bak, each list's entries as they are, sorted by key as the rehearsal writes them (made
-    # here with @(): on 5.1 an array a function returns whole may be written as { value, Count }); under -WhatIf the
-    # journal is only read.
+    # Atomic write with a .bak, the entries as they are, sorted as the rehearsal writes them (lists made here with @():
+    # 5.1 may write an array a function returns whole as { value, Count }); under -WhatIf the journal is only read.
     [CmdletBinding()] param()
     if ($script:DryRun) { return }
     $document = [ordered]@{
@@ -2238,7 +2235,7 @@ function ConvertTo-StepResult {
 }
 
 function Test-BackupsVerified {
-    # verify-backups (the program's $script:BackupGate) passed; every artifact it lists still has the sha256 it verified.
+    # verify-backups (the program's $script:BackupGate) passed; each artifact it lists still has the sha256 it verified.
     [CmdletBinding()] [OutputType([bool])] param()
     $gate = $script:BackupGate
     if ($null -eq $gate -or ((Get-StepStatus -Id $gate.Id) -ne 'done' -and $script:RunStatus[$gate.Id] -ne 'done')) { return $false }
