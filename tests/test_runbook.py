@@ -771,3 +771,33 @@ def test_the_runbook_refuses_constrained_language_first_and_ends_a_restart_with_
     assert [line for line in lines[run + 1:] if line.strip() and not line.lstrip().startswith("#")] == [
         "if ($script:StopRequested) {", "    exit 3010", "}"]
     assert sum(1 for line in lines if line.strip() == "exit 3010") == 1
+
+
+def test_the_backup_gate_is_the_programs_verify_backups_step(plain: str) -> None:
+    """$script:BackupGate is the program's verify-backups step (by its place in $script:Steps), so the library never
+    searches the steps for it; it follows the step when the program moves it, and a program without one has none."""
+    gate = PLAIN.backup_gate
+    assert gate is not None and PLAIN.steps[gate].action == "verify-backups"
+    assert re.findall(r"^\$script:BackupGate = (.*)\r$", plain, re.M) == [f"$script:Steps[{gate}]"]
+    steps = [s for s in PLAIN.steps if s.action != "verify-backups"]
+    early = dataclasses.replace(PLAIN.steps[gate], op=VerifyBackups(tuple(sorted(
+        {a.path for s in steps[:2] for a in s.produces}))))
+    moved = Program(steps=(*steps[:2], early, *steps[2:]), engines=PLAIN.engines)
+    moved_text = render_runbook(moved, _meta(False))
+    assert re.findall(r"^\$script:BackupGate = (.*)\r$", moved_text, re.M) == ["$script:Steps[2]"]
+    assert program_data(moved_text)["$script:Steps"][2]["Kind"] == "verify-backups"
+    none = render_runbook(Program(steps=tuple(steps), engines=PLAIN.engines), _meta(False))
+    assert re.findall(r"^\$script:BackupGate = (.*)\r$", none, re.M) == ["$null"]
+
+
+def test_the_entry_keys_are_the_programs(plain: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """$script:EntryKeys, which the library checks every journal and artifact entry against, is ENTRY_KEYS: a change
+    of the table shows in the runbook."""
+    from migrate.emit import runbook
+    from migrate.plan.steps import ENTRY_KEYS
+
+    carried = assignments(plain, ("$script:EntryKeys",))["$script:EntryKeys"]
+    assert {k: tuple(v) for k, v in carried.items()} == ENTRY_KEYS
+    monkeypatch.setattr(runbook, "ENTRY_KEYS", {**ENTRY_KEYS, "verified": ("path", "sha256", "at")})
+    changed = assignments(render_runbook(PLAIN, _meta(False)), ("$script:EntryKeys",))["$script:EntryKeys"]
+    assert tuple(changed["verified"]) == ("path", "sha256", "at")

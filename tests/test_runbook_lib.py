@@ -36,7 +36,7 @@ from migrate.plan.actions import (
     WriteSecretValues,
 )
 from migrate.plan.checks import CHECK_MODES, Check
-from migrate.plan.steps import TIMEOUTS, Docker, EngineExpect, Step
+from migrate.plan.steps import ENTRY_KEYS, TIMEOUTS, Docker, EngineExpect, Step
 from migrate.rehearse.journal import ArtifactRecord, Journal, StepState
 from migrate.volumedigest import digest_script
 from tests.pslint import enclosing_function, walk
@@ -743,6 +743,9 @@ def check_artifacts_are_rehashed_before_use(lib: Lib) -> list[str]:
         out.append("the switch and restore phases do not wait for verify-backups")
     if not lib.calls("Test-ArtifactUnchanged", lib.function("Test-BackupArtifact")):
         out.append("verify-backups does not re-hash the backups")
+    verified = lib.body("Test-BackupsVerified")
+    if "$gate = $script:BackupGate" not in verified or "$script:Steps" in verified:
+        out.append("the gate is not the program's $script:BackupGate")
     return out
 
 
@@ -893,7 +896,7 @@ NESTED = {"file": HostFile, "settings": HostFile, "filesharing": FileSharing}
 READS: list[tuple[str, str, set[str]]] = [
     ("*", "Step", STEP_KEYS),
     ("Test-BackupArtifact", "item", STEP_KEYS),
-    ("Test-BackupsVerified", "item", STEP_KEYS),
+    ("Test-BackupsVerified", "gate", STEP_KEYS),
     ("Invoke-DockerStep", "docker", DOCKER_KEYS),
     ("Invoke-DockerStep", "command", {"commandline", "display"}),
     ("Get-CheckProblem", "Check", _key_set(Check, "CommandLine")),
@@ -959,30 +962,43 @@ def _saved_keys(function_body: str, variable: str) -> set[str]:
     return set(re.findall(r"^\s*(\w+)\s+=", m.group(1), re.M)) if m else set()
 
 
+def _literal_keys(body: str, opening: str) -> set[str]:
+    """The keys of the hashtable literal that starts with opening (one line or one key a line) in a function body."""
+    m = re.search(re.escape(opening) + r"(.*?)(?:\}(?: \}|\)|$)|\n    \})", body, re.S | re.M)
+    return set(re.findall(r"(?:^|;|\{)\s*(\w+)\s+=", m.group(1), re.M)) if m else set()
+
+
 def check_the_journal_is_the_rehearsals(lib: Lib) -> list[str]:
     """journal.json and artifacts.json have the keys migrate/rehearse/journal.py writes and reads: a rehearsal's
-    backup folder reads like a real one, and the other way round."""
-    journal = Journal("h", steps={"a": StepState()}).to_json()
+    backup folder reads like a real one, and the other way round. The entries are kept as read and checked against
+    the program's $script:EntryKeys (the rehearsal's ENTRY_KEYS); the entries the runbook makes have those keys."""
+    journal = Journal("h", steps={"a": StepState()}, verified={"p": "s"}).to_json()
     save = lib.body("Save-Journal")
     out = []
     if _saved_keys(save, "document") != set(journal):
         out.append(f"Save-Journal writes {sorted(_saved_keys(save, 'document'))}, the rehearsal {sorted(journal)}")
-    step_keys = set(re.findall(r"^\s+(\w+)\s+= ", re.search(r"\$steps\.Add\(\[ordered\]@\{(.*?)\}\)", save,
-                                                                    re.S).group(1), re.M))
-    if step_keys != set(journal["steps"][0]):
-        out.append(f"journal step entries {sorted(step_keys)} != {sorted(journal['steps'][0])}")
     reboot = set(re.findall(r"(\w+) = \$script:Journal\.\w+", re.search(r"reboot\s+= \[ordered\]@\{([^}]*)\}",
                                                                           save).group(1)))
     if reboot != set(journal["reboot"]):
         out.append(f"journal reboot keys {sorted(reboot)} != {sorted(journal['reboot'])}")
     read = set(re.findall(r"-Name '(\w+)'", lib.body("Import-Journal")))
-    wanted = set(journal) - {"format", "planHash", "toolVersion"} | set(journal["reboot"]) \
-        | set(journal["steps"][0]) - {"id"} | {"format", "planHash"}
+    wanted = set(journal) - {"toolVersion"} | set(journal["reboot"])
     if not wanted <= read:
         out.append(f"Import-Journal does not read {sorted(wanted - read)}")
-    record = set(re.findall(r"(\w+) = \$a\.\w+", lib.body("Add-ArtifactRecord")))
-    if record != {f.name for f in dataclasses.fields(ArtifactRecord)}:
-        out.append(f"artifacts.json entries {sorted(record)} != the rehearsal's")
+    if ENTRY_KEYS["steps"] != tuple(journal["steps"][0]) or ENTRY_KEYS["verified"] != tuple(journal["verified"][0]) \
+            or set(ENTRY_KEYS["artifacts"]) != {f.name for f in dataclasses.fields(ArtifactRecord)}:
+        out.append("ENTRY_KEYS are not the keys the rehearsal writes")
+    made = {"steps": _literal_keys(lib.body("Get-StepState"), "[pscustomobject]@{"),
+            "artifacts": _literal_keys(lib.body("Add-ArtifactRecord"), "$script:Artifacts[$Artifact.Path] = "
+                                                                        "[pscustomobject]@{"),
+            "verified": _literal_keys(lib.body("Test-BackupArtifact"), "[pscustomobject]@{")}
+    out += [f"the runbook makes {name} entries with {sorted(keys)}, not {ENTRY_KEYS[name]}"
+            for name, keys in made.items() if keys != set(ENTRY_KEYS[name])]
+    for function, name in (("Import-Journal", "steps"), ("Import-Journal", "engines"), ("Import-Journal", "verified"),
+                           ("Import-ArtifactRecord", "artifacts")):
+        if f"(Get-JsonProperty -Object $document -Name '{name}') -Keys $script:EntryKeys.{name}" \
+                not in lib.body(function):
+            out.append(f"{function} does not check the {name} entries against $script:EntryKeys.{name}")
     return out
 
 
@@ -1084,8 +1100,8 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
                                               "$PSCmdlet.ShouldProcess($Step.Target, $Step.Title)) {")]),
     (check_native_calls_are_guarded_or_read_only,
      [("    } elseif ($PSCmdlet.ShouldProcess('Docker Desktop', 'Stop')) {", "    } elseif ($true) {")]),
-    (check_dry_run_changes_nothing, [("    if ($script:DryRun) { return }\n    $steps = New-Object",
-                                      "    $steps = New-Object")]),
+    (check_dry_run_changes_nothing, [("    if ($script:DryRun) { return }\n    $document = [ordered]@{\n",
+                                      "    $document = [ordered]@{\n")]),
     (check_dry_run_changes_nothing, [("    if (-not $PSCmdlet.ShouldProcess($script:ResumeTaskName, 'Register a logon "
                                       "task that resumes the runbook after the restart')) {",
                                       "    if ($false) {")]),
@@ -1168,6 +1184,8 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
     (check_the_backup_folder_is_locked, [("-Sids @($userSid, 'S-1-5-18')",
                                           "-Sids @($userSid, 'S-1-5-18', 'S-1-1-0')")]),
     (check_artifacts_are_rehashed_before_use, [(" -or (Get-FileSha256 -Path $path) -ne $record.Sha256", "")]),
+    (check_artifacts_are_rehashed_before_use, [("    $gate = $script:BackupGate\n", "    $gate = @($script:Steps | "
+                                                "Where-Object -FilterScript { $_.Kind -eq 'verify-backups' })[0]\n")]),
     (check_engines_prove_what_they_are, [("-not $kernel.Contains($expect.KernelContains)", "$false")]),
     (check_time_limits_come_from_the_program, [("AddSeconds($script:Timeouts.DesktopStart)", "AddSeconds(60)")]),
     (check_time_limits_come_from_the_program, [("Start-Sleep -Seconds $script:Timeouts.EnginePoll",
@@ -1204,6 +1222,14 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
     (check_the_library_reads_only_what_the_program_holds, [("@($run.RestartExitCodes)", "@($run.RestartCodes)")]),
     (check_the_journal_is_the_rehearsals, [("bootTime = $script:Journal.BootTime }",
                                             "boottime = $script:Journal.BootTime }")]),
+    (check_the_journal_is_the_rehearsals, [("startedAt = ''; endedAt = ''; attempt = 0",
+                                            "startedAt = ''; endedAt = ''; attempts = 0")]),
+    (check_the_journal_is_the_rehearsals, [("        sha256  = Get-FileSha256 -Path $path\n",
+                                            "        sha     = Get-FileSha256 -Path $path\n")]),
+    (check_the_journal_is_the_rehearsals, [("[pscustomobject]@{ path = $relative; sha256 = ",
+                                            "[pscustomobject]@{ path = $relative; hash = ")]),
+    (check_the_journal_is_the_rehearsals, [("-Name 'verified') -Keys $script:EntryKeys.verified",
+                                            "-Name 'verified') -Keys 'path'")]),
 ]
 
 

@@ -40,6 +40,7 @@ from migrate.plan.steps import (
     JOURNAL_FORMAT,
     ENGINE_CHANGING,
     ENGINES,
+    ENTRY_KEYS,
     PHASES,
     SELF_PROVING,
     GATED_PHASES,
@@ -438,6 +439,7 @@ def _preamble(program: Program, meta: RunbookMeta) -> list[str]:
         f"$script:Formats = @{{ Journal = {_ps(JOURNAL_FORMAT)}; Artifacts = {_ps(ARTIFACT_FORMAT)}; "
         f"SecretValues = {_ps(SECRET_VALUES_FORMAT)}; SettingsBackup = {_ps(SETTINGS_BACKUP_FORMAT)} }}",
         "$script:Timeouts = @{ " + "; ".join(f"{k} = {v}" for k, v in sorted(TIMEOUTS.items())) + " }",
+        "$script:EntryKeys = @{ " + "; ".join(f"{k} = {_list(v)}" for k, v in ENTRY_KEYS.items()) + " }",
         "# Long arguments several steps share, each written once (a step's command line names it: @{ Text = 'T1' }).",
         "$script:Texts = @{",
         *(f"    {name} = {_ps(encode_arg(text))}" for text, name in _TEXTS.items()),
@@ -491,7 +493,10 @@ def _program(program: Program) -> list[str]:
     total = len(program.steps)
     lines = [_RULE, "# The program of this plan (data only: the functions above run it)", "", "$script:Steps = @("]
     lines += [_step_text(index, total, step) for index, step in enumerate(program.steps, 1)]
-    lines += [")", "", "$script:RollbackSteps = @("]
+    gate = program.backup_gate
+    lines += [")", "# The verify-backups step the switch and restore phases wait for.",
+              f"$script:BackupGate = {'$null' if gate is None else f'$script:Steps[{gate}]'}",
+              "", "$script:RollbackSteps = @("]
     total = len(program.rollback)
     lines += [_step_text(index, total, step) for index, step in enumerate(program.rollback, 1)]
     lines += [")", ""]

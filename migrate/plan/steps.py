@@ -27,6 +27,15 @@ SELF_PROVING = ("wait-engine", "switch-containers")
 JOURNAL_FORMAT = "wsl2-migrate-journal/2"
 ARTIFACT_FORMAT = "wsl2-migrate-artifacts/2"
 """The journal and the artifact record both interpreters write into the backup folder (docs/runbook.md)."""
+ENTRY_KEYS: dict[str, tuple[str, ...]] = {
+    "steps": ("id", "status", "startedAt", "endedAt", "attempt", "notes", "record"),
+    "engines": ("id", "os", "kernel", "store"),
+    "verified": ("path", "sha256"),
+    "artifacts": ("path", "kind", "subject", "step", "size", "sha256", "secret"),
+}
+"""The keys of each entry of the journal's steps, engines and verified and of the artifact record's artifacts (the
+first one a list's key): both interpreters write them all and refuse an entry without one, naming the damaged file.
+The runbook carries them ($script:EntryKeys)."""
 DESKTOP: dict[str, tuple[str, ...] | str] = {
     "Processes": ("Docker Desktop", "Docker for Windows", "com.docker.backend", "com.docker.build",
                   "com.docker.proxy", "com.docker.dev-envs", "com.docker.wsl-distro-proxy", "vpnkit"),
@@ -248,6 +257,11 @@ class Program:
                 raise PlanError(f"step {s.id}: verify-backups must list every artifact written before it "
                                 f"({len(written)}), it lists {len(covers)}")
             written.update(a.path for a in s.produces)
+
+    @property
+    def backup_gate(self) -> int | None:
+        """The index of the verify-backups step the gated phases wait for (the first), or None."""
+        return next((i for i, s in enumerate(self.steps) if s.action == "verify-backups"), None)
 
     def step(self, step_id: str) -> Step:
         """The forward or rollback step of that id."""

@@ -239,12 +239,16 @@ class Context:
         return ""
 
     def _backups_verified(self) -> bool:
-        for gate in self.program.steps:
-            if isinstance(gate.op, VerifyBackups):
-                return self.journal.status(gate.id) == "done" and all(
-                    self.journal.verified.get(p) == (self.artifacts[p].sha256 if p in self.artifacts else None)
-                    for p in gate.op.artifacts)
-        return False
+        """verify-backups (the program's backup gate) is done and every artifact it lists still has the sha256 it
+        verified."""
+        index = self.program.backup_gate
+        if index is None:
+            return False
+        gate = self.program.steps[index]
+        assert isinstance(gate.op, VerifyBackups)
+        return self.journal.status(gate.id) == "done" and all(
+            self.journal.verified.get(p) == (self.artifacts[p].sha256 if p in self.artifacts else None)
+            for p in gate.op.artifacts)
 
     def _quiet(self, engine: str, commands: tuple[tuple[Arg, ...], ...], why: str) -> None:
         """Commands whose failure only means there was nothing to do (recovery, clean-up)."""

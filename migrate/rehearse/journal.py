@@ -1,7 +1,8 @@
 """The journal and the artifact record: the run state both interpreters keep in the backup folder (docs/runbook.md).
 
 The runbook writes the same two files with the same keys (runbook_lib.ps1: Import-Journal, Save-Journal,
-Save-ArtifactRecord); a rehearsal's backup folder can be read like a real one.
+Import-ArtifactRecord, Add-ArtifactRecord; the entries' keys are ENTRY_KEYS); a rehearsal's backup folder can be read
+like a real one.
 """
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from typing import Any
 
 from migrate.errors import InputError
 
-from migrate.plan.steps import ARTIFACT_FORMAT, JOURNAL_FORMAT
+from migrate.plan.steps import ARTIFACT_FORMAT, ENTRY_KEYS, JOURNAL_FORMAT
+
 STATUSES = ("pending", "running", "done", "failed")
 
 
@@ -91,6 +93,18 @@ def write_json_atomic(path: Path, data: Any, keep_backup: bool = True) -> None:
     os.replace(tmp, path)
 
 
+def _entries(data: dict[str, Any], name: str, path: Path) -> list[dict[str, Any]]:
+    """The entries of one list (or, for engines, object) of a run's file, each with every key ENTRY_KEYS names; an
+    entry without one is a damaged file (InputError), as the runbook's Get-RequiredProperty says."""
+    items = data.get(name) or []
+    entries = list(items.values()) if isinstance(items, dict) else list(items)
+    for entry in entries:
+        missing = [k for k in ENTRY_KEYS[name] if not isinstance(entry, dict) or entry.get(k) is None]
+        if missing:
+            raise InputError(f"{path} is damaged: an entry of {name} has no {missing[0]} (its .bak copy may be whole)")
+    return entries
+
+
 def load_journal(root: Path, plan_hash: str) -> Journal:
     """The journal in root (a new one when there is none); InputError when it belongs to another plan."""
     data = _read_json(root / "journal.json")
@@ -104,16 +118,17 @@ def load_journal(root: Path, plan_hash: str) -> Journal:
                          f"{plan_hash}: use another backup folder")
     journal.exists = True
     journal.tool_version = str(data.get("toolVersion", ""))
-    for item in data.get("steps") or []:
-        journal.steps[str(item["id"])] = StepState(str(item.get("status", "pending")), str(item.get("startedAt", "")),
-                                                   str(item.get("endedAt", "")), int(item.get("attempt", 0)),
-                                                   str(item.get("notes", "")), dict(item.get("record") or {}))
+    path = root / "journal.json"
+    for item in _entries(data, "steps", path):
+        journal.steps[str(item["id"])] = StepState(str(item["status"]), str(item["startedAt"]), str(item["endedAt"]),
+                                                   int(item["attempt"]), str(item["notes"]), dict(item["record"]))
+    _entries(data, "engines", path)
     journal.engines = {str(k): {str(a): str(b) for a, b in v.items()} for k, v in (data.get("engines") or {}).items()}
     reboot = data.get("reboot") or {}
     journal.reboot_needed = bool(reboot.get("needed", False))
     journal.reboot_requested_by = str(reboot.get("requestedBy", ""))
     journal.boot_time = str(reboot.get("bootTime", ""))
-    journal.verified = {str(i["path"]): str(i["sha256"]) for i in data.get("verified") or []}
+    journal.verified = {str(i["path"]): str(i["sha256"]) for i in _entries(data, "verified", path)}
     journal.rolled_back = str(data.get("rolledBack", ""))
     journal.finished = str(data.get("finished", ""))
     return journal
@@ -151,10 +166,9 @@ def load_artifacts(root: Path) -> dict[str, ArtifactRecord]:
     data = _read_json(root / "artifacts.json")
     if not isinstance(data, dict):
         return {}
-    return {str(a["path"]): ArtifactRecord(str(a["path"]), str(a.get("kind", "")), str(a.get("subject", "")),
-                                           str(a.get("step", "")), int(a["size"]), str(a["sha256"]),
-                                           bool(a.get("secret", False)))
-            for a in data.get("artifacts") or []}
+    return {str(a["path"]): ArtifactRecord(str(a["path"]), str(a["kind"]), str(a["subject"]), str(a["step"]),
+                                           int(a["size"]), str(a["sha256"]), bool(a["secret"]))
+            for a in _entries(data, "artifacts", root / "artifacts.json")}
 
 
 def save_artifacts(root: Path, plan_hash: str, artifacts: dict[str, ArtifactRecord]) -> None:

@@ -266,6 +266,7 @@ $script:Probes = @{ Info = @('info --format "{{json .}}"'); DesktopStop = @('des
 $script:Desktop = @{ Processes = @('Docker Desktop', 'Docker for Windows', 'com.docker.backend', 'com.docker.build', 'com.docker.proxy', 'com.docker.dev-envs', 'com.docker.wsl-distro-proxy', 'vpnkit'); Windows = @('Docker Desktop', 'Docker for Windows'); Service = 'com.docker.service'; UninstallName = '^Docker (Desktop|for Windows)' }
 $script:Formats = @{ Journal = 'wsl2-migrate-journal/2'; Artifacts = 'wsl2-migrate-artifacts/2'; SecretValues = 'wsl2-migrate-secret-values/1'; SettingsBackup = 'wsl2-migrate-settings-backup/2' }
 $script:Timeouts = @{ Acl = 300; Cleanup = 300; DesktopStart = 60; EnginePoll = 5; KillWait = 30; PipeDrain = 60; Poll = 2; Probe = 120; WslShutdown = 300 }
+$script:EntryKeys = @{ steps = @('id', 'status', 'startedAt', 'endedAt', 'attempt', 'notes', 'record'); engines = @('id', 'os', 'kernel', 'store'); verified = @('path', 'sha256'); artifacts = @('path', 'kind', 'subject', 'step', 'size', 'sha256', 'secret') }
 # Long arguments several steps share, each written once (a step's command line names it: @{ Text = 'T1' }).
 $script:Texts = @{
     T1 = ('"export LC_ALL=C' + [char]0x000a + 'if ! { [ \"$(tar -c --numeric-owner -f - -C /dev null 2>/dev/null | tar -t --numeric-owner -f - 2>/dev/null)\" = null ] && tar -c --numeric-owner -f - -C /dev null 2>/dev/null | tar -x --numeric-owner -O -f - >/dev/null 2>&1; }; then echo ''missing tar''; fi' + [char]0x000a + 'if ! { [ \"$(find /dev/null -type c -exec sh -c ''echo \"$#\"'' sh {} + 2>/dev/null)\" = 1 ]; }; then echo ''missing find''; fi' + [char]0x000a + 'if ! { case $(stat -c ''%f %u %g %s %t %T %i %h %N'' / 2>/dev/null) in [0-9a-f]*'' ''[0-9]*'' ''[0-9]*'' ''[0-9]*'' ''[0-9a-f]*'' ''[0-9a-f]*'' ''[0-9]*'' ''[0-9]*'' ''*/*) true;; *) false;; esac; }; then echo ''missing stat''; fi' + [char]0x000a + 'if ! { [ \"$(printf ''a\0'' | od -An -v -tx1 2>/dev/null)\" = '' 61 00'' ]; }; then echo ''missing od''; fi' + [char]0x000a + 'if ! { case $(printf '''' | sha256sum 2>/dev/null) in e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855*) true;; *) false;; esac; }; then echo ''missing sha256sum''; fi' + [char]0x000a + 'if ! { [ \"$(echo 20 22 | awk ''{ print $1 + $2 }'' 2>/dev/null)\" = 42 ]; }; then echo ''missing awk''; fi' + [char]0x000a + 'if ! { [ \"$(printf ''b\na\n'' | sort 2>/dev/null)\" = \"$(printf ''a\nb'')\" ]; }; then echo ''missing sort''; fi' + [char]0x000a + 'if ! { [ \"$(echo x | cat 2>/dev/null)\" = x ]; }; then echo ''missing cat''; fi' + [char]0x000a + 'echo wsl2-migrate-helper-probe-end' + [char]0x000a + '"')
@@ -362,11 +363,13 @@ function Get-JsonProperty {
 }
 
 function Get-RequiredProperty {
-    # A key every entry of one of the run's own files has: a damaged file is named, not a strict-mode error.
-    [CmdletBinding()] param([AllowNull()] [object]$Object, [Parameter(Mandatory)] [string]$Name, [Parameter(Mandatory)] [string]$File)
-    $value = Get-JsonProperty -Object $Object -Name $Name
-    if ($null -eq $value) { throw ($File + ' in ' + $script:BackupRoot + ' is damaged: an entry has no ' + $Name + ' (its .bak copy may be whole)') }
-    return , $value
+    # The value of $Name[0] when the entry has every key of $Name: keys every entry of one of the run's own files has
+    # (a damaged file is named, not a strict-mode error).
+    [CmdletBinding()] param([AllowNull()] [object]$Object, [Parameter(Mandatory)] [string[]]$Name, [Parameter(Mandatory)] [string]$File)
+    foreach ($key in $Name) {
+        if ($null -eq (Get-JsonProperty -Object $Object -Name $key)) { throw ($File + ' in ' + $script:BackupRoot + ' is damaged: an entry has no ' + $key + ' (its .bak copy may be whole)') }
+    }
+    return , (Get-JsonProperty -Object $Object -Name $Name[0])
 }
 
 function Find-JsonProperty {
@@ -505,19 +508,14 @@ function Get-BackupItemPath {
 function Get-SecretValue {
     # Value number Index of a secret-values file a write-secret-values step wrote into secrets\ in the backup folder
     # (each written with a leading '=': see Export-SecretValue). For a docker command line only; never shown.
-    [CmdletBinding()] [OutputType([string])]
-    param([Parameter(Mandatory)] [string]$Relative, [Parameter(Mandatory)] [int]$Index)
+    [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [string]$Relative, [Parameter(Mandatory)] [int]$Index)
     $path = Get-BackupItemPath -Relative $Relative
     if (-not [System.IO.File]::Exists($path)) { throw ($Relative + ' is missing from the backup folder') }
     $document = ConvertFrom-Json -InputObject (Read-TextFile -Path $path)
     $values = Get-JsonProperty -Object $document -Name 'values' -Default @()
-    if ((Get-JsonProperty -Object $document -Name 'format' -Default '') -cne $script:Formats.SecretValues -or $Index -lt 0 -or $Index -ge @($values).Count) {
-        throw ($Relative + ' holds no value ' + $Index)
-    }
+    if ((Get-JsonProperty -Object $document -Name 'format' -Default '') -cne $script:Formats.SecretValues -or $Index -lt 0 -or $Index -ge @($values).Count) { throw ($Relative + ' holds no value ' + $Index) }
     $value = [string]@($values)[$Index]
-    if (-not $value.StartsWith('=')) {
-        throw ($Relative + ': value ' + $Index + ' is not in the form the file is written in')
-    }
+    if (-not $value.StartsWith('=')) { throw ($Relative + ': value ' + $Index + ' is not in the form the file is written in') }
     return $value.Substring(1)
 }
 
@@ -553,45 +551,34 @@ function Resolve-HostFile {
 # Files: every text file is written by Write-Utf8FileAtomic (UTF-8 without BOM, temp file + Flush + Replace)
 
 function Write-BytesFileAtomic {
-    # Writes a temp file in the same folder, flushes it to disk, then swaps it in with File.Replace (or Move).
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory)] [string]$Path,
-        [Parameter(Mandatory)] [AllowEmptyCollection()] [byte[]]$Bytes,
-        [switch]$KeepBackup
-    )
-    $folder = [System.IO.Path]::GetDirectoryName($Path)
-    [void][System.IO.Directory]::CreateDirectory($folder)
+    # Writes a temp file in the same folder, flushes it to disk, then swaps it in with File.Replace (or Move); with
+    # -KeepBackup the file it replaces stays as its .bak.
+    [CmdletBinding()] param([Parameter(Mandatory)] [string]$Path, [Parameter(Mandatory)] [AllowEmptyCollection()] [byte[]]$Bytes, [switch]$KeepBackup)
+    $folder = [System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($Path)).FullName
     $temp = [System.IO.Path]::Combine($folder, '.' + [System.IO.Path]::GetFileName($Path) + '.' + [guid]::NewGuid().ToString('N') + '.tmp')
     $stream = New-Object -TypeName System.IO.FileStream -ArgumentList $temp, ([System.IO.FileMode]::CreateNew), ([System.IO.FileAccess]::Write), ([System.IO.FileShare]::None)
     try {
-        try {
-            $stream.Write($Bytes, 0, $Bytes.Length)
-            $stream.Flush($true)
-        } finally {
-            $stream.Dispose()
-        }
-        if ([System.IO.File]::Exists($Path) -and $KeepBackup) {
+        $stream.Write($Bytes, 0, $Bytes.Length)
+        $stream.Flush($true)
+        $stream.Dispose()
+        if (-not [System.IO.File]::Exists($Path)) {
+            [System.IO.File]::Move($temp, $Path)
+        } elseif ($KeepBackup) {
             [System.IO.File]::Replace($temp, $Path, $Path + '.bak')
-        } elseif ([System.IO.File]::Exists($Path)) {
+        } else {
             # PowerShell passes $null to a .NET string parameter as ''; NullString passes a real null (no backup).
             [System.IO.File]::Replace($temp, $Path, [System.Management.Automation.Language.NullString]::Value)
-        } else {
-            [System.IO.File]::Move($temp, $Path)
         }
     } finally {
-        # A full disk or a locked file leaves no half-written temp file behind (after a swap it is gone already).
+        # A full disk or a locked file leaves no half-written temp file behind (after a swap it is gone already);
+        # a second Dispose does nothing.
+        $stream.Dispose()
         if ([System.IO.File]::Exists($temp)) { [System.IO.File]::Delete($temp) }
     }
 }
 
 function Write-Utf8FileAtomic {
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory)] [string]$Path,
-        [Parameter(Mandatory)] [AllowEmptyString()] [string]$Text,
-        [switch]$KeepBackup
-    )
+    [CmdletBinding()] param([Parameter(Mandatory)] [string]$Path, [Parameter(Mandatory)] [AllowEmptyString()] [string]$Text, [switch]$KeepBackup)
     Write-BytesFileAtomic -Path $Path -Bytes $script:Utf8NoBom.GetBytes($Text) -KeepBackup:$KeepBackup
 }
 
@@ -602,34 +589,30 @@ function Read-TextFile {
 }
 
 function Read-JsonDocument {
-    # A JSON file written by Write-Utf8FileAtomic -KeepBackup; falls back to its .bak copy when it is unreadable.
+    # A JSON file written by Write-Utf8FileAtomic -KeepBackup, as ConvertFrom-Json reads it (its objects are changed
+    # and written back as they are); its .bak copy when the file is unreadable; $null when neither is readable.
     [CmdletBinding()] param([Parameter(Mandatory)] [string]$Path)
     foreach ($candidate in @($Path, ($Path + '.bak'))) {
         if (-not [System.IO.File]::Exists($candidate)) { continue }
         try {
             $document = ConvertFrom-Json -InputObject (Read-TextFile -Path $candidate)
-            if ($null -ne $document) {
-                if ($candidate -ne $Path) { Write-Warning -Message ($Path + ' was unreadable; using ' + $candidate) }
-                return $document
-            }
         } catch {
             $problem = $_
             Write-Warning -Message ($candidate + ': ' + $problem.Exception.Message)
+            continue
         }
+        if ($null -eq $document) { continue }
+        if ($candidate -ne $Path) { Write-Warning -Message ($Path + ' was unreadable; using ' + $candidate) }
+        return $document
     }
     return $null
 }
 
 function Get-BytesSha256 {
-    # SHA-256 of bytes in memory, lower-case hex (as Get-FileHash gives for a file, lower-cased).
+    # SHA-256 of bytes in memory, lower-case hex, as Get-FileSha256 gives for a file.
     [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [AllowEmptyCollection()] [byte[]]$Bytes)
-    $algorithm = [System.Security.Cryptography.SHA256]::Create()
-    try {
-        $digest = $algorithm.ComputeHash($Bytes)
-    } finally {
-        $algorithm.Dispose()
-    }
-    return ([System.BitConverter]::ToString($digest) -replace '-', '').ToLowerInvariant()
+    $stream = New-Object -TypeName System.IO.MemoryStream -ArgumentList (, $Bytes)
+    return (Get-FileHash -InputStream $stream -Algorithm SHA256).Hash.ToLowerInvariant()
 }
 
 function Get-FileSha256 {
@@ -640,18 +623,14 @@ function Get-FileSha256 {
 function Save-FileSnapshot {
     # The bytes of a file just before the runbook changes it, kept in the backup folder's edits\ (never overwritten)
     # and hashed: the copy must hash like the bytes read, or the change does not go ahead.
-    [CmdletBinding()] [OutputType([string])]
-    param([Parameter(Mandatory)] [string]$Path, [Parameter(Mandatory)] [AllowEmptyCollection()] [byte[]]$Bytes)
-    $directory = Get-BackupItemPath -Relative 'edits'
-    [void][System.IO.Directory]::CreateDirectory($directory)
+    [CmdletBinding()] param([Parameter(Mandatory)] [string]$Path, [Parameter(Mandatory)] [AllowEmptyCollection()] [byte[]]$Bytes)
     $stamp = (Get-Date).ToUniversalTime().ToString('yyyyMMdd-HHmmss-fff', $script:Invariant)
-    $target = [System.IO.Path]::Combine($directory, $stamp + '-' + [System.IO.Path]::GetFileName($Path))
-    [System.IO.File]::WriteAllBytes($target, $Bytes)
+    $target = Get-BackupItemPath -Relative ('edits/' + $stamp + '-' + [System.IO.Path]::GetFileName($Path))
+    Write-BytesFileAtomic -Path $target -Bytes $Bytes
     if ((Get-FileSha256 -Path $target) -ne (Get-BytesSha256 -Bytes $Bytes)) {
         throw ('the copy of ' + $Path + ' in ' + $target + ' does not hash like the original: nothing was changed')
     }
     Write-RunbookLog -Message ('saved the current ' + $Path + ' as ' + $target)
-    return $target
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -795,197 +774,127 @@ function Get-InstalledVersion {
 # Journal (checkpoints) and artifact record: the same files and keys as migrate/rehearse/journal.py
 
 function Import-Journal {
-    # Reads journal.json (or its .bak); refuses a journal written for a different plan.
+    # Reads journal.json (or its .bak) with its entries as they are: the steps by id, the engines by name, the
+    # verified artifacts by path; refuses a journal written for a different plan.
     [CmdletBinding()] param()
-    $script:Journal = @{
-        Exists            = $false
-        Steps             = @{}
-        Engines           = @{}
-        RebootNeeded      = $false
-        RebootRequestedBy = ''
-        BootTime          = ''
-        Verified          = @{}
-        RolledBack        = ''
-        Finished          = ''
-    }
     $document = Read-JsonDocument -Path (Get-BackupItemPath -Relative 'journal.json')
-    if ($null -eq $document) { return }
-    if ([string](Get-JsonProperty -Object $document -Name 'format' -Default '') -ne $script:Formats.Journal) {
+    if ($null -ne $document -and [string](Get-JsonProperty -Object $document -Name 'format' -Default '') -ne $script:Formats.Journal) {
         throw ('journal.json in ' + $script:BackupRoot + ' is not a ' + $script:Formats.Journal + ' journal: use another -BackupPath')
     }
     $planHash = [string](Get-JsonProperty -Object $document -Name 'planHash' -Default '')
-    if ($planHash -ne $script:PlanHash) {
+    if ($null -ne $document -and $planHash -ne $script:PlanHash) {
         throw ('journal.json in ' + $script:BackupRoot + ' belongs to plan ' + $planHash + ', this runbook is plan ' + $script:PlanHash + ': use another -BackupPath')
     }
-    $script:Journal.Exists = $true
-    $steps = Get-JsonProperty -Object $document -Name 'steps' -Default @()
-    foreach ($item in $steps) {
-        $script:Journal.Steps[[string](Get-RequiredProperty -Object $item -Name 'id' -File 'journal.json')] = @{
-            Status    = [string](Get-JsonProperty -Object $item -Name 'status' -Default 'pending')
-            StartedAt = [string](Get-JsonProperty -Object $item -Name 'startedAt' -Default '')
-            EndedAt   = [string](Get-JsonProperty -Object $item -Name 'endedAt' -Default '')
-            Attempt   = [int](Get-JsonProperty -Object $item -Name 'attempt' -Default 0)
-            Notes     = [string](Get-JsonProperty -Object $item -Name 'notes' -Default '')
-            Record    = ConvertTo-RecordTable -Object (Get-JsonProperty -Object $item -Name 'record')
-        }
-    }
-    $engines = Get-JsonProperty -Object $document -Name 'engines'
-    if ($null -ne $engines) {
-        foreach ($property in $engines.PSObject.Properties) {
-            $script:Journal.Engines[$property.Name] = @{
-                id     = [string](Get-JsonProperty -Object $property.Value -Name 'id' -Default '')
-                os     = [string](Get-JsonProperty -Object $property.Value -Name 'os' -Default '')
-                kernel = [string](Get-JsonProperty -Object $property.Value -Name 'kernel' -Default '')
-                store  = [string](Get-JsonProperty -Object $property.Value -Name 'store' -Default 'classic')
-            }
-        }
-    }
     $reboot = Get-JsonProperty -Object $document -Name 'reboot'
-    $script:Journal.RebootNeeded = [bool](Get-JsonProperty -Object $reboot -Name 'needed' -Default $false)
-    $script:Journal.RebootRequestedBy = [string](Get-JsonProperty -Object $reboot -Name 'requestedBy' -Default '')
-    $script:Journal.BootTime = [string](Get-JsonProperty -Object $reboot -Name 'bootTime' -Default '')
-    $verifiedItems = Get-JsonProperty -Object $document -Name 'verified' -Default @()
-    foreach ($item in $verifiedItems) {
-        $script:Journal.Verified[[string](Get-RequiredProperty -Object $item -Name 'path' -File 'journal.json')] = [string](Get-RequiredProperty -Object $item -Name 'sha256' -File 'journal.json')
+    $script:Journal = @{
+        Exists            = $null -ne $document
+        Steps             = ConvertTo-EntryTable -Entries (Get-JsonProperty -Object $document -Name 'steps') -Keys $script:EntryKeys.steps
+        Engines           = ConvertTo-EntryTable -Entries (Get-JsonProperty -Object $document -Name 'engines') -Keys $script:EntryKeys.engines
+        Verified          = ConvertTo-EntryTable -Entries (Get-JsonProperty -Object $document -Name 'verified') -Keys $script:EntryKeys.verified
+        RebootNeeded      = [bool](Get-JsonProperty -Object $reboot -Name 'needed' -Default $false)
+        RebootRequestedBy = [string](Get-JsonProperty -Object $reboot -Name 'requestedBy' -Default '')
+        BootTime          = [string](Get-JsonProperty -Object $reboot -Name 'bootTime' -Default '')
+        RolledBack        = [string](Get-JsonProperty -Object $document -Name 'rolledBack' -Default '')
+        Finished          = [string](Get-JsonProperty -Object $document -Name 'finished' -Default '')
     }
-    $script:Journal.RolledBack = [string](Get-JsonProperty -Object $document -Name 'rolledBack' -Default '')
-    $script:Journal.Finished = [string](Get-JsonProperty -Object $document -Name 'finished' -Default '')
+}
+
+function ConvertTo-EntryTable {
+    # A list of journal.json or artifacts.json as a hashtable of its entries (kept as read) by their first key; the
+    # journal's engines object as a hashtable by name. An entry without one of $Keys (the program's $script:EntryKeys,
+    # the rehearsal's ENTRY_KEYS) is a damaged file, named.
+    [CmdletBinding()] param([AllowNull()] [object]$Entries, [Parameter(Mandatory)] [string[]]$Keys, [string]$File = 'journal.json')
+    $table = @{}
+    if ($Entries -is [System.Management.Automation.PSCustomObject]) {
+        foreach ($property in $Entries.PSObject.Properties) { $table[$property.Name] = $property.Value }
+    } else {
+        foreach ($entry in $Entries) { $table[[string](Get-JsonProperty -Object $entry -Name $Keys[0] -Default '')] = $entry }
+    }
+    foreach ($entry in $table.Values) { [void](Get-RequiredProperty -Object $entry -Name $Keys -File $File) }
+    return $table
 }
 
 function Save-Journal {
-    # Atomic write with a .bak; under -WhatIf the journal is only read.
+    # Atomic write with a .bak, the entries as they are, sorted as the rehearsal writes them (lists made here with @():
+    # 5.1 may write an array a function returns whole as { value, Count }); under -WhatIf the journal is only read.
     [CmdletBinding()] param()
     if ($script:DryRun) { return }
-    $steps = New-Object -TypeName 'System.Collections.Generic.List[object]'
-    foreach ($id in ($script:Journal.Steps.Keys | Sort-Object)) {
-        $entry = $script:Journal.Steps[$id]
-        $steps.Add([ordered]@{
-                id        = $id
-                status    = $entry.Status
-                startedAt = $entry.StartedAt
-                endedAt   = $entry.EndedAt
-                attempt   = $entry.Attempt
-                notes     = $entry.Notes
-                record    = $entry.Record
-            })
-    }
-    $verified = New-Object -TypeName 'System.Collections.Generic.List[object]'
-    foreach ($path in ($script:Journal.Verified.Keys | Sort-Object)) {
-        $verified.Add([ordered]@{ path = $path; sha256 = $script:Journal.Verified[$path] })
-    }
     $document = [ordered]@{
         format      = $script:Formats.Journal
         planHash    = $script:PlanHash
         toolVersion = $script:ToolVersion
-        steps       = $steps.ToArray()
+        steps       = @(foreach ($id in ($script:Journal.Steps.Keys | Sort-Object)) { $script:Journal.Steps[$id] })
         engines     = $script:Journal.Engines
         reboot      = [ordered]@{ needed = $script:Journal.RebootNeeded; requestedBy = $script:Journal.RebootRequestedBy; bootTime = $script:Journal.BootTime }
-        verified    = $verified.ToArray()
+        verified    = @(foreach ($path in ($script:Journal.Verified.Keys | Sort-Object)) { $script:Journal.Verified[$path] })
         rolledBack  = $script:Journal.RolledBack
         finished    = $script:Journal.Finished
     }
-    $text = ConvertTo-Json -InputObject $document -Depth 20
-    Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative 'journal.json') -Text $text -KeepBackup
+    Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative 'journal.json') -Text (ConvertTo-Json -InputObject $document -Depth 20) -KeepBackup
     $script:Journal.Exists = $true
 }
 
 function Get-StepState {
     # A step's journal entry (created as pending when the journal has none).
     [CmdletBinding()] param([Parameter(Mandatory)] [string]$Id)
-    if (-not $script:Journal.Steps.ContainsKey($Id)) {
-        $script:Journal.Steps[$Id] = @{ Status = 'pending'; StartedAt = ''; EndedAt = ''; Attempt = 0; Notes = ''; Record = [ordered]@{} }
-    }
+    if (-not $script:Journal.Steps.ContainsKey($Id)) { $script:Journal.Steps[$Id] = [pscustomobject]@{ id = $Id; status = 'pending'; startedAt = ''; endedAt = ''; attempt = 0; notes = ''; record = [pscustomobject]@{} } }
     return $script:Journal.Steps[$Id]
-}
-
-function ConvertTo-RecordTable {
-    # A step's journal record as an ordered dictionary (ConvertFrom-Json gives an object): keys are set one by one.
-    [CmdletBinding()] param([AllowNull()] [object]$Object)
-    $record = [ordered]@{}
-    if ($null -ne $Object) {
-        foreach ($property in $Object.PSObject.Properties) { $record[$property.Name] = $property.Value }
-    }
-    return $record
 }
 
 function Write-StepRecord {
     # Sets one key of a step's journal record in memory and keeps the others (commandStarted, output, previous).
-    [CmdletBinding()]
-    param([Parameter(Mandatory)] [string]$Id, [Parameter(Mandatory)] [string]$Name, [AllowNull()] [object]$Value)
-    (Get-StepState -Id $Id).Record[$Name] = $Value
+    [CmdletBinding()] param([Parameter(Mandatory)] [string]$Id, [Parameter(Mandatory)] [string]$Name, [AllowNull()] [object]$Value)
+    Add-Member -InputObject (Get-StepState -Id $Id).record -MemberType NoteProperty -Name $Name -Value $Value -Force
 }
 
 function Get-StepStatus {
     [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [string]$Id)
-    if ($script:Journal.Steps.ContainsKey($Id)) { return $script:Journal.Steps[$Id].Status }
-    return 'pending'
+    return (Get-JsonProperty -Object $script:Journal.Steps[$Id] -Name 'status' -Default 'pending')
 }
 
 function Write-StepStatus {
     # Records a step's state (running, done, failed, or back to its earlier one); a no-op under -WhatIf.
     [CmdletBinding()]
-    param(
-        [Parameter(Mandatory)] [string]$Id,
-        [Parameter(Mandatory)] [ValidateSet('pending', 'running', 'done', 'failed')] [string]$Status,
-        [AllowEmptyString()] [string]$Notes = ''
-    )
+    param([Parameter(Mandatory)] [string]$Id, [Parameter(Mandatory)] [ValidateSet('pending', 'running', 'done', 'failed')] [string]$Status, [AllowEmptyString()] [string]$Notes = '')
     if ($script:DryRun) { return }
     $entry = Get-StepState -Id $Id
-    $entry.Status = $Status
+    $entry.status = $Status
+    $entry.notes = $Notes
     if ($Status -eq 'running') {
-        $entry.StartedAt = Get-TimeStamp
-        $entry.EndedAt = ''
-        $entry.Attempt = $entry.Attempt + 1
+        $entry.startedAt = Get-TimeStamp
+        $entry.endedAt = ''
+        $entry.attempt = $entry.attempt + 1
     } else {
-        $entry.EndedAt = Get-TimeStamp
+        $entry.endedAt = Get-TimeStamp
     }
-    $entry.Notes = $Notes
     Save-Journal
 }
 
 function Import-ArtifactRecord {
+    # artifacts.json (or its .bak): each artifact a step wrote, by path, its entry as read.
     [CmdletBinding()] param()
-    $script:Artifacts = @{}
     $document = Read-JsonDocument -Path (Get-BackupItemPath -Relative 'artifacts.json')
-    $items = Get-JsonProperty -Object $document -Name 'artifacts' -Default @()
-    foreach ($item in $items) {
-        $path = [string](Get-RequiredProperty -Object $item -Name 'path' -File 'artifacts.json')
-        $script:Artifacts[$path] = @{
-            Path    = $path
-            Kind    = [string](Get-JsonProperty -Object $item -Name 'kind' -Default '')
-            Subject = [string](Get-JsonProperty -Object $item -Name 'subject' -Default '')
-            Step    = [string](Get-JsonProperty -Object $item -Name 'step' -Default '')
-            Size    = [long](Get-JsonProperty -Object $item -Name 'size' -Default 0)
-            Sha256  = [string](Get-JsonProperty -Object $item -Name 'sha256' -Default '')
-            Secret  = [bool](Get-JsonProperty -Object $item -Name 'secret' -Default $false)
-        }
-    }
+    $script:Artifacts = ConvertTo-EntryTable -Entries (Get-JsonProperty -Object $document -Name 'artifacts') -Keys $script:EntryKeys.artifacts -File 'artifacts.json'
 }
 
 function Add-ArtifactRecord {
     # Measures a file a step wrote (size and sha256, never its content) and records it in artifacts.json.
     [CmdletBinding()] param([Parameter(Mandatory)] [string]$StepId, [Parameter(Mandatory)] [hashtable]$Artifact)
     $path = Get-BackupItemPath -Relative $Artifact.Path
-    if (-not [System.IO.File]::Exists($path)) {
-        throw ('artifact ' + $Artifact.Path + ' was not written (' + $path + ')')
+    if (-not [System.IO.File]::Exists($path)) { throw ('artifact ' + $Artifact.Path + ' was not written (' + $path + ')') }
+    $script:Artifacts[$Artifact.Path] = [pscustomobject]@{
+        path    = $Artifact.Path
+        kind    = $Artifact.Kind
+        subject = $Artifact.Subject
+        step    = $StepId
+        size    = (New-Object -TypeName System.IO.FileInfo -ArgumentList $path).Length
+        sha256  = Get-FileSha256 -Path $path
+        secret  = [bool]$Artifact.Secret
     }
-    $script:Artifacts[$Artifact.Path] = @{
-        Path    = $Artifact.Path
-        Kind    = $Artifact.Kind
-        Subject = $Artifact.Subject
-        Step    = $StepId
-        Size    = (New-Object -TypeName System.IO.FileInfo -ArgumentList $path).Length
-        Sha256  = Get-FileSha256 -Path $path
-        Secret  = [bool]$Artifact.Secret
-    }
-    $items = New-Object -TypeName 'System.Collections.Generic.List[object]'
-    foreach ($key in ($script:Artifacts.Keys | Sort-Object)) {
-        $a = $script:Artifacts[$key]
-        $items.Add([ordered]@{ path = $a.Path; kind = $a.Kind; subject = $a.Subject; step = $a.Step; size = $a.Size; sha256 = $a.Sha256; secret = $a.Secret })
-    }
-    $document = [ordered]@{ format = $script:Formats.Artifacts; planHash = $script:PlanHash; artifacts = $items.ToArray() }
+    $items = @(foreach ($key in ($script:Artifacts.Keys | Sort-Object)) { $script:Artifacts[$key] })
+    $document = [ordered]@{ format = $script:Formats.Artifacts; planHash = $script:PlanHash; artifacts = $items }
     Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative 'artifacts.json') -Text (ConvertTo-Json -InputObject $document -Depth 5) -KeepBackup
-    Add-StepNote -Text ($Artifact.Path + ': ' + $script:Artifacts[$Artifact.Path].Size + ' bytes')
+    Add-StepNote -Text ($Artifact.Path + ': ' + $script:Artifacts[$Artifact.Path].size + ' bytes')
 }
 
 function Test-ArtifactUnchanged {
@@ -995,9 +904,7 @@ function Test-ArtifactUnchanged {
     $path = Get-BackupItemPath -Relative $Relative
     if (-not [System.IO.File]::Exists($path)) { return ($Relative + ' is missing from the backup folder') }
     $record = $script:Artifacts[$Relative]
-    if ((New-Object -TypeName System.IO.FileInfo -ArgumentList $path).Length -ne $record.Size -or (Get-FileSha256 -Path $path) -ne $record.Sha256) {
-        return ($Relative + ' changed since it was written (size or sha256 differs)')
-    }
+    if ((New-Object -TypeName System.IO.FileInfo -ArgumentList $path).Length -ne $record.Size -or (Get-FileSha256 -Path $path) -ne $record.Sha256) { return ($Relative + ' changed since it was written (size or sha256 differs)') }
     return ''
 }
 
@@ -1097,23 +1004,18 @@ function Get-CheckProblem {
     if ($found.ExitCode -ne 0) {
         return ($Check.What + ': not there (' + (Get-TextTail -Text $found.StdErr -Length 200) + ')')
     }
-    $store = 'classic'
-    if ($script:Journal.Engines.ContainsKey($Engine)) { $store = $script:Journal.Engines[$Engine].store }
-    if ($Check.Mode -eq 'equals' -and $store -eq 'containerd' -and @($Check.C8dFields).Count -gt 0) {
+    if ($Check.Mode -eq 'has-word') {
+        if (($got -split '\s+') -ccontains $expect) { return '' }
+    } elseif ($Check.Mode -eq 'equals' -and $script:Journal.Engines.ContainsKey($Engine) -and $script:Journal.Engines[$Engine].store -eq 'containerd' -and @($Check.C8dFields).Count -gt 0) {
         # Image ids differ on a containerd store: only the fields the plan names (an image's content) are compared.
         $have = $got.Split([char]'|')
         $want = $expect.Split([char]'|')
         $same = $have.Count -eq $want.Count
-        foreach ($index in $Check.C8dFields) {
-            if (-not $same -or $index -ge $want.Count -or $want[$index].Length -eq 0 -or $have[$index] -cne $want[$index]) {
-                $same = $false
-            }
-        }
+        foreach ($index in $Check.C8dFields) { $same = $same -and $index -lt $want.Count -and $want[$index].Length -gt 0 -and $have[$index] -ceq $want[$index] }
         if ($same) { return '' }
-        return ($Check.What + ': found ' + $got)
+    } elseif ($Check.Mode -eq 'equals' -and $got -ceq $expect) {
+        return ''
     }
-    if ($Check.Mode -eq 'equals' -and $got -ceq $expect) { return '' }
-    if ($Check.Mode -eq 'has-word' -and ($got -split '\s+') -ccontains $expect) { return '' }
     return ($Check.What + ': found ' + $got)
 }
 
@@ -1701,14 +1603,14 @@ function Export-SecretValue {
 
 function Test-BackupArtifact {
     # verify-backups: every artifact the plan lists (all that the steps before this one write) still has its
-    # recorded size and sha256.
+    # recorded size and sha256; the journal keeps the sha256 each had.
     [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
     $verified = @{}
     foreach ($relative in $Step.Params.Artifacts) {
         if ($script:DryRun -and -not $script:Artifacts.ContainsKey($relative)) { continue }
         $problem = Test-ArtifactUnchanged -Relative $relative
         if ($problem.Length -gt 0) { throw ('backup ' + $problem) }
-        $verified[$relative] = $script:Artifacts[$relative].Sha256
+        $verified[$relative] = [pscustomobject]@{ path = $relative; sha256 = $script:Artifacts[$relative].sha256 }
     }
     $script:Journal.Verified = $verified
     Add-StepNote -Text ([string]$verified.Count + ' artifact(s) verified')
@@ -2263,16 +2165,13 @@ function ConvertTo-StepResult {
 }
 
 function Test-BackupsVerified {
-    # verify-backups passed, and every artifact it lists still has the sha256 it verified.
+    # verify-backups (the program's $script:BackupGate) passed; each artifact it lists still has the sha256 it verified.
     [CmdletBinding()] [OutputType([bool])] param()
-    $gate = @($script:Steps | Where-Object -FilterScript { $_.Kind -eq 'verify-backups' } | Select-Object -First 1)
-    if ($gate.Count -eq 0 -or ((Get-StepStatus -Id $gate[0].Id) -ne 'done' -and $script:RunStatus[$gate[0].Id] -ne 'done')) {
-        return $false
-    }
-    foreach ($relative in $gate[0].Params.Artifacts) {
-        if (-not $script:Artifacts.ContainsKey($relative) -or $script:Journal.Verified[$relative] -ne $script:Artifacts[$relative].Sha256) {
-            return $false
-        }
+    $gate = $script:BackupGate
+    if ($null -eq $gate -or ((Get-StepStatus -Id $gate.Id) -ne 'done' -and $script:RunStatus[$gate.Id] -ne 'done')) { return $false }
+    foreach ($relative in $gate.Params.Artifacts) {
+        $verified = $script:Journal.Verified[$relative]
+        if ($null -eq $verified -or -not $script:Artifacts.ContainsKey($relative) -or $verified.sha256 -ne $script:Artifacts[$relative].sha256) { return $false }
     }
     return $true
 }
@@ -4671,6 +4570,8 @@ $script:Steps = @(
         Params        = @{}
     }
 )
+# The verify-backups step the switch and restore phases wait for.
+$script:BackupGate = $script:Steps[24]
 
 $script:RollbackSteps = @(
     # 1/15 rollback/stop-desktop

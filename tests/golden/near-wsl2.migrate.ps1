@@ -168,6 +168,7 @@ $script:Probes = @{ Info = @('info --format "{{json .}}"'); DesktopStop = @('des
 $script:Desktop = @{ Processes = @('Docker Desktop', 'Docker for Windows', 'com.docker.backend', 'com.docker.build', 'com.docker.proxy', 'com.docker.dev-envs', 'com.docker.wsl-distro-proxy', 'vpnkit'); Windows = @('Docker Desktop', 'Docker for Windows'); Service = 'com.docker.service'; UninstallName = '^Docker (Desktop|for Windows)' }
 $script:Formats = @{ Journal = 'wsl2-migrate-journal/2'; Artifacts = 'wsl2-migrate-artifacts/2'; SecretValues = 'wsl2-migrate-secret-values/1'; SettingsBackup = 'wsl2-migrate-settings-backup/2' }
 $script:Timeouts = @{ Acl = 300; Cleanup = 300; DesktopStart = 60; EnginePoll = 5; KillWait = 30; PipeDrain = 60; Poll = 2; Probe = 120; WslShutdown = 300 }
+$script:EntryKeys = @{ steps = @('id', 'status', 'startedAt', 'endedAt', 'attempt', 'notes', 'record'); engines = @('id', 'os', 'kernel', 'store'); verified = @('path', 'sha256'); artifacts = @('path', 'kind', 'subject', 'step', 'size', 'sha256', 'secret') }
 # Long arguments several steps share, each written once (a step's command line names it: @{ Text = 'T1' }).
 $script:Texts = @{
     T1 = ('"# wsl2-migrate volume digest (docs/verify.md, \"Volume digest\"), for a helper container with busybox or GNU tools.' + [char]0x000a + '# Usage: sh -c \"$(cat volume_digest.sh)\" sh DIR OUT  -> writes \"sha256:<hex> <entries>\" to OUT.' + [char]0x000a + '# One walk of DIR and one read of each file. Processes start per batch of paths (find -exec {} +), never per path.' + [char]0x000a + '# Nothing is written but OUT (and, for a huge volume, GNU sort''s spill files next to it): no /tmp is needed.' + [char]0x000a + 'set -eu' + [char]0x000a + 'export LC_ALL=C QUOTING_STYLE=literal' + [char]0x000a + 'dir=$1' + [char]0x000a + 'out=$2' + [char]0x000a + 'case $out in /*) ;; *) out=$PWD/$out ;; esac' + [char]0x000a + 'spill=${out%/*}' + [char]0x000a + 'cd \"$dir\"' + [char]0x000a + '# One batch of paths of one kind (f: regular files, l: symlinks, o: the rest) prints: \"KIND COUNT\", a stat line' + [char]0x000a + '# per path, the od hex of the NUL-ended paths (for l, followed by stat''s \"PATH -> TARGET\"), for f sha256sum''s' + [char]0x000a + '# lines, then K. Hex is how names with newlines or any other byte cross into awk intact.' + [char]0x000a + '# A batch of up to 1,000 files is hashed by two sha256sum at once (the hash is what a digest of large files waits' + [char]0x000a + '# for): the second half''s lines wait in the pipe (64 KiB, some hundreds) until the first half''s are out, so the' + [char]0x000a + '# order stays; its failure adds a line no hash reads as. A larger batch holds small files (a batch is bounded by' + [char]0x000a + '# the length of its names), for which a second process would mostly wait on that pipe.' + [char]0x000a + 'b=''printf \"%s %d\n\" \"$0\" \"$#\" && stat -c \"%f %u %g %s %t %T %i %h\" \"$@\" &&' + [char]0x000a + '{ printf \"%s\0\" \"$@\" && if [ \"$0\" = l ]; then stat -c %N \"$@\"; fi; } | od -An -v -tx1 &&' + [char]0x000a + 'if [ \"$0\" != f ]; then true; elif [ $# -lt 2 ] || [ $# -gt 1000 ]; then sha256sum \"$@\"; else' + [char]0x000a + 'h=$(($# / 2)) i=1 r=; while [ $i -le $h ]; do r=\"$r \\\"\${$i}\\\"\"; i=$((i + 1)); done' + [char]0x000a + '{ (shift $h && exec sha256sum \"$@\") || echo FAIL; } | { eval \"sha256sum $r\" && cat; }; fi && echo K''' + [char]0x000a + '# The records (docs/verify.md), then \"#ENTRIES\" (sorts first). A record is checked against what its batch said at' + [char]0x000a + '# every step, so output that is cut short or that the tools print differently fails instead of digesting wrong.' + [char]0x000a + 'p=''function die(m) { print \"volume digest: \" m > \"/dev/stderr\"; bad = 1; exit 1 }' + [char]0x000a + 'function num(h,  v, i) {' + [char]0x000a + '  if (h in NUM) return NUM[h]' + [char]0x000a + '  v = 0; for (i = 1; i <= length(h); i++) v = v * 16 + index(\"0123456789abcdef\", substr(h, i, 1)) - 1; return NUM[h] = v' + [char]0x000a + '}' + [char]0x000a + 'function link(  n, s, w, e, pre) {' + [char]0x000a + '  n = length(P[nl + 1]) / 2; split(R[nl + 1], W, \" \"); s = W[4] + 0' + [char]0x000a + '  if (length(buf) < 3) return 0' + [char]0x000a + '  w = 3 * (n + s + (substr(buf, 2, 2) == \"27\" ? 9 : 5))' + [char]0x000a + '  if (length(buf) < w) return 0' + [char]0x000a + '  e = substr(buf, 1, w); buf = substr(buf, w + 1); gsub(/ /, \"\", e); nl++' + [char]0x000a + '  # busybox puts PATH and TARGET in single quotes (27), GNU with QUOTING_STYLE=literal does not; TARGET is S bytes.' + [char]0x000a + '  pre = substr(e, 1, 2) == \"27\" ? \"27\" P[nl] \"27202d3e2027\" : P[nl] \"202d3e20\"' + [char]0x000a + '  if (substr(e, 1, length(pre)) != pre || substr(e, length(pre) + 2 * s + 1) != (substr(e, 1, 2) == \"27\" ? \"270a\" : \"0a\")) die(\"unexpected stat %N output\")' + [char]0x000a + '  L[nl] = substr(e, length(pre) + 1, 2 * s); return 1' + [char]0x000a + '}' + [char]0x000a + 'function mode(h,  v) { v = num(h); TY[h] = int(v / 4096); PM[h] = sprintf(\"%04o\", v % 4096) }' + [char]0x000a + '# The record of path j of the batch (its stat, path, link target and hash are in).' + [char]0x000a + 'function rec(j,  m, t, p, y, z, l, h, d, r) {' + [char]0x000a + '  $0 = R[j]; m = $1; if (!(m in TY)) mode(m); t = TY[m]; p = P[j]' + [char]0x000a + '  if ((k == \"f\") != (t == 8) || (k == \"l\") != (t == 10)) die(\"a path changed type while it was read\")' + [char]0x000a + '  if (p != \"2e\") { if (substr(p, 1, 4) != \"2e2f\") die(\"unexpected path\"); p = substr(p, 5) }' + [char]0x000a + '  z = 0; l = \"-\"; h = \"-\"; d = \"-\"' + [char]0x000a + '  if (t == 4) y = \"dir\"; else if (t == 8) { y = \"file\"; z = $4; h = D[j] } else if (t == 10) { y = \"symlink\"; l = L[j] }' + [char]0x000a + '  else if (t == 2 || t == 6) { y = t == 2 ? \"char\" : \"block\"; d = num($5) \",\" num($6) } else if (t == 1) y = \"fifo\"' + [char]0x000a + '  else if (t == 12) return; else die(\"unsupported file type \" t)' + [char]0x000a + '  r = p \" \" y \" \" PM[m] \" \" $2 \" \" $3 \" \" z \" \"' + [char]0x000a + '  # A name of an inode with more links waits for the end: its link field is the smallest of its names here.' + [char]0x000a + '  if (t != 4 && $8 > 1) { q++; QR[q] = r; QL[q] = l; QT[q] = h \" \" d; QI[q] = $7; QN[$7]++' + [char]0x000a + '    if (!($7 in QM) || p < QM[$7]) QM[$7] = p }' + [char]0x000a + '  else { print r l \" \" h \" \" d; e++ }' + [char]0x000a + '}' + [char]0x000a + 'BEGIN { st = \"h\" }' + [char]0x000a + 'st == \"h\" { if ($0 !~ /^[flo] [0-9]+$/) die(\"unexpected output\"); k = $1; c = $2 + 0; j = 0; np = 0; nl = 0; buf = \"\"; st = \"s\"; next }' + [char]0x000a + 'st == \"s\" {' + [char]0x000a + '  if (NF != 8 || $0 ~ /[^0-9a-f ]/) die(\"unexpected stat output\")' + [char]0x000a + '  j++; R[j] = $0' + [char]0x000a + '  if (j == c) st = \"x\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"x\" {' + [char]0x000a + '  if ($0 !~ /^ /) die(\"the path list ends early\")' + [char]0x000a + '  x = $0; sub(/ +$/, \"\", x); buf = buf x' + [char]0x000a + '  if (np < c) {' + [char]0x000a + '    # Each \" 00\" (od puts a space before every byte, so it cannot match across two) ends a path.' + [char]0x000a + '    m = split(buf, Q, / 00/)' + [char]0x000a + '    for (i = 1; i < m && np < c; i++) {' + [char]0x000a + '      x = Q[i]; np++; F[np] = index(x, \" 0a\") ? gsub(/ 0a/, \"&\", x) : 0; gsub(/ /, \"\", x); P[np] = x' + [char]0x000a + '    }' + [char]0x000a + '    for (buf = Q[i++]; i <= m; i++) buf = buf \" 00\" Q[i]' + [char]0x000a + '    if (np < c) next' + [char]0x000a + '  }' + [char]0x000a + '  if (k == \"l\") { while (nl < c && link()) ; if (nl < c) next }' + [char]0x000a + '  if (buf != \"\") die(\"unexpected bytes after the path list\")' + [char]0x000a + '  j = 0; st = k == \"f\" ? \"c\" : \"k\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"c\" {' + [char]0x000a + '  # GNU marks a line whose name it escaped with a leading backslash; otherwise the raw name ends the line.' + [char]0x000a + '  j++; if (substr($0, 1, 1) == \"\\\\\") { h = substr($0, 2, 64); x = 0 } else { h = substr($0, 1, 64); x = F[j] }' + [char]0x000a + '  if (length(h) != 64 || h ~ /[^0-9a-f]/) die(\"unexpected sha256sum output\")' + [char]0x000a + '  D[j] = h; while (x-- > 0) if ((getline) <= 0) die(\"sha256sum output ends early\")' + [char]0x000a + '  # The record of a file is written as its hash arrives: awk works while sha256sum reads the next files.' + [char]0x000a + '  rec(j); if (j == c) st = \"k\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"k\" { if ($0 != \"K\") die(\"a batch did not finish\"); if (k != \"f\") for (j = 1; j <= c; j++) rec(j); st = \"h\"; next }' + [char]0x000a + 'END {' + [char]0x000a + '  if (bad) exit 1' + [char]0x000a + '  if (st != \"h\") die(\"the listing ends early\")' + [char]0x000a + '  for (i = 1; i <= q; i++) { print QR[i] (QN[QI[i]] > 1 ? QM[QI[i]] : QL[i]) \" \" QT[i]; e++ }' + [char]0x000a + '  print \"#\" (e + 0)' + [char]0x000a + '}''' + [char]0x000a + '# Without pipefail, a failing stage says so on fd 3, which the command substitution collects with the result.' + [char]0x000a + 'r=$( { { find . -type f -exec sh -c \"$b\" f {} + -o -type l -exec sh -c \"$b\" l {} + -o -exec sh -c \"$b\" o {} + ||' + [char]0x000a + '  echo FAIL >&3; } | { awk \"$p\" || echo FAIL >&3; } | { TMPDIR=${spill:-/} sort || echo FAIL >&3; } |' + [char]0x000a + '  { IFS= read -r n && echo \"$n\" && { echo wsl2-migrate/volume-digest/2; cat || echo FAIL >&3; } | sha256sum; }' + [char]0x000a + '  } 3>&1 ) || r=FAIL' + [char]0x000a + 'set -f' + [char]0x000a + 'set -- $r' + [char]0x000a + 'if [ $# -ne 3 ] || [ \"$3\" != - ] || [ \"${1#\#}\" = \"$1\" ]; then' + [char]0x000a + '  echo \"volume digest: reading $dir failed\" >&2' + [char]0x000a + '  exit 1' + [char]0x000a + 'fi' + [char]0x000a + 'printf \"sha256:%s %s\n\" \"$2\" \"${1#\#}\" > \"$out\"' + [char]0x000a + '"')
@@ -262,11 +263,13 @@ function Get-JsonProperty {
 }
 
 function Get-RequiredProperty {
-    # A key every entry of one of the run's own files has: a damaged file is named, not a strict-mode error.
-    [CmdletBinding()] param([AllowNull()] [object]$Object, [Parameter(Mandatory)] [string]$Name, [Parameter(Mandatory)] [string]$File)
-    $value = Get-JsonProperty -Object $Object -Name $Name
-    if ($null -eq $value) { throw ($File + ' in ' + $script:BackupRoot + ' is damaged: an entry has no ' + $Name + ' (its .bak copy may be whole)') }
-    return , $value
+    # The value of $Name[0] when the entry has every key of $Name: keys every entry of one of the run's own files has
+    # (a damaged file is named, not a strict-mode error).
+    [CmdletBinding()] param([AllowNull()] [object]$Object, [Parameter(Mandatory)] [string[]]$Name, [Parameter(Mandatory)] [string]$File)
+    foreach ($key in $Name) {
+        if ($null -eq (Get-JsonProperty -Object $Object -Name $key)) { throw ($File + ' in ' + $script:BackupRoot + ' is damaged: an entry has no ' + $key + ' (its .bak copy may be whole)') }
+    }
+    return , (Get-JsonProperty -Object $Object -Name $Name[0])
 }
 
 function Find-JsonProperty {
@@ -405,19 +408,14 @@ function Get-BackupItemPath {
 function Get-SecretValue {
     # Value number Index of a secret-values file a write-secret-values step wrote into secrets\ in the backup folder
     # (each written with a leading '=': see Export-SecretValue). For a docker command line only; never shown.
-    [CmdletBinding()] [OutputType([string])]
-    param([Parameter(Mandatory)] [string]$Relative, [Parameter(Mandatory)] [int]$Index)
+    [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [string]$Relative, [Parameter(Mandatory)] [int]$Index)
     $path = Get-BackupItemPath -Relative $Relative
     if (-not [System.IO.File]::Exists($path)) { throw ($Relative + ' is missing from the backup folder') }
     $document = ConvertFrom-Json -InputObject (Read-TextFile -Path $path)
     $values = Get-JsonProperty -Object $document -Name 'values' -Default @()
-    if ((Get-JsonProperty -Object $document -Name 'format' -Default '') -cne $script:Formats.SecretValues -or $Index -lt 0 -or $Index -ge @($values).Count) {
-        throw ($Relative + ' holds no value ' + $Index)
-    }
+    if ((Get-JsonProperty -Object $document -Name 'format' -Default '') -cne $script:Formats.SecretValues -or $Index -lt 0 -or $Index -ge @($values).Count) { throw ($Relative + ' holds no value ' + $Index) }
     $value = [string]@($values)[$Index]
-    if (-not $value.StartsWith('=')) {
-        throw ($Relative + ': value ' + $Index + ' is not in the form the file is written in')
-    }
+    if (-not $value.StartsWith('=')) { throw ($Relative + ': value ' + $Index + ' is not in the form the file is written in') }
     return $value.Substring(1)
 }
 
@@ -453,45 +451,34 @@ function Resolve-HostFile {
 # Files: every text file is written by Write-Utf8FileAtomic (UTF-8 without BOM, temp file + Flush + Replace)
 
 function Write-BytesFileAtomic {
-    # Writes a temp file in the same folder, flushes it to disk, then swaps it in with File.Replace (or Move).
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory)] [string]$Path,
-        [Parameter(Mandatory)] [AllowEmptyCollection()] [byte[]]$Bytes,
-        [switch]$KeepBackup
-    )
-    $folder = [System.IO.Path]::GetDirectoryName($Path)
-    [void][System.IO.Directory]::CreateDirectory($folder)
+    # Writes a temp file in the same folder, flushes it to disk, then swaps it in with File.Replace (or Move); with
+    # -KeepBackup the file it replaces stays as its .bak.
+    [CmdletBinding()] param([Parameter(Mandatory)] [string]$Path, [Parameter(Mandatory)] [AllowEmptyCollection()] [byte[]]$Bytes, [switch]$KeepBackup)
+    $folder = [System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($Path)).FullName
     $temp = [System.IO.Path]::Combine($folder, '.' + [System.IO.Path]::GetFileName($Path) + '.' + [guid]::NewGuid().ToString('N') + '.tmp')
     $stream = New-Object -TypeName System.IO.FileStream -ArgumentList $temp, ([System.IO.FileMode]::CreateNew), ([System.IO.FileAccess]::Write), ([System.IO.FileShare]::None)
     try {
-        try {
-            $stream.Write($Bytes, 0, $Bytes.Length)
-            $stream.Flush($true)
-        } finally {
-            $stream.Dispose()
-        }
-        if ([System.IO.File]::Exists($Path) -and $KeepBackup) {
+        $stream.Write($Bytes, 0, $Bytes.Length)
+        $stream.Flush($true)
+        $stream.Dispose()
+        if (-not [System.IO.File]::Exists($Path)) {
+            [System.IO.File]::Move($temp, $Path)
+        } elseif ($KeepBackup) {
             [System.IO.File]::Replace($temp, $Path, $Path + '.bak')
-        } elseif ([System.IO.File]::Exists($Path)) {
+        } else {
             # PowerShell passes $null to a .NET string parameter as ''; NullString passes a real null (no backup).
             [System.IO.File]::Replace($temp, $Path, [System.Management.Automation.Language.NullString]::Value)
-        } else {
-            [System.IO.File]::Move($temp, $Path)
         }
     } finally {
-        # A full disk or a locked file leaves no half-written temp file behind (after a swap it is gone already).
+        # A full disk or a locked file leaves no half-written temp file behind (after a swap it is gone already);
+        # a second Dispose does nothing.
+        $stream.Dispose()
         if ([System.IO.File]::Exists($temp)) { [System.IO.File]::Delete($temp) }
     }
 }
 
 function Write-Utf8FileAtomic {
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory)] [string]$Path,
-        [Parameter(Mandatory)] [AllowEmptyString()] [string]$Text,
-        [switch]$KeepBackup
-    )
+    [CmdletBinding()] param([Parameter(Mandatory)] [string]$Path, [Parameter(Mandatory)] [AllowEmptyString()] [string]$Text, [switch]$KeepBackup)
     Write-BytesFileAtomic -Path $Path -Bytes $script:Utf8NoBom.GetBytes($Text) -KeepBackup:$KeepBackup
 }
 
@@ -502,34 +489,30 @@ function Read-TextFile {
 }
 
 function Read-JsonDocument {
-    # A JSON file written by Write-Utf8FileAtomic -KeepBackup; falls back to its .bak copy when it is unreadable.
+    # A JSON file written by Write-Utf8FileAtomic -KeepBackup, as ConvertFrom-Json reads it (its objects are changed
+    # and written back as they are); its .bak copy when the file is unreadable; $null when neither is readable.
     [CmdletBinding()] param([Parameter(Mandatory)] [string]$Path)
     foreach ($candidate in @($Path, ($Path + '.bak'))) {
         if (-not [System.IO.File]::Exists($candidate)) { continue }
         try {
             $document = ConvertFrom-Json -InputObject (Read-TextFile -Path $candidate)
-            if ($null -ne $document) {
-                if ($candidate -ne $Path) { Write-Warning -Message ($Path + ' was unreadable; using ' + $candidate) }
-                return $document
-            }
         } catch {
             $problem = $_
             Write-Warning -Message ($candidate + ': ' + $problem.Exception.Message)
+            continue
         }
+        if ($null -eq $document) { continue }
+        if ($candidate -ne $Path) { Write-Warning -Message ($Path + ' was unreadable; using ' + $candidate) }
+        return $document
     }
     return $null
 }
 
 function Get-BytesSha256 {
-    # SHA-256 of bytes in memory, lower-case hex (as Get-FileHash gives for a file, lower-cased).
+    # SHA-256 of bytes in memory, lower-case hex, as Get-FileSha256 gives for a file.
     [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [AllowEmptyCollection()] [byte[]]$Bytes)
-    $algorithm = [System.Security.Cryptography.SHA256]::Create()
-    try {
-        $digest = $algorithm.ComputeHash($Bytes)
-    } finally {
-        $algorithm.Dispose()
-    }
-    return ([System.BitConverter]::ToString($digest) -replace '-', '').ToLowerInvariant()
+    $stream = New-Object -TypeName System.IO.MemoryStream -ArgumentList (, $Bytes)
+    return (Get-FileHash -InputStream $stream -Algorithm SHA256).Hash.ToLowerInvariant()
 }
 
 function Get-FileSha256 {
@@ -540,18 +523,14 @@ function Get-FileSha256 {
 function Save-FileSnapshot {
     # The bytes of a file just before the runbook changes it, kept in the backup folder's edits\ (never overwritten)
     # and hashed: the copy must hash like the bytes read, or the change does not go ahead.
-    [CmdletBinding()] [OutputType([string])]
-    param([Parameter(Mandatory)] [string]$Path, [Parameter(Mandatory)] [AllowEmptyCollection()] [byte[]]$Bytes)
-    $directory = Get-BackupItemPath -Relative 'edits'
-    [void][System.IO.Directory]::CreateDirectory($directory)
+    [CmdletBinding()] param([Parameter(Mandatory)] [string]$Path, [Parameter(Mandatory)] [AllowEmptyCollection()] [byte[]]$Bytes)
     $stamp = (Get-Date).ToUniversalTime().ToString('yyyyMMdd-HHmmss-fff', $script:Invariant)
-    $target = [System.IO.Path]::Combine($directory, $stamp + '-' + [System.IO.Path]::GetFileName($Path))
-    [System.IO.File]::WriteAllBytes($target, $Bytes)
+    $target = Get-BackupItemPath -Relative ('edits/' + $stamp + '-' + [System.IO.Path]::GetFileName($Path))
+    Write-BytesFileAtomic -Path $target -Bytes $Bytes
     if ((Get-FileSha256 -Path $target) -ne (Get-BytesSha256 -Bytes $Bytes)) {
         throw ('the copy of ' + $Path + ' in ' + $target + ' does not hash like the original: nothing was changed')
     }
     Write-RunbookLog -Message ('saved the current ' + $Path + ' as ' + $target)
-    return $target
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -695,197 +674,127 @@ function Get-InstalledVersion {
 # Journal (checkpoints) and artifact record: the same files and keys as migrate/rehearse/journal.py
 
 function Import-Journal {
-    # Reads journal.json (or its .bak); refuses a journal written for a different plan.
+    # Reads journal.json (or its .bak) with its entries as they are: the steps by id, the engines by name, the
+    # verified artifacts by path; refuses a journal written for a different plan.
     [CmdletBinding()] param()
-    $script:Journal = @{
-        Exists            = $false
-        Steps             = @{}
-        Engines           = @{}
-        RebootNeeded      = $false
-        RebootRequestedBy = ''
-        BootTime          = ''
-        Verified          = @{}
-        RolledBack        = ''
-        Finished          = ''
-    }
     $document = Read-JsonDocument -Path (Get-BackupItemPath -Relative 'journal.json')
-    if ($null -eq $document) { return }
-    if ([string](Get-JsonProperty -Object $document -Name 'format' -Default '') -ne $script:Formats.Journal) {
+    if ($null -ne $document -and [string](Get-JsonProperty -Object $document -Name 'format' -Default '') -ne $script:Formats.Journal) {
         throw ('journal.json in ' + $script:BackupRoot + ' is not a ' + $script:Formats.Journal + ' journal: use another -BackupPath')
     }
     $planHash = [string](Get-JsonProperty -Object $document -Name 'planHash' -Default '')
-    if ($planHash -ne $script:PlanHash) {
+    if ($null -ne $document -and $planHash -ne $script:PlanHash) {
         throw ('journal.json in ' + $script:BackupRoot + ' belongs to plan ' + $planHash + ', this runbook is plan ' + $script:PlanHash + ': use another -BackupPath')
     }
-    $script:Journal.Exists = $true
-    $steps = Get-JsonProperty -Object $document -Name 'steps' -Default @()
-    foreach ($item in $steps) {
-        $script:Journal.Steps[[string](Get-RequiredProperty -Object $item -Name 'id' -File 'journal.json')] = @{
-            Status    = [string](Get-JsonProperty -Object $item -Name 'status' -Default 'pending')
-            StartedAt = [string](Get-JsonProperty -Object $item -Name 'startedAt' -Default '')
-            EndedAt   = [string](Get-JsonProperty -Object $item -Name 'endedAt' -Default '')
-            Attempt   = [int](Get-JsonProperty -Object $item -Name 'attempt' -Default 0)
-            Notes     = [string](Get-JsonProperty -Object $item -Name 'notes' -Default '')
-            Record    = ConvertTo-RecordTable -Object (Get-JsonProperty -Object $item -Name 'record')
-        }
-    }
-    $engines = Get-JsonProperty -Object $document -Name 'engines'
-    if ($null -ne $engines) {
-        foreach ($property in $engines.PSObject.Properties) {
-            $script:Journal.Engines[$property.Name] = @{
-                id     = [string](Get-JsonProperty -Object $property.Value -Name 'id' -Default '')
-                os     = [string](Get-JsonProperty -Object $property.Value -Name 'os' -Default '')
-                kernel = [string](Get-JsonProperty -Object $property.Value -Name 'kernel' -Default '')
-                store  = [string](Get-JsonProperty -Object $property.Value -Name 'store' -Default 'classic')
-            }
-        }
-    }
     $reboot = Get-JsonProperty -Object $document -Name 'reboot'
-    $script:Journal.RebootNeeded = [bool](Get-JsonProperty -Object $reboot -Name 'needed' -Default $false)
-    $script:Journal.RebootRequestedBy = [string](Get-JsonProperty -Object $reboot -Name 'requestedBy' -Default '')
-    $script:Journal.BootTime = [string](Get-JsonProperty -Object $reboot -Name 'bootTime' -Default '')
-    $verifiedItems = Get-JsonProperty -Object $document -Name 'verified' -Default @()
-    foreach ($item in $verifiedItems) {
-        $script:Journal.Verified[[string](Get-RequiredProperty -Object $item -Name 'path' -File 'journal.json')] = [string](Get-RequiredProperty -Object $item -Name 'sha256' -File 'journal.json')
+    $script:Journal = @{
+        Exists            = $null -ne $document
+        Steps             = ConvertTo-EntryTable -Entries (Get-JsonProperty -Object $document -Name 'steps') -Keys $script:EntryKeys.steps
+        Engines           = ConvertTo-EntryTable -Entries (Get-JsonProperty -Object $document -Name 'engines') -Keys $script:EntryKeys.engines
+        Verified          = ConvertTo-EntryTable -Entries (Get-JsonProperty -Object $document -Name 'verified') -Keys $script:EntryKeys.verified
+        RebootNeeded      = [bool](Get-JsonProperty -Object $reboot -Name 'needed' -Default $false)
+        RebootRequestedBy = [string](Get-JsonProperty -Object $reboot -Name 'requestedBy' -Default '')
+        BootTime          = [string](Get-JsonProperty -Object $reboot -Name 'bootTime' -Default '')
+        RolledBack        = [string](Get-JsonProperty -Object $document -Name 'rolledBack' -Default '')
+        Finished          = [string](Get-JsonProperty -Object $document -Name 'finished' -Default '')
     }
-    $script:Journal.RolledBack = [string](Get-JsonProperty -Object $document -Name 'rolledBack' -Default '')
-    $script:Journal.Finished = [string](Get-JsonProperty -Object $document -Name 'finished' -Default '')
+}
+
+function ConvertTo-EntryTable {
+    # A list of journal.json or artifacts.json as a hashtable of its entries (kept as read) by their first key; the
+    # journal's engines object as a hashtable by name. An entry without one of $Keys (the program's $script:EntryKeys,
+    # the rehearsal's ENTRY_KEYS) is a damaged file, named.
+    [CmdletBinding()] param([AllowNull()] [object]$Entries, [Parameter(Mandatory)] [string[]]$Keys, [string]$File = 'journal.json')
+    $table = @{}
+    if ($Entries -is [System.Management.Automation.PSCustomObject]) {
+        foreach ($property in $Entries.PSObject.Properties) { $table[$property.Name] = $property.Value }
+    } else {
+        foreach ($entry in $Entries) { $table[[string](Get-JsonProperty -Object $entry -Name $Keys[0] -Default '')] = $entry }
+    }
+    foreach ($entry in $table.Values) { [void](Get-RequiredProperty -Object $entry -Name $Keys -File $File) }
+    return $table
 }
 
 function Save-Journal {
-    # Atomic write with a .bak; under -WhatIf the journal is only read.
+    # Atomic write with a .bak, the entries as they are, sorted as the rehearsal writes them (lists made here with @():
+    # 5.1 may write an array a function returns whole as { value, Count }); under -WhatIf the journal is only read.
     [CmdletBinding()] param()
     if ($script:DryRun) { return }
-    $steps = New-Object -TypeName 'System.Collections.Generic.List[object]'
-    foreach ($id in ($script:Journal.Steps.Keys | Sort-Object)) {
-        $entry = $script:Journal.Steps[$id]
-        $steps.Add([ordered]@{
-                id        = $id
-                status    = $entry.Status
-                startedAt = $entry.StartedAt
-                endedAt   = $entry.EndedAt
-                attempt   = $entry.Attempt
-                notes     = $entry.Notes
-                record    = $entry.Record
-            })
-    }
-    $verified = New-Object -TypeName 'System.Collections.Generic.List[object]'
-    foreach ($path in ($script:Journal.Verified.Keys | Sort-Object)) {
-        $verified.Add([ordered]@{ path = $path; sha256 = $script:Journal.Verified[$path] })
-    }
     $document = [ordered]@{
         format      = $script:Formats.Journal
         planHash    = $script:PlanHash
         toolVersion = $script:ToolVersion
-        steps       = $steps.ToArray()
+        steps       = @(foreach ($id in ($script:Journal.Steps.Keys | Sort-Object)) { $script:Journal.Steps[$id] })
         engines     = $script:Journal.Engines
         reboot      = [ordered]@{ needed = $script:Journal.RebootNeeded; requestedBy = $script:Journal.RebootRequestedBy; bootTime = $script:Journal.BootTime }
-        verified    = $verified.ToArray()
+        verified    = @(foreach ($path in ($script:Journal.Verified.Keys | Sort-Object)) { $script:Journal.Verified[$path] })
         rolledBack  = $script:Journal.RolledBack
         finished    = $script:Journal.Finished
     }
-    $text = ConvertTo-Json -InputObject $document -Depth 20
-    Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative 'journal.json') -Text $text -KeepBackup
+    Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative 'journal.json') -Text (ConvertTo-Json -InputObject $document -Depth 20) -KeepBackup
     $script:Journal.Exists = $true
 }
 
 function Get-StepState {
     # A step's journal entry (created as pending when the journal has none).
     [CmdletBinding()] param([Parameter(Mandatory)] [string]$Id)
-    if (-not $script:Journal.Steps.ContainsKey($Id)) {
-        $script:Journal.Steps[$Id] = @{ Status = 'pending'; StartedAt = ''; EndedAt = ''; Attempt = 0; Notes = ''; Record = [ordered]@{} }
-    }
+    if (-not $script:Journal.Steps.ContainsKey($Id)) { $script:Journal.Steps[$Id] = [pscustomobject]@{ id = $Id; status = 'pending'; startedAt = ''; endedAt = ''; attempt = 0; notes = ''; record = [pscustomobject]@{} } }
     return $script:Journal.Steps[$Id]
-}
-
-function ConvertTo-RecordTable {
-    # A step's journal record as an ordered dictionary (ConvertFrom-Json gives an object): keys are set one by one.
-    [CmdletBinding()] param([AllowNull()] [object]$Object)
-    $record = [ordered]@{}
-    if ($null -ne $Object) {
-        foreach ($property in $Object.PSObject.Properties) { $record[$property.Name] = $property.Value }
-    }
-    return $record
 }
 
 function Write-StepRecord {
     # Sets one key of a step's journal record in memory and keeps the others (commandStarted, output, previous).
-    [CmdletBinding()]
-    param([Parameter(Mandatory)] [string]$Id, [Parameter(Mandatory)] [string]$Name, [AllowNull()] [object]$Value)
-    (Get-StepState -Id $Id).Record[$Name] = $Value
+    [CmdletBinding()] param([Parameter(Mandatory)] [string]$Id, [Parameter(Mandatory)] [string]$Name, [AllowNull()] [object]$Value)
+    Add-Member -InputObject (Get-StepState -Id $Id).record -MemberType NoteProperty -Name $Name -Value $Value -Force
 }
 
 function Get-StepStatus {
     [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [string]$Id)
-    if ($script:Journal.Steps.ContainsKey($Id)) { return $script:Journal.Steps[$Id].Status }
-    return 'pending'
+    return (Get-JsonProperty -Object $script:Journal.Steps[$Id] -Name 'status' -Default 'pending')
 }
 
 function Write-StepStatus {
     # Records a step's state (running, done, failed, or back to its earlier one); a no-op under -WhatIf.
     [CmdletBinding()]
-    param(
-        [Parameter(Mandatory)] [string]$Id,
-        [Parameter(Mandatory)] [ValidateSet('pending', 'running', 'done', 'failed')] [string]$Status,
-        [AllowEmptyString()] [string]$Notes = ''
-    )
+    param([Parameter(Mandatory)] [string]$Id, [Parameter(Mandatory)] [ValidateSet('pending', 'running', 'done', 'failed')] [string]$Status, [AllowEmptyString()] [string]$Notes = '')
     if ($script:DryRun) { return }
     $entry = Get-StepState -Id $Id
-    $entry.Status = $Status
+    $entry.status = $Status
+    $entry.notes = $Notes
     if ($Status -eq 'running') {
-        $entry.StartedAt = Get-TimeStamp
-        $entry.EndedAt = ''
-        $entry.Attempt = $entry.Attempt + 1
+        $entry.startedAt = Get-TimeStamp
+        $entry.endedAt = ''
+        $entry.attempt = $entry.attempt + 1
     } else {
-        $entry.EndedAt = Get-TimeStamp
+        $entry.endedAt = Get-TimeStamp
     }
-    $entry.Notes = $Notes
     Save-Journal
 }
 
 function Import-ArtifactRecord {
+    # artifacts.json (or its .bak): each artifact a step wrote, by path, its entry as read.
     [CmdletBinding()] param()
-    $script:Artifacts = @{}
     $document = Read-JsonDocument -Path (Get-BackupItemPath -Relative 'artifacts.json')
-    $items = Get-JsonProperty -Object $document -Name 'artifacts' -Default @()
-    foreach ($item in $items) {
-        $path = [string](Get-RequiredProperty -Object $item -Name 'path' -File 'artifacts.json')
-        $script:Artifacts[$path] = @{
-            Path    = $path
-            Kind    = [string](Get-JsonProperty -Object $item -Name 'kind' -Default '')
-            Subject = [string](Get-JsonProperty -Object $item -Name 'subject' -Default '')
-            Step    = [string](Get-JsonProperty -Object $item -Name 'step' -Default '')
-            Size    = [long](Get-JsonProperty -Object $item -Name 'size' -Default 0)
-            Sha256  = [string](Get-JsonProperty -Object $item -Name 'sha256' -Default '')
-            Secret  = [bool](Get-JsonProperty -Object $item -Name 'secret' -Default $false)
-        }
-    }
+    $script:Artifacts = ConvertTo-EntryTable -Entries (Get-JsonProperty -Object $document -Name 'artifacts') -Keys $script:EntryKeys.artifacts -File 'artifacts.json'
 }
 
 function Add-ArtifactRecord {
     # Measures a file a step wrote (size and sha256, never its content) and records it in artifacts.json.
     [CmdletBinding()] param([Parameter(Mandatory)] [string]$StepId, [Parameter(Mandatory)] [hashtable]$Artifact)
     $path = Get-BackupItemPath -Relative $Artifact.Path
-    if (-not [System.IO.File]::Exists($path)) {
-        throw ('artifact ' + $Artifact.Path + ' was not written (' + $path + ')')
+    if (-not [System.IO.File]::Exists($path)) { throw ('artifact ' + $Artifact.Path + ' was not written (' + $path + ')') }
+    $script:Artifacts[$Artifact.Path] = [pscustomobject]@{
+        path    = $Artifact.Path
+        kind    = $Artifact.Kind
+        subject = $Artifact.Subject
+        step    = $StepId
+        size    = (New-Object -TypeName System.IO.FileInfo -ArgumentList $path).Length
+        sha256  = Get-FileSha256 -Path $path
+        secret  = [bool]$Artifact.Secret
     }
-    $script:Artifacts[$Artifact.Path] = @{
-        Path    = $Artifact.Path
-        Kind    = $Artifact.Kind
-        Subject = $Artifact.Subject
-        Step    = $StepId
-        Size    = (New-Object -TypeName System.IO.FileInfo -ArgumentList $path).Length
-        Sha256  = Get-FileSha256 -Path $path
-        Secret  = [bool]$Artifact.Secret
-    }
-    $items = New-Object -TypeName 'System.Collections.Generic.List[object]'
-    foreach ($key in ($script:Artifacts.Keys | Sort-Object)) {
-        $a = $script:Artifacts[$key]
-        $items.Add([ordered]@{ path = $a.Path; kind = $a.Kind; subject = $a.Subject; step = $a.Step; size = $a.Size; sha256 = $a.Sha256; secret = $a.Secret })
-    }
-    $document = [ordered]@{ format = $script:Formats.Artifacts; planHash = $script:PlanHash; artifacts = $items.ToArray() }
+    $items = @(foreach ($key in ($script:Artifacts.Keys | Sort-Object)) { $script:Artifacts[$key] })
+    $document = [ordered]@{ format = $script:Formats.Artifacts; planHash = $script:PlanHash; artifacts = $items }
     Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative 'artifacts.json') -Text (ConvertTo-Json -InputObject $document -Depth 5) -KeepBackup
-    Add-StepNote -Text ($Artifact.Path + ': ' + $script:Artifacts[$Artifact.Path].Size + ' bytes')
+    Add-StepNote -Text ($Artifact.Path + ': ' + $script:Artifacts[$Artifact.Path].size + ' bytes')
 }
 
 function Test-ArtifactUnchanged {
@@ -895,9 +804,7 @@ function Test-ArtifactUnchanged {
     $path = Get-BackupItemPath -Relative $Relative
     if (-not [System.IO.File]::Exists($path)) { return ($Relative + ' is missing from the backup folder') }
     $record = $script:Artifacts[$Relative]
-    if ((New-Object -TypeName System.IO.FileInfo -ArgumentList $path).Length -ne $record.Size -or (Get-FileSha256 -Path $path) -ne $record.Sha256) {
-        return ($Relative + ' changed since it was written (size or sha256 differs)')
-    }
+    if ((New-Object -TypeName System.IO.FileInfo -ArgumentList $path).Length -ne $record.Size -or (Get-FileSha256 -Path $path) -ne $record.Sha256) { return ($Relative + ' changed since it was written (size or sha256 differs)') }
     return ''
 }
 
@@ -997,23 +904,18 @@ function Get-CheckProblem {
     if ($found.ExitCode -ne 0) {
         return ($Check.What + ': not there (' + (Get-TextTail -Text $found.StdErr -Length 200) + ')')
     }
-    $store = 'classic'
-    if ($script:Journal.Engines.ContainsKey($Engine)) { $store = $script:Journal.Engines[$Engine].store }
-    if ($Check.Mode -eq 'equals' -and $store -eq 'containerd' -and @($Check.C8dFields).Count -gt 0) {
+    if ($Check.Mode -eq 'has-word') {
+        if (($got -split '\s+') -ccontains $expect) { return '' }
+    } elseif ($Check.Mode -eq 'equals' -and $script:Journal.Engines.ContainsKey($Engine) -and $script:Journal.Engines[$Engine].store -eq 'containerd' -and @($Check.C8dFields).Count -gt 0) {
         # Image ids differ on a containerd store: only the fields the plan names (an image's content) are compared.
         $have = $got.Split([char]'|')
         $want = $expect.Split([char]'|')
         $same = $have.Count -eq $want.Count
-        foreach ($index in $Check.C8dFields) {
-            if (-not $same -or $index -ge $want.Count -or $want[$index].Length -eq 0 -or $have[$index] -cne $want[$index]) {
-                $same = $false
-            }
-        }
+        foreach ($index in $Check.C8dFields) { $same = $same -and $index -lt $want.Count -and $want[$index].Length -gt 0 -and $have[$index] -ceq $want[$index] }
         if ($same) { return '' }
-        return ($Check.What + ': found ' + $got)
+    } elseif ($Check.Mode -eq 'equals' -and $got -ceq $expect) {
+        return ''
     }
-    if ($Check.Mode -eq 'equals' -and $got -ceq $expect) { return '' }
-    if ($Check.Mode -eq 'has-word' -and ($got -split '\s+') -ccontains $expect) { return '' }
     return ($Check.What + ': found ' + $got)
 }
 
@@ -1601,14 +1503,14 @@ function Export-SecretValue {
 
 function Test-BackupArtifact {
     # verify-backups: every artifact the plan lists (all that the steps before this one write) still has its
-    # recorded size and sha256.
+    # recorded size and sha256; the journal keeps the sha256 each had.
     [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
     $verified = @{}
     foreach ($relative in $Step.Params.Artifacts) {
         if ($script:DryRun -and -not $script:Artifacts.ContainsKey($relative)) { continue }
         $problem = Test-ArtifactUnchanged -Relative $relative
         if ($problem.Length -gt 0) { throw ('backup ' + $problem) }
-        $verified[$relative] = $script:Artifacts[$relative].Sha256
+        $verified[$relative] = [pscustomobject]@{ path = $relative; sha256 = $script:Artifacts[$relative].sha256 }
     }
     $script:Journal.Verified = $verified
     Add-StepNote -Text ([string]$verified.Count + ' artifact(s) verified')
@@ -2163,16 +2065,13 @@ function ConvertTo-StepResult {
 }
 
 function Test-BackupsVerified {
-    # verify-backups passed, and every artifact it lists still has the sha256 it verified.
+    # verify-backups (the program's $script:BackupGate) passed; each artifact it lists still has the sha256 it verified.
     [CmdletBinding()] [OutputType([bool])] param()
-    $gate = @($script:Steps | Where-Object -FilterScript { $_.Kind -eq 'verify-backups' } | Select-Object -First 1)
-    if ($gate.Count -eq 0 -or ((Get-StepStatus -Id $gate[0].Id) -ne 'done' -and $script:RunStatus[$gate[0].Id] -ne 'done')) {
-        return $false
-    }
-    foreach ($relative in $gate[0].Params.Artifacts) {
-        if (-not $script:Artifacts.ContainsKey($relative) -or $script:Journal.Verified[$relative] -ne $script:Artifacts[$relative].Sha256) {
-            return $false
-        }
+    $gate = $script:BackupGate
+    if ($null -eq $gate -or ((Get-StepStatus -Id $gate.Id) -ne 'done' -and $script:RunStatus[$gate.Id] -ne 'done')) { return $false }
+    foreach ($relative in $gate.Params.Artifacts) {
+        $verified = $script:Journal.Verified[$relative]
+        if ($null -eq $verified -or -not $script:Artifacts.ContainsKey($relative) -or $verified.sha256 -ne $script:Artifacts[$relative].sha256) { return $false }
     }
     return $true
 }
@@ -3218,6 +3117,8 @@ $script:Steps = @(
         Params        = @{}
     }
 )
+# The verify-backups step the switch and restore phases wait for.
+$script:BackupGate = $script:Steps[7]
 
 $script:RollbackSteps = @(
     # 1/8 rollback/stop-desktop
