@@ -1171,9 +1171,9 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
                                                        "    $path = $Relative\n"
                                                        "    if (-not [System.IO.File]::Exists($path)) "
                                                        "{ throw ($Relative + ' is missing")]),
-    (check_secret_values_live_in_the_backup_folder, [("{ ConvertTo-EncodedArgument -Value ($segment['Prefix'] + "
+    (check_secret_values_live_in_the_backup_folder, [("ConvertTo-EncodedArgument -Value ($segment['Prefix'] + "
                                                        "(Get-SecretValue",
-                                                       "{ ($segment['Prefix'] + (Get-SecretValue")]),
+                                                       "($segment['Prefix'] + (Get-SecretValue")]),
     (check_secret_values_live_in_the_backup_folder, [("Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative "
                                                        "$p.Path) -Text (ConvertTo-Json -InputObject $body",
                                                        "Write-Utf8FileAtomic -Path ($env:TEMP + $p.Path) -Text "
@@ -1392,3 +1392,15 @@ def test_the_quoting_check_catches_a_broken_encoder(old: str, new: str) -> None:
     encode = encoded_argument_rule(LIB.replace(old, new))
     # Python's $ matches before a final line break as .NET's does: "a\\\n" shows that mutation.
     assert any(encode(v) != encode_quoted(v) for v in [*HOSTILE_VALUES, "a\\\n"])
+
+
+@pytest.mark.parametrize("source", [LIB, resources.files("migrate.emit").joinpath("collector.ps1")
+                                    .read_text(encoding="ascii")], ids=["runbook_lib", "collector"])
+def test_the_layout_is_otbs(source: str) -> None:
+    """runbook-style's layout (OTBS braces, no ';' line ends): else, elseif, catch and finally follow the closing
+    brace on its line. A line that starts with one is valid in a script but not at a prompt, and PSScriptAnalyzer's
+    CodeFormattingOTBS flags it."""
+    code = re.sub(r"<#.*?#>", lambda m: "\n" * m.group().count("\n"), source, flags=re.S)
+    bad = [n for n, line in enumerate(code.splitlines(), 1) if not line.lstrip().startswith("#")
+           and (re.match(r"\s*(else|elseif|catch|finally)\b", line) or re.search(r";\s*$", line))]
+    assert not bad, f"lines {bad[:10]} break the OTBS layout"

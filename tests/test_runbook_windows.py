@@ -104,7 +104,7 @@ def test_the_read_only_check_changes_nothing() -> None:
     version = _commands(_body("Get-InstalledVersion"), "Invoke-NativeProcess")
     assert [("-Arguments '--version'" in text(c)) for c in version] == [True]
     # Under -WhatIf the install steps did not run: the check reports instead of failing the dry run.
-    assert "elseif ($script:DryRun) { Write-Warning" in text(body)
+    assert re.search(r"elseif \(\$script:DryRun\) \{\s*Write-Warning", text(body))
 
 
 def test_exit_codes_come_from_the_plan_and_restarts_are_recorded_from_its_list() -> None:

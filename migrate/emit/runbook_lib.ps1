@@ -456,11 +456,16 @@ function Invoke-DockerCommand {
         [AllowEmptyString()] [string]$WorkingDirectory = '', [AllowEmptyString()] [string]$ProgressPath = '', [switch]$NoThrow
     )
     $arguments = -join @(foreach ($segment in $Segments) {
-        if ($segment -isnot [System.Collections.IDictionary]) { [string]$segment }
-        elseif ($segment.Contains('Text')) { $script:Texts[$segment['Text']] }
-        elseif ($segment.Contains('Secret')) { ConvertTo-EncodedArgument -Value ($segment['Prefix'] + (Get-SecretValue -Relative $segment['Secret'] -Index $segment['Index'])) }
-        else { Get-BackupItemPath -Relative $segment['Backup'] }
-    })
+            if ($segment -isnot [System.Collections.IDictionary]) {
+                [string]$segment
+            } elseif ($segment.Contains('Text')) {
+                $script:Texts[$segment['Text']]
+            } elseif ($segment.Contains('Secret')) {
+                ConvertTo-EncodedArgument -Value ($segment['Prefix'] + (Get-SecretValue -Relative $segment['Secret'] -Index $segment['Index']))
+            } else {
+                Get-BackupItemPath -Relative $segment['Backup']
+            }
+        })
     if ($Engine.Length -gt 0) { $arguments = '--host ' + (Get-EngineUrl -Engine $Engine) + ' ' + $arguments }
     [void]$PSBoundParameters.Remove('Engine')
     [void]$PSBoundParameters.Remove('Segments')
@@ -1621,9 +1626,13 @@ function Test-WslReady {
             }
         }
     }
-    if ($problems.Count -eq 0) { Add-StepNote -Text ('WSL ' + $version + ' answers') }
-    elseif ($script:DryRun) { Write-Warning -Message ('WSL is not ready yet (the real run installs it first): ' + ($problems -join '; ')) }
-    else { throw ($problems -join '; ') }
+    if ($problems.Count -eq 0) {
+        Add-StepNote -Text ('WSL ' + $version + ' answers')
+    } elseif ($script:DryRun) {
+        Write-Warning -Message ('WSL is not ready yet (the real run installs it first): ' + ($problems -join '; '))
+    } else {
+        throw ($problems -join '; ')
+    }
 }
 
 function Request-Restart {
