@@ -71,3 +71,22 @@ def test_the_table_fails_on_a_missing_or_extra_row(monkeypatch) -> None:
     names = dict(ACTION_NAMES)
     names.pop("reboot")
     assert set(_table()) != set(names)
+
+
+def test_json_steps_name_each_key_once_also_without_case() -> None:
+    """The runbook's ConvertFrom-Json and key lists hold no two names differing only in case: a step naming a key
+    twice that way is refused when it is built, in a case-sensitive daemon.json too."""
+    import pytest
+
+    from migrate.errors import PlanError
+    from migrate.plan.actions import EditJson, RestoreJsonKeys
+    from migrate.plan.build import DAEMON_LINUX, DESKTOP_SETTINGS
+
+    assert EditJson(file=DAEMON_LINUX, set_json='{"debug":true}', remove=("graph",)).remove == ("graph",)
+    for bad in (lambda: EditJson(file=DAEMON_LINUX, set_json='{"debug":true}', remove=("Debug",)),
+                lambda: EditJson(file=DESKTOP_SETTINGS, set_json='{"a":1}', remove=("A",), ignore_case=True),
+                lambda: RestoreJsonKeys(file=DESKTOP_SETTINGS, keys=("autoStart", "AutoStart"), from_step="s")):
+        with pytest.raises(PlanError, match="once"):
+            bad()
+    with pytest.raises(PlanError, match="needs keys"):
+        EditJson(file=DAEMON_LINUX)
