@@ -90,3 +90,19 @@ def test_json_steps_name_each_key_once_also_without_case() -> None:
             bad()
     with pytest.raises(PlanError, match="needs keys"):
         EditJson(file=DAEMON_LINUX)
+
+
+def test_a_host_files_backup_copy_is_a_plain_backup_folder_path() -> None:
+    """HostFile.backup is where backup-files keeps the copy: by default settings/KEY with the first path's
+    extension, and never a path that leaves the backup folder or carries quotes."""
+    import pytest
+
+    from migrate.errors import PlanError
+    from migrate.plan.actions import HostFile
+
+    assert HostFile("wslconfig", ("%USERPROFILE%\\.wslconfig",)).backup == "settings/wslconfig"
+    assert HostFile("daemon-linux", ("%USERPROFILE%\\.docker\\daemon.json",)).backup == "settings/daemon-linux.json"
+    assert HostFile("daemon-linux", ("%USERPROFILE%\\x.j'son",)).backup == "settings/daemon-linux"
+    for bad in ("../x", "settings/'x", "C:\\x", "settings//x"):
+        with pytest.raises(PlanError, match="backup-folder path"):
+            HostFile("wslconfig", ("%USERPROFILE%\\.wslconfig",), bad)

@@ -232,6 +232,32 @@ def test_the_file_sharing_check_reads_the_setting_the_plan_names(tmp_path: Path)
         assert outcome.status == "failed" and "not shared" in outcome.message, shared
 
 
+def test_backup_files_keeps_each_copy_where_the_plan_says(tmp_path: Path) -> None:
+    """Where a host file's copy goes is the plan's (HostFile.backup): the runbook carries it and the rehearsal
+    writes there, listed in the manifest with the live path it came from."""
+    import dataclasses
+
+    from migrate.emit.runbook import RunbookMeta, render_runbook
+    from tests.simworld import PLACE, World
+
+    base = world(tmp_path, "hyperv-2x")
+    (step,) = [s for s in base.program.steps if s.id == "switch/backup-settings"]
+    files = tuple(dataclasses.replace(f, backup=f"settings/copy-of-{f.key}") for f in step.op.files)
+    moved = dataclasses.replace(step, op=dataclasses.replace(step.op, files=files))
+    program = dataclasses.replace(base.program, steps=tuple(moved if s is step else s for s in base.program.steps))
+    text = render_runbook(program, RunbookMeta(PLAN_HASH, "test", "C:\\wsl2-migrate-backup", "hyperv"))
+    assert "Key = 'desktop-settings'; Candidates = @(" in text
+    assert "Backup = 'settings/copy-of-desktop-settings' }" in text
+    cleanup_place()
+    w = World(PLACE, inventory("hyperv-2x"), base.plan, program)
+    outcome = w.run(stop_after="switch/backup-settings")
+    assert outcome.status == "stopped", outcome.message
+    manifest = json.loads((w.work / "settings" / "manifest.json").read_text())
+    desktop = next(e for e in manifest["files"] if e["key"] == "desktop-settings")
+    assert desktop["present"] and desktop["backup"] == "settings/copy-of-desktop-settings"
+    assert (w.work / "settings" / "copy-of-desktop-settings").read_bytes() == Path(desktop["path"]).read_bytes()
+
+
 def test_an_archive_changed_after_the_verification_is_refused_before_restore(tmp_path: Path) -> None:
     """Item 9: archives are re-hashed right before the step that reads them."""
     w = world(tmp_path, "hyperv-2x")

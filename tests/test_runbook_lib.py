@@ -858,6 +858,14 @@ def check_json_edits_follow_section_7(lib: Lib) -> list[str]:
     return out
 
 
+def check_backup_copies_are_the_plans(lib: Lib) -> list[str]:
+    """backup-files keeps each host file's copy where the plan says (HostFile.backup), naming none itself."""
+    body = lib.body("Backup-HostFile")
+    if "$relative = $file.Backup" not in body or "'settings/" in body:
+        return ["backup-files does not keep each copy where the plan says (HostFile.Backup)"]
+    return []
+
+
 def check_file_sharing_reads_the_plans_setting(lib: Lib) -> list[str]:
     """check-host's file sharing check reads the setting the plan names, as that setting's shape (a list of folders
     or drive letter -> true): the setting names it compares are the model's, and it does not guess the shape from
@@ -1040,6 +1048,7 @@ CHECKS: list[Callable[[Lib], list[str]]] = [
     check_engines_prove_what_they_are, check_wsl_changes_only_while_desktop_is_stopped,
     check_the_backup_folder_is_local, check_the_first_stop_after_a_restart_waits_for_desktop,
     check_failures_say_what_next, check_json_edits_follow_section_7, check_file_sharing_reads_the_plans_setting,
+    check_backup_copies_are_the_plans,
     check_verify_target_compares_both_digests, check_check_modes_are_the_models,
     check_the_library_reads_only_what_the_program_holds, check_the_journal_is_the_rehearsals,
     check_json_arrays_are_not_wrapped, check_time_limits_come_from_the_program,
@@ -1197,6 +1206,7 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
     (check_json_edits_follow_section_7, [("Write-HostFile -File $live -Bytes ([System.IO.File]::ReadAllBytes($copy))",
                                           "Write-BytesFileAtomic -Path $live.Path -Bytes "
                                           "([System.IO.File]::ReadAllBytes($copy))")]),
+    (check_backup_copies_are_the_plans, [("$relative = $file.Backup", "$relative = 'settings/' + $file.Key")]),
     (check_file_sharing_reads_the_plans_setting,
      [("if ($setting -eq 'sharedDrives') {", "if ($shared -is [System.Management.Automation.PSCustomObject]) {")]),
     (check_file_sharing_reads_the_plans_setting, [("if ($setting -eq 'sharedDrives') {",

@@ -1470,7 +1470,7 @@ function Backup-HostFile {
         $live = Resolve-HostFile -File $file
         $entry = [ordered]@{ key = $file.Key; path = $live.Path; present = $live.Existed; backup = ''; sha256 = '' }
         if ($live.Existed) {
-            $relative = 'settings/' + $file.Key + '-' + [System.IO.Path]::GetFileName($live.Path)
+            $relative = $file.Backup
             Write-BytesFileAtomic -Path (Get-BackupItemPath -Relative $relative) -Bytes $live.Bytes
             Add-ArtifactRecord -StepId $Step.Id -Artifact @{ Path = $relative; Kind = 'settings-backup'; Subject = $live.Path; Secret = $false }
             if ((Get-FileSha256 -Path $live.Path) -ne $script:Artifacts[$relative].Sha256) { throw ('the copy of ' + $live.Path + ' differs from the original (it changed while being copied?)') }

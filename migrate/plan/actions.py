@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from pathlib import PureWindowsPath
 from typing import ClassVar
 
 from migrate.errors import PlanError
@@ -83,6 +84,9 @@ class HostFile:
     """desktop-settings, daemon-linux, daemon-windows, wslconfig, admin-settings."""
     candidates: tuple[str, ...]
     """Windows paths with %USERPROFILE%, %APPDATA%, %ProgramData%...; when none exists the first is created."""
+    backup: str = ""
+    """Where backup-files keeps the live file's copy in the backup folder ('' = settings/KEY with the first path's
+    extension), so neither interpreter names it; the manifest records which path it was."""
 
     def __post_init__(self) -> None:
         if self.key not in HOST_FILE_KEYS:
@@ -91,6 +95,11 @@ class HostFile:
             raise PlanError(f"host file {self.key}: needs at least one path")
         for path in self.candidates:
             _check_windows_path(f"host file {self.key}", path)
+        if not self.backup:
+            suffix = PureWindowsPath(self.candidates[0]).suffix
+            suffix = suffix if re.fullmatch(r"[.][a-z]+", suffix) else ""
+            object.__setattr__(self, "backup", f"settings/{self.key}{suffix}")
+        check_rel(f"host file {self.key}", self.backup)
 
 
 HOST_FILE_KEYS = ("desktop-settings", "daemon-linux", "daemon-windows", "wslconfig", "admin-settings")

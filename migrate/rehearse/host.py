@@ -406,7 +406,7 @@ def backup_files(host: SimulatedHost, a: BackupFiles, ctx: Context) -> None:
         entry: dict[str, Any] = {"key": f.key, "path": str(live or host.path(f.candidates[0])), "present": False,
                                  "backup": "", "sha256": ""}
         if live is not None:
-            rel = f"settings/{f.key}-{live.name}"
+            rel = f.backup
             target = ctx.root.joinpath(*rel.split("/"))
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(live, target)

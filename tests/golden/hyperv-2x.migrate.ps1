@@ -1732,7 +1732,7 @@ function Backup-HostFile {
         $live = Resolve-HostFile -File $file
         $entry = [ordered]@{ key = $file.Key; path = $live.Path; present = $live.Existed; backup = ''; sha256 = '' }
         if ($live.Existed) {
-            $relative = 'settings/' + $file.Key + '-' + [System.IO.Path]::GetFileName($live.Path)
+            $relative = $file.Backup
             Write-BytesFileAtomic -Path (Get-BackupItemPath -Relative $relative) -Bytes $live.Bytes
             Add-ArtifactRecord -StepId $Step.Id -Artifact @{ Path = $relative; Kind = 'settings-backup'; Subject = $live.Path; Secret = $false }
             if ((Get-FileSha256 -Path $live.Path) -ne $script:Artifacts[$relative].Sha256) { throw ('the copy of ' + $live.Path + ' differs from the original (it changed while being copied?)') }
@@ -2622,7 +2622,7 @@ $script:Steps = @(
         Produces      = @(
         )
         Docker        = $null
-        Params        = @{ MinBuild = 19041; MinUbr = 0; UbrFloors = @(); Edition = 'pro'; FreeSpace = @(@{ Folder = 'backup'; Bytes = 5527554903; What = 'the backups'; Unknown = $false }, @{ Folder = '%LOCALAPPDATA%\Docker\wsl'; Bytes = 5528787310; What = 'the new WSL disk'; Unknown = $false }); ExpectedUser = 'CORP\jdoe'; Settings = @{ Key = 'desktop-settings'; Candidates = @('%APPDATA%\Docker\settings-store.json', '%APPDATA%\Docker\settings.json') }; FileSharing = @{ Setting = 'filesharingDirectories' }; Manual = @('DESK009: The Docker API is exposed without TLS on tcp://localhost:2375', 'HOST009: Several Windows users share the Hyper-V images, but WSL 2 keeps them per user') }
+        Params        = @{ MinBuild = 19041; MinUbr = 0; UbrFloors = @(); Edition = 'pro'; FreeSpace = @(@{ Folder = 'backup'; Bytes = 5527554903; What = 'the backups'; Unknown = $false }, @{ Folder = '%LOCALAPPDATA%\Docker\wsl'; Bytes = 5528787310; What = 'the new WSL disk'; Unknown = $false }); ExpectedUser = 'CORP\jdoe'; Settings = @{ Key = 'desktop-settings'; Candidates = @('%APPDATA%\Docker\settings-store.json', '%APPDATA%\Docker\settings.json'); Backup = 'settings/desktop-settings.json' }; FileSharing = @{ Setting = 'filesharingDirectories' }; Manual = @('DESK009: The Docker API is exposed without TLS on tcp://localhost:2375', 'HOST009: Several Windows users share the Hyper-V images, but WSL 2 keeps them per user') }
     }
     # 2/70 preflight/backup-folder
     @{
@@ -3422,7 +3422,7 @@ $script:Steps = @(
             @{ Path = 'settings/manifest.json'; Kind = 'settings-backup'; Subject = 'settings files'; Secret = $false }
         )
         Docker        = $null
-        Params        = @{ Files = @(@{ Key = 'desktop-settings'; Candidates = @('%APPDATA%\Docker\settings-store.json', '%APPDATA%\Docker\settings.json') }, @{ Key = 'daemon-linux'; Candidates = @('%USERPROFILE%\.docker\daemon.json') }, @{ Key = 'daemon-windows'; Candidates = @('%ProgramData%\Docker\config\daemon.json') }, @{ Key = 'wslconfig'; Candidates = @('%USERPROFILE%\.wslconfig') }, @{ Key = 'admin-settings'; Candidates = @('%ProgramData%\DockerDesktop\admin-settings.json') }); Manifest = 'settings/manifest.json' }
+        Params        = @{ Files = @(@{ Key = 'desktop-settings'; Candidates = @('%APPDATA%\Docker\settings-store.json', '%APPDATA%\Docker\settings.json'); Backup = 'settings/desktop-settings.json' }, @{ Key = 'daemon-linux'; Candidates = @('%USERPROFILE%\.docker\daemon.json'); Backup = 'settings/daemon-linux.json' }, @{ Key = 'daemon-windows'; Candidates = @('%ProgramData%\Docker\config\daemon.json'); Backup = 'settings/daemon-windows.json' }, @{ Key = 'wslconfig'; Candidates = @('%USERPROFILE%\.wslconfig'); Backup = 'settings/wslconfig' }, @{ Key = 'admin-settings'; Candidates = @('%ProgramData%\DockerDesktop\admin-settings.json'); Backup = 'settings/admin-settings.json' }); Manifest = 'settings/manifest.json' }
     }
     # 32/70 switch/settings
     @{
@@ -3441,7 +3441,7 @@ $script:Steps = @(
         Produces      = @(
         )
         Docker        = $null
-        Params        = @{ File = @{ Key = 'desktop-settings'; Candidates = @('%APPDATA%\Docker\settings-store.json', '%APPDATA%\Docker\settings.json') }; SetJson = '{"autoStart":false,"wslEngineEnabled":true}'; Remove = @(); IgnoreCase = $true; Create = $false }
+        Params        = @{ File = @{ Key = 'desktop-settings'; Candidates = @('%APPDATA%\Docker\settings-store.json', '%APPDATA%\Docker\settings.json'); Backup = 'settings/desktop-settings.json' }; SetJson = '{"autoStart":false,"wslEngineEnabled":true}'; Remove = @(); IgnoreCase = $true; Create = $false }
     }
     # 33/70 switch/wslconfig
     @{
@@ -3460,7 +3460,7 @@ $script:Steps = @(
         Produces      = @(
         )
         Docker        = $null
-        Params        = @{ File = @{ Key = 'wslconfig'; Candidates = @('%USERPROFILE%\.wslconfig') }; Section = 'wsl2'; Add = @(@{ Key = 'memory'; Value = '4096MB' }, @{ Key = 'processors'; Value = '4' }, @{ Key = 'swap'; Value = '2048MB' }) }
+        Params        = @{ File = @{ Key = 'wslconfig'; Candidates = @('%USERPROFILE%\.wslconfig'); Backup = 'settings/wslconfig' }; Section = 'wsl2'; Add = @(@{ Key = 'memory'; Value = '4096MB' }, @{ Key = 'processors'; Value = '4' }, @{ Key = 'swap'; Value = '2048MB' }) }
     }
     # 34/70 switch/feature/microsoft-windows-subsystem-linux-725d79ba
     @{
@@ -3669,7 +3669,7 @@ $script:Steps = @(
         Produces      = @(
         )
         Docker        = $null
-        Params        = @{ File = @{ Key = 'desktop-settings'; Candidates = @('%APPDATA%\Docker\settings-store.json', '%APPDATA%\Docker\settings.json') }; Keys = @('autoStart'); FromStep = 'switch/settings'; IgnoreCase = $true }
+        Params        = @{ File = @{ Key = 'desktop-settings'; Candidates = @('%APPDATA%\Docker\settings-store.json', '%APPDATA%\Docker\settings.json'); Backup = 'settings/desktop-settings.json' }; Keys = @('autoStart'); FromStep = 'switch/settings'; IgnoreCase = $true }
     }
     # 45/70 switch/start-desktop
     @{

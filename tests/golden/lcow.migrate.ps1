@@ -1745,7 +1745,7 @@ function Backup-HostFile {
         $live = Resolve-HostFile -File $file
         $entry = [ordered]@{ key = $file.Key; path = $live.Path; present = $live.Existed; backup = ''; sha256 = '' }
         if ($live.Existed) {
-            $relative = 'settings/' + $file.Key + '-' + [System.IO.Path]::GetFileName($live.Path)
+            $relative = $file.Backup
             Write-BytesFileAtomic -Path (Get-BackupItemPath -Relative $relative) -Bytes $live.Bytes
             Add-ArtifactRecord -StepId $Step.Id -Artifact @{ Path = $relative; Kind = 'settings-backup'; Subject = $live.Path; Secret = $false }
             if ((Get-FileSha256 -Path $live.Path) -ne $script:Artifacts[$relative].Sha256) { throw ('the copy of ' + $live.Path + ' differs from the original (it changed while being copied?)') }
@@ -2635,7 +2635,7 @@ $script:Steps = @(
         Produces      = @(
         )
         Docker        = $null
-        Params        = @{ MinBuild = 19041; MinUbr = 0; UbrFloors = @(); Edition = 'pro'; FreeSpace = @(@{ Folder = 'backup'; Bytes = 503987924; What = 'the backups'; Unknown = $true }, @{ Folder = '%LOCALAPPDATA%\Docker\wsl'; Bytes = 568378020; What = 'the new WSL disk'; Unknown = $true }); ExpectedUser = 'CORP\jdoe'; Settings = @{ Key = 'desktop-settings'; Candidates = @('%APPDATA%\Docker\settings-store.json', '%APPDATA%\Docker\settings.json') }; FileSharing = $null; Manual = @('HOST001: Windows build is too old for WSL 2', 'LCOW001: Kubernetes is enabled but cannot run while Linux containers go through LCOW', 'LCOW003: Linux and Windows containers share a network and talk to each other (nat)', 'LCOW005: LCOW has reached its end of life in Docker Engine') }
+        Params        = @{ MinBuild = 19041; MinUbr = 0; UbrFloors = @(); Edition = 'pro'; FreeSpace = @(@{ Folder = 'backup'; Bytes = 503987924; What = 'the backups'; Unknown = $true }, @{ Folder = '%LOCALAPPDATA%\Docker\wsl'; Bytes = 568378020; What = 'the new WSL disk'; Unknown = $true }); ExpectedUser = 'CORP\jdoe'; Settings = @{ Key = 'desktop-settings'; Candidates = @('%APPDATA%\Docker\settings-store.json', '%APPDATA%\Docker\settings.json'); Backup = 'settings/desktop-settings.json' }; FileSharing = $null; Manual = @('HOST001: Windows build is too old for WSL 2', 'LCOW001: Kubernetes is enabled but cannot run while Linux containers go through LCOW', 'LCOW003: Linux and Windows containers share a network and talk to each other (nat)', 'LCOW005: LCOW has reached its end of life in Docker Engine') }
     }
     # 2/76 preflight/backup-folder
     @{
@@ -3379,7 +3379,7 @@ $script:Steps = @(
             @{ Path = 'settings/manifest.json'; Kind = 'settings-backup'; Subject = 'settings files'; Secret = $false }
         )
         Docker        = $null
-        Params        = @{ Files = @(@{ Key = 'desktop-settings'; Candidates = @('%APPDATA%\Docker\settings-store.json', '%APPDATA%\Docker\settings.json') }, @{ Key = 'daemon-linux'; Candidates = @('%USERPROFILE%\.docker\daemon.json') }, @{ Key = 'daemon-windows'; Candidates = @('%ProgramData%\Docker\config\daemon.json') }, @{ Key = 'wslconfig'; Candidates = @('%USERPROFILE%\.wslconfig') }, @{ Key = 'admin-settings'; Candidates = @('%ProgramData%\DockerDesktop\admin-settings.json') }); Manifest = 'settings/manifest.json' }
+        Params        = @{ Files = @(@{ Key = 'desktop-settings'; Candidates = @('%APPDATA%\Docker\settings-store.json', '%APPDATA%\Docker\settings.json'); Backup = 'settings/desktop-settings.json' }, @{ Key = 'daemon-linux'; Candidates = @('%USERPROFILE%\.docker\daemon.json'); Backup = 'settings/daemon-linux.json' }, @{ Key = 'daemon-windows'; Candidates = @('%ProgramData%\Docker\config\daemon.json'); Backup = 'settings/daemon-windows.json' }, @{ Key = 'wslconfig'; Candidates = @('%USERPROFILE%\.wslconfig'); Backup = 'settings/wslconfig' }, @{ Key = 'admin-settings'; Candidates = @('%ProgramData%\DockerDesktop\admin-settings.json'); Backup = 'settings/admin-settings.json' }); Manifest = 'settings/manifest.json' }
     }
     # 29/76 switch/settings
     @{
@@ -3398,7 +3398,7 @@ $script:Steps = @(
         Produces      = @(
         )
         Docker        = $null
-        Params        = @{ File = @{ Key = 'desktop-settings'; Candidates = @('%APPDATA%\Docker\settings-store.json', '%APPDATA%\Docker\settings.json') }; SetJson = '{"autoStart":false,"useWindowsContainers":false,"wslEngineEnabled":true}'; Remove = @(); IgnoreCase = $true; Create = $false }
+        Params        = @{ File = @{ Key = 'desktop-settings'; Candidates = @('%APPDATA%\Docker\settings-store.json', '%APPDATA%\Docker\settings.json'); Backup = 'settings/desktop-settings.json' }; SetJson = '{"autoStart":false,"useWindowsContainers":false,"wslEngineEnabled":true}'; Remove = @(); IgnoreCase = $true; Create = $false }
     }
     # 30/76 switch/daemon-config
     @{
@@ -3417,7 +3417,7 @@ $script:Steps = @(
         Produces      = @(
         )
         Docker        = $null
-        Params        = @{ File = @{ Key = 'daemon-windows'; Candidates = @('%ProgramData%\Docker\config\daemon.json') }; SetJson = '{}'; Remove = @('experimental'); IgnoreCase = $false; Create = $false }
+        Params        = @{ File = @{ Key = 'daemon-windows'; Candidates = @('%ProgramData%\Docker\config\daemon.json'); Backup = 'settings/daemon-windows.json' }; SetJson = '{}'; Remove = @('experimental'); IgnoreCase = $false; Create = $false }
     }
     # 31/76 switch/daemon-config-linux
     @{
@@ -3436,7 +3436,7 @@ $script:Steps = @(
         Produces      = @(
         )
         Docker        = $null
-        Params        = @{ File = @{ Key = 'daemon-linux'; Candidates = @('%USERPROFILE%\.docker\daemon.json') }; SetJson = '{"insecure-registries":["registry.corp.example.com:5000"],"registry-mirrors":["https://mirror.corp.example.com"]}'; Remove = @(); IgnoreCase = $false; Create = $true }
+        Params        = @{ File = @{ Key = 'daemon-linux'; Candidates = @('%USERPROFILE%\.docker\daemon.json'); Backup = 'settings/daemon-linux.json' }; SetJson = '{"insecure-registries":["registry.corp.example.com:5000"],"registry-mirrors":["https://mirror.corp.example.com"]}'; Remove = @(); IgnoreCase = $false; Create = $true }
     }
     # 32/76 switch/feature/microsoft-windows-subsystem-linux-725d79ba
     @{
@@ -3645,7 +3645,7 @@ $script:Steps = @(
         Produces      = @(
         )
         Docker        = $null
-        Params        = @{ File = @{ Key = 'desktop-settings'; Candidates = @('%APPDATA%\Docker\settings-store.json', '%APPDATA%\Docker\settings.json') }; Keys = @('autoStart'); FromStep = 'switch/settings'; IgnoreCase = $true }
+        Params        = @{ File = @{ Key = 'desktop-settings'; Candidates = @('%APPDATA%\Docker\settings-store.json', '%APPDATA%\Docker\settings.json'); Backup = 'settings/desktop-settings.json' }; Keys = @('autoStart'); FromStep = 'switch/settings'; IgnoreCase = $true }
     }
     # 43/76 switch/start-desktop
     @{

@@ -1645,7 +1645,7 @@ function Backup-HostFile {
         $live = Resolve-HostFile -File $file
         $entry = [ordered]@{ key = $file.Key; path = $live.Path; present = $live.Existed; backup = ''; sha256 = '' }
         if ($live.Existed) {
-            $relative = 'settings/' + $file.Key + '-' + [System.IO.Path]::GetFileName($live.Path)
+            $relative = $file.Backup
             Write-BytesFileAtomic -Path (Get-BackupItemPath -Relative $relative) -Bytes $live.Bytes
             Add-ArtifactRecord -StepId $Step.Id -Artifact @{ Path = $relative; Kind = 'settings-backup'; Subject = $live.Path; Secret = $false }
             if ((Get-FileSha256 -Path $live.Path) -ne $script:Artifacts[$relative].Sha256) { throw ('the copy of ' + $live.Path + ' differs from the original (it changed while being copied?)') }
@@ -2535,7 +2535,7 @@ $script:Steps = @(
         Produces      = @(
         )
         Docker        = $null
-        Params        = @{ MinBuild = 19041; MinUbr = 0; UbrFloors = @(); Edition = 'pro'; FreeSpace = @(@{ Folder = 'backup'; Bytes = 734000000; What = 'the backups'; Unknown = $false }, @{ Folder = '%LOCALAPPDATA%\Docker\wsl'; Bytes = 759439790; What = 'the new WSL disk'; Unknown = $false }); ExpectedUser = 'CORP\asmith'; Settings = @{ Key = 'desktop-settings'; Candidates = @('%APPDATA%\Docker\settings-store.json', '%APPDATA%\Docker\settings.json') }; FileSharing = @{ Setting = 'filesharingDirectories' }; Manual = @('DESK012: The existing .wslconfig would be ignored by WSL in part or in whole') }
+        Params        = @{ MinBuild = 19041; MinUbr = 0; UbrFloors = @(); Edition = 'pro'; FreeSpace = @(@{ Folder = 'backup'; Bytes = 734000000; What = 'the backups'; Unknown = $false }, @{ Folder = '%LOCALAPPDATA%\Docker\wsl'; Bytes = 759439790; What = 'the new WSL disk'; Unknown = $false }); ExpectedUser = 'CORP\asmith'; Settings = @{ Key = 'desktop-settings'; Candidates = @('%APPDATA%\Docker\settings-store.json', '%APPDATA%\Docker\settings.json'); Backup = 'settings/desktop-settings.json' }; FileSharing = @{ Setting = 'filesharingDirectories' }; Manual = @('DESK012: The existing .wslconfig would be ignored by WSL in part or in whole') }
     }
     # 2/27 preflight/backup-folder
     @{
@@ -2777,7 +2777,7 @@ $script:Steps = @(
             @{ Path = 'settings/manifest.json'; Kind = 'settings-backup'; Subject = 'settings files'; Secret = $false }
         )
         Docker        = $null
-        Params        = @{ Files = @(@{ Key = 'desktop-settings'; Candidates = @('%APPDATA%\Docker\settings-store.json', '%APPDATA%\Docker\settings.json') }, @{ Key = 'daemon-linux'; Candidates = @('%USERPROFILE%\.docker\daemon.json') }, @{ Key = 'daemon-windows'; Candidates = @('%ProgramData%\Docker\config\daemon.json') }, @{ Key = 'wslconfig'; Candidates = @('%USERPROFILE%\.wslconfig') }, @{ Key = 'admin-settings'; Candidates = @('%ProgramData%\DockerDesktop\admin-settings.json') }); Manifest = 'settings/manifest.json' }
+        Params        = @{ Files = @(@{ Key = 'desktop-settings'; Candidates = @('%APPDATA%\Docker\settings-store.json', '%APPDATA%\Docker\settings.json'); Backup = 'settings/desktop-settings.json' }, @{ Key = 'daemon-linux'; Candidates = @('%USERPROFILE%\.docker\daemon.json'); Backup = 'settings/daemon-linux.json' }, @{ Key = 'daemon-windows'; Candidates = @('%ProgramData%\Docker\config\daemon.json'); Backup = 'settings/daemon-windows.json' }, @{ Key = 'wslconfig'; Candidates = @('%USERPROFILE%\.wslconfig'); Backup = 'settings/wslconfig' }, @{ Key = 'admin-settings'; Candidates = @('%ProgramData%\DockerDesktop\admin-settings.json'); Backup = 'settings/admin-settings.json' }); Manifest = 'settings/manifest.json' }
     }
     # 12/27 switch/settings
     @{
@@ -2796,7 +2796,7 @@ $script:Steps = @(
         Produces      = @(
         )
         Docker        = $null
-        Params        = @{ File = @{ Key = 'desktop-settings'; Candidates = @('%APPDATA%\Docker\settings-store.json', '%APPDATA%\Docker\settings.json') }; SetJson = '{"wslEngineEnabled":true}'; Remove = @(); IgnoreCase = $true; Create = $false }
+        Params        = @{ File = @{ Key = 'desktop-settings'; Candidates = @('%APPDATA%\Docker\settings-store.json', '%APPDATA%\Docker\settings.json'); Backup = 'settings/desktop-settings.json' }; SetJson = '{"wslEngineEnabled":true}'; Remove = @(); IgnoreCase = $true; Create = $false }
     }
     # 13/27 switch/check-wsl
     @{
