@@ -71,3 +71,38 @@ def test_the_table_fails_on_a_missing_or_extra_row(monkeypatch) -> None:
     names = dict(ACTION_NAMES)
     names.pop("reboot")
     assert set(_table()) != set(names)
+
+
+def test_json_steps_name_each_key_once_also_without_case() -> None:
+    """The runbook's ConvertFrom-Json and key lists hold no two names differing only in case: a step naming a key
+    twice that way is refused when it is built, in a case-sensitive daemon.json too."""
+    import pytest
+
+    from migrate.errors import PlanError
+    from migrate.plan.actions import EditJson, RestoreJsonKeys
+    from migrate.plan.build import DAEMON_LINUX, DESKTOP_SETTINGS
+
+    assert EditJson(file=DAEMON_LINUX, set_json='{"debug":true}', remove=("graph",)).remove == ("graph",)
+    for bad in (lambda: EditJson(file=DAEMON_LINUX, set_json='{"debug":true}', remove=("Debug",)),
+                lambda: EditJson(file=DESKTOP_SETTINGS, set_json='{"a":1}', remove=("A",), ignore_case=True),
+                lambda: RestoreJsonKeys(file=DESKTOP_SETTINGS, keys=("autoStart", "AutoStart"), from_step="s")):
+        with pytest.raises(PlanError, match="once"):
+            bad()
+    with pytest.raises(PlanError, match="needs keys"):
+        EditJson(file=DAEMON_LINUX)
+
+
+def test_a_host_files_backup_copy_is_a_plain_backup_folder_path() -> None:
+    """HostFile.backup is where backup-files keeps the copy: by default settings/KEY with the first path's
+    extension, and never a path that leaves the backup folder or carries quotes."""
+    import pytest
+
+    from migrate.errors import PlanError
+    from migrate.plan.actions import HostFile
+
+    assert HostFile("wslconfig", ("%USERPROFILE%\\.wslconfig",)).backup == "settings/wslconfig"
+    assert HostFile("daemon-linux", ("%USERPROFILE%\\.docker\\daemon.json",)).backup == "settings/daemon-linux.json"
+    assert HostFile("daemon-linux", ("%USERPROFILE%\\x.j'son",)).backup == "settings/daemon-linux"
+    for bad in ("../x", "settings/'x", "C:\\x", "settings//x"):
+        with pytest.raises(PlanError, match="backup-folder path"):
+            HostFile("wslconfig", ("%USERPROFILE%\\.wslconfig",), bad)

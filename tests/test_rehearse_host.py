@@ -200,6 +200,64 @@ def test_a_backup_folder_not_shared_with_hyperv_desktop_is_refused_in_preflight(
     assert outcome.status == "failed" and "not shared" in outcome.message
 
 
+def test_the_file_sharing_check_reads_the_setting_the_plan_names(tmp_path: Path) -> None:
+    """Item 6, by the plan's setting: a plan made from a Desktop that lists sharedDrives (drive letter -> true)
+    reads that key as a drive map, whatever else the settings hold; the drive shared by true passes, a truthy
+    non-boolean or the folder listed under filesharingDirectories does not."""
+    import dataclasses
+
+    from tests.simworld import PLACE, World
+
+    base = world(tmp_path, "hyperv-2x")
+    plan = dataclasses.replace(base.plan, switch=dataclasses.replace(base.plan.switch, file_sharing="sharedDrives"))
+    program = build_program(plan)
+    (check,) = [s for s in program.steps if s.id == "preflight/check-host"]
+    assert check.op.file_sharing.setting == "sharedDrives"
+    cleanup_place()
+    w = World(PLACE, inventory("hyperv-2x"), plan, program)
+    path = w.host_root / "AppData/Roaming/Docker/settings.json"
+    settings = json.loads(path.read_text())
+    drive = str(w.work)[:1].upper()
+    assert settings["shareddrives"][drive] is True
+    outcome = w.run(stop_after="preflight/check-host")
+    assert outcome.status == "stopped", outcome.message
+    for shared in ({drive: 1}, [str(w.work)]):
+        cleanup_place()
+        w = World(PLACE, inventory("hyperv-2x"), plan, program)
+        settings = json.loads(path.read_text())
+        settings["shareddrives"] = shared
+        settings["filesharingDirectories"] = [str(w.work)]
+        path.write_text(json.dumps(settings))
+        outcome = run_program(w.ctx())
+        assert outcome.status == "failed" and "not shared" in outcome.message, shared
+
+
+def test_backup_files_keeps_each_copy_where_the_plan_says(tmp_path: Path) -> None:
+    """Where a host file's copy goes is the plan's (HostFile.backup): the runbook carries it and the rehearsal
+    writes there, listed in the manifest with the live path it came from."""
+    import dataclasses
+
+    from migrate.emit.runbook import RunbookMeta, render_runbook
+    from tests.simworld import PLACE, World
+
+    base = world(tmp_path, "hyperv-2x")
+    (step,) = [s for s in base.program.steps if s.id == "switch/backup-settings"]
+    files = tuple(dataclasses.replace(f, backup=f"settings/copy-of-{f.key}") for f in step.op.files)
+    moved = dataclasses.replace(step, op=dataclasses.replace(step.op, files=files))
+    program = dataclasses.replace(base.program, steps=tuple(moved if s is step else s for s in base.program.steps))
+    text = render_runbook(program, RunbookMeta(PLAN_HASH, "test", "C:\\wsl2-migrate-backup", "hyperv"))
+    assert "Key = 'desktop-settings'; Candidates = @(" in text
+    assert "Backup = 'settings/copy-of-desktop-settings' }" in text
+    cleanup_place()
+    w = World(PLACE, inventory("hyperv-2x"), base.plan, program)
+    outcome = w.run(stop_after="switch/backup-settings")
+    assert outcome.status == "stopped", outcome.message
+    manifest = json.loads((w.work / "settings" / "manifest.json").read_text())
+    desktop = next(e for e in manifest["files"] if e["key"] == "desktop-settings")
+    assert desktop["present"] and desktop["backup"] == "settings/copy-of-desktop-settings"
+    assert (w.work / "settings" / "copy-of-desktop-settings").read_bytes() == Path(desktop["path"]).read_bytes()
+
+
 def test_an_archive_changed_after_the_verification_is_refused_before_restore(tmp_path: Path) -> None:
     """Item 9: archives are re-hashed right before the step that reads them."""
     w = world(tmp_path, "hyperv-2x")

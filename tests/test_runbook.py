@@ -311,7 +311,8 @@ def test_the_hand_made_program_has_a_step_of_every_host_action() -> None:
 
 
 RESTRICTED = {
-    "Step.id", "Step.phase", "Docker.engine", "WaitEngine.engine", "HostFile.key", "FileSharing.setting",
+    "Step.id", "Step.phase", "Docker.engine", "WaitEngine.engine", "HostFile.key", "HostFile.backup",
+    "FileSharing.setting",
     "Check.mode", "PrepareBackupFolder.folders", "WriteEnvFile.path", "BackupFiles.manifest", "RestoreFiles.manifest",
     "EditIni.section", "IniEntry.key", "EnableFeature.name", "TargetVolume.backup_digest",
     "TargetVolume.target_digest", "UpgradeDesktop.installer_arguments", "UpgradeDesktop.min_version",

@@ -20,6 +20,7 @@ from tree_sitter import Node
 
 from migrate.plan.actions import (
     ACTION_NAMES,
+    FILE_SHARING_SETTINGS,
     EnableFeature,
     FileSharing,
     FreeSpace,
@@ -838,25 +839,61 @@ def check_failures_say_what_next(lib: Lib) -> list[str]:
 
 
 def check_json_edits_follow_section_7(lib: Lib) -> list[str]:
-    """Desktop stopped, the previous values recorded once, ShouldProcess, the original kept, ConvertTo-Json -Depth
-    100, an atomic write, read back and compared, the original put back on any difference."""
-    edit = lib.body("Edit-JsonFile")
-    write = lib.body("Write-JsonChecked")
+    """A JSON edit: Desktop stopped, the previous values recorded once (edit-json only), ConvertTo-Json -Depth 100
+    read back and compared with the document before anything is written. Every host file written (JSON,
+    .wslconfig, a file put back by restore-files) goes through Write-HostFile: ShouldProcess, the original kept, an
+    atomic write, the bytes read back, the original put back (or a new file moved aside) on any difference."""
+    update = lib.body("Merge-JsonFile")
+    write = lib.body("Write-HostFile")
     out = []
-    for body, order in ((edit, ("Assert-DesktopStopped", "Read-JsonFileForEdit", "Edit-JsonDocument",
-                                "-Name 'previous'", "Save-Journal", "Write-JsonChecked")),
-                        (write, ("$PSCmdlet.ShouldProcess", "Save-FileSnapshot", "ConvertTo-Json -InputObject "
-                                 "$Document -Depth 100", "Write-Utf8FileAtomic", "Test-JsonValueEqual",
-                                 "Undo-HostFileWrite -Path $Path -OriginalBytes $OriginalBytes"))):
+    for body, order in ((update, ("Assert-DesktopStopped", "Resolve-HostFile", "$document.PSObject.Properties[$name]",
+                                  "if ($Record -and $null -eq (Get-JsonProperty", "-Name 'previous'", "Save-Journal",
+                                  "ConvertTo-Json -InputObject $document -Depth 100",
+                                  "Test-JsonValueEqual -Left (ConvertFrom-Json -InputObject $text) -Right $document",
+                                  "if (-not $same) { throw", "Write-HostFile -File $file")),
+                        (write, ("$PSCmdlet.ShouldProcess", "Save-FileSnapshot -Path $File.Path -Bytes $File.Bytes",
+                                 "Write-BytesFileAtomic -Path $File.Path -Bytes $Bytes",
+                                 "(Get-FileSha256 -Path $File.Path) -eq (Get-BytesSha256 -Bytes $Bytes)",
+                                 "Write-BytesFileAtomic -Path $File.Path -Bytes $File.Bytes",
+                                 "[System.IO.File]::Move"))):
         positions = [body.find(p) for p in order]
         if min(positions) < 0 or positions != sorted(positions):
             out.append(f"expected, in order: {order}")
-    undo = lib.body("Undo-HostFileWrite")
-    put_back = undo.find("Write-BytesFileAtomic -Path $Path -Bytes $OriginalBytes")
-    if not 0 <= put_back < undo.find("[System.IO.File]::Move"):
-        out.append("Undo-HostFileWrite does not put the original back (or move a new file aside)")
-    if "Undo-HostFileWrite -Path $path -OriginalBytes $bytes -Existed $existed" not in lib.body("Edit-IniFile"):
-        out.append("edit-ini does not undo a write that does not read back")
+    callers = {"Edit-JsonFile": "Merge-JsonFile -Step $Step", "Restore-JsonKey": "Merge-JsonFile -Step $Step",
+               "Edit-IniFile": "Write-HostFile -File $file", "Restore-HostFile": "Write-HostFile -File $live"}
+    for function, call in callers.items():
+        if call not in lib.body(function):
+            out.append(f"{function} does not write through {call.split()[0]}")
+    if "-Record" not in lib.body("Edit-JsonFile") or "-Record" in lib.body("Restore-JsonKey"):
+        out.append("only edit-json records the previous values")
+    # Nothing else in the library writes a file the plan names as a host file.
+    for name in ("Edit-IniFile", "Restore-HostFile", "Merge-JsonFile"):
+        if re.search(r"Write-(Bytes|Utf8)FileAtomic", lib.body(name)):
+            out.append(f"{name} writes a host file itself")
+    return out
+
+
+def check_backup_copies_are_the_plans(lib: Lib) -> list[str]:
+    """backup-files keeps each host file's copy where the plan says (HostFile.backup), naming none itself."""
+    body = lib.body("Backup-HostFile")
+    if "$relative = $file.Backup" not in body or "'settings/" in body:
+        return ["backup-files does not keep each copy where the plan says (HostFile.Backup)"]
+    return []
+
+
+def check_file_sharing_reads_the_plans_setting(lib: Lib) -> list[str]:
+    """check-host's file sharing check reads the setting the plan names, as that setting's shape (a list of folders
+    or drive letter -> true): the setting names it compares are the model's, and it does not guess the shape from
+    the value's run-time type."""
+    body = lib.body("Test-FileSharing")
+    out = []
+    named = set(re.findall(r"\$setting -eq '([^']*)'", body))
+    if not named or not named <= set(FILE_SHARING_SETTINGS):
+        out.append(f"Test-FileSharing compares the setting with {sorted(named)}, the model has {FILE_SHARING_SETTINGS}")
+    if "$setting = $Step.Params.FileSharing.Setting" not in body:
+        out.append("Test-FileSharing does not read the plan's setting")
+    if re.search(r"-is \[System\.(Management\.Automation\.PSCustomObject|Array)\]", body):
+        out.append("Test-FileSharing decides the shape from the value's type")
     return out
 
 
@@ -905,8 +942,7 @@ READS: list[tuple[str, str, set[str]]] = [
     ("Test-TargetEngine", "volume", _key_set(TargetVolume)),
     ("Backup-HostFile", "file", _key_set(HostFile)),
     ("Resolve-HostFile", "File", _key_set(HostFile)),
-    ("Read-JsonFileForEdit", "File", _key_set(HostFile)),
-    ("Add-IniEntry", "entry", _key_set(IniEntry)),
+    ("Edit-IniFile", "entry", _key_set(IniEntry)),
     ("Invoke-RunbookStep", "artifact", {"path", "kind", "subject", "secret"}),
     ("Test-BackupArtifact", "artifact", {"path", "kind", "subject", "secret"}),
     ("Export-SecretValue", "ref", _key_set(SecretRef)),
@@ -1040,7 +1076,8 @@ CHECKS: list[Callable[[Lib], list[str]]] = [
     check_artifacts_are_rehashed_before_use,
     check_engines_prove_what_they_are, check_wsl_changes_only_while_desktop_is_stopped,
     check_the_backup_folder_is_local, check_the_first_stop_after_a_restart_waits_for_desktop,
-    check_failures_say_what_next, check_json_edits_follow_section_7,
+    check_failures_say_what_next, check_json_edits_follow_section_7, check_file_sharing_reads_the_plans_setting,
+    check_backup_copies_are_the_plans,
     check_verify_target_compares_both_digests, check_check_modes_are_the_models,
     check_the_library_reads_only_what_the_program_holds, check_the_journal_is_the_rehearsals,
     check_json_arrays_are_not_wrapped, check_time_limits_come_from_the_program,
@@ -1200,20 +1237,33 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
      [("        if ($run.Stopped.Length -gt 0) { Assert-DesktopStopped -What $run.Stopped }\n", "")]),
     (check_failures_say_what_next, [("        Write-Warning -Message ('Log: ' + $script:LogPath + '; transcript: ' + "
                                      "$script:TranscriptPath)\n", "")]),
-    (check_json_edits_follow_section_7, [("        Write-BytesFileAtomic -Path $Path -Bytes $OriginalBytes\n", "")]),
-    (check_json_edits_follow_section_7, [("        Undo-HostFileWrite -Path $path -OriginalBytes $bytes "
-                                          "-Existed $existed -Problem 'it does not read back as written'",
-                                          "        throw $path")]),
-    (check_json_edits_follow_section_7, [("    if ($Existed) { [void](Save-FileSnapshot -Path $Path -Bytes "
-                                          "$OriginalBytes) }\n", "")]),
+    (check_json_edits_follow_section_7, [("        Write-BytesFileAtomic -Path $File.Path -Bytes $File.Bytes\n", "")]),
+    (check_json_edits_follow_section_7, [("    Write-HostFile -File $file -Bytes $out -Change",
+                                          "    Write-BytesFileAtomic -Path $file.Path -Bytes $out # -Change")]),
+    (check_json_edits_follow_section_7, [("    if ($File.Existed) { [void](Save-FileSnapshot -Path $File.Path -Bytes "
+                                          "$File.Bytes) }\n", "")]),
+    (check_json_edits_follow_section_7, [("$same = Test-JsonValueEqual -Left (ConvertFrom-Json -InputObject $text) "
+                                          "-Right $document", "$same = $true")]),
+    (check_json_edits_follow_section_7, [("Merge-JsonFile -Step $Step -Set $set -Remove $remove",
+                                          "Merge-JsonFile -Step $Step -Set $set -Remove $remove -Record")]),
+    (check_json_edits_follow_section_7, [("Write-HostFile -File $live -Bytes ([System.IO.File]::ReadAllBytes($copy))",
+                                          "Write-BytesFileAtomic -Path $live.Path -Bytes "
+                                          "([System.IO.File]::ReadAllBytes($copy))")]),
+    (check_backup_copies_are_the_plans, [("$relative = $file.Backup", "$relative = 'settings/' + $file.Key")]),
+    (check_file_sharing_reads_the_plans_setting,
+     [("if ($setting -eq 'sharedDrives') {", "if ($shared -is [System.Management.Automation.PSCustomObject]) {")]),
+    (check_file_sharing_reads_the_plans_setting, [("if ($setting -eq 'sharedDrives') {",
+                                                   "if ($setting -eq 'SharedDrive') {")]),
     (check_verify_target_compares_both_digests, [("$before -cne $after", "$before -ne $after")]),
     (check_check_modes_are_the_models, [("$Check.Mode -eq 'has-word'", "$Check.Mode -eq 'hasword'")]),
     (check_the_library_reads_only_what_the_program_holds, [("$deadline = (Get-Date).AddSeconds($p.Timeout)\n    while "
                                                             "($true) {", "$deadline = (Get-Date).AddSeconds("
                                                             "$p.TimeoutSeconds)\n    while ($true) {")]),
     (check_the_library_reads_only_what_the_program_holds, [("$docker.OkExitCodes", "$docker.OkCodes")]),
-    (check_the_library_reads_only_what_the_program_holds, [("$p.FileSharing.Setting -IgnoreCase",
-                                                            "$p.FileSharing.Name -IgnoreCase")]),
+    (check_the_library_reads_only_what_the_program_holds, [("$setting = $Step.Params.FileSharing.Setting",
+                                                            "$setting = $Step.Params.FileSharing.Name")]),
+    (check_the_library_reads_only_what_the_program_holds, [("-Remove $p.Remove -Create:$p.Create -Record",
+                                                            "-Remove $p.Keys -Create:$p.Create -Record")]),
     (check_the_journal_is_the_rehearsals, [("        rolledBack  = $script:Journal.RolledBack",
                                             "        rolledBackAt = $script:Journal.RolledBack")]),
     (check_time_limits_come_from_the_program, [("-TimeoutSeconds $run.Timeout", "-TimeoutSeconds 3600")]),

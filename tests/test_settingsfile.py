@@ -106,6 +106,17 @@ def test_restore_of_an_absent_key_leaves_another_spelling_alone_without_ignore_c
                                  ignore_case=True) == {}
 
 
+def test_restore_is_the_edit_with_the_recorded_values() -> None:
+    """A key recorded present is set back as edit-json sets a key (in daemon.json, the recorded spelling replaces
+    another one), a key recorded absent removed as edit-json removes one."""
+    previous = {"debug": {"present": True, "value": True}, "graph": {"present": False, "value": None}}
+    before = {"Debug": False, "graph": "x", "keep": 1}
+    assert list(restore_json_document(before, previous, ("debug", "graph"), ignore_case=False).items()) == \
+        [("keep", 1), ("debug", True)]
+    assert list(restore_json_document(before, previous, ("debug", "graph"), ignore_case=True).items()) == \
+        [("Debug", True), ("keep", 1)]
+
+
 _keys = st.sampled_from(["a", "A", "autoStart", "AUTOSTART", "wslEngineEnabled", "x-y", "\u00e9t\u00e9"])
 _values = st.recursive(st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=3),
                        lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=2), inner,

@@ -72,18 +72,17 @@ function Get-TextTail {
 }
 
 function Get-JsonProperty {
-    # A property of a ConvertFrom-Json object or a key of a hashtable, or $Default (strict mode throws on a missing
-    # property). The unary comma keeps an array an array for the caller.
+    # A property of a ConvertFrom-Json object (found without case: it holds no two names differing only in case) or
+    # a key of a hashtable, or $Default (strict mode throws on a missing property). The unary comma keeps an array an
+    # array for the caller.
     [CmdletBinding()]
     param([AllowNull()] [object]$Object, [Parameter(Mandatory)] [string]$Name, [AllowNull()] [object]$Default = $null)
-    if ($null -eq $Object) { return , $Default }
     if ($Object -is [System.Collections.IDictionary]) {
         if ($Object.Contains($Name)) { return , $Object[$Name] }
-        return , $Default
+    } elseif ($null -ne $Object -and $null -ne $Object.PSObject.Properties[$Name]) {
+        return , $Object.PSObject.Properties[$Name].Value
     }
-    $property = $Object.PSObject.Properties[$Name]
-    if ($null -eq $property) { return , $Default }
-    return , $property.Value
+    return , $Default
 }
 
 function Get-RequiredProperty {
@@ -94,17 +93,6 @@ function Get-RequiredProperty {
         if ($null -eq (Get-JsonProperty -Object $Object -Name $key)) { throw ($File + ' in ' + $script:BackupRoot + ' is damaged: an entry has no ' + $key + ' (its .bak copy may be whole)') }
     }
     return , (Get-JsonProperty -Object $Object -Name $Name[0])
-}
-
-function Find-JsonProperty {
-    # The property named exactly $Name or, with -IgnoreCase, the one differing only in case (ConvertFrom-Json never
-    # holds two of those).
-    [CmdletBinding()]
-    param([Parameter(Mandatory)] [object]$Object, [Parameter(Mandatory)] [string]$Name, [switch]$IgnoreCase)
-    foreach ($property in $Object.PSObject.Properties) {
-        if ($property.Name -ceq $Name -or ($IgnoreCase -and $property.Name -eq $Name)) { return $property }
-    }
-    return $null
 }
 
 function Confirm-GoOn {
@@ -262,13 +250,14 @@ function Resolve-HostPath {
 }
 
 function Resolve-HostFile {
-    # The first of a host file's candidate paths that exists, or '' (the plan lists them, in the order to try).
-    [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [hashtable]$File)
+    # @{ Path; Existed; Bytes } of a host file: the first of its candidate paths that exists (the plan lists them in
+    # the order to try), or else the first one, empty.
+    [CmdletBinding()] [OutputType([hashtable])] param([Parameter(Mandatory)] [hashtable]$File)
     foreach ($candidate in $File.Candidates) {
         $path = Resolve-HostPath -Template $candidate
-        if ([System.IO.File]::Exists($path)) { return $path }
+        if ([System.IO.File]::Exists($path)) { return @{ Path = $path; Existed = $true; Bytes = [System.IO.File]::ReadAllBytes($path) } }
     }
-    return ''
+    return @{ Path = (Resolve-HostPath -Template $File.Candidates[0]); Existed = $false; Bytes = (New-Object -TypeName 'byte[]' -ArgumentList 0) }
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -771,43 +760,30 @@ function Assert-Check {
 # compared, put back on any difference. The rules are migrate/rehearse/settingsfile.py's, which the tests run.
 
 function Test-JsonValueEqual {
-    # Deep equality of two JSON values: objects by exact key set, arrays in order, strings by case.
+    # Deep equality of two JSON values (settingsfile.json_equal): objects by exact key set, arrays in order, strings
+    # by case, numbers by value whatever their type (1 and 1.0), true and 1 not.
     [CmdletBinding()] [OutputType([bool])] param([AllowNull()] [object]$Left, [AllowNull()] [object]$Right)
     if ($null -eq $Left -or $null -eq $Right) { return ($null -eq $Left -and $null -eq $Right) }
-    $leftObject = $Left -is [System.Management.Automation.PSCustomObject]
-    $rightObject = $Right -is [System.Management.Automation.PSCustomObject]
-    if ($leftObject -or $rightObject) {
-        if (-not ($leftObject -and $rightObject)) { return $false }
-        $leftProperties = @($Left.PSObject.Properties)
-        if ($leftProperties.Count -ne @($Right.PSObject.Properties).Count) { return $false }
-        foreach ($property in $leftProperties) {
-            $other = Find-JsonProperty -Object $Right -Name $property.Name
-            if ($null -eq $other -or -not (Test-JsonValueEqual -Left $property.Value -Right $other.Value)) {
-                return $false
-            }
+    if ($Left -is [System.Management.Automation.PSCustomObject] -and $Right -is [System.Management.Automation.PSCustomObject]) {
+        if (@($Left.PSObject.Properties).Count -ne @($Right.PSObject.Properties).Count) { return $false }
+        foreach ($property in $Left.PSObject.Properties) {
+            $other = $Right.PSObject.Properties[$property.Name]
+            if ($null -eq $other -or $other.Name -cne $property.Name -or -not (Test-JsonValueEqual -Left $property.Value -Right $other.Value)) { return $false }
         }
         return $true
     }
-    if ($Left -is [System.Array] -or $Right -is [System.Array]) {
-        if (-not ($Left -is [System.Array] -and $Right -is [System.Array]) -or $Left.Length -ne $Right.Length) {
-            return $false
-        }
+    if ($Left -is [System.Array] -and $Right -is [System.Array]) {
+        if ($Left.Length -ne $Right.Length) { return $false }
         for ($i = 0; $i -lt $Left.Length; $i++) {
             if (-not (Test-JsonValueEqual -Left $Left[$i] -Right $Right[$i])) { return $false }
         }
         return $true
     }
-    if ($Left -is [string] -or $Right -is [string]) {
-        return ($Left -is [string] -and $Right -is [string] -and $Left -ceq $Right)
-    }
-    if ($Left -is [bool] -or $Right -is [bool]) {
-        return ($Left -is [bool] -and $Right -is [bool] -and $Left -eq $Right)
-    }
-    if ($Left -is [datetime] -or $Right -is [datetime]) {
-        # 7.x's ConvertFrom-Json reads an ISO 8601 string as a date (5.1 keeps the string).
-        return ($Left -is [datetime] -and $Right -is [datetime] -and $Left.ToUniversalTime() -eq $Right.ToUniversalTime())
-    }
-    return ([double]$Left -eq [double]$Right)
+    # 7.x's ConvertFrom-Json reads an ISO 8601 string as a date (5.1 keeps the string).
+    if ($Left -is [datetime] -and $Right -is [datetime]) { return ($Left.ToUniversalTime() -eq $Right.ToUniversalTime()) }
+    if ($Left.GetType() -eq $Right.GetType()) { return ($Left -ceq $Right) }
+    $number = '^(S?Byte|U?Int(16|32|64)|Single|Double|Decimal|BigInteger)$'
+    return ($Left.GetType().Name -match $number -and $Right.GetType().Name -match $number -and [double]$Left -eq [double]$Right)
 }
 
 function Get-DesktopProcess {
@@ -828,208 +804,71 @@ function Assert-DesktopStopped {
     }
 }
 
-function Edit-JsonDocument {
-    # The edited document and each named key's previous state (settingsfile.edit_json_document): a key is found
-    # without case; a set key keeps its spelling and place with -IgnoreCase, else a key spelled otherwise is replaced
-    # by the plan's spelling; a new key goes last; a removed key goes in any spelling with -IgnoreCase, else only
-    # the exact one.
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory)] [object]$Document,
-        [Parameter(Mandatory)] [object]$Set,
-        [AllowEmptyCollection()] [string[]]$Remove = @(),
-        [switch]$IgnoreCase
-    )
+function Merge-JsonFile {
+    # Top-level keys of a host JSON file set and removed, every other key kept, by the rules of docs/runbook.md
+    # (settingsfile.edit_json_document); -Record keeps each key's previous state in the step's journal record.
+    [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step, [Parameter(Mandatory)] [System.Collections.Specialized.OrderedDictionary]$Set, [AllowEmptyCollection()] [string[]]$Remove = @(), [switch]$Create, [switch]$Record)
+    $p = $Step.Params
+    Assert-DesktopStopped -What ($p.File.Key + ' is edited')
+    $file = Resolve-HostFile -File $p.File
+    $document = New-Object -TypeName PSObject
+    if ($file.Existed) {
+        $document = ConvertFrom-Json -InputObject (Read-TextFile -Path $file.Path)
+        if (-not ($document -is [System.Management.Automation.PSCustomObject])) { throw ($file.Path + ': not a JSON object') }
+    } elseif (-not $Create) { throw ($p.File.Key + ': none of ' + ($p.File.Candidates -join ', ') + ' exists') }
+    $names = @($Set.Keys) + $Remove
     $previous = [ordered]@{}
-    foreach ($entry in $Set.PSObject.Properties) {
-        $existing = Find-JsonProperty -Object $Document -Name $entry.Name -IgnoreCase
-        if ($null -eq $existing) {
-            $previous[$entry.Name] = [ordered]@{ present = $false; value = $null }
-        } else {
-            $previous[$entry.Name] = [ordered]@{ present = $true; value = $existing.Value }
-        }
-        if ($null -ne $existing -and ($IgnoreCase -or $existing.Name -ceq $entry.Name)) {
-            $existing.Value = $entry.Value
-        } else {
-            if ($null -ne $existing) { $Document.PSObject.Properties.Remove($existing.Name) }
-            Add-Member -InputObject $Document -MemberType NoteProperty -Name $entry.Name -Value $entry.Value
-        }
+    foreach ($name in $names) {
+        # Found without case: ConvertFrom-Json holds no two names differing only in case.
+        $existing = $document.PSObject.Properties[$name]
+        $exact = $null -ne $existing -and ($p.IgnoreCase -or $existing.Name -ceq $name)
+        # The key this edit replaces or removes: any spelling when it sets one, else only one that matches.
+        $hit = $null -ne $existing -and ($exact -or $Set.Contains($name))
+        $previous[$name] = [ordered]@{ present = $false; value = $null }
+        if ($hit) { $previous[$name] = [ordered]@{ present = $true; value = $existing.Value } }
+        if ($exact -and $Set.Contains($name)) { $existing.Value = $Set[$name]; continue }
+        if ($hit) { $document.PSObject.Properties.Remove($existing.Name) }
+        if ($Set.Contains($name)) { Add-Member -InputObject $document -MemberType NoteProperty -Name $name -Value $Set[$name] }
     }
-    foreach ($name in $Remove) {
-        $existing = Find-JsonProperty -Object $Document -Name $name -IgnoreCase
-        $hit = $null -ne $existing -and ($IgnoreCase -or $existing.Name -ceq $name)
-        if ($hit) {
-            $previous[$name] = [ordered]@{ present = $true; value = $existing.Value }
-            $Document.PSObject.Properties.Remove($existing.Name)
-        } else {
-            $previous[$name] = [ordered]@{ present = $false; value = $null }
-        }
+    if ($Record -and $null -eq (Get-JsonProperty -Object (Get-StepState -Id $Step.Id).Record -Name 'previous')) {
+        # Written once: a second attempt must not record its own earlier edit as the previous value.
+        Write-StepRecord -Id $Step.Id -Name 'previous' -Value $previous
+        Save-Journal
     }
-    return $previous
-}
-
-function Restore-JsonDocument {
-    # Each key back to its recorded previous state (settingsfile.restore_json_document).
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory)] [object]$Document,
-        [Parameter(Mandatory)] [object]$Previous,
-        [Parameter(Mandatory)] [string[]]$Keys,
-        [switch]$IgnoreCase
-    )
-    foreach ($key in $Keys) {
-        $record = Get-JsonProperty -Object $Previous -Name $key
-        if ($null -eq $record) { throw ('no previous value was recorded for ' + $key) }
-        $existing = Find-JsonProperty -Object $Document -Name $key -IgnoreCase
-        if ([bool](Get-JsonProperty -Object $record -Name 'present' -Default $false)) {
-            $value = Get-JsonProperty -Object $record -Name 'value'
-            if ($null -ne $existing) {
-                $existing.Value = $value
-            } else {
-                Add-Member -InputObject $Document -MemberType NoteProperty -Name $key -Value $value
-            }
-        } elseif ($null -ne $existing -and ($IgnoreCase -or $existing.Name -ceq $key)) {
-            $Document.PSObject.Properties.Remove($existing.Name)
-        }
-    }
-}
-
-function Write-JsonChecked {
-    # Writes the document (-Depth 100, UTF-8 without BOM, atomically) after keeping the original bytes in edits\,
-    # re-reads it and compares it with what was meant; on any difference the original goes back and the step fails.
-    [CmdletBinding(SupportsShouldProcess)]
-    param(
-        [Parameter(Mandatory)] [string]$Path,
-        [Parameter(Mandatory)] [object]$Document,
-        [Parameter(Mandatory)] [AllowEmptyCollection()] [byte[]]$OriginalBytes,
-        [Parameter(Mandatory)] [bool]$Existed,
-        [Parameter(Mandatory)] [string]$Change
-    )
-    if (-not $PSCmdlet.ShouldProcess($Path, $Change)) { $script:StepDeclined = $true; return }
-    if ($Existed) { [void](Save-FileSnapshot -Path $Path -Bytes $OriginalBytes) }
-    $text = ConvertTo-Json -InputObject $Document -Depth 100
-    Write-Utf8FileAtomic -Path $Path -Text $text
-    $problem = ''
+    $text = ConvertTo-Json -InputObject $document -Depth 100
     try {
-        # Compared with the document in memory (the original with only the named keys changed), not with the text:
-        # a value ConvertTo-Json lost or truncated shows as a difference here.
-        $written = ConvertFrom-Json -InputObject (Read-TextFile -Path $Path)
-        if (-not (Test-JsonValueEqual -Left $written -Right $Document)) {
-            $problem = 'it does not read back as the original with only the named keys changed'
-        }
+        # Compared before anything is written with the document in memory (the original with only the named keys
+        # changed), not with the text: a value ConvertTo-Json lost or truncated shows as a difference here.
+        $same = Test-JsonValueEqual -Left (ConvertFrom-Json -InputObject $text) -Right $document
     } catch {
-        $problem = 'it cannot be read back: ' + $_.Exception.Message
+        throw ($file.Path + ': the edited file would not read back (' + $_.Exception.Message + '); nothing was written')
     }
-    if ($problem.Length -eq 0) { Add-StepNote -Text ($Change + ' in ' + $Path); return }
-    Undo-HostFileWrite -Path $Path -OriginalBytes $OriginalBytes -Existed $Existed -Problem $problem
+    if (-not $same) { throw ($file.Path + ': it would not read back as the original with only the named keys changed; nothing was written') }
+    Write-HostFile -File $file -Bytes ($script:Utf8NoBom.GetBytes($text)) -Change ('Set or remove ' + ($names -join ', '))
 }
 
-function Undo-HostFileWrite {
-    # A host file that does not read back as meant: the original bytes go back, or a file that did not exist before
-    # is moved into the backup folder (never deleted); then the step fails.
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory)] [string]$Path,
-        [Parameter(Mandatory)] [AllowEmptyCollection()] [byte[]]$OriginalBytes,
-        [Parameter(Mandatory)] [bool]$Existed,
-        [Parameter(Mandatory)] [string]$Problem
-    )
-    if ($Existed) {
-        Write-BytesFileAtomic -Path $Path -Bytes $OriginalBytes
-        throw ($Path + ': ' + $Problem + '; the original file was put back')
+function Write-HostFile {
+    # A host file's new bytes, after its original bytes are kept in edits\ (when it existed), written atomically and
+    # read back; on any difference the original goes back, or a file that did not exist before is moved into the
+    # backup folder (never deleted), and the step fails.
+    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$File, [Parameter(Mandatory)] [AllowEmptyCollection()] [byte[]]$Bytes, [Parameter(Mandatory)] [string]$Change)
+    if (-not $PSCmdlet.ShouldProcess($File.Path, $Change)) { $script:StepDeclined = $true; return }
+    if ($File.Existed) { [void](Save-FileSnapshot -Path $File.Path -Bytes $File.Bytes) }
+    Write-BytesFileAtomic -Path $File.Path -Bytes $Bytes
+    try {
+        $same = (Get-FileSha256 -Path $File.Path) -eq (Get-BytesSha256 -Bytes $Bytes)
+    } catch {
+        $same = $false
+    }
+    if ($same) { Add-StepNote -Text ($Change + ' in ' + $File.Path); return }
+    if ($File.Existed) {
+        Write-BytesFileAtomic -Path $File.Path -Bytes $File.Bytes
+        throw ($File.Path + ': it does not read back as written; the original file was put back')
     }
     $aside = Get-BackupItemPath -Relative 'edits'
     [void][System.IO.Directory]::CreateDirectory($aside)
-    [System.IO.File]::Move($Path, [System.IO.Path]::Combine($aside, 'failed-' + [guid]::NewGuid().ToString('N') + '-' + [System.IO.Path]::GetFileName($Path)))
-    throw ($Path + ': ' + $Problem + '; the file did not exist before and was moved into the backup folder')
-}
-
-function Read-JsonFileForEdit {
-    # @{ Path; Existed; Bytes; Document } of a host file ({} when -Create and none of its paths exists).
-    [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$File, [switch]$Create)
-    $path = Resolve-HostFile -File $File
-    if ($path.Length -eq 0) {
-        if (-not $Create) { throw ($File.Key + ': none of ' + ($File.Candidates -join ', ') + ' exists') }
-        $path = Resolve-HostPath -Template $File.Candidates[0]
-        return @{ Path = $path; Existed = $false; Bytes = (New-Object -TypeName 'byte[]' -ArgumentList 0); Document = (New-Object -TypeName PSObject) }
-    }
-    $bytes = [System.IO.File]::ReadAllBytes($path)
-    $document = ConvertFrom-Json -InputObject (Read-TextFile -Path $path)
-    if (-not ($document -is [System.Management.Automation.PSCustomObject])) { throw ($path + ': not a JSON object') }
-    return @{ Path = $path; Existed = $true; Bytes = $bytes; Document = $document }
-}
-
-function Add-IniEntry {
-    # The file's bytes with each entry its section lacks added as key=value (settingsfile.edit_ini_text): lines end
-    # at LF only; the section is found by its header, without case; a key counts as set when a key = ... line (not
-    # a # or ; comment) names it; new lines follow the section's last non-blank line with the file's line ending
-    # (CRLF for a new file); without the section, [section] and the lines are appended; a UTF-8 BOM is kept.
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory)] [AllowEmptyCollection()] [byte[]]$Bytes,
-        [Parameter(Mandatory)] [string]$Section,
-        [Parameter(Mandatory)] [object[]]$Entries
-    )
-    $bom = $Bytes.Length -ge 3 -and $Bytes[0] -eq 0xEF -and $Bytes[1] -eq 0xBB -and $Bytes[2] -eq 0xBF
-    $offset = 0
-    if ($bom) { $offset = 3 }
-    $strict = New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false, $true
-    try {
-        $text = $strict.GetString($Bytes, $offset, $Bytes.Length - $offset)
-    } catch {
-        throw 'the file is not UTF-8 (WSL reads .wslconfig as UTF-8)'
-    }
-    $newline = $script:CrLf
-    if ($text.Length -gt 0 -and -not $text.Contains($script:CrLf) -and $text.Contains($script:Lf)) {
-        $newline = $script:Lf
-    }
-    $lines = New-Object -TypeName 'System.Collections.Generic.List[string]'
-    foreach ($match in [regex]::Matches($text, '[^\n]*\n|[^\n]+$')) { $lines.Add($match.Value) }
-    $header = '^\s*\[([^\]]*)\]\s*$'
-    $start = -1
-    for ($i = 0; $i -lt $lines.Count; $i++) {
-        $found = [regex]::Match($lines[$i].TrimEnd([char[]]@([char]13, [char]10)), $header)
-        if ($found.Success -and $found.Groups[1].Value.Trim() -eq $Section) { $start = $i; break }
-    }
-    $have = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList ([System.StringComparer]::OrdinalIgnoreCase)
-    $end = $lines.Count
-    if ($start -ge 0) {
-        for ($i = $start + 1; $i -lt $lines.Count; $i++) {
-            if ([regex]::IsMatch($lines[$i].TrimEnd([char[]]@([char]13, [char]10)), $header)) { $end = $i; break }
-            $body = $lines[$i].Trim()
-            if ($body.Length -gt 0 -and '#;'.IndexOf($body[0]) -lt 0 -and $body.Contains('=')) {
-                [void]$have.Add($body.Substring(0, $body.IndexOf('=')).Trim())
-            }
-        }
-    }
-    $added = New-Object -TypeName 'System.Collections.Generic.List[string]'
-    $new = New-Object -TypeName 'System.Collections.Generic.List[string]'
-    foreach ($entry in $Entries) {
-        if (-not $have.Contains($entry.Key)) {
-            $added.Add($entry.Key)
-            $new.Add($entry.Key + '=' + $entry.Value + $newline)
-        }
-    }
-    if ($added.Count -eq 0) {
-        return @{ Bytes = $Bytes; Added = @() }
-    }
-    if ($start -lt 0) {
-        if ($lines.Count -gt 0 -and -not $lines[$lines.Count - 1].EndsWith($script:Lf)) {
-            $lines[$lines.Count - 1] = $lines[$lines.Count - 1] + $newline
-        }
-        $lines.Add('[' + $Section + ']' + $newline)
-        $lines.AddRange($new)
-    } else {
-        $last = $start
-        for ($i = $start + 1; $i -lt $end; $i++) {
-            if ($lines[$i].Trim().Length -gt 0) { $last = $i }
-        }
-        if (-not $lines[$last].EndsWith($script:Lf)) { $lines[$last] = $lines[$last] + $newline }
-        $lines.InsertRange($last + 1, $new)
-    }
-    $out = $script:Utf8NoBom.GetBytes(($lines -join ''))
-    if ($bom) { $out = [byte[]](@(0xEF, 0xBB, 0xBF) + $out) }
-    return @{ Bytes = $out; Added = $added.ToArray() }
+    [System.IO.File]::Move($File.Path, [System.IO.Path]::Combine($aside, 'failed-' + [guid]::NewGuid().ToString('N') + '-' + [System.IO.Path]::GetFileName($File.Path)))
+    throw ($File.Path + ': it does not read back as written; the file did not exist before and was moved into the backup folder')
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1119,36 +958,20 @@ function Test-MigrationHost {
 
 function Test-FileSharing {
     # Hyper-V era Docker Desktop shares only the folders (or drives) its settings list: a helper container mounting
-    # the backup folder would otherwise wait on a sharing prompt (docker/for-win#8475).
+    # the backup folder would otherwise wait on a sharing prompt (docker/for-win#8475). The planner names the
+    # setting this Desktop has: filesharingDirectories lists folders, sharedDrives maps drive letters to true.
     [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
-    $p = $Step.Params
-    $path = Resolve-HostFile -File $p.Settings
-    if ($path.Length -eq 0) {
-        throw 'Docker Desktop''s settings file is missing: is Docker Desktop installed for this user?'
-    }
-    $settings = ConvertFrom-Json -InputObject (Read-TextFile -Path $path)
-    $shared = Find-JsonProperty -Object $settings -Name $p.FileSharing.Setting -IgnoreCase
-    if ($null -eq $shared) {
-        Add-StepNote -Text ($p.FileSharing.Setting + ' is not set: Docker Desktop shares its default folders')
-        return
-    }
+    $setting = $Step.Params.FileSharing.Setting
+    $file = Resolve-HostFile -File $Step.Params.Settings
+    if (-not $file.Existed) { throw 'Docker Desktop''s settings file is missing: is Docker Desktop installed for this user?' }
+    $shared = Get-JsonProperty -Object (ConvertFrom-Json -InputObject (Read-TextFile -Path $file.Path)) -Name $setting
+    if ($null -eq $shared) { Add-StepNote -Text ($setting + ' is not set: Docker Desktop shares its default folders'); return }
+    if ($setting -eq 'sharedDrives') { $shared = @($shared.PSObject.Properties | Where-Object -FilterScript { $_.Value -is [bool] -and $_.Value } | ForEach-Object -Process { $_.Name + ':' }) }
+    # The backup folder is shared when it is one of the folders (or drives) or under one.
     $root = $script:BackupRoot.TrimEnd([char[]]@([char]92))
-    $ok = $false
-    if ($shared.Value -is [System.Management.Automation.PSCustomObject]) {
-        $drive = $root.Substring(0, 1).ToUpperInvariant()
-        $ok = [bool](Get-JsonProperty -Object $shared.Value -Name $drive -Default $false)
-    } else {
-        foreach ($folder in @($shared.Value)) {
-            $base = ([string]$folder).TrimEnd([char[]]@([char]92))
-            if ($root -eq $base -or $root.StartsWith($base + '\', [System.StringComparison]::OrdinalIgnoreCase)) {
-                $ok = $true
-            }
-        }
-    }
-    if (-not $ok) {
-        throw ('the backup folder ' + $root + ' is not shared with Docker Desktop''s VM: add it (or its drive) in Settings > Resources > File sharing, or pass a -BackupPath under a shared folder')
-    }
-    Add-StepNote -Text ('the backup folder is shared with Docker Desktop (' + $p.FileSharing.Setting + ')')
+    $under = @($shared | Where-Object -FilterScript { ($root + '\').StartsWith(([string]$_).TrimEnd([char[]]@([char]92)) + '\', [System.StringComparison]::OrdinalIgnoreCase) })
+    if ($under.Count -eq 0) { throw ('the backup folder ' + $root + ' is not shared with Docker Desktop''s VM: add it (or its drive) in Settings > Resources > File sharing, or pass a -BackupPath under a shared folder') }
+    Add-StepNote -Text ('the backup folder is shared with Docker Desktop (' + $setting + ')')
 }
 
 function Protect-Folder {
@@ -1456,28 +1279,17 @@ function Backup-HostFile {
     [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
     Assert-DesktopStopped -What 'the settings are backed up'
-    if ([System.IO.File]::Exists((Get-BackupItemPath -Relative $p.Manifest))) {
-        Add-StepNote -Text ('kept the backup made earlier (' + $p.Manifest + ')')
-        return
-    }
-    if (-not $PSCmdlet.ShouldProcess($script:BackupRoot, 'Copy ' + @($p.Files).Count + ' host files into the backup folder')) {
-        $script:StepDeclined = $true
-        return
-    }
+    if ([System.IO.File]::Exists((Get-BackupItemPath -Relative $p.Manifest))) { Add-StepNote -Text ('kept the backup made earlier (' + $p.Manifest + ')'); return }
+    if (-not $PSCmdlet.ShouldProcess($script:BackupRoot, 'Copy ' + @($p.Files).Count + ' host files into the backup folder')) { $script:StepDeclined = $true; return }
     $entries = New-Object -TypeName 'System.Collections.Generic.List[object]'
     foreach ($file in $p.Files) {
         $live = Resolve-HostFile -File $file
-        $entry = [ordered]@{ key = $file.Key; path = $live; present = $false; backup = ''; sha256 = '' }
-        if ($live.Length -eq 0) {
-            $entry.path = Resolve-HostPath -Template $file.Candidates[0]
-        } else {
-            $relative = 'settings/' + $file.Key + '-' + [System.IO.Path]::GetFileName($live)
-            Write-BytesFileAtomic -Path (Get-BackupItemPath -Relative $relative) -Bytes ([System.IO.File]::ReadAllBytes($live))
-            Add-ArtifactRecord -StepId $Step.Id -Artifact @{ Path = $relative; Kind = 'settings-backup'; Subject = $live; Secret = $false }
-            if ((Get-FileSha256 -Path $live) -ne $script:Artifacts[$relative].Sha256) {
-                throw ('the copy of ' + $live + ' differs from the original (it changed while being copied?)')
-            }
-            $entry.present = $true
+        $entry = [ordered]@{ key = $file.Key; path = $live.Path; present = $live.Existed; backup = ''; sha256 = '' }
+        if ($live.Existed) {
+            $relative = $file.Backup
+            Write-BytesFileAtomic -Path (Get-BackupItemPath -Relative $relative) -Bytes $live.Bytes
+            Add-ArtifactRecord -StepId $Step.Id -Artifact @{ Path = $relative; Kind = 'settings-backup'; Subject = $live.Path; Secret = $false }
+            if ((Get-FileSha256 -Path $live.Path) -ne $script:Artifacts[$relative].Sha256) { throw ('the copy of ' + $live.Path + ' differs from the original (it changed while being copied?)') }
             $entry.backup = $relative
             $entry.sha256 = $script:Artifacts[$relative].Sha256
         }
@@ -1491,61 +1303,73 @@ function Edit-JsonFile {
     # edit-json: set and remove top-level keys; the previous values are recorded once, for restore-json-keys.
     [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
-    Assert-DesktopStopped -What ($p.File.Key + ' is edited')
-    $file = Read-JsonFileForEdit -File $p.File -Create:$p.Create
-    $previous = Edit-JsonDocument -Document $file.Document -Set (ConvertFrom-Json -InputObject $p.SetJson) -Remove $p.Remove -IgnoreCase:$p.IgnoreCase
-    $state = Get-StepState -Id $Step.Id
-    if ($null -eq (Get-JsonProperty -Object $state.Record -Name 'previous')) {
-        # Written once: a second attempt must not record its own earlier edit as the previous value.
-        Write-StepRecord -Id $Step.Id -Name 'previous' -Value $previous
-        Save-Journal
-    }
-    $names = @((ConvertFrom-Json -InputObject $p.SetJson).PSObject.Properties | Select-Object -ExpandProperty Name) + @($p.Remove)
-    Write-JsonChecked -Path $file.Path -Document $file.Document -OriginalBytes $file.Bytes -Existed $file.Existed -Change ('Set or remove ' + ($names -join ', '))
+    $set = [ordered]@{}
+    foreach ($entry in (ConvertFrom-Json -InputObject $p.SetJson).PSObject.Properties) { $set[$entry.Name] = $entry.Value }
+    Merge-JsonFile -Step $Step -Set $set -Remove $p.Remove -Create:$p.Create -Record
 }
 
 function Restore-JsonKey {
-    # restore-json-keys: the keys an earlier edit-json changed, back to the values it recorded.
+    # restore-json-keys: the keys an earlier edit-json changed, set back as it recorded them (absent ones removed).
     [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
-    Assert-DesktopStopped -What ($p.File.Key + ' is edited')
     $previous = Get-JsonProperty -Object (Get-StepState -Id $p.FromStep).Record -Name 'previous'
     if ($null -eq $previous) {
         if ($script:DryRun) { Add-StepNote -Text ($p.FromStep + ' has not recorded its values yet'); return }
         throw ($p.FromStep + ' recorded no previous values')
     }
-    $file = Read-JsonFileForEdit -File $p.File
-    Restore-JsonDocument -Document $file.Document -Previous $previous -Keys $p.Keys -IgnoreCase:$p.IgnoreCase
-    Write-JsonChecked -Path $file.Path -Document $file.Document -OriginalBytes $file.Bytes -Existed $true -Change ('Put back ' + ($p.Keys -join ', '))
+    $set = [ordered]@{}
+    $remove = @()
+    foreach ($key in $p.Keys) {
+        $record = Get-JsonProperty -Object $previous -Name $key
+        if ($null -eq $record) { throw ('no previous value was recorded for ' + $key) }
+        $present = [bool](Get-JsonProperty -Object $record -Name 'present' -Default $false)
+        if ($present) { $set[$key] = Get-JsonProperty -Object $record -Name 'value' }
+        if (-not $present) { $remove += $key }
+    }
+    Merge-JsonFile -Step $Step -Set $set -Remove $remove
 }
 
 function Edit-IniFile {
-    # edit-ini: keys the section lacks added; a value the user set is never replaced.
-    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
+    # edit-ini: each key the section lacks added as key=value, a value the user set never replaced, a UTF-8 BOM and
+    # every other byte kept, by the rules of docs/runbook.md (settingsfile.edit_ini_text).
+    [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
-    $path = Resolve-HostFile -File $p.File
-    $existed = $path.Length -gt 0
-    $bytes = New-Object -TypeName 'byte[]' -ArgumentList 0
-    if ($existed) {
-        $bytes = [System.IO.File]::ReadAllBytes($path)
-    } else {
-        $path = Resolve-HostPath -Template $p.File.Candidates[0]
+    $file = Resolve-HostFile -File $p.File
+    $skip = 0
+    if ($file.Bytes.Length -ge 3 -and $file.Bytes[0] -eq 0xEF -and $file.Bytes[1] -eq 0xBB -and $file.Bytes[2] -eq 0xBF) { $skip = 3 }
+    try {
+        $text = (New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false, $true).GetString($file.Bytes, $skip, $file.Bytes.Length - $skip)
+    } catch {
+        throw ($file.Path + ': the file is not UTF-8 (WSL reads .wslconfig as UTF-8)')
     }
-    $edit = Add-IniEntry -Bytes $bytes -Section $p.Section -Entries $p.Add
-    if (@($edit.Added).Count -eq 0) {
-        Add-StepNote -Text ($path + ' already sets ' + (@($p.Add | ForEach-Object -Process { $_.Key }) -join ', '))
-        return
+    $newline = $script:CrLf
+    if (-not $text.Contains($script:CrLf) -and $text.Contains($script:Lf)) { $newline = $script:Lf }
+    $have = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList ([System.StringComparer]::OrdinalIgnoreCase)
+    $inside = $false
+    $at = $text.Length
+    foreach ($line in [regex]::Matches($text, '[^\n]*\n|[^\n]+$')) {
+        $header = [regex]::Match($line.Value.TrimEnd([char[]]@([char]13, [char]10)), '^\s*\[([^\]]*)\]\s*$')
+        if ($header.Success -and $inside) { break }
+        if ($header.Success -and $header.Groups[1].Value.Trim() -eq $p.Section) { $inside = $true }
+        $body = $line.Value.Trim()
+        if (-not $inside -or $body.Length -eq 0) { continue }
+        # New lines go after the section's last non-blank line (its header at first).
+        $at = $line.Index + $line.Length
+        if ('#;'.IndexOf($body[0]) -lt 0 -and $body.Contains('=')) { [void]$have.Add($body.Substring(0, $body.IndexOf('=')).Trim()) }
     }
-    if (-not $PSCmdlet.ShouldProcess($path, 'Add ' + ($edit.Added -join ', ') + ' to [' + $p.Section + ']')) {
-        $script:StepDeclined = $true
-        return
+    $added = @()
+    $lines = ''
+    foreach ($entry in $p.Add) {
+        if ($have.Contains($entry.Key)) { continue }
+        $added += $entry.Key
+        $lines += $entry.Key + '=' + $entry.Value + $newline
     }
-    if ($existed) { [void](Save-FileSnapshot -Path $path -Bytes $bytes) }
-    Write-BytesFileAtomic -Path $path -Bytes $edit.Bytes
-    if ((Get-FileSha256 -Path $path) -ne (Get-BytesSha256 -Bytes $edit.Bytes)) {
-        Undo-HostFileWrite -Path $path -OriginalBytes $bytes -Existed $existed -Problem 'it does not read back as written'
-    }
-    Add-StepNote -Text ('added ' + ($edit.Added -join ', ') + ' to ' + $path)
+    if ($added.Count -eq 0) { Add-StepNote -Text ($file.Path + ' already sets ' + (@($p.Add | ForEach-Object -Process { $_.Key }) -join ', ')); return }
+    if (-not $inside) { $lines = '[' + $p.Section + ']' + $newline + $lines }
+    if ($at -gt 0 -and $text[$at - 1] -ne [char]10) { $lines = $newline + $lines }
+    $out = $script:Utf8NoBom.GetBytes($text.Insert($at, $lines))
+    if ($skip -gt 0) { $out = [byte[]](@(0xEF, 0xBB, 0xBF) + $out) }
+    Write-HostFile -File $file -Bytes $out -Change ('Add ' + ($added -join ', ') + ' to [' + $p.Section + ']')
 }
 
 function Invoke-HostProgram {
@@ -1821,40 +1645,33 @@ function Unregister-ResumeTask {
 }
 
 function Restore-HostFile {
-    # restore-files: each host file the backup-files step copied goes back (re-hashed first); a file it found absent
-    # and that exists now (the runbook created it) is moved into the backup folder, never deleted.
+    # restore-files: each host file the backup-files step copied goes back (re-hashed first, written as an edit is); a
+    # file it found absent and that exists now (the runbook created it) is moved into the backup folder, never deleted.
     [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
     Assert-DesktopStopped -What 'the settings are put back'
-    $manifest = Read-JsonDocument -Path (Get-BackupItemPath -Relative $Step.Params.Manifest)
+    $name = $Step.Params.Manifest
+    $manifest = Read-JsonDocument -Path (Get-BackupItemPath -Relative $name)
     if ($null -eq $manifest) { Add-StepNote -Text 'no settings backup: nothing to put back'; return }
     $files = Get-JsonProperty -Object $manifest -Name 'files' -Default @()
     foreach ($file in $files) {
-        $path = [string](Get-RequiredProperty -Object $file -Name 'path' -File $Step.Params.Manifest)
-        $sha256 = [string](Get-JsonProperty -Object $file -Name 'sha256' -Default '')
-        if ([bool](Get-RequiredProperty -Object $file -Name 'present' -File $Step.Params.Manifest)) {
-            $copy = Get-BackupItemPath -Relative ([string](Get-RequiredProperty -Object $file -Name 'backup' -File $Step.Params.Manifest))
-            if ((Get-FileSha256 -Path $copy) -ne $sha256) {
-                throw ($copy + ' does not match its recorded hash: not restoring it')
-            }
-            if ([System.IO.File]::Exists($path) -and (Get-FileSha256 -Path $path) -eq $sha256) { continue }
-            if ($PSCmdlet.ShouldProcess($path, 'Put back the copy made before the migration')) {
-                if ([System.IO.File]::Exists($path)) {
-                    [void](Save-FileSnapshot -Path $path -Bytes ([System.IO.File]::ReadAllBytes($path)))
-                }
-                Write-BytesFileAtomic -Path $path -Bytes ([System.IO.File]::ReadAllBytes($copy))
-                Add-StepNote -Text ('put back ' + $path)
-            } else {
-                $script:StepDeclined = $true
-            }
-        } elseif ([System.IO.File]::Exists($path)) {
-            if ($PSCmdlet.ShouldProcess($path, 'Move the file the migration created into the backup folder')) {
-                $aside = Get-BackupItemPath -Relative 'rollback'
-                [void][System.IO.Directory]::CreateDirectory($aside)
-                [System.IO.File]::Move($path, [System.IO.Path]::Combine($aside, [guid]::NewGuid().ToString('N') + '-' + [System.IO.Path]::GetFileName($path)))
-                Add-StepNote -Text ('moved aside ' + $path)
-            } else {
-                $script:StepDeclined = $true
-            }
+        $path = [string](Get-RequiredProperty -Object $file -Name 'path' -File $name)
+        $live = @{ Path = $path; Existed = [System.IO.File]::Exists($path); Bytes = (New-Object -TypeName 'byte[]' -ArgumentList 0) }
+        if ($live.Existed) { $live.Bytes = [System.IO.File]::ReadAllBytes($path) }
+        if ([bool](Get-RequiredProperty -Object $file -Name 'present' -File $name)) {
+            $copy = Get-BackupItemPath -Relative ([string](Get-RequiredProperty -Object $file -Name 'backup' -File $name))
+            $sha256 = [string](Get-JsonProperty -Object $file -Name 'sha256' -Default '')
+            if ((Get-FileSha256 -Path $copy) -ne $sha256) { throw ($copy + ' does not match its recorded hash: not restoring it') }
+            if ($live.Existed -and (Get-BytesSha256 -Bytes $live.Bytes) -eq $sha256) { continue }
+            Write-HostFile -File $live -Bytes ([System.IO.File]::ReadAllBytes($copy)) -Change 'Put back the copy made before the migration'
+        } elseif (-not $live.Existed) {
+            continue
+        } elseif ($PSCmdlet.ShouldProcess($path, 'Move the file the migration created into the backup folder')) {
+            $aside = Get-BackupItemPath -Relative 'rollback'
+            [void][System.IO.Directory]::CreateDirectory($aside)
+            [System.IO.File]::Move($path, [System.IO.Path]::Combine($aside, [guid]::NewGuid().ToString('N') + '-' + [System.IO.Path]::GetFileName($path)))
+            Add-StepNote -Text ('moved aside ' + $path)
+        } else {
+            $script:StepDeclined = $true
         }
     }
 }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from pathlib import PureWindowsPath
 from typing import ClassVar
 
 from migrate.errors import PlanError
@@ -84,6 +85,9 @@ class HostFile:
     """desktop-settings, daemon-linux, daemon-windows, wslconfig, admin-settings."""
     candidates: tuple[str, ...]
     """Windows paths with %USERPROFILE%, %APPDATA%, %ProgramData%...; when none exists the first is created."""
+    backup: str = ""
+    """Where backup-files keeps the live file's copy in the backup folder ('' = settings/KEY with the first path's
+    extension), so neither interpreter names it; the manifest records which path it was."""
 
     def __post_init__(self) -> None:
         if self.key not in HOST_FILE_KEYS:
@@ -92,6 +96,11 @@ class HostFile:
             raise PlanError(f"host file {self.key}: needs at least one path")
         for path in self.candidates:
             _check_windows_path(f"host file {self.key}", path)
+        if not self.backup:
+            suffix = PureWindowsPath(self.candidates[0]).suffix
+            suffix = suffix if re.fullmatch(r"[.][a-z]+", suffix) else ""
+            object.__setattr__(self, "backup", f"settings/{self.key}{suffix}")
+        check_rel(f"host file {self.key}", self.backup)
 
 
 HOST_FILE_KEYS = ("desktop-settings", "daemon-linux", "daemon-windows", "wslconfig", "admin-settings")
@@ -136,15 +145,19 @@ class FreeSpace:
             raise PlanError(f"free space for {self.what}: {self.bytes} bytes is out of range")
 
 
+FILE_SHARING_SETTINGS = ("filesharingDirectories", "sharedDrives")
+
+
 @dataclass(frozen=True, slots=True)
 class FileSharing:
     """Hyper-V era Docker Desktop shares only the folders (or drives) its settings list with the VM."""
 
     setting: str
-    """filesharingDirectories (a list of folders) or sharedDrives (drive letter -> bool)."""
+    """filesharingDirectories (a list of folders) or sharedDrives (drive letter -> bool): the key the scanned
+    settings have, which also says the value's shape (the interpreters read it as this setting's shape)."""
 
     def __post_init__(self) -> None:
-        if self.setting not in ("filesharingDirectories", "sharedDrives"):
+        if self.setting not in FILE_SHARING_SETTINGS:
             raise PlanError(f"file sharing setting {self.setting!r} is not known")
 
 
@@ -364,6 +377,15 @@ def _json_object(where: str, text: str) -> dict:
     return value
 
 
+def _once_without_case(where: str, keys: tuple[str, ...]) -> None:
+    """Each key named once, also without case: the runbook's ConvertFrom-Json and its key lists hold no two names
+    differing only in case, so neither may a step (in a case-sensitive daemon.json, setting a key already replaces
+    one spelled otherwise)."""
+    folded = [k.lower() for k in keys]
+    if len(set(folded)) != len(folded):
+        raise PlanError(f"{where}: each key must be named once (also without case)")
+
+
 @dataclass(frozen=True, slots=True)
 class EditJson(Action):
     """Set and remove top-level keys of a JSON file, keeping every other key (runbook-style section 7).
@@ -386,10 +408,9 @@ class EditJson(Action):
             raise PlanError("edit-json: needs a file")
         values = _json_object("edit-json set_json", self.set_json)
         _strings("edit-json remove", self.remove)
-        keys = [*values, *self.remove]
-        folded = [k.lower() for k in keys] if self.ignore_case else keys
-        if not keys or len(set(folded)) != len(folded) or any(not k for k in keys):
-            raise PlanError(f"edit-json {self.file.key}: needs keys to set or remove, each named once")
+        if not [*values, *self.remove] or any(not k for k in values):
+            raise PlanError(f"edit-json {self.file.key}: needs keys to set or remove")
+        _once_without_case(f"edit-json {self.file.key}", (*values, *self.remove))
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,6 +427,7 @@ class RestoreJsonKeys(Action):
         if self.file is None or not self.keys or not self.from_step:
             raise PlanError("restore-json-keys: needs a file, keys and the step that recorded them")
         _strings("restore-json-keys keys", self.keys)
+        _once_without_case("restore-json-keys", self.keys)
 
 
 @dataclass(frozen=True, slots=True)

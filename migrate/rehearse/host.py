@@ -271,13 +271,13 @@ def _check_file_sharing(host: SimulatedHost, a: CheckHost, ctx: Context) -> None
     if shared is None:
         ctx.note(f"{a.file_sharing.setting} is not set: Docker Desktop's default sharing applies")
         return
-    if isinstance(shared, list):
+    if a.file_sharing.setting == "sharedDrives":  # the plan's setting says the shape: drive letter -> true
+        ok = isinstance(shared, dict) and shared.get(backup[:1].upper()) is True
+    else:
         # Windows paths: compared without case, as the runbook does.
         low = backup.lower()
         ok = any(low == str(x).rstrip("/\\").lower() or low.startswith(str(x).rstrip("/\\").lower() + os.sep)
-                 for x in shared)
-    else:
-        ok = isinstance(shared, dict) and shared.get(backup[:1].upper()) is True
+                 for x in (shared if isinstance(shared, list) else [shared]))
     if not ok:
         raise StepFailed(f"the backup folder {backup} is not shared with Docker Desktop's VM "
                          f"({a.file_sharing.setting}): share it in Settings > Resources > File sharing")
@@ -407,7 +407,7 @@ def backup_files(host: SimulatedHost, a: BackupFiles, ctx: Context) -> None:
         entry: dict[str, Any] = {"key": f.key, "path": str(live or host.path(f.candidates[0])), "present": False,
                                  "backup": "", "sha256": ""}
         if live is not None:
-            rel = f"settings/{f.key}-{live.name}"
+            rel = f.backup
             target = ctx.root.joinpath(*rel.split("/"))
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(live, target)

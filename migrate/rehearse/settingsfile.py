@@ -1,7 +1,7 @@
 """The edits the runbook makes to host files, as pure functions: the definition both interpreters follow.
 
-runbook_lib.ps1 (Update-JsonDocument, Restore-JsonDocument, Add-IniEntry) does the same on Windows; the
-rehearsal applies these to its simulated host. docs/runbook.md states the rules in words.
+runbook_lib.ps1 (Merge-JsonFile, Restore-JsonKey, Edit-IniFile) does the same on Windows; the rehearsal applies
+these to its simulated host. docs/runbook.md states the rules in words.
 """
 from __future__ import annotations
 
@@ -63,19 +63,19 @@ def edit_json_document(before: dict[str, Any], values: dict[str, Any], remove: S
 
 def restore_json_document(before: dict[str, Any], previous: dict[str, Any], keys: Sequence[str],
                           ignore_case: bool) -> dict[str, Any]:
-    """The document with each key put back to its recorded previous state (absent before: removed again)."""
-    _check_keys(before)
-    after = dict(before)
+    """The document with each key put back to its recorded previous state by the same edit: a key present before
+    is set to its value, one absent before is removed (absent before: removed again)."""
+    values: dict[str, Any] = {}
+    remove = []
     for key in keys:
         rec = previous.get(key)
         if not isinstance(rec, dict):
             raise EditError(f"no previous value was recorded for {key}")
-        m = _match(after, key)
         if rec.get("present"):
-            after[m if m is not None else key] = rec.get("value")
-        elif m is not None and (ignore_case or m == key):
-            del after[m]
-    return after
+            values[key] = rec.get("value")
+        else:
+            remove.append(key)
+    return edit_json_document(before, values, remove, ignore_case)[0]
 
 
 def json_equal(a: Any, b: Any) -> bool:
