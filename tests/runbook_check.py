@@ -155,6 +155,7 @@ def expected_step(step: Step, index: int) -> dict[str, Any]:
             "Absent": [{"CommandLine": Encoded(cmd), "Display": display(cmd)} for cmd in op.require_absent],
             "ExpectOutput": op.expect_output,
             "RecordOutput": op.record_output,
+            "Progress": op.progress,
             "Checks": expected_value(op.checks),
         }
     return {

@@ -35,11 +35,16 @@ def _dispatch() -> dict[str, str]:
     switch = next(n for n in walk(functions(root)["invoke-hostaction"]) if n.type == "switch_statement")
     out = {}
     for clause in (n for n in walk(switch) if n.type == "switch_clause"):
-        condition = text(clause.children[0]).strip("'")
-        commands = [text(n) for n in walk(clause) if n.type == "command_name"]
+        condition = text(clause.children[0])
+        commands = [text(n) for n in walk(clause.children[1]) if n.type == "command_name"]
         if condition != "default":
-            assert condition not in out, f"{condition} has two cases"
-            out[condition] = commands[0]
+            # 'name', or { $_ -in 'a', 'b' } for actions that share one function
+            names = re.findall(r"'([a-z-]+)'", condition)
+            assert names and condition in (f"'{names[0]}'", "{ $_ -in " + ", ".join(f"'{n}'" for n in names) + " }"), \
+                condition
+            for name in names:
+                assert name not in out, f"{name} has two cases"
+                out[name] = commands[0]
     return out
 
 

@@ -186,7 +186,7 @@ def _program(h: bool) -> Program:
              target=t(4), produces=(Artifact("secrets/values/c.json", "secret-values", t(5), secret=True),)),
         Step("backup/save/images", "backup", t(4),
              Docker("source", ("save", "-o", BackupPath("images/images.tar"), "--", *texts), 3600,
-                    display="save"),
+                    display="save", progress="images/images.tar"),
              produces=(Artifact("images/images.tar", "image-archive", t(5)),)),
         Step("backup/volume/v", "backup", t(6), Docker("source", run_backup, 900, display=display(run_backup)),
              produces=(Artifact(odd + ".tar" if h else "volumes/v.tar", "volume-archive", vol),)),
@@ -608,12 +608,11 @@ def test_hostile_problems_stay_inside_the_help_comment(hostile: str) -> None:
 def test_plan_constants(which: str, plain: str, hostile: str) -> None:
     meta, program = (_meta(False), PLAIN) if which == "plain" else (_meta(True), HOSTILE_PROGRAM)
     values = assignments(_script(which, plain, hostile), (
-        "$script:PlanHash", "$script:ToolVersion", "$script:SourceBackend", "$script:StepTotal",
+        "$script:PlanHash", "$script:ToolVersion", "$script:SourceBackend",
         "$script:ResumeTaskName", "$script:MutexName"))
     assert values["$script:PlanHash"] == meta.plan_hash
     assert values["$script:ToolVersion"] == meta.tool_version
     assert values["$script:SourceBackend"] == meta.source_backend
-    assert values["$script:StepTotal"] == len(program.steps)
     # One lock for the machine (every plan, every backup folder: one Desktop and one WSL), and a resume task per plan.
     assert values["$script:MutexName"] == "Global\\wsl2-migrate-runbook"
     assert meta.plan_hash[:12] in values["$script:ResumeTaskName"]
@@ -711,6 +710,12 @@ def test_param_defaults_and_validate_sets(which: str, plain: str, hostile: str) 
     assert _validate_set(params["$ResumeFrom"]) == [s.id for s in program.steps]
     assert _validate_set(params["$Phase"]) == list(PHASES)
     assert "ValidateRange(10, 86400)" in text(params["$EngineTimeoutSeconds"])
+    # The library validates each expected engine's URL from the parameter $script:EngineParameters names for it,
+    # which the main call passes on under that name.
+    script = _script(which, plain, hostile)
+    names = assignments(script, ("$script:EngineParameters",))["$script:EngineParameters"]
+    assert set(program.engines) <= set(names) and {f"${n}" for n in names.values()} <= set(params)
+    assert all(re.search(rf"^ +{n} += \${n}\r?$", script, re.M) for n in names.values())
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -743,6 +748,9 @@ def _with_step(program: Program, op: Any) -> Program:
     (lambda p: _with_step(p, Docker("target", ("version",), 60, ok_exit_codes=("0); Remove-Item C:\\ ;(1",))),
      "exit code"),
     (lambda p: _with_step(p, Docker("target", ("version",), 60, ok_exit_codes=(True,))), "exit code"),
+    # The runbook reaches an engine only by the URL it checked for an engine the program expects.
+    (lambda p: dataclasses.replace(p, engines={k: v for k, v in p.engines.items() if k != "hyperv"}), "engines"),
+    (lambda p: dataclasses.replace(p, engines={k: v for k, v in p.engines.items() if k != "target"}), "engines"),
 ])
 def test_refuses_what_it_cannot_write(change, message: str) -> None:
     with pytest.raises(PlanError, match=message):
@@ -772,6 +780,27 @@ def test_the_runbook_refuses_constrained_language_first_and_ends_a_restart_with_
     assert [line for line in lines[run + 1:] if line.strip() and not line.lstrip().startswith("#")] == [
         "if ($script:StopRequested) {", "    exit 3010", "}"]
     assert sum(1 for line in lines if line.strip() == "exit 3010") == 1
+
+
+def test_a_docker_steps_progress_is_the_programs() -> None:
+    """Which file a docker step shows the size of while it runs is the program's (Docker.progress, an artifact the
+    step writes: the planner names its first), not the library's: the runbook carries it and follows a change."""
+    step = next(s for s in PLAIN.steps if s.id == "backup/save/images")
+    assert step.docker is not None and step.docker.progress == step.produces[0].path
+
+    def carried(progress: str) -> str:
+        changed = dataclasses.replace(step, op=dataclasses.replace(step.docker, progress=progress))
+        program = dataclasses.replace(PLAIN, steps=tuple(changed if s is step else s for s in PLAIN.steps))
+        table = next(t for t in program_data(render_runbook(program, _meta(False)))["$script:Steps"]
+                     if t["Id"] == step.id)
+        return table["Docker"]["Progress"]
+
+    assert carried("images/images.tar") == "images/images.tar" and carried("") == ""
+    with pytest.raises(PlanError, match="does not write"):
+        dataclasses.replace(step, op=dataclasses.replace(step.docker, progress="images/other.tar"))
+    built, _ = _sample_program("hyperv-2x")
+    saves = [s for s in built.steps if s.docker is not None and s.produces]
+    assert saves and all(s.docker.progress == s.produces[0].path for s in saves)
 
 
 def test_the_backup_gate_is_the_programs_verify_backups_step(plain: str) -> None:

@@ -321,6 +321,18 @@ def _splat(lib: Lib, call: Node, name: str) -> dict[str, str]:
     return found
 
 
+_SHARED_CASE = re.compile(r"\{ \$_ -in ('[a-z-]+'(?:, '[a-z-]+')+) \}")
+"""A case for several actions that share one function: { $_ -in 'a', 'b' }."""
+
+
+def case_names(condition: str) -> list[str] | None:
+    """The action names of a switch case's condition ('name', or several in a shared case), None for anything else."""
+    if re.fullmatch(r"'[a-z-]+'", condition):
+        return [condition[1:-1]]
+    shared = _SHARED_CASE.fullmatch(condition)
+    return [n.strip("' ") for n in shared.group(1).split(",")] if shared else None
+
+
 def check_every_action_has_one_case(lib: Lib) -> list[str]:
     """Invoke-HostAction has exactly one case per host action of the step model, each calling a library function
     that takes the step; nothing else is dispatched, and an unknown kind throws."""
@@ -338,11 +350,12 @@ def check_every_action_has_one_case(lib: Lib) -> list[str]:
             if not any(n.type == "throw" for n in walk(block)):
                 out.append("the default case does not throw")
             continue
-        if not re.fullmatch(r"'[a-z-]+'", _text(condition)):
-            out.append(f"case {_text(condition)} is not a plain action name")
+        names = case_names(_text(condition))
+        if names is None:
+            out.append(f"case {_text(condition)} is not a plain action name or a list of them")
             continue
-        name = _text(condition)[1:-1]
-        cases.append(name)
+        name = ", ".join(names)
+        cases += names
         called = [_text(n) for n in walk(block) if n.type == "command_name"]
         if len(called) != 1 or called[0].lower() not in lib.functions:
             out.append(f"case {name} does not call one library function: {called}")
@@ -388,8 +401,8 @@ def check_mutating_docker_steps_ask_first(lib: Lib) -> list[str]:
 READ_ONLY_DOCKER = {
     ("Export-ContainerEnvironment", "-Segments $p.Inspect"),
     ("Export-SecretValue", "-Segments $p.Inspect"),
-    ("Get-CheckProblem", "-Segments $Check.CommandLine"),
-    ("Get-EngineInfo", "-Segments $script:Probes.Info"),
+    ("Assert-Check", "-Segments $check.CommandLine"),
+    ("Confirm-Engine", "-Segments $script:Probes.Info"),
     ("Invoke-DockerCommand", "@PSBoundParameters"),
     ("Get-InstalledVersion", "-Arguments '--version'"),
     ("Test-WslReady", "-Arguments '--status'"),
@@ -534,8 +547,11 @@ def check_resume_checks_the_boot_time(lib: Lib) -> list[str]:
 
 
 def _forward_loop(lib: Lib) -> Node | None:
-    return next((n for n in walk(lib.function("Invoke-Runbook")) if n.type == "foreach_statement"
-                 and "in $script:Steps)" in _text(n).split("\n")[0]), None)
+    """The loop over the program's steps (forward, or the rollback steps under -Rollback)."""
+    function = lib.function("Invoke-Runbook")
+    forward = any(_text(n) == "$program = $script:Steps" for n in walk(function) if n.type == "assignment_expression")
+    return next((n for n in walk(function) if n.type == "foreach_statement"
+                 and "in $program)" in _text(n).split("\n")[0]), None) if forward else None
 
 
 def check_resume_task_settings(lib: Lib) -> list[str]:
@@ -754,13 +770,13 @@ def check_engines_prove_what_they_are(lib: Lib) -> list[str]:
     """Before a step talks to an engine, the engine proves it is the one the plan expects: OS, kernel (the WSL 2
     engine's microsoft-standard), not the source's engine id."""
     out = []
-    problem = lib.body("Get-EngineIdentityProblem")
-    for part in ("$osType -ne $expect.Os", "$kernel.Contains($expect.KernelContains)", "$expect.NotSource",
-                 "$script:EngineExpect[$Engine]"):
+    problem = lib.body("Confirm-Engine")
+    for part in ("$found.OSType -ne $expect.Os", "$found.KernelVersion.Contains($expect.KernelContains)",
+                 "$expect.NotSource", "$script:EngineExpect[$Engine]"):
         if part not in problem:
-            out.append(f"Get-EngineIdentityProblem does not check {part}")
+            out.append(f"Confirm-Engine does not check {part}")
     run = lib.function("Invoke-RunbookStep")
-    proof = lib.calls("Assert-EngineIdentity", run)
+    proof = lib.calls("Confirm-Engine", run)
     work = [*lib.calls("Invoke-DockerStep", run), *lib.calls("Invoke-HostAction", run)]
     if not proof or not work or not all(_before(proof[0], w) for w in work):
         out.append("Invoke-RunbookStep does not prove the engine before the step's work")
@@ -814,6 +830,26 @@ def check_the_backup_folder_is_local(lib: Lib) -> list[str]:
                    if "$drive.DriveType -eq [System.IO.DriveType]::Network" in _condition(n)), None)
     if mapped is None or "throw" not in _text(_then_block(mapped)):
         out.append("Protect-BackupFolder accepts a mapped network drive")
+    return out
+
+
+def check_engine_urls_are_checked(lib: Lib) -> list[str]:
+    """Each engine the program expects gets its URL from the parameter the program names for it, checked (no
+    blanks, quotes or controls: it is pasted into the command line unquoted) before anything runs; docker reaches an
+    engine only by that URL."""
+    function = lib.function("Invoke-Runbook")
+    loop = next((n for n in walk(function) if n.type == "foreach_statement"
+                 and "in $script:EngineExpect.Keys)" in _text(n).split("\n")[0]), None)
+    body = _text(loop) if loop is not None else ""
+    refusal = next((n for n in _ifs(loop) if "$url -notmatch '^(npipe|tcp|unix|ssh)://" in _condition(n)
+                    and "[char]34, [char]39, [char]96" in _condition(n)), None) if loop is not None else None
+    out = []
+    if refusal is None or not any(n.type == "throw" for n in walk(_then_block(refusal))) or \
+            not all(p in body for p in ("$name = $script:EngineParameters[$engine]", "$url = $Options[$name]")) \
+            or not body.find("throw") < body.find("$script:Engines[$engine] = $url"):
+        out.append("an engine URL is used unchecked, or not the one the program's parameter gives")
+    if "'--host ' + $script:Engines[$Engine] + ' '" not in lib.body("Invoke-DockerCommand"):
+        out.append("Invoke-DockerCommand does not reach the engine by its checked URL")
     return out
 
 
@@ -914,9 +950,9 @@ def check_verify_target_compares_both_digests(lib: Lib) -> list[str]:
 
 def check_check_modes_are_the_models(lib: Lib) -> list[str]:
     """The library knows exactly the check modes of the model and its {recorded} placeholder."""
-    modes = set(re.findall(r"\$Check\.Mode -eq '([^']*)'", lib.body("Get-CheckProblem")))
+    modes = set(re.findall(r"\$check\.Mode -eq '([^']*)'", lib.body("Assert-Check")))
     out = [] if modes == set(CHECK_MODES) else [f"check modes {sorted(modes)} != {sorted(CHECK_MODES)}"]
-    if ".Replace('{recorded}', $recorded)" not in lib.body("Get-CheckProblem"):
+    if ".Replace('{recorded}', $recorded)" not in lib.body("Assert-Check"):
         out.append("the {recorded} placeholder is not the model's")
     return out
 
@@ -936,8 +972,8 @@ READS: list[tuple[str, str, set[str]]] = [
     ("Test-BackupsVerified", "gate", STEP_KEYS),
     ("Invoke-DockerStep", "docker", DOCKER_KEYS),
     ("Invoke-DockerStep", "command", {"commandline", "display"}),
-    ("Get-CheckProblem", "Check", _key_set(Check, "CommandLine")),
-    ("Get-EngineIdentityProblem", "expect", _key_set(EngineExpect)),
+    ("Assert-Check", "check", _key_set(Check, "CommandLine")),
+    ("Confirm-Engine", "expect", _key_set(EngineExpect)),
     ("Test-MigrationHost", "need", _key_set(FreeSpace)),
     ("Test-TargetEngine", "volume", _key_set(TargetVolume)),
     ("Backup-HostFile", "file", _key_set(HostFile)),
@@ -968,7 +1004,7 @@ def check_the_library_reads_only_what_the_program_holds(lib: Lib) -> list[str]:
     out = []
     switch = _text(lib.function("Invoke-HostAction"))
     for name, cls in ACTION_NAMES.items():
-        function = re.search(rf"'{name}' \{{ ([\w-]+) -Step", switch)
+        function = re.search(rf"'{name}'[^\n]*?\{{ ([\w-]+) -Step", switch)
         if function is None:
             continue  # check_every_action_has_one_case reports it
         names = [function.group(1)]
@@ -1076,7 +1112,8 @@ CHECKS: list[Callable[[Lib], list[str]]] = [
     check_artifacts_are_rehashed_before_use,
     check_engines_prove_what_they_are, check_wsl_changes_only_while_desktop_is_stopped,
     check_the_backup_folder_is_local, check_the_first_stop_after_a_restart_waits_for_desktop,
-    check_failures_say_what_next, check_json_edits_follow_section_7, check_file_sharing_reads_the_plans_setting,
+    check_failures_say_what_next, check_engine_urls_are_checked, check_json_edits_follow_section_7,
+    check_file_sharing_reads_the_plans_setting,
     check_backup_copies_are_the_plans,
     check_verify_target_compares_both_digests, check_check_modes_are_the_models,
     check_the_library_reads_only_what_the_program_holds, check_the_journal_is_the_rehearsals,
@@ -1109,7 +1146,7 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
     (check_native_calls_have_timeouts, [(" -Display '--shutdown' -StepId $Step.Id -TimeoutSeconds "
                                          "$script:Timeouts.WslShutdown)",
                                          " -Display '--shutdown' -StepId $Step.Id)")]),
-    (check_native_calls_have_timeouts, [("        TimeoutSeconds   = $docker.Timeout",
+    (check_native_calls_have_timeouts, [("        TimeoutSeconds = $docker.Timeout",
                                          "        TimeoutSeconds   = 604800")]),
     (check_native_calls_have_timeouts, [("[int]$TimeoutSeconds, [int[]]$OkExitCodes = @(0),\n        "
                                          "[AllowEmptyString()] "
@@ -1125,6 +1162,8 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
     (check_native_calls_have_timeouts, [("-TimeoutSeconds $run.Timeout -UnicodeOutput:$run.Utf16",
                                          "-UnicodeOutput:$run.Utf16")]),
     (check_every_action_has_one_case, [("        'finish' { Complete-Migration -Step $Step }\n", "")]),
+    (check_every_action_has_one_case, [("'enable-feature', 'install-wsl'", "'enable-feature', 'install-wls'")]),
+    (check_every_action_has_one_case, [("{ $_ -in 'upgrade-desktop', ", "{ $_ -like 'upgrade-desktop', ")]),
     (check_every_action_has_one_case, [("'finish' { Complete-Migration -Step $Step }",
                                         "'finish' { Complete-Migrations -Step $Step }")]),
     (check_every_action_has_one_case, [("        'reboot' { Request-Restart -Step $Step }\n",
@@ -1142,9 +1181,9 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
     (check_dry_run_changes_nothing, [("    if (-not $PSCmdlet.ShouldProcess($script:ResumeTaskName, 'Register a logon "
                                       "task that resumes the runbook after the restart')) {",
                                       "    if ($false) {")]),
-    (check_dry_run_changes_nothing, [("        if (-not $script:DryRun) {\n            foreach ($artifact in "
-                                      "$Step.Produces)", "        if ($true) {\n            foreach ($artifact in "
-                                      "$Step.Produces)")]),
+    (check_dry_run_changes_nothing, [("                if (-not $script:DryRun) {\n                    foreach "
+                                      "($artifact in $Step.Produces)", "                if ($true) {\n"
+                                      "                    foreach ($artifact in $Step.Produces)")]),
     (check_dry_run_changes_nothing, [("    $script:DryRun = [bool]$WhatIfPreference\n    $script:Options = $Options",
                                       "    $script:Options = $Options\n    $script:DryRun = [bool]$WhatIfPreference")]),
     (check_the_log_is_written_only_in_a_real_run,
@@ -1223,11 +1262,21 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
     (check_artifacts_are_rehashed_before_use, [(" -or (Get-FileSha256 -Path $path) -ne $record.Sha256", "")]),
     (check_artifacts_are_rehashed_before_use, [("    $gate = $script:BackupGate\n", "    $gate = @($script:Steps | "
                                                 "Where-Object -FilterScript { $_.Kind -eq 'verify-backups' })[0]\n")]),
-    (check_engines_prove_what_they_are, [("-not $kernel.Contains($expect.KernelContains)", "$false")]),
+    (check_engines_prove_what_they_are, [("-not $found.KernelVersion.Contains($expect.KernelContains)", "$false")]),
     (check_time_limits_come_from_the_program, [("AddSeconds($script:Timeouts.DesktopStart)", "AddSeconds(60)")]),
     (check_time_limits_come_from_the_program, [("Start-Sleep -Seconds $script:Timeouts.EnginePoll",
                                                 "Start-Sleep -Seconds 5")]),
-    (check_engines_prove_what_they_are, [("                $script:CheckedEngines = @{}\n", "")]),
+    (check_engines_prove_what_they_are, [("                    $script:CheckedEngines = @{}\n", "")]),
+    (check_engines_prove_what_they_are, [("$problem.Length -eq 0 -and $expect.NotSource -and ",
+                                          "$problem.Length -eq 0 -and ")]),
+    (check_engines_prove_what_they_are, [("[void](Confirm-Engine -Engine $Step.Engine -StepId $Step.Id)",
+                                          "Write-Verbose -Message $Step.Engine")]),
+    (check_resume_checks_the_boot_time, [("        $program = $script:Steps\n", "        $program = @()\n")]),
+    (check_engine_urls_are_checked, [("$url.IndexOfAny([char[]]@([char]34, [char]39, [char]96))",
+                                      "$url.IndexOfAny([char[]]@([char]34))")]),
+    (check_engine_urls_are_checked, [("        $url = $Options[$name]\n", "        $url = $Options.SourceEngine\n")]),
+    (check_the_library_reads_only_what_the_program_holds, [("if ($docker.Progress.Length -gt 0)",
+                                                            "if ($docker.ProgressPath.Length -gt 0)")]),
     (check_the_first_stop_after_a_restart_waits_for_desktop, [("        Wait-DesktopAutostart\n", "")]),
     (check_the_first_stop_after_a_restart_waits_for_desktop, [("                $script:AfterRestart = $true\n", "")]),
     (check_the_backup_folder_is_local, [("    if ($trimmed.StartsWith('\\\\')) {", "    if ($false) {")]),
@@ -1255,7 +1304,7 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
     (check_file_sharing_reads_the_plans_setting, [("if ($setting -eq 'sharedDrives') {",
                                                    "if ($setting -eq 'SharedDrive') {")]),
     (check_verify_target_compares_both_digests, [("$before -cne $after", "$before -ne $after")]),
-    (check_check_modes_are_the_models, [("$Check.Mode -eq 'has-word'", "$Check.Mode -eq 'hasword'")]),
+    (check_check_modes_are_the_models, [("$check.Mode -eq 'has-word'", "$check.Mode -eq 'hasword'")]),
     (check_the_library_reads_only_what_the_program_holds, [("$deadline = (Get-Date).AddSeconds($p.Timeout)\n    while "
                                                             "($true) {", "$deadline = (Get-Date).AddSeconds("
                                                             "$p.TimeoutSeconds)\n    while ($true) {")]),

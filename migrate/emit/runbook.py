@@ -56,6 +56,9 @@ from migrate.plan.steps import (
 DEFAULT_ENGINE = "npipe:////./pipe/docker_engine"
 DEFAULT_HYPERV_ENGINE = "npipe:////./pipe/dockerDesktopLinuxEngine"
 """Docker Desktop's Linux engine (the desktop-linux context): the -HyperVEngine default when the plan names none."""
+ENGINE_PARAMETERS = {"source": "SourceEngine", "target": "TargetEngine", "hyperv": "HyperVEngine"}
+"""The runbook parameter that gives each engine's URL (the library validates the URL of each engine the program
+expects: $script:EngineParameters)."""
 MUTEX_NAME = "Global\\wsl2-migrate-runbook"
 """A named mutex for the whole machine: two runs of one plan never write one journal at once."""
 _ID = re.compile(r"^[a-z0-9][a-z0-9._/-]*$")
@@ -116,6 +119,10 @@ def _check(program: Program, meta: RunbookMeta) -> None:
     if not set(program.engines) <= set(ENGINES):
         # The names are written as bare hashtable keys: anything else could be code.
         raise PlanError(f"engine names {sorted(program.engines)!r}: expected {' and '.join(ENGINES)}")
+    # The runbook reaches only the engines the program says what they must be (their URLs are the ones it checks).
+    unknown = sorted({s.engine for s in (*program.steps, *program.rollback)} - set(program.engines) - {""})
+    if unknown or not {"source", "target"} <= set(program.engines):
+        raise PlanError(f"the program expects nothing of the engines {unknown or ['source', 'target']!r}")
     seen: set[str] = set()
     for step in (*program.steps, *program.rollback):
         if not _ID.match(step.id) or "//" in step.id or step.id in seen:
@@ -424,11 +431,11 @@ def _preamble(program: Program, meta: RunbookMeta) -> list[str]:
         f"$script:PlanHash = {_ps(meta.plan_hash)}",
         f"$script:ToolVersion = {_ps(meta.tool_version)}",
         f"$script:SourceBackend = {_ps(meta.source_backend)}",
-        f"$script:StepTotal = {len(program.steps)}",
         f"$script:ResumeTaskName = {_ps('wsl2-migrate-resume-' + meta.plan_hash[:12])}",
         "$script:MutexName = " + _ps(MUTEX_NAME),
         "$script:EngineExpect = @{ " + engines + " }",
         "$script:SourceEngines = " + _list(SOURCE_ENGINES),
+        "$script:EngineParameters = @{ " + "; ".join(f"{k} = {_ps(v)}" for k, v in ENGINE_PARAMETERS.items()) + " }",
         "$script:SelfProving = " + _list(SELF_PROVING),
         "$script:GatedPhases = " + _list(GATED_PHASES),
         "$script:EngineChanging = " + _list(ENGINE_CHANGING),
@@ -556,6 +563,7 @@ def _docker_text(op: Docker) -> str:
         f"            Absent       = {_commands(op.require_absent)}\r\n"
         f"            ExpectOutput = {_ps(op.expect_output)}\r\n"
         f"            RecordOutput = {_bool(op.record_output)}\r\n"
+        f"            Progress     = {_ps(op.progress)}\r\n"
         f"            Checks       = {_value(op.checks)}\r\n"
         "        }"
     )

@@ -239,7 +239,7 @@ class _Builder:
             cleanup = (("rm", "-f", "--", name),)
         op = Docker(engine, argv, timeout, workdir=workdir, ok_exit_codes=ok, recover=recover, checks=checks,
                     record_output=record, expect_output=expect_output, cleanup=cleanup, require_absent=absent,
-                    display=display(argv))
+                    display=display(argv), progress=produces[0].path if produces else "")
         return self.add(Step(step_id, phase, title, op, target=target, produces=produces, consumes=consumes,
                              depends_on=depends_on, findings=findings, mutating=mutating))
 

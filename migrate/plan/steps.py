@@ -166,6 +166,9 @@ class Docker:
     new image's id)."""
     display: str = ""
     """The command as logs show it: credentials and secret values replaced by <redacted>."""
+    progress: str = ""
+    """The artifact the command writes (one its step produces), whose size the runbook shows while it runs ('' =
+    none)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +204,8 @@ class Step:
                 raise PlanError(f"step {self.id}: a docker step needs arguments")
             if not 1 <= self.op.timeout <= 7 * 86400:
                 raise PlanError(f"step {self.id}: timeout {self.op.timeout} s is out of range (1 s to 7 days)")
+            if self.op.progress and self.op.progress not in {a.path for a in self.produces}:
+                raise PlanError(f"step {self.id}: it shows progress for {self.op.progress}, which it does not write")
 
     @property
     def docker(self) -> Docker | None:

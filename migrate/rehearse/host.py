@@ -614,27 +614,19 @@ def wait_engine(host: SimulatedHost, a: WaitEngine, ctx: Context) -> None:
     why = host.engine_up(a.engine)
     if why:
         raise StepFailed(f"no {a.engine} engine within {a.timeout} s: {why}")
-    info = ctx.engine_info(a.engine)
-    problem = ctx.identity_problem(a.engine, info)
+    problem = ctx.prove_engine(a.engine)
     if problem:
         raise StepFailed(f"the engine that answers is not the expected one: {problem}")
-    ctx.record_engine(a.engine, info)
     problems = [p for p in (ctx.check(a.engine, c) for c in a.checks) if p]
     if problems:
         raise StepFailed("the new engine lacks settings: " + "; ".join(problems))
-    ctx.note(f"{a.engine} engine: {info.get('OSType')} {info.get('KernelVersion')}")
+    proved = ctx.journal.engines[a.engine]
+    ctx.note(f"{a.engine} engine: {proved['os']} {proved['kernel']}")
 
 
 def _answers(host: SimulatedHost, engine: str, ctx: Context) -> str:
     """'' when the engine answers as the program expects (and it is recorded), else why not."""
-    why = host.engine_up(engine)
-    if why:
-        return why
-    info = ctx.engine_info(engine)
-    problem = ctx.identity_problem(engine, info)
-    if not problem:
-        ctx.record_engine(engine, info)
-    return problem
+    return host.engine_up(engine) or ctx.prove_engine(engine)
 
 
 def switch_containers(host: SimulatedHost, a: SwitchContainers, ctx: Context) -> None:

@@ -196,15 +196,23 @@ class Context:
                 return f"it is the old backend's engine ({source}: the same engine id): the switch has not happened"
         return ""
 
-    def check_engine(self, engine: str) -> None:
-        """Once per run and engine: the engine is what the program expects; the source's id is recorded."""
-        if engine in self.checked:
-            return
+    def prove_engine(self, engine: str) -> str:
+        """The runbook's Confirm-Engine: '' when docker info reports what the program expects of the engine, which is
+        then recorded with its image store (the source's id lets the target prove it is another engine), else why
+        not."""
         info = self.engine_info(engine)
         problem = self.identity_problem(engine, info)
+        if not problem:
+            self.record_engine(engine, info)
+        return problem
+
+    def check_engine(self, engine: str) -> None:
+        """Once per run and engine, before the first step that talks to it: the engine is what the program expects."""
+        if engine in self.checked:
+            return
+        problem = self.prove_engine(engine)
         if problem:
             raise StepFailed(f"the {engine} engine is not the expected one: {problem}")
-        self.record_engine(engine, info)
 
     def record_engine(self, engine: str, info: dict) -> None:
         self.journal.engines[engine] = {"id": str(info.get("ID", "")), "os": str(info.get("OSType", "")),

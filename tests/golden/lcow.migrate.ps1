@@ -253,11 +253,11 @@ if ($Force -and -not $PSBoundParameters.ContainsKey('Confirm')) {
 $script:PlanHash = 'b8ffeb6a7f00982b9ac3f3965d878a07c6a032053f9a6c13031bf66bc8b32335'
 $script:ToolVersion = '0.1.0'
 $script:SourceBackend = 'lcow'
-$script:StepTotal = 76
 $script:ResumeTaskName = 'wsl2-migrate-resume-b8ffeb6a7f00'
 $script:MutexName = 'Global\wsl2-migrate-runbook'
 $script:EngineExpect = @{ hyperv = @{ Os = 'linux'; KernelContains = 'linuxkit'; OperatingSystem = ''; NotSource = $false }; source = @{ Os = 'windows'; KernelContains = ''; OperatingSystem = ''; NotSource = $false }; target = @{ Os = 'linux'; KernelContains = 'microsoft-standard'; OperatingSystem = 'Docker Desktop'; NotSource = $true } }
 $script:SourceEngines = @('source', 'hyperv')
+$script:EngineParameters = @{ source = 'SourceEngine'; target = 'TargetEngine'; hyperv = 'HyperVEngine' }
 $script:SelfProving = @('wait-engine', 'switch-containers')
 $script:GatedPhases = @('switch', 'restore')
 $script:EngineChanging = @('stop-desktop', 'start-desktop', 'switch-containers')
@@ -317,20 +317,14 @@ function Write-RunbookLog {
     param([Parameter(Mandatory)] [AllowEmptyString()] [string]$Message, [AllowEmptyString()] [string]$StepId = '')
     Write-Verbose -Message ($StepId + ': ' + $Message)
     if ($script:LogPath.Length -eq 0) { return }
-    $record = [ordered]@{
-        time    = Get-TimeStamp
-        step    = $StepId
-        message = $Message
-    }
-    $line = (ConvertTo-Json -InputObject $record -Compress) + $script:Lf
-    [System.IO.File]::AppendAllText($script:LogPath, $line, $script:Utf8NoBom)
+    $line = ConvertTo-Json -InputObject ([ordered]@{ time = Get-TimeStamp; step = $StepId; message = $Message }) -Compress
+    [System.IO.File]::AppendAllText($script:LogPath, $line + $script:Lf, $script:Utf8NoBom)
 }
 
 function Get-TimeStamp {
     # UTC, with a space instead of 'T': PowerShell 7's ConvertFrom-Json would turn ISO 8601 text into a DateTime.
-    [CmdletBinding()] [OutputType([string])] param([Parameter()] [AllowNull()] [object]$Time = $null)
-    if ($null -eq $Time) { $Time = Get-Date }
-    return ([datetime]$Time).ToUniversalTime().ToString('yyyy-MM-dd HH:mm:ss', $script:Invariant) + 'Z'
+    [CmdletBinding()] [OutputType([string])] param([datetime]$Time = (Get-Date))
+    return $Time.ToUniversalTime().ToString('yyyy-MM-dd HH:mm:ss', $script:Invariant) + 'Z'
 }
 
 function Add-StepNote {
@@ -418,50 +412,26 @@ function Assert-BackupFolderPath {
     [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [AllowEmptyString()] [string]$Path)
     $trimmed = $Path.TrimEnd([char[]]@([char]92))
     if ($trimmed.Length -eq 0) { throw 'BackupPath is empty' }
-    foreach ($ch in $trimmed.ToCharArray()) {
-        if ([int]$ch -lt 32 -or [int]$ch -eq 127 -or $ch -eq [char]34) {
-            throw ('BackupPath ' + $trimmed + ': must not contain double quotes or control characters')
-        }
-    }
-    if ($trimmed.IndexOfAny([System.IO.Path]::GetInvalidPathChars()) -ge 0 -or $trimmed.IndexOfAny([char[]]@('*', '?', '<', '>', '|')) -ge 0) {
-        throw ('BackupPath ' + $trimmed + ': holds characters Windows does not allow in a path')
-    }
+    if ($trimmed -match '[\x00-\x1f\x7f"]') { throw ('BackupPath ' + $trimmed + ': must not contain double quotes or control characters') }
+    # With the line above, every character GetInvalidPathChars names on .NET Framework and .NET alike.
+    if ($trimmed -match '[*?<>|]') { throw ('BackupPath ' + $trimmed + ': holds characters Windows does not allow in a path') }
     if ($trimmed.StartsWith('\\')) {
         throw ('BackupPath ' + $trimmed + ': a network share cannot be mounted into the helper containers by Docker Desktop: use a folder on a local drive, such as D:\wsl2-migrate')
     }
     if ($trimmed -notmatch '^[A-Za-z]:\\[^:]+$') {
         throw ('BackupPath ' + $trimmed + ': must be a full path such as D:\wsl2-migrate (not a drive root, no ":" after the drive)')
     }
-    if ($trimmed -match '(^|\\)\.\.?(\\|$)') {
-        throw ('BackupPath ' + $trimmed + ': must not contain "." or ".." segments')
-    }
+    if ($trimmed -match '(^|\\)\.\.?(\\|$)') { throw ('BackupPath ' + $trimmed + ': must not contain "." or ".." segments') }
     return $trimmed
 }
 
-function Assert-EngineUrl {
-    # An engine URL is pasted into the docker command line unquoted, so it may hold no blanks, quotes or controls.
-    [CmdletBinding()] [OutputType([string])]
-    param([Parameter(Mandatory)] [AllowEmptyString()] [string]$Url, [Parameter(Mandatory)] [string]$Name)
-    if ($Url -notmatch '^(npipe|tcp|unix|ssh)://[\x21-\x7e]+$' -or $Url.IndexOfAny([char[]]@([char]34, [char]39, [char]96)) -ge 0) {
-        throw ($Name + ' ' + $Url + ': expected an engine URL such as npipe:////./pipe/docker_engine (no spaces or quotes)')
-    }
-    return $Url
-}
-
 function Resolve-DockerExecutable {
+    # Process.Start runs only executables: a docker.cmd or docker.ps1 shim would not start.
     [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [string]$Path)
-    $command = Get-Command -Name $Path -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
-    if ($null -eq $command) {
-        throw ('DockerPath ' + $Path + ': no such program (install Docker Desktop or pass -DockerPath)')
-    }
-    $full = $command.Source
-    if ($full.IndexOf([char]34) -ge 0 -or $full.EndsWith([string][char]92)) {
-        throw ("DockerPath '" + $full + "': unusable path")
-    }
-    if (-not $full.EndsWith('.exe', [System.StringComparison]::OrdinalIgnoreCase)) {
-        # Process.Start runs only executables: a docker.cmd or docker.ps1 shim would not start.
-        throw ("DockerPath '" + $full + "' is not an .exe: pass the docker.exe of Docker Desktop")
-    }
+    $full = [string](Get-Command -Name $Path -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1 -ExpandProperty Source)
+    if ($full.Length -eq 0) { throw ('DockerPath ' + $Path + ': no such program (install Docker Desktop or pass -DockerPath)') }
+    if ($full.IndexOf([char]34) -ge 0 -or $full.EndsWith([string][char]92)) { throw ("DockerPath '" + $full + "': unusable path") }
+    if (-not $full.EndsWith('.exe', [System.StringComparison]::OrdinalIgnoreCase)) { throw ("DockerPath '" + $full + "' is not an .exe: pass the docker.exe of Docker Desktop") }
     return $full
 }
 
@@ -505,12 +475,6 @@ function Get-SecretValue {
     $value = [string]@($values)[$Index]
     if (-not $value.StartsWith('=')) { throw ($Relative + ': value ' + $Index + ' is not in the form the file is written in') }
     return $value.Substring(1)
-}
-
-function Get-EngineUrl {
-    [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [string]$Engine)
-    if (-not $script:Engines.ContainsKey($Engine)) { throw ('unknown engine ' + $Engine) }
-    return $script:Engines[$Engine]
 }
 
 function Get-SystemProgram {
@@ -731,7 +695,7 @@ function Invoke-DockerCommand {
                 Get-BackupItemPath -Relative $segment['Backup']
             }
         })
-    if ($Engine.Length -gt 0) { $arguments = '--host ' + (Get-EngineUrl -Engine $Engine) + ' ' + $arguments }
+    if ($Engine.Length -gt 0) { $arguments = '--host ' + $script:Engines[$Engine] + ' ' + $arguments }
     [void]$PSBoundParameters.Remove('Engine')
     [void]$PSBoundParameters.Remove('Segments')
     return Invoke-NativeProcess -FilePath $script:DockerExe -Arguments $arguments @PSBoundParameters
@@ -905,129 +869,97 @@ function Test-ArtifactUnchanged {
 # ---------------------------------------------------------------------------------------------------------------
 # Engines: each proves what it is before the first step that talks to it (the plan says what it must be)
 
-function Get-EngineInfo {
+function Confirm-Engine {
+    # The one probe-and-prove path (the rehearsal's Context.prove_engine): docker info must report what the plan
+    # expects of the engine (OS, kernel, system, not a source's engine id); then it is recorded in the journal with
+    # its image store (the source's id lets the target prove it is another engine; the store: docs/runbook.md).
+    # -WaitSeconds: looks again until then (or -EngineTimeoutSeconds when longer); -NoThrow: $null when it is not.
     [CmdletBinding()]
-    param([Parameter(Mandatory)] [string]$Engine, [Parameter(Mandatory)] [string]$StepId, [switch]$NoThrow)
-    $result = Invoke-DockerCommand -Engine $Engine -Segments $script:Probes.Info -Display 'info' -StepId $StepId -TimeoutSeconds $script:Timeouts.Probe -NoThrow
-    if ($result.ExitCode -ne 0 -or $result.TimedOut) {
-        if ($NoThrow) { return $null }
-        throw ('the ' + $Engine + ' engine does not answer: ' + (Get-TextTail -Text $result.StdErr))
-    }
-    return ConvertFrom-Json -InputObject $result.StdOut
-}
-
-function Get-EngineIdentityProblem {
-    # Why an engine is not the one the program expects, or '' (the rehearsal's Context.identity_problem).
-    [CmdletBinding()] [OutputType([string])]
-    param([Parameter(Mandatory)] [string]$Engine, [Parameter(Mandatory)] [object]$Info)
+    param([Parameter(Mandatory)] [string]$Engine, [Parameter(Mandatory)] [string]$StepId, [int]$WaitSeconds = 0, [switch]$NoThrow)
     $expect = $script:EngineExpect[$Engine]
-    if ($null -eq $expect) { return '' }
-    $osType = [string](Get-JsonProperty -Object $Info -Name 'OSType' -Default '')
-    $kernel = [string](Get-JsonProperty -Object $Info -Name 'KernelVersion' -Default '')
-    if ($osType -ne $expect.Os) { return ('it runs ' + $osType + ' containers, the plan expects ' + $expect.Os) }
-    if ($expect.KernelContains.Length -gt 0 -and -not $kernel.Contains($expect.KernelContains)) {
-        return ('its kernel ' + $kernel + ' is not the one expected (' + $expect.KernelContains + ')')
-    }
-    $system = [string](Get-JsonProperty -Object $Info -Name 'OperatingSystem' -Default '')
-    if ($expect.OperatingSystem.Length -gt 0 -and $system -ne $expect.OperatingSystem) {
-        return ('it runs on ' + $system + ', not ' + $expect.OperatingSystem)
-    }
-    foreach ($source in $script:SourceEngines) {
-        if ($expect.NotSource -and $script:Journal.Engines.ContainsKey($source)) {
-            $sourceId = $script:Journal.Engines[$source].id
-            if ($sourceId.Length -gt 0 -and [string](Get-JsonProperty -Object $Info -Name 'ID' -Default '') -eq $sourceId) {
-                return ('it is the old backend''s engine (' + $source + ': the same engine id): the switch has not happened')
+    $timeout = 0
+    if ($WaitSeconds -gt 0) { $timeout = [System.Math]::Max($WaitSeconds, $script:Options.EngineTimeoutSeconds) }
+    $deadline = (Get-Date).AddSeconds($timeout)
+    while ($true) {
+        $answer = Invoke-DockerCommand -Engine $Engine -Segments $script:Probes.Info -Display 'info' -StepId $StepId -TimeoutSeconds $script:Timeouts.Probe -NoThrow
+        $problem = 'it does not answer: ' + (Get-TextTail -Text $answer.StdErr)
+        if ($answer.ExitCode -eq 0 -and -not $answer.TimedOut) {
+            $info = ConvertFrom-Json -InputObject $answer.StdOut
+            $found = @{}
+            foreach ($name in @('ID', 'OSType', 'KernelVersion', 'OperatingSystem')) { $found[$name] = [string](Get-JsonProperty -Object $info -Name $name -Default '') }
+            $problem = ''
+            if ($found.OSType -ne $expect.Os) {
+                $problem = 'it runs ' + $found.OSType + ' containers, the plan expects ' + $expect.Os
+            } elseif ($expect.KernelContains.Length -gt 0 -and -not $found.KernelVersion.Contains($expect.KernelContains)) {
+                $problem = 'its kernel ' + $found.KernelVersion + ' is not the one expected (' + $expect.KernelContains + ')'
+            } elseif ($expect.OperatingSystem.Length -gt 0 -and $found.OperatingSystem -ne $expect.OperatingSystem) {
+                $problem = 'it runs on ' + $found.OperatingSystem + ', not ' + $expect.OperatingSystem
             }
+            foreach ($source in $script:SourceEngines) {
+                $sourceId = [string](Get-JsonProperty -Object $script:Journal.Engines[$source] -Name 'id' -Default '')
+                if ($problem.Length -eq 0 -and $expect.NotSource -and $sourceId.Length -gt 0 -and $found.ID -eq $sourceId) {
+                    $problem = 'it is the old backend''s engine (' + $source + ': the same engine id): the switch has not happened'
+                }
+            }
+            if ($problem.Length -eq 0) { break }
         }
-    }
-    return ''
-}
-
-function Get-ImageStore {
-    # containerd or classic, from docker info's DriverStatus: a containerd store shows image ids as manifest digests,
-    # so the planned checks compare only the fields they name for it (the rehearsal's checks.image_store).
-    [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [object]$Info)
-    $property = $Info.PSObject.Properties['DriverStatus']
-    if ($null -ne $property -and $null -ne $property.Value) {
-        foreach ($pair in $property.Value) {
-            if ((@($pair) -join '=') -ceq ('driver-type=' + $script:ContainerdDriverType)) { return 'containerd' }
+        if ((Get-Date) -ge $deadline) {
+            if ($NoThrow) { return $null }
+            if ($timeout -gt 0) { throw ('no ' + $Engine + ' engine as expected within ' + $timeout + ' s: ' + $problem) }
+            throw ('the ' + $Engine + ' engine is not the expected one: ' + $problem)
         }
+        Start-Sleep -Seconds $script:Timeouts.EnginePoll
     }
-    return 'classic'
-}
-
-function Add-EngineRecord {
-    # Records what an engine is in the journal (the source's id lets the target prove it is another engine).
-    [CmdletBinding()] param([Parameter(Mandatory)] [string]$Engine, [Parameter(Mandatory)] [object]$Info)
+    # containerd or classic, from DriverStatus: a containerd store shows image ids as manifest digests.
+    $store = 'classic'
+    foreach ($pair in (Get-JsonProperty -Object $info -Name 'DriverStatus' -Default @())) {
+        if ((@($pair) -join '=') -ceq ('driver-type=' + $script:ContainerdDriverType)) { $store = 'containerd' }
+    }
     $script:CheckedEngines[$Engine] = $true
-    $script:Journal.Engines[$Engine] = @{
-        id     = [string](Get-JsonProperty -Object $Info -Name 'ID' -Default '')
-        os     = [string](Get-JsonProperty -Object $Info -Name 'OSType' -Default '')
-        kernel = [string](Get-JsonProperty -Object $Info -Name 'KernelVersion' -Default '')
-        store  = Get-ImageStore -Info $Info
-    }
-}
-
-function Assert-EngineIdentity {
-    # Once per run and engine, before the first step that talks to it.
-    [CmdletBinding()] param([Parameter(Mandatory)] [string]$Engine, [Parameter(Mandatory)] [string]$StepId)
-    if ($script:CheckedEngines.ContainsKey($Engine)) { return }
-    $info = Get-EngineInfo -Engine $Engine -StepId $StepId
-    $problem = Get-EngineIdentityProblem -Engine $Engine -Info $info
-    if ($problem.Length -gt 0) { throw ('the ' + $Engine + ' engine is not the expected one: ' + $problem) }
-    Add-EngineRecord -Engine $Engine -Info $info
-}
-
-function Get-CheckProblem {
-    # '' when a planned check holds on the engine, else what was found: the command is read-only and pre-encoded,
-    # the expected output computed by the planner ({recorded}: what an earlier step recorded, a commit's new id).
-    [CmdletBinding()] [OutputType([string])]
-    param(
-        [Parameter(Mandatory)] [string]$Engine,
-        [Parameter(Mandatory)] [hashtable]$Check,
-        [Parameter(Mandatory)] [string]$StepId
-    )
-    $expect = $Check.Expect
-    if ($Check.RecordedFrom.Length -gt 0) {
-        $recorded = [string](Get-JsonProperty -Object (Get-StepState -Id $Check.RecordedFrom).Record -Name 'output' -Default '')
-        if ($recorded.Length -eq 0) { return ($Check.What + ': ' + $Check.RecordedFrom + ' recorded no output') }
-        $expect = $expect.Replace('{recorded}', $recorded)
-    }
-    $found = Invoke-DockerCommand -Engine $Engine -Segments $Check.CommandLine -Display ('check: ' + $Check.What) -StepId $StepId -OkExitCodes @(0, 1) -TimeoutSeconds $script:Timeouts.Probe
-    $got = $found.StdOut.Trim()
-    if ($found.ExitCode -ne 0) {
-        return ($Check.What + ': not there (' + (Get-TextTail -Text $found.StdErr -Length 200) + ')')
-    }
-    if ($Check.Mode -eq 'has-word') {
-        if (($got -split '\s+') -ccontains $expect) { return '' }
-    } elseif ($Check.Mode -eq 'equals' -and $script:Journal.Engines.ContainsKey($Engine) -and $script:Journal.Engines[$Engine].store -eq 'containerd' -and @($Check.C8dFields).Count -gt 0) {
-        # Image ids differ on a containerd store: only the fields the plan names (an image's content) are compared.
-        $have = $got.Split([char]'|')
-        $want = $expect.Split([char]'|')
-        $same = $have.Count -eq $want.Count
-        foreach ($index in $Check.C8dFields) { $same = $same -and $index -lt $want.Count -and $want[$index].Length -gt 0 -and $have[$index] -ceq $want[$index] }
-        if ($same) { return '' }
-    } elseif ($Check.Mode -eq 'equals' -and $got -ceq $expect) {
-        return ''
-    }
-    return ($Check.What + ': found ' + $got)
+    $script:Journal.Engines[$Engine] = @{ id = $found.ID; os = $found.OSType; kernel = $found.KernelVersion; store = $store }
+    return $info
 }
 
 function Assert-Check {
-    # Every check passes, or the step fails naming each one that did not.
+    # Every planned check holds on the engine, or the step fails naming each one that did not (and the -More problems
+    # its caller found). A check's command is read-only and pre-encoded, its expected output computed by the planner
+    # ({recorded}: what an earlier step recorded, a commit's new id).
     [CmdletBinding()]
     param(
-        [Parameter(Mandatory)] [string]$Engine,
-        [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]]$Checks,
-        [Parameter(Mandatory)] [string]$StepId,
-        [AllowEmptyCollection()] [string[]]$More = @()
+        [Parameter(Mandatory)] [string]$Engine, [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]]$Checks,
+        [Parameter(Mandatory)] [string]$StepId, [AllowEmptyCollection()] [string[]]$More = @()
     )
     $problems = New-Object -TypeName 'System.Collections.Generic.List[string]'
     foreach ($check in $Checks) {
-        $problem = Get-CheckProblem -Engine $Engine -Check $check -StepId $StepId
-        if ($problem.Length -gt 0) { $problems.Add($problem) }
+        $expect = $check.Expect
+        if ($check.RecordedFrom.Length -gt 0) {
+            $recorded = [string](Get-JsonProperty -Object (Get-StepState -Id $check.RecordedFrom).Record -Name 'output' -Default '')
+            if ($recorded.Length -eq 0) {
+                $problems.Add($check.What + ': ' + $check.RecordedFrom + ' recorded no output')
+                continue
+            }
+            $expect = $expect.Replace('{recorded}', $recorded)
+        }
+        $found = Invoke-DockerCommand -Engine $Engine -Segments $check.CommandLine -Display ('check: ' + $check.What) -StepId $StepId -OkExitCodes @(0, 1) -TimeoutSeconds $script:Timeouts.Probe
+        $got = $found.StdOut.Trim()
+        $same = $false
+        $problem = ': found ' + $got
+        if ($found.ExitCode -ne 0) {
+            $problem = ': not there (' + (Get-TextTail -Text $found.StdErr -Length 200) + ')'
+        } elseif ($check.Mode -eq 'has-word') {
+            $same = ($got -split '\s+') -ccontains $expect
+        } elseif ($check.Mode -eq 'equals' -and [string](Get-JsonProperty -Object $script:Journal.Engines[$Engine] -Name 'store' -Default '') -eq 'containerd' -and @($check.C8dFields).Count -gt 0) {
+            # Image ids differ on a containerd store: only the fields the plan names (an image's content) are compared.
+            $have = $got.Split([char]'|')
+            $want = $expect.Split([char]'|')
+            $same = $have.Count -eq $want.Count
+            foreach ($index in $check.C8dFields) { $same = $same -and $index -lt $want.Count -and $want[$index].Length -gt 0 -and $have[$index] -ceq $want[$index] }
+        } elseif ($check.Mode -eq 'equals') {
+            $same = $got -ceq $expect
+        }
+        if (-not $same) { $problems.Add($check.What + $problem) }
     }
-    foreach ($problem in $More) { $problems.Add($problem) }
+    $problems.AddRange($More)
     if ($problems.Count -gt 0) { throw (($problems | Select-Object -First 10) -join '; ') }
 }
 
@@ -1800,34 +1732,6 @@ function Start-DockerDesktop {
     Add-StepNote -Text 'Docker Desktop started (not elevated)'
 }
 
-function Wait-EngineAnswer {
-    # Until the engine answers and is what the plan expects (OS, kernel, not a source), then recorded; the plan's
-    # time limit, or -EngineTimeoutSeconds when longer.
-    [CmdletBinding()] [OutputType([object])]
-    param(
-        [Parameter(Mandatory)] [string]$Engine,
-        [Parameter(Mandatory)] [string]$StepId,
-        [Parameter(Mandatory)] [int]$TimeoutSeconds
-    )
-    $timeout = $TimeoutSeconds
-    if ($script:Options.EngineTimeoutSeconds -gt $timeout) { $timeout = $script:Options.EngineTimeoutSeconds }
-    $deadline = (Get-Date).AddSeconds($timeout)
-    $problem = 'no answer'
-    while ($true) {
-        $info = Get-EngineInfo -Engine $Engine -StepId $StepId -NoThrow
-        if ($null -ne $info) {
-            $problem = Get-EngineIdentityProblem -Engine $Engine -Info $info
-            if ($problem.Length -eq 0) { break }
-        }
-        if ((Get-Date) -gt $deadline) {
-            throw ('no ' + $Engine + ' engine as expected within ' + $timeout + ' s: ' + $problem)
-        }
-        Start-Sleep -Seconds $script:Timeouts.EnginePoll
-    }
-    Add-EngineRecord -Engine $Engine -Info $info
-    return $info
-}
-
 function Switch-DockerEngine {
     # switch-containers: when the engine does not answer as the plan expects, Docker Desktop is switched between
     # Linux and Windows containers (DockerCli.exe, the program run the plan describes) and the engine waited for.
@@ -1835,14 +1739,12 @@ function Switch-DockerEngine {
     # Desktop started in Windows mode does not start the VM (docker/for-win#4357); a switch to Linux containers does.
     [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
-    $info = Get-EngineInfo -Engine $p.Engine -StepId $Step.Id -NoThrow
-    if ($null -ne $info -and (Get-EngineIdentityProblem -Engine $p.Engine -Info $info).Length -eq 0) {
-        Add-EngineRecord -Engine $p.Engine -Info $info
+    if ($null -ne (Confirm-Engine -Engine $p.Engine -StepId $Step.Id -NoThrow)) {
         Add-StepNote -Text ('the ' + $p.Engine + ' engine answers as expected: no switch')
         return
     }
     Invoke-HostProgram -Step $Step
-    if (-not $script:StepDeclined) { [void](Wait-EngineAnswer -Engine $p.Engine -StepId $Step.Id -TimeoutSeconds $p.Timeout) }
+    if (-not $script:StepDeclined) { [void](Confirm-Engine -Engine $p.Engine -StepId $Step.Id -WaitSeconds $p.Timeout) }
 }
 
 function Wait-DockerEngine {
@@ -1850,7 +1752,7 @@ function Wait-DockerEngine {
     # registry settings the plan carries are checked in its docker info.
     [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
-    $info = Wait-EngineAnswer -Engine $p.Engine -StepId $Step.Id -TimeoutSeconds $p.Timeout
+    $info = Confirm-Engine -Engine $p.Engine -StepId $Step.Id -WaitSeconds $p.Timeout
     Assert-Check -Engine $p.Engine -Checks $p.Checks -StepId $Step.Id
     Add-StepNote -Text ($p.Engine + ' engine: ' + [string](Get-JsonProperty -Object $info -Name 'OSType' -Default '') + ' ' + [string](Get-JsonProperty -Object $info -Name 'KernelVersion' -Default ''))
 }
@@ -1966,30 +1868,6 @@ function Complete-Rollback {
 # ---------------------------------------------------------------------------------------------------------------
 # Running steps (docs/runbook.md, "Running a program"; the rehearsal's interpreter.py)
 
-function ConvertTo-StepResult {
-    # The one output type of the runbook (one object per step), also kept for the summary table.
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory)] [hashtable]$Step,
-        [Parameter(Mandatory)] [ValidateSet('Successful', 'Skipped', 'Failed', 'WouldRun')] [string]$Status,
-        [AllowEmptyString()] [string]$Notes = '',
-        [Parameter(Mandatory)] [datetime]$StartedAt,
-        [Parameter(Mandatory)] [timespan]$Duration
-    )
-    $result = [pscustomobject]@{
-        StepId    = $Step.Id
-        Name      = $Step.Title
-        Target    = $Step.Target
-        Status    = $Status
-        Notes     = $Notes
-        StartedAt = $StartedAt
-        Duration  = $Duration
-    }
-    $result.PSObject.TypeNames.Insert(0, 'Wsl2Migrate.StepResult')
-    $script:Results.Add($result)
-    return $result
-}
-
 function Test-BackupsVerified {
     # verify-backups (the program's $script:BackupGate) passed; each artifact it lists still has the sha256 it verified.
     [CmdletBinding()] [OutputType([bool])] param()
@@ -2008,25 +1886,17 @@ function Get-StepBlocker {
     [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
     foreach ($dependency in $Step.DependsOn) {
         if ((Get-StepStatus -Id $dependency) -eq 'done' -or $script:RunStatus[$dependency] -eq 'done') { continue }
-        if ($script:RunStatus[$dependency] -eq 'wouldrun' -or $script:DryRun) {
-            return @{ Status = 'WouldRun'; Notes = 'runs after ' + $dependency }
-        }
+        if ($script:RunStatus[$dependency] -eq 'wouldrun' -or $script:DryRun) { return @{ Status = 'WouldRun'; Notes = 'runs after ' + $dependency } }
         return @{ Status = 'Failed'; Notes = 'depends on ' + $dependency + ', which is not done' }
     }
     if ($script:GatedPhases -contains $Step.Phase -and -not (Test-BackupsVerified)) {
-        if ($script:DryRun) {
-            return @{ Status = 'WouldRun'; Notes = 'runs after the backups are verified' }
-        }
+        if ($script:DryRun) { return @{ Status = 'WouldRun'; Notes = 'runs after the backups are verified' } }
         return @{ Status = 'Failed'; Notes = 'the backups have not passed backup/verify, or one changed after it did: then they cannot be trusted; go back with -Rollback and start again with a new -BackupPath' }
     }
     foreach ($relative in $Step.Consumes) {
         $problem = Test-ArtifactUnchanged -Relative $relative
-        if ($problem.Length -gt 0) {
-            if ($script:DryRun) {
-                return @{ Status = 'WouldRun'; Notes = 'needs ' + $relative }
-            }
-            return @{ Status = 'Failed'; Notes = $problem }
-        }
+        if ($problem.Length -gt 0 -and $script:DryRun) { return @{ Status = 'WouldRun'; Notes = 'needs ' + $relative } }
+        if ($problem.Length -gt 0) { return @{ Status = 'Failed'; Notes = $problem } }
     }
     return $null
 }
@@ -2041,10 +1911,9 @@ function Invoke-QuietDocker {
 }
 
 function Invoke-DockerStep {
-    # A docker step: when an earlier attempt started the command and did not finish, its helper is removed and
-    # its half-made object put back; an object of the step's name must not exist before the command runs (the run
-    # never adopts one it did not make); then the command with its time limit, and the checks after it. Mutating
-    # steps run only when ShouldProcess agrees.
+    # A docker step (docs/runbook.md): a mutating one only when ShouldProcess agrees; after an interrupted attempt its
+    # helper removed and its half-made object put back; an object of its name must not exist (the run never adopts
+    # one it did not make); the command with its time limit, and its checks.
     [CmdletBinding(SupportsShouldProcess)]
     param([Parameter(Mandatory)] [hashtable]$Step, [Parameter(Mandatory)] [bool]$StartedBefore)
     $docker = $Step.Docker
@@ -2062,23 +1931,19 @@ function Invoke-DockerStep {
             throw ("'" + $Step.Target + "' already exists on the " + $Step.Engine + ' engine and this run did not make it (an earlier install''s?): rename or remove it there, then resume')
         }
     }
-    $workdir = ''
-    if ($docker.WorkDir.Length -gt 0) {
-        $workdir = Resolve-HostPath -Template $docker.WorkDir
-        if (-not [System.IO.Directory]::Exists($workdir)) { throw ("working folder '" + $workdir + "' does not exist") }
-    }
-    $progress = ''
-    if (@($Step.Produces).Count -gt 0) { $progress = Get-BackupItemPath -Relative $Step.Produces[0].Path }
     $splatDocker = @{
-        Engine           = $Step.Engine
-        Segments         = $docker.CommandLine
-        Display          = $docker.Display
-        StepId           = $Step.Id
-        WorkingDirectory = $workdir
-        OkExitCodes      = $docker.OkExitCodes
-        TimeoutSeconds   = $docker.Timeout
-        ProgressPath     = $progress
+        Engine         = $Step.Engine
+        Segments       = $docker.CommandLine
+        Display        = $docker.Display
+        StepId         = $Step.Id
+        OkExitCodes    = $docker.OkExitCodes
+        TimeoutSeconds = $docker.Timeout
     }
+    if ($docker.WorkDir.Length -gt 0) {
+        $splatDocker.WorkingDirectory = Resolve-HostPath -Template $docker.WorkDir
+        if (-not [System.IO.Directory]::Exists($splatDocker.WorkingDirectory)) { throw ("working folder '" + $splatDocker.WorkingDirectory + "' does not exist") }
+    }
+    if ($docker.Progress.Length -gt 0) { $splatDocker.ProgressPath = Get-BackupItemPath -Relative $docker.Progress }
     if (-not $script:DryRun) {
         # Written before the command starts: a resume after a power cut knows it may have had its effect.
         Write-StepRecord -Id $Step.Id -Name 'commandStarted' -Value $true
@@ -2095,9 +1960,7 @@ function Invoke-DockerStep {
         }
     }
     if ($result.ExitCode -ne 0) { Add-StepNote -Text ('docker exited with code ' + $result.ExitCode) }
-    if ($docker.ExpectOutput.Length -gt 0 -and $result.StdOut.Trim() -cne $docker.ExpectOutput) {
-        throw ('unexpected output: ' + (Get-TextTail -Text $result.StdOut -Length 400))
-    }
+    if ($docker.ExpectOutput.Length -gt 0 -and $result.StdOut.Trim() -cne $docker.ExpectOutput) { throw ('unexpected output: ' + (Get-TextTail -Text $result.StdOut -Length 400)) }
     if ($docker.RecordOutput) {
         # A re-run makes a new object (a new commit): the newest output is the one later checks need.
         Write-StepRecord -Id $Step.Id -Name 'output' -Value $result.StdOut.Trim()
@@ -2106,7 +1969,8 @@ function Invoke-DockerStep {
 }
 
 function Invoke-HostAction {
-    # The host action's function, by the action's name (the table in docs/runbook.md).
+    # The host action's function, by the action's name (the table in docs/runbook.md); the kinds that run a planned
+    # program share one.
     [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
     switch ($Step.Kind) {
         'check-host' { Test-MigrationHost -Step $Step }
@@ -2117,14 +1981,11 @@ function Invoke-HostAction {
         'stop-desktop' { Stop-DockerDesktop -Step $Step }
         'check-vm-off' { Wait-VmOff -Step $Step }
         'backup-files' { Backup-HostFile -Step $Step }
-        'upgrade-desktop' { Invoke-HostProgram -Step $Step }
         'edit-json' { Edit-JsonFile -Step $Step }
         'restore-json-keys' { Restore-JsonKey -Step $Step }
         'edit-ini' { Edit-IniFile -Step $Step }
-        'enable-feature' { Invoke-HostProgram -Step $Step }
+        { $_ -in 'upgrade-desktop', 'enable-feature', 'install-wsl', 'set-wsl-default-version' } { Invoke-HostProgram -Step $Step }
         'reboot' { Request-Restart -Step $Step }
-        'install-wsl' { Invoke-HostProgram -Step $Step }
-        'set-wsl-default-version' { Invoke-HostProgram -Step $Step }
         'check-wsl' { Test-WslReady -Step $Step }
         'start-desktop' { Start-DockerDesktop -Step $Step }
         'wait-engine' { Wait-DockerEngine -Step $Step }
@@ -2139,82 +2000,72 @@ function Invoke-HostAction {
 }
 
 function Invoke-RunbookStep {
-    # One step: journal, blockers, the engine's identity, the work, the artifacts it wrote, one result object.
+    # One step: journal, blockers, the engine's identity, the work, the artifacts it wrote. Its result is the
+    # runbook's one output type (one object per step), kept for the summary; its status is the step's for the steps
+    # after it in this run (a dry run writes no journal; a declined step keeps its entry).
     [CmdletBinding()]
     param([Parameter(Mandatory)] [hashtable]$Step, [Parameter(Mandatory)] [int]$Total, [switch]$Always)
     $startedAt = Get-Date
-    $clock = [System.Diagnostics.Stopwatch]::StartNew()
     Write-Progress -Id 1 -Activity 'wsl2-migrate runbook' -Status ('Step {0} of {1}: {2}' -f $Step.Index, $Total, $Step.Id) -PercentComplete ([int](100 * ($Step.Index - 1) / $Total))
     Write-Information -MessageData ('[{0}/{1}] {2}: {3}' -f $Step.Index, $Total, $Step.Id, $Step.Title) -InformationAction Continue
     $status = Get-StepStatus -Id $Step.Id
-    if ($status -eq 'done' -and -not $Always) {
-        $script:RunStatus[$Step.Id] = 'done'
-        return ConvertTo-StepResult -Step $Step -Status 'Skipped' -Notes ('already done ' + $script:Journal.Steps[$Step.Id].EndedAt) -StartedAt $startedAt -Duration $clock.Elapsed
+    if ($Step.OnlyIfStarted.Length -gt 0 -and (Get-StepStatus -Id $Step.OnlyIfStarted) -eq 'pending') {
+        $outcome = @{ Status = 'Skipped'; Notes = $Step.OnlyIfStarted + ' never started' }
+    } elseif ($status -eq 'done' -and -not $Always) {
+        $outcome = @{ Status = 'Skipped'; Notes = 'already done ' + $script:Journal.Steps[$Step.Id].EndedAt }
+    } else {
+        $outcome = Get-StepBlocker -Step $Step
     }
-    $blocker = Get-StepBlocker -Step $Step
-    if ($null -ne $blocker) {
-        if ($blocker.Status -eq 'WouldRun') {
-            $script:RunStatus[$Step.Id] = 'wouldrun'
-            return ConvertTo-StepResult -Step $Step -Status 'WouldRun' -Notes $blocker.Notes -StartedAt $startedAt -Duration $clock.Elapsed
-        }
-        $script:RunStatus[$Step.Id] = 'failed'
-        [void](ConvertTo-StepResult -Step $Step -Status 'Failed' -Notes $blocker.Notes -StartedAt $startedAt -Duration $clock.Elapsed)
-        throw ('step ' + $Step.Id + ': ' + $blocker.Notes)
-    }
-    $script:StepDeclined = $false
-    $script:StepNotes = New-Object -TypeName 'System.Collections.Generic.List[string]'
-    Write-StepStatus -Id $Step.Id -Status 'running'
-    try {
-        if ($Step.Engine.Length -gt 0 -and $script:SelfProving -notcontains $Step.Kind) {
-            Assert-EngineIdentity -Engine $Step.Engine -StepId $Step.Id
-        }
-        if ($Step.Kind -eq 'docker') {
-            $startedBefore = $status -ne 'done' -and $true -eq (Get-JsonProperty -Object (Get-StepState -Id $Step.Id).Record -Name 'commandStarted' -Default $false)
-            Invoke-DockerStep -Step $Step -StartedBefore $startedBefore
-        } else {
-            if ($script:EngineChanging -contains $Step.Kind) {
-                # After it a pipe may reach another engine: the next step that talks to one proves it again.
-                $script:CheckedEngines = @{}
+    $cannot = ' cannot run: '
+    if ($null -eq $outcome) {
+        $script:StepDeclined = $false
+        $script:StepNotes = New-Object -TypeName 'System.Collections.Generic.List[string]'
+        Write-StepStatus -Id $Step.Id -Status 'running'
+        try {
+            if ($Step.Engine.Length -gt 0 -and $script:SelfProving -notcontains $Step.Kind -and -not $script:CheckedEngines.ContainsKey($Step.Engine)) {
+                [void](Confirm-Engine -Engine $Step.Engine -StepId $Step.Id)
             }
-            Invoke-HostAction -Step $Step
+            if ($Step.Kind -eq 'docker') {
+                $startedBefore = $status -ne 'done' -and $true -eq (Get-JsonProperty -Object (Get-StepState -Id $Step.Id).Record -Name 'commandStarted' -Default $false)
+                Invoke-DockerStep -Step $Step -StartedBefore $startedBefore
+            } else {
+                if ($script:EngineChanging -contains $Step.Kind) {
+                    # After it a pipe may reach another engine: the next step that talks to one proves it again.
+                    $script:CheckedEngines = @{}
+                }
+                Invoke-HostAction -Step $Step
+            }
+            if ($script:StepDeclined) {
+                Write-StepStatus -Id $Step.Id -Status $status -Notes 'not run (-WhatIf or declined)'
+                $outcome = @{ Status = 'WouldRun'; Notes = $script:StepNotes -join '; ' }
+            } else {
+                if (-not $script:DryRun) {
+                    foreach ($artifact in $Step.Produces) { Add-ArtifactRecord -StepId $Step.Id -Artifact $artifact }
+                }
+                $outcome = @{ Status = 'Successful'; Notes = $script:StepNotes -join '; ' }
+                Write-StepStatus -Id $Step.Id -Status 'done' -Notes $outcome.Notes
+            }
+        } catch {
+            $outcome = @{ Status = 'Failed'; Notes = $_.Exception.Message }
+            $cannot = ' failed: '
+            Write-StepStatus -Id $Step.Id -Status 'failed' -Notes $outcome.Notes
+            Write-RunbookLog -StepId $Step.Id -Message ('failed: ' + $outcome.Notes)
         }
-        if ($script:StepDeclined) {
-            Write-StepStatus -Id $Step.Id -Status $status -Notes 'not run (-WhatIf or declined)'
-            $script:RunStatus[$Step.Id] = 'wouldrun'
-            return ConvertTo-StepResult -Step $Step -Status 'WouldRun' -Notes ($script:StepNotes -join '; ') -StartedAt $startedAt -Duration $clock.Elapsed
-        }
-        if (-not $script:DryRun) {
-            foreach ($artifact in $Step.Produces) { Add-ArtifactRecord -StepId $Step.Id -Artifact $artifact }
-        }
-        $script:RunStatus[$Step.Id] = 'done'
-        Write-StepStatus -Id $Step.Id -Status 'done' -Notes ($script:StepNotes -join '; ')
-    } catch {
-        $failure = $_
-        $script:RunStatus[$Step.Id] = 'failed'
-        Write-StepStatus -Id $Step.Id -Status 'failed' -Notes $failure.Exception.Message
-        Write-RunbookLog -StepId $Step.Id -Message ('failed: ' + $failure.Exception.Message)
-        [void](ConvertTo-StepResult -Step $Step -Status 'Failed' -Notes $failure.Exception.Message -StartedAt $startedAt -Duration $clock.Elapsed)
-        throw ('step ' + $Step.Id + ' (' + $Step.Title + ') failed: ' + $failure.Exception.Message)
     }
-    return ConvertTo-StepResult -Step $Step -Status 'Successful' -Notes ($script:StepNotes -join '; ') -StartedAt $startedAt -Duration $clock.Elapsed
-}
-
-function Invoke-RollbackProgram {
-    # -Rollback: each rollback step whose forward step started runs (again, when rollback runs again).
-    [CmdletBinding()] param()
-    if (-not $script:Journal.Exists) {
-        Write-Information -MessageData ('nothing to roll back: no journal.json in ' + $script:BackupRoot + ' (this plan never ran there)') -InformationAction Continue
-        return
+    $script:RunStatus[$Step.Id] = @{ Successful = 'done'; Skipped = 'done'; Failed = 'failed'; WouldRun = 'wouldrun' }[$outcome.Status]
+    $result = [pscustomobject]@{
+        PSTypeName = 'Wsl2Migrate.StepResult'
+        StepId     = $Step.Id
+        Name       = $Step.Title
+        Target     = $Step.Target
+        Status     = $outcome.Status
+        Notes      = $outcome.Notes
+        StartedAt  = $startedAt
+        Duration   = (Get-Date) - $startedAt
     }
-    $total = @($script:RollbackSteps).Count
-    foreach ($step in $script:RollbackSteps) {
-        if ($step.OnlyIfStarted.Length -gt 0 -and (Get-StepStatus -Id $step.OnlyIfStarted) -eq 'pending') {
-            [void](ConvertTo-StepResult -Step $step -Status 'Skipped' -Notes ($step.OnlyIfStarted + ' never started') -StartedAt (Get-Date) -Duration ([timespan]::Zero))
-            continue
-        }
-        Invoke-RunbookStep -Step $step -Total $total -Always
-    }
-    Write-Information -MessageData ('rolled back; the backups stay in ' + $script:BackupRoot + '; this plan will not resume in this folder') -InformationAction Continue
+    $script:Results.Add($result)
+    if ($outcome.Status -eq 'Failed') { throw ('step ' + $Step.Id + ' (' + $Step.Title + ')' + $cannot + $outcome.Notes) }
+    return $result
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -2228,12 +2079,14 @@ function Invoke-Runbook {
         throw 'this is a 32-bit PowerShell: Windows would redirect System32 (wsl.exe, dism.exe) for it. Run the runbook from the 64-bit PowerShell'
     }
     $script:BackupRoot = Assert-BackupFolderPath -Path $Options.BackupPath
-    $script:Engines = @{
-        source = Assert-EngineUrl -Url $Options.SourceEngine -Name 'SourceEngine'
-        target = Assert-EngineUrl -Url $Options.TargetEngine -Name 'TargetEngine'
-    }
-    if ($script:EngineExpect.ContainsKey('hyperv')) {
-        $script:Engines['hyperv'] = Assert-EngineUrl -Url $Options.HyperVEngine -Name 'HyperVEngine'
+    foreach ($engine in $script:EngineExpect.Keys) {
+        # Pasted into the docker command line unquoted: an engine URL may hold no blanks, quotes or controls.
+        $name = $script:EngineParameters[$engine]
+        $url = $Options[$name]
+        if ($url -notmatch '^(npipe|tcp|unix|ssh)://[\x21-\x7e]+$' -or $url.IndexOfAny([char[]]@([char]34, [char]39, [char]96)) -ge 0) {
+            throw ($name + ' ' + $url + ': expected an engine URL such as npipe:////./pipe/docker_engine (no spaces or quotes)')
+        }
+        $script:Engines[$engine] = $url
     }
     $script:DockerExe = Resolve-DockerExecutable -Path $Options.DockerPath
     if ($Options.Rollback -and ($Options.ResumeFrom.Length -gt 0 -or $Options.Phase.Length -gt 0 -or $Options.Resume)) {
@@ -2283,9 +2136,7 @@ function Invoke-Runbook {
         if ($script:Journal.RolledBack.Length -gt 0 -and -not $Options.Rollback) {
             throw ('this migration was rolled back at ' + $script:Journal.RolledBack + '; a rolled-back run never resumes. To migrate again, make a new plan and use a new -BackupPath')
         }
-        if ($Options.Resume -and -not $script:Journal.Exists) {
-            throw ('-Resume: no journal.json in ' + $script:BackupRoot)
-        }
+        if ($Options.Resume -and -not $script:Journal.Exists) { throw ('-Resume: no journal.json in ' + $script:BackupRoot) }
         if ($script:Journal.RebootNeeded -and $script:Journal.BootTime.Length -gt 0) {
             $restarted = (Get-BootTime) -ne $script:Journal.BootTime
             if (-not $restarted -and -not $Options.Rollback) {
@@ -2299,23 +2150,28 @@ function Invoke-Runbook {
                 Save-Journal
             }
         }
+        # -Rollback: each rollback step whose forward step started runs (again, when rollback runs again).
+        $program = $script:Steps
         if ($Options.Rollback) {
-            Invoke-RollbackProgram
-            Save-Journal
-            return
-        }
-        $started = $Options.ResumeFrom.Length -eq 0
-        foreach ($step in $script:Steps) {
-            if (-not $started) {
-                if ($step.Id -ne $Options.ResumeFrom) { continue }
-                $started = $true
+            if (-not $script:Journal.Exists) {
+                Write-Information -MessageData ('nothing to roll back: no journal.json in ' + $script:BackupRoot + ' (this plan never ran there)') -InformationAction Continue
+                return
             }
-            if ($Options.Phase.Length -gt 0 -and $step.Phase -ne $Options.Phase) { continue }
-            Invoke-RunbookStep -Step $step -Total $script:StepTotal
+            $program = $script:RollbackSteps
+        }
+        $from = 1
+        if ($Options.ResumeFrom.Length -gt 0) { $from = @($program | Where-Object -FilterScript { $_.Id -eq $Options.ResumeFrom })[0].Index }
+        foreach ($step in $program) {
+            if ($step.Index -lt $from -or ($Options.Phase.Length -gt 0 -and $step.Phase -ne $Options.Phase)) { continue }
+            Invoke-RunbookStep -Step $step -Total $program.Count -Always:$Options.Rollback
             if ($script:StopRequested) {
                 Write-Warning -Message ('Restart Windows now. After you log on, the task ' + $script:ResumeTaskName + ' resumes the runbook; or run it again with -Resume.')
                 break
             }
+        }
+        if ($Options.Rollback) {
+            Save-Journal
+            Write-Information -MessageData ('rolled back; the backups stay in ' + $script:BackupRoot + '; this plan will not resume in this folder') -InformationAction Continue
         }
     } catch {
         $failure = $_
@@ -2324,11 +2180,9 @@ function Invoke-Runbook {
         if (-not $script:DryRun -and $script:Journal.Exists) {
             $again = "& '" + $Options.ScriptPath.Replace("'", "''") + "'"
             $folder = " -BackupPath '" + $script:BackupRoot.Replace("'", "''") + "'"
-            if ($Options.Rollback) {
-                Write-Warning -Message ('Fix the cause, then roll back again with: ' + $again + ' -Rollback' + $folder)
-            } else {
-                Write-Warning -Message ('Fix the cause, then continue with: ' + $again + ' -Resume' + $folder + '   (or go back with: ' + $again + ' -Rollback' + $folder + ')')
-            }
+            $next = 'continue with: ' + $again + ' -Resume' + $folder + '   (or go back with: ' + $again + ' -Rollback' + $folder + ')'
+            if ($Options.Rollback) { $next = 'roll back again with: ' + $again + ' -Rollback' + $folder }
+            Write-Warning -Message ('Fix the cause, then ' + $next)
         }
         throw
     } finally {
@@ -2341,10 +2195,8 @@ function Invoke-Runbook {
         }
         Write-Progress -Id 1 -Activity 'wsl2-migrate runbook' -Completed
         $counts = @($script:Results | Group-Object -Property Status | ForEach-Object -Process { $_.Name + ' ' + $_.Count })
-        Write-Information -MessageData ('steps: ' + ($counts -join ', ')) -InformationAction Continue
-        foreach ($result in $script:Results) {
-            Write-Information -MessageData ('{0,-10} {1} {2}' -f $result.Status, $result.StepId, $result.Notes) -InformationAction Continue
-        }
+        $lines = @($script:Results | ForEach-Object -Process { '{0,-10} {1} {2}' -f $_.Status, $_.StepId, $_.Notes })
+        Write-Information -MessageData ((@('steps: ' + ($counts -join ', ')) + $lines) -join $script:Lf) -InformationAction Continue
         if ($Options.FromTask) {
             # Started by the logon task: its window closes when the script ends, before anyone read it.
             [void](Read-Host -Prompt 'wsl2-migrate: press Enter to close this window')
@@ -2421,6 +2273,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -2452,6 +2305,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = 'wsl2-migrate-helper-probe-end'
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -2483,6 +2337,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -2514,6 +2369,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -2545,6 +2401,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $true
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -2576,6 +2433,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $true
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -2628,6 +2486,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = 'images/commits.tar'
             Checks       = @()
         }
         Params        = $null
@@ -2661,6 +2520,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = 'volumes/redis-data.tar'
             Checks       = @()
         }
         Params        = $null
@@ -2694,6 +2554,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = 'volumes/svc-data.tar'
             Checks       = @()
         }
         Params        = $null
@@ -2744,6 +2605,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = 'wsl2-migrate-helper-probe-end'
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -2775,6 +2637,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $true
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -2806,6 +2669,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $true
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -2837,6 +2701,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $true
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -2868,6 +2733,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $true
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -2940,6 +2806,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = 'images/hyperv-01.tar'
             Checks       = @()
         }
         Params        = $null
@@ -2972,6 +2839,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = 'images/hyperv-commits.tar'
             Checks       = @()
         }
         Params        = $null
@@ -3005,6 +2873,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = 'volumes/pgdata.tar'
             Checks       = @()
         }
         Params        = $null
@@ -3038,6 +2907,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = 'volumes/redis-data-hyperv.tar'
             Checks       = @()
         }
         Params        = $null
@@ -3450,6 +3320,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -3481,6 +3352,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @(@{ What = 'jdoe/report-worker:dev is sha256:4875166a2e47'; Argv = @('image', 'inspect', '--format', '{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}', '--', 'jdoe/report-worker:dev'); Expect = 'sha256:4875166a2e4779d1b56102a017a39af1236809e13f251d23c48e16689d596777|sha256:43c79fa1340fbaa44eaf7a7a18c7d75766ea5cc569f979f8a0e3dedcc75cf31a sha256:38afe550f2b1ea0781a8373e0885db7ba2c9a21b927e287d568906984f7d5771 sha256:5ccc0081a37c8e84f72975fbd3a5f0230ba0fb6ce2e3b5bb06228408d069c698 sha256:e5e3869a285df5d3fff157810a662d9a549ca8405257ca9ef94aeaab84fd89a6 sha256:5e6cdedb112165ddce9ed388e9b0b29c2c8c99082202d20fcde1cca0d368f4f6 sha256:6069cfc12c97f5b0ec51d2adfdf061ffd2571965fa7b1fe1c9e03be0944a55fa sha256:6db57e3b97e3f5516da58af2cc9479368c412512dd62188ae18d1a084fb102ea'; Mode = 'equals'; RecordedFrom = ''; C8dFields = @(1); CommandLine = @('image inspect --format "{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}" -- jdoe/report-worker:dev') }, @{ What = 'wsl2-migrate/report-worker:commit-0887cd6ed6c6 is the image backup/commit-content/report-worker recorded'; Argv = @('image', 'inspect', '--format', '{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}', '--', 'wsl2-migrate/report-worker:commit-0887cd6ed6c6'); Expect = '{recorded}'; Mode = 'equals'; RecordedFrom = 'backup/commit-content/report-worker'; C8dFields = @(1); CommandLine = @('image inspect --format "{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}" -- wsl2-migrate/report-worker:commit-0887cd6ed6c6') })
         }
         Params        = $null
@@ -3512,6 +3384,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @(@{ What = 'wsl2-migrate/reports-db:commit-a317dff94b17 is the image backup/commit-content/reports-db recorded'; Argv = @('image', 'inspect', '--format', '{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}', '--', 'wsl2-migrate/reports-db:commit-a317dff94b17'); Expect = '{recorded}'; Mode = 'equals'; RecordedFrom = 'backup/commit-content/reports-db'; C8dFields = @(1); CommandLine = @('image inspect --format "{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}" -- wsl2-migrate/reports-db:commit-a317dff94b17') })
         }
         Params        = $null
@@ -3543,6 +3416,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @(@{ What = 'redis@sha256:a7abd38c324fcfd81b246ce1f35b9e98fd316696c9f5eb4dd3600dbe919fc08f is sha256:042e8abd9b37'; Argv = @('image', 'inspect', '--format', '{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}', '--', 'redis@sha256:a7abd38c324fcfd81b246ce1f35b9e98fd316696c9f5eb4dd3600dbe919fc08f'); Expect = 'sha256:042e8abd9b3763b4394a90d589b4ebacd047be33f61e4f8d52a6f7ef9fc42e25|sha256:50644c29ef5a27c9a40c393a73ece2479de78325cae7d762ef3cdc19bf42dd0a sha256:8154e134c09249276efd95eb123ace33e48bd6445cde3b07953eea518a2773fa sha256:e9ebfd0ea4e826308ffb1f72d22994d7515911af96f7708b462cf34339fd7dae sha256:60f478a5bfab35d5172b1e78abae48c6547a48ee0ff95d24b9389428d32a6ba9 sha256:073ab7ae4f6feea51cfca837d6374eace5b107e64a1612f2a4c53585021e8179 sha256:1a1bd5b247f64b964b51965cd8ba15d4dcedfd09608d48992608bcb16efb77ce'; Mode = 'equals'; RecordedFrom = ''; C8dFields = @(1); CommandLine = @('image inspect --format "{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}" -- redis@sha256:a7abd38c324fcfd81b246ce1f35b9e98fd316696c9f5eb4dd3600dbe919fc08f') })
         }
         Params        = $null
@@ -3574,6 +3448,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @(@{ What = 'redis:6-alpine-hyperv is sha256:042e8abd9b37'; Argv = @('image', 'inspect', '--format', '{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}', '--', 'redis:6-alpine-hyperv'); Expect = 'sha256:042e8abd9b3763b4394a90d589b4ebacd047be33f61e4f8d52a6f7ef9fc42e25|sha256:50644c29ef5a27c9a40c393a73ece2479de78325cae7d762ef3cdc19bf42dd0a sha256:8154e134c09249276efd95eb123ace33e48bd6445cde3b07953eea518a2773fa sha256:e9ebfd0ea4e826308ffb1f72d22994d7515911af96f7708b462cf34339fd7dae sha256:60f478a5bfab35d5172b1e78abae48c6547a48ee0ff95d24b9389428d32a6ba9 sha256:073ab7ae4f6feea51cfca837d6374eace5b107e64a1612f2a4c53585021e8179 sha256:1a1bd5b247f64b964b51965cd8ba15d4dcedfd09608d48992608bcb16efb77ce'; Mode = 'equals'; RecordedFrom = ''; C8dFields = @(1); CommandLine = @('image inspect --format "{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}" -- redis:6-alpine-hyperv') })
         }
         Params        = $null
@@ -3605,6 +3480,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @(@{ What = 'busybox@sha256:c43440248aee4e0be7f4869202640e63fd9b323ac19704a31eb030328c2524be is sha256:3e144059d6ad'; Argv = @('image', 'inspect', '--format', '{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}', '--', 'busybox@sha256:c43440248aee4e0be7f4869202640e63fd9b323ac19704a31eb030328c2524be'); Expect = 'sha256:3e144059d6ad1d6a5d6b1fe0382ee26ecdeec71b32692a4e797c95ee9bd819b5|sha256:143bfa84c8dd1ee6c4a01360d76d9075bab42216d7d18fcdb410f544a2d90473'; Mode = 'equals'; RecordedFrom = ''; C8dFields = @(1); CommandLine = @('image inspect --format "{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}" -- busybox@sha256:c43440248aee4e0be7f4869202640e63fd9b323ac19704a31eb030328c2524be') })
         }
         Params        = $null
@@ -3636,6 +3512,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @(@{ What = 'busybox:1.32 is sha256:3e144059d6ad'; Argv = @('image', 'inspect', '--format', '{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}', '--', 'busybox:1.32'); Expect = 'sha256:3e144059d6ad1d6a5d6b1fe0382ee26ecdeec71b32692a4e797c95ee9bd819b5|sha256:143bfa84c8dd1ee6c4a01360d76d9075bab42216d7d18fcdb410f544a2d90473'; Mode = 'equals'; RecordedFrom = ''; C8dFields = @(1); CommandLine = @('image inspect --format "{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}" -- busybox:1.32') })
         }
         Params        = $null
@@ -3667,6 +3544,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @(@{ What = 'postgres@sha256:e71d832f6b20cb4400246edaeda89c440dfa9422fb7a424bf4cbb240ccd6416d is sha256:8a4dc347ae8b'; Argv = @('image', 'inspect', '--format', '{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}', '--', 'postgres@sha256:e71d832f6b20cb4400246edaeda89c440dfa9422fb7a424bf4cbb240ccd6416d'); Expect = 'sha256:8a4dc347ae8be10c3851ee69d7404a76b587fbb2dde095ecb49b3a4dd042d0f6|sha256:50644c29ef5a27c9a40c393a73ece2479de78325cae7d762ef3cdc19bf42dd0a sha256:266e54b819f58f0db2f915e22a6325953bb4b7fbcccd2e4a0df13d89586a9439 sha256:3820571849e9cf14fa9e7ceaf313bb67e490bd92111b9017643b01a0032f4ddf sha256:fccfd46853025f5dbbe741c42e63eb2e2ac2774cccf31e48bdf98957a873d076 sha256:43de4809bf221ba74dc01d410a816b3468e98b16b1384ac3dee7f19763a7b009 sha256:9f2b592d8120ab89dada7e1a57d08d3a2b85cb6946ae0f7a33e8a6027e2c67ce sha256:e6c7c4d80310ead7c538861500f0749625ebd5f93f134e529e792a2e14132dc4 sha256:c34f60f95f0b6333476282bbe935f5d82a8dff7b8282b1a67053d4f2531b65b8'; Mode = 'equals'; RecordedFrom = ''; C8dFields = @(1); CommandLine = @('image inspect --format "{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}" -- postgres@sha256:e71d832f6b20cb4400246edaeda89c440dfa9422fb7a424bf4cbb240ccd6416d') })
         }
         Params        = $null
@@ -3698,6 +3576,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @(@{ What = 'postgres:11-alpine is sha256:8a4dc347ae8b'; Argv = @('image', 'inspect', '--format', '{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}', '--', 'postgres:11-alpine'); Expect = 'sha256:8a4dc347ae8be10c3851ee69d7404a76b587fbb2dde095ecb49b3a4dd042d0f6|sha256:50644c29ef5a27c9a40c393a73ece2479de78325cae7d762ef3cdc19bf42dd0a sha256:266e54b819f58f0db2f915e22a6325953bb4b7fbcccd2e4a0df13d89586a9439 sha256:3820571849e9cf14fa9e7ceaf313bb67e490bd92111b9017643b01a0032f4ddf sha256:fccfd46853025f5dbbe741c42e63eb2e2ac2774cccf31e48bdf98957a873d076 sha256:43de4809bf221ba74dc01d410a816b3468e98b16b1384ac3dee7f19763a7b009 sha256:9f2b592d8120ab89dada7e1a57d08d3a2b85cb6946ae0f7a33e8a6027e2c67ce sha256:e6c7c4d80310ead7c538861500f0749625ebd5f93f134e529e792a2e14132dc4 sha256:c34f60f95f0b6333476282bbe935f5d82a8dff7b8282b1a67053d4f2531b65b8'; Mode = 'equals'; RecordedFrom = ''; C8dFields = @(1); CommandLine = @('image inspect --format "{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}" -- postgres:11-alpine') })
         }
         Params        = $null
@@ -3729,6 +3608,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @(@{ What = 'wsl2-migrate/lcow-web:commit-c95a3b2dce5c is the image backup/commit-content/lcow-web recorded'; Argv = @('image', 'inspect', '--format', '{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}', '--', 'wsl2-migrate/lcow-web:commit-c95a3b2dce5c'); Expect = '{recorded}'; Mode = 'equals'; RecordedFrom = 'backup/commit-content/lcow-web'; C8dFields = @(1); CommandLine = @('image inspect --format "{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}" -- wsl2-migrate/lcow-web:commit-c95a3b2dce5c') })
         }
         Params        = $null
@@ -3760,6 +3640,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @(@{ What = 'nginx@sha256:516669f8ea61d57e2b97e0ebfdc0e9a9aaefd270548572db58ad3e90263dffeb is sha256:829b13b19a12'; Argv = @('image', 'inspect', '--format', '{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}', '--', 'nginx@sha256:516669f8ea61d57e2b97e0ebfdc0e9a9aaefd270548572db58ad3e90263dffeb'); Expect = 'sha256:829b13b19a12763ac6457ddd0940c3b4dde02fa53c2b09da1bd80e09ccd7c9e0|sha256:5d5efc66c710c71d6e7192dedea3a9d19a32d9708412786f7dc92b209848d13b sha256:2ceb65d3ed0c5af6e38ef489d8072a5931a081967115d3c0b6b05da48cc7abed sha256:00e6670de4c354e2c4377939e7b933892a5207f0839b94972183188e50f1e376 sha256:eb635d19be45a72fc8f28fd8f2fb5a97d2b5afda1450a52a3433a8fabbd7a03d sha256:0317cbf1b6d86dfd846bdedb674b26ea099ac1f3e4a965f251eef07582a303c1'; Mode = 'equals'; RecordedFrom = ''; C8dFields = @(1); CommandLine = @('image inspect --format "{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}" -- nginx@sha256:516669f8ea61d57e2b97e0ebfdc0e9a9aaefd270548572db58ad3e90263dffeb') })
         }
         Params        = $null
@@ -3791,6 +3672,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @(@{ What = 'nginx:1.19-alpine is sha256:829b13b19a12'; Argv = @('image', 'inspect', '--format', '{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}', '--', 'nginx:1.19-alpine'); Expect = 'sha256:829b13b19a12763ac6457ddd0940c3b4dde02fa53c2b09da1bd80e09ccd7c9e0|sha256:5d5efc66c710c71d6e7192dedea3a9d19a32d9708412786f7dc92b209848d13b sha256:2ceb65d3ed0c5af6e38ef489d8072a5931a081967115d3c0b6b05da48cc7abed sha256:00e6670de4c354e2c4377939e7b933892a5207f0839b94972183188e50f1e376 sha256:eb635d19be45a72fc8f28fd8f2fb5a97d2b5afda1450a52a3433a8fabbd7a03d sha256:0317cbf1b6d86dfd846bdedb674b26ea099ac1f3e4a965f251eef07582a303c1'; Mode = 'equals'; RecordedFrom = ''; C8dFields = @(1); CommandLine = @('image inspect --format "{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}" -- nginx:1.19-alpine') })
         }
         Params        = $null
@@ -3822,6 +3704,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @(@{ What = 'redis@sha256:abfbde9c706de04f46faacd6ed90254a2c3919e83f97df40a53ed9246b5f934b is sha256:bec4d577ca45'; Argv = @('image', 'inspect', '--format', '{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}', '--', 'redis@sha256:abfbde9c706de04f46faacd6ed90254a2c3919e83f97df40a53ed9246b5f934b'); Expect = 'sha256:bec4d577ca455144331e9bfe4df0460cbd9a7ac51b55ce86ceb75cf8e21c52ce|sha256:5d5efc66c710c71d6e7192dedea3a9d19a32d9708412786f7dc92b209848d13b sha256:f572f0ceaafd42d9fce2cd77c61492c4b11ed8acc8ad7f1385fde5f0c6b1ac2b sha256:dbf5b138f14068f0b9b95daab44f22e91585388ac80b8c66a3304144c9732f38 sha256:ae972b84f8705357161a40bcff35e95b1774b8a4a19f3fb5df615826c9ab0560 sha256:8665faef5db359d3b5d5b901d3433d7fd801e6c600060c00668057c2509776fa sha256:5571c647fbf1a2356bb8a8e1e90c793a381706698f9d65c597027b6bce38c952'; Mode = 'equals'; RecordedFrom = ''; C8dFields = @(1); CommandLine = @('image inspect --format "{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}" -- redis@sha256:abfbde9c706de04f46faacd6ed90254a2c3919e83f97df40a53ed9246b5f934b') })
         }
         Params        = $null
@@ -3853,6 +3736,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @(@{ What = 'redis:6-alpine is sha256:bec4d577ca45'; Argv = @('image', 'inspect', '--format', '{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}', '--', 'redis:6-alpine'); Expect = 'sha256:bec4d577ca455144331e9bfe4df0460cbd9a7ac51b55ce86ceb75cf8e21c52ce|sha256:5d5efc66c710c71d6e7192dedea3a9d19a32d9708412786f7dc92b209848d13b sha256:f572f0ceaafd42d9fce2cd77c61492c4b11ed8acc8ad7f1385fde5f0c6b1ac2b sha256:dbf5b138f14068f0b9b95daab44f22e91585388ac80b8c66a3304144c9732f38 sha256:ae972b84f8705357161a40bcff35e95b1774b8a4a19f3fb5df615826c9ab0560 sha256:8665faef5db359d3b5d5b901d3433d7fd801e6c600060c00668057c2509776fa sha256:5571c647fbf1a2356bb8a8e1e90c793a381706698f9d65c597027b6bce38c952'; Mode = 'equals'; RecordedFrom = ''; C8dFields = @(1); CommandLine = @('image inspect --format "{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}" -- redis:6-alpine') })
         }
         Params        = $null
@@ -3884,6 +3768,7 @@ $script:Steps = @(
             Absent       = @(@{ CommandLine = @('network inspect -- nat'); Display = 'network inspect -- nat' })
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -3915,6 +3800,7 @@ $script:Steps = @(
             Absent       = @(@{ CommandLine = @('volume inspect -- redis-data'); Display = 'volume inspect -- redis-data' })
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -3947,6 +3833,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = 'verify/redis-data.digest'
             Checks       = @()
         }
         Params        = $null
@@ -3978,6 +3865,7 @@ $script:Steps = @(
             Absent       = @(@{ CommandLine = @('volume inspect -- svc-data'); Display = 'volume inspect -- svc-data' })
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -4010,6 +3898,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = 'verify/svc-data.digest'
             Checks       = @()
         }
         Params        = $null
@@ -4041,6 +3930,7 @@ $script:Steps = @(
             Absent       = @(@{ CommandLine = @('volume inspect -- pgdata'); Display = 'volume inspect -- pgdata' })
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -4073,6 +3963,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = 'verify/pgdata.digest'
             Checks       = @()
         }
         Params        = $null
@@ -4104,6 +3995,7 @@ $script:Steps = @(
             Absent       = @(@{ CommandLine = @('volume inspect -- redis-data-hyperv'); Display = 'volume inspect -- redis-data-hyperv' })
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -4136,6 +4028,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = 'verify/redis-data-hyperv.digest'
             Checks       = @()
         }
         Params        = $null
@@ -4167,6 +4060,7 @@ $script:Steps = @(
             Absent       = @(@{ CommandLine = @('container inspect -- lcow-redis'); Display = 'container inspect -- lcow-redis' })
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -4198,6 +4092,7 @@ $script:Steps = @(
             Absent       = @(@{ CommandLine = @('container inspect -- lcow-web'); Display = 'container inspect -- lcow-web' })
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -4229,6 +4124,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -4260,6 +4156,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -4291,6 +4188,7 @@ $script:Steps = @(
             Absent       = @(@{ CommandLine = @('container inspect -- redis'); Display = 'container inspect -- redis' })
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -4322,6 +4220,7 @@ $script:Steps = @(
             Absent       = @(@{ CommandLine = @('container inspect -- report-worker'); Display = 'container inspect -- report-worker' })
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -4353,6 +4252,7 @@ $script:Steps = @(
             Absent       = @(@{ CommandLine = @('container inspect -- reports-db'); Display = 'container inspect -- reports-db' })
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -4541,6 +4441,7 @@ $script:RollbackSteps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -4572,6 +4473,7 @@ $script:RollbackSteps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -4603,6 +4505,7 @@ $script:RollbackSteps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -4634,6 +4537,7 @@ $script:RollbackSteps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -4684,6 +4588,7 @@ $script:RollbackSteps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -4715,6 +4620,7 @@ $script:RollbackSteps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null

@@ -155,11 +155,11 @@ if ($Force -and -not $PSBoundParameters.ContainsKey('Confirm')) {
 $script:PlanHash = 'f2e99bd6bde755aa18cb4a084bdd76bc08e3fbb0a65b69604ece91b7c35b334c'
 $script:ToolVersion = '0.1.0'
 $script:SourceBackend = 'hyperv'
-$script:StepTotal = 27
 $script:ResumeTaskName = 'wsl2-migrate-resume-f2e99bd6bde7'
 $script:MutexName = 'Global\wsl2-migrate-runbook'
 $script:EngineExpect = @{ source = @{ Os = 'linux'; KernelContains = 'linuxkit'; OperatingSystem = ''; NotSource = $false }; target = @{ Os = 'linux'; KernelContains = 'microsoft-standard'; OperatingSystem = 'Docker Desktop'; NotSource = $true } }
 $script:SourceEngines = @('source', 'hyperv')
+$script:EngineParameters = @{ source = 'SourceEngine'; target = 'TargetEngine'; hyperv = 'HyperVEngine' }
 $script:SelfProving = @('wait-engine', 'switch-containers')
 $script:GatedPhases = @('switch', 'restore')
 $script:EngineChanging = @('stop-desktop', 'start-desktop', 'switch-containers')
@@ -217,20 +217,14 @@ function Write-RunbookLog {
     param([Parameter(Mandatory)] [AllowEmptyString()] [string]$Message, [AllowEmptyString()] [string]$StepId = '')
     Write-Verbose -Message ($StepId + ': ' + $Message)
     if ($script:LogPath.Length -eq 0) { return }
-    $record = [ordered]@{
-        time    = Get-TimeStamp
-        step    = $StepId
-        message = $Message
-    }
-    $line = (ConvertTo-Json -InputObject $record -Compress) + $script:Lf
-    [System.IO.File]::AppendAllText($script:LogPath, $line, $script:Utf8NoBom)
+    $line = ConvertTo-Json -InputObject ([ordered]@{ time = Get-TimeStamp; step = $StepId; message = $Message }) -Compress
+    [System.IO.File]::AppendAllText($script:LogPath, $line + $script:Lf, $script:Utf8NoBom)
 }
 
 function Get-TimeStamp {
     # UTC, with a space instead of 'T': PowerShell 7's ConvertFrom-Json would turn ISO 8601 text into a DateTime.
-    [CmdletBinding()] [OutputType([string])] param([Parameter()] [AllowNull()] [object]$Time = $null)
-    if ($null -eq $Time) { $Time = Get-Date }
-    return ([datetime]$Time).ToUniversalTime().ToString('yyyy-MM-dd HH:mm:ss', $script:Invariant) + 'Z'
+    [CmdletBinding()] [OutputType([string])] param([datetime]$Time = (Get-Date))
+    return $Time.ToUniversalTime().ToString('yyyy-MM-dd HH:mm:ss', $script:Invariant) + 'Z'
 }
 
 function Add-StepNote {
@@ -318,50 +312,26 @@ function Assert-BackupFolderPath {
     [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [AllowEmptyString()] [string]$Path)
     $trimmed = $Path.TrimEnd([char[]]@([char]92))
     if ($trimmed.Length -eq 0) { throw 'BackupPath is empty' }
-    foreach ($ch in $trimmed.ToCharArray()) {
-        if ([int]$ch -lt 32 -or [int]$ch -eq 127 -or $ch -eq [char]34) {
-            throw ('BackupPath ' + $trimmed + ': must not contain double quotes or control characters')
-        }
-    }
-    if ($trimmed.IndexOfAny([System.IO.Path]::GetInvalidPathChars()) -ge 0 -or $trimmed.IndexOfAny([char[]]@('*', '?', '<', '>', '|')) -ge 0) {
-        throw ('BackupPath ' + $trimmed + ': holds characters Windows does not allow in a path')
-    }
+    if ($trimmed -match '[\x00-\x1f\x7f"]') { throw ('BackupPath ' + $trimmed + ': must not contain double quotes or control characters') }
+    # With the line above, every character GetInvalidPathChars names on .NET Framework and .NET alike.
+    if ($trimmed -match '[*?<>|]') { throw ('BackupPath ' + $trimmed + ': holds characters Windows does not allow in a path') }
     if ($trimmed.StartsWith('\\')) {
         throw ('BackupPath ' + $trimmed + ': a network share cannot be mounted into the helper containers by Docker Desktop: use a folder on a local drive, such as D:\wsl2-migrate')
     }
     if ($trimmed -notmatch '^[A-Za-z]:\\[^:]+$') {
         throw ('BackupPath ' + $trimmed + ': must be a full path such as D:\wsl2-migrate (not a drive root, no ":" after the drive)')
     }
-    if ($trimmed -match '(^|\\)\.\.?(\\|$)') {
-        throw ('BackupPath ' + $trimmed + ': must not contain "." or ".." segments')
-    }
+    if ($trimmed -match '(^|\\)\.\.?(\\|$)') { throw ('BackupPath ' + $trimmed + ': must not contain "." or ".." segments') }
     return $trimmed
 }
 
-function Assert-EngineUrl {
-    # An engine URL is pasted into the docker command line unquoted, so it may hold no blanks, quotes or controls.
-    [CmdletBinding()] [OutputType([string])]
-    param([Parameter(Mandatory)] [AllowEmptyString()] [string]$Url, [Parameter(Mandatory)] [string]$Name)
-    if ($Url -notmatch '^(npipe|tcp|unix|ssh)://[\x21-\x7e]+$' -or $Url.IndexOfAny([char[]]@([char]34, [char]39, [char]96)) -ge 0) {
-        throw ($Name + ' ' + $Url + ': expected an engine URL such as npipe:////./pipe/docker_engine (no spaces or quotes)')
-    }
-    return $Url
-}
-
 function Resolve-DockerExecutable {
+    # Process.Start runs only executables: a docker.cmd or docker.ps1 shim would not start.
     [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [string]$Path)
-    $command = Get-Command -Name $Path -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
-    if ($null -eq $command) {
-        throw ('DockerPath ' + $Path + ': no such program (install Docker Desktop or pass -DockerPath)')
-    }
-    $full = $command.Source
-    if ($full.IndexOf([char]34) -ge 0 -or $full.EndsWith([string][char]92)) {
-        throw ("DockerPath '" + $full + "': unusable path")
-    }
-    if (-not $full.EndsWith('.exe', [System.StringComparison]::OrdinalIgnoreCase)) {
-        # Process.Start runs only executables: a docker.cmd or docker.ps1 shim would not start.
-        throw ("DockerPath '" + $full + "' is not an .exe: pass the docker.exe of Docker Desktop")
-    }
+    $full = [string](Get-Command -Name $Path -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1 -ExpandProperty Source)
+    if ($full.Length -eq 0) { throw ('DockerPath ' + $Path + ': no such program (install Docker Desktop or pass -DockerPath)') }
+    if ($full.IndexOf([char]34) -ge 0 -or $full.EndsWith([string][char]92)) { throw ("DockerPath '" + $full + "': unusable path") }
+    if (-not $full.EndsWith('.exe', [System.StringComparison]::OrdinalIgnoreCase)) { throw ("DockerPath '" + $full + "' is not an .exe: pass the docker.exe of Docker Desktop") }
     return $full
 }
 
@@ -405,12 +375,6 @@ function Get-SecretValue {
     $value = [string]@($values)[$Index]
     if (-not $value.StartsWith('=')) { throw ($Relative + ': value ' + $Index + ' is not in the form the file is written in') }
     return $value.Substring(1)
-}
-
-function Get-EngineUrl {
-    [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [string]$Engine)
-    if (-not $script:Engines.ContainsKey($Engine)) { throw ('unknown engine ' + $Engine) }
-    return $script:Engines[$Engine]
 }
 
 function Get-SystemProgram {
@@ -631,7 +595,7 @@ function Invoke-DockerCommand {
                 Get-BackupItemPath -Relative $segment['Backup']
             }
         })
-    if ($Engine.Length -gt 0) { $arguments = '--host ' + (Get-EngineUrl -Engine $Engine) + ' ' + $arguments }
+    if ($Engine.Length -gt 0) { $arguments = '--host ' + $script:Engines[$Engine] + ' ' + $arguments }
     [void]$PSBoundParameters.Remove('Engine')
     [void]$PSBoundParameters.Remove('Segments')
     return Invoke-NativeProcess -FilePath $script:DockerExe -Arguments $arguments @PSBoundParameters
@@ -805,129 +769,97 @@ function Test-ArtifactUnchanged {
 # ---------------------------------------------------------------------------------------------------------------
 # Engines: each proves what it is before the first step that talks to it (the plan says what it must be)
 
-function Get-EngineInfo {
+function Confirm-Engine {
+    # The one probe-and-prove path (the rehearsal's Context.prove_engine): docker info must report what the plan
+    # expects of the engine (OS, kernel, system, not a source's engine id); then it is recorded in the journal with
+    # its image store (the source's id lets the target prove it is another engine; the store: docs/runbook.md).
+    # -WaitSeconds: looks again until then (or -EngineTimeoutSeconds when longer); -NoThrow: $null when it is not.
     [CmdletBinding()]
-    param([Parameter(Mandatory)] [string]$Engine, [Parameter(Mandatory)] [string]$StepId, [switch]$NoThrow)
-    $result = Invoke-DockerCommand -Engine $Engine -Segments $script:Probes.Info -Display 'info' -StepId $StepId -TimeoutSeconds $script:Timeouts.Probe -NoThrow
-    if ($result.ExitCode -ne 0 -or $result.TimedOut) {
-        if ($NoThrow) { return $null }
-        throw ('the ' + $Engine + ' engine does not answer: ' + (Get-TextTail -Text $result.StdErr))
-    }
-    return ConvertFrom-Json -InputObject $result.StdOut
-}
-
-function Get-EngineIdentityProblem {
-    # Why an engine is not the one the program expects, or '' (the rehearsal's Context.identity_problem).
-    [CmdletBinding()] [OutputType([string])]
-    param([Parameter(Mandatory)] [string]$Engine, [Parameter(Mandatory)] [object]$Info)
+    param([Parameter(Mandatory)] [string]$Engine, [Parameter(Mandatory)] [string]$StepId, [int]$WaitSeconds = 0, [switch]$NoThrow)
     $expect = $script:EngineExpect[$Engine]
-    if ($null -eq $expect) { return '' }
-    $osType = [string](Get-JsonProperty -Object $Info -Name 'OSType' -Default '')
-    $kernel = [string](Get-JsonProperty -Object $Info -Name 'KernelVersion' -Default '')
-    if ($osType -ne $expect.Os) { return ('it runs ' + $osType + ' containers, the plan expects ' + $expect.Os) }
-    if ($expect.KernelContains.Length -gt 0 -and -not $kernel.Contains($expect.KernelContains)) {
-        return ('its kernel ' + $kernel + ' is not the one expected (' + $expect.KernelContains + ')')
-    }
-    $system = [string](Get-JsonProperty -Object $Info -Name 'OperatingSystem' -Default '')
-    if ($expect.OperatingSystem.Length -gt 0 -and $system -ne $expect.OperatingSystem) {
-        return ('it runs on ' + $system + ', not ' + $expect.OperatingSystem)
-    }
-    foreach ($source in $script:SourceEngines) {
-        if ($expect.NotSource -and $script:Journal.Engines.ContainsKey($source)) {
-            $sourceId = $script:Journal.Engines[$source].id
-            if ($sourceId.Length -gt 0 -and [string](Get-JsonProperty -Object $Info -Name 'ID' -Default '') -eq $sourceId) {
-                return ('it is the old backend''s engine (' + $source + ': the same engine id): the switch has not happened')
+    $timeout = 0
+    if ($WaitSeconds -gt 0) { $timeout = [System.Math]::Max($WaitSeconds, $script:Options.EngineTimeoutSeconds) }
+    $deadline = (Get-Date).AddSeconds($timeout)
+    while ($true) {
+        $answer = Invoke-DockerCommand -Engine $Engine -Segments $script:Probes.Info -Display 'info' -StepId $StepId -TimeoutSeconds $script:Timeouts.Probe -NoThrow
+        $problem = 'it does not answer: ' + (Get-TextTail -Text $answer.StdErr)
+        if ($answer.ExitCode -eq 0 -and -not $answer.TimedOut) {
+            $info = ConvertFrom-Json -InputObject $answer.StdOut
+            $found = @{}
+            foreach ($name in @('ID', 'OSType', 'KernelVersion', 'OperatingSystem')) { $found[$name] = [string](Get-JsonProperty -Object $info -Name $name -Default '') }
+            $problem = ''
+            if ($found.OSType -ne $expect.Os) {
+                $problem = 'it runs ' + $found.OSType + ' containers, the plan expects ' + $expect.Os
+            } elseif ($expect.KernelContains.Length -gt 0 -and -not $found.KernelVersion.Contains($expect.KernelContains)) {
+                $problem = 'its kernel ' + $found.KernelVersion + ' is not the one expected (' + $expect.KernelContains + ')'
+            } elseif ($expect.OperatingSystem.Length -gt 0 -and $found.OperatingSystem -ne $expect.OperatingSystem) {
+                $problem = 'it runs on ' + $found.OperatingSystem + ', not ' + $expect.OperatingSystem
             }
+            foreach ($source in $script:SourceEngines) {
+                $sourceId = [string](Get-JsonProperty -Object $script:Journal.Engines[$source] -Name 'id' -Default '')
+                if ($problem.Length -eq 0 -and $expect.NotSource -and $sourceId.Length -gt 0 -and $found.ID -eq $sourceId) {
+                    $problem = 'it is the old backend''s engine (' + $source + ': the same engine id): the switch has not happened'
+                }
+            }
+            if ($problem.Length -eq 0) { break }
         }
-    }
-    return ''
-}
-
-function Get-ImageStore {
-    # containerd or classic, from docker info's DriverStatus: a containerd store shows image ids as manifest digests,
-    # so the planned checks compare only the fields they name for it (the rehearsal's checks.image_store).
-    [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [object]$Info)
-    $property = $Info.PSObject.Properties['DriverStatus']
-    if ($null -ne $property -and $null -ne $property.Value) {
-        foreach ($pair in $property.Value) {
-            if ((@($pair) -join '=') -ceq ('driver-type=' + $script:ContainerdDriverType)) { return 'containerd' }
+        if ((Get-Date) -ge $deadline) {
+            if ($NoThrow) { return $null }
+            if ($timeout -gt 0) { throw ('no ' + $Engine + ' engine as expected within ' + $timeout + ' s: ' + $problem) }
+            throw ('the ' + $Engine + ' engine is not the expected one: ' + $problem)
         }
+        Start-Sleep -Seconds $script:Timeouts.EnginePoll
     }
-    return 'classic'
-}
-
-function Add-EngineRecord {
-    # Records what an engine is in the journal (the source's id lets the target prove it is another engine).
-    [CmdletBinding()] param([Parameter(Mandatory)] [string]$Engine, [Parameter(Mandatory)] [object]$Info)
+    # containerd or classic, from DriverStatus: a containerd store shows image ids as manifest digests.
+    $store = 'classic'
+    foreach ($pair in (Get-JsonProperty -Object $info -Name 'DriverStatus' -Default @())) {
+        if ((@($pair) -join '=') -ceq ('driver-type=' + $script:ContainerdDriverType)) { $store = 'containerd' }
+    }
     $script:CheckedEngines[$Engine] = $true
-    $script:Journal.Engines[$Engine] = @{
-        id     = [string](Get-JsonProperty -Object $Info -Name 'ID' -Default '')
-        os     = [string](Get-JsonProperty -Object $Info -Name 'OSType' -Default '')
-        kernel = [string](Get-JsonProperty -Object $Info -Name 'KernelVersion' -Default '')
-        store  = Get-ImageStore -Info $Info
-    }
-}
-
-function Assert-EngineIdentity {
-    # Once per run and engine, before the first step that talks to it.
-    [CmdletBinding()] param([Parameter(Mandatory)] [string]$Engine, [Parameter(Mandatory)] [string]$StepId)
-    if ($script:CheckedEngines.ContainsKey($Engine)) { return }
-    $info = Get-EngineInfo -Engine $Engine -StepId $StepId
-    $problem = Get-EngineIdentityProblem -Engine $Engine -Info $info
-    if ($problem.Length -gt 0) { throw ('the ' + $Engine + ' engine is not the expected one: ' + $problem) }
-    Add-EngineRecord -Engine $Engine -Info $info
-}
-
-function Get-CheckProblem {
-    # '' when a planned check holds on the engine, else what was found: the command is read-only and pre-encoded,
-    # the expected output computed by the planner ({recorded}: what an earlier step recorded, a commit's new id).
-    [CmdletBinding()] [OutputType([string])]
-    param(
-        [Parameter(Mandatory)] [string]$Engine,
-        [Parameter(Mandatory)] [hashtable]$Check,
-        [Parameter(Mandatory)] [string]$StepId
-    )
-    $expect = $Check.Expect
-    if ($Check.RecordedFrom.Length -gt 0) {
-        $recorded = [string](Get-JsonProperty -Object (Get-StepState -Id $Check.RecordedFrom).Record -Name 'output' -Default '')
-        if ($recorded.Length -eq 0) { return ($Check.What + ': ' + $Check.RecordedFrom + ' recorded no output') }
-        $expect = $expect.Replace('{recorded}', $recorded)
-    }
-    $found = Invoke-DockerCommand -Engine $Engine -Segments $Check.CommandLine -Display ('check: ' + $Check.What) -StepId $StepId -OkExitCodes @(0, 1) -TimeoutSeconds $script:Timeouts.Probe
-    $got = $found.StdOut.Trim()
-    if ($found.ExitCode -ne 0) {
-        return ($Check.What + ': not there (' + (Get-TextTail -Text $found.StdErr -Length 200) + ')')
-    }
-    if ($Check.Mode -eq 'has-word') {
-        if (($got -split '\s+') -ccontains $expect) { return '' }
-    } elseif ($Check.Mode -eq 'equals' -and $script:Journal.Engines.ContainsKey($Engine) -and $script:Journal.Engines[$Engine].store -eq 'containerd' -and @($Check.C8dFields).Count -gt 0) {
-        # Image ids differ on a containerd store: only the fields the plan names (an image's content) are compared.
-        $have = $got.Split([char]'|')
-        $want = $expect.Split([char]'|')
-        $same = $have.Count -eq $want.Count
-        foreach ($index in $Check.C8dFields) { $same = $same -and $index -lt $want.Count -and $want[$index].Length -gt 0 -and $have[$index] -ceq $want[$index] }
-        if ($same) { return '' }
-    } elseif ($Check.Mode -eq 'equals' -and $got -ceq $expect) {
-        return ''
-    }
-    return ($Check.What + ': found ' + $got)
+    $script:Journal.Engines[$Engine] = @{ id = $found.ID; os = $found.OSType; kernel = $found.KernelVersion; store = $store }
+    return $info
 }
 
 function Assert-Check {
-    # Every check passes, or the step fails naming each one that did not.
+    # Every planned check holds on the engine, or the step fails naming each one that did not (and the -More problems
+    # its caller found). A check's command is read-only and pre-encoded, its expected output computed by the planner
+    # ({recorded}: what an earlier step recorded, a commit's new id).
     [CmdletBinding()]
     param(
-        [Parameter(Mandatory)] [string]$Engine,
-        [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]]$Checks,
-        [Parameter(Mandatory)] [string]$StepId,
-        [AllowEmptyCollection()] [string[]]$More = @()
+        [Parameter(Mandatory)] [string]$Engine, [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]]$Checks,
+        [Parameter(Mandatory)] [string]$StepId, [AllowEmptyCollection()] [string[]]$More = @()
     )
     $problems = New-Object -TypeName 'System.Collections.Generic.List[string]'
     foreach ($check in $Checks) {
-        $problem = Get-CheckProblem -Engine $Engine -Check $check -StepId $StepId
-        if ($problem.Length -gt 0) { $problems.Add($problem) }
+        $expect = $check.Expect
+        if ($check.RecordedFrom.Length -gt 0) {
+            $recorded = [string](Get-JsonProperty -Object (Get-StepState -Id $check.RecordedFrom).Record -Name 'output' -Default '')
+            if ($recorded.Length -eq 0) {
+                $problems.Add($check.What + ': ' + $check.RecordedFrom + ' recorded no output')
+                continue
+            }
+            $expect = $expect.Replace('{recorded}', $recorded)
+        }
+        $found = Invoke-DockerCommand -Engine $Engine -Segments $check.CommandLine -Display ('check: ' + $check.What) -StepId $StepId -OkExitCodes @(0, 1) -TimeoutSeconds $script:Timeouts.Probe
+        $got = $found.StdOut.Trim()
+        $same = $false
+        $problem = ': found ' + $got
+        if ($found.ExitCode -ne 0) {
+            $problem = ': not there (' + (Get-TextTail -Text $found.StdErr -Length 200) + ')'
+        } elseif ($check.Mode -eq 'has-word') {
+            $same = ($got -split '\s+') -ccontains $expect
+        } elseif ($check.Mode -eq 'equals' -and [string](Get-JsonProperty -Object $script:Journal.Engines[$Engine] -Name 'store' -Default '') -eq 'containerd' -and @($check.C8dFields).Count -gt 0) {
+            # Image ids differ on a containerd store: only the fields the plan names (an image's content) are compared.
+            $have = $got.Split([char]'|')
+            $want = $expect.Split([char]'|')
+            $same = $have.Count -eq $want.Count
+            foreach ($index in $check.C8dFields) { $same = $same -and $index -lt $want.Count -and $want[$index].Length -gt 0 -and $have[$index] -ceq $want[$index] }
+        } elseif ($check.Mode -eq 'equals') {
+            $same = $got -ceq $expect
+        }
+        if (-not $same) { $problems.Add($check.What + $problem) }
     }
-    foreach ($problem in $More) { $problems.Add($problem) }
+    $problems.AddRange($More)
     if ($problems.Count -gt 0) { throw (($problems | Select-Object -First 10) -join '; ') }
 }
 
@@ -1700,34 +1632,6 @@ function Start-DockerDesktop {
     Add-StepNote -Text 'Docker Desktop started (not elevated)'
 }
 
-function Wait-EngineAnswer {
-    # Until the engine answers and is what the plan expects (OS, kernel, not a source), then recorded; the plan's
-    # time limit, or -EngineTimeoutSeconds when longer.
-    [CmdletBinding()] [OutputType([object])]
-    param(
-        [Parameter(Mandatory)] [string]$Engine,
-        [Parameter(Mandatory)] [string]$StepId,
-        [Parameter(Mandatory)] [int]$TimeoutSeconds
-    )
-    $timeout = $TimeoutSeconds
-    if ($script:Options.EngineTimeoutSeconds -gt $timeout) { $timeout = $script:Options.EngineTimeoutSeconds }
-    $deadline = (Get-Date).AddSeconds($timeout)
-    $problem = 'no answer'
-    while ($true) {
-        $info = Get-EngineInfo -Engine $Engine -StepId $StepId -NoThrow
-        if ($null -ne $info) {
-            $problem = Get-EngineIdentityProblem -Engine $Engine -Info $info
-            if ($problem.Length -eq 0) { break }
-        }
-        if ((Get-Date) -gt $deadline) {
-            throw ('no ' + $Engine + ' engine as expected within ' + $timeout + ' s: ' + $problem)
-        }
-        Start-Sleep -Seconds $script:Timeouts.EnginePoll
-    }
-    Add-EngineRecord -Engine $Engine -Info $info
-    return $info
-}
-
 function Switch-DockerEngine {
     # switch-containers: when the engine does not answer as the plan expects, Docker Desktop is switched between
     # Linux and Windows containers (DockerCli.exe, the program run the plan describes) and the engine waited for.
@@ -1735,14 +1639,12 @@ function Switch-DockerEngine {
     # Desktop started in Windows mode does not start the VM (docker/for-win#4357); a switch to Linux containers does.
     [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
-    $info = Get-EngineInfo -Engine $p.Engine -StepId $Step.Id -NoThrow
-    if ($null -ne $info -and (Get-EngineIdentityProblem -Engine $p.Engine -Info $info).Length -eq 0) {
-        Add-EngineRecord -Engine $p.Engine -Info $info
+    if ($null -ne (Confirm-Engine -Engine $p.Engine -StepId $Step.Id -NoThrow)) {
         Add-StepNote -Text ('the ' + $p.Engine + ' engine answers as expected: no switch')
         return
     }
     Invoke-HostProgram -Step $Step
-    if (-not $script:StepDeclined) { [void](Wait-EngineAnswer -Engine $p.Engine -StepId $Step.Id -TimeoutSeconds $p.Timeout) }
+    if (-not $script:StepDeclined) { [void](Confirm-Engine -Engine $p.Engine -StepId $Step.Id -WaitSeconds $p.Timeout) }
 }
 
 function Wait-DockerEngine {
@@ -1750,7 +1652,7 @@ function Wait-DockerEngine {
     # registry settings the plan carries are checked in its docker info.
     [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
-    $info = Wait-EngineAnswer -Engine $p.Engine -StepId $Step.Id -TimeoutSeconds $p.Timeout
+    $info = Confirm-Engine -Engine $p.Engine -StepId $Step.Id -WaitSeconds $p.Timeout
     Assert-Check -Engine $p.Engine -Checks $p.Checks -StepId $Step.Id
     Add-StepNote -Text ($p.Engine + ' engine: ' + [string](Get-JsonProperty -Object $info -Name 'OSType' -Default '') + ' ' + [string](Get-JsonProperty -Object $info -Name 'KernelVersion' -Default ''))
 }
@@ -1866,30 +1768,6 @@ function Complete-Rollback {
 # ---------------------------------------------------------------------------------------------------------------
 # Running steps (docs/runbook.md, "Running a program"; the rehearsal's interpreter.py)
 
-function ConvertTo-StepResult {
-    # The one output type of the runbook (one object per step), also kept for the summary table.
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory)] [hashtable]$Step,
-        [Parameter(Mandatory)] [ValidateSet('Successful', 'Skipped', 'Failed', 'WouldRun')] [string]$Status,
-        [AllowEmptyString()] [string]$Notes = '',
-        [Parameter(Mandatory)] [datetime]$StartedAt,
-        [Parameter(Mandatory)] [timespan]$Duration
-    )
-    $result = [pscustomobject]@{
-        StepId    = $Step.Id
-        Name      = $Step.Title
-        Target    = $Step.Target
-        Status    = $Status
-        Notes     = $Notes
-        StartedAt = $StartedAt
-        Duration  = $Duration
-    }
-    $result.PSObject.TypeNames.Insert(0, 'Wsl2Migrate.StepResult')
-    $script:Results.Add($result)
-    return $result
-}
-
 function Test-BackupsVerified {
     # verify-backups (the program's $script:BackupGate) passed; each artifact it lists still has the sha256 it verified.
     [CmdletBinding()] [OutputType([bool])] param()
@@ -1908,25 +1786,17 @@ function Get-StepBlocker {
     [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
     foreach ($dependency in $Step.DependsOn) {
         if ((Get-StepStatus -Id $dependency) -eq 'done' -or $script:RunStatus[$dependency] -eq 'done') { continue }
-        if ($script:RunStatus[$dependency] -eq 'wouldrun' -or $script:DryRun) {
-            return @{ Status = 'WouldRun'; Notes = 'runs after ' + $dependency }
-        }
+        if ($script:RunStatus[$dependency] -eq 'wouldrun' -or $script:DryRun) { return @{ Status = 'WouldRun'; Notes = 'runs after ' + $dependency } }
         return @{ Status = 'Failed'; Notes = 'depends on ' + $dependency + ', which is not done' }
     }
     if ($script:GatedPhases -contains $Step.Phase -and -not (Test-BackupsVerified)) {
-        if ($script:DryRun) {
-            return @{ Status = 'WouldRun'; Notes = 'runs after the backups are verified' }
-        }
+        if ($script:DryRun) { return @{ Status = 'WouldRun'; Notes = 'runs after the backups are verified' } }
         return @{ Status = 'Failed'; Notes = 'the backups have not passed backup/verify, or one changed after it did: then they cannot be trusted; go back with -Rollback and start again with a new -BackupPath' }
     }
     foreach ($relative in $Step.Consumes) {
         $problem = Test-ArtifactUnchanged -Relative $relative
-        if ($problem.Length -gt 0) {
-            if ($script:DryRun) {
-                return @{ Status = 'WouldRun'; Notes = 'needs ' + $relative }
-            }
-            return @{ Status = 'Failed'; Notes = $problem }
-        }
+        if ($problem.Length -gt 0 -and $script:DryRun) { return @{ Status = 'WouldRun'; Notes = 'needs ' + $relative } }
+        if ($problem.Length -gt 0) { return @{ Status = 'Failed'; Notes = $problem } }
     }
     return $null
 }
@@ -1941,10 +1811,9 @@ function Invoke-QuietDocker {
 }
 
 function Invoke-DockerStep {
-    # A docker step: when an earlier attempt started the command and did not finish, its helper is removed and
-    # its half-made object put back; an object of the step's name must not exist before the command runs (the run
-    # never adopts one it did not make); then the command with its time limit, and the checks after it. Mutating
-    # steps run only when ShouldProcess agrees.
+    # A docker step (docs/runbook.md): a mutating one only when ShouldProcess agrees; after an interrupted attempt its
+    # helper removed and its half-made object put back; an object of its name must not exist (the run never adopts
+    # one it did not make); the command with its time limit, and its checks.
     [CmdletBinding(SupportsShouldProcess)]
     param([Parameter(Mandatory)] [hashtable]$Step, [Parameter(Mandatory)] [bool]$StartedBefore)
     $docker = $Step.Docker
@@ -1962,23 +1831,19 @@ function Invoke-DockerStep {
             throw ("'" + $Step.Target + "' already exists on the " + $Step.Engine + ' engine and this run did not make it (an earlier install''s?): rename or remove it there, then resume')
         }
     }
-    $workdir = ''
-    if ($docker.WorkDir.Length -gt 0) {
-        $workdir = Resolve-HostPath -Template $docker.WorkDir
-        if (-not [System.IO.Directory]::Exists($workdir)) { throw ("working folder '" + $workdir + "' does not exist") }
-    }
-    $progress = ''
-    if (@($Step.Produces).Count -gt 0) { $progress = Get-BackupItemPath -Relative $Step.Produces[0].Path }
     $splatDocker = @{
-        Engine           = $Step.Engine
-        Segments         = $docker.CommandLine
-        Display          = $docker.Display
-        StepId           = $Step.Id
-        WorkingDirectory = $workdir
-        OkExitCodes      = $docker.OkExitCodes
-        TimeoutSeconds   = $docker.Timeout
-        ProgressPath     = $progress
+        Engine         = $Step.Engine
+        Segments       = $docker.CommandLine
+        Display        = $docker.Display
+        StepId         = $Step.Id
+        OkExitCodes    = $docker.OkExitCodes
+        TimeoutSeconds = $docker.Timeout
     }
+    if ($docker.WorkDir.Length -gt 0) {
+        $splatDocker.WorkingDirectory = Resolve-HostPath -Template $docker.WorkDir
+        if (-not [System.IO.Directory]::Exists($splatDocker.WorkingDirectory)) { throw ("working folder '" + $splatDocker.WorkingDirectory + "' does not exist") }
+    }
+    if ($docker.Progress.Length -gt 0) { $splatDocker.ProgressPath = Get-BackupItemPath -Relative $docker.Progress }
     if (-not $script:DryRun) {
         # Written before the command starts: a resume after a power cut knows it may have had its effect.
         Write-StepRecord -Id $Step.Id -Name 'commandStarted' -Value $true
@@ -1995,9 +1860,7 @@ function Invoke-DockerStep {
         }
     }
     if ($result.ExitCode -ne 0) { Add-StepNote -Text ('docker exited with code ' + $result.ExitCode) }
-    if ($docker.ExpectOutput.Length -gt 0 -and $result.StdOut.Trim() -cne $docker.ExpectOutput) {
-        throw ('unexpected output: ' + (Get-TextTail -Text $result.StdOut -Length 400))
-    }
+    if ($docker.ExpectOutput.Length -gt 0 -and $result.StdOut.Trim() -cne $docker.ExpectOutput) { throw ('unexpected output: ' + (Get-TextTail -Text $result.StdOut -Length 400)) }
     if ($docker.RecordOutput) {
         # A re-run makes a new object (a new commit): the newest output is the one later checks need.
         Write-StepRecord -Id $Step.Id -Name 'output' -Value $result.StdOut.Trim()
@@ -2006,7 +1869,8 @@ function Invoke-DockerStep {
 }
 
 function Invoke-HostAction {
-    # The host action's function, by the action's name (the table in docs/runbook.md).
+    # The host action's function, by the action's name (the table in docs/runbook.md); the kinds that run a planned
+    # program share one.
     [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
     switch ($Step.Kind) {
         'check-host' { Test-MigrationHost -Step $Step }
@@ -2017,14 +1881,11 @@ function Invoke-HostAction {
         'stop-desktop' { Stop-DockerDesktop -Step $Step }
         'check-vm-off' { Wait-VmOff -Step $Step }
         'backup-files' { Backup-HostFile -Step $Step }
-        'upgrade-desktop' { Invoke-HostProgram -Step $Step }
         'edit-json' { Edit-JsonFile -Step $Step }
         'restore-json-keys' { Restore-JsonKey -Step $Step }
         'edit-ini' { Edit-IniFile -Step $Step }
-        'enable-feature' { Invoke-HostProgram -Step $Step }
+        { $_ -in 'upgrade-desktop', 'enable-feature', 'install-wsl', 'set-wsl-default-version' } { Invoke-HostProgram -Step $Step }
         'reboot' { Request-Restart -Step $Step }
-        'install-wsl' { Invoke-HostProgram -Step $Step }
-        'set-wsl-default-version' { Invoke-HostProgram -Step $Step }
         'check-wsl' { Test-WslReady -Step $Step }
         'start-desktop' { Start-DockerDesktop -Step $Step }
         'wait-engine' { Wait-DockerEngine -Step $Step }
@@ -2039,82 +1900,72 @@ function Invoke-HostAction {
 }
 
 function Invoke-RunbookStep {
-    # One step: journal, blockers, the engine's identity, the work, the artifacts it wrote, one result object.
+    # One step: journal, blockers, the engine's identity, the work, the artifacts it wrote. Its result is the
+    # runbook's one output type (one object per step), kept for the summary; its status is the step's for the steps
+    # after it in this run (a dry run writes no journal; a declined step keeps its entry).
     [CmdletBinding()]
     param([Parameter(Mandatory)] [hashtable]$Step, [Parameter(Mandatory)] [int]$Total, [switch]$Always)
     $startedAt = Get-Date
-    $clock = [System.Diagnostics.Stopwatch]::StartNew()
     Write-Progress -Id 1 -Activity 'wsl2-migrate runbook' -Status ('Step {0} of {1}: {2}' -f $Step.Index, $Total, $Step.Id) -PercentComplete ([int](100 * ($Step.Index - 1) / $Total))
     Write-Information -MessageData ('[{0}/{1}] {2}: {3}' -f $Step.Index, $Total, $Step.Id, $Step.Title) -InformationAction Continue
     $status = Get-StepStatus -Id $Step.Id
-    if ($status -eq 'done' -and -not $Always) {
-        $script:RunStatus[$Step.Id] = 'done'
-        return ConvertTo-StepResult -Step $Step -Status 'Skipped' -Notes ('already done ' + $script:Journal.Steps[$Step.Id].EndedAt) -StartedAt $startedAt -Duration $clock.Elapsed
+    if ($Step.OnlyIfStarted.Length -gt 0 -and (Get-StepStatus -Id $Step.OnlyIfStarted) -eq 'pending') {
+        $outcome = @{ Status = 'Skipped'; Notes = $Step.OnlyIfStarted + ' never started' }
+    } elseif ($status -eq 'done' -and -not $Always) {
+        $outcome = @{ Status = 'Skipped'; Notes = 'already done ' + $script:Journal.Steps[$Step.Id].EndedAt }
+    } else {
+        $outcome = Get-StepBlocker -Step $Step
     }
-    $blocker = Get-StepBlocker -Step $Step
-    if ($null -ne $blocker) {
-        if ($blocker.Status -eq 'WouldRun') {
-            $script:RunStatus[$Step.Id] = 'wouldrun'
-            return ConvertTo-StepResult -Step $Step -Status 'WouldRun' -Notes $blocker.Notes -StartedAt $startedAt -Duration $clock.Elapsed
-        }
-        $script:RunStatus[$Step.Id] = 'failed'
-        [void](ConvertTo-StepResult -Step $Step -Status 'Failed' -Notes $blocker.Notes -StartedAt $startedAt -Duration $clock.Elapsed)
-        throw ('step ' + $Step.Id + ': ' + $blocker.Notes)
-    }
-    $script:StepDeclined = $false
-    $script:StepNotes = New-Object -TypeName 'System.Collections.Generic.List[string]'
-    Write-StepStatus -Id $Step.Id -Status 'running'
-    try {
-        if ($Step.Engine.Length -gt 0 -and $script:SelfProving -notcontains $Step.Kind) {
-            Assert-EngineIdentity -Engine $Step.Engine -StepId $Step.Id
-        }
-        if ($Step.Kind -eq 'docker') {
-            $startedBefore = $status -ne 'done' -and $true -eq (Get-JsonProperty -Object (Get-StepState -Id $Step.Id).Record -Name 'commandStarted' -Default $false)
-            Invoke-DockerStep -Step $Step -StartedBefore $startedBefore
-        } else {
-            if ($script:EngineChanging -contains $Step.Kind) {
-                # After it a pipe may reach another engine: the next step that talks to one proves it again.
-                $script:CheckedEngines = @{}
+    $cannot = ' cannot run: '
+    if ($null -eq $outcome) {
+        $script:StepDeclined = $false
+        $script:StepNotes = New-Object -TypeName 'System.Collections.Generic.List[string]'
+        Write-StepStatus -Id $Step.Id -Status 'running'
+        try {
+            if ($Step.Engine.Length -gt 0 -and $script:SelfProving -notcontains $Step.Kind -and -not $script:CheckedEngines.ContainsKey($Step.Engine)) {
+                [void](Confirm-Engine -Engine $Step.Engine -StepId $Step.Id)
             }
-            Invoke-HostAction -Step $Step
+            if ($Step.Kind -eq 'docker') {
+                $startedBefore = $status -ne 'done' -and $true -eq (Get-JsonProperty -Object (Get-StepState -Id $Step.Id).Record -Name 'commandStarted' -Default $false)
+                Invoke-DockerStep -Step $Step -StartedBefore $startedBefore
+            } else {
+                if ($script:EngineChanging -contains $Step.Kind) {
+                    # After it a pipe may reach another engine: the next step that talks to one proves it again.
+                    $script:CheckedEngines = @{}
+                }
+                Invoke-HostAction -Step $Step
+            }
+            if ($script:StepDeclined) {
+                Write-StepStatus -Id $Step.Id -Status $status -Notes 'not run (-WhatIf or declined)'
+                $outcome = @{ Status = 'WouldRun'; Notes = $script:StepNotes -join '; ' }
+            } else {
+                if (-not $script:DryRun) {
+                    foreach ($artifact in $Step.Produces) { Add-ArtifactRecord -StepId $Step.Id -Artifact $artifact }
+                }
+                $outcome = @{ Status = 'Successful'; Notes = $script:StepNotes -join '; ' }
+                Write-StepStatus -Id $Step.Id -Status 'done' -Notes $outcome.Notes
+            }
+        } catch {
+            $outcome = @{ Status = 'Failed'; Notes = $_.Exception.Message }
+            $cannot = ' failed: '
+            Write-StepStatus -Id $Step.Id -Status 'failed' -Notes $outcome.Notes
+            Write-RunbookLog -StepId $Step.Id -Message ('failed: ' + $outcome.Notes)
         }
-        if ($script:StepDeclined) {
-            Write-StepStatus -Id $Step.Id -Status $status -Notes 'not run (-WhatIf or declined)'
-            $script:RunStatus[$Step.Id] = 'wouldrun'
-            return ConvertTo-StepResult -Step $Step -Status 'WouldRun' -Notes ($script:StepNotes -join '; ') -StartedAt $startedAt -Duration $clock.Elapsed
-        }
-        if (-not $script:DryRun) {
-            foreach ($artifact in $Step.Produces) { Add-ArtifactRecord -StepId $Step.Id -Artifact $artifact }
-        }
-        $script:RunStatus[$Step.Id] = 'done'
-        Write-StepStatus -Id $Step.Id -Status 'done' -Notes ($script:StepNotes -join '; ')
-    } catch {
-        $failure = $_
-        $script:RunStatus[$Step.Id] = 'failed'
-        Write-StepStatus -Id $Step.Id -Status 'failed' -Notes $failure.Exception.Message
-        Write-RunbookLog -StepId $Step.Id -Message ('failed: ' + $failure.Exception.Message)
-        [void](ConvertTo-StepResult -Step $Step -Status 'Failed' -Notes $failure.Exception.Message -StartedAt $startedAt -Duration $clock.Elapsed)
-        throw ('step ' + $Step.Id + ' (' + $Step.Title + ') failed: ' + $failure.Exception.Message)
     }
-    return ConvertTo-StepResult -Step $Step -Status 'Successful' -Notes ($script:StepNotes -join '; ') -StartedAt $startedAt -Duration $clock.Elapsed
-}
-
-function Invoke-RollbackProgram {
-    # -Rollback: each rollback step whose forward step started runs (again, when rollback runs again).
-    [CmdletBinding()] param()
-    if (-not $script:Journal.Exists) {
-        Write-Information -MessageData ('nothing to roll back: no journal.json in ' + $script:BackupRoot + ' (this plan never ran there)') -InformationAction Continue
-        return
+    $script:RunStatus[$Step.Id] = @{ Successful = 'done'; Skipped = 'done'; Failed = 'failed'; WouldRun = 'wouldrun' }[$outcome.Status]
+    $result = [pscustomobject]@{
+        PSTypeName = 'Wsl2Migrate.StepResult'
+        StepId     = $Step.Id
+        Name       = $Step.Title
+        Target     = $Step.Target
+        Status     = $outcome.Status
+        Notes      = $outcome.Notes
+        StartedAt  = $startedAt
+        Duration   = (Get-Date) - $startedAt
     }
-    $total = @($script:RollbackSteps).Count
-    foreach ($step in $script:RollbackSteps) {
-        if ($step.OnlyIfStarted.Length -gt 0 -and (Get-StepStatus -Id $step.OnlyIfStarted) -eq 'pending') {
-            [void](ConvertTo-StepResult -Step $step -Status 'Skipped' -Notes ($step.OnlyIfStarted + ' never started') -StartedAt (Get-Date) -Duration ([timespan]::Zero))
-            continue
-        }
-        Invoke-RunbookStep -Step $step -Total $total -Always
-    }
-    Write-Information -MessageData ('rolled back; the backups stay in ' + $script:BackupRoot + '; this plan will not resume in this folder') -InformationAction Continue
+    $script:Results.Add($result)
+    if ($outcome.Status -eq 'Failed') { throw ('step ' + $Step.Id + ' (' + $Step.Title + ')' + $cannot + $outcome.Notes) }
+    return $result
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -2128,12 +1979,14 @@ function Invoke-Runbook {
         throw 'this is a 32-bit PowerShell: Windows would redirect System32 (wsl.exe, dism.exe) for it. Run the runbook from the 64-bit PowerShell'
     }
     $script:BackupRoot = Assert-BackupFolderPath -Path $Options.BackupPath
-    $script:Engines = @{
-        source = Assert-EngineUrl -Url $Options.SourceEngine -Name 'SourceEngine'
-        target = Assert-EngineUrl -Url $Options.TargetEngine -Name 'TargetEngine'
-    }
-    if ($script:EngineExpect.ContainsKey('hyperv')) {
-        $script:Engines['hyperv'] = Assert-EngineUrl -Url $Options.HyperVEngine -Name 'HyperVEngine'
+    foreach ($engine in $script:EngineExpect.Keys) {
+        # Pasted into the docker command line unquoted: an engine URL may hold no blanks, quotes or controls.
+        $name = $script:EngineParameters[$engine]
+        $url = $Options[$name]
+        if ($url -notmatch '^(npipe|tcp|unix|ssh)://[\x21-\x7e]+$' -or $url.IndexOfAny([char[]]@([char]34, [char]39, [char]96)) -ge 0) {
+            throw ($name + ' ' + $url + ': expected an engine URL such as npipe:////./pipe/docker_engine (no spaces or quotes)')
+        }
+        $script:Engines[$engine] = $url
     }
     $script:DockerExe = Resolve-DockerExecutable -Path $Options.DockerPath
     if ($Options.Rollback -and ($Options.ResumeFrom.Length -gt 0 -or $Options.Phase.Length -gt 0 -or $Options.Resume)) {
@@ -2183,9 +2036,7 @@ function Invoke-Runbook {
         if ($script:Journal.RolledBack.Length -gt 0 -and -not $Options.Rollback) {
             throw ('this migration was rolled back at ' + $script:Journal.RolledBack + '; a rolled-back run never resumes. To migrate again, make a new plan and use a new -BackupPath')
         }
-        if ($Options.Resume -and -not $script:Journal.Exists) {
-            throw ('-Resume: no journal.json in ' + $script:BackupRoot)
-        }
+        if ($Options.Resume -and -not $script:Journal.Exists) { throw ('-Resume: no journal.json in ' + $script:BackupRoot) }
         if ($script:Journal.RebootNeeded -and $script:Journal.BootTime.Length -gt 0) {
             $restarted = (Get-BootTime) -ne $script:Journal.BootTime
             if (-not $restarted -and -not $Options.Rollback) {
@@ -2199,23 +2050,28 @@ function Invoke-Runbook {
                 Save-Journal
             }
         }
+        # -Rollback: each rollback step whose forward step started runs (again, when rollback runs again).
+        $program = $script:Steps
         if ($Options.Rollback) {
-            Invoke-RollbackProgram
-            Save-Journal
-            return
-        }
-        $started = $Options.ResumeFrom.Length -eq 0
-        foreach ($step in $script:Steps) {
-            if (-not $started) {
-                if ($step.Id -ne $Options.ResumeFrom) { continue }
-                $started = $true
+            if (-not $script:Journal.Exists) {
+                Write-Information -MessageData ('nothing to roll back: no journal.json in ' + $script:BackupRoot + ' (this plan never ran there)') -InformationAction Continue
+                return
             }
-            if ($Options.Phase.Length -gt 0 -and $step.Phase -ne $Options.Phase) { continue }
-            Invoke-RunbookStep -Step $step -Total $script:StepTotal
+            $program = $script:RollbackSteps
+        }
+        $from = 1
+        if ($Options.ResumeFrom.Length -gt 0) { $from = @($program | Where-Object -FilterScript { $_.Id -eq $Options.ResumeFrom })[0].Index }
+        foreach ($step in $program) {
+            if ($step.Index -lt $from -or ($Options.Phase.Length -gt 0 -and $step.Phase -ne $Options.Phase)) { continue }
+            Invoke-RunbookStep -Step $step -Total $program.Count -Always:$Options.Rollback
             if ($script:StopRequested) {
                 Write-Warning -Message ('Restart Windows now. After you log on, the task ' + $script:ResumeTaskName + ' resumes the runbook; or run it again with -Resume.')
                 break
             }
+        }
+        if ($Options.Rollback) {
+            Save-Journal
+            Write-Information -MessageData ('rolled back; the backups stay in ' + $script:BackupRoot + '; this plan will not resume in this folder') -InformationAction Continue
         }
     } catch {
         $failure = $_
@@ -2224,11 +2080,9 @@ function Invoke-Runbook {
         if (-not $script:DryRun -and $script:Journal.Exists) {
             $again = "& '" + $Options.ScriptPath.Replace("'", "''") + "'"
             $folder = " -BackupPath '" + $script:BackupRoot.Replace("'", "''") + "'"
-            if ($Options.Rollback) {
-                Write-Warning -Message ('Fix the cause, then roll back again with: ' + $again + ' -Rollback' + $folder)
-            } else {
-                Write-Warning -Message ('Fix the cause, then continue with: ' + $again + ' -Resume' + $folder + '   (or go back with: ' + $again + ' -Rollback' + $folder + ')')
-            }
+            $next = 'continue with: ' + $again + ' -Resume' + $folder + '   (or go back with: ' + $again + ' -Rollback' + $folder + ')'
+            if ($Options.Rollback) { $next = 'roll back again with: ' + $again + ' -Rollback' + $folder }
+            Write-Warning -Message ('Fix the cause, then ' + $next)
         }
         throw
     } finally {
@@ -2241,10 +2095,8 @@ function Invoke-Runbook {
         }
         Write-Progress -Id 1 -Activity 'wsl2-migrate runbook' -Completed
         $counts = @($script:Results | Group-Object -Property Status | ForEach-Object -Process { $_.Name + ' ' + $_.Count })
-        Write-Information -MessageData ('steps: ' + ($counts -join ', ')) -InformationAction Continue
-        foreach ($result in $script:Results) {
-            Write-Information -MessageData ('{0,-10} {1} {2}' -f $result.Status, $result.StepId, $result.Notes) -InformationAction Continue
-        }
+        $lines = @($script:Results | ForEach-Object -Process { '{0,-10} {1} {2}' -f $_.Status, $_.StepId, $_.Notes })
+        Write-Information -MessageData ((@('steps: ' + ($counts -join ', ')) + $lines) -join $script:Lf) -InformationAction Continue
         if ($Options.FromTask) {
             # Started by the logon task: its window closes when the script ends, before anyone read it.
             [void](Read-Host -Prompt 'wsl2-migrate: press Enter to close this window')
@@ -2321,6 +2173,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -2352,6 +2205,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = 'wsl2-migrate-helper-probe-end'
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -2383,6 +2237,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -2436,6 +2291,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = 'volumes/registry_data.tar'
             Checks       = @()
         }
         Params        = $null
@@ -2620,6 +2476,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -2651,6 +2508,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @(@{ What = 'registry@sha256:a2455f03e8926b83e2094fd870afb16f8a15250e8bdff2b8ec3c71c65fcf6338 is sha256:8112a294af79'; Argv = @('image', 'inspect', '--format', '{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}', '--', 'registry@sha256:a2455f03e8926b83e2094fd870afb16f8a15250e8bdff2b8ec3c71c65fcf6338'); Expect = 'sha256:8112a294af79d305526e9df040138b74a9a948572cb1151db5b1c16d70df5216|sha256:164d06beb55c1eba66adcde3523a92b5d8573e5b15d08d687827ea5f462b5803 sha256:f4bfe7fba34b7bcff634e15b434f924cd4d433c999826098c31c51c244e6af37 sha256:b0b5ce1a02ba8604d69dfb1629053569b22779c126c4632e18a0b4873ae855c4 sha256:5dc7636cf8ea3f7797fb54a899e45f6155cce97cc6f88155661ca2acd96c6068 sha256:ee42548c40c64a58f5775a3cb3bb7004c5f698cd4c5565eac7c69cd85846dc3d'; Mode = 'equals'; RecordedFrom = ''; C8dFields = @(1); CommandLine = @('image inspect --format "{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}" -- registry@sha256:a2455f03e8926b83e2094fd870afb16f8a15250e8bdff2b8ec3c71c65fcf6338') })
         }
         Params        = $null
@@ -2682,6 +2540,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @(@{ What = 'registry:2 is sha256:8112a294af79'; Argv = @('image', 'inspect', '--format', '{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}', '--', 'registry:2'); Expect = 'sha256:8112a294af79d305526e9df040138b74a9a948572cb1151db5b1c16d70df5216|sha256:164d06beb55c1eba66adcde3523a92b5d8573e5b15d08d687827ea5f462b5803 sha256:f4bfe7fba34b7bcff634e15b434f924cd4d433c999826098c31c51c244e6af37 sha256:b0b5ce1a02ba8604d69dfb1629053569b22779c126c4632e18a0b4873ae855c4 sha256:5dc7636cf8ea3f7797fb54a899e45f6155cce97cc6f88155661ca2acd96c6068 sha256:ee42548c40c64a58f5775a3cb3bb7004c5f698cd4c5565eac7c69cd85846dc3d'; Mode = 'equals'; RecordedFrom = ''; C8dFields = @(1); CommandLine = @('image inspect --format "{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}" -- registry:2') })
         }
         Params        = $null
@@ -2713,6 +2572,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @(@{ What = 'hello-world@sha256:ed1450e5d9310c2d5c8247d76b41e7b59e92440db3740c7642050ee94b1edbcb is sha256:e6c1104d4a52'; Argv = @('image', 'inspect', '--format', '{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}', '--', 'hello-world@sha256:ed1450e5d9310c2d5c8247d76b41e7b59e92440db3740c7642050ee94b1edbcb'); Expect = 'sha256:e6c1104d4a5296a56c3647cf5bf7214a95e8b9708a0d29562d5df0938460b6b5|sha256:e4564e8a59bd2cdf7551321db7938e7d9d76983e2681b97741334bd9bd305dba'; Mode = 'equals'; RecordedFrom = ''; C8dFields = @(1); CommandLine = @('image inspect --format "{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}" -- hello-world@sha256:ed1450e5d9310c2d5c8247d76b41e7b59e92440db3740c7642050ee94b1edbcb') })
         }
         Params        = $null
@@ -2744,6 +2604,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @(@{ What = 'hello-world:latest is sha256:e6c1104d4a52'; Argv = @('image', 'inspect', '--format', '{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}', '--', 'hello-world:latest'); Expect = 'sha256:e6c1104d4a5296a56c3647cf5bf7214a95e8b9708a0d29562d5df0938460b6b5|sha256:e4564e8a59bd2cdf7551321db7938e7d9d76983e2681b97741334bd9bd305dba'; Mode = 'equals'; RecordedFrom = ''; C8dFields = @(1); CommandLine = @('image inspect --format "{{.Id}}|{{range .RootFS.Layers}}{{.}} {{end}}" -- hello-world:latest') })
         }
         Params        = $null
@@ -2775,6 +2636,7 @@ $script:Steps = @(
             Absent       = @(@{ CommandLine = @('volume inspect -- registry_data'); Display = 'volume inspect -- registry_data' })
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -2807,6 +2669,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = 'verify/registry_data.digest'
             Checks       = @()
         }
         Params        = $null
@@ -2838,6 +2701,7 @@ $script:Steps = @(
             Absent       = @(@{ CommandLine = @('container inspect -- hopeful_hypatia'); Display = 'container inspect -- hopeful_hypatia' })
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -2869,6 +2733,7 @@ $script:Steps = @(
             Absent       = @(@{ CommandLine = @('container inspect -- registry'); Display = 'container inspect -- registry' })
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -2900,6 +2765,7 @@ $script:Steps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -3069,6 +2935,7 @@ $script:RollbackSteps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
@@ -3100,6 +2967,7 @@ $script:RollbackSteps = @(
             Absent       = @()
             ExpectOutput = ''
             RecordOutput = $false
+            Progress     = ''
             Checks       = @()
         }
         Params        = $null
