@@ -300,8 +300,7 @@ $script:Artifacts = @{}
 function Write-RunbookLog {
     # Verbose message, and one JSON line in the run's log file (real runs only). Never given a secret: docker
     # commands are logged by the Display text the planner redacted.
-    [CmdletBinding()]
-    param([Parameter(Mandatory)] [AllowEmptyString()] [string]$Message, [AllowEmptyString()] [string]$StepId = '')
+    [CmdletBinding()] param([Parameter(Mandatory)] [AllowEmptyString()] [string]$Message, [AllowEmptyString()] [string]$StepId = '')
     Write-Verbose -Message ($StepId + ': ' + $Message)
     if ($script:LogPath.Length -eq 0) { return }
     $line = ConvertTo-Json -InputObject ([ordered]@{ time = Get-TimeStamp; step = $StepId; message = $Message }) -Compress
@@ -353,12 +352,12 @@ function Get-RequiredProperty {
 }
 
 function Confirm-GoOn {
-    # ShouldContinue, or, where nobody can answer (-NonInteractive, a deployment tool), an error that says -Force.
+    # ShouldContinue, or, where nobody can answer (-NonInteractive, a deployment tool: the host cannot prompt), an error
+    # that says -Force. Ctrl+C at the question is not caught here.
     [CmdletBinding()] [OutputType([bool])] param([Parameter(Mandatory)] [string]$Query, [Parameter(Mandatory)] [string]$Caption)
     try {
         return $PSCmdlet.ShouldContinue($Query, $Caption)
     } catch [System.Management.Automation.PSInvalidOperationException] {
-        # -NonInteractive (a deployment tool): the host cannot prompt. Ctrl+C at the question is not caught here.
         throw ($Caption + ': ' + $Query + ' Nobody can answer in this session (' + $_.Exception.Message + '): run again with -Force to go on without asking')
     }
 }
@@ -432,10 +431,8 @@ function ConvertTo-QuotedArgument {
 }
 
 function ConvertTo-EncodedArgument {
-    # A value read at run time (a secret) as one command-line argument, always in double quotes, by the rules of
-    # migrate/emit/cmdline.py's encode_quoted (runbook-style 4.5): a run of backslashes before a '"' is doubled and
-    # the '"' escaped as \", a run at the end is doubled (the closing quote follows); nothing else changes. A NUL
-    # cannot be passed. The value is never shown, not even in the error.
+    # A value read at run time (a secret) as one command-line argument in double quotes, by the rules of
+    # migrate/emit/cmdline.py's encode_quoted (runbook-style 4.5). It is never shown, not even in the error.
     [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [AllowEmptyString()] [string]$Value)
     if ($Value.IndexOf([char]0) -ge 0) { throw 'a value holds a NUL character, which a command line cannot carry' }
     $escaped = [regex]::Replace($Value, '(\\*)"', '$1$1\"')
@@ -861,8 +858,7 @@ function Confirm-Engine {
     # expects of the engine (OS, kernel, system, not a source's engine id); then it is recorded in the journal with
     # its image store (the source's id lets the target prove it is another engine; the store: docs/runbook.md).
     # -WaitSeconds: looks again until then (or -EngineTimeoutSeconds when longer); -NoThrow: $null when it is not.
-    [CmdletBinding()]
-    param([Parameter(Mandatory)] [string]$Engine, [Parameter(Mandatory)] [string]$StepId, [int]$WaitSeconds = 0, [switch]$NoThrow)
+    [CmdletBinding()] param([Parameter(Mandatory)] [string]$Engine, [Parameter(Mandatory)] [string]$StepId, [int]$WaitSeconds = 0, [switch]$NoThrow)
     $expect = $script:EngineExpect[$Engine]
     $timeout = 0
     if ($WaitSeconds -gt 0) { $timeout = [System.Math]::Max($WaitSeconds, $script:Options.EngineTimeoutSeconds) }
@@ -912,10 +908,7 @@ function Assert-Check {
     # its caller found). A check's command is read-only and pre-encoded, its expected output computed by the planner
     # ({recorded}: what an earlier step recorded, a commit's new id).
     [CmdletBinding()]
-    param(
-        [Parameter(Mandatory)] [string]$Engine, [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]]$Checks,
-        [Parameter(Mandatory)] [string]$StepId, [AllowEmptyCollection()] [string[]]$More = @()
-    )
+    param([Parameter(Mandatory)] [string]$Engine, [Parameter(Mandatory)] [AllowEmptyCollection()] [object[]]$Checks, [Parameter(Mandatory)] [string]$StepId, [AllowEmptyCollection()] [string[]]$More = @())
     $problems = New-Object -TypeName 'System.Collections.Generic.List[string]'
     foreach ($check in $Checks) {
         $expect = $check.Expect
@@ -1901,13 +1894,9 @@ function Invoke-DockerStep {
     # A docker step (docs/runbook.md): a mutating one only when ShouldProcess agrees; after an interrupted attempt its
     # helper removed and its half-made object put back; an object of its name must not exist (the run never adopts
     # one it did not make); the command with its time limit, and its checks.
-    [CmdletBinding(SupportsShouldProcess)]
-    param([Parameter(Mandatory)] [hashtable]$Step, [Parameter(Mandatory)] [bool]$StartedBefore)
+    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step, [Parameter(Mandatory)] [bool]$StartedBefore)
     $docker = $Step.Docker
-    if ($Step.Mutating -and -not $PSCmdlet.ShouldProcess($Step.Target, $Step.Title)) {
-        $script:StepDeclined = $true
-        return
-    }
+    if ($Step.Mutating -and -not $PSCmdlet.ShouldProcess($Step.Target, $Step.Title)) { $script:StepDeclined = $true; return }
     if ($StartedBefore -and -not $script:DryRun) {
         Invoke-QuietDocker -Step $Step -Commands $docker.Cleanup -Why 'clean-up'
         Invoke-QuietDocker -Step $Step -Commands $docker.Recover -Why 'recovered'
@@ -1990,8 +1979,7 @@ function Invoke-RunbookStep {
     # One step: journal, blockers, the engine's identity, the work, the artifacts it wrote. Its result is the
     # runbook's one output type (one object per step), kept for the summary; its status is the step's for the steps
     # after it in this run (a dry run writes no journal; a declined step keeps its entry).
-    [CmdletBinding()]
-    param([Parameter(Mandatory)] [hashtable]$Step, [Parameter(Mandatory)] [int]$Total, [switch]$Always)
+    [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step, [Parameter(Mandatory)] [int]$Total, [switch]$Always)
     $startedAt = Get-Date
     Write-Progress -Id 1 -Activity 'wsl2-migrate runbook' -Status ('Step {0} of {1}: {2}' -f $Step.Index, $Total, $Step.Id) -PercentComplete ([int](100 * ($Step.Index - 1) / $Total))
     Write-Information -MessageData ('[{0}/{1}] {2}: {3}' -f $Step.Index, $Total, $Step.Id, $Step.Title) -InformationAction Continue
