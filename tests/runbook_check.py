@@ -13,6 +13,8 @@ from typing import Any
 
 from migrate.plan.actions import (
     DESKTOP_INSTALL_ARGUMENTS,
+    SECRET_FIELD_WORDS,
+    SecretRef,
     EnableFeature,
     InstallWsl,
     SetWslVersion,
@@ -30,6 +32,9 @@ from tests.winsplit import SPLITTERS
 
 ROOTS = ("C:\\Backup Root\\run 1", "\\\\server\\share\\it's $(x) `y` caf\u00e9 \u2019q\u2019 #>")
 """Backup folders the command lines are resolved against: spaces, PowerShell specials, non-ASCII, a UNC path."""
+ENV_PAIRS = ('{"env":[{{range .Config.Env}}[{{json (printf "=%s" (index (split . "=") 0))}},'
+             '{{json (printf "=%s" .)}}],{{end}}null]}')
+"""write-env-file's inspect format: each variable as ["=NAME", "=NAME=value"] (docker's template `split`)."""
 DOCKER_SPLITTERS = ("go", "msvcrt")
 """docker.exe is a Go program; the C runtime's rules are the other ones a Windows program may use."""
 
@@ -105,10 +110,17 @@ def expected_value(value: Any) -> Any:
         if isinstance(value, WriteSecretValues):
             # The same command the rehearsal's twin runs (migrate/rehearse/host.py, write_secret_values).
             out["Inspect"] = Encoded(value.inspect_argv())
+            out["Display"] = f"{value.kind} inspect {value.object}"
+            out["Subject"] = f"{value.kind} {value.object}"
         if isinstance(value, WriteEnvFile):
-            # The same command the rehearsal's twin runs (migrate/rehearse/host.py, write_env_file).
-            out["Inspect"] = Encoded(("container", "inspect", "--format", "{{json .Config.Env}}", "--",
-                                      value.container))
+            # The same command the rehearsal's twin runs (migrate/rehearse/host.py, write_env_file): the environment
+            # as [name, entry] pairs, read by the library's one function for both actions.
+            out["Inspect"] = Encoded(("container", "inspect", "--format", ENV_PAIRS, "--", value.container))
+            out["Display"] = f"container inspect {value.container}"
+            out["Subject"] = f"container {value.container}"
+            out["Entries"] = [{"Field": "env", "Key": n, "What": f"variable {n}"} for n in value.names]
+        if isinstance(value, SecretRef):
+            out["What"] = f"{SECRET_FIELD_WORDS[value.field]} {value.key}"
         if isinstance(value, EnableFeature):
             out["Arguments"] = EncodedText(("/online", "/enable-feature", f"/featurename:{value.name}", "/all",
                                             "/norestart"))

@@ -77,6 +77,7 @@ from tests.pslint import lint, text, walk
 from tests.pslit import parse_powershell, syntax_problems
 from tests.winsplit import SPLITTERS
 from tests.runbook_check import (
+    ENV_PAIRS,
     ROOTS,
     fake_secret,
     run_time_secret,
@@ -162,7 +163,7 @@ def _program(h: bool) -> Program:
                              Word((BackupPath("settings"), BackupPath("verify"))), Word((t(14), "plain")), "--")
     steps = [
         Step("preflight/check-host", "preflight", t(0),
-             CheckHost(min_build=18362, min_ubr=1049, ubr_floors=(BuildFloor(18363, 1049),),
+             CheckHost(floors=(BuildFloor(18362, 1049), BuildFloor(18363, 1049)),
                        edition=t(1) if h else "enterprise",
                        free_space=(FreeSpace("backup", 10 ** 12, t(1)), FreeSpace(paths[1], None, t(2))),
                        expected_user=t(3), settings=settings_file, file_sharing=FileSharing("filesharingDirectories"),
@@ -370,11 +371,16 @@ def test_every_step_decodes_to_the_program_step(which: str, plain: str, hostile:
 
 
 def _without_added_command_lines(value: Any, top: bool = True) -> Any:
-    """A decoded Params value without the command lines the emitter adds (Check CommandLine, Inspect, Arguments)."""
+    """A decoded Params value without what the emitter adds (Check CommandLine, Arguments; the reads of write-env-file
+    and write-secret-values: Inspect, Display, Subject, Entries, a value's What)."""
     if isinstance(value, dict):
         drop = {"CommandLine"} if "Argv" in value else set()
+        if "Field" in value:
+            drop |= {"What"}
         if top:
-            drop |= {"Inspect", "Arguments"}
+            drop |= {"Inspect", "Arguments", "Display", "Subject"}
+            if "Names" in value:
+                drop |= {"Entries"}
         return {k: _without_added_command_lines(v, False) for k, v in value.items() if k not in drop}
     if isinstance(value, list):
         return [_without_added_command_lines(v, False) for v in value]
@@ -396,7 +402,8 @@ def test_params_are_the_action_fields_with_pascal_case_keys(hostile: str) -> Non
             continue
         assert _without_added_command_lines(table["Params"]) == _pascal_tree(dataclasses.asdict(step.op)), step.id
         added = set(table["Params"]) - {pascal(f.name) for f in dataclasses.fields(step.op)}
-        assert added == {"write-env-file": {"Inspect"}, "write-secret-values": {"Inspect"},
+        assert added == {"write-env-file": {"Inspect", "Display", "Subject", "Entries"},
+                         "write-secret-values": {"Inspect", "Display", "Subject"},
                          "enable-feature": {"Arguments"}, "install-wsl": {"Arguments"},
                          "set-wsl-default-version": {"Arguments"}, "upgrade-desktop": {"Arguments"},
                          "switch-containers": {"Arguments"}}.get(step.action, set())
@@ -526,8 +533,9 @@ def test_write_env_file_reads_the_environment_as_the_twin_does(hostile: str) -> 
     assert mismatches(table["Params"], expected_value(step.op)) == []
     assert isinstance(step.op, WriteEnvFile)
     line = segments_text(table["Params"]["Inspect"], ROOTS[0])
-    assert split_problems(line, ["container", "inspect", "--format", "{{json .Config.Env}}", "--",
-                                 step.op.container], ("go", "msvcrt"), "inspect") == []
+    assert split_problems(line, ["container", "inspect", "--format", ENV_PAIRS, "--", step.op.container],
+                          ("go", "msvcrt"), "inspect") == []
+    assert list(step.op.inspect_argv()) == ["container", "inspect", "--format", ENV_PAIRS, "--", step.op.container]
 
 
 # ---------------------------------------------------------------------------------------------------------------

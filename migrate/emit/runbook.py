@@ -31,6 +31,7 @@ from migrate.plan.actions import (
     InstallWsl,
     SetWslVersion,
     SwitchContainers,
+    SecretRef,
     UpgradeDesktop,
     WriteEnvFile,
     WriteSecretValues,
@@ -58,6 +59,8 @@ from migrate.plan.steps import (
 DEFAULT_ENGINE = "npipe:////./pipe/docker_engine"
 DEFAULT_HYPERV_ENGINE = "npipe:////./pipe/dockerDesktopLinuxEngine"
 """Docker Desktop's Linux engine (the desktop-linux context): the -HyperVEngine default when the plan names none."""
+TASK_FOLDER = "%ProgramData%\\wsl2-migrate"
+"""Where the resume task's copy of the runbook lives (Resolve-HostPath expands it)."""
 MUTEX_NAME = "Global\\wsl2-migrate-runbook"
 """A named mutex for the whole machine: two runs of one plan never write one journal at once."""
 _ID = re.compile(r"^[a-z0-9][a-z0-9._/-]*$")
@@ -239,10 +242,14 @@ def _extra(value: Any) -> dict[str, str]:
     if isinstance(value, Check):
         return {"CommandLine": _segments(value.argv)}
     if isinstance(value, WriteEnvFile):
-        return {"Inspect": _segments(("container", "inspect", "--format", "{{json .Config.Env}}", "--",
-                                      value.container))}
+        # Read as write-secret-values reads its values: one PowerShell function serves both.
+        return {"Inspect": _segments(value.inspect_argv()), "Display": _ps(f"container inspect {value.container}"),
+                "Subject": _ps(f"container {value.container}"), "Entries": _value(value.entries)}
     if isinstance(value, WriteSecretValues):
-        return {"Inspect": _segments(value.inspect_argv())}
+        return {"Inspect": _segments(value.inspect_argv()), "Display": _ps(f"{value.kind} inspect {value.object}"),
+                "Subject": _ps(f"{value.kind} {value.object}")}
+    if isinstance(value, SecretRef):
+        return {"What": _ps(value.what)}
     if isinstance(value, SwitchContainers):
         return {"Arguments": _ps(value.argument)}
     if isinstance(value, EnableFeature):
@@ -411,6 +418,8 @@ def _comment_safe(text: str) -> str:
 def _preamble(program: Program, meta: RunbookMeta) -> list[str]:
     """Strictness, -Force, and the plan constants the library reads."""
     engines = "; ".join(f"{name} = {_value(program.engines[name])}" for name in sorted(program.engines))
+    task = "wsl2-migrate-resume-" + meta.plan_hash[:12]
+    copy = TASK_FOLDER + "\\" + task + ".ps1"
     probes = "; ".join(f"{k} = {_segments(v)}" for k, v in PROBES.items())
     return [
         "Set-StrictMode -Version 3.0",
@@ -435,7 +444,10 @@ def _preamble(program: Program, meta: RunbookMeta) -> list[str]:
         f"$script:ToolVersion = {_ps(meta.tool_version)}",
         f"$script:SourceBackend = {_ps(meta.source_backend)}",
         f"$script:StepTotal = {len(program.steps)}",
-        f"$script:ResumeTaskName = {_ps('wsl2-migrate-resume-' + meta.plan_hash[:12])}",
+        f"$script:ResumeTaskName = {_ps(task)}",
+        f"$script:DesktopTaskName = {_ps(task + '-start-desktop')}",
+        "# The copy of this runbook the resume task runs (where only Administrators and SYSTEM may change it).",
+        f"$script:ResumeTaskCopy = {_ps(copy)}",
         "$script:MutexName = " + _ps(MUTEX_NAME),
         "$script:EngineExpect = @{ " + engines + " }",
         "$script:SourceEngines = " + _list(SOURCE_ENGINES),
