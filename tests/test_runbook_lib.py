@@ -540,15 +540,15 @@ def check_resume_task_settings(lib: Lib) -> list[str]:
     task = _splat(lib, register, "splatTask")
     helper = lib.function("Register-RunbookTask")
     (new_settings,) = lib.calls("New-ScheduledTaskSettingsSet", helper) or (None,)
-    settings = _splat(lib, new_settings, "splatSettings") if new_settings is not None else {}
-    want_settings = {"AllowStartIfOnBatteries": "$true", "DontStopIfGoingOnBatteries": "$true",
-                     "ExecutionTimeLimit": "(New-TimeSpan -Seconds 0)", "Priority": "4"}
-    for key, value in want_settings.items():
-        if settings.get(key) != value:
-            out.append(f"task setting {key} is {settings.get(key)!r}, expected {value}")
+    settings = _text(new_settings).split() if new_settings is not None else []
+    for part in ("-AllowStartIfOnBatteries", "-DontStopIfGoingOnBatteries", "-ExecutionTimeLimit (New-TimeSpan "
+                 "-Seconds 0)", "-Priority 4"):
+        flag, _, value = part.partition(" ")
+        if flag not in settings or (value and " ".join(settings[settings.index(flag) + 1:]).find(value) != 0):
+            out.append(f"the tasks' settings lack {part}")
     (registered,) = lib.calls("Register-ScheduledTask", helper) or (None,)
-    if registered is None or "@Task " not in _text(registered) or \
-            "-Settings (New-ScheduledTaskSettingsSet @splatSettings)" not in _text(registered) or \
+    if registered is None or "@Task " not in _text(registered) or "-Settings $settings" not in _text(registered) \
+            or "$settings = New-ScheduledTaskSettingsSet" not in _text(helper) or \
             "-Principal $principal" not in _text(registered):
         out.append("Register-RunbookTask does not register the task with those settings")
     principal = next((_text(n) for n in walk(helper) if n.type == "assignment_expression"
@@ -713,7 +713,7 @@ def check_the_backup_folder_is_locked(lib: Lib) -> list[str]:
     out = []
     protect = lib.body("Protect-Folder")
     steps = ("CreateDirectory($Path)", "-Name 'icacls.exe'", "' /inheritance:r /grant:r ' + $grants",
-             "AreAccessRulesProtected", "$Sids -notcontains $sid", "unexpected access rule")
+             "AreAccessRulesProtected", "$Sids -notcontains $_", "unexpected access rule")
     positions = [protect.find(s) for s in steps]
     if min(positions) < 0 or positions != sorted(positions):
         out.append(f"Protect-Folder: expected, in order: {steps}")
@@ -788,7 +788,7 @@ def check_the_first_stop_after_a_restart_waits_for_desktop(lib: Lib) -> list[str
     stop = lib.body("Stop-DockerDesktop")
     entry = stop.find("CurrentVersion\\Run")
     wait = stop.find("[void](Wait-DesktopProcess -Seconds $script:Timeouts.DesktopStart)")
-    look = stop.find("$running = @(Get-DesktopProcess).Count -gt 0")
+    look = stop.find("if (@(Get-DesktopProcess).Count -eq 0 -and -not $serviceRunning)")
     if not (0 <= stop.find("if ($script:AfterRestart") < entry < wait < stop.find("$script:AfterRestart = $false")
             < look) or "-match $script:Desktop.RunEntry" not in stop:
         out.append("stop-desktop does not wait for Desktop's start at logon (its Run entry), once, after a restart")
@@ -1047,7 +1047,7 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
      [("[void](Invoke-NativeProcess -FilePath $wsl -Arguments '--shutdown'",
        "[void](Start-Process -FilePath $wsl -ArgumentList '--shutdown'")]),
     (check_only_native_process_starts_programs,
-     [("            Add-StepNote -Text 'WSL shut down'", "            wsl.exe --shutdown")]),
+     [("        Add-StepNote -Text 'WSL shut down'", "        wsl.exe --shutdown")]),
     (check_only_native_process_starts_programs,
      [("    $wsl = Get-SystemProgram -Name 'wsl.exe'",
        "    $wsl = Get-SystemProgram -Name 'wsl.exe'\n    [void][System.Diagnostics.Process]::Start($wsl)")]),
@@ -1118,12 +1118,12 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
                                           "$restarted = $true")]),
     (check_resume_checks_the_boot_time, [("    $script:Journal.BootTime = Get-BootTime\n    Save-Journal\n",
                                           "    Save-Journal\n")]),
-    (check_resume_task_settings, [("AllowStartIfOnBatteries    = $true", "AllowStartIfOnBatteries    = $false")]),
-    (check_resume_task_settings, [("ExecutionTimeLimit         = (New-TimeSpan -Seconds 0)",
-                                   "ExecutionTimeLimit         = (New-TimeSpan -Hours 72)")]),
-    (check_resume_task_settings, [("        DontStopIfGoingOnBatteries = $true\n", "")]),
-    (check_resume_task_settings, [("        Priority                   = 4\n", "")]),
-    (check_resume_task_settings, [(" -Settings (New-ScheduledTaskSettingsSet @splatSettings)", "")]),
+    (check_resume_task_settings, [("-AllowStartIfOnBatteries -DontStop", "-AllowStartIfOnBatteries:$false -DontStop")]),
+    (check_resume_task_settings, [("-ExecutionTimeLimit (New-TimeSpan -Seconds 0)",
+                                   "-ExecutionTimeLimit (New-TimeSpan -Hours 72)")]),
+    (check_resume_task_settings, [(" -DontStopIfGoingOnBatteries", "")]),
+    (check_resume_task_settings, [(" -Priority 4\n", "\n")]),
+    (check_resume_task_settings, [(" -Settings $settings -Force", " -Force")]),
     (check_resume_task_settings, [("    Write-BytesFileAtomic -Path $copy -Bytes $bytes\n", "")]),
     (check_resume_task_settings, [("Register-RunbookTask -Task $splatTask -RunLevel Highest",
                                    "Register-RunbookTask -Task $splatTask -RunLevel Limited")]),
@@ -1175,7 +1175,7 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
                                                 "Start-Sleep -Seconds 5")]),
     (check_engines_prove_what_they_are, [("                $script:CheckedEngines = @{}\n", "")]),
     (check_the_first_stop_after_a_restart_waits_for_desktop,
-     [("            [void](Wait-DesktopProcess -Seconds $script:Timeouts.DesktopStart)\n", "")]),
+     [(" { [void](Wait-DesktopProcess -Seconds $script:Timeouts.DesktopStart) }", " { }")]),
     (check_the_first_stop_after_a_restart_waits_for_desktop, [("-match $script:Desktop.RunEntry", "-match 'Docker'")]),
     (check_the_first_stop_after_a_restart_waits_for_desktop, [("$names = $script:Desktop.Windows",
                                                                 "$names = $script:Desktop.Processes")]),

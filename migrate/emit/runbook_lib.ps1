@@ -116,11 +116,6 @@ function Confirm-GoOn {
     }
 }
 
-function Test-Elevated {
-    [CmdletBinding()] [OutputType([bool])] param()
-    return ([System.Security.Principal.WindowsPrincipal][System.Security.Principal.WindowsIdentity]::GetCurrent()).IsInRole([System.Security.Principal.WindowsBuiltInRole]::Administrator)
-}
-
 function Get-BootTime {
     # When Windows last started, as a time stamp: a resume compares it with the one recorded before the restart.
     [CmdletBinding()] [OutputType([string])] param()
@@ -1207,9 +1202,8 @@ function Assert-DesktopUser {
     # Desktop and settings move.
     [CmdletBinding()] [OutputType([string])] param()
     $user = [System.Security.Principal.WindowsIdentity]::GetCurrent().Name
-    $session = [System.Diagnostics.Process]::GetCurrentProcess().SessionId
     $desktopUser = ''
-    foreach ($shell in @(Get-CimInstance -ClassName Win32_Process -Filter "Name = 'explorer.exe'" | Where-Object -FilterScript { $_.SessionId -eq $session })) {
+    foreach ($shell in @(Get-CimInstance -ClassName Win32_Process -Filter "Name = 'explorer.exe'" | Where-Object -FilterScript { $_.SessionId -eq [System.Diagnostics.Process]::GetCurrentProcess().SessionId })) {
         $owner = Invoke-CimMethod -InputObject $shell -MethodName GetOwner
         if ($owner.ReturnValue -eq 0) { $desktopUser = $owner.Domain + '\' + $owner.User }
     }
@@ -1242,11 +1236,8 @@ function Test-MigrationHost {
     $needs = @(foreach ($need in $p.FreeSpace) {
         $folder = $script:BackupRoot
         if ($need.Folder -ne 'backup') { $folder = Resolve-HostPath -Template $need.Folder }
-        if ($folder.StartsWith('\\')) {
-            Add-StepNote -Text ($need.What + ': on a network share, free space not checked')
-        } else {
-            [pscustomobject]@{ Root = [System.IO.Path]::GetPathRoot($folder); What = $need.What; Bytes = [long]$need.Bytes; Unknown = $need.Unknown -or $null -eq $need.Bytes }
-        }
+        if ($folder.StartsWith('\\')) { Add-StepNote -Text ($need.What + ': on a network share, free space not checked'); continue }
+        [pscustomobject]@{ Root = [System.IO.Path]::GetPathRoot($folder); What = $need.What; Bytes = [long]$need.Bytes; Unknown = $need.Unknown -or $null -eq $need.Bytes }
     })
     foreach ($drive in @($needs | Group-Object -Property Root)) {
         $what = @($drive.Group | ForEach-Object -Process { $_.What }) -join ' and '
@@ -1320,17 +1311,13 @@ function Protect-Folder {
     [void][System.IO.Directory]::CreateDirectory($Path)
     $icacls = Get-SystemProgram -Name 'icacls.exe'
     $quoted = ConvertTo-QuotedArgument -Value $Path
-    if ($AdminOwned) {
-        [void](Invoke-NativeProcess -FilePath $icacls -Arguments ($quoted + ' /setowner *S-1-5-32-544') -Display ('icacls ' + $Path + ' /setowner Administrators') -StepId $StepId -TimeoutSeconds $script:Timeouts.Acl)
-    }
+    if ($AdminOwned) { [void](Invoke-NativeProcess -FilePath $icacls -Arguments ($quoted + ' /setowner *S-1-5-32-544') -Display ('icacls ' + $Path + ' /setowner Administrators') -StepId $StepId -TimeoutSeconds $script:Timeouts.Acl) }
     $grants = @($Sids | ForEach-Object -Process { '*' + $_ + ':(OI)(CI)F' }) -join ' '
     [void](Invoke-NativeProcess -FilePath $icacls -Arguments ($quoted + ' /inheritance:r /grant:r ' + $grants) -Display ('icacls ' + $Path + ' (' + ($Sids -join ', ') + ' only)') -StepId $StepId -TimeoutSeconds $script:Timeouts.Acl)
     $acl = Get-Acl -LiteralPath $Path
     if (-not $acl.AreAccessRulesProtected) { throw ("'" + $Path + "': inheritance is still on after icacls") }
-    foreach ($rule in $acl.GetAccessRules($true, $true, [System.Security.Principal.SecurityIdentifier])) {
-        $sid = $rule.IdentityReference.Value
-        if ($Sids -notcontains $sid) { throw ("'" + $Path + "': unexpected access rule for " + $sid) }
-    }
+    $strangers = @($acl.GetAccessRules($true, $true, [System.Security.Principal.SecurityIdentifier]) | ForEach-Object -Process { $_.IdentityReference.Value } | Where-Object -FilterScript { $Sids -notcontains $_ })
+    if ($strangers.Count -gt 0) { throw ("'" + $Path + "': unexpected access rule for " + ($strangers -join ', ')) }
     Write-RunbookLog -StepId $StepId -Message ('folder ' + $Path + ' limited to ' + ($Sids -join ', '))
 }
 
@@ -1339,15 +1326,9 @@ function Register-RunbookTask {
     # end a long restore, or Docker Desktop itself), normal priority (the default 7 runs below normal, and so would
     # Desktop). Task holds the rest of Register-ScheduledTask's parameters. Only called once ShouldProcess agreed.
     [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Task, [Parameter(Mandatory)] [ValidateSet('Highest', 'Limited')] [string]$RunLevel)
-    $splatSettings = @{
-        AllowStartIfOnBatteries    = $true
-        DontStopIfGoingOnBatteries = $true
-        StartWhenAvailable         = $true
-        ExecutionTimeLimit         = (New-TimeSpan -Seconds 0)
-        Priority                   = 4
-    }
+    $settings = New-ScheduledTaskSettingsSet -AllowStartIfOnBatteries -DontStopIfGoingOnBatteries -StartWhenAvailable -ExecutionTimeLimit (New-TimeSpan -Seconds 0) -Priority 4
     $principal = New-ScheduledTaskPrincipal -UserId ([System.Security.Principal.WindowsIdentity]::GetCurrent().Name) -LogonType Interactive -RunLevel $RunLevel
-    [void](Register-ScheduledTask @Task -Principal $principal -Settings (New-ScheduledTaskSettingsSet @splatSettings) -Force)
+    [void](Register-ScheduledTask @Task -Principal $principal -Settings $settings -Force)
 }
 
 function Initialize-BackupFolder {
@@ -1357,16 +1338,10 @@ function Initialize-BackupFolder {
     [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
     $root = $script:BackupRoot
     $drive = New-Object -TypeName System.IO.DriveInfo -ArgumentList ([System.IO.Path]::GetPathRoot($root))
-    if ($drive.DriveType -eq [System.IO.DriveType]::Network) {
-        throw ("'" + $root + "' is on a network drive: Docker Desktop cannot mount it into the helper containers; choose a local drive with -BackupPath")
-    }
-    if ($drive.DriveType -eq [System.IO.DriveType]::NoRootDirectory) {
-        # An elevated PowerShell does not see the drives the user mapped (and a mapped share could not be mounted).
-        throw ("'" + $root + "': drive " + $drive.Name + ' is not there for this elevated PowerShell (a mapped network drive?): choose a folder on a local drive with -BackupPath')
-    }
-    if ($drive.IsReady -and @('FAT', 'FAT32', 'exFAT') -contains $drive.DriveFormat) {
-        throw ("'" + $root + "' is on a " + $drive.DriveFormat + ' drive: it cannot be locked to you and holds no file over 4 GB; choose an NTFS or ReFS drive with -BackupPath')
-    }
+    if ($drive.DriveType -eq [System.IO.DriveType]::Network) { throw ("'" + $root + "' is on a network drive: Docker Desktop cannot mount it into the helper containers; choose a local drive with -BackupPath") }
+    # An elevated PowerShell does not see the drives the user mapped (and a mapped share could not be mounted).
+    if ($drive.DriveType -eq [System.IO.DriveType]::NoRootDirectory) { throw ("'" + $root + "': drive " + $drive.Name + ' is not there for this elevated PowerShell (a mapped network drive?): choose a folder on a local drive with -BackupPath') }
+    if ($drive.IsReady -and @('FAT', 'FAT32', 'exFAT') -contains $drive.DriveFormat) { throw ("'" + $root + "' is on a " + $drive.DriveFormat + ' drive: it cannot be locked to you and holds no file over 4 GB; choose an NTFS or ReFS drive with -BackupPath') }
     $userSid = [System.Security.Principal.WindowsIdentity]::GetCurrent().User.Value
     $what = 'Create the backup folder'
     if ($Step.Params.Folders.Count -gt 0) { $what += ' (with ' + ($Step.Params.Folders -join ', ') + ')' }
@@ -1380,18 +1355,14 @@ function Export-InspectedValue {
     # write-env-file and write-secret-values: the planned entries of a source object (environment variables, or the
     # labels and options the plan holds only as digests), read from the engine now and written into secrets\ as a
     # docker env file or a secret-values file for the restore's docker commands; never logged. The planned inspect
-    # format prints each field as [key, value] pairs, each with a leading '=': PowerShell 7's ConvertFrom-Json would
-    # turn a value that looks like a date into a DateTime, and 5.1's refuses an object with two keys that differ
-    # only in case.
+    # format prints [key, value] pairs with a leading '=' (why: secret_inspect_format in migrate/plan/actions.py).
     [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
     $inspect = Invoke-DockerCommand -Engine $Step.Engine -Segments $p.Inspect -Display $p.Display -StepId $Step.Id -TimeoutSeconds $script:Timeouts.Probe
     $document = ConvertFrom-Json -InputObject $inspect.StdOut
     $found = New-Object -TypeName 'System.Collections.Generic.Dictionary[string,string]' -ArgumentList ([System.StringComparer]::Ordinal)
     foreach ($field in $document.PSObject.Properties) {
-        foreach ($pair in $field.Value) {
-            if ($null -ne $pair) { $found[$field.Name + '/' + ([string]$pair[0]).Substring(1)] = ([string]$pair[1]).Substring(1) }
-        }
+        foreach ($pair in $field.Value) { if ($null -ne $pair) { $found[$field.Name + '/' + ([string]$pair[0]).Substring(1)] = ([string]$pair[1]).Substring(1) } }
     }
     $envFile = $Step.Kind -eq 'write-env-file'
     $values = New-Object -TypeName 'System.Collections.Generic.List[string]'
@@ -1399,18 +1370,14 @@ function Export-InspectedValue {
         $key = $ref.Field + '/' + $ref.Key
         if (-not $found.ContainsKey($key)) { throw ($p.Subject + ' no longer has the ' + $ref.What) }
         if ($envFile -and $found[$key].IndexOfAny([char[]]@([char]10, [char]13)) -ge 0) { throw ($p.Subject + ': the ' + $ref.What + ' holds a line break: an env file cannot carry it') }
-        if (-not $envFile -and $found[$key].IndexOf([char]0) -ge 0) {
-            throw ($p.Subject + ': the ' + $ref.What + ' holds a NUL character, which no command line can carry: set it by hand after the move')
-        }
+        if (-not $envFile -and $found[$key].IndexOf([char]0) -ge 0) { throw ($p.Subject + ': the ' + $ref.What + ' holds a NUL character, which no command line can carry: set it by hand after the move') }
         $values.Add($found[$key])
     }
     if (-not $PSCmdlet.ShouldProcess($p.Path, 'Write ' + $values.Count + ' value(s) of ' + $Step.Target)) { $script:StepDeclined = $true; return }
     # An env file has one NAME=value line each; the restore reads a secret-values file's values by position.
     $text = -join @($values | ForEach-Object -Process { $_ + $script:Lf })
-    if (-not $envFile) {
-        $body = [ordered]@{ format = $script:Formats.SecretValues; names = @($p.Entries | ForEach-Object -Process { $_.What }); values = @($values | ForEach-Object -Process { '=' + $_ }) }
-        $text = ConvertTo-Json -InputObject $body -Compress
-    }
+    $body = [ordered]@{ format = $script:Formats.SecretValues; names = @($p.Entries | ForEach-Object -Process { $_.What }); values = @($values | ForEach-Object -Process { '=' + $_ }) }
+    if (-not $envFile) { $text = ConvertTo-Json -InputObject $body -Compress }
     Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative $p.Path) -Text $text
     Add-StepNote -Text ([string]$values.Count + ' value(s) written')
 }
@@ -1452,15 +1419,11 @@ function Stop-DockerDesktop {
         # After a restart Explorer starts the Run entries some time after logon: when Docker Desktop has one, it is
         # given DesktopStart seconds to appear, so that this stop finds it rather than nothing yet.
         $run = Get-ItemProperty -LiteralPath 'HKCU:\Software\Microsoft\Windows\CurrentVersion\Run' -ErrorAction SilentlyContinue
-        if ($null -ne $run -and @($run.PSObject.Properties | Where-Object -FilterScript { [string]$_.Value -match $script:Desktop.RunEntry }).Count -gt 0) {
-            [void](Wait-DesktopProcess -Seconds $script:Timeouts.DesktopStart)
-        }
+        if ($null -ne $run -and @($run.PSObject.Properties | Where-Object -FilterScript { [string]$_.Value -match $script:Desktop.RunEntry }).Count -gt 0) { [void](Wait-DesktopProcess -Seconds $script:Timeouts.DesktopStart) }
         $script:AfterRestart = $false
     }
-    $running = @(Get-DesktopProcess).Count -gt 0
-    $service = Get-Service -Name $script:Desktop.Service -ErrorAction SilentlyContinue
-    $serviceRunning = $null -ne $service -and $service.Status -eq 'Running'
-    if (-not $running -and -not $serviceRunning) {
+    $serviceRunning = @(Get-Service -Name $script:Desktop.Service -ErrorAction SilentlyContinue | Where-Object -FilterScript { $_.Status -eq 'Running' }).Count -gt 0
+    if (@(Get-DesktopProcess).Count -eq 0 -and -not $serviceRunning) {
         Add-StepNote -Text 'Docker Desktop is not running'
     } elseif ($PSCmdlet.ShouldProcess('Docker Desktop', 'Stop')) {
         $graceful = Invoke-DockerCommand -Engine '' -Segments $script:Probes.DesktopStop -Display 'desktop stop' -StepId $Step.Id -TimeoutSeconds $p.Timeout -NoThrow
@@ -1476,12 +1439,9 @@ function Stop-DockerDesktop {
     }
     $wsl = Get-SystemProgram -Name 'wsl.exe'
     if ($p.ShutdownWsl -and [System.IO.File]::Exists($wsl)) {
-        if ($PSCmdlet.ShouldProcess('WSL', 'Shut down all distributions (wsl --shutdown)')) {
-            [void](Invoke-NativeProcess -FilePath $wsl -Arguments '--shutdown' -Display '--shutdown' -StepId $Step.Id -TimeoutSeconds $script:Timeouts.WslShutdown)
-            Add-StepNote -Text 'WSL shut down'
-        } else {
-            $script:StepDeclined = $true
-        }
+        if (-not $PSCmdlet.ShouldProcess('WSL', 'Shut down all distributions (wsl --shutdown)')) { $script:StepDeclined = $true; return }
+        [void](Invoke-NativeProcess -FilePath $wsl -Arguments '--shutdown' -Display '--shutdown' -StepId $Step.Id -TimeoutSeconds $script:Timeouts.WslShutdown)
+        Add-StepNote -Text 'WSL shut down'
     }
 }
 
@@ -1762,9 +1722,8 @@ function Request-Restart {
     [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
     if (-not $script:Journal.RebootNeeded) { Add-StepNote -Text 'no restart needed'; return }
     if (-not $PSCmdlet.ShouldProcess($script:ResumeTaskName, 'Register a logon task that resumes the runbook after the restart')) { $script:StepDeclined = $true; return }
-    # The task runs a copy of this runbook owned by Administrators and writable by Administrators and SYSTEM only:
-    # the original may sit where the user's unelevated programs can change it, and the task would run their change
-    # elevated.
+    # The task runs a copy owned by Administrators, writable by them and SYSTEM only: the original may sit where the
+    # user's unelevated programs can change it, and the task would run their change elevated.
     $copy = Resolve-HostPath -Template $script:ResumeTaskCopy
     Protect-Folder -Path ([System.IO.Path]::GetDirectoryName($copy)) -Sids @('S-1-5-32-544', 'S-1-5-18') -StepId $Step.Id -AdminOwned -Confirm:$false
     $bytes = [System.IO.File]::ReadAllBytes($script:Options.ScriptPath)
@@ -1774,10 +1733,9 @@ function Request-Restart {
     $shell = [System.IO.Path]::Combine($PSHOME, 'powershell.exe')
     if ($PSVersionTable.PSEdition -eq 'Core') { $shell = [System.IO.Path]::Combine($PSHOME, 'pwsh.exe') }
     $arguments = '-NoProfile -ExecutionPolicy Bypass -File ' + (ConvertTo-QuotedArgument -Value $copy) + ' -Resume -FromTask'
-    $arguments += ' -BackupPath ' + (ConvertTo-QuotedArgument -Value $script:BackupRoot) + ' -DockerPath ' + (ConvertTo-QuotedArgument -Value $script:DockerExe)
+    $arguments += ' -BackupPath ' + (ConvertTo-QuotedArgument -Value $script:BackupRoot) + ' -DockerPath ' + (ConvertTo-QuotedArgument -Value $script:DockerExe) + ' -EngineTimeoutSeconds ' + $script:Options.EngineTimeoutSeconds
     # -SourceEngine, -TargetEngine and, when the plan has one, -HyperVEngine.
     foreach ($engine in @($script:Engines.Keys | Sort-Object)) { $arguments += ' -' + $engine + 'Engine ' + $script:Engines[$engine] }
-    $arguments += ' -EngineTimeoutSeconds ' + $script:Options.EngineTimeoutSeconds
     if ($script:Options.Phase.Length -gt 0) { $arguments += ' -Phase ' + $script:Options.Phase }
     if ($script:Options.Force) { $arguments += ' -Force' }
     $splatTask = @{
@@ -1922,17 +1880,12 @@ function Unregister-ResumeTask {
     $tasks = @(Get-ScheduledTask -TaskName @($script:ResumeTaskName, $script:DesktopTaskName) -ErrorAction SilentlyContinue)
     if ($tasks.Count -eq 0) { Add-StepNote -Text 'no resume task' }
     foreach ($task in $tasks) {
-        if ($PSCmdlet.ShouldProcess($task.TaskName, 'Remove the scheduled task')) {
-            Unregister-ScheduledTask -TaskName $task.TaskName -Confirm:$false
-            Add-StepNote -Text ('task ' + $task.TaskName + ' removed')
-        } else {
-            $script:StepDeclined = $true
-        }
+        if (-not $PSCmdlet.ShouldProcess($task.TaskName, 'Remove the scheduled task')) { $script:StepDeclined = $true; continue }
+        Unregister-ScheduledTask -TaskName $task.TaskName -Confirm:$false
+        Add-StepNote -Text ('task ' + $task.TaskName + ' removed')
     }
     $copy = Resolve-HostPath -Template $script:ResumeTaskCopy
-    if ([System.IO.File]::Exists($copy) -and -not $script:StepDeclined) {
-        if ($PSCmdlet.ShouldProcess($copy, 'Remove the runbook copy the task ran')) { [System.IO.File]::Delete($copy) }
-    }
+    if ([System.IO.File]::Exists($copy) -and -not $script:StepDeclined) { if ($PSCmdlet.ShouldProcess($copy, 'Remove the runbook copy the task ran')) { [System.IO.File]::Delete($copy) } }
 }
 
 function Restore-HostFile {
@@ -2267,7 +2220,7 @@ function Invoke-Runbook {
         throw '-Rollback cannot be combined with -Resume, -ResumeFrom or -Phase'
     }
     if ($Options.ResumeFrom.Length -gt 0 -and $Options.Phase.Length -gt 0) { throw 'use either -ResumeFrom or -Phase' }
-    if (-not (Test-Elevated)) {
+    if (-not ([System.Security.Principal.WindowsPrincipal][System.Security.Principal.WindowsIdentity]::GetCurrent()).IsInRole([System.Security.Principal.WindowsBuiltInRole]::Administrator)) {
         if (-not $script:DryRun) { throw 'the runbook must run elevated (Run as administrator); -WhatIf works without' }
         Write-Warning -Message 'not elevated: the dry run goes on, the real run will need an elevated PowerShell'
     }

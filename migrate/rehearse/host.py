@@ -365,7 +365,7 @@ def verify_backups(host: SimulatedHost, a: VerifyBackups, ctx: Context) -> None:
 
 def stop_desktop(host: SimulatedHost, a: StopDesktop, ctx: Context) -> None:
     if ctx.after_restart:
-        # The first stop after a restart waits for Desktop's Run entry to start it (Wait-DesktopAutostart).
+        # The first stop after a restart waits for Desktop's Run entry to start it (Stop-DockerDesktop).
         host.appear()
         ctx.after_restart = False
     if host.state["desktop"]["running"]:
