@@ -14,6 +14,7 @@ from typing import Any
 from migrate.plan.actions import (
     DESKTOP_INSTALL_ARGUMENTS,
     SECRET_FIELD_WORDS,
+    SECRET_VALUES_FORMAT,
     SecretRef,
     EnableFeature,
     InstallWsl,
@@ -112,6 +113,9 @@ def expected_value(value: Any) -> Any:
             out["Inspect"] = Encoded(value.inspect_argv())
             out["Display"] = f"{value.kind} inspect {value.object}"
             out["Subject"] = f"{value.kind} {value.object}"
+            # No command line can carry a NUL; the file is the secret-values one (docs/secrets.md).
+            out["Unsafe"], out["FileFormat"] = "\x00", SECRET_VALUES_FORMAT
+            out["UnsafeWhy"] = "holds a NUL character, which no command line can carry: set it by hand after the move"
         if isinstance(value, WriteEnvFile):
             # The same command the rehearsal's twin runs (migrate/rehearse/host.py, write_env_file): the environment
             # as [name, entry] pairs, read by the library's one function for both actions.
@@ -119,6 +123,9 @@ def expected_value(value: Any) -> Any:
             out["Display"] = f"container inspect {value.container}"
             out["Subject"] = f"container {value.container}"
             out["Entries"] = [{"Field": "env", "Key": n, "What": f"variable {n}"} for n in value.names]
+            # A docker env file is one NAME=value line each: no value may hold a line break.
+            out["Unsafe"], out["FileFormat"] = "[\r\n]", ""
+            out["UnsafeWhy"] = "holds a line break: an env file cannot carry it"
         if isinstance(value, SecretRef):
             out["What"] = f"{SECRET_FIELD_WORDS[value.field]} {value.key}"
         if isinstance(value, EnableFeature):

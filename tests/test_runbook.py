@@ -378,7 +378,7 @@ def _without_added_command_lines(value: Any, top: bool = True) -> Any:
         if "Field" in value:
             drop |= {"What"}
         if top:
-            drop |= {"Inspect", "Arguments", "Display", "Subject"}
+            drop |= {"Inspect", "Arguments", "Display", "Subject", "Unsafe", "UnsafeWhy", "FileFormat"}
             if "Names" in value:
                 drop |= {"Entries"}
         return {k: _without_added_command_lines(v, False) for k, v in value.items() if k not in drop}
@@ -402,8 +402,8 @@ def test_params_are_the_action_fields_with_pascal_case_keys(hostile: str) -> Non
             continue
         assert _without_added_command_lines(table["Params"]) == _pascal_tree(dataclasses.asdict(step.op)), step.id
         added = set(table["Params"]) - {pascal(f.name) for f in dataclasses.fields(step.op)}
-        assert added == {"write-env-file": {"Inspect", "Display", "Subject", "Entries"},
-                         "write-secret-values": {"Inspect", "Display", "Subject"},
+        reads = {"Inspect", "Display", "Subject", "Unsafe", "UnsafeWhy", "FileFormat"}
+        assert added == {"write-env-file": reads | {"Entries"}, "write-secret-values": reads,
                          "enable-feature": {"Arguments"}, "install-wsl": {"Arguments"},
                          "set-wsl-default-version": {"Arguments"}, "upgrade-desktop": {"Arguments"},
                          "switch-containers": {"Arguments"}}.get(step.action, set())
@@ -479,6 +479,30 @@ def _sample_program(sample: str) -> tuple[Program, str]:
 @pytest.fixture(scope="module", params=SAMPLES)
 def sample(request: pytest.FixtureRequest) -> tuple[Program, str]:
     return _sample_program(request.param)
+
+
+def test_the_resume_task_passes_the_runs_values_to_the_runbooks_own_parameters(sample: tuple[Program, str]) -> None:
+    """$script:ResumeArguments (the plan's part of the resume task's command line), filled in as Request-Restart does
+    (-f; paths quoted by ConvertTo-QuotedArgument), splits back into the runbook's own parameters with the run's
+    values; -HyperVEngine only when the plan has that engine."""
+    from tests.psdata import assignments
+    from tests.winsplit import SPLITTERS
+
+    program, script = sample
+    template = assignments(script, ("$script:ResumeArguments",))["$script:ResumeArguments"]
+    values = ['"C:\\ProgramData\\wsl2-migrate\\r 1.ps1"', '"D:\\my backups"', '"C:\\Program Files\\Docker\\docker.exe"',
+              "300", "npipe:////./pipe/a", "npipe:////./pipe/b", "npipe:////./pipe/c"]
+    line = re.sub(r"\{(\d)\}", lambda m: values[int(m.group(1))], template)
+    hyperv = ["-HyperVEngine", "npipe:////./pipe/c"] if "hyperv" in program.engines else []
+    assert SPLITTERS["msvcrt"](line) == [
+        "-NoProfile", "-ExecutionPolicy", "Bypass", "-File", "C:\\ProgramData\\wsl2-migrate\\r 1.ps1", "-Resume",
+        "-FromTask", "-BackupPath", "D:\\my backups", "-DockerPath", "C:\\Program Files\\Docker\\docker.exe",
+        "-EngineTimeoutSeconds", "300", "-SourceEngine", "npipe:////./pipe/a", "-TargetEngine", "npipe:////./pipe/b",
+        *hyperv]
+    # Past powershell.exe's own -File, each option is a parameter of the runbook.
+    params = re.findall(r"\]\$(\w+)", script[:script.index("\r\n)\r\n")])
+    options = re.findall(r" -(\w+)", template.split("{0}", 1)[1])
+    assert options and set(options) <= set(params), sorted(set(options) - set(params))
 
 
 def test_sample_runbooks_decode_to_their_programs(sample: tuple[Program, str]) -> None:

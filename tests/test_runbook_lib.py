@@ -560,12 +560,17 @@ def check_resume_task_settings(lib: Lib) -> list[str]:
                      lib.body("Start-DockerDesktop")):
         out.append("the start-desktop task is not registered by Register-RunbookTask")
     if task.get("Action") != "New-ScheduledTaskAction -Execute $shell -Argument $arguments" or \
-            "[System.IO.Path]::Combine($PSHOME, 'powershell.exe')" not in lib.body("Request-Restart"):
+            ("$shell = [System.IO.Path]::Combine($PSHOME, $(if ($PSVersionTable.PSEdition -eq 'Core') { 'pwsh.exe' } "
+             "else { 'powershell.exe' }))") not in lib.body("Request-Restart"):
         out.append("the resume task does not run the console PowerShell of $PSHOME")
     restart = lib.body("Request-Restart")
     copy = ("$copy = Resolve-HostPath -Template $script:ResumeTaskCopy", "-Sids @('S-1-5-32-544', 'S-1-5-18') "
             "-StepId $Step.Id -AdminOwned", "Write-BytesFileAtomic -Path $copy", "(Get-FileSha256 -Path $copy) -ne",
-            "-File ' + (ConvertTo-QuotedArgument -Value $copy)")
+            "$arguments = $script:ResumeArguments -f (ConvertTo-QuotedArgument -Value $copy), "
+            "(ConvertTo-QuotedArgument -Value $script:BackupRoot), "
+            "(ConvertTo-QuotedArgument -Value $script:DockerExe), "
+            "$script:Options.EngineTimeoutSeconds, $script:Engines['source'], $script:Engines['target'], "
+            "$script:Engines['hyperv']")
     positions = [restart.find(part) for part in copy]
     if min(positions) < 0 or positions != sorted(positions):
         out.append("the resume task does not run the protected (Administrators-owned, re-hashed) copy of the runbook")
@@ -573,7 +578,9 @@ def check_resume_task_settings(lib: Lib) -> list[str]:
         out.append("the resume task does not run at the highest run level")
     if "-AtLogOn" not in task.get("Trigger", ""):
         out.append("the resume task does not start at logon")
-    for part in ("-NoProfile", "-File ", "-Resume", "-FromTask", "-EngineTimeoutSeconds", "-Phase"):
+    # The planned command line ($script:ResumeArguments, tests/test_runbook.py) gets the run's values in its order;
+    # the run's phase and -Force follow.
+    for part in ("$arguments += ' -Phase ' + $script:Options.Phase", "$arguments += ' -Force'"):
         if part not in lib.body("Request-Restart"):
             out.append(f"the resume task's command lacks {part}")
     return out
@@ -797,7 +804,7 @@ def check_the_first_stop_after_a_restart_waits_for_desktop(lib: Lib) -> list[str
         out.append("a run after the restart does not know it follows one")
     window = lib.body("Wait-DesktopProcess")
     if "AddSeconds($Seconds)" not in window or "-Name $names" not in window or \
-            "$names = $script:Desktop.Windows" not in window:
+            "$names = if ($Gone) { $script:Desktop.Processes } else { $script:Desktop.Windows }" not in window:
         out.append("Wait-DesktopProcess does not wait the given time for Desktop's window")
     return out
 
@@ -913,8 +920,8 @@ READS: list[tuple[str, str, set[str]]] = [
     ("Export-InspectedValue", "ref", _key_set(SecretRef, "What")),
 ]
 """(function or *, variable, keys it may read): what the library reads of the program's hashtables."""
-_EXTRA_PARAMS = {WriteEnvFile: ("Inspect", "Display", "Subject", "Entries"),
-                 WriteSecretValues: ("Inspect", "Display", "Subject"),
+_EXTRA_PARAMS = {WriteEnvFile: ("Inspect", "Display", "Subject", "Unsafe", "UnsafeWhy", "FileFormat", "Entries"),
+                 WriteSecretValues: ("Inspect", "Display", "Subject", "Unsafe", "UnsafeWhy", "FileFormat"),
                  EnableFeature: ("Arguments",), InstallWsl: ("Arguments",),
                  SetWslVersion: ("Arguments",), UpgradeDesktop: ("Arguments",), SwitchContainers: ("Arguments",)}
 _ALWAYS = {"count", "length"}
@@ -1125,6 +1132,9 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
     (check_resume_task_settings, [(" -Priority 4\n", "\n")]),
     (check_resume_task_settings, [(" -Settings $settings -Force", " -Force")]),
     (check_resume_task_settings, [("    Write-BytesFileAtomic -Path $copy -Bytes $bytes\n", "")]),
+    (check_resume_task_settings, [("(ConvertTo-QuotedArgument -Value $script:BackupRoot), (ConvertTo-QuotedArgument "
+                                   "-Value $script:DockerExe)", "(ConvertTo-QuotedArgument -Value $script:DockerExe), "
+                                   "(ConvertTo-QuotedArgument -Value $script:BackupRoot)")]),
     (check_resume_task_settings, [("Register-RunbookTask -Task $splatTask -RunLevel Highest",
                                    "Register-RunbookTask -Task $splatTask -RunLevel Limited")]),
     (check_desktop_starts_unelevated, [("New-ScheduledTaskAction -Execute $exe } -RunLevel Limited",
@@ -1177,8 +1187,8 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
     (check_the_first_stop_after_a_restart_waits_for_desktop,
      [(" { [void](Wait-DesktopProcess -Seconds $script:Timeouts.DesktopStart) }", " { }")]),
     (check_the_first_stop_after_a_restart_waits_for_desktop, [("-match $script:Desktop.RunEntry", "-match 'Docker'")]),
-    (check_the_first_stop_after_a_restart_waits_for_desktop, [("$names = $script:Desktop.Windows",
-                                                                "$names = $script:Desktop.Processes")]),
+    (check_the_first_stop_after_a_restart_waits_for_desktop, [("else { $script:Desktop.Windows }",
+                                                                "else { $script:Desktop.Processes }")]),
     (check_the_first_stop_after_a_restart_waits_for_desktop, [("                $script:AfterRestart = $true\n", "")]),
     (check_the_backup_folder_is_local, [("    if ($trimmed.StartsWith('\\\\')) {", "    if ($false) {")]),
     (check_the_backup_folder_is_local, [("    if ($drive.DriveType -eq [System.IO.DriveType]::Network) {",

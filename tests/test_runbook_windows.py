@@ -165,7 +165,8 @@ def test_without_an_installer_the_upgrade_asks_or_fails_with_force_and_never_run
 
 def test_check_host_reads_the_planned_floors_and_edition() -> None:
     body = text(_body("Test-MigrationHost"))
-    assert "foreach ($candidate in $p.Floors)" in body and "$p.Edition" in body
+    assert "$floor = (@($p.Floors[0]) + @($p.Floors | Where-Object -FilterScript { $_.Build -le $build }))[-1]" in body
+    assert "$p.Edition" in body
 
 
 def test_the_library_still_lints_and_parses() -> None:

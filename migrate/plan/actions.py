@@ -211,6 +211,10 @@ class WriteEnvFile(Action):
     """Read a container's environment from the engine and write the named entries as a docker env file."""
 
     NAME: ClassVar[str] = "write-env-file"
+    UNSAFE: ClassVar[tuple[str, str]] = ("[\r\n]", "holds a line break: an env file cannot carry it")
+    """A regular expression (the same in .NET and Python) of what no value may hold, and the refusal's end."""
+    FILE_FORMAT: ClassVar[str] = ""
+    """The file's format: '' is a docker env file (a NAME=value line each), else a secret-values file's."""
     engine: str = "source"
     container: str = ""
     path: str = ""
@@ -282,6 +286,9 @@ class WriteSecretValues(Action):
     and write them into a file under secrets/ that the restore's docker commands read (docs/secrets.md)."""
 
     NAME: ClassVar[str] = "write-secret-values"
+    UNSAFE: ClassVar[tuple[str, str]] = ("\x00", "holds a NUL character, which no command line can carry: set it by "
+                                               "hand after the move")
+    FILE_FORMAT: ClassVar[str] = SECRET_VALUES_FORMAT
     engine: str = "source"
     kind: str = ""
     """container, volume or network."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -47,7 +48,6 @@ from migrate.plan.actions import (
     WriteEnvFile,
     WriteSecretValues,
 )
-from migrate.plan.actions import SECRET_VALUES_FORMAT
 from migrate.plan.steps import TIMEOUTS
 from migrate.rehearse.interpreter import Context, Host, RunRefused, StepFailed
 from migrate.rehearse.journal import measure, write_json_atomic
@@ -299,9 +299,8 @@ def write_env_file(host: SimulatedHost, a: WriteEnvFile, ctx: Context) -> None:
         if (ref.field, ref.key) not in found:
             raise StepFailed(f"container {a.container} no longer has the {ref.what}")
         line = found[(ref.field, ref.key)]
-        if "\n" in line or "\r" in line:
-            raise StepFailed(f"container {a.container}: the {ref.what} holds a line break: an env file cannot carry "
-                             "it")
+        if re.search(a.UNSAFE[0], line):
+            raise StepFailed(f"container {a.container}: the {ref.what} {a.UNSAFE[1]}")
         lines.append(line)
     path = ctx.root.joinpath(*a.path.split("/"))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -337,16 +336,15 @@ def write_secret_values(host: SimulatedHost, a: WriteSecretValues, ctx: Context)
         if (ref.field, ref.key) not in found:
             raise StepFailed(f"{a.kind} {a.object} no longer has the {ref.what}")
         value = found[(ref.field, ref.key)]
-        if "\x00" in value:
-            raise StepFailed(f"{a.kind} {a.object}: the {ref.what} holds a NUL character, which no command line can "
-                             "carry: set it by hand after the move")
+        if re.search(a.UNSAFE[0], value):
+            raise StepFailed(f"{a.kind} {a.object}: the {ref.what} {a.UNSAFE[1]}")
         names.append(ref.what)
         values.append("=" + value)
     path = ctx.root.joinpath(*a.path.split("/"))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-        json.dump({"format": SECRET_VALUES_FORMAT, "names": names, "values": values}, fh)
+        json.dump({"format": a.FILE_FORMAT, "names": names, "values": values}, fh)
     ctx.note(f"{len(values)} value(s) written")
 
 

@@ -258,6 +258,7 @@ $script:ResumeTaskName = 'wsl2-migrate-resume-b8ffeb6a7f00'
 $script:DesktopTaskName = 'wsl2-migrate-resume-b8ffeb6a7f00-start-desktop'
 # The copy of this runbook the resume task runs (where only Administrators and SYSTEM may change it).
 $script:ResumeTaskCopy = '%ProgramData%\wsl2-migrate\wsl2-migrate-resume-b8ffeb6a7f00.ps1'
+$script:ResumeArguments = '-NoProfile -ExecutionPolicy Bypass -File {0} -Resume -FromTask -BackupPath {1} -DockerPath {2} -EngineTimeoutSeconds {3} -SourceEngine {4} -TargetEngine {5} -HyperVEngine {6}'
 $script:MutexName = 'Global\wsl2-migrate-runbook'
 $script:EngineExpect = @{ hyperv = @{ Os = 'linux'; KernelContains = 'linuxkit'; OperatingSystem = ''; NotSource = $false }; source = @{ Os = 'windows'; KernelContains = ''; OperatingSystem = ''; NotSource = $false }; target = @{ Os = 'linux'; KernelContains = 'microsoft-standard'; OperatingSystem = 'Docker Desktop'; NotSource = $true } }
 $script:SourceEngines = @('source', 'hyperv')
@@ -1255,8 +1256,7 @@ function Test-JsonValueEqual {
 function Get-DesktopProcess {
     # Docker Desktop's processes in this session (another signed-in user's Desktop is not this migration's).
     [CmdletBinding()] param([string[]]$Name = $script:Desktop.Processes)
-    $session = [System.Diagnostics.Process]::GetCurrentProcess().SessionId
-    return @(Get-Process -Name $Name -ErrorAction SilentlyContinue | Where-Object -FilterScript { $_.SessionId -eq $session })
+    return @(Get-Process -Name $Name -ErrorAction SilentlyContinue | Where-Object -FilterScript { $_.SessionId -eq [System.Diagnostics.Process]::GetCurrentProcess().SessionId })
 }
 
 function Assert-DesktopStopped {
@@ -1476,16 +1476,13 @@ function Add-IniEntry {
 # migrate/rehearse/host.py). Mutations sit under ShouldProcess; read-only probes run under -WhatIf too.
 
 function Assert-DesktopUser {
-    # This PowerShell runs as the user owning the desktop (explorer.exe) of this session: the user whose Docker
-    # Desktop and settings move.
+    # This PowerShell runs as the owner of this session's desktop (explorer.exe), whose Docker Desktop and settings move.
     [CmdletBinding()] [OutputType([string])] param()
     $user = [System.Security.Principal.WindowsIdentity]::GetCurrent().Name
-    $desktopUser = ''
-    foreach ($shell in @(Get-CimInstance -ClassName Win32_Process -Filter "Name = 'explorer.exe'" | Where-Object -FilterScript { $_.SessionId -eq [System.Diagnostics.Process]::GetCurrentProcess().SessionId })) {
-        $owner = Invoke-CimMethod -InputObject $shell -MethodName GetOwner
-        if ($owner.ReturnValue -eq 0) { $desktopUser = $owner.Domain + '\' + $owner.User }
-    }
-    if ($desktopUser.Length -eq 0) { throw 'no desktop (explorer.exe) in this session: run the runbook from the desktop of the user whose Docker Desktop it moves' }
+    $shells = @(Get-CimInstance -ClassName Win32_Process -Filter "Name = 'explorer.exe'" | Where-Object -FilterScript { $_.SessionId -eq [System.Diagnostics.Process]::GetCurrentProcess().SessionId })
+    $owner = @($shells | ForEach-Object -Process { Invoke-CimMethod -InputObject $_ -MethodName GetOwner } | Where-Object -FilterScript { $_.ReturnValue -eq 0 })
+    if ($owner.Count -eq 0) { throw 'no desktop (explorer.exe) in this session: run the runbook from the desktop of the user whose Docker Desktop it moves' }
+    $desktopUser = $owner[0].Domain + '\' + $owner[0].User
     if ($desktopUser -ne $user) {
         throw ('this PowerShell runs as ' + $user + ', but the desktop belongs to ' + $desktopUser + ': its per-user settings (%APPDATA%, .wslconfig) would be the wrong ones. Sign in as ' + $desktopUser + ' and start PowerShell with Run as administrator')
     }
@@ -1502,11 +1499,9 @@ function Test-MigrationHost {
     $build = [int]$version.CurrentBuildNumber
     $ubr = [int](Get-JsonProperty -Object $version -Name 'UBR' -Default 0)
     # The last planned floor at or below this build applies (the first, the minimum, when none is).
-    $floor = $p.Floors[0]
-    foreach ($candidate in $p.Floors) { if ($candidate.Build -le $build) { $floor = $candidate } }
+    $floor = (@($p.Floors[0]) + @($p.Floors | Where-Object -FilterScript { $_.Build -le $build }))[-1]
     if ($build -lt $floor.Build -or ($build -eq $floor.Build -and $ubr -lt $floor.Ubr)) {
-        $edition = ''
-        if ($p.Edition.Length -gt 0) { $edition = ' on the ' + $p.Edition + ' edition' }
+        $edition = if ($p.Edition.Length -gt 0) { ' on the ' + $p.Edition + ' edition' } else { '' }
         throw ('Windows build ' + $build + '.' + $ubr + ' is older than ' + $floor.Build + '.' + $floor.Ubr + ', the oldest one Docker Desktop''s WSL 2 backend runs on' + $edition + ': update Windows first')
     }
     Add-StepNote -Text ('Windows ' + $build + '.' + $ubr + ', ' + $user)
@@ -1579,8 +1574,7 @@ function Protect-Folder {
     # Path created (or found owned by one of Sids or Administrators), then limited to Sids: icacls
     # /inheritance:r /grant:r, read back and checked before anything is written into it. With -AdminOwned it is
     # first given to Administrators, so the user's unelevated processes cannot take its ACL back as its owner.
-    [CmdletBinding(SupportsShouldProcess)]
-    param([Parameter(Mandatory)] [string]$Path, [Parameter(Mandatory)] [string[]]$Sids, [Parameter(Mandatory)] [string]$StepId, [switch]$AdminOwned)
+    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [string]$Path, [Parameter(Mandatory)] [string[]]$Sids, [Parameter(Mandatory)] [string]$StepId, [switch]$AdminOwned)
     if ([System.IO.Directory]::Exists($Path)) {
         $owner = (Get-Acl -LiteralPath $Path).GetOwner([System.Security.Principal.SecurityIdentifier]).Value
         if ($Sids -notcontains $owner -and $owner -ne 'S-1-5-32-544') { throw ("'" + $Path + "' already exists and belongs to " + $owner + ': remove it or choose another folder') }
@@ -1621,8 +1615,7 @@ function Initialize-BackupFolder {
     if ($drive.DriveType -eq [System.IO.DriveType]::NoRootDirectory) { throw ("'" + $root + "': drive " + $drive.Name + ' is not there for this elevated PowerShell (a mapped network drive?): choose a folder on a local drive with -BackupPath') }
     if ($drive.IsReady -and @('FAT', 'FAT32', 'exFAT') -contains $drive.DriveFormat) { throw ("'" + $root + "' is on a " + $drive.DriveFormat + ' drive: it cannot be locked to you and holds no file over 4 GB; choose an NTFS or ReFS drive with -BackupPath') }
     $userSid = [System.Security.Principal.WindowsIdentity]::GetCurrent().User.Value
-    $what = 'Create the backup folder'
-    if ($Step.Params.Folders.Count -gt 0) { $what += ' (with ' + ($Step.Params.Folders -join ', ') + ')' }
+    $what = if ($Step.Params.Folders.Count -gt 0) { 'Create the backup folder (with ' + ($Step.Params.Folders -join ', ') + ')' } else { 'Create the backup folder' }
     if (-not $PSCmdlet.ShouldProcess($root, $what + ' and limit it to ' + $userSid + ' and SYSTEM')) { $script:StepDeclined = $true; return }
     Protect-Folder -Path $root -Sids @($userSid, 'S-1-5-18') -StepId $Step.Id -Confirm:$false
     foreach ($folder in $Step.Params.Folders) { [void][System.IO.Directory]::CreateDirectory((Get-BackupItemPath -Relative $folder)) }
@@ -1637,25 +1630,22 @@ function Export-InspectedValue {
     [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
     $inspect = Invoke-DockerCommand -Engine $Step.Engine -Segments $p.Inspect -Display $p.Display -StepId $Step.Id -TimeoutSeconds $script:Timeouts.Probe
-    $document = ConvertFrom-Json -InputObject $inspect.StdOut
     $found = New-Object -TypeName 'System.Collections.Generic.Dictionary[string,string]' -ArgumentList ([System.StringComparer]::Ordinal)
-    foreach ($field in $document.PSObject.Properties) {
+    foreach ($field in (ConvertFrom-Json -InputObject $inspect.StdOut).PSObject.Properties) {
         foreach ($pair in $field.Value) { if ($null -ne $pair) { $found[$field.Name + '/' + ([string]$pair[0]).Substring(1)] = ([string]$pair[1]).Substring(1) } }
     }
-    $envFile = $Step.Kind -eq 'write-env-file'
     $values = New-Object -TypeName 'System.Collections.Generic.List[string]'
     foreach ($ref in $p.Entries) {
         $key = $ref.Field + '/' + $ref.Key
         if (-not $found.ContainsKey($key)) { throw ($p.Subject + ' no longer has the ' + $ref.What) }
-        if ($envFile -and $found[$key].IndexOfAny([char[]]@([char]10, [char]13)) -ge 0) { throw ($p.Subject + ': the ' + $ref.What + ' holds a line break: an env file cannot carry it') }
-        if (-not $envFile -and $found[$key].IndexOf([char]0) -ge 0) { throw ($p.Subject + ': the ' + $ref.What + ' holds a NUL character, which no command line can carry: set it by hand after the move') }
+        if ($found[$key] -cmatch $p.Unsafe) { throw ($p.Subject + ': the ' + $ref.What + ' ' + $p.UnsafeWhy) }
         $values.Add($found[$key])
     }
     if (-not $PSCmdlet.ShouldProcess($p.Path, 'Write ' + $values.Count + ' value(s) of ' + $Step.Target)) { $script:StepDeclined = $true; return }
-    # An env file has one NAME=value line each; the restore reads a secret-values file's values by position.
+    # A docker env file (no planned format): a NAME=value line each; a secret-values file: values read by position.
     $text = -join @($values | ForEach-Object -Process { $_ + $script:Lf })
-    $body = [ordered]@{ format = $script:Formats.SecretValues; names = @($p.Entries | ForEach-Object -Process { $_.What }); values = @($values | ForEach-Object -Process { '=' + $_ }) }
-    if (-not $envFile) { $text = ConvertTo-Json -InputObject $body -Compress }
+    $body = [ordered]@{ format = $p.FileFormat; names = @($p.Entries | ForEach-Object -Process { $_.What }); values = @($values | ForEach-Object -Process { '=' + $_ }) }
+    if ($p.FileFormat.Length -gt 0) { $text = ConvertTo-Json -InputObject $body -Compress }
     Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative $p.Path) -Text $text
     Add-StepNote -Text ([string]$values.Count + ' value(s) written')
 }
@@ -1678,8 +1668,7 @@ function Test-BackupArtifact {
 function Wait-DesktopProcess {
     # Whether Docker Desktop's main process appeared (with -Gone: all its processes ended) within Seconds.
     [CmdletBinding()] [OutputType([bool])] param([Parameter(Mandatory)] [int]$Seconds, [switch]$Gone)
-    $names = $script:Desktop.Windows
-    if ($Gone) { $names = $script:Desktop.Processes }
+    $names = if ($Gone) { $script:Desktop.Processes } else { $script:Desktop.Windows }
     $deadline = (Get-Date).AddSeconds($Seconds)
     while ((@(Get-DesktopProcess -Name $names).Count -gt 0) -eq $Gone.IsPresent) {
         if ((Get-Date) -gt $deadline) { return $false }
@@ -1704,8 +1693,7 @@ function Stop-DockerDesktop {
     if (@(Get-DesktopProcess).Count -eq 0 -and -not $serviceRunning) {
         Add-StepNote -Text 'Docker Desktop is not running'
     } elseif ($PSCmdlet.ShouldProcess('Docker Desktop', 'Stop')) {
-        $graceful = Invoke-DockerCommand -Engine '' -Segments $script:Probes.DesktopStop -Display 'desktop stop' -StepId $Step.Id -TimeoutSeconds $p.Timeout -NoThrow
-        if ($graceful.ExitCode -ne 0) {
+        if ((Invoke-DockerCommand -Engine '' -Segments $script:Probes.DesktopStop -Display 'desktop stop' -StepId $Step.Id -TimeoutSeconds $p.Timeout -NoThrow).ExitCode -ne 0) {
             Write-RunbookLog -StepId $Step.Id -Message 'docker desktop stop is not available; stopping the processes'
             Get-DesktopProcess | Stop-Process -Force -ErrorAction SilentlyContinue -Confirm:$false
         }
@@ -1724,22 +1712,20 @@ function Stop-DockerDesktop {
 }
 
 function Wait-VmOff {
-    # check-vm-off: the old backend's Hyper-V VMs report off (one of the planned EnabledStates) before any setting
-    # changes.
+    # check-vm-off: the old backend's Hyper-V VMs report off (a planned EnabledState) before any setting changes.
     [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
-    try {
-        [void](Get-CimInstance -Namespace 'root\virtualization\v2' -ClassName 'Msvm_VirtualSystemManagementService' -ErrorAction Stop)
-    } catch [Microsoft.Management.Infrastructure.CimException] {
-        # Only a missing namespace means no Hyper-V; access denied or a broken WMI must not pass as "off".
-        if ([string]$_.Exception.NativeErrorCode -ne 'InvalidNamespace') { throw ('cannot read the Hyper-V VMs (root\virtualization\v2): ' + $_.Exception.Message) }
-        if ($p.Required) { throw 'Hyper-V''s WMI namespace (root\virtualization\v2) is missing, but the old backend is a Hyper-V VM: repair Hyper-V, then resume' }
-        Add-StepNote -Text 'Hyper-V is not installed: no VM to wait for'
-        return
-    }
     $deadline = (Get-Date).AddSeconds($p.Timeout)
     while ($true) {
-        $running = @(Get-CimInstance -Namespace 'root\virtualization\v2' -ClassName 'Msvm_ComputerSystem' | Where-Object -FilterScript { $p.Names -contains [string]$_.ElementName -and @($p.OffStates) -notcontains [int]$_.EnabledState } | ForEach-Object -Process { [string]$_.ElementName })
+        try {
+            $running = @(Get-CimInstance -Namespace 'root\virtualization\v2' -ClassName 'Msvm_ComputerSystem' -ErrorAction Stop | Where-Object -FilterScript { $p.Names -contains [string]$_.ElementName -and @($p.OffStates) -notcontains [int]$_.EnabledState } | ForEach-Object -Process { [string]$_.ElementName })
+        } catch [Microsoft.Management.Infrastructure.CimException] {
+            # Only a missing namespace means no Hyper-V; access denied or a broken WMI must not pass as "off".
+            if ([string]$_.Exception.NativeErrorCode -ne 'InvalidNamespace') { throw ('cannot read the Hyper-V VMs (root\virtualization\v2): ' + $_.Exception.Message) }
+            if ($p.Required) { throw 'Hyper-V''s WMI namespace (root\virtualization\v2) is missing, but the old backend is a Hyper-V VM: repair Hyper-V, then resume' }
+            Add-StepNote -Text 'Hyper-V is not installed: no VM to wait for'
+            return
+        }
         if ($running.Count -eq 0) { Add-StepNote -Text 'the old VM is off'; return }
         if ($script:DryRun) { Write-Warning -Message ('VM ' + ($running -join ', ') + ' is running; the real run stopped Docker Desktop before this check'); return }
         if ((Get-Date) -gt $deadline) { throw ('the VM ' + ($running -join ', ') + ' is still running ' + $p.Timeout + ' s after Docker Desktop stopped: stop it in Hyper-V Manager, then resume') }
@@ -2008,12 +1994,8 @@ function Request-Restart {
     Write-BytesFileAtomic -Path $copy -Bytes $bytes
     if ((Get-FileSha256 -Path $copy) -ne (Get-BytesSha256 -Bytes $bytes)) { throw ("the copy of the runbook in '" + $copy + "' does not hash like the runbook") }
     # The console host of this edition, not whatever hosts this session (an editor's, the ISE).
-    $shell = [System.IO.Path]::Combine($PSHOME, 'powershell.exe')
-    if ($PSVersionTable.PSEdition -eq 'Core') { $shell = [System.IO.Path]::Combine($PSHOME, 'pwsh.exe') }
-    $arguments = '-NoProfile -ExecutionPolicy Bypass -File ' + (ConvertTo-QuotedArgument -Value $copy) + ' -Resume -FromTask'
-    $arguments += ' -BackupPath ' + (ConvertTo-QuotedArgument -Value $script:BackupRoot) + ' -DockerPath ' + (ConvertTo-QuotedArgument -Value $script:DockerExe) + ' -EngineTimeoutSeconds ' + $script:Options.EngineTimeoutSeconds
-    # -SourceEngine, -TargetEngine and, when the plan has one, -HyperVEngine.
-    foreach ($engine in @($script:Engines.Keys | Sort-Object)) { $arguments += ' -' + $engine + 'Engine ' + $script:Engines[$engine] }
+    $shell = [System.IO.Path]::Combine($PSHOME, $(if ($PSVersionTable.PSEdition -eq 'Core') { 'pwsh.exe' } else { 'powershell.exe' }))
+    $arguments = $script:ResumeArguments -f (ConvertTo-QuotedArgument -Value $copy), (ConvertTo-QuotedArgument -Value $script:BackupRoot), (ConvertTo-QuotedArgument -Value $script:DockerExe), $script:Options.EngineTimeoutSeconds, $script:Engines['source'], $script:Engines['target'], $script:Engines['hyperv']
     if ($script:Options.Phase.Length -gt 0) { $arguments += ' -Phase ' + $script:Options.Phase }
     if ($script:Options.Force) { $arguments += ' -Force' }
     $splatTask = @{
@@ -2856,7 +2838,7 @@ $script:Steps = @(
             @{ Path = 'secrets/env/lcow-redis.env'; Kind = 'env-file'; Subject = 'lcow-redis'; Secret = $true }
         )
         Docker        = $null
-        Params        = @{ Engine = 'source'; Container = '3c0337be9e0a31b47775ef5c0fc1b2e7bf098cc619e27883fed71508689e9d58'; Path = 'secrets/env/lcow-redis.env'; Names = @('REDIS_PASSWORD'); Inspect = @('container inspect --format "{\"env\":[{{range .Config.Env}}[{{json (printf \"=%s\" (index (split . \"=\") 0))}},{{json (printf \"=%s\" .)}}],{{end}}null]}" -- 3c0337be9e0a31b47775ef5c0fc1b2e7bf098cc619e27883fed71508689e9d58'); Display = 'container inspect 3c0337be9e0a31b47775ef5c0fc1b2e7bf098cc619e27883fed71508689e9d58'; Subject = 'container 3c0337be9e0a31b47775ef5c0fc1b2e7bf098cc619e27883fed71508689e9d58'; Entries = @(@{ Field = 'env'; Key = 'REDIS_PASSWORD'; What = 'variable REDIS_PASSWORD' }) }
+        Params        = @{ Engine = 'source'; Container = '3c0337be9e0a31b47775ef5c0fc1b2e7bf098cc619e27883fed71508689e9d58'; Path = 'secrets/env/lcow-redis.env'; Names = @('REDIS_PASSWORD'); Inspect = @('container inspect --format "{\"env\":[{{range .Config.Env}}[{{json (printf \"=%s\" (index (split . \"=\") 0))}},{{json (printf \"=%s\" .)}}],{{end}}null]}" -- 3c0337be9e0a31b47775ef5c0fc1b2e7bf098cc619e27883fed71508689e9d58'); Display = 'container inspect 3c0337be9e0a31b47775ef5c0fc1b2e7bf098cc619e27883fed71508689e9d58'; Subject = 'container 3c0337be9e0a31b47775ef5c0fc1b2e7bf098cc619e27883fed71508689e9d58'; Unsafe = ('[' + [char]0x000d + [char]0x000a + ']'); UnsafeWhy = 'holds a line break: an env file cannot carry it'; FileFormat = ''; Entries = @(@{ Field = 'env'; Key = 'REDIS_PASSWORD'; What = 'variable REDIS_PASSWORD' }) }
     }
     # 10/76 backup/save/commits
     @{
@@ -3148,7 +3130,7 @@ $script:Steps = @(
             @{ Path = 'secrets/env/report-worker.env'; Kind = 'env-file'; Subject = 'report-worker'; Secret = $true }
         )
         Docker        = $null
-        Params        = @{ Engine = 'hyperv'; Container = '0887cd6ed6c645f32e0a99a96cf058e53fe9a42fd6b427150e2ed997c03f61f7'; Path = 'secrets/env/report-worker.env'; Names = @('REPORTS_DB', 'REPORTS_TOKEN'); Inspect = @('container inspect --format "{\"env\":[{{range .Config.Env}}[{{json (printf \"=%s\" (index (split . \"=\") 0))}},{{json (printf \"=%s\" .)}}],{{end}}null]}" -- 0887cd6ed6c645f32e0a99a96cf058e53fe9a42fd6b427150e2ed997c03f61f7'); Display = 'container inspect 0887cd6ed6c645f32e0a99a96cf058e53fe9a42fd6b427150e2ed997c03f61f7'; Subject = 'container 0887cd6ed6c645f32e0a99a96cf058e53fe9a42fd6b427150e2ed997c03f61f7'; Entries = @(@{ Field = 'env'; Key = 'REPORTS_DB'; What = 'variable REPORTS_DB' }, @{ Field = 'env'; Key = 'REPORTS_TOKEN'; What = 'variable REPORTS_TOKEN' }) }
+        Params        = @{ Engine = 'hyperv'; Container = '0887cd6ed6c645f32e0a99a96cf058e53fe9a42fd6b427150e2ed997c03f61f7'; Path = 'secrets/env/report-worker.env'; Names = @('REPORTS_DB', 'REPORTS_TOKEN'); Inspect = @('container inspect --format "{\"env\":[{{range .Config.Env}}[{{json (printf \"=%s\" (index (split . \"=\") 0))}},{{json (printf \"=%s\" .)}}],{{end}}null]}" -- 0887cd6ed6c645f32e0a99a96cf058e53fe9a42fd6b427150e2ed997c03f61f7'); Display = 'container inspect 0887cd6ed6c645f32e0a99a96cf058e53fe9a42fd6b427150e2ed997c03f61f7'; Subject = 'container 0887cd6ed6c645f32e0a99a96cf058e53fe9a42fd6b427150e2ed997c03f61f7'; Unsafe = ('[' + [char]0x000d + [char]0x000a + ']'); UnsafeWhy = 'holds a line break: an env file cannot carry it'; FileFormat = ''; Entries = @(@{ Field = 'env'; Key = 'REPORTS_DB'; What = 'variable REPORTS_DB' }, @{ Field = 'env'; Key = 'REPORTS_TOKEN'; What = 'variable REPORTS_TOKEN' }) }
     }
     # 20/76 backup/env/reports-db
     @{
@@ -3168,7 +3150,7 @@ $script:Steps = @(
             @{ Path = 'secrets/env/reports-db.env'; Kind = 'env-file'; Subject = 'reports-db'; Secret = $true }
         )
         Docker        = $null
-        Params        = @{ Engine = 'hyperv'; Container = 'a317dff94b1754ef3c6692f6ec3a8ec297a7763d3d3ffa4a924961a948fc1ea5'; Path = 'secrets/env/reports-db.env'; Names = @('POSTGRES_PASSWORD', 'POSTGRES_USER'); Inspect = @('container inspect --format "{\"env\":[{{range .Config.Env}}[{{json (printf \"=%s\" (index (split . \"=\") 0))}},{{json (printf \"=%s\" .)}}],{{end}}null]}" -- a317dff94b1754ef3c6692f6ec3a8ec297a7763d3d3ffa4a924961a948fc1ea5'); Display = 'container inspect a317dff94b1754ef3c6692f6ec3a8ec297a7763d3d3ffa4a924961a948fc1ea5'; Subject = 'container a317dff94b1754ef3c6692f6ec3a8ec297a7763d3d3ffa4a924961a948fc1ea5'; Entries = @(@{ Field = 'env'; Key = 'POSTGRES_PASSWORD'; What = 'variable POSTGRES_PASSWORD' }, @{ Field = 'env'; Key = 'POSTGRES_USER'; What = 'variable POSTGRES_USER' }) }
+        Params        = @{ Engine = 'hyperv'; Container = 'a317dff94b1754ef3c6692f6ec3a8ec297a7763d3d3ffa4a924961a948fc1ea5'; Path = 'secrets/env/reports-db.env'; Names = @('POSTGRES_PASSWORD', 'POSTGRES_USER'); Inspect = @('container inspect --format "{\"env\":[{{range .Config.Env}}[{{json (printf \"=%s\" (index (split . \"=\") 0))}},{{json (printf \"=%s\" .)}}],{{end}}null]}" -- a317dff94b1754ef3c6692f6ec3a8ec297a7763d3d3ffa4a924961a948fc1ea5'); Display = 'container inspect a317dff94b1754ef3c6692f6ec3a8ec297a7763d3d3ffa4a924961a948fc1ea5'; Subject = 'container a317dff94b1754ef3c6692f6ec3a8ec297a7763d3d3ffa4a924961a948fc1ea5'; Unsafe = ('[' + [char]0x000d + [char]0x000a + ']'); UnsafeWhy = 'holds a line break: an env file cannot carry it'; FileFormat = ''; Entries = @(@{ Field = 'env'; Key = 'POSTGRES_PASSWORD'; What = 'variable POSTGRES_PASSWORD' }, @{ Field = 'env'; Key = 'POSTGRES_USER'; What = 'variable POSTGRES_USER' }) }
     }
     # 21/76 backup/save/hyperv-01
     @{
