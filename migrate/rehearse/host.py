@@ -291,23 +291,36 @@ def prepare_backup_folder(host: SimulatedHost, a: PrepareBackupFolder, ctx: Cont
 
 
 def write_env_file(host: SimulatedHost, a: WriteEnvFile, ctx: Context) -> None:
-    # The planned inspect prints the environment as write-secret-values' values: ["=NAME", "=NAME=value"] pairs.
-    found = _secret_pairs(ctx.docker(a.engine, list(a.inspect_argv()), TIMEOUTS["Probe"]).stdout,
-                          f"container {a.container}")
-    lines = []
+    _export_inspected(a, ctx, f"container {a.container}")
+
+
+def write_secret_values(host: SimulatedHost, a: WriteSecretValues, ctx: Context) -> None:
+    _export_inspected(a, ctx, f"{a.kind} {a.object}")
+
+
+def _export_inspected(a: WriteEnvFile | WriteSecretValues, ctx: Context, subject: str) -> None:
+    """Both actions, as Export-InspectedValue: the planned entries read from the engine (an environment variable's
+    value is its whole NAME=value entry), refused when gone or holding what the file cannot carry, written as a
+    docker env file (no FILE_FORMAT) or a secret-values file."""
+    found = _secret_pairs(ctx.docker(a.engine, list(a.inspect_argv()), TIMEOUTS["Probe"]).stdout, subject)
+    values = []
     for ref in a.entries:
         if (ref.field, ref.key) not in found:
-            raise StepFailed(f"container {a.container} no longer has the {ref.what}")
-        line = found[(ref.field, ref.key)]
-        if re.search(a.UNSAFE[0], line):
-            raise StepFailed(f"container {a.container}: the {ref.what} {a.UNSAFE[1]}")
-        lines.append(line)
+            raise StepFailed(f"{subject} no longer has the {ref.what}")
+        value = found[(ref.field, ref.key)]
+        if re.search(a.UNSAFE[0], value):
+            raise StepFailed(f"{subject}: the {ref.what} {a.UNSAFE[1]}")
+        values.append(value)
+    text = "".join(v + "\n" for v in values)
+    if a.FILE_FORMAT:
+        text = json.dumps({"format": a.FILE_FORMAT, "names": [r.what for r in a.entries],
+                           "values": ["=" + v for v in values]})
     path = ctx.root.joinpath(*a.path.split("/"))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write("".join(line + "\n" for line in lines))
-    ctx.note(f"{len(lines)} value(s) written")
+        fh.write(text)
+    ctx.note(f"{len(values)} value(s) written")
 
 
 def _secret_pairs(out: str, subject: str) -> dict[tuple[str, str], str]:
@@ -326,26 +339,6 @@ def _secret_pairs(out: str, subject: str) -> dict[tuple[str, str], str]:
                 raise StepFailed(f"{subject}: docker inspect printed an unexpected {field} entry")
             found[(field, pair[0][1:])] = pair[1][1:]
     return found
-
-
-def write_secret_values(host: SimulatedHost, a: WriteSecretValues, ctx: Context) -> None:
-    found = _secret_pairs(ctx.docker(a.engine, list(a.inspect_argv()), TIMEOUTS["Probe"]).stdout,
-                          f"{a.kind} {a.object}")
-    names, values = [], []
-    for ref in a.entries:
-        if (ref.field, ref.key) not in found:
-            raise StepFailed(f"{a.kind} {a.object} no longer has the {ref.what}")
-        value = found[(ref.field, ref.key)]
-        if re.search(a.UNSAFE[0], value):
-            raise StepFailed(f"{a.kind} {a.object}: the {ref.what} {a.UNSAFE[1]}")
-        names.append(ref.what)
-        values.append("=" + value)
-    path = ctx.root.joinpath(*a.path.split("/"))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-        json.dump({"format": a.FILE_FORMAT, "names": names, "values": values}, fh)
-    ctx.note(f"{len(values)} value(s) written")
 
 
 def verify_backups(host: SimulatedHost, a: VerifyBackups, ctx: Context) -> None:
