@@ -22,6 +22,7 @@ from migrate.plan.build import COPY_IN, COPY_OUT
 from migrate.helpertools import END as PROBE_END
 from migrate.helpertools import probe_command
 from migrate.plan.actions import secret_inspect_format
+from tests.runbook_check import ENV_PAIRS
 from migrate.plan.checks import CONTAINER_FORMAT, IMAGE_FORMAT, IMAGE_ID, INSECURE, MIRRORS, NETWORK_FORMAT
 from migrate.rehearse.docker import Completed
 
@@ -196,8 +197,8 @@ class FakeDocker:
             if "--format" not in a:
                 return ok("[{}]")
             fmt = a[a.index("--format") + 1]
-            if fmt == "{{json .Config.Env}}":
-                return ok(json.dumps(c.env))
+            if fmt == ENV_PAIRS:
+                return ok(json.dumps({"env": [["=" + v.split("=", 1)[0], "=" + v] for v in c.env] + [None]}))
             if fmt == CONTAINER_FORMAT:
                 return ok(f"{e.shown(c.image)}|{'true' if c.running else 'false'}\n")
             if fmt == "{{json .HostConfig.PortBindings}}":

@@ -13,6 +13,9 @@ from typing import Any
 
 from migrate.plan.actions import (
     DESKTOP_INSTALL_ARGUMENTS,
+    SECRET_FIELD_WORDS,
+    SECRET_VALUES_FORMAT,
+    SecretRef,
     EnableFeature,
     InstallWsl,
     RunsProgram,
@@ -31,6 +34,9 @@ from tests.winsplit import SPLITTERS
 
 ROOTS = ("C:\\Backup Root\\run 1", "\\\\server\\share\\it's $(x) `y` caf\u00e9 \u2019q\u2019 #>")
 """Backup folders the command lines are resolved against: spaces, PowerShell specials, non-ASCII, a UNC path."""
+ENV_PAIRS = ('{"env":[{{range .Config.Env}}[{{json (printf "=%s" (index (split . "=") 0))}},'
+             '{{json (printf "=%s" .)}}],{{end}}null]}')
+"""write-env-file's inspect format: each variable as ["=NAME", "=NAME=value"] (docker's template `split`)."""
 DOCKER_SPLITTERS = ("go", "msvcrt")
 """docker.exe is a Go program; the C runtime's rules are the other ones a Windows program may use."""
 
@@ -107,10 +113,23 @@ def expected_value(value: Any) -> Any:
         if isinstance(value, WriteSecretValues):
             # The same command the rehearsal's twin runs (migrate/rehearse/host.py, write_secret_values).
             out["Inspect"] = Encoded(value.inspect_argv())
+            out["Display"] = f"{value.kind} inspect {value.object}"
+            out["Subject"] = f"{value.kind} {value.object}"
+            # No command line can carry a NUL; the file is the secret-values one (docs/secrets.md).
+            out["Unsafe"], out["FileFormat"] = "\x00", SECRET_VALUES_FORMAT
+            out["UnsafeWhy"] = "holds a NUL character, which no command line can carry: set it by hand after the move"
         if isinstance(value, WriteEnvFile):
-            # The same command the rehearsal's twin runs (migrate/rehearse/host.py, write_env_file).
-            out["Inspect"] = Encoded(("container", "inspect", "--format", "{{json .Config.Env}}", "--",
-                                      value.container))
+            # The same command the rehearsal's twin runs (migrate/rehearse/host.py, write_env_file): the environment
+            # as [name, entry] pairs, read by the library's one function for both actions.
+            out["Inspect"] = Encoded(("container", "inspect", "--format", ENV_PAIRS, "--", value.container))
+            out["Display"] = f"container inspect {value.container}"
+            out["Subject"] = f"container {value.container}"
+            out["Entries"] = [{"Field": "env", "Key": n, "What": f"variable {n}"} for n in value.names]
+            # A docker env file is one NAME=value line each: no value may hold a line break.
+            out["Unsafe"], out["FileFormat"] = "[\r\n]", ""
+            out["UnsafeWhy"] = "holds a line break: an env file cannot carry it"
+        if isinstance(value, SecretRef):
+            out["What"] = f"{SECRET_FIELD_WORDS[value.field]} {value.key}"
         if isinstance(value, RunsProgram):
             run = expected_value(value.run)
             # The program's command line as its documentation gives it, known here apart from the step model.

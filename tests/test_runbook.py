@@ -77,6 +77,7 @@ from tests.pslint import lint, text, walk
 from tests.pslit import parse_powershell, syntax_problems
 from tests.winsplit import SPLITTERS
 from tests.runbook_check import (
+    ENV_PAIRS,
     ROOTS,
     fake_secret,
     run_time_secret,
@@ -162,7 +163,7 @@ def _program(h: bool) -> Program:
                              Word((BackupPath("settings"), BackupPath("verify"))), Word((t(14), "plain")), "--")
     steps = [
         Step("preflight/check-host", "preflight", t(0),
-             CheckHost(min_build=18362, min_ubr=1049, ubr_floors=(BuildFloor(18363, 1049),),
+             CheckHost(floors=(BuildFloor(18362, 1049), BuildFloor(18363, 1049)),
                        edition=t(1) if h else "enterprise",
                        free_space=(FreeSpace("backup", 10 ** 12, t(1)), FreeSpace(paths[1], None, t(2))),
                        expected_user=t(3), settings=settings_file, file_sharing=FileSharing("filesharingDirectories"),
@@ -371,12 +372,16 @@ def test_every_step_decodes_to_the_program_step(which: str, plain: str, hostile:
 
 
 def _without_added_command_lines(value: Any, top: bool = True) -> Any:
-    """A decoded Params value without the command lines the emitter adds (Check CommandLine, Inspect, the program
-    run: Run)."""
+    """A decoded Params value without what the emitter adds (Check CommandLine; the reads of write-env-file and
+    write-secret-values: Inspect, Display, Subject, Entries, a value's What; the program run: Run)."""
     if isinstance(value, dict):
         drop = {"CommandLine"} if "Argv" in value else set()
+        if "Field" in value:
+            drop |= {"What"}
         if top:
-            drop |= {"Inspect", "Run"}
+            drop |= {"Inspect", "Run", "Display", "Subject", "Unsafe", "UnsafeWhy", "FileFormat"}
+            if "Names" in value:
+                drop |= {"Entries"}
         return {k: _without_added_command_lines(v, False) for k, v in value.items() if k not in drop}
     if isinstance(value, list):
         return [_without_added_command_lines(v, False) for v in value]
@@ -398,7 +403,8 @@ def test_params_are_the_action_fields_with_pascal_case_keys(hostile: str) -> Non
             continue
         assert _without_added_command_lines(table["Params"]) == _pascal_tree(dataclasses.asdict(step.op)), step.id
         added = set(table["Params"]) - {pascal(f.name) for f in dataclasses.fields(step.op)}
-        assert added == {"write-env-file": {"Inspect"}, "write-secret-values": {"Inspect"},
+        reads = {"Inspect", "Display", "Subject", "Unsafe", "UnsafeWhy", "FileFormat"}
+        assert added == {"write-env-file": reads | {"Entries"}, "write-secret-values": reads,
                          "enable-feature": {"Run"}, "install-wsl": {"Run"},
                          "set-wsl-default-version": {"Run"}, "upgrade-desktop": {"Run"},
                          "switch-containers": {"Run"}}.get(step.action, set())
@@ -481,6 +487,30 @@ def sample(request: pytest.FixtureRequest) -> tuple[Program, str]:
     return _sample_program(request.param)
 
 
+def test_the_resume_task_passes_the_runs_values_to_the_runbooks_own_parameters(sample: tuple[Program, str]) -> None:
+    """$script:ResumeArguments (the plan's part of the resume task's command line), filled in as Request-Restart does
+    (-f; paths quoted by ConvertTo-QuotedArgument), splits back into the runbook's own parameters with the run's
+    values; -HyperVEngine only when the plan has that engine."""
+    from tests.psdata import assignments
+    from tests.winsplit import SPLITTERS
+
+    program, script = sample
+    template = assignments(script, ("$script:ResumeArguments",))["$script:ResumeArguments"]
+    values = ['"C:\\ProgramData\\wsl2-migrate\\r 1.ps1"', '"D:\\my backups"', '"C:\\Program Files\\Docker\\docker.exe"',
+              "300", "npipe:////./pipe/a", "npipe:////./pipe/b", "npipe:////./pipe/c"]
+    line = re.sub(r"\{(\d)\}", lambda m: values[int(m.group(1))], template)
+    hyperv = ["-HyperVEngine", "npipe:////./pipe/c"] if "hyperv" in program.engines else []
+    assert SPLITTERS["msvcrt"](line) == [
+        "-NoProfile", "-ExecutionPolicy", "Bypass", "-File", "C:\\ProgramData\\wsl2-migrate\\r 1.ps1", "-Resume",
+        "-FromTask", "-BackupPath", "D:\\my backups", "-DockerPath", "C:\\Program Files\\Docker\\docker.exe",
+        "-EngineTimeoutSeconds", "300", "-SourceEngine", "npipe:////./pipe/a", "-TargetEngine", "npipe:////./pipe/b",
+        *hyperv]
+    # Past powershell.exe's own -File, each option is a parameter of the runbook.
+    params = re.findall(r"\]\$(\w+)", script[:script.index("\r\n)\r\n")])
+    options = re.findall(r" -(\w+)", template.split("{0}", 1)[1])
+    assert options and set(options) <= set(params), sorted(set(options) - set(params))
+
+
 def test_sample_runbooks_decode_to_their_programs(sample: tuple[Program, str]) -> None:
     program, script = sample
     data = program_data(script)
@@ -533,8 +563,9 @@ def test_write_env_file_reads_the_environment_as_the_twin_does(hostile: str) -> 
     assert mismatches(table["Params"], expected_value(step.op)) == []
     assert isinstance(step.op, WriteEnvFile)
     line = segments_text(table["Params"]["Inspect"], ROOTS[0])
-    assert split_problems(line, ["container", "inspect", "--format", "{{json .Config.Env}}", "--",
-                                 step.op.container], ("go", "msvcrt"), "inspect") == []
+    assert split_problems(line, ["container", "inspect", "--format", ENV_PAIRS, "--", step.op.container],
+                          ("go", "msvcrt"), "inspect") == []
+    assert list(step.op.inspect_argv()) == ["container", "inspect", "--format", ENV_PAIRS, "--", step.op.container]
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -399,8 +399,7 @@ def check_mutating_docker_steps_ask_first(lib: Lib) -> list[str]:
 
 
 READ_ONLY_DOCKER = {
-    ("Export-ContainerEnvironment", "-Segments $p.Inspect"),
-    ("Export-SecretValue", "-Segments $p.Inspect"),
+    ("Export-InspectedValue", "-Segments $p.Inspect"),
     ("Assert-Check", "-Segments $check.CommandLine"),
     ("Confirm-Engine", "-Segments $script:Probes.Info"),
     ("Invoke-DockerCommand", "@PSBoundParameters"),
@@ -560,35 +559,53 @@ def check_resume_task_settings(lib: Lib) -> list[str]:
     on the protected copy of this runbook with -Resume -FromTask and the run's options."""
     out = []
     function = lib.function("Request-Restart")
-    (register,) = lib.calls("Register-ScheduledTask", function) or (None,)
-    if register is None or "@splatTask" not in _text(register):
+    (register,) = lib.calls("Register-RunbookTask", function) or (None,)
+    if register is None or "@splatTask" in _text(register) or "-Task $splatTask" not in _text(register):
         return ["Request-Restart does not register the resume task"]
     task = _splat(lib, register, "splatTask")
-    (new_settings,) = lib.calls("New-ScheduledTaskSettingsSet", lib.function("Get-TaskSetting")) or (None,)
-    settings = _splat(lib, new_settings, "splatSettings") if new_settings is not None else {}
-    want_settings = {"AllowStartIfOnBatteries": "$true", "DontStopIfGoingOnBatteries": "$true",
-                     "ExecutionTimeLimit": "(New-TimeSpan -Seconds 0)", "Priority": "4"}
-    for key, value in want_settings.items():
-        if settings.get(key) != value:
-            out.append(f"task setting {key} is {settings.get(key)!r}, expected {value}")
-    if task.get("Settings") != "Get-TaskSetting":
-        out.append("the resume task does not use those settings")
-    (desktop_task,) = lib.calls("Register-ScheduledTask", lib.function("Start-DockerDesktop")) or (None,)
-    if desktop_task is None or _splat(lib, desktop_task, "splatTask").get("Settings") != "Get-TaskSetting":
-        out.append("the start-desktop task does not use those settings")
-    if task.get("Action") != "New-ScheduledTaskAction -Execute $shell -Argument $arguments" or \
-            "[System.IO.Path]::Combine($PSHOME, 'powershell.exe')" not in lib.body("Request-Restart"):
-        out.append("the resume task does not run the console PowerShell of $PSHOME")
-    if "-File ' + (ConvertTo-QuotedArgument -Value $copy)" not in lib.body("Request-Restart") or \
-            "$copy = Copy-RunbookForTask" not in lib.body("Request-Restart"):
-        out.append("the resume task does not run the protected copy of the runbook")
-    principal = task.get("Principal", "")
-    for part in ("-LogonType Interactive", "-RunLevel Highest"):
+    helper = lib.function("Register-RunbookTask")
+    (new_settings,) = lib.calls("New-ScheduledTaskSettingsSet", helper) or (None,)
+    settings = _text(new_settings).split() if new_settings is not None else []
+    for part in ("-AllowStartIfOnBatteries", "-DontStopIfGoingOnBatteries", "-ExecutionTimeLimit (New-TimeSpan "
+                 "-Seconds 0)", "-Priority 4"):
+        flag, _, value = part.partition(" ")
+        if flag not in settings or (value and " ".join(settings[settings.index(flag) + 1:]).find(value) != 0):
+            out.append(f"the tasks' settings lack {part}")
+    (registered,) = lib.calls("Register-ScheduledTask", helper) or (None,)
+    if registered is None or "@Task " not in _text(registered) or "-Settings $settings" not in _text(registered) \
+            or "$settings = New-ScheduledTaskSettingsSet" not in _text(helper) or \
+            "-Principal $principal" not in _text(registered):
+        out.append("Register-RunbookTask does not register the task with those settings")
+    principal = next((_text(n) for n in walk(helper) if n.type == "assignment_expression"
+                      and _text(n).startswith("$principal = ")), "")
+    for part in ("-LogonType Interactive", "-RunLevel $RunLevel"):
         if part not in principal:
-            out.append(f"the resume task's principal lacks {part}")
+            out.append(f"the tasks' principal lacks {part}")
+    if not re.search(r"Register-RunbookTask -Task @\{ TaskName = \$script:DesktopTaskName;[^\n]*\}",
+                     lib.body("Start-DockerDesktop")):
+        out.append("the start-desktop task is not registered by Register-RunbookTask")
+    if task.get("Action") != "New-ScheduledTaskAction -Execute $shell -Argument $arguments" or \
+            ("$shell = [System.IO.Path]::Combine($PSHOME, $(if ($PSVersionTable.PSEdition -eq 'Core') { 'pwsh.exe' } "
+             "else { 'powershell.exe' }))") not in lib.body("Request-Restart"):
+        out.append("the resume task does not run the console PowerShell of $PSHOME")
+    restart = lib.body("Request-Restart")
+    copy = ("$copy = Resolve-HostPath -Template $script:ResumeTaskCopy", "-Sids @('S-1-5-32-544', 'S-1-5-18') "
+            "-StepId $Step.Id -AdminOwned", "Write-BytesFileAtomic -Path $copy", "(Get-FileSha256 -Path $copy) -ne",
+            "$arguments = $script:ResumeArguments -f (ConvertTo-QuotedArgument -Value $copy), "
+            "(ConvertTo-QuotedArgument -Value $script:BackupRoot), "
+            "(ConvertTo-QuotedArgument -Value $script:DockerExe), "
+            "$script:Options.EngineTimeoutSeconds, $script:Engines['source'], $script:Engines['target'], "
+            "$script:Engines['hyperv']")
+    positions = [restart.find(part) for part in copy]
+    if min(positions) < 0 or positions != sorted(positions):
+        out.append("the resume task does not run the protected (Administrators-owned, re-hashed) copy of the runbook")
+    if "Register-RunbookTask -Task $splatTask -RunLevel Highest" not in restart:
+        out.append("the resume task does not run at the highest run level")
     if "-AtLogOn" not in task.get("Trigger", ""):
         out.append("the resume task does not start at logon")
-    for part in ("-NoProfile", "-File ", "-Resume", "-FromTask", "-EngineTimeoutSeconds", "-Phase"):
+    # The planned command line ($script:ResumeArguments, tests/test_runbook.py) gets the run's values in its order;
+    # the run's phase and -Force follow.
+    for part in ("$arguments += ' -Phase ' + $script:Options.Phase", "$arguments += ' -Force'"):
         if part not in lib.body("Request-Restart"):
             out.append(f"the resume task's command lacks {part}")
     return out
@@ -599,11 +616,13 @@ def check_desktop_starts_unelevated(lib: Lib) -> list[str]:
     from the elevated runbook would be elevated), removed again in a finally block."""
     out = []
     function = lib.function("Start-DockerDesktop")
-    registers = lib.calls("Register-ScheduledTask", function)
-    task = _splat(lib, registers[0], "splatTask") if len(registers) == 1 else {}
-    principal = task.get("Principal", "")
-    if "-RunLevel Limited" not in principal or "-LogonType Interactive" not in principal:
-        out.append(f"Docker Desktop's task principal is {principal!r}: not Limited and Interactive")
+    registers = lib.calls("Register-RunbookTask", function)
+    if len(registers) != 1 or not _text(registers[0]).endswith(" -RunLevel Limited"):
+        out.append("Docker Desktop's task is not registered at RunLevel Limited")
+    principal = next((_text(n) for n in walk(lib.function("Register-RunbookTask")) if n.type == "assignment_expression"
+                      and _text(n).startswith("$principal = ")), "")
+    if "-RunLevel $RunLevel" not in principal or "-LogonType Interactive" not in principal:
+        out.append(f"the tasks' principal is {principal!r}: not the run level asked for, interactive")
     if not lib.calls("Start-ScheduledTask", function):
         out.append("Start-DockerDesktop does not start the task")
     if not any("Unregister-ScheduledTask" in _text(f) for f in walk(function) if f.type == "finally_clause"):
@@ -663,17 +682,18 @@ def check_logs_show_the_display_text(lib: Lib) -> list[str]:
 
 def check_env_values_never_reach_a_message(lib: Lib) -> list[str]:
     """write-env-file: what a variable holds never reaches a log line, a note or an error (only names and counts)."""
-    function = lib.function("Export-ContainerEnvironment")
+    function = lib.function("Export-InspectedValue")
     out = []
     for node in _message_nodes(lib, function):
-        found = re.search(r"(?i)\$(text|entry|line|body|environment|inspect)\b|\$lines\b(?!\.Count)", _text(node))
+        found = re.search(r"(?i)\$(text|key|found|document|inspect|pair|field|body)\b|\$values\b(?!\.Count)",
+                          _text(node))
         if found:
-            out.append(f"Export-ContainerEnvironment: a message shows {found.group(0)}")
+            out.append(f"Export-InspectedValue: a message shows {found.group(0)}")
     return out
 
 
 _SECRET_FUNCTIONS = {
-    "Export-SecretValue": r"\$(value|values(?!\.Count)|found|document|inspect|pair|field|body)\b",
+    "Export-InspectedValue": r"\$(text|values(?!\.Count)|found|document|inspect|pair|field|body)\b",
     "Get-SecretValue": r"\$(value|values|document)\b",
     "ConvertTo-EncodedArgument": r"\$(value|escaped)\b",
     "Invoke-DockerCommand": r"\$(segment|arguments)\b",
@@ -699,11 +719,11 @@ def check_secret_values_live_in_the_backup_folder(lib: Lib) -> list[str]:
     SYSTEM), never another path; a Secret segment of a command line becomes exactly one argument, quoted by
     ConvertTo-EncodedArgument from the value Get-SecretValue read."""
     out = []
-    export = lib.body("Export-SecretValue")
+    export = lib.body("Export-InspectedValue")
     if "Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative $p.Path) -Text" not in export:
-        out.append("Export-SecretValue does not write the planned file of the backup folder")
+        out.append("Export-InspectedValue does not write the planned file of the backup folder")
     if "$PSCmdlet.ShouldProcess($p.Path" not in export:
-        out.append("Export-SecretValue writes without asking ShouldProcess")
+        out.append("Export-InspectedValue writes without asking ShouldProcess")
     read = lib.body("Get-SecretValue")
     if "$path = Get-BackupItemPath -Relative $Relative" not in read or \
             "ConvertFrom-Json -InputObject (Read-TextFile -Path $path)" not in read:
@@ -725,21 +745,21 @@ def check_the_backup_folder_is_locked(lib: Lib) -> list[str]:
     out = []
     protect = lib.body("Protect-Folder")
     steps = ("CreateDirectory($Path)", "-Name 'icacls.exe'", "' /inheritance:r /grant:r ' + $grants",
-             "AreAccessRulesProtected", "$Sids -notcontains $sid", "unexpected access rule")
+             "AreAccessRulesProtected", "$Sids -notcontains $_", "unexpected access rule")
     positions = [protect.find(s) for s in steps]
     if min(positions) < 0 or positions != sorted(positions):
         out.append(f"Protect-Folder: expected, in order: {steps}")
     if "'*' + $_ + ':(OI)(CI)F'" not in protect:
         out.append("Protect-Folder does not grant full control to each SID on the folder and all below it")
-    if "Protect-Folder -Path $root -Sids @($userSid, 'S-1-5-18')" not in lib.body("Protect-BackupFolder"):
-        out.append("Protect-BackupFolder does not limit the folder to the user and SYSTEM")
-    backup = lib.body("Protect-BackupFolder")
+    backup = lib.body("Initialize-BackupFolder")
+    if "Protect-Folder -Path $root -Sids @($userSid, 'S-1-5-18')" not in backup:
+        out.append("Initialize-BackupFolder does not limit the folder to the user and SYSTEM")
     if not 0 <= backup.find("Protect-Folder -Path $root") < backup.find("CreateDirectory"):
         out.append("prepare-backup-folder creates sub-folders before locking the folder")
-    if "Protect-BackupFolder -StepId $Step.Id -Folders $Step.Params.Folders" not in lib.body("Initialize-BackupFolder"):
+    if "foreach ($folder in $Step.Params.Folders) { [void][System.IO.Directory]::CreateDirectory(" not in backup:
         out.append("prepare-backup-folder does not make the planned sub-folders")
     run = lib.body("Invoke-Runbook")
-    if not 0 <= run.find("Protect-BackupFolder") < run.find("[System.IO.Directory]::CreateDirectory($logFolder)"):
+    if not 0 <= run.find("Initialize-BackupFolder") < run.find("[System.IO.Directory]::CreateDirectory($logFolder)"):
         out.append("the log folder is made before the backup folder is locked")
     return out
 
@@ -805,16 +825,19 @@ def check_the_first_stop_after_a_restart_waits_for_desktop(lib: Lib) -> list[str
     the run's first stop-desktop waits for it (when it has one) before it looks, once."""
     out = []
     stop = lib.body("Stop-DockerDesktop")
-    wait, look = stop.find("Wait-DesktopAutostart"), stop.find("$running = @(Get-DesktopProcess)")
-    if not (0 <= stop.find("if ($script:AfterRestart") < wait < stop.find("$script:AfterRestart = $false") < look):
-        out.append("stop-desktop does not wait for Desktop's start at logon, once, after a restart")
+    entry = stop.find("CurrentVersion\\Run")
+    wait = stop.find("[void](Wait-DesktopProcess -Seconds $script:Timeouts.DesktopStart)")
+    look = stop.find("if (@(Get-DesktopProcess).Count -eq 0 -and -not $serviceRunning)")
+    if not (0 <= stop.find("if ($script:AfterRestart") < entry < wait < stop.find("$script:AfterRestart = $false")
+            < look) or "-match $script:Desktop.RunEntry" not in stop:
+        out.append("stop-desktop does not wait for Desktop's start at logon (its Run entry), once, after a restart")
     gate = next((n for n in _ifs(lib.function("Invoke-Runbook")) if _condition(n) == "$restarted"), None)
     if gate is None or "$script:AfterRestart = $true" not in _text(_then_block(gate)):
         out.append("a run after the restart does not know it follows one")
-    waiting, window = lib.body("Wait-DesktopAutostart"), lib.body("Wait-DesktopWindow")
-    if "Wait-DesktopWindow" not in waiting or "CurrentVersion\\Run" not in waiting or \
-            "AddSeconds($script:Timeouts.DesktopStart)" not in window:
-        out.append("Wait-DesktopAutostart does not wait a planned time for Desktop's Run entry")
+    window = lib.body("Wait-DesktopProcess")
+    if "AddSeconds($Seconds)" not in window or "-Name $names" not in window or \
+            "$names = if ($Gone) { $script:Desktop.Processes } else { $script:Desktop.Windows }" not in window:
+        out.append("Wait-DesktopProcess does not wait the given time for Desktop's window")
     return out
 
 
@@ -826,10 +849,10 @@ def check_the_backup_folder_is_local(lib: Lib) -> list[str]:
                   if "$trimmed.StartsWith('\\\\')" in _condition(n)), None)
     if share is None or "throw" not in _text(_then_block(share)):
         out.append("Assert-BackupFolderPath accepts a network share")
-    mapped = next((n for n in _ifs(lib.function("Protect-BackupFolder"))
+    mapped = next((n for n in _ifs(lib.function("Initialize-BackupFolder"))
                    if "$drive.DriveType -eq [System.IO.DriveType]::Network" in _condition(n)), None)
     if mapped is None or "throw" not in _text(_then_block(mapped)):
-        out.append("Protect-BackupFolder accepts a mapped network drive")
+        out.append("Initialize-BackupFolder accepts a mapped network drive")
     return out
 
 
@@ -981,11 +1004,12 @@ READS: list[tuple[str, str, set[str]]] = [
     ("Edit-IniFile", "entry", _key_set(IniEntry)),
     ("Invoke-RunbookStep", "artifact", {"path", "kind", "subject", "secret"}),
     ("Test-BackupArtifact", "artifact", {"path", "kind", "subject", "secret"}),
-    ("Export-SecretValue", "ref", _key_set(SecretRef)),
+    ("Export-InspectedValue", "ref", _key_set(SecretRef, "What")),
     ("Invoke-HostProgram", "run", _key_set(ProgramRun, "Arguments")),
 ]
 """(function or *, variable, keys it may read): what the library reads of the program's hashtables."""
-_EXTRA_PARAMS = {WriteEnvFile: ("Inspect",), WriteSecretValues: ("Inspect",),
+_EXTRA_PARAMS = {WriteEnvFile: ("Inspect", "Display", "Subject", "Unsafe", "UnsafeWhy", "FileFormat", "Entries"),
+                 WriteSecretValues: ("Inspect", "Display", "Subject", "Unsafe", "UnsafeWhy", "FileFormat"),
                  EnableFeature: ("Run",), InstallWsl: ("Run",),
                  SetWslVersion: ("Run",), UpgradeDesktop: ("Run",), SwitchContainers: ("Run",)}
 _ALWAYS = {"count", "length"}
@@ -1087,7 +1111,8 @@ def check_time_limits_come_from_the_program(lib: Lib) -> list[str]:
         elif not re.fullmatch(r"\$\w+(\.\w+)*", value):
             out.append(f"{enclosing_function(node)}: -TimeoutSeconds {value} (not from the program)")
     # Waits and pauses too: a literal number of seconds or milliseconds is the library's own limit.
-    literal = r"(AddSeconds\(|WaitForExit\(|WaitAll\([^\n]*\),\s*)\d+\)|Start-Sleep -Seconds \d+\b"
+    literal = r"(AddSeconds\(|WaitForExit\(|WaitAll\([^\n]*\),\s*)\d+\)|(Start-Sleep|Wait-DesktopProcess) " \
+              r"-Seconds \d+\b"
     for m, node in _code_matches(lib, literal):
         out.append(f"{enclosing_function(node)}: {m.group(0)} (not from the program)")
     return out
@@ -1132,7 +1157,7 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
      [("[void](Invoke-NativeProcess -FilePath $wsl -Arguments '--shutdown'",
        "[void](Start-Process -FilePath $wsl -ArgumentList '--shutdown'")]),
     (check_only_native_process_starts_programs,
-     [("            Add-StepNote -Text 'WSL shut down'", "            wsl.exe --shutdown")]),
+     [("        Add-StepNote -Text 'WSL shut down'", "        wsl.exe --shutdown")]),
     (check_only_native_process_starts_programs,
      [("    $wsl = Get-SystemProgram -Name 'wsl.exe'\n    if ($p.ShutdownWsl",
        "    $wsl = Get-SystemProgram -Name 'wsl.exe'\n    [void][System.Diagnostics.Process]::Start($wsl)\n"
@@ -1216,21 +1241,31 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
                                           "$restarted = $true")]),
     (check_resume_checks_the_boot_time, [("    $script:Journal.BootTime = Get-BootTime\n    Save-Journal\n",
                                           "    Save-Journal\n")]),
-    (check_resume_task_settings, [("AllowStartIfOnBatteries    = $true", "AllowStartIfOnBatteries    = $false")]),
-    (check_resume_task_settings, [("ExecutionTimeLimit         = (New-TimeSpan -Seconds 0)",
-                                   "ExecutionTimeLimit         = (New-TimeSpan -Hours 72)")]),
-    (check_resume_task_settings, [("        DontStopIfGoingOnBatteries = $true\n", "")]),
-    (check_resume_task_settings, [("        Priority                   = 4\n", "")]),
-    (check_resume_task_settings, [("        Settings  = Get-TaskSetting\n", "")]),
-    (check_desktop_starts_unelevated, [("-LogonType Interactive -RunLevel Limited",
+    (check_resume_task_settings, [("-AllowStartIfOnBatteries -DontStop", "-AllowStartIfOnBatteries:$false -DontStop")]),
+    (check_resume_task_settings, [("-ExecutionTimeLimit (New-TimeSpan -Seconds 0)",
+                                   "-ExecutionTimeLimit (New-TimeSpan -Hours 72)")]),
+    (check_resume_task_settings, [(" -DontStopIfGoingOnBatteries", "")]),
+    (check_resume_task_settings, [(" -Priority 4\n", "\n")]),
+    (check_resume_task_settings, [(" -Settings $settings -Force", " -Force")]),
+    (check_resume_task_settings, [("    Write-BytesFileAtomic -Path $copy -Bytes $bytes\n", "")]),
+    (check_resume_task_settings, [("(ConvertTo-QuotedArgument -Value $script:BackupRoot), (ConvertTo-QuotedArgument "
+                                   "-Value $script:DockerExe)", "(ConvertTo-QuotedArgument -Value $script:DockerExe), "
+                                   "(ConvertTo-QuotedArgument -Value $script:BackupRoot)")]),
+    (check_resume_task_settings, [("Register-RunbookTask -Task $splatTask -RunLevel Highest",
+                                   "Register-RunbookTask -Task $splatTask -RunLevel Limited")]),
+    (check_desktop_starts_unelevated, [("New-ScheduledTaskAction -Execute $exe } -RunLevel Limited",
+                                        "New-ScheduledTaskAction -Execute $exe } -RunLevel Highest")]),
+    (check_desktop_starts_unelevated, [("-LogonType Interactive -RunLevel $RunLevel",
                                         "-LogonType Interactive -RunLevel Highest")]),
     (check_rollback_tombstone_stops_forward_runs,
      [("if ($script:Journal.RolledBack.Length -gt 0 -and -not $Options.Rollback) {",
        "if ($script:Journal.Finished.Length -gt 0 -and -not $Options.Rollback) {")]),
     (check_logs_show_the_display_text, [("('run: ' + $program + ' ' + $Display)",
                                          "('run: ' + $program + ' ' + $Arguments)")]),
-    (check_env_values_never_reach_a_message, [("Add-StepNote -Text ([string]$lines.Count + ' variable(s) written')",
-                                               "Add-StepNote -Text ('written: ' + $body)")]),
+    (check_env_values_never_reach_a_message, [("Add-StepNote -Text ([string]$values.Count + ' value(s) written')",
+                                               "Add-StepNote -Text ('written: ' + $text)")]),
+    (check_env_values_never_reach_a_message, [("throw ($p.Subject + ' no longer has the ' + $ref.What)",
+                                               "throw ($p.Subject + ' no longer has the ' + $found[$key])")]),
     (check_secret_values_never_reach_a_message, [("Add-StepNote -Text ([string]$values.Count + ' value(s) written')",
                                                    "Add-StepNote -Text ('written: ' + $values)")]),
     (check_secret_values_never_reach_a_message, [("throw ($Relative + ' holds no value ' + $Index)",
@@ -1251,9 +1286,9 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
                                                        "(Get-SecretValue",
                                                        "($segment['Prefix'] + (Get-SecretValue")]),
     (check_secret_values_live_in_the_backup_folder, [("Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative "
-                                                       "$p.Path) -Text (ConvertTo-Json -InputObject $body",
-                                                       "Write-Utf8FileAtomic -Path ($env:TEMP + $p.Path) -Text "
-                                                       "(ConvertTo-Json -InputObject $body")]),
+                                                       "$p.Path) -Text $text",
+                                                       "Write-Utf8FileAtomic -Path ($env:TEMP + $p.Path) "
+                                                       "-Text $text")]),
     (check_the_backup_folder_is_locked, [("' /inheritance:r /grant:r ' + $grants", "' /grant ' + $grants")]),
     (check_json_arrays_are_not_wrapped, [("$files = Get-JsonProperty -Object $manifest -Name 'files' -Default @()",
                                           "$files = @(Get-JsonProperty -Object $manifest -Name 'files' -Default 0)")]),
@@ -1263,7 +1298,8 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
     (check_artifacts_are_rehashed_before_use, [("    $gate = $script:BackupGate\n", "    $gate = @($script:Steps | "
                                                 "Where-Object -FilterScript { $_.Kind -eq 'verify-backups' })[0]\n")]),
     (check_engines_prove_what_they_are, [("-not $found.KernelVersion.Contains($expect.KernelContains)", "$false")]),
-    (check_time_limits_come_from_the_program, [("AddSeconds($script:Timeouts.DesktopStart)", "AddSeconds(60)")]),
+    (check_time_limits_come_from_the_program, [("[void](Wait-DesktopProcess -Seconds $script:Timeouts.DesktopStart)",
+                                                "[void](Wait-DesktopProcess -Seconds 60)")]),
     (check_time_limits_come_from_the_program, [("Start-Sleep -Seconds $script:Timeouts.EnginePoll",
                                                 "Start-Sleep -Seconds 5")]),
     (check_engines_prove_what_they_are, [("                    $script:CheckedEngines = @{}\n", "")]),
@@ -1277,7 +1313,11 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
     (check_engine_urls_are_checked, [("        $url = $Options[$name]\n", "        $url = $Options.SourceEngine\n")]),
     (check_the_library_reads_only_what_the_program_holds, [("if ($docker.Progress.Length -gt 0)",
                                                             "if ($docker.ProgressPath.Length -gt 0)")]),
-    (check_the_first_stop_after_a_restart_waits_for_desktop, [("        Wait-DesktopAutostart\n", "")]),
+    (check_the_first_stop_after_a_restart_waits_for_desktop,
+     [(" { [void](Wait-DesktopProcess -Seconds $script:Timeouts.DesktopStart) }", " { }")]),
+    (check_the_first_stop_after_a_restart_waits_for_desktop, [("-match $script:Desktop.RunEntry", "-match 'Docker'")]),
+    (check_the_first_stop_after_a_restart_waits_for_desktop, [("else { $script:Desktop.Windows }",
+                                                                "else { $script:Desktop.Processes }")]),
     (check_the_first_stop_after_a_restart_waits_for_desktop, [("                $script:AfterRestart = $true\n", "")]),
     (check_the_backup_folder_is_local, [("    if ($trimmed.StartsWith('\\\\')) {", "    if ($false) {")]),
     (check_the_backup_folder_is_local, [("    if ($drive.DriveType -eq [System.IO.DriveType]::Network) {",
@@ -1503,3 +1543,21 @@ def test_the_layout_is_otbs(source: str) -> None:
     bad = [n for n, line in enumerate(code.splitlines(), 1) if not line.lstrip().startswith("#")
            and (re.match(r"\s*(else|elseif|catch|finally)\b", line) or re.search(r";\s*$", line))]
     assert not bad, f"lines {bad[:10]} break the OTBS layout"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The planned pattern of Docker Desktop's Run entry (the first stop after a restart waits when one is there)
+
+
+def test_the_run_entry_pattern_finds_each_desktop_window_program_and_nothing_else() -> None:
+    from migrate.plan.steps import DESKTOP
+
+    # PowerShell's -match ignores case; these constructs mean the same in .NET's and Python's regular expressions.
+    pattern = re.compile(str(DESKTOP["RunEntry"]), re.I)
+    for name in DESKTOP["Windows"]:
+        assert pattern.search(f'"C:\\Program Files\\Docker\\Docker\\{name}.exe" -Autostart'), name
+        assert pattern.search(f"D:\\Apps\\Docker\\{name.lower()}.EXE"), name
+    for other in ("C:\\Program Files\\Docker\\Docker\\resources\\com.docker.backend.exe",
+                  "C:\\Program Files\\Docker\\Docker\\Docker Desktop Installer.exe", "C:\\OneDrive\\OneDrive.exe",
+                  "Docker Desktop.exe"):
+        assert not pattern.search(other), other

@@ -210,7 +210,8 @@ def test_the_runbook_carries_the_planned_program_run(field: str, value) -> None:
 
 def test_check_host_reads_the_planned_floors_and_edition() -> None:
     body = text(_body("Test-MigrationHost"))
-    assert "foreach ($floor in $p.UbrFloors)" in body and "$p.Edition" in body
+    assert "$floor = (@($p.Floors[0]) + @($p.Floors | Where-Object -FilterScript { $_.Build -le $build }))[-1]" in body
+    assert "$p.Edition" in body
 
 
 def test_the_library_still_lints_and_parses() -> None:

@@ -12,8 +12,17 @@ import pytest
 
 from migrate.errors import PlanError
 from migrate.model import HostFacts
-from migrate.plan.actions import (CheckWsl, EnableFeature, InstallWsl, Reboot, SetWslVersion, StartDesktop,
-                                  UpgradeDesktop)
+from migrate.plan.actions import (
+    BuildFloor,
+    CheckHost,
+    CheckWsl,
+    EnableFeature,
+    InstallWsl,
+    Reboot,
+    SetWslVersion,
+    StartDesktop,
+    UpgradeDesktop,
+)
 from migrate.plan.build import build_program
 from migrate.plan.decide import decide
 from migrate.plan.planfile import parse_plan, render_plan, strip_reasons
@@ -95,9 +104,9 @@ def test_the_minimum_windows_depends_on_the_edition(facts, floor, edition: str) 
     assert (plan.switch.min_windows_build, plan.switch.min_windows_ubr, plan.switch.windows_edition) == \
         (*floor, edition)
     check = build_program(plan).step("preflight/check-host").op
-    assert (check.min_build, check.min_ubr, check.edition) == (*floor, edition)
-    # 1909 needs the same update revision as 1903 on the editions that may run it.
-    assert [(f.build, f.ubr) for f in check.ubr_floors] == ([(18363, 1049)] if floor[0] == 18362 else [])
+    assert check.edition == edition
+    # The minimum first; 1909 needs the same update revision as 1903 on the editions that may run it.
+    assert [(f.build, f.ubr) for f in check.floors] == [floor, *([(18363, 1049)] if floor[0] == 18362 else [])]
 
 
 def test_wsl_steps_follow_the_features_restart_and_come_before_desktop_starts() -> None:
@@ -343,3 +352,43 @@ def test_the_twin_runs_the_program_as_the_plan_describes_it(codes: dict, status:
     if status == "failed":
         assert "dism.exe exited with code 3010" in outcome.message
     assert load_journal(w.work, PLAN_HASH).reboot_needed is reboot
+
+
+@pytest.mark.parametrize("build, ubr, floors", [
+    (19045, 3803, [{"Build": 19045, "Ubr": 3803}]),
+    (18362, 1049, [{"Build": 18362, "Ubr": 1049}, {"Build": 18363, "Ubr": 1049}]),
+])
+def test_the_runbook_carries_the_plans_windows_floors_as_one_list(build: int, ubr: int, floors) -> None:
+    """The plan's minimum Windows (and the later builds that need an update revision) reach check-host as one list
+    of floors, which the library only compares: change the plan and the runbook's list follows."""
+    from migrate.emit.runbook import RunbookMeta, render_runbook
+    from tests.psdata import program_data
+
+    program = build_program(_plan("hyperv-2x", min_windows_build=build, min_windows_ubr=ubr))
+    text = render_runbook(program, RunbookMeta("0" * 64, "0.1.0", "D:\\wsl2-migrate", "hyperv"))
+    (check,) = [s for s in program_data(text)["$script:Steps"] if s["Id"] == "preflight/check-host"]
+    assert check["Params"]["Floors"] == floors
+
+
+@pytest.mark.parametrize("floors", [(), (BuildFloor(19041, 0), BuildFloor(18363, 1049)),
+                                    (BuildFloor(18362, 1049), BuildFloor(18362, 1049))])
+def test_build_floors_out_of_order_or_missing_are_refused(floors) -> None:
+    with pytest.raises(PlanError, match="floors"):
+        CheckHost(floors=floors)
+
+
+@pytest.mark.parametrize("windows, refused", [
+    ((18362, 1048), "18362.1049"), ((18362, 1049), ""), ((18363, 1048), "18363.1049"), ((18363, 1049), ""),
+    ((18900, 0), ""), ((17763, 5000), "18362.1049"),
+])
+def test_the_twin_applies_the_last_floor_at_or_below_the_build(windows, refused: str) -> None:
+    """As Test-MigrationHost does: a build below the first floor fails, and on a floor's own build the update
+    revision must reach it; a build between floors passes."""
+    build, ubr = windows
+    w = _world("hyperv-2x", host={"windows": {"build": build, "ubr": ubr}}, min_windows_build=18362,
+               min_windows_ubr=1049, windows_edition="enterprise")
+    outcome = run_program(w.ctx(), stop_after="preflight/check-host")
+    if refused:
+        assert outcome.status == "failed" and f"older than {refused}" in outcome.message
+    else:
+        assert [r.id for r in outcome.results] == ["preflight/check-host"] and outcome.results[0].status == "done"

@@ -29,6 +29,7 @@ from migrate.plan.actions import (
     SOURCE_ENGINES,
     ProgramRun,
     RunsProgram,
+    SecretRef,
     WriteEnvFile,
     WriteSecretValues,
 )
@@ -59,6 +60,13 @@ DEFAULT_HYPERV_ENGINE = "npipe:////./pipe/dockerDesktopLinuxEngine"
 ENGINE_PARAMETERS = {"source": "SourceEngine", "target": "TargetEngine", "hyperv": "HyperVEngine"}
 """The runbook parameter that gives each engine's URL (the library validates the URL of each engine the program
 expects: $script:EngineParameters)."""
+RESUME_ARGUMENTS = ("-NoProfile -ExecutionPolicy Bypass -File {0} -Resume -FromTask -BackupPath {1} -DockerPath {2} "
+                    "-EngineTimeoutSeconds {3} -SourceEngine {4} -TargetEngine {5}")
+"""The resume task's command line, which the runbook fills in (-f) with the run's values: {0} its copy of the runbook,
+{1} the backup folder, {2} docker (each quoted by ConvertTo-QuotedArgument), {3} the engine wait, {4} {5} and, when
+the plan has that engine, -HyperVEngine {6} the engine URLs (checked by Invoke-Runbook)."""
+TASK_FOLDER = "%ProgramData%\\wsl2-migrate"
+"""Where the resume task's copy of the runbook lives (Resolve-HostPath expands it)."""
 MUTEX_NAME = "Global\\wsl2-migrate-runbook"
 """A named mutex for the whole machine: two runs of one plan never write one journal at once."""
 _ID = re.compile(r"^[a-z0-9][a-z0-9._/-]*$")
@@ -243,11 +251,19 @@ def _extra(value: Any) -> dict[str, str]:
     """Pre-encoded command lines added to the parameters of some values (the library never builds one)."""
     if isinstance(value, Check):
         return {"CommandLine": _segments(value.argv)}
-    if isinstance(value, WriteEnvFile):
-        return {"Inspect": _segments(("container", "inspect", "--format", "{{json .Config.Env}}", "--",
-                                      value.container))}
-    if isinstance(value, WriteSecretValues):
-        return {"Inspect": _segments(value.inspect_argv())}
+    if isinstance(value, (WriteEnvFile, WriteSecretValues)):
+        # One PowerShell function serves both: the object, what its values may not hold, the file's format.
+        subject = f"container {value.container}" if isinstance(value, WriteEnvFile) else f"{value.kind} {value.object}"
+        inspect = f"container inspect {value.container}" if isinstance(value, WriteEnvFile) else \
+            f"{value.kind} inspect {value.object}"
+        added = {"Inspect": _segments(value.inspect_argv()), "Display": _ps(inspect), "Subject": _ps(subject),
+                 "Unsafe": _ps(value.UNSAFE[0]), "UnsafeWhy": _ps(value.UNSAFE[1]),
+                 "FileFormat": _ps(value.FILE_FORMAT)}
+        if isinstance(value, WriteEnvFile):
+            added["Entries"] = _value(value.entries)
+        return added
+    if isinstance(value, SecretRef):
+        return {"What": _ps(value.what)}
     if isinstance(value, RunsProgram):
         return {"Run": _value(value.run)}
     if isinstance(value, ProgramRun):
@@ -408,6 +424,8 @@ def _comment_safe(text: str) -> str:
 def _preamble(program: Program, meta: RunbookMeta) -> list[str]:
     """Strictness, -Force, and the plan constants the library reads."""
     engines = "; ".join(f"{name} = {_value(program.engines[name])}" for name in sorted(program.engines))
+    task = "wsl2-migrate-resume-" + meta.plan_hash[:12]
+    copy = TASK_FOLDER + "\\" + task + ".ps1"
     probes = "; ".join(f"{k} = {_segments(v)}" for k, v in PROBES.items())
     return [
         "Set-StrictMode -Version 3.0",
@@ -431,7 +449,12 @@ def _preamble(program: Program, meta: RunbookMeta) -> list[str]:
         f"$script:PlanHash = {_ps(meta.plan_hash)}",
         f"$script:ToolVersion = {_ps(meta.tool_version)}",
         f"$script:SourceBackend = {_ps(meta.source_backend)}",
-        f"$script:ResumeTaskName = {_ps('wsl2-migrate-resume-' + meta.plan_hash[:12])}",
+        f"$script:ResumeTaskName = {_ps(task)}",
+        f"$script:DesktopTaskName = {_ps(task + '-start-desktop')}",
+        "# The copy of this runbook the resume task runs (where only Administrators and SYSTEM may change it).",
+        f"$script:ResumeTaskCopy = {_ps(copy)}",
+        "$script:ResumeArguments = " + _ps(RESUME_ARGUMENTS + (" -HyperVEngine {6}" if "hyperv" in program.engines
+                                                               else "")),
         "$script:MutexName = " + _ps(MUTEX_NAME),
         "$script:EngineExpect = @{ " + engines + " }",
         "$script:SourceEngines = " + _list(SOURCE_ENGINES),

@@ -178,11 +178,10 @@ class CheckHost(Action):
     """Read-only checks before anything changes: the user, Windows, free space, file sharing, manual items."""
 
     NAME: ClassVar[str] = "check-host"
-    min_build: int = 18362
-    min_ubr: int = 0
-    """Update revision the minimum build needs (WSL 2 on 18362/18363 needs 1049)."""
-    ubr_floors: tuple[BuildFloor, ...] = ()
-    """Later builds that also need an update revision (1909, 18363, needs 1049 as 1903 does)."""
+    floors: tuple[BuildFloor, ...] = (BuildFloor(18362, 0),)
+    """The Windows builds the move runs on, oldest first: the minimum build with the update revision it needs, then
+    later builds that also need one (1909, 18363, needs 1049 as 1903 does). The last floor at or below the machine's
+    build applies (the first when none is): an older build, or that build with an older revision, fails."""
     edition: str = ""
     """The edition family the minimum build was chosen for (home, pro, enterprise, education; '' = not known),
     named in the refusal so a reader sees why 2004 is asked of a Pro machine and 1909 of an Enterprise one."""
@@ -196,8 +195,9 @@ class CheckHost(Action):
     """Things the runbook cannot do, each 'RULE: what to do'; listed, and the run asks before it goes on."""
 
     def __post_init__(self) -> None:
-        if not 10240 <= self.min_build <= 99999 or not 0 <= self.min_ubr <= 99999:
-            raise PlanError(f"check-host: Windows build {self.min_build}.{self.min_ubr} is out of range")
+        builds = [f.build for f in self.floors]
+        if not builds or builds != sorted(set(builds)):
+            raise PlanError("check-host: the Windows build floors must be listed once each, oldest first")
         if self.file_sharing is not None and self.settings is None:
             raise PlanError("check-host: the file sharing check needs the settings file")
         _strings("check-host manual", self.manual)
@@ -225,6 +225,10 @@ class WriteEnvFile(Action):
     """Read a container's environment from the engine and write the named entries as a docker env file."""
 
     NAME: ClassVar[str] = "write-env-file"
+    UNSAFE: ClassVar[tuple[str, str]] = ("[\r\n]", "holds a line break: an env file cannot carry it")
+    """A regular expression (the same in .NET and Python) of what no value may hold, and the refusal's end."""
+    FILE_FORMAT: ClassVar[str] = ""
+    """The file's format: '' is a docker env file (a NAME=value line each), else a secret-values file's."""
     engine: str = "source"
     container: str = ""
     path: str = ""
@@ -241,6 +245,19 @@ class WriteEnvFile(Action):
         if any(not n or "=" in n or "\n" in n or "\x00" in n for n in self.names):
             raise PlanError("write-env-file: env names must be non-empty, without '=' or line breaks")
 
+    @property
+    def entries(self) -> tuple[SecretRef, ...]:
+        """The variables to write, read as write-secret-values reads its values (each value is the whole NAME=value
+        entry, the env file's line)."""
+        return tuple(SecretRef("env", n) for n in self.names)
+
+    def inspect_argv(self) -> tuple[str, ...]:
+        """The read-only docker command both interpreters run: the environment as [name, entry] pairs, in the
+        format of secret_inspect_format (docker's template `split` cuts the name off its entry)."""
+        pairs = ('[{{range .Config.Env}}[{{json (printf "=%s" (index (split . "=") 0))}},'
+                 '{{json (printf "=%s" .)}}],{{end}}null]')
+        return ("container", "inspect", "--format", '{"env":' + pairs + "}", "--", self.container)
+
 
 SECRET_FIELDS: dict[str, dict[str, str]] = {
     "container": {"labels": ".Config.Labels", "log_opts": ".HostConfig.LogConfig.Config"},
@@ -248,7 +265,8 @@ SECRET_FIELDS: dict[str, dict[str, str]] = {
     "network": {"labels": ".Labels", "options": ".Options"},
 }
 """Per kind of object, the fields a secret value can live in, and where `docker inspect` has each."""
-SECRET_FIELD_WORDS = {"labels": "label", "log_opts": "log option", "options": "option"}
+SECRET_FIELD_WORDS = {"labels": "label", "log_opts": "log option", "options": "option", "env": "variable"}
+"""How a message names a value of each field (write-env-file's are the environment's: env)."""
 SECRET_VALUES_FORMAT = "wsl2-migrate-secret-values/1"
 SETTINGS_BACKUP_FORMAT = "wsl2-migrate-settings-backup/2"
 """The manifest a backup-files step writes (both interpreters; the runbook carries it as $script:Formats)."""
@@ -260,6 +278,11 @@ class SecretRef:
 
     field: str
     key: str
+
+    @property
+    def what(self) -> str:
+        """The value as messages and the secret-values file name it: 'label KEY', 'variable NAME'."""
+        return f"{SECRET_FIELD_WORDS[self.field]} {self.key}"
 
 
 def secret_inspect_format(kind: str) -> str:
@@ -277,6 +300,9 @@ class WriteSecretValues(Action):
     and write them into a file under secrets/ that the restore's docker commands read (docs/secrets.md)."""
 
     NAME: ClassVar[str] = "write-secret-values"
+    UNSAFE: ClassVar[tuple[str, str]] = ("\x00", "holds a NUL character, which no command line can carry: set it by "
+                                               "hand after the move")
+    FILE_FORMAT: ClassVar[str] = SECRET_VALUES_FORMAT
     engine: str = "source"
     kind: str = ""
     """container, volume or network."""

@@ -253,8 +253,8 @@ class _Builder:
                       FreeSpace(est.wsl_disk_folder, est.wsl_disk_bytes, "the new WSL disk", unknown=bool(est.unknown)))
         check = self.add(Step(
             "preflight/check-host", "preflight", "Check the host before anything changes",
-            CheckHost(min_build=sw.min_windows_build, min_ubr=sw.min_windows_ubr,
-                      ubr_floors=tuple(BuildFloor(b, u) for b, u in ubr_floors(sw.min_windows_build + 1)),
+            CheckHost(floors=(BuildFloor(sw.min_windows_build, sw.min_windows_ubr),
+                              *(BuildFloor(b, u) for b, u in ubr_floors(sw.min_windows_build + 1))),
                       edition=sw.windows_edition, free_space=free_space,
                       expected_user=sw.desktop_user, settings=DESKTOP_SETTINGS,
                       file_sharing=FileSharing(sw.file_sharing) if sw.file_sharing else None, manual=sw.manual),

@@ -42,10 +42,12 @@ DESKTOP: dict[str, tuple[str, ...] | str] = {
     "Windows": ("Docker Desktop", "Docker for Windows"),
     "Service": "com.docker.service",
     "UninstallName": "^Docker (Desktop|for Windows)",
+    "RunEntry": r"\\(Docker Desktop|Docker for Windows)\.exe",
 }
 """What Docker Desktop is on Windows, across its versions (../shared/docs/domain.md): its processes (Processes; the
-main window's, Windows: "Docker for Windows" before 2.2), the elevated service of the Hyper-V era, and the pattern its
-uninstall entry's DisplayName matches. The runbook carries them ($script:Desktop): the library names none itself."""
+main window's, Windows: "Docker for Windows" before 2.2), the elevated service of the Hyper-V era, the pattern its
+uninstall entry's DisplayName matches, and the pattern of its logon Run entry (the main window's program). The runbook
+carries them ($script:Desktop): the library names none itself."""
 ENGINE_CHANGING = ("stop-desktop", "start-desktop", "switch-containers")
 """Host actions after which a pipe may reach another engine (or none): the interpreters forget which engines proved
 what they are before running one, so the next step that talks to an engine proves it again."""

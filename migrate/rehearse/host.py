@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -48,7 +49,6 @@ from migrate.plan.actions import (
     WriteEnvFile,
     WriteSecretValues,
 )
-from migrate.plan.actions import SECRET_FIELD_WORDS, SECRET_VALUES_FORMAT
 from migrate.plan.steps import TIMEOUTS
 from migrate.rehearse.interpreter import Context, Host, RunRefused, StepFailed
 from migrate.rehearse.journal import measure, write_json_atomic
@@ -233,10 +233,10 @@ def check_host(host: SimulatedHost, a: CheckHost, ctx: Context) -> None:
     if a.expected_user and a.expected_user.lower() != s["user"].lower():
         raise StepFailed(f"the plan was made for {a.expected_user}, this is {s['user']}")
     build, ubr = s["windows"]["build"], s["windows"]["ubr"]
-    floor = next((f for f in a.ubr_floors if f.build == build), None)
-    if build < a.min_build or (build == a.min_build and ubr < a.min_ubr) or (floor and ubr < floor.ubr):
-        need = f"{floor.build}.{floor.ubr}" if floor else f"{a.min_build}.{a.min_ubr}"
-        raise StepFailed(f"Windows build {build}.{ubr} is older than {need}"
+    # The last floor at or below this build applies (the first when none is), as in the runbook.
+    floor = [f for f in a.floors if f.build <= build][-1:] or [a.floors[0]]
+    if build < floor[0].build or (build == floor[0].build and ubr < floor[0].ubr):
+        raise StepFailed(f"Windows build {build}.{ubr} is older than {floor[0].build}.{floor[0].ubr}"
                          + (f" (the {a.edition} edition's minimum)" if a.edition else ""))
     # What shares a drive (the backups and the new WSL disk, both on C: by default) is summed before comparing.
     drives: dict[int, tuple[Path, int, bool, list[str]]] = {}
@@ -292,38 +292,44 @@ def prepare_backup_folder(host: SimulatedHost, a: PrepareBackupFolder, ctx: Cont
 
 
 def write_env_file(host: SimulatedHost, a: WriteEnvFile, ctx: Context) -> None:
-    out = ctx.docker(a.engine, ["container", "inspect", "--format", "{{json .Config.Env}}", "--", a.container],
-                     TIMEOUTS["Probe"]).stdout
-    try:
-        env = json.loads(out) or []
-    except ValueError:
-        raise StepFailed(f"container {a.container}: its environment is not JSON") from None
-    wanted = set(a.names)
-    lines = []
-    for entry in env:
-        name = str(entry).split("=", 1)[0]
-        if name in wanted:
-            if "\n" in entry or "\r" in entry:
-                raise StepFailed(f"container {a.container}: variable {name} holds a line break; an env file "
-                                 "cannot carry it")
-            lines.append(str(entry))
-    missing = sorted(wanted - {line.split("=", 1)[0] for line in lines})
-    if missing:
-        raise StepFailed(f"container {a.container} no longer has {', '.join(missing)}")
+    _export_inspected(a, ctx, f"container {a.container}")
+
+
+def write_secret_values(host: SimulatedHost, a: WriteSecretValues, ctx: Context) -> None:
+    _export_inspected(a, ctx, f"{a.kind} {a.object}")
+
+
+def _export_inspected(a: WriteEnvFile | WriteSecretValues, ctx: Context, subject: str) -> None:
+    """Both actions, as Export-InspectedValue: the planned entries read from the engine (an environment variable's
+    value is its whole NAME=value entry), refused when gone or holding what the file cannot carry, written as a
+    docker env file (no FILE_FORMAT) or a secret-values file."""
+    found = _secret_pairs(ctx.docker(a.engine, list(a.inspect_argv()), TIMEOUTS["Probe"]).stdout, subject)
+    values = []
+    for ref in a.entries:
+        if (ref.field, ref.key) not in found:
+            raise StepFailed(f"{subject} no longer has the {ref.what}")
+        value = found[(ref.field, ref.key)]
+        if re.search(a.UNSAFE[0], value):
+            raise StepFailed(f"{subject}: the {ref.what} {a.UNSAFE[1]}")
+        values.append(value)
+    text = "".join(v + "\n" for v in values)
+    if a.FILE_FORMAT:
+        text = json.dumps({"format": a.FILE_FORMAT, "names": [r.what for r in a.entries],
+                           "values": ["=" + v for v in values]})
     path = ctx.root.joinpath(*a.path.split("/"))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write("".join(line + "\n" for line in lines))
-    ctx.note(f"{len(lines)} variable(s) written")
+        fh.write(text)
+    ctx.note(f"{len(values)} value(s) written")
 
 
-def _secret_pairs(out: str, a: WriteSecretValues) -> dict[tuple[str, str], str]:
+def _secret_pairs(out: str, subject: str) -> dict[tuple[str, str], str]:
     """(field, key) -> value from the inspect output (each field a list of ["=key", "=value"] pairs, then null)."""
     try:
         data = json.loads(out)
     except ValueError:
-        raise StepFailed(f"{a.kind} {a.object}: docker inspect did not print JSON") from None
+        raise StepFailed(f"{subject}: docker inspect did not print JSON") from None
     found: dict[tuple[str, str], str] = {}
     for field in (data if isinstance(data, dict) else {}):
         for pair in data[field] or []:
@@ -331,30 +337,9 @@ def _secret_pairs(out: str, a: WriteSecretValues) -> dict[tuple[str, str], str]:
                 continue
             if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) and x.startswith("=")
                                                                       for x in pair)):
-                raise StepFailed(f"{a.kind} {a.object}: docker inspect printed an unexpected {field} entry")
+                raise StepFailed(f"{subject}: docker inspect printed an unexpected {field} entry")
             found[(field, pair[0][1:])] = pair[1][1:]
     return found
-
-
-def write_secret_values(host: SimulatedHost, a: WriteSecretValues, ctx: Context) -> None:
-    found = _secret_pairs(ctx.docker(a.engine, list(a.inspect_argv()), TIMEOUTS["Probe"]).stdout, a)
-    names, values = [], []
-    for ref in a.entries:
-        what = f"{SECRET_FIELD_WORDS[ref.field]} {ref.key}"
-        if (ref.field, ref.key) not in found:
-            raise StepFailed(f"{a.kind} {a.object} no longer has the {what}")
-        value = found[(ref.field, ref.key)]
-        if "\x00" in value:
-            raise StepFailed(f"{a.kind} {a.object}: the {what} holds a NUL character, which no command line can "
-                             "carry: set it by hand after the move")
-        names.append(what)
-        values.append("=" + value)
-    path = ctx.root.joinpath(*a.path.split("/"))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-        json.dump({"format": SECRET_VALUES_FORMAT, "names": names, "values": values}, fh)
-    ctx.note(f"{len(values)} value(s) written")
 
 
 def verify_backups(host: SimulatedHost, a: VerifyBackups, ctx: Context) -> None:
@@ -372,7 +357,7 @@ def verify_backups(host: SimulatedHost, a: VerifyBackups, ctx: Context) -> None:
 
 def stop_desktop(host: SimulatedHost, a: StopDesktop, ctx: Context) -> None:
     if ctx.after_restart:
-        # The first stop after a restart waits for Desktop's Run entry to start it (Wait-DesktopAutostart).
+        # The first stop after a restart waits for Desktop's Run entry to start it (Stop-DockerDesktop).
         host.appear()
         ctx.after_restart = False
     if host.state["desktop"]["running"]:

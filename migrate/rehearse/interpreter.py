@@ -389,7 +389,7 @@ def run_program(ctx: Context, *, resume: bool = False, stop_after: str = "", pha
 def run_rollback(ctx: Context, on_step: Callable[[StepResult], None] | None = None) -> Outcome:
     """The rollback program: each step whose forward step started (or that has none) runs, in order."""
     if not ctx.journal.exists:
-        # The runbook's Invoke-RollbackProgram: this plan never ran in this folder, so nothing to put back.
+        # The runbook's -Rollback (Invoke-Runbook): this plan never ran in this folder, so nothing to put back.
         return Outcome("finished", [],
                        f"nothing to roll back: no journal.json in {ctx.root} (this plan never ran there)")
     release = ctx.host.lock(ctx.root)

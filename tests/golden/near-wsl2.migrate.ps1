@@ -156,6 +156,10 @@ $script:PlanHash = 'f2e99bd6bde755aa18cb4a084bdd76bc08e3fbb0a65b69604ece91b7c35b
 $script:ToolVersion = '0.1.0'
 $script:SourceBackend = 'hyperv'
 $script:ResumeTaskName = 'wsl2-migrate-resume-f2e99bd6bde7'
+$script:DesktopTaskName = 'wsl2-migrate-resume-f2e99bd6bde7-start-desktop'
+# The copy of this runbook the resume task runs (where only Administrators and SYSTEM may change it).
+$script:ResumeTaskCopy = '%ProgramData%\wsl2-migrate\wsl2-migrate-resume-f2e99bd6bde7.ps1'
+$script:ResumeArguments = '-NoProfile -ExecutionPolicy Bypass -File {0} -Resume -FromTask -BackupPath {1} -DockerPath {2} -EngineTimeoutSeconds {3} -SourceEngine {4} -TargetEngine {5}'
 $script:MutexName = 'Global\wsl2-migrate-runbook'
 $script:EngineExpect = @{ source = @{ Os = 'linux'; KernelContains = 'linuxkit'; OperatingSystem = ''; NotSource = $false }; target = @{ Os = 'linux'; KernelContains = 'microsoft-standard'; OperatingSystem = 'Docker Desktop'; NotSource = $true } }
 $script:SourceEngines = @('source', 'hyperv')
@@ -165,7 +169,7 @@ $script:GatedPhases = @('switch', 'restore')
 $script:EngineChanging = @('stop-desktop', 'start-desktop', 'switch-containers')
 $script:ContainerdDriverType = 'io.containerd.snapshotter.v1'
 $script:Probes = @{ Info = @('info --format "{{json .}}"'); DesktopStop = @('desktop stop') }
-$script:Desktop = @{ Processes = @('Docker Desktop', 'Docker for Windows', 'com.docker.backend', 'com.docker.build', 'com.docker.proxy', 'com.docker.dev-envs', 'com.docker.wsl-distro-proxy', 'vpnkit'); Windows = @('Docker Desktop', 'Docker for Windows'); Service = 'com.docker.service'; UninstallName = '^Docker (Desktop|for Windows)' }
+$script:Desktop = @{ Processes = @('Docker Desktop', 'Docker for Windows', 'com.docker.backend', 'com.docker.build', 'com.docker.proxy', 'com.docker.dev-envs', 'com.docker.wsl-distro-proxy', 'vpnkit'); Windows = @('Docker Desktop', 'Docker for Windows'); Service = 'com.docker.service'; UninstallName = '^Docker (Desktop|for Windows)'; RunEntry = '\\(Docker Desktop|Docker for Windows)\.exe' }
 $script:Formats = @{ Journal = 'wsl2-migrate-journal/2'; Artifacts = 'wsl2-migrate-artifacts/2'; SecretValues = 'wsl2-migrate-secret-values/1'; SettingsBackup = 'wsl2-migrate-settings-backup/2' }
 $script:Timeouts = @{ Acl = 300; Cleanup = 300; DesktopStart = 60; EnginePoll = 5; KillWait = 30; PipeDrain = 60; Poll = 2; Probe = 120; WslShutdown = 300 }
 $script:EntryKeys = @{ steps = @('id', 'status', 'startedAt', 'endedAt', 'attempt', 'notes', 'record'); engines = @('id', 'os', 'kernel', 'store'); verified = @('path', 'sha256'); artifacts = @('path', 'kind', 'subject', 'step', 'size', 'sha256', 'secret') }
@@ -275,26 +279,6 @@ function Confirm-GoOn {
     }
 }
 
-function Test-Elevated {
-    [CmdletBinding()] [OutputType([bool])] param()
-    $identity = [System.Security.Principal.WindowsIdentity]::GetCurrent()
-    $principal = New-Object -TypeName System.Security.Principal.WindowsPrincipal -ArgumentList $identity
-    return $principal.IsInRole([System.Security.Principal.WindowsBuiltInRole]::Administrator)
-}
-
-function Get-InteractiveUser {
-    # DOMAIN\user owning the desktop (explorer.exe) of this process's session; '' without one.
-    [CmdletBinding()] [OutputType([string])] param()
-    $session = [System.Diagnostics.Process]::GetCurrentProcess().SessionId
-    foreach ($shell in @(Get-CimInstance -ClassName Win32_Process -Filter "Name = 'explorer.exe'")) {
-        if ($shell.SessionId -eq $session) {
-            $owner = Invoke-CimMethod -InputObject $shell -MethodName GetOwner
-            if ($owner.ReturnValue -eq 0) { return ($owner.Domain + '\' + $owner.User) }
-        }
-    }
-    return ''
-}
-
 function Get-BootTime {
     # When Windows last started, as a time stamp: a resume compares it with the one recorded before the restart.
     [CmdletBinding()] [OutputType([string])] param()
@@ -362,7 +346,7 @@ function Get-BackupItemPath {
 
 function Get-SecretValue {
     # Value number Index of a secret-values file a write-secret-values step wrote into secrets\ in the backup folder
-    # (each written with a leading '=': see Export-SecretValue). For a docker command line only; never shown.
+    # (each written with a leading '=': see Export-InspectedValue). For a docker command line only; never shown.
     [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [string]$Relative, [Parameter(Mandatory)] [int]$Index)
     $path = Get-BackupItemPath -Relative $Relative
     if (-not [System.IO.File]::Exists($path)) { throw ($Relative + ' is missing from the backup folder') }
@@ -890,19 +874,15 @@ function Test-JsonValueEqual {
 function Get-DesktopProcess {
     # Docker Desktop's processes in this session (another signed-in user's Desktop is not this migration's).
     [CmdletBinding()] param([string[]]$Name = $script:Desktop.Processes)
-    $session = [System.Diagnostics.Process]::GetCurrentProcess().SessionId
-    return @(Get-Process -Name $Name -ErrorAction SilentlyContinue | Where-Object -FilterScript { $_.SessionId -eq $session })
+    return @(Get-Process -Name $Name -ErrorAction SilentlyContinue | Where-Object -FilterScript { $_.SessionId -eq [System.Diagnostics.Process]::GetCurrentProcess().SessionId })
 }
 
 function Assert-DesktopStopped {
     # Under -WhatIf the earlier stop did not happen, so a running Docker Desktop is only reported.
     [CmdletBinding()] param([Parameter(Mandatory)] [string]$What)
-    $running = @(Get-DesktopProcess)
-    if ($running.Count -gt 0 -and $script:DryRun) {
-        Write-Warning -Message ('Docker Desktop is running; the real run stops it before ' + $What)
-    } elseif ($running.Count -gt 0) {
-        throw ('Docker Desktop is running: ' + $What + ' only while it is stopped')
-    }
+    if (@(Get-DesktopProcess).Count -eq 0) { return }
+    if (-not $script:DryRun) { throw ('Docker Desktop is running: ' + $What + ' only while it is stopped') }
+    Write-Warning -Message ('Docker Desktop is running; the real run stops it before ' + $What)
 }
 
 function Merge-JsonFile {
@@ -977,13 +957,13 @@ function Write-HostFile {
 # migrate/rehearse/host.py). Mutations sit under ShouldProcess; read-only probes run under -WhatIf too.
 
 function Assert-DesktopUser {
-    # This PowerShell runs as the user whose desktop this session shows (whose Docker Desktop and settings move).
+    # This PowerShell runs as the owner of this session's desktop (explorer.exe), whose Docker Desktop and settings move.
     [CmdletBinding()] [OutputType([string])] param()
     $user = [System.Security.Principal.WindowsIdentity]::GetCurrent().Name
-    $desktopUser = Get-InteractiveUser
-    if ($desktopUser.Length -eq 0) {
-        throw 'no desktop (explorer.exe) in this session: run the runbook from the desktop of the user whose Docker Desktop it moves'
-    }
+    $shells = @(Get-CimInstance -ClassName Win32_Process -Filter "Name = 'explorer.exe'" | Where-Object -FilterScript { $_.SessionId -eq [System.Diagnostics.Process]::GetCurrentProcess().SessionId })
+    $owner = @($shells | ForEach-Object -Process { Invoke-CimMethod -InputObject $_ -MethodName GetOwner } | Where-Object -FilterScript { $_.ReturnValue -eq 0 })
+    if ($owner.Count -eq 0) { throw 'no desktop (explorer.exe) in this session: run the runbook from the desktop of the user whose Docker Desktop it moves' }
+    $desktopUser = $owner[0].Domain + '\' + $owner[0].User
     if ($desktopUser -ne $user) {
         throw ('this PowerShell runs as ' + $user + ', but the desktop belongs to ' + $desktopUser + ': its per-user settings (%APPDATA%, .wslconfig) would be the wrong ones. Sign in as ' + $desktopUser + ' and start PowerShell with Run as administrator')
     }
@@ -995,65 +975,45 @@ function Test-MigrationHost {
     [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
     $user = Assert-DesktopUser
-    if ($p.ExpectedUser.Length -gt 0 -and $p.ExpectedUser -ne $user) {
-        throw ('the plan was made for ' + $p.ExpectedUser + ', this is ' + $user + ': make a plan on this account')
-    }
+    if ($p.ExpectedUser.Length -gt 0 -and $p.ExpectedUser -ne $user) { throw ('the plan was made for ' + $p.ExpectedUser + ', this is ' + $user + ': make a plan on this account') }
     $version = Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion'
     $build = [int]$version.CurrentBuildNumber
     $ubr = [int](Get-JsonProperty -Object $version -Name 'UBR' -Default 0)
-    $need = ''
-    if ($build -lt $p.MinBuild -or ($build -eq $p.MinBuild -and $ubr -lt $p.MinUbr)) {
-        $need = [string]$p.MinBuild + '.' + $p.MinUbr
-    }
-    foreach ($floor in $p.UbrFloors) {
-        if ($build -eq $floor.Build -and $ubr -lt $floor.Ubr) { $need = [string]$floor.Build + '.' + $floor.Ubr }
-    }
-    if ($need.Length -gt 0) {
-        $edition = ''
-        if ($p.Edition.Length -gt 0) { $edition = ' on the ' + $p.Edition + ' edition' }
-        throw ('Windows build ' + $build + '.' + $ubr + ' is older than ' + $need + ', the oldest one Docker Desktop''s WSL 2 backend runs on' + $edition + ': update Windows first')
+    # The last planned floor at or below this build applies (the first, the minimum, when none is).
+    $floor = (@($p.Floors[0]) + @($p.Floors | Where-Object -FilterScript { $_.Build -le $build }))[-1]
+    if ($build -lt $floor.Build -or ($build -eq $floor.Build -and $ubr -lt $floor.Ubr)) {
+        $edition = if ($p.Edition.Length -gt 0) { ' on the ' + $p.Edition + ' edition' } else { '' }
+        throw ('Windows build ' + $build + '.' + $ubr + ' is older than ' + $floor.Build + '.' + $floor.Ubr + ', the oldest one Docker Desktop''s WSL 2 backend runs on' + $edition + ': update Windows first')
     }
     Add-StepNote -Text ('Windows ' + $build + '.' + $ubr + ', ' + $user)
     # The backups and the new WSL disk are both on C: by default: what shares a drive is summed before comparing.
-    $byDrive = [ordered]@{}
-    foreach ($need in $p.FreeSpace) {
+    $needs = @(foreach ($need in $p.FreeSpace) {
         $folder = $script:BackupRoot
         if ($need.Folder -ne 'backup') { $folder = Resolve-HostPath -Template $need.Folder }
-        if ($folder.StartsWith('\\')) {
-            Add-StepNote -Text ($need.What + ': on a network share, free space not checked')
-            continue
-        }
-        $root = [System.IO.Path]::GetPathRoot($folder)
-        if (-not $byDrive.Contains($root)) {
-            $byDrive[$root] = @{ Bytes = [long]0; Unknown = $false; What = @() }
-        }
-        $byDrive[$root].What += $need.What
+        if ($folder.StartsWith('\\')) { Add-StepNote -Text ($need.What + ': on a network share, free space not checked'); continue }
+        [pscustomobject]@{ Root = [System.IO.Path]::GetPathRoot($folder); What = $need.What; Bytes = [long]$need.Bytes; Unknown = $need.Unknown -or $null -eq $need.Bytes }
+    })
+    foreach ($drive in @($needs | Group-Object -Property Root)) {
+        $what = @($drive.Group | ForEach-Object -Process { $_.What }) -join ' and '
         # Known bytes must fit even when some size is unknown: only the unknown part is asked about.
-        if ($need.Unknown -or $null -eq $need.Bytes) { $byDrive[$root].Unknown = $true }
-        if ($null -ne $need.Bytes) { $byDrive[$root].Bytes += [long]$need.Bytes }
-    }
-    foreach ($root in $byDrive.Keys) {
-        $entry = $byDrive[$root]
-        $what = $entry.What -join ' and '
-        $drive = New-Object -TypeName System.IO.DriveInfo -ArgumentList $root
-        $free = $drive.AvailableFreeSpace
-        if ($free -lt $entry.Bytes) {
-            throw ('not enough free space for ' + $what + ' on ' + $drive.Name + ': ' + $free + ' bytes free, ' + $entry.Bytes + ' needed')
-        } elseif ($entry.Unknown) {
-            Write-Warning -Message ($what + ': a size is unknown, ' + $entry.Bytes + ' bytes known, ' + $drive.Name + ' has ' + $free + ' bytes free')
-            if (-not $script:DryRun -and -not $script:Options.Force -and -not (Confirm-GoOn -Query ($what + ' have a size the plan does not know (' + $entry.Bytes + ' bytes known); ' + $drive.Name + ' has ' + $free + ' bytes free. Go on?') -Caption 'Free space')) {
+        $bytes = [long]0
+        foreach ($entry in $drive.Group) { $bytes += $entry.Bytes }
+        $free = (New-Object -TypeName System.IO.DriveInfo -ArgumentList $drive.Name).AvailableFreeSpace
+        if ($free -lt $bytes) {
+            throw ('not enough free space for ' + $what + ' on ' + $drive.Name + ': ' + $free + ' bytes free, ' + $bytes + ' needed')
+        } elseif (@($drive.Group | Where-Object -FilterScript { $_.Unknown }).Count -gt 0) {
+            Write-Warning -Message ($what + ': a size is unknown, ' + $bytes + ' bytes known, ' + $drive.Name + ' has ' + $free + ' bytes free')
+            if (-not $script:DryRun -and -not $script:Options.Force -and -not (Confirm-GoOn -Query ($what + ' have a size the plan does not know (' + $bytes + ' bytes known); ' + $drive.Name + ' has ' + $free + ' bytes free. Go on?') -Caption 'Free space')) {
                 throw ('stopped: the size of ' + $what + ' is unknown (run again with -Force to go on anyway)')
             }
         } else {
-            Add-StepNote -Text ($what + ': ' + $entry.Bytes + ' bytes needed, ' + $free + ' free on ' + $drive.Name)
+            Add-StepNote -Text ($what + ': ' + $bytes + ' bytes needed, ' + $free + ' free on ' + $drive.Name)
         }
     }
     if ($null -ne $p.FileSharing) { Test-FileSharing -Step $Step }
     foreach ($item in $p.Manual) { Write-Warning -Message ('to do by hand: ' + $item) }
-    if (@($p.Manual).Count -gt 0 -and -not $script:DryRun -and -not $script:Options.Force) {
-        if (-not (Confirm-GoOn -Query ('The plan lists ' + @($p.Manual).Count + ' thing(s) to do by hand (above). Go on?') -Caption 'Manual items')) {
-            throw 'stopped before any change: do the items listed above, then run the runbook again'
-        }
+    if (@($p.Manual).Count -gt 0 -and -not $script:DryRun -and -not $script:Options.Force -and -not (Confirm-GoOn -Query ('The plan lists ' + @($p.Manual).Count + ' thing(s) to do by hand (above). Go on?') -Caption 'Manual items')) {
+        throw 'stopped before any change: do the items listed above, then run the runbook again'
     }
 }
 
@@ -1079,178 +1039,79 @@ function Protect-Folder {
     # Path created (or found owned by one of Sids or Administrators), then limited to Sids: icacls
     # /inheritance:r /grant:r, read back and checked before anything is written into it. With -AdminOwned it is
     # first given to Administrators, so the user's unelevated processes cannot take its ACL back as its owner.
-    [CmdletBinding(SupportsShouldProcess)]
-    param(
-        [Parameter(Mandatory)] [string]$Path,
-        [Parameter(Mandatory)] [string[]]$Sids,
-        [Parameter(Mandatory)] [string]$StepId,
-        [switch]$AdminOwned
-    )
+    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [string]$Path, [Parameter(Mandatory)] [string[]]$Sids, [Parameter(Mandatory)] [string]$StepId, [switch]$AdminOwned)
     if ([System.IO.Directory]::Exists($Path)) {
         $owner = (Get-Acl -LiteralPath $Path).GetOwner([System.Security.Principal.SecurityIdentifier]).Value
-        if ($Sids -notcontains $owner -and $owner -ne 'S-1-5-32-544') {
-            throw ("'" + $Path + "' already exists and belongs to " + $owner + ': remove it or choose another folder')
-        }
+        if ($Sids -notcontains $owner -and $owner -ne 'S-1-5-32-544') { throw ("'" + $Path + "' already exists and belongs to " + $owner + ': remove it or choose another folder') }
     }
-    if (-not $PSCmdlet.ShouldProcess($Path, 'Create the folder and limit it to ' + ($Sids -join ', '))) {
-        $script:StepDeclined = $true
-        return
-    }
+    if (-not $PSCmdlet.ShouldProcess($Path, 'Create the folder and limit it to ' + ($Sids -join ', '))) { $script:StepDeclined = $true; return }
     [void][System.IO.Directory]::CreateDirectory($Path)
     $icacls = Get-SystemProgram -Name 'icacls.exe'
     $quoted = ConvertTo-QuotedArgument -Value $Path
-    if ($AdminOwned) {
-        [void](Invoke-NativeProcess -FilePath $icacls -Arguments ($quoted + ' /setowner *S-1-5-32-544') -Display ('icacls ' + $Path + ' /setowner Administrators') -StepId $StepId -TimeoutSeconds $script:Timeouts.Acl)
-    }
+    if ($AdminOwned) { [void](Invoke-NativeProcess -FilePath $icacls -Arguments ($quoted + ' /setowner *S-1-5-32-544') -Display ('icacls ' + $Path + ' /setowner Administrators') -StepId $StepId -TimeoutSeconds $script:Timeouts.Acl) }
     $grants = @($Sids | ForEach-Object -Process { '*' + $_ + ':(OI)(CI)F' }) -join ' '
     [void](Invoke-NativeProcess -FilePath $icacls -Arguments ($quoted + ' /inheritance:r /grant:r ' + $grants) -Display ('icacls ' + $Path + ' (' + ($Sids -join ', ') + ' only)') -StepId $StepId -TimeoutSeconds $script:Timeouts.Acl)
     $acl = Get-Acl -LiteralPath $Path
     if (-not $acl.AreAccessRulesProtected) { throw ("'" + $Path + "': inheritance is still on after icacls") }
-    foreach ($rule in $acl.Access) {
-        $sid = $rule.IdentityReference.Translate([System.Security.Principal.SecurityIdentifier]).Value
-        if ($Sids -notcontains $sid) { throw ("'" + $Path + "': unexpected access rule for " + $sid) }
-    }
+    $strangers = @($acl.GetAccessRules($true, $true, [System.Security.Principal.SecurityIdentifier]) | ForEach-Object -Process { $_.IdentityReference.Value } | Where-Object -FilterScript { $Sids -notcontains $_ })
+    if ($strangers.Count -gt 0) { throw ("'" + $Path + "': unexpected access rule for " + ($strangers -join ', ')) }
     Write-RunbookLog -StepId $StepId -Message ('folder ' + $Path + ' limited to ' + ($Sids -join ', '))
 }
 
-function Protect-BackupFolder {
-    # The backup folder, limited to this user and SYSTEM, then the sub-folders the plan names (each inherits the
-    # lock); never on a mapped network drive (Docker Desktop cannot mount it) or a FAT or exFAT drive (no ACLs; 4 GB
-    # files). One question under -Confirm for all of it.
-    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [string]$StepId, [string[]]$Folders = @())
-    $root = $script:BackupRoot
-    $drive = New-Object -TypeName System.IO.DriveInfo -ArgumentList ([System.IO.Path]::GetPathRoot($root))
-    if ($drive.DriveType -eq [System.IO.DriveType]::Network) {
-        throw ("'" + $root + "' is on a network drive: Docker Desktop cannot mount it into the helper containers; choose a local drive with -BackupPath")
-    }
-    if ($drive.DriveType -eq [System.IO.DriveType]::NoRootDirectory) {
-        # An elevated PowerShell does not see the drives the user mapped (and a mapped share could not be mounted).
-        throw ("'" + $root + "': drive " + $drive.Name + ' is not there for this elevated PowerShell (a mapped network drive?): choose a folder on a local drive with -BackupPath')
-    }
-    if ($drive.IsReady -and @('FAT', 'FAT32', 'exFAT') -contains $drive.DriveFormat) {
-        throw ("'" + $root + "' is on a " + $drive.DriveFormat + ' drive: it cannot be locked to you and holds no file over 4 GB; choose an NTFS or ReFS drive with -BackupPath')
-    }
-    $userSid = [System.Security.Principal.WindowsIdentity]::GetCurrent().User.Value
-    $what = 'Create the backup folder'
-    if ($Folders.Count -gt 0) { $what += ' (with ' + ($Folders -join ', ') + ')' }
-    if (-not $PSCmdlet.ShouldProcess($root, $what + ' and limit it to ' + $userSid + ' and SYSTEM')) {
-        $script:StepDeclined = $true
-        return
-    }
-    Protect-Folder -Path $root -Sids @($userSid, 'S-1-5-18') -StepId $StepId -Confirm:$false
-    foreach ($folder in $Folders) { [void][System.IO.Directory]::CreateDirectory((Get-BackupItemPath -Relative $folder)) }
-}
-
-function Copy-RunbookForTask {
-    # The copy of this runbook the elevated logon task runs: in %ProgramData%\wsl2-migrate, owned by Administrators
-    # and writable by Administrators and SYSTEM only. The original may sit where the user's unelevated programs
-    # can change it, and the task would run their change elevated. Only called once ShouldProcess agreed.
-    [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [string]$StepId)
-    $folder = [System.IO.Path]::Combine([System.Environment]::GetFolderPath('CommonApplicationData'), 'wsl2-migrate')
-    Protect-Folder -Path $folder -Sids @('S-1-5-32-544', 'S-1-5-18') -StepId $StepId -AdminOwned -Confirm:$false
-    $copy = [System.IO.Path]::Combine($folder, $script:ResumeTaskName + '.ps1')
-    $bytes = [System.IO.File]::ReadAllBytes($script:Options.ScriptPath)
-    Write-BytesFileAtomic -Path $copy -Bytes $bytes
-    if ((Get-FileSha256 -Path $copy) -ne (Get-BytesSha256 -Bytes $bytes)) {
-        throw ("the copy of the runbook in '" + $copy + "' does not hash like the runbook")
-    }
-    return $copy
-}
-
-function Get-TaskSetting {
-    # Settings of both tasks: allowed and kept on battery, no time limit (the default 72 h would end a long
-    # restore, or Docker Desktop itself), normal priority (the default 7 runs below normal, and so would Desktop).
-    [CmdletBinding()] param()
-    $splatSettings = @{
-        AllowStartIfOnBatteries    = $true
-        DontStopIfGoingOnBatteries = $true
-        StartWhenAvailable         = $true
-        ExecutionTimeLimit         = (New-TimeSpan -Seconds 0)
-        Priority                   = 4
-    }
-    return New-ScheduledTaskSettingsSet @splatSettings
+function Register-RunbookTask {
+    # Both tasks run as this user, interactive: allowed and kept on battery, no time limit (the default 72 h would
+    # end a long restore, or Docker Desktop itself), normal priority (the default 7 runs below normal, and so would
+    # Desktop). Task holds the rest of Register-ScheduledTask's parameters. Only called once ShouldProcess agreed.
+    [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Task, [Parameter(Mandatory)] [ValidateSet('Highest', 'Limited')] [string]$RunLevel)
+    $settings = New-ScheduledTaskSettingsSet -AllowStartIfOnBatteries -DontStopIfGoingOnBatteries -StartWhenAvailable -ExecutionTimeLimit (New-TimeSpan -Seconds 0) -Priority 4
+    $principal = New-ScheduledTaskPrincipal -UserId ([System.Security.Principal.WindowsIdentity]::GetCurrent().Name) -LogonType Interactive -RunLevel $RunLevel
+    [void](Register-ScheduledTask @Task -Principal $principal -Settings $settings -Force)
 }
 
 function Initialize-BackupFolder {
-    # prepare-backup-folder: the locked backup folder, then its sub-folders (Protect-BackupFolder asks once).
-    [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
-    Protect-BackupFolder -StepId $Step.Id -Folders $Step.Params.Folders
-    if (-not $script:StepDeclined) { Add-StepNote -Text 'backup folder limited to you and SYSTEM' }
+    # prepare-backup-folder (and a real run's start, before its first log line): the backup folder, limited to this
+    # user and SYSTEM, then the sub-folders the plan names (each inherits the lock); never on a mapped network drive
+    # (Docker Desktop cannot mount it) or a FAT or exFAT drive (no ACLs; 4 GB files). One question under -Confirm.
+    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
+    $root = $script:BackupRoot
+    $drive = New-Object -TypeName System.IO.DriveInfo -ArgumentList ([System.IO.Path]::GetPathRoot($root))
+    if ($drive.DriveType -eq [System.IO.DriveType]::Network) { throw ("'" + $root + "' is on a network drive: Docker Desktop cannot mount it into the helper containers; choose a local drive with -BackupPath") }
+    # An elevated PowerShell does not see the drives the user mapped (and a mapped share could not be mounted).
+    if ($drive.DriveType -eq [System.IO.DriveType]::NoRootDirectory) { throw ("'" + $root + "': drive " + $drive.Name + ' is not there for this elevated PowerShell (a mapped network drive?): choose a folder on a local drive with -BackupPath') }
+    if ($drive.IsReady -and @('FAT', 'FAT32', 'exFAT') -contains $drive.DriveFormat) { throw ("'" + $root + "' is on a " + $drive.DriveFormat + ' drive: it cannot be locked to you and holds no file over 4 GB; choose an NTFS or ReFS drive with -BackupPath') }
+    $userSid = [System.Security.Principal.WindowsIdentity]::GetCurrent().User.Value
+    $what = if ($Step.Params.Folders.Count -gt 0) { 'Create the backup folder (with ' + ($Step.Params.Folders -join ', ') + ')' } else { 'Create the backup folder' }
+    if (-not $PSCmdlet.ShouldProcess($root, $what + ' and limit it to ' + $userSid + ' and SYSTEM')) { $script:StepDeclined = $true; return }
+    Protect-Folder -Path $root -Sids @($userSid, 'S-1-5-18') -StepId $Step.Id -Confirm:$false
+    foreach ($folder in $Step.Params.Folders) { [void][System.IO.Directory]::CreateDirectory((Get-BackupItemPath -Relative $folder)) }
+    Add-StepNote -Text 'backup folder limited to you and SYSTEM'
 }
 
-function Export-ContainerEnvironment {
-    # write-env-file: the named entries of a source container's environment as a docker env file in secrets\;
-    # values come from the engine now and are never logged.
+function Export-InspectedValue {
+    # write-env-file and write-secret-values: the planned entries of a source object (environment variables, or the
+    # labels and options the plan holds only as digests), read from the engine now and written into secrets\ as a
+    # docker env file or a secret-values file for the restore's docker commands; never logged. The planned inspect
+    # format prints [key, value] pairs with a leading '=' (why: secret_inspect_format in migrate/plan/actions.py).
     [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
-    $inspect = Invoke-DockerCommand -Engine $Step.Engine -Segments $p.Inspect -Display ('container inspect ' + $p.Container) -StepId $Step.Id -TimeoutSeconds $script:Timeouts.Probe
-    # 5.1 returns a JSON array as one object[] (7 enumerates it): assigned, not wrapped in @(), both loop over it.
-    $environment = ConvertFrom-Json -InputObject $inspect.StdOut
-    $wanted = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList ([string[]]@($p.Names), [System.StringComparer]::Ordinal)
-    $lines = New-Object -TypeName 'System.Collections.Generic.List[string]'
-    $written = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList ([System.StringComparer]::Ordinal)
-    foreach ($entry in $environment) {
-        $text = [string]$entry
-        $name = $text.Split([char[]]@('='), 2)[0]
-        if ($wanted.Contains($name)) {
-            if ($text.IndexOfAny([char[]]@([char]10, [char]13)) -ge 0) {
-                throw ('variable ' + $name + ' holds a line break: an env file cannot carry it')
-            }
-            $lines.Add($text)
-            [void]$written.Add($name)
-        }
-    }
-    foreach ($name in $p.Names) {
-        if (-not $written.Contains($name)) { throw ('the container no longer has the variable ' + $name) }
-    }
-    if (-not $PSCmdlet.ShouldProcess($p.Path, 'Write ' + $lines.Count + ' variable(s) of ' + $Step.Target)) {
-        $script:StepDeclined = $true
-        return
-    }
-    $body = ''
-    foreach ($line in $lines) { $body += $line + $script:Lf }
-    Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative $p.Path) -Text $body
-    Add-StepNote -Text ([string]$lines.Count + ' variable(s) written')
-}
-
-function Export-SecretValue {
-    # write-secret-values: the values of a source object's labels and options that the plan holds only as digests,
-    # read from the engine now and written into secrets\ for the restore's docker commands; never logged. The
-    # inspect format prints each field as [key, value] pairs, each with a leading '=': PowerShell 7's
-    # ConvertFrom-Json would turn a value that looks like a date into a DateTime, and 5.1's refuses an object with
-    # two keys that differ only in case.
-    [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
-    $p = $Step.Params
-    $inspect = Invoke-DockerCommand -Engine $Step.Engine -Segments $p.Inspect -Display ($p.Kind + ' inspect ' + $p.Object) -StepId $Step.Id -TimeoutSeconds $script:Timeouts.Probe
-    $document = ConvertFrom-Json -InputObject $inspect.StdOut
+    $inspect = Invoke-DockerCommand -Engine $Step.Engine -Segments $p.Inspect -Display $p.Display -StepId $Step.Id -TimeoutSeconds $script:Timeouts.Probe
     $found = New-Object -TypeName 'System.Collections.Generic.Dictionary[string,string]' -ArgumentList ([System.StringComparer]::Ordinal)
-    foreach ($field in $document.PSObject.Properties) {
-        foreach ($pair in $field.Value) {
-            if ($null -eq $pair) { continue }
-            $found[$field.Name + '/' + ([string]$pair[0]).Substring(1)] = ([string]$pair[1]).Substring(1)
-        }
+    foreach ($field in (ConvertFrom-Json -InputObject $inspect.StdOut).PSObject.Properties) {
+        foreach ($pair in $field.Value) { if ($null -ne $pair) { $found[$field.Name + '/' + ([string]$pair[0]).Substring(1)] = ([string]$pair[1]).Substring(1) } }
     }
-    $words = @{ labels = 'label'; log_opts = 'log option'; options = 'option' }
-    $names = New-Object -TypeName 'System.Collections.Generic.List[string]'
     $values = New-Object -TypeName 'System.Collections.Generic.List[string]'
     foreach ($ref in $p.Entries) {
-        $what = $words[$ref.Field] + ' ' + $ref.Key
-        if (-not $found.ContainsKey($ref.Field + '/' + $ref.Key)) {
-            throw ($p.Kind + ' ' + $p.Object + ' no longer has the ' + $what)
-        }
-        $value = $found[$ref.Field + '/' + $ref.Key]
-        if ($value.IndexOf([char]0) -ge 0) {
-            throw ($p.Kind + ' ' + $p.Object + ': the ' + $what + ' holds a NUL character, which no command line can carry: set it by hand after the move')
-        }
-        $names.Add($what)
-        $values.Add('=' + $value)
+        $key = $ref.Field + '/' + $ref.Key
+        if (-not $found.ContainsKey($key)) { throw ($p.Subject + ' no longer has the ' + $ref.What) }
+        if ($found[$key] -cmatch $p.Unsafe) { throw ($p.Subject + ': the ' + $ref.What + ' ' + $p.UnsafeWhy) }
+        $values.Add($found[$key])
     }
-    if (-not $PSCmdlet.ShouldProcess($p.Path, 'Write ' + $values.Count + ' secret value(s) of ' + $Step.Target)) {
-        $script:StepDeclined = $true
-        return
-    }
-    $body = [ordered]@{ format = $script:Formats.SecretValues; names = $names.ToArray(); values = $values.ToArray() }
-    Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative $p.Path) -Text (ConvertTo-Json -InputObject $body -Compress)
+    if (-not $PSCmdlet.ShouldProcess($p.Path, 'Write ' + $values.Count + ' value(s) of ' + $Step.Target)) { $script:StepDeclined = $true; return }
+    # A docker env file (no planned format): a NAME=value line each; a secret-values file: values read by position.
+    $text = -join @($values | ForEach-Object -Process { $_ + $script:Lf })
+    $body = [ordered]@{ format = $p.FileFormat; names = @($p.Entries | ForEach-Object -Process { $_.What }); values = @($values | ForEach-Object -Process { '=' + $_ }) }
+    if ($p.FileFormat.Length -gt 0) { $text = ConvertTo-Json -InputObject $body -Compress }
+    Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative $p.Path) -Text $text
     Add-StepNote -Text ([string]$values.Count + ' value(s) written')
 }
 
@@ -1269,27 +1130,12 @@ function Test-BackupArtifact {
     Add-StepNote -Text ([string]$verified.Count + ' artifact(s) verified')
 }
 
-function Wait-DesktopAutostart {
-    # After a restart Explorer starts the Run entries some time after logon: when Docker Desktop has one, it is
-    # given DesktopStart seconds to appear, so that the stop which follows finds it rather than nothing yet.
-    [CmdletBinding()] param()
-    $run = Get-ItemProperty -LiteralPath 'HKCU:\Software\Microsoft\Windows\CurrentVersion\Run' -ErrorAction SilentlyContinue
-    $entry = $false
-    if ($null -ne $run) {
-        foreach ($property in $run.PSObject.Properties) {
-            foreach ($name in $script:Desktop.Windows) {
-                if ([string]$property.Value -like ('*\' + $name + '.exe*')) { $entry = $true }
-            }
-        }
-    }
-    if ($entry) { [void](Wait-DesktopWindow) }
-}
-
-function Wait-DesktopWindow {
-    # Whether Docker Desktop's main process appeared within DesktopStart seconds.
-    [CmdletBinding()] [OutputType([bool])] param()
-    $deadline = (Get-Date).AddSeconds($script:Timeouts.DesktopStart)
-    while (@(Get-DesktopProcess -Name $script:Desktop.Windows).Count -eq 0) {
+function Wait-DesktopProcess {
+    # Whether Docker Desktop's main process appeared (with -Gone: all its processes ended) within Seconds.
+    [CmdletBinding()] [OutputType([bool])] param([Parameter(Mandatory)] [int]$Seconds, [switch]$Gone)
+    $names = if ($Gone) { $script:Desktop.Processes } else { $script:Desktop.Windows }
+    $deadline = (Get-Date).AddSeconds($Seconds)
+    while ((@(Get-DesktopProcess -Name $names).Count -gt 0) -eq $Gone.IsPresent) {
         if ((Get-Date) -gt $deadline) { return $false }
         Start-Sleep -Seconds $script:Timeouts.Poll
     }
@@ -1302,74 +1148,52 @@ function Stop-DockerDesktop {
     [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
     if ($script:AfterRestart -and -not $script:DryRun) {
-        Wait-DesktopAutostart
+        # After a restart Explorer starts the Run entries some time after logon: when Docker Desktop has one, it is
+        # given DesktopStart seconds to appear, so that this stop finds it rather than nothing yet.
+        $run = Get-ItemProperty -LiteralPath 'HKCU:\Software\Microsoft\Windows\CurrentVersion\Run' -ErrorAction SilentlyContinue
+        if ($null -ne $run -and @($run.PSObject.Properties | Where-Object -FilterScript { [string]$_.Value -match $script:Desktop.RunEntry }).Count -gt 0) { [void](Wait-DesktopProcess -Seconds $script:Timeouts.DesktopStart) }
         $script:AfterRestart = $false
     }
-    $running = @(Get-DesktopProcess)
-    $service = Get-Service -Name $script:Desktop.Service -ErrorAction SilentlyContinue
-    $serviceRunning = $null -ne $service -and $service.Status -eq 'Running'
-    if ($running.Count -eq 0 -and -not $serviceRunning) {
+    $serviceRunning = @(Get-Service -Name $script:Desktop.Service -ErrorAction SilentlyContinue | Where-Object -FilterScript { $_.Status -eq 'Running' }).Count -gt 0
+    if (@(Get-DesktopProcess).Count -eq 0 -and -not $serviceRunning) {
         Add-StepNote -Text 'Docker Desktop is not running'
     } elseif ($PSCmdlet.ShouldProcess('Docker Desktop', 'Stop')) {
-        $graceful = Invoke-DockerCommand -Engine '' -Segments $script:Probes.DesktopStop -Display 'desktop stop' -StepId $Step.Id -TimeoutSeconds $p.Timeout -NoThrow
-        if ($graceful.ExitCode -ne 0) {
+        if ((Invoke-DockerCommand -Engine '' -Segments $script:Probes.DesktopStop -Display 'desktop stop' -StepId $Step.Id -TimeoutSeconds $p.Timeout -NoThrow).ExitCode -ne 0) {
             Write-RunbookLog -StepId $Step.Id -Message 'docker desktop stop is not available; stopping the processes'
             Get-DesktopProcess | Stop-Process -Force -ErrorAction SilentlyContinue -Confirm:$false
         }
         if ($serviceRunning) { Stop-Service -Name $script:Desktop.Service -Force -Confirm:$false }
-        $deadline = (Get-Date).AddSeconds($p.Timeout)
-        while (@(Get-DesktopProcess).Count -gt 0) {
-            if ((Get-Date) -gt $deadline) { throw ('Docker Desktop did not stop within ' + $p.Timeout + ' s') }
-            Start-Sleep -Seconds $script:Timeouts.Poll
-        }
+        if (-not (Wait-DesktopProcess -Seconds $p.Timeout -Gone)) { throw ('Docker Desktop did not stop within ' + $p.Timeout + ' s') }
         Add-StepNote -Text 'Docker Desktop stopped'
     } else {
         $script:StepDeclined = $true
     }
     $wsl = Get-SystemProgram -Name 'wsl.exe'
     if ($p.ShutdownWsl -and [System.IO.File]::Exists($wsl)) {
-        if ($PSCmdlet.ShouldProcess('WSL', 'Shut down all distributions (wsl --shutdown)')) {
-            [void](Invoke-NativeProcess -FilePath $wsl -Arguments '--shutdown' -Display '--shutdown' -StepId $Step.Id -TimeoutSeconds $script:Timeouts.WslShutdown)
-            Add-StepNote -Text 'WSL shut down'
-        } else {
-            $script:StepDeclined = $true
-        }
+        if (-not $PSCmdlet.ShouldProcess('WSL', 'Shut down all distributions (wsl --shutdown)')) { $script:StepDeclined = $true; return }
+        [void](Invoke-NativeProcess -FilePath $wsl -Arguments '--shutdown' -Display '--shutdown' -StepId $Step.Id -TimeoutSeconds $script:Timeouts.WslShutdown)
+        Add-StepNote -Text 'WSL shut down'
     }
 }
 
 function Wait-VmOff {
-    # check-vm-off: the old backend's Hyper-V VMs report off (EnabledState 3) before any setting changes.
+    # check-vm-off: the old backend's Hyper-V VMs report off (a planned EnabledState) before any setting changes.
     [CmdletBinding()] param([Parameter(Mandatory)] [hashtable]$Step)
     $p = $Step.Params
-    try {
-        [void](Get-CimInstance -Namespace 'root\virtualization\v2' -ClassName 'Msvm_VirtualSystemManagementService' -ErrorAction Stop)
-    } catch [Microsoft.Management.Infrastructure.CimException] {
-        # Only a missing namespace means no Hyper-V; access denied or a broken WMI must not pass as "off".
-        if ([string]$_.Exception.NativeErrorCode -ne 'InvalidNamespace') {
-            throw ('cannot read the Hyper-V VMs (root\virtualization\v2): ' + $_.Exception.Message)
-        }
-        if ($p.Required) {
-            throw 'Hyper-V''s WMI namespace (root\virtualization\v2) is missing, but the old backend is a Hyper-V VM: repair Hyper-V, then resume'
-        }
-        Add-StepNote -Text 'Hyper-V is not installed: no VM to wait for'
-        return
-    }
     $deadline = (Get-Date).AddSeconds($p.Timeout)
     while ($true) {
-        $running = New-Object -TypeName 'System.Collections.Generic.List[string]'
-        foreach ($vm in @(Get-CimInstance -Namespace 'root\virtualization\v2' -ClassName 'Msvm_ComputerSystem')) {
-            if ($p.Names -contains [string]$vm.ElementName -and @($p.OffStates) -notcontains [int]$vm.EnabledState) {
-                $running.Add([string]$vm.ElementName)
-            }
-        }
-        if ($running.Count -eq 0) { Add-StepNote -Text 'the old VM is off'; return }
-        if ($script:DryRun) {
-            Write-Warning -Message ('VM ' + ($running -join ', ') + ' is running; the real run stopped Docker Desktop before this check')
+        try {
+            $running = @(Get-CimInstance -Namespace 'root\virtualization\v2' -ClassName 'Msvm_ComputerSystem' -ErrorAction Stop | Where-Object -FilterScript { $p.Names -contains [string]$_.ElementName -and @($p.OffStates) -notcontains [int]$_.EnabledState } | ForEach-Object -Process { [string]$_.ElementName })
+        } catch [Microsoft.Management.Infrastructure.CimException] {
+            # Only a missing namespace means no Hyper-V; access denied or a broken WMI must not pass as "off".
+            if ([string]$_.Exception.NativeErrorCode -ne 'InvalidNamespace') { throw ('cannot read the Hyper-V VMs (root\virtualization\v2): ' + $_.Exception.Message) }
+            if ($p.Required) { throw 'Hyper-V''s WMI namespace (root\virtualization\v2) is missing, but the old backend is a Hyper-V VM: repair Hyper-V, then resume' }
+            Add-StepNote -Text 'Hyper-V is not installed: no VM to wait for'
             return
         }
-        if ((Get-Date) -gt $deadline) {
-            throw ('the VM ' + ($running -join ', ') + ' is still running ' + $p.Timeout + ' s after Docker Desktop stopped: stop it in Hyper-V Manager, then resume')
-        }
+        if ($running.Count -eq 0) { Add-StepNote -Text 'the old VM is off'; return }
+        if ($script:DryRun) { Write-Warning -Message ('VM ' + ($running -join ', ') + ' is running; the real run stopped Docker Desktop before this check'); return }
+        if ((Get-Date) -gt $deadline) { throw ('the VM ' + ($running -join ', ') + ' is still running ' + $p.Timeout + ' s after Docker Desktop stopped: stop it in Hyper-V Manager, then resume') }
         Start-Sleep -Seconds $script:Timeouts.Poll
     }
 }
@@ -1565,33 +1389,26 @@ function Request-Restart {
     # interactive, highest privileges, allowed on battery, no time limit), records the boot time, and stops.
     [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
     if (-not $script:Journal.RebootNeeded) { Add-StepNote -Text 'no restart needed'; return }
-    if (-not $PSCmdlet.ShouldProcess($script:ResumeTaskName, 'Register a logon task that resumes the runbook after the restart')) {
-        $script:StepDeclined = $true
-        return
-    }
-    $user = [System.Security.Principal.WindowsIdentity]::GetCurrent().Name
-    $copy = Copy-RunbookForTask -StepId $Step.Id
+    if (-not $PSCmdlet.ShouldProcess($script:ResumeTaskName, 'Register a logon task that resumes the runbook after the restart')) { $script:StepDeclined = $true; return }
+    # The task runs a copy owned by Administrators, writable by them and SYSTEM only: the original may sit where the
+    # user's unelevated programs can change it, and the task would run their change elevated.
+    $copy = Resolve-HostPath -Template $script:ResumeTaskCopy
+    Protect-Folder -Path ([System.IO.Path]::GetDirectoryName($copy)) -Sids @('S-1-5-32-544', 'S-1-5-18') -StepId $Step.Id -AdminOwned -Confirm:$false
+    $bytes = [System.IO.File]::ReadAllBytes($script:Options.ScriptPath)
+    Write-BytesFileAtomic -Path $copy -Bytes $bytes
+    if ((Get-FileSha256 -Path $copy) -ne (Get-BytesSha256 -Bytes $bytes)) { throw ("the copy of the runbook in '" + $copy + "' does not hash like the runbook") }
     # The console host of this edition, not whatever hosts this session (an editor's, the ISE).
-    $shell = [System.IO.Path]::Combine($PSHOME, 'powershell.exe')
-    if ($PSVersionTable.PSEdition -eq 'Core') { $shell = [System.IO.Path]::Combine($PSHOME, 'pwsh.exe') }
-    $arguments = '-NoProfile -ExecutionPolicy Bypass -File ' + (ConvertTo-QuotedArgument -Value $copy)
-    $arguments += ' -Resume -FromTask -BackupPath ' + (ConvertTo-QuotedArgument -Value $script:BackupRoot)
-    $arguments += ' -SourceEngine ' + $script:Engines['source'] + ' -TargetEngine ' + $script:Engines['target']
-    if ($script:Engines.ContainsKey('hyperv')) { $arguments += ' -HyperVEngine ' + $script:Engines['hyperv'] }
-    $arguments += ' -DockerPath ' + (ConvertTo-QuotedArgument -Value $script:DockerExe)
-    $arguments += ' -EngineTimeoutSeconds ' + $script:Options.EngineTimeoutSeconds
+    $shell = [System.IO.Path]::Combine($PSHOME, $(if ($PSVersionTable.PSEdition -eq 'Core') { 'pwsh.exe' } else { 'powershell.exe' }))
+    $arguments = $script:ResumeArguments -f (ConvertTo-QuotedArgument -Value $copy), (ConvertTo-QuotedArgument -Value $script:BackupRoot), (ConvertTo-QuotedArgument -Value $script:DockerExe), $script:Options.EngineTimeoutSeconds, $script:Engines['source'], $script:Engines['target'], $script:Engines['hyperv']
     if ($script:Options.Phase.Length -gt 0) { $arguments += ' -Phase ' + $script:Options.Phase }
     if ($script:Options.Force) { $arguments += ' -Force' }
     $splatTask = @{
         TaskName    = $script:ResumeTaskName
         Action      = New-ScheduledTaskAction -Execute $shell -Argument $arguments
-        Trigger     = New-ScheduledTaskTrigger -AtLogOn -User $user
-        Principal   = New-ScheduledTaskPrincipal -UserId $user -LogonType Interactive -RunLevel Highest
-        Settings    = Get-TaskSetting
+        Trigger     = New-ScheduledTaskTrigger -AtLogOn -User ([System.Security.Principal.WindowsIdentity]::GetCurrent().Name)
         Description = 'Resumes the wsl2-migrate runbook of plan ' + $script:PlanHash + ' after a restart'
-        Force       = $true
     }
-    [void](Register-ScheduledTask @splatTask)
+    Register-RunbookTask -Task $splatTask -RunLevel Highest
     $script:Journal.BootTime = Get-BootTime
     Save-Journal
     Write-RunbookLog -StepId $Step.Id -Message ('registered task ' + $script:ResumeTaskName)
@@ -1606,21 +1423,12 @@ function Start-DockerDesktop {
     $exe = Resolve-HostPath -Template $Step.Params.Exe
     if (-not [System.IO.File]::Exists($exe)) { throw ($exe + ': Docker Desktop is not installed there') }
     if (-not $PSCmdlet.ShouldProcess('Docker Desktop', 'Start (not elevated)')) { $script:StepDeclined = $true; return }
-    $user = [System.Security.Principal.WindowsIdentity]::GetCurrent().Name
-    $name = $script:ResumeTaskName + '-start-desktop'
-    $splatTask = @{
-        TaskName  = $name
-        Action    = New-ScheduledTaskAction -Execute $exe
-        Principal = New-ScheduledTaskPrincipal -UserId $user -LogonType Interactive -RunLevel Limited
-        Settings  = Get-TaskSetting
-        Force     = $true
-    }
-    [void](Register-ScheduledTask @splatTask)
+    Register-RunbookTask -Task @{ TaskName = $script:DesktopTaskName; Action = New-ScheduledTaskAction -Execute $exe } -RunLevel Limited
     try {
-        Start-ScheduledTask -TaskName $name
-        if (-not (Wait-DesktopWindow)) { throw ('Docker Desktop did not start within ' + $script:Timeouts.DesktopStart + ' s (' + $exe + ')') }
+        Start-ScheduledTask -TaskName $script:DesktopTaskName
+        if (-not (Wait-DesktopProcess -Seconds $script:Timeouts.DesktopStart)) { throw ('Docker Desktop did not start within ' + $script:Timeouts.DesktopStart + ' s (' + $exe + ')') }
     } finally {
-        Unregister-ScheduledTask -TaskName $name -Confirm:$false
+        Unregister-ScheduledTask -TaskName $script:DesktopTaskName -Confirm:$false
     }
     Add-StepNote -Text 'Docker Desktop started (not elevated)'
 }
@@ -1683,10 +1491,7 @@ function Complete-Migration {
     # finish: the resume task removed, the journal marked finished, summary.json written.
     [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
     Unregister-ResumeTask -Step $Step
-    if ($script:StepDeclined -or -not $PSCmdlet.ShouldProcess('journal.json', 'Mark the migration finished')) {
-        $script:StepDeclined = $true
-        return
-    }
+    if ($script:StepDeclined -or -not $PSCmdlet.ShouldProcess('journal.json', 'Mark the migration finished')) { $script:StepDeclined = $true; return }
     $script:Journal.Finished = Get-TimeStamp
     $summary = [ordered]@{ planHash = $script:PlanHash; finished = $script:Journal.Finished; steps = @($script:Results | ForEach-Object -Process { [ordered]@{ id = $_.StepId; status = $_.Status; notes = $_.Notes } }) }
     Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative 'summary.json') -Text (ConvertTo-Json -InputObject $summary -Depth 5)
@@ -1694,25 +1499,18 @@ function Complete-Migration {
 }
 
 function Unregister-ResumeTask {
-    # remove-resume-task: nothing may resume this migration at a later logon.
+    # remove-resume-task: nothing may resume this migration at a later logon. The start-desktop task too (a run
+    # ended while Docker Desktop started, by a power cut, may have left it), then the runbook copy the task ran.
     [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
-    # The start-desktop task too: a run ended while Docker Desktop started (power cut) may have left it.
-    $found = $false
-    foreach ($name in @($script:ResumeTaskName, ($script:ResumeTaskName + '-start-desktop'))) {
-        if ($null -eq (Get-ScheduledTask -TaskName $name -ErrorAction SilentlyContinue)) { continue }
-        $found = $true
-        if ($PSCmdlet.ShouldProcess($name, 'Remove the scheduled task')) {
-            Unregister-ScheduledTask -TaskName $name -Confirm:$false
-            Add-StepNote -Text ('task ' + $name + ' removed')
-        } else {
-            $script:StepDeclined = $true
-        }
+    $tasks = @(Get-ScheduledTask -TaskName @($script:ResumeTaskName, $script:DesktopTaskName) -ErrorAction SilentlyContinue)
+    if ($tasks.Count -eq 0) { Add-StepNote -Text 'no resume task' }
+    foreach ($task in $tasks) {
+        if (-not $PSCmdlet.ShouldProcess($task.TaskName, 'Remove the scheduled task')) { $script:StepDeclined = $true; continue }
+        Unregister-ScheduledTask -TaskName $task.TaskName -Confirm:$false
+        Add-StepNote -Text ('task ' + $task.TaskName + ' removed')
     }
-    if (-not $found) { Add-StepNote -Text 'no resume task' }
-    $copy = [System.IO.Path]::Combine([System.Environment]::GetFolderPath('CommonApplicationData'), 'wsl2-migrate', $script:ResumeTaskName + '.ps1')
-    if ([System.IO.File]::Exists($copy) -and -not $script:StepDeclined) {
-        if ($PSCmdlet.ShouldProcess($copy, 'Remove the runbook copy the task ran')) { [System.IO.File]::Delete($copy) }
-    }
+    $copy = Resolve-HostPath -Template $script:ResumeTaskCopy
+    if ([System.IO.File]::Exists($copy) -and -not $script:StepDeclined) { if ($PSCmdlet.ShouldProcess($copy, 'Remove the runbook copy the task ran')) { [System.IO.File]::Delete($copy) } }
 }
 
 function Restore-HostFile {
@@ -1750,12 +1548,9 @@ function Restore-HostFile {
 function Complete-Rollback {
     # mark-rolled-back: the journal is tombstoned; a later run or resume of this plan in this folder refuses.
     [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
-    if ($PSCmdlet.ShouldProcess('journal.json', 'Mark the migration rolled back (no resume after this)')) {
-        $script:Journal.RolledBack = Get-TimeStamp
-        Add-StepNote -Text 'journal marked rolled back'
-    } else {
-        $script:StepDeclined = $true
-    }
+    if (-not $PSCmdlet.ShouldProcess('journal.json', 'Mark the migration rolled back (no resume after this)')) { $script:StepDeclined = $true; return }
+    $script:Journal.RolledBack = Get-TimeStamp
+    Add-StepNote -Text 'journal marked rolled back'
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1864,8 +1659,8 @@ function Invoke-HostAction {
     switch ($Step.Kind) {
         'check-host' { Test-MigrationHost -Step $Step }
         'prepare-backup-folder' { Initialize-BackupFolder -Step $Step }
-        'write-env-file' { Export-ContainerEnvironment -Step $Step }
-        'write-secret-values' { Export-SecretValue -Step $Step }
+        'write-env-file' { Export-InspectedValue -Step $Step }
+        'write-secret-values' { Export-InspectedValue -Step $Step }
         'verify-backups' { Test-BackupArtifact -Step $Step }
         'stop-desktop' { Stop-DockerDesktop -Step $Step }
         'check-vm-off' { Wait-VmOff -Step $Step }
@@ -1981,7 +1776,7 @@ function Invoke-Runbook {
         throw '-Rollback cannot be combined with -Resume, -ResumeFrom or -Phase'
     }
     if ($Options.ResumeFrom.Length -gt 0 -and $Options.Phase.Length -gt 0) { throw 'use either -ResumeFrom or -Phase' }
-    if (-not (Test-Elevated)) {
+    if (-not ([System.Security.Principal.WindowsPrincipal][System.Security.Principal.WindowsIdentity]::GetCurrent()).IsInRole([System.Security.Principal.WindowsBuiltInRole]::Administrator)) {
         if (-not $script:DryRun) { throw 'the runbook must run elevated (Run as administrator); -WhatIf works without' }
         Write-Warning -Message 'not elevated: the dry run goes on, the real run will need an elevated PowerShell'
     }
@@ -2004,7 +1799,7 @@ function Invoke-Runbook {
                 # Locked to this user before the first log line is written into it: so this must be the desktop's.
                 Assert-DesktopUser
                 $script:StepDeclined = $false
-                Protect-BackupFolder -StepId 'start'
+                Initialize-BackupFolder -Step @{ Id = 'start'; Params = @{ Folders = @() } }
                 if ($script:StepDeclined) { throw ('nothing was changed: the run keeps its journal and logs in ' + $script:BackupRoot + ', which it may only create locked') }
             }
             $logFolder = Get-BackupItemPath -Relative 'logs'
@@ -2113,7 +1908,7 @@ $script:Steps = @(
         Produces      = @(
         )
         Docker        = $null
-        Params        = @{ MinBuild = 19041; MinUbr = 0; UbrFloors = @(); Edition = 'pro'; FreeSpace = @(@{ Folder = 'backup'; Bytes = 734000000; What = 'the backups'; Unknown = $false }, @{ Folder = '%LOCALAPPDATA%\Docker\wsl'; Bytes = 759439790; What = 'the new WSL disk'; Unknown = $false }); ExpectedUser = 'CORP\asmith'; Settings = @{ Key = 'desktop-settings'; Candidates = @('%APPDATA%\Docker\settings-store.json', '%APPDATA%\Docker\settings.json'); Backup = 'settings/desktop-settings.json' }; FileSharing = @{ Setting = 'filesharingDirectories' }; Manual = @('DESK012: The existing .wslconfig would be ignored by WSL in part or in whole') }
+        Params        = @{ Floors = @(@{ Build = 19041; Ubr = 0 }); Edition = 'pro'; FreeSpace = @(@{ Folder = 'backup'; Bytes = 734000000; What = 'the backups'; Unknown = $false }, @{ Folder = '%LOCALAPPDATA%\Docker\wsl'; Bytes = 759439790; What = 'the new WSL disk'; Unknown = $false }); ExpectedUser = 'CORP\asmith'; Settings = @{ Key = 'desktop-settings'; Candidates = @('%APPDATA%\Docker\settings-store.json', '%APPDATA%\Docker\settings.json'); Backup = 'settings/desktop-settings.json' }; FileSharing = @{ Setting = 'filesharingDirectories' }; Manual = @('DESK012: The existing .wslconfig would be ignored by WSL in part or in whole') }
     }
     # 2/27 preflight/backup-folder
     @{
@@ -2248,7 +2043,7 @@ $script:Steps = @(
             @{ Path = 'secrets/env/registry.env'; Kind = 'env-file'; Subject = 'registry'; Secret = $true }
         )
         Docker        = $null
-        Params        = @{ Engine = 'source'; Container = '2f762fc239a760026dc3ee273d904e047ac58f679d93e14c5e52ee2467732e4e'; Path = 'secrets/env/registry.env'; Names = @('REGISTRY_STORAGE_DELETE_ENABLED'); Inspect = @('container inspect --format "{{json .Config.Env}}" -- 2f762fc239a760026dc3ee273d904e047ac58f679d93e14c5e52ee2467732e4e') }
+        Params        = @{ Engine = 'source'; Container = '2f762fc239a760026dc3ee273d904e047ac58f679d93e14c5e52ee2467732e4e'; Path = 'secrets/env/registry.env'; Names = @('REGISTRY_STORAGE_DELETE_ENABLED'); Inspect = @('container inspect --format "{\"env\":[{{range .Config.Env}}[{{json (printf \"=%s\" (index (split . \"=\") 0))}},{{json (printf \"=%s\" .)}}],{{end}}null]}" -- 2f762fc239a760026dc3ee273d904e047ac58f679d93e14c5e52ee2467732e4e'); Display = 'container inspect 2f762fc239a760026dc3ee273d904e047ac58f679d93e14c5e52ee2467732e4e'; Subject = 'container 2f762fc239a760026dc3ee273d904e047ac58f679d93e14c5e52ee2467732e4e'; Unsafe = ('[' + [char]0x000d + [char]0x000a + ']'); UnsafeWhy = 'holds a line break: an env file cannot carry it'; FileFormat = ''; Entries = @(@{ Field = 'env'; Key = 'REGISTRY_STORAGE_DELETE_ENABLED'; What = 'variable REGISTRY_STORAGE_DELETE_ENABLED' }) }
     }
     # 7/27 backup/volume/registry_data
     @{
