@@ -813,6 +813,22 @@ def test_the_runbook_refuses_constrained_language_first_and_ends_a_restart_with_
     assert sum(1 for line in lines if line.strip() == "exit 3010") == 1
 
 
+def test_the_backup_layout_is_the_programs(plain: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The names the runbook keeps in the backup folder are the program's $script:Layout (BACKUP_LAYOUT), which the
+    rehearsal's journal uses too: a changed name shows in the runbook and moves the rehearsal's journal."""
+    from migrate.plan.layout import BACKUP_LAYOUT
+    from migrate.rehearse.journal import Journal, load_journal, save_journal
+
+    assert assignments(plain, ("$script:Layout",))["$script:Layout"] == BACKUP_LAYOUT
+    monkeypatch.setitem(BACKUP_LAYOUT, "Journal", "progress.json")
+    monkeypatch.setitem(BACKUP_LAYOUT, "Logs", "runlogs")
+    changed = assignments(render_runbook(PLAIN, _meta(False)), ("$script:Layout",))["$script:Layout"]
+    assert changed["Journal"] == "progress.json" and changed["Logs"] == "runlogs"
+    save_journal(tmp_path, Journal(plan_hash=HASH))
+    assert (tmp_path / "progress.json").is_file() and not (tmp_path / "journal.json").exists()
+    assert load_journal(tmp_path, HASH).exists
+
+
 def test_a_docker_steps_progress_is_the_programs() -> None:
     """Which file a docker step shows the size of while it runs is the program's (Docker.progress, an artifact the
     step writes: the planner names its first), not the library's: the runbook carries it and follows a change."""

@@ -37,6 +37,7 @@ from migrate.plan.actions import (
     WriteSecretValues,
 )
 from migrate.plan.checks import CHECK_MODES, Check
+from migrate.plan.layout import BACKUP_LAYOUT
 from migrate.plan.steps import ENTRY_KEYS, TIMEOUTS, Docker, EngineExpect, Step
 from migrate.rehearse.journal import ArtifactRecord, Journal, StepState
 from migrate.volumedigest import digest_script
@@ -876,6 +877,18 @@ def check_engine_urls_are_checked(lib: Lib) -> list[str]:
     return out
 
 
+def check_the_backup_layout_is_the_programs(lib: Lib) -> list[str]:
+    """The files and folders the runbook keeps in the backup folder (journal, artifact record, summary, logs, edits,
+    rollback) are the program's $script:Layout, which the rehearsal reads too (BACKUP_LAYOUT): the library names none
+    itself and reads only names the layout has."""
+    out = [f"{enclosing_function(node) or 'script body'}: {m.group(0)}" for name in BACKUP_LAYOUT.values()
+           for m, node in _code_matches(lib, rf"'{re.escape(name)}['/]")]
+    used = set(re.findall(r"\$script:Layout\.(\w+)", lib.source))
+    if not used or not used <= set(BACKUP_LAYOUT):
+        out.append(f"the library reads {sorted(used)} of the layout, which has {sorted(BACKUP_LAYOUT)}")
+    return out
+
+
 def _owner(node):
     """The try statement a catch clause belongs to."""
     cur = node.parent
@@ -1137,7 +1150,8 @@ CHECKS: list[Callable[[Lib], list[str]]] = [
     check_artifacts_are_rehashed_before_use,
     check_engines_prove_what_they_are, check_wsl_changes_only_while_desktop_is_stopped,
     check_the_backup_folder_is_local, check_the_first_stop_after_a_restart_waits_for_desktop,
-    check_failures_say_what_next, check_engine_urls_are_checked, check_json_edits_follow_section_7,
+    check_failures_say_what_next, check_engine_urls_are_checked, check_the_backup_layout_is_the_programs,
+    check_json_edits_follow_section_7,
     check_file_sharing_reads_the_plans_setting,
     check_backup_copies_are_the_plans,
     check_verify_target_compares_both_digests, check_check_modes_are_the_models,
@@ -1308,6 +1322,9 @@ MUTATIONS: list[tuple[Callable[[Lib], list[str]], list[tuple[str, str]]]] = [
     (check_engines_prove_what_they_are, [("[void](Confirm-Engine -Engine $Step.Engine -StepId $Step.Id)",
                                           "Write-Verbose -Message $Step.Engine")]),
     (check_resume_checks_the_boot_time, [("        $program = $script:Steps\n", "        $program = @()\n")]),
+    (check_the_backup_layout_is_the_programs, [("-Relative $script:Layout.Summary", "-Relative 'summary.json'")]),
+    (check_the_backup_layout_is_the_programs, [("($script:Layout.Edits + '/' + $stamp", "('edits/' + $stamp")]),
+    (check_the_backup_layout_is_the_programs, [("-Relative $script:Layout.Logs", "-Relative $script:Layout.Log")]),
     (check_engine_urls_are_checked, [("$url.IndexOfAny([char[]]@([char]34, [char]39, [char]96))",
                                       "$url.IndexOfAny([char[]]@([char]34))")]),
     (check_engine_urls_are_checked, [("        $url = $Options[$name]\n", "        $url = $Options.SourceEngine\n")]),

@@ -21,6 +21,7 @@ from importlib import resources
 from typing import Any
 
 from migrate.plan.gcpause import gc_paused
+from migrate.plan.layout import BACKUP_LAYOUT
 from migrate.emit.cmdline import encode_arg, encode_command_line, powershell_string_expr
 from migrate.errors import PlanError
 from migrate.plan.actions import (
@@ -470,6 +471,7 @@ def _preamble(program: Program, meta: RunbookMeta) -> list[str]:
         f"SecretValues = {_ps(SECRET_VALUES_FORMAT)}; SettingsBackup = {_ps(SETTINGS_BACKUP_FORMAT)} }}",
         "$script:Timeouts = @{ " + "; ".join(f"{k} = {v}" for k, v in sorted(TIMEOUTS.items())) + " }",
         "$script:EntryKeys = @{ " + "; ".join(f"{k} = {_list(v)}" for k, v in ENTRY_KEYS.items()) + " }",
+        "$script:Layout = @{ " + "; ".join(f"{k} = {_ps(v)}" for k, v in BACKUP_LAYOUT.items()) + " }",
         "# Long arguments several steps share, each written once (a step's command line names it: @{ Text = 'T1' }).",
         "$script:Texts = @{",
         *(f"    {name} = {_ps(encode_arg(text))}" for text, name in _TEXTS.items()),

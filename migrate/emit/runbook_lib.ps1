@@ -279,7 +279,7 @@ function Save-FileSnapshot {
     # and hashed: the copy must hash like the bytes read, or the change does not go ahead.
     [CmdletBinding()] param([Parameter(Mandatory)] [string]$Path, [Parameter(Mandatory)] [AllowEmptyCollection()] [byte[]]$Bytes)
     $stamp = (Get-Date).ToUniversalTime().ToString('yyyyMMdd-HHmmss-fff', $script:Invariant)
-    $target = Get-BackupItemPath -Relative ('edits/' + $stamp + '-' + [System.IO.Path]::GetFileName($Path))
+    $target = Get-BackupItemPath -Relative ($script:Layout.Edits + '/' + $stamp + '-' + [System.IO.Path]::GetFileName($Path))
     Write-BytesFileAtomic -Path $target -Bytes $Bytes
     if ((Get-FileSha256 -Path $target) -ne (Get-BytesSha256 -Bytes $Bytes)) {
         throw ('the copy of ' + $Path + ' in ' + $target + ' does not hash like the original: nothing was changed')
@@ -436,13 +436,13 @@ function Import-Journal {
     # Reads journal.json (or its .bak) with its entries as they are: the steps by id, the engines by name, the
     # verified artifacts by path; refuses a journal written for a different plan.
     [CmdletBinding()] param()
-    $document = Read-JsonDocument -Path (Get-BackupItemPath -Relative 'journal.json')
+    $document = Read-JsonDocument -Path (Get-BackupItemPath -Relative $script:Layout.Journal)
     if ($null -ne $document -and [string](Get-JsonProperty -Object $document -Name 'format' -Default '') -ne $script:Formats.Journal) {
-        throw ('journal.json in ' + $script:BackupRoot + ' is not a ' + $script:Formats.Journal + ' journal: use another -BackupPath')
+        throw ($script:Layout.Journal + ' in ' + $script:BackupRoot + ' is not a ' + $script:Formats.Journal + ' journal: use another -BackupPath')
     }
     $planHash = [string](Get-JsonProperty -Object $document -Name 'planHash' -Default '')
     if ($null -ne $document -and $planHash -ne $script:PlanHash) {
-        throw ('journal.json in ' + $script:BackupRoot + ' belongs to plan ' + $planHash + ', this runbook is plan ' + $script:PlanHash + ': use another -BackupPath')
+        throw ($script:Layout.Journal + ' in ' + $script:BackupRoot + ' belongs to plan ' + $planHash + ', this runbook is plan ' + $script:PlanHash + ': use another -BackupPath')
     }
     $reboot = Get-JsonProperty -Object $document -Name 'reboot'
     $script:Journal = @{
@@ -462,7 +462,7 @@ function ConvertTo-EntryTable {
     # A list of journal.json or artifacts.json as a hashtable of its entries (kept as read) by their first key; the
     # journal's engines object as a hashtable by name. An entry without one of $Keys (the program's $script:EntryKeys,
     # the rehearsal's ENTRY_KEYS) is a damaged file, named.
-    [CmdletBinding()] param([AllowNull()] [object]$Entries, [Parameter(Mandatory)] [string[]]$Keys, [string]$File = 'journal.json')
+    [CmdletBinding()] param([AllowNull()] [object]$Entries, [Parameter(Mandatory)] [string[]]$Keys, [string]$File = $script:Layout.Journal)
     $table = @{}
     if ($Entries -is [System.Management.Automation.PSCustomObject]) {
         foreach ($property in $Entries.PSObject.Properties) { $table[$property.Name] = $property.Value }
@@ -489,7 +489,7 @@ function Save-Journal {
         rolledBack  = $script:Journal.RolledBack
         finished    = $script:Journal.Finished
     }
-    Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative 'journal.json') -Text (ConvertTo-Json -InputObject $document -Depth 20) -KeepBackup
+    Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative $script:Layout.Journal) -Text (ConvertTo-Json -InputObject $document -Depth 20) -KeepBackup
     $script:Journal.Exists = $true
 }
 
@@ -532,8 +532,8 @@ function Write-StepStatus {
 function Import-ArtifactRecord {
     # artifacts.json (or its .bak): each artifact a step wrote, by path, its entry as read.
     [CmdletBinding()] param()
-    $document = Read-JsonDocument -Path (Get-BackupItemPath -Relative 'artifacts.json')
-    $script:Artifacts = ConvertTo-EntryTable -Entries (Get-JsonProperty -Object $document -Name 'artifacts') -Keys $script:EntryKeys.artifacts -File 'artifacts.json'
+    $document = Read-JsonDocument -Path (Get-BackupItemPath -Relative $script:Layout.Artifacts)
+    $script:Artifacts = ConvertTo-EntryTable -Entries (Get-JsonProperty -Object $document -Name 'artifacts') -Keys $script:EntryKeys.artifacts -File $script:Layout.Artifacts
 }
 
 function Add-ArtifactRecord {
@@ -552,14 +552,14 @@ function Add-ArtifactRecord {
     }
     $items = @(foreach ($key in ($script:Artifacts.Keys | Sort-Object)) { $script:Artifacts[$key] })
     $document = [ordered]@{ format = $script:Formats.Artifacts; planHash = $script:PlanHash; artifacts = $items }
-    Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative 'artifacts.json') -Text (ConvertTo-Json -InputObject $document -Depth 5) -KeepBackup
+    Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative $script:Layout.Artifacts) -Text (ConvertTo-Json -InputObject $document -Depth 5) -KeepBackup
     Add-StepNote -Text ($Artifact.Path + ': ' + $script:Artifacts[$Artifact.Path].size + ' bytes')
 }
 
 function Test-ArtifactUnchanged {
     # '' when an artifact still has the recorded size and sha256 (re-hashed: the bytes are read again), else why.
     [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [string]$Relative)
-    if (-not $script:Artifacts.ContainsKey($Relative)) { return ($Relative + ' is not in artifacts.json') }
+    if (-not $script:Artifacts.ContainsKey($Relative)) { return ($Relative + ' is not in ' + $script:Layout.Artifacts) }
     $path = Get-BackupItemPath -Relative $Relative
     if (-not [System.IO.File]::Exists($path)) { return ($Relative + ' is missing from the backup folder') }
     $record = $script:Artifacts[$Relative]
@@ -766,7 +766,7 @@ function Write-HostFile {
         Write-BytesFileAtomic -Path $File.Path -Bytes $File.Bytes
         throw ($File.Path + ': it does not read back as written; the original file was put back')
     }
-    $aside = Get-BackupItemPath -Relative 'edits'
+    $aside = Get-BackupItemPath -Relative $script:Layout.Edits
     [void][System.IO.Directory]::CreateDirectory($aside)
     [System.IO.File]::Move($File.Path, [System.IO.Path]::Combine($aside, 'failed-' + [guid]::NewGuid().ToString('N') + '-' + [System.IO.Path]::GetFileName($File.Path)))
     throw ($File.Path + ': it does not read back as written; the file did not exist before and was moved into the backup folder')
@@ -1311,10 +1311,10 @@ function Complete-Migration {
     # finish: the resume task removed, the journal marked finished, summary.json written.
     [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
     Unregister-ResumeTask -Step $Step
-    if ($script:StepDeclined -or -not $PSCmdlet.ShouldProcess('journal.json', 'Mark the migration finished')) { $script:StepDeclined = $true; return }
+    if ($script:StepDeclined -or -not $PSCmdlet.ShouldProcess($script:Layout.Journal, 'Mark the migration finished')) { $script:StepDeclined = $true; return }
     $script:Journal.Finished = Get-TimeStamp
     $summary = [ordered]@{ planHash = $script:PlanHash; finished = $script:Journal.Finished; steps = @($script:Results | ForEach-Object -Process { [ordered]@{ id = $_.StepId; status = $_.Status; notes = $_.Notes } }) }
-    Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative 'summary.json') -Text (ConvertTo-Json -InputObject $summary -Depth 5)
+    Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative $script:Layout.Summary) -Text (ConvertTo-Json -InputObject $summary -Depth 5)
     Add-StepNote -Text ('backups stay in ' + $script:BackupRoot + '; the old backend''s data is untouched')
 }
 
@@ -1355,7 +1355,7 @@ function Restore-HostFile {
         } elseif (-not $live.Existed) {
             continue
         } elseif ($PSCmdlet.ShouldProcess($path, 'Move the file the migration created into the backup folder')) {
-            $aside = Get-BackupItemPath -Relative 'rollback'
+            $aside = Get-BackupItemPath -Relative $script:Layout.Rollback
             [void][System.IO.Directory]::CreateDirectory($aside)
             [System.IO.File]::Move($path, [System.IO.Path]::Combine($aside, [guid]::NewGuid().ToString('N') + '-' + [System.IO.Path]::GetFileName($path)))
             Add-StepNote -Text ('moved aside ' + $path)
@@ -1368,7 +1368,7 @@ function Restore-HostFile {
 function Complete-Rollback {
     # mark-rolled-back: the journal is tombstoned; a later run or resume of this plan in this folder refuses.
     [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
-    if (-not $PSCmdlet.ShouldProcess('journal.json', 'Mark the migration rolled back (no resume after this)')) { $script:StepDeclined = $true; return }
+    if (-not $PSCmdlet.ShouldProcess($script:Layout.Journal, 'Mark the migration rolled back (no resume after this)')) { $script:StepDeclined = $true; return }
     $script:Journal.RolledBack = Get-TimeStamp
     Add-StepNote -Text 'journal marked rolled back'
 }
@@ -1479,8 +1479,7 @@ function Invoke-HostAction {
     switch ($Step.Kind) {
         'check-host' { Test-MigrationHost -Step $Step }
         'prepare-backup-folder' { Initialize-BackupFolder -Step $Step }
-        'write-env-file' { Export-InspectedValue -Step $Step }
-        'write-secret-values' { Export-InspectedValue -Step $Step }
+        { $_ -in 'write-env-file', 'write-secret-values' } { Export-InspectedValue -Step $Step }
         'verify-backups' { Test-BackupArtifact -Step $Step }
         'stop-desktop' { Stop-DockerDesktop -Step $Step }
         'check-vm-off' { Wait-VmOff -Step $Step }
@@ -1622,7 +1621,7 @@ function Invoke-Runbook {
                 Initialize-BackupFolder -Step @{ Id = 'start'; Params = @{ Folders = @() } }
                 if ($script:StepDeclined) { throw ('nothing was changed: the run keeps its journal and logs in ' + $script:BackupRoot + ', which it may only create locked') }
             }
-            $logFolder = Get-BackupItemPath -Relative 'logs'
+            $logFolder = Get-BackupItemPath -Relative $script:Layout.Logs
             [void][System.IO.Directory]::CreateDirectory($logFolder)
             $script:LogPath = [System.IO.Path]::Combine($logFolder, 'runbook-' + $runId + '.jsonl')
         }
@@ -1639,7 +1638,7 @@ function Invoke-Runbook {
         if ($script:Journal.RolledBack.Length -gt 0 -and -not $Options.Rollback) {
             throw ('this migration was rolled back at ' + $script:Journal.RolledBack + '; a rolled-back run never resumes. To migrate again, make a new plan and use a new -BackupPath')
         }
-        if ($Options.Resume -and -not $script:Journal.Exists) { throw ('-Resume: no journal.json in ' + $script:BackupRoot) }
+        if ($Options.Resume -and -not $script:Journal.Exists) { throw ('-Resume: no ' + $script:Layout.Journal + ' in ' + $script:BackupRoot) }
         if ($script:Journal.RebootNeeded -and $script:Journal.BootTime.Length -gt 0) {
             $restarted = (Get-BootTime) -ne $script:Journal.BootTime
             if (-not $restarted -and -not $Options.Rollback) {
@@ -1657,7 +1656,7 @@ function Invoke-Runbook {
         $program = $script:Steps
         if ($Options.Rollback) {
             if (-not $script:Journal.Exists) {
-                Write-Information -MessageData ('nothing to roll back: no journal.json in ' + $script:BackupRoot + ' (this plan never ran there)') -InformationAction Continue
+                Write-Information -MessageData ('nothing to roll back: no ' + $script:Layout.Journal + ' in ' + $script:BackupRoot + ' (this plan never ran there)') -InformationAction Continue
                 return
             }
             $program = $script:RollbackSteps

@@ -5,6 +5,17 @@ import hashlib
 import re
 
 _UNSAFE = re.compile(r"[^a-z0-9._-]+")
+BACKUP_LAYOUT: dict[str, str] = {
+    "Journal": "journal.json",
+    "Artifacts": "artifacts.json",
+    "Summary": "summary.json",
+    "Logs": "logs",
+    "Edits": "edits",
+    "Rollback": "rollback",
+}
+"""What both interpreters keep in the backup folder besides the artifacts (docs/runbook.md): the journal, the artifact
+record, the summary of a finished run, the run's logs and transcripts, the bytes of each host file before an edit,
+the files a rollback moved aside. The runbook carries it ($script:Layout): the library names none of them itself."""
 
 
 def safe_name(name: str) -> str:

@@ -49,6 +49,7 @@ from migrate.plan.actions import (
     WriteEnvFile,
     WriteSecretValues,
 )
+from migrate.plan.layout import BACKUP_LAYOUT
 from migrate.plan.steps import TIMEOUTS
 from migrate.rehearse.interpreter import Context, Host, RunRefused, StepFailed
 from migrate.rehearse.journal import measure, write_json_atomic
@@ -687,7 +688,7 @@ def restore_files(host: SimulatedHost, a: RestoreFiles, ctx: Context) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(copy, path)
         elif path.is_file():
-            aside = ctx.root / "rollback"
+            aside = ctx.root / BACKUP_LAYOUT["Rollback"]
             aside.mkdir(exist_ok=True)
             os.replace(path, aside / path.name)
     ctx.note("settings files put back")

@@ -17,6 +17,7 @@ from pathlib import Path
 from migrate.errors import EngineError, InputError, MigrateError
 from migrate.plan.actions import SECRET_VALUES_FORMAT, SOURCE_ENGINES, Action, VerifyBackups
 from migrate.plan.checks import Check, check_passes, image_store
+from migrate.plan.layout import BACKUP_LAYOUT
 from migrate.plan.steps import (
     ENGINE_CHANGING,
     GATED_PHASES,
@@ -237,7 +238,7 @@ class Context:
         for rel in step.consumes:
             rec = self.artifacts.get(rel)
             if rec is None:
-                return f"needs {rel}, which is not in artifacts.json"
+                return f"needs {rel}, which is not in {BACKUP_LAYOUT['Artifacts']}"
             try:
                 size, sha = measure(self.root, rel)
             except OSError:
@@ -351,7 +352,7 @@ def run_program(ctx: Context, *, resume: bool = False, stop_after: str = "", pha
             raise RunRefused(f"{ctx.root}: this run was rolled back at {j.rolled_back}; a rolled-back migration is "
                              "never resumed: start again with a new backup folder")
         if resume and not j.exists:
-            raise RunRefused(f"{ctx.root}: no journal.json to resume from")
+            raise RunRefused(f"{ctx.root}: no {BACKUP_LAYOUT['Journal']} to resume from")
         ctx.notice_restart(refuse=True)
         if stop_after and stop_after not in {s.id for s in ctx.program.steps}:
             raise InputError(f"--stop-after: no step {stop_after!r} in the plan")
@@ -391,7 +392,8 @@ def run_rollback(ctx: Context, on_step: Callable[[StepResult], None] | None = No
     if not ctx.journal.exists:
         # The runbook's -Rollback (Invoke-Runbook): this plan never ran in this folder, so nothing to put back.
         return Outcome("finished", [],
-                       f"nothing to roll back: no journal.json in {ctx.root} (this plan never ran there)")
+                       f"nothing to roll back: no {BACKUP_LAYOUT['Journal']} in {ctx.root} (this plan never ran "
+                       "there)")
     release = ctx.host.lock(ctx.root)
     try:
         ctx.notice_restart(refuse=False)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from migrate.errors import InputError
+from migrate.plan.layout import BACKUP_LAYOUT
 
 from migrate.plan.steps import ARTIFACT_FORMAT, ENTRY_KEYS, JOURNAL_FORMAT
 
@@ -107,18 +108,18 @@ def _entries(data: dict[str, Any], name: str, path: Path) -> list[dict[str, Any]
 
 def load_journal(root: Path, plan_hash: str) -> Journal:
     """The journal in root (a new one when there is none); InputError when it belongs to another plan."""
-    data = _read_json(root / "journal.json")
+    data = _read_json(root / BACKUP_LAYOUT["Journal"])
     journal = Journal(plan_hash=plan_hash)
     if data is None:
         return journal
     if not isinstance(data, dict) or data.get("format") != JOURNAL_FORMAT:
-        raise InputError(f"{root / 'journal.json'}: not a {JOURNAL_FORMAT} journal")
+        raise InputError(f"{root / BACKUP_LAYOUT['Journal']}: not a {JOURNAL_FORMAT} journal")
     if data.get("planHash") != plan_hash:
-        raise InputError(f"{root / 'journal.json'} belongs to plan {data.get('planHash')}, this is plan "
+        raise InputError(f"{root / BACKUP_LAYOUT['Journal']} belongs to plan {data.get('planHash')}, this is plan "
                          f"{plan_hash}: use another backup folder")
     journal.exists = True
     journal.tool_version = str(data.get("toolVersion", ""))
-    path = root / "journal.json"
+    path = root / BACKUP_LAYOUT["Journal"]
     for item in _entries(data, "steps", path):
         journal.steps[str(item["id"])] = StepState(str(item["status"]), str(item["startedAt"]), str(item["endedAt"]),
                                                    int(item["attempt"]), str(item["notes"]), dict(item["record"]))
@@ -135,7 +136,7 @@ def load_journal(root: Path, plan_hash: str) -> Journal:
 
 
 def save_journal(root: Path, journal: Journal) -> None:
-    write_json_atomic(root / "journal.json", journal.to_json())
+    write_json_atomic(root / BACKUP_LAYOUT["Journal"], journal.to_json())
     journal.exists = True
 
 
@@ -163,16 +164,16 @@ def measure(root: Path, rel: str) -> tuple[int, str]:
 
 
 def load_artifacts(root: Path) -> dict[str, ArtifactRecord]:
-    data = _read_json(root / "artifacts.json")
+    data = _read_json(root / BACKUP_LAYOUT["Artifacts"])
     if not isinstance(data, dict):
         return {}
     return {str(a["path"]): ArtifactRecord(str(a["path"]), str(a["kind"]), str(a["subject"]), str(a["step"]),
                                            int(a["size"]), str(a["sha256"]), bool(a["secret"]))
-            for a in _entries(data, "artifacts", root / "artifacts.json")}
+            for a in _entries(data, "artifacts", root / BACKUP_LAYOUT["Artifacts"])}
 
 
 def save_artifacts(root: Path, plan_hash: str, artifacts: dict[str, ArtifactRecord]) -> None:
     items = [{"path": a.path, "kind": a.kind, "subject": a.subject, "step": a.step, "size": a.size,
               "sha256": a.sha256, "secret": a.secret} for _, a in sorted(artifacts.items())]
-    write_json_atomic(root / "artifacts.json", {"format": ARTIFACT_FORMAT, "planHash": plan_hash,
+    write_json_atomic(root / BACKUP_LAYOUT["Artifacts"], {"format": ARTIFACT_FORMAT, "planHash": plan_hash,
                                                 "artifacts": items})

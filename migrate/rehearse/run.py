@@ -13,6 +13,7 @@ from typing import Any
 from migrate.errors import InputError
 from migrate.model import Inventory, dumps, fingerprint, loads
 from migrate.plan.actions import SOURCE_ENGINES
+from migrate.plan.layout import BACKUP_LAYOUT
 from migrate.plan.model import Plan
 from migrate.plan.steps import Program
 from migrate.rehearse.docker import DockerRunner
@@ -83,8 +84,9 @@ def rehearse(plan: Plan, plan_hash: str, program: Program, runner: DockerRunner,
     fresh = not (opts.resume or opts.rollback)
     if fresh:
         check_workdir(workdir)
-    elif not (workdir / "journal.json").is_file():
-        raise InputError(f"{workdir}: no journal.json: nothing to {'resume' if opts.resume else 'roll back'}")
+    elif not (workdir / BACKUP_LAYOUT["Journal"]).is_file():
+        raise InputError(f"{workdir}: no {BACKUP_LAYOUT['Journal']}: nothing to "
+                         f"{'resume' if opts.resume else 'roll back'}")
     host_root = opts.host_root or workdir / HOST_FOLDER
     if not host_root.is_absolute():
         raise InputError(f"--host-root {host_root}: give an absolute path")

@@ -259,6 +259,7 @@ $script:Desktop = @{ Processes = @('Docker Desktop', 'Docker for Windows', 'com.
 $script:Formats = @{ Journal = 'wsl2-migrate-journal/2'; Artifacts = 'wsl2-migrate-artifacts/2'; SecretValues = 'wsl2-migrate-secret-values/1'; SettingsBackup = 'wsl2-migrate-settings-backup/2' }
 $script:Timeouts = @{ Acl = 300; Cleanup = 300; DesktopStart = 60; EnginePoll = 5; KillWait = 30; PipeDrain = 60; Poll = 2; Probe = 120; WslShutdown = 300 }
 $script:EntryKeys = @{ steps = @('id', 'status', 'startedAt', 'endedAt', 'attempt', 'notes', 'record'); engines = @('id', 'os', 'kernel', 'store'); verified = @('path', 'sha256'); artifacts = @('path', 'kind', 'subject', 'step', 'size', 'sha256', 'secret') }
+$script:Layout = @{ Journal = 'journal.json'; Artifacts = 'artifacts.json'; Summary = 'summary.json'; Logs = 'logs'; Edits = 'edits'; Rollback = 'rollback' }
 # Long arguments several steps share, each written once (a step's command line names it: @{ Text = 'T1' }).
 $script:Texts = @{
     T1 = ('"# wsl2-migrate volume digest (docs/verify.md, \"Volume digest\"), for a helper container with busybox or GNU tools.' + [char]0x000a + '# Usage: sh -c \"$(cat volume_digest.sh)\" sh DIR OUT  -> writes \"sha256:<hex> <entries>\" to OUT.' + [char]0x000a + '# One walk of DIR and one read of each file. Processes start per batch of paths (find -exec {} +), never per path.' + [char]0x000a + '# Nothing is written but OUT (and, for a huge volume, GNU sort''s spill files next to it): no /tmp is needed.' + [char]0x000a + 'set -eu' + [char]0x000a + 'export LC_ALL=C QUOTING_STYLE=literal' + [char]0x000a + 'dir=$1' + [char]0x000a + 'out=$2' + [char]0x000a + 'case $out in /*) ;; *) out=$PWD/$out ;; esac' + [char]0x000a + 'spill=${out%/*}' + [char]0x000a + 'cd \"$dir\"' + [char]0x000a + '# One batch of paths of one kind (f: regular files, l: symlinks, o: the rest) prints: \"KIND COUNT\", a stat line' + [char]0x000a + '# per path, the od hex of the NUL-ended paths (for l, followed by stat''s \"PATH -> TARGET\"), for f sha256sum''s' + [char]0x000a + '# lines, then K. Hex is how names with newlines or any other byte cross into awk intact.' + [char]0x000a + '# A batch of up to 1,000 files is hashed by two sha256sum at once (the hash is what a digest of large files waits' + [char]0x000a + '# for): the second half''s lines wait in the pipe (64 KiB, some hundreds) until the first half''s are out, so the' + [char]0x000a + '# order stays; its failure adds a line no hash reads as. A larger batch holds small files (a batch is bounded by' + [char]0x000a + '# the length of its names), for which a second process would mostly wait on that pipe.' + [char]0x000a + 'b=''printf \"%s %d\n\" \"$0\" \"$#\" && stat -c \"%f %u %g %s %t %T %i %h\" \"$@\" &&' + [char]0x000a + '{ printf \"%s\0\" \"$@\" && if [ \"$0\" = l ]; then stat -c %N \"$@\"; fi; } | od -An -v -tx1 &&' + [char]0x000a + 'if [ \"$0\" != f ]; then true; elif [ $# -lt 2 ] || [ $# -gt 1000 ]; then sha256sum \"$@\"; else' + [char]0x000a + 'h=$(($# / 2)) i=1 r=; while [ $i -le $h ]; do r=\"$r \\\"\${$i}\\\"\"; i=$((i + 1)); done' + [char]0x000a + '{ (shift $h && exec sha256sum \"$@\") || echo FAIL; } | { eval \"sha256sum $r\" && cat; }; fi && echo K''' + [char]0x000a + '# The records (docs/verify.md), then \"#ENTRIES\" (sorts first). A record is checked against what its batch said at' + [char]0x000a + '# every step, so output that is cut short or that the tools print differently fails instead of digesting wrong.' + [char]0x000a + 'p=''function die(m) { print \"volume digest: \" m > \"/dev/stderr\"; bad = 1; exit 1 }' + [char]0x000a + 'function num(h,  v, i) {' + [char]0x000a + '  if (h in NUM) return NUM[h]' + [char]0x000a + '  v = 0; for (i = 1; i <= length(h); i++) v = v * 16 + index(\"0123456789abcdef\", substr(h, i, 1)) - 1; return NUM[h] = v' + [char]0x000a + '}' + [char]0x000a + 'function link(  n, s, w, e, pre) {' + [char]0x000a + '  n = length(P[nl + 1]) / 2; split(R[nl + 1], W, \" \"); s = W[4] + 0' + [char]0x000a + '  if (length(buf) < 3) return 0' + [char]0x000a + '  w = 3 * (n + s + (substr(buf, 2, 2) == \"27\" ? 9 : 5))' + [char]0x000a + '  if (length(buf) < w) return 0' + [char]0x000a + '  e = substr(buf, 1, w); buf = substr(buf, w + 1); gsub(/ /, \"\", e); nl++' + [char]0x000a + '  # busybox puts PATH and TARGET in single quotes (27), GNU with QUOTING_STYLE=literal does not; TARGET is S bytes.' + [char]0x000a + '  pre = substr(e, 1, 2) == \"27\" ? \"27\" P[nl] \"27202d3e2027\" : P[nl] \"202d3e20\"' + [char]0x000a + '  if (substr(e, 1, length(pre)) != pre || substr(e, length(pre) + 2 * s + 1) != (substr(e, 1, 2) == \"27\" ? \"270a\" : \"0a\")) die(\"unexpected stat %N output\")' + [char]0x000a + '  L[nl] = substr(e, length(pre) + 1, 2 * s); return 1' + [char]0x000a + '}' + [char]0x000a + 'function mode(h,  v) { v = num(h); TY[h] = int(v / 4096); PM[h] = sprintf(\"%04o\", v % 4096) }' + [char]0x000a + '# The record of path j of the batch (its stat, path, link target and hash are in).' + [char]0x000a + 'function rec(j,  m, t, p, y, z, l, h, d, r) {' + [char]0x000a + '  $0 = R[j]; m = $1; if (!(m in TY)) mode(m); t = TY[m]; p = P[j]' + [char]0x000a + '  if ((k == \"f\") != (t == 8) || (k == \"l\") != (t == 10)) die(\"a path changed type while it was read\")' + [char]0x000a + '  if (p != \"2e\") { if (substr(p, 1, 4) != \"2e2f\") die(\"unexpected path\"); p = substr(p, 5) }' + [char]0x000a + '  z = 0; l = \"-\"; h = \"-\"; d = \"-\"' + [char]0x000a + '  if (t == 4) y = \"dir\"; else if (t == 8) { y = \"file\"; z = $4; h = D[j] } else if (t == 10) { y = \"symlink\"; l = L[j] }' + [char]0x000a + '  else if (t == 2 || t == 6) { y = t == 2 ? \"char\" : \"block\"; d = num($5) \",\" num($6) } else if (t == 1) y = \"fifo\"' + [char]0x000a + '  else if (t == 12) return; else die(\"unsupported file type \" t)' + [char]0x000a + '  r = p \" \" y \" \" PM[m] \" \" $2 \" \" $3 \" \" z \" \"' + [char]0x000a + '  # A name of an inode with more links waits for the end: its link field is the smallest of its names here.' + [char]0x000a + '  if (t != 4 && $8 > 1) { q++; QR[q] = r; QL[q] = l; QT[q] = h \" \" d; QI[q] = $7; QN[$7]++' + [char]0x000a + '    if (!($7 in QM) || p < QM[$7]) QM[$7] = p }' + [char]0x000a + '  else { print r l \" \" h \" \" d; e++ }' + [char]0x000a + '}' + [char]0x000a + 'BEGIN { st = \"h\" }' + [char]0x000a + 'st == \"h\" { if ($0 !~ /^[flo] [0-9]+$/) die(\"unexpected output\"); k = $1; c = $2 + 0; j = 0; np = 0; nl = 0; buf = \"\"; st = \"s\"; next }' + [char]0x000a + 'st == \"s\" {' + [char]0x000a + '  if (NF != 8 || $0 ~ /[^0-9a-f ]/) die(\"unexpected stat output\")' + [char]0x000a + '  j++; R[j] = $0' + [char]0x000a + '  if (j == c) st = \"x\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"x\" {' + [char]0x000a + '  if ($0 !~ /^ /) die(\"the path list ends early\")' + [char]0x000a + '  x = $0; sub(/ +$/, \"\", x); buf = buf x' + [char]0x000a + '  if (np < c) {' + [char]0x000a + '    # Each \" 00\" (od puts a space before every byte, so it cannot match across two) ends a path.' + [char]0x000a + '    m = split(buf, Q, / 00/)' + [char]0x000a + '    for (i = 1; i < m && np < c; i++) {' + [char]0x000a + '      x = Q[i]; np++; F[np] = index(x, \" 0a\") ? gsub(/ 0a/, \"&\", x) : 0; gsub(/ /, \"\", x); P[np] = x' + [char]0x000a + '    }' + [char]0x000a + '    for (buf = Q[i++]; i <= m; i++) buf = buf \" 00\" Q[i]' + [char]0x000a + '    if (np < c) next' + [char]0x000a + '  }' + [char]0x000a + '  if (k == \"l\") { while (nl < c && link()) ; if (nl < c) next }' + [char]0x000a + '  if (buf != \"\") die(\"unexpected bytes after the path list\")' + [char]0x000a + '  j = 0; st = k == \"f\" ? \"c\" : \"k\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"c\" {' + [char]0x000a + '  # GNU marks a line whose name it escaped with a leading backslash; otherwise the raw name ends the line.' + [char]0x000a + '  j++; if (substr($0, 1, 1) == \"\\\\\") { h = substr($0, 2, 64); x = 0 } else { h = substr($0, 1, 64); x = F[j] }' + [char]0x000a + '  if (length(h) != 64 || h ~ /[^0-9a-f]/) die(\"unexpected sha256sum output\")' + [char]0x000a + '  D[j] = h; while (x-- > 0) if ((getline) <= 0) die(\"sha256sum output ends early\")' + [char]0x000a + '  # The record of a file is written as its hash arrives: awk works while sha256sum reads the next files.' + [char]0x000a + '  rec(j); if (j == c) st = \"k\"; next' + [char]0x000a + '}' + [char]0x000a + 'st == \"k\" { if ($0 != \"K\") die(\"a batch did not finish\"); if (k != \"f\") for (j = 1; j <= c; j++) rec(j); st = \"h\"; next }' + [char]0x000a + 'END {' + [char]0x000a + '  if (bad) exit 1' + [char]0x000a + '  if (st != \"h\") die(\"the listing ends early\")' + [char]0x000a + '  for (i = 1; i <= q; i++) { print QR[i] (QN[QI[i]] > 1 ? QM[QI[i]] : QL[i]) \" \" QT[i]; e++ }' + [char]0x000a + '  print \"#\" (e + 0)' + [char]0x000a + '}''' + [char]0x000a + '# Without pipefail, a failing stage says so on fd 3, which the command substitution collects with the result.' + [char]0x000a + 'r=$( { { find . -type f -exec sh -c \"$b\" f {} + -o -type l -exec sh -c \"$b\" l {} + -o -exec sh -c \"$b\" o {} + ||' + [char]0x000a + '  echo FAIL >&3; } | { awk \"$p\" || echo FAIL >&3; } | { TMPDIR=${spill:-/} sort || echo FAIL >&3; } |' + [char]0x000a + '  { IFS= read -r n && echo \"$n\" && { echo wsl2-migrate/volume-digest/2; cat || echo FAIL >&3; } | sha256sum; }' + [char]0x000a + '  } 3>&1 ) || r=FAIL' + [char]0x000a + 'set -f' + [char]0x000a + 'set -- $r' + [char]0x000a + 'if [ $# -ne 3 ] || [ \"$3\" != - ] || [ \"${1#\#}\" = \"$1\" ]; then' + [char]0x000a + '  echo \"volume digest: reading $dir failed\" >&2' + [char]0x000a + '  exit 1' + [char]0x000a + 'fi' + [char]0x000a + 'printf \"sha256:%s %s\n\" \"$2\" \"${1#\#}\" > \"$out\"' + [char]0x000a + '"')
@@ -546,7 +547,7 @@ function Save-FileSnapshot {
     # and hashed: the copy must hash like the bytes read, or the change does not go ahead.
     [CmdletBinding()] param([Parameter(Mandatory)] [string]$Path, [Parameter(Mandatory)] [AllowEmptyCollection()] [byte[]]$Bytes)
     $stamp = (Get-Date).ToUniversalTime().ToString('yyyyMMdd-HHmmss-fff', $script:Invariant)
-    $target = Get-BackupItemPath -Relative ('edits/' + $stamp + '-' + [System.IO.Path]::GetFileName($Path))
+    $target = Get-BackupItemPath -Relative ($script:Layout.Edits + '/' + $stamp + '-' + [System.IO.Path]::GetFileName($Path))
     Write-BytesFileAtomic -Path $target -Bytes $Bytes
     if ((Get-FileSha256 -Path $target) -ne (Get-BytesSha256 -Bytes $Bytes)) {
         throw ('the copy of ' + $Path + ' in ' + $target + ' does not hash like the original: nothing was changed')
@@ -703,13 +704,13 @@ function Import-Journal {
     # Reads journal.json (or its .bak) with its entries as they are: the steps by id, the engines by name, the
     # verified artifacts by path; refuses a journal written for a different plan.
     [CmdletBinding()] param()
-    $document = Read-JsonDocument -Path (Get-BackupItemPath -Relative 'journal.json')
+    $document = Read-JsonDocument -Path (Get-BackupItemPath -Relative $script:Layout.Journal)
     if ($null -ne $document -and [string](Get-JsonProperty -Object $document -Name 'format' -Default '') -ne $script:Formats.Journal) {
-        throw ('journal.json in ' + $script:BackupRoot + ' is not a ' + $script:Formats.Journal + ' journal: use another -BackupPath')
+        throw ($script:Layout.Journal + ' in ' + $script:BackupRoot + ' is not a ' + $script:Formats.Journal + ' journal: use another -BackupPath')
     }
     $planHash = [string](Get-JsonProperty -Object $document -Name 'planHash' -Default '')
     if ($null -ne $document -and $planHash -ne $script:PlanHash) {
-        throw ('journal.json in ' + $script:BackupRoot + ' belongs to plan ' + $planHash + ', this runbook is plan ' + $script:PlanHash + ': use another -BackupPath')
+        throw ($script:Layout.Journal + ' in ' + $script:BackupRoot + ' belongs to plan ' + $planHash + ', this runbook is plan ' + $script:PlanHash + ': use another -BackupPath')
     }
     $reboot = Get-JsonProperty -Object $document -Name 'reboot'
     $script:Journal = @{
@@ -729,7 +730,7 @@ function ConvertTo-EntryTable {
     # A list of journal.json or artifacts.json as a hashtable of its entries (kept as read) by their first key; the
     # journal's engines object as a hashtable by name. An entry without one of $Keys (the program's $script:EntryKeys,
     # the rehearsal's ENTRY_KEYS) is a damaged file, named.
-    [CmdletBinding()] param([AllowNull()] [object]$Entries, [Parameter(Mandatory)] [string[]]$Keys, [string]$File = 'journal.json')
+    [CmdletBinding()] param([AllowNull()] [object]$Entries, [Parameter(Mandatory)] [string[]]$Keys, [string]$File = $script:Layout.Journal)
     $table = @{}
     if ($Entries -is [System.Management.Automation.PSCustomObject]) {
         foreach ($property in $Entries.PSObject.Properties) { $table[$property.Name] = $property.Value }
@@ -756,7 +757,7 @@ function Save-Journal {
         rolledBack  = $script:Journal.RolledBack
         finished    = $script:Journal.Finished
     }
-    Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative 'journal.json') -Text (ConvertTo-Json -InputObject $document -Depth 20) -KeepBackup
+    Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative $script:Layout.Journal) -Text (ConvertTo-Json -InputObject $document -Depth 20) -KeepBackup
     $script:Journal.Exists = $true
 }
 
@@ -799,8 +800,8 @@ function Write-StepStatus {
 function Import-ArtifactRecord {
     # artifacts.json (or its .bak): each artifact a step wrote, by path, its entry as read.
     [CmdletBinding()] param()
-    $document = Read-JsonDocument -Path (Get-BackupItemPath -Relative 'artifacts.json')
-    $script:Artifacts = ConvertTo-EntryTable -Entries (Get-JsonProperty -Object $document -Name 'artifacts') -Keys $script:EntryKeys.artifacts -File 'artifacts.json'
+    $document = Read-JsonDocument -Path (Get-BackupItemPath -Relative $script:Layout.Artifacts)
+    $script:Artifacts = ConvertTo-EntryTable -Entries (Get-JsonProperty -Object $document -Name 'artifacts') -Keys $script:EntryKeys.artifacts -File $script:Layout.Artifacts
 }
 
 function Add-ArtifactRecord {
@@ -819,14 +820,14 @@ function Add-ArtifactRecord {
     }
     $items = @(foreach ($key in ($script:Artifacts.Keys | Sort-Object)) { $script:Artifacts[$key] })
     $document = [ordered]@{ format = $script:Formats.Artifacts; planHash = $script:PlanHash; artifacts = $items }
-    Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative 'artifacts.json') -Text (ConvertTo-Json -InputObject $document -Depth 5) -KeepBackup
+    Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative $script:Layout.Artifacts) -Text (ConvertTo-Json -InputObject $document -Depth 5) -KeepBackup
     Add-StepNote -Text ($Artifact.Path + ': ' + $script:Artifacts[$Artifact.Path].size + ' bytes')
 }
 
 function Test-ArtifactUnchanged {
     # '' when an artifact still has the recorded size and sha256 (re-hashed: the bytes are read again), else why.
     [CmdletBinding()] [OutputType([string])] param([Parameter(Mandatory)] [string]$Relative)
-    if (-not $script:Artifacts.ContainsKey($Relative)) { return ($Relative + ' is not in artifacts.json') }
+    if (-not $script:Artifacts.ContainsKey($Relative)) { return ($Relative + ' is not in ' + $script:Layout.Artifacts) }
     $path = Get-BackupItemPath -Relative $Relative
     if (-not [System.IO.File]::Exists($path)) { return ($Relative + ' is missing from the backup folder') }
     $record = $script:Artifacts[$Relative]
@@ -1033,7 +1034,7 @@ function Write-HostFile {
         Write-BytesFileAtomic -Path $File.Path -Bytes $File.Bytes
         throw ($File.Path + ': it does not read back as written; the original file was put back')
     }
-    $aside = Get-BackupItemPath -Relative 'edits'
+    $aside = Get-BackupItemPath -Relative $script:Layout.Edits
     [void][System.IO.Directory]::CreateDirectory($aside)
     [System.IO.File]::Move($File.Path, [System.IO.Path]::Combine($aside, 'failed-' + [guid]::NewGuid().ToString('N') + '-' + [System.IO.Path]::GetFileName($File.Path)))
     throw ($File.Path + ': it does not read back as written; the file did not exist before and was moved into the backup folder')
@@ -1578,10 +1579,10 @@ function Complete-Migration {
     # finish: the resume task removed, the journal marked finished, summary.json written.
     [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
     Unregister-ResumeTask -Step $Step
-    if ($script:StepDeclined -or -not $PSCmdlet.ShouldProcess('journal.json', 'Mark the migration finished')) { $script:StepDeclined = $true; return }
+    if ($script:StepDeclined -or -not $PSCmdlet.ShouldProcess($script:Layout.Journal, 'Mark the migration finished')) { $script:StepDeclined = $true; return }
     $script:Journal.Finished = Get-TimeStamp
     $summary = [ordered]@{ planHash = $script:PlanHash; finished = $script:Journal.Finished; steps = @($script:Results | ForEach-Object -Process { [ordered]@{ id = $_.StepId; status = $_.Status; notes = $_.Notes } }) }
-    Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative 'summary.json') -Text (ConvertTo-Json -InputObject $summary -Depth 5)
+    Write-Utf8FileAtomic -Path (Get-BackupItemPath -Relative $script:Layout.Summary) -Text (ConvertTo-Json -InputObject $summary -Depth 5)
     Add-StepNote -Text ('backups stay in ' + $script:BackupRoot + '; the old backend''s data is untouched')
 }
 
@@ -1622,7 +1623,7 @@ function Restore-HostFile {
         } elseif (-not $live.Existed) {
             continue
         } elseif ($PSCmdlet.ShouldProcess($path, 'Move the file the migration created into the backup folder')) {
-            $aside = Get-BackupItemPath -Relative 'rollback'
+            $aside = Get-BackupItemPath -Relative $script:Layout.Rollback
             [void][System.IO.Directory]::CreateDirectory($aside)
             [System.IO.File]::Move($path, [System.IO.Path]::Combine($aside, [guid]::NewGuid().ToString('N') + '-' + [System.IO.Path]::GetFileName($path)))
             Add-StepNote -Text ('moved aside ' + $path)
@@ -1635,7 +1636,7 @@ function Restore-HostFile {
 function Complete-Rollback {
     # mark-rolled-back: the journal is tombstoned; a later run or resume of this plan in this folder refuses.
     [CmdletBinding(SupportsShouldProcess)] param([Parameter(Mandatory)] [hashtable]$Step)
-    if (-not $PSCmdlet.ShouldProcess('journal.json', 'Mark the migration rolled back (no resume after this)')) { $script:StepDeclined = $true; return }
+    if (-not $PSCmdlet.ShouldProcess($script:Layout.Journal, 'Mark the migration rolled back (no resume after this)')) { $script:StepDeclined = $true; return }
     $script:Journal.RolledBack = Get-TimeStamp
     Add-StepNote -Text 'journal marked rolled back'
 }
@@ -1746,8 +1747,7 @@ function Invoke-HostAction {
     switch ($Step.Kind) {
         'check-host' { Test-MigrationHost -Step $Step }
         'prepare-backup-folder' { Initialize-BackupFolder -Step $Step }
-        'write-env-file' { Export-InspectedValue -Step $Step }
-        'write-secret-values' { Export-InspectedValue -Step $Step }
+        { $_ -in 'write-env-file', 'write-secret-values' } { Export-InspectedValue -Step $Step }
         'verify-backups' { Test-BackupArtifact -Step $Step }
         'stop-desktop' { Stop-DockerDesktop -Step $Step }
         'check-vm-off' { Wait-VmOff -Step $Step }
@@ -1889,7 +1889,7 @@ function Invoke-Runbook {
                 Initialize-BackupFolder -Step @{ Id = 'start'; Params = @{ Folders = @() } }
                 if ($script:StepDeclined) { throw ('nothing was changed: the run keeps its journal and logs in ' + $script:BackupRoot + ', which it may only create locked') }
             }
-            $logFolder = Get-BackupItemPath -Relative 'logs'
+            $logFolder = Get-BackupItemPath -Relative $script:Layout.Logs
             [void][System.IO.Directory]::CreateDirectory($logFolder)
             $script:LogPath = [System.IO.Path]::Combine($logFolder, 'runbook-' + $runId + '.jsonl')
         }
@@ -1906,7 +1906,7 @@ function Invoke-Runbook {
         if ($script:Journal.RolledBack.Length -gt 0 -and -not $Options.Rollback) {
             throw ('this migration was rolled back at ' + $script:Journal.RolledBack + '; a rolled-back run never resumes. To migrate again, make a new plan and use a new -BackupPath')
         }
-        if ($Options.Resume -and -not $script:Journal.Exists) { throw ('-Resume: no journal.json in ' + $script:BackupRoot) }
+        if ($Options.Resume -and -not $script:Journal.Exists) { throw ('-Resume: no ' + $script:Layout.Journal + ' in ' + $script:BackupRoot) }
         if ($script:Journal.RebootNeeded -and $script:Journal.BootTime.Length -gt 0) {
             $restarted = (Get-BootTime) -ne $script:Journal.BootTime
             if (-not $restarted -and -not $Options.Rollback) {
@@ -1924,7 +1924,7 @@ function Invoke-Runbook {
         $program = $script:Steps
         if ($Options.Rollback) {
             if (-not $script:Journal.Exists) {
-                Write-Information -MessageData ('nothing to roll back: no journal.json in ' + $script:BackupRoot + ' (this plan never ran there)') -InformationAction Continue
+                Write-Information -MessageData ('nothing to roll back: no ' + $script:Layout.Journal + ' in ' + $script:BackupRoot + ' (this plan never ran there)') -InformationAction Continue
                 return
             }
             $program = $script:RollbackSteps
