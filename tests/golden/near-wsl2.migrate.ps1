@@ -502,7 +502,11 @@ function Invoke-NativeProcess {
     $taskkill = Get-SystemProgram -Name 'taskkill.exe'
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
     try {
-        [void]$process.Start()
+        try {
+            [void]$process.Start()
+        } catch {
+            throw ('cannot start ' + $FilePath + ': ' + $_.Exception.Message)
+        }
         $running = $true
         $process.StandardInput.Close()
         # Reading one pipe to its end before the other can deadlock when the other fills up.
@@ -1249,7 +1253,8 @@ function Restore-JsonKey {
         $record = Get-JsonProperty -Object $previous -Name $key
         if ($null -eq $record) { throw ('no previous value was recorded for ' + $key) }
         $present = [bool](Get-JsonProperty -Object $record -Name 'present' -Default $false)
-        if ($present) { $set[$key] = Get-JsonProperty -Object $record -Name 'value' }
+        # Read directly, not through a function: 5.1 may write an array a function returned as { value, Count }.
+        if ($present) { $set[$key] = $record.value }
         if (-not $present) { $remove += $key }
     }
     Merge-JsonFile -Step $Step -Set $set -Remove $remove
@@ -1326,7 +1331,10 @@ function Invoke-HostProgram {
             throw ('stopped: ' + $instructions + ', then run the runbook again with -Resume')
         }
     } else {
-        if ($run.Requires.Length -gt 0 -and -not [System.IO.File]::Exists((Resolve-HostPath -Template $run.Requires))) { throw ($run.Requires + ': ' + $run.Missing) }
+        if ($run.Requires.Length -gt 0) {
+            $required = Resolve-HostPath -Template $run.Requires
+            if (-not [System.IO.File]::Exists($required)) { throw ($required + ': ' + $run.Missing) }
+        }
         # Desktop starts at logon from its Run entry whatever its settings say: it must not run while WSL changes.
         if ($run.Stopped.Length -gt 0) { Assert-DesktopStopped -What $run.Stopped }
         if (-not $PSCmdlet.ShouldProcess($run.Target, $run.Action)) { $script:StepDeclined = $true; return }
@@ -1797,7 +1805,7 @@ function Invoke-Runbook {
         if (-not $script:DryRun) {
             if (-not [System.IO.Directory]::Exists($script:BackupRoot)) {
                 # Locked to this user before the first log line is written into it: so this must be the desktop's.
-                Assert-DesktopUser
+                [void](Assert-DesktopUser)
                 $script:StepDeclined = $false
                 Initialize-BackupFolder -Step @{ Id = 'start'; Params = @{ Folders = @() } }
                 if ($script:StepDeclined) { throw ('nothing was changed: the run keeps its journal and logs in ' + $script:BackupRoot + ', which it may only create locked') }
