@@ -149,3 +149,20 @@ def test_an_engine_proves_what_it_is_again_after_desktop_or_its_engine_changes(c
     ctx.run_step(probe)
     later = [args for engine, args in w.docker.calls[mark:] if engine == "source"]
     assert later[0][0] == "info", later[0][:3]
+
+
+def test_a_second_rollback_runs_each_step_again_on_its_journal_entry(tmp_path: Path) -> None:
+    """As the runbook's -Rollback (Invoke-RunbookStep -Always): a rollback step that ran runs again when rollback
+    runs again, on the entry the journal keeps (its attempts count on; a record from an interrupted attempt stays,
+    so its clean-up and recovery run), and its result is again done."""
+    w = _world(tmp_path / "twice", "lcow")
+    assert w.run(stop_after=w.program.steps[-3].id).status == "stopped"
+    first = run_rollback(w.ctx())
+    assert first.status == "finished", first.message
+    ran = [r.id for r in first.results if r.status == "done"]
+    assert ran
+    second = run_rollback(w.ctx())
+    assert second.status == "finished", second.message
+    assert [r.id for r in second.results if r.status == "done"] == ran
+    journal = load_journal(w.work, PLAN_HASH)
+    assert {i: journal.steps[i].attempt for i in ran} == {i: 2 for i in ran}

@@ -403,7 +403,7 @@ def run_rollback(ctx: Context, on_step: Callable[[StepResult], None] | None = No
                 results.append(StepResult(step.id, step.phase, step.title, "skipped", 0.0,
                                           f"{step.only_if_started} never started"))
             else:
-                ctx.journal.steps.pop(step.id, None)  # a rollback step runs again whenever rollback runs
+                # A rollback step runs again whenever rollback runs, on its journal entry (the runbook's -Always).
                 try:
                     results.append(ctx.run_step(step))
                 except StepFailed as exc:
