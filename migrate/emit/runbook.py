@@ -254,10 +254,8 @@ def _extra(value: Any) -> dict[str, str]:
         return {"CommandLine": _segments(value.argv)}
     if isinstance(value, (WriteEnvFile, WriteSecretValues)):
         # One PowerShell function serves both: the object, what its values may not hold, the file's format.
-        subject = f"container {value.container}" if isinstance(value, WriteEnvFile) else f"{value.kind} {value.object}"
-        inspect = f"container inspect {value.container}" if isinstance(value, WriteEnvFile) else \
-            f"{value.kind} inspect {value.object}"
-        added = {"Inspect": _segments(value.inspect_argv()), "Display": _ps(inspect), "Subject": _ps(subject),
+        added = {"Inspect": _segments(value.inspect_argv()), "Display": _ps(value.inspect_display),
+                 "Subject": _ps(value.subject),
                  "Unsafe": _ps(value.UNSAFE[0]), "UnsafeWhy": _ps(value.UNSAFE[1]),
                  "FileFormat": _ps(value.FILE_FORMAT)}
         if isinstance(value, WriteEnvFile):

@@ -258,6 +258,15 @@ class WriteEnvFile(Action):
                  '{{json (printf "=%s" .)}}],{{end}}null]')
         return ("container", "inspect", "--format", '{"env":' + pairs + "}", "--", self.container)
 
+    @property
+    def subject(self) -> str:
+        """The object its messages name (both interpreters), and how logs show its inspect command."""
+        return f"container {self.container}"
+
+    @property
+    def inspect_display(self) -> str:
+        return f"container inspect {self.container}"
+
 
 SECRET_FIELDS: dict[str, dict[str, str]] = {
     "container": {"labels": ".Config.Labels", "log_opts": ".HostConfig.LogConfig.Config"},
@@ -329,6 +338,15 @@ class WriteSecretValues(Action):
     def inspect_argv(self) -> tuple[str, ...]:
         """The read-only docker command both interpreters run to read the values."""
         return (self.kind, "inspect", "--format", secret_inspect_format(self.kind), "--", self.object)
+
+    @property
+    def subject(self) -> str:
+        """The object its messages name (both interpreters), and how logs show its inspect command."""
+        return f"{self.kind} {self.object}"
+
+    @property
+    def inspect_display(self) -> str:
+        return f"{self.kind} inspect {self.object}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -293,17 +293,18 @@ def prepare_backup_folder(host: SimulatedHost, a: PrepareBackupFolder, ctx: Cont
 
 
 def write_env_file(host: SimulatedHost, a: WriteEnvFile, ctx: Context) -> None:
-    _export_inspected(a, ctx, f"container {a.container}")
+    _export_inspected(a, ctx)
 
 
 def write_secret_values(host: SimulatedHost, a: WriteSecretValues, ctx: Context) -> None:
-    _export_inspected(a, ctx, f"{a.kind} {a.object}")
+    _export_inspected(a, ctx)
 
 
-def _export_inspected(a: WriteEnvFile | WriteSecretValues, ctx: Context, subject: str) -> None:
+def _export_inspected(a: WriteEnvFile | WriteSecretValues, ctx: Context) -> None:
     """Both actions, as Export-InspectedValue: the planned entries read from the engine (an environment variable's
     value is its whole NAME=value entry), refused when gone or holding what the file cannot carry, written as a
     docker env file (no FILE_FORMAT) or a secret-values file."""
+    subject = a.subject
     found = _secret_pairs(ctx.docker(a.engine, list(a.inspect_argv()), TIMEOUTS["Probe"]).stdout, subject)
     values = []
     for ref in a.entries:
